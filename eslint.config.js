@@ -1,0 +1,237 @@
+// ESLint flat config for the Lux monorepo.
+//
+// What it enforces (CONVENTIONS.md, habit 13 and "Direction"):
+// - async hygiene with type information: no floating promises, no promises where
+//   a void callback or a condition is expected;
+// - no import cycles inside a package, no default exports;
+// - import direction between packages (one `no-restricted-imports` block per
+//   package directory, generated from ALLOWED below);
+// - nobody reaches into another package's `src/` or `dist/`, neither by deep
+//   package path (`@lux/core/src/x.js`) nor by relative path (`../../core/src/x.js`).
+//
+// Type information: `src/` files belong to their package's tsconfig.json. Test,
+// bench and example files are in no tsconfig yet, so they get the project
+// service's default project (compiler options from tsconfig.base.json). A
+// directory that gets its own tsconfig.json (e.g. packages/core/test/tsconfig.json)
+// is dropped from the default project automatically.
+import { existsSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { createNodeResolver, importX } from "eslint-plugin-import-x";
+import { defineConfig } from "eslint/config";
+import tseslint from "typescript-eslint";
+
+const root = import.meta.dirname;
+
+/** Which of our packages each package's production code (src/) may import. */
+const ALLOWED = {
+  protocol: [],
+  common: ["@lux/protocol"],
+  "object-store": ["@lux/common", "@lux/protocol"],
+  gcs: ["@lux/common", "@lux/protocol"],
+  raylet: ["@lux/common", "@lux/protocol", "@lux/object-store"],
+  // core may import.meta.resolve("@lux/gcs"/"@lux/raylet") to spawn them; that is not an import.
+  core: ["@lux/common", "@lux/protocol", "@lux/object-store"],
+  cli: ["@lux/common", "@lux/core"],
+  lux: ["@lux/core", "@lux/cli"],
+  testing: ["lux", "@lux/common"],
+};
+const PACKAGE_DIRS = Object.keys(ALLOWED);
+
+// A new package must say what it may import before it can be linted.
+for (const dir of readdirSync(path.join(root, "packages"), { withFileTypes: true })) {
+  if (dir.isDirectory() && !(dir.name in ALLOWED)) {
+    throw new Error(
+      `eslint.config.js: packages/${dir.name} has no entry in ALLOWED; add one listing the packages it may import.`,
+    );
+  }
+}
+
+const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** Specifier is one of ours (`lux`, `lux/x`, `@lux/x`, `@lux/x/y`) and not in `allowed`. */
+function forbiddenOwnPackages(allowed) {
+  const ok = allowed.map((name) => `${escape(name)}(?:/|$)`);
+  const notAllowed = ok.length > 0 ? `(?!${ok.join("|")})` : "";
+  return `^${notAllowed}(?:lux|@lux/[^/]+)(?:/|$)`;
+}
+
+const DEEP_PACKAGE_PATH = {
+  regex: "^(?:lux|@lux/[^/]+)/(?:src|dist)(?:/|$)",
+  message:
+    "Do not import another package's src/ or dist/. Import the package by name (\"@lux/x\") and export what you need from its src/index.ts.",
+};
+const RELATIVE_INTO_PACKAGES = {
+  regex: "^\\.{1,2}/(?:.*/)?packages/[^/]+/(?:src|dist)(?:/|$)",
+  message:
+    "Do not import a package's src/ or dist/ by relative path. Import the package by name (\"@lux/x\" or \"lux\").",
+};
+/** From inside packages/<own>/…: `../../<other>/src/…` style paths. */
+function relativeIntoSibling(own) {
+  const others = PACKAGE_DIRS.filter((d) => d !== own).map(escape);
+  return {
+    regex: `^(?:\\.\\./)+(?:${others.join("|")})/(?:src|dist)(?:/|$)`,
+    message:
+      "Do not import another package's src/ or dist/ by relative path. Import the package by name (\"@lux/x\").",
+  };
+}
+
+function restrictedImports(patterns) {
+  return ["error", { patterns }];
+}
+
+/** Dynamic `import("…")` and type-level `import("…")` are not seen by no-restricted-imports. */
+function restrictedDynamicImports(regex, message) {
+  // esquery regex literals cannot contain "/": spell it \x2F.
+  const re = regex.replaceAll("/", "\\x2F");
+  return [
+    "error",
+    { selector: `ImportExpression > Literal.source[value=/${re}/]`, message },
+    { selector: `TSImportType Literal[value=/${re}/]`, message },
+  ];
+}
+
+function directionBlock(dir) {
+  const allowed = ALLOWED[dir];
+  const forbidden = forbiddenOwnPackages(allowed);
+  const message =
+    allowed.length > 0
+      ? `packages/${dir} may import only ${allowed.join(", ")} of our packages (see CONVENTIONS.md "Direction"). Talk to daemons through protocol clients; production code never imports @lux/testing.`
+      : `packages/${dir} may import none of our packages (see CONVENTIONS.md "Direction").`;
+  return {
+    name: `lux/direction/${dir}`,
+    files: [`packages/${dir}/src/**/*.ts`],
+    rules: {
+      "no-restricted-imports": restrictedImports([
+        { regex: forbidden, message },
+        DEEP_PACKAGE_PATH,
+        RELATIVE_INTO_PACKAGES,
+        relativeIntoSibling(dir),
+      ]),
+      "no-restricted-syntax": restrictedDynamicImports(forbidden, message),
+    },
+  };
+}
+
+/**
+ * Globs for the project service's default project: TS files that no tsconfig.json
+ * includes. A directory drops out as soon as a tsconfig.json that would own it
+ * exists (listing a file in both is an error). "**" is not allowed here, so each
+ * directory gets globs for a few depths.
+ */
+function defaultProjectGlobs() {
+  const has = (dir) => existsSync(path.join(root, dir, "tsconfig.json"));
+  const depths = ["*.ts", "*/*.ts", "*/*/*.ts", "*/*/*/*.ts"];
+  const globs = [];
+  const add = (dir, owners, levels = depths) => {
+    if (!owners.some(has)) globs.push(...levels.map((d) => `${dir}/${d}`));
+  };
+  for (const pkg of PACKAGE_DIRS) add(`packages/${pkg}/test`, [`packages/${pkg}/test`]);
+  add("bench", ["bench"]);
+  add("examples", ["examples"]);
+  add("test", ["test"], ["*.ts"]);
+  const testDir = path.join(root, "test");
+  if (existsSync(testDir)) {
+    for (const entry of readdirSync(testDir, { withFileTypes: true })) {
+      if (entry.isDirectory()) add(`test/${entry.name}`, ["test", `test/${entry.name}`]);
+    }
+  }
+  return globs;
+}
+
+const TS_FILES = [
+  "packages/*/src/**/*.ts",
+  "packages/*/test/**/*.ts",
+  "test/**/*.ts",
+  "bench/**/*.ts",
+  "examples/**/*.ts",
+];
+const TEST_FILES = ["packages/*/test/**/*.ts", "test/**/*.ts"];
+
+export default defineConfig(
+  {
+    name: "lux/ignores",
+    ignores: ["**/dist/**", "**/node_modules/**", "**/*.d.ts", "**/native/build/**"],
+  },
+  {
+    name: "lux/typescript",
+    files: TS_FILES,
+    languageOptions: {
+      parser: tseslint.parser,
+      parserOptions: {
+        projectService: {
+          allowDefaultProject: defaultProjectGlobs(),
+          defaultProject: "tsconfig.base.json",
+          maximumDefaultProjectFileMatchCount_THIS_WILL_SLOW_DOWN_LINTING: 2000,
+        },
+        tsconfigRootDir: root,
+      },
+    },
+    plugins: {
+      "@typescript-eslint": tseslint.plugin,
+      "import-x": importX,
+    },
+    settings: {
+      // import-x parses dependencies itself (without type information) for no-cycle.
+      "import-x/extensions": [".ts", ".mts", ".js", ".mjs"],
+      "import-x/parsers": { "@typescript-eslint/parser": [".ts", ".mts"] },
+      "import-x/resolver-next": [
+        createNodeResolver({
+          extensions: [".ts", ".mts", ".js", ".mjs", ".json", ".node"],
+          // Relative imports are written "./x.js" and point at "./x.ts".
+          extensionAlias: { ".js": [".ts", ".js"], ".mjs": [".mts", ".mjs"] },
+          conditionNames: ["types", "import", "default"],
+          // Keep workspace packages under node_modules/ so no-cycle treats them as
+          // external (cross-package cycles are ruled out by the direction rules).
+          symlinks: false,
+        }),
+      ],
+    },
+    rules: {
+      "@typescript-eslint/no-floating-promises": [
+        "error",
+        {
+          // node:test's test()/describe() return promises the runner tracks itself.
+          allowForKnownSafeCalls: [
+            { from: "package", package: "node:test", name: ["test", "it", "describe", "suite"] },
+          ],
+        },
+      ],
+      "@typescript-eslint/no-misused-promises": "error",
+      "import-x/no-cycle": ["error", { ignoreExternal: true }],
+      "import-x/no-default-export": "error",
+      "import-x/no-relative-packages": "error",
+      "import-x/no-self-import": "error",
+      "no-restricted-imports": restrictedImports([DEEP_PACKAGE_PATH, RELATIVE_INTO_PACKAGES]),
+    },
+  },
+  // Production code: one direction block per package directory.
+  ...PACKAGE_DIRS.map(directionBlock),
+  {
+    // Tests (and bench/, which has no block of its own) may use any of our packages by name (including
+    // @lux/testing), and their own package's src/ by relative path.
+    name: "lux/tests",
+    files: TEST_FILES,
+    rules: {
+      // node:test and mocks take callbacks typed as returning void; allow async ones there.
+      "@typescript-eslint/no-misused-promises": [
+        "error",
+        { checksVoidReturn: { arguments: false } },
+      ],
+    },
+  },
+  {
+    // Examples are what users copy: they use only the public `lux` package.
+    name: "lux/examples",
+    files: ["examples/**/*.ts"],
+    rules: {
+      "no-restricted-imports": restrictedImports([
+        {
+          regex: forbiddenOwnPackages(["lux"]),
+          message: 'Examples use only the public API: import * as lux from "lux".',
+        },
+        DEEP_PACKAGE_PATH,
+        RELATIVE_INTO_PACKAGES,
+      ]),
+    },
+  },
+);

@@ -1,0 +1,122 @@
+/**
+ * Ids are lowercase hex strings of fixed length per kind.
+ *
+ * Task ids (and the bases of put object ids) are a per-process random 8-byte prefix
+ * plus a 4-byte counter: unique within the process by construction, and across
+ * processes with the odds of a 64-bit random collision. Rarer ids (jobs, nodes,
+ * workers, actors) are fully random. Object ids are a task id plus a 4-byte index,
+ * so a task's return objects are known before it runs. Ids are not uniformly
+ * distributed: hash them before using their characters to shard.
+ */
+import { randomFillSync } from "node:crypto";
+
+export type JobId = string;
+export type NodeId = string;
+export type WorkerId = string;
+export type ActorId = string;
+export type TaskId = string;
+export type ObjectId = string;
+
+/** Length in hex characters of each id kind. */
+export const ID_HEX_LENGTH = {
+  job: 16,
+  node: 32,
+  worker: 32,
+  actor: 32,
+  task: 24,
+  object: 32,
+} as const;
+
+/** Largest return index objectIdFor accepts. */
+export const MAX_RETURN_INDEX = 0xfffffffe;
+/** Index part of every put object id. */
+const PUT_INDEX_HEX = "ffffffff";
+
+const POOL_SIZE = 4096;
+const pool = Buffer.allocUnsafe(POOL_SIZE);
+let poolOffset = POOL_SIZE;
+
+function randomHex(bytes: number): string {
+  if (poolOffset + bytes > POOL_SIZE) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const hex = pool.toString("hex", poolOffset, poolOffset + bytes);
+  poolOffset += bytes;
+  return hex;
+}
+
+let prefix = "";
+let counter = 0x1_0000_0000; // forces a fresh prefix on first use
+
+/** A 24-hex unique base: random prefix (16 hex) + counter (8 hex). */
+function nextBase(): string {
+  if (counter > 0xffffffff) {
+    prefix = randomHex(8);
+    counter = 0;
+  }
+  const n = counter++;
+  return prefix + hex8(n);
+}
+
+function hex8(n: number): string {
+  const h = n.toString(16);
+  return h.length === 8 ? h : "00000000".slice(h.length) + h;
+}
+
+export function newJobId(): JobId {
+  return randomHex(8);
+}
+
+export function newNodeId(): NodeId {
+  return randomHex(16);
+}
+
+export function newWorkerId(): WorkerId {
+  return randomHex(16);
+}
+
+export function newActorId(): ActorId {
+  return randomHex(16);
+}
+
+export function newTaskId(): TaskId {
+  return nextBase();
+}
+
+/** The id of return value `index` (0-based) of task `taskId`; the same inputs give the same id. */
+export function objectIdFor(taskId: TaskId, index: number): ObjectId {
+  if (taskId.length !== ID_HEX_LENGTH.task) {
+    throw new RangeError(`objectIdFor: task id must be ${ID_HEX_LENGTH.task} hex characters, got ${JSON.stringify(taskId)}`);
+  }
+  if (!Number.isInteger(index) || index < 0 || index > MAX_RETURN_INDEX) {
+    throw new RangeError(`objectIdFor: return index must be an integer from 0 to ${MAX_RETURN_INDEX}, got ${index}`);
+  }
+  return taskId + hex8(index);
+}
+
+/** A fresh id for an object created by put(); never equal to a task's return object id. */
+export function newPutObjectId(): ObjectId {
+  return nextBase() + PUT_INDEX_HEX;
+}
+
+/** Whether `objectId` was made by newPutObjectId. */
+export function isPutObjectId(objectId: ObjectId): boolean {
+  return objectId.length === ID_HEX_LENGTH.object && objectId.endsWith(PUT_INDEX_HEX);
+}
+
+/** The task that returns `objectId`, or undefined for a put object. */
+export function taskIdOfObject(objectId: ObjectId): TaskId | undefined {
+  return isPutObjectId(objectId) ? undefined : objectId.slice(0, ID_HEX_LENGTH.task);
+}
+
+/** The return index of `objectId`, or undefined for a put object. */
+export function returnIndexOfObject(objectId: ObjectId): number | undefined {
+  return isPutObjectId(objectId) ? undefined : Number.parseInt(objectId.slice(ID_HEX_LENGTH.task), 16);
+}
+
+const HEX = /^[0-9a-f]+$/;
+/** Whether `value` is a well-formed id of `kind` (for checking input from peers). */
+export function isId(kind: keyof typeof ID_HEX_LENGTH, value: unknown): value is string {
+  return typeof value === "string" && value.length === ID_HEX_LENGTH[kind] && HEX.test(value);
+}

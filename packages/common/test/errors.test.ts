@@ -1,0 +1,371 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, test } from "node:test";
+import { Packr } from "msgpackr";
+import {
+  ActorDiedError,
+  ActorNameTakenError,
+  ActorNotFoundError,
+  ERROR_CODES,
+  GetTimeoutError,
+  InvalidConfigError,
+  InvalidOptionError,
+  LuxError,
+  NotInitializedError,
+  ObjectLostError,
+  ObjectStoreFullError,
+  OutOfMemoryError,
+  OwnerDiedError,
+  ProtocolError,
+  SerializationError,
+  TaskCancelledError,
+  TaskError,
+  WorkerCrashedError,
+  type WireError,
+  ensureError,
+  errorClassForCode,
+  fromWireError,
+  registerErrorClass,
+  registeredErrorCodes,
+  toWireError,
+} from "../src/index.js";
+
+const DOCS = new URL("../../../docs/errors.md", import.meta.url);
+// Same settings as the RPC codec in @lux/protocol.
+const packr = new Packr({ useRecords: false, moreTypes: true, int64AsType: "bigint" });
+
+/** Sends `w` through msgpack, as the RPC layer does. */
+function overTheWire(w: WireError): WireError {
+  return packr.unpack(packr.pack(w)) as WireError;
+}
+
+function roundTrip(err: unknown): Error {
+  return fromWireError(overTheWire(toWireError(err)));
+}
+
+/** Own enumerable properties, as a plain object. */
+function ownProps(e: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(e));
+}
+
+/** Rows of the table in docs/errors.md: code → { className, pkg }. */
+function documentedCodes(): Map<string, { className: string; pkg: string }> {
+  const rows = new Map<string, { className: string; pkg: string }>();
+  for (const line of readFileSync(DOCS, "utf8").split("\n")) {
+    const m = /^\|\s*`(LUX_[A-Z0-9_]+)`\s*\|\s*`(\w+)`[^|]*\|\s*`([^`]+)`\s*\|/.exec(line);
+    if (m === null) continue;
+    const [, code, className, pkg] = m as unknown as [string, string, string, string];
+    assert.ok(!rows.has(code), `${code} is listed twice in docs/errors.md`);
+    rows.set(code, { className, pkg });
+  }
+  return rows;
+}
+
+const remoteCause = Object.assign(new RangeError("too big"), { limit: 10, tags: ["a", "b"] });
+
+/** One instance of every error class in this package. */
+const SAMPLES: readonly LuxError[] = [
+  new LuxError("invariant broken: lease without worker"),
+  new TaskError({ taskId: "abc", functionName: "square", cause: remoteCause }),
+  new GetTimeoutError({ timeoutMs: 500, objectIds: ["o1", "o2", "o3", "o4"] }),
+  new ActorDiedError({ actorId: "a1", actorName: "counter", cause: new Error("killed with lux.kill()") }),
+  new TaskCancelledError({ taskId: "t1" }),
+  new WorkerCrashedError({ taskId: "t2", exitCode: 1, signal: "SIGKILL" }),
+  new OutOfMemoryError({ taskId: "t3", nodeId: "n1", usedBytes: 15 * 2 ** 30, limitBytes: 16 * 2 ** 30 }),
+  new ObjectLostError({ objectId: "obj1" }),
+  new OwnerDiedError({ objectId: "obj2", ownerAddress: "127.0.0.1:4000" }),
+  new ObjectStoreFullError({ objectId: "obj3", size: 3 * 2 ** 20, capacity: 2 ** 30 }),
+  new ActorNameTakenError({ name: "c", namespace: "default" }),
+  new ActorNotFoundError({ name: "c", namespace: "ns" }),
+  new InvalidOptionError({ option: "numCpus", expected: "a number >= 0", received: -1 }),
+  new InvalidConfigError({ key: "logLevel", envVar: "LUX_LOG_LEVEL", value: "loud", expected: "one of ..." }),
+  new ProtocolError({ reason: "bad magic bytes", peer: "10.0.0.2:6379" }),
+  new NotInitializedError({ operation: "lux.get" }),
+  new SerializationError({ path: "args[1].onDone", reason: "functions cannot be sent to another process" }),
+];
+
+describe("error codes", () => {
+  test("ERROR_CODES are unique and match this package's registered classes", () => {
+    assert.equal(new Set(ERROR_CODES).size, ERROR_CODES.length);
+    for (const code of ERROR_CODES) assert.ok(errorClassForCode(code), `no class registered for ${code}`);
+    assert.deepEqual([...registeredErrorCodes()].sort(), [...ERROR_CODES].sort());
+  });
+
+  test("every class has a sample below", () => {
+    assert.deepEqual(SAMPLES.map((e) => e.code).sort(), [...ERROR_CODES].sort());
+  });
+
+  test("docs/errors.md documents exactly this package's codes, with their class", () => {
+    const documented = documentedCodes();
+    const ours = new Set<string>(ERROR_CODES);
+    for (const code of ERROR_CODES) {
+      const row = documented.get(code);
+      assert.ok(row, `${code} is missing from docs/errors.md; add a row to its table`);
+      assert.equal(row.pkg, "@lux/common", `${code} is listed under ${row.pkg}`);
+      assert.equal(row.className, errorClassForCode(code)?.prototype.name, `${code}: wrong class in docs/errors.md`);
+    }
+    for (const [code, row] of documented) {
+      if (row.pkg === "@lux/common") assert.ok(ours.has(code), `docs/errors.md lists ${code}, which does not exist`);
+    }
+  });
+
+  test("each instance has its class's code and name, and is an Error", () => {
+    for (const e of SAMPLES) {
+      const ctor = e.constructor as typeof LuxError;
+      assert.equal(e.code, ctor.code);
+      assert.equal(e.name, ctor.prototype.name);
+      assert.ok(e instanceof Error && e instanceof LuxError);
+      assert.match(e.stack ?? "", new RegExp(`^${e.name}: `));
+      assert.ok(!Object.keys(e).includes("name"), `${e.name}: name must not be an own property`);
+    }
+  });
+});
+
+describe("messages", () => {
+  test("TaskError names the task and the cause", () => {
+    const e = new TaskError({ taskId: "abc", functionName: "square", cause: new RangeError("too big") });
+    assert.equal(e.message, "task square (id abc) failed: RangeError: too big");
+    assert.equal(e.cause.name, "RangeError");
+  });
+
+  test("TaskError turns a thrown non-Error into an Error", () => {
+    const e = new TaskError({ taskId: "t", functionName: "f", cause: "boom" });
+    assert.ok(e.cause instanceof Error);
+    assert.equal(e.message, "task f (id t) failed: Error: boom");
+    const e2 = new TaskError({ taskId: "t", functionName: "f", cause: { status: 404 } });
+    assert.equal(e2.message, "task f (id t) failed: Error: non-Error value thrown: { status: 404 }");
+    assert.equal((e2.cause as Error & { status?: number }).status, 404);
+  });
+
+  test("messages carry the fields that matter", () => {
+    const [, , timeout, died, , crashed, , , owner, full, taken, , option, cfg, proto] = SAMPLES;
+    assert.match(timeout?.message ?? "", /500 ms; 4 objects were not ready: o1, o2, o3 and 1 more/);
+    assert.match(died?.message ?? "", /actor "counter" \(id a1\) died: Error: killed with lux\.kill\(\)/);
+    assert.match(crashed?.message ?? "", /exit code 1, signal SIGKILL/);
+    assert.match(owner?.message ?? "", /owner at 127\.0\.0\.1:4000/);
+    assert.match(full?.message ?? "", /3145728 bytes \(3\.0 MiB\).*1073741824 bytes \(1\.0 GiB\)/);
+    assert.match(taken?.message ?? "", /"c" already exists in namespace "default"/);
+    assert.match(option?.message ?? "", /invalid option numCpus: expected a number >= 0, got -1/);
+    assert.match(cfg?.message ?? "", /"loud" for environment variable LUX_LOG_LEVEL/);
+    assert.match(proto?.message ?? "", /with 10\.0\.0\.2:6379: bad magic bytes/);
+  });
+
+  test("optional fields given as absent are not own properties", () => {
+    const e = new WorkerCrashedError({ taskId: "t" });
+    assert.deepEqual(Object.keys(e), ["code", "taskId"]);
+    assert.match(e.message, /exited unexpectedly and/);
+  });
+
+  test("OwnerDiedError is an ObjectLostError", () => {
+    const e = new OwnerDiedError({ objectId: "o", ownerAddress: "a" });
+    assert.ok(e instanceof ObjectLostError);
+    assert.equal(e.code, "LUX_OWNER_DIED");
+    assert.equal(new ObjectLostError({ objectId: "o" }).code, "LUX_OBJECT_LOST");
+  });
+});
+
+describe("wire round trip", () => {
+  for (const original of SAMPLES) {
+    test(`${original.name} comes back as the same class with the same fields`, () => {
+      const w = toWireError(original);
+      assert.equal(w.code, original.code);
+      assert.ok(!("code" in w.props), "code travels in its own slot");
+      const back = roundTrip(original);
+      assert.equal(Object.getPrototypeOf(back), Object.getPrototypeOf(original));
+      assert.ok(back instanceof LuxError);
+      assert.equal(back.name, original.name);
+      assert.equal(back.message, original.message);
+      assert.equal(back.stack, original.stack);
+      assert.equal(back.code, original.code);
+      assert.deepEqual(ownProps(back), ownProps(original));
+      if (original.cause === undefined) {
+        assert.ok(!("cause" in back));
+      } else {
+        const cause = back.cause as Error;
+        const originalCause = original.cause as Error;
+        assert.equal(Object.getPrototypeOf(cause), Object.getPrototypeOf(originalCause));
+        assert.equal(cause.message, originalCause.message);
+        assert.equal(cause.stack, originalCause.stack);
+        assert.deepEqual(ownProps(cause), ownProps(originalCause));
+      }
+    });
+  }
+
+  test("TaskError's cause keeps the remote name, message, stack and own properties", () => {
+    const back = roundTrip(SAMPLES[1]) as TaskError;
+    assert.ok(back instanceof TaskError);
+    assert.equal(back.taskId, "abc");
+    assert.equal(back.functionName, "square");
+    assert.ok(back.cause instanceof RangeError);
+    assert.equal(back.cause.stack, remoteCause.stack);
+    assert.deepEqual(ownProps(back.cause), { limit: 10, tags: ["a", "b"] });
+  });
+
+  test("a nested TaskError chain round-trips", () => {
+    const inner = new TaskError({ taskId: "t1", functionName: "inner", cause: new TypeError("x is undefined") });
+    const outer = new TaskError({ taskId: "t2", functionName: "outer", cause: inner });
+    const back = roundTrip(outer) as TaskError;
+    assert.ok(back.cause instanceof TaskError);
+    assert.ok(back.cause.cause instanceof TypeError);
+    assert.equal(back.message, "task outer (id t2) failed: TaskError: task inner (id t1) failed: TypeError: x is undefined");
+  });
+
+  test("built-in errors come back as their class", () => {
+    for (const E of [Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError]) {
+      const original = new E("bad");
+      const back = roundTrip(original);
+      assert.equal(back.constructor, E);
+      assert.equal(back.message, "bad");
+      assert.equal(back.stack, original.stack);
+      assert.ok(!Object.keys(back).includes("name"));
+    }
+  });
+
+  test("a custom error class comes back as an Error with its name, message, stack and props", () => {
+    class HttpError extends Error {
+      constructor(
+        message: string,
+        readonly status: number,
+      ) {
+        super(message);
+        this.name = "HttpError";
+      }
+    }
+    const original = new HttpError("not found", 404);
+    const back = roundTrip(original);
+    assert.equal(back.constructor, Error);
+    assert.equal(back.name, "HttpError");
+    assert.equal(back.message, "not found");
+    assert.equal(back.stack, original.stack);
+    assert.equal((back as Error & { status?: number }).status, 404);
+    assert.match(String(back), /^HttpError: not found$/);
+  });
+
+  test("a Node system error keeps its own code property", () => {
+    const original = Object.assign(new Error("ENOENT: no such file"), { code: "ENOENT", errno: -2, syscall: "open" });
+    const w = toWireError(original);
+    assert.equal(w.code, undefined);
+    const back = roundTrip(original);
+    assert.ok(!(back instanceof LuxError));
+    assert.deepEqual(ownProps(back), { code: "ENOENT", errno: -2, syscall: "open" });
+  });
+
+  test("causes of plain errors round-trip, cycles end", () => {
+    const root = new Error("root");
+    const mid = new Error("mid", { cause: root });
+    const top = new TypeError("top", { cause: mid });
+    const back = roundTrip(top);
+    assert.equal((back.cause as Error).message, "mid");
+    assert.equal(((back.cause as Error).cause as Error).message, "root");
+
+    const a = new Error("a");
+    const b = new Error("b", { cause: a });
+    (a as Error & { cause?: unknown }).cause = b;
+    const w = toWireError(a);
+    assert.equal(w.cause?.message, "b");
+    assert.equal(w.cause.cause, undefined);
+  });
+
+  test("AggregateError keeps its errors", () => {
+    const original = new AggregateError([new RangeError("one"), new LuxError("two")], "both failed");
+    const back = roundTrip(original) as AggregateError;
+    assert.ok(back instanceof AggregateError);
+    assert.equal(back.message, "both failed");
+    assert.ok(back.errors[0] instanceof RangeError);
+    assert.ok(back.errors[1] instanceof LuxError);
+  });
+
+  test("props are made plain: functions, symbols, cycles, class instances", () => {
+    const circular: Record<string, unknown> = { x: 1 };
+    circular["self"] = circular;
+    class Point {
+      constructor(
+        readonly x: number,
+        readonly y: number,
+      ) {}
+    }
+    const original = Object.assign(new Error("messy"), {
+      fn: function handler() {},
+      sym: Symbol("s"),
+      circular,
+      point: new Point(1, 2),
+      when: new Date(0),
+      bytes: new Uint8Array([1, 2, 3]),
+      big: 2n ** 70n,
+      nested: new Error("inner"),
+      ["__proto__"]: "not a prototype",
+    });
+    Object.defineProperty(original, "__proto__", { value: "evil", enumerable: true });
+    const w = toWireError(original);
+    assert.deepEqual(w.props["fn"], "[Function: handler]");
+    assert.equal(w.props["sym"], "Symbol(s)");
+    assert.deepEqual(w.props["circular"], { x: 1, self: "[Circular]" });
+    assert.deepEqual(w.props["point"], { x: 1, y: 2 });
+    assert.equal(Object.getPrototypeOf(w.props["point"]), Object.prototype);
+    assert.equal((w.props["nested"] as WireError).message, "inner");
+    const back = fromWireError(structuredClone(w)) as Error & Record<string, unknown>;
+    assert.deepEqual(back["when"], new Date(0));
+    assert.deepEqual(back["bytes"], new Uint8Array([1, 2, 3]));
+    assert.equal(back["big"], 2n ** 70n);
+    assert.equal(Object.getPrototypeOf(back), Error.prototype);
+    assert.equal(Object.getOwnPropertyDescriptor(back, "__proto__")?.value, "evil");
+  });
+
+  test("non-Error thrown values become Errors", () => {
+    assert.deepEqual(toWireError("boom"), { name: "Error", message: "boom", props: {} });
+    assert.equal(toWireError(42).message, "non-Error value thrown: 42");
+    assert.equal(toWireError(undefined).message, "non-Error value thrown: undefined");
+    const w = toWireError({ name: "Oops", message: "like an error", detail: 1 });
+    assert.deepEqual(w, { name: "Oops", message: "like an error", props: { detail: 1 } });
+    assert.equal(ensureError("x").message, "x");
+    const e = new Error("same");
+    assert.equal(ensureError(e), e);
+  });
+
+  test("toWireError survives hostile getters", () => {
+    const e = new Error("getter");
+    Object.defineProperty(e, "bad", {
+      enumerable: true,
+      get() {
+        throw new Error("nope");
+      },
+    });
+    assert.equal(toWireError(e).props["bad"], "[getter threw: nope]");
+  });
+
+  test("fromWireError tolerates malformed input and unknown codes", () => {
+    const junk = { name: 42, message: null, props: null } as unknown as WireError;
+    const e = fromWireError(junk);
+    assert.ok(e instanceof Error);
+    assert.equal(e.message, "");
+    assert.match(fromWireError(null).message, /malformed error received from a peer: null/);
+    assert.match(fromWireError("x").message, /malformed error received from a peer: 'x'/);
+    const unknownCode = fromWireError({ code: "LUX_FROM_THE_FUTURE", name: "FutureError", message: "m", props: { a: 1 } });
+    assert.ok(unknownCode instanceof LuxError);
+    assert.equal(unknownCode.code, "LUX_FROM_THE_FUTURE");
+    assert.equal(unknownCode.name, "FutureError");
+    assert.equal((unknownCode as LuxError & { a?: number }).a, 1);
+  });
+
+  test("another package's class registers and round-trips", () => {
+    class LeaseExpiredError extends LuxError {
+      static override readonly code: string = "LUX_TEST_LEASE_EXPIRED";
+      readonly leaseId: string;
+      constructor(leaseId: string) {
+        super(`lease ${leaseId} expired`);
+        this.leaseId = leaseId;
+      }
+      static {
+        registerErrorClass(this, "LeaseExpiredError");
+      }
+    }
+    const back = roundTrip(new LeaseExpiredError("l1"));
+    assert.ok(back instanceof LeaseExpiredError);
+    assert.equal(back.leaseId, "l1");
+    assert.equal(back.code, "LUX_TEST_LEASE_EXPIRED");
+    class Clash extends LuxError {
+      static override readonly code: string = "LUX_TEST_LEASE_EXPIRED";
+    }
+    assert.throws(() => registerErrorClass(Clash, "Clash"), /registered twice/);
+  });
+});

@@ -1,0 +1,147 @@
+import type { ActorInfo, GcsService, RpcConnection, TaskReply } from "@lux/protocol";
+import { ActorDiedError, fromWireError } from "@lux/common";
+import type { PeerConnection, PeerPool } from "./peer-pool.js";
+import type { TaskRecord } from "./task-record.js";
+import type { TaskResults } from "./task-results.js";
+
+interface ActorCall {
+  record: TaskRecord;
+  ready: boolean;
+}
+
+interface ActorChannel {
+  actorId: string;
+  /** Set by the creator while the control service registers the actor. */
+  registration: Promise<unknown> | undefined;
+  queue: ActorCall[];
+  connection: PeerConnection | undefined;
+  connecting: boolean;
+  dead: Error | undefined;
+  name: string | undefined;
+  nextSeq: number;
+}
+
+/**
+ * Sends actor method calls straight to the actor's worker, in submission order per
+ * caller: a call whose arguments resolve early still waits for the calls before it.
+ */
+export class ActorSubmitter {
+  private readonly channels = new Map<string, ActorChannel>();
+
+  constructor(
+    private readonly callerId: string,
+    private readonly gcs: RpcConnection<GcsService>,
+    private readonly peers: PeerPool,
+    private readonly results: TaskResults,
+  ) {}
+
+  /** The creator records the pending registration so calls wait for it. */
+  registering(actorId: string, registration: Promise<unknown>, name: string | undefined): void {
+    const ch = this.channel(actorId);
+    ch.registration = registration;
+    ch.name = name;
+  }
+
+  /** Adds a call in order; it is sent once it and every earlier call are ready. */
+  submit(actorId: string, record: TaskRecord): ActorCall {
+    const ch = this.channel(actorId);
+    record.spec.callerId = this.callerId;
+    record.spec.seq = ch.nextSeq++;
+    const call: ActorCall = { record, ready: false };
+    ch.queue.push(call);
+    if (ch.dead !== undefined) this.flush(ch);
+    return call;
+  }
+
+  markReady(actorId: string, call: ActorCall): void {
+    call.ready = true;
+    this.flush(this.channel(actorId));
+  }
+
+  /** Drops a call that has not been sent yet. */
+  remove(actorId: string, record: TaskRecord): boolean {
+    const ch = this.channels.get(actorId);
+    if (ch === undefined) return false;
+    const i = ch.queue.findIndex((c) => c.record === record);
+    if (i < 0) return false;
+    ch.queue.splice(i, 1);
+    this.flush(ch);
+    return true;
+  }
+
+  markDead(actorId: string, error: Error): void {
+    const ch = this.channel(actorId);
+    ch.dead = error;
+    this.flush(ch);
+  }
+
+  private channel(actorId: string): ActorChannel {
+    let ch = this.channels.get(actorId);
+    if (ch === undefined) {
+      ch = {
+        actorId,
+        registration: undefined,
+        queue: [],
+        connection: undefined,
+        connecting: false,
+        dead: undefined,
+        name: undefined,
+        nextSeq: 0,
+      };
+      this.channels.set(actorId, ch);
+    }
+    return ch;
+  }
+
+  private flush(ch: ActorChannel): void {
+    if (ch.dead !== undefined) {
+      for (const call of ch.queue.splice(0)) this.results.fail(call.record, ch.dead);
+      return;
+    }
+    if (ch.connection === undefined || ch.connection.state === "closed") {
+      if (ch.queue.length > 0 && ch.queue[0]?.ready === true) void this.connect(ch);
+      return;
+    }
+    const connection = ch.connection;
+    while (ch.queue.length > 0 && ch.queue[0]?.ready === true) {
+      const { record } = ch.queue.shift() as ActorCall;
+      if (record.cancelled) continue;
+      record.state = "running";
+      connection.call("pushTask", record.spec).then(
+        (reply: TaskReply) => this.results.complete(record, reply, connection),
+        (e: unknown) => {
+          // At-most-once: a call in flight when the actor's worker died is not re-sent.
+          this.results.fail(record, this.diedError(ch, e as Error));
+          if (ch.connection === connection) ch.connection = undefined;
+          this.flush(ch);
+        },
+      );
+    }
+  }
+
+  private async connect(ch: ActorChannel): Promise<void> {
+    if (ch.connecting) return;
+    ch.connecting = true;
+    try {
+      if (ch.registration !== undefined) await ch.registration;
+      const info: ActorInfo = await this.gcs.call("getActorInfo", { actorId: ch.actorId, waitAlive: true });
+      ch.name ??= info.name;
+      if (info.state === "DEAD" || info.address === undefined) {
+        const cause = info.deathCause !== undefined ? fromWireError(info.deathCause) : undefined;
+        ch.dead = new ActorDiedError({ actorId: ch.actorId, ...(ch.name ? { actorName: ch.name } : {}), ...(cause ? { cause } : {}) });
+      } else {
+        ch.connection = await this.peers.get(info.address);
+      }
+    } catch (e) {
+      ch.dead = e instanceof ActorDiedError ? e : this.diedError(ch, e as Error);
+    } finally {
+      ch.connecting = false;
+    }
+    this.flush(ch);
+  }
+
+  private diedError(ch: ActorChannel, cause: Error): Error {
+    if (cause instanceof ActorDiedError) return cause;
+    return new ActorDiedError({ actorId: ch.actorId, ...(ch.name ? { actorName: ch.name } : {}), cause });
+  }
+}

@@ -1,0 +1,419 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import { pathToFileURL } from "node:url";
+import {
+  ActorNotFoundError,
+  InvalidOptionError,
+  NotInitializedError,
+  createLogger,
+  newJobId,
+  newWorkerId,
+} from "@lux/common";
+import { actorIdOf, makeActorHandle, setCoreAccessor } from "./actor-handle.js";
+import { PrivateCluster, readTokenFile } from "./cluster-launcher.js";
+import { CoreWorker } from "./core-worker.js";
+import { FunctionRegistry, type Definition } from "./function-registry.js";
+import { ObjectRef } from "./object-ref.js";
+import { compileActorOptions, compileTaskOptions, type ActorOptions, type TaskOptions } from "./options.js";
+import type { ActorClass, ActorHandle, AnyClass, RemoteFunction } from "./types.js";
+import "./wire-types.js";
+
+const log = createLogger("lux");
+
+let luxApi: unknown;
+const functions = new FunctionRegistry(entryUrl(), () => luxApi);
+let core: CoreWorker | undefined;
+let cluster: PrivateCluster | undefined;
+let starting: Promise<InitResult> | undefined;
+let workerMode = false;
+let namespace = "";
+
+/** @internal the public API object given to by-value code as `lux` */
+export function setLuxApi(api: unknown): void {
+  luxApi = api;
+}
+
+function requireCore(operation: string): CoreWorker {
+  if (core === undefined) throw new NotInitializedError({ operation });
+  return core;
+}
+setCoreAccessor(() => requireCore("calling an actor method"));
+
+/** Options of `lux.init`. */
+export interface InitOptions {
+  /** Address of a running cluster ("HOST:PORT"). Default: `LUX_ADDRESS`, else a private local cluster. */
+  address?: string;
+  /** CPUs of the private cluster's node. Default: the number of cores. */
+  numCpus?: number;
+  /** GPUs of the private cluster's node (may be fake: only ids are assigned). Default 0. */
+  numGpus?: number;
+  /** Custom resources of the private cluster's node. */
+  resources?: Record<string, number>;
+  /** Bytes of the node's object store. Default: 30% of RAM. */
+  objectStoreMemory?: number;
+  /** Namespace for named actors. Default: a namespace of this job's own. */
+  namespace?: string;
+}
+
+export interface InitResult {
+  /** Address of the cluster's control service. */
+  address: string;
+}
+
+const INIT_KEYS = new Set(["address", "numCpus", "numGpus", "resources", "objectStoreMemory", "namespace"]);
+
+/**
+ * Connects this process to a cluster: the one at `address` (or `LUX_ADDRESS`), or a
+ * private local cluster started now and stopped by `shutdown()` or when this process exits.
+ */
+export async function init(options: InitOptions = {}): Promise<InitResult> {
+  if (workerMode) return { address: requireCore("init").options.gcsAddress };
+  if (core !== undefined) {
+    throw new Error("lux.init() was already called in this process; call lux.shutdown() first to connect again");
+  }
+  if (starting !== undefined) return starting;
+  starting = doInit(options).finally(() => {
+    starting = undefined;
+  });
+  return starting;
+}
+
+async function doInit(options: InitOptions): Promise<InitResult> {
+  for (const key of Object.keys(options)) {
+    if (!INIT_KEYS.has(key)) throw new InvalidOptionError({ option: key, expected: `one of the init options: ${[...INIT_KEYS].join(", ")}` });
+  }
+  const numCpus = checkAmount("numCpus", options.numCpus) ?? os.availableParallelism();
+  const numGpus = checkAmount("numGpus", options.numGpus) ?? 0;
+  if (options.objectStoreMemory !== undefined) checkAmount("objectStoreMemory", options.objectStoreMemory);
+  const address = options.address ?? process.env["LUX_ADDRESS"];
+  let gcsAddress: string;
+  let rayletAddress: string | undefined;
+  let token: string;
+  if (address !== undefined && address !== "") {
+    for (const k of ["numCpus", "numGpus", "resources", "objectStoreMemory"] as const) {
+      if (options[k] !== undefined) {
+        throw new InvalidOptionError({ option: k, expected: "no node resources when connecting to an existing cluster (set them with `lux start`)" });
+      }
+    }
+    const found = process.env["LUX_TOKEN"] ?? readTokenFile(address);
+    if (found === undefined) {
+      throw new Error(`no token for the cluster at ${address}: set LUX_TOKEN to the token printed by \`lux start\``);
+    }
+    gcsAddress = address;
+    token = found;
+  } else {
+    cluster = await PrivateCluster.start({
+      numCpus,
+      numGpus,
+      resources: options.resources ?? {},
+      objectStoreMemory: options.objectStoreMemory,
+    });
+    gcsAddress = cluster.gcsAddress;
+    rayletAddress = cluster.rayletAddress;
+    token = cluster.token;
+  }
+  const jobId = newJobId();
+  namespace = options.namespace ?? `anonymous-${jobId}`;
+  try {
+    core = await CoreWorker.start({
+      mode: "driver",
+      gcsAddress,
+      ...(rayletAddress !== undefined ? { rayletAddress } : {}),
+      token,
+      jobId,
+      namespace,
+      workerId: newWorkerId(),
+      listenAddress: "127.0.0.1:0",
+      functions,
+      weak: true,
+      job: { execArgv: workerExecArgv(), cwd: process.cwd(), env: {}, entryUrl: functions.entryOptedIn ? entryUrl() : undefined },
+    });
+  } catch (e) {
+    await cluster?.stop();
+    cluster = undefined;
+    throw e;
+  }
+  return { address: gcsAddress };
+}
+
+/** @internal started by the worker process entry */
+export async function startWorker(env: NodeJS.ProcessEnv): Promise<CoreWorker> {
+  workerMode = true;
+  const need = (k: string): string => {
+    const v = env[k];
+    if (v === undefined) throw new Error(`worker started without ${k}`);
+    return v;
+  };
+  namespace = env["LUX_NAMESPACE"] ?? "";
+  core = await CoreWorker.start({
+    mode: "worker",
+    gcsAddress: need("LUX_GCS_ADDRESS"),
+    rayletAddress: need("LUX_RAYLET_ADDRESS"),
+    token: need("LUX_TOKEN"),
+    jobId: need("LUX_JOB_ID"),
+    namespace,
+    workerId: need("LUX_WORKER_ID"),
+    listenAddress: "127.0.0.1:0",
+    functions,
+    weak: false,
+  });
+  return core;
+}
+
+/** Whether `init()` has connected this process to a cluster. */
+export function isInitialized(): boolean {
+  return core !== undefined;
+}
+
+/** Disconnects; a private cluster and every process it started end. `init()` may be called again. */
+export async function shutdown(): Promise<void> {
+  if (workerMode) return;
+  await starting?.catch(() => undefined);
+  const c = core;
+  const cl = cluster;
+  core = undefined;
+  cluster = undefined;
+  await c?.close();
+  await cl?.stop();
+}
+
+/**
+ * Runs the program's main code in the driver only. Workers import an entry script
+ * that uses `lux.main` to find its remote definitions, without running `body`.
+ * Shuts Lux down when `body` settles.
+ */
+export function main(body: () => Promise<unknown> | unknown): void {
+  if (workerMode) return;
+  functions.noteMainCalled();
+  void (async () => {
+    try {
+      await body();
+    } catch (e) {
+      process.exitCode = 1;
+      console.error(e);
+    } finally {
+      await shutdown();
+    }
+  })();
+}
+
+ 
+type AnyFunction = (...args: any[]) => unknown;
+
+/** Makes a class remote: `.remote(...)` creates an actor and returns its handle. */
+export function remote<C extends AnyClass>(cls: C): ActorClass<C>;
+/** Makes a function remote: `.remote(...)` submits a task and returns a ref to its result. */
+export function remote<F extends AnyFunction>(fn: F): RemoteFunction<Parameters<F>, ReturnType<F>>;
+export function remote(target: unknown): unknown {
+  if (typeof target !== "function") {
+    throw new TypeError(`lux.remote() takes a function or a class, got ${target === null ? "null" : typeof target}`);
+  }
+  const isClass = /^class\b/.test(Function.prototype.toString.call(target));
+  const def = functions.define(target, isClass ? "class" : "function");
+  return isClass ? actorClass(def, {}) : remoteFunction(def, {});
+}
+
+function remoteFunction(def: Definition, opts: TaskOptions): unknown {
+  const compiled = compileTaskOptions(opts);
+  const multi = opts.numReturns !== undefined;
+  return {
+    remote: (...args: unknown[]) => {
+      const refs = requireCore(`calling ${def.name}.remote()`).submitTask(def, args, compiled);
+      return multi ? refs : refs[0];
+    },
+    options: (more: TaskOptions) => remoteFunction(def, { ...opts, ...more }),
+  };
+}
+
+function actorClass(def: Definition, opts: ActorOptions): unknown {
+  compileActorOptions(opts, ""); // fail at the call site on bad options
+  return {
+    remote: (...args: unknown[]) => {
+      const c = requireCore(`creating actor ${def.name}`);
+      const actorId = c.createActor(def, args, compileActorOptions(opts, namespace));
+      return makeActorHandle(actorId, def.name);
+    },
+    options: (more: ActorOptions) => actorClass(def, { ...opts, ...more }),
+  };
+}
+
+/** Options of `lux.get`. */
+export interface GetOptions {
+  /** Reject with GetTimeoutError after this many ms; the refs stay valid. */
+  timeoutMs?: number;
+}
+
+/** The values of refs, in input order; rejects with the first error. */
+export function get<T>(ref: ObjectRef<T>, options?: GetOptions): Promise<T>;
+export function get<const R extends readonly ObjectRef<unknown>[]>(
+  refs: R,
+  options?: GetOptions,
+): Promise<{ -readonly [K in keyof R]: R[K] extends ObjectRef<infer T> ? T : never }>;
+export function get<T>(refs: readonly ObjectRef<T>[], options?: GetOptions): Promise<T[]>;
+export async function get(refs: ObjectRef | readonly ObjectRef[], options: GetOptions = {}): Promise<unknown> {
+  const c = requireCore("get");
+  const timeoutMs = checkTimeout(options.timeoutMs);
+  if (refs instanceof ObjectRef) return (await c.objects.get([refs], timeoutMs))[0];
+  if (!Array.isArray(refs)) throw new TypeError(`lux.get() takes an ObjectRef or an array of ObjectRefs, got ${describe(refs)}`);
+  refs.forEach((r, i) => {
+    if (!(r instanceof ObjectRef)) throw new TypeError(`lux.get(): element ${i} is ${describe(r)}, not an ObjectRef`);
+  });
+  return c.objects.get(refs, timeoutMs);
+}
+
+/** Stores a value in the object store now (it is serialized at once) and returns its ref. */
+export function put<T>(value: T): ObjectRef<T> {
+  if (value instanceof ObjectRef) {
+    throw new TypeError("lux.put() was given an ObjectRef; to store a reference, wrap it: lux.put([ref]) or lux.put({ ref })");
+  }
+  return requireCore("put").objects.put(value) as ObjectRef<T>;
+}
+
+/** Options of `lux.wait`. */
+export interface WaitOptions {
+  /** How many ready refs to wait for. Default 1. */
+  numReturns?: number;
+  /** Return what is ready after this many ms. Default: no limit. */
+  timeoutMs?: number;
+  /** Accepted for Ray compatibility; objects are fetched on `get`. */
+  fetchLocal?: boolean;
+}
+
+/** Waits until `numReturns` refs are ready (or the timeout); returns `[ready, notReady]` in input order. */
+export async function wait<T>(refs: readonly ObjectRef<T>[], options: WaitOptions = {}): Promise<[ObjectRef<T>[], ObjectRef<T>[]]> {
+  const c = requireCore("wait");
+  if (!Array.isArray(refs)) throw new TypeError(`lux.wait() takes an array of ObjectRefs, got ${describe(refs)}`);
+  const seen = new Set<string>();
+  refs.forEach((r, i) => {
+    if (!(r instanceof ObjectRef)) throw new TypeError(`lux.wait(): element ${i} is ${describe(r)}, not an ObjectRef`);
+    if (seen.has(r.objectId)) throw new TypeError(`lux.wait(): ${r.toString()} appears more than once; pass each ref once`);
+    seen.add(r.objectId);
+  });
+  const numReturns = options.numReturns ?? 1;
+  if (!Number.isInteger(numReturns) || numReturns <= 0 || numReturns > refs.length) {
+    throw new InvalidOptionError({ option: "numReturns", expected: `an integer from 1 to refs.length (${refs.length})`, received: numReturns });
+  }
+  return (await c.objects.wait(refs, { numReturns, timeoutMs: checkTimeout(options.timeoutMs) })) as [ObjectRef<T>[], ObjectRef<T>[]];
+}
+
+/** The handle of a named actor; rejects with ActorNotFoundError if there is none. */
+export async function getActor<T = unknown>(name: string, options: { namespace?: string } = {}): Promise<ActorHandle<T>> {
+  const c = requireCore("getActor");
+  const ns = options.namespace ?? namespace;
+  const info = await c.gcs.call("getNamedActor", { name, namespace: ns });
+  if (info.state === "DEAD") throw new ActorNotFoundError({ name, namespace: ns });
+  return makeActorHandle(info.actorId, info.className) as ActorHandle<T>;
+}
+
+/** Kills an actor; later calls reject with ActorDiedError. */
+export async function kill(handle: unknown, options: { noRestart?: boolean } = {}): Promise<void> {
+  const actorId = actorIdOf(handle);
+  if (actorId === undefined) throw new TypeError(`lux.kill() takes an actor handle, got ${describe(handle)}`);
+  await requireCore("kill").killActor(actorId, options.noRestart ?? true);
+}
+
+/** Cancels a task: a queued one is dropped; `force` kills the worker running it. Never retried. */
+export async function cancel(ref: ObjectRef, options: { force?: boolean; recursive?: boolean } = {}): Promise<void> {
+  if (!(ref instanceof ObjectRef)) throw new TypeError(`lux.cancel() takes an ObjectRef, got ${describe(ref)}`);
+  await requireCore("cancel").cancel(ref, options.force ?? false, options.recursive ?? true);
+}
+
+/** A node of the cluster. */
+export interface NodeView {
+  nodeId: string;
+  alive: boolean;
+  address: string;
+  resources: Record<string, number>;
+}
+
+export async function nodes(): Promise<NodeView[]> {
+  const list = await requireCore("nodes").gcs.call("getNodes", {});
+  return list.map((n) => ({ nodeId: n.nodeId, alive: n.alive, address: n.address, resources: n.resources }));
+}
+
+/** Total resources of the alive nodes: `{ CPU, GPU, memory, ...custom }`. */
+export async function clusterResources(): Promise<Record<string, number>> {
+  return (await requireCore("clusterResources").gcs.call("getClusterResources", {})).total;
+}
+
+/** Resources not held by running tasks and actors right now. */
+export async function availableResources(): Promise<Record<string, number>> {
+  return (await requireCore("availableResources").gcs.call("getClusterResources", {})).available;
+}
+
+/** Where the calling code runs. */
+export interface RuntimeContext {
+  jobId: string;
+  nodeId: string;
+  workerId: string;
+  /** The running task, inside a task or actor method. */
+  taskId: string | undefined;
+  /** The actor, inside an actor. */
+  actorId: string | undefined;
+  namespace: string;
+  /** GPU device ids assigned to the running task or actor. */
+  gpuIds: number[];
+}
+
+export function getRuntimeContext(): RuntimeContext {
+  const c = requireCore("getRuntimeContext");
+  const { taskId, actorId } = c.currentTask();
+  const visible = workerMode ? process.env["CUDA_VISIBLE_DEVICES"] ?? "" : "";
+  return {
+    jobId: c.options.jobId,
+    nodeId: c.nodeId,
+    workerId: c.options.workerId,
+    taskId,
+    actorId,
+    namespace: c.options.namespace,
+    gpuIds: visible === "" ? [] : visible.split(",").map(Number),
+  };
+}
+
+function checkAmount(option: string, v: number | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
+    throw new InvalidOptionError({ option, expected: "a finite number >= 0", received: v });
+  }
+  return v;
+}
+
+function checkTimeout(v: number | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== "number" || Number.isNaN(v) || v < 0) {
+    throw new InvalidOptionError({ option: "timeoutMs", expected: "a number of milliseconds >= 0", received: v });
+  }
+  return v;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  return typeof v === "object" ? `an object (${(v as object).constructor?.name ?? "Object"})` : typeof v;
+}
+
+function entryUrl(): string | undefined {
+  const script = process.argv[1];
+  if (script === undefined) return undefined;
+  try {
+    return pathToFileURL(fs.realpathSync(script)).href;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The driver's module-loader flags, which its workers need to import the same code. */
+function workerExecArgv(): string[] {
+  const keep: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const withValue = ["--import", "--require", "-r", "--loader", "--experimental-loader", "--conditions", "-C"];
+    if (withValue.includes(a) && i + 1 < argv.length) {
+      keep.push(a, argv[++i] as string);
+    } else if (withValue.some((f) => a.startsWith(`${f}=`)) || a === "--enable-source-maps" || a === "--no-warnings" || a.startsWith("--experimental-") || a === "--expose-gc") {
+      keep.push(a);
+    }
+  }
+  return keep;
+}

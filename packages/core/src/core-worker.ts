@@ -1,0 +1,408 @@
+import type {
+  ActorCreationSpec,
+  CoreWorkerService,
+  GcsService,
+  Handlers,
+  RayletService,
+  ResolvedArg,
+  RpcConnection,
+  ServiceDef,
+  TaskSpec,
+} from "@lux/protocol";
+import { RpcServer, connectRpc } from "@lux/protocol";
+import {
+  TaskCancelledError,
+  createLogger,
+  newActorId,
+  newTaskId,
+  objectIdFor,
+  rpcPeerOptions,
+} from "@lux/common";
+import { ActorSubmitter } from "./actor-submitter.js";
+import { FunctionRegistry, type Definition } from "./function-registry.js";
+import { ObjectManager } from "./object-manager.js";
+import { ObjectRef, setRefTracker } from "./object-ref.js";
+import { PeerPool } from "./peer-pool.js";
+import { serialize } from "./serialization/index.js";
+import { taskContext } from "./task-context.js";
+import { TaskExecutor } from "./task-executor.js";
+import type { TaskOptionsCompiled, TaskRecord } from "./task-record.js";
+import { TaskResults } from "./task-results.js";
+import { TaskSubmitter } from "./task-submitter.js";
+
+const log = createLogger("core");
+
+export type CoreWorkerMode = "driver" | "worker";
+
+export interface CoreWorkerOptions {
+  mode: CoreWorkerMode;
+  gcsAddress: string;
+  /** Driver: the raylet to use; by default the first alive node's. */
+  rayletAddress?: string;
+  token: string;
+  jobId: string;
+  namespace: string;
+  workerId: string;
+  /** Listen address of this process's RPC server. */
+  listenAddress: string;
+  functions: FunctionRegistry;
+  /** Driver: connections do not keep the process alive unless calls are pending. */
+  weak: boolean;
+  /** Driver only: Node flags, cwd and env for the job's workers. */
+  job?: { execArgv: string[]; cwd: string; env: Record<string, string>; entryUrl: string | undefined };
+}
+
+export interface ActorOptionsCompiled {
+  resources: Record<string, number>;
+  name: string | undefined;
+  namespace: string;
+  getIfExists: boolean;
+  detached: boolean;
+  maxConcurrency: number;
+  maxRestarts: number;
+}
+
+/**
+ * The core worker: what the driver and every worker process use to own objects, submit
+ * tasks and actor calls, and (in workers) execute them.
+ */
+export class CoreWorker {
+  readonly address: string;
+  nodeId = "";
+  readonly objects: ObjectManager;
+  private readonly results: TaskResults;
+  private readonly submitter: TaskSubmitter;
+  private readonly actors: ActorSubmitter;
+  readonly executor: TaskExecutor;
+  private blockedDepth = 0;
+
+  private constructor(
+    readonly options: CoreWorkerOptions,
+    private readonly server: RpcServer<CoreWorkerService>,
+    readonly gcs: RpcConnection<GcsService, CoreWorkerService>,
+    readonly raylet: RpcConnection<RayletService, CoreWorkerService>,
+    private readonly peers: PeerPool,
+    nodeId: string,
+  ) {
+    this.address = server.address;
+    this.nodeId = nodeId;
+    this.objects = new ObjectManager({
+      selfAddress: this.address,
+      nodeId,
+      raylet,
+      peers,
+      blocking: {
+        enter: () => this.setBlocked(true),
+        leave: () => this.setBlocked(false),
+      },
+    });
+    this.results = new TaskResults(this.objects);
+    this.submitter = new TaskSubmitter(options.jobId, raylet, peers, this.objects, this.results);
+    this.results.onRetry((r) => this.submitter.enqueue(r));
+    this.actors = new ActorSubmitter(options.workerId, gcs, peers, this.results);
+    this.executor = new TaskExecutor(gcs, this.objects, options.functions, (taskId) => {
+      for (const child of this.results.children(taskId)) void this.cancelRecord(child, false, true);
+    });
+    setRefTracker(this.objects.refs);
+  }
+
+  static async start(options: CoreWorkerOptions): Promise<CoreWorker> {
+    let self: CoreWorker | undefined;
+    const handlers: Handlers<CoreWorkerService, RpcConnection<ServiceDef, CoreWorkerService>> = {
+      pushTask: (spec) => the().executor.execute(spec),
+      createActor: async (spec) => {
+        await the().executor.createActor(spec);
+        return { ok: true };
+      },
+      cancelTask: (req) => {
+        the().executor.cancel(req.taskId, req.recursive);
+        return { ok: true };
+      },
+      getObjectStatus: (req) => the().objects.status(req.objectId),
+      addBorrow: (req) => {
+        for (const id of req.objectIds) the().objects.refs.addBorrower(id);
+        return { ok: true };
+      },
+      removeBorrow: (req) => {
+        for (const id of req.objectIds) the().objects.refs.removeBorrower(id);
+        return { ok: true };
+      },
+      releaseContained: (req) => {
+        the().executor.releaseContained(req.objectIds);
+        return { ok: true };
+      },
+      exit: () => {
+        setImmediate(() => process.exit(0));
+        return { ok: true };
+      },
+      logWarning: (req) => {
+        log.warn(req.message);
+        return { ok: true };
+      },
+    };
+    const the = (): CoreWorker => {
+      if (self === undefined) throw new Error("core worker is still starting");
+      return self;
+    };
+    const peerOptions = rpcPeerOptions(options.token, log);
+    const server = await RpcServer.listen<CoreWorkerService>({ ...peerOptions, address: options.listenAddress, handlers });
+    if (options.weak) server.setWeak();
+    const connect = { ...peerOptions, handlers, weak: options.weak };
+    const gcs = await connectRpc<GcsService, CoreWorkerService>(options.gcsAddress, connect);
+    const rayletAddress = options.rayletAddress ?? (await localRayletAddress(gcs));
+    const raylet = await connectRpc<RayletService, CoreWorkerService>(rayletAddress, connect);
+    let nodeId: string;
+    if (options.mode === "worker") {
+      ({ nodeId } = await raylet.call("registerWorker", {
+        workerId: options.workerId,
+        address: server.address,
+        pid: process.pid,
+      }));
+    } else {
+      ({ nodeId } = await raylet.call("getNodeInfo", {}));
+      const job = options.job ?? { execArgv: [], cwd: process.cwd(), env: {}, entryUrl: undefined };
+      await gcs.call("registerJob", {
+        jobId: options.jobId,
+        namespace: options.namespace,
+        driverAddress: server.address,
+        ...job,
+      });
+    }
+    self = new CoreWorker(options, server, gcs, raylet, new PeerPool(options.token, handlers, options.weak), nodeId);
+    return self;
+  }
+
+  /** Submits a normal task; returns its return refs at once. */
+  submitTask(def: Definition, args: unknown[], options: TaskOptionsCompiled): ObjectRef[] {
+    const exported = this.exportDefinition(def);
+    const encoded = this.encodeArgs(args, def.name);
+    const taskId = newTaskId();
+    const spec: TaskSpec = {
+      taskId,
+      jobId: this.options.jobId,
+      functionId: def.descriptor?.functionId ?? "",
+      name: options.name ?? def.name,
+      args: encoded.bytes,
+      resolved: [],
+      borrowed: [],
+      returnIds: Array.from({ length: options.numReturns }, (_, i) => objectIdFor(taskId, i)),
+      ownerAddress: this.address,
+      gpuIds: [],
+    };
+    const record = this.record(spec, args, encoded.held, options);
+    const refs = spec.returnIds.map((id) => new ObjectRef(id, this.address));
+    void this.resolveDependencies(record, exported).then((ok) => {
+      if (ok) this.submitter.enqueue(record);
+    });
+    return refs;
+  }
+
+  /** Registers an actor with the control service; calls made meanwhile wait for it. */
+  createActor(def: Definition, args: unknown[], options: ActorOptionsCompiled): string {
+    const exported = this.exportDefinition(def);
+    const actorId = newActorId();
+    const encoded = this.encodeArgs(args, `${def.name} constructor`);
+    const spec: ActorCreationSpec = {
+      actorId,
+      jobId: this.options.jobId,
+      functionId: def.descriptor?.functionId ?? "",
+      className: def.name,
+      args: encoded.bytes,
+      resolved: [],
+      borrowed: [],
+      ownerAddress: this.address,
+      resources: options.resources,
+      name: options.name,
+      namespace: options.namespace,
+      getIfExists: options.getIfExists,
+      detached: options.detached,
+      maxConcurrency: options.maxConcurrency,
+      maxRestarts: options.maxRestarts,
+      gpuIds: [],
+    };
+    const deps = topLevelRefs(args);
+    const registration = (async () => {
+      await exported;
+      spec.resolved = await this.resolveArgs(deps);
+      const failed = spec.resolved.find((r) => r.error !== undefined);
+      if (failed !== undefined) throw new Error("an argument of the actor's constructor failed", { cause: failed.error });
+      return this.gcs.call("createActor", spec);
+    })();
+    this.actors.registering(actorId, registration, options.name);
+    // The argument refs stay referenced (by this closure) until the constructor has run.
+    const held = encoded.held;
+    registration
+      .then(() => this.gcs.call("getActorInfo", { actorId, waitAlive: true }))
+      .catch(() => undefined)
+      .finally(() => void held);
+    return actorId;
+  }
+
+  submitActorCall(actorId: string, method: string, args: unknown[], numReturns: number): ObjectRef[] {
+    const taskId = newTaskId();
+    const encoded = this.encodeArgs(args, method);
+    const spec: TaskSpec = {
+      taskId,
+      jobId: this.options.jobId,
+      functionId: "",
+      name: method,
+      args: encoded.bytes,
+      resolved: [],
+      borrowed: [],
+      returnIds: Array.from({ length: numReturns }, (_, i) => objectIdFor(taskId, i)),
+      ownerAddress: this.address,
+      gpuIds: [],
+      actorId,
+      method,
+    };
+    const record = this.record(spec, args, encoded.held, { resources: {}, maxRetries: 0, retryExceptions: false, numReturns });
+    const refs = spec.returnIds.map((id) => new ObjectRef(id, this.address));
+    const call = this.actors.submit(actorId, record);
+    if (record.deps.length === 0) {
+      this.actors.markReady(actorId, call);
+    } else {
+      void this.resolveDependencies(record, undefined).then((ok) => {
+        if (ok) this.actors.markReady(actorId, call);
+        else this.actors.remove(actorId, record);
+      });
+    }
+    return refs;
+  }
+
+  async killActor(actorId: string, noRestart: boolean): Promise<void> {
+    await this.gcs.call("killActor", { actorId, noRestart });
+  }
+
+  async cancel(ref: ObjectRef, force: boolean, recursive: boolean): Promise<void> {
+    if (ref.ownerAddress !== this.address) {
+      throw new TypeError(`only the process that submitted a task can cancel it; ${ref.toString()} is owned by ${ref.ownerAddress}`);
+    }
+    const record = this.results.byObject(ref.objectId);
+    if (record === undefined) return; // finished already
+    await this.cancelRecord(record, force, recursive);
+  }
+
+  private async cancelRecord(record: TaskRecord, force: boolean, recursive: boolean): Promise<void> {
+    record.cancelled = true;
+    const worker = record.worker;
+    const wasRunning = record.state === "running";
+    if (record.state === "queued") {
+      this.submitter.dequeue(record);
+      if (record.spec.actorId !== undefined) this.actors.remove(record.spec.actorId, record);
+    }
+    this.results.fail(record, new TaskCancelledError({ taskId: record.spec.taskId }));
+    if (!wasRunning || worker === undefined) return;
+    if (force) {
+      await this.raylet.call("killWorker", { workerId: worker.workerId, reason: `task ${record.spec.name} was cancelled with force` });
+    } else {
+      const peer = await this.peers.get(worker.address).catch(() => undefined);
+      peer?.notify("cancelTask", { taskId: record.spec.taskId, recursive });
+    }
+  }
+
+  /** Current task context (workers) for the runtime context. */
+  currentTask(): { taskId: string | undefined; actorId: string | undefined } {
+    const ctx = taskContext.getStore();
+    return { taskId: ctx?.taskId, actorId: ctx?.actorId ?? this.executor.actorId };
+  }
+
+  async close(): Promise<void> {
+    this.submitter.close();
+    setRefTracker(undefined);
+    this.peers.close();
+    this.gcs.close();
+    this.raylet.close();
+    await this.server.close();
+  }
+
+  private setBlocked(blocked: boolean): void {
+    if (this.options.mode !== "worker") return;
+    this.blockedDepth += blocked ? 1 : -1;
+    if (blocked && this.blockedDepth === 1) this.raylet.notify("workerBlocked", { workerId: this.options.workerId });
+    if (!blocked && this.blockedDepth === 0) this.raylet.notify("workerUnblocked", { workerId: this.options.workerId });
+  }
+
+  private exportDefinition(def: Definition): Promise<void> {
+    if (def.exported === undefined) {
+      const descriptor = this.options.functions.describe(def);
+      def.exported = this.gcs
+        .call("kvPut", { key: `fn:${descriptor.functionId}`, value: FunctionRegistry.encode(descriptor), overwrite: false })
+        .then(() => undefined);
+      def.exported.catch(() => {
+        def.exported = undefined;
+      });
+    }
+    return def.exported;
+  }
+
+  /** Serializes the arguments; every ref inside them (at any depth) is returned to be held. */
+  private encodeArgs(args: unknown[], name: string): { bytes: Uint8Array; held: ObjectRef[] } {
+    const { bytes, contained } = serialize(args, `the arguments of ${name}`);
+    return { bytes, held: contained.filter((c): c is ObjectRef => c instanceof ObjectRef) };
+  }
+
+  private record(spec: TaskSpec, args: unknown[], held: ObjectRef[], options: TaskOptionsCompiled): TaskRecord {
+    const ctx = taskContext.getStore();
+    const record: TaskRecord = {
+      spec,
+      options,
+      deps: topLevelRefs(args),
+      heldRefs: held,
+      retriesLeft: options.maxRetries,
+      state: "resolving",
+      cancelled: false,
+      parentTaskId: ctx?.taskId,
+      worker: undefined,
+    };
+    this.results.track(record);
+    return record;
+  }
+
+  /** Waits for top-level ref arguments; fails the task with a dependency's error. */
+  private async resolveDependencies(record: TaskRecord, exported: Promise<void> | undefined): Promise<boolean> {
+    try {
+      if (exported !== undefined) await exported;
+      record.spec.resolved = await this.resolveArgs(record.deps);
+    } catch (e) {
+      this.results.fail(record, e);
+      return false;
+    }
+    const failed = record.spec.resolved.find((r) => r.error !== undefined);
+    if (failed !== undefined) {
+      this.results.failWith(record, failed.error as Parameters<TaskResults["failWith"]>[1]);
+      return false;
+    }
+    return !record.cancelled && record.state !== "finished";
+  }
+
+  private async resolveArgs(deps: readonly { index: number; ref: ObjectRef }[]): Promise<ResolvedArg[]> {
+    if (deps.length === 0) return [];
+    return Promise.all(
+      deps.map(async ({ index, ref }) => {
+        const v = await this.objects.locate(ref);
+        const r: ResolvedArg = { index, objectId: ref.objectId };
+        if (v.kind === "inline") r.value = v.bytes;
+        else if (v.kind === "stored") {
+          r.nodeId = v.nodeId;
+          r.size = v.size;
+        } else r.error = v.error;
+        return r;
+      }),
+    );
+  }
+}
+
+function topLevelRefs(args: readonly unknown[]): { index: number; ref: ObjectRef }[] {
+  const deps: { index: number; ref: ObjectRef }[] = [];
+  args.forEach((a, index) => {
+    if (a instanceof ObjectRef) deps.push({ index, ref: a });
+  });
+  return deps;
+}
+
+async function localRayletAddress(gcs: RpcConnection<GcsService, CoreWorkerService>): Promise<string> {
+  const nodes = await gcs.call("getNodes", {});
+  const node = nodes.find((n) => n.alive);
+  if (node === undefined) throw new Error("the cluster has no alive node to run work on; start one with `lux start`");
+  return node.address;
+}

@@ -1,0 +1,72 @@
+/**
+ * Lux: distributed computing for TypeScript.
+ *
+ * @example
+ * ```ts
+ * import * as lux from "lux";
+ *
+ * await lux.init();
+ * const square = lux.remote((x: number) => x * x);
+ * console.log(await lux.get([1, 2, 3].map((x) => square.remote(x)))); // [1, 4, 9]
+ *
+ * class Counter {
+ *   n = 0;
+ *   incr(by = 1) { return (this.n += by); }
+ * }
+ * const counter = lux.remote(Counter).remote();
+ * console.log(await lux.get(counter.incr.remote(5))); // 5
+ * await lux.shutdown();
+ * ```
+ */
+export {
+  init,
+  shutdown,
+  isInitialized,
+  main,
+  remote,
+  get,
+  put,
+  wait,
+  getActor,
+  kill,
+  cancel,
+  nodes,
+  clusterResources,
+  availableResources,
+  getRuntimeContext,
+  type InitOptions,
+  type InitResult,
+  type GetOptions,
+  type WaitOptions,
+  type NodeView,
+  type RuntimeContext,
+} from "./api.js";
+export { ObjectRef } from "./object-ref.js";
+export type { TaskOptions, ActorOptions, MethodOptions } from "./options.js";
+export type {
+  RemoteFunction,
+  MultiReturnFunction,
+  ActorClass,
+  ActorHandle,
+  ActorMethod,
+  RemoteArgs,
+  ReturnRefs,
+} from "./types.js";
+export {
+  LuxError,
+  TaskError,
+  GetTimeoutError,
+  ActorDiedError,
+  TaskCancelledError,
+  WorkerCrashedError,
+  ObjectLostError,
+  OwnerDiedError,
+  ObjectStoreFullError,
+  OutOfMemoryError,
+  ActorNameTakenError,
+  ActorNotFoundError,
+  InvalidOptionError,
+  NotInitializedError,
+  SerializationError,
+  ProtocolError,
+} from "@lux/common";

@@ -1,0 +1,288 @@
+import type { ObjectRefWire, RayletService, ReturnValue, RpcConnection } from "@lux/protocol";
+import { ConnectionClosedError } from "@lux/protocol";
+import {
+  GetTimeoutError,
+  ObjectLostError,
+  OwnerDiedError,
+  config,
+  fromWireError,
+  newPutObjectId,
+  toWireError,
+} from "@lux/common";
+import { MemoryStore, type ObjectValue } from "./memory-store.js";
+import { ObjectRef } from "./object-ref.js";
+import type { PeerPool } from "./peer-pool.js";
+import { ReferenceCounter } from "./reference-counter.js";
+import { deserialize, serialize } from "./serialization/index.js";
+
+export interface ObjectManagerDeps {
+  selfAddress: string;
+  nodeId: string;
+  raylet: RpcConnection<RayletService>;
+  peers: PeerPool;
+  /** Called around waits that may block, so a worker can give its CPU back. */
+  blocking: { enter(): void; leave(): void };
+}
+
+export interface WaitOptions {
+  numReturns: number;
+  timeoutMs: number | undefined;
+}
+
+/**
+ * Objects from this process's point of view: the values it owns (memory store + node
+ * store), references it holds (counted), and fetching values it borrows from their owners.
+ */
+export class ObjectManager {
+  readonly store = new MemoryStore();
+  readonly refs: ReferenceCounter;
+  /** Refs held because an object this process owns contains them. */
+  private readonly containedPins = new Map<string, ObjectRefWire[]>();
+  private readonly uploads = new Map<string, Promise<unknown>>();
+  private readonly pendingBorrows = new Set<Promise<unknown>>();
+  private freeBatch: string[] = [];
+
+  constructor(private readonly deps: ObjectManagerDeps) {
+    this.refs = new ReferenceCounter(deps.selfAddress, {
+      free: (id) => this.free(id),
+      borrow: (id, owner) => this.sendBorrow(id, owner),
+      unborrow: (id, owner) => {
+        void this.deps.peers.get(owner).then(
+          (c) => c.notify("removeBorrow", { objectIds: [id] }),
+          () => undefined,
+        );
+      },
+    });
+  }
+
+  get nodeId(): string {
+    return this.deps.nodeId;
+  }
+
+  get selfAddress(): string {
+    return this.deps.selfAddress;
+  }
+
+  /** Serializes `value` now and stores it; small values stay here, large ones go to the node's store. */
+  put(value: unknown): ObjectRef {
+    const { bytes, contained } = serialize(value, "the value passed to put");
+    const objectId = newPutObjectId();
+    this.storeOwned(objectId, bytes, contained as ObjectRef[], true);
+    return new ObjectRef(objectId, this.deps.selfAddress);
+  }
+
+  /**
+   * Records the value of an object this process owns. Large values are uploaded to the
+   * node's object store; refs inside the value stay pinned while the object lives.
+   */
+  storeOwned(objectId: string, bytes: Uint8Array, contained: readonly ObjectRef[], fresh: boolean): ObjectValue {
+    this.pinContained(objectId, contained.map((r) => r.toWire()));
+    let value: ObjectValue;
+    if (bytes.byteLength <= config("inlineObjectMaxBytes")) {
+      value = { kind: "inline", bytes };
+    } else {
+      value = { kind: "stored", nodeId: this.deps.nodeId, size: bytes.byteLength };
+      const upload = this.deps.raylet.call("putObject", {
+        objectId,
+        data: bytes,
+        ownerAddress: this.deps.selfAddress,
+      });
+      this.uploads.set(objectId, upload);
+      upload.then(
+        () => this.uploads.delete(objectId),
+        (e: unknown) => {
+          this.uploads.delete(objectId);
+          this.store.set(objectId, { kind: "error", error: toWireError(e) });
+        },
+      );
+    }
+    if (fresh) this.store.put(objectId, value);
+    else this.store.set(objectId, value);
+    return value;
+  }
+
+  pinContained(objectId: string, contained: readonly ObjectRefWire[]): void {
+    if (contained.length === 0) return;
+    this.containedPins.set(objectId, [...contained]);
+    for (const r of contained) this.refs.pin(r.objectId, r.ownerAddress);
+  }
+
+  /** Uploads the value of a task return to the node's store (executor side). */
+  async upload(objectId: string, bytes: Uint8Array, ownerAddress: string): Promise<void> {
+    await this.deps.raylet.call("putObject", { objectId, data: bytes, ownerAddress });
+  }
+
+  /** Owner side: the value, location or error of an object, once known. */
+  async status(objectId: string): Promise<ReturnValue> {
+    const v = await this.store.wait(objectId);
+    if (v === undefined) {
+      return { objectId, error: toWireError(new ObjectLostError({ objectId })) };
+    }
+    return toReturnValue(objectId, v);
+  }
+
+  /** Resolves when the object's value is known (not fetched), wherever its owner is. */
+  async locate(ref: ObjectRef): Promise<ObjectValue> {
+    if (ref.ownerAddress === this.deps.selfAddress) {
+      const v = await this.store.wait(ref.objectId);
+      if (v === undefined) return { kind: "error", error: toWireError(new ObjectLostError({ objectId: ref.objectId })) };
+      return v;
+    }
+    let reply: ReturnValue;
+    try {
+      const owner = await this.deps.peers.get(ref.ownerAddress);
+      reply = await owner.call("getObjectStatus", { objectId: ref.objectId });
+    } catch (e) {
+      if (e instanceof ConnectionClosedError || (e as Error).message.startsWith("cannot connect")) {
+        const error = new OwnerDiedError({ objectId: ref.objectId, ownerAddress: ref.ownerAddress });
+        return { kind: "error", error: toWireError(error) };
+      }
+      throw e;
+    }
+    return fromReturnValue(reply);
+  }
+
+  /** Whether the value is known right now without waiting (owned objects only). */
+  readyNow(ref: ObjectRef): boolean {
+    return ref.ownerAddress === this.deps.selfAddress && this.store.peek(ref.objectId) !== undefined;
+  }
+
+  /** Turns a located value into a JavaScript value (fetching from the node store if needed). */
+  async materialize(objectId: string, v: ObjectValue): Promise<unknown> {
+    switch (v.kind) {
+      case "inline":
+        return deserialize(v.bytes);
+      case "error":
+        throw fromWireError(v.error);
+      case "stored": {
+        await this.uploads.get(objectId);
+        const { data } = await this.deps.raylet.call("getObject", { objectId });
+        if (data === undefined) throw new ObjectLostError({ objectId });
+        return deserialize(data);
+      }
+    }
+  }
+
+  async get(refs: readonly ObjectRef[], timeoutMs: number | undefined): Promise<unknown[]> {
+    const blocking = refs.some((r) => !this.readyNow(r));
+    if (blocking) this.deps.blocking.enter();
+    try {
+      const all = Promise.all(refs.map(async (r) => this.materialize(r.objectId, await this.locate(r))));
+      if (timeoutMs === undefined) return await all;
+      return await withTimeout(all, timeoutMs, () => {
+        const pending = refs.filter((r) => !this.readyNow(r)).map((r) => r.objectId);
+        return new GetTimeoutError({ timeoutMs, objectIds: pending.length > 0 ? pending : refs.map((r) => r.objectId) });
+      });
+    } finally {
+      if (blocking) this.deps.blocking.leave();
+    }
+  }
+
+  async wait(refs: readonly ObjectRef[], opts: WaitOptions): Promise<[ObjectRef[], ObjectRef[]]> {
+    const ready = new Set<number>();
+    const done = (): [ObjectRef[], ObjectRef[]] => {
+      const r: ObjectRef[] = [];
+      const n: ObjectRef[] = [];
+      refs.forEach((ref, i) => (ready.has(i) && r.length < opts.numReturns ? r : n).push(ref));
+      return [r, n];
+    };
+    refs.forEach((r, i) => {
+      if (this.readyNow(r)) ready.add(i);
+    });
+    if (ready.size >= opts.numReturns || opts.timeoutMs === 0) return done();
+    this.deps.blocking.enter();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let timer: NodeJS.Timeout | undefined;
+        if (opts.timeoutMs !== undefined) timer = setTimeout(resolve, opts.timeoutMs);
+        refs.forEach((r, i) => {
+          if (ready.has(i)) return;
+          this.locate(r).then(
+            () => {
+              ready.add(i);
+              if (ready.size >= opts.numReturns) {
+                clearTimeout(timer);
+                resolve();
+              }
+            },
+            (e: unknown) => {
+              clearTimeout(timer);
+              reject(e as Error);
+            },
+          );
+        });
+      });
+    } finally {
+      this.deps.blocking.leave();
+    }
+    return done();
+  }
+
+  /** Waits until borrow registrations sent so far are acknowledged by their owners. */
+  async flushBorrows(): Promise<void> {
+    if (this.pendingBorrows.size === 0) return;
+    await Promise.allSettled([...this.pendingBorrows]);
+  }
+
+  private sendBorrow(objectId: string, owner: string): void {
+    const p = this.deps.peers.get(owner).then((c) => c.call("addBorrow", { objectIds: [objectId] }));
+    this.pendingBorrows.add(p);
+    p.then(
+      () => this.pendingBorrows.delete(p),
+      () => this.pendingBorrows.delete(p),
+    );
+  }
+
+  private free(objectId: string): void {
+    const v = this.store.delete(objectId);
+    const pins = this.containedPins.get(objectId);
+    if (pins !== undefined) {
+      this.containedPins.delete(objectId);
+      for (const r of pins) this.refs.unpin(r.objectId);
+    }
+    if (v?.kind === "stored") {
+      this.freeBatch.push(objectId);
+      if (this.freeBatch.length === 1) {
+        setImmediate(() => {
+          const objectIds = this.freeBatch;
+          this.freeBatch = [];
+          const upload = Promise.allSettled(objectIds.map((id) => this.uploads.get(id)));
+          void upload.then(() => this.deps.raylet.notify("freeObjects", { objectIds }));
+        });
+      }
+    }
+  }
+}
+
+export function toReturnValue(objectId: string, v: ObjectValue): ReturnValue {
+  switch (v.kind) {
+    case "inline":
+      return { objectId, value: v.bytes };
+    case "stored":
+      return { objectId, nodeId: v.nodeId, size: v.size };
+    case "error":
+      return { objectId, error: v.error };
+  }
+}
+
+export function fromReturnValue(r: ReturnValue): ObjectValue {
+  if (r.error !== undefined) return { kind: "error", error: r.error as ReturnType<typeof toWireError> };
+  if (r.value !== undefined) return { kind: "inline", bytes: r.value };
+  return { kind: "stored", nodeId: r.nodeId ?? "", size: r.size ?? 0 };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, error: () => Error): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(error()), ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e as Error);
+      },
+    );
+  });
+}

@@ -1,0 +1,193 @@
+import { InvalidOptionError } from "@lux/common";
+import type { TaskOptionsCompiled } from "./task-record.js";
+
+/** Options of a remote function (`lux.remote(fn).options({...})`). */
+export interface TaskOptions {
+  /** CPUs the task holds while it runs (fractions allowed). Default 1. */
+  numCpus?: number;
+  /** GPUs the task holds; the worker sees their ids in CUDA_VISIBLE_DEVICES. Default 0. */
+  numGpus?: number;
+  /** Bytes of memory the task reserves for scheduling. Default 0. */
+  memory?: number;
+  /** Custom resources, e.g. `{ accelerator: 1 }`. */
+  resources?: Record<string, number>;
+  /** Times to re-run the task if its worker dies; -1 = forever. Default 3. */
+  maxRetries?: number;
+  /** Also retry when the task throws: `true`, or the error names to retry on. Default false. */
+  retryExceptions?: boolean | readonly string[];
+  /** Number of return refs; the function must return an array of that length. Default 1. */
+  numReturns?: number;
+  /** A name for the task in logs and errors. */
+  name?: string;
+}
+
+/** Options of an actor class (`lux.remote(Class).options({...})`). */
+export interface ActorOptions {
+  numCpus?: number;
+  numGpus?: number;
+  memory?: number;
+  resources?: Record<string, number>;
+  /** Times the actor is re-created after its process dies; -1 = forever. Default 0. */
+  maxRestarts?: number;
+  /** Calls of async methods allowed to run at once. Default 1. */
+  maxConcurrency?: number;
+  /** A name others can find the actor by with `lux.getActor(name)`. */
+  name?: string;
+  /** Namespace of the name. Default: the job's namespace. */
+  namespace?: string;
+  /** `"detached"`: the actor outlives its driver until killed. */
+  lifetime?: "detached" | "nonDetached";
+  /** With `name`: return the existing actor of that name instead of failing. */
+  getIfExists?: boolean;
+}
+
+/** Options of one actor method call (`handle.method.options({...})`). */
+export interface MethodOptions {
+  numReturns?: number;
+}
+
+const TASK_KEYS = new Set(["numCpus", "numGpus", "memory", "resources", "maxRetries", "retryExceptions", "numReturns", "name"]);
+const ACTOR_KEYS = new Set([
+  "numCpus",
+  "numGpus",
+  "memory",
+  "resources",
+  "maxRestarts",
+  "maxConcurrency",
+  "name",
+  "namespace",
+  "lifetime",
+  "getIfExists",
+]);
+const METHOD_KEYS = new Set(["numReturns"]);
+/** Ray options Lux will support but does not yet: refused rather than silently ignored. */
+const NOT_YET = new Set([
+  "schedulingStrategy",
+  "placementGroup",
+  "runtimeEnv",
+  "maxTaskRetries",
+  "concurrencyGroups",
+  "maxPendingCalls",
+  "maxCalls",
+]);
+const RESERVED = new Set(["CPU", "GPU", "memory"]);
+
+function checkKeys(opts: object, allowed: Set<string>, what: string): void {
+  if (opts === null || typeof opts !== "object" || Array.isArray(opts)) {
+    throw new InvalidOptionError({ option: what, expected: "an options object", received: opts });
+  }
+  for (const key of Object.keys(opts)) {
+    if (allowed.has(key)) continue;
+    if (NOT_YET.has(key)) {
+      throw new InvalidOptionError({ option: key, expected: `an option this Lux version supports for ${what} (${key} is not supported yet)` });
+    }
+    throw new InvalidOptionError({
+      option: key,
+      expected: `one of the ${what} options: ${[...allowed].join(", ")}`,
+    });
+  }
+}
+
+function nonNegative(name: string, v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
+    throw new InvalidOptionError({ option: name, expected: "a finite number >= 0", received: v });
+  }
+  return v;
+}
+
+function intAtLeast(name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+    throw new InvalidOptionError({ option: name, expected: `an integer ${range}`, received: v });
+  }
+  return v;
+}
+
+function name(option: string, v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== "string" || v.trim() === "") {
+    throw new InvalidOptionError({ option, expected: "a non-empty string", received: v });
+  }
+  return v;
+}
+
+function resources(opts: { numCpus?: unknown; numGpus?: unknown; memory?: unknown; resources?: unknown }, defaultCpus: number): Record<string, number> {
+  const r: Record<string, number> = {};
+  r["CPU"] = nonNegative("numCpus", opts.numCpus) ?? defaultCpus;
+  const gpus = nonNegative("numGpus", opts.numGpus);
+  if (gpus !== undefined && gpus > 0) {
+    if (gpus > 1 && !Number.isInteger(gpus)) {
+      throw new InvalidOptionError({ option: "numGpus", expected: "a whole number, or a fraction below 1", received: gpus });
+    }
+    r["GPU"] = gpus;
+  }
+  const memory = nonNegative("memory", opts.memory);
+  if (memory !== undefined && memory > 0) r["memory"] = memory;
+  if (opts.resources !== undefined) {
+    if (opts.resources === null || typeof opts.resources !== "object" || Array.isArray(opts.resources)) {
+      throw new InvalidOptionError({ option: "resources", expected: "an object of resource name to amount", received: opts.resources });
+    }
+    for (const [k, q] of Object.entries(opts.resources)) {
+      if (RESERVED.has(k)) {
+        throw new InvalidOptionError({ option: `resources.${k}`, expected: `numCpus / numGpus / memory instead of resources.${k}` });
+      }
+      const amount = nonNegative(`resources.${k}`, q);
+      if (amount !== undefined && amount > 0) r[k] = amount;
+    }
+  }
+  if (r["CPU"] === 0) delete r["CPU"];
+  return r;
+}
+
+export function compileTaskOptions(opts: TaskOptions): TaskOptionsCompiled & { name: string | undefined } {
+  checkKeys(opts, TASK_KEYS, "task");
+  const retry = opts.retryExceptions;
+  if (retry !== undefined && typeof retry !== "boolean" && !(Array.isArray(retry) && retry.every((x) => typeof x === "string"))) {
+    throw new InvalidOptionError({ option: "retryExceptions", expected: "a boolean or an array of error names", received: retry });
+  }
+  return {
+    resources: resources(opts, 1),
+    maxRetries: intAtLeast("maxRetries", opts.maxRetries, -1) ?? 3,
+    retryExceptions: retry ?? false,
+    numReturns: intAtLeast("numReturns", opts.numReturns, 1, 10_000) ?? 1,
+    name: name("name", opts.name),
+  };
+}
+
+export interface ActorOptionsInput extends ActorOptions {
+  [key: string]: unknown;
+}
+
+export function compileActorOptions(opts: ActorOptions, defaultNamespace: string) {
+  checkKeys(opts, ACTOR_KEYS, "actor");
+  const lifetime = opts.lifetime;
+  if (lifetime !== undefined && lifetime !== "detached" && lifetime !== "nonDetached") {
+    throw new InvalidOptionError({ option: "lifetime", expected: '"detached" or "nonDetached"', received: lifetime });
+  }
+  if (opts.getIfExists !== undefined && typeof opts.getIfExists !== "boolean") {
+    throw new InvalidOptionError({ option: "getIfExists", expected: "a boolean", received: opts.getIfExists });
+  }
+  const actorName = name("name", opts.name);
+  if (opts.getIfExists === true && actorName === undefined) {
+    throw new InvalidOptionError({ option: "getIfExists", expected: "to be used together with name" });
+  }
+  if (lifetime === "detached" && actorName === undefined) {
+    throw new InvalidOptionError({ option: "lifetime", expected: 'a name with lifetime "detached" (so the actor can be found and killed later)' });
+  }
+  return {
+    resources: resources(opts, 0),
+    name: actorName,
+    namespace: name("namespace", opts.namespace) ?? defaultNamespace,
+    getIfExists: opts.getIfExists ?? false,
+    detached: lifetime === "detached",
+    maxConcurrency: intAtLeast("maxConcurrency", opts.maxConcurrency, 1) ?? 1,
+    maxRestarts: intAtLeast("maxRestarts", opts.maxRestarts, -1) ?? 0,
+  };
+}
+
+export function compileMethodOptions(opts: MethodOptions): { numReturns: number } {
+  checkKeys(opts, METHOD_KEYS, "actor method");
+  return { numReturns: intAtLeast("numReturns", opts.numReturns, 1, 10_000) ?? 1 };
+}

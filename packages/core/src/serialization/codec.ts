@@ -1,0 +1,156 @@
+/**
+ * The value codec for task arguments, return values and `put` objects.
+ *
+ * Round-trips exactly (same prototypes, deep-equal): JSON types, undefined (also as
+ * property values and array elements; array holes come back as undefined), -0, NaN,
+ * ±Infinity, BigInt of any size, Date, Map and Set (any keys), RegExp (source and flags),
+ * every typed array, ArrayBuffer, DataView, Buffer (back as a Buffer), Errors (see
+ * error-extension.ts), shared references and cycles, and instances of classes registered
+ * with `registerWireExtension`.
+ *
+ * Not exact:
+ * - class instances come back as plain objects holding their own enumerable properties
+ *   (the prototype, methods and non-enumerable fields are lost); a class instance with a
+ *   `toJSON()` method is sent as what `toJSON()` returns;
+ * - objects with a null prototype come back with Object.prototype;
+ * - instances of subclasses of Map, Set, Date, RegExp, typed arrays, Buffer, DataView
+ *   and ArrayBuffer come back as the built-in class (Errors: see error-extension.ts);
+ * - an Error reachable from its own properties or cause (err.self = err) comes back
+ *   as a plain object: msgpackr can only rebuild cycles through objects, arrays,
+ *   Maps and Sets;
+ * - an own property named "__proto__" comes back named "__proto_" (msgpackr's guard);
+ * - strings with unpaired UTF-16 surrogates get U+FFFD in their place (UTF-8 on the wire);
+ * - WeakMap, WeakSet, SharedArrayBuffer and other host objects come back as plain objects
+ *   holding their own enumerable properties (usually none);
+ * - symbol-keyed properties are ignored.
+ *
+ * Refused with a SerializationError that names the path: functions, symbols and
+ * Promises anywhere in the value.
+ */
+import "./error-extension.js";
+import { FunctionInValue, packr, startCollecting, stopCollecting } from "./packr.js";
+import { rewrite } from "./rewrite.js";
+import { SerializationError } from "./serialization-error.js";
+import { walk, type Problem, type ProblemKind, type WalkResult } from "./walk.js";
+
+export { SerializationError } from "./serialization-error.js";
+export { registerWireExtension, type WireExtension } from "./wire-extension.js";
+
+export interface Serialized {
+  readonly bytes: Uint8Array;
+  /** Every instance of a registered wire-extension class inside the value, in encounter order. */
+  readonly contained: object[];
+}
+
+/** Messages at least this large get their own output buffer (sized up front when binary). */
+const LARGE_MESSAGE = 1024 * 1024;
+/** Room for the non-binary part of a large message before msgpackr has to grow the buffer. */
+const LARGE_MESSAGE_SLACK = 64 * 1024;
+const SMALL_BUFFER = 8192;
+
+/** > 0 while a serialize call is packing (an extension's encode may call serialize again). */
+let depth = 0;
+
+/**
+ * Encodes `value` into bytes. `what` names the value in error messages, for example
+ * "argument 2 of square".
+ *
+ * @throws SerializationError if the value holds a function, symbol or Promise, or
+ *   cannot be encoded for another reason (the original error is the `cause`).
+ */
+export function serialize(value: unknown, what?: string): Serialized {
+  let scan: WalkResult;
+  try {
+    scan = walk(value);
+  } catch (error) {
+    // a property getter threw
+    throw new SerializationError(`${lead(what)}: ${messageOf(error)}`, "", { cause: error });
+  }
+  if (scan.problem !== undefined) throw problemError(scan.problem, what);
+  const contained: object[] = [];
+  const previous = startCollecting(contained);
+  const outermost = depth === 0;
+  depth++;
+  let bytes: Uint8Array;
+  try {
+    // A large binary payload gets an output buffer of about its size, so msgpackr
+    // neither grows (copies) nor over-allocates by 25%.
+    if (outermost && scan.binaryBytes >= LARGE_MESSAGE) {
+      packr.useBuffer(Buffer.allocUnsafeSlow(scan.binaryBytes + LARGE_MESSAGE_SLACK));
+    }
+    bytes = packr.pack(scan.rewrite ? rewrite(value) : value);
+  } catch (error) {
+    throw packError(value, what, error);
+  } finally {
+    depth--;
+    stopCollecting(previous);
+  }
+  // msgpackr writes the next messages after this one in the same buffer; a small
+  // message must not keep a large buffer alive, so start a fresh one.
+  if (outermost && bytes.byteLength >= LARGE_MESSAGE) packr.useBuffer(Buffer.allocUnsafeSlow(SMALL_BUFFER));
+  return { bytes, contained };
+}
+
+/**
+ * Decodes bytes produced by `serialize` (in any process that registered the same
+ * wire extensions). Binary values in the result own their memory: nothing returned
+ * is a view of `bytes`.
+ *
+ * @throws SerializationError if the bytes are not a value written by `serialize`.
+ */
+export function deserialize(bytes: Uint8Array): unknown {
+  // msgpackr hands back Buffers only when decoding from a Buffer.
+  const source = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  try {
+    return packr.unpack(source);
+  } catch (error) {
+    throw new SerializationError(
+      `cannot deserialize value (${bytes.byteLength} bytes): ${messageOf(error)}; ` +
+        "the bytes are damaged, or were written by another codec or with other wire extensions registered",
+      "",
+      { cause: error },
+    );
+  }
+}
+
+const WHY: Record<ProblemKind, { readonly is: string; readonly advice: string }> = {
+  function: {
+    is: "a function",
+    advice: "pass data, not functions (define the function with lux.remote and pass its result or an ObjectRef)",
+  },
+  symbol: { is: "a symbol", advice: "a symbol cannot cross the wire (pass a string instead)" },
+  Promise: {
+    is: "a Promise",
+    advice: "a Promise cannot cross the wire (await it and pass the result, or pass an ObjectRef instead)",
+  },
+};
+
+function lead(what: string | undefined): string {
+  return what === undefined ? "cannot serialize value" : `cannot send ${what}`;
+}
+
+function problemError(problem: Problem, what: string | undefined): SerializationError {
+  const path = problem.path;
+  const subject = path === "" ? "value" : `value at ${path}`;
+  const { is, advice } = WHY[problem.kind];
+  return new SerializationError(`${lead(what)}: ${subject} is ${is}; ${advice}`, path);
+}
+
+/** Packing failed: find where (following toJSON() and wire encodings this time). */
+function packError(value: unknown, what: string | undefined, error: unknown): SerializationError {
+  if (error instanceof SerializationError) return error;
+  let problem: Problem | undefined;
+  try {
+    problem = walk(value, true).problem;
+  } catch {
+    problem = undefined; // a toJSON() or encode() that throws: report the original error
+  }
+  if (problem !== undefined) return problemError(problem, what);
+  const reason =
+    error instanceof FunctionInValue ? `value contains a function; ${WHY.function.advice}` : messageOf(error);
+  return new SerializationError(`${lead(what)}: ${reason}`, "", { cause: error });
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,8 @@
+export {
+  SerializationError,
+  deserialize,
+  registerWireExtension,
+  serialize,
+  type Serialized,
+  type WireExtension,
+} from "./codec.js";

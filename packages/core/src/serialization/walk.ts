@@ -1,0 +1,246 @@
+import { wireClasses, wireExtensionOf } from "./wire-extension.js";
+
+/**
+ * How msgpackr (as configured in packr.ts) will write an object; the pre-walk and the
+ * rewrite (rewrite.ts) follow the same split so they see what msgpackr sees.
+ *
+ * - plain:  own enumerable string keys. Class instances land here too and come back
+ *           as plain objects (prototype, methods and non-enumerable fields are lost).
+ * - json:   a non-plain object with `toJSON()`; msgpackr writes what it returns.
+ * - opaque: written whole by an extension: Date, RegExp (subclasses come back as these).
+ * - binary: typed arrays, Buffer, DataView, ArrayBuffer (never walked element-wise).
+ * - view-subclass, map-subclass: msgpackr would corrupt a typed-array subclass and
+ *   write a Map subclass as an empty object; they are rewritten as their base class.
+ */
+export type Kind =
+  | "plain"
+  | "array"
+  | "map"
+  | "set"
+  | "error"
+  | "binary"
+  | "opaque"
+  | "wire"
+  | "json"
+  | "promise"
+  | "view-subclass"
+  | "map-subclass";
+
+/** Views msgpackr writes with their own type: it finds typed arrays by constructor name. */
+const VIEW_CLASSES: ReadonlySet<unknown> = new Set<unknown>([
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+  Buffer,
+  DataView,
+]);
+
+export function classify(value: object): Kind {
+  const ctor: unknown = value.constructor;
+  if (ctor === Object) return "plain";
+  if (ctor === Array) return "array";
+  if (ctor === Map) return "map";
+  // msgpackr checks registered extension classes next, newest first.
+  for (let i = wireClasses.length - 1; i >= 0; i--) {
+    if (value instanceof wireClasses[i]!) return "wire";
+  }
+  if (ArrayBuffer.isView(value)) return VIEW_CLASSES.has(ctor) ? "binary" : "view-subclass";
+  if (value instanceof ArrayBuffer) return "binary";
+  if (value instanceof Error) return "error";
+  if (value instanceof Set) return "set";
+  if (value instanceof Date || value instanceof RegExp) return "opaque";
+  if (value instanceof Promise) return "promise";
+  if (Array.isArray(value)) return "array";
+  if ((value as { toJSON?: unknown }).toJSON) return "json";
+  if (value instanceof Map) return "map-subclass";
+  return "plain";
+}
+
+/** The built-in class a typed-array (or Buffer, DataView) subclass instance derives from. */
+export function viewBaseClass(view: ArrayBufferView): unknown {
+  let prototype: { constructor?: unknown } | null = Object.getPrototypeOf(view) as object | null;
+  while (prototype !== null && !VIEW_CLASSES.has(prototype.constructor)) {
+    prototype = Object.getPrototypeOf(prototype) as object | null;
+  }
+  return prototype?.constructor;
+}
+
+export type ProblemKind = "function" | "symbol" | "Promise";
+
+/** Something that cannot cross the wire, with the path to it (built while unwinding). */
+export class Problem {
+  /** Path segments, innermost first. */
+  readonly segments: string[] = [];
+  constructor(readonly kind: ProblemKind) {}
+
+  get path(): string {
+    return this.segments.reduceRight((path, segment) => path + segment, "");
+  }
+}
+
+export interface WalkResult {
+  readonly problem: Problem | undefined;
+  /**
+   * The value holds something msgpackr gets wrong (-0 outside binary data, which it
+   * writes as 0; a typed-array or Map subclass); pack a rewritten copy instead.
+   */
+  readonly rewrite: boolean;
+  /** Total byteLength of binary values, to size the output buffer up front. */
+  readonly binaryBytes: number;
+}
+
+interface WalkState {
+  readonly deep: boolean;
+  readonly seen: Set<object>;
+  rewrite: boolean;
+  binaryBytes: number;
+}
+
+/**
+ * The pre-walk run before packing: finds functions, symbols and Promises (msgpackr
+ * would drop or mangle them), notices -0 and sums binary sizes. It never iterates
+ * the elements of binary values, and it calls no user code except property getters.
+ *
+ * `deep` also follows `toJSON()` results and wire-extension encodings; it is used only
+ * after packing failed, to find where.
+ */
+export function walk(value: unknown, deep = false): WalkResult {
+  // Reuse one Set unless a getter re-entered walk (a new Set per call costs ~10% here).
+  const seen = spareSeen ?? new Set<object>();
+  spareSeen = undefined;
+  const state: WalkState = { deep, seen, rewrite: false, binaryBytes: 0 };
+  try {
+    const problem = walkValue(value, state);
+    return { problem, rewrite: state.rewrite, binaryBytes: state.binaryBytes };
+  } finally {
+    if (seen.size <= 1024) {
+      seen.clear();
+      spareSeen = seen;
+    }
+  }
+}
+
+let spareSeen: Set<object> | undefined = new Set();
+
+function walkValue(value: unknown, state: WalkState): Problem | undefined {
+  switch (typeof value) {
+    case "object":
+      return value === null ? undefined : walkObject(value, state);
+    case "number":
+      if (value === 0 && 1 / value < 0) state.rewrite = true;
+      return undefined;
+    case "function":
+      return new Problem("function");
+    case "symbol":
+      return new Problem("symbol");
+    default:
+      return undefined;
+  }
+}
+
+function walkObject(object: object, state: WalkState): Problem | undefined {
+  const seen = state.seen;
+  const size = seen.size;
+  if (seen.add(object).size === size) return undefined; // met before (shared or cyclic)
+  let problem: Problem | undefined;
+  const kind = classify(object);
+  switch (kind) {
+    case "plain":
+      return walkKeys(object as Record<string, unknown>, state);
+    case "array": {
+      const array = object as unknown[];
+      for (let i = 0, n = array.length; i < n; i++) {
+        if ((problem = walkValue(array[i], state))) return at(problem, `[${i}]`);
+      }
+      return undefined;
+    }
+    case "map":
+    case "map-subclass": {
+      if (kind === "map-subclass") state.rewrite = true;
+      let i = 0;
+      for (const [key, entry] of object as Map<unknown, unknown>) {
+        if ((problem = walkValue(key, state))) return at(problem, `.keys()[${i}]`);
+        if ((problem = walkValue(entry, state))) return at(problem, `.get(${describeKey(key)})`);
+        i++;
+      }
+      return undefined;
+    }
+    case "set": {
+      let i = 0;
+      for (const element of object as Set<unknown>) {
+        if ((problem = walkValue(element, state))) return at(problem, `.values()[${i}]`);
+        i++;
+      }
+      return undefined;
+    }
+    case "error":
+      if ((problem = walkKeys(object as Record<string, unknown>, state))) return problem;
+      for (const key of ["cause", "errors"] as const) {
+        if (Object.hasOwn(object, key) && (problem = walkValue((object as Error & { errors?: unknown })[key], state))) {
+          return at(problem, `.${key}`);
+        }
+      }
+      return undefined;
+    case "binary":
+    case "view-subclass":
+      if (kind === "view-subclass") state.rewrite = true;
+      state.binaryBytes += (object as ArrayBufferLike | ArrayBufferView).byteLength;
+      return undefined;
+    case "promise":
+      return new Problem("Promise");
+    case "json":
+      if (!state.deep) return undefined;
+      problem = walkValue((object as { toJSON(): unknown }).toJSON(), state);
+      return problem && at(problem, ".toJSON()");
+    case "wire":
+      if (!state.deep) return undefined;
+      problem = walkValue(wireExtensionOf(object)?.encode(object), state);
+      return problem && at(problem, `<encoded ${object.constructor.name}>`);
+    case "opaque":
+      return undefined;
+  }
+}
+
+function walkKeys(object: Record<string, unknown>, state: WalkState): Problem | undefined {
+  const keys = Object.keys(object);
+  for (let i = 0, n = keys.length; i < n; i++) {
+    const key = keys[i]!;
+    const problem = walkValue(object[key], state);
+    if (problem) return at(problem, propertySegment(key));
+  }
+  return undefined;
+}
+
+function at(problem: Problem, segment: string): Problem {
+  problem.segments.push(segment);
+  return problem;
+}
+
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+function propertySegment(key: string): string {
+  return IDENTIFIER.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+}
+
+function describeKey(key: unknown): string {
+  switch (typeof key) {
+    case "string":
+      return JSON.stringify(key.length > 40 ? `${key.slice(0, 37)}...` : key);
+    case "bigint":
+      return `${key}n`;
+    case "object":
+      return key === null ? "null" : `<${key.constructor?.name ?? "object"}>`;
+    case "function":
+      return "<function>";
+    default:
+      return String(key);
+  }
+}

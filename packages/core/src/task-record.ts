@@ -1,0 +1,34 @@
+import type { ResolvedArg, TaskSpec } from "@lux/protocol";
+import type { ObjectRef } from "./object-ref.js";
+
+export interface TaskOptionsCompiled {
+  resources: Record<string, number>;
+  maxRetries: number;
+  retryExceptions: boolean | readonly string[];
+  numReturns: number;
+  /** Overrides the function's name in logs and errors. */
+  name?: string | undefined;
+}
+
+export type TaskState = "resolving" | "queued" | "running" | "finished";
+
+/** Owner-side bookkeeping for one submitted task (normal or actor call). */
+export interface TaskRecord {
+  spec: TaskSpec;
+  options: TaskOptionsCompiled;
+  /** Top-level ref arguments by position; resolved before the push. */
+  deps: { index: number; ref: ObjectRef }[];
+  /** Every ref inside the arguments; holding them keeps the objects alive while the task is pending. */
+  heldRefs: readonly ObjectRef[];
+  retriesLeft: number;
+  state: TaskState;
+  cancelled: boolean;
+  /** The task that submitted this one, when submitted from inside a task. */
+  parentTaskId: string | undefined;
+  /** Where it runs, while running. */
+  worker: { workerId: string; address: string } | undefined;
+}
+
+export function resolvedOf(record: TaskRecord): ResolvedArg[] {
+  return record.spec.resolved;
+}

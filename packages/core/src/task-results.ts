@@ -1,0 +1,111 @@
+import type { ReturnValue, TaskReply } from "@lux/protocol";
+import { TaskCancelledError, createLogger, fromWireError, toWireError, type WireError } from "@lux/common";
+import { fromReturnValue, type ObjectManager } from "./object-manager.js";
+import type { PeerConnection } from "./peer-pool.js";
+import type { TaskRecord } from "./task-record.js";
+
+const log = createLogger("core");
+
+/**
+ * The owner's table of tasks in flight: records results into the memory store, applies
+ * `retryExceptions`, and finds a task from one of its return refs (for `cancel`).
+ */
+export class TaskResults {
+  private readonly byReturn = new Map<string, TaskRecord>();
+  private readonly byTask = new Map<string, TaskRecord>();
+  private retry: ((record: TaskRecord) => void) | undefined;
+
+  constructor(private readonly objects: ObjectManager) {}
+
+  onRetry(retry: (record: TaskRecord) => void): void {
+    this.retry = retry;
+  }
+
+  track(record: TaskRecord): void {
+    for (const id of record.spec.returnIds) {
+      this.objects.store.createPending(id);
+      this.byReturn.set(id, record);
+    }
+    this.byTask.set(record.spec.taskId, record);
+  }
+
+  byObject(objectId: string): TaskRecord | undefined {
+    return this.byReturn.get(objectId);
+  }
+
+  /** Tasks submitted while executing `parentTaskId` (for recursive cancel). */
+  children(parentTaskId: string): TaskRecord[] {
+    return [...this.byTask.values()].filter((r) => r.parentTaskId === parentTaskId);
+  }
+
+  complete(record: TaskRecord, reply: TaskReply, executor: PeerConnection): void {
+    if (record.state === "finished") return;
+    const appError = reply.returns.find((r) => r.error !== undefined)?.error;
+    if (appError !== undefined && !record.cancelled && this.shouldRetry(record, appError as WireError)) {
+      if (record.retriesLeft > 0) record.retriesLeft--;
+      log.warn(`task ${record.spec.name} threw; retrying (${this.retriesText(record)})`);
+      this.retry?.(record);
+      return;
+    }
+    this.finish(record);
+    if (record.cancelled) {
+      this.setAll(record, toWireError(new TaskCancelledError({ taskId: record.spec.taskId })));
+      if (reply.hasContained === true) this.releaseContained(record, executor);
+      return;
+    }
+    const borrows: Promise<void>[] = [];
+    for (const r of reply.returns) {
+      this.objects.store.set(r.objectId, fromReturnValue(r));
+      if (r.contained !== undefined && r.contained.length > 0 && this.objects.store.has(r.objectId)) {
+        this.objects.pinContained(r.objectId, r.contained);
+        borrows.push(this.objects.flushBorrows());
+      }
+    }
+    if (reply.hasContained === true) {
+      void Promise.all(borrows).then(() => this.releaseContained(record, executor));
+    }
+  }
+
+  fail(record: TaskRecord, error: unknown): void {
+    if (record.state === "finished") return;
+    this.finish(record);
+    this.setAll(record, toWireError(error));
+  }
+
+  /** Fails the task with an error a dependency produced (propagation). */
+  failWith(record: TaskRecord, error: WireError): void {
+    if (record.state === "finished") return;
+    this.finish(record);
+    this.setAll(record, error);
+  }
+
+  private finish(record: TaskRecord): void {
+    record.state = "finished";
+    record.worker = undefined;
+    for (const id of record.spec.returnIds) this.byReturn.delete(id);
+    this.byTask.delete(record.spec.taskId);
+  }
+
+  private setAll(record: TaskRecord, error: WireError): void {
+    for (const id of record.spec.returnIds) this.objects.store.set(id, { kind: "error", error });
+  }
+
+  private releaseContained(record: TaskRecord, executor: PeerConnection): void {
+    executor.notify("releaseContained", { objectIds: record.spec.returnIds });
+  }
+
+  private shouldRetry(record: TaskRecord, error: WireError): boolean {
+    if (record.retriesLeft === 0) return false;
+    const policy = record.options.retryExceptions;
+    if (policy === false) return false;
+    if (policy === true) return true;
+    const cause = fromWireError(error).cause as Error | undefined;
+    return cause !== undefined && policy.includes(cause.name);
+  }
+
+  private retriesText(record: TaskRecord): string {
+    return record.retriesLeft < 0 ? "unlimited retries" : `${record.retriesLeft} retries left`;
+  }
+}
+
+export type { ReturnValue };

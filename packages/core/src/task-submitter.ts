@@ -1,0 +1,198 @@
+import type { LeaseGrant, RayletService, RpcConnection, TaskReply } from "@lux/protocol";
+import { ConnectionClosedError } from "@lux/protocol";
+import {
+  TaskCancelledError,
+  WorkerCrashedError,
+  config,
+  createLogger,
+  fromWireError,
+  newTaskId,
+  toWireError,
+} from "@lux/common";
+import type { ObjectManager } from "./object-manager.js";
+import type { PeerConnection, PeerPool } from "./peer-pool.js";
+import type { TaskRecord } from "./task-record.js";
+import type { TaskResults } from "./task-results.js";
+
+const log = createLogger("core");
+
+interface Lease {
+  grant: LeaseGrant;
+  connection: PeerConnection;
+  busy: boolean;
+  idleTimer: NodeJS.Timeout | undefined;
+}
+
+/** Tasks of one shape (resources + job) share leased workers. */
+interface KeyQueue {
+  key: string;
+  resources: Record<string, number>;
+  description: string;
+  queue: TaskRecord[];
+  leases: Set<Lease>;
+  pendingRequests: Set<string>;
+}
+
+const MAX_PENDING_LEASE_REQUESTS = 16;
+
+/**
+ * Submits normal tasks: leases workers from the raylet, pushes tasks straight to them,
+ * and reuses a lease for queued tasks of the same shape until it has been idle a while.
+ */
+export class TaskSubmitter {
+  private readonly keys = new Map<string, KeyQueue>();
+
+  constructor(
+    private readonly jobId: string,
+    private readonly raylet: RpcConnection<RayletService>,
+    private readonly peers: PeerPool,
+    private readonly objects: ObjectManager,
+    private readonly results: TaskResults,
+  ) {}
+
+  /** Queues a task whose dependencies are resolved. */
+  enqueue(record: TaskRecord): void {
+    if (record.cancelled) return;
+    const resources = record.options.resources;
+    const key = JSON.stringify(resources);
+    let kq = this.keys.get(key);
+    if (kq === undefined) {
+      kq = { key, resources, description: `task ${record.spec.name}`, queue: [], leases: new Set(), pendingRequests: new Set() };
+      this.keys.set(key, kq);
+    }
+    record.state = "queued";
+    kq.queue.push(record);
+    this.dispatch(kq);
+  }
+
+  /** Removes a queued task; returns false if it is not queued here. */
+  dequeue(record: TaskRecord): boolean {
+    for (const kq of this.keys.values()) {
+      const i = kq.queue.indexOf(record);
+      if (i >= 0) {
+        kq.queue.splice(i, 1);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  close(): void {
+    for (const kq of this.keys.values()) {
+      for (const lease of kq.leases) clearTimeout(lease.idleTimer);
+      for (const requestId of kq.pendingRequests) this.raylet.notify("cancelLeaseRequest", { requestId });
+    }
+    this.keys.clear();
+  }
+
+  private dispatch(kq: KeyQueue): void {
+    for (const lease of kq.leases) {
+      if (kq.queue.length === 0) break;
+      if (!lease.busy) this.run(kq, lease, kq.queue.shift() as TaskRecord);
+    }
+    const wanted = Math.min(kq.queue.length, MAX_PENDING_LEASE_REQUESTS) - kq.pendingRequests.size;
+    for (let i = 0; i < wanted; i++) void this.requestLease(kq);
+  }
+
+  private async requestLease(kq: KeyQueue): Promise<void> {
+    const requestId = newTaskId();
+    kq.pendingRequests.add(requestId);
+    let grant: LeaseGrant;
+    let connection: PeerConnection;
+    try {
+      grant = await this.raylet.call("requestLease", {
+        requestId,
+        jobId: this.jobId,
+        resources: kq.resources,
+        description: kq.description,
+      });
+    } catch (e) {
+      kq.pendingRequests.delete(requestId);
+      if (this.raylet.state === "closed") return;
+      // The worker could not start: fail the next task rather than retry forever.
+      const record = kq.queue.shift();
+      if (record !== undefined) {
+        this.results.fail(record, new Error(`could not lease a worker: ${(e as Error).message}`));
+      }
+      this.dispatch(kq);
+      return;
+    }
+    kq.pendingRequests.delete(requestId);
+    try {
+      connection = await this.peers.get(grant.workerAddress);
+    } catch (e) {
+      log.warn(`leased worker at ${grant.workerAddress} is unreachable: ${(e as Error).message}`);
+      this.raylet.notify("returnLease", { leaseId: grant.leaseId, disconnect: true });
+      this.dispatch(kq);
+      return;
+    }
+    const lease: Lease = { grant, connection, busy: false, idleTimer: undefined };
+    kq.leases.add(lease);
+    const next = kq.queue.shift();
+    if (next !== undefined) this.run(kq, lease, next);
+    else this.idle(kq, lease);
+  }
+
+  private run(kq: KeyQueue, lease: Lease, record: TaskRecord): void {
+    clearTimeout(lease.idleTimer);
+    lease.busy = true;
+    record.state = "running";
+    record.worker = { workerId: lease.grant.workerId, address: lease.grant.workerAddress };
+    record.spec.gpuIds = lease.grant.gpuIds;
+    lease.connection.call("pushTask", record.spec).then(
+      (reply: TaskReply) => {
+        lease.busy = false;
+        this.results.complete(record, reply, lease.connection);
+        this.afterTask(kq, lease);
+      },
+      (e: unknown) => {
+        lease.busy = false;
+        const died = e instanceof ConnectionClosedError || lease.connection.state === "closed";
+        if (died) {
+          kq.leases.delete(lease);
+          this.raylet.notify("returnLease", { leaseId: lease.grant.leaseId, disconnect: true });
+          this.workerDied(record, e as Error);
+        } else {
+          this.results.fail(record, e as Error);
+          this.afterTask(kq, lease);
+        }
+        this.dispatch(kq);
+      },
+    );
+  }
+
+  private workerDied(record: TaskRecord, error: Error): void {
+    if (record.cancelled) {
+      this.results.fail(record, new TaskCancelledError({ taskId: record.spec.taskId }));
+      return;
+    }
+    if (record.retriesLeft !== 0) {
+      if (record.retriesLeft > 0) record.retriesLeft--;
+      log.warn(`task ${record.spec.name} lost its worker (${error.message}); retrying`);
+      this.enqueue(record);
+      return;
+    }
+    this.results.fail(
+      record,
+      new WorkerCrashedError({ taskId: record.spec.taskId, cause: error }),
+    );
+  }
+
+  private afterTask(kq: KeyQueue, lease: Lease): void {
+    const next = kq.queue.shift();
+    if (next !== undefined) this.run(kq, lease, next);
+    else this.idle(kq, lease);
+  }
+
+  private idle(kq: KeyQueue, lease: Lease): void {
+    clearTimeout(lease.idleTimer);
+    lease.idleTimer = setTimeout(() => {
+      if (lease.busy || !kq.leases.has(lease)) return;
+      kq.leases.delete(lease);
+      this.raylet.notify("returnLease", { leaseId: lease.grant.leaseId, disconnect: false });
+    }, config("workerLeaseIdleMs"));
+    lease.idleTimer.unref();
+  }
+}
+
+export { fromWireError, toWireError };

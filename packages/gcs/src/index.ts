@@ -1,0 +1,2 @@
+export { GcsServer, type GcsServerOptions } from "./gcs-server.js";
+export { MemoryStorage, type GcsStorage } from "./storage.js";

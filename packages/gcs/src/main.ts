@@ -1,0 +1,28 @@
+/** Process entry of the control service: `node main.js --address 127.0.0.1:0`. */
+import { createLogger, exitWithParent, parseFlags, printReady, useLogFile } from "@lux/common";
+import { GcsServer } from "./gcs-server.js";
+import { MemoryStorage } from "./storage.js";
+
+const log = createLogger("gcs");
+const flags = parseFlags(process.argv.slice(2));
+const logFile = flags.get("log-file");
+if (logFile !== undefined) useLogFile(logFile);
+const token = process.env["LUX_TOKEN"];
+if (token === undefined || token === "") {
+  log.error("LUX_TOKEN is not set: the control service needs the cluster token");
+  process.exit(2);
+}
+
+const server = new GcsServer({
+  address: flags.get("address") ?? "127.0.0.1:0",
+  token,
+  storage: new MemoryStorage(),
+});
+await server.start();
+const stop = async (): Promise<void> => {
+  await server.close();
+  process.exit(0);
+};
+if (flags.has("exit-with-parent")) exitWithParent(stop);
+process.on("SIGTERM", () => void stop());
+printReady({ address: server.address, pid: process.pid });

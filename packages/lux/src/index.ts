@@ -1,0 +1,13 @@
+/**
+ * Lux: distributed computing for TypeScript. See the README for a quick start.
+ *
+ * @example
+ * ```ts
+ * import * as lux from "lux";
+ * await lux.init();
+ * const square = lux.remote((x: number) => x * x);
+ * console.log(await lux.get(square.remote(4))); // 16
+ * await lux.shutdown();
+ * ```
+ */
+export * from "@lux/core";

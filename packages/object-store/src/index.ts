@@ -1,0 +1,2 @@
+export type { ObjectStore, ObjectStoreStats } from "./object-store.js";
+export { MemoryObjectStore } from "./memory-store.js";

@@ -1,0 +1,304 @@
+import { encodeMessage, decodeMessage } from "./codec.js";
+import { FrameDecoder, frameHeader } from "./frame.js";
+import type { Handlers, MethodName, ReplyOf, RequestOf, ServiceDef } from "./service.js";
+import type { Transport } from "./transport.js";
+
+export const PROTOCOL_VERSION = 1;
+const MAGIC = "lux";
+
+const Kind = { request: 0, ok: 1, error: 2, notify: 3 } as const;
+
+/** How remote errors are turned into wire data and back (injected so protocol stays dependency-free). */
+export interface ErrorCodec {
+  encode(error: unknown): unknown;
+  decode(wire: unknown): Error;
+}
+
+const defaultErrorCodec: ErrorCodec = {
+  encode: (e) => ({ name: (e as Error)?.name ?? "Error", message: (e as Error)?.message ?? String(e) }),
+  decode: (w) => Object.assign(new Error((w as { message?: string }).message), w),
+};
+
+export class ConnectionClosedError extends Error {
+  override readonly name = "ConnectionClosedError";
+}
+
+export class RpcTimeoutError extends Error {
+  override readonly name = "RpcTimeoutError";
+}
+
+export interface ConnectionOptions<Local extends ServiceDef> {
+  maxFrameBytes: number;
+  handlers?: Handlers<Local, RpcConnection<ServiceDef, Local>>;
+  errorCodec?: ErrorCodec;
+  /**
+   * Keep the process alive only while calls are pending (a driver must be able to exit
+   * when its script is done, without lux.shutdown()).
+   */
+  weak?: boolean;
+  /** Called once for malformed input; the connection is closed after. */
+  onProtocolError?: (error: Error, peer: string) => void;
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export type ConnectionState = "handshaking" | "open" | "closed";
+
+/**
+ * A bidirectional RPC connection over one transport. Either side may call methods the
+ * other side handles. Requests carry ids; replies may arrive in any order.
+ */
+export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef = ServiceDef> {
+  state: ConnectionState = "handshaking";
+  /** Free-form slot for the owner of the connection (e.g. which worker it belongs to). */
+  peerInfo: unknown;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly closeListeners: ((error?: Error) => void)[] = [];
+  private readonly decoder: FrameDecoder;
+  private handlers: Handlers<Local, RpcConnection<ServiceDef, Local>>;
+  private readonly errorCodec: ErrorCodec;
+  private onHandshake: ((hello: unknown) => void) | undefined;
+
+  constructor(
+    readonly transport: Transport,
+    private readonly options: ConnectionOptions<Local>,
+  ) {
+    this.handlers = options.handlers ?? {};
+    this.errorCodec = options.errorCodec ?? defaultErrorCodec;
+    this.decoder = new FrameDecoder(options.maxFrameBytes, (frame) => this.onFrame(frame));
+    transport.onData((chunk) => {
+      if (this.state === "closed") return;
+      try {
+        this.decoder.push(chunk);
+      } catch (e) {
+        this.fail(e as Error);
+      }
+    });
+    transport.onClose((error) => this.closed(error));
+    if (options.weak === true) this.setWeak(true);
+  }
+
+  /** Makes the connection keep the process alive only while calls are pending. */
+  setWeak(weak: boolean): void {
+    this.weak = weak;
+    this.transport.setRef(!weak || this.pending.size > 0);
+  }
+
+  private weak = false;
+
+  get peer(): string {
+    return this.transport.remoteLabel;
+  }
+
+  setHandlers(handlers: Handlers<Local, RpcConnection<ServiceDef, Local>>): void {
+    this.handlers = handlers;
+  }
+
+  /** Client side: sends the hello frame and waits for the server's acceptance. */
+  async clientHandshake(token: string, timeoutMs: number): Promise<void> {
+    const accepted = new Promise<unknown>((resolve, reject) => {
+      this.onHandshake = resolve;
+      this.closeListeners.push(() => reject(new ConnectionClosedError(`${this.peer} refused the handshake`)));
+    });
+    this.sendRaw({ magic: MAGIC, version: PROTOCOL_VERSION, token });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new RpcTimeoutError(`handshake with ${this.peer} timed out`)), timeoutMs);
+    });
+    try {
+      const reply = (await Promise.race([accepted, timeout])) as { ok?: boolean; error?: string };
+      if (reply?.ok !== true) throw new ConnectionClosedError(`${this.peer} refused the handshake: ${reply?.error}`);
+    } catch (e) {
+      this.close(true);
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+    this.state = "open";
+  }
+
+  /** Server side: validates the client's hello. Resolves when accepted; rejects and closes otherwise. */
+  serverHandshake(token: string, timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.fail(new Error(`no handshake within ${timeoutMs} ms`));
+        reject(new Error("handshake timeout"));
+      }, timeoutMs);
+      this.closeListeners.push(() => {
+        clearTimeout(timer);
+        reject(new ConnectionClosedError("closed before handshake"));
+      });
+      this.onHandshake = (hello) => {
+        clearTimeout(timer);
+        const h = hello as { magic?: unknown; version?: unknown; token?: unknown } | null;
+        let problem: string | undefined;
+        if (h === null || typeof h !== "object" || h.magic !== MAGIC) problem = "not a Lux peer";
+        else if (h.version !== PROTOCOL_VERSION)
+          problem = `protocol version ${String(h.version)} is not ${PROTOCOL_VERSION}`;
+        else if (h.token !== token) problem = "wrong or missing cluster token";
+        if (problem !== undefined) {
+          this.sendRaw({ ok: false, error: problem });
+          this.fail(new Error(`handshake refused: ${problem}`));
+          reject(new Error(problem));
+          return;
+        }
+        this.state = "open";
+        this.sendRaw({ ok: true });
+        resolve();
+      };
+    });
+  }
+
+  call<M extends MethodName<Remote>>(
+    method: M,
+    request: RequestOf<Remote, M>,
+    timeoutMs?: number,
+  ): Promise<ReplyOf<Remote, M>> {
+    if (this.state === "closed") {
+      return Promise.reject(new ConnectionClosedError(`connection to ${this.peer} is closed (calling ${method})`));
+    }
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              this.pending.delete(id);
+              if (this.weak && this.pending.size === 0) this.transport.setRef(false);
+              reject(new RpcTimeoutError(`${method} to ${this.peer} timed out after ${timeoutMs} ms`));
+            }, timeoutMs);
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
+      if (this.weak && this.pending.size === 1) this.transport.setRef(true);
+      this.sendRaw([Kind.request, id, method, request]);
+    });
+  }
+
+  /** Fire-and-forget message; delivered in order with calls on this connection. */
+  notify<M extends MethodName<Remote>>(method: M, request: RequestOf<Remote, M>): void {
+    if (this.state !== "closed") this.sendRaw([Kind.notify, 0, method, request]);
+  }
+
+  onClose(listener: (error?: Error) => void): void {
+    if (this.state === "closed") listener();
+    else this.closeListeners.push(listener);
+  }
+
+  close(destroy = false): void {
+    if (this.state === "closed") return;
+    this.transport.close(destroy);
+  }
+
+  private sendRaw(message: unknown): void {
+    const body = encodeMessage(message);
+    this.transport.write([frameHeader(body.length), body]);
+  }
+
+  private fail(error: Error): void {
+    if (this.state === "closed") return;
+    this.options.onProtocolError?.(error, this.peer);
+    this.transport.close(true);
+    this.closed(error);
+  }
+
+  private onFrame(frame: Buffer): void {
+    let message: unknown;
+    try {
+      message = decodeMessage(frame);
+    } catch (e) {
+      this.fail(new Error(`undecodable frame from ${this.peer}: ${(e as Error).message}`));
+      return;
+    }
+    if (this.state === "handshaking") {
+      const h = this.onHandshake;
+      this.onHandshake = undefined;
+      if (h === undefined) this.fail(new Error("unexpected frame before handshake"));
+      else h(message);
+      return;
+    }
+    if (!Array.isArray(message) || message.length !== 4 || typeof message[0] !== "number") {
+      this.fail(new Error(`malformed message from ${this.peer}`));
+      return;
+    }
+    const [kind, id, method, body] = message as [number, number, unknown, unknown];
+    switch (kind) {
+      case Kind.request:
+      case Kind.notify:
+        this.dispatch(kind === Kind.request ? id : undefined, method, body);
+        return;
+      case Kind.ok:
+      case Kind.error: {
+        const p = this.pending.get(id);
+        if (p === undefined) return; // timed out earlier
+        this.pending.delete(id);
+        if (this.weak && this.pending.size === 0) this.transport.setRef(false);
+        if (p.timer !== undefined) clearTimeout(p.timer);
+        if (kind === Kind.ok) p.resolve(body);
+        else p.reject(this.errorCodec.decode(body));
+        return;
+      }
+      default:
+        this.fail(new Error(`unknown message kind ${kind} from ${this.peer}`));
+    }
+  }
+
+  private dispatch(id: number | undefined, method: unknown, body: unknown): void {
+    const handler =
+      typeof method === "string" && Object.hasOwn(this.handlers, method)
+        ? (this.handlers as Record<string, (b: unknown, c: unknown) => unknown>)[method]
+        : undefined;
+    if (handler === undefined) {
+      if (id !== undefined) {
+        this.sendRaw([Kind.error, id, 0, this.errorCodec.encode(new Error(`unknown method ${String(method)}`))]);
+      }
+      return;
+    }
+    let result: unknown;
+    try {
+      result = handler(body, this);
+    } catch (e) {
+      this.reply(id, e, true);
+      return;
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (v) => this.reply(id, v, false),
+        (e) => this.reply(id, e, true),
+      );
+    } else {
+      this.reply(id, result, false);
+    }
+  }
+
+  private reply(id: number | undefined, value: unknown, isError: boolean): void {
+    if (id === undefined || this.state === "closed") return;
+    if (isError) {
+      this.sendRaw([Kind.error, id, 0, this.errorCodec.encode(value)]);
+      return;
+    }
+    try {
+      this.sendRaw([Kind.ok, id, 0, value]);
+    } catch (e) {
+      this.sendRaw([Kind.error, id, 0, this.errorCodec.encode(e)]);
+    }
+  }
+
+  private closed(error?: Error): void {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    const reason = new ConnectionClosedError(
+      `connection to ${this.peer} closed${error ? `: ${error.message}` : ""}`,
+      error ? { cause: error } : undefined,
+    );
+    for (const p of this.pending.values()) {
+      if (p.timer !== undefined) clearTimeout(p.timer);
+      p.reject(reason);
+    }
+    this.pending.clear();
+    for (const l of this.closeListeners.splice(0)) l(error);
+  }
+}

@@ -1,0 +1,17 @@
+export { FrameDecoder, FrameTooLargeError, frameHeader, FRAME_HEADER_BYTES } from "./frame.js";
+export { encodeMessage, decodeMessage } from "./codec.js";
+export type { Transport, TransportListener } from "./transport.js";
+export { memoryTransportPair } from "./transport.js";
+export { connectTransport, listenTransport, parseAddress } from "./transport-net.js";
+export {
+  RpcConnection,
+  ConnectionClosedError,
+  RpcTimeoutError,
+  PROTOCOL_VERSION,
+  type ConnectionOptions,
+  type ConnectionState,
+  type ErrorCodec,
+} from "./connection.js";
+export { RpcServer, connectRpc, type PeerOptions, type ServerOptions } from "./server.js";
+export type { ServiceDef, Handlers, MethodName, RequestOf, ReplyOf } from "./service.js";
+export type * from "./services.js";

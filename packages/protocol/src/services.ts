@@ -1,0 +1,205 @@
+/**
+ * The RPC services of a Lux cluster and the data they exchange. Each interface maps a
+ * method to `(request) => reply`; `RpcConnection<GcsService>` then type-checks calls.
+ */
+
+/** Resource quantities by name: CPU, GPU, memory (bytes) and custom resources. */
+export type ResourceSet = Record<string, number>;
+
+/** A serialized error, as produced by `toWireError` in @lux/common. */
+export type WireErrorData = unknown;
+
+export interface NodeInfo {
+  nodeId: string;
+  /** RPC address of the node's raylet. */
+  address: string;
+  alive: boolean;
+  resources: ResourceSet;
+  startedAtMs: number;
+  storeKind: string;
+}
+
+export interface JobInfo {
+  jobId: string;
+  namespace: string;
+  driverAddress: string;
+  /** Node flags the driver runs with (its module loader), given to the job's workers. */
+  execArgv: string[];
+  cwd: string;
+  env: Record<string, string>;
+  /** URL of the entry script, when it opted into being imported by workers with `lux.main`. */
+  entryUrl: string | undefined;
+}
+
+/** How a worker finds the code of a remote function or actor class. */
+export interface FunctionDescriptor {
+  functionId: string;
+  kind: "function" | "class";
+  name: string;
+  /** Module URL and `line:column#occurrence` of the `lux.remote` call, when made during module evaluation. */
+  moduleUrl: string | undefined;
+  position: string | undefined;
+  /** JavaScript source, the fallback when the module cannot be imported. */
+  source: string;
+  /** True when the definition can only be rebuilt from source. */
+  byValue: boolean;
+}
+
+/** A top-level `ObjectRef` argument, resolved by the owner before the task is pushed. */
+export interface ResolvedArg {
+  index: number;
+  objectId: string;
+  /** Serialized value, when small enough to travel inline. */
+  value?: Uint8Array;
+  /** Set when the value lives in a node's object store instead. */
+  nodeId?: string;
+  size?: number;
+  error?: WireErrorData;
+}
+
+export interface ObjectRefWire {
+  objectId: string;
+  ownerAddress: string;
+}
+
+export interface TaskSpec {
+  taskId: string;
+  jobId: string;
+  functionId: string;
+  name: string;
+  /** Serialized argument array; top-level refs are replaced by `resolved` on the executor. */
+  args: Uint8Array;
+  resolved: ResolvedArg[];
+  returnIds: string[];
+  ownerAddress: string;
+  /** Refs nested inside `args` (not owned by the executor): it registers as a borrower. */
+  borrowed: ObjectRefWire[];
+  gpuIds: number[];
+  /** Actor method calls. */
+  actorId?: string;
+  method?: string;
+  callerId?: string;
+  seq?: number;
+}
+
+export interface ReturnValue {
+  objectId: string;
+  value?: Uint8Array;
+  nodeId?: string;
+  size?: number;
+  error?: WireErrorData;
+  /** Refs inside the value; the owner of the return registers as their borrower. */
+  contained?: ObjectRefWire[];
+}
+
+export interface TaskReply {
+  returns: ReturnValue[];
+  /** Set when a nested ref's owner should be told this executor released its pins. */
+  hasContained?: boolean;
+}
+
+export interface ActorCreationSpec {
+  actorId: string;
+  jobId: string;
+  functionId: string;
+  className: string;
+  args: Uint8Array;
+  resolved: ResolvedArg[];
+  borrowed: ObjectRefWire[];
+  ownerAddress: string;
+  resources: ResourceSet;
+  name: string | undefined;
+  namespace: string;
+  getIfExists: boolean;
+  detached: boolean;
+  maxConcurrency: number;
+  maxRestarts: number;
+  /** GPU device ids of the actor's lease, filled in by the control service. */
+  gpuIds: number[];
+}
+
+export type ActorState = "PENDING" | "ALIVE" | "RESTARTING" | "DEAD";
+
+export interface ActorInfo {
+  actorId: string;
+  state: ActorState;
+  className: string;
+  name: string | undefined;
+  namespace: string;
+  address: string | undefined;
+  workerId: string | undefined;
+  nodeId: string | undefined;
+  deathCause: WireErrorData | undefined;
+}
+
+export interface LeaseRequest {
+  requestId: string;
+  jobId: string;
+  resources: ResourceSet;
+  /** Names the work in the warning logged when no node can ever run it. */
+  description: string;
+  actorId?: string;
+}
+
+export interface LeaseGrant {
+  leaseId: string;
+  workerId: string;
+  workerAddress: string;
+  nodeId: string;
+  gpuIds: number[];
+}
+
+export interface ResourceView {
+  total: ResourceSet;
+  available: ResourceSet;
+}
+
+/** Control service: cluster metadata and coordination; no task passes through it. */
+export interface GcsService {
+  registerNode(req: { nodeId: string; address: string; resources: ResourceSet; storeKind: string }): { ok: true };
+  registerJob(req: JobInfo): { ok: true };
+  getJob(req: { jobId: string }): JobInfo;
+  getNodes(req: Record<string, never>): NodeInfo[];
+  getClusterResources(req: Record<string, never>): ResourceView;
+  kvPut(req: { key: string; value: Uint8Array; overwrite: boolean }): { added: boolean };
+  kvGet(req: { key: string }): { value: Uint8Array | undefined };
+  createActor(req: ActorCreationSpec): { actorId: string };
+  /** With `waitAlive`, replies once the actor is ALIVE or DEAD. */
+  getActorInfo(req: { actorId: string; waitAlive: boolean }): ActorInfo;
+  getNamedActor(req: { name: string; namespace: string }): ActorInfo;
+  killActor(req: { actorId: string; noRestart: boolean }): { ok: true };
+  /** From raylets: a worker process ended. */
+  reportWorkerDeath(req: { workerId: string; nodeId: string; reason: string }): { ok: true };
+}
+
+/** Node daemon: worker leases, resources, the node's object store. */
+export interface RayletService {
+  requestLease(req: LeaseRequest): LeaseGrant;
+  cancelLeaseRequest(req: { requestId: string }): { cancelled: boolean };
+  returnLease(req: { leaseId: string; disconnect: boolean }): { ok: true };
+  registerWorker(req: { workerId: string; address: string; pid: number }): { nodeId: string };
+  workerBlocked(req: { workerId: string }): { ok: true };
+  workerUnblocked(req: { workerId: string }): { ok: true };
+  killWorker(req: { workerId: string; reason: string }): { killed: boolean };
+  getResources(req: Record<string, never>): ResourceView;
+  putObject(req: { objectId: string; data: Uint8Array; ownerAddress: string }): { ok: true };
+  getObject(req: { objectId: string }): { data: Uint8Array | undefined };
+  freeObjects(req: { objectIds: string[] }): { ok: true };
+  jobFinished(req: { jobId: string }): { ok: true };
+  getNodeInfo(req: Record<string, never>): { nodeId: string; pid: number; workerPids: number[] };
+}
+
+/** Core worker (in the driver and every worker): executes tasks, owns objects. */
+export interface CoreWorkerService {
+  pushTask(req: TaskSpec): TaskReply;
+  createActor(req: ActorCreationSpec): { ok: true };
+  cancelTask(req: { taskId: string; recursive: boolean }): { ok: true };
+  /** Owner side: replies once the object is ready (or failed). */
+  getObjectStatus(req: { objectId: string }): ReturnValue;
+  addBorrow(req: { objectIds: string[] }): { ok: true };
+  removeBorrow(req: { objectIds: string[] }): { ok: true };
+  releaseContained(req: { objectIds: string[] }): { ok: true };
+  exit(req: { reason: string }): { ok: true };
+  /** A daemon's warning meant for the user (e.g. an infeasible request). */
+  logWarning(req: { message: string }): { ok: true };
+}

@@ -1,0 +1,66 @@
+/** A byte stream between two peers. The RPC layer sees only this interface. */
+export interface Transport {
+  /** Queues bytes; the transport decides when to flush. */
+  write(chunks: readonly Buffer[]): void;
+  /** Closes the stream; pending writes are flushed first unless `destroy` is set. */
+  close(destroy?: boolean): void;
+  onData(listener: (chunk: Buffer) => void): void;
+  onClose(listener: (error?: Error) => void): void;
+  /** Whether this transport keeps the Node process alive. */
+  setRef(ref: boolean): void;
+  readonly remoteLabel: string;
+}
+
+/** Accepts inbound transports. */
+export interface TransportListener {
+  readonly address: string;
+  /** Lets the Node process exit while the listener is open. */
+  unref(): void;
+  close(): Promise<void>;
+}
+
+/** An in-memory pair of connected transports, for protocol tests without sockets. */
+export function memoryTransportPair(): [Transport, Transport] {
+  const make = (label: string) => {
+    const data: ((c: Buffer) => void)[] = [];
+    const closed: ((e?: Error) => void)[] = [];
+    let isClosed = false;
+    let peer: { deliver(c: Buffer): void; end(): void } | undefined;
+    const side = {
+      deliver(c: Buffer) {
+        if (!isClosed) for (const l of data) l(c);
+      },
+      end() {
+        if (isClosed) return;
+        isClosed = true;
+        for (const l of closed) l();
+      },
+    };
+    const transport: Transport = {
+      remoteLabel: label,
+      write(chunks) {
+        const copy = Buffer.concat(chunks as Buffer[]);
+        queueMicrotask(() => peer?.deliver(copy));
+      },
+      close() {
+        queueMicrotask(() => {
+          side.end();
+          peer?.end();
+        });
+      },
+      onData(l) {
+        data.push(l);
+      },
+      onClose(l) {
+        closed.push(l);
+      },
+      setRef() {},
+    };
+    return { side, transport, link(p: typeof side) { peer = p; } };
+  };
+  const a = make("memory:b");
+  const b = make("memory:a");
+  a.link(b.side);
+  b.link(a.side);
+  return [a.transport, b.transport];
+}

@@ -1,0 +1,158 @@
+import type { CoreWorkerService, JobInfo, LeaseGrant, LeaseRequest, RpcConnection } from "@lux/protocol";
+import { createLogger, newTaskId } from "@lux/common";
+import type { Allocation, ResourcePool } from "./resources.js";
+import type { WorkerHandle, WorkerPool } from "./worker-pool.js";
+
+const log = createLogger("raylet");
+
+export type Requester = RpcConnection<CoreWorkerService>;
+
+interface PendingLease {
+  req: LeaseRequest;
+  requester: Requester;
+  resolve(grant: LeaseGrant): void;
+  reject(error: Error): void;
+}
+
+export interface Lease {
+  leaseId: string;
+  worker: WorkerHandle;
+  allocation: Allocation;
+  blocked: boolean;
+  requester: Requester;
+}
+
+/**
+ * Grants worker leases in arrival order as resources free up. A request no node could
+ * ever satisfy stays queued, and the requester is warned once.
+ */
+export class LeaseManager {
+  private readonly queue: PendingLease[] = [];
+  private readonly leases = new Map<string, Lease>();
+  private readonly leaseByWorker = new Map<string, Lease>();
+  private readonly warned = new Set<string>();
+  private scheduling = false;
+
+  constructor(
+    private readonly nodeId: string,
+    private readonly resources: ResourcePool,
+    private readonly pool: WorkerPool,
+    private readonly jobInfo: (jobId: string) => Promise<JobInfo>,
+  ) {}
+
+  request(req: LeaseRequest, requester: Requester): Promise<LeaseGrant> {
+    if (!this.resources.feasible(req.resources)) this.warnInfeasible(req, requester);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ req, requester, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  cancel(requestId: string): boolean {
+    const i = this.queue.findIndex((p) => p.req.requestId === requestId);
+    if (i < 0) return false;
+    const [p] = this.queue.splice(i, 1);
+    p?.reject(new Error("lease request cancelled"));
+    return true;
+  }
+
+  /** The requester disconnected: drop its queued requests and end its leases. */
+  requesterGone(requester: Requester): void {
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      if (this.queue[i]?.requester === requester) this.queue.splice(i, 1);
+    }
+    for (const lease of [...this.leases.values()]) {
+      if (lease.requester === requester) this.return(lease.leaseId, true);
+    }
+  }
+
+  return(leaseId: string, disconnect: boolean): void {
+    const lease = this.leases.get(leaseId);
+    if (lease === undefined) return;
+    this.drop(lease);
+    this.pool.release(lease.worker, disconnect);
+    this.schedule();
+  }
+
+  workerExited(worker: WorkerHandle): void {
+    const lease = this.leaseByWorker.get(worker.workerId);
+    if (lease !== undefined) this.drop(lease);
+    this.schedule();
+  }
+
+  setBlocked(workerId: string, blocked: boolean): void {
+    const lease = this.leaseByWorker.get(workerId);
+    if (lease === undefined || lease.blocked === blocked) return;
+    lease.blocked = blocked;
+    this.resources.adjustCpu(lease.allocation, blocked);
+    if (blocked) this.schedule();
+  }
+
+  leaseOf(workerId: string): Lease | undefined {
+    return this.leaseByWorker.get(workerId);
+  }
+
+  private drop(lease: Lease): void {
+    this.leases.delete(lease.leaseId);
+    this.leaseByWorker.delete(lease.worker.workerId);
+    if (lease.blocked) this.resources.adjustCpu(lease.allocation, false);
+    this.resources.release(lease.allocation);
+  }
+
+  private warnInfeasible(req: LeaseRequest, requester: Requester): void {
+    const shape = JSON.stringify(req.resources);
+    if (this.warned.has(shape)) return;
+    this.warned.add(shape);
+    const message =
+      `${req.description} requests ${shape}, which no node in the cluster can provide ` +
+      `(this node has ${JSON.stringify(this.resources.view().total)}); it stays pending until such a node joins`;
+    log.warn(message);
+    requester.notify("logWarning", { message });
+  }
+
+  private schedule(): void {
+    if (this.scheduling) return;
+    this.scheduling = true;
+    try {
+      for (let i = 0; i < this.queue.length; ) {
+        const p = this.queue[i] as PendingLease;
+        if (!this.resources.fits(p.req.resources)) {
+          i++;
+          continue;
+        }
+        this.queue.splice(i, 1);
+        void this.grant(p, this.resources.acquire(p.req.resources));
+      }
+    } finally {
+      this.scheduling = false;
+    }
+  }
+
+  private async grant(p: PendingLease, allocation: Allocation): Promise<void> {
+    let worker: WorkerHandle;
+    try {
+      worker = await this.pool.acquire(await this.jobInfo(p.req.jobId));
+    } catch (e) {
+      this.resources.release(allocation);
+      p.reject(e as Error);
+      this.schedule();
+      return;
+    }
+    if (p.requester.state === "closed") {
+      this.resources.release(allocation);
+      this.pool.release(worker, false);
+      this.schedule();
+      return;
+    }
+    const lease: Lease = { leaseId: newTaskId(), worker, allocation, blocked: false, requester: p.requester };
+    this.leases.set(lease.leaseId, lease);
+    this.leaseByWorker.set(worker.workerId, lease);
+    p.resolve({
+      leaseId: lease.leaseId,
+      workerId: worker.workerId,
+      workerAddress: worker.address as string,
+      nodeId: this.nodeId,
+      gpuIds: allocation.gpuIds,
+    });
+  }
+}

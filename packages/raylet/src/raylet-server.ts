@@ -1,0 +1,161 @@
+import type { CoreWorkerService, GcsService, JobInfo, RayletService, ResourceSet, RpcConnection } from "@lux/protocol";
+import { RpcServer, connectRpc } from "@lux/protocol";
+import { createLogger, newNodeId, rpcPeerOptions } from "@lux/common";
+import type { ObjectStore } from "@lux/object-store";
+import { LeaseManager, type Requester } from "./lease-manager.js";
+import { ResourcePool } from "./resources.js";
+import { WorkerPool } from "./worker-pool.js";
+
+const log = createLogger("raylet");
+
+export interface RayletOptions {
+  address: string;
+  gcsAddress: string;
+  token: string;
+  resources: ResourceSet;
+  store: ObjectStore;
+  workerMain: string;
+  maxIdleWorkersPerJob: number;
+}
+
+/** The node daemon: worker pool, lease scheduling, resources and the node's object store. */
+export class Raylet {
+  readonly nodeId = newNodeId();
+  private server: RpcServer<RayletService> | undefined;
+  private gcs: RpcConnection<GcsService, RayletService> | undefined;
+  private pool: WorkerPool | undefined;
+  private leases: LeaseManager | undefined;
+  private readonly resources: ResourcePool;
+  private readonly jobs = new Map<string, Promise<JobInfo>>();
+  private readonly closeListeners: (() => void)[] = [];
+
+  constructor(private readonly options: RayletOptions) {
+    this.resources = new ResourcePool(options.resources);
+  }
+
+  get address(): string {
+    if (this.server === undefined) throw new Error("raylet is not started");
+    return this.server.address;
+  }
+
+  /** Runs when the control service connection is lost. */
+  onGcsLost(listener: () => void): void {
+    this.closeListeners.push(listener);
+  }
+
+  async start(): Promise<void> {
+    const { store } = this.options;
+    const handlers: Parameters<typeof RpcServer.listen<RayletService>>[0]["handlers"] = {
+      requestLease: (req, conn) => this.leaseManager.request(req, conn as unknown as Requester),
+      cancelLeaseRequest: (req) => ({ cancelled: this.leaseManager.cancel(req.requestId) }),
+      returnLease: (req) => {
+        this.leaseManager.return(req.leaseId, req.disconnect);
+        return { ok: true };
+      },
+      registerWorker: (req) => {
+        if (!this.workerPool.registered(req.workerId, req.address)) {
+          throw new Error(`unknown worker ${req.workerId}`);
+        }
+        return { nodeId: this.nodeId };
+      },
+      workerBlocked: (req) => {
+        this.leaseManager.setBlocked(req.workerId, true);
+        return { ok: true };
+      },
+      workerUnblocked: (req) => {
+        this.leaseManager.setBlocked(req.workerId, false);
+        return { ok: true };
+      },
+      killWorker: (req) => {
+        const w = this.workerPool.get(req.workerId);
+        if (w === undefined) return { killed: false };
+        this.workerPool.kill(w, req.reason);
+        return { killed: true };
+      },
+      getResources: () => this.resources.view(),
+      putObject: (req) => {
+        store.put(req.objectId, req.data, req.ownerAddress);
+        return { ok: true };
+      },
+      getObject: (req) => ({ data: store.get(req.objectId) }),
+      freeObjects: (req) => {
+        for (const id of req.objectIds) store.free(id);
+        return { ok: true };
+      },
+      jobFinished: (req) => {
+        this.jobs.delete(req.jobId);
+        this.workerPool.killJob(req.jobId);
+        return { ok: true };
+      },
+      getNodeInfo: () => ({
+        nodeId: this.nodeId,
+        pid: process.pid,
+        workerPids: this.workerPool.all().map((w) => w.process.pid ?? 0),
+      }),
+    };
+    this.server = await RpcServer.listen<RayletService>({
+      ...rpcPeerOptions(this.options.token, log),
+      address: this.options.address,
+      handlers,
+      onConnection: (conn) => conn.onClose(() => this.leases?.requesterGone(conn as unknown as Requester)),
+    });
+    this.pool = new WorkerPool({
+      nodeId: this.nodeId,
+      workerMain: this.options.workerMain,
+      rayletAddress: this.server.address,
+      gcsAddress: this.options.gcsAddress,
+      token: this.options.token,
+      maxIdlePerJob: this.options.maxIdleWorkersPerJob,
+      onWorkerExit: (worker, reason) => {
+        this.leases?.workerExited(worker);
+        this.gcs?.call("reportWorkerDeath", { workerId: worker.workerId, nodeId: this.nodeId, reason }).catch(() => undefined);
+      },
+    });
+    this.leases = new LeaseManager(this.nodeId, this.resources, this.pool, (jobId) => this.jobInfo(jobId));
+    this.gcs = await connectRpc<GcsService, RayletService>(this.options.gcsAddress, {
+      ...rpcPeerOptions(this.options.token, log),
+      handlers,
+    });
+    this.gcs.onClose(() => {
+      for (const l of this.closeListeners) l();
+    });
+    await this.gcs.call("registerNode", {
+      nodeId: this.nodeId,
+      address: this.server.address,
+      resources: this.options.resources,
+      storeKind: store.kind,
+    });
+    log.info(`raylet ${this.nodeId.slice(0, 8)} serving on ${this.server.address}`, {
+      resources: JSON.stringify(this.options.resources),
+    });
+  }
+
+  private get workerPool(): WorkerPool {
+    if (this.pool === undefined) throw new Error("raylet is not started");
+    return this.pool;
+  }
+
+  private get leaseManager(): LeaseManager {
+    if (this.leases === undefined) throw new Error("raylet is not started");
+    return this.leases;
+  }
+
+  private jobInfo(jobId: string): Promise<JobInfo> {
+    let info = this.jobs.get(jobId);
+    if (info === undefined) {
+      if (this.gcs === undefined) return Promise.reject(new Error("not connected to the control service"));
+      info = this.gcs.call("getJob", { jobId });
+      info.catch(() => this.jobs.delete(jobId));
+      this.jobs.set(jobId, info);
+    }
+    return info;
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.close();
+    this.gcs?.close();
+    await this.server?.close();
+  }
+}
+
+export type { CoreWorkerService };

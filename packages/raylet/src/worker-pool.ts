@@ -1,0 +1,177 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import type { JobInfo } from "@lux/protocol";
+import { config, createLogger, newWorkerId } from "@lux/common";
+
+const log = createLogger("raylet");
+
+export type WorkerState = "starting" | "idle" | "leased" | "dead";
+
+export interface WorkerHandle {
+  readonly workerId: string;
+  readonly jobId: string;
+  readonly process: ChildProcess;
+  state: WorkerState;
+  address: string | undefined;
+  idleSince: number;
+}
+
+export interface WorkerPoolOptions {
+  nodeId: string;
+  workerMain: string;
+  rayletAddress: string;
+  gcsAddress: string;
+  token: string;
+  /** Idle workers kept per job. */
+  maxIdlePerJob: number;
+  onWorkerExit(worker: WorkerHandle, reason: string): void;
+}
+
+/**
+ * Worker processes of the node, started per job with the job's Node flags (its module
+ * loader), cwd and environment, and reused between leases of the same job.
+ */
+export class WorkerPool {
+  private readonly workers = new Map<string, WorkerHandle>();
+  private readonly starting = new Map<string, { resolve(w: WorkerHandle): void; reject(e: Error): void }>();
+  private readonly idleTimer: NodeJS.Timeout;
+
+  constructor(private readonly options: WorkerPoolOptions) {
+    this.idleTimer = setInterval(() => this.reapIdle(), 1000);
+    this.idleTimer.unref();
+  }
+
+  get(workerId: string): WorkerHandle | undefined {
+    return this.workers.get(workerId);
+  }
+
+  all(): WorkerHandle[] {
+    return [...this.workers.values()];
+  }
+
+  /** An idle worker of the job, or a newly started one. */
+  async acquire(job: JobInfo): Promise<WorkerHandle> {
+    for (const w of this.workers.values()) {
+      if (w.jobId === job.jobId && w.state === "idle") {
+        w.state = "leased";
+        return w;
+      }
+    }
+    const w = await this.start(job);
+    w.state = "leased";
+    return w;
+  }
+
+  release(worker: WorkerHandle, kill: boolean): void {
+    if (worker.state === "dead") return;
+    if (kill) {
+      this.kill(worker, "its lease ended with disconnect");
+      return;
+    }
+    worker.state = "idle";
+    worker.idleSince = Date.now();
+    const idle = [...this.workers.values()].filter((w) => w.jobId === worker.jobId && w.state === "idle");
+    if (idle.length > this.options.maxIdlePerJob) this.kill(worker, "too many idle workers");
+  }
+
+  /** Called when a started worker connects back and registers its RPC address. */
+  registered(workerId: string, address: string): boolean {
+    const w = this.workers.get(workerId);
+    const waiter = this.starting.get(workerId);
+    if (w === undefined || waiter === undefined) return false;
+    this.starting.delete(workerId);
+    w.address = address;
+    w.state = "idle";
+    waiter.resolve(w);
+    return true;
+  }
+
+  kill(worker: WorkerHandle, reason: string): void {
+    if (worker.state === "dead") return;
+    log.info(`killing worker ${worker.workerId.slice(0, 8)} (pid ${worker.process.pid}): ${reason}`);
+    worker.process.kill("SIGKILL");
+  }
+
+  killJob(jobId: string): void {
+    for (const w of this.workers.values()) if (w.jobId === jobId) this.kill(w, `job ${jobId} ended`);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.idleTimer);
+    const exits = [...this.workers.values()]
+      .filter((w) => w.state !== "dead")
+      .map((w) => new Promise<void>((resolve) => {
+        w.process.once("exit", () => resolve());
+        w.process.kill("SIGKILL");
+      }));
+    await Promise.all(exits);
+  }
+
+  private start(job: JobInfo): Promise<WorkerHandle> {
+    const workerId = newWorkerId();
+    const child = spawn(process.execPath, [...job.execArgv, this.options.workerMain], {
+      cwd: job.cwd,
+      env: {
+        ...process.env,
+        ...job.env,
+        LUX_WORKER_ID: workerId,
+        LUX_JOB_ID: job.jobId,
+        LUX_NODE_ID: this.options.nodeId,
+        LUX_RAYLET_ADDRESS: this.options.rayletAddress,
+        LUX_GCS_ADDRESS: this.options.gcsAddress,
+        LUX_TOKEN: this.options.token,
+      },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    const worker: WorkerHandle = { workerId, jobId: job.jobId, process: child, state: "starting", address: undefined, idleSince: 0 };
+    this.workers.set(workerId, worker);
+    forwardOutput(child, child.pid ?? 0);
+    return new Promise((resolve, reject) => {
+      this.starting.set(workerId, { resolve, reject });
+      const timer = setTimeout(() => {
+        if (this.starting.has(workerId)) this.kill(worker, "it did not register in time");
+      }, config("workerStartTimeoutMs"));
+      timer.unref();
+      child.once("exit", (code, signal) => {
+        clearTimeout(timer);
+        const wasState = worker.state;
+        worker.state = "dead";
+        this.workers.delete(workerId);
+        const reason = signal !== null ? `killed by ${signal}` : `exited with code ${code}`;
+        const waiter = this.starting.get(workerId);
+        if (waiter !== undefined) {
+          this.starting.delete(workerId);
+          waiter.reject(new Error(`worker process ${reason} before it registered (see the raylet log)`));
+        }
+        if (wasState !== "starting") this.options.onWorkerExit(worker, reason);
+      });
+    });
+  }
+
+  private reapIdle(): void {
+    const now = Date.now();
+    const keep = config("idleWorkerKeepMs");
+    for (const w of this.workers.values()) {
+      if (w.state === "idle" && now - w.idleSince > keep) this.kill(w, "idle");
+    }
+  }
+}
+
+/** Worker output reaches the driver through the raylet's own stdout/stderr, line by line. */
+function forwardOutput(child: ChildProcess, pid: number): void {
+  const prefix = `(pid=${pid}) `;
+  for (const [from, to] of [
+    [child.stdout, process.stdout],
+    [child.stderr, process.stderr],
+  ] as const) {
+    let rest = "";
+    from?.setEncoding("utf8");
+    from?.on("data", (text: string) => {
+      const lines = (rest + text).split("\n");
+      rest = lines.pop() ?? "";
+      if (lines.length > 0) to.write(lines.map((l) => prefix + l).join("\n") + "\n");
+    });
+    from?.on("end", () => {
+      if (rest !== "") to.write(prefix + rest + "\n");
+    });
+  }
+}

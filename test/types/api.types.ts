@@ -1,0 +1,81 @@
+/**
+ * Type tests for the generic public API: checked by `tsc` (npm run typecheck), never run.
+ * Each `@ts-expect-error` line must be an error, or tsc fails.
+ */
+import * as lux from "lux";
+
+declare function expectType<T>(value: T): void;
+type Equal<A, B> = (<X>() => X extends A ? 1 : 2) extends <X>() => X extends B ? 1 : 2 ? true : false;
+declare function assertEqual<A, B>(eq: Equal<A, B>): void;
+
+const add = lux.remote((a: number, b: string) => `${a}${b}`);
+const r1 = add.remote(1, "x");
+assertEqual<typeof r1, lux.ObjectRef<string>>(true);
+// Each argument may be an ObjectRef of its type.
+add.remote(lux.put(1), lux.put("y"));
+// @ts-expect-error wrong argument type
+add.remote("1", "x");
+// @ts-expect-error ObjectRef of the wrong type
+add.remote(lux.put("1"), "x");
+// @ts-expect-error missing argument
+add.remote(1);
+
+const asyncFn = lux.remote(async (n: number) => [n, n]);
+assertEqual<ReturnType<typeof asyncFn.remote>, lux.ObjectRef<number[]>>(true);
+
+const pair = lux.remote((n: number): [number, string] => [n, String(n)]).options({ numReturns: 2 });
+const [p0, p1] = pair.remote(1);
+assertEqual<typeof p0, lux.ObjectRef<number>>(true);
+assertEqual<typeof p1, lux.ObjectRef<string>>(true);
+
+async function gets(): Promise<void> {
+  const s: string = await lux.get(r1);
+  expectType<string>(s);
+  // @ts-expect-error get result has the ref's type
+  const n: number = await lux.get(r1);
+  const both = await lux.get([r1, lux.put(2)] as const);
+  assertEqual<typeof both, [string, number]>(true);
+  const many = await lux.get([r1, r1]);
+  expectType<string[]>(many);
+  const [ready, notReady] = await lux.wait([r1]);
+  expectType<lux.ObjectRef<string>[]>(ready);
+  expectType<lux.ObjectRef<string>[]>(notReady);
+  void n;
+}
+void gets;
+
+class Counter {
+  n = 0;
+  constructor(readonly start: number) {}
+  incr(by = 1): number {
+    return (this.n += by);
+  }
+  async name(): Promise<string> {
+    return "c";
+  }
+}
+const CounterActor = lux.remote(Counter);
+const c = CounterActor.options({ name: "c", maxRestarts: 1 }).remote(5);
+assertEqual<typeof c, lux.ActorHandle<Counter>>(true);
+assertEqual<ReturnType<typeof c.incr.remote>, lux.ObjectRef<number>>(true);
+assertEqual<ReturnType<typeof c.name.remote>, lux.ObjectRef<string>>(true);
+c.incr.remote();
+c.incr.remote(lux.put(2));
+// @ts-expect-error unknown method
+c.decr.remote();
+// @ts-expect-error fields are not methods
+c.n.remote();
+// @ts-expect-error wrong method argument type
+c.incr.remote("2");
+// @ts-expect-error wrong constructor argument type
+CounterActor.remote("5");
+
+async function actors(): Promise<void> {
+  const h = await lux.getActor<Counter>("c");
+  expectType<lux.ObjectRef<number>>(h.incr.remote());
+}
+void actors;
+
+// @ts-expect-error an ObjectRef is not a thenable
+const awaited: lux.ObjectRef<string> = await Promise.resolve(r1).then((x) => x.then);
+void awaited;
