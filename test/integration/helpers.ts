@@ -1,0 +1,113 @@
+/** Shared helpers for cluster tests: real processes, polled conditions, no sleeps. */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const fixtures = path.join(root, "test/integration/fixtures");
+const tsxLoader = path.join(root, "node_modules/tsx/dist/loader.mjs");
+
+/** Polls `condition` until it is true or the deadline passes (then throws naming `what`). */
+export async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 20_000,
+  intervalMs = 25,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await condition()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Every descendant of `pid` (children, grandchildren, ...). */
+export function descendants(pid: number): number[] {
+  const out = spawnSync("ps", ["-eo", "pid=,ppid="], { encoding: "utf8" }).stdout;
+  const children = new Map<number, number[]>();
+  for (const line of out.split("\n")) {
+    const [c, p] = line.trim().split(/\s+/).map(Number);
+    if (c === undefined || p === undefined || Number.isNaN(c)) continue;
+    children.set(p, [...(children.get(p) ?? []), c]);
+  }
+  const result: number[] = [];
+  const stack = [pid];
+  while (stack.length > 0) {
+    for (const c of children.get(stack.pop() as number) ?? []) {
+      result.push(c);
+      stack.push(c);
+    }
+  }
+  return result;
+}
+
+export interface ScriptProcess {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the first stdout line matching `pattern`. */
+  line(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+const running = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const c of running) c.kill("SIGKILL");
+});
+
+/** Starts a TypeScript (or .mjs) script as a separate driver process with the tsx loader. */
+export function startScript(file: string, options: { env?: Record<string, string>; args?: string[]; loader?: boolean } = {}): ScriptProcess {
+  const loaderArgs = options.loader === false ? [] : ["--import", tsxLoader];
+  const child = spawn(process.execPath, [...loaderArgs, file, ...(options.args ?? [])], {
+    cwd: root,
+    env: { ...process.env, ...options.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  running.add(child);
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (d: Buffer) => (out += d.toString("utf8")));
+  child.stderr?.on("data", (d: Buffer) => (err += d.toString("utf8")));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal });
+    }),
+  );
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    async line(pattern, timeoutMs = 30_000) {
+      let m: RegExpMatchArray | null = null;
+      await waitFor(() => (m = out.match(pattern)) !== null || child.exitCode !== null, `stdout to match ${pattern}`, timeoutMs);
+      if (m === null) throw new Error(`script exited before printing ${pattern}; stdout: ${out}\nstderr: ${err}`);
+      return m;
+    },
+    exited: () => exit,
+    kill: (signal = "SIGKILL") => child.kill(signal),
+  };
+}
+
+/** Runs a script to completion and returns its exit code and output. */
+export async function runScript(
+  file: string,
+  options: { env?: Record<string, string>; args?: string[]; loader?: boolean; timeoutMs?: number } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const p = startScript(file, options);
+  const timer = setTimeout(() => p.kill(), options.timeoutMs ?? 60_000);
+  const { code } = await p.exited();
+  clearTimeout(timer);
+  return { code, stdout: p.stdout(), stderr: p.stderr() };
+}
