@@ -1,2 +1,6 @@
+export { ArenaStore, type ArenaStoreOptions, type StoreLocation } from "./arena-store.js";
+export { openArena, type ArenaClient } from "./arena-client.js";
+export { loadShmAddon, storeKind } from "./native.js";
+export { Allocator, ALIGNMENT, alignUp } from "./allocator.js";
 export type { ObjectStore, ObjectStoreStats } from "./object-store.js";
 export { MemoryObjectStore } from "./memory-store.js";

@@ -1,0 +1,134 @@
+// Maps a node's object-store arena (a file in /dev/shm) into this process.
+// Writers use a shared mapping; readers a private (copy-on-write) one, so a reader that
+// mutates what lux.get returned never changes the stored object.
+#include <napi.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <string>
+#include <sys/mman.h>
+#include <unistd.h>
+
+namespace {
+
+struct Mapping {
+  uint8_t* base = nullptr;
+  size_t size = 0;
+};
+
+Napi::Error SysError(Napi::Env env, const std::string& what) {
+  return Napi::Error::New(env, what + ": " + std::strerror(errno));
+}
+
+Mapping* Unwrap(const Napi::CallbackInfo& info, size_t i) {
+  auto mapping = info[i].As<Napi::External<Mapping>>().Data();
+  if (mapping->base == nullptr) {
+    throw Napi::Error::New(info.Env(), "the arena mapping is closed");
+  }
+  return mapping;
+}
+
+void CheckRange(Napi::Env env, const Mapping* m, size_t offset, size_t length) {
+  if (offset > m->size || length > m->size - offset) {
+    throw Napi::RangeError::New(env, "range outside the arena");
+  }
+}
+
+// create(path, size): creates (or resizes) the arena file, mode 0600.
+Napi::Value Create(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  std::string path = info[0].As<Napi::String>();
+  auto size = static_cast<off_t>(info[1].As<Napi::Number>().Int64Value());
+  int fd = open(path.c_str(), O_RDWR | O_CREAT, 0600);
+  if (fd < 0) throw SysError(env, "open " + path);
+  if (ftruncate(fd, size) != 0) {
+    close(fd);
+    throw SysError(env, "ftruncate " + path);
+  }
+  close(fd);
+  return env.Undefined();
+}
+
+// map(path, size, shared): maps the whole arena, shared (read-write) or private (copy-on-write).
+Napi::Value Map(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  std::string path = info[0].As<Napi::String>();
+  auto size = static_cast<size_t>(info[1].As<Napi::Number>().Int64Value());
+  bool shared = info[2].As<Napi::Boolean>();
+  int fd = open(path.c_str(), shared ? O_RDWR : O_RDONLY);
+  if (fd < 0) throw SysError(env, "open " + path);
+  void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, shared ? MAP_SHARED : MAP_PRIVATE, fd, 0);
+  close(fd);
+  if (p == MAP_FAILED) throw SysError(env, "mmap " + path);
+  auto mapping = new Mapping{static_cast<uint8_t*>(p), size};
+  return Napi::External<Mapping>::New(env, mapping, [](Napi::Env, Mapping* m) {
+    if (m->base != nullptr) munmap(m->base, m->size);
+    delete m;
+  });
+}
+
+// view(mapping, offset, length): an ArrayBuffer over the mapped bytes (no copy).
+// The caller keeps at most one live view per range: V8 refuses two buffers on one pointer.
+Napi::Value View(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto m = Unwrap(info, 0);
+  auto offset = static_cast<size_t>(info[1].As<Napi::Number>().Int64Value());
+  auto length = static_cast<size_t>(info[2].As<Napi::Number>().Int64Value());
+  CheckRange(env, m, offset, length);
+  return Napi::ArrayBuffer::New(env, m->base + offset, length);
+}
+
+// write(mapping, offset, source): copies a typed array or Buffer into the arena.
+Napi::Value Write(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto m = Unwrap(info, 0);
+  auto offset = static_cast<size_t>(info[1].As<Napi::Number>().Int64Value());
+  auto src = info[2].As<Napi::TypedArray>();
+  auto bytes = static_cast<uint8_t*>(src.ArrayBuffer().Data()) + src.ByteOffset();
+  size_t length = src.ByteLength();
+  CheckRange(env, m, offset, length);
+  std::memcpy(m->base + offset, bytes, length);
+  return env.Undefined();
+}
+
+// discard(mapping, offset, length): drops this process's private copies of the pages, so the
+// next read sees the arena again (used when a region may be reused for another object).
+Napi::Value Discard(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto m = Unwrap(info, 0);
+  auto offset = static_cast<size_t>(info[1].As<Napi::Number>().Int64Value());
+  auto length = static_cast<size_t>(info[2].As<Napi::Number>().Int64Value());
+  CheckRange(env, m, offset, length);
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  size_t start = offset / page * page;
+  size_t end = (offset + length + page - 1) / page * page;
+  if (end > m->size) end = m->size;
+  if (end > start && madvise(m->base + start, end - start, MADV_DONTNEED) != 0) {
+    throw SysError(env, "madvise");
+  }
+  return env.Undefined();
+}
+
+Napi::Value Unmap(const Napi::CallbackInfo& info) {
+  auto m = info[0].As<Napi::External<Mapping>>().Data();
+  if (m->base != nullptr) {
+    munmap(m->base, m->size);
+    m->base = nullptr;
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("create", Napi::Function::New(env, Create));
+  exports.Set("map", Napi::Function::New(env, Map));
+  exports.Set("view", Napi::Function::New(env, View));
+  exports.Set("write", Napi::Function::New(env, Write));
+  exports.Set("discard", Napi::Function::New(env, Discard));
+  exports.Set("unmap", Napi::Function::New(env, Unmap));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(lux_shm, Init)

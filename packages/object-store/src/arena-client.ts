@@ -1,0 +1,79 @@
+import * as fs from "node:fs";
+import { loadShmAddon, type ShmAddon } from "./native.js";
+
+/**
+ * A process's access to its node's arena. With the addon, the arena is mapped twice:
+ * shared for writing objects, private (copy-on-write) for reading them, so a reader
+ * mutating a value it got never changes the stored object. Without the addon, reads and
+ * writes go through the file and copy.
+ */
+export interface ArenaClient {
+  readonly kind: "shared-memory" | "file";
+  write(offset: number, data: ArrayBufferView): void;
+  /** The bytes at offset: a view of the arena (shared-memory) or a copy (file). */
+  view(offset: number, size: number): ArrayBuffer;
+  /** Drops this process's private copies of pages in the range (after the last view is gone). */
+  discard(offset: number, size: number): void;
+  close(): void;
+}
+
+export function openArena(path: string, capacity: number): ArenaClient {
+  const loaded = loadShmAddon();
+  return "addon" in loaded ? new MappedArena(loaded.addon, path, capacity) : new FileArena(path);
+}
+
+class MappedArena implements ArenaClient {
+  readonly kind = "shared-memory";
+  private readonly shared: object;
+  private readonly private: object;
+
+  constructor(
+    private readonly addon: ShmAddon,
+    path: string,
+    capacity: number,
+  ) {
+    this.shared = addon.map(path, capacity, true);
+    this.private = addon.map(path, capacity, false);
+  }
+
+  write(offset: number, data: ArrayBufferView): void {
+    this.addon.write(this.shared, offset, data);
+  }
+
+  view(offset: number, size: number): ArrayBuffer {
+    return this.addon.view(this.private, offset, size);
+  }
+
+  discard(offset: number, size: number): void {
+    this.addon.discard(this.private, offset, size);
+  }
+
+  close(): void {
+    // Views may still be reachable; the mappings are released with the process.
+  }
+}
+
+class FileArena implements ArenaClient {
+  readonly kind = "file";
+  private readonly fd: number;
+
+  constructor(path: string) {
+    this.fd = fs.openSync(path, "r+");
+  }
+
+  write(offset: number, data: ArrayBufferView): void {
+    fs.writeSync(this.fd, new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 0, data.byteLength, offset);
+  }
+
+  view(offset: number, size: number): ArrayBuffer {
+    const buf = new ArrayBuffer(size);
+    fs.readSync(this.fd, new Uint8Array(buf), 0, size, offset);
+    return buf;
+  }
+
+  discard(): void {}
+
+  close(): void {
+    fs.closeSync(this.fd);
+  }
+}

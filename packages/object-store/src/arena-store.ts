@@ -1,0 +1,373 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ObjectStoreFullError, createLogger } from "@lux/common";
+import { Allocator } from "./allocator.js";
+
+const log = createLogger("object-store");
+
+/** Where an object's bytes are in the arena. */
+export interface StoreLocation {
+  offset: number;
+  size: number;
+}
+
+type EntryState = "created" | "sealed" | "spilling" | "spilled" | "restoring";
+
+interface Entry {
+  objectId: string;
+  owner: string;
+  size: number;
+  offset: number;
+  state: EntryState;
+  /** Readers holding views, by client; the object cannot move or be freed while pinned. */
+  pins: Map<unknown, number>;
+  pinCount: number;
+  /** The owner freed it while readers still had views: free once they release. */
+  freed: boolean;
+  creator: unknown;
+  lastUsed: number;
+  spillPath: string | undefined;
+  /** Settles when a spill or restore under way ends. */
+  moving: Promise<void> | undefined;
+}
+
+interface Waiter {
+  objectId: string;
+  size: number;
+  owner: string;
+  client: unknown;
+  resolve(loc: StoreLocation): void;
+  reject(e: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+export interface ArenaStoreOptions {
+  /** The arena file (in /dev/shm for the shared-memory store). */
+  path: string;
+  capacity: number;
+  spillDir: string;
+  /** How long a create may wait for space before ObjectStoreFullError. */
+  fullTimeoutMs: number;
+  /** Asked to make processes collect garbage: dropped refs then free their objects. */
+  onPressure?: () => void;
+}
+
+const CHUNK = 8 * 1024 * 1024;
+
+/**
+ * The node's object store: a fixed-size arena file every process of the node maps,
+ * with the allocator and object table kept here (in the raylet). Objects are created,
+ * written by their creator, sealed (immutable after), read in place, and freed when
+ * their owner says so and no reader holds a view. When full, unpinned objects are
+ * spilled to disk and restored on access.
+ */
+export class ArenaStore {
+  private readonly allocator: Allocator;
+  private readonly entries = new Map<string, Entry>();
+  private readonly waiters: Waiter[] = [];
+  private fd: fs.promises.FileHandle | undefined;
+  private spilledBytes = 0;
+  private making = false;
+
+  private constructor(private readonly options: ArenaStoreOptions) {
+    this.allocator = new Allocator(options.capacity);
+  }
+
+  get path(): string {
+    return this.options.path;
+  }
+
+  get capacity(): number {
+    return this.options.capacity;
+  }
+
+  static async open(options: ArenaStoreOptions): Promise<ArenaStore> {
+    const store = new ArenaStore(options);
+    const fh = await fs.promises.open(options.path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+    await fh.truncate(options.capacity);
+    store.fd = fh;
+    await fs.promises.mkdir(options.spillDir, { recursive: true, mode: 0o700 });
+    return store;
+  }
+
+  /** Creates now if there is room; otherwise starts making room and returns undefined. */
+  tryCreate(objectId: string, size: number, owner: string, client: unknown): StoreLocation | undefined {
+    this.checkNew(objectId, size);
+    const offset = this.waiters.length === 0 ? this.allocator.allocate(size) : -1;
+    if (offset < 0) {
+      void this.makeRoom();
+      return undefined;
+    }
+    return this.add(objectId, size, owner, client, offset);
+  }
+
+  /** Creates, waiting (without blocking other requests) for space to be freed or spilled. */
+  create(objectId: string, size: number, owner: string, client: unknown): Promise<StoreLocation> {
+    const now = this.tryCreate(objectId, size, owner, client);
+    if (now !== undefined) return Promise.resolve(now);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const i = this.waiters.indexOf(waiter);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(this.fullError(objectId, size, `no space was freed within ${this.options.fullTimeoutMs} ms`));
+      }, this.options.fullTimeoutMs);
+      const waiter: Waiter = { objectId, size, owner, client, resolve, reject, timer };
+      this.waiters.push(waiter);
+      this.options.onPressure?.();
+      void this.makeRoom();
+    });
+  }
+
+  seal(objectId: string): void {
+    const e = this.entries.get(objectId);
+    if (e === undefined || e.state !== "created") throw new Error(`object ${objectId} is not being created`);
+    e.state = "sealed";
+  }
+
+  /** Pins the object for `client` and returns where it is (restoring it from disk if spilled). */
+  async get(objectId: string, client: unknown): Promise<StoreLocation | undefined> {
+    for (;;) {
+      const e = this.entries.get(objectId);
+      if (e === undefined || e.freed) return undefined;
+      if (e.moving !== undefined) {
+        await e.moving;
+        continue;
+      }
+      if (e.state === "created") return undefined;
+      if (e.state === "spilled") {
+        await this.restore(e);
+        continue;
+      }
+      e.pins.set(client, (e.pins.get(client) ?? 0) + 1);
+      e.pinCount++;
+      e.lastUsed = Date.now();
+      return { offset: e.offset, size: e.size };
+    }
+  }
+
+  has(objectId: string): boolean {
+    return this.entries.has(objectId);
+  }
+
+  release(objectId: string, client: unknown): void {
+    const e = this.entries.get(objectId);
+    const n = e?.pins.get(client);
+    if (e === undefined || n === undefined) return;
+    if (n <= 1) e.pins.delete(client);
+    else e.pins.set(client, n - 1);
+    e.pinCount--;
+    if (e.pinCount === 0 && e.freed) this.drop(e);
+    else this.serveWaiters();
+  }
+
+  /** The owner no longer needs the object. */
+  free(objectId: string): void {
+    const e = this.entries.get(objectId);
+    if (e === undefined) return;
+    if (e.pinCount > 0 || e.moving !== undefined) {
+      e.freed = true;
+      return;
+    }
+    this.drop(e);
+  }
+
+  /** A client disconnected: its pins end and objects it was creating are abandoned. */
+  clientGone(client: unknown): void {
+    for (const e of [...this.entries.values()]) {
+      const n = e.pins.get(client);
+      if (n !== undefined) {
+        e.pins.delete(client);
+        e.pinCount -= n;
+        if (e.pinCount === 0 && e.freed) this.drop(e);
+      }
+      if (e.state === "created" && e.creator === client) this.drop(e);
+    }
+    for (const w of [...this.waiters]) {
+      if (w.client === client) {
+        this.waiters.splice(this.waiters.indexOf(w), 1);
+        clearTimeout(w.timer);
+      }
+    }
+    this.serveWaiters();
+  }
+
+  /** Frees every object owned by a process that is gone. */
+  freeOwnedBy(owner: string): number {
+    let n = 0;
+    for (const e of [...this.entries.values()]) {
+      if (e.owner === owner) {
+        this.free(e.objectId);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  stats(): { objects: number; usedBytes: number; spilledBytes: number; capacity: number } {
+    return { objects: this.entries.size, usedBytes: this.allocator.usedBytes, spilledBytes: this.spilledBytes, capacity: this.capacity };
+  }
+
+  async close(): Promise<void> {
+    for (const w of this.waiters.splice(0)) {
+      clearTimeout(w.timer);
+      w.reject(new Error("the object store is closing"));
+    }
+    await this.fd?.close();
+    this.fd = undefined;
+    await fs.promises.rm(this.options.path, { force: true });
+    await fs.promises.rm(this.options.spillDir, { recursive: true, force: true });
+  }
+
+  private checkNew(objectId: string, size: number): void {
+    if (this.entries.has(objectId)) throw new Error(`object ${objectId} already exists in the object store`);
+    if (size > this.capacity) {
+      throw this.fullError(objectId, size, "the object is larger than the whole store");
+    }
+  }
+
+  private fullError(objectId: string, size: number, why: string): ObjectStoreFullError {
+    const pinned = [...this.entries.values()].filter((e) => e.pinCount > 0).reduce((s, e) => s + e.size, 0);
+    return new ObjectStoreFullError({
+      objectId,
+      size,
+      capacity: this.capacity,
+      cause: new Error(`${why}; ${pinned} bytes are held by readers' views and cannot be spilled`),
+    });
+  }
+
+  private add(objectId: string, size: number, owner: string, client: unknown, offset: number): StoreLocation {
+    this.entries.set(objectId, {
+      objectId,
+      owner,
+      size,
+      offset,
+      state: "created",
+      pins: new Map(),
+      pinCount: 0,
+      freed: false,
+      creator: client,
+      lastUsed: Date.now(),
+      spillPath: undefined,
+      moving: undefined,
+    });
+    return { offset, size };
+  }
+
+  private drop(e: Entry): void {
+    this.entries.delete(e.objectId);
+    if (e.offset >= 0) this.allocator.release(e.offset, e.size);
+    if (e.spillPath !== undefined) {
+      this.spilledBytes -= e.size;
+      void fs.promises.rm(e.spillPath, { force: true });
+    }
+    this.serveWaiters();
+  }
+
+  private serveWaiters(): void {
+    while (this.waiters.length > 0) {
+      const w = this.waiters[0] as Waiter;
+      const offset = this.allocator.allocate(w.size);
+      if (offset < 0) {
+        void this.makeRoom();
+        return;
+      }
+      this.waiters.shift();
+      clearTimeout(w.timer);
+      w.resolve(this.add(w.objectId, w.size, w.owner, w.client, offset));
+    }
+  }
+
+  /** Spills least recently used unpinned objects until the first waiter fits. */
+  private async makeRoom(): Promise<void> {
+    if (this.making) return;
+    this.making = true;
+    try {
+      for (;;) {
+        const need = this.waiters[0]?.size ?? 0;
+        if (need === 0 || this.allocator.largestFree >= need) break;
+        const victim = [...this.entries.values()]
+          .filter((e) => e.state === "sealed" && e.pinCount === 0 && e.moving === undefined && !e.freed)
+          .sort((a, b) => a.lastUsed - b.lastUsed)[0];
+        if (victim === undefined) break; // wait for releases and frees
+        await this.spill(victim);
+      }
+    } finally {
+      this.making = false;
+    }
+    this.serveWaiters();
+  }
+
+  private async spill(e: Entry): Promise<void> {
+    const file = path.join(this.options.spillDir, e.objectId);
+    e.state = "spilling";
+    e.moving = (async () => {
+      await copyRange(this.handle(), e.offset, e.size, file, "out");
+      this.allocator.release(e.offset, e.size);
+      e.offset = -1;
+      e.spillPath = file;
+      e.state = "spilled";
+      this.spilledBytes += e.size;
+      log.debug(`spilled ${e.objectId} (${e.size} bytes)`);
+    })();
+    try {
+      await e.moving;
+    } finally {
+      e.moving = undefined;
+    }
+    if (e.freed) this.drop(e);
+  }
+
+  private async restore(e: Entry): Promise<void> {
+    let offset = this.allocator.allocate(e.size);
+    while (offset < 0) {
+      const victim = [...this.entries.values()]
+        .filter((x) => x !== e && x.state === "sealed" && x.pinCount === 0 && x.moving === undefined)
+        .sort((a, b) => a.lastUsed - b.lastUsed)[0];
+      if (victim === undefined) {
+        throw this.fullError(e.objectId, e.size, "a spilled object cannot be restored: every other object is in use");
+      }
+      await this.spill(victim);
+      offset = this.allocator.allocate(e.size);
+    }
+    e.state = "restoring";
+    e.moving = (async () => {
+      await copyRange(this.handle(), offset, e.size, e.spillPath as string, "in");
+      await fs.promises.rm(e.spillPath as string, { force: true });
+      this.spilledBytes -= e.size;
+      e.spillPath = undefined;
+      e.offset = offset;
+      e.state = "sealed";
+    })();
+    try {
+      await e.moving;
+    } finally {
+      e.moving = undefined;
+    }
+  }
+
+  private handle(): fs.promises.FileHandle {
+    if (this.fd === undefined) throw new Error("the object store is closed");
+    return this.fd;
+  }
+}
+
+/** Copies `size` bytes between the arena at `offset` and a spill file, in chunks. */
+async function copyRange(arena: fs.promises.FileHandle, offset: number, size: number, file: string, direction: "out" | "in"): Promise<void> {
+  const other = await fs.promises.open(file, direction === "out" ? "w" : "r", 0o600);
+  const buf = Buffer.allocUnsafe(Math.min(CHUNK, size));
+  try {
+    for (let done = 0; done < size; ) {
+      const n = Math.min(buf.length, size - done);
+      if (direction === "out") {
+        await arena.read(buf, 0, n, offset + done);
+        await other.write(buf, 0, n, done);
+      } else {
+        await other.read(buf, 0, n, done);
+        await arena.write(buf, 0, n, offset + done);
+      }
+      done += n;
+    }
+  } finally {
+    await other.close();
+  }
+}

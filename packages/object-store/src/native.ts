@@ -1,0 +1,35 @@
+import { createRequire } from "node:module";
+
+/** The shared-memory addon's functions (native/lux_shm.cc). */
+export interface ShmAddon {
+  create(path: string, size: number): void;
+  map(path: string, size: number, shared: boolean): object;
+  view(mapping: object, offset: number, length: number): ArrayBuffer;
+  write(mapping: object, offset: number, source: ArrayBufferView): void;
+  discard(mapping: object, offset: number, length: number): void;
+  unmap(mapping: object): void;
+}
+
+let loaded: { addon: ShmAddon } | { error: Error } | undefined;
+
+/** The addon if it was built (by `npm install`), else why not. */
+export function loadShmAddon(): { addon: ShmAddon } | { error: Error } {
+  if (loaded === undefined) {
+    if (process.env["LUX_DISABLE_SHM_ADDON"] === "1") {
+      loaded = { error: new Error("disabled by LUX_DISABLE_SHM_ADDON=1") };
+    } else {
+      try {
+        const require = createRequire(import.meta.url);
+        loaded = { addon: require("../build/Release/lux_shm.node") as ShmAddon };
+      } catch (e) {
+        loaded = { error: e as Error };
+      }
+    }
+  }
+  return loaded;
+}
+
+/** "shared-memory" when the addon maps the arena (zero-copy reads), else "file" (copies). */
+export function storeKind(): "shared-memory" | "file" {
+  return "addon" in loadShmAddon() ? "shared-memory" : "file";
+}
