@@ -67,9 +67,13 @@ process.on("exit", () => {
 });
 
 /** Starts a TypeScript (or .mjs) script as a separate driver process with the tsx loader. */
-export function startScript(file: string, options: { env?: Record<string, string>; args?: string[]; loader?: boolean } = {}): ScriptProcess {
+export function startScript(
+  file: string,
+  options: { env?: Record<string, string>; args?: string[]; loader?: boolean; nodeArgs?: string[] } = {},
+): ScriptProcess {
   const loaderArgs = options.loader === false ? [] : ["--import", tsxLoader];
-  const child = spawn(process.execPath, [...loaderArgs, file, ...(options.args ?? [])], {
+  // nodeArgs: extra Node flags before the script, e.g. ["--expose-gc"].
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...loaderArgs, file, ...(options.args ?? [])], {
     cwd: root,
     env: { ...process.env, ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -103,7 +107,7 @@ export function startScript(file: string, options: { env?: Record<string, string
 /** Runs a script to completion and returns its exit code and output. */
 export async function runScript(
   file: string,
-  options: { env?: Record<string, string>; args?: string[]; loader?: boolean; timeoutMs?: number } = {},
+  options: { env?: Record<string, string>; args?: string[]; loader?: boolean; nodeArgs?: string[]; timeoutMs?: number } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const p = startScript(file, options);
   const timer = setTimeout(() => p.kill(), options.timeoutMs ?? 60_000);

@@ -94,3 +94,4 @@ export { type TimerHandle, type Clock, SystemClock, systemClock, FakeClock, slee
 export { type Disposable, isDisposable, closeAll } from "./disposable.js";
 export { wireErrorCodec, rpcPeerOptions } from "./peer.js";
 export { parseFlags, READY_PREFIX, printReady, exitWithParent } from "./process.js";
+export { tokenFilePath, writeTokenFile, removeTokenFile, readTokenFile } from "./token-file.js";

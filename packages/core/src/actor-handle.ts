@@ -35,7 +35,11 @@ function method(actorId: string, name: string, numReturns: number | undefined): 
       const refs = currentCore().submitActorCall(actorId, name, args, numReturns ?? 1);
       return numReturns === undefined ? refs[0] : refs;
     },
-    options: (opts: MethodOptions) => method(actorId, name, opts.numReturns === undefined ? numReturns : compileMethodOptions(opts).numReturns),
+    options: (opts: MethodOptions) => {
+      // Checked even without numReturns, so an unknown option fails here, at the call site.
+      const compiled = compileMethodOptions(opts);
+      return method(actorId, name, opts.numReturns === undefined ? numReturns : compiled.numReturns);
+    },
   };
 }
 

@@ -11,6 +11,11 @@ interface ActorCall {
 
 interface ActorChannel {
   actorId: string;
+  /**
+   * The id the actor's worker knows it by: differs from `actorId` for a handle made with
+   * getIfExists that found an existing actor (the control service aliases the new id).
+   */
+  targetId: string;
   /** Set by the creator while the control service registers the actor. */
   registration: Promise<unknown> | undefined;
   queue: ActorCall[];
@@ -27,6 +32,8 @@ interface ActorChannel {
  */
 export class ActorSubmitter {
   private readonly channels = new Map<string, ActorChannel>();
+  /** Registrations of named actors not yet answered, by namespace and name: getActor waits for them. */
+  private readonly namedRegistrations = new Map<string, Set<Promise<unknown>>>();
 
   constructor(
     private readonly callerId: string,
@@ -36,10 +43,34 @@ export class ActorSubmitter {
   ) {}
 
   /** The creator records the pending registration so calls wait for it. */
-  registering(actorId: string, registration: Promise<unknown>, name: string | undefined): void {
+  registering(actorId: string, registration: Promise<unknown>, name: string | undefined, namespace: string): void {
     const ch = this.channel(actorId);
     ch.registration = registration;
     ch.name = name;
+    if (name !== undefined) {
+      const key = `${namespace}\u0000${name}`;
+      const pending = this.namedRegistrations.get(key) ?? new Set();
+      this.namedRegistrations.set(key, pending);
+      pending.add(registration);
+      const done = (): void => {
+        pending.delete(registration);
+        if (pending.size === 0 && this.namedRegistrations.get(key) === pending) this.namedRegistrations.delete(key);
+      };
+      registration.then(done, done);
+    }
+  }
+
+  /** The pending registration of an actor this process created, if any. */
+  registration(actorId: string): Promise<unknown> | undefined {
+    return this.channels.get(actorId)?.registration;
+  }
+
+  /**
+   * Settles once every actor this process created so far with this name is registered
+   * (or refused), so a `getActor` right after creating the actor finds it.
+   */
+  async namedRegistered(name: string, namespace: string): Promise<void> {
+    await Promise.allSettled([...(this.namedRegistrations.get(`${namespace}\u0000${name}`) ?? [])]);
   }
 
   /** Adds a call in order; it is sent once it and every earlier call are ready. */
@@ -75,11 +106,19 @@ export class ActorSubmitter {
     this.flush(ch);
   }
 
+  /** The error calls to a DEAD actor reject with. */
+  deathError(actorId: string, info: ActorInfo): ActorDiedError {
+    const name = this.channels.get(actorId)?.name ?? info.name;
+    const cause = info.deathCause !== undefined ? fromWireError(info.deathCause) : undefined;
+    return new ActorDiedError({ actorId, ...(name ? { actorName: name } : {}), ...(cause ? { cause } : {}) });
+  }
+
   private channel(actorId: string): ActorChannel {
     let ch = this.channels.get(actorId);
     if (ch === undefined) {
       ch = {
         actorId,
+        targetId: actorId,
         registration: undefined,
         queue: [],
         connection: undefined,
@@ -107,6 +146,7 @@ export class ActorSubmitter {
       const { record } = ch.queue.shift() as ActorCall;
       if (record.cancelled) continue;
       record.state = "running";
+      record.spec.actorId = ch.targetId;
       connection.call("pushTask", record.spec).then(
         (reply: TaskReply) => this.results.complete(record, reply, connection),
         (e: unknown) => {
@@ -127,9 +167,9 @@ export class ActorSubmitter {
       const info: ActorInfo = await this.gcs.call("getActorInfo", { actorId: ch.actorId, waitAlive: true });
       ch.name ??= info.name;
       if (info.state === "DEAD" || info.address === undefined) {
-        const cause = info.deathCause !== undefined ? fromWireError(info.deathCause) : undefined;
-        ch.dead = new ActorDiedError({ actorId: ch.actorId, ...(ch.name ? { actorName: ch.name } : {}), ...(cause ? { cause } : {}) });
+        ch.dead = this.deathError(ch.actorId, info);
       } else {
+        ch.targetId = info.actorId;
         ch.connection = await this.peers.get(info.address);
       }
     } catch (e) {

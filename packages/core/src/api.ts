@@ -28,6 +28,11 @@ let starting: Promise<InitResult> | undefined;
 let workerMode = false;
 let namespace = "";
 
+/** @internal this process's core worker, if connected (for `@lux/core/internal`) */
+export function currentCoreWorker(): CoreWorker | undefined {
+  return core;
+}
+
 /** @internal the public API object given to by-value code as `lux` */
 export function setLuxApi(api: unknown): void {
   luxApi = api;
@@ -300,6 +305,8 @@ export async function wait<T>(refs: readonly ObjectRef<T>[], options: WaitOption
 export async function getActor<T = unknown>(name: string, options: { namespace?: string } = {}): Promise<ActorHandle<T>> {
   const c = requireCore("getActor");
   const ns = options.namespace ?? namespace;
+  // Creating a named actor returns at once; find one this process just created.
+  await c.namedActorRegistered(name, ns);
   const info = await c.gcs.call("getNamedActor", { name, namespace: ns });
   if (info.state === "DEAD") throw new ActorNotFoundError({ name, namespace: ns });
   return makeActorHandle(info.actorId, info.className) as ActorHandle<T>;

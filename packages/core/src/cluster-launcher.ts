@@ -3,7 +3,9 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { READY_PREFIX, config, configEnv } from "@lux/common";
+import { READY_PREFIX, config, configEnv, removeTokenFile } from "@lux/common";
+
+export { readTokenFile } from "@lux/common";
 
 export interface PrivateClusterOptions {
   numCpus: number;
@@ -51,7 +53,12 @@ export class PrivateCluster {
     delete env["NODE_OPTIONS"];
     const gcsMain = fileURLToPath(import.meta.resolve("@lux/gcs/main"));
     const rayletMain = fileURLToPath(import.meta.resolve("@lux/raylet/main"));
-    const gcs = await startDaemon("gcs", gcsMain, ["--exit-with-parent", "--log-file", path.join(sessionDir, "logs", "gcs.log")], env);
+    const gcs = await startDaemon(
+      "gcs",
+      gcsMain,
+      ["--exit-with-parent", "--write-token-file", "--log-file", path.join(sessionDir, "logs", "gcs.log")],
+      env,
+    );
     const resources: Record<string, number> = { ...opts.resources, CPU: opts.numCpus };
     if (opts.numGpus > 0) resources["GPU"] = opts.numGpus;
     let raylet: Daemon;
@@ -77,12 +84,11 @@ export class PrivateCluster {
       await stopDaemon(gcs);
       throw e;
     }
-    const cluster = new PrivateCluster(token, sessionDir, gcs, raylet);
-    writeTokenFile(cluster.gcsAddress, token);
-    return cluster;
+    return new PrivateCluster(token, sessionDir, gcs, raylet);
   }
 
   async stop(): Promise<void> {
+    // The control service also removes its token file as it exits (even when we are killed).
     removeTokenFile(this.gcsAddress);
     await stopDaemon(this.raylet);
     await stopDaemon(this.gcs);
@@ -147,27 +153,4 @@ async function stopDaemon(d: Daemon): Promise<void> {
   clearTimeout(timer);
   child.stdout?.unpipe(process.stdout);
   child.stderr?.unpipe(process.stderr);
-}
-
-function tokenFile(address: string): string {
-  return path.join(config("sessionDirRoot"), "tokens", address.replace(/[^\w.-]/g, "_"));
-}
-
-function writeTokenFile(address: string, token: string): void {
-  const file = tokenFile(address);
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  fs.writeFileSync(file, token, { mode: 0o600 });
-}
-
-function removeTokenFile(address: string): void {
-  fs.rmSync(tokenFile(address), { force: true });
-}
-
-/** The token of a cluster started on this machine, if its token file is readable. */
-export function readTokenFile(address: string): string | undefined {
-  try {
-    return fs.readFileSync(tokenFile(address), "utf8").trim();
-  } catch {
-    return undefined;
-  }
 }

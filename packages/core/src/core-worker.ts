@@ -13,6 +13,7 @@ import { RpcServer, connectRpc } from "@lux/protocol";
 import {
   TaskCancelledError,
   createLogger,
+  fromWireError,
   newActorId,
   newTaskId,
   objectIdFor,
@@ -23,7 +24,7 @@ import { FunctionRegistry, type Definition } from "./function-registry.js";
 import { ObjectManager } from "./object-manager.js";
 import { ObjectRef, setRefTracker } from "./object-ref.js";
 import { PeerPool } from "./peer-pool.js";
-import { serialize } from "./serialization/index.js";
+import { SerializationError, serialize } from "./serialization/index.js";
 import { taskContext } from "./task-context.js";
 import { TaskExecutor } from "./task-executor.js";
 import type { TaskOptionsCompiled, TaskRecord } from "./task-record.js";
@@ -75,6 +76,13 @@ export class CoreWorker {
   private readonly actors: ActorSubmitter;
   readonly executor: TaskExecutor;
   private blockedDepth = 0;
+  /** Registrations of detached actors in flight: close() lets them reach the control service. */
+  private readonly detachedRegistrations = new Set<Promise<unknown>>();
+  /**
+   * Definitions exported to this cluster's control service, by definition. Kept here, not
+   * on the definition: after shutdown() and init() the same definition meets a new cluster.
+   */
+  private readonly exported = new WeakMap<Definition, Promise<void>>();
 
   private constructor(
     readonly options: CoreWorkerOptions,
@@ -225,10 +233,19 @@ export class CoreWorker {
       await exported;
       spec.resolved = await this.resolveArgs(deps);
       const failed = spec.resolved.find((r) => r.error !== undefined);
-      if (failed !== undefined) throw new Error("an argument of the actor's constructor failed", { cause: failed.error });
+      if (failed !== undefined) throw new Error("an argument of the actor's constructor failed", { cause: fromWireError(failed.error) });
       return this.gcs.call("createActor", spec);
     })();
-    this.actors.registering(actorId, registration, options.name);
+    this.actors.registering(actorId, registration, options.name, options.namespace);
+    if (options.detached) {
+      this.detachedRegistrations.add(registration);
+      const done = (): void => void this.detachedRegistrations.delete(registration);
+      registration.then(done, done);
+    }
+    registration.catch((e: unknown) => {
+      // Calls to the actor reject with this as the cause; say it now for code that makes none.
+      log.warn(`could not create actor ${def.name}${options.name !== undefined ? ` "${options.name}"` : ""}: ${(e as Error).message}`);
+    });
     // The argument refs stay referenced (by this closure) until the constructor has run.
     const held = encoded.held;
     registration
@@ -270,7 +287,17 @@ export class CoreWorker {
   }
 
   async killActor(actorId: string, noRestart: boolean): Promise<void> {
+    // A kill right after creation must reach the control service after the registration.
+    await this.actors.registration(actorId)?.catch(() => undefined);
     await this.gcs.call("killActor", { actorId, noRestart });
+    // The actor's worker ends a moment later: calls made from now on must not reach it meanwhile.
+    const info = await this.gcs.call("getActorInfo", { actorId, waitAlive: false }).catch(() => undefined);
+    if (info?.state === "DEAD") this.actors.markDead(actorId, this.actors.deathError(actorId, info));
+  }
+
+  /** Settles once the actors this process created so far with this name are registered (or refused). */
+  namedActorRegistered(name: string, namespace: string): Promise<void> {
+    return this.actors.namedRegistered(name, namespace);
   }
 
   async cancel(ref: ObjectRef, force: boolean, recursive: boolean): Promise<void> {
@@ -300,6 +327,15 @@ export class CoreWorker {
     }
   }
 
+  /** @internal counts of what this process tracks, for leak tests (`@lux/core/internal`). */
+  debugStats(): { references: number; memoryStoreEntries: number; tasksInFlight: number } {
+    return {
+      references: this.objects.refs.size(),
+      memoryStoreEntries: this.objects.store.size(),
+      tasksInFlight: this.results.size(),
+    };
+  }
+
   /** Current task context (workers) for the runtime context. */
   currentTask(): { taskId: string | undefined; actorId: string | undefined } {
     const ctx = taskContext.getStore();
@@ -307,6 +343,8 @@ export class CoreWorker {
   }
 
   async close(): Promise<void> {
+    // A driver may create a detached actor and exit at once: the actor must still exist.
+    await Promise.allSettled([...this.detachedRegistrations]);
     this.submitter.close();
     setRefTracker(undefined);
     this.peers.close();
@@ -323,21 +361,31 @@ export class CoreWorker {
   }
 
   private exportDefinition(def: Definition): Promise<void> {
-    if (def.exported === undefined) {
+    let exported = this.exported.get(def);
+    if (exported === undefined) {
       const descriptor = this.options.functions.describe(def);
-      def.exported = this.gcs
+      exported = this.gcs
         .call("kvPut", { key: `fn:${descriptor.functionId}`, value: FunctionRegistry.encode(descriptor), overwrite: false })
         .then(() => undefined);
-      def.exported.catch(() => {
-        def.exported = undefined;
-      });
+      this.exported.set(def, exported);
+      exported.catch(() => this.exported.delete(def));
     }
-    return def.exported;
+    return exported;
   }
 
   /** Serializes the arguments; every ref inside them (at any depth) is returned to be held. */
   private encodeArgs(args: unknown[], name: string): { bytes: Uint8Array; held: ObjectRef[] } {
-    const { bytes, contained } = serialize(args, `the arguments of ${name}`);
+    let encoded: ReturnType<typeof serialize>;
+    try {
+      encoded = serialize(args, `the arguments of ${name}`);
+    } catch (e) {
+      // Name the argument ("argument 2 of f: value at .cb is a function") rather than a
+      // path into the argument list: serializing that argument alone throws the same problem.
+      const index = e instanceof SerializationError ? /^\[(\d+)\]/.exec(e.path)?.[1] : undefined;
+      if (index !== undefined) serialize(args[Number(index)], `argument ${Number(index) + 1} of ${name}`);
+      throw e;
+    }
+    const { bytes, contained } = encoded;
     return { bytes, held: contained.filter((c): c is ObjectRef => c instanceof ObjectRef) };
   }
 

@@ -17,11 +17,14 @@ export interface Definition {
   readonly moduleUrl: string | undefined;
   readonly position: string | undefined;
   descriptor?: FunctionDescriptor;
-  exported?: Promise<void> | undefined;
 }
 
-/** The core package's own directory: frames inside it are not the user's call site. */
-const ownDir = new URL(".", import.meta.url).href;
+/**
+ * The core package's own code: frames inside it are not the user's call site. Under a
+ * loader that enables source maps (tsx), frames of dist/*.js are reported at their
+ * src/*.ts sources, so both directories count as ours.
+ */
+const ownDirs = [new URL(".", import.meta.url).href, new URL("../src/", import.meta.url).href];
 
 /**
  * Ships code the way cloudpickle does for Python, adapted to modules: by reference
@@ -58,7 +61,7 @@ export class FunctionRegistry {
       position = `${site.line}:${site.column}#${n}`;
       this.byKey.set(`${site.url}|${position}`, target);
     }
-    return { target, kind, name: target.name || "anonymous", moduleUrl: site?.url, position };
+    return { target, kind, name: target.name || anonymousName(site), moduleUrl: site?.url, position };
   }
 
   /** The descriptor sent to the control service; decided once, at first use. */
@@ -130,6 +133,16 @@ export class FunctionRegistry {
   }
 }
 
+/**
+ * What to call a function without a name (`lux.remote((x) => x * x)`, the common case) in
+ * errors and logs: where it was made remote, e.g. "<anonymous at app.ts:7>".
+ */
+function anonymousName(site: CallSite | undefined): string {
+  if (site === undefined) return "<anonymous>";
+  const file = site.url.slice(site.url.lastIndexOf("/") + 1);
+  return `<anonymous at ${file}:${site.line}>`;
+}
+
 interface CallSite {
   url: string;
   line: number;
@@ -150,7 +163,7 @@ function callSite(): CallSite | undefined {
     const file = m[2] as string;
     if (file.startsWith("node:") || file === "<anonymous>" || file.startsWith("evalmachine")) continue;
     const url = file.startsWith("file://") ? file : file.startsWith("/") ? pathToFileURL(file).href : file;
-    if (url.startsWith(ownDir) || url.includes("/node_modules/lux/") || url.includes("/packages/lux/dist/")) continue;
+    if (ownDirs.some((dir) => url.startsWith(dir)) || url.includes("/node_modules/lux/") || url.includes("/packages/lux/dist/")) continue;
     if (!url.startsWith("file://")) return undefined;
     return { url, line: Number(m[3]), column: Number(m[4]) };
   }

@@ -66,6 +66,7 @@ export {
   ActorNameTakenError,
   ActorNotFoundError,
   InvalidOptionError,
+  InvalidConfigError,
   NotInitializedError,
   SerializationError,
   ProtocolError,

@@ -67,7 +67,9 @@ export class ObjectManager {
   put(value: unknown): ObjectRef {
     const { bytes, contained } = serialize(value, "the value passed to put");
     const objectId = newPutObjectId();
-    this.storeOwned(objectId, bytes, contained as ObjectRef[], true);
+    // `contained` also lists actor handles, which hold no object to pin.
+    const refs = contained.filter((c): c is ObjectRef => c instanceof ObjectRef);
+    this.storeOwned(objectId, bytes, refs, true);
     return new ObjectRef(objectId, this.deps.selfAddress);
   }
 

@@ -29,6 +29,11 @@ export class TaskResults {
     this.byTask.set(record.spec.taskId, record);
   }
 
+  /** Tasks submitted and not finished yet. */
+  size(): number {
+    return this.byTask.size;
+  }
+
   byObject(objectId: string): TaskRecord | undefined {
     return this.byReturn.get(objectId);
   }

@@ -173,6 +173,7 @@ export class ActorManager {
         resources: spec.resources,
         description: `actor ${spec.className}`,
         actorId: spec.actorId,
+        detachedActor: spec.detached,
       });
     } catch (e) {
       this.markDead(entry, new Error(`could not get a worker for the actor: ${(e as Error).message}`));

@@ -1,5 +1,9 @@
-/** Process entry of the control service: `node main.js --address 127.0.0.1:0`. */
-import { createLogger, exitWithParent, parseFlags, printReady, useLogFile } from "@lux/common";
+/**
+ * Process entry of the control service: `node main.js --address 127.0.0.1:0`.
+ * `--write-token-file` publishes the cluster token for drivers on this machine (see
+ * token-file.ts in @lux/common) for as long as this process lives.
+ */
+import { createLogger, exitWithParent, parseFlags, printReady, removeTokenFile, useLogFile, writeTokenFile } from "@lux/common";
 import { GcsServer } from "./gcs-server.js";
 import { MemoryStorage } from "./storage.js";
 
@@ -19,6 +23,12 @@ const server = new GcsServer({
   storage: new MemoryStorage(),
 });
 await server.start();
+if (flags.has("write-token-file")) {
+  const address = server.address;
+  writeTokenFile(address, token);
+  // Every way out (SIGTERM, the parent dying, an error) passes through "exit".
+  process.on("exit", () => removeTokenFile(address));
+}
 const stop = async (): Promise<void> => {
   await server.close();
   process.exit(0);

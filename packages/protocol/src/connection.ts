@@ -5,6 +5,12 @@ import type { Transport } from "./transport.js";
 
 export const PROTOCOL_VERSION = 1;
 const MAGIC = "lux";
+/**
+ * Largest frame accepted before the peer has authenticated. A hello is tiny; without this
+ * cap, four bytes of garbage (say "GET ") would make us allocate a buffer of up to
+ * maxFrameBytes for a peer that never proved it belongs to the cluster.
+ */
+const HANDSHAKE_MAX_FRAME_BYTES = 64 * 1024;
 
 const Kind = { request: 0, ok: 1, error: 2, notify: 3 } as const;
 
@@ -70,7 +76,9 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
   ) {
     this.handlers = options.handlers ?? {};
     this.errorCodec = options.errorCodec ?? defaultErrorCodec;
-    this.decoder = new FrameDecoder(options.maxFrameBytes, (frame) => this.onFrame(frame));
+    this.decoder = new FrameDecoder(Math.min(options.maxFrameBytes, HANDSHAKE_MAX_FRAME_BYTES), (frame) =>
+      this.onFrame(frame),
+    );
     transport.onData((chunk) => {
       if (this.state === "closed") return;
       try {
@@ -102,7 +110,11 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
   /** Client side: sends the hello frame and waits for the server's acceptance. */
   async clientHandshake(token: string, timeoutMs: number): Promise<void> {
     const accepted = new Promise<unknown>((resolve, reject) => {
-      this.onHandshake = resolve;
+      this.onHandshake = (reply) => {
+        // Open at once: the server may send calls right behind its acceptance, in the same chunk.
+        if ((reply as { ok?: unknown } | null)?.ok === true) this.open();
+        resolve(reply);
+      };
       this.closeListeners.push(() => reject(new ConnectionClosedError(`${this.peer} refused the handshake`)));
     });
     this.sendRaw({ magic: MAGIC, version: PROTOCOL_VERSION, token });
@@ -119,7 +131,6 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
     } finally {
       clearTimeout(timer);
     }
-    this.state = "open";
   }
 
   /** Server side: validates the client's hello. Resolves when accepted; rejects and closes otherwise. */
@@ -143,11 +154,12 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
         else if (h.token !== token) problem = "wrong or missing cluster token";
         if (problem !== undefined) {
           this.sendRaw({ ok: false, error: problem });
-          this.fail(new Error(`handshake refused: ${problem}`));
+          // Flush the refusal so the peer learns why, then close.
+          this.fail(new Error(`handshake refused: ${problem}`), true);
           reject(new Error(problem));
           return;
         }
-        this.state = "open";
+        this.open();
         this.sendRaw({ ok: true });
         resolve();
       };
@@ -198,10 +210,16 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
     this.transport.write([frameHeader(body.length), body]);
   }
 
-  private fail(error: Error): void {
+  private open(): void {
+    this.state = "open";
+    this.decoder.setLimit(this.options.maxFrameBytes);
+  }
+
+  /** Reports malformed input and drops the connection (after flushing what we queued, with `flush`). */
+  private fail(error: Error, flush = false): void {
     if (this.state === "closed") return;
     this.options.onProtocolError?.(error, this.peer);
-    this.transport.close(true);
+    this.transport.close(!flush);
     this.closed(error);
   }
 

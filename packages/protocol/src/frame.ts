@@ -29,9 +29,14 @@ export class FrameDecoder {
   private bodyFill = 0;
 
   constructor(
-    private readonly maxFrameBytes: number,
+    private maxFrameBytes: number,
     private readonly onFrame: (frame: Buffer) => void,
   ) {}
+
+  /** Changes the largest accepted frame (e.g. raised once the peer has authenticated). */
+  setLimit(maxFrameBytes: number): void {
+    this.maxFrameBytes = maxFrameBytes;
+  }
 
   /** Feeds one chunk; throws FrameTooLargeError on an oversized length prefix. */
   push(chunk: Buffer): void {

@@ -139,6 +139,8 @@ export interface LeaseRequest {
   /** Names the work in the warning logged when no node can ever run it. */
   description: string;
   actorId?: string;
+  /** The lease hosts a detached actor: its worker outlives the job that created it. */
+  detachedActor?: boolean;
 }
 
 export interface LeaseGrant {
@@ -186,7 +188,13 @@ export interface RayletService {
   getObject(req: { objectId: string }): { data: Uint8Array | undefined };
   freeObjects(req: { objectIds: string[] }): { ok: true };
   jobFinished(req: { jobId: string }): { ok: true };
-  getNodeInfo(req: Record<string, never>): { nodeId: string; pid: number; workerPids: number[] };
+  getNodeInfo(req: Record<string, never>): {
+    nodeId: string;
+    pid: number;
+    workerPids: number[];
+    /** What the node's object store holds now (for leak checks and status). */
+    objectStore: { objects: number; bytes: number };
+  };
 }
 
 /** Core worker (in the driver and every worker): executes tasks, owns objects. */

@@ -131,7 +131,7 @@ export class LeaseManager {
   private async grant(p: PendingLease, allocation: Allocation): Promise<void> {
     let worker: WorkerHandle;
     try {
-      worker = await this.pool.acquire(await this.jobInfo(p.req.jobId));
+      worker = await this.pool.acquire(await this.jobInfo(p.req.jobId), p.req.detachedActor === true);
     } catch (e) {
       this.resources.release(allocation);
       p.reject(e as Error);

@@ -18,6 +18,9 @@ if (!token || !gcsAddress || !workerMain) {
 const resources = JSON.parse(flags.get("resources") ?? "{}") as Record<string, number>;
 resources["CPU"] ??= os.availableParallelism();
 const storeBytes = Number(flags.get("object-store-memory") ?? Math.floor(os.totalmem() * 0.3));
+// The `memory` resource is what tasks may reserve for their heaps: like Ray, 70% of RAM
+// minus what the object store takes, unless --resources sets it.
+resources["memory"] ??= Math.max(0, Math.floor(os.totalmem() * 0.7) - storeBytes);
 
 const raylet = new Raylet({
   address: flags.get("address") ?? "127.0.0.1:0",

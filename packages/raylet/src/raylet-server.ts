@@ -87,11 +87,15 @@ export class Raylet {
         this.workerPool.killJob(req.jobId);
         return { ok: true };
       },
-      getNodeInfo: () => ({
-        nodeId: this.nodeId,
-        pid: process.pid,
-        workerPids: this.workerPool.all().map((w) => w.process.pid ?? 0),
-      }),
+      getNodeInfo: () => {
+        const { objects, bytes } = store.stats();
+        return {
+          nodeId: this.nodeId,
+          pid: process.pid,
+          workerPids: this.workerPool.all().map((w) => w.process.pid ?? 0),
+          objectStore: { objects, bytes },
+        };
+      },
     };
     this.server = await RpcServer.listen<RayletService>({
       ...rpcPeerOptions(this.options.token, log),

@@ -4,7 +4,8 @@ import { config, createLogger, newWorkerId } from "@lux/common";
 
 const log = createLogger("raylet");
 
-export type WorkerState = "starting" | "idle" | "leased" | "dead";
+/** "stopping": killed but not exited yet; it must not be leased again. */
+export type WorkerState = "starting" | "idle" | "leased" | "stopping" | "dead";
 
 export interface WorkerHandle {
   readonly workerId: string;
@@ -13,6 +14,8 @@ export interface WorkerHandle {
   state: WorkerState;
   address: string | undefined;
   idleSince: number;
+  /** Leased (or starting) for a detached actor: the job's end does not kill it. */
+  outlivesJob: boolean;
 }
 
 export interface WorkerPoolOptions {
@@ -48,21 +51,22 @@ export class WorkerPool {
     return [...this.workers.values()];
   }
 
-  /** An idle worker of the job, or a newly started one. */
-  async acquire(job: JobInfo): Promise<WorkerHandle> {
+  /** An idle worker of the job, or a newly started one. `outlivesJob`: it will host a detached actor. */
+  async acquire(job: JobInfo, outlivesJob = false): Promise<WorkerHandle> {
     for (const w of this.workers.values()) {
       if (w.jobId === job.jobId && w.state === "idle") {
         w.state = "leased";
+        w.outlivesJob = outlivesJob;
         return w;
       }
     }
-    const w = await this.start(job);
+    const w = await this.start(job, outlivesJob);
     w.state = "leased";
     return w;
   }
 
   release(worker: WorkerHandle, kill: boolean): void {
-    if (worker.state === "dead") return;
+    if (worker.state === "dead" || worker.state === "stopping") return;
     if (kill) {
       this.kill(worker, "its lease ended with disconnect");
       return;
@@ -77,7 +81,7 @@ export class WorkerPool {
   registered(workerId: string, address: string): boolean {
     const w = this.workers.get(workerId);
     const waiter = this.starting.get(workerId);
-    if (w === undefined || waiter === undefined) return false;
+    if (w === undefined || waiter === undefined || w.state !== "starting") return false;
     this.starting.delete(workerId);
     w.address = address;
     w.state = "idle";
@@ -86,13 +90,16 @@ export class WorkerPool {
   }
 
   kill(worker: WorkerHandle, reason: string): void {
-    if (worker.state === "dead") return;
+    if (worker.state === "dead" || worker.state === "stopping") return;
+    // Until its exit event arrives the process may still look usable: make sure no lease picks it.
+    worker.state = "stopping";
     log.info(`killing worker ${worker.workerId.slice(0, 8)} (pid ${worker.process.pid}): ${reason}`);
     worker.process.kill("SIGKILL");
   }
 
+  /** Kills the workers of a job, except those of detached actors (which outlive it until lux.kill). */
   killJob(jobId: string): void {
-    for (const w of this.workers.values()) if (w.jobId === jobId) this.kill(w, `job ${jobId} ended`);
+    for (const w of this.workers.values()) if (w.jobId === jobId && !w.outlivesJob) this.kill(w, `job ${jobId} ended`);
   }
 
   async close(): Promise<void> {
@@ -106,7 +113,7 @@ export class WorkerPool {
     await Promise.all(exits);
   }
 
-  private start(job: JobInfo): Promise<WorkerHandle> {
+  private start(job: JobInfo, outlivesJob: boolean): Promise<WorkerHandle> {
     const workerId = newWorkerId();
     const child = spawn(process.execPath, [...job.execArgv, this.options.workerMain], {
       cwd: job.cwd,
@@ -115,6 +122,7 @@ export class WorkerPool {
         ...job.env,
         LUX_WORKER_ID: workerId,
         LUX_JOB_ID: job.jobId,
+        LUX_NAMESPACE: job.namespace,
         LUX_NODE_ID: this.options.nodeId,
         LUX_RAYLET_ADDRESS: this.options.rayletAddress,
         LUX_GCS_ADDRESS: this.options.gcsAddress,
@@ -122,7 +130,15 @@ export class WorkerPool {
       },
       stdio: ["pipe", "pipe", "pipe"],
     });
-    const worker: WorkerHandle = { workerId, jobId: job.jobId, process: child, state: "starting", address: undefined, idleSince: 0 };
+    const worker: WorkerHandle = {
+      workerId,
+      jobId: job.jobId,
+      process: child,
+      state: "starting",
+      address: undefined,
+      idleSince: 0,
+      outlivesJob,
+    };
     this.workers.set(workerId, worker);
     forwardOutput(child, child.pid ?? 0);
     return new Promise((resolve, reject) => {
@@ -133,7 +149,6 @@ export class WorkerPool {
       timer.unref();
       child.once("exit", (code, signal) => {
         clearTimeout(timer);
-        const wasState = worker.state;
         worker.state = "dead";
         this.workers.delete(workerId);
         const reason = signal !== null ? `killed by ${signal}` : `exited with code ${code}`;
@@ -141,8 +156,9 @@ export class WorkerPool {
         if (waiter !== undefined) {
           this.starting.delete(workerId);
           waiter.reject(new Error(`worker process ${reason} before it registered (see the raylet log)`));
+        } else {
+          this.options.onWorkerExit(worker, reason); // only a worker that registered can have had work
         }
-        if (wasState !== "starting") this.options.onWorkerExit(worker, reason);
       });
     });
   }

@@ -1,0 +1,30 @@
+/**
+ * Introspection for Lux's own tests and tools, not part of the public API (`lux` does not
+ * re-export it): `import { debugStats } from "@lux/core/internal"`.
+ */
+import { currentCoreWorker } from "./api.js";
+
+/** What this process's core worker tracks right now. */
+export interface DebugStats {
+  /** Objects with a reference entry (local refs, pins or borrowers). */
+  references: number;
+  /** Entries of the owner's in-process memory store (values, locations, pending results). */
+  memoryStoreEntries: number;
+  /** Tasks and actor calls submitted by this process and not finished. */
+  tasksInFlight: number;
+}
+
+/** Counts of what this process tracks; throws if it is not connected to a cluster. */
+export function debugStats(): DebugStats {
+  const core = currentCoreWorker();
+  if (core === undefined) throw new Error("debugStats(): lux is not initialized in this process");
+  return core.debugStats();
+}
+
+/** What the node this process uses reports about itself: its raylet's pid, workers and object store. */
+export async function nodeStats(): Promise<{ pid: number; workerPids: number[]; objectStore: { objects: number; bytes: number } }> {
+  const core = currentCoreWorker();
+  if (core === undefined) throw new Error("nodeStats(): lux is not initialized in this process");
+  const { pid, workerPids, objectStore } = await core.raylet.call("getNodeInfo", {});
+  return { pid, workerPids, objectStore };
+}
