@@ -13,14 +13,16 @@ import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as lux from "lux";
 import { fixtures, runScript } from "./helpers.js";
+import { offsetFive } from "./fixtures/shipping-offset-five.js";
+import { offsetTwo } from "./fixtures/shipping-offset-two.js";
 import { TallyActor, loadedIn, makeAdder, makeTripler, tokenHere, withClosure } from "./fixtures/shipping-module.js";
 
 interface ErrorView {
   isTaskError: boolean;
-  name?: string;
-  message?: string;
-  causeName?: string;
-  causeMessage?: string;
+  name?: string | undefined;
+  message?: string | undefined;
+  causeName?: string | undefined;
+  causeMessage?: string | undefined;
 }
 
 function result<T>(stdout: string): T {
@@ -69,6 +71,17 @@ describe("code shipping in one driver", () => {
     assert.notEqual(r.pid, process.pid);
     assert.equal(r.loadedIn, r.pid);
     assert.notEqual(r.token, tokenHere());
+  });
+
+  test("a factory called by the top-level code of other modules: each definition keeps its module's closure", async () => {
+    // Both definitions come from the same call site (in shipping-factory.ts); each belongs to
+    // the module whose evaluation made it, whichever of them a worker imports first.
+    const five = await lux.get(offsetFive.remote(1));
+    const two = await lux.get(offsetTwo.remote(1));
+    assert.equal(five.value, 6);
+    assert.equal(two.value, 3);
+    assert.notEqual(five.pid, process.pid);
+    assert.notEqual(two.pid, process.pid);
   });
 
   test("a definition made inside a function goes by value", async () => {
@@ -130,6 +143,19 @@ describe("entry scripts", () => {
     assert.equal(r.inside.value, 42);
     assert.notEqual(r.inside.pid, r.driver.pid);
     assertByValueError(r.insideError, "local");
+  });
+
+  test("a definition a task made at run time never stands in for the driver's one from the same call site", async () => {
+    const { code, stdout, stderr } = await runScript(path.join(fixtures, "shipping-factory-driver.ts"));
+    assert.equal(code, 0, stderr);
+    const r = result<{ inside: { error?: string }; outcomes: { value?: number; error?: string }[] }>(stdout);
+    assert.match(r.inside.error ?? "", /offset is not defined/, "made at run time in a task: by value");
+    assert.equal(r.outcomes.length, 3);
+    for (const o of r.outcomes) {
+      // Not 8 (the task's closure, offset 7): the driver's run-time definition goes by value.
+      assert.equal(o.value, undefined, `the driver's function ran as another closure: ${JSON.stringify(o)}`);
+      assert.match(o.error ?? "", /ReferenceError: offset is not defined.*shipped by value/);
+    }
   });
 
   test("without lux.main, the script's definitions go by value: self-contained ones work", async () => {

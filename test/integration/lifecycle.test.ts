@@ -13,6 +13,10 @@ import { descendants, fixtures, pidAlive, runScript, startScript, waitFor } from
 
 const pidOf = lux.remote(() => process.pid);
 const namespaceInTask = lux.remote(() => lux.getRuntimeContext().namespace);
+const sleepy = lux.remote(async (ms: number) => {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return ms;
+});
 
 class Counter {
   n = 0;
@@ -21,6 +25,10 @@ class Counter {
   }
   pid(): number {
     return process.pid;
+  }
+  async slow(ms: number): Promise<number> {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return ms;
   }
 }
 const CounterActor = lux.remote(Counter);
@@ -71,7 +79,7 @@ describe("drivers", () => {
 });
 
 describe("init and shutdown", () => {
-  test("init() starts a private cluster that shutdown() ends entirely", async () => {
+  test("init() starts a private cluster that shutdown() ends entirely, failing what is pending", async () => {
     assert.equal(lux.isInitialized(), false);
     const before = new Set(descendants(process.pid));
     const { address } = await lux.init();
@@ -86,8 +94,17 @@ describe("init and shutdown", () => {
     assert.ok(started.length >= 4, `expected at least 4 processes, got ${started.join(", ")}`);
     assert.ok(started.includes(taskPid) && started.includes(actorPid), "workers are descendants of the driver");
     assert.ok(fs.existsSync(tokenFile(address)), "the token file is written");
+    // Work still running or queued at shutdown: its results are never coming.
+    const pending = [sleepy.remote(120_000), counter.slow.remote(120_000), counter.slow.remote(1)].map((ref) =>
+      lux.get(ref).then(
+        () => assert.fail("a result arrived after shutdown()"),
+        (e: unknown) => e,
+      ),
+    );
 
     await lux.shutdown();
+    for (const error of await Promise.all(pending)) assert.ok(error instanceof lux.TaskCancelledError, String(error));
+    assert.throws(() => lux.put(1), lux.NotInitializedError);
     assert.equal(lux.isInitialized(), false);
     const alive = started.filter(pidAlive);
     assert.deepEqual(alive, [], "processes left after shutdown()");

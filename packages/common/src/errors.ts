@@ -37,6 +37,7 @@ export const ERROR_CODES = [
   "LUX_PROTOCOL",
   "LUX_NOT_INITIALIZED",
   "LUX_SERIALIZATION",
+  "LUX_CLUSTER_LOST",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -489,6 +490,34 @@ export class NotInitializedError extends LuxError {
 
   static {
     registerErrorClass(this, "NotInitializedError");
+  }
+}
+
+export interface ClusterLostErrorFields extends LuxErrorOptions {
+  /** Which daemon the connection was to: "raylet" or "control service". */
+  readonly component: string;
+  readonly address: string;
+}
+
+/** This process lost its connection to its raylet or the control service; pending work fails. */
+export class ClusterLostError extends LuxError {
+  static override readonly code: string = "LUX_CLUSTER_LOST";
+  readonly component: string;
+  readonly address: string;
+
+  constructor(fields: ClusterLostErrorFields) {
+    super(
+      `lost the connection to the ${fields.component} at ${fields.address}, so this task or object cannot ` +
+        "complete. The cluster (or its node) stopped or crashed: check `lux status` and the session logs, then " +
+        "call lux.shutdown() and lux.init() again.",
+      fields,
+    );
+    this.component = fields.component;
+    this.address = fields.address;
+  }
+
+  static {
+    registerErrorClass(this, "ClusterLostError");
   }
 }
 

@@ -37,6 +37,8 @@ export {
   ProtocolError,
   type NotInitializedErrorFields,
   NotInitializedError,
+  type ClusterLostErrorFields,
+  ClusterLostError,
   type SerializationErrorFields,
   SerializationError,
 } from "./errors.js";

@@ -100,6 +100,14 @@ export class ActorSubmitter {
     return true;
   }
 
+  /** Every actor channel fails with `error` (this process lost its cluster). */
+  failAll(error: Error): void {
+    for (const ch of this.channels.values()) {
+      ch.dead = error;
+      this.flush(ch);
+    }
+  }
+
   markDead(actorId: string, error: Error): void {
     const ch = this.channel(actorId);
     ch.dead = error;

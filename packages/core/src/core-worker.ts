@@ -11,6 +11,7 @@ import type {
 } from "@lux/protocol";
 import { RpcServer, connectRpc } from "@lux/protocol";
 import {
+  ClusterLostError,
   TaskCancelledError,
   createLogger,
   fromWireError,
@@ -76,6 +77,7 @@ export class CoreWorker {
   private readonly actors: ActorSubmitter;
   readonly executor: TaskExecutor;
   private blockedDepth = 0;
+  private closing = false;
   /** Registrations of detached actors in flight: close() lets them reach the control service. */
   private readonly detachedRegistrations = new Set<Promise<unknown>>();
   /**
@@ -112,6 +114,8 @@ export class CoreWorker {
       for (const child of this.results.children(taskId)) void this.cancelRecord(child, false, true);
     });
     setRefTracker(this.objects.refs);
+    raylet.onClose(() => this.clusterLost("raylet", raylet.peer));
+    gcs.onClose(() => this.clusterLost("control service", gcs.peer));
   }
 
   static async start(options: CoreWorkerOptions): Promise<CoreWorker> {
@@ -139,6 +143,7 @@ export class CoreWorker {
         the().executor.releaseContained(req.objectIds);
         return { ok: true };
       },
+      canExit: () => ({ ok: the().idle() }),
       exit: () => {
         setImmediate(() => process.exit(0));
         return { ok: true };
@@ -342,10 +347,26 @@ export class CoreWorker {
     return { taskId: ctx?.taskId, actorId: ctx?.actorId ?? this.executor.actorId };
   }
 
+  /** Nothing depends on this process: it owns no referenced objects and waits on no tasks. */
+  idle(): boolean {
+    return this.objects.refs.ownedCount() === 0 && this.results.size() === 0 && this.executor.actorId === undefined;
+  }
+
+  /** The raylet or control service went away: fail what is pending instead of hanging. */
+  private clusterLost(component: string, address: string): void {
+    if (this.closing) return;
+    const error = new ClusterLostError({ component, address });
+    log.error(error.message);
+    this.results.failAll(error);
+    this.actors.failAll(error);
+  }
+
   async close(): Promise<void> {
+    this.closing = true;
     // A driver may create a detached actor and exit at once: the actor must still exist.
     await Promise.allSettled([...this.detachedRegistrations]);
     this.submitter.close();
+    this.results.cancelAll("lux.shutdown() was called before the task finished");
     setRefTracker(undefined);
     this.peers.close();
     this.gcs.close();

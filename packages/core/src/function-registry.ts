@@ -14,7 +14,9 @@ export interface Definition {
   readonly target: Definable;
   readonly kind: "function" | "class";
   readonly name: string;
+  /** The module whose evaluation made the definition; undefined for one made at run time. */
   readonly moduleUrl: string | undefined;
+  /** Where in that evaluation: call site (line:column, or URL:line:column if in another module) and occurrence. */
   readonly position: string | undefined;
   descriptor?: FunctionDescriptor;
 }
@@ -53,15 +55,24 @@ export class FunctionRegistry {
 
   define(target: Definable, kind: "function" | "class"): Definition {
     const site = callSite();
-    let position: string | undefined;
-    if (site !== undefined) {
-      const at = `${site.url}|${site.line}:${site.column}`;
-      const n = this.occurrences.get(at) ?? 0;
-      this.occurrences.set(at, n + 1);
-      position = `${site.line}:${site.column}#${n}`;
-      this.byKey.set(`${site.url}|${position}`, target);
+    const name = target.name || anonymousName(site);
+    const moduleUrl = site === undefined ? undefined : evaluatingModule();
+    if (site === undefined || moduleUrl === undefined) {
+      // Made at run time (in a function called after the modules were evaluated, e.g. in a
+      // task): importing a module would not make it again, and the same call site may have
+      // made other closures in other processes. Only its source can travel.
+      return { target, kind, name, moduleUrl: undefined, position: undefined };
     }
-    return { target, kind, name: target.name || anonymousName(site), moduleUrl: site?.url, position };
+    // Keyed by the module being evaluated, not the file of the call: a factory in one
+    // module called by the top-level code of several others makes each module's
+    // definitions in the same order whichever modules a worker imported first.
+    const call = site.url === moduleUrl ? `${site.line}:${site.column}` : `${site.url}:${site.line}:${site.column}`;
+    const at = `${moduleUrl}|${call}`;
+    const n = this.occurrences.get(at) ?? 0;
+    this.occurrences.set(at, n + 1);
+    const position = `${call}#${n}`;
+    this.byKey.set(`${moduleUrl}|${position}`, target);
+    return { target, kind, name, moduleUrl, position };
   }
 
   /** The descriptor sent to the control service; decided once, at first use. */
@@ -151,6 +162,41 @@ interface CallSite {
 
 const FRAME = /^\s*at (?:(?:async )?(.*?) \()?(.+?):(\d+):(\d+)\)?$/;
 
+const isOwnOrNode = (url: string): boolean =>
+  url.startsWith("node:") ||
+  ownDirs.some((dir) => url.startsWith(dir)) ||
+  url.includes("/node_modules/lux/") ||
+  url.includes("/packages/lux/dist/");
+
+/**
+ * The module whose top-level code is running now, directly or awaiting (top-level await
+ * included), if any: then a definition is made while that module is evaluated, and a
+ * worker importing the module makes it again. The top-level code of a module (ESM or
+ * CommonJS) is the one unnamed frame whose enclosing "function" starts at line 1, column 1.
+ */
+function evaluatingModule(): string | undefined {
+  const limit = Error.stackTraceLimit;
+  const prepare = Error.prepareStackTrace;
+  let frames: NodeJS.CallSite[] = [];
+  try {
+    Error.stackTraceLimit = 200;
+    Error.prepareStackTrace = (_error, callSites) => callSites;
+    frames = new Error().stack as unknown as NodeJS.CallSite[];
+  } finally {
+    Error.prepareStackTrace = prepare;
+    Error.stackTraceLimit = limit;
+  }
+  for (const f of frames) {
+    if (f.getFunctionName() || f.getEnclosingLineNumber() !== 1 || f.getEnclosingColumnNumber() !== 1) continue;
+    const file = f.getFileName();
+    if (file === undefined || file === null) continue;
+    const url = file.startsWith("/") ? pathToFileURL(file).href : file;
+    if (!url.startsWith("file://") || isOwnOrNode(url)) continue;
+    return url;
+  }
+  return undefined;
+}
+
 /** The first stack frame outside Lux: where the user called `lux.remote`. */
 function callSite(): CallSite | undefined {
   const limit = Error.stackTraceLimit;
@@ -163,7 +209,7 @@ function callSite(): CallSite | undefined {
     const file = m[2] as string;
     if (file.startsWith("node:") || file === "<anonymous>" || file.startsWith("evalmachine")) continue;
     const url = file.startsWith("file://") ? file : file.startsWith("/") ? pathToFileURL(file).href : file;
-    if (ownDirs.some((dir) => url.startsWith(dir)) || url.includes("/node_modules/lux/") || url.includes("/packages/lux/dist/")) continue;
+    if (isOwnOrNode(url)) continue;
     if (!url.startsWith("file://")) return undefined;
     return { url, line: Number(m[3]), column: Number(m[4]) };
   }

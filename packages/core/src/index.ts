@@ -68,6 +68,7 @@ export {
   InvalidOptionError,
   InvalidConfigError,
   NotInitializedError,
+  ClusterLostError,
   SerializationError,
   ProtocolError,
 } from "@lux/common";

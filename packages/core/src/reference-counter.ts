@@ -73,6 +73,13 @@ export class ReferenceCounter implements RefTracker {
     return this.entries.has(objectId);
   }
 
+  /** Objects this process owns that something still references. */
+  ownedCount(): number {
+    let n = 0;
+    for (const e of this.entries.values()) if (e.owned) n++;
+    return n;
+  }
+
   size(): number {
     return this.entries.size;
   }

@@ -34,6 +34,23 @@ export class TaskResults {
     return this.byTask.size;
   }
 
+  /**
+   * Fails every unfinished task with TaskCancelledError (on shutdown): whoever awaits one of
+   * their results hears that it will never come instead of waiting forever. Cancelled tasks
+   * are not retried when their workers go away.
+   */
+  cancelAll(reason: string): void {
+    for (const record of [...this.byTask.values()]) {
+      record.cancelled = true;
+      this.fail(record, new TaskCancelledError({ taskId: record.spec.taskId, cause: new Error(reason) }));
+    }
+  }
+
+  /** Fails every task in flight (this process lost its cluster). */
+  failAll(error: Error): void {
+    for (const record of [...this.byTask.values()]) this.fail(record, error);
+  }
+
   byObject(objectId: string): TaskRecord | undefined {
     return this.byReturn.get(objectId);
   }

@@ -208,6 +208,8 @@ export interface CoreWorkerService {
   removeBorrow(req: { objectIds: string[] }): { ok: true };
   releaseContained(req: { objectIds: string[] }): { ok: true };
   exit(req: { reason: string }): { ok: true };
+  /** Asked before an idle worker is stopped: false while it owns objects others still use. */
+  canExit(req: Record<string, never>): { ok: boolean };
   /** A daemon's warning meant for the user (e.g. an infeasible request). */
   logWarning(req: { message: string }): { ok: true };
 }

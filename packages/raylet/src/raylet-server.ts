@@ -28,6 +28,7 @@ export class Raylet {
   private readonly resources: ResourcePool;
   private readonly jobs = new Map<string, Promise<JobInfo>>();
   private readonly closeListeners: (() => void)[] = [];
+  private readonly workerConnections = new Map<string, RpcConnection<CoreWorkerService>>();
 
   constructor(private readonly options: RayletOptions) {
     this.resources = new ResourcePool(options.resources);
@@ -52,7 +53,9 @@ export class Raylet {
         this.leaseManager.return(req.leaseId, req.disconnect);
         return { ok: true };
       },
-      registerWorker: (req) => {
+      registerWorker: (req, conn) => {
+        this.workerConnections.set(req.workerId, conn as unknown as RpcConnection<CoreWorkerService>);
+        conn.onClose(() => this.workerConnections.delete(req.workerId));
         if (!this.workerPool.registered(req.workerId, req.address)) {
           throw new Error(`unknown worker ${req.workerId}`);
         }
@@ -110,6 +113,11 @@ export class Raylet {
       gcsAddress: this.options.gcsAddress,
       token: this.options.token,
       maxIdlePerJob: this.options.maxIdleWorkersPerJob,
+      canRetire: async (worker) => {
+        const conn = this.workerConnections.get(worker.workerId);
+        if (conn === undefined) return true;
+        return (await conn.call("canExit", {}, 5000)).ok;
+      },
       onWorkerExit: (worker, reason) => {
         this.leases?.workerExited(worker);
         this.gcs?.call("reportWorkerDeath", { workerId: worker.workerId, nodeId: this.nodeId, reason }).catch(() => undefined);

@@ -16,6 +16,8 @@ export interface WorkerHandle {
   idleSince: number;
   /** Leased (or starting) for a detached actor: the job's end does not kill it. */
   outlivesJob: boolean;
+  /** Being asked whether it may stop (see WorkerPoolOptions.canRetire). */
+  retiring: boolean;
 }
 
 export interface WorkerPoolOptions {
@@ -27,6 +29,11 @@ export interface WorkerPoolOptions {
   /** Idle workers kept per job. */
   maxIdlePerJob: number;
   onWorkerExit(worker: WorkerHandle, reason: string): void;
+  /**
+   * Whether an idle worker may be stopped. A worker that owns objects still in use must
+   * live on, or their readers would get OwnerDiedError.
+   */
+  canRetire(worker: WorkerHandle): Promise<boolean>;
 }
 
 /**
@@ -74,7 +81,23 @@ export class WorkerPool {
     worker.state = "idle";
     worker.idleSince = Date.now();
     const idle = [...this.workers.values()].filter((w) => w.jobId === worker.jobId && w.state === "idle");
-    if (idle.length > this.options.maxIdlePerJob) this.kill(worker, "too many idle workers");
+    if (idle.length > this.options.maxIdlePerJob) void this.retire(worker, "too many idle workers");
+  }
+
+  /** Stops an idle worker unless it still owns objects in use. */
+  private async retire(worker: WorkerHandle, reason: string): Promise<void> {
+    if (worker.state !== "idle" || worker.retiring) return;
+    worker.retiring = true;
+    let ok: boolean;
+    try {
+      ok = await this.options.canRetire(worker);
+    } catch {
+      ok = true; // it does not answer: nothing to keep it for
+    }
+    worker.retiring = false;
+    if (worker.state !== "idle") return;
+    if (ok) this.kill(worker, reason);
+    else worker.idleSince = Date.now();
   }
 
   /** Called when a started worker connects back and registers its RPC address. */
@@ -138,6 +161,7 @@ export class WorkerPool {
       address: undefined,
       idleSince: 0,
       outlivesJob,
+      retiring: false,
     };
     this.workers.set(workerId, worker);
     forwardOutput(child, child.pid ?? 0);
@@ -167,7 +191,7 @@ export class WorkerPool {
     const now = Date.now();
     const keep = config("idleWorkerKeepMs");
     for (const w of this.workers.values()) {
-      if (w.state === "idle" && now - w.idleSince > keep) this.kill(w, "idle");
+      if (w.state === "idle" && now - w.idleSince > keep) void this.retire(w, "idle");
     }
   }
 }
