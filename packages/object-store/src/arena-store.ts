@@ -29,6 +29,8 @@ interface Entry {
   spillPath: string | undefined;
   /** Settles when a spill or restore under way ends. */
   moving: Promise<void> | undefined;
+  /** Readers that asked before the creator sealed it. */
+  sealWaiters: (() => void)[];
 }
 
 interface Waiter {
@@ -122,6 +124,7 @@ export class ArenaStore {
     const e = this.entries.get(objectId);
     if (e === undefined || e.state !== "created") throw new Error(`object ${objectId} is not being created`);
     e.state = "sealed";
+    for (const w of e.sealWaiters.splice(0)) w();
   }
 
   /** Pins the object for `client` and returns where it is (restoring it from disk if spilled). */
@@ -133,7 +136,11 @@ export class ArenaStore {
         await e.moving;
         continue;
       }
-      if (e.state === "created") return undefined;
+      if (e.state === "created") {
+        // Being written by its creator: readers wait for the seal (or the creator's end).
+        await new Promise<void>((resolve) => e.sealWaiters.push(resolve));
+        continue;
+      }
       if (e.state === "spilled") {
         await this.restore(e);
         continue;
@@ -249,12 +256,14 @@ export class ArenaStore {
       lastUsed: Date.now(),
       spillPath: undefined,
       moving: undefined,
+      sealWaiters: [],
     });
     return { offset, size };
   }
 
   private drop(e: Entry): void {
     this.entries.delete(e.objectId);
+    for (const w of e.sealWaiters.splice(0)) w();
     if (e.offset >= 0) this.allocator.release(e.offset, e.size);
     if (e.spillPath !== undefined) {
       this.spilledBytes -= e.size;

@@ -182,8 +182,19 @@ export interface RayletService {
   workerUnblocked(req: { workerId: string }): { ok: true };
   killWorker(req: { workerId: string; reason: string }): { killed: boolean };
   getResources(req: Record<string, never>): ResourceView;
-  putObject(req: { objectId: string; data: Uint8Array; ownerAddress: string }): { ok: true };
-  getObject(req: { objectId: string }): { data: Uint8Array | undefined };
+  /** Where this node's object store arena is, for processes of the node to map. */
+  getStoreInfo(req: Record<string, never>): { path: string; capacity: number; kind: string };
+  /** A driver tells the raylet its own address (objects it owns die with it). */
+  registerClient(req: { address: string }): { nodeId: string };
+  /**
+   * Allocates an object in the arena; the caller writes it, then seals it. With `wait`
+   * false the reply is at once (offset -1 when there is no room now).
+   */
+  createObject(req: { objectId: string; size: number; ownerAddress: string; wait: boolean }): { offset: number };
+  sealObject(req: { objectId: string }): { ok: true };
+  /** Pins the object for the caller (until releaseObjects) and says where it is; offset -1 if absent. */
+  getObject(req: { objectId: string }): { offset: number; size: number };
+  releaseObjects(req: { objectIds: string[] }): { ok: true };
   freeObjects(req: { objectIds: string[] }): { ok: true };
   jobFinished(req: { jobId: string }): { ok: true };
   getNodeInfo(req: Record<string, never>): { nodeId: string; pid: number; workerPids: number[] };
@@ -200,6 +211,8 @@ export interface CoreWorkerService {
   removeBorrow(req: { objectIds: string[] }): { ok: true };
   releaseContained(req: { objectIds: string[] }): { ok: true };
   exit(req: { reason: string }): { ok: true };
+  /** The node's object store is short of space: collect garbage so dropped refs free objects. */
+  collectGarbage(req: Record<string, never>): { ok: true };
   /** A daemon's warning meant for the user (e.g. an infeasible request). */
   logWarning(req: { message: string }): { ok: true };
 }
