@@ -36,7 +36,12 @@ import { walk, type Problem, type ProblemKind, type WalkResult } from "./walk.js
 export { SerializationError } from "./serialization-error.js";
 export { registerWireExtension, type WireExtension } from "./wire-extension.js";
 
+/** A serialized value: its bytes and the wire-extension instances (ObjectRefs, ...) inside it. */
 export interface Serialized {
+  /**
+   * The encoded value. A view of a buffer that later messages may share (never
+   * overwrite); copy it if you keep it for long and want the shared buffer freed.
+   */
   readonly bytes: Uint8Array;
   /** Every instance of a registered wire-extension class inside the value, in encounter order. */
   readonly contained: object[];
@@ -71,24 +76,23 @@ export function serialize(value: unknown, what?: string): Serialized {
   const previous = startCollecting(contained);
   const outermost = depth === 0;
   depth++;
-  let bytes: Uint8Array;
   try {
     // A large binary payload gets an output buffer of about its size, so msgpackr
-    // neither grows (copies) nor over-allocates by 25%.
+    // neither grows it (copying) nor over-allocates by 25%.
     if (outermost && scan.binaryBytes >= LARGE_MESSAGE) {
       packr.useBuffer(Buffer.allocUnsafeSlow(scan.binaryBytes + LARGE_MESSAGE_SLACK));
     }
-    bytes = packr.pack(scan.rewrite ? rewrite(value) : value);
+    const bytes: Uint8Array = packr.pack(scan.rewrite ? rewrite(value) : value);
+    return { bytes, contained };
   } catch (error) {
     throw packError(value, what, error);
   } finally {
     depth--;
     stopCollecting(previous);
+    // msgpackr writes the next messages after this one in the same buffer, and each
+    // message is a view of it; small messages must not keep a large buffer alive.
+    if (outermost && packr.position >= LARGE_MESSAGE) packr.useBuffer(Buffer.allocUnsafeSlow(SMALL_BUFFER));
   }
-  // msgpackr writes the next messages after this one in the same buffer; a small
-  // message must not keep a large buffer alive, so start a fresh one.
-  if (outermost && bytes.byteLength >= LARGE_MESSAGE) packr.useBuffer(Buffer.allocUnsafeSlow(SMALL_BUFFER));
-  return { bytes, contained };
 }
 
 /**

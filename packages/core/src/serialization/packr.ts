@@ -23,6 +23,11 @@ export class FunctionInValue extends Error {}
  * - `copyBuffers`: a decoded `Buffer` owns its memory instead of viewing the message
  *   bytes, which may live in a shared-memory arena that is reused later.
  * - `writeFunction`: msgpackr would silently write a function as `undefined`.
+ *
+ * msgpackr keeps its output buffer and its extension table per process, shared by all
+ * Packr instances (the protocol package's too). Messages are appended to the shared
+ * buffer and returned as views of it, which is safe as long as nobody reuses a buffer
+ * handed to `useBuffer` or packs with REUSE_BUFFER_MODE while old messages are alive.
  */
 export const packr = new Packr({
   structuredClone: true,

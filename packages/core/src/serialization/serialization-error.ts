@@ -1,20 +1,23 @@
+import { SerializationError as LuxSerializationError } from "@lux/common";
+
 /**
  * Raised when a value cannot be turned into bytes (or bytes back into a value).
  *
- * Temporary home: this class will be re-parented onto `LuxError` once the shared
- * error hierarchy lands; until then it stays a plain `Error` subclass.
+ * It extends the `SerializationError` that `lux` exports (a `LuxError` with code
+ * LUX_SERIALIZATION), so users can catch it with `instanceof lux.SerializationError`;
+ * the codec words its own message, which names the path and what to do instead.
  */
-export class SerializationError extends Error {
-  override readonly name = "SerializationError";
+export class SerializationError extends LuxSerializationError {
   /**
    * Where in the value the problem is, written like a JavaScript access path:
    * `.opts.cb`, `[2].name`, `.cache.get("k")`, `.tags.values()[0]`.
    * Empty when the value itself is the problem or the place is unknown.
    */
-  readonly path: string;
+  declare readonly path: string;
 
   constructor(message: string, path: string, options?: ErrorOptions) {
-    super(message, options);
-    this.path = path;
+    super({ path, reason: message, cause: options?.cause });
+    // The base class words a generic message around `reason`; the codec's is precise.
+    this.message = message;
   }
 }

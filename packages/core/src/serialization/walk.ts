@@ -97,38 +97,62 @@ export interface WalkResult {
   readonly binaryBytes: number;
 }
 
+/**
+ * Objects met so far. A short list is scanned linearly (most values hold a handful of
+ * objects, and that beats hashing); past 32 objects it moves into a Set.
+ */
+class Seen {
+  private readonly list: object[] = [];
+  private set: Set<object> | null = null;
+
+  /** Records `object`; false if it was met before (shared or cyclic). */
+  add(object: object): boolean {
+    const set = this.set;
+    if (set !== null) {
+      const size = set.size;
+      return set.add(object).size !== size;
+    }
+    const list = this.list;
+    for (let i = 0, n = list.length; i < n; i++) if (list[i] === object) return false;
+    if (list.length < 32) list.push(object);
+    else (this.set = new Set(list)).add(object);
+    return true;
+  }
+
+  clear(): void {
+    this.list.length = 0;
+    this.set = null;
+  }
+}
+
 interface WalkState {
   readonly deep: boolean;
-  readonly seen: Set<object>;
+  readonly seen: Seen;
   rewrite: boolean;
   binaryBytes: number;
 }
 
 /**
  * The pre-walk run before packing: finds functions, symbols and Promises (msgpackr
- * would drop or mangle them), notices -0 and sums binary sizes. It never iterates
- * the elements of binary values, and it calls no user code except property getters.
+ * would drop or mangle them), notices what msgpackr would get wrong (see rewrite.ts)
+ * and sums binary sizes. It never iterates the elements of binary values, and it
+ * calls no user code except property getters.
  *
  * `deep` also follows `toJSON()` results and wire-extension encodings; it is used only
  * after packing failed, to find where.
  */
 export function walk(value: unknown, deep = false): WalkResult {
-  // Reuse one Set unless a getter re-entered walk (a new Set per call costs ~10% here).
-  const seen = spareSeen ?? new Set<object>();
+  // Reuse one Seen unless a getter re-entered walk.
+  const seen = spareSeen ?? new Seen();
   spareSeen = undefined;
   const state: WalkState = { deep, seen, rewrite: false, binaryBytes: 0 };
-  try {
-    const problem = walkValue(value, state);
-    return { problem, rewrite: state.rewrite, binaryBytes: state.binaryBytes };
-  } finally {
-    if (seen.size <= 1024) {
-      seen.clear();
-      spareSeen = seen;
-    }
-  }
+  const problem = walkValue(value, state); // a throwing getter just leaves spareSeen unset
+  seen.clear();
+  spareSeen = seen;
+  return { problem, rewrite: state.rewrite, binaryBytes: state.binaryBytes };
 }
 
-let spareSeen: Set<object> | undefined = new Set();
+let spareSeen: Seen | undefined = new Seen();
 
 function walkValue(value: unknown, state: WalkState): Problem | undefined {
   switch (typeof value) {
@@ -147,9 +171,7 @@ function walkValue(value: unknown, state: WalkState): Problem | undefined {
 }
 
 function walkObject(object: object, state: WalkState): Problem | undefined {
-  const seen = state.seen;
-  const size = seen.size;
-  if (seen.add(object).size === size) return undefined; // met before (shared or cyclic)
+  if (!state.seen.add(object)) return undefined; // met before (shared or cyclic)
   let problem: Problem | undefined;
   const kind = classify(object);
   switch (kind) {
