@@ -152,11 +152,12 @@ function readCounts(tapFile) {
 
 const LUX_PROCESS = /\/packages\/.*(dist\/main\.js|src\/main\.ts|worker-main)/;
 
+/** true/false when the process's environment can be read, undefined when it cannot. */
 function processEnvHasRunId(pid) {
   try {
     return readFileSync(`/proc/${pid}/environ`, "latin1").split("\0").includes(`LUX_TEST_RUN_ID=${RUN_ID}`);
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -173,8 +174,11 @@ function findLeaks() {
     const pid = Number(pidS);
     if (pid === process.pid) continue;
     const ours = processEnvHasRunId(pid);
-    const luxDaemon = LUX_PROCESS.test(args) && (ours || Number(etimes) <= ranForS);
-    const redis = /(^|\/)redis-server\b/.test(args) && ours;
+    // Every process our tests start inherits LUX_TEST_RUN_ID; the start-time guess is only
+    // for processes whose environment cannot be read. Trusting it otherwise would kill the
+    // clusters of other test runs on the same machine.
+    const luxDaemon = LUX_PROCESS.test(args) && (ours ?? Number(etimes) <= ranForS);
+    const redis = /(^|\/)redis-server\b/.test(args) && ours === true;
     if (luxDaemon || redis) leaks.push({ pid, ppid: Number(ppid), args });
   }
   return leaks;

@@ -22,6 +22,11 @@ export interface Definition {
 
 /** The core package's own directory: frames inside it are not the user's call site. */
 const ownDir = new URL(".", import.meta.url).href;
+/**
+ * Its sources: with source maps on (tsx, --enable-source-maps), frames of dist/*.js read
+ * as src/*.ts, and a worker importing one of those would load a second copy of Lux.
+ */
+const ownSourceDir = new URL("../src/", import.meta.url).href;
 
 /**
  * Ships code the way cloudpickle does for Python, adapted to modules: by reference
@@ -150,7 +155,15 @@ function callSite(): CallSite | undefined {
     const file = m[2] as string;
     if (file.startsWith("node:") || file === "<anonymous>" || file.startsWith("evalmachine")) continue;
     const url = file.startsWith("file://") ? file : file.startsWith("/") ? pathToFileURL(file).href : file;
-    if (url.startsWith(ownDir) || url.includes("/node_modules/lux/") || url.includes("/packages/lux/dist/")) continue;
+    if (
+      url.startsWith(ownDir) ||
+      url.startsWith(ownSourceDir) ||
+      url.includes("/node_modules/lux/") ||
+      url.includes("/packages/lux/dist/") ||
+      url.includes("/packages/lux/src/")
+    ) {
+      continue;
+    }
     if (!url.startsWith("file://")) return undefined;
     return { url, line: Number(m[3]), column: Number(m[4]) };
   }

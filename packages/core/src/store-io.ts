@@ -5,19 +5,12 @@ import { deserializeParts, type SerializedParts } from "./serialization/index.js
 import { planLayout, readLayout, writeLayout } from "./stored-object.js";
 import type { SyncObjectCreator } from "./store-sync.js";
 
-interface LiveObject {
-  offset: number;
-  size: number;
-  views: number;
-}
-
 /**
  * Moves large objects between this process and its node's arena: one copy in (straight
  * from the caller's buffers), none out (views of the arena, released to the raylet when
  * the last one is garbage collected).
  */
 export class StoreIO {
-  private readonly live = new Map<string, LiveObject>();
   private releaseBatch: string[] = [];
   private readonly finalizer = new FinalizationRegistry<string>((objectId) => this.viewCollected(objectId));
 
@@ -73,21 +66,13 @@ export class StoreIO {
       const { structure, buffers } = readLayout(bytes);
       return deserializeParts(structure, buffers);
     }
-    const entry = this.live.get(objectId);
-    if (entry === undefined) this.live.set(objectId, { offset, size, views: 1 });
-    else entry.views++;
+    // The object stays pinned (not moved, freed or reused) until this mapping is collected.
     this.finalizer.register(bytes, objectId);
     const { structure, buffers } = readLayout(bytes);
     return deserializeParts(structure, buffers);
   }
 
   private viewCollected(objectId: string): void {
-    const entry = this.live.get(objectId);
-    if (entry !== undefined && --entry.views === 0) {
-      this.live.delete(objectId);
-      // Pages this process wrote to (copy-on-write) must not outlive the object.
-      this.arena.discard(entry.offset, entry.size);
-    }
     this.releaseBatch.push(objectId);
     if (this.releaseBatch.length === 1) {
       setImmediate(() => {

@@ -25,6 +25,11 @@ parentPort?.on("message", (req: { objectId: string; size: number; ownerAddress: 
     .then((r) => r.call("createObject", { ...req, wait: false }))
     .then(
       (reply) => answer(0, reply.offset),
-      (e: unknown) => answer(1, -1, JSON.stringify(toWireError(e))),
+      (e: unknown) => {
+        const wire = toWireError(e);
+        // The answer must fit its slot whole (it is parsed as JSON).
+        const text = JSON.stringify(wire);
+        answer(1, -1, text.length < 60_000 ? text : JSON.stringify({ ...wire, stack: undefined, props: {} }));
+      },
     );
 });

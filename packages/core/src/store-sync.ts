@@ -4,7 +4,7 @@ import { fromWireError } from "@lux/common";
 /** Result slots shared with the helper thread: [state, code] ints, then the offset as a float. */
 const STATE = 0;
 const CODE = 1;
-const TEXT_BYTES = 2048;
+const TEXT_BYTES = 64 * 1024;
 
 /**
  * Creates objects in the node's store synchronously, so `lux.put` can return with the

@@ -17,6 +17,7 @@ export interface NodeInfo {
   resources: ResourceSet;
   startedAtMs: number;
   storeKind: string;
+  storeCapacity: number;
 }
 
 export interface JobInfo {
@@ -156,7 +157,7 @@ export interface ResourceView {
 
 /** Control service: cluster metadata and coordination; no task passes through it. */
 export interface GcsService {
-  registerNode(req: { nodeId: string; address: string; resources: ResourceSet; storeKind: string }): { ok: true };
+  registerNode(req: { nodeId: string; address: string; resources: ResourceSet; storeKind: string; storeCapacity: number }): { ok: true };
   registerJob(req: JobInfo): { ok: true };
   getJob(req: { jobId: string }): JobInfo;
   getNodes(req: Record<string, never>): NodeInfo[];

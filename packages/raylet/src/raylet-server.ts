@@ -155,6 +155,7 @@ export class Raylet {
       address: this.server.address,
       resources: this.options.resources,
       storeKind: this.options.storeKind,
+      storeCapacity: this.options.store.capacity,
     });
     log.info(`raylet ${this.nodeId.slice(0, 8)} serving on ${this.server.address}`, {
       resources: JSON.stringify(this.options.resources),
