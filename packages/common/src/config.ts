@@ -120,6 +120,14 @@ export function configEnvVar(name: string): string {
 /** Every Lux tunable. Add new ones here, nowhere else. */
 export const CONFIG_ENTRIES = [
   defineConfig({
+    name: "objectStoreFullTimeoutMs",
+    type: "number",
+    default: 10_000,
+    integer: true,
+    min: 0,
+    doc: "How long creating an object may wait for the object store to free or spill space before ObjectStoreFullError.",
+  }),
+  defineConfig({
     name: "inlineObjectMaxBytes",
     type: "number",
     default: 100 * 1024,

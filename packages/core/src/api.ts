@@ -331,11 +331,20 @@ export interface NodeView {
   alive: boolean;
   address: string;
   resources: Record<string, number>;
+  /** The node's object store: "shared-memory" (zero-copy reads) or "file" (the fallback, which copies). */
+  objectStore: { kind: string; capacity: number };
 }
 
+/** The nodes of the cluster, alive or dead. */
 export async function nodes(): Promise<NodeView[]> {
   const list = await requireCore("nodes").gcs.call("getNodes", {});
-  return list.map((n) => ({ nodeId: n.nodeId, alive: n.alive, address: n.address, resources: n.resources }));
+  return list.map((n) => ({
+    nodeId: n.nodeId,
+    alive: n.alive,
+    address: n.address,
+    resources: n.resources,
+    objectStore: { kind: n.storeKind, capacity: n.storeCapacity },
+  }));
 }
 
 /** Total resources of the alive nodes: `{ CPU, GPU, memory, ...custom }`. */

@@ -77,6 +77,8 @@ export class PrivateCluster {
           ...(opts.objectStoreMemory !== undefined ? ["--object-store-memory", String(opts.objectStoreMemory)] : []),
           "--log-file",
           path.join(sessionDir, "logs", "raylet.log"),
+          "--session-dir",
+          sessionDir,
         ],
         env,
       );

@@ -20,12 +20,16 @@ import {
   objectIdFor,
   rpcPeerOptions,
 } from "@lux/common";
+import { openArena } from "@lux/object-store";
 import { ActorSubmitter } from "./actor-submitter.js";
+import { collectGarbage } from "./gc.js";
 import { FunctionRegistry, type Definition } from "./function-registry.js";
 import { ObjectManager } from "./object-manager.js";
 import { ObjectRef, setRefTracker } from "./object-ref.js";
 import { PeerPool } from "./peer-pool.js";
 import { SerializationError, serialize } from "./serialization/index.js";
+import { StoreIO } from "./store-io.js";
+import { SyncObjectCreator } from "./store-sync.js";
 import { taskContext } from "./task-context.js";
 import { TaskExecutor } from "./task-executor.js";
 import type { TaskOptionsCompiled, TaskRecord } from "./task-record.js";
@@ -93,6 +97,7 @@ export class CoreWorker {
     readonly raylet: RpcConnection<RayletService, CoreWorkerService>,
     private readonly peers: PeerPool,
     nodeId: string,
+    private readonly storeIO: StoreIO,
   ) {
     this.address = server.address;
     this.nodeId = nodeId;
@@ -101,6 +106,7 @@ export class CoreWorker {
       nodeId,
       raylet,
       peers,
+      store: storeIO,
       blocking: {
         enter: () => this.setBlocked(true),
         leave: () => this.setBlocked(false),
@@ -148,6 +154,10 @@ export class CoreWorker {
         setImmediate(() => process.exit(0));
         return { ok: true };
       },
+      collectGarbage: () => {
+        collectGarbage();
+        return { ok: true };
+      },
       logWarning: (req) => {
         log.warn(req.message);
         return { ok: true };
@@ -172,7 +182,7 @@ export class CoreWorker {
         pid: process.pid,
       }));
     } else {
-      ({ nodeId } = await raylet.call("getNodeInfo", {}));
+      ({ nodeId } = await raylet.call("registerClient", { address: server.address }));
       const job = options.job ?? { execArgv: [], cwd: process.cwd(), env: {}, entryUrl: undefined };
       await gcs.call("registerJob", {
         jobId: options.jobId,
@@ -181,7 +191,9 @@ export class CoreWorker {
         ...job,
       });
     }
-    self = new CoreWorker(options, server, gcs, raylet, new PeerPool(options.token, handlers, options.weak), nodeId);
+    const info = await raylet.call("getStoreInfo", {});
+    const storeIO = new StoreIO(raylet, openArena(info.path, info.capacity), new SyncObjectCreator(rayletAddress, options.token));
+    self = new CoreWorker(options, server, gcs, raylet, new PeerPool(options.token, handlers, options.weak), nodeId, storeIO);
     return self;
   }
 
@@ -369,6 +381,7 @@ export class CoreWorker {
     this.results.cancelAll("lux.shutdown() was called before the task finished");
     setRefTracker(undefined);
     this.peers.close();
+    this.storeIO.close();
     this.gcs.close();
     this.raylet.close();
     await this.server.close();

@@ -13,13 +13,15 @@ import { MemoryStore, type ObjectValue } from "./memory-store.js";
 import { ObjectRef } from "./object-ref.js";
 import type { PeerPool } from "./peer-pool.js";
 import { ReferenceCounter } from "./reference-counter.js";
-import { deserialize, serialize } from "./serialization/index.js";
+import { deserialize, serializeParts, type SerializedParts } from "./serialization/index.js";
+import type { StoreIO } from "./store-io.js";
 
 export interface ObjectManagerDeps {
   selfAddress: string;
   nodeId: string;
   raylet: RpcConnection<RayletService>;
   peers: PeerPool;
+  store: StoreIO;
   /** Called around waits that may block, so a worker can give its CPU back. */
   blocking: { enter(): void; leave(): void };
 }
@@ -65,42 +67,21 @@ export class ObjectManager {
 
   /** Serializes `value` now and stores it; small values stay here, large ones go to the node's store. */
   put(value: unknown): ObjectRef {
-    const { bytes, contained } = serialize(value, "the value passed to put");
+    const parts = serializeParts(value, "the value passed to put", config("inlineObjectMaxBytes"));
     const objectId = newPutObjectId();
     // `contained` also lists actor handles, which hold no object to pin.
-    const refs = contained.filter((c): c is ObjectRef => c instanceof ObjectRef);
-    this.storeOwned(objectId, bytes, refs, true);
-    return new ObjectRef(objectId, this.deps.selfAddress);
-  }
-
-  /**
-   * Records the value of an object this process owns. Large values are uploaded to the
-   * node's object store; refs inside the value stay pinned while the object lives.
-   */
-  storeOwned(objectId: string, bytes: Uint8Array, contained: readonly ObjectRef[], fresh: boolean): ObjectValue {
-    this.pinContained(objectId, contained.map((r) => r.toWire()));
-    let value: ObjectValue;
-    if (bytes.byteLength <= config("inlineObjectMaxBytes")) {
-      value = { kind: "inline", bytes };
+    const refs = parts.contained.filter((c): c is ObjectRef => c instanceof ObjectRef);
+    this.pinContained(objectId, refs.map((r) => r.toWire()));
+    let value_: ObjectValue;
+    if (isInline(parts)) {
+      value_ = { kind: "inline", bytes: parts.structure };
     } else {
-      value = { kind: "stored", nodeId: this.deps.nodeId, size: bytes.byteLength };
-      const upload = this.deps.raylet.call("putObject", {
-        objectId,
-        data: bytes,
-        ownerAddress: this.deps.selfAddress,
-      });
-      this.uploads.set(objectId, upload);
-      upload.then(
-        () => this.uploads.delete(objectId),
-        (e: unknown) => {
-          this.uploads.delete(objectId);
-          this.store.set(objectId, { kind: "error", error: toWireError(e) });
-        },
-      );
+      const { size, done } = this.deps.store.write(objectId, parts, this.deps.selfAddress);
+      value_ = { kind: "stored", nodeId: this.deps.nodeId, size };
+      if (done !== undefined) this.trackUpload(objectId, done);
     }
-    if (fresh) this.store.put(objectId, value);
-    else this.store.set(objectId, value);
-    return value;
+    this.store.put(objectId, value_);
+    return new ObjectRef(objectId, this.deps.selfAddress);
   }
 
   pinContained(objectId: string, contained: readonly ObjectRefWire[]): void {
@@ -109,13 +90,28 @@ export class ObjectManager {
     for (const r of contained) this.refs.pin(r.objectId, r.ownerAddress);
   }
 
-  /** Uploads the value of a task return to the node's store (executor side). */
-  async upload(objectId: string, bytes: Uint8Array, ownerAddress: string): Promise<void> {
-    await this.deps.raylet.call("putObject", { objectId, data: bytes, ownerAddress });
+  /** Executor side: stores a task's return value for its owner; resolves once it is readable. */
+  async storeReturn(objectId: string, parts: SerializedParts, ownerAddress: string): Promise<{ nodeId: string; size: number }> {
+    const { size, done } = this.deps.store.write(objectId, parts, ownerAddress);
+    if (done !== undefined) await done;
+    return { nodeId: this.deps.nodeId, size };
+  }
+
+  private trackUpload(objectId: string, done: Promise<void>): void {
+    this.uploads.set(objectId, done);
+    done.then(
+      () => this.uploads.delete(objectId),
+      (e: unknown) => {
+        this.uploads.delete(objectId);
+        this.store.set(objectId, { kind: "error", error: toWireError(e) });
+      },
+    );
   }
 
   /** Owner side: the value, location or error of an object, once known. */
   async status(objectId: string): Promise<ReturnValue> {
+    // A staged object must be in the store before a borrower goes looking for it there.
+    await this.uploads.get(objectId)?.catch(() => undefined);
     const v = await this.store.wait(objectId);
     if (v === undefined) {
       return { objectId, error: toWireError(new ObjectLostError({ objectId })) };
@@ -158,9 +154,7 @@ export class ObjectManager {
         throw fromWireError(v.error);
       case "stored": {
         await this.uploads.get(objectId);
-        const { data } = await this.deps.raylet.call("getObject", { objectId });
-        if (data === undefined) throw new ObjectLostError({ objectId });
-        return deserialize(data);
+        return this.deps.store.read(objectId);
       }
     }
   }
@@ -287,4 +281,9 @@ function withTimeout<T>(p: Promise<T>, ms: number, error: () => Error): Promise<
       },
     );
   });
+}
+
+/** Small values without large binaries travel inline; the rest goes to the node's store. */
+export function isInline(parts: SerializedParts): boolean {
+  return parts.buffers.length === 0 && parts.structure.byteLength <= config("inlineObjectMaxBytes");
 }

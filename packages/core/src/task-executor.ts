@@ -12,7 +12,8 @@ import { TaskError, config, fromWireError, toWireError } from "@lux/common";
 import type { Definable, FunctionRegistry } from "./function-registry.js";
 import type { ObjectManager } from "./object-manager.js";
 import { ObjectRef } from "./object-ref.js";
-import { deserialize, serialize } from "./serialization/index.js";
+import { isInline } from "./object-manager.js";
+import { deserialize, serializeParts } from "./serialization/index.js";
 import { taskContext } from "./task-context.js";
 
 interface HostedActor {
@@ -137,21 +138,19 @@ export class TaskExecutor {
   }
 
   private async returnValue(spec: TaskSpec, objectId: string, value: unknown): Promise<ReturnValue> {
-    const { bytes, contained } = serialize(value, `the return value of ${spec.name}`);
+    const parts = serializeParts(value, `the return value of ${spec.name}`, config("inlineObjectMaxBytes"));
     const r: ReturnValue = { objectId };
-    if (contained.length > 0) {
-      const refs = contained.filter((c): c is ObjectRef => c instanceof ObjectRef);
-      if (refs.length > 0) {
-        this.returnPins.set(objectId, refs);
-        r.contained = refs.map((x) => x.toWire());
-      }
+    const refs = parts.contained.filter((c): c is ObjectRef => c instanceof ObjectRef);
+    if (refs.length > 0) {
+      this.returnPins.set(objectId, refs);
+      r.contained = refs.map((x) => x.toWire());
     }
-    if (bytes.byteLength <= config("inlineObjectMaxBytes")) {
-      r.value = bytes;
+    if (isInline(parts)) {
+      r.value = parts.structure;
     } else {
-      await this.objects.upload(objectId, bytes, spec.ownerAddress);
-      r.nodeId = this.objects.nodeId;
-      r.size = bytes.byteLength;
+      const { nodeId, size } = await this.objects.storeReturn(objectId, parts, spec.ownerAddress);
+      r.nodeId = nodeId;
+      r.size = size;
     }
     return r;
   }

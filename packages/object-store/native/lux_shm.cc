@@ -1,6 +1,7 @@
 // Maps a node's object-store arena (a file in /dev/shm) into this process.
-// Writers use a shared mapping; readers a private (copy-on-write) one, so a reader that
-// mutates what lux.get returned never changes the stored object.
+// Writers use one shared mapping of the whole arena; each read maps its object privately
+// (copy-on-write), so a reader that mutates what lux.get returned changes neither the
+// stored object nor what any other read returns.
 #include <napi.h>
 
 #include <cerrno>
@@ -50,7 +51,7 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// map(path, size, shared): maps the whole arena, shared (read-write) or private (copy-on-write).
+// map(path, size, shared): maps the whole arena, shared (read-write) or private.
 Napi::Value Map(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   std::string path = info[0].As<Napi::String>();
@@ -68,15 +69,28 @@ Napi::Value Map(const Napi::CallbackInfo& info) {
   });
 }
 
-// view(mapping, offset, length): an ArrayBuffer over the mapped bytes (no copy).
-// The caller keeps at most one live view per range: V8 refuses two buffers on one pointer.
-Napi::Value View(const Napi::CallbackInfo& info) {
+// openReadOnly(path): a file descriptor for mapRange (kept open for the process's life).
+Napi::Value OpenReadOnly(const Napi::CallbackInfo& info) {
   auto env = info.Env();
-  auto m = Unwrap(info, 0);
-  auto offset = static_cast<size_t>(info[1].As<Napi::Number>().Int64Value());
+  std::string path = info[0].As<Napi::String>();
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw SysError(env, "open " + path);
+  return Napi::Number::New(env, fd);
+}
+
+// mapRange(fd, offset, length): a private copy-on-write mapping of one object, as an
+// ArrayBuffer that unmaps itself when garbage collected. Every call maps anew, so two
+// readers in one process never see each other's writes. offset must be page aligned.
+Napi::Value MapRange(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  auto offset = static_cast<off_t>(info[1].As<Napi::Number>().Int64Value());
   auto length = static_cast<size_t>(info[2].As<Napi::Number>().Int64Value());
-  CheckRange(env, m, offset, length);
-  return Napi::ArrayBuffer::New(env, m->base + offset, length);
+  if (length == 0) return Napi::ArrayBuffer::New(env, 0);
+  void* p = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, offset);
+  if (p == MAP_FAILED) throw SysError(env, "mmap object");
+  return Napi::ArrayBuffer::New(
+      env, p, length, [](Napi::Env, void* data, size_t* len) { munmap(data, *len); delete len; }, new size_t(length));
 }
 
 // write(mapping, offset, source): copies a typed array or Buffer into the arena.
@@ -92,24 +106,6 @@ Napi::Value Write(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// discard(mapping, offset, length): drops this process's private copies of the pages, so the
-// next read sees the arena again (used when a region may be reused for another object).
-Napi::Value Discard(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  auto m = Unwrap(info, 0);
-  auto offset = static_cast<size_t>(info[1].As<Napi::Number>().Int64Value());
-  auto length = static_cast<size_t>(info[2].As<Napi::Number>().Int64Value());
-  CheckRange(env, m, offset, length);
-  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  size_t start = offset / page * page;
-  size_t end = (offset + length + page - 1) / page * page;
-  if (end > m->size) end = m->size;
-  if (end > start && madvise(m->base + start, end - start, MADV_DONTNEED) != 0) {
-    throw SysError(env, "madvise");
-  }
-  return env.Undefined();
-}
-
 Napi::Value Unmap(const Napi::CallbackInfo& info) {
   auto m = info[0].As<Napi::External<Mapping>>().Data();
   if (m->base != nullptr) {
@@ -122,9 +118,9 @@ Napi::Value Unmap(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("create", Napi::Function::New(env, Create));
   exports.Set("map", Napi::Function::New(env, Map));
-  exports.Set("view", Napi::Function::New(env, View));
+  exports.Set("openReadOnly", Napi::Function::New(env, OpenReadOnly));
+  exports.Set("mapRange", Napi::Function::New(env, MapRange));
   exports.Set("write", Napi::Function::New(env, Write));
-  exports.Set("discard", Napi::Function::New(env, Discard));
   exports.Set("unmap", Napi::Function::New(env, Unmap));
   return exports;
 }

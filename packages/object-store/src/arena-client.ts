@@ -2,18 +2,19 @@ import * as fs from "node:fs";
 import { loadShmAddon, type ShmAddon } from "./native.js";
 
 /**
- * A process's access to its node's arena. With the addon, the arena is mapped twice:
- * shared for writing objects, private (copy-on-write) for reading them, so a reader
- * mutating a value it got never changes the stored object. Without the addon, reads and
- * writes go through the file and copy.
+ * A process's access to its node's arena. With the addon, the arena is mapped shared for
+ * writing objects, and each read maps the object's pages privately (copy-on-write), so a
+ * reader mutating a value it got never changes the stored object or what any other read
+ * returns. Without the addon, reads and writes go through the file and copy.
  */
 export interface ArenaClient {
   readonly kind: "shared-memory" | "file";
   write(offset: number, data: ArrayBufferView): void;
-  /** The bytes at offset: a view of the arena (shared-memory) or a copy (file). */
+  /**
+   * The bytes at offset: a private mapping of the arena (shared-memory; unmapped when
+   * garbage collected) or a copy (file).
+   */
   view(offset: number, size: number): ArrayBuffer;
-  /** Drops this process's private copies of pages in the range (after the last view is gone). */
-  discard(offset: number, size: number): void;
   close(): void;
 }
 
@@ -25,7 +26,7 @@ export function openArena(path: string, capacity: number): ArenaClient {
 class MappedArena implements ArenaClient {
   readonly kind = "shared-memory";
   private readonly shared: object;
-  private readonly private: object;
+  private readonly fd: number;
 
   constructor(
     private readonly addon: ShmAddon,
@@ -33,7 +34,7 @@ class MappedArena implements ArenaClient {
     capacity: number,
   ) {
     this.shared = addon.map(path, capacity, true);
-    this.private = addon.map(path, capacity, false);
+    this.fd = addon.openReadOnly(path);
   }
 
   write(offset: number, data: ArrayBufferView): void {
@@ -41,15 +42,11 @@ class MappedArena implements ArenaClient {
   }
 
   view(offset: number, size: number): ArrayBuffer {
-    return this.addon.view(this.private, offset, size);
-  }
-
-  discard(offset: number, size: number): void {
-    this.addon.discard(this.private, offset, size);
+    return this.addon.mapRange(this.fd, offset, size);
   }
 
   close(): void {
-    // Views may still be reachable; the mappings are released with the process.
+    // Views may still be reachable; the mappings are released with them or with the process.
   }
 }
 
@@ -70,8 +67,6 @@ class FileArena implements ArenaClient {
     fs.readSync(this.fd, new Uint8Array(buf), 0, size, offset);
     return buf;
   }
-
-  discard(): void {}
 
   close(): void {
     fs.closeSync(this.fd);

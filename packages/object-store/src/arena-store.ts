@@ -29,14 +29,15 @@ interface Entry {
   spillPath: string | undefined;
   /** Settles when a spill or restore under way ends. */
   moving: Promise<void> | undefined;
+  /** Readers that asked before the creator sealed it. */
+  sealWaiters: (() => void)[];
 }
 
 interface Waiter {
   objectId: string;
   size: number;
-  owner: string;
   client: unknown;
-  resolve(loc: StoreLocation): void;
+  resolve(offset: number): void;
   reject(e: Error): void;
   timer: NodeJS.Timeout;
 }
@@ -68,6 +69,7 @@ export class ArenaStore {
   private fd: fs.promises.FileHandle | undefined;
   private spilledBytes = 0;
   private making = false;
+  private pressureTimer: NodeJS.Timeout | undefined;
 
   private constructor(private readonly options: ArenaStoreOptions) {
     this.allocator = new Allocator(options.capacity);
@@ -102,26 +104,60 @@ export class ArenaStore {
   }
 
   /** Creates, waiting (without blocking other requests) for space to be freed or spilled. */
-  create(objectId: string, size: number, owner: string, client: unknown): Promise<StoreLocation> {
+  async create(objectId: string, size: number, owner: string, client: unknown): Promise<StoreLocation> {
     const now = this.tryCreate(objectId, size, owner, client);
-    if (now !== undefined) return Promise.resolve(now);
+    if (now !== undefined) return now;
+    const offset = await this.reserve(objectId, size, client);
+    if (this.entries.has(objectId)) {
+      this.allocator.release(offset, size);
+      throw new Error(`object ${objectId} already exists in the object store`);
+    }
+    return this.add(objectId, size, owner, client, offset);
+  }
+
+  /** An arena region of `size` bytes, once frees, releases or spills make room for it. */
+  private reserve(objectId: string, size: number, client: unknown): Promise<number> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         const i = this.waiters.indexOf(waiter);
         if (i >= 0) this.waiters.splice(i, 1);
+        this.stopPressure();
         reject(this.fullError(objectId, size, `no space was freed within ${this.options.fullTimeoutMs} ms`));
       }, this.options.fullTimeoutMs);
-      const waiter: Waiter = { objectId, size, owner, client, resolve, reject, timer };
+      const waiter: Waiter = { objectId, size, client, resolve, reject, timer };
       this.waiters.push(waiter);
-      this.options.onPressure?.();
+      this.startPressure();
       void this.makeRoom();
     });
+  }
+
+  /**
+   * While requests wait for space, keep asking processes to collect garbage: views and
+   * refs they dropped only release their objects once collected.
+   */
+  private startPressure(): void {
+    if (this.pressureTimer !== undefined) return;
+    this.options.onPressure?.();
+    this.pressureTimer = setInterval(() => {
+      if (this.waiters.length === 0) this.stopPressure();
+      else {
+        this.options.onPressure?.();
+        void this.makeRoom();
+      }
+    }, 250);
+  }
+
+  private stopPressure(): void {
+    if (this.waiters.length > 0 || this.pressureTimer === undefined) return;
+    clearInterval(this.pressureTimer);
+    this.pressureTimer = undefined;
   }
 
   seal(objectId: string): void {
     const e = this.entries.get(objectId);
     if (e === undefined || e.state !== "created") throw new Error(`object ${objectId} is not being created`);
     e.state = "sealed";
+    for (const w of e.sealWaiters.splice(0)) w();
   }
 
   /** Pins the object for `client` and returns where it is (restoring it from disk if spilled). */
@@ -133,7 +169,11 @@ export class ArenaStore {
         await e.moving;
         continue;
       }
-      if (e.state === "created") return undefined;
+      if (e.state === "created") {
+        // Being written by its creator: readers wait for the seal (or the creator's end).
+        await new Promise<void>((resolve) => e.sealWaiters.push(resolve));
+        continue;
+      }
       if (e.state === "spilled") {
         await this.restore(e);
         continue;
@@ -208,6 +248,7 @@ export class ArenaStore {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.pressureTimer);
     for (const w of this.waiters.splice(0)) {
       clearTimeout(w.timer);
       w.reject(new Error("the object store is closing"));
@@ -249,12 +290,14 @@ export class ArenaStore {
       lastUsed: Date.now(),
       spillPath: undefined,
       moving: undefined,
+      sealWaiters: [],
     });
     return { offset, size };
   }
 
   private drop(e: Entry): void {
     this.entries.delete(e.objectId);
+    for (const w of e.sealWaiters.splice(0)) w();
     if (e.offset >= 0) this.allocator.release(e.offset, e.size);
     if (e.spillPath !== undefined) {
       this.spilledBytes -= e.size;
@@ -267,20 +310,19 @@ export class ArenaStore {
     while (this.waiters.length > 0) {
       const w = this.waiters[0] as Waiter;
       const offset = this.allocator.allocate(w.size);
-      if (offset < 0) {
-        void this.makeRoom();
-        return;
-      }
+      if (offset < 0) return; // makeRoom and the pressure timer keep working on it
       this.waiters.shift();
       clearTimeout(w.timer);
-      w.resolve(this.add(w.objectId, w.size, w.owner, w.client, offset));
+      w.resolve(offset);
     }
+    this.stopPressure();
   }
 
   /** Spills least recently used unpinned objects until the first waiter fits. */
   private async makeRoom(): Promise<void> {
     if (this.making) return;
     this.making = true;
+    let spilled = false;
     try {
       for (;;) {
         const need = this.waiters[0]?.size ?? 0;
@@ -288,13 +330,14 @@ export class ArenaStore {
         const victim = [...this.entries.values()]
           .filter((e) => e.state === "sealed" && e.pinCount === 0 && e.moving === undefined && !e.freed)
           .sort((a, b) => a.lastUsed - b.lastUsed)[0];
-        if (victim === undefined) break; // wait for releases and frees
+        if (victim === undefined) break; // wait for releases and frees (the pressure timer retries)
         await this.spill(victim);
+        spilled = true;
       }
     } finally {
       this.making = false;
     }
-    this.serveWaiters();
+    if (spilled) this.serveWaiters();
   }
 
   private async spill(e: Entry): Promise<void> {
@@ -318,20 +361,16 @@ export class ArenaStore {
   }
 
   private async restore(e: Entry): Promise<void> {
-    let offset = this.allocator.allocate(e.size);
-    while (offset < 0) {
-      const victim = [...this.entries.values()]
-        .filter((x) => x !== e && x.state === "sealed" && x.pinCount === 0 && x.moving === undefined)
-        .sort((a, b) => a.lastUsed - b.lastUsed)[0];
-      if (victim === undefined) {
-        throw this.fullError(e.objectId, e.size, "a spilled object cannot be restored: every other object is in use");
-      }
-      await this.spill(victim);
-      offset = this.allocator.allocate(e.size);
-    }
     e.state = "restoring";
     e.moving = (async () => {
-      await copyRange(this.handle(), offset, e.size, e.spillPath as string, "in");
+      let offset = this.waiters.length === 0 ? this.allocator.allocate(e.size) : -1;
+      if (offset < 0) offset = await this.reserve(e.objectId, e.size, undefined);
+      try {
+        await copyRange(this.handle(), offset, e.size, e.spillPath as string, "in");
+      } catch (err) {
+        this.allocator.release(offset, e.size);
+        throw err;
+      }
       await fs.promises.rm(e.spillPath as string, { force: true });
       this.spilledBytes -= e.size;
       e.spillPath = undefined;
@@ -340,9 +379,13 @@ export class ArenaStore {
     })();
     try {
       await e.moving;
+    } catch (err) {
+      e.state = "spilled";
+      throw err;
     } finally {
       e.moving = undefined;
     }
+    if (e.freed && e.pinCount === 0) this.drop(e);
   }
 
   private handle(): fs.promises.FileHandle {

@@ -2,5 +2,3 @@ export { ArenaStore, type ArenaStoreOptions, type StoreLocation } from "./arena-
 export { openArena, type ArenaClient } from "./arena-client.js";
 export { loadShmAddon, storeKind } from "./native.js";
 export { Allocator, ALIGNMENT, alignUp } from "./allocator.js";
-export type { ObjectStore, ObjectStoreStats } from "./object-store.js";
-export { MemoryObjectStore } from "./memory-store.js";

@@ -4,9 +4,9 @@ import { createRequire } from "node:module";
 export interface ShmAddon {
   create(path: string, size: number): void;
   map(path: string, size: number, shared: boolean): object;
-  view(mapping: object, offset: number, length: number): ArrayBuffer;
+  openReadOnly(path: string): number;
+  mapRange(fd: number, offset: number, length: number): ArrayBuffer;
   write(mapping: object, offset: number, source: ArrayBufferView): void;
-  discard(mapping: object, offset: number, length: number): void;
   unmap(mapping: object): void;
 }
 

@@ -17,6 +17,7 @@ export interface NodeInfo {
   resources: ResourceSet;
   startedAtMs: number;
   storeKind: string;
+  storeCapacity: number;
 }
 
 export interface JobInfo {
@@ -36,7 +37,11 @@ export interface FunctionDescriptor {
   functionId: string;
   kind: "function" | "class";
   name: string;
-  /** Module URL and `line:column#occurrence` of the `lux.remote` call, when made during module evaluation. */
+  /**
+   * For a `lux.remote` call made while a module was being evaluated: that module's URL (a
+   * worker imports it) and `line:column#occurrence` of the call (`URL:line:column#occurrence`
+   * when the call sits in another module, e.g. a factory the module's top-level code called).
+   */
   moduleUrl: string | undefined;
   position: string | undefined;
   /** JavaScript source, the fallback when the module cannot be imported. */
@@ -158,7 +163,7 @@ export interface ResourceView {
 
 /** Control service: cluster metadata and coordination; no task passes through it. */
 export interface GcsService {
-  registerNode(req: { nodeId: string; address: string; resources: ResourceSet; storeKind: string }): { ok: true };
+  registerNode(req: { nodeId: string; address: string; resources: ResourceSet; storeKind: string; storeCapacity: number }): { ok: true };
   registerJob(req: JobInfo): { ok: true };
   getJob(req: { jobId: string }): JobInfo;
   getNodes(req: Record<string, never>): NodeInfo[];
@@ -184,8 +189,19 @@ export interface RayletService {
   workerUnblocked(req: { workerId: string }): { ok: true };
   killWorker(req: { workerId: string; reason: string }): { killed: boolean };
   getResources(req: Record<string, never>): ResourceView;
-  putObject(req: { objectId: string; data: Uint8Array; ownerAddress: string }): { ok: true };
-  getObject(req: { objectId: string }): { data: Uint8Array | undefined };
+  /** Where this node's object store arena is, for processes of the node to map. */
+  getStoreInfo(req: Record<string, never>): { path: string; capacity: number; kind: string };
+  /** A driver tells the raylet its own address (objects it owns die with it). */
+  registerClient(req: { address: string }): { nodeId: string };
+  /**
+   * Allocates an object in the arena; the caller writes it, then seals it. With `wait`
+   * false the reply is at once (offset -1 when there is no room now).
+   */
+  createObject(req: { objectId: string; size: number; ownerAddress: string; wait: boolean }): { offset: number };
+  sealObject(req: { objectId: string }): { ok: true };
+  /** Pins the object for the caller (until releaseObjects) and says where it is; offset -1 if absent. */
+  getObject(req: { objectId: string }): { offset: number; size: number };
+  releaseObjects(req: { objectIds: string[] }): { ok: true };
   freeObjects(req: { objectIds: string[] }): { ok: true };
   jobFinished(req: { jobId: string }): { ok: true };
   getNodeInfo(req: Record<string, never>): {
@@ -210,6 +226,8 @@ export interface CoreWorkerService {
   exit(req: { reason: string }): { ok: true };
   /** Asked before an idle worker is stopped: false while it owns objects others still use. */
   canExit(req: Record<string, never>): { ok: boolean };
+  /** The node's object store is short of space: collect garbage so dropped refs free objects. */
+  collectGarbage(req: Record<string, never>): { ok: true };
   /** A daemon's warning meant for the user (e.g. an infeasible request). */
   logWarning(req: { message: string }): { ok: true };
 }

@@ -1,7 +1,9 @@
 /** Process entry of a raylet: `node main.js --gcs-address H:P --worker-main PATH --resources JSON`. */
+import * as fs from "node:fs";
 import * as os from "node:os";
-import { createLogger, exitWithParent, parseFlags, printReady, useLogFile } from "@lux/common";
-import { MemoryObjectStore } from "@lux/object-store";
+import * as path from "node:path";
+import { config, createLogger, exitWithParent, parseFlags, printReady, useLogFile } from "@lux/common";
+import { ArenaStore, loadShmAddon, storeKind } from "@lux/object-store";
 import { Raylet } from "./raylet-server.js";
 
 const log = createLogger("raylet");
@@ -17,7 +19,25 @@ if (!token || !gcsAddress || !workerMain) {
 }
 const resources = JSON.parse(flags.get("resources") ?? "{}") as Record<string, number>;
 resources["CPU"] ??= os.availableParallelism();
-const storeBytes = Number(flags.get("object-store-memory") ?? Math.floor(os.totalmem() * 0.3));
+const MAX_DEFAULT_STORE = 200 * 1024 ** 3;
+const storeBytes = Number(flags.get("object-store-memory") ?? Math.min(Math.floor(os.totalmem() * 0.3), MAX_DEFAULT_STORE));
+if (!Number.isSafeInteger(storeBytes) || storeBytes <= 0) {
+  log.error(`--object-store-memory must be a positive number of bytes, got ${flags.get("object-store-memory")}`);
+  process.exit(2);
+}
+const sessionDir = flags.get("session-dir") ?? fs.mkdtempSync(path.join(os.tmpdir(), "lux-raylet-"));
+const shmDir = fs.existsSync("/dev/shm") ? "/dev/shm" : sessionDir;
+const kind = storeKind();
+const addon = loadShmAddon();
+if ("error" in addon) log.warn(`object store: the shared-memory addon is not available (${addon.error.message}); using the file-backed store, which copies on every read`);
+const store = await ArenaStore.open({
+  path: path.join(shmDir, `lux-arena-${process.pid}-${Date.now().toString(36)}`),
+  capacity: storeBytes,
+  spillDir: flags.get("spill-dir") ?? path.join(sessionDir, `spill-${process.pid}`),
+  fullTimeoutMs: config("objectStoreFullTimeoutMs"),
+  onPressure: () => raylet.collectGarbage(),
+});
+log.info(`object store: ${kind}, ${storeBytes} bytes at ${store.path}`);
 // The `memory` resource is what tasks may reserve for their heaps: like Ray, 70% of RAM
 // minus what the object store takes, unless --resources sets it.
 resources["memory"] ??= Math.max(0, Math.floor(os.totalmem() * 0.7) - storeBytes);
@@ -27,7 +47,8 @@ const raylet = new Raylet({
   gcsAddress,
   token,
   resources,
-  store: new MemoryObjectStore(storeBytes),
+  store,
+  storeKind: kind,
   workerMain,
   maxIdleWorkersPerJob: Math.max(1, Math.ceil(resources["CPU"] ?? 1)),
 });

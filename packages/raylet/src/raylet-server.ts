@@ -1,7 +1,7 @@
 import type { CoreWorkerService, GcsService, JobInfo, RayletService, ResourceSet, RpcConnection } from "@lux/protocol";
 import { RpcServer, connectRpc } from "@lux/protocol";
 import { createLogger, newNodeId, rpcPeerOptions } from "@lux/common";
-import type { ObjectStore } from "@lux/object-store";
+import type { ArenaStore } from "@lux/object-store";
 import { LeaseManager, type Requester } from "./lease-manager.js";
 import { ResourcePool } from "./resources.js";
 import { WorkerPool } from "./worker-pool.js";
@@ -13,7 +13,9 @@ export interface RayletOptions {
   gcsAddress: string;
   token: string;
   resources: ResourceSet;
-  store: ObjectStore;
+  store: ArenaStore;
+  /** "shared-memory" or "file": how this node's processes reach the store. */
+  storeKind: string;
   workerMain: string;
   maxIdleWorkersPerJob: number;
 }
@@ -29,6 +31,7 @@ export class Raylet {
   private readonly jobs = new Map<string, Promise<JobInfo>>();
   private readonly closeListeners: (() => void)[] = [];
   private readonly workerConnections = new Map<string, RpcConnection<CoreWorkerService>>();
+  private readonly clients = new Set<RpcConnection<CoreWorkerService, RayletService>>();
 
   constructor(private readonly options: RayletOptions) {
     this.resources = new ResourcePool(options.resources);
@@ -56,6 +59,7 @@ export class Raylet {
       registerWorker: (req, conn) => {
         this.workerConnections.set(req.workerId, conn as unknown as RpcConnection<CoreWorkerService>);
         conn.onClose(() => this.workerConnections.delete(req.workerId));
+        conn.peerInfo = { address: req.address };
         if (!this.workerPool.registered(req.workerId, req.address)) {
           throw new Error(`unknown worker ${req.workerId}`);
         }
@@ -76,11 +80,29 @@ export class Raylet {
         return { killed: true };
       },
       getResources: () => this.resources.view(),
-      putObject: (req) => {
-        store.put(req.objectId, req.data, req.ownerAddress);
+      getStoreInfo: () => ({ path: store.path, capacity: store.capacity, kind: this.options.storeKind }),
+      registerClient: (req, conn) => {
+        conn.peerInfo = { address: req.address };
+        return { nodeId: this.nodeId };
+      },
+      createObject: async (req, conn) => {
+        const loc = req.wait
+          ? await store.create(req.objectId, req.size, req.ownerAddress, conn)
+          : store.tryCreate(req.objectId, req.size, req.ownerAddress, conn);
+        return { offset: loc?.offset ?? -1 };
+      },
+      sealObject: (req) => {
+        store.seal(req.objectId);
         return { ok: true };
       },
-      getObject: (req) => ({ data: store.get(req.objectId) }),
+      getObject: async (req, conn) => {
+        const loc = await store.get(req.objectId, conn);
+        return loc ?? { offset: -1, size: 0 };
+      },
+      releaseObjects: (req, conn) => {
+        for (const id of req.objectIds) store.release(id, conn);
+        return { ok: true };
+      },
       freeObjects: (req) => {
         for (const id of req.objectIds) store.free(id);
         return { ok: true };
@@ -91,7 +113,7 @@ export class Raylet {
         return { ok: true };
       },
       getNodeInfo: () => {
-        const { objects, bytes } = store.stats();
+        const { objects, usedBytes: bytes } = store.stats();
         return {
           nodeId: this.nodeId,
           pid: process.pid,
@@ -104,7 +126,16 @@ export class Raylet {
       ...rpcPeerOptions(this.options.token, log),
       address: this.options.address,
       handlers,
-      onConnection: (conn) => conn.onClose(() => this.leases?.requesterGone(conn as unknown as Requester)),
+      onConnection: (conn) => {
+        this.clients.add(conn);
+        conn.onClose(() => {
+          this.clients.delete(conn);
+          this.leases?.requesterGone(conn as unknown as Requester);
+          store.clientGone(conn);
+          const address = (conn.peerInfo as { address?: string } | undefined)?.address;
+          if (address !== undefined) store.freeOwnedBy(address);
+        });
+      },
     });
     this.pool = new WorkerPool({
       nodeId: this.nodeId,
@@ -135,7 +166,8 @@ export class Raylet {
       nodeId: this.nodeId,
       address: this.server.address,
       resources: this.options.resources,
-      storeKind: store.kind,
+      storeKind: this.options.storeKind,
+      storeCapacity: this.options.store.capacity,
     });
     log.info(`raylet ${this.nodeId.slice(0, 8)} serving on ${this.server.address}`, {
       resources: JSON.stringify(this.options.resources),
@@ -163,8 +195,14 @@ export class Raylet {
     return info;
   }
 
+  /** Asks every process of the node to collect garbage, so refs they dropped free their objects. */
+  collectGarbage(): void {
+    for (const c of this.clients) c.notify("collectGarbage", {});
+  }
+
   async close(): Promise<void> {
     await this.pool?.close();
+    await this.options.store.close();
     this.gcs?.close();
     await this.server?.close();
   }

@@ -28,6 +28,7 @@
  * Promises anywhere in the value.
  */
 import "./error-extension.js";
+import { swapOutOfBandReader, swapOutOfBandWriter, type OutOfBandWriter } from "./out-of-band.js";
 import { FunctionInValue, packr, startCollecting, stopCollecting } from "./packr.js";
 import { rewrite } from "./rewrite.js";
 import { SerializationError } from "./serialization-error.js";
@@ -64,9 +65,18 @@ let depth = 0;
  *   cannot be encoded for another reason (the original error is the `cause`).
  */
 export function serialize(value: unknown, what?: string): Serialized {
+  return serializeWith(value, what, null);
+}
+
+/**
+ * `serialize`, with binary values of at least `outOfBand.threshold` bytes written as
+ * placeholders and collected in `outOfBand.buffers` (parts.ts). With `null`, or when no
+ * binary value is that large, the bytes are exactly those of `serialize`.
+ */
+export function serializeWith(value: unknown, what: string | undefined, outOfBand: OutOfBandWriter | null): Serialized {
   let scan: WalkResult;
   try {
-    scan = walk(value);
+    scan = walk(value, false, outOfBand === null ? Infinity : outOfBand.threshold);
   } catch (error) {
     // a property getter threw
     throw new SerializationError(`${lead(what)}: ${messageOf(error)}`, "", { cause: error });
@@ -74,6 +84,8 @@ export function serialize(value: unknown, what?: string): Serialized {
   if (scan.problem !== undefined) throw problemError(scan.problem, what);
   const contained: object[] = [];
   const previous = startCollecting(contained);
+  // A serialize nested in this one (an extension's encode) keeps its binaries in band.
+  const previousOutOfBand = swapOutOfBandWriter(outOfBand);
   const outermost = depth === 0;
   depth++;
   try {
@@ -89,6 +101,7 @@ export function serialize(value: unknown, what?: string): Serialized {
   } finally {
     depth--;
     stopCollecting(previous);
+    swapOutOfBandWriter(previousOutOfBand);
     // msgpackr writes the next messages after this one in the same buffer, and each
     // message is a view of it; small messages must not keep a large buffer alive.
     if (outermost && packr.position >= LARGE_MESSAGE) packr.useBuffer(Buffer.allocUnsafeSlow(SMALL_BUFFER));
@@ -103,8 +116,17 @@ export function serialize(value: unknown, what?: string): Serialized {
  * @throws SerializationError if the bytes are not a value written by `serialize`.
  */
 export function deserialize(bytes: Uint8Array): unknown {
+  return deserializeWith(bytes, null);
+}
+
+/**
+ * `deserialize`, with the placeholders `serializeWith` wrote turned into views of
+ * `buffers` (see out-of-band.ts). With `null`, a placeholder is an error.
+ */
+export function deserializeWith(bytes: Uint8Array, buffers: readonly Uint8Array[] | null): unknown {
   // msgpackr hands back Buffers only when decoding from a Buffer.
   const source = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const previous = swapOutOfBandReader(buffers);
   try {
     return packr.unpack(source);
   } catch (error) {
@@ -114,6 +136,8 @@ export function deserialize(bytes: Uint8Array): unknown {
       "",
       { cause: error },
     );
+  } finally {
+    swapOutOfBandReader(previous);
   }
 }
 

@@ -6,3 +6,4 @@ export {
   type Serialized,
   type WireExtension,
 } from "./codec.js";
+export { serializeParts, deserializeParts, type SerializedParts } from "./parts.js";

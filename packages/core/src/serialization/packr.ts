@@ -5,6 +5,8 @@ import { Packr, addExtension } from "msgpackr";
  * through `registerWireExtension` may use every other type from 1 to 100.
  */
 export const RESERVED_EXTENSION_TYPES = {
+  /** A binary value kept out of band by `serializeParts` (out-of-band.ts). */
+  outOfBand: 98,
   negativeZero: 99,
   error: 100,
 } as const;

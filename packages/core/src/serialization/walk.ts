@@ -93,7 +93,10 @@ export interface WalkResult {
    * writes as 0; a typed-array or Map subclass); pack a rewritten copy instead.
    */
   readonly rewrite: boolean;
-  /** Total byteLength of binary values, to size the output buffer up front. */
+  /**
+   * Total byteLength of the binary values written in band (those below the out-of-band
+   * threshold), to size the output buffer up front.
+   */
   readonly binaryBytes: number;
 }
 
@@ -128,6 +131,7 @@ class Seen {
 interface WalkState {
   readonly deep: boolean;
   readonly seen: Seen;
+  readonly threshold: number;
   rewrite: boolean;
   binaryBytes: number;
 }
@@ -139,13 +143,14 @@ interface WalkState {
  * calls no user code except property getters.
  *
  * `deep` also follows `toJSON()` results and wire-extension encodings; it is used only
- * after packing failed, to find where.
+ * after packing failed, to find where. Binary values of at least `threshold` bytes go
+ * out of band (parts.ts) and are left out of `binaryBytes`.
  */
-export function walk(value: unknown, deep = false): WalkResult {
+export function walk(value: unknown, deep = false, threshold = Infinity): WalkResult {
   // Reuse one Seen unless a getter re-entered walk.
   const seen = spareSeen ?? new Seen();
   spareSeen = undefined;
-  const state: WalkState = { deep, seen, rewrite: false, binaryBytes: 0 };
+  const state: WalkState = { deep, seen, threshold, rewrite: false, binaryBytes: 0 };
   const problem = walkValue(value, state); // a throwing getter just leaves spareSeen unset
   seen.clear();
   spareSeen = seen;
@@ -212,10 +217,12 @@ function walkObject(object: object, state: WalkState): Problem | undefined {
       }
       return undefined;
     case "binary":
-    case "view-subclass":
+    case "view-subclass": {
       if (kind === "view-subclass") state.rewrite = true;
-      state.binaryBytes += (object as ArrayBufferLike | ArrayBufferView).byteLength;
+      const size = (object as ArrayBufferLike | ArrayBufferView).byteLength;
+      if (size < state.threshold) state.binaryBytes += size;
       return undefined;
+    }
     case "promise":
       return new Problem("Promise");
     case "json":

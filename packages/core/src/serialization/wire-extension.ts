@@ -7,7 +7,7 @@ import { RESERVED_EXTENSION_TYPES, addRawExtension, noteContained } from "./pack
  * `Serialized.contained`.
  */
 export interface WireExtension<T extends object> {
-  /** msgpackr extension type, 1..100 (99 and 100 are reserved by the codec). */
+  /** msgpackr extension type, 1..100 (98, 99 and 100 are reserved by the codec). */
   readonly type: number;
   readonly Class: abstract new (...args: never[]) => T;
   /** Returns plain data (msgpack-able: no functions, no instances of this class). */

@@ -1,0 +1,90 @@
+import type { RayletService, RpcConnection } from "@lux/protocol";
+import { ObjectLostError, config } from "@lux/common";
+import type { ArenaClient } from "@lux/object-store";
+import { deserializeParts, type SerializedParts } from "./serialization/index.js";
+import { planLayout, readLayout, writeLayout } from "./stored-object.js";
+import type { SyncObjectCreator } from "./store-sync.js";
+
+/**
+ * Moves large objects between this process and its node's arena: one copy in (straight
+ * from the caller's buffers), none out (views of the arena, released to the raylet when
+ * the last one is garbage collected).
+ */
+export class StoreIO {
+  private releaseBatch: string[] = [];
+  private readonly finalizer = new FinalizationRegistry<string>((objectId) => this.viewCollected(objectId));
+
+  constructor(
+    private readonly raylet: RpcConnection<RayletService>,
+    private readonly arena: ArenaClient,
+    private readonly creator: SyncObjectCreator,
+  ) {}
+
+  get kind(): string {
+    return this.arena.kind;
+  }
+
+  /**
+   * Writes the object. If the store has room now it is written before this returns;
+   * otherwise it is staged in memory and `done` settles once it is in the store.
+   */
+  write(objectId: string, parts: SerializedParts, ownerAddress: string): { size: number; done: Promise<void> | undefined } {
+    const layout = planLayout(parts.structure, parts.buffers);
+    const offset = this.creator.create(objectId, layout.size, ownerAddress, config("objectStoreFullTimeoutMs") + 5000);
+    if (offset >= 0) {
+      writeLayout(layout, parts.structure, parts.buffers, (at, data) => this.arena.write(offset + at, data));
+      this.raylet.notify("sealObject", { objectId });
+      return { size: layout.size, done: undefined };
+    }
+    // No room right now: copy the value aside (it must not change after put) and wait for space.
+    const staged = Buffer.allocUnsafe(layout.size);
+    writeLayout(layout, parts.structure, parts.buffers, (at, data) =>
+      staged.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at),
+    );
+    const done = (async () => {
+      const { offset: at } = await this.raylet.call("createObject", { objectId, size: layout.size, ownerAddress, wait: true });
+      this.arena.write(at, staged);
+      await this.raylet.call("sealObject", { objectId });
+    })();
+    return { size: layout.size, done };
+  }
+
+  /** Reads an object of this node's store. Binary values in the result view the arena. */
+  async read(objectId: string): Promise<unknown> {
+    const { offset, size } = await this.raylet.call("getObject", { objectId });
+    if (offset < 0) throw new ObjectLostError({ objectId });
+    let bytes: ArrayBuffer;
+    try {
+      bytes = this.arena.view(offset, size);
+    } catch (e) {
+      this.raylet.notify("releaseObjects", { objectIds: [objectId] });
+      throw e;
+    }
+    if (this.arena.kind !== "shared-memory") {
+      // The file store hands out a copy: nothing to keep pinned.
+      this.raylet.notify("releaseObjects", { objectIds: [objectId] });
+      const { structure, buffers } = readLayout(bytes);
+      return deserializeParts(structure, buffers);
+    }
+    // The object stays pinned (not moved, freed or reused) until this mapping is collected.
+    this.finalizer.register(bytes, objectId);
+    const { structure, buffers } = readLayout(bytes);
+    return deserializeParts(structure, buffers);
+  }
+
+  private viewCollected(objectId: string): void {
+    this.releaseBatch.push(objectId);
+    if (this.releaseBatch.length === 1) {
+      setImmediate(() => {
+        const objectIds = this.releaseBatch;
+        this.releaseBatch = [];
+        if (this.raylet.state !== "closed") this.raylet.notify("releaseObjects", { objectIds });
+      });
+    }
+  }
+
+  close(): void {
+    this.creator.close();
+    this.arena.close();
+  }
+}
