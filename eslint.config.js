@@ -33,7 +33,7 @@ const ALLOWED = {
   core: ["@lux/common", "@lux/protocol", "@lux/object-store"],
   cli: ["@lux/common", "@lux/core"],
   lux: ["@lux/core", "@lux/cli"],
-  testing: ["lux", "@lux/common"],
+  testing: ["lux", "@lux/common", "@lux/core/internal"],
 };
 const PACKAGE_DIRS = Object.keys(ALLOWED);
 

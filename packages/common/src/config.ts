@@ -204,6 +204,30 @@ export const CONFIG_ENTRIES = [
     min: 0,
     doc: "Most idle worker processes a raylet keeps; 0 means the node's number of CPUs.",
   }),
+  defineConfig({
+    name: "objectTransferChunkBytes",
+    type: "number",
+    default: 8 * 1024 * 1024,
+    integer: true,
+    min: 4096,
+    doc: "Size of each chunk a raylet reads from another node's raylet when it pulls an object.",
+  }),
+  defineConfig({
+    name: "objectTransferMaxBytesInFlight",
+    type: "number",
+    default: 64 * 1024 * 1024,
+    integer: true,
+    min: 4096,
+    doc: "Most bytes of object chunks a raylet has requested from other nodes and not yet written, over all pulls.",
+  }),
+  defineConfig({
+    name: "objectTransferChunksInFlightPerPull",
+    type: "number",
+    default: 4,
+    integer: true,
+    min: 1,
+    doc: "Most chunks of one object a raylet requests at once while pulling it.",
+  }),
 ] as const;
 
 type AnyEntry = (typeof CONFIG_ENTRIES)[number];

@@ -38,6 +38,8 @@ export const ERROR_CODES = [
   "LUX_NOT_INITIALIZED",
   "LUX_SERIALIZATION",
   "LUX_CLUSTER_LOST",
+  "LUX_NODE_AFFINITY_FAILED",
+  "LUX_RUNTIME_ENV_SETUP_FAILED",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -545,5 +547,60 @@ export class SerializationError extends LuxError {
 
   static {
     registerErrorClass(this, "SerializationError");
+  }
+}
+
+export interface NodeAffinityErrorFields extends LuxErrorOptions {
+  /** The node the task or actor was pinned to. */
+  readonly nodeId: string;
+  /** What was pinned, e.g. "task f" or "actor Counter". */
+  readonly what: string;
+  /** Why it cannot run there, e.g. "the node is dead". */
+  readonly reason: string;
+}
+
+/** A task or actor with hard node affinity (`schedulingStrategy: { nodeId, soft: false }`) cannot run on that node. */
+export class NodeAffinityError extends LuxError {
+  static override readonly code: string = "LUX_NODE_AFFINITY_FAILED";
+  readonly nodeId: string;
+  readonly what: string;
+
+  constructor(fields: NodeAffinityErrorFields) {
+    super(
+      `${fields.what} must run on node ${fields.nodeId} (schedulingStrategy { nodeId, soft: false }), but ` +
+        `${fields.reason}. Pick an alive node from lux.nodes(), or pass soft: true to fall back to another node.`,
+      fields,
+    );
+    this.nodeId = fields.nodeId;
+    this.what = fields.what;
+  }
+
+  static {
+    registerErrorClass(this, "NodeAffinityError");
+  }
+}
+
+export interface RuntimeEnvSetupErrorFields extends LuxErrorOptions {
+  /** What could not be set up, e.g. "packing workingDir /app" or "unpacking package pkg:ab12… on node n1". */
+  readonly what: string;
+  /** Why, with what to do next. */
+  readonly reason: string;
+}
+
+/**
+ * A `runtimeEnv` could not be prepared: its `workingDir` is over the size cap or cannot be
+ * read, or a node could not fetch or unpack its package.
+ */
+export class RuntimeEnvSetupError extends LuxError {
+  static override readonly code: string = "LUX_RUNTIME_ENV_SETUP_FAILED";
+  readonly what: string;
+
+  constructor(fields: RuntimeEnvSetupErrorFields) {
+    super(`runtimeEnv: ${fields.what} failed: ${fields.reason}`, fields);
+    this.what = fields.what;
+  }
+
+  static {
+    registerErrorClass(this, "RuntimeEnvSetupError");
   }
 }

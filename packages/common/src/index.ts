@@ -41,6 +41,10 @@ export {
   ClusterLostError,
   type SerializationErrorFields,
   SerializationError,
+  type NodeAffinityErrorFields,
+  NodeAffinityError,
+  type RuntimeEnvSetupErrorFields,
+  RuntimeEnvSetupError,
 } from "./errors.js";
 export { type WireError, toWireError, fromWireError, ensureError } from "./wire-error.js";
 export {

@@ -12,6 +12,9 @@ import {
   InvalidOptionError,
   LuxError,
   NotInitializedError,
+  NodeAffinityError,
+  RuntimeEnvSetupError,
+  ClusterLostError,
   ObjectLostError,
   ObjectStoreFullError,
   OutOfMemoryError,
@@ -81,7 +84,10 @@ const SAMPLES: readonly LuxError[] = [
   new InvalidConfigError({ key: "logLevel", envVar: "LUX_LOG_LEVEL", value: "loud", expected: "one of ..." }),
   new ProtocolError({ reason: "bad magic bytes", peer: "10.0.0.2:6379" }),
   new NotInitializedError({ operation: "lux.get" }),
+  new ClusterLostError({ component: "raylet", address: "127.0.0.1:4100" }),
   new SerializationError({ path: "args[1].onDone", reason: "functions cannot be sent to another process" }),
+  new NodeAffinityError({ nodeId: "n0de", what: "task f", reason: "the node is dead" }),
+  new RuntimeEnvSetupError({ what: "packing workingDir /app", reason: "it holds 200 bytes, over the cap of 100 bytes" }),
 ];
 
 describe("error codes", () => {

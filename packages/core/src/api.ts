@@ -12,6 +12,7 @@ import {
 import { actorIdOf, makeActorHandle, setCoreAccessor } from "./actor-handle.js";
 import { PrivateCluster, readTokenFile } from "./cluster-launcher.js";
 import { CoreWorker } from "./core-worker.js";
+import { autoAddress } from "./daemon-registry.js";
 import { FunctionRegistry, type Definition } from "./function-registry.js";
 import { ObjectRef } from "./object-ref.js";
 import { compileActorOptions, compileTaskOptions, type ActorOptions, type TaskOptions } from "./options.js";
@@ -46,7 +47,10 @@ setCoreAccessor(() => requireCore("calling an actor method"));
 
 /** Options of `lux.init`. */
 export interface InitOptions {
-  /** Address of a running cluster ("HOST:PORT"). Default: `LUX_ADDRESS`, else a private local cluster. */
+  /**
+   * Address of a running cluster ("HOST:PORT"), or "auto" for the cluster started by `lux start`
+   * on this machine. Default: `LUX_ADDRESS`, else a private local cluster.
+   */
   address?: string;
   /** CPUs of the private cluster's node. Default: the number of cores. */
   numCpus?: number;
@@ -90,7 +94,13 @@ async function doInit(options: InitOptions): Promise<InitResult> {
   const numCpus = checkAmount("numCpus", options.numCpus) ?? os.availableParallelism();
   const numGpus = checkAmount("numGpus", options.numGpus) ?? 0;
   if (options.objectStoreMemory !== undefined) checkAmount("objectStoreMemory", options.objectStoreMemory);
-  const address = options.address ?? process.env["LUX_ADDRESS"];
+  let address = options.address ?? process.env["LUX_ADDRESS"];
+  if (address === "auto") {
+    address = autoAddress();
+    if (address === undefined) {
+      throw new Error('address "auto": no cluster started by `lux start` runs on this machine; start one with `lux start --head`');
+    }
+  }
   let gcsAddress: string;
   let rayletAddress: string | undefined;
   let token: string;
@@ -100,7 +110,7 @@ async function doInit(options: InitOptions): Promise<InitResult> {
         throw new InvalidOptionError({ option: k, expected: "no node resources when connecting to an existing cluster (set them with `lux start`)" });
       }
     }
-    const found = process.env["LUX_TOKEN"] ?? readTokenFile(address);
+    const found = process.env["LUX_TOKEN"] || readTokenFile(address);
     if (found === undefined) {
       throw new Error(`no token for the cluster at ${address}: set LUX_TOKEN to the token printed by \`lux start\``);
     }

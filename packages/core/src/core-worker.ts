@@ -6,6 +6,7 @@ import type {
   RayletService,
   ResolvedArg,
   RpcConnection,
+  SchedulingStrategy,
   ServiceDef,
   TaskSpec,
 } from "@lux/protocol";
@@ -27,6 +28,7 @@ import { FunctionRegistry, type Definition } from "./function-registry.js";
 import { ObjectManager } from "./object-manager.js";
 import { ObjectRef, setRefTracker } from "./object-ref.js";
 import { PeerPool } from "./peer-pool.js";
+import { RayletPool } from "./raylet-pool.js";
 import { SerializationError, serialize } from "./serialization/index.js";
 import { StoreIO } from "./store-io.js";
 import { SyncObjectCreator } from "./store-sync.js";
@@ -66,6 +68,8 @@ export interface ActorOptionsCompiled {
   detached: boolean;
   maxConcurrency: number;
   maxRestarts: number;
+  /** Where the actor may be placed; undefined is "DEFAULT". */
+  strategy?: SchedulingStrategy | undefined;
 }
 
 /**
@@ -78,6 +82,8 @@ export class CoreWorker {
   readonly objects: ObjectManager;
   private readonly results: TaskResults;
   private readonly submitter: TaskSubmitter;
+  /** The local raylet and those of nodes that leases spilled back to. */
+  private readonly raylets: RayletPool;
   private readonly actors: ActorSubmitter;
   readonly executor: TaskExecutor;
   private blockedDepth = 0;
@@ -113,7 +119,8 @@ export class CoreWorker {
       },
     });
     this.results = new TaskResults(this.objects);
-    this.submitter = new TaskSubmitter(options.jobId, raylet, peers, this.objects, this.results);
+    this.raylets = new RayletPool(options.token, options.weak, raylet, nodeId);
+    this.submitter = new TaskSubmitter(options.jobId, this.raylets, peers, this.objects, this.results);
     this.results.onRetry((r) => this.submitter.enqueue(r));
     this.actors = new ActorSubmitter(options.workerId, gcs, peers, this.results);
     this.executor = new TaskExecutor(gcs, this.objects, options.functions, (taskId) => {
@@ -137,6 +144,10 @@ export class CoreWorker {
         return { ok: true };
       },
       getObjectStatus: (req) => the().objects.status(req.objectId),
+      addObjectLocation: (req) => {
+        the().objects.addCopy(req.objectId, req.nodeId);
+        return { ok: true };
+      },
       addBorrow: (req) => {
         for (const id of req.objectIds) the().objects.refs.addBorrower(id);
         return { ok: true };
@@ -174,6 +185,10 @@ export class CoreWorker {
     const gcs = await connectRpc<GcsService, CoreWorkerService>(options.gcsAddress, connect);
     const rayletAddress = options.rayletAddress ?? (await localRayletAddress(gcs));
     const raylet = await connectRpc<RayletService, CoreWorkerService>(rayletAddress, connect);
+    // Everything the handlers need is set up before registering: once a worker is
+    // registered, the raylet may lease it and an owner may push a task at once.
+    const info = await raylet.call("getStoreInfo", {});
+    const storeIO = new StoreIO(raylet, openArena(info.path, info.capacity), new SyncObjectCreator(rayletAddress, options.token));
     let nodeId: string;
     if (options.mode === "worker") {
       ({ nodeId } = await raylet.call("registerWorker", {
@@ -191,8 +206,6 @@ export class CoreWorker {
         ...job,
       });
     }
-    const info = await raylet.call("getStoreInfo", {});
-    const storeIO = new StoreIO(raylet, openArena(info.path, info.capacity), new SyncObjectCreator(rayletAddress, options.token));
     self = new CoreWorker(options, server, gcs, raylet, new PeerPool(options.token, handlers, options.weak), nodeId, storeIO);
     return self;
   }
@@ -243,6 +256,7 @@ export class CoreWorker {
       detached: options.detached,
       maxConcurrency: options.maxConcurrency,
       maxRestarts: options.maxRestarts,
+      ...(options.strategy !== undefined ? { strategy: options.strategy } : {}),
       gpuIds: [],
     };
     const deps = topLevelRefs(args);
@@ -378,6 +392,7 @@ export class CoreWorker {
     // A driver may create a detached actor and exit at once: the actor must still exist.
     await Promise.allSettled([...this.detachedRegistrations]);
     this.submitter.close();
+    this.raylets.close();
     this.results.cancelAll("lux.shutdown() was called before the task finished");
     setRefTracker(undefined);
     this.peers.close();
@@ -467,6 +482,8 @@ export class CoreWorker {
         else if (v.kind === "stored") {
           r.nodeId = v.nodeId;
           r.size = v.size;
+          r.ownerAddress = ref.ownerAddress;
+          if (v.locations !== undefined) r.locations = [...v.locations];
         } else r.error = v.error;
         return r;
       }),

@@ -42,7 +42,7 @@ export {
   type RuntimeContext,
 } from "./api.js";
 export { ObjectRef } from "./object-ref.js";
-export type { TaskOptions, ActorOptions, MethodOptions } from "./options.js";
+export type { TaskOptions, ActorOptions, MethodOptions, SchedulingStrategy } from "./options.js";
 export type {
   RemoteFunction,
   MultiReturnFunction,
@@ -71,4 +71,6 @@ export {
   ClusterLostError,
   SerializationError,
   ProtocolError,
+  NodeAffinityError,
+  RuntimeEnvSetupError,
 } from "@lux/common";

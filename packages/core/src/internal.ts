@@ -22,9 +22,32 @@ export function debugStats(): DebugStats {
 }
 
 /** What the node this process uses reports about itself: its raylet's pid, workers and object store. */
-export async function nodeStats(): Promise<{ pid: number; workerPids: number[]; objectStore: { objects: number; bytes: number } }> {
+export async function nodeStats(): Promise<{
+  pid: number;
+  workerPids: number[];
+  objectStore: { objects: number; bytes: number };
+  /** Objects this node pulled from other nodes, and their bytes. */
+  transfers: { pulls: number; bytes: number };
+}> {
   const core = currentCoreWorker();
   if (core === undefined) throw new Error("nodeStats(): lux is not initialized in this process");
-  const { pid, workerPids, objectStore } = await core.raylet.call("getNodeInfo", {});
-  return { pid, workerPids, objectStore };
+  const { pid, workerPids, objectStore, transfers } = await core.raylet.call("getNodeInfo", {});
+  return { pid, workerPids, objectStore, transfers };
 }
+
+// Starting daemons and talking to a control service, for LocalCluster and the `lux` command.
+export {
+  startControlService,
+  startRaylet,
+  makeSessionDir,
+  nodeResources,
+  controlServiceMain,
+  rayletMain,
+  type DaemonHandle,
+  type DaemonExit,
+  type DaemonKind,
+  type ControlServiceOptions,
+  type RayletOptions,
+} from "./node-launcher.js";
+export { connectControlService, type ControlServiceClient } from "./cluster-client.js";
+export { recordDaemon, forgetDaemon, liveDaemons, isRecordedDaemon, autoAddress, registryDir, type DaemonRecord } from "./daemon-registry.js";

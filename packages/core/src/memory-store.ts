@@ -3,7 +3,7 @@ import type { WireError } from "@lux/common";
 /** Where an object's value is: inline bytes, a node's object store, or an error. */
 export type ObjectValue =
   | { readonly kind: "inline"; readonly bytes: Uint8Array }
-  | { readonly kind: "stored"; readonly nodeId: string; readonly size: number }
+  | { readonly kind: "stored"; readonly nodeId: string; readonly size: number; readonly locations?: readonly string[] }
   | { readonly kind: "error"; readonly error: WireError };
 
 interface Slot {

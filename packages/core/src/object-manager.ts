@@ -42,7 +42,9 @@ export class ObjectManager {
   private readonly containedPins = new Map<string, ObjectRefWire[]>();
   private readonly uploads = new Map<string, Promise<unknown>>();
   private readonly pendingBorrows = new Set<Promise<unknown>>();
-  private freeBatch: string[] = [];
+  /** Owned stored objects: nodes besides the primary that pulled a copy (freed with it). */
+  private readonly copies = new Map<string, Set<string>>();
+  private freeBatch: { objectId: string; nodeId: string }[] = [];
 
   constructor(private readonly deps: ObjectManagerDeps) {
     this.refs = new ReferenceCounter(deps.selfAddress, {
@@ -116,7 +118,24 @@ export class ObjectManager {
     if (v === undefined) {
       return { objectId, error: toWireError(new ObjectLostError({ objectId })) };
     }
-    return toReturnValue(objectId, v);
+    const reply = toReturnValue(objectId, v);
+    const copies = this.copies.get(objectId);
+    if (copies !== undefined && reply.nodeId !== undefined) reply.locations = [...copies];
+    return reply;
+  }
+
+  /** Owner side: node `nodeId` pulled a copy of an object this process owns. */
+  addCopy(objectId: string, nodeId: string): void {
+    const v = this.store.peek(objectId);
+    if (v?.kind !== "stored") {
+      // Freed meanwhile (or never stored): the copy must not outlive it.
+      if (!this.store.has(objectId)) this.deps.raylet.notify("freeObjects", { objectIds: [objectId], nodeId });
+      return;
+    }
+    if (nodeId === v.nodeId) return;
+    let set = this.copies.get(objectId);
+    if (set === undefined) this.copies.set(objectId, (set = new Set()));
+    set.add(nodeId);
   }
 
   /** Resolves when the object's value is known (not fetched), wherever its owner is. */
@@ -124,7 +143,8 @@ export class ObjectManager {
     if (ref.ownerAddress === this.deps.selfAddress) {
       const v = await this.store.wait(ref.objectId);
       if (v === undefined) return { kind: "error", error: toWireError(new ObjectLostError({ objectId: ref.objectId })) };
-      return v;
+      const copies = v.kind === "stored" ? this.copies.get(ref.objectId) : undefined;
+      return copies !== undefined && v.kind === "stored" ? { ...v, locations: [...copies] } : v;
     }
     let reply: ReturnValue;
     try {
@@ -145,8 +165,12 @@ export class ObjectManager {
     return ref.ownerAddress === this.deps.selfAddress && this.store.peek(ref.objectId) !== undefined;
   }
 
-  /** Turns a located value into a JavaScript value (fetching from the node store if needed). */
-  async materialize(objectId: string, v: ObjectValue): Promise<unknown> {
+  /**
+   * Turns a located value into a JavaScript value (fetching from the node store if needed;
+   * a value stored on another node is first pulled into this node's store). `ownerAddress`
+   * is told of the new copy; `priority` "get" pulls before task arguments ("arg").
+   */
+  async materialize(objectId: string, v: ObjectValue, ownerAddress?: string, priority: "get" | "arg" = "get"): Promise<unknown> {
     switch (v.kind) {
       case "inline":
         return deserialize(v.bytes);
@@ -154,8 +178,33 @@ export class ObjectManager {
         throw fromWireError(v.error);
       case "stored": {
         await this.uploads.get(objectId);
-        return this.deps.store.read(objectId);
+        if (v.nodeId === this.deps.nodeId) return this.deps.store.read(objectId);
+        const owner = ownerAddress ?? this.deps.selfAddress;
+        const sources = [v.nodeId, ...(v.locations ?? [])];
+        const value = await this.deps.store.readRemote(objectId, sources, owner, priority);
+        await this.registerCopy(objectId, owner, sources);
+        return value;
       }
+    }
+  }
+
+  /**
+   * Tells the owner this node now holds a copy (acknowledged, so the owner knows of it by
+   * the time the reader's task finishes): freeing the object frees it here too, and other
+   * readers can pull from here when the primary is gone.
+   */
+  private async registerCopy(objectId: string, owner: string, known: readonly string[]): Promise<void> {
+    const nodeId = this.deps.nodeId;
+    if (known.includes(nodeId)) return;
+    if (owner === this.deps.selfAddress) {
+      this.addCopy(objectId, nodeId);
+      return;
+    }
+    try {
+      const c = await this.deps.peers.get(owner);
+      await c.call("addObjectLocation", { objectId, nodeId }, 10_000);
+    } catch {
+      // The owner is gone (its objects with it) or slow: the copy stays evictable either way.
     }
   }
 
@@ -163,7 +212,7 @@ export class ObjectManager {
     const blocking = refs.some((r) => !this.readyNow(r));
     if (blocking) this.deps.blocking.enter();
     try {
-      const all = Promise.all(refs.map(async (r) => this.materialize(r.objectId, await this.locate(r))));
+      const all = Promise.all(refs.map(async (r) => this.materialize(r.objectId, await this.locate(r), r.ownerAddress, "get")));
       if (timeoutMs === undefined) return await all;
       return await withTimeout(all, timeoutMs, () => {
         const pending = refs.filter((r) => !this.readyNow(r)).map((r) => r.objectId);
@@ -236,17 +285,31 @@ export class ObjectManager {
       this.containedPins.delete(objectId);
       for (const r of pins) this.refs.unpin(r.objectId);
     }
+    const copies = this.copies.get(objectId);
+    this.copies.delete(objectId);
     if (v?.kind === "stored") {
-      this.freeBatch.push(objectId);
-      if (this.freeBatch.length === 1) {
-        setImmediate(() => {
-          const objectIds = this.freeBatch;
-          this.freeBatch = [];
-          const upload = Promise.allSettled(objectIds.map((id) => this.uploads.get(id)));
-          void upload.then(() => this.deps.raylet.notify("freeObjects", { objectIds }));
-        });
-      }
+      // Every copy goes: the primary's node and the nodes that pulled one.
+      if (this.freeBatch.length === 0) setImmediate(() => this.flushFrees());
+      for (const nodeId of new Set([v.nodeId, ...(copies ?? [])])) this.freeBatch.push({ objectId, nodeId });
     }
+  }
+
+  private flushFrees(): void {
+    const batch = this.freeBatch;
+    this.freeBatch = [];
+    const byNode = new Map<string, string[]>();
+    for (const { objectId, nodeId } of batch) {
+      const ids = byNode.get(nodeId);
+      if (ids === undefined) byNode.set(nodeId, [objectId]);
+      else ids.push(objectId);
+    }
+    const upload = Promise.allSettled(batch.map((f) => this.uploads.get(f.objectId)));
+    void upload.then(() => {
+      for (const [nodeId, objectIds] of byNode) {
+        // The local raylet frees its own objects and forwards the rest to their nodes.
+        this.deps.raylet.notify("freeObjects", nodeId === this.deps.nodeId || nodeId === "" ? { objectIds } : { objectIds, nodeId });
+      }
+    });
   }
 }
 
@@ -264,7 +327,8 @@ export function toReturnValue(objectId: string, v: ObjectValue): ReturnValue {
 export function fromReturnValue(r: ReturnValue): ObjectValue {
   if (r.error !== undefined) return { kind: "error", error: r.error as ReturnType<typeof toWireError> };
   if (r.value !== undefined) return { kind: "inline", bytes: r.value };
-  return { kind: "stored", nodeId: r.nodeId ?? "", size: r.size ?? 0 };
+  const stored = { kind: "stored", nodeId: r.nodeId ?? "", size: r.size ?? 0 } as const;
+  return r.locations !== undefined && r.locations.length > 0 ? { ...stored, locations: r.locations } : stored;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, error: () => Error): Promise<T> {

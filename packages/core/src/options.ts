@@ -1,6 +1,14 @@
 import { InvalidOptionError } from "@lux/common";
 import type { TaskOptionsCompiled } from "./task-record.js";
 
+/**
+ * Where a task or actor may run. `"DEFAULT"`: the submitting node until it is about half
+ * used, then the least-loaded node that fits. `"SPREAD"`: across the nodes that fit.
+ * `{ nodeId, soft: false }`: only that node (fails with NodeAffinityError if it is dead or
+ * unknown); `{ nodeId, soft: true }`: that node if it is alive and can run it, else DEFAULT.
+ */
+export type SchedulingStrategy = "DEFAULT" | "SPREAD" | { nodeId: string; soft: boolean };
+
 /** Options of a remote function (`lux.remote(fn).options({...})`). */
 export interface TaskOptions {
   /** CPUs the task holds while it runs (fractions allowed). Default 1. */
@@ -19,6 +27,8 @@ export interface TaskOptions {
   numReturns?: number;
   /** A name for the task in logs and errors. */
   name?: string;
+  /** Where the task may run. Default "DEFAULT". */
+  schedulingStrategy?: SchedulingStrategy;
 }
 
 /** Options of an actor class (`lux.remote(Class).options({...})`). */
@@ -39,6 +49,8 @@ export interface ActorOptions {
   lifetime?: "detached" | "nonDetached";
   /** With `name`: return the existing actor of that name instead of failing. */
   getIfExists?: boolean;
+  /** Where the actor may be placed. Default "DEFAULT". */
+  schedulingStrategy?: SchedulingStrategy;
 }
 
 /** Options of one actor method call (`handle.method.options({...})`). */
@@ -46,7 +58,17 @@ export interface MethodOptions {
   numReturns?: number;
 }
 
-const TASK_KEYS = new Set(["numCpus", "numGpus", "memory", "resources", "maxRetries", "retryExceptions", "numReturns", "name"]);
+const TASK_KEYS = new Set([
+  "numCpus",
+  "numGpus",
+  "memory",
+  "resources",
+  "maxRetries",
+  "retryExceptions",
+  "numReturns",
+  "name",
+  "schedulingStrategy",
+]);
 const ACTOR_KEYS = new Set([
   "numCpus",
   "numGpus",
@@ -58,11 +80,11 @@ const ACTOR_KEYS = new Set([
   "namespace",
   "lifetime",
   "getIfExists",
+  "schedulingStrategy",
 ]);
 const METHOD_KEYS = new Set(["numReturns"]);
 /** Ray options Lux will support but does not yet: refused rather than silently ignored. */
 const NOT_YET = new Set([
-  "schedulingStrategy",
   "placementGroup",
   "runtimeEnv",
   "maxTaskRetries",
@@ -141,6 +163,27 @@ function resources(opts: { numCpus?: unknown; numGpus?: unknown; memory?: unknow
   return r;
 }
 
+function strategy(v: unknown): SchedulingStrategy | undefined {
+  if (v === undefined || v === "DEFAULT") return undefined;
+  if (v === "SPREAD") return v;
+  const expected = '"DEFAULT", "SPREAD" or { nodeId: string, soft: boolean } (node ids from lux.nodes())';
+  if (v === null || typeof v !== "object" || Array.isArray(v)) {
+    throw new InvalidOptionError({ option: "schedulingStrategy", expected, received: v });
+  }
+  const { nodeId, soft, ...rest } = v as Record<string, unknown>;
+  const extra = Object.keys(rest)[0];
+  if (extra !== undefined) {
+    throw new InvalidOptionError({ option: `schedulingStrategy.${extra}`, expected: `only nodeId and soft in ${expected}` });
+  }
+  if (typeof nodeId !== "string" || nodeId === "") {
+    throw new InvalidOptionError({ option: "schedulingStrategy.nodeId", expected: "a node id (a string from lux.nodes())", received: nodeId });
+  }
+  if (typeof soft !== "boolean") {
+    throw new InvalidOptionError({ option: "schedulingStrategy.soft", expected: "a boolean: false to fail when the node is gone, true to fall back", received: soft });
+  }
+  return { nodeId, soft };
+}
+
 export function compileTaskOptions(opts: TaskOptions): TaskOptionsCompiled & { name: string | undefined } {
   checkKeys(opts, TASK_KEYS, "task");
   const retry = opts.retryExceptions;
@@ -153,6 +196,7 @@ export function compileTaskOptions(opts: TaskOptions): TaskOptionsCompiled & { n
     retryExceptions: retry ?? false,
     numReturns: intAtLeast("numReturns", opts.numReturns, 1, 10_000) ?? 1,
     name: name("name", opts.name),
+    strategy: strategy(opts.schedulingStrategy),
   };
 }
 
@@ -184,6 +228,7 @@ export function compileActorOptions(opts: ActorOptions, defaultNamespace: string
     detached: lifetime === "detached",
     maxConcurrency: intAtLeast("maxConcurrency", opts.maxConcurrency, 1) ?? 1,
     maxRestarts: intAtLeast("maxRestarts", opts.maxRestarts, -1) ?? 0,
+    strategy: strategy(opts.schedulingStrategy),
   };
 }
 

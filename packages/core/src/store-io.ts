@@ -51,7 +51,19 @@ export class StoreIO {
 
   /** Reads an object of this node's store. Binary values in the result view the arena. */
   async read(objectId: string): Promise<unknown> {
-    const { offset, size } = await this.raylet.call("getObject", { objectId });
+    return this.view(objectId, await this.raylet.call("getObject", { objectId }));
+  }
+
+  /**
+   * Reads an object stored on other nodes (`sources`, primary first): this node's raylet
+   * pulls it into the local store once, then it is read in place like a local object.
+   */
+  async readRemote(objectId: string, sources: string[], ownerAddress: string, priority: "get" | "arg"): Promise<unknown> {
+    return this.view(objectId, await this.raylet.call("pullObject", { objectId, sources, ownerAddress, priority }));
+  }
+
+  /** Deserializes a pinned object of this node's store at `offset`. */
+  private view(objectId: string, { offset, size }: { offset: number; size: number }): unknown {
     if (offset < 0) throw new ObjectLostError({ objectId });
     let bytes: ArrayBuffer;
     try {

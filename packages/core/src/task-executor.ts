@@ -166,7 +166,10 @@ export class TaskExecutor {
     for (const r of resolved) {
       if (r.error !== undefined) throw fromWireError(r.error);
       if (r.value !== undefined) args[r.index] = deserialize(r.value);
-      else args[r.index] = await this.objects.materialize(r.objectId, { kind: "stored", nodeId: r.nodeId ?? "", size: r.size ?? 0 });
+      else {
+        const stored = { kind: "stored", nodeId: r.nodeId ?? "", size: r.size ?? 0, locations: r.locations ?? [] } as const;
+        args[r.index] = await this.objects.materialize(r.objectId, stored, r.ownerAddress, "arg");
+      }
     }
     return args;
   }

@@ -1,4 +1,4 @@
-import type { ResolvedArg, TaskSpec } from "@lux/protocol";
+import type { ResolvedArg, SchedulingStrategy, TaskSpec } from "@lux/protocol";
 import type { ObjectRef } from "./object-ref.js";
 
 export interface TaskOptionsCompiled {
@@ -8,6 +8,8 @@ export interface TaskOptionsCompiled {
   numReturns: number;
   /** Overrides the function's name in logs and errors. */
   name?: string | undefined;
+  /** Where the task may run; undefined is "DEFAULT". */
+  strategy?: SchedulingStrategy | undefined;
 }
 
 export type TaskState = "resolving" | "queued" | "running" | "finished";

@@ -1,6 +1,7 @@
-import type { LeaseGrant, RayletService, RpcConnection, TaskReply } from "@lux/protocol";
+import type { LeaseGrant, LeaseReply, SchedulingStrategy, TaskReply } from "@lux/protocol";
 import { ConnectionClosedError } from "@lux/protocol";
 import {
+  NodeAffinityError,
   TaskCancelledError,
   WorkerCrashedError,
   config,
@@ -11,6 +12,7 @@ import {
 } from "@lux/common";
 import type { ObjectManager } from "./object-manager.js";
 import type { PeerConnection, PeerPool } from "./peer-pool.js";
+import type { RayletConnection, RayletPool } from "./raylet-pool.js";
 import type { TaskRecord } from "./task-record.js";
 import type { TaskResults } from "./task-results.js";
 
@@ -18,33 +20,42 @@ const log = createLogger("core");
 
 interface Lease {
   grant: LeaseGrant;
+  /** The raylet that granted the lease: it gets the lease back. */
+  raylet: RayletConnection;
   connection: PeerConnection;
   busy: boolean;
   idleTimer: NodeJS.Timeout | undefined;
 }
 
-/** Tasks of one shape (resources + job) share leased workers. */
+/** Tasks of one shape (resources + scheduling strategy) share leased workers. */
 interface KeyQueue {
   key: string;
   resources: Record<string, number>;
+  strategy: SchedulingStrategy | undefined;
   description: string;
   queue: TaskRecord[];
   leases: Set<Lease>;
-  pendingRequests: Set<string>;
+  /** Lease requests in flight, by request id, with the raylet each is waiting at. */
+  pendingRequests: Map<string, RayletConnection>;
 }
 
 const MAX_PENDING_LEASE_REQUESTS = 16;
+/** Spillbacks one lease request follows before it fails (they only chain when views disagree). */
+const MAX_SPILLBACKS = 20;
+/** Pause before asking again when the node a request was spilled to cannot be reached. */
+const UNREACHABLE_RETRY_MS = 50;
 
 /**
- * Submits normal tasks: leases workers from the raylet, pushes tasks straight to them,
- * and reuses a lease for queued tasks of the same shape until it has been idle a while.
+ * Submits normal tasks: leases workers from the local raylet (or, when it answers "spill
+ * back to node X", from X's raylet), pushes tasks straight to them, and reuses a lease for
+ * queued tasks of the same shape until it has been idle a while.
  */
 export class TaskSubmitter {
   private readonly keys = new Map<string, KeyQueue>();
 
   constructor(
     private readonly jobId: string,
-    private readonly raylet: RpcConnection<RayletService>,
+    private readonly raylets: RayletPool,
     private readonly peers: PeerPool,
     private readonly objects: ObjectManager,
     private readonly results: TaskResults,
@@ -54,10 +65,11 @@ export class TaskSubmitter {
   enqueue(record: TaskRecord): void {
     if (record.cancelled) return;
     const resources = record.options.resources;
-    const key = JSON.stringify(resources);
+    const strategy = record.options.strategy;
+    const key = JSON.stringify([resources, strategy ?? "DEFAULT"]);
     let kq = this.keys.get(key);
     if (kq === undefined) {
-      kq = { key, resources, description: `task ${record.spec.name}`, queue: [], leases: new Set(), pendingRequests: new Set() };
+      kq = { key, resources, strategy, description: `task ${record.spec.name}`, queue: [], leases: new Set(), pendingRequests: new Map() };
       this.keys.set(key, kq);
     }
     record.state = "queued";
@@ -80,7 +92,7 @@ export class TaskSubmitter {
   close(): void {
     for (const kq of this.keys.values()) {
       for (const lease of kq.leases) clearTimeout(lease.idleTimer);
-      for (const requestId of kq.pendingRequests) this.raylet.notify("cancelLeaseRequest", { requestId });
+      for (const [requestId, raylet] of kq.pendingRequests) raylet.notify("cancelLeaseRequest", { requestId });
     }
     this.keys.clear();
   }
@@ -96,19 +108,52 @@ export class TaskSubmitter {
 
   private async requestLease(kq: KeyQueue): Promise<void> {
     const requestId = newTaskId();
-    kq.pendingRequests.add(requestId);
-    let grant: LeaseGrant;
+    const local = this.raylets.local;
+    let raylet: RayletConnection = local;
+    kq.pendingRequests.set(requestId, raylet);
+    let grant: LeaseGrant | undefined;
     let connection: PeerConnection;
     try {
-      grant = await this.raylet.call("requestLease", {
-        requestId,
-        jobId: this.jobId,
-        resources: kq.resources,
-        description: kq.description,
-      });
+      let noSpillback = false;
+      for (let hop = 0; grant === undefined; hop++) {
+        const reply: LeaseReply = await raylet.call("requestLease", {
+          requestId,
+          jobId: this.jobId,
+          resources: kq.resources,
+          description: kq.description,
+          ...(kq.strategy !== undefined ? { strategy: kq.strategy } : {}),
+          ...(noSpillback ? { noSpillback } : {}),
+        });
+        if (!("spillback" in reply)) {
+          grant = reply;
+          break;
+        }
+        if (!kq.pendingRequests.has(requestId)) return; // closed meanwhile
+        if (hop >= MAX_SPILLBACKS) throw new Error(`the lease request was spilled back ${hop} times without being granted`);
+        const { nodeId, address }: { nodeId: string; address: string } = reply.spillback;
+        const next: RayletConnection | undefined = await this.raylets.get(nodeId, address).catch((e: unknown) => {
+          log.warn(`cannot reach the raylet of node ${nodeId} at ${address} (${(e as Error).message}); asking the local raylet again`);
+          return undefined;
+        });
+        if (next === undefined) await new Promise((r) => setTimeout(r, UNREACHABLE_RETRY_MS));
+        // Followed spillbacks are queued where they land, so requests do not bounce between nodes.
+        raylet = next ?? local;
+        noSpillback = next !== undefined;
+        if (!kq.pendingRequests.has(requestId)) return;
+        kq.pendingRequests.set(requestId, raylet);
+      }
     } catch (e) {
       kq.pendingRequests.delete(requestId);
-      if (this.raylet.state === "closed") return;
+      if (local.state === "closed") return;
+      if (raylet !== local && (e instanceof ConnectionClosedError || raylet.state === "closed")) {
+        this.dispatch(kq); // the node it was spilled to went away: place it again
+        return;
+      }
+      if (e instanceof NodeAffinityError) {
+        // Every task of this shape is pinned to the same missing node.
+        for (const record of kq.queue.splice(0)) this.results.fail(record, e);
+        return;
+      }
       // The worker could not start: fail the next task rather than retry forever.
       const record = kq.queue.shift();
       if (record !== undefined) {
@@ -118,15 +163,16 @@ export class TaskSubmitter {
       return;
     }
     kq.pendingRequests.delete(requestId);
+    if (grant === undefined) return;
     try {
       connection = await this.peers.get(grant.workerAddress);
     } catch (e) {
       log.warn(`leased worker at ${grant.workerAddress} is unreachable: ${(e as Error).message}`);
-      this.raylet.notify("returnLease", { leaseId: grant.leaseId, disconnect: true });
+      raylet.notify("returnLease", { leaseId: grant.leaseId, disconnect: true });
       this.dispatch(kq);
       return;
     }
-    const lease: Lease = { grant, connection, busy: false, idleTimer: undefined };
+    const lease: Lease = { grant, raylet, connection, busy: false, idleTimer: undefined };
     kq.leases.add(lease);
     const next = kq.queue.shift();
     if (next !== undefined) this.run(kq, lease, next);
@@ -150,7 +196,7 @@ export class TaskSubmitter {
         const died = e instanceof ConnectionClosedError || lease.connection.state === "closed";
         if (died) {
           kq.leases.delete(lease);
-          this.raylet.notify("returnLease", { leaseId: lease.grant.leaseId, disconnect: true });
+          if (lease.raylet.state !== "closed") lease.raylet.notify("returnLease", { leaseId: lease.grant.leaseId, disconnect: true });
           this.workerDied(record, e as Error);
         } else {
           this.results.fail(record, e as Error);
@@ -189,7 +235,7 @@ export class TaskSubmitter {
     lease.idleTimer = setTimeout(() => {
       if (lease.busy || !kq.leases.has(lease)) return;
       kq.leases.delete(lease);
-      this.raylet.notify("returnLease", { leaseId: lease.grant.leaseId, disconnect: false });
+      if (lease.raylet.state !== "closed") lease.raylet.notify("returnLease", { leaseId: lease.grant.leaseId, disconnect: false });
     }, config("workerLeaseIdleMs"));
     lease.idleTimer.unref();
   }

@@ -1,15 +1,17 @@
-import type { ActorCreationSpec, ActorInfo, CoreWorkerService, LeaseGrant, RpcConnection } from "@lux/protocol";
+import type { ActorCreationSpec, ActorInfo, CoreWorkerService, LeaseGrant, NodeResources, ResourceSet, RpcConnection } from "@lux/protocol";
 import { connectRpc } from "@lux/protocol";
 import {
   ActorDiedError,
   ActorNameTakenError,
   ActorNotFoundError,
+  NodeAffinityError,
   createLogger,
   newTaskId,
   rpcPeerOptions,
   toWireError,
 } from "@lux/common";
 import type { NodeManager } from "./node-manager.js";
+import type { ResourceViewManager } from "./resource-view.js";
 
 const log = createLogger("gcs");
 
@@ -26,11 +28,20 @@ export class ActorManager {
   private readonly actors = new Map<string, ActorEntry>();
   private readonly aliases = new Map<string, string>();
   private readonly names = new Map<string, string>();
+  /** Actors no alive node can ever host: placed when a node that can joins. */
+  private readonly infeasible = new Set<ActorEntry>();
+  private turn = 0;
 
   constructor(
     private readonly nodes: NodeManager,
     private readonly token: string,
+    private readonly view: ResourceViewManager,
   ) {
+    nodes.onNodeAdded(() => {
+      const waiting = [...this.infeasible];
+      this.infeasible.clear();
+      for (const entry of waiting) if (entry.info.state !== "DEAD") void this.schedule(entry);
+    });
     nodes.onNodeDeath((nodeId) => {
       for (const a of this.actors.values()) {
         if (a.info.nodeId === nodeId && a.info.state === "ALIVE") this.workerDied(a, `its node ${nodeId} died`);
@@ -160,23 +171,53 @@ export class ActorManager {
 
   private async schedule(entry: ActorEntry): Promise<void> {
     const spec = entry.spec;
-    const node = this.pickNode(spec.resources);
-    if (node === undefined) {
-      log.warn(`actor ${spec.className} is pending: no alive node can ever provide ${JSON.stringify(spec.resources)}`);
+    const picked = this.pickNode(spec);
+    if ("error" in picked) {
+      entry.restartsLeft = 0;
+      this.markDead(entry, picked.error);
       return;
     }
+    if ("infeasible" in picked) {
+      this.infeasible.add(entry);
+      const message =
+        `actor ${spec.className} is pending: no alive node can ever provide ${JSON.stringify(spec.resources)}; ` +
+        "it is created when such a node joins";
+      log.warn(message);
+      this.warnOwner(spec.ownerAddress, message);
+      return;
+    }
+    const node = picked.node;
+    const connection = this.nodes.connection(node.nodeId);
+    if (connection === undefined) {
+      void this.schedule(entry); // the node died meanwhile
+      return;
+    }
+    this.view.reserve(node.nodeId, spec.resources);
     let lease: LeaseGrant;
     try {
-      lease = await node.connection.call("requestLease", {
+      const reply = await connection.call("requestLease", {
         requestId: newTaskId(),
         jobId: spec.jobId,
         resources: spec.resources,
         description: `actor ${spec.className}`,
         actorId: spec.actorId,
         detachedActor: spec.detached,
+        noSpillback: true,
+        ...(spec.strategy !== undefined ? { strategy: spec.strategy } : {}),
       });
+      if ("spillback" in reply) {
+        // The node cannot host it after all (its resources changed): place it again.
+        if (entry.info.state !== "DEAD") void this.schedule(entry);
+        return;
+      }
+      lease = reply;
     } catch (e) {
-      this.markDead(entry, new Error(`could not get a worker for the actor: ${(e as Error).message}`));
+      if (entry.info.state === "DEAD") return;
+      if (this.nodes.connection(node.nodeId) === undefined) {
+        void this.schedule(entry); // its node died before granting: place it elsewhere
+        return;
+      }
+      this.markDead(entry, e instanceof NodeAffinityError ? e : new Error(`could not get a worker for the actor: ${(e as Error).message}`));
       return;
     }
     if (entry.info.state === "DEAD") {
@@ -206,13 +247,63 @@ export class ActorManager {
     this.wake(entry);
   }
 
-  private pickNode(resources: Record<string, number>) {
-    const fits = this.nodes
-      .alive()
-      .filter((n) => Object.entries(resources).every(([k, q]) => q <= 0 || (n.info.resources[k] ?? 0) >= q));
-    if (fits.length === 0) return undefined;
-    return fits[this.actors.size % fits.length];
+  /**
+   * Where the actor goes: the least-loaded node that fits now (else that can ever host
+   * it), honouring its scheduling strategy.
+   */
+  private pickNode(spec: ActorCreationSpec): { node: NodeResources } | { infeasible: true } | { error: Error } {
+    const req = spec.resources;
+    const strategy = spec.strategy ?? "DEFAULT";
+    const alive = this.view.alive();
+    if (typeof strategy === "object") {
+      const target = alive.find((n) => n.nodeId === strategy.nodeId);
+      if (!strategy.soft) {
+        if (target !== undefined) return { node: target };
+        const known = this.view.get(strategy.nodeId) !== undefined;
+        return {
+          error: new NodeAffinityError({
+            nodeId: strategy.nodeId,
+            what: `actor ${spec.className}`,
+            reason: known ? "that node is dead" : "the cluster has no node with this id",
+          }),
+        };
+      }
+      if (target !== undefined && fits(req, target.total)) return { node: target };
+    }
+    const feasible = alive.filter((n) => fits(req, n.total));
+    if (feasible.length === 0) return { infeasible: true };
+    const now = feasible.filter((n) => fits(req, n.available));
+    const pool = (now.length > 0 ? now : feasible).sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1));
+    const offset = this.turn++ % pool.length;
+    const rotated = [...pool.slice(offset), ...pool.slice(0, offset)];
+    // Least loaded on the requested resources, then on CPU (actors often request none).
+    const score = (n: NodeResources): number => load(req, n) * 2 + load({ CPU: 1 }, n);
+    let best = rotated[0] as NodeResources;
+    for (const n of rotated) if (score(n) < score(best)) best = n;
+    return { node: best };
   }
+
+  /** Tells the actor's owner (best effort), since the control service's log is not the user's. */
+  private warnOwner(ownerAddress: string, message: string): void {
+    connectRpc<CoreWorkerService>(ownerAddress, rpcPeerOptions(this.token)).then(
+      (c) => c.call("logWarning", { message }, 5000).catch(() => undefined).finally(() => c.close()),
+      () => undefined,
+    );
+  }
+}
+
+function fits(req: ResourceSet, set: ResourceSet): boolean {
+  return Object.entries(req).every(([k, q]) => q <= 0 || (set[k] ?? 0) + 1e-9 >= q);
+}
+
+/** The node's busiest share among the requested resources, 0..1. */
+function load(req: ResourceSet, n: NodeResources): number {
+  let u = 0;
+  for (const [k, q] of Object.entries(req)) {
+    const total = n.total[k] ?? 0;
+    if (q > 0 && total > 0) u = Math.max(u, (total - (n.available[k] ?? 0)) / total);
+  }
+  return u;
 }
 
 function nameKey(namespace: string, name: string): string {

@@ -5,6 +5,7 @@ import { ActorManager } from "./actor-manager.js";
 import { JobManager } from "./job-manager.js";
 import { KvManager } from "./kv-manager.js";
 import { NodeManager } from "./node-manager.js";
+import { ResourceViewManager } from "./resource-view.js";
 import type { GcsStorage } from "./storage.js";
 
 const log = createLogger("gcs");
@@ -18,6 +19,7 @@ export interface GcsServerOptions {
 /** The control service: one manager per domain behind one RPC server. */
 export class GcsServer {
   readonly nodes = new NodeManager();
+  readonly view = new ResourceViewManager(this.nodes);
   readonly jobs = new JobManager();
   readonly kv: KvManager;
   readonly actors: ActorManager;
@@ -25,7 +27,7 @@ export class GcsServer {
 
   constructor(private readonly options: GcsServerOptions) {
     this.kv = new KvManager(options.storage);
-    this.actors = new ActorManager(this.nodes, options.token);
+    this.actors = new ActorManager(this.nodes, options.token, this.view);
     this.jobs.onJobEnd((jobId) => {
       this.actors.onJobEnd(jobId);
       for (const n of this.nodes.alive()) n.connection.call("jobFinished", { jobId }).catch(() => undefined);
@@ -57,6 +59,11 @@ export class GcsServer {
         },
         getNodes: () => this.nodes.list(),
         getClusterResources: () => this.nodes.resources(),
+        reportResources: (req) => {
+          this.view.report(req.nodeId, req.total, req.available);
+          return { ok: true };
+        },
+        getClusterView: () => this.view.list(),
         kvPut: (req) => this.kv.put(req),
         kvGet: (req) => this.kv.get(req.key),
         createActor: (req) => this.actors.create(req),

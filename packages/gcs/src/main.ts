@@ -17,6 +17,12 @@ if (token === undefined || token === "") {
   process.exit(2);
 }
 
+const storage = flags.get("storage") ?? "memory";
+if (storage !== "memory") {
+  log.error(`--storage ${storage}: this control service keeps its tables in memory only (--storage memory)`);
+  process.exit(2);
+}
+
 const server = new GcsServer({
   address: flags.get("address") ?? "127.0.0.1:0",
   token,

@@ -15,12 +15,19 @@ interface NodeEntry {
 export class NodeManager {
   private readonly nodes = new Map<string, NodeEntry>();
   private readonly deathListeners: ((nodeId: string) => void)[] = [];
+  private readonly addListeners: ((info: NodeInfo) => void)[] = [];
 
   register(info: Omit<NodeInfo, "alive" | "startedAtMs">, connection: RayletConnection): void {
     const entry: NodeEntry = { info: { ...info, alive: true, startedAtMs: Date.now() }, connection };
     this.nodes.set(info.nodeId, entry);
     log.info(`node ${info.nodeId.slice(0, 8)} joined at ${info.address}`, { resources: JSON.stringify(info.resources) });
     connection.onClose(() => this.markDead(info.nodeId, "its raylet disconnected"));
+    for (const l of this.addListeners) l({ ...entry.info });
+  }
+
+  /** Runs when a node registers. */
+  onNodeAdded(listener: (info: NodeInfo) => void): void {
+    this.addListeners.push(listener);
   }
 
   onNodeDeath(listener: (nodeId: string) => void): void {

@@ -31,6 +31,8 @@ interface Entry {
   moving: Promise<void> | undefined;
   /** Readers that asked before the creator sealed it. */
   sealWaiters: (() => void)[];
+  /** A copy pulled from another node: under pressure it is dropped, not spilled. */
+  secondary: boolean;
 }
 
 interface Waiter {
@@ -189,6 +191,33 @@ export class ArenaStore {
     return this.entries.has(objectId);
   }
 
+  /** Whether `client` created the object and has not sealed it yet (its region is still its to write). */
+  isCreating(objectId: string, client: unknown): boolean {
+    const e = this.entries.get(objectId);
+    return e !== undefined && e.state === "created" && e.creator === client && !e.freed;
+  }
+
+  /** Marks a copy of an object whose primary lives on another node: evicted first, never spilled. */
+  markSecondary(objectId: string): void {
+    const e = this.entries.get(objectId);
+    if (e !== undefined) e.secondary = true;
+  }
+
+  /** Bytes `[offset, offset + length)` of a sealed object the caller has pinned (with get). */
+  async read(objectId: string, offset: number, length: number): Promise<Buffer> {
+    const e = this.entries.get(objectId);
+    if (e === undefined || e.state !== "sealed" || e.offset < 0 || e.pinCount === 0) {
+      throw new Error(`object ${objectId} is not pinned in this node's store`);
+    }
+    if (offset < 0 || length < 0 || offset + length > e.size) {
+      throw new RangeError(`range ${offset}+${length} is outside object ${objectId} of ${e.size} bytes`);
+    }
+    const buf = Buffer.allocUnsafe(length);
+    const { bytesRead } = await this.handle().read(buf, 0, length, e.offset + offset);
+    if (bytesRead !== length) throw new Error(`short read of object ${objectId}: ${bytesRead} of ${length} bytes`);
+    return buf;
+  }
+
   release(objectId: string, client: unknown): void {
     const e = this.entries.get(objectId);
     const n = e?.pins.get(client);
@@ -291,6 +320,7 @@ export class ArenaStore {
       spillPath: undefined,
       moving: undefined,
       sealWaiters: [],
+      secondary: false,
     });
     return { offset, size };
   }
@@ -327,10 +357,17 @@ export class ArenaStore {
       for (;;) {
         const need = this.waiters[0]?.size ?? 0;
         if (need === 0 || this.allocator.largestFree >= need) break;
+        // Copies pulled from other nodes go first, and are dropped: their primary is elsewhere.
         const victim = [...this.entries.values()]
           .filter((e) => e.state === "sealed" && e.pinCount === 0 && e.moving === undefined && !e.freed)
-          .sort((a, b) => a.lastUsed - b.lastUsed)[0];
+          .sort((a, b) => Number(b.secondary) - Number(a.secondary) || a.lastUsed - b.lastUsed)[0];
         if (victim === undefined) break; // wait for releases and frees (the pressure timer retries)
+        if (victim.secondary) {
+          log.debug(`evicted the copy of ${victim.objectId} (${victim.size} bytes)`);
+          this.drop(victim);
+          spilled = true;
+          continue;
+        }
         await this.spill(victim);
         spilled = true;
       }

@@ -60,6 +60,9 @@ export interface ResolvedArg {
   nodeId?: string;
   size?: number;
   error?: WireErrorData;
+  /** Stored values: the ref's owner (told when this node makes a copy) and nodes with copies. */
+  ownerAddress?: string;
+  locations?: string[];
 }
 
 export interface ObjectRefWire {
@@ -95,6 +98,8 @@ export interface ReturnValue {
   error?: WireErrorData;
   /** Refs inside the value; the owner of the return registers as their borrower. */
   contained?: ObjectRefWire[];
+  /** Stored values (owner's replies): other nodes holding a copy besides `nodeId`. */
+  locations?: string[];
 }
 
 export interface TaskReply {
@@ -119,6 +124,8 @@ export interface ActorCreationSpec {
   detached: boolean;
   maxConcurrency: number;
   maxRestarts: number;
+  /** Where the control service may place the actor. Default "DEFAULT". */
+  strategy?: SchedulingStrategy;
   /** GPU device ids of the actor's lease, filled in by the control service. */
   gpuIds: number[];
 }
@@ -137,10 +144,23 @@ export interface ActorInfo {
   deathCause: WireErrorData | undefined;
 }
 
+/**
+ * Where work may run: `"DEFAULT"` (the local node until it is about half used, then the
+ * least-loaded node that fits), `"SPREAD"` (across the nodes that fit), or one node by id
+ * (`soft`: fall back to the default policy when that node is gone or cannot run it).
+ */
+export type SchedulingStrategy = "DEFAULT" | "SPREAD" | { nodeId: string; soft: boolean };
+
 export interface LeaseRequest {
   requestId: string;
   jobId: string;
   resources: ResourceSet;
+  strategy?: SchedulingStrategy;
+  /**
+   * Placed on this node on purpose (a followed spillback, or the control service placing
+   * an actor): the raylet queues it here when the node can ever run it instead of spilling.
+   */
+  noSpillback?: boolean;
   /** Names the work in the warning logged when no node can ever run it. */
   description: string;
   actorId?: string;
@@ -156,6 +176,22 @@ export interface LeaseGrant {
   gpuIds: number[];
 }
 
+/** The raylet's answer when another node should run the lease: ask that node's raylet. */
+export interface LeaseSpillback {
+  spillback: { nodeId: string; address: string };
+}
+
+export type LeaseReply = LeaseGrant | LeaseSpillback;
+
+/** One node in the cluster resource view the control service keeps on every raylet. */
+export interface NodeResources {
+  nodeId: string;
+  address: string;
+  total: ResourceSet;
+  available: ResourceSet;
+  alive: boolean;
+}
+
 export interface ResourceView {
   total: ResourceSet;
   available: ResourceSet;
@@ -168,6 +204,10 @@ export interface GcsService {
   getJob(req: { jobId: string }): JobInfo;
   getNodes(req: Record<string, never>): NodeInfo[];
   getClusterResources(req: Record<string, never>): ResourceView;
+  /** From raylets (debounced): the node's resources changed. */
+  reportResources(req: { nodeId: string; total: ResourceSet; available: ResourceSet }): { ok: true };
+  /** The cluster resource view: every node the control service knows, alive or not. */
+  getClusterView(req: Record<string, never>): NodeResources[];
   kvPut(req: { key: string; value: Uint8Array; overwrite: boolean }): { added: boolean };
   kvGet(req: { key: string }): { value: Uint8Array | undefined };
   createActor(req: ActorCreationSpec): { actorId: string };
@@ -181,7 +221,7 @@ export interface GcsService {
 
 /** Node daemon: worker leases, resources, the node's object store. */
 export interface RayletService {
-  requestLease(req: LeaseRequest): LeaseGrant;
+  requestLease(req: LeaseRequest): LeaseReply;
   cancelLeaseRequest(req: { requestId: string }): { cancelled: boolean };
   returnLease(req: { leaseId: string; disconnect: boolean }): { ok: true };
   registerWorker(req: { workerId: string; address: string; pid: number }): { nodeId: string };
@@ -189,6 +229,11 @@ export interface RayletService {
   workerUnblocked(req: { workerId: string }): { ok: true };
   killWorker(req: { workerId: string; reason: string }): { killed: boolean };
   getResources(req: Record<string, never>): ResourceView;
+  /**
+   * From the control service: nodes whose resources or liveness changed (`full`: the whole
+   * view, replacing what the raylet had). A node with `alive: false` leaves the view.
+   */
+  updateClusterView(req: { nodes: NodeResources[]; full: boolean }): { ok: true };
   /** Where this node's object store arena is, for processes of the node to map. */
   getStoreInfo(req: Record<string, never>): { path: string; capacity: number; kind: string };
   /** A driver tells the raylet its own address (objects it owns die with it). */
@@ -202,7 +247,16 @@ export interface RayletService {
   /** Pins the object for the caller (until releaseObjects) and says where it is; offset -1 if absent. */
   getObject(req: { objectId: string }): { offset: number; size: number };
   releaseObjects(req: { objectIds: string[] }): { ok: true };
-  freeObjects(req: { objectIds: string[] }): { ok: true };
+  /** Frees objects of this node's store, or (with `nodeId` of another node) forwards the free to it. */
+  freeObjects(req: { objectIds: string[]; nodeId?: string }): { ok: true };
+  /**
+   * Makes an object stored on other nodes local: pulled in chunks from the first of `sources`
+   * (node ids) that has it, unless already here; then pinned for the caller as getObject does.
+   * Rejects with ObjectLostError when no source has it. `priority` "get" goes before "arg".
+   */
+  pullObject(req: { objectId: string; sources: string[]; ownerAddress: string; priority: "get" | "arg" }): { offset: number; size: number };
+  /** Raylet to raylet: bytes of an object the caller pinned with getObject. */
+  readObjectChunk(req: { objectId: string; offset: number; length: number }): { data: Uint8Array };
   jobFinished(req: { jobId: string }): { ok: true };
   getNodeInfo(req: Record<string, never>): {
     nodeId: string;
@@ -210,6 +264,8 @@ export interface RayletService {
     workerPids: number[];
     /** What the node's object store holds now (for leak checks and status). */
     objectStore: { objects: number; bytes: number };
+    /** Objects pulled from other nodes so far, and their bytes (for tests). */
+    transfers: { pulls: number; bytes: number };
   };
 }
 
@@ -220,6 +276,8 @@ export interface CoreWorkerService {
   cancelTask(req: { taskId: string; recursive: boolean }): { ok: true };
   /** Owner side: replies once the object is ready (or failed). */
   getObjectStatus(req: { objectId: string }): ReturnValue;
+  /** To the owner: node `nodeId` now holds a copy of the object (freed with it). */
+  addObjectLocation(req: { objectId: string; nodeId: string }): { ok: true };
   addBorrow(req: { objectIds: string[] }): { ok: true };
   removeBorrow(req: { objectIds: string[] }): { ok: true };
   releaseContained(req: { objectIds: string[] }): { ok: true };

@@ -1,6 +1,8 @@
-import type { CoreWorkerService, JobInfo, LeaseGrant, LeaseRequest, RpcConnection } from "@lux/protocol";
-import { createLogger, newTaskId } from "@lux/common";
+import type { CoreWorkerService, JobInfo, LeaseReply, LeaseRequest, NodeResources, RpcConnection } from "@lux/protocol";
+import { NodeAffinityError, createLogger, newTaskId } from "@lux/common";
+import type { ClusterView } from "./cluster-view.js";
 import type { Allocation, ResourcePool } from "./resources.js";
+import { place, type Placement } from "./scheduling-policy.js";
 import type { WorkerHandle, WorkerPool } from "./worker-pool.js";
 
 const log = createLogger("raylet");
@@ -10,7 +12,7 @@ export type Requester = RpcConnection<CoreWorkerService>;
 interface PendingLease {
   req: LeaseRequest;
   requester: Requester;
-  resolve(grant: LeaseGrant): void;
+  resolve(reply: LeaseReply): void;
   reject(error: Error): void;
 }
 
@@ -22,9 +24,18 @@ export interface Lease {
   requester: Requester;
 }
 
+/** Cluster-wide scheduling inputs of a LeaseManager. */
+export interface LeaseScheduling {
+  view: ClusterView;
+  /** Asks the control service about a node missing from the view (alive or dead), if it knows it. */
+  lookupNode(nodeId: string): Promise<NodeResources | undefined>;
+}
+
 /**
- * Grants worker leases in arrival order as resources free up. A request no node could
- * ever satisfy stays queued, and the requester is warned once.
+ * Decides per request whether to grant it here or spill it back to another node (see
+ * scheduling-policy.ts), and grants local leases in arrival order as resources free up.
+ * A request no node could ever satisfy stays queued, and the requester is warned once;
+ * queued requests spill to another node as soon as the view says it can run them.
  */
 export class LeaseManager {
   private readonly queue: PendingLease[] = [];
@@ -32,20 +43,63 @@ export class LeaseManager {
   private readonly leaseByWorker = new Map<string, Lease>();
   private readonly warned = new Set<string>();
   private scheduling = false;
+  private turn = 0;
 
   constructor(
     private readonly nodeId: string,
     private readonly resources: ResourcePool,
     private readonly pool: WorkerPool,
     private readonly jobInfo: (jobId: string) => Promise<JobInfo>,
-  ) {}
+    private readonly cluster: LeaseScheduling,
+  ) {
+    cluster.view.onChange(() => this.schedule());
+  }
 
-  request(req: LeaseRequest, requester: Requester): Promise<LeaseGrant> {
-    if (!this.resources.feasible(req.resources)) this.warnInfeasible(req, requester);
+  async request(req: LeaseRequest, requester: Requester): Promise<LeaseReply> {
+    let placement = this.place(req);
+    if (placement.kind === "unavailable") {
+      // The view may lag behind a node that joined a moment ago: ask the control service.
+      const node = await this.cluster.lookupNode(placement.nodeId);
+      if (node?.alive === true) {
+        this.cluster.view.update([node], false);
+        placement = this.place(req);
+      }
+      if (placement.kind === "unavailable") {
+        throw new NodeAffinityError({
+          nodeId: placement.nodeId,
+          what: req.description,
+          reason: node === undefined ? "the cluster has no node with this id" : "that node is dead",
+        });
+      }
+    }
+    if (placement.kind === "spill") return this.spill(req, placement.node);
+    if (placement.kind === "infeasible" || !this.resources.feasible(req.resources)) this.warnInfeasible(req, requester);
     return new Promise((resolve, reject) => {
       this.queue.push({ req, requester, resolve, reject });
       this.schedule();
     });
+  }
+
+  private place(req: LeaseRequest): Placement {
+    const strategy = req.strategy ?? "DEFAULT";
+    if (req.noSpillback === true && this.resources.feasible(req.resources)) return { kind: "local" };
+    return place({ resources: req.resources, strategy, localId: this.nodeId, nodes: this.cluster.view.nodes(), turn: this.turn++ });
+  }
+
+  private spill(req: LeaseRequest, node: NodeResources): LeaseReply {
+    this.cluster.view.reserve(node.nodeId, req.resources);
+    return { spillback: { nodeId: node.nodeId, address: node.address } };
+  }
+
+  /** A queued request that does not fit here now: does the view have a better node for it? */
+  private respill(p: PendingLease): boolean {
+    const strategy = p.req.strategy;
+    if (p.req.noSpillback === true && this.resources.feasible(p.req.resources)) return false;
+    if (typeof strategy === "object" && !strategy.soft) return false;
+    const placement = this.place(p.req);
+    if (placement.kind !== "spill") return false;
+    p.resolve(this.spill(p.req, placement.node));
+    return true;
   }
 
   cancel(requestId: string): boolean {
@@ -103,9 +157,11 @@ export class LeaseManager {
     const shape = JSON.stringify(req.resources);
     if (this.warned.has(shape)) return;
     this.warned.add(shape);
+    const nodes = this.cluster.view.nodes().length;
     const message =
       `${req.description} requests ${shape}, which no node in the cluster can provide ` +
-      `(this node has ${JSON.stringify(this.resources.view().total)}); it stays pending until such a node joins`;
+      `(${nodes} alive node${nodes === 1 ? "" : "s"}; this one has ${JSON.stringify(this.resources.view().total)}); ` +
+      "it stays pending until such a node joins";
     log.warn(message);
     requester.notify("logWarning", { message });
   }
@@ -117,7 +173,8 @@ export class LeaseManager {
       for (let i = 0; i < this.queue.length; ) {
         const p = this.queue[i] as PendingLease;
         if (!this.resources.fits(p.req.resources)) {
-          i++;
+          if (this.respill(p)) this.queue.splice(i, 1);
+          else i++;
           continue;
         }
         this.queue.splice(i, 1);

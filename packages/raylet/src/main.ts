@@ -43,7 +43,8 @@ log.info(`object store: ${kind}, ${storeBytes} bytes at ${store.path}`);
 resources["memory"] ??= Math.max(0, Math.floor(os.totalmem() * 0.7) - storeBytes);
 
 const raylet = new Raylet({
-  address: flags.get("address") ?? "127.0.0.1:0",
+  // --node-ip-address: the node's address on the cluster network; the raylet binds there.
+  address: flags.get("address") ?? `${flags.get("node-ip-address") ?? "127.0.0.1"}:0`,
   gcsAddress,
   token,
   resources,

@@ -1,12 +1,19 @@
-import type { CoreWorkerService, GcsService, JobInfo, RayletService, ResourceSet, RpcConnection } from "@lux/protocol";
+import type { CoreWorkerService, GcsService, JobInfo, NodeResources, RayletService, ResourceSet, RpcConnection } from "@lux/protocol";
 import { RpcServer, connectRpc } from "@lux/protocol";
-import { createLogger, newNodeId, rpcPeerOptions } from "@lux/common";
+import { ObjectLostError, config, createLogger, newNodeId, rpcPeerOptions } from "@lux/common";
 import type { ArenaStore } from "@lux/object-store";
+import { openArena } from "@lux/object-store";
+import { ClusterView } from "./cluster-view.js";
 import { LeaseManager, type Requester } from "./lease-manager.js";
+import { NodePeers } from "./node-peers.js";
+import { PullManager } from "./pull-manager.js";
 import { ResourcePool } from "./resources.js";
 import { WorkerPool } from "./worker-pool.js";
 
 const log = createLogger("raylet");
+
+/** At most one resource report to the control service per this many ms. */
+const REPORT_INTERVAL_MS = 50;
 
 export interface RayletOptions {
   address: string;
@@ -32,9 +39,44 @@ export class Raylet {
   private readonly closeListeners: (() => void)[] = [];
   private readonly workerConnections = new Map<string, RpcConnection<CoreWorkerService>>();
   private readonly clients = new Set<RpcConnection<CoreWorkerService, RayletService>>();
+  /** Other nodes' raylets, and the pulls of their objects into this node's store. */
+  private readonly nodePeers: NodePeers;
+  private pulls: PullManager | undefined;
+  /** The cluster resource view, kept current by the control service. */
+  readonly view: ClusterView;
+  private reportTimer: NodeJS.Timeout | undefined;
+  private lastReportMs = 0;
 
   constructor(private readonly options: RayletOptions) {
     this.resources = new ResourcePool(options.resources);
+    this.view = new ClusterView(this.nodeId, () => this.localResources());
+    this.resources.onChange = () => this.scheduleReport();
+    this.nodePeers = new NodePeers(() => this.gcs, options.token);
+  }
+
+  private localResources(): NodeResources {
+    return { nodeId: this.nodeId, address: this.server?.address ?? "", alive: true, ...this.resources.view() };
+  }
+
+  /**
+   * Tells the control service what is free: at once after a quiet spell, else batched so
+   * it hears at most one report per REPORT_INTERVAL_MS.
+   */
+  private scheduleReport(): void {
+    if (this.reportTimer !== undefined) return;
+    const report = (): void => {
+      this.reportTimer = undefined;
+      if (this.gcs === undefined || this.gcs.state === "closed") return;
+      this.lastReportMs = Date.now();
+      this.gcs.notify("reportResources", { nodeId: this.nodeId, ...this.resources.view() });
+    };
+    const wait = this.lastReportMs + REPORT_INTERVAL_MS - Date.now();
+    if (wait <= 0) {
+      report();
+      return;
+    }
+    this.reportTimer = setTimeout(report, wait);
+    this.reportTimer.unref();
   }
 
   get address(): string {
@@ -80,6 +122,10 @@ export class Raylet {
         return { killed: true };
       },
       getResources: () => this.resources.view(),
+      updateClusterView: (req) => {
+        this.view.update(req.nodes, req.full);
+        return { ok: true };
+      },
       getStoreInfo: () => ({ path: store.path, capacity: store.capacity, kind: this.options.storeKind }),
       registerClient: (req, conn) => {
         conn.peerInfo = { address: req.address };
@@ -104,9 +150,27 @@ export class Raylet {
         return { ok: true };
       },
       freeObjects: (req) => {
+        if (req.nodeId !== undefined && req.nodeId !== this.nodeId) {
+          const objectIds = req.objectIds;
+          this.nodePeers.get(req.nodeId).then(
+            (peer) => peer.notify("freeObjects", { objectIds }),
+            () => undefined, // the node is gone, and its copies with it
+          );
+          return { ok: true };
+        }
         for (const id of req.objectIds) store.free(id);
         return { ok: true };
       },
+      pullObject: async (req, conn) => {
+        // A copy pulled now could be evicted before it is pinned: then pull it again.
+        for (let attempt = 0; attempt < 3; attempt++) {
+          await this.pullManager.pull(req.objectId, req.sources, req.ownerAddress, req.priority);
+          const loc = await store.get(req.objectId, conn);
+          if (loc !== undefined) return loc;
+        }
+        throw new ObjectLostError({ objectId: req.objectId, cause: new Error("the pulled copy was freed before it could be read") });
+      },
+      readObjectChunk: async (req) => ({ data: await store.read(req.objectId, req.offset, req.length) }),
       jobFinished: (req) => {
         this.jobs.delete(req.jobId);
         this.workerPool.killJob(req.jobId);
@@ -119,6 +183,7 @@ export class Raylet {
           pid: process.pid,
           workerPids: this.workerPool.all().map((w) => w.process.pid ?? 0),
           objectStore: { objects, bytes },
+          transfers: this.pullManager.stats(),
         };
       },
     };
@@ -154,7 +219,13 @@ export class Raylet {
         this.gcs?.call("reportWorkerDeath", { workerId: worker.workerId, nodeId: this.nodeId, reason }).catch(() => undefined);
       },
     });
-    this.leases = new LeaseManager(this.nodeId, this.resources, this.pool, (jobId) => this.jobInfo(jobId));
+    this.leases = new LeaseManager(this.nodeId, this.resources, this.pool, (jobId) => this.jobInfo(jobId), {
+      view: this.view,
+      lookupNode: async (nodeId) => {
+        const nodes = await this.gcs?.call("getClusterView", {}, 10_000);
+        return nodes?.find((n) => n.nodeId === nodeId);
+      },
+    });
     this.gcs = await connectRpc<GcsService, RayletService>(this.options.gcsAddress, {
       ...rpcPeerOptions(this.options.token, log),
       handlers,
@@ -179,6 +250,20 @@ export class Raylet {
     return this.pool;
   }
 
+  private get pullManager(): PullManager {
+    this.pulls ??= new PullManager({
+      nodeId: this.nodeId,
+      store: this.options.store,
+      arena: openArena(this.options.store.path, this.options.store.capacity),
+      peer: (nodeId) => this.nodePeers.get(nodeId),
+      forget: (nodeId) => this.nodePeers.forget(nodeId),
+      chunkBytes: config("objectTransferChunkBytes"),
+      maxBytesInFlight: config("objectTransferMaxBytesInFlight"),
+      chunksPerPull: config("objectTransferChunksInFlightPerPull"),
+    });
+    return this.pulls;
+  }
+
   private get leaseManager(): LeaseManager {
     if (this.leases === undefined) throw new Error("raylet is not started");
     return this.leases;
@@ -201,6 +286,8 @@ export class Raylet {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.reportTimer);
+    this.nodePeers.close();
     await this.pool?.close();
     await this.options.store.close();
     this.gcs?.close();

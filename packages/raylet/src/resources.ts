@@ -15,6 +15,8 @@ export class ResourcePool {
   private readonly total = new Map<string, number>();
   private readonly free = new Map<string, number>();
   private readonly freeGpus: number[];
+  /** Called after every change of what is free (the raylet reports it to the control service). */
+  onChange: (() => void) | undefined;
 
   constructor(totals: ResourceSet) {
     for (const [k, q] of Object.entries(totals)) {
@@ -42,6 +44,7 @@ export class ResourcePool {
     // Whole GPUs get their own devices; a fraction shares device 0..n by first free id.
     const count = gpus >= 1 ? Math.floor(gpus) : gpus > 0 ? 1 : 0;
     const gpuIds = gpus >= 1 ? this.freeGpus.splice(0, count) : gpus > 0 ? [this.sharedGpu()] : [];
+    this.onChange?.();
     return { resources: req, gpuIds };
   }
 
@@ -53,6 +56,7 @@ export class ResourcePool {
       this.freeGpus.push(...allocation.gpuIds);
       this.freeGpus.sort((a, b) => a - b);
     }
+    this.onChange?.();
   }
 
   /** Releases or re-takes just the CPU of an allocation (a worker blocked in `get`). */
@@ -60,6 +64,7 @@ export class ResourcePool {
     const cpu = allocation.resources["CPU"] ?? 0;
     if (cpu <= 0) return;
     this.free.set("CPU", (this.free.get("CPU") ?? 0) + (give ? 1 : -1) * toUnits(cpu));
+    this.onChange?.();
   }
 
   view(): { total: ResourceSet; available: ResourceSet } {

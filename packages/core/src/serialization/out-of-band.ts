@@ -1,5 +1,6 @@
 import { RESERVED_EXTENSION_TYPES, addRawExtension, packr, type WriteSpace } from "./packr.js";
 import { viewBaseClass } from "./walk.js";
+import { TYPED_ARRAY_CLASSES } from "./typed-arrays.js";
 
 /**
  * Large binary values kept out of band by `serializeParts` (parts.ts).
@@ -29,19 +30,7 @@ type TypedArrayClass = (new (buffer: ArrayBufferLike, byteOffset: number, length
 };
 
 /** Kinds 0..10; then Buffer, DataView, ArrayBuffer. */
-const TYPED_ARRAYS: readonly TypedArrayClass[] = [
-  Int8Array,
-  Uint8Array,
-  Uint8ClampedArray,
-  Int16Array,
-  Uint16Array,
-  Int32Array,
-  Uint32Array,
-  Float32Array,
-  Float64Array,
-  BigInt64Array,
-  BigUint64Array,
-] as unknown as TypedArrayClass[];
+const TYPED_ARRAYS: readonly TypedArrayClass[] = TYPED_ARRAY_CLASSES as unknown as TypedArrayClass[];
 const BUFFER = TYPED_ARRAYS.length;
 const DATA_VIEW = BUFFER + 1;
 const ARRAY_BUFFER = DATA_VIEW + 1;

@@ -1,4 +1,5 @@
 import { wireClasses, wireExtensionOf } from "./wire-extension.js";
+import { TYPED_ARRAY_CLASSES } from "./typed-arrays.js";
 
 /**
  * How msgpackr (as configured in packr.ts) will write an object; the pre-walk and the
@@ -27,21 +28,7 @@ export type Kind =
   | "map-subclass";
 
 /** Views msgpackr writes with their own type: it finds typed arrays by constructor name. */
-const VIEW_CLASSES: ReadonlySet<unknown> = new Set<unknown>([
-  Int8Array,
-  Uint8Array,
-  Uint8ClampedArray,
-  Int16Array,
-  Uint16Array,
-  Int32Array,
-  Uint32Array,
-  Float32Array,
-  Float64Array,
-  BigInt64Array,
-  BigUint64Array,
-  Buffer,
-  DataView,
-]);
+const VIEW_CLASSES: ReadonlySet<unknown> = new Set<unknown>([...TYPED_ARRAY_CLASSES, Buffer, DataView]);
 
 export function classify(value: object): Kind {
   const ctor: unknown = value.constructor;

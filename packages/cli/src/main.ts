@@ -1,0 +1,92 @@
+/** The `lux` command: `lux start`, `lux stop`, `lux status`. */
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { CliError } from "./errors.js";
+import { start, type StartOptions } from "./start.js";
+import { status } from "./status.js";
+import { stop } from "./stop.js";
+
+function amount(flag: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === "" || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${flag} takes a number >= 0, got "${value}"`);
+    return n;
+  };
+}
+
+function bytes(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError(`takes a positive number of bytes, got "${value}"`);
+  return n;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`takes a port number (0 picks a free one), got "${value}"`);
+  return n;
+}
+
+function resources(value: string): Record<string, number> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new InvalidArgumentError(`takes a JSON object such as '{"special": 2}', got ${value}`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new InvalidArgumentError(`takes a JSON object such as '{"special": 2}', got ${value}`);
+  }
+  for (const [k, v] of Object.entries(parsed)) {
+    if (typeof v !== "number" || !Number.isFinite(v) || v < 0) throw new InvalidArgumentError(`resource "${k}" must be a number >= 0`);
+  }
+  return parsed as Record<string, number>;
+}
+
+function program(): Command {
+  const cmd = new Command("lux").description("Start, inspect and stop Lux clusters on this machine.").exitOverride();
+  cmd
+    .command("start")
+    .description("Start a head node (--head) or a node joining the cluster at --address, in the background.")
+    .option("--head", "start the control service and the first node")
+    .option("--address <host:port>", "the cluster's control service, for a node joining it")
+    .addOption(new Option("--port <port>", "port of the control service (--head; 0 picks a free one)").argParser(port).default(6379))
+    .option("--num-cpus <n>", "CPUs of this node (default: the number of cores)", amount("--num-cpus"))
+    .option("--num-gpus <n>", "GPUs of this node", amount("--num-gpus"))
+    .option("--resources <json>", "custom resources of this node, as JSON", resources)
+    .option("--object-store-memory <bytes>", "size of this node's object store", bytes)
+    .option("--node-ip-address <ip>", "this node's IP address; the daemons bind there", "127.0.0.1")
+    .option("--storage <kind>", "where the control service keeps its tables: memory", "memory")
+    .action(async (opts: StartOptions) => {
+      await start(opts);
+    });
+  cmd
+    .command("stop")
+    .description("Stop every Lux process started by `lux start` on this machine.")
+    .action(async () => {
+      await stop();
+    });
+  cmd
+    .command("status")
+    .description("Show the nodes and resources of a cluster (default: the one started on this machine).")
+    .option("--address <host:port>", "the cluster's control service (default: LUX_ADDRESS, else the local cluster)")
+    .action(async (opts: { address?: string }) => {
+      await status(opts);
+    });
+  return cmd;
+}
+
+/** Runs the command line `argv` (without "node lux"); resolves with the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    await program().parseAsync([...argv], { from: "user" });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    if (e instanceof CliError) {
+      process.stderr.write(`lux: ${e.message}\n`);
+      return e.exitCode;
+    }
+    process.stderr.write(`lux: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
+

@@ -1,0 +1,98 @@
+/** `lux start`: the control service and/or a raylet, detached, recorded for `lux stop`. */
+import { randomBytes } from "node:crypto";
+import * as path from "node:path";
+import { readTokenFile } from "@lux/common";
+import {
+  forgetDaemon,
+  makeSessionDir,
+  nodeResources,
+  recordDaemon,
+  startControlService,
+  startRaylet,
+  type DaemonHandle,
+} from "@lux/core/internal";
+import { CliError } from "./errors.js";
+
+export interface StartOptions {
+  head?: boolean;
+  address?: string;
+  port: number;
+  numCpus?: number;
+  numGpus?: number;
+  resources?: Record<string, number>;
+  objectStoreMemory?: number;
+  nodeIpAddress: string;
+  storage: string;
+}
+
+export async function start(opts: StartOptions): Promise<void> {
+  if (opts.head === true && opts.address !== undefined) throw new CliError("use either --head (a new cluster) or --address (join a cluster), not both", 2);
+  if (opts.head !== true && opts.address === undefined) throw new CliError("say --head to start a new cluster, or --address HOST:PORT to join one", 2);
+  if (opts.storage !== "memory") throw new CliError(`--storage ${opts.storage}: only "memory" is supported`, 2);
+  const sessionDir = makeSessionDir();
+  const logs = path.join(sessionDir, "logs");
+  let token: string;
+  let gcsAddress: string;
+  let gcs: DaemonHandle | undefined;
+  if (opts.head === true) {
+    token = process.env["LUX_TOKEN"] || randomBytes(24).toString("hex");
+    gcs = await startControlService({
+      token,
+      address: `${opts.nodeIpAddress}:${opts.port}`,
+      writeTokenFile: true,
+      storage: opts.storage,
+      detached: true,
+      logFile: path.join(logs, "gcs.log"),
+      sessionDir,
+    });
+    gcsAddress = gcs.address;
+    recordDaemon({ kind: "gcs", pid: gcs.pid, address: gcs.address, gcsAddress, nodeId: undefined, main: gcs.main, sessionDir, logFile: path.join(logs, "gcs.log") });
+  } else {
+    gcsAddress = opts.address as string;
+    const found = process.env["LUX_TOKEN"] || readTokenFile(gcsAddress);
+    if (found === undefined) throw new CliError(`no token for the cluster at ${gcsAddress}: set LUX_TOKEN to the token \`lux start --head\` printed`);
+    token = found;
+  }
+  const rayletLog = path.join(logs, "raylet.log");
+  let raylet: DaemonHandle;
+  try {
+    raylet = await startRaylet({
+      token,
+      gcsAddress,
+      resources: nodeResources(opts),
+      ...(opts.objectStoreMemory !== undefined ? { objectStoreMemory: opts.objectStoreMemory } : {}),
+      nodeIpAddress: opts.nodeIpAddress,
+      detached: true,
+      logFile: rayletLog,
+      sessionDir,
+    });
+  } catch (e) {
+    if (gcs !== undefined) {
+      gcs.kill("SIGTERM");
+      forgetDaemon(gcs);
+    }
+    throw new CliError(`the node did not start: ${(e as Error).message}`);
+  }
+  recordDaemon({ kind: "raylet", pid: raylet.pid, address: raylet.address, gcsAddress, nodeId: raylet.nodeId, main: raylet.main, sessionDir, logFile: rayletLog });
+
+  const out: string[] = [];
+  if (opts.head === true) {
+    out.push(
+      `Lux cluster started. Control service: ${gcsAddress}`,
+      `Node ${raylet.nodeId ?? "?"} at ${raylet.address}`,
+      `Logs: ${logs}`,
+      "",
+      "Connect a driver on this machine:",
+      `  lux.init({ address: "${gcsAddress}" })   or   LUX_ADDRESS=${gcsAddress}   (or address "auto")`,
+      "Add a node:",
+      `  lux start --address ${gcsAddress}`,
+      "From another machine, also pass the cluster token:",
+      `  LUX_TOKEN=${token}`,
+      "",
+      "Inspect with `lux status`; stop with `lux stop`.",
+    );
+  } else {
+    out.push(`Node ${raylet.nodeId ?? "?"} at ${raylet.address} joined the cluster at ${gcsAddress}`, `Logs: ${logs}`);
+  }
+  process.stdout.write(`${out.join("\n")}\n`);
+}

@@ -1,0 +1,61 @@
+/** `lux status`: the nodes of a cluster and its resources; fails when no cluster answers. */
+import { readTokenFile } from "@lux/common";
+import { autoAddress, connectControlService, type ControlServiceClient } from "@lux/core/internal";
+import { CliError } from "./errors.js";
+
+export async function status(opts: { address?: string }): Promise<void> {
+  const env = process.env["LUX_ADDRESS"];
+  let address = opts.address ?? (env !== undefined && env !== "" ? env : "auto");
+  if (address === "auto") {
+    const found = autoAddress();
+    if (found === undefined) throw new CliError("no cluster started by `lux start` runs on this machine (pass --address HOST:PORT for another one)");
+    address = found;
+  }
+  const token = process.env["LUX_TOKEN"] || readTokenFile(address);
+  if (token === undefined) throw new CliError(`no token for the cluster at ${address}: set LUX_TOKEN`);
+  let client: ControlServiceClient;
+  try {
+    client = await connectControlService(address, token);
+  } catch (e) {
+    throw new CliError(`no cluster answers at ${address}: ${(e as Error).message}`);
+  }
+  try {
+    const [nodes, view] = await Promise.all([client.nodes(), client.resources()]);
+    const alive = nodes.filter((n) => n.alive);
+    const lines = [`Cluster at ${address}`, `Nodes: ${alive.length} alive, ${nodes.length - alive.length} dead`];
+    for (const n of nodes) {
+      const res = Object.entries(n.resources)
+        .filter(([k]) => k !== "memory")
+        .map(([k, v]) => `${k} ${formatAmount(v)}`)
+        .join(", ");
+      lines.push(
+        `  ${n.nodeId}  ${n.address}  ${n.alive ? "alive" : "dead"}  object store: ${n.storeKind} ${formatBytes(n.storeCapacity)}  ${res}`,
+      );
+    }
+    lines.push("Resources (used / total):");
+    for (const [name, total] of Object.entries(view.total).sort(([a], [b]) => a.localeCompare(b))) {
+      const used = total - (view.available[name] ?? 0);
+      const fmt = name === "memory" ? formatBytes : formatAmount;
+      lines.push(`  ${name}: ${fmt(used)} / ${fmt(total)}`);
+    }
+    process.stdout.write(`${lines.join("\n")}\n`);
+  } catch (e) {
+    throw new CliError(`the cluster at ${address} did not answer: ${(e as Error).message}`);
+  } finally {
+    client.close();
+  }
+}
+
+function formatAmount(n: number): string {
+  return Number.isInteger(n) ? String(n) : n.toFixed(2);
+}
+
+function formatBytes(n: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
+}

@@ -1,0 +1,38 @@
+/** `lux stop`: every daemon `lux start` started on this machine, raylets first. */
+import { forgetDaemon, isRecordedDaemon, liveDaemons, type DaemonRecord } from "@lux/core/internal";
+
+const GRACE_MS = 10_000;
+
+export async function stop(): Promise<void> {
+  const daemons = liveDaemons();
+  const raylets = daemons.filter((d) => d.kind === "raylet");
+  const gcs = daemons.filter((d) => d.kind === "gcs");
+  await stopAll(raylets);
+  await stopAll(gcs);
+  process.stdout.write(daemons.length === 0 ? "No Lux processes were running.\n" : `Stopped ${daemons.length} Lux process(es).\n`);
+}
+
+async function stopAll(daemons: DaemonRecord[]): Promise<void> {
+  for (const d of daemons) signal(d, "SIGTERM");
+  const deadline = Date.now() + GRACE_MS;
+  let running = daemons.filter(isRecordedDaemon);
+  while (running.length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    running = running.filter(isRecordedDaemon);
+  }
+  for (const d of running) {
+    process.stderr.write(`lux: ${d.kind} (pid ${d.pid}) did not stop within ${GRACE_MS} ms; killing it\n`);
+    signal(d, "SIGKILL");
+  }
+  for (const d of daemons) forgetDaemon(d);
+}
+
+function signal(d: DaemonRecord, sig: NodeJS.Signals): void {
+  // Checked right before the kill: the pid must still be the daemon we started.
+  if (!isRecordedDaemon(d)) return;
+  try {
+    process.kill(d.pid, sig);
+  } catch {
+    // It exited meanwhile.
+  }
+}

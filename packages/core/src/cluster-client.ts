@@ -1,0 +1,23 @@
+/** A small client of the control service for tools (`lux status`, LocalCluster): no driver, no job. */
+import { rpcPeerOptions } from "@lux/common";
+import { connectRpc, type GcsService, type NodeInfo, type ResourceView, type RpcConnection } from "@lux/protocol";
+
+export interface ControlServiceClient {
+  nodes(): Promise<NodeInfo[]>;
+  resources(): Promise<ResourceView>;
+  close(): void;
+}
+
+/** Connects to the control service at `address`; rejects if nothing answers within `timeoutMs`. */
+export async function connectControlService(address: string, token: string, timeoutMs = 5000): Promise<ControlServiceClient> {
+  const gcs: RpcConnection<GcsService> = await connectRpc<GcsService>(address, {
+    ...rpcPeerOptions(token),
+    connectTimeoutMs: timeoutMs,
+    handshakeTimeoutMs: timeoutMs,
+  });
+  return {
+    nodes: () => gcs.call("getNodes", {}, timeoutMs),
+    resources: () => gcs.call("getClusterResources", {}, timeoutMs),
+    close: () => gcs.close(),
+  };
+}

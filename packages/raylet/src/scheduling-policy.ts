@@ -1,0 +1,91 @@
+import type { NodeResources, ResourceSet, SchedulingStrategy } from "@lux/protocol";
+
+/** Where a lease request should go. */
+export type Placement =
+  /** Grant it here now, or queue it here. */
+  | { kind: "local" }
+  /** Answer "spill back to this node". */
+  | { kind: "spill"; node: NodeResources }
+  /** No node in the view can ever run it: queue it here and warn. */
+  | { kind: "infeasible" }
+  /** Hard node affinity to a node that is not in the view (dead or unknown). */
+  | { kind: "unavailable"; nodeId: string };
+
+export interface PlacementInput {
+  resources: ResourceSet;
+  strategy: SchedulingStrategy;
+  localId: string;
+  /** Alive nodes, the local one included (with its current resources). */
+  nodes: readonly NodeResources[];
+  /** Rotates ties between equally loaded nodes (a counter the caller advances). */
+  turn: number;
+}
+
+/** Below this share of a requested resource in use, the local node is preferred. */
+export const LOCAL_BUSY_THRESHOLD = 0.5;
+
+/** Could a node with these resources run the request (now, or ever when `set` is its total)? */
+export function fitsIn(req: ResourceSet, set: ResourceSet): boolean {
+  return Object.entries(req).every(([k, q]) => q <= 0 || (set[k] ?? 0) + 1e-9 >= q);
+}
+
+/** The node's busiest share among the requested resources, 0..1. */
+export function utilization(req: ResourceSet, node: NodeResources): number {
+  let u = 0;
+  for (const [k, q] of Object.entries(req)) {
+    const total = node.total[k] ?? 0;
+    if (q <= 0 || total <= 0) continue;
+    u = Math.max(u, (total - (node.available[k] ?? 0)) / total);
+  }
+  return u;
+}
+
+/**
+ * Ray's hybrid policy and the SPREAD and node-affinity strategies, as a pure function of
+ * the cluster resource view.
+ */
+export function place(input: PlacementInput): Placement {
+  const { resources: req, strategy, localId, nodes } = input;
+  if (typeof strategy === "object") {
+    const target = nodes.find((n) => n.nodeId === strategy.nodeId);
+    if (!strategy.soft) {
+      if (target === undefined) return { kind: "unavailable", nodeId: strategy.nodeId };
+      return target.nodeId === localId ? { kind: "local" } : { kind: "spill", node: target };
+    }
+    if (target !== undefined && fitsIn(req, target.total)) {
+      return target.nodeId === localId ? { kind: "local" } : { kind: "spill", node: target };
+    }
+  }
+  const feasible = nodes.filter((n) => fitsIn(req, n.total));
+  if (feasible.length === 0) return { kind: "infeasible" };
+  const local = feasible.find((n) => n.nodeId === localId);
+  const now = feasible.filter((n) => fitsIn(req, n.available));
+  const to = (n: NodeResources): Placement => (n.nodeId === localId ? { kind: "local" } : { kind: "spill", node: n });
+  if (strategy === "SPREAD") {
+    if (now.length > 0) return to(leastLoaded(req, now, input.turn, undefined));
+    return local !== undefined ? { kind: "local" } : to(leastLoaded(req, feasible, input.turn, undefined));
+  }
+  if (local !== undefined && fitsIn(req, local.available) && utilization(req, local) < LOCAL_BUSY_THRESHOLD) {
+    return { kind: "local" };
+  }
+  if (now.length > 0) return to(leastLoaded(req, now, input.turn, localId));
+  if (local !== undefined) return { kind: "local" };
+  return to(leastLoaded(req, feasible, input.turn, undefined));
+}
+
+/** The least-loaded node; ties go to `prefer`, else rotate with `turn`. */
+function leastLoaded(req: ResourceSet, nodes: readonly NodeResources[], turn: number, prefer: string | undefined): NodeResources {
+  const sorted = [...nodes].sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0));
+  const offset = turn % sorted.length;
+  const rotated = [...sorted.slice(offset), ...sorted.slice(0, offset)];
+  let best = rotated[0] as NodeResources;
+  let bestScore = Infinity;
+  for (const n of rotated) {
+    const score = utilization(req, n);
+    if (score < bestScore || (score === bestScore && n.nodeId === prefer)) {
+      best = n;
+      bestScore = score;
+    }
+  }
+  return best;
+}

@@ -1,0 +1,215 @@
+/**
+ * A real multi-process Lux cluster on this machine, for tests: one control service and
+ * one raylet process per node, each node with its own object store.
+ *
+ * @example
+ * ```ts
+ * import * as lux from "lux";
+ * import { LocalCluster } from "lux/testing";
+ * await using cluster = await LocalCluster.start({ head: { numCpus: 1 } });
+ * await cluster.addNode({ numCpus: 2, resources: { special: 1 } });
+ * await cluster.waitForNodes(2);
+ * await lux.init({ address: cluster.address });
+ * ```
+ */
+import { randomBytes } from "node:crypto";
+import * as path from "node:path";
+import { removeTokenFile } from "@lux/common";
+import {
+  connectControlService,
+  makeSessionDir,
+  nodeResources,
+  startControlService,
+  startRaylet,
+  type DaemonHandle,
+} from "@lux/core/internal";
+
+/** Resources of a node of a LocalCluster. */
+export interface LocalNodeOptions {
+  numCpus?: number;
+  numGpus?: number;
+  resources?: Record<string, number>;
+  /** Bytes of the node's object store. */
+  objectStoreMemory?: number;
+  /** A loopback address (127.0.0.2, ...) for the node to bind to; default 127.0.0.1. */
+  nodeIp?: string;
+}
+
+export interface LocalClusterOptions {
+  /** The head node (started with the control service); default: one CPU. */
+  head?: LocalNodeOptions;
+  /** Table storage of the control service: "memory" (default). */
+  gcsStorage?: string;
+}
+
+/** A node of a LocalCluster: one raylet process. */
+export interface LocalNode {
+  readonly nodeId: string;
+  /** The raylet's address. */
+  readonly address: string;
+  readonly pid: number;
+  /** The options the node was started with. */
+  readonly options: LocalNodeOptions;
+  /** Whether the raylet process is still running. */
+  readonly alive: boolean;
+}
+
+export type LocalClusterState = "running" | "stopping" | "stopped";
+
+interface NodeEntry extends LocalNode {
+  readonly handle: DaemonHandle;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+export class LocalCluster {
+  private state: LocalClusterState = "running";
+  private readonly entries: NodeEntry[] = [];
+
+  private constructor(
+    /** The cluster token (also in the token file, so `lux.init({ address })` finds it). */
+    readonly token: string,
+    /** Session folder: logs/ has one file per process. */
+    readonly sessionDir: string,
+    private gcs: DaemonHandle,
+    private readonly gcsStorage: string | undefined,
+  ) {}
+
+  /** Starts the control service and the head node. */
+  static async start(options: LocalClusterOptions = {}): Promise<LocalCluster> {
+    const token = randomBytes(24).toString("hex");
+    const sessionDir = makeSessionDir();
+    const gcs = await startControlService({
+      token,
+      writeTokenFile: true,
+      exitWithParent: true,
+      logFile: path.join(sessionDir, "logs", "gcs.log"),
+      ...(options.gcsStorage !== undefined ? { storage: options.gcsStorage } : {}),
+    });
+    const cluster = new LocalCluster(token, sessionDir, gcs, options.gcsStorage);
+    try {
+      await cluster.addNode(options.head ?? { numCpus: 1 });
+    } catch (e) {
+      await cluster.shutdown();
+      throw e;
+    }
+    return cluster;
+  }
+
+  /** The control service's address, for `lux.init({ address })` and `LUX_ADDRESS`. */
+  get address(): string {
+    return this.gcs.address;
+  }
+
+  /** The control service's pid. */
+  get gcsPid(): number {
+    return this.gcs.pid;
+  }
+
+  /** The nodes started by this cluster (including removed ones), head first. */
+  get nodes(): readonly LocalNode[] {
+    return this.entries;
+  }
+
+  /** Starts a raylet; resolves once the control service lists it alive. */
+  async addNode(options: LocalNodeOptions = {}): Promise<LocalNode> {
+    this.checkRunning("addNode");
+    const index = this.entries.length;
+    const handle = await startRaylet({
+      token: this.token,
+      gcsAddress: this.address,
+      resources: nodeResources({ numCpus: options.numCpus ?? 1, numGpus: options.numGpus, resources: options.resources }),
+      ...(options.objectStoreMemory !== undefined ? { objectStoreMemory: options.objectStoreMemory } : {}),
+      ...(options.nodeIp !== undefined ? { nodeIpAddress: options.nodeIp } : {}),
+      exitWithParent: true,
+      logFile: path.join(this.sessionDir, "logs", `raylet-${index}.log`),
+      sessionDir: this.sessionDir,
+    });
+    const nodeId = handle.nodeId ?? "";
+    const entry: NodeEntry = {
+      nodeId,
+      address: handle.address,
+      pid: handle.pid,
+      options,
+      handle,
+      get alive() {
+        return !handle.hasExited;
+      },
+    };
+    this.entries.push(entry);
+    await this.poll(async (nodes) => nodes.some((n) => n.nodeId === nodeId && n.alive), `node ${nodeId} to register`);
+    return entry;
+  }
+
+  /** Stops a node: SIGKILL by default (a crash), SIGTERM with `graceful: true`. */
+  async removeNode(node: LocalNode, options: { graceful?: boolean } = {}): Promise<void> {
+    const entry = this.entries.find((e) => e.nodeId === node.nodeId && e.pid === node.pid);
+    if (entry === undefined) throw new Error(`removeNode(): node ${node.nodeId} is not a node of this cluster`);
+    if (options.graceful === true) {
+      await entry.handle.stop();
+    } else {
+      entry.handle.kill("SIGKILL");
+      await entry.handle.waitExit();
+    }
+  }
+
+  /** Waits until the control service lists at least `count` alive nodes. */
+  async waitForNodes(count: number, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<void> {
+    await this.poll(async (nodes) => nodes.filter((n) => n.alive).length >= count, `${count} alive nodes`, timeoutMs);
+  }
+
+  /**
+   * Kills the control service and starts it again on the same address. Its tables are
+   * in memory, so they are lost.
+   */
+  async restartGcs(): Promise<void> {
+    this.checkRunning("restartGcs");
+    const address = this.gcs.address;
+    this.gcs.kill("SIGKILL");
+    await this.gcs.waitExit();
+    this.gcs = await startControlService({
+      token: this.token,
+      address,
+      writeTokenFile: true,
+      exitWithParent: true,
+      logFile: path.join(this.sessionDir, "logs", "gcs.log"),
+      ...(this.gcsStorage !== undefined ? { storage: this.gcsStorage } : {}),
+    });
+  }
+
+  /** Stops every node, then the control service. */
+  async shutdown(): Promise<void> {
+    if (this.state !== "running") return;
+    this.state = "stopping";
+    await Promise.all(this.entries.map((e) => e.handle.stop()));
+    removeTokenFile(this.gcs.address);
+    await this.gcs.stop();
+    this.state = "stopped";
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.shutdown();
+  }
+
+  private checkRunning(what: string): void {
+    if (this.state !== "running") throw new Error(`LocalCluster.${what}(): the cluster is ${this.state}`);
+  }
+
+  private async poll(
+    condition: (nodes: { nodeId: string; alive: boolean }[]) => Promise<boolean>,
+    what: string,
+    timeoutMs = DEFAULT_TIMEOUT_MS,
+  ): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const client = await connectControlService(this.address, this.token);
+    try {
+      for (;;) {
+        if (await condition(await client.nodes())) return;
+        if (Date.now() > deadline) throw new Error(`LocalCluster: timed out after ${timeoutMs} ms waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      client.close();
+    }
+  }
+}

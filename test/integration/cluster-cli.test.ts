@@ -1,0 +1,92 @@
+/**
+ * Issue 4 point 1: the `lux` command starts a cluster in the background (`lux start --head`),
+ * reports it (`lux status`), lets other processes use it (LUX_ADDRESS, "auto"), adds a node
+ * (`lux start --address`) and stops every process it started (`lux stop`).
+ *
+ * Every command runs with its own LUX_SESSION_DIR_ROOT, so `lux stop` sees only the daemons
+ * of this test, never other clusters on the machine.
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, describe, test } from "node:test";
+import { descendants, fixtures, pidAlive, root, runScript, waitFor } from "./helpers.js";
+
+const luxBin = path.join(root, "packages/lux/bin/lux.js");
+const sessionRoot = fs.mkdtempSync(path.join(os.tmpdir(), "lux-cli-test-"));
+const env = { LUX_SESSION_DIR_ROOT: sessionRoot, LUX_ADDRESS: "", LUX_TOKEN: "" };
+
+function lux(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runScript(luxBin, { args, env, loader: false, timeoutMs: 60_000 });
+}
+
+/** Pids of the daemons in this test's `lux start` registry. */
+function recordedPids(): number[] {
+  const dir = path.join(sessionRoot, "cli");
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).map((f) => (JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as { pid: number }).pid);
+}
+
+describe("lux CLI", () => {
+  const seen = new Set<number>();
+  after(async () => {
+    // Whatever happened, nothing this test started stays.
+    await lux("stop");
+    for (const pid of seen) if (pidAlive(pid)) process.kill(pid, "SIGKILL");
+    fs.rmSync(sessionRoot, { recursive: true, force: true });
+  });
+
+  test("start --head, status, a driver, start --address, stop", async () => {
+    const started = await lux("start", "--head", "--port", "0", "--num-cpus", "1", "--object-store-memory", String(32 * 1024 ** 2));
+    assert.equal(started.code, 0, started.stderr);
+    const address = /Control service: (127\.0\.0\.1:\d+)/.exec(started.stdout)?.[1];
+    assert.ok(address !== undefined, started.stdout);
+    assert.doesNotMatch(address, /:0$/);
+    assert.match(started.stdout, /LUX_TOKEN=[0-9a-f]{16,}/);
+    assert.ok(started.stdout.includes(`lux.init({ address: "${address}" })`));
+    const logs = /Logs: (\S+)/.exec(started.stdout)?.[1];
+    assert.ok(logs !== undefined && fs.readdirSync(logs).length >= 2, "one log file per process");
+    for (const pid of recordedPids()) seen.add(pid);
+    assert.equal(seen.size, 2);
+
+    const status = await lux("status");
+    assert.equal(status.code, 0, status.stderr);
+    assert.ok(status.stdout.includes(address));
+    assert.match(status.stdout, /1 alive/);
+    assert.match(status.stdout, /shared-memory/);
+    assert.match(status.stdout, /CPU: 0 \/ 1/);
+
+    // A second process uses the cluster: it finds the token by itself.
+    const driver = await runScript(path.join(fixtures, "cluster-cli-driver.ts"), { env: { ...env, LUX_ADDRESS: address } });
+    assert.equal(driver.code, 0, driver.stderr);
+    assert.deepEqual(JSON.parse(/result (.*)/.exec(driver.stdout)?.[1] ?? "null"), { value: 42, aliveNodes: 1, address });
+
+    const added = await lux("start", "--address", address, "--num-cpus", "1", "--resources", '{"side": 1}', "--object-store-memory", String(32 * 1024 ** 2));
+    assert.equal(added.code, 0, added.stderr);
+    for (const pid of recordedPids()) seen.add(pid);
+    assert.equal(seen.size, 3);
+    const status2 = await lux("status", "--address", address);
+    assert.equal(status2.code, 0, status2.stderr);
+    assert.match(status2.stdout, /2 alive/);
+    assert.match(status2.stdout, /side: 0 \/ 1/);
+
+    // "auto" finds the cluster started on this machine.
+    const auto = await runScript(path.join(fixtures, "cluster-cli-driver.ts"), { env: { ...env, LUX_ADDRESS: "auto" } });
+    assert.equal(auto.code, 0, auto.stderr);
+    assert.deepEqual(JSON.parse(/result (.*)/.exec(auto.stdout)?.[1] ?? "null"), { value: 42, aliveNodes: 2, address });
+
+    const all = [...seen].flatMap((pid) => [pid, ...descendants(pid)]);
+    const stopped = await lux("stop");
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.match(stopped.stdout, /Stopped 3/);
+    await waitFor(() => all.every((pid) => !pidAlive(pid)), "every process `lux start` started to exit");
+    assert.deepEqual(recordedPids(), []);
+
+    const after = await lux("status", "--address", address);
+    assert.notEqual(after.code, 0);
+    assert.match(after.stderr, /no cluster answers|no token/);
+    const afterAuto = await lux("status");
+    assert.notEqual(afterAuto.code, 0);
+  });
+});

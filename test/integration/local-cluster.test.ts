@@ -1,0 +1,80 @@
+/**
+ * Issue 4 point 6: LocalCluster (`lux/testing`) starts a real cluster of several raylet
+ * processes on loopback; nodes are added, waited for and removed; shutdown leaves no process.
+ */
+import assert from "node:assert/strict";
+import { after, describe, test } from "node:test";
+import * as lux from "lux";
+import { LocalCluster } from "lux/testing";
+import { descendants, pidAlive, waitFor } from "./helpers.js";
+
+const pidOf = lux.remote(() => process.pid);
+
+describe("LocalCluster", () => {
+  let cluster: LocalCluster | undefined;
+  after(async () => {
+    await lux.shutdown();
+    await cluster?.shutdown();
+  });
+
+  test("start, addNode, waitForNodes, removeNode, shutdown", async () => {
+    cluster = await LocalCluster.start({ head: { numCpus: 1, objectStoreMemory: 32 * 1024 ** 2 } });
+    assert.match(cluster.address, /^127\.0\.0\.1:\d+$/);
+    const head = cluster.nodes[0];
+    assert.ok(head !== undefined);
+
+    const second = await cluster.addNode({ numCpus: 2, resources: { side: 1 }, objectStoreMemory: 32 * 1024 ** 2 });
+    assert.match(second.nodeId, /\S/);
+    assert.notEqual(second.nodeId, head.nodeId);
+    assert.notEqual(second.pid, head.pid);
+    await cluster.waitForNodes(2);
+
+    await lux.init({ address: cluster.address });
+    const seen = await lux.nodes();
+    assert.deepEqual(new Set(seen.filter((n) => n.alive).map((n) => n.nodeId)), new Set([head.nodeId, second.nodeId]));
+    const side = seen.find((n) => n.nodeId === second.nodeId);
+    assert.equal(side?.resources["side"], 1);
+    assert.equal(side?.resources["CPU"], 2);
+    assert.equal(side?.objectStore.capacity, 32 * 1024 ** 2);
+    assert.equal((await lux.clusterResources())["CPU"], 3);
+
+    // Work runs on the cluster (in a worker of some raylet).
+    const workerPid = await lux.get(pidOf.remote());
+    assert.notEqual(workerPid, process.pid);
+
+    // A crashed node (SIGKILL) shows as dead.
+    const secondProcesses = [second.pid, ...descendants(second.pid)];
+    await cluster.removeNode(second);
+    assert.equal(second.alive, false);
+    await waitFor(async () => (await lux.nodes()).some((n) => n.nodeId === second.nodeId && !n.alive), "the removed node to be dead");
+    await waitFor(() => secondProcesses.every((p) => !pidAlive(p)), "the removed node's processes to exit");
+
+    await lux.shutdown();
+    const all = [cluster.gcsPid, ...cluster.nodes.flatMap((n) => [n.pid, ...descendants(n.pid)])];
+    await cluster.shutdown();
+    await waitFor(() => all.every((p) => !pidAlive(p)), "every process of the cluster to exit");
+  });
+
+  test("a graceful removeNode, restartGcs and asyncDispose", async () => {
+    const pids: number[] = [];
+    {
+      await using c = await LocalCluster.start({ head: { numCpus: 1 } });
+      const node = await c.addNode({ numCpus: 1 });
+      await c.waitForNodes(2);
+      pids.push(c.gcsPid, ...c.nodes.map((n) => n.pid));
+      await c.removeNode(node, { graceful: true });
+      assert.equal(node.alive, false);
+
+      // The control service restarts on the same address (its in-memory tables are lost);
+      // a node started afterwards registers with it.
+      const { address, gcsPid } = c;
+      await c.restartGcs();
+      assert.equal(c.address, address);
+      assert.notEqual(c.gcsPid, gcsPid);
+      await c.addNode({ numCpus: 1 });
+      await c.waitForNodes(1);
+      pids.push(c.gcsPid, ...c.nodes.map((n) => n.pid));
+    }
+    await waitFor(() => pids.every((p) => !pidAlive(p)), "every process of the cluster to exit");
+  });
+});
