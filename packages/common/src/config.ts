@@ -181,6 +181,14 @@ export const CONFIG_ENTRIES = [
     doc: "Directory under which each cluster session keeps its sockets, logs and spilled objects.",
   }),
   defineConfig({
+    name: "nodeDeathTimeoutMs",
+    type: "number",
+    default: 30_000,
+    integer: true,
+    min: 1,
+    doc: "A node whose raylet has not answered a health check for this long is declared dead (its connection may still look open: a hung or partitioned machine).",
+  }),
+  defineConfig({
     name: "gcsHealthCheckPeriodMs",
     type: "number",
     default: 1000,
@@ -227,6 +235,14 @@ export const CONFIG_ENTRIES = [
     integer: true,
     min: 1,
     doc: "Most chunks of one object a raylet requests at once while pulling it.",
+  }),
+  defineConfig({
+    name: "runtimeEnvMaxBytes",
+    type: "number",
+    default: 100 * 1024 * 1024,
+    integer: true,
+    min: 1,
+    doc: "Most bytes of files a runtimeEnv.workingDir may hold (after excludes); a bigger one fails with RuntimeEnvSetupError.",
   }),
 ] as const;
 

@@ -101,3 +101,4 @@ export { type Disposable, isDisposable, closeAll } from "./disposable.js";
 export { wireErrorCodec, rpcPeerOptions } from "./peer.js";
 export { parseFlags, READY_PREFIX, printReady, exitWithParent } from "./process.js";
 export { tokenFilePath, writeTokenFile, removeTokenFile, readTokenFile } from "./token-file.js";
+export { runtimeEnvKey } from "./runtime-env-key.js";

@@ -16,6 +16,8 @@ import { autoAddress } from "./daemon-registry.js";
 import { FunctionRegistry, type Definition } from "./function-registry.js";
 import { ObjectRef } from "./object-ref.js";
 import { compileActorOptions, compileTaskOptions, type ActorOptions, type TaskOptions } from "./options.js";
+import { checkRuntimeEnv, packWorkingDir, type RuntimeEnv } from "./runtime-env.js";
+import type { RuntimeEnvSpec } from "@lux/protocol";
 import type { ActorClass, ActorHandle, AnyClass, RemoteFunction } from "./types.js";
 import "./wire-types.js";
 
@@ -62,6 +64,11 @@ export interface InitOptions {
   objectStoreMemory?: number;
   /** Namespace for named actors. Default: a namespace of this job's own. */
   namespace?: string;
+  /**
+   * The job's runtime env: `workingDir` is packed now and shipped to every node that runs
+   * its tasks and actors; `envVars` are set in their workers. See docs/runtime-env.md.
+   */
+  runtimeEnv?: RuntimeEnv;
 }
 
 export interface InitResult {
@@ -69,7 +76,7 @@ export interface InitResult {
   address: string;
 }
 
-const INIT_KEYS = new Set(["address", "numCpus", "numGpus", "resources", "objectStoreMemory", "namespace"]);
+const INIT_KEYS = new Set(["address", "numCpus", "numGpus", "resources", "objectStoreMemory", "namespace", "runtimeEnv"]);
 
 /**
  * Connects this process to a cluster: the one at `address` (or `LUX_ADDRESS`), or a
@@ -94,6 +101,9 @@ async function doInit(options: InitOptions): Promise<InitResult> {
   const numCpus = checkAmount("numCpus", options.numCpus) ?? os.availableParallelism();
   const numGpus = checkAmount("numGpus", options.numGpus) ?? 0;
   if (options.objectStoreMemory !== undefined) checkAmount("objectStoreMemory", options.objectStoreMemory);
+  // Packed before any cluster starts: a workingDir over the size cap fails init at once.
+  const runtimeEnv = checkRuntimeEnv(options.runtimeEnv);
+  const packed = runtimeEnv?.workingDir !== undefined ? packWorkingDir({ ...runtimeEnv, workingDir: runtimeEnv.workingDir }) : undefined;
   let address = options.address ?? process.env["LUX_ADDRESS"];
   if (address === "auto") {
     address = autoAddress();
@@ -138,12 +148,14 @@ async function doInit(options: InitOptions): Promise<InitResult> {
       jobId,
       namespace,
       workerId: newWorkerId(),
-      listenAddress: "127.0.0.1:0",
       functions,
       weak: true,
       job: { execArgv: workerExecArgv(), cwd: process.cwd(), env: {}, entryUrl: functions.entryOptedIn ? entryUrl() : undefined },
     });
+    if (runtimeEnv !== undefined) await core.runtimeEnvs.setJobEnv(runtimeEnv, packed);
   } catch (e) {
+    await core?.close();
+    core = undefined;
     await cluster?.stop();
     cluster = undefined;
     throw e;
@@ -160,6 +172,7 @@ export async function startWorker(env: NodeJS.ProcessEnv): Promise<CoreWorker> {
     return v;
   };
   namespace = env["LUX_NAMESPACE"] ?? "";
+  const runtimeEnv = workerRuntimeEnv(env);
   core = await CoreWorker.start({
     mode: "worker",
     gcsAddress: need("LUX_GCS_ADDRESS"),
@@ -168,11 +181,28 @@ export async function startWorker(env: NodeJS.ProcessEnv): Promise<CoreWorker> {
     jobId: need("LUX_JOB_ID"),
     namespace,
     workerId: need("LUX_WORKER_ID"),
-    listenAddress: "127.0.0.1:0",
+    // Workers listen on their node's address (where their raylet listens).
+    listenAddress: `${hostOf(need("LUX_RAYLET_ADDRESS"))}:0`,
     functions,
     weak: false,
+    runtimeEnv,
   });
   return core;
+}
+
+/**
+ * A worker's runtime env (LUX_RUNTIME_ENV, set by the raylet), inherited by what it submits;
+ * with a workingDir, module URLs under the driver's copy map into this node's (LUX_RUNTIME_ENV_DIR).
+ */
+function workerRuntimeEnv(env: NodeJS.ProcessEnv): RuntimeEnvSpec | undefined {
+  const text = env["LUX_RUNTIME_ENV"];
+  if (text === undefined || text === "") return undefined;
+  const spec = JSON.parse(text) as RuntimeEnvSpec;
+  const dir = env["LUX_RUNTIME_ENV_DIR"];
+  if (spec.workingDirUrl !== undefined && dir !== undefined && dir !== "") {
+    functions.mapModules(spec.workingDirUrl, pathToFileURL(dir).href.replace(/\/?$/, "/"));
+  }
+  return spec;
 }
 
 /** Whether `init()` has connected this process to a cluster. */
@@ -416,6 +446,10 @@ function describe(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "an array";
   return typeof v === "object" ? `an object (${(v as object).constructor?.name ?? "Object"})` : typeof v;
+}
+
+function hostOf(address: string): string {
+  return address.slice(0, address.lastIndexOf(":")).replace(/^\[|\]$/g, "");
 }
 
 function entryUrl(): string | undefined {

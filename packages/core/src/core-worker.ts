@@ -6,6 +6,7 @@ import type {
   RayletService,
   ResolvedArg,
   RpcConnection,
+  RuntimeEnvSpec,
   SchedulingStrategy,
   ServiceDef,
   TaskSpec,
@@ -29,6 +30,7 @@ import { ObjectManager } from "./object-manager.js";
 import { ObjectRef, setRefTracker } from "./object-ref.js";
 import { PeerPool } from "./peer-pool.js";
 import { RayletPool } from "./raylet-pool.js";
+import { RuntimeEnvResolver, type RuntimeEnvInput } from "./runtime-env.js";
 import { SerializationError, serialize } from "./serialization/index.js";
 import { StoreIO } from "./store-io.js";
 import { SyncObjectCreator } from "./store-sync.js";
@@ -51,13 +53,15 @@ export interface CoreWorkerOptions {
   jobId: string;
   namespace: string;
   workerId: string;
-  /** Listen address of this process's RPC server. */
-  listenAddress: string;
+  /** Listen address of this process's RPC server; default: the interface that reaches the control service. */
+  listenAddress?: string;
   functions: FunctionRegistry;
   /** Driver: connections do not keep the process alive unless calls are pending. */
   weak: boolean;
   /** Driver only: Node flags, cwd and env for the job's workers. */
   job?: { execArgv: string[]; cwd: string; env: Record<string, string>; entryUrl: string | undefined };
+  /** Worker: the runtime env it runs in, inherited by the tasks and actors it submits. */
+  runtimeEnv?: RuntimeEnvSpec | undefined;
 }
 
 export interface ActorOptionsCompiled {
@@ -70,6 +74,8 @@ export interface ActorOptionsCompiled {
   maxRestarts: number;
   /** Where the actor may be placed; undefined is "DEFAULT". */
   strategy?: SchedulingStrategy | undefined;
+  /** The runtimeEnv option, validated (merged over the job's at creation). */
+  runtimeEnv?: RuntimeEnvInput | undefined;
 }
 
 /**
@@ -86,6 +92,8 @@ export class CoreWorker {
   private readonly raylets: RayletPool;
   private readonly actors: ActorSubmitter;
   readonly executor: TaskExecutor;
+  /** Runtime envs of submitted work: the job's (or this worker's) merged with the options'. */
+  readonly runtimeEnvs: RuntimeEnvResolver;
   private blockedDepth = 0;
   private closing = false;
   /** Registrations of detached actors in flight: close() lets them reach the control service. */
@@ -123,6 +131,7 @@ export class CoreWorker {
     this.submitter = new TaskSubmitter(options.jobId, this.raylets, peers, this.objects, this.results);
     this.results.onRetry((r) => this.submitter.enqueue(r));
     this.actors = new ActorSubmitter(options.workerId, gcs, peers, this.results);
+    this.runtimeEnvs = new RuntimeEnvResolver(gcs, options.runtimeEnv);
     this.executor = new TaskExecutor(gcs, this.objects, options.functions, (taskId) => {
       for (const child of this.results.children(taskId)) void this.cancelRecord(child, false, true);
     });
@@ -179,10 +188,12 @@ export class CoreWorker {
       return self;
     };
     const peerOptions = rpcPeerOptions(options.token, log);
-    const server = await RpcServer.listen<CoreWorkerService>({ ...peerOptions, address: options.listenAddress, handlers });
-    if (options.weak) server.setWeak();
     const connect = { ...peerOptions, handlers, weak: options.weak };
     const gcs = await connectRpc<GcsService, CoreWorkerService>(options.gcsAddress, connect);
+    // Listen where the cluster can reach us: by default on the interface that reaches the control service.
+    const listenAddress = options.listenAddress ?? `${gcs.transport.localHost ?? "127.0.0.1"}:0`;
+    const server = await RpcServer.listen<CoreWorkerService>({ ...peerOptions, address: listenAddress, handlers });
+    if (options.weak) server.setWeak();
     const rayletAddress = options.rayletAddress ?? (await localRayletAddress(gcs));
     const raylet = await connectRpc<RayletService, CoreWorkerService>(rayletAddress, connect);
     // Everything the handlers need is set up before registering: once a worker is
@@ -227,9 +238,16 @@ export class CoreWorker {
       ownerAddress: this.address,
       gpuIds: [],
     };
-    const record = this.record(spec, args, encoded.held, options);
+    // A copy: the compiled options are shared by every call, the resolved runtime env is this call's.
+    const record = this.record(spec, args, encoded.held, { ...options, runtimeEnvSpec: this.runtimeEnvs.base });
     const refs = spec.returnIds.map((id) => new ObjectRef(id, this.address));
-    void this.resolveDependencies(record, exported).then((ok) => {
+    const ready =
+      options.runtimeEnv === undefined
+        ? exported
+        : Promise.all([exported, this.runtimeEnvs.resolve(options.runtimeEnv)]).then(([, env]) => {
+            record.options.runtimeEnvSpec = env;
+          });
+    void this.resolveDependencies(record, ready).then((ok) => {
       if (ok) this.submitter.enqueue(record);
     });
     return refs;
@@ -262,6 +280,8 @@ export class CoreWorker {
     const deps = topLevelRefs(args);
     const registration = (async () => {
       await exported;
+      const runtimeEnv = await this.runtimeEnvs.resolve(options.runtimeEnv);
+      if (runtimeEnv !== undefined) spec.runtimeEnv = runtimeEnv;
       spec.resolved = await this.resolveArgs(deps);
       const failed = spec.resolved.find((r) => r.error !== undefined);
       if (failed !== undefined) throw new Error("an argument of the actor's constructor failed", { cause: fromWireError(failed.error) });

@@ -38,6 +38,8 @@ export class FunctionRegistry {
   private readonly occurrences = new Map<string, number>();
   private readonly loaded = new Map<string, Promise<{ target: Definable; byValue: boolean }>>();
   private mainCalled = false;
+  /** Worker in a runtime env with a workingDir: the driver's copy's URL prefix and this node's. */
+  private moduleMap: { from: string; to: string } | undefined;
 
   constructor(
     private readonly entryUrl: string | undefined,
@@ -47,6 +49,16 @@ export class FunctionRegistry {
 
   noteMainCalled(): void {
     this.mainCalled = true;
+  }
+
+  /** Module URLs starting with `from` (the driver's workingDir) are imported from `to` (its unpacked copy). */
+  mapModules(from: string, to: string): void {
+    this.moduleMap = { from, to };
+  }
+
+  private mapUrl(url: string): string {
+    const m = this.moduleMap;
+    return m !== undefined && url.startsWith(m.from) ? m.to + url.slice(m.from.length) : url;
   }
 
   get entryOptedIn(): boolean {
@@ -120,13 +132,17 @@ export class FunctionRegistry {
     if (bytes === undefined) throw new Error(`function ${functionId} is not registered with the control service`);
     const d = decodeMessage(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) as FunctionDescriptor;
     if (!d.byValue && d.moduleUrl !== undefined && d.position !== undefined) {
+      // In a runtime env with a workingDir, modules under it are imported from the node's copy;
+      // a call site in another module (`URL:line:column#n`) names that module's copy too.
+      const moduleUrl = this.mapUrl(d.moduleUrl);
+      const position = this.mapUrl(d.position);
       try {
-        await import(d.moduleUrl);
-        const target = this.byKey.get(`${d.moduleUrl}|${d.position}`);
+        await import(moduleUrl);
+        const target = this.byKey.get(`${moduleUrl}|${position}`);
         if (target !== undefined) return { target, byValue: false };
-        log.debug(`${d.name} is not defined at ${d.moduleUrl}:${d.position} on import; using its source`);
+        log.debug(`${d.name} is not defined at ${moduleUrl}:${position} on import; using its source`);
       } catch (e) {
-        log.warn(`could not import ${d.moduleUrl} for ${d.name}: ${(e as Error).message}; using its source`);
+        log.warn(`could not import ${moduleUrl} for ${d.name}: ${(e as Error).message}; using its source`);
       }
     }
     return { target: this.evaluate(d), byValue: true };

@@ -43,6 +43,7 @@ export {
 } from "./api.js";
 export { ObjectRef } from "./object-ref.js";
 export type { TaskOptions, ActorOptions, MethodOptions, SchedulingStrategy } from "./options.js";
+export type { RuntimeEnv } from "./runtime-env.js";
 export type {
   RemoteFunction,
   MultiReturnFunction,

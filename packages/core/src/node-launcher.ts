@@ -3,7 +3,7 @@
  * handle to each. Used by the private cluster of `lux.init()`, by `LocalCluster` and by
  * the `lux start` command (detached: the daemon outlives the process that started it).
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -58,6 +58,11 @@ interface CommonDaemonOptions {
   env?: Record<string, string>;
   /** How long to wait for the daemon to serve (default 30 s). */
   readyTimeoutMs?: number;
+  /**
+   * A command the daemon runs under, e.g. `["ip", "netns", "exec", "ns1"]` to start a node
+   * in a network namespace (the wrapper must exec the daemon, keeping its pid).
+   */
+  wrapper?: readonly string[];
 }
 
 export interface ControlServiceOptions extends CommonDaemonOptions {
@@ -144,6 +149,11 @@ function daemonEnv(opts: CommonDaemonOptions): NodeJS.ProcessEnv {
   return env;
 }
 
+function spawnDaemon(opts: CommonDaemonOptions, args: string[], spawnOptions: SpawnOptions): ChildProcess {
+  const [command, ...prefix] = [...(opts.wrapper ?? []), process.execPath];
+  return spawn(command as string, [...prefix, ...args], spawnOptions);
+}
+
 async function startDaemon(kind: DaemonKind, main: string, args: string[], opts: CommonDaemonOptions): Promise<DaemonHandle> {
   const env = daemonEnv(opts);
   const timeoutMs = opts.readyTimeoutMs ?? 30_000;
@@ -155,13 +165,13 @@ async function startDaemon(kind: DaemonKind, main: string, args: string[], opts:
     const fd = fs.openSync(opts.logFile, "a");
     const start = fs.fstatSync(fd).size;
     try {
-      child = spawn(process.execPath, [main, ...args], { env, detached: true, stdio: ["ignore", fd, fd] });
+      child = spawnDaemon(opts, [main, ...args], { env, detached: true, stdio: ["ignore", fd, fd] });
     } finally {
       fs.closeSync(fd);
     }
     ready = readyFromFile(child, kind, opts.logFile, start, timeoutMs);
   } else {
-    child = spawn(process.execPath, [main, ...args], { env, stdio: ["pipe", "pipe", "pipe"] });
+    child = spawnDaemon(opts, [main, ...args], { env, stdio: ["pipe", "pipe", "pipe"] });
     ready = readyFromPipe(child, kind, timeoutMs);
   }
   const exited = new Promise<DaemonExit>((resolve) => {

@@ -1,4 +1,5 @@
 import { InvalidOptionError } from "@lux/common";
+import { checkRuntimeEnv, type RuntimeEnv } from "./runtime-env.js";
 import type { TaskOptionsCompiled } from "./task-record.js";
 
 /**
@@ -29,6 +30,8 @@ export interface TaskOptions {
   name?: string;
   /** Where the task may run. Default "DEFAULT". */
   schedulingStrategy?: SchedulingStrategy;
+  /** Working directory and environment variables of the task's worker, merged over the job's. */
+  runtimeEnv?: RuntimeEnv;
 }
 
 /** Options of an actor class (`lux.remote(Class).options({...})`). */
@@ -51,6 +54,8 @@ export interface ActorOptions {
   getIfExists?: boolean;
   /** Where the actor may be placed. Default "DEFAULT". */
   schedulingStrategy?: SchedulingStrategy;
+  /** Working directory and environment variables of the actor's worker, merged over the job's. */
+  runtimeEnv?: RuntimeEnv;
 }
 
 /** Options of one actor method call (`handle.method.options({...})`). */
@@ -68,6 +73,7 @@ const TASK_KEYS = new Set([
   "numReturns",
   "name",
   "schedulingStrategy",
+  "runtimeEnv",
 ]);
 const ACTOR_KEYS = new Set([
   "numCpus",
@@ -81,12 +87,12 @@ const ACTOR_KEYS = new Set([
   "lifetime",
   "getIfExists",
   "schedulingStrategy",
+  "runtimeEnv",
 ]);
 const METHOD_KEYS = new Set(["numReturns"]);
 /** Ray options Lux will support but does not yet: refused rather than silently ignored. */
 const NOT_YET = new Set([
   "placementGroup",
-  "runtimeEnv",
   "maxTaskRetries",
   "concurrencyGroups",
   "maxPendingCalls",
@@ -197,6 +203,7 @@ export function compileTaskOptions(opts: TaskOptions): TaskOptionsCompiled & { n
     numReturns: intAtLeast("numReturns", opts.numReturns, 1, 10_000) ?? 1,
     name: name("name", opts.name),
     strategy: strategy(opts.schedulingStrategy),
+    runtimeEnv: checkRuntimeEnv(opts.runtimeEnv),
   };
 }
 
@@ -229,6 +236,7 @@ export function compileActorOptions(opts: ActorOptions, defaultNamespace: string
     maxConcurrency: intAtLeast("maxConcurrency", opts.maxConcurrency, 1) ?? 1,
     maxRestarts: intAtLeast("maxRestarts", opts.maxRestarts, -1) ?? 0,
     strategy: strategy(opts.schedulingStrategy),
+    runtimeEnv: checkRuntimeEnv(opts.runtimeEnv),
   };
 }
 

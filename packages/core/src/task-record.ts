@@ -1,4 +1,5 @@
-import type { ResolvedArg, SchedulingStrategy, TaskSpec } from "@lux/protocol";
+import type { ResolvedArg, RuntimeEnvSpec, SchedulingStrategy, TaskSpec } from "@lux/protocol";
+import type { RuntimeEnvInput } from "./runtime-env.js";
 import type { ObjectRef } from "./object-ref.js";
 
 export interface TaskOptionsCompiled {
@@ -10,6 +11,10 @@ export interface TaskOptionsCompiled {
   name?: string | undefined;
   /** Where the task may run; undefined is "DEFAULT". */
   strategy?: SchedulingStrategy | undefined;
+  /** The runtimeEnv option, validated (merged over the job's at submission). */
+  runtimeEnv?: RuntimeEnvInput | undefined;
+  /** The runtime env the task's worker runs in, set once resolved; undefined: none. */
+  runtimeEnvSpec?: RuntimeEnvSpec | undefined;
 }
 
 export type TaskState = "resolving" | "queued" | "running" | "finished";

@@ -1,4 +1,4 @@
-import type { LeaseGrant, LeaseReply, SchedulingStrategy, TaskReply } from "@lux/protocol";
+import type { LeaseGrant, LeaseReply, RuntimeEnvSpec, SchedulingStrategy, TaskReply } from "@lux/protocol";
 import { ConnectionClosedError } from "@lux/protocol";
 import {
   NodeAffinityError,
@@ -8,6 +8,7 @@ import {
   createLogger,
   fromWireError,
   newTaskId,
+  runtimeEnvKey,
   toWireError,
 } from "@lux/common";
 import type { ObjectManager } from "./object-manager.js";
@@ -32,6 +33,8 @@ interface KeyQueue {
   key: string;
   resources: Record<string, number>;
   strategy: SchedulingStrategy | undefined;
+  /** Workers of another runtime env are never shared. */
+  runtimeEnv: RuntimeEnvSpec | undefined;
   description: string;
   queue: TaskRecord[];
   leases: Set<Lease>;
@@ -66,10 +69,11 @@ export class TaskSubmitter {
     if (record.cancelled) return;
     const resources = record.options.resources;
     const strategy = record.options.strategy;
-    const key = JSON.stringify([resources, strategy ?? "DEFAULT"]);
+    const runtimeEnv = record.options.runtimeEnvSpec;
+    const key = JSON.stringify([resources, strategy ?? "DEFAULT", runtimeEnvKey(runtimeEnv)]);
     let kq = this.keys.get(key);
     if (kq === undefined) {
-      kq = { key, resources, strategy, description: `task ${record.spec.name}`, queue: [], leases: new Set(), pendingRequests: new Map() };
+      kq = { key, resources, strategy, runtimeEnv, description: `task ${record.spec.name}`, queue: [], leases: new Set(), pendingRequests: new Map() };
       this.keys.set(key, kq);
     }
     record.state = "queued";
@@ -122,6 +126,7 @@ export class TaskSubmitter {
           resources: kq.resources,
           description: kq.description,
           ...(kq.strategy !== undefined ? { strategy: kq.strategy } : {}),
+          ...(kq.runtimeEnv !== undefined ? { runtimeEnv: kq.runtimeEnv } : {}),
           ...(noSpillback ? { noSpillback } : {}),
         });
         if (!("spillback" in reply)) {

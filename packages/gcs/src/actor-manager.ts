@@ -14,6 +14,8 @@ import type { NodeManager } from "./node-manager.js";
 import type { ResourceViewManager } from "./resource-view.js";
 
 const log = createLogger("gcs");
+/** How long a lookup of an unknown actor id waits for its creator's registration. */
+const REGISTRATION_WAIT_MS = 60_000;
 
 interface ActorEntry {
   spec: ActorCreationSpec;
@@ -28,6 +30,9 @@ export class ActorManager {
   private readonly actors = new Map<string, ActorEntry>();
   private readonly aliases = new Map<string, string>();
   private readonly names = new Map<string, string>();
+  private readonly registrationWaiters = new Map<string, ((error?: Error) => void)[]>();
+  /** Actors whose registration was refused (e.g. a taken name), for late lookups of their handles. */
+  private readonly refused = new Map<string, Error>();
   /** Actors no alive node can ever host: placed when a node that can joins. */
   private readonly infeasible = new Set<ActorEntry>();
   private turn = 0;
@@ -56,9 +61,12 @@ export class ActorManager {
       if (existing !== undefined) {
         if (spec.getIfExists) {
           this.aliases.set(spec.actorId, existing);
+          this.registered(spec.actorId);
           return { actorId: existing };
         }
-        throw new ActorNameTakenError({ name: spec.name, namespace: spec.namespace });
+        const error = new ActorNameTakenError({ name: spec.name, namespace: spec.namespace });
+        this.registered(spec.actorId, error);
+        throw error;
       }
       this.names.set(key, spec.actorId);
     }
@@ -80,6 +88,7 @@ export class ActorManager {
       waiters: [],
     };
     this.actors.set(spec.actorId, entry);
+    this.registered(spec.actorId);
     void this.schedule(entry);
     return { actorId: spec.actorId };
   }
@@ -90,10 +99,41 @@ export class ActorManager {
 
   info(actorId: string, waitAlive: boolean): Promise<ActorInfo> {
     const entry = this.resolve(actorId);
-    if (entry === undefined) return Promise.reject(new ActorDiedError({ actorId, cause: new Error("no actor has this id") }));
+    if (entry === undefined) {
+      if (!waitAlive) return Promise.reject(new ActorDiedError({ actorId, cause: new Error("no actor has this id") }));
+      // A handle can reach another process before its creator's registration reaches us.
+      return this.awaitRegistration(actorId).then(() => this.info(actorId, true));
+    }
     const s = entry.info.state;
     if (!waitAlive || s === "ALIVE" || s === "DEAD") return Promise.resolve({ ...entry.info });
     return new Promise((resolve) => entry.waiters.push(resolve));
+  }
+
+  private awaitRegistration(actorId: string): Promise<void> {
+    const refused = this.refused.get(actorId);
+    if (refused !== undefined) return Promise.reject(new ActorDiedError({ actorId, cause: refused }));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const list = this.registrationWaiters.get(actorId) ?? [];
+        this.registrationWaiters.set(actorId, list.filter((w) => w !== done));
+        reject(new ActorDiedError({ actorId, cause: new Error(`no actor with this id was registered within ${REGISTRATION_WAIT_MS} ms`) }));
+      }, REGISTRATION_WAIT_MS);
+      const done = (error?: Error): void => {
+        clearTimeout(timer);
+        if (error === undefined) resolve();
+        else reject(new ActorDiedError({ actorId, cause: error }));
+      };
+      this.registrationWaiters.set(actorId, [...(this.registrationWaiters.get(actorId) ?? []), done]);
+    });
+  }
+
+  /** The creator's registration arrived (or was refused with `error`). */
+  private registered(actorId: string, error?: Error): void {
+    if (error !== undefined) this.refused.set(actorId, error);
+    const waiters = this.registrationWaiters.get(actorId);
+    if (waiters === undefined) return;
+    this.registrationWaiters.delete(actorId);
+    for (const w of waiters) w(error);
   }
 
   named(name: string, namespace: string): ActorInfo {
@@ -204,6 +244,7 @@ export class ActorManager {
         detachedActor: spec.detached,
         noSpillback: true,
         ...(spec.strategy !== undefined ? { strategy: spec.strategy } : {}),
+        ...(spec.runtimeEnv !== undefined ? { runtimeEnv: spec.runtimeEnv } : {}),
       });
       if ("spillback" in reply) {
         // The node cannot host it after all (its resources changed): place it again.

@@ -4,6 +4,7 @@ import { createLogger, rpcPeerOptions } from "@lux/common";
 import { ActorManager } from "./actor-manager.js";
 import { JobManager } from "./job-manager.js";
 import { KvManager } from "./kv-manager.js";
+import { HealthChecker } from "./health-checker.js";
 import { NodeManager } from "./node-manager.js";
 import { ResourceViewManager } from "./resource-view.js";
 import type { GcsStorage } from "./storage.js";
@@ -19,6 +20,7 @@ export interface GcsServerOptions {
 /** The control service: one manager per domain behind one RPC server. */
 export class GcsServer {
   readonly nodes = new NodeManager();
+  private readonly health = new HealthChecker(this.nodes);
   readonly view = new ResourceViewManager(this.nodes);
   readonly jobs = new JobManager();
   readonly kv: KvManager;
@@ -66,6 +68,7 @@ export class GcsServer {
         getClusterView: () => this.view.list(),
         kvPut: (req) => this.kv.put(req),
         kvGet: (req) => this.kv.get(req.key),
+        kvExists: async (req) => ({ exists: (await this.kv.get(req.key)).value !== undefined }),
         createActor: (req) => this.actors.create(req),
         getActorInfo: (req) => this.actors.info(req.actorId, req.waitAlive),
         getNamedActor: (req) => this.actors.named(req.name, req.namespace),
@@ -79,10 +82,12 @@ export class GcsServer {
         },
       },
     });
+    this.health.start();
     log.info(`control service listening on ${this.server.address} (storage: ${this.options.storage.kind})`);
   }
 
   async close(): Promise<void> {
+    this.health.stop();
     await this.server?.close();
     await this.options.storage.close();
   }

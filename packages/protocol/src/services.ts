@@ -32,6 +32,19 @@ export interface JobInfo {
   entryUrl: string | undefined;
 }
 
+/**
+ * Where and with what environment a worker runs (`runtimeEnv`, merged from the job's and the
+ * task's or actor's). Workers of different runtime envs are never shared.
+ */
+export interface RuntimeEnvSpec {
+  /** sha256 (hex) of the zipped workingDir, stored in the control service KV as `pkg:<hash>`. */
+  packageHash?: string;
+  /** file URL (ending in "/") of the driver's workingDir: module URLs under it map into the unpacked copy. */
+  workingDirUrl?: string;
+  /** Environment variables set in the worker over the node's. */
+  envVars: Record<string, string>;
+}
+
 /** How a worker finds the code of a remote function or actor class. */
 export interface FunctionDescriptor {
   functionId: string;
@@ -128,6 +141,8 @@ export interface ActorCreationSpec {
   strategy?: SchedulingStrategy;
   /** GPU device ids of the actor's lease, filled in by the control service. */
   gpuIds: number[];
+  /** The actor's worker runs in this runtime env. */
+  runtimeEnv?: RuntimeEnvSpec;
 }
 
 export type ActorState = "PENDING" | "ALIVE" | "RESTARTING" | "DEAD";
@@ -166,6 +181,8 @@ export interface LeaseRequest {
   actorId?: string;
   /** The lease hosts a detached actor: its worker outlives the job that created it. */
   detachedActor?: boolean;
+  /** The worker must run in this runtime env (unpacked workingDir, envVars). */
+  runtimeEnv?: RuntimeEnvSpec;
 }
 
 export interface LeaseGrant {
@@ -210,6 +227,8 @@ export interface GcsService {
   getClusterView(req: Record<string, never>): NodeResources[];
   kvPut(req: { key: string; value: Uint8Array; overwrite: boolean }): { added: boolean };
   kvGet(req: { key: string }): { value: Uint8Array | undefined };
+  /** Whether a key is set, without its value (e.g. a runtime-env package already uploaded). */
+  kvExists(req: { key: string }): { exists: boolean };
   createActor(req: ActorCreationSpec): { actorId: string };
   /** With `waitAlive`, replies once the actor is ALIVE or DEAD. */
   getActorInfo(req: { actorId: string; waitAlive: boolean }): ActorInfo;
@@ -229,6 +248,8 @@ export interface RayletService {
   workerUnblocked(req: { workerId: string }): { ok: true };
   killWorker(req: { workerId: string; reason: string }): { killed: boolean };
   getResources(req: Record<string, never>): ResourceView;
+  /** Health check from the control service. */
+  ping(req: Record<string, never>): { ok: true };
   /**
    * From the control service: nodes whose resources or liveness changed (`full`: the whole
    * view, replacing what the raylet had). A node with `alive: false` leaves the view.

@@ -14,11 +14,13 @@ export function parseAddress(address: string): { host: string; port: number } | 
 
 class SocketTransport implements Transport {
   readonly remoteLabel: string;
+  readonly localHost: string | undefined;
   private queued: Buffer[] = [];
   private flushScheduled = false;
 
   constructor(private readonly socket: net.Socket) {
     socket.setNoDelay(true);
+    this.localHost = socket.localAddress;
     this.remoteLabel =
       socket.remoteAddress !== undefined ? `${socket.remoteAddress}:${socket.remotePort}` : "unix-peer";
   }

@@ -9,6 +9,8 @@ export interface Transport {
   /** Whether this transport keeps the Node process alive. */
   setRef(ref: boolean): void;
   readonly remoteLabel: string;
+  /** This side's address of the connection (the interface that reaches the peer), if any. */
+  readonly localHost: string | undefined;
 }
 
 /** Accepts inbound transports. */
@@ -38,6 +40,7 @@ export function memoryTransportPair(): [Transport, Transport] {
     };
     const transport: Transport = {
       remoteLabel: label,
+      localHost: undefined,
       write(chunks) {
         const copy = Buffer.concat(chunks as Buffer[]);
         queueMicrotask(() => peer?.deliver(copy));

@@ -188,7 +188,7 @@ export class LeaseManager {
   private async grant(p: PendingLease, allocation: Allocation): Promise<void> {
     let worker: WorkerHandle;
     try {
-      worker = await this.pool.acquire(await this.jobInfo(p.req.jobId), p.req.detachedActor === true);
+      worker = await this.pool.acquire(await this.jobInfo(p.req.jobId), p.req.detachedActor === true, p.req.runtimeEnv);
     } catch (e) {
       this.resources.release(allocation);
       p.reject(e as Error);

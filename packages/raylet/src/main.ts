@@ -52,6 +52,7 @@ const raylet = new Raylet({
   storeKind: kind,
   workerMain,
   maxIdleWorkersPerJob: Math.max(1, Math.ceil(resources["CPU"] ?? 1)),
+  sessionDir,
 });
 const stop = async (): Promise<void> => {
   await raylet.close();

@@ -8,6 +8,7 @@ import { LeaseManager, type Requester } from "./lease-manager.js";
 import { NodePeers } from "./node-peers.js";
 import { PullManager } from "./pull-manager.js";
 import { ResourcePool } from "./resources.js";
+import { RuntimeEnvManager } from "./runtime-env-manager.js";
 import { WorkerPool } from "./worker-pool.js";
 
 const log = createLogger("raylet");
@@ -25,6 +26,8 @@ export interface RayletOptions {
   storeKind: string;
   workerMain: string;
   maxIdleWorkersPerJob: number;
+  /** The node's session folder: runtime env packages are unpacked under it. */
+  sessionDir: string;
 }
 
 /** The node daemon: worker pool, lease scheduling, resources and the node's object store. */
@@ -52,6 +55,14 @@ export class Raylet {
     this.view = new ClusterView(this.nodeId, () => this.localResources());
     this.resources.onChange = () => this.scheduleReport();
     this.nodePeers = new NodePeers(() => this.gcs, options.token);
+    this.runtimeEnvs = new RuntimeEnvManager({
+      nodeId: this.nodeId,
+      sessionDir: options.sessionDir,
+      fetch: async (key) => {
+        if (this.gcs === undefined) throw new Error("not connected to the control service");
+        return (await this.gcs.call("kvGet", { key }, 60_000)).value;
+      },
+    });
   }
 
   private localResources(): NodeResources {
@@ -121,6 +132,7 @@ export class Raylet {
         this.workerPool.kill(w, req.reason);
         return { killed: true };
       },
+      ping: () => ({ ok: true }),
       getResources: () => this.resources.view(),
       updateClusterView: (req) => {
         this.view.update(req.nodes, req.full);
@@ -209,6 +221,7 @@ export class Raylet {
       gcsAddress: this.options.gcsAddress,
       token: this.options.token,
       maxIdlePerJob: this.options.maxIdleWorkersPerJob,
+      prepareEnv: (spec) => this.runtimeEnvs.prepare(spec),
       canRetire: async (worker) => {
         const conn = this.workerConnections.get(worker.workerId);
         if (conn === undefined) return true;
@@ -244,6 +257,9 @@ export class Raylet {
       resources: JSON.stringify(this.options.resources),
     });
   }
+
+  /** Unpacks runtime env packages fetched from the control service, once per node. */
+  private readonly runtimeEnvs: RuntimeEnvManager;
 
   private get workerPool(): WorkerPool {
     if (this.pool === undefined) throw new Error("raylet is not started");

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import type { JobInfo } from "@lux/protocol";
-import { config, createLogger, newWorkerId } from "@lux/common";
+import type { JobInfo, RuntimeEnvSpec } from "@lux/protocol";
+import { config, createLogger, newWorkerId, runtimeEnvKey } from "@lux/common";
+import type { PreparedEnv } from "./runtime-env-manager.js";
 
 const log = createLogger("raylet");
 
@@ -10,6 +11,8 @@ export type WorkerState = "starting" | "idle" | "leased" | "stopping" | "dead";
 export interface WorkerHandle {
   readonly workerId: string;
   readonly jobId: string;
+  /** runtimeEnvKey of the runtime env it was started in ("" for none): it serves only that one. */
+  readonly envKey: string;
   readonly process: ChildProcess;
   state: WorkerState;
   address: string | undefined;
@@ -34,6 +37,8 @@ export interface WorkerPoolOptions {
    * live on, or their readers would get OwnerDiedError.
    */
   canRetire(worker: WorkerHandle): Promise<boolean>;
+  /** Makes a runtime env ready on this node (unpacks its workingDir); rejects with RuntimeEnvSetupError. */
+  prepareEnv(spec: RuntimeEnvSpec): Promise<PreparedEnv>;
 }
 
 /**
@@ -59,15 +64,17 @@ export class WorkerPool {
   }
 
   /** An idle worker of the job, or a newly started one. `outlivesJob`: it will host a detached actor. */
-  async acquire(job: JobInfo, outlivesJob = false): Promise<WorkerHandle> {
+  async acquire(job: JobInfo, outlivesJob = false, runtimeEnv?: RuntimeEnvSpec): Promise<WorkerHandle> {
+    const envKey = runtimeEnvKey(runtimeEnv);
     for (const w of this.workers.values()) {
-      if (w.jobId === job.jobId && w.state === "idle") {
+      if (w.jobId === job.jobId && w.envKey === envKey && w.state === "idle") {
         w.state = "leased";
         w.outlivesJob = outlivesJob;
         return w;
       }
     }
-    const w = await this.start(job, outlivesJob);
+    const prepared = runtimeEnv !== undefined ? await this.options.prepareEnv(runtimeEnv) : undefined;
+    const w = await this.start(job, outlivesJob, envKey, prepared);
     w.state = "leased";
     return w;
   }
@@ -80,7 +87,7 @@ export class WorkerPool {
     }
     worker.state = "idle";
     worker.idleSince = Date.now();
-    const idle = [...this.workers.values()].filter((w) => w.jobId === worker.jobId && w.state === "idle");
+    const idle = [...this.workers.values()].filter((w) => w.jobId === worker.jobId && w.envKey === worker.envKey && w.state === "idle");
     if (idle.length > this.options.maxIdlePerJob) void this.retire(worker, "too many idle workers");
   }
 
@@ -136,13 +143,14 @@ export class WorkerPool {
     await Promise.all(exits);
   }
 
-  private start(job: JobInfo, outlivesJob: boolean): Promise<WorkerHandle> {
+  private start(job: JobInfo, outlivesJob: boolean, envKey: string, runtimeEnv: PreparedEnv | undefined): Promise<WorkerHandle> {
     const workerId = newWorkerId();
     const child = spawn(process.execPath, [...job.execArgv, this.options.workerMain], {
-      cwd: job.cwd,
+      cwd: runtimeEnv?.dir ?? job.cwd,
       env: {
         ...process.env,
         ...job.env,
+        ...runtimeEnv?.env,
         LUX_WORKER_ID: workerId,
         LUX_JOB_ID: job.jobId,
         LUX_NAMESPACE: job.namespace,
@@ -156,6 +164,7 @@ export class WorkerPool {
     const worker: WorkerHandle = {
       workerId,
       jobId: job.jobId,
+      envKey,
       process: child,
       state: "starting",
       address: undefined,

@@ -33,6 +33,11 @@ export interface LocalNodeOptions {
   objectStoreMemory?: number;
   /** A loopback address (127.0.0.2, ...) for the node to bind to; default 127.0.0.1. */
   nodeIp?: string;
+  /**
+   * Run the node's raylet (and so its workers) in this network namespace (`ip netns exec`),
+   * with `nodeIp` an address of the namespace. Needs root.
+   */
+  netns?: string;
 }
 
 export interface LocalClusterOptions {
@@ -81,6 +86,8 @@ export class LocalCluster {
     const sessionDir = makeSessionDir();
     const gcs = await startControlService({
       token,
+      // The control service lives on the head node's address.
+      ...(options.head?.nodeIp !== undefined ? { address: `${options.head.nodeIp}:0` } : {}),
       writeTokenFile: true,
       exitWithParent: true,
       logFile: path.join(sessionDir, "logs", "gcs.log"),
@@ -121,6 +128,7 @@ export class LocalCluster {
       resources: nodeResources({ numCpus: options.numCpus ?? 1, numGpus: options.numGpus, resources: options.resources }),
       ...(options.objectStoreMemory !== undefined ? { objectStoreMemory: options.objectStoreMemory } : {}),
       ...(options.nodeIp !== undefined ? { nodeIpAddress: options.nodeIp } : {}),
+      ...(options.netns !== undefined ? { wrapper: ["ip", "netns", "exec", options.netns] } : {}),
       exitWithParent: true,
       logFile: path.join(this.sessionDir, "logs", `raylet-${index}.log`),
       sessionDir: this.sessionDir,
