@@ -2,6 +2,7 @@ import type { LeaseGrant, LeaseReply, RuntimeEnvSpec, SchedulingStrategy, TaskRe
 import { ConnectionClosedError } from "@lux/protocol";
 import {
   NodeAffinityError,
+  RuntimeEnvSetupError,
   TaskCancelledError,
   WorkerCrashedError,
   config,
@@ -154,8 +155,8 @@ export class TaskSubmitter {
         this.dispatch(kq); // the node it was spilled to went away: place it again
         return;
       }
-      if (e instanceof NodeAffinityError) {
-        // Every task of this shape is pinned to the same missing node.
+      if (e instanceof NodeAffinityError || e instanceof RuntimeEnvSetupError) {
+        // Every task of this shape is pinned to the same missing node, or needs the same runtime env.
         for (const record of kq.queue.splice(0)) this.results.fail(record, e);
         return;
       }
