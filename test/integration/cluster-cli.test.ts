@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
-import { descendants, fixtures, pidAlive, root, runScript, waitFor } from "./helpers.js";
+import { descendants, fixtures, pidAlive, root, runScript, startScript, waitFor } from "./helpers.js";
 
 const luxBin = path.join(root, "packages/lux/bin/lux.js");
 const sessionRoot = fs.mkdtempSync(path.join(os.tmpdir(), "lux-cli-test-"));
@@ -56,6 +56,7 @@ describe("lux CLI", () => {
     assert.match(status.stdout, /1 alive/);
     assert.match(status.stdout, /shared-memory/);
     assert.match(status.stdout, /CPU: 0 \/ 1/);
+    assert.match(status.stdout, /Pending demand: none/);
 
     // A second process uses the cluster: it finds the token by itself.
     const driver = await runScript(path.join(fixtures, "cluster-cli-driver.ts"), { env: { ...env, LUX_ADDRESS: address } });
@@ -70,6 +71,20 @@ describe("lux CLI", () => {
     assert.equal(status2.code, 0, status2.stderr);
     assert.match(status2.stdout, /2 alive/);
     assert.match(status2.stdout, /side: 0 \/ 1/);
+
+    // Work no node can run shows up as pending demand while its driver waits.
+    const waiting = startScript(path.join(fixtures, "cluster-cli-demand.ts"), { env: { ...env, LUX_ADDRESS: address } });
+    try {
+      await waiting.line(/submitted ready=0/);
+      let shown = "";
+      await waitFor(async () => {
+        shown = (await lux("status", "--address", address)).stdout;
+        return shown.includes('{"CPU":1,"nothing":1}: 1 task (no node can ever provide this)');
+      }, "lux status to show the pending task");
+    } finally {
+      waiting.kill();
+      await waiting.exited();
+    }
 
     // "auto" finds the cluster started on this machine.
     const auto = await runScript(path.join(fixtures, "cluster-cli-driver.ts"), { env: { ...env, LUX_ADDRESS: "auto" } });

@@ -20,7 +20,7 @@ export async function status(opts: { address?: string }): Promise<void> {
     throw new CliError(`no cluster answers at ${address}: ${(e as Error).message}`);
   }
   try {
-    const [nodes, view] = await Promise.all([client.nodes(), client.resources()]);
+    const [nodes, view, demand] = await Promise.all([client.nodes(), client.resources(), client.demand()]);
     const alive = nodes.filter((n) => n.alive);
     const lines = [`Cluster at ${address}`, `Nodes: ${alive.length} alive, ${nodes.length - alive.length} dead`];
     for (const n of nodes) {
@@ -37,6 +37,11 @@ export async function status(opts: { address?: string }): Promise<void> {
       const used = total - (view.available[name] ?? 0);
       const fmt = name === "memory" ? formatBytes : formatAmount;
       lines.push(`  ${name}: ${fmt(used)} / ${fmt(total)}`);
+    }
+    lines.push(demand.length === 0 ? "Pending demand: none" : "Pending demand:");
+    for (const d of demand) {
+      const plural = d.count === 1 ? "" : "s";
+      lines.push(`  ${JSON.stringify(d.resources)}: ${d.count} ${d.kind}${plural}${d.infeasible ? " (no node can ever provide this)" : ""}`);
     }
     process.stdout.write(`${lines.join("\n")}\n`);
   } catch (e) {

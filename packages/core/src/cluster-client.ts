@@ -1,10 +1,12 @@
 /** A small client of the control service for tools (`lux status`, LocalCluster): no driver, no job. */
 import { rpcPeerOptions } from "@lux/common";
-import { connectRpc, type GcsService, type NodeInfo, type ResourceView, type RpcConnection } from "@lux/protocol";
+import { connectRpc, type DemandEntry, type GcsService, type NodeInfo, type ResourceView, type RpcConnection } from "@lux/protocol";
 
 export interface ControlServiceClient {
   nodes(): Promise<NodeInfo[]>;
   resources(): Promise<ResourceView>;
+  /** Work waiting for resources (queued leases, pending actors), by shape. */
+  demand(): Promise<DemandEntry[]>;
   close(): void;
 }
 
@@ -18,6 +20,7 @@ export async function connectControlService(address: string, token: string, time
   return {
     nodes: () => gcs.call("getNodes", {}, timeoutMs),
     resources: () => gcs.call("getClusterResources", {}, timeoutMs),
+    demand: () => gcs.call("getPendingDemand", {}, timeoutMs),
     close: () => gcs.close(),
   };
 }

@@ -1,4 +1,4 @@
-import type { ActorCreationSpec, ActorInfo, CoreWorkerService, LeaseGrant, NodeResources, ResourceSet, RpcConnection } from "@lux/protocol";
+import type { ActorCreationSpec, ActorInfo, CoreWorkerService, DemandEntry, LeaseGrant, NodeResources, ResourceSet, RpcConnection } from "@lux/protocol";
 import { connectRpc } from "@lux/protocol";
 import {
   ActorDiedError,
@@ -201,6 +201,18 @@ export class ActorManager {
 
   private wake(entry: ActorEntry): void {
     for (const w of entry.waiters.splice(0)) w({ ...entry.info });
+  }
+
+  /** Actors waiting for a node that can ever host them, by resource shape. */
+  pendingDemand(): DemandEntry[] {
+    const byShape = new Map<string, DemandEntry>();
+    for (const entry of this.infeasible) {
+      const key = JSON.stringify(entry.spec.resources);
+      const d = byShape.get(key);
+      if (d !== undefined) d.count++;
+      else byShape.set(key, { resources: entry.spec.resources, count: 1, infeasible: true, kind: "actor" });
+    }
+    return [...byShape.values()];
   }
 
   /** Kills the worker that hosted the actor and frees its resources. */

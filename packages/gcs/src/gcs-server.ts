@@ -61,6 +61,12 @@ export class GcsServer {
         },
         getNodes: () => this.nodes.list(),
         getClusterResources: () => this.nodes.resources(),
+        getPendingDemand: async () => {
+          const perNode = await Promise.all(
+            this.nodes.alive().map((n) => n.connection.call("getPendingDemand", {}, 5000).catch(() => [])),
+          );
+          return [...perNode.flat(), ...this.actors.pendingDemand()];
+        },
         reportResources: (req) => {
           this.view.report(req.nodeId, req.total, req.available);
           return { ok: true };

@@ -209,6 +209,15 @@ export interface NodeResources {
   alive: boolean;
 }
 
+/** Work waiting for resources: one entry per resource shape. */
+export interface DemandEntry {
+  resources: ResourceSet;
+  count: number;
+  /** No alive node can ever provide this shape (an autoscaler would add one). */
+  infeasible: boolean;
+  kind: "task" | "actor";
+}
+
 export interface ResourceView {
   total: ResourceSet;
   available: ResourceSet;
@@ -223,6 +232,8 @@ export interface GcsService {
   getClusterResources(req: Record<string, never>): ResourceView;
   /** From raylets (debounced): the node's resources changed. */
   reportResources(req: { nodeId: string; total: ResourceSet; available: ResourceSet }): { ok: true };
+  /** Work waiting for resources across the cluster (queued leases and pending actors). */
+  getPendingDemand(req: Record<string, never>): DemandEntry[];
   /** The cluster resource view: every node the control service knows, alive or not. */
   getClusterView(req: Record<string, never>): NodeResources[];
   kvPut(req: { key: string; value: Uint8Array; overwrite: boolean }): { added: boolean };
@@ -248,6 +259,8 @@ export interface RayletService {
   workerUnblocked(req: { workerId: string }): { ok: true };
   killWorker(req: { workerId: string; reason: string }): { killed: boolean };
   getResources(req: Record<string, never>): ResourceView;
+  /** Lease requests queued here, by resource shape. */
+  getPendingDemand(req: Record<string, never>): DemandEntry[];
   /** Health check from the control service. */
   ping(req: Record<string, never>): { ok: true };
   /**

@@ -1,4 +1,4 @@
-import type { CoreWorkerService, JobInfo, LeaseReply, LeaseRequest, NodeResources, RpcConnection } from "@lux/protocol";
+import type { CoreWorkerService, DemandEntry, JobInfo, LeaseReply, LeaseRequest, NodeResources, RpcConnection } from "@lux/protocol";
 import { NodeAffinityError, createLogger, newTaskId } from "@lux/common";
 import type { ClusterView } from "./cluster-view.js";
 import type { Allocation, ResourcePool } from "./resources.js";
@@ -100,6 +100,25 @@ export class LeaseManager {
     if (placement.kind !== "spill") return false;
     p.resolve(this.spill(p.req, placement.node));
     return true;
+  }
+
+  /** Queued requests by resource shape (what `lux status` shows as pending demand). */
+  demand(): DemandEntry[] {
+    const byShape = new Map<string, DemandEntry>();
+    for (const p of this.queue) {
+      const key = JSON.stringify(p.req.resources);
+      const entry = byShape.get(key);
+      if (entry !== undefined) entry.count++;
+      else {
+        byShape.set(key, {
+          resources: p.req.resources,
+          count: 1,
+          infeasible: this.warned.has(key),
+          kind: p.req.actorId !== undefined ? "actor" : "task",
+        });
+      }
+    }
+    return [...byShape.values()];
   }
 
   cancel(requestId: string): boolean {

@@ -133,6 +133,7 @@ export class Raylet {
         return { killed: true };
       },
       ping: () => ({ ok: true }),
+      getPendingDemand: () => this.leaseManager.demand(),
       getResources: () => this.resources.view(),
       updateClusterView: (req) => {
         this.view.update(req.nodes, req.full);
