@@ -54,7 +54,7 @@ function program(): Command {
     .option("--resources <json>", "custom resources of this node, as JSON", resources)
     .option("--object-store-memory <bytes>", "size of this node's object store", bytes)
     .option("--node-ip-address <ip>", "this node's IP address; the daemons bind there", "127.0.0.1")
-    .option("--storage <kind>", "where the control service keeps its tables: memory", "memory")
+    .option("--storage <kind>", "where the control service keeps its tables: memory, or redis://HOST:PORT to survive its restarts", "memory")
     .action(async (opts: StartOptions) => {
       await start(opts);
     });

@@ -28,7 +28,10 @@ export interface StartOptions {
 export async function start(opts: StartOptions): Promise<void> {
   if (opts.head === true && opts.address !== undefined) throw new CliError("use either --head (a new cluster) or --address (join a cluster), not both", 2);
   if (opts.head !== true && opts.address === undefined) throw new CliError("say --head to start a new cluster, or --address HOST:PORT to join one", 2);
-  if (opts.storage !== "memory") throw new CliError(`--storage ${opts.storage}: only "memory" is supported`, 2);
+  if (opts.storage !== "memory" && !opts.storage.startsWith("redis://")) {
+    throw new CliError(`--storage ${opts.storage}: say "memory" (the default; lost when the control service restarts) or redis://HOST:PORT`, 2);
+  }
+  if (opts.head !== true && opts.storage !== "memory") throw new CliError("--storage is for the head node (--head), which runs the control service", 2);
   const sessionDir = makeSessionDir();
   const logs = path.join(sessionDir, "logs");
   let token: string;

@@ -245,6 +245,8 @@ export class OutOfMemoryError extends LuxError {
 
 export interface ObjectLostErrorFields extends LuxErrorOptions {
   readonly objectId: string;
+  /** Why it cannot be re-created (e.g. "it was made by put()"), added to the message. */
+  readonly reason?: string;
 }
 
 /** Every copy of the object is gone and it cannot be re-created from its lineage. */
@@ -252,13 +254,20 @@ export class ObjectLostError extends LuxError {
   static override readonly code: string = "LUX_OBJECT_LOST";
   readonly objectId: string;
 
+  /** Set when the message says why the object cannot be re-created. */
+  declare readonly reason?: string;
+
   constructor(fields: ObjectLostErrorFields) {
     super(new.target.describe(fields), fields);
     this.objectId = fields.objectId;
+    if (fields.reason !== undefined) Object.defineProperty(this, "reason", { value: fields.reason, enumerable: true });
   }
 
   /** The message for `fields`; subclasses override it. */
   protected static describe(fields: ObjectLostErrorFields): string {
+    if (fields.reason !== undefined) {
+      return `object ${fields.objectId} was lost and cannot be re-created: ${fields.reason}.`;
+    }
     return (
       `object ${fields.objectId} was lost: every copy is gone (e.g. its node died) and it cannot be ` +
       "re-created, because it was made by put() or its task used up maxRetries. Create it again; for " +

@@ -102,3 +102,4 @@ export { wireErrorCodec, rpcPeerOptions } from "./peer.js";
 export { parseFlags, READY_PREFIX, printReady, exitWithParent } from "./process.js";
 export { tokenFilePath, writeTokenFile, removeTokenFile, readTokenFile } from "./token-file.js";
 export { runtimeEnvKey } from "./runtime-env-key.js";
+export { controlServiceStateLost } from "./control-service.js";

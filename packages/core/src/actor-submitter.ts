@@ -1,4 +1,4 @@
-import type { ActorInfo, GcsService, RpcConnection, TaskReply } from "@lux/protocol";
+import type { ActorInfo, GcsService, RpcCaller, RpcConnection, TaskReply } from "@lux/protocol";
 import { ActorDiedError, fromWireError } from "@lux/common";
 import type { PeerConnection, PeerPool } from "./peer-pool.js";
 import type { TaskRecord } from "./task-record.js";
@@ -7,6 +7,8 @@ import type { TaskResults } from "./task-results.js";
 interface ActorCall {
   record: TaskRecord;
   ready: boolean;
+  /** Times it was sent (re-sent after a restart with maxTaskRetries). */
+  attempts: number;
 }
 
 interface ActorChannel {
@@ -20,6 +22,12 @@ interface ActorChannel {
   registration: Promise<unknown> | undefined;
   queue: ActorCall[];
   connection: PeerConnection | undefined;
+  /** The actor's address behind `connection`. */
+  address: string | undefined;
+  /** An address the actor was found dead at: the next lookup waits for a restart or its death. */
+  staleAddress: string | undefined;
+  /** The actor's maxTaskRetries, from the control service (0 until known). */
+  maxTaskRetries: number;
   connecting: boolean;
   dead: Error | undefined;
   name: string | undefined;
@@ -37,7 +45,7 @@ export class ActorSubmitter {
 
   constructor(
     private readonly callerId: string,
-    private readonly gcs: RpcConnection<GcsService>,
+    private readonly gcs: RpcCaller<GcsService>,
     private readonly peers: PeerPool,
     private readonly results: TaskResults,
   ) {}
@@ -78,7 +86,7 @@ export class ActorSubmitter {
     const ch = this.channel(actorId);
     record.spec.callerId = this.callerId;
     record.spec.seq = ch.nextSeq++;
-    const call: ActorCall = { record, ready: false };
+    const call: ActorCall = { record, ready: false, attempts: 0 };
     ch.queue.push(call);
     if (ch.dead !== undefined) this.flush(ch);
     return call;
@@ -114,6 +122,17 @@ export class ActorSubmitter {
     this.flush(ch);
   }
 
+  /**
+   * The actor is restarting (killed with noRestart: false): calls made from now on wait for
+   * its new worker instead of reaching the old one.
+   */
+  restarting(actorId: string): void {
+    const ch = this.channels.get(actorId);
+    if (ch === undefined || ch.connection === undefined) return;
+    ch.staleAddress = ch.address;
+    ch.connection = undefined;
+  }
+
   /** The error calls to a DEAD actor reject with. */
   deathError(actorId: string, info: ActorInfo): ActorDiedError {
     const name = this.channels.get(actorId)?.name ?? info.name;
@@ -130,6 +149,9 @@ export class ActorSubmitter {
         registration: undefined,
         queue: [],
         connection: undefined,
+        address: undefined,
+        staleAddress: undefined,
+        maxTaskRetries: 0,
         connecting: false,
         dead: undefined,
         name: undefined,
@@ -145,26 +167,58 @@ export class ActorSubmitter {
       for (const call of ch.queue.splice(0)) this.results.fail(call.record, ch.dead);
       return;
     }
-    if (ch.connection === undefined || ch.connection.state === "closed") {
+    if (ch.connection !== undefined && ch.connection.state === "closed") {
+      ch.staleAddress = ch.address;
+      ch.connection = undefined;
+    }
+    if (ch.connection === undefined) {
       if (ch.queue.length > 0 && ch.queue[0]?.ready === true) void this.connect(ch);
       return;
     }
     const connection = ch.connection;
     while (ch.queue.length > 0 && ch.queue[0]?.ready === true) {
-      const { record } = ch.queue.shift() as ActorCall;
+      const call = ch.queue.shift() as ActorCall;
+      const { record } = call;
       if (record.cancelled) continue;
       record.state = "running";
       record.spec.actorId = ch.targetId;
+      call.attempts++;
       connection.call("pushTask", record.spec).then(
         (reply: TaskReply) => this.results.complete(record, reply, connection),
         (e: unknown) => {
-          // At-most-once: a call in flight when the actor's worker died is not re-sent.
-          this.results.fail(record, this.diedError(ch, e as Error));
-          if (ch.connection === connection) ch.connection = undefined;
+          if (ch.connection === connection) {
+            ch.staleAddress = ch.address;
+            ch.connection = undefined;
+          }
+          this.lost(ch, call, e as Error);
           this.flush(ch);
         },
       );
     }
+  }
+
+  /**
+   * A call was in flight when the connection to the actor dropped. With maxTaskRetries left it
+   * goes back to the queue in submission order, to be re-sent after the restart (at-least-once);
+   * otherwise it rejects with ActorDiedError (at-most-once), with the death's cause when the
+   * control service already knows it.
+   */
+  private lost(ch: ActorChannel, call: ActorCall, cause: Error): void {
+    const { record } = call;
+    if (record.cancelled || record.state === "finished") return;
+    const retry = ch.dead === undefined && (ch.maxTaskRetries < 0 || call.attempts <= ch.maxTaskRetries);
+    if (retry) {
+      record.state = "queued";
+      const seq = record.spec.seq ?? 0;
+      const at = ch.queue.findIndex((c) => (c.record.spec.seq ?? 0) > seq);
+      if (at < 0) ch.queue.push(call);
+      else ch.queue.splice(at, 0, call);
+      return;
+    }
+    void this.gcs.call("getActorInfo", { actorId: ch.actorId, waitAlive: false }, 5000).then(
+      (info) => this.results.fail(record, info.state === "DEAD" ? this.deathError(ch.actorId, info) : this.diedError(ch, cause)),
+      () => this.results.fail(record, this.diedError(ch, cause)),
+    );
   }
 
   private async connect(ch: ActorChannel): Promise<void> {
@@ -172,13 +226,31 @@ export class ActorSubmitter {
     ch.connecting = true;
     try {
       if (ch.registration !== undefined) await ch.registration;
-      const info: ActorInfo = await this.gcs.call("getActorInfo", { actorId: ch.actorId, waitAlive: true });
-      ch.name ??= info.name;
-      if (info.state === "DEAD" || info.address === undefined) {
-        ch.dead = this.deathError(ch.actorId, info);
-      } else {
+      for (;;) {
+        // After a failure, the lookup waits until the actor restarted elsewhere or is dead.
+        const stale = ch.staleAddress;
+        const info: ActorInfo = await this.gcs.call("getActorInfo", {
+          actorId: ch.actorId,
+          waitAlive: true,
+          ...(stale !== undefined ? { staleAddress: stale } : {}),
+        });
+        ch.name ??= info.name;
+        ch.maxTaskRetries = info.maxTaskRetries ?? 0;
+        if (info.state === "DEAD" || info.address === undefined) {
+          ch.dead = this.deathError(ch.actorId, info);
+          break;
+        }
         ch.targetId = info.actorId;
-        ch.connection = await this.peers.get(info.address);
+        const address = info.address;
+        const connection = await this.peers.get(address).catch(() => undefined);
+        if (connection === undefined || connection.state === "closed") {
+          ch.staleAddress = address; // its worker is gone; the control service hears it soon
+          continue;
+        }
+        ch.connection = connection;
+        ch.address = address;
+        ch.staleAddress = undefined;
+        break;
       }
     } catch (e) {
       ch.dead = e instanceof ActorDiedError ? e : this.diedError(ch, e as Error);

@@ -352,11 +352,33 @@ export async function getActor<T = unknown>(name: string, options: { namespace?:
   return makeActorHandle(info.actorId, info.className) as ActorHandle<T>;
 }
 
-/** Kills an actor; later calls reject with ActorDiedError. */
+/**
+ * Kills an actor; later calls reject with ActorDiedError. With `noRestart: false` an actor
+ * that has restarts left (`maxRestarts`) is restarted instead: its constructor runs again in a
+ * new process, and calls made meanwhile wait for it.
+ */
 export async function kill(handle: unknown, options: { noRestart?: boolean } = {}): Promise<void> {
   const actorId = actorIdOf(handle);
   if (actorId === undefined) throw new TypeError(`lux.kill() takes an actor handle, got ${describe(handle)}`);
   await requireCore("kill").killActor(actorId, options.noRestart ?? true);
+}
+
+/**
+ * Ends the current actor gracefully, from inside one of its methods: the call that invokes it
+ * completes (its result is returned), then the actor's process exits. The actor is not
+ * restarted, whatever its `maxRestarts`; later calls reject with ActorDiedError saying it
+ * exited, and its name is free again.
+ *
+ * @example
+ * ```ts
+ * class Job {
+ *   finish() { lux.exitActor(); return "done"; }
+ * }
+ * ```
+ */
+export function exitActor(): void {
+  if (!workerMode) throw new Error("lux.exitActor() ends the current actor: call it from inside an actor's method");
+  requireCore("exitActor").exitActor();
 }
 
 /** Cancels a task: a queued one is dropped; `force` kills the worker running it. Never retried. */

@@ -3,18 +3,22 @@ import type {
   CoreWorkerService,
   GcsService,
   Handlers,
+  JobInfo,
   RayletService,
   ResolvedArg,
+  RpcCaller,
   RpcConnection,
   RuntimeEnvSpec,
   SchedulingStrategy,
   ServiceDef,
   TaskSpec,
 } from "@lux/protocol";
-import { RpcServer, connectRpc } from "@lux/protocol";
+import { ReconnectingConnection, RpcServer, connectRpc } from "@lux/protocol";
 import {
   ClusterLostError,
   TaskCancelledError,
+  config,
+  controlServiceStateLost,
   createLogger,
   fromWireError,
   newActorId,
@@ -26,6 +30,8 @@ import { openArena } from "@lux/object-store";
 import { ActorSubmitter } from "./actor-submitter.js";
 import { collectGarbage } from "./gc.js";
 import { FunctionRegistry, type Definition } from "./function-registry.js";
+import { Lineage } from "./lineage.js";
+import { ObjectRecovery } from "./object-recovery.js";
 import { ObjectManager } from "./object-manager.js";
 import { ObjectRef, setRefTracker } from "./object-ref.js";
 import { PeerPool } from "./peer-pool.js";
@@ -72,6 +78,8 @@ export interface ActorOptionsCompiled {
   detached: boolean;
   maxConcurrency: number;
   maxRestarts: number;
+  /** Re-sends of a call in flight when the actor died (see ActorOptions.maxTaskRetries). */
+  maxTaskRetries: number;
   /** Where the actor may be placed; undefined is "DEFAULT". */
   strategy?: SchedulingStrategy | undefined;
   /** The runtimeEnv option, validated (merged over the job's at creation). */
@@ -102,12 +110,12 @@ export class CoreWorker {
    * Definitions exported to this cluster's control service, by definition. Kept here, not
    * on the definition: after shutdown() and init() the same definition meets a new cluster.
    */
-  private readonly exported = new WeakMap<Definition, Promise<void>>();
+  private exported = new WeakMap<Definition, Promise<void>>();
 
   private constructor(
     readonly options: CoreWorkerOptions,
     private readonly server: RpcServer<CoreWorkerService>,
-    readonly gcs: RpcConnection<GcsService, CoreWorkerService>,
+    readonly gcs: ReconnectingConnection<GcsService, CoreWorkerService>,
     readonly raylet: RpcConnection<RayletService, CoreWorkerService>,
     private readonly peers: PeerPool,
     nodeId: string,
@@ -126,10 +134,14 @@ export class CoreWorker {
         leave: () => this.setBlocked(false),
       },
     });
-    this.results = new TaskResults(this.objects);
+    const lineage = new Lineage();
+    this.objects.onFree((id) => lineage.freed(id));
+    this.results = new TaskResults(this.objects, lineage);
     this.raylets = new RayletPool(options.token, options.weak, raylet, nodeId);
     this.submitter = new TaskSubmitter(options.jobId, this.raylets, peers, this.objects, this.results);
     this.results.onRetry((r) => this.submitter.enqueue(r));
+    const recovery = new ObjectRecovery(this.objects, lineage, (r) => this.resubmit(r));
+    this.objects.onLost((ids, failed) => recovery.recover(ids, failed));
     this.actors = new ActorSubmitter(options.workerId, gcs, peers, this.results);
     this.runtimeEnvs = new RuntimeEnvResolver(gcs, options.runtimeEnv);
     this.executor = new TaskExecutor(gcs, this.objects, options.functions, (taskId) => {
@@ -155,6 +167,14 @@ export class CoreWorker {
       getObjectStatus: (req) => the().objects.status(req.objectId),
       addObjectLocation: (req) => {
         the().objects.addCopy(req.objectId, req.nodeId);
+        return { ok: true };
+      },
+      reportObjectLost: async (req) => {
+        await the().objects.reportedLost(req.objectId, req.nodeIds);
+        return { ok: true };
+      },
+      nodeDied: (req) => {
+        the().nodeDied(req.nodeId);
         return { ok: true };
       },
       addBorrow: (req) => {
@@ -189,9 +209,17 @@ export class CoreWorker {
     };
     const peerOptions = rpcPeerOptions(options.token, log);
     const connect = { ...peerOptions, handlers, weak: options.weak };
-    const gcs = await connectRpc<GcsService, CoreWorkerService>(options.gcsAddress, connect);
+    const windowMs = config("gcsReconnectWindowMs");
+    // A lost control service is reconnected to for up to gcsReconnectWindowMs (see watchControlService).
+    const gcs = await ReconnectingConnection.open<GcsService, CoreWorkerService>({
+      connect: () => connectRpc<GcsService, CoreWorkerService>(options.gcsAddress, connect),
+      windowMs,
+      weak: options.weak,
+      onDisconnect: () =>
+        log.warn(`lost the control service at ${options.gcsAddress}; reconnecting for up to ${windowMs} ms (running tasks go on; calls that need it wait)`),
+    });
     // Listen where the cluster can reach us: by default on the interface that reaches the control service.
-    const listenAddress = options.listenAddress ?? `${gcs.transport.localHost ?? "127.0.0.1"}:0`;
+    const listenAddress = options.listenAddress ?? `${gcs.connection?.transport.localHost ?? "127.0.0.1"}:0`;
     const server = await RpcServer.listen<CoreWorkerService>({ ...peerOptions, address: listenAddress, handlers });
     if (options.weak) server.setWeak();
     const rayletAddress = options.rayletAddress ?? (await localRayletAddress(gcs));
@@ -201,6 +229,7 @@ export class CoreWorker {
     const info = await raylet.call("getStoreInfo", {});
     const storeIO = new StoreIO(raylet, openArena(info.path, info.capacity), new SyncObjectCreator(rayletAddress, options.token));
     let nodeId: string;
+    let jobInfo: JobInfo | undefined;
     if (options.mode === "worker") {
       ({ nodeId } = await raylet.call("registerWorker", {
         workerId: options.workerId,
@@ -210,14 +239,18 @@ export class CoreWorker {
     } else {
       ({ nodeId } = await raylet.call("registerClient", { address: server.address }));
       const job = options.job ?? { execArgv: [], cwd: process.cwd(), env: {}, entryUrl: undefined };
-      await gcs.call("registerJob", {
+      jobInfo = {
         jobId: options.jobId,
         namespace: options.namespace,
         driverAddress: server.address,
         ...job,
-      });
+      };
+      await gcs.call("registerJob", jobInfo);
     }
+    const { incarnation } = await gcs.call("getControlServiceInfo", {}, 10_000);
     self = new CoreWorker(options, server, gcs, raylet, new PeerPool(options.token, handlers, options.weak), nodeId, storeIO);
+    self.watchControlService(jobInfo, incarnation);
+    self.subscribeNodeDeaths();
     return self;
   }
 
@@ -274,6 +307,7 @@ export class CoreWorker {
       detached: options.detached,
       maxConcurrency: options.maxConcurrency,
       maxRestarts: options.maxRestarts,
+      maxTaskRetries: options.maxTaskRetries,
       ...(options.strategy !== undefined ? { strategy: options.strategy } : {}),
       gpuIds: [],
     };
@@ -344,6 +378,26 @@ export class CoreWorker {
     // The actor's worker ends a moment later: calls made from now on must not reach it meanwhile.
     const info = await this.gcs.call("getActorInfo", { actorId, waitAlive: false }).catch(() => undefined);
     if (info?.state === "DEAD") this.actors.markDead(actorId, this.actors.deathError(actorId, info));
+    else this.actors.restarting(actorId);
+  }
+
+  /**
+   * `lux.exitActor()`: the actor this worker hosts ends once the running call has replied.
+   * The control service marks it dead first (not restarted), so callers hear why.
+   */
+  exitActor(): void {
+    const actorId = this.executor.actorId;
+    if (this.options.mode !== "worker" || actorId === undefined || taskContext.getStore()?.actorId !== actorId) {
+      throw new Error("lux.exitActor() ends the current actor: call it from inside an actor's method");
+    }
+    this.executor.exitAfterCurrentCall(async () => {
+      await this.gcs.call("reportActorExit", { actorId, workerId: this.options.workerId }, 10_000).catch((e: unknown) => {
+        log.warn(`could not tell the control service that actor ${actorId} exits: ${(e as Error).message}`);
+      });
+    }, () => {
+      // After this tick's replies are written; the raylet frees the lease when the process ends.
+      setImmediate(() => process.exit(0));
+    });
   }
 
   /** Settles once the actors this process created so far with this name are registered (or refused). */
@@ -396,6 +450,55 @@ export class CoreWorker {
   /** Nothing depends on this process: it owns no referenced objects and waits on no tasks. */
   idle(): boolean {
     return this.objects.refs.ownedCount() === 0 && this.results.size() === 0 && this.executor.actorId === undefined;
+  }
+
+  /**
+   * After the control service came back: a driver registers its job again (same id) before
+   * waiting calls go through, and node deaths are subscribed to again. If it restarted with
+   * in-memory storage, say loudly that its state is gone, and export definitions again.
+   */
+  private watchControlService(job: JobInfo | undefined, incarnation: string): void {
+    let current = incarnation;
+    this.gcs.onReconnect(async (conn) => {
+      if (job !== undefined) await conn.call("registerJob", job, 30_000);
+      const info = await conn.call("getControlServiceInfo", {}, 10_000);
+      if (info.incarnation !== current && !info.persistent) {
+        this.exported = new WeakMap();
+        if (this.options.mode === "driver") log.warn(controlServiceStateLost(this.options.gcsAddress));
+        else log.info(controlServiceStateLost(this.options.gcsAddress));
+      } else {
+        log.info(info.incarnation === current ? "reconnected to the control service" : `reconnected to the restarted control service (state restored from ${info.storage})`);
+      }
+      current = info.incarnation;
+    });
+    this.gcs.onReconnected(() => this.subscribeNodeDeaths());
+  }
+
+  /** Hears of dead nodes from the control service, to re-create owned objects lost with them. */
+  private subscribeNodeDeaths(): void {
+    this.gcs.call("subscribeNodeDeaths", {}, 30_000).then(
+      ({ deadNodeIds }) => {
+        for (const nodeId of deadNodeIds) this.nodeDied(nodeId);
+      },
+      (e: unknown) => {
+        if (!this.closing) log.warn(`could not subscribe to node deaths: ${(e as Error).message}`);
+      },
+    );
+  }
+
+  /** A node was declared dead: no more tasks go to its workers; owned objects lost with it are re-created. */
+  private nodeDied(nodeId: string): void {
+    this.submitter.nodeDied(nodeId);
+    this.objects.nodeDied(nodeId);
+  }
+
+  /** Runs a finished task again to re-create its lost results (lineage reconstruction). */
+  private resubmit(record: TaskRecord): void {
+    record.state = "resolving";
+    this.results.track(record);
+    void this.resolveDependencies(record, undefined).then((ok) => {
+      if (ok) this.submitter.enqueue(record);
+    });
   }
 
   /** The raylet or control service went away: fail what is pending instead of hanging. */
@@ -519,7 +622,7 @@ function topLevelRefs(args: readonly unknown[]): { index: number; ref: ObjectRef
   return deps;
 }
 
-async function localRayletAddress(gcs: RpcConnection<GcsService, CoreWorkerService>): Promise<string> {
+async function localRayletAddress(gcs: RpcCaller<GcsService>): Promise<string> {
   const nodes = await gcs.call("getNodes", {});
   const node = nodes.find((n) => n.alive);
   if (node === undefined) throw new Error("the cluster has no alive node to run work on; start one with `lux start`");

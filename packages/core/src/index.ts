@@ -29,6 +29,7 @@ export {
   wait,
   getActor,
   kill,
+  exitActor,
   cancel,
   nodes,
   clusterResources,

@@ -52,6 +52,17 @@ export class MemoryStore {
     return new Promise((resolve) => (slot.waiters ??= []).push(resolve));
   }
 
+  /** Makes a known object pending again (it is being re-created); its waiters get the new value. */
+  reset(objectId: string): void {
+    const slot = this.slots.get(objectId);
+    if (slot !== undefined) slot.value = undefined;
+  }
+
+  /** Every object with a known value. */
+  *known(): IterableIterator<[string, ObjectValue]> {
+    for (const [id, slot] of this.slots) if (slot.value !== undefined) yield [id, slot.value];
+  }
+
   delete(objectId: string): ObjectValue | undefined {
     const slot = this.slots.get(objectId);
     this.slots.delete(objectId);

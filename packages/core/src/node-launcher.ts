@@ -68,7 +68,7 @@ interface CommonDaemonOptions {
 export interface ControlServiceOptions extends CommonDaemonOptions {
   /** Publish the token for drivers on this machine while it runs (see token-file.ts). */
   writeTokenFile?: boolean;
-  /** Table storage: "memory" (default). */
+  /** Table storage: "memory" (default) or "redis://HOST:PORT". */
   storage?: string;
 }
 

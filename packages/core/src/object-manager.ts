@@ -45,6 +45,11 @@ export class ObjectManager {
   /** Owned stored objects: nodes besides the primary that pulled a copy (freed with it). */
   private readonly copies = new Map<string, Set<string>>();
   private freeBatch: { objectId: string; nodeId: string }[] = [];
+  /** Nodes the control service declared dead (from subscribeNodeDeaths). */
+  readonly deadNodes = new Set<string>();
+  private readonly deathWaiters = new Map<string, (() => void)[]>();
+  private lostHandler: ((objectIds: string[], failedNodes: ReadonlySet<string>) => void) | undefined;
+  private readonly freeListeners: ((objectId: string) => void)[] = [];
 
   constructor(private readonly deps: ObjectManagerDeps) {
     this.refs = new ReferenceCounter(deps.selfAddress, {
@@ -87,7 +92,8 @@ export class ObjectManager {
   }
 
   pinContained(objectId: string, contained: readonly ObjectRefWire[]): void {
-    if (contained.length === 0) return;
+    // A re-created object (lineage reconstruction) keeps the pins of its first value.
+    if (contained.length === 0 || this.containedPins.has(objectId)) return;
     this.containedPins.set(objectId, [...contained]);
     for (const r of contained) this.refs.pin(r.objectId, r.ownerAddress);
   }
@@ -138,8 +144,120 @@ export class ObjectManager {
     set.add(nodeId);
   }
 
+  /** Runs with the owned objects whose every copy is gone (to re-create them or record why not). */
+  onLost(handler: (objectIds: string[], failedNodes: ReadonlySet<string>) => void): void {
+    this.lostHandler = handler;
+  }
+
+  /** Runs when an owned object is freed (no references left). */
+  onFree(listener: (objectId: string) => void): void {
+    this.freeListeners.push(listener);
+  }
+
+  /**
+   * The control service declared `nodeId` dead: copies there are gone. An owned object with
+   * a copy elsewhere is read from there from now on; the others are lost.
+   */
+  nodeDied(nodeId: string): void {
+    if (this.deadNodes.has(nodeId)) return;
+    this.deadNodes.add(nodeId);
+    const waiters = this.deathWaiters.get(nodeId);
+    this.deathWaiters.delete(nodeId);
+    const lost: string[] = [];
+    for (const [objectId, v] of [...this.store.known()]) {
+      if (v.kind !== "stored") continue;
+      const copies = this.copies.get(objectId);
+      copies?.delete(nodeId);
+      if (v.nodeId !== nodeId) continue;
+      const alive = [...(copies ?? [])].find((n) => !this.deadNodes.has(n));
+      if (alive !== undefined) {
+        copies?.delete(alive);
+        this.store.set(objectId, { kind: "stored", nodeId: alive, size: v.size });
+      } else {
+        lost.push(objectId);
+      }
+    }
+    if (lost.length > 0) this.lostHandler?.(lost, new Set([nodeId]));
+    for (const w of waiters ?? []) w();
+  }
+
+  /** Nodes (among `failed`, `deadNodes` too) that hold no readable copy of an owned object: the others. */
+  liveLocations(objectId: string, failed: ReadonlySet<string>): string[] {
+    const v = this.store.peek(objectId);
+    if (v?.kind !== "stored") return [];
+    const all = [v.nodeId, ...(this.copies.get(objectId) ?? [])];
+    return all.filter((n) => !failed.has(n) && !this.deadNodes.has(n));
+  }
+
+  /** An owned object is being re-created: gets wait for its new value. */
+  resetPending(objectId: string): void {
+    this.store.reset(objectId);
+    this.copies.delete(objectId);
+  }
+
+  /** An owned object is lost for good: gets reject with ObjectLostError saying why. */
+  markLost(objectId: string, reason: string): void {
+    this.copies.delete(objectId);
+    this.store.set(objectId, { kind: "error", error: toWireError(new ObjectLostError({ objectId, reason })) });
+  }
+
+  /** Owned objects just stored on a node already declared dead (the reply raced the death). */
+  checkStored(objectIds: readonly string[]): void {
+    const lost = objectIds.filter((id) => {
+      const v = this.store.peek(id);
+      return v?.kind === "stored" && this.deadNodes.has(v.nodeId);
+    });
+    if (lost.length > 0) this.lostHandler?.(lost, new Set(this.deadNodes));
+  }
+
+  /**
+   * Owner side: a reader could read no copy of the object from `nodeIds`. Waits (bounded)
+   * until the control service declares one of those nodes dead, which re-creates the object
+   * or records why it cannot be; then the reader locates it again.
+   */
+  async reportedLost(objectId: string, nodeIds: readonly string[]): Promise<void> {
+    const v = this.store.peek(objectId);
+    if (v?.kind !== "stored") return; // being re-created, freed or failed: the reader locates it again
+    const holders = new Set([v.nodeId, ...(this.copies.get(objectId) ?? [])]);
+    const failed = nodeIds.filter((n) => holders.has(n));
+    if (failed.length === 0 || failed.some((n) => this.deadNodes.has(n))) return;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(done, config("lostObjectConfirmTimeoutMs"));
+      timer.unref();
+      for (const n of failed) {
+        const list = this.deathWaiters.get(n);
+        if (list === undefined) this.deathWaiters.set(n, [done]);
+        else list.push(done);
+      }
+    });
+  }
+
+  /** Reader side: tells the object's owner that no copy could be read (OwnerDiedError if it is gone). */
+  private async reportLost(objectId: string, owner: string, nodeIds: string[]): Promise<void> {
+    if (owner === this.deps.selfAddress) {
+      await this.reportedLost(objectId, nodeIds);
+      return;
+    }
+    try {
+      const c = await this.deps.peers.get(owner);
+      await c.call("reportObjectLost", { objectId, nodeIds }, config("lostObjectConfirmTimeoutMs") + 10_000);
+    } catch (e) {
+      if (isOwnerGone(e)) throw new OwnerDiedError({ objectId, ownerAddress: owner });
+      throw e;
+    }
+  }
+
   /** Resolves when the object's value is known (not fetched), wherever its owner is. */
   async locate(ref: ObjectRef): Promise<ObjectValue> {
+    return this.locateId(ref.objectId, ref.ownerAddress);
+  }
+
+  private async locateId(objectId: string, ownerAddress: string): Promise<ObjectValue> {
+    const ref = { objectId, ownerAddress };
     if (ref.ownerAddress === this.deps.selfAddress) {
       const v = await this.store.wait(ref.objectId);
       if (v === undefined) return { kind: "error", error: toWireError(new ObjectLostError({ objectId: ref.objectId })) };
@@ -151,7 +269,7 @@ export class ObjectManager {
       const owner = await this.deps.peers.get(ref.ownerAddress);
       reply = await owner.call("getObjectStatus", { objectId: ref.objectId });
     } catch (e) {
-      if (e instanceof ConnectionClosedError || (e as Error).message.startsWith("cannot connect")) {
+      if (isOwnerGone(e)) {
         const error = new OwnerDiedError({ objectId: ref.objectId, ownerAddress: ref.ownerAddress });
         return { kind: "error", error: toWireError(error) };
       }
@@ -170,7 +288,13 @@ export class ObjectManager {
    * a value stored on another node is first pulled into this node's store). `ownerAddress`
    * is told of the new copy; `priority` "get" pulls before task arguments ("arg").
    */
-  async materialize(objectId: string, v: ObjectValue, ownerAddress?: string, priority: "get" | "arg" = "get"): Promise<unknown> {
+  async materialize(
+    objectId: string,
+    v: ObjectValue,
+    ownerAddress?: string,
+    priority: "get" | "arg" = "get",
+    attempt = 0,
+  ): Promise<unknown> {
     switch (v.kind) {
       case "inline":
         return deserialize(v.bytes);
@@ -181,7 +305,22 @@ export class ObjectManager {
         if (v.nodeId === this.deps.nodeId) return this.deps.store.read(objectId);
         const owner = ownerAddress ?? this.deps.selfAddress;
         const sources = [v.nodeId, ...(v.locations ?? [])];
-        const value = await this.deps.store.readRemote(objectId, sources, owner, priority);
+        let value: unknown;
+        try {
+          value = await this.deps.store.readRemote(objectId, sources, owner, priority);
+        } catch (e) {
+          // No copy could be read: the owner re-creates the object once the node is declared dead.
+          if (!(e instanceof ObjectLostError) || e instanceof OwnerDiedError || attempt >= MAX_LOST_RETRIES) throw e;
+          this.deps.blocking.enter();
+          let again: ObjectValue;
+          try {
+            await this.reportLost(objectId, owner, sources);
+            again = await this.locateId(objectId, owner);
+          } finally {
+            this.deps.blocking.leave();
+          }
+          return this.materialize(objectId, again, ownerAddress, priority, attempt + 1);
+        }
         await this.registerCopy(objectId, owner, sources);
         return value;
       }
@@ -280,6 +419,7 @@ export class ObjectManager {
 
   private free(objectId: string): void {
     const v = this.store.delete(objectId);
+    for (const l of this.freeListeners) l(objectId);
     const pins = this.containedPins.get(objectId);
     if (pins !== undefined) {
       this.containedPins.delete(objectId);
@@ -311,6 +451,14 @@ export class ObjectManager {
       }
     });
   }
+}
+
+/** Times a reader asks the owner to re-create an object it could not read before giving up. */
+const MAX_LOST_RETRIES = 3;
+
+/** The peer at the owner's address is gone (closed, or nothing listens there any more). */
+function isOwnerGone(e: unknown): boolean {
+  return e instanceof ConnectionClosedError || (e as Error).message.startsWith("cannot connect");
 }
 
 export function toReturnValue(objectId: string, v: ObjectValue): ReturnValue {

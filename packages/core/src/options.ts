@@ -42,6 +42,12 @@ export interface ActorOptions {
   resources?: Record<string, number>;
   /** Times the actor is re-created after its process dies; -1 = forever. Default 0. */
   maxRestarts?: number;
+  /**
+   * Times a method call in flight when the actor's process died is re-sent after the actor
+   * restarts (in order; at-least-once); -1 = forever. Default 0: such calls reject with
+   * ActorDiedError (at-most-once). Calls made while it restarts always wait for it.
+   */
+  maxTaskRetries?: number;
   /** Calls of async methods allowed to run at once. Default 1. */
   maxConcurrency?: number;
   /** A name others can find the actor by with `lux.getActor(name)`. */
@@ -81,6 +87,7 @@ const ACTOR_KEYS = new Set([
   "memory",
   "resources",
   "maxRestarts",
+  "maxTaskRetries",
   "maxConcurrency",
   "name",
   "namespace",
@@ -93,7 +100,6 @@ const METHOD_KEYS = new Set(["numReturns"]);
 /** Ray options Lux will support but does not yet: refused rather than silently ignored. */
 const NOT_YET = new Set([
   "placementGroup",
-  "maxTaskRetries",
   "concurrencyGroups",
   "maxPendingCalls",
   "maxCalls",
@@ -235,6 +241,7 @@ export function compileActorOptions(opts: ActorOptions, defaultNamespace: string
     detached: lifetime === "detached",
     maxConcurrency: intAtLeast("maxConcurrency", opts.maxConcurrency, 1) ?? 1,
     maxRestarts: intAtLeast("maxRestarts", opts.maxRestarts, -1) ?? 0,
+    maxTaskRetries: intAtLeast("maxTaskRetries", opts.maxTaskRetries, -1) ?? 0,
     strategy: strategy(opts.schedulingStrategy),
     runtimeEnv: checkRuntimeEnv(opts.runtimeEnv),
   };

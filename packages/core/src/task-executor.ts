@@ -4,11 +4,12 @@ import type {
   ObjectRefWire,
   ResolvedArg,
   ReturnValue,
+  RpcCaller,
   RpcConnection,
   TaskReply,
   TaskSpec,
 } from "@lux/protocol";
-import { TaskError, config, fromWireError, toWireError } from "@lux/common";
+import { ActorDiedError, TaskError, config, fromWireError, toWireError } from "@lux/common";
 import type { Definable, FunctionRegistry } from "./function-registry.js";
 import type { ObjectManager } from "./object-manager.js";
 import { ObjectRef } from "./object-ref.js";
@@ -24,6 +25,8 @@ interface HostedActor {
   maxConcurrency: number;
   running: number;
   waiting: (() => void)[];
+  /** Set by lux.exitActor(): reported before the current call replies, then the process exits. */
+  exiting: { report(): Promise<void>; exit(): void } | undefined;
 }
 
 /**
@@ -36,7 +39,7 @@ export class TaskExecutor {
   private readonly returnPins = new Map<string, ObjectRef[]>();
 
   constructor(
-    private readonly gcs: RpcConnection<GcsService>,
+    private readonly gcs: RpcCaller<GcsService>,
     private readonly objects: ObjectManager,
     private readonly functions: FunctionRegistry,
     private readonly onCancelChildren: (taskId: string) => void,
@@ -66,6 +69,7 @@ export class TaskExecutor {
       maxConcurrency: spec.maxConcurrency,
       running: 0,
       waiting: [],
+      exiting: undefined,
     };
   }
 
@@ -80,6 +84,14 @@ export class TaskExecutor {
       return this.failure(spec, e, false);
     }
     return this.run(spec, fn as (...a: unknown[]) => unknown, undefined, byValue);
+  }
+
+  /**
+   * lux.exitActor(): once the calling method returns, `report` runs (the control service marks
+   * the actor dead), the call replies, and then `exit` ends the process. Calls after it reject.
+   */
+  exitAfterCurrentCall(report: () => Promise<void>, exit: () => void): void {
+    if (this.actor !== undefined) this.actor.exiting ??= { report, exit };
   }
 
   /** A running task cannot be interrupted; `recursive` cancels the tasks it submitted. */
@@ -100,18 +112,33 @@ export class TaskExecutor {
     if (actor.running >= actor.maxConcurrency) {
       await new Promise<void>((resolve) => actor.waiting.push(resolve));
     }
+    if (actor.exiting !== undefined) return this.exitedFailure(spec, actor);
     actor.running++;
+    let exiting: HostedActor["exiting"];
     try {
       const method = spec.method ?? "";
       const fn = actor.instance[method];
       if (typeof fn !== "function") {
         return this.failure(spec, new TypeError(`${actor.className} has no method "${method}"`), false);
       }
-      return await this.run(spec, fn as (...a: unknown[]) => unknown, actor.instance, actor.byValue);
+      const reply = await this.run(spec, fn as (...a: unknown[]) => unknown, actor.instance, actor.byValue);
+      exiting = exitingOf(actor); // lux.exitActor() may have been called by this very call
+      if (exiting !== undefined && actor.running === 1) await exiting.report();
+      return reply;
     } finally {
       actor.running--;
       actor.waiting.shift()?.();
+      // The last call running when the actor exits replies first (the reply is queued now).
+      if (actor.running === 0) exitingOf(actor)?.exit();
     }
+  }
+
+  private exitedFailure(spec: TaskSpec, actor: HostedActor): TaskReply {
+    return this.failure(
+      spec,
+      new ActorDiedError({ actorId: actor.actorId, cause: new Error("the actor exited with lux.exitActor()") }),
+      false,
+    );
   }
 
   private async run(
@@ -177,6 +204,10 @@ export class TaskExecutor {
   private load(functionId: string): Promise<{ target: Definable; byValue: boolean }> {
     return this.functions.load(functionId, async () => (await this.gcs.call("kvGet", { key: `fn:${functionId}` })).value);
   }
+}
+
+function exitingOf(actor: HostedActor): HostedActor["exiting"] {
+  return actor.exiting;
 }
 
 function splitReturns(result: unknown, n: number, name: string): unknown[] {

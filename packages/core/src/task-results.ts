@@ -1,6 +1,7 @@
 import type { ReturnValue, TaskReply } from "@lux/protocol";
 import { TaskCancelledError, createLogger, fromWireError, toWireError, type WireError } from "@lux/common";
 import { fromReturnValue, type ObjectManager } from "./object-manager.js";
+import type { Lineage } from "./lineage.js";
 import type { PeerConnection } from "./peer-pool.js";
 import type { TaskRecord } from "./task-record.js";
 
@@ -15,7 +16,11 @@ export class TaskResults {
   private readonly byTask = new Map<string, TaskRecord>();
   private retry: ((record: TaskRecord) => void) | undefined;
 
-  constructor(private readonly objects: ObjectManager) {}
+  constructor(
+    private readonly objects: ObjectManager,
+    /** Keeps finished tasks whose results are stored on a node, to re-create them if it dies. */
+    private readonly lineage?: Lineage,
+  ) {}
 
   onRetry(retry: (record: TaskRecord) => void): void {
     this.retry = retry;
@@ -86,6 +91,8 @@ export class TaskResults {
     if (reply.hasContained === true) {
       void Promise.all(borrows).then(() => this.releaseContained(record, executor));
     }
+    this.lineage?.finished(record, reply.returns.filter((r) => this.objects.store.has(r.objectId)));
+    this.objects.checkStored(record.spec.returnIds);
   }
 
   fail(record: TaskRecord, error: unknown): void {

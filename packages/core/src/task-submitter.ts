@@ -102,6 +102,17 @@ export class TaskSubmitter {
     this.keys.clear();
   }
 
+  /** A node was declared dead: idle leases of its workers are dropped, so no task is pushed there. */
+  nodeDied(nodeId: string): void {
+    for (const kq of this.keys.values()) {
+      for (const lease of kq.leases) {
+        if (lease.grant.nodeId !== nodeId || lease.busy) continue; // a busy one fails on its own
+        clearTimeout(lease.idleTimer);
+        kq.leases.delete(lease);
+      }
+    }
+  }
+
   private dispatch(kq: KeyQueue): void {
     for (const lease of kq.leases) {
       if (kq.queue.length === 0) break;
@@ -203,7 +214,7 @@ export class TaskSubmitter {
         if (died) {
           kq.leases.delete(lease);
           if (lease.raylet.state !== "closed") lease.raylet.notify("returnLease", { leaseId: lease.grant.leaseId, disconnect: true });
-          this.workerDied(record, e as Error);
+          this.workerDied(record, e as Error, lease);
         } else {
           this.results.fail(record, e as Error);
           this.afterTask(kq, lease);
@@ -213,7 +224,7 @@ export class TaskSubmitter {
     );
   }
 
-  private workerDied(record: TaskRecord, error: Error): void {
+  private workerDied(record: TaskRecord, error: Error, lease: Lease): void {
     if (record.cancelled) {
       this.results.fail(record, new TaskCancelledError({ taskId: record.spec.taskId }));
       return;
@@ -224,10 +235,27 @@ export class TaskSubmitter {
       this.enqueue(record);
       return;
     }
-    this.results.fail(
-      record,
-      new WorkerCrashedError({ taskId: record.spec.taskId, cause: error }),
-    );
+    // Say how the worker ended when its raylet knows (not when the whole node is gone).
+    const raylet = lease.raylet;
+    const exit =
+      raylet.state === "closed"
+        ? Promise.resolve(undefined)
+        : raylet.call("getWorkerExit", { workerId: lease.grant.workerId }, 5000).catch(() => undefined);
+    void exit.then((how) => {
+      if (record.cancelled) {
+        this.results.fail(record, new TaskCancelledError({ taskId: record.spec.taskId }));
+        return;
+      }
+      this.results.fail(
+        record,
+        new WorkerCrashedError({
+          taskId: record.spec.taskId,
+          cause: error,
+          ...(how?.exitCode !== undefined ? { exitCode: how.exitCode } : {}),
+          ...(how?.signal !== undefined ? { signal: how.signal } : {}),
+        }),
+      );
+    });
   }
 
   private afterTask(kq: KeyQueue, lease: Lease): void {

@@ -12,6 +12,8 @@ import {
 } from "@lux/common";
 import type { NodeManager } from "./node-manager.js";
 import type { ResourceViewManager } from "./resource-view.js";
+import type { GcsStorage } from "./storage.js";
+import { StoredTable } from "./table.js";
 
 const log = createLogger("gcs");
 /** How long a lookup of an unknown actor id waits for its creator's registration. */
@@ -25,6 +27,9 @@ interface ActorEntry {
   waiters: ((info: ActorInfo) => void)[];
 }
 
+/** What the storage keeps of an actor (names are rebuilt from it). */
+type StoredActor = Pick<ActorEntry, "spec" | "info" | "lease" | "restartsLeft">;
+
 /** The actor directory: names, placement, creation, death and restarts. */
 export class ActorManager {
   private readonly actors = new Map<string, ActorEntry>();
@@ -36,12 +41,17 @@ export class ActorManager {
   /** Actors no alive node can ever host: placed when a node that can joins. */
   private readonly infeasible = new Set<ActorEntry>();
   private turn = 0;
+  private readonly table: StoredTable<StoredActor> | undefined;
+  private readonly aliasTable: StoredTable<string> | undefined;
 
   constructor(
     private readonly nodes: NodeManager,
     private readonly token: string,
     private readonly view: ResourceViewManager,
+    storage?: GcsStorage,
   ) {
+    this.table = storage === undefined ? undefined : new StoredTable(storage, "actors");
+    this.aliasTable = storage === undefined ? undefined : new StoredTable(storage, "actor_aliases");
     nodes.onNodeAdded(() => {
       const waiting = [...this.infeasible];
       this.infeasible.clear();
@@ -55,12 +65,17 @@ export class ActorManager {
   }
 
   create(spec: ActorCreationSpec): { actorId: string } {
+    // Sent again by a creator that reconnected after losing the control service.
+    if (this.actors.has(spec.actorId)) return { actorId: spec.actorId };
+    const alias = this.aliases.get(spec.actorId);
+    if (alias !== undefined) return { actorId: alias };
     if (spec.name !== undefined) {
       const key = nameKey(spec.namespace, spec.name);
       const existing = this.names.get(key);
       if (existing !== undefined) {
         if (spec.getIfExists) {
           this.aliases.set(spec.actorId, existing);
+          void this.aliasTable?.put(spec.actorId, existing);
           this.registered(spec.actorId);
           return { actorId: existing };
         }
@@ -82,12 +97,14 @@ export class ActorManager {
         workerId: undefined,
         nodeId: undefined,
         deathCause: undefined,
+        maxTaskRetries: spec.maxTaskRetries ?? 0,
       },
       lease: undefined,
       restartsLeft: spec.maxRestarts,
       waiters: [],
     };
     this.actors.set(spec.actorId, entry);
+    this.save(entry);
     this.registered(spec.actorId);
     void this.schedule(entry);
     return { actorId: spec.actorId };
@@ -97,15 +114,21 @@ export class ActorManager {
     return this.actors.get(this.aliases.get(actorId) ?? actorId);
   }
 
-  info(actorId: string, waitAlive: boolean): Promise<ActorInfo> {
+  /**
+   * The actor's info; with `waitAlive`, once it is ALIVE or DEAD. `staleAddress`: the caller
+   * could not reach the actor there, so an ALIVE state at that address is not an answer (the
+   * death of its worker is being reported): wait for the restart or the death.
+   */
+  info(actorId: string, waitAlive: boolean, staleAddress?: string): Promise<ActorInfo> {
     const entry = this.resolve(actorId);
     if (entry === undefined) {
       if (!waitAlive) return Promise.reject(new ActorDiedError({ actorId, cause: new Error("no actor has this id") }));
       // A handle can reach another process before its creator's registration reaches us.
-      return this.awaitRegistration(actorId).then(() => this.info(actorId, true));
+      return this.awaitRegistration(actorId).then(() => this.info(actorId, true, staleAddress));
     }
     const s = entry.info.state;
-    if (!waitAlive || s === "ALIVE" || s === "DEAD") return Promise.resolve({ ...entry.info });
+    const stale = s === "ALIVE" && staleAddress !== undefined && entry.info.address === staleAddress;
+    if (!waitAlive || s === "DEAD" || (s === "ALIVE" && !stale)) return Promise.resolve({ ...entry.info });
     return new Promise((resolve) => entry.waiters.push(resolve));
   }
 
@@ -152,6 +175,19 @@ export class ActorManager {
     else this.workerDied(entry, "it was killed with lux.kill() and will restart");
   }
 
+  /**
+   * The actor ended itself (`lux.exitActor()`): dead for good, not restarted. Its worker
+   * exits by itself once its reply is sent, so its lease is not returned from here (the
+   * raylet frees it when the worker exits).
+   */
+  exited(actorId: string, workerId: string): void {
+    const entry = this.resolve(actorId);
+    if (entry === undefined || entry.info.state === "DEAD" || entry.info.workerId !== workerId) return;
+    entry.restartsLeft = 0;
+    entry.lease = undefined;
+    this.markDead(entry, new Error("the actor exited with lux.exitActor()"));
+  }
+
   /** A worker process ended; if it hosted an actor, restart it or declare it dead. */
   onWorkerDeath(workerId: string, reason: string): void {
     for (const entry of this.actors.values()) {
@@ -176,6 +212,7 @@ export class ActorManager {
       if (entry.restartsLeft > 0) entry.restartsLeft -= 1;
       log.warn(`actor ${entry.spec.className} (${entry.spec.actorId.slice(0, 8)}) restarting: ${reason}`);
       entry.info = { ...entry.info, state: "RESTARTING", address: undefined, workerId: undefined, nodeId: undefined };
+      this.save(entry);
       void this.schedule(entry);
       return;
     }
@@ -196,7 +233,33 @@ export class ActorManager {
       const key = nameKey(entry.spec.namespace, entry.spec.name);
       if (this.names.get(key) === entry.spec.actorId) this.names.delete(key);
     }
+    this.save(entry);
     this.wake(entry);
+  }
+
+  /** Writes the actor through to storage (ALIVE, RESTARTING, DEAD and at creation). */
+  private save(entry: ActorEntry): void {
+    const { spec, info, lease, restartsLeft } = entry;
+    void this.table?.put(spec.actorId, { spec, info, lease, restartsLeft });
+  }
+
+  /**
+   * Loads the actors of a previous run: ALIVE ones stay where they were (their node is
+   * declared dead, and they restart, if it does not reconnect); PENDING and RESTARTING ones
+   * are placed once nodes register again. Names resolve as before.
+   */
+  async restore(): Promise<number> {
+    if (this.table === undefined || this.aliasTable === undefined) return 0;
+    const stored = await this.table.loadAll();
+    for (const [actorId, s] of stored) {
+      const entry: ActorEntry = { spec: s.spec, info: s.info, lease: s.lease ?? undefined, restartsLeft: s.restartsLeft, waiters: [] };
+      this.actors.set(actorId, entry);
+      const state = entry.info.state;
+      if (state !== "DEAD" && entry.spec.name !== undefined) this.names.set(nameKey(entry.spec.namespace, entry.spec.name), actorId);
+      if (state === "PENDING" || state === "RESTARTING") this.infeasible.add(entry);
+    }
+    for (const [alias, actorId] of await this.aliasTable.loadAll()) this.aliases.set(alias, actorId);
+    return stored.size;
   }
 
   private wake(entry: ActorEntry): void {
@@ -297,6 +360,7 @@ export class ActorManager {
       workerId: lease.workerId,
       nodeId: lease.nodeId,
     };
+    this.save(entry);
     this.wake(entry);
   }
 

@@ -1,4 +1,5 @@
-import type { GcsService, RayletService, RpcConnection, ServiceDef } from "@lux/protocol";
+import { randomUUID } from "node:crypto";
+import type { CoreWorkerService, GcsService, RayletService, RpcConnection, ServiceDef } from "@lux/protocol";
 import { RpcServer } from "@lux/protocol";
 import { createLogger, rpcPeerOptions } from "@lux/common";
 import { ActorManager } from "./actor-manager.js";
@@ -6,8 +7,10 @@ import { JobManager } from "./job-manager.js";
 import { KvManager } from "./kv-manager.js";
 import { HealthChecker } from "./health-checker.js";
 import { NodeManager } from "./node-manager.js";
+import { NodeDeathPublisher } from "./node-death-publisher.js";
 import { ResourceViewManager } from "./resource-view.js";
 import type { GcsStorage } from "./storage.js";
+import { isPersistent } from "./redis-storage.js";
 
 const log = createLogger("gcs");
 
@@ -21,15 +24,22 @@ export interface GcsServerOptions {
 export class GcsServer {
   readonly nodes = new NodeManager();
   private readonly health = new HealthChecker(this.nodes);
+  private readonly nodeDeaths = new NodeDeathPublisher(this.nodes);
   readonly view = new ResourceViewManager(this.nodes);
   readonly jobs = new JobManager();
   readonly kv: KvManager;
   readonly actors: ActorManager;
   private server: RpcServer<GcsService> | undefined;
 
+  /** Changes with every start: clients tell a restart from a dropped connection by it. */
+  private readonly incarnation = randomUUID();
+  private readonly startedAtMs = Date.now();
+
   constructor(private readonly options: GcsServerOptions) {
     this.kv = new KvManager(options.storage);
-    this.actors = new ActorManager(this.nodes, options.token, this.view);
+    this.nodes.persistTo(options.storage);
+    this.jobs.persistTo(options.storage);
+    this.actors = new ActorManager(this.nodes, options.token, this.view, options.storage);
     this.jobs.onJobEnd((jobId) => {
       this.actors.onJobEnd(jobId);
       for (const n of this.nodes.alive()) n.connection.call("jobFinished", { jobId }).catch(() => undefined);
@@ -42,24 +52,40 @@ export class GcsServer {
   }
 
   async start(): Promise<void> {
+    // Tables of a previous run (Redis): restored before anyone can connect.
+    const jobs = await this.jobs.restore();
+    const nodes = await this.nodes.restore();
+    const actors = await this.actors.restore();
+    if (jobs + nodes + actors > 0) {
+      log.info(`restored from ${this.options.storage.kind}: ${jobs} jobs, ${nodes} nodes, ${actors} actors; waiting for raylets and drivers to reconnect`);
+    }
     this.server = await RpcServer.listen<GcsService>({
       ...rpcPeerOptions(this.options.token, log),
       address: this.options.address,
       handlers: {
-        registerNode: (req, conn) => {
-          this.nodes.register({ ...req }, conn as unknown as RpcConnection<RayletService>);
+        registerNode: async (req, conn) => {
+          await this.nodes.register({ ...req }, conn as unknown as RpcConnection<RayletService>);
           return { ok: true };
         },
-        registerJob: (req, conn) => {
-          this.jobs.register(req, conn as unknown as RpcConnection<never>);
+        registerJob: async (req, conn) => {
+          await this.jobs.register(req, conn as unknown as RpcConnection<never>);
           return { ok: true };
         },
+        getControlServiceInfo: () => ({
+          incarnation: this.incarnation,
+          startedAtMs: this.startedAtMs,
+          storage: this.options.storage.kind,
+          persistent: isPersistent(this.options.storage),
+        }),
         getJob: (req) => {
           const job = this.jobs.get(req.jobId);
           if (job === undefined) throw new Error(`unknown job ${req.jobId}`);
           return job;
         },
         getNodes: () => this.nodes.list(),
+        subscribeNodeDeaths: (_req, conn) => ({
+          deadNodeIds: this.nodeDeaths.subscribe(conn as unknown as RpcConnection<CoreWorkerService>),
+        }),
         getClusterResources: () => this.nodes.resources(),
         getPendingDemand: async () => {
           const perNode = await Promise.all(
@@ -76,10 +102,14 @@ export class GcsServer {
         kvGet: (req) => this.kv.get(req.key),
         kvExists: async (req) => ({ exists: (await this.kv.get(req.key)).value !== undefined }),
         createActor: (req) => this.actors.create(req),
-        getActorInfo: (req) => this.actors.info(req.actorId, req.waitAlive),
+        getActorInfo: (req) => this.actors.info(req.actorId, req.waitAlive, req.staleAddress),
         getNamedActor: (req) => this.actors.named(req.name, req.namespace),
         killActor: (req) => {
           this.actors.kill(req.actorId, req.noRestart);
+          return { ok: true };
+        },
+        reportActorExit: (req) => {
+          this.actors.exited(req.actorId, req.workerId);
           return { ok: true };
         },
         reportWorkerDeath: (req) => {
@@ -94,6 +124,9 @@ export class GcsServer {
 
   async close(): Promise<void> {
     this.health.stop();
+    // Connections closing from here on are our doing: nodes and jobs stay alive in storage.
+    this.nodes.stop();
+    this.jobs.stop();
     await this.server?.close();
     await this.options.storage.close();
   }

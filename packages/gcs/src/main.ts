@@ -5,7 +5,8 @@
  */
 import { createLogger, exitWithParent, parseFlags, printReady, removeTokenFile, useLogFile, writeTokenFile } from "@lux/common";
 import { GcsServer } from "./gcs-server.js";
-import { MemoryStorage } from "./storage.js";
+import { RedisStorage } from "./redis-storage.js";
+import { MemoryStorage, type GcsStorage } from "./storage.js";
 
 const log = createLogger("gcs");
 const flags = parseFlags(process.argv.slice(2));
@@ -17,16 +18,27 @@ if (token === undefined || token === "") {
   process.exit(2);
 }
 
-const storage = flags.get("storage") ?? "memory";
-if (storage !== "memory") {
-  log.error(`--storage ${storage}: this control service keeps its tables in memory only (--storage memory)`);
+// --storage memory (default: lost on restart) | redis://HOST:PORT (survives restarts).
+const storageFlag = flags.get("storage") ?? "memory";
+let storage: GcsStorage;
+if (storageFlag === "memory") {
+  storage = new MemoryStorage();
+} else if (storageFlag.startsWith("redis://")) {
+  try {
+    storage = await RedisStorage.connect(storageFlag);
+  } catch (e) {
+    log.error(`--storage ${storageFlag}: ${(e as Error).message}`);
+    process.exit(2);
+  }
+} else {
+  log.error(`--storage ${storageFlag}: say "memory" or redis://HOST:PORT`);
   process.exit(2);
 }
 
 const server = new GcsServer({
   address: flags.get("address") ?? "127.0.0.1:0",
   token,
-  storage: new MemoryStorage(),
+  storage,
 });
 await server.start();
 if (flags.has("write-token-file")) {

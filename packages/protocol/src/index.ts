@@ -13,5 +13,13 @@ export {
   type ErrorCodec,
 } from "./connection.js";
 export { RpcServer, connectRpc, type PeerOptions, type ServerOptions } from "./server.js";
+export {
+  ReconnectingConnection,
+  type ReconnectClock,
+  type ReconnectHook,
+  type ReconnectOptions,
+  type ReconnectingState,
+  type RpcCaller,
+} from "./reconnecting.js";
 export type { ServiceDef, Handlers, MethodName, RequestOf, ReplyOf } from "./service.js";
 export type * from "./services.js";

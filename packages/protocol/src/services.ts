@@ -137,6 +137,11 @@ export interface ActorCreationSpec {
   detached: boolean;
   maxConcurrency: number;
   maxRestarts: number;
+  /**
+   * Times a call in flight when the actor's worker died is re-sent after a restart; -1 =
+   * forever. Default 0: such calls reject with ActorDiedError (at-most-once).
+   */
+  maxTaskRetries?: number;
   /** Where the control service may place the actor. Default "DEFAULT". */
   strategy?: SchedulingStrategy;
   /** GPU device ids of the actor's lease, filled in by the control service. */
@@ -157,6 +162,8 @@ export interface ActorInfo {
   workerId: string | undefined;
   nodeId: string | undefined;
   deathCause: WireErrorData | undefined;
+  /** The actor's maxTaskRetries: callers re-send calls in flight when it died this many times. */
+  maxTaskRetries?: number;
 }
 
 /**
@@ -227,8 +234,19 @@ export interface ResourceView {
 export interface GcsService {
   registerNode(req: { nodeId: string; address: string; resources: ResourceSet; storeKind: string; storeCapacity: number }): { ok: true };
   registerJob(req: JobInfo): { ok: true };
+  /**
+   * Who is serving: `incarnation` changes with every start, so a client that reconnected
+   * can tell a restart; `persistent` says whether its tables (actors, names, jobs, KV)
+   * survived it (Redis storage) or were lost (memory).
+   */
+  getControlServiceInfo(req: Record<string, never>): { incarnation: string; startedAtMs: number; storage: string; persistent: boolean };
   getJob(req: { jobId: string }): JobInfo;
   getNodes(req: Record<string, never>): NodeInfo[];
+  /**
+   * From core workers (owners of objects): from now on the control service sends this
+   * connection `nodeDied` for every node it declares dead. Replies with the nodes dead so far.
+   */
+  subscribeNodeDeaths(req: Record<string, never>): { deadNodeIds: string[] };
   getClusterResources(req: Record<string, never>): ResourceView;
   /** From raylets (debounced): the node's resources changed. */
   reportResources(req: { nodeId: string; total: ResourceSet; available: ResourceSet }): { ok: true };
@@ -241,10 +259,18 @@ export interface GcsService {
   /** Whether a key is set, without its value (e.g. a runtime-env package already uploaded). */
   kvExists(req: { key: string }): { exists: boolean };
   createActor(req: ActorCreationSpec): { actorId: string };
-  /** With `waitAlive`, replies once the actor is ALIVE or DEAD. */
-  getActorInfo(req: { actorId: string; waitAlive: boolean }): ActorInfo;
+  /**
+   * With `waitAlive`, replies once the actor is ALIVE or DEAD; with `staleAddress` too (an
+   * address the caller found dead), once it is DEAD or ALIVE somewhere else (restarted).
+   */
+  getActorInfo(req: { actorId: string; waitAlive: boolean; staleAddress?: string }): ActorInfo;
   getNamedActor(req: { name: string; namespace: string }): ActorInfo;
   killActor(req: { actorId: string; noRestart: boolean }): { ok: true };
+  /**
+   * From an actor's worker (`lux.exitActor()`): the actor ends for good, not restarted; the
+   * worker exits by itself once its last reply is sent.
+   */
+  reportActorExit(req: { actorId: string; workerId: string }): { ok: true };
   /** From raylets: a worker process ended. */
   reportWorkerDeath(req: { workerId: string; nodeId: string; reason: string }): { ok: true };
 }
@@ -258,6 +284,11 @@ export interface RayletService {
   workerBlocked(req: { workerId: string }): { ok: true };
   workerUnblocked(req: { workerId: string }): { ok: true };
   killWorker(req: { workerId: string; reason: string }): { killed: boolean };
+  /**
+   * How a worker of this node ended (waits a moment for a worker whose connection closed but
+   * whose exit is not seen yet). `known: false` when the raylet has no record of it.
+   */
+  getWorkerExit(req: { workerId: string }): { known: boolean; exitCode?: number; signal?: string };
   getResources(req: Record<string, never>): ResourceView;
   /** Lease requests queued here, by resource shape. */
   getPendingDemand(req: Record<string, never>): DemandEntry[];
@@ -312,6 +343,14 @@ export interface CoreWorkerService {
   getObjectStatus(req: { objectId: string }): ReturnValue;
   /** To the owner: node `nodeId` now holds a copy of the object (freed with it). */
   addObjectLocation(req: { objectId: string; nodeId: string }): { ok: true };
+  /**
+   * To the owner: no copy of the object could be read from `nodeIds`. Once the control
+   * service confirms those nodes dead, the owner re-creates the object from its lineage (or
+   * records why it cannot); replies when the reader may locate the object again.
+   */
+  reportObjectLost(req: { objectId: string; nodeIds: string[] }): { ok: true };
+  /** From the control service (after subscribeNodeDeaths): a node was declared dead. */
+  nodeDied(req: { nodeId: string; reason: string }): { ok: true };
   addBorrow(req: { objectIds: string[] }): { ok: true };
   removeBorrow(req: { objectIds: string[] }): { ok: true };
   releaseContained(req: { objectIds: string[] }): { ok: true };

@@ -59,7 +59,7 @@ const stop = async (): Promise<void> => {
   process.exit(0);
 };
 raylet.onGcsLost(() => {
-  log.warn("lost the control service; exiting");
+  log.warn(`the control service did not come back within ${config("gcsReconnectWindowMs")} ms (gcsReconnectWindowMs); exiting`);
   void stop();
 });
 if (flags.has("exit-with-parent")) exitWithParent(stop);

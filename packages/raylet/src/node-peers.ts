@@ -1,4 +1,4 @@
-import type { GcsService, RayletService, RpcConnection } from "@lux/protocol";
+import type { GcsService, RayletService, RpcCaller, RpcConnection } from "@lux/protocol";
 import { connectRpc } from "@lux/protocol";
 import { createLogger, rpcPeerOptions } from "@lux/common";
 
@@ -17,7 +17,7 @@ export class NodePeers {
   private closed = false;
 
   constructor(
-    private readonly gcs: () => RpcConnection<GcsService> | undefined,
+    private readonly gcs: () => RpcCaller<GcsService> | undefined,
     private readonly token: string,
   ) {}
 

@@ -1,6 +1,6 @@
 import type { CoreWorkerService, GcsService, JobInfo, NodeResources, RayletService, ResourceSet, RpcConnection } from "@lux/protocol";
-import { RpcServer, connectRpc } from "@lux/protocol";
-import { ObjectLostError, config, createLogger, newNodeId, rpcPeerOptions } from "@lux/common";
+import { ReconnectingConnection, RpcServer, connectRpc } from "@lux/protocol";
+import { ObjectLostError, config, controlServiceStateLost, createLogger, newNodeId, rpcPeerOptions } from "@lux/common";
 import type { ArenaStore } from "@lux/object-store";
 import { openArena } from "@lux/object-store";
 import { ClusterView } from "./cluster-view.js";
@@ -34,7 +34,9 @@ export interface RayletOptions {
 export class Raylet {
   readonly nodeId = newNodeId();
   private server: RpcServer<RayletService> | undefined;
-  private gcs: RpcConnection<GcsService, RayletService> | undefined;
+  private gcs: ReconnectingConnection<GcsService, RayletService> | undefined;
+  /** Which start of the control service we registered with. */
+  private gcsIncarnation = "";
   private pool: WorkerPool | undefined;
   private leases: LeaseManager | undefined;
   private readonly resources: ResourcePool;
@@ -95,7 +97,7 @@ export class Raylet {
     return this.server.address;
   }
 
-  /** Runs when the control service connection is lost. */
+  /** Runs when the control service is lost for good: it did not come back within gcsReconnectWindowMs. */
   onGcsLost(listener: () => void): void {
     this.closeListeners.push(listener);
   }
@@ -132,11 +134,17 @@ export class Raylet {
         this.workerPool.kill(w, req.reason);
         return { killed: true };
       },
+      getWorkerExit: async (req) => {
+        const exit = await this.workerPool.exitOf(req.workerId, 2000);
+        return exit === undefined ? { known: false } : { known: true, ...exit };
+      },
       ping: () => ({ ok: true }),
       getPendingDemand: () => this.leaseManager.demand(),
       getResources: () => this.resources.view(),
       updateClusterView: (req) => {
         this.view.update(req.nodes, req.full);
+        // Pulls from a node declared dead fail now instead of waiting on its (maybe hung) connection.
+        for (const n of req.nodes) if (!n.alive) this.nodePeers.forget(n.nodeId);
         return { ok: true };
       },
       getStoreInfo: () => ({ path: store.path, capacity: store.capacity, kind: this.options.storeKind }),
@@ -240,20 +248,35 @@ export class Raylet {
         return nodes?.find((n) => n.nodeId === nodeId);
       },
     });
-    this.gcs = await connectRpc<GcsService, RayletService>(this.options.gcsAddress, {
-      ...rpcPeerOptions(this.options.token, log),
-      handlers,
-    });
-    this.gcs.onClose(() => {
-      for (const l of this.closeListeners) l();
-    });
-    await this.gcs.call("registerNode", {
+    const registration = {
       nodeId: this.nodeId,
       address: this.server.address,
       resources: this.options.resources,
       storeKind: this.options.storeKind,
       storeCapacity: this.options.store.capacity,
+    };
+    const windowMs = config("gcsReconnectWindowMs");
+    // Lost, the control service is reconnected to (running work goes on meanwhile); the
+    // node registers again with the same id and reports what is free, as before.
+    this.gcs = await ReconnectingConnection.open<GcsService, RayletService>({
+      connect: () => connectRpc<GcsService, RayletService>(this.options.gcsAddress, { ...rpcPeerOptions(this.options.token, log), handlers }),
+      windowMs,
+      onDisconnect: () => log.warn(`lost the control service at ${this.options.gcsAddress}; reconnecting for up to ${windowMs} ms`),
     });
+    this.gcs.onReconnect(async (conn) => {
+      await conn.call("registerNode", registration, 30_000);
+      conn.notify("reportResources", { nodeId: this.nodeId, ...this.resources.view() });
+      const info = await conn.call("getControlServiceInfo", {}, 10_000);
+      if (info.incarnation === this.gcsIncarnation) log.info("reconnected to the control service");
+      else if (info.persistent) log.info(`reconnected to the restarted control service; it restored its state from ${info.storage}`);
+      else log.warn(controlServiceStateLost(this.options.gcsAddress));
+      this.gcsIncarnation = info.incarnation;
+    });
+    this.gcs.onClose(() => {
+      for (const l of this.closeListeners) l();
+    });
+    await this.gcs.call("registerNode", registration);
+    this.gcsIncarnation = (await this.gcs.call("getControlServiceInfo", {}, 10_000)).incarnation;
     log.info(`raylet ${this.nodeId.slice(0, 8)} serving on ${this.server.address}`, {
       resources: JSON.stringify(this.options.resources),
     });

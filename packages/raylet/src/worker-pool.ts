@@ -49,6 +49,8 @@ export class WorkerPool {
   private readonly workers = new Map<string, WorkerHandle>();
   private readonly starting = new Map<string, { resolve(w: WorkerHandle): void; reject(e: Error): void }>();
   private readonly idleTimer: NodeJS.Timeout;
+  /** How recently ended workers ended, for owners that ask why (bounded, oldest dropped first). */
+  private readonly exits = new Map<string, { exitCode?: number; signal?: string }>();
 
   constructor(private readonly options: WorkerPoolOptions) {
     this.idleTimer = setInterval(() => this.reapIdle(), 1000);
@@ -127,6 +129,24 @@ export class WorkerPool {
     worker.process.kill("SIGKILL");
   }
 
+  /**
+   * How a worker ended: its exit code or signal once its exit is seen (waits up to `waitMs`
+   * for a worker still running, e.g. one whose connection just closed); undefined if unknown.
+   */
+  async exitOf(workerId: string, waitMs: number): Promise<{ exitCode?: number; signal?: string } | undefined> {
+    const w = this.workers.get(workerId);
+    if (w !== undefined && w.state !== "dead") {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, waitMs);
+        w.process.once("exit", () => {
+          clearTimeout(timer);
+          setImmediate(resolve); // after the pool's own exit listener recorded it
+        });
+      });
+    }
+    return this.exits.get(workerId);
+  }
+
   /** Kills the workers of a job, except those of detached actors (which outlive it until lux.kill). */
   killJob(jobId: string): void {
     for (const w of this.workers.values()) if (w.jobId === jobId && !w.outlivesJob) this.kill(w, `job ${jobId} ended`);
@@ -185,6 +205,8 @@ export class WorkerPool {
         worker.state = "dead";
         this.workers.delete(workerId);
         const reason = signal !== null ? `killed by ${signal}` : `exited with code ${code}`;
+        this.exits.set(workerId, signal !== null ? { signal } : code !== null ? { exitCode: code } : {});
+        if (this.exits.size > 1000) this.exits.delete(this.exits.keys().next().value as string);
         const waiter = this.starting.get(workerId);
         if (waiter !== undefined) {
           this.starting.delete(workerId);

@@ -43,7 +43,7 @@ export interface LocalNodeOptions {
 export interface LocalClusterOptions {
   /** The head node (started with the control service); default: one CPU. */
   head?: LocalNodeOptions;
-  /** Table storage of the control service: "memory" (default). */
+  /** Table storage of the control service: "memory" (default) or "redis://HOST:PORT" (survives restartGcs()). */
   gcsStorage?: string;
 }
 
@@ -167,8 +167,9 @@ export class LocalCluster {
   }
 
   /**
-   * Kills the control service and starts it again on the same address. Its tables are
-   * in memory, so they are lost.
+   * Kills the control service (SIGKILL) and starts it again on the same address with the
+   * same storage. With `gcsStorage: "redis://..."` it restores its tables from Redis; with
+   * the default in-memory storage they are lost. Raylets and drivers reconnect by themselves.
    */
   async restartGcs(): Promise<void> {
     this.checkRunning("restartGcs");

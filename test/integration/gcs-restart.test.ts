@@ -1,0 +1,158 @@
+/**
+ * Issue 5 point 4: the control service restarts. With Redis storage nothing is lost (named
+ * detached actors and their state, KV definitions, the job, the nodes); with the default
+ * in-memory storage running tasks survive but its tables are gone, and the logs say so.
+ * Raylets and drivers reconnect by themselves; a task running meanwhile finishes.
+ */
+import assert from "node:assert/strict";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, afterEach, describe, test } from "node:test";
+import * as lux from "lux";
+import { LocalCluster } from "lux/testing";
+import { CounterActor, triple, waitForGo } from "./fixtures/gcs-restart-defs.js";
+import { pidAlive, root, runScript, waitFor } from "./helpers.js";
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "lux-gcs-restart-"));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const redisServers: ChildProcess[] = [];
+
+/** A real redis-server on a free loopback port, with no files outside a temp dir. */
+async function startRedis(): Promise<string> {
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(tmp, "redis-"));
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  redisServers.push(child);
+  let out = "";
+  child.stdout?.on("data", (c: Buffer) => (out += c.toString()));
+  child.stderr?.on("data", (c: Buffer) => (out += c.toString()));
+  await waitFor(() => /Ready to accept connections/.test(out) || child.exitCode !== null, "redis-server to start", 20_000);
+  assert.equal(child.exitCode, null, `redis-server did not start: ${out}`);
+  return `redis://127.0.0.1:${port}`;
+}
+
+function stopRedis(): void {
+  for (const c of redisServers.splice(0)) if (c.exitCode === null) c.kill("SIGKILL");
+}
+
+let cluster: LocalCluster | undefined;
+
+afterEach(async () => {
+  await lux.shutdown();
+  await cluster?.shutdown();
+  cluster = undefined;
+  stopRedis();
+});
+after(() => {
+  stopRedis();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Starts a task that runs until the test creates its go file; resolves once it runs. */
+async function startLongTask(name: string, value: number): Promise<{ ref: lux.ObjectRef<number>; go: () => void }> {
+  const started = path.join(tmp, `${name}.started`);
+  const go = path.join(tmp, `${name}.go`);
+  const ref = waitForGo.remote(started, go, value);
+  await waitFor(() => fs.existsSync(started), `task ${name} to start`);
+  return { ref, go: () => fs.writeFileSync(go, "") };
+}
+
+describe("control service restart", () => {
+  test("with Redis storage: actors, names, KV, the job and the nodes survive", async () => {
+    const storage = await startRedis();
+    cluster = await LocalCluster.start({ gcsStorage: storage, head: { numCpus: 2 } });
+    await lux.init({ address: cluster.address });
+    const nodeIds = (await lux.nodes()).map((n) => n.nodeId);
+
+    const counter = CounterActor.options({ name: "survivor", lifetime: "detached" }).remote();
+    assert.equal(await lux.get(counter.incr.remote()), 1);
+    assert.equal(await lux.get(triple.remote(1)), 3); // exports the definition to the KV
+    const long = await startLongTask("redis", 42);
+
+    await cluster.restartGcs();
+
+    long.go();
+    assert.equal(await lux.get(long.ref), 42, "the task running across the restart finishes");
+    const found = await lux.getActor<typeof counter extends lux.ActorHandle<infer T> ? T : never>("survivor");
+    assert.equal(await lux.get(found.incr.remote()), 2, "the named actor kept its state");
+    assert.equal(await lux.get(counter.incr.remote()), 3, "the old handle still works");
+    // A fresh worker (another runtime env) loads the definition exported before the restart.
+    assert.equal(await lux.get(triple.options({ runtimeEnv: { envVars: { GCS_RESTART: "after" } } }).remote(5)), 15);
+    assert.equal(await lux.get(lux.put("still a driver")), "still a driver");
+    await waitFor(async () => {
+      const nodes = await lux.nodes();
+      return nodeIds.every((id) => nodes.some((n) => n.nodeId === id && n.alive));
+    }, "the nodes to be alive again");
+    const log = fs.readFileSync(path.join(cluster.sessionDir, "logs", "gcs.log"), "utf8");
+    assert.match(log, /restored from redis/);
+    assert.doesNotMatch(fs.readFileSync(path.join(cluster.sessionDir, "logs", "raylet-0.log"), "utf8"), /LOST ITS STATE/);
+  });
+
+  test("with memory storage: running tasks survive, named actors are gone, and the logs say so", async () => {
+    cluster = await LocalCluster.start({ head: { numCpus: 2 } });
+    await lux.init({ address: cluster.address });
+    const counter = CounterActor.options({ name: "forgotten", lifetime: "detached" }).remote();
+    assert.equal(await lux.get(counter.incr.remote()), 1);
+    const long = await startLongTask("memory", 7);
+
+    await cluster.restartGcs();
+
+    long.go();
+    assert.equal(await lux.get(long.ref), 7);
+    await assert.rejects(lux.getActor("forgotten"), lux.ActorNotFoundError);
+    const rayletLog = path.join(cluster.sessionDir, "logs", "raylet-0.log");
+    await waitFor(() => /LOST ITS STATE/.test(fs.readFileSync(rayletLog, "utf8")), "the raylet's warning that the state was lost");
+    // The driver exports its definitions again: new work still runs.
+    assert.equal(await lux.get(triple.options({ runtimeEnv: { envVars: { GCS_RESTART: "memory" } } }).remote(2)), 6);
+  });
+
+  test("lux start --head --storage redis://... starts, and lux stop stops", async () => {
+    const storage = await startRedis();
+    const sessionRoot = fs.mkdtempSync(path.join(tmp, "cli-"));
+    const env = { LUX_SESSION_DIR_ROOT: sessionRoot, LUX_ADDRESS: "", LUX_TOKEN: "" };
+    const luxBin = path.join(root, "packages/lux/bin/lux.js");
+    const run = (...args: string[]) => runScript(luxBin, { args, env, loader: false, timeoutMs: 60_000 });
+    const pids = (): number[] => {
+      const dir = path.join(sessionRoot, "cli");
+      if (!fs.existsSync(dir)) return [];
+      return fs.readdirSync(dir).map((f) => (JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as { pid: number }).pid);
+    };
+    const seen: number[] = [];
+    try {
+      const started = await run("start", "--head", "--port", "0", "--num-cpus", "1", "--object-store-memory", String(32 * 1024 ** 2), "--storage", storage);
+      assert.equal(started.code, 0, started.stderr);
+      assert.match(started.stdout, /Control service: 127\.0\.0\.1:\d+/);
+      seen.push(...pids());
+      assert.equal(seen.length, 2);
+      // The node's registration is in Redis.
+      const port = storage.split(":").at(-1) as string;
+      const keys = spawnSync("redis-cli", ["-h", "127.0.0.1", "-p", port, "hkeys", "lux:nodes"], { encoding: "utf8", timeout: 10_000 });
+      assert.match(keys.stdout, /[0-9a-f]{8}/, keys.stderr);
+      const bad = await run("start", "--head", "--port", "0", "--storage", "sqlite://x");
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /redis:\/\/HOST:PORT/);
+      const stopped = await run("stop");
+      assert.equal(stopped.code, 0, stopped.stderr);
+      await waitFor(() => seen.every((p) => !pidAlive(p)), "the daemons to exit");
+    } finally {
+      await run("stop");
+      for (const p of seen) if (pidAlive(p)) process.kill(p, "SIGKILL");
+    }
+  });
+});
