@@ -228,6 +228,7 @@ export class CoreWorker {
     // registered, the raylet may lease it and an owner may push a task at once.
     const info = await raylet.call("getStoreInfo", {});
     const storeIO = new StoreIO(raylet, openArena(info.path, info.capacity), new SyncObjectCreator(rayletAddress, options.token));
+    const { incarnation } = await gcs.call("getControlServiceInfo", {}, 10_000);
     let nodeId: string;
     let jobInfo: JobInfo | undefined;
     if (options.mode === "worker") {
@@ -247,7 +248,7 @@ export class CoreWorker {
       };
       await gcs.call("registerJob", jobInfo);
     }
-    const { incarnation } = await gcs.call("getControlServiceInfo", {}, 10_000);
+    // No await between a worker's registration and this: once registered it may be pushed a task.
     self = new CoreWorker(options, server, gcs, raylet, new PeerPool(options.token, handlers, options.weak), nodeId, storeIO);
     self.watchControlService(jobInfo, incarnation);
     self.subscribeNodeDeaths();
