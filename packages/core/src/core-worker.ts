@@ -529,7 +529,11 @@ export class CoreWorker {
   private setBlocked(blocked: boolean): void {
     if (this.options.mode !== "worker") return;
     this.blockedDepth += blocked ? 1 : -1;
-    if (blocked && this.blockedDepth === 1) this.raylet.notify("workerBlocked", { workerId: this.options.workerId });
+    if (blocked && this.blockedDepth === 1) {
+      // Tasks pipelined behind the blocked one must not wait for it (they may be what it waits for).
+      this.executor.requeueWaiting();
+      this.raylet.notify("workerBlocked", { workerId: this.options.workerId });
+    }
     if (!blocked && this.blockedDepth === 0) this.raylet.notify("workerUnblocked", { workerId: this.options.workerId });
   }
 

@@ -33,7 +33,14 @@ interface HostedActor {
  * Runs tasks pushed to this worker: loads the code, resolves arguments, calls it, and
  * returns results inline or through the node's object store. Hosts at most one actor.
  */
+/** A pipelined task waits at most this long behind a running one before going back to its owner. */
+const REQUEUE_AFTER_MS = 20;
+
 export class TaskExecutor {
+  private runningTask = false;
+  private runStartedAt = 0;
+  private readonly waiting: { spec: TaskSpec; resolve(reply: TaskReply | Promise<TaskReply>): void }[] = [];
+  private requeueTimer: NodeJS.Timeout | undefined;
   private actor: HostedActor | undefined;
   /** Refs inside returned values, held until the caller has registered as their borrower. */
   private readonly returnPins = new Map<string, ObjectRef[]>();
@@ -73,8 +80,50 @@ export class TaskExecutor {
     };
   }
 
-  async execute(spec: TaskSpec): Promise<TaskReply> {
+  /**
+   * Normal tasks run one at a time; an owner may push several ahead (pipelining), which
+   * wait here. They are handed back unstarted if the running task blocks or runs long.
+   */
+  execute(spec: TaskSpec): Promise<TaskReply> {
     if (spec.actorId !== undefined) return this.executeActorCall(spec);
+    if (!this.runningTask) return this.runNext(spec);
+    return new Promise((resolve) => {
+      this.waiting.push({ spec, resolve });
+      this.armRequeue();
+    });
+  }
+
+  /** Hands every waiting pipelined task back to its owner (the running one blocked or runs long). */
+  requeueWaiting(): void {
+    clearTimeout(this.requeueTimer);
+    this.requeueTimer = undefined;
+    for (const w of this.waiting.splice(0)) w.resolve({ returns: [], requeue: true });
+  }
+
+  private async runNext(spec: TaskSpec): Promise<TaskReply> {
+    this.runningTask = true;
+    this.runStartedAt = Date.now();
+    try {
+      return await this.executeTask(spec);
+    } finally {
+      this.runningTask = false;
+      clearTimeout(this.requeueTimer);
+      this.requeueTimer = undefined;
+      const next = this.waiting.shift();
+      if (next !== undefined) next.resolve(this.runNext(next.spec));
+    }
+  }
+
+  private armRequeue(): void {
+    if (this.requeueTimer !== undefined) return;
+    const wait = Math.max(0, REQUEUE_AFTER_MS - (Date.now() - this.runStartedAt));
+    this.requeueTimer = setTimeout(() => {
+      this.requeueTimer = undefined;
+      this.requeueWaiting();
+    }, wait);
+  }
+
+  private async executeTask(spec: TaskSpec): Promise<TaskReply> {
     process.env["CUDA_VISIBLE_DEVICES"] = spec.gpuIds.join(",");
     let fn: Definable;
     let byValue = false;
@@ -96,6 +145,9 @@ export class TaskExecutor {
 
   /** A running task cannot be interrupted; `recursive` cancels the tasks it submitted. */
   cancel(taskId: string, recursive: boolean): void {
+    // Pipelined here but not started: it never runs.
+    const i = this.waiting.findIndex((w) => w.spec.taskId === taskId);
+    if (i >= 0) this.waiting.splice(i, 1)[0]?.resolve({ returns: [], requeue: true });
     if (recursive) this.onCancelChildren(taskId);
   }
 

@@ -25,7 +25,10 @@ interface Lease {
   /** The raylet that granted the lease: it gets the lease back. */
   raylet: RayletConnection;
   connection: PeerConnection;
-  busy: boolean;
+  /** Tasks pushed and not yet answered (several when pipelined). */
+  inFlight: number;
+  /** The worker sent pipelined tasks back (its task ran long or blocked): one at a time until it drains. */
+  requeued: boolean;
   idleTimer: NodeJS.Timeout | undefined;
 }
 
@@ -44,6 +47,12 @@ interface KeyQueue {
 }
 
 const MAX_PENDING_LEASE_REQUESTS = 16;
+/**
+ * Tasks pushed ahead to one leased worker, so it runs them back to back instead of waiting
+ * a round trip between tasks. The worker hands them back when the task before them runs
+ * long or blocks in lux.get (see TaskExecutor), so pipelining never holds work hostage.
+ */
+const MAX_IN_FLIGHT_PER_WORKER = 16;
 /** Spillbacks one lease request follows before it fails (they only chain when views disagree). */
 const MAX_SPILLBACKS = 20;
 /** Pause before asking again when the node a request was spilled to cannot be reached. */
@@ -106,7 +115,7 @@ export class TaskSubmitter {
   nodeDied(nodeId: string): void {
     for (const kq of this.keys.values()) {
       for (const lease of kq.leases) {
-        if (lease.grant.nodeId !== nodeId || lease.busy) continue; // a busy one fails on its own
+        if (lease.grant.nodeId !== nodeId || lease.inFlight > 0) continue; // a busy one fails on its own
         clearTimeout(lease.idleTimer);
         kq.leases.delete(lease);
       }
@@ -114,9 +123,14 @@ export class TaskSubmitter {
   }
 
   private dispatch(kq: KeyQueue): void {
+    // First one task per worker (spread the work), then fill each worker's pipeline.
     for (const lease of kq.leases) {
       if (kq.queue.length === 0) break;
-      if (!lease.busy) this.run(kq, lease, kq.queue.shift() as TaskRecord);
+      if (lease.inFlight === 0) this.run(kq, lease, kq.queue.shift() as TaskRecord);
+    }
+    for (const lease of kq.leases) {
+      const cap = lease.requeued ? 1 : MAX_IN_FLIGHT_PER_WORKER;
+      while (kq.queue.length > 0 && lease.inFlight < cap) this.run(kq, lease, kq.queue.shift() as TaskRecord);
     }
     const wanted = Math.min(kq.queue.length, MAX_PENDING_LEASE_REQUESTS) - kq.pendingRequests.size;
     for (let i = 0; i < wanted; i++) void this.requestLease(kq);
@@ -189,27 +203,36 @@ export class TaskSubmitter {
       this.dispatch(kq);
       return;
     }
-    const lease: Lease = { grant, raylet, connection, busy: false, idleTimer: undefined };
+    const lease: Lease = { grant, raylet, connection, inFlight: 0, requeued: false, idleTimer: undefined };
     kq.leases.add(lease);
-    const next = kq.queue.shift();
-    if (next !== undefined) this.run(kq, lease, next);
+    if (kq.queue.length > 0) this.dispatch(kq);
     else this.idle(kq, lease);
   }
 
   private run(kq: KeyQueue, lease: Lease, record: TaskRecord): void {
     clearTimeout(lease.idleTimer);
-    lease.busy = true;
+    lease.inFlight++;
     record.state = "running";
     record.worker = { workerId: lease.grant.workerId, address: lease.grant.workerAddress };
     record.spec.gpuIds = lease.grant.gpuIds;
     lease.connection.call("pushTask", record.spec).then(
       (reply: TaskReply) => {
-        lease.busy = false;
-        this.results.complete(record, reply, lease.connection);
+        this.settled(lease);
+        if (reply.requeue === true) {
+          // Handed back unstarted: run it elsewhere (or here, later), not counted as a retry.
+          lease.requeued = lease.inFlight > 0;
+          record.worker = undefined;
+          if (!record.cancelled && record.state === "running") {
+            record.state = "queued";
+            kq.queue.unshift(record);
+          }
+        } else {
+          this.results.complete(record, reply, lease.connection);
+        }
         this.afterTask(kq, lease);
       },
       (e: unknown) => {
-        lease.busy = false;
+        this.settled(lease);
         const died = e instanceof ConnectionClosedError || lease.connection.state === "closed";
         if (died) {
           kq.leases.delete(lease);
@@ -258,16 +281,20 @@ export class TaskSubmitter {
     });
   }
 
+  private settled(lease: Lease): void {
+    lease.inFlight--;
+    if (lease.inFlight === 0) lease.requeued = false;
+  }
+
   private afterTask(kq: KeyQueue, lease: Lease): void {
-    const next = kq.queue.shift();
-    if (next !== undefined) this.run(kq, lease, next);
-    else this.idle(kq, lease);
+    if (kq.queue.length > 0) this.dispatch(kq);
+    else if (lease.inFlight === 0) this.idle(kq, lease);
   }
 
   private idle(kq: KeyQueue, lease: Lease): void {
     clearTimeout(lease.idleTimer);
     lease.idleTimer = setTimeout(() => {
-      if (lease.busy || !kq.leases.has(lease)) return;
+      if (lease.inFlight > 0 || !kq.leases.has(lease)) return;
       kq.leases.delete(lease);
       if (lease.raylet.state !== "closed") lease.raylet.notify("returnLease", { leaseId: lease.grant.leaseId, disconnect: false });
     }, config("workerLeaseIdleMs"));

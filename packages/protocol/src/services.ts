@@ -117,6 +117,8 @@ export interface ReturnValue {
 
 export interface TaskReply {
   returns: ReturnValue[];
+  /** The worker hands a pipelined task back unstarted (the task before it ran long or blocked). */
+  requeue?: boolean;
   /** Set when a nested ref's owner should be told this executor released its pins. */
   hasContained?: boolean;
 }
