@@ -44,9 +44,13 @@ interface KeyQueue {
   leases: Set<Lease>;
   /** Lease requests in flight, by request id, with the raylet each is waiting at. */
   pendingRequests: Map<string, RayletConnection>;
+  /** Lease requests that failed in a row (workers that could not start). */
+  startFailures: number;
 }
 
 const MAX_PENDING_LEASE_REQUESTS = 16;
+/** Lease requests of one shape that may fail in a row (workers dying while they start) before its next task fails. */
+const MAX_START_FAILURES = 10;
 /**
  * Tasks pushed ahead to one leased worker, so it runs them back to back instead of waiting
  * a round trip between tasks. The worker hands them back when the task before them runs
@@ -83,7 +87,7 @@ export class TaskSubmitter {
     const key = JSON.stringify([resources, strategy ?? "DEFAULT", runtimeEnvKey(runtimeEnv)]);
     let kq = this.keys.get(key);
     if (kq === undefined) {
-      kq = { key, resources, strategy, runtimeEnv, description: `task ${record.spec.name}`, queue: [], leases: new Set(), pendingRequests: new Map() };
+      kq = { key, resources, strategy, runtimeEnv, description: `task ${record.spec.name}`, queue: [], leases: new Set(), pendingRequests: new Map(), startFailures: 0 };
       this.keys.set(key, kq);
     }
     record.state = "queued";
@@ -185,16 +189,22 @@ export class TaskSubmitter {
         for (const record of kq.queue.splice(0)) this.results.fail(record, e);
         return;
       }
-      // The worker could not start: fail the next task rather than retry forever.
-      const record = kq.queue.shift();
-      if (record !== undefined) {
+      // The worker could not start (it may have been killed while starting): that counts
+      // against the next task's retries; a shape whose workers keep failing to start fails.
+      kq.startFailures++;
+      const record = kq.queue[0];
+      if (record !== undefined && (record.retriesLeft === 0 || kq.startFailures >= MAX_START_FAILURES)) {
+        kq.queue.shift();
         this.results.fail(record, new Error(`could not lease a worker: ${(e as Error).message}`));
+      } else if (record !== undefined && record.retriesLeft > 0) {
+        record.retriesLeft--;
       }
       this.dispatch(kq);
       return;
     }
     kq.pendingRequests.delete(requestId);
     if (grant === undefined) return;
+    kq.startFailures = 0;
     try {
       connection = await this.peers.get(grant.workerAddress);
     } catch (e) {
