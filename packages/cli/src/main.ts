@@ -1,6 +1,7 @@
-/** The `lux` command: `lux start`, `lux stop`, `lux status`. */
+/** The `lux` command: `lux start`, `lux stop`, `lux status`, `lux microbenchmark`. */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { CliError } from "./errors.js";
+import { microbenchmark, type MicrobenchmarkOptions } from "./microbenchmark/index.js";
 import { start, type StartOptions } from "./start.js";
 import { status } from "./status.js";
 import { stop } from "./stop.js";
@@ -70,6 +71,15 @@ function program(): Command {
     .option("--address <host:port>", "the cluster's control service (default: LUX_ADDRESS, else the local cluster)")
     .action(async (opts: { address?: string }) => {
       await status(opts);
+    });
+  cmd
+    .command("microbenchmark")
+    .description("Run Ray's microbenchmark workloads on a private cluster, beside this machine's limits and Ray's published figures.")
+    .option("--json", "print one JSON object: each name to its median per second (GB/s for the gigabytes ones; seconds for startup)")
+    .option("--filter <regex>", "run only the workloads (and measurements) whose names match")
+    .option("--quick", "short runs with small batches (a smoke test, not a measurement)")
+    .action(async (opts: MicrobenchmarkOptions) => {
+      await microbenchmark(opts);
     });
   return cmd;
 }

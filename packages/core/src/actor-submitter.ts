@@ -48,6 +48,8 @@ export class ActorSubmitter {
     private readonly gcs: RpcCaller<GcsService>,
     private readonly peers: PeerPool,
     private readonly results: TaskResults,
+    /** This process's node: an actor on it is reached through its Unix socket. */
+    private readonly nodeId: string,
   ) {}
 
   /** The creator records the pending registration so calls wait for it. */
@@ -242,7 +244,8 @@ export class ActorSubmitter {
         }
         ch.targetId = info.actorId;
         const address = info.address;
-        const connection = await this.peers.get(address).catch(() => undefined);
+        const sameNode = info.nodeId === this.nodeId && info.socketPath !== undefined;
+        const connection = await this.peers.get(sameNode ? (info.socketPath as string) : address).catch(() => undefined);
         if (connection === undefined || connection.state === "closed") {
           ch.staleAddress = address; // its worker is gone; the control service hears it soon
           continue;

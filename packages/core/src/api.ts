@@ -183,6 +183,7 @@ export async function startWorker(env: NodeJS.ProcessEnv): Promise<CoreWorker> {
     workerId: need("LUX_WORKER_ID"),
     // Workers listen on their node's address (where their raylet listens).
     listenAddress: `${hostOf(need("LUX_RAYLET_ADDRESS"))}:0`,
+    ...(env["LUX_SOCKET_DIR"] !== undefined ? { socketPath: `${env["LUX_SOCKET_DIR"]}/w${process.pid}.sock` } : {}),
     functions,
     weak: false,
     runtimeEnv,

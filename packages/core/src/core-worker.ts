@@ -1,3 +1,4 @@
+import * as fs from "node:fs";
 import type {
   ActorCreationSpec,
   CoreWorkerService,
@@ -59,6 +60,8 @@ export interface CoreWorkerOptions {
   jobId: string;
   namespace: string;
   workerId: string;
+  /** Workers: also listen on this Unix socket, for processes of the same node. */
+  socketPath?: string;
   /** Listen address of this process's RPC server; default: the interface that reaches the control service. */
   listenAddress?: string;
   functions: FunctionRegistry;
@@ -120,6 +123,7 @@ export class CoreWorker {
     private readonly peers: PeerPool,
     nodeId: string,
     private readonly storeIO: StoreIO,
+    private readonly socketServer: RpcServer<CoreWorkerService> | undefined,
   ) {
     this.address = server.address;
     this.nodeId = nodeId;
@@ -142,7 +146,7 @@ export class CoreWorker {
     this.results.onRetry((r) => this.submitter.enqueue(r));
     const recovery = new ObjectRecovery(this.objects, lineage, (r) => this.resubmit(r));
     this.objects.onLost((ids, failed) => recovery.recover(ids, failed));
-    this.actors = new ActorSubmitter(options.workerId, gcs, peers, this.results);
+    this.actors = new ActorSubmitter(options.workerId, gcs, peers, this.results, nodeId);
     this.runtimeEnvs = new RuntimeEnvResolver(gcs, options.runtimeEnv);
     this.executor = new TaskExecutor(gcs, this.objects, options.functions, (taskId) => {
       for (const child of this.results.children(taskId)) void this.cancelRecord(child, false, true);
@@ -222,6 +226,7 @@ export class CoreWorker {
     const listenAddress = options.listenAddress ?? `${gcs.connection?.transport.localHost ?? "127.0.0.1"}:0`;
     const server = await RpcServer.listen<CoreWorkerService>({ ...peerOptions, address: listenAddress, handlers });
     if (options.weak) server.setWeak();
+    const socketServer = options.socketPath === undefined ? undefined : await listenUnix(options.socketPath, peerOptions, handlers);
     const rayletAddress = options.rayletAddress ?? (await localRayletAddress(gcs));
     const raylet = await connectRpc<RayletService, CoreWorkerService>(rayletAddress, connect);
     // Everything the handlers need is set up before registering: once a worker is
@@ -235,6 +240,7 @@ export class CoreWorker {
       ({ nodeId } = await raylet.call("registerWorker", {
         workerId: options.workerId,
         address: server.address,
+        ...(socketServer !== undefined ? { socketPath: socketServer.address } : {}),
         pid: process.pid,
       }));
     } else {
@@ -249,7 +255,7 @@ export class CoreWorker {
       await gcs.call("registerJob", jobInfo);
     }
     // No await between a worker's registration and this: once registered it may be pushed a task.
-    self = new CoreWorker(options, server, gcs, raylet, new PeerPool(options.token, handlers, options.weak), nodeId, storeIO);
+    self = new CoreWorker(options, server, gcs, raylet, new PeerPool(options.token, handlers, options.weak), nodeId, storeIO, socketServer);
     self.watchControlService(jobInfo, incarnation);
     self.subscribeNodeDeaths();
     return self;
@@ -524,6 +530,7 @@ export class CoreWorker {
     this.gcs.close();
     this.raylet.close();
     await this.server.close();
+    await this.socketServer?.close();
   }
 
   private setBlocked(blocked: boolean): void {
@@ -632,4 +639,19 @@ async function localRayletAddress(gcs: RpcCaller<GcsService>): Promise<string> {
   const node = nodes.find((n) => n.alive);
   if (node === undefined) throw new Error("the cluster has no alive node to run work on; start one with `lux start`");
   return node.address;
+}
+
+/** A second listener on a Unix socket (same-node callers), replacing a stale file of a dead process. */
+async function listenUnix(
+  socketPath: string,
+  peerOptions: ReturnType<typeof rpcPeerOptions>,
+  handlers: Handlers<CoreWorkerService, RpcConnection<ServiceDef, CoreWorkerService>>,
+): Promise<RpcServer<CoreWorkerService> | undefined> {
+  try {
+    fs.rmSync(socketPath, { force: true });
+    return await RpcServer.listen<CoreWorkerService>({ ...peerOptions, address: socketPath, handlers });
+  } catch (e) {
+    log.warn(`not listening on ${socketPath} (${(e as Error).message}); same-node callers use TCP`);
+    return undefined;
+  }
 }

@@ -206,7 +206,9 @@ export class TaskSubmitter {
     if (grant === undefined) return;
     kq.startFailures = 0;
     try {
-      connection = await this.peers.get(grant.workerAddress);
+      // A worker on this node is reached through its Unix socket (faster than TCP loopback).
+      const local = grant.workerSocket !== undefined && grant.nodeId === this.objects.nodeId;
+      connection = await this.peers.get(local ? (grant.workerSocket as string) : grant.workerAddress);
     } catch (e) {
       log.warn(`leased worker at ${grant.workerAddress} is unreachable: ${(e as Error).message}`);
       raylet.notify("returnLease", { leaseId: grant.leaseId, disconnect: true });

@@ -211,7 +211,7 @@ export class ActorManager {
     if (entry.restartsLeft !== 0) {
       if (entry.restartsLeft > 0) entry.restartsLeft -= 1;
       log.warn(`actor ${entry.spec.className} (${entry.spec.actorId.slice(0, 8)}) restarting: ${reason}`);
-      entry.info = { ...entry.info, state: "RESTARTING", address: undefined, workerId: undefined, nodeId: undefined };
+      entry.info = { ...entry.info, state: "RESTARTING", address: undefined, socketPath: undefined, workerId: undefined, nodeId: undefined };
       this.save(entry);
       void this.schedule(entry);
       return;
@@ -227,6 +227,7 @@ export class ActorManager {
       ...entry.info,
       state: "DEAD",
       address: undefined,
+      socketPath: undefined,
       deathCause: toWireError(cause),
     };
     if (entry.spec.name !== undefined) {
@@ -357,6 +358,7 @@ export class ActorManager {
       ...entry.info,
       state: "ALIVE",
       address: lease.workerAddress,
+      socketPath: lease.workerSocket,
       workerId: lease.workerId,
       nodeId: lease.nodeId,
     };

@@ -161,6 +161,8 @@ export interface ActorInfo {
   name: string | undefined;
   namespace: string;
   address: string | undefined;
+  /** The actor worker's Unix socket, for callers on its node. */
+  socketPath?: string | undefined;
   workerId: string | undefined;
   nodeId: string | undefined;
   deathCause: WireErrorData | undefined;
@@ -198,6 +200,8 @@ export interface LeaseGrant {
   leaseId: string;
   workerId: string;
   workerAddress: string;
+  /** The worker's Unix socket: use it instead of workerAddress from the same node. */
+  workerSocket?: string;
   nodeId: string;
   gpuIds: number[];
 }
@@ -282,7 +286,8 @@ export interface RayletService {
   requestLease(req: LeaseRequest): LeaseReply;
   cancelLeaseRequest(req: { requestId: string }): { cancelled: boolean };
   returnLease(req: { leaseId: string; disconnect: boolean }): { ok: true };
-  registerWorker(req: { workerId: string; address: string; pid: number }): { nodeId: string };
+  /** `socketPath`: the worker's Unix socket, for processes of the same node (faster than TCP). */
+  registerWorker(req: { workerId: string; address: string; socketPath?: string; pid: number }): { nodeId: string };
   workerBlocked(req: { workerId: string }): { ok: true };
   workerUnblocked(req: { workerId: string }): { ok: true };
   killWorker(req: { workerId: string; reason: string }): { killed: boolean };

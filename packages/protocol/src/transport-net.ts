@@ -18,11 +18,15 @@ class SocketTransport implements Transport {
   private queued: Buffer[] = [];
   private flushScheduled = false;
 
-  constructor(private readonly socket: net.Socket) {
+  constructor(
+    private readonly socket: net.Socket,
+    /** Names the peer in logs when the socket has no remote address (Unix sockets). */
+    peerName?: string,
+  ) {
     socket.setNoDelay(true);
     this.localHost = socket.localAddress;
     this.remoteLabel =
-      socket.remoteAddress !== undefined ? `${socket.remoteAddress}:${socket.remotePort}` : "unix-peer";
+      socket.remoteAddress !== undefined ? `${socket.remoteAddress}:${socket.remotePort}` : (peerName ?? "unix-peer");
   }
 
   write(chunks: readonly Buffer[]): void {
@@ -93,7 +97,7 @@ export function connectTransport(address: string, timeoutMs: number): Promise<Tr
     socket.once("connect", () => {
       clearTimeout(timer);
       socket.removeAllListeners("error");
-      resolve(new SocketTransport(socket));
+      resolve(new SocketTransport(socket, address));
     });
     socket.once("error", (e) => {
       clearTimeout(timer);

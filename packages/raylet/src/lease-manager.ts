@@ -227,6 +227,7 @@ export class LeaseManager {
       leaseId: lease.leaseId,
       workerId: worker.workerId,
       workerAddress: worker.address as string,
+      ...(worker.socketPath !== undefined ? { workerSocket: worker.socketPath } : {}),
       nodeId: this.nodeId,
       gpuIds: allocation.gpuIds,
     });

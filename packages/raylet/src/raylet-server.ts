@@ -1,3 +1,5 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import type { CoreWorkerService, GcsService, JobInfo, NodeResources, RayletService, ResourceSet, RpcConnection } from "@lux/protocol";
 import { ReconnectingConnection, RpcServer, connectRpc } from "@lux/protocol";
 import { ObjectLostError, config, controlServiceStateLost, createLogger, newNodeId, rpcPeerOptions } from "@lux/common";
@@ -115,7 +117,7 @@ export class Raylet {
         this.workerConnections.set(req.workerId, conn as unknown as RpcConnection<CoreWorkerService>);
         conn.onClose(() => this.workerConnections.delete(req.workerId));
         conn.peerInfo = { address: req.address };
-        if (!this.workerPool.registered(req.workerId, req.address)) {
+        if (!this.workerPool.registered(req.workerId, req.address, req.socketPath)) {
           throw new Error(`unknown worker ${req.workerId}`);
         }
         return { nodeId: this.nodeId };
@@ -229,6 +231,7 @@ export class Raylet {
       rayletAddress: this.server.address,
       gcsAddress: this.options.gcsAddress,
       token: this.options.token,
+      socketDir: socketDir(this.options.sessionDir),
       maxIdlePerJob: this.options.maxIdleWorkersPerJob,
       prepareEnv: (spec) => this.runtimeEnvs.prepare(spec),
       canRetire: async (worker) => {
@@ -336,3 +339,11 @@ export class Raylet {
 }
 
 export type { CoreWorkerService };
+
+/** A directory for workers' Unix sockets, if the session dir leaves room for their paths. */
+function socketDir(sessionDir: string): string | undefined {
+  const dir = path.join(sessionDir, "sock");
+  if (dir.length > 80) return undefined; // a socket path must stay under ~100 bytes
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}

@@ -16,6 +16,8 @@ export interface WorkerHandle {
   readonly process: ChildProcess;
   state: WorkerState;
   address: string | undefined;
+  /** Its Unix socket (same-node callers use it). */
+  socketPath: string | undefined;
   idleSince: number;
   /** Leased (or starting) for a detached actor: the job's end does not kill it. */
   outlivesJob: boolean;
@@ -29,6 +31,8 @@ export interface WorkerPoolOptions {
   rayletAddress: string;
   gcsAddress: string;
   token: string;
+  /** Where workers put their Unix sockets (short: a socket path is limited to ~100 bytes). */
+  socketDir: string | undefined;
   /** Idle workers kept per job. */
   maxIdlePerJob: number;
   onWorkerExit(worker: WorkerHandle, reason: string): void;
@@ -110,12 +114,13 @@ export class WorkerPool {
   }
 
   /** Called when a started worker connects back and registers its RPC address. */
-  registered(workerId: string, address: string): boolean {
+  registered(workerId: string, address: string, socketPath?: string): boolean {
     const w = this.workers.get(workerId);
     const waiter = this.starting.get(workerId);
     if (w === undefined || waiter === undefined || w.state !== "starting") return false;
     this.starting.delete(workerId);
     w.address = address;
+    w.socketPath = socketPath;
     w.state = "idle";
     waiter.resolve(w);
     return true;
@@ -178,6 +183,7 @@ export class WorkerPool {
         LUX_RAYLET_ADDRESS: this.options.rayletAddress,
         LUX_GCS_ADDRESS: this.options.gcsAddress,
         LUX_TOKEN: this.options.token,
+        ...(this.options.socketDir !== undefined ? { LUX_SOCKET_DIR: this.options.socketDir } : {}),
       },
       stdio: ["pipe", "pipe", "pipe"],
     });
@@ -188,6 +194,7 @@ export class WorkerPool {
       process: child,
       state: "starting",
       address: undefined,
+      socketPath: undefined,
       idleSince: 0,
       outlivesJob,
       retiring: false,
