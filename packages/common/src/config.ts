@@ -146,7 +146,9 @@ export const CONFIG_ENTRIES = [
   defineConfig({
     name: "workerLeaseIdleMs",
     type: "number",
-    default: 200,
+    // Long enough to reuse a lease between back-to-back tasks, short enough not to keep
+    // CPUs from other owners waiting for them.
+    default: 20,
     integer: true,
     min: 0,
     doc: "How long an owner keeps a leased worker with no queued tasks before returning it to the raylet.",

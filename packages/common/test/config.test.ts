@@ -32,7 +32,7 @@ describe("config", () => {
   test("defaults", () => {
     assert.equal(config("inlineObjectMaxBytes"), 100 * 1024);
     assert.equal(config("maxFrameBytes"), 2 * 1024 ** 3 - 1);
-    assert.equal(config("workerLeaseIdleMs"), 200);
+    assert.equal(config("workerLeaseIdleMs"), 20);
     assert.equal(config("workerStartTimeoutMs"), 30_000);
     assert.equal(config("rpcConnectTimeoutMs"), 10_000);
     assert.equal(config("logLevel"), "info");

@@ -376,11 +376,28 @@ export class ObjectManager {
     if (ready.size >= opts.numReturns || opts.timeoutMs === 0) return done();
     this.deps.blocking.enter();
     try {
+      const unsubscribe: (() => void)[] = [];
       await new Promise<void>((resolve, reject) => {
         let timer: NodeJS.Timeout | undefined;
         if (opts.timeoutMs !== undefined) timer = setTimeout(resolve, opts.timeoutMs);
         refs.forEach((r, i) => {
           if (ready.has(i)) return;
+          // Owned objects: a listener removed when this wait ends (waits on long lists of
+          // refs, one result at a time, must not pile listeners up).
+          const off =
+            r.ownerAddress === this.deps.selfAddress
+              ? this.store.subscribe(r.objectId, () => {
+                  ready.add(i);
+                  if (ready.size >= opts.numReturns) {
+                    clearTimeout(timer);
+                    resolve();
+                  }
+                })
+              : undefined;
+          if (off !== undefined) {
+            unsubscribe.push(off);
+            return;
+          }
           this.locate(r).then(
             () => {
               ready.add(i);
@@ -395,6 +412,8 @@ export class ObjectManager {
             },
           );
         });
+      }).finally(() => {
+        for (const off of unsubscribe) off();
       });
     } finally {
       this.deps.blocking.leave();

@@ -21,6 +21,8 @@ export type TaskState = "resolving" | "queued" | "running" | "finished";
 
 /** Owner-side bookkeeping for one submitted task (normal or actor call). */
 export interface TaskRecord {
+  /** Submission order, kept when a pipelined task is handed back and queued again. */
+  queueSeq?: number;
   spec: TaskSpec;
   options: TaskOptionsCompiled;
   /** Top-level ref arguments by position; resolved before the push. */

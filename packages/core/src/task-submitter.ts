@@ -69,6 +69,7 @@ const UNREACHABLE_RETRY_MS = 50;
  */
 export class TaskSubmitter {
   private readonly keys = new Map<string, KeyQueue>();
+  private nextSeq = 0;
 
   constructor(
     private readonly jobId: string,
@@ -91,6 +92,7 @@ export class TaskSubmitter {
       this.keys.set(key, kq);
     }
     record.state = "queued";
+    record.queueSeq ??= this.nextSeq++;
     kq.queue.push(record);
     this.dispatch(kq);
   }
@@ -132,12 +134,18 @@ export class TaskSubmitter {
       if (kq.queue.length === 0) break;
       if (lease.inFlight === 0) this.run(kq, lease, kq.queue.shift() as TaskRecord);
     }
-    for (const lease of kq.leases) {
-      const cap = lease.requeued ? 1 : MAX_IN_FLIGHT_PER_WORKER;
-      while (kq.queue.length > 0 && lease.inFlight < cap) this.run(kq, lease, kq.queue.shift() as TaskRecord);
-    }
     const wanted = Math.min(kq.queue.length, MAX_PENDING_LEASE_REQUESTS) - kq.pendingRequests.size;
     for (let i = 0; i < wanted; i++) void this.requestLease(kq);
+    // Pipeline only the tasks beyond those a requested lease will take: a task must not
+    // wait behind another when a worker of its own may be granted.
+    let excess = kq.queue.length - kq.pendingRequests.size;
+    for (const lease of kq.leases) {
+      const cap = lease.requeued ? 1 : MAX_IN_FLIGHT_PER_WORKER;
+      while (excess > 0 && lease.inFlight < cap) {
+        this.run(kq, lease, kq.queue.shift() as TaskRecord);
+        excess--;
+      }
+    }
   }
 
   private async requestLease(kq: KeyQueue): Promise<void> {
@@ -236,7 +244,10 @@ export class TaskSubmitter {
           record.worker = undefined;
           if (!record.cancelled && record.state === "running") {
             record.state = "queued";
-            kq.queue.unshift(record);
+            // Back where it was in submission order.
+            const seq = record.queueSeq ?? 0;
+            const at = kq.queue.findIndex((r) => (r.queueSeq ?? 0) > seq);
+            kq.queue.splice(at < 0 ? kq.queue.length : at, 0, record);
           }
         } else {
           this.results.complete(record, reply, lease.connection);
