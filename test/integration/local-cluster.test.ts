@@ -3,6 +3,8 @@
  * processes on loopback; nodes are added, waited for and removed; shutdown leaves no process.
  */
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import * as lux from "lux";
 import { LocalCluster } from "lux/testing";
@@ -76,5 +78,29 @@ describe("LocalCluster", () => {
       pids.push(c.gcsPid, ...c.nodes.map((n) => n.pid));
     }
     await waitFor(() => pids.every((p) => !pidAlive(p)), "every process of the cluster to exit");
+  });
+});
+
+describe("logs", () => {
+  test("each process of a node logs to its own file in the session folder, workers included", async () => {
+    const cluster = await LocalCluster.start({ head: { numCpus: 1, objectStoreMemory: 32 * 1024 ** 2 } });
+    try {
+      await lux.init({ address: cluster.address });
+      const marker = `hello-from-a-task-${process.pid}`;
+      const say = lux.remote((text: string) => {
+        console.log(text);
+        return process.pid;
+      });
+      const workerPid = await lux.get(say.remote(marker));
+      const logs = path.join(cluster.sessionDir, "logs");
+      const workerLog = path.join(logs, `worker-${workerPid}.log`);
+      await waitFor(() => fs.existsSync(workerLog) && fs.readFileSync(workerLog, "utf8").includes(marker), "the worker's log file to hold its output");
+      const files = fs.readdirSync(logs);
+      assert.ok(files.some((f) => f.startsWith("gcs")), `no control service log in ${files.join(", ")}`);
+      assert.ok(files.some((f) => f.startsWith("raylet")), `no raylet log in ${files.join(", ")}`);
+    } finally {
+      await lux.shutdown();
+      await cluster.shutdown();
+    }
   });
 });

@@ -232,6 +232,7 @@ export class Raylet {
       gcsAddress: this.options.gcsAddress,
       token: this.options.token,
       socketDir: socketDir(this.options.sessionDir),
+      logDir: logDir(this.options.sessionDir),
       maxIdlePerJob: this.options.maxIdleWorkersPerJob,
       prepareEnv: (spec) => this.runtimeEnvs.prepare(spec),
       canRetire: async (worker) => {
@@ -345,5 +346,12 @@ function socketDir(sessionDir: string): string | undefined {
   const dir = path.join(sessionDir, "sock");
   if (dir.length > 80) return undefined; // a socket path must stay under ~100 bytes
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}
+
+/** The session's logs folder (created if missing). */
+function logDir(sessionDir: string): string {
+  const dir = path.join(sessionDir, "logs");
+  fs.mkdirSync(dir, { recursive: true });
   return dir;
 }

@@ -1,3 +1,5 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { spawn, type ChildProcess } from "node:child_process";
 import type { JobInfo, RuntimeEnvSpec } from "@lux/protocol";
 import { config, createLogger, newWorkerId, runtimeEnvKey } from "@lux/common";
@@ -31,6 +33,8 @@ export interface WorkerPoolOptions {
   rayletAddress: string;
   gcsAddress: string;
   token: string;
+  /** The session's logs folder: each worker's output also goes to worker-<pid>.log there. */
+  logDir: string | undefined;
   /** Where workers put their Unix sockets (short: a socket path is limited to ~100 bytes). */
   socketDir: string | undefined;
   /** Idle workers kept per job. */
@@ -200,7 +204,7 @@ export class WorkerPool {
       retiring: false,
     };
     this.workers.set(workerId, worker);
-    forwardOutput(child, child.pid ?? 0);
+    forwardOutput(child, child.pid ?? 0, this.options.logDir);
     return new Promise((resolve, reject) => {
       this.starting.set(workerId, { resolve, reject });
       const timer = setTimeout(() => {
@@ -235,8 +239,12 @@ export class WorkerPool {
 }
 
 /** Worker output reaches the driver through the raylet's own stdout/stderr, line by line. */
-function forwardOutput(child: ChildProcess, pid: number): void {
+function forwardOutput(child: ChildProcess, pid: number, logDir: string | undefined): void {
   const prefix = `(pid=${pid}) `;
+  // Each worker also gets its own log file in the session's logs folder.
+  const file = logDir === undefined ? undefined : fs.createWriteStream(path.join(logDir, `worker-${pid}.log`), { flags: "a" });
+  file?.on("error", () => undefined);
+  let open = 2;
   for (const [from, to] of [
     [child.stdout, process.stdout],
     [child.stderr, process.stderr],
@@ -246,10 +254,17 @@ function forwardOutput(child: ChildProcess, pid: number): void {
     from?.on("data", (text: string) => {
       const lines = (rest + text).split("\n");
       rest = lines.pop() ?? "";
-      if (lines.length > 0) to.write(lines.map((l) => prefix + l).join("\n") + "\n");
+      if (lines.length > 0) {
+        to.write(lines.map((l) => prefix + l).join("\n") + "\n");
+        file?.write(lines.join("\n") + "\n");
+      }
     });
     from?.on("end", () => {
-      if (rest !== "") to.write(prefix + rest + "\n");
+      if (rest !== "") {
+        to.write(prefix + rest + "\n");
+        file?.write(rest + "\n");
+      }
+      if (--open === 0) file?.end();
     });
   }
 }
