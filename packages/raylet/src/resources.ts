@@ -10,11 +10,16 @@ export interface Allocation {
   gpuIds: number[];
 }
 
-/** A node's resources: totals, what is free, and which GPU device ids are free. */
+/**
+ * A node's resources: totals, what is free, and how much of each GPU device is in use. A
+ * whole-GPU request takes entirely free devices; a fraction shares one device, never
+ * beyond its capacity.
+ */
 export class ResourcePool {
   private readonly total = new Map<string, number>();
   private readonly free = new Map<string, number>();
-  private readonly freeGpus: number[];
+  /** Units in use per GPU device id. */
+  private readonly gpuUse: number[];
   /** Called after every change of what is free (the raylet reports it to the control service). */
   onChange: (() => void) | undefined;
 
@@ -23,7 +28,7 @@ export class ResourcePool {
       this.total.set(k, toUnits(q));
       this.free.set(k, toUnits(q));
     }
-    this.freeGpus = Array.from({ length: Math.floor(totals["GPU"] ?? 0) }, (_, i) => i);
+    this.gpuUse = Array.from({ length: Math.floor(totals["GPU"] ?? 0) }, () => 0);
   }
 
   /** Could this node ever run the request, if it were idle? */
@@ -32,6 +37,8 @@ export class ResourcePool {
   }
 
   fits(req: ResourceSet): boolean {
+    const gpus = req["GPU"] ?? 0;
+    if (gpus > 0 && this.gpuUse.length > 0 && this.pickGpus(gpus) === undefined) return false;
     return Object.entries(req).every(([k, q]) => q <= 0 || (this.free.get(k) ?? 0) >= toUnits(q));
   }
 
@@ -41,9 +48,10 @@ export class ResourcePool {
       if (q > 0) this.free.set(k, (this.free.get(k) ?? 0) - toUnits(q));
     }
     const gpus = req["GPU"] ?? 0;
-    // Whole GPUs get their own devices; a fraction shares device 0..n by first free id.
-    const count = gpus >= 1 ? Math.floor(gpus) : gpus > 0 ? 1 : 0;
-    const gpuIds = gpus >= 1 ? this.freeGpus.splice(0, count) : gpus > 0 ? [this.sharedGpu()] : [];
+    // An overcommit (forced) that finds no device gets none rather than someone else's.
+    const gpuIds = gpus > 0 ? (this.pickGpus(gpus) ?? []) : [];
+    const share = gpus >= 1 ? SCALE : toUnits(gpus);
+    for (const id of gpuIds) this.gpuUse[id] = (this.gpuUse[id] ?? 0) + share;
     this.onChange?.();
     return { resources: req, gpuIds };
   }
@@ -52,10 +60,9 @@ export class ResourcePool {
     for (const [k, q] of Object.entries(allocation.resources)) {
       if (q > 0) this.free.set(k, (this.free.get(k) ?? 0) + toUnits(q));
     }
-    if ((allocation.resources["GPU"] ?? 0) >= 1) {
-      this.freeGpus.push(...allocation.gpuIds);
-      this.freeGpus.sort((a, b) => a - b);
-    }
+    const gpus = allocation.resources["GPU"] ?? 0;
+    const share = gpus >= 1 ? SCALE : toUnits(gpus);
+    for (const id of allocation.gpuIds) this.gpuUse[id] = Math.max(0, (this.gpuUse[id] ?? 0) - share);
     this.onChange?.();
   }
 
@@ -77,7 +84,21 @@ export class ResourcePool {
     return { total, available };
   }
 
-  private sharedGpu(): number {
-    return this.freeGpus[0] ?? 0;
+  /**
+   * Devices for a GPU request: `n` entirely free devices for n whole GPUs; for a fraction,
+   * the busiest device it still fits on (packing fractions keeps whole devices free).
+   */
+  private pickGpus(gpus: number): number[] | undefined {
+    if (gpus >= 1) {
+      const free = this.gpuUse.flatMap((use, id) => (use === 0 ? [id] : []));
+      const n = Math.floor(gpus);
+      return free.length >= n ? free.slice(0, n) : undefined;
+    }
+    const need = toUnits(gpus);
+    let best: number | undefined;
+    this.gpuUse.forEach((use, id) => {
+      if (use + need <= SCALE && (best === undefined || use > (this.gpuUse[best] ?? 0))) best = id;
+    });
+    return best === undefined ? undefined : [best];
   }
 }
