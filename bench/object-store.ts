@@ -1,35 +1,13 @@
 /**
- * First single-client microbenchmarks: `npm run bench` (or `npx tsx bench/run.ts`).
- *
- * Each case runs once to warm up, then RUNS times; the median rate is printed.
- *   tasks sync          submit one task, get its result, repeat
- *   tasks async         submit 1,000 tasks, then get all results
- *   actor calls sync    call one actor method, get its result, repeat
- *   actor calls async   1,000 calls in flight on one actor, then get all results
- *
- * Then the object store, with a 256 MiB Float64Array, beside memcpy measured in the same run:
+ * The object store on one node, with a 256 MiB Float64Array, beside memcpy measured in
+ * the same run: `npx tsx bench/object-store.ts [--runs N]` (part of `npm run bench`).
  *   memcpy              copy into an already-used array (warm pages)
  *   put                 lux.put (one copy into the node's shared-memory arena)
  *   get                 lux.get on the same node (a mapping of the arena: no copy)
- *
- * Options: --runs N (default 5), --num-cpus N (default: the number of cores).
  */
-import * as os from "node:os";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import * as lux from "lux";
-
-const noop = lux.remote(function noop(): number {
-  return 0;
-});
-
-class Counter {
-  n = 0;
-  incr(): number {
-    return ++this.n;
-  }
-}
-const CounterActor = lux.remote(Counter);
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -38,70 +16,9 @@ function flag(name: string, fallback: number): number {
   return v;
 }
 
-interface Case {
-  name: string;
-  /** Operations per run. */
-  ops: number;
-  run(): Promise<void>;
-}
-
-async function measure(c: Case, runs: number): Promise<number> {
-  await c.run(); // warm-up: workers started, code loaded, JIT done
-  const rates: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = process.hrtime.bigint();
-    await c.run();
-    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    rates.push(c.ops / seconds);
-  }
-  rates.sort((a, b) => a - b);
-  return rates[Math.floor(rates.length / 2)] as number;
-}
-
 lux.main(async () => {
-  const runs = flag("runs", 5);
-  const numCpus = flag("num-cpus", os.availableParallelism());
-  await lux.init({ numCpus });
-  const actor = CounterActor.remote();
-  await lux.get(actor.incr.remote());
-
-  const cases: Case[] = [
-    {
-      name: "tasks sync",
-      ops: 500,
-      async run() {
-        for (let i = 0; i < 500; i++) await lux.get(noop.remote());
-      },
-    },
-    {
-      name: "tasks async",
-      ops: 1000,
-      async run() {
-        await lux.get(Array.from({ length: 1000 }, () => noop.remote()));
-      },
-    },
-    {
-      name: "actor calls sync",
-      ops: 1000,
-      async run() {
-        for (let i = 0; i < 1000; i++) await lux.get(actor.incr.remote());
-      },
-    },
-    {
-      name: "actor calls async",
-      ops: 1000,
-      async run() {
-        await lux.get(Array.from({ length: 1000 }, () => actor.incr.remote()));
-      },
-    },
-  ];
-
-  console.log(`lux bench: node ${process.version}, ${os.availableParallelism()} cores, numCpus ${numCpus}, median of ${runs} runs after a warm-up`);
-  for (const c of cases) {
-    const rate = await measure(c, runs);
-    console.log(`${c.name.padEnd(20)} ${rate.toFixed(0).padStart(8)} ops/s`);
-  }
-  await objectStore(runs);
+  await lux.init({ numCpus: 1 });
+  await objectStore(flag("runs", 5));
 });
 
 /** A full collection, so refs dropped by the previous run free their objects (and warm pages are reused). */
