@@ -7,18 +7,13 @@
  * the median rate of the runs after a warm-up is printed, with how the tasks spread.
  */
 import * as lux from "lux";
+import { flag } from "./flags.js";
 import { LocalCluster } from "lux/testing";
 
 const whereAmI = lux.remote(function whereAmI(): string {
   return lux.getRuntimeContext().nodeId;
 });
 
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} takes a positive number`);
-  return v;
-}
 
 lux.main(async () => {
   const runs = flag("runs", 3);

@@ -14,6 +14,7 @@ import { spawn } from "node:child_process";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import * as lux from "lux";
+import { flag } from "./flags.js";
 import { LocalCluster } from "lux/testing";
 
 const MiB = 1024 * 1024;
@@ -21,12 +22,6 @@ const MiB = 1024 * 1024;
 const touch = lux.remote((a: Float64Array) => a.length);
 const makeOnB = lux.remote((n: number) => new Float64Array(n).fill(1));
 
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} takes a positive number`);
-  return v;
-}
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
