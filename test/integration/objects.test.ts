@@ -255,6 +255,48 @@ describe("objects", () => {
         });
       }
       await assert.rejects(lux.wait([]), lux.InvalidOptionError);
+      // Two ref objects for one object (one came back inside a value) are the same ref.
+      const [copyOfA] = await lux.get(lux.put([a]));
+      assert.notEqual(copyOfA, a);
+      await assert.rejects(lux.wait([a, b, copyOfA as lux.ObjectRef<number>]), /more than once/);
+    });
+
+    test("waiting one at a time drains a long list; overlapping waits each see their refs", async () => {
+      const refs = Array.from({ length: 300 }, (_, i) => echo.remote(i));
+      let notReady = refs;
+      const order: lux.ObjectRef<number>[] = [];
+      while (notReady.length > 0) {
+        const [ready, rest] = await lux.wait(notReady);
+        assert.equal(ready.length, 1);
+        assert.equal(rest.length, notReady.length - 1);
+        order.push(...ready);
+        notReady = rest;
+      }
+      assert.equal(new Set(order).size, refs.length);
+      assert.deepEqual(await lux.get(order), order.map((r) => refs.indexOf(r)));
+
+      // Waits in flight at once over shared refs: each resolves when its own refs are ready.
+      const g1 = gate();
+      const g2 = gate();
+      try {
+        const s1 = afterFile.remote(g1.file, 1);
+        const s2 = afterFile.remote(g2.file, 2);
+        const both = lux.wait([s1, s2], { numReturns: 2 });
+        const first = lux.wait([s2, s1]);
+        const second = lux.wait([s2]);
+        g1.open();
+        assert.deepEqual(await first, [[s1], [s2]]);
+        let secondDone = false;
+        void second.then(() => (secondDone = true));
+        await lux.get(s1);
+        assert.equal(secondDone, false);
+        g2.open();
+        assert.deepEqual(await second, [[s2], []]);
+        assert.deepEqual(await both, [[s1, s2], []]);
+      } finally {
+        g1.open();
+        g2.open();
+      }
     });
   });
 

@@ -329,12 +329,10 @@ export interface WaitOptions {
 export async function wait<T>(refs: readonly ObjectRef<T>[], options: WaitOptions = {}): Promise<[ObjectRef<T>[], ObjectRef<T>[]]> {
   const c = requireCore("wait");
   if (!Array.isArray(refs)) throw new TypeError(`lux.wait() takes an array of ObjectRefs, got ${describe(refs)}`);
-  const seen = new Set<string>();
-  refs.forEach((r, i) => {
+  for (let i = 0; i < refs.length; i++) {
+    const r: unknown = refs[i];
     if (!(r instanceof ObjectRef)) throw new TypeError(`lux.wait(): element ${i} is ${describe(r)}, not an ObjectRef`);
-    if (seen.has(r.objectId)) throw new TypeError(`lux.wait(): ${r.toString()} appears more than once; pass each ref once`);
-    seen.add(r.objectId);
-  });
+  }
   const numReturns = options.numReturns ?? 1;
   if (!Number.isInteger(numReturns) || numReturns <= 0 || numReturns > refs.length) {
     throw new InvalidOptionError({ option: "numReturns", expected: `an integer from 1 to refs.length (${refs.length})`, received: numReturns });

@@ -6,10 +6,18 @@ export type ObjectValue =
   | { readonly kind: "stored"; readonly nodeId: string; readonly size: number; readonly locations?: readonly string[] }
   | { readonly kind: "error"; readonly error: WireError };
 
-interface Slot {
+/** One object's entry. Stable for the object's life: `wait` keeps slots, not ids. */
+export interface Slot {
   value: ObjectValue | undefined;
   waiters: ((v: ObjectValue) => void)[] | undefined;
+  /** Set when the entry is deleted, so holders of the slot know it is stale. */
+  deleted: boolean;
+  /** Scratch marks for one `wait` call (see ObjectManager.wait): seen in this call, watched by it. */
+  seenMark: number;
+  watchMark: number;
 }
+
+const newSlot = (value: ObjectValue | undefined): Slot => ({ value, waiters: undefined, deleted: false, seenMark: 0, watchMark: 0 });
 
 /**
  * The owner's in-process store: values of small objects, locations of large ones, and
@@ -17,9 +25,11 @@ interface Slot {
  */
 export class MemoryStore {
   private readonly slots = new Map<string, Slot>();
+  /** Called with every slot whose value becomes known (waits on many objects use this). */
+  private readonly watchers = new Set<(slot: Slot) => void>();
 
   createPending(objectId: string): void {
-    if (!this.slots.has(objectId)) this.slots.set(objectId, { value: undefined, waiters: undefined });
+    if (!this.slots.has(objectId)) this.slots.set(objectId, newSlot(undefined));
   }
 
   set(objectId: string, value: ObjectValue): void {
@@ -29,15 +39,31 @@ export class MemoryStore {
     const waiters = slot.waiters;
     slot.waiters = undefined;
     if (waiters !== undefined) for (const w of waiters) w(value);
+    if (this.watchers.size > 0) for (const w of this.watchers) w(slot);
+  }
+
+  /** Calls `watcher` with each slot whose value becomes known until the returned function is called. */
+  watch(watcher: (slot: Slot) => void): () => void {
+    this.watchers.add(watcher);
+    return () => this.watchers.delete(watcher);
+  }
+
+  /** Whether any watcher is registered (a new one then cannot use `watchMark`, which the first owns). */
+  watched(): boolean {
+    return this.watchers.size > 0;
   }
 
   /** Stores a value for an object with no pending slot (put). */
   put(objectId: string, value: ObjectValue): void {
-    this.slots.set(objectId, { value, waiters: undefined });
+    this.slots.set(objectId, newSlot(value));
   }
 
   has(objectId: string): boolean {
     return this.slots.has(objectId);
+  }
+
+  slot(objectId: string): Slot | undefined {
+    return this.slots.get(objectId);
   }
 
   peek(objectId: string): ObjectValue | undefined {
@@ -83,8 +109,10 @@ export class MemoryStore {
 
   delete(objectId: string): ObjectValue | undefined {
     const slot = this.slots.get(objectId);
+    if (slot === undefined) return undefined;
     this.slots.delete(objectId);
-    return slot?.value;
+    slot.deleted = true;
+    return slot.value;
   }
 
   size(): number {

@@ -9,7 +9,7 @@ import {
   newPutObjectId,
   toWireError,
 } from "@lux/common";
-import { MemoryStore, type ObjectValue } from "./memory-store.js";
+import { MemoryStore, type ObjectValue, type Slot } from "./memory-store.js";
 import { ObjectRef } from "./object-ref.js";
 import type { PeerPool } from "./peer-pool.js";
 import { ReferenceCounter } from "./reference-counter.js";
@@ -50,6 +50,8 @@ export class ObjectManager {
   private readonly deathWaiters = new Map<string, (() => void)[]>();
   private lostHandler: ((objectIds: string[], failedNodes: ReadonlySet<string>) => void) | undefined;
   private readonly freeListeners: ((objectId: string) => void)[] = [];
+  /** Counts `wait` calls: each call's mark on the slots it scans. */
+  private waitCalls = 0;
 
   constructor(private readonly deps: ObjectManagerDeps) {
     this.refs = new ReferenceCounter(deps.selfAddress, {
@@ -280,7 +282,7 @@ export class ObjectManager {
 
   /** Whether the value is known right now without waiting (owned objects only). */
   readyNow(ref: ObjectRef): boolean {
-    return ref.ownerAddress === this.deps.selfAddress && this.store.peek(ref.objectId) !== undefined;
+    return ref.ownerAddress === this.deps.selfAddress && this.slotOf(ref)?.value !== undefined;
   }
 
   /**
@@ -362,63 +364,107 @@ export class ObjectManager {
     }
   }
 
+  /**
+   * Ready refs first, in input order. Costs O(refs) plain field reads per call and O(1) per
+   * object that becomes ready, since waiting one result at a time on a long list of refs is
+   * the common use (a set or closure per ref per call made that loop quadratic in allocations).
+   * Duplicate refs are rejected (they would make `numReturns` ambiguous).
+   */
   async wait(refs: readonly ObjectRef[], opts: WaitOptions): Promise<[ObjectRef[], ObjectRef[]]> {
-    const ready = new Set<number>();
+    const mark = ++this.waitCalls;
+    const self = this.deps.selfAddress;
+    // The first watcher marks its slots; a wait that overlaps it keeps a set of its own.
+    const solo = !this.store.watched();
+    let ready = 0;
+    let pendingOwned = 0;
+    /** Refs without an entry here (owned elsewhere, or freed): index by object id. */
+    let others: Map<string, number> | undefined;
+    for (let i = 0; i < refs.length; i++) {
+      const ref = refs[i] as ObjectRef;
+      const slot = ref.ownerAddress === self ? this.slotOf(ref) : undefined;
+      if (slot !== undefined) {
+        if (slot.seenMark === mark) throw duplicateRef(ref);
+        slot.seenMark = mark;
+        if (slot.value !== undefined) ready++;
+        else {
+          pendingOwned++;
+          if (solo) slot.watchMark = mark;
+        }
+        continue;
+      }
+      others ??= new Map();
+      if (others.has(ref.objectId)) throw duplicateRef(ref);
+      others.set(ref.objectId, i);
+    }
+    const readyOthers = new Set<number>();
     const done = (): [ObjectRef[], ObjectRef[]] => {
       const r: ObjectRef[] = [];
       const n: ObjectRef[] = [];
-      refs.forEach((ref, i) => (ready.has(i) && r.length < opts.numReturns ? r : n).push(ref));
+      for (let i = 0; i < refs.length; i++) {
+        const ref = refs[i] as ObjectRef;
+        const isReady = ref.ownerAddress === self && this.slotOf(ref)?.value !== undefined ? true : readyOthers.has(i);
+        (isReady && r.length < opts.numReturns ? r : n).push(ref);
+      }
       return [r, n];
     };
-    refs.forEach((r, i) => {
-      if (this.readyNow(r)) ready.add(i);
-    });
-    if (ready.size >= opts.numReturns || opts.timeoutMs === 0) return done();
+    if (ready >= opts.numReturns || opts.timeoutMs === 0) return done();
     this.deps.blocking.enter();
+    let unwatch: (() => void) | undefined;
     try {
-      const unsubscribe: (() => void)[] = [];
       await new Promise<void>((resolve, reject) => {
         let timer: NodeJS.Timeout | undefined;
+        const oneMore = (): void => {
+          if (++ready < opts.numReturns) return;
+          clearTimeout(timer);
+          resolve();
+        };
         if (opts.timeoutMs !== undefined) timer = setTimeout(resolve, opts.timeoutMs);
-        refs.forEach((r, i) => {
-          if (ready.has(i)) return;
-          // Owned objects: a listener removed when this wait ends (waits on long lists of
-          // refs, one result at a time, must not pile listeners up).
-          const off =
-            r.ownerAddress === this.deps.selfAddress
-              ? this.store.subscribe(r.objectId, () => {
-                  ready.add(i);
-                  if (ready.size >= opts.numReturns) {
-                    clearTimeout(timer);
-                    resolve();
-                  }
-                })
-              : undefined;
-          if (off !== undefined) {
-            unsubscribe.push(off);
-            return;
+        if (pendingOwned > 0) {
+          let watched: Set<Slot> | undefined;
+          if (!solo) {
+            watched = new Set();
+            for (const ref of refs) {
+              const slot = ref.ownerAddress === self ? this.slotOf(ref) : undefined;
+              if (slot !== undefined && slot.value === undefined) watched.add(slot);
+            }
           }
-          this.locate(r).then(
-            () => {
-              ready.add(i);
-              if (ready.size >= opts.numReturns) {
+          unwatch = this.store.watch((slot) => {
+            // Counted once: a value can be set again (a lost copy, a new location).
+            if (watched === undefined ? slot.watchMark !== mark : !watched.delete(slot)) return;
+            slot.watchMark = 0;
+            oneMore();
+          });
+        }
+        if (others !== undefined) {
+          for (const i of others.values()) {
+            this.locate(refs[i] as ObjectRef).then(
+              () => {
+                readyOthers.add(i);
+                oneMore();
+              },
+              (e: unknown) => {
                 clearTimeout(timer);
-                resolve();
-              }
-            },
-            (e: unknown) => {
-              clearTimeout(timer);
-              reject(e as Error);
-            },
-          );
-        });
-      }).finally(() => {
-        for (const off of unsubscribe) off();
+                reject(e as Error);
+              },
+            );
+          }
+        }
       });
     } finally {
+      unwatch?.();
       this.deps.blocking.leave();
     }
     return done();
+  }
+
+  /** The memory-store entry of an object this process owns, cached on the ref. */
+  private slotOf(ref: ObjectRef): Slot | undefined {
+    let slot = ref.slot;
+    if (slot === undefined || slot.deleted) {
+      slot = this.store.slot(ref.objectId);
+      ref.slot = slot;
+    }
+    return slot;
   }
 
   /** Waits until borrow registrations sent so far are acknowledged by their owners. */
@@ -517,4 +563,8 @@ function withTimeout<T>(p: Promise<T>, ms: number, error: () => Error): Promise<
 /** Small values without large binaries travel inline; the rest goes to the node's store. */
 export function isInline(parts: SerializedParts): boolean {
   return parts.buffers.length === 0 && parts.structure.byteLength <= config("inlineObjectMaxBytes");
+}
+
+function duplicateRef(ref: ObjectRef): TypeError {
+  return new TypeError(`lux.wait(): ${ref.toString()} appears more than once; pass each ref once`);
 }

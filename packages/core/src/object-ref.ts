@@ -1,4 +1,5 @@
 import type { ObjectRefWire } from "@lux/protocol";
+import type { Slot } from "./memory-store.js";
 
 /** What ObjectRef instances report to: the process's reference counter. */
 export interface RefTracker {
@@ -28,6 +29,8 @@ export class ObjectRef<T = unknown> {
   readonly objectId: string;
   /** @internal address of the process that owns the object */
   readonly ownerAddress: string;
+  /** @internal the owner's memory-store entry, cached by the owner (waits scan many refs) */
+  slot: Slot | undefined = undefined;
 
   /** @internal refs are made by Lux, not by users */
   constructor(objectId: string, ownerAddress: string) {

@@ -186,7 +186,7 @@ export class TaskSubmitter {
         kq.pendingRequests.set(requestId, raylet);
       }
     } catch (e) {
-      kq.pendingRequests.delete(requestId);
+      if (!kq.pendingRequests.delete(requestId)) return; // cancelled: no task needs it any more
       if (local.state === "closed") return;
       if (raylet !== local && (e instanceof ConnectionClosedError || raylet.state === "closed")) {
         this.dispatch(kq); // the node it was spilled to went away: place it again
@@ -210,7 +210,8 @@ export class TaskSubmitter {
       this.dispatch(kq);
       return;
     }
-    kq.pendingRequests.delete(requestId);
+    // Granted before our cancellation reached the raylet: used if tasks wait, else given back at once.
+    const cancelled = !kq.pendingRequests.delete(requestId);
     if (grant === undefined) return;
     kq.startFailures = 0;
     try {
@@ -226,6 +227,7 @@ export class TaskSubmitter {
     const lease: Lease = { grant, raylet, connection, inFlight: 0, requeued: false, idleTimer: undefined };
     kq.leases.add(lease);
     if (kq.queue.length > 0) this.dispatch(kq);
+    else if (cancelled) this.release(kq, lease);
     else this.idle(kq, lease);
   }
 
@@ -311,17 +313,38 @@ export class TaskSubmitter {
 
   private afterTask(kq: KeyQueue, lease: Lease): void {
     if (kq.queue.length > 0) this.dispatch(kq);
-    else if (lease.inFlight === 0) this.idle(kq, lease);
+    else {
+      this.cancelSurplusRequests(kq);
+      if (lease.inFlight === 0) this.idle(kq, lease);
+    }
+  }
+
+  /**
+   * Withdraws lease requests no queued task needs. Left queued at the raylet they would be
+   * granted later to an idle owner, holding CPUs other owners' tasks are waiting for.
+   */
+  private cancelSurplusRequests(kq: KeyQueue): void {
+    if (kq.pendingRequests.size <= kq.queue.length) return;
+    for (const [requestId, raylet] of kq.pendingRequests) {
+      kq.pendingRequests.delete(requestId);
+      if (raylet.state !== "closed") raylet.notify("cancelLeaseRequest", { requestId });
+      if (kq.pendingRequests.size <= kq.queue.length) return;
+    }
   }
 
   private idle(kq: KeyQueue, lease: Lease): void {
     clearTimeout(lease.idleTimer);
     lease.idleTimer = setTimeout(() => {
       if (lease.inFlight > 0 || !kq.leases.has(lease)) return;
-      kq.leases.delete(lease);
-      if (lease.raylet.state !== "closed") lease.raylet.notify("returnLease", { leaseId: lease.grant.leaseId, disconnect: false });
+      this.release(kq, lease);
     }, config("workerLeaseIdleMs"));
     lease.idleTimer.unref();
+  }
+
+  private release(kq: KeyQueue, lease: Lease): void {
+    clearTimeout(lease.idleTimer);
+    kq.leases.delete(lease);
+    if (lease.raylet.state !== "closed") lease.raylet.notify("returnLease", { leaseId: lease.grant.leaseId, disconnect: false });
   }
 }
 

@@ -223,7 +223,7 @@ export async function microbenchmark(opts: MicrobenchmarkOptions): Promise<void>
   }
   const selected = (name: string): boolean => pattern === undefined || pattern.test(name);
   const quick = opts.quick === true;
-  const plan: Plan = quick ? { quick, runs: 3, runSeconds: 0, warmupSeconds: 0 } : { quick, runs: 5, runSeconds: 0.3, warmupSeconds: 0.3 };
+  const plan: Plan = quick ? { quick, runs: 3, runSeconds: 0, warmupSeconds: 0 } : { quick, runs: 5, runSeconds: 1, warmupSeconds: 1 };
   const chosen = workloads.filter((w) => selected(w.name));
   const progress = (name: string): void => {
     if (opts.json !== true) process.stderr.write(`  measured ${name}\n`);
