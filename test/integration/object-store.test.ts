@@ -4,9 +4,11 @@
  * store frees, spills and restores objects as refs come and go.
  */
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
 import { after, before, describe, test } from "node:test";
 import * as lux from "lux";
-import { fixtures, runScript } from "./helpers.js";
+import { LocalCluster } from "lux/testing";
+import { fixtures, runScript, waitFor } from "./helpers.js";
 
 const MiB = 1024 * 1024;
 
@@ -155,5 +157,27 @@ describe("object store without the shared-memory addon", () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /kind=file/);
     assert.match(r.stdout, /sum=4194304/);
+  });
+});
+
+describe("object store files of killed raylets", () => {
+  const arenasOf = (pid: number): string[] => fs.readdirSync("/dev/shm").filter((f) => f.startsWith(`lux-arena-${pid}-`));
+
+  test("are removed when the raylet is killed, and orphans are removed by the next raylet", async () => {
+    // An orphan: the file of a "raylet" whose pid cannot be running (above the kernel's pid limit).
+    const deadPid = Number(fs.readFileSync("/proc/sys/kernel/pid_max", "utf8")) + 1;
+    const orphan = `/dev/shm/lux-arena-${deadPid}-test`;
+    fs.writeFileSync(orphan, "x");
+    const cluster = await LocalCluster.start({ head: { numCpus: 1, objectStoreMemory: 64 * MiB } });
+    try {
+      assert.equal(fs.existsSync(orphan), false, "the head raylet removed the orphan arena at start");
+      const node = await cluster.addNode({ numCpus: 1, objectStoreMemory: 64 * MiB });
+      assert.equal(arenasOf(node.pid).length, 1, "the node's arena exists while it runs");
+      await cluster.removeNode(node); // SIGKILL: the raylet cannot clean up after itself
+      await waitFor(() => arenasOf(node.pid).length === 0, "the killed raylet's arena to be removed");
+    } finally {
+      fs.rmSync(orphan, { force: true });
+      await cluster.shutdown();
+    }
   });
 });

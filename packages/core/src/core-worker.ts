@@ -113,7 +113,8 @@ export class CoreWorker {
    * Definitions exported to this cluster's control service, by definition. Kept here, not
    * on the definition: after shutdown() and init() the same definition meets a new cluster.
    */
-  private exported = new WeakMap<Definition, Promise<void>>();
+  private exported = new WeakMap<Definition, { promise: Promise<void>; done: boolean }>();
+  private readonly sharedOptions = new WeakMap<TaskOptionsCompiled, TaskOptionsCompiled>();
 
   private constructor(
     readonly options: CoreWorkerOptions,
@@ -278,9 +279,13 @@ export class CoreWorker {
       ownerAddress: this.address,
       gpuIds: [],
     };
-    // A copy: the compiled options are shared by every call, the resolved runtime env is this call's.
-    const record = this.record(spec, args, encoded.held, { ...options, runtimeEnvSpec: this.runtimeEnvs.base });
+    const record = this.record(spec, args, encoded.held, this.optionsWithEnv(options));
     const refs = spec.returnIds.map((id) => new ObjectRef(id, this.address));
+    if (exported === undefined && options.runtimeEnv === undefined && record.deps.length === 0) {
+      // Nothing to wait for: queued now, without a promise hop per task.
+      this.submitter.enqueue(record);
+      return refs;
+    }
     const ready =
       options.runtimeEnv === undefined
         ? exported
@@ -291,6 +296,21 @@ export class CoreWorker {
       if (ok) this.submitter.enqueue(record);
     });
     return refs;
+  }
+
+  /**
+   * The options of one call with the runtime env it runs in. Calls without a runtime env of
+   * their own share one object per definition (the submitter caches its scheduling key by
+   * it); a call with one gets a copy, completed once its env is resolved.
+   */
+  private optionsWithEnv(options: TaskOptionsCompiled): TaskOptionsCompiled {
+    const base = this.runtimeEnvs.base;
+    if (options.runtimeEnv !== undefined) return { ...options, runtimeEnvSpec: base };
+    const cached = this.sharedOptions.get(options);
+    if (cached !== undefined && cached.runtimeEnvSpec === base) return cached;
+    const shared = { ...options, runtimeEnvSpec: base };
+    this.sharedOptions.set(options, shared);
+    return shared;
   }
 
   /** Registers an actor with the control service; calls made meanwhile wait for it. */
@@ -544,17 +564,22 @@ export class CoreWorker {
     if (!blocked && this.blockedDepth === 0) this.raylet.notify("workerUnblocked", { workerId: this.options.workerId });
   }
 
-  private exportDefinition(def: Definition): Promise<void> {
+  /** Resolves once the definition is in the control service; `undefined` when it already is. */
+  private exportDefinition(def: Definition): Promise<void> | undefined {
     let exported = this.exported.get(def);
     if (exported === undefined) {
       const descriptor = this.options.functions.describe(def);
-      exported = this.gcs
-        .call("kvPut", { key: `fn:${descriptor.functionId}`, value: FunctionRegistry.encode(descriptor), overwrite: false })
-        .then(() => undefined);
-      this.exported.set(def, exported);
-      exported.catch(() => this.exported.delete(def));
+      const entry = {
+        promise: this.gcs
+          .call("kvPut", { key: `fn:${descriptor.functionId}`, value: FunctionRegistry.encode(descriptor), overwrite: false })
+          .then(() => void (entry.done = true)),
+        done: false,
+      };
+      exported = entry;
+      this.exported.set(def, entry);
+      entry.promise.catch(() => this.exported.delete(def));
     }
-    return exported;
+    return exported.done ? undefined : exported.promise;
   }
 
   /** Serializes the arguments; every ref inside them (at any depth) is returned to be held. */

@@ -9,8 +9,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { READY_PREFIX, config, configEnv } from "@lux/common";
+import { removeArenasOf } from "@lux/object-store";
 
 export type DaemonKind = "gcs" | "raylet";
+
+/** Where raylets keep their object store files (see packages/raylet/src/main.ts). */
+const SHM_DIR = "/dev/shm";
 
 export interface DaemonExit {
   code: number | null;
@@ -178,6 +182,11 @@ async function startDaemon(kind: DaemonKind, main: string, args: string[], opts:
     if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
     else child.once("exit", (code, signal) => resolve({ code, signal }));
   });
+  // A raylet that was killed could not remove its object store file (RAM, in /dev/shm).
+  if (kind === "raylet" && child.pid !== undefined) {
+    const pid = child.pid;
+    void exited.then(() => removeArenasOf(SHM_DIR, pid));
+  }
   let info: Record<string, unknown>;
   try {
     info = await ready;

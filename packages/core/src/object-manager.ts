@@ -350,18 +350,86 @@ export class ObjectManager {
   }
 
   async get(refs: readonly ObjectRef[], timeoutMs: number | undefined): Promise<unknown[]> {
-    const blocking = refs.some((r) => !this.readyNow(r));
-    if (blocking) this.deps.blocking.enter();
+    const self = this.deps.selfAddress;
+    // Objects owned here are counted down by one shared callback on their entries, not a
+    // promise chain per ref: a get of a batch of task results is the hot path.
+    let pending = 0;
+    let others = false;
+    for (const ref of refs) {
+      const slot = ref.ownerAddress === self ? this.slotOf(ref) : undefined;
+      if (slot === undefined) others = true;
+      else if (slot.value === undefined) pending++;
+      else if (slot.value.kind === "error") throw fromWireError(slot.value.error);
+    }
+    if (pending === 0 && !others) {
+      const values = new Array<unknown>(refs.length);
+      await this.collect(refs, values);
+      return values;
+    }
+    this.deps.blocking.enter();
     try {
-      const all = Promise.all(refs.map(async (r) => this.materialize(r.objectId, await this.locate(r), r.ownerAddress, "get")));
+      const all = this.getSlow(refs, pending);
       if (timeoutMs === undefined) return await all;
       return await withTimeout(all, timeoutMs, () => {
-        const pending = refs.filter((r) => !this.readyNow(r)).map((r) => r.objectId);
-        return new GetTimeoutError({ timeoutMs, objectIds: pending.length > 0 ? pending : refs.map((r) => r.objectId) });
+        const notReady = refs.filter((r) => !this.readyNow(r)).map((r) => r.objectId);
+        return new GetTimeoutError({ timeoutMs, objectIds: notReady.length > 0 ? notReady : refs.map((r) => r.objectId) });
       });
     } finally {
-      if (blocking) this.deps.blocking.leave();
+      this.deps.blocking.leave();
     }
+  }
+
+  private async getSlow(refs: readonly ObjectRef[], pendingOwned: number): Promise<unknown[]> {
+    const self = this.deps.selfAddress;
+    const values = new Array<unknown>(refs.length);
+    const waits: Promise<unknown>[] = [];
+    if (pendingOwned > 0) {
+      waits.push(
+        new Promise<void>((resolve, reject) => {
+          let left = pendingOwned;
+          const onValue = (v: ObjectValue): void => {
+            if (v.kind === "error") reject(fromWireError(v.error));
+            else if (--left === 0) resolve();
+          };
+          for (const ref of refs) {
+            const slot = ref.ownerAddress === self ? this.slotOf(ref) : undefined;
+            if (slot !== undefined && slot.value === undefined) (slot.waiters ??= []).push(onValue);
+          }
+        }),
+      );
+    }
+    const elsewhere = new Set<number>();
+    refs.forEach((ref, i) => {
+      if (ref.ownerAddress === self && this.slotOf(ref) !== undefined) return;
+      elsewhere.add(i);
+      waits.push(this.locate(ref).then(async (v) => void (values[i] = await this.materialize(ref.objectId, v, ref.ownerAddress, "get"))));
+    });
+    await Promise.all(waits);
+    await this.collect(refs, values, elsewhere);
+    return values;
+  }
+
+  /**
+   * Fills `values` with the values of the refs owned here (deserialized now when inline;
+   * fetched when stored; found again if the value went missing meanwhile).
+   */
+  private collect(refs: readonly ObjectRef[], values: unknown[], done?: ReadonlySet<number>): Promise<unknown> | undefined {
+    const self = this.deps.selfAddress;
+    let fetches: Promise<void>[] | undefined;
+    for (let i = 0; i < refs.length; i++) {
+      const ref = refs[i] as ObjectRef;
+      if (done?.has(i) === true) continue;
+      const v = ref.ownerAddress === self ? this.slotOf(ref)?.value : undefined;
+      if (v?.kind === "inline") values[i] = deserialize(v.bytes);
+      else if (v?.kind === "error") throw fromWireError(v.error);
+      else {
+        const fetch = async (): Promise<void> => {
+          values[i] = await this.materialize(ref.objectId, v ?? (await this.locate(ref)), ref.ownerAddress, "get");
+        };
+        (fetches ??= []).push(fetch());
+      }
+    }
+    return fetches === undefined ? undefined : Promise.all(fetches);
   }
 
   /**

@@ -56,7 +56,7 @@ const MAX_START_FAILURES = 10;
  * a round trip between tasks. The worker hands them back when the task before them runs
  * long or blocks in lux.get (see TaskExecutor), so pipelining never holds work hostage.
  */
-const MAX_IN_FLIGHT_PER_WORKER = 16;
+const MAX_IN_FLIGHT_PER_WORKER = 64;
 /** Spillbacks one lease request follows before it fails (they only chain when views disagree). */
 const MAX_SPILLBACKS = 20;
 /** Pause before asking again when the node a request was spilled to cannot be reached. */
@@ -69,6 +69,8 @@ const UNREACHABLE_RETRY_MS = 50;
  */
 export class TaskSubmitter {
   private readonly keys = new Map<string, KeyQueue>();
+  /** Scheduling keys by options object (calls of one definition share theirs). */
+  private readonly keyOf = new WeakMap<object, string>();
   private nextSeq = 0;
 
   constructor(
@@ -85,7 +87,11 @@ export class TaskSubmitter {
     const resources = record.options.resources;
     const strategy = record.options.strategy;
     const runtimeEnv = record.options.runtimeEnvSpec;
-    const key = JSON.stringify([resources, strategy ?? "DEFAULT", runtimeEnvKey(runtimeEnv)]);
+    let key = this.keyOf.get(record.options);
+    if (key === undefined) {
+      key = JSON.stringify([resources, strategy ?? "DEFAULT", runtimeEnvKey(runtimeEnv)]);
+      this.keyOf.set(record.options, key);
+    }
     let kq = this.keys.get(key);
     if (kq === undefined) {
       kq = { key, resources, strategy, runtimeEnv, description: `task ${record.spec.name}`, queue: [], leases: new Set(), pendingRequests: new Map(), startFailures: 0 };
@@ -167,6 +173,7 @@ export class TaskSubmitter {
           ...(kq.runtimeEnv !== undefined ? { runtimeEnv: kq.runtimeEnv } : {}),
           ...(noSpillback ? { noSpillback } : {}),
         });
+        if ("cancelled" in reply) break; // withdrawn by cancelSurplusRequests
         if (!("spillback" in reply)) {
           grant = reply;
           break;

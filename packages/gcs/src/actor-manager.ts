@@ -322,7 +322,7 @@ export class ActorManager {
         ...(spec.strategy !== undefined ? { strategy: spec.strategy } : {}),
         ...(spec.runtimeEnv !== undefined ? { runtimeEnv: spec.runtimeEnv } : {}),
       });
-      if ("spillback" in reply) {
+      if ("spillback" in reply || "cancelled" in reply) {
         // The node cannot host it after all (its resources changed): place it again.
         if (entry.info.state !== "DEAD") void this.schedule(entry);
         return;

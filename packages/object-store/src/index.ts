@@ -2,3 +2,4 @@ export { ArenaStore, type ArenaStoreOptions, type StoreLocation } from "./arena-
 export { openArena, type ArenaClient } from "./arena-client.js";
 export { loadShmAddon, storeKind } from "./native.js";
 export { Allocator, ALIGNMENT, alignUp } from "./allocator.js";
+export { arenaPath, removeArenasOf, removeOrphanArenas } from "./arena-files.js";

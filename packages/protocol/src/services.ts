@@ -211,7 +211,12 @@ export interface LeaseSpillback {
   spillback: { nodeId: string; address: string };
 }
 
-export type LeaseReply = LeaseGrant | LeaseSpillback;
+/** The requester withdrew the request (cancelLeaseRequest) before it was granted. */
+export interface LeaseCancelled {
+  cancelled: true;
+}
+
+export type LeaseReply = LeaseGrant | LeaseSpillback | LeaseCancelled;
 
 /** One node in the cluster resource view the control service keeps on every raylet. */
 export interface NodeResources {

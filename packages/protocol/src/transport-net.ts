@@ -12,10 +12,14 @@ export function parseAddress(address: string): { host: string; port: number } | 
   return { host: address.slice(0, colon).replace(/^\[|\]$/g, ""), port };
 }
 
+/** Bytes queued within one tick after which they are written at once. */
+const EARLY_FLUSH_BYTES = 32 * 1024;
+
 class SocketTransport implements Transport {
   readonly remoteLabel: string;
   readonly localHost: string | undefined;
   private queued: Buffer[] = [];
+  private queuedBytes = 0;
   private flushScheduled = false;
 
   constructor(
@@ -30,7 +34,16 @@ class SocketTransport implements Transport {
   }
 
   write(chunks: readonly Buffer[]): void {
-    for (const c of chunks) this.queued.push(c);
+    for (const c of chunks) {
+      this.queued.push(c);
+      this.queuedBytes += c.length;
+    }
+    // A long synchronous burst (a loop submitting tasks) goes out in slices, so the peer
+    // starts on the first messages while this process is still producing the rest.
+    if (this.queuedBytes >= EARLY_FLUSH_BYTES) {
+      this.flush();
+      return;
+    }
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       process.nextTick(this.flush);
@@ -42,6 +55,7 @@ class SocketTransport implements Transport {
     const queued = this.queued;
     if (queued.length === 0 || this.socket.destroyed) return;
     this.queued = [];
+    this.queuedBytes = 0;
     if (queued.length === 1) {
       this.socket.write(queued[0] as Buffer);
       return;

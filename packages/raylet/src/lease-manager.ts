@@ -125,7 +125,7 @@ export class LeaseManager {
     const i = this.queue.findIndex((p) => p.req.requestId === requestId);
     if (i < 0) return false;
     const [p] = this.queue.splice(i, 1);
-    p?.reject(new Error("lease request cancelled"));
+    p?.resolve({ cancelled: true }); // an answer, not an error: withdrawing is routine
     return true;
   }
 

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { config, createLogger, exitWithParent, parseFlags, printReady, useLogFile } from "@lux/common";
-import { ArenaStore, loadShmAddon, storeKind } from "@lux/object-store";
+import { ArenaStore, arenaPath, loadShmAddon, removeOrphanArenas, storeKind } from "@lux/object-store";
 import { Raylet } from "./raylet-server.js";
 
 const log = createLogger("raylet");
@@ -30,8 +30,11 @@ const shmDir = fs.existsSync("/dev/shm") ? "/dev/shm" : sessionDir;
 const kind = storeKind();
 const addon = loadShmAddon();
 if ("error" in addon) log.warn(`object store: the shared-memory addon is not available (${addon.error.message}); using the file-backed store, which copies on every read`);
+// Arenas of raylets that were killed hold RAM until deleted: whoever starts next cleans up.
+const orphans = removeOrphanArenas(shmDir);
+if (orphans > 0) log.info(`removed ${orphans} object store file(s) in ${shmDir} left by raylets that no longer run`);
 const store = await ArenaStore.open({
-  path: path.join(shmDir, `lux-arena-${process.pid}-${Date.now().toString(36)}`),
+  path: arenaPath(shmDir, process.pid),
   capacity: storeBytes,
   spillDir: flags.get("spill-dir") ?? path.join(sessionDir, `spill-${process.pid}`),
   fullTimeoutMs: config("objectStoreFullTimeoutMs"),
