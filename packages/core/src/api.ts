@@ -329,15 +329,18 @@ export interface WaitOptions {
 export async function wait<T>(refs: readonly ObjectRef<T>[], options: WaitOptions = {}): Promise<[ObjectRef<T>[], ObjectRef<T>[]]> {
   const c = requireCore("wait");
   if (!Array.isArray(refs)) throw new TypeError(`lux.wait() takes an array of ObjectRefs, got ${describe(refs)}`);
-  for (let i = 0; i < refs.length; i++) {
-    const r: unknown = refs[i];
-    if (!(r instanceof ObjectRef)) throw new TypeError(`lux.wait(): element ${i} is ${describe(r)}, not an ObjectRef`);
-  }
   const numReturns = options.numReturns ?? 1;
   if (!Number.isInteger(numReturns) || numReturns <= 0 || numReturns > refs.length) {
     throw new InvalidOptionError({ option: "numReturns", expected: `an integer from 1 to refs.length (${refs.length})`, received: numReturns });
   }
-  return (await c.objects.wait(refs, { numReturns, timeoutMs: checkTimeout(options.timeoutMs) })) as [ObjectRef<T>[], ObjectRef<T>[]];
+  return (await c.objects.wait(refs, { numReturns, timeoutMs: checkTimeout(options.timeoutMs), notARef: notARefInWait })) as [
+    ObjectRef<T>[],
+    ObjectRef<T>[],
+  ];
+}
+
+function notARefInWait(index: number, value: unknown): TypeError {
+  return new TypeError(`lux.wait(): element ${index} is ${describe(value)}, not an ObjectRef`);
 }
 
 /** The handle of a named actor; rejects with ActorNotFoundError if there is none. */

@@ -29,6 +29,8 @@ export interface ObjectManagerDeps {
 export interface WaitOptions {
   numReturns: number;
   timeoutMs: number | undefined;
+  /** The error for an element that is not an ObjectRef (checked in the same pass). */
+  notARef: (index: number, value: unknown) => Error;
 }
 
 /**
@@ -447,23 +449,31 @@ export class ObjectManager {
     let pendingOwned = 0;
     /** Refs without an entry here (owned elsewhere, or freed): index by object id. */
     let others: Map<string, number> | undefined;
+    // The answer if enough are ready now (the common case when draining a list one at a time).
+    const readyNow: ObjectRef[] = [];
+    const notReadyNow: ObjectRef[] = [];
     for (let i = 0; i < refs.length; i++) {
-      const ref = refs[i] as ObjectRef;
+      const ref: unknown = refs[i];
+      if (!(ref instanceof ObjectRef)) throw opts.notARef(i, ref);
       const slot = ref.ownerAddress === self ? this.slotOf(ref) : undefined;
       if (slot !== undefined) {
         if (slot.seenMark === mark) throw duplicateRef(ref);
         slot.seenMark = mark;
-        if (slot.value !== undefined) ready++;
-        else {
-          pendingOwned++;
-          if (solo) slot.watchMark = mark;
+        if (slot.value !== undefined) {
+          ready++;
+          (readyNow.length < opts.numReturns ? readyNow : notReadyNow).push(ref);
+          continue;
         }
-        continue;
+        pendingOwned++;
+        if (solo) slot.watchMark = mark;
+      } else {
+        others ??= new Map();
+        if (others.has(ref.objectId)) throw duplicateRef(ref);
+        others.set(ref.objectId, i);
       }
-      others ??= new Map();
-      if (others.has(ref.objectId)) throw duplicateRef(ref);
-      others.set(ref.objectId, i);
+      notReadyNow.push(ref);
     }
+    if (ready >= opts.numReturns || opts.timeoutMs === 0) return [readyNow, notReadyNow];
     const readyOthers = new Set<number>();
     const done = (): [ObjectRef[], ObjectRef[]] => {
       const r: ObjectRef[] = [];
@@ -475,7 +485,6 @@ export class ObjectManager {
       }
       return [r, n];
     };
-    if (ready >= opts.numReturns || opts.timeoutMs === 0) return done();
     this.deps.blocking.enter();
     let unwatch: (() => void) | undefined;
     try {

@@ -56,7 +56,7 @@ const MAX_START_FAILURES = 10;
  * a round trip between tasks. The worker hands them back when the task before them runs
  * long or blocks in lux.get (see TaskExecutor), so pipelining never holds work hostage.
  */
-const MAX_IN_FLIGHT_PER_WORKER = 64;
+const MAX_IN_FLIGHT_PER_WORKER = 256;
 /** Spillbacks one lease request follows before it fails (they only chain when views disagree). */
 const MAX_SPILLBACKS = 20;
 /** Pause before asking again when the node a request was spilled to cannot be reached. */
@@ -144,13 +144,15 @@ export class TaskSubmitter {
     for (let i = 0; i < wanted; i++) void this.requestLease(kq);
     // Pipeline only the tasks beyond those a requested lease will take: a task must not
     // wait behind another when a worker of its own may be granted.
-    let excess = kq.queue.length - kq.pendingRequests.size;
-    for (const lease of kq.leases) {
-      const cap = lease.requeued ? 1 : MAX_IN_FLIGHT_PER_WORKER;
-      while (excess > 0 && lease.inFlight < cap) {
-        this.run(kq, lease, kq.queue.shift() as TaskRecord);
-        excess--;
+    // Each to the least loaded worker, so a burst of submissions spreads evenly.
+    for (let excess = kq.queue.length - kq.pendingRequests.size; excess > 0; excess--) {
+      let best: Lease | undefined;
+      for (const lease of kq.leases) {
+        if (lease.inFlight >= (lease.requeued ? 1 : MAX_IN_FLIGHT_PER_WORKER)) continue;
+        if (best === undefined || lease.inFlight < best.inFlight) best = lease;
       }
+      if (best === undefined) return;
+      this.run(kq, best, kq.queue.shift() as TaskRecord);
     }
   }
 
