@@ -67,7 +67,8 @@ export class TaskResults {
 
   complete(record: TaskRecord, reply: TaskReply, executor: PeerConnection): void {
     if (record.state === "finished") return;
-    const appError = reply.returns.find((r) => r.error !== undefined)?.error;
+    let appError: unknown;
+    for (const r of reply.returns) if (r.error !== undefined && appError === undefined) appError = r.error;
     if (appError !== undefined && !record.cancelled && this.shouldRetry(record, appError as WireError)) {
       if (record.retriesLeft > 0) record.retriesLeft--;
       log.warn(`task ${record.spec.name} threw; retrying (${this.retriesText(record)})`);
@@ -80,19 +81,24 @@ export class TaskResults {
       if (reply.hasContained === true) this.releaseContained(record, executor);
       return;
     }
-    const borrows: Promise<void>[] = [];
+    let borrows: Promise<void>[] | undefined;
+    let stored = false;
     for (const r of reply.returns) {
       this.objects.store.set(r.objectId, fromReturnValue(r));
+      if (r.nodeId !== undefined) stored = true;
       if (r.contained !== undefined && r.contained.length > 0 && this.objects.store.has(r.objectId)) {
         this.objects.pinContained(r.objectId, r.contained);
-        borrows.push(this.objects.flushBorrows());
+        (borrows ??= []).push(this.objects.flushBorrows());
       }
     }
     if (reply.hasContained === true) {
-      void Promise.all(borrows).then(() => this.releaseContained(record, executor));
+      void Promise.all(borrows ?? []).then(() => this.releaseContained(record, executor));
     }
-    this.lineage?.finished(record, reply.returns.filter((r) => this.objects.store.has(r.objectId)));
-    this.objects.checkStored(record.spec.returnIds);
+    // Only results kept in a node's store can be lost with it (inline ones live here).
+    if (stored) {
+      this.lineage?.finished(record, reply.returns.filter((r) => this.objects.store.has(r.objectId)));
+      this.objects.checkStored(record.spec.returnIds);
+    }
   }
 
   fail(record: TaskRecord, error: unknown): void {

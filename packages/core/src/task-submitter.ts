@@ -246,10 +246,10 @@ export class TaskSubmitter {
     record.state = "running";
     record.worker = { workerId: lease.grant.workerId, address: lease.grant.workerAddress };
     record.spec.gpuIds = lease.grant.gpuIds;
-    lease.connection.call("pushTask", record.spec).then(
-      (reply: TaskReply) => {
+    lease.connection.callback("pushTask", record.spec, (error, reply) => {
+      if (error === undefined) {
         this.settled(lease);
-        if (reply.requeue === true) {
+        if ((reply as TaskReply).requeue === true) {
           // Handed back unstarted: run it elsewhere (or here, later), not counted as a retry.
           lease.requeued = lease.inFlight > 0;
           record.worker = undefined;
@@ -261,24 +261,23 @@ export class TaskSubmitter {
             kq.queue.splice(at < 0 ? kq.queue.length : at, 0, record);
           }
         } else {
-          this.results.complete(record, reply, lease.connection);
+          this.results.complete(record, reply as TaskReply, lease.connection);
         }
         this.afterTask(kq, lease);
-      },
-      (e: unknown) => {
-        this.settled(lease);
-        const died = e instanceof ConnectionClosedError || lease.connection.state === "closed";
-        if (died) {
-          kq.leases.delete(lease);
-          if (lease.raylet.state !== "closed") lease.raylet.notify("returnLease", { leaseId: lease.grant.leaseId, disconnect: true });
-          this.workerDied(record, e as Error, lease);
-        } else {
-          this.results.fail(record, e as Error);
-          this.afterTask(kq, lease);
-        }
-        this.dispatch(kq);
-      },
-    );
+        return;
+      }
+      this.settled(lease);
+      const died = error instanceof ConnectionClosedError || lease.connection.state === "closed";
+      if (died) {
+        kq.leases.delete(lease);
+        if (lease.raylet.state !== "closed") lease.raylet.notify("returnLease", { leaseId: lease.grant.leaseId, disconnect: true });
+        this.workerDied(record, error, lease);
+      } else {
+        this.results.fail(record, error);
+        this.afterTask(kq, lease);
+      }
+      this.dispatch(kq);
+    });
   }
 
   private workerDied(record: TaskRecord, error: Error, lease: Lease): void {
