@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
-import { zipSync, type Zippable } from "fflate";
+import { createRequire } from "node:module";
+import type { Zippable } from "fflate";
 import type { CoreWorkerService, GcsService, RpcConnection, RuntimeEnvSpec } from "@lux/protocol";
 import { InvalidOptionError, RuntimeEnvSetupError, config } from "@lux/common";
 
@@ -152,6 +153,8 @@ export function packWorkingDir(input: RuntimeEnvInput & { workingDir: string }):
     }
   };
   walk(dir, "");
+  // Required here, not imported at the top: every worker loads this module, few pack.
+  const { zipSync } = createRequire(import.meta.url)("fflate") as typeof import("fflate");
   const bytes = zipSync(files, { level: 1, mtime: ZIP_MTIME });
   return { dir, bytes, hash: createHash("sha256").update(bytes).digest("hex") };
 }

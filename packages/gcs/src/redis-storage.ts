@@ -1,4 +1,4 @@
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import type { GcsStorage } from "./storage.js";
 
 /**
@@ -17,7 +17,10 @@ export class RedisStorage implements GcsStorage {
 
   /** Connects to `redis://HOST:PORT[/DB]`; rejects when Redis does not answer within `timeoutMs`. */
   static async connect(url: string, timeoutMs = 10_000): Promise<RedisStorage> {
-    const redis = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 20 });
+    // Loaded here, not at the top: the client takes ~150 ms to import, and most control
+    // services (every private cluster of lux.init()) keep their tables in memory.
+    const { Redis: RedisClient } = await import("ioredis");
+    const redis = new RedisClient(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 20 });
     try {
       await redis.connect();
       await redis.ping();

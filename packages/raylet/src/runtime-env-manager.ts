@@ -1,7 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { unzipSync } from "fflate";
 import type { RuntimeEnvSpec } from "@lux/protocol";
 import { RuntimeEnvSetupError, createLogger } from "@lux/common";
 
@@ -66,6 +65,7 @@ export class RuntimeEnvManager {
     await fs.promises.mkdir(root, { recursive: true });
     const tmp = await fs.promises.mkdtemp(path.join(root, `.pkg_${hash.slice(0, 12)}-`));
     try {
+      const { unzipSync } = await import("fflate"); // loaded by the few raylets that unpack
       const files = unzipSync(bytes);
       let ownModules = false;
       for (const [name, data] of Object.entries(files)) {
