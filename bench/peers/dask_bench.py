@@ -64,14 +64,26 @@ def summary(values):
     return {"median": statistics.median(values), "spread": max(values) / min(values)}
 
 
-def measure(runs, ops, run):
-    run()  # warm-up
-    rates = []
-    for _ in range(runs):
-        start = time.perf_counter()
+WARMUP_SECONDS = 1
+RUN_SECONDS = 1
+
+
+def timed(ops, run, least):
+    """Repeats run for at least `least` seconds; returns operations per second."""
+    start = time.perf_counter()
+    n = 0
+    while True:
         run()
-        rates.append(ops / (time.perf_counter() - start))
-    return summary(rates)
+        n += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= least:
+            return n * ops / elapsed
+
+
+def measure(runs, ops, run):
+    """A 1 s warm-up, then `runs` timed runs of at least 1 s each (as the Node peers)."""
+    timed(ops, run, WARMUP_SECONDS)
+    return summary([timed(ops, run, RUN_SECONDS) for _ in range(runs)])
 
 
 def startup(runs):

@@ -1,6 +1,7 @@
 /**
  * What the Node peers (bench/peers/lux.ts, bench/peers/piscina.ts) share with run.ts:
- * the workload names, flags, and the measure loop (a warm-up, then RUNS timed runs, the median).
+ * the workload names, flags, and the measure loop (a 1 s warm-up, then RUNS timed runs of at
+ * least 1 s each, the median).
  * bench/peers/dask_bench.py follows the same rules in Python.
  */
 
@@ -45,24 +46,27 @@ export function seconds(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
+/** Seconds of warm-up, and the least seconds of one timed run (as `lux microbenchmark`). */
+export const WARMUP_SECONDS = 1;
+export const RUN_SECONDS = 1;
+
 /**
- * Runs `run` once to warm up, then `runs` times; returns the median of `ops / seconds`
- * (`ops` = 1 and `invert` for a duration in seconds) and max/min of the timed runs.
+ * Repeats `run` for WARMUP_SECONDS, then `runs` times for at least RUN_SECONDS each;
+ * returns the median of `ops / seconds` per timed run and max/min of those rates.
  */
-export async function measure(
-  runs: number,
-  ops: number,
-  run: () => Promise<unknown>,
-  invert = false,
-): Promise<{ median: number; spread: number }> {
-  await run();
-  const values: number[] = [];
-  for (let i = 0; i < runs; i++) {
+export async function measure(runs: number, ops: number, run: () => Promise<unknown>): Promise<{ median: number; spread: number }> {
+  const timed = async (least: number): Promise<number> => {
     const start = process.hrtime.bigint();
-    await run();
-    const s = seconds(start);
-    values.push(invert ? s : ops / s);
-  }
+    let n = 0;
+    do {
+      await run();
+      n++;
+    } while (seconds(start) < least);
+    return (n * ops) / seconds(start);
+  };
+  await timed(WARMUP_SECONDS);
+  const values: number[] = [];
+  for (let i = 0; i < runs; i++) values.push(await timed(RUN_SECONDS));
   return { median: median(values), spread: Math.max(...values) / Math.min(...values) };
 }
 

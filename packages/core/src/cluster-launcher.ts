@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import * as path from "node:path";
 import { removeTokenFile } from "@lux/common";
-import { makeSessionDir, nodeResources, startControlService, startRaylet, type DaemonHandle } from "./node-launcher.js";
+import { NO_CONTROL_SERVICE, makeSessionDir, nodeResources, publishAddress, startControlService, startRaylet, type DaemonHandle } from "./node-launcher.js";
 
 export { readTokenFile } from "@lux/common";
 
@@ -39,28 +39,38 @@ export class PrivateCluster {
   static async start(opts: PrivateClusterOptions): Promise<PrivateCluster> {
     const token = randomBytes(24).toString("hex");
     const sessionDir = makeSessionDir();
-    const gcs = await startControlService({
+    // Both start at once: the raylet boots while the control service does, and learns its
+    // address from a file (startup is most of lux.init()).
+    const gcsAddressFile = path.join(sessionDir, "gcs_address");
+    const starting = startControlService({
       token,
       exitWithParent: true,
       writeTokenFile: true,
       logFile: path.join(sessionDir, "logs", "gcs.log"),
+    }).then(
+      (gcs) => {
+        publishAddress(gcsAddressFile, gcs.address);
+        return gcs;
+      },
+      (e: unknown) => {
+        publishAddress(gcsAddressFile, NO_CONTROL_SERVICE); // the waiting raylet exits now
+        throw e;
+      },
+    );
+    const rayletStarting = startRaylet({
+      token,
+      gcsAddress: { file: gcsAddressFile },
+      resources: nodeResources(opts),
+      ...(opts.objectStoreMemory !== undefined ? { objectStoreMemory: opts.objectStoreMemory } : {}),
+      exitWithParent: true,
+      logFile: path.join(sessionDir, "logs", "raylet.log"),
+      sessionDir,
     });
-    let raylet: DaemonHandle;
-    try {
-      raylet = await startRaylet({
-        token,
-        gcsAddress: gcs.address,
-        resources: nodeResources(opts),
-        ...(opts.objectStoreMemory !== undefined ? { objectStoreMemory: opts.objectStoreMemory } : {}),
-        exitWithParent: true,
-        logFile: path.join(sessionDir, "logs", "raylet.log"),
-        sessionDir,
-      });
-    } catch (e) {
-      await gcs.stop();
-      throw e;
-    }
-    return new PrivateCluster(token, sessionDir, gcs, raylet);
+    const [gcs, raylet] = await Promise.allSettled([starting, rayletStarting]);
+    if (gcs.status === "fulfilled" && raylet.status === "fulfilled") return new PrivateCluster(token, sessionDir, gcs.value, raylet.value);
+    // One failed: stop the other, report the first failure.
+    await Promise.all([gcs, raylet].map((r) => (r.status === "fulfilled" ? r.value.stop() : undefined)));
+    throw (gcs.status === "rejected" ? gcs.reason : (raylet as PromiseRejectedResult).reason) as Error;
   }
 
   async stop(): Promise<void> {

@@ -77,7 +77,12 @@ export interface ControlServiceOptions extends CommonDaemonOptions {
 }
 
 export interface RayletOptions extends CommonDaemonOptions {
-  gcsAddress: string;
+  /**
+   * The control service's address, or a file that will hold it: the raylet then boots
+   * (imports, object store) while the control service starts, and reads the file when it
+   * appears (see `publishAddress`).
+   */
+  gcsAddress: string | { file: string };
   /** CPU, GPU, memory and custom resources of the node. */
   resources: Record<string, number>;
   /** Bytes of the node's object store (default: the raylet's own). */
@@ -110,8 +115,7 @@ export function startRaylet(opts: RayletOptions): Promise<DaemonHandle> {
   const args = [
     "--address",
     address,
-    "--gcs-address",
-    opts.gcsAddress,
+    ...(typeof opts.gcsAddress === "string" ? ["--gcs-address", opts.gcsAddress] : ["--gcs-address-file", opts.gcsAddress.file]),
     "--worker-main",
     workerMainPath,
     "--resources",
@@ -120,6 +124,16 @@ export function startRaylet(opts: RayletOptions): Promise<DaemonHandle> {
   if (opts.objectStoreMemory !== undefined) args.push("--object-store-memory", String(opts.objectStoreMemory));
   if (opts.nodeIpAddress !== undefined) args.push("--node-ip-address", opts.nodeIpAddress);
   return startDaemon("raylet", rayletMain(), [...args, ...commonArgs(opts)], opts);
+}
+
+/** What `publishAddress` writes when the control service failed to start (the raylet exits). */
+export const NO_CONTROL_SERVICE = "-";
+
+/** Writes `address` to `file` for a raylet started with `gcsAddress: { file }` (atomically: it never reads half). */
+export function publishAddress(file: string, address: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, address);
+  fs.renameSync(tmp, file);
 }
 
 /** Resources of a node from the usual options. */

@@ -72,6 +72,7 @@ export class TaskSubmitter {
   /** Scheduling keys by options object (calls of one definition share theirs). */
   private readonly keyOf = new WeakMap<object, string>();
   private nextSeq = 0;
+  private closed = false;
 
   constructor(
     private readonly jobId: string,
@@ -116,6 +117,7 @@ export class TaskSubmitter {
   }
 
   close(): void {
+    this.closed = true;
     for (const kq of this.keys.values()) {
       for (const lease of kq.leases) clearTimeout(lease.idleTimer);
       for (const [requestId, raylet] of kq.pendingRequests) raylet.notify("cancelLeaseRequest", { requestId });
@@ -228,6 +230,7 @@ export class TaskSubmitter {
       const local = grant.workerSocket !== undefined && grant.nodeId === this.objects.nodeId;
       connection = await this.peers.get(local ? (grant.workerSocket as string) : grant.workerAddress);
     } catch (e) {
+      if (this.closed) return; // shutting down: workers are going away
       log.warn(`leased worker at ${grant.workerAddress} is unreachable: ${(e as Error).message}`);
       raylet.notify("returnLease", { leaseId: grant.leaseId, disconnect: true });
       this.dispatch(kq);

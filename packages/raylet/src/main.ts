@@ -11,10 +11,11 @@ const flags = parseFlags(process.argv.slice(2));
 const logFile = flags.get("log-file");
 if (logFile !== undefined) useLogFile(logFile);
 const token = process.env["LUX_TOKEN"];
-const gcsAddress = flags.get("gcs-address");
+const gcsAddressFlag = flags.get("gcs-address");
+const gcsAddressFile = flags.get("gcs-address-file");
 const workerMain = flags.get("worker-main");
-if (!token || !gcsAddress || !workerMain) {
-  log.error("usage: raylet --gcs-address HOST:PORT --worker-main PATH [--resources JSON] (LUX_TOKEN must be set)");
+if (!token || (!gcsAddressFlag && !gcsAddressFile) || !workerMain) {
+  log.error("usage: raylet (--gcs-address HOST:PORT | --gcs-address-file PATH) --worker-main PATH [--resources JSON] (LUX_TOKEN must be set)");
   process.exit(2);
 }
 const resources = JSON.parse(flags.get("resources") ?? "{}") as Record<string, number>;
@@ -45,6 +46,7 @@ log.info(`object store: ${kind}, ${storeBytes} bytes at ${store.path}`);
 // minus what the object store takes, unless --resources sets it.
 resources["memory"] ??= Math.max(0, Math.floor(os.totalmem() * 0.7) - storeBytes);
 
+const gcsAddress = gcsAddressFlag ?? (await waitForAddressFile(gcsAddressFile as string));
 const raylet = new Raylet({
   // --node-ip-address: the node's address on the cluster network; the raylet binds there.
   address: flags.get("address") ?? `${flags.get("node-ip-address") ?? "127.0.0.1"}:0`,
@@ -69,3 +71,28 @@ if (flags.has("exit-with-parent")) exitWithParent(stop);
 process.on("SIGTERM", () => void stop());
 await raylet.start();
 printReady({ address: raylet.address, nodeId: raylet.nodeId, pid: process.pid });
+
+/**
+ * The control service's address, from the file its starter writes once it serves (the
+ * raylet was started alongside it). The starter ends this process if that never happens.
+ */
+async function waitForAddressFile(file: string): Promise<string> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const address = fs.readFileSync(file, "utf8").trim();
+      if (address === "-") {
+        log.error("the control service this raylet was started with failed to start");
+        process.exit(2);
+      }
+      if (address !== "") return address;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    }
+    if (Date.now() > deadline) {
+      log.error(`no control service address appeared in ${file} within 60 s`);
+      process.exit(2);
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
