@@ -79,6 +79,26 @@ describe("drivers", () => {
 });
 
 describe("init and shutdown", () => {
+  test("init() boots the first worker while the cluster starts: it exists before any task, and the first task runs on it", async () => {
+    await lux.init({ numCpus: 2 });
+    try {
+      const workers = (): number[] =>
+        descendants(process.pid).filter((pid) => {
+          try {
+            const argv = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+            return argv.includes("worker-main") && !argv.includes("raylet"); // the raylet names worker-main in its flags
+          } catch {
+            return false;
+          }
+        });
+      await waitFor(() => workers().length === 1, "a worker started ahead of the first task");
+      const [ahead] = workers();
+      assert.equal(await lux.get(pidOf.remote()), ahead);
+    } finally {
+      await lux.shutdown();
+    }
+  });
+
   test("init() starts a private cluster that shutdown() ends entirely, failing what is pending", async () => {
     assert.equal(lux.isInitialized(), false);
     const before = new Set(descendants(process.pid));

@@ -111,6 +111,9 @@ async function doInit(options: InitOptions): Promise<InitResult> {
       throw new Error('address "auto": no cluster started by `lux start` runs on this machine; start one with `lux start --head`');
     }
   }
+  const jobId = newJobId();
+  namespace = options.namespace ?? `anonymous-${jobId}`;
+  const job = { execArgv: workerExecArgv(), cwd: process.cwd(), env: {}, entryUrl: functions.entryOptedIn ? entryUrl() : undefined };
   let gcsAddress: string;
   let rayletAddress: string | undefined;
   let token: string;
@@ -132,13 +135,14 @@ async function doInit(options: InitOptions): Promise<InitResult> {
       numGpus,
       resources: options.resources ?? {},
       objectStoreMemory: options.objectStoreMemory,
+      // The first worker boots while the cluster and this driver connect (not with a job-wide
+      // runtime env: those workers are keyed by the env, known once it is uploaded).
+      ...(runtimeEnv === undefined && numCpus >= 1 ? { prestartJob: { jobId, namespace, execArgv: job.execArgv, cwd: job.cwd, env: job.env } } : {}),
     });
     gcsAddress = cluster.gcsAddress;
     rayletAddress = cluster.rayletAddress;
     token = cluster.token;
   }
-  const jobId = newJobId();
-  namespace = options.namespace ?? `anonymous-${jobId}`;
   try {
     core = await CoreWorker.start({
       mode: "driver",
@@ -150,7 +154,7 @@ async function doInit(options: InitOptions): Promise<InitResult> {
       workerId: newWorkerId(),
       functions,
       weak: true,
-      job: { execArgv: workerExecArgv(), cwd: process.cwd(), env: {}, entryUrl: functions.entryOptedIn ? entryUrl() : undefined },
+      job,
     });
     if (runtimeEnv !== undefined) await core.runtimeEnvs.setJobEnv(runtimeEnv, packed);
   } catch (e) {

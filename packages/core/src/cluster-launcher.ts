@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import * as path from "node:path";
 import { removeTokenFile } from "@lux/common";
-import { NO_CONTROL_SERVICE, makeSessionDir, nodeResources, publishAddress, startControlService, startRaylet, type DaemonHandle } from "./node-launcher.js";
+import { NO_CONTROL_SERVICE, makeSessionDir, nodeResources, publishAddress, startControlService, startRaylet, type DaemonHandle, type RayletOptions } from "./node-launcher.js";
 
 export { readTokenFile } from "@lux/common";
 
@@ -10,6 +10,8 @@ export interface PrivateClusterOptions {
   numGpus: number;
   resources: Record<string, number>;
   objectStoreMemory: number | undefined;
+  /** The driver's job: its first worker starts while the cluster does. */
+  prestartJob?: RayletOptions["prestartJob"];
 }
 
 /**
@@ -65,6 +67,7 @@ export class PrivateCluster {
       exitWithParent: true,
       logFile: path.join(sessionDir, "logs", "raylet.log"),
       sessionDir,
+      ...(opts.prestartJob !== undefined ? { prestartJob: opts.prestartJob } : {}),
     });
     const [gcs, raylet] = await Promise.allSettled([starting, rayletStarting]);
     if (gcs.status === "fulfilled" && raylet.status === "fulfilled") return new PrivateCluster(token, sessionDir, gcs.value, raylet.value);

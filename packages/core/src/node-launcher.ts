@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { READY_PREFIX, config, configEnv } from "@lux/common";
 import { removeArenasOf } from "@lux/object-store";
+import type { JobInfo } from "@lux/protocol";
 
 export type DaemonKind = "gcs" | "raylet";
 
@@ -89,6 +90,8 @@ export interface RayletOptions extends CommonDaemonOptions {
   objectStoreMemory?: number;
   /** The node's IP address: the raylet binds there. */
   nodeIpAddress?: string;
+  /** A job whose first worker the raylet starts at once (a private cluster's driver, before it registers). */
+  prestartJob?: Pick<JobInfo, "jobId" | "namespace" | "execArgv" | "cwd" | "env">;
 }
 
 export const workerMainPath = fileURLToPath(new URL("./worker-main.js", import.meta.url));
@@ -123,6 +126,7 @@ export function startRaylet(opts: RayletOptions): Promise<DaemonHandle> {
   ];
   if (opts.objectStoreMemory !== undefined) args.push("--object-store-memory", String(opts.objectStoreMemory));
   if (opts.nodeIpAddress !== undefined) args.push("--node-ip-address", opts.nodeIpAddress);
+  if (opts.prestartJob !== undefined) args.push("--prestart-job", JSON.stringify(opts.prestartJob));
   return startDaemon("raylet", rayletMain(), [...args, ...commonArgs(opts)], opts);
 }
 

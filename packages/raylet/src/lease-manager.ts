@@ -1,4 +1,4 @@
-import type { CoreWorkerService, DemandEntry, JobInfo, LeaseReply, LeaseRequest, NodeResources, RpcConnection } from "@lux/protocol";
+import type { CoreWorkerService, DemandEntry, JobInfo, LeaseReply, LeaseRequest, NodeResources, ResourceSet, RpcConnection } from "@lux/protocol";
 import { NodeAffinityError, createLogger, newTaskId } from "@lux/common";
 import type { ClusterView } from "./cluster-view.js";
 import type { Allocation, ResourcePool } from "./resources.js";
@@ -14,7 +14,16 @@ interface PendingLease {
   requester: Requester;
   resolve(reply: LeaseReply): void;
   reject(error: Error): void;
+  /** When it was queued here (Date.now()). */
+  queuedAt: number;
 }
+
+/**
+ * A request that followed a spillback here is queued here, so requests do not bounce
+ * between nodes on stale views. One still waiting after this long may move on to a node
+ * the view shows free now (the view it was spilled on was stale, or a node joined since).
+ */
+const RESPILL_FOLLOWED_AFTER_MS = 500;
 
 export interface Lease {
   leaseId: string;
@@ -43,6 +52,7 @@ export class LeaseManager {
   private readonly leaseByWorker = new Map<string, Lease>();
   private readonly warned = new Set<string>();
   private scheduling = false;
+  private laterTimer: NodeJS.Timeout | undefined;
   private turn = 0;
 
   constructor(
@@ -75,14 +85,14 @@ export class LeaseManager {
     if (placement.kind === "spill") return this.spill(req, placement.node);
     if (placement.kind === "infeasible" || !this.resources.feasible(req.resources)) this.warnInfeasible(req, requester);
     return new Promise((resolve, reject) => {
-      this.queue.push({ req, requester, resolve, reject });
+      this.queue.push({ req, requester, resolve, reject, queuedAt: Date.now() });
       this.schedule();
     });
   }
 
-  private place(req: LeaseRequest): Placement {
+  private place(req: LeaseRequest, followedMayMove = false): Placement {
     const strategy = req.strategy ?? "DEFAULT";
-    if (req.noSpillback === true && this.resources.feasible(req.resources)) return { kind: "local" };
+    if (req.noSpillback === true && !followedMayMove && this.resources.feasible(req.resources)) return { kind: "local" };
     return place({ resources: req.resources, strategy, localId: this.nodeId, nodes: this.cluster.view.nodes(), turn: this.turn++ });
   }
 
@@ -94,10 +104,20 @@ export class LeaseManager {
   /** A queued request that does not fit here now: does the view have a better node for it? */
   private respill(p: PendingLease): boolean {
     const strategy = p.req.strategy;
-    if (p.req.noSpillback === true && this.resources.feasible(p.req.resources)) return false;
     if (typeof strategy === "object" && !strategy.soft) return false;
-    const placement = this.place(p.req);
+    let followedMayMove = false;
+    if (p.req.noSpillback === true && this.resources.feasible(p.req.resources)) {
+      const waited = Date.now() - p.queuedAt;
+      if (waited < RESPILL_FOLLOWED_AFTER_MS) {
+        this.scheduleLater(RESPILL_FOLLOWED_AFTER_MS - waited);
+        return false;
+      }
+      followedMayMove = true;
+    }
+    const placement = this.place(p.req, followedMayMove);
     if (placement.kind !== "spill") return false;
+    // Only to a node with room now: a followed request must not trade one queue for another.
+    if (followedMayMove && !fitsAvailable(placement.node, p.req.resources)) return false;
     p.resolve(this.spill(p.req, placement.node));
     return true;
   }
@@ -185,6 +205,16 @@ export class LeaseManager {
     requester.notify("logWarning", { message });
   }
 
+  /** Runs schedule() again in `ms` (one timer at a time). */
+  private scheduleLater(ms: number): void {
+    if (this.laterTimer !== undefined) return;
+    this.laterTimer = setTimeout(() => {
+      this.laterTimer = undefined;
+      this.schedule();
+    }, ms);
+    this.laterTimer.unref();
+  }
+
   private schedule(): void {
     if (this.scheduling) return;
     this.scheduling = true;
@@ -232,4 +262,8 @@ export class LeaseManager {
       gpuIds: allocation.gpuIds,
     });
   }
+}
+
+function fitsAvailable(node: NodeResources, want: ResourceSet): boolean {
+  return Object.entries(want).every(([k, v]) => v <= 0 || (node.available[k] ?? 0) >= v);
 }

@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { config, createLogger, exitWithParent, parseFlags, printReady, useLogFile } from "@lux/common";
 import { ArenaStore, arenaPath, loadShmAddon, removeOrphanArenas, storeKind } from "@lux/object-store";
-import { Raylet } from "./raylet-server.js";
+import { Raylet, type PrestartJob } from "./raylet-server.js";
 
 const log = createLogger("raylet");
 const flags = parseFlags(process.argv.slice(2));
@@ -70,6 +70,9 @@ raylet.onGcsLost(() => {
 if (flags.has("exit-with-parent")) exitWithParent(stop);
 process.on("SIGTERM", () => void stop());
 await raylet.start();
+// --prestart-job JSON: the private cluster's driver says which job's workers to start now.
+const prestart = flags.get("prestart-job");
+if (prestart !== undefined) raylet.prestartWorkers(JSON.parse(prestart) as PrestartJob, 1);
 printReady({ address: raylet.address, nodeId: raylet.nodeId, pid: process.pid });
 
 /**

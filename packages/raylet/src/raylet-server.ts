@@ -289,6 +289,11 @@ export class Raylet {
   /** Unpacks runtime env packages fetched from the control service, once per node. */
   private readonly runtimeEnvs: RuntimeEnvManager;
 
+  /** Starts workers for a job before its driver's first lease (see WorkerPool.prestart). */
+  prestartWorkers(job: PrestartJob, count: number): void {
+    this.workerPool.prestart(job, count);
+  }
+
   private get workerPool(): WorkerPool {
     if (this.pool === undefined) throw new Error("raylet is not started");
     return this.pool;
@@ -355,3 +360,6 @@ function logDir(sessionDir: string): string {
   fs.mkdirSync(dir, { recursive: true });
   return dir;
 }
+
+/** What a raylet needs to start workers for a job that has not registered yet. */
+export type PrestartJob = Pick<JobInfo, "jobId" | "namespace" | "execArgv" | "cwd" | "env">;

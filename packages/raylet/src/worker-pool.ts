@@ -55,6 +55,8 @@ export interface WorkerPoolOptions {
  */
 export class WorkerPool {
   private readonly workers = new Map<string, WorkerHandle>();
+  /** Workers started ahead of their job's first lease, not claimed by a lease yet. */
+  private readonly prestarting = new Set<{ jobId: string; started: Promise<WorkerHandle> }>();
   private readonly starting = new Map<string, { resolve(w: WorkerHandle): void; reject(e: Error): void }>();
   private readonly idleTimer: NodeJS.Timeout;
   /** How recently ended workers ended, for owners that ask why (bounded, oldest dropped first). */
@@ -73,6 +75,24 @@ export class WorkerPool {
     return [...this.workers.values()];
   }
 
+  /**
+   * Starts `count` workers for a job before its first lease (a private cluster's raylet does
+   * this while its driver connects): the first task then finds a worker booting or booted.
+   */
+  prestart(job: Pick<JobInfo, "jobId" | "namespace" | "execArgv" | "cwd" | "env">, count: number): void {
+    const envKey = runtimeEnvKey(undefined);
+    for (let i = 0; i < count; i++) {
+      const started = this.start(job, false, envKey, undefined);
+      const entry = { jobId: job.jobId, started };
+      this.prestarting.add(entry);
+      const done = (): void => void this.prestarting.delete(entry);
+      started.then(done, (e: unknown) => {
+        done();
+        log.warn(`a worker started ahead for job ${job.jobId} failed: ${(e as Error).message}`);
+      });
+    }
+  }
+
   /** An idle worker of the job, or a newly started one. `outlivesJob`: it will host a detached actor. */
   async acquire(job: JobInfo, outlivesJob = false, runtimeEnv?: RuntimeEnvSpec): Promise<WorkerHandle> {
     const envKey = runtimeEnvKey(runtimeEnv);
@@ -81,6 +101,18 @@ export class WorkerPool {
         w.state = "leased";
         w.outlivesJob = outlivesJob;
         return w;
+      }
+    }
+    if (envKey === runtimeEnvKey(undefined)) {
+      const ahead = [...this.prestarting].find((p) => p.jobId === job.jobId);
+      if (ahead !== undefined) {
+        this.prestarting.delete(ahead); // claimed: the next lease starts its own
+        const w = await ahead.started.catch(() => undefined);
+        if (w !== undefined && w.state === "idle") {
+          w.state = "leased";
+          w.outlivesJob = outlivesJob;
+          return w;
+        }
       }
     }
     const prepared = runtimeEnv !== undefined ? await this.options.prepareEnv(runtimeEnv) : undefined;
@@ -126,6 +158,7 @@ export class WorkerPool {
     w.address = address;
     w.socketPath = socketPath;
     w.state = "idle";
+    w.idleSince = Date.now(); // idle from now (a worker started ahead waits here for its first lease)
     waiter.resolve(w);
     return true;
   }
@@ -172,7 +205,7 @@ export class WorkerPool {
     await Promise.all(exits);
   }
 
-  private start(job: JobInfo, outlivesJob: boolean, envKey: string, runtimeEnv: PreparedEnv | undefined): Promise<WorkerHandle> {
+  private start(job: Pick<JobInfo, "jobId" | "namespace" | "execArgv" | "cwd" | "env">, outlivesJob: boolean, envKey: string, runtimeEnv: PreparedEnv | undefined): Promise<WorkerHandle> {
     const workerId = newWorkerId();
     const child = spawn(process.execPath, [...job.execArgv, this.options.workerMain], {
       cwd: runtimeEnv?.dir ?? job.cwd,
