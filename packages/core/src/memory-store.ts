@@ -15,9 +15,11 @@ export interface Slot {
   /** Scratch marks for one `wait` call (see ObjectManager.wait): seen in this call, watched by it. */
   seenMark: number;
   watchMark: number;
+  /** The unfinished task that returns this object (owner side), for cancel. */
+  task: unknown;
 }
 
-const newSlot = (value: ObjectValue | undefined): Slot => ({ value, waiters: undefined, deleted: false, seenMark: 0, watchMark: 0 });
+const newSlot = (value: ObjectValue | undefined): Slot => ({ value, waiters: undefined, deleted: false, seenMark: 0, watchMark: 0, task: undefined });
 
 /**
  * The owner's in-process store: values of small objects, locations of large ones, and
@@ -28,8 +30,14 @@ export class MemoryStore {
   /** Called with every slot whose value becomes known (waits on many objects use this). */
   private readonly watchers = new Set<(slot: Slot) => void>();
 
-  createPending(objectId: string): void {
-    if (!this.slots.has(objectId)) this.slots.set(objectId, newSlot(undefined));
+  /** The object's entry, made pending if it has none. */
+  createPending(objectId: string): Slot {
+    let slot = this.slots.get(objectId);
+    if (slot === undefined) {
+      slot = newSlot(undefined);
+      this.slots.set(objectId, slot);
+    }
+    return slot;
   }
 
   set(objectId: string, value: ObjectValue): void {

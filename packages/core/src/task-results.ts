@@ -12,7 +12,6 @@ const log = createLogger("core");
  * `retryExceptions`, and finds a task from one of its return refs (for `cancel`).
  */
 export class TaskResults {
-  private readonly byReturn = new Map<string, TaskRecord>();
   private readonly byTask = new Map<string, TaskRecord>();
   private retry: ((record: TaskRecord) => void) | undefined;
 
@@ -27,10 +26,7 @@ export class TaskResults {
   }
 
   track(record: TaskRecord): void {
-    for (const id of record.spec.returnIds) {
-      this.objects.store.createPending(id);
-      this.byReturn.set(id, record);
-    }
+    for (const id of record.spec.returnIds) this.objects.store.createPending(id).task = record;
     this.byTask.set(record.spec.taskId, record);
   }
 
@@ -57,7 +53,7 @@ export class TaskResults {
   }
 
   byObject(objectId: string): TaskRecord | undefined {
-    return this.byReturn.get(objectId);
+    return this.objects.store.slot(objectId)?.task as TaskRecord | undefined;
   }
 
   /** Tasks submitted while executing `parentTaskId` (for recursive cancel). */
@@ -117,7 +113,10 @@ export class TaskResults {
   private finish(record: TaskRecord): void {
     record.state = "finished";
     record.worker = undefined;
-    for (const id of record.spec.returnIds) this.byReturn.delete(id);
+    for (const id of record.spec.returnIds) {
+      const slot = this.objects.store.slot(id);
+      if (slot?.task === record) slot.task = undefined;
+    }
     this.byTask.delete(record.spec.taskId);
   }
 
