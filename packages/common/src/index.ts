@@ -99,7 +99,7 @@ export {
 export { type TimerHandle, type Clock, SystemClock, systemClock, FakeClock, sleep } from "./clock.js";
 export { type Disposable, isDisposable, closeAll } from "./disposable.js";
 export { wireErrorCodec, rpcPeerOptions } from "./peer.js";
-export { parseFlags, READY_PREFIX, printReady, exitWithParent } from "./process.js";
+export { parseFlags, READY_PREFIX, printReady, exitWithParent, publishAddress, readPublishedAddress } from "./process.js";
 export { tokenFilePath, writeTokenFile, removeTokenFile, readTokenFile } from "./token-file.js";
 export { runtimeEnvKey } from "./runtime-env-key.js";
 export { controlServiceStateLost } from "./control-service.js";

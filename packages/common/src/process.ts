@@ -1,4 +1,5 @@
 /** Helpers for Lux daemon processes (control service, raylet, workers). */
+import * as fs from "node:fs";
 
 /** Parses `--name value` and bare `--flag` arguments. */
 export function parseFlags(argv: readonly string[]): Map<string, string> {
@@ -48,4 +49,33 @@ export function exitWithParent(stop: () => Promise<void> | void): void {
   setInterval(() => {
     if (process.ppid !== parent) go();
   }, 1000).unref();
+}
+
+/** What `publishAddress` writes when the daemon whose address was awaited failed to start. */
+const NO_ADDRESS = "-";
+
+/**
+ * Publishes a daemon's address to a daemon started alongside it (see `readPublishedAddress`),
+ * or, with `undefined`, that it failed to start. Atomic: the reader never sees half of it.
+ */
+export function publishAddress(file: string, address: string | undefined): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, address ?? NO_ADDRESS);
+  fs.renameSync(tmp, file);
+}
+
+/** Waits for `publishAddress`: the address, or `undefined` if that daemon failed or never came. */
+export async function readPublishedAddress(file: string, timeoutMs: number): Promise<string | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const address = fs.readFileSync(file, "utf8").trim();
+      if (address === NO_ADDRESS) return undefined;
+      if (address !== "") return address;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    }
+    if (Date.now() > deadline) return undefined;
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import * as path from "node:path";
-import { removeTokenFile } from "@lux/common";
-import { NO_CONTROL_SERVICE, makeSessionDir, nodeResources, publishAddress, startControlService, startRaylet, type DaemonHandle, type RayletOptions } from "./node-launcher.js";
+import { publishAddress, removeTokenFile } from "@lux/common";
+import { makeSessionDir, nodeResources, startControlService, startRaylet, type DaemonHandle, type RayletOptions } from "./node-launcher.js";
 
 export { readTokenFile } from "@lux/common";
 
@@ -55,7 +55,7 @@ export class PrivateCluster {
         return gcs;
       },
       (e: unknown) => {
-        publishAddress(gcsAddressFile, NO_CONTROL_SERVICE); // the waiting raylet exits now
+        publishAddress(gcsAddressFile, undefined); // the waiting raylet exits now
         throw e;
       },
     );

@@ -86,24 +86,6 @@ export class MemoryStore {
     return new Promise((resolve) => (slot.waiters ??= []).push(resolve));
   }
 
-  /**
-   * Calls `listener` once the value is known (at once if it is); returns a function that
-   * removes the listener (a wait that finished early must not leave it behind).
-   */
-  subscribe(objectId: string, listener: (v: ObjectValue) => void): (() => void) | undefined {
-    const slot = this.slots.get(objectId);
-    if (slot === undefined) return undefined;
-    if (slot.value !== undefined) {
-      listener(slot.value);
-      return () => undefined;
-    }
-    (slot.waiters ??= []).push(listener);
-    return () => {
-      const i = slot.waiters?.indexOf(listener) ?? -1;
-      if (i >= 0) slot.waiters?.splice(i, 1);
-    };
-  }
-
   /** Makes a known object pending again (it is being re-created); its waiters get the new value. */
   reset(objectId: string): void {
     const slot = this.slots.get(objectId);

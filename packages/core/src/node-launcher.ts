@@ -130,16 +130,6 @@ export function startRaylet(opts: RayletOptions): Promise<DaemonHandle> {
   return startDaemon("raylet", rayletMain(), [...args, ...commonArgs(opts)], opts);
 }
 
-/** What `publishAddress` writes when the control service failed to start (the raylet exits). */
-export const NO_CONTROL_SERVICE = "-";
-
-/** Writes `address` to `file` for a raylet started with `gcsAddress: { file }` (atomically: it never reads half). */
-export function publishAddress(file: string, address: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, address);
-  fs.renameSync(tmp, file);
-}
-
 /** Resources of a node from the usual options. */
 export function nodeResources(opts: { numCpus?: number | undefined; numGpus?: number | undefined; resources?: Record<string, number> | undefined }): Record<string, number> {
   const resources: Record<string, number> = { ...opts.resources };

@@ -7,14 +7,8 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
-import {
-  NO_CONTROL_SERVICE,
-  makeSessionDir,
-  publishAddress,
-  startControlService,
-  startRaylet,
-  type DaemonHandle,
-} from "../src/node-launcher.js";
+import { publishAddress } from "@lux/common";
+import { makeSessionDir, startControlService, startRaylet, type DaemonHandle } from "../src/node-launcher.js";
 
 const pidGone = (pid: number): boolean => {
   try {
@@ -50,7 +44,7 @@ test("the raylet exits at once with a clear error when the control service faile
   const file = path.join(sessionDir, "gcs_address");
   try {
     const raylet = startRaylet({ token, gcsAddress: { file }, resources: { CPU: 1 }, objectStoreMemory: 16 << 20, sessionDir, exitWithParent: true });
-    publishAddress(file, NO_CONTROL_SERVICE);
+    publishAddress(file, undefined);
     const started = Date.now();
     await assert.rejects(raylet, /exited during start.*control service this raylet was started with failed to start/s);
     assert.ok(Date.now() - started < 20_000, "it did not wait for its start timeout");

@@ -2,7 +2,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { config, createLogger, exitWithParent, parseFlags, printReady, useLogFile } from "@lux/common";
+import { config, createLogger, exitWithParent, parseFlags, printReady, readPublishedAddress, useLogFile } from "@lux/common";
 import { ArenaStore, arenaPath, loadShmAddon, removeOrphanArenas, storeKind } from "@lux/object-store";
 import { Raylet, type PrestartJob } from "./raylet-server.js";
 
@@ -46,7 +46,12 @@ log.info(`object store: ${kind}, ${storeBytes} bytes at ${store.path}`);
 // minus what the object store takes, unless --resources sets it.
 resources["memory"] ??= Math.max(0, Math.floor(os.totalmem() * 0.7) - storeBytes);
 
-const gcsAddress = gcsAddressFlag ?? (await waitForAddressFile(gcsAddressFile as string));
+const gcsAddress = gcsAddressFlag ?? (await readPublishedAddress(gcsAddressFile as string, 60_000));
+if (gcsAddress === undefined) {
+  // Started alongside the control service (a private cluster), which failed or never came.
+  log.error(`the control service this raylet was started with failed to start (no address in ${gcsAddressFile})`);
+  process.exit(2);
+}
 const raylet = new Raylet({
   // --node-ip-address: the node's address on the cluster network; the raylet binds there.
   address: flags.get("address") ?? `${flags.get("node-ip-address") ?? "127.0.0.1"}:0`,
@@ -74,28 +79,3 @@ await raylet.start();
 const prestart = flags.get("prestart-job");
 if (prestart !== undefined) raylet.prestartWorkers(JSON.parse(prestart) as PrestartJob, 1);
 printReady({ address: raylet.address, nodeId: raylet.nodeId, pid: process.pid });
-
-/**
- * The control service's address, from the file its starter writes once it serves (the
- * raylet was started alongside it). The starter ends this process if that never happens.
- */
-async function waitForAddressFile(file: string): Promise<string> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      const address = fs.readFileSync(file, "utf8").trim();
-      if (address === "-") {
-        log.error("the control service this raylet was started with failed to start");
-        process.exit(2);
-      }
-      if (address !== "") return address;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-    }
-    if (Date.now() > deadline) {
-      log.error(`no control service address appeared in ${file} within 60 s`);
-      process.exit(2);
-    }
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

@@ -97,28 +97,18 @@ export class WorkerPool {
   async acquire(job: JobInfo, outlivesJob = false, runtimeEnv?: RuntimeEnvSpec): Promise<WorkerHandle> {
     const envKey = runtimeEnvKey(runtimeEnv);
     for (const w of this.workers.values()) {
-      if (w.jobId === job.jobId && w.envKey === envKey && w.state === "idle") {
-        w.state = "leased";
-        w.outlivesJob = outlivesJob;
-        return w;
-      }
+      if (w.jobId === job.jobId && w.envKey === envKey && w.state === "idle") return leased(w, outlivesJob);
     }
     if (envKey === runtimeEnvKey(undefined)) {
       const ahead = [...this.prestarting].find((p) => p.jobId === job.jobId);
       if (ahead !== undefined) {
         this.prestarting.delete(ahead); // claimed: the next lease starts its own
         const w = await ahead.started.catch(() => undefined);
-        if (w !== undefined && w.state === "idle") {
-          w.state = "leased";
-          w.outlivesJob = outlivesJob;
-          return w;
-        }
+        if (w !== undefined && w.state === "idle") return leased(w, outlivesJob);
       }
     }
     const prepared = runtimeEnv !== undefined ? await this.options.prepareEnv(runtimeEnv) : undefined;
-    const w = await this.start(job, outlivesJob, envKey, prepared);
-    w.state = "leased";
-    return w;
+    return leased(await this.start(job, outlivesJob, envKey, prepared), outlivesJob);
   }
 
   release(worker: WorkerHandle, kill: boolean): void {
@@ -269,6 +259,12 @@ export class WorkerPool {
       if (w.state === "idle" && now - w.idleSince > keep) void this.retire(w, "idle");
     }
   }
+}
+
+function leased(w: WorkerHandle, outlivesJob: boolean): WorkerHandle {
+  w.state = "leased";
+  w.outlivesJob = outlivesJob;
+  return w;
 }
 
 /** Worker output reaches the driver through the raylet's own stdout/stderr, line by line. */
