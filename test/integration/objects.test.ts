@@ -275,6 +275,23 @@ describe("objects", () => {
       assert.equal(new Set(order).size, refs.length);
       assert.deepEqual(await lux.get(order), order.map((r) => refs.indexOf(r)));
 
+      // A remainder changed between calls is checked again, not trusted.
+      const done = Array.from({ length: 5 }, (_, i) => lux.put(i));
+      const [, rest] = await lux.wait(done);
+      rest[2] = rest[0] as lux.ObjectRef<number>;
+      await assert.rejects(lux.wait(rest), /more than once/);
+      const [, rest2] = await lux.wait(done);
+      rest2[3] = "not a ref" as unknown as lux.ObjectRef<number>;
+      await assert.rejects(lux.wait(rest2), /element 3|index 3/);
+      const [, rest3] = await lux.wait(done);
+      const extra = lux.put(99);
+      rest3.unshift(extra);
+      assert.deepEqual(await lux.wait(rest3, { numReturns: 2 }), [[extra, rest3[1]], rest3.slice(2)]);
+      const [, rest4] = await lux.wait(done);
+      const [, rest5] = await lux.wait(rest4);
+      rest5.reverse();
+      assert.deepEqual(await lux.wait(rest5), [[rest5[0]], rest5.slice(1)]);
+
       // Waits in flight at once over shared refs: each resolves when its own refs are ready.
       const g1 = gate();
       const g2 = gate();

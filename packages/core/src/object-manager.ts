@@ -54,6 +54,9 @@ export class ObjectManager {
   private readonly freeListeners: ((objectId: string) => void)[] = [];
   /** Counts `wait` calls: each call's mark on the slots it scans. */
   private waitCalls = 0;
+  /** The remainder the last `wait` returned (all owned here, checked) and a copy of what it held then. */
+  private lastWait: { rest: readonly ObjectRef[]; copy: ObjectRef[] } | undefined;
+  private forgetScheduled = false;
 
   constructor(private readonly deps: ObjectManagerDeps) {
     this.refs = new ReferenceCounter(deps.selfAddress, {
@@ -441,6 +444,8 @@ export class ObjectManager {
    * Duplicate refs are rejected (they would make `numReturns` ambiguous).
    */
   async wait(refs: readonly ObjectRef[], opts: WaitOptions): Promise<[ObjectRef[], ObjectRef[]]> {
+    const again = this.waitAgain(refs, opts.numReturns);
+    if (again !== undefined) return again;
     const mark = ++this.waitCalls;
     const self = this.deps.selfAddress;
     // The first watcher marks its slots; a wait that overlaps it keeps a set of its own.
@@ -449,9 +454,9 @@ export class ObjectManager {
     let pendingOwned = 0;
     /** Refs without an entry here (owned elsewhere, or freed): index by object id. */
     let others: Map<string, number> | undefined;
-    // The answer if enough are ready now (the common case when draining a list one at a time).
-    const readyNow: ObjectRef[] = [];
-    const notReadyNow: ObjectRef[] = [];
+    // Indices of the first `numReturns` refs ready now: when there are enough (the common
+    // case when draining a list one at a time) they are the answer, cut out with native copies.
+    const readyAt: number[] = [];
     for (let i = 0; i < refs.length; i++) {
       const ref: unknown = refs[i];
       if (!(ref instanceof ObjectRef)) throw opts.notARef(i, ref);
@@ -460,8 +465,7 @@ export class ObjectManager {
         if (slot.seenMark === mark) throw duplicateRef(ref);
         slot.seenMark = mark;
         if (slot.value !== undefined) {
-          ready++;
-          (readyNow.length < opts.numReturns ? readyNow : notReadyNow).push(ref);
+          if (ready++ < opts.numReturns) readyAt.push(i);
           continue;
         }
         pendingOwned++;
@@ -471,9 +475,8 @@ export class ObjectManager {
         if (others.has(ref.objectId)) throw duplicateRef(ref);
         others.set(ref.objectId, i);
       }
-      notReadyNow.push(ref);
     }
-    if (ready >= opts.numReturns || opts.timeoutMs === 0) return [readyNow, notReadyNow];
+    if (ready >= opts.numReturns || opts.timeoutMs === 0) return others === undefined ? this.remember(splitAt(refs, readyAt)) : splitAt(refs, readyAt);
     const readyOthers = new Set<number>();
     const done = (): [ObjectRef[], ObjectRef[]] => {
       const r: ObjectRef[] = [];
@@ -532,6 +535,52 @@ export class ObjectManager {
       this.deps.blocking.leave();
     }
     return done();
+  }
+
+  /**
+   * The answer to a `wait` on the remainder the previous one returned (the drain loop), when
+   * enough of its refs are ready: those refs were checked then (ObjectRefs owned here, no
+   * duplicates), so only the ready ones at the front are looked at instead of every ref.
+   * `undefined`: take the full path.
+   */
+  private waitAgain(refs: readonly ObjectRef[], numReturns: number): [ObjectRef[], ObjectRef[]] | undefined {
+    const last = this.lastWait;
+    if (last === undefined || last.rest !== refs || last.copy.length !== refs.length) return undefined;
+    // The caller may have changed the array since: it must still hold the same refs.
+    const copy = last.copy;
+    for (let i = 0; i < refs.length; i++) if (refs[i] !== copy[i]) return undefined;
+    const readyAt: number[] = [];
+    for (let i = 0; i < refs.length && readyAt.length < numReturns; i++) {
+      const slot = this.slotOf(refs[i] as ObjectRef);
+      if (slot === undefined) return undefined;
+      if (slot.value !== undefined) readyAt.push(i);
+    }
+    if (readyAt.length < numReturns) return undefined;
+    const answer = splitAt(refs, readyAt);
+    if (readyAt.length <= 16) {
+      for (let j = readyAt.length - 1; j >= 0; j--) copy.splice(readyAt[j] as number, 1);
+      last.rest = answer[1];
+    } else {
+      this.lastWait = { rest: answer[1], copy: answer[1].slice() };
+    }
+    return answer;
+  }
+
+  /**
+   * Keeps the remainder of an answer about owned refs, and a private copy of it, for the
+   * next call's `waitAgain`: until the end of this event-loop turn, so the refs in the copy
+   * are not kept alive past the caller's loop.
+   */
+  private remember(answer: [ObjectRef[], ObjectRef[]]): [ObjectRef[], ObjectRef[]] {
+    this.lastWait = { rest: answer[1], copy: answer[1].slice() };
+    if (!this.forgetScheduled) {
+      this.forgetScheduled = true;
+      setImmediate(() => {
+        this.forgetScheduled = false;
+        this.lastWait = undefined;
+      });
+    }
+    return answer;
   }
 
   /** The memory-store entry of an object this process owns, cached on the ref. */
@@ -640,6 +689,22 @@ function withTimeout<T>(p: Promise<T>, ms: number, error: () => Error): Promise<
 /** Small values without large binaries travel inline; the rest goes to the node's store. */
 export function isInline(parts: SerializedParts): boolean {
   return parts.buffers.length === 0 && parts.structure.byteLength <= config("inlineObjectMaxBytes");
+}
+
+/** `[refs at the (ascending) indices, the other refs]`, both in input order. */
+function splitAt(refs: readonly ObjectRef[], indices: readonly number[]): [ObjectRef[], ObjectRef[]] {
+  const picked = indices.map((i) => refs[i] as ObjectRef);
+  if (indices.length <= 16) {
+    const rest = refs.slice();
+    for (let j = indices.length - 1; j >= 0; j--) rest.splice(indices[j] as number, 1);
+    return [picked, rest];
+  }
+  const rest: ObjectRef[] = [];
+  for (let i = 0, j = 0; i < refs.length; i++) {
+    if (i === indices[j]) j++;
+    else rest.push(refs[i] as ObjectRef);
+  }
+  return [picked, rest];
 }
 
 function duplicateRef(ref: ObjectRef): TypeError {
