@@ -275,12 +275,12 @@ export class CoreWorker {
       args: encoded.bytes,
       resolved: [],
       borrowed: [],
-      returnIds: Array.from({ length: options.numReturns }, (_, i) => objectIdFor(taskId, i)),
+      returnIds: returnIdsOf(taskId, options.numReturns),
       ownerAddress: this.address,
       gpuIds: [],
     };
     const record = this.record(spec, args, encoded.held, this.optionsWithEnv(options));
-    const refs = spec.returnIds.map((id) => new ObjectRef(id, this.address));
+    const refs = refsOf(spec.returnIds, this.address);
     if (exported === undefined && options.runtimeEnv === undefined && record.deps.length === 0) {
       // Nothing to wait for: queued now, without a promise hop per task.
       this.submitter.enqueue(record);
@@ -378,14 +378,14 @@ export class CoreWorker {
       args: encoded.bytes,
       resolved: [],
       borrowed: [],
-      returnIds: Array.from({ length: numReturns }, (_, i) => objectIdFor(taskId, i)),
+      returnIds: returnIdsOf(taskId, numReturns),
       ownerAddress: this.address,
       gpuIds: [],
       actorId,
       method,
     };
     const record = this.record(spec, args, encoded.held, { resources: {}, maxRetries: 0, retryExceptions: false, numReturns });
-    const refs = spec.returnIds.map((id) => new ObjectRef(id, this.address));
+    const refs = refsOf(spec.returnIds, this.address);
     const call = this.actors.submit(actorId, record);
     if (record.deps.length === 0) {
       this.actors.markReady(actorId, call);
@@ -583,7 +583,7 @@ export class CoreWorker {
   }
 
   /** Serializes the arguments; every ref inside them (at any depth) is returned to be held. */
-  private encodeArgs(args: unknown[], name: string): { bytes: Uint8Array; held: ObjectRef[] } {
+  private encodeArgs(args: unknown[], name: string): { bytes: Uint8Array; held: readonly ObjectRef[] } {
     let encoded: ReturnType<typeof serialize>;
     try {
       encoded = serialize(args, `the arguments of ${name}`);
@@ -595,12 +595,13 @@ export class CoreWorker {
       throw e;
     }
     const { bytes, contained } = encoded;
-    return { bytes, held: contained.filter((c): c is ObjectRef => c instanceof ObjectRef) };
+    return { bytes, held: contained.length === 0 ? NO_REFS : contained.filter((c): c is ObjectRef => c instanceof ObjectRef) };
   }
 
-  private record(spec: TaskSpec, args: unknown[], held: ObjectRef[], options: TaskOptionsCompiled): TaskRecord {
+  private record(spec: TaskSpec, args: unknown[], held: readonly ObjectRef[], options: TaskOptionsCompiled): TaskRecord {
     const ctx = taskContext.getStore();
     const record: TaskRecord = {
+      queueSeq: undefined,
       spec,
       options,
       deps: topLevelRefs(args),
@@ -610,6 +611,8 @@ export class CoreWorker {
       cancelled: false,
       parentTaskId: ctx?.taskId,
       worker: undefined,
+      prev: undefined,
+      next: undefined,
     };
     this.results.track(record);
     return record;
@@ -651,12 +654,27 @@ export class CoreWorker {
   }
 }
 
-function topLevelRefs(args: readonly unknown[]): { index: number; ref: ObjectRef }[] {
-  const deps: { index: number; ref: ObjectRef }[] = [];
-  args.forEach((a, index) => {
-    if (a instanceof ObjectRef) deps.push({ index, ref: a });
-  });
-  return deps;
+const NO_REFS: readonly ObjectRef[] = Object.freeze([]);
+
+function returnIdsOf(taskId: string, numReturns: number): string[] {
+  if (numReturns === 1) return [objectIdFor(taskId, 0)];
+  return Array.from({ length: numReturns }, (_, i) => objectIdFor(taskId, i));
+}
+
+function refsOf(objectIds: readonly string[], owner: string): ObjectRef[] {
+  if (objectIds.length === 1) return [new ObjectRef(objectIds[0] as string, owner)];
+  return objectIds.map((id) => new ObjectRef(id, owner));
+}
+
+const NO_DEPS: readonly { index: number; ref: ObjectRef }[] = Object.freeze([]);
+
+function topLevelRefs(args: readonly unknown[]): readonly { index: number; ref: ObjectRef }[] {
+  let deps: { index: number; ref: ObjectRef }[] | undefined;
+  for (let index = 0; index < args.length; index++) {
+    const a = args[index];
+    if (a instanceof ObjectRef) (deps ??= []).push({ index, ref: a });
+  }
+  return deps ?? NO_DEPS;
 }
 
 async function localRayletAddress(gcs: RpcCaller<GcsService>): Promise<string> {

@@ -37,6 +37,7 @@ export class FunctionRegistry {
   private readonly byKey = new Map<string, Definable>();
   private readonly occurrences = new Map<string, number>();
   private readonly loaded = new Map<string, Promise<{ target: Definable; byValue: boolean }>>();
+  private readonly ready = new Map<string, { target: Definable; byValue: boolean }>();
   private mainCalled = false;
   /** Worker in a runtime env with a workingDir: the driver's copy's URL prefix and this node's. */
   private moduleMap: { from: string; to: string } | undefined;
@@ -119,9 +120,17 @@ export class FunctionRegistry {
     if (p === undefined) {
       p = this.resolve(functionId, fetch);
       this.loaded.set(functionId, p);
-      p.catch(() => this.loaded.delete(functionId));
+      p.then(
+        (d) => this.ready.set(functionId, d),
+        () => this.loaded.delete(functionId),
+      );
     }
     return p;
+  }
+
+  /** Worker side: the function for an id if `load` has already finished with it (no promise hop per task). */
+  loadedNow(functionId: string): { target: Definable; byValue: boolean } | undefined {
+    return this.ready.get(functionId);
   }
 
   private async resolve(

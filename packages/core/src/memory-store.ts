@@ -1,4 +1,5 @@
 import type { WireError } from "@lux/common";
+import type { RefCounts } from "./reference-counter.js";
 
 /** Where an object's value is: inline bytes, a node's object store, or an error. */
 export type ObjectValue =
@@ -6,8 +7,11 @@ export type ObjectValue =
   | { readonly kind: "stored"; readonly nodeId: string; readonly size: number; readonly locations?: readonly string[] }
   | { readonly kind: "error"; readonly error: WireError };
 
-/** One object's entry. Stable for the object's life: `wait` keeps slots, not ids. */
-export interface Slot {
+/**
+ * One owned object's entry, with its reference counts (the ReferenceCounter keeps them
+ * here). Stable for the object's life: `wait` keeps slots, not ids.
+ */
+export interface Slot extends RefCounts {
   value: ObjectValue | undefined;
   waiters: ((v: ObjectValue) => void)[] | undefined;
   /** Set when the entry is deleted, so holders of the slot know it is stale. */
@@ -19,7 +23,17 @@ export interface Slot {
   task: unknown;
 }
 
-const newSlot = (value: ObjectValue | undefined): Slot => ({ value, waiters: undefined, deleted: false, seenMark: 0, watchMark: 0, task: undefined });
+const newSlot = (value: ObjectValue | undefined): Slot => ({
+  value,
+  waiters: undefined,
+  deleted: false,
+  seenMark: 0,
+  watchMark: 0,
+  task: undefined,
+  local: 0,
+  pins: 0,
+  borrowers: 0,
+});
 
 /**
  * The owner's in-process store: values of small objects, locations of large ones, and

@@ -59,7 +59,7 @@ export class ObjectManager {
   private forgetScheduled = false;
 
   constructor(private readonly deps: ObjectManagerDeps) {
-    this.refs = new ReferenceCounter(deps.selfAddress, {
+    this.refs = new ReferenceCounter(deps.selfAddress, this.store, {
       free: (id) => this.free(id),
       borrow: (id, owner) => this.sendBorrow(id, owner),
       unborrow: (id, owner) => {
@@ -594,6 +594,11 @@ export class ObjectManager {
   }
 
   /** Waits until borrow registrations sent so far are acknowledged by their owners. */
+  /** Whether borrow registrations are still unacknowledged (`flushBorrows` would wait). */
+  borrowsPending(): boolean {
+    return this.pendingBorrows.size > 0;
+  }
+
   async flushBorrows(): Promise<void> {
     if (this.pendingBorrows.size === 0) return;
     await Promise.allSettled([...this.pendingBorrows]);

@@ -1,13 +1,19 @@
+import type { MemoryStore } from "./memory-store.js";
 import type { RefTracker } from "./object-ref.js";
 
-interface RefEntry {
-  owned: boolean;
-  owner: string;
+/** How many holders an object has in this process. */
+export interface RefCounts {
   local: number;
   /** Pending tasks that take the object as an argument, and values that contain it. */
   pins: number;
   /** Other processes that hold the object (owner side). */
   borrowers: number;
+}
+
+/** A borrowed object's counts (and an owned object's whose memory-store entry is gone). */
+interface RefEntry extends RefCounts {
+  owned: boolean;
+  owner: string;
 }
 
 export interface ReferenceCounterHooks {
@@ -24,64 +30,65 @@ export interface ReferenceCounterHooks {
  * FinalizationRegistry), pins (pending tasks, containing values) and, for objects it
  * owns, other processes that borrow them. At zero an owned object is freed and a
  * borrowed one is released to its owner.
+ *
+ * An owned object's counts live on its memory-store entry (one table per object on the
+ * submission path); a table of its own holds borrowed objects, and owned ones whose entry
+ * is gone (a ref to a freed object that came back inside a value).
  */
 export class ReferenceCounter implements RefTracker {
   private readonly entries = new Map<string, RefEntry>();
 
   constructor(
     private readonly selfAddress: string,
+    private readonly store: MemoryStore,
     private readonly hooks: ReferenceCounterHooks,
   ) {}
 
   addLocal(objectId: string, owner: string): void {
-    this.entry(objectId, owner).local++;
+    this.counts(objectId, owner).local++;
   }
 
   removeLocal(objectId: string): void {
-    const e = this.entries.get(objectId);
-    if (e === undefined) return;
-    e.local--;
-    this.check(objectId, e);
+    const c = this.find(objectId);
+    if (c === undefined) return;
+    c.local--;
+    this.check(objectId, c);
   }
 
   pin(objectId: string, owner: string): void {
-    this.entry(objectId, owner).pins++;
+    this.counts(objectId, owner).pins++;
   }
 
   unpin(objectId: string): void {
-    const e = this.entries.get(objectId);
-    if (e === undefined) return;
-    e.pins--;
-    this.check(objectId, e);
+    const c = this.find(objectId);
+    if (c === undefined) return;
+    c.pins--;
+    this.check(objectId, c);
   }
 
   addBorrower(objectId: string): boolean {
-    const e = this.entries.get(objectId);
-    if (e === undefined || !e.owned) return false;
-    e.borrowers++;
+    const c = this.findOwned(objectId);
+    if (c === undefined) return false;
+    c.borrowers++;
     return true;
   }
 
   removeBorrower(objectId: string): void {
-    const e = this.entries.get(objectId);
-    if (e === undefined || !e.owned) return;
-    e.borrowers--;
-    this.check(objectId, e);
-  }
-
-  has(objectId: string): boolean {
-    return this.entries.has(objectId);
+    const c = this.findOwned(objectId);
+    if (c === undefined) return;
+    c.borrowers--;
+    this.check(objectId, c);
   }
 
   /** Objects this process owns that something still references. */
   ownedCount(): number {
-    let n = 0;
+    let n = this.store.size();
     for (const e of this.entries.values()) if (e.owned) n++;
     return n;
   }
 
   size(): number {
-    return this.entries.size;
+    return this.store.size() + this.entries.size;
   }
 
   /** Borrowed objects of a given owner (used when that owner dies). */
@@ -91,10 +98,23 @@ export class ReferenceCounter implements RefTracker {
     return ids;
   }
 
-  private entry(objectId: string, owner: string): RefEntry {
+  private find(objectId: string): RefCounts | undefined {
+    return this.store.slot(objectId) ?? this.entries.get(objectId);
+  }
+
+  private findOwned(objectId: string): RefCounts | undefined {
+    const c = this.find(objectId);
+    return c === undefined || ("owned" in c && !(c as RefEntry).owned) ? undefined : c;
+  }
+
+  private counts(objectId: string, owner: string): RefCounts {
+    const owned = owner === this.selfAddress;
+    if (owned) {
+      const slot = this.store.slot(objectId);
+      if (slot !== undefined) return slot;
+    }
     let e = this.entries.get(objectId);
     if (e === undefined) {
-      const owned = owner === this.selfAddress;
       e = { owned, owner, local: 0, pins: 0, borrowers: 0 };
       this.entries.set(objectId, e);
       if (!owned) this.hooks.borrow(objectId, owner);
@@ -102,8 +122,13 @@ export class ReferenceCounter implements RefTracker {
     return e;
   }
 
-  private check(objectId: string, e: RefEntry): void {
-    if (e.local > 0 || e.pins > 0 || e.borrowers > 0) return;
+  private check(objectId: string, c: RefCounts): void {
+    if (c.local > 0 || c.pins > 0 || c.borrowers > 0) return;
+    if (!("owned" in c)) {
+      this.hooks.free(objectId); // the memory-store entry: the hook deletes it
+      return;
+    }
+    const e = c as RefEntry;
     this.entries.delete(objectId);
     if (e.owned) this.hooks.free(objectId);
     else this.hooks.unborrow(objectId, e.owner);

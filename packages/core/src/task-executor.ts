@@ -58,7 +58,7 @@ export class TaskExecutor {
 
   async createActor(spec: ActorCreationSpec): Promise<void> {
     const { target, byValue } = await this.load(spec.functionId);
-    process.env["CUDA_VISIBLE_DEVICES"] = spec.gpuIds.join(",");
+    this.useGpus(spec.gpuIds);
     const args = await this.arguments(spec.args, spec.resolved);
     const cls = target as new (...a: unknown[]) => Record<string, unknown>;
     let instance: Record<string, unknown>;
@@ -84,9 +84,16 @@ export class TaskExecutor {
    * Normal tasks run one at a time; an owner may push several ahead (pipelining), which
    * wait here. They are handed back unstarted if the running task blocks or runs long.
    */
-  execute(spec: TaskSpec): Promise<TaskReply> {
+  execute(spec: TaskSpec): TaskReply | Promise<TaskReply> {
     if (spec.actorId !== undefined) return this.executeActorCall(spec);
-    if (!this.runningTask) return this.runNext(spec);
+    if (!this.runningTask) {
+      const reply = this.start(spec);
+      if (!(reply instanceof Promise)) {
+        this.runWaiting();
+        return reply;
+      }
+      return reply.finally(() => this.runWaiting());
+    }
     return new Promise((resolve) => {
       this.waiting.push({ spec, resolve });
       this.armRequeue();
@@ -100,17 +107,31 @@ export class TaskExecutor {
     for (const w of this.waiting.splice(0)) w.resolve({ returns: [], requeue: true });
   }
 
-  private async runNext(spec: TaskSpec): Promise<TaskReply> {
+  /**
+   * Runs a task. A synchronous function whose code is loaded and whose arguments are inline
+   * runs and replies without a promise: most small tasks, where promises (each also seen by
+   * the async-context hooks) were much of a worker's cost per task.
+   */
+  private start(spec: TaskSpec): TaskReply | Promise<TaskReply> {
     this.runningTask = true;
     this.runStartedAt = Date.now();
-    try {
-      return await this.executeTask(spec);
-    } finally {
+    return this.executeTask(spec);
+  }
+
+  /** The running task is done: the tasks waiting behind it run in order (synchronous ones in this loop, not by recursion). */
+  private runWaiting(): void {
+    for (;;) {
       this.runningTask = false;
       clearTimeout(this.requeueTimer);
       this.requeueTimer = undefined;
       const next = this.waiting.shift();
-      if (next !== undefined) next.resolve(this.runNext(next.spec));
+      if (next === undefined) return;
+      const reply = this.start(next.spec);
+      if (reply instanceof Promise) {
+        next.resolve(reply.finally(() => this.runWaiting()));
+        return;
+      }
+      next.resolve(reply);
     }
   }
 
@@ -123,16 +144,20 @@ export class TaskExecutor {
     }, wait);
   }
 
-  private async executeTask(spec: TaskSpec): Promise<TaskReply> {
-    process.env["CUDA_VISIBLE_DEVICES"] = spec.gpuIds.join(",");
-    let fn: Definable;
-    let byValue = false;
-    try {
-      ({ target: fn, byValue } = await this.load(spec.functionId));
-    } catch (e) {
-      return this.failure(spec, e, false);
-    }
-    return this.run(spec, fn as (...a: unknown[]) => unknown, undefined, byValue);
+  private executeTask(spec: TaskSpec): TaskReply | Promise<TaskReply> {
+    this.useGpus(spec.gpuIds);
+    const loaded = this.functions.loadedNow(spec.functionId);
+    if (loaded !== undefined) return this.run(spec, loaded.target as (...a: unknown[]) => unknown, undefined, loaded.byValue);
+    return this.load(spec.functionId).then(
+      ({ target, byValue }) => this.run(spec, target as (...a: unknown[]) => unknown, undefined, byValue),
+      (e: unknown) => this.failure(spec, e, false),
+    );
+  }
+
+  /** CUDA_VISIBLE_DEVICES names the task's GPUs (set only when it changes: setting the environment is not free). */
+  private useGpus(gpuIds: readonly number[]): void {
+    const devices = gpuIds.length === 0 ? "" : gpuIds.join(",");
+    if (process.env["CUDA_VISIBLE_DEVICES"] !== devices) process.env["CUDA_VISIBLE_DEVICES"] = devices;
   }
 
   /**
@@ -193,45 +218,80 @@ export class TaskExecutor {
     );
   }
 
-  private async run(
-    spec: TaskSpec,
-    fn: (...a: unknown[]) => unknown,
-    self: unknown,
-    byValue: boolean,
-  ): Promise<TaskReply> {
-    let result: unknown;
+  /** Calls the task's function; the reply comes synchronously when nothing along the way is asynchronous. */
+  private run(spec: TaskSpec, fn: (...a: unknown[]) => unknown, self: unknown, byValue: boolean): TaskReply | Promise<TaskReply> {
+    let args: unknown[] | Promise<unknown[]>;
     try {
-      const args = await this.arguments(spec.args, spec.resolved);
-      result = await taskContext.run({ taskId: spec.taskId, actorId: spec.actorId }, () => fn.apply(self, args));
+      args = this.arguments(spec.args, spec.resolved);
     } catch (e) {
       return this.failure(spec, explain(e, byValue, spec.name), true);
     }
+    if (args instanceof Promise) {
+      return args.then(
+        (a) => this.call(spec, fn, self, byValue, a),
+        (e: unknown) => this.failure(spec, explain(e, byValue, spec.name), true),
+      );
+    }
+    return this.call(spec, fn, self, byValue, args);
+  }
+
+  private call(spec: TaskSpec, fn: (...a: unknown[]) => unknown, self: unknown, byValue: boolean, args: unknown[]): TaskReply | Promise<TaskReply> {
+    let result: unknown;
+    try {
+      result = taskContext.run({ taskId: spec.taskId, actorId: spec.actorId }, Reflect.apply, fn, self, args);
+    } catch (e) {
+      return this.failure(spec, explain(e, byValue, spec.name), true);
+    }
+    if (!isThenable(result)) return this.reply(spec, result);
+    return Promise.resolve(result).then(
+      (value) => this.reply(spec, value),
+      (e: unknown) => this.failure(spec, explain(e, byValue, spec.name), true),
+    );
+  }
+
+  /** The reply for a result: its values serialized (large ones written to the node's store). */
+  private reply(spec: TaskSpec, result: unknown): TaskReply | Promise<TaskReply> {
+    let returns: (ReturnValue | Promise<ReturnValue>)[];
     try {
       const values = spec.returnIds.length === 1 ? [result] : splitReturns(result, spec.returnIds.length, spec.name);
-      const returns = await Promise.all(values.map((v, i) => this.returnValue(spec, spec.returnIds[i] as string, v)));
+      returns = values.map((v, i) => this.returnValue(spec, spec.returnIds[i] as string, v));
+    } catch (e) {
+      return this.failure(spec, e, true);
+    }
+    if (!this.objects.borrowsPending() && !returns.some((r) => r instanceof Promise)) return replyOf(returns as ReturnValue[]);
+    return this.replyLater(spec, returns);
+  }
+
+  private async replyLater(spec: TaskSpec, pending: (ReturnValue | Promise<ReturnValue>)[]): Promise<TaskReply> {
+    try {
+      const returns = await Promise.all(pending);
+      // The caller must find our borrows registered before it may drop refs inside the values.
       await this.objects.flushBorrows();
-      return { returns, hasContained: returns.some((r) => r.contained !== undefined) };
+      return replyOf(returns);
     } catch (e) {
       return this.failure(spec, e, true);
     }
   }
 
-  private async returnValue(spec: TaskSpec, objectId: string, value: unknown): Promise<ReturnValue> {
+  private returnValue(spec: TaskSpec, objectId: string, value: unknown): ReturnValue | Promise<ReturnValue> {
     const parts = serializeParts(value, `the return value of ${spec.name}`, config("inlineObjectMaxBytes"));
     const r: ReturnValue = { objectId };
-    const refs = parts.contained.filter((c): c is ObjectRef => c instanceof ObjectRef);
-    if (refs.length > 0) {
-      this.returnPins.set(objectId, refs);
-      r.contained = refs.map((x) => x.toWire());
+    if (parts.contained.length > 0) {
+      const refs = parts.contained.filter((c): c is ObjectRef => c instanceof ObjectRef);
+      if (refs.length > 0) {
+        this.returnPins.set(objectId, refs);
+        r.contained = refs.map((x) => x.toWire());
+      }
     }
     if (isInline(parts)) {
       r.value = parts.structure;
-    } else {
-      const { nodeId, size } = await this.objects.storeReturn(objectId, parts, spec.ownerAddress);
+      return r;
+    }
+    return this.objects.storeReturn(objectId, parts, spec.ownerAddress).then(({ nodeId, size }) => {
       r.nodeId = nodeId;
       r.size = size;
-    }
-    return r;
+      return r;
+    });
   }
 
   private failure(spec: TaskSpec, e: unknown, userCode: boolean): TaskReply {
@@ -240,22 +300,32 @@ export class TaskExecutor {
     return { returns: spec.returnIds.map((objectId) => ({ objectId, error: wire })) };
   }
 
-  private async arguments(bytes: Uint8Array, resolved: readonly ResolvedArg[]): Promise<unknown[]> {
+  /** The call's arguments; synchronous unless one must be read from an object store. */
+  private arguments(bytes: Uint8Array, resolved: readonly ResolvedArg[]): unknown[] | Promise<unknown[]> {
     const args = deserialize(bytes) as unknown[];
+    let stored: Promise<void>[] | undefined;
     for (const r of resolved) {
       if (r.error !== undefined) throw fromWireError(r.error);
       if (r.value !== undefined) args[r.index] = deserialize(r.value);
       else {
-        const stored = { kind: "stored", nodeId: r.nodeId ?? "", size: r.size ?? 0, locations: r.locations ?? [] } as const;
-        args[r.index] = await this.objects.materialize(r.objectId, stored, r.ownerAddress, "arg");
+        const where = { kind: "stored", nodeId: r.nodeId ?? "", size: r.size ?? 0, locations: r.locations ?? [] } as const;
+        (stored ??= []).push(this.objects.materialize(r.objectId, where, r.ownerAddress, "arg").then((v) => void (args[r.index] = v)));
       }
     }
-    return args;
+    return stored === undefined ? args : Promise.all(stored).then(() => args);
   }
 
   private load(functionId: string): Promise<{ target: Definable; byValue: boolean }> {
     return this.functions.load(functionId, async () => (await this.gcs.call("kvGet", { key: `fn:${functionId}` })).value);
   }
+}
+
+function replyOf(returns: ReturnValue[]): TaskReply {
+  return { returns, hasContained: returns.some((r) => r.contained !== undefined) };
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && (typeof v === "object" || typeof v === "function") && typeof (v as { then?: unknown }).then === "function";
 }
 
 function exitingOf(actor: HostedActor): HostedActor["exiting"] {

@@ -22,11 +22,11 @@ export type TaskState = "resolving" | "queued" | "running" | "finished";
 /** Owner-side bookkeeping for one submitted task (normal or actor call). */
 export interface TaskRecord {
   /** Submission order, kept when a pipelined task is handed back and queued again. */
-  queueSeq?: number;
+  queueSeq: number | undefined;
   spec: TaskSpec;
   options: TaskOptionsCompiled;
   /** Top-level ref arguments by position; resolved before the push. */
-  deps: { index: number; ref: ObjectRef }[];
+  deps: readonly { index: number; ref: ObjectRef }[];
   /** Every ref inside the arguments; holding them keeps the objects alive while the task is pending. */
   heldRefs: readonly ObjectRef[];
   retriesLeft: number;
@@ -36,6 +36,9 @@ export interface TaskRecord {
   parentTaskId: string | undefined;
   /** Where it runs, while running. */
   worker: { workerId: string; address: string } | undefined;
+  /** Neighbours in the owner's list of unfinished tasks (TaskResults). */
+  prev: TaskRecord | undefined;
+  next: TaskRecord | undefined;
 }
 
 export function resolvedOf(record: TaskRecord): ResolvedArg[] {

@@ -12,7 +12,9 @@ const log = createLogger("core");
  * `retryExceptions`, and finds a task from one of its return refs (for `cancel`).
  */
 export class TaskResults {
-  private readonly byTask = new Map<string, TaskRecord>();
+  /** Unfinished tasks, linked through their records (no table insert per task). */
+  private first: TaskRecord | undefined;
+  private count = 0;
   private retry: ((record: TaskRecord) => void) | undefined;
 
   constructor(
@@ -27,12 +29,22 @@ export class TaskResults {
 
   track(record: TaskRecord): void {
     for (const id of record.spec.returnIds) this.objects.store.createPending(id).task = record;
-    this.byTask.set(record.spec.taskId, record);
+    record.prev = undefined;
+    record.next = this.first;
+    if (this.first !== undefined) this.first.prev = record;
+    this.first = record;
+    this.count++;
   }
 
   /** Tasks submitted and not finished yet. */
   size(): number {
-    return this.byTask.size;
+    return this.count;
+  }
+
+  private unfinished(): TaskRecord[] {
+    const all: TaskRecord[] = [];
+    for (let r = this.first; r !== undefined; r = r.next) all.push(r);
+    return all;
   }
 
   /**
@@ -41,7 +53,7 @@ export class TaskResults {
    * are not retried when their workers go away.
    */
   cancelAll(reason: string): void {
-    for (const record of [...this.byTask.values()]) {
+    for (const record of this.unfinished()) {
       record.cancelled = true;
       this.fail(record, new TaskCancelledError({ taskId: record.spec.taskId, cause: new Error(reason) }));
     }
@@ -49,7 +61,7 @@ export class TaskResults {
 
   /** Fails every task in flight (this process lost its cluster). */
   failAll(error: Error): void {
-    for (const record of [...this.byTask.values()]) this.fail(record, error);
+    for (const record of this.unfinished()) this.fail(record, error);
   }
 
   byObject(objectId: string): TaskRecord | undefined {
@@ -58,7 +70,7 @@ export class TaskResults {
 
   /** Tasks submitted while executing `parentTaskId` (for recursive cancel). */
   children(parentTaskId: string): TaskRecord[] {
-    return [...this.byTask.values()].filter((r) => r.parentTaskId === parentTaskId);
+    return this.unfinished().filter((r) => r.parentTaskId === parentTaskId);
   }
 
   complete(record: TaskRecord, reply: TaskReply, executor: PeerConnection): void {
@@ -117,7 +129,12 @@ export class TaskResults {
       const slot = this.objects.store.slot(id);
       if (slot?.task === record) slot.task = undefined;
     }
-    this.byTask.delete(record.spec.taskId);
+    if (record.prev !== undefined) record.prev.next = record.next;
+    else if (this.first === record) this.first = record.next;
+    else return; // never tracked
+    if (record.next !== undefined) record.next.prev = record.prev;
+    record.prev = record.next = undefined;
+    this.count--;
   }
 
   private setAll(record: TaskRecord, error: WireError): void {

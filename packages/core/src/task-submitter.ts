@@ -25,6 +25,8 @@ interface Lease {
   /** The raylet that granted the lease: it gets the lease back. */
   raylet: RayletConnection;
   connection: PeerConnection;
+  /** Where its tasks run (shared by their records). */
+  worker: { workerId: string; address: string };
   /** Tasks pushed and not yet answered (several when pipelined). */
   inFlight: number;
   /** The worker sent pipelined tasks back (its task ran long or blocked): one at a time until it drains. */
@@ -236,7 +238,8 @@ export class TaskSubmitter {
       this.dispatch(kq);
       return;
     }
-    const lease: Lease = { grant, raylet, connection, inFlight: 0, requeued: false, idleTimer: undefined };
+    const worker = { workerId: grant.workerId, address: grant.workerAddress };
+    const lease: Lease = { grant, raylet, connection, worker, inFlight: 0, requeued: false, idleTimer: undefined };
     kq.leases.add(lease);
     if (kq.queue.length > 0) this.dispatch(kq);
     else if (cancelled) this.release(kq, lease);
@@ -247,7 +250,7 @@ export class TaskSubmitter {
     clearTimeout(lease.idleTimer);
     lease.inFlight++;
     record.state = "running";
-    record.worker = { workerId: lease.grant.workerId, address: lease.grant.workerAddress };
+    record.worker = lease.worker;
     record.spec.gpuIds = lease.grant.gpuIds;
     lease.connection.callback("pushTask", record.spec, (error, reply) => {
       if (error === undefined) {
