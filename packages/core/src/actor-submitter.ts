@@ -1,4 +1,5 @@
 import type { ActorInfo, GcsService, RpcCaller, RpcConnection, TaskReply } from "@lux/protocol";
+import { encodeTaskSpec } from "@lux/protocol";
 import { ActorDiedError, fromWireError } from "@lux/common";
 import type { PeerConnection, PeerPool } from "./peer-pool.js";
 import type { TaskRecord } from "./task-record.js";
@@ -185,7 +186,7 @@ export class ActorSubmitter {
       record.state = "running";
       record.spec.actorId = ch.targetId;
       call.attempts++;
-      connection.call("pushTask", record.spec).then(
+      connection.call("pushTask", encodeTaskSpec(connection, record.spec)).then(
         (reply: TaskReply) => this.results.complete(record, reply, connection),
         (e: unknown) => {
           if (ch.connection === connection) {

@@ -14,7 +14,7 @@ import type {
   ServiceDef,
   TaskSpec,
 } from "@lux/protocol";
-import { ReconnectingConnection, RpcServer, connectRpc } from "@lux/protocol";
+import { ReconnectingConnection, RpcServer, connectRpc, decodeTaskSpec } from "@lux/protocol";
 import {
   ClusterLostError,
   TaskCancelledError,
@@ -160,7 +160,7 @@ export class CoreWorker {
   static async start(options: CoreWorkerOptions): Promise<CoreWorker> {
     let self: CoreWorker | undefined;
     const handlers: Handlers<CoreWorkerService, RpcConnection<ServiceDef, CoreWorkerService>> = {
-      pushTask: (spec) => the().executor.execute(spec),
+      pushTask: (wire, connection) => the().executor.execute(decodeTaskSpec(connection, wire)),
       createActor: async (spec) => {
         await the().executor.createActor(spec);
         return { ok: true };

@@ -1,5 +1,5 @@
 import type { LeaseGrant, LeaseReply, RuntimeEnvSpec, SchedulingStrategy, TaskReply } from "@lux/protocol";
-import { ConnectionClosedError } from "@lux/protocol";
+import { ConnectionClosedError, encodeTaskSpec } from "@lux/protocol";
 import {
   NodeAffinityError,
   RuntimeEnvSetupError,
@@ -252,7 +252,7 @@ export class TaskSubmitter {
     record.state = "running";
     record.worker = lease.worker;
     record.spec.gpuIds = lease.grant.gpuIds;
-    lease.connection.callback("pushTask", record.spec, (error, reply) => {
+    lease.connection.callback("pushTask", encodeTaskSpec(lease.connection, record.spec), (error, reply) => {
       if (error === undefined) {
         this.settled(lease);
         if ((reply as TaskReply).requeue === true) {

@@ -1,5 +1,6 @@
 export { FrameDecoder, FrameTooLargeError, frameHeader, FRAME_HEADER_BYTES } from "./frame.js";
 export { encodeMessage, decodeMessage } from "./codec.js";
+export { encodeTaskSpec, decodeTaskSpec, TaskSpecWireError, type TaskSpecWire } from "./task-wire.js";
 export type { Transport, TransportListener } from "./transport.js";
 export { memoryTransportPair } from "./transport.js";
 export { connectTransport, listenTransport, parseAddress } from "./transport-net.js";

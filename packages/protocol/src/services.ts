@@ -2,6 +2,7 @@
  * The RPC services of a Lux cluster and the data they exchange. Each interface maps a
  * method to `(request) => reply`; `RpcConnection<GcsService>` then type-checks calls.
  */
+import type { TaskSpecWire } from "./task-wire.js";
 
 /** Resource quantities by name: CPU, GPU, memory (bytes) and custom resources. */
 export type ResourceSet = Record<string, number>;
@@ -348,7 +349,8 @@ export interface RayletService {
 
 /** Core worker (in the driver and every worker): executes tasks, owns objects. */
 export interface CoreWorkerService {
-  pushTask(req: TaskSpec): TaskReply;
+  /** The spec in its wire form (see task-wire.ts: encodeTaskSpec / decodeTaskSpec). */
+  pushTask(req: TaskSpecWire): TaskReply;
   createActor(req: ActorCreationSpec): { ok: true };
   cancelTask(req: { taskId: string; recursive: boolean }): { ok: true };
   /** Owner side: replies once the object is ready (or failed). */
