@@ -35,6 +35,7 @@ import { Lineage } from "./lineage.js";
 import { ObjectRecovery } from "./object-recovery.js";
 import { ObjectManager } from "./object-manager.js";
 import { ObjectRef, setRefTracker } from "./object-ref.js";
+import type { Slot } from "./memory-store.js";
 import { PeerPool } from "./peer-pool.js";
 import { RayletPool } from "./raylet-pool.js";
 import { RuntimeEnvResolver, type RuntimeEnvInput } from "./runtime-env.js";
@@ -280,7 +281,7 @@ export class CoreWorker {
       gpuIds: [],
     };
     const record = this.record(spec, args, encoded.held, this.optionsWithEnv(options));
-    const refs = refsOf(spec.returnIds, this.address);
+    const refs = refsOf(record.returnSlots, this.address);
     if (exported === undefined && options.runtimeEnv === undefined && record.deps.length === 0) {
       // Nothing to wait for: queued now, without a promise hop per task.
       this.submitter.enqueue(record);
@@ -385,7 +386,7 @@ export class CoreWorker {
       method,
     };
     const record = this.record(spec, args, encoded.held, { resources: {}, maxRetries: 0, retryExceptions: false, numReturns });
-    const refs = refsOf(spec.returnIds, this.address);
+    const refs = refsOf(record.returnSlots, this.address);
     const call = this.actors.submit(actorId, record);
     if (record.deps.length === 0) {
       this.actors.markReady(actorId, call);
@@ -611,6 +612,7 @@ export class CoreWorker {
       cancelled: false,
       parentTaskId: ctx?.taskId,
       worker: undefined,
+      returnSlots: NO_SLOTS,
       prev: undefined,
       next: undefined,
     };
@@ -661,10 +663,15 @@ function returnIdsOf(taskId: string, numReturns: number): string[] {
   return Array.from({ length: numReturns }, (_, i) => objectIdFor(taskId, i));
 }
 
-function refsOf(objectIds: readonly string[], owner: string): ObjectRef[] {
-  if (objectIds.length === 1) return [new ObjectRef(objectIds[0] as string, owner)];
-  return objectIds.map((id) => new ObjectRef(id, owner));
+function refsOf(slots: readonly Slot[], owner: string): ObjectRef[] {
+  if (slots.length === 1) {
+    const slot = slots[0] as Slot;
+    return [new ObjectRef(slot.id, owner, slot)];
+  }
+  return slots.map((slot) => new ObjectRef(slot.id, owner, slot));
 }
+
+const NO_SLOTS: readonly Slot[] = Object.freeze([]);
 
 const NO_DEPS: readonly { index: number; ref: ObjectRef }[] = Object.freeze([]);
 

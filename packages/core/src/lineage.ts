@@ -48,6 +48,7 @@ export class Lineage {
 
   /** The object was freed: its lineage goes (the task's with its last stored return). */
   freed(objectId: string): void {
+    if (this.byObject.size === 0) return;
     const entry = this.byObject.get(objectId);
     if (entry === undefined) return;
     this.byObject.delete(objectId);

@@ -12,6 +12,7 @@ export type ObjectValue =
  * here). Stable for the object's life: `wait` keeps slots, not ids.
  */
 export interface Slot extends RefCounts {
+  readonly id: string;
   value: ObjectValue | undefined;
   waiters: ((v: ObjectValue) => void)[] | undefined;
   /** Set when the entry is deleted, so holders of the slot know it is stale. */
@@ -23,7 +24,8 @@ export interface Slot extends RefCounts {
   task: unknown;
 }
 
-const newSlot = (value: ObjectValue | undefined): Slot => ({
+const newSlot = (id: string, value: ObjectValue | undefined): Slot => ({
+  id,
   value,
   waiters: undefined,
   deleted: false,
@@ -48,7 +50,7 @@ export class MemoryStore {
   createPending(objectId: string): Slot {
     let slot = this.slots.get(objectId);
     if (slot === undefined) {
-      slot = newSlot(undefined);
+      slot = newSlot(objectId, undefined);
       this.slots.set(objectId, slot);
     }
     return slot;
@@ -56,7 +58,12 @@ export class MemoryStore {
 
   set(objectId: string, value: ObjectValue): void {
     const slot = this.slots.get(objectId);
-    if (slot === undefined) return; // freed while pending: nobody wants it
+    if (slot !== undefined) this.setSlot(slot, value); // else freed while pending: nobody wants it
+  }
+
+  /** `set` for a slot the caller holds (no lookup by id). */
+  setSlot(slot: Slot, value: ObjectValue): void {
+    if (slot.deleted) return;
     slot.value = value;
     const waiters = slot.waiters;
     slot.waiters = undefined;
@@ -76,8 +83,10 @@ export class MemoryStore {
   }
 
   /** Stores a value for an object with no pending slot (put). */
-  put(objectId: string, value: ObjectValue): void {
-    this.slots.set(objectId, newSlot(value));
+  put(objectId: string, value: ObjectValue): Slot {
+    const slot = newSlot(objectId, value);
+    this.slots.set(objectId, slot);
+    return slot;
   }
 
   has(objectId: string): boolean {

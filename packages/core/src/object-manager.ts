@@ -94,8 +94,7 @@ export class ObjectManager {
       value_ = { kind: "stored", nodeId: this.deps.nodeId, size };
       if (done !== undefined) this.trackUpload(objectId, done);
     }
-    this.store.put(objectId, value_);
-    return new ObjectRef(objectId, this.deps.selfAddress);
+    return new ObjectRef(objectId, this.deps.selfAddress, this.store.put(objectId, value_));
   }
 
   pinContained(objectId: string, contained: readonly ObjectRefWire[]): void {
@@ -616,13 +615,13 @@ export class ObjectManager {
   private free(objectId: string): void {
     const v = this.store.delete(objectId);
     for (const l of this.freeListeners) l(objectId);
-    const pins = this.containedPins.get(objectId);
+    const pins = this.containedPins.size === 0 ? undefined : this.containedPins.get(objectId);
     if (pins !== undefined) {
       this.containedPins.delete(objectId);
       for (const r of pins) this.refs.unpin(r.objectId);
     }
-    const copies = this.copies.get(objectId);
-    this.copies.delete(objectId);
+    const copies = this.copies.size === 0 ? undefined : this.copies.get(objectId);
+    if (copies !== undefined) this.copies.delete(objectId);
     if (v?.kind === "stored") {
       // Every copy goes: the primary's node and the nodes that pulled one.
       if (this.freeBatch.length === 0) setImmediate(() => this.flushFrees());

@@ -7,10 +7,16 @@ export interface RefTracker {
   addLocal(objectId: string, ownerAddress: string): void;
   /** An ObjectRef instance was garbage collected. */
   removeLocal(objectId: string): void;
+  /** `addLocal` / `removeLocal` for an object this process owns, by its memory-store entry. */
+  addLocalOwned(slot: Slot): void;
+  removeLocalOwned(slot: Slot): void;
 }
 
 let tracker: RefTracker | undefined;
-const finalizer = new FinalizationRegistry<string>((objectId) => tracker?.removeLocal(objectId));
+const finalizer = new FinalizationRegistry<string | Slot>((held) => {
+  if (typeof held === "string") tracker?.removeLocal(held);
+  else tracker?.removeLocalOwned(held);
+});
 
 export function setRefTracker(t: RefTracker | undefined): void {
   tracker = t;
@@ -32,11 +38,19 @@ export class ObjectRef<T = unknown> {
   /** @internal the owner's memory-store entry, cached by the owner (waits scan many refs) */
   slot: Slot | undefined = undefined;
 
-  /** @internal refs are made by Lux, not by users */
-  constructor(objectId: string, ownerAddress: string) {
+  /**
+   * @internal refs are made by Lux, not by users. `slot`: the owner's memory-store entry
+   * of the object, when the owner makes the ref (counted there without a lookup by id).
+   */
+  constructor(objectId: string, ownerAddress: string, slot?: Slot) {
     this.objectId = objectId;
     this.ownerAddress = ownerAddress;
-    if (tracker !== undefined) {
+    if (tracker === undefined) return;
+    if (slot !== undefined) {
+      this.slot = slot;
+      tracker.addLocalOwned(slot);
+      finalizer.register(this, slot);
+    } else {
       tracker.addLocal(objectId, ownerAddress);
       finalizer.register(this, objectId);
     }

@@ -1,4 +1,4 @@
-import type { MemoryStore } from "./memory-store.js";
+import type { MemoryStore, Slot } from "./memory-store.js";
 import type { RefTracker } from "./object-ref.js";
 
 /** How many holders an object has in this process. */
@@ -53,6 +53,16 @@ export class ReferenceCounter implements RefTracker {
     if (c === undefined) return;
     c.local--;
     this.check(objectId, c);
+  }
+
+  addLocalOwned(slot: Slot): void {
+    slot.local++;
+  }
+
+  removeLocalOwned(slot: Slot): void {
+    if (slot.deleted) return;
+    slot.local--;
+    this.check(slot.id, slot);
   }
 
   pin(objectId: string, owner: string): void {

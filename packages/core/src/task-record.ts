@@ -1,5 +1,6 @@
 import type { ResolvedArg, RuntimeEnvSpec, SchedulingStrategy, TaskSpec } from "@lux/protocol";
 import type { RuntimeEnvInput } from "./runtime-env.js";
+import type { Slot } from "./memory-store.js";
 import type { ObjectRef } from "./object-ref.js";
 
 export interface TaskOptionsCompiled {
@@ -37,6 +38,8 @@ export interface TaskRecord {
   /** Where it runs, while running. */
   worker: { workerId: string; address: string } | undefined;
   /** Neighbours in the owner's list of unfinished tasks (TaskResults). */
+  /** The memory-store entries of its return objects (owner side), in return order. */
+  returnSlots: readonly Slot[];
   prev: TaskRecord | undefined;
   next: TaskRecord | undefined;
 }

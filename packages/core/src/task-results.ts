@@ -28,7 +28,9 @@ export class TaskResults {
   }
 
   track(record: TaskRecord): void {
-    for (const id of record.spec.returnIds) this.objects.store.createPending(id).task = record;
+    const ids = record.spec.returnIds;
+    record.returnSlots = ids.length === 1 ? [this.objects.store.createPending(ids[0] as string)] : ids.map((id) => this.objects.store.createPending(id));
+    for (const slot of record.returnSlots) slot.task = record;
     record.prev = undefined;
     record.next = this.first;
     if (this.first !== undefined) this.first.prev = record;
@@ -91,8 +93,12 @@ export class TaskResults {
     }
     let borrows: Promise<void>[] | undefined;
     let stored = false;
-    for (const r of reply.returns) {
-      this.objects.store.set(r.objectId, fromReturnValue(r));
+    const slots = record.returnSlots;
+    for (let i = 0; i < reply.returns.length; i++) {
+      const r = reply.returns[i] as ReturnValue;
+      const slot = slots[i];
+      if (slot !== undefined && slot.id === r.objectId) this.objects.store.setSlot(slot, fromReturnValue(r));
+      else this.objects.store.set(r.objectId, fromReturnValue(r));
       if (r.nodeId !== undefined) stored = true;
       if (r.contained !== undefined && r.contained.length > 0 && this.objects.store.has(r.objectId)) {
         this.objects.pinContained(r.objectId, r.contained);
@@ -125,10 +131,7 @@ export class TaskResults {
   private finish(record: TaskRecord): void {
     record.state = "finished";
     record.worker = undefined;
-    for (const id of record.spec.returnIds) {
-      const slot = this.objects.store.slot(id);
-      if (slot?.task === record) slot.task = undefined;
-    }
+    for (const slot of record.returnSlots) if (slot.task === record) slot.task = undefined;
     if (record.prev !== undefined) record.prev.next = record.next;
     else if (this.first === record) this.first = record.next;
     else return; // never tracked
@@ -138,7 +141,7 @@ export class TaskResults {
   }
 
   private setAll(record: TaskRecord, error: WireError): void {
-    for (const id of record.spec.returnIds) this.objects.store.set(id, { kind: "error", error });
+    for (const slot of record.returnSlots) this.objects.store.setSlot(slot, { kind: "error", error });
   }
 
   private releaseContained(record: TaskRecord, executor: PeerConnection): void {
