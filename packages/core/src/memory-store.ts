@@ -56,6 +56,13 @@ export class MemoryStore {
     return slot;
   }
 
+  /** A pending entry for an id that has none (a new task's return: no lookup first). */
+  createNew(objectId: string): Slot {
+    const slot = newSlot(objectId, undefined);
+    this.slots.set(objectId, slot);
+    return slot;
+  }
+
   set(objectId: string, value: ObjectValue): void {
     const slot = this.slots.get(objectId);
     if (slot !== undefined) this.setSlot(slot, value); // else freed while pending: nobody wants it

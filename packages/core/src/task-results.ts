@@ -29,7 +29,10 @@ export class TaskResults {
 
   track(record: TaskRecord): void {
     const ids = record.spec.returnIds;
-    record.returnSlots = ids.length === 1 ? [this.objects.store.createPending(ids[0] as string)] : ids.map((id) => this.objects.store.createPending(id));
+    const store = this.objects.store;
+    // A task tracked again (lineage reconstruction) finds its objects' entries still there.
+    if (record.returnSlots.length === 0 && ids.length === 1) record.returnSlots = [store.createNew(ids[0] as string)];
+    else record.returnSlots = ids.map((id) => store.createPending(id));
     for (const slot of record.returnSlots) slot.task = record;
     record.prev = undefined;
     record.next = this.first;
