@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as lux from "lux";
 import { fixtures, runScript } from "./helpers.js";
-import { add, describeArgs, nestedRefs, putInside, square, subTaskRef, sumOfSquares, throwing, triple } from "./fixtures/tasks-fns.js";
+import { add, answerHow, describeArgs, nestedRefs, putInside, square, subTaskRef, sumOfSquares, throwing, triple } from "./fixtures/tasks-fns.js";
 
 describe("tasks", () => {
   before(async () => {
@@ -105,6 +105,24 @@ describe("tasks", () => {
     }
     const notArray = square.options({ numReturns: 2 }).remote(3);
     await assert.rejects(lux.get(notArray[0] as lux.ObjectRef<unknown>), /numReturns: 2 but returned number/);
+  });
+
+  test("a task may answer synchronously, with a promise or with a thenable, pipelined in any mix", async () => {
+    const hows = ["sync", "promise", "thenable"] as const;
+    const refs = Array.from({ length: 60 }, (_, i) => answerHow.remote(hows[i % 3] as (typeof hows)[number], false));
+    const values = (await lux.get(refs)) as { taskId: string; how: string }[];
+    values.forEach((v, i) => {
+      assert.equal(v.how, hows[i % 3]);
+      assert.equal(v.taskId, (refs[i] as lux.ObjectRef).id.slice(0, 24), "the task sees its own id while it runs");
+    });
+    for (const how of hows) {
+      await assert.rejects(lux.get(answerHow.remote(how, true)), (e: unknown) => {
+        assert.ok(e instanceof lux.TaskError, `${how}: expected a TaskError, got ${String(e)}`);
+        assert.ok(e.cause instanceof RangeError, `${how}: the cause is the thrown RangeError`);
+        assert.match(e.message, new RegExp(`(sync|async) failure of ${how}`));
+        return true;
+      });
+    }
   });
 
   test("tasks can submit tasks and await them", async () => {
