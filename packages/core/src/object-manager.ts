@@ -442,7 +442,7 @@ export class ObjectManager {
    * the common use (a set or closure per ref per call made that loop quadratic in allocations).
    * Duplicate refs are rejected (they would make `numReturns` ambiguous).
    */
-  async wait(refs: readonly ObjectRef[], opts: WaitOptions): Promise<[ObjectRef[], ObjectRef[]]> {
+  wait(refs: readonly ObjectRef[], opts: WaitOptions): [ObjectRef[], ObjectRef[]] | Promise<[ObjectRef[], ObjectRef[]]> {
     const again = this.waitAgain(refs, opts.numReturns);
     if (again !== undefined) return again;
     const mark = ++this.waitCalls;
@@ -476,6 +476,18 @@ export class ObjectManager {
       }
     }
     if (ready >= opts.numReturns || opts.timeoutMs === 0) return others === undefined ? this.remember(splitAt(refs, readyAt)) : splitAt(refs, readyAt);
+    return this.waitMore(refs, opts, { mark, solo, ready, pendingOwned, others });
+  }
+
+  /** The blocking part of `wait`: until enough refs are ready or the timeout passes. */
+  private async waitMore(
+    refs: readonly ObjectRef[],
+    opts: WaitOptions,
+    scan: { mark: number; solo: boolean; ready: number; pendingOwned: number; others: Map<string, number> | undefined },
+  ): Promise<[ObjectRef[], ObjectRef[]]> {
+    const self = this.deps.selfAddress;
+    const { mark, solo, pendingOwned, others } = scan;
+    let ready = scan.ready;
     const readyOthers = new Set<number>();
     const done = (): [ObjectRef[], ObjectRef[]] => {
       const r: ObjectRef[] = [];

@@ -71,8 +71,8 @@ const UNREACHABLE_RETRY_MS = 50;
  */
 export class TaskSubmitter {
   private readonly keys = new Map<string, KeyQueue>();
-  /** Scheduling keys by options object (calls of one definition share theirs). */
-  private readonly keyOf = new WeakMap<object, string>();
+  /** Queues by options object (calls of one definition share theirs): no key to build and look up per task. */
+  private readonly queueOf = new WeakMap<object, KeyQueue>();
   private nextSeq = 0;
   private closed = false;
 
@@ -86,19 +86,19 @@ export class TaskSubmitter {
 
   /** Queues a task whose dependencies are resolved. */
   enqueue(record: TaskRecord): void {
-    if (record.cancelled) return;
-    const resources = record.options.resources;
-    const strategy = record.options.strategy;
-    const runtimeEnv = record.options.runtimeEnvSpec;
-    let key = this.keyOf.get(record.options);
-    if (key === undefined) {
-      key = JSON.stringify([resources, strategy ?? "DEFAULT", runtimeEnvKey(runtimeEnv)]);
-      this.keyOf.set(record.options, key);
-    }
-    let kq = this.keys.get(key);
+    if (record.cancelled || this.closed) return; // closing fails every unfinished task (TaskResults.cancelAll)
+    let kq = this.queueOf.get(record.options);
     if (kq === undefined) {
-      kq = { key, resources, strategy, runtimeEnv, description: `task ${record.spec.name}`, queue: [], leases: new Set(), pendingRequests: new Map(), startFailures: 0 };
-      this.keys.set(key, kq);
+      const resources = record.options.resources;
+      const strategy = record.options.strategy;
+      const runtimeEnv = record.options.runtimeEnvSpec;
+      const key = JSON.stringify([resources, strategy ?? "DEFAULT", runtimeEnvKey(runtimeEnv)]);
+      kq = this.keys.get(key);
+      if (kq === undefined) {
+        kq = { key, resources, strategy, runtimeEnv, description: `task ${record.spec.name}`, queue: [], leases: new Set(), pendingRequests: new Map(), startFailures: 0 };
+        this.keys.set(key, kq);
+      }
+      this.queueOf.set(record.options, kq);
     }
     record.state = "queued";
     record.queueSeq ??= this.nextSeq++;
