@@ -1,5 +1,5 @@
-import { encodeMessage, decodeMessage } from "./codec.js";
-import { FrameDecoder, frameHeader } from "./frame.js";
+import { decodeFrame, writeMessage } from "./codec.js";
+import { FrameDecoder } from "./frame.js";
 import type { Handlers, MethodName, ReplyOf, RequestOf, ServiceDef } from "./service.js";
 import type { Transport } from "./transport.js";
 
@@ -46,22 +46,26 @@ export interface ConnectionOptions<Local extends ServiceDef> {
   onProtocolError?: (error: Error, peer: string) => void;
 }
 
-/** A call waiting for its reply: settles a promise (`call`) or calls back (`callback`). */
-interface Pending {
-  resolve: ((value: unknown) => void) | undefined;
-  reject: ((error: Error) => void) | undefined;
-  done: ((error: Error | undefined, reply: unknown) => void) | undefined;
+/** A `call` waiting for its reply. */
+interface PendingPromise {
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
   timer: NodeJS.Timeout | undefined;
 }
 
+type Done = (error: Error | undefined, reply: unknown) => void;
+
+/** A call waiting for its reply: a promise to settle, or (`callback`, no object per call) the function. */
+type Pending = PendingPromise | Done;
+
 function settle(p: Pending, error: Error | undefined, value: unknown): void {
-  if (p.done === undefined) {
-    if (error !== undefined) p.reject?.(error);
-    else p.resolve?.(value);
+  if (typeof p !== "function") {
+    if (error !== undefined) p.reject(error);
+    else p.resolve(value);
     return;
   }
   try {
-    p.done(error, value);
+    p(error, value);
   } catch (e) {
     // A bug in the callback, not bad input from the peer: surface it, keep the connection.
     queueMicrotask(() => {
@@ -94,8 +98,8 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
   ) {
     this.handlers = options.handlers ?? {};
     this.errorCodec = options.errorCodec ?? defaultErrorCodec;
-    this.decoder = new FrameDecoder(Math.min(options.maxFrameBytes, HANDSHAKE_MAX_FRAME_BYTES), (frame) =>
-      this.onFrame(frame),
+    this.decoder = new FrameDecoder(Math.min(options.maxFrameBytes, HANDSHAKE_MAX_FRAME_BYTES), (buffer, start, end) =>
+      this.onFrame(buffer, start, end),
     );
     transport.onData((chunk) => {
       if (this.state === "closed") return;
@@ -202,7 +206,7 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
               if (this.weak && this.pending.size === 0) this.transport.setRef(false);
               reject(new RpcTimeoutError(`${method} to ${this.peer} timed out after ${timeoutMs} ms`));
             }, timeoutMs);
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, done: undefined, timer });
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
       if (this.weak && this.pending.size === 1) this.transport.setRef(true);
       this.sendRaw([Kind.request, id, method, request]);
     });
@@ -222,7 +226,7 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
       return;
     }
     const id = this.nextId++;
-    this.pending.set(id, { resolve: undefined, reject: undefined, done: done as Pending["done"], timer: undefined });
+    this.pending.set(id, done as Done);
     if (this.weak && this.pending.size === 1) this.transport.setRef(true);
     this.sendRaw([Kind.request, id, method, request]);
   }
@@ -243,8 +247,7 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
   }
 
   private sendRaw(message: unknown): void {
-    const body = encodeMessage(message);
-    this.transport.write([frameHeader(body.length), body]);
+    writeMessage(this.transport, message);
   }
 
   private open(): void {
@@ -260,10 +263,10 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
     this.closed(error);
   }
 
-  private onFrame(frame: Buffer): void {
+  private onFrame(buffer: Buffer, start: number, end: number): void {
     let message: unknown;
     try {
-      message = decodeMessage(frame);
+      message = decodeFrame(buffer, start, end);
     } catch (e) {
       this.fail(new Error(`undecodable frame from ${this.peer}: ${(e as Error).message}`));
       return;
@@ -291,7 +294,7 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
         if (p === undefined) return; // timed out earlier
         this.pending.delete(id);
         if (this.weak && this.pending.size === 0) this.transport.setRef(false);
-        if (p.timer !== undefined) clearTimeout(p.timer);
+        if (typeof p !== "function" && p.timer !== undefined) clearTimeout(p.timer);
         if (kind === Kind.ok) settle(p, undefined, body);
         else settle(p, this.errorCodec.decode(body), undefined);
         return;
@@ -350,7 +353,7 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
       error ? { cause: error } : undefined,
     );
     for (const p of this.pending.values()) {
-      if (p.timer !== undefined) clearTimeout(p.timer);
+      if (typeof p !== "function" && p.timer !== undefined) clearTimeout(p.timer);
       settle(p, reason, undefined);
     }
     this.pending.clear();

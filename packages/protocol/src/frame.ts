@@ -2,6 +2,13 @@
 
 export const FRAME_HEADER_BYTES = 4;
 
+/**
+ * Frames at least this long are handed to the socket where they lie instead of being
+ * copied next to their neighbours; shorter ones are copied before `writeFrame` returns,
+ * so the sender may reuse their bytes at once (see Transport.writeFrame).
+ */
+export const ZERO_COPY_FRAME_BYTES = 64 * 1024;
+
 export class FrameTooLargeError extends Error {
   override readonly name = "FrameTooLargeError";
   constructor(
@@ -12,15 +19,10 @@ export class FrameTooLargeError extends Error {
   }
 }
 
-export function frameHeader(length: number): Buffer {
-  const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
-  header.writeUInt32BE(length, 0);
-  return header;
-}
-
 /**
- * Reassembles frames from arbitrary chunks. A frame's body is copied at most once:
- * when its length is known, one buffer of that size is allocated and filled.
+ * Reassembles frames from arbitrary chunks. A frame that lies whole in one chunk is
+ * handed on in place, as its bounds in that chunk; a frame split across chunks is
+ * copied once, into one buffer of its size allocated when its length is known.
  */
 export class FrameDecoder {
   private header = Buffer.alloc(FRAME_HEADER_BYTES);
@@ -30,7 +32,12 @@ export class FrameDecoder {
 
   constructor(
     private maxFrameBytes: number,
-    private readonly onFrame: (frame: Buffer) => void,
+    /**
+     * Gets each payload as bytes [start, end) of `buffer`: the chunk it arrived in, or the
+     * buffer it was reassembled in. The decoder never writes to either afterwards, so the
+     * decoded message may keep views of them.
+     */
+    private readonly onFrame: (buffer: Buffer, start: number, end: number) => void,
   ) {}
 
   /** Changes the largest accepted frame (e.g. raised once the peer has authenticated). */
@@ -49,8 +56,8 @@ export class FrameDecoder {
           this.check(length);
           if (chunk.length - offset - FRAME_HEADER_BYTES >= length) {
             const start = offset + FRAME_HEADER_BYTES;
-            this.onFrame(chunk.subarray(start, start + length));
             offset = start + length;
+            this.onFrame(chunk, start, offset);
             continue;
           }
         }
@@ -72,7 +79,7 @@ export class FrameDecoder {
       if (this.bodyFill === this.body.length) {
         const frame = this.body;
         this.body = undefined;
-        this.onFrame(frame);
+        this.onFrame(frame, 0, frame.length);
       }
     }
   }

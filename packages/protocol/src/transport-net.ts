@@ -1,5 +1,6 @@
 /** The only module that touches node:net. Addresses are "host:port" or a Unix socket path. */
 import * as net from "node:net";
+import { ZERO_COPY_FRAME_BYTES } from "./frame.js";
 import type { Transport, TransportListener } from "./transport.js";
 
 export function parseAddress(address: string): { host: string; port: number } | { path: string } {
@@ -14,10 +15,24 @@ export function parseAddress(address: string): { host: string; port: number } | 
 
 /** Bytes queued within one tick after which they are written at once. */
 const EARLY_FLUSH_BYTES = 32 * 1024;
+/**
+ * Small frames are copied back to back into a staging buffer of this size, and each flush
+ * hands the socket one view of what was staged since the last. Once the socket has written
+ * everything it was given (usually at once), the buffer is filled again from the start;
+ * while it still holds some, the next frames go after that, and when the buffer is full, a
+ * new one takes its place. One warm buffer instead of fresh memory: writing into fresh
+ * pages cost more than the copying itself.
+ */
+const STAGING_BYTES = 64 * 1024;
 
 class SocketTransport implements Transport {
   readonly remoteLabel: string;
   readonly localHost: string | undefined;
+  private staging: Buffer | undefined;
+  /** Staged bytes not yet handed to the socket are staging[stagedFrom, stagedTo). */
+  private stagedFrom = 0;
+  private stagedTo = 0;
+  /** Buffers to write before the staged bytes: large frames, and full staging buffers, in order. */
   private queued: Buffer[] = [];
   private queuedBytes = 0;
   private flushScheduled = false;
@@ -33,11 +48,22 @@ class SocketTransport implements Transport {
       socket.remoteAddress !== undefined ? `${socket.remoteAddress}:${socket.remotePort}` : (peerName ?? "unix-peer");
   }
 
-  write(chunks: readonly Buffer[]): void {
-    for (const c of chunks) {
-      this.queued.push(c);
-      this.queuedBytes += c.length;
+  writeFrame(buffer: Buffer, start: number, end: number): void {
+    const length = end - start;
+    if (length >= ZERO_COPY_FRAME_BYTES) {
+      this.queueStaged();
+      this.queued.push(buffer.subarray(start, end));
+    } else {
+      let staging = this.staging;
+      if (staging === undefined || staging.length - this.stagedTo < length) {
+        this.queueStaged();
+        staging = this.staging = Buffer.allocUnsafeSlow(STAGING_BYTES);
+        this.stagedFrom = this.stagedTo = 0;
+      }
+      buffer.copy(staging, this.stagedTo, start, end);
+      this.stagedTo += length;
     }
+    this.queuedBytes += length;
     // A long synchronous burst (a loop submitting tasks) goes out in slices, so the peer
     // starts on the first messages while this process is still producing the rest.
     if (this.queuedBytes >= EARLY_FLUSH_BYTES) {
@@ -50,26 +76,43 @@ class SocketTransport implements Transport {
     }
   }
 
+  /** Moves the staged bytes to the end of `queued`, so what is queued next goes after them. */
+  private queueStaged(): void {
+    if (this.stagedTo === this.stagedFrom || this.staging === undefined) return;
+    this.queued.push(this.staging.subarray(this.stagedFrom, this.stagedTo));
+    this.stagedFrom = this.stagedTo;
+  }
+
   private readonly flush = (): void => {
     this.flushScheduled = false;
-    const queued = this.queued;
-    if (queued.length === 0 || this.socket.destroyed) return;
-    this.queued = [];
+    if (this.queuedBytes === 0) return;
     this.queuedBytes = 0;
-    if (queued.length === 1) {
-      this.socket.write(queued[0] as Buffer);
+    if (this.socket.destroyed) {
+      this.queued = [];
+      this.stagedFrom = this.stagedTo;
       return;
     }
-    // Small frames are merged into one write; large payloads go as they are.
-    let small = 0;
-    for (const c of queued) if (c.length < 65536) small += c.length;
-    if (small === 0 || small > 1 << 20) {
-      this.socket.cork();
-      for (const c of queued) this.socket.write(c);
-      this.socket.uncork();
+    const staging = this.staging;
+    if (this.queued.length === 0 && staging !== undefined) {
+      // Usually only small frames were queued: one write of the staged bytes.
+      this.socket.write(staging.subarray(this.stagedFrom, this.stagedTo));
     } else {
-      this.socket.write(Buffer.concat(queued));
+      this.queueStaged();
+      const queued = this.queued;
+      this.queued = [];
+      if (queued.length === 1) {
+        this.socket.write(queued[0] as Buffer);
+      } else {
+        this.socket.cork();
+        for (const c of queued) this.socket.write(c);
+        this.socket.uncork();
+      }
     }
+    // The socket's queue counts a write until it completes, so an empty one means the
+    // socket holds none of the staged bytes any more (a write to the kernel that succeeds
+    // at once, the common case, completes here): the staging buffer is free again.
+    if (this.socket.writableLength === 0) this.stagedTo = 0;
+    this.stagedFrom = this.stagedTo;
   };
 
   close(destroy = false): void {

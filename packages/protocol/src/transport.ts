@@ -1,7 +1,12 @@
 /** A byte stream between two peers. The RPC layer sees only this interface. */
 export interface Transport {
-  /** Queues bytes; the transport decides when to flush. */
-  write(chunks: readonly Buffer[]): void;
+  /**
+   * Queues one frame, bytes [start, end) of `buffer` (length prefix included); the
+   * transport decides when to flush. A frame shorter than ZERO_COPY_FRAME_BYTES is copied
+   * before this returns, so the caller may overwrite those bytes at once; a longer one may
+   * be kept as it is until written, so the caller must leave it alone.
+   */
+  writeFrame(buffer: Buffer, start: number, end: number): void;
   /** Closes the stream; pending writes are flushed first unless `destroy` is set. */
   close(destroy?: boolean): void;
   onData(listener: (chunk: Buffer) => void): void;
@@ -41,8 +46,9 @@ export function memoryTransportPair(): [Transport, Transport] {
     const transport: Transport = {
       remoteLabel: label,
       localHost: undefined,
-      write(chunks) {
-        const copy = Buffer.concat(chunks as Buffer[]);
+      writeFrame(buffer, start, end) {
+        const copy = Buffer.allocUnsafe(end - start);
+        buffer.copy(copy, 0, start, end);
         queueMicrotask(() => peer?.deliver(copy));
       },
       close() {

@@ -1,0 +1,212 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Packr, addExtension } from "msgpackr";
+import { decodeFrame, encodeMessage, writeMessage } from "../src/codec.js";
+import { FRAME_HEADER_BYTES, FrameDecoder, FrameTooLargeError, ZERO_COPY_FRAME_BYTES } from "../src/frame.js";
+import type { Transport } from "../src/transport.js";
+
+interface Frame {
+  buffer: Buffer;
+  start: number;
+  end: number;
+}
+
+function framed(...payloads: Buffer[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const p of payloads) {
+    const header = Buffer.alloc(FRAME_HEADER_BYTES);
+    header.writeUInt32BE(p.length);
+    parts.push(header, p);
+  }
+  return Buffer.concat(parts);
+}
+
+function decoder(limit = 1 << 20): { frames: Frame[]; decoder: FrameDecoder } {
+  const frames: Frame[] = [];
+  return { frames, decoder: new FrameDecoder(limit, (buffer, start, end) => frames.push({ buffer, start, end })) };
+}
+
+const bytesOf = (f: Frame): Buffer => f.buffer.subarray(f.start, f.end);
+
+test("FrameDecoder: many frames in one chunk are handed on in place, as bounds in that chunk", () => {
+  const payloads = [Buffer.from("a"), Buffer.alloc(0), Buffer.from("hello"), Buffer.alloc(300, 7)];
+  const chunk = framed(...payloads);
+  const { frames, decoder: d } = decoder();
+  d.push(chunk);
+  assert.equal(frames.length, payloads.length);
+  frames.forEach((f, i) => {
+    assert.equal(f.buffer, chunk, "no view or copy per frame");
+    assert.deepEqual(bytesOf(f), payloads[i]);
+  });
+});
+
+test("FrameDecoder: a stream split at every possible point gives the same frames", () => {
+  const payloads = [Buffer.from("first"), Buffer.alloc(40, 1), Buffer.from("x"), Buffer.alloc(9, 2)];
+  const stream = framed(...payloads);
+  for (let a = 0; a <= stream.length; a++) {
+    for (let b = a; b <= stream.length; b += 3) {
+      const { frames, decoder: d } = decoder();
+      d.push(stream.subarray(0, a));
+      d.push(stream.subarray(a, b));
+      d.push(stream.subarray(b));
+      assert.deepEqual(frames.map(bytesOf), payloads, `split at ${a} and ${b}`);
+    }
+  }
+  const { frames, decoder: d } = decoder();
+  for (let i = 0; i < stream.length; i++) d.push(stream.subarray(i, i + 1));
+  assert.deepEqual(frames.map(bytesOf), payloads, "one byte at a time");
+});
+
+test("FrameDecoder: a frame spanning chunks is reassembled into a buffer of its own", () => {
+  const payload = Buffer.alloc(1000, 5);
+  const stream = framed(payload, Buffer.from("next"));
+  const { frames, decoder: d } = decoder();
+  const first = stream.subarray(0, 600);
+  d.push(first);
+  d.push(stream.subarray(600));
+  assert.equal(frames.length, 2);
+  const [whole, next] = frames as [Frame, Frame];
+  assert.notEqual(whole.buffer.buffer, first.buffer);
+  assert.deepEqual([whole.start, whole.end], [0, payload.length]);
+  assert.deepEqual(bytesOf(whole), payload);
+  assert.deepEqual(bytesOf(next), Buffer.from("next"));
+});
+
+test("FrameDecoder: an oversized length prefix throws before anything is allocated for it", () => {
+  const { frames, decoder: d } = decoder(100);
+  const header = Buffer.alloc(FRAME_HEADER_BYTES);
+  header.writeUInt32BE(101);
+  assert.throws(() => d.push(header), FrameTooLargeError);
+  const split = decoder(100);
+  split.decoder.push(header.subarray(0, 2));
+  assert.throws(() => split.decoder.push(header.subarray(2)), FrameTooLargeError);
+  assert.equal(frames.length + split.frames.length, 0);
+});
+
+/** Keeps what it is given the way SocketTransport does: copies small frames, views large ones. */
+function capturingTransport(): { transport: Transport; frames: Buffer[]; retained: Frame[] } {
+  const frames: Buffer[] = [];
+  const retained: Frame[] = [];
+  const transport: Transport = {
+    remoteLabel: "capture",
+    localHost: undefined,
+    writeFrame(buffer, start, end) {
+      if (end - start >= ZERO_COPY_FRAME_BYTES) {
+        retained.push({ buffer, start, end });
+        frames.push(buffer.subarray(start, end));
+      } else {
+        frames.push(Buffer.from(buffer.subarray(start, end)));
+      }
+    },
+    close() {},
+    onData() {},
+    onClose() {},
+    setRef() {},
+  };
+  return { transport, frames, retained };
+}
+
+test("writeMessage: frames carry a length prefix and decode to the message", () => {
+  const { transport, frames } = capturingTransport();
+  const messages = [
+    [0, 1, "pushTask", { taskId: "ab".repeat(14), args: Buffer.from([1, 2, 3]) }],
+    { ok: true },
+    [3, 0, "x", null],
+  ];
+  for (const m of messages) writeMessage(transport, m);
+  const { frames: decoded, decoder: d } = decoder();
+  d.push(Buffer.concat(frames));
+  assert.deepEqual(
+    decoded.map((f) => decodeFrame(f.buffer, f.start, f.end)),
+    messages,
+  );
+  // The body is what encodeMessage (msgpackr's default) writes: the wire format is unchanged.
+  assert.deepEqual(bytesOf(decoded[0] as Frame), encodeMessage(messages[0]));
+});
+
+test("writeMessage: small frames reuse one output buffer; a large frame is never written over", () => {
+  const { transport, frames, retained } = capturingTransport();
+  const large = { data: Buffer.alloc(ZERO_COPY_FRAME_BYTES * 2, 9), id: "large" };
+  writeMessage(transport, large);
+  assert.equal(retained.length, 1);
+  const kept = retained[0] as Frame;
+  const keptCopy = Buffer.from(kept.buffer.subarray(kept.start, kept.end));
+  // msgpackr's output buffer is shared by every Packr in the process (core's too, whose
+  // messages are views of it): mix in another's messages, and check they stay intact too.
+  const other = new Packr();
+  const others: { bytes: Buffer; copy: Buffer }[] = [];
+  for (let i = 0; i < 2000; i++) {
+    if (i % 7 === 0) {
+      const bytes = other.pack({ other: i, pad: "y".repeat(i % 300) });
+      others.push({ bytes, copy: Buffer.from(bytes) });
+    }
+    writeMessage(transport, [0, i, "method", { i, pad: "z".repeat(i % 500) }]);
+  }
+  writeMessage(transport, large);
+  assert.deepEqual(kept.buffer.subarray(kept.start, kept.end), keptCopy, "the retained frame is intact");
+  assert.deepEqual(decodeFrame(kept.buffer, kept.start + FRAME_HEADER_BYTES, kept.end), large);
+  for (const o of others) assert.deepEqual(o.bytes, o.copy, "another Packr's message is intact");
+  assert.equal(retained.length, 2);
+  // Every small frame decodes to what was sent, in order.
+  const { frames: decoded, decoder: d } = decoder(1 << 22);
+  d.push(Buffer.concat(frames));
+  assert.equal(decoded.length, 2002);
+  decoded.slice(1, -1).forEach((f, i) => {
+    assert.deepEqual(decodeFrame(f.buffer, f.start, f.end), [0, i, "method", { i, pad: "z".repeat(i % 500) }]);
+  });
+});
+
+test("writeMessage: consecutive small frames are written at the same place", () => {
+  const places: string[] = [];
+  const buffers = new Set<Buffer>();
+  const transport: Transport = {
+    ...capturingTransport().transport,
+    writeFrame(buffer, start) {
+      buffers.add(buffer);
+      places.push(String(start));
+    },
+  };
+  for (let i = 0; i < 100; i++) writeMessage(transport, [1, i, 0, { returns: [{ objectId: "cd".repeat(16) }] }]);
+  assert.equal(new Set(places.slice(1)).size, 1, "one place after the first message");
+  assert.equal(buffers.size, 1, "one output buffer");
+});
+
+test("writeMessage: a message sent while another Packr is packing (from an extension) leaves both intact", () => {
+  const { transport, frames } = capturingTransport();
+  class SendsWhilePacked {
+    constructor(readonly n: number) {}
+  }
+  addExtension({
+    Class: SendsWhilePacked,
+    type: 77,
+    write: (v: SendsWhilePacked) => {
+      writeMessage(transport, [3, 0, "nested", { n: v.n, pad: "n".repeat(v.n) }]);
+      return v.n;
+    },
+    read: (n: number) => new SendsWhilePacked(n),
+  });
+  const other = new Packr();
+  const outer: { bytes: Buffer; value: unknown }[] = [];
+  for (let i = 0; i < 300; i++) {
+    writeMessage(transport, [0, i, "before", { i }]);
+    const value = { i, pad: "o".repeat(i), inner: new SendsWhilePacked(i), after: "a".repeat(i % 50) };
+    outer.push({ bytes: other.pack(value), value });
+    writeMessage(transport, [0, i, "after", { i }]);
+  }
+  for (const o of outer) assert.deepEqual(other.unpack(o.bytes), o.value);
+  const { frames: decoded, decoder: d } = decoder();
+  d.push(Buffer.concat(frames));
+  const methods = decoded.map((f) => (decodeFrame(f.buffer, f.start, f.end) as unknown[])[2]);
+  assert.deepEqual(methods, Array.from({ length: 300 }, () => ["before", "nested", "after"]).flat());
+});
+
+test("decodeFrame: binary values are views of the received bytes, not copies", () => {
+  const body = encodeMessage([1, 7, 0, { value: Buffer.from([1, 2, 3]) }]);
+  const chunk = framed(Buffer.from(encodeMessage({ before: true })), body);
+  const { frames, decoder: d } = decoder();
+  d.push(chunk);
+  const f = frames[1] as Frame;
+  const message = decodeFrame(f.buffer, f.start, f.end) as [number, number, number, { value: Buffer }];
+  assert.deepEqual([...message[3].value], [1, 2, 3]);
+  assert.equal(message[3].value.buffer, chunk.buffer);
+});
