@@ -604,12 +604,12 @@ export class ObjectManager {
     return slot;
   }
 
-  /** Waits until borrow registrations sent so far are acknowledged by their owners. */
   /** Whether borrow registrations are still unacknowledged (`flushBorrows` would wait). */
   borrowsPending(): boolean {
     return this.pendingBorrows.size > 0;
   }
 
+  /** Waits until borrow registrations sent so far are acknowledged by their owners. */
   async flushBorrows(): Promise<void> {
     if (this.pendingBorrows.size === 0) return;
     await Promise.allSettled([...this.pendingBorrows]);
