@@ -1,15 +1,16 @@
 /** Message encoding for the RPC layer (not user values: those arrive as opaque bytes). */
-import { Packr, RESERVE_START_SPACE, REUSE_BUFFER_MODE } from "msgpackr";
-import { FRAME_HEADER_BYTES, ZERO_COPY_FRAME_BYTES } from "./frame.js";
+import { Packr, RESERVE_START_SPACE, RESET_BUFFER_MODE, REUSE_BUFFER_MODE } from "msgpackr";
+import { FRAME_HEADER_BYTES } from "./frame.js";
 import type { Transport } from "./transport.js";
 
 const packr = new Packr({ useRecords: false, moreTypes: true, int64AsType: "bigint" });
 
 /**
- * msgpackr leaves room for the length prefix in front of the message, and returns its
- * output buffer with the message's bounds in `start` and `end` instead of a new view.
+ * msgpackr leaves room for the length prefix in front of the message, returns its output
+ * buffer with the message's bounds in `start` and `end` instead of a new view, and writes
+ * the next message at the same place (the transport copies each frame at once).
  */
-const IN_PLACE_FRAME = REUSE_BUFFER_MODE | RESERVE_START_SPACE | FRAME_HEADER_BYTES;
+const IN_PLACE_FRAME = REUSE_BUFFER_MODE | RESET_BUFFER_MODE | RESERVE_START_SPACE | FRAME_HEADER_BYTES;
 
 /** What `pack` returns with REUSE_BUFFER_MODE. */
 type PackedInPlace = Buffer & { start: number; end: number };
@@ -26,24 +27,18 @@ export function decodeMessage(bytes: Buffer): unknown {
 }
 
 /**
- * Encodes `message` as one frame and queues it on `transport`. The frame, length prefix
- * included, is written where msgpackr's output buffer has room, and no buffer is made for it.
+ * Encodes `message` as one frame and queues it on `transport`, without a buffer of its own:
+ * the frame, length prefix included, is written in msgpackr's output buffer, where the next
+ * message goes too. One output buffer thus serves every message. By default msgpackr goes
+ * on after each message, takes a new buffer every few kilobytes, and after a large message
+ * takes one of about twice its size for every next large one, copying into it up to a
+ * whole buffer of bytes it never wrote. Other Packrs' messages (core's, views of the same
+ * shared buffer) stay intact: msgpackr goes back only to where this message started.
  */
 export function writeMessage(transport: Transport, message: unknown): void {
-  const before = packr.position;
   const out = packr.pack(message, IN_PLACE_FRAME) as PackedInPlace;
-  const start = out.start;
-  const end = out.end;
-  out.writeUInt32BE(end - start - FRAME_HEADER_BYTES, start);
-  transport.writeFrame(out, start, end);
-  // The transport has copied a small frame, so msgpackr may write the next message over it
-  // (RESET_BUFFER_MODE, but decided once the size is known): one output buffer serves all
-  // small messages instead of a new one every few kilobytes. A large frame is kept as it is
-  // until written; msgpackr goes on after it, as it does for every message by default.
-  // msgpackr's position is module state: rewind only if it is still the end of this frame,
-  // and not merely back at `before` (a pack nested in another Packr's pack, say from an
-  // extension, writes into a buffer of its own and restores the outer one's position).
-  if (end - start < ZERO_COPY_FRAME_BYTES && packr.position === end && before !== end) packr.position = start;
+  out.writeUInt32BE(out.end - out.start - FRAME_HEADER_BYTES, out.start);
+  transport.writeFrame(out, out.start, out.end);
 }
 
 /** Decodes the message in bytes [start, end) of `buffer`, without a view of its own. */

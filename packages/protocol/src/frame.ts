@@ -2,13 +2,6 @@
 
 export const FRAME_HEADER_BYTES = 4;
 
-/**
- * Frames at least this long are handed to the socket where they lie instead of being
- * copied next to their neighbours; shorter ones are copied before `writeFrame` returns,
- * so the sender may reuse their bytes at once (see Transport.writeFrame).
- */
-export const ZERO_COPY_FRAME_BYTES = 64 * 1024;
-
 export class FrameTooLargeError extends Error {
   override readonly name = "FrameTooLargeError";
   constructor(

@@ -1,4 +1,4 @@
-export { FrameDecoder, FrameTooLargeError, FRAME_HEADER_BYTES, ZERO_COPY_FRAME_BYTES } from "./frame.js";
+export { FrameDecoder, FrameTooLargeError, FRAME_HEADER_BYTES } from "./frame.js";
 export { encodeMessage, decodeMessage } from "./codec.js";
 export { encodeTaskSpec, decodeTaskSpec, TaskSpecWireError, type TaskSpecWire } from "./task-wire.js";
 export type { Transport, TransportListener } from "./transport.js";

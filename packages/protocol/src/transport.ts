@@ -2,9 +2,8 @@
 export interface Transport {
   /**
    * Queues one frame, bytes [start, end) of `buffer` (length prefix included); the
-   * transport decides when to flush. A frame shorter than ZERO_COPY_FRAME_BYTES is copied
-   * before this returns, so the caller may overwrite those bytes at once; a longer one may
-   * be kept as it is until written, so the caller must leave it alone.
+   * transport decides when to flush. The frame is copied before this returns: the caller
+   * writes its next frame over those bytes.
    */
   writeFrame(buffer: Buffer, start: number, end: number): void;
   /** Closes the stream; pending writes are flushed first unless `destroy` is set. */
