@@ -4,7 +4,9 @@ A LocalCluster with 2 worker processes of 1 thread each, on loopback, no dashboa
 workload runs once to warm up, then RUNS times; the median is reported, with max/min.
 Prints one JSON line (the PeerResult of bench/peers/measure.ts) on stdout, progress on stderr.
 
-    /usr/bin/python3 bench/peers/dask_bench.py [--runs N] [--startup-runs N]
+    /usr/bin/python3 bench/peers/dask_bench.py [--runs N] [--startup-runs N] [--quick]
+
+--quick: runs of a few milliseconds and a 16 MiB array, to check the harness (as the Node peers).
 
 Needs Debian's python3-distributed (python3-numpy for "put_gigabytes").
 """
@@ -27,7 +29,8 @@ except ImportError:  # put_gigabytes is then left out
     np = None
 
 N_WORKERS = 2
-LARGE_BYTES = 256 * 1024 * 1024
+QUICK = "--quick" in sys.argv
+LARGE_BYTES = (16 if QUICK else 256) * 1024 * 1024
 # Dask's round trips are slower than Lux's: fewer operations per run keep the runs short.
 SYNC_OPS = 200
 ASYNC_OPS = 1000
@@ -64,8 +67,8 @@ def summary(values):
     return {"median": statistics.median(values), "spread": max(values) / min(values)}
 
 
-WARMUP_SECONDS = 1
-RUN_SECONDS = 1
+WARMUP_SECONDS = 0 if QUICK else 1
+RUN_SECONDS = 0.01 if QUICK else 1
 
 
 def timed(ops, run, least):
@@ -127,6 +130,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--startup-runs", type=int, default=3)
+    parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     runs = args.runs
     results, spread = {}, {}

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import * as lux from "lux";
-import { Results, flag, measure, median, seconds } from "./measure.js";
+import { QUICK, Results, flag, measure, median, seconds } from "./measure.js";
 
 const noop = lux.remote(function noop(): number {
   return 0;
@@ -26,7 +26,7 @@ const NUM_CPUS = 2;
 const SYNC_OPS = 1000;
 const ASYNC_OPS = 1000;
 const PUT_GET_OPS = 10_000;
-const LARGE_BYTES = 256 * 1024 * 1024;
+const LARGE_BYTES = (QUICK ? 16 : 256) * 1024 * 1024;
 
 /** A full collection, so refs dropped by the previous run free their objects. */
 const gc: () => void = (() => {
@@ -97,7 +97,7 @@ lux.main(async () => {
   out.print(`lux ${pkg.version}, node ${process.version}`, runs);
 });
 
-/** lux.put of a 256 MiB Float64Array (one copy into the node's shared-memory arena), in GB/s. */
+/** lux.put of a 256 MiB Float64Array (16 MiB with --quick) (one copy into the node's shared-memory arena), in GB/s. */
 async function putGigabytes(runs: number): Promise<{ median: number; spread: number }> {
   const src = new Float64Array(LARGE_BYTES / 8).fill(1.5);
   const rates: number[] = [];

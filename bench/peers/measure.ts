@@ -1,7 +1,7 @@
 /**
  * What the Node peers (bench/peers/lux.ts, bench/peers/piscina.ts) share with run.ts:
  * the workload names, flags, and the measure loop (a 1 s warm-up, then RUNS timed runs of at
- * least 1 s each, the median).
+ * least 1 s each, the median). `--quick` shortens both to a smoke test of the harness.
  * bench/peers/dask_bench.py follows the same rules in Python.
  */
 
@@ -46,9 +46,12 @@ export function seconds(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
+/** `--quick`: runs of a few milliseconds and small data, to check the harness, not to measure. */
+export const QUICK = process.argv.includes("--quick");
+
 /** Seconds of warm-up, and the least seconds of one timed run (as `lux microbenchmark`). */
-export const WARMUP_SECONDS = 1;
-export const RUN_SECONDS = 1;
+export const WARMUP_SECONDS = QUICK ? 0 : 1;
+export const RUN_SECONDS = QUICK ? 0.01 : 1;
 
 /**
  * Repeats `run` for WARMUP_SECONDS, then `runs` times for at least RUN_SECONDS each;

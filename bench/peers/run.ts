@@ -1,7 +1,7 @@
 /**
  * Lux beside its peers on this machine: one table of the core workloads.
  *
- *   npx tsx bench/peers/run.ts [--runs N] [--startup-runs N] [--markdown]
+ *   npx tsx bench/peers/run.ts [--runs N] [--startup-runs N] [--markdown] [--quick]
  *
  * Each peer runs alone, one after the other, in its own process, and prints a PeerResult:
  *   Lux      bench/peers/lux.ts        the public `lux` API, private cluster with 2 CPUs
@@ -11,12 +11,13 @@
  * Ray's column is its published `ray microbenchmark` figures (64 vCPUs, m5.16xlarge), not a
  * run here. Every figure is the median of N runs after a warm-up; startup is the time from
  * starting the cluster (or pool) until the first task's result is back.
- * `--markdown` also prints the table as Markdown, for BENCHMARKS.md.
+ * `--markdown` also prints the table as Markdown, for BENCHMARKS.md. `--quick` runs every
+ * workload briefly with small data: a smoke test of the harness (its figures mean nothing).
  */
 import { spawn, spawnSync } from "node:child_process";
 import * as os from "node:os";
 import { fileURLToPath } from "node:url";
-import { WORKLOADS, flag, type PeerResult, type WorkloadKey } from "./measure.js";
+import { QUICK, WORKLOADS, flag, type PeerResult, type WorkloadKey } from "./measure.js";
 
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
 const PEER_TIMEOUT_MS = 15 * 60_000;
@@ -89,7 +90,7 @@ async function main(): Promise<void> {
   const runs = flag("runs", 5);
   const startupRuns = flag("startup-runs", 3);
   const markdown = process.argv.includes("--markdown");
-  const common = ["--runs", String(runs), "--startup-runs", String(startupRuns)];
+  const common = ["--runs", String(runs), "--startup-runs", String(startupRuns), ...(QUICK ? ["--quick"] : [])];
   // This script runs under tsx: its loader flags (process.execArgv) let the Node peers run as .ts too.
   const node = (file: string): [string, string[]] => [process.execPath, [...process.execArgv, here(file), ...common]];
 

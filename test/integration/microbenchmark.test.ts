@@ -1,7 +1,8 @@
 /**
  * `lux microbenchmark`: the command runs Ray's workloads by name on a private cluster and
- * `--json` prints one JSON object of positive medians. Only a smoke test (--quick, two
- * workloads): it checks the harness, never a speed.
+ * `--json` prints one JSON object of positive medians; the table puts each figure beside
+ * the machine's limit measured in the same run. Only smoke tests (--quick, a few
+ * workloads): they check the harness, never a speed.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -29,6 +30,36 @@ test("lux microbenchmark --json --filter prints the chosen workloads' medians", 
     assert.equal(typeof value, "number", name);
     assert.ok((value as number) > 0 && Number.isFinite(value), `${name}: ${String(value)}`);
   }
+});
+
+test("lux microbenchmark's table prints the machine's limits and each figure as a share of its limit", async () => {
+  const r = await lux("microbenchmark", "--quick", "--filter", "single_client_tasks_sync|single_client_put_gigabytes|machine_");
+  assert.equal(r.code, 0, r.stderr);
+  const row = (name: string): string => {
+    const line = r.stdout.split("\n").find((l) => l.startsWith(`${name} `));
+    assert.ok(line !== undefined, `no row for ${name} in:\n${r.stdout}`);
+    return line;
+  };
+  const number = "([\\d,.]+)";
+  const value = (text: string): number => Number(text.replaceAll(",", ""));
+  const limit = (name: string, unit: string): string => {
+    const m = new RegExp(`^\\S+\\s+${number}\\s+[\\d,.]+–[\\d,.]+\\s+${unit}$`).exec(row(name).trimEnd());
+    assert.ok(m !== null, `${name}: a median, a spread and "${unit}" in: ${row(name)}`);
+    return m[1] as string;
+  };
+  const syncRoundTrips = limit("machine_unix_socket_sync_round_trips", "round trips/s");
+  limit("machine_unix_socket_pipelined_messages", "messages/s");
+  const memcpy = limit("machine_memcpy_gigabytes", "GB/s");
+  // Each figure sits beside the limit measured in this run (sync round trips bound tasks
+  // sync, memcpy bounds a put), as a share of it, then Ray's published figure.
+  const beside = (name: string, unit: string, limitText: string, limitUnit: string, ray: string): void => {
+    const m = new RegExp(`^\\S+\\s+${number}\\s+\\S+\\s+${unit}\\s+${limitText.replaceAll(".", "\\.")} ${limitUnit}\\s+${number}%\\s+${ray}\\s`).exec(row(name));
+    assert.ok(m !== null, `${name}: figure, limit ${limitText} ${limitUnit}, share and Ray's ${ray} in: ${row(name)}`);
+    const share = (100 * value(m[1] as string)) / value(limitText);
+    assert.ok(Math.abs(share - value(m[2] as string)) < 0.1 + share * 0.01, `${name}: ${m[2]}% is not ${m[1]} / ${limitText}`);
+  };
+  beside("single_client_tasks_sync", "/s", syncRoundTrips, "round trips/s", "981");
+  beside("single_client_put_gigabytes", "GB/s", memcpy, "GB/s", "19\\.9");
 });
 
 test("lux microbenchmark rejects a filter that matches nothing", async () => {
