@@ -64,7 +64,12 @@ describe("scheduling across nodes", () => {
   let second: LocalNode;
   let third: LocalNode | undefined;
 
-  /** Leases of finished tasks go back after a short idle time: start each placement test from an idle cluster. */
+  /**
+   * Leases of finished tasks go back after a short idle time: start each placement test from
+   * an idle cluster. Placement reads each raylet's view, which hears of freed resources
+   * through batched reports; a raylet sends a batched report before it answers the poll
+   * behind availableResources(), so once this returns every raylet has been told.
+   */
   const allFree = async (): Promise<void> => {
     await waitFor(
       async () => isDeepStrictEqual(await lux.availableResources(), await lux.clusterResources()),
@@ -131,7 +136,12 @@ describe("scheduling across nodes", () => {
     try {
       const refs = [1, 2, 3].map(() => held.options({ schedulingStrategy: "SPREAD" }).remote(gate.port));
       await gate.waitArrived(3);
-      assert.deepEqual(new Set(gate.arrived), new Set([head.nodeId, second.nodeId, third.nodeId]));
+      const name = new Map([[head.nodeId, "head"], [second.nodeId, "second"], [third.nodeId, "third"]]);
+      assert.deepEqual(
+        new Set(gate.arrived),
+        new Set([head.nodeId, second.nodeId, third.nodeId]),
+        `one task on each node; they ran on: ${gate.arrived.map((id) => name.get(id) ?? id).join(", ")}`,
+      );
       await gate.close();
       await lux.get(refs, { timeoutMs: GET_MS });
     } finally {

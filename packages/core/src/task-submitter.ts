@@ -223,21 +223,27 @@ export class TaskSubmitter {
       this.dispatch(kq);
       return;
     }
-    // Granted before our cancellation reached the raylet: used if tasks wait, else given back at once.
-    const cancelled = !kq.pendingRequests.delete(requestId);
-    if (grant === undefined) return;
+    if (grant === undefined) {
+      kq.pendingRequests.delete(requestId);
+      return;
+    }
     kq.startFailures = 0;
+    // The request stays in pendingRequests until its worker is connected: dispatch() must
+    // not ask for another lease for the task this one is about to take.
     try {
       // A worker on this node is reached through its Unix socket (faster than TCP loopback).
       const local = grant.workerSocket !== undefined && grant.nodeId === this.objects.nodeId;
       connection = await this.peers.get(local ? (grant.workerSocket as string) : grant.workerAddress);
     } catch (e) {
+      kq.pendingRequests.delete(requestId);
       if (this.closed) return; // shutting down: workers are going away
       log.warn(`leased worker at ${grant.workerAddress} is unreachable: ${(e as Error).message}`);
       raylet.notify("returnLease", { leaseId: grant.leaseId, disconnect: true });
       this.dispatch(kq);
       return;
     }
+    // Withdrawn (cancelSurplusRequests) after the raylet granted it: used if tasks wait, else given back at once.
+    const cancelled = !kq.pendingRequests.delete(requestId);
     const worker = { workerId: grant.workerId, address: grant.workerAddress };
     const lease: Lease = { grant, raylet, connection, worker, inFlight: 0, requeued: false, idleTimer: undefined };
     kq.leases.add(lease);

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { CoreWorkerService, GcsService, JobInfo, NodeResources, RayletService, ResourceSet, RpcConnection } from "@lux/protocol";
+import type { CoreWorkerService, GcsService, JobInfo, NodeResources, RayletService, ResourceSet, ResourceView, RpcConnection } from "@lux/protocol";
 import { ReconnectingConnection, RpcServer, connectRpc } from "@lux/protocol";
 import { ObjectLostError, config, controlServiceStateLost, createLogger, newNodeId, rpcPeerOptions } from "@lux/common";
 import type { ArenaStore } from "@lux/object-store";
@@ -79,19 +79,32 @@ export class Raylet {
    */
   private scheduleReport(): void {
     if (this.reportTimer !== undefined) return;
-    const report = (): void => {
-      this.reportTimer = undefined;
-      if (this.gcs === undefined || this.gcs.state === "closed") return;
-      this.lastReportMs = Date.now();
-      this.gcs.notify("reportResources", { nodeId: this.nodeId, ...this.resources.view() });
-    };
     const wait = this.lastReportMs + REPORT_INTERVAL_MS - Date.now();
     if (wait <= 0) {
-      report();
+      this.report();
       return;
     }
-    this.reportTimer = setTimeout(report, wait);
+    this.reportTimer = setTimeout(() => this.report(), wait);
     this.reportTimer.unref();
+  }
+
+  private report(): void {
+    clearTimeout(this.reportTimer);
+    this.reportTimer = undefined;
+    if (this.gcs === undefined || this.gcs.state === "closed") return;
+    this.lastReportMs = Date.now();
+    this.gcs.notify("reportResources", { nodeId: this.nodeId, ...this.resources.view() });
+  }
+
+  /**
+   * What is free right now, for the control service's getClusterResources (behind
+   * lux.availableResources()). A batched report still waiting goes first, on the same
+   * connection: the control service then pushes it to every raylet before it answers, so
+   * free resources a driver sees are never ahead of the view raylets place work with.
+   */
+  private currentResources(): ResourceView {
+    if (this.reportTimer !== undefined) this.report();
+    return this.resources.view();
   }
 
   get address(): string {
@@ -142,7 +155,7 @@ export class Raylet {
       },
       ping: () => ({ ok: true }),
       getPendingDemand: () => this.leaseManager.demand(),
-      getResources: () => this.resources.view(),
+      getResources: () => this.currentResources(),
       updateClusterView: (req) => {
         this.view.update(req.nodes, req.full);
         // Pulls from a node declared dead fail now instead of waiting on its (maybe hung) connection.
