@@ -8,7 +8,28 @@ setLuxApi(lux);
 process.on("unhandledRejection", (reason) => {
   log.error(`unhandled promise rejection in user code: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`);
 });
+// A worker started with its raylet, before the raylet was up, learns where it is on stdin.
+if (process.env["LUX_ADDRESSES_ON_STDIN"] === "1") Object.assign(process.env, await addressesFromStdin());
 const core = await startWorker(process.env);
 // A worker lives as long as its raylet: it exits when the raylet (its parent) goes away.
 core.raylet.onClose(() => process.exit(0));
 exitWithParent(() => process.exit(0));
+
+/**
+ * The first line on stdin: the raylet's addresses as JSON. The raylet keeps stdin open after
+ * it (its end means the raylet is gone, see exitWithParent); an end before it, the same.
+ */
+function addressesFromStdin(): Promise<Record<string, string>> {
+  return new Promise((resolve) => {
+    let text = "";
+    const onEnd = (): never => process.exit(0);
+    const onData = (chunk: Buffer): void => {
+      text += chunk.toString("utf8");
+      const newline = text.indexOf("\n");
+      if (newline < 0) return;
+      process.stdin.off("data", onData).off("end", onEnd).pause();
+      resolve(JSON.parse(text.slice(0, newline)) as Record<string, string>);
+    };
+    process.stdin.on("data", onData).on("end", onEnd);
+  });
+}

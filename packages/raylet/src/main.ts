@@ -3,8 +3,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { config, createLogger, exitWithParent, parseFlags, printReady, readPublishedAddress, useLogFile } from "@lux/common";
-import { ArenaStore, arenaPath, loadShmAddon, removeOrphanArenas, storeKind } from "@lux/object-store";
-import { Raylet, type PrestartJob } from "./raylet-server.js";
+import { logDir, socketDir } from "./session-dirs.js";
+import { startEarlyWorker, type PrestartJob } from "./worker-pool.js";
 
 const log = createLogger("raylet");
 const flags = parseFlags(process.argv.slice(2));
@@ -27,6 +27,14 @@ if (!Number.isSafeInteger(storeBytes) || storeBytes <= 0) {
   process.exit(2);
 }
 const sessionDir = flags.get("session-dir") ?? fs.mkdtempSync(path.join(os.tmpdir(), "lux-raylet-"));
+// --prestart-job JSON: the private cluster's driver says which job's workers to start now.
+// The first one starts here, while this raylet opens its store and connects.
+const prestartFlag = flags.get("prestart-job");
+const prestart = prestartFlag === undefined ? undefined : (JSON.parse(prestartFlag) as PrestartJob);
+const early = prestart === undefined ? undefined : startEarlyWorker({ workerMain, token, socketDir: socketDir(sessionDir), logDir: logDir(sessionDir) }, prestart);
+// Loaded once that worker is on its way: most of its start, like this raylet's, is loading modules.
+const { ArenaStore, arenaPath, loadShmAddon, removeOrphanArenas, storeKind } = await import("@lux/object-store");
+const { Raylet } = await import("./raylet-server.js");
 const shmDir = fs.existsSync("/dev/shm") ? "/dev/shm" : sessionDir;
 const kind = storeKind();
 const addon = loadShmAddon();
@@ -75,7 +83,5 @@ raylet.onGcsLost(() => {
 if (flags.has("exit-with-parent")) exitWithParent(stop);
 process.on("SIGTERM", () => void stop());
 await raylet.start();
-// --prestart-job JSON: the private cluster's driver says which job's workers to start now.
-const prestart = flags.get("prestart-job");
-if (prestart !== undefined) raylet.prestartWorkers(JSON.parse(prestart) as PrestartJob, 1);
+if (prestart !== undefined) raylet.prestartWorkers(prestart, 1, early);
 printReady({ address: raylet.address, nodeId: raylet.nodeId, pid: process.pid });

@@ -11,7 +11,8 @@ import { NodePeers } from "./node-peers.js";
 import { PullManager } from "./pull-manager.js";
 import { ResourcePool } from "./resources.js";
 import { RuntimeEnvManager } from "./runtime-env-manager.js";
-import { WorkerPool } from "./worker-pool.js";
+import { logDir, socketDir } from "./session-dirs.js";
+import { WorkerPool, type EarlyWorker, type PrestartJob } from "./worker-pool.js";
 
 const log = createLogger("raylet");
 
@@ -302,9 +303,12 @@ export class Raylet {
   /** Unpacks runtime env packages fetched from the control service, once per node. */
   private readonly runtimeEnvs: RuntimeEnvManager;
 
-  /** Starts workers for a job before its driver's first lease (see WorkerPool.prestart). */
-  prestartWorkers(job: PrestartJob, count: number): void {
-    this.workerPool.prestart(job, count);
+  /**
+   * Starts workers for a job before its driver's first lease (see WorkerPool.prestart); the
+   * first is `early` if one was started before this raylet was up (startEarlyWorker).
+   */
+  prestartWorkers(job: PrestartJob, count: number, early?: EarlyWorker): void {
+    this.workerPool.prestart(job, count, early);
   }
 
   private get workerPool(): WorkerPool {
@@ -358,21 +362,3 @@ export class Raylet {
 }
 
 export type { CoreWorkerService };
-
-/** A directory for workers' Unix sockets, if the session dir leaves room for their paths. */
-function socketDir(sessionDir: string): string | undefined {
-  const dir = path.join(sessionDir, "sock");
-  if (dir.length > 80) return undefined; // a socket path must stay under ~100 bytes
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return dir;
-}
-
-/** The session's logs folder (created if missing). */
-function logDir(sessionDir: string): string {
-  const dir = path.join(sessionDir, "logs");
-  fs.mkdirSync(dir, { recursive: true });
-  return dir;
-}
-
-/** What a raylet needs to start workers for a job that has not registered yet. */
-export type PrestartJob = Pick<JobInfo, "jobId" | "namespace" | "execArgv" | "cwd" | "env">;

@@ -79,10 +79,10 @@ export class WorkerPool {
    * Starts `count` workers for a job before its first lease (a private cluster's raylet does
    * this while its driver connects): the first task then finds a worker booting or booted.
    */
-  prestart(job: Pick<JobInfo, "jobId" | "namespace" | "execArgv" | "cwd" | "env">, count: number): void {
+  prestart(job: PrestartJob, count: number, early?: EarlyWorker): void {
     const envKey = runtimeEnvKey(undefined);
     for (let i = 0; i < count; i++) {
-      const started = this.start(job, false, envKey, undefined);
+      const started = i === 0 && early !== undefined ? this.adopt(early) : this.start(job, false, envKey, undefined);
       const entry = { jobId: job.jobId, started };
       this.prestarting.add(entry);
       const done = (): void => void this.prestarting.delete(entry);
@@ -195,28 +195,43 @@ export class WorkerPool {
     await Promise.all(exits);
   }
 
-  private start(job: Pick<JobInfo, "jobId" | "namespace" | "execArgv" | "cwd" | "env">, outlivesJob: boolean, envKey: string, runtimeEnv: PreparedEnv | undefined): Promise<WorkerHandle> {
+  private start(job: PrestartJob, outlivesJob: boolean, envKey: string, runtimeEnv: PreparedEnv | undefined): Promise<WorkerHandle> {
     const workerId = newWorkerId();
-    const child = spawn(process.execPath, [...job.execArgv, this.options.workerMain], {
-      cwd: runtimeEnv?.dir ?? job.cwd,
-      env: {
-        ...process.env,
-        ...job.env,
-        ...runtimeEnv?.env,
-        LUX_WORKER_ID: workerId,
-        LUX_JOB_ID: job.jobId,
-        LUX_NAMESPACE: job.namespace,
-        LUX_NODE_ID: this.options.nodeId,
-        LUX_RAYLET_ADDRESS: this.options.rayletAddress,
-        LUX_GCS_ADDRESS: this.options.gcsAddress,
-        LUX_TOKEN: this.options.token,
-        ...(this.options.socketDir !== undefined ? { LUX_SOCKET_DIR: this.options.socketDir } : {}),
-      },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    const child = spawnWorker(this.options, job, workerId, runtimeEnv, this.addresses());
+    forwardOutput(child, child.pid ?? 0, this.options.logDir);
+    return this.track(child, workerId, job.jobId, outlivesJob, envKey);
+  }
+
+  /**
+   * Takes in a worker started before this raylet was up (`startEarlyWorker`): it gets the
+   * raylet's addresses on stdin and registers like any other. One that has already exited
+   * is replaced by a new one.
+   */
+  private adopt(early: EarlyWorker): Promise<WorkerHandle> {
+    const envKey = runtimeEnvKey(undefined);
+    const child = early.process;
+    if (child.exitCode !== null || child.signalCode !== null) {
+      log.warn(`the worker started with this raylet exited before the raylet was up (${child.signalCode ?? `code ${child.exitCode}`}); starting another`);
+      return this.start(early.job, false, envKey, undefined);
+    }
+    const started = this.track(child, early.workerId, early.job.jobId, false, envKey);
+    // Not ended: the worker watches its stdin to exit with this raylet (exitWithParent). If it
+    // dies meanwhile, the write fails (EPIPE) and its exit is handled like any other.
+    child.stdin?.on("error", () => undefined);
+    child.stdin?.write(`${JSON.stringify(this.addresses())}\n`);
+    return started;
+  }
+
+  /** What a worker learns of its raylet: in its environment, or on stdin if it started first. */
+  private addresses(): WorkerAddresses {
+    return { LUX_NODE_ID: this.options.nodeId, LUX_RAYLET_ADDRESS: this.options.rayletAddress, LUX_GCS_ADDRESS: this.options.gcsAddress };
+  }
+
+  /** Keeps a started worker process until it registers, dies or overstays its start timeout. */
+  private track(child: ChildProcess, workerId: string, jobId: string, outlivesJob: boolean, envKey: string): Promise<WorkerHandle> {
     const worker: WorkerHandle = {
       workerId,
-      jobId: job.jobId,
+      jobId,
       envKey,
       process: child,
       state: "starting",
@@ -227,7 +242,6 @@ export class WorkerPool {
       retiring: false,
     };
     this.workers.set(workerId, worker);
-    forwardOutput(child, child.pid ?? 0, this.options.logDir);
     return new Promise((resolve, reject) => {
       this.starting.set(workerId, { resolve, reject });
       const timer = setTimeout(() => {
@@ -265,6 +279,62 @@ function leased(w: WorkerHandle, outlivesJob: boolean): WorkerHandle {
   w.state = "leased";
   w.outlivesJob = outlivesJob;
   return w;
+}
+
+/** What a raylet needs to start workers for a job that has not registered yet. */
+export type PrestartJob = Pick<JobInfo, "jobId" | "namespace" | "execArgv" | "cwd" | "env">;
+
+/** Where a worker finds its raylet, known once the raylet is up (environment variables). */
+interface WorkerAddresses {
+  LUX_NODE_ID: string;
+  LUX_RAYLET_ADDRESS: string;
+  LUX_GCS_ADDRESS: string;
+}
+
+/** A worker process started before its raylet was up, waiting for the raylet's addresses on stdin. */
+export interface EarlyWorker {
+  readonly workerId: string;
+  readonly job: PrestartJob;
+  readonly process: ChildProcess;
+}
+
+/**
+ * Starts a job's first worker as soon as the raylet process runs, before its object store,
+ * control-service connection and server are ready: most of a worker's start is loading
+ * modules, which then overlaps the raylet's own start. WorkerPool.prestart takes it in.
+ */
+export function startEarlyWorker(
+  options: Pick<WorkerPoolOptions, "workerMain" | "token" | "socketDir" | "logDir">,
+  job: PrestartJob,
+): EarlyWorker {
+  const workerId = newWorkerId();
+  const child = spawnWorker(options, job, workerId, undefined, { LUX_ADDRESSES_ON_STDIN: "1" });
+  forwardOutput(child, child.pid ?? 0, options.logDir);
+  return { workerId, job, process: child };
+}
+
+function spawnWorker(
+  options: Pick<WorkerPoolOptions, "workerMain" | "token" | "socketDir">,
+  job: PrestartJob,
+  workerId: string,
+  runtimeEnv: PreparedEnv | undefined,
+  addresses: WorkerAddresses | { LUX_ADDRESSES_ON_STDIN: "1" },
+): ChildProcess {
+  return spawn(process.execPath, [...job.execArgv, options.workerMain], {
+    cwd: runtimeEnv?.dir ?? job.cwd,
+    env: {
+      ...process.env,
+      ...job.env,
+      ...runtimeEnv?.env,
+      LUX_WORKER_ID: workerId,
+      LUX_JOB_ID: job.jobId,
+      LUX_NAMESPACE: job.namespace,
+      ...addresses,
+      LUX_TOKEN: options.token,
+      ...(options.socketDir !== undefined ? { LUX_SOCKET_DIR: options.socketDir } : {}),
+    },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
 }
 
 /** Worker output reaches the driver through the raylet's own stdout/stderr, line by line. */

@@ -1,0 +1,128 @@
+/**
+ * WorkerPool's early worker: the first worker of a private cluster's job starts before its
+ * raylet is up and learns the raylet's addresses on stdin (startEarlyWorker, prestart).
+ * A stand-in worker script reports what it learned; the real worker entry is checked for
+ * how it waits.
+ */
+import assert from "node:assert/strict";
+import type { ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { after, test } from "node:test";
+import { WorkerPool, startEarlyWorker, type PrestartJob, type WorkerPoolOptions } from "../src/worker-pool.js";
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lux-worker-pool-test-"));
+const logDir = path.join(dir, "logs");
+fs.mkdirSync(logDir);
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** Stands in for worker-main: prints where it learned the raylet's addresses, then waits. */
+const standIn = path.join(dir, "stand-in-worker.mjs");
+fs.writeFileSync(
+  standIn,
+  `
+const report = (addresses, how) => console.log("WORKER " + JSON.stringify({ how, id: process.env.LUX_WORKER_ID, ...addresses }));
+if (process.env.LUX_ADDRESSES_ON_STDIN === "1") {
+  let text = "";
+  process.stdin.on("data", (d) => {
+    text += d;
+    if (text.includes("\\n")) report(JSON.parse(text.slice(0, text.indexOf("\\n"))), "stdin");
+  });
+} else {
+  report({ LUX_RAYLET_ADDRESS: process.env.LUX_RAYLET_ADDRESS, LUX_GCS_ADDRESS: process.env.LUX_GCS_ADDRESS, LUX_NODE_ID: process.env.LUX_NODE_ID }, "env");
+  process.stdin.resume();
+}
+`,
+);
+
+const job: PrestartJob = { jobId: "job1", namespace: "ns", execArgv: [], cwd: dir, env: {} };
+const options: WorkerPoolOptions = {
+  nodeId: "node-1",
+  workerMain: standIn,
+  rayletAddress: "127.0.0.1:7001",
+  gcsAddress: "127.0.0.1:7002",
+  token: "t",
+  logDir,
+  socketDir: undefined,
+  maxIdlePerJob: 2,
+  onWorkerExit: () => undefined,
+  canRetire: () => Promise.resolve(true),
+  prepareEnv: () => Promise.reject(new Error("no runtime envs here")),
+};
+
+/** The stand-in's report, from its log file in the session's logs folder. */
+async function reportOf(pid: number): Promise<Record<string, string>> {
+  const file = path.join(logDir, `worker-${pid}.log`);
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const line = fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").find((l) => l.startsWith("WORKER ")) : undefined;
+    if (line !== undefined) return JSON.parse(line.slice("WORKER ".length)) as Record<string, string>;
+    if (Date.now() > deadline) throw new Error(`worker ${pid} reported nothing in ${file}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  return new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+}
+
+test("an early worker gets the raylet's addresses on stdin once the pool takes it in, and is the job's first worker", async () => {
+  const early = startEarlyWorker(options, job);
+  const pool = new WorkerPool(options);
+  try {
+    pool.prestart(job, 1, early);
+    const report = await reportOf(early.process.pid as number);
+    assert.deepEqual(report, {
+      how: "stdin",
+      id: early.workerId,
+      LUX_NODE_ID: "node-1",
+      LUX_RAYLET_ADDRESS: "127.0.0.1:7001",
+      LUX_GCS_ADDRESS: "127.0.0.1:7002",
+    });
+    assert.equal(early.process.stdin?.writableEnded, false, "stdin stays open: its end tells the worker the raylet is gone");
+    assert.ok(pool.registered(early.workerId, "127.0.0.1:7100"));
+    const w = await pool.acquire({ ...job, driverAddress: "d", entryUrl: undefined });
+    assert.equal(w.workerId, early.workerId);
+    assert.equal(w.process, early.process);
+  } finally {
+    await pool.close();
+  }
+  assert.notEqual(early.process.exitCode ?? early.process.signalCode, null, "closing the pool ended it");
+});
+
+test("an early worker that exited before the pool took it in is replaced by a new one", async () => {
+  const early = startEarlyWorker(options, job);
+  early.process.kill("SIGKILL");
+  await exited(early.process);
+  const pool = new WorkerPool(options);
+  try {
+    pool.prestart(job, 1, early);
+    const [w] = pool.all();
+    assert.ok(w !== undefined && w.workerId !== early.workerId, "another worker is starting");
+    const report = await reportOf(w.process.pid as number);
+    assert.equal(report["how"], "env", "a worker started by an up raylet finds the addresses in its environment");
+    assert.equal(report["LUX_RAYLET_ADDRESS"], "127.0.0.1:7001");
+  } finally {
+    await pool.close();
+  }
+});
+
+test("the worker entry started early exits quietly when its raylet goes away before it is up", async () => {
+  const workerMain = fileURLToPath(new URL("../../core/dist/worker-main.js", import.meta.url));
+  const child = spawn(process.execPath, [workerMain], {
+    env: { ...process.env, LUX_ADDRESSES_ON_STDIN: "1", LUX_WORKER_ID: "w", LUX_JOB_ID: "j", LUX_TOKEN: "t" },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  try {
+    child.stdin.end(); // the raylet died: its end of the pipe closes
+    assert.deepEqual(await exited(child), { code: 0, signal: null }, stderr);
+  } finally {
+    child.kill("SIGKILL");
+  }
+});
