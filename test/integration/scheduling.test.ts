@@ -4,53 +4,15 @@
  * by the control service. One LocalCluster for the file; nodes are added as tests need them.
  */
 import assert from "node:assert/strict";
-import * as net from "node:net";
 import { after, before, describe, it } from "node:test";
 import { isDeepStrictEqual } from "node:util";
 import * as lux from "lux";
 import { LocalCluster, type LocalNode } from "lux/testing";
+import { Gate } from "./gate.js";
 import { waitFor } from "./helpers.js";
 import { WhereActor, held, whereAmI } from "./fixtures/scheduling-remote.js";
 
 const GET_MS = 60_000;
-
-/** Holds tasks on loopback until released: `arrived` lists the node of each task that got there. */
-class Gate {
-  readonly arrived: string[] = [];
-  private readonly sockets: net.Socket[] = [];
-  private constructor(private readonly server: net.Server) {}
-
-  static async open(): Promise<Gate> {
-    const server = net.createServer();
-    const gate = new Gate(server);
-    server.on("connection", (socket) => {
-      gate.sockets.push(socket);
-      socket.setEncoding("utf8");
-      let text = "";
-      socket.on("data", (chunk: string) => {
-        text += chunk;
-        if (text.endsWith("\n")) gate.arrived.push(text.trim());
-      });
-      socket.on("error", () => undefined);
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    return gate;
-  }
-
-  get port(): number {
-    return (this.server.address() as net.AddressInfo).port;
-  }
-
-  waitArrived(n: number): Promise<void> {
-    return waitFor(() => this.arrived.length >= n, `${n} held tasks to be running (${this.arrived.length} are)`);
-  }
-
-  /** Lets every held task finish, and stops the gate. */
-  async close(): Promise<void> {
-    for (const s of this.sockets) s.end("go");
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 const count = (ids: readonly string[]): Map<string, number> => {
   const m = new Map<string, number>();

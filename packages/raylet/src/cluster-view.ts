@@ -1,12 +1,29 @@
 import type { NodeResources, ResourceSet } from "@lux/protocol";
 
 /**
+ * How long resources counted as taken on a node by a spillback stay counted when the node
+ * sends no report. A spilled request that is granted makes the node report (within its
+ * 50 ms batching) long before this; one withdrawn or answered elsewhere before the node
+ * granted it changes nothing there, so no report would ever undo it.
+ */
+export const RESERVATION_TTL_MS = 1000;
+
+interface RemoteNode {
+  /** As the node last reported it. */
+  reported: NodeResources;
+  /** Spilled to it since that report, each counted until `until` (Date.now()). */
+  reservations: { resources: ResourceSet; until: number }[];
+}
+
+/**
  * This raylet's copy of the cluster resource view: other nodes as the control service
- * last pushed them (minus what this raylet spilled to them since), and the local node live.
+ * last pushed them (minus what this raylet spilled to them since, for a while), and the
+ * local node live.
  */
 export class ClusterView {
-  private readonly remote = new Map<string, NodeResources>();
+  private readonly remote = new Map<string, RemoteNode>();
   private readonly listeners: (() => void)[] = [];
+  private expiryTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly localId: string,
@@ -18,10 +35,10 @@ export class ClusterView {
     if (full) this.remote.clear();
     for (const n of nodes) {
       if (n.nodeId === this.localId) continue;
-      if (n.alive) this.remote.set(n.nodeId, { ...n, total: { ...n.total }, available: { ...n.available } });
+      if (n.alive) this.remote.set(n.nodeId, { reported: { ...n, total: { ...n.total }, available: { ...n.available } }, reservations: [] });
       else this.remote.delete(n.nodeId);
     }
-    for (const l of this.listeners) l();
+    this.changed();
   }
 
   onChange(listener: () => void): void {
@@ -30,15 +47,54 @@ export class ClusterView {
 
   /** Alive nodes, the local one first. */
   nodes(): NodeResources[] {
-    return [this.local(), ...this.remote.values()];
+    const now = Date.now();
+    const out = [this.local()];
+    for (const r of this.remote.values()) {
+      if (r.reservations.length > 0) r.reservations = r.reservations.filter((x) => x.until > now);
+      if (r.reservations.length === 0) {
+        out.push(r.reported);
+        continue;
+      }
+      const available = { ...r.reported.available };
+      for (const { resources } of r.reservations) {
+        for (const [k, q] of Object.entries(resources)) if (q > 0) available[k] = Math.max(0, (available[k] ?? 0) - q);
+      }
+      out.push({ ...r.reported, available });
+    }
+    return out;
   }
 
-  /** A lease was spilled to the node: count its resources as taken until the node reports again. */
+  /**
+   * A lease was spilled to the node: count its resources as taken until the node reports
+   * again, or for RESERVATION_TTL_MS if it does not (the request may never be granted there).
+   */
   reserve(nodeId: string, req: ResourceSet): void {
-    const n = this.remote.get(nodeId);
-    if (n === undefined) return;
-    for (const [k, q] of Object.entries(req)) {
-      if (q > 0) n.available[k] = Math.max(0, (n.available[k] ?? 0) - q);
-    }
+    const r = this.remote.get(nodeId);
+    if (r === undefined) return;
+    const until = Date.now() + RESERVATION_TTL_MS;
+    r.reservations.push({ resources: req, until });
+    if (this.expiryTimer === undefined) this.armExpiry(RESERVATION_TTL_MS);
+  }
+
+  close(): void {
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+  }
+
+  /** Once reservations lapse the nodes look freer: placement looks again (queued requests may spill). */
+  private armExpiry(ms: number): void {
+    this.expiryTimer = setTimeout(() => {
+      this.expiryTimer = undefined;
+      const now = Date.now();
+      let next = Infinity;
+      for (const r of this.remote.values()) for (const x of r.reservations) if (x.until > now) next = Math.min(next, x.until);
+      if (next !== Infinity) this.armExpiry(next - now);
+      this.changed();
+    }, ms);
+    this.expiryTimer.unref();
+  }
+
+  private changed(): void {
+    for (const l of this.listeners) l();
   }
 }

@@ -353,6 +353,7 @@ export class Raylet {
 
   async close(): Promise<void> {
     clearTimeout(this.reportTimer);
+    this.view.close();
     this.nodePeers.close();
     await this.pool?.close();
     await this.options.store.close();
