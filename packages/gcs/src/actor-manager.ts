@@ -308,7 +308,7 @@ export class ActorManager {
       void this.schedule(entry); // the node died meanwhile
       return;
     }
-    this.view.reserve(node.nodeId, spec.resources);
+    const unreserve = this.view.reserve(node.nodeId, spec.resources);
     let lease: LeaseGrant;
     try {
       const reply = await connection.call("requestLease", {
@@ -324,11 +324,13 @@ export class ActorManager {
       });
       if ("spillback" in reply || "cancelled" in reply) {
         // The node cannot host it after all (its resources changed): place it again.
+        unreserve(); // not granted there: nothing changed on the node, which will not report
         if (entry.info.state !== "DEAD") void this.schedule(entry);
         return;
       }
       lease = reply;
     } catch (e) {
+      unreserve();
       if (entry.info.state === "DEAD") return;
       if (this.nodes.connection(node.nodeId) === undefined) {
         void this.schedule(entry); // its node died before granting: place it elsewhere

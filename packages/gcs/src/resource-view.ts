@@ -3,10 +3,14 @@ import type { NodeManager } from "./node-manager.js";
 
 /**
  * The cluster resource view: what each node has in total and free, as its raylet last
- * reported. Every change is pushed to every alive raylet; a new raylet gets the whole view.
+ * reported (minus what the control service placed there since). Every report is pushed to
+ * every alive raylet; a new raylet gets the whole view.
  */
 export class ResourceViewManager {
+  /** As each node last reported. */
   private readonly entries = new Map<string, NodeResources>();
+  /** Placed on each node since its last report (a report replaces them all). */
+  private readonly reserved = new Map<string, Set<{ resources: ResourceSet }>>();
 
   constructor(private readonly nodes: NodeManager) {
     nodes.onNodeAdded((info) => this.added(info));
@@ -24,12 +28,13 @@ export class ResourceViewManager {
     if (e === undefined || !e.alive) return;
     e.total = total;
     e.available = available;
+    this.reserved.delete(nodeId);
     this.broadcast([e], nodeId);
   }
 
   /** Every node known, alive or dead. */
   list(): NodeResources[] {
-    return [...this.entries.values()].map((e) => ({ ...e }));
+    return [...this.entries.values()].map((e) => this.current(e));
   }
 
   alive(): NodeResources[] {
@@ -38,16 +43,30 @@ export class ResourceViewManager {
 
   get(nodeId: string): NodeResources | undefined {
     const e = this.entries.get(nodeId);
-    return e === undefined ? undefined : { ...e };
+    return e === undefined ? undefined : this.current(e);
   }
 
-  /** The control service placed work on the node: count it as taken until the node reports. */
-  reserve(nodeId: string, req: ResourceSet): void {
-    const e = this.entries.get(nodeId);
-    if (e === undefined) return;
+  /**
+   * The control service placed work on the node: count it as taken until the node reports.
+   * Call the returned function when the node did not grant it (it answered with a spillback,
+   * or failed): nothing changed there, so no report would ever undo the reservation.
+   */
+  reserve(nodeId: string, req: ResourceSet): () => void {
+    if (!this.entries.has(nodeId)) return () => undefined;
+    const r = { resources: req };
+    const set = this.reserved.get(nodeId) ?? new Set();
+    set.add(r);
+    this.reserved.set(nodeId, set);
+    return () => void this.reserved.get(nodeId)?.delete(r); // a report since has dropped it already
+  }
+
+  /** The node as reported, minus what was placed there since. */
+  private current(e: NodeResources): NodeResources {
     const available = { ...e.available };
-    for (const [k, q] of Object.entries(req)) if (q > 0) available[k] = Math.max(0, (available[k] ?? 0) - q);
-    e.available = available;
+    for (const { resources } of this.reserved.get(e.nodeId) ?? []) {
+      for (const [k, q] of Object.entries(resources)) if (q > 0) available[k] = Math.max(0, (available[k] ?? 0) - q);
+    }
+    return { ...e, available };
   }
 
   private added(info: NodeInfo): void {
@@ -59,6 +78,7 @@ export class ResourceViewManager {
       alive: true,
     };
     this.entries.set(info.nodeId, e);
+    this.reserved.delete(info.nodeId);
     this.nodes.connection(info.nodeId)?.notify("updateClusterView", { nodes: this.alive(), full: true });
     this.broadcast([e], info.nodeId);
   }
