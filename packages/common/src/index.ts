@@ -103,3 +103,4 @@ export { parseFlags, READY_PREFIX, printReady, exitWithParent, publishAddress, r
 export { tokenFilePath, writeTokenFile, removeTokenFile, readTokenFile } from "./token-file.js";
 export { runtimeEnvKey } from "./runtime-env-key.js";
 export { controlServiceStateLost } from "./control-service.js";
+export { lessReserved } from "./resource-sets.js";

@@ -1,4 +1,5 @@
 import type { NodeInfo, NodeResources, ResourceSet } from "@lux/protocol";
+import { lessReserved } from "@lux/common";
 import type { NodeManager } from "./node-manager.js";
 
 /**
@@ -62,11 +63,8 @@ export class ResourceViewManager {
 
   /** The node as reported, minus what was placed there since. */
   private current(e: NodeResources): NodeResources {
-    const available = { ...e.available };
-    for (const { resources } of this.reserved.get(e.nodeId) ?? []) {
-      for (const [k, q] of Object.entries(resources)) if (q > 0) available[k] = Math.max(0, (available[k] ?? 0) - q);
-    }
-    return { ...e, available };
+    const reserved = this.reserved.get(e.nodeId);
+    return { ...e, available: reserved === undefined ? { ...e.available } : lessReserved(e.available, reserved) };
   }
 
   private added(info: NodeInfo): void {

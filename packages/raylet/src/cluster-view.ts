@@ -1,4 +1,5 @@
 import type { NodeResources, ResourceSet } from "@lux/protocol";
+import { lessReserved } from "@lux/common";
 
 /**
  * How long resources counted as taken on a node by a spillback stay counted when the node
@@ -55,11 +56,7 @@ export class ClusterView {
         out.push(r.reported);
         continue;
       }
-      const available = { ...r.reported.available };
-      for (const { resources } of r.reservations) {
-        for (const [k, q] of Object.entries(resources)) if (q > 0) available[k] = Math.max(0, (available[k] ?? 0) - q);
-      }
-      out.push({ ...r.reported, available });
+      out.push({ ...r.reported, available: lessReserved(r.reported.available, r.reservations) });
     }
     return out;
   }

@@ -82,7 +82,7 @@ export class WorkerPool {
   prestart(job: PrestartJob, count: number, early?: EarlyWorker): void {
     const envKey = runtimeEnvKey(undefined);
     for (let i = 0; i < count; i++) {
-      const started = i === 0 && early !== undefined ? this.adopt(early) : this.start(job, false, envKey, undefined);
+      const started = i === 0 && early !== undefined ? this.adopt(early, envKey) : this.start(job, false, envKey, undefined);
       const entry = { jobId: job.jobId, started };
       this.prestarting.add(entry);
       const done = (): void => void this.prestarting.delete(entry);
@@ -207,8 +207,7 @@ export class WorkerPool {
    * raylet's addresses on stdin and registers like any other. One that has already exited
    * is replaced by a new one.
    */
-  private adopt(early: EarlyWorker): Promise<WorkerHandle> {
-    const envKey = runtimeEnvKey(undefined);
+  private adopt(early: EarlyWorker, envKey: string): Promise<WorkerHandle> {
     const child = early.process;
     if (child.exitCode !== null || child.signalCode !== null) {
       log.warn(`the worker started with this raylet exited before the raylet was up (${child.signalCode ?? `code ${child.exitCode}`}); starting another`);
