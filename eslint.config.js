@@ -7,33 +7,44 @@
 // - import direction between packages (one `no-restricted-imports` block per
 //   package directory, generated from ALLOWED below);
 // - nobody reaches into another package's `src/` or `dist/`, neither by deep
-//   package path (`@lux/core/src/x.js`) nor by relative path (`../../core/src/x.js`).
+//   package path (`@lux/core/src/x.js`) nor by relative path (`../../core/src/x.js`);
+// - every package imported is declared: a package's src/ and bin/ only what its own
+//   package.json lists under "dependencies"; tests, bench, examples and scripts what the
+//   root package.json lists, plus our workspace packages (test/lint/ checks this rule fires);
+// - `.js`/`.mjs` files (scripts/, packages/*/bin/, bench/, fixtures, this file) get
+//   ESLint's recommended rules, without type information.
 //
 // Type information: `src/` files belong to their package's tsconfig.json. Test,
 // bench and example files are in no tsconfig yet, so they get the project
 // service's default project (compiler options from tsconfig.base.json). A
 // directory that gets its own tsconfig.json (e.g. packages/core/test/tsconfig.json)
 // is dropped from the default project automatically.
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
+import js from "@eslint/js";
 import { createNodeResolver, importX } from "eslint-plugin-import-x";
 import { defineConfig } from "eslint/config";
+import globals from "globals";
 import tseslint from "typescript-eslint";
 
 const root = import.meta.dirname;
 
-/** Which of our packages each package's production code (src/) may import. */
+/** Which of our packages each package's production code (src/, bin/) may import. */
 const ALLOWED = {
   protocol: [],
   common: ["@lux/protocol"],
   "object-store": ["@lux/common", "@lux/protocol"],
   gcs: ["@lux/common", "@lux/protocol"],
   raylet: ["@lux/common", "@lux/protocol", "@lux/object-store"],
-  // core may import.meta.resolve("@lux/gcs"/"@lux/raylet") to spawn them; that is not an import.
+  // The launcher import.meta.resolve()s "@lux/gcs/main" and "@lux/raylet/main" to spawn them
+  // (declared in its package.json); that is not an import.
+  launcher: ["@lux/common", "@lux/protocol", "@lux/object-store"],
+  // lux.init()'s private cluster comes from @lux/launcher, registered by the `lux` package.
   core: ["@lux/common", "@lux/protocol", "@lux/object-store"],
-  cli: ["@lux/common", "@lux/core"],
-  lux: ["@lux/core", "@lux/cli"],
-  testing: ["lux", "@lux/common", "@lux/core/internal"],
+  cli: ["@lux/common", "@lux/core", "@lux/launcher"],
+  // @lux/testing only for the `lux/testing` entry (src/testing.ts).
+  lux: ["@lux/core", "@lux/cli", "@lux/launcher", "@lux/testing"],
+  testing: ["@lux/common", "@lux/core/internal", "@lux/launcher"],
 };
 const PACKAGE_DIRS = Object.keys(ALLOWED);
 
@@ -45,6 +56,11 @@ for (const dir of readdirSync(path.join(root, "packages"), { withFileTypes: true
     );
   }
 }
+
+/** Names of our workspace packages (`lux`, `@lux/…`): tests and tools may import any of them. */
+const WORKSPACE_PACKAGES = PACKAGE_DIRS.map(
+  (dir) => JSON.parse(readFileSync(path.join(root, "packages", dir, "package.json"), "utf8")).name,
+);
 
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
@@ -90,6 +106,9 @@ function restrictedDynamicImports(regex, message) {
   ];
 }
 
+/** A package's production code: its src/ (TypeScript) and bin/ (JavaScript). */
+const productionFiles = (dir) => [`packages/${dir}/src/**/*.ts`, `packages/${dir}/bin/**/*.{js,mjs}`];
+
 function directionBlock(dir) {
   const allowed = ALLOWED[dir];
   const forbidden = forbiddenOwnPackages(allowed);
@@ -99,7 +118,7 @@ function directionBlock(dir) {
       : `packages/${dir} may import none of our packages (see CONVENTIONS.md "Direction").`;
   return {
     name: `lux/direction/${dir}`,
-    files: [`packages/${dir}/src/**/*.ts`],
+    files: productionFiles(dir),
     rules: {
       "no-restricted-imports": restrictedImports([
         { regex: forbidden, message },
@@ -109,6 +128,30 @@ function directionBlock(dir) {
       ]),
       "no-restricted-syntax": restrictedDynamicImports(forbidden, message),
     },
+  };
+}
+
+/** What may be imported at all, as the package manager sees it (type-only imports too). */
+function dependenciesRule(packageDir, { devDependencies = false, whitelist = [] } = {}) {
+  return [
+    "error",
+    {
+      packageDir,
+      devDependencies,
+      optionalDependencies: false,
+      peerDependencies: false,
+      includeTypes: true,
+      ...(whitelist.length > 0 ? { whitelist } : {}),
+    },
+  ];
+}
+
+/** Production code imports only what its own package.json lists under "dependencies". */
+function dependenciesBlock(dir) {
+  return {
+    name: `lux/dependencies/${dir}`,
+    files: productionFiles(dir),
+    rules: { "import-x/no-extraneous-dependencies": dependenciesRule(path.join(root, "packages", dir)) },
   };
 }
 
@@ -146,26 +189,16 @@ const TS_FILES = [
   "examples/**/*.ts",
 ];
 const TEST_FILES = ["packages/*/test/**/*.ts", "test/**/*.ts"];
+const JS_FILES = ["**/*.js", "**/*.mjs"];
 
 export default defineConfig(
   {
     name: "lux/ignores",
-    ignores: ["**/dist/**", "**/node_modules/**", "**/*.d.ts", "**/native/build/**"],
+    ignores: ["**/dist/**", "**/node_modules/**", "**/*.d.ts", "**/native/build/**", "packages/object-store/build/**"],
   },
   {
-    name: "lux/typescript",
-    files: TS_FILES,
-    languageOptions: {
-      parser: tseslint.parser,
-      parserOptions: {
-        projectService: {
-          allowDefaultProject: defaultProjectGlobs(),
-          defaultProject: "tsconfig.base.json",
-          maximumDefaultProjectFileMatchCount_THIS_WILL_SLOW_DOWN_LINTING: 2000,
-        },
-        tsconfigRootDir: root,
-      },
-    },
+    // Plugins and module resolution, for every linted file (TypeScript and JavaScript).
+    name: "lux/resolution",
     plugins: {
       "@typescript-eslint": tseslint.plugin,
       "import-x": importX,
@@ -187,6 +220,47 @@ export default defineConfig(
       ],
     },
     rules: {
+      "import-x/no-default-export": "error",
+      "import-x/no-relative-packages": "error",
+      "import-x/no-self-import": "error",
+      "no-restricted-imports": restrictedImports([DEEP_PACKAGE_PATH, RELATIVE_INTO_PACKAGES]),
+      // Tests, bench, examples and scripts: the root package.json, and any of our packages by
+      // name. Production code gets its own package's list below.
+      "import-x/no-extraneous-dependencies": dependenciesRule([root], { devDependencies: true, whitelist: WORKSPACE_PACKAGES }),
+    },
+  },
+  {
+    // Scripts, bins, fixtures and this file: plain ESM for Node, no type information.
+    name: "lux/javascript",
+    files: JS_FILES,
+    languageOptions: {
+      ecmaVersion: "latest",
+      sourceType: "module",
+      globals: { ...globals.node },
+    },
+    rules: js.configs.recommended.rules,
+  },
+  {
+    // ESLint reads its configuration from this file's default export.
+    name: "lux/eslint-config",
+    files: ["eslint.config.js"],
+    rules: { "import-x/no-default-export": "off" },
+  },
+  {
+    name: "lux/typescript",
+    files: TS_FILES,
+    languageOptions: {
+      parser: tseslint.parser,
+      parserOptions: {
+        projectService: {
+          allowDefaultProject: defaultProjectGlobs(),
+          defaultProject: "tsconfig.base.json",
+          maximumDefaultProjectFileMatchCount_THIS_WILL_SLOW_DOWN_LINTING: 2000,
+        },
+        tsconfigRootDir: root,
+      },
+    },
+    rules: {
       "@typescript-eslint/no-floating-promises": [
         "error",
         {
@@ -198,14 +272,11 @@ export default defineConfig(
       ],
       "@typescript-eslint/no-misused-promises": "error",
       "import-x/no-cycle": ["error", { ignoreExternal: true }],
-      "import-x/no-default-export": "error",
-      "import-x/no-relative-packages": "error",
-      "import-x/no-self-import": "error",
-      "no-restricted-imports": restrictedImports([DEEP_PACKAGE_PATH, RELATIVE_INTO_PACKAGES]),
     },
   },
-  // Production code: one direction block per package directory.
+  // Production code: one direction block and one dependency block per package directory.
   ...PACKAGE_DIRS.map(directionBlock),
+  ...PACKAGE_DIRS.map(dependenciesBlock),
   {
     // Tests (and bench/, which has no block of its own) may use any of our packages by name (including
     // @lux/testing), and their own package's src/ by relative path.

@@ -9,7 +9,7 @@
 // other arguments select files (an existing file or directory, else a substring of
 // the path relative to the repository root).
 //
-// Files: packages/*/test/**/*.test.ts and test/integration/**/*.test.ts.
+// Files: packages/*/test/**/*.test.ts, test/lint/**/*.test.ts and test/integration/**/*.test.ts.
 // Unit tests run LUX_TEST_CONCURRENCY (default 2) files at a time; cluster tests
 // (test/integration/, packages/testing/test/, *.cluster.test.ts) run one file at a time.
 // After each group, processes that tests started and left running (raylet, gcs,
@@ -48,6 +48,7 @@ function allTestFiles() {
   if (existsSync(packagesDir)) {
     for (const pkg of readdirSync(packagesDir).sort()) walk(path.join(packagesDir, pkg, "test"), files);
   }
+  walk(path.join(root, "test", "lint"), files);
   walk(path.join(root, "test", "integration"), files);
   return files;
 }

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { connectControlService, type ControlServiceClient } from "@lux/core/internal";
+import { connectControlService, type ControlServiceClient } from "@lux/launcher";
 import * as lux from "lux";
 import { LocalCluster, type LocalNode } from "lux/testing";
 import { Gate } from "./gate.js";

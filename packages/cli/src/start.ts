@@ -2,6 +2,7 @@
 import { randomBytes } from "node:crypto";
 import * as path from "node:path";
 import { readTokenFile } from "@lux/common";
+import { workerMainPath } from "@lux/core/internal";
 import {
   forgetDaemon,
   makeSessionDir,
@@ -10,7 +11,7 @@ import {
   startControlService,
   startRaylet,
   type DaemonHandle,
-} from "@lux/core/internal";
+} from "@lux/launcher";
 import { CliError } from "./errors.js";
 
 export interface StartOptions {
@@ -62,6 +63,7 @@ export async function start(opts: StartOptions): Promise<void> {
     raylet = await startRaylet({
       token,
       gcsAddress,
+      workerMain: workerMainPath,
       resources: nodeResources(opts),
       ...(opts.objectStoreMemory !== undefined ? { objectStoreMemory: opts.objectStoreMemory } : {}),
       nodeIpAddress: opts.nodeIpAddress,

@@ -1,6 +1,6 @@
 /** `lux status`: the nodes of a cluster and its resources; fails when no cluster answers. */
 import { readTokenFile } from "@lux/common";
-import { autoAddress, connectControlService, type ControlServiceClient } from "@lux/core/internal";
+import { autoAddress, connectControlService, type ControlServiceClient } from "@lux/launcher";
 import { CliError } from "./errors.js";
 
 export async function status(opts: { address?: string }): Promise<void> {

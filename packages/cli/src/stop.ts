@@ -1,5 +1,5 @@
 /** `lux stop`: every daemon `lux start` started on this machine, raylets first. */
-import { forgetDaemon, isRecordedDaemon, liveDaemons, type DaemonRecord } from "@lux/core/internal";
+import { forgetDaemon, isRecordedDaemon, liveDaemons, type DaemonRecord } from "@lux/launcher";
 
 const GRACE_MS = 10_000;
 

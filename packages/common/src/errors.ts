@@ -40,6 +40,7 @@ export const ERROR_CODES = [
   "LUX_CLUSTER_LOST",
   "LUX_NODE_AFFINITY_FAILED",
   "LUX_RUNTIME_ENV_SETUP_FAILED",
+  "LUX_NO_LAUNCHER",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -611,5 +612,33 @@ export class RuntimeEnvSetupError extends LuxError {
 
   static {
     registerErrorClass(this, "RuntimeEnvSetupError");
+  }
+}
+
+export interface NoLauncherErrorFields extends LuxErrorOptions {
+  /** What `lux.init()` needed the launcher for, e.g. "start a private cluster". */
+  readonly need: string;
+}
+
+/**
+ * `lux.init()` needed to start a private cluster (or find the one `lux start` started), but
+ * no launcher is registered: `@lux/core` was used without the `lux` package, which registers
+ * `@lux/launcher` when it is imported.
+ */
+export class NoLauncherError extends LuxError {
+  static override readonly code: string = "LUX_NO_LAUNCHER";
+  readonly need: string;
+
+  constructor(fields: NoLauncherErrorFields) {
+    super(
+      `lux.init() needs to ${fields.need}, but no cluster launcher is registered in this process. ` +
+        'Import Lux from the "lux" package (it registers @lux/launcher), not from @lux/core; or pass the address of a running cluster.',
+      fields,
+    );
+    this.need = fields.need;
+  }
+
+  static {
+    registerErrorClass(this, "NoLauncherError");
   }
 }

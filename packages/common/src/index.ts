@@ -45,6 +45,8 @@ export {
   NodeAffinityError,
   type RuntimeEnvSetupErrorFields,
   RuntimeEnvSetupError,
+  type NoLauncherErrorFields,
+  NoLauncherError,
 } from "./errors.js";
 export { type WireError, toWireError, fromWireError, ensureError } from "./wire-error.js";
 export {

@@ -13,6 +13,7 @@ import {
   LuxError,
   NotInitializedError,
   NodeAffinityError,
+  NoLauncherError,
   RuntimeEnvSetupError,
   ClusterLostError,
   ObjectLostError,
@@ -88,6 +89,7 @@ const SAMPLES: readonly LuxError[] = [
   new SerializationError({ path: "args[1].onDone", reason: "functions cannot be sent to another process" }),
   new NodeAffinityError({ nodeId: "n0de", what: "task f", reason: "the node is dead" }),
   new RuntimeEnvSetupError({ what: "packing workingDir /app", reason: "it holds 200 bytes, over the cap of 100 bytes" }),
+  new NoLauncherError({ need: "start a private cluster" }),
 ];
 
 describe("error codes", () => {

@@ -8,12 +8,12 @@ import {
   createLogger,
   newJobId,
   newWorkerId,
+  readTokenFile,
 } from "@lux/common";
 import { actorIdOf, makeActorHandle, setCoreAccessor } from "./actor-handle.js";
-import { PrivateCluster, readTokenFile } from "./cluster-launcher.js";
 import { CoreWorker } from "./core-worker.js";
-import { autoAddress } from "./daemon-registry.js";
 import { FunctionRegistry, type Definition } from "./function-registry.js";
+import { clusterLauncher, workerMainPath, type PrivateClusterHandle } from "./launcher.js";
 import { ObjectRef } from "./object-ref.js";
 import { compileActorOptions, compileTaskOptions, type ActorOptions, type TaskOptions } from "./options.js";
 import { checkRuntimeEnv, packWorkingDir, type RuntimeEnv } from "./runtime-env.js";
@@ -26,7 +26,7 @@ const log = createLogger("lux");
 let luxApi: unknown;
 const functions = new FunctionRegistry(entryUrl(), () => luxApi);
 let core: CoreWorker | undefined;
-let cluster: PrivateCluster | undefined;
+let cluster: PrivateClusterHandle | undefined;
 let starting: Promise<InitResult> | undefined;
 let workerMode = false;
 let namespace = "";
@@ -106,7 +106,7 @@ async function doInit(options: InitOptions): Promise<InitResult> {
   const packed = runtimeEnv?.workingDir !== undefined ? packWorkingDir({ ...runtimeEnv, workingDir: runtimeEnv.workingDir }) : undefined;
   let address = options.address ?? process.env["LUX_ADDRESS"];
   if (address === "auto") {
-    address = autoAddress();
+    address = clusterLauncher('find the cluster `lux start` started (address "auto")').autoAddress();
     if (address === undefined) {
       throw new Error('address "auto": no cluster started by `lux start` runs on this machine; start one with `lux start --head`');
     }
@@ -130,7 +130,8 @@ async function doInit(options: InitOptions): Promise<InitResult> {
     gcsAddress = address;
     token = found;
   } else {
-    cluster = await PrivateCluster.start({
+    cluster = await clusterLauncher("start a private cluster").startPrivateCluster({
+      workerMain: workerMainPath,
       numCpus,
       numGpus,
       resources: options.resources ?? {},

@@ -35,19 +35,6 @@ export async function nodeStats(): Promise<{
   return { pid, workerPids, objectStore, transfers };
 }
 
-// Starting daemons and talking to a control service, for LocalCluster and the `lux` command.
-export {
-  startControlService,
-  startRaylet,
-  makeSessionDir,
-  nodeResources,
-  controlServiceMain,
-  rayletMain,
-  type DaemonHandle,
-  type DaemonExit,
-  type DaemonKind,
-  type ControlServiceOptions,
-  type RayletOptions,
-} from "./node-launcher.js";
-export { connectControlService, type ControlServiceClient } from "./cluster-client.js";
-export { recordDaemon, forgetDaemon, liveDaemons, isRecordedDaemon, autoAddress, registryDir, type DaemonRecord } from "./daemon-registry.js";
+// For the `lux` package (registers @lux/launcher for lux.init()), and for the `lux` command
+// and LocalCluster (their raylets run core's worker entry).
+export { setClusterLauncher, workerMainPath, type ClusterLauncher } from "./launcher.js";

@@ -1,11 +1,12 @@
 import { randomBytes } from "node:crypto";
 import * as path from "node:path";
 import { publishAddress, removeTokenFile } from "@lux/common";
+import { autoAddress } from "./daemon-registry.js";
 import { makeSessionDir, nodeResources, startControlService, startRaylet, type DaemonHandle, type RayletOptions } from "./node-launcher.js";
 
-export { readTokenFile } from "@lux/common";
-
 export interface PrivateClusterOptions {
+  /** The script the raylet's workers run. */
+  workerMain: string;
   numCpus: number;
   numGpus: number;
   resources: Record<string, number>;
@@ -62,6 +63,7 @@ export class PrivateCluster {
     const rayletStarting = startRaylet({
       token,
       gcsAddress: { file: gcsAddressFile },
+      workerMain: opts.workerMain,
       resources: nodeResources(opts),
       ...(opts.objectStoreMemory !== undefined ? { objectStoreMemory: opts.objectStoreMemory } : {}),
       exitWithParent: true,
@@ -83,3 +85,13 @@ export class PrivateCluster {
     await this.gcs.stop();
   }
 }
+
+/**
+ * What `lux.init()` needs of this package: a private cluster, or the cluster `lux start`
+ * started on this machine. Core does not depend on this package; the `lux` package hands
+ * this to core (`setClusterLauncher` of `@lux/core/internal`) when it is imported.
+ */
+export const initLauncher = {
+  startPrivateCluster: (opts: PrivateClusterOptions): Promise<PrivateCluster> => PrivateCluster.start(opts),
+  autoAddress,
+};

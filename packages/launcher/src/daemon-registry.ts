@@ -27,7 +27,7 @@ export interface DaemonRecord {
   startedAtMs: number;
 }
 
-export function registryDir(): string {
+function registryDir(): string {
   return path.join(config("sessionDirRoot"), "cli");
 }
 

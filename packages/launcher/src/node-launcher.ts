@@ -2,6 +2,8 @@
  * Starts Lux daemons (the control service, raylets) as child processes and hands back a
  * handle to each. Used by the private cluster of `lux.init()`, by `LocalCluster` and by
  * the `lux start` command (detached: the daemon outlives the process that started it).
+ * The daemons' scripts are found through the declared @lux/gcs and @lux/raylet packages;
+ * the workers' script is the caller's (core's), so this package does not depend on core.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -84,6 +86,8 @@ export interface RayletOptions extends CommonDaemonOptions {
    * appears (see `publishAddress`).
    */
   gcsAddress: string | { file: string };
+  /** The script the raylet's workers run (`workerMainPath` of `@lux/core/internal`). */
+  workerMain: string;
   /** CPU, GPU, memory and custom resources of the node. */
   resources: Record<string, number>;
   /** Bytes of the node's object store (default: the raylet's own). */
@@ -94,13 +98,11 @@ export interface RayletOptions extends CommonDaemonOptions {
   prestartJob?: Pick<JobInfo, "jobId" | "namespace" | "execArgv" | "cwd" | "env">;
 }
 
-export const workerMainPath = fileURLToPath(new URL("./worker-main.js", import.meta.url));
-
-export function controlServiceMain(): string {
+function controlServiceMain(): string {
   return fileURLToPath(import.meta.resolve("@lux/gcs/main"));
 }
 
-export function rayletMain(): string {
+function rayletMain(): string {
   return fileURLToPath(import.meta.resolve("@lux/raylet/main"));
 }
 
@@ -120,7 +122,7 @@ export function startRaylet(opts: RayletOptions): Promise<DaemonHandle> {
     address,
     ...(typeof opts.gcsAddress === "string" ? ["--gcs-address", opts.gcsAddress] : ["--gcs-address-file", opts.gcsAddress.file]),
     "--worker-main",
-    workerMainPath,
+    opts.workerMain,
     "--resources",
     JSON.stringify(opts.resources),
   ];

@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
 import { publishAddress } from "@lux/common";
+import { workerMainPath } from "@lux/core/internal";
 import { makeSessionDir, startControlService, startRaylet, type DaemonHandle } from "../src/node-launcher.js";
 
 const pidGone = (pid: number): boolean => {
@@ -25,7 +26,7 @@ test("the raylet waits for the published address, then registers", async () => {
   const file = path.join(sessionDir, "gcs_address");
   const daemons: DaemonHandle[] = [];
   try {
-    const raylet = startRaylet({ token, gcsAddress: { file }, resources: { CPU: 1 }, objectStoreMemory: 16 << 20, sessionDir, exitWithParent: true });
+    const raylet = startRaylet({ token, gcsAddress: { file }, workerMain: workerMainPath, resources: { CPU: 1 }, objectStoreMemory: 16 << 20, sessionDir, exitWithParent: true });
     const gcs = await startControlService({ token, exitWithParent: true });
     daemons.push(gcs);
     publishAddress(file, gcs.address);
@@ -43,7 +44,7 @@ test("the raylet exits at once with a clear error when the control service faile
   const sessionDir = makeSessionDir();
   const file = path.join(sessionDir, "gcs_address");
   try {
-    const raylet = startRaylet({ token, gcsAddress: { file }, resources: { CPU: 1 }, objectStoreMemory: 16 << 20, sessionDir, exitWithParent: true });
+    const raylet = startRaylet({ token, gcsAddress: { file }, workerMain: workerMainPath, resources: { CPU: 1 }, objectStoreMemory: 16 << 20, sessionDir, exitWithParent: true });
     publishAddress(file, undefined);
     const started = Date.now();
     await assert.rejects(raylet, /exited during start.*control service this raylet was started with failed to start/s);

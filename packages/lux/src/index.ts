@@ -10,4 +10,10 @@
  * await lux.shutdown();
  * ```
  */
+import { setClusterLauncher } from "@lux/core/internal";
+import { initLauncher } from "@lux/launcher";
+
+// Core starts no processes: lux.init()'s private cluster (and address "auto") come from here.
+setClusterLauncher(initLauncher);
+
 export * from "@lux/core";

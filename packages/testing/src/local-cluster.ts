@@ -15,6 +15,7 @@
 import { randomBytes } from "node:crypto";
 import * as path from "node:path";
 import { removeTokenFile } from "@lux/common";
+import { workerMainPath } from "@lux/core/internal";
 import {
   connectControlService,
   makeSessionDir,
@@ -22,7 +23,7 @@ import {
   startControlService,
   startRaylet,
   type DaemonHandle,
-} from "@lux/core/internal";
+} from "@lux/launcher";
 
 /** Resources of a node of a LocalCluster. */
 export interface LocalNodeOptions {
@@ -125,6 +126,7 @@ export class LocalCluster {
     const handle = await startRaylet({
       token: this.token,
       gcsAddress: this.address,
+      workerMain: workerMainPath,
       resources: nodeResources({ numCpus: options.numCpus ?? 1, numGpus: options.numGpus, resources: options.resources }),
       ...(options.objectStoreMemory !== undefined ? { objectStoreMemory: options.objectStoreMemory } : {}),
       ...(options.nodeIp !== undefined ? { nodeIpAddress: options.nodeIp } : {}),

@@ -8,7 +8,7 @@ import * as os from "node:os";
 import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import * as lux from "@lux/core";
+import * as lux from "../lux-api.js";
 import { CliError } from "../errors.js";
 import { memcpy, MEMCPY_BYTES, pipelinedMessages, startEchoPeer, syncRoundTrips } from "./limits.js";
 import { workloads, type Prepared, type Workload } from "./workloads.js";

@@ -8,7 +8,7 @@
  */
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import * as lux from "@lux/core";
+import * as lux from "../lux-api.js";
 
 const smallValue = lux.remote(function smallValue(): number {
   return 0;
