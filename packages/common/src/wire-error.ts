@@ -6,7 +6,7 @@
  * enumerable properties.
  */
 import { inspect, types } from "node:util";
-import { LuxError, errorClassForCode } from "./lux-error.js";
+import { LuxError, errorClassForCode } from "@lux/protocol";
 
 /** An error as plain, msgpack-able data. */
 export interface WireError {

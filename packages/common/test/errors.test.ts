@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { describe, test } from "node:test";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import * as protocol from "@lux/protocol";
 import { Packr } from "msgpackr";
 import {
   ActorDiedError,
@@ -16,6 +20,13 @@ import {
   NoLauncherError,
   RuntimeEnvSetupError,
   ClusterLostError,
+  ConnectFailedError,
+  ConnectionClosedError,
+  InitError,
+  LeaseFailedError,
+  NodeStartError,
+  NotInActorError,
+  RpcTimeoutError,
   ObjectLostError,
   ObjectStoreFullError,
   OutOfMemoryError,
@@ -29,7 +40,6 @@ import {
   ensureError,
   errorClassForCode,
   fromWireError,
-  registerErrorClass,
   registeredErrorCodes,
   toWireError,
 } from "../src/index.js";
@@ -90,7 +100,19 @@ const SAMPLES: readonly LuxError[] = [
   new NodeAffinityError({ nodeId: "n0de", what: "task f", reason: "the node is dead" }),
   new RuntimeEnvSetupError({ what: "packing workingDir /app", reason: "it holds 200 bytes, over the cap of 100 bytes" }),
   new NoLauncherError({ need: "start a private cluster" }),
+  new ConnectionClosedError({ peer: "127.0.0.1:4100", method: "getNodes", reason: "read ECONNRESET", cause: new Error("read ECONNRESET") }),
+  new ConnectFailedError({ address: "127.0.0.1:1", reason: "connect ECONNREFUSED 127.0.0.1:1" }),
+  new RpcTimeoutError({ method: "getActorInfo", peer: "127.0.0.1:6379", timeoutMs: 5000 }),
+  new LeaseFailedError({ what: "task f", reason: "worker process exited with code 1 before it registered", cause: new Error("exit") }),
+  new InitError({ reason: "lux.init() was already called in this process; call lux.shutdown() first to connect again" }),
+  new NodeStartError({ component: "raylet", reason: "exited during start (code 1): boom" }),
+  new NotInActorError({ operation: "lux.exitActor" }),
 ];
+
+/** The package that declares each class: @lux/protocol for the connection errors, else @lux/common. */
+function packageOf(cls: unknown): string {
+  return Object.values(protocol).includes(cls as never) ? "@lux/protocol" : "@lux/common";
+}
 
 describe("error codes", () => {
   test("ERROR_CODES are unique and match this package's registered classes", () => {
@@ -103,18 +125,17 @@ describe("error codes", () => {
     assert.deepEqual(SAMPLES.map((e) => e.code).sort(), [...ERROR_CODES].sort());
   });
 
-  test("docs/errors.md documents exactly this package's codes, with their class", () => {
+  test("docs/errors.md documents every code, with its class and package, and no other", () => {
     const documented = documentedCodes();
-    const ours = new Set<string>(ERROR_CODES);
+    const codes = new Set<string>(ERROR_CODES);
     for (const code of ERROR_CODES) {
       const row = documented.get(code);
       assert.ok(row, `${code} is missing from docs/errors.md; add a row to its table`);
-      assert.equal(row.pkg, "@lux/common", `${code} is listed under ${row.pkg}`);
-      assert.equal(row.className, errorClassForCode(code)?.prototype.name, `${code}: wrong class in docs/errors.md`);
+      const cls = errorClassForCode(code);
+      assert.equal(row.className, cls?.prototype.name, `${code}: wrong class in docs/errors.md`);
+      assert.equal(row.pkg, packageOf(cls), `${code} is listed under ${row.pkg}`);
     }
-    for (const [code, row] of documented) {
-      if (row.pkg === "@lux/common") assert.ok(ours.has(code), `docs/errors.md lists ${code}, which does not exist`);
-    }
+    for (const code of documented.keys()) assert.ok(codes.has(code), `docs/errors.md lists ${code}, which does not exist`);
   });
 
   test("each instance has its class's code and name, and is an Error", () => {
@@ -354,26 +375,94 @@ describe("wire round trip", () => {
     assert.equal(unknownCode.name, "FutureError");
     assert.equal((unknownCode as LuxError & { a?: number }).a, 1);
   });
+});
 
-  test("another package's class registers and round-trips", () => {
-    class LeaseExpiredError extends LuxError {
-      static override readonly code: string = "LUX_TEST_LEASE_EXPIRED";
-      readonly leaseId: string;
-      constructor(leaseId: string) {
-        super(`lease ${leaseId} expired`);
-        this.leaseId = leaseId;
+describe("messages of the connection and start errors", () => {
+  test("each names what failed and where", () => {
+    const byCode = new Map(SAMPLES.map((e) => [e.code, e.message]));
+    assert.equal(byCode.get("LUX_CONNECTION_CLOSED"), "the connection to 127.0.0.1:4100 is closed (calling getNodes): read ECONNRESET");
+    assert.match(byCode.get("LUX_CONNECT_FAILED") ?? "", /^cannot connect to 127\.0\.0\.1:1: connect ECONNREFUSED 127\.0\.0\.1:1\. Check/);
+    assert.match(byCode.get("LUX_RPC_TIMEOUT") ?? "", /^getActorInfo to 127\.0\.0\.1:6379 got no reply within 5000 ms\./);
+    assert.match(byCode.get("LUX_LEASE_FAILED") ?? "", /^could not lease a worker for task f: worker process exited with code 1/);
+    assert.equal(byCode.get("LUX_NODE_START_FAILED"), "the raylet process exited during start (code 1): boom");
+    assert.equal(byCode.get("LUX_NOT_IN_ACTOR"), "lux.exitActor() ends the current actor: call it from inside an actor's method");
+  });
+});
+
+/**
+ * Two installed copies of Lux (say, an app and a library that each depend on it): each has
+ * its own @lux/common and @lux/protocol, so its own classes. The built packages are copied
+ * into a temporary node_modules and imported from there.
+ */
+describe("two installed copies", () => {
+  const root = fileURLToPath(new URL("../../..", import.meta.url));
+  let dir: string;
+  let other: typeof import("../src/index.js");
+  let sharingProtocol: typeof import("../src/index.js");
+
+  /** Copies a workspace package's package.json and dist into `modules`. */
+  function install(modules: string, name: string): void {
+    const to = path.join(modules, "@lux", name);
+    mkdirSync(to, { recursive: true });
+    cpSync(path.join(root, "packages", name, "package.json"), path.join(to, "package.json"));
+    cpSync(path.join(root, "packages", name, "dist"), path.join(to, "dist"), { recursive: true });
+  }
+
+  before(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), "lux-copies-"));
+    const full = path.join(dir, "full", "node_modules");
+    install(full, "common");
+    install(full, "protocol");
+    symlinkSync(path.join(root, "node_modules", "msgpackr"), path.join(full, "msgpackr"), "dir");
+    other = (await import(pathToFileURL(path.join(full, "@lux/common/dist/index.js")).href)) as typeof other;
+    // npm may share one @lux/protocol between two copies of @lux/common.
+    const shared = path.join(dir, "shared", "node_modules");
+    install(shared, "common");
+    mkdirSync(path.join(shared, "@lux"), { recursive: true });
+    symlinkSync(path.join(root, "packages", "protocol"), path.join(shared, "@lux", "protocol"), "dir");
+    sharingProtocol = (await import(pathToFileURL(path.join(shared, "@lux/common/dist/index.js")).href)) as typeof other;
+  });
+
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("the copies are separate: other classes, other registries", () => {
+    assert.notEqual(other.GetTimeoutError, GetTimeoutError);
+    assert.notEqual(other.LuxError, LuxError);
+    assert.notEqual(other.errorClassForCode("LUX_GET_TIMEOUT"), GetTimeoutError);
+  });
+
+  test("a copy of @lux/common sharing this @lux/protocol loads, and the first class of each code stays registered", () => {
+    assert.notEqual(sharingProtocol.GetTimeoutError, GetTimeoutError);
+    assert.equal(sharingProtocol.errorClassForCode("LUX_GET_TIMEOUT"), GetTimeoutError);
+  });
+
+  for (const [name, copy] of [["a copy with its own protocol", () => other], ["a copy sharing this protocol", () => sharingProtocol]] as const) {
+    test(`${name}: each of its errors is instanceof this copy's class with the same code (and its parents), of no other`, () => {
+      const theirs = copy() as unknown as Record<string, typeof LuxError>;
+      for (const ours of SAMPLES) {
+        const TheirClass = theirs[ours.name] as typeof LuxError;
+        const shared = theirs === (sharingProtocol as unknown) && packageOf(ours.constructor) === "@lux/protocol";
+        assert.equal(TheirClass === ours.constructor, shared, `${ours.name}: the copies share only @lux/protocol's classes`);
+        // Made as fromWireError makes it: the class's prototype, the fields as own properties.
+        const theirError = Object.assign(Reflect.construct(Error, [ours.message], TheirClass) as LuxError, ownProps(ours));
+        assert.ok(theirError instanceof TheirClass);
+        for (const sample of SAMPLES) {
+          const OurClass = sample.constructor as typeof LuxError;
+          const expected = ours instanceof OurClass; // what instanceof says within one copy
+          assert.equal(theirError instanceof OurClass, expected, `${ours.name} of the other copy instanceof ${OurClass.name}`);
+          assert.equal(ours instanceof (theirs[sample.name] as typeof LuxError), expected, `${ours.name} instanceof the other ${sample.name}`);
+        }
       }
-      static {
-        registerErrorClass(this, "LeaseExpiredError");
-      }
+    });
+  }
+
+  test("an error sent by one copy comes back in the other as that copy's class, with its fields", () => {
+    for (const original of SAMPLES) {
+      const back = other.fromWireError(overTheWire(toWireError(original)));
+      assert.equal(back.constructor, other.errorClassForCode(original.code), original.name);
+      assert.deepEqual(ownProps(back), ownProps(original));
+      const home = fromWireError(overTheWire(other.toWireError(back)));
+      assert.equal(Object.getPrototypeOf(home), Object.getPrototypeOf(original));
     }
-    const back = roundTrip(new LeaseExpiredError("l1"));
-    assert.ok(back instanceof LeaseExpiredError);
-    assert.equal(back.leaseId, "l1");
-    assert.equal(back.code, "LUX_TEST_LEASE_EXPIRED");
-    class Clash extends LuxError {
-      static override readonly code: string = "LUX_TEST_LEASE_EXPIRED";
-    }
-    assert.throws(() => registerErrorClass(Clash, "Clash"), /registered twice/);
   });
 });

@@ -1,4 +1,5 @@
 import { decodeFrame, writeMessage } from "./codec.js";
+import { ConnectionClosedError, ProtocolError, RpcTimeoutError } from "./errors.js";
 import { FrameDecoder } from "./frame.js";
 import type { Handlers, MethodName, ReplyOf, RequestOf, ServiceDef } from "./service.js";
 import type { Transport } from "./transport.js";
@@ -24,14 +25,6 @@ const defaultErrorCodec: ErrorCodec = {
   encode: (e) => ({ name: (e as Error)?.name ?? "Error", message: (e as Error)?.message ?? String(e) }),
   decode: (w) => Object.assign(new Error((w as { message?: string }).message), w),
 };
-
-export class ConnectionClosedError extends Error {
-  override readonly name = "ConnectionClosedError";
-}
-
-export class RpcTimeoutError extends Error {
-  override readonly name = "RpcTimeoutError";
-}
 
 export interface ConnectionOptions<Local extends ServiceDef> {
   maxFrameBytes: number;
@@ -137,16 +130,16 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
         if ((reply as { ok?: unknown } | null)?.ok === true) this.open();
         resolve(reply);
       };
-      this.closeListeners.push(() => reject(new ConnectionClosedError(`${this.peer} refused the handshake`)));
+      this.closeListeners.push(() => reject(new ConnectionClosedError({ peer: this.peer, reason: "before the handshake completed" })));
     });
     this.sendRaw({ magic: MAGIC, version: PROTOCOL_VERSION, token });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new RpcTimeoutError(`handshake with ${this.peer} timed out`)), timeoutMs);
+      timer = setTimeout(() => reject(new RpcTimeoutError({ method: "handshake", peer: this.peer, timeoutMs })), timeoutMs);
     });
     try {
       const reply = (await Promise.race([accepted, timeout])) as { ok?: boolean; error?: string };
-      if (reply?.ok !== true) throw new ConnectionClosedError(`${this.peer} refused the handshake: ${reply?.error}`);
+      if (reply?.ok !== true) throw new ProtocolError({ peer: this.peer, reason: `it refused the handshake: ${reply?.error}` });
     } catch (e) {
       this.close(true);
       throw e;
@@ -159,12 +152,13 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
   serverHandshake(token: string, timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.fail(new Error(`no handshake within ${timeoutMs} ms`));
-        reject(new Error("handshake timeout"));
+        const error = new ProtocolError({ peer: this.peer, reason: `no handshake within ${timeoutMs} ms` });
+        reject(error);
+        this.fail(error);
       }, timeoutMs);
       this.closeListeners.push(() => {
         clearTimeout(timer);
-        reject(new ConnectionClosedError("closed before handshake"));
+        reject(new ConnectionClosedError({ peer: this.peer, reason: "before the handshake" }));
       });
       this.onHandshake = (hello) => {
         clearTimeout(timer);
@@ -176,9 +170,10 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
         else if (h.token !== token) problem = "wrong or missing cluster token";
         if (problem !== undefined) {
           this.sendRaw({ ok: false, error: problem });
+          const error = new ProtocolError({ peer: this.peer, reason: `handshake refused: ${problem}` });
+          reject(error);
           // Flush the refusal so the peer learns why, then close.
-          this.fail(new Error(`handshake refused: ${problem}`), true);
-          reject(new Error(problem));
+          this.fail(error, true);
           return;
         }
         this.open();
@@ -194,7 +189,7 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
     timeoutMs?: number,
   ): Promise<ReplyOf<Remote, M>> {
     if (this.state === "closed") {
-      return Promise.reject(new ConnectionClosedError(`connection to ${this.peer} is closed (calling ${method})`));
+      return Promise.reject(new ConnectionClosedError({ peer: this.peer, method }));
     }
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -204,7 +199,7 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
           : setTimeout(() => {
               this.pending.delete(id);
               if (this.weak && this.pending.size === 0) this.transport.setRef(false);
-              reject(new RpcTimeoutError(`${method} to ${this.peer} timed out after ${timeoutMs} ms`));
+              reject(new RpcTimeoutError({ method, peer: this.peer, timeoutMs }));
             }, timeoutMs);
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
       if (this.weak && this.pending.size === 1) this.transport.setRef(true);
@@ -222,7 +217,7 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
     done: (error: Error | undefined, reply: ReplyOf<Remote, M> | undefined) => void,
   ): void {
     if (this.state === "closed") {
-      done(new ConnectionClosedError(`connection to ${this.peer} is closed (calling ${method})`), undefined);
+      done(new ConnectionClosedError({ peer: this.peer, method }), undefined);
       return;
     }
     const id = this.nextId++;
@@ -268,18 +263,18 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
     try {
       message = decodeFrame(buffer, start, end);
     } catch (e) {
-      this.fail(new Error(`undecodable frame from ${this.peer}: ${(e as Error).message}`));
+      this.fail(new ProtocolError({ peer: this.peer, reason: `undecodable frame: ${(e as Error).message}`, cause: e }));
       return;
     }
     if (this.state === "handshaking") {
       const h = this.onHandshake;
       this.onHandshake = undefined;
-      if (h === undefined) this.fail(new Error("unexpected frame before handshake"));
+      if (h === undefined) this.fail(new ProtocolError({ peer: this.peer, reason: "unexpected frame before the handshake" }));
       else h(message);
       return;
     }
     if (!Array.isArray(message) || message.length !== 4 || typeof message[0] !== "number") {
-      this.fail(new Error(`malformed message from ${this.peer}`));
+      this.fail(new ProtocolError({ peer: this.peer, reason: "malformed message" }));
       return;
     }
     const [kind, id, method, body] = message as [number, number, unknown, unknown];
@@ -300,7 +295,7 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
         return;
       }
       default:
-        this.fail(new Error(`unknown message kind ${kind} from ${this.peer}`));
+        this.fail(new ProtocolError({ peer: this.peer, reason: `unknown message kind ${kind}` }));
     }
   }
 
@@ -311,7 +306,7 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
         : undefined;
     if (handler === undefined) {
       if (id !== undefined) {
-        this.sendRaw([Kind.error, id, 0, this.errorCodec.encode(new Error(`unknown method ${String(method)}`))]);
+        this.sendRaw([Kind.error, id, 0, this.errorCodec.encode(new ProtocolError({ reason: `unknown method ${String(method)}` }))]);
       }
       return;
     }
@@ -349,8 +344,7 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
     if (this.state === "closed") return;
     this.state = "closed";
     const reason = new ConnectionClosedError(
-      `connection to ${this.peer} closed${error ? `: ${error.message}` : ""}`,
-      error ? { cause: error } : undefined,
+      error !== undefined ? { peer: this.peer, reason: error.message, cause: error } : { peer: this.peer },
     );
     for (const p of this.pending.values()) {
       if (typeof p !== "function" && p.timer !== undefined) clearTimeout(p.timer);

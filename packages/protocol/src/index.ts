@@ -1,13 +1,25 @@
+export { ERROR_CODES, type ErrorCode } from "./error-codes.js";
+export {
+  LuxError,
+  type LuxErrorOptions,
+  type LuxErrorClass,
+  type DeclaredErrorClass,
+  type DeclareOptions,
+  type ErrorFields,
+  defineError,
+  describeError,
+  errorClassForCode,
+  registeredErrorCodes,
+} from "./lux-error.js";
+export { ConnectionClosedError, ConnectFailedError, RpcTimeoutError, ProtocolError } from "./errors.js";
 export { FrameDecoder, FrameTooLargeError, FRAME_HEADER_BYTES } from "./frame.js";
 export { encodeMessage, decodeMessage } from "./codec.js";
-export { encodeTaskSpec, decodeTaskSpec, TaskSpecWireError, type TaskSpecWire } from "./task-wire.js";
+export { encodeTaskSpec, decodeTaskSpec, type TaskSpecWire } from "./task-wire.js";
 export type { Transport, TransportListener } from "./transport.js";
 export { memoryTransportPair } from "./transport.js";
 export { connectTransport, listenTransport, parseAddress } from "./transport-net.js";
 export {
   RpcConnection,
-  ConnectionClosedError,
-  RpcTimeoutError,
   PROTOCOL_VERSION,
   type ConnectionOptions,
   type ConnectionState,

@@ -1,4 +1,5 @@
-import { ConnectionClosedError, RpcTimeoutError, type RpcConnection } from "./connection.js";
+import type { RpcConnection } from "./connection.js";
+import { ConnectionClosedError, RpcTimeoutError } from "./errors.js";
 import type { MethodName, ReplyOf, RequestOf, ServiceDef } from "./service.js";
 
 /** What callers of a service need from a connection; both RpcConnection and ReconnectingConnection provide it. */
@@ -131,7 +132,7 @@ export class ReconnectingConnection<Remote extends ServiceDef, Local extends Ser
   }
 
   private ready(method: string): Promise<RpcConnection<Remote, Local>> {
-    if (this.state === "closed") return Promise.reject(new ConnectionClosedError(`connection to ${this.peer} is closed (calling ${method})`));
+    if (this.state === "closed") return Promise.reject(new ConnectionClosedError({ peer: this.peer, method }));
     if (this.state === "open" && this.current !== undefined && this.current.state !== "closed") return Promise.resolve(this.current);
     return new Promise((resolve, reject) => {
       this.waiters.push({ resolve, reject });
@@ -178,12 +179,12 @@ export class ReconnectingConnection<Remote extends ServiceDef, Local extends Ser
       const transient = connection === undefined || e instanceof ConnectionClosedError || e instanceof RpcTimeoutError;
       if (this.state !== "reconnecting") return;
       if (!transient) {
-        this.giveUp(new ConnectionClosedError(`reconnecting to ${this.peer} failed: ${(e as Error).message}`, { cause: e }));
+        this.giveUp(new ConnectionClosedError({ peer: this.peer, reason: `reconnecting failed: ${(e as Error).message}`, cause: e }));
         return;
       }
       const left = this.deadline - this.clock.now();
       if (left <= 0) {
-        this.giveUp(new ConnectionClosedError(`${this.peer} did not come back within ${this.options.windowMs} ms`, { cause: e }));
+        this.giveUp(new ConnectionClosedError({ peer: this.peer, reason: `it did not come back within ${this.options.windowMs} ms`, cause: e }));
         return;
       }
       const wait = Math.min(this.delay, left);
@@ -208,7 +209,7 @@ export class ReconnectingConnection<Remote extends ServiceDef, Local extends Ser
     this.state = "closed";
     this.timer?.cancel();
     this.timer = undefined;
-    const reason = error ?? new ConnectionClosedError(`connection to ${this.peer} is closed`);
+    const reason = error ?? new ConnectionClosedError({ peer: this.peer });
     for (const w of this.waiters.splice(0)) w.reject(reason);
     for (const l of this.closeListeners.splice(0)) l(error);
   }

@@ -5,6 +5,7 @@
  * connection. Messages on a connection arrive in order, so each end keeps the previous
  * head per connection; every pushTask on a connection must go through these two functions.
  */
+import { ProtocolError } from "./errors.js";
 import type { ObjectRefWire, ResolvedArg, TaskSpec } from "./services.js";
 
 type Head = [jobId: string, functionId: string, name: string, ownerAddress: string];
@@ -24,10 +25,6 @@ export type TaskSpecWire = [
 
 const sentHeads = new WeakMap<object, TaskSpec>();
 const receivedHeads = new WeakMap<object, Head>();
-
-export class TaskSpecWireError extends Error {
-  override readonly name = "TaskSpecWireError";
-}
 
 /** The wire form of `spec` for `connection` (the sending end). */
 export function encodeTaskSpec(connection: object, spec: TaskSpec): TaskSpecWire {
@@ -56,19 +53,19 @@ export function encodeTaskSpec(connection: object, spec: TaskSpec): TaskSpecWire
   return wire;
 }
 
-/** The TaskSpec a wire form received on `connection` stands for; throws TaskSpecWireError on malformed input. */
+/** The TaskSpec a wire form received on `connection` stands for; throws ProtocolError on malformed input. */
 export function decodeTaskSpec(connection: object, wire: unknown): TaskSpec {
   if (!Array.isArray(wire) || wire.length < 7 || typeof wire[0] !== "string" || !(wire[2] instanceof Uint8Array) || !Array.isArray(wire[3])) {
-    throw new TaskSpecWireError("malformed task spec");
+    throw new ProtocolError({ reason: "malformed task spec" });
   }
   const w = wire as TaskSpecWire;
   let head = w[1];
   if (head === 0) {
     const last = receivedHeads.get(connection);
-    if (last === undefined) throw new TaskSpecWireError("task spec refers to a previous one, but none came on this connection");
+    if (last === undefined) throw new ProtocolError({ reason: "task spec refers to a previous one, but none came on this connection" });
     head = last;
   } else if (!Array.isArray(head) || head.length !== 4 || !head.every((h) => typeof h === "string")) {
-    throw new TaskSpecWireError("malformed task spec head");
+    throw new ProtocolError({ reason: "malformed task spec head" });
   } else {
     receivedHeads.set(connection, head);
   }
@@ -86,7 +83,7 @@ export function decodeTaskSpec(connection: object, wire: unknown): TaskSpec {
   };
   const actor = w[7];
   if (actor !== undefined) {
-    if (!Array.isArray(actor) || typeof actor[0] !== "string") throw new TaskSpecWireError("malformed actor call");
+    if (!Array.isArray(actor) || typeof actor[0] !== "string") throw new ProtocolError({ reason: "malformed actor call" });
     spec.actorId = actor[0];
     if (actor[1] !== null) spec.method = actor[1];
     if (actor[2] !== null) spec.callerId = actor[2];
@@ -97,6 +94,6 @@ export function decodeTaskSpec(connection: object, wire: unknown): TaskSpec {
 
 function listOf<T>(v: T[] | 0): T[] {
   if (v === 0) return [];
-  if (!Array.isArray(v)) throw new TaskSpecWireError("malformed task spec list");
+  if (!Array.isArray(v)) throw new ProtocolError({ reason: "malformed task spec list" });
   return v;
 }

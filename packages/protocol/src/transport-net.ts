@@ -1,5 +1,6 @@
 /** The only module that touches node:net. Addresses are "host:port" or a Unix socket path. */
 import * as net from "node:net";
+import { ConnectFailedError } from "./errors.js";
 import type { Transport, TransportListener } from "./transport.js";
 
 export function parseAddress(address: string): { host: string; port: number } | { path: string } {
@@ -159,7 +160,7 @@ export function connectTransport(address: string, timeoutMs: number): Promise<Tr
     const socket = net.connect(parseAddress(address) as net.NetConnectOpts);
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new Error(`connecting to ${address} timed out after ${timeoutMs} ms`));
+      reject(new ConnectFailedError({ address, reason: `no answer within ${timeoutMs} ms` }));
     }, timeoutMs);
     socket.once("connect", () => {
       clearTimeout(timer);
@@ -168,7 +169,7 @@ export function connectTransport(address: string, timeoutMs: number): Promise<Tr
     });
     socket.once("error", (e) => {
       clearTimeout(timer);
-      reject(new Error(`cannot connect to ${address}: ${e.message}`, { cause: e }));
+      reject(new ConnectFailedError({ address, reason: e.message, cause: e }));
     });
   });
 }

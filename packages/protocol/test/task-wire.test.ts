@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { TaskSpecWireError, decodeMessage, decodeTaskSpec, encodeMessage, encodeTaskSpec, type TaskSpec } from "../src/index.js";
+import { ProtocolError, decodeMessage, decodeTaskSpec, encodeMessage, encodeTaskSpec, type TaskSpec } from "../src/index.js";
 
 const spec = (over: Partial<TaskSpec> = {}): TaskSpec => ({
   taskId: "a1b2c3d4e5f6071800000001",
@@ -43,11 +43,11 @@ test("a spec round-trips; the shared head is sent once per connection until it c
   assert.deepEqual(send(a, b, full), full);
 });
 
-test("malformed or out-of-context specs are refused with TaskSpecWireError", () => {
+test("malformed or out-of-context specs are refused with ProtocolError", () => {
   const wire = encodeTaskSpec({}, spec());
   wire[1] = 0;
-  assert.throws(() => decodeTaskSpec({}, wire), (e: unknown) => e instanceof TaskSpecWireError && /previous/.test(e.message));
-  assert.throws(() => decodeTaskSpec({}, { taskId: "x" }), TaskSpecWireError);
-  assert.throws(() => decodeTaskSpec({}, ["x", ["a", "b"], Uint8Array.of(), [], 0, 0, 0]), TaskSpecWireError);
-  assert.throws(() => decodeTaskSpec({}, ["x", ["a", "b", "c", "d"], Uint8Array.of(), [], 5, 0, 0]), TaskSpecWireError);
+  assert.throws(() => decodeTaskSpec({}, wire), (e: unknown) => e instanceof ProtocolError && /previous/.test(e.message));
+  assert.throws(() => decodeTaskSpec({}, { taskId: "x" }), ProtocolError);
+  assert.throws(() => decodeTaskSpec({}, ["x", ["a", "b"], Uint8Array.of(), [], 0, 0, 0]), ProtocolError);
+  assert.throws(() => decodeTaskSpec({}, ["x", ["a", "b", "c", "d"], Uint8Array.of(), [], 5, 0, 0]), ProtocolError);
 });
