@@ -13,6 +13,9 @@
 //   root package.json lists, plus our workspace packages (test/lint/ checks this rule fires);
 // - `.js`/`.mjs` files (scripts/, packages/*/bin/, bench/, fixtures, this file) get
 //   ESLint's recommended rules, without type information.
+// - no plain `Error` in the packages whose errors reach users (core, cli, lux): they
+//   make coded LuxErrors (TypeError/RangeError for bad arguments; a plain Error only as
+//   the `cause` of a coded one).
 //
 // Type information: `src/` files belong to their package's tsconfig.json. Test,
 // bench and example files are in no tsconfig yet, so they get the project
@@ -109,6 +112,22 @@ function restrictedDynamicImports(regex, message) {
 /** A package's production code: its src/ (TypeScript) and bin/ (JavaScript). */
 const productionFiles = (dir) => [`packages/${dir}/src/**/*.ts`, `packages/${dir}/bin/**/*.{js,mjs}`];
 
+/**
+ * Packages whose errors reach users' code (CONVENTIONS.md, habit 3): every error they make
+ * is coded. Errors of the daemons reach users through these, which wrap what they receive.
+ */
+const USER_FACING = new Set(["core", "cli", "lux"]);
+const PLAIN_ERROR_MESSAGE =
+  "Users get coded errors: throw a LuxError class (declared with defineError, listed in ERROR_CODES and docs/errors.md; `new LuxError(message)` for a bug), or a TypeError/RangeError for an invalid argument. A plain Error may only be the `cause` of a coded error.";
+const NO_PLAIN_ERRORS = [
+  {
+    // `new Error().stack` only captures a stack; it is never thrown.
+    selector: "NewExpression[callee.name='Error']:not(Property[key.name='cause'] > NewExpression.value):not(MemberExpression > NewExpression.object)",
+    message: PLAIN_ERROR_MESSAGE,
+  },
+  { selector: "CallExpression[callee.name='Error']", message: PLAIN_ERROR_MESSAGE },
+];
+
 function directionBlock(dir) {
   const allowed = ALLOWED[dir];
   const forbidden = forbiddenOwnPackages(allowed);
@@ -126,7 +145,10 @@ function directionBlock(dir) {
         RELATIVE_INTO_PACKAGES,
         relativeIntoSibling(dir),
       ]),
-      "no-restricted-syntax": restrictedDynamicImports(forbidden, message),
+      "no-restricted-syntax": [
+        ...restrictedDynamicImports(forbidden, message),
+        ...(USER_FACING.has(dir) ? NO_PLAIN_ERRORS : []),
+      ],
     },
   };
 }

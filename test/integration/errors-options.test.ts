@@ -156,6 +156,33 @@ describe("errors from a cluster", () => {
     await lux.kill(actor);
   });
 
+  test("misuse of the API and a dead actor fail with coded Lux errors", async () => {
+    await assert.rejects(lux.init(), (e: unknown) => e instanceof lux.InitError && e.code === "LUX_INIT_FAILED" && /already called/.test(e.message));
+    assert.throws(() => lux.exitActor(), (e: unknown) => e instanceof lux.NotInActorError && e.code === "LUX_NOT_IN_ACTOR");
+    const actor = PlainActor.remote();
+    assert.equal(await lux.get(actor.ping.remote()), "pong");
+    await lux.kill(actor);
+    await assert.rejects(lux.get(actor.ping.remote()), (e: unknown) => {
+      assert.ok(e instanceof lux.ActorDiedError && e instanceof lux.LuxError, `expected ActorDiedError, got ${String(e)}`);
+      assert.equal(e.code, "LUX_ACTOR_DIED");
+      return true;
+    });
+  });
+
+  test("a task whose workers cannot start fails with LeaseFailedError, the raylet's reason as cause", async () => {
+    // Node exits before the worker registers: the module it must preload does not exist.
+    const runtimeEnv = { envVars: { NODE_OPTIONS: `--require ${path.join(dir, "missing.cjs")}` } };
+    const ref = identity.options({ maxRetries: 0, runtimeEnv }).remote(1);
+    await assert.rejects(lux.get(ref), (e: unknown) => {
+      assert.ok(e instanceof lux.LeaseFailedError && e instanceof lux.LuxError, `expected LeaseFailedError, got ${String(e)}`);
+      assert.equal(e.code, "LUX_LEASE_FAILED");
+      assert.equal(e.what, "task identity");
+      assert.match(e.message, /^could not lease a worker for task identity: worker process exited with code \d+ before it registered/);
+      assert.ok(e.cause instanceof Error);
+      return true;
+    });
+  });
+
   test("an anonymous remote function is named by where it was defined", async () => {
     const anonymous = lux.remote((x: number) => {
       if (x < 0) throw new Error("negative");

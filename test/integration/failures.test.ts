@@ -26,7 +26,7 @@ test("when the raylet dies, pending gets reject with ClusterLostError", async ()
     process.kill(rayletPid as number, "SIGKILL");
     const m = await p.line(/rejected=(\w+)/);
     assert.equal(m[1], "ClusterLostError");
-    await p.line(/isCluster=true/);
+    await p.line(/isCluster=true code=LUX_CLUSTER_LOST isLux=true/);
     assert.equal((await p.exited()).code, 0);
   } finally {
     p.kill();

@@ -79,3 +79,27 @@ void actors;
 // @ts-expect-error an ObjectRef is not a thenable
 const awaited: lux.ObjectRef<string> = await Promise.resolve(r1).then((x) => x.then);
 void awaited;
+
+// Error classes: `instanceof` narrows to the class's fields; `code` is an ErrorCode.
+function onError(e: unknown): void {
+  if (e instanceof lux.GetTimeoutError) expectType<string[]>(e.objectIds);
+  if (e instanceof lux.TaskError) expectType<Error>(e.cause);
+  if (e instanceof lux.RpcTimeoutError) expectType<[string, string, number]>([e.method, e.peer, e.timeoutMs]);
+  if (e instanceof lux.OwnerDiedError) {
+    const lost: lux.ObjectLostError = e; // a subclass instance is its parent's
+    expectType<string>(lost.objectId);
+  }
+  if (e instanceof lux.WorkerCrashedError) expectType<number | undefined>(e.exitCode);
+  if (e instanceof lux.LuxError) {
+    const code: lux.ErrorCode = e.code;
+    // @ts-expect-error not a Lux error code
+    const wrong: lux.ErrorCode = "LUX_NO_SUCH_CODE";
+    void [code, wrong];
+  }
+}
+void onError;
+const timeout: lux.GetTimeoutError = new lux.GetTimeoutError({ timeoutMs: 1, objectIds: [] });
+void timeout;
+// @ts-expect-error a required field is missing
+void new lux.ActorDiedError({ actorName: "a" });
+void new lux.NotInitializedError(); // every field optional: so is the argument

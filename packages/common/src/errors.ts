@@ -360,7 +360,7 @@ export const NodeStartError = defineError(
   "LUX_NODE_START_FAILED",
   "NodeStartError",
   (f: {
-    /** The daemon: "raylet" or "control service". */
+    /** The daemon: "gcs" (the control service) or "raylet". */
     readonly component: string;
     /** What went wrong, with its output, e.g. "exited during start (code 1): …". */
     readonly reason: string;

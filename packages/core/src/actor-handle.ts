@@ -1,10 +1,11 @@
+import { NotInitializedError } from "@lux/common";
 import type { CoreWorker } from "./core-worker.js";
 import { compileMethodOptions, type MethodOptions } from "./options.js";
 import { registerWireExtension } from "./serialization/index.js";
 
 /** Where handles find the core worker of the process they are used in. */
 let currentCore: () => CoreWorker = () => {
-  throw new Error("lux is not initialized");
+  throw new NotInitializedError({ operation: "calling an actor method" });
 };
 
 export function setCoreAccessor(get: () => CoreWorker): void {

@@ -3,7 +3,12 @@ import * as os from "node:os";
 import { pathToFileURL } from "node:url";
 import {
   ActorNotFoundError,
+  ClusterLostError,
+  ConnectionClosedError,
+  InitError,
   InvalidOptionError,
+  LuxError,
+  NotInActorError,
   NotInitializedError,
   createLogger,
   newJobId,
@@ -47,6 +52,14 @@ function requireCore(operation: string): CoreWorker {
 }
 setCoreAccessor(() => requireCore("calling an actor method"));
 
+/** A call to the control service found it gone for good: the API fails as pending work does, with ClusterLostError. */
+function clusterLost(c: CoreWorker): (error: unknown) => never {
+  return (error) => {
+    if (!(error instanceof ConnectionClosedError)) throw error;
+    throw new ClusterLostError({ component: "control service", address: c.options.gcsAddress, cause: error });
+  };
+}
+
 /** Options of `lux.init`. */
 export interface InitOptions {
   /**
@@ -85,7 +98,7 @@ const INIT_KEYS = new Set(["address", "numCpus", "numGpus", "resources", "object
 export async function init(options: InitOptions = {}): Promise<InitResult> {
   if (workerMode) return { address: requireCore("init").options.gcsAddress };
   if (core !== undefined) {
-    throw new Error("lux.init() was already called in this process; call lux.shutdown() first to connect again");
+    throw new InitError({ reason: "lux.init() was already called in this process; call lux.shutdown() first to connect again" });
   }
   if (starting !== undefined) return starting;
   starting = doInit(options).finally(() => {
@@ -108,7 +121,7 @@ async function doInit(options: InitOptions): Promise<InitResult> {
   if (address === "auto") {
     address = clusterLauncher('find the cluster `lux start` started (address "auto")').autoAddress();
     if (address === undefined) {
-      throw new Error('address "auto": no cluster started by `lux start` runs on this machine; start one with `lux start --head`');
+      throw new InitError({ reason: 'address "auto": no cluster started by `lux start` runs on this machine; start one with `lux start --head`' });
     }
   }
   const jobId = newJobId();
@@ -125,7 +138,7 @@ async function doInit(options: InitOptions): Promise<InitResult> {
     }
     const found = process.env["LUX_TOKEN"] || readTokenFile(address);
     if (found === undefined) {
-      throw new Error(`no token for the cluster at ${address}: set LUX_TOKEN to the token printed by \`lux start\``);
+      throw new InitError({ reason: `no token for the cluster at ${address}: set LUX_TOKEN to the token printed by \`lux start\`` });
     }
     gcsAddress = address;
     token = found;
@@ -173,7 +186,7 @@ export async function startWorker(env: NodeJS.ProcessEnv): Promise<CoreWorker> {
   workerMode = true;
   const need = (k: string): string => {
     const v = env[k];
-    if (v === undefined) throw new Error(`worker started without ${k}`);
+    if (v === undefined) throw new LuxError(`worker started without ${k}`);
     return v;
   };
   namespace = env["LUX_NAMESPACE"] ?? "";
@@ -353,7 +366,7 @@ export async function getActor<T = unknown>(name: string, options: { namespace?:
   const ns = options.namespace ?? namespace;
   // Creating a named actor returns at once; find one this process just created.
   await c.namedActorRegistered(name, ns);
-  const info = await c.gcs.call("getNamedActor", { name, namespace: ns });
+  const info = await c.gcs.call("getNamedActor", { name, namespace: ns }).catch(clusterLost(c));
   if (info.state === "DEAD") throw new ActorNotFoundError({ name, namespace: ns });
   return makeActorHandle(info.actorId, info.className) as ActorHandle<T>;
 }
@@ -366,7 +379,8 @@ export async function getActor<T = unknown>(name: string, options: { namespace?:
 export async function kill(handle: unknown, options: { noRestart?: boolean } = {}): Promise<void> {
   const actorId = actorIdOf(handle);
   if (actorId === undefined) throw new TypeError(`lux.kill() takes an actor handle, got ${describe(handle)}`);
-  await requireCore("kill").killActor(actorId, options.noRestart ?? true);
+  const c = requireCore("kill");
+  await c.killActor(actorId, options.noRestart ?? true).catch(clusterLost(c));
 }
 
 /**
@@ -383,7 +397,7 @@ export async function kill(handle: unknown, options: { noRestart?: boolean } = {
  * ```
  */
 export function exitActor(): void {
-  if (!workerMode) throw new Error("lux.exitActor() ends the current actor: call it from inside an actor's method");
+  if (!workerMode) throw new NotInActorError({ operation: "lux.exitActor" });
   requireCore("exitActor").exitActor();
 }
 
@@ -405,7 +419,8 @@ export interface NodeView {
 
 /** The nodes of the cluster, alive or dead. */
 export async function nodes(): Promise<NodeView[]> {
-  const list = await requireCore("nodes").gcs.call("getNodes", {});
+  const c = requireCore("nodes");
+  const list = await c.gcs.call("getNodes", {}).catch(clusterLost(c));
   return list.map((n) => ({
     nodeId: n.nodeId,
     alive: n.alive,
@@ -417,12 +432,14 @@ export async function nodes(): Promise<NodeView[]> {
 
 /** Total resources of the alive nodes: `{ CPU, GPU, memory, ...custom }`. */
 export async function clusterResources(): Promise<Record<string, number>> {
-  return (await requireCore("clusterResources").gcs.call("getClusterResources", {})).total;
+  const c = requireCore("clusterResources");
+  return (await c.gcs.call("getClusterResources", {}).catch(clusterLost(c))).total;
 }
 
 /** Resources not held by running tasks and actors right now. */
 export async function availableResources(): Promise<Record<string, number>> {
-  return (await requireCore("availableResources").gcs.call("getClusterResources", {})).available;
+  const c = requireCore("availableResources");
+  return (await c.gcs.call("getClusterResources", {}).catch(clusterLost(c))).available;
 }
 
 /** Where the calling code runs. */

@@ -16,7 +16,11 @@ import type {
 } from "@lux/protocol";
 import { ReconnectingConnection, RpcServer, connectRpc, decodeTaskSpec } from "@lux/protocol";
 import {
+  ActorDiedError,
   ClusterLostError,
+  InitError,
+  LuxError,
+  NotInActorError,
   TaskCancelledError,
   config,
   controlServiceStateLost,
@@ -210,7 +214,7 @@ export class CoreWorker {
       },
     };
     const the = (): CoreWorker => {
-      if (self === undefined) throw new Error("core worker is still starting");
+      if (self === undefined) throw new LuxError("this core worker is still starting; it cannot serve calls yet");
       return self;
     };
     const peerOptions = rpcPeerOptions(options.token, log);
@@ -346,7 +350,13 @@ export class CoreWorker {
       if (runtimeEnv !== undefined) spec.runtimeEnv = runtimeEnv;
       spec.resolved = await this.resolveArgs(deps);
       const failed = spec.resolved.find((r) => r.error !== undefined);
-      if (failed !== undefined) throw new Error("an argument of the actor's constructor failed", { cause: fromWireError(failed.error) });
+      if (failed !== undefined) {
+        throw new ActorDiedError({
+          actorId,
+          ...(options.name !== undefined ? { actorName: options.name } : {}),
+          cause: new Error("an argument of the actor's constructor failed", { cause: fromWireError(failed.error) }),
+        });
+      }
       return this.gcs.call("createActor", spec);
     })();
     this.actors.registering(actorId, registration, options.name, options.namespace);
@@ -416,7 +426,7 @@ export class CoreWorker {
   exitActor(): void {
     const actorId = this.executor.actorId;
     if (this.options.mode !== "worker" || actorId === undefined || taskContext.getStore()?.actorId !== actorId) {
-      throw new Error("lux.exitActor() ends the current actor: call it from inside an actor's method");
+      throw new NotInActorError({ operation: "lux.exitActor" });
     }
     this.executor.exitAfterCurrentCall(async () => {
       await this.gcs.call("reportActorExit", { actorId, workerId: this.options.workerId }, 10_000).catch((e: unknown) => {
@@ -687,7 +697,7 @@ function topLevelRefs(args: readonly unknown[]): readonly { index: number; ref: 
 async function localRayletAddress(gcs: RpcCaller<GcsService>): Promise<string> {
   const nodes = await gcs.call("getNodes", {});
   const node = nodes.find((n) => n.alive);
-  if (node === undefined) throw new Error("the cluster has no alive node to run work on; start one with `lux start`");
+  if (node === undefined) throw new InitError({ reason: "the cluster has no alive node to run work on; start one with `lux start`" });
   return node.address;
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { pathToFileURL } from "node:url";
 import type { FunctionDescriptor } from "@lux/protocol";
-import { createLogger } from "@lux/common";
+import { LuxError, createLogger } from "@lux/common";
 import { decodeMessage, encodeMessage } from "@lux/protocol";
 
 const log = createLogger("core");
@@ -138,7 +138,11 @@ export class FunctionRegistry {
     fetch: () => Promise<Uint8Array | undefined>,
   ): Promise<{ target: Definable; byValue: boolean }> {
     const bytes = await fetch();
-    if (bytes === undefined) throw new Error(`function ${functionId} is not registered with the control service`);
+    if (bytes === undefined) {
+      throw new LuxError(
+        `function ${functionId} is not registered with the control service (did it restart without --storage and lose its state?)`,
+      );
+    }
     const d = decodeMessage(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) as FunctionDescriptor;
     if (!d.byValue && d.moduleUrl !== undefined && d.position !== undefined) {
       // In a runtime env with a workingDir, modules under it are imported from the node's copy;

@@ -75,4 +75,12 @@ export {
   ProtocolError,
   NodeAffinityError,
   RuntimeEnvSetupError,
+  InitError,
+  LeaseFailedError,
+  NodeStartError,
+  NotInActorError,
+  ConnectionClosedError,
+  ConnectFailedError,
+  RpcTimeoutError,
+  type ErrorCode,
 } from "@lux/common";

@@ -2,6 +2,7 @@
  * Introspection for Lux's own tests and tools, not part of the public API (`lux` does not
  * re-export it): `import { debugStats } from "@lux/core/internal"`.
  */
+import { NotInitializedError } from "@lux/common";
 import { currentCoreWorker } from "./api.js";
 
 /** What this process's core worker tracks right now. */
@@ -17,7 +18,7 @@ export interface DebugStats {
 /** Counts of what this process tracks; throws if it is not connected to a cluster. */
 export function debugStats(): DebugStats {
   const core = currentCoreWorker();
-  if (core === undefined) throw new Error("debugStats(): lux is not initialized in this process");
+  if (core === undefined) throw new NotInitializedError({ operation: "debugStats" });
   return core.debugStats();
 }
 
@@ -30,7 +31,7 @@ export async function nodeStats(): Promise<{
   transfers: { pulls: number; bytes: number };
 }> {
   const core = currentCoreWorker();
-  if (core === undefined) throw new Error("nodeStats(): lux is not initialized in this process");
+  if (core === undefined) throw new NotInitializedError({ operation: "nodeStats" });
   const { pid, workerPids, objectStore, transfers } = await core.raylet.call("getNodeInfo", {});
   return { pid, workerPids, objectStore, transfers };
 }

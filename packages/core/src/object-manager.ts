@@ -1,5 +1,5 @@
 import type { ObjectRefWire, RayletService, ReturnValue, RpcConnection } from "@lux/protocol";
-import { ConnectionClosedError } from "@lux/protocol";
+import { ConnectFailedError, ConnectionClosedError } from "@lux/protocol";
 import {
   GetTimeoutError,
   ObjectLostError,
@@ -665,7 +665,7 @@ const MAX_LOST_RETRIES = 3;
 
 /** The peer at the owner's address is gone (closed, or nothing listens there any more). */
 function isOwnerGone(e: unknown): boolean {
-  return e instanceof ConnectionClosedError || (e as Error).message.startsWith("cannot connect");
+  return e instanceof ConnectionClosedError || e instanceof ConnectFailedError;
 }
 
 export function toReturnValue(objectId: string, v: ObjectValue): ReturnValue {

@@ -1,5 +1,5 @@
 import { Worker } from "node:worker_threads";
-import { fromWireError } from "@lux/common";
+import { RpcTimeoutError, fromWireError } from "@lux/common";
 
 /** Result slots shared with the helper thread: [state, code] ints, then the offset as a float. */
 const STATE = 0;
@@ -30,7 +30,7 @@ export class SyncObjectCreator {
     Atomics.store(this.ints, STATE, 0);
     worker.postMessage({ objectId, size, ownerAddress });
     if (Atomics.wait(this.ints, STATE, 0, timeoutMs) === "timed-out" && Atomics.load(this.ints, STATE) === 0) {
-      throw new Error(`the raylet did not answer a create of ${size} bytes within ${timeoutMs} ms`);
+      throw new RpcTimeoutError({ method: `createObject (${size} bytes)`, peer: this.rayletAddress, timeoutMs });
     }
     if (Atomics.load(this.ints, CODE) !== 0) {
       const n = this.text.indexOf(0);

@@ -7,6 +7,8 @@
  *   [position f64, length f64] × buffer count
  *   structure … buffer 0 … buffer 1 …
  */
+import { LuxError } from "@lux/common";
+
 const MAGIC = 0x4c55584f; // "LUXO"
 const HEADER = 16;
 const ENTRY = 16;
@@ -57,7 +59,7 @@ export function writeLayout(
 export function readLayout(object: ArrayBuffer): { structure: Uint8Array; buffers: Uint8Array[] } {
   const dv = new DataView(object);
   if (object.byteLength < HEADER || dv.getUint32(0, true) !== MAGIC) {
-    throw new Error("the stored object is damaged (bad header)");
+    throw new LuxError("the stored object is damaged (bad header)");
   }
   const count = dv.getUint32(4, true);
   const structureLength = dv.getFloat64(8, true);

@@ -9,7 +9,7 @@ import type {
   TaskReply,
   TaskSpec,
 } from "@lux/protocol";
-import { ActorDiedError, TaskError, config, fromWireError, toWireError } from "@lux/common";
+import { ActorDiedError, LuxError, TaskError, config, fromWireError, toWireError } from "@lux/common";
 import type { Definable, FunctionRegistry } from "./function-registry.js";
 import type { ObjectManager } from "./object-manager.js";
 import { ObjectRef } from "./object-ref.js";
@@ -183,7 +183,7 @@ export class TaskExecutor {
   private async executeActorCall(spec: TaskSpec): Promise<TaskReply> {
     const actor = this.actor;
     if (actor === undefined || actor.actorId !== spec.actorId) {
-      return this.failure(spec, new Error(`this worker does not host actor ${spec.actorId}`), false);
+      return this.failure(spec, new LuxError(`a call for actor ${spec.actorId} reached a worker that does not host it`), false);
     }
     // Calls start in arrival order; at most maxConcurrency run at once.
     if (actor.running >= actor.maxConcurrency) {

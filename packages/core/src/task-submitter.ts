@@ -1,6 +1,7 @@
 import type { LeaseGrant, LeaseReply, RuntimeEnvSpec, SchedulingStrategy, TaskReply } from "@lux/protocol";
 import { ConnectionClosedError, encodeTaskSpec } from "@lux/protocol";
 import {
+  LeaseFailedError,
   NodeAffinityError,
   RuntimeEnvSetupError,
   TaskCancelledError,
@@ -185,7 +186,9 @@ export class TaskSubmitter {
           break;
         }
         if (!kq.pendingRequests.has(requestId)) return; // closed meanwhile
-        if (hop >= MAX_SPILLBACKS) throw new Error(`the lease request was spilled back ${hop} times without being granted`);
+        if (hop >= MAX_SPILLBACKS) {
+          throw new LeaseFailedError({ what: kq.description, reason: `the request was spilled back ${hop} times without being granted` });
+        }
         const { nodeId, address }: { nodeId: string; address: string } = reply.spillback;
         const next: RayletConnection | undefined = await this.raylets.get(nodeId, address).catch((e: unknown) => {
           log.warn(`cannot reach the raylet of node ${nodeId} at ${address} (${(e as Error).message}); asking the local raylet again`);
@@ -216,7 +219,7 @@ export class TaskSubmitter {
       const record = kq.queue[0];
       if (record !== undefined && (record.retriesLeft === 0 || kq.startFailures >= MAX_START_FAILURES)) {
         kq.queue.shift();
-        this.results.fail(record, new Error(`could not lease a worker: ${(e as Error).message}`));
+        this.results.fail(record, leaseFailed(kq.description, e));
       } else if (record !== undefined && record.retriesLeft > 0) {
         record.retriesLeft--;
       }
@@ -366,6 +369,12 @@ export class TaskSubmitter {
     kq.leases.delete(lease);
     if (lease.raylet.state !== "closed") lease.raylet.notify("returnLease", { leaseId: lease.grant.leaseId, disconnect: false });
   }
+}
+
+/** The error a task fails with when no worker could be leased for it, after `error`. */
+function leaseFailed(what: string, error: unknown): Error {
+  if (error instanceof LeaseFailedError) return error;
+  return new LeaseFailedError({ what, reason: error instanceof Error ? error.message : String(error), cause: error });
 }
 
 export { fromWireError, toWireError };

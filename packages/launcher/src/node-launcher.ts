@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { READY_PREFIX, config, configEnv } from "@lux/common";
+import { LuxError, NodeStartError, READY_PREFIX, config, configEnv } from "@lux/common";
 import { removeArenasOf } from "@lux/object-store";
 import type { JobInfo } from "@lux/protocol";
 
@@ -174,7 +174,7 @@ async function startDaemon(kind: DaemonKind, main: string, args: string[], opts:
   let child: ChildProcess;
   let ready: Promise<Record<string, unknown>>;
   if (opts.detached === true) {
-    if (opts.logFile === undefined) throw new Error(`a detached ${kind} needs a log file`);
+    if (opts.logFile === undefined) throw new LuxError(`a detached ${kind} needs a log file`);
     fs.mkdirSync(path.dirname(opts.logFile), { recursive: true });
     const fd = fs.openSync(opts.logFile, "a");
     const start = fs.fstatSync(fd).size;
@@ -283,11 +283,11 @@ function readyFromPipe(child: ChildProcess, kind: DaemonKind, timeoutMs: number)
     };
     const onExit = (code: number | null, signal: string | null): void => {
       cleanup();
-      reject(new Error(`the ${kind} process exited during start (${signal ?? `code ${code}`}): ${stderr.trim() || "no output"}`));
+      reject(new NodeStartError({ component: kind, reason: `exited during start (${signal ?? `code ${code}`}): ${stderr.trim() || "no output"}` }));
     };
     const timer = setTimeout(() => {
       cleanup();
-      reject(new Error(`the ${kind} process did not start serving within ${timeoutMs} ms: ${stderr.trim() || "no output"}`));
+      reject(new NodeStartError({ component: kind, reason: `did not start serving within ${timeoutMs} ms: ${stderr.trim() || "no output"}` }));
     }, timeoutMs);
     child.stdout?.on("data", onData);
     child.stderr?.on("data", onStderr);
@@ -323,11 +323,12 @@ function readyFromFile(child: ChildProcess, kind: DaemonKind, file: string, star
         return;
       }
       if (child.exitCode !== null || child.signalCode !== null) {
-        reject(new Error(`the ${kind} process exited during start (${child.signalCode ?? `code ${child.exitCode}`}); see ${file}:\n${text.trim().slice(-2000)}`));
+        const status = child.signalCode ?? `code ${child.exitCode}`;
+        reject(new NodeStartError({ component: kind, reason: `exited during start (${status}); see ${file}:\n${text.trim().slice(-2000)}` }));
         return;
       }
       if (Date.now() > deadline) {
-        reject(new Error(`the ${kind} process did not start serving within ${timeoutMs} ms; see ${file}`));
+        reject(new NodeStartError({ component: kind, reason: `did not start serving within ${timeoutMs} ms; see ${file}` }));
         return;
       }
       setTimeout(poll, 25);

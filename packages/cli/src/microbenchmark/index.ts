@@ -191,7 +191,7 @@ function startupOnce(): Promise<number> {
     p.once("exit", (code, signal) => {
       clearTimeout(timer);
       const m = out.match(/\{"seconds":[^}]*\}/);
-      if (code !== 0 || m === null) reject(new Error(`the startup measurement failed (${signal ?? `exit ${code}`}): ${err.trim()}`));
+      if (code !== 0 || m === null) reject(new CliError(`the startup measurement failed (${signal ?? `exit ${code}`}): ${err.trim()}`));
       else resolve((JSON.parse(m[0]) as { seconds: number }).seconds);
     });
   });

@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { CliError } from "../errors.js";
 
 /** Size of one message, about a small task spec or reply. */
 export const MESSAGE_BYTES = 100;
@@ -36,7 +37,7 @@ export async function startEchoPeer(): Promise<EchoPeer> {
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   try {
     await new Promise<void>((resolve, reject) => {
-      child.once("exit", (code) => reject(new Error(`the echo process exited with code ${code}`)));
+      child.once("exit", (code) => reject(new CliError(`the echo process exited with code ${code}`)));
       child.stdout.once("data", () => resolve());
     });
     const socket = net.createConnection(sockPath);

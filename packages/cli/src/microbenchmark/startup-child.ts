@@ -14,6 +14,6 @@ lux.main(async () => {
   await lux.init({ address: "" });
   const value = await lux.get(first.remote());
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  if (value !== 1) throw new Error(`the first task returned ${value}`);
+  if (value !== 1) throw new lux.LuxError(`the first task returned ${value}, not 1`);
   process.stdout.write(`${JSON.stringify({ seconds })}\n`);
 });

@@ -1,4 +1,5 @@
 import { RESERVED_EXTENSION_TYPES, addRawExtension, packr, type WriteSpace } from "./packr.js";
+import { SerializationError } from "./serialization-error.js";
 import { viewBaseClass } from "./walk.js";
 import { TYPED_ARRAY_CLASSES } from "./typed-arrays.js";
 
@@ -133,12 +134,12 @@ addRawExtension({
 function readPlaceholder(data: unknown): Binary {
   const buffers = reader;
   if (buffers === null) {
-    throw new Error("the value has binary data stored out of band; decode it with deserializeParts and its buffers");
+    throw new SerializationError("the value has binary data stored out of band; decode it with deserializeParts and its buffers", "");
   }
   const [index, kind] = Array.isArray(data) ? (data as unknown[]) : [];
   const bytes = typeof index === "number" && Number.isInteger(index) ? buffers[index] : undefined;
   if (bytes === undefined) {
-    throw new Error(`out-of-band buffer ${String(index)} is missing (${buffers.length} buffers given)`);
+    throw new SerializationError(`out-of-band buffer ${String(index)} is missing (${buffers.length} buffers given)`, "");
   }
   return viewOf(bytes, kind);
 }
@@ -162,10 +163,10 @@ function viewOf(bytes: Uint8Array, kind: unknown): Binary {
     }
   }
   const TypedArray = typeof kind === "number" ? TYPED_ARRAYS[kind] : undefined;
-  if (TypedArray === undefined) throw new Error(`unknown out-of-band binary kind ${String(kind)}`);
+  if (TypedArray === undefined) throw new SerializationError(`unknown out-of-band binary kind ${String(kind)}`, "");
   const size = TypedArray.BYTES_PER_ELEMENT;
   if (byteLength % size !== 0) {
-    throw new Error(`out-of-band buffer of ${byteLength} bytes cannot hold a ${TypedArray.name}`);
+    throw new SerializationError(`out-of-band buffer of ${byteLength} bytes cannot hold a ${TypedArray.name}`, "");
   }
   if (byteOffset % size !== 0) return new TypedArray(new Uint8Array(bytes).buffer, 0, byteLength / size);
   return new TypedArray(buffer, byteOffset, byteLength / size);

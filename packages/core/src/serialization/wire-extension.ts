@@ -48,14 +48,14 @@ export function registerWireExtension<T extends object>(extension: WireExtension
   const existing = byType.get(type);
   if (existing === extension) return;
   if (existing !== undefined) {
-    throw new Error(
+    throw new TypeError(
       `wire extension type ${type} is already registered for ${existing.Class.name}; ` +
         `pick another type for ${Class.name}`,
     );
   }
   for (const other of byType.values()) {
     if (other.Class === Class) {
-      throw new Error(`${Class.name} is already registered as wire extension type ${other.type}`);
+      throw new TypeError(`${Class.name} is already registered as wire extension type ${other.type}`);
     }
   }
   byType.set(type, extension as WireExtension<object>);
