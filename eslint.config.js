@@ -12,10 +12,11 @@
 //   package.json lists under "dependencies"; tests, bench, examples and scripts what the
 //   root package.json lists, plus our workspace packages (test/lint/ checks this rule fires);
 // - `.js`/`.mjs` files (scripts/, packages/*/bin/, bench/, fixtures, this file) get
-//   ESLint's recommended rules, without type information.
-// - no plain `Error` in the packages whose errors reach users (core, cli, lux): they
-//   make coded LuxErrors (TypeError/RangeError for bad arguments; a plain Error only as
-//   the `cause` of a coded one).
+//   ESLint's recommended rules, without type information;
+// - no plain `Error` in the packages whose errors reach users (core, cli, lux, launcher
+//   and the daemons: gcs, raylet, object-store): they make coded LuxErrors
+//   (TypeError/RangeError for bad arguments; a plain Error only as the `cause` of a
+//   coded one).
 //
 // Type information: `src/` files belong to their package's tsconfig.json. Test,
 // bench and example files are in no tsconfig yet, so they get the project
@@ -114,9 +115,9 @@ const productionFiles = (dir) => [`packages/${dir}/src/**/*.ts`, `packages/${dir
 
 /**
  * Packages whose errors reach users' code (CONVENTIONS.md, habit 3): every error they make
- * is coded. Errors of the daemons reach users through these, which wrap what they receive.
+ * is coded. The daemons' errors reach users too, as replies to the core worker's calls.
  */
-const USER_FACING = new Set(["core", "cli", "lux"]);
+const USER_FACING = new Set(["core", "cli", "lux", "launcher", "gcs", "raylet", "object-store"]);
 const PLAIN_ERROR_MESSAGE =
   "Users get coded errors: throw a LuxError class (declared with defineError, listed in ERROR_CODES and docs/errors.md; `new LuxError(message)` for a bug), or a TypeError/RangeError for an invalid argument. A plain Error may only be the `cause` of a coded error.";
 const NO_PLAIN_ERRORS = [

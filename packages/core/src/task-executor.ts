@@ -150,7 +150,8 @@ export class TaskExecutor {
     if (loaded !== undefined) return this.run(spec, loaded.target as (...a: unknown[]) => unknown, undefined, loaded.byValue);
     return this.load(spec.functionId).then(
       ({ target, byValue }) => this.run(spec, target as (...a: unknown[]) => unknown, undefined, byValue),
-      (e: unknown) => this.failure(spec, e, false),
+      // Lux's own failures pass as they are; anything else came from evaluating the user's code.
+      (e: unknown) => this.failure(spec, e, !(e instanceof LuxError)),
     );
   }
 

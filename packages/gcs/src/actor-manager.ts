@@ -170,8 +170,7 @@ export class ActorManager {
     const entry = this.resolve(actorId);
     if (entry === undefined || entry.info.state === "DEAD") return;
     if (noRestart) entry.restartsLeft = 0;
-    const cause = new Error("the actor was killed with lux.kill()");
-    if (noRestart || entry.restartsLeft === 0) this.markDead(entry, cause);
+    if (noRestart || entry.restartsLeft === 0) this.markDead(entry, "the actor was killed with lux.kill()");
     else this.workerDied(entry, "it was killed with lux.kill() and will restart");
   }
 
@@ -185,7 +184,7 @@ export class ActorManager {
     if (entry === undefined || entry.info.state === "DEAD" || entry.info.workerId !== workerId) return;
     entry.restartsLeft = 0;
     entry.lease = undefined;
-    this.markDead(entry, new Error("the actor exited with lux.exitActor()"));
+    this.markDead(entry, "the actor exited with lux.exitActor()");
   }
 
   /** A worker process ended; if it hosted an actor, restart it or declare it dead. */
@@ -199,7 +198,7 @@ export class ActorManager {
     for (const entry of this.actors.values()) {
       if (entry.spec.jobId === jobId && !entry.spec.detached && entry.info.state !== "DEAD") {
         entry.restartsLeft = 0;
-        this.markDead(entry, new Error("its owner (the driver) exited; only detached actors outlive their driver"));
+        this.markDead(entry, "its owner (the driver) exited; only detached actors outlive their driver");
       }
     }
   }
@@ -216,10 +215,11 @@ export class ActorManager {
       void this.schedule(entry);
       return;
     }
-    this.markDead(entry, new Error(`the actor's worker died: ${reason}`));
+    this.markDead(entry, `the actor's worker died: ${reason}`);
   }
 
-  private markDead(entry: ActorEntry, cause: Error): void {
+  /** `cause` says why: an error, or a sentence (sent as an Error with that message). */
+  private markDead(entry: ActorEntry, cause: Error | string): void {
     const lease = entry.lease;
     entry.lease = undefined;
     if (lease !== undefined) this.releaseLease(lease);
@@ -336,7 +336,7 @@ export class ActorManager {
         void this.schedule(entry); // its node died before granting: place it elsewhere
         return;
       }
-      this.markDead(entry, e instanceof NodeAffinityError ? e : new Error(`could not get a worker for the actor: ${(e as Error).message}`));
+      this.markDead(entry, e instanceof NodeAffinityError ? e : `could not get a worker for the actor: ${(e as Error).message}`);
       return;
     }
     if (entry.info.state === "DEAD") {

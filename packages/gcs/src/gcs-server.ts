@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { CoreWorkerService, GcsService, RayletService, RpcConnection, ServiceDef } from "@lux/protocol";
 import { RpcServer } from "@lux/protocol";
-import { createLogger, rpcPeerOptions } from "@lux/common";
+import { LuxError, createLogger, rpcPeerOptions } from "@lux/common";
 import { ActorManager } from "./actor-manager.js";
 import { JobManager } from "./job-manager.js";
 import { KvManager } from "./kv-manager.js";
@@ -47,7 +47,7 @@ export class GcsServer {
   }
 
   get address(): string {
-    if (this.server === undefined) throw new Error("control service is not started");
+    if (this.server === undefined) throw new LuxError("control service is not started");
     return this.server.address;
   }
 
@@ -79,7 +79,7 @@ export class GcsServer {
         }),
         getJob: (req) => {
           const job = this.jobs.get(req.jobId);
-          if (job === undefined) throw new Error(`unknown job ${req.jobId}`);
+          if (job === undefined) throw new LuxError(`unknown job ${req.jobId}`);
           return job;
         },
         getNodes: () => this.nodes.list(),

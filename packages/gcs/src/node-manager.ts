@@ -1,6 +1,6 @@
 import type { NodeInfo, RayletService, ResourceSet, ResourceView } from "@lux/protocol";
 import type { RpcConnection } from "@lux/protocol";
-import { config, createLogger, systemClock, type Clock, type TimerHandle } from "@lux/common";
+import { LuxError, config, createLogger, systemClock, type Clock, type TimerHandle } from "@lux/common";
 import type { GcsStorage } from "./storage.js";
 import { StoredTable } from "./table.js";
 
@@ -38,7 +38,7 @@ export class NodeManager {
   register(info: Omit<NodeInfo, "alive" | "startedAtMs">, connection: RayletConnection): Promise<void> {
     const known = this.nodes.get(info.nodeId);
     if (known !== undefined && !known.info.alive) {
-      throw new Error(`node ${info.nodeId} was declared dead and cannot rejoin the cluster; start a new raylet`);
+      throw new LuxError(`node ${info.nodeId} was declared dead and cannot rejoin the cluster; start a new raylet`);
     }
     const timer = this.awaiting.get(info.nodeId);
     timer?.cancel();

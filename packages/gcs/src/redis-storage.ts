@@ -1,3 +1,4 @@
+import { ConnectFailedError } from "@lux/common";
 import type { Redis } from "ioredis";
 import type { GcsStorage } from "./storage.js";
 
@@ -26,7 +27,7 @@ export class RedisStorage implements GcsStorage {
       await redis.ping();
     } catch (e) {
       redis.disconnect();
-      throw new Error(`cannot reach Redis at ${url}: ${(e as Error).message}; is redis-server running there?`, { cause: e });
+      throw new ConnectFailedError({ address: url, reason: `${(e as Error).message}; is redis-server running there?`, cause: e });
     }
     return new RedisStorage(redis, url);
   }

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ObjectStoreFullError, createLogger } from "@lux/common";
+import { LuxError, ObjectStoreFullError, createLogger } from "@lux/common";
 import { Allocator } from "./allocator.js";
 
 const log = createLogger("object-store");
@@ -112,7 +112,7 @@ export class ArenaStore {
     const offset = await this.reserve(objectId, size, client);
     if (this.entries.has(objectId)) {
       this.allocator.release(offset, size);
-      throw new Error(`object ${objectId} already exists in the object store`);
+      throw new LuxError(`object ${objectId} already exists in the object store`);
     }
     return this.add(objectId, size, owner, client, offset);
   }
@@ -157,7 +157,7 @@ export class ArenaStore {
 
   seal(objectId: string): void {
     const e = this.entries.get(objectId);
-    if (e === undefined || e.state !== "created") throw new Error(`object ${objectId} is not being created`);
+    if (e === undefined || e.state !== "created") throw new LuxError(`object ${objectId} is not being created`);
     e.state = "sealed";
     for (const w of e.sealWaiters.splice(0)) w();
   }
@@ -207,14 +207,14 @@ export class ArenaStore {
   async read(objectId: string, offset: number, length: number): Promise<Buffer> {
     const e = this.entries.get(objectId);
     if (e === undefined || e.state !== "sealed" || e.offset < 0 || e.pinCount === 0) {
-      throw new Error(`object ${objectId} is not pinned in this node's store`);
+      throw new LuxError(`object ${objectId} is not pinned in this node's store`);
     }
     if (offset < 0 || length < 0 || offset + length > e.size) {
       throw new RangeError(`range ${offset}+${length} is outside object ${objectId} of ${e.size} bytes`);
     }
     const buf = Buffer.allocUnsafe(length);
     const { bytesRead } = await this.handle().read(buf, 0, length, e.offset + offset);
-    if (bytesRead !== length) throw new Error(`short read of object ${objectId}: ${bytesRead} of ${length} bytes`);
+    if (bytesRead !== length) throw new LuxError(`short read of object ${objectId}: ${bytesRead} of ${length} bytes`);
     return buf;
   }
 
@@ -280,7 +280,7 @@ export class ArenaStore {
     clearInterval(this.pressureTimer);
     for (const w of this.waiters.splice(0)) {
       clearTimeout(w.timer);
-      w.reject(new Error("the object store is closing"));
+      w.reject(new LuxError("the object store is closing"));
     }
     await this.fd?.close();
     this.fd = undefined;
@@ -289,7 +289,7 @@ export class ArenaStore {
   }
 
   private checkNew(objectId: string, size: number): void {
-    if (this.entries.has(objectId)) throw new Error(`object ${objectId} already exists in the object store`);
+    if (this.entries.has(objectId)) throw new LuxError(`object ${objectId} already exists in the object store`);
     if (size > this.capacity) {
       throw this.fullError(objectId, size, "the object is larger than the whole store");
     }
@@ -426,7 +426,7 @@ export class ArenaStore {
   }
 
   private handle(): fs.promises.FileHandle {
-    if (this.fd === undefined) throw new Error("the object store is closed");
+    if (this.fd === undefined) throw new LuxError("the object store is closed");
     return this.fd;
   }
 }

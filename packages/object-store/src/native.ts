@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import { LuxError } from "@lux/common";
 
 /** The shared-memory addon's functions (native/lux_shm.cc). */
 export interface ShmAddon {
@@ -16,7 +17,7 @@ let loaded: { addon: ShmAddon } | { error: Error } | undefined;
 export function loadShmAddon(): { addon: ShmAddon } | { error: Error } {
   if (loaded === undefined) {
     if (process.env["LUX_DISABLE_SHM_ADDON"] === "1") {
-      loaded = { error: new Error("disabled by LUX_DISABLE_SHM_ADDON=1") };
+      loaded = { error: new LuxError("disabled by LUX_DISABLE_SHM_ADDON=1") };
     } else {
       try {
         const require = createRequire(import.meta.url);

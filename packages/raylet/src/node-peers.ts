@@ -1,6 +1,6 @@
 import type { GcsService, RayletService, RpcCaller, RpcConnection } from "@lux/protocol";
 import { connectRpc } from "@lux/protocol";
-import { createLogger, rpcPeerOptions } from "@lux/common";
+import { LuxError, createLogger, rpcPeerOptions } from "@lux/common";
 
 const log = createLogger("raylet");
 
@@ -22,7 +22,7 @@ export class NodePeers {
   ) {}
 
   get(nodeId: string): Promise<RayletPeerConnection> {
-    if (this.closed) return Promise.reject(new Error("the raylet is closing"));
+    if (this.closed) return Promise.reject(new LuxError("the raylet is closing"));
     let p = this.connections.get(nodeId);
     if (p === undefined) {
       p = this.connect(nodeId);
@@ -63,12 +63,12 @@ export class NodePeers {
     const cached = this.addresses.get(nodeId);
     if (cached !== undefined) return cached;
     const gcs = this.gcs();
-    if (gcs === undefined) throw new Error("not connected to the control service");
+    if (gcs === undefined) throw new LuxError("not connected to the control service");
     const nodes = await gcs.call("getNodes", {}, 10_000);
     for (const n of nodes) if (n.alive) this.addresses.set(n.nodeId, n.address);
     const node = nodes.find((n) => n.nodeId === nodeId);
-    if (node === undefined) throw new Error(`node ${nodeId.slice(0, 8)} is not part of the cluster`);
-    if (!node.alive) throw new Error(`node ${nodeId.slice(0, 8)} is dead`);
+    if (node === undefined) throw new LuxError(`node ${nodeId.slice(0, 8)} is not part of the cluster`);
+    if (!node.alive) throw new LuxError(`node ${nodeId.slice(0, 8)} is dead`);
     return node.address;
   }
 }

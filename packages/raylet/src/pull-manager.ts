@@ -1,5 +1,5 @@
 import type { RayletService, RpcConnection } from "@lux/protocol";
-import { ObjectLostError, createLogger } from "@lux/common";
+import { LuxError, ObjectLostError, createLogger } from "@lux/common";
 import type { ArenaClient, ArenaStore } from "@lux/object-store";
 
 const log = createLogger("raylet");
@@ -99,17 +99,17 @@ export class PullManager {
     }
     // Pins the object on the source until we release it (or our connection drops).
     const { offset: remoteOffset, size } = await source.call("getObject", { objectId: pull.objectId });
-    if (remoteOffset < 0) throw new Error(`node ${nodeId.slice(0, 8)} does not hold the object`);
+    if (remoteOffset < 0) throw new LuxError(`node ${nodeId.slice(0, 8)} does not hold the object`);
     const creator = {}; // this pull, as the creating client of the local copy
     try {
       const local = await store.create(pull.objectId, size, ownerAddress, creator);
       store.markSecondary(pull.objectId);
       await this.copyChunks(pull, source, size, (at, data) => {
         // The owner may free the object mid-pull: its region is then no longer ours to write.
-        if (!store.isCreating(pull.objectId, creator)) throw new Error("the object was freed while it was being pulled");
+        if (!store.isCreating(pull.objectId, creator)) throw new LuxError("the object was freed while it was being pulled");
         arena.write(local.offset + at, data);
       });
-      if (!store.isCreating(pull.objectId, creator)) throw new Error("the object was freed while it was being pulled");
+      if (!store.isCreating(pull.objectId, creator)) throw new LuxError("the object was freed while it was being pulled");
       store.seal(pull.objectId);
       this.pullsDone++;
       this.bytesPulled += size;
@@ -141,7 +141,7 @@ export class PullManager {
         try {
           if (failed) return;
           const { data } = await source.call("readObjectChunk", { objectId: pull.objectId, offset: at, length }, 60_000);
-          if (data.byteLength !== length) throw new Error(`chunk at ${at} has ${data.byteLength} bytes, expected ${length}`);
+          if (data.byteLength !== length) throw new LuxError(`chunk at ${at} has ${data.byteLength} bytes, expected ${length}`);
           write(at, data);
         } catch (e) {
           failed = true;

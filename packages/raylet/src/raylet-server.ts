@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { CoreWorkerService, GcsService, JobInfo, NodeResources, RayletService, ResourceSet, ResourceView, RpcConnection } from "@lux/protocol";
 import { ReconnectingConnection, RpcServer, connectRpc } from "@lux/protocol";
-import { ObjectLostError, config, controlServiceStateLost, createLogger, newNodeId, rpcPeerOptions } from "@lux/common";
+import { LuxError, ObjectLostError, config, controlServiceStateLost, createLogger, newNodeId, rpcPeerOptions } from "@lux/common";
 import type { ArenaStore } from "@lux/object-store";
 import { openArena } from "@lux/object-store";
 import { ClusterView } from "./cluster-view.js";
@@ -64,7 +64,7 @@ export class Raylet {
       nodeId: this.nodeId,
       sessionDir: options.sessionDir,
       fetch: async (key) => {
-        if (this.gcs === undefined) throw new Error("not connected to the control service");
+        if (this.gcs === undefined) throw new LuxError("not connected to the control service");
         return (await this.gcs.call("kvGet", { key }, 60_000)).value;
       },
     });
@@ -109,7 +109,7 @@ export class Raylet {
   }
 
   get address(): string {
-    if (this.server === undefined) throw new Error("raylet is not started");
+    if (this.server === undefined) throw new LuxError("raylet is not started");
     return this.server.address;
   }
 
@@ -132,7 +132,7 @@ export class Raylet {
         conn.onClose(() => this.workerConnections.delete(req.workerId));
         conn.peerInfo = { address: req.address };
         if (!this.workerPool.registered(req.workerId, req.address, req.socketPath)) {
-          throw new Error(`unknown worker ${req.workerId}`);
+          throw new LuxError(`unknown worker ${req.workerId}`);
         }
         return { nodeId: this.nodeId };
       },
@@ -312,7 +312,7 @@ export class Raylet {
   }
 
   private get workerPool(): WorkerPool {
-    if (this.pool === undefined) throw new Error("raylet is not started");
+    if (this.pool === undefined) throw new LuxError("raylet is not started");
     return this.pool;
   }
 
@@ -331,14 +331,14 @@ export class Raylet {
   }
 
   private get leaseManager(): LeaseManager {
-    if (this.leases === undefined) throw new Error("raylet is not started");
+    if (this.leases === undefined) throw new LuxError("raylet is not started");
     return this.leases;
   }
 
   private jobInfo(jobId: string): Promise<JobInfo> {
     let info = this.jobs.get(jobId);
     if (info === undefined) {
-      if (this.gcs === undefined) return Promise.reject(new Error("not connected to the control service"));
+      if (this.gcs === undefined) return Promise.reject(new LuxError("not connected to the control service"));
       info = this.gcs.call("getJob", { jobId });
       info.catch(() => this.jobs.delete(jobId));
       this.jobs.set(jobId, info);

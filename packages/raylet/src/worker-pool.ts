@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawn, type ChildProcess } from "node:child_process";
 import type { JobInfo, RuntimeEnvSpec } from "@lux/protocol";
-import { config, createLogger, newWorkerId, runtimeEnvKey } from "@lux/common";
+import { LuxError, config, createLogger, newWorkerId, runtimeEnvKey } from "@lux/common";
 import type { PreparedEnv } from "./runtime-env-manager.js";
 
 const log = createLogger("raylet");
@@ -257,7 +257,7 @@ export class WorkerPool {
         const waiter = this.starting.get(workerId);
         if (waiter !== undefined) {
           this.starting.delete(workerId);
-          waiter.reject(new Error(`worker process ${reason} before it registered (see the raylet log)`));
+          waiter.reject(new LuxError(`worker process ${reason} before it registered (see the raylet log)`));
         } else {
           this.options.onWorkerExit(worker, reason); // only a worker that registered can have had work
         }
