@@ -317,12 +317,12 @@ export function get<T>(refs: readonly ObjectRef<T>[], options?: GetOptions): Pro
 export async function get(refs: ObjectRef | readonly ObjectRef[], options: GetOptions = {}): Promise<unknown> {
   const c = requireCore("get");
   const timeoutMs = checkTimeout(options.timeoutMs);
-  if (refs instanceof ObjectRef) return (await c.objects.get([refs], timeoutMs))[0];
+  if (refs instanceof ObjectRef) return (await c.objects.getter.get([refs], timeoutMs))[0];
   if (!Array.isArray(refs)) throw new TypeError(`lux.get() takes an ObjectRef or an array of ObjectRefs, got ${describe(refs)}`);
   refs.forEach((r, i) => {
     if (!(r instanceof ObjectRef)) throw new TypeError(`lux.get(): element ${i} is ${describe(r)}, not an ObjectRef`);
   });
-  return c.objects.get(refs, timeoutMs);
+  return c.objects.getter.get(refs, timeoutMs);
 }
 
 /** Stores a value in the object store now (it is serialized at once) and returns its ref. */
@@ -330,7 +330,7 @@ export function put<T>(value: T): ObjectRef<T> {
   if (value instanceof ObjectRef) {
     throw new TypeError("lux.put() was given an ObjectRef; to store a reference, wrap it: lux.put([ref]) or lux.put({ ref })");
   }
-  return requireCore("put").objects.put(value) as ObjectRef<T>;
+  return requireCore("put").objects.putter.put(value) as ObjectRef<T>;
 }
 
 /** Options of `lux.wait`. */
@@ -353,7 +353,7 @@ export async function wait<T>(refs: readonly ObjectRef<T>[], options: WaitOption
   }
   // Answered at once (most calls of a drain loop), the answer resolves this call's promise without another.
   type Answer = [ObjectRef<T>[], ObjectRef<T>[]];
-  return c.objects.wait(refs, { numReturns, timeoutMs: checkTimeout(options.timeoutMs), notARef: notARefInWait }) as Answer | Promise<Answer>;
+  return c.objects.waiter.wait(refs, { numReturns, timeoutMs: checkTimeout(options.timeoutMs), notARef: notARefInWait }) as Answer | Promise<Answer>;
 }
 
 function notARefInWait(index: number, value: unknown): TypeError {

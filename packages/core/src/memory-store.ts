@@ -1,4 +1,5 @@
 import type { WireError } from "@lux/common";
+import type { ObjectRef } from "./object-ref.js";
 import type { RefCounts } from "./reference-counter.js";
 
 /** Where an object's value is: inline bytes, a node's object store, or an error. */
@@ -9,22 +10,26 @@ export type ObjectValue =
 
 /**
  * One owned object's entry, with its reference counts (the ReferenceCounter keeps them
- * here). Stable for the object's life: `wait` keeps slots, not ids.
+ * here). Stable for the object's life: `wait` keeps slots, not ids. Its own fields are
+ * read-only outside: only MemoryStore's methods change them.
  */
 export interface Slot extends RefCounts {
   readonly id: string;
-  value: ObjectValue | undefined;
-  waiters: ((v: ObjectValue) => void)[] | undefined;
+  readonly value: ObjectValue | undefined;
+  readonly waiters: ((v: ObjectValue) => void)[] | undefined;
   /** Set when the entry is deleted, so holders of the slot know it is stale. */
-  deleted: boolean;
-  /** Scratch marks for one `wait` call (see ObjectManager.wait): seen in this call, watched by it. */
-  seenMark: number;
-  watchMark: number;
+  readonly deleted: boolean;
+  /** Scratch marks for one `wait` call (see ObjectWaiter): seen in this call, watched by it. */
+  readonly seenMark: number;
+  readonly watchMark: number;
   /** The unfinished task that returns this object (owner side), for cancel. */
-  task: unknown;
+  readonly task: unknown;
 }
 
-const newSlot = (id: string, value: ObjectValue | undefined): Slot => ({
+/** A Slot as MemoryStore sees it (a cast, not a copy). */
+type MutableSlot = { -readonly [K in keyof Slot]: Slot[K] };
+
+const newSlot = (id: string, value: ObjectValue | undefined): MutableSlot => ({
   id,
   value,
   waiters: undefined,
@@ -71,11 +76,56 @@ export class MemoryStore {
   /** `set` for a slot the caller holds (no lookup by id). */
   setSlot(slot: Slot, value: ObjectValue): void {
     if (slot.deleted) return;
-    slot.value = value;
-    const waiters = slot.waiters;
-    slot.waiters = undefined;
+    const s = slot as MutableSlot;
+    s.value = value;
+    const waiters = s.waiters;
+    s.waiters = undefined;
     if (waiters !== undefined) for (const w of waiters) w(value);
     if (this.watchers.size > 0) for (const w of this.watchers) w(slot);
+  }
+
+  /** Calls `waiter` once with the slot's value, when it is set (the slot must be pending). */
+  addWaiter(slot: Slot, waiter: (v: ObjectValue) => void): void {
+    ((slot as MutableSlot).waiters ??= []).push(waiter);
+  }
+
+  /** The entry of an owned object, cached on the ref (found again if it was deleted meanwhile). */
+  slotOf(ref: ObjectRef): Slot | undefined {
+    let slot = ref.slot;
+    if (slot === undefined || slot.deleted) {
+      slot = this.slots.get(ref.objectId);
+      ref.slot = slot;
+    }
+    return slot;
+  }
+
+  /** `wait` call `mark` scans the slot: false if that call already did (a duplicate ref). */
+  markSeen(slot: Slot, mark: number): boolean {
+    if (slot.seenMark === mark) return false;
+    (slot as MutableSlot).seenMark = mark;
+    return true;
+  }
+
+  /** `wait` call `mark` (the only watcher) waits for this pending slot's value. */
+  markWatched(slot: Slot, mark: number): void {
+    (slot as MutableSlot).watchMark = mark;
+  }
+
+  /** Whether `wait` call `mark` was watching the slot; it no longer is (a value is counted once). */
+  takeWatched(slot: Slot, mark: number): boolean {
+    if (slot.watchMark !== mark) return false;
+    (slot as MutableSlot).watchMark = 0;
+    return true;
+  }
+
+  /** Records the unfinished task that returns these objects (for cancel). */
+  attachTask(slots: readonly Slot[], task: unknown): void {
+    for (const slot of slots) (slot as MutableSlot).task = task;
+  }
+
+  /** The task finished: its objects no longer point at it (unless re-run by another record). */
+  detachTask(slots: readonly Slot[], task: unknown): void {
+    for (const slot of slots) if (slot.task === task) (slot as MutableSlot).task = undefined;
   }
 
   /** Calls `watcher` with each slot whose value becomes known until the returned function is called. */
@@ -113,13 +163,13 @@ export class MemoryStore {
     const slot = this.slots.get(objectId);
     if (slot === undefined) return undefined;
     if (slot.value !== undefined) return slot.value;
-    return new Promise((resolve) => (slot.waiters ??= []).push(resolve));
+    return new Promise((resolve) => this.addWaiter(slot, resolve));
   }
 
   /** Makes a known object pending again (it is being re-created); its waiters get the new value. */
   reset(objectId: string): void {
     const slot = this.slots.get(objectId);
-    if (slot !== undefined) slot.value = undefined;
+    if (slot !== undefined) (slot as MutableSlot).value = undefined;
   }
 
   /** Every object with a known value. */
@@ -131,7 +181,7 @@ export class MemoryStore {
     const slot = this.slots.get(objectId);
     if (slot === undefined) return undefined;
     this.slots.delete(objectId);
-    slot.deleted = true;
+    (slot as MutableSlot).deleted = true;
     return slot.value;
   }
 

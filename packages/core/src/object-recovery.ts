@@ -1,6 +1,7 @@
 import { createLogger, isPutObjectId } from "@lux/common";
 import type { Lineage } from "./lineage.js";
-import type { ObjectManager } from "./object-manager.js";
+import type { MemoryStore } from "./memory-store.js";
+import type { ObjectDirectory } from "./object-directory.js";
 import type { TaskRecord } from "./task-record.js";
 
 const log = createLogger("core");
@@ -13,7 +14,9 @@ const log = createLogger("core");
  */
 export class ObjectRecovery {
   constructor(
-    private readonly objects: ObjectManager,
+    private readonly selfAddress: string,
+    private readonly memory: MemoryStore,
+    private readonly directory: ObjectDirectory,
     private readonly lineage: Lineage,
     /** Runs a finished task again (resolves its arguments, then queues it). */
     private readonly resubmit: (record: TaskRecord) => void,
@@ -23,29 +26,29 @@ export class ObjectRecovery {
     const toRun = new Set<TaskRecord>();
     const where = [...failedNodes].map((n) => n.slice(0, 8)).join(", ");
     const visit = (objectId: string): void => {
-      const v = this.objects.store.peek(objectId);
-      if (v?.kind !== "stored" || this.objects.liveLocations(objectId, failedNodes).length > 0) return;
+      const v = this.memory.peek(objectId);
+      if (v?.kind !== "stored" || this.directory.liveLocations(objectId, failedNodes).length > 0) return;
       if (isPutObjectId(objectId)) {
-        this.objects.markLost(objectId, `it was made by put() and its only copy was on node ${where}, which died; a put object cannot be re-created`);
+        this.directory.markLost(objectId, `it was made by put() and its only copy was on node ${where}, which died; a put object cannot be re-created`);
         return;
       }
       const entry = this.lineage.get(objectId);
       if (entry === undefined) {
-        this.objects.markLost(objectId, `its copies were on node ${where}, which died, and the lineage of the task that made it is not kept`);
+        this.directory.markLost(objectId, `its copies were on node ${where}, which died, and the lineage of the task that made it is not kept`);
         return;
       }
       if (entry.kind === "none") {
-        this.objects.markLost(objectId, entry.reason);
+        this.directory.markLost(objectId, entry.reason);
         return;
       }
       const record = entry.record;
       if (!toRun.has(record)) {
         if (record.state !== "finished") {
-          this.objects.resetPending(objectId); // already running again: it sets the new value
+          this.directory.resetPending(objectId); // already running again: it sets the new value
           return;
         }
         if (record.retriesLeft === 0) {
-          this.objects.markLost(
+          this.directory.markLost(
             objectId,
             `its copies were on node ${where}, which died, and task ${record.spec.name} that made it has no retries left ` +
               `to re-create it (maxRetries: ${record.options.maxRetries})`,
@@ -57,10 +60,10 @@ export class ObjectRecovery {
       }
       // Every stored return lost with it waits for the re-run; then its lost arguments are re-created first.
       for (const id of record.spec.returnIds) {
-        const r = this.objects.store.peek(id);
-        if (r?.kind === "stored" && this.objects.liveLocations(id, failedNodes).length === 0) this.objects.resetPending(id);
+        const r = this.memory.peek(id);
+        if (r?.kind === "stored" && this.directory.liveLocations(id, failedNodes).length === 0) this.directory.resetPending(id);
       }
-      for (const { ref } of record.deps) if (ref.ownerAddress === this.objects.selfAddress) visit(ref.objectId);
+      for (const { ref } of record.deps) if (ref.ownerAddress === this.selfAddress) visit(ref.objectId);
     };
     for (const id of objectIds) visit(id);
     for (const record of toRun) {

@@ -16,20 +16,20 @@ interface RefEntry extends RefCounts {
   owner: string;
 }
 
-export interface ReferenceCounterHooks {
-  /** An owned object has no references left: free every copy. */
-  free(objectId: string): void;
-  /** This process took its first reference to a borrowed object. */
-  borrow(objectId: string, owner: string): void;
-  /** This process dropped its last reference to a borrowed object. */
-  unborrow(objectId: string, owner: string): void;
+/** The owners of borrowed objects, as the reference counter tells them (peers, in production). */
+export interface BorrowChannel {
+  /** Registers this process with the owner as a borrower; settles once the owner acknowledged. */
+  addBorrow(objectId: string, owner: string): Promise<unknown>;
+  /** Tells the owner this process dropped its last reference (no answer awaited). */
+  removeBorrow(objectId: string, owner: string): void;
 }
 
 /**
  * Counts the references this process holds: live ObjectRef instances (tracked by a
  * FinalizationRegistry), pins (pending tasks, containing values) and, for objects it
  * owns, other processes that borrow them. At zero an owned object is freed and a
- * borrowed one is released to its owner.
+ * borrowed one is released to its owner. It registers this process as a borrower with
+ * the owner of each object it borrows, and knows which registrations are unacknowledged.
  *
  * An owned object's counts live on its memory-store entry (one table per object on the
  * submission path); a table of its own holds borrowed objects, and owned ones whose entry
@@ -37,11 +37,14 @@ export interface ReferenceCounterHooks {
  */
 export class ReferenceCounter implements RefTracker {
   private readonly entries = new Map<string, RefEntry>();
+  private readonly pendingBorrows = new Set<Promise<unknown>>();
 
   constructor(
     private readonly selfAddress: string,
     private readonly store: MemoryStore,
-    private readonly hooks: ReferenceCounterHooks,
+    private readonly owners: BorrowChannel,
+    /** An owned object has no references left: free every copy (and delete its memory-store entry). */
+    private readonly free: (objectId: string) => void,
   ) {}
 
   addLocal(objectId: string, owner: string): void {
@@ -101,6 +104,17 @@ export class ReferenceCounter implements RefTracker {
     return this.store.size() + this.entries.size;
   }
 
+  /** Whether borrow registrations are still unacknowledged (`flushBorrows` would wait). */
+  borrowsPending(): boolean {
+    return this.pendingBorrows.size > 0;
+  }
+
+  /** Waits until borrow registrations sent so far are acknowledged by their owners. */
+  async flushBorrows(): Promise<void> {
+    if (this.pendingBorrows.size === 0) return;
+    await Promise.allSettled([...this.pendingBorrows]);
+  }
+
   /** Borrowed objects of a given owner (used when that owner dies). */
   borrowedFrom(owner: string): string[] {
     const ids: string[] = [];
@@ -127,7 +141,7 @@ export class ReferenceCounter implements RefTracker {
     if (e === undefined) {
       e = { owned, owner, local: 0, pins: 0, borrowers: 0 };
       this.entries.set(objectId, e);
-      if (!owned) this.hooks.borrow(objectId, owner);
+      if (!owned) this.sendBorrow(objectId, owner);
     }
     return e;
   }
@@ -135,12 +149,21 @@ export class ReferenceCounter implements RefTracker {
   private check(objectId: string, c: RefCounts): void {
     if (c.local > 0 || c.pins > 0 || c.borrowers > 0) return;
     if (!("owned" in c)) {
-      this.hooks.free(objectId); // the memory-store entry: the hook deletes it
+      this.free(objectId); // the memory-store entry: `free` deletes it
       return;
     }
     const e = c as RefEntry;
     this.entries.delete(objectId);
-    if (e.owned) this.hooks.free(objectId);
-    else this.hooks.unborrow(objectId, e.owner);
+    if (e.owned) this.free(objectId);
+    else this.owners.removeBorrow(objectId, e.owner);
+  }
+
+  private sendBorrow(objectId: string, owner: string): void {
+    const p = this.owners.addBorrow(objectId, owner);
+    this.pendingBorrows.add(p);
+    p.then(
+      () => this.pendingBorrows.delete(p),
+      () => this.pendingBorrows.delete(p),
+    );
   }
 }

@@ -13,7 +13,7 @@ import { ActorDiedError, LuxError, TaskError, config, fromWireError, toWireError
 import type { Definable, FunctionRegistry } from "./function-registry.js";
 import type { ObjectManager } from "./object-manager.js";
 import { ObjectRef } from "./object-ref.js";
-import { isInline } from "./object-manager.js";
+import { isInline } from "./object-value.js";
 import { deserialize, serializeParts } from "./serialization/index.js";
 import { taskContext } from "./task-context.js";
 
@@ -67,7 +67,7 @@ export class TaskExecutor {
     } catch (e) {
       throw new TaskError({ taskId: spec.actorId, functionName: `${spec.className}.constructor`, cause: explain(e, byValue, spec.className) });
     }
-    await this.objects.flushBorrows();
+    await this.objects.refs.flushBorrows();
     this.actor = {
       actorId: spec.actorId,
       instance,
@@ -259,7 +259,7 @@ export class TaskExecutor {
     } catch (e) {
       return this.failure(spec, e, true);
     }
-    if (!this.objects.borrowsPending() && !returns.some((r) => r instanceof Promise)) return replyOf(returns as ReturnValue[]);
+    if (!this.objects.refs.borrowsPending() && !returns.some((r) => r instanceof Promise)) return replyOf(returns as ReturnValue[]);
     return this.replyLater(spec, returns);
   }
 
@@ -267,7 +267,7 @@ export class TaskExecutor {
     try {
       const returns = await Promise.all(pending);
       // The caller must find our borrows registered before it may drop refs inside the values.
-      await this.objects.flushBorrows();
+      await this.objects.refs.flushBorrows();
       return replyOf(returns);
     } catch (e) {
       return this.failure(spec, e, true);
@@ -288,7 +288,7 @@ export class TaskExecutor {
       r.value = parts.structure;
       return r;
     }
-    return this.objects.storeReturn(objectId, parts, spec.ownerAddress).then(({ nodeId, size }) => {
+    return this.objects.putter.storeReturn(objectId, parts, spec.ownerAddress).then(({ nodeId, size }) => {
       r.nodeId = nodeId;
       r.size = size;
       return r;
@@ -310,7 +310,7 @@ export class TaskExecutor {
       if (r.value !== undefined) args[r.index] = deserialize(r.value);
       else {
         const where = { kind: "stored", nodeId: r.nodeId ?? "", size: r.size ?? 0, locations: r.locations ?? [] } as const;
-        (stored ??= []).push(this.objects.materialize(r.objectId, where, r.ownerAddress, "arg").then((v) => void (args[r.index] = v)));
+        (stored ??= []).push(this.objects.getter.materialize(r.objectId, where, r.ownerAddress, "arg").then((v) => void (args[r.index] = v)));
       }
     }
     return stored === undefined ? args : Promise.all(stored).then(() => args);

@@ -1,7 +1,10 @@
 import type { ResolvedArg, RuntimeEnvSpec, SchedulingStrategy, TaskSpec } from "@lux/protocol";
+import { objectIdFor } from "@lux/common";
+import type { Dependency } from "./dependency-resolver.js";
 import type { RuntimeEnvInput } from "./runtime-env.js";
 import type { Slot } from "./memory-store.js";
-import type { ObjectRef } from "./object-ref.js";
+import { ObjectRef } from "./object-ref.js";
+import { taskContext } from "./task-context.js";
 
 export interface TaskOptionsCompiled {
   resources: Record<string, number>;
@@ -27,7 +30,7 @@ export interface TaskRecord {
   spec: TaskSpec;
   options: TaskOptionsCompiled;
   /** Top-level ref arguments by position; resolved before the push. */
-  deps: readonly { index: number; ref: ObjectRef }[];
+  deps: readonly Dependency[];
   /** Every ref inside the arguments; holding them keeps the objects alive while the task is pending. */
   heldRefs: readonly ObjectRef[];
   retriesLeft: number;
@@ -37,13 +40,49 @@ export interface TaskRecord {
   parentTaskId: string | undefined;
   /** Where it runs, while running. */
   worker: { workerId: string; address: string } | undefined;
-  /** Neighbours in the owner's list of unfinished tasks (TaskResults). */
   /** The memory-store entries of its return objects (owner side), in return order. */
   returnSlots: readonly Slot[];
+  /** Neighbours in the owner's list of unfinished tasks (TaskResults). */
   prev: TaskRecord | undefined;
   next: TaskRecord | undefined;
 }
 
 export function resolvedOf(record: TaskRecord): ResolvedArg[] {
   return record.spec.resolved;
+}
+
+const NO_SLOTS: readonly Slot[] = Object.freeze([]);
+
+/** A new task's record, before it is tracked (its return slots are made then). */
+export function newTaskRecord(spec: TaskSpec, deps: readonly Dependency[], held: readonly ObjectRef[], options: TaskOptionsCompiled): TaskRecord {
+  return {
+    queueSeq: undefined,
+    spec,
+    options,
+    deps,
+    heldRefs: held,
+    retriesLeft: options.maxRetries,
+    state: "resolving",
+    cancelled: false,
+    parentTaskId: taskContext.getStore()?.taskId,
+    worker: undefined,
+    returnSlots: NO_SLOTS,
+    prev: undefined,
+    next: undefined,
+  };
+}
+
+/** The ids of a task's return objects. */
+export function returnIdsOf(taskId: string, numReturns: number): string[] {
+  if (numReturns === 1) return [objectIdFor(taskId, 0)];
+  return Array.from({ length: numReturns }, (_, i) => objectIdFor(taskId, i));
+}
+
+/** The owner's refs to a task's return objects, made on their slots. */
+export function refsOf(slots: readonly Slot[], owner: string): ObjectRef[] {
+  if (slots.length === 1) {
+    const slot = slots[0] as Slot;
+    return [new ObjectRef(slot.id, owner, slot)];
+  }
+  return slots.map((slot) => new ObjectRef(slot.id, owner, slot));
 }

@@ -1,6 +1,7 @@
 import type { ReturnValue, TaskReply } from "@lux/protocol";
 import { TaskCancelledError, createLogger, fromWireError, toWireError, type WireError } from "@lux/common";
-import { fromReturnValue, type ObjectManager } from "./object-manager.js";
+import type { ObjectManager } from "./object-manager.js";
+import { fromReturnValue } from "./object-value.js";
 import type { Lineage } from "./lineage.js";
 import type { PeerConnection } from "./peer-pool.js";
 import type { TaskRecord } from "./task-record.js";
@@ -29,11 +30,11 @@ export class TaskResults {
 
   track(record: TaskRecord): void {
     const ids = record.spec.returnIds;
-    const store = this.objects.store;
+    const store = this.objects.memory;
     // A task tracked again (lineage reconstruction) finds its objects' entries still there.
     if (record.returnSlots.length === 0 && ids.length === 1) record.returnSlots = [store.createNew(ids[0] as string)];
     else record.returnSlots = ids.map((id) => store.createPending(id));
-    for (const slot of record.returnSlots) slot.task = record;
+    store.attachTask(record.returnSlots, record);
     record.prev = undefined;
     record.next = this.first;
     if (this.first !== undefined) this.first.prev = record;
@@ -70,7 +71,7 @@ export class TaskResults {
   }
 
   byObject(objectId: string): TaskRecord | undefined {
-    return this.objects.store.slot(objectId)?.task as TaskRecord | undefined;
+    return this.objects.memory.slot(objectId)?.task as TaskRecord | undefined;
   }
 
   /** Tasks submitted while executing `parentTaskId` (for recursive cancel). */
@@ -96,16 +97,17 @@ export class TaskResults {
     }
     let borrows: Promise<void>[] | undefined;
     let stored = false;
+    const store = this.objects.memory;
     const slots = record.returnSlots;
     for (let i = 0; i < reply.returns.length; i++) {
       const r = reply.returns[i] as ReturnValue;
       const slot = slots[i];
-      if (slot !== undefined && slot.id === r.objectId) this.objects.store.setSlot(slot, fromReturnValue(r));
-      else this.objects.store.set(r.objectId, fromReturnValue(r));
+      if (slot !== undefined && slot.id === r.objectId) store.setSlot(slot, fromReturnValue(r));
+      else store.set(r.objectId, fromReturnValue(r));
       if (r.nodeId !== undefined) stored = true;
-      if (r.contained !== undefined && r.contained.length > 0 && this.objects.store.has(r.objectId)) {
-        this.objects.pinContained(r.objectId, r.contained);
-        (borrows ??= []).push(this.objects.flushBorrows());
+      if (r.contained !== undefined && r.contained.length > 0 && store.has(r.objectId)) {
+        this.objects.putter.pinContained(r.objectId, r.contained);
+        (borrows ??= []).push(this.objects.refs.flushBorrows());
       }
     }
     if (reply.hasContained === true) {
@@ -113,8 +115,8 @@ export class TaskResults {
     }
     // Only results kept in a node's store can be lost with it (inline ones live here).
     if (stored) {
-      this.lineage?.finished(record, reply.returns.filter((r) => this.objects.store.has(r.objectId)));
-      this.objects.checkStored(record.spec.returnIds);
+      this.lineage?.finished(record, reply.returns.filter((r) => store.has(r.objectId)));
+      this.objects.directory.checkStored(record.spec.returnIds);
     }
   }
 
@@ -134,7 +136,7 @@ export class TaskResults {
   private finish(record: TaskRecord): void {
     record.state = "finished";
     record.worker = undefined;
-    for (const slot of record.returnSlots) if (slot.task === record) slot.task = undefined;
+    this.objects.memory.detachTask(record.returnSlots, record);
     if (record.prev !== undefined) record.prev.next = record.next;
     else if (this.first === record) this.first = record.next;
     else return; // never tracked
@@ -144,7 +146,8 @@ export class TaskResults {
   }
 
   private setAll(record: TaskRecord, error: WireError): void {
-    for (const slot of record.returnSlots) this.objects.store.setSlot(slot, { kind: "error", error });
+    const store = this.objects.memory;
+    for (const slot of record.returnSlots) store.setSlot(slot, { kind: "error", error });
   }
 
   private releaseContained(record: TaskRecord, executor: PeerConnection): void {

@@ -6,18 +6,23 @@ import { ReferenceCounter } from "../src/reference-counter.js";
 const SELF = "/tmp/self.sock";
 const OTHER = "/tmp/other.sock";
 
-function counter(): { store: MemoryStore; refs: ReferenceCounter; events: string[] } {
+/** A counter whose owners acknowledge borrow registrations when the test calls `ack`. */
+function counter(): { store: MemoryStore; refs: ReferenceCounter; events: string[]; ack: () => void } {
   const store = new MemoryStore();
   const events: string[] = [];
-  const refs = new ReferenceCounter(SELF, store, {
-    free: (id) => {
-      events.push(`free ${id}`);
-      store.delete(id);
+  const acks: (() => void)[] = [];
+  const owners = {
+    addBorrow: (id: string, owner: string) => {
+      events.push(`borrow ${id} from ${owner}`);
+      return new Promise<void>((resolve) => acks.push(resolve));
     },
-    borrow: (id, owner) => events.push(`borrow ${id} from ${owner}`),
-    unborrow: (id, owner) => events.push(`unborrow ${id} from ${owner}`),
+    removeBorrow: (id: string, owner: string) => void events.push(`unborrow ${id} from ${owner}`),
+  };
+  const refs = new ReferenceCounter(SELF, store, owners, (id) => {
+    events.push(`free ${id}`);
+    store.delete(id);
   });
-  return { store, refs, events };
+  return { store, refs, events, ack: () => acks.splice(0).forEach((resolve) => resolve()) };
 }
 
 describe("ReferenceCounter", () => {
@@ -55,6 +60,22 @@ describe("ReferenceCounter", () => {
     refs.removeLocal("b");
     assert.deepEqual(events, [`borrow b from ${OTHER}`, `unborrow b from ${OTHER}`]);
     assert.equal(refs.size(), 0);
+  });
+
+  it("knows which borrow registrations the owners have not acknowledged yet", async () => {
+    const { refs, ack } = counter();
+    assert.equal(refs.borrowsPending(), false);
+    refs.addLocal("c", OTHER);
+    refs.addLocal("c", OTHER); // a second ref to the same object registers nothing new
+    refs.addLocal("d", OTHER);
+    assert.equal(refs.borrowsPending(), true);
+    let flushed = false;
+    const flush = refs.flushBorrows().then(() => (flushed = true));
+    await Promise.resolve();
+    assert.equal(flushed, false, "flushBorrows waits for the acknowledgements");
+    ack();
+    await flush;
+    assert.equal(refs.borrowsPending(), false);
   });
 
   it("counts a ref to an owned object whose entry is gone (it came back inside a value) in its table", () => {

@@ -1,0 +1,125 @@
+import type { ActorCreationSpec, GcsService, RpcCaller, SchedulingStrategy } from "@lux/protocol";
+import { ActorDiedError, createLogger, fromWireError, newActorId } from "@lux/common";
+import type { ActorSubmitter } from "./actor-submitter.js";
+import type { DefinitionExporter } from "./definition-exporter.js";
+import type { DependencyResolver } from "./dependency-resolver.js";
+import type { Definition } from "./function-registry.js";
+import type { RuntimeEnvInput, RuntimeEnvResolver } from "./runtime-env.js";
+import { encodeArgs, topLevelRefs } from "./task-args.js";
+
+const log = createLogger("core");
+
+export interface ActorOptionsCompiled {
+  resources: Record<string, number>;
+  name: string | undefined;
+  namespace: string;
+  getIfExists: boolean;
+  detached: boolean;
+  maxConcurrency: number;
+  maxRestarts: number;
+  /** Re-sends of a call in flight when the actor died (see ActorOptions.maxTaskRetries). */
+  maxTaskRetries: number;
+  /** Where the actor may be placed; undefined is "DEFAULT". */
+  strategy?: SchedulingStrategy | undefined;
+  /** The runtimeEnv option, validated (merged over the job's at creation). */
+  runtimeEnv?: RuntimeEnvInput | undefined;
+}
+
+export interface ActorCreatorDeps {
+  jobId: string;
+  /** This process's address: it owns the actors it creates. */
+  ownerAddress: string;
+  gcs: RpcCaller<GcsService>;
+  actors: ActorSubmitter;
+  definitions: DefinitionExporter;
+  runtimeEnvs: RuntimeEnvResolver;
+  dependencies: DependencyResolver;
+}
+
+/** Creates actors through the control service (and kills them); calls made meanwhile wait for the registration. */
+export class ActorCreator {
+  /** Registrations of detached actors in flight: close() lets them reach the control service. */
+  private readonly detachedRegistrations = new Set<Promise<unknown>>();
+
+  constructor(private readonly deps: ActorCreatorDeps) {}
+
+  /** Registers an actor with the control service; returns its id at once. */
+  create(def: Definition, args: unknown[], options: ActorOptionsCompiled): string {
+    const exported = this.deps.definitions.export(def);
+    const actorId = newActorId();
+    const encoded = encodeArgs(args, `${def.name} constructor`);
+    const spec = this.spec(actorId, def, encoded.bytes, options);
+    const deps = topLevelRefs(args);
+    const registration = (async () => {
+      await exported;
+      const runtimeEnv = await this.deps.runtimeEnvs.resolve(options.runtimeEnv);
+      if (runtimeEnv !== undefined) spec.runtimeEnv = runtimeEnv;
+      spec.resolved = await this.deps.dependencies.resolveArgs(deps);
+      const failed = spec.resolved.find((r) => r.error !== undefined);
+      if (failed !== undefined) {
+        throw new ActorDiedError({
+          actorId,
+          ...(options.name !== undefined ? { actorName: options.name } : {}),
+          cause: new Error("an argument of the actor's constructor failed", { cause: fromWireError(failed.error) }),
+        });
+      }
+      return this.deps.gcs.call("createActor", spec);
+    })();
+    this.deps.actors.registering(actorId, registration, options.name, options.namespace);
+    if (options.detached) {
+      this.detachedRegistrations.add(registration);
+      const done = (): void => void this.detachedRegistrations.delete(registration);
+      registration.then(done, done);
+    }
+    registration.catch((e: unknown) => {
+      // Calls to the actor reject with this as the cause; say it now for code that makes none.
+      log.warn(`could not create actor ${def.name}${options.name !== undefined ? ` "${options.name}"` : ""}: ${(e as Error).message}`);
+    });
+    // The argument refs stay referenced (by this closure) until the constructor has run.
+    const held = encoded.held;
+    registration
+      .then(() => this.deps.gcs.call("getActorInfo", { actorId, waitAlive: true }))
+      .catch(() => undefined)
+      .finally(() => void held);
+    return actorId;
+  }
+
+  private spec(actorId: string, def: Definition, args: Uint8Array, options: ActorOptionsCompiled): ActorCreationSpec {
+    return {
+      actorId,
+      jobId: this.deps.jobId,
+      functionId: def.descriptor?.functionId ?? "",
+      className: def.name,
+      args,
+      resolved: [],
+      borrowed: [],
+      ownerAddress: this.deps.ownerAddress,
+      resources: options.resources,
+      name: options.name,
+      namespace: options.namespace,
+      getIfExists: options.getIfExists,
+      detached: options.detached,
+      maxConcurrency: options.maxConcurrency,
+      maxRestarts: options.maxRestarts,
+      maxTaskRetries: options.maxTaskRetries,
+      ...(options.strategy !== undefined ? { strategy: options.strategy } : {}),
+      gpuIds: [],
+    };
+  }
+
+  async kill(actorId: string, noRestart: boolean): Promise<void> {
+    const { actors, gcs } = this.deps;
+    // A kill right after creation must reach the control service after the registration.
+    await actors.registration(actorId)?.catch(() => undefined);
+    await gcs.call("killActor", { actorId, noRestart });
+    // The actor's worker ends a moment later: calls made from now on must not reach it meanwhile.
+    const info = await gcs.call("getActorInfo", { actorId, waitAlive: false }).catch(() => undefined);
+    if (info?.state === "DEAD") actors.markDead(actorId, actors.deathError(actorId, info));
+    else actors.restarting(actorId);
+  }
+
+  /** Settles once the detached actors created so far are registered (or refused): they must outlive this process. */
+  async detachedRegistered(): Promise<void> {
+    await Promise.allSettled([...this.detachedRegistrations]);
+  }
+}

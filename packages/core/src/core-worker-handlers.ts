@@ -1,0 +1,65 @@
+import type { CoreWorkerService, Handlers, RpcConnection, ServiceDef } from "@lux/protocol";
+import { decodeTaskSpec } from "@lux/protocol";
+import { createLogger } from "@lux/common";
+import type { CoreWorker } from "./core-worker.js";
+import { collectGarbage } from "./gc.js";
+
+const log = createLogger("core");
+
+export type CoreWorkerHandlers = Handlers<CoreWorkerService, RpcConnection<ServiceDef, CoreWorkerService>>;
+
+/**
+ * What a core worker answers to its peers (owners, borrowers, the raylet). `the` returns
+ * the core worker, which is made after its servers listen (it throws until then).
+ */
+export function coreWorkerHandlers(the: () => CoreWorker): CoreWorkerHandlers {
+  return {
+    pushTask: (wire, connection) => the().executor.execute(decodeTaskSpec(connection, wire)),
+    createActor: async (spec) => {
+      await the().executor.createActor(spec);
+      return { ok: true };
+    },
+    cancelTask: (req) => {
+      the().executor.cancel(req.taskId, req.recursive);
+      return { ok: true };
+    },
+    getObjectStatus: (req) => the().objects.directory.status(req.objectId),
+    addObjectLocation: (req) => {
+      the().objects.directory.addCopy(req.objectId, req.nodeId);
+      return { ok: true };
+    },
+    reportObjectLost: async (req) => {
+      await the().objects.directory.reportedLost(req.objectId, req.nodeIds);
+      return { ok: true };
+    },
+    nodeDied: (req) => {
+      the().nodeDied(req.nodeId);
+      return { ok: true };
+    },
+    addBorrow: (req) => {
+      for (const id of req.objectIds) the().objects.refs.addBorrower(id);
+      return { ok: true };
+    },
+    removeBorrow: (req) => {
+      for (const id of req.objectIds) the().objects.refs.removeBorrower(id);
+      return { ok: true };
+    },
+    releaseContained: (req) => {
+      the().executor.releaseContained(req.objectIds);
+      return { ok: true };
+    },
+    canExit: () => ({ ok: the().idle() }),
+    exit: () => {
+      setImmediate(() => process.exit(0));
+      return { ok: true };
+    },
+    collectGarbage: () => {
+      collectGarbage();
+      return { ok: true };
+    },
+    logWarning: (req) => {
+      log.warn(req.message);
+      return { ok: true };
+    },
+  };
+}

@@ -1,0 +1,108 @@
+import * as fs from "node:fs";
+import type { CoreWorkerService, GcsService, JobInfo, PeerOptions, RayletService, RpcCaller, RpcConnection } from "@lux/protocol";
+import { ReconnectingConnection, RpcServer, connectRpc } from "@lux/protocol";
+import { InitError, config, createLogger } from "@lux/common";
+import { openArena } from "@lux/object-store";
+import type { CoreWorkerOptions } from "./core-worker.js";
+import type { CoreWorkerHandlers } from "./core-worker-handlers.js";
+import { StoreIO } from "./store-io.js";
+import { SyncObjectCreator } from "./store-sync.js";
+
+const log = createLogger("core");
+
+/** Options for the connections a core worker opens: its handlers answer the other side's calls. */
+export type ConnectOptions = PeerOptions & { handlers: CoreWorkerHandlers; weak: boolean };
+
+/** The control service, reconnected to for up to gcsReconnectWindowMs when lost (see CoreWorker.watchControlService). */
+export function connectControlService(
+  options: CoreWorkerOptions,
+  connect: ConnectOptions,
+): Promise<ReconnectingConnection<GcsService, CoreWorkerService>> {
+  const windowMs = config("gcsReconnectWindowMs");
+  return ReconnectingConnection.open<GcsService, CoreWorkerService>({
+    connect: () => connectRpc<GcsService, CoreWorkerService>(options.gcsAddress, connect),
+    windowMs,
+    weak: options.weak,
+    onDisconnect: () =>
+      log.warn(`lost the control service at ${options.gcsAddress}; reconnecting for up to ${windowMs} ms (running tasks go on; calls that need it wait)`),
+  });
+}
+
+/**
+ * The core worker's RPC servers: TCP where the cluster can reach it (by default on the
+ * interface that reaches the control service), and for workers a Unix socket too.
+ */
+export async function listen(
+  options: CoreWorkerOptions,
+  peerOptions: PeerOptions,
+  handlers: CoreWorkerHandlers,
+  gcs: ReconnectingConnection<GcsService, CoreWorkerService>,
+): Promise<{ server: RpcServer<CoreWorkerService>; socketServer: RpcServer<CoreWorkerService> | undefined }> {
+  const listenAddress = options.listenAddress ?? `${gcs.connection?.transport.localHost ?? "127.0.0.1"}:0`;
+  const server = await RpcServer.listen<CoreWorkerService>({ ...peerOptions, address: listenAddress, handlers });
+  if (options.weak) server.setWeak();
+  const socketServer = options.socketPath === undefined ? undefined : await listenUnix(options.socketPath, peerOptions, handlers);
+  return { server, socketServer };
+}
+
+/** The raylet to use: the one given, else the first alive node's. */
+export async function connectRaylet(
+  options: CoreWorkerOptions,
+  connect: ConnectOptions,
+  gcs: RpcCaller<GcsService>,
+): Promise<{ raylet: RpcConnection<RayletService, CoreWorkerService>; rayletAddress: string }> {
+  const rayletAddress = options.rayletAddress ?? (await localRayletAddress(gcs));
+  const raylet = await connectRpc<RayletService, CoreWorkerService>(rayletAddress, connect);
+  return { raylet, rayletAddress };
+}
+
+/** Maps the node's shared-memory store (its file and size come from the raylet). */
+export async function openStore(raylet: RpcConnection<RayletService, CoreWorkerService>, rayletAddress: string, token: string): Promise<StoreIO> {
+  const info = await raylet.call("getStoreInfo", {});
+  return new StoreIO(raylet, openArena(info.path, info.capacity), new SyncObjectCreator(rayletAddress, token));
+}
+
+/**
+ * Registers with the raylet (a worker: from then on it may be leased and pushed tasks; a
+ * driver: as a client), and a driver's job with the control service.
+ */
+export async function register(
+  options: CoreWorkerOptions,
+  raylet: RpcConnection<RayletService, CoreWorkerService>,
+  gcs: RpcCaller<GcsService>,
+  address: string,
+  socketServer: RpcServer<CoreWorkerService> | undefined,
+): Promise<{ nodeId: string; jobInfo: JobInfo | undefined }> {
+  if (options.mode === "worker") {
+    const { nodeId } = await raylet.call("registerWorker", {
+      workerId: options.workerId,
+      address,
+      ...(socketServer !== undefined ? { socketPath: socketServer.address } : {}),
+      pid: process.pid,
+    });
+    return { nodeId, jobInfo: undefined };
+  }
+  const { nodeId } = await raylet.call("registerClient", { address });
+  const job = options.job ?? { execArgv: [], cwd: process.cwd(), env: {}, entryUrl: undefined };
+  const jobInfo: JobInfo = { jobId: options.jobId, namespace: options.namespace, driverAddress: address, ...job };
+  await gcs.call("registerJob", jobInfo);
+  return { nodeId, jobInfo };
+}
+
+async function localRayletAddress(gcs: RpcCaller<GcsService>): Promise<string> {
+  const nodes = await gcs.call("getNodes", {});
+  const node = nodes.find((n) => n.alive);
+  if (node === undefined) throw new InitError({ reason: "the cluster has no alive node to run work on; start one with `lux start`" });
+  return node.address;
+}
+
+/** A second listener on a Unix socket (same-node callers), replacing a stale file of a dead process. */
+async function listenUnix(socketPath: string, peerOptions: PeerOptions, handlers: CoreWorkerHandlers): Promise<RpcServer<CoreWorkerService> | undefined> {
+  try {
+    fs.rmSync(socketPath, { force: true });
+    return await RpcServer.listen<CoreWorkerService>({ ...peerOptions, address: socketPath, handlers });
+  } catch (e) {
+    log.warn(`not listening on ${socketPath} (${(e as Error).message}); same-node callers use TCP`);
+    return undefined;
+  }
+}

@@ -1,0 +1,72 @@
+import type { ObjectRefWire } from "@lux/protocol";
+import { config, newPutObjectId } from "@lux/common";
+import type { MemoryStore, ObjectValue } from "./memory-store.js";
+import { isInline } from "./object-value.js";
+import { ObjectRef } from "./object-ref.js";
+import type { ReferenceCounter } from "./reference-counter.js";
+import { serializeParts, type SerializedParts } from "./serialization/index.js";
+import type { StoreIO } from "./store-io.js";
+import type { Uploads } from "./uploads.js";
+
+export interface ObjectPutterDeps {
+  selfAddress: string;
+  nodeId: string;
+  memory: MemoryStore;
+  refs: ReferenceCounter;
+  /** The node's shared-memory store. */
+  store: StoreIO;
+  uploads: Uploads;
+}
+
+/**
+ * Creates objects: `put` (owned here), task return values (owned by the caller), and the
+ * pins an owned object holds on the refs inside its value until it is freed.
+ */
+export class ObjectPutter {
+  /** Refs held because an object this process owns contains them. */
+  private readonly containedPins = new Map<string, ObjectRefWire[]>();
+
+  constructor(private readonly deps: ObjectPutterDeps) {}
+
+  /** Serializes `value` now and stores it; small values stay here, large ones go to the node's store. */
+  put(value: unknown): ObjectRef {
+    const { selfAddress, memory } = this.deps;
+    const parts = serializeParts(value, "the value passed to put", config("inlineObjectMaxBytes"));
+    const objectId = newPutObjectId();
+    // `contained` also lists actor handles, which hold no object to pin.
+    const refs = parts.contained.filter((c): c is ObjectRef => c instanceof ObjectRef);
+    this.pinContained(objectId, refs.map((r) => r.toWire()));
+    let value_: ObjectValue;
+    if (isInline(parts)) {
+      value_ = { kind: "inline", bytes: parts.structure };
+    } else {
+      const { size, done } = this.deps.store.write(objectId, parts, selfAddress);
+      value_ = { kind: "stored", nodeId: this.deps.nodeId, size };
+      if (done !== undefined) this.deps.uploads.track(objectId, done);
+    }
+    return new ObjectRef(objectId, selfAddress, memory.put(objectId, value_));
+  }
+
+  /** Executor side: stores a task's return value for its owner; resolves once it is readable. */
+  async storeReturn(objectId: string, parts: SerializedParts, ownerAddress: string): Promise<{ nodeId: string; size: number }> {
+    const { size, done } = this.deps.store.write(objectId, parts, ownerAddress);
+    if (done !== undefined) await done;
+    return { nodeId: this.deps.nodeId, size };
+  }
+
+  /** The owned object holds the refs inside its value until it is freed. */
+  pinContained(objectId: string, contained: readonly ObjectRefWire[]): void {
+    // A re-created object (lineage reconstruction) keeps the pins of its first value.
+    if (contained.length === 0 || this.containedPins.has(objectId)) return;
+    this.containedPins.set(objectId, [...contained]);
+    for (const r of contained) this.deps.refs.pin(r.objectId, r.ownerAddress);
+  }
+
+  /** The owned object was freed: the refs inside its value are released. */
+  unpinContained(objectId: string): void {
+    const pins = this.containedPins.size === 0 ? undefined : this.containedPins.get(objectId);
+    if (pins === undefined) return;
+    this.containedPins.delete(objectId);
+    for (const r of pins) this.deps.refs.unpin(r.objectId);
+  }
+}
