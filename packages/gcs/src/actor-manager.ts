@@ -1,4 +1,4 @@
-import type { ActorCreationSpec, ActorInfo, CoreWorkerService, DemandEntry, LeaseGrant, NodeResources, ResourceSet, RpcConnection } from "@lux/protocol";
+import type { ActorCreationSpec, ActorInfo, CoreWorkerService, DemandEntry, LeaseGrant, NodeResources, RpcConnection } from "@lux/protocol";
 import { connectRpc } from "@lux/protocol";
 import {
   ActorDiedError,
@@ -10,6 +10,7 @@ import {
   rpcPeerOptions,
   toWireError,
 } from "@lux/common";
+import { ActorPlacement } from "./actor-placement.js";
 import type { NodeManager } from "./node-manager.js";
 import type { ResourceViewManager } from "./resource-view.js";
 import type { GcsStorage } from "./storage.js";
@@ -40,7 +41,7 @@ export class ActorManager {
   private readonly refused = new Map<string, Error>();
   /** Actors no alive node can ever host: placed when a node that can joins. */
   private readonly infeasible = new Set<ActorEntry>();
-  private turn = 0;
+  private readonly placement: ActorPlacement;
   private readonly table: StoredTable<StoredActor> | undefined;
   private readonly aliasTable: StoredTable<string> | undefined;
 
@@ -50,6 +51,7 @@ export class ActorManager {
     private readonly view: ResourceViewManager,
     storage?: GcsStorage,
   ) {
+    this.placement = new ActorPlacement(view);
     this.table = storage === undefined ? undefined : new StoredTable(storage, "actors");
     this.aliasTable = storage === undefined ? undefined : new StoredTable(storage, "actor_aliases");
     nodes.onNodeAdded(() => {
@@ -285,9 +287,10 @@ export class ActorManager {
     raylet?.call("returnLease", { leaseId: lease.leaseId, disconnect: true }).catch(() => undefined);
   }
 
+  /** Places the actor on a node, leases a worker there and constructs the actor on it. */
   private async schedule(entry: ActorEntry): Promise<void> {
     const spec = entry.spec;
-    const picked = this.pickNode(spec);
+    const picked = this.placement.pick(spec);
     if ("error" in picked) {
       entry.restartsLeft = 0;
       this.markDead(entry, picked.error);
@@ -302,14 +305,25 @@ export class ActorManager {
       this.warnOwner(spec.ownerAddress, message);
       return;
     }
-    const node = picked.node;
+    const lease = await this.leaseWorker(entry, picked.node);
+    if (lease === undefined) return;
+    if (entry.info.state === "DEAD") {
+      this.releaseLease(lease);
+      return;
+    }
+    entry.lease = lease;
+    await this.construct(entry, lease);
+  }
+
+  /** A worker on `node` for the actor; `undefined` if the actor was placed again or failed instead. */
+  private async leaseWorker(entry: ActorEntry, node: NodeResources): Promise<LeaseGrant | undefined> {
+    const spec = entry.spec;
     const connection = this.nodes.connection(node.nodeId);
     if (connection === undefined) {
       void this.schedule(entry); // the node died meanwhile
-      return;
+      return undefined;
     }
     const unreserve = this.view.reserve(node.nodeId, spec.resources);
-    let lease: LeaseGrant;
     try {
       const reply = await connection.call("requestLease", {
         requestId: newTaskId(),
@@ -326,28 +340,27 @@ export class ActorManager {
         // The node cannot host it after all (its resources changed): place it again.
         unreserve(); // not granted there: nothing changed on the node, which will not report
         if (entry.info.state !== "DEAD") void this.schedule(entry);
-        return;
+        return undefined;
       }
-      lease = reply;
+      return reply;
     } catch (e) {
       unreserve();
-      if (entry.info.state === "DEAD") return;
+      if (entry.info.state === "DEAD") return undefined;
       if (this.nodes.connection(node.nodeId) === undefined) {
         void this.schedule(entry); // its node died before granting: place it elsewhere
-        return;
+        return undefined;
       }
       this.markDead(entry, e instanceof NodeAffinityError ? e : `could not get a worker for the actor: ${(e as Error).message}`);
-      return;
+      return undefined;
     }
-    if (entry.info.state === "DEAD") {
-      this.releaseLease(lease);
-      return;
-    }
-    entry.lease = lease;
+  }
+
+  /** Runs the actor's constructor on its leased worker; then it is alive. */
+  private async construct(entry: ActorEntry, lease: LeaseGrant): Promise<void> {
     let worker: RpcConnection<CoreWorkerService> | undefined;
     try {
       worker = await connectRpc<CoreWorkerService>(lease.workerAddress, rpcPeerOptions(this.token));
-      await worker.call("createActor", { ...spec, gpuIds: lease.gpuIds });
+      await worker.call("createActor", { ...entry.spec, gpuIds: lease.gpuIds });
     } catch (e) {
       worker?.close();
       entry.restartsLeft = 0;
@@ -368,42 +381,6 @@ export class ActorManager {
     this.wake(entry);
   }
 
-  /**
-   * Where the actor goes: the least-loaded node that fits now (else that can ever host
-   * it), honouring its scheduling strategy.
-   */
-  private pickNode(spec: ActorCreationSpec): { node: NodeResources } | { infeasible: true } | { error: Error } {
-    const req = spec.resources;
-    const strategy = spec.strategy ?? "DEFAULT";
-    const alive = this.view.alive();
-    if (typeof strategy === "object") {
-      const target = alive.find((n) => n.nodeId === strategy.nodeId);
-      if (!strategy.soft) {
-        if (target !== undefined) return { node: target };
-        const known = this.view.get(strategy.nodeId) !== undefined;
-        return {
-          error: new NodeAffinityError({
-            nodeId: strategy.nodeId,
-            what: `actor ${spec.className}`,
-            reason: known ? "that node is dead" : "the cluster has no node with this id",
-          }),
-        };
-      }
-      if (target !== undefined && fits(req, target.total)) return { node: target };
-    }
-    const feasible = alive.filter((n) => fits(req, n.total));
-    if (feasible.length === 0) return { infeasible: true };
-    const now = feasible.filter((n) => fits(req, n.available));
-    const pool = (now.length > 0 ? now : feasible).sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1));
-    const offset = this.turn++ % pool.length;
-    const rotated = [...pool.slice(offset), ...pool.slice(0, offset)];
-    // Least loaded on the requested resources, then on CPU (actors often request none).
-    const score = (n: NodeResources): number => load(req, n) * 2 + load({ CPU: 1 }, n);
-    let best = rotated[0] as NodeResources;
-    for (const n of rotated) if (score(n) < score(best)) best = n;
-    return { node: best };
-  }
-
   /** Tells the actor's owner (best effort), since the control service's log is not the user's. */
   private warnOwner(ownerAddress: string, message: string): void {
     connectRpc<CoreWorkerService>(ownerAddress, rpcPeerOptions(this.token)).then(
@@ -411,20 +388,6 @@ export class ActorManager {
       () => undefined,
     );
   }
-}
-
-function fits(req: ResourceSet, set: ResourceSet): boolean {
-  return Object.entries(req).every(([k, q]) => q <= 0 || (set[k] ?? 0) + 1e-9 >= q);
-}
-
-/** The node's busiest share among the requested resources, 0..1. */
-function load(req: ResourceSet, n: NodeResources): number {
-  let u = 0;
-  for (const [k, q] of Object.entries(req)) {
-    const total = n.total[k] ?? 0;
-    if (q > 0 && total > 0) u = Math.max(u, (total - (n.available[k] ?? 0)) / total);
-  }
-  return u;
 }
 
 function nameKey(namespace: string, name: string): string {

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { CoreWorkerService, GcsService, RayletService, RpcConnection, ServiceDef } from "@lux/protocol";
+import type { CoreWorkerService, GcsService, Handlers, RayletService, RpcConnection, ServiceDef } from "@lux/protocol";
 import { RpcServer } from "@lux/protocol";
 import { LuxError, createLogger, rpcPeerOptions } from "@lux/common";
 import { ActorManager } from "./actor-manager.js";
@@ -52,74 +52,83 @@ export class GcsServer {
   }
 
   async start(): Promise<void> {
-    // Tables of a previous run (Redis): restored before anyone can connect.
+    await this.restore();
+    this.server = await RpcServer.listen<GcsService>({
+      ...rpcPeerOptions(this.options.token, log),
+      address: this.options.address,
+      handlers: this.handlers(),
+    });
+    this.health.start();
+    log.info(`control service listening on ${this.server.address} (storage: ${this.options.storage.kind})`);
+  }
+
+  /** Tables of a previous run (Redis): restored before anyone can connect. */
+  private async restore(): Promise<void> {
     const jobs = await this.jobs.restore();
     const nodes = await this.nodes.restore();
     const actors = await this.actors.restore();
     if (jobs + nodes + actors > 0) {
       log.info(`restored from ${this.options.storage.kind}: ${jobs} jobs, ${nodes} nodes, ${actors} actors; waiting for raylets and drivers to reconnect`);
     }
-    this.server = await RpcServer.listen<GcsService>({
-      ...rpcPeerOptions(this.options.token, log),
-      address: this.options.address,
-      handlers: {
-        registerNode: async (req, conn) => {
-          await this.nodes.register({ ...req }, conn as unknown as RpcConnection<RayletService>);
-          return { ok: true };
-        },
-        registerJob: async (req, conn) => {
-          await this.jobs.register(req, conn as unknown as RpcConnection<never>);
-          return { ok: true };
-        },
-        getControlServiceInfo: () => ({
-          incarnation: this.incarnation,
-          startedAtMs: this.startedAtMs,
-          storage: this.options.storage.kind,
-          persistent: isPersistent(this.options.storage),
-        }),
-        getJob: (req) => {
-          const job = this.jobs.get(req.jobId);
-          if (job === undefined) throw new LuxError(`unknown job ${req.jobId}`);
-          return job;
-        },
-        getNodes: () => this.nodes.list(),
-        subscribeNodeDeaths: (_req, conn) => ({
-          deadNodeIds: this.nodeDeaths.subscribe(conn as unknown as RpcConnection<CoreWorkerService>),
-        }),
-        getClusterResources: () => this.nodes.resources(),
-        getPendingDemand: async () => {
-          const perNode = await Promise.all(
-            this.nodes.alive().map((n) => n.connection.call("getPendingDemand", {}, 5000).catch(() => [])),
-          );
-          return [...perNode.flat(), ...this.actors.pendingDemand()];
-        },
-        reportResources: (req) => {
-          this.view.report(req.nodeId, req.total, req.available);
-          return { ok: true };
-        },
-        getClusterView: () => this.view.list(),
-        kvPut: (req) => this.kv.put(req),
-        kvGet: (req) => this.kv.get(req.key),
-        kvExists: async (req) => ({ exists: (await this.kv.get(req.key)).value !== undefined }),
-        createActor: (req) => this.actors.create(req),
-        getActorInfo: (req) => this.actors.info(req.actorId, req.waitAlive, req.staleAddress),
-        getNamedActor: (req) => this.actors.named(req.name, req.namespace),
-        killActor: (req) => {
-          this.actors.kill(req.actorId, req.noRestart);
-          return { ok: true };
-        },
-        reportActorExit: (req) => {
-          this.actors.exited(req.actorId, req.workerId);
-          return { ok: true };
-        },
-        reportWorkerDeath: (req) => {
-          this.actors.onWorkerDeath(req.workerId, req.reason);
-          return { ok: true };
-        },
-      },
-    });
-    this.health.start();
-    log.info(`control service listening on ${this.server.address} (storage: ${this.options.storage.kind})`);
+  }
+
+  /** What the control service answers: each call goes to the manager of its domain. */
+  private handlers(): Handlers<GcsService, RpcConnection<ServiceDef, GcsService>> {
+    return {
+    registerNode: async (req, conn) => {
+      await this.nodes.register({ ...req }, conn as unknown as RpcConnection<RayletService>);
+      return { ok: true };
+    },
+    registerJob: async (req, conn) => {
+      await this.jobs.register(req, conn as unknown as RpcConnection<never>);
+      return { ok: true };
+    },
+    getControlServiceInfo: () => ({
+      incarnation: this.incarnation,
+      startedAtMs: this.startedAtMs,
+      storage: this.options.storage.kind,
+      persistent: isPersistent(this.options.storage),
+    }),
+    getJob: (req) => {
+      const job = this.jobs.get(req.jobId);
+      if (job === undefined) throw new LuxError(`unknown job ${req.jobId}`);
+      return job;
+    },
+    getNodes: () => this.nodes.list(),
+    subscribeNodeDeaths: (_req, conn) => ({
+      deadNodeIds: this.nodeDeaths.subscribe(conn as unknown as RpcConnection<CoreWorkerService>),
+    }),
+    getClusterResources: () => this.nodes.resources(),
+    getPendingDemand: async () => {
+      const perNode = await Promise.all(
+        this.nodes.alive().map((n) => n.connection.call("getPendingDemand", {}, 5000).catch(() => [])),
+      );
+      return [...perNode.flat(), ...this.actors.pendingDemand()];
+    },
+    reportResources: (req) => {
+      this.view.report(req.nodeId, req.total, req.available);
+      return { ok: true };
+    },
+    getClusterView: () => this.view.list(),
+    kvPut: (req) => this.kv.put(req),
+    kvGet: (req) => this.kv.get(req.key),
+    kvExists: async (req) => ({ exists: (await this.kv.get(req.key)).value !== undefined }),
+    createActor: (req) => this.actors.create(req),
+    getActorInfo: (req) => this.actors.info(req.actorId, req.waitAlive, req.staleAddress),
+    getNamedActor: (req) => this.actors.named(req.name, req.namespace),
+    killActor: (req) => {
+      this.actors.kill(req.actorId, req.noRestart);
+      return { ok: true };
+    },
+    reportActorExit: (req) => {
+      this.actors.exited(req.actorId, req.workerId);
+      return { ok: true };
+    },
+    reportWorkerDeath: (req) => {
+      this.actors.onWorkerDeath(req.workerId, req.reason);
+      return { ok: true };
+    },
+    };
   }
 
   async close(): Promise<void> {

@@ -1,14 +1,13 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
 import type { CoreWorkerService, GcsService, JobInfo, NodeResources, RayletService, ResourceSet, ResourceView, RpcConnection } from "@lux/protocol";
 import { ReconnectingConnection, RpcServer, connectRpc } from "@lux/protocol";
-import { LuxError, ObjectLostError, config, controlServiceStateLost, createLogger, newNodeId, rpcPeerOptions } from "@lux/common";
+import { LuxError, config, controlServiceStateLost, createLogger, newNodeId, rpcPeerOptions } from "@lux/common";
 import type { ArenaStore } from "@lux/object-store";
 import { openArena } from "@lux/object-store";
 import { ClusterView } from "./cluster-view.js";
 import { LeaseManager, type Requester } from "./lease-manager.js";
 import { NodePeers } from "./node-peers.js";
 import { PullManager } from "./pull-manager.js";
+import { rayletHandlers, type RayletHandlers, type RayletParts } from "./raylet-handlers.js";
 import { ResourcePool } from "./resources.js";
 import { RuntimeEnvManager } from "./runtime-env-manager.js";
 import { logDir, socketDir } from "./session-dirs.js";
@@ -118,113 +117,48 @@ export class Raylet {
     this.closeListeners.push(listener);
   }
 
+  /** Listens, makes the worker pool and the lease manager, then registers with the control service. */
   async start(): Promise<void> {
-    const { store } = this.options;
-    const handlers: Parameters<typeof RpcServer.listen<RayletService>>[0]["handlers"] = {
-      requestLease: (req, conn) => this.leaseManager.request(req, conn as unknown as Requester),
-      cancelLeaseRequest: (req) => ({ cancelled: this.leaseManager.cancel(req.requestId) }),
-      returnLease: (req) => {
-        this.leaseManager.return(req.leaseId, req.disconnect);
-        return { ok: true };
+    const handlers = rayletHandlers(this.parts());
+    this.server = await this.listen(handlers);
+    this.pool = this.createWorkerPool(this.server.address);
+    this.leases = new LeaseManager(this.nodeId, this.resources, this.pool, (jobId) => this.jobInfo(jobId), {
+      view: this.view,
+      lookupNode: async (nodeId) => {
+        const nodes = await this.gcs?.call("getClusterView", {}, 10_000);
+        return nodes?.find((n) => n.nodeId === nodeId);
       },
-      registerWorker: (req, conn) => {
-        this.workerConnections.set(req.workerId, conn as unknown as RpcConnection<CoreWorkerService>);
-        conn.onClose(() => this.workerConnections.delete(req.workerId));
-        conn.peerInfo = { address: req.address };
-        if (!this.workerPool.registered(req.workerId, req.address, req.socketPath)) {
-          throw new LuxError(`unknown worker ${req.workerId}`);
-        }
-        return { nodeId: this.nodeId };
-      },
-      workerBlocked: (req) => {
-        this.leaseManager.setBlocked(req.workerId, true);
-        return { ok: true };
-      },
-      workerUnblocked: (req) => {
-        this.leaseManager.setBlocked(req.workerId, false);
-        return { ok: true };
-      },
-      killWorker: (req) => {
-        const w = this.workerPool.get(req.workerId);
-        if (w === undefined) return { killed: false };
-        this.workerPool.kill(w, req.reason);
-        return { killed: true };
-      },
-      getWorkerExit: async (req) => {
-        const exit = await this.workerPool.exitOf(req.workerId, 2000);
-        return exit === undefined ? { known: false } : { known: true, ...exit };
-      },
-      ping: () => ({ ok: true }),
-      getPendingDemand: () => this.leaseManager.demand(),
-      getResources: () => this.currentResources(),
-      updateClusterView: (req) => {
-        this.view.update(req.nodes, req.full);
-        // Pulls from a node declared dead fail now instead of waiting on its (maybe hung) connection.
-        for (const n of req.nodes) if (!n.alive) this.nodePeers.forget(n.nodeId);
-        return { ok: true };
-      },
-      getStoreInfo: () => ({ path: store.path, capacity: store.capacity, kind: this.options.storeKind }),
-      registerClient: (req, conn) => {
-        conn.peerInfo = { address: req.address };
-        return { nodeId: this.nodeId };
-      },
-      createObject: async (req, conn) => {
-        const loc = req.wait
-          ? await store.create(req.objectId, req.size, req.ownerAddress, conn)
-          : store.tryCreate(req.objectId, req.size, req.ownerAddress, conn);
-        return { offset: loc?.offset ?? -1 };
-      },
-      sealObject: (req) => {
-        store.seal(req.objectId);
-        return { ok: true };
-      },
-      getObject: async (req, conn) => {
-        const loc = await store.get(req.objectId, conn);
-        return loc ?? { offset: -1, size: 0 };
-      },
-      releaseObjects: (req, conn) => {
-        for (const id of req.objectIds) store.release(id, conn);
-        return { ok: true };
-      },
-      freeObjects: (req) => {
-        if (req.nodeId !== undefined && req.nodeId !== this.nodeId) {
-          const objectIds = req.objectIds;
-          this.nodePeers.get(req.nodeId).then(
-            (peer) => peer.notify("freeObjects", { objectIds }),
-            () => undefined, // the node is gone, and its copies with it
-          );
-          return { ok: true };
-        }
-        for (const id of req.objectIds) store.free(id);
-        return { ok: true };
-      },
-      pullObject: async (req, conn) => {
-        // A copy pulled now could be evicted before it is pinned: then pull it again.
-        for (let attempt = 0; attempt < 3; attempt++) {
-          await this.pullManager.pull(req.objectId, req.sources, req.ownerAddress, req.priority);
-          const loc = await store.get(req.objectId, conn);
-          if (loc !== undefined) return loc;
-        }
-        throw new ObjectLostError({ objectId: req.objectId, cause: new Error("the pulled copy was freed before it could be read") });
-      },
-      readObjectChunk: async (req) => ({ data: await store.read(req.objectId, req.offset, req.length) }),
-      jobFinished: (req) => {
-        this.jobs.delete(req.jobId);
-        this.workerPool.killJob(req.jobId);
-        return { ok: true };
-      },
-      getNodeInfo: () => {
-        const { objects, usedBytes: bytes } = store.stats();
-        return {
-          nodeId: this.nodeId,
-          pid: process.pid,
-          workerPids: this.workerPool.all().map((w) => w.process.pid ?? 0),
-          objectStore: { objects, bytes },
-          transfers: this.pullManager.stats(),
-        };
+    });
+    await this.connectControlService(handlers, this.server.address);
+    log.info(`raylet ${this.nodeId.slice(0, 8)} serving on ${this.server.address}`, {
+      resources: JSON.stringify(this.options.resources),
+    });
+  }
+
+  /** What the RPC handlers work on (see raylet-handlers.ts). */
+  private parts(): RayletParts {
+    return {
+      nodeId: this.nodeId,
+      store: this.options.store,
+      storeKind: this.options.storeKind,
+      view: this.view,
+      nodePeers: this.nodePeers,
+      leases: () => this.leaseManager,
+      workers: () => this.workerPool,
+      pulls: () => this.pullManager,
+      workerConnections: this.workerConnections,
+      currentResources: () => this.currentResources(),
+      jobFinished: (jobId) => {
+        this.jobs.delete(jobId);
+        this.workerPool.killJob(jobId);
       },
     };
-    this.server = await RpcServer.listen<RayletService>({
+  }
+
+  /** The node's RPC server; a process that goes away loses its lease requests, pins and owned objects. */
+  private listen(handlers: RayletHandlers): Promise<RpcServer<RayletService>> {
+    const { store } = this.options;
+    return RpcServer.listen<RayletService>({
       ...rpcPeerOptions(this.options.token, log),
       address: this.options.address,
       handlers,
@@ -239,10 +173,13 @@ export class Raylet {
         });
       },
     });
-    this.pool = new WorkerPool({
+  }
+
+  private createWorkerPool(rayletAddress: string): WorkerPool {
+    return new WorkerPool({
       nodeId: this.nodeId,
       workerMain: this.options.workerMain,
-      rayletAddress: this.server.address,
+      rayletAddress,
       gcsAddress: this.options.gcsAddress,
       token: this.options.token,
       socketDir: socketDir(this.options.sessionDir),
@@ -259,29 +196,29 @@ export class Raylet {
         this.gcs?.call("reportWorkerDeath", { workerId: worker.workerId, nodeId: this.nodeId, reason }).catch(() => undefined);
       },
     });
-    this.leases = new LeaseManager(this.nodeId, this.resources, this.pool, (jobId) => this.jobInfo(jobId), {
-      view: this.view,
-      lookupNode: async (nodeId) => {
-        const nodes = await this.gcs?.call("getClusterView", {}, 10_000);
-        return nodes?.find((n) => n.nodeId === nodeId);
-      },
-    });
+  }
+
+  /**
+   * Registers the node with the control service. Lost, the control service is reconnected
+   * to (running work goes on meanwhile); the node registers again with the same id and
+   * reports what is free, as before.
+   */
+  private async connectControlService(handlers: RayletHandlers, address: string): Promise<void> {
     const registration = {
       nodeId: this.nodeId,
-      address: this.server.address,
+      address,
       resources: this.options.resources,
       storeKind: this.options.storeKind,
       storeCapacity: this.options.store.capacity,
     };
     const windowMs = config("gcsReconnectWindowMs");
-    // Lost, the control service is reconnected to (running work goes on meanwhile); the
-    // node registers again with the same id and reports what is free, as before.
-    this.gcs = await ReconnectingConnection.open<GcsService, RayletService>({
+    const gcs = await ReconnectingConnection.open<GcsService, RayletService>({
       connect: () => connectRpc<GcsService, RayletService>(this.options.gcsAddress, { ...rpcPeerOptions(this.options.token, log), handlers }),
       windowMs,
       onDisconnect: () => log.warn(`lost the control service at ${this.options.gcsAddress}; reconnecting for up to ${windowMs} ms`),
     });
-    this.gcs.onReconnect(async (conn) => {
+    this.gcs = gcs;
+    gcs.onReconnect(async (conn) => {
       await conn.call("registerNode", registration, 30_000);
       conn.notify("reportResources", { nodeId: this.nodeId, ...this.resources.view() });
       const info = await conn.call("getControlServiceInfo", {}, 10_000);
@@ -290,14 +227,11 @@ export class Raylet {
       else log.warn(controlServiceStateLost(this.options.gcsAddress));
       this.gcsIncarnation = info.incarnation;
     });
-    this.gcs.onClose(() => {
+    gcs.onClose(() => {
       for (const l of this.closeListeners) l();
     });
-    await this.gcs.call("registerNode", registration);
-    this.gcsIncarnation = (await this.gcs.call("getControlServiceInfo", {}, 10_000)).incarnation;
-    log.info(`raylet ${this.nodeId.slice(0, 8)} serving on ${this.server.address}`, {
-      resources: JSON.stringify(this.options.resources),
-    });
+    await gcs.call("registerNode", registration);
+    this.gcsIncarnation = (await gcs.call("getControlServiceInfo", {}, 10_000)).incarnation;
   }
 
   /** Unpacks runtime env packages fetched from the control service, once per node. */

@@ -1,0 +1,160 @@
+import type { CoreWorkerService, Handlers, RayletService, ResourceView, RpcConnection, ServiceDef } from "@lux/protocol";
+import { LuxError, ObjectLostError } from "@lux/common";
+import type { ArenaStore } from "@lux/object-store";
+import type { ClusterView } from "./cluster-view.js";
+import type { LeaseManager, Requester } from "./lease-manager.js";
+import type { NodePeers } from "./node-peers.js";
+import type { PullManager } from "./pull-manager.js";
+import type { WorkerPool } from "./worker-pool.js";
+
+export type RayletHandlers = Handlers<RayletService, RpcConnection<ServiceDef, RayletService>>;
+
+/** What the raylet's handlers work on. The lease manager, pool and pulls exist once the raylet listens. */
+export interface RayletParts {
+  nodeId: string;
+  store: ArenaStore;
+  /** "shared-memory" or "file": how this node's processes reach the store. */
+  storeKind: string;
+  view: ClusterView;
+  nodePeers: NodePeers;
+  leases(): LeaseManager;
+  workers(): WorkerPool;
+  pulls(): PullManager;
+  /** Registered workers' connections to this raylet, by worker id. */
+  workerConnections: Map<string, RpcConnection<CoreWorkerService>>;
+  /** What is free now (a batched report still waiting goes first). */
+  currentResources(): ResourceView;
+  /** Forgets a finished job and ends its workers. */
+  jobFinished(jobId: string): void;
+}
+
+/** What a raylet answers to its node's processes, other raylets and the control service. */
+export function rayletHandlers(parts: RayletParts): RayletHandlers {
+  return { ...leaseHandlers(parts), ...workerHandlers(parts), ...objectHandlers(parts), ...nodeHandlers(parts) };
+}
+
+/** Leases of workers, asked for by owners. */
+function leaseHandlers(parts: RayletParts): RayletHandlers {
+  return {
+    requestLease: (req, conn) => parts.leases().request(req, conn as unknown as Requester),
+    cancelLeaseRequest: (req) => ({ cancelled: parts.leases().cancel(req.requestId) }),
+    returnLease: (req) => {
+      parts.leases().return(req.leaseId, req.disconnect);
+      return { ok: true };
+    },
+    getPendingDemand: () => parts.leases().demand(),
+  };
+}
+
+/** The node's worker processes and drivers. */
+function workerHandlers(parts: RayletParts): RayletHandlers {
+  return {
+    registerWorker: (req, conn) => {
+      parts.workerConnections.set(req.workerId, conn as unknown as RpcConnection<CoreWorkerService>);
+      conn.onClose(() => parts.workerConnections.delete(req.workerId));
+      conn.peerInfo = { address: req.address };
+      if (!parts.workers().registered(req.workerId, req.address, req.socketPath)) {
+        throw new LuxError(`unknown worker ${req.workerId}`);
+      }
+      return { nodeId: parts.nodeId };
+    },
+    registerClient: (req, conn) => {
+      conn.peerInfo = { address: req.address };
+      return { nodeId: parts.nodeId };
+    },
+    workerBlocked: (req) => {
+      parts.leases().setBlocked(req.workerId, true);
+      return { ok: true };
+    },
+    workerUnblocked: (req) => {
+      parts.leases().setBlocked(req.workerId, false);
+      return { ok: true };
+    },
+    killWorker: (req) => {
+      const w = parts.workers().get(req.workerId);
+      if (w === undefined) return { killed: false };
+      parts.workers().kill(w, req.reason);
+      return { killed: true };
+    },
+    getWorkerExit: async (req) => {
+      const exit = await parts.workers().exitOf(req.workerId, 2000);
+      return exit === undefined ? { known: false } : { known: true, ...exit };
+    },
+    jobFinished: (req) => {
+      parts.jobFinished(req.jobId);
+      return { ok: true };
+    },
+  };
+}
+
+/** The node's object store: creating, reading and freeing objects, and pulling copies from other nodes. */
+function objectHandlers(parts: RayletParts): RayletHandlers {
+  const { store } = parts;
+  return {
+    getStoreInfo: () => ({ path: store.path, capacity: store.capacity, kind: parts.storeKind }),
+    createObject: async (req, conn) => {
+      const loc = req.wait
+        ? await store.create(req.objectId, req.size, req.ownerAddress, conn)
+        : store.tryCreate(req.objectId, req.size, req.ownerAddress, conn);
+      return { offset: loc?.offset ?? -1 };
+    },
+    sealObject: (req) => {
+      store.seal(req.objectId);
+      return { ok: true };
+    },
+    getObject: async (req, conn) => {
+      const loc = await store.get(req.objectId, conn);
+      return loc ?? { offset: -1, size: 0 };
+    },
+    releaseObjects: (req, conn) => {
+      for (const id of req.objectIds) store.release(id, conn);
+      return { ok: true };
+    },
+    freeObjects: (req) => {
+      if (req.nodeId !== undefined && req.nodeId !== parts.nodeId) {
+        const objectIds = req.objectIds;
+        parts.nodePeers.get(req.nodeId).then(
+          (peer) => peer.notify("freeObjects", { objectIds }),
+          () => undefined, // the node is gone, and its copies with it
+        );
+        return { ok: true };
+      }
+      for (const id of req.objectIds) store.free(id);
+      return { ok: true };
+    },
+    pullObject: async (req, conn) => {
+      // A copy pulled now could be evicted before it is pinned: then pull it again.
+      for (let attempt = 0; attempt < 3; attempt++) {
+        await parts.pulls().pull(req.objectId, req.sources, req.ownerAddress, req.priority);
+        const loc = await store.get(req.objectId, conn);
+        if (loc !== undefined) return loc;
+      }
+      throw new ObjectLostError({ objectId: req.objectId, cause: new Error("the pulled copy was freed before it could be read") });
+    },
+    readObjectChunk: async (req) => ({ data: await store.read(req.objectId, req.offset, req.length) }),
+  };
+}
+
+/** The node itself: liveness, resources, the cluster view and what runs here. */
+function nodeHandlers(parts: RayletParts): RayletHandlers {
+  return {
+    ping: () => ({ ok: true }),
+    getResources: () => parts.currentResources(),
+    updateClusterView: (req) => {
+      parts.view.update(req.nodes, req.full);
+      // Pulls from a node declared dead fail now instead of waiting on its (maybe hung) connection.
+      for (const n of req.nodes) if (!n.alive) parts.nodePeers.forget(n.nodeId);
+      return { ok: true };
+    },
+    getNodeInfo: () => {
+      const { objects, usedBytes: bytes } = parts.store.stats();
+      return {
+        nodeId: parts.nodeId,
+        pid: process.pid,
+        workerPids: parts.workers().all().map((w) => w.process.pid ?? 0),
+        objectStore: { objects, bytes },
+        transfers: parts.pulls().stats(),
+      };
+    },
+  };
+}
