@@ -27,36 +27,10 @@ export interface StartOptions {
 }
 
 export async function start(opts: StartOptions): Promise<void> {
-  if (opts.head === true && opts.address !== undefined) throw new CliError("use either --head (a new cluster) or --address (join a cluster), not both", 2);
-  if (opts.head !== true && opts.address === undefined) throw new CliError("say --head to start a new cluster, or --address HOST:PORT to join one", 2);
-  if (opts.storage !== "memory" && !opts.storage.startsWith("redis://")) {
-    throw new CliError(`--storage ${opts.storage}: say "memory" (the default; lost when the control service restarts) or redis://HOST:PORT`, 2);
-  }
-  if (opts.head !== true && opts.storage !== "memory") throw new CliError("--storage is for the head node (--head), which runs the control service", 2);
+  checkOptions(opts);
   const sessionDir = makeSessionDir();
   const logs = path.join(sessionDir, "logs");
-  let token: string;
-  let gcsAddress: string;
-  let gcs: DaemonHandle | undefined;
-  if (opts.head === true) {
-    token = process.env["LUX_TOKEN"] || randomBytes(24).toString("hex");
-    gcs = await startControlService({
-      token,
-      address: `${opts.nodeIpAddress}:${opts.port}`,
-      writeTokenFile: true,
-      storage: opts.storage,
-      detached: true,
-      logFile: path.join(logs, "gcs.log"),
-      sessionDir,
-    });
-    gcsAddress = gcs.address;
-    recordDaemon({ kind: "gcs", pid: gcs.pid, address: gcs.address, gcsAddress, nodeId: undefined, main: gcs.main, sessionDir, logFile: path.join(logs, "gcs.log") });
-  } else {
-    gcsAddress = opts.address as string;
-    const found = process.env["LUX_TOKEN"] || readTokenFile(gcsAddress);
-    if (found === undefined) throw new CliError(`no token for the cluster at ${gcsAddress}: set LUX_TOKEN to the token \`lux start --head\` printed`);
-    token = found;
-  }
+  const { token, gcsAddress, gcs } = opts.head === true ? await startHead(opts, sessionDir, logs) : joinCluster(opts.address as string);
   const rayletLog = path.join(logs, "raylet.log");
   let raylet: DaemonHandle;
   try {
@@ -79,25 +53,57 @@ export async function start(opts: StartOptions): Promise<void> {
     throw new CliError(`the node did not start: ${(e as Error).message}`);
   }
   recordDaemon({ kind: "raylet", pid: raylet.pid, address: raylet.address, gcsAddress, nodeId: raylet.nodeId, main: raylet.main, sessionDir, logFile: rayletLog });
+  process.stdout.write(`${summary(opts, raylet, gcsAddress, token, logs).join("\n")}\n`);
+}
 
-  const out: string[] = [];
-  if (opts.head === true) {
-    out.push(
-      `Lux cluster started. Control service: ${gcsAddress}`,
-      `Node ${raylet.nodeId ?? "?"} at ${raylet.address}`,
-      `Logs: ${logs}`,
-      "",
-      "Connect a driver on this machine:",
-      `  lux.init({ address: "${gcsAddress}" })   or   LUX_ADDRESS=${gcsAddress}   (or address "auto")`,
-      "Add a node:",
-      `  lux start --address ${gcsAddress}`,
-      "From another machine, also pass the cluster token:",
-      `  LUX_TOKEN=${token}`,
-      "",
-      "Inspect with `lux status`; stop with `lux stop`.",
-    );
-  } else {
-    out.push(`Node ${raylet.nodeId ?? "?"} at ${raylet.address} joined the cluster at ${gcsAddress}`, `Logs: ${logs}`);
+function checkOptions(opts: StartOptions): void {
+  if (opts.head === true && opts.address !== undefined) throw new CliError("use either --head (a new cluster) or --address (join a cluster), not both", 2);
+  if (opts.head !== true && opts.address === undefined) throw new CliError("say --head to start a new cluster, or --address HOST:PORT to join one", 2);
+  if (opts.storage !== "memory" && !opts.storage.startsWith("redis://")) {
+    throw new CliError(`--storage ${opts.storage}: say "memory" (the default; lost when the control service restarts) or redis://HOST:PORT`, 2);
   }
-  process.stdout.write(`${out.join("\n")}\n`);
+  if (opts.head !== true && opts.storage !== "memory") throw new CliError("--storage is for the head node (--head), which runs the control service", 2);
+}
+
+/** A new cluster: its control service, with a new token (or LUX_TOKEN) written to the token file. */
+async function startHead(opts: StartOptions, sessionDir: string, logs: string): Promise<{ token: string; gcsAddress: string; gcs: DaemonHandle }> {
+  const token = process.env["LUX_TOKEN"] || randomBytes(24).toString("hex");
+  const gcs = await startControlService({
+    token,
+    address: `${opts.nodeIpAddress}:${opts.port}`,
+    writeTokenFile: true,
+    storage: opts.storage,
+    detached: true,
+    logFile: path.join(logs, "gcs.log"),
+    sessionDir,
+  });
+  const gcsAddress = gcs.address;
+  recordDaemon({ kind: "gcs", pid: gcs.pid, address: gcs.address, gcsAddress, nodeId: undefined, main: gcs.main, sessionDir, logFile: path.join(logs, "gcs.log") });
+  return { token, gcsAddress, gcs };
+}
+
+/** An existing cluster: its token is LUX_TOKEN, else the token file its head wrote. */
+function joinCluster(gcsAddress: string): { token: string; gcsAddress: string; gcs: undefined } {
+  const token = process.env["LUX_TOKEN"] || readTokenFile(gcsAddress);
+  if (token === undefined) throw new CliError(`no token for the cluster at ${gcsAddress}: set LUX_TOKEN to the token \`lux start --head\` printed`);
+  return { token, gcsAddress, gcs: undefined };
+}
+
+/** What `lux start` prints: where the cluster is, and how to use it. */
+function summary(opts: StartOptions, raylet: DaemonHandle, gcsAddress: string, token: string, logs: string): string[] {
+  if (opts.head !== true) return [`Node ${raylet.nodeId ?? "?"} at ${raylet.address} joined the cluster at ${gcsAddress}`, `Logs: ${logs}`];
+  return [
+    `Lux cluster started. Control service: ${gcsAddress}`,
+    `Node ${raylet.nodeId ?? "?"} at ${raylet.address}`,
+    `Logs: ${logs}`,
+    "",
+    "Connect a driver on this machine:",
+    `  lux.init({ address: "${gcsAddress}" })   or   LUX_ADDRESS=${gcsAddress}   (or address "auto")`,
+    "Add a node:",
+    `  lux start --address ${gcsAddress}`,
+    "From another machine, also pass the cluster token:",
+    `  LUX_TOKEN=${token}`,
+    "",
+    "Inspect with `lux status`; stop with `lux stop`.",
+  ];
 }

@@ -1,4 +1,3 @@
-import * as fs from "node:fs";
 import * as os from "node:os";
 import { pathToFileURL } from "node:url";
 import {
@@ -17,6 +16,7 @@ import {
 } from "@lux/common";
 import { actorIdOf, makeActorHandle, setCoreAccessor } from "./actor-handle.js";
 import { CoreWorker } from "./core-worker.js";
+import { entryUrl, workerExecArgv } from "./driver-process.js";
 import { FunctionRegistry, type Definition } from "./function-registry.js";
 import { clusterLauncher, workerMainPath, type PrivateClusterHandle } from "./launcher.js";
 import { ObjectRef } from "./object-ref.js";
@@ -46,14 +46,15 @@ export function setLuxApi(api: unknown): void {
   luxApi = api;
 }
 
-function requireCore(operation: string): CoreWorker {
+/** @internal this process's core worker; NotInitializedError (naming `operation`) before init() */
+export function requireCore(operation: string): CoreWorker {
   if (core === undefined) throw new NotInitializedError({ operation });
   return core;
 }
 setCoreAccessor(() => requireCore("calling an actor method"));
 
-/** A call to the control service found it gone for good: the API fails as pending work does, with ClusterLostError. */
-function clusterLost(c: CoreWorker): (error: unknown) => never {
+/** @internal a call to the control service found it gone for good: the API fails as pending work does, with ClusterLostError. */
+export function clusterLost(c: CoreWorker): (error: unknown) => never {
   return (error) => {
     if (!(error instanceof ConnectionClosedError)) throw error;
     throw new ClusterLostError({ component: "control service", address: c.options.gcsAddress, cause: error });
@@ -108,40 +109,17 @@ export async function init(options: InitOptions = {}): Promise<InitResult> {
 }
 
 async function doInit(options: InitOptions): Promise<InitResult> {
-  for (const key of Object.keys(options)) {
-    if (!INIT_KEYS.has(key)) throw new InvalidOptionError({ option: key, expected: `one of the init options: ${[...INIT_KEYS].join(", ")}` });
-  }
-  const numCpus = checkAmount("numCpus", options.numCpus) ?? os.availableParallelism();
-  const numGpus = checkAmount("numGpus", options.numGpus) ?? 0;
-  if (options.objectStoreMemory !== undefined) checkAmount("objectStoreMemory", options.objectStoreMemory);
+  const { numCpus, numGpus } = checkInitOptions(options);
   // Packed before any cluster starts: a workingDir over the size cap fails init at once.
   const runtimeEnv = checkRuntimeEnv(options.runtimeEnv);
   const packed = runtimeEnv?.workingDir !== undefined ? packWorkingDir({ ...runtimeEnv, workingDir: runtimeEnv.workingDir }) : undefined;
-  let address = options.address ?? process.env["LUX_ADDRESS"];
-  if (address === "auto") {
-    address = clusterLauncher('find the cluster `lux start` started (address "auto")').autoAddress();
-    if (address === undefined) {
-      throw new InitError({ reason: 'address "auto": no cluster started by `lux start` runs on this machine; start one with `lux start --head`' });
-    }
-  }
+  const address = clusterAddress(options);
   const jobId = newJobId();
   namespace = options.namespace ?? `anonymous-${jobId}`;
   const job = { execArgv: workerExecArgv(), cwd: process.cwd(), env: {}, entryUrl: functions.entryOptedIn ? entryUrl() : undefined };
-  let gcsAddress: string;
-  let rayletAddress: string | undefined;
-  let token: string;
+  let target: { gcsAddress: string; rayletAddress?: string; token: string };
   if (address !== undefined && address !== "") {
-    for (const k of ["numCpus", "numGpus", "resources", "objectStoreMemory"] as const) {
-      if (options[k] !== undefined) {
-        throw new InvalidOptionError({ option: k, expected: "no node resources when connecting to an existing cluster (set them with `lux start`)" });
-      }
-    }
-    const found = process.env["LUX_TOKEN"] || readTokenFile(address);
-    if (found === undefined) {
-      throw new InitError({ reason: `no token for the cluster at ${address}: set LUX_TOKEN to the token printed by \`lux start\`` });
-    }
-    gcsAddress = address;
-    token = found;
+    target = existingCluster(address, options);
   } else {
     cluster = await clusterLauncher("start a private cluster").startPrivateCluster({
       workerMain: workerMainPath,
@@ -153,10 +131,9 @@ async function doInit(options: InitOptions): Promise<InitResult> {
       // runtime env: those workers are keyed by the env, known once it is uploaded).
       ...(runtimeEnv === undefined && numCpus >= 1 ? { prestartJob: { jobId, namespace, execArgv: job.execArgv, cwd: job.cwd, env: job.env } } : {}),
     });
-    gcsAddress = cluster.gcsAddress;
-    rayletAddress = cluster.rayletAddress;
-    token = cluster.token;
+    target = { gcsAddress: cluster.gcsAddress, rayletAddress: cluster.rayletAddress, token: cluster.token };
   }
+  const { gcsAddress, rayletAddress, token } = target;
   try {
     core = await CoreWorker.start({
       mode: "driver",
@@ -179,6 +156,42 @@ async function doInit(options: InitOptions): Promise<InitResult> {
     throw e;
   }
   return { address: gcsAddress };
+}
+
+/** Refuses unknown keys and bad amounts; the node's CPUs and GPUs for a private cluster. */
+function checkInitOptions(options: InitOptions): { numCpus: number; numGpus: number } {
+  for (const key of Object.keys(options)) {
+    if (!INIT_KEYS.has(key)) throw new InvalidOptionError({ option: key, expected: `one of the init options: ${[...INIT_KEYS].join(", ")}` });
+  }
+  const numCpus = checkAmount("numCpus", options.numCpus) ?? os.availableParallelism();
+  const numGpus = checkAmount("numGpus", options.numGpus) ?? 0;
+  if (options.objectStoreMemory !== undefined) checkAmount("objectStoreMemory", options.objectStoreMemory);
+  return { numCpus, numGpus };
+}
+
+/** The cluster to connect to (`address`, else LUX_ADDRESS; "auto" finds one on this machine); none: start a private one. */
+function clusterAddress(options: InitOptions): string | undefined {
+  const address = options.address ?? process.env["LUX_ADDRESS"];
+  if (address !== "auto") return address;
+  const found = clusterLauncher('find the cluster `lux start` started (address "auto")').autoAddress();
+  if (found === undefined) {
+    throw new InitError({ reason: 'address "auto": no cluster started by `lux start` runs on this machine; start one with `lux start --head`' });
+  }
+  return found;
+}
+
+/** An existing cluster: its token (LUX_TOKEN, else the token file `lux start` wrote); node resources are refused. */
+function existingCluster(address: string, options: InitOptions): { gcsAddress: string; token: string } {
+  for (const k of ["numCpus", "numGpus", "resources", "objectStoreMemory"] as const) {
+    if (options[k] !== undefined) {
+      throw new InvalidOptionError({ option: k, expected: "no node resources when connecting to an existing cluster (set them with `lux start`)" });
+    }
+  }
+  const token = process.env["LUX_TOKEN"] || readTokenFile(address);
+  if (token === undefined) {
+    throw new InitError({ reason: `no token for the cluster at ${address}: set LUX_TOKEN to the token printed by \`lux start\`` });
+  }
+  return { gcsAddress: address, token };
 }
 
 /** @internal started by the worker process entry */
@@ -407,70 +420,6 @@ export async function cancel(ref: ObjectRef, options: { force?: boolean; recursi
   await requireCore("cancel").cancel(ref, options.force ?? false, options.recursive ?? true);
 }
 
-/** A node of the cluster. */
-export interface NodeView {
-  nodeId: string;
-  alive: boolean;
-  address: string;
-  resources: Record<string, number>;
-  /** The node's object store: "shared-memory" (zero-copy reads) or "file" (the fallback, which copies). */
-  objectStore: { kind: string; capacity: number };
-}
-
-/** The nodes of the cluster, alive or dead. */
-export async function nodes(): Promise<NodeView[]> {
-  const c = requireCore("nodes");
-  const list = await c.gcs.call("getNodes", {}).catch(clusterLost(c));
-  return list.map((n) => ({
-    nodeId: n.nodeId,
-    alive: n.alive,
-    address: n.address,
-    resources: n.resources,
-    objectStore: { kind: n.storeKind, capacity: n.storeCapacity },
-  }));
-}
-
-/** Total resources of the alive nodes: `{ CPU, GPU, memory, ...custom }`. */
-export async function clusterResources(): Promise<Record<string, number>> {
-  const c = requireCore("clusterResources");
-  return (await c.gcs.call("getClusterResources", {}).catch(clusterLost(c))).total;
-}
-
-/** Resources not held by running tasks and actors right now. */
-export async function availableResources(): Promise<Record<string, number>> {
-  const c = requireCore("availableResources");
-  return (await c.gcs.call("getClusterResources", {}).catch(clusterLost(c))).available;
-}
-
-/** Where the calling code runs. */
-export interface RuntimeContext {
-  jobId: string;
-  nodeId: string;
-  workerId: string;
-  /** The running task, inside a task or actor method. */
-  taskId: string | undefined;
-  /** The actor, inside an actor. */
-  actorId: string | undefined;
-  namespace: string;
-  /** GPU device ids assigned to the running task or actor. */
-  gpuIds: number[];
-}
-
-export function getRuntimeContext(): RuntimeContext {
-  const c = requireCore("getRuntimeContext");
-  const { taskId, actorId } = c.currentTask();
-  const visible = workerMode ? process.env["CUDA_VISIBLE_DEVICES"] ?? "" : "";
-  return {
-    jobId: c.options.jobId,
-    nodeId: c.nodeId,
-    workerId: c.options.workerId,
-    taskId,
-    actorId,
-    namespace: c.options.namespace,
-    gpuIds: visible === "" ? [] : visible.split(",").map(Number),
-  };
-}
-
 function checkAmount(option: string, v: number | undefined): number | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
@@ -495,30 +444,4 @@ function describe(v: unknown): string {
 
 function hostOf(address: string): string {
   return address.slice(0, address.lastIndexOf(":")).replace(/^\[|\]$/g, "");
-}
-
-function entryUrl(): string | undefined {
-  const script = process.argv[1];
-  if (script === undefined) return undefined;
-  try {
-    return pathToFileURL(fs.realpathSync(script)).href;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The driver's module-loader flags, which its workers need to import the same code. */
-function workerExecArgv(): string[] {
-  const keep: string[] = [];
-  const argv = process.execArgv;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    const withValue = ["--import", "--require", "-r", "--loader", "--experimental-loader", "--conditions", "-C"];
-    if (withValue.includes(a) && i + 1 < argv.length) {
-      keep.push(a, argv[++i] as string);
-    } else if (withValue.some((f) => a.startsWith(`${f}=`)) || a === "--enable-source-maps" || a === "--no-warnings" || a.startsWith("--experimental-") || a === "--expose-gc") {
-      keep.push(a);
-    }
-  }
-  return keep;
 }

@@ -31,17 +31,19 @@ export {
   kill,
   exitActor,
   cancel,
-  nodes,
-  clusterResources,
-  availableResources,
-  getRuntimeContext,
   type InitOptions,
   type InitResult,
   type GetOptions,
   type WaitOptions,
+} from "./api.js";
+export {
+  nodes,
+  clusterResources,
+  availableResources,
+  getRuntimeContext,
   type NodeView,
   type RuntimeContext,
-} from "./api.js";
+} from "./cluster-info.js";
 export { ObjectRef } from "./object-ref.js";
 export type { TaskOptions, ActorOptions, MethodOptions, SchedulingStrategy } from "./options.js";
 export type { RuntimeEnv } from "./runtime-env.js";

@@ -161,13 +161,13 @@ export class TaskSubmitter {
     }
   }
 
+  /** Asks the local raylet for a worker, following spillbacks to other nodes' raylets. */
   private async requestLease(kq: KeyQueue): Promise<void> {
     const requestId = newTaskId();
     const local = this.raylets.local;
     let raylet: RayletConnection = local;
     kq.pendingRequests.set(requestId, raylet);
     let grant: LeaseGrant | undefined;
-    let connection: PeerConnection;
     try {
       let noSpillback = false;
       for (let hop = 0; grant === undefined; hop++) {
@@ -202,28 +202,7 @@ export class TaskSubmitter {
         kq.pendingRequests.set(requestId, raylet);
       }
     } catch (e) {
-      if (!kq.pendingRequests.delete(requestId)) return; // cancelled: no task needs it any more
-      if (local.state === "closed") return;
-      if (raylet !== local && (e instanceof ConnectionClosedError || raylet.state === "closed")) {
-        this.dispatch(kq); // the node it was spilled to went away: place it again
-        return;
-      }
-      if (e instanceof NodeAffinityError || e instanceof RuntimeEnvSetupError) {
-        // Every task of this shape is pinned to the same missing node, or needs the same runtime env.
-        for (const record of kq.queue.splice(0)) this.results.fail(record, e);
-        return;
-      }
-      // The worker could not start (it may have been killed while starting): that counts
-      // against the next task's retries; a shape whose workers keep failing to start fails.
-      kq.startFailures++;
-      const record = kq.queue[0];
-      if (record !== undefined && (record.retriesLeft === 0 || kq.startFailures >= MAX_START_FAILURES)) {
-        kq.queue.shift();
-        this.results.fail(record, leaseFailed(kq.description, e));
-      } else if (record !== undefined && record.retriesLeft > 0) {
-        record.retriesLeft--;
-      }
-      this.dispatch(kq);
+      this.leaseRequestFailed(kq, requestId, raylet, e);
       return;
     }
     if (grant === undefined) {
@@ -231,8 +210,41 @@ export class TaskSubmitter {
       return;
     }
     kq.startFailures = 0;
+    await this.connectLease(kq, requestId, raylet, grant);
+  }
+
+  /** The lease request failed: the tasks of its shape fail, or count it against their retries, or it is placed again. */
+  private leaseRequestFailed(kq: KeyQueue, requestId: string, raylet: RayletConnection, e: unknown): void {
+    if (!kq.pendingRequests.delete(requestId)) return; // cancelled: no task needs it any more
+    const local = this.raylets.local;
+    if (local.state === "closed") return;
+    if (raylet !== local && (e instanceof ConnectionClosedError || raylet.state === "closed")) {
+      this.dispatch(kq); // the node it was spilled to went away: place it again
+      return;
+    }
+    if (e instanceof NodeAffinityError || e instanceof RuntimeEnvSetupError) {
+      // Every task of this shape is pinned to the same missing node, or needs the same runtime env.
+      for (const record of kq.queue.splice(0)) this.results.fail(record, e);
+      return;
+    }
+    // The worker could not start (it may have been killed while starting): that counts
+    // against the next task's retries; a shape whose workers keep failing to start fails.
+    kq.startFailures++;
+    const record = kq.queue[0];
+    if (record !== undefined && (record.retriesLeft === 0 || kq.startFailures >= MAX_START_FAILURES)) {
+      kq.queue.shift();
+      this.results.fail(record, leaseFailed(kq.description, e));
+    } else if (record !== undefined && record.retriesLeft > 0) {
+      record.retriesLeft--;
+    }
+    this.dispatch(kq);
+  }
+
+  /** Connects to the leased worker; the lease then runs queued tasks, or idles, or goes back. */
+  private async connectLease(kq: KeyQueue, requestId: string, raylet: RayletConnection, grant: LeaseGrant): Promise<void> {
     // The request stays in pendingRequests until its worker is connected: dispatch() must
     // not ask for another lease for the task this one is about to take.
+    let connection: PeerConnection;
     try {
       // A worker on this node is reached through its Unix socket (faster than TCP loopback).
       const local = grant.workerSocket !== undefined && grant.nodeId === this.objects.nodeId;

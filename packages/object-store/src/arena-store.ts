@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
-import * as path from "node:path";
 import { LuxError, ObjectStoreFullError, createLogger } from "@lux/common";
 import { Allocator } from "./allocator.js";
+import { Spiller } from "./spiller.js";
 
 const log = createLogger("object-store");
 
@@ -13,7 +13,8 @@ export interface StoreLocation {
 
 type EntryState = "created" | "sealed" | "spilling" | "spilled" | "restoring";
 
-interface Entry {
+/** The object table's entry for one object. */
+export interface Entry {
   objectId: string;
   owner: string;
   size: number;
@@ -55,8 +56,6 @@ export interface ArenaStoreOptions {
   onPressure?: () => void;
 }
 
-const CHUNK = 8 * 1024 * 1024;
-
 /**
  * The node's object store: a fixed-size arena file every process of the node maps,
  * with the allocator and object table kept here (in the raylet). Objects are created,
@@ -69,12 +68,21 @@ export class ArenaStore {
   private readonly entries = new Map<string, Entry>();
   private readonly waiters: Waiter[] = [];
   private fd: fs.promises.FileHandle | undefined;
-  private spilledBytes = 0;
+  private readonly spiller: Spiller;
   private making = false;
   private pressureTimer: NodeJS.Timeout | undefined;
 
   private constructor(private readonly options: ArenaStoreOptions) {
     this.allocator = new Allocator(options.capacity);
+    this.spiller = new Spiller({
+      spillDir: options.spillDir,
+      allocator: this.allocator,
+      arena: () => this.handle(),
+      region: (objectId, size) => {
+        const offset = this.waiters.length === 0 ? this.allocator.allocate(size) : -1;
+        return offset >= 0 ? offset : this.reserve(objectId, size, undefined);
+      },
+    });
   }
 
   get path(): string {
@@ -177,7 +185,8 @@ export class ArenaStore {
         continue;
       }
       if (e.state === "spilled") {
-        await this.restore(e);
+        await this.spiller.restore(e);
+        if (e.freed && e.pinCount === 0) this.drop(e);
         continue;
       }
       e.pins.set(client, (e.pins.get(client) ?? 0) + 1);
@@ -273,7 +282,7 @@ export class ArenaStore {
   }
 
   stats(): { objects: number; usedBytes: number; spilledBytes: number; capacity: number } {
-    return { objects: this.entries.size, usedBytes: this.allocator.usedBytes, spilledBytes: this.spilledBytes, capacity: this.capacity };
+    return { objects: this.entries.size, usedBytes: this.allocator.usedBytes, spilledBytes: this.spiller.bytes, capacity: this.capacity };
   }
 
   async close(): Promise<void> {
@@ -329,10 +338,7 @@ export class ArenaStore {
     this.entries.delete(e.objectId);
     for (const w of e.sealWaiters.splice(0)) w();
     if (e.offset >= 0) this.allocator.release(e.offset, e.size);
-    if (e.spillPath !== undefined) {
-      this.spilledBytes -= e.size;
-      void fs.promises.rm(e.spillPath, { force: true });
-    }
+    this.spiller.discard(e);
     this.serveWaiters();
   }
 
@@ -368,7 +374,8 @@ export class ArenaStore {
           spilled = true;
           continue;
         }
-        await this.spill(victim);
+        await this.spiller.spill(victim);
+        if (victim.freed) this.drop(victim);
         spilled = true;
       }
     } finally {
@@ -377,77 +384,8 @@ export class ArenaStore {
     if (spilled) this.serveWaiters();
   }
 
-  private async spill(e: Entry): Promise<void> {
-    const file = path.join(this.options.spillDir, e.objectId);
-    e.state = "spilling";
-    e.moving = (async () => {
-      await copyRange(this.handle(), e.offset, e.size, file, "out");
-      this.allocator.release(e.offset, e.size);
-      e.offset = -1;
-      e.spillPath = file;
-      e.state = "spilled";
-      this.spilledBytes += e.size;
-      log.debug(`spilled ${e.objectId} (${e.size} bytes)`);
-    })();
-    try {
-      await e.moving;
-    } finally {
-      e.moving = undefined;
-    }
-    if (e.freed) this.drop(e);
-  }
-
-  private async restore(e: Entry): Promise<void> {
-    e.state = "restoring";
-    e.moving = (async () => {
-      let offset = this.waiters.length === 0 ? this.allocator.allocate(e.size) : -1;
-      if (offset < 0) offset = await this.reserve(e.objectId, e.size, undefined);
-      try {
-        await copyRange(this.handle(), offset, e.size, e.spillPath as string, "in");
-      } catch (err) {
-        this.allocator.release(offset, e.size);
-        throw err;
-      }
-      await fs.promises.rm(e.spillPath as string, { force: true });
-      this.spilledBytes -= e.size;
-      e.spillPath = undefined;
-      e.offset = offset;
-      e.state = "sealed";
-    })();
-    try {
-      await e.moving;
-    } catch (err) {
-      e.state = "spilled";
-      throw err;
-    } finally {
-      e.moving = undefined;
-    }
-    if (e.freed && e.pinCount === 0) this.drop(e);
-  }
-
   private handle(): fs.promises.FileHandle {
     if (this.fd === undefined) throw new LuxError("the object store is closed");
     return this.fd;
-  }
-}
-
-/** Copies `size` bytes between the arena at `offset` and a spill file, in chunks. */
-async function copyRange(arena: fs.promises.FileHandle, offset: number, size: number, file: string, direction: "out" | "in"): Promise<void> {
-  const other = await fs.promises.open(file, direction === "out" ? "w" : "r", 0o600);
-  const buf = Buffer.allocUnsafe(Math.min(CHUNK, size));
-  try {
-    for (let done = 0; done < size; ) {
-      const n = Math.min(buf.length, size - done);
-      if (direction === "out") {
-        await arena.read(buf, 0, n, offset + done);
-        await other.write(buf, 0, n, done);
-      } else {
-        await other.read(buf, 0, n, done);
-        await arena.write(buf, 0, n, offset + done);
-      }
-      done += n;
-    }
-  } finally {
-    await other.close();
   }
 }

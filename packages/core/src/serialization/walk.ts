@@ -177,24 +177,11 @@ function walkObject(object: object, state: WalkState): Problem | undefined {
       return undefined;
     }
     case "map":
-    case "map-subclass": {
+    case "map-subclass":
       if (kind === "map-subclass") state.rewrite = true;
-      let i = 0;
-      for (const [key, entry] of object as Map<unknown, unknown>) {
-        if ((problem = walkValue(key, state))) return at(problem, `.keys()[${i}]`);
-        if ((problem = walkValue(entry, state))) return at(problem, `.get(${describeKey(key)})`);
-        i++;
-      }
-      return undefined;
-    }
-    case "set": {
-      let i = 0;
-      for (const element of object as Set<unknown>) {
-        if ((problem = walkValue(element, state))) return at(problem, `.values()[${i}]`);
-        i++;
-      }
-      return undefined;
-    }
+      return walkMap(object as Map<unknown, unknown>, state);
+    case "set":
+      return walkSet(object as Set<unknown>, state);
     case "error":
       if ((problem = walkKeys(object as Record<string, unknown>, state))) return problem;
       for (const key of ["cause", "errors"] as const) {
@@ -223,6 +210,27 @@ function walkObject(object: object, state: WalkState): Problem | undefined {
     case "opaque":
       return undefined;
   }
+}
+
+function walkMap(map: Map<unknown, unknown>, state: WalkState): Problem | undefined {
+  let problem: Problem | undefined;
+  let i = 0;
+  for (const [key, entry] of map) {
+    if ((problem = walkValue(key, state))) return at(problem, `.keys()[${i}]`);
+    if ((problem = walkValue(entry, state))) return at(problem, `.get(${describeKey(key)})`);
+    i++;
+  }
+  return undefined;
+}
+
+function walkSet(set: Set<unknown>, state: WalkState): Problem | undefined {
+  let problem: Problem | undefined;
+  let i = 0;
+  for (const element of set) {
+    if ((problem = walkValue(element, state))) return at(problem, `.values()[${i}]`);
+    i++;
+  }
+  return undefined;
 }
 
 function walkKeys(object: Record<string, unknown>, state: WalkState): Problem | undefined {

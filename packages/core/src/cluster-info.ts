@@ -1,0 +1,65 @@
+import { clusterLost, requireCore } from "./api.js";
+
+/** A node of the cluster. */
+export interface NodeView {
+  nodeId: string;
+  alive: boolean;
+  address: string;
+  resources: Record<string, number>;
+  /** The node's object store: "shared-memory" (zero-copy reads) or "file" (the fallback, which copies). */
+  objectStore: { kind: string; capacity: number };
+}
+
+/** The nodes of the cluster, alive or dead. */
+export async function nodes(): Promise<NodeView[]> {
+  const c = requireCore("nodes");
+  const list = await c.gcs.call("getNodes", {}).catch(clusterLost(c));
+  return list.map((n) => ({
+    nodeId: n.nodeId,
+    alive: n.alive,
+    address: n.address,
+    resources: n.resources,
+    objectStore: { kind: n.storeKind, capacity: n.storeCapacity },
+  }));
+}
+
+/** Total resources of the alive nodes: `{ CPU, GPU, memory, ...custom }`. */
+export async function clusterResources(): Promise<Record<string, number>> {
+  const c = requireCore("clusterResources");
+  return (await c.gcs.call("getClusterResources", {}).catch(clusterLost(c))).total;
+}
+
+/** Resources not held by running tasks and actors right now. */
+export async function availableResources(): Promise<Record<string, number>> {
+  const c = requireCore("availableResources");
+  return (await c.gcs.call("getClusterResources", {}).catch(clusterLost(c))).available;
+}
+
+/** Where the calling code runs. */
+export interface RuntimeContext {
+  jobId: string;
+  nodeId: string;
+  workerId: string;
+  /** The running task, inside a task or actor method. */
+  taskId: string | undefined;
+  /** The actor, inside an actor. */
+  actorId: string | undefined;
+  namespace: string;
+  /** GPU device ids assigned to the running task or actor. */
+  gpuIds: number[];
+}
+
+export function getRuntimeContext(): RuntimeContext {
+  const c = requireCore("getRuntimeContext");
+  const { taskId, actorId } = c.currentTask();
+  const visible = c.options.mode === "worker" ? process.env["CUDA_VISIBLE_DEVICES"] ?? "" : "";
+  return {
+    jobId: c.options.jobId,
+    nodeId: c.nodeId,
+    workerId: c.options.workerId,
+    taskId,
+    actorId,
+    namespace: c.options.namespace,
+    gpuIds: visible === "" ? [] : visible.split(",").map(Number),
+  };
+}

@@ -1,0 +1,104 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { createLogger } from "@lux/common";
+import type { Allocator } from "./allocator.js";
+import type { Entry } from "./arena-store.js";
+
+const log = createLogger("object-store");
+
+const CHUNK = 8 * 1024 * 1024;
+
+export interface SpillerDeps {
+  spillDir: string;
+  allocator: Allocator;
+  /** The arena file (throws once the store is closed). */
+  arena(): fs.promises.FileHandle;
+  /** An arena region for a restored object: at once if there is room, else once room is made. */
+  region(objectId: string, size: number): number | Promise<number>;
+}
+
+/**
+ * Moves sealed objects between the arena and files in the spill folder: out when the
+ * arena is full, back in when read. The store drops a freed object once its move ends.
+ */
+export class Spiller {
+  /** Bytes of the objects that are on disk now. */
+  bytes = 0;
+
+  constructor(private readonly deps: SpillerDeps) {}
+
+  async spill(e: Entry): Promise<void> {
+    const { allocator } = this.deps;
+    const file = path.join(this.deps.spillDir, e.objectId);
+    e.state = "spilling";
+    e.moving = (async () => {
+      await copyRange(this.deps.arena(), e.offset, e.size, file, "out");
+      allocator.release(e.offset, e.size);
+      e.offset = -1;
+      e.spillPath = file;
+      e.state = "spilled";
+      this.bytes += e.size;
+      log.debug(`spilled ${e.objectId} (${e.size} bytes)`);
+    })();
+    try {
+      await e.moving;
+    } finally {
+      e.moving = undefined;
+    }
+  }
+
+  async restore(e: Entry): Promise<void> {
+    const { allocator } = this.deps;
+    e.state = "restoring";
+    e.moving = (async () => {
+      const offset = await this.deps.region(e.objectId, e.size);
+      try {
+        await copyRange(this.deps.arena(), offset, e.size, e.spillPath as string, "in");
+      } catch (err) {
+        allocator.release(offset, e.size);
+        throw err;
+      }
+      await fs.promises.rm(e.spillPath as string, { force: true });
+      this.bytes -= e.size;
+      e.spillPath = undefined;
+      e.offset = offset;
+      e.state = "sealed";
+    })();
+    try {
+      await e.moving;
+    } catch (err) {
+      e.state = "spilled";
+      throw err;
+    } finally {
+      e.moving = undefined;
+    }
+  }
+
+  /** The object is dropped: its spill file, if any, goes. */
+  discard(e: Entry): void {
+    if (e.spillPath === undefined) return;
+    this.bytes -= e.size;
+    void fs.promises.rm(e.spillPath, { force: true });
+  }
+}
+
+/** Copies `size` bytes between the arena at `offset` and a spill file, in chunks. */
+async function copyRange(arena: fs.promises.FileHandle, offset: number, size: number, file: string, direction: "out" | "in"): Promise<void> {
+  const other = await fs.promises.open(file, direction === "out" ? "w" : "r", 0o600);
+  const buf = Buffer.allocUnsafe(Math.min(CHUNK, size));
+  try {
+    for (let done = 0; done < size; ) {
+      const n = Math.min(buf.length, size - done);
+      if (direction === "out") {
+        await arena.read(buf, 0, n, offset + done);
+        await other.write(buf, 0, n, done);
+      } else {
+        await other.read(buf, 0, n, done);
+        await arena.write(buf, 0, n, offset + done);
+      }
+      done += n;
+    }
+  } finally {
+    await other.close();
+  }
+}
