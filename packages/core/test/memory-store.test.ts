@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { MemoryStore, type ObjectValue } from "../src/memory-store.js";
+import { ObjectRef } from "../src/object-ref.js";
+
+const INLINE: ObjectValue = { kind: "inline", bytes: new Uint8Array([1]) };
+
+describe("MemoryStore", () => {
+  it("hands a set value to the slot's waiters once, then to its watchers", () => {
+    const store = new MemoryStore();
+    const slot = store.createNew("a");
+    const seen: string[] = [];
+    store.addWaiter(slot, (v) => seen.push(`waiter ${v.kind}`));
+    const unwatch = store.watch((s) => seen.push(`watcher ${s.id}`));
+    store.setSlot(slot, INLINE);
+    store.setSlot(slot, INLINE); // a value set again (a new location) reaches watchers only
+    unwatch();
+    assert.deepEqual(seen, ["waiter inline", "watcher a", "watcher a"]);
+    assert.equal(slot.waiters, undefined);
+  });
+
+  it("marks slots for one wait call: a second sighting is a duplicate, a watched slot is taken once", () => {
+    const store = new MemoryStore();
+    const slot = store.createNew("a");
+    assert.equal(store.markSeen(slot, 1), true);
+    assert.equal(store.markSeen(slot, 1), false);
+    assert.equal(store.markSeen(slot, 2), true, "a later call sees it afresh");
+    store.markWatched(slot, 2);
+    assert.equal(store.takeWatched(slot, 3), false, "another call's mark");
+    assert.equal(store.takeWatched(slot, 2), true);
+    assert.equal(store.takeWatched(slot, 2), false);
+  });
+
+  it("points slots at the unfinished task that returns them until that task finishes", () => {
+    const store = new MemoryStore();
+    const slots = [store.createNew("a"), store.createNew("b")];
+    const first = {};
+    const rerun = {};
+    store.attachTask(slots, first);
+    store.attachTask([slots[1]!], rerun);
+    store.detachTask(slots, first);
+    assert.deepEqual(slots.map((s) => s.task), [undefined, rerun]);
+  });
+
+  it("finds an owned ref's slot again once the cached one was deleted", () => {
+    const store = new MemoryStore();
+    const first = store.createNew("a");
+    const ref = new ObjectRef("a", "self", first);
+    assert.equal(store.slotOf(ref), first);
+    store.delete("a");
+    assert.equal(first.deleted, true);
+    assert.equal(store.slotOf(ref), undefined);
+    const again = store.createNew("a");
+    assert.equal(store.slotOf(ref), again);
+    assert.equal(ref.slot, again);
+  });
+});
