@@ -1,14 +1,39 @@
 import * as fs from "node:fs";
-import type { CoreWorkerService, GcsService, JobInfo, PeerOptions, RayletService, RpcCaller, RpcConnection } from "@lux/protocol";
+import type { CoreWorkerService, GcsService, JobInfo, PeerOptions, RayletService, RpcCaller, RpcConnection, RuntimeEnvSpec } from "@lux/protocol";
 import { ReconnectingConnection, RpcServer, connectRpc } from "@lux/protocol";
 import { InitError, config, createLogger } from "@lux/common";
 import { openArena } from "@lux/object-store";
-import type { CoreWorkerOptions } from "./core-worker.js";
 import type { CoreWorkerHandlers } from "./core-worker-handlers.js";
+import type { FunctionRegistry } from "./function-registry.js";
 import { StoreIO } from "./store-io.js";
 import { SyncObjectCreator } from "./store-sync.js";
 
 const log = createLogger("core");
+
+/** A driver (runs the user's program) or a worker (started by a raylet to run tasks and actors). */
+export type CoreWorkerMode = "driver" | "worker";
+
+export interface CoreWorkerOptions {
+  mode: CoreWorkerMode;
+  gcsAddress: string;
+  /** Driver: the raylet to use; by default the first alive node's. */
+  rayletAddress?: string;
+  token: string;
+  jobId: string;
+  namespace: string;
+  workerId: string;
+  /** Workers: also listen on this Unix socket, for processes of the same node. */
+  socketPath?: string;
+  /** Listen address of this process's RPC server; default: the interface that reaches the control service. */
+  listenAddress?: string;
+  functions: FunctionRegistry;
+  /** Driver: connections do not keep the process alive unless calls are pending. */
+  weak: boolean;
+  /** Driver only: Node flags, cwd and env for the job's workers. */
+  job?: { execArgv: string[]; cwd: string; env: Record<string, string>; entryUrl: string | undefined };
+  /** Worker: the runtime env it runs in, inherited by the tasks and actors it submits. */
+  runtimeEnv?: RuntimeEnvSpec | undefined;
+}
 
 /** Options for the connections a core worker opens: its handlers answer the other side's calls. */
 export type ConnectOptions = PeerOptions & { handlers: CoreWorkerHandlers; weak: boolean };

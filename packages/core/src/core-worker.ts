@@ -1,12 +1,9 @@
 import type {
-  ActorCreationSpec,
   CoreWorkerService,
   GcsService,
   JobInfo,
   RayletService,
   RpcConnection,
-  RuntimeEnvSpec,
-  SchedulingStrategy,
   TaskSpec,
 } from "@lux/protocol";
 import type { ReconnectingConnection, RpcServer } from "@lux/protocol";
@@ -17,25 +14,23 @@ import {
   TaskCancelledError,
   controlServiceStateLost,
   createLogger,
-  fromWireError,
-  newActorId,
   newTaskId,
   rpcPeerOptions,
 } from "@lux/common";
 import { ActorCreator, type ActorOptionsCompiled } from "./actor-creator.js";
 import { ActorSubmitter } from "./actor-submitter.js";
 import { coreWorkerHandlers } from "./core-worker-handlers.js";
-import { connectControlService, connectRaylet, listen, openStore, register } from "./core-worker-start.js";
+import { connectControlService, connectRaylet, listen, openStore, register, type CoreWorkerOptions } from "./core-worker-start.js";
 import { DefinitionExporter } from "./definition-exporter.js";
 import { DependencyResolver } from "./dependency-resolver.js";
-import type { Definition, FunctionRegistry } from "./function-registry.js";
+import type { Definition } from "./function-registry.js";
 import { Lineage } from "./lineage.js";
 import { ObjectRecovery } from "./object-recovery.js";
 import { ObjectManager } from "./object-manager.js";
 import { setRefTracker, type ObjectRef } from "./object-ref.js";
 import { PeerPool } from "./peer-pool.js";
 import { RayletPool } from "./raylet-pool.js";
-import { RuntimeEnvResolver, type RuntimeEnvInput } from "./runtime-env.js";
+import { RuntimeEnvResolver } from "./runtime-env.js";
 import type { StoreIO } from "./store-io.js";
 import { encodeArgs, topLevelRefs } from "./task-args.js";
 import { taskContext } from "./task-context.js";
@@ -45,30 +40,6 @@ import { TaskResults } from "./task-results.js";
 import { TaskSubmitter } from "./task-submitter.js";
 
 const log = createLogger("core");
-
-export type CoreWorkerMode = "driver" | "worker";
-
-export interface CoreWorkerOptions {
-  mode: CoreWorkerMode;
-  gcsAddress: string;
-  /** Driver: the raylet to use; by default the first alive node's. */
-  rayletAddress?: string;
-  token: string;
-  jobId: string;
-  namespace: string;
-  workerId: string;
-  /** Workers: also listen on this Unix socket, for processes of the same node. */
-  socketPath?: string;
-  /** Listen address of this process's RPC server; default: the interface that reaches the control service. */
-  listenAddress?: string;
-  functions: FunctionRegistry;
-  /** Driver: connections do not keep the process alive unless calls are pending. */
-  weak: boolean;
-  /** Driver only: Node flags, cwd and env for the job's workers. */
-  job?: { execArgv: string[]; cwd: string; env: Record<string, string>; entryUrl: string | undefined };
-  /** Worker: the runtime env it runs in, inherited by the tasks and actors it submits. */
-  runtimeEnv?: RuntimeEnvSpec | undefined;
-}
 
 /**
  * The core worker: what the driver and every worker process use to own objects, submit
