@@ -24,18 +24,14 @@ export {
   isInitialized,
   main,
   remote,
-  get,
-  put,
-  wait,
   getActor,
   kill,
   exitActor,
   cancel,
   type InitOptions,
   type InitResult,
-  type GetOptions,
-  type WaitOptions,
 } from "./api.js";
+export { get, put, wait, type GetOptions, type WaitOptions } from "./object-api.js";
 export {
   nodes,
   clusterResources,

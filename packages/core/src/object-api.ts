@@ -1,0 +1,70 @@
+import { InvalidOptionError } from "@lux/common";
+import { describe, requireCore } from "./api.js";
+import { ObjectRef } from "./object-ref.js";
+
+/** Options of `lux.get`. */
+export interface GetOptions {
+  /** Reject with GetTimeoutError after this many ms; the refs stay valid. */
+  timeoutMs?: number;
+}
+
+/** The values of refs, in input order; rejects with the first error. */
+export function get<T>(ref: ObjectRef<T>, options?: GetOptions): Promise<T>;
+export function get<const R extends readonly ObjectRef<unknown>[]>(
+  refs: R,
+  options?: GetOptions,
+): Promise<{ -readonly [K in keyof R]: R[K] extends ObjectRef<infer T> ? T : never }>;
+export function get<T>(refs: readonly ObjectRef<T>[], options?: GetOptions): Promise<T[]>;
+export async function get(refs: ObjectRef | readonly ObjectRef[], options: GetOptions = {}): Promise<unknown> {
+  const c = requireCore("get");
+  const timeoutMs = checkTimeout(options.timeoutMs);
+  if (refs instanceof ObjectRef) return (await c.objects.getter.get([refs], timeoutMs))[0];
+  if (!Array.isArray(refs)) throw new TypeError(`lux.get() takes an ObjectRef or an array of ObjectRefs, got ${describe(refs)}`);
+  refs.forEach((r, i) => {
+    if (!(r instanceof ObjectRef)) throw new TypeError(`lux.get(): element ${i} is ${describe(r)}, not an ObjectRef`);
+  });
+  return c.objects.getter.get(refs, timeoutMs);
+}
+
+/** Stores a value in the object store now (it is serialized at once) and returns its ref. */
+export function put<T>(value: T): ObjectRef<T> {
+  if (value instanceof ObjectRef) {
+    throw new TypeError("lux.put() was given an ObjectRef; to store a reference, wrap it: lux.put([ref]) or lux.put({ ref })");
+  }
+  return requireCore("put").objects.putter.put(value) as ObjectRef<T>;
+}
+
+/** Options of `lux.wait`. */
+export interface WaitOptions {
+  /** How many ready refs to wait for. Default 1. */
+  numReturns?: number;
+  /** Return what is ready after this many ms. Default: no limit. */
+  timeoutMs?: number;
+  /** Accepted for Ray compatibility; objects are fetched on `get`. */
+  fetchLocal?: boolean;
+}
+
+/** Waits until `numReturns` refs are ready (or the timeout); returns `[ready, notReady]` in input order. */
+export async function wait<T>(refs: readonly ObjectRef<T>[], options: WaitOptions = {}): Promise<[ObjectRef<T>[], ObjectRef<T>[]]> {
+  const c = requireCore("wait");
+  if (!Array.isArray(refs)) throw new TypeError(`lux.wait() takes an array of ObjectRefs, got ${describe(refs)}`);
+  const numReturns = options.numReturns ?? 1;
+  if (!Number.isInteger(numReturns) || numReturns <= 0 || numReturns > refs.length) {
+    throw new InvalidOptionError({ option: "numReturns", expected: `an integer from 1 to refs.length (${refs.length})`, received: numReturns });
+  }
+  // Answered at once (most calls of a drain loop), the answer resolves this call's promise without another.
+  type Answer = [ObjectRef<T>[], ObjectRef<T>[]];
+  return c.objects.waiter.wait(refs, { numReturns, timeoutMs: checkTimeout(options.timeoutMs), notARef: notARefInWait }) as Answer | Promise<Answer>;
+}
+
+function notARefInWait(index: number, value: unknown): TypeError {
+  return new TypeError(`lux.wait(): element ${index} is ${describe(value)}, not an ObjectRef`);
+}
+
+function checkTimeout(v: number | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== "number" || Number.isNaN(v) || v < 0) {
+    throw new InvalidOptionError({ option: "timeoutMs", expected: "a number of milliseconds >= 0", received: v });
+  }
+  return v;
+}
