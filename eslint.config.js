@@ -19,12 +19,11 @@
 //   coded one);
 // - production files and functions stay small (habit 10: max-lines, max-lines-per-function).
 //
-// Type information: `src/` files belong to their package's tsconfig.json. Test,
-// bench and example files are in no tsconfig yet, so they get the project
-// service's default project (compiler options from tsconfig.base.json). A
-// directory that gets its own tsconfig.json (e.g. packages/core/test/tsconfig.json)
-// is dropped from the default project automatically.
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+// Type information: every linted TypeScript file belongs to a tsconfig.json (`src/` to
+// its package's, tests to their directory's: packages/*/test, test/*, bench, examples),
+// the same ones `npm run typecheck` checks. A new directory of TypeScript files needs a
+// tsconfig.json (listed in the root tsconfig.json) before it can be linted.
+import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import js from "@eslint/js";
 import { createNodeResolver, importX } from "eslint-plugin-import-x";
@@ -179,32 +178,6 @@ function dependenciesBlock(dir) {
   };
 }
 
-/**
- * Globs for the project service's default project: TS files that no tsconfig.json
- * includes. A directory drops out as soon as a tsconfig.json that would own it
- * exists (listing a file in both is an error). "**" is not allowed here, so each
- * directory gets globs for a few depths.
- */
-function defaultProjectGlobs() {
-  const has = (dir) => existsSync(path.join(root, dir, "tsconfig.json"));
-  const depths = ["*.ts", "*/*.ts", "*/*/*.ts", "*/*/*/*.ts"];
-  const globs = [];
-  const add = (dir, owners, levels = depths) => {
-    if (!owners.some(has)) globs.push(...levels.map((d) => `${dir}/${d}`));
-  };
-  for (const pkg of PACKAGE_DIRS) add(`packages/${pkg}/test`, [`packages/${pkg}/test`]);
-  add("bench", ["bench"]);
-  add("examples", ["examples"]);
-  add("test", ["test"], ["*.ts"]);
-  const testDir = path.join(root, "test");
-  if (existsSync(testDir)) {
-    for (const entry of readdirSync(testDir, { withFileTypes: true })) {
-      if (entry.isDirectory()) add(`test/${entry.name}`, ["test", `test/${entry.name}`]);
-    }
-  }
-  return globs;
-}
-
 const TS_FILES = [
   "packages/*/src/**/*.ts",
   "packages/*/test/**/*.ts",
@@ -276,11 +249,7 @@ export default defineConfig(
     languageOptions: {
       parser: tseslint.parser,
       parserOptions: {
-        projectService: {
-          allowDefaultProject: defaultProjectGlobs(),
-          defaultProject: "tsconfig.base.json",
-          maximumDefaultProjectFileMatchCount_THIS_WILL_SLOW_DOWN_LINTING: 2000,
-        },
+        projectService: true,
         tsconfigRootDir: root,
       },
     },

@@ -29,7 +29,8 @@ type ErrorClass = (abstract new (...args: never[]) => Error) & { code?: unknown 
 
 /** Every class exported from "lux" that is LuxError or extends it. */
 function exportedErrorClasses(): [string, ErrorClass][] {
-  return Object.entries(lux).filter(
+  const exports: Record<string, unknown> = lux;
+  return Object.entries(exports).filter(
     (entry): entry is [string, ErrorClass] =>
       typeof entry[1] === "function" && (entry[1] === lux.LuxError || entry[1].prototype instanceof lux.LuxError),
   );

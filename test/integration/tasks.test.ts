@@ -88,7 +88,7 @@ describe("tasks", () => {
     assert.equal(await lux.get(b), "n=5");
     const one = triple.options({ numReturns: 1 }).remote(1);
     assert.ok(Array.isArray(one) && one.length === 1, "numReturns: 1 given explicitly still returns an array");
-    assert.deepEqual(await lux.get(one[0] as lux.ObjectRef<unknown>), [2, "n=1", true]);
+    assert.deepEqual(await lux.get(one[0]), [2, "n=1", true]);
   });
 
   test("a function returning the wrong number of values fails every ref with a clear error", async () => {

@@ -59,8 +59,10 @@ test("src/ of each package gets its own package.json as the list of what it may 
 });
 
 test("tests may import the root package.json's dependencies and any of our packages, nothing else", async () => {
+  // An existing file's path: a TypeScript file is linted with its tsconfig's types, and a
+  // file that no tsconfig includes (a new name) would not be linted at all.
   const messages = await lint(
-    "test/integration/lint-fixture.ts",
+    "test/integration/helpers.ts",
     [
       'import { Redis } from "ioredis";', // a dependency of @lux/gcs only
       'import { LocalCluster } from "@lux/testing";',

@@ -28,6 +28,49 @@ const [p0, p1] = pair.remote(1);
 assertEqual<typeof p0, lux.ObjectRef<number>>(true);
 assertEqual<typeof p1, lux.ObjectRef<string>>(true);
 
+// numReturns on a function returning a tuple: the refs .remote() gives, by count.
+type Triple = [number, string, boolean];
+const triple = lux.remote(async (n: number): Promise<Triple> => [n, String(n), n > 0]);
+assertEqual<ReturnType<typeof triple.remote>, lux.ObjectRef<Triple>>(true);
+// numReturns: 1 keeps the whole tuple in one ref (in an array, as with any numReturns).
+const one = triple.options({ numReturns: 1 }).remote(1);
+assertEqual<typeof one, [lux.ObjectRef<Triple>]>(true);
+// @ts-expect-error numReturns: 1 gives one ref, not one per element
+const [, notSecond] = triple.options({ numReturns: 1 }).remote(1);
+void notSecond;
+// @ts-expect-error the one ref holds the tuple, not its first element
+expectType<lux.ObjectRef<number>>(one[0]);
+// The tuple's length: one ref per element, each typed as its element.
+const three = triple.options({ numReturns: 3 }).remote(1);
+assertEqual<typeof three, [lux.ObjectRef<number>, lux.ObjectRef<string>, lux.ObjectRef<boolean>]>(true);
+// Later options keep numReturns; a later numReturns replaces it.
+const kept = triple.options({ numReturns: 3 }).options({ numCpus: 0.5 }).remote(1);
+assertEqual<typeof kept, typeof three>(true);
+const replaced = triple.options({ numReturns: 3 }).options({ numReturns: 1 }).remote(1);
+assertEqual<typeof replaced, [lux.ObjectRef<Triple>]>(true);
+// Any other count fails the task: its refs never hold a value.
+const wrongCount = triple.options({ numReturns: 2 }).remote(1);
+assertEqual<typeof wrongCount, lux.ObjectRef<never>[]>(true);
+const notATuple = add.options({ numReturns: 2 }).remote(1, "x");
+assertEqual<typeof notATuple, lux.ObjectRef<never>[]>(true);
+// A count known only at run time: an array of refs of unknown values.
+declare const count: number;
+const counted = triple.options({ numReturns: count }).remote(1);
+assertEqual<typeof counted, lux.ObjectRef<unknown>[]>(true);
+// An array of unknown length: one ref per element.
+const many = lux.remote((n: number) => Array.from({ length: n }, () => n)).options({ numReturns: 4 }).remote(4);
+assertEqual<typeof many, lux.ObjectRef<number>[]>(true);
+// Options without numReturns keep one ref.
+const named = triple.options({ name: "t" }).remote(1);
+assertEqual<typeof named, lux.ObjectRef<Triple>>(true);
+const taskOptions: lux.TaskOptions = { numCpus: 1 };
+const withOptions = triple.options(taskOptions).remote(1);
+assertEqual<typeof withOptions, lux.ObjectRef<Triple>>(true);
+// @ts-expect-error numReturns is a count
+triple.options({ numReturns: "3" });
+// @ts-expect-error unknown option
+triple.options({ numReturns: 3, numCpu: 1 });
+
 async function gets(): Promise<void> {
   const s: string = await lux.get(r1);
   expectType<string>(s);
@@ -53,6 +96,9 @@ class Counter {
   async name(): Promise<string> {
     return "c";
   }
+  pair(): [number, string] {
+    return [this.n, "n"];
+  }
 }
 const CounterActor = lux.remote(Counter);
 const c = CounterActor.options({ name: "c", maxRestarts: 1 }).remote(5);
@@ -61,6 +107,14 @@ assertEqual<ReturnType<typeof c.incr.remote>, lux.ObjectRef<number>>(true);
 assertEqual<ReturnType<typeof c.name.remote>, lux.ObjectRef<string>>(true);
 c.incr.remote();
 c.incr.remote(lux.put(2));
+// numReturns on an actor method, as on a remote function.
+const pairOne = c.pair.options({ numReturns: 1 }).remote();
+assertEqual<typeof pairOne, [lux.ObjectRef<[number, string]>]>(true);
+const pairTwo = c.pair.options({ numReturns: 2 }).options({}).remote();
+assertEqual<typeof pairTwo, [lux.ObjectRef<number>, lux.ObjectRef<string>]>(true);
+// @ts-expect-error numReturns: 1 on a method gives one ref
+const [, notSecondOfPair] = c.pair.options({ numReturns: 1 }).remote();
+void notSecondOfPair;
 // @ts-expect-error unknown method
 c.decr.remote();
 // @ts-expect-error fields are not methods

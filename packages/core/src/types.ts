@@ -4,30 +4,51 @@ import type { ActorOptions, MethodOptions, TaskOptions } from "./options.js";
 /** Each parameter may also be given as an ObjectRef to a value of its type. */
 export type RemoteArgs<A extends readonly unknown[]> = { [K in keyof A]: A[K] | ObjectRef<A[K]> };
 
-/** Refs for a function declared with `numReturns`: one per element of the returned tuple. */
-export type ReturnRefs<R> = R extends readonly unknown[]
-  ? number extends R["length"]
-    ? ObjectRef<R[number]>[]
-    : { -readonly [K in keyof R]: ObjectRef<R[K]> }
-  : ObjectRef<unknown>[];
+/**
+ * The refs `.remote()` returns for a result of type R with `numReturns: N` (undefined: the
+ * option was never given, so one ref). With `numReturns`, an array: `1` keeps the whole
+ * result in one ref; a count equal to the length of the returned tuple gives one ref per
+ * element, each typed as that element; any other count makes the task fail, so its refs
+ * hold nothing (`never`). A count known only at run time gives refs of unknown values.
+ */
+export type ReturnRefs<R, N extends number | undefined = R extends readonly unknown[] ? R["length"] : number> = N extends undefined
+  ? ObjectRef<R>
+  : N extends 1
+    ? [ObjectRef<R>]
+    : number extends N
+      ? ObjectRef<unknown>[]
+      : SplitRefs<R, N>;
 
-/** A function made remote with `lux.remote(fn)`. */
-export interface RemoteFunction<A extends readonly unknown[], R> {
-  /** Submits a task and returns a ref to its result at once. */
-  remote(...args: RemoteArgs<A>): ObjectRef<Awaited<R>>;
-  /** The same function with other options; with `numReturns`, `.remote()` returns an array of refs. */
-  options(options: TaskOptions & { numReturns: number }): MultiReturnFunction<A, R>;
-  options(options: TaskOptions): RemoteFunction<A, R>;
+/** One ref per element of R, for a literal `numReturns: N` other than 1. */
+type SplitRefs<R, N> = unknown extends R
+  ? ObjectRef<unknown>[]
+  : R extends readonly unknown[]
+    ? number extends R["length"]
+      ? ObjectRef<R[number]>[]
+      : R["length"] extends N
+        ? { -readonly [K in keyof R]: ObjectRef<R[K]> }
+        : ObjectRef<never>[]
+    : ObjectRef<never>[];
+
+/**
+ * A function made remote with `lux.remote(fn)`. N is its `numReturns` option (undefined
+ * until given): `.remote()` returns `ReturnRefs<R, N>`.
+ */
+export interface RemoteFunction<A extends readonly unknown[], R, N extends number | undefined = undefined> {
+  /** Submits a task and returns a ref to its result at once (with `numReturns`, an array of refs). */
+  remote(...args: RemoteArgs<A>): ReturnRefs<Awaited<R>, N>;
+  /**
+   * The same function with other options, merged over the current ones. With `numReturns`,
+   * `.remote()` returns an array of refs (see ReturnRefs). Options whose type does not
+   * say `numReturns` (a `TaskOptions` value, say) keep the current return type.
+   */
+  options<const M extends number>(options: TaskOptions & { numReturns: M }): RemoteFunction<A, R, M>;
+  options(options: TaskOptions): RemoteFunction<A, R, N>;
 }
 
 /** A remote function declared with `numReturns`. */
-export interface MultiReturnFunction<A extends readonly unknown[], R> {
-  remote(...args: RemoteArgs<A>): ReturnRefs<Awaited<R>>;
-  options(options: TaskOptions & { numReturns: number }): MultiReturnFunction<A, R>;
-  options(options: TaskOptions): RemoteFunction<A, R>;
-}
+export type MultiReturnFunction<A extends readonly unknown[], R, N extends number = number> = RemoteFunction<A, R, N>;
 
- 
 type AnyFunction = (...args: any[]) => unknown;
  
 export type AnyClass = abstract new (...args: any[]) => object;
@@ -35,11 +56,11 @@ export type AnyClass = abstract new (...args: any[]) => object;
 /** Names of the methods of T. */
 export type MethodNames<T> = { [K in keyof T]: T[K] extends AnyFunction ? K : never }[keyof T] & string;
 
-/** A method of an actor, called with `.remote(...)`. */
-export interface ActorMethod<A extends readonly unknown[], R> {
-  remote(...args: RemoteArgs<A>): ObjectRef<Awaited<R>>;
-  options(options: MethodOptions & { numReturns: number }): { remote(...args: RemoteArgs<A>): ReturnRefs<Awaited<R>> };
-  options(options: MethodOptions): ActorMethod<A, R>;
+/** A method of an actor, called with `.remote(...)`; N is its `numReturns` as for RemoteFunction. */
+export interface ActorMethod<A extends readonly unknown[], R, N extends number | undefined = undefined> {
+  remote(...args: RemoteArgs<A>): ReturnRefs<Awaited<R>, N>;
+  options<const M extends number>(options: MethodOptions & { numReturns: M }): ActorMethod<A, R, M>;
+  options(options: MethodOptions): ActorMethod<A, R, N>;
 }
 
 /** A handle to an actor of class T: each method of T, called with `.remote(...)`. */
