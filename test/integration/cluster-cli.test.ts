@@ -1,7 +1,8 @@
 /**
  * Issue 4 point 1: the `lux` command starts a cluster in the background (`lux start --head`),
  * reports it (`lux status`), lets other processes use it (LUX_ADDRESS, "auto"), adds a node
- * (`lux start --address`) and stops every process it started (`lux stop`).
+ * (`lux start --address`) and stops every process it started (`lux stop`); and
+ * `lux microbenchmark` refuses a filter that matches nothing.
  *
  * Every command runs with its own LUX_SESSION_DIR_ROOT, so `lux stop` sees only the daemons
  * of this test, never other clusters on the machine.
@@ -103,5 +104,12 @@ describe("lux CLI", () => {
     assert.match(after.stderr, /no cluster answers|no token/);
     const afterAuto = await lux("status");
     assert.notEqual(afterAuto.code, 0);
+  });
+
+  // The microbenchmark's own runs are smoke-tested by `npm run bench -- --quick`.
+  test("microbenchmark rejects a filter that matches nothing", async () => {
+    const r = await lux("microbenchmark", "--json", "--filter", "^no_such_workload$");
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /matches no workload/);
   });
 });

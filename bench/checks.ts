@@ -1,0 +1,145 @@
+/**
+ * What `npm run bench -- --quick` checks in each benchmark's output: that it is complete
+ * and well formed (every row, every figure a positive number, JSON that parses), never a
+ * speed. Each check throws an AssertionError saying what is missing.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+
+/** A positive finite number as the benchmarks print it (thousands separated by commas). */
+function figure(text: string | undefined, what: string): number {
+  const value = Number((text ?? "").replaceAll(",", ""));
+  assert.ok(/^[\d,]+(\.\d+)?$/.test(text ?? "") && value > 0 && Number.isFinite(value), `${what}: not a positive figure: ${text}`);
+  return value;
+}
+
+/** The line of `out` that starts with `label` (then spaces), or a failure naming it. */
+function row(out: string, label: string): string {
+  const line = out.split("\n").find((l) => l.startsWith(`${label} `) || l.trimStart().startsWith(`${label} `));
+  assert.ok(line !== undefined, `no line for ${label} in:\n${out}`);
+  return line;
+}
+
+/** `lux microbenchmark --json`: one line, one positive median per chosen workload. */
+export function microbenchmarkJson(expected: readonly string[]) {
+  return (out: string): void => {
+    const lines = out.trim().split("\n");
+    assert.equal(lines.length, 1, `one line of JSON, got: ${out}`);
+    const result = JSON.parse(lines[0] as string) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(result).sort(), [...expected].sort());
+    for (const [name, value] of Object.entries(result)) {
+      assert.ok(typeof value === "number" && value > 0 && Number.isFinite(value), `${name}: ${String(value)}`);
+    }
+  };
+}
+
+/**
+ * `lux microbenchmark`'s table: a row with a positive median for every workload; the
+ * machine's limits; and each figure beside the limit measured in the same run (sync round
+ * trips bound tasks sync, memcpy bounds a put), as a share of it, then Ray's figure.
+ */
+export function microbenchmarkTable(out: string): void {
+  const lines = out.split("\n");
+  const header = lines.findIndex((l) => l.startsWith("workload "));
+  assert.ok(header > 0, `no table header in:\n${out}`);
+  const rows = lines.slice(header + 1).filter((l) => l.trim() !== "");
+  assert.ok(rows.length >= 10, `a row per workload, got ${rows.length}:\n${out}`);
+  for (const r of rows) figure(r.split(/\s+/)[1], r.split(/\s+/)[0] ?? r);
+  const number = "([\\d,.]+)";
+  const limit = (name: string, unit: string): string => {
+    const m = new RegExp(`^\\S+\\s+${number}\\s+[\\d,.]+–[\\d,.]+\\s+${unit}$`).exec(row(out, name).trimEnd());
+    assert.ok(m !== null, `${name}: a median, a spread and "${unit}" in: ${row(out, name)}`);
+    return m[1] as string;
+  };
+  const syncRoundTrips = limit("machine_unix_socket_sync_round_trips", "round trips/s");
+  limit("machine_unix_socket_pipelined_messages", "messages/s");
+  const memcpy = limit("machine_memcpy_gigabytes", "GB/s");
+  const beside = (name: string, unit: string, limitText: string, limitUnit: string, ray: string): void => {
+    const m = new RegExp(
+      `^\\S+\\s+${number}\\s+\\S+\\s+${unit}\\s+${limitText.replaceAll(".", "\\.")} ${limitUnit}\\s+${number}%\\s+${ray}\\s`,
+    ).exec(row(out, name));
+    assert.ok(m !== null, `${name}: figure, limit ${limitText} ${limitUnit}, share and Ray's ${ray} in: ${row(out, name)}`);
+    const share = (100 * figure(m[1], name)) / figure(limitText, `${name}'s limit`);
+    assert.ok(Math.abs(share - Number(m[2])) < 0.1 + share * 0.01, `${name}: ${m[2]}% is not ${m[1]} / ${limitText}`);
+  };
+  beside("single_client_tasks_sync", "/s", syncRoundTrips, "round trips/s", "981");
+  beside("single_client_put_gigabytes", "GB/s", memcpy, "GB/s", "19\\.9");
+  assert.match(row(out, "startup_seconds"), /^startup_seconds\s+[\d.]+\s/);
+}
+
+/** bench/object-store.ts: memcpy, put and get in GB/s. */
+export function objectStore(out: string): void {
+  for (const label of ["memcpy", "put", "get (same node)"]) {
+    const m = new RegExp(`^${label.replace(/[()]/g, "\\$&")}\\s+([\\d.]+) GB/s`).exec(row(out, label));
+    assert.ok(m !== null, `${label}: a rate in GB/s in: ${row(out, label)}`);
+    figure(m[1], label);
+  }
+}
+
+/** bench/transfer.ts: raw TCP and both pulls, each a rate. */
+export function transfer(out: string): void {
+  for (const label of ["raw TCP (2 plain Node processes)", "pull to B (task argument)", "pull to head (driver get)"]) {
+    const m = /\s([\d.]+) GB\/s$/.exec(row(out, label));
+    assert.ok(m !== null, `${label}: a rate in: ${row(out, label)}`);
+    figure(m[1], label);
+  }
+}
+
+/** bench/cluster.ts: the task rate, and every task counted on some node. */
+export function cluster(tasks: number) {
+  return (out: string): void => {
+    figure(/^tasks\s+(\d+) tasks\/s$/.exec(row(out, "tasks"))?.[1], "tasks");
+    const spread = /^spread\s+([\d /]+) tasks per node$/.exec(row(out, "spread"))?.[1];
+    assert.ok(spread !== undefined, `spread: counts per node in: ${row(out, "spread")}`);
+    const counts = spread.split(" / ").map(Number);
+    assert.equal(counts.reduce((a, b) => a + b, 0), tasks, `spread: ${spread} does not add up to ${tasks}`);
+  };
+}
+
+/** bench/rpc-messages.ts: the last line is the runs' medians as JSON. */
+export function rpcMessages(out: string): void {
+  const medians = JSON.parse(out.trim().split("\n").at(-1) ?? "") as Record<string, unknown>;
+  for (const key of ["perSecond", "cpuMicrosPerCall", "serverCpuMicrosPerCall"]) {
+    assert.ok(typeof medians[key] === "number" && medians[key] > 0, `${key}: ${String(medians[key])}`);
+  }
+}
+
+const PEER_WORKLOADS = ["tasks sync", "tasks async", "actor calls sync", "actor calls async", "put calls", "get calls", "put GB/s", "startup (s)"];
+/** The workloads piscina runs: it has no actors and no object store. */
+const PISCINA = new Set(["tasks sync", "tasks async", "startup (s)"]);
+
+function daskInstalled(): boolean {
+  const chosen = process.env["LUX_BENCH_PYTHON"];
+  const candidates = chosen !== undefined && chosen !== "" ? [chosen] : ["python3", "/usr/bin/python3"];
+  return candidates.some((python) => spawnSync(python, ["-c", "import distributed"], { stdio: "ignore", timeout: 60_000 }).status === 0);
+}
+
+const isFigure = (cell: string | undefined): boolean => /^[\d,]+(\.\d+)?$/.test(cell ?? "") && Number((cell ?? "").replaceAll(",", "")) > 0;
+
+/**
+ * bench/peers/run.ts --markdown: every workload with Lux's, Dask's and piscina's figures and
+ * Ray's. Dask's column has figures when a Python that can import distributed is on the
+ * machine, and says "not installed" otherwise.
+ */
+export function peers(out: string): void {
+  const table = out.split("\n").filter((l) => l.startsWith("| "));
+  assert.equal(table[0], "| workload | Lux | Dask | piscina | Ray (published) |");
+  assert.match(table[1] ?? "", /^\| --- \|( ---: \|){4}$/);
+  const rows = table.slice(2).map((l) => l.slice(2, -2).split(" | "));
+  assert.deepEqual(
+    rows.map((cells) => cells[0]),
+    PEER_WORKLOADS,
+  );
+  const dask = daskInstalled();
+  for (const [name = "", lux, daskCell, piscina, ray] of rows) {
+    assert.ok(isFigure(lux), `Lux ${name}: ${lux}`);
+    if (dask) assert.ok(isFigure(daskCell) || (name === "put GB/s" && daskCell === "—"), `Dask ${name}: ${daskCell}`);
+    else assert.equal(daskCell, "not installed", `Dask ${name}`);
+    if (PISCINA.has(name)) assert.ok(isFigure(piscina), `piscina ${name}: ${piscina}`);
+    else assert.equal(piscina, "—", `piscina ${name}`);
+    assert.ok(name === "startup (s)" ? ray === "—" : isFigure(ray), `Ray ${name}: ${ray}`);
+  }
+  assert.match(out, /^Lux: lux \S+, node v\d+/m);
+  assert.match(out, /^piscina: piscina \S+, node v\d+/m);
+  if (dask) assert.match(out, /^Dask: dask \S+, distributed \S+, python \d/m);
+}
