@@ -147,8 +147,10 @@ export class ObjectDirectory {
         clearTimeout(timer);
         resolve();
       };
+      // Not unref'd: a get is waiting on this, and a driver's connections are weak (unref'd
+      // while no call is pending), so nothing else may keep the process alive until the
+      // control service's word on the node arrives; unref'd, the driver could exit mid-get.
       const timer = setTimeout(done, config("lostObjectConfirmTimeoutMs"));
-      timer.unref();
       for (const n of failed) {
         const list = this.deathWaiters.get(n);
         if (list === undefined) this.deathWaiters.set(n, [done]);
