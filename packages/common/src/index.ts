@@ -86,7 +86,6 @@ export {
   returnIndexOfObject,
   isId,
 } from "./ids.js";
-export { type TimerHandle, type Clock, SystemClock, systemClock, FakeClock, sleep } from "./clock.js";
 export { type Disposable, isDisposable, closeAll } from "./disposable.js";
 export { wireErrorCodec, rpcPeerOptions } from "./peer.js";
 export { parseFlags, READY_PREFIX, printReady, exitWithParent, publishAddress, readPublishedAddress } from "./process.js";

@@ -1,7 +1,7 @@
 import type { ActorInfo, GcsService, RpcCaller, RpcConnection, TaskReply } from "@lux/protocol";
 import { encodeTaskSpec } from "@lux/protocol";
 import { ActorDiedError, fromWireError } from "@lux/common";
-import type { PeerConnection, PeerPool } from "./peer-pool.js";
+import type { PeerConnection, PeerPool } from "./connections.js";
 import type { TaskRecord } from "./task-record.js";
 import type { TaskResults } from "./task-results.js";
 

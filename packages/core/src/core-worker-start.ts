@@ -1,7 +1,19 @@
 import * as fs from "node:fs";
-import type { CoreWorkerService, GcsService, JobInfo, PeerOptions, RayletService, RpcCaller, RpcConnection, RuntimeEnvSpec } from "@lux/protocol";
-import { ReconnectingConnection, RpcServer, connectRpc } from "@lux/protocol";
-import { InitError, config, createLogger } from "@lux/common";
+import type {
+  Clock,
+  ConnectOptions as RpcConnectOptions,
+  CoreWorkerService,
+  Dial,
+  GcsService,
+  JobInfo,
+  PeerOptions,
+  RayletService,
+  RpcCaller,
+  RpcConnection,
+  RuntimeEnvSpec,
+} from "@lux/protocol";
+import { ReconnectingConnection, RpcServer, connectRpc, systemClock } from "@lux/protocol";
+import { InitError, config, createLogger, rpcPeerOptions } from "@lux/common";
 import { openArena } from "@lux/object-store";
 import type { CoreWorkerHandlers } from "./core-worker-handlers.js";
 import type { FunctionRegistry } from "./function-registry.js";
@@ -33,10 +45,28 @@ export interface CoreWorkerOptions {
   job?: { execArgv: string[]; cwd: string; env: Record<string, string>; entryUrl: string | undefined };
   /** Worker: the runtime env it runs in, inherited by the tasks and actors it submits. */
   runtimeEnv?: RuntimeEnvSpec | undefined;
+  /** How outbound connections reach their peers (default: TCP or Unix sockets). */
+  dial?: Dial;
+  /** Times leases, retries, deadlines and timeouts (default: the system clock). */
+  clock?: Clock;
 }
 
 /** Options for the connections a core worker opens: its handlers answer the other side's calls. */
-export type ConnectOptions = PeerOptions & { handlers: CoreWorkerHandlers; weak: boolean };
+export type ConnectOptions = RpcConnectOptions<CoreWorkerService> & { handlers: CoreWorkerHandlers; weak: boolean };
+
+/** The clock a core worker runs on. */
+export function clockOf(options: CoreWorkerOptions): Clock {
+  return options.clock ?? systemClock;
+}
+
+/** The options of every connection the core worker opens or accepts: the cluster's, its dial and its clock. */
+export function peerOptionsOf(options: CoreWorkerOptions): PeerOptions {
+  return {
+    ...rpcPeerOptions(options.token, log),
+    ...(options.dial !== undefined ? { dial: options.dial } : {}),
+    clock: clockOf(options),
+  };
+}
 
 /** The control service, reconnected to for up to gcsReconnectWindowMs when lost (see CoreWorker.watchControlService). */
 export function connectControlService(
@@ -48,6 +78,7 @@ export function connectControlService(
     connect: () => connectRpc<GcsService, CoreWorkerService>(options.gcsAddress, connect),
     windowMs,
     weak: options.weak,
+    clock: clockOf(options),
     onDisconnect: () =>
       log.warn(`lost the control service at ${options.gcsAddress}; reconnecting for up to ${windowMs} ms (running tasks go on; calls that need it wait)`),
   });

@@ -1,4 +1,5 @@
 import type {
+  Clock,
   CoreWorkerService,
   GcsService,
   JobInfo,
@@ -7,6 +8,7 @@ import type {
   TaskSpec,
 } from "@lux/protocol";
 import type { ReconnectingConnection, RpcServer } from "@lux/protocol";
+import { ConnectionPool } from "@lux/protocol";
 import {
   ClusterLostError,
   LuxError,
@@ -15,12 +17,21 @@ import {
   controlServiceStateLost,
   createLogger,
   newTaskId,
-  rpcPeerOptions,
 } from "@lux/common";
 import { ActorCreator, type ActorOptionsCompiled } from "./actor-creator.js";
 import { ActorSubmitter } from "./actor-submitter.js";
+import { remoteRayletOptions, type PeerPool, type RayletPool } from "./connections.js";
 import { coreWorkerHandlers } from "./core-worker-handlers.js";
-import { connectControlService, connectRaylet, listen, openStore, register, type CoreWorkerOptions } from "./core-worker-start.js";
+import {
+  clockOf,
+  connectControlService,
+  connectRaylet,
+  listen,
+  openStore,
+  peerOptionsOf,
+  register,
+  type CoreWorkerOptions,
+} from "./core-worker-start.js";
 import { DefinitionExporter } from "./definition-exporter.js";
 import { DependencyResolver } from "./dependency-resolver.js";
 import type { Definition } from "./function-registry.js";
@@ -28,8 +39,6 @@ import { Lineage } from "./lineage.js";
 import { ObjectRecovery } from "./object-recovery.js";
 import { ObjectManager } from "./object-manager.js";
 import { setRefTracker, type ObjectRef } from "./object-ref.js";
-import { PeerPool } from "./peer-pool.js";
-import { RayletPool } from "./raylet-pool.js";
 import { RuntimeEnvResolver } from "./runtime-env.js";
 import type { StoreIO } from "./store-io.js";
 import { encodeArgs, topLevelRefs } from "./task-args.js";
@@ -41,6 +50,22 @@ import { TaskSubmitter } from "./task-submitter.js";
 
 const log = createLogger("core");
 
+/** What CoreWorker.start opened, for the core worker to run on. */
+interface Started {
+  server: RpcServer<CoreWorkerService>;
+  /** Workers: the server on the node-local Unix socket, if listening there. */
+  socketServer: RpcServer<CoreWorkerService> | undefined;
+  gcs: ReconnectingConnection<GcsService, CoreWorkerService>;
+  /** This node's raylet. */
+  raylet: RpcConnection<RayletService, CoreWorkerService>;
+  /** Connections to other core workers. */
+  peers: PeerPool;
+  /** Connections to other nodes' raylets (leases spilled back there). */
+  raylets: RayletPool;
+  nodeId: string;
+  storeIO: StoreIO;
+}
+
 /**
  * The core worker: what the driver and every worker process use to own objects, submit
  * tasks and actor calls, and (in workers) execute them.
@@ -51,8 +76,10 @@ export class CoreWorker {
   readonly objects: ObjectManager;
   private readonly results: TaskResults;
   private readonly submitter: TaskSubmitter;
-  /** The local raylet and those of nodes that leases spilled back to. */
-  private readonly raylets: RayletPool;
+  readonly gcs: ReconnectingConnection<GcsService, CoreWorkerService>;
+  readonly raylet: RpcConnection<RayletService, CoreWorkerService>;
+  /** Its servers, connections and store, closed with it. */
+  private readonly started: Started;
   private readonly actors: ActorSubmitter;
   private readonly actorCreator: ActorCreator;
   private readonly dependencies: DependencyResolver;
@@ -66,16 +93,15 @@ export class CoreWorker {
 
   private constructor(
     readonly options: CoreWorkerOptions,
-    private readonly server: RpcServer<CoreWorkerService>,
-    readonly gcs: ReconnectingConnection<GcsService, CoreWorkerService>,
-    readonly raylet: RpcConnection<RayletService, CoreWorkerService>,
-    private readonly peers: PeerPool,
-    nodeId: string,
-    private readonly storeIO: StoreIO,
-    private readonly socketServer: RpcServer<CoreWorkerService> | undefined,
+    started: Started,
   ) {
+    const { server, gcs, raylet, peers, nodeId, storeIO } = started;
+    this.started = started;
+    this.gcs = gcs;
+    this.raylet = raylet;
     this.address = server.address;
     this.nodeId = nodeId;
+    const clock = clockOf(options);
     this.objects = new ObjectManager({
       selfAddress: this.address,
       nodeId,
@@ -86,14 +112,22 @@ export class CoreWorker {
         enter: () => this.setBlocked(true),
         leave: () => this.setBlocked(false),
       },
+      clock,
     });
     const lineage = new Lineage();
     this.objects.onFree((id) => lineage.freed(id));
     this.results = new TaskResults(this.objects, lineage);
     this.dependencies = new DependencyResolver(this.objects.getter, this.results);
     this.definitions = new DefinitionExporter(gcs, options.functions);
-    this.raylets = new RayletPool(options.token, options.weak, raylet, nodeId);
-    this.submitter = new TaskSubmitter(options.jobId, this.raylets, peers, this.objects, this.results);
+    this.submitter = new TaskSubmitter({
+      jobId: options.jobId,
+      nodeId,
+      raylet,
+      raylets: started.raylets,
+      workers: peers,
+      results: this.results,
+      clock,
+    });
     this.results.onRetry((r) => this.submitter.enqueue(r));
     const recovery = new ObjectRecovery(this.address, this.objects.memory, this.objects.directory, lineage, (r) => this.resubmit(r));
     this.objects.directory.onLost((ids, failed) => recovery.recover(ids, failed));
@@ -108,12 +142,23 @@ export class CoreWorker {
       runtimeEnvs: this.runtimeEnvs,
       dependencies: this.dependencies,
     });
-    this.executor = new TaskExecutor(gcs, this.objects, options.functions, (taskId) => {
-      for (const child of this.results.children(taskId)) void this.cancelRecord(child, false, true);
-    });
+    this.executor = this.newExecutor(clock);
     setRefTracker(this.objects.refs);
     raylet.onClose(() => this.clusterLost("raylet", raylet.peer));
     gcs.onClose(() => this.clusterLost("control service", gcs.peer));
+  }
+
+  /** Runs the tasks pushed to this process; cancelling one recursively cancels those it submitted. */
+  private newExecutor(clock: Clock): TaskExecutor {
+    return new TaskExecutor({
+      gcs: this.gcs,
+      objects: this.objects,
+      functions: this.options.functions,
+      onCancelChildren: (taskId) => {
+        for (const child of this.results.children(taskId)) void this.cancelRecord(child, false, true);
+      },
+      clock,
+    });
   }
 
   /** Connects to the control service, listens, connects to the raylet and its store, then registers. */
@@ -123,7 +168,7 @@ export class CoreWorker {
       if (self === undefined) throw new LuxError("this core worker is still starting; it cannot serve calls yet");
       return self;
     });
-    const peerOptions = rpcPeerOptions(options.token, log);
+    const peerOptions = peerOptionsOf(options);
     const connect = { ...peerOptions, handlers, weak: options.weak };
     const gcs = await connectControlService(options, connect);
     const { server, socketServer } = await listen(options, peerOptions, handlers, gcs);
@@ -134,7 +179,9 @@ export class CoreWorker {
     const { incarnation } = await gcs.call("getControlServiceInfo", {}, 10_000);
     const { nodeId, jobInfo } = await register(options, raylet, gcs, server.address, socketServer);
     // Nothing else is awaited between a worker's registration and this: once registered it may be pushed a task.
-    self = new CoreWorker(options, server, gcs, raylet, new PeerPool(options.token, handlers, options.weak), nodeId, storeIO, socketServer);
+    const peers = new ConnectionPool<CoreWorkerService, CoreWorkerService>(connect);
+    const raylets = new ConnectionPool<RayletService, CoreWorkerService>(remoteRayletOptions(connect, log));
+    self = new CoreWorker(options, { server, socketServer, gcs, raylet, peers, raylets, nodeId, storeIO });
     self.watchControlService(jobInfo, incarnation);
     self.subscribeNodeDeaths();
     return self;
@@ -277,7 +324,7 @@ export class CoreWorker {
     if (force) {
       await this.raylet.call("killWorker", { workerId: worker.workerId, reason: `task ${record.spec.name} was cancelled with force` });
     } else {
-      const peer = await this.peers.get(worker.address).catch(() => undefined);
+      const peer = await this.started.peers.get(worker.address).catch(() => undefined);
       peer?.notify("cancelTask", { taskId: record.spec.taskId, recursive });
     }
   }
@@ -364,16 +411,18 @@ export class CoreWorker {
     this.closing = true;
     // A driver may create a detached actor and exit at once: the actor must still exist.
     await this.actorCreator.detachedRegistered();
+    const { raylets, peers, storeIO, server, socketServer } = this.started;
     this.submitter.close();
-    this.raylets.close();
+    // Not destroyed: the submitter's withdrawals of lease requests must go out first.
+    raylets.close(false);
     this.results.cancelAll("lux.shutdown() was called before the task finished");
     setRefTracker(undefined);
-    this.peers.close();
-    this.storeIO.close();
+    peers.close();
+    storeIO.close();
     this.gcs.close();
     this.raylet.close();
-    await this.server.close();
-    await this.socketServer?.close();
+    await server.close();
+    await socketServer?.close();
   }
 
   private setBlocked(blocked: boolean): void {

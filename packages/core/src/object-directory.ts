@@ -1,4 +1,4 @@
-import type { RayletService, ReturnValue, RpcConnection } from "@lux/protocol";
+import type { Clock, RayletService, ReturnValue, RpcConnection } from "@lux/protocol";
 import { ObjectLostError, config, toWireError } from "@lux/common";
 import type { MemoryStore, ObjectValue } from "./memory-store.js";
 import { toReturnValue } from "./object-value.js";
@@ -9,6 +9,8 @@ export interface ObjectDirectoryDeps {
   /** The local raylet: frees a copy that outlived its object. */
   raylet: Pick<RpcConnection<RayletService>, "notify">;
   uploads: Uploads;
+  /** Times how long a reader's report of a lost copy waits for the node's death. */
+  clock: Clock;
 }
 
 /**
@@ -134,7 +136,8 @@ export class ObjectDirectory {
   /**
    * Owner side: a reader could read no copy of the object from `nodeIds`. Waits (bounded)
    * until the control service declares one of those nodes dead, which re-creates the object
-   * or records why it cannot be; then the reader locates it again.
+   * or records why it cannot be; then the reader locates it again. The timer does not keep
+   * the process alive: a reader here is in lux.get or lux.wait, which do.
    */
   async reportedLost(objectId: string, nodeIds: readonly string[]): Promise<void> {
     const v = this.deps.memory.peek(objectId);
@@ -144,13 +147,13 @@ export class ObjectDirectory {
     if (failed.length === 0 || failed.some((n) => this.deadNodes.has(n))) return;
     await new Promise<void>((resolve) => {
       const done = (): void => {
-        clearTimeout(timer);
+        timer.cancel();
         resolve();
       };
       // Not unref'd: a get is waiting on this, and a driver's connections are weak (unref'd
       // while no call is pending), so nothing else may keep the process alive until the
       // control service's word on the node arrives; unref'd, the driver could exit mid-get.
-      const timer = setTimeout(done, config("lostObjectConfirmTimeoutMs"));
+      const timer = this.deps.clock.setTimeout(done, config("lostObjectConfirmTimeoutMs"));
       for (const n of failed) {
         const list = this.deathWaiters.get(n);
         if (list === undefined) this.deathWaiters.set(n, [done]);

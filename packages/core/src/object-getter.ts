@@ -1,11 +1,11 @@
-import type { ReturnValue } from "@lux/protocol";
+import type { Clock, ReturnValue } from "@lux/protocol";
 import { ConnectFailedError, ConnectionClosedError } from "@lux/protocol";
 import { GetTimeoutError, ObjectLostError, OwnerDiedError, config, fromWireError, toWireError } from "@lux/common";
 import type { MemoryStore, ObjectValue } from "./memory-store.js";
 import type { ObjectDirectory } from "./object-directory.js";
 import type { ObjectRef } from "./object-ref.js";
 import { fromReturnValue } from "./object-value.js";
-import type { PeerPool } from "./peer-pool.js";
+import type { PeerPool } from "./connections.js";
 import { deserialize } from "./serialization/index.js";
 import type { StoreIO } from "./store-io.js";
 import type { Uploads } from "./uploads.js";
@@ -26,6 +26,8 @@ export interface ObjectGetterDeps {
   store: StoreIO;
   uploads: Uploads;
   blocking: Blocking;
+  /** Times `get`'s timeout. */
+  clock: Clock;
 }
 
 /**
@@ -162,7 +164,7 @@ export class ObjectGetter {
     try {
       const all = this.getSlow(refs, pending);
       if (timeoutMs === undefined) return await all;
-      return await withTimeout(all, timeoutMs, () => {
+      return await withTimeout(this.deps.clock, all, timeoutMs, () => {
         const notReady = refs.filter((r) => !this.readyNow(r)).map((r) => r.objectId);
         return new GetTimeoutError({ timeoutMs, objectIds: notReady.length > 0 ? notReady : refs.map((r) => r.objectId) });
       });
@@ -235,16 +237,16 @@ function isOwnerGone(e: unknown): boolean {
   return e instanceof ConnectionClosedError || e instanceof ConnectFailedError;
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, error: () => Error): Promise<T> {
+function withTimeout<T>(clock: Clock, p: Promise<T>, ms: number, error: () => Error): Promise<T> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(error()), ms);
+    const timer = clock.setTimeout(() => reject(error()), ms);
     p.then(
       (v) => {
-        clearTimeout(timer);
+        timer.cancel();
         resolve(v);
       },
       (e: unknown) => {
-        clearTimeout(timer);
+        timer.cancel();
         reject(e as Error);
       },
     );

@@ -1,11 +1,12 @@
-import type { RayletService, RpcConnection } from "@lux/protocol";
+import type { Clock, RayletService, RpcConnection } from "@lux/protocol";
+import type { PeerPool } from "./connections.js";
 import { FreeBatcher } from "./free-batcher.js";
+import { KeepAlive } from "./keep-alive.js";
 import { MemoryStore } from "./memory-store.js";
 import { ObjectDirectory } from "./object-directory.js";
 import { ObjectGetter, type Blocking } from "./object-getter.js";
 import { ObjectPutter } from "./object-putter.js";
 import { ObjectWaiter } from "./object-waiter.js";
-import type { PeerPool } from "./peer-pool.js";
 import { ReferenceCounter, type BorrowChannel } from "./reference-counter.js";
 import type { StoreIO } from "./store-io.js";
 import { Uploads } from "./uploads.js";
@@ -18,6 +19,8 @@ export interface ObjectManagerDeps {
   store: StoreIO;
   /** Called around waits that may block, so a worker can give its CPU back. */
   blocking: Blocking;
+  /** Times get and wait timeouts and the confirmation of lost objects. */
+  clock: Clock;
 }
 
 /**
@@ -37,14 +40,15 @@ export class ObjectManager {
   private readonly freeListeners: ((objectId: string) => void)[] = [];
 
   constructor(private readonly deps: ObjectManagerDeps) {
-    const { selfAddress, nodeId, raylet, peers, store, blocking } = deps;
+    const { selfAddress, nodeId, raylet, peers, store, clock } = deps;
+    const blocking = holdingProcess(deps.blocking);
     const memory = this.memory;
     this.refs = new ReferenceCounter(selfAddress, memory, peerBorrowChannel(peers), (id) => this.free(id));
     const uploads = new Uploads(memory);
     this.putter = new ObjectPutter({ selfAddress, nodeId, memory, refs: this.refs, store, uploads });
-    this.directory = new ObjectDirectory({ memory, raylet, uploads });
-    this.getter = new ObjectGetter({ selfAddress, nodeId, memory, directory: this.directory, peers, store, uploads, blocking });
-    this.waiter = new ObjectWaiter({ selfAddress, memory, getter: this.getter, blocking });
+    this.directory = new ObjectDirectory({ memory, raylet, uploads, clock });
+    this.getter = new ObjectGetter({ selfAddress, nodeId, memory, directory: this.directory, peers, store, uploads, blocking, clock });
+    this.waiter = new ObjectWaiter({ selfAddress, memory, getter: this.getter, blocking, clock });
     this.frees = new FreeBatcher({ nodeId, raylet, uploads });
   }
 
@@ -69,6 +73,21 @@ export class ObjectManager {
     const copies = this.directory.takeCopies(objectId);
     if (v?.kind === "stored") this.frees.add(objectId, v.nodeId, copies);
   }
+}
+
+/** A get or wait that blocks keeps the process alive until it returns (see KeepAlive). */
+function holdingProcess(blocking: Blocking): Blocking {
+  const keepAlive = new KeepAlive();
+  return {
+    enter: () => {
+      keepAlive.hold();
+      blocking.enter();
+    },
+    leave: () => {
+      blocking.leave();
+      keepAlive.release();
+    },
+  };
 }
 
 /** Borrow registrations travel to the owner over the peer connection to it. */

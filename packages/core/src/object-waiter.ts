@@ -1,3 +1,4 @@
+import type { Clock, TimerHandle } from "@lux/protocol";
 import type { MemoryStore, Slot } from "./memory-store.js";
 import type { Blocking, ObjectGetter } from "./object-getter.js";
 import { ObjectRef } from "./object-ref.js";
@@ -15,6 +16,8 @@ export interface ObjectWaiterDeps {
   /** Finds when objects owned elsewhere have a value. */
   getter: Pick<ObjectGetter, "locate">;
   blocking: Blocking;
+  /** Times `wait`'s timeout. */
+  clock: Clock;
 }
 
 type Answer = [ObjectRef[], ObjectRef[]];
@@ -90,13 +93,13 @@ export class ObjectWaiter {
     let unwatch: (() => void) | undefined;
     try {
       await new Promise<void>((resolve, reject) => {
-        let timer: NodeJS.Timeout | undefined;
+        let timer: TimerHandle | undefined;
         const oneMore = (): void => {
           if (++ready < opts.numReturns) return;
-          clearTimeout(timer);
+          timer?.cancel();
           resolve();
         };
-        if (opts.timeoutMs !== undefined) timer = setTimeout(resolve, opts.timeoutMs);
+        if (opts.timeoutMs !== undefined) timer = this.deps.clock.setTimeout(resolve, opts.timeoutMs);
         if (pendingOwned > 0) unwatch = this.watchOwned(refs, mark, solo, oneMore);
         if (others !== undefined) {
           for (const i of others.values()) {
@@ -106,7 +109,7 @@ export class ObjectWaiter {
                 oneMore();
               },
               (e: unknown) => {
-                clearTimeout(timer);
+                timer?.cancel();
                 reject(e as Error);
               },
             );

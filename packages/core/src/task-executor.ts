@@ -1,5 +1,6 @@
 import type {
   ActorCreationSpec,
+  Clock,
   GcsService,
   ObjectRefWire,
   ResolvedArg,
@@ -8,6 +9,7 @@ import type {
   RpcConnection,
   TaskReply,
   TaskSpec,
+  TimerHandle,
 } from "@lux/protocol";
 import { ActorDiedError, LuxError, TaskError, config, fromWireError, toWireError } from "@lux/common";
 import type { Definable, FunctionRegistry } from "./function-registry.js";
@@ -29,28 +31,42 @@ interface HostedActor {
   exiting: { report(): Promise<void>; exit(): void } | undefined;
 }
 
+/** A pipelined task waits at most this long behind a running one before going back to its owner. */
+const REQUEUE_AFTER_MS = 20;
+
+export interface TaskExecutorDeps {
+  /** Where the code of functions and classes is fetched from. */
+  gcs: RpcCaller<GcsService>;
+  objects: ObjectManager;
+  functions: FunctionRegistry;
+  /** `cancel(…, recursive)`: cancels the tasks the task submitted. */
+  onCancelChildren: (taskId: string) => void;
+  /** Times how long pipelined tasks wait behind a running one. */
+  clock: Clock;
+}
+
 /**
  * Runs tasks pushed to this worker: loads the code, resolves arguments, calls it, and
  * returns results inline or through the node's object store. Hosts at most one actor.
  */
-/** A pipelined task waits at most this long behind a running one before going back to its owner. */
-const REQUEUE_AFTER_MS = 20;
-
 export class TaskExecutor {
   private runningTask = false;
   private runStartedAt = 0;
   private readonly waiting: { spec: TaskSpec; resolve(reply: TaskReply | Promise<TaskReply>): void }[] = [];
-  private requeueTimer: NodeJS.Timeout | undefined;
+  private requeueTimer: TimerHandle | undefined;
   private actor: HostedActor | undefined;
   /** Refs inside returned values, held until the caller has registered as their borrower. */
   private readonly returnPins = new Map<string, ObjectRef[]>();
 
-  constructor(
-    private readonly gcs: RpcCaller<GcsService>,
-    private readonly objects: ObjectManager,
-    private readonly functions: FunctionRegistry,
-    private readonly onCancelChildren: (taskId: string) => void,
-  ) {}
+  private readonly objects: ObjectManager;
+  private readonly functions: FunctionRegistry;
+  private readonly clock: Clock;
+
+  constructor(private readonly deps: TaskExecutorDeps) {
+    this.objects = deps.objects;
+    this.functions = deps.functions;
+    this.clock = deps.clock;
+  }
 
   get actorId(): string | undefined {
     return this.actor?.actorId;
@@ -102,7 +118,7 @@ export class TaskExecutor {
 
   /** Hands every waiting pipelined task back to its owner (the running one blocked or runs long). */
   requeueWaiting(): void {
-    clearTimeout(this.requeueTimer);
+    this.requeueTimer?.cancel();
     this.requeueTimer = undefined;
     for (const w of this.waiting.splice(0)) w.resolve({ returns: [], requeue: true });
   }
@@ -114,7 +130,7 @@ export class TaskExecutor {
    */
   private start(spec: TaskSpec): TaskReply | Promise<TaskReply> {
     this.runningTask = true;
-    this.runStartedAt = Date.now();
+    this.runStartedAt = this.clock.now();
     return this.executeTask(spec);
   }
 
@@ -122,7 +138,7 @@ export class TaskExecutor {
   private runWaiting(): void {
     for (;;) {
       this.runningTask = false;
-      clearTimeout(this.requeueTimer);
+      this.requeueTimer?.cancel();
       this.requeueTimer = undefined;
       const next = this.waiting.shift();
       if (next === undefined) return;
@@ -137,8 +153,8 @@ export class TaskExecutor {
 
   private armRequeue(): void {
     if (this.requeueTimer !== undefined) return;
-    const wait = Math.max(0, REQUEUE_AFTER_MS - (Date.now() - this.runStartedAt));
-    this.requeueTimer = setTimeout(() => {
+    const wait = Math.max(0, REQUEUE_AFTER_MS - (this.clock.now() - this.runStartedAt));
+    this.requeueTimer = this.clock.setTimeout(() => {
       this.requeueTimer = undefined;
       this.requeueWaiting();
     }, wait);
@@ -174,7 +190,7 @@ export class TaskExecutor {
     // Pipelined here but not started: it never runs.
     const i = this.waiting.findIndex((w) => w.spec.taskId === taskId);
     if (i >= 0) this.waiting.splice(i, 1)[0]?.resolve({ returns: [], requeue: true });
-    if (recursive) this.onCancelChildren(taskId);
+    if (recursive) this.deps.onCancelChildren(taskId);
   }
 
   releaseContained(objectIds: readonly string[]): void {
@@ -317,7 +333,7 @@ export class TaskExecutor {
   }
 
   private load(functionId: string): Promise<{ target: Definable; byValue: boolean }> {
-    return this.functions.load(functionId, async () => (await this.gcs.call("kvGet", { key: `fn:${functionId}` })).value);
+    return this.functions.load(functionId, async () => (await this.deps.gcs.call("kvGet", { key: `fn:${functionId}` })).value);
   }
 }
 

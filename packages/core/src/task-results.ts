@@ -3,7 +3,7 @@ import { TaskCancelledError, createLogger, fromWireError, toWireError, type Wire
 import type { ObjectManager } from "./object-manager.js";
 import { fromReturnValue } from "./object-value.js";
 import type { Lineage } from "./lineage.js";
-import type { PeerConnection } from "./peer-pool.js";
+import type { PeerConnection } from "./connections.js";
 import type { TaskRecord } from "./task-record.js";
 
 const log = createLogger("core");

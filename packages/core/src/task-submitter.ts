@@ -1,5 +1,5 @@
-import type { LeaseGrant, LeaseReply, RuntimeEnvSpec, SchedulingStrategy, TaskReply } from "@lux/protocol";
-import { ConnectionClosedError, encodeTaskSpec } from "@lux/protocol";
+import type { Clock, LeaseGrant, LeaseReply, RuntimeEnvSpec, SchedulingStrategy, TaskReply, TimerHandle } from "@lux/protocol";
+import { ConnectionClosedError, encodeTaskSpec, sleep } from "@lux/protocol";
 import {
   LeaseFailedError,
   NodeAffinityError,
@@ -13,9 +13,7 @@ import {
   runtimeEnvKey,
   toWireError,
 } from "@lux/common";
-import type { ObjectManager } from "./object-manager.js";
-import type { PeerConnection, PeerPool } from "./peer-pool.js";
-import type { RayletConnection, RayletPool } from "./raylet-pool.js";
+import type { PeerConnection, PeerPool, RayletConnection, RayletPool } from "./connections.js";
 import type { TaskRecord } from "./task-record.js";
 import type { TaskResults } from "./task-results.js";
 
@@ -32,7 +30,7 @@ interface Lease {
   inFlight: number;
   /** The worker sent pipelined tasks back (its task ran long or blocked): one at a time until it drains. */
   requeued: boolean;
-  idleTimer: NodeJS.Timeout | undefined;
+  idleTimer: TimerHandle | undefined;
 }
 
 /** Tasks of one shape (resources + scheduling strategy) share leased workers. */
@@ -65,6 +63,22 @@ const MAX_SPILLBACKS = 20;
 /** Pause before asking again when the node a request was spilled to cannot be reached. */
 const UNREACHABLE_RETRY_MS = 50;
 
+export interface TaskSubmitterDeps {
+  jobId: string;
+  /** This node's id: a worker leased here is reached through its Unix socket. */
+  nodeId: string;
+  /** This node's raylet: every lease request starts there. */
+  raylet: RayletConnection;
+  /** Other nodes' raylets, by address, for requests spilled back to them. */
+  raylets: RayletPool;
+  /** Leased workers, by address (one connection per worker, taken once per lease). */
+  workers: PeerPool;
+  /** Where tasks end: their results, or their errors. */
+  results: Pick<TaskResults, "complete" | "fail">;
+  /** Times idle leases and pauses before retries. */
+  clock: Clock;
+}
+
 /**
  * Submits normal tasks: leases workers from the local raylet (or, when it answers "spill
  * back to node X", from X's raylet), pushes tasks straight to them, and reuses a lease for
@@ -77,13 +91,11 @@ export class TaskSubmitter {
   private nextSeq = 0;
   private closed = false;
 
-  constructor(
-    private readonly jobId: string,
-    private readonly raylets: RayletPool,
-    private readonly peers: PeerPool,
-    private readonly objects: ObjectManager,
-    private readonly results: TaskResults,
-  ) {}
+  private readonly results: Pick<TaskResults, "complete" | "fail">;
+
+  constructor(private readonly deps: TaskSubmitterDeps) {
+    this.results = deps.results;
+  }
 
   /** Queues a task whose dependencies are resolved. */
   enqueue(record: TaskRecord): void {
@@ -122,7 +134,7 @@ export class TaskSubmitter {
   close(): void {
     this.closed = true;
     for (const kq of this.keys.values()) {
-      for (const lease of kq.leases) clearTimeout(lease.idleTimer);
+      for (const lease of kq.leases) lease.idleTimer?.cancel();
       for (const [requestId, raylet] of kq.pendingRequests) raylet.notify("cancelLeaseRequest", { requestId });
     }
     this.keys.clear();
@@ -133,7 +145,7 @@ export class TaskSubmitter {
     for (const kq of this.keys.values()) {
       for (const lease of kq.leases) {
         if (lease.grant.nodeId !== nodeId || lease.inFlight > 0) continue; // a busy one fails on its own
-        clearTimeout(lease.idleTimer);
+        lease.idleTimer?.cancel();
         kq.leases.delete(lease);
       }
     }
@@ -164,7 +176,7 @@ export class TaskSubmitter {
   /** Asks the local raylet for a worker, following spillbacks to other nodes' raylets. */
   private async requestLease(kq: KeyQueue): Promise<void> {
     const requestId = newTaskId();
-    const local = this.raylets.local;
+    const local = this.deps.raylet;
     let raylet: RayletConnection = local;
     kq.pendingRequests.set(requestId, raylet);
     let grant: LeaseGrant | undefined;
@@ -173,7 +185,7 @@ export class TaskSubmitter {
       for (let hop = 0; grant === undefined; hop++) {
         const reply: LeaseReply = await raylet.call("requestLease", {
           requestId,
-          jobId: this.jobId,
+          jobId: this.deps.jobId,
           resources: kq.resources,
           description: kq.description,
           ...(kq.strategy !== undefined ? { strategy: kq.strategy } : {}),
@@ -190,11 +202,11 @@ export class TaskSubmitter {
           throw new LeaseFailedError({ what: kq.description, reason: `the request was spilled back ${hop} times without being granted` });
         }
         const { nodeId, address }: { nodeId: string; address: string } = reply.spillback;
-        const next: RayletConnection | undefined = await this.raylets.get(nodeId, address).catch((e: unknown) => {
+        const next: RayletConnection | undefined = await this.rayletOf(nodeId, address).catch((e: unknown) => {
           log.warn(`cannot reach the raylet of node ${nodeId} at ${address} (${(e as Error).message}); asking the local raylet again`);
           return undefined;
         });
-        if (next === undefined) await new Promise((r) => setTimeout(r, UNREACHABLE_RETRY_MS));
+        if (next === undefined) await sleep(this.deps.clock, UNREACHABLE_RETRY_MS);
         // Followed spillbacks are queued where they land, so requests do not bounce between nodes.
         raylet = next ?? local;
         noSpillback = next !== undefined;
@@ -213,10 +225,15 @@ export class TaskSubmitter {
     await this.connectLease(kq, requestId, raylet, grant);
   }
 
+  /** The raylet of node `nodeId`, listening at `address`: this node's own connection, or a shared one to another node. */
+  private rayletOf(nodeId: string, address: string): Promise<RayletConnection> {
+    return nodeId === this.deps.nodeId ? Promise.resolve(this.deps.raylet) : this.deps.raylets.get(address);
+  }
+
   /** The lease request failed: the tasks of its shape fail, or count it against their retries, or it is placed again. */
   private leaseRequestFailed(kq: KeyQueue, requestId: string, raylet: RayletConnection, e: unknown): void {
     if (!kq.pendingRequests.delete(requestId)) return; // cancelled: no task needs it any more
-    const local = this.raylets.local;
+    const local = this.deps.raylet;
     if (local.state === "closed") return;
     if (raylet !== local && (e instanceof ConnectionClosedError || raylet.state === "closed")) {
       this.dispatch(kq); // the node it was spilled to went away: place it again
@@ -247,8 +264,8 @@ export class TaskSubmitter {
     let connection: PeerConnection;
     try {
       // A worker on this node is reached through its Unix socket (faster than TCP loopback).
-      const local = grant.workerSocket !== undefined && grant.nodeId === this.objects.nodeId;
-      connection = await this.peers.get(local ? (grant.workerSocket as string) : grant.workerAddress);
+      const local = grant.workerSocket !== undefined && grant.nodeId === this.deps.nodeId;
+      connection = await this.deps.workers.get(local ? (grant.workerSocket as string) : grant.workerAddress);
     } catch (e) {
       kq.pendingRequests.delete(requestId);
       if (this.closed) return; // shutting down: workers are going away
@@ -268,7 +285,7 @@ export class TaskSubmitter {
   }
 
   private run(kq: KeyQueue, lease: Lease, record: TaskRecord): void {
-    clearTimeout(lease.idleTimer);
+    lease.idleTimer?.cancel();
     lease.inFlight++;
     record.state = "running";
     record.worker = lease.worker;
@@ -368,16 +385,18 @@ export class TaskSubmitter {
   }
 
   private idle(kq: KeyQueue, lease: Lease): void {
-    clearTimeout(lease.idleTimer);
-    lease.idleTimer = setTimeout(() => {
-      if (lease.inFlight > 0 || !kq.leases.has(lease)) return;
-      this.release(kq, lease);
-    }, config("workerLeaseIdleMs"));
-    lease.idleTimer.unref();
+    lease.idleTimer?.cancel();
+    // An idle lease does not keep a driver alive: its script may be done.
+    lease.idleTimer = this.deps.clock
+      .setTimeout(() => {
+        if (lease.inFlight > 0 || !kq.leases.has(lease)) return;
+        this.release(kq, lease);
+      }, config("workerLeaseIdleMs"))
+      .unref();
   }
 
   private release(kq: KeyQueue, lease: Lease): void {
-    clearTimeout(lease.idleTimer);
+    lease.idleTimer?.cancel();
     kq.leases.delete(lease);
     if (lease.raylet.state !== "closed") lease.raylet.notify("returnLease", { leaseId: lease.grant.leaseId, disconnect: false });
   }

@@ -1,4 +1,14 @@
-import type { ActorCreationSpec, ActorInfo, CoreWorkerService, DemandEntry, LeaseGrant, NodeResources, RpcConnection } from "@lux/protocol";
+import type {
+  ActorCreationSpec,
+  ActorInfo,
+  Clock,
+  CoreWorkerService,
+  DemandEntry,
+  LeaseGrant,
+  NodeResources,
+  PeerOptions,
+  RpcConnection,
+} from "@lux/protocol";
 import { connectRpc } from "@lux/protocol";
 import {
   ActorDiedError,
@@ -7,7 +17,6 @@ import {
   NodeAffinityError,
   createLogger,
   newTaskId,
-  rpcPeerOptions,
   toWireError,
 } from "@lux/common";
 import { ActorPlacement } from "./actor-placement.js";
@@ -31,6 +40,17 @@ interface ActorEntry {
 /** What the storage keeps of an actor (names are rebuilt from it). */
 type StoredActor = Pick<ActorEntry, "spec" | "info" | "lease" | "restartsLeft">;
 
+export interface ActorManagerDeps {
+  nodes: NodeManager;
+  view: ResourceViewManager;
+  /** Where actors are written through to (none: in memory only). */
+  storage?: GcsStorage | undefined;
+  /** How to connect to actors' workers and owners (cluster token, dial, clock). */
+  peerOptions: PeerOptions;
+  /** Times how long a lookup of an unknown actor waits for its registration. */
+  clock: Clock;
+}
+
 /** The actor directory: names, placement, creation, death and restarts. */
 export class ActorManager {
   private readonly actors = new Map<string, ActorEntry>();
@@ -45,12 +65,13 @@ export class ActorManager {
   private readonly table: StoredTable<StoredActor> | undefined;
   private readonly aliasTable: StoredTable<string> | undefined;
 
-  constructor(
-    private readonly nodes: NodeManager,
-    private readonly token: string,
-    private readonly view: ResourceViewManager,
-    storage?: GcsStorage,
-  ) {
+  private readonly nodes: NodeManager;
+  private readonly view: ResourceViewManager;
+
+  constructor(private readonly deps: ActorManagerDeps) {
+    const { nodes, view, storage } = deps;
+    this.nodes = nodes;
+    this.view = view;
     this.placement = new ActorPlacement(view);
     this.table = storage === undefined ? undefined : new StoredTable(storage, "actors");
     this.aliasTable = storage === undefined ? undefined : new StoredTable(storage, "actor_aliases");
@@ -138,13 +159,13 @@ export class ActorManager {
     const refused = this.refused.get(actorId);
     if (refused !== undefined) return Promise.reject(new ActorDiedError({ actorId, cause: refused }));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = this.deps.clock.setTimeout(() => {
         const list = this.registrationWaiters.get(actorId) ?? [];
         this.registrationWaiters.set(actorId, list.filter((w) => w !== done));
         reject(new ActorDiedError({ actorId, cause: new Error(`no actor with this id was registered within ${REGISTRATION_WAIT_MS} ms`) }));
       }, REGISTRATION_WAIT_MS);
       const done = (error?: Error): void => {
-        clearTimeout(timer);
+        timer.cancel();
         if (error === undefined) resolve();
         else reject(new ActorDiedError({ actorId, cause: error }));
       };
@@ -359,7 +380,7 @@ export class ActorManager {
   private async construct(entry: ActorEntry, lease: LeaseGrant): Promise<void> {
     let worker: RpcConnection<CoreWorkerService> | undefined;
     try {
-      worker = await connectRpc<CoreWorkerService>(lease.workerAddress, rpcPeerOptions(this.token));
+      worker = await connectRpc<CoreWorkerService>(lease.workerAddress, this.deps.peerOptions);
       await worker.call("createActor", { ...entry.spec, gpuIds: lease.gpuIds });
     } catch (e) {
       worker?.close();
@@ -383,7 +404,7 @@ export class ActorManager {
 
   /** Tells the actor's owner (best effort), since the control service's log is not the user's. */
   private warnOwner(ownerAddress: string, message: string): void {
-    connectRpc<CoreWorkerService>(ownerAddress, rpcPeerOptions(this.token)).then(
+    connectRpc<CoreWorkerService>(ownerAddress, this.deps.peerOptions).then(
       (c) => c.call("logWarning", { message }, 5000).catch(() => undefined).finally(() => c.close()),
       () => undefined,
     );

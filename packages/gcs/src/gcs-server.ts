@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import type { CoreWorkerService, GcsService, Handlers, RayletService, RpcConnection, ServiceDef } from "@lux/protocol";
-import { RpcServer } from "@lux/protocol";
+import type { Clock, CoreWorkerService, Dial, GcsService, Handlers, PeerOptions, RayletService, RpcConnection, ServiceDef } from "@lux/protocol";
+import { RpcServer, systemClock } from "@lux/protocol";
 import { LuxError, createLogger, rpcPeerOptions } from "@lux/common";
 import { ActorManager } from "./actor-manager.js";
 import { JobManager } from "./job-manager.js";
@@ -18,15 +18,19 @@ export interface GcsServerOptions {
   address: string;
   token: string;
   storage: GcsStorage;
+  /** How outbound connections (to workers, to owners) reach their peers (default: TCP or Unix sockets). */
+  dial?: Dial;
+  /** Times health checks, reconnection windows, registration waits and deadlines (default: the system clock). */
+  clock?: Clock;
 }
 
 /** The control service: one manager per domain behind one RPC server. */
 export class GcsServer {
-  readonly nodes = new NodeManager();
-  private readonly health = new HealthChecker(this.nodes);
-  private readonly nodeDeaths = new NodeDeathPublisher(this.nodes);
-  readonly view = new ResourceViewManager(this.nodes);
-  readonly jobs = new JobManager();
+  readonly nodes: NodeManager;
+  private readonly health: HealthChecker;
+  private readonly nodeDeaths: NodeDeathPublisher;
+  readonly view: ResourceViewManager;
+  readonly jobs: JobManager;
   readonly kv: KvManager;
   readonly actors: ActorManager;
   private server: RpcServer<GcsService> | undefined;
@@ -35,11 +39,21 @@ export class GcsServer {
   private readonly incarnation = randomUUID();
   private readonly startedAtMs = Date.now();
 
+  /** Options of every connection the control service opens or accepts. */
+  private readonly peerOptions: PeerOptions;
+
   constructor(private readonly options: GcsServerOptions) {
+    const clock = options.clock ?? systemClock;
+    this.peerOptions = { ...rpcPeerOptions(options.token, log), ...(options.dial !== undefined ? { dial: options.dial } : {}), clock };
+    this.nodes = new NodeManager(clock);
+    this.health = new HealthChecker(this.nodes, clock);
+    this.nodeDeaths = new NodeDeathPublisher(this.nodes);
+    this.view = new ResourceViewManager(this.nodes);
+    this.jobs = new JobManager(clock);
     this.kv = new KvManager(options.storage);
     this.nodes.persistTo(options.storage);
     this.jobs.persistTo(options.storage);
-    this.actors = new ActorManager(this.nodes, options.token, this.view, options.storage);
+    this.actors = new ActorManager({ nodes: this.nodes, view: this.view, storage: options.storage, peerOptions: this.peerOptions, clock });
     this.jobs.onJobEnd((jobId) => {
       this.actors.onJobEnd(jobId);
       for (const n of this.nodes.alive()) n.connection.call("jobFinished", { jobId }).catch(() => undefined);
@@ -54,7 +68,7 @@ export class GcsServer {
   async start(): Promise<void> {
     await this.restore();
     this.server = await RpcServer.listen<GcsService>({
-      ...rpcPeerOptions(this.options.token, log),
+      ...this.peerOptions,
       address: this.options.address,
       handlers: this.handlers(),
     });

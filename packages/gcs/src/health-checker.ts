@@ -1,4 +1,5 @@
-import { config, createLogger, systemClock, type Clock, type TimerHandle } from "@lux/common";
+import { systemClock, type Clock, type TimerHandle } from "@lux/protocol";
+import { config, createLogger } from "@lux/common";
 import type { NodeManager } from "./node-manager.js";
 
 const log = createLogger("gcs");

@@ -1,5 +1,5 @@
-import type { JobInfo, RpcConnection } from "@lux/protocol";
-import { config, createLogger, systemClock, type Clock, type TimerHandle } from "@lux/common";
+import { systemClock, type Clock, type JobInfo, type RpcConnection, type TimerHandle } from "@lux/protocol";
+import { config, createLogger } from "@lux/common";
 import type { GcsStorage } from "./storage.js";
 import { StoredTable } from "./table.js";
 

@@ -1,6 +1,6 @@
-import type { NodeInfo, RayletService, ResourceSet, ResourceView } from "@lux/protocol";
-import type { RpcConnection } from "@lux/protocol";
-import { LuxError, config, createLogger, systemClock, type Clock, type TimerHandle } from "@lux/common";
+import type { NodeInfo, RayletService, ResourceSet, ResourceView, RpcConnection } from "@lux/protocol";
+import { systemClock, type Clock, type TimerHandle } from "@lux/protocol";
+import { LuxError, config, createLogger } from "@lux/common";
 import type { GcsStorage } from "./storage.js";
 import { StoredTable } from "./table.js";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { FakeClock } from "@lux/common";
+import { FakeClock } from "@lux/protocol";
 import { HealthChecker } from "../src/health-checker.js";
 import { NodeManager, type RayletConnection } from "../src/node-manager.js";
 

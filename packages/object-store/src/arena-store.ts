@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import { systemClock, type Clock, type TimerHandle } from "@lux/protocol";
 import { LuxError, ObjectStoreFullError, createLogger } from "@lux/common";
 import { Allocator } from "./allocator.js";
 import { Spiller } from "./spiller.js";
@@ -42,7 +43,7 @@ interface Waiter {
   client: unknown;
   resolve(offset: number): void;
   reject(e: Error): void;
-  timer: NodeJS.Timeout;
+  timer: TimerHandle;
 }
 
 export interface ArenaStoreOptions {
@@ -54,7 +55,12 @@ export interface ArenaStoreOptions {
   fullTimeoutMs: number;
   /** Asked to make processes collect garbage: dropped refs then free their objects. */
   onPressure?: () => void;
+  /** Times waits for space and the pressure rounds (default: the system clock). */
+  clock?: Clock;
 }
+
+/** How often processes are asked to collect garbage while creates wait for space. */
+const PRESSURE_INTERVAL_MS = 250;
 
 /**
  * The node's object store: a fixed-size arena file every process of the node maps,
@@ -70,9 +76,11 @@ export class ArenaStore {
   private fd: fs.promises.FileHandle | undefined;
   private readonly spiller: Spiller;
   private making = false;
-  private pressureTimer: NodeJS.Timeout | undefined;
+  private pressureTimer: TimerHandle | undefined;
+  private readonly clock: Clock;
 
   private constructor(private readonly options: ArenaStoreOptions) {
+    this.clock = options.clock ?? systemClock;
     this.allocator = new Allocator(options.capacity);
     this.spiller = new Spiller({
       spillDir: options.spillDir,
@@ -128,7 +136,7 @@ export class ArenaStore {
   /** An arena region of `size` bytes, once frees, releases or spills make room for it. */
   private reserve(objectId: string, size: number, client: unknown): Promise<number> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = this.clock.setTimeout(() => {
         const i = this.waiters.indexOf(waiter);
         if (i >= 0) this.waiters.splice(i, 1);
         this.stopPressure();
@@ -148,18 +156,22 @@ export class ArenaStore {
   private startPressure(): void {
     if (this.pressureTimer !== undefined) return;
     this.options.onPressure?.();
-    this.pressureTimer = setInterval(() => {
-      if (this.waiters.length === 0) this.stopPressure();
-      else {
-        this.options.onPressure?.();
-        void this.makeRoom();
-      }
-    }, 250);
+    this.schedulePressure();
+  }
+
+  private schedulePressure(): void {
+    this.pressureTimer = this.clock.setTimeout(() => {
+      this.pressureTimer = undefined;
+      if (this.waiters.length === 0) return;
+      this.schedulePressure();
+      this.options.onPressure?.();
+      void this.makeRoom();
+    }, PRESSURE_INTERVAL_MS);
   }
 
   private stopPressure(): void {
     if (this.waiters.length > 0 || this.pressureTimer === undefined) return;
-    clearInterval(this.pressureTimer);
+    this.pressureTimer.cancel();
     this.pressureTimer = undefined;
   }
 
@@ -263,7 +275,7 @@ export class ArenaStore {
     for (const w of [...this.waiters]) {
       if (w.client === client) {
         this.waiters.splice(this.waiters.indexOf(w), 1);
-        clearTimeout(w.timer);
+        w.timer.cancel();
       }
     }
     this.serveWaiters();
@@ -286,9 +298,10 @@ export class ArenaStore {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.pressureTimer);
+    this.pressureTimer?.cancel();
+    this.pressureTimer = undefined;
     for (const w of this.waiters.splice(0)) {
-      clearTimeout(w.timer);
+      w.timer.cancel();
       w.reject(new LuxError("the object store is closing"));
     }
     await this.fd?.close();
@@ -348,7 +361,7 @@ export class ArenaStore {
       const offset = this.allocator.allocate(w.size);
       if (offset < 0) return; // makeRoom and the pressure timer keep working on it
       this.waiters.shift();
-      clearTimeout(w.timer);
+      w.timer.cancel();
       w.resolve(offset);
     }
     this.stopPressure();

@@ -1,3 +1,4 @@
+import { systemClock, type Clock, type TimerHandle } from "./clock.js";
 import { decodeFrame, writeMessage } from "./codec.js";
 import { ConnectionClosedError, ProtocolError, RpcTimeoutError } from "./errors.js";
 import { FrameDecoder } from "./frame.js";
@@ -37,13 +38,15 @@ export interface ConnectionOptions<Local extends ServiceDef> {
   weak?: boolean;
   /** Called once for malformed input; the connection is closed after. */
   onProtocolError?: (error: Error, peer: string) => void;
+  /** Times call and handshake deadlines (default: the system clock). */
+  clock?: Clock;
 }
 
 /** A `call` waiting for its reply. */
 interface PendingPromise {
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
-  timer: NodeJS.Timeout | undefined;
+  timer: TimerHandle | undefined;
 }
 
 type Done = (error: Error | undefined, reply: unknown) => void;
@@ -83,6 +86,7 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
   private readonly decoder: FrameDecoder;
   private handlers: Handlers<Local, RpcConnection<ServiceDef, Local>>;
   private readonly errorCodec: ErrorCodec;
+  private readonly clock: Clock;
   private onHandshake: ((hello: unknown) => void) | undefined;
 
   constructor(
@@ -91,6 +95,7 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
   ) {
     this.handlers = options.handlers ?? {};
     this.errorCodec = options.errorCodec ?? defaultErrorCodec;
+    this.clock = options.clock ?? systemClock;
     this.decoder = new FrameDecoder(Math.min(options.maxFrameBytes, HANDSHAKE_MAX_FRAME_BYTES), (buffer, start, end) =>
       this.onFrame(buffer, start, end),
     );
@@ -133,9 +138,9 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
       this.closeListeners.push(() => reject(new ConnectionClosedError({ peer: this.peer, reason: "before the handshake completed" })));
     });
     this.sendRaw({ magic: MAGIC, version: PROTOCOL_VERSION, token });
-    let timer: NodeJS.Timeout | undefined;
+    let timer: TimerHandle | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new RpcTimeoutError({ method: "handshake", peer: this.peer, timeoutMs })), timeoutMs);
+      timer = this.clock.setTimeout(() => reject(new RpcTimeoutError({ method: "handshake", peer: this.peer, timeoutMs })), timeoutMs);
     });
     try {
       const reply = (await Promise.race([accepted, timeout])) as { ok?: boolean; error?: string };
@@ -144,24 +149,24 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
       this.close(true);
       throw e;
     } finally {
-      clearTimeout(timer);
+      timer?.cancel();
     }
   }
 
   /** Server side: validates the client's hello. Resolves when accepted; rejects and closes otherwise. */
   serverHandshake(token: string, timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = this.clock.setTimeout(() => {
         const error = new ProtocolError({ peer: this.peer, reason: `no handshake within ${timeoutMs} ms` });
         reject(error);
         this.fail(error);
       }, timeoutMs);
       this.closeListeners.push(() => {
-        clearTimeout(timer);
+        timer.cancel();
         reject(new ConnectionClosedError({ peer: this.peer, reason: "before the handshake" }));
       });
       this.onHandshake = (hello) => {
-        clearTimeout(timer);
+        timer.cancel();
         const h = hello as { magic?: unknown; version?: unknown; token?: unknown } | null;
         let problem: string | undefined;
         if (h === null || typeof h !== "object" || h.magic !== MAGIC) problem = "not a Lux peer";
@@ -196,7 +201,7 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
       const timer =
         timeoutMs === undefined
           ? undefined
-          : setTimeout(() => {
+          : this.clock.setTimeout(() => {
               this.pending.delete(id);
               if (this.weak && this.pending.size === 0) this.transport.setRef(false);
               reject(new RpcTimeoutError({ method, peer: this.peer, timeoutMs }));
@@ -289,7 +294,7 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
         if (p === undefined) return; // timed out earlier
         this.pending.delete(id);
         if (this.weak && this.pending.size === 0) this.transport.setRef(false);
-        if (typeof p !== "function" && p.timer !== undefined) clearTimeout(p.timer);
+        if (typeof p !== "function") p.timer?.cancel();
         if (kind === Kind.ok) settle(p, undefined, body);
         else settle(p, this.errorCodec.decode(body), undefined);
         return;
@@ -347,7 +352,7 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
       error !== undefined ? { peer: this.peer, reason: error.message, cause: error } : { peer: this.peer },
     );
     for (const p of this.pending.values()) {
-      if (typeof p !== "function" && p.timer !== undefined) clearTimeout(p.timer);
+      if (typeof p !== "function") p.timer?.cancel();
       settle(p, reason, undefined);
     }
     this.pending.clear();

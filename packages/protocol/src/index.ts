@@ -12,6 +12,7 @@ export {
   registeredErrorCodes,
 } from "./lux-error.js";
 export { ConnectionClosedError, ConnectFailedError, RpcTimeoutError, ProtocolError } from "./errors.js";
+export { type TimerHandle, type Clock, SystemClock, systemClock, FakeClock, sleep } from "./clock.js";
 export { FrameDecoder, FrameTooLargeError, FRAME_HEADER_BYTES } from "./frame.js";
 export { encodeMessage, decodeMessage } from "./codec.js";
 export { encodeTaskSpec, decodeTaskSpec, type TaskSpecWire } from "./task-wire.js";
@@ -25,10 +26,19 @@ export {
   type ConnectionState,
   type ErrorCodec,
 } from "./connection.js";
-export { RpcServer, connectRpc, type PeerOptions, type ServerOptions } from "./server.js";
+export {
+  RpcServer,
+  acceptRpc,
+  connectRpc,
+  type AcceptOptions,
+  type ConnectOptions,
+  type Dial,
+  type PeerOptions,
+  type ServerOptions,
+} from "./server.js";
+export { ConnectionPool, type ConnectionPoolOptions } from "./connection-pool.js";
 export {
   ReconnectingConnection,
-  type ReconnectClock,
   type ReconnectHook,
   type ReconnectOptions,
   type ReconnectingState,

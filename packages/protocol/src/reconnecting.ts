@@ -1,3 +1,4 @@
+import { systemClock, type Clock, type TimerHandle } from "./clock.js";
 import type { RpcConnection } from "./connection.js";
 import { ConnectionClosedError, RpcTimeoutError } from "./errors.js";
 import type { MethodName, ReplyOf, RequestOf, ServiceDef } from "./service.js";
@@ -12,20 +13,6 @@ export interface RpcCaller<Remote extends ServiceDef> {
   close(destroy?: boolean): void;
 }
 
-/** The timers the wrapper needs (a subset of @lux/common's Clock, so a FakeClock fits). */
-export interface ReconnectClock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): { cancel(): void; unref(): unknown };
-}
-
-const systemClock: ReconnectClock = {
-  now: () => performance.now(),
-  setTimeout(fn, ms) {
-    const t = setTimeout(fn, ms);
-    return { cancel: () => clearTimeout(t), unref: () => t.unref() };
-  },
-};
-
 export interface ReconnectOptions<Remote extends ServiceDef, Local extends ServiceDef> {
   /** Opens a new authenticated connection to the same address. */
   connect: () => Promise<RpcConnection<Remote, Local>>;
@@ -34,7 +21,8 @@ export interface ReconnectOptions<Remote extends ServiceDef, Local extends Servi
   /** First delay between attempts (doubled each time up to maxDelayMs). Default 100 ms. */
   initialDelayMs?: number;
   maxDelayMs?: number;
-  clock?: ReconnectClock;
+  /** Times the backoff and the window (default: the system clock). */
+  clock?: Clock;
   /** Backoff timers keep the process alive only while calls wait for the connection. */
   weak?: boolean;
   /** The connection dropped; reconnection starts. */
@@ -58,12 +46,12 @@ export type ReconnectHook<Remote extends ServiceDef, Local extends ServiceDef> =
  */
 export class ReconnectingConnection<Remote extends ServiceDef, Local extends ServiceDef = ServiceDef> implements RpcCaller<Remote> {
   state: ReconnectingState = "open";
-  private readonly clock: ReconnectClock;
+  private readonly clock: Clock;
   private readonly hooks: ReconnectHook<Remote, Local>[] = [];
   private readonly reconnectListeners: (() => void)[] = [];
   private readonly closeListeners: ((error?: Error) => void)[] = [];
   private waiters: { resolve(c: RpcConnection<Remote, Local>): void; reject(e: Error): void }[] = [];
-  private timer: { cancel(): void; unref(): unknown } | undefined;
+  private timer: TimerHandle | undefined;
   private timerDue = 0;
   private timerRefd = false;
   private deadline = 0;

@@ -1,7 +1,11 @@
+import type { Clock } from "./clock.js";
 import { RpcConnection, type ErrorCodec } from "./connection.js";
 import type { Handlers, ServiceDef } from "./service.js";
 import { connectTransport, listenTransport } from "./transport-net.js";
-import type { TransportListener } from "./transport.js";
+import type { Transport, TransportListener } from "./transport.js";
+
+/** Opens a transport to the peer at `address`, failing after `timeoutMs` (ConnectFailedError). */
+export type Dial = (address: string, timeoutMs: number) => Promise<Transport>;
 
 export interface PeerOptions {
   token: string;
@@ -9,6 +13,10 @@ export interface PeerOptions {
   errorCodec?: ErrorCodec;
   handshakeTimeoutMs?: number;
   onProtocolError?: (error: Error, peer: string) => void;
+  /** How outbound connections reach their peer (default: TCP or a Unix socket, `connectTransport`). Tests dial in memory. */
+  dial?: Dial;
+  /** Times handshakes and call deadlines (default: the system clock). */
+  clock?: Clock;
 }
 
 export interface ServerOptions<Local extends ServiceDef> extends PeerOptions {
@@ -16,6 +24,9 @@ export interface ServerOptions<Local extends ServiceDef> extends PeerOptions {
   handlers: Handlers<Local, RpcConnection<ServiceDef, Local>>;
   onConnection?: (connection: RpcConnection<ServiceDef, Local>) => void;
 }
+
+/** What the server side of one connection needs: the server's options but its address. */
+export type AcceptOptions<Local extends ServiceDef> = Omit<ServerOptions<Local>, "address">;
 
 /** Listens for authenticated RPC connections; malformed or unauthenticated peers are dropped. */
 export class RpcServer<Local extends ServiceDef> {
@@ -40,19 +51,10 @@ export class RpcServer<Local extends ServiceDef> {
   static async listen<L extends ServiceDef>(options: ServerOptions<L>): Promise<RpcServer<L>> {
     const server = new RpcServer<L>(undefined);
     server.listener = await listenTransport(options.address, (transport) => {
-      const connection = new RpcConnection<ServiceDef, L>(transport, {
-        maxFrameBytes: options.maxFrameBytes,
-        handlers: options.handlers,
-        ...(options.errorCodec ? { errorCodec: options.errorCodec } : {}),
-        ...(options.onProtocolError ? { onProtocolError: options.onProtocolError } : {}),
-      });
+      const connection = acceptRpc(transport, options);
       server.connections.add(connection);
       if (server.weak) connection.setWeak(true);
       connection.onClose(() => server.connections.delete(connection));
-      connection.serverHandshake(options.token, options.handshakeTimeoutMs ?? 10_000).then(
-        () => options.onConnection?.(connection),
-        () => undefined, // already reported through onProtocolError
-      );
     });
     return server;
   }
@@ -65,22 +67,46 @@ export class RpcServer<Local extends ServiceDef> {
   }
 }
 
+/**
+ * Serves one inbound transport: checks the peer's hello, then `handlers` answer its calls
+ * (`onConnection` runs once it is accepted). What a server does per connection; tests use
+ * it on one end of a `memoryTransportPair` to stand in for a peer.
+ */
+export function acceptRpc<L extends ServiceDef>(transport: Transport, options: AcceptOptions<L>): RpcConnection<ServiceDef, L> {
+  const connection = new RpcConnection<ServiceDef, L>(transport, {
+    maxFrameBytes: options.maxFrameBytes,
+    handlers: options.handlers,
+    ...(options.errorCodec ? { errorCodec: options.errorCodec } : {}),
+    ...(options.onProtocolError ? { onProtocolError: options.onProtocolError } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  connection.serverHandshake(options.token, options.handshakeTimeoutMs ?? 10_000).then(
+    () => options.onConnection?.(connection),
+    () => undefined, // already reported through onProtocolError
+  );
+  return connection;
+}
+
+/** What `connectRpc` needs: the peer options, and this side's handlers for calls the peer makes. */
+export type ConnectOptions<Local extends ServiceDef> = PeerOptions & {
+  handlers?: Handlers<Local, RpcConnection<ServiceDef, Local>>;
+  connectTimeoutMs?: number;
+  weak?: boolean;
+};
+
 /** Opens an authenticated connection to a server. */
 export async function connectRpc<Remote extends ServiceDef, Local extends ServiceDef = ServiceDef>(
   address: string,
-  options: PeerOptions & {
-    handlers?: Handlers<Local, RpcConnection<ServiceDef, Local>>;
-    connectTimeoutMs?: number;
-    weak?: boolean;
-  },
+  options: ConnectOptions<Local>,
 ): Promise<RpcConnection<Remote, Local>> {
   const timeout = options.connectTimeoutMs ?? 10_000;
-  const transport = await connectTransport(address, timeout);
+  const transport = await (options.dial ?? connectTransport)(address, timeout);
   const connection = new RpcConnection<Remote, Local>(transport, {
     maxFrameBytes: options.maxFrameBytes,
     ...(options.handlers ? { handlers: options.handlers } : {}),
     ...(options.errorCodec ? { errorCodec: options.errorCodec } : {}),
     ...(options.onProtocolError ? { onProtocolError: options.onProtocolError } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   // The handshake itself must keep the process alive; weakness starts once open.
   await connection.clientHandshake(options.token, options.handshakeTimeoutMs ?? timeout);

@@ -8,6 +8,7 @@ import { test } from "node:test";
 import {
   ConnectFailedError,
   ConnectionClosedError,
+  FakeClock,
   LuxError,
   ProtocolError,
   RpcConnection,
@@ -22,22 +23,36 @@ interface Service {
   hang(req: Record<string, never>): { never: true };
 }
 
-async function connected(): Promise<{ client: RpcConnection<Service>; server: RpcConnection<never, Service> }> {
+async function connected(clock = new FakeClock()): Promise<{ client: RpcConnection<Service>; server: RpcConnection<never, Service> }> {
   const [a, b] = memoryTransportPair();
-  const server = new RpcConnection<never, Service>(b, { maxFrameBytes: 1 << 20, handlers: { hang: () => new Promise(() => undefined) } });
+  const server = new RpcConnection<never, Service>(b, { maxFrameBytes: 1 << 20, handlers: { hang: () => new Promise(() => undefined) }, clock });
   void server.serverHandshake("t", 1000).catch(() => undefined);
-  const client = new RpcConnection<Service>(a, { maxFrameBytes: 1 << 20 });
+  const client = new RpcConnection<Service>(a, { maxFrameBytes: 1 << 20, clock });
   await client.clientHandshake("t", 1000);
   return { client, server };
 }
 
+/** Whether `p` has settled once promise callbacks (and in-memory transport deliveries) have run. */
+async function settled(p: Promise<unknown>): Promise<boolean> {
+  let done = false;
+  p.then(() => (done = true), () => (done = true));
+  await new Promise((r) => setImmediate(r));
+  return done;
+}
+
 test("a call whose peer never answers rejects with RpcTimeoutError naming the method, the peer and the deadline", async () => {
-  const { client, server } = await connected();
+  const clock = new FakeClock();
+  const { client, server } = await connected(clock);
   try {
-    const e = await client.call("hang", {}, 30).then(
+    const call = client.call("hang", {}, 30);
+    const outcome = call.then(
       () => assert.fail("resolved"),
       (error: unknown) => error,
     );
+    clock.advance(29);
+    assert.equal(await settled(call), false, "pending until its deadline");
+    clock.advance(1);
+    const e = await outcome;
     assert.ok(e instanceof RpcTimeoutError && e instanceof LuxError);
     assert.equal(e.code, "LUX_RPC_TIMEOUT");
     assert.deepEqual({ method: e.method, peer: e.peer, timeoutMs: e.timeoutMs }, { method: "hang", peer: "memory:b", timeoutMs: 30 });
@@ -48,12 +63,55 @@ test("a call whose peer never answers rejects with RpcTimeoutError naming the me
   }
 });
 
-test("a handshake nobody answers rejects with RpcTimeoutError for method handshake", async () => {
+test("a call answered before its deadline cancels its timer", async () => {
+  const clock = new FakeClock();
+  const [a, b] = memoryTransportPair();
+  const server = new RpcConnection<never, { echo(req: { n: number }): { n: number } }>(b, { maxFrameBytes: 1 << 20, handlers: { echo: (req) => req }, clock });
+  void server.serverHandshake("t", 1000).catch(() => undefined);
+  const client = new RpcConnection<{ echo(req: { n: number }): { n: number } }>(a, { maxFrameBytes: 1 << 20, clock });
+  await client.clientHandshake("t", 1000);
+  assert.equal(clock.pendingTimers, 0, "the handshakes' timers are gone once they completed");
+  assert.deepEqual(await client.call("echo", { n: 1 }, 30), { n: 1 });
+  assert.equal(clock.pendingTimers, 0);
+  client.close(true);
+});
+
+test("a handshake nobody answers rejects with RpcTimeoutError for method handshake, at its deadline", async () => {
+  const clock = new FakeClock();
   const [a, b] = memoryTransportPair();
   b.onData(() => undefined); // a peer that reads and never replies
-  const client = new RpcConnection<Service>(a, { maxFrameBytes: 1 << 20 });
-  await assert.rejects(client.clientHandshake("t", 20), (e: unknown) => e instanceof RpcTimeoutError && e.method === "handshake");
+  const client = new RpcConnection<Service>(a, { maxFrameBytes: 1 << 20, clock });
+  const handshake = client.clientHandshake("t", 20);
+  const rejected = assert.rejects(handshake, (e: unknown) => e instanceof RpcTimeoutError && e.method === "handshake" && e.timeoutMs === 20);
+  clock.advance(19);
+  assert.equal(await settled(handshake), false);
+  clock.advance(1);
+  await rejected;
   b.close();
+});
+
+test("a client that sends no hello is dropped by the server at its handshake deadline", async () => {
+  const clock = new FakeClock();
+  const [a, b] = memoryTransportPair();
+  const dropped: Error[] = [];
+  const server = new RpcConnection<never, Service>(b, {
+    maxFrameBytes: 1 << 20,
+    handlers: {},
+    clock,
+    onProtocolError: (e) => dropped.push(e),
+  });
+  const handshake = server.serverHandshake("t", 50);
+  const rejected = assert.rejects(handshake, (e: unknown) => e instanceof ProtocolError && /no handshake within 50 ms/.test(e.message));
+  let clientClosed = false;
+  a.onClose(() => (clientClosed = true));
+  clock.advance(49);
+  assert.equal(await settled(handshake), false);
+  clock.advance(1);
+  await rejected;
+  assert.equal(server.state, "closed");
+  assert.equal(dropped.length, 1, "reported through onProtocolError");
+  await new Promise((r) => setImmediate(r));
+  assert.equal(clientClosed, true, "the silent client's transport is closed");
 });
 
 test("a refused handshake rejects with ProtocolError on both sides, saying why", async () => {

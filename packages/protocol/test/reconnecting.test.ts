@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { ConnectionClosedError, ReconnectingConnection, RpcConnection, memoryTransportPair, type ReconnectClock } from "../src/index.js";
+import { ConnectionClosedError, FakeClock, ReconnectingConnection, RpcConnection, memoryTransportPair } from "../src/index.js";
 
 interface EchoService {
   echo(req: { n: number }): { n: number; server: number };
@@ -14,32 +14,11 @@ const flush = async (): Promise<void> => {
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
 };
 
-/** Timers run only when the test advances time. */
-class TestClock implements ReconnectClock {
-  time = 0;
-  private timers: { due: number; fn: () => void; live: boolean }[] = [];
-  now(): number {
-    return this.time;
-  }
-  setTimeout(fn: () => void, ms: number): { cancel(): void; unref(): unknown } {
-    const t = { due: this.time + ms, fn, live: true };
-    this.timers.push(t);
-    return { cancel: () => void (t.live = false), unref: () => undefined };
-  }
-  async advance(ms: number): Promise<void> {
-    const end = this.time + ms;
-    for (;;) {
-      await flush();
-      const next = this.timers.filter((t) => t.live && t.due <= end).sort((a, b) => a.due - b.due)[0];
-      if (next === undefined) break;
-      this.time = next.due;
-      next.live = false;
-      next.fn();
-    }
-    this.time = end;
-    await flush();
-  }
-}
+/** Advances the fake clock, letting connects, handshakes and hooks (promise callbacks) run after each timer. */
+const advance = async (clock: FakeClock, ms: number): Promise<void> => {
+  await clock.advanceAsync(ms);
+  await flush();
+};
 
 /** A fake server that can be taken down and brought back; each incarnation has a number. */
 class FakeServer {
@@ -89,7 +68,7 @@ class FakeServer {
   }
 }
 
-async function open(server: FakeServer, clock: TestClock, windowMs = 10_000) {
+async function open(server: FakeServer, clock: FakeClock, windowMs = 10_000) {
   const conn = await ReconnectingConnection.open<EchoService, never>({
     connect: () => server.connect(),
     windowMs,
@@ -106,7 +85,7 @@ async function open(server: FakeServer, clock: TestClock, windowMs = 10_000) {
 describe("ReconnectingConnection", () => {
   test("calls wait while the server is down and go through after it re-registers", async () => {
     const server = new FakeServer();
-    const clock = new TestClock();
+    const clock = new FakeClock();
     const conn = await open(server, clock);
     assert.deepEqual(await conn.call("echo", { n: 1 }), { n: 1, server: 1 });
     const inFlight = conn.call("slow", {});
@@ -117,10 +96,10 @@ describe("ReconnectingConnection", () => {
     const waiting = conn.call("echo", { n: 2 });
     let settled = false;
     void waiting.then(() => (settled = true), () => (settled = true));
-    await clock.advance(3000);
+    await advance(clock, 3000);
     assert.equal(settled, false, "a call waits while the server is down");
     server.restart();
-    await clock.advance(1000);
+    await advance(clock, 1000);
     assert.equal(conn.state, "open");
     assert.deepEqual(server.registrations, ["node-1@2"], "the hook re-registered on the new server first");
     assert.deepEqual(await waiting, { n: 2, server: 2 });
@@ -131,7 +110,7 @@ describe("ReconnectingConnection", () => {
 
   test("gives up after the window: close listeners run and calls reject", async () => {
     const server = new FakeServer();
-    const clock = new TestClock();
+    const clock = new FakeClock();
     const conn = await open(server, clock, 5000);
     const closed: (Error | undefined)[] = [];
     conn.onClose((e) => closed.push(e));
@@ -139,9 +118,9 @@ describe("ReconnectingConnection", () => {
     await flush();
     const waiting = conn.call("echo", { n: 1 });
     const rejected = assert.rejects(waiting, ConnectionClosedError);
-    await clock.advance(4000);
+    await advance(clock, 4000);
     assert.equal(closed.length, 0);
-    await clock.advance(2000);
+    await advance(clock, 2000);
     await rejected;
     assert.equal(conn.state, "closed");
     assert.equal(closed.length, 1);
@@ -151,21 +130,21 @@ describe("ReconnectingConnection", () => {
 
   test("a hook refused by the server makes it give up at once", async () => {
     const server = new FakeServer();
-    const clock = new TestClock();
+    const clock = new FakeClock();
     const conn = await open(server, clock);
     const closed: (Error | undefined)[] = [];
     conn.onClose((e) => closed.push(e));
     server.crash();
     server.restart();
     server.refuseRegistration = true;
-    await clock.advance(200);
+    await advance(clock, 200);
     assert.equal(conn.state, "closed");
     assert.match(String(closed[0]?.message), /node is dead/);
   });
 
   test("close() while reconnecting stops the attempts and fails waiting calls", async () => {
     const server = new FakeServer();
-    const clock = new TestClock();
+    const clock = new FakeClock();
     const conn = await open(server, clock);
     server.crash();
     await flush();
@@ -173,7 +152,7 @@ describe("ReconnectingConnection", () => {
     conn.close();
     await waiting;
     server.restart();
-    await clock.advance(5000);
+    await advance(clock, 5000);
     assert.equal(conn.state, "closed");
     assert.deepEqual(server.registrations, []);
   });

@@ -1,4 +1,4 @@
-import type { NodeResources, ResourceSet } from "@lux/protocol";
+import type { Clock, NodeResources, ResourceSet, TimerHandle } from "@lux/protocol";
 import { lessReserved } from "@lux/common";
 
 /**
@@ -12,8 +12,17 @@ export const RESERVATION_TTL_MS = 1000;
 interface RemoteNode {
   /** As the node last reported it. */
   reported: NodeResources;
-  /** Spilled to it since that report, each counted until `until` (Date.now()). */
+  /** Spilled to it since that report, each counted until `until` (clock.now()). */
   reservations: { resources: ResourceSet; until: number }[];
+}
+
+export interface ClusterViewDeps {
+  /** This node's id: the control service's pushes include it, the live local view wins. */
+  localId: string;
+  /** This node's resources, live. */
+  local: () => NodeResources;
+  /** Times the lapse of reservations. */
+  clock: Clock;
 }
 
 /**
@@ -24,12 +33,16 @@ interface RemoteNode {
 export class ClusterView {
   private readonly remote = new Map<string, RemoteNode>();
   private readonly listeners: (() => void)[] = [];
-  private expiryTimer: NodeJS.Timeout | undefined;
+  private expiryTimer: TimerHandle | undefined;
+  private readonly localId: string;
+  private readonly local: () => NodeResources;
+  private readonly clock: Clock;
 
-  constructor(
-    private readonly localId: string,
-    private readonly local: () => NodeResources,
-  ) {}
+  constructor(deps: ClusterViewDeps) {
+    this.localId = deps.localId;
+    this.local = deps.local;
+    this.clock = deps.clock;
+  }
 
   /** Nodes that changed; `full` replaces the whole view. Dead nodes leave it. */
   update(nodes: readonly NodeResources[], full: boolean): void {
@@ -48,7 +61,7 @@ export class ClusterView {
 
   /** Alive nodes, the local one first. */
   nodes(): NodeResources[] {
-    const now = Date.now();
+    const now = this.clock.now();
     const out = [this.local()];
     for (const r of this.remote.values()) {
       if (r.reservations.length > 0) r.reservations = r.reservations.filter((x) => x.until > now);
@@ -68,27 +81,28 @@ export class ClusterView {
   reserve(nodeId: string, req: ResourceSet): void {
     const r = this.remote.get(nodeId);
     if (r === undefined) return;
-    const until = Date.now() + RESERVATION_TTL_MS;
+    const until = this.clock.now() + RESERVATION_TTL_MS;
     r.reservations.push({ resources: req, until });
     if (this.expiryTimer === undefined) this.armExpiry(RESERVATION_TTL_MS);
   }
 
   close(): void {
-    clearTimeout(this.expiryTimer);
+    this.expiryTimer?.cancel();
     this.expiryTimer = undefined;
   }
 
   /** Once reservations lapse the nodes look freer: placement looks again (queued requests may spill). */
   private armExpiry(ms: number): void {
-    this.expiryTimer = setTimeout(() => {
-      this.expiryTimer = undefined;
-      const now = Date.now();
-      let next = Infinity;
-      for (const r of this.remote.values()) for (const x of r.reservations) if (x.until > now) next = Math.min(next, x.until);
-      if (next !== Infinity) this.armExpiry(next - now);
-      this.changed();
-    }, ms);
-    this.expiryTimer.unref();
+    this.expiryTimer = this.clock
+      .setTimeout(() => {
+        this.expiryTimer = undefined;
+        const now = this.clock.now();
+        let next = Infinity;
+        for (const r of this.remote.values()) for (const x of r.reservations) if (x.until > now) next = Math.min(next, x.until);
+        if (next !== Infinity) this.armExpiry(next - now);
+        this.changed();
+      }, ms)
+      .unref();
   }
 
   private changed(): void {

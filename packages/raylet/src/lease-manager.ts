@@ -1,4 +1,15 @@
-import type { CoreWorkerService, DemandEntry, JobInfo, LeaseReply, LeaseRequest, NodeResources, ResourceSet, RpcConnection } from "@lux/protocol";
+import type {
+  Clock,
+  CoreWorkerService,
+  DemandEntry,
+  JobInfo,
+  LeaseReply,
+  LeaseRequest,
+  NodeResources,
+  ResourceSet,
+  RpcConnection,
+  TimerHandle,
+} from "@lux/protocol";
 import { NodeAffinityError, createLogger, newTaskId } from "@lux/common";
 import type { ClusterView } from "./cluster-view.js";
 import type { Allocation, ResourcePool } from "./resources.js";
@@ -14,7 +25,7 @@ interface PendingLease {
   requester: Requester;
   resolve(reply: LeaseReply): void;
   reject(error: Error): void;
-  /** When it was queued here (Date.now()). */
+  /** When it was queued here (clock.now()). */
   queuedAt: number;
 }
 
@@ -23,7 +34,7 @@ interface PendingLease {
  * between nodes on stale views. One still waiting after this long may move on to a node
  * the view shows free now (the view it was spilled on was stale, or a node joined since).
  */
-const RESPILL_FOLLOWED_AFTER_MS = 500;
+export const RESPILL_FOLLOWED_AFTER_MS = 500;
 
 export interface Lease {
   leaseId: string;
@@ -33,11 +44,20 @@ export interface Lease {
   requester: Requester;
 }
 
-/** Cluster-wide scheduling inputs of a LeaseManager. */
-export interface LeaseScheduling {
+export interface LeaseManagerDeps {
+  nodeId: string;
+  /** This node's resources: what leases granted here take. */
+  resources: ResourcePool;
+  /** Where leased workers come from. */
+  pool: WorkerPool;
+  /** The job a request is for (its workers start with the job's settings). */
+  jobInfo: (jobId: string) => Promise<JobInfo>;
+  /** The cluster as this raylet sees it: where requests may spill. */
   view: ClusterView;
   /** Asks the control service about a node missing from the view (alive or dead), if it knows it. */
   lookupNode(nodeId: string): Promise<NodeResources | undefined>;
+  /** Times how long a request that followed a spillback stays before it may move on. */
+  clock: Clock;
 }
 
 /**
@@ -52,26 +72,30 @@ export class LeaseManager {
   private readonly leaseByWorker = new Map<string, Lease>();
   private readonly warned = new Set<string>();
   private scheduling = false;
-  private laterTimer: NodeJS.Timeout | undefined;
+  private laterTimer: TimerHandle | undefined;
   private turn = 0;
+  private readonly nodeId: string;
+  private readonly resources: ResourcePool;
+  private readonly pool: WorkerPool;
+  private readonly view: ClusterView;
+  private readonly clock: Clock;
 
-  constructor(
-    private readonly nodeId: string,
-    private readonly resources: ResourcePool,
-    private readonly pool: WorkerPool,
-    private readonly jobInfo: (jobId: string) => Promise<JobInfo>,
-    private readonly cluster: LeaseScheduling,
-  ) {
-    cluster.view.onChange(() => this.schedule());
+  constructor(private readonly deps: LeaseManagerDeps) {
+    this.nodeId = deps.nodeId;
+    this.resources = deps.resources;
+    this.pool = deps.pool;
+    this.view = deps.view;
+    this.clock = deps.clock;
+    this.view.onChange(() => this.schedule());
   }
 
   async request(req: LeaseRequest, requester: Requester): Promise<LeaseReply> {
     let placement = this.place(req);
     if (placement.kind === "unavailable") {
       // The view may lag behind a node that joined a moment ago: ask the control service.
-      const node = await this.cluster.lookupNode(placement.nodeId);
+      const node = await this.deps.lookupNode(placement.nodeId);
       if (node?.alive === true) {
-        this.cluster.view.update([node], false);
+        this.view.update([node], false);
         placement = this.place(req);
       }
       if (placement.kind === "unavailable") {
@@ -85,7 +109,7 @@ export class LeaseManager {
     if (placement.kind === "spill") return this.spill(req, placement.node);
     if (placement.kind === "infeasible" || !this.resources.feasible(req.resources)) this.warnInfeasible(req, requester);
     return new Promise((resolve, reject) => {
-      this.queue.push({ req, requester, resolve, reject, queuedAt: Date.now() });
+      this.queue.push({ req, requester, resolve, reject, queuedAt: this.clock.now() });
       this.schedule();
     });
   }
@@ -93,11 +117,11 @@ export class LeaseManager {
   private place(req: LeaseRequest, followedMayMove = false): Placement {
     const strategy = req.strategy ?? "DEFAULT";
     if (req.noSpillback === true && !followedMayMove && this.resources.feasible(req.resources)) return { kind: "local" };
-    return place({ resources: req.resources, strategy, localId: this.nodeId, nodes: this.cluster.view.nodes(), turn: this.turn++ });
+    return place({ resources: req.resources, strategy, localId: this.nodeId, nodes: this.view.nodes(), turn: this.turn++ });
   }
 
   private spill(req: LeaseRequest, node: NodeResources): LeaseReply {
-    this.cluster.view.reserve(node.nodeId, req.resources);
+    this.view.reserve(node.nodeId, req.resources);
     return { spillback: { nodeId: node.nodeId, address: node.address } };
   }
 
@@ -107,7 +131,7 @@ export class LeaseManager {
     if (typeof strategy === "object" && !strategy.soft) return false;
     let followedMayMove = false;
     if (p.req.noSpillback === true && this.resources.feasible(p.req.resources)) {
-      const waited = Date.now() - p.queuedAt;
+      const waited = this.clock.now() - p.queuedAt;
       if (waited < RESPILL_FOLLOWED_AFTER_MS) {
         this.scheduleLater(RESPILL_FOLLOWED_AFTER_MS - waited);
         return false;
@@ -196,7 +220,7 @@ export class LeaseManager {
     const shape = JSON.stringify(req.resources);
     if (this.warned.has(shape)) return;
     this.warned.add(shape);
-    const nodes = this.cluster.view.nodes().length;
+    const nodes = this.view.nodes().length;
     const message =
       `${req.description} requests ${shape}, which no node in the cluster can provide ` +
       `(${nodes} alive node${nodes === 1 ? "" : "s"}; this one has ${JSON.stringify(this.resources.view().total)}); ` +
@@ -208,11 +232,12 @@ export class LeaseManager {
   /** Runs schedule() again in `ms` (one timer at a time). */
   private scheduleLater(ms: number): void {
     if (this.laterTimer !== undefined) return;
-    this.laterTimer = setTimeout(() => {
-      this.laterTimer = undefined;
-      this.schedule();
-    }, ms);
-    this.laterTimer.unref();
+    this.laterTimer = this.clock
+      .setTimeout(() => {
+        this.laterTimer = undefined;
+        this.schedule();
+      }, ms)
+      .unref();
   }
 
   private schedule(): void {
@@ -237,7 +262,7 @@ export class LeaseManager {
   private async grant(p: PendingLease, allocation: Allocation): Promise<void> {
     let worker: WorkerHandle;
     try {
-      worker = await this.pool.acquire(await this.jobInfo(p.req.jobId), p.req.detachedActor === true, p.req.runtimeEnv);
+      worker = await this.pool.acquire(await this.deps.jobInfo(p.req.jobId), p.req.detachedActor === true, p.req.runtimeEnv);
     } catch (e) {
       this.resources.release(allocation);
       p.reject(e as Error);

@@ -1,9 +1,8 @@
-import type { CoreWorkerService, Handlers, RayletService, ResourceView, RpcConnection, ServiceDef } from "@lux/protocol";
+import type { ConnectionPool, CoreWorkerService, Handlers, RayletService, ResourceView, RpcConnection, ServiceDef } from "@lux/protocol";
 import { LuxError, ObjectLostError } from "@lux/common";
 import type { ArenaStore } from "@lux/object-store";
 import type { ClusterView } from "./cluster-view.js";
 import type { LeaseManager, Requester } from "./lease-manager.js";
-import type { NodePeers } from "./node-peers.js";
 import type { PullManager } from "./pull-manager.js";
 import type { WorkerPool } from "./worker-pool.js";
 
@@ -16,7 +15,10 @@ export interface RayletParts {
   /** "shared-memory" or "file": how this node's processes reach the store. */
   storeKind: string;
   view: ClusterView;
-  nodePeers: NodePeers;
+  /** Other nodes' raylets, by node id. */
+  nodePeers: ConnectionPool<RayletService>;
+  /** Drops the connection to a node and its address (declared dead). */
+  forgetNode(nodeId: string): void;
   leases(): LeaseManager;
   workers(): WorkerPool;
   pulls(): PullManager;
@@ -143,7 +145,7 @@ function nodeHandlers(parts: RayletParts): RayletHandlers {
     updateClusterView: (req) => {
       parts.view.update(req.nodes, req.full);
       // Pulls from a node declared dead fail now instead of waiting on its (maybe hung) connection.
-      for (const n of req.nodes) if (!n.alive) parts.nodePeers.forget(n.nodeId);
+      for (const n of req.nodes) if (!n.alive) parts.forgetNode(n.nodeId);
       return { ok: true };
     },
     getNodeInfo: () => {

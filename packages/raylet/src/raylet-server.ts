@@ -1,11 +1,24 @@
-import type { CoreWorkerService, GcsService, JobInfo, NodeResources, RayletService, ResourceSet, ResourceView, RpcConnection } from "@lux/protocol";
-import { ReconnectingConnection, RpcServer, connectRpc } from "@lux/protocol";
+import type {
+  Clock,
+  CoreWorkerService,
+  Dial,
+  GcsService,
+  JobInfo,
+  NodeResources,
+  PeerOptions,
+  RayletService,
+  ResourceSet,
+  ResourceView,
+  RpcConnection,
+  TimerHandle,
+} from "@lux/protocol";
+import { ConnectionPool, ReconnectingConnection, RpcServer, connectRpc, systemClock } from "@lux/protocol";
 import { LuxError, config, controlServiceStateLost, createLogger, newNodeId, rpcPeerOptions } from "@lux/common";
 import type { ArenaStore } from "@lux/object-store";
 import { openArena } from "@lux/object-store";
 import { ClusterView } from "./cluster-view.js";
 import { LeaseManager, type Requester } from "./lease-manager.js";
-import { NodePeers } from "./node-peers.js";
+import { NodeAddresses } from "./node-addresses.js";
 import { PullManager } from "./pull-manager.js";
 import { rayletHandlers, type RayletHandlers, type RayletParts } from "./raylet-handlers.js";
 import { ResourcePool } from "./resources.js";
@@ -30,6 +43,10 @@ export interface RayletOptions {
   maxIdleWorkersPerJob: number;
   /** The node's session folder: runtime env packages are unpacked under it. */
   sessionDir: string;
+  /** How outbound connections reach their peers (default: TCP or Unix sockets). */
+  dial?: Dial;
+  /** Times leases, reservations, reports and worker timeouts (default: the system clock). */
+  clock?: Clock;
 }
 
 /** The node daemon: worker pool, lease scheduling, resources and the node's object store. */
@@ -46,19 +63,26 @@ export class Raylet {
   private readonly closeListeners: (() => void)[] = [];
   private readonly workerConnections = new Map<string, RpcConnection<CoreWorkerService>>();
   private readonly clients = new Set<RpcConnection<CoreWorkerService, RayletService>>();
-  /** Other nodes' raylets, and the pulls of their objects into this node's store. */
-  private readonly nodePeers: NodePeers;
+  /** Other nodes' raylets (by node id, at the address the control service gives), and the pulls of their objects into this node's store. */
+  private readonly nodePeers: ConnectionPool<RayletService>;
+  private readonly nodeAddresses: NodeAddresses;
   private pulls: PullManager | undefined;
   /** The cluster resource view, kept current by the control service. */
   readonly view: ClusterView;
-  private reportTimer: NodeJS.Timeout | undefined;
+  private reportTimer: TimerHandle | undefined;
   private lastReportMs = 0;
+  private readonly clock: Clock;
+  /** Options of every connection the raylet opens or accepts. */
+  private readonly peerOptions: PeerOptions;
 
   constructor(private readonly options: RayletOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.peerOptions = { ...rpcPeerOptions(options.token, log), ...(options.dial !== undefined ? { dial: options.dial } : {}), clock: this.clock };
     this.resources = new ResourcePool(options.resources);
-    this.view = new ClusterView(this.nodeId, () => this.localResources());
+    this.view = new ClusterView({ localId: this.nodeId, local: () => this.localResources(), clock: this.clock });
     this.resources.onChange = () => this.scheduleReport();
-    this.nodePeers = new NodePeers(() => this.gcs, options.token);
+    this.nodeAddresses = new NodeAddresses(() => this.gcs);
+    this.nodePeers = new ConnectionPool<RayletService>({ ...this.peerOptions, address: (nodeId) => this.nodeAddresses.of(nodeId) });
     this.runtimeEnvs = new RuntimeEnvManager({
       nodeId: this.nodeId,
       sessionDir: options.sessionDir,
@@ -79,20 +103,19 @@ export class Raylet {
    */
   private scheduleReport(): void {
     if (this.reportTimer !== undefined) return;
-    const wait = this.lastReportMs + REPORT_INTERVAL_MS - Date.now();
+    const wait = this.lastReportMs + REPORT_INTERVAL_MS - this.clock.now();
     if (wait <= 0) {
       this.report();
       return;
     }
-    this.reportTimer = setTimeout(() => this.report(), wait);
-    this.reportTimer.unref();
+    this.reportTimer = this.clock.setTimeout(() => this.report(), wait).unref();
   }
 
   private report(): void {
-    clearTimeout(this.reportTimer);
+    this.reportTimer?.cancel();
     this.reportTimer = undefined;
     if (this.gcs === undefined || this.gcs.state === "closed") return;
-    this.lastReportMs = Date.now();
+    this.lastReportMs = this.clock.now();
     this.gcs.notify("reportResources", { nodeId: this.nodeId, ...this.resources.view() });
   }
 
@@ -122,12 +145,17 @@ export class Raylet {
     const handlers = rayletHandlers(this.parts());
     this.server = await this.listen(handlers);
     this.pool = this.createWorkerPool(this.server.address);
-    this.leases = new LeaseManager(this.nodeId, this.resources, this.pool, (jobId) => this.jobInfo(jobId), {
+    this.leases = new LeaseManager({
+      nodeId: this.nodeId,
+      resources: this.resources,
+      pool: this.pool,
+      jobInfo: (jobId) => this.jobInfo(jobId),
       view: this.view,
       lookupNode: async (nodeId) => {
         const nodes = await this.gcs?.call("getClusterView", {}, 10_000);
         return nodes?.find((n) => n.nodeId === nodeId);
       },
+      clock: this.clock,
     });
     await this.connectControlService(handlers, this.server.address);
     log.info(`raylet ${this.nodeId.slice(0, 8)} serving on ${this.server.address}`, {
@@ -143,6 +171,7 @@ export class Raylet {
       storeKind: this.options.storeKind,
       view: this.view,
       nodePeers: this.nodePeers,
+      forgetNode: (nodeId) => this.forgetNode(nodeId),
       leases: () => this.leaseManager,
       workers: () => this.workerPool,
       pulls: () => this.pullManager,
@@ -159,7 +188,7 @@ export class Raylet {
   private listen(handlers: RayletHandlers): Promise<RpcServer<RayletService>> {
     const { store } = this.options;
     return RpcServer.listen<RayletService>({
-      ...rpcPeerOptions(this.options.token, log),
+      ...this.peerOptions,
       address: this.options.address,
       handlers,
       onConnection: (conn) => {
@@ -186,6 +215,7 @@ export class Raylet {
       logDir: logDir(this.options.sessionDir),
       maxIdlePerJob: this.options.maxIdleWorkersPerJob,
       prepareEnv: (spec) => this.runtimeEnvs.prepare(spec),
+      clock: this.clock,
       canRetire: async (worker) => {
         const conn = this.workerConnections.get(worker.workerId);
         if (conn === undefined) return true;
@@ -213,8 +243,9 @@ export class Raylet {
     };
     const windowMs = config("gcsReconnectWindowMs");
     const gcs = await ReconnectingConnection.open<GcsService, RayletService>({
-      connect: () => connectRpc<GcsService, RayletService>(this.options.gcsAddress, { ...rpcPeerOptions(this.options.token, log), handlers }),
+      connect: () => connectRpc<GcsService, RayletService>(this.options.gcsAddress, { ...this.peerOptions, handlers }),
       windowMs,
+      clock: this.clock,
       onDisconnect: () => log.warn(`lost the control service at ${this.options.gcsAddress}; reconnecting for up to ${windowMs} ms`),
     });
     this.gcs = gcs;
@@ -256,12 +287,18 @@ export class Raylet {
       store: this.options.store,
       arena: openArena(this.options.store.path, this.options.store.capacity),
       peer: (nodeId) => this.nodePeers.get(nodeId),
-      forget: (nodeId) => this.nodePeers.forget(nodeId),
+      forget: (nodeId) => this.forgetNode(nodeId),
       chunkBytes: config("objectTransferChunkBytes"),
       maxBytesInFlight: config("objectTransferMaxBytesInFlight"),
       chunksPerPull: config("objectTransferChunksInFlightPerPull"),
     });
     return this.pulls;
+  }
+
+  /** Drops the connection to a node and its address (it failed, or was declared dead): the next use asks again. */
+  private forgetNode(nodeId: string): void {
+    this.nodeAddresses.forget(nodeId);
+    this.nodePeers.forget(nodeId);
   }
 
   private get leaseManager(): LeaseManager {
@@ -286,7 +323,7 @@ export class Raylet {
   }
 
   async close(): Promise<void> {
-    clearTimeout(this.reportTimer);
+    this.reportTimer?.cancel();
     this.view.close();
     this.nodePeers.close();
     await this.pool?.close();

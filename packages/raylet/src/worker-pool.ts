@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawn, type ChildProcess } from "node:child_process";
-import type { JobInfo, RuntimeEnvSpec } from "@lux/protocol";
+import type { Clock, JobInfo, RuntimeEnvSpec, TimerHandle } from "@lux/protocol";
 import { LuxError, config, createLogger, newWorkerId, runtimeEnvKey } from "@lux/common";
 import type { PreparedEnv } from "./runtime-env-manager.js";
 
@@ -47,7 +47,12 @@ export interface WorkerPoolOptions {
   canRetire(worker: WorkerHandle): Promise<boolean>;
   /** Makes a runtime env ready on this node (unpacks its workingDir); rejects with RuntimeEnvSetupError. */
   prepareEnv(spec: RuntimeEnvSpec): Promise<PreparedEnv>;
+  /** Times start timeouts and the retirement of idle workers. */
+  clock: Clock;
 }
+
+/** How often idle workers are looked at for retirement. */
+const REAP_INTERVAL_MS = 1000;
 
 /**
  * Worker processes of the node, started per job with the job's Node flags (its module
@@ -58,13 +63,23 @@ export class WorkerPool {
   /** Workers started ahead of their job's first lease, not claimed by a lease yet. */
   private readonly prestarting = new Set<{ jobId: string; started: Promise<WorkerHandle> }>();
   private readonly starting = new Map<string, { resolve(w: WorkerHandle): void; reject(e: Error): void }>();
-  private readonly idleTimer: NodeJS.Timeout;
+  private idleTimer: TimerHandle | undefined;
+  private closed = false;
   /** How recently ended workers ended, for owners that ask why (bounded, oldest dropped first). */
   private readonly exits = new Map<string, { exitCode?: number; signal?: string }>();
 
   constructor(private readonly options: WorkerPoolOptions) {
-    this.idleTimer = setInterval(() => this.reapIdle(), 1000);
-    this.idleTimer.unref();
+    this.scheduleReap();
+  }
+
+  private scheduleReap(): void {
+    if (this.closed) return;
+    this.idleTimer = this.options.clock
+      .setTimeout(() => {
+        this.reapIdle();
+        this.scheduleReap();
+      }, REAP_INTERVAL_MS)
+      .unref();
   }
 
   get(workerId: string): WorkerHandle | undefined {
@@ -118,7 +133,7 @@ export class WorkerPool {
       return;
     }
     worker.state = "idle";
-    worker.idleSince = Date.now();
+    worker.idleSince = this.options.clock.now();
     const idle = [...this.workers.values()].filter((w) => w.jobId === worker.jobId && w.envKey === worker.envKey && w.state === "idle");
     if (idle.length > this.options.maxIdlePerJob) void this.retire(worker, "too many idle workers");
   }
@@ -136,7 +151,7 @@ export class WorkerPool {
     worker.retiring = false;
     if (worker.state !== "idle") return;
     if (ok) this.kill(worker, reason);
-    else worker.idleSince = Date.now();
+    else worker.idleSince = this.options.clock.now();
   }
 
   /** Called when a started worker connects back and registers its RPC address. */
@@ -148,7 +163,7 @@ export class WorkerPool {
     w.address = address;
     w.socketPath = socketPath;
     w.state = "idle";
-    w.idleSince = Date.now(); // idle from now (a worker started ahead waits here for its first lease)
+    w.idleSince = this.options.clock.now(); // idle from now (a worker started ahead waits here for its first lease)
     waiter.resolve(w);
     return true;
   }
@@ -169,9 +184,9 @@ export class WorkerPool {
     const w = this.workers.get(workerId);
     if (w !== undefined && w.state !== "dead") {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, waitMs);
+        const timer = this.options.clock.setTimeout(resolve, waitMs);
         w.process.once("exit", () => {
-          clearTimeout(timer);
+          timer.cancel();
           setImmediate(resolve); // after the pool's own exit listener recorded it
         });
       });
@@ -185,7 +200,8 @@ export class WorkerPool {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.idleTimer);
+    this.closed = true;
+    this.idleTimer?.cancel();
     const exits = [...this.workers.values()]
       .filter((w) => w.state !== "dead")
       .map((w) => new Promise<void>((resolve) => {
@@ -243,12 +259,13 @@ export class WorkerPool {
     this.workers.set(workerId, worker);
     return new Promise((resolve, reject) => {
       this.starting.set(workerId, { resolve, reject });
-      const timer = setTimeout(() => {
-        if (this.starting.has(workerId)) this.kill(worker, "it did not register in time");
-      }, config("workerStartTimeoutMs"));
-      timer.unref();
+      const timer = this.options.clock
+        .setTimeout(() => {
+          if (this.starting.has(workerId)) this.kill(worker, "it did not register in time");
+        }, config("workerStartTimeoutMs"))
+        .unref();
       child.once("exit", (code, signal) => {
-        clearTimeout(timer);
+        timer.cancel();
         worker.state = "dead";
         this.workers.delete(workerId);
         const reason = signal !== null ? `killed by ${signal}` : `exited with code ${code}`;
@@ -266,7 +283,7 @@ export class WorkerPool {
   }
 
   private reapIdle(): void {
-    const now = Date.now();
+    const now = this.options.clock.now();
     const keep = config("idleWorkerKeepMs");
     for (const w of this.workers.values()) {
       if (w.state === "idle" && now - w.idleSince > keep) void this.retire(w, "idle");

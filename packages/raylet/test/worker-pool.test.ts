@@ -12,6 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, test } from "node:test";
+import { systemClock } from "@lux/protocol";
 import { WorkerPool, startEarlyWorker, type PrestartJob, type WorkerPoolOptions } from "../src/worker-pool.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lux-worker-pool-test-"));
@@ -51,6 +52,7 @@ const options: WorkerPoolOptions = {
   onWorkerExit: () => undefined,
   canRetire: () => Promise.resolve(true),
   prepareEnv: () => Promise.reject(new Error("no runtime envs here")),
+  clock: systemClock,
 };
 
 /** The stand-in's report, from its log file in the session's logs folder. */
