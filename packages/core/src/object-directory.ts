@@ -136,8 +136,7 @@ export class ObjectDirectory {
   /**
    * Owner side: a reader could read no copy of the object from `nodeIds`. Waits (bounded)
    * until the control service declares one of those nodes dead, which re-creates the object
-   * or records why it cannot be; then the reader locates it again. The timer does not keep
-   * the process alive: a reader here is in lux.get or lux.wait, which do.
+   * or records why it cannot be; then the reader locates it again.
    */
   async reportedLost(objectId: string, nodeIds: readonly string[]): Promise<void> {
     const v = this.deps.memory.peek(objectId);
