@@ -36,38 +36,34 @@ export class SystemClock implements Clock {
   }
 }
 
+/**
+ * A Node timer (a chain of them past Node's limit). A plain one adds only this handle to
+ * Node's timer, no closure: RPC deadlines make one per call.
+ */
 class SystemTimer implements TimerHandle {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: NodeJS.Timeout;
   private unrefed = false;
 
-  constructor(
-    private readonly fn: () => void,
-    remaining: number,
-  ) {
-    this.arm(remaining);
+  constructor(fn: () => void, ms: number) {
+    this.timer = ms <= MAX_NODE_DELAY ? setTimeout(fn, ms) : this.chained(fn, ms);
   }
 
-  private arm(remaining: number): void {
-    const step = Math.min(remaining, MAX_NODE_DELAY);
-    this.timer = setTimeout(() => {
-      if (remaining > step) {
-        this.arm(remaining - step);
-      } else {
-        this.timer = undefined;
-        this.fn();
-      }
-    }, step);
-    if (this.unrefed) this.timer.unref();
+  /** Waits the longest Node allows, then the rest of `remaining`. */
+  private chained(fn: () => void, remaining: number): NodeJS.Timeout {
+    return setTimeout(() => {
+      const rest = remaining - MAX_NODE_DELAY;
+      this.timer = rest > MAX_NODE_DELAY ? this.chained(fn, rest) : setTimeout(fn, rest);
+      if (this.unrefed) this.timer.unref();
+    }, MAX_NODE_DELAY);
   }
 
   cancel(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    clearTimeout(this.timer);
   }
 
   unref(): this {
     this.unrefed = true;
-    this.timer?.unref();
+    this.timer.unref();
     return this;
   }
 }
