@@ -57,6 +57,8 @@ async function serve(address: string): Promise<void> {
     address,
     token: TOKEN,
     maxFrameBytes: MAX_FRAME_BYTES,
+    connectTimeoutMs: 10_000,
+    callTimeoutMs: 10_000,
     handlers: {
       pushTask: () => reply,
       stats: () => {
@@ -159,7 +161,7 @@ async function main(): Promise<void> {
       child.stdout.setEncoding("utf8");
       child.stdout.once("data", () => resolve());
     });
-    const conn = await connectRpc<BenchService>(address, { token: TOKEN, maxFrameBytes: MAX_FRAME_BYTES });
+    const conn = await connectRpc<BenchService>(address, { token: TOKEN, maxFrameBytes: MAX_FRAME_BYTES, connectTimeoutMs: 10_000, callTimeoutMs: 10_000 });
     const specs: Spec[] = [];
     for (let i = 0; i < 1024; i++) {
       specs.push({

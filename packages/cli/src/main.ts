@@ -1,5 +1,6 @@
 /** The `lux` command: `lux start`, `lux stop`, `lux status`, `lux microbenchmark`. */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { InvalidConfigError, checkConfig, type SystemConfig } from "@lux/common";
 import { CliError } from "./errors.js";
 import { microbenchmark, type MicrobenchmarkOptions } from "./microbenchmark/index.js";
 import { start, type StartOptions } from "./start.js";
@@ -42,6 +43,22 @@ function resources(value: string): Record<string, number> {
   return parsed as Record<string, number>;
 }
 
+/** `--system-config`: a JSON object of config entries, each checked against the registry. */
+function systemConfig(value: string): SystemConfig {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new InvalidArgumentError(`takes a JSON object of config entries such as '{"workerLeaseIdleMs": 50}', got ${value}`);
+  }
+  try {
+    return checkConfig(parsed);
+  } catch (e) {
+    if (e instanceof InvalidConfigError) throw new InvalidArgumentError(e.message);
+    throw e;
+  }
+}
+
 function program(): Command {
   const cmd = new Command("lux").description("Start, inspect and stop Lux clusters on this machine.").exitOverride();
   cmd
@@ -56,6 +73,7 @@ function program(): Command {
     .option("--object-store-memory <bytes>", "size of this node's object store", bytes)
     .option("--node-ip-address <ip>", "this node's IP address; the daemons bind there", "127.0.0.1")
     .option("--storage <kind>", "where the control service keeps its tables: memory, or redis://HOST:PORT to survive its restarts", "memory")
+    .option("--system-config <json>", "config entries for this node's daemons and their workers, as JSON (see docs/config.md)", systemConfig)
     .action(async (opts: StartOptions) => {
       await start(opts);
     });

@@ -1,7 +1,7 @@
 /** `lux start`: the control service and/or a raylet, detached, recorded for `lux stop`. */
 import { randomBytes } from "node:crypto";
 import * as path from "node:path";
-import { readTokenFile } from "@lux/common";
+import { readTokenFile, type SystemConfig } from "@lux/common";
 import { workerMainPath } from "@lux/core/internal";
 import {
   forgetDaemon,
@@ -24,6 +24,8 @@ export interface StartOptions {
   objectStoreMemory?: number;
   nodeIpAddress: string;
   storage: string;
+  /** Config entries for the daemons started here (and the raylet's workers). */
+  systemConfig?: SystemConfig;
 }
 
 export async function start(opts: StartOptions): Promise<void> {
@@ -44,6 +46,7 @@ export async function start(opts: StartOptions): Promise<void> {
       detached: true,
       logFile: rayletLog,
       sessionDir,
+      ...(opts.systemConfig !== undefined ? { config: opts.systemConfig } : {}),
     });
   } catch (e) {
     if (gcs !== undefined) {
@@ -76,6 +79,7 @@ async function startHead(opts: StartOptions, sessionDir: string, logs: string): 
     detached: true,
     logFile: path.join(logs, "gcs.log"),
     sessionDir,
+    ...(opts.systemConfig !== undefined ? { config: opts.systemConfig } : {}),
   });
   const gcsAddress = gcs.address;
   recordDaemon({ kind: "gcs", pid: gcs.pid, address: gcs.address, gcsAddress, nodeId: undefined, main: gcs.main, sessionDir, logFile: path.join(logs, "gcs.log") });

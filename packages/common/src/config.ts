@@ -1,275 +1,32 @@
 /**
- * The config registry: every Lux tunable is declared once below with its type,
- * default and doc, and can be overridden with the environment variable
- * `LUX_<NAME_IN_UPPER_SNAKE>` (e.g. workerLeaseIdleMs → LUX_WORKER_LEASE_IDLE_MS).
+ * The config registry: every Lux tunable is declared once (config-entries.ts) with its
+ * type, default and doc, and can be overridden with the environment variable
+ * `LUX_<NAME_IN_UPPER_SNAKE>` (e.g. workerLeaseIdleMs → LUX_WORKER_LEASE_IDLE_MS) or, in
+ * code, with an explicit value (`lux.init({ systemConfig })`, `lux start --system-config`,
+ * `LocalCluster.start({ config })`). Explicit beats the environment beats the default.
+ *
+ * Classes take the values they use at construction (read once, by the composition root:
+ * CoreWorker.start, the raylet's and the control service's main), so tests can build them
+ * with small values and hot paths never look a value up per task.
  *
  * ```ts
  * const idleMs = config("workerLeaseIdleMs"); // number
  * ```
  */
+import { CONFIG_GROUPS, CONTROL_SERVICE_ENTRIES, NODE_ENTRIES, OBJECT_ENTRIES, PROCESS_ENTRIES, RPC_ENTRIES, TASK_ENTRIES } from "./config-entries.js";
+import type { ConfigEntry } from "./config-define.js";
 import { InvalidConfigError } from "./errors.js";
 
-export type ConfigType = "number" | "string" | "boolean";
+export { CONFIG_GROUPS };
 
-/** One declared config entry. `V` is the type of its value. */
-export interface ConfigEntry<N extends string = string, V = unknown> {
-  readonly name: N;
-  readonly type: ConfigType;
-  readonly default: V;
-  readonly doc: string;
-  /** The environment variable that overrides it, e.g. "LUX_LOG_LEVEL". */
-  readonly envVar: string;
-  /** What a valid value looks like, for error messages. */
-  readonly expected: string;
-  /** Parses an environment value; undefined when invalid. */
-  readonly parse: (text: string) => V | undefined;
-  /** Whether a value set in code is valid. */
-  readonly isValid: (value: unknown) => boolean;
-}
-
-interface BaseSpec<N extends string> {
-  readonly name: N;
-  readonly doc: string;
-}
-export interface NumberConfigSpec<N extends string> extends BaseSpec<N> {
-  readonly type: "number";
-  readonly default: number;
-  readonly integer?: boolean;
-  readonly min?: number;
-  readonly max?: number;
-}
-export interface StringConfigSpec<N extends string, C extends string = string> extends BaseSpec<N> {
-  readonly type: "string";
-  readonly default: NoInfer<C>;
-  /** Allowed values; the entry's type becomes their union. */
-  readonly choices?: readonly C[];
-}
-export interface BooleanConfigSpec<N extends string> extends BaseSpec<N> {
-  readonly type: "boolean";
-  readonly default: boolean;
-}
-
-/** Declares a config entry. Call it only in this file, in CONFIG_ENTRIES. */
-export function defineConfig<const N extends string>(spec: NumberConfigSpec<N>): ConfigEntry<N, number>;
-export function defineConfig<const N extends string, const C extends string>(
-  spec: StringConfigSpec<N, C> & { readonly choices: readonly C[] },
-): ConfigEntry<N, C>;
-export function defineConfig<const N extends string>(spec: StringConfigSpec<N>): ConfigEntry<N, string>;
-export function defineConfig<const N extends string>(spec: BooleanConfigSpec<N>): ConfigEntry<N, boolean>;
-export function defineConfig(
-  spec: NumberConfigSpec<string> | StringConfigSpec<string> | BooleanConfigSpec<string>,
-): ConfigEntry<string, unknown> {
-  const base = { name: spec.name, type: spec.type, doc: spec.doc, envVar: configEnvVar(spec.name) };
-  let entry: ConfigEntry;
-  switch (spec.type) {
-    case "number": {
-      const { integer = false, min = -Infinity, max = Infinity } = spec;
-      const isValid = (v: unknown): boolean =>
-        typeof v === "number" && Number.isFinite(v) && (!integer || Number.isInteger(v)) && v >= min && v <= max;
-      const bounds = [min > -Infinity ? `>= ${min}` : "", max < Infinity ? `<= ${max}` : ""].filter(Boolean);
-      const expected = `${integer ? "an integer" : "a number"}${bounds.length > 0 ? ` ${bounds.join(" and ")}` : ""}`;
-      const parse = (text: string): number | undefined => {
-        const t = text.trim();
-        const n = t === "" ? NaN : Number(t);
-        return isValid(n) ? n : undefined;
-      };
-      entry = { ...base, default: spec.default, expected, parse, isValid };
-      break;
-    }
-    case "string": {
-      const choices = spec.choices;
-      const isValid = (v: unknown): boolean => typeof v === "string" && (choices === undefined || choices.includes(v));
-      const expected = choices === undefined ? "a string" : `one of ${choices.map((c) => JSON.stringify(c)).join(", ")}`;
-      const parse = (text: string): string | undefined => (isValid(text) ? text : undefined);
-      entry = { ...base, default: spec.default, expected, parse, isValid };
-      break;
-    }
-    case "boolean": {
-      const parse = (text: string): boolean | undefined => BOOLEAN_TEXT.get(text.trim().toLowerCase());
-      const isValid = (v: unknown): boolean => typeof v === "boolean";
-      entry = { ...base, default: spec.default, expected: "true/false, 1/0, yes/no or on/off", parse, isValid };
-      break;
-    }
-  }
-  if (!entry.isValid(entry.default)) {
-    throw new Error(`config ${spec.name}: default ${String(spec.default)} is not ${entry.expected}`);
-  }
-  return entry;
-}
-
-const BOOLEAN_TEXT: ReadonlyMap<string, boolean> = new Map([
-  ["true", true],
-  ["1", true],
-  ["yes", true],
-  ["on", true],
-  ["false", false],
-  ["0", false],
-  ["no", false],
-  ["off", false],
-]);
-
-/** The environment variable for a config name: "workerLeaseIdleMs" → "LUX_WORKER_LEASE_IDLE_MS". */
-export function configEnvVar(name: string): string {
-  const snake = name
-    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
-    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1_$2")
-    .toUpperCase();
-  return `LUX_${snake}`;
-}
-
-/** Every Lux tunable. Add new ones here, nowhere else. */
+/** Every Lux tunable. Add new ones in config-entries.ts, nowhere else. */
 export const CONFIG_ENTRIES = [
-  defineConfig({
-    name: "objectStoreFullTimeoutMs",
-    type: "number",
-    default: 10_000,
-    integer: true,
-    min: 0,
-    doc: "How long creating an object may wait for the object store to free or spill space before ObjectStoreFullError.",
-  }),
-  defineConfig({
-    name: "inlineObjectMaxBytes",
-    type: "number",
-    default: 100 * 1024,
-    integer: true,
-    min: 0,
-    doc: "Objects up to this size travel inline in task specs and replies and live in the owner's memory; larger ones go to the shared-memory object store.",
-  }),
-  defineConfig({
-    name: "maxFrameBytes",
-    type: "number",
-    default: 2 ** 31 - 1,
-    integer: true,
-    min: 1024,
-    doc: "Largest wire frame accepted from a peer; a bigger frame is a protocol error and drops the connection.",
-  }),
-  defineConfig({
-    name: "workerLeaseIdleMs",
-    type: "number",
-    // Long enough to reuse a lease between back-to-back tasks, short enough not to keep
-    // CPUs from other owners waiting for them.
-    default: 20,
-    integer: true,
-    min: 0,
-    doc: "How long an owner keeps a leased worker with no queued tasks before returning it to the raylet.",
-  }),
-  defineConfig({
-    name: "workerStartTimeoutMs",
-    type: "number",
-    default: 30_000,
-    integer: true,
-    min: 1,
-    doc: "How long the raylet waits for a new worker process to register before giving up on it.",
-  }),
-  defineConfig({
-    name: "rpcConnectTimeoutMs",
-    type: "number",
-    default: 10_000,
-    integer: true,
-    min: 1,
-    doc: "Timeout for opening an RPC connection, including the handshake.",
-  }),
-  defineConfig({
-    name: "logLevel",
-    type: "string",
-    default: "info",
-    choices: ["debug", "info", "warn", "error"],
-    doc: "Lowest level of log lines written (debug, info, warn, error).",
-  }),
-  defineConfig({
-    name: "sessionDirRoot",
-    type: "string",
-    default: "/tmp/lux",
-    doc: "Directory under which each cluster session keeps its sockets, logs and spilled objects.",
-  }),
-  defineConfig({
-    name: "maxLineageBytes",
-    type: "number",
-    default: 64 * 1024 * 1024,
-    integer: true,
-    min: 0,
-    doc: "Bytes of task specs (lineage) an owner keeps so it can re-run the tasks that made its stored objects when a node dies; beyond this the oldest lineage is dropped and those objects can no longer be rebuilt.",
-  }),
-  defineConfig({
-    name: "lostObjectConfirmTimeoutMs",
-    type: "number",
-    default: 40_000,
-    integer: true,
-    min: 0,
-    doc: "How long an owner told that no copy of an object could be read waits for the control service to declare the node of that copy dead before it answers that the object is not lost.",
-  }),
-  defineConfig({
-    name: "gcsReconnectWindowMs",
-    type: "number",
-    default: 60_000,
-    integer: true,
-    min: 0,
-    doc: "How long raylets, workers and drivers try to reconnect (with backoff) to a control service they lost before giving up; also how long a restarted control service waits for the nodes and drivers it restored to come back before declaring them dead.",
-  }),
-  defineConfig({
-    name: "nodeDeathTimeoutMs",
-    type: "number",
-    default: 30_000,
-    integer: true,
-    min: 1,
-    doc: "A node whose raylet has not answered a health check for this long is declared dead (its connection may still look open: a hung or partitioned machine).",
-  }),
-  defineConfig({
-    name: "gcsHealthCheckPeriodMs",
-    type: "number",
-    default: 1000,
-    integer: true,
-    min: 1,
-    doc: "How often the control service checks that each node is alive.",
-  }),
-  defineConfig({
-    name: "idleWorkerKeepMs",
-    type: "number",
-    default: 60_000,
-    integer: true,
-    min: 0,
-    doc: "How long an idle worker process stays in the pool before the raylet stops it.",
-  }),
-  defineConfig({
-    name: "maxIdleWorkers",
-    type: "number",
-    default: 0,
-    integer: true,
-    min: 0,
-    doc: "Most idle worker processes a raylet keeps; 0 means the node's number of CPUs.",
-  }),
-  defineConfig({
-    name: "objectTransferChunkBytes",
-    type: "number",
-    default: 8 * 1024 * 1024,
-    integer: true,
-    min: 4096,
-    doc: "Size of each chunk a raylet reads from another node's raylet when it pulls an object.",
-  }),
-  defineConfig({
-    name: "objectTransferMaxBytesInFlight",
-    type: "number",
-    default: 64 * 1024 * 1024,
-    integer: true,
-    min: 4096,
-    doc: "Most bytes of object chunks a raylet has requested from other nodes and not yet written, over all pulls.",
-  }),
-  defineConfig({
-    name: "objectTransferChunksInFlightPerPull",
-    type: "number",
-    default: 4,
-    integer: true,
-    min: 1,
-    doc: "Most chunks of one object a raylet requests at once while pulling it.",
-  }),
-  defineConfig({
-    name: "runtimeEnvMaxBytes",
-    type: "number",
-    default: 100 * 1024 * 1024,
-    integer: true,
-    min: 1,
-    doc: "Most bytes of files a runtimeEnv.workingDir may hold (after excludes); a bigger one fails with RuntimeEnvSetupError.",
-  }),
+  ...RPC_ENTRIES,
+  ...TASK_ENTRIES,
+  ...OBJECT_ENTRIES,
+  ...NODE_ENTRIES,
+  ...CONTROL_SERVICE_ENTRIES,
+  ...PROCESS_ENTRIES,
 ] as const;
 
 type AnyEntry = (typeof CONFIG_ENTRIES)[number];
@@ -277,38 +34,54 @@ type AnyEntry = (typeof CONFIG_ENTRIES)[number];
 export type ConfigName = AnyEntry["name"];
 /** Type of the value of config entry `N`. */
 export type ConfigValue<N extends ConfigName> = Extract<AnyEntry, { readonly name: N }>["default"];
-/** Every config value, by name. */
+/** Every config value, by name: the compiled, fully-defaulted form classes are built with. */
 export type ConfigValues = { readonly [N in ConfigName]: ConfigValue<N> };
+/** Explicit config entries, e.g. `lux.init({ systemConfig })`: any subset, each validated. */
+export type SystemConfig = { readonly [N in ConfigName]?: ConfigValue<N> };
 
 const entriesByName = new Map<string, ConfigEntry>(CONFIG_ENTRIES.map((e) => [e.name, e]));
 const overrides = new Map<string, unknown>();
 const fromEnv = new Map<string, unknown>();
+let generation = 0;
 
 function entryFor(name: string): ConfigEntry {
   const entry = entriesByName.get(name);
-  if (entry === undefined) throw new Error(`unknown config ${JSON.stringify(name)}; declare it in common/src/config.ts`);
+  if (entry === undefined) throw unknownEntry(name);
   return entry;
 }
 
 /**
- * The value of a config entry: set in code with setConfig, else its environment
- * variable, else its default. The environment is read once per entry.
+ * The value of a config entry: set explicitly (setConfig, applyConfig), else its
+ * environment variable, else its default. The environment is read once per entry.
  * Throws InvalidConfigError (naming the variable) when the environment value is invalid.
  */
 export function config<N extends ConfigName>(name: N): ConfigValue<N> {
   if (overrides.has(name)) return overrides.get(name) as ConfigValue<N>;
   if (fromEnv.has(name)) return fromEnv.get(name) as ConfigValue<N>;
-  const entry = entryFor(name);
-  const text = process.env[entry.envVar];
-  let value: unknown = entry.default;
-  if (text !== undefined) {
-    value = entry.parse(text);
-    if (value === undefined) {
-      throw new InvalidConfigError({ key: name, envVar: entry.envVar, value: text, expected: entry.expected });
-    }
-  }
+  const value = fromEnvironment(entryFor(name), process.env);
   fromEnv.set(name, value);
   return value as ConfigValue<N>;
+}
+
+/** The entry's value in `env` (its LUX_* variable), else its default; InvalidConfigError if the variable is invalid. */
+function fromEnvironment(entry: ConfigEntry, env: Readonly<Record<string, string | undefined>>): unknown {
+  const text = env[entry.envVar];
+  if (text === undefined) return entry.default;
+  const value = entry.parse(text);
+  if (value === undefined) throw new InvalidConfigError({ key: entry.name, envVar: entry.envVar, value: text, expected: entry.expected });
+  return value;
+}
+
+/**
+ * Every config value as a process with environment `env` and explicit entries `explicit`
+ * would see it: explicit, else the environment variable, else the default. What
+ * configSnapshot() computes for this process, as a pure function.
+ */
+export function compileConfig(env: Readonly<Record<string, string | undefined>>, explicit: SystemConfig = {}): ConfigValues {
+  const given = checkConfig(explicit) as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const entry of CONFIG_ENTRIES) out[entry.name] = entry.name in given ? given[entry.name] : fromEnvironment(entry, env);
+  return out as ConfigValues;
 }
 
 /** Sets a config value in this process (over the environment). Throws InvalidConfigError if invalid. */
@@ -318,19 +91,81 @@ export function setConfig<N extends ConfigName>(name: N, value: ConfigValue<N>):
     throw new InvalidConfigError({ key: name, value: String(value), expected: entry.expected });
   }
   overrides.set(name, value);
+  generation++;
 }
 
-/** Drops values set with setConfig and re-reads the environment on next use (tests). */
+/**
+ * Sets validated explicit values in this process; returns a function that puts back what
+ * was set before (lux.shutdown() undoes lux.init()'s systemConfig).
+ */
+export function applyConfig(values: SystemConfig): () => void {
+  const checked = checkConfig(values);
+  const before = new Map<string, { set: boolean; value: unknown }>();
+  for (const [name, value] of Object.entries(checked)) {
+    before.set(name, { set: overrides.has(name), value: overrides.get(name) });
+    overrides.set(name, value);
+  }
+  generation++;
+  return () => {
+    for (const [name, was] of before) {
+      if (was.set) overrides.set(name, was.value);
+      else overrides.delete(name);
+    }
+    generation++;
+  };
+}
+
+/** Drops explicit values and re-reads the environment on next use (tests). */
 export function resetConfig(): void {
   overrides.clear();
   fromEnv.clear();
+  generation++;
 }
 
-/** Every current config value; reading it validates every environment override. */
+/** Changes whenever explicit values change: a cache of a config value compares it. */
+export function configGeneration(): number {
+  return generation;
+}
+
+/** Every current config value (explicit > environment > default); reading it validates every environment override. */
 export function configSnapshot(): ConfigValues {
   const out: Record<string, unknown> = {};
   for (const entry of CONFIG_ENTRIES) out[entry.name] = config(entry.name);
   return out as ConfigValues;
+}
+
+/** Every entry at its default, with `values` over them: for tests that build a class with small values. */
+export function defaultConfig(values: SystemConfig = {}): ConfigValues {
+  const out: Record<string, unknown> = {};
+  for (const entry of CONFIG_ENTRIES) out[entry.name] = entry.default;
+  return { ...out, ...checkConfig(values) } as ConfigValues;
+}
+
+/**
+ * Validates explicit config entries (from code, or parsed from `--system-config` JSON):
+ * an object whose keys are entry names and whose values fit their entries. Throws
+ * InvalidConfigError naming an unknown key's nearest entry, or what a bad value should be.
+ */
+export function checkConfig(input: unknown): SystemConfig {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    throw new InvalidConfigError({ key: "(config)", value: describe(input), expected: 'an object of config entries, e.g. {"workerLeaseIdleMs": 50}' });
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(input)) {
+    if (value === undefined) continue;
+    const entry = entriesByName.get(key);
+    if (entry === undefined) throw unknownEntry(key);
+    if (!entry.isValid(value)) throw new InvalidConfigError({ key, value: describe(value), expected: entry.expected });
+    out[key] = value;
+  }
+  return out as SystemConfig;
+}
+
+/** Environment variables that carry explicit config entries to a child process (validated first). */
+export function configToEnv(values: SystemConfig): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(checkConfig(values))) env[entryFor(name).envVar] = String(value);
+  return env;
 }
 
 /**
@@ -344,4 +179,50 @@ export function configEnv(): Record<string, string> {
     if (value !== entry.default) env[entry.envVar] = String(value);
   }
   return env;
+}
+
+/**
+ * The declared entry closest to `key`: the same name in another spelling (an environment
+ * variable, snake_case, other case), else the one fewest edits away.
+ */
+export function nearestConfigName(key: string): ConfigName {
+  const squash = (s: string): string => s.toLowerCase().replace(/^lux_/, "").replace(/[^a-z0-9]/g, "");
+  const wanted = squash(key);
+  let best: ConfigName = CONFIG_ENTRIES[0].name;
+  let bestDistance = Infinity;
+  for (const entry of CONFIG_ENTRIES) {
+    const d = editDistance(wanted, squash(entry.name));
+    if (d < bestDistance) {
+      best = entry.name;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function unknownEntry(key: string): InvalidConfigError {
+  return new InvalidConfigError({ key, suggestion: nearestConfigName(key) });
+}
+
+/** Levenshtein distance, one row at a time. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      row.push(Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + cost));
+    }
+    prev = row;
+  }
+  return prev[b.length] as number;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === "string") return value;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
 }

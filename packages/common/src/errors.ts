@@ -221,22 +221,30 @@ export const InvalidOptionError = defineError(
 );
 export type InvalidOptionError = InstanceType<typeof InvalidOptionError>;
 
-/** A config value (usually a `LUX_*` environment variable) is invalid. */
+/**
+ * A config value is invalid (usually a `LUX_*` environment variable), or an explicit config
+ * (`lux.init({ systemConfig })`, `lux start --system-config`, `LocalCluster.start({ config })`)
+ * names an entry that does not exist.
+ */
 export const InvalidConfigError = defineError(
   "LUX_INVALID_CONFIG",
   "InvalidConfigError",
   (f: {
-    /** The config entry, e.g. "workerLeaseIdleMs". */
+    /** The config entry, e.g. "workerLeaseIdleMs" (for an unknown one: the name given). */
     readonly key: string;
     /** The environment variable the value came from, if any. */
     readonly envVar?: string;
-    /** The rejected value, as text. */
-    readonly value: string;
-    /** What the entry accepts. */
-    readonly expected: string;
+    /** The rejected value, as text (a known entry with a bad value). */
+    readonly value?: string;
+    /** What the entry accepts (a known entry with a bad value). */
+    readonly expected?: string;
+    /** The declared entry nearest to an unknown key. */
+    readonly suggestion?: string;
   }) =>
-    `invalid value ${JSON.stringify(f.value)} for ${f.envVar !== undefined ? `environment variable ${f.envVar}` : `config ${f.key}`}: ` +
-    `expected ${f.expected}. ${f.envVar !== undefined ? `Fix or unset ${f.envVar}.` : "Fix the value."}`,
+    f.suggestion !== undefined
+      ? `unknown config entry ${JSON.stringify(f.key)}: did you mean ${f.suggestion}? Every entry is listed in docs/config.md.`
+      : `invalid value ${JSON.stringify(f.value)} for ${f.envVar !== undefined ? `environment variable ${f.envVar}` : `config ${f.key}`}: ` +
+        `expected ${f.expected}. ${f.envVar !== undefined ? `Fix or unset ${f.envVar}.` : "Fix the value."}`,
 );
 export type InvalidConfigError = InstanceType<typeof InvalidConfigError>;
 

@@ -6,7 +6,7 @@
  */
 import { mkdirSync, openSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
-import { config } from "./config.js";
+import { config, configGeneration } from "./config.js";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 /** Structured context appended to a line as key=value pairs. */
@@ -34,6 +34,10 @@ const stderrSink: LogSink = (line) => {
 let sink: LogSink = stderrSink;
 /** Threshold rank; undefined until first use, then read from config. */
 let threshold: number | undefined;
+/** Set with setLogLevel: config changes do not move it. */
+let explicitLevel = false;
+/** The config generation `threshold` was read at: an explicit config (lux.init's systemConfig) may change it. */
+let thresholdGeneration = -1;
 
 /** Redirects every logger's output (tests); pass undefined to restore stderr. */
 export function setLogSink(next: LogSink | undefined): void {
@@ -55,10 +59,12 @@ export function useLogFile(path: string): void {
 /** Overrides the level from config; pass undefined to go back to config `logLevel`. */
 export function setLogLevel(level: LogLevel | undefined): void {
   threshold = level === undefined ? undefined : LEVEL_RANK[level];
+  explicitLevel = level !== undefined;
 }
 
 function currentThreshold(): number {
-  if (threshold === undefined) {
+  if (threshold === undefined || (!explicitLevel && thresholdGeneration !== configGeneration())) {
+    thresholdGeneration = configGeneration();
     try {
       threshold = LEVEL_RANK[config("logLevel")];
     } catch (e) {

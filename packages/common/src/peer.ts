@@ -10,13 +10,17 @@ export const wireErrorCodec: ErrorCodec = {
 
 const defaultLog = createLogger("rpc");
 
-/** Connection options every Lux process uses: cluster token, frame cap, error codec, logging of bad peers. */
+/**
+ * Connection options every Lux process uses: cluster token, frame cap, deadlines (connect
+ * and handshake together; the default of every call), error codec, logging of bad peers.
+ */
 export function rpcPeerOptions(token: string, log: Logger = defaultLog): PeerOptions {
   return {
     token,
     maxFrameBytes: config("maxFrameBytes"),
     errorCodec: wireErrorCodec,
-    handshakeTimeoutMs: config("rpcConnectTimeoutMs"),
+    connectTimeoutMs: config("rpcConnectTimeoutMs"),
+    callTimeoutMs: config("rpcTimeoutMs"),
     onProtocolError: (error, peer) => log.warn(`dropped connection from ${peer}: ${error.message}`),
   };
 }

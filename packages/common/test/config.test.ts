@@ -2,8 +2,15 @@ import assert from "node:assert/strict";
 import { afterEach, describe, test } from "node:test";
 import {
   CONFIG_ENTRIES,
+  CONFIG_GROUPS,
   InvalidConfigError,
+  applyConfig,
+  checkConfig,
+  compileConfig,
   config,
+  configToEnv,
+  defaultConfig,
+  nearestConfigName,
   configEnv,
   configEnvVar,
   configSnapshot,
@@ -47,7 +54,7 @@ describe("config", () => {
     expectType<Equal<ReturnType<typeof config<"sessionDirRoot">>, string>>();
     expectType<Equal<ReturnType<typeof config<"logLevel">>, "debug" | "info" | "warn" | "error">>();
     // @ts-expect-error unknown names do not compile
-    assert.throws(() => config("noSuchThing"), /unknown config "noSuchThing"/);
+    assert.throws(() => config("noSuchThing"), /unknown config entry "noSuchThing"/);
     // @ts-expect-error values must have the entry's type
     assert.throws(() => setConfig("workerLeaseIdleMs", "5"), InvalidConfigError);
   });
@@ -146,5 +153,89 @@ describe("config", () => {
       () => defineConfig({ name: "bad", type: "number", default: -5, min: 0, doc: "x" }),
       /default -5 is not a number >= 0/,
     );
+  });
+});
+
+describe("explicit config (systemConfig, --system-config, LocalCluster config)", () => {
+  test("an unknown key is refused with a coded error naming the nearest entry", () => {
+    const cases: [string, string][] = [
+      ["workerLeaseIdelMs", "workerLeaseIdleMs"], // a typo
+      ["WorkerLeaseIdleMS", "workerLeaseIdleMs"], // another case
+      ["LUX_NODE_DEATH_TIMEOUT_MS", "nodeDeathTimeoutMs"], // the environment variable's spelling
+      ["rpc_timeout_ms", "rpcTimeoutMs"], // snake_case
+      ["maxInFlightPerWorker", "maxTasksInFlightPerWorker"], // a word left out
+    ];
+    for (const [given, nearest] of cases) {
+      assert.equal(nearestConfigName(given), nearest);
+      assert.throws(
+        () => checkConfig({ [given]: 1 }),
+        (e: unknown) => {
+          assert.ok(e instanceof InvalidConfigError);
+          assert.equal(e.code, "LUX_INVALID_CONFIG");
+          assert.equal(e.key, given);
+          assert.equal(e.suggestion, nearest);
+          assert.match(e.message, new RegExp(`unknown config entry "${given}": did you mean ${nearest}\\?`));
+          return true;
+        },
+      );
+    }
+  });
+
+  test("a bad value names the entry and what it accepts", () => {
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ workerLeaseIdleMs: -1 }, /invalid value "-1" for config workerLeaseIdleMs: expected an integer >= 0/],
+      [{ workerLeaseIdleMs: "20" }, /invalid value "20" for config workerLeaseIdleMs: expected an integer >= 0/],
+      [{ workerLeaseIdleMs: 1.5 }, /expected an integer >= 0/],
+      [{ localBusyThreshold: 2 }, /for config localBusyThreshold: expected a number >= 0 and <= 1/],
+      [{ logLevel: "loud" }, /expected one of "debug", "info", "warn", "error"/],
+      [{ rpcTimeoutMs: 0 }, /expected an integer >= 1/],
+    ];
+    for (const [input, expected] of cases) {
+      assert.throws(
+        () => checkConfig(input),
+        (e: unknown) => e instanceof InvalidConfigError && e.suggestion === undefined && expected.test(e.message),
+      );
+    }
+    for (const notAnObject of [[], "x", 3, null]) assert.throws(() => checkConfig(notAnObject), /an object of config entries/);
+    assert.deepEqual(checkConfig({ workerLeaseIdleMs: 5, logLevel: "debug", rpcTimeoutMs: undefined }), { workerLeaseIdleMs: 5, logLevel: "debug" });
+  });
+
+  test("precedence: explicit, else the environment variable, else the default", () => {
+    const env = { LUX_WORKER_LEASE_IDLE_MS: "350", LUX_RPC_TIMEOUT_MS: "700" };
+    const compiled = compileConfig(env, { rpcTimeoutMs: 900 });
+    assert.equal(compiled.rpcTimeoutMs, 900, "explicit beats the environment");
+    assert.equal(compiled.workerLeaseIdleMs, 350, "the environment beats the default");
+    assert.equal(compiled.maxPendingLeaseRequests, 16, "else the default");
+    assert.equal(Object.keys(compiled).length, CONFIG_ENTRIES.length, "fully defaulted");
+    assert.throws(() => compileConfig({ LUX_RPC_TIMEOUT_MS: "soon" }), /environment variable LUX_RPC_TIMEOUT_MS/);
+    assert.throws(() => compileConfig({}, { bogus: 1 } as never), /did you mean/);
+  });
+
+  test("applyConfig sets explicit values in this process over the environment, and its undo puts back what was there", () => {
+    setEnv("LUX_SPILLBACK_RETRY_MS", "70");
+    setConfig("maxLeaseSpillbacks", 3);
+    const undo = applyConfig({ spillbackRetryMs: 5, maxLeaseSpillbacks: 4, logLevel: "warn" });
+    assert.deepEqual([config("spillbackRetryMs"), config("maxLeaseSpillbacks"), config("logLevel")], [5, 4, "warn"]);
+    undo();
+    assert.deepEqual([config("spillbackRetryMs"), config("maxLeaseSpillbacks"), config("logLevel")], [70, 3, "info"]);
+    assert.throws(() => applyConfig({ spillbackRetryMs: -1 }), InvalidConfigError);
+    assert.equal(config("spillbackRetryMs"), 70, "a rejected config changes nothing");
+  });
+
+  test("child processes get explicit entries as their LUX_* variables", () => {
+    assert.deepEqual(configToEnv({ nodeDeathTimeoutMs: 1500, logLevel: "debug" }), { LUX_NODE_DEATH_TIMEOUT_MS: "1500", LUX_LOG_LEVEL: "debug" });
+    assert.throws(() => configToEnv({ nodeDeathTimeout: 1 } as never), /did you mean nodeDeathTimeoutMs/);
+  });
+
+  test("defaultConfig: every default with some values over them, for tests that build a class", () => {
+    setEnv("LUX_MAX_PENDING_LEASE_REQUESTS", "2");
+    const c = defaultConfig({ workerLeaseIdleMs: 1 });
+    assert.equal(c.workerLeaseIdleMs, 1);
+    assert.equal(c.maxPendingLeaseRequests, 16, "the environment is not read");
+  });
+
+  test("every entry is in exactly one group", () => {
+    const grouped = CONFIG_GROUPS.flatMap((g) => g.entries.map((e) => e.name));
+    assert.deepEqual([...grouped].sort(), CONFIG_ENTRIES.map((e) => e.name).sort());
   });
 });

@@ -1,5 +1,6 @@
 import type { ActorCreationSpec, GcsService, RpcCaller, SchedulingStrategy } from "@lux/protocol";
 import { ActorDiedError, createLogger, fromWireError, newActorId } from "@lux/common";
+import { waitActorSettled, type ActorWaitConfig } from "./actor-info.js";
 import type { ActorSubmitter } from "./actor-submitter.js";
 import type { DefinitionExporter } from "./definition-exporter.js";
 import type { DependencyResolver } from "./dependency-resolver.js";
@@ -34,6 +35,7 @@ export interface ActorCreatorDeps {
   definitions: DefinitionExporter;
   runtimeEnvs: RuntimeEnvResolver;
   dependencies: DependencyResolver;
+  config: ActorWaitConfig;
 }
 
 /** Creates actors through the control service (and kills them); calls made meanwhile wait for the registration. */
@@ -78,7 +80,7 @@ export class ActorCreator {
     // The argument refs stay referenced (by this closure) until the constructor has run.
     const held = encoded.held;
     registration
-      .then(() => this.deps.gcs.call("getActorInfo", { actorId, waitAlive: true }))
+      .then(() => waitActorSettled(this.deps.gcs, actorId, undefined, this.deps.config))
       .catch(() => undefined)
       .finally(() => void held);
     return actorId;

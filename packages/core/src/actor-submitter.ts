@@ -1,6 +1,7 @@
 import type { ActorInfo, GcsService, RpcCaller, RpcConnection, TaskReply } from "@lux/protocol";
-import { encodeTaskSpec } from "@lux/protocol";
-import { ActorDiedError, fromWireError } from "@lux/common";
+import { UNTIL_PEER_LOST, encodeTaskSpec } from "@lux/protocol";
+import { ActorDiedError, fromWireError, type ConfigValues } from "@lux/common";
+import { waitActorSettled } from "./actor-info.js";
 import type { PeerConnection, PeerPool } from "./connections.js";
 import type { TaskRecord } from "./task-record.js";
 import type { TaskResults } from "./task-results.js";
@@ -25,6 +26,8 @@ interface ActorChannel {
   connection: PeerConnection | undefined;
   /** The actor's address behind `connection`. */
   address: string | undefined;
+  /** The node of the actor's worker behind `connection`. */
+  nodeId: string | undefined;
   /** An address the actor was found dead at: the next lookup waits for a restart or its death. */
   staleAddress: string | undefined;
   /** The actor's maxTaskRetries, from the control service (0 until known). */
@@ -35,23 +38,47 @@ interface ActorChannel {
   nextSeq: number;
 }
 
+/** The config entries an ActorSubmitter uses. */
+export type ActorSubmitterConfig = Pick<ConfigValues, "rpcLongPollMs" | "rpcTimeoutMs" | "rpcBestEffortTimeoutMs">;
+
+export interface ActorSubmitterDeps {
+  /** This process's worker id: the actor orders calls per caller. */
+  callerId: string;
+  gcs: RpcCaller<GcsService>;
+  peers: PeerPool;
+  results: TaskResults;
+  /** This process's node: an actor on it is reached through its Unix socket. */
+  nodeId: string;
+  config: ActorSubmitterConfig;
+}
+
 /**
  * Sends actor method calls straight to the actor's worker, in submission order per
- * caller: a call whose arguments resolve early still waits for the calls before it.
+ * caller: a call whose arguments resolve early still waits for the calls before it. A
+ * call runs as long as the method does: its deadline is the actor worker's liveness (its
+ * connection closes when the process ends, and nodeDied closes it when its node is
+ * declared dead).
  */
 export class ActorSubmitter {
   private readonly channels = new Map<string, ActorChannel>();
   /** Registrations of named actors not yet answered, by namespace and name: getActor waits for them. */
   private readonly namedRegistrations = new Map<string, Set<Promise<unknown>>>();
 
-  constructor(
-    private readonly callerId: string,
-    private readonly gcs: RpcCaller<GcsService>,
-    private readonly peers: PeerPool,
-    private readonly results: TaskResults,
-    /** This process's node: an actor on it is reached through its Unix socket. */
-    private readonly nodeId: string,
-  ) {}
+  private readonly callerId: string;
+  private readonly gcs: RpcCaller<GcsService>;
+  private readonly peers: PeerPool;
+  private readonly results: TaskResults;
+  private readonly nodeId: string;
+  private readonly config: ActorSubmitterConfig;
+
+  constructor(deps: ActorSubmitterDeps) {
+    this.callerId = deps.callerId;
+    this.gcs = deps.gcs;
+    this.peers = deps.peers;
+    this.results = deps.results;
+    this.nodeId = deps.nodeId;
+    this.config = deps.config;
+  }
 
   /** The creator records the pending registration so calls wait for it. */
   registering(actorId: string, registration: Promise<unknown>, name: string | undefined, namespace: string): void {
@@ -126,6 +153,14 @@ export class ActorSubmitter {
   }
 
   /**
+   * A node was declared dead: connections to actors there are closed, so calls running on
+   * them end as if the worker died (a hung or partitioned machine never closes them).
+   */
+  nodeDied(nodeId: string): void {
+    for (const ch of this.channels.values()) if (ch.nodeId === nodeId) ch.connection?.close(true);
+  }
+
+  /**
    * The actor is restarting (killed with noRestart: false): calls made from now on wait for
    * its new worker instead of reaching the old one.
    */
@@ -153,6 +188,7 @@ export class ActorSubmitter {
         queue: [],
         connection: undefined,
         address: undefined,
+        nodeId: undefined,
         staleAddress: undefined,
         maxTaskRetries: 0,
         connecting: false,
@@ -186,7 +222,7 @@ export class ActorSubmitter {
       record.state = "running";
       record.spec.actorId = ch.targetId;
       call.attempts++;
-      connection.call("pushTask", encodeTaskSpec(connection, record.spec)).then(
+      connection.call("pushTask", encodeTaskSpec(connection, record.spec), UNTIL_PEER_LOST).then(
         (reply: TaskReply) => this.results.complete(record, reply, connection),
         (e: unknown) => {
           if (ch.connection === connection) {
@@ -218,7 +254,7 @@ export class ActorSubmitter {
       else ch.queue.splice(at, 0, call);
       return;
     }
-    void this.gcs.call("getActorInfo", { actorId: ch.actorId, waitAlive: false }, 5000).then(
+    void this.gcs.call("getActorInfo", { actorId: ch.actorId, waitAlive: false }, this.config.rpcBestEffortTimeoutMs).then(
       (info) => this.results.fail(record, info.state === "DEAD" ? this.deathError(ch.actorId, info) : this.diedError(ch, cause)),
       () => this.results.fail(record, this.diedError(ch, cause)),
     );
@@ -231,12 +267,7 @@ export class ActorSubmitter {
       if (ch.registration !== undefined) await ch.registration;
       for (;;) {
         // After a failure, the lookup waits until the actor restarted elsewhere or is dead.
-        const stale = ch.staleAddress;
-        const info: ActorInfo = await this.gcs.call("getActorInfo", {
-          actorId: ch.actorId,
-          waitAlive: true,
-          ...(stale !== undefined ? { staleAddress: stale } : {}),
-        });
+        const info: ActorInfo = await waitActorSettled(this.gcs, ch.actorId, ch.staleAddress, this.config);
         ch.name ??= info.name;
         ch.maxTaskRetries = info.maxTaskRetries ?? 0;
         if (info.state === "DEAD" || info.address === undefined) {
@@ -253,6 +284,7 @@ export class ActorSubmitter {
         }
         ch.connection = connection;
         ch.address = address;
+        ch.nodeId = info.nodeId;
         ch.staleAddress = undefined;
         break;
       }

@@ -9,7 +9,11 @@ import {
   LuxError,
   NotInActorError,
   NotInitializedError,
+  applyConfig,
+  checkConfig,
+  config,
   createLogger,
+  type SystemConfig,
   newJobId,
   newWorkerId,
   readTokenFile,
@@ -35,6 +39,8 @@ let cluster: PrivateClusterHandle | undefined;
 let starting: Promise<InitResult> | undefined;
 let workerMode = false;
 let namespace = "";
+/** Puts back this process's config as it was before init() applied its systemConfig. */
+let undoSystemConfig: (() => void) | undefined;
 
 /** @internal this process's core worker, if connected (for `@lux/core/internal`) */
 export function currentCoreWorker(): CoreWorker | undefined {
@@ -83,6 +89,14 @@ export interface InitOptions {
    * its tasks and actors; `envVars` are set in their workers. See docs/runtime-env.md.
    */
   runtimeEnv?: RuntimeEnv;
+  /**
+   * Config entries (see docs/config.md) for the private cluster's control service, raylet
+   * and workers, and for this process, e.g. `{ workerLeaseIdleMs: 50 }`: over the `LUX_*`
+   * environment variables, until `shutdown()`. An unknown entry fails with
+   * InvalidConfigError naming the nearest one. Not with `address` (a running cluster keeps
+   * the config it was started with: `lux start --system-config`).
+   */
+  systemConfig?: SystemConfig;
 }
 
 export interface InitResult {
@@ -90,7 +104,7 @@ export interface InitResult {
   address: string;
 }
 
-const INIT_KEYS = new Set(["address", "numCpus", "numGpus", "resources", "objectStoreMemory", "namespace", "runtimeEnv"]);
+const INIT_KEYS = new Set(["address", "numCpus", "numGpus", "resources", "objectStoreMemory", "namespace", "runtimeEnv", "systemConfig"]);
 
 /**
  * Connects this process to a cluster: the one at `address` (or `LUX_ADDRESS`), or a
@@ -110,10 +124,34 @@ export async function init(options: InitOptions = {}): Promise<InitResult> {
 
 async function doInit(options: InitOptions): Promise<InitResult> {
   const { numCpus, numGpus } = checkInitOptions(options);
+  const address = clusterAddress(options);
+  // Validated before anything starts; this process runs with it too, until shutdown().
+  const systemConfig = options.systemConfig === undefined ? undefined : checkConfig(options.systemConfig);
+  if (systemConfig !== undefined && address !== undefined && address !== "") {
+    throw new InvalidOptionError({
+      option: "systemConfig",
+      expected: "no systemConfig when connecting to a running cluster (its daemons keep the config they were started with: `lux start --system-config`)",
+    });
+  }
+  undoSystemConfig = systemConfig === undefined ? undefined : applyConfig(systemConfig);
+  try {
+    return await connectDriver(options, address, { numCpus, numGpus, systemConfig });
+  } catch (e) {
+    undoSystemConfig?.();
+    undoSystemConfig = undefined;
+    throw e;
+  }
+}
+
+async function connectDriver(
+  options: InitOptions,
+  address: string | undefined,
+  node: { numCpus: number; numGpus: number; systemConfig: SystemConfig | undefined },
+): Promise<InitResult> {
+  const { numCpus, numGpus, systemConfig } = node;
   // Packed before any cluster starts: a workingDir over the size cap fails init at once.
   const runtimeEnv = checkRuntimeEnv(options.runtimeEnv);
-  const packed = runtimeEnv?.workingDir !== undefined ? packWorkingDir({ ...runtimeEnv, workingDir: runtimeEnv.workingDir }) : undefined;
-  const address = clusterAddress(options);
+  const packed = runtimeEnv?.workingDir !== undefined ? packWorkingDir({ ...runtimeEnv, workingDir: runtimeEnv.workingDir }, config("runtimeEnvMaxBytes")) : undefined;
   const jobId = newJobId();
   namespace = options.namespace ?? `anonymous-${jobId}`;
   const job = { execArgv: workerExecArgv(), cwd: process.cwd(), env: {}, entryUrl: functions.entryOptedIn ? entryUrl() : undefined };
@@ -130,6 +168,7 @@ async function doInit(options: InitOptions): Promise<InitResult> {
       // The first worker boots while the cluster and this driver connect (not with a job-wide
       // runtime env: those workers are keyed by the env, known once it is uploaded).
       ...(runtimeEnv === undefined && numCpus >= 1 ? { prestartJob: { jobId, namespace, execArgv: job.execArgv, cwd: job.cwd, env: job.env } } : {}),
+      ...(systemConfig !== undefined ? { config: systemConfig } : {}),
     });
     target = { gcsAddress: cluster.gcsAddress, rayletAddress: cluster.rayletAddress, token: cluster.token };
   }
@@ -252,6 +291,8 @@ export async function shutdown(): Promise<void> {
   cluster = undefined;
   await c?.close();
   await cl?.stop();
+  undoSystemConfig?.();
+  undoSystemConfig = undefined;
 }
 
 /**

@@ -23,7 +23,7 @@ export function coreWorkerHandlers(the: () => CoreWorker): CoreWorkerHandlers {
       the().executor.cancel(req.taskId, req.recursive);
       return { ok: true };
     },
-    getObjectStatus: (req) => the().objects.directory.status(req.objectId),
+    getObjectStatus: (req) => the().objects.directory.status(req.objectId, req.waitMs),
     addObjectLocation: (req) => {
       the().objects.directory.addCopy(req.objectId, req.nodeId);
       return { ok: true };

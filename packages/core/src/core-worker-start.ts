@@ -13,7 +13,7 @@ import type {
   RuntimeEnvSpec,
 } from "@lux/protocol";
 import { ReconnectingConnection, RpcServer, connectRpc, systemClock } from "@lux/protocol";
-import { InitError, config, createLogger, rpcPeerOptions } from "@lux/common";
+import { InitError, createLogger, rpcPeerOptions, type ConfigValues } from "@lux/common";
 import { openArena } from "@lux/object-store";
 import type { CoreWorkerHandlers } from "./core-worker-handlers.js";
 import type { FunctionRegistry } from "./function-registry.js";
@@ -49,6 +49,8 @@ export interface CoreWorkerOptions {
   dial?: Dial;
   /** Times leases, retries, deadlines and timeouts (default: the system clock). */
   clock?: Clock;
+  /** The tunables its parts are built with; default: this process's config (configSnapshot()). */
+  config?: ConfigValues;
 }
 
 /** Options for the connections a core worker opens: its handlers answer the other side's calls. */
@@ -72,8 +74,8 @@ export function peerOptionsOf(options: CoreWorkerOptions): PeerOptions {
 export function connectControlService(
   options: CoreWorkerOptions,
   connect: ConnectOptions,
+  windowMs: number,
 ): Promise<ReconnectingConnection<GcsService, CoreWorkerService>> {
-  const windowMs = config("gcsReconnectWindowMs");
   return ReconnectingConnection.open<GcsService, CoreWorkerService>({
     connect: () => connectRpc<GcsService, CoreWorkerService>(options.gcsAddress, connect),
     windowMs,
@@ -113,9 +115,14 @@ export async function connectRaylet(
 }
 
 /** Maps the node's shared-memory store (its file and size come from the raylet). */
-export async function openStore(raylet: RpcConnection<RayletService, CoreWorkerService>, rayletAddress: string, token: string): Promise<StoreIO> {
+export async function openStore(
+  raylet: RpcConnection<RayletService, CoreWorkerService>,
+  rayletAddress: string,
+  token: string,
+  cfg: ConfigValues,
+): Promise<StoreIO> {
   const info = await raylet.call("getStoreInfo", {});
-  return new StoreIO(raylet, openArena(info.path, info.capacity), new SyncObjectCreator(rayletAddress, token));
+  return new StoreIO({ raylet, arena: openArena(info.path, info.capacity), creator: new SyncObjectCreator(rayletAddress, token), config: cfg });
 }
 
 /**

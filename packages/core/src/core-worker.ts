@@ -12,9 +12,11 @@ import { ConnectionPool } from "@lux/protocol";
 import {
   ClusterLostError,
   LuxError,
+  type ConfigValues,
   NotInActorError,
   TaskCancelledError,
   controlServiceStateLost,
+  configSnapshot,
   createLogger,
   newTaskId,
 } from "@lux/common";
@@ -64,6 +66,8 @@ interface Started {
   raylets: RayletPool;
   nodeId: string;
   storeIO: StoreIO;
+  /** The tunables its parts are built with, read once by start(). */
+  config: ConfigValues;
 }
 
 /**
@@ -95,7 +99,7 @@ export class CoreWorker {
     readonly options: CoreWorkerOptions,
     started: Started,
   ) {
-    const { server, gcs, raylet, peers, nodeId, storeIO } = started;
+    const { server, gcs, raylet, peers, nodeId, storeIO, config } = started;
     this.started = started;
     this.gcs = gcs;
     this.raylet = raylet;
@@ -113,8 +117,9 @@ export class CoreWorker {
         leave: () => this.setBlocked(false),
       },
       clock,
+      config,
     });
-    const lineage = new Lineage();
+    const lineage = new Lineage(config.maxLineageBytes);
     this.objects.onFree((id) => lineage.freed(id));
     this.results = new TaskResults(this.objects, lineage);
     this.dependencies = new DependencyResolver(this.objects.getter, this.results);
@@ -127,12 +132,13 @@ export class CoreWorker {
       workers: peers,
       results: this.results,
       clock,
+      config,
     });
     this.results.onRetry((r) => this.submitter.enqueue(r));
     const recovery = new ObjectRecovery(this.address, this.objects.memory, this.objects.directory, lineage, (r) => this.resubmit(r));
     this.objects.directory.onLost((ids, failed) => recovery.recover(ids, failed));
-    this.actors = new ActorSubmitter(options.workerId, gcs, peers, this.results, nodeId);
-    this.runtimeEnvs = new RuntimeEnvResolver(gcs, options.runtimeEnv);
+    this.actors = new ActorSubmitter({ callerId: options.workerId, gcs, peers, results: this.results, nodeId, config });
+    this.runtimeEnvs = new RuntimeEnvResolver(gcs, options.runtimeEnv, config);
     this.actorCreator = new ActorCreator({
       jobId: options.jobId,
       ownerAddress: this.address,
@@ -141,15 +147,16 @@ export class CoreWorker {
       definitions: this.definitions,
       runtimeEnvs: this.runtimeEnvs,
       dependencies: this.dependencies,
+      config,
     });
-    this.executor = this.newExecutor(clock);
+    this.executor = this.newExecutor(clock, config);
     setRefTracker(this.objects.refs);
     raylet.onClose(() => this.clusterLost("raylet", raylet.peer));
     gcs.onClose(() => this.clusterLost("control service", gcs.peer));
   }
 
   /** Runs the tasks pushed to this process; cancelling one recursively cancels those it submitted. */
-  private newExecutor(clock: Clock): TaskExecutor {
+  private newExecutor(clock: Clock, config: ConfigValues): TaskExecutor {
     return new TaskExecutor({
       gcs: this.gcs,
       objects: this.objects,
@@ -158,11 +165,14 @@ export class CoreWorker {
         for (const child of this.results.children(taskId)) void this.cancelRecord(child, false, true);
       },
       clock,
+      config,
     });
   }
 
   /** Connects to the control service, listens, connects to the raylet and its store, then registers. */
   static async start(options: CoreWorkerOptions): Promise<CoreWorker> {
+    // The composition root: every part gets its tunables from here, read once.
+    const config = options.config ?? configSnapshot();
     let self: CoreWorker | undefined;
     const handlers = coreWorkerHandlers(() => {
       if (self === undefined) throw new LuxError("this core worker is still starting; it cannot serve calls yet");
@@ -170,18 +180,18 @@ export class CoreWorker {
     });
     const peerOptions = peerOptionsOf(options);
     const connect = { ...peerOptions, handlers, weak: options.weak };
-    const gcs = await connectControlService(options, connect);
+    const gcs = await connectControlService(options, connect, config.gcsReconnectWindowMs);
     const { server, socketServer } = await listen(options, peerOptions, handlers, gcs);
     const { raylet, rayletAddress } = await connectRaylet(options, connect, gcs);
     // Everything the handlers need is set up before registering: once a worker is
     // registered, the raylet may lease it and an owner may push a task at once.
-    const storeIO = await openStore(raylet, rayletAddress, options.token);
-    const { incarnation } = await gcs.call("getControlServiceInfo", {}, 10_000);
+    const storeIO = await openStore(raylet, rayletAddress, options.token, config);
+    const { incarnation } = await gcs.call("getControlServiceInfo", {});
     const { nodeId, jobInfo } = await register(options, raylet, gcs, server.address, socketServer);
     // Nothing else is awaited between a worker's registration and this: once registered it may be pushed a task.
     const peers = new ConnectionPool<CoreWorkerService, CoreWorkerService>(connect);
     const raylets = new ConnectionPool<RayletService, CoreWorkerService>(remoteRayletOptions(connect, log));
-    self = new CoreWorker(options, { server, socketServer, gcs, raylet, peers, raylets, nodeId, storeIO });
+    self = new CoreWorker(options, { server, socketServer, gcs, raylet, peers, raylets, nodeId, storeIO, config });
     self.watchControlService(jobInfo, incarnation);
     self.subscribeNodeDeaths();
     return self;
@@ -288,7 +298,7 @@ export class CoreWorker {
       throw new NotInActorError({ operation: "lux.exitActor" });
     }
     this.executor.exitAfterCurrentCall(async () => {
-      await this.gcs.call("reportActorExit", { actorId, workerId: this.options.workerId }, 10_000).catch((e: unknown) => {
+      await this.gcs.call("reportActorExit", { actorId, workerId: this.options.workerId }).catch((e: unknown) => {
         log.warn(`could not tell the control service that actor ${actorId} exits: ${(e as Error).message}`);
       });
     }, () => {
@@ -357,8 +367,8 @@ export class CoreWorker {
   private watchControlService(job: JobInfo | undefined, incarnation: string): void {
     let current = incarnation;
     this.gcs.onReconnect(async (conn) => {
-      if (job !== undefined) await conn.call("registerJob", job, 30_000);
-      const info = await conn.call("getControlServiceInfo", {}, 10_000);
+      if (job !== undefined) await conn.call("registerJob", job, this.started.config.rpcRegisterTimeoutMs);
+      const info = await conn.call("getControlServiceInfo", {});
       if (info.incarnation !== current && !info.persistent) {
         this.definitions.forgetAll();
         if (this.options.mode === "driver") log.warn(controlServiceStateLost(this.options.gcsAddress));
@@ -373,7 +383,7 @@ export class CoreWorker {
 
   /** Hears of dead nodes from the control service, to re-create owned objects lost with them. */
   private subscribeNodeDeaths(): void {
-    this.gcs.call("subscribeNodeDeaths", {}, 30_000).then(
+    this.gcs.call("subscribeNodeDeaths", {}, this.started.config.rpcRegisterTimeoutMs).then(
       ({ deadNodeIds }) => {
         for (const nodeId of deadNodeIds) this.nodeDied(nodeId);
       },
@@ -386,6 +396,7 @@ export class CoreWorker {
   /** A node was declared dead: no more tasks go to its workers; owned objects lost with it are re-created. */
   nodeDied(nodeId: string): void {
     this.submitter.nodeDied(nodeId);
+    this.actors.nodeDied(nodeId);
     this.objects.directory.nodeDied(nodeId);
   }
 

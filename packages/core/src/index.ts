@@ -81,4 +81,6 @@ export {
   ConnectFailedError,
   RpcTimeoutError,
   type ErrorCode,
+  /** Explicit config entries (`lux.init({ systemConfig })`); every entry is in docs/config.md. */
+  type SystemConfig,
 } from "@lux/common";

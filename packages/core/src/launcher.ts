@@ -5,7 +5,7 @@
  * start a private cluster, and `lux.init()` from @lux/core alone fails with NoLauncherError.
  */
 import { fileURLToPath } from "node:url";
-import { NoLauncherError } from "@lux/common";
+import { NoLauncherError, type SystemConfig } from "@lux/common";
 import type { JobInfo } from "@lux/protocol";
 
 /** The script raylets run as workers: core's worker entry. */
@@ -21,6 +21,8 @@ export interface PrivateClusterOptions {
   objectStoreMemory: number | undefined;
   /** The driver's job: its first worker starts while the cluster does. */
   prestartJob?: Pick<JobInfo, "jobId" | "namespace" | "execArgv" | "cwd" | "env">;
+  /** Config entries for the cluster's daemons (`lux.init({ systemConfig })`). */
+  config?: SystemConfig;
 }
 
 /** A running private cluster: a control service and one raylet, stopped with the driver. */

@@ -1,5 +1,4 @@
 import type { ReturnValue } from "@lux/protocol";
-import { config } from "@lux/common";
 import type { TaskRecord } from "./task-record.js";
 
 /** How a lost object can be re-created: by re-running its task, or not (and why). */
@@ -18,7 +17,8 @@ export class Lineage {
   private readonly records = new Map<TaskRecord, Set<string>>();
   private bytes = 0;
 
-  constructor(private readonly maxBytes = config("maxLineageBytes")) {}
+  /** `maxBytes`: config maxLineageBytes. */
+  constructor(private readonly maxBytes: number) {}
 
   /** A task finished: keep what is needed to re-create its stored returns. */
   finished(record: TaskRecord, returns: readonly ReturnValue[]): void {

@@ -89,6 +89,13 @@ export class MemoryStore {
     ((slot as MutableSlot).waiters ??= []).push(waiter);
   }
 
+  /** Takes back a waiter added with addWaiter that has not been called (a wait that gave up). */
+  removeWaiter(slot: Slot, waiter: (v: ObjectValue) => void): void {
+    const waiters = slot.waiters;
+    const i = waiters === undefined ? -1 : waiters.indexOf(waiter);
+    if (i >= 0) waiters?.splice(i, 1);
+  }
+
   /** The entry of an owned object, cached on the ref (found again if it was deleted meanwhile). */
   slotOf(ref: ObjectRef): Slot | undefined {
     let slot = ref.slot;

@@ -1,6 +1,6 @@
-import type { Clock, RayletService, ReturnValue, RpcConnection } from "@lux/protocol";
-import { ObjectLostError, config, toWireError } from "@lux/common";
-import type { MemoryStore, ObjectValue } from "./memory-store.js";
+import type { Clock, ObjectPending, RayletService, ReturnValue, RpcConnection } from "@lux/protocol";
+import { ObjectLostError, toWireError } from "@lux/common";
+import type { MemoryStore, ObjectValue, Slot } from "./memory-store.js";
 import { toReturnValue } from "./object-value.js";
 import type { Uploads } from "./uploads.js";
 
@@ -11,6 +11,8 @@ export interface ObjectDirectoryDeps {
   uploads: Uploads;
   /** Times how long a reader's report of a lost copy waits for the node's death. */
   clock: Clock;
+  /** config lostObjectConfirmTimeoutMs: how long a report that no copy could be read waits for the node's death. */
+  lostObjectConfirmTimeoutMs: number;
 }
 
 /**
@@ -28,18 +30,41 @@ export class ObjectDirectory {
 
   constructor(private readonly deps: ObjectDirectoryDeps) {}
 
-  /** Owner side: the value, location or error of an object, once known. */
-  async status(objectId: string): Promise<ReturnValue> {
+  /**
+   * Owner side: the value, location or error of an object, once known; `pending` if it is
+   * still not known after `waitMs` (a long-poll: the reader asks again, so neither side
+   * waits on the other without a deadline while the task that makes it runs).
+   */
+  async status(objectId: string, waitMs: number): Promise<ReturnValue | ObjectPending> {
     // A staged object must be in the store before a borrower goes looking for it there.
     await this.deps.uploads.of(objectId)?.catch(() => undefined);
-    const v = await this.deps.memory.wait(objectId);
-    if (v === undefined) {
-      return { objectId, error: toWireError(new ObjectLostError({ objectId })) };
-    }
+    const slot = this.deps.memory.slot(objectId);
+    const v = slot === undefined ? undefined : (slot.value ?? (await this.valueWithin(slot, waitMs)));
+    if (slot !== undefined && v === undefined) return slot.deleted ? lost(objectId) : { objectId, pending: true };
+    if (v === undefined) return lost(objectId);
     const reply = toReturnValue(objectId, v);
     const copies = this.copies.get(objectId);
     if (copies !== undefined && reply.nodeId !== undefined) reply.locations = [...copies];
     return reply;
+  }
+
+  /** The pending slot's value once set, or undefined if it is not set within `waitMs`. */
+  private valueWithin(slot: Slot, waitMs: number): Promise<ObjectValue | undefined> {
+    const { memory } = this.deps;
+    return new Promise((resolve) => {
+      const waiter = (v: ObjectValue): void => {
+        timer.cancel();
+        resolve(v);
+      };
+      // Unref'd: a reader's question keeps this process alive only as its connection does.
+      const timer = this.deps.clock
+        .setTimeout(() => {
+          memory.removeWaiter(slot, waiter);
+          resolve(undefined);
+        }, waitMs)
+        .unref();
+      memory.addWaiter(slot, waiter);
+    });
   }
 
   /** An owned object's value as a reader here sees it (`v`: its store value, awaited): with its copies. */
@@ -152,7 +177,7 @@ export class ObjectDirectory {
       // Not unref'd: a get is waiting on this, and a driver's connections are weak (unref'd
       // while no call is pending), so nothing else may keep the process alive until the
       // control service's word on the node arrives; unref'd, the driver could exit mid-get.
-      const timer = this.deps.clock.setTimeout(done, config("lostObjectConfirmTimeoutMs"));
+      const timer = this.deps.clock.setTimeout(done, this.deps.lostObjectConfirmTimeoutMs);
       for (const n of failed) {
         const list = this.deathWaiters.get(n);
         if (list === undefined) this.deathWaiters.set(n, [done]);
@@ -160,4 +185,8 @@ export class ObjectDirectory {
       }
     });
   }
+}
+
+function lost(objectId: string): ReturnValue {
+  return { objectId, error: toWireError(new ObjectLostError({ objectId })) };
 }

@@ -1,6 +1,6 @@
 import type { Clock, ReturnValue } from "@lux/protocol";
 import { ConnectFailedError, ConnectionClosedError } from "@lux/protocol";
-import { GetTimeoutError, ObjectLostError, OwnerDiedError, config, fromWireError, toWireError } from "@lux/common";
+import { GetTimeoutError, ObjectLostError, OwnerDiedError, fromWireError, toWireError, type ConfigValues } from "@lux/common";
 import type { MemoryStore, ObjectValue } from "./memory-store.js";
 import type { ObjectDirectory } from "./object-directory.js";
 import type { ObjectRef } from "./object-ref.js";
@@ -28,7 +28,11 @@ export interface ObjectGetterDeps {
   blocking: Blocking;
   /** Times `get`'s timeout. */
   clock: Clock;
+  config: ObjectGetterConfig;
 }
+
+/** The config entries an ObjectGetter uses. */
+export type ObjectGetterConfig = Pick<ConfigValues, "maxObjectLostRetries" | "lostObjectConfirmTimeoutMs" | "rpcTimeoutMs" | "rpcLongPollMs">;
 
 /**
  * Reads objects: locates a value (here, or by asking its owner), turns it into a JavaScript
@@ -47,10 +51,18 @@ export class ObjectGetter {
     if (ownerAddress === this.deps.selfAddress) {
       return this.deps.directory.located(objectId, await this.deps.memory.wait(objectId));
     }
+    const { rpcLongPollMs: waitMs, rpcTimeoutMs } = this.deps.config;
     let reply: ReturnValue;
     try {
       const owner = await this.deps.peers.get(ownerAddress);
-      reply = await owner.call("getObjectStatus", { objectId });
+      // A long-poll: the owner answers "pending" after waitMs while the task runs on.
+      for (;;) {
+        const r = await owner.call("getObjectStatus", { objectId, waitMs }, waitMs + rpcTimeoutMs);
+        if (!("pending" in r)) {
+          reply = r;
+          break;
+        }
+      }
     } catch (e) {
       if (isOwnerGone(e)) return { kind: "error", error: toWireError(new OwnerDiedError({ objectId, ownerAddress })) };
       throw e;
@@ -90,7 +102,7 @@ export class ObjectGetter {
           value = await this.deps.store.readRemote(objectId, sources, owner, priority);
         } catch (e) {
           // No copy could be read: the owner re-creates the object once the node is declared dead.
-          if (!(e instanceof ObjectLostError) || e instanceof OwnerDiedError || attempt >= MAX_LOST_RETRIES) throw e;
+          if (!(e instanceof ObjectLostError) || e instanceof OwnerDiedError || attempt >= this.deps.config.maxObjectLostRetries) throw e;
           this.deps.blocking.enter();
           let again: ObjectValue;
           try {
@@ -115,7 +127,9 @@ export class ObjectGetter {
     }
     try {
       const c = await this.deps.peers.get(owner);
-      await c.call("reportObjectLost", { objectId, nodeIds }, config("lostObjectConfirmTimeoutMs") + 10_000);
+      // The owner answers within lostObjectConfirmTimeoutMs (see ObjectDirectory.reportedLost).
+      const { lostObjectConfirmTimeoutMs, rpcTimeoutMs } = this.deps.config;
+      await c.call("reportObjectLost", { objectId, nodeIds }, lostObjectConfirmTimeoutMs + rpcTimeoutMs);
     } catch (e) {
       if (isOwnerGone(e)) throw new OwnerDiedError({ objectId, ownerAddress: owner });
       throw e;
@@ -136,7 +150,7 @@ export class ObjectGetter {
     }
     try {
       const c = await this.deps.peers.get(owner);
-      await c.call("addObjectLocation", { objectId, nodeId }, 10_000);
+      await c.call("addObjectLocation", { objectId, nodeId });
     } catch {
       // The owner is gone (its objects with it) or slow: the copy stays evictable either way.
     }
@@ -228,9 +242,6 @@ export class ObjectGetter {
     return fetches === undefined ? undefined : Promise.all(fetches);
   }
 }
-
-/** Times a reader asks the owner to re-create an object it could not read before giving up. */
-const MAX_LOST_RETRIES = 3;
 
 /** The peer at the owner's address is gone (closed, or nothing listens there any more). */
 function isOwnerGone(e: unknown): boolean {

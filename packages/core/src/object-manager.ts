@@ -1,10 +1,11 @@
 import type { Clock, RayletService, RpcConnection } from "@lux/protocol";
+import type { ConfigValues } from "@lux/common";
 import type { PeerPool } from "./connections.js";
 import { FreeBatcher } from "./free-batcher.js";
 import { KeepAlive } from "./keep-alive.js";
 import { MemoryStore } from "./memory-store.js";
 import { ObjectDirectory } from "./object-directory.js";
-import { ObjectGetter, type Blocking } from "./object-getter.js";
+import { ObjectGetter, type Blocking, type ObjectGetterConfig } from "./object-getter.js";
 import { ObjectPutter } from "./object-putter.js";
 import { ObjectWaiter } from "./object-waiter.js";
 import { ReferenceCounter, type BorrowChannel } from "./reference-counter.js";
@@ -21,7 +22,11 @@ export interface ObjectManagerDeps {
   blocking: Blocking;
   /** Times get and wait timeouts and the confirmation of lost objects. */
   clock: Clock;
+  config: ObjectManagerConfig;
 }
+
+/** The config entries the object parts use. */
+export type ObjectManagerConfig = ObjectGetterConfig & Pick<ConfigValues, "inlineObjectMaxBytes">;
 
 /**
  * Objects from this process's point of view, one part per job: the memory store (values
@@ -40,14 +45,14 @@ export class ObjectManager {
   private readonly freeListeners: ((objectId: string) => void)[] = [];
 
   constructor(private readonly deps: ObjectManagerDeps) {
-    const { selfAddress, nodeId, raylet, peers, store, clock } = deps;
+    const { selfAddress, nodeId, raylet, peers, store, clock, config } = deps;
     const blocking = holdingProcess(deps.blocking);
     const memory = this.memory;
     this.refs = new ReferenceCounter(selfAddress, memory, peerBorrowChannel(peers), (id) => this.free(id));
     const uploads = new Uploads(memory);
-    this.putter = new ObjectPutter({ selfAddress, nodeId, memory, refs: this.refs, store, uploads });
-    this.directory = new ObjectDirectory({ memory, raylet, uploads, clock });
-    this.getter = new ObjectGetter({ selfAddress, nodeId, memory, directory: this.directory, peers, store, uploads, blocking, clock });
+    this.putter = new ObjectPutter({ selfAddress, nodeId, memory, refs: this.refs, store, uploads, inlineMaxBytes: config.inlineObjectMaxBytes });
+    this.directory = new ObjectDirectory({ memory, raylet, uploads, clock, lostObjectConfirmTimeoutMs: config.lostObjectConfirmTimeoutMs });
+    this.getter = new ObjectGetter({ selfAddress, nodeId, memory, directory: this.directory, peers, store, uploads, blocking, clock, config });
     this.waiter = new ObjectWaiter({ selfAddress, memory, getter: this.getter, blocking, clock });
     this.frees = new FreeBatcher({ nodeId, raylet, uploads });
   }

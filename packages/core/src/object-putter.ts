@@ -1,5 +1,5 @@
 import type { ObjectRefWire } from "@lux/protocol";
-import { config, newPutObjectId } from "@lux/common";
+import { newPutObjectId } from "@lux/common";
 import type { MemoryStore, ObjectValue } from "./memory-store.js";
 import { isInline } from "./object-value.js";
 import { ObjectRef } from "./object-ref.js";
@@ -16,6 +16,8 @@ export interface ObjectPutterDeps {
   /** The node's shared-memory store. */
   store: StoreIO;
   uploads: Uploads;
+  /** config inlineObjectMaxBytes: values up to this size stay in the memory store. */
+  inlineMaxBytes: number;
 }
 
 /**
@@ -31,13 +33,13 @@ export class ObjectPutter {
   /** Serializes `value` now and stores it; small values stay here, large ones go to the node's store. */
   put(value: unknown): ObjectRef {
     const { selfAddress, memory } = this.deps;
-    const parts = serializeParts(value, "the value passed to put", config("inlineObjectMaxBytes"));
+    const parts = serializeParts(value, "the value passed to put", this.deps.inlineMaxBytes);
     const objectId = newPutObjectId();
     // `contained` also lists actor handles, which hold no object to pin.
     const refs = parts.contained.filter((c): c is ObjectRef => c instanceof ObjectRef);
     this.pinContained(objectId, refs.map((r) => r.toWire()));
     let value_: ObjectValue;
-    if (isInline(parts)) {
+    if (isInline(parts, this.deps.inlineMaxBytes)) {
       value_ = { kind: "inline", bytes: parts.structure };
     } else {
       const { size, done } = this.deps.store.write(objectId, parts, selfAddress);

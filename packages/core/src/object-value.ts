@@ -1,5 +1,5 @@
 import type { ReturnValue } from "@lux/protocol";
-import { config, type WireError } from "@lux/common";
+import type { WireError } from "@lux/common";
 import type { ObjectValue } from "./memory-store.js";
 import type { SerializedParts } from "./serialization/index.js";
 
@@ -22,7 +22,7 @@ export function fromReturnValue(r: ReturnValue): ObjectValue {
   return r.locations !== undefined && r.locations.length > 0 ? { ...stored, locations: r.locations } : stored;
 }
 
-/** Small values without large binaries travel inline; the rest goes to the node's store. */
-export function isInline(parts: SerializedParts): boolean {
-  return parts.buffers.length === 0 && parts.structure.byteLength <= config("inlineObjectMaxBytes");
+/** Small values (up to `maxBytes`, config inlineObjectMaxBytes) without large binaries travel inline; the rest goes to the node's store. */
+export function isInline(parts: SerializedParts, maxBytes: number): boolean {
+  return parts.buffers.length === 0 && parts.structure.byteLength <= maxBytes;
 }

@@ -5,7 +5,7 @@ import { pathToFileURL } from "node:url";
 import { createRequire } from "node:module";
 import type { Zippable } from "fflate";
 import type { CoreWorkerService, GcsService, RpcConnection, RuntimeEnvSpec } from "@lux/protocol";
-import { InvalidOptionError, RuntimeEnvSetupError, config } from "@lux/common";
+import { InvalidOptionError, RuntimeEnvSetupError, type ConfigValues } from "@lux/common";
 
 
 /**
@@ -108,11 +108,10 @@ const ZIP_MTIME = new Date(Date.UTC(2000, 0, 1));
 
 /**
  * Zips `dir` without `.git`, `node_modules` (unless includeNodeModules) and `excludes`.
- * Throws RuntimeEnvSetupError when its files add up to more than runtimeEnvMaxBytes.
+ * Throws RuntimeEnvSetupError when its files add up to more than `cap` (config runtimeEnvMaxBytes).
  */
-export function packWorkingDir(input: RuntimeEnvInput & { workingDir: string }): PackedDir {
+export function packWorkingDir(input: RuntimeEnvInput & { workingDir: string }, cap: number): PackedDir {
   const dir = input.workingDir;
-  const cap = config("runtimeEnvMaxBytes");
   const excluded = compileExcludes(input.excludes, dir);
   const files: Zippable = {};
   const seenDirs = new Set<string>();
@@ -220,6 +219,7 @@ export class RuntimeEnvResolver {
     private readonly gcs: Pick<RpcConnection<GcsService, CoreWorkerService>, "call">,
     /** The job's (driver) or this worker's runtime env; tasks inherit it. */
     public base: RuntimeEnvSpec | undefined,
+    private readonly config: Pick<ConfigValues, "runtimeEnvMaxBytes" | "runtimeEnvPackageTimeoutMs">,
   ) {}
 
   /** Sets the job's runtime env (driver, at init); an already packed workingDir is uploaded now. */
@@ -246,10 +246,11 @@ export class RuntimeEnvResolver {
     let p = this.packages.get(key);
     if (p === undefined) {
       p = (async () => {
-        const pack = packed ?? packWorkingDir(input);
+        const pack = packed ?? packWorkingDir(input, this.config.runtimeEnvMaxBytes);
         const kvKey = `pkg:${pack.hash}`;
         const { exists } = await this.gcs.call("kvExists", { key: kvKey });
-        if (!exists) await this.gcs.call("kvPut", { key: kvKey, value: pack.bytes, overwrite: false });
+        // Up to runtimeEnvMaxBytes: its own deadline, not the default of small calls.
+        if (!exists) await this.gcs.call("kvPut", { key: kvKey, value: pack.bytes, overwrite: false }, this.config.runtimeEnvPackageTimeoutMs);
         return { packageHash: pack.hash, workingDirUrl: pathToFileURL(pack.dir).href.replace(/\/?$/, "/") };
       })();
       this.packages.set(key, p);

@@ -1,9 +1,18 @@
 import type { RayletService, RpcConnection } from "@lux/protocol";
-import { ObjectLostError, config } from "@lux/common";
+import { UNTIL_PEER_LOST } from "@lux/protocol";
+import { ObjectLostError, type ConfigValues } from "@lux/common";
 import type { ArenaClient } from "@lux/object-store";
 import { deserializeParts, type SerializedParts } from "./serialization/index.js";
 import { planLayout, readLayout, writeLayout } from "./stored-object.js";
 import type { SyncObjectCreator } from "./store-sync.js";
+
+export interface StoreIODeps {
+  /** The local raylet. */
+  raylet: RpcConnection<RayletService>;
+  arena: ArenaClient;
+  creator: SyncObjectCreator;
+  config: Pick<ConfigValues, "objectStoreFullTimeoutMs" | "rpcTimeoutMs">;
+}
 
 /**
  * Moves large objects between this process and its node's arena: one copy in (straight
@@ -14,11 +23,20 @@ export class StoreIO {
   private releaseBatch: string[] = [];
   private readonly finalizer = new FinalizationRegistry<string>((objectId) => this.viewCollected(objectId));
 
-  constructor(
-    private readonly raylet: RpcConnection<RayletService>,
-    private readonly arena: ArenaClient,
-    private readonly creator: SyncObjectCreator,
-  ) {}
+  private readonly raylet: RpcConnection<RayletService>;
+  private readonly arena: ArenaClient;
+  private readonly creator: SyncObjectCreator;
+  /** Deadline of creating an object that waits for room: the store gives up after objectStoreFullTimeoutMs. */
+  private readonly createWaitTimeoutMs: number;
+  private readonly rpcTimeoutMs: number;
+
+  constructor(deps: StoreIODeps) {
+    this.raylet = deps.raylet;
+    this.arena = deps.arena;
+    this.creator = deps.creator;
+    this.createWaitTimeoutMs = deps.config.objectStoreFullTimeoutMs + deps.config.rpcTimeoutMs;
+    this.rpcTimeoutMs = deps.config.rpcTimeoutMs;
+  }
 
   get kind(): string {
     return this.arena.kind;
@@ -30,7 +48,8 @@ export class StoreIO {
    */
   write(objectId: string, parts: SerializedParts, ownerAddress: string): { size: number; done: Promise<void> | undefined } {
     const layout = planLayout(parts.structure, parts.buffers);
-    const offset = this.creator.create(objectId, layout.size, ownerAddress, config("objectStoreFullTimeoutMs") + 5000);
+    // The raylet answers at once (offset -1 when there is no room now).
+    const offset = this.creator.create(objectId, layout.size, ownerAddress, this.rpcTimeoutMs);
     if (offset >= 0) {
       writeLayout(layout, parts.structure, parts.buffers, (at, data) => this.arena.write(offset + at, data));
       this.raylet.notify("sealObject", { objectId });
@@ -42,7 +61,7 @@ export class StoreIO {
       staged.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at),
     );
     const done = (async () => {
-      const { offset: at } = await this.raylet.call("createObject", { objectId, size: layout.size, ownerAddress, wait: true });
+      const { offset: at } = await this.raylet.call("createObject", { objectId, size: layout.size, ownerAddress, wait: true }, this.createWaitTimeoutMs);
       this.arena.write(at, staged);
       await this.raylet.call("sealObject", { objectId });
     })();
@@ -56,10 +75,12 @@ export class StoreIO {
 
   /**
    * Reads an object stored on other nodes (`sources`, primary first): this node's raylet
-   * pulls it into the local store once, then it is read in place like a local object.
+   * pulls it into the local store once, then it is read in place like a local object. A
+   * large object may take long to pull, behind other pulls: the call's deadline is the local
+   * raylet's liveness, and the raylet bounds each chunk it reads (objectTransferChunkTimeoutMs).
    */
   async readRemote(objectId: string, sources: string[], ownerAddress: string, priority: "get" | "arg"): Promise<unknown> {
-    return this.view(objectId, await this.raylet.call("pullObject", { objectId, sources, ownerAddress, priority }));
+    return this.view(objectId, await this.raylet.call("pullObject", { objectId, sources, ownerAddress, priority }, UNTIL_PEER_LOST));
   }
 
   /** Deserializes a pinned object of this node's store at `offset`. */

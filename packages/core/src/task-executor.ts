@@ -11,7 +11,7 @@ import type {
   TaskSpec,
   TimerHandle,
 } from "@lux/protocol";
-import { ActorDiedError, LuxError, TaskError, config, fromWireError, toWireError } from "@lux/common";
+import { ActorDiedError, LuxError, TaskError, fromWireError, toWireError, type ConfigValues } from "@lux/common";
 import type { Definable, FunctionRegistry } from "./function-registry.js";
 import type { ObjectManager } from "./object-manager.js";
 import { ObjectRef } from "./object-ref.js";
@@ -31,8 +31,8 @@ interface HostedActor {
   exiting: { report(): Promise<void>; exit(): void } | undefined;
 }
 
-/** A pipelined task waits at most this long behind a running one before going back to its owner. */
-const REQUEUE_AFTER_MS = 20;
+/** The config entries a TaskExecutor uses. */
+export type TaskExecutorConfig = Pick<ConfigValues, "pipelineRequeueAfterMs" | "inlineObjectMaxBytes">;
 
 export interface TaskExecutorDeps {
   /** Where the code of functions and classes is fetched from. */
@@ -43,6 +43,7 @@ export interface TaskExecutorDeps {
   onCancelChildren: (taskId: string) => void;
   /** Times how long pipelined tasks wait behind a running one. */
   clock: Clock;
+  config: TaskExecutorConfig;
 }
 
 /**
@@ -61,11 +62,16 @@ export class TaskExecutor {
   private readonly objects: ObjectManager;
   private readonly functions: FunctionRegistry;
   private readonly clock: Clock;
+  /** A pipelined task waits at most this long behind a running one before going back to its owner. */
+  private readonly requeueAfterMs: number;
+  private readonly inlineMaxBytes: number;
 
   constructor(private readonly deps: TaskExecutorDeps) {
     this.objects = deps.objects;
     this.functions = deps.functions;
     this.clock = deps.clock;
+    this.requeueAfterMs = deps.config.pipelineRequeueAfterMs;
+    this.inlineMaxBytes = deps.config.inlineObjectMaxBytes;
   }
 
   get actorId(): string | undefined {
@@ -153,7 +159,7 @@ export class TaskExecutor {
 
   private armRequeue(): void {
     if (this.requeueTimer !== undefined) return;
-    const wait = Math.max(0, REQUEUE_AFTER_MS - (this.clock.now() - this.runStartedAt));
+    const wait = Math.max(0, this.requeueAfterMs - (this.clock.now() - this.runStartedAt));
     this.requeueTimer = this.clock.setTimeout(() => {
       this.requeueTimer = undefined;
       this.requeueWaiting();
@@ -291,7 +297,7 @@ export class TaskExecutor {
   }
 
   private returnValue(spec: TaskSpec, objectId: string, value: unknown): ReturnValue | Promise<ReturnValue> {
-    const parts = serializeParts(value, `the return value of ${spec.name}`, config("inlineObjectMaxBytes"));
+    const parts = serializeParts(value, `the return value of ${spec.name}`, this.inlineMaxBytes);
     const r: ReturnValue = { objectId };
     if (parts.contained.length > 0) {
       const refs = parts.contained.filter((c): c is ObjectRef => c instanceof ObjectRef);
@@ -300,7 +306,7 @@ export class TaskExecutor {
         r.contained = refs.map((x) => x.toWire());
       }
     }
-    if (isInline(parts)) {
+    if (isInline(parts, this.inlineMaxBytes)) {
       r.value = parts.structure;
       return r;
     }

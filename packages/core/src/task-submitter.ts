@@ -1,17 +1,17 @@
 import type { Clock, LeaseGrant, LeaseReply, RuntimeEnvSpec, SchedulingStrategy, TaskReply, TimerHandle } from "@lux/protocol";
-import { ConnectionClosedError, encodeTaskSpec, sleep } from "@lux/protocol";
+import { ConnectionClosedError, UNTIL_PEER_LOST, encodeTaskSpec, sleep } from "@lux/protocol";
 import {
   LeaseFailedError,
   NodeAffinityError,
   RuntimeEnvSetupError,
   TaskCancelledError,
   WorkerCrashedError,
-  config,
   createLogger,
   fromWireError,
   newTaskId,
   runtimeEnvKey,
   toWireError,
+  type ConfigValues,
 } from "@lux/common";
 import type { PeerConnection, PeerPool, RayletConnection, RayletPool } from "./connections.js";
 import type { TaskRecord } from "./task-record.js";
@@ -49,19 +49,17 @@ interface KeyQueue {
   startFailures: number;
 }
 
-const MAX_PENDING_LEASE_REQUESTS = 16;
-/** Lease requests of one shape that may fail in a row (workers dying while they start) before its next task fails. */
-const MAX_START_FAILURES = 10;
-/**
- * Tasks pushed ahead to one leased worker, so it runs them back to back instead of waiting
- * a round trip between tasks. The worker hands them back when the task before them runs
- * long or blocks in lux.get (see TaskExecutor), so pipelining never holds work hostage.
- */
-const MAX_IN_FLIGHT_PER_WORKER = 256;
-/** Spillbacks one lease request follows before it fails (they only chain when views disagree). */
-const MAX_SPILLBACKS = 20;
-/** Pause before asking again when the node a request was spilled to cannot be reached. */
-const UNREACHABLE_RETRY_MS = 50;
+/** The config entries a TaskSubmitter uses (see config-entries.ts for what each trades). */
+export type TaskSubmitterConfig = Pick<
+  ConfigValues,
+  | "maxPendingLeaseRequests"
+  | "maxWorkerStartFailures"
+  | "maxTasksInFlightPerWorker"
+  | "maxLeaseSpillbacks"
+  | "spillbackRetryMs"
+  | "workerLeaseIdleMs"
+  | "rpcBestEffortTimeoutMs"
+>;
 
 export interface TaskSubmitterDeps {
   jobId: string;
@@ -77,6 +75,7 @@ export interface TaskSubmitterDeps {
   results: Pick<TaskResults, "complete" | "fail">;
   /** Times idle leases and pauses before retries. */
   clock: Clock;
+  config: TaskSubmitterConfig;
 }
 
 /**
@@ -90,11 +89,22 @@ export class TaskSubmitter {
   private readonly queueOf = new WeakMap<object, KeyQueue>();
   private nextSeq = 0;
   private closed = false;
+  /** Where the raylets of other nodes that requests were spilled to listen, by node id (for nodeDied). */
+  private readonly rayletAddresses = new Map<string, string>();
 
   private readonly results: Pick<TaskResults, "complete" | "fail">;
+  private readonly config: TaskSubmitterConfig;
+  /**
+   * Tasks pushed ahead to one leased worker, so it runs them back to back instead of waiting
+   * a round trip between tasks. The worker hands them back when the task before them runs
+   * long or blocks in lux.get (see TaskExecutor), so pipelining never holds work hostage.
+   */
+  private readonly maxInFlightPerWorker: number;
 
   constructor(private readonly deps: TaskSubmitterDeps) {
     this.results = deps.results;
+    this.config = deps.config;
+    this.maxInFlightPerWorker = deps.config.maxTasksInFlightPerWorker;
   }
 
   /** Queues a task whose dependencies are resolved. */
@@ -140,13 +150,22 @@ export class TaskSubmitter {
     this.keys.clear();
   }
 
-  /** A node was declared dead: idle leases of its workers are dropped, so no task is pushed there. */
+  /**
+   * A node was declared dead: no task is pushed to its workers any more, and tasks running
+   * there end now, as if their worker died (retried or failed): pushTask waits as long as
+   * the task runs, and a hung or partitioned machine would never close its connection. Lease
+   * requests queued at its raylet are placed again (its connection is closed too).
+   */
   nodeDied(nodeId: string): void {
+    const address = this.rayletAddresses.get(nodeId);
+    this.rayletAddresses.delete(nodeId);
+    if (address !== undefined) this.deps.raylets.forget(address);
     for (const kq of this.keys.values()) {
       for (const lease of kq.leases) {
-        if (lease.grant.nodeId !== nodeId || lease.inFlight > 0) continue; // a busy one fails on its own
+        if (lease.grant.nodeId !== nodeId) continue;
         lease.idleTimer?.cancel();
-        kq.leases.delete(lease);
+        if (lease.inFlight > 0) lease.connection.close(true); // its tasks fail over in run()'s callback
+        else kq.leases.delete(lease);
       }
     }
   }
@@ -157,7 +176,7 @@ export class TaskSubmitter {
       if (kq.queue.length === 0) break;
       if (lease.inFlight === 0) this.run(kq, lease, kq.queue.shift() as TaskRecord);
     }
-    const wanted = Math.min(kq.queue.length, MAX_PENDING_LEASE_REQUESTS) - kq.pendingRequests.size;
+    const wanted = Math.min(kq.queue.length, this.config.maxPendingLeaseRequests) - kq.pendingRequests.size;
     for (let i = 0; i < wanted; i++) void this.requestLease(kq);
     // Pipeline only the tasks beyond those a requested lease will take: a task must not
     // wait behind another when a worker of its own may be granted.
@@ -165,7 +184,7 @@ export class TaskSubmitter {
     for (let excess = kq.queue.length - kq.pendingRequests.size; excess > 0; excess--) {
       let best: Lease | undefined;
       for (const lease of kq.leases) {
-        if (lease.inFlight >= (lease.requeued ? 1 : MAX_IN_FLIGHT_PER_WORKER)) continue;
+        if (lease.inFlight >= (lease.requeued ? 1 : this.maxInFlightPerWorker)) continue;
         if (best === undefined || lease.inFlight < best.inFlight) best = lease;
       }
       if (best === undefined) return;
@@ -173,7 +192,12 @@ export class TaskSubmitter {
     }
   }
 
-  /** Asks the local raylet for a worker, following spillbacks to other nodes' raylets. */
+  /**
+   * Asks the local raylet for a worker, following spillbacks to other nodes' raylets. The
+   * request may wait behind busy resources for as long as they stay busy: its deadline is
+   * the raylet's liveness (the local raylet's connection closes with its process; another
+   * node's is closed when the node is declared dead, see nodeDied).
+   */
   private async requestLease(kq: KeyQueue): Promise<void> {
     const requestId = newTaskId();
     const local = this.deps.raylet;
@@ -183,22 +207,26 @@ export class TaskSubmitter {
     try {
       let noSpillback = false;
       for (let hop = 0; grant === undefined; hop++) {
-        const reply: LeaseReply = await raylet.call("requestLease", {
-          requestId,
-          jobId: this.deps.jobId,
-          resources: kq.resources,
-          description: kq.description,
-          ...(kq.strategy !== undefined ? { strategy: kq.strategy } : {}),
-          ...(kq.runtimeEnv !== undefined ? { runtimeEnv: kq.runtimeEnv } : {}),
-          ...(noSpillback ? { noSpillback } : {}),
-        });
+        const reply: LeaseReply = await raylet.call(
+          "requestLease",
+          {
+            requestId,
+            jobId: this.deps.jobId,
+            resources: kq.resources,
+            description: kq.description,
+            ...(kq.strategy !== undefined ? { strategy: kq.strategy } : {}),
+            ...(kq.runtimeEnv !== undefined ? { runtimeEnv: kq.runtimeEnv } : {}),
+            ...(noSpillback ? { noSpillback } : {}),
+          },
+          UNTIL_PEER_LOST,
+        );
         if ("cancelled" in reply) break; // withdrawn by cancelSurplusRequests
         if (!("spillback" in reply)) {
           grant = reply;
           break;
         }
         if (!kq.pendingRequests.has(requestId)) return; // closed meanwhile
-        if (hop >= MAX_SPILLBACKS) {
+        if (hop >= this.config.maxLeaseSpillbacks) {
           throw new LeaseFailedError({ what: kq.description, reason: `the request was spilled back ${hop} times without being granted` });
         }
         const { nodeId, address }: { nodeId: string; address: string } = reply.spillback;
@@ -206,7 +234,7 @@ export class TaskSubmitter {
           log.warn(`cannot reach the raylet of node ${nodeId} at ${address} (${(e as Error).message}); asking the local raylet again`);
           return undefined;
         });
-        if (next === undefined) await sleep(this.deps.clock, UNREACHABLE_RETRY_MS);
+        if (next === undefined) await sleep(this.deps.clock, this.config.spillbackRetryMs);
         // Followed spillbacks are queued where they land, so requests do not bounce between nodes.
         raylet = next ?? local;
         noSpillback = next !== undefined;
@@ -227,7 +255,9 @@ export class TaskSubmitter {
 
   /** The raylet of node `nodeId`, listening at `address`: this node's own connection, or a shared one to another node. */
   private rayletOf(nodeId: string, address: string): Promise<RayletConnection> {
-    return nodeId === this.deps.nodeId ? Promise.resolve(this.deps.raylet) : this.deps.raylets.get(address);
+    if (nodeId === this.deps.nodeId) return Promise.resolve(this.deps.raylet);
+    this.rayletAddresses.set(nodeId, address);
+    return this.deps.raylets.get(address);
   }
 
   /** The lease request failed: the tasks of its shape fail, or count it against their retries, or it is placed again. */
@@ -248,7 +278,7 @@ export class TaskSubmitter {
     // against the next task's retries; a shape whose workers keep failing to start fails.
     kq.startFailures++;
     const record = kq.queue[0];
-    if (record !== undefined && (record.retriesLeft === 0 || kq.startFailures >= MAX_START_FAILURES)) {
+    if (record !== undefined && (record.retriesLeft === 0 || kq.startFailures >= this.config.maxWorkerStartFailures)) {
       kq.queue.shift();
       this.results.fail(record, leaseFailed(kq.description, e));
     } else if (record !== undefined && record.retriesLeft > 0) {
@@ -340,7 +370,7 @@ export class TaskSubmitter {
     const exit =
       raylet.state === "closed"
         ? Promise.resolve(undefined)
-        : raylet.call("getWorkerExit", { workerId: lease.grant.workerId }, 5000).catch(() => undefined);
+        : raylet.call("getWorkerExit", { workerId: lease.grant.workerId }, this.config.rpcBestEffortTimeoutMs).catch(() => undefined);
     void exit.then((how) => {
       if (record.cancelled) {
         this.results.fail(record, new TaskCancelledError({ taskId: record.spec.taskId }));
@@ -391,7 +421,7 @@ export class TaskSubmitter {
       .setTimeout(() => {
         if (lease.inFlight > 0 || !kq.leases.has(lease)) return;
         this.release(kq, lease);
-      }, config("workerLeaseIdleMs"))
+      }, this.config.workerLeaseIdleMs)
       .unref();
   }
 

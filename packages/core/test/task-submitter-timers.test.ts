@@ -21,14 +21,16 @@ import {
   type TaskReply,
   type TaskSpec,
 } from "@lux/protocol";
-import { config, newTaskId, objectIdFor } from "@lux/common";
+import { defaultConfig, newTaskId, objectIdFor } from "@lux/common";
 import { TaskSubmitter } from "../src/task-submitter.js";
 import { newTaskRecord, type TaskRecord } from "../src/task-record.js";
 import type { TaskResults } from "../src/task-results.js";
 
 const TOKEN = "t";
-const PEER = { token: TOKEN, maxFrameBytes: 1 << 20 };
+const PEER = { token: TOKEN, maxFrameBytes: 1 << 20, connectTimeoutMs: 10_000, callTimeoutMs: 10_000 };
 const NODE = "node-1";
+/** The submitter's tunables: an idle lease goes back after 7 ms (a value of its own, not the default). */
+const CONFIG = defaultConfig({ workerLeaseIdleMs: 7 });
 
 /** Lets in-memory deliveries and the promise callbacks behind them run. */
 const flush = async (): Promise<void> => {
@@ -115,12 +117,13 @@ async function submitter(): Promise<{
     workers: new ConnectionPool<CoreWorkerService, CoreWorkerService>({ ...PEER, dial, clock }),
     results,
     clock,
+    config: CONFIG,
   });
   return { submitter: s, clock, raylet, completed, pushed };
 }
 
 test("a lease idle for workerLeaseIdleMs goes back to its raylet; a task before that reuses it", async () => {
-  const idleMs = config("workerLeaseIdleMs");
+  const idleMs = CONFIG.workerLeaseIdleMs;
   const { submitter: s, clock, raylet, completed, pushed } = await submitter();
   s.enqueue(task());
   await flush();
@@ -158,7 +161,7 @@ test("a closed submitter returns nothing later: its idle timers are cancelled", 
   await flush();
   assert.equal(clock.pendingTimers, 1, "the idle timer of the lease");
   s.close();
-  clock.advance(config("workerLeaseIdleMs") * 10);
+  clock.advance(CONFIG.workerLeaseIdleMs * 10);
   await flush();
   assert.deepEqual(raylet.returned, []);
   raylet.connection.close(true);

@@ -9,7 +9,7 @@ import type {
   PeerOptions,
   RpcConnection,
 } from "@lux/protocol";
-import { connectRpc } from "@lux/protocol";
+import { UNTIL_PEER_LOST, connectRpc } from "@lux/protocol";
 import {
   ActorDiedError,
   ActorNameTakenError,
@@ -18,7 +18,9 @@ import {
   createLogger,
   newTaskId,
   toWireError,
+  type ConfigValues,
 } from "@lux/common";
+import { ActorRegistrations, nextChange, unregisteredInfo } from "./actor-lookups.js";
 import { ActorPlacement } from "./actor-placement.js";
 import type { NodeManager } from "./node-manager.js";
 import type { ResourceViewManager } from "./resource-view.js";
@@ -26,16 +28,20 @@ import type { GcsStorage } from "./storage.js";
 import { StoredTable } from "./table.js";
 
 const log = createLogger("gcs");
-/** How long a lookup of an unknown actor id waits for its creator's registration. */
-const REGISTRATION_WAIT_MS = 60_000;
 
 interface ActorEntry {
   spec: ActorCreationSpec;
   info: ActorInfo;
   lease: LeaseGrant | undefined;
   restartsLeft: number;
-  waiters: ((info: ActorInfo) => void)[];
+  /** Lookups waiting for it to be ALIVE or DEAD (each also answers on its own after its long-poll wait). */
+  waiters: Set<(info: ActorInfo) => void>;
+  /** The connection to the worker running the constructor, while it runs. */
+  constructing: RpcConnection<CoreWorkerService> | undefined;
 }
+
+/** The config entries an ActorManager uses. */
+export type ActorManagerConfig = Pick<ConfigValues, "actorRegistrationWaitMs" | "rpcBestEffortTimeoutMs">;
 
 /** What the storage keeps of an actor (names are rebuilt from it). */
 type StoredActor = Pick<ActorEntry, "spec" | "info" | "lease" | "restartsLeft">;
@@ -47,8 +53,9 @@ export interface ActorManagerDeps {
   storage?: GcsStorage | undefined;
   /** How to connect to actors' workers and owners (cluster token, dial, clock). */
   peerOptions: PeerOptions;
-  /** Times how long a lookup of an unknown actor waits for its registration. */
+  /** Times how long a lookup of an unknown actor waits for its registration, and long-polls. */
   clock: Clock;
+  config: ActorManagerConfig;
 }
 
 /** The actor directory: names, placement, creation, death and restarts. */
@@ -56,9 +63,7 @@ export class ActorManager {
   private readonly actors = new Map<string, ActorEntry>();
   private readonly aliases = new Map<string, string>();
   private readonly names = new Map<string, string>();
-  private readonly registrationWaiters = new Map<string, ((error?: Error) => void)[]>();
-  /** Actors whose registration was refused (e.g. a taken name), for late lookups of their handles. */
-  private readonly refused = new Map<string, Error>();
+  private readonly registrations: ActorRegistrations;
   /** Actors no alive node can ever host: placed when a node that can joins. */
   private readonly infeasible = new Set<ActorEntry>();
   private readonly placement: ActorPlacement;
@@ -72,6 +77,7 @@ export class ActorManager {
     const { nodes, view, storage } = deps;
     this.nodes = nodes;
     this.view = view;
+    this.registrations = new ActorRegistrations(deps.config.actorRegistrationWaitMs, deps.clock);
     this.placement = new ActorPlacement(view);
     this.table = storage === undefined ? undefined : new StoredTable(storage, "actors");
     this.aliasTable = storage === undefined ? undefined : new StoredTable(storage, "actor_aliases");
@@ -83,6 +89,8 @@ export class ActorManager {
     nodes.onNodeDeath((nodeId) => {
       for (const a of this.actors.values()) {
         if (a.info.nodeId === nodeId && a.info.state === "ALIVE") this.workerDied(a, `its node ${nodeId} died`);
+        // A constructor runs as long as it needs: its call ends when the node is declared dead.
+        else if (a.lease?.nodeId === nodeId) a.constructing?.close(true);
       }
     });
   }
@@ -99,11 +107,11 @@ export class ActorManager {
         if (spec.getIfExists) {
           this.aliases.set(spec.actorId, existing);
           void this.aliasTable?.put(spec.actorId, existing);
-          this.registered(spec.actorId);
+          this.registrations.registered(spec.actorId);
           return { actorId: existing };
         }
         const error = new ActorNameTakenError({ name: spec.name, namespace: spec.namespace });
-        this.registered(spec.actorId, error);
+        this.registrations.registered(spec.actorId, error);
         throw error;
       }
       this.names.set(key, spec.actorId);
@@ -124,11 +132,12 @@ export class ActorManager {
       },
       lease: undefined,
       restartsLeft: spec.maxRestarts,
-      waiters: [],
+      waiters: new Set(),
+      constructing: undefined,
     };
     this.actors.set(spec.actorId, entry);
     this.save(entry);
-    this.registered(spec.actorId);
+    this.registrations.registered(spec.actorId);
     void this.schedule(entry);
     return { actorId: spec.actorId };
   }
@@ -140,46 +149,24 @@ export class ActorManager {
   /**
    * The actor's info; with `waitAlive`, once it is ALIVE or DEAD. `staleAddress`: the caller
    * could not reach the actor there, so an ALIVE state at that address is not an answer (the
-   * death of its worker is being reported): wait for the restart or the death.
+   * death of its worker is being reported): wait for the restart or the death. A long-poll:
+   * after `waitMs` the current info is the answer (PENDING with an empty className for an id
+   * not registered yet) and the caller asks again.
    */
-  info(actorId: string, waitAlive: boolean, staleAddress?: string): Promise<ActorInfo> {
-    const entry = this.resolve(actorId);
+  async info(actorId: string, waitAlive: boolean, staleAddress?: string, waitMs = Infinity): Promise<ActorInfo> {
+    let entry = this.resolve(actorId);
     if (entry === undefined) {
-      if (!waitAlive) return Promise.reject(new ActorDiedError({ actorId, cause: new Error("no actor has this id") }));
+      if (!waitAlive) throw new ActorDiedError({ actorId, cause: new Error("no actor has this id") });
       // A handle can reach another process before its creator's registration reaches us.
-      return this.awaitRegistration(actorId).then(() => this.info(actorId, true, staleAddress));
+      if (!(await this.registrations.wait(actorId, waitMs))) return unregisteredInfo(actorId);
+      entry = this.resolve(actorId);
+      if (entry === undefined) throw new ActorDiedError({ actorId, cause: new Error("no actor has this id") });
     }
     const s = entry.info.state;
     const stale = s === "ALIVE" && staleAddress !== undefined && entry.info.address === staleAddress;
-    if (!waitAlive || s === "DEAD" || (s === "ALIVE" && !stale)) return Promise.resolve({ ...entry.info });
-    return new Promise((resolve) => entry.waiters.push(resolve));
-  }
-
-  private awaitRegistration(actorId: string): Promise<void> {
-    const refused = this.refused.get(actorId);
-    if (refused !== undefined) return Promise.reject(new ActorDiedError({ actorId, cause: refused }));
-    return new Promise((resolve, reject) => {
-      const timer = this.deps.clock.setTimeout(() => {
-        const list = this.registrationWaiters.get(actorId) ?? [];
-        this.registrationWaiters.set(actorId, list.filter((w) => w !== done));
-        reject(new ActorDiedError({ actorId, cause: new Error(`no actor with this id was registered within ${REGISTRATION_WAIT_MS} ms`) }));
-      }, REGISTRATION_WAIT_MS);
-      const done = (error?: Error): void => {
-        timer.cancel();
-        if (error === undefined) resolve();
-        else reject(new ActorDiedError({ actorId, cause: error }));
-      };
-      this.registrationWaiters.set(actorId, [...(this.registrationWaiters.get(actorId) ?? []), done]);
-    });
-  }
-
-  /** The creator's registration arrived (or was refused with `error`). */
-  private registered(actorId: string, error?: Error): void {
-    if (error !== undefined) this.refused.set(actorId, error);
-    const waiters = this.registrationWaiters.get(actorId);
-    if (waiters === undefined) return;
-    this.registrationWaiters.delete(actorId);
-    for (const w of waiters) w(error);
+    if (!waitAlive || s === "DEAD" || (s === "ALIVE" && !stale)) return { ...entry.info };
+    const waiting = entry;
+    return nextChange(waiting.waiters, () => ({ ...waiting.info }), waitMs, this.deps.clock);
   }
 
   named(name: string, namespace: string): ActorInfo {
@@ -276,7 +263,14 @@ export class ActorManager {
     if (this.table === undefined || this.aliasTable === undefined) return 0;
     const stored = await this.table.loadAll();
     for (const [actorId, s] of stored) {
-      const entry: ActorEntry = { spec: s.spec, info: s.info, lease: s.lease ?? undefined, restartsLeft: s.restartsLeft, waiters: [] };
+      const entry: ActorEntry = {
+        spec: s.spec,
+        info: s.info,
+        lease: s.lease ?? undefined,
+        restartsLeft: s.restartsLeft,
+        waiters: new Set(),
+        constructing: undefined,
+      };
       this.actors.set(actorId, entry);
       const state = entry.info.state;
       if (state !== "DEAD" && entry.spec.name !== undefined) this.names.set(nameKey(entry.spec.namespace, entry.spec.name), actorId);
@@ -287,7 +281,9 @@ export class ActorManager {
   }
 
   private wake(entry: ActorEntry): void {
-    for (const w of entry.waiters.splice(0)) w({ ...entry.info });
+    const waiters = [...entry.waiters];
+    entry.waiters.clear();
+    for (const w of waiters) w({ ...entry.info });
   }
 
   /** Actors waiting for a node that can ever host them, by resource shape. */
@@ -346,6 +342,8 @@ export class ActorManager {
     }
     const unreserve = this.view.reserve(node.nodeId, spec.resources);
     try {
+      // Queued there until resources free up: bounded by the node's liveness (the health
+      // checker closes its connection when it is declared dead).
       const reply = await connection.call("requestLease", {
         requestId: newTaskId(),
         jobId: spec.jobId,
@@ -356,7 +354,7 @@ export class ActorManager {
         noSpillback: true,
         ...(spec.strategy !== undefined ? { strategy: spec.strategy } : {}),
         ...(spec.runtimeEnv !== undefined ? { runtimeEnv: spec.runtimeEnv } : {}),
-      });
+      }, UNTIL_PEER_LOST);
       if ("spillback" in reply || "cancelled" in reply) {
         // The node cannot host it after all (its resources changed): place it again.
         unreserve(); // not granted there: nothing changed on the node, which will not report
@@ -376,18 +374,29 @@ export class ActorManager {
     }
   }
 
-  /** Runs the actor's constructor on its leased worker; then it is alive. */
+  /**
+   * Runs the actor's constructor on its leased worker; then it is alive. The constructor
+   * runs as long as it needs: the call's deadline is the worker's liveness (its connection
+   * closes when the process ends, or here when its node is declared dead).
+   */
   private async construct(entry: ActorEntry, lease: LeaseGrant): Promise<void> {
     let worker: RpcConnection<CoreWorkerService> | undefined;
     try {
       worker = await connectRpc<CoreWorkerService>(lease.workerAddress, this.deps.peerOptions);
-      await worker.call("createActor", { ...entry.spec, gpuIds: lease.gpuIds });
+      entry.constructing = worker;
+      await worker.call("createActor", { ...entry.spec, gpuIds: lease.gpuIds }, UNTIL_PEER_LOST);
     } catch (e) {
+      if (entry.constructing === worker) entry.constructing = undefined;
       worker?.close();
+      if (entry.lease === lease && this.nodes.connection(lease.nodeId) === undefined) {
+        this.workerDied(entry, `its node ${lease.nodeId} died while the actor was being constructed`);
+        return;
+      }
       entry.restartsLeft = 0;
       this.markDead(entry, e as Error);
       return;
     }
+    entry.constructing = undefined;
     worker.close();
     if (entry.lease !== lease) return; // died or killed while constructing
     entry.info = {
@@ -405,7 +414,7 @@ export class ActorManager {
   /** Tells the actor's owner (best effort), since the control service's log is not the user's. */
   private warnOwner(ownerAddress: string, message: string): void {
     connectRpc<CoreWorkerService>(ownerAddress, this.deps.peerOptions).then(
-      (c) => c.call("logWarning", { message }, 5000).catch(() => undefined).finally(() => c.close()),
+      (c) => c.call("logWarning", { message }, this.deps.config.rpcBestEffortTimeoutMs).catch(() => undefined).finally(() => c.close()),
       () => undefined,
     );
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Clock, CoreWorkerService, Dial, GcsService, Handlers, PeerOptions, RayletService, RpcConnection, ServiceDef } from "@lux/protocol";
 import { RpcServer, systemClock } from "@lux/protocol";
-import { LuxError, createLogger, rpcPeerOptions } from "@lux/common";
+import { LuxError, createLogger, rpcPeerOptions, type ConfigValues } from "@lux/common";
 import { ActorManager } from "./actor-manager.js";
 import { JobManager } from "./job-manager.js";
 import { KvManager } from "./kv-manager.js";
@@ -22,6 +22,8 @@ export interface GcsServerOptions {
   dial?: Dial;
   /** Times health checks, reconnection windows, registration waits and deadlines (default: the system clock). */
   clock?: Clock;
+  /** The tunables of the control service and its managers (its main reads them once). */
+  config: ConfigValues;
 }
 
 /** The control service: one manager per domain behind one RPC server. */
@@ -46,14 +48,15 @@ export class GcsServer {
     const clock = options.clock ?? systemClock;
     this.peerOptions = { ...rpcPeerOptions(options.token, log), ...(options.dial !== undefined ? { dial: options.dial } : {}), clock };
     this.nodes = new NodeManager(clock);
-    this.health = new HealthChecker(this.nodes, clock);
+    const { config } = options;
+    this.health = new HealthChecker(this.nodes, clock, config.gcsHealthCheckPeriodMs, config.nodeDeathTimeoutMs);
     this.nodeDeaths = new NodeDeathPublisher(this.nodes);
     this.view = new ResourceViewManager(this.nodes);
     this.jobs = new JobManager(clock);
     this.kv = new KvManager(options.storage);
     this.nodes.persistTo(options.storage);
     this.jobs.persistTo(options.storage);
-    this.actors = new ActorManager({ nodes: this.nodes, view: this.view, storage: options.storage, peerOptions: this.peerOptions, clock });
+    this.actors = new ActorManager({ nodes: this.nodes, view: this.view, storage: options.storage, peerOptions: this.peerOptions, clock, config });
     this.jobs.onJobEnd((jobId) => {
       this.actors.onJobEnd(jobId);
       for (const n of this.nodes.alive()) n.connection.call("jobFinished", { jobId }).catch(() => undefined);
@@ -78,8 +81,9 @@ export class GcsServer {
 
   /** Tables of a previous run (Redis): restored before anyone can connect. */
   private async restore(): Promise<void> {
-    const jobs = await this.jobs.restore();
-    const nodes = await this.nodes.restore();
+    const windowMs = this.options.config.gcsReconnectWindowMs;
+    const jobs = await this.jobs.restore(windowMs);
+    const nodes = await this.nodes.restore(windowMs);
     const actors = await this.actors.restore();
     if (jobs + nodes + actors > 0) {
       log.info(`restored from ${this.options.storage.kind}: ${jobs} jobs, ${nodes} nodes, ${actors} actors; waiting for raylets and drivers to reconnect`);
@@ -112,10 +116,10 @@ export class GcsServer {
     subscribeNodeDeaths: (_req, conn) => ({
       deadNodeIds: this.nodeDeaths.subscribe(conn as unknown as RpcConnection<CoreWorkerService>),
     }),
-    getClusterResources: () => this.nodes.resources(),
+    getClusterResources: () => this.nodes.resources(this.options.config.rpcBestEffortTimeoutMs),
     getPendingDemand: async () => {
       const perNode = await Promise.all(
-        this.nodes.alive().map((n) => n.connection.call("getPendingDemand", {}, 5000).catch(() => [])),
+        this.nodes.alive().map((n) => n.connection.call("getPendingDemand", {}, this.options.config.rpcBestEffortTimeoutMs).catch(() => [])),
       );
       return [...perNode.flat(), ...this.actors.pendingDemand()];
     },
@@ -128,7 +132,7 @@ export class GcsServer {
     kvGet: (req) => this.kv.get(req.key),
     kvExists: async (req) => ({ exists: (await this.kv.get(req.key)).value !== undefined }),
     createActor: (req) => this.actors.create(req),
-    getActorInfo: (req) => this.actors.info(req.actorId, req.waitAlive, req.staleAddress),
+    getActorInfo: (req) => this.actors.info(req.actorId, req.waitAlive, req.staleAddress, req.waitMs),
     getNamedActor: (req) => this.actors.named(req.name, req.namespace),
     killActor: (req) => {
       this.actors.kill(req.actorId, req.noRestart);

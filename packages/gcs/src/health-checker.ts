@@ -1,5 +1,5 @@
-import { systemClock, type Clock, type TimerHandle } from "@lux/protocol";
-import { config, createLogger } from "@lux/common";
+import type { Clock, TimerHandle } from "@lux/protocol";
+import { createLogger } from "@lux/common";
 import type { NodeManager } from "./node-manager.js";
 
 const log = createLogger("gcs");
@@ -17,9 +17,11 @@ export class HealthChecker {
 
   constructor(
     private readonly nodes: NodeManager,
-    private readonly clock: Clock = systemClock,
-    private readonly periodMs = config("gcsHealthCheckPeriodMs"),
-    private readonly deathTimeoutMs = config("nodeDeathTimeoutMs"),
+    private readonly clock: Clock,
+    /** config gcsHealthCheckPeriodMs */
+    private readonly periodMs: number,
+    /** config nodeDeathTimeoutMs */
+    private readonly deathTimeoutMs: number,
   ) {
     nodes.onNodeAdded((info) => this.lastSeen.set(info.nodeId, this.clock.now()));
     nodes.onNodeDeath((nodeId) => this.lastSeen.delete(nodeId));

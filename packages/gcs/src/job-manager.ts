@@ -1,5 +1,5 @@
 import { systemClock, type Clock, type JobInfo, type RpcConnection, type TimerHandle } from "@lux/protocol";
-import { config, createLogger } from "@lux/common";
+import { createLogger } from "@lux/common";
 import type { GcsStorage } from "./storage.js";
 import { StoredTable } from "./table.js";
 
@@ -55,7 +55,7 @@ export class JobManager {
   }
 
   /** Loads the jobs of a previous run; alive ones wait `windowMs` for their driver. */
-  async restore(windowMs = config("gcsReconnectWindowMs")): Promise<number> {
+  async restore(windowMs: number): Promise<number> {
     const stored = (await this.table?.loadAll()) ?? new Map<string, JobEntry>();
     for (const [jobId, entry] of stored) {
       this.jobs.set(jobId, entry);

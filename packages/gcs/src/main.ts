@@ -3,12 +3,14 @@
  * `--write-token-file` publishes the cluster token for drivers on this machine (see
  * token-file.ts in @lux/common) for as long as this process lives.
  */
-import { createLogger, exitWithParent, parseFlags, printReady, removeTokenFile, useLogFile, writeTokenFile } from "@lux/common";
+import { configSnapshot, createLogger, exitWithParent, parseFlags, printReady, removeTokenFile, useLogFile, writeTokenFile } from "@lux/common";
 import { GcsServer } from "./gcs-server.js";
 import { RedisStorage } from "./redis-storage.js";
 import { MemoryStorage, type GcsStorage } from "./storage.js";
 
 const log = createLogger("gcs");
+// Every tunable, read once (explicit entries reach this process as LUX_* variables).
+const config = configSnapshot();
 const flags = parseFlags(process.argv.slice(2));
 const logFile = flags.get("log-file");
 if (logFile !== undefined) useLogFile(logFile);
@@ -25,7 +27,7 @@ if (storageFlag === "memory") {
   storage = new MemoryStorage();
 } else if (storageFlag.startsWith("redis://")) {
   try {
-    storage = await RedisStorage.connect(storageFlag);
+    storage = await RedisStorage.connect(storageFlag, config.redisConnectTimeoutMs);
   } catch (e) {
     log.error(`--storage ${storageFlag}: ${(e as Error).message}`);
     process.exit(2);
@@ -39,6 +41,7 @@ const server = new GcsServer({
   address: flags.get("address") ?? "127.0.0.1:0",
   token,
   storage,
+  config,
 });
 await server.start();
 if (flags.has("write-token-file")) {

@@ -1,6 +1,6 @@
 import type { NodeInfo, RayletService, ResourceSet, ResourceView, RpcConnection } from "@lux/protocol";
 import { systemClock, type Clock, type TimerHandle } from "@lux/protocol";
-import { LuxError, config, createLogger } from "@lux/common";
+import { LuxError, createLogger } from "@lux/common";
 import type { GcsStorage } from "./storage.js";
 import { StoredTable } from "./table.js";
 
@@ -56,7 +56,7 @@ export class NodeManager {
   }
 
   /** Loads the nodes of a previous run; alive ones are declared dead unless they reconnect within `windowMs`. */
-  async restore(windowMs = config("gcsReconnectWindowMs")): Promise<number> {
+  async restore(windowMs: number): Promise<number> {
     const stored = (await this.table?.loadAll()) ?? new Map<string, NodeInfo>();
     for (const [nodeId, info] of stored) {
       this.nodes.set(nodeId, { info, connection: undefined });
@@ -110,11 +110,12 @@ export class NodeManager {
     return e?.info.alive === true ? e.connection : undefined; // undefined too while a restored node reconnects
   }
 
-  async resources(): Promise<ResourceView> {
+  /** The cluster's total and free resources; a node that does not answer within `timeoutMs` (rpcBestEffortTimeoutMs) is left out. */
+  async resources(timeoutMs: number): Promise<ResourceView> {
     const total: ResourceSet = {};
     const available: ResourceSet = {};
     const views = await Promise.all(
-      this.alive().map((n) => n.connection.call("getResources", {}, 10_000).catch(() => undefined)),
+      this.alive().map((n) => n.connection.call("getResources", {}, timeoutMs).catch(() => undefined)),
     );
     for (const v of views) {
       if (v === undefined) continue;

@@ -17,7 +17,8 @@ export class RedisStorage implements GcsStorage {
   }
 
   /** Connects to `redis://HOST:PORT[/DB]`; rejects when Redis does not answer within `timeoutMs`. */
-  static async connect(url: string, timeoutMs = 10_000): Promise<RedisStorage> {
+  /** `timeoutMs`: config redisConnectTimeoutMs. */
+  static async connect(url: string, timeoutMs: number): Promise<RedisStorage> {
     // Loaded here, not at the top: the client takes ~150 ms to import, and most control
     // services (every private cluster of lux.init()) keep their tables in memory.
     const { Redis: RedisClient } = await import("ioredis");

@@ -10,17 +10,16 @@ export interface ControlServiceClient {
   close(): void;
 }
 
-/** Connects to the control service at `address`; rejects if nothing answers within `timeoutMs`. */
-export async function connectControlService(address: string, token: string, timeoutMs = 5000): Promise<ControlServiceClient> {
-  const gcs: RpcConnection<GcsService> = await connectRpc<GcsService>(address, {
-    ...rpcPeerOptions(token),
-    connectTimeoutMs: timeoutMs,
-    handshakeTimeoutMs: timeoutMs,
-  });
+/**
+ * Connects to the control service at `address`: rejects if it does not answer within
+ * `rpcConnectTimeoutMs`; each call has the deadline `rpcTimeoutMs`.
+ */
+export async function connectControlService(address: string, token: string): Promise<ControlServiceClient> {
+  const gcs: RpcConnection<GcsService> = await connectRpc<GcsService>(address, rpcPeerOptions(token));
   return {
-    nodes: () => gcs.call("getNodes", {}, timeoutMs),
-    resources: () => gcs.call("getClusterResources", {}, timeoutMs),
-    demand: () => gcs.call("getPendingDemand", {}, timeoutMs),
+    nodes: () => gcs.call("getNodes", {}),
+    resources: () => gcs.call("getClusterResources", {}),
+    demand: () => gcs.call("getPendingDemand", {}),
     close: () => gcs.close(),
   };
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import * as path from "node:path";
-import { publishAddress, removeTokenFile } from "@lux/common";
+import { publishAddress, removeTokenFile, type SystemConfig } from "@lux/common";
 import { autoAddress } from "./daemon-registry.js";
 import { makeSessionDir, nodeResources, startControlService, startRaylet, type DaemonHandle, type RayletOptions } from "./node-launcher.js";
 
@@ -13,6 +13,8 @@ export interface PrivateClusterOptions {
   objectStoreMemory: number | undefined;
   /** The driver's job: its first worker starts while the cluster does. */
   prestartJob?: RayletOptions["prestartJob"];
+  /** Config entries for the control service and the raylet (`lux.init({ systemConfig })`). */
+  config?: SystemConfig;
 }
 
 /**
@@ -50,6 +52,7 @@ export class PrivateCluster {
       exitWithParent: true,
       writeTokenFile: true,
       logFile: path.join(sessionDir, "logs", "gcs.log"),
+      ...(opts.config !== undefined ? { config: opts.config } : {}),
     }).then(
       (gcs) => {
         publishAddress(gcsAddressFile, gcs.address);
@@ -70,6 +73,7 @@ export class PrivateCluster {
       logFile: path.join(sessionDir, "logs", "raylet.log"),
       sessionDir,
       ...(opts.prestartJob !== undefined ? { prestartJob: opts.prestartJob } : {}),
+      ...(opts.config !== undefined ? { config: opts.config } : {}),
     });
     const [gcs, raylet] = await Promise.allSettled([starting, rayletStarting]);
     if (gcs.status === "fulfilled" && raylet.status === "fulfilled") return new PrivateCluster(token, sessionDir, gcs.value, raylet.value);

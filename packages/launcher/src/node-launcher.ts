@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { LuxError, NodeStartError, READY_PREFIX, config, configEnv } from "@lux/common";
+import { LuxError, NodeStartError, READY_PREFIX, config, configEnv, configToEnv, type SystemConfig } from "@lux/common";
 import { removeArenasOf } from "@lux/object-store";
 import type { JobInfo } from "@lux/protocol";
 
@@ -63,7 +63,13 @@ interface CommonDaemonOptions {
   detached?: boolean;
   /** Extra environment for the daemon. */
   env?: Record<string, string>;
-  /** How long to wait for the daemon to serve (default 30 s). */
+  /**
+   * Config entries for the daemon (and so for the workers a raylet starts, which inherit
+   * them), over this process's own: validated here (InvalidConfigError names the nearest
+   * entry to an unknown key) and passed as the entries' LUX_* variables.
+   */
+  config?: SystemConfig;
+  /** How long to wait for the daemon to serve (default: config daemonStartTimeoutMs). */
   readyTimeoutMs?: number;
   /**
    * A command the daemon runs under, e.g. `["ip", "netns", "exec", "ns1"]` to start a node
@@ -158,7 +164,8 @@ function commonArgs(opts: CommonDaemonOptions): string[] {
 }
 
 function daemonEnv(opts: CommonDaemonOptions): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...configEnv(), ...opts.env, LUX_TOKEN: opts.token };
+  const explicit = opts.config === undefined ? {} : configToEnv(opts.config);
+  const env: NodeJS.ProcessEnv = { ...process.env, ...configEnv(), ...explicit, ...opts.env, LUX_TOKEN: opts.token };
   delete env["NODE_OPTIONS"];
   return env;
 }
@@ -170,7 +177,7 @@ function spawnDaemon(opts: CommonDaemonOptions, args: string[], spawnOptions: Sp
 
 async function startDaemon(kind: DaemonKind, main: string, args: string[], opts: CommonDaemonOptions): Promise<DaemonHandle> {
   const env = daemonEnv(opts);
-  const timeoutMs = opts.readyTimeoutMs ?? 30_000;
+  const timeoutMs = opts.readyTimeoutMs ?? config("daemonStartTimeoutMs");
   let child: ChildProcess;
   let ready: Promise<Record<string, unknown>>;
   if (opts.detached === true) {

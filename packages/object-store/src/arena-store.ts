@@ -53,6 +53,8 @@ export interface ArenaStoreOptions {
   spillDir: string;
   /** How long a create may wait for space before ObjectStoreFullError. */
   fullTimeoutMs: number;
+  /** Size of each read and write that moves an object to or from its spill file (config spillChunkBytes). */
+  spillChunkBytes: number;
   /** Asked to make processes collect garbage: dropped refs then free their objects. */
   onPressure?: () => void;
   /** Times waits for space and the pressure rounds (default: the system clock). */
@@ -84,6 +86,7 @@ export class ArenaStore {
     this.allocator = new Allocator(options.capacity);
     this.spiller = new Spiller({
       spillDir: options.spillDir,
+      chunkBytes: options.spillChunkBytes,
       allocator: this.allocator,
       arena: () => this.handle(),
       region: (objectId, size) => {

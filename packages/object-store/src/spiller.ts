@@ -6,10 +6,10 @@ import type { Entry } from "./arena-store.js";
 
 const log = createLogger("object-store");
 
-const CHUNK = 8 * 1024 * 1024;
-
 export interface SpillerDeps {
   spillDir: string;
+  /** Size of each read and write of a move. */
+  chunkBytes: number;
   allocator: Allocator;
   /** The arena file (throws once the store is closed). */
   arena(): fs.promises.FileHandle;
@@ -32,7 +32,7 @@ export class Spiller {
     const file = path.join(this.deps.spillDir, e.objectId);
     e.state = "spilling";
     e.moving = (async () => {
-      await copyRange(this.deps.arena(), e.offset, e.size, file, "out");
+      await copyRange(this.deps.arena(), e.offset, e.size, file, "out", this.deps.chunkBytes);
       allocator.release(e.offset, e.size);
       e.offset = -1;
       e.spillPath = file;
@@ -53,7 +53,7 @@ export class Spiller {
     e.moving = (async () => {
       const offset = await this.deps.region(e.objectId, e.size);
       try {
-        await copyRange(this.deps.arena(), offset, e.size, e.spillPath as string, "in");
+        await copyRange(this.deps.arena(), offset, e.size, e.spillPath as string, "in", this.deps.chunkBytes);
       } catch (err) {
         allocator.release(offset, e.size);
         throw err;
@@ -82,10 +82,17 @@ export class Spiller {
   }
 }
 
-/** Copies `size` bytes between the arena at `offset` and a spill file, in chunks. */
-async function copyRange(arena: fs.promises.FileHandle, offset: number, size: number, file: string, direction: "out" | "in"): Promise<void> {
+/** Copies `size` bytes between the arena at `offset` and a spill file, in chunks of `chunkBytes`. */
+async function copyRange(
+  arena: fs.promises.FileHandle,
+  offset: number,
+  size: number,
+  file: string,
+  direction: "out" | "in",
+  chunkBytes: number,
+): Promise<void> {
   const other = await fs.promises.open(file, direction === "out" ? "w" : "r", 0o600);
-  const buf = Buffer.allocUnsafe(Math.min(CHUNK, size));
+  const buf = Buffer.allocUnsafe(Math.min(chunkBytes, size));
   try {
     for (let done = 0; done < size; ) {
       const n = Math.min(buf.length, size - done);

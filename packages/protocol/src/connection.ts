@@ -27,8 +27,22 @@ const defaultErrorCodec: ErrorCodec = {
   decode: (w) => Object.assign(new Error((w as { message?: string }).message), w),
 };
 
+/**
+ * The deadline of a call that waits on work of the peer's user code or on its resources (a
+ * task or actor call running, an actor being constructed, a lease queued until resources
+ * free up): no timer; the call ends when the connection closes. Whoever makes such a call
+ * must close the connection once the peer is declared dead (its node's health checks
+ * failed), so the bound is the peer's liveness, not forever. See docs/config.md.
+ */
+export const UNTIL_PEER_LOST = Infinity;
+
 export interface ConnectionOptions<Local extends ServiceDef> {
   maxFrameBytes: number;
+  /**
+   * Deadline of a `call` that names none (config `rpcTimeoutMs`): every call has one. A call
+   * that waits on user work passes UNTIL_PEER_LOST; `callback` always does.
+   */
+  callTimeoutMs: number;
   handlers?: Handlers<Local, RpcConnection<ServiceDef, Local>>;
   errorCodec?: ErrorCodec;
   /**
@@ -127,8 +141,11 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
     this.handlers = handlers;
   }
 
-  /** Client side: sends the hello frame and waits for the server's acceptance. */
-  async clientHandshake(token: string, timeoutMs: number): Promise<void> {
+  /**
+   * Client side: sends the hello frame and waits for the server's acceptance, for up to
+   * `timeoutMs` (what is left of the connect deadline `budgetMs`, which the error names).
+   */
+  async clientHandshake(token: string, timeoutMs: number, budgetMs = timeoutMs): Promise<void> {
     const accepted = new Promise<unknown>((resolve, reject) => {
       this.onHandshake = (reply) => {
         // Open at once: the server may send calls right behind its acceptance, in the same chunk.
@@ -140,7 +157,7 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
     this.sendRaw({ magic: MAGIC, version: PROTOCOL_VERSION, token });
     let timer: TimerHandle | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = this.clock.setTimeout(() => reject(new RpcTimeoutError({ method: "handshake", peer: this.peer, timeoutMs })), timeoutMs);
+      timer = this.clock.setTimeout(() => reject(new RpcTimeoutError({ method: "handshake", peer: this.peer, timeoutMs: budgetMs })), timeoutMs);
     });
     try {
       const reply = (await Promise.race([accepted, timeout])) as { ok?: boolean; error?: string };
@@ -188,10 +205,15 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
     });
   }
 
+  /**
+   * Calls `method` on the peer. The reply must come within `timeoutMs` (default: the
+   * connection's `callTimeoutMs`) or the call fails with RpcTimeoutError; with
+   * UNTIL_PEER_LOST it waits until the connection closes.
+   */
   call<M extends MethodName<Remote>>(
     method: M,
     request: RequestOf<Remote, M>,
-    timeoutMs?: number,
+    timeoutMs: number = this.options.callTimeoutMs,
   ): Promise<ReplyOf<Remote, M>> {
     if (this.state === "closed") {
       return Promise.reject(new ConnectionClosedError({ peer: this.peer, method }));
@@ -199,7 +221,7 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer =
-        timeoutMs === undefined
+        timeoutMs === UNTIL_PEER_LOST
           ? undefined
           : this.clock.setTimeout(() => {
               this.pending.delete(id);
@@ -215,6 +237,8 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
   /**
    * `call` for hot paths: the reply (or error) goes to `done` instead of a promise, which
    * saves a promise, its resolvers and a microtask per call. `done` is called exactly once.
+   * Its deadline is UNTIL_PEER_LOST (no timer per call): it is for calls that run user work
+   * (pushTask), whose caller closes the connection when the peer is declared dead.
    */
   callback<M extends MethodName<Remote>>(
     method: M,

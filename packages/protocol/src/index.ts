@@ -22,6 +22,7 @@ export { connectTransport, listenTransport, parseAddress } from "./transport-net
 export {
   RpcConnection,
   PROTOCOL_VERSION,
+  UNTIL_PEER_LOST,
   type ConnectionOptions,
   type ConnectionState,
   type ErrorCodec,

@@ -1,4 +1,4 @@
-import type { Clock } from "./clock.js";
+import { systemClock, type Clock } from "./clock.js";
 import { RpcConnection, type ErrorCodec } from "./connection.js";
 import type { Handlers, ServiceDef } from "./service.js";
 import { connectTransport, listenTransport } from "./transport-net.js";
@@ -11,7 +11,13 @@ export interface PeerOptions {
   token: string;
   maxFrameBytes: number;
   errorCodec?: ErrorCodec;
-  handshakeTimeoutMs?: number;
+  /**
+   * One deadline for opening a connection: connect and handshake together (config
+   * `rpcConnectTimeoutMs`). A server drops a client whose handshake takes longer.
+   */
+  connectTimeoutMs: number;
+  /** Deadline of a call that names none (config `rpcTimeoutMs`). */
+  callTimeoutMs: number;
   onProtocolError?: (error: Error, peer: string) => void;
   /** How outbound connections reach their peer (default: TCP or a Unix socket, `connectTransport`). Tests dial in memory. */
   dial?: Dial;
@@ -68,19 +74,20 @@ export class RpcServer<Local extends ServiceDef> {
 }
 
 /**
- * Serves one inbound transport: checks the peer's hello, then `handlers` answer its calls
- * (`onConnection` runs once it is accepted). What a server does per connection; tests use
- * it on one end of a `memoryTransportPair` to stand in for a peer.
+ * Serves one inbound transport: checks the peer's hello (within `connectTimeoutMs`), then
+ * `handlers` answer its calls (`onConnection` runs once it is accepted). What a server does
+ * per connection; tests use it on one end of a `memoryTransportPair` to stand in for a peer.
  */
 export function acceptRpc<L extends ServiceDef>(transport: Transport, options: AcceptOptions<L>): RpcConnection<ServiceDef, L> {
   const connection = new RpcConnection<ServiceDef, L>(transport, {
     maxFrameBytes: options.maxFrameBytes,
+    callTimeoutMs: options.callTimeoutMs,
     handlers: options.handlers,
     ...(options.errorCodec ? { errorCodec: options.errorCodec } : {}),
     ...(options.onProtocolError ? { onProtocolError: options.onProtocolError } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
   });
-  connection.serverHandshake(options.token, options.handshakeTimeoutMs ?? 10_000).then(
+  connection.serverHandshake(options.token, options.connectTimeoutMs).then(
     () => options.onConnection?.(connection),
     () => undefined, // already reported through onProtocolError
   );
@@ -90,26 +97,29 @@ export function acceptRpc<L extends ServiceDef>(transport: Transport, options: A
 /** What `connectRpc` needs: the peer options, and this side's handlers for calls the peer makes. */
 export type ConnectOptions<Local extends ServiceDef> = PeerOptions & {
   handlers?: Handlers<Local, RpcConnection<ServiceDef, Local>>;
-  connectTimeoutMs?: number;
   weak?: boolean;
 };
 
-/** Opens an authenticated connection to a server. */
+/** Opens an authenticated connection to a server: connect and handshake within `connectTimeoutMs`, together. */
 export async function connectRpc<Remote extends ServiceDef, Local extends ServiceDef = ServiceDef>(
   address: string,
   options: ConnectOptions<Local>,
 ): Promise<RpcConnection<Remote, Local>> {
-  const timeout = options.connectTimeoutMs ?? 10_000;
-  const transport = await (options.dial ?? connectTransport)(address, timeout);
+  const clock = options.clock ?? systemClock;
+  const budget = options.connectTimeoutMs;
+  const started = clock.now();
+  const transport = await (options.dial ?? connectTransport)(address, budget);
   const connection = new RpcConnection<Remote, Local>(transport, {
     maxFrameBytes: options.maxFrameBytes,
+    callTimeoutMs: options.callTimeoutMs,
     ...(options.handlers ? { handlers: options.handlers } : {}),
     ...(options.errorCodec ? { errorCodec: options.errorCodec } : {}),
     ...(options.onProtocolError ? { onProtocolError: options.onProtocolError } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
   });
   // The handshake itself must keep the process alive; weakness starts once open.
-  await connection.clientHandshake(options.token, options.handshakeTimeoutMs ?? timeout);
+  const left = Math.max(1, Math.ceil(budget - (clock.now() - started)));
+  await connection.clientHandshake(options.token, left, budget);
   if (options.weak === true) connection.setWeak(true);
   return connection;
 }

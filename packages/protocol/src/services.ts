@@ -116,6 +116,12 @@ export interface ReturnValue {
   locations?: string[];
 }
 
+/** A long-poll's answer: the object's value is not known yet; ask again. */
+export interface ObjectPending {
+  objectId: string;
+  pending: true;
+}
+
 export interface TaskReply {
   returns: ReturnValue[];
   /** The worker hands a pipelined task back unstarted (the task before it ran long or blocked). */
@@ -274,8 +280,10 @@ export interface GcsService {
   /**
    * With `waitAlive`, replies once the actor is ALIVE or DEAD; with `staleAddress` too (an
    * address the caller found dead), once it is DEAD or ALIVE somewhere else (restarted).
+   * A long-poll: after `waitMs` it replies with the state it has (PENDING or RESTARTING; for
+   * an id not registered yet, PENDING with an empty className) and the caller asks again.
    */
-  getActorInfo(req: { actorId: string; waitAlive: boolean; staleAddress?: string }): ActorInfo;
+  getActorInfo(req: { actorId: string; waitAlive: boolean; staleAddress?: string; waitMs?: number }): ActorInfo;
   getNamedActor(req: { name: string; namespace: string }): ActorInfo;
   killActor(req: { actorId: string; noRestart: boolean }): { ok: true };
   /**
@@ -353,8 +361,11 @@ export interface CoreWorkerService {
   pushTask(req: TaskSpecWire): TaskReply;
   createActor(req: ActorCreationSpec): { ok: true };
   cancelTask(req: { taskId: string; recursive: boolean }): { ok: true };
-  /** Owner side: replies once the object is ready (or failed). */
-  getObjectStatus(req: { objectId: string }): ReturnValue;
+  /**
+   * Owner side: replies once the object is ready (or failed). A long-poll: after `waitMs`
+   * it replies `pending` instead and the caller asks again.
+   */
+  getObjectStatus(req: { objectId: string; waitMs: number }): ReturnValue | ObjectPending;
   /** To the owner: node `nodeId` now holds a copy of the object (freed with it). */
   addObjectLocation(req: { objectId: string; nodeId: string }): { ok: true };
   /**

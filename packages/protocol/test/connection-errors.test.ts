@@ -14,7 +14,9 @@ import {
   RpcConnection,
   RpcServer,
   RpcTimeoutError,
+  UNTIL_PEER_LOST,
   connectRpc,
+  connectTransport,
   listenTransport,
   memoryTransportPair,
 } from "../src/index.js";
@@ -23,13 +25,18 @@ interface Service {
   hang(req: Record<string, never>): { never: true };
 }
 
-async function connected(clock = new FakeClock()): Promise<{ client: RpcConnection<Service>; server: RpcConnection<never, Service> }> {
+async function connected(clock = new FakeClock(), callTimeoutMs = 10_000): Promise<{ client: RpcConnection<Service>; server: RpcConnection<never, Service> }> {
   const [a, b] = memoryTransportPair();
-  const server = new RpcConnection<never, Service>(b, { maxFrameBytes: 1 << 20, handlers: { hang: () => new Promise(() => undefined) }, clock });
+  const server = new RpcConnection<never, Service>(b, { maxFrameBytes: 1 << 20, callTimeoutMs: 10_000, handlers: { hang: () => new Promise(() => undefined) }, clock });
   void server.serverHandshake("t", 1000).catch(() => undefined);
-  const client = new RpcConnection<Service>(a, { maxFrameBytes: 1 << 20, clock });
+  const client = new RpcConnection<Service>(a, { maxFrameBytes: 1 << 20, callTimeoutMs, clock });
   await client.clientHandshake("t", 1000);
   return { client, server };
+}
+
+/** Resolves once `clock` has a timer (the handshake's, after a real connect). */
+async function waitForTimer(clock: FakeClock): Promise<void> {
+  while (clock.pendingTimers === 0) await new Promise((r) => setImmediate(r));
 }
 
 /** Whether `p` has settled once promise callbacks (and in-memory transport deliveries) have run. */
@@ -63,12 +70,69 @@ test("a call whose peer never answers rejects with RpcTimeoutError naming the me
   }
 });
 
+test("a call that names no deadline gets the connection's default one (config rpcTimeoutMs): none waits forever", async () => {
+  const clock = new FakeClock();
+  const { client, server } = await connected(clock, 40);
+  try {
+    const call = client.call("hang", {});
+    const outcome = call.then(
+      () => assert.fail("resolved"),
+      (error: unknown) => error,
+    );
+    clock.advance(39);
+    assert.equal(await settled(call), false, "pending until its deadline");
+    clock.advance(1);
+    const e = await outcome;
+    assert.ok(e instanceof RpcTimeoutError);
+    assert.deepEqual({ method: e.method, timeoutMs: e.timeoutMs }, { method: "hang", timeoutMs: 40 });
+  } finally {
+    client.close(true);
+    server.close(true);
+  }
+});
+
+test("a call with UNTIL_PEER_LOST has no timer: it ends when the connection closes", async () => {
+  const clock = new FakeClock();
+  const { client, server } = await connected(clock, 20);
+  const call = client.call("hang", {}, UNTIL_PEER_LOST);
+  assert.equal(clock.pendingTimers, 0);
+  clock.advance(24 * 3600 * 1000);
+  assert.equal(await settled(call), false);
+  server.close(true);
+  await assert.rejects(call, (e: unknown) => e instanceof ConnectionClosedError);
+});
+
+test("opening a connection has one deadline for connect and handshake together", async () => {
+  // A server that accepts the TCP connection and never answers the handshake.
+  const silent = await listenTransport("127.0.0.1:0", (t) => t.onData(() => undefined));
+  try {
+    const clock = new FakeClock();
+    const dial = (address: string, timeoutMs: number): ReturnType<typeof connectTransport> => {
+      clock.advance(100); // the connect itself took 100 of the 150 ms
+      return connectTransport(address, timeoutMs);
+    };
+    const connecting = connectRpc(silent.address, { token: "t", maxFrameBytes: 1 << 20, connectTimeoutMs: 150, callTimeoutMs: 10_000, clock, dial });
+    const outcome = connecting.then(
+      () => assert.fail("connected"),
+      (error: unknown) => error,
+    );
+    await waitForTimer(clock);
+    clock.advance(49);
+    assert.equal(await settled(connecting), false);
+    clock.advance(1);
+    const e = await outcome;
+    assert.ok(e instanceof RpcTimeoutError && e.method === "handshake" && e.timeoutMs === 150, String(e));
+  } finally {
+    await silent.close();
+  }
+});
+
 test("a call answered before its deadline cancels its timer", async () => {
   const clock = new FakeClock();
   const [a, b] = memoryTransportPair();
-  const server = new RpcConnection<never, { echo(req: { n: number }): { n: number } }>(b, { maxFrameBytes: 1 << 20, handlers: { echo: (req) => req }, clock });
+  const server = new RpcConnection<never, { echo(req: { n: number }): { n: number } }>(b, { maxFrameBytes: 1 << 20, callTimeoutMs: 10_000, handlers: { echo: (req) => req }, clock });
   void server.serverHandshake("t", 1000).catch(() => undefined);
-  const client = new RpcConnection<{ echo(req: { n: number }): { n: number } }>(a, { maxFrameBytes: 1 << 20, clock });
+  const client = new RpcConnection<{ echo(req: { n: number }): { n: number } }>(a, { maxFrameBytes: 1 << 20, callTimeoutMs: 10_000, clock });
   await client.clientHandshake("t", 1000);
   assert.equal(clock.pendingTimers, 0, "the handshakes' timers are gone once they completed");
   assert.deepEqual(await client.call("echo", { n: 1 }, 30), { n: 1 });
@@ -80,7 +144,7 @@ test("a handshake nobody answers rejects with RpcTimeoutError for method handsha
   const clock = new FakeClock();
   const [a, b] = memoryTransportPair();
   b.onData(() => undefined); // a peer that reads and never replies
-  const client = new RpcConnection<Service>(a, { maxFrameBytes: 1 << 20, clock });
+  const client = new RpcConnection<Service>(a, { maxFrameBytes: 1 << 20, callTimeoutMs: 10_000, clock });
   const handshake = client.clientHandshake("t", 20);
   const rejected = assert.rejects(handshake, (e: unknown) => e instanceof RpcTimeoutError && e.method === "handshake" && e.timeoutMs === 20);
   clock.advance(19);
@@ -96,6 +160,7 @@ test("a client that sends no hello is dropped by the server at its handshake dea
   const dropped: Error[] = [];
   const server = new RpcConnection<never, Service>(b, {
     maxFrameBytes: 1 << 20,
+    callTimeoutMs: 10_000,
     handlers: {},
     clock,
     onProtocolError: (e) => dropped.push(e),
@@ -116,9 +181,9 @@ test("a client that sends no hello is dropped by the server at its handshake dea
 
 test("a refused handshake rejects with ProtocolError on both sides, saying why", async () => {
   const [a, b] = memoryTransportPair();
-  const server = new RpcConnection<never, Service>(b, { maxFrameBytes: 1 << 20, handlers: {} });
+  const server = new RpcConnection<never, Service>(b, { maxFrameBytes: 1 << 20, callTimeoutMs: 10_000, handlers: {} });
   const refused = server.serverHandshake("right", 1000);
-  const client = new RpcConnection<Service>(a, { maxFrameBytes: 1 << 20 });
+  const client = new RpcConnection<Service>(a, { maxFrameBytes: 1 << 20, callTimeoutMs: 10_000 });
   await assert.rejects(
     client.clientHandshake("wrong", 1000),
     (e: unknown) => e instanceof ProtocolError && e.peer === "memory:b" && /wrong or missing cluster token/.test(e.message),
@@ -140,16 +205,16 @@ test("connecting where nothing listens rejects with ConnectFailedError naming th
   const address = listener.address;
   await listener.close();
   await assert.rejects(
-    connectRpc(address, { token: "t", maxFrameBytes: 1 << 20, connectTimeoutMs: 5000 }),
+    connectRpc(address, { token: "t", maxFrameBytes: 1 << 20, connectTimeoutMs: 5000, callTimeoutMs: 10_000 }),
     (e: unknown) => e instanceof ConnectFailedError && e.address === address && e.cause instanceof Error && /ECONNREFUSED/.test(e.message),
   );
 });
 
 test("connecting with the wrong token rejects with ProtocolError", async () => {
-  const server = await RpcServer.listen<Service>({ address: "127.0.0.1:0", token: "right", maxFrameBytes: 1 << 20, handlers: { hang: () => new Promise(() => undefined) } });
+  const server = await RpcServer.listen<Service>({ address: "127.0.0.1:0", token: "right", maxFrameBytes: 1 << 20, connectTimeoutMs: 5000, callTimeoutMs: 10_000, handlers: { hang: () => new Promise(() => undefined) } });
   try {
     await assert.rejects(
-      connectRpc(server.address, { token: "wrong", maxFrameBytes: 1 << 20 }),
+      connectRpc(server.address, { token: "wrong", maxFrameBytes: 1 << 20, connectTimeoutMs: 5000, callTimeoutMs: 10_000 }),
       (e: unknown) => e instanceof ProtocolError && /refused the handshake: wrong or missing cluster token/.test(e.message),
     );
   } finally {

@@ -37,7 +37,7 @@ class MemoryPeers {
     const list = this.accepted.get(address) ?? [];
     this.accepted.set(address, list);
     const connection = list.length + 1;
-    list.push(acceptRpc<Service>(server, { token: TOKEN, maxFrameBytes: MAX_FRAME, handlers: { whoami: () => ({ address, connection }) }, clock: this.clock }));
+    list.push(acceptRpc<Service>(server, { token: TOKEN, maxFrameBytes: MAX_FRAME, connectTimeoutMs: 10_000, callTimeoutMs: 10_000, handlers: { whoami: () => ({ address, connection }) }, clock: this.clock }));
     return Promise.resolve(client);
   };
 
@@ -47,7 +47,7 @@ class MemoryPeers {
   }
 
   pool(address?: (key: string) => Promise<string>): ConnectionPool<Service> {
-    return new ConnectionPool<Service>({ token: TOKEN, maxFrameBytes: MAX_FRAME, dial: this.dial, clock: this.clock, ...(address ? { address } : {}) });
+    return new ConnectionPool<Service>({ token: TOKEN, maxFrameBytes: MAX_FRAME, connectTimeoutMs: 10_000, callTimeoutMs: 10_000, dial: this.dial, clock: this.clock, ...(address ? { address } : {}) });
   }
 }
 

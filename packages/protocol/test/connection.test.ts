@@ -12,6 +12,7 @@ async function connected(): Promise<{ client: RpcConnection<Service>; server: Rp
   const [a, b] = memoryTransportPair();
   const server = new RpcConnection<never, Service>(b, {
     maxFrameBytes: 1 << 20,
+    callTimeoutMs: 10_000,
     handlers: {
       echo: (req) => ({ n: req.n }),
       fail: () => {
@@ -21,7 +22,7 @@ async function connected(): Promise<{ client: RpcConnection<Service>; server: Rp
     },
   });
   void server.serverHandshake("t", 1000).catch(() => undefined);
-  const client = new RpcConnection<Service>(a, { maxFrameBytes: 1 << 20 });
+  const client = new RpcConnection<Service>(a, { maxFrameBytes: 1 << 20, callTimeoutMs: 10_000 });
   await client.clientHandshake("t", 1000);
   return { client, server };
 }

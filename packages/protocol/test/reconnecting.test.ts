@@ -35,6 +35,7 @@ class FakeServer {
     const server = this.incarnation;
     const conn = new RpcConnection<never, EchoService>(b, {
       maxFrameBytes: 1 << 20,
+      callTimeoutMs: 10_000,
       handlers: {
         echo: (req) => ({ n: req.n, server }),
         slow: () => new Promise((resolve) => this.slowReplies.push(() => resolve({ server }))),
@@ -47,7 +48,7 @@ class FakeServer {
     });
     this.connections.push(conn);
     void conn.serverHandshake(TOKEN, 1000).catch(() => undefined);
-    const client = new RpcConnection<EchoService>(a, { maxFrameBytes: 1 << 20 });
+    const client = new RpcConnection<EchoService>(a, { maxFrameBytes: 1 << 20, callTimeoutMs: 10_000 });
     await client.clientHandshake(TOKEN, 1000);
     return client;
   }

@@ -199,9 +199,11 @@ test("RpcConnection over a socket: pipelined calls of every size come back intac
     address: path.join(dir, "rpc.sock"),
     token: "t",
     maxFrameBytes: 64 << 20,
+    connectTimeoutMs: 5000,
+    callTimeoutMs: 10_000,
     handlers: { echo: (req) => req },
   });
-  const client = await connectRpc<EchoService>(server.address, { token: "t", maxFrameBytes: 64 << 20 });
+  const client = await connectRpc<EchoService>(server.address, { token: "t", maxFrameBytes: 64 << 20, connectTimeoutMs: 5000, callTimeoutMs: 10_000 });
   try {
     const sizes = [0, 3, 100, 5000, LARGE - 40, LARGE, 300_000, 3 << 20];
     const calls: Promise<void>[] = [];

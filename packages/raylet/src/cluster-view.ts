@@ -1,14 +1,6 @@
 import type { Clock, NodeResources, ResourceSet, TimerHandle } from "@lux/protocol";
 import { lessReserved } from "@lux/common";
 
-/**
- * How long resources counted as taken on a node by a spillback stay counted when the node
- * sends no report. A spilled request that is granted makes the node report (within its
- * 50 ms batching) long before this; one withdrawn or answered elsewhere before the node
- * granted it changes nothing there, so no report would ever undo it.
- */
-export const RESERVATION_TTL_MS = 1000;
-
 interface RemoteNode {
   /** As the node last reported it. */
   reported: NodeResources;
@@ -23,6 +15,14 @@ export interface ClusterViewDeps {
   local: () => NodeResources;
   /** Times the lapse of reservations. */
   clock: Clock;
+  /**
+   * How long resources counted as taken on a node by a spillback stay counted when the node
+   * sends no report (config spillbackReservationLapseMs). A spilled request that is granted
+   * makes the node report (within its resourceReportIntervalMs batching) long before this;
+   * one withdrawn or answered elsewhere before the node granted it changes nothing there,
+   * so no report would ever undo it.
+   */
+  reservationLapseMs: number;
 }
 
 /**
@@ -37,11 +37,13 @@ export class ClusterView {
   private readonly localId: string;
   private readonly local: () => NodeResources;
   private readonly clock: Clock;
+  private readonly reservationLapseMs: number;
 
   constructor(deps: ClusterViewDeps) {
     this.localId = deps.localId;
     this.local = deps.local;
     this.clock = deps.clock;
+    this.reservationLapseMs = deps.reservationLapseMs;
   }
 
   /** Nodes that changed; `full` replaces the whole view. Dead nodes leave it. */
@@ -76,14 +78,14 @@ export class ClusterView {
 
   /**
    * A lease was spilled to the node: count its resources as taken until the node reports
-   * again, or for RESERVATION_TTL_MS if it does not (the request may never be granted there).
+   * again, or for reservationLapseMs if it does not (the request may never be granted there).
    */
   reserve(nodeId: string, req: ResourceSet): void {
     const r = this.remote.get(nodeId);
     if (r === undefined) return;
-    const until = this.clock.now() + RESERVATION_TTL_MS;
+    const until = this.clock.now() + this.reservationLapseMs;
     r.reservations.push({ resources: req, until });
-    if (this.expiryTimer === undefined) this.armExpiry(RESERVATION_TTL_MS);
+    if (this.expiryTimer === undefined) this.armExpiry(this.reservationLapseMs);
   }
 
   close(): void {

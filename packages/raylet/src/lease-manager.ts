@@ -10,7 +10,7 @@ import type {
   RpcConnection,
   TimerHandle,
 } from "@lux/protocol";
-import { NodeAffinityError, createLogger, newTaskId } from "@lux/common";
+import { NodeAffinityError, createLogger, newTaskId, type ConfigValues } from "@lux/common";
 import type { ClusterView } from "./cluster-view.js";
 import type { Allocation, ResourcePool } from "./resources.js";
 import { place, type Placement } from "./scheduling-policy.js";
@@ -30,11 +30,12 @@ interface PendingLease {
 }
 
 /**
- * A request that followed a spillback here is queued here, so requests do not bounce
- * between nodes on stale views. One still waiting after this long may move on to a node
- * the view shows free now (the view it was spilled on was stale, or a node joined since).
+ * The config entries a LeaseManager uses. followedSpillbackRespillMs: a request that
+ * followed a spillback here is queued here, so requests do not bounce between nodes on
+ * stale views; one still waiting after this long may move on to a node the view shows free
+ * now (the view it was spilled on was stale, or a node joined since).
  */
-export const RESPILL_FOLLOWED_AFTER_MS = 500;
+export type LeaseManagerConfig = Pick<ConfigValues, "followedSpillbackRespillMs" | "localBusyThreshold">;
 
 export interface Lease {
   leaseId: string;
@@ -58,6 +59,7 @@ export interface LeaseManagerDeps {
   lookupNode(nodeId: string): Promise<NodeResources | undefined>;
   /** Times how long a request that followed a spillback stays before it may move on. */
   clock: Clock;
+  config: LeaseManagerConfig;
 }
 
 /**
@@ -117,7 +119,14 @@ export class LeaseManager {
   private place(req: LeaseRequest, followedMayMove = false): Placement {
     const strategy = req.strategy ?? "DEFAULT";
     if (req.noSpillback === true && !followedMayMove && this.resources.feasible(req.resources)) return { kind: "local" };
-    return place({ resources: req.resources, strategy, localId: this.nodeId, nodes: this.view.nodes(), turn: this.turn++ });
+    return place({
+      resources: req.resources,
+      strategy,
+      localId: this.nodeId,
+      nodes: this.view.nodes(),
+      turn: this.turn++,
+      localBusyThreshold: this.deps.config.localBusyThreshold,
+    });
   }
 
   private spill(req: LeaseRequest, node: NodeResources): LeaseReply {
@@ -132,8 +141,9 @@ export class LeaseManager {
     let followedMayMove = false;
     if (p.req.noSpillback === true && this.resources.feasible(p.req.resources)) {
       const waited = this.clock.now() - p.queuedAt;
-      if (waited < RESPILL_FOLLOWED_AFTER_MS) {
-        this.scheduleLater(RESPILL_FOLLOWED_AFTER_MS - waited);
+      const respillMs = this.deps.config.followedSpillbackRespillMs;
+      if (waited < respillMs) {
+        this.scheduleLater(respillMs - waited);
         return false;
       }
       followedMayMove = true;

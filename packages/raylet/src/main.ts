@@ -2,11 +2,13 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { config, createLogger, exitWithParent, parseFlags, printReady, readPublishedAddress, useLogFile } from "@lux/common";
+import { configSnapshot, createLogger, exitWithParent, parseFlags, printReady, readPublishedAddress, useLogFile } from "@lux/common";
 import { logDir, socketDir } from "./session-dirs.js";
 import { startEarlyWorker, type PrestartJob } from "./worker-pool.js";
 
 const log = createLogger("raylet");
+// Every tunable, read once (explicit entries reach this process as LUX_* variables).
+const config = configSnapshot();
 const flags = parseFlags(process.argv.slice(2));
 const logFile = flags.get("log-file");
 if (logFile !== undefined) useLogFile(logFile);
@@ -46,7 +48,8 @@ const store = await ArenaStore.open({
   path: arenaPath(shmDir, process.pid),
   capacity: storeBytes,
   spillDir: flags.get("spill-dir") ?? path.join(sessionDir, `spill-${process.pid}`),
-  fullTimeoutMs: config("objectStoreFullTimeoutMs"),
+  fullTimeoutMs: config.objectStoreFullTimeoutMs,
+  spillChunkBytes: config.spillChunkBytes,
   onPressure: () => raylet.collectGarbage(),
 });
 log.info(`object store: ${kind}, ${storeBytes} bytes at ${store.path}`);
@@ -54,7 +57,7 @@ log.info(`object store: ${kind}, ${storeBytes} bytes at ${store.path}`);
 // minus what the object store takes, unless --resources sets it.
 resources["memory"] ??= Math.max(0, Math.floor(os.totalmem() * 0.7) - storeBytes);
 
-const gcsAddress = gcsAddressFlag ?? (await readPublishedAddress(gcsAddressFile as string, 60_000));
+const gcsAddress = gcsAddressFlag ?? (await readPublishedAddress(gcsAddressFile as string, config.gcsAddressWaitMs));
 if (gcsAddress === undefined) {
   // Started alongside the control service (a private cluster), which failed or never came.
   log.error(`the control service this raylet was started with failed to start (no address in ${gcsAddressFile})`);
@@ -69,15 +72,16 @@ const raylet = new Raylet({
   store,
   storeKind: kind,
   workerMain,
-  maxIdleWorkersPerJob: Math.max(1, Math.ceil(resources["CPU"] ?? 1)),
+  maxIdleWorkersPerJob: config.maxIdleWorkers > 0 ? config.maxIdleWorkers : Math.max(1, Math.ceil(resources["CPU"] ?? 1)),
   sessionDir,
+  config,
 });
 const stop = async (): Promise<void> => {
   await raylet.close();
   process.exit(0);
 };
 raylet.onGcsLost(() => {
-  log.warn(`the control service did not come back within ${config("gcsReconnectWindowMs")} ms (gcsReconnectWindowMs); exiting`);
+  log.warn(`the control service did not come back within ${config.gcsReconnectWindowMs} ms (gcsReconnectWindowMs); exiting`);
   void stop();
 });
 if (flags.has("exit-with-parent")) exitWithParent(stop);

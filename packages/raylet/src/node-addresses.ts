@@ -15,7 +15,7 @@ export class NodeAddresses {
     if (cached !== undefined) return cached;
     const gcs = this.gcs();
     if (gcs === undefined) throw new LuxError("not connected to the control service");
-    const nodes = await gcs.call("getNodes", {}, 10_000);
+    const nodes = await gcs.call("getNodes", {});
     for (const n of nodes) if (n.alive) this.addresses.set(n.nodeId, n.address);
     const node = nodes.find((n) => n.nodeId === nodeId);
     if (node === undefined) throw new LuxError(`node ${nodeId.slice(0, 8)} is not part of the cluster`);

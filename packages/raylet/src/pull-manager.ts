@@ -19,6 +19,8 @@ export interface PullManagerOptions {
   chunkBytes: number;
   maxBytesInFlight: number;
   chunksPerPull: number;
+  /** Deadline of reading one chunk from the source (config objectTransferChunkTimeoutMs); past it the next source is tried. */
+  chunkTimeoutMs: number;
 }
 
 interface Pull {
@@ -129,7 +131,7 @@ export class PullManager {
     size: number,
     write: (at: number, data: Uint8Array) => void,
   ): Promise<void> {
-    const { chunkBytes, chunksPerPull } = this.options;
+    const { chunkBytes, chunksPerPull, chunkTimeoutMs } = this.options;
     let next = 0;
     let failed = false;
     const lane = async (): Promise<void> => {
@@ -140,7 +142,7 @@ export class PullManager {
         await this.acquire(pull, length);
         try {
           if (failed) return;
-          const { data } = await source.call("readObjectChunk", { objectId: pull.objectId, offset: at, length }, 60_000);
+          const { data } = await source.call("readObjectChunk", { objectId: pull.objectId, offset: at, length }, chunkTimeoutMs);
           if (data.byteLength !== length) throw new LuxError(`chunk at ${at} has ${data.byteLength} bytes, expected ${length}`);
           write(at, data);
         } catch (e) {

@@ -28,6 +28,8 @@ export interface RayletParts {
   currentResources(): ResourceView;
   /** Forgets a finished job and ends its workers. */
   jobFinished(jobId: string): void;
+  /** config workerExitWaitMs: how long getWorkerExit waits for a worker's exit to be seen. */
+  workerExitWaitMs: number;
 }
 
 /** What a raylet answers to its node's processes, other raylets and the control service. */
@@ -79,7 +81,7 @@ function workerHandlers(parts: RayletParts): RayletHandlers {
       return { killed: true };
     },
     getWorkerExit: async (req) => {
-      const exit = await parts.workers().exitOf(req.workerId, 2000);
+      const exit = await parts.workers().exitOf(req.workerId, parts.workerExitWaitMs);
       return exit === undefined ? { known: false } : { known: true, ...exit };
     },
     jobFinished: (req) => {

@@ -13,7 +13,7 @@ import type {
   TimerHandle,
 } from "@lux/protocol";
 import { ConnectionPool, ReconnectingConnection, RpcServer, connectRpc, systemClock } from "@lux/protocol";
-import { LuxError, config, controlServiceStateLost, createLogger, newNodeId, rpcPeerOptions } from "@lux/common";
+import { LuxError, controlServiceStateLost, createLogger, newNodeId, rpcPeerOptions, type ConfigValues } from "@lux/common";
 import type { ArenaStore } from "@lux/object-store";
 import { openArena } from "@lux/object-store";
 import { ClusterView } from "./cluster-view.js";
@@ -27,9 +27,6 @@ import { logDir, socketDir } from "./session-dirs.js";
 import { WorkerPool, type EarlyWorker, type PrestartJob } from "./worker-pool.js";
 
 const log = createLogger("raylet");
-
-/** At most one resource report to the control service per this many ms. */
-const REPORT_INTERVAL_MS = 50;
 
 export interface RayletOptions {
   address: string;
@@ -47,6 +44,8 @@ export interface RayletOptions {
   dial?: Dial;
   /** Times leases, reservations, reports and worker timeouts (default: the system clock). */
   clock?: Clock;
+  /** The tunables of the raylet and its parts (the raylet's main reads them once). */
+  config: ConfigValues;
 }
 
 /** The node daemon: worker pool, lease scheduling, resources and the node's object store. */
@@ -79,7 +78,12 @@ export class Raylet {
     this.clock = options.clock ?? systemClock;
     this.peerOptions = { ...rpcPeerOptions(options.token, log), ...(options.dial !== undefined ? { dial: options.dial } : {}), clock: this.clock };
     this.resources = new ResourcePool(options.resources);
-    this.view = new ClusterView({ localId: this.nodeId, local: () => this.localResources(), clock: this.clock });
+    this.view = new ClusterView({
+      localId: this.nodeId,
+      local: () => this.localResources(),
+      clock: this.clock,
+      reservationLapseMs: options.config.spillbackReservationLapseMs,
+    });
     this.resources.onChange = () => this.scheduleReport();
     this.nodeAddresses = new NodeAddresses(() => this.gcs);
     this.nodePeers = new ConnectionPool<RayletService>({ ...this.peerOptions, address: (nodeId) => this.nodeAddresses.of(nodeId) });
@@ -88,7 +92,7 @@ export class Raylet {
       sessionDir: options.sessionDir,
       fetch: async (key) => {
         if (this.gcs === undefined) throw new LuxError("not connected to the control service");
-        return (await this.gcs.call("kvGet", { key }, 60_000)).value;
+        return (await this.gcs.call("kvGet", { key }, options.config.runtimeEnvPackageTimeoutMs)).value;
       },
     });
   }
@@ -99,11 +103,11 @@ export class Raylet {
 
   /**
    * Tells the control service what is free: at once after a quiet spell, else batched so
-   * it hears at most one report per REPORT_INTERVAL_MS.
+   * it hears at most one report per resourceReportIntervalMs.
    */
   private scheduleReport(): void {
     if (this.reportTimer !== undefined) return;
-    const wait = this.lastReportMs + REPORT_INTERVAL_MS - this.clock.now();
+    const wait = this.lastReportMs + this.options.config.resourceReportIntervalMs - this.clock.now();
     if (wait <= 0) {
       this.report();
       return;
@@ -152,10 +156,11 @@ export class Raylet {
       jobInfo: (jobId) => this.jobInfo(jobId),
       view: this.view,
       lookupNode: async (nodeId) => {
-        const nodes = await this.gcs?.call("getClusterView", {}, 10_000);
+        const nodes = await this.gcs?.call("getClusterView", {});
         return nodes?.find((n) => n.nodeId === nodeId);
       },
       clock: this.clock,
+      config: this.options.config,
     });
     await this.connectControlService(handlers, this.server.address);
     log.info(`raylet ${this.nodeId.slice(0, 8)} serving on ${this.server.address}`, {
@@ -181,6 +186,7 @@ export class Raylet {
         this.jobs.delete(jobId);
         this.workerPool.killJob(jobId);
       },
+      workerExitWaitMs: this.options.config.workerExitWaitMs,
     };
   }
 
@@ -214,12 +220,14 @@ export class Raylet {
       socketDir: socketDir(this.options.sessionDir),
       logDir: logDir(this.options.sessionDir),
       maxIdlePerJob: this.options.maxIdleWorkersPerJob,
+      idleKeepMs: this.options.config.idleWorkerKeepMs,
+      startTimeoutMs: this.options.config.workerStartTimeoutMs,
       prepareEnv: (spec) => this.runtimeEnvs.prepare(spec),
       clock: this.clock,
       canRetire: async (worker) => {
         const conn = this.workerConnections.get(worker.workerId);
         if (conn === undefined) return true;
-        return (await conn.call("canExit", {}, 5000)).ok;
+        return (await conn.call("canExit", {}, this.options.config.rpcBestEffortTimeoutMs)).ok;
       },
       onWorkerExit: (worker, reason) => {
         this.leases?.workerExited(worker);
@@ -241,7 +249,7 @@ export class Raylet {
       storeKind: this.options.storeKind,
       storeCapacity: this.options.store.capacity,
     };
-    const windowMs = config("gcsReconnectWindowMs");
+    const windowMs = this.options.config.gcsReconnectWindowMs;
     const gcs = await ReconnectingConnection.open<GcsService, RayletService>({
       connect: () => connectRpc<GcsService, RayletService>(this.options.gcsAddress, { ...this.peerOptions, handlers }),
       windowMs,
@@ -250,9 +258,9 @@ export class Raylet {
     });
     this.gcs = gcs;
     gcs.onReconnect(async (conn) => {
-      await conn.call("registerNode", registration, 30_000);
+      await conn.call("registerNode", registration, this.options.config.rpcRegisterTimeoutMs);
       conn.notify("reportResources", { nodeId: this.nodeId, ...this.resources.view() });
-      const info = await conn.call("getControlServiceInfo", {}, 10_000);
+      const info = await conn.call("getControlServiceInfo", {});
       if (info.incarnation === this.gcsIncarnation) log.info("reconnected to the control service");
       else if (info.persistent) log.info(`reconnected to the restarted control service; it restored its state from ${info.storage}`);
       else log.warn(controlServiceStateLost(this.options.gcsAddress));
@@ -262,7 +270,7 @@ export class Raylet {
       for (const l of this.closeListeners) l();
     });
     await gcs.call("registerNode", registration);
-    this.gcsIncarnation = (await gcs.call("getControlServiceInfo", {}, 10_000)).incarnation;
+    this.gcsIncarnation = (await gcs.call("getControlServiceInfo", {})).incarnation;
   }
 
   /** Unpacks runtime env packages fetched from the control service, once per node. */
@@ -288,9 +296,10 @@ export class Raylet {
       arena: openArena(this.options.store.path, this.options.store.capacity),
       peer: (nodeId) => this.nodePeers.get(nodeId),
       forget: (nodeId) => this.forgetNode(nodeId),
-      chunkBytes: config("objectTransferChunkBytes"),
-      maxBytesInFlight: config("objectTransferMaxBytesInFlight"),
-      chunksPerPull: config("objectTransferChunksInFlightPerPull"),
+      chunkBytes: this.options.config.objectTransferChunkBytes,
+      maxBytesInFlight: this.options.config.objectTransferMaxBytesInFlight,
+      chunksPerPull: this.options.config.objectTransferChunksInFlightPerPull,
+      chunkTimeoutMs: this.options.config.objectTransferChunkTimeoutMs,
     });
     return this.pulls;
   }

@@ -19,10 +19,9 @@ export interface PlacementInput {
   nodes: readonly NodeResources[];
   /** Rotates ties between equally loaded nodes (a counter the caller advances). */
   turn: number;
+  /** Below this share of a requested resource in use, the local node is preferred (config localBusyThreshold). */
+  localBusyThreshold: number;
 }
-
-/** Below this share of a requested resource in use, the local node is preferred. */
-export const LOCAL_BUSY_THRESHOLD = 0.5;
 
 /** Could a node with these resources run the request (now, or ever when `set` is its total)? */
 export function fitsIn(req: ResourceSet, set: ResourceSet): boolean {
@@ -65,7 +64,7 @@ export function place(input: PlacementInput): Placement {
     if (now.length > 0) return to(leastLoaded(req, now, input.turn, undefined));
     return local !== undefined ? { kind: "local" } : to(leastLoaded(req, feasible, input.turn, undefined));
   }
-  if (local !== undefined && fitsIn(req, local.available) && utilization(req, local) < LOCAL_BUSY_THRESHOLD) {
+  if (local !== undefined && fitsIn(req, local.available) && utilization(req, local) < input.localBusyThreshold) {
     return { kind: "local" };
   }
   if (now.length > 0) return to(leastLoaded(req, now, input.turn, localId));

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawn, type ChildProcess } from "node:child_process";
 import type { Clock, JobInfo, RuntimeEnvSpec, TimerHandle } from "@lux/protocol";
-import { LuxError, config, createLogger, newWorkerId, runtimeEnvKey } from "@lux/common";
+import { LuxError, createLogger, newWorkerId, runtimeEnvKey } from "@lux/common";
 import type { PreparedEnv } from "./runtime-env-manager.js";
 
 const log = createLogger("raylet");
@@ -39,6 +39,10 @@ export interface WorkerPoolOptions {
   socketDir: string | undefined;
   /** Idle workers kept per job. */
   maxIdlePerJob: number;
+  /** How long an idle worker stays before it is stopped (config idleWorkerKeepMs). */
+  idleKeepMs: number;
+  /** How long a started worker may take to register before it is killed (config workerStartTimeoutMs). */
+  startTimeoutMs: number;
   onWorkerExit(worker: WorkerHandle, reason: string): void;
   /**
    * Whether an idle worker may be stopped. A worker that owns objects still in use must
@@ -262,7 +266,7 @@ export class WorkerPool {
       const timer = this.options.clock
         .setTimeout(() => {
           if (this.starting.has(workerId)) this.kill(worker, "it did not register in time");
-        }, config("workerStartTimeoutMs"))
+        }, this.options.startTimeoutMs)
         .unref();
       child.once("exit", (code, signal) => {
         timer.cancel();
@@ -284,7 +288,7 @@ export class WorkerPool {
 
   private reapIdle(): void {
     const now = this.options.clock.now();
-    const keep = config("idleWorkerKeepMs");
+    const keep = this.options.idleKeepMs;
     for (const w of this.workers.values()) {
       if (w.state === "idle" && now - w.idleSince > keep) void this.retire(w, "idle");
     }

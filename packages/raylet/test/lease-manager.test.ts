@@ -1,17 +1,23 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { FakeClock, type LeaseReply, type LeaseRequest } from "@lux/protocol";
-import { ClusterView, RESERVATION_TTL_MS } from "../src/cluster-view.js";
-import { LeaseManager, RESPILL_FOLLOWED_AFTER_MS, type Requester } from "../src/lease-manager.js";
+import { defaultConfig } from "@lux/common";
+import { ClusterView } from "../src/cluster-view.js";
+import { LeaseManager, type Requester } from "../src/lease-manager.js";
 import { ResourcePool } from "../src/resources.js";
 import type { WorkerPool } from "../src/worker-pool.js";
 
 /** Node A (1 CPU, busy) with a lease manager on a fake clock; nodes join its view with `join`. */
+// The manager and view are built with these (small enough to show they are not constants).
+const config = defaultConfig({ followedSpillbackRespillMs: 300, spillbackReservationLapseMs: 700 });
+const RESPILL_FOLLOWED_AFTER_MS = config.followedSpillbackRespillMs;
+const RESERVATION_TTL_MS = config.spillbackReservationLapseMs;
+
 function nodeA(): { manager: LeaseManager; clock: FakeClock; join(nodeId: string, cpus: number): void } {
   const clock = new FakeClock();
   const resources = new ResourcePool({ CPU: 1 });
   resources.acquire({ CPU: 1 });
-  const view = new ClusterView({ localId: "A", local: () => ({ nodeId: "A", address: "a:1", alive: true, ...resources.view() }), clock });
+  const view = new ClusterView({ localId: "A", local: () => ({ nodeId: "A", address: "a:1", alive: true, ...resources.view() }), clock, reservationLapseMs: RESERVATION_TTL_MS });
   const noWorkers = {} as WorkerPool; // nothing is granted here: A stays busy
   const manager = new LeaseManager({
     nodeId: "A",
@@ -21,6 +27,7 @@ function nodeA(): { manager: LeaseManager; clock: FakeClock; join(nodeId: string
     view,
     lookupNode: () => Promise.resolve(undefined),
     clock,
+    config,
   });
   return {
     manager,

@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { NodeResources, ResourceSet, SchedulingStrategy } from "@lux/protocol";
-import { LOCAL_BUSY_THRESHOLD, fitsIn, place, utilization, type Placement } from "../src/scheduling-policy.js";
+import { defaultConfig } from "@lux/common";
+import { fitsIn, place, utilization, type Placement } from "../src/scheduling-policy.js";
+
+const LOCAL_BUSY_THRESHOLD = defaultConfig().localBusyThreshold;
 
 function node(nodeId: string, total: ResourceSet, available: ResourceSet = total): NodeResources {
   return { nodeId, address: `${nodeId}:1`, total, available, alive: true };
@@ -13,8 +16,9 @@ function run(
   strategy: SchedulingStrategy = "DEFAULT",
   turn = 0,
   localId = "local",
+  localBusyThreshold = LOCAL_BUSY_THRESHOLD,
 ): Placement {
-  return place({ resources, strategy, localId, nodes, turn });
+  return place({ resources, strategy, localId, nodes, turn, localBusyThreshold });
 }
 
 /** "local", "spill:<id>", "infeasible" or "unavailable:<id>". */
@@ -52,6 +56,12 @@ describe("place, DEFAULT (hybrid)", () => {
     assert.equal(LOCAL_BUSY_THRESHOLD, 0.5);
     const nodes = [node("local", { CPU: 4 }, { CPU: 3 }), node("b", { CPU: 4 })];
     assert.equal(where(run(nodes, { CPU: 1 })), "local", "25% busy, an idle remote does not matter");
+  });
+
+  test("the busy threshold is config localBusyThreshold", () => {
+    const nodes = [node("local", { CPU: 4 }, { CPU: 3 }), node("b", { CPU: 4 })];
+    assert.equal(where(run(nodes, { CPU: 1 }, "DEFAULT", 0, "local", 0.25)), "spill:b", "25% busy is busy at a threshold of 0.25");
+    assert.equal(where(run(nodes, { CPU: 1 }, "DEFAULT", 0, "local", 0.3)), "local");
   });
 
   test("spills to the least loaded node that fits once local is at the threshold", () => {

@@ -49,6 +49,8 @@ const options: WorkerPoolOptions = {
   logDir,
   socketDir: undefined,
   maxIdlePerJob: 2,
+  idleKeepMs: 60_000,
+  startTimeoutMs: 30_000,
   onWorkerExit: () => undefined,
   canRetire: () => Promise.resolve(true),
   prepareEnv: () => Promise.reject(new Error("no runtime envs here")),

@@ -8,13 +8,15 @@
  * import { LocalCluster } from "lux/testing";
  * await using cluster = await LocalCluster.start({ head: { numCpus: 1 } });
  * await cluster.addNode({ numCpus: 2, resources: { special: 1 } });
+ * // Tunables go to the daemons (and their workers) as options, not through process.env:
+ * await cluster.addNode({ numCpus: 1, config: { idleWorkerKeepMs: 500 } });
  * await cluster.waitForNodes(2);
  * await lux.init({ address: cluster.address });
  * ```
  */
 import { randomBytes } from "node:crypto";
 import * as path from "node:path";
-import { removeTokenFile } from "@lux/common";
+import { checkConfig, removeTokenFile, type SystemConfig } from "@lux/common";
 import { workerMainPath } from "@lux/core/internal";
 import {
   connectControlService,
@@ -39,6 +41,11 @@ export interface LocalNodeOptions {
    * with `nodeIp` an address of the namespace. Needs root.
    */
   netns?: string;
+  /**
+   * Config entries for this node's raylet and its workers (see docs/config.md), over the
+   * cluster's `config`. An unknown entry fails with InvalidConfigError naming the nearest.
+   */
+  config?: SystemConfig;
 }
 
 export interface LocalClusterOptions {
@@ -46,6 +53,13 @@ export interface LocalClusterOptions {
   head?: LocalNodeOptions;
   /** Table storage of the control service: "memory" (default) or "redis://HOST:PORT" (survives restartGcs()). */
   gcsStorage?: string;
+  /**
+   * Config entries for the control service and every node (raylets and their workers), e.g.
+   * `{ nodeDeathTimeoutMs: 1500 }` (see docs/config.md). Validated before anything starts: an
+   * unknown entry fails with InvalidConfigError naming the nearest. The test process's own
+   * config (and process.env) is left alone.
+   */
+  config?: SystemConfig;
 }
 
 /** A node of a LocalCluster: one raylet process. */
@@ -79,13 +93,18 @@ export class LocalCluster {
     readonly sessionDir: string,
     private gcs: DaemonHandle,
     private readonly gcsStorage: string | undefined,
+    /** Entries for every daemon of the cluster. */
+    private readonly config: SystemConfig,
   ) {}
 
   /** Starts the control service and the head node. */
   static async start(options: LocalClusterOptions = {}): Promise<LocalCluster> {
+    const config = checkConfig(options.config ?? {});
+    checkConfig(options.head?.config ?? {});
     const token = randomBytes(24).toString("hex");
     const sessionDir = makeSessionDir();
     const gcs = await startControlService({
+      config,
       token,
       // The control service lives on the head node's address.
       ...(options.head?.nodeIp !== undefined ? { address: `${options.head.nodeIp}:0` } : {}),
@@ -94,7 +113,7 @@ export class LocalCluster {
       logFile: path.join(sessionDir, "logs", "gcs.log"),
       ...(options.gcsStorage !== undefined ? { storage: options.gcsStorage } : {}),
     });
-    const cluster = new LocalCluster(token, sessionDir, gcs, options.gcsStorage);
+    const cluster = new LocalCluster(token, sessionDir, gcs, options.gcsStorage, config);
     try {
       await cluster.addNode(options.head ?? { numCpus: 1 });
     } catch (e) {
@@ -131,6 +150,7 @@ export class LocalCluster {
       ...(options.objectStoreMemory !== undefined ? { objectStoreMemory: options.objectStoreMemory } : {}),
       ...(options.nodeIp !== undefined ? { nodeIpAddress: options.nodeIp } : {}),
       ...(options.netns !== undefined ? { wrapper: ["ip", "netns", "exec", options.netns] } : {}),
+      config: { ...this.config, ...options.config },
       exitWithParent: true,
       logFile: path.join(this.sessionDir, "logs", `raylet-${index}.log`),
       sessionDir: this.sessionDir,
@@ -179,6 +199,7 @@ export class LocalCluster {
     this.gcs.kill("SIGKILL");
     await this.gcs.waitExit();
     this.gcs = await startControlService({
+      config: this.config,
       token: this.token,
       address,
       writeTokenFile: true,
