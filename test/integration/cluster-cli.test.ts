@@ -112,4 +112,29 @@ describe("lux CLI", () => {
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /matches no workload/);
   });
+
+  test("start --system-config: an unknown entry is refused naming the nearest; a real one reaches the daemons", async () => {
+    const refused = await lux("start", "--head", "--port", "0", "--system-config", '{"idleWorkerKeepMS": 300}');
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /unknown config entry "idleWorkerKeepMS": did you mean idleWorkerKeepMs\?/);
+    const badJson = await lux("start", "--head", "--port", "0", "--system-config", "{idleWorkerKeepMs: 300}");
+    assert.notEqual(badJson.code, 0);
+    assert.match(badJson.stderr, /takes a JSON object of config entries/);
+    assert.deepEqual(recordedPids(), [], "nothing was started");
+
+    const started = await lux("start", "--head", "--port", "0", "--num-cpus", "1", "--object-store-memory", String(32 * 1024 ** 2), "--system-config", '{"idleWorkerKeepMs": 300}');
+    assert.equal(started.code, 0, started.stderr);
+    for (const pid of recordedPids()) seen.add(pid);
+    const address = /Control service: (127\.0\.0\.1:\d+)/.exec(started.stdout)?.[1];
+    assert.ok(address !== undefined, started.stdout);
+    const driver = await runScript(path.join(fixtures, "cluster-cli-worker.ts"), { env: { ...env, LUX_ADDRESS: address } });
+    assert.equal(driver.code, 0, driver.stderr);
+    const worker = JSON.parse(/worker (.*)/.exec(driver.stdout)?.[1] ?? "null") as { pid: number; keep: string | null };
+    assert.equal(worker.keep, "300", "the raylet's workers inherit its config");
+    // The raylet stops its idle worker after 300 ms (by default it keeps it a minute).
+    await waitFor(() => !pidAlive(worker.pid), "the idle worker to be stopped", 10_000);
+    const stopped = await lux("stop");
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.deepEqual(recordedPids(), []);
+  });
 });

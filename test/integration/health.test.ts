@@ -19,17 +19,14 @@ after(async () => {
 });
 
 test("a node that stops answering health checks is declared dead", async () => {
-  // Daemons read these from the environment they inherit.
-  process.env["LUX_NODE_DEATH_TIMEOUT_MS"] = "1500";
-  process.env["LUX_GCS_HEALTH_CHECK_PERIOD_MS"] = "200";
-  try {
-    cluster = await LocalCluster.start({ head: { numCpus: 1, objectStoreMemory: 32 * 1024 ** 2 } });
-    const node = await cluster.addNode({ numCpus: 1, objectStoreMemory: 32 * 1024 ** 2 });
-    await cluster.waitForNodes(2);
-  } finally {
-    delete process.env["LUX_NODE_DEATH_TIMEOUT_MS"];
-    delete process.env["LUX_GCS_HEALTH_CHECK_PERIOD_MS"];
-  }
+  // Passed to the control service (and the raylets), not set in this process's environment:
+  // with the default (30 s) the node would not be declared dead within the wait below.
+  cluster = await LocalCluster.start({
+    head: { numCpus: 1, objectStoreMemory: 32 * 1024 ** 2 },
+    config: { nodeDeathTimeoutMs: 1500, gcsHealthCheckPeriodMs: 200 },
+  });
+  await cluster.addNode({ numCpus: 1, objectStoreMemory: 32 * 1024 ** 2 });
+  await cluster.waitForNodes(2);
   const node = cluster.nodes[1];
   assert.ok(node !== undefined);
   await lux.init({ address: cluster.address });

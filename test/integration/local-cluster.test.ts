@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import * as lux from "lux";
-import { LocalCluster } from "lux/testing";
+import { LocalCluster, type LocalNode } from "lux/testing";
 import { descendants, pidAlive, waitFor } from "./helpers.js";
 
 const pidOf = lux.remote(() => process.pid);
@@ -78,6 +78,39 @@ describe("LocalCluster", () => {
       pids.push(c.gcsPid, ...c.nodes.map((n) => n.pid));
     }
     await waitFor(() => pids.every((p) => !pidAlive(p)), "every process of the cluster to exit");
+  });
+});
+
+describe("config", () => {
+  after(async () => {
+    await lux.shutdown();
+  });
+
+  test("LocalCluster's config reaches every daemon; addNode's reaches that node's raylet and its workers", async () => {
+    await using cluster = await LocalCluster.start({ head: { numCpus: 1 }, config: { idleWorkerKeepMs: 120_000 } });
+    const quick = await cluster.addNode({ numCpus: 1, config: { idleWorkerKeepMs: 300 } });
+    await cluster.waitForNodes(2);
+    const head = cluster.nodes[0] as LocalNode;
+    await lux.init({ address: cluster.address });
+    const on = (node: LocalNode): lux.TaskOptions => ({ schedulingStrategy: { nodeId: node.nodeId, soft: false } });
+    const keepOf = lux.remote(() => ({ pid: process.pid, keep: process.env["LUX_IDLE_WORKER_KEEP_MS"] }));
+    const [onQuick, onHead] = await lux.get([keepOf.options(on(quick)).remote(), keepOf.options(on(head)).remote()]);
+    assert.equal(onQuick.keep, "300", "a node's config is over the cluster's, down to its workers");
+    assert.equal(onHead.keep, "120000");
+    // The behaviour follows: the quick node's raylet stops its idle worker (the default keeps it a minute).
+    await waitFor(() => !pidAlive(onQuick.pid), "the quick node's idle worker to be stopped", 10_000);
+    assert.ok(pidAlive(onHead.pid), "the head's idle worker is kept");
+    await lux.shutdown();
+  });
+
+  test("an unknown entry is refused before anything starts, naming the nearest entry", async () => {
+    await assert.rejects(
+      LocalCluster.start({ config: { idleWorkerKeepMS: 1 } as never }),
+      (e: unknown) => e instanceof lux.InvalidConfigError && /did you mean idleWorkerKeepMs\?/.test(e.message),
+    );
+    await using cluster = await LocalCluster.start({ head: { numCpus: 1 } });
+    await assert.rejects(cluster.addNode({ config: { workerLeaseIdleMs: -5 } }), /expected an integer >= 0/);
+    assert.equal(cluster.nodes.length, 1, "no node was started");
   });
 });
 

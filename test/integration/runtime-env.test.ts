@@ -155,7 +155,6 @@ describe("runtimeEnv size cap", () => {
       fs.writeFileSync(path.join(dir, "big.bin"), Buffer.alloc(4096, 7));
       const run = await runScript(path.join(fixtures, "runtime-env-oversize.ts"), {
         args: [dir],
-        env: { LUX_RUNTIME_ENV_MAX_BYTES: "1000" },
       });
       assert.equal(run.code, 0, run.stderr);
       const line = run.stdout.trim().split("\n").at(-1) ?? "";
