@@ -1,7 +1,6 @@
 /** `lux stop`: every daemon `lux start` started on this machine, raylets first. */
+import { config } from "@lux/common";
 import { forgetDaemon, isRecordedDaemon, liveDaemons, type DaemonRecord } from "@lux/launcher";
-
-const GRACE_MS = 10_000;
 
 export async function stop(): Promise<void> {
   const daemons = liveDaemons();
@@ -14,14 +13,15 @@ export async function stop(): Promise<void> {
 
 async function stopAll(daemons: DaemonRecord[]): Promise<void> {
   for (const d of daemons) signal(d, "SIGTERM");
-  const deadline = Date.now() + GRACE_MS;
+  const graceMs = config("daemonStopGraceMs");
+  const deadline = Date.now() + graceMs;
   let running = daemons.filter(isRecordedDaemon);
   while (running.length > 0 && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 50));
     running = running.filter(isRecordedDaemon);
   }
   for (const d of running) {
-    process.stderr.write(`lux: ${d.kind} (pid ${d.pid}) did not stop within ${GRACE_MS} ms; killing it\n`);
+    process.stderr.write(`lux: ${d.kind} (pid ${d.pid}) did not stop within ${graceMs} ms; killing it\n`);
     signal(d, "SIGKILL");
   }
   for (const d of daemons) forgetDaemon(d);

@@ -63,6 +63,22 @@ export const RPC_ENTRIES = [
     min: 0,
     doc: "How long raylets, workers and drivers try to reconnect (with backoff) to a control service they lost before giving up; also how long a restarted control service waits for the nodes and drivers it restored to come back before declaring them dead.",
   }),
+  defineConfig({
+    name: "rpcReconnectInitialDelayMs",
+    type: "number",
+    default: 100,
+    integer: true,
+    min: 1,
+    doc: "First pause between attempts to reconnect to a lost control service; each failed attempt doubles it, up to rpcReconnectMaxDelayMs. Shorter reconnects sooner after a quick restart at the cost of more attempts.",
+  }),
+  defineConfig({
+    name: "rpcReconnectMaxDelayMs",
+    type: "number",
+    default: 2000,
+    integer: true,
+    min: 1,
+    doc: "Longest pause between attempts to reconnect to a lost control service. Longer sends fewer attempts while it is down; shorter notices its return sooner.",
+  }),
 ] as const;
 
 /** Submitting tasks from an owner, and running them in a worker. */
@@ -144,6 +160,14 @@ export const OBJECT_ENTRIES = [
     integer: true,
     min: 0,
     doc: "Objects up to this size travel inline in task specs and replies and live in the owner's memory; larger ones go to the shared-memory object store.",
+  }),
+  defineConfig({
+    name: "objectStorePressureIntervalMs",
+    type: "number",
+    default: 250,
+    integer: true,
+    min: 1,
+    doc: "While creates wait for space in a full object store, how often the node's processes are asked to collect garbage (dropped refs then free their objects) and the store tries again to make room. Shorter frees space sooner at the cost of more collections.",
   }),
   defineConfig({
     name: "objectStoreFullTimeoutMs",
@@ -252,6 +276,22 @@ export const NODE_ENTRIES = [
     integer: true,
     min: 0,
     doc: "A lease request that followed a spillback stays queued where it landed for this long before it may move on to a node that the view shows free, so requests do not bounce between nodes on stale views.",
+  }),
+  defineConfig({
+    name: "workerReapIntervalMs",
+    type: "number",
+    default: 1000,
+    integer: true,
+    min: 1,
+    doc: "How often the raylet looks at idle workers to stop those kept longer than idleWorkerKeepMs beyond maxIdleWorkers. Shorter stops them closer to their deadline.",
+  }),
+  defineConfig({
+    name: "daemonStopGraceMs",
+    type: "number",
+    default: 10_000,
+    integer: true,
+    min: 0,
+    doc: "How long `lux stop` waits for each daemon to exit after SIGTERM before it kills it with SIGKILL.",
   }),
   defineConfig({
     name: "workerStartTimeoutMs",

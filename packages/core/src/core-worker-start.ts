@@ -74,11 +74,14 @@ export function peerOptionsOf(options: CoreWorkerOptions): PeerOptions {
 export function connectControlService(
   options: CoreWorkerOptions,
   connect: ConnectOptions,
-  windowMs: number,
+  config: Pick<ConfigValues, "gcsReconnectWindowMs" | "rpcReconnectInitialDelayMs" | "rpcReconnectMaxDelayMs">,
 ): Promise<ReconnectingConnection<GcsService, CoreWorkerService>> {
+  const windowMs = config.gcsReconnectWindowMs;
   return ReconnectingConnection.open<GcsService, CoreWorkerService>({
     connect: () => connectRpc<GcsService, CoreWorkerService>(options.gcsAddress, connect),
     windowMs,
+    initialDelayMs: config.rpcReconnectInitialDelayMs,
+    maxDelayMs: config.rpcReconnectMaxDelayMs,
     weak: options.weak,
     clock: clockOf(options),
     onDisconnect: () =>

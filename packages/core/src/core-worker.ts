@@ -180,7 +180,7 @@ export class CoreWorker {
     });
     const peerOptions = peerOptionsOf(options);
     const connect = { ...peerOptions, handlers, weak: options.weak };
-    const gcs = await connectControlService(options, connect, config.gcsReconnectWindowMs);
+    const gcs = await connectControlService(options, connect, config);
     const { server, socketServer } = await listen(options, peerOptions, handlers, gcs);
     const { raylet, rayletAddress } = await connectRaylet(options, connect, gcs);
     // Everything the handlers need is set up before registering: once a worker is

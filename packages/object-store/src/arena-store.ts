@@ -55,14 +55,13 @@ export interface ArenaStoreOptions {
   fullTimeoutMs: number;
   /** Size of each read and write that moves an object to or from its spill file (config spillChunkBytes). */
   spillChunkBytes: number;
+  /** While creates wait for space, how often processes are asked to collect garbage (config objectStorePressureIntervalMs). */
+  pressureIntervalMs: number;
   /** Asked to make processes collect garbage: dropped refs then free their objects. */
   onPressure?: () => void;
   /** Times waits for space and the pressure rounds (default: the system clock). */
   clock?: Clock;
 }
-
-/** How often processes are asked to collect garbage while creates wait for space. */
-const PRESSURE_INTERVAL_MS = 250;
 
 /**
  * The node's object store: a fixed-size arena file every process of the node maps,
@@ -169,7 +168,7 @@ export class ArenaStore {
       this.schedulePressure();
       this.options.onPressure?.();
       void this.makeRoom();
-    }, PRESSURE_INTERVAL_MS);
+    }, this.options.pressureIntervalMs);
   }
 
   private stopPressure(): void {

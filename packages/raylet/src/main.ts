@@ -50,6 +50,7 @@ const store = await ArenaStore.open({
   spillDir: flags.get("spill-dir") ?? path.join(sessionDir, `spill-${process.pid}`),
   fullTimeoutMs: config.objectStoreFullTimeoutMs,
   spillChunkBytes: config.spillChunkBytes,
+  pressureIntervalMs: config.objectStorePressureIntervalMs,
   onPressure: () => raylet.collectGarbage(),
 });
 log.info(`object store: ${kind}, ${storeBytes} bytes at ${store.path}`);

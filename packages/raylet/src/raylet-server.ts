@@ -222,6 +222,7 @@ export class Raylet {
       maxIdlePerJob: this.options.maxIdleWorkersPerJob,
       idleKeepMs: this.options.config.idleWorkerKeepMs,
       startTimeoutMs: this.options.config.workerStartTimeoutMs,
+      reapIntervalMs: this.options.config.workerReapIntervalMs,
       prepareEnv: (spec) => this.runtimeEnvs.prepare(spec),
       clock: this.clock,
       canRetire: async (worker) => {
@@ -253,6 +254,8 @@ export class Raylet {
     const gcs = await ReconnectingConnection.open<GcsService, RayletService>({
       connect: () => connectRpc<GcsService, RayletService>(this.options.gcsAddress, { ...this.peerOptions, handlers }),
       windowMs,
+      initialDelayMs: this.options.config.rpcReconnectInitialDelayMs,
+      maxDelayMs: this.options.config.rpcReconnectMaxDelayMs,
       clock: this.clock,
       onDisconnect: () => log.warn(`lost the control service at ${this.options.gcsAddress}; reconnecting for up to ${windowMs} ms`),
     });

@@ -43,6 +43,8 @@ export interface WorkerPoolOptions {
   idleKeepMs: number;
   /** How long a started worker may take to register before it is killed (config workerStartTimeoutMs). */
   startTimeoutMs: number;
+  /** How often idle workers are looked at for retirement (config workerReapIntervalMs). */
+  reapIntervalMs: number;
   onWorkerExit(worker: WorkerHandle, reason: string): void;
   /**
    * Whether an idle worker may be stopped. A worker that owns objects still in use must
@@ -54,9 +56,6 @@ export interface WorkerPoolOptions {
   /** Times start timeouts and the retirement of idle workers. */
   clock: Clock;
 }
-
-/** How often idle workers are looked at for retirement. */
-const REAP_INTERVAL_MS = 1000;
 
 /**
  * Worker processes of the node, started per job with the job's Node flags (its module
@@ -82,7 +81,7 @@ export class WorkerPool {
       .setTimeout(() => {
         this.reapIdle();
         this.scheduleReap();
-      }, REAP_INTERVAL_MS)
+      }, this.options.reapIntervalMs)
       .unref();
   }
 

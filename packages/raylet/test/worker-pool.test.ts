@@ -51,6 +51,7 @@ const options: WorkerPoolOptions = {
   maxIdlePerJob: 2,
   idleKeepMs: 60_000,
   startTimeoutMs: 30_000,
+  reapIntervalMs: 1000,
   onWorkerExit: () => undefined,
   canRetire: () => Promise.resolve(true),
   prepareEnv: () => Promise.reject(new Error("no runtime envs here")),
