@@ -48,7 +48,7 @@ const ALLOWED = {
   cli: ["@lux/common", "@lux/core", "@lux/launcher"],
   // @lux/testing only for the `lux/testing` entry (src/testing.ts).
   lux: ["@lux/core", "@lux/cli", "@lux/launcher", "@lux/testing"],
-  testing: ["@lux/common", "@lux/core/internal", "@lux/launcher"],
+  testing: ["@lux/protocol", "@lux/common", "@lux/core/internal", "@lux/launcher"],
 };
 const PACKAGE_DIRS = Object.keys(ALLOWED);
 

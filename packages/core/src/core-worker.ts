@@ -14,7 +14,6 @@ import {
   LuxError,
   type ConfigValues,
   NotInActorError,
-  TaskCancelledError,
   controlServiceStateLost,
   configSnapshot,
   createLogger,
@@ -44,6 +43,7 @@ import { setRefTracker, type ObjectRef } from "./object-ref.js";
 import { RuntimeEnvResolver } from "./runtime-env.js";
 import type { StoreIO } from "./store-io.js";
 import { encodeArgs, topLevelRefs } from "./task-args.js";
+import { TaskCanceller } from "./task-canceller.js";
 import { taskContext } from "./task-context.js";
 import { TaskExecutor } from "./task-executor.js";
 import { newTaskRecord, refsOf, returnIdsOf, type TaskOptionsCompiled, type TaskRecord } from "./task-record.js";
@@ -86,6 +86,7 @@ export class CoreWorker {
   private readonly started: Started;
   private readonly actors: ActorSubmitter;
   private readonly actorCreator: ActorCreator;
+  private readonly canceller: TaskCanceller;
   private readonly dependencies: DependencyResolver;
   private readonly definitions: DefinitionExporter;
   readonly executor: TaskExecutor;
@@ -149,6 +150,7 @@ export class CoreWorker {
       dependencies: this.dependencies,
       config,
     });
+    this.canceller = new TaskCanceller({ selfAddress: this.address, results: this.results, submitter: this.submitter, actors: this.actors, raylet, peers });
     this.executor = this.newExecutor(clock, config);
     setRefTracker(this.objects.refs);
     raylet.onClose(() => this.clusterLost("raylet", raylet.peer));
@@ -162,7 +164,7 @@ export class CoreWorker {
       objects: this.objects,
       functions: this.options.functions,
       onCancelChildren: (taskId) => {
-        for (const child of this.results.children(taskId)) void this.cancelRecord(child, false, true);
+        for (const child of this.results.children(taskId)) void this.canceller.cancelRecord(child, false, true);
       },
       clock,
       config,
@@ -312,31 +314,8 @@ export class CoreWorker {
     return this.actors.namedRegistered(name, namespace);
   }
 
-  async cancel(ref: ObjectRef, force: boolean, recursive: boolean): Promise<void> {
-    if (ref.ownerAddress !== this.address) {
-      throw new TypeError(`only the process that submitted a task can cancel it; ${ref.toString()} is owned by ${ref.ownerAddress}`);
-    }
-    const record = this.results.byObject(ref.objectId);
-    if (record === undefined) return; // finished already
-    await this.cancelRecord(record, force, recursive);
-  }
-
-  private async cancelRecord(record: TaskRecord, force: boolean, recursive: boolean): Promise<void> {
-    record.cancelled = true;
-    const worker = record.worker;
-    const wasRunning = record.state === "running";
-    if (record.state === "queued") {
-      this.submitter.dequeue(record);
-      if (record.spec.actorId !== undefined) this.actors.remove(record.spec.actorId, record);
-    }
-    this.results.fail(record, new TaskCancelledError({ taskId: record.spec.taskId }));
-    if (!wasRunning || worker === undefined) return;
-    if (force) {
-      await this.raylet.call("killWorker", { workerId: worker.workerId, reason: `task ${record.spec.name} was cancelled with force` });
-    } else {
-      const peer = await this.started.peers.get(worker.address).catch(() => undefined);
-      peer?.notify("cancelTask", { taskId: record.spec.taskId, recursive });
-    }
+  cancel(ref: ObjectRef, force: boolean, recursive: boolean): Promise<void> {
+    return this.canceller.cancel(ref, force, recursive);
   }
 
   /** @internal counts of what this process tracks, for leak tests (`@lux/core/internal`). */
