@@ -49,8 +49,8 @@ export interface LeaseManagerDeps {
   nodeId: string;
   /** This node's resources: what leases granted here take. */
   resources: ResourcePool;
-  /** Where leased workers come from. */
-  pool: WorkerPool;
+  /** Where leased workers come from (and go back to). */
+  pool: Pick<WorkerPool, "acquire" | "release">;
   /** The job a request is for (its workers start with the job's settings). */
   jobInfo: (jobId: string) => Promise<JobInfo>;
   /** The cluster as this raylet sees it: where requests may spill. */
@@ -78,7 +78,7 @@ export class LeaseManager {
   private turn = 0;
   private readonly nodeId: string;
   private readonly resources: ResourcePool;
-  private readonly pool: WorkerPool;
+  private readonly pool: Pick<WorkerPool, "acquire" | "release">;
   private readonly view: ClusterView;
   private readonly clock: Clock;
 

@@ -1,101 +1,323 @@
+/**
+ * The raylet's LeaseManager with a fake worker pool, a cluster view fed by hand, requesters
+ * that are connections to FakeWorkers (owners), and a FakeClock: grant order, spillback
+ * decisions, infeasible requests, cancellation, worker death and failed starts, and
+ * requesters that go away.
+ */
 import assert from "node:assert/strict";
-import { test } from "node:test";
-import { FakeClock, type LeaseReply, type LeaseRequest } from "@lux/protocol";
-import { defaultConfig } from "@lux/common";
+import type { ChildProcess } from "node:child_process";
+import { afterEach, describe, test } from "node:test";
+import { FakeClock, type CoreWorkerService, type JobInfo, type LeaseGrant, type LeaseReply, type LeaseRequest, type NodeResources, type ResourceSet } from "@lux/protocol";
+import { LuxError, NodeAffinityError, defaultConfig } from "@lux/common";
+import { FakeNetwork, FakeWorker, settle } from "@lux/testing";
 import { ClusterView } from "../src/cluster-view.js";
 import { LeaseManager, type Requester } from "../src/lease-manager.js";
 import { ResourcePool } from "../src/resources.js";
-import type { WorkerPool } from "../src/worker-pool.js";
+import type { WorkerHandle, WorkerPool } from "../src/worker-pool.js";
 
-/** Node A (1 CPU, busy) with a lease manager on a fake clock; nodes join its view with `join`. */
+/** Hands out worker handles (no process) and records what comes back; `acquire` can be made to fail or wait. */
+class FakePool implements Pick<WorkerPool, "acquire" | "release"> {
+  started = 0;
+  readonly released: { workerId: string; kill: boolean }[] = [];
+  /** The next acquire fails with this. */
+  failNext: Error | undefined;
+  /** While set, acquires wait until `release()` of this gate is called. */
+  private gate: Promise<void> | undefined;
+  private open: (() => void) | undefined;
+
+  acquire(job: JobInfo): Promise<WorkerHandle> {
+    const fail = this.failNext;
+    this.failNext = undefined;
+    const n = ++this.started;
+    const ready = this.gate ?? Promise.resolve();
+    return ready.then(() => {
+      if (fail !== undefined) throw fail;
+      return {
+        workerId: `w${n}`,
+        jobId: job.jobId,
+        envKey: "",
+        process: undefined as unknown as ChildProcess, // the lease manager never touches the process
+        state: "leased",
+        address: `worker-${n}:1`,
+        socketPath: undefined,
+        idleSince: 0,
+        outlivesJob: false,
+        retiring: false,
+      };
+    });
+  }
+
+  release(worker: WorkerHandle, kill: boolean): void {
+    this.released.push({ workerId: worker.workerId, kill });
+  }
+
+  /** Acquires wait from now on until `let()` is called. */
+  holdStarts(): void {
+    this.gate = new Promise((resolve) => (this.open = resolve));
+  }
+
+  let(): void {
+    this.gate = undefined;
+    this.open?.();
+  }
+}
+
 // The manager and view are built with these (small enough to show they are not constants).
 const config = defaultConfig({ followedSpillbackRespillMs: 300, spillbackReservationLapseMs: 700 });
 const RESPILL_FOLLOWED_AFTER_MS = config.followedSpillbackRespillMs;
 const RESERVATION_TTL_MS = config.spillbackReservationLapseMs;
 
-function nodeA(): { manager: LeaseManager; clock: FakeClock; join(nodeId: string, cpus: number): void } {
+const JOB: JobInfo = { jobId: "job", namespace: "ns", driverAddress: "driver:1", execArgv: [], cwd: "/", env: {}, entryUrl: undefined };
+
+interface Node {
+  manager: LeaseManager;
+  clock: FakeClock;
+  pool: FakePool;
+  resources: ResourcePool;
+  /** An owner: a FakeWorker (it records the warnings the raylet sends it) and the raylet's connection from it. */
+  owner(): Promise<{ worker: FakeWorker; requester: Requester }>;
+  join(nodeId: string, cpus: number, extra?: ResourceSet): void;
+  request(resources?: ResourceSet, extra?: Partial<LeaseRequest>): Promise<LeaseReply>;
+  /** The default requester. */
+  requester: Requester;
+  ownerWorker: FakeWorker;
+  /** Nodes the control service knows but the view does not have yet. */
+  known: Map<string, NodeResources>;
+}
+
+let networks: FakeNetwork[] = [];
+afterEach(() => {
+  for (const n of networks) n.close();
+  networks = [];
+});
+
+/** Node A with `cpus` CPUs (all free, or `busy` taken) and a lease manager on a fake clock; other nodes join its view with `join`. */
+async function nodeA(cpus = 1, busy = 0): Promise<Node> {
   const clock = new FakeClock();
-  const resources = new ResourcePool({ CPU: 1 });
-  resources.acquire({ CPU: 1 });
-  const view = new ClusterView({ localId: "A", local: () => ({ nodeId: "A", address: "a:1", alive: true, ...resources.view() }), clock, reservationLapseMs: RESERVATION_TTL_MS });
-  const noWorkers = {} as WorkerPool; // nothing is granted here: A stays busy
+  const net = new FakeNetwork({ clock });
+  networks.push(net);
+  const resources = new ResourcePool({ CPU: cpus });
+  if (busy > 0) resources.acquire({ CPU: busy });
+  const view = new ClusterView({
+    localId: "A",
+    local: () => ({ nodeId: "A", address: "a:1", alive: true, ...resources.view() }),
+    clock,
+    reservationLapseMs: RESERVATION_TTL_MS,
+  });
+  const pool = new FakePool();
+  const known = new Map<string, NodeResources>();
   const manager = new LeaseManager({
     nodeId: "A",
     resources,
-    pool: noWorkers,
-    jobInfo: () => Promise.reject(new Error("no jobs")),
+    pool,
+    jobInfo: () => Promise.resolve(JOB),
     view,
-    lookupNode: () => Promise.resolve(undefined),
+    lookupNode: (nodeId) => Promise.resolve(known.get(nodeId)),
     clock,
     config,
   });
+  const owner = async (): Promise<{ worker: FakeWorker; requester: Requester }> => {
+    const worker = new FakeWorker(net);
+    return { worker, requester: await net.connect<CoreWorkerService>(worker.address) };
+  };
+  const first = await owner();
+  let nextRequest = 0;
   return {
     manager,
     clock,
-    join: (nodeId, cpus) =>
-      view.update([{ nodeId, address: `${nodeId}:1`, alive: true, total: { CPU: cpus }, available: { CPU: cpus } }], false),
+    pool,
+    resources,
+    owner,
+    requester: first.requester,
+    ownerWorker: first.worker,
+    known,
+    join: (nodeId, n, extra = {}) =>
+      view.update([{ nodeId, address: `${nodeId}:1`, alive: true, total: { CPU: n, ...extra }, available: { CPU: n, ...extra } }], false),
+    request: (res = { CPU: 1 }, extra = {}) =>
+      manager.request({ requestId: `r-${nextRequest++}`, jobId: "job", resources: res, description: "task f", ...extra }, first.requester),
   };
 }
 
-const requester = { state: "open" } as unknown as Requester;
-let nextRequest = 0;
-const request = (noSpillback: boolean): LeaseRequest => ({
-  requestId: `r-${nextRequest++}`,
-  jobId: "job",
-  resources: { CPU: 1 },
-  description: "task f",
-  ...(noSpillback ? { noSpillback } : {}),
-});
 /** The reply once promise callbacks have run, or undefined if it is still pending. */
 const settledSoon = async (p: Promise<LeaseReply>): Promise<LeaseReply | undefined> => {
   let reply: LeaseReply | undefined;
-  void p.then((r) => (reply = r));
-  await new Promise((r) => setImmediate(r));
+  void p.then(
+    (r) => (reply = r),
+    () => undefined,
+  );
+  await settle();
   return reply;
 };
 
-test("a queued request spills to a node that joins with room", async () => {
-  const a = nodeA();
-  const pending = a.manager.request(request(false), requester);
-  assert.equal(await settledSoon(pending), undefined, "queued while no node has room");
-  a.join("B", 1);
-  assert.deepEqual(await settledSoon(pending), { spillback: { nodeId: "B", address: "B:1" } });
+const granted = (reply: LeaseReply | undefined): LeaseGrant => {
+  assert.ok(reply !== undefined && "leaseId" in reply, `granted: ${JSON.stringify(reply)}`);
+  return reply;
+};
+
+describe("LeaseManager: granting", () => {
+  test("requests that wait for resources are granted in arrival order as leases come back", async () => {
+    const a = await nodeA(1);
+    const [r1, r2, r3] = [a.request(), a.request(), a.request()];
+    const first = granted(await settledSoon(r1));
+    assert.equal(first.nodeId, "A");
+    assert.equal(first.workerAddress, "worker-1:1");
+    assert.equal(await settledSoon(r2), undefined);
+    assert.equal(await settledSoon(r3), undefined);
+    a.manager.return(first.leaseId, false);
+    const second = granted(await settledSoon(r2));
+    assert.equal(await settledSoon(r3), undefined, "the second came first");
+    assert.deepEqual(a.pool.released, [{ workerId: first.workerId, kill: false }]);
+    a.manager.return(second.leaseId, true);
+    granted(await settledSoon(r3));
+    assert.deepEqual(a.pool.released.at(-1), { workerId: second.workerId, kill: true }, "a lease returned with disconnect kills its worker");
+  });
+
+  test("a lease whose worker exits frees its resources for the next request", async () => {
+    const a = await nodeA(1);
+    const first = granted(await settledSoon(a.request()));
+    const next = a.request();
+    assert.equal(await settledSoon(next), undefined);
+    const lease = a.manager.leaseOf(first.workerId);
+    assert.ok(lease !== undefined);
+    a.manager.workerExited(lease.worker);
+    granted(await settledSoon(next));
+    assert.equal(a.manager.leaseOf(first.workerId), undefined);
+    a.manager.return(first.leaseId, false); // the owner's late return of the dead lease changes nothing
+    assert.deepEqual(a.pool.released, []);
+  });
+
+  test("a worker that cannot start fails its request, and the resources go to the next one", async () => {
+    const a = await nodeA(1);
+    a.pool.failNext = new LuxError("worker process exited with code 1 before it registered");
+    const first = a.request();
+    const second = a.request();
+    await assert.rejects(first, /before it registered/);
+    granted(await settledSoon(second));
+  });
+
+  test("a blocked worker's CPU goes to the next request while it waits", async () => {
+    const a = await nodeA(1);
+    const first = granted(await settledSoon(a.request()));
+    const next = a.request();
+    assert.equal(await settledSoon(next), undefined);
+    a.manager.setBlocked(first.workerId, true);
+    granted(await settledSoon(next));
+  });
 });
 
-test("a request that followed a spillback here stays a moment, then moves to a node with room", async () => {
-  const a = nodeA();
-  const pending = a.manager.request(request(true), requester);
-  a.join("B", 1);
-  assert.equal(await settledSoon(pending), undefined, "not moved at once (the view it came on may be stale)");
-  a.clock.advance(RESPILL_FOLLOWED_AFTER_MS - 1);
-  assert.equal(await settledSoon(pending), undefined, "not moved before its time");
-  a.clock.advance(1);
-  assert.deepEqual(await settledSoon(pending), { spillback: { nodeId: "B", address: "B:1" } });
+describe("LeaseManager: cancellation and requesters", () => {
+  test("a queued request withdrawn by its requester is answered { cancelled: true }; a granted one cannot be withdrawn", async () => {
+    const a = await nodeA(1);
+    const g = a.request({ CPU: 1 }, { requestId: "granted" });
+    const q = a.request({ CPU: 1 }, { requestId: "queued" });
+    granted(await settledSoon(g));
+    assert.equal(a.manager.cancel("queued"), true);
+    assert.deepEqual(await q, { cancelled: true });
+    assert.equal(a.manager.cancel("queued"), false, "once");
+    assert.equal(a.manager.cancel("granted"), false);
+    assert.deepEqual(a.manager.demand(), []);
+  });
+
+  test("a requester that disconnects loses its queued requests and its leases, which go to others", async () => {
+    const a = await nodeA(1);
+    const other = await a.owner();
+    const held = granted(await settledSoon(a.request()));
+    const mine = a.request();
+    const theirs = a.manager.request({ requestId: "theirs", jobId: "job", resources: { CPU: 1 }, description: "task g" }, other.requester);
+    a.manager.requesterGone(a.requester);
+    assert.deepEqual(a.pool.released, [{ workerId: held.workerId, kill: true }]);
+    granted(await settledSoon(theirs));
+    assert.equal(await settledSoon(mine), undefined, "dropped, never granted");
+  });
+
+  test("a worker started for a requester that disconnected meanwhile goes back to the pool", async () => {
+    const a = await nodeA(1);
+    a.pool.holdStarts();
+    const pending = a.request();
+    await settle();
+    a.requester.close();
+    await settle();
+    a.pool.let();
+    assert.equal(await settledSoon(pending), undefined);
+    assert.deepEqual(a.pool.released, [{ workerId: "w1", kill: false }]);
+    assert.deepEqual(a.resources.view().available, { CPU: 1 }, "its CPU is free again");
+  });
 });
 
-test("a request that followed a spillback here does not move to a node without room", async () => {
-  const a = nodeA();
-  const req = request(true);
-  const pending = a.manager.request(req, requester);
-  a.join("B", 0.5); // room for half a CPU only
-  a.clock.advance(RESPILL_FOLLOWED_AFTER_MS * 2); // well past the moment it may move
-  assert.equal(await settledSoon(pending), undefined);
-  assert.equal(a.clock.pendingTimers, 0, "nothing more is scheduled for it");
-  assert.equal(a.manager.cancel(req.requestId), true);
-  assert.deepEqual(await pending, { cancelled: true });
-});
+describe("LeaseManager: spillback", () => {
+  test("the local node takes work until localBusyThreshold (half) used, then the least-loaded node of the view", async () => {
+    const a = await nodeA(4);
+    a.join("B", 4);
+    const replies = [await settledSoon(a.request()), await settledSoon(a.request()), await settledSoon(a.request())];
+    assert.equal(granted(replies[0]).nodeId, "A");
+    assert.equal(granted(replies[1]).nodeId, "A");
+    assert.deepEqual(replies[2], { spillback: { nodeId: "B", address: "B:1" } }, "A is half used: B is the least loaded");
+  });
 
-test("a request queued behind a spillback moves to that node once the spillback's reservation lapses", async () => {
-  const a = nodeA();
-  a.join("B", 1);
-  const first = a.manager.request(request(false), requester);
-  assert.deepEqual(await settledSoon(first), { spillback: { nodeId: "B", address: "B:1" } });
-  // B's CPU now counts as taken by the first request: the second waits here.
-  const second = a.manager.request(request(false), requester);
-  assert.equal(await settledSoon(second), undefined);
-  a.clock.advance(RESERVATION_TTL_MS - 1);
-  assert.equal(await settledSoon(second), undefined, "B still looks full");
-  // The first was never granted there (B sends no report): its reservation lapses and B looks free.
-  a.clock.advance(1);
-  assert.deepEqual(await settledSoon(second), { spillback: { nodeId: "B", address: "B:1" } });
+  test("a request no node can ever run stays queued here, its requester warned once, until a node that can joins", async () => {
+    const a = await nodeA(1);
+    const first = a.request({ GPU: 1 });
+    const second = a.request({ GPU: 1 });
+    assert.equal(await settledSoon(first), undefined);
+    assert.equal(await settledSoon(second), undefined);
+    const warnings = a.ownerWorker.received("logWarning");
+    assert.equal(warnings.length, 1, "warned once per shape");
+    assert.match(warnings[0]?.message ?? "", /no node in the cluster can provide/);
+    assert.deepEqual(a.manager.demand(), [{ resources: { GPU: 1 }, count: 2, infeasible: true, kind: "task" }]);
+    a.join("G", 1, { GPU: 1 });
+    assert.deepEqual(await settledSoon(first), { spillback: { nodeId: "G", address: "G:1" } });
+  });
+
+  test("a request pinned to a node the view lacks asks the control service; one it does not know fails with NodeAffinityError", async () => {
+    const a = await nodeA(1);
+    a.known.set("late", { nodeId: "late", address: "late:1", alive: true, total: { CPU: 1 }, available: { CPU: 1 } });
+    const toLate = await a.request({ CPU: 1 }, { strategy: { nodeId: "late", soft: false } });
+    assert.deepEqual(toLate, { spillback: { nodeId: "late", address: "late:1" } }, "joined a moment ago: found and spilled to");
+    await assert.rejects(a.request({ CPU: 1 }, { strategy: { nodeId: "nowhere", soft: false } }), (e) => e instanceof NodeAffinityError);
+  });
+
+  test("a queued request spills to a node that joins with room", async () => {
+    const a = await nodeA(1, 1);
+    const pending = a.request();
+    assert.equal(await settledSoon(pending), undefined, "queued while no node has room");
+    a.join("B", 1);
+    assert.deepEqual(await settledSoon(pending), { spillback: { nodeId: "B", address: "B:1" } });
+  });
+
+  test("a request that followed a spillback here stays a moment, then moves to a node with room", async () => {
+    const a = await nodeA(1, 1);
+    const pending = a.request({ CPU: 1 }, { noSpillback: true });
+    a.join("B", 1);
+    assert.equal(await settledSoon(pending), undefined, "not moved at once (the view it came on may be stale)");
+    a.clock.advance(RESPILL_FOLLOWED_AFTER_MS - 1);
+    assert.equal(await settledSoon(pending), undefined, "not moved before its time");
+    a.clock.advance(1);
+    assert.deepEqual(await settledSoon(pending), { spillback: { nodeId: "B", address: "B:1" } });
+  });
+
+  test("a request that followed a spillback here does not move to a node without room", async () => {
+    const a = await nodeA(1, 1);
+    const pending = a.request({ CPU: 1 }, { noSpillback: true, requestId: "followed" });
+    a.join("B", 0.5); // room for half a CPU only
+    a.clock.advance(RESPILL_FOLLOWED_AFTER_MS * 2); // well past the moment it may move
+    assert.equal(await settledSoon(pending), undefined);
+    assert.equal(a.clock.pendingTimers, 0, "nothing more is scheduled for it");
+    assert.equal(a.manager.cancel("followed"), true);
+    assert.deepEqual(await pending, { cancelled: true });
+  });
+
+  test("a request queued behind a spillback moves to that node once the spillback's reservation lapses", async () => {
+    const a = await nodeA(1, 1);
+    a.join("B", 1);
+    const first = a.request();
+    assert.deepEqual(await settledSoon(first), { spillback: { nodeId: "B", address: "B:1" } });
+    // B's CPU now counts as taken by the first request: the second waits here.
+    const second = a.request();
+    assert.equal(await settledSoon(second), undefined);
+    a.clock.advance(RESERVATION_TTL_MS - 1);
+    assert.equal(await settledSoon(second), undefined, "B still looks full");
+    // The first was never granted there (B sends no report): its reservation lapses and B looks free.
+    a.clock.advance(1);
+    assert.deepEqual(await settledSoon(second), { spillback: { nodeId: "B", address: "B:1" } });
+  });
 });

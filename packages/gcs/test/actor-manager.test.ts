@@ -1,0 +1,250 @@
+/**
+ * The control service's ActorManager with its real node manager and resource view, and
+ * FakeRaylets (nodes) and FakeWorkers (actors' workers, owners) on a fake network and
+ * clock: placement, leasing and construction, restarts up to maxRestarts, death with a
+ * cause, node death, actors no node can host yet, and lookups that wait.
+ */
+import assert from "node:assert/strict";
+import { afterEach, describe, test } from "node:test";
+import { FakeClock, type ActorCreationSpec, type ActorInfo, type RayletService, type ResourceSet } from "@lux/protocol";
+import { ActorDiedError, LuxError, NodeAffinityError, TaskError, defaultConfig, fromWireError, newActorId } from "@lux/common";
+import { FakeNetwork, FakeRaylet, FakeWorker, eventually, settle } from "@lux/testing";
+import { ActorManager } from "../src/actor-manager.js";
+import { NodeManager } from "../src/node-manager.js";
+import { ResourceViewManager } from "../src/resource-view.js";
+
+interface Cluster {
+  net: FakeNetwork;
+  clock: FakeClock;
+  nodes: NodeManager;
+  actors: ActorManager;
+  /** The actors' owner (a driver): it records the warnings it is sent. */
+  owner: FakeWorker;
+  /** Registers a node whose raylet grants every lease a new FakeWorker. */
+  addNode(nodeId: string, resources?: ResourceSet): Promise<FakeRaylet>;
+  spec(fields?: Partial<ActorCreationSpec>): ActorCreationSpec;
+}
+
+/** Built with a short registration wait (not a constant). */
+const config = defaultConfig({ actorRegistrationWaitMs: 5_000 });
+
+let networks: FakeNetwork[] = [];
+afterEach(() => {
+  for (const n of networks) n.close();
+  networks = [];
+});
+
+function cluster(): Cluster {
+  const clock = new FakeClock(1_000_000);
+  const net = new FakeNetwork({ clock });
+  networks.push(net);
+  const nodes = new NodeManager(clock);
+  const view = new ResourceViewManager(nodes);
+  const actors = new ActorManager({ nodes, view, peerOptions: net.peerOptions, clock, config });
+  const owner = new FakeWorker(net);
+  return {
+    net,
+    clock,
+    nodes,
+    actors,
+    owner,
+    async addNode(nodeId, resources = { CPU: 1 }) {
+      const raylet = new FakeRaylet(net, { nodeId, resources });
+      raylet.grantNewWorkers();
+      const connection = await net.connect<RayletService>(raylet.address);
+      await nodes.register({ nodeId, address: raylet.address, resources, storeKind: "file", storeCapacity: 1 }, connection);
+      return raylet;
+    },
+    spec: (fields = {}) => ({
+      actorId: newActorId(),
+      jobId: "job",
+      functionId: "fn",
+      className: "Counter",
+      args: new Uint8Array(),
+      resolved: [],
+      borrowed: [],
+      ownerAddress: owner.address,
+      resources: { CPU: 1 },
+      name: undefined,
+      namespace: "ns",
+      getIfExists: false,
+      detached: false,
+      maxConcurrency: 1,
+      maxRestarts: 0,
+      gpuIds: [],
+      ...fields,
+    }),
+  };
+}
+
+/** The worker the raylet leased for the actor's `n`-th placement there (1-based). */
+function leasedWorker(raylet: FakeRaylet, n = 1): FakeWorker {
+  const w = [...raylet.workers.values()][n - 1];
+  assert.ok(w !== undefined, `raylet ${raylet.nodeId} leased ${n} workers`);
+  return w;
+}
+
+const alive = (c: Cluster, actorId: string): Promise<ActorInfo> => c.actors.info(actorId, true);
+
+describe("ActorManager: placement", () => {
+  test("an actor is placed on a node that can host it, leased there without spillback, constructed, then ALIVE at its worker", async () => {
+    const c = cluster();
+    const a = await c.addNode("A", { CPU: 2 });
+    const g = await c.addNode("G", { CPU: 2, GPU: 1 });
+    const spec = c.spec({ resources: { GPU: 1 }, maxRestarts: 1 });
+    assert.deepEqual(c.actors.create(spec), { actorId: spec.actorId });
+    const info = await alive(c, spec.actorId);
+    assert.deepEqual(a.leases, []);
+    const request = g.leases[0]?.request;
+    assert.equal(request?.actorId, spec.actorId);
+    assert.equal(request?.noSpillback, true, "the control service placed it: the raylet must not spill it");
+    assert.deepEqual(request?.resources, { GPU: 1 });
+    const worker = leasedWorker(g);
+    assert.deepEqual(worker.received("createActor").map((s) => s.actorId), [spec.actorId]);
+    assert.equal(info.state, "ALIVE");
+    assert.equal(info.address, worker.address);
+    assert.equal(info.workerId, worker.workerId);
+    assert.equal(info.nodeId, "G");
+  });
+
+  test("an actor pinned to a node goes there; pinned to a node the cluster lacks, it is dead with NodeAffinityError", async () => {
+    const c = cluster();
+    await c.addNode("A", { CPU: 4 });
+    const b = await c.addNode("B", { CPU: 1 });
+    const pinned = c.spec({ strategy: { nodeId: "B", soft: false } });
+    c.actors.create(pinned);
+    assert.equal((await alive(c, pinned.actorId)).nodeId, "B");
+    assert.equal(b.leases.length, 1);
+    const lost = c.spec({ strategy: { nodeId: "Z", soft: false }, maxRestarts: 3 });
+    c.actors.create(lost);
+    const info = await alive(c, lost.actorId);
+    assert.equal(info.state, "DEAD");
+    assert.ok(fromWireError(info.deathCause) instanceof NodeAffinityError);
+  });
+
+  test("an actor no node can host waits, its owner is warned, and it is placed when a node that can joins", async () => {
+    const c = cluster();
+    await c.addNode("A", { CPU: 1 });
+    const spec = c.spec({ resources: { GPU: 1 } });
+    c.actors.create(spec);
+    const lookup = alive(c, spec.actorId);
+    await eventually(() => c.owner.received("logWarning").length === 1, "the owner was warned");
+    assert.match(c.owner.received("logWarning")[0]?.message ?? "", /no alive node can ever provide/);
+    assert.deepEqual(c.actors.pendingDemand(), [{ resources: { GPU: 1 }, count: 1, infeasible: true, kind: "actor" }]);
+    await c.addNode("G", { CPU: 1, GPU: 1 });
+    assert.equal((await lookup).nodeId, "G");
+    assert.deepEqual(c.actors.pendingDemand(), []);
+  });
+
+  test("a lookup of an actor not registered yet waits for its registration, up to actorRegistrationWaitMs on the clock", async () => {
+    const c = cluster();
+    await c.addNode("A");
+    const early = c.spec();
+    const waiting = alive(c, early.actorId);
+    c.actors.create(early);
+    assert.equal((await waiting).state, "ALIVE");
+    const never = alive(c, newActorId());
+    const outcome: { settled?: unknown } = {};
+    never.then(
+      () => (outcome.settled = "answered"),
+      (e: unknown) => (outcome.settled = e),
+    );
+    c.clock.advance(config.actorRegistrationWaitMs - 1);
+    await settle();
+    assert.deepEqual(outcome, {});
+    c.clock.advance(1);
+    await settle();
+    assert.ok(outcome.settled instanceof ActorDiedError, String(outcome.settled));
+  });
+});
+
+describe("ActorManager: restarts and death", () => {
+  test("an actor whose worker dies restarts on a new worker up to maxRestarts, then is dead with the cause", async () => {
+    const c = cluster();
+    const a = await c.addNode("A");
+    const spec = c.spec({ maxRestarts: 1 });
+    c.actors.create(spec);
+    const first = await alive(c, spec.actorId);
+    const w1 = leasedWorker(a, 1);
+
+    c.actors.onWorkerDeath(w1.workerId, "its process exited with code 1");
+    assert.equal((await c.actors.info(spec.actorId, false)).state, "RESTARTING");
+    const second = await c.actors.info(spec.actorId, true, first.address);
+    const w2 = leasedWorker(a, 2);
+    assert.equal(second.state, "ALIVE");
+    assert.equal(second.address, w2.address, "a new worker");
+    assert.deepEqual(w2.received("createActor").map((s) => s.actorId), [spec.actorId], "constructed again");
+    await eventually(() => a.received("returnLease").length === 1, "the old lease went back");
+    assert.deepEqual(a.received("returnLease"), [{ leaseId: "A-lease-1", disconnect: true }]);
+
+    const waiter = c.actors.info(spec.actorId, true, second.address);
+    c.actors.onWorkerDeath(w2.workerId, "its process was killed by signal SIGKILL");
+    const dead = await waiter;
+    assert.equal(dead.state, "DEAD", "no restarts left");
+    assert.match(fromWireError(dead.deathCause).message, /the actor's worker died: its process was killed by signal SIGKILL/);
+    assert.equal(a.leases.length, 2, "not placed again");
+    await eventually(() => a.received("returnLease").length === 2, "its lease went back");
+  });
+
+  test("an actor whose constructor throws is dead with that error, even with restarts left", async () => {
+    const c = cluster();
+    const a = await c.addNode("A");
+    const bad = new FakeWorker(c.net);
+    bad.handle("createActor", (spec) => {
+      throw new TaskError({ taskId: spec.actorId, functionName: "Counter.constructor", cause: new RangeError("bad start") });
+    });
+    a.onLease((l) => l.grant(bad));
+    const spec = c.spec({ maxRestarts: 5 });
+    c.actors.create(spec);
+    const info = await alive(c, spec.actorId);
+    assert.equal(info.state, "DEAD");
+    const cause = fromWireError(info.deathCause);
+    assert.ok(cause instanceof TaskError, String(cause));
+    assert.match(cause.message, /bad start/);
+    assert.equal(a.leases.length, 1, "not restarted");
+    await eventually(() => a.received("returnLease").length === 1, "the lease went back");
+  });
+
+  test("a lease its node refuses leaves the actor dead, saying why", async () => {
+    const c = cluster();
+    const a = await c.addNode("A");
+    a.onLease((l) => l.fail(new LuxError("worker process exited with code 1 before it registered")));
+    const spec = c.spec({ maxRestarts: 2 });
+    c.actors.create(spec);
+    const info = await alive(c, spec.actorId);
+    assert.equal(info.state, "DEAD");
+    assert.match(fromWireError(info.deathCause).message, /could not get a worker for the actor: .*before it registered/);
+  });
+
+  test("an actor on a node that dies restarts on another node", async () => {
+    const c = cluster();
+    const a = await c.addNode("A");
+    const spec = c.spec({ maxRestarts: 1, resources: { CPU: 1 } });
+    c.actors.create(spec);
+    const first = await alive(c, spec.actorId);
+    assert.equal(first.nodeId, "A");
+    const b = await c.addNode("B");
+    c.nodes.markDead("A", "it missed its health checks");
+    const moved = await c.actors.info(spec.actorId, true, first.address);
+    assert.equal(moved.state, "ALIVE");
+    assert.equal(moved.nodeId, "B");
+    assert.equal(b.leases.length, 1);
+    assert.equal(a.leases.length, 1);
+  });
+
+  test("lux.kill: with noRestart the actor is dead; without, it restarts while it has restarts", async () => {
+    const c = cluster();
+    const a = await c.addNode("A");
+    const spec = c.spec({ maxRestarts: 1 });
+    c.actors.create(spec);
+    const first = await alive(c, spec.actorId);
+    c.actors.kill(spec.actorId, false);
+    const restarted = await c.actors.info(spec.actorId, true, first.address);
+    assert.equal(restarted.state, "ALIVE");
+    assert.equal(a.leases.length, 2);
+    c.actors.kill(spec.actorId, true);
+    const dead = await c.actors.info(spec.actorId, false);
+    assert.equal(dead.state, "DEAD");
+    assert.match(fromWireError(dead.deathCause).message, /killed with lux\.kill\(\)/);
+  });
+});
