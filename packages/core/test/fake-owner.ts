@@ -110,12 +110,11 @@ export async function fakeOwner(options: FakeOwnerOptions = {}): Promise<FakeOwn
     config,
   });
   results.onRetry((r) => submitter.enqueue(r));
+  // As CoreWorker.resubmit: a finished task runs again to re-create its lost results.
   const resubmit = (record: TaskRecord): void => {
     record.state = "resolving";
     results.track(record);
-    void dependencies.resolve(record, undefined).then((ok) => {
-      if (ok) submitter.enqueue(record);
-    });
+    enqueueWhenResolved(dependencies, record, submitter);
   };
   const recovery = new ObjectRecovery(address, objects.memory, objects.directory, lineage, resubmit);
   objects.directory.onLost((ids, failed) => recovery.recover(ids, failed));
@@ -154,7 +153,7 @@ export async function fakeOwner(options: FakeOwnerOptions = {}): Promise<FakeOwn
       const encoded = encodeArgs(args, "f");
       const r = record(spec(opts.name ?? "f", encoded.bytes, opts.numReturns), args, encoded.held, opts);
       if (r.deps.length === 0) submitter.enqueue(r);
-      else resubmitWhenResolved(dependencies, r, submitter);
+      else enqueueWhenResolved(dependencies, r, submitter);
       return r;
     },
     call(actorId, method, args = []) {
@@ -181,7 +180,7 @@ export async function fakeOwner(options: FakeOwnerOptions = {}): Promise<FakeOwn
   };
 }
 
-function resubmitWhenResolved(dependencies: DependencyResolver, record: TaskRecord, submitter: TaskSubmitter): void {
+function enqueueWhenResolved(dependencies: DependencyResolver, record: TaskRecord, submitter: TaskSubmitter): void {
   void dependencies.resolve(record, undefined).then((ok) => {
     if (ok) submitter.enqueue(record);
   });

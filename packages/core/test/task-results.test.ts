@@ -1,5 +1,6 @@
 /**
- * TaskResults and the ReferenceCounter on an owner built on fakes: borrowers keep owned
+ * TaskResults and the ReferenceCounter on an owner built on fakes: errors a task threw
+ * are retried as retryExceptions says; borrowers keep owned
  * objects alive, a process that holds someone else's ref registers with its owner (and
  * lets go), refs nested in arguments, returns and put values are held until released,
  * and an object with no holder left is freed, with its copy in the node's store.
@@ -10,7 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { afterEach, describe, test } from "node:test";
-import { newPutObjectId } from "@lux/common";
+import { TaskError, newPutObjectId } from "@lux/common";
 import { FakeWorker, eventually, settle } from "@lux/testing";
 import type { Slot } from "../src/memory-store.js";
 import { ObjectRef } from "../src/object-ref.js";
@@ -45,6 +46,26 @@ function slowOwner(o: FakeOwner): { owner: FakeWorker; ack(): void } {
   w.handle("addBorrow", () => new Promise((resolve) => acks.push(() => resolve({ ok: true }))));
   return { owner: w, ack: () => acks.splice(0).forEach((a) => a()) };
 }
+
+describe("TaskResults: errors the task threw", () => {
+  test("a task that throws is run again while retryExceptions allows and it has retries, then fails with TaskError", async () => {
+    const o = await owner();
+    const w = new FakeWorker(o.net);
+    o.raylet.onLease((l) => l.grant(w));
+    w.onPush((p) => p.throw(new RangeError("out of range")));
+    const any = o.submit({ maxRetries: 2, retryExceptions: true });
+    const named = o.submit({ maxRetries: 2, retryExceptions: ["TypeError"] });
+    const none = o.submit({ maxRetries: 2 });
+    await eventually(() => [any, named, none].every((r) => o.valueOf(r) !== undefined), "every task failed");
+    const runs = (r: typeof any): number => w.tasks.filter((t) => t.taskId === r.spec.taskId).length;
+    assert.deepEqual([runs(any), runs(named), runs(none)], [3, 1, 1], "only errors the policy names are retried");
+    for (const r of [any, named, none]) {
+      const error = o.errorOf(r);
+      assert.ok(error instanceof TaskError, String(error));
+      assert.equal((error.cause as Error).name, "RangeError");
+    }
+  });
+});
 
 describe("ReferenceCounter: borrowers", () => {
   test("an owned result with a borrower outlives the owner's own refs; at zero it is freed, with its copy in the store", async () => {

@@ -1,5 +1,7 @@
 /**
- * `lux/testing`: test utilities (LocalCluster, a real multi-process cluster on loopback).
+ * `lux/testing`: test utilities: LocalCluster, a real multi-process cluster on loopback, and
+ * fakes of Lux's processes for unit tests of its parts (FakeNetwork, FakeRaylet, FakeWorker,
+ * FakeGcs; see docs/cluster.md).
  *
  * @example
  * ```ts

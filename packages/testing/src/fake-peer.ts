@@ -28,13 +28,14 @@ export type FakeHandler<S extends ServiceDef, M extends MethodName<S>> = (
 type AnyHandler = (request: unknown, connection: RpcConnection<ServiceDef, ServiceDef>) => unknown;
 
 /**
- * A fake process serving service `S` at an address of a FakeNetwork: it records every call
- * it receives, in order, and answers each method with a handler the subclass (or the test,
- * with `handle`) sets. A method without one is refused as the real peer refuses an unknown
- * method. `die` closes every connection to it, as the end of its process would.
+ * A fake process serving service `S` at an address of a FakeNetwork: it answers each
+ * method with a handler the subclass (or the test, with `handle`) sets, and records every
+ * call and notification it answers, in order. A method without a handler is refused (not
+ * recorded) as the real peer refuses an unknown method. `die` closes every connection to
+ * it, as the end of its process would.
  */
 export class FakePeer<S extends ServiceDef> implements FakeListener {
-  /** Every call and notification received, in arrival order. */
+  /** Every call and notification answered, in arrival order. */
   readonly calls: FakeCall[] = [];
   /** One object shared by every connection: a handler set later answers on connections open already. */
   private readonly handlers: Handlers<S, RpcConnection<ServiceDef, S>> = {};
