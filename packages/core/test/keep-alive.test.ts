@@ -15,7 +15,7 @@ function run(mode: string): Promise<{ code: number | null; output: string }> {
     execFile(
       process.execPath,
       ["--import", "tsx", fixture, mode],
-      { env: { ...process.env, LUX_LOST_OBJECT_CONFIRM_TIMEOUT_MS: "50" }, timeout: 60_000, killSignal: "SIGKILL" },
+      { timeout: 60_000, killSignal: "SIGKILL" },
       (error, stdout, stderr) =>
         resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : null, output: stdout + stderr }),
     );

@@ -123,6 +123,22 @@ describe("TaskSubmitter: leases and spillbacks", () => {
     assert.equal(o.raylet.leases.length, 2);
     assert.deepEqual(b.received("returnLease"), [], "nothing is returned to a dead node");
   });
+  test("a task running on a node declared dead is retried elsewhere at once (its worker may hang, never closing)", async () => {
+    const o = await owner();
+    const b = new FakeRaylet(o.net, { nodeId: "node-B" });
+    const hung = new FakeWorker(o.net);
+    const wA = new FakeWorker(o.net);
+    hung.hold(); // a frozen machine: no reply, no close
+    o.raylet.onLease((l) => (o.raylet.leases.length === 1 ? l.spillback(b) : l.grant(wA)));
+    b.onLease((l) => l.grant(hung));
+    const r = o.submit({ maxRetries: 1 });
+    await eventually(() => hung.pushes.length === 1, "the task runs on node B");
+    o.submitter.nodeDied("node-B");
+    await eventually(() => finished(o, r), "the task finished");
+    assert.equal(o.errorOf(r), undefined);
+    assert.deepEqual(wA.tasks.map((t) => t.taskId), [r.spec.taskId]);
+    assert.equal(r.retriesLeft, 0, "it counts as a retry");
+  });
 });
 
 describe("TaskSubmitter: pipelining", () => {
