@@ -1,19 +1,8 @@
-import type { Clock, LeaseGrant, LeaseReply, RuntimeEnvSpec, SchedulingStrategy, TaskReply, TimerHandle } from "@lux/protocol";
-import { ConnectionClosedError, UNTIL_PEER_LOST, encodeTaskSpec, sleep } from "@lux/protocol";
-import {
-  LeaseFailedError,
-  NodeAffinityError,
-  RuntimeEnvSetupError,
-  TaskCancelledError,
-  WorkerCrashedError,
-  createLogger,
-  fromWireError,
-  newTaskId,
-  runtimeEnvKey,
-  toWireError,
-  type ConfigValues,
-} from "@lux/common";
+import type { Clock, LeaseGrant, TaskReply, TimerHandle } from "@lux/protocol";
+import { ConnectionClosedError, encodeTaskSpec } from "@lux/protocol";
+import { TaskCancelledError, WorkerCrashedError, createLogger, runtimeEnvKey, type ConfigValues } from "@lux/common";
 import type { PeerConnection, PeerPool, RayletConnection, RayletPool } from "./connections.js";
+import { LeaseRequester, type LeaseShape } from "./lease-requester.js";
 import type { TaskRecord } from "./task-record.js";
 import type { TaskResults } from "./task-results.js";
 
@@ -33,20 +22,10 @@ interface Lease {
   idleTimer: TimerHandle | undefined;
 }
 
-/** Tasks of one shape (resources + scheduling strategy) share leased workers. */
-interface KeyQueue {
+/** Tasks of one shape (resources + scheduling strategy + runtime env) share leased workers. */
+interface KeyQueue extends LeaseShape {
   key: string;
-  resources: Record<string, number>;
-  strategy: SchedulingStrategy | undefined;
-  /** Workers of another runtime env are never shared. */
-  runtimeEnv: RuntimeEnvSpec | undefined;
-  description: string;
-  queue: TaskRecord[];
   leases: Set<Lease>;
-  /** Lease requests in flight, by request id, with the raylet each is waiting at. */
-  pendingRequests: Map<string, RayletConnection>;
-  /** Lease requests that failed in a row (workers that could not start). */
-  startFailures: number;
 }
 
 /** The config entries a TaskSubmitter uses (see config-entries.ts for what each trades). */
@@ -79,9 +58,10 @@ export interface TaskSubmitterDeps {
 }
 
 /**
- * Submits normal tasks: leases workers from the local raylet (or, when it answers "spill
- * back to node X", from X's raylet), pushes tasks straight to them, and reuses a lease for
- * queued tasks of the same shape until it has been idle a while.
+ * Submits normal tasks: queues them by shape, has a LeaseRequester lease workers for them
+ * (from the local raylet, or from the raylet it spills back to), pushes tasks straight to
+ * those workers, pipelining a few per worker, and reuses a lease for queued tasks of the
+ * same shape until it has been idle a while.
  */
 export class TaskSubmitter {
   private readonly keys = new Map<string, KeyQueue>();
@@ -89,8 +69,8 @@ export class TaskSubmitter {
   private readonly queueOf = new WeakMap<object, KeyQueue>();
   private nextSeq = 0;
   private closed = false;
-  /** Where the raylets of other nodes that requests were spilled to listen, by node id (for nodeDied). */
-  private readonly rayletAddresses = new Map<string, string>();
+  /** Acquires the leased workers (per lease, never per task). */
+  private readonly requester: LeaseRequester<KeyQueue>;
 
   private readonly results: Pick<TaskResults, "complete" | "fail">;
   private readonly config: TaskSubmitterConfig;
@@ -105,6 +85,18 @@ export class TaskSubmitter {
     this.results = deps.results;
     this.config = deps.config;
     this.maxInFlightPerWorker = deps.config.maxTasksInFlightPerWorker;
+    this.requester = new LeaseRequester<KeyQueue>({
+      jobId: deps.jobId,
+      nodeId: deps.nodeId,
+      raylet: deps.raylet,
+      raylets: deps.raylets,
+      workers: deps.workers,
+      results: deps.results,
+      clock: deps.clock,
+      config: deps.config,
+      leased: (kq, grant, raylet, connection, withdrawn) => this.leased(kq, grant, raylet, connection, withdrawn),
+      dispatch: (kq) => this.dispatch(kq),
+    });
   }
 
   /** Queues a task whose dependencies are resolved. */
@@ -143,6 +135,7 @@ export class TaskSubmitter {
 
   close(): void {
     this.closed = true;
+    this.requester.close();
     for (const kq of this.keys.values()) {
       for (const lease of kq.leases) lease.idleTimer?.cancel();
       for (const [requestId, raylet] of kq.pendingRequests) raylet.notify("cancelLeaseRequest", { requestId });
@@ -157,9 +150,7 @@ export class TaskSubmitter {
    * requests queued at its raylet are placed again (its connection is closed too).
    */
   nodeDied(nodeId: string): void {
-    const address = this.rayletAddresses.get(nodeId);
-    this.rayletAddresses.delete(nodeId);
-    if (address !== undefined) this.deps.raylets.forget(address);
+    this.requester.nodeDied(nodeId);
     for (const kq of this.keys.values()) {
       for (const lease of kq.leases) {
         if (lease.grant.nodeId !== nodeId) continue;
@@ -177,7 +168,7 @@ export class TaskSubmitter {
       if (lease.inFlight === 0) this.run(kq, lease, kq.queue.shift() as TaskRecord);
     }
     const wanted = Math.min(kq.queue.length, this.config.maxPendingLeaseRequests) - kq.pendingRequests.size;
-    for (let i = 0; i < wanted; i++) void this.requestLease(kq);
+    for (let i = 0; i < wanted; i++) void this.requester.request(kq);
     // Pipeline only the tasks beyond those a requested lease will take: a task must not
     // wait behind another when a worker of its own may be granted.
     // Each to the least loaded worker, so a burst of submissions spreads evenly.
@@ -192,125 +183,13 @@ export class TaskSubmitter {
     }
   }
 
-  /**
-   * Asks the local raylet for a worker, following spillbacks to other nodes' raylets. The
-   * request may wait behind busy resources for as long as they stay busy: its deadline is
-   * the raylet's liveness (the local raylet's connection closes with its process; another
-   * node's is closed when the node is declared dead, see nodeDied).
-   */
-  private async requestLease(kq: KeyQueue): Promise<void> {
-    const requestId = newTaskId();
-    const local = this.deps.raylet;
-    let raylet: RayletConnection = local;
-    kq.pendingRequests.set(requestId, raylet);
-    let grant: LeaseGrant | undefined;
-    try {
-      let noSpillback = false;
-      for (let hop = 0; grant === undefined; hop++) {
-        const reply: LeaseReply = await raylet.call(
-          "requestLease",
-          {
-            requestId,
-            jobId: this.deps.jobId,
-            resources: kq.resources,
-            description: kq.description,
-            ...(kq.strategy !== undefined ? { strategy: kq.strategy } : {}),
-            ...(kq.runtimeEnv !== undefined ? { runtimeEnv: kq.runtimeEnv } : {}),
-            ...(noSpillback ? { noSpillback } : {}),
-          },
-          UNTIL_PEER_LOST,
-        );
-        if ("cancelled" in reply) break; // withdrawn by cancelSurplusRequests
-        if (!("spillback" in reply)) {
-          grant = reply;
-          break;
-        }
-        if (!kq.pendingRequests.has(requestId)) return; // closed meanwhile
-        if (hop >= this.config.maxLeaseSpillbacks) {
-          throw new LeaseFailedError({ what: kq.description, reason: `the request was spilled back ${hop} times without being granted` });
-        }
-        const { nodeId, address }: { nodeId: string; address: string } = reply.spillback;
-        const next: RayletConnection | undefined = await this.rayletOf(nodeId, address).catch((e: unknown) => {
-          log.warn(`cannot reach the raylet of node ${nodeId} at ${address} (${(e as Error).message}); asking the local raylet again`);
-          return undefined;
-        });
-        if (next === undefined) await sleep(this.deps.clock, this.config.spillbackRetryMs);
-        // Followed spillbacks are queued where they land, so requests do not bounce between nodes.
-        raylet = next ?? local;
-        noSpillback = next !== undefined;
-        if (!kq.pendingRequests.has(requestId)) return;
-        kq.pendingRequests.set(requestId, raylet);
-      }
-    } catch (e) {
-      this.leaseRequestFailed(kq, requestId, raylet, e);
-      return;
-    }
-    if (grant === undefined) {
-      kq.pendingRequests.delete(requestId);
-      return;
-    }
-    kq.startFailures = 0;
-    await this.connectLease(kq, requestId, raylet, grant);
-  }
-
-  /** The raylet of node `nodeId`, listening at `address`: this node's own connection, or a shared one to another node. */
-  private rayletOf(nodeId: string, address: string): Promise<RayletConnection> {
-    if (nodeId === this.deps.nodeId) return Promise.resolve(this.deps.raylet);
-    this.rayletAddresses.set(nodeId, address);
-    return this.deps.raylets.get(address);
-  }
-
-  /** The lease request failed: the tasks of its shape fail, or count it against their retries, or it is placed again. */
-  private leaseRequestFailed(kq: KeyQueue, requestId: string, raylet: RayletConnection, e: unknown): void {
-    if (!kq.pendingRequests.delete(requestId)) return; // cancelled: no task needs it any more
-    const local = this.deps.raylet;
-    if (local.state === "closed") return;
-    if (raylet !== local && (e instanceof ConnectionClosedError || raylet.state === "closed")) {
-      this.dispatch(kq); // the node it was spilled to went away: place it again
-      return;
-    }
-    if (e instanceof NodeAffinityError || e instanceof RuntimeEnvSetupError) {
-      // Every task of this shape is pinned to the same missing node, or needs the same runtime env.
-      for (const record of kq.queue.splice(0)) this.results.fail(record, e);
-      return;
-    }
-    // The worker could not start (it may have been killed while starting): that counts
-    // against the next task's retries; a shape whose workers keep failing to start fails.
-    kq.startFailures++;
-    const record = kq.queue[0];
-    if (record !== undefined && (record.retriesLeft === 0 || kq.startFailures >= this.config.maxWorkerStartFailures)) {
-      kq.queue.shift();
-      this.results.fail(record, leaseFailed(kq.description, e));
-    } else if (record !== undefined && record.retriesLeft > 0) {
-      record.retriesLeft--;
-    }
-    this.dispatch(kq);
-  }
-
-  /** Connects to the leased worker; the lease then runs queued tasks, or idles, or goes back. */
-  private async connectLease(kq: KeyQueue, requestId: string, raylet: RayletConnection, grant: LeaseGrant): Promise<void> {
-    // The request stays in pendingRequests until its worker is connected: dispatch() must
-    // not ask for another lease for the task this one is about to take.
-    let connection: PeerConnection;
-    try {
-      // A worker on this node is reached through its Unix socket (faster than TCP loopback).
-      const local = grant.workerSocket !== undefined && grant.nodeId === this.deps.nodeId;
-      connection = await this.deps.workers.get(local ? (grant.workerSocket as string) : grant.workerAddress);
-    } catch (e) {
-      kq.pendingRequests.delete(requestId);
-      if (this.closed) return; // shutting down: workers are going away
-      log.warn(`leased worker at ${grant.workerAddress} is unreachable: ${(e as Error).message}`);
-      raylet.notify("returnLease", { leaseId: grant.leaseId, disconnect: true });
-      this.dispatch(kq);
-      return;
-    }
-    // Withdrawn (cancelSurplusRequests) after the raylet granted it: used if tasks wait, else given back at once.
-    const cancelled = !kq.pendingRequests.delete(requestId);
+  /** The requester connected a worker leased for `kq`: it runs queued tasks, or idles, or goes back. */
+  private leased(kq: KeyQueue, grant: LeaseGrant, raylet: RayletConnection, connection: PeerConnection, withdrawn: boolean): void {
     const worker = { workerId: grant.workerId, address: grant.workerAddress };
     const lease: Lease = { grant, raylet, connection, worker, inFlight: 0, requeued: false, idleTimer: undefined };
     kq.leases.add(lease);
     if (kq.queue.length > 0) this.dispatch(kq);
-    else if (cancelled) this.release(kq, lease);
+    else if (withdrawn) this.release(kq, lease);
     else this.idle(kq, lease);
   }
 
@@ -431,11 +310,3 @@ export class TaskSubmitter {
     if (lease.raylet.state !== "closed") lease.raylet.notify("returnLease", { leaseId: lease.grant.leaseId, disconnect: false });
   }
 }
-
-/** The error a task fails with when no worker could be leased for it, after `error`. */
-function leaseFailed(what: string, error: unknown): Error {
-  if (error instanceof LeaseFailedError) return error;
-  return new LeaseFailedError({ what, reason: error instanceof Error ? error.message : String(error), cause: error });
-}
-
-export { fromWireError, toWireError };
