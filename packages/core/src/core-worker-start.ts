@@ -70,7 +70,7 @@ export function peerOptionsOf(options: CoreWorkerOptions): PeerOptions {
   };
 }
 
-/** The control service, reconnected to for up to gcsReconnectWindowMs when lost (see CoreWorker.watchControlService). */
+/** The control service, reconnected to for up to gcsReconnectWindowMs when lost (see ClusterWatcher). */
 export function connectControlService(
   options: CoreWorkerOptions,
   connect: ConnectOptions,

@@ -10,17 +10,16 @@ import type {
 import type { ReconnectingConnection, RpcServer } from "@lux/protocol";
 import { ConnectionPool } from "@lux/protocol";
 import {
-  ClusterLostError,
   LuxError,
   type ConfigValues,
   NotInActorError,
-  controlServiceStateLost,
   configSnapshot,
   createLogger,
   newTaskId,
 } from "@lux/common";
 import { ActorCreator, type ActorOptionsCompiled } from "./actor-creator.js";
 import { ActorSubmitter } from "./actor-submitter.js";
+import { ClusterWatcher } from "./cluster-watcher.js";
 import { remoteRayletOptions, type PeerPool, type RayletPool } from "./connections.js";
 import { coreWorkerHandlers } from "./core-worker-handlers.js";
 import {
@@ -49,10 +48,11 @@ import { TaskExecutor } from "./task-executor.js";
 import { newTaskRecord, refsOf, returnIdsOf, type TaskOptionsCompiled, type TaskRecord } from "./task-record.js";
 import { TaskResults } from "./task-results.js";
 import { TaskSubmitter } from "./task-submitter.js";
+import { WorkerBlocking } from "./worker-blocking.js";
 
 const log = createLogger("core");
 
-/** What CoreWorker.start opened, for the core worker to run on. */
+/** What CoreWorker.start opened and learned registering, for the core worker to run on. */
 interface Started {
   server: RpcServer<CoreWorkerService>;
   /** Workers: the server on the node-local Unix socket, if listening there. */
@@ -68,6 +68,10 @@ interface Started {
   storeIO: StoreIO;
   /** The tunables its parts are built with, read once by start(). */
   config: ConfigValues;
+  /** A driver's job (registered again when the control service comes back); undefined in a worker. */
+  jobInfo: JobInfo | undefined;
+  /** The control service's incarnation at registration. */
+  incarnation: string;
 }
 
 /**
@@ -89,11 +93,10 @@ export class CoreWorker {
   private readonly canceller: TaskCanceller;
   private readonly dependencies: DependencyResolver;
   private readonly definitions: DefinitionExporter;
+  private readonly cluster: ClusterWatcher;
   readonly executor: TaskExecutor;
   /** Runtime envs of submitted work: the job's (or this worker's) merged with the options'. */
   readonly runtimeEnvs: RuntimeEnvResolver;
-  private blockedDepth = 0;
-  private closing = false;
   private readonly sharedOptions = new WeakMap<TaskOptionsCompiled, TaskOptionsCompiled>();
 
   private constructor(
@@ -107,19 +110,8 @@ export class CoreWorker {
     this.address = server.address;
     this.nodeId = nodeId;
     const clock = clockOf(options);
-    this.objects = new ObjectManager({
-      selfAddress: this.address,
-      nodeId,
-      raylet,
-      peers,
-      store: storeIO,
-      blocking: {
-        enter: () => this.setBlocked(true),
-        leave: () => this.setBlocked(false),
-      },
-      clock,
-      config,
-    });
+    const blocking = new WorkerBlocking({ mode: options.mode, workerId: options.workerId, raylet, requeueWaiting: () => this.executor.requeueWaiting() });
+    this.objects = new ObjectManager({ selfAddress: this.address, nodeId, raylet, peers, store: storeIO, blocking, clock, config });
     const lineage = new Lineage(config.maxLineageBytes);
     this.objects.onFree((id) => lineage.freed(id));
     this.results = new TaskResults(this.objects, lineage);
@@ -152,9 +144,8 @@ export class CoreWorker {
     });
     this.canceller = new TaskCanceller({ selfAddress: this.address, results: this.results, submitter: this.submitter, actors: this.actors, raylet, peers });
     this.executor = this.newExecutor(clock, config);
+    this.cluster = this.newClusterWatcher(started);
     setRefTracker(this.objects.refs);
-    raylet.onClose(() => this.clusterLost("raylet", raylet.peer));
-    gcs.onClose(() => this.clusterLost("control service", gcs.peer));
   }
 
   /** Runs the tasks pushed to this process; cancelling one recursively cancels those it submitted. */
@@ -168,6 +159,23 @@ export class CoreWorker {
       },
       clock,
       config,
+    });
+  }
+
+  /** Keeps this process in step with the control service and fails what is pending if the cluster is lost. */
+  private newClusterWatcher(started: Started): ClusterWatcher {
+    return new ClusterWatcher({
+      gcs: this.gcs,
+      raylet: this.raylet,
+      mode: this.options.mode,
+      gcsAddress: this.options.gcsAddress,
+      job: started.jobInfo,
+      incarnation: started.incarnation,
+      definitions: this.definitions,
+      nodeDied: (nodeId) => this.nodeDied(nodeId),
+      results: this.results,
+      actors: this.actors,
+      config: started.config,
     });
   }
 
@@ -193,9 +201,8 @@ export class CoreWorker {
     // Nothing else is awaited between a worker's registration and this: once registered it may be pushed a task.
     const peers = new ConnectionPool<CoreWorkerService, CoreWorkerService>(connect);
     const raylets = new ConnectionPool<RayletService, CoreWorkerService>(remoteRayletOptions(connect, log));
-    self = new CoreWorker(options, { server, socketServer, gcs, raylet, peers, raylets, nodeId, storeIO, config });
-    self.watchControlService(jobInfo, incarnation);
-    self.subscribeNodeDeaths();
+    self = new CoreWorker(options, { server, socketServer, gcs, raylet, peers, raylets, nodeId, storeIO, config, jobInfo, incarnation });
+    self.cluster.watch();
     return self;
   }
 
@@ -338,40 +345,6 @@ export class CoreWorker {
     return this.objects.refs.ownedCount() === 0 && this.results.size() === 0 && this.executor.actorId === undefined;
   }
 
-  /**
-   * After the control service came back: a driver registers its job again (same id) before
-   * waiting calls go through, and node deaths are subscribed to again. If it restarted with
-   * in-memory storage, say loudly that its state is gone, and export definitions again.
-   */
-  private watchControlService(job: JobInfo | undefined, incarnation: string): void {
-    let current = incarnation;
-    this.gcs.onReconnect(async (conn) => {
-      if (job !== undefined) await conn.call("registerJob", job, this.started.config.rpcRegisterTimeoutMs);
-      const info = await conn.call("getControlServiceInfo", {});
-      if (info.incarnation !== current && !info.persistent) {
-        this.definitions.forgetAll();
-        if (this.options.mode === "driver") log.warn(controlServiceStateLost(this.options.gcsAddress));
-        else log.info(controlServiceStateLost(this.options.gcsAddress));
-      } else {
-        log.info(info.incarnation === current ? "reconnected to the control service" : `reconnected to the restarted control service (state restored from ${info.storage})`);
-      }
-      current = info.incarnation;
-    });
-    this.gcs.onReconnected(() => this.subscribeNodeDeaths());
-  }
-
-  /** Hears of dead nodes from the control service, to re-create owned objects lost with them. */
-  private subscribeNodeDeaths(): void {
-    this.gcs.call("subscribeNodeDeaths", {}, this.started.config.rpcRegisterTimeoutMs).then(
-      ({ deadNodeIds }) => {
-        for (const nodeId of deadNodeIds) this.nodeDied(nodeId);
-      },
-      (e: unknown) => {
-        if (!this.closing) log.warn(`could not subscribe to node deaths: ${(e as Error).message}`);
-      },
-    );
-  }
-
   /** A node was declared dead: no more tasks go to its workers; owned objects lost with it are re-created. */
   nodeDied(nodeId: string): void {
     this.submitter.nodeDied(nodeId);
@@ -388,17 +361,8 @@ export class CoreWorker {
     });
   }
 
-  /** The raylet or control service went away: fail what is pending instead of hanging. */
-  private clusterLost(component: string, address: string): void {
-    if (this.closing) return;
-    const error = new ClusterLostError({ component, address });
-    log.error(error.message);
-    this.results.failAll(error);
-    this.actors.failAll(error);
-  }
-
   async close(): Promise<void> {
-    this.closing = true;
+    this.cluster.close();
     // A driver may create a detached actor and exit at once: the actor must still exist.
     await this.actorCreator.detachedRegistered();
     const { raylets, peers, storeIO, server, socketServer } = this.started;
@@ -413,17 +377,6 @@ export class CoreWorker {
     this.raylet.close();
     await server.close();
     await socketServer?.close();
-  }
-
-  private setBlocked(blocked: boolean): void {
-    if (this.options.mode !== "worker") return;
-    this.blockedDepth += blocked ? 1 : -1;
-    if (blocked && this.blockedDepth === 1) {
-      // Tasks pipelined behind the blocked one must not wait for it (they may be what it waits for).
-      this.executor.requeueWaiting();
-      this.raylet.notify("workerBlocked", { workerId: this.options.workerId });
-    }
-    if (!blocked && this.blockedDepth === 0) this.raylet.notify("workerUnblocked", { workerId: this.options.workerId });
   }
 
   private record(spec: TaskSpec, args: unknown[], held: readonly ObjectRef[], options: TaskOptionsCompiled): TaskRecord {
