@@ -1,27 +1,8 @@
-import type {
-  ActorCreationSpec,
-  ActorInfo,
-  Clock,
-  CoreWorkerService,
-  DemandEntry,
-  LeaseGrant,
-  NodeResources,
-  PeerOptions,
-  RpcConnection,
-} from "@lux/protocol";
-import { UNTIL_PEER_LOST, connectRpc } from "@lux/protocol";
-import {
-  ActorDiedError,
-  ActorNameTakenError,
-  ActorNotFoundError,
-  NodeAffinityError,
-  createLogger,
-  newTaskId,
-  toWireError,
-  type ConfigValues,
-} from "@lux/common";
+import type { ActorCreationSpec, ActorInfo, Clock, DemandEntry, LeaseGrant, PeerOptions } from "@lux/protocol";
+import { ActorDiedError, ActorNameTakenError, ActorNotFoundError, createLogger, toWireError, type ConfigValues } from "@lux/common";
+import type { ActorEntry, StoredActor } from "./actor-entry.js";
 import { ActorRegistrations, nextChange, unregisteredInfo } from "./actor-lookups.js";
-import { ActorPlacement } from "./actor-placement.js";
+import { ActorScheduler } from "./actor-scheduler.js";
 import type { NodeManager } from "./node-manager.js";
 import type { ResourceViewManager } from "./resource-view.js";
 import type { GcsStorage } from "./storage.js";
@@ -29,22 +10,8 @@ import { StoredTable } from "./table.js";
 
 const log = createLogger("gcs");
 
-interface ActorEntry {
-  spec: ActorCreationSpec;
-  info: ActorInfo;
-  lease: LeaseGrant | undefined;
-  restartsLeft: number;
-  /** Lookups waiting for it to be ALIVE or DEAD (each also answers on its own after its long-poll wait). */
-  waiters: Set<(info: ActorInfo) => void>;
-  /** The connection to the worker running the constructor, while it runs. */
-  constructing: RpcConnection<CoreWorkerService> | undefined;
-}
-
 /** The config entries an ActorManager uses. */
 export type ActorManagerConfig = Pick<ConfigValues, "actorRegistrationWaitMs" | "rpcBestEffortTimeoutMs">;
-
-/** What the storage keeps of an actor (names are rebuilt from it). */
-type StoredActor = Pick<ActorEntry, "spec" | "info" | "lease" | "restartsLeft">;
 
 export interface ActorManagerDeps {
   nodes: NodeManager;
@@ -58,34 +25,32 @@ export interface ActorManagerDeps {
   config: ActorManagerConfig;
 }
 
-/** The actor directory: names, placement, creation, death and restarts. */
+/** The actor directory: registration, names, lookups, death and restarts (creation is ActorScheduler's). */
 export class ActorManager {
   private readonly actors = new Map<string, ActorEntry>();
   private readonly aliases = new Map<string, string>();
   private readonly names = new Map<string, string>();
   private readonly registrations: ActorRegistrations;
-  /** Actors no alive node can ever host: placed when a node that can joins. */
-  private readonly infeasible = new Set<ActorEntry>();
-  private readonly placement: ActorPlacement;
+  /** Places actors, leases their workers and constructs them. */
+  private readonly scheduler: ActorScheduler;
   private readonly table: StoredTable<StoredActor> | undefined;
   private readonly aliasTable: StoredTable<string> | undefined;
 
-  private readonly nodes: NodeManager;
-  private readonly view: ResourceViewManager;
-
   constructor(private readonly deps: ActorManagerDeps) {
     const { nodes, view, storage } = deps;
-    this.nodes = nodes;
-    this.view = view;
     this.registrations = new ActorRegistrations(deps.config.actorRegistrationWaitMs, deps.clock);
-    this.placement = new ActorPlacement(view);
+    this.scheduler = new ActorScheduler({
+      nodes,
+      view,
+      peerOptions: deps.peerOptions,
+      config: deps.config,
+      alive: (entry, lease) => this.alive(entry, lease),
+      dead: (entry, cause) => this.markDead(entry, cause),
+      workerDied: (entry, reason) => this.workerDied(entry, reason),
+    });
     this.table = storage === undefined ? undefined : new StoredTable(storage, "actors");
     this.aliasTable = storage === undefined ? undefined : new StoredTable(storage, "actor_aliases");
-    nodes.onNodeAdded(() => {
-      const waiting = [...this.infeasible];
-      this.infeasible.clear();
-      for (const entry of waiting) if (entry.info.state !== "DEAD") void this.schedule(entry);
-    });
+    nodes.onNodeAdded(() => this.scheduler.nodeAdded());
     nodes.onNodeDeath((nodeId) => {
       for (const a of this.actors.values()) {
         if (a.info.nodeId === nodeId && a.info.state === "ALIVE") this.workerDied(a, `its node ${nodeId} died`);
@@ -138,7 +103,7 @@ export class ActorManager {
     this.actors.set(spec.actorId, entry);
     this.save(entry);
     this.registrations.registered(spec.actorId);
-    void this.schedule(entry);
+    void this.scheduler.schedule(entry);
     return { actorId: spec.actorId };
   }
 
@@ -216,13 +181,13 @@ export class ActorManager {
   private workerDied(entry: ActorEntry, reason: string): void {
     const lease = entry.lease;
     entry.lease = undefined;
-    if (lease !== undefined) this.releaseLease(lease);
+    if (lease !== undefined) this.scheduler.releaseLease(lease);
     if (entry.restartsLeft !== 0) {
       if (entry.restartsLeft > 0) entry.restartsLeft -= 1;
       log.warn(`actor ${entry.spec.className} (${entry.spec.actorId.slice(0, 8)}) restarting: ${reason}`);
       entry.info = { ...entry.info, state: "RESTARTING", address: undefined, socketPath: undefined, workerId: undefined, nodeId: undefined };
       this.save(entry);
-      void this.schedule(entry);
+      void this.scheduler.schedule(entry);
       return;
     }
     this.markDead(entry, `the actor's worker died: ${reason}`);
@@ -232,7 +197,7 @@ export class ActorManager {
   private markDead(entry: ActorEntry, cause: Error | string): void {
     const lease = entry.lease;
     entry.lease = undefined;
-    if (lease !== undefined) this.releaseLease(lease);
+    if (lease !== undefined) this.scheduler.releaseLease(lease);
     entry.info = {
       ...entry.info,
       state: "DEAD",
@@ -274,7 +239,7 @@ export class ActorManager {
       this.actors.set(actorId, entry);
       const state = entry.info.state;
       if (state !== "DEAD" && entry.spec.name !== undefined) this.names.set(nameKey(entry.spec.namespace, entry.spec.name), actorId);
-      if (state === "PENDING" || state === "RESTARTING") this.infeasible.add(entry);
+      if (state === "PENDING" || state === "RESTARTING") this.scheduler.waitForNode(entry);
     }
     for (const [alias, actorId] of await this.aliasTable.loadAll()) this.aliases.set(alias, actorId);
     return stored.size;
@@ -288,117 +253,11 @@ export class ActorManager {
 
   /** Actors waiting for a node that can ever host them, by resource shape. */
   pendingDemand(): DemandEntry[] {
-    const byShape = new Map<string, DemandEntry>();
-    for (const entry of this.infeasible) {
-      const key = JSON.stringify(entry.spec.resources);
-      const d = byShape.get(key);
-      if (d !== undefined) d.count++;
-      else byShape.set(key, { resources: entry.spec.resources, count: 1, infeasible: true, kind: "actor" });
-    }
-    return [...byShape.values()];
+    return this.scheduler.pendingDemand();
   }
 
-  /** Kills the worker that hosted the actor and frees its resources. */
-  private releaseLease(lease: LeaseGrant): void {
-    const raylet = this.nodes.connection(lease.nodeId);
-    raylet?.call("returnLease", { leaseId: lease.leaseId, disconnect: true }).catch(() => undefined);
-  }
-
-  /** Places the actor on a node, leases a worker there and constructs the actor on it. */
-  private async schedule(entry: ActorEntry): Promise<void> {
-    const spec = entry.spec;
-    const picked = this.placement.pick(spec);
-    if ("error" in picked) {
-      entry.restartsLeft = 0;
-      this.markDead(entry, picked.error);
-      return;
-    }
-    if ("infeasible" in picked) {
-      this.infeasible.add(entry);
-      const message =
-        `actor ${spec.className} is pending: no alive node can ever provide ${JSON.stringify(spec.resources)}; ` +
-        "it is created when such a node joins";
-      log.warn(message);
-      this.warnOwner(spec.ownerAddress, message);
-      return;
-    }
-    const lease = await this.leaseWorker(entry, picked.node);
-    if (lease === undefined) return;
-    if (entry.info.state === "DEAD") {
-      this.releaseLease(lease);
-      return;
-    }
-    entry.lease = lease;
-    await this.construct(entry, lease);
-  }
-
-  /** A worker on `node` for the actor; `undefined` if the actor was placed again or failed instead. */
-  private async leaseWorker(entry: ActorEntry, node: NodeResources): Promise<LeaseGrant | undefined> {
-    const spec = entry.spec;
-    const connection = this.nodes.connection(node.nodeId);
-    if (connection === undefined) {
-      void this.schedule(entry); // the node died meanwhile
-      return undefined;
-    }
-    const unreserve = this.view.reserve(node.nodeId, spec.resources);
-    try {
-      // Queued there until resources free up: bounded by the node's liveness (the health
-      // checker closes its connection when it is declared dead).
-      const reply = await connection.call("requestLease", {
-        requestId: newTaskId(),
-        jobId: spec.jobId,
-        resources: spec.resources,
-        description: `actor ${spec.className}`,
-        actorId: spec.actorId,
-        detachedActor: spec.detached,
-        noSpillback: true,
-        ...(spec.strategy !== undefined ? { strategy: spec.strategy } : {}),
-        ...(spec.runtimeEnv !== undefined ? { runtimeEnv: spec.runtimeEnv } : {}),
-      }, UNTIL_PEER_LOST);
-      if ("spillback" in reply || "cancelled" in reply) {
-        // The node cannot host it after all (its resources changed): place it again.
-        unreserve(); // not granted there: nothing changed on the node, which will not report
-        if (entry.info.state !== "DEAD") void this.schedule(entry);
-        return undefined;
-      }
-      return reply;
-    } catch (e) {
-      unreserve();
-      if (entry.info.state === "DEAD") return undefined;
-      if (this.nodes.connection(node.nodeId) === undefined) {
-        void this.schedule(entry); // its node died before granting: place it elsewhere
-        return undefined;
-      }
-      this.markDead(entry, e instanceof NodeAffinityError ? e : `could not get a worker for the actor: ${(e as Error).message}`);
-      return undefined;
-    }
-  }
-
-  /**
-   * Runs the actor's constructor on its leased worker; then it is alive. The constructor
-   * runs as long as it needs: the call's deadline is the worker's liveness (its connection
-   * closes when the process ends, or here when its node is declared dead).
-   */
-  private async construct(entry: ActorEntry, lease: LeaseGrant): Promise<void> {
-    let worker: RpcConnection<CoreWorkerService> | undefined;
-    try {
-      worker = await connectRpc<CoreWorkerService>(lease.workerAddress, this.deps.peerOptions);
-      entry.constructing = worker;
-      await worker.call("createActor", { ...entry.spec, gpuIds: lease.gpuIds }, UNTIL_PEER_LOST);
-    } catch (e) {
-      if (entry.constructing === worker) entry.constructing = undefined;
-      worker?.close();
-      if (entry.lease === lease && this.nodes.connection(lease.nodeId) === undefined) {
-        this.workerDied(entry, `its node ${lease.nodeId} died while the actor was being constructed`);
-        return;
-      }
-      entry.restartsLeft = 0;
-      this.markDead(entry, e as Error);
-      return;
-    }
-    entry.constructing = undefined;
-    worker.close();
-    if (entry.lease !== lease) return; // died or killed while constructing
+  /** Its constructor ran on its leased worker: it is alive there. */
+  private alive(entry: ActorEntry, lease: LeaseGrant): void {
     entry.info = {
       ...entry.info,
       state: "ALIVE",
@@ -409,14 +268,6 @@ export class ActorManager {
     };
     this.save(entry);
     this.wake(entry);
-  }
-
-  /** Tells the actor's owner (best effort), since the control service's log is not the user's. */
-  private warnOwner(ownerAddress: string, message: string): void {
-    connectRpc<CoreWorkerService>(ownerAddress, this.deps.peerOptions).then(
-      (c) => c.call("logWarning", { message }, this.deps.config.rpcBestEffortTimeoutMs).catch(() => undefined).finally(() => c.close()),
-      () => undefined,
-    );
   }
 }
 

@@ -1,0 +1,174 @@
+import type { CoreWorkerService, DemandEntry, LeaseGrant, NodeResources, PeerOptions, RpcConnection } from "@lux/protocol";
+import { UNTIL_PEER_LOST, connectRpc } from "@lux/protocol";
+import { NodeAffinityError, createLogger, newTaskId, type ConfigValues } from "@lux/common";
+import type { ActorEntry } from "./actor-entry.js";
+import { ActorPlacement } from "./actor-placement.js";
+import type { NodeManager } from "./node-manager.js";
+import type { ResourceViewManager } from "./resource-view.js";
+
+const log = createLogger("gcs");
+
+export interface ActorSchedulerDeps {
+  nodes: NodeManager;
+  view: ResourceViewManager;
+  /** How to connect to actors' workers and owners (cluster token, dial, clock). */
+  peerOptions: PeerOptions;
+  config: Pick<ConfigValues, "rpcBestEffortTimeoutMs">;
+  /** The actor's constructor ran on its leased worker: it is alive there. */
+  alive(entry: ActorEntry, lease: LeaseGrant): void;
+  /** The actor cannot be created: it is dead, for `cause` (an error, or a sentence). */
+  dead(entry: ActorEntry, cause: Error | string): void;
+  /** Its node died while its constructor ran: it restarts, or is dead. */
+  workerDied(entry: ActorEntry, reason: string): void;
+}
+
+/**
+ * Creates actors (at first and on every restart): places each on a node, leases a worker
+ * there and runs its constructor on it. Actors no alive node can ever host wait here until
+ * a node that can joins.
+ */
+export class ActorScheduler {
+  /** Actors no alive node can ever host: placed when a node that can joins. */
+  private readonly infeasible = new Set<ActorEntry>();
+  private readonly placement: ActorPlacement;
+
+  constructor(private readonly deps: ActorSchedulerDeps) {
+    this.placement = new ActorPlacement(deps.view);
+  }
+
+  /** A node joined: actors waiting for one are placed again. */
+  nodeAdded(): void {
+    const waiting = [...this.infeasible];
+    this.infeasible.clear();
+    for (const entry of waiting) if (entry.info.state !== "DEAD") void this.schedule(entry);
+  }
+
+  /** Places the actor once a node joins (actors restored before their nodes registered again). */
+  waitForNode(entry: ActorEntry): void {
+    this.infeasible.add(entry);
+  }
+
+  /** Actors waiting for a node that can ever host them, by resource shape. */
+  pendingDemand(): DemandEntry[] {
+    const byShape = new Map<string, DemandEntry>();
+    for (const entry of this.infeasible) {
+      const key = JSON.stringify(entry.spec.resources);
+      const d = byShape.get(key);
+      if (d !== undefined) d.count++;
+      else byShape.set(key, { resources: entry.spec.resources, count: 1, infeasible: true, kind: "actor" });
+    }
+    return [...byShape.values()];
+  }
+
+  /** Kills the worker that hosted the actor and frees its resources. */
+  releaseLease(lease: LeaseGrant): void {
+    const raylet = this.deps.nodes.connection(lease.nodeId);
+    raylet?.call("returnLease", { leaseId: lease.leaseId, disconnect: true }).catch(() => undefined);
+  }
+
+  /** Places the actor on a node, leases a worker there and constructs the actor on it. */
+  async schedule(entry: ActorEntry): Promise<void> {
+    const spec = entry.spec;
+    const picked = this.placement.pick(spec);
+    if ("error" in picked) {
+      entry.restartsLeft = 0;
+      this.deps.dead(entry, picked.error);
+      return;
+    }
+    if ("infeasible" in picked) {
+      this.infeasible.add(entry);
+      const message =
+        `actor ${spec.className} is pending: no alive node can ever provide ${JSON.stringify(spec.resources)}; ` +
+        "it is created when such a node joins";
+      log.warn(message);
+      this.warnOwner(spec.ownerAddress, message);
+      return;
+    }
+    const lease = await this.leaseWorker(entry, picked.node);
+    if (lease === undefined) return;
+    if (entry.info.state === "DEAD") {
+      this.releaseLease(lease);
+      return;
+    }
+    entry.lease = lease;
+    await this.construct(entry, lease);
+  }
+
+  /** A worker on `node` for the actor; `undefined` if the actor was placed again or failed instead. */
+  private async leaseWorker(entry: ActorEntry, node: NodeResources): Promise<LeaseGrant | undefined> {
+    const spec = entry.spec;
+    const connection = this.deps.nodes.connection(node.nodeId);
+    if (connection === undefined) {
+      void this.schedule(entry); // the node died meanwhile
+      return undefined;
+    }
+    const unreserve = this.deps.view.reserve(node.nodeId, spec.resources);
+    try {
+      // Queued there until resources free up: bounded by the node's liveness (the health
+      // checker closes its connection when it is declared dead).
+      const reply = await connection.call("requestLease", {
+        requestId: newTaskId(),
+        jobId: spec.jobId,
+        resources: spec.resources,
+        description: `actor ${spec.className}`,
+        actorId: spec.actorId,
+        detachedActor: spec.detached,
+        noSpillback: true,
+        ...(spec.strategy !== undefined ? { strategy: spec.strategy } : {}),
+        ...(spec.runtimeEnv !== undefined ? { runtimeEnv: spec.runtimeEnv } : {}),
+      }, UNTIL_PEER_LOST);
+      if ("spillback" in reply || "cancelled" in reply) {
+        // The node cannot host it after all (its resources changed): place it again.
+        unreserve(); // not granted there: nothing changed on the node, which will not report
+        if (entry.info.state !== "DEAD") void this.schedule(entry);
+        return undefined;
+      }
+      return reply;
+    } catch (e) {
+      unreserve();
+      if (entry.info.state === "DEAD") return undefined;
+      if (this.deps.nodes.connection(node.nodeId) === undefined) {
+        void this.schedule(entry); // its node died before granting: place it elsewhere
+        return undefined;
+      }
+      this.deps.dead(entry, e instanceof NodeAffinityError ? e : `could not get a worker for the actor: ${(e as Error).message}`);
+      return undefined;
+    }
+  }
+
+  /**
+   * Runs the actor's constructor on its leased worker; then it is alive. The constructor
+   * runs as long as it needs: the call's deadline is the worker's liveness (its connection
+   * closes when the process ends, or when its node is declared dead: ActorManager closes it).
+   */
+  private async construct(entry: ActorEntry, lease: LeaseGrant): Promise<void> {
+    let worker: RpcConnection<CoreWorkerService> | undefined;
+    try {
+      worker = await connectRpc<CoreWorkerService>(lease.workerAddress, this.deps.peerOptions);
+      entry.constructing = worker;
+      await worker.call("createActor", { ...entry.spec, gpuIds: lease.gpuIds }, UNTIL_PEER_LOST);
+    } catch (e) {
+      if (entry.constructing === worker) entry.constructing = undefined;
+      worker?.close();
+      if (entry.lease === lease && this.deps.nodes.connection(lease.nodeId) === undefined) {
+        this.deps.workerDied(entry, `its node ${lease.nodeId} died while the actor was being constructed`);
+        return;
+      }
+      entry.restartsLeft = 0;
+      this.deps.dead(entry, e as Error);
+      return;
+    }
+    entry.constructing = undefined;
+    worker.close();
+    if (entry.lease !== lease) return; // died or killed while constructing
+    this.deps.alive(entry, lease);
+  }
+
+  /** Tells the actor's owner (best effort), since the control service's log is not the user's. */
+  private warnOwner(ownerAddress: string, message: string): void {
+    connectRpc<CoreWorkerService>(ownerAddress, this.deps.peerOptions).then(
+      (c) => c.call("logWarning", { message }, this.deps.config.rpcBestEffortTimeoutMs).catch(() => undefined).finally(() => c.close()),
+      () => undefined,
+    );
+  }
+}
