@@ -21,19 +21,19 @@ import {
 import { actorIdOf, makeActorHandle, setCoreAccessor } from "./actor-handle.js";
 import { CoreWorker } from "./core-worker.js";
 import { entryUrl, workerExecArgv } from "./driver-process.js";
-import { FunctionRegistry, type Definition } from "./function-registry.js";
+import { FunctionRegistry } from "./function-registry.js";
 import { clusterLauncher, workerMainPath, type PrivateClusterHandle } from "./launcher.js";
 import { ObjectRef } from "./object-ref.js";
-import { compileActorOptions, compileTaskOptions, type ActorOptions, type TaskOptions } from "./options.js";
 import { checkRuntimeEnv, packWorkingDir, type RuntimeEnv } from "./runtime-env.js";
 import type { RuntimeEnvSpec } from "@lux/protocol";
-import type { ActorClass, ActorHandle, AnyClass, RemoteFunction } from "./types.js";
+import type { ActorHandle } from "./types.js";
 import "./wire-types.js";
 
 const log = createLogger("lux");
 
 let luxApi: unknown;
-const functions = new FunctionRegistry(entryUrl(), () => luxApi);
+/** @internal the remote functions and actor classes this process defined (see remote.ts) */
+export const functions = new FunctionRegistry(entryUrl(), () => luxApi);
 let core: CoreWorker | undefined;
 let cluster: PrivateClusterHandle | undefined;
 let starting: Promise<InitResult> | undefined;
@@ -45,6 +45,11 @@ let undoSystemConfig: (() => void) | undefined;
 /** @internal this process's core worker, if connected (for `@lux/core/internal`) */
 export function currentCoreWorker(): CoreWorker | undefined {
   return core;
+}
+
+/** @internal the namespace this process's named actors are created and looked up in */
+export function currentNamespace(): string {
+  return namespace;
 }
 
 /** @internal the public API object given to by-value code as `lux` */
@@ -313,46 +318,6 @@ export function main(body: () => Promise<unknown> | unknown): void {
       await shutdown();
     }
   })();
-}
-
- 
-type AnyFunction = (...args: any[]) => unknown;
-
-/** Makes a class remote: `.remote(...)` creates an actor and returns its handle. */
-export function remote<C extends AnyClass>(cls: C): ActorClass<C>;
-/** Makes a function remote: `.remote(...)` submits a task and returns a ref to its result. */
-export function remote<F extends AnyFunction>(fn: F): RemoteFunction<Parameters<F>, ReturnType<F>>;
-export function remote(target: unknown): unknown {
-  if (typeof target !== "function") {
-    throw new TypeError(`lux.remote() takes a function or a class, got ${target === null ? "null" : typeof target}`);
-  }
-  const isClass = /^class\b/.test(Function.prototype.toString.call(target));
-  const def = functions.define(target, isClass ? "class" : "function");
-  return isClass ? actorClass(def, {}) : remoteFunction(def, {});
-}
-
-function remoteFunction(def: Definition, opts: TaskOptions): unknown {
-  const compiled = compileTaskOptions(opts);
-  const multi = opts.numReturns !== undefined;
-  return {
-    remote: (...args: unknown[]) => {
-      const refs = requireCore(`calling ${def.name}.remote()`).submitTask(def, args, compiled);
-      return multi ? refs : refs[0];
-    },
-    options: (more: TaskOptions) => remoteFunction(def, { ...opts, ...more }),
-  };
-}
-
-function actorClass(def: Definition, opts: ActorOptions): unknown {
-  compileActorOptions(opts, ""); // fail at the call site on bad options
-  return {
-    remote: (...args: unknown[]) => {
-      const c = requireCore(`creating actor ${def.name}`);
-      const actorId = c.createActor(def, args, compileActorOptions(opts, namespace));
-      return makeActorHandle(actorId, def.name);
-    },
-    options: (more: ActorOptions) => actorClass(def, { ...opts, ...more }),
-  };
 }
 
 /** The handle of a named actor; rejects with ActorNotFoundError if there is none. */

@@ -23,7 +23,6 @@ export {
   shutdown,
   isInitialized,
   main,
-  remote,
   getActor,
   kill,
   exitActor,
@@ -31,6 +30,7 @@ export {
   type InitOptions,
   type InitResult,
 } from "./api.js";
+export { remote } from "./remote.js";
 export { get, put, wait, type GetOptions, type WaitOptions } from "./object-api.js";
 export {
   nodes,

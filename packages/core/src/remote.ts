@@ -1,0 +1,44 @@
+import { currentNamespace, functions, requireCore } from "./api.js";
+import { makeActorHandle } from "./actor-handle.js";
+import type { Definition } from "./function-registry.js";
+import { compileActorOptions, compileTaskOptions, type ActorOptions, type TaskOptions } from "./options.js";
+import type { ActorClass, AnyClass, RemoteFunction } from "./types.js";
+
+type AnyFunction = (...args: any[]) => unknown;
+
+/** Makes a class remote: `.remote(...)` creates an actor and returns its handle. */
+export function remote<C extends AnyClass>(cls: C): ActorClass<C>;
+/** Makes a function remote: `.remote(...)` submits a task and returns a ref to its result. */
+export function remote<F extends AnyFunction>(fn: F): RemoteFunction<Parameters<F>, ReturnType<F>>;
+export function remote(target: unknown): unknown {
+  if (typeof target !== "function") {
+    throw new TypeError(`lux.remote() takes a function or a class, got ${target === null ? "null" : typeof target}`);
+  }
+  const isClass = /^class\b/.test(Function.prototype.toString.call(target));
+  const def = functions.define(target, isClass ? "class" : "function");
+  return isClass ? actorClass(def, {}) : remoteFunction(def, {});
+}
+
+function remoteFunction(def: Definition, opts: TaskOptions): unknown {
+  const compiled = compileTaskOptions(opts);
+  const multi = opts.numReturns !== undefined;
+  return {
+    remote: (...args: unknown[]) => {
+      const refs = requireCore(`calling ${def.name}.remote()`).submitTask(def, args, compiled);
+      return multi ? refs : refs[0];
+    },
+    options: (more: TaskOptions) => remoteFunction(def, { ...opts, ...more }),
+  };
+}
+
+function actorClass(def: Definition, opts: ActorOptions): unknown {
+  compileActorOptions(opts, ""); // fail at the call site on bad options
+  return {
+    remote: (...args: unknown[]) => {
+      const c = requireCore(`creating actor ${def.name}`);
+      const actorId = c.createActor(def, args, compileActorOptions(opts, currentNamespace()));
+      return makeActorHandle(actorId, def.name);
+    },
+    options: (more: ActorOptions) => actorClass(def, { ...opts, ...more }),
+  };
+}
