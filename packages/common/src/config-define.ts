@@ -1,6 +1,6 @@
 /**
  * How a config entry is declared: its type, default, bounds and doc, and the `LUX_*`
- * environment variable that overrides it. The entries themselves are in config-entries.ts.
+ * environment variable that overrides it. The entries themselves are in config-entries/ (one file per area).
  */
 
 export type ConfigType = "number" | "string" | "boolean";
@@ -43,7 +43,7 @@ export interface BooleanConfigSpec<N extends string> extends BaseSpec<N> {
   readonly default: boolean;
 }
 
-/** Declares a config entry. Call it only in config-entries.ts. */
+/** Declares a config entry. Call it only in config-entries/. */
 export function defineConfig<const N extends string>(spec: NumberConfigSpec<N>): ConfigEntry<N, number>;
 export function defineConfig<const N extends string, const C extends string>(
   spec: StringConfigSpec<N, C> & { readonly choices: readonly C[] },

@@ -1,5 +1,5 @@
 /**
- * The config registry: every Lux tunable is declared once (config-entries.ts) with its
+ * The config registry: every Lux tunable is declared once (config-entries/) with its
  * type, default and doc, and can be overridden with the environment variable
  * `LUX_<NAME_IN_UPPER_SNAKE>` (e.g. workerLeaseIdleMs → LUX_WORKER_LEASE_IDLE_MS) or, in
  * code, with an explicit value (`lux.init({ systemConfig })`, `lux start --system-config`,
@@ -19,7 +19,7 @@ import { InvalidConfigError } from "./errors.js";
 
 export { CONFIG_GROUPS };
 
-/** Every Lux tunable. Add new ones in config-entries.ts, nowhere else. */
+/** Every Lux tunable. Add new ones in config-entries/ (a new area also in CONFIG_GROUPS), nowhere else. */
 export const CONFIG_ENTRIES = [
   ...RPC_ENTRIES,
   ...TASK_ENTRIES,

@@ -29,7 +29,7 @@ export interface LeaseShape {
   startFailures: number;
 }
 
-/** The config entries a LeaseRequester uses (see config-entries.ts for what each trades). */
+/** The config entries a LeaseRequester uses (see docs/config.md for what each trades). */
 export type LeaseRequesterConfig = Pick<ConfigValues, "maxWorkerStartFailures" | "maxLeaseSpillbacks" | "spillbackRetryMs">;
 
 export interface LeaseRequesterDeps<S extends LeaseShape> {

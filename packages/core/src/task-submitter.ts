@@ -28,7 +28,7 @@ interface KeyQueue extends LeaseShape {
   leases: Set<Lease>;
 }
 
-/** The config entries a TaskSubmitter uses (see config-entries.ts for what each trades). */
+/** The config entries a TaskSubmitter uses (see docs/config.md for what each trades). */
 export type TaskSubmitterConfig = Pick<
   ConfigValues,
   | "maxPendingLeaseRequests"

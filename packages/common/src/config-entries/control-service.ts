@@ -1,0 +1,37 @@
+import { defineConfig } from "../config-define.js";
+
+/** The control service. */
+export const CONTROL_SERVICE_ENTRIES = [
+  defineConfig({
+    name: "gcsHealthCheckPeriodMs",
+    type: "number",
+    default: 1000,
+    integer: true,
+    min: 1,
+    doc: "How often the control service checks that each node is alive.",
+  }),
+  defineConfig({
+    name: "nodeDeathTimeoutMs",
+    type: "number",
+    default: 30_000,
+    integer: true,
+    min: 1,
+    doc: "A node whose raylet has not answered a health check for this long is declared dead (its connection may still look open: a hung or partitioned machine). Work running there then fails over: calls waiting on its workers end.",
+  }),
+  defineConfig({
+    name: "actorRegistrationWaitMs",
+    type: "number",
+    default: 60_000,
+    integer: true,
+    min: 0,
+    doc: "How long a lookup of an actor id the control service does not know waits for the creator's registration (a handle can reach another process first) before the actor counts as dead.",
+  }),
+  defineConfig({
+    name: "redisConnectTimeoutMs",
+    type: "number",
+    default: 10_000,
+    integer: true,
+    min: 1,
+    doc: "Deadline of the control service connecting to its Redis storage at start.",
+  }),
+] as const;

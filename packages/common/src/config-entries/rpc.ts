@@ -1,0 +1,77 @@
+import { defineConfig } from "../config-define.js";
+
+/** Connections and calls between Lux processes. */
+export const RPC_ENTRIES = [
+  defineConfig({
+    name: "maxFrameBytes",
+    type: "number",
+    default: 2 ** 31 - 1,
+    integer: true,
+    min: 1024,
+    doc: "Largest wire frame accepted from a peer; a bigger frame is a protocol error and drops the connection.",
+  }),
+  defineConfig({
+    name: "rpcConnectTimeoutMs",
+    type: "number",
+    default: 10_000,
+    integer: true,
+    min: 1,
+    doc: "One deadline for opening an RPC connection: the TCP or Unix-socket connect and the handshake together. A server also drops a client that has not finished its handshake within it.",
+  }),
+  defineConfig({
+    name: "rpcTimeoutMs",
+    type: "number",
+    default: 10_000,
+    integer: true,
+    min: 1,
+    doc: "Deadline of every RPC call that names no other: past it the call fails with RpcTimeoutError. Shorter notices a hung peer sooner; too short fails calls a loaded peer would have answered. Calls that wait on user work are bounded by the peer's liveness or long-poll instead (see docs/config.md).",
+  }),
+  defineConfig({
+    name: "rpcLongPollMs",
+    type: "number",
+    default: 5000,
+    integer: true,
+    min: 1,
+    doc: "How long a peer holds a call that waits for something not ready yet (an object's value from its owner, an actor becoming alive) before it answers \"still pending\" and the caller asks again. Each round has the deadline rpcLongPollMs + rpcTimeoutMs; shorter rounds cost more messages.",
+  }),
+  defineConfig({
+    name: "rpcRegisterTimeoutMs",
+    type: "number",
+    default: 30_000,
+    integer: true,
+    min: 1,
+    doc: "Deadline of registering with the control service after a reconnection (a node, a job) and of subscribing to node deaths: it may be busy restoring its tables after a restart.",
+  }),
+  defineConfig({
+    name: "rpcBestEffortTimeoutMs",
+    type: "number",
+    default: 5000,
+    integer: true,
+    min: 1,
+    doc: "Deadline of calls whose answer only improves a message or a report: how a worker ended, an actor's cause of death, each node's resources and pending demand (for lux.clusterResources() and lux status), a warning for a driver, whether an idle worker may stop. Past it the caller goes on without the answer.",
+  }),
+  defineConfig({
+    name: "gcsReconnectWindowMs",
+    type: "number",
+    default: 60_000,
+    integer: true,
+    min: 0,
+    doc: "How long raylets, workers and drivers try to reconnect (with backoff) to a control service they lost before giving up; also how long a restarted control service waits for the nodes and drivers it restored to come back before declaring them dead.",
+  }),
+  defineConfig({
+    name: "rpcReconnectInitialDelayMs",
+    type: "number",
+    default: 100,
+    integer: true,
+    min: 1,
+    doc: "First pause between attempts to reconnect to a lost control service; each failed attempt doubles it, up to rpcReconnectMaxDelayMs. Shorter reconnects sooner after a quick restart at the cost of more attempts.",
+  }),
+  defineConfig({
+    name: "rpcReconnectMaxDelayMs",
+    type: "number",
+    default: 2000,
+    integer: true,
+    min: 1,
+    doc: "Longest pause between attempts to reconnect to a lost control service. Longer sends fewer attempts while it is down; shorter notices its return sooner.",
+  }),
+] as const;
