@@ -1,7 +1,8 @@
 import * as fs from "node:fs";
-import { systemClock, type Clock, type TimerHandle } from "@lux/protocol";
+import { systemClock, type Clock } from "@lux/protocol";
 import { LuxError, ObjectStoreFullError, createLogger } from "@lux/common";
 import { Allocator } from "./allocator.js";
+import { SpaceWaiters } from "./space-waiters.js";
 import { Spiller } from "./spiller.js";
 
 const log = createLogger("object-store");
@@ -37,15 +38,6 @@ export interface Entry {
   secondary: boolean;
 }
 
-interface Waiter {
-  objectId: string;
-  size: number;
-  client: unknown;
-  resolve(offset: number): void;
-  reject(e: Error): void;
-  timer: TimerHandle;
-}
-
 export interface ArenaStoreOptions {
   /** The arena file (in /dev/shm for the shared-memory store). */
   path: string;
@@ -73,24 +65,31 @@ export interface ArenaStoreOptions {
 export class ArenaStore {
   private readonly allocator: Allocator;
   private readonly entries = new Map<string, Entry>();
-  private readonly waiters: Waiter[] = [];
+  /** Creates waiting for space. */
+  private readonly space: SpaceWaiters;
   private fd: fs.promises.FileHandle | undefined;
   private readonly spiller: Spiller;
   private making = false;
-  private pressureTimer: TimerHandle | undefined;
-  private readonly clock: Clock;
 
   private constructor(private readonly options: ArenaStoreOptions) {
-    this.clock = options.clock ?? systemClock;
     this.allocator = new Allocator(options.capacity);
+    this.space = new SpaceWaiters({
+      allocator: this.allocator,
+      clock: options.clock ?? systemClock,
+      fullTimeoutMs: options.fullTimeoutMs,
+      pressureIntervalMs: options.pressureIntervalMs,
+      onPressure: options.onPressure,
+      makeRoom: () => void this.makeRoom(),
+      fullError: (objectId, size, why) => this.fullError(objectId, size, why),
+    });
     this.spiller = new Spiller({
       spillDir: options.spillDir,
       chunkBytes: options.spillChunkBytes,
       allocator: this.allocator,
       arena: () => this.handle(),
       region: (objectId, size) => {
-        const offset = this.waiters.length === 0 ? this.allocator.allocate(size) : -1;
-        return offset >= 0 ? offset : this.reserve(objectId, size, undefined);
+        const offset = this.space.count === 0 ? this.allocator.allocate(size) : -1;
+        return offset >= 0 ? offset : this.space.reserve(objectId, size, undefined);
       },
     });
   }
@@ -115,7 +114,7 @@ export class ArenaStore {
   /** Creates now if there is room; otherwise starts making room and returns undefined. */
   tryCreate(objectId: string, size: number, owner: string, client: unknown): StoreLocation | undefined {
     this.checkNew(objectId, size);
-    const offset = this.waiters.length === 0 ? this.allocator.allocate(size) : -1;
+    const offset = this.space.count === 0 ? this.allocator.allocate(size) : -1;
     if (offset < 0) {
       void this.makeRoom();
       return undefined;
@@ -127,54 +126,12 @@ export class ArenaStore {
   async create(objectId: string, size: number, owner: string, client: unknown): Promise<StoreLocation> {
     const now = this.tryCreate(objectId, size, owner, client);
     if (now !== undefined) return now;
-    const offset = await this.reserve(objectId, size, client);
+    const offset = await this.space.reserve(objectId, size, client);
     if (this.entries.has(objectId)) {
       this.allocator.release(offset, size);
       throw new LuxError(`object ${objectId} already exists in the object store`);
     }
     return this.add(objectId, size, owner, client, offset);
-  }
-
-  /** An arena region of `size` bytes, once frees, releases or spills make room for it. */
-  private reserve(objectId: string, size: number, client: unknown): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const timer = this.clock.setTimeout(() => {
-        const i = this.waiters.indexOf(waiter);
-        if (i >= 0) this.waiters.splice(i, 1);
-        this.stopPressure();
-        reject(this.fullError(objectId, size, `no space was freed within ${this.options.fullTimeoutMs} ms`));
-      }, this.options.fullTimeoutMs);
-      const waiter: Waiter = { objectId, size, client, resolve, reject, timer };
-      this.waiters.push(waiter);
-      this.startPressure();
-      void this.makeRoom();
-    });
-  }
-
-  /**
-   * While requests wait for space, keep asking processes to collect garbage: views and
-   * refs they dropped only release their objects once collected.
-   */
-  private startPressure(): void {
-    if (this.pressureTimer !== undefined) return;
-    this.options.onPressure?.();
-    this.schedulePressure();
-  }
-
-  private schedulePressure(): void {
-    this.pressureTimer = this.clock.setTimeout(() => {
-      this.pressureTimer = undefined;
-      if (this.waiters.length === 0) return;
-      this.schedulePressure();
-      this.options.onPressure?.();
-      void this.makeRoom();
-    }, this.options.pressureIntervalMs);
-  }
-
-  private stopPressure(): void {
-    if (this.waiters.length > 0 || this.pressureTimer === undefined) return;
-    this.pressureTimer.cancel();
-    this.pressureTimer = undefined;
   }
 
   seal(objectId: string): void {
@@ -249,7 +206,7 @@ export class ArenaStore {
     else e.pins.set(client, n - 1);
     e.pinCount--;
     if (e.pinCount === 0 && e.freed) this.drop(e);
-    else this.serveWaiters();
+    else this.space.serve();
   }
 
   /** The owner no longer needs the object. */
@@ -274,13 +231,8 @@ export class ArenaStore {
       }
       if (e.state === "created" && e.creator === client) this.drop(e);
     }
-    for (const w of [...this.waiters]) {
-      if (w.client === client) {
-        this.waiters.splice(this.waiters.indexOf(w), 1);
-        w.timer.cancel();
-      }
-    }
-    this.serveWaiters();
+    this.space.clientGone(client);
+    this.space.serve();
   }
 
   /** Frees every object owned by a process that is gone. */
@@ -300,12 +252,7 @@ export class ArenaStore {
   }
 
   async close(): Promise<void> {
-    this.pressureTimer?.cancel();
-    this.pressureTimer = undefined;
-    for (const w of this.waiters.splice(0)) {
-      w.timer.cancel();
-      w.reject(new LuxError("the object store is closing"));
-    }
+    this.space.close(new LuxError("the object store is closing"));
     await this.fd?.close();
     this.fd = undefined;
     await fs.promises.rm(this.options.path, { force: true });
@@ -354,19 +301,7 @@ export class ArenaStore {
     for (const w of e.sealWaiters.splice(0)) w();
     if (e.offset >= 0) this.allocator.release(e.offset, e.size);
     this.spiller.discard(e);
-    this.serveWaiters();
-  }
-
-  private serveWaiters(): void {
-    while (this.waiters.length > 0) {
-      const w = this.waiters[0] as Waiter;
-      const offset = this.allocator.allocate(w.size);
-      if (offset < 0) return; // makeRoom and the pressure timer keep working on it
-      this.waiters.shift();
-      w.timer.cancel();
-      w.resolve(offset);
-    }
-    this.stopPressure();
+    this.space.serve();
   }
 
   /** Spills least recently used unpinned objects until the first waiter fits. */
@@ -376,7 +311,7 @@ export class ArenaStore {
     let spilled = false;
     try {
       for (;;) {
-        const need = this.waiters[0]?.size ?? 0;
+        const need = this.space.needed;
         if (need === 0 || this.allocator.largestFree >= need) break;
         // Copies pulled from other nodes go first, and are dropped: their primary is elsewhere.
         const victim = [...this.entries.values()]
@@ -396,7 +331,7 @@ export class ArenaStore {
     } finally {
       this.making = false;
     }
-    if (spilled) this.serveWaiters();
+    if (spilled) this.space.serve();
   }
 
   private handle(): fs.promises.FileHandle {
