@@ -3,7 +3,8 @@
  * `lux.init()` on a new private cluster until the first task's result is back. Prints
  * `{"seconds": ...}` on stdout.
  */
-import * as lux from "../lux-api.js";
+import "../register-launcher.js";
+import * as lux from "@lux/core";
 
 const first = lux.remote(function first(): number {
   return 1;

@@ -8,7 +8,8 @@
  */
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import * as lux from "../lux-api.js";
+import "../register-launcher.js";
+import * as lux from "@lux/core";
 
 const smallValue = lux.remote(function smallValue(): number {
   return 0;
