@@ -5,24 +5,14 @@
  * actor's worker dies fails (at-most-once) unless the actor has maxTaskRetries.
  */
 import assert from "node:assert/strict";
-import { afterEach, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { ActorDiedError, newActorId, newPutObjectId } from "@lux/common";
 import { FakeWorker, eventually, settle } from "@lux/testing";
 import { ObjectRef } from "../src/object-ref.js";
 import type { TaskRecord } from "../src/task-record.js";
-import { fakeOwner, type FakeOwner } from "./fake-owner.js";
+import { type FakeOwner, ownersClosedAfterEach } from "./fake-owner.js";
 
-let owners: FakeOwner[] = [];
-afterEach(() => {
-  for (const o of owners) o.close();
-  owners = [];
-});
-
-async function owner(): Promise<FakeOwner> {
-  const o = await fakeOwner();
-  owners.push(o);
-  return o;
-}
+const owner = ownersClosedAfterEach();
 
 const methods = (w: FakeWorker): string[] => w.tasks.map((t) => t.method ?? "");
 const finished = (o: FakeOwner, r: TaskRecord): boolean => o.valueOf(r) !== undefined;

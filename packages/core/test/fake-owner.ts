@@ -4,6 +4,7 @@
  * submitters and the canceller, wired as CoreWorker's constructor wires them, with a
  * FakeRaylet as the local raylet, a FakeGcs as the control service and a FakeClock.
  */
+import { afterEach } from "node:test";
 import type { CoreWorkerService, GcsService, RayletService, RpcConnection, TaskSpec } from "@lux/protocol";
 import { FakeClock } from "@lux/protocol";
 import { defaultConfig, fromWireError, newTaskId, type ConfigValues, type SystemConfig } from "@lux/common";
@@ -184,4 +185,18 @@ function enqueueWhenResolved(dependencies: DependencyResolver, record: TaskRecor
   void dependencies.resolve(record, undefined).then((ok) => {
     if (ok) submitter.enqueue(record);
   });
+}
+
+/** `owner()` for a test file: each test's owners are closed after it. */
+export function ownersClosedAfterEach(): (options?: FakeOwnerOptions) => Promise<FakeOwner> {
+  let owners: FakeOwner[] = [];
+  afterEach(() => {
+    for (const o of owners) o.close();
+    owners = [];
+  });
+  return async (options) => {
+    const o = await fakeOwner(options);
+    owners.push(o);
+    return o;
+  };
 }

@@ -10,26 +10,16 @@
  * nothing waits for the garbage collector.
  */
 import assert from "node:assert/strict";
-import { afterEach, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { TaskError, newPutObjectId } from "@lux/common";
 import { FakeWorker, eventually, settle } from "@lux/testing";
 import type { Slot } from "../src/memory-store.js";
 import { ObjectRef } from "../src/object-ref.js";
 import { deserialize } from "../src/serialization/index.js";
 import "../src/wire-types.js";
-import { fakeOwner, type FakeOwner } from "./fake-owner.js";
+import { type FakeOwner, ownersClosedAfterEach } from "./fake-owner.js";
 
-let owners: FakeOwner[] = [];
-afterEach(() => {
-  for (const o of owners) o.close();
-  owners = [];
-});
-
-async function owner(): Promise<FakeOwner> {
-  const o = await fakeOwner();
-  owners.push(o);
-  return o;
-}
+const owner = ownersClosedAfterEach();
 
 /** An object this owner owns with an inline value, referenced by one user ref (returned with its slot). */
 function ownedValue(o: FakeOwner): { ref: ObjectRef; slot: Slot } {

@@ -4,23 +4,13 @@
  * node deaths and cancellation. No socket, no process, no time but the fake clock's.
  */
 import assert from "node:assert/strict";
-import { afterEach, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { LeaseFailedError, LuxError, TaskCancelledError, WorkerCrashedError } from "@lux/common";
 import { FakeRaylet, FakeWorker, eventually, settle, type LeaseRequestHandle } from "@lux/testing";
 import type { TaskRecord } from "../src/task-record.js";
-import { SMALL, fakeOwner, type FakeOwner } from "./fake-owner.js";
+import { SMALL, type FakeOwner, ownersClosedAfterEach } from "./fake-owner.js";
 
-let owners: FakeOwner[] = [];
-afterEach(() => {
-  for (const o of owners) o.close();
-  owners = [];
-});
-
-async function owner(): Promise<FakeOwner> {
-  const o = await fakeOwner();
-  owners.push(o);
-  return o;
-}
+const owner = ownersClosedAfterEach();
 
 const finished = (o: FakeOwner, r: TaskRecord): boolean => o.valueOf(r) !== undefined;
 const names = (w: FakeWorker): string[] => w.tasks.map((t) => t.name);
