@@ -23,7 +23,23 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PerformanceObserver, constants, type PerformanceEntry } from "node:perf_hooks";
-import { RpcServer, connectRpc, type RpcConnection } from "@lux/protocol";
+import {
+  RpcServer,
+  arr,
+  bytes,
+  connectRpc,
+  defineService,
+  empty,
+  num,
+  obj,
+  returns,
+  rpc,
+  serve as serveHandlers,
+  str,
+  anything,
+  type RpcConnection,
+  type ServiceOf,
+} from "@lux/protocol";
 import { flag } from "./flags.js";
 
 interface Spec {
@@ -41,10 +57,26 @@ interface Spec {
 interface Reply {
   returns: { objectId: string; value: Uint8Array }[];
 }
-interface BenchService {
-  pushTask(req: Spec): Reply;
-  stats(req: Record<string, never>): { cpuMicros: number };
-}
+/** Each request is checked against its schema at dispatch, as every Lux request is. */
+const BenchService = defineService({
+  pushTask: rpc(
+    obj({
+      taskId: str,
+      jobId: str,
+      functionId: str,
+      name: str,
+      args: bytes,
+      resolved: arr(anything),
+      returnIds: arr(str),
+      ownerAddress: str,
+      borrowed: arr(anything),
+      gpuIds: arr(num),
+    }),
+    returns<Reply>(),
+  ),
+  stats: rpc(empty, returns<{ cpuMicros: number }>()),
+});
+type BenchService = ServiceOf<typeof BenchService>;
 
 const TOKEN = "bench";
 const MAX_FRAME_BYTES = 64 << 20;
@@ -59,13 +91,13 @@ async function serve(address: string): Promise<void> {
     maxFrameBytes: MAX_FRAME_BYTES,
     connectTimeoutMs: 10_000,
     callTimeoutMs: 10_000,
-    handlers: {
+    handlers: serveHandlers(BenchService, {
       pushTask: () => reply,
       stats: () => {
         const u = process.cpuUsage();
         return { cpuMicros: u.user + u.system };
       },
-    },
+    }),
   });
   process.stdout.write("ready\n");
   // The sender closing stdin is our cue to go.

@@ -25,6 +25,7 @@ export {
   ConnectFailedError,
   RpcTimeoutError,
   ProtocolError,
+  InvalidRequestError,
 } from "@lux/protocol";
 export { type WireError, toWireError, fromWireError, ensureError } from "./wire-error.js";
 

@@ -23,6 +23,7 @@ export {
   InvalidOptionError,
   InvalidConfigError,
   ProtocolError,
+  InvalidRequestError,
   NotInitializedError,
   InitError,
   ClusterLostError,

@@ -1,4 +1,4 @@
-import type { ConnectOptions, ConnectionPool, CoreWorkerService, RayletService, RpcConnection } from "@lux/protocol";
+import { CoreWorkerService, serve, type ConnectOptions, type ConnectionPool, type RayletService, type RpcConnection } from "@lux/protocol";
 import type { Logger } from "@lux/common";
 
 /** A connection to another core worker (an owner, a borrower, a leased worker, an actor). */
@@ -14,11 +14,11 @@ export type RayletPool = ConnectionPool<RayletService, CoreWorkerService>;
 export function remoteRayletOptions(connect: ConnectOptions<CoreWorkerService>, log: Logger): ConnectOptions<CoreWorkerService> {
   return {
     ...connect,
-    handlers: {
+    handlers: serve(CoreWorkerService, {
       logWarning: (req) => {
         log.warn(req.message);
         return { ok: true };
       },
-    },
+    }),
   };
 }

@@ -1,19 +1,18 @@
-import type { CoreWorkerService, Handlers, RpcConnection, ServiceDef } from "@lux/protocol";
-import { decodeTaskSpec } from "@lux/protocol";
+import { CoreWorkerService, decodeTaskSpec, serve, type ServiceHandlers } from "@lux/protocol";
 import { createLogger } from "@lux/common";
 import type { CoreWorker } from "./core-worker.js";
 import { collectGarbage } from "./gc.js";
 
 const log = createLogger("core");
 
-export type CoreWorkerHandlers = Handlers<CoreWorkerService, RpcConnection<ServiceDef, CoreWorkerService>>;
+export type CoreWorkerHandlers = ServiceHandlers<CoreWorkerService>;
 
 /**
  * What a core worker answers to its peers (owners, borrowers, the raylet). `the` returns
  * the core worker, which is made after its servers listen (it throws until then).
  */
 export function coreWorkerHandlers(the: () => CoreWorker): CoreWorkerHandlers {
-  return {
+  return serve(CoreWorkerService, {
     pushTask: (wire, connection) => the().executor.execute(decodeTaskSpec(connection, wire)),
     createActor: async (spec) => {
       await the().executor.createActor(spec);
@@ -61,5 +60,5 @@ export function coreWorkerHandlers(the: () => CoreWorker): CoreWorkerHandlers {
       log.warn(req.message);
       return { ok: true };
     },
-  };
+  });
 }

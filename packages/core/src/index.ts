@@ -71,6 +71,7 @@ export {
   ClusterLostError,
   SerializationError,
   ProtocolError,
+  InvalidRequestError,
   NodeAffinityError,
   RuntimeEnvSetupError,
   InitError,

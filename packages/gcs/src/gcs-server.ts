@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import type { Clock, CoreWorkerService, Dial, GcsService, Handlers, PeerOptions, RayletService, RpcConnection, ServiceDef } from "@lux/protocol";
-import { RpcServer, systemClock } from "@lux/protocol";
+import type { Clock, CoreWorkerService, Dial, PeerOptions, RayletService, RpcConnection, ServiceDef, ServiceHandlers } from "@lux/protocol";
+import { GcsService, RpcServer, serve, systemClock } from "@lux/protocol";
 import { LuxError, createLogger, rpcPeerOptions, type ConfigValues } from "@lux/common";
 import { ActorManager } from "./actor-manager.js";
 import { JobManager } from "./job-manager.js";
@@ -91,8 +91,8 @@ export class GcsServer {
   }
 
   /** What the control service answers: each call goes to the manager of its domain. */
-  private handlers(): Handlers<GcsService, RpcConnection<ServiceDef, GcsService>> {
-    return {
+  private handlers(): ServiceHandlers<GcsService> {
+    return serve(GcsService, {
     registerNode: async (req, conn) => {
       await this.nodes.register({ ...req }, conn as unknown as RpcConnection<RayletService>);
       return { ok: true };
@@ -146,7 +146,7 @@ export class GcsServer {
       this.actors.onWorkerDeath(req.workerId, req.reason);
       return { ok: true };
     },
-    };
+    });
   }
 
   async close(): Promise<void> {

@@ -1,8 +1,10 @@
 import { systemClock, type Clock, type TimerHandle } from "./clock.js";
 import { decodeFrame, writeMessage } from "./codec.js";
-import { ConnectionClosedError, ProtocolError, RpcTimeoutError } from "./errors.js";
+import { ConnectionClosedError, InvalidRequestError, ProtocolError, RpcTimeoutError } from "./errors.js";
+import { defaultErrorCodec, type ErrorCodec } from "./error-codec.js";
 import { FrameDecoder } from "./frame.js";
-import type { Handlers, MethodName, ReplyOf, RequestOf, ServiceDef } from "./service.js";
+import { settle, type Done, type Pending } from "./pending-call.js";
+import type { DispatchEntry, MethodName, ReplyOf, RequestOf, ServedHandlers, ServiceDef } from "./service.js";
 import type { Transport } from "./transport.js";
 
 export const PROTOCOL_VERSION = 1;
@@ -16,16 +18,7 @@ const HANDSHAKE_MAX_FRAME_BYTES = 64 * 1024;
 
 const Kind = { request: 0, ok: 1, error: 2, notify: 3 } as const;
 
-/** How remote errors are turned into wire data and back (injected so protocol stays dependency-free). */
-export interface ErrorCodec {
-  encode(error: unknown): unknown;
-  decode(wire: unknown): Error;
-}
-
-const defaultErrorCodec: ErrorCodec = {
-  encode: (e) => ({ name: (e as Error)?.name ?? "Error", message: (e as Error)?.message ?? String(e) }),
-  decode: (w) => Object.assign(new Error((w as { message?: string }).message), w),
-};
+const NO_METHODS: Readonly<Record<string, DispatchEntry | undefined>> = Object.freeze(Object.create(null) as Record<string, DispatchEntry | undefined>);
 
 /**
  * The deadline of a call that waits on work of the peer's user code or on its resources (a
@@ -43,7 +36,8 @@ export interface ConnectionOptions<Local extends ServiceDef> {
    * that waits on user work passes UNTIL_PEER_LOST; `callback` always does.
    */
   callTimeoutMs: number;
-  handlers?: Handlers<Local, RpcConnection<ServiceDef, Local>>;
+  /** The calls this side answers (`serve(Service, handlers)`): each request is checked against its schema first. */
+  handlers?: ServedHandlers<Local>;
   errorCodec?: ErrorCodec;
   /**
    * Keep the process alive only while calls are pending (a driver must be able to exit
@@ -52,36 +46,16 @@ export interface ConnectionOptions<Local extends ServiceDef> {
   weak?: boolean;
   /** Called once for malformed input; the connection is closed after. */
   onProtocolError?: (error: Error, peer: string) => void;
+  /** Called for each request or notification refused for its body (InvalidRequestError); the connection stays. */
+  onInvalidRequest?: (error: Error, peer: string) => void;
+  /**
+   * Frames up to this size get their whole buffer as soon as their length is known; a longer
+   * one grows its buffer as its bytes arrive, so a peer that announces a large frame and
+   * sends little of it costs little (default FRAME_UP_FRONT_BYTES).
+   */
+  upFrontFrameBytes?: number;
   /** Times call and handshake deadlines (default: the system clock). */
   clock?: Clock;
-}
-
-/** A `call` waiting for its reply. */
-interface PendingPromise {
-  resolve: (value: unknown) => void;
-  reject: (error: Error) => void;
-  timer: TimerHandle | undefined;
-}
-
-type Done = (error: Error | undefined, reply: unknown) => void;
-
-/** A call waiting for its reply: a promise to settle, or (`callback`, no object per call) the function. */
-type Pending = PendingPromise | Done;
-
-function settle(p: Pending, error: Error | undefined, value: unknown): void {
-  if (typeof p !== "function") {
-    if (error !== undefined) p.reject(error);
-    else p.resolve(value);
-    return;
-  }
-  try {
-    p(error, value);
-  } catch (e) {
-    // A bug in the callback, not bad input from the peer: surface it, keep the connection.
-    queueMicrotask(() => {
-      throw e;
-    });
-  }
 }
 
 export type ConnectionState = "handshaking" | "open" | "closed";
@@ -98,7 +72,7 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
   private readonly pending = new Map<number, Pending>();
   private readonly closeListeners: ((error?: Error) => void)[] = [];
   private readonly decoder: FrameDecoder;
-  private handlers: Handlers<Local, RpcConnection<ServiceDef, Local>>;
+  private readonly methods: Readonly<Record<string, DispatchEntry | undefined>>;
   private readonly errorCodec: ErrorCodec;
   private readonly clock: Clock;
   private onHandshake: ((hello: unknown) => void) | undefined;
@@ -107,11 +81,13 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
     readonly transport: Transport,
     private readonly options: ConnectionOptions<Local>,
   ) {
-    this.handlers = options.handlers ?? {};
+    this.methods = options.handlers?.methods ?? NO_METHODS;
     this.errorCodec = options.errorCodec ?? defaultErrorCodec;
     this.clock = options.clock ?? systemClock;
-    this.decoder = new FrameDecoder(Math.min(options.maxFrameBytes, HANDSHAKE_MAX_FRAME_BYTES), (buffer, start, end) =>
-      this.onFrame(buffer, start, end),
+    this.decoder = new FrameDecoder(
+      Math.min(options.maxFrameBytes, HANDSHAKE_MAX_FRAME_BYTES),
+      (buffer, start, end) => this.onFrame(buffer, start, end),
+      options.upFrontFrameBytes,
     );
     transport.onData((chunk) => {
       if (this.state === "closed") return;
@@ -135,10 +111,6 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
 
   get peer(): string {
     return this.transport.remoteLabel;
-  }
-
-  setHandlers(handlers: Handlers<Local, RpcConnection<ServiceDef, Local>>): void {
-    this.handlers = handlers;
   }
 
   /**
@@ -329,19 +301,20 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
   }
 
   private dispatch(id: number | undefined, method: unknown, body: unknown): void {
-    const handler =
-      typeof method === "string" && Object.hasOwn(this.handlers, method)
-        ? (this.handlers as Record<string, (b: unknown, c: unknown) => unknown>)[method]
-        : undefined;
-    if (handler === undefined) {
+    const entry = typeof method === "string" ? this.methods[method] : undefined;
+    if (entry === undefined) {
       if (id !== undefined) {
         this.sendRaw([Kind.error, id, 0, this.errorCodec.encode(new ProtocolError({ reason: `unknown method ${String(method)}` }))]);
       }
       return;
     }
+    if (!entry.request.test(body)) {
+      this.refuse(id, method as string, entry, body);
+      return;
+    }
     let result: unknown;
     try {
-      result = handler(body, this);
+      result = (entry.handler as (b: unknown, c: unknown) => unknown)(body, this);
     } catch (e) {
       this.reply(id, e, true);
       return;
@@ -354,6 +327,13 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
     } else {
       this.reply(id, result, false);
     }
+  }
+
+  /** A request whose body does not fit its schema: refused with InvalidRequestError (a sender's bug, not an attack: the connection stays). */
+  private refuse(id: number | undefined, method: string, entry: DispatchEntry, body: unknown): void {
+    const error = new InvalidRequestError({ method, problem: entry.request.explain(body, "") ?? "it does not have the declared shape" });
+    this.options.onInvalidRequest?.(error, this.peer);
+    this.reply(id, error, true);
   }
 
   private reply(id: number | undefined, value: unknown, isError: boolean): void {
@@ -372,6 +352,8 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
   private closed(error?: Error): void {
     if (this.state === "closed") return;
     this.state = "closed";
+    // A frame the peer had half sent is never completed: its buffer goes now, not with the connection.
+    this.decoder.release();
     const reason = new ConnectionClosedError(
       error !== undefined ? { peer: this.peer, reason: error.message, cause: error } : { peer: this.peer },
     );

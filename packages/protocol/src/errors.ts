@@ -1,6 +1,6 @@
 /**
  * The protocol's errors: a connection that cannot be opened, one that closed, a call that
- * got no reply in time, and a peer that broke the protocol. Coded Lux errors, so callers
+ * got no reply in time, a peer that broke the protocol, and a request refused for its shape. Coded Lux errors, so callers
  * match them by class, never by message.
  */
 import { defineError } from "./lux-error.js";
@@ -71,3 +71,22 @@ export const ProtocolError = defineError(
   { fields: (f) => ({ peer: f.peer }) },
 );
 export type ProtocolError = InstanceType<typeof ProtocolError>;
+
+/**
+ * A request's body does not have the shape its method declares (services.ts): a field is
+ * missing or of the wrong type, or an object carries a key such as `__proto__` or
+ * `constructor`. The request is refused before its handler runs; the connection stays.
+ */
+export const InvalidRequestError = defineError(
+  "LUX_INVALID_REQUEST",
+  "InvalidRequestError",
+  (f: {
+    /** The method called. */
+    readonly method: string;
+    /** What is wrong and where, e.g. "resources: expected an object, got nothing". */
+    readonly problem: string;
+  }) =>
+    `${f.method} refused its request: ${f.problem}. The process that sent it has a bug or runs another Lux ` +
+    "version: check that every node and driver runs the same Lux version, and report it if they do.",
+);
+export type InvalidRequestError = InstanceType<typeof InvalidRequestError>;

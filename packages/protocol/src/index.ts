@@ -11,11 +11,11 @@ export {
   errorClassForCode,
   registeredErrorCodes,
 } from "./lux-error.js";
-export { ConnectionClosedError, ConnectFailedError, RpcTimeoutError, ProtocolError } from "./errors.js";
+export { ConnectionClosedError, ConnectFailedError, RpcTimeoutError, ProtocolError, InvalidRequestError } from "./errors.js";
 export { type TimerHandle, type Clock, SystemClock, systemClock, FakeClock, sleep } from "./clock.js";
-export { FrameDecoder, FrameTooLargeError, FRAME_HEADER_BYTES } from "./frame.js";
+export { FrameDecoder, FrameTooLargeError, FRAME_HEADER_BYTES, FRAME_UP_FRONT_BYTES } from "./frame.js";
 export { encodeMessage, decodeMessage } from "./codec.js";
-export { encodeTaskSpec, decodeTaskSpec, type TaskSpecWire } from "./task-wire.js";
+export { encodeTaskSpec, decodeTaskSpec, TaskSpecWire } from "./task-wire.js";
 export type { Transport, TransportListener } from "./transport.js";
 export { memoryTransportPair } from "./transport.js";
 export { connectTransport, listenTransport, parseAddress } from "./transport-net.js";
@@ -25,8 +25,8 @@ export {
   UNTIL_PEER_LOST,
   type ConnectionOptions,
   type ConnectionState,
-  type ErrorCodec,
 } from "./connection.js";
+export type { ErrorCodec } from "./error-codec.js";
 export {
   RpcServer,
   acceptRpc,
@@ -45,5 +45,44 @@ export {
   type ReconnectingState,
   type RpcCaller,
 } from "./reconnecting.js";
-export type { ServiceDef, Handlers, MethodName, RequestOf, ReplyOf } from "./service.js";
-export type * from "./services.js";
+export {
+  defineService,
+  rpc,
+  returns,
+  type ServiceDef,
+  type ServiceSpec,
+  type ServiceOf,
+  type MethodSpec,
+  type Returns,
+  type ServedHandlers,
+  type DispatchEntry,
+  type Handlers,
+  type MethodName,
+  type RequestOf,
+  type ReplyOf,
+} from "./service.js";
+export { ServiceHandlers, serve, type ServerConnection } from "./serve.js";
+export {
+  anything,
+  arr,
+  bool,
+  bytes,
+  empty,
+  int,
+  lit,
+  maybe,
+  nullable,
+  num,
+  obj,
+  opt,
+  record,
+  str,
+  tuple,
+  union,
+  type Schema,
+  type OptionalSchema,
+  type Infer,
+  type InferShape,
+} from "./schema.js";
+export { GcsService, RayletService, CoreWorkerService } from "./services.js";
+export * from "./wire-types.js";

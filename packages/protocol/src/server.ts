@@ -1,6 +1,8 @@
 import { systemClock, type Clock } from "./clock.js";
-import { RpcConnection, type ErrorCodec } from "./connection.js";
-import type { Handlers, ServiceDef } from "./service.js";
+import { RpcConnection } from "./connection.js";
+import type { ErrorCodec } from "./error-codec.js";
+import { ProtocolError } from "./errors.js";
+import type { ServedHandlers, ServiceDef } from "./service.js";
 import { connectTransport, listenTransport } from "./transport-net.js";
 import type { Transport, TransportListener } from "./transport.js";
 
@@ -11,14 +13,23 @@ export interface PeerOptions {
   token: string;
   maxFrameBytes: number;
   errorCodec?: ErrorCodec;
-  /**
-   * One deadline for opening a connection: connect and handshake together (config
-   * `rpcConnectTimeoutMs`). A server drops a client whose handshake takes longer.
-   */
+  /** One deadline for opening a connection: connect and handshake together (config `rpcConnectTimeoutMs`). */
   connectTimeoutMs: number;
+  /**
+   * Server side: a peer that has not completed its handshake this long after it connected
+   * is dropped (config `rpcHandshakeTimeoutMs`; default: connectTimeoutMs).
+   */
+  handshakeTimeoutMs?: number;
+  /**
+   * Server side: most connections of one listener still in their handshake; one more drops
+   * the oldest of them (config `rpcMaxHandshakingConnections`; default: no cap).
+   */
+  maxHandshakingConnections?: number;
   /** Deadline of a call that names none (config `rpcTimeoutMs`). */
   callTimeoutMs: number;
   onProtocolError?: (error: Error, peer: string) => void;
+  /** Called for each request refused for its body (the connection stays). */
+  onInvalidRequest?: (error: Error, peer: string) => void;
   /** How outbound connections reach their peer (default: TCP or a Unix socket, `connectTransport`). Tests dial in memory. */
   dial?: Dial;
   /** Times handshakes and call deadlines (default: the system clock). */
@@ -27,7 +38,7 @@ export interface PeerOptions {
 
 export interface ServerOptions<Local extends ServiceDef> extends PeerOptions {
   address: string;
-  handlers: Handlers<Local, RpcConnection<ServiceDef, Local>>;
+  handlers: ServedHandlers<Local>;
   onConnection?: (connection: RpcConnection<ServiceDef, Local>) => void;
 }
 
@@ -56,11 +67,26 @@ export class RpcServer<Local extends ServiceDef> {
 
   static async listen<L extends ServiceDef>(options: ServerOptions<L>): Promise<RpcServer<L>> {
     const server = new RpcServer<L>(undefined);
+    const cap = options.maxHandshakingConnections ?? Infinity;
+    /** Connections still in their handshake, oldest first. */
+    const handshaking = new Set<RpcConnection<ServiceDef, L>>();
+    const accept: AcceptOptions<L> = {
+      ...options,
+      onConnection: (connection) => {
+        handshaking.delete(connection);
+        options.onConnection?.(connection);
+      },
+    };
     server.listener = await listenTransport(options.address, (transport) => {
-      const connection = acceptRpc(transport, options);
+      if (handshaking.size >= cap) dropOldest(handshaking, cap, options);
+      const connection = acceptRpc(transport, accept);
       server.connections.add(connection);
+      handshaking.add(connection);
       if (server.weak) connection.setWeak(true);
-      connection.onClose(() => server.connections.delete(connection));
+      connection.onClose(() => {
+        server.connections.delete(connection);
+        handshaking.delete(connection);
+      });
     });
     return server;
   }
@@ -74,7 +100,20 @@ export class RpcServer<Local extends ServiceDef> {
 }
 
 /**
- * Serves one inbound transport: checks the peer's hello (within `connectTimeoutMs`), then
+ * Unauthenticated peers are bounded per listener: past the cap, the one that has waited
+ * longest goes (a real client completes its handshake in one round trip, so it is rarely
+ * the oldest, and a flood cannot lock the listener's door the way refusing new ones would).
+ */
+function dropOldest<L extends ServiceDef>(handshaking: Set<RpcConnection<ServiceDef, L>>, cap: number, options: PeerOptions): void {
+  const oldest = handshaking.values().next().value as RpcConnection<ServiceDef, L>;
+  handshaking.delete(oldest);
+  const reason = `more than ${cap} connections are still in their handshake: dropped the one waiting longest`;
+  options.onProtocolError?.(new ProtocolError({ peer: oldest.peer, reason }), oldest.peer);
+  oldest.close(true);
+}
+
+/**
+ * Serves one inbound transport: checks the peer's hello (within `handshakeTimeoutMs`), then
  * `handlers` answer its calls (`onConnection` runs once it is accepted). What a server does
  * per connection; tests use it on one end of a `memoryTransportPair` to stand in for a peer.
  */
@@ -85,9 +124,10 @@ export function acceptRpc<L extends ServiceDef>(transport: Transport, options: A
     handlers: options.handlers,
     ...(options.errorCodec ? { errorCodec: options.errorCodec } : {}),
     ...(options.onProtocolError ? { onProtocolError: options.onProtocolError } : {}),
+    ...(options.onInvalidRequest ? { onInvalidRequest: options.onInvalidRequest } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
   });
-  connection.serverHandshake(options.token, options.connectTimeoutMs).then(
+  connection.serverHandshake(options.token, options.handshakeTimeoutMs ?? options.connectTimeoutMs).then(
     () => options.onConnection?.(connection),
     () => undefined, // already reported through onProtocolError
   );
@@ -96,7 +136,9 @@ export function acceptRpc<L extends ServiceDef>(transport: Transport, options: A
 
 /** What `connectRpc` needs: the peer options, and this side's handlers for calls the peer makes. */
 export type ConnectOptions<Local extends ServiceDef> = PeerOptions & {
-  handlers?: Handlers<Local, RpcConnection<ServiceDef, Local>>;
+  handlers?: ServedHandlers<Local>;
+  /** See ConnectionOptions.upFrontFrameBytes. */
+  upFrontFrameBytes?: number;
   weak?: boolean;
 };
 
@@ -115,6 +157,8 @@ export async function connectRpc<Remote extends ServiceDef, Local extends Servic
     ...(options.handlers ? { handlers: options.handlers } : {}),
     ...(options.errorCodec ? { errorCodec: options.errorCodec } : {}),
     ...(options.onProtocolError ? { onProtocolError: options.onProtocolError } : {}),
+    ...(options.onInvalidRequest ? { onInvalidRequest: options.onInvalidRequest } : {}),
+    ...(options.upFrontFrameBytes !== undefined ? { upFrontFrameBytes: options.upFrontFrameBytes } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
   });
   // The handshake itself must keep the process alive; weakness starts once open.

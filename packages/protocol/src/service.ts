@@ -1,7 +1,12 @@
 /**
- * Typed service definitions. A service is an interface mapping each method name to a
- * function type `(request) => reply`; both sides of a connection are checked against it.
+ * Service definitions. A service is declared once as a value (`defineService`): each method
+ * names the schema of its request and the type of its reply. `ServiceOf` turns it into the
+ * interface both sides of a connection are type-checked against (a method name mapped to a
+ * function type `(request) => reply`), and the request schemas check every request at
+ * dispatch, before its handler runs.
  */
+import type { Schema } from "./schema.js";
+
 export type ServiceDef = object;
 
 export type MethodName<S extends ServiceDef> = {
@@ -15,3 +20,56 @@ export type ReplyOf<S extends ServiceDef, M extends MethodName<S>> = S[M] extend
 export type Handlers<S extends ServiceDef, C> = {
   [M in MethodName<S>]?: (request: RequestOf<S, M>, connection: C) => ReplyOf<S, M> | Promise<ReplyOf<S, M>>;
 };
+
+/** The reply type of a method, named with `returns<R>()` (replies are not checked at run time). */
+export interface Returns<R> {
+  readonly __reply?: R;
+}
+
+/** One method of a service: the schema of its request and the type of its reply. */
+export interface MethodSpec<Q, R> extends Returns<R> {
+  readonly request: Schema<Q>;
+}
+
+/** The methods of a service, by name. */
+export type ServiceSpec = Readonly<Record<string, MethodSpec<unknown, unknown>>>;
+
+const RETURNS: Returns<never> = Object.freeze({});
+
+/** Names the reply type of a method: `rpc(obj({ … }), returns<{ ok: true }>())`. */
+export function returns<R>(): Returns<R> {
+  return RETURNS as Returns<R>;
+}
+
+/** A method taking requests of `request`'s shape and replying `R`. */
+export function rpc<Q, R>(request: Schema<Q>, reply: Returns<R>): MethodSpec<Q, R> {
+  void reply;
+  return Object.freeze({ request });
+}
+
+/** Declares a service: its methods, each with its request schema and reply type. */
+export function defineService<const D extends ServiceSpec>(methods: D): D {
+  return Object.freeze(methods);
+}
+
+/** The interface of a declared service: each method as `(request) => reply`. */
+export type ServiceOf<D extends ServiceSpec> = {
+  [M in keyof D]: D[M] extends MethodSpec<infer Q, infer R> ? (request: Q) => R : never;
+};
+
+/** How a connection dispatches one method: the request's schema, then the handler. */
+export interface DispatchEntry {
+  readonly request: Schema<unknown>;
+  readonly handler: (request: unknown, connection: never) => unknown;
+}
+
+/**
+ * The handlers a process serves for service `S`, each behind its method's request schema
+ * (made by `serve`). A connection dispatches only through one of these, so no handler can
+ * see a request that was not checked.
+ */
+export interface ServedHandlers<S extends ServiceDef> {
+  readonly __service?: S;
+  /** Method name → entry, without a prototype (a method named "constructor" finds nothing). */
+  readonly methods: Readonly<Record<string, DispatchEntry | undefined>>;
+}

@@ -6,22 +6,23 @@
  * head per connection; every pushTask on a connection must go through these two functions.
  */
 import { ProtocolError } from "./errors.js";
-import type { ObjectRefWire, ResolvedArg, TaskSpec } from "./services.js";
+import { arr, bytes, lit, nullable, num, str, tuple, union, type Infer } from "./schema.js";
+import { ObjectRefWire, ResolvedArg, type TaskSpec } from "./wire-types.js";
 
-type Head = [jobId: string, functionId: string, name: string, ownerAddress: string];
+/** [jobId, functionId, name, ownerAddress]: what the tasks of one function and owner share. */
+const Head = tuple([str, str, str, str]);
+type Head = Infer<typeof Head>;
 
-export type TaskSpecWire = [
-  taskId: string,
-  /** 0: the same as the previous spec on this connection. */
-  head: Head | 0,
-  args: Uint8Array,
-  returnIds: string[],
-  resolved: ResolvedArg[] | 0,
-  borrowed: ObjectRefWire[] | 0,
-  gpuIds: number[] | 0,
-  /** Actor method calls only. */
-  actor?: [actorId: string, method: string | null, callerId: string | null, seq: number | null],
-];
+/**
+ * [taskId, head (0: the same as the previous spec on this connection), args, returnIds,
+ * resolved | 0, borrowed | 0, gpuIds | 0, and for actor method calls only
+ * [actorId, method, callerId, seq] (null for each one not set)].
+ */
+export const TaskSpecWire = tuple(
+  [str, union(lit(0), Head), bytes, arr(str), union(lit(0), arr(ResolvedArg)), union(lit(0), arr(ObjectRefWire)), union(lit(0), arr(num))],
+  [tuple([str, nullable(str), nullable(str), nullable(num)])],
+);
+export type TaskSpecWire = Infer<typeof TaskSpecWire>;
 
 const sentHeads = new WeakMap<object, TaskSpec>();
 const receivedHeads = new WeakMap<object, Head>();
@@ -53,19 +54,17 @@ export function encodeTaskSpec(connection: object, spec: TaskSpec): TaskSpecWire
   return wire;
 }
 
-/** The TaskSpec a wire form received on `connection` stands for; throws ProtocolError on malformed input. */
-export function decodeTaskSpec(connection: object, wire: unknown): TaskSpec {
-  if (!Array.isArray(wire) || wire.length < 7 || typeof wire[0] !== "string" || !(wire[2] instanceof Uint8Array) || !Array.isArray(wire[3])) {
-    throw new ProtocolError({ reason: "malformed task spec" });
-  }
-  const w = wire as TaskSpecWire;
+/**
+ * The TaskSpec a wire form received on `connection` stands for. The wire form was checked
+ * against `TaskSpecWire` when it was dispatched; a head of 0 with no head before it on the
+ * connection is the one error left (ProtocolError).
+ */
+export function decodeTaskSpec(connection: object, w: TaskSpecWire): TaskSpec {
   let head = w[1];
   if (head === 0) {
     const last = receivedHeads.get(connection);
     if (last === undefined) throw new ProtocolError({ reason: "task spec refers to a previous one, but none came on this connection" });
     head = last;
-  } else if (!Array.isArray(head) || head.length !== 4 || !head.every((h) => typeof h === "string")) {
-    throw new ProtocolError({ reason: "malformed task spec head" });
   } else {
     receivedHeads.set(connection, head);
   }
@@ -75,25 +74,18 @@ export function decodeTaskSpec(connection: object, wire: unknown): TaskSpec {
     functionId: head[1],
     name: head[2],
     args: w[2],
-    resolved: listOf(w[4]),
-    borrowed: listOf(w[5]),
+    resolved: w[4] === 0 ? [] : w[4],
+    borrowed: w[5] === 0 ? [] : w[5],
     returnIds: w[3],
     ownerAddress: head[3],
-    gpuIds: listOf(w[6]),
+    gpuIds: w[6] === 0 ? [] : w[6],
   };
   const actor = w[7];
   if (actor !== undefined) {
-    if (!Array.isArray(actor) || typeof actor[0] !== "string") throw new ProtocolError({ reason: "malformed actor call" });
     spec.actorId = actor[0];
     if (actor[1] !== null) spec.method = actor[1];
     if (actor[2] !== null) spec.callerId = actor[2];
     if (actor[3] !== null) spec.seq = actor[3];
   }
   return spec;
-}
-
-function listOf<T>(v: T[] | 0): T[] {
-  if (v === 0) return [];
-  if (!Array.isArray(v)) throw new ProtocolError({ reason: "malformed task spec list" });
-  return v;
 }

@@ -17,17 +17,26 @@ import {
   UNTIL_PEER_LOST,
   connectRpc,
   connectTransport,
+  defineService,
+  empty,
   listenTransport,
   memoryTransportPair,
+  num,
+  obj,
+  returns,
+  rpc,
+  serve,
+  type ServiceOf,
 } from "../src/index.js";
 
-interface Service {
-  hang(req: Record<string, never>): { never: true };
-}
+const Service = defineService({ hang: rpc(empty, returns<{ never: true }>()) });
+type Service = ServiceOf<typeof Service>;
+const Echo = defineService({ echo: rpc(obj({ n: num }), returns<{ n: number }>()) });
+type Echo = ServiceOf<typeof Echo>;
 
 async function connected(clock = new FakeClock(), callTimeoutMs = 10_000): Promise<{ client: RpcConnection<Service>; server: RpcConnection<never, Service> }> {
   const [a, b] = memoryTransportPair();
-  const server = new RpcConnection<never, Service>(b, { maxFrameBytes: 1 << 20, callTimeoutMs: 10_000, handlers: { hang: () => new Promise(() => undefined) }, clock });
+  const server = new RpcConnection<never, Service>(b, { maxFrameBytes: 1 << 20, callTimeoutMs: 10_000, handlers: serve(Service, { hang: () => new Promise(() => undefined) }), clock });
   void server.serverHandshake("t", 1000).catch(() => undefined);
   const client = new RpcConnection<Service>(a, { maxFrameBytes: 1 << 20, callTimeoutMs, clock });
   await client.clientHandshake("t", 1000);
@@ -130,9 +139,9 @@ test("opening a connection has one deadline for connect and handshake together",
 test("a call answered before its deadline cancels its timer", async () => {
   const clock = new FakeClock();
   const [a, b] = memoryTransportPair();
-  const server = new RpcConnection<never, { echo(req: { n: number }): { n: number } }>(b, { maxFrameBytes: 1 << 20, callTimeoutMs: 10_000, handlers: { echo: (req) => req }, clock });
+  const server = new RpcConnection<never, Echo>(b, { maxFrameBytes: 1 << 20, callTimeoutMs: 10_000, handlers: serve(Echo, { echo: (req) => req }), clock });
   void server.serverHandshake("t", 1000).catch(() => undefined);
-  const client = new RpcConnection<{ echo(req: { n: number }): { n: number } }>(a, { maxFrameBytes: 1 << 20, callTimeoutMs: 10_000, clock });
+  const client = new RpcConnection<Echo>(a, { maxFrameBytes: 1 << 20, callTimeoutMs: 10_000, clock });
   await client.clientHandshake("t", 1000);
   assert.equal(clock.pendingTimers, 0, "the handshakes' timers are gone once they completed");
   assert.deepEqual(await client.call("echo", { n: 1 }, 30), { n: 1 });
@@ -161,7 +170,7 @@ test("a client that sends no hello is dropped by the server at its handshake dea
   const server = new RpcConnection<never, Service>(b, {
     maxFrameBytes: 1 << 20,
     callTimeoutMs: 10_000,
-    handlers: {},
+    handlers: serve(Service, {}),
     clock,
     onProtocolError: (e) => dropped.push(e),
   });
@@ -181,7 +190,7 @@ test("a client that sends no hello is dropped by the server at its handshake dea
 
 test("a refused handshake rejects with ProtocolError on both sides, saying why", async () => {
   const [a, b] = memoryTransportPair();
-  const server = new RpcConnection<never, Service>(b, { maxFrameBytes: 1 << 20, callTimeoutMs: 10_000, handlers: {} });
+  const server = new RpcConnection<never, Service>(b, { maxFrameBytes: 1 << 20, callTimeoutMs: 10_000, handlers: serve(Service, {}) });
   const refused = server.serverHandshake("right", 1000);
   const client = new RpcConnection<Service>(a, { maxFrameBytes: 1 << 20, callTimeoutMs: 10_000 });
   await assert.rejects(
@@ -211,7 +220,7 @@ test("connecting where nothing listens rejects with ConnectFailedError naming th
 });
 
 test("connecting with the wrong token rejects with ProtocolError", async () => {
-  const server = await RpcServer.listen<Service>({ address: "127.0.0.1:0", token: "right", maxFrameBytes: 1 << 20, connectTimeoutMs: 5000, callTimeoutMs: 10_000, handlers: { hang: () => new Promise(() => undefined) } });
+  const server = await RpcServer.listen<Service>({ address: "127.0.0.1:0", token: "right", maxFrameBytes: 1 << 20, connectTimeoutMs: 5000, callTimeoutMs: 10_000, handlers: serve(Service, { hang: () => new Promise(() => undefined) }) });
   try {
     await assert.rejects(
       connectRpc(server.address, { token: "wrong", maxFrameBytes: 1 << 20, connectTimeoutMs: 5000, callTimeoutMs: 10_000 }),

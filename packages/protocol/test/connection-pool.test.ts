@@ -10,15 +10,20 @@ import {
   ConnectionPool,
   FakeClock,
   acceptRpc,
+  defineService,
+  empty,
   memoryTransportPair,
+  returns,
+  rpc,
+  serve,
   type Dial,
+  type ServiceOf,
   type RpcConnection,
   type ServiceDef,
 } from "../src/index.js";
 
-interface Service {
-  whoami(req: Record<string, never>): { address: string; connection: number };
-}
+const Service = defineService({ whoami: rpc(empty, returns<{ address: string; connection: number }>()) });
+type Service = ServiceOf<typeof Service>;
 
 const TOKEN = "t";
 const MAX_FRAME = 1 << 20;
@@ -37,7 +42,7 @@ class MemoryPeers {
     const list = this.accepted.get(address) ?? [];
     this.accepted.set(address, list);
     const connection = list.length + 1;
-    list.push(acceptRpc<Service>(server, { token: TOKEN, maxFrameBytes: MAX_FRAME, connectTimeoutMs: 10_000, callTimeoutMs: 10_000, handlers: { whoami: () => ({ address, connection }) }, clock: this.clock }));
+    list.push(acceptRpc<Service>(server, { token: TOKEN, maxFrameBytes: MAX_FRAME, connectTimeoutMs: 10_000, callTimeoutMs: 10_000, handlers: serve(Service, { whoami: () => ({ address, connection }) }), clock: this.clock }));
     return Promise.resolve(client);
   };
 

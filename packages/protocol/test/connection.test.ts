@@ -1,25 +1,26 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ConnectionClosedError, RpcConnection, memoryTransportPair } from "../src/index.js";
+import { ConnectionClosedError, RpcConnection, defineService, empty, memoryTransportPair, num, obj, returns, rpc, serve, type ServiceOf } from "../src/index.js";
 
-interface Service {
-  echo(req: { n: number }): { n: number };
-  fail(req: Record<string, never>): { never: true };
-  hang(req: Record<string, never>): { never: true };
-}
+const Service = defineService({
+  echo: rpc(obj({ n: num }), returns<{ n: number }>()),
+  fail: rpc(empty, returns<{ never: true }>()),
+  hang: rpc(empty, returns<{ never: true }>()),
+});
+type Service = ServiceOf<typeof Service>;
 
 async function connected(): Promise<{ client: RpcConnection<Service>; server: RpcConnection<never, Service> }> {
   const [a, b] = memoryTransportPair();
   const server = new RpcConnection<never, Service>(b, {
     maxFrameBytes: 1 << 20,
     callTimeoutMs: 10_000,
-    handlers: {
+    handlers: serve(Service, {
       echo: (req) => ({ n: req.n }),
       fail: () => {
         throw new Error("handler failed");
       },
       hang: () => new Promise(() => undefined),
-    },
+    }),
   });
   void server.serverHandshake("t", 1000).catch(() => undefined);
   const client = new RpcConnection<Service>(a, { maxFrameBytes: 1 << 20, callTimeoutMs: 10_000 });

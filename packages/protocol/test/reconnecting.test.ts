@@ -1,13 +1,29 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { ConnectionClosedError, FakeClock, ReconnectingConnection, RpcConnection, memoryTransportPair } from "../src/index.js";
+import {
+  ConnectionClosedError,
+  FakeClock,
+  ReconnectingConnection,
+  RpcConnection,
+  defineService,
+  empty,
+  memoryTransportPair,
+  num,
+  obj,
+  returns,
+  rpc,
+  serve,
+  str,
+  type ServiceOf,
+} from "../src/index.js";
 
-interface EchoService {
-  echo(req: { n: number }): { n: number; server: number };
+const EchoService = defineService({
+  echo: rpc(obj({ n: num }), returns<{ n: number; server: number }>()),
   /** Replies only when the test says so. */
-  slow(req: Record<string, never>): { server: number };
-  register(req: { id: string }): { ok: true };
-}
+  slow: rpc(empty, returns<{ server: number }>()),
+  register: rpc(obj({ id: str }), returns<{ ok: true }>()),
+});
+type EchoService = ServiceOf<typeof EchoService>;
 
 const TOKEN = "t";
 const flush = async (): Promise<void> => {
@@ -36,7 +52,7 @@ class FakeServer {
     const conn = new RpcConnection<never, EchoService>(b, {
       maxFrameBytes: 1 << 20,
       callTimeoutMs: 10_000,
-      handlers: {
+      handlers: serve(EchoService, {
         echo: (req) => ({ n: req.n, server }),
         slow: () => new Promise((resolve) => this.slowReplies.push(() => resolve({ server }))),
         register: (req) => {
@@ -44,7 +60,7 @@ class FakeServer {
           this.registrations.push(`${req.id}@${server}`);
           return { ok: true };
         },
-      },
+      }),
     });
     this.connections.push(conn);
     void conn.serverHandshake(TOKEN, 1000).catch(() => undefined);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ProtocolError, decodeMessage, decodeTaskSpec, encodeMessage, encodeTaskSpec, type TaskSpec } from "../src/index.js";
+import { ProtocolError, TaskSpecWire, decodeMessage, decodeTaskSpec, encodeMessage, encodeTaskSpec, type TaskSpec } from "../src/index.js";
 
 const spec = (over: Partial<TaskSpec> = {}): TaskSpec => ({
   taskId: "a1b2c3d4e5f6071800000001",
@@ -16,9 +16,13 @@ const spec = (over: Partial<TaskSpec> = {}): TaskSpec => ({
   ...over,
 });
 
-/** Through msgpack, as on a real connection. */
-const send = (sender: object, receiver: object, s: TaskSpec): TaskSpec =>
-  decodeTaskSpec(receiver, decodeMessage(encodeMessage(encodeTaskSpec(sender, s))));
+/** Through msgpack and the schema check at dispatch, as on a real connection. */
+const received = (wire: TaskSpecWire): TaskSpecWire => {
+  const decoded = decodeMessage(encodeMessage(wire));
+  assert.equal(TaskSpecWire.test(decoded), true, TaskSpecWire.explain(decoded, ""));
+  return decoded as TaskSpecWire;
+};
+const send = (sender: object, receiver: object, s: TaskSpec): TaskSpec => decodeTaskSpec(receiver, received(encodeTaskSpec(sender, s)));
 
 test("a spec round-trips; the shared head is sent once per connection until it changes", () => {
   const [a, b] = [{}, {}];
@@ -28,7 +32,7 @@ test("a spec round-trips; the shared head is sent once per connection until it c
   assert.equal(encodeTaskSpec({}, second)[1] !== 0, true, "a new connection gets the head");
   const wire = encodeTaskSpec(a, second);
   assert.equal(wire[1], 0, "same head as the previous spec: left off");
-  assert.deepEqual(decodeTaskSpec(b, decodeMessage(encodeMessage(wire))), second);
+  assert.deepEqual(decodeTaskSpec(b, received(wire)), second);
   const other = spec({ name: "cube", functionId: "00000000000000000000000000000001" });
   assert.deepEqual(send(a, b, other), other);
   const full = spec({
@@ -43,11 +47,24 @@ test("a spec round-trips; the shared head is sent once per connection until it c
   assert.deepEqual(send(a, b, full), full);
 });
 
-test("malformed or out-of-context specs are refused with ProtocolError", () => {
+test("a spec referring to a head that never came is refused with ProtocolError", () => {
   const wire = encodeTaskSpec({}, spec());
   wire[1] = 0;
   assert.throws(() => decodeTaskSpec({}, wire), (e: unknown) => e instanceof ProtocolError && /previous/.test(e.message));
-  assert.throws(() => decodeTaskSpec({}, { taskId: "x" }), ProtocolError);
-  assert.throws(() => decodeTaskSpec({}, ["x", ["a", "b"], Uint8Array.of(), [], 0, 0, 0]), ProtocolError);
-  assert.throws(() => decodeTaskSpec({}, ["x", ["a", "b", "c", "d"], Uint8Array.of(), [], 5, 0, 0]), ProtocolError);
+});
+
+test("the wire schema refuses malformed specs, naming where", () => {
+  const bad: [unknown, RegExp][] = [
+    [{ taskId: "x" }, /^the body: expected an array of 7 to 8, got an object$/],
+    [["x", ["a", "b"], Uint8Array.of(), [], 0, 0, 0], /^\[1\]: expected an array of 4, got 2 items$/],
+    [["x", ["a", "b", "c", "d"], Uint8Array.of(), [], 5, 0, 0], /^\[4\]: expected 0 or an array, got number 5$/],
+    [["x", 0, "not bytes", [], 0, 0, 0], /^\[2\]: expected bytes, got a string$/],
+    [["x", 0, Uint8Array.of(), [7], 0, 0, 0], /^\[3\]\[0\]: expected a string, got number 7$/],
+    [["x", 0, Uint8Array.of(), [], [{ index: 0 }], 0, 0], /^\[4\]\[0\]\.objectId: expected a string, got nothing$/],
+    [["x", 0, Uint8Array.of(), [], 0, 0, 0, [1, null, null, null]], /^\[7\]\[0\]: expected a string, got number 1$/],
+  ];
+  for (const [wire, problem] of bad) {
+    assert.equal(TaskSpecWire.test(wire), false);
+    assert.match(TaskSpecWire.explain(wire, "") ?? "", problem);
+  }
 });

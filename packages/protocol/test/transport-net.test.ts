@@ -6,9 +6,17 @@ import path from "node:path";
 import { after, afterEach, before, test } from "node:test";
 import {
   RpcServer,
+  bytes,
   connectRpc,
   connectTransport,
+  defineService,
   listenTransport,
+  num,
+  obj,
+  returns,
+  rpc,
+  serve,
+  type ServiceOf,
   type Transport,
   type TransportListener,
 } from "../src/index.js";
@@ -190,9 +198,8 @@ test("staged bytes the socket still holds are not written over", async () => {
   assert.ok(new Set(spied.map((s) => s.memory)).size > 1, "the socket fell behind");
 });
 
-interface EchoService {
-  echo(req: { i: number; data: Buffer }): { i: number; data: Buffer };
-}
+const EchoService = defineService({ echo: rpc(obj({ i: num, data: bytes }), returns<{ i: number; data: Uint8Array }>()) });
+type EchoService = ServiceOf<typeof EchoService>;
 
 test("RpcConnection over a socket: pipelined calls of every size come back intact, each exactly once", async () => {
   const server = await RpcServer.listen<EchoService>({
@@ -201,7 +208,7 @@ test("RpcConnection over a socket: pipelined calls of every size come back intac
     maxFrameBytes: 64 << 20,
     connectTimeoutMs: 5000,
     callTimeoutMs: 10_000,
-    handlers: { echo: (req) => req },
+    handlers: serve(EchoService, { echo: (req) => req }),
   });
   const client = await connectRpc<EchoService>(server.address, { token: "t", maxFrameBytes: 64 << 20, connectTimeoutMs: 5000, callTimeoutMs: 10_000 });
   try {

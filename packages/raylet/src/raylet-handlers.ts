@@ -1,4 +1,4 @@
-import type { ConnectionPool, CoreWorkerService, Handlers, RayletService, ResourceView, RpcConnection, ServiceDef } from "@lux/protocol";
+import { RayletService, serve, type ConnectionPool, type CoreWorkerService, type Handlers, type ResourceView, type RpcConnection, type ServiceDef, type ServiceHandlers } from "@lux/protocol";
 import { LuxError, ObjectLostError } from "@lux/common";
 import type { ArenaStore } from "@lux/object-store";
 import type { ClusterView } from "./cluster-view.js";
@@ -33,8 +33,8 @@ export interface RayletParts {
 }
 
 /** What a raylet answers to its node's processes, other raylets and the control service. */
-export function rayletHandlers(parts: RayletParts): RayletHandlers {
-  return { ...leaseHandlers(parts), ...workerHandlers(parts), ...objectHandlers(parts), ...nodeHandlers(parts) };
+export function rayletHandlers(parts: RayletParts): ServiceHandlers<RayletService> {
+  return serve(RayletService, { ...leaseHandlers(parts), ...workerHandlers(parts), ...objectHandlers(parts), ...nodeHandlers(parts) });
 }
 
 /** Leases of workers, asked for by owners. */

@@ -10,6 +10,7 @@ import type {
   ResourceSet,
   ResourceView,
   RpcConnection,
+  ServiceHandlers,
   TimerHandle,
 } from "@lux/protocol";
 import { ConnectionPool, ReconnectingConnection, RpcServer, connectRpc, systemClock } from "@lux/protocol";
@@ -20,7 +21,7 @@ import { ClusterView } from "./cluster-view.js";
 import { LeaseManager, type Requester } from "./lease-manager.js";
 import { NodeAddresses } from "./node-addresses.js";
 import { PullManager } from "./pull-manager.js";
-import { rayletHandlers, type RayletHandlers, type RayletParts } from "./raylet-handlers.js";
+import { rayletHandlers, type RayletParts } from "./raylet-handlers.js";
 import { ResourcePool } from "./resources.js";
 import { RuntimeEnvManager } from "./runtime-env-manager.js";
 import { logDir, socketDir } from "./session-dirs.js";
@@ -191,7 +192,7 @@ export class Raylet {
   }
 
   /** The node's RPC server; a process that goes away loses its lease requests, pins and owned objects. */
-  private listen(handlers: RayletHandlers): Promise<RpcServer<RayletService>> {
+  private listen(handlers: ServiceHandlers<RayletService>): Promise<RpcServer<RayletService>> {
     const { store } = this.options;
     return RpcServer.listen<RayletService>({
       ...this.peerOptions,
@@ -242,7 +243,7 @@ export class Raylet {
    * to (running work goes on meanwhile); the node registers again with the same id and
    * reports what is free, as before.
    */
-  private async connectControlService(handlers: RayletHandlers, address: string): Promise<void> {
+  private async connectControlService(handlers: ServiceHandlers<RayletService>, address: string): Promise<void> {
     const registration = {
       nodeId: this.nodeId,
       address,

@@ -1,4 +1,4 @@
-import type { ActorCreationSpec, ActorInfo, GcsService } from "@lux/protocol";
+import { GcsService, type ActorCreationSpec, type ActorInfo } from "@lux/protocol";
 import { ActorDiedError, toWireError } from "@lux/common";
 import type { FakeNetwork } from "./fake-network.js";
 import { FakePeer, OK } from "./fake-peer.js";
@@ -30,7 +30,7 @@ export class FakeGcs extends FakePeer<GcsService> {
   private readonly waiters = new Map<string, ActorWaiter[]>();
 
   constructor(network: FakeNetwork, options: FakeGcsOptions = {}) {
-    super(network, options.address ?? network.address("gcs"));
+    super(network, options.address ?? network.address("gcs"), GcsService);
     this.handle("createActor", (spec) => {
       if (!this.actors.has(spec.actorId)) this.set(pendingInfo(spec));
       return { actorId: spec.actorId };

@@ -12,7 +12,7 @@ import {
   systemClock,
   type Clock,
   type Dial,
-  type Handlers,
+  type ServedHandlers,
   type PeerOptions,
   type RpcConnection,
   type ServiceDef,
@@ -94,7 +94,7 @@ export class FakeNetwork {
   /** An open connection to the fake at `address`; `handlers` answer the calls it makes back. */
   async connect<Remote extends ServiceDef, Local extends ServiceDef = ServiceDef>(
     address: string,
-    handlers?: Handlers<Local, RpcConnection<ServiceDef, Local>>,
+    handlers?: ServedHandlers<Local>,
   ): Promise<RpcConnection<Remote, Local>> {
     const connection = await connectRpc<Remote, Local>(address, { ...this.peerOptions, ...(handlers ? { handlers } : {}) });
     this.opened.add(connection);
@@ -103,7 +103,7 @@ export class FakeNetwork {
 
   /** A ConnectionPool whose connections go over this network (closed with it). */
   pool<Remote extends ServiceDef, Local extends ServiceDef = ServiceDef>(
-    handlers?: Handlers<Local, RpcConnection<ServiceDef, Local>>,
+    handlers?: ServedHandlers<Local>,
   ): ConnectionPool<Remote, Local> {
     const pool = new ConnectionPool<Remote, Local>({ ...this.peerOptions, ...(handlers ? { handlers } : {}) });
     this.opened.add(pool);

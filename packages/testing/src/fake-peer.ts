@@ -1,11 +1,12 @@
 import {
+  ServiceHandlers,
   acceptRpc,
-  type Handlers,
   type MethodName,
   type ReplyOf,
   type RequestOf,
   type RpcConnection,
   type ServiceDef,
+  type ServiceSpec,
   type Transport,
 } from "@lux/protocol";
 import type { FakeListener, FakeNetwork } from "./fake-network.js";
@@ -37,15 +38,21 @@ type AnyHandler = (request: unknown, connection: RpcConnection<ServiceDef, Servi
 export class FakePeer<S extends ServiceDef> implements FakeListener {
   /** Every call and notification answered, in arrival order. */
   readonly calls: FakeCall[] = [];
-  /** One object shared by every connection: a handler set later answers on connections open already. */
-  private readonly handlers: Handlers<S, RpcConnection<ServiceDef, S>> = {};
+  /**
+   * One object shared by every connection: a handler set later answers on connections open
+   * already. Requests are checked against the service's schemas, as a real peer checks them.
+   */
+  private readonly handlers: ServiceHandlers<S>;
   private readonly connections = new Set<RpcConnection<ServiceDef, S>>();
   private up = true;
 
   constructor(
     protected readonly network: FakeNetwork,
     readonly address: string,
+    /** The service it serves (e.g. GcsService), whose request schemas it checks. */
+    service: ServiceSpec,
   ) {
+    this.handlers = new ServiceHandlers<S>(service, {});
     network.listen(address, this);
   }
 
@@ -81,10 +88,11 @@ export class FakePeer<S extends ServiceDef> implements FakeListener {
   /** Answers `method` with `handler` from now on (recorded like every call). */
   handle<M extends MethodName<S>>(method: M, handler: FakeHandler<S, M>): void {
     const h = handler as unknown as AnyHandler;
-    (this.handlers as Record<string, AnyHandler>)[method] = (request, connection) => {
+    const recorded: AnyHandler = (request, connection) => {
       this.calls.push({ method, request });
       return h(request, connection);
     };
+    this.handlers.handle(method, recorded as never);
   }
 
   /** The requests of `method` received so far, in order. */

@@ -1,4 +1,4 @@
-import type { LeaseGrant, LeaseReply, LeaseRequest, RayletService, ResourceSet } from "@lux/protocol";
+import { RayletService, type LeaseGrant, type LeaseReply, type LeaseRequest, type ResourceSet } from "@lux/protocol";
 import type { FakeNetwork } from "./fake-network.js";
 import { FakePeer, OK } from "./fake-peer.js";
 import { FakeWorker } from "./fake-worker.js";
@@ -95,7 +95,7 @@ export class FakeRaylet extends FakePeer<RayletService> {
 
   constructor(network: FakeNetwork, options: FakeRayletOptions = {}) {
     const address = options.address ?? network.address("raylet");
-    super(network, address);
+    super(network, address, RayletService);
     this.nodeId = options.nodeId ?? `node-${address}`;
     this.resources = options.resources ?? { CPU: 1 };
     this.serveLeases();

@@ -1,4 +1,4 @@
-import { decodeTaskSpec, type CoreWorkerService, type ReturnValue, type TaskReply, type TaskSpec } from "@lux/protocol";
+import { CoreWorkerService, decodeTaskSpec, type ReturnValue, type TaskReply, type TaskSpec } from "@lux/protocol";
 import { TaskError, toWireError } from "@lux/common";
 import type { FakeNetwork } from "./fake-network.js";
 import { FakePeer, OK } from "./fake-peer.js";
@@ -97,7 +97,7 @@ export class FakeWorker extends FakePeer<CoreWorkerService> {
 
   constructor(network: FakeNetwork, options: FakeWorkerOptions = {}) {
     const address = options.address ?? network.address("worker");
-    super(network, address);
+    super(network, address, CoreWorkerService);
     this.workerId = options.workerId ?? `w-${address}`;
     this.handle("pushTask", (wire, connection) => {
       const spec = decodeTaskSpec(connection, wire);

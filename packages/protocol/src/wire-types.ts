@@ -1,0 +1,252 @@
+/**
+ * The data Lux's services exchange. What travels in requests is declared as a schema (its
+ * type inferred from it, see schema.ts), so a request is checked against the same
+ * declaration its sender was type-checked against; what travels only in replies is a type.
+ */
+import { anything, arr, bool, bytes, lit, maybe, num, obj, opt, record, str, union, type Infer } from "./schema.js";
+
+/** Resource quantities by name: CPU, GPU, memory (bytes) and custom resources. */
+export const ResourceSet = record(num);
+export type ResourceSet = Record<string, number>;
+
+/** A serialized error, as produced by `toWireError` in @lux/common. */
+export const WireErrorData = anything;
+export type WireErrorData = unknown;
+
+export interface NodeInfo {
+  nodeId: string;
+  /** RPC address of the node's raylet. */
+  address: string;
+  alive: boolean;
+  resources: ResourceSet;
+  startedAtMs: number;
+  storeKind: string;
+  storeCapacity: number;
+}
+
+export const JobInfo = obj({
+  jobId: str,
+  namespace: str,
+  driverAddress: str,
+  /** Node flags the driver runs with (its module loader), given to the job's workers. */
+  execArgv: arr(str),
+  cwd: str,
+  env: record(str),
+  /** URL of the entry script, when it opted into being imported by workers with `lux.main`. */
+  entryUrl: maybe(str),
+});
+export type JobInfo = Infer<typeof JobInfo>;
+
+/**
+ * Where and with what environment a worker runs (`runtimeEnv`, merged from the job's and the
+ * task's or actor's). Workers of different runtime envs are never shared.
+ */
+export const RuntimeEnvSpec = obj({
+  /** sha256 (hex) of the zipped workingDir, stored in the control service KV as `pkg:<hash>`. */
+  packageHash: opt(str),
+  /** file URL (ending in "/") of the driver's workingDir: module URLs under it map into the unpacked copy. */
+  workingDirUrl: opt(str),
+  /** Environment variables set in the worker over the node's. */
+  envVars: record(str),
+});
+export type RuntimeEnvSpec = Infer<typeof RuntimeEnvSpec>;
+
+/** How a worker finds the code of a remote function or actor class. */
+export interface FunctionDescriptor {
+  functionId: string;
+  kind: "function" | "class";
+  name: string;
+  /**
+   * For a `lux.remote` call made while a module was being evaluated: that module's URL (a
+   * worker imports it) and `line:column#occurrence` of the call (`URL:line:column#occurrence`
+   * when the call sits in another module, e.g. a factory the module's top-level code called).
+   */
+  moduleUrl: string | undefined;
+  position: string | undefined;
+  /** JavaScript source, the fallback when the module cannot be imported. */
+  source: string;
+  /** True when the definition can only be rebuilt from source. */
+  byValue: boolean;
+}
+
+/** A top-level `ObjectRef` argument, resolved by the owner before the task is pushed. */
+export const ResolvedArg = obj({
+  index: num,
+  objectId: str,
+  /** Serialized value, when small enough to travel inline. */
+  value: opt(bytes),
+  /** Set when the value lives in a node's object store instead. */
+  nodeId: opt(str),
+  size: opt(num),
+  error: opt(WireErrorData),
+  /** Stored values: the ref's owner (told when this node makes a copy) and nodes with copies. */
+  ownerAddress: opt(str),
+  locations: opt(arr(str)),
+});
+export type ResolvedArg = Infer<typeof ResolvedArg>;
+
+export const ObjectRefWire = obj({ objectId: str, ownerAddress: str });
+export type ObjectRefWire = Infer<typeof ObjectRefWire>;
+
+export interface TaskSpec {
+  taskId: string;
+  jobId: string;
+  functionId: string;
+  name: string;
+  /** Serialized argument array; top-level refs are replaced by `resolved` on the executor. */
+  args: Uint8Array;
+  resolved: ResolvedArg[];
+  returnIds: string[];
+  ownerAddress: string;
+  /** Refs nested inside `args` (not owned by the executor): it registers as a borrower. */
+  borrowed: ObjectRefWire[];
+  gpuIds: number[];
+  /** Actor method calls. */
+  actorId?: string;
+  method?: string;
+  callerId?: string;
+  seq?: number;
+}
+
+export interface ReturnValue {
+  objectId: string;
+  value?: Uint8Array;
+  nodeId?: string;
+  size?: number;
+  error?: WireErrorData;
+  /** Refs inside the value; the owner of the return registers as their borrower. */
+  contained?: ObjectRefWire[];
+  /** Stored values (owner's replies): other nodes holding a copy besides `nodeId`. */
+  locations?: string[];
+}
+
+/** A long-poll's answer: the object's value is not known yet; ask again. */
+export interface ObjectPending {
+  objectId: string;
+  pending: true;
+}
+
+export interface TaskReply {
+  returns: ReturnValue[];
+  /** The worker hands a pipelined task back unstarted (the task before it ran long or blocked). */
+  requeue?: boolean;
+  /** Set when a nested ref's owner should be told this executor released its pins. */
+  hasContained?: boolean;
+}
+
+/**
+ * Where work may run: `"DEFAULT"` (the local node until it is about half used, then the
+ * least-loaded node that fits), `"SPREAD"` (across the nodes that fit), or one node by id
+ * (`soft`: fall back to the default policy when that node is gone or cannot run it).
+ */
+export const SchedulingStrategy = union(lit("DEFAULT", "SPREAD"), obj({ nodeId: str, soft: bool }));
+export type SchedulingStrategy = Infer<typeof SchedulingStrategy>;
+
+export const ActorCreationSpec = obj({
+  actorId: str,
+  jobId: str,
+  functionId: str,
+  className: str,
+  args: bytes,
+  resolved: arr(ResolvedArg),
+  borrowed: arr(ObjectRefWire),
+  ownerAddress: str,
+  resources: ResourceSet,
+  name: maybe(str),
+  namespace: str,
+  getIfExists: bool,
+  detached: bool,
+  maxConcurrency: num,
+  maxRestarts: num,
+  /**
+   * Times a call in flight when the actor's worker died is re-sent after a restart; -1 =
+   * forever. Default 0: such calls reject with ActorDiedError (at-most-once).
+   */
+  maxTaskRetries: opt(num),
+  /** Where the control service may place the actor. Default "DEFAULT". */
+  strategy: opt(SchedulingStrategy),
+  /** GPU device ids of the actor's lease, filled in by the control service. */
+  gpuIds: arr(num),
+  /** The actor's worker runs in this runtime env. */
+  runtimeEnv: opt(RuntimeEnvSpec),
+});
+export type ActorCreationSpec = Infer<typeof ActorCreationSpec>;
+
+export type ActorState = "PENDING" | "ALIVE" | "RESTARTING" | "DEAD";
+
+export interface ActorInfo {
+  actorId: string;
+  state: ActorState;
+  className: string;
+  name: string | undefined;
+  namespace: string;
+  address: string | undefined;
+  /** The actor worker's Unix socket, for callers on its node. */
+  socketPath?: string | undefined;
+  workerId: string | undefined;
+  nodeId: string | undefined;
+  deathCause: WireErrorData | undefined;
+  /** The actor's maxTaskRetries: callers re-send calls in flight when it died this many times. */
+  maxTaskRetries?: number;
+}
+
+export const LeaseRequest = obj({
+  requestId: str,
+  jobId: str,
+  resources: ResourceSet,
+  strategy: opt(SchedulingStrategy),
+  /**
+   * Placed on this node on purpose (a followed spillback, or the control service placing
+   * an actor): the raylet queues it here when the node can ever run it instead of spilling.
+   */
+  noSpillback: opt(bool),
+  /** Names the work in the warning logged when no node can ever run it. */
+  description: str,
+  actorId: opt(str),
+  /** The lease hosts a detached actor: its worker outlives the job that created it. */
+  detachedActor: opt(bool),
+  /** The worker must run in this runtime env (unpacked workingDir, envVars). */
+  runtimeEnv: opt(RuntimeEnvSpec),
+});
+export type LeaseRequest = Infer<typeof LeaseRequest>;
+
+export interface LeaseGrant {
+  leaseId: string;
+  workerId: string;
+  workerAddress: string;
+  /** The worker's Unix socket: use it instead of workerAddress from the same node. */
+  workerSocket?: string;
+  nodeId: string;
+  gpuIds: number[];
+}
+
+/** The raylet's answer when another node should run the lease: ask that node's raylet. */
+export interface LeaseSpillback {
+  spillback: { nodeId: string; address: string };
+}
+
+/** The requester withdrew the request (cancelLeaseRequest) before it was granted. */
+export interface LeaseCancelled {
+  cancelled: true;
+}
+
+export type LeaseReply = LeaseGrant | LeaseSpillback | LeaseCancelled;
+
+/** One node in the cluster resource view the control service keeps on every raylet. */
+export const NodeResources = obj({ nodeId: str, address: str, total: ResourceSet, available: ResourceSet, alive: bool });
+export type NodeResources = Infer<typeof NodeResources>;
+
+/** Work waiting for resources: one entry per resource shape. */
+export interface DemandEntry {
+  resources: ResourceSet;
+  count: number;
+  /** No alive node can ever provide this shape (an autoscaler would add one). */
+  infeasible: boolean;
+  kind: "task" | "actor";
+}
+
+export interface ResourceView {
+  total: ResourceSet;
+  available: ResourceSet;
+}
+
