@@ -12,7 +12,8 @@ const defaultLog = createLogger("rpc");
 
 /**
  * Connection options every Lux process uses: cluster token, frame cap, deadlines (connect
- * and handshake together; the default of every call), error codec, logging of bad peers.
+ * and handshake together; a peer's handshake on a server; the default of every call), the
+ * cap on peers still in their handshake, error codec, logging of bad peers and requests.
  */
 export function rpcPeerOptions(token: string, log: Logger = defaultLog): PeerOptions {
   return {
@@ -20,7 +21,10 @@ export function rpcPeerOptions(token: string, log: Logger = defaultLog): PeerOpt
     maxFrameBytes: config("maxFrameBytes"),
     errorCodec: wireErrorCodec,
     connectTimeoutMs: config("rpcConnectTimeoutMs"),
+    handshakeTimeoutMs: config("rpcHandshakeTimeoutMs"),
+    maxHandshakingConnections: config("rpcMaxHandshakingConnections"),
     callTimeoutMs: config("rpcTimeoutMs"),
     onProtocolError: (error, peer) => log.warn(`dropped connection from ${peer}: ${error.message}`),
+    onInvalidRequest: (error, peer) => log.warn(`refused a request from ${peer}: ${error.message}`),
   };
 }

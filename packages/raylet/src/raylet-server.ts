@@ -28,6 +28,8 @@ import { logDir, socketDir } from "./session-dirs.js";
 import { WorkerPool, type EarlyWorker, type PrestartJob } from "./worker-pool.js";
 
 const log = createLogger("raylet");
+/** Room in an object chunk's frame for the message around its bytes (ids, field names, lengths). */
+const CHUNK_FRAME_SLACK_BYTES = 64 * 1024;
 
 export interface RayletOptions {
   address: string;
@@ -87,7 +89,16 @@ export class Raylet {
     });
     this.resources.onChange = () => this.scheduleReport();
     this.nodeAddresses = new NodeAddresses(() => this.gcs);
-    this.nodePeers = new ConnectionPool<RayletService>({ ...this.peerOptions, address: (nodeId) => this.nodeAddresses.of(nodeId) });
+    // Other raylets answer this pool with object chunks (and small replies): its frames have
+    // the chunks' own limit, not the control messages', and each gets its buffer at once
+    // (a chunk this raylet asked for is on its way).
+    const chunkFrameBytes = options.config.objectTransferChunkBytes + CHUNK_FRAME_SLACK_BYTES;
+    this.nodePeers = new ConnectionPool<RayletService>({
+      ...this.peerOptions,
+      maxFrameBytes: chunkFrameBytes,
+      upFrontFrameBytes: chunkFrameBytes,
+      address: (nodeId) => this.nodeAddresses.of(nodeId),
+    });
     this.runtimeEnvs = new RuntimeEnvManager({
       nodeId: this.nodeId,
       sessionDir: options.sessionDir,

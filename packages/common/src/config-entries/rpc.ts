@@ -5,10 +5,11 @@ export const RPC_ENTRIES = [
   defineConfig({
     name: "maxFrameBytes",
     type: "number",
-    default: 2 ** 31 - 1,
+    default: 256 * 1024 * 1024,
     integer: true,
     min: 1024,
-    doc: "Largest wire frame accepted from a peer; a bigger frame is a protocol error and drops the connection.",
+    max: 2 ** 32 - 1,
+    doc: "Largest wire frame of a control message accepted from a peer (every message but the object chunks raylets pull from each other, whose frames are bounded by objectTransferChunkBytes plus 64 KiB); a bigger frame is a protocol error and drops the connection. A frame's buffer grows as its bytes arrive, so announcing a large frame costs a peer as much as sending it.",
   }),
   defineConfig({
     name: "rpcConnectTimeoutMs",
@@ -16,7 +17,23 @@ export const RPC_ENTRIES = [
     default: 10_000,
     integer: true,
     min: 1,
-    doc: "One deadline for opening an RPC connection: the TCP or Unix-socket connect and the handshake together. A server also drops a client that has not finished its handshake within it.",
+    doc: "One deadline for opening an RPC connection, on the side that opens it: the TCP or Unix-socket connect and the handshake together.",
+  }),
+  defineConfig({
+    name: "rpcHandshakeTimeoutMs",
+    type: "number",
+    default: 5000,
+    integer: true,
+    min: 1,
+    doc: "A server drops a peer that has not completed its handshake (protocol version and cluster token) this long after it connected. Separate from rpcConnectTimeoutMs, the patience of the side that connects: this one bounds how long an unauthenticated peer holds a connection; a real client completes its handshake in one round trip.",
+  }),
+  defineConfig({
+    name: "rpcMaxHandshakingConnections",
+    type: "number",
+    default: 256,
+    integer: true,
+    min: 1,
+    doc: "Most connections to one listening socket (control service, raylet, worker, driver) that may be in their handshake at once; one more drops the one that has waited longest, so a flood of connections that never authenticate cannot hold a server's descriptors and memory, nor lock out real clients, which complete their handshake in one round trip.",
   }),
   defineConfig({
     name: "rpcTimeoutMs",
