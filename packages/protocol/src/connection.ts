@@ -113,6 +113,11 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
     return this.transport.remoteLabel;
   }
 
+  /** Bytes held for a frame the peer has not finished sending. */
+  get partialFrameBytes(): number {
+    return this.decoder.bufferedBytes;
+  }
+
   /**
    * Client side: sends the hello frame and waits for the server's acceptance, for up to
    * `timeoutMs` (what is left of the connect deadline `budgetMs`, which the error names).

@@ -34,6 +34,7 @@ export {
   type AcceptOptions,
   type ConnectOptions,
   type Dial,
+  type Listen,
   type PeerOptions,
   type ServerOptions,
 } from "./server.js";

@@ -9,6 +9,9 @@ import type { Transport, TransportListener } from "./transport.js";
 /** Opens a transport to the peer at `address`, failing after `timeoutMs` (ConnectFailedError). */
 export type Dial = (address: string, timeoutMs: number) => Promise<Transport>;
 
+/** Listens at `address`, handing each inbound transport to `onTransport`. */
+export type Listen = (address: string, onTransport: (transport: Transport) => void) => Promise<TransportListener>;
+
 export interface PeerOptions {
   token: string;
   maxFrameBytes: number;
@@ -38,12 +41,14 @@ export interface PeerOptions {
 
 export interface ServerOptions<Local extends ServiceDef> extends PeerOptions {
   address: string;
+  /** How inbound connections arrive (default: TCP or a Unix socket, `listenTransport`). Tests listen in memory. */
+  listen?: Listen;
   handlers: ServedHandlers<Local>;
   onConnection?: (connection: RpcConnection<ServiceDef, Local>) => void;
 }
 
 /** What the server side of one connection needs: the server's options but its address. */
-export type AcceptOptions<Local extends ServiceDef> = Omit<ServerOptions<Local>, "address">;
+export type AcceptOptions<Local extends ServiceDef> = Omit<ServerOptions<Local>, "address" | "listen">;
 
 /** Listens for authenticated RPC connections; malformed or unauthenticated peers are dropped. */
 export class RpcServer<Local extends ServiceDef> {
@@ -77,7 +82,7 @@ export class RpcServer<Local extends ServiceDef> {
         options.onConnection?.(connection);
       },
     };
-    server.listener = await listenTransport(options.address, (transport) => {
+    server.listener = await (options.listen ?? listenTransport)(options.address, (transport) => {
       if (handshaking.size >= cap) dropOldest(handshaking, cap, options);
       const connection = acceptRpc(transport, accept);
       server.connections.add(connection);
