@@ -16,9 +16,7 @@ import {
   memoryTransportPair,
   serve,
   type ErrorCodec,
-  type Handlers,
   type ServiceDef,
-  type ServiceOf,
   type ServiceSpec,
 } from "../src/index.js";
 
@@ -49,7 +47,7 @@ async function serving(service: ServiceSpec): Promise<Served> {
   const server = new RpcConnection<never, ServiceDef>(b, {
     maxFrameBytes: 1 << 20,
     callTimeoutMs: 10_000,
-    handlers: serve(service, handlers as Handlers<ServiceOf<ServiceSpec>, never>),
+    handlers: serve(service, handlers as never),
     errorCodec: codec,
     onInvalidRequest: (e) => refused.push(e),
   });
