@@ -38,7 +38,8 @@ afterEach(() => {
 describe("config", () => {
   test("defaults", () => {
     assert.equal(config("inlineObjectMaxBytes"), 100 * 1024);
-    assert.equal(config("maxFrameBytes"), 2 * 1024 ** 3 - 1);
+    assert.equal(config("maxFrameBytes"), 256 * 1024 ** 2);
+    assert.equal(config("rpcHandshakeTimeoutMs"), 5000);
     assert.equal(config("workerLeaseIdleMs"), 20);
     assert.equal(config("workerStartTimeoutMs"), 30_000);
     assert.equal(config("rpcConnectTimeoutMs"), 10_000);
