@@ -277,8 +277,10 @@ export const ClusterLostError = defineError(
     /** Which daemon the connection was to: "raylet" or "control service". */
     readonly component: string;
     readonly address: string;
+    /** What happened, when not a closed connection, e.g. "it did not answer createObject within 10000 ms". */
+    readonly reason?: string;
   }) =>
-    `lost the connection to the ${f.component} at ${f.address}, so this task or object cannot complete. The cluster ` +
+    `lost the connection to the ${f.component} at ${f.address}${f.reason !== undefined ? ` (${f.reason})` : ""}, so this task or object cannot complete. The cluster ` +
     "(or its node) stopped or crashed: check `lux status` and the session logs, then call lux.shutdown() and " +
     "lux.init() again.",
 );

@@ -52,7 +52,10 @@ export class ActorCreator {
     const encoded = encodeArgs(args, `${def.name} constructor`);
     const spec = this.spec(actorId, def, encoded.bytes, options);
     const deps = topLevelRefs(args);
+    const lost = this.deps.actors.lostError;
     const registration = (async () => {
+      // This process lost its cluster: the actor is not created (its calls fail with the same error).
+      if (lost !== undefined) throw lost;
       await exported;
       const runtimeEnv = await this.deps.runtimeEnvs.resolve(options.runtimeEnv);
       if (runtimeEnv !== undefined) spec.runtimeEnv = runtimeEnv;

@@ -4,11 +4,11 @@ import { compileMethodOptions, type MethodOptions } from "./options.js";
 import { registerWireExtension } from "./serialization/index.js";
 
 /** Where handles find the core worker of the process they are used in. */
-let currentCore: () => CoreWorker = () => {
-  throw new NotInitializedError({ operation: "calling an actor method" });
+let currentCore: (operation: string) => CoreWorker = (operation) => {
+  throw new NotInitializedError({ operation });
 };
 
-export function setCoreAccessor(get: () => CoreWorker): void {
+export function setCoreAccessor(get: (operation: string) => CoreWorker): void {
   currentCore = get;
 }
 
@@ -33,7 +33,7 @@ export function actorIdOf(value: unknown): string | undefined {
 function method(actorId: string, name: string, numReturns: number | undefined): object {
   return {
     remote: (...args: unknown[]) => {
-      const refs = currentCore().submitActorCall(actorId, name, args, numReturns ?? 1);
+      const refs = currentCore(`${name}.remote`).submitActorCall(actorId, name, args, numReturns ?? 1);
       return numReturns === undefined ? refs[0] : refs;
     },
     options: (opts: MethodOptions) => {

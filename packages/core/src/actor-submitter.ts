@@ -63,6 +63,8 @@ export class ActorSubmitter {
   private readonly channels = new Map<string, ActorChannel>();
   /** Registrations of named actors not yet answered, by namespace and name: getActor waits for them. */
   private readonly namedRegistrations = new Map<string, Set<Promise<unknown>>>();
+  /** Set once this process lost its cluster: channels made from then on are dead with it. */
+  private clusterLost: Error | undefined;
 
   private readonly callerId: string;
   private readonly gcs: RpcCaller<GcsService>;
@@ -138,8 +140,14 @@ export class ActorSubmitter {
     return true;
   }
 
-  /** Every actor channel fails with `error` (this process lost its cluster). */
+  /** The error every call fails with once this process lost its cluster. */
+  get lostError(): Error | undefined {
+    return this.clusterLost;
+  }
+
+  /** Every actor channel, and every one made later, fails with `error` (this process lost its cluster). */
   failAll(error: Error): void {
+    this.clusterLost = error;
     for (const ch of this.channels.values()) {
       ch.dead = error;
       this.flush(ch);
@@ -192,7 +200,7 @@ export class ActorSubmitter {
         staleAddress: undefined,
         maxTaskRetries: 0,
         connecting: false,
-        dead: undefined,
+        dead: this.clusterLost,
         name: undefined,
         nextSeq: 0,
       };

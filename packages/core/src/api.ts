@@ -62,7 +62,19 @@ export function requireCore(operation: string): CoreWorker {
   if (core === undefined) throw new NotInitializedError({ operation });
   return core;
 }
-setCoreAccessor(() => requireCore("calling an actor method"));
+
+/**
+ * @internal this process's core worker, to submit work or read and write objects: as
+ * requireCore, and ClusterLostError once its raylet or control service is gone for good.
+ */
+export function requireConnected(operation: string): CoreWorker {
+  const c = core;
+  if (c === undefined) throw new NotInitializedError({ operation });
+  const lost = c.lostError;
+  if (lost !== undefined) throw new ClusterLostError({ component: lost.component, address: lost.address, cause: lost });
+  return c;
+}
+setCoreAccessor(requireConnected);
 
 /** @internal a call to the control service found it gone for good: the API fails as pending work does, with ClusterLostError. */
 export function clusterLost(c: CoreWorker): (error: unknown) => never {
@@ -322,7 +334,7 @@ export function main(body: () => Promise<unknown> | unknown): void {
 
 /** The handle of a named actor; rejects with ActorNotFoundError if there is none. */
 export async function getActor<T = unknown>(name: string, options: { namespace?: string } = {}): Promise<ActorHandle<T>> {
-  const c = requireCore("getActor");
+  const c = requireCore("lux.getActor");
   const ns = options.namespace ?? namespace;
   // Creating a named actor returns at once; find one this process just created.
   await c.namedActorRegistered(name, ns);
@@ -339,7 +351,7 @@ export async function getActor<T = unknown>(name: string, options: { namespace?:
 export async function kill(handle: unknown, options: { noRestart?: boolean } = {}): Promise<void> {
   const actorId = actorIdOf(handle);
   if (actorId === undefined) throw new TypeError(`lux.kill() takes an actor handle, got ${describe(handle)}`);
-  const c = requireCore("kill");
+  const c = requireCore("lux.kill");
   await c.killActor(actorId, options.noRestart ?? true).catch(clusterLost(c));
 }
 
@@ -358,13 +370,13 @@ export async function kill(handle: unknown, options: { noRestart?: boolean } = {
  */
 export function exitActor(): void {
   if (!workerMode) throw new NotInActorError({ operation: "lux.exitActor" });
-  requireCore("exitActor").exitActor();
+  requireCore("lux.exitActor").exitActor();
 }
 
 /** Cancels a task: a queued one is dropped; `force` kills the worker running it. Never retried. */
 export async function cancel(ref: ObjectRef, options: { force?: boolean; recursive?: boolean } = {}): Promise<void> {
   if (!(ref instanceof ObjectRef)) throw new TypeError(`lux.cancel() takes an ObjectRef, got ${describe(ref)}`);
-  await requireCore("cancel").cancel(ref, options.force ?? false, options.recursive ?? true);
+  await requireCore("lux.cancel").cancel(ref, options.force ?? false, options.recursive ?? true);
 }
 
 function checkAmount(option: string, v: number | undefined): number | undefined {

@@ -12,7 +12,7 @@ export interface NodeView {
 
 /** The nodes of the cluster, alive or dead. */
 export async function nodes(): Promise<NodeView[]> {
-  const c = requireCore("nodes");
+  const c = requireCore("lux.nodes");
   const list = await c.gcs.call("getNodes", {}).catch(clusterLost(c));
   return list.map((n) => ({
     nodeId: n.nodeId,
@@ -25,13 +25,13 @@ export async function nodes(): Promise<NodeView[]> {
 
 /** Total resources of the alive nodes: `{ CPU, GPU, memory, ...custom }`. */
 export async function clusterResources(): Promise<Record<string, number>> {
-  const c = requireCore("clusterResources");
+  const c = requireCore("lux.clusterResources");
   return (await c.gcs.call("getClusterResources", {}).catch(clusterLost(c))).total;
 }
 
 /** Resources not held by running tasks and actors right now. */
 export async function availableResources(): Promise<Record<string, number>> {
-  const c = requireCore("availableResources");
+  const c = requireCore("lux.availableResources");
   return (await c.gcs.call("getClusterResources", {}).catch(clusterLost(c))).available;
 }
 
@@ -50,7 +50,7 @@ export interface RuntimeContext {
 }
 
 export function getRuntimeContext(): RuntimeContext {
-  const c = requireCore("getRuntimeContext");
+  const c = requireCore("lux.getRuntimeContext");
   const { taskId, actorId } = c.currentTask();
   const visible = c.options.mode === "worker" ? process.env["CUDA_VISIBLE_DEVICES"] ?? "" : "";
   return {

@@ -1,9 +1,7 @@
 import type { CoreWorkerService, GcsService, JobInfo, RayletService, ReconnectingConnection, RpcConnection } from "@lux/protocol";
 import { ClusterLostError, controlServiceStateLost, createLogger, type ConfigValues } from "@lux/common";
-import type { ActorSubmitter } from "./actor-submitter.js";
 import type { CoreWorkerMode } from "./core-worker-start.js";
 import type { DefinitionExporter } from "./definition-exporter.js";
-import type { TaskResults } from "./task-results.js";
 
 const log = createLogger("core");
 
@@ -23,9 +21,8 @@ export interface ClusterWatcherDeps {
   definitions: Pick<DefinitionExporter, "forgetAll">;
   /** Called for every node the control service declares dead. */
   nodeDied: (nodeId: string) => void;
-  /** What is pending, failed when the raylet or the control service is lost for good. */
-  results: Pick<TaskResults, "failAll">;
-  actors: Pick<ActorSubmitter, "failAll">;
+  /** The raylet or the control service is lost for good: what is pending, and what comes later, fails with `error`. */
+  lost: (error: ClusterLostError) => void;
   config: Pick<ConfigValues, "rpcRegisterTimeoutMs">;
 }
 
@@ -39,6 +36,7 @@ export interface ClusterWatcherDeps {
 export class ClusterWatcher {
   private current: string;
   private closed = false;
+  private gone = false;
 
   constructor(private readonly deps: ClusterWatcherDeps) {
     this.current = deps.incarnation;
@@ -83,12 +81,16 @@ export class ClusterWatcher {
     );
   }
 
-  /** The raylet or control service went away: fail what is pending instead of hanging. */
-  private lost(component: string, address: string): void {
-    if (this.closed) return;
+  /**
+   * The raylet or control service went away (its connection closed, or the control service
+   * declared this process's node dead): fail what is pending instead of hanging. Only the
+   * first loss counts: the raylet's is terminal.
+   */
+  lost(component: string, address: string): void {
+    if (this.closed || this.gone) return;
+    this.gone = true;
     const error = new ClusterLostError({ component, address });
     log.error(error.message);
-    this.deps.results.failAll(error);
-    this.deps.actors.failAll(error);
+    this.deps.lost(error);
   }
 }

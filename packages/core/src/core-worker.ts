@@ -10,6 +10,7 @@ import type {
 import type { ReconnectingConnection, RpcServer } from "@lux/protocol";
 import { ConnectionPool } from "@lux/protocol";
 import {
+  type ClusterLostError,
   LuxError,
   type ConfigValues,
   NotInActorError,
@@ -98,6 +99,8 @@ export class CoreWorker {
   /** Runtime envs of submitted work: the job's (or this worker's) merged with the options'. */
   readonly runtimeEnvs: RuntimeEnvResolver;
   private readonly sharedOptions = new WeakMap<TaskOptionsCompiled, TaskOptionsCompiled>();
+  /** Set once this process lost its raylet or control service for good (terminal). */
+  lostError: ClusterLostError | undefined;
 
   private constructor(
     readonly options: CoreWorkerOptions,
@@ -173,8 +176,7 @@ export class CoreWorker {
       incarnation: started.incarnation,
       definitions: this.definitions,
       nodeDied: (nodeId) => this.nodeDied(nodeId),
-      results: this.results,
-      actors: this.actors,
+      lost: (error) => this.lost(error),
       config: started.config,
     });
   }
@@ -347,9 +349,23 @@ export class CoreWorker {
 
   /** A node was declared dead: no more tasks go to its workers; owned objects lost with it are re-created. */
   nodeDied(nodeId: string): void {
+    // This process's own node: its raylet is gone for the cluster even if its connection is not closed (a hung machine).
+    if (nodeId === this.nodeId) this.cluster.lost("raylet", this.raylet.peer);
     this.submitter.nodeDied(nodeId);
     this.actors.nodeDied(nodeId);
     this.objects.directory.nodeDied(nodeId);
+  }
+
+  /**
+   * The raylet (or the control service) is gone for good: every task, actor call, get and put
+   * pending fails with `error`, and so does every one made from now on (see requireConnected).
+   */
+  private lost(error: ClusterLostError): void {
+    this.lostError = error;
+    this.submitter.lost(error);
+    this.results.failAll(error);
+    this.actors.failAll(error);
+    this.objects.lost(error);
   }
 
   /** Runs a finished task again to re-create its lost results (lineage reconstruction). */

@@ -1,5 +1,5 @@
 import { InvalidOptionError } from "@lux/common";
-import { describe, requireCore } from "./api.js";
+import { describe, requireConnected } from "./api.js";
 import { ObjectRef } from "./object-ref.js";
 
 /** Options of `lux.get`. */
@@ -16,7 +16,7 @@ export function get<const R extends readonly ObjectRef<unknown>[]>(
 ): Promise<{ -readonly [K in keyof R]: R[K] extends ObjectRef<infer T> ? T : never }>;
 export function get<T>(refs: readonly ObjectRef<T>[], options?: GetOptions): Promise<T[]>;
 export async function get(refs: ObjectRef | readonly ObjectRef[], options: GetOptions = {}): Promise<unknown> {
-  const c = requireCore("get");
+  const c = requireConnected("lux.get");
   const timeoutMs = checkTimeout(options.timeoutMs);
   if (refs instanceof ObjectRef) return (await c.objects.getter.get([refs], timeoutMs))[0];
   if (!Array.isArray(refs)) throw new TypeError(`lux.get() takes an ObjectRef or an array of ObjectRefs, got ${describe(refs)}`);
@@ -31,7 +31,7 @@ export function put<T>(value: T): ObjectRef<T> {
   if (value instanceof ObjectRef) {
     throw new TypeError("lux.put() was given an ObjectRef; to store a reference, wrap it: lux.put([ref]) or lux.put({ ref })");
   }
-  return requireCore("put").objects.putter.put(value) as ObjectRef<T>;
+  return requireConnected("lux.put").objects.putter.put(value) as ObjectRef<T>;
 }
 
 /** Options of `lux.wait`. */
@@ -46,7 +46,7 @@ export interface WaitOptions {
 
 /** Waits until `numReturns` refs are ready (or the timeout); returns `[ready, notReady]` in input order. */
 export async function wait<T>(refs: readonly ObjectRef<T>[], options: WaitOptions = {}): Promise<[ObjectRef<T>[], ObjectRef<T>[]]> {
-  const c = requireCore("wait");
+  const c = requireConnected("lux.wait");
   if (!Array.isArray(refs)) throw new TypeError(`lux.wait() takes an array of ObjectRefs, got ${describe(refs)}`);
   const numReturns = options.numReturns ?? 1;
   if (!Number.isInteger(numReturns) || numReturns <= 0 || numReturns > refs.length) {

@@ -40,7 +40,15 @@ export type ObjectGetterConfig = Pick<ConfigValues, "maxObjectLostRetries" | "lo
  * object no copy of which could be read.
  */
 export class ObjectGetter {
+  /** Set once this process lost its cluster: gets waiting on other owners end with it. */
+  private lostError: Error | undefined;
+
   constructor(private readonly deps: ObjectGetterDeps) {}
+
+  /** This process lost its cluster: a get polling another process's object ends at its next round. */
+  lost(error: Error): void {
+    this.lostError = error;
+  }
 
   /** Resolves when the object's value is known (not fetched), wherever its owner is. */
   async locate(ref: ObjectRef): Promise<ObjectValue> {
@@ -62,6 +70,7 @@ export class ObjectGetter {
           reply = r;
           break;
         }
+        if (this.lostError !== undefined) throw this.lostError;
       }
     } catch (e) {
       if (isOwnerGone(e)) return { kind: "error", error: toWireError(new OwnerDiedError({ objectId, ownerAddress })) };

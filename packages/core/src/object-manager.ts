@@ -65,6 +65,11 @@ export class ObjectManager {
     return this.deps.selfAddress;
   }
 
+  /** This process lost its cluster: reads waiting on other processes end with `error`. */
+  lost(error: Error): void {
+    this.getter.lost(error);
+  }
+
   /** Runs when an owned object is freed (no references left). */
   onFree(listener: (objectId: string) => void): void {
     this.freeListeners.push(listener);

@@ -1,4 +1,4 @@
-import { currentNamespace, functions, requireCore } from "./api.js";
+import { currentNamespace, functions, requireConnected } from "./api.js";
 import { makeActorHandle } from "./actor-handle.js";
 import type { Definition } from "./function-registry.js";
 import { compileActorOptions, compileTaskOptions, type ActorOptions, type TaskOptions } from "./options.js";
@@ -24,7 +24,7 @@ function remoteFunction(def: Definition, opts: TaskOptions): unknown {
   const multi = opts.numReturns !== undefined;
   return {
     remote: (...args: unknown[]) => {
-      const refs = requireCore(`calling ${def.name}.remote()`).submitTask(def, args, compiled);
+      const refs = requireConnected(`${def.name}.remote`).submitTask(def, args, compiled);
       return multi ? refs : refs[0];
     },
     options: (more: TaskOptions) => remoteFunction(def, { ...opts, ...more }),
@@ -35,7 +35,7 @@ function actorClass(def: Definition, opts: ActorOptions): unknown {
   compileActorOptions(opts, ""); // fail at the call site on bad options
   return {
     remote: (...args: unknown[]) => {
-      const c = requireCore(`creating actor ${def.name}`);
+      const c = requireConnected(`${def.name}.remote`);
       const actorId = c.createActor(def, args, compileActorOptions(opts, currentNamespace()));
       return makeActorHandle(actorId, def.name);
     },

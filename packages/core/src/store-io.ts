@@ -1,6 +1,6 @@
 import type { RayletService, RpcConnection } from "@lux/protocol";
 import { UNTIL_PEER_LOST } from "@lux/protocol";
-import { ObjectLostError, type ConfigValues } from "@lux/common";
+import { ClusterLostError, ConnectFailedError, ConnectionClosedError, ObjectLostError, RpcTimeoutError, type ConfigValues } from "@lux/common";
 import type { ArenaClient } from "@lux/object-store";
 import { deserializeParts, type SerializedParts } from "./serialization/index.js";
 import { planLayout, readLayout, writeLayout } from "./stored-object.js";
@@ -48,11 +48,18 @@ export class StoreIO {
    */
   write(objectId: string, parts: SerializedParts, ownerAddress: string): { size: number; done: Promise<void> | undefined } {
     const layout = planLayout(parts.structure, parts.buffers);
-    // The raylet answers at once (offset -1 when there is no room now).
-    const offset = this.creator.create(objectId, layout.size, ownerAddress, this.rpcTimeoutMs);
+    let offset: number;
+    try {
+      // The raylet answers at once (offset -1 when there is no room now).
+      offset = this.creator.create(objectId, layout.size, ownerAddress, this.rpcTimeoutMs);
+    } catch (e) {
+      throw this.rayletLost(e);
+    }
     if (offset >= 0) {
       writeLayout(layout, parts.structure, parts.buffers, (at, data) => this.arena.write(offset + at, data));
       this.raylet.notify("sealObject", { objectId });
+      // Never report an object stored that its raylet may not have sealed.
+      if (this.raylet.state === "closed") throw this.rayletLost(undefined);
       return { size: layout.size, done: undefined };
     }
     // No room right now: copy the value aside (it must not change after put) and wait for space.
@@ -61,16 +68,26 @@ export class StoreIO {
       staged.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at),
     );
     const done = (async () => {
-      const { offset: at } = await this.raylet.call("createObject", { objectId, size: layout.size, ownerAddress, wait: true }, this.createWaitTimeoutMs);
-      this.arena.write(at, staged);
-      await this.raylet.call("sealObject", { objectId });
+      try {
+        const { offset: at } = await this.raylet.call("createObject", { objectId, size: layout.size, ownerAddress, wait: true }, this.createWaitTimeoutMs);
+        this.arena.write(at, staged);
+        await this.raylet.call("sealObject", { objectId });
+      } catch (e) {
+        throw this.rayletLost(e);
+      }
     })();
     return { size: layout.size, done };
   }
 
   /** Reads an object of this node's store. Binary values in the result view the arena. */
   async read(objectId: string): Promise<unknown> {
-    return this.view(objectId, await this.raylet.call("getObject", { objectId }));
+    let at: { offset: number; size: number };
+    try {
+      at = await this.raylet.call("getObject", { objectId });
+    } catch (e) {
+      throw this.rayletLost(e);
+    }
+    return this.view(objectId, at);
   }
 
   /**
@@ -80,7 +97,25 @@ export class StoreIO {
    * raylet's liveness, and the raylet bounds each chunk it reads (objectTransferChunkTimeoutMs).
    */
   async readRemote(objectId: string, sources: string[], ownerAddress: string, priority: "get" | "arg"): Promise<unknown> {
-    return this.view(objectId, await this.raylet.call("pullObject", { objectId, sources, ownerAddress, priority }, UNTIL_PEER_LOST));
+    let at: { offset: number; size: number };
+    try {
+      at = await this.raylet.call("pullObject", { objectId, sources, ownerAddress, priority }, UNTIL_PEER_LOST);
+    } catch (e) {
+      throw this.rayletLost(e);
+    }
+    return this.view(objectId, at);
+  }
+
+  /**
+   * The error a call to this node's raylet ends with for the user: its connection closed, or
+   * it did not answer, is ClusterLostError (the node's store is out of reach); any other
+   * error (e.g. ObjectStoreFullError, ObjectLostError) is the raylet's answer, kept.
+   */
+  private rayletLost(e: unknown): unknown {
+    const gone = e === undefined || e instanceof ConnectionClosedError || e instanceof ConnectFailedError || e instanceof RpcTimeoutError;
+    if (!gone) return e;
+    const reason = e instanceof RpcTimeoutError ? `it did not answer ${e.method} within ${e.timeoutMs} ms` : undefined;
+    return new ClusterLostError({ component: "raylet", address: this.raylet.peer, ...(reason !== undefined ? { reason } : {}), ...(e !== undefined ? { cause: e } : {}) });
   }
 
   /** Deserializes a pinned object of this node's store at `offset`. */

@@ -69,6 +69,8 @@ export class TaskSubmitter {
   private readonly queueOf = new WeakMap<object, KeyQueue>();
   private nextSeq = 0;
   private closed = false;
+  /** Set once this process lost its raylet: tasks enqueued from then on fail with it. */
+  private lostError: Error | undefined;
   /** Acquires the leased workers (per lease, never per task). */
   private readonly requester: LeaseRequester<KeyQueue>;
 
@@ -101,7 +103,11 @@ export class TaskSubmitter {
 
   /** Queues a task whose dependencies are resolved. */
   enqueue(record: TaskRecord): void {
-    if (record.cancelled || this.closed) return; // closing fails every unfinished task (TaskResults.cancelAll)
+    if (record.cancelled || this.closed) {
+      // Closing fails every unfinished task (TaskResults.cancelAll); after the raylet is lost, each fails here.
+      if (this.lostError !== undefined && !record.cancelled) this.results.fail(record, this.lostError);
+      return;
+    }
     let kq = this.queueOf.get(record.options);
     if (kq === undefined) {
       const resources = record.options.resources;
@@ -141,6 +147,20 @@ export class TaskSubmitter {
       for (const [requestId, raylet] of kq.pendingRequests) raylet.notify("cancelLeaseRequest", { requestId });
     }
     this.keys.clear();
+  }
+
+  /**
+   * This process lost its raylet for good: no lease can be had any more, so every task
+   * enqueued from now on fails with `error` (those in flight are failed by TaskResults.failAll).
+   */
+  lost(error: Error): void {
+    this.lostError = error;
+    this.closed = true;
+    this.requester.close();
+    for (const kq of this.keys.values()) {
+      for (const lease of kq.leases) lease.idleTimer?.cancel();
+      for (const record of kq.queue.splice(0)) this.results.fail(record, error);
+    }
   }
 
   /**
