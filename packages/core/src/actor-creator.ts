@@ -6,6 +6,7 @@ import type { DefinitionExporter } from "./definition-exporter.js";
 import type { DependencyResolver } from "./dependency-resolver.js";
 import type { Definition } from "./function-registry.js";
 import type { RuntimeEnvInput, RuntimeEnvResolver } from "./runtime-env.js";
+import type { EncodedCall } from "./large-args.js";
 import { encodeArgs, topLevelRefs } from "./task-args.js";
 
 const log = createLogger("core");
@@ -35,6 +36,8 @@ export interface ActorCreatorDeps {
   definitions: DefinitionExporter;
   runtimeEnvs: RuntimeEnvResolver;
   dependencies: DependencyResolver;
+  /** Constructor arguments over `limit` bytes go `through` the object store (see large-args.ts). */
+  largeArgs: { limit: number; through: (args: unknown[], name: string) => EncodedCall };
   config: ActorWaitConfig;
 }
 
@@ -46,10 +49,12 @@ export class ActorCreator {
   constructor(private readonly deps: ActorCreatorDeps) {}
 
   /** Registers an actor with the control service; returns its id at once. */
-  create(def: Definition, args: unknown[], options: ActorOptionsCompiled): string {
+  create(def: Definition, callArgs: unknown[], options: ActorOptionsCompiled): string {
     const exported = this.deps.definitions.export(def);
     const actorId = newActorId();
-    const encoded = encodeArgs(args, `${def.name} constructor`);
+    let args = callArgs;
+    let encoded = encodeArgs(args, `${def.name} constructor`);
+    if (encoded.bytes.length > this.deps.largeArgs.limit) ({ args, encoded } = this.deps.largeArgs.through(args, `${def.name} constructor`));
     const spec = this.spec(actorId, def, encoded.bytes, options);
     const deps = topLevelRefs(args);
     const lost = this.deps.actors.lostError;

@@ -1,8 +1,10 @@
+import * as fs from "node:fs";
 import * as os from "node:os";
 import { pathToFileURL } from "node:url";
 import {
   ActorNotFoundError,
   ClusterLostError,
+  ConnectFailedError,
   ConnectionClosedError,
   InitError,
   InvalidOptionError,
@@ -24,8 +26,9 @@ import { entryUrl, workerExecArgv } from "./driver-process.js";
 import { FunctionRegistry } from "./function-registry.js";
 import { clusterLauncher, workerMainPath, type PrivateClusterHandle } from "./launcher.js";
 import { ObjectRef } from "./object-ref.js";
+import { customResources } from "./options.js";
 import { checkRuntimeEnv, packWorkingDir, type RuntimeEnv } from "./runtime-env.js";
-import type { RuntimeEnvSpec } from "@lux/protocol";
+import { RpcTimeoutError, parseAddress, type RuntimeEnvSpec } from "@lux/protocol";
 import type { ActorHandle } from "./types.js";
 import "./wire-types.js";
 
@@ -76,12 +79,34 @@ export function requireConnected(operation: string): CoreWorker {
 }
 setCoreAccessor(requireConnected);
 
-/** @internal a call to the control service found it gone for good: the API fails as pending work does, with ClusterLostError. */
+/**
+ * @internal a call to the control service found it gone for good (or it did not answer in
+ * time): the API fails as pending work does, with ClusterLostError, never a connection error.
+ */
 export function clusterLost(c: CoreWorker): (error: unknown) => never {
   return (error) => {
-    if (!(error instanceof ConnectionClosedError)) throw error;
-    throw new ClusterLostError({ component: "control service", address: c.options.gcsAddress, cause: error });
+    const address = c.options.gcsAddress;
+    if (error instanceof ConnectionClosedError) throw new ClusterLostError({ component: "control service", address, cause: error });
+    if (error instanceof RpcTimeoutError) {
+      throw new ClusterLostError({ component: "control service", address, reason: `it did not answer ${error.method} within ${error.timeoutMs} ms`, cause: error });
+    }
+    throw error;
   };
+}
+
+/**
+ * What a failed connect of `lux.init()` tells the user: a peer that closed the connection
+ * or never answered the handshake is not a Lux process we can join (ConnectFailedError).
+ */
+function connectFailed(error: unknown): unknown {
+  if (error instanceof ConnectionClosedError) {
+    const reason = "the connection closed before the Lux handshake completed: is a Lux control service of this version listening there?";
+    return new ConnectFailedError({ address: error.peer, reason, cause: error });
+  }
+  if (error instanceof RpcTimeoutError) {
+    return new ConnectFailedError({ address: error.peer, reason: `no answer to ${error.method} within ${error.timeoutMs} ms: is a Lux process listening there?`, cause: error });
+  }
+  return error;
 }
 
 /** Options of `lux.init`. */
@@ -209,26 +234,80 @@ async function connectDriver(
     core = undefined;
     await cluster?.stop();
     cluster = undefined;
-    throw e;
+    throw connectFailed(e);
   }
   return { address: gcsAddress };
 }
 
-/** Refuses unknown keys and bad amounts; the node's CPUs and GPUs for a private cluster. */
+/** Refuses unknown keys and bad values before anything starts; the node's CPUs and GPUs for a private cluster. */
 function checkInitOptions(options: InitOptions): { numCpus: number; numGpus: number } {
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    throw new TypeError(`lux.init() takes an options object, got ${describe(options)}`);
+  }
   for (const key of Object.keys(options)) {
     if (!INIT_KEYS.has(key)) throw new InvalidOptionError({ option: key, expected: `one of the init options: ${[...INIT_KEYS].join(", ")}` });
   }
   const numCpus = checkAmount("numCpus", options.numCpus) ?? os.availableParallelism();
   const numGpus = checkAmount("numGpus", options.numGpus) ?? 0;
-  if (options.objectStoreMemory !== undefined) checkAmount("objectStoreMemory", options.objectStoreMemory);
+  checkStoreMemory(options.objectStoreMemory);
+  customResources(options.resources, NODE_RESERVED);
+  if (options.namespace !== undefined && (typeof options.namespace !== "string" || options.namespace.trim() === "")) {
+    throw new InvalidOptionError({ option: "namespace", expected: "a non-empty string", received: options.namespace });
+  }
+  if (options.address !== undefined && typeof options.address !== "string") {
+    throw new InvalidOptionError({ option: "address", expected: ADDRESS_FORMS, received: options.address });
+  }
   return { numCpus, numGpus };
+}
+
+/** Node resources with options of their own. */
+const NODE_RESERVED = new Set(["CPU", "GPU"]);
+const ADDRESS_FORMS = '"HOST:PORT" of a control service (e.g. "127.0.0.1:6380"), "auto", or an absolute Unix socket path';
+
+/** A whole number of bytes > 0, at most what /dev/shm (where the store lives) can hold now. */
+function checkStoreMemory(v: unknown): void {
+  if (v === undefined) return;
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v <= 0) {
+    throw new InvalidOptionError({ option: "objectStoreMemory", expected: "a whole number of bytes > 0", received: v });
+  }
+  const free = shmFreeBytes();
+  if (free !== undefined && v > free) {
+    throw new InvalidOptionError({
+      option: "objectStoreMemory",
+      expected: `at most ${free} bytes, what /dev/shm can hold now (the object store lives there; enlarge it or ask for less)`,
+      received: v,
+    });
+  }
+}
+
+function shmFreeBytes(): number | undefined {
+  try {
+    const st = fs.statfsSync("/dev/shm");
+    return st.bavail * st.bsize;
+  } catch {
+    return undefined; // no /dev/shm: the store is a file elsewhere
+  }
+}
+
+/** A cluster address must be one we can dial (checked before anything starts). */
+function checkAddress(address: string, from: string): void {
+  let port = 1;
+  try {
+    const parsed = parseAddress(address);
+    if ("port" in parsed) port = parsed.port;
+  } catch {
+    port = 0;
+  }
+  if (port <= 0) throw new InvalidOptionError({ option: from, expected: ADDRESS_FORMS, received: address });
 }
 
 /** The cluster to connect to (`address`, else LUX_ADDRESS; "auto" finds one on this machine); none: start a private one. */
 function clusterAddress(options: InitOptions): string | undefined {
   const address = options.address ?? process.env["LUX_ADDRESS"];
-  if (address !== "auto") return address;
+  if (address !== "auto") {
+    if (address !== undefined && address !== "") checkAddress(address, options.address !== undefined ? "address" : "address (from LUX_ADDRESS)");
+    return address;
+  }
   const found = clusterLauncher('find the cluster `lux start` started (address "auto")').autoAddress();
   if (found === undefined) {
     throw new InitError({ reason: 'address "auto": no cluster started by `lux start` runs on this machine; start one with `lux start --head`' });
@@ -334,6 +413,7 @@ export function main(body: () => Promise<unknown> | unknown): void {
 
 /** The handle of a named actor; rejects with ActorNotFoundError if there is none. */
 export async function getActor<T = unknown>(name: string, options: { namespace?: string } = {}): Promise<ActorHandle<T>> {
+  if (typeof name !== "string") throw new TypeError(`lux.getActor() takes an actor's name (a string), got ${describe(name)}`);
   const c = requireCore("lux.getActor");
   const ns = options.namespace ?? namespace;
   // Creating a named actor returns at once; find one this process just created.

@@ -36,6 +36,7 @@ import {
 import { DefinitionExporter } from "./definition-exporter.js";
 import { DependencyResolver } from "./dependency-resolver.js";
 import type { Definition } from "./function-registry.js";
+import { largeArgsThroughStore, type EncodedCall } from "./large-args.js";
 import { Lineage } from "./lineage.js";
 import { ObjectRecovery } from "./object-recovery.js";
 import { ObjectManager } from "./object-manager.js";
@@ -99,6 +100,8 @@ export class CoreWorker {
   /** Runtime envs of submitted work: the job's (or this worker's) merged with the options'. */
   readonly runtimeEnvs: RuntimeEnvResolver;
   private readonly sharedOptions = new WeakMap<TaskOptionsCompiled, TaskOptionsCompiled>();
+  /** Arguments of a call up to this many bytes travel in its spec; larger ones through the store. */
+  private readonly inlineArgsMaxBytes: number;
   /** Set once this process lost its raylet or control service for good (terminal). */
   lostError: ClusterLostError | undefined;
 
@@ -112,6 +115,7 @@ export class CoreWorker {
     this.raylet = raylet;
     this.address = server.address;
     this.nodeId = nodeId;
+    this.inlineArgsMaxBytes = config.inlineObjectMaxBytes;
     const clock = clockOf(options);
     const blocking = new WorkerBlocking({ mode: options.mode, workerId: options.workerId, raylet, requeueWaiting: () => this.executor.requeueWaiting() });
     this.objects = new ObjectManager({ selfAddress: this.address, nodeId, raylet, peers, store: storeIO, blocking, clock, config });
@@ -143,6 +147,7 @@ export class CoreWorker {
       definitions: this.definitions,
       runtimeEnvs: this.runtimeEnvs,
       dependencies: this.dependencies,
+      largeArgs: { limit: this.inlineArgsMaxBytes, through: (args, name) => this.largeArgs(args, name) },
       config,
     });
     this.canceller = new TaskCanceller({ selfAddress: this.address, results: this.results, submitter: this.submitter, actors: this.actors, raylet, peers });
@@ -209,9 +214,11 @@ export class CoreWorker {
   }
 
   /** Submits a normal task; returns its return refs at once. */
-  submitTask(def: Definition, args: unknown[], options: TaskOptionsCompiled): ObjectRef[] {
+  submitTask(def: Definition, callArgs: unknown[], options: TaskOptionsCompiled): ObjectRef[] {
     const exported = this.definitions.export(def);
-    const encoded = encodeArgs(args, def.name);
+    let args = callArgs;
+    let encoded = encodeArgs(args, def.name);
+    if (encoded.bytes.length > this.inlineArgsMaxBytes) ({ args, encoded } = this.largeArgs(args, def.name));
     const taskId = newTaskId();
     const spec: TaskSpec = {
       taskId,
@@ -244,6 +251,11 @@ export class CoreWorker {
     return refs;
   }
 
+  /** A call's arguments over the inline limit: the large ones go through the object store. */
+  private largeArgs(args: unknown[], name: string): EncodedCall {
+    return largeArgsThroughStore(args, name, this.inlineArgsMaxBytes, (value) => this.objects.putter.put(value));
+  }
+
   /**
    * The options of one call with the runtime env it runs in. Calls without a runtime env of
    * their own share one object per definition (the submitter caches its scheduling key by
@@ -264,9 +276,11 @@ export class CoreWorker {
     return this.actorCreator.create(def, args, options);
   }
 
-  submitActorCall(actorId: string, method: string, args: unknown[], numReturns: number): ObjectRef[] {
+  submitActorCall(actorId: string, method: string, callArgs: unknown[], numReturns: number): ObjectRef[] {
     const taskId = newTaskId();
-    const encoded = encodeArgs(args, method);
+    let args = callArgs;
+    let encoded = encodeArgs(args, method);
+    if (encoded.bytes.length > this.inlineArgsMaxBytes) ({ args, encoded } = this.largeArgs(args, method));
     const spec: TaskSpec = {
       taskId,
       jobId: this.options.jobId,

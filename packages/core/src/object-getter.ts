@@ -1,5 +1,5 @@
-import type { Clock, ReturnValue } from "@lux/protocol";
-import { ConnectFailedError, ConnectionClosedError } from "@lux/protocol";
+import type { Clock, ObjectPending, ReturnValue } from "@lux/protocol";
+import { ConnectFailedError, ConnectionClosedError, RpcTimeoutError } from "@lux/protocol";
 import { GetTimeoutError, ObjectLostError, OwnerDiedError, fromWireError, toWireError, type ConfigValues } from "@lux/common";
 import type { MemoryStore, ObjectValue } from "./memory-store.js";
 import type { ObjectDirectory } from "./object-directory.js";
@@ -65,7 +65,14 @@ export class ObjectGetter {
       const owner = await this.deps.peers.get(ownerAddress);
       // A long-poll: the owner answers "pending" after waitMs while the task runs on.
       for (;;) {
-        const r = await owner.call("getObjectStatus", { objectId, waitMs }, waitMs + rpcTimeoutMs);
+        // An owner that does not answer a round (stopped, or overloaded) is asked again: it is
+        // not dead until its connection closes, and the caller's timeoutMs bounds the wait.
+        let r: ReturnValue | ObjectPending;
+        try {
+          r = await owner.call("getObjectStatus", { objectId, waitMs }, waitMs + rpcTimeoutMs);
+        } catch (e) {
+          r = pendingOnTimeout(e);
+        }
         if (!("pending" in r)) {
           reply = r;
           break;
@@ -250,6 +257,12 @@ export class ObjectGetter {
     }
     return fetches === undefined ? undefined : Promise.all(fetches);
   }
+}
+
+/** A long-poll round with no answer counts as "still pending". */
+function pendingOnTimeout(e: unknown): ObjectPending {
+  if (e instanceof RpcTimeoutError) return { objectId: "", pending: true };
+  throw e;
 }
 
 /** The peer at the owner's address is gone (closed, or nothing listens there any more). */

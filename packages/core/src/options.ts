@@ -159,19 +159,30 @@ function resources(opts: { numCpus?: unknown; numGpus?: unknown; memory?: unknow
   }
   const memory = nonNegative("memory", opts.memory);
   if (memory !== undefined && memory > 0) r["memory"] = memory;
-  if (opts.resources !== undefined) {
-    if (opts.resources === null || typeof opts.resources !== "object" || Array.isArray(opts.resources)) {
-      throw new InvalidOptionError({ option: "resources", expected: "an object of resource name to amount", received: opts.resources });
-    }
-    for (const [k, q] of Object.entries(opts.resources)) {
-      if (RESERVED.has(k)) {
-        throw new InvalidOptionError({ option: `resources.${k}`, expected: `numCpus / numGpus / memory instead of resources.${k}` });
-      }
-      const amount = nonNegative(`resources.${k}`, q);
-      if (amount !== undefined && amount > 0) r[k] = amount;
-    }
-  }
+  Object.assign(r, customResources(opts.resources, RESERVED));
   if (r["CPU"] === 0) delete r["CPU"];
+  return r;
+}
+
+/**
+ * The `resources` option (of a task, an actor or `lux.init`): an object of resource name to
+ * a finite amount >= 0, none of the names in `reserved` (they have options of their own).
+ * Returns the positive amounts.
+ */
+export function customResources(v: unknown, reserved: ReadonlySet<string>): Record<string, number> {
+  const r: Record<string, number> = {};
+  if (v === undefined) return r;
+  if (v === null || typeof v !== "object" || Array.isArray(v)) {
+    throw new InvalidOptionError({ option: "resources", expected: "an object of resource name to amount", received: v });
+  }
+  for (const [k, q] of Object.entries(v)) {
+    if (reserved.has(k)) {
+      const instead = { CPU: "numCpus", GPU: "numGpus", memory: "memory" }[k] ?? k;
+      throw new InvalidOptionError({ option: `resources.${k}`, expected: `${instead} instead of resources.${k}` });
+    }
+    const amount = nonNegative(`resources.${k}`, q);
+    if (amount !== undefined && amount > 0) r[k] = amount;
+  }
   return r;
 }
 

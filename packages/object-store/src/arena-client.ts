@@ -23,6 +23,9 @@ export function openArena(path: string, capacity: number): ArenaClient {
   return "addon" in loaded ? new MappedArena(loaded.addon, path, capacity) : new FileArena(path);
 }
 
+/** Bytes copied at a time when writing a view of a SharedArrayBuffer. */
+const SHARED_CHUNK_BYTES = 1024 * 1024;
+
 class MappedArena implements ArenaClient {
   readonly kind = "shared-memory";
   private readonly shared: object;
@@ -38,7 +41,22 @@ class MappedArena implements ArenaClient {
   }
 
   write(offset: number, data: ArrayBufferView): void {
-    this.addon.write(this.shared, offset, data);
+    if (data.buffer instanceof SharedArrayBuffer) this.writeShared(offset, data);
+    else this.addon.write(this.shared, offset, data);
+  }
+
+  /**
+   * The addon reads only views of plain ArrayBuffers: a view of a SharedArrayBuffer is
+   * copied through a bounded scratch buffer, a chunk at a time.
+   */
+  private writeShared(offset: number, data: ArrayBufferView): void {
+    const source = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const scratch = new Uint8Array(Math.min(source.length, SHARED_CHUNK_BYTES));
+    for (let at = 0; at < source.length; at += scratch.length) {
+      const chunk = source.subarray(at, at + scratch.length);
+      scratch.set(chunk);
+      this.addon.write(this.shared, offset + at, scratch.subarray(0, chunk.length));
+    }
   }
 
   view(offset: number, size: number): ArrayBuffer {
