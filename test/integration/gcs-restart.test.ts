@@ -122,6 +122,32 @@ describe("control service restart", () => {
     assert.equal(await lux.get(triple.options({ runtimeEnv: { envVars: { GCS_RESTART: "memory" } } }).remote(2)), 6);
   });
 
+  test("with memory storage, a restart costs no task: definitions come back, an actor being created is created", async () => {
+    // Issue 24 point 9: the driver puts back its definitions and re-sends the actor creations in flight.
+    cluster = await LocalCluster.start({ head: { numCpus: 2, resources: { slot: 1 } } });
+    await lux.init({ address: cluster.address });
+    assert.equal(await lux.get(triple.remote(0)), 0); // `triple` is exported before the restart
+    // Holds the node's only `slot`: the actor below stays pending, its creation in flight.
+    const started = path.join(tmp, "slot.started");
+    const go = path.join(tmp, "slot.go");
+    const long = waitForGo.options({ resources: { slot: 1 } }).remote(started, go, 1);
+    await waitFor(() => fs.existsSync(started), "the task holding the slot to start");
+    const counter = CounterActor.options({ name: "in-flight", numCpus: 0, resources: { slot: 1 } }).remote();
+    await lux.getActor("in-flight"); // registered (pending) with the control service about to die
+    // Tasks in runtime envs of their own start fresh workers, which load `triple` from the
+    // control service: some submitted while it is down, some after it is back.
+    const fresh = (tag: string) => triple.options({ runtimeEnv: { envVars: { GCS_RESTART: tag } } });
+    const restarting = cluster.restartGcs();
+    const during = [1, 2].map((x) => fresh("during").remote(x));
+    await restarting;
+    const after = [3, 4].map((x) => fresh("after").remote(x));
+    assert.deepEqual(await lux.get([...during, ...after], { timeoutMs: 60_000 }), [3, 6, 9, 12]);
+    fs.writeFileSync(go, "");
+    assert.equal(await lux.get(long), 1);
+    assert.equal(await lux.get(counter.incr.remote(), { timeoutMs: 60_000 }), 1, "the actor created across the restart is usable");
+    assert.equal(await lux.get(counter.incr.remote()), 2);
+  });
+
   test("lux start --head --storage redis://... starts, and lux stop stops", async () => {
     const storage = await startRedis();
     const sessionRoot = fs.mkdtempSync(path.join(tmp, "cli-"));

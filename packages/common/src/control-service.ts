@@ -5,7 +5,8 @@
 export function controlServiceStateLost(address: string): string {
   return (
     `the control service at ${address} restarted and LOST ITS STATE (it keeps its tables in memory): ` +
-    "actors (detached ones too), actor names, jobs and exported definitions it knew are gone; " +
-    "running tasks go on, but getActor() of earlier names fails. Start it with --storage redis://HOST:PORT to survive restarts"
+    "actors (detached ones too) and actor names it knew are gone; running tasks go on, connected drivers put back " +
+    "their jobs, definitions and the actors they were creating, but getActor() of earlier names fails. Start it with " +
+    "--storage redis://HOST:PORT to survive restarts"
   );
 }

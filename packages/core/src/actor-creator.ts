@@ -45,6 +45,8 @@ export interface ActorCreatorDeps {
 export class ActorCreator {
   /** Registrations of detached actors in flight: close() lets them reach the control service. */
   private readonly detachedRegistrations = new Set<Promise<unknown>>();
+  /** Creations sent to the control service and not yet settled (alive or dead), by actor id. */
+  private readonly inFlight = new Map<string, ActorCreationSpec>();
 
   constructor(private readonly deps: ActorCreatorDeps) {}
 
@@ -73,6 +75,7 @@ export class ActorCreator {
           cause: new Error("an argument of the actor's constructor failed", { cause: fromWireError(failed.error) }),
         });
       }
+      this.inFlight.set(actorId, spec);
       return this.deps.gcs.call("createActor", spec);
     })();
     this.deps.actors.registering(actorId, registration, options.name, options.namespace);
@@ -90,7 +93,10 @@ export class ActorCreator {
     registration
       .then(() => waitActorSettled(this.deps.gcs, actorId, undefined, this.deps.config))
       .catch(() => undefined)
-      .finally(() => void held);
+      .finally(() => {
+        void held;
+        this.inFlight.delete(actorId);
+      });
     return actorId;
   }
 
@@ -126,6 +132,15 @@ export class ActorCreator {
     const info = await gcs.call("getActorInfo", { actorId, waitAlive: false }).catch(() => undefined);
     if (info?.state === "DEAD") actors.markDead(actorId, actors.deathError(actorId, info));
     else actors.restarting(actorId);
+  }
+
+  /**
+   * The control service restarted and lost its state: the creations still in flight are sent
+   * again through `gcs` (the new connection, before calls waiting for it go through), so an
+   * actor created just before the restart is created. Refusals reach the creation's own caller.
+   */
+  async createAgain(gcs: RpcCaller<GcsService>): Promise<void> {
+    await Promise.all([...this.inFlight.values()].map((spec) => gcs.call("createActor", spec).catch(() => undefined)));
   }
 
   /** Settles once the detached actors created so far are registered (or refused): they must outlive this process. */

@@ -1,5 +1,6 @@
 import type { CoreWorkerService, GcsService, JobInfo, RayletService, ReconnectingConnection, RpcConnection } from "@lux/protocol";
 import { ClusterLostError, controlServiceStateLost, createLogger, type ConfigValues } from "@lux/common";
+import type { ActorCreator } from "./actor-creator.js";
 import type { CoreWorkerMode } from "./core-worker-start.js";
 import type { DefinitionExporter } from "./definition-exporter.js";
 
@@ -18,7 +19,9 @@ export interface ClusterWatcherDeps {
   /** The control service's incarnation when this process registered. */
   incarnation: string;
   /** Exported definitions, exported again if the control service lost them. */
-  definitions: Pick<DefinitionExporter, "forgetAll">;
+  definitions: Pick<DefinitionExporter, "exportAgain">;
+  /** Actor creations in flight, sent again if the control service lost them. */
+  actorCreations: Pick<ActorCreator, "createAgain">;
   /** Called for every node the control service declares dead. */
   nodeDied: (nodeId: string) => void;
   /** The raylet or the control service is lost for good: what is pending, and what comes later, fails with `error`. */
@@ -51,8 +54,10 @@ export class ClusterWatcher {
       if (job !== undefined) await conn.call("registerJob", job, config.rpcRegisterTimeoutMs);
       const info = await conn.call("getControlServiceInfo", {});
       if (info.incarnation !== this.current && !info.persistent) {
-        // Restarted with in-memory storage: its state is gone.
-        this.deps.definitions.forgetAll();
+        // Restarted with in-memory storage: its state is gone. What this process still needs
+        // of it goes back before the calls waiting for it do (a failure here is retried).
+        await this.deps.definitions.exportAgain(conn);
+        await this.deps.actorCreations.createAgain(conn);
         if (this.deps.mode === "driver") log.warn(controlServiceStateLost(this.deps.gcsAddress));
         else log.info(controlServiceStateLost(this.deps.gcsAddress));
       } else {

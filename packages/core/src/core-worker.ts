@@ -180,6 +180,7 @@ export class CoreWorker {
       job: started.jobInfo,
       incarnation: started.incarnation,
       definitions: this.definitions,
+      actorCreations: this.actorCreator,
       nodeDied: (nodeId) => this.nodeDied(nodeId),
       lost: (error) => this.lost(error),
       config: started.config,

@@ -10,7 +10,9 @@ export class DefinitionExporter {
    * Definitions exported to this cluster's control service, by definition. Kept here, not
    * on the definition: after shutdown() and init() the same definition meets a new cluster.
    */
-  private exported = new WeakMap<Definition, { promise: Promise<void>; done: boolean }>();
+  private readonly exported = new WeakMap<Definition, { promise: Promise<void>; done: boolean }>();
+  /** What was exported, by function id: put back when the control service loses it. */
+  private readonly encoded = new Map<string, Uint8Array>();
 
   constructor(
     private readonly gcs: RpcCaller<GcsService>,
@@ -22,9 +24,11 @@ export class DefinitionExporter {
     let exported = this.exported.get(def);
     if (exported === undefined) {
       const descriptor = this.functions.describe(def);
+      const value = FunctionRegistry.encode(descriptor);
+      this.encoded.set(descriptor.functionId, value);
       const entry = {
         promise: this.gcs
-          .call("kvPut", { key: `fn:${descriptor.functionId}`, value: FunctionRegistry.encode(descriptor), overwrite: false })
+          .call("kvPut", { key: `fn:${descriptor.functionId}`, value, overwrite: false })
           .then(() => void (entry.done = true)),
         done: false,
       };
@@ -35,8 +39,12 @@ export class DefinitionExporter {
     return exported.done ? undefined : exported.promise;
   }
 
-  /** The control service lost its state: every definition is exported again when next used. */
-  forgetAll(): void {
-    this.exported = new WeakMap();
+  /**
+   * The control service restarted and lost its state: every definition exported so far is
+   * put back through `gcs` (the new connection, before calls waiting for it go through), so
+   * tasks already submitted, and workers started later, find their code.
+   */
+  async exportAgain(gcs: RpcCaller<GcsService>): Promise<void> {
+    await Promise.all([...this.encoded].map(([functionId, value]) => gcs.call("kvPut", { key: `fn:${functionId}`, value, overwrite: false })));
   }
 }

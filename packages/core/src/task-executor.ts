@@ -11,6 +11,7 @@ import type {
   TaskSpec,
   TimerHandle,
 } from "@lux/protocol";
+import { sleep } from "@lux/protocol";
 import { ActorDiedError, LuxError, TaskError, fromWireError, toWireError, type ConfigValues } from "@lux/common";
 import type { Definable, FunctionRegistry } from "./function-registry.js";
 import type { ObjectManager } from "./object-manager.js";
@@ -31,8 +32,11 @@ interface HostedActor {
   exiting: { report(): Promise<void>; exit(): void } | undefined;
 }
 
+/** Pause between asks for a definition the control service does not have (yet). */
+const DEFINITION_POLL_MS = 100;
+
 /** The config entries a TaskExecutor uses. */
-export type TaskExecutorConfig = Pick<ConfigValues, "pipelineRequeueAfterMs" | "inlineObjectMaxBytes">;
+export type TaskExecutorConfig = Pick<ConfigValues, "pipelineRequeueAfterMs" | "inlineObjectMaxBytes" | "rpcRegisterTimeoutMs">;
 
 export interface TaskExecutorDeps {
   /** Where the code of functions and classes is fetched from. */
@@ -339,7 +343,22 @@ export class TaskExecutor {
   }
 
   private load(functionId: string): Promise<{ target: Definable; byValue: boolean }> {
-    return this.functions.load(functionId, async () => (await this.deps.gcs.call("kvGet", { key: `fn:${functionId}` })).value);
+    return this.functions.load(functionId, () => this.fetchDefinition(functionId));
+  }
+
+  /**
+   * A definition from the control service's KV. Missing only after a restart that lost its
+   * state, until its exporter (the owner of the task) has put it back: asked again for a
+   * while (rpcRegisterTimeoutMs) before the task fails.
+   */
+  private async fetchDefinition(functionId: string): Promise<Uint8Array | undefined> {
+    const { clock, gcs, config } = this.deps;
+    const deadline = clock.now() + config.rpcRegisterTimeoutMs;
+    for (;;) {
+      const { value } = await gcs.call("kvGet", { key: `fn:${functionId}` });
+      if (value !== undefined || clock.now() >= deadline) return value;
+      await sleep(clock, DEFINITION_POLL_MS);
+    }
   }
 }
 
