@@ -387,3 +387,20 @@ export const NotInActorError = defineError(
     `${f.operation}() ends the current actor: call it from inside an actor's method`,
 );
 export type NotInActorError = InstanceType<typeof NotInActorError>;
+
+/**
+ * The actor's worker process stopped making progress (its raylet saw it neither answer a
+ * liveness probe nor use CPU for workerLivenessTimeoutMs, e.g. it was stopped with SIGSTOP):
+ * calls made from then on fail at once instead of queueing. The actor is not dead: once its
+ * process makes progress again, calls go through.
+ */
+export const ActorUnavailableError = defineError(
+  "LUX_ACTOR_UNAVAILABLE",
+  "ActorUnavailableError",
+  (f: { readonly actorId: string; readonly actorName?: string }) =>
+    `actor ${f.actorName !== undefined ? `"${f.actorName}" (id ${f.actorId})` : f.actorId} is unavailable: its worker process ` +
+    "has stopped making progress (stopped with SIGSTOP, or its machine hangs), so the call was not sent. Calls go " +
+    "through again once the process resumes; to replace it, lux.kill(handle, { noRestart: false }) restarts an actor " +
+    "that has restarts left.",
+);
+export type ActorUnavailableError = InstanceType<typeof ActorUnavailableError>;

@@ -12,6 +12,7 @@ export {
   TaskError,
   GetTimeoutError,
   ActorDiedError,
+  ActorUnavailableError,
   TaskCancelledError,
   WorkerCrashedError,
   OutOfMemoryError,

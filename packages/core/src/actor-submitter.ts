@@ -1,6 +1,6 @@
 import type { ActorInfo, GcsService, RpcCaller, RpcConnection, TaskReply } from "@lux/protocol";
 import { UNTIL_PEER_LOST, encodeTaskSpec } from "@lux/protocol";
-import { ActorDiedError, fromWireError, type ConfigValues } from "@lux/common";
+import { ActorDiedError, ActorUnavailableError, fromWireError, type ConfigValues } from "@lux/common";
 import { waitActorSettled } from "./actor-info.js";
 import type { PeerConnection, PeerPool } from "./connections.js";
 import type { TaskRecord } from "./task-record.js";
@@ -34,6 +34,8 @@ interface ActorChannel {
   maxTaskRetries: number;
   connecting: boolean;
   dead: Error | undefined;
+  /** Set while the actor's worker makes no progress (stopped): calls fail with it instead of queueing. */
+  unavailable: Error | undefined;
   name: string | undefined;
   nextSeq: number;
 }
@@ -120,7 +122,7 @@ export class ActorSubmitter {
     record.spec.seq = ch.nextSeq++;
     const call: ActorCall = { record, ready: false, attempts: 0 };
     ch.queue.push(call);
-    if (ch.dead !== undefined) this.flush(ch);
+    if (ch.dead !== undefined || ch.unavailable !== undefined) this.flush(ch);
     return call;
   }
 
@@ -169,6 +171,23 @@ export class ActorSubmitter {
   }
 
   /**
+   * The control service says the actor's worker stopped making progress (`available` false):
+   * calls queued and made from now on fail with ActorUnavailableError instead of piling up
+   * behind it; calls already sent wait for it. When it makes progress again, calls go through.
+   */
+  availability(actorId: string, available: boolean): void {
+    for (const ch of this.channels.values()) {
+      if (ch.actorId !== actorId && ch.targetId !== actorId) continue;
+      ch.unavailable = available ? undefined : this.unavailableError(ch);
+      this.flush(ch);
+    }
+  }
+
+  private unavailableError(ch: ActorChannel): Error {
+    return new ActorUnavailableError({ actorId: ch.actorId, ...(ch.name ? { actorName: ch.name } : {}) });
+  }
+
+  /**
    * The actor is restarting (killed with noRestart: false): calls made from now on wait for
    * its new worker instead of reaching the old one.
    */
@@ -201,6 +220,7 @@ export class ActorSubmitter {
         maxTaskRetries: 0,
         connecting: false,
         dead: this.clusterLost,
+        unavailable: undefined,
         name: undefined,
         nextSeq: 0,
       };
@@ -210,8 +230,9 @@ export class ActorSubmitter {
   }
 
   private flush(ch: ActorChannel): void {
-    if (ch.dead !== undefined) {
-      for (const call of ch.queue.splice(0)) this.results.fail(call.record, ch.dead);
+    const refusal = ch.dead ?? ch.unavailable;
+    if (refusal !== undefined) {
+      for (const call of ch.queue.splice(0)) this.results.fail(call.record, refusal);
       return;
     }
     if (ch.connection !== undefined && ch.connection.state === "closed") {
@@ -278,6 +299,7 @@ export class ActorSubmitter {
         const info: ActorInfo = await waitActorSettled(this.gcs, ch.actorId, ch.staleAddress, this.config);
         ch.name ??= info.name;
         ch.maxTaskRetries = info.maxTaskRetries ?? 0;
+        ch.unavailable = info.unavailable === true ? this.unavailableError(ch) : undefined;
         if (info.state === "DEAD" || info.address === undefined) {
           ch.dead = this.deathError(ch.actorId, info);
           break;

@@ -60,5 +60,11 @@ export function coreWorkerHandlers(the: () => CoreWorker): CoreWorkerHandlers {
       log.warn(req.message);
       return { ok: true };
     },
+    // The raylet's liveness probe: answering at all is the answer.
+    ping: () => ({ ok: true }),
+    actorAvailability: (req) => {
+      the().actorAvailability(req.actorId, req.available);
+      return { ok: true };
+    },
   });
 }

@@ -310,6 +310,11 @@ export class CoreWorker {
     return refs;
   }
 
+  /** The control service says an actor's worker stopped (or resumed) making progress. */
+  actorAvailability(actorId: string, available: boolean): void {
+    this.actors.availability(actorId, available);
+  }
+
   killActor(actorId: string, noRestart: boolean): Promise<void> {
     return this.actorCreator.kill(actorId, noRestart);
   }

@@ -57,6 +57,7 @@ export {
   TaskError,
   GetTimeoutError,
   ActorDiedError,
+  ActorUnavailableError,
   TaskCancelledError,
   WorkerCrashedError,
   ObjectLostError,

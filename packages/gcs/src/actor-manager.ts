@@ -35,6 +35,8 @@ export class ActorManager {
   private readonly scheduler: ActorScheduler;
   private readonly table: StoredTable<StoredActor> | undefined;
   private readonly aliasTable: StoredTable<string> | undefined;
+  /** Workers their raylets saw make no progress (see the raylet's WorkerLiveness). */
+  private readonly unresponsive = new Set<string>();
 
   constructor(private readonly deps: ActorManagerDeps) {
     const { nodes, view, storage } = deps;
@@ -129,16 +131,34 @@ export class ActorManager {
     }
     const s = entry.info.state;
     const stale = s === "ALIVE" && staleAddress !== undefined && entry.info.address === staleAddress;
-    if (!waitAlive || s === "DEAD" || (s === "ALIVE" && !stale)) return { ...entry.info };
+    if (!waitAlive || s === "DEAD" || (s === "ALIVE" && !stale)) return this.view(entry.info);
     const waiting = entry;
-    return nextChange(waiting.waiters, () => ({ ...waiting.info }), waitMs, this.deps.clock);
+    return nextChange(waiting.waiters, () => this.view(waiting.info), waitMs, this.deps.clock);
+  }
+
+  /** What callers are told of an actor: its info, and whether its worker makes progress. */
+  private view(info: ActorInfo): ActorInfo {
+    return info.workerId !== undefined && this.unresponsive.has(info.workerId) ? { ...info, unavailable: true } : { ...info };
+  }
+
+  /**
+   * A raylet says a worker stopped making progress (or makes progress again). Returns the
+   * actor it hosts, whose callers are to be told; its state does not change (not dead).
+   */
+  workerLiveness(workerId: string, responsive: boolean): string | undefined {
+    if (responsive) this.unresponsive.delete(workerId);
+    else this.unresponsive.add(workerId);
+    for (const entry of this.actors.values()) {
+      if (entry.info.workerId === workerId && entry.info.state === "ALIVE") return entry.info.actorId;
+    }
+    return undefined;
   }
 
   named(name: string, namespace: string): ActorInfo {
     const id = this.names.get(nameKey(namespace, name));
     const entry = id === undefined ? undefined : this.actors.get(id);
     if (entry === undefined) throw new ActorNotFoundError({ name, namespace });
-    return { ...entry.info };
+    return this.view(entry.info);
   }
 
   kill(actorId: string, noRestart: boolean): void {
@@ -164,6 +184,7 @@ export class ActorManager {
 
   /** A worker process ended; if it hosted an actor, restart it or declare it dead. */
   onWorkerDeath(workerId: string, reason: string): void {
+    this.unresponsive.delete(workerId);
     for (const entry of this.actors.values()) {
       if (entry.info.workerId === workerId && entry.info.state !== "DEAD") this.workerDied(entry, reason);
     }

@@ -146,7 +146,15 @@ export class GcsServer {
       this.actors.onWorkerDeath(req.workerId, req.reason);
       return { ok: true };
     },
+    reportWorkerLiveness: (req) => this.workerLiveness(req.workerId, req.responsive),
     });
+  }
+
+  /** A raylet says a worker stopped (or resumed) making progress: the callers of its actor hear it. */
+  private workerLiveness(workerId: string, responsive: boolean): { ok: true } {
+    const actorId = this.actors.workerLiveness(workerId, responsive);
+    if (actorId !== undefined) this.nodeDeaths.actorAvailability(actorId, responsive);
+    return { ok: true };
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,8 @@ export type SubscriberConnection = RpcConnection<CoreWorkerService>;
 
 /**
  * Tells subscribed core workers (owners of objects) when a node is declared dead, so they
- * can re-create the objects whose every copy was on it.
+ * can re-create the objects whose every copy was on it; and when an actor's worker stops
+ * making progress (or resumes), so its callers stop queueing calls to it.
  */
 export class NodeDeathPublisher {
   private readonly subscribers = new Set<SubscriberConnection>();
@@ -18,6 +19,13 @@ export class NodeDeathPublisher {
         if (c.state !== "closed") c.notify("nodeDied", { nodeId, reason });
       }
     });
+  }
+
+  /** Tells every subscriber that an actor's worker stopped making progress, or makes progress again. */
+  actorAvailability(actorId: string, available: boolean): void {
+    for (const c of this.subscribers) {
+      if (c.state !== "closed") c.notify("actorAvailability", { actorId, available });
+    }
   }
 
   /** Adds a subscriber (until its connection closes); returns the nodes dead so far. */

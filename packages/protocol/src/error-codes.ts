@@ -33,6 +33,7 @@ export const ERROR_CODES = [
   "LUX_INIT_FAILED",
   "LUX_NODE_START_FAILED",
   "LUX_NOT_IN_ACTOR",
+  "LUX_ACTOR_UNAVAILABLE",
 ] as const;
 
 /** A Lux error code, e.g. "LUX_GET_TIMEOUT"; see docs/errors.md. */

@@ -72,6 +72,11 @@ export const GcsService = defineService({
   reportActorExit: rpc(obj({ actorId: str, workerId: str }), ok),
   /** From raylets: a worker process ended. */
   reportWorkerDeath: rpc(obj({ workerId: str, nodeId: str, reason: str }), ok),
+  /**
+   * From raylets: a worker stopped making progress (`responsive: false`, see the config entry
+   * workerLivenessTimeoutMs) or makes progress again. Subscribers hear of its actor's availability.
+   */
+  reportWorkerLiveness: rpc(obj({ workerId: str, nodeId: str, responsive: bool }), ok),
 });
 export type GcsService = ServiceOf<typeof GcsService>;
 
@@ -173,5 +178,12 @@ export const CoreWorkerService = defineService({
   collectGarbage: rpc(empty, ok),
   /** A daemon's warning meant for the user (e.g. an infeasible request). */
   logWarning: rpc(obj({ message: str }), ok),
+  /** From the raylet: a liveness probe, answered from the event loop (a stopped process answers nothing). */
+  ping: rpc(empty, ok),
+  /**
+   * From the control service (after subscribeNodeDeaths): the actor's worker stopped making
+   * progress (`available: false`) or makes progress again.
+   */
+  actorAvailability: rpc(obj({ actorId: str, available: bool }), ok),
 });
 export type CoreWorkerService = ServiceOf<typeof CoreWorkerService>;

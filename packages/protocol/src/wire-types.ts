@@ -188,6 +188,8 @@ export interface ActorInfo {
   deathCause: WireErrorData | undefined;
   /** The actor's maxTaskRetries: callers re-send calls in flight when it died this many times. */
   maxTaskRetries?: number;
+  /** Its worker stopped making progress (its raylet's liveness probe): calls fail with ActorUnavailableError. */
+  unavailable?: boolean;
 }
 
 export const LeaseRequest = obj({

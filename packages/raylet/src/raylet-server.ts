@@ -25,6 +25,7 @@ import { rayletHandlers, type RayletParts } from "./raylet-handlers.js";
 import { ResourcePool } from "./resources.js";
 import { RuntimeEnvManager } from "./runtime-env-manager.js";
 import { logDir, socketDir } from "./session-dirs.js";
+import { WorkerLiveness } from "./worker-liveness.js";
 import { WorkerPool, type EarlyWorker, type PrestartJob } from "./worker-pool.js";
 
 const log = createLogger("raylet");
@@ -60,6 +61,7 @@ export class Raylet {
   private gcsIncarnation = "";
   private pool: WorkerPool | undefined;
   private leases: LeaseManager | undefined;
+  private liveness: WorkerLiveness | undefined;
   private readonly resources: ResourcePool;
   private readonly jobs = new Map<string, Promise<JobInfo>>();
   private readonly closeListeners: (() => void)[] = [];
@@ -175,6 +177,7 @@ export class Raylet {
       config: this.options.config,
     });
     await this.connectControlService(handlers, this.server.address);
+    this.liveness = this.watchLiveness(this.pool);
     log.info(`raylet ${this.nodeId.slice(0, 8)} serving on ${this.server.address}`, {
       resources: JSON.stringify(this.options.resources),
     });
@@ -247,6 +250,22 @@ export class Raylet {
         this.gcs?.call("reportWorkerDeath", { workerId: worker.workerId, nodeId: this.nodeId, reason }).catch(() => undefined);
       },
     });
+  }
+
+  /** Marks workers that stop making progress unresponsive (no new leases) and tells the control service. */
+  private watchLiveness(pool: WorkerPool): WorkerLiveness {
+    const liveness = new WorkerLiveness({
+      connections: this.workerConnections,
+      worker: (workerId) => pool.get(workerId),
+      report: (workerId, responsive) => {
+        this.gcs?.call("reportWorkerLiveness", { workerId, nodeId: this.nodeId, responsive }).catch(() => undefined);
+      },
+      clock: this.clock,
+      intervalMs: this.options.config.workerLivenessProbeIntervalMs,
+      timeoutMs: this.options.config.workerLivenessTimeoutMs,
+    });
+    liveness.start();
+    return liveness;
   }
 
   /**
@@ -348,6 +367,7 @@ export class Raylet {
 
   async close(): Promise<void> {
     this.reportTimer?.cancel();
+    this.liveness?.stop();
     this.view.close();
     this.nodePeers.close();
     await this.pool?.close();

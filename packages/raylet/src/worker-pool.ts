@@ -25,6 +25,8 @@ export interface WorkerHandle {
   outlivesJob: boolean;
   /** Being asked whether it may stop (see WorkerPoolOptions.canRetire). */
   retiring: boolean;
+  /** It made no progress for workerLivenessTimeoutMs (see WorkerLiveness): it is leased to no one. */
+  unresponsive: boolean;
 }
 
 export interface WorkerPoolOptions {
@@ -115,7 +117,7 @@ export class WorkerPool {
   async acquire(job: JobInfo, outlivesJob = false, runtimeEnv?: RuntimeEnvSpec): Promise<WorkerHandle> {
     const envKey = runtimeEnvKey(runtimeEnv);
     for (const w of this.workers.values()) {
-      if (w.jobId === job.jobId && w.envKey === envKey && w.state === "idle") return leased(w, outlivesJob);
+      if (w.jobId === job.jobId && w.envKey === envKey && w.state === "idle" && !w.unresponsive) return leased(w, outlivesJob);
     }
     if (envKey === runtimeEnvKey(undefined)) {
       const ahead = [...this.prestarting].find((p) => p.jobId === job.jobId);
@@ -258,6 +260,7 @@ export class WorkerPool {
       idleSince: 0,
       outlivesJob,
       retiring: false,
+      unresponsive: false,
     };
     this.workers.set(workerId, worker);
     return new Promise((resolve, reject) => {

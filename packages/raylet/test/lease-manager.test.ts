@@ -43,6 +43,7 @@ class FakePool implements Pick<WorkerPool, "acquire" | "release"> {
         idleSince: 0,
         outlivesJob: false,
         retiring: false,
+        unresponsive: false,
       };
     });
   }

@@ -83,6 +83,22 @@ export const NODE_ENTRIES = [
     doc: "How long a raylet asked how a worker ended waits for the exit of a worker whose connection closed but whose process has not exited yet.",
   }),
   defineConfig({
+    name: "workerLivenessProbeIntervalMs",
+    type: "number",
+    default: 5000,
+    integer: true,
+    min: 1,
+    doc: "How often a raylet checks that each of its workers makes progress: it pings it (answered from the worker's event loop) and reads its CPU time.",
+  }),
+  defineConfig({
+    name: "workerLivenessTimeoutMs",
+    type: "number",
+    default: 30_000,
+    integer: true,
+    min: 1,
+    doc: "A worker that neither answers a ping nor uses CPU for this long (e.g. stopped with SIGSTOP) is unresponsive: it gets no new leases, and calls to its actor fail with ActorUnavailableError until it makes progress again.",
+  }),
+  defineConfig({
     name: "runtimeEnvPackageTimeoutMs",
     type: "number",
     default: 60_000,
