@@ -8,6 +8,7 @@ import * as protocol from "@lux/protocol";
 import { Packr } from "msgpackr";
 import {
   ActorDiedError,
+  ActorUnavailableError,
   ActorNameTakenError,
   ActorNotFoundError,
   ERROR_CODES,
@@ -109,6 +110,7 @@ const SAMPLES: readonly LuxError[] = [
   new InitError({ reason: "lux.init() was already called in this process; call lux.shutdown() first to connect again" }),
   new NodeStartError({ component: "raylet", reason: "exited during start (code 1): boom" }),
   new NotInActorError({ operation: "lux.exitActor" }),
+  new ActorUnavailableError({ actorId: "a2", actorName: "stopped" }),
 ];
 
 /** The package that declares each class: @lux/protocol for the connection errors, else @lux/common. */
