@@ -2,7 +2,8 @@
 //
 // What it enforces (CONVENTIONS.md, habit 13 and "Direction"):
 // - async hygiene with type information: no floating promises, no promises where
-//   a void callback or a condition is expected;
+//   a void callback or a condition is expected; in daemon code (gcs, raylet, object-store,
+//   launcher) not even `void promise`: a rejection nobody handles ends the daemon;
 // - no import cycles inside a package, no default exports;
 // - import direction between packages (one `no-restricted-imports` block per
 //   package directory, generated from ALLOWED below);
@@ -178,6 +179,9 @@ function dependenciesBlock(dir) {
   };
 }
 
+/** Packages whose code runs in the daemons (control service, raylet, its object store, their helpers in common) or supervises them. */
+const DAEMON_PACKAGES = ["common", "gcs", "raylet", "object-store", "launcher"];
+
 const TS_FILES = [
   "packages/*/src/**/*.ts",
   "packages/*/test/**/*.ts",
@@ -270,6 +274,16 @@ export default defineConfig(
   // Production code: one direction block and one dependency block per package directory.
   ...PACKAGE_DIRS.map(directionBlock),
   ...PACKAGE_DIRS.map(dependenciesBlock),
+  {
+    // Daemons (and the launcher that supervises them) run unattended: a promise nobody
+    // handles that rejects is an unhandled rejection, which ends the process and everything
+    // it holds. There `void promise` is no escape: attach .catch() (or await it).
+    name: "lux/daemon-promises",
+    files: DAEMON_PACKAGES.map((dir) => `packages/${dir}/src/**/*.ts`),
+    rules: {
+      "@typescript-eslint/no-floating-promises": ["error", { ignoreVoid: false, ignoreIIFE: false }],
+    },
+  },
   {
     // CONVENTIONS.md habit 10: small files with one job, functions that read as steps.
     // Production code only (tests may run long); blank lines and comments are not counted.

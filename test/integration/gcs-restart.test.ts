@@ -11,6 +11,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, afterEach, describe, test } from "node:test";
+import { clusterIdOf } from "@lux/gcs";
 import * as lux from "lux";
 import { LocalCluster } from "lux/testing";
 import { CounterActor, triple, waitForGo } from "./fixtures/gcs-restart-defs.js";
@@ -45,6 +46,19 @@ async function startRedis(): Promise<string> {
   await waitFor(() => /Ready to accept connections/.test(out) || child.exitCode !== null, "redis-server to start", 20_000);
   assert.equal(child.exitCode, null, `redis-server did not start: ${out}`);
   return `redis://127.0.0.1:${port}`;
+}
+
+/** Runs redis-cli against `storage` (redis://HOST:PORT); returns its output. */
+function redisCli(storage: string, ...args: string[]): string {
+  const port = storage.split(":").at(-1) as string;
+  const r = spawnSync("redis-cli", ["-h", "127.0.0.1", "-p", port, ...args], { encoding: "utf8", timeout: 10_000 });
+  assert.equal(r.status, 0, `redis-cli ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** The keys matching `pattern`, sorted. */
+function redisKeys(storage: string, pattern: string): string[] {
+  return redisCli(storage, "--scan", "--pattern", pattern).split("\n").filter((k) => k !== "").sort();
 }
 
 function stopRedis(): void {
@@ -167,9 +181,9 @@ describe("control service restart", () => {
       seen.push(...pids());
       assert.equal(seen.length, 2);
       // The node's registration is in Redis.
-      const port = storage.split(":").at(-1) as string;
-      const keys = spawnSync("redis-cli", ["-h", "127.0.0.1", "-p", port, "hkeys", "lux:nodes"], { encoding: "utf8", timeout: 10_000 });
-      assert.match(keys.stdout, /[0-9a-f]{8}/, keys.stderr);
+      const [nodesKey] = redisKeys(storage, "lux:*:nodes");
+      assert.ok(nodesKey !== undefined, "the cluster's nodes table is in Redis");
+      assert.match(redisCli(storage, "hkeys", nodesKey), /[0-9a-f]{8}/);
       const bad = await run("start", "--head", "--port", "0", "--storage", "sqlite://x");
       assert.equal(bad.code, 2);
       assert.match(bad.stderr, /redis:\/\/HOST:PORT/);
@@ -180,5 +194,55 @@ describe("control service restart", () => {
       await run("stop");
       for (const p of seen) if (pidAlive(p)) process.kill(p, "SIGKILL");
     }
+  });
+});
+
+describe("records of clusters in one Redis", () => {
+  test("a cluster started on a Redis holding another cluster's records ignores them", async () => {
+    const storage = await startRedis();
+    const first = await LocalCluster.start({ gcsStorage: storage });
+    try {
+      await lux.init({ address: first.address });
+      const counter = CounterActor.options({ name: "first-cluster", lifetime: "detached" }).remote();
+      assert.equal(await lux.get(counter.incr.remote()), 1);
+      await lux.shutdown();
+    } finally {
+      await first.shutdown();
+    }
+    const firstKeys = redisKeys(storage, "lux:*");
+
+    cluster = await LocalCluster.start({ gcsStorage: storage });
+    await lux.init({ address: cluster.address });
+    await assert.rejects(lux.getActor("first-cluster"), lux.ActorNotFoundError);
+    assert.equal((await lux.nodes()).length, 1, "only the new cluster's node");
+    assert.doesNotMatch(fs.readFileSync(path.join(cluster.sessionDir, "logs", "gcs.log"), "utf8"), /restored from/);
+    // Each cluster's keys carry its id; the first one's are left alone.
+    assert.ok(firstKeys.length > 0 && firstKeys.every((k) => k.startsWith(`lux:${clusterIdOf(first.token)}:`)), firstKeys.join(", "));
+    assert.deepEqual(redisKeys(storage, `lux:${clusterIdOf(first.token)}:*`), firstKeys);
+    assert.ok(redisKeys(storage, `lux:${clusterIdOf(cluster.token)}:*`).length > 0, "the second cluster's records are in Redis");
+  });
+
+  test("a live cluster renews its records; once it is gone they expire", async () => {
+    const storage = await startRedis();
+    const ttlMs = 1500;
+    cluster = await LocalCluster.start({ gcsStorage: storage, config: { redisRecordTtlMs: ttlMs } });
+    const pattern = `lux:${clusterIdOf(cluster.token)}:*`;
+    await lux.init({ address: cluster.address });
+    const counter = CounterActor.options({ name: "expiring", lifetime: "detached" }).remote();
+    assert.equal(await lux.get(counter.incr.remote()), 1);
+    const keys = redisKeys(storage, pattern);
+    assert.ok(keys.length >= 3, `jobs, nodes and actors are in Redis: ${keys.join(", ")}`);
+    // Three lifetimes of a record: each key must be there, with an expiry, the whole time.
+    const until = Date.now() + 3 * ttlMs;
+    while (Date.now() < until) {
+      for (const key of keys) {
+        const ttl = Number(redisCli(storage, "pttl", key).trim());
+        assert.ok(ttl > 0 && ttl <= ttlMs, `${key} expires in ${ttl} ms`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await lux.shutdown();
+    await cluster.shutdown();
+    await waitFor(() => redisKeys(storage, pattern).length === 0, "the records of the stopped cluster to expire", 10_000);
   });
 });

@@ -3,7 +3,7 @@
  * environment variable that overrides it. The entries themselves are in config-entries/ (one file per area).
  */
 
-export type ConfigType = "number" | "string" | "boolean";
+export type ConfigType = "number" | "string" | "boolean" | "duration";
 
 /** One declared config entry. `V` is the type of its value. */
 export interface ConfigEntry<N extends string = string, V = unknown> {
@@ -42,6 +42,11 @@ export interface BooleanConfigSpec<N extends string> extends BaseSpec<N> {
   readonly type: "boolean";
   readonly default: boolean;
 }
+/** A length of time written with its unit: "90s", "30m", "12h", "7d" (see `durationMs`). */
+export interface DurationConfigSpec<N extends string> extends BaseSpec<N> {
+  readonly type: "duration";
+  readonly default: string;
+}
 
 /** Declares a config entry. Call it only in config-entries/. */
 export function defineConfig<const N extends string>(spec: NumberConfigSpec<N>): ConfigEntry<N, number>;
@@ -50,8 +55,9 @@ export function defineConfig<const N extends string, const C extends string>(
 ): ConfigEntry<N, C>;
 export function defineConfig<const N extends string>(spec: StringConfigSpec<N>): ConfigEntry<N, string>;
 export function defineConfig<const N extends string>(spec: BooleanConfigSpec<N>): ConfigEntry<N, boolean>;
+export function defineConfig<const N extends string>(spec: DurationConfigSpec<N>): ConfigEntry<N, string>;
 export function defineConfig(
-  spec: NumberConfigSpec<string> | StringConfigSpec<string> | BooleanConfigSpec<string>,
+  spec: NumberConfigSpec<string> | StringConfigSpec<string> | BooleanConfigSpec<string> | DurationConfigSpec<string>,
 ): ConfigEntry<string, unknown> {
   const base = { name: spec.name, type: spec.type, doc: spec.doc, envVar: configEnvVar(spec.name) };
   let entry: ConfigEntry;
@@ -84,11 +90,27 @@ export function defineConfig(
       entry = { ...base, default: spec.default, expected: "true/false, 1/0, yes/no or on/off", parse, isValid };
       break;
     }
+    case "duration": {
+      const isValid = (v: unknown): boolean => typeof v === "string" && DURATION.test(v);
+      const parse = (text: string): string | undefined => (isValid(text.trim()) ? text.trim() : undefined);
+      entry = { ...base, default: spec.default, expected: 'a duration: a whole number and a unit s, m, h or d, e.g. "90s", "12h", "7d"', parse, isValid };
+      break;
+    }
   }
   if (!entry.isValid(entry.default)) {
     throw new Error(`config ${spec.name}: default ${String(spec.default)} is not ${entry.expected}`);
   }
   return entry;
+}
+
+const DURATION = /^(\d+)([smhd])$/;
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** Milliseconds of a duration entry's value ("7d" → 604800000); throws RangeError for anything else. */
+export function durationMs(text: string): number {
+  const m = DURATION.exec(text);
+  if (m === null) throw new RangeError(`${JSON.stringify(text)} is not a duration: write a whole number and a unit s, m, h or d, e.g. "7d"`);
+  return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
 }
 
 const BOOLEAN_TEXT: ReadonlyMap<string, boolean> = new Map([

@@ -169,10 +169,20 @@ export const ObjectStoreFullError = defineError(
     readonly size: number;
     /** Capacity of the object store, in bytes. */
     readonly capacity: number;
+    /** Set when the store could not spill objects to make room: the node's spill folder. */
+    readonly spillDir?: string;
+    /** Free bytes in `spillDir` when spilling failed. */
+    readonly spillDirFreeBytes?: number;
   }) =>
-    `the object store is full: object ${f.objectId} of ${formatBytes(f.size)} does not fit (capacity ` +
-    `${formatBytes(f.capacity)}, the rest is held by objects still in use). Drop ObjectRefs you no longer need so ` +
-    "their objects can be freed, split the value into smaller objects, or give the node a larger object store.",
+    f.spillDir !== undefined
+      ? `the object store is full and spilling objects to disk failed: object ${f.objectId} of ${formatBytes(f.size)} ` +
+        `does not fit (capacity ${formatBytes(f.capacity)}), and the spill folder ${f.spillDir} has ` +
+        `${f.spillDirFreeBytes !== undefined ? formatBytes(f.spillDirFreeBytes) : "an unknown amount of space"} free. ` +
+        "Objects already stored stay readable. Free disk space there, give the node a spill folder on a larger disk, " +
+        "or drop ObjectRefs you no longer need so their objects can be freed."
+      : `the object store is full: object ${f.objectId} of ${formatBytes(f.size)} does not fit (capacity ` +
+        `${formatBytes(f.capacity)}, the rest is held by objects still in use). Drop ObjectRefs you no longer need so ` +
+        "their objects can be freed, split the value into smaller objects, or give the node a larger object store.",
 );
 export type ObjectStoreFullError = InstanceType<typeof ObjectStoreFullError>;
 

@@ -46,8 +46,10 @@ export {
   type NumberConfigSpec,
   type StringConfigSpec,
   type BooleanConfigSpec,
+  type DurationConfigSpec,
   defineConfig,
   configEnvVar,
+  durationMs,
 } from "./config-define.js";
 export {
   type ConfigName,
@@ -101,7 +103,18 @@ export {
 } from "./ids.js";
 export { type Disposable, isDisposable, closeAll } from "./disposable.js";
 export { wireErrorCodec, rpcPeerOptions } from "./peer.js";
-export { parseFlags, READY_PREFIX, printReady, exitWithParent, publishAddress, readPublishedAddress } from "./process.js";
+export {
+  parseFlags,
+  READY_PREFIX,
+  printReady,
+  exitWithParent,
+  publishAddress,
+  readPublishedAddress,
+  guardDaemonProcess,
+  onFatalExit,
+  daemonStop,
+  FATAL_EXIT_CODE,
+} from "./process.js";
 export { tokenFilePath, writeTokenFile, removeTokenFile, readTokenFile } from "./token-file.js";
 export { runtimeEnvKey } from "./runtime-env-key.js";
 export { controlServiceStateLost } from "./control-service.js";

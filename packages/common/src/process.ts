@@ -1,5 +1,6 @@
 /** Helpers for Lux daemon processes (control service, raylet, workers). */
 import * as fs from "node:fs";
+import type { Logger } from "./logger.js";
 
 /** Parses `--name value` and bare `--flag` arguments. */
 export function parseFlags(argv: readonly string[]): Map<string, string> {
@@ -39,7 +40,12 @@ export function exitWithParent(stop: () => Promise<void> | void): void {
   const go = (): void => {
     if (stopping) return;
     stopping = true;
-    void Promise.resolve(stop()).finally(() => process.exit(0));
+    Promise.resolve()
+      .then(stop)
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
   };
   process.stdin.on("end", go);
   process.stdin.on("close", go);
@@ -77,5 +83,69 @@ export async function readPublishedAddress(file: string, timeoutMs: number): Pro
     }
     if (Date.now() > deadline) return undefined;
     await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Exit code of a daemon ended by an error it did not handle (a bug): EX_SOFTWARE. */
+export const FATAL_EXIT_CODE = 70;
+
+const fatalCleanups: (() => void)[] = [];
+
+/**
+ * What every daemon sets up first. Its stdout and stderr are pipes to the process that
+ * started it; when that process dies, writing to them fails (EPIPE), which must not end
+ * the daemon: it has its own exit to run. And an error it did not handle (an uncaught
+ * exception, an unhandled rejection) is logged to its log file (stderr may lead nowhere)
+ * and ends it only after the cleanups registered with `onFatalExit` ran.
+ */
+export function guardDaemonProcess(log: Logger): void {
+  // Output to a parent that is gone is dropped; the log file keeps what matters.
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
+  const fatal = (what: string, error: unknown): void => {
+    log.error(`${what}, exiting: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    runFatalCleanups(log);
+    process.exit(FATAL_EXIT_CODE);
+  };
+  process.on("uncaughtException", (e) => fatal("uncaught exception", e));
+  process.on("unhandledRejection", (e) => fatal("unhandled rejection", e));
+}
+
+/**
+ * Registers synchronous cleanup (files in /dev/shm, spill folders) that a fatal error runs
+ * before the daemon exits; a normal stop runs its own, asynchronous cleanup instead.
+ */
+export function onFatalExit(cleanup: () => void): void {
+  fatalCleanups.push(cleanup);
+}
+
+/**
+ * The daemon's way out: `close` runs once, however many ask (SIGTERM, which this
+ * registers; the parent gone; the control service gone), then the process exits: 0, or 1
+ * after the fatal cleanups when closing failed. The promise it returns never rejects.
+ */
+export function daemonStop(log: Logger, close: () => Promise<void>): () => Promise<void> {
+  let exiting: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (exiting ??= close().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        log.error(`closing failed, exiting: ${(e as Error).message}`);
+        runFatalCleanups(log);
+        process.exit(1);
+      },
+    ));
+  process.on("SIGTERM", () => {
+    stop().catch(() => undefined); // it exits instead of rejecting
+  });
+  return stop;
+}
+
+function runFatalCleanups(log: Logger): void {
+  for (const cleanup of fatalCleanups.splice(0)) {
+    try {
+      cleanup();
+    } catch (e) {
+      log.error(`cleanup before exiting failed: ${(e as Error).message}`);
+    }
   }
 }

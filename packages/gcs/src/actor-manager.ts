@@ -73,7 +73,7 @@ export class ActorManager {
       if (existing !== undefined) {
         if (spec.getIfExists) {
           this.aliases.set(spec.actorId, existing);
-          void this.aliasTable?.put(spec.actorId, existing);
+          this.aliasTable?.write(spec.actorId, existing);
           this.registrations.registered(spec.actorId);
           return { actorId: existing };
         }
@@ -105,7 +105,7 @@ export class ActorManager {
     this.actors.set(spec.actorId, entry);
     this.save(entry);
     this.registrations.registered(spec.actorId);
-    void this.scheduler.schedule(entry);
+    this.scheduler.schedule(entry);
     return { actorId: spec.actorId };
   }
 
@@ -208,7 +208,7 @@ export class ActorManager {
       log.warn(`actor ${entry.spec.className} (${entry.spec.actorId.slice(0, 8)}) restarting: ${reason}`);
       entry.info = { ...entry.info, state: "RESTARTING", address: undefined, socketPath: undefined, workerId: undefined, nodeId: undefined };
       this.save(entry);
-      void this.scheduler.schedule(entry);
+      this.scheduler.schedule(entry);
       return;
     }
     this.markDead(entry, `the actor's worker died: ${reason}`);
@@ -237,7 +237,7 @@ export class ActorManager {
   /** Writes the actor through to storage (ALIVE, RESTARTING, DEAD and at creation). */
   private save(entry: ActorEntry): void {
     const { spec, info, lease, restartsLeft } = entry;
-    void this.table?.put(spec.actorId, { spec, info, lease, restartsLeft });
+    this.table?.write(spec.actorId, { spec, info, lease, restartsLeft });
   }
 
   /**

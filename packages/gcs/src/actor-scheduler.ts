@@ -40,7 +40,7 @@ export class ActorScheduler {
   nodeAdded(): void {
     const waiting = [...this.infeasible];
     this.infeasible.clear();
-    for (const entry of waiting) if (entry.info.state !== "DEAD") void this.schedule(entry);
+    for (const entry of waiting) if (entry.info.state !== "DEAD") this.schedule(entry);
   }
 
   /** Places the actor once a node joins (actors restored before their nodes registered again). */
@@ -66,8 +66,24 @@ export class ActorScheduler {
     raylet?.call("returnLease", { leaseId: lease.leaseId, disconnect: true }).catch(() => undefined);
   }
 
-  /** Places the actor on a node, leases a worker there and constructs the actor on it. */
-  async schedule(entry: ActorEntry): Promise<void> {
+  /**
+   * Places the actor on a node, leases a worker there and constructs the actor on it, in
+   * the background. A failure nobody expected kills the actor (its callers learn why), never
+   * the control service.
+   */
+  schedule(entry: ActorEntry): void {
+    this.place(entry).catch((e: unknown) => {
+      log.error(`placing actor ${entry.spec.className} (${entry.spec.actorId.slice(0, 8)}) failed: ${(e as Error).stack ?? String(e)}`);
+      try {
+        entry.restartsLeft = 0;
+        this.deps.dead(entry, e instanceof Error ? e : String(e));
+      } catch (again) {
+        log.error(`marking actor ${entry.spec.actorId.slice(0, 8)} dead failed: ${(again as Error).message}`);
+      }
+    });
+  }
+
+  private async place(entry: ActorEntry): Promise<void> {
     const spec = entry.spec;
     const picked = this.placement.pick(spec);
     if ("error" in picked) {
@@ -99,7 +115,7 @@ export class ActorScheduler {
     const spec = entry.spec;
     const connection = this.deps.nodes.connection(node.nodeId);
     if (connection === undefined) {
-      void this.schedule(entry); // the node died meanwhile
+      this.schedule(entry); // the node died meanwhile
       return undefined;
     }
     const unreserve = this.deps.view.reserve(node.nodeId, spec.resources);
@@ -120,7 +136,7 @@ export class ActorScheduler {
       if ("spillback" in reply || "cancelled" in reply) {
         // The node cannot host it after all (its resources changed): place it again.
         unreserve(); // not granted there: nothing changed on the node, which will not report
-        if (entry.info.state !== "DEAD") void this.schedule(entry);
+        if (entry.info.state !== "DEAD") this.schedule(entry);
         return undefined;
       }
       return reply;
@@ -128,7 +144,7 @@ export class ActorScheduler {
       unreserve();
       if (entry.info.state === "DEAD") return undefined;
       if (this.deps.nodes.connection(node.nodeId) === undefined) {
-        void this.schedule(entry); // its node died before granting: place it elsewhere
+        this.schedule(entry); // its node died before granting: place it elsewhere
         return undefined;
       }
       this.deps.dead(entry, e instanceof NodeAffinityError ? e : `could not get a worker for the actor: ${(e as Error).message}`);

@@ -1,3 +1,3 @@
 export { GcsServer, type GcsServerOptions } from "./gcs-server.js";
 export { MemoryStorage, type GcsStorage } from "./storage.js";
-export { RedisStorage } from "./redis-storage.js";
+export { RedisStorage, clusterIdOf, type RedisStorageOptions } from "./redis-storage.js";

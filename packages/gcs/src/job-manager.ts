@@ -83,7 +83,7 @@ export class JobManager {
     const job = this.jobs.get(jobId);
     if (job === undefined || !job.alive) return;
     job.alive = false;
-    void this.table?.put(jobId, job);
+    this.table?.write(jobId, job);
     log.info(`job ${jobId} ended: its driver disconnected`);
     for (const l of this.endListeners) l(jobId);
   }

@@ -3,9 +3,20 @@
  * `--write-token-file` publishes the cluster token for drivers on this machine (see
  * token-file.ts in @lux/common) for as long as this process lives.
  */
-import { configSnapshot, createLogger, exitWithParent, parseFlags, printReady, removeTokenFile, useLogFile, writeTokenFile } from "@lux/common";
+import {
+  configSnapshot,
+  createLogger,
+  daemonStop,
+  exitWithParent,
+  guardDaemonProcess,
+  parseFlags,
+  printReady,
+  removeTokenFile,
+  useLogFile,
+  writeTokenFile,
+} from "@lux/common";
 import { GcsServer } from "./gcs-server.js";
-import { RedisStorage } from "./redis-storage.js";
+import { RedisStorage, clusterIdOf } from "./redis-storage.js";
 import { MemoryStorage, type GcsStorage } from "./storage.js";
 
 const log = createLogger("gcs");
@@ -14,6 +25,7 @@ const config = configSnapshot();
 const flags = parseFlags(process.argv.slice(2));
 const logFile = flags.get("log-file");
 if (logFile !== undefined) useLogFile(logFile);
+guardDaemonProcess(log);
 const token = process.env["LUX_TOKEN"];
 if (token === undefined || token === "") {
   log.error("LUX_TOKEN is not set: the control service needs the cluster token");
@@ -27,7 +39,11 @@ if (storageFlag === "memory") {
   storage = new MemoryStorage();
 } else if (storageFlag.startsWith("redis://")) {
   try {
-    storage = await RedisStorage.connect(storageFlag, config.redisConnectTimeoutMs);
+    storage = await RedisStorage.connect(storageFlag, {
+      clusterId: clusterIdOf(token),
+      ttlMs: config.redisRecordTtlMs,
+      connectTimeoutMs: config.redisConnectTimeoutMs,
+    });
   } catch (e) {
     log.error(`--storage ${storageFlag}: ${(e as Error).message}`);
     process.exit(2);
@@ -50,10 +66,6 @@ if (flags.has("write-token-file")) {
   // Every way out (SIGTERM, the parent dying, an error) passes through "exit".
   process.on("exit", () => removeTokenFile(address));
 }
-const stop = async (): Promise<void> => {
-  await server.close();
-  process.exit(0);
-};
+const stop = daemonStop(log, () => server.close());
 if (flags.has("exit-with-parent")) exitWithParent(stop);
-process.on("SIGTERM", () => void stop());
 printReady({ address: server.address, pid: process.pid });

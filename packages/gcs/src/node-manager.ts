@@ -91,7 +91,7 @@ export class NodeManager {
     const entry = this.nodes.get(nodeId);
     if (this.stopping || entry === undefined || !entry.info.alive) return;
     entry.info.alive = false;
-    void this.table?.put(nodeId, entry.info);
+    this.table?.write(nodeId, entry.info);
     log.warn(`node ${nodeId.slice(0, 8)} is dead: ${reason}`);
     for (const l of this.deathListeners) l(nodeId, reason);
   }

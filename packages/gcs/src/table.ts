@@ -14,6 +14,11 @@ export class StoredTable<T> {
     readonly name: string,
   ) {}
 
+  /** Writes without waiting for storage (a failure is logged, as with put). */
+  write(key: string, value: T): void {
+    this.storage.put(this.name, key, encodeMessage(value)).catch((e: unknown) => this.failed("write", key, e));
+  }
+
   put(key: string, value: T): Promise<void> {
     return this.storage.put(this.name, key, encodeMessage(value)).catch((e: unknown) => this.failed("write", key, e));
   }

@@ -98,6 +98,8 @@ export interface RayletOptions extends CommonDaemonOptions {
   resources: Record<string, number>;
   /** Bytes of the node's object store (default: the raylet's own). */
   objectStoreMemory?: number;
+  /** Folder in which the raylet makes its spill folder `spill-<pid>` (default: the session folder). */
+  spillDir?: string;
   /** The node's IP address: the raylet binds there. */
   nodeIpAddress?: string;
   /** A job whose first worker the raylet starts at once (a private cluster's driver, before it registers). */
@@ -133,6 +135,7 @@ export function startRaylet(opts: RayletOptions): Promise<DaemonHandle> {
     JSON.stringify(opts.resources),
   ];
   if (opts.objectStoreMemory !== undefined) args.push("--object-store-memory", String(opts.objectStoreMemory));
+  if (opts.spillDir !== undefined) args.push("--spill-dir", opts.spillDir);
   if (opts.nodeIpAddress !== undefined) args.push("--node-ip-address", opts.nodeIpAddress);
   if (opts.prestartJob !== undefined) args.push("--prestart-job", JSON.stringify(opts.prestartJob));
   return startDaemon("raylet", rayletMain(), [...args, ...commonArgs(opts)], opts);
@@ -190,9 +193,11 @@ async function startDaemon(kind: DaemonKind, main: string, args: string[], opts:
     } finally {
       fs.closeSync(fd);
     }
+    await checkSpawned(child, kind);
     ready = readyFromFile(child, kind, opts.logFile, start, timeoutMs);
   } else {
     child = spawnDaemon(opts, [main, ...args], { env, stdio: ["pipe", "pipe", "pipe"] });
+    await checkSpawned(child, kind);
     ready = readyFromPipe(child, kind, timeoutMs);
   }
   const exited = new Promise<DaemonExit>((resolve) => {
@@ -202,7 +207,7 @@ async function startDaemon(kind: DaemonKind, main: string, args: string[], opts:
   // A raylet that was killed could not remove its object store file (RAM, in /dev/shm).
   if (kind === "raylet" && child.pid !== undefined) {
     const pid = child.pid;
-    void exited.then(() => removeArenasOf(SHM_DIR, pid));
+    exited.then(() => removeArenasOf(SHM_DIR, pid)).catch(() => undefined); // best effort: the next raylet removes orphans too
   }
   let info: Record<string, unknown>;
   try {
@@ -342,6 +347,21 @@ function readyFromFile(child: ChildProcess, kind: DaemonKind, file: string, star
     };
     poll();
   });
+}
+
+/**
+ * Throws NodeStartError if the process could not be spawned (EMFILE, EAGAIN: this machine
+ * is out of file descriptors or processes; ENOENT): no exit follows such a failure. Later
+ * errors of the process (a kill that failed) and of its pipes (EPIPE once it is gone) are
+ * ignored: its exit is what counts.
+ */
+async function checkSpawned(child: ChildProcess, kind: DaemonKind): Promise<void> {
+  if (child.pid === undefined) {
+    const error = await new Promise<Error>((resolve) => child.once("error", resolve));
+    throw new NodeStartError({ component: kind, reason: `could not be started: ${error.message}` });
+  }
+  child.on("error", () => undefined);
+  for (const pipe of [child.stdin, child.stdout, child.stderr]) pipe?.on("error", () => undefined);
 }
 
 function unrefChild(child: ChildProcess): void {

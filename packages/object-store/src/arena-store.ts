@@ -79,7 +79,7 @@ export class ArenaStore {
       fullTimeoutMs: options.fullTimeoutMs,
       pressureIntervalMs: options.pressureIntervalMs,
       onPressure: options.onPressure,
-      makeRoom: () => void this.makeRoom(),
+      makeRoom: () => this.makeRoom(),
       fullError: (objectId, size, why) => this.fullError(objectId, size, why),
     });
     this.spiller = new Spiller({
@@ -116,7 +116,7 @@ export class ArenaStore {
     this.checkNew(objectId, size);
     const offset = this.space.count === 0 ? this.allocator.allocate(size) : -1;
     if (offset < 0) {
-      void this.makeRoom();
+      this.makeRoom();
       return undefined;
     }
     return this.add(objectId, size, owner, client, offset);
@@ -147,7 +147,8 @@ export class ArenaStore {
       const e = this.entries.get(objectId);
       if (e === undefined || e.freed) return undefined;
       if (e.moving !== undefined) {
-        await e.moving;
+        // A move that fails leaves the object where it was: look again either way.
+        await e.moving.catch(() => undefined);
         continue;
       }
       if (e.state === "created") {
@@ -251,12 +252,23 @@ export class ArenaStore {
     return { objects: this.entries.size, usedBytes: this.allocator.usedBytes, spilledBytes: this.spiller.bytes, capacity: this.capacity };
   }
 
+  /** Fails what waits, closes the arena and removes its file and the spill folder (even if closing failed). */
   async close(): Promise<void> {
     this.space.close(new LuxError("the object store is closing"));
-    await this.fd?.close();
+    const fd = this.fd;
     this.fd = undefined;
-    await fs.promises.rm(this.options.path, { force: true });
-    await fs.promises.rm(this.options.spillDir, { recursive: true, force: true });
+    try {
+      await fd?.close();
+    } finally {
+      await fs.promises.rm(this.options.path, { force: true });
+      await fs.promises.rm(this.options.spillDir, { recursive: true, force: true });
+    }
+  }
+
+  /** Removes the arena file and the spill folder at once: the raylet is exiting on a fatal error. */
+  removeFilesSync(): void {
+    fs.rmSync(this.options.path, { force: true });
+    fs.rmSync(this.options.spillDir, { recursive: true, force: true });
   }
 
   private checkNew(objectId: string, size: number): void {
@@ -304,34 +316,78 @@ export class ArenaStore {
     this.space.serve();
   }
 
-  /** Spills least recently used unpinned objects until the first waiter fits. */
-  private async makeRoom(): Promise<void> {
+  /** Starts making room for the creates that wait, unless it is under way. Never throws. */
+  private makeRoom(): void {
     if (this.making) return;
     this.making = true;
-    let spilled = false;
-    try {
-      for (;;) {
-        const need = this.space.needed;
-        if (need === 0 || this.allocator.largestFree >= need) break;
-        // Copies pulled from other nodes go first, and are dropped: their primary is elsewhere.
-        const victim = [...this.entries.values()]
-          .filter((e) => e.state === "sealed" && e.pinCount === 0 && e.moving === undefined && !e.freed)
-          .sort((a, b) => Number(b.secondary) - Number(a.secondary) || a.lastUsed - b.lastUsed)[0];
-        if (victim === undefined) break; // wait for releases and frees (the pressure timer retries)
-        if (victim.secondary) {
-          log.debug(`evicted the copy of ${victim.objectId} (${victim.size} bytes)`);
-          this.drop(victim);
-          spilled = true;
-          continue;
-        }
-        await this.spiller.spill(victim);
-        if (victim.freed) this.drop(victim);
-        spilled = true;
+    this.spillForWaiters()
+      .catch((e: unknown) => log.error(`making room in the object store failed: ${(e as Error).message}`))
+      .finally(() => {
+        this.making = false;
+        this.space.serve();
+      });
+  }
+
+  /**
+   * Spills least recently used unpinned objects until the first waiter fits. An object that
+   * cannot be spilled (a full disk) stays in the arena; once nothing more can be spilled
+   * after such a failure, the creates that do not fit fail with ObjectStoreFullError naming
+   * the spill folder, instead of waiting for space that will not come.
+   */
+  private async spillForWaiters(): Promise<void> {
+    const unspillable = new Set<Entry>();
+    let spillError: unknown;
+    for (;;) {
+      const need = this.space.needed;
+      if (need === 0 || this.allocator.largestFree >= need) return;
+      const victim = this.pickVictim(unspillable);
+      if (victim === undefined) {
+        if (spillError === undefined) return; // wait for releases and frees (the pressure timer retries)
+        this.space.failFirst(await this.spillFailedError(spillError));
+        continue;
       }
-    } finally {
-      this.making = false;
+      if (victim.secondary) {
+        log.debug(`evicted the copy of ${victim.objectId} (${victim.size} bytes)`);
+        this.drop(victim);
+        continue;
+      }
+      try {
+        await this.spiller.spill(victim);
+      } catch (e) {
+        log.warn(`spilling ${victim.objectId} (${victim.size} bytes) to ${this.options.spillDir} failed, it stays in memory: ${(e as Error).message}`);
+        unspillable.add(victim);
+        spillError = e;
+      }
+      if (victim.freed && victim.pinCount === 0) this.drop(victim);
     }
-    if (spilled) this.space.serve();
+  }
+
+  /** The object to move out next: copies pulled from other nodes first (dropped: their primary is elsewhere), then the least recently used. */
+  private pickVictim(skip: ReadonlySet<Entry>): Entry | undefined {
+    let best: Entry | undefined;
+    for (const e of this.entries.values()) {
+      if (e.state !== "sealed" || e.pinCount > 0 || e.moving !== undefined || e.freed || skip.has(e)) continue;
+      if (best === undefined || (e.secondary && !best.secondary) || (e.secondary === best.secondary && e.lastUsed < best.lastUsed)) best = e;
+    }
+    return best;
+  }
+
+  /** What a create that cannot fit fails with once spilling failed: names the spill folder and its free space. */
+  private async spillFailedError(cause: unknown): Promise<(objectId: string, size: number) => ObjectStoreFullError> {
+    const { spillDir } = this.options;
+    const free = await fs.promises.statfs(spillDir).then(
+      (st) => st.bavail * st.bsize,
+      () => undefined,
+    );
+    return (objectId, size) =>
+      new ObjectStoreFullError({
+        objectId,
+        size,
+        capacity: this.capacity,
+        spillDir,
+        ...(free !== undefined ? { spillDirFreeBytes: free } : {}),
+        cause,
+      });
   }
 
   private handle(): fs.promises.FileHandle {

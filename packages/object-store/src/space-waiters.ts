@@ -75,6 +75,15 @@ export class SpaceWaiters {
     this.stopPressure();
   }
 
+  /** The first create cannot get space (spilling failed): it fails now with the error `error` makes for it. */
+  failFirst(error: (objectId: string, size: number) => Error): void {
+    const w = this.waiters.shift();
+    if (w === undefined) return;
+    w.timer.cancel();
+    this.stopPressure();
+    w.reject(error(w.objectId, w.size));
+  }
+
   /** A client disconnected: its creates stop waiting (nobody is left to answer). */
   clientGone(client: unknown): void {
     for (const w of [...this.waiters]) {

@@ -27,12 +27,23 @@ export class Spiller {
 
   constructor(private readonly deps: SpillerDeps) {}
 
+  /**
+   * Moves the object to its file. If that fails (a full disk), the partial file is deleted
+   * and the object stays in the arena, sealed and readable; the error is thrown.
+   */
   async spill(e: Entry): Promise<void> {
     const { allocator } = this.deps;
     const file = path.join(this.deps.spillDir, e.objectId);
     e.state = "spilling";
     e.moving = (async () => {
-      await copyRange(this.deps.arena(), e.offset, e.size, file, "out", this.deps.chunkBytes);
+      try {
+        await copyRange(this.deps.arena(), e.offset, e.size, file, "out", this.deps.chunkBytes);
+      } catch (err) {
+        await fs.promises.rm(file, { force: true }).catch((rmErr: unknown) => {
+          log.warn(`could not delete the partial spill file ${file}: ${(rmErr as Error).message}`);
+        });
+        throw err;
+      }
       allocator.release(e.offset, e.size);
       e.offset = -1;
       e.spillPath = file;
@@ -42,6 +53,9 @@ export class Spiller {
     })();
     try {
       await e.moving;
+    } catch (err) {
+      e.state = "sealed";
+      throw err;
     } finally {
       e.moving = undefined;
     }
@@ -78,7 +92,10 @@ export class Spiller {
   discard(e: Entry): void {
     if (e.spillPath === undefined) return;
     this.bytes -= e.size;
-    void fs.promises.rm(e.spillPath, { force: true });
+    const file = e.spillPath;
+    fs.promises.rm(file, { force: true }).catch((err: unknown) => {
+      log.warn(`could not delete the spill file ${file}: ${(err as Error).message}`);
+    });
   }
 }
 

@@ -262,7 +262,11 @@ export class LeaseManager {
           continue;
         }
         this.queue.splice(i, 1);
-        void this.grant(p, this.resources.acquire(p.req.resources));
+        this.grant(p, this.resources.acquire(p.req.resources)).catch((e: unknown) => {
+          // grant() answers the request itself; this is a bug: the request fails, not the raylet.
+          log.error(`granting a lease for ${p.req.description} failed: ${(e as Error).stack ?? String(e)}`);
+          p.reject(e as Error);
+        });
       }
     } finally {
       this.scheduling = false;

@@ -2,8 +2,21 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { configSnapshot, createLogger, exitWithParent, parseFlags, printReady, readPublishedAddress, useLogFile } from "@lux/common";
+import {
+  configSnapshot,
+  createLogger,
+  durationMs,
+  daemonStop,
+  exitWithParent,
+  guardDaemonProcess,
+  onFatalExit,
+  parseFlags,
+  printReady,
+  readPublishedAddress,
+  useLogFile,
+} from "@lux/common";
 import { logDir, socketDir } from "./session-dirs.js";
+import { cleanUpSessions } from "./session-housekeeping.js";
 import { startEarlyWorker, type PrestartJob } from "./worker-pool.js";
 
 const log = createLogger("raylet");
@@ -12,6 +25,7 @@ const config = configSnapshot();
 const flags = parseFlags(process.argv.slice(2));
 const logFile = flags.get("log-file");
 if (logFile !== undefined) useLogFile(logFile);
+guardDaemonProcess(log);
 const token = process.env["LUX_TOKEN"];
 const gcsAddressFlag = flags.get("gcs-address");
 const gcsAddressFile = flags.get("gcs-address-file");
@@ -44,15 +58,19 @@ if ("error" in addon) log.warn(`object store: the shared-memory addon is not ava
 // Arenas of raylets that were killed hold RAM until deleted: whoever starts next cleans up.
 const orphans = removeOrphanArenas(shmDir);
 if (orphans > 0) log.info(`removed ${orphans} object store file(s) in ${shmDir} left by raylets that no longer run`);
+// --spill-dir DIR: where this raylet makes its spill folder (default: the session folder).
+const spillRoot = flags.get("spill-dir");
 const store = await ArenaStore.open({
   path: arenaPath(shmDir, process.pid),
   capacity: storeBytes,
-  spillDir: flags.get("spill-dir") ?? path.join(sessionDir, `spill-${process.pid}`),
+  spillDir: path.join(spillRoot ?? sessionDir, `spill-${process.pid}`),
   fullTimeoutMs: config.objectStoreFullTimeoutMs,
   spillChunkBytes: config.spillChunkBytes,
   pressureIntervalMs: config.objectStorePressureIntervalMs,
   onPressure: () => raylet.collectGarbage(),
 });
+// A fatal error must not leave the arena holding RAM in /dev/shm, nor the spill folder.
+onFatalExit(() => store.removeFilesSync());
 log.info(`object store: ${kind}, ${storeBytes} bytes at ${store.path}`);
 // The `memory` resource is what tasks may reserve for their heaps: like Ray, 70% of RAM
 // minus what the object store takes, unless --resources sets it.
@@ -77,16 +95,26 @@ const raylet = new Raylet({
   sessionDir,
   config,
 });
-const stop = async (): Promise<void> => {
-  await raylet.close();
-  process.exit(0);
-};
+// Every way out (SIGTERM, the parent gone, the control service gone) closes once: the
+// workers, then the store's files (the fatal cleanup removes them if closing fails).
+const stop = daemonStop(log, () => raylet.close());
 raylet.onGcsLost(() => {
   log.warn(`the control service did not come back within ${config.gcsReconnectWindowMs} ms (gcsReconnectWindowMs); exiting`);
-  void stop();
+  stop().catch(() => undefined); // it exits instead of rejecting
 });
 if (flags.has("exit-with-parent")) exitWithParent(stop);
-process.on("SIGTERM", () => void stop());
 await raylet.start();
 if (prestart !== undefined) raylet.prestartWorkers(prestart, 1, early);
 printReady({ address: raylet.address, nodeId: raylet.nodeId, pid: process.pid });
+// Once serving (it must not delay the start): what killed sessions left behind.
+cleanUpSessions({
+  sessionRoot: config.sessionDirRoot,
+  spillRoots: spillRoot === undefined ? [] : [spillRoot],
+  retentionMs: durationMs(config.sessionRetention),
+  now: Date.now(),
+}).then(
+  ({ spillDirs, sessions }) => {
+    if (spillDirs + sessions > 0) log.info(`housekeeping: removed ${spillDirs} spill folder(s) of raylets that no longer run and ${sessions} session folder(s) older than ${config.sessionRetention}`);
+  },
+  (e: unknown) => log.warn(`housekeeping of old sessions failed: ${(e as Error).message}`),
+);

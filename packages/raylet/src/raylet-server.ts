@@ -65,6 +65,7 @@ export class Raylet {
   private readonly resources: ResourcePool;
   private readonly jobs = new Map<string, Promise<JobInfo>>();
   private readonly closeListeners: (() => void)[] = [];
+  private closing = false;
   private readonly workerConnections = new Map<string, RpcConnection<CoreWorkerService>>();
   private readonly clients = new Set<RpcConnection<CoreWorkerService, RayletService>>();
   /** Other nodes' raylets (by node id, at the address the control service gives), and the pulls of their objects into this node's store. */
@@ -301,6 +302,7 @@ export class Raylet {
       this.gcsIncarnation = info.incarnation;
     });
     gcs.onClose(() => {
+      if (this.closing) return; // our own close, not a lost control service
       for (const l of this.closeListeners) l();
     });
     await gcs.call("registerNode", registration);
@@ -365,15 +367,23 @@ export class Raylet {
     for (const c of this.clients) c.notify("collectGarbage", {});
   }
 
+  /**
+   * Stops the workers, then removes the store's files (in /dev/shm and the spill folder)
+   * even if stopping them failed, then drops the connections.
+   */
   async close(): Promise<void> {
+    this.closing = true;
     this.reportTimer?.cancel();
     this.liveness?.stop();
     this.view.close();
     this.nodePeers.close();
-    await this.pool?.close();
-    await this.options.store.close();
-    this.gcs?.close();
-    await this.server?.close();
+    try {
+      await this.pool?.close();
+    } finally {
+      await this.options.store.close();
+      this.gcs?.close();
+      await this.server?.close();
+    }
   }
 }
 

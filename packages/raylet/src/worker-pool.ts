@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawn, type ChildProcess } from "node:child_process";
 import type { Clock, JobInfo, RuntimeEnvSpec, TimerHandle } from "@lux/protocol";
-import { LuxError, createLogger, newWorkerId, runtimeEnvKey } from "@lux/common";
+import { LeaseFailedError, LuxError, createLogger, newWorkerId, runtimeEnvKey } from "@lux/common";
 import type { PreparedEnv } from "./runtime-env-manager.js";
 
 const log = createLogger("raylet");
@@ -140,7 +140,11 @@ export class WorkerPool {
     worker.state = "idle";
     worker.idleSince = this.options.clock.now();
     const idle = [...this.workers.values()].filter((w) => w.jobId === worker.jobId && w.envKey === worker.envKey && w.state === "idle");
-    if (idle.length > this.options.maxIdlePerJob) void this.retire(worker, "too many idle workers");
+    if (idle.length > this.options.maxIdlePerJob) this.retireLater(worker, "too many idle workers");
+  }
+
+  private retireLater(worker: WorkerHandle, reason: string): void {
+    this.retire(worker, reason).catch((e: unknown) => log.error(`retiring worker ${worker.workerId.slice(0, 8)} failed: ${(e as Error).message}`));
   }
 
   /** Stops an idle worker unless it still owns objects in use. */
@@ -218,7 +222,12 @@ export class WorkerPool {
 
   private start(job: PrestartJob, outlivesJob: boolean, envKey: string, runtimeEnv: PreparedEnv | undefined): Promise<WorkerHandle> {
     const workerId = newWorkerId();
-    const child = spawnWorker(this.options, job, workerId, runtimeEnv, this.addresses());
+    let child: ChildProcess;
+    try {
+      child = spawnWorker(this.options, job, workerId, runtimeEnv, this.addresses());
+    } catch (e) {
+      return Promise.reject(spawnFailed(job.jobId, e as Error));
+    }
     forwardOutput(child, child.pid ?? 0, this.options.logDir);
     return this.track(child, workerId, job.jobId, outlivesJob, envKey);
   }
@@ -230,14 +239,14 @@ export class WorkerPool {
    */
   private adopt(early: EarlyWorker, envKey: string): Promise<WorkerHandle> {
     const child = early.process;
-    if (child.exitCode !== null || child.signalCode !== null) {
-      log.warn(`the worker started with this raylet exited before the raylet was up (${child.signalCode ?? `code ${child.exitCode}`}); starting another`);
+    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) {
+      const how = child.pid === undefined ? "could not be spawned" : `exited before the raylet was up (${child.signalCode ?? `code ${child.exitCode}`})`;
+      log.warn(`the worker started with this raylet ${how}; starting another`);
       return this.start(early.job, false, envKey, undefined);
     }
     const started = this.track(child, early.workerId, early.job.jobId, false, envKey);
     // Not ended: the worker watches its stdin to exit with this raylet (exitWithParent). If it
-    // dies meanwhile, the write fails (EPIPE) and its exit is handled like any other.
-    child.stdin?.on("error", () => undefined);
+    // dies meanwhile, the write fails (EPIPE, ignored: see spawnWorker) and its exit is handled like any other.
     child.stdin?.write(`${JSON.stringify(this.addresses())}\n`);
     return started;
   }
@@ -270,8 +279,23 @@ export class WorkerPool {
           if (this.starting.has(workerId)) this.kill(worker, "it did not register in time");
         }, this.options.startTimeoutMs)
         .unref();
+      child.on("error", (err) => {
+        // The process could not be spawned (EMFILE, EAGAIN: the node is out of descriptors
+        // or processes): no exit follows. Other errors (a failed kill) change nothing.
+        if (child.pid !== undefined || worker.state === "dead") {
+          log.warn(`worker ${workerId.slice(0, 8)} (pid ${child.pid}): ${err.message}`);
+          return;
+        }
+        timer.cancel();
+        worker.state = "dead";
+        this.workers.delete(workerId);
+        const waiter = this.starting.get(workerId);
+        this.starting.delete(workerId);
+        waiter?.reject(spawnFailed(jobId, err));
+      });
       child.once("exit", (code, signal) => {
         timer.cancel();
+        if (worker.state === "dead") return;
         worker.state = "dead";
         this.workers.delete(workerId);
         const reason = signal !== null ? `killed by ${signal}` : `exited with code ${code}`;
@@ -292,7 +316,7 @@ export class WorkerPool {
     const now = this.options.clock.now();
     const keep = this.options.idleKeepMs;
     for (const w of this.workers.values()) {
-      if (w.state === "idle" && now - w.idleSince > keep) void this.retire(w, "idle");
+      if (w.state === "idle" && now - w.idleSince > keep) this.retireLater(w, "idle");
     }
   }
 }
@@ -331,8 +355,19 @@ export function startEarlyWorker(
 ): EarlyWorker {
   const workerId = newWorkerId();
   const child = spawnWorker(options, job, workerId, undefined, { LUX_ADDRESSES_ON_STDIN: "1" });
+  // Until the pool adopts it (which replaces one that failed to spawn).
+  child.on("error", (err) => log.warn(`the worker started with this raylet failed: ${err.message}`));
   forwardOutput(child, child.pid ?? 0, options.logDir);
   return { workerId, job, process: child };
+}
+
+/** What a lease fails with when its worker process could not be spawned. */
+function spawnFailed(jobId: string, err: Error): LeaseFailedError {
+  return new LeaseFailedError({
+    what: `job ${jobId}`,
+    reason: `the raylet could not start a worker process (${err.message}); the node may be out of file descriptors (EMFILE, ENFILE) or processes (EAGAIN)`,
+    cause: err,
+  });
 }
 
 function spawnWorker(
@@ -342,7 +377,7 @@ function spawnWorker(
   runtimeEnv: PreparedEnv | undefined,
   addresses: WorkerAddresses | { LUX_ADDRESSES_ON_STDIN: "1" },
 ): ChildProcess {
-  return spawn(process.execPath, [...job.execArgv, options.workerMain], {
+  const child = spawn(process.execPath, [...job.execArgv, options.workerMain], {
     cwd: runtimeEnv?.dir ?? job.cwd,
     env: {
       ...process.env,
@@ -357,6 +392,9 @@ function spawnWorker(
     },
     stdio: ["pipe", "pipe", "pipe"],
   });
+  // A pipe to a worker that is gone fails (EPIPE, ECONNRESET): its exit is what counts.
+  for (const pipe of [child.stdin, child.stdout, child.stderr]) pipe?.on("error", () => undefined);
+  return child;
 }
 
 /** Worker output reaches the driver through the raylet's own stdout/stderr, line by line. */

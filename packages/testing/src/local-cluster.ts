@@ -34,6 +34,8 @@ export interface LocalNodeOptions {
   resources?: Record<string, number>;
   /** Bytes of the node's object store. */
   objectStoreMemory?: number;
+  /** Folder in which the node's raylet spills objects (its own `spill-<pid>` in it); default the session folder. */
+  spillDir?: string;
   /** A loopback address (127.0.0.2, ...) for the node to bind to; default 127.0.0.1. */
   nodeIp?: string;
   /**
@@ -148,6 +150,7 @@ export class LocalCluster {
       workerMain: workerMainPath,
       resources: nodeResources({ numCpus: options.numCpus ?? 1, numGpus: options.numGpus, resources: options.resources }),
       ...(options.objectStoreMemory !== undefined ? { objectStoreMemory: options.objectStoreMemory } : {}),
+      ...(options.spillDir !== undefined ? { spillDir: options.spillDir } : {}),
       ...(options.nodeIp !== undefined ? { nodeIpAddress: options.nodeIp } : {}),
       ...(options.netns !== undefined ? { wrapper: ["ip", "netns", "exec", options.netns] } : {}),
       config: { ...this.config, ...options.config },

@@ -34,4 +34,12 @@ export const CONTROL_SERVICE_ENTRIES = [
     min: 1,
     doc: "Deadline of the control service connecting to its Redis storage at start.",
   }),
+  defineConfig({
+    name: "redisRecordTtlMs",
+    type: "number",
+    default: 86_400_000,
+    integer: true,
+    min: 1000,
+    doc: "How long a cluster's records stay in Redis once its control service is gone: while it runs, it renews them every third of this. A control service restarted later than this starts empty; records of a cluster that is gone for good do not stay forever.",
+  }),
 ] as const;

@@ -16,6 +16,12 @@ export const PROCESS_ENTRIES = [
     doc: "Directory under which each cluster session keeps its sockets, logs and spilled objects.",
   }),
   defineConfig({
+    name: "sessionRetention",
+    type: "duration",
+    default: "7d",
+    doc: "Session folders (logs, worker sockets) under sessionDirRoot that no running process uses and that have not changed for this long are removed when a raylet starts. A whole number and a unit: s, m, h or d (\"12h\", \"7d\"); \"0s\" keeps no logs of ended sessions (a folder changed in the last minute is always kept: its session may be starting).",
+  }),
+  defineConfig({
     name: "daemonStartTimeoutMs",
     type: "number",
     default: 30_000,
