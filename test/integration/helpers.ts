@@ -1,5 +1,7 @@
 /** Shared helpers for cluster tests: real processes, polled conditions, no sleeps. */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -114,4 +116,24 @@ export async function runScript(
   const { code } = await p.exited();
   clearTimeout(timer);
   return { code, stdout: p.stdout(), stderr: p.stderr() };
+}
+
+/**
+ * A tmpfs of `bytes` mounted at a new temporary folder, to make a small disk that fills up.
+ * Needs root: without it this throws, failing the test with the reason. Unmount in `finally`.
+ */
+export function mountTmpfs(bytes: number): { dir: string; unmount(): void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lux-tmpfs-"));
+  const r = spawnSync("mount", ["-t", "tmpfs", "-o", `size=${bytes}`, "tmpfs", dir], { encoding: "utf8" });
+  if (r.status !== 0) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw new Error(`cannot mount a tmpfs at ${dir} (this test needs root to make a small disk): ${r.stderr || r.error?.message}`);
+  }
+  return {
+    dir,
+    unmount: () => {
+      spawnSync("umount", [dir]);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
