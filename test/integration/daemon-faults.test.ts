@@ -65,7 +65,7 @@ describe("a full spill disk", () => {
       assert.deepEqual([bv?.[0], bv?.at(-1), cv?.[0], cv?.at(-1)], [2, 2, 3, 3], "objects in memory read back intact");
       // `a` is on the disk: reading it needs room in memory, which the end of the actor makes
       // (its object `d` is freed with it).
-      lux.kill(filler);
+      await lux.kill(filler);
       let av: Float64Array | undefined;
       await waitFor(async () => {
         try {

@@ -15,6 +15,7 @@ import {
   configEnvVar,
   configSnapshot,
   defineConfig,
+  durationMs,
   resetConfig,
   setConfig,
 } from "../src/index.js";
@@ -147,6 +148,25 @@ describe("config", () => {
     for (const f of ["false", "0", "no", " Off "]) assert.equal(flag.parse(f), false);
     assert.equal(flag.parse("maybe"), undefined);
     assert.equal(flag.envVar, "LUX_SOME_FLAG");
+  });
+
+  test("durations: a whole number and a unit s, m, h or d (sessionRetention is LUX_SESSION_RETENTION, 7 days by default)", () => {
+    const retention = CONFIG_ENTRIES.find((e) => e.name === "sessionRetention");
+    assert.equal(retention?.envVar, "LUX_SESSION_RETENTION");
+    assert.equal(durationMs(config("sessionRetention")), 7 * 86_400_000);
+    for (const [text, ms] of [["90s", 90_000], ["30m", 1_800_000], ["12h", 43_200_000], ["7d", 604_800_000], ["0s", 0]] as const) {
+      assert.equal(retention?.parse(` ${text} `), text);
+      assert.equal(durationMs(text), ms);
+    }
+    for (const bad of ["7", "1.5h", "-1d", "7 days", "d", ""]) assert.equal(retention?.parse(bad), undefined, bad);
+    assert.throws(() => durationMs("7"), RangeError);
+    resetConfig();
+    setEnv("LUX_SESSION_RETENTION", "12h");
+    assert.equal(config("sessionRetention"), "12h");
+    resetConfig();
+    setEnv("LUX_SESSION_RETENTION", "a week");
+    assert.throws(() => config("sessionRetention"), (e: unknown) => e instanceof InvalidConfigError && /LUX_SESSION_RETENTION.*"7d"/.test(e.message));
+    assert.throws(() => setConfig("sessionRetention", "7 days"), InvalidConfigError);
   });
 
   test("a declaration whose default is invalid fails at once", () => {

@@ -42,10 +42,13 @@ export async function cleanUpSessions(options: HousekeepingOptions): Promise<Hou
   for (const name of await list(options.sessionRoot)) {
     if (!SESSION_DIR.test(name)) continue;
     const dir = path.join(options.sessionRoot, name);
+    // Judged before its spill folders go: removing them changes the folder.
+    if (!processes.use(dir) && !(await changedSince(dir, cutoff))) {
+      await fs.promises.rm(dir, { recursive: true, force: true });
+      result.sessions++;
+      continue;
+    }
     result.spillDirs += await removeOrphanSpillDirs(dir, processes);
-    if (processes.use(dir) || (await changedSince(dir, cutoff))) continue;
-    await fs.promises.rm(dir, { recursive: true, force: true });
-    result.sessions++;
   }
   for (const root of options.spillRoots) result.spillDirs += await removeOrphanSpillDirs(root, processes);
   return result;
