@@ -1,7 +1,6 @@
-import { CoreWorkerService, decodeTaskSpec, serve, type ServiceHandlers } from "@lux/protocol";
+import { collectGarbage, CoreWorkerService, decodeTaskSpec, serve, type ServiceHandlers } from "@lux/protocol";
 import { createLogger } from "@lux/common";
 import type { CoreWorker } from "./core-worker.js";
-import { collectGarbage } from "./gc.js";
 
 const log = createLogger("core");
 

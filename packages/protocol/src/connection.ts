@@ -3,6 +3,7 @@ import { decodeFrame, writeMessage } from "./codec.js";
 import { ConnectionClosedError, InvalidRequestError, ProtocolError, RpcTimeoutError } from "./errors.js";
 import { defaultErrorCodec, type ErrorCodec } from "./error-codec.js";
 import { FrameDecoder } from "./frame.js";
+import { collectGarbageSoon } from "./gc.js";
 import { settle, type Done, type Pending } from "./pending-call.js";
 import type { DispatchEntry, MethodName, ReplyOf, RequestOf, ServedHandlers, ServiceDef } from "./service.js";
 import type { Transport } from "./transport.js";
@@ -15,6 +16,8 @@ const MAGIC = "lux";
  * maxFrameBytes for a peer that never proved it belongs to the cluster.
  */
 const HANDSHAKE_MAX_FRAME_BYTES = 64 * 1024;
+/** A partial frame at least this large is given back to the system as soon as its peer goes. */
+const RELEASE_NOW_BYTES = 16 * 1024 * 1024;
 
 const Kind = { request: 0, ok: 1, error: 2, notify: 3 } as const;
 
@@ -357,8 +360,9 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
   private closed(error?: Error): void {
     if (this.state === "closed") return;
     this.state = "closed";
-    // A frame the peer had half sent is never completed: its buffer goes now, not with the connection.
-    this.decoder.release();
+    // A frame the peer had half sent is never completed: its buffer goes now, not with the
+    // connection, and a large one goes back to the system now, not at V8's next collection.
+    if (this.decoder.release() >= RELEASE_NOW_BYTES) collectGarbageSoon();
     const reason = new ConnectionClosedError(
       error !== undefined ? { peer: this.peer, reason: error.message, cause: error } : { peer: this.peer },
     );

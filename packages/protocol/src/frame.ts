@@ -55,10 +55,12 @@ export class FrameDecoder {
     return this.body?.length ?? 0;
   }
 
-  /** Drops a partial frame (the peer is gone: it will never be completed). */
-  release(): void {
+  /** Drops a partial frame (the peer is gone: it will never be completed); returns its buffer's size. */
+  release(): number {
+    const dropped = this.bufferedBytes;
     this.body = undefined;
     this.headerFill = 0;
+    return dropped;
   }
 
   /** Feeds one chunk; throws FrameTooLargeError on an oversized length prefix. */
