@@ -23,6 +23,8 @@ const square = lux.remote((x: number) => x * x);
 const MIB = 1024 * 1024;
 const HANDSHAKE_TIMEOUT_MS = 5000;
 const ACCEPT_LAG_SLACK_MS = 10_000;
+/** Half-open connections held open at once per daemon (its cap is 256, the listen backlog 511). */
+const WINDOW = 400;
 /** Half-open connections per daemon. */
 const HALF_OPEN = 3000;
 /** How far above its baseline a daemon's RSS may stay once the abusive peers are gone. */
@@ -116,7 +118,8 @@ async function announce(socket: net.Socket, size: number, send: number): Promise
 
 describe("abusive peers", () => {
   let cluster: LocalCluster;
-  let targets: { name: string; address: string; pid: number }[];
+  type Target = { name: string; address: string; pid: number };
+  let targets: Target[];
 
   before(async () => {
     cluster = await LocalCluster.start({ head: { numCpus: 2, objectStoreMemory: 64 * MIB } });
@@ -196,21 +199,33 @@ describe("abusive peers", () => {
     })();
     const lifetimes: number[] = [];
     const sockets: Promise<void>[] = [];
-    for (const target of targets) {
-      for (let i = 0; i < HALF_OPEN; i++) {
-        const socket = net.connect(hostPort(target.address));
-        socket.on("error", () => undefined);
-        let opened = 0;
-        socket.once("connect", () => (opened = Date.now()));
-        sockets.push(closed(socket).then(() => void lifetimes.push(opened === 0 ? 0 : Date.now() - opened)));
-        // A few at a time, so the listen backlog is not what refuses them.
-        if (i % 200 === 199) await new Promise((r) => setImmediate(r));
+    const open = new Map(targets.map((t) => [t.name, 0]));
+    let someClosed: () => void = () => undefined;
+    const halfOpen = (target: Target): Promise<void> => {
+      const socket = net.connect(hostPort(target.address));
+      socket.on("error", () => undefined);
+      let opened = 0;
+      open.set(target.name, (open.get(target.name) ?? 0) + 1);
+      socket.once("connect", () => (opened = Date.now()));
+      return closed(socket).then(() => {
+        open.set(target.name, (open.get(target.name) ?? 0) - 1);
+        lifetimes.push(opened === 0 ? 0 : Date.now() - opened);
+        someClosed();
+      });
+    };
+    // Each daemon gets HALF_OPEN connections, at most WINDOW of them open at once: more than
+    // its cap, so it must drop them itself, but fewer than the listen backlog, so the kernel
+    // never refuses them (refused SYNs are retried by the kernel for minutes).
+    for (let i = 0; i < HALF_OPEN; i++) {
+      for (const target of targets) {
+        while ((open.get(target.name) ?? 0) >= WINDOW) await new Promise<void>((r) => (someClosed = r));
+        sockets.push(halfOpen(target));
       }
     }
     const roundsBefore = rounds;
     await Promise.race([
       Promise.all(sockets),
-      new Promise((_, reject) => setTimeout(() => reject(new Error("half-open connections still open 60 s later")), 60_000).unref()),
+      new Promise((_, reject) => setTimeout(() => reject(new Error(`half-open connections still open 60 s later: ${JSON.stringify(Object.fromEntries(open))}`)), 60_000).unref()),
     ]);
     flooding = false;
     await driver;

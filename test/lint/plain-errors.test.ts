@@ -32,7 +32,7 @@ async function refusedLines(file: string): Promise<number[]> {
 }
 
 test("packages whose errors reach users refuse plain Errors, except as a cause", async () => {
-  for (const file of ["packages/core/src/gc.ts", "packages/cli/src/errors.ts", "packages/raylet/src/resources.ts", "packages/gcs/src/table.ts"]) {
+  for (const file of ["packages/core/src/api.ts", "packages/cli/src/errors.ts", "packages/raylet/src/resources.ts", "packages/gcs/src/table.ts"]) {
     assert.deepEqual(await refusedLines(file), [2, 3, 7], file);
   }
 });
