@@ -138,3 +138,31 @@ describe("lux CLI", () => {
     assert.deepEqual(recordedPids(), []);
   });
 });
+
+describe("lux status without an address", () => {
+  const privateRoot = fs.mkdtempSync(path.join(os.tmpdir(), "lux-cli-private-"));
+  const privateEnv = { LUX_SESSION_DIR_ROOT: privateRoot, LUX_ADDRESS: "", LUX_TOKEN: "" };
+  after(() => fs.rmSync(privateRoot, { recursive: true, force: true }));
+
+  test("finds the private cluster a driver's lux.init() started on this machine, and says when none runs", async () => {
+    const driver = startScript(path.join(fixtures, "status-private-driver.ts"), { env: privateEnv });
+    try {
+      await waitFor(() => driver.stdout().includes("ready") || driver.child.exitCode !== null, "the driver's private cluster");
+      assert.match(driver.stdout(), /ready/, driver.stderr());
+      const status = await runScript(luxBin, { args: ["status"], env: privateEnv, loader: false, timeoutMs: 60_000 });
+      assert.equal(status.code, 0, status.stderr);
+      assert.match(status.stdout, /Cluster at 127\.0\.0\.1:\d+/);
+      assert.match(status.stdout, /Nodes: 1 alive/);
+      assert.match(status.stdout, /CPU: \d+ \/ 1/);
+    } finally {
+      driver.kill();
+      await driver.exited();
+    }
+    // The private cluster ends with its driver; its token file goes with its control service.
+    await waitFor(() => !fs.existsSync(path.join(privateRoot, "tokens")) || fs.readdirSync(path.join(privateRoot, "tokens")).length === 0, "the private cluster to end");
+    const none = await runScript(luxBin, { args: ["status"], env: privateEnv, loader: false, timeoutMs: 60_000 });
+    assert.notEqual(none.code, 0);
+    assert.match(none.stderr, /no cluster runs on this machine: none started by `lux start`, and no driver's `lux.init\(\)` cluster answers/);
+  });
+});
+

@@ -1,24 +1,12 @@
 /** `lux status`: the nodes of a cluster and its resources; fails when no cluster answers. */
-import { readTokenFile } from "@lux/common";
+import { readTokenFile, tokenFileAddresses } from "@lux/common";
 import { autoAddress, connectControlService, type ControlServiceClient } from "@lux/launcher";
 import { CliError } from "./errors.js";
 
 export async function status(opts: { address?: string }): Promise<void> {
   const env = process.env["LUX_ADDRESS"];
-  let address = opts.address ?? (env !== undefined && env !== "" ? env : "auto");
-  if (address === "auto") {
-    const found = autoAddress();
-    if (found === undefined) throw new CliError("no cluster started by `lux start` runs on this machine (pass --address HOST:PORT for another one)");
-    address = found;
-  }
-  const token = process.env["LUX_TOKEN"] || readTokenFile(address);
-  if (token === undefined) throw new CliError(`no token for the cluster at ${address}: set LUX_TOKEN`);
-  let client: ControlServiceClient;
-  try {
-    client = await connectControlService(address, token);
-  } catch (e) {
-    throw new CliError(`no cluster answers at ${address}: ${(e as Error).message}`);
-  }
+  const given = opts.address ?? (env !== undefined && env !== "" ? env : "auto");
+  const { address, client } = given === "auto" ? await findLocalCluster() : { address: given, client: await connect(given) };
   try {
     const [nodes, view, demand] = await Promise.all([client.nodes(), client.resources(), client.demand()]);
     const alive = nodes.filter((n) => n.alive);
@@ -49,6 +37,37 @@ export async function status(opts: { address?: string }): Promise<void> {
   } finally {
     client.close();
   }
+}
+
+async function connect(address: string): Promise<ControlServiceClient> {
+  const token = process.env["LUX_TOKEN"] || readTokenFile(address);
+  if (token === undefined) throw new CliError(`no token for the cluster at ${address}: set LUX_TOKEN`);
+  try {
+    return await connectControlService(address, token);
+  } catch (e) {
+    throw new CliError(`no cluster answers at ${address}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * With no address: the cluster `lux start` started on this machine, else the newest
+ * cluster a driver's `lux.init()` started here that still answers (found by its token file).
+ */
+async function findLocalCluster(): Promise<{ address: string; client: ControlServiceClient }> {
+  const started = autoAddress();
+  if (started !== undefined) return { address: started, client: await connect(started) };
+  for (const address of tokenFileAddresses()) {
+    const token = readTokenFile(address);
+    if (token === undefined) continue;
+    try {
+      return { address, client: await connectControlService(address, token) };
+    } catch {
+      // a token file left by a control service that was killed: try the next
+    }
+  }
+  throw new CliError(
+    "no cluster runs on this machine: none started by `lux start`, and no driver's `lux.init()` cluster answers (pass --address HOST:PORT for another machine's)",
+  );
 }
 
 function formatAmount(n: number): string {

@@ -115,7 +115,7 @@ export {
   daemonStop,
   FATAL_EXIT_CODE,
 } from "./process.js";
-export { tokenFilePath, writeTokenFile, removeTokenFile, readTokenFile } from "./token-file.js";
+export { tokenFilePath, writeTokenFile, removeTokenFile, readTokenFile, tokenFileAddresses } from "./token-file.js";
 export { runtimeEnvKey } from "./runtime-env-key.js";
 export { controlServiceStateLost } from "./control-service.js";
 export { lessReserved } from "./resource-sets.js";

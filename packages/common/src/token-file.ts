@@ -33,3 +33,30 @@ export function readTokenFile(address: string): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * Control-service addresses of the clusters whose token files this user can read, newest
+ * first: those `lux start` and `lux.init()` started on this machine (a file may outlive a
+ * control service that was SIGKILLed, so callers check that the address answers).
+ */
+export function tokenFileAddresses(): string[] {
+  const dir = path.dirname(tokenFilePath("x"));
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const found: { address: string; mtimeMs: number }[] = [];
+  for (const name of names) {
+    // tokenFilePath turned "host:port" into "host_port"; hosts of this machine hold no "_".
+    const m = /^([\w.-]+)_(\d+)$/.exec(name);
+    if (m === null || m[1]?.includes("_")) continue;
+    try {
+      found.push({ address: `${m[1]}:${m[2]}`, mtimeMs: fs.statSync(path.join(dir, name)).mtimeMs });
+    } catch {
+      // removed meanwhile: its cluster ended
+    }
+  }
+  return found.sort((a, b) => b.mtimeMs - a.mtimeMs).map((f) => f.address);
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// The system programs the test suite needs beyond Node (today: redis-server, for the
+// control service's persistent storage). `npm test` runs this first: a missing one is
+// installed from Debian's apt when we run as root, and otherwise named with the command
+// that installs it, and the run stops before any test (exit 1).
+import { spawnSync } from "node:child_process";
+
+const NEEDED = [{ program: "redis-server", apt: "redis-server", brew: "redis" }];
+
+const onPath = (program) => spawnSync("sh", ["-c", `command -v ${program}`], { stdio: "ignore" }).status === 0;
+const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+
+const missing = NEEDED.filter((n) => !onPath(n.program));
+if (missing.length === 0) process.exit(0);
+
+const packages = missing.map((n) => n.apt);
+if (isRoot && onPath("apt-get")) {
+  console.log(`system-deps: installing ${packages.join(" ")} (apt-get)`);
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  const run = (args) => spawnSync("apt-get", args, { stdio: "inherit", env }).status === 0;
+  run(["update", "-qq"]);
+  run(["install", "-y", "-qq", "--no-install-recommends", ...packages]);
+}
+
+const still = missing.filter((n) => !onPath(n.program));
+if (still.length === 0) process.exit(0);
+const names = still.map((n) => n.program).join(", ");
+console.error(
+  [
+    `system-deps: the tests need ${names}, which is not on the PATH. Install it, then run npm test again:`,
+    `  Debian/Ubuntu:  sudo apt-get install -y ${still.map((n) => n.apt).join(" ")}`,
+    `  macOS:          brew install ${still.map((n) => n.brew).join(" ")}`,
+  ].join("\n"),
+);
+process.exit(1);
