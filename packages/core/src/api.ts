@@ -401,7 +401,7 @@ export function main(body: () => Promise<unknown> | unknown): void {
   functions.noteMainCalled();
   void (async () => {
     try {
-      await body();
+      await functions.startMainBody(body);
     } catch (e) {
       process.exitCode = 1;
       console.error(e);

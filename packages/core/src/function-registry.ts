@@ -3,6 +3,8 @@ import { pathToFileURL } from "node:url";
 import type { FunctionDescriptor } from "@lux/protocol";
 import { LuxError, createLogger } from "@lux/common";
 import { decodeMessage, encodeMessage } from "@lux/protocol";
+import { moduleEvaluator } from "./module-scopes.js";
+import { inspectFunction, type Scope } from "./v8-inspector.js";
 
 const log = createLogger("core");
 
@@ -18,7 +20,25 @@ export interface Definition {
   readonly moduleUrl: string | undefined;
   /** Where in that evaluation: call site (line:column, or URL:line:column if in another module) and occurrence. */
   readonly position: string | undefined;
+  /** The module whose code called `lux.remote` (a file URL), if known. */
+  readonly siteUrl: string | undefined;
   descriptor?: FunctionDescriptor;
+}
+
+/** How a worker rebuilt a definition shipped by value: what its code can see (for the advice when it fails). */
+export interface ByValue {
+  /** The module whose scope the source was evaluated in; undefined if none (then it sees only globals and `lux`). */
+  readonly scopeUrl: string | undefined;
+  /** Local variables around the definition where it was made: refused by name. */
+  readonly locals: readonly string[];
+  /** It belongs to the driver's entry script, which workers cannot import: it does not call lux.main. */
+  readonly entryWithoutMain: boolean;
+}
+
+/** A definition loaded by a worker; `byValue` is undefined when it was found by reference. */
+export interface Loaded {
+  readonly target: Definable;
+  readonly byValue: ByValue | undefined;
 }
 
 /**
@@ -36,9 +56,11 @@ const ownDirs = [new URL(".", import.meta.url).href, new URL("../src/", import.m
 export class FunctionRegistry {
   private readonly byKey = new Map<string, Definable>();
   private readonly occurrences = new Map<string, number>();
-  private readonly loaded = new Map<string, Promise<{ target: Definable; byValue: boolean }>>();
-  private readonly ready = new Map<string, { target: Definable; byValue: boolean }>();
+  private readonly loaded = new Map<string, Promise<Loaded>>();
+  private readonly ready = new Map<string, Loaded>();
   private mainCalled = false;
+  /** > 0 while lux.main's body runs its first synchronous part. */
+  private inMainBody = 0;
   /** Worker in a runtime env with a workingDir: the driver's copy's URL prefix and this node's. */
   private moduleMap: { from: string; to: string } | undefined;
 
@@ -50,6 +72,19 @@ export class FunctionRegistry {
 
   noteMainCalled(): void {
     this.mainCalled = true;
+  }
+
+  /**
+   * Starts lux.main's body. Definitions it makes are made at run time (workers never run
+   * it), also those before its first `await`, while the entry script is still evaluated.
+   */
+  startMainBody<T>(body: () => T): T {
+    this.inMainBody++;
+    try {
+      return body();
+    } finally {
+      this.inMainBody--;
+    }
   }
 
   /** Module URLs starting with `from` (the driver's workingDir) are imported from `to` (its unpacked copy). */
@@ -69,12 +104,12 @@ export class FunctionRegistry {
   define(target: Definable, kind: "function" | "class"): Definition {
     const site = callSite();
     const name = target.name || anonymousName(site);
-    const moduleUrl = site === undefined ? undefined : evaluatingModule();
+    const moduleUrl = site === undefined || this.inMainBody > 0 ? undefined : evaluatingModule();
     if (site === undefined || moduleUrl === undefined) {
       // Made at run time (in a function called after the modules were evaluated, e.g. in a
       // task): importing a module would not make it again, and the same call site may have
       // made other closures in other processes. Only its source can travel.
-      return { target, kind, name, moduleUrl: undefined, position: undefined };
+      return { target, kind, name, moduleUrl: undefined, position: undefined, siteUrl: site?.url };
     }
     // Keyed by the module being evaluated, not the file of the call: a factory in one
     // module called by the top-level code of several others makes each module's
@@ -85,17 +120,18 @@ export class FunctionRegistry {
     this.occurrences.set(at, n + 1);
     const position = `${call}#${n}`;
     this.byKey.set(`${moduleUrl}|${position}`, target);
-    return { target, kind, name, moduleUrl, position };
+    return { target, kind, name, moduleUrl, position, siteUrl: site.url };
   }
 
   /** The descriptor sent to the control service; decided once, at first use. */
   describe(def: Definition): FunctionDescriptor {
     if (def.descriptor !== undefined) return def.descriptor;
     const source = Function.prototype.toString.call(def.target);
-    const isEntry = def.moduleUrl !== undefined && def.moduleUrl === this.entryUrl;
-    const byValue = def.moduleUrl === undefined || (isEntry && !this.mainCalled);
+    const byValue = def.moduleUrl === undefined || (def.moduleUrl === this.entryUrl && !this.mainCalled);
+    const scope = byValue ? this.scopeOf(def) : {};
     const functionId = createHash("sha1")
-      .update(`${def.kind}\0${def.moduleUrl ?? ""}\0${def.position ?? ""}\0${byValue}\0${source}`)
+      .update(`${def.kind}\0${def.moduleUrl ?? ""}\0${def.position ?? ""}\0${byValue}\0`)
+      .update(`${scope.scopeUrl ?? ""}\0${scope.locals?.join(",") ?? ""}\0${source}`)
       .digest("hex")
       .slice(0, 32);
     def.descriptor = {
@@ -106,8 +142,25 @@ export class FunctionRegistry {
       position: byValue ? undefined : def.position,
       source,
       byValue,
+      ...scope,
     };
     return def.descriptor;
+  }
+
+  /**
+   * Where a worker evaluates a by-value definition: in the scope of the module its code is
+   * in when workers can import that module (its imports and top-level declarations are
+   * then visible), minus the local variables around the definition.
+   */
+  private scopeOf(def: Definition): Pick<FunctionDescriptor, "scopeUrl" | "locals" | "entryWithoutMain"> {
+    if (def.siteUrl === undefined) return {};
+    // The module of the function's own code (a factory in another module may have called
+    // lux.remote); without an inspector, the module of the call.
+    const info = inspectFunction(def.target, LOCAL_SCOPES);
+    const url = info === undefined ? def.siteUrl : info.url;
+    if (!url.startsWith("file:")) return {}; // made by eval or new Function
+    if (url === this.entryUrl && !this.mainCalled) return { entryWithoutMain: true };
+    return { scopeUrl: url, locals: info === undefined ? [] : localNames(info.scopes) };
   }
 
   static encode(d: FunctionDescriptor): Uint8Array {
@@ -115,7 +168,7 @@ export class FunctionRegistry {
   }
 
   /** Worker side: the function for an id, importing its module or evaluating its source. */
-  load(functionId: string, fetch: () => Promise<Uint8Array | undefined>): Promise<{ target: Definable; byValue: boolean }> {
+  load(functionId: string, fetch: () => Promise<Uint8Array | undefined>): Promise<Loaded> {
     let p = this.loaded.get(functionId);
     if (p === undefined) {
       p = this.resolve(functionId, fetch);
@@ -129,14 +182,11 @@ export class FunctionRegistry {
   }
 
   /** Worker side: the function for an id if `load` has already finished with it (no promise hop per task). */
-  loadedNow(functionId: string): { target: Definable; byValue: boolean } | undefined {
+  loadedNow(functionId: string): Loaded | undefined {
     return this.ready.get(functionId);
   }
 
-  private async resolve(
-    functionId: string,
-    fetch: () => Promise<Uint8Array | undefined>,
-  ): Promise<{ target: Definable; byValue: boolean }> {
+  private async resolve(functionId: string, fetch: () => Promise<Uint8Array | undefined>): Promise<Loaded> {
     const bytes = await fetch();
     if (bytes === undefined) {
       throw new LuxError(
@@ -152,16 +202,32 @@ export class FunctionRegistry {
       try {
         await import(moduleUrl);
         const target = this.byKey.get(`${moduleUrl}|${position}`);
-        if (target !== undefined) return { target, byValue: false };
+        if (target !== undefined) return { target, byValue: undefined };
         log.debug(`${d.name} is not defined at ${moduleUrl}:${position} on import; using its source`);
       } catch (e) {
         log.warn(`could not import ${moduleUrl} for ${d.name}: ${(e as Error).message}; using its source`);
       }
     }
-    return { target: this.evaluate(d), byValue: true };
+    return this.evaluate(d);
   }
 
-  private evaluate(d: FunctionDescriptor): Definable {
+  /** Rebuilds a definition from its source: in its module's scope when it has one, else alone. */
+  private async evaluate(d: FunctionDescriptor): Promise<Loaded> {
+    const byValue: ByValue = { scopeUrl: undefined, locals: d.locals ?? [], entryWithoutMain: d.entryWithoutMain === true };
+    if (d.byValue && d.scopeUrl !== undefined) {
+      const url = this.mapUrl(d.scopeUrl);
+      try {
+        const evaluate = await moduleEvaluator(url);
+        if (evaluate !== undefined) return { target: evaluate(inScope(d.source, byValue.locals)) as Definable, byValue: { ...byValue, scopeUrl: url } };
+        log.debug(`${url} has no module scope here (not an ES module?); evaluating ${d.name} without it`);
+      } catch (e) {
+        log.warn(`could not import ${url} for ${d.name}: ${(e as Error).message}; evaluating its source without its module's scope`);
+      }
+    }
+    return { target: this.evaluateAlone(d), byValue };
+  }
+
+  private evaluateAlone(d: FunctionDescriptor): Definable {
     // `__name` is the helper esbuild (tsx) inserts to keep function names.
     const keepName = (fn: object, name: string): object =>
       Object.defineProperty(fn, "name", { value: name, configurable: true });
@@ -171,6 +237,32 @@ export class FunctionRegistry {
     ) => Definable;
     return factory(this.luxApi(), keepName);
   }
+}
+
+const LOCAL_SCOPES: ReadonlySet<string> = new Set(["closure", "block", "catch"]);
+const IDENTIFIER = /^[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*$/u;
+/** Names V8 may list in a scope that a `let` cannot declare. */
+const NOT_DECLARABLE: ReadonlySet<string> = new Set(["this", "arguments", "eval", "let", "static", "yield", "await", "enum", "implements", "interface", "package", "private", "protected", "public"]);
+
+/** The variables of the function scopes (and blocks) between a definition and its module. */
+function localNames(scopes: readonly Scope[]): string[] {
+  const names = new Set<string>();
+  for (const scope of scopes) {
+    if (!LOCAL_SCOPES.has(scope.kind)) break;
+    for (const name of scope.names) if (IDENTIFIER.test(name) && !NOT_DECLARABLE.has(name)) names.add(name);
+  }
+  return [...names];
+}
+
+/**
+ * The source as an expression evaluated in its module's scope, where `locals` are declared
+ * but never initialized: the function sees the module's bindings, except where a local of
+ * the same name shadowed them where it was defined, and reading such a local throws a
+ * ReferenceError naming it ("Cannot access 'k' before initialization").
+ */
+function inScope(source: string, locals: readonly string[]): string {
+  const shadows = locals.length > 0 ? `let ${locals.join(", ")};` : "";
+  return `(() => {\nreturn (${source}\n);\n${shadows}\n})()`;
 }
 
 /**

@@ -13,7 +13,8 @@ import type {
 } from "@lux/protocol";
 import { sleep } from "@lux/protocol";
 import { ActorDiedError, LuxError, TaskError, fromWireError, toWireError, type ConfigValues } from "@lux/common";
-import type { Definable, FunctionRegistry } from "./function-registry.js";
+import { explain } from "./by-value-advice.js";
+import type { ByValue, FunctionRegistry, Loaded } from "./function-registry.js";
 import type { ObjectManager } from "./object-manager.js";
 import { ObjectRef } from "./object-ref.js";
 import { isInline } from "./object-value.js";
@@ -24,7 +25,7 @@ interface HostedActor {
   actorId: string;
   instance: Record<string, unknown>;
   className: string;
-  byValue: boolean;
+  byValue: ByValue | undefined;
   maxConcurrency: number;
   running: number;
   waiting: (() => void)[];
@@ -246,7 +247,7 @@ export class TaskExecutor {
   }
 
   /** Calls the task's function; the reply comes synchronously when nothing along the way is asynchronous. */
-  private run(spec: TaskSpec, fn: (...a: unknown[]) => unknown, self: unknown, byValue: boolean): TaskReply | Promise<TaskReply> {
+  private run(spec: TaskSpec, fn: (...a: unknown[]) => unknown, self: unknown, byValue: ByValue | undefined): TaskReply | Promise<TaskReply> {
     let args: unknown[] | Promise<unknown[]>;
     try {
       args = this.arguments(spec.args, spec.resolved);
@@ -262,7 +263,13 @@ export class TaskExecutor {
     return this.call(spec, fn, self, byValue, args);
   }
 
-  private call(spec: TaskSpec, fn: (...a: unknown[]) => unknown, self: unknown, byValue: boolean, args: unknown[]): TaskReply | Promise<TaskReply> {
+  private call(
+    spec: TaskSpec,
+    fn: (...a: unknown[]) => unknown,
+    self: unknown,
+    byValue: ByValue | undefined,
+    args: unknown[],
+  ): TaskReply | Promise<TaskReply> {
     let result: unknown;
     try {
       result = taskContext.run({ taskId: spec.taskId, actorId: spec.actorId }, Reflect.apply, fn, self, args);
@@ -342,7 +349,7 @@ export class TaskExecutor {
     return stored === undefined ? args : Promise.all(stored).then(() => args);
   }
 
-  private load(functionId: string): Promise<{ target: Definable; byValue: boolean }> {
+  private load(functionId: string): Promise<Loaded> {
     return this.functions.load(functionId, () => this.fetchDefinition(functionId));
   }
 
@@ -384,19 +391,6 @@ function splitReturns(result: unknown, n: number, name: string): unknown[] {
 
 function describe(v: unknown): string {
   return Array.isArray(v) ? `an array of ${v.length}` : typeof v;
-}
-
-/** A by-value function cannot see outer variables; say which one and how to fix it. */
-function explain(e: unknown, byValue: boolean, name: string): unknown {
-  if (!byValue || !(e instanceof ReferenceError)) return e;
-  const variable = /^(\S+) is not defined/.exec(e.message)?.[1] ?? "a variable";
-  const better = new ReferenceError(
-    `${e.message}: ${name} was shipped by value (as source text), so it cannot see "${variable}" or any other ` +
-      "variable defined outside it. Move the lux.remote definition to the top level of a module, or wrap the " +
-      "entry script's main code in lux.main(async () => { ... }) so workers can import the script.",
-  );
-  better.stack = `${better.name}: ${better.message}\n${(e.stack ?? "").split("\n").slice(1).join("\n")}`;
-  return better;
 }
 
 export type { ObjectRefWire };

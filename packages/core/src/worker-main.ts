@@ -2,9 +2,12 @@
 import { createLogger, exitWithParent } from "@lux/common";
 import { setLuxApi, startWorker } from "./api.js";
 import * as lux from "./index.js";
+import { installModuleScopesIfLoader } from "./module-scopes.js";
 
 const log = createLogger("worker");
 setLuxApi(lux);
+// Before any user module is imported, so that each gets its scope (see module-scopes.ts).
+installModuleScopesIfLoader(process.execArgv);
 process.on("unhandledRejection", (reason) => {
   log.error(`unhandled promise rejection in user code: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`);
 });

@@ -67,6 +67,16 @@ export interface FunctionDescriptor {
   source: string;
   /** True when the definition can only be rebuilt from source. */
   byValue: boolean;
+  /**
+   * By value, made at run time by code of a module workers can import: that module's URL.
+   * Workers evaluate the source inside the module's scope (its imports and top-level
+   * declarations are visible; see core's module-scopes.ts).
+   */
+  scopeUrl?: string;
+  /** The local variables around such a definition where it was made: refused by name if the source reads one. */
+  locals?: string[];
+  /** By value because it belongs to the driver's entry script, which does not call lux.main. */
+  entryWithoutMain?: boolean;
 }
 
 /** A top-level `ObjectRef` argument, resolved by the owner before the task is pushed. */
