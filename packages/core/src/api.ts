@@ -30,6 +30,7 @@ import { customResources } from "./options.js";
 import { checkRuntimeEnv, packWorkingDir, type RuntimeEnv } from "./runtime-env.js";
 import { RpcTimeoutError, parseAddress, type RuntimeEnvSpec } from "@lux/protocol";
 import type { ActorHandle } from "./types.js";
+import { setClassLookup } from "./serialization/index.js";
 import "./wire-types.js";
 
 const log = createLogger("lux");
@@ -37,6 +38,12 @@ const log = createLogger("lux");
 let luxApi: unknown;
 /** @internal the remote functions and actor classes this process defined (see remote.ts) */
 export const functions = new FunctionRegistry(entryUrl(), () => luxApi);
+// Classes of instances that cross the wire are found in modules as functions are.
+setClassLookup({
+  toWire: (url) => functions.unmapUrl(url),
+  fromWire: (url) => functions.mapUrl(url),
+  functionsOf: (url) => functions.functionsOf(url),
+});
 let core: CoreWorker | undefined;
 let cluster: PrivateClusterHandle | undefined;
 let starting: Promise<InitResult> | undefined;

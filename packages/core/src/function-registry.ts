@@ -61,6 +61,8 @@ export class FunctionRegistry {
   private mainCalled = false;
   /** > 0 while lux.main's body runs its first synchronous part. */
   private inMainBody = 0;
+  /** The latest definition made at run time by code of each module (see `functionsOf`). */
+  private readonly madeAtRunTime = new Map<string, WeakRef<Definable>>();
   /** Worker in a runtime env with a workingDir: the driver's copy's URL prefix and this node's. */
   private moduleMap: { from: string; to: string } | undefined;
 
@@ -92,9 +94,30 @@ export class FunctionRegistry {
     this.moduleMap = { from, to };
   }
 
-  private mapUrl(url: string): string {
+  /** A module URL as shipped (the driver's) to the URL this process imports. */
+  mapUrl(url: string): string {
     const m = this.moduleMap;
     return m !== undefined && url.startsWith(m.from) ? m.to + url.slice(m.from.length) : url;
+  }
+
+  /** The reverse of `mapUrl`: a URL this process imports, as the driver knows it. */
+  unmapUrl(url: string): string {
+    const m = this.moduleMap;
+    return m !== undefined && url.startsWith(m.to) ? m.from + url.slice(m.to.length) : url;
+  }
+
+  /**
+   * Functions this process holds whose code is (most likely) in the module at `url`: its
+   * remote definitions. Through any of them V8's inspector reaches the module's scope,
+   * where the class of a received instance may be (serialization/classes.ts).
+   */
+  functionsOf(url: string): Definable[] {
+    const found: Definable[] = [];
+    for (const [key, target] of this.byKey) if (key.startsWith(`${url}|`)) found.push(target);
+    const recent = this.madeAtRunTime.get(url)?.deref();
+    if (recent !== undefined) found.push(recent);
+    for (const loaded of this.ready.values()) if (loaded.byValue?.scopeUrl === url) found.push(loaded.target);
+    return found;
   }
 
   get entryOptedIn(): boolean {
@@ -109,6 +132,7 @@ export class FunctionRegistry {
       // Made at run time (in a function called after the modules were evaluated, e.g. in a
       // task): importing a module would not make it again, and the same call site may have
       // made other closures in other processes. Only its source can travel.
+      if (site !== undefined) this.madeAtRunTime.set(site.url, new WeakRef(target));
       return { target, kind, name, moduleUrl: undefined, position: undefined, siteUrl: site?.url };
     }
     // Keyed by the module being evaluated, not the file of the call: a factory in one

@@ -6,7 +6,7 @@ import type { ObjectDirectory } from "./object-directory.js";
 import type { ObjectRef } from "./object-ref.js";
 import { fromReturnValue } from "./object-value.js";
 import type { PeerPool } from "./connections.js";
-import { deserialize } from "./serialization/index.js";
+import { deserializeLoading } from "./serialization/index.js";
 import type { StoreIO } from "./store-io.js";
 import type { Uploads } from "./uploads.js";
 
@@ -105,7 +105,7 @@ export class ObjectGetter {
   ): Promise<unknown> {
     switch (v.kind) {
       case "inline":
-        return deserialize(v.bytes);
+        return deserializeLoading(v.bytes);
       case "error":
         throw fromWireError(v.error);
       case "stored": {
@@ -246,8 +246,12 @@ export class ObjectGetter {
       const ref = refs[i] as ObjectRef;
       if (done?.has(i) === true) continue;
       const v = ref.ownerAddress === self ? memory.slotOf(ref)?.value : undefined;
-      if (v?.kind === "inline") values[i] = deserialize(v.bytes);
-      else if (v?.kind === "error") throw fromWireError(v.error);
+      if (v?.kind === "inline") {
+        const value = deserializeLoading(v.bytes);
+        // A Promise only while the classes of instances in it are loaded (never a value: Promises cannot be sent).
+        if (value instanceof Promise) (fetches ??= []).push(value.then((loaded) => void (values[i] = loaded)));
+        else values[i] = value;
+      } else if (v?.kind === "error") throw fromWireError(v.error);
       else {
         const fetch = async (): Promise<void> => {
           values[i] = await this.materialize(ref.objectId, v ?? (await this.locate(ref)), ref.ownerAddress, "get");

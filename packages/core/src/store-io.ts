@@ -2,7 +2,7 @@ import type { RayletService, RpcConnection } from "@lux/protocol";
 import { UNTIL_PEER_LOST } from "@lux/protocol";
 import { ClusterLostError, ConnectFailedError, ConnectionClosedError, ObjectLostError, RpcTimeoutError, type ConfigValues } from "@lux/common";
 import type { ArenaClient } from "@lux/object-store";
-import { deserializeParts, type SerializedParts } from "./serialization/index.js";
+import { deserializePartsLoading, type SerializedParts } from "./serialization/index.js";
 import { planLayout, readLayout, writeLayout } from "./stored-object.js";
 import type { SyncObjectCreator } from "./store-sync.js";
 
@@ -132,12 +132,12 @@ export class StoreIO {
       // The file store hands out a copy: nothing to keep pinned.
       this.raylet.notify("releaseObjects", { objectIds: [objectId] });
       const { structure, buffers } = readLayout(bytes);
-      return deserializeParts(structure, buffers);
+      return deserializePartsLoading(structure, buffers);
     }
     // The object stays pinned (not moved, freed or reused) until this mapping is collected.
     this.finalizer.register(bytes, objectId);
     const { structure, buffers } = readLayout(bytes);
-    return deserializeParts(structure, buffers);
+    return deserializePartsLoading(structure, buffers);
   }
 
   private viewCollected(objectId: string): void {

@@ -18,7 +18,7 @@ import type { ByValue, FunctionRegistry, Loaded } from "./function-registry.js";
 import type { ObjectManager } from "./object-manager.js";
 import { ObjectRef } from "./object-ref.js";
 import { isInline } from "./object-value.js";
-import { deserialize, serializeParts } from "./serialization/index.js";
+import { deserializeLoading, serializeParts } from "./serialization/index.js";
 import { taskContext } from "./task-context.js";
 
 interface HostedActor {
@@ -336,12 +336,22 @@ export class TaskExecutor {
 
   /** The call's arguments; synchronous unless one must be read from an object store. */
   private arguments(bytes: Uint8Array, resolved: readonly ResolvedArg[]): unknown[] | Promise<unknown[]> {
-    const args = deserialize(bytes) as unknown[];
-    let stored: Promise<void>[] | undefined;
+    // A Promise only while the classes of instances in the arguments are loaded.
+    const decoded = deserializeLoading(bytes);
+    if (decoded instanceof Promise) return decoded.then((args) => this.withResolved(args as unknown[], resolved));
+    return this.withResolved(decoded as unknown[], resolved);
+  }
+
+  /** Puts the values of the top-level ObjectRef arguments (resolved by the owner) in place. */
+  private withResolved(args: unknown[], resolved: readonly ResolvedArg[]): unknown[] | Promise<unknown[]> {
+    let stored: Promise<unknown>[] | undefined;
     for (const r of resolved) {
       if (r.error !== undefined) throw fromWireError(r.error);
-      if (r.value !== undefined) args[r.index] = deserialize(r.value);
-      else {
+      if (r.value !== undefined) {
+        const value = deserializeLoading(r.value);
+        if (value instanceof Promise) (stored ??= []).push(value.then((v) => (args[r.index] = v)));
+        else args[r.index] = value;
+      } else {
         const where = { kind: "stored", nodeId: r.nodeId ?? "", size: r.size ?? 0, locations: r.locations ?? [] } as const;
         (stored ??= []).push(this.objects.getter.materialize(r.objectId, where, r.ownerAddress, "arg").then((v) => void (args[r.index] = v)));
       }

@@ -5,13 +5,15 @@
  * property values and array elements; array holes come back as undefined), -0, NaN,
  * ±Infinity, BigInt of any size, Date, Map and Set (any keys), RegExp (source and flags),
  * every typed array, ArrayBuffer, DataView, Buffer (back as a Buffer), Errors (see
- * error-extension.ts), shared references and cycles, and instances of classes registered
- * with `registerWireExtension`.
+ * error-extension.ts), shared references and cycles, instances of classes registered
+ * with `registerWireExtension`, and instances of classes declared at the top level of an
+ * ES module (own enumerable properties on the receiver's copy of the class: methods,
+ * getters and `instanceof` work; no constructor runs; see classes.ts).
  *
  * Not exact:
- * - class instances come back as plain objects holding their own enumerable properties
- *   (the prototype, methods and non-enumerable fields are lost); a class instance with a
- *   `toJSON()` method is sent as what `toJSON()` returns;
+ * - a class instance with a `toJSON()` method is sent as what `toJSON()` returns;
+ * - own properties that are not enumerable, symbol-keyed properties (of any object) and
+ *   getters' own accessors are not sent (an own getter is read and sent as its value);
  * - objects with a null prototype come back with Object.prototype;
  * - instances of subclasses of Map, Set, Date, RegExp, typed arrays, Buffer, DataView
  *   and ArrayBuffer come back as the built-in class (Errors: see error-extension.ts);
@@ -19,15 +21,17 @@
  *   as a plain object: msgpackr can only rebuild cycles through objects, arrays,
  *   Maps and Sets;
  * - an own property named "__proto__" comes back named "__proto_" (msgpackr's guard);
- * - strings with unpaired UTF-16 surrogates get U+FFFD in their place (UTF-8 on the wire);
- * - WeakMap, WeakSet, SharedArrayBuffer and other host objects come back as plain objects
- *   holding their own enumerable properties (usually none);
- * - symbol-keyed properties are ignored.
+ * - strings with unpaired UTF-16 surrogates get U+FFFD in their place (UTF-8 on the wire).
  *
- * Refused with a SerializationError that names the path: functions, symbols and
- * Promises anywhere in the value.
+ * Refused with a SerializationError that names the path: functions, symbols, Promises,
+ * generators, iterators, WeakMap/WeakSet/WeakRef/FinalizationRegistry, boxed primitives,
+ * and instances of classes that cannot travel (declared inside a function or block, made
+ * by eval, with private members, built-in or Node.js classes such as URL or
+ * SharedArrayBuffer) anywhere in the value.
  */
 import "./error-extension.js";
+import { loadClasses } from "./classes.js";
+import { ClassesNotLoaded, enterPacking, finishDecoding, leavePacking, startDecoding } from "./instance-extension.js";
 import { swapOutOfBandReader, swapOutOfBandWriter, type OutOfBandWriter } from "./out-of-band.js";
 import { FunctionInValue, packr, startCollecting, stopCollecting } from "./packr.js";
 import { rewrite } from "./rewrite.js";
@@ -88,6 +92,7 @@ export function serializeWith(value: unknown, what: string | undefined, outOfBan
   const previousOutOfBand = swapOutOfBandWriter(outOfBand);
   const outermost = depth === 0;
   depth++;
+  enterPacking();
   try {
     // A large binary payload gets an output buffer of about its size, so msgpackr
     // neither grows it (copying) nor over-allocates by 25%.
@@ -100,6 +105,7 @@ export function serializeWith(value: unknown, what: string | undefined, outOfBan
     throw packError(value, what, error);
   } finally {
     depth--;
+    leavePacking();
     stopCollecting(previous);
     swapOutOfBandWriter(previousOutOfBand);
     // msgpackr writes the next messages after this one in the same buffer, and each
@@ -127,9 +133,13 @@ export function deserializeWith(bytes: Uint8Array, buffers: readonly Uint8Array[
   // msgpackr hands back Buffers only when decoding from a Buffer.
   const source = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const previous = swapOutOfBandReader(buffers);
+  const outerDecode = startDecoding();
+  let missing: ReturnType<typeof finishDecoding>;
+  let value: unknown;
   try {
-    return packr.unpack(source);
+    value = packr.unpack(source);
   } catch (error) {
+    if (error instanceof SerializationError || error instanceof ClassesNotLoaded) throw error;
     throw new SerializationError(
       `cannot deserialize value (${bytes.byteLength} bytes): ${messageOf(error)}; ` +
         "the bytes are damaged, or were written by another codec or with other wire extensions registered",
@@ -137,11 +147,28 @@ export function deserializeWith(bytes: Uint8Array, buffers: readonly Uint8Array[
       { cause: error },
     );
   } finally {
+    missing = finishDecoding(outerDecode);
     swapOutOfBandReader(previous);
+  }
+  if (missing !== undefined) throw new ClassesNotLoaded(missing);
+  return value;
+}
+
+/**
+ * `deserialize`, for values that may hold instances of classes this process has not loaded
+ * yet: their modules are imported first (then the result is a Promise). Otherwise, as
+ * most of the time, the value itself, synchronously.
+ */
+export function deserializeLoading(bytes: Uint8Array, buffers: readonly Uint8Array[] | null = null): unknown {
+  try {
+    return deserializeWith(bytes, buffers);
+  } catch (error) {
+    if (!(error instanceof ClassesNotLoaded)) throw error;
+    return loadClasses(error.refs).then(() => deserializeWith(bytes, buffers));
   }
 }
 
-const WHY: Record<ProblemKind, { readonly is: string; readonly advice: string }> = {
+const WHY: Record<Exclude<ProblemKind, "refused">, { readonly is: string; readonly advice: string }> = {
   function: {
     is: "a function",
     advice: "pass data, not functions (define the function with lux.remote and pass its result or an ObjectRef)",
@@ -160,7 +187,7 @@ function lead(what: string | undefined): string {
 function problemError(problem: Problem, what: string | undefined): SerializationError {
   const path = problem.path;
   const subject = path === "" ? "value" : `value at ${path}`;
-  const { is, advice } = WHY[problem.kind];
+  const { is, advice } = problem.refusal ?? WHY[problem.kind as Exclude<ProblemKind, "refused">];
   return new SerializationError(`${lead(what)}: ${subject} is ${is}; ${advice}`, path);
 }
 

@@ -1,9 +1,11 @@
 export {
   SerializationError,
   deserialize,
+  deserializeLoading,
   registerWireExtension,
   serialize,
   type Serialized,
   type WireExtension,
 } from "./codec.js";
-export { serializeParts, deserializeParts, type SerializedParts } from "./parts.js";
+export { serializeParts, deserializeParts, deserializePartsLoading, type SerializedParts } from "./parts.js";
+export { setClassLookup, type ClassLookup } from "./classes.js";

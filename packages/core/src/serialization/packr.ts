@@ -5,6 +5,8 @@ import { Packr, addExtension } from "msgpackr";
  * through `registerWireExtension` may use every other type from 1 to 100.
  */
 export const RESERVED_EXTENSION_TYPES = {
+  /** A class instance with a reference to its class (instance-extension.ts). */
+  instance: 97,
   /** A binary value kept out of band by `serializeParts` (out-of-band.ts). */
   outOfBand: 98,
   negativeZero: 99,

@@ -1,4 +1,4 @@
-import { deserializeWith, serializeWith } from "./codec.js";
+import { deserializeLoading, deserializeWith, serializeWith } from "./codec.js";
 import { OutOfBandWriter } from "./out-of-band.js";
 
 /**
@@ -58,4 +58,9 @@ export function serializeParts(value: unknown, what: string | undefined, thresho
  */
 export function deserializeParts(structure: Uint8Array, buffers: readonly Uint8Array[]): unknown {
   return deserializeWith(structure, buffers);
+}
+
+/** `deserializeParts`, loading the classes of instances first if needed (a Promise then; see `deserializeLoading`). */
+export function deserializePartsLoading(structure: Uint8Array, buffers: readonly Uint8Array[]): unknown {
+  return deserializeLoading(structure, buffers);
 }

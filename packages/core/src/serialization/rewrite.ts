@@ -1,3 +1,5 @@
+import { classRefOf, type ClassRef } from "./classes.js";
+import { InstanceMarker } from "./instance-extension.js";
 import { RESERVED_EXTENSION_TYPES, addRawExtension } from "./packr.js";
 import { classify, viewBaseClass } from "./walk.js";
 
@@ -5,11 +7,14 @@ import { classify, viewBaseClass } from "./walk.js";
  * A few values msgpackr gets wrong and offers no hook for:
  * - -0 is written as the integer 0 (numbers never reach an extension);
  * - a typed-array or Buffer subclass is written with an unknown type code (corrupt);
- * - a Map subclass is written as an empty plain object.
+ * - a Map subclass is written as an empty plain object;
+ * - a class instance met more than once would come back as two objects, or as a plain
+ *   object in a cycle (see instance-extension.ts).
  *
  * When the pre-walk meets one (rare), serialize packs a copy made here instead: -0
  * becomes a marker with its own extension type, subclass instances become their base
- * class (typed arrays as zero-copy views). Shared references and cycles are kept.
+ * class (typed arrays as zero-copy views), class instances become an `InstanceMarker` at
+ * each place. Shared references and cycles are kept.
  * -0 inside typed arrays needs nothing: their bytes are copied as they are.
  */
 class NegativeZero {}
@@ -31,8 +36,11 @@ function copy(value: unknown, copies: Map<object, unknown>): unknown {
   if (typeof value === "number") return value === 0 && 1 / value < 0 ? NEGATIVE_ZERO : value;
   if (typeof value !== "object" || value === null) return value;
   const done = copies.get(value);
-  if (done !== undefined) return done;
+  // An instance met again: a marker of its own that points back to the first one.
+  if (done !== undefined) return done instanceof InstanceMarker ? new InstanceMarker(done.ref, null, done.id) : done;
   switch (classify(value)) {
+    case "instance":
+      return copyInstance(value, copies);
     case "plain": {
       const out: Record<string, unknown> = {};
       copies.set(value, out);
@@ -79,6 +87,18 @@ function copy(value: unknown, copies: Map<object, unknown>): unknown {
     default:
       return value;
   }
+}
+
+/** The first marker of an instance: its own properties copied, and an id for the places met later. */
+function copyInstance(value: object, copies: Map<object, unknown>): InstanceMarker {
+  const properties: Record<string, unknown> = {};
+  // copies only grows: its size is a new id.
+  const marker = new InstanceMarker(classRefOf(value) as ClassRef, properties, copies.size);
+  copies.set(value, marker);
+  for (const key of Object.keys(value)) {
+    setOwn(properties, key, copy((value as Record<string, unknown>)[key], copies), true);
+  }
+  return marker;
 }
 
 function asBaseView(view: ArrayBufferView): ArrayBufferView {

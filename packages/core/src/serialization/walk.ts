@@ -1,3 +1,4 @@
+import { classInfoOf, refusedBuiltIn, type Refusal } from "./classes.js";
 import { wireClasses, wireExtensionOf } from "./wire-extension.js";
 import { TYPED_ARRAY_CLASSES } from "./typed-arrays.js";
 
@@ -5,8 +6,11 @@ import { TYPED_ARRAY_CLASSES } from "./typed-arrays.js";
  * How msgpackr (as configured in packr.ts) will write an object; the pre-walk and the
  * rewrite (rewrite.ts) follow the same split so they see what msgpackr sees.
  *
- * - plain:  own enumerable string keys. Class instances land here too and come back
- *           as plain objects (prototype, methods and non-enumerable fields are lost).
+ * - plain:  own enumerable string keys (also objects with a null prototype, which come
+ *           back with Object.prototype).
+ * - instance: an instance of a class (or another object with a prototype of its own):
+ *           sent with its class if the class travels (classes.ts, instance-extension.ts),
+ *           refused otherwise (generators, iterators, WeakMaps, host objects, ...).
  * - json:   a non-plain object with `toJSON()`; msgpackr writes what it returns.
  * - opaque: written whole by an extension: Date, RegExp (subclasses come back as these).
  * - binary: typed arrays, Buffer, DataView, ArrayBuffer (never walked element-wise).
@@ -25,7 +29,8 @@ export type Kind =
   | "json"
   | "promise"
   | "view-subclass"
-  | "map-subclass";
+  | "map-subclass"
+  | "instance";
 
 /** Views msgpackr writes with their own type: it finds typed arrays by constructor name. */
 const VIEW_CLASSES: ReadonlySet<unknown> = new Set<unknown>([...TYPED_ARRAY_CLASSES, Buffer, DataView]);
@@ -48,7 +53,14 @@ export function classify(value: object): Kind {
   if (Array.isArray(value)) return "array";
   if ((value as { toJSON?: unknown }).toJSON) return "json";
   if (value instanceof Map) return "map-subclass";
-  return "plain";
+  return hasPlainPrototype(value) ? "plain" : "instance";
+}
+
+/** Object.prototype (of this realm or another one) or none. */
+function hasPlainPrototype(value: object): boolean {
+  const prototype = Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null;
+  if (prototype === null || prototype === Object.prototype) return true;
+  return Object.getPrototypeOf(prototype) === null && prototype.constructor?.name === "Object";
 }
 
 /** The built-in class a typed-array (or Buffer, DataView) subclass instance derives from. */
@@ -60,13 +72,17 @@ export function viewBaseClass(view: ArrayBufferView): unknown {
   return prototype?.constructor;
 }
 
-export type ProblemKind = "function" | "symbol" | "Promise";
+export type ProblemKind = "function" | "symbol" | "Promise" | "refused";
 
 /** Something that cannot cross the wire, with the path to it (built while unwinding). */
 export class Problem {
   /** Path segments, innermost first. */
   readonly segments: string[] = [];
-  constructor(readonly kind: ProblemKind) {}
+  constructor(
+    readonly kind: ProblemKind,
+    /** For "refused": an object whose class cannot travel (classes.ts says what it is and why). */
+    readonly refusal?: Refusal,
+  ) {}
 
   get path(): string {
     return this.segments.reduceRight((path, segment) => path + segment, "");
@@ -77,7 +93,8 @@ export interface WalkResult {
   readonly problem: Problem | undefined;
   /**
    * The value holds something msgpackr gets wrong (-0 outside binary data, which it
-   * writes as 0; a typed-array or Map subclass); pack a rewritten copy instead.
+   * writes as 0; a typed-array or Map subclass; a class instance met twice); pack a
+   * rewritten copy instead.
    */
   readonly rewrite: boolean;
   /**
@@ -124,8 +141,9 @@ interface WalkState {
 }
 
 /**
- * The pre-walk run before packing: finds functions, symbols and Promises (msgpackr
- * would drop or mangle them), notices what msgpackr would get wrong (see rewrite.ts)
+ * The pre-walk run before packing: finds functions, symbols, Promises and objects whose
+ * class cannot travel (msgpackr would drop or mangle them), notices what msgpackr would
+ * get wrong (see rewrite.ts)
  * and sums binary sizes. It never iterates the elements of binary values, and it
  * calls no user code except property getters.
  *
@@ -163,12 +181,20 @@ function walkValue(value: unknown, state: WalkState): Problem | undefined {
 }
 
 function walkObject(object: object, state: WalkState): Problem | undefined {
-  if (!state.seen.add(object)) return undefined; // met before (shared or cyclic)
+  if (!state.seen.add(object)) {
+    // Met before (shared or cyclic): a class instance keeps one identity through rewrite.ts.
+    if (classify(object) === "instance") state.rewrite = true;
+    return undefined;
+  }
   let problem: Problem | undefined;
   const kind = classify(object);
   switch (kind) {
     case "plain":
       return walkKeys(object as Record<string, unknown>, state);
+    case "instance": {
+      const { refusal } = classInfoOf(object);
+      return refusal === undefined ? walkKeys(object as Record<string, unknown>, state) : new Problem("refused", refusal);
+    }
     case "array": {
       const array = object as unknown[];
       for (let i = 0, n = array.length; i < n; i++) {
@@ -235,6 +261,12 @@ function walkSet(set: Set<unknown>, state: WalkState): Problem | undefined {
 
 function walkKeys(object: Record<string, unknown>, state: WalkState): Problem | undefined {
   const keys = Object.keys(object);
+  // Built-in iterators (of Maps, Sets, arrays, strings) inherit Object as their constructor
+  // and have no own properties: told apart from empty objects by their prototype.
+  if (keys.length === 0 && Object.getPrototypeOf(object) !== Object.prototype) {
+    const refusal = refusedBuiltIn(object);
+    if (refusal !== undefined) return new Problem("refused", refusal);
+  }
   for (let i = 0, n = keys.length; i < n; i++) {
     const key = keys[i]!;
     const problem = walkValue(object[key], state);

@@ -7,7 +7,7 @@ import { RESERVED_EXTENSION_TYPES, addRawExtension, noteContained } from "./pack
  * `Serialized.contained`.
  */
 export interface WireExtension<T extends object> {
-  /** msgpackr extension type, 1..100 (98, 99 and 100 are reserved by the codec). */
+  /** msgpackr extension type, 1..100 (97 to 100 are reserved by the codec). */
   readonly type: number;
   readonly Class: abstract new (...args: never[]) => T;
   /** Returns plain data (msgpack-able: no functions, no instances of this class). */
@@ -41,7 +41,7 @@ export function registerWireExtension<T extends object>(extension: WireExtension
   const { type, Class } = extension;
   if (!Number.isInteger(type) || type < 1 || type > 100 || reservedTypes.has(type)) {
     throw new RangeError(
-      `wire extension type must be an integer from 1 to 100, except ${[...reservedTypes].join(" and ")} ` +
+      `wire extension type must be an integer from 1 to 100, except ${[...reservedTypes].sort((a, b) => a - b).join(", ")} ` +
         `(reserved by the codec); got ${String(type)}`,
     );
   }
