@@ -6,10 +6,18 @@
  * the return, naming their path.
  */
 import assert from "node:assert/strict";
+import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as lux from "lux";
+import { fixtures, runScript } from "./helpers.js";
 import { Point, TreeNode } from "./fixtures/values-classes.js";
-import { ShelfActor, describePoint, grow, returnsGenerator, shifted, summarize, takesAnything } from "./fixtures/values-defs.js";
+import { ShelfActor, describePoint, grow, makeLocal, returnsGenerator, shifted, summarize, takesAnything } from "./fixtures/values-defs.js";
+
+function result<T>(stdout: string): T {
+  const m = /^RESULT (.*)$/m.exec(stdout);
+  assert.ok(m !== null, `no RESULT line in output:\n${stdout}`);
+  return JSON.parse(m[1] as string) as T;
+}
 
 function isSerializationError(pattern: RegExp): (e: unknown) => boolean {
   return (e: unknown) => {
@@ -73,22 +81,62 @@ describe("values in transit", () => {
   });
 
   test("values that cannot travel throw SerializationError at put, at the call and at the return, naming their path", async () => {
-    class Local {
-      a = 1;
-    }
-    assert.throws(() => lux.put({ rows: [new Local()] }), isSerializationError(/value at \.rows\[0\] is an instance of Local, which is not bound under its name at the top level/));
-    assert.throws(() => lux.put({ cache: new WeakMap() }), isSerializationError(/value at \.cache is a WeakMap/));
+    assert.throws(
+      () => lux.put({ rows: [makeLocal()] }),
+      isSerializationError(/^cannot send the value passed to put: value\.rows\[0\] is an instance of Local, which Lux cannot find at the top level of values-defs\.ts/),
+    );
+    assert.throws(() => lux.put({ cache: new WeakMap() }), isSerializationError(/value\.cache is a WeakMap/));
     assert.throws(() => lux.put(Promise.resolve(1)), isSerializationError(/value is a Promise/));
+    assert.throws(() => lux.put({ gen: (function* () {})() }), isSerializationError(/value\.gen is a generator/));
     assert.throws(
       () => takesAnything.remote({ it: new Map([[1, 2]]).entries() }),
-      isSerializationError(/^cannot send argument 1 of takesAnything: value at \.it is an iterator \(Map Iterator\)/),
+      isSerializationError(/^cannot send argument 1 of takesAnything: args\[0\]\.it is an iterator \(Map Iterator\)/),
     );
-    assert.throws(() => takesAnything.remote([Symbol("s")]), isSerializationError(/argument 1 of takesAnything: value at \[0\] is a symbol/));
-    await assert.rejects(lux.get(returnsGenerator.remote()), (e: unknown) => {
-      assert.ok(e instanceof lux.TaskError, `expected a TaskError, got ${String(e)}`);
-      assert.ok(e.cause instanceof lux.SerializationError, `the cause: ${String(e.cause)}`);
-      assert.match(e.cause.message, /^cannot send the return value of returnsGenerator: value at \.items\[3\]\.gen is a generator/);
-      return true;
-    });
+    assert.throws(() => takesAnything.remote([Symbol("s")]), isSerializationError(/argument 1 of takesAnything: args\[0\]\[0\] is a symbol/));
+    assert.throws(() => takesAnything.remote({ onDone: () => 1 }), isSerializationError(/args\[0\]\.onDone is a function/));
+    assert.throws(() => takesAnything.remote({ seen: new WeakSet() }), isSerializationError(/args\[0\]\.seen is a WeakSet/));
+    await assert.rejects(
+      lux.get(returnsGenerator.remote()),
+      isSerializationError(/^cannot send the return value of returnsGenerator: result\.items\[3\]\.gen is a generator/),
+    );
+  });
+
+  test("actor calls refuse what cannot travel, at the call and at the return (Ray: unpicklable arguments and results)", async () => {
+    const shelf = ShelfActor.remote();
+    assert.throws(() => shelf.put.remote({ pending: Promise.resolve(1) }), isSerializationError(/^cannot send argument 1 of .*put: args\[0\]\.pending is a Promise/));
+    await lux.get(shelf.put.remote(1));
+    await assert.rejects(lux.get(shelf.cursor.remote()), isSerializationError(/return value of .*cursor: result\.rest is an iterator \(Array Iterator\)/));
+    assert.equal((await lux.get(shelf.all.remote())).length, 1, "the actor lives on after a refused return");
+  });
+});
+
+describe("entry scripts and class instances", () => {
+  test("an entry script with lux.main: instances of its top-level classes travel both ways (Ray: pickled class instances)", async () => {
+    const { code, stdout, stderr } = await runScript(path.join(fixtures, "values-main.ts"));
+    assert.equal(code, 0, stderr);
+    const r = result<{
+      workerSawReading: boolean;
+      returned: { isReading: boolean; f: number };
+      fromInside: { isReading: boolean; f: number }[];
+      stored: { isReading: boolean; f: number };
+    }>(stdout);
+    assert.equal(r.workerSawReading, true, "the worker's task sees an instance of its own copy of the class");
+    assert.deepEqual(r.returned, { isReading: true, f: 21 * 1.8 + 32 });
+    assert.deepEqual(r.fromInside, [
+      { isReading: true, f: 212 },
+      { isReading: true, f: 32 },
+    ], "a function defined inside lux.main's body gets instances of the script's class");
+    assert.deepEqual(r.stored, { isReading: true, f: -40 });
+  });
+
+  test("an entry script without lux.main: instances of its classes are refused at the call, advising lux.main", async () => {
+    const { code, stdout, stderr } = await runScript(path.join(fixtures, "values-entry.ts"));
+    assert.equal(code, 0, stderr);
+    const r = result<{ call: { error?: string; message?: string }; put: { error?: string; message?: string }; workerImports: number }>(stdout);
+    assert.equal(r.call.error, "SerializationError");
+    assert.match(r.call.message ?? "", /args\[0\]\.readings\[0\] is an instance of Reading, which is defined in the entry script \(values-entry\.ts\).*Wrap the script's main code in lux\.main/);
+    assert.equal(r.put.error, "SerializationError");
+    assert.match(r.put.message ?? "", /value is an instance of Reading, which is defined in the entry script/);
+    assert.equal(r.workerImports, 0, "no worker evaluated the script");
   });
 });

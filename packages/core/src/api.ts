@@ -43,6 +43,7 @@ setClassLookup({
   toWire: (url) => functions.unmapUrl(url),
   fromWire: (url) => functions.mapUrl(url),
   functionsOf: (url) => functions.functionsOf(url),
+  isEntryWithoutMain: (url) => functions.isEntryWithoutMain(url),
 });
 let core: CoreWorker | undefined;
 let cluster: PrivateClusterHandle | undefined;

@@ -3,7 +3,7 @@ import { pathToFileURL } from "node:url";
 import type { FunctionDescriptor } from "@lux/protocol";
 import { LuxError, createLogger } from "@lux/common";
 import { decodeMessage, encodeMessage } from "@lux/protocol";
-import { moduleEvaluator } from "./module-scopes.js";
+import { knownEvaluator, moduleEvaluator } from "./module-scopes.js";
 import { inspectFunction, type Scope } from "./v8-inspector.js";
 
 const log = createLogger("core");
@@ -112,12 +112,19 @@ export class FunctionRegistry {
    * where the class of a received instance may be (serialization/classes.ts).
    */
   functionsOf(url: string): Definable[] {
-    const found: Definable[] = [];
+    // A worker's evaluator for the module sees every top-level binding (it holds a direct eval).
+    const evaluator = knownEvaluator(url);
+    const found: Definable[] = evaluator === undefined ? [] : [evaluator];
     for (const [key, target] of this.byKey) if (key.startsWith(`${url}|`)) found.push(target);
     const recent = this.madeAtRunTime.get(url)?.deref();
     if (recent !== undefined) found.push(recent);
     for (const loaded of this.ready.values()) if (loaded.byValue?.scopeUrl === url) found.push(loaded.target);
     return found;
+  }
+
+  /** The module at `url` is this driver's entry script, which workers cannot import: it does not call lux.main. */
+  isEntryWithoutMain(url: string): boolean {
+    return url === this.entryUrl && !this.mainCalled;
   }
 
   get entryOptedIn(): boolean {
@@ -151,7 +158,7 @@ export class FunctionRegistry {
   describe(def: Definition): FunctionDescriptor {
     if (def.descriptor !== undefined) return def.descriptor;
     const source = Function.prototype.toString.call(def.target);
-    const byValue = def.moduleUrl === undefined || (def.moduleUrl === this.entryUrl && !this.mainCalled);
+    const byValue = def.moduleUrl === undefined || this.isEntryWithoutMain(def.moduleUrl);
     const scope = byValue ? this.scopeOf(def) : {};
     const functionId = createHash("sha1")
       .update(`${def.kind}\0${def.moduleUrl ?? ""}\0${def.position ?? ""}\0${byValue}\0`)
@@ -183,7 +190,7 @@ export class FunctionRegistry {
     const info = inspectFunction(def.target, LOCAL_SCOPES);
     const url = info === undefined ? def.siteUrl : info.url;
     if (!url.startsWith("file:")) return {}; // made by eval or new Function
-    if (url === this.entryUrl && !this.mainCalled) return { entryWithoutMain: true };
+    if (this.isEntryWithoutMain(url)) return { entryWithoutMain: true };
     return { scopeUrl: url, locals: info === undefined ? [] : localNames(info.scopes) };
   }
 

@@ -33,6 +33,11 @@ export function installModuleScopesIfLoader(execArgv: readonly string[]): void {
   if (execArgv.some((a) => /^--(?:import|loader|experimental-loader)(?:=|$)/.test(a))) installModuleScopes();
 }
 
+/** The evaluator of the module at `url` if this process already has it (never imports). */
+export function knownEvaluator(url: string): ScopedEvaluator | undefined {
+  return evaluators.get(url);
+}
+
 /**
  * The evaluator of the module at `url`, importing it if needed; undefined when it has none
  * (not an ES module, or a module the hooks leave alone).

@@ -9,12 +9,12 @@ const NO_DEPS: readonly Dependency[] = Object.freeze([]);
 export function encodeArgs(args: unknown[], name: string): { bytes: Uint8Array; held: readonly ObjectRef[] } {
   let encoded: ReturnType<typeof serialize>;
   try {
-    encoded = serialize(args, `the arguments of ${name}`);
+    encoded = serialize(args, `the arguments of ${name}`, "args");
   } catch (e) {
-    // Name the argument ("argument 2 of f: value at .cb is a function") rather than a
-    // path into the argument list: serializing that argument alone throws the same problem.
+    // Name the argument ("argument 2 of f: args[1].cb is a function"): serializing that
+    // argument alone throws the same problem.
     const index = e instanceof SerializationError ? /^\[(\d+)\]/.exec(e.path)?.[1] : undefined;
-    if (index !== undefined) serialize(args[Number(index)], `argument ${Number(index) + 1} of ${name}`);
+    if (index !== undefined) serialize(args[Number(index)], `argument ${Number(index) + 1} of ${name}`, `args[${index}]`);
     throw e;
   }
   const { bytes, contained } = encoded;

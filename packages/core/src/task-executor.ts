@@ -18,7 +18,7 @@ import type { ByValue, FunctionRegistry, Loaded } from "./function-registry.js";
 import type { ObjectManager } from "./object-manager.js";
 import { ObjectRef } from "./object-ref.js";
 import { isInline } from "./object-value.js";
-import { deserializeLoading, serializeParts } from "./serialization/index.js";
+import { SerializationError, deserializeLoading, serializeParts } from "./serialization/index.js";
 import { taskContext } from "./task-context.js";
 
 interface HostedActor {
@@ -290,7 +290,9 @@ export class TaskExecutor {
       const values = spec.returnIds.length === 1 ? [result] : splitReturns(result, spec.returnIds.length, spec.name);
       returns = values.map((v, i) => this.returnValue(spec, spec.returnIds[i] as string, v));
     } catch (e) {
-      return this.failure(spec, e, true);
+      // A result that cannot travel: the caller's get rejects with the SerializationError
+      // itself, as `put` and the call site throw it (the function did not fail).
+      return this.failure(spec, e, !(e instanceof SerializationError));
     }
     if (!this.objects.refs.borrowsPending() && !returns.some((r) => r instanceof Promise)) return replyOf(returns as ReturnValue[]);
     return this.replyLater(spec, returns);
@@ -308,7 +310,7 @@ export class TaskExecutor {
   }
 
   private returnValue(spec: TaskSpec, objectId: string, value: unknown): ReturnValue | Promise<ReturnValue> {
-    const parts = serializeParts(value, `the return value of ${spec.name}`, this.inlineMaxBytes);
+    const parts = serializeParts(value, `the return value of ${spec.name}`, this.inlineMaxBytes, "result");
     const r: ReturnValue = { objectId };
     if (parts.contained.length > 0) {
       const refs = parts.contained.filter((c): c is ObjectRef => c instanceof ObjectRef);

@@ -72,9 +72,9 @@ function roundTrip<T>(value: T): T {
   return deserialize(serialize(value).bytes) as T;
 }
 
-function refused(value: unknown, what: string, path: string, message: RegExp): void {
+function refused(value: unknown, what: string, path: string, message: RegExp, root?: string): void {
   assert.throws(
-    () => serialize(value, what),
+    () => serialize(value, what, root),
     (error: unknown) => {
       assert.ok(error instanceof SerializationError, `expected SerializationError, got ${String(error)}`);
       assert.equal(error.path, path);
@@ -163,7 +163,12 @@ describe("values that cannot travel are refused at send time, naming their path"
     class Local {
       a = 1;
     }
-    refused({ items: [1, new Local()] }, "put", ".items[1]", /^cannot send put: value at \.items\[1\] is an instance of Local, which is not bound under its name at the top level of an ES module \(serialization-classes\.test\.ts\).*send a plain object instead/);
+    refused(
+      { items: [1, new Local()] },
+      "put",
+      ".items[1]",
+      /^cannot send put: value\.items\[1\] is an instance of Local, which Lux cannot find at the top level of serialization-classes\.test\.ts: .*Declare the class at the top level of its module and export it; send a plain object instead/,
+    );
   });
 
   it("refuses classes with private members, and classes of Node.js", () => {
@@ -180,7 +185,7 @@ describe("values that cannot travel are refused at send time, naming their path"
       yield 1;
     }
     const result = { items: [1, 2, 3, { gen: numbers() }] };
-    refused(result, "the return value of g", ".items[3].gen", /^cannot send the return value of g: value at \.items\[3\]\.gen is a generator; .*collect its values into an array/);
+    refused(result, "the return value of g", ".items[3].gen", /^cannot send the return value of g: result\.items\[3\]\.gen is a generator; .*collect its values into an array/, "result");
     refused({ g: later() }, "x", ".g", /is an async generator/);
     refused({ it: new Map([[1, 2]]).keys() }, "x", ".it", /is an iterator \(Map Iterator\); .*\[\.\.\.iterator\]/);
     refused([[1].values()], "x", "[0]", /is an iterator \(Array Iterator\)/);

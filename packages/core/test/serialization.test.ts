@@ -533,7 +533,7 @@ describe("serialize: refused values", () => {
   it("refuses a nested function and names the path", () => {
     assertSerializationError({ opts: { cb: () => 1 } }, "argument 1 of f", {
       path: ".opts.cb",
-      message: `cannot send argument 1 of f: value at .opts.cb is a function; ${advice}`,
+      message: `cannot send argument 1 of f: value.opts.cb is a function; ${advice}`,
     });
   });
 
@@ -544,11 +544,11 @@ describe("serialize: refused values", () => {
     });
     assertSerializationError([1, [2, Math.max]], undefined, {
       path: "[1][1]",
-      message: `cannot serialize value: value at [1][1] is a function; ${advice}`,
+      message: `cannot serialize value: value[1][1] is a function; ${advice}`,
     });
     assertSerializationError({ m: new Map<unknown, unknown>([["k", { f() {} }]]) }, "x", {
       path: '.m.get("k").f',
-      message: /value at \.m\.get\("k"\)\.f is a function/,
+      message: /value\.m\.get\("k"\)\.f is a function/,
     });
     assertSerializationError(new Map([[() => 1, 1]]), "x", { path: ".keys()[0]", message: /is a function/ });
     assertSerializationError({ s: new Set([1, class Foo {}]) }, "x", { path: ".s.values()[1]", message: /is a function/ });
@@ -571,7 +571,7 @@ describe("serialize: refused values", () => {
     }
     assertSerializationError({ x: new WithJSON() }, "result", {
       path: ".x.toJSON().f",
-      message: `cannot send result: value at .x.toJSON().f is a function; ${advice}`,
+      message: `cannot send result: value.x.toJSON().f is a function; ${advice}`,
     });
   });
 
@@ -580,7 +580,7 @@ describe("serialize: refused values", () => {
       path: "",
       message: "cannot send argument 1 of f: value is a symbol; a symbol cannot cross the wire (pass a string instead)",
     });
-    assertSerializationError({ a: [Symbol("s")] }, undefined, { path: ".a[0]", message: /value at \.a\[0\] is a symbol/ });
+    assertSerializationError({ a: [Symbol("s")] }, undefined, { path: ".a[0]", message: /value\.a\[0\] is a symbol/ });
     assertSerializationError(new Map([["k", Symbol.iterator]]), undefined, { path: '.get("k")', message: /is a symbol/ });
     assertSerializationError(new Set([Symbol("s")]), undefined, { path: ".values()[0]", message: /is a symbol/ });
   });
@@ -590,7 +590,7 @@ describe("serialize: refused values", () => {
     assertSerializationError({ pending: { p: promise } }, "argument 1 of f", {
       path: ".pending.p",
       message:
-        "cannot send argument 1 of f: value at .pending.p is a Promise; " +
+        "cannot send argument 1 of f: value.pending.p is a Promise; " +
         "a Promise cannot cross the wire (await it and pass the result, or pass an ObjectRef instead)",
     });
     assertSerializationError(promise, "return value of g", { path: "", message: /^cannot send return value of g: value is a Promise/ });

@@ -30,9 +30,11 @@ export interface ClassLookup {
   fromWire(url: string): string;
   /** Functions defined in the module at `url` that this process holds (remote definitions): ways into its scope. */
   functionsOf(url: string): Iterable<object>;
+  /** The module at `url` is the driver's entry script and workers cannot import it (it does not call lux.main). */
+  isEntryWithoutMain(url: string): boolean;
 }
 
-let lookup: ClassLookup = { toWire: (url) => url, fromWire: (url) => url, functionsOf: () => [] };
+let lookup: ClassLookup = { toWire: (url) => url, fromWire: (url) => url, functionsOf: () => [], isEntryWithoutMain: () => false };
 
 export function setClassLookup(next: ClassLookup): void {
   lookup = next;
@@ -128,11 +130,20 @@ function locate(ctor: Function): { url: string; why?: undefined } | { why: strin
   if (info === undefined) return { why: "which Lux cannot locate: this Node.js has no inspector" };
   if (info.url.startsWith("node:")) return { why: "a class of Node.js, whose state is not in its own properties" };
   if (!info.url.startsWith("file:")) return { why: "which was made by eval or new Function, so no module declares it" };
-  if (!ctor.name || moduleBinding(ctor, ctor.name, undefined) !== ctor) {
+  if (lookup.isEntryWithoutMain(info.url)) {
     return {
       why:
-        `which is not bound under its name at the top level of an ES module (${fileOf(info.url)}): only instances of ` +
-        "such classes keep their class across the wire. Declare it at the top level of the module (not inside a function or block)",
+        `which is defined in the entry script (${fileOf(info.url)}), and workers cannot import it because it does not ` +
+        "call lux.main. Wrap the script's main code in lux.main(async () => { ... }), or move the class to a module the script imports",
+    };
+  }
+  if (!ctor.name || moduleBinding(ctor, ctor.name, undefined) !== ctor) {
+    // V8 lets Lux see a top-level class only if it is exported or some function of the module uses it.
+    return {
+      why:
+        `which Lux cannot find at the top level of ${fileOf(info.url)}: only instances of classes declared at the top ` +
+        "level of an ES module (not inside a function or block), and exported or used by a function of that module, " +
+        "keep their class across the wire. Declare the class at the top level of its module and export it",
     };
   }
   if (PRIVATE_MEMBERS.test(source)) return { why: "which has private members (#name): they cannot be copied to another process" };

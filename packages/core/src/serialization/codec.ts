@@ -63,13 +63,13 @@ let depth = 0;
 
 /**
  * Encodes `value` into bytes. `what` names the value in error messages, for example
- * "argument 2 of square".
+ * "argument 2 of square", and `root` starts the paths into it there ("args[1].opts.cb").
  *
  * @throws SerializationError if the value holds a function, symbol or Promise, or
  *   cannot be encoded for another reason (the original error is the `cause`).
  */
-export function serialize(value: unknown, what?: string): Serialized {
-  return serializeWith(value, what, null);
+export function serialize(value: unknown, what?: string, root = "value"): Serialized {
+  return serializeWith(value, what, null, root);
 }
 
 /**
@@ -77,7 +77,7 @@ export function serialize(value: unknown, what?: string): Serialized {
  * placeholders and collected in `outOfBand.buffers` (parts.ts). With `null`, or when no
  * binary value is that large, the bytes are exactly those of `serialize`.
  */
-export function serializeWith(value: unknown, what: string | undefined, outOfBand: OutOfBandWriter | null): Serialized {
+export function serializeWith(value: unknown, what: string | undefined, outOfBand: OutOfBandWriter | null, root = "value"): Serialized {
   let scan: WalkResult;
   try {
     scan = walk(value, false, outOfBand === null ? Infinity : outOfBand.threshold);
@@ -85,7 +85,7 @@ export function serializeWith(value: unknown, what: string | undefined, outOfBan
     // a property getter threw
     throw new SerializationError(`${lead(what)}: ${messageOf(error)}`, "", { cause: error });
   }
-  if (scan.problem !== undefined) throw problemError(scan.problem, what);
+  if (scan.problem !== undefined) throw problemError(scan.problem, what, root);
   const contained: object[] = [];
   const previous = startCollecting(contained);
   // A serialize nested in this one (an extension's encode) keeps its binaries in band.
@@ -102,7 +102,7 @@ export function serializeWith(value: unknown, what: string | undefined, outOfBan
     const bytes: Uint8Array = packr.pack(scan.rewrite ? rewrite(value) : value);
     return { bytes, contained };
   } catch (error) {
-    throw packError(value, what, error);
+    throw packError(value, what, root, error);
   } finally {
     depth--;
     leavePacking();
@@ -184,15 +184,16 @@ function lead(what: string | undefined): string {
   return what === undefined ? "cannot serialize value" : `cannot send ${what}`;
 }
 
-function problemError(problem: Problem, what: string | undefined): SerializationError {
+function problemError(problem: Problem, what: string | undefined, root: string): SerializationError {
   const path = problem.path;
-  const subject = path === "" ? "value" : `value at ${path}`;
+  // The whole value, or a path into it as the code would write it: result.items[3].gen
+  const subject = path === "" ? "value" : `${root}${path}`;
   const { is, advice } = problem.refusal ?? WHY[problem.kind as Exclude<ProblemKind, "refused">];
   return new SerializationError(`${lead(what)}: ${subject} is ${is}; ${advice}`, path);
 }
 
 /** Packing failed: find where (following toJSON() and wire encodings this time). */
-function packError(value: unknown, what: string | undefined, error: unknown): SerializationError {
+function packError(value: unknown, what: string | undefined, root: string, error: unknown): SerializationError {
   if (error instanceof SerializationError) return error;
   let problem: Problem | undefined;
   try {
@@ -200,7 +201,7 @@ function packError(value: unknown, what: string | undefined, error: unknown): Se
   } catch {
     problem = undefined; // a toJSON() or encode() that throws: report the original error
   }
-  if (problem !== undefined) return problemError(problem, what);
+  if (problem !== undefined) return problemError(problem, what, root);
   const reason =
     error instanceof FunctionInValue ? `value contains a function; ${WHY.function.advice}` : messageOf(error);
   return new SerializationError(`${lead(what)}: ${reason}`, "", { cause: error });

@@ -41,10 +41,10 @@ export interface SerializedParts {
  *
  * @throws SerializationError as `serialize` does (functions, symbols, Promises, ...).
  */
-export function serializeParts(value: unknown, what: string | undefined, threshold: number): SerializedParts {
+export function serializeParts(value: unknown, what: string | undefined, threshold: number, root = "value"): SerializedParts {
   if (!(threshold >= 0)) throw new RangeError(`the out-of-band threshold must be a number >= 0; got ${threshold}`);
   const outOfBand = new OutOfBandWriter(threshold);
-  const { bytes, contained } = serializeWith(value, what, outOfBand);
+  const { bytes, contained } = serializeWith(value, what, outOfBand, root);
   return { structure: bytes, buffers: outOfBand.buffers, contained };
 }
 
