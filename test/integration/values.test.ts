@@ -10,8 +10,8 @@ import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as lux from "lux";
 import { fixtures, runScript } from "./helpers.js";
-import { Point, TreeNode } from "./fixtures/values-classes.js";
-import { ShelfActor, describePoint, grow, makeLocal, returnsGenerator, shifted, summarize, takesAnything } from "./fixtures/values-defs.js";
+import { Envelope, Point, TreeNode } from "./fixtures/values-classes.js";
+import { ShelfActor, describePoint, grow, makeLocal, reseal, returnsGenerator, shifted, summarize, takesAnything } from "./fixtures/values-defs.js";
 
 function result<T>(stdout: string): T {
   const m = /^RESULT (.*)$/m.exec(stdout);
@@ -68,6 +68,15 @@ describe("values in transit", () => {
     assert.ok(grown instanceof TreeNode);
     assert.equal(grown.name, "a/grown");
     assert.equal(grown.parent, first);
+  });
+
+  test("ObjectRefs inside class instances travel as refs, both ways (Ray: nested ObjectRefs)", async () => {
+    const { described, resealed } = await lux.get(reseal.remote(new Envelope("a", lux.put([1, 2, 3]))));
+    assert.equal(described, "envelope a", "the worker called the class's method");
+    assert.ok(resealed instanceof Envelope);
+    assert.equal(resealed.describe(), "envelope a+");
+    assert.ok(resealed.payload instanceof lux.ObjectRef);
+    assert.deepEqual(await lux.get(resealed.payload), [2, 4, 6]);
   });
 
   test("actors take and return class instances (Ray: pickled class instances)", async () => {

@@ -196,6 +196,13 @@ describe("values that cannot travel are refused at send time, naming their path"
     refused({ n: Object(1) as unknown }, "x", ".n", /is a boxed number \(a Number object\); send the primitive instead/);
   });
 
+  it("looks inside class instances: what cannot travel there is named by its path", () => {
+    const node = new TreeNode("root");
+    node.add(Object.assign(new TreeNode("child"), { onDone: () => 1 }));
+    refused({ tree: node }, "the return value of g", ".tree.children[0].onDone", /^cannot send the return value of g: result\.tree\.children\[0\]\.onDone is a function/, "result");
+    refused([Object.assign(new Point(1, 2), { tag: Symbol("t") })], "x", "[0].tag", /is a symbol/);
+  });
+
   it("still sends empty objects and objects made with Object.create(null)", () => {
     assert.deepStrictEqual(roundTrip({ empty: {}, dict: Object.create(null) as object }), { empty: {}, dict: {} });
   });
