@@ -138,6 +138,15 @@ describe("entry scripts and class instances", () => {
     assert.deepEqual(r.stored, { isReading: true, f: -40 });
   });
 
+  test("the same in plain JavaScript without a loader: an instance made in the worker's second copy of the script comes back as the driver's class", async () => {
+    const { code, stdout, stderr } = await runScript(path.join(fixtures, "values-main-plain.mjs"), { loader: false });
+    assert.equal(code, 0, stderr);
+    const r = result<{ fromTop: { isReading: boolean; f: number }; fromInside: { isReading: boolean; f: number }; bodyRuns: number }>(stdout);
+    assert.deepEqual(r.fromTop, { isReading: true, f: 21 * 1.8 + 32 });
+    assert.deepEqual(r.fromInside, { isReading: true, f: 212 });
+    assert.equal(r.bodyRuns, 1, "the driver evaluated its script once");
+  });
+
   test("an entry script without lux.main: instances of its classes are refused at the call, advising lux.main", async () => {
     const { code, stdout, stderr } = await runScript(path.join(fixtures, "values-entry.ts"));
     assert.equal(code, 0, stderr);

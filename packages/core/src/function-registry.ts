@@ -3,7 +3,7 @@ import { pathToFileURL } from "node:url";
 import type { FunctionDescriptor } from "@lux/protocol";
 import { LuxError, createLogger } from "@lux/common";
 import { decodeMessage, encodeMessage } from "@lux/protocol";
-import { knownEvaluator, moduleEvaluator } from "./module-scopes.js";
+import { knownEvaluator, moduleEvaluator, sharedModuleUrl } from "./module-scopes.js";
 import { inspectFunction, type Scope } from "./v8-inspector.js";
 
 const log = createLogger("core");
@@ -100,10 +100,11 @@ export class FunctionRegistry {
     return m !== undefined && url.startsWith(m.from) ? m.to + url.slice(m.from.length) : url;
   }
 
-  /** The reverse of `mapUrl`: a URL this process imports, as the driver knows it. */
+  /** The reverse of `mapUrl`: a URL this process imports (a second instance's too), as the driver knows it. */
   unmapUrl(url: string): string {
+    const shared = sharedModuleUrl(url);
     const m = this.moduleMap;
-    return m !== undefined && url.startsWith(m.to) ? m.from + url.slice(m.to.length) : url;
+    return m !== undefined && shared.startsWith(m.to) ? m.from + shared.slice(m.to.length) : shared;
   }
 
   /**

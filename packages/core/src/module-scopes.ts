@@ -33,6 +33,17 @@ export function installModuleScopesIfLoader(execArgv: readonly string[]): void {
   if (execArgv.some((a) => /^--(?:import|loader|experimental-loader)(?:=|$)/.test(a))) installModuleScopes();
 }
 
+/** The query that makes a second instance of a module (see `moduleEvaluator`). */
+const SECOND_INSTANCE = "lux-scope";
+
+/**
+ * The URL of a module as other processes know it: without the query of a second instance
+ * this worker made. Its code is the module's; other processes import the module itself.
+ */
+export function sharedModuleUrl(url: string): string {
+  return url.endsWith(SECOND_INSTANCE) ? url.slice(0, -SECOND_INSTANCE.length - 1) : url;
+}
+
 /** The evaluator of the module at `url` if this process already has it (never imports). */
 export function knownEvaluator(url: string): ScopedEvaluator | undefined {
   return evaluators.get(url);
@@ -53,7 +64,7 @@ export async function moduleEvaluator(url: string): Promise<ScopedEvaluator | un
   await import(url);
   const evaluate = evaluators.get(url);
   if (evaluate !== undefined) return evaluate;
-  const again = `${url}${url.includes("?") ? "&" : "?"}lux-scope`;
+  const again = `${url}${url.includes("?") ? "&" : "?"}${SECOND_INSTANCE}`;
   await import(again);
   return evaluators.get(again);
 }
