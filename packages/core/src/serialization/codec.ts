@@ -65,8 +65,10 @@ let depth = 0;
  * Encodes `value` into bytes. `what` names the value in error messages, for example
  * "argument 2 of square", and `root` starts the paths into it there ("args[1].opts.cb").
  *
- * @throws SerializationError if the value holds a function, symbol or Promise, or
- *   cannot be encoded for another reason (the original error is the `cause`).
+ * @throws SerializationError if the value holds something that cannot travel (a
+ *   function, symbol, Promise, generator, iterator, weak collection, or an instance of
+ *   a class that cannot travel; see the top of this file), or cannot be encoded for
+ *   another reason (the original error is the `cause`).
  */
 export function serialize(value: unknown, what?: string, root = "value"): Serialized {
   return serializeWith(value, what, null, root);
