@@ -143,3 +143,15 @@ export function peers(out: string): void {
   assert.match(out, /^piscina: piscina \S+, node v\d+/m);
   if (dask) assert.match(out, /^Dask: dask \S+, distributed \S+, python \d/m);
 }
+
+/** bench/worker-start/run.ts --json: for node and tsx, when init returned and when every task ran. */
+export function workerStart(out: string): void {
+  const line = out.trim().split("\n").pop() ?? "";
+  const parsed = JSON.parse(line) as Record<string, { initMs?: unknown; allRunningMs?: unknown } | number>;
+  for (const mode of ["node", "tsx"]) {
+    const m = parsed[mode];
+    assert.ok(typeof m === "object", `worker-start: no ${mode} figures in ${line}`);
+    for (const key of ["initMs", "allRunningMs"] as const) figure(String(m[key]), `worker-start ${mode} ${key}`);
+  }
+  figure(String(parsed["tsxOverNode"]), "worker-start tsxOverNode");
+}

@@ -72,6 +72,11 @@ const BENCHMARKS: Benchmark[] = [
     ],
   },
   {
+    name: "worker-start",
+    full: [{ argv: ts("bench/worker-start/run.ts") }],
+    quick: [{ argv: ts("bench/worker-start/run.ts", "--tasks", "2", "--runs", "1", "--json"), check: check.workerStart }],
+  },
+  {
     name: "peers",
     full: [{ argv: ts("bench/peers/run.ts") }],
     quick: [{ argv: ts("bench/peers/run.ts", "--quick", "--runs", "1", "--startup-runs", "1", "--markdown"), check: check.peers }],

@@ -102,7 +102,8 @@ function setFdLimit(pid: number, soft: number | string, hard: number | string): 
 
 describe("a raylet that cannot spawn a worker", () => {
   test("fails that lease with LeaseFailedError (EMFILE) and keeps serving", async () => {
-    cluster = await LocalCluster.start({ head: { numCpus: 2 } });
+    // No workers started ahead: the held task's is the only one, so the next task needs a new one.
+    cluster = await LocalCluster.start({ head: { numCpus: 2 }, config: { workerPrestartLimit: 0 } });
     const raylet = cluster.nodes[0]?.pid as number;
     await lux.init({ address: cluster.address });
     const held = await startHeldTask("emfile"); // the only worker is busy: the next task needs a new one

@@ -235,6 +235,7 @@ async function connectDriver(
       functions,
       weak: true,
       job,
+      prestartWorkers: runtimeEnv === undefined,
     });
     if (runtimeEnv !== undefined) await core.runtimeEnvs.setJobEnv(runtimeEnv, packed);
   } catch (e) {

@@ -43,6 +43,8 @@ export interface CoreWorkerOptions {
   weak: boolean;
   /** Driver only: Node flags, cwd and env for the job's workers. */
   job?: { execArgv: string[]; cwd: string; env: Record<string, string>; entryUrl: string | undefined };
+  /** A driver: have its raylet start the job's workers once the job is registered (config workerPrestartLimit). */
+  prestartWorkers?: boolean;
   /** Worker: the runtime env it runs in, inherited by the tasks and actors it submits. */
   runtimeEnv?: RuntimeEnvSpec | undefined;
   /** How outbound connections reach their peers (default: TCP or Unix sockets). */
@@ -152,6 +154,8 @@ export async function register(
   const job = options.job ?? { execArgv: [], cwd: process.cwd(), env: {}, entryUrl: undefined };
   const jobInfo: JobInfo = { jobId: options.jobId, namespace: options.namespace, driverAddress: address, ...job };
   await gcs.call("registerJob", jobInfo);
+  // Workers keyed by a job-wide runtime env cannot be started before the env is uploaded.
+  if (options.prestartWorkers === true) raylet.notify("prestartWorkers", { jobId: options.jobId });
   return { nodeId, jobInfo };
 }
 

@@ -83,7 +83,9 @@ export class StoreIO {
   async read(objectId: string): Promise<unknown> {
     let at: { offset: number; size: number };
     try {
-      at = await this.raylet.call("getObject", { objectId });
+      // A spilled object is read back from disk once the store has room for it, which the
+      // store bounds itself (objectStoreFullTimeoutMs): the deadline is the raylet's liveness.
+      at = await this.raylet.call("getObject", { objectId }, UNTIL_PEER_LOST);
     } catch (e) {
       throw this.rayletLost(e);
     }

@@ -132,6 +132,11 @@ export const RayletService = defineService({
   /** Raylet to raylet: bytes of an object the caller pinned with getObject. */
   readObjectChunk: rpc(obj({ objectId: str, offset: int(), length: int() }), returns<{ data: Uint8Array }>()),
   jobFinished: rpc(obj({ jobId: str }), ok),
+  /**
+   * From a driver whose job just registered: start the job's workers now, one per CPU of the
+   * node (config workerPrestartLimit), so its first tasks find them booted. Once per job.
+   */
+  prestartWorkers: rpc(obj({ jobId: str }), ok),
   getNodeInfo: rpc(
     empty,
     returns<{

@@ -104,7 +104,7 @@ raylet.onGcsLost(() => {
 });
 if (flags.has("exit-with-parent")) exitWithParent(stop);
 await raylet.start();
-if (prestart !== undefined) raylet.prestartWorkers(prestart, 1, early);
+if (prestart !== undefined) raylet.prestartWorkers(prestart, early);
 printReady({ address: raylet.address, nodeId: raylet.nodeId, pid: process.pid });
 // Once serving (it must not delay the start): what killed sessions left behind.
 cleanUpSessions({

@@ -28,6 +28,8 @@ export interface RayletParts {
   currentResources(): ResourceView;
   /** Forgets a finished job and ends its workers. */
   jobFinished(jobId: string): void;
+  /** Starts a registered job's workers ahead of its leases (once per job). */
+  prestartJob(jobId: string): void;
   /** config workerExitWaitMs: how long getWorkerExit waits for a worker's exit to be seen. */
   workerExitWaitMs: number;
 }
@@ -86,6 +88,10 @@ function workerHandlers(parts: RayletParts): RayletHandlers {
     },
     jobFinished: (req) => {
       parts.jobFinished(req.jobId);
+      return { ok: true };
+    },
+    prestartWorkers: (req) => {
+      parts.prestartJob(req.jobId);
       return { ok: true };
     },
   };

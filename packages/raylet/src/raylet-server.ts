@@ -64,6 +64,8 @@ export class Raylet {
   private liveness: WorkerLiveness | undefined;
   private readonly resources: ResourcePool;
   private readonly jobs = new Map<string, Promise<JobInfo>>();
+  /** Jobs whose workers were started ahead (at most once each). */
+  private readonly prestartedJobs = new Set<string>();
   private readonly closeListeners: (() => void)[] = [];
   private closing = false;
   private readonly workerConnections = new Map<string, RpcConnection<CoreWorkerService>>();
@@ -200,7 +202,16 @@ export class Raylet {
       currentResources: () => this.currentResources(),
       jobFinished: (jobId) => {
         this.jobs.delete(jobId);
+        this.prestartedJobs.delete(jobId);
         this.workerPool.killJob(jobId);
+      },
+      prestartJob: (jobId) => {
+        if (this.prestartedJobs.has(jobId)) return;
+        this.prestartedJobs.add(jobId);
+        this.jobInfo(jobId).then(
+          (job) => this.workerPool.prestart(job, this.prestartCount()),
+          (e: unknown) => log.warn(`cannot start workers ahead for job ${jobId}: ${(e as Error).message}`),
+        );
       },
       workerExitWaitMs: this.options.config.workerExitWaitMs,
     };
@@ -316,8 +327,14 @@ export class Raylet {
    * Starts workers for a job before its driver's first lease (see WorkerPool.prestart); the
    * first is `early` if one was started before this raylet was up (startEarlyWorker).
    */
-  prestartWorkers(job: PrestartJob, count: number, early?: EarlyWorker): void {
-    this.workerPool.prestart(job, count, early);
+  prestartWorkers(job: PrestartJob, early?: EarlyWorker): void {
+    this.prestartedJobs.add(job.jobId);
+    this.workerPool.prestart(job, Math.max(this.prestartCount(), early !== undefined ? 1 : 0), early);
+  }
+
+  /** One worker per whole CPU of the node, up to config workerPrestartLimit. */
+  private prestartCount(): number {
+    return Math.min(Math.floor(this.options.resources["CPU"] ?? 0), this.options.config.workerPrestartLimit);
   }
 
   private get workerPool(): WorkerPool {

@@ -67,6 +67,14 @@ export const NODE_ENTRIES = [
     doc: "How long an idle worker process stays in the pool before the raylet stops it.",
   }),
   defineConfig({
+    name: "workerPrestartLimit",
+    type: "number",
+    default: 64,
+    integer: true,
+    min: 0,
+    doc: "Workers a raylet starts for a job as soon as its driver registers (with the driver's Node flags and loader), before any lease: one per CPU of the node, at most this many; 0 starts none. A job with a job-wide runtimeEnv gets none (its workers are keyed by the env).",
+  }),
+  defineConfig({
     name: "maxIdleWorkers",
     type: "number",
     default: 0,
