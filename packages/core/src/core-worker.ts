@@ -35,7 +35,7 @@ import {
 } from "./core-worker-start.js";
 import { DefinitionExporter } from "./definition-exporter.js";
 import { DependencyResolver } from "./dependency-resolver.js";
-import type { Definition } from "./function-registry.js";
+import type { Definition, TaskPace } from "./function-registry.js";
 import { largeArgsThroughStore, type EncodedCall } from "./large-args.js";
 import { Lineage } from "./lineage.js";
 import { ObjectRecovery } from "./object-recovery.js";
@@ -233,7 +233,7 @@ export class CoreWorker {
       ownerAddress: this.address,
       gpuIds: [],
     };
-    const record = this.record(spec, args, encoded.held, this.optionsWithEnv(options));
+    const record = this.record(spec, args, encoded.held, this.optionsWithEnv(options), def.pace);
     const refs = refsOf(record.returnSlots, this.address);
     if (exported === undefined && options.runtimeEnv === undefined && record.deps.length === 0) {
       // Nothing to wait for: queued now, without a promise hop per task.
@@ -415,8 +415,8 @@ export class CoreWorker {
     await socketServer?.close();
   }
 
-  private record(spec: TaskSpec, args: unknown[], held: readonly ObjectRef[], options: TaskOptionsCompiled): TaskRecord {
-    const record = newTaskRecord(spec, topLevelRefs(args), held, options);
+  private record(spec: TaskSpec, args: unknown[], held: readonly ObjectRef[], options: TaskOptionsCompiled, pace?: TaskPace): TaskRecord {
+    const record = newTaskRecord(spec, topLevelRefs(args), held, options, pace);
     this.results.track(record);
     return record;
   }

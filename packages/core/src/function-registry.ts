@@ -23,6 +23,18 @@ export interface Definition {
   /** The module whose code called `lux.remote` (a file URL), if known. */
   readonly siteUrl: string | undefined;
   descriptor?: FunctionDescriptor;
+  /** What its owner learned of its calls' pace (shared by every call of the definition). */
+  readonly pace: TaskPace;
+}
+
+/**
+ * Whether a function's calls let a worker hand back the tasks pipelined behind them: the
+ * last call returned (or reached its first await) within `pipelineRequeueAfterMs`. Unknown
+ * until a call of it has replied, and false then: a task waits behind a call of it only
+ * once one has been seen to hold the worker's thread briefly.
+ */
+export interface TaskPace {
+  handsBack: boolean;
 }
 
 /** How a worker rebuilt a definition shipped by value: what its code can see (for the advice when it fails). */
@@ -141,7 +153,7 @@ export class FunctionRegistry {
       // task): importing a module would not make it again, and the same call site may have
       // made other closures in other processes. Only its source can travel.
       if (site !== undefined) this.madeAtRunTime.set(site.url, new WeakRef(target));
-      return { target, kind, name, moduleUrl: undefined, position: undefined, siteUrl: site?.url };
+      return { target, kind, name, moduleUrl: undefined, position: undefined, siteUrl: site?.url, pace: { handsBack: false } };
     }
     // Keyed by the module being evaluated, not the file of the call: a factory in one
     // module called by the top-level code of several others makes each module's
@@ -152,7 +164,7 @@ export class FunctionRegistry {
     this.occurrences.set(at, n + 1);
     const position = `${call}#${n}`;
     this.byKey.set(`${moduleUrl}|${position}`, target);
-    return { target, kind, name, moduleUrl, position, siteUrl: site.url };
+    return { target, kind, name, moduleUrl, position, siteUrl: site.url, pace: { handsBack: false } };
   }
 
   /** The descriptor sent to the control service; decided once, at first use. */

@@ -271,16 +271,31 @@ export class TaskExecutor {
     args: unknown[],
   ): TaskReply | Promise<TaskReply> {
     let result: unknown;
+    const startedAt = this.clock.now();
     try {
       result = taskContext.run({ taskId: spec.taskId, actorId: spec.actorId }, Reflect.apply, fn, self, args);
     } catch (e) {
-      return this.failure(spec, explain(e, byValue, spec.name), true);
+      return this.paced(startedAt, this.failure(spec, explain(e, byValue, spec.name), true));
     }
-    if (!isThenable(result)) return this.reply(spec, result);
-    return Promise.resolve(result).then(
-      (value) => this.reply(spec, value),
-      (e: unknown) => this.failure(spec, explain(e, byValue, spec.name), true),
+    if (!isThenable(result)) return this.paced(startedAt, this.reply(spec, result));
+    return this.paced(
+      startedAt,
+      Promise.resolve(result).then(
+        (value) => this.reply(spec, value),
+        (e: unknown) => this.failure(spec, explain(e, byValue, spec.name), true),
+      ),
     );
+  }
+
+  /**
+   * Marks the reply of a call that held this thread (ran without yielding) for
+   * pipelineRequeueAfterMs or longer: no timer here could hand back the tasks behind it, so
+   * its owner stops pipelining behind calls of that function (see TaskPace).
+   */
+  private paced(startedAt: number, reply: TaskReply | Promise<TaskReply>): TaskReply | Promise<TaskReply> {
+    if (this.clock.now() - startedAt < this.requeueAfterMs) return reply;
+    if (!(reply instanceof Promise)) return { ...reply, heldThread: true };
+    return reply.then((r) => ({ ...r, heldThread: true }));
   }
 
   /** The reply for a result: its values serialized (large ones written to the node's store). */

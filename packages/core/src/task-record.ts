@@ -1,6 +1,7 @@
 import type { ResolvedArg, RuntimeEnvSpec, SchedulingStrategy, TaskSpec } from "@lux/protocol";
 import { objectIdFor } from "@lux/common";
 import type { Dependency } from "./dependency-resolver.js";
+import type { TaskPace } from "./function-registry.js";
 import type { RuntimeEnvInput } from "./runtime-env.js";
 import type { Slot } from "./memory-store.js";
 import { ObjectRef } from "./object-ref.js";
@@ -40,6 +41,10 @@ export interface TaskRecord {
   parentTaskId: string | undefined;
   /** Where it runs, while running. */
   worker: { workerId: string; address: string } | undefined;
+  /** Its function's pace, learned from earlier calls (TaskSubmitter pipelines by it). */
+  pace: TaskPace;
+  /** Pushed while its function was not known to hand back: nothing is pipelined behind it. */
+  mayHoldWorker: boolean;
   /** The memory-store entries of its return objects (owner side), in return order. */
   returnSlots: readonly Slot[];
   /** Neighbours in the owner's list of unfinished tasks (TaskResults). */
@@ -53,8 +58,17 @@ export function resolvedOf(record: TaskRecord): ResolvedArg[] {
 
 const NO_SLOTS: readonly Slot[] = Object.freeze([]);
 
+/** The pace of calls that are never pipelined (actor calls): never read. */
+export const UNPIPELINED: TaskPace = { handsBack: false };
+
 /** A new task's record, before it is tracked (its return slots are made then). */
-export function newTaskRecord(spec: TaskSpec, deps: readonly Dependency[], held: readonly ObjectRef[], options: TaskOptionsCompiled): TaskRecord {
+export function newTaskRecord(
+  spec: TaskSpec,
+  deps: readonly Dependency[],
+  held: readonly ObjectRef[],
+  options: TaskOptionsCompiled,
+  pace: TaskPace = UNPIPELINED,
+): TaskRecord {
   return {
     queueSeq: undefined,
     spec,
@@ -66,6 +80,8 @@ export function newTaskRecord(spec: TaskSpec, deps: readonly Dependency[], held:
     cancelled: false,
     parentTaskId: taskContext.getStore()?.taskId,
     worker: undefined,
+    pace,
+    mayHoldWorker: false,
     returnSlots: NO_SLOTS,
     prev: undefined,
     next: undefined,

@@ -15,8 +15,14 @@ interface Lease {
   connection: PeerConnection;
   /** Where its tasks run (shared by their records). */
   worker: { workerId: string; address: string };
-  /** Tasks pushed and not yet answered (several when pipelined). */
-  inFlight: number;
+  /**
+   * Tasks pushed and not yet answered, in push order (several when pipelined). The worker
+   * runs them one at a time in that order, so only the first can have started: when the
+   * worker dies, the others go back to the queue, not charged a retry.
+   */
+  tasks: TaskRecord[];
+  /** Of `tasks`, those whose function is not known to hand back: none is pipelined behind them. */
+  holding: number;
   /** The worker sent pipelined tasks back (its task ran long or blocked): one at a time until it drains. */
   requeued: boolean;
   idleTimer: TimerHandle | undefined;
@@ -79,7 +85,8 @@ export class TaskSubmitter {
   /**
    * Tasks pushed ahead to one leased worker, so it runs them back to back instead of waiting
    * a round trip between tasks. The worker hands them back when the task before them runs
-   * long or blocks in lux.get (see TaskExecutor), so pipelining never holds work hostage.
+   * long or blocks in lux.get (see TaskExecutor); a task that holds the worker's thread
+   * cannot, so tasks are pipelined only behind calls of functions seen to hand back (TaskPace).
    */
   private readonly maxInFlightPerWorker: number;
 
@@ -175,7 +182,7 @@ export class TaskSubmitter {
       for (const lease of kq.leases) {
         if (lease.grant.nodeId !== nodeId) continue;
         lease.idleTimer?.cancel();
-        if (lease.inFlight > 0) lease.connection.close(true); // its tasks fail over in run()'s callback
+        if (lease.tasks.length > 0) lease.connection.close(true); // its tasks fail over in run()'s callback
         else kq.leases.delete(lease);
       }
     }
@@ -185,18 +192,20 @@ export class TaskSubmitter {
     // First one task per worker (spread the work), then fill each worker's pipeline.
     for (const lease of kq.leases) {
       if (kq.queue.length === 0) break;
-      if (lease.inFlight === 0) this.run(kq, lease, kq.queue.shift() as TaskRecord);
+      if (lease.tasks.length === 0) this.run(kq, lease, kq.queue.shift() as TaskRecord);
     }
     const wanted = Math.min(kq.queue.length, this.config.maxPendingLeaseRequests) - kq.pendingRequests.size;
     for (let i = 0; i < wanted; i++) void this.requester.request(kq);
     // Pipeline only the tasks beyond those a requested lease will take: a task must not
     // wait behind another when a worker of its own may be granted.
-    // Each to the least loaded worker, so a burst of submissions spreads evenly.
+    // Each to the least loaded worker, so a burst of submissions spreads evenly; never behind
+    // a task that may hold its worker's thread (it could not hand the task back).
     for (let excess = kq.queue.length - kq.pendingRequests.size; excess > 0; excess--) {
       let best: Lease | undefined;
       for (const lease of kq.leases) {
-        if (lease.inFlight >= (lease.requeued ? 1 : this.maxInFlightPerWorker)) continue;
-        if (best === undefined || lease.inFlight < best.inFlight) best = lease;
+        const n = lease.tasks.length;
+        if (n >= (lease.requeued ? 1 : this.maxInFlightPerWorker) || lease.holding > 0) continue;
+        if (best === undefined || n < best.tasks.length) best = lease;
       }
       if (best === undefined) return;
       this.run(kq, best, kq.queue.shift() as TaskRecord);
@@ -206,7 +215,7 @@ export class TaskSubmitter {
   /** The requester connected a worker leased for `kq`: it runs queued tasks, or idles, or goes back. */
   private leased(kq: KeyQueue, grant: LeaseGrant, raylet: RayletConnection, connection: PeerConnection, withdrawn: boolean): void {
     const worker = { workerId: grant.workerId, address: grant.workerAddress };
-    const lease: Lease = { grant, raylet, connection, worker, inFlight: 0, requeued: false, idleTimer: undefined };
+    const lease: Lease = { grant, raylet, connection, worker, tasks: [], holding: 0, requeued: false, idleTimer: undefined };
     kq.leases.add(lease);
     if (kq.queue.length > 0) this.dispatch(kq);
     else if (withdrawn) this.release(kq, lease);
@@ -215,42 +224,61 @@ export class TaskSubmitter {
 
   private run(kq: KeyQueue, lease: Lease, record: TaskRecord): void {
     lease.idleTimer?.cancel();
-    lease.inFlight++;
+    lease.tasks.push(record);
+    record.mayHoldWorker = !record.pace.handsBack;
+    if (record.mayHoldWorker) lease.holding++;
     record.state = "running";
     record.worker = lease.worker;
     record.spec.gpuIds = lease.grant.gpuIds;
     lease.connection.callback("pushTask", encodeTaskSpec(lease.connection, record.spec), (error, reply) => {
       if (error === undefined) {
-        this.settled(lease);
+        this.settled(lease, record);
         if ((reply as TaskReply).requeue === true) {
           // Handed back unstarted: run it elsewhere (or here, later), not counted as a retry.
-          lease.requeued = lease.inFlight > 0;
-          record.worker = undefined;
-          if (!record.cancelled && record.state === "running") {
-            record.state = "queued";
-            // Back where it was in submission order.
-            const seq = record.queueSeq ?? 0;
-            const at = kq.queue.findIndex((r) => (r.queueSeq ?? 0) > seq);
-            kq.queue.splice(at < 0 ? kq.queue.length : at, 0, record);
-          }
+          lease.requeued = lease.tasks.length > 0;
+          this.requeue(kq, record);
         } else {
+          record.pace.handsBack = (reply as TaskReply).heldThread !== true;
           this.results.complete(record, reply as TaskReply, lease.connection);
         }
         this.afterTask(kq, lease);
         return;
       }
-      this.settled(lease);
-      const died = error instanceof ConnectionClosedError || lease.connection.state === "closed";
-      if (died) {
-        kq.leases.delete(lease);
-        if (lease.raylet.state !== "closed") lease.raylet.notify("returnLease", { leaseId: lease.grant.leaseId, disconnect: true });
-        this.workerDied(record, error, lease);
+      if (error instanceof ConnectionClosedError || lease.connection.state === "closed") {
+        // Every task in flight on the lease fails at once: the first callback settles them all.
+        if (kq.leases.delete(lease)) this.leaseDied(kq, lease, error);
       } else {
+        this.settled(lease, record);
         this.results.fail(record, error);
         this.afterTask(kq, lease);
       }
       this.dispatch(kq);
     });
+  }
+
+  /** Puts a task that did not run back where it was in submission order (not a retry). */
+  private requeue(kq: KeyQueue, record: TaskRecord): void {
+    record.worker = undefined;
+    if (record.cancelled || record.state !== "running") return;
+    record.state = "queued";
+    const seq = record.queueSeq ?? 0;
+    const at = kq.queue.findIndex((r) => (r.queueSeq ?? 0) > seq);
+    kq.queue.splice(at < 0 ? kq.queue.length : at, 0, record);
+  }
+
+  /**
+   * The leased worker died (crashed, was killed, or its node died). Only the first task in
+   * flight can have started: it is retried or fails. The ones pipelined behind it never
+   * started, so they do not share its fate: they go back to the queue uncharged.
+   */
+  private leaseDied(kq: KeyQueue, lease: Lease, error: Error): void {
+    const [started, ...unstarted] = lease.tasks;
+    lease.tasks = [];
+    lease.holding = 0;
+    lease.requeued = false;
+    if (lease.raylet.state !== "closed") lease.raylet.notify("returnLease", { leaseId: lease.grant.leaseId, disconnect: true });
+    for (const record of unstarted) this.requeue(kq, record);
+    if (started !== undefined) this.workerDied(started, error, lease);
   }
 
   private workerDied(record: TaskRecord, error: Error, lease: Lease): void {
@@ -287,16 +315,23 @@ export class TaskSubmitter {
     });
   }
 
-  private settled(lease: Lease): void {
-    lease.inFlight--;
-    if (lease.inFlight === 0) lease.requeued = false;
+  private settled(lease: Lease, record: TaskRecord): void {
+    const tasks = lease.tasks;
+    // Answered in push order but for hand-backs, which come while the first still runs.
+    if (tasks[0] === record) tasks.shift();
+    else {
+      const i = tasks.indexOf(record);
+      if (i >= 0) tasks.splice(i, 1);
+    }
+    if (record.mayHoldWorker) lease.holding--;
+    if (tasks.length === 0) lease.requeued = false;
   }
 
   private afterTask(kq: KeyQueue, lease: Lease): void {
     if (kq.queue.length > 0) this.dispatch(kq);
     else {
       this.cancelSurplusRequests(kq);
-      if (lease.inFlight === 0) this.idle(kq, lease);
+      if (lease.tasks.length === 0) this.idle(kq, lease);
     }
   }
 
@@ -318,7 +353,7 @@ export class TaskSubmitter {
     // An idle lease does not keep a driver alive: its script may be done.
     lease.idleTimer = this.deps.clock
       .setTimeout(() => {
-        if (lease.inFlight > 0 || !kq.leases.has(lease)) return;
+        if (lease.tasks.length > 0 || !kq.leases.has(lease)) return;
         this.release(kq, lease);
       }, this.config.workerLeaseIdleMs)
       .unref();

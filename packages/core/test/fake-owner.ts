@@ -20,6 +20,7 @@ import type { StoreIO } from "../src/store-io.js";
 import { encodeArgs, topLevelRefs } from "../src/task-args.js";
 import { TaskCanceller } from "../src/task-canceller.js";
 import { newTaskRecord, refsOf, returnIdsOf, type TaskOptionsCompiled, type TaskRecord } from "../src/task-record.js";
+import type { TaskPace } from "../src/function-registry.js";
 import { TaskResults } from "../src/task-results.js";
 import { TaskSubmitter } from "../src/task-submitter.js";
 
@@ -52,8 +53,10 @@ export interface FakeOwner {
   readonly submitter: TaskSubmitter;
   readonly actors: ActorSubmitter;
   readonly canceller: TaskCanceller;
+  /** The pace of the function `submit` calls unless told another: known to hand back (pipelined behind). */
+  readonly pace: TaskPace;
   /** Submits a task with `args` (refs among them are resolved first), as CoreWorker.submitTask does. */
-  submit(options?: Partial<TaskOptionsCompiled>, args?: unknown[]): TaskRecord;
+  submit(options?: Partial<TaskOptionsCompiled>, args?: unknown[], pace?: TaskPace): TaskRecord;
   /** Submits a call of `method` on the actor, as CoreWorker.submitActorCall does. */
   call(actorId: string, method: string, args?: unknown[]): TaskRecord;
   /** The owner's refs to a task's results. */
@@ -122,11 +125,12 @@ export async function fakeOwner(options: FakeOwnerOptions = {}): Promise<FakeOwn
   const actors = new ActorSubmitter({ callerId: "caller-1", gcs: gcsConnection, peers, results, nodeId, config });
   const canceller = new TaskCanceller({ selfAddress: address, results, submitter, actors, raylet: rayletConnection, peers });
 
-  const record = (spec: TaskSpec, args: unknown[], held: readonly ObjectRef[], opts: TaskOptionsCompiled): TaskRecord => {
-    const r = newTaskRecord(spec, topLevelRefs(args), held, opts);
+  const record = (spec: TaskSpec, args: unknown[], held: readonly ObjectRef[], opts: TaskOptionsCompiled, pace?: TaskPace): TaskRecord => {
+    const r = newTaskRecord(spec, topLevelRefs(args), held, opts, pace);
     results.track(r);
     return r;
   };
+  const defaultPace: TaskPace = { handsBack: true };
   const spec = (name: string, args: Uint8Array, numReturns: number): TaskSpec => {
     const taskId = newTaskId();
     return { taskId, jobId: JOB, functionId: "f", name, args, resolved: [], borrowed: [], returnIds: returnIdsOf(taskId, numReturns), ownerAddress: address, gpuIds: [] };
@@ -149,10 +153,11 @@ export async function fakeOwner(options: FakeOwnerOptions = {}): Promise<FakeOwn
     submitter,
     actors,
     canceller,
-    submit(options = {}, args = []) {
+    pace: defaultPace,
+    submit(options = {}, args = [], pace = defaultPace) {
       const opts = { ...TASK, ...options };
       const encoded = encodeArgs(args, "f");
-      const r = record(spec(opts.name ?? "f", encoded.bytes, opts.numReturns), args, encoded.held, opts);
+      const r = record(spec(opts.name ?? "f", encoded.bytes, opts.numReturns), args, encoded.held, opts, pace);
       if (r.deps.length === 0) submitter.enqueue(r);
       else enqueueWhenResolved(dependencies, r, submitter);
       return r;

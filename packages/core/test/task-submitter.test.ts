@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { LeaseFailedError, LuxError, TaskCancelledError, WorkerCrashedError } from "@lux/common";
 import { FakeRaylet, FakeWorker, eventually, settle, type LeaseRequestHandle } from "@lux/testing";
+import type { TaskPace } from "../src/function-registry.js";
 import type { TaskRecord } from "../src/task-record.js";
 import { SMALL, type FakeOwner, ownersClosedAfterEach } from "./fake-owner.js";
 
@@ -159,6 +160,88 @@ describe("TaskSubmitter: pipelining", () => {
       assert.equal(o.errorOf(r), undefined);
       assert.equal(r.retriesLeft, 2, `${r.spec.name}: a hand-back is not a retry`);
     }
+  });
+});
+
+describe("TaskSubmitter: pipelined tasks do not share their worker's fate", () => {
+  test("when a worker dies, the task it ran is charged; the ones pipelined behind it go back uncharged, in submission order (maxRetries 0)", async () => {
+    const o = await owner();
+    const w1 = new FakeWorker(o.net);
+    const w2 = new FakeWorker(o.net);
+    w1.hold();
+    o.raylet.onLease(grantInTurn(w1)); // one worker; every other request waits
+    const n = 40;
+    const tasks = Array.from({ length: n }, (_, i) => o.submit({ name: `t${i}`, maxRetries: 0 }));
+    await eventually(() => w1.pushes.length > 2, "tasks were pipelined to the worker");
+    const pipelined = w1.pushes.length;
+    w1.die({ signal: "SIGKILL" });
+    o.raylet.leases[1]?.grant(w2); // a request that waited at the raylet
+    await eventually(() => tasks.every((r) => finished(o, r)), "every task finished");
+    const crashed = o.errorOf(tasks[0] as TaskRecord);
+    assert.ok(crashed instanceof WorkerCrashedError, String(crashed));
+    for (const r of tasks.slice(1)) {
+      assert.equal(o.errorOf(r), undefined, `${r.spec.name} did not share the worker's fate`);
+      assert.equal(r.retriesLeft, 0);
+    }
+    assert.deepEqual(names(w2), tasks.slice(1).map((r) => r.spec.name), `the ${pipelined - 1} that never started ran next, in submission order`);
+    assert.deepEqual(o.raylet.received("getWorkerExit"), [{ workerId: w1.workerId }], "asked how it died for the charged task only");
+  });
+
+  test("a node declared dead: pipelined tasks behind the one running there go back uncharged", async () => {
+    const o = await owner();
+    const b = new FakeRaylet(o.net, { nodeId: "node-B" });
+    const hung = new FakeWorker(o.net);
+    const wA = new FakeWorker(o.net);
+    hung.hold();
+    let asked = 0;
+    o.raylet.onLease((l) => (++asked === 1 ? l.spillback(b) : undefined)); // the others wait
+    b.onLease((l) => l.grant(hung));
+    const tasks = Array.from({ length: 12 }, (_, i) => o.submit({ name: `t${i}`, maxRetries: 1 }));
+    await eventually(() => hung.pushes.length > 2, "tasks were pipelined to the worker on node B");
+    o.submitter.nodeDied("node-B");
+    o.raylet.leases[1]?.grant(wA); // a request that waited at the raylet
+    await eventually(() => tasks.every((r) => finished(o, r)), "every task finished");
+    for (const r of tasks) assert.equal(o.errorOf(r), undefined);
+    assert.equal(tasks[0]?.retriesLeft, 0, "the task that ran there was charged");
+    for (const r of tasks.slice(1)) assert.equal(r.retriesLeft, 1, `${r.spec.name} was not`);
+  });
+
+  test("nothing is pipelined behind a call of a function not known to hand back; a call seen to hold the thread stops it again", async () => {
+    const o = await owner();
+    const w = new FakeWorker(o.net);
+    w.hold();
+    o.raylet.onLease(grantInTurn(w)); // one worker; every other request waits
+    const slow: TaskPace = { handsBack: false };
+    o.submit({ name: "slow" }, [], slow);
+    const quick = Array.from({ length: 10 }, (_, i) => o.submit({ name: `q${i}` }));
+    await eventually(() => w.pushes.length === 1, "the first task reached the worker");
+    await settle();
+    assert.deepEqual(names(w), ["slow"], "no task waits behind a call that may hold the worker's thread");
+    w.pushes[0]?.reply();
+    await eventually(() => w.pushes.length > 2, "the quick tasks were pipelined once it replied");
+    assert.equal(slow.handsBack, true, "it replied without holding the thread: calls of it hand back");
+    w.onPush((p) => p.reply());
+    for (const p of w.held) p.reply();
+    await eventually(() => quick.every((r) => finished(o, r)), "the quick tasks finished");
+
+    // More tasks than lease requests: the surplus is pipelined, here behind a known function.
+    const burst = o.config.maxPendingLeaseRequests + 4;
+    w.hold();
+    o.submit({ name: "slow" }, [], slow);
+    for (let i = 0; i < burst; i++) o.submit({ name: "q" });
+    await eventually(() => w.held.length > 1, "quick tasks were pipelined behind a call of a function known to hand back");
+    w.onPush((p) => p.reply());
+    w.held[0]?.replyAfterHoldingThread();
+    for (const p of w.held) p.reply();
+    await eventually(() => w.held.length === 0 && o.raylet.pendingLeases.length === 0, "all answered");
+    assert.equal(slow.handsBack, false, "a call that held the thread: nothing waits behind the next one");
+    w.hold();
+    const before = w.pushes.length;
+    o.submit({ name: "slow" }, [], slow);
+    for (let i = 0; i < burst; i++) o.submit({ name: "q" });
+    await eventually(() => w.pushes.length === before + 1, "the slow call was pushed");
+    await settle();
+    assert.equal(w.pushes.length, before + 1, "the quick ones wait for workers of their own, not behind it");
   });
 });
 

@@ -142,6 +142,12 @@ export interface TaskReply {
   requeue?: boolean;
   /** Set when a nested ref's owner should be told this executor released its pins. */
   hasContained?: boolean;
+  /**
+   * The function held the worker's thread (ran synchronously) for `pipelineRequeueAfterMs`
+   * or longer: tasks pipelined behind a call of it could not be handed back in time. Left
+   * off otherwise.
+   */
+  heldThread?: boolean;
 }
 
 /**

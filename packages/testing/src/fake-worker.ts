@@ -35,9 +35,18 @@ export class PushedTask {
    * a node's store; default: an inline FAKE_VALUE).
    */
   reply(...returns: FakeReturn[]): void {
+    this.answer(this.replyOf(returns));
+  }
+
+  /** As `reply`, from a call that held the worker's thread past pipelineRequeueAfterMs (a CPU-bound synchronous function). */
+  replyAfterHoldingThread(...returns: FakeReturn[]): void {
+    this.answer({ ...this.replyOf(returns), heldThread: true });
+  }
+
+  private replyOf(returns: FakeReturn[]): TaskReply {
     const values = this.spec.returnIds.map((objectId, i): ReturnValue => ({ ...(returns[i] ?? { value: FAKE_VALUE }), objectId }));
     const contained = values.some((r) => r.contained !== undefined && r.contained.length > 0);
-    this.answer({ returns: values, ...(contained ? { hasContained: true } : {}) });
+    return { returns: values, ...(contained ? { hasContained: true } : {}) };
   }
 
   /** The task threw `error`: every return carries it as a TaskError, as a real executor replies. */
