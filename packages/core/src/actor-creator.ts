@@ -88,14 +88,18 @@ export class ActorCreator {
       // Calls to the actor reject with this as the cause; say it now for code that makes none.
       log.warn(`could not create actor ${def.name}${options.name !== undefined ? ` "${options.name}"` : ""}: ${(e as Error).message}`);
     });
-    // The argument refs stay referenced (by this closure) until the constructor has run.
-    const held = encoded.held;
+    // The argument refs stay referenced (by this closure) until the constructor has run, and
+    // for an actor that may restart, until it is known dead: a restart constructs it again
+    // with them, re-creating from lineage those lost with a node.
+    let held: readonly unknown[] | undefined = encoded.held;
+    const release = (): void => void (held = undefined);
     registration
       .then(() => waitActorSettled(this.deps.gcs, actorId, undefined, this.deps.config))
       .catch(() => undefined)
       .finally(() => {
-        void held;
         this.inFlight.delete(actorId);
+        if (options.maxRestarts === 0 || held === undefined || held.length === 0) release();
+        else this.deps.actors.whenDead(actorId, release);
       });
     return actorId;
   }

@@ -38,6 +38,8 @@ interface ActorChannel {
   unavailable: Error | undefined;
   name: string | undefined;
   nextSeq: number;
+  /** Called once when the actor is known dead (see whenDead). */
+  onDead: (() => void) | undefined;
 }
 
 /** The config entries an ActorSubmitter uses. */
@@ -198,6 +200,13 @@ export class ActorSubmitter {
     ch.connection = undefined;
   }
 
+  /** Calls `listener` once this process learns the actor is dead (never if it does not; at once if it knows). */
+  whenDead(actorId: string, listener: () => void): void {
+    const ch = this.channel(actorId);
+    if (ch.dead !== undefined) listener();
+    else ch.onDead = listener;
+  }
+
   /** The error calls to a DEAD actor reject with. */
   deathError(actorId: string, info: ActorInfo): ActorDiedError {
     const name = this.channels.get(actorId)?.name ?? info.name;
@@ -223,6 +232,7 @@ export class ActorSubmitter {
         unavailable: undefined,
         name: undefined,
         nextSeq: 0,
+        onDead: undefined,
       };
       this.channels.set(actorId, ch);
     }
@@ -230,6 +240,11 @@ export class ActorSubmitter {
   }
 
   private flush(ch: ActorChannel): void {
+    if (ch.dead !== undefined && ch.onDead !== undefined) {
+      const onDead = ch.onDead;
+      ch.onDead = undefined;
+      onDead();
+    }
     const refusal = ch.dead ?? ch.unavailable;
     if (refusal !== undefined) {
       for (const call of ch.queue.splice(0)) this.results.fail(call.record, refusal);

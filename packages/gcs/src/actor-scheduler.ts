@@ -164,12 +164,20 @@ export class ActorScheduler {
       entry.constructing = worker;
       await worker.call("createActor", { ...entry.spec, gpuIds: lease.gpuIds }, UNTIL_PEER_LOST);
     } catch (e) {
+      // Not an answer of the worker: the process ended (a crash in the constructor, OOM, a kill).
+      const workerGone = worker === undefined || worker.state === "closed";
       if (entry.constructing === worker) entry.constructing = undefined;
       worker?.close();
-      if (entry.lease === lease && this.deps.nodes.connection(lease.nodeId) === undefined) {
+      if (entry.lease !== lease) return; // died or killed meanwhile: handled there
+      if (this.deps.nodes.connection(lease.nodeId) === undefined) {
         this.deps.workerDied(entry, `its node ${lease.nodeId} died while the actor was being constructed`);
         return;
       }
+      if (workerGone) {
+        this.deps.workerDied(entry, `its worker died while the constructor ran (${(e as Error).message})`);
+        return;
+      }
+      // The constructor threw: running it again would throw again.
       entry.restartsLeft = 0;
       this.deps.dead(entry, e as Error);
       return;

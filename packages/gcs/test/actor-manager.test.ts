@@ -205,6 +205,37 @@ describe("ActorManager: restarts and death", () => {
     await eventually(() => a.received("returnLease").length === 1, "the lease went back");
   });
 
+  test("Ray test_actor_restart_on_constructor_failure: a constructor that crashes its process restarts the actor within maxRestarts", async () => {
+    const c = cluster();
+    const a = await c.addNode("A");
+    const crashing = (): FakeWorker => {
+      const w = new FakeWorker(c.net);
+      w.handle("createActor", () => {
+        w.die({ signal: "SIGKILL" });
+        return new Promise<never>(() => undefined);
+      });
+      return w;
+    };
+    const healthy = new FakeWorker(c.net);
+    const workers = [crashing(), crashing(), healthy];
+    a.onLease((l) => l.grant(workers.shift() ?? crashing()));
+    const spec = c.spec({ maxRestarts: 2 });
+    c.actors.create(spec);
+    const info = await alive(c, spec.actorId);
+    assert.equal(info.state, "ALIVE", "restarted twice, constructed the third time");
+    assert.equal(info.address, healthy.address);
+    assert.equal(a.leases.length, 3);
+    await eventually(() => a.received("returnLease").length === 2, "the crashed workers' leases went back");
+
+    const once = c.spec({ maxRestarts: 1 });
+    a.onLease((l) => l.grant(crashing()));
+    c.actors.create(once);
+    const dead = await alive(c, once.actorId);
+    assert.equal(dead.state, "DEAD", "its restarts used up");
+    assert.match(fromWireError(dead.deathCause).message, /worker died while the constructor ran/);
+    assert.equal(a.leases.length, 5, "the first try and one restart");
+  });
+
   test("a lease its node refuses leaves the actor dead, saying why", async () => {
     const c = cluster();
     const a = await c.addNode("A");
