@@ -31,6 +31,9 @@ export interface ActorCreatorDeps {
   jobId: string;
   /** This process's address: it owns the actors it creates. */
   ownerAddress: string;
+  /** This process's worker id and node: its non-detached actors die with them. */
+  ownerWorkerId: string;
+  ownerNodeId: string;
   gcs: RpcCaller<GcsService>;
   actors: ActorSubmitter;
   definitions: DefinitionExporter;
@@ -114,6 +117,8 @@ export class ActorCreator {
       resolved: [],
       borrowed: [],
       ownerAddress: this.deps.ownerAddress,
+      ownerWorkerId: this.deps.ownerWorkerId,
+      ownerNodeId: this.deps.ownerNodeId,
       resources: options.resources,
       name: options.name,
       namespace: options.namespace,

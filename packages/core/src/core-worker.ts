@@ -142,6 +142,8 @@ export class CoreWorker {
     this.actorCreator = new ActorCreator({
       jobId: options.jobId,
       ownerAddress: this.address,
+      ownerWorkerId: options.workerId,
+      ownerNodeId: nodeId,
       gcs,
       actors: this.actors,
       definitions: this.definitions,

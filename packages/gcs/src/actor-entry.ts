@@ -10,6 +10,8 @@ export interface ActorEntry {
   waiters: Set<(info: ActorInfo) => void>;
   /** The connection to the worker running the constructor, while it runs. */
   constructing: RpcConnection<CoreWorkerService> | undefined;
+  /** Its lease request queued at a raylet, while it waits there: withdrawn if the actor dies meanwhile. */
+  leaseRequest: { nodeId: string; requestId: string } | undefined;
 }
 
 /** What the storage keeps of an actor (names are rebuilt from it). */

@@ -55,7 +55,8 @@ export class ActorManager {
     nodes.onNodeAdded(() => this.scheduler.nodeAdded());
     nodes.onNodeDeath((nodeId) => {
       for (const a of this.actors.values()) {
-        if (a.info.nodeId === nodeId && a.info.state === "ALIVE") this.workerDied(a, `its node ${nodeId} died`);
+        if (a.spec.ownerNodeId === nodeId && this.sharesFate(a)) this.ownerDied(a, `its owner's node ${nodeId} died`);
+        else if (a.info.nodeId === nodeId && a.info.state === "ALIVE") this.workerDied(a, `its node ${nodeId} died`);
         // A constructor runs as long as it needs: its call ends when the node is declared dead.
         else if (a.lease?.nodeId === nodeId) a.constructing?.close(true);
       }
@@ -101,6 +102,7 @@ export class ActorManager {
       restartsLeft: spec.maxRestarts,
       waiters: new Set(),
       constructing: undefined,
+      leaseRequest: undefined,
     };
     this.actors.set(spec.actorId, entry);
     this.save(entry);
@@ -182,12 +184,27 @@ export class ActorManager {
     this.markDead(entry, "the actor exited with lux.exitActor()");
   }
 
-  /** A worker process ended; if it hosted an actor, restart it or declare it dead. */
+  /**
+   * A worker process ended; if it hosted an actor, restart it or declare it dead. The
+   * non-detached actors it created (it owned) die with it.
+   */
   onWorkerDeath(workerId: string, reason: string): void {
     this.unresponsive.delete(workerId);
     for (const entry of this.actors.values()) {
-      if (entry.info.workerId === workerId && entry.info.state !== "DEAD") this.workerDied(entry, reason);
+      if (entry.spec.ownerWorkerId === workerId && this.sharesFate(entry)) this.ownerDied(entry, `its owner (worker ${workerId.slice(0, 8)}) died: ${reason}`);
+      else if (entry.info.workerId === workerId && entry.info.state !== "DEAD") this.workerDied(entry, reason);
     }
+  }
+
+  /** A live actor that is not detached: it dies with its owner. */
+  private sharesFate(entry: ActorEntry): boolean {
+    return !entry.spec.detached && entry.info.state !== "DEAD";
+  }
+
+  /** Its owner's process or node died: dead for good, as Ray's fate sharing has it. */
+  private ownerDied(entry: ActorEntry, cause: string): void {
+    entry.restartsLeft = 0;
+    this.markDead(entry, `${cause}; only detached actors outlive their owner`);
   }
 
   onJobEnd(jobId: string): void {
@@ -219,6 +236,7 @@ export class ActorManager {
     const lease = entry.lease;
     entry.lease = undefined;
     if (lease !== undefined) this.scheduler.releaseLease(lease);
+    this.scheduler.withdrawRequest(entry);
     entry.info = {
       ...entry.info,
       state: "DEAD",
@@ -256,6 +274,7 @@ export class ActorManager {
         restartsLeft: s.restartsLeft,
         waiters: new Set(),
         constructing: undefined,
+        leaseRequest: undefined,
       };
       this.actors.set(actorId, entry);
       const state = entry.info.state;

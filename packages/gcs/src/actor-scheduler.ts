@@ -60,6 +60,14 @@ export class ActorScheduler {
     return [...byShape.values()];
   }
 
+  /** The actor died while its lease request waited at a raylet: withdrawn, so it is never granted. */
+  withdrawRequest(entry: ActorEntry): void {
+    const pending = entry.leaseRequest;
+    if (pending === undefined) return;
+    entry.leaseRequest = undefined;
+    this.deps.nodes.connection(pending.nodeId)?.notify("cancelLeaseRequest", { requestId: pending.requestId });
+  }
+
   /** Kills the worker that hosted the actor and frees its resources. */
   releaseLease(lease: LeaseGrant): void {
     const raylet = this.deps.nodes.connection(lease.nodeId);
@@ -119,11 +127,13 @@ export class ActorScheduler {
       return undefined;
     }
     const unreserve = this.deps.view.reserve(node.nodeId, spec.resources);
+    const requestId = newTaskId();
+    entry.leaseRequest = { nodeId: node.nodeId, requestId };
     try {
       // Queued there until resources free up: bounded by the node's liveness (the health
       // checker closes its connection when it is declared dead).
       const reply = await connection.call("requestLease", {
-        requestId: newTaskId(),
+        requestId,
         jobId: spec.jobId,
         resources: spec.resources,
         description: `actor ${spec.className}`,
@@ -133,6 +143,7 @@ export class ActorScheduler {
         ...(spec.strategy !== undefined ? { strategy: spec.strategy } : {}),
         ...(spec.runtimeEnv !== undefined ? { runtimeEnv: spec.runtimeEnv } : {}),
       }, UNTIL_PEER_LOST);
+      if (entry.leaseRequest?.requestId === requestId) entry.leaseRequest = undefined;
       if ("spillback" in reply || "cancelled" in reply) {
         // The node cannot host it after all (its resources changed): place it again.
         unreserve(); // not granted there: nothing changed on the node, which will not report
@@ -141,6 +152,7 @@ export class ActorScheduler {
       }
       return reply;
     } catch (e) {
+      if (entry.leaseRequest?.requestId === requestId) entry.leaseRequest = undefined;
       unreserve();
       if (entry.info.state === "DEAD") return undefined;
       if (this.deps.nodes.connection(node.nodeId) === undefined) {

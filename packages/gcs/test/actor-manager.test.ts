@@ -236,6 +236,43 @@ describe("ActorManager: restarts and death", () => {
     assert.equal(a.leases.length, 5, "the first try and one restart");
   });
 
+  test("Ray test_fate_sharing: the non-detached actors a worker created die with its process or its node; detached ones live on", async () => {
+    const c = cluster();
+    const a = await c.addNode("A", { CPU: 4 });
+    const byWorker = c.spec({ ownerWorkerId: "owner-w", ownerNodeId: "B", maxRestarts: 3 });
+    const detached = c.spec({ ownerWorkerId: "owner-w", ownerNodeId: "B", detached: true });
+    const byNode = c.spec({ ownerWorkerId: "owner-x", ownerNodeId: "B", maxRestarts: 3 });
+    for (const s of [byWorker, detached, byNode]) c.actors.create(s);
+    for (const s of [byWorker, detached, byNode]) assert.equal((await alive(c, s.actorId)).state, "ALIVE");
+
+    c.actors.onWorkerDeath("owner-w", "its process was killed by signal SIGKILL");
+    const dead = await c.actors.info(byWorker.actorId, false);
+    assert.equal(dead.state, "DEAD", "not restarted, whatever its maxRestarts");
+    assert.match(fromWireError(dead.deathCause).message, /its owner \(worker owner-w\) died: its process was killed.*only detached actors outlive their owner/);
+    assert.equal((await c.actors.info(detached.actorId, false)).state, "ALIVE");
+    await eventually(() => a.received("returnLease").length === 1, "its worker was killed and its resources freed");
+    assert.deepEqual(a.received("returnLease"), [{ leaseId: "A-lease-1", disconnect: true }]);
+
+    const b = await c.addNode("B");
+    b.die();
+    await eventually(async () => (await c.actors.info(byNode.actorId, false)).state === "DEAD", "the actor whose owner's node died to be dead");
+    assert.match(fromWireError((await c.actors.info(byNode.actorId, false)).deathCause).message, /its owner's node B died/);
+    assert.equal((await c.actors.info(detached.actorId, false)).state, "ALIVE");
+  });
+
+  test("Ray test_fate_sharing: an actor that dies while its lease request waits at a raylet withdraws it: it is never granted", async () => {
+    const c = cluster();
+    const a = await c.addNode("A");
+    a.onLease(() => undefined); // every request waits
+    const spec = c.spec({ maxRestarts: 2 });
+    c.actors.create(spec);
+    await eventually(() => a.leases.length === 1, "the lease request reached the raylet");
+    c.actors.onJobEnd("job");
+    assert.equal((await c.actors.info(spec.actorId, false)).state, "DEAD");
+    await eventually(() => a.received("cancelLeaseRequest").length === 1, "the request was withdrawn");
+    assert.deepEqual(a.received("cancelLeaseRequest"), [{ requestId: a.leases[0]?.request.requestId }]);
+  });
+
   test("a lease its node refuses leaves the actor dead, saying why", async () => {
     const c = cluster();
     const a = await c.addNode("A");

@@ -167,6 +167,12 @@ export const ActorCreationSpec = obj({
   resolved: arr(ResolvedArg),
   borrowed: arr(ObjectRefWire),
   ownerAddress: str,
+  /**
+   * The owner's worker id and node: a non-detached actor dies with its owner's process or node
+   * (a driver's actors die with its job instead).
+   */
+  ownerWorkerId: opt(str),
+  ownerNodeId: opt(str),
   resources: ResourceSet,
   name: maybe(str),
   namespace: str,

@@ -183,6 +183,19 @@ export class LeaseManager {
     return true;
   }
 
+  /**
+   * The job ended: its queued requests are withdrawn (answered `cancelled`), so none is
+   * granted later; its leases end as its workers are killed.
+   */
+  jobFinished(jobId: string): void {
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      const p = this.queue[i] as PendingLease;
+      if (p.req.jobId !== jobId || p.req.detachedActor === true) continue;
+      this.queue.splice(i, 1);
+      p.resolve({ cancelled: true });
+    }
+  }
+
   /** The requester disconnected: drop its queued requests and end its leases. */
   requesterGone(requester: Requester): void {
     for (let i = this.queue.length - 1; i >= 0; i--) {

@@ -201,6 +201,7 @@ export class Raylet {
       workerConnections: this.workerConnections,
       currentResources: () => this.currentResources(),
       jobFinished: (jobId) => {
+        this.leases?.jobFinished(jobId);
         this.jobs.delete(jobId);
         this.prestartedJobs.delete(jobId);
         this.workerPool.killJob(jobId);

@@ -231,6 +231,22 @@ describe("LeaseManager: cancellation and requesters", () => {
     assert.equal(await settledSoon(mine), undefined, "dropped, never granted");
   });
 
+  test("Ray test_fate_sharing: a job that ended has its queued requests answered { cancelled: true } (detached actors' kept); other jobs' go on", async () => {
+    const a = await nodeA(1);
+    const held = granted(await settledSoon(a.request()));
+    const task = a.request({ CPU: 1 }, { requestId: "task" });
+    const actor = a.request({ CPU: 1 }, { requestId: "actor", actorId: "act-1" });
+    const detached = a.request({ CPU: 1 }, { requestId: "detached", actorId: "act-2", detachedActor: true });
+    const other = a.request({ CPU: 1 }, { requestId: "other", jobId: "job-2" });
+    a.manager.jobFinished("job");
+    assert.deepEqual(await task, { cancelled: true });
+    assert.deepEqual(await actor, { cancelled: true });
+    assert.deepEqual(a.manager.demand(), [{ resources: { CPU: 1 }, count: 2, infeasible: false, kind: "actor" }]);
+    a.manager.return(held.leaseId, false);
+    granted(await settledSoon(detached));
+    assert.equal(await settledSoon(other), undefined, "queued behind the detached actor's");
+  });
+
   test("a worker started for a requester that disconnected meanwhile goes back to the pool", async () => {
     const a = await nodeA(1);
     a.pool.holdStarts();
