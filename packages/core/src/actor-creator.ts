@@ -50,6 +50,11 @@ export class ActorCreator {
   private readonly detachedRegistrations = new Set<Promise<unknown>>();
   /** Creations sent to the control service and not yet settled (alive or dead), by actor id. */
   private readonly inFlight = new Map<string, ActorCreationSpec>();
+  /**
+   * Registrations of the non-detached actors this process created whose handles are still
+   * referenced somewhere, by actor id (the id of their handles' object, see ActorHandleState).
+   */
+  private readonly owned = new Map<string, Promise<{ actorId: string }>>();
 
   constructor(private readonly deps: ActorCreatorDeps) {}
 
@@ -82,6 +87,7 @@ export class ActorCreator {
       return this.deps.gcs.call("createActor", spec);
     })();
     this.deps.actors.registering(actorId, registration, options.name, options.namespace);
+    if (!options.detached) this.owned.set(actorId, registration);
     if (options.detached) {
       this.detachedRegistrations.add(registration);
       const done = (): void => void this.detachedRegistrations.delete(registration);
@@ -130,6 +136,28 @@ export class ActorCreator {
       ...(options.strategy !== undefined ? { strategy: options.strategy } : {}),
       gpuIds: [],
     };
+  }
+
+  /**
+   * An object this process owned was freed. If it is the handle object of an actor it created,
+   * no handle to the actor is left in any process and no call through one is pending: the
+   * actor ends (the control service frees its name). A handle made with getIfExists that found
+   * another process's actor leaves that actor alone.
+   */
+  freed(objectId: string): void {
+    if (this.owned.size === 0) return;
+    const registration = this.owned.get(objectId);
+    if (registration === undefined) return;
+    this.owned.delete(objectId);
+    registration.then(
+      ({ actorId }) => {
+        if (actorId !== objectId) return;
+        this.deps.gcs.call("reportActorOutOfScope", { actorId }).catch((e: unknown) => {
+          log.warn(`could not tell the control service that actor ${actorId.slice(0, 8)} has no handles left: ${(e as Error).message}`);
+        });
+      },
+      () => undefined, // never created: nothing to end
+    );
   }
 
   async kill(actorId: string, noRestart: boolean): Promise<void> {

@@ -1,5 +1,6 @@
 import { NotInitializedError } from "@lux/common";
 import type { CoreWorker } from "./core-worker.js";
+import { HELD_REF, ObjectRef } from "./object-ref.js";
 import { compileMethodOptions, type MethodOptions } from "./options.js";
 import { registerWireExtension } from "./serialization/index.js";
 
@@ -14,14 +15,28 @@ export function setCoreAccessor(get: (operation: string) => CoreWorker): void {
 
 const ACTOR_ID = Symbol("lux.actorId");
 const CLASS_NAME = Symbol("lux.className");
+const OWNER = Symbol("lux.actorOwner");
 
-/** The object behind every actor handle; users see it through a Proxy typed as ActorHandle<T>. */
+/**
+ * The object behind every actor handle; users see it through a Proxy typed as ActorHandle<T>.
+ *
+ * A handle of a non-detached actor keeps the actor alive: it holds a ref to the handle's
+ * object (whose id is the actor id, owned by the actor's creator), counted like any ref: in
+ * this process while the handle or a call made through it is alive, in other processes as a
+ * borrow. When the owner's count ends, the actor ends. Handles of detached actors, and
+ * handles found by name (`getActor`), hold none, as in Ray.
+ */
 export class ActorHandleState {
   readonly [ACTOR_ID]: string;
   readonly [CLASS_NAME]: string;
-  constructor(actorId: string, className: string) {
+  /** The address of the actor's creator (the owner of the handle's object); undefined: not counted. */
+  readonly [OWNER]: string | undefined;
+  readonly [HELD_REF]: ObjectRef | undefined;
+  constructor(actorId: string, className: string, owner: string | undefined) {
     this[ACTOR_ID] = actorId;
     this[CLASS_NAME] = className;
+    this[OWNER] = owner;
+    this[HELD_REF] = owner === undefined ? undefined : new ObjectRef(actorId, owner);
   }
 }
 
@@ -30,23 +45,28 @@ export function actorIdOf(value: unknown): string | undefined {
   return value instanceof ActorHandleState ? value[ACTOR_ID] : undefined;
 }
 
-function method(actorId: string, name: string, numReturns: number | undefined): object {
+/** A method stub; it holds the handle (`state`), and so does every call made through it until it is done. */
+function method(state: ActorHandleState, name: string, numReturns: number | undefined): object {
+  const actorId = state[ACTOR_ID];
   return {
     remote: (...args: unknown[]) => {
-      const refs = currentCore(`${name}.remote`).submitActorCall(actorId, name, args, numReturns ?? 1);
+      const refs = currentCore(`${name}.remote`).submitActorCall(actorId, name, args, numReturns ?? 1, state);
       return numReturns === undefined ? refs[0] : refs;
     },
     options: (opts: MethodOptions) => {
       // Checked even without numReturns, so an unknown option fails here, at the call site.
       const compiled = compileMethodOptions(opts);
-      return method(actorId, name, opts.numReturns === undefined ? numReturns : compiled.numReturns);
+      return method(state, name, opts.numReturns === undefined ? numReturns : compiled.numReturns);
     },
   };
 }
 
-/** Makes the handle for an actor: any property is a method stub; it is not a thenable. */
-export function makeActorHandle(actorId: string, className: string): object {
-  const state = new ActorHandleState(actorId, className);
+/**
+ * Makes the handle for an actor: any property is a method stub; it is not a thenable.
+ * `owner`: the address of the actor's creator, for a handle that keeps the actor alive.
+ */
+export function makeActorHandle(actorId: string, className: string, owner?: string): object {
+  const state = new ActorHandleState(actorId, className, owner);
   const methods = new Map<string, object>();
   return new Proxy(state, {
     get(target, prop, receiver) {
@@ -55,7 +75,7 @@ export function makeActorHandle(actorId: string, className: string): object {
       if (prop === "toString") return () => `ActorHandle(${className}, ${actorId})`;
       let m = methods.get(prop);
       if (m === undefined) {
-        m = method(actorId, prop, undefined);
+        m = method(target, prop, undefined);
         methods.set(prop, m);
       }
       return m;
@@ -66,9 +86,10 @@ export function makeActorHandle(actorId: string, className: string): object {
 registerWireExtension<ActorHandleState>({
   type: 2,
   Class: ActorHandleState,
-  encode: (h) => [h[ACTOR_ID], h[CLASS_NAME]],
+  // The owner travels only with handles that keep the actor alive.
+  encode: (h) => (h[OWNER] === undefined ? [h[ACTOR_ID], h[CLASS_NAME]] : [h[ACTOR_ID], h[CLASS_NAME], h[OWNER]]),
   decode: (data) => {
-    const [actorId, className] = data as [string, string];
-    return makeActorHandle(actorId, className) as ActorHandleState;
+    const [actorId, className, owner] = data as [string, string, string | undefined];
+    return makeActorHandle(actorId, className, owner) as ActorHandleState;
   },
 });

@@ -11,6 +11,11 @@ interface ActorCall {
   ready: boolean;
   /** Times it was sent (re-sent after a restart with maxTaskRetries). */
   attempts: number;
+  /**
+   * The handle the call was made through: referenced until the call is done (its reply's
+   * handlers reference the call), so a handle dropped meanwhile does not end the actor.
+   */
+  handle: object | undefined;
 }
 
 interface ActorChannel {
@@ -117,12 +122,12 @@ export class ActorSubmitter {
     await Promise.allSettled([...(this.namedRegistrations.get(`${namespace}\u0000${name}`) ?? [])]);
   }
 
-  /** Adds a call in order; it is sent once it and every earlier call are ready. */
-  submit(actorId: string, record: TaskRecord): ActorCall {
+  /** Adds a call in order; it is sent once it and every earlier call are ready. `handle`: see ActorCall. */
+  submit(actorId: string, record: TaskRecord, handle?: object): ActorCall {
     const ch = this.channel(actorId);
     record.spec.callerId = this.callerId;
     record.spec.seq = ch.nextSeq++;
-    const call: ActorCall = { record, ready: false, attempts: 0 };
+    const call: ActorCall = { record, ready: false, attempts: 0, handle };
     ch.queue.push(call);
     if (ch.dead !== undefined || ch.unavailable !== undefined) this.flush(ch);
     return call;

@@ -152,6 +152,8 @@ export class CoreWorker {
       largeArgs: { limit: this.inlineArgsMaxBytes, through: (args, name) => this.largeArgs(args, name) },
       config,
     });
+    // The last handle of an actor this process created is gone: the actor ends.
+    this.objects.onFree((id) => this.actorCreator.freed(id));
     this.canceller = new TaskCanceller({ selfAddress: this.address, results: this.results, submitter: this.submitter, actors: this.actors, raylet, peers });
     this.executor = this.newExecutor(clock, config);
     this.cluster = this.newClusterWatcher(started);
@@ -279,7 +281,8 @@ export class CoreWorker {
     return this.actorCreator.create(def, args, options);
   }
 
-  submitActorCall(actorId: string, method: string, callArgs: unknown[], numReturns: number): ObjectRef[] {
+  /** `handle`: held by the call until it is done, so the actor outlives its calls (see ActorHandleState). */
+  submitActorCall(actorId: string, method: string, callArgs: unknown[], numReturns: number, handle?: object): ObjectRef[] {
     const taskId = newTaskId();
     let args = callArgs;
     let encoded = encodeArgs(args, method);
@@ -300,7 +303,7 @@ export class CoreWorker {
     };
     const record = this.record(spec, args, encoded.held, { resources: {}, maxRetries: 0, retryExceptions: false, numReturns });
     const refs = refsOf(record.returnSlots, this.address);
-    const call = this.actors.submit(actorId, record);
+    const call = this.actors.submit(actorId, record, handle);
     if (record.deps.length === 0) {
       this.actors.markReady(actorId, call);
     } else {

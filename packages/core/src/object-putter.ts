@@ -2,7 +2,7 @@ import type { ObjectRefWire } from "@lux/protocol";
 import { newPutObjectId } from "@lux/common";
 import type { MemoryStore, ObjectValue } from "./memory-store.js";
 import { isInline } from "./object-value.js";
-import { ObjectRef } from "./object-ref.js";
+import { ObjectRef, containedRefs } from "./object-ref.js";
 import type { ReferenceCounter } from "./reference-counter.js";
 import { serializeParts, type SerializedParts } from "./serialization/index.js";
 import type { StoreIO } from "./store-io.js";
@@ -35,8 +35,8 @@ export class ObjectPutter {
     const { selfAddress, memory } = this.deps;
     const parts = serializeParts(value, "the value passed to put", this.deps.inlineMaxBytes);
     const objectId = newPutObjectId();
-    // `contained` also lists actor handles, which hold no object to pin.
-    const refs = parts.contained.filter((c): c is ObjectRef => c instanceof ObjectRef);
+    // Actor handles in the value pin the ref that keeps their actor alive.
+    const refs = containedRefs(parts.contained);
     this.pinContained(objectId, refs.map((r) => r.toWire()));
     let value_: ObjectValue;
     if (isInline(parts, this.deps.inlineMaxBytes)) {

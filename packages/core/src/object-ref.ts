@@ -23,6 +23,28 @@ export function setRefTracker(t: RefTracker | undefined): void {
 }
 
 /**
+ * The ref a value holds on behalf of something that is not an ObjectRef itself: an actor
+ * handle keeps its actor alive through a ref to the handle's object (counted like any ref).
+ */
+export const HELD_REF = Symbol("lux.heldRef");
+
+/**
+ * The refs among (or held by) the values a serialization met: ObjectRefs, and the refs of
+ * actor handles. Holding them keeps their objects (and actors) alive while the bytes travel.
+ */
+export function containedRefs(contained: readonly object[]): ObjectRef[] {
+  const refs: ObjectRef[] = [];
+  for (const c of contained) {
+    if (c instanceof ObjectRef) refs.push(c);
+    else {
+      const held = (c as { [HELD_REF]?: ObjectRef })[HELD_REF];
+      if (held !== undefined) refs.push(held);
+    }
+  }
+  return refs;
+}
+
+/**
  * A reference to an object that exists now or will once a task finishes. Resolve it with
  * `lux.get`. It is deliberately not a thenable: awaiting it would unwrap it by accident.
  *

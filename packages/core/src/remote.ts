@@ -36,8 +36,10 @@ function actorClass(def: Definition, opts: ActorOptions): unknown {
   return {
     remote: (...args: unknown[]) => {
       const c = requireConnected(`${def.name}.remote`);
-      const actorId = c.createActor(def, args, compileActorOptions(opts, currentNamespace()));
-      return makeActorHandle(actorId, def.name);
+      const compiled = compileActorOptions(opts, currentNamespace());
+      const actorId = c.createActor(def, args, compiled);
+      // This process owns the actor: its handles keep it alive, unless it is detached.
+      return makeActorHandle(actorId, def.name, compiled.detached ? undefined : c.address);
     },
     options: (more: ActorOptions) => actorClass(def, { ...opts, ...more }),
   };

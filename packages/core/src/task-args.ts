@@ -1,11 +1,14 @@
-import { ObjectRef } from "./object-ref.js";
+import { ObjectRef, containedRefs } from "./object-ref.js";
 import { SerializationError, serialize } from "./serialization/index.js";
 import type { Dependency } from "./dependency-resolver.js";
 
 const NO_REFS: readonly ObjectRef[] = Object.freeze([]);
 const NO_DEPS: readonly Dependency[] = Object.freeze([]);
 
-/** Serializes a call's arguments; every ref inside them (at any depth) is returned to be held. */
+/**
+ * Serializes a call's arguments; every ref inside them (at any depth), and the ref of every
+ * actor handle, is returned to be held.
+ */
 export function encodeArgs(args: unknown[], name: string): { bytes: Uint8Array; held: readonly ObjectRef[] } {
   let encoded: ReturnType<typeof serialize>;
   try {
@@ -18,7 +21,7 @@ export function encodeArgs(args: unknown[], name: string): { bytes: Uint8Array; 
     throw e;
   }
   const { bytes, contained } = encoded;
-  return { bytes, held: contained.length === 0 ? NO_REFS : contained.filter((c): c is ObjectRef => c instanceof ObjectRef) };
+  return { bytes, held: contained.length === 0 ? NO_REFS : containedRefs(contained) };
 }
 
 /** The refs passed as arguments themselves (not nested): their values are resolved before the call. */

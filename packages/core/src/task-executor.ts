@@ -16,7 +16,7 @@ import { ActorDiedError, LuxError, TaskError, fromWireError, toWireError, type C
 import { explain } from "./by-value-advice.js";
 import type { ByValue, FunctionRegistry, Loaded } from "./function-registry.js";
 import type { ObjectManager } from "./object-manager.js";
-import { ObjectRef } from "./object-ref.js";
+import { type ObjectRef, containedRefs } from "./object-ref.js";
 import { isInline } from "./object-value.js";
 import { SerializationError, deserializeLoading, serializeParts } from "./serialization/index.js";
 import { taskContext } from "./task-context.js";
@@ -328,7 +328,7 @@ export class TaskExecutor {
     const parts = serializeParts(value, `the return value of ${spec.name}`, this.inlineMaxBytes, "result");
     const r: ReturnValue = { objectId };
     if (parts.contained.length > 0) {
-      const refs = parts.contained.filter((c): c is ObjectRef => c instanceof ObjectRef);
+      const refs = containedRefs(parts.contained);
       if (refs.length > 0) {
         this.returnPins.set(objectId, refs);
         r.contained = refs.map((x) => x.toWire());

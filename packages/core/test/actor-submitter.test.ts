@@ -10,6 +10,7 @@ import { ActorDiedError, newActorId, newPutObjectId } from "@lux/common";
 import { FakeWorker, eventually, settle } from "@lux/testing";
 import { ObjectRef } from "../src/object-ref.js";
 import type { TaskRecord } from "../src/task-record.js";
+import { collect } from "./collect.js";
 import { type FakeOwner, ownersClosedAfterEach } from "./fake-owner.js";
 
 const owner = ownersClosedAfterEach();
@@ -154,5 +155,28 @@ describe("ActorSubmitter: restarts", () => {
     const error = o.errorOf(r);
     assert.ok(error instanceof ActorDiedError, String(error));
     assert.match(error.message, /ran out of memory/);
+  });
+});
+
+describe("ActorSubmitter: lifetime of the handle", () => {
+  test("a call holds the handle it was made through until its reply, so a dropped handle does not end the actor meanwhile", async () => {
+    const o = await owner();
+    const w = new FakeWorker(o.net);
+    w.hold();
+    const actorId = newActorId();
+    o.gcs.actorAlive(actorId, w);
+    const weak = { ref: undefined as WeakRef<object> | undefined };
+    const r = ((): TaskRecord => {
+      const handle = {};
+      weak.ref = new WeakRef(handle);
+      return o.call(actorId, "slow", [], handle);
+    })();
+    const push = await w.nextPush();
+    await collect();
+    assert.notEqual(weak.ref?.deref(), undefined, "held while the call is in flight");
+    push.reply();
+    await eventually(() => finished(o, r), "the call finished");
+    await collect();
+    assert.equal(weak.ref?.deref(), undefined, "released with the call");
   });
 });

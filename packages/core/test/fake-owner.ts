@@ -57,8 +57,8 @@ export interface FakeOwner {
   readonly pace: TaskPace;
   /** Submits a task with `args` (refs among them are resolved first), as CoreWorker.submitTask does. */
   submit(options?: Partial<TaskOptionsCompiled>, args?: unknown[], pace?: TaskPace): TaskRecord;
-  /** Submits a call of `method` on the actor, as CoreWorker.submitActorCall does. */
-  call(actorId: string, method: string, args?: unknown[]): TaskRecord;
+  /** Submits a call of `method` on the actor, as CoreWorker.submitActorCall does (through `handle`, if given). */
+  call(actorId: string, method: string, args?: unknown[], handle?: object): TaskRecord;
   /** The owner's refs to a task's results. */
   refs(record: TaskRecord): ObjectRef[];
   /** The value of a task's first result, once known. */
@@ -162,11 +162,11 @@ export async function fakeOwner(options: FakeOwnerOptions = {}): Promise<FakeOwn
       else enqueueWhenResolved(dependencies, r, submitter);
       return r;
     },
-    call(actorId, method, args = []) {
+    call(actorId, method, args = [], handle = undefined) {
       const encoded = encodeArgs(args, method);
       const s = { ...spec(method, encoded.bytes, 1), functionId: "", actorId, method };
       const r = record(s, args, encoded.held, { ...TASK, resources: {} });
-      const call = actors.submit(actorId, r);
+      const call = actors.submit(actorId, r, handle);
       if (r.deps.length === 0) actors.markReady(actorId, call);
       else {
         void dependencies.resolve(r, undefined).then((ok) => {

@@ -8,6 +8,7 @@ import {
   serialize,
   type WireExtension,
 } from "../src/serialization/codec.js";
+import { collect } from "./collect.js";
 
 function roundTrip<T>(value: T): T {
   return deserialize(serialize(value).bytes) as T;
@@ -501,6 +502,16 @@ describe("wire extensions", () => {
     assert.ok(back.first instanceof Handle);
     assert.equal(back.first, back.nested.again);
     assert.equal(back.self, back);
+  });
+
+  it("keeps no instance alive once the value is packed (a ref or handle in a worker's last result must be collectable)", async () => {
+    const weak = ((): WeakRef<Handle> => {
+      const handle = new Handle("last");
+      serialize({ nested: [handle] });
+      return new WeakRef(handle);
+    })();
+    await collect();
+    assert.equal(weak.deref(), undefined);
   });
 
   it("lists nothing as contained for values without registered instances", () => {

@@ -185,6 +185,18 @@ export class ActorManager {
   }
 
   /**
+   * Its creator says no handle to the actor is left (see GcsService.reportActorOutOfScope): a
+   * non-detached actor ends for good, and its name is free. Looked up by its own id only: a
+   * handle made with getIfExists that found an existing actor does not own it.
+   */
+  outOfScope(actorId: string): void {
+    const entry = this.actors.get(actorId);
+    if (entry === undefined || entry.spec.detached || entry.info.state === "DEAD") return;
+    entry.restartsLeft = 0;
+    this.markDead(entry, "every handle to the actor was dropped; a non-detached actor ends then (detached ones live until killed)");
+  }
+
+  /**
    * A worker process ended; if it hosted an actor, restart it or declare it dead. The
    * non-detached actors it created (it owned) die with it.
    */
@@ -233,6 +245,8 @@ export class ActorManager {
 
   /** `cause` says why: an error, or a sentence (sent as an Error with that message). */
   private markDead(entry: ActorEntry, cause: Error | string): void {
+    // Dead once, with the first cause (a constructor cut short by the death reports again).
+    if (entry.info.state === "DEAD") return;
     const lease = entry.lease;
     entry.lease = undefined;
     if (lease !== undefined) this.scheduler.releaseLease(lease);

@@ -1,5 +1,16 @@
 import { randomUUID } from "node:crypto";
-import type { Clock, CoreWorkerService, Dial, PeerOptions, RayletService, RpcConnection, ServiceDef, ServiceHandlers } from "@lux/protocol";
+import type {
+  Clock,
+  CoreWorkerService,
+  Dial,
+  Handlers,
+  PeerOptions,
+  RayletService,
+  RpcConnection,
+  ServerConnection,
+  ServiceDef,
+  ServiceHandlers,
+} from "@lux/protocol";
 import { GcsService, RpcServer, serve, systemClock } from "@lux/protocol";
 import { LuxError, createLogger, rpcPeerOptions, type ConfigValues } from "@lux/common";
 import { ActorManager } from "./actor-manager.js";
@@ -11,6 +22,17 @@ import { NodeDeathPublisher } from "./node-death-publisher.js";
 import { ResourceViewManager } from "./resource-view.js";
 import type { GcsStorage } from "./storage.js";
 import { isPersistent } from "./redis-storage.js";
+
+type GcsHandlers = Handlers<GcsService, ServerConnection<GcsService>>;
+type ActorMethod =
+  | "createActor"
+  | "getActorInfo"
+  | "getNamedActor"
+  | "killActor"
+  | "reportActorExit"
+  | "reportActorOutOfScope"
+  | "reportWorkerDeath"
+  | "reportWorkerLiveness";
 
 const log = createLogger("gcs");
 
@@ -131,23 +153,34 @@ export class GcsServer {
     kvPut: (req) => this.kv.put(req),
     kvGet: (req) => this.kv.get(req.key),
     kvExists: async (req) => ({ exists: (await this.kv.get(req.key)).value !== undefined }),
-    createActor: (req) => this.actors.create(req),
-    getActorInfo: (req) => this.actors.info(req.actorId, req.waitAlive, req.staleAddress, req.waitMs),
-    getNamedActor: (req) => this.actors.named(req.name, req.namespace),
-    killActor: (req) => {
-      this.actors.kill(req.actorId, req.noRestart);
-      return { ok: true };
-    },
-    reportActorExit: (req) => {
-      this.actors.exited(req.actorId, req.workerId);
-      return { ok: true };
-    },
-    reportWorkerDeath: (req) => {
-      this.actors.onWorkerDeath(req.workerId, req.reason);
-      return { ok: true };
-    },
-    reportWorkerLiveness: (req) => this.workerLiveness(req.workerId, req.responsive),
+    ...this.actorHandlers(),
     });
+  }
+
+  /** The actor directory's part of the service: each call goes to the ActorManager. */
+  private actorHandlers(): Pick<GcsHandlers, ActorMethod> {
+    return {
+      createActor: (req) => this.actors.create(req),
+      getActorInfo: (req) => this.actors.info(req.actorId, req.waitAlive, req.staleAddress, req.waitMs),
+      getNamedActor: (req) => this.actors.named(req.name, req.namespace),
+      killActor: (req) => {
+        this.actors.kill(req.actorId, req.noRestart);
+        return { ok: true };
+      },
+      reportActorExit: (req) => {
+        this.actors.exited(req.actorId, req.workerId);
+        return { ok: true };
+      },
+      reportActorOutOfScope: (req) => {
+        this.actors.outOfScope(req.actorId);
+        return { ok: true };
+      },
+      reportWorkerDeath: (req) => {
+        this.actors.onWorkerDeath(req.workerId, req.reason);
+        return { ok: true };
+      },
+      reportWorkerLiveness: (req) => this.workerLiveness(req.workerId, req.responsive),
+    };
   }
 
   /** A raylet says a worker stopped (or resumed) making progress: the callers of its actor hear it. */

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, test } from "node:test";
 import { FakeClock, type ActorCreationSpec, type ActorInfo, type RayletService, type ResourceSet } from "@lux/protocol";
-import { ActorDiedError, LuxError, NodeAffinityError, TaskError, defaultConfig, fromWireError, newActorId } from "@lux/common";
+import { ActorDiedError, ActorNotFoundError, LuxError, NodeAffinityError, TaskError, defaultConfig, fromWireError, newActorId } from "@lux/common";
 import { FakeNetwork, FakeRaylet, FakeWorker, eventually, settle } from "@lux/testing";
 import { ActorManager } from "../src/actor-manager.js";
 import { NodeManager } from "../src/node-manager.js";
@@ -314,5 +314,61 @@ describe("ActorManager: restarts and death", () => {
     const dead = await c.actors.info(spec.actorId, false);
     assert.equal(dead.state, "DEAD");
     assert.match(fromWireError(dead.deathCause).message, /killed with lux\.kill\(\)/);
+  });
+});
+
+describe("ActorManager: lifetime by reference counting", () => {
+  test("an actor out of scope is dead for good, even with restarts left: its lease goes back and its name is free", async () => {
+    const c = cluster();
+    const a = await c.addNode("A", { CPU: 2 });
+    const spec = c.spec({ name: "scoped", maxRestarts: 3 });
+    c.actors.create(spec);
+    await alive(c, spec.actorId);
+    c.actors.outOfScope(spec.actorId);
+    const dead = await c.actors.info(spec.actorId, false);
+    assert.equal(dead.state, "DEAD");
+    assert.match(fromWireError(dead.deathCause).message, /every handle to the actor was dropped/);
+    await eventually(() => a.received("returnLease").length === 1, "its lease went back (its worker ends)");
+    assert.deepEqual(a.received("returnLease"), [{ leaseId: "A-lease-1", disconnect: true }]);
+    assert.throws(() => c.actors.named("scoped", "ns"), ActorNotFoundError);
+    const again = c.spec({ name: "scoped" });
+    c.actors.create(again);
+    assert.equal((await alive(c, again.actorId)).state, "ALIVE", "the name is free");
+    assert.equal(a.leases.length, 2, "the dead actor was not restarted");
+  });
+
+  test("a detached actor, and an id that only aliases an actor (getIfExists), are not ended", async () => {
+    const c = cluster();
+    await c.addNode("A", { CPU: 2 });
+    const detached = c.spec({ name: "kept", detached: true });
+    const named = c.spec({ name: "shared" });
+    const alias = c.spec({ name: "shared", getIfExists: true });
+    c.actors.create(detached);
+    c.actors.create(named);
+    assert.deepEqual(c.actors.create(alias), { actorId: named.actorId });
+    await alive(c, detached.actorId);
+    await alive(c, named.actorId);
+    c.actors.outOfScope(detached.actorId);
+    c.actors.outOfScope(alias.actorId);
+    assert.equal((await c.actors.info(detached.actorId, false)).state, "ALIVE");
+    assert.equal((await c.actors.info(named.actorId, false)).state, "ALIVE");
+  });
+
+  test("an actor out of scope while its constructor runs is dead with that cause, not the constructor's cut-short call", async () => {
+    const c = cluster();
+    const a = await c.addNode("A");
+    const slow = new FakeWorker(c.net);
+    const started: (() => void)[] = [];
+    slow.handle("createActor", () => new Promise(() => started.push(() => undefined)));
+    a.onLease((l) => l.grant(slow));
+    const spec = c.spec();
+    c.actors.create(spec);
+    await eventually(() => started.length === 1, "the constructor started");
+    c.actors.outOfScope(spec.actorId);
+    slow.die();
+    await settle();
+    const dead = await c.actors.info(spec.actorId, false);
+    assert.equal(dead.state, "DEAD");
+    assert.match(fromWireError(dead.deathCause).message, /every handle to the actor was dropped/);
   });
 });

@@ -70,6 +70,12 @@ export const GcsService = defineService({
    * worker exits by itself once its last reply is sent.
    */
   reportActorExit: rpc(obj({ actorId: str, workerId: str }), ok),
+  /**
+   * From an actor's creator: no handle to the actor is left in any process (every one was
+   * collected and every call through one is done). A non-detached actor ends; its name is
+   * free again. Ignored for detached actors and for ids that only alias an actor.
+   */
+  reportActorOutOfScope: rpc(obj({ actorId: str }), ok),
   /** From raylets: a worker process ended. */
   reportWorkerDeath: rpc(obj({ workerId: str, nodeId: str, reason: str }), ok),
   /**

@@ -45,6 +45,7 @@ export class FakeGcs extends FakePeer<GcsService> {
     });
     this.handle("killActor", () => OK);
     this.handle("reportActorExit", () => OK);
+    this.handle("reportActorOutOfScope", () => OK);
     this.handle("subscribeNodeDeaths", () => ({ deadNodeIds: [] }));
   }
 

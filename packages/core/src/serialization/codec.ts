@@ -113,6 +113,10 @@ export function serializeWith(value: unknown, what: string | undefined, outOfBan
     // msgpackr writes the next messages after this one in the same buffer, and each
     // message is a view of it; small messages must not keep a large buffer alive.
     if (outermost && packr.position >= LARGE_MESSAGE) packr.useBuffer(Buffer.allocUnsafeSlow(SMALL_BUFFER));
+    // msgpackr keeps the objects of the last value it packed (structuredClone's table) until
+    // it packs another: a worker whose last result held a ref or an actor handle would keep
+    // it alive, and with it the object or the actor. Packing null empties the table.
+    if (outermost && contained.length > 0) packr.pack(null);
   }
 }
 
