@@ -69,9 +69,9 @@ describe("actor handles and calls", () => {
     assert.deepEqual(await lux.get(recorder.log.remote()), ["first", "second"]);
   });
 
-  test("maxConcurrency defaults to 1: an async method finishes before the next call starts", async () => {
+  test("maxConcurrency: 1 makes an async actor run one call at a time: an async method finishes before the next call starts", async () => {
     const gate = GateActor.remote();
-    const stepper = StepperActor.remote();
+    const stepper = StepperActor.options({ maxConcurrency: 1 }).remote();
     const a = stepper.step.remote("a", gate);
     const b = stepper.step.remote("b", gate);
     // Call a is inside its await; b must not start meanwhile.

@@ -17,7 +17,8 @@ export interface ActorOptionsCompiled {
   namespace: string;
   getIfExists: boolean;
   detached: boolean;
-  maxConcurrency: number;
+  /** Undefined: 1,000 for an async actor, else 1 (see actor-class.ts). */
+  maxConcurrency: number | undefined;
   maxRestarts: number;
   /** Re-sends of a call in flight when the actor died (see ActorOptions.maxTaskRetries). */
   maxTaskRetries: number;
@@ -130,7 +131,7 @@ export class ActorCreator {
       namespace: options.namespace,
       getIfExists: options.getIfExists,
       detached: options.detached,
-      maxConcurrency: options.maxConcurrency,
+      ...(options.maxConcurrency !== undefined ? { maxConcurrency: options.maxConcurrency } : {}),
       maxRestarts: options.maxRestarts,
       maxTaskRetries: options.maxTaskRetries,
       ...(options.strategy !== undefined ? { strategy: options.strategy } : {}),

@@ -48,7 +48,11 @@ export interface ActorOptions {
    * ActorDiedError (at-most-once). Calls made while it restarts always wait for it.
    */
   maxTaskRetries?: number;
-  /** Calls of async methods allowed to run at once. Default 1. */
+  /**
+   * Calls allowed to run at once (they interleave at their awaits). Default, as in Ray: 1,000
+   * for an async actor (a class with an async method), so one call may wait for another; 1
+   * otherwise. Calls start in submission order per caller.
+   */
   maxConcurrency?: number;
   /** A name others can find the actor by with `lux.getActor(name)`. */
   name?: string;
@@ -250,7 +254,8 @@ export function compileActorOptions(opts: ActorOptions, defaultNamespace: string
     namespace: name("namespace", opts.namespace) ?? defaultNamespace,
     getIfExists: opts.getIfExists ?? false,
     detached: lifetime === "detached",
-    maxConcurrency: intAtLeast("maxConcurrency", opts.maxConcurrency, 1) ?? 1,
+    // Undefined: decided by the worker from the class (see actor-class.ts).
+    maxConcurrency: intAtLeast("maxConcurrency", opts.maxConcurrency, 1),
     maxRestarts: intAtLeast("maxRestarts", opts.maxRestarts, -1) ?? 0,
     maxTaskRetries: intAtLeast("maxTaskRetries", opts.maxTaskRetries, -1) ?? 0,
     strategy: strategy(opts.schedulingStrategy),

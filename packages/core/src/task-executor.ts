@@ -13,6 +13,7 @@ import type {
 } from "@lux/protocol";
 import { sleep } from "@lux/protocol";
 import { ActorDiedError, LuxError, TaskError, fromWireError, toWireError, type ConfigValues } from "@lux/common";
+import { defaultMaxConcurrency } from "./actor-class.js";
 import { explain } from "./by-value-advice.js";
 import type { ByValue, FunctionRegistry, Loaded } from "./function-registry.js";
 import type { ObjectManager } from "./object-manager.js";
@@ -100,7 +101,7 @@ export class TaskExecutor {
       instance,
       className: spec.className,
       byValue,
-      maxConcurrency: spec.maxConcurrency,
+      maxConcurrency: spec.maxConcurrency ?? defaultMaxConcurrency(cls),
       running: 0,
       waiting: [],
       exiting: undefined,

@@ -178,7 +178,8 @@ export const ActorCreationSpec = obj({
   namespace: str,
   getIfExists: bool,
   detached: bool,
-  maxConcurrency: num,
+  /** Calls run at once; absent: 1,000 for an async actor (a class with an async method), else 1. */
+  maxConcurrency: opt(num),
   maxRestarts: num,
   /**
    * Times a call in flight when the actor's worker died is re-sent after a restart; -1 =

@@ -28,7 +28,8 @@ class Actor {
     return 0;
   }
 }
-const ActorClass = lux.remote(Actor);
+// One call at a time, as Ray's (sync) benchmark actor: its one async method only awaits its tasks.
+const ActorClass = lux.remote(Actor).options({ maxConcurrency: 1 });
 type ActorHandle = ReturnType<typeof ActorClass.remote>;
 
 class AsyncActor {
@@ -55,7 +56,7 @@ class Client {
     return 0;
   }
 }
-const ClientClass = lux.remote(Client);
+const ClientClass = lux.remote(Client).options({ maxConcurrency: 1 });
 
 /** n:n actor calls: a task calling `n` methods round-robin over the actors. */
 const callActors = lux.remote(async function callActors(actors: ActorHandle[], n: number): Promise<number> {
