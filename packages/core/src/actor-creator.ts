@@ -12,7 +12,10 @@ import { encodeArgs, topLevelRefs } from "./task-args.js";
 const log = createLogger("core");
 
 export interface ActorOptionsCompiled {
+  /** What the actor holds while it runs. */
   resources: Record<string, number>;
+  /** What a node must have free to be given the actor, if not `resources` (see ActorCreationSpec). */
+  placementResources?: Record<string, number> | undefined;
   name: string | undefined;
   namespace: string;
   getIfExists: boolean;
@@ -127,6 +130,7 @@ export class ActorCreator {
       ownerWorkerId: this.deps.ownerWorkerId,
       ownerNodeId: this.deps.ownerNodeId,
       resources: options.resources,
+      ...(options.placementResources !== undefined ? { placementResources: options.placementResources } : {}),
       name: options.name,
       namespace: options.namespace,
       getIfExists: options.getIfExists,

@@ -36,6 +36,11 @@ export interface TaskOptions {
 
 /** Options of an actor class (`lux.remote(Class).options({...})`). */
 export interface ActorOptions {
+  /**
+   * CPUs the actor holds while it lives. Default, as in Ray: it is placed on a node with a
+   * free CPU but holds none (so it never lands on a node without CPUs, and one CPU hosts
+   * many actors); give `numCpus` (even 0) to hold exactly that.
+   */
   numCpus?: number;
   numGpus?: number;
   memory?: number;
@@ -248,8 +253,11 @@ export function compileActorOptions(opts: ActorOptions, defaultNamespace: string
   if (lifetime === "detached" && actorName === undefined) {
     throw new InvalidOptionError({ option: "lifetime", expected: 'a name with lifetime "detached" (so the actor can be found and killed later)' });
   }
+  const held = resources(opts, 0);
   return {
-    resources: resources(opts, 0),
+    resources: held,
+    // As in Ray: without numCpus an actor needs a CPU to be placed but holds none while it runs.
+    placementResources: opts.numCpus === undefined ? { CPU: 1, ...held } : undefined,
     name: actorName,
     namespace: name("namespace", opts.namespace) ?? defaultNamespace,
     getIfExists: opts.getIfExists ?? false,

@@ -10,10 +10,10 @@ export class ActorPlacement {
 
   /**
    * Where the actor goes: the least-loaded node that fits now (else that can ever host
-   * it), honouring its scheduling strategy.
+   * it), honouring its scheduling strategy. Fitting is judged on its placement resources.
    */
   pick(spec: ActorCreationSpec): { node: NodeResources } | { infeasible: true } | { error: Error } {
-    const req = spec.resources;
+    const req = spec.placementResources ?? spec.resources;
     const strategy = spec.strategy ?? "DEFAULT";
     const alive = this.view.alive();
     if (typeof strategy === "object") {

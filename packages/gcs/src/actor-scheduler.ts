@@ -1,4 +1,4 @@
-import type { CoreWorkerService, DemandEntry, LeaseGrant, NodeResources, PeerOptions, RpcConnection } from "@lux/protocol";
+import type { ActorCreationSpec, CoreWorkerService, DemandEntry, LeaseGrant, NodeResources, PeerOptions, ResourceSet, RpcConnection } from "@lux/protocol";
 import { UNTIL_PEER_LOST, connectRpc } from "@lux/protocol";
 import { NodeAffinityError, createLogger, newTaskId, type ConfigValues } from "@lux/common";
 import type { ActorEntry } from "./actor-entry.js";
@@ -52,10 +52,11 @@ export class ActorScheduler {
   pendingDemand(): DemandEntry[] {
     const byShape = new Map<string, DemandEntry>();
     for (const entry of this.infeasible) {
-      const key = JSON.stringify(entry.spec.resources);
+      const resources = needed(entry.spec);
+      const key = JSON.stringify(resources);
       const d = byShape.get(key);
       if (d !== undefined) d.count++;
-      else byShape.set(key, { resources: entry.spec.resources, count: 1, infeasible: true, kind: "actor" });
+      else byShape.set(key, { resources, count: 1, infeasible: true, kind: "actor" });
     }
     return [...byShape.values()];
   }
@@ -102,7 +103,7 @@ export class ActorScheduler {
     if ("infeasible" in picked) {
       this.infeasible.add(entry);
       const message =
-        `actor ${spec.className} is pending: no alive node can ever provide ${JSON.stringify(spec.resources)}; ` +
+        `actor ${spec.className} is pending: no alive node can ever provide ${JSON.stringify(needed(spec))}; ` +
         "it is created when such a node joins";
       log.warn(message);
       this.warnOwner(spec.ownerAddress, message);
@@ -207,4 +208,9 @@ export class ActorScheduler {
       () => undefined,
     );
   }
+}
+
+/** What a node must have to be given the actor (placing it, or adding a node for it). */
+function needed(spec: ActorCreationSpec): ResourceSet {
+  return spec.placementResources ?? spec.resources;
 }

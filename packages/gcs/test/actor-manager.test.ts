@@ -158,6 +158,33 @@ describe("ActorManager: placement", () => {
   });
 });
 
+describe("ActorManager: placement resources", () => {
+  test("an actor placed as needing a CPU but holding none never goes to a node without CPUs, and one CPU hosts many", async () => {
+    const c = cluster();
+    const none = await c.addNode("Z", { memory: 1024 });
+    const one = await c.addNode("A", { CPU: 1 });
+    const specs = Array.from({ length: 4 }, () => c.spec({ resources: {}, placementResources: { CPU: 1 } }));
+    for (const spec of specs) c.actors.create(spec);
+    const infos = await Promise.all(specs.map((s) => alive(c, s.actorId)));
+    assert.deepEqual(infos.map((i) => [i.state, i.nodeId]), specs.map(() => ["ALIVE", "A"]));
+    assert.deepEqual(none.leases, []);
+    assert.deepEqual(one.leases.map((l) => l.request.resources), specs.map(() => ({})), "leased holding no CPU");
+  });
+
+  test("with only nodes without CPUs, such an actor waits as demand for one CPU; numCpus: 0 goes there", async () => {
+    const c = cluster();
+    await c.addNode("Z", { memory: 1024 });
+    const waiting = c.spec({ resources: {}, placementResources: { CPU: 1 } });
+    c.actors.create(waiting);
+    await eventually(() => c.owner.received("logWarning").length === 1, "the owner was warned");
+    assert.match(c.owner.received("logWarning")[0]?.message ?? "", /can ever provide \{"CPU":1\}/);
+    assert.deepEqual(c.actors.pendingDemand(), [{ resources: { CPU: 1 }, count: 1, infeasible: true, kind: "actor" }]);
+    const zero = c.spec({ resources: {} });
+    c.actors.create(zero);
+    assert.equal((await alive(c, zero.actorId)).nodeId, "Z");
+  });
+});
+
 describe("ActorManager: restarts and death", () => {
   test("an actor whose worker dies restarts on a new worker up to maxRestarts, then is dead with the cause", async () => {
     const c = cluster();

@@ -173,7 +173,14 @@ export const ActorCreationSpec = obj({
    */
   ownerWorkerId: opt(str),
   ownerNodeId: opt(str),
+  /** What the actor holds while it runs (its worker's lease). */
   resources: ResourceSet,
+  /**
+   * What a node must have to be given the actor, if not `resources`: an actor created
+   * without numCpus is placed as if it needed one CPU and holds none (as in Ray), so it never
+   * lands on a node without CPUs and a node with one CPU hosts many such actors.
+   */
+  placementResources: opt(ResourceSet),
   name: maybe(str),
   namespace: str,
   getIfExists: bool,
