@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import * as lux from "lux";
 import { LocalCluster, type LocalNode } from "lux/testing";
-import { N, RunsActor, double, produce, putFromTask, sum, type Runs } from "./fixtures/lineage-defs.js";
+import { N, ProducerActor, RunsActor, double, produce, putFromTask, sum, type Runs } from "./fixtures/lineage-defs.js";
 
 const DEADLINE = { timeoutMs: 90_000 };
 
@@ -91,6 +91,36 @@ describe("lineage reconstruction after node loss", { timeout: 240_000 }, () => {
     // A task taking it as an argument fails with the same error instead of waiting.
     await assert.rejects(lux.get(sum.remote(ref), DEADLINE), lux.ObjectLostError);
     assert.equal(await lux.get(runs.get.remote("no-retries"), DEADLINE), 1, "the task was not re-run");
+  });
+
+  test("Ray's test_basic_reconstruction_actor_task: a large actor-call result lost with its node is rebuilt by calling the restarted actor", async () => {
+    const node = spare[0] as LocalNode;
+    const where = { schedulingStrategy: { nodeId: node.nodeId, soft: true } } as const;
+    const producer = ProducerActor.options({ maxRestarts: 1, maxTaskRetries: 1, ...where }).remote();
+    const ref = producer.produce.remote("actor-call", 5);
+    await lux.wait([ref], { numReturns: 1, ...DEADLINE });
+    assert.equal(await lux.get(producer.node.remote(), DEADLINE), node.nodeId);
+    await loseNode(node);
+    const a = await lux.get(ref, DEADLINE);
+    assert.equal(a.length, N);
+    assert.equal(a[0], 5);
+    assert.equal(a[N - 1], 5 + N - 1);
+    assert.equal(await lux.get(runs.get.remote("actor-call"), DEADLINE), 2, "the call ran again");
+    assert.notEqual(await lux.get(producer.node.remote(), DEADLINE), node.nodeId, "on the restarted actor, elsewhere");
+  });
+
+  test("a lost actor-call result whose actor has no maxTaskRetries rejects with ObjectLostError saying why", async () => {
+    const node = spare[0] as LocalNode;
+    const producer = ProducerActor.options({ maxRestarts: 1, schedulingStrategy: { nodeId: node.nodeId, soft: true } }).remote();
+    const ref = producer.produce.remote("actor-call-once", 6);
+    await lux.wait([ref], { numReturns: 1, ...DEADLINE });
+    await loseNode(node);
+    await assert.rejects(lux.get(ref, DEADLINE), (e: unknown) => {
+      assert.ok(e instanceof lux.ObjectLostError, String(e));
+      assert.match(e.message, /actor method produce, whose actor has no maxTaskRetries/);
+      return true;
+    });
+    assert.equal(await lux.get(runs.get.remote("actor-call-once"), DEADLINE), 1, "the call was not run again");
   });
 
   test("a put object whose owner died with its node rejects with OwnerDiedError, in get and as a task argument", async () => {

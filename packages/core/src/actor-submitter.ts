@@ -9,7 +9,11 @@ import type { TaskResults } from "./task-results.js";
 interface ActorCall {
   record: TaskRecord;
   ready: boolean;
-  /** Times it was sent (re-sent after a restart with maxTaskRetries). */
+  /**
+   * Times it was sent (re-sent after a restart with maxTaskRetries). At the first send its
+   * record's retriesLeft becomes the actor's maxTaskRetries: re-sends after a restart and
+   * re-runs to rebuild its lost results (lineage) both spend them.
+   */
   attempts: number;
   /**
    * The handle the call was made through: referenced until the call is done (its reply's
@@ -171,10 +175,17 @@ export class ActorSubmitter {
 
   /**
    * A node was declared dead: connections to actors there are closed, so calls running on
-   * them end as if the worker died (a hung or partitioned machine never closes them).
+   * them end as if the worker died (a hung or partitioned machine never closes them). Calls
+   * sent from now on (re-runs of calls whose results were lost with the node among them) wait
+   * for the actor's restart instead of going to the closing connection.
    */
   nodeDied(nodeId: string): void {
-    for (const ch of this.channels.values()) if (ch.nodeId === nodeId) ch.connection?.close(true);
+    for (const ch of this.channels.values()) {
+      if (ch.nodeId !== nodeId || ch.connection === undefined) continue;
+      ch.connection.close(true);
+      ch.staleAddress = ch.address;
+      ch.connection = undefined;
+    }
   }
 
   /**
@@ -270,7 +281,7 @@ export class ActorSubmitter {
       if (record.cancelled) continue;
       record.state = "running";
       record.spec.actorId = ch.targetId;
-      call.attempts++;
+      if (call.attempts++ === 0) record.retriesLeft = ch.maxTaskRetries;
       connection.call("pushTask", encodeTaskSpec(connection, record.spec), UNTIL_PEER_LOST).then(
         (reply: TaskReply) => this.results.complete(record, reply, connection),
         (e: unknown) => {
@@ -294,19 +305,50 @@ export class ActorSubmitter {
   private lost(ch: ActorChannel, call: ActorCall, cause: Error): void {
     const { record } = call;
     if (record.cancelled || record.state === "finished") return;
-    const retry = ch.dead === undefined && (ch.maxTaskRetries < 0 || call.attempts <= ch.maxTaskRetries);
-    if (retry) {
+    if (ch.dead === undefined && record.retriesLeft !== 0) {
+      if (record.retriesLeft > 0) record.retriesLeft--;
       record.state = "queued";
-      const seq = record.spec.seq ?? 0;
-      const at = ch.queue.findIndex((c) => (c.record.spec.seq ?? 0) > seq);
-      if (at < 0) ch.queue.push(call);
-      else ch.queue.splice(at, 0, call);
+      this.requeue(ch, call);
       return;
     }
     void this.gcs.call("getActorInfo", { actorId: ch.actorId, waitAlive: false }, this.config.rpcBestEffortTimeoutMs).then(
       (info) => this.results.fail(record, info.state === "DEAD" ? this.deathError(ch.actorId, info) : this.diedError(ch, cause)),
       () => this.results.fail(record, this.diedError(ch, cause)),
     );
+  }
+
+  /** Puts a call back in the queue in its submission place (its sequence number). */
+  private requeue(ch: ActorChannel, call: ActorCall): void {
+    const seq = call.record.spec.seq ?? 0;
+    const at = ch.queue.findIndex((c) => (c.record.spec.seq ?? 0) > seq);
+    if (at < 0) ch.queue.push(call);
+    else ch.queue.splice(at, 0, call);
+  }
+
+  /**
+   * Sends a finished call again to re-create its results lost with a node (lineage
+   * reconstruction; its record's retriesLeft was spent on it): it goes to the actor's current
+   * (restarted) worker in its submission place, once `ready` says its arguments are resolved
+   * (false: they failed, and so did the call). Fails at once if the actor is dead.
+   */
+  resend(record: TaskRecord, ready: Promise<boolean>): void {
+    const target = record.spec.actorId;
+    let ch = target === undefined ? undefined : this.channels.get(target);
+    // A handle made with getIfExists sends under the id of the actor it found.
+    if (ch === undefined) for (const c of this.channels.values()) if (c.targetId === target) ch = c;
+    if (ch === undefined) {
+      this.results.fail(record, new ActorDiedError({ actorId: target ?? "", cause: new Error("this process has no handle to the actor") }));
+      return;
+    }
+    const channel = ch;
+    const call: ActorCall = { record, ready: false, attempts: 1, handle: undefined };
+    record.state = "queued";
+    this.requeue(channel, call);
+    if (channel.dead !== undefined) this.flush(channel);
+    void ready.then((ok) => {
+      if (ok) this.markReady(channel.actorId, call);
+      else this.remove(channel.actorId, record);
+    });
   }
 
   private async connect(ch: ActorChannel): Promise<void> {

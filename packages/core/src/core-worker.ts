@@ -393,11 +393,16 @@ export class CoreWorker {
     this.objects.lost(error);
   }
 
-  /** Runs a finished task again to re-create its lost results (lineage reconstruction). */
+  /** Runs a finished task (or actor call) again to re-create its lost results (lineage reconstruction). */
   private resubmit(record: TaskRecord): void {
     record.state = "resolving";
     this.results.track(record);
-    void this.dependencies.resolve(record, undefined).then((ok) => {
+    const resolved = this.dependencies.resolve(record, undefined);
+    if (record.spec.actorId !== undefined) {
+      this.actors.resend(record, resolved);
+      return;
+    }
+    void resolved.then((ok) => {
       if (ok) this.submitter.enqueue(record);
     });
   }

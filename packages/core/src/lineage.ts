@@ -5,7 +5,8 @@ import type { TaskRecord } from "./task-record.js";
 export type LineageEntry = { kind: "task"; record: TaskRecord } | { kind: "none"; reason: string };
 
 /**
- * The lineage an owner keeps: finished tasks whose results live in a node's object store,
+ * The lineage an owner keeps: finished tasks (and actor calls whose actor has maxTaskRetries)
+ * whose results live in a node's object store,
  * for as long as those results are referenced, so a result lost with its node can be made
  * again by re-running its task (whose argument refs the record holds, keeping them alive
  * too). The specs kept are bounded by `maxLineageBytes`; the oldest go first, and their
@@ -24,8 +25,11 @@ export class Lineage {
   finished(record: TaskRecord, returns: readonly ReturnValue[]): void {
     const stored = returns.filter((r) => r.nodeId !== undefined && r.error === undefined).map((r) => r.objectId);
     if (stored.length === 0) return;
-    if (record.spec.actorId !== undefined) {
-      const reason = `it was returned by the actor method ${record.spec.name}, and actor calls are not re-run to re-create results`;
+    // An actor call is re-run (sent to the restarted actor) only with the actor's maxTaskRetries.
+    if (record.spec.actorId !== undefined && record.retriesLeft === 0 && !this.records.has(record)) {
+      const reason =
+        `it was returned by the actor method ${record.spec.name}, whose actor has no maxTaskRetries (left) to ` +
+        "call it again; give the actor maxRestarts and maxTaskRetries for its results to be rebuilt";
       for (const id of stored) this.byObject.set(id, { kind: "none", reason });
       return;
     }

@@ -9,7 +9,8 @@ const log = createLogger("core");
 /**
  * Lineage reconstruction: owned objects whose every copy is gone are made again by
  * re-running the tasks that made them (their own lost arguments first, recursively), each
- * re-run counting against the task's `maxRetries`. Objects that cannot be re-created fail
+ * re-run counting against the task's `maxRetries` (an actor call's: its actor's
+ * `maxTaskRetries`; it is sent to the restarted actor). Objects that cannot be re-created fail
  * with ObjectLostError saying why.
  */
 export class ObjectRecovery {
@@ -48,11 +49,7 @@ export class ObjectRecovery {
           return;
         }
         if (record.retriesLeft === 0) {
-          this.directory.markLost(
-            objectId,
-            `its copies were on node ${where}, which died, and task ${record.spec.name} that made it has no retries left ` +
-              `to re-create it (maxRetries: ${record.options.maxRetries})`,
-          );
+          this.directory.markLost(objectId, `its copies were on node ${where}, which died, and ${noRetriesLeft(record)}`);
           return;
         }
         if (record.retriesLeft > 0) record.retriesLeft--;
@@ -67,10 +64,18 @@ export class ObjectRecovery {
     };
     for (const id of objectIds) visit(id);
     for (const record of toRun) {
-      log.warn(`re-running task ${record.spec.name} to re-create results lost with node ${where} (${retriesText(record)})`);
+      const what = record.spec.actorId === undefined ? "task" : "actor method";
+      log.warn(`re-running ${what} ${record.spec.name} to re-create results lost with node ${where} (${retriesText(record)})`);
       this.resubmit(record);
     }
   }
+}
+
+function noRetriesLeft(record: TaskRecord): string {
+  if (record.spec.actorId !== undefined) {
+    return `actor method ${record.spec.name} that made it has no retries left to re-create it (its actor's maxTaskRetries are spent)`;
+  }
+  return `task ${record.spec.name} that made it has no retries left to re-create it (maxRetries: ${record.options.maxRetries})`;
 }
 
 function retriesText(record: TaskRecord): string {

@@ -50,7 +50,8 @@ export interface ActorOptions {
   /**
    * Times a method call in flight when the actor's process died is re-sent after the actor
    * restarts (in order; at-least-once); -1 = forever. Default 0: such calls reject with
-   * ActorDiedError (at-most-once). Calls made while it restarts always wait for it.
+   * ActorDiedError (at-most-once). Calls made while it restarts always wait for it. Also
+   * the times a call whose result was lost with a node is sent again to rebuild it.
    */
   maxTaskRetries?: number;
   /**

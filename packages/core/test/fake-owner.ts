@@ -114,15 +114,16 @@ export async function fakeOwner(options: FakeOwnerOptions = {}): Promise<FakeOwn
     config,
   });
   results.onRetry((r) => submitter.enqueue(r));
-  // As CoreWorker.resubmit: a finished task runs again to re-create its lost results.
+  const actors = new ActorSubmitter({ callerId: "caller-1", gcs: gcsConnection, peers, results, nodeId, config });
+  // As CoreWorker.resubmit: a finished task (or actor call) runs again to re-create its lost results.
   const resubmit = (record: TaskRecord): void => {
     record.state = "resolving";
     results.track(record);
-    enqueueWhenResolved(dependencies, record, submitter);
+    if (record.spec.actorId !== undefined) actors.resend(record, dependencies.resolve(record, undefined));
+    else enqueueWhenResolved(dependencies, record, submitter);
   };
   const recovery = new ObjectRecovery(address, objects.memory, objects.directory, lineage, resubmit);
   objects.directory.onLost((ids, failed) => recovery.recover(ids, failed));
-  const actors = new ActorSubmitter({ callerId: "caller-1", gcs: gcsConnection, peers, results, nodeId, config });
   const canceller = new TaskCanceller({ selfAddress: address, results, submitter, actors, raylet: rayletConnection, peers });
 
   const record = (spec: TaskSpec, args: unknown[], held: readonly ObjectRef[], opts: TaskOptionsCompiled, pace?: TaskPace): TaskRecord => {

@@ -1,12 +1,13 @@
 /**
  * Lineage reconstruction on an owner built on fakes: a result lost with its node is made
  * again by re-running its task (its lost arguments first), each re-run counting against
- * the task's maxRetries; a put object, and a result whose task has no retries left, fail
- * with ObjectLostError saying why.
+ * the task's maxRetries (an actor call's: by calling the restarted actor again, within its
+ * maxTaskRetries); a put object, and a result whose task has no retries left, fail with
+ * ObjectLostError saying why.
  */
 import assert from "node:assert/strict";
 import { afterEach, describe, test } from "node:test";
-import { ObjectLostError, fromWireError, isPutObjectId } from "@lux/common";
+import { ObjectLostError, fromWireError, isPutObjectId, newActorId } from "@lux/common";
 import { FakeWorker, eventually, settle, type PushedTask } from "@lux/testing";
 import type { Slot } from "../src/memory-store.js";
 import type { TaskRecord } from "../src/task-record.js";
@@ -107,17 +108,61 @@ describe("lineage reconstruction", () => {
     await eventually(() => storedAt(o, id) === "node-C", "the result is stored on node C");
     assert.equal(worker.tasks.length, 2);
   });
+});
 
-  test("a result made by an actor call is not re-created", async () => {
-    const { o } = await owner(() => "node-B");
-    const actor = new FakeWorker(o.net);
-    actor.onPush((p) => p.reply({ nodeId: "node-B", size: 1 << 20 }));
-    o.gcs.actorAlive("actor-1", actor);
-    const r = o.call("actor-1", "make");
+describe("lineage reconstruction of actor calls", () => {
+  /** An actor on `w` whose calls store their results on node `node()`. */
+  function actorOn(o: FakeOwner, w: FakeWorker, node: () => string, maxTaskRetries: number): string {
+    const actorId = newActorId();
+    w.onPush((p) => p.reply({ nodeId: node(), size: 1 << 20 }));
+    o.gcs.actorAlive(actorId, w, { nodeId: node(), maxTaskRetries });
+    return actorId;
+  }
+
+  test("a result lost with its node is made again by calling the restarted actor, until its maxTaskRetries are spent", async () => {
+    const o = await fakeOwner();
+    owners.push(o);
+    let node = "node-B";
+    const [w1, w2] = [new FakeWorker(o.net), new FakeWorker(o.net)];
+    const actorId = actorOn(o, w1, () => node, 1);
+    const r = o.call(actorId, "produce");
+    const later = o.call(actorId, "later");
+    const id = hold(o, r);
+    await eventually(() => storedAt(o, id) === "node-B" && o.valueOf(later) !== undefined, "the results are stored on node B");
+    assert.equal(o.lineage.stats().tasks, 2, "the calls' lineage is kept");
+
+    // Node B is declared dead (its actor's worker has not even noticed yet); the actor restarts on node C.
+    node = "node-C";
+    o.gcs.actorRestarting(actorId);
+    // As CoreWorker.nodeDied: the actors' connections there first, then the owned objects.
+    o.actors.nodeDied("node-B");
+    o.objects.directory.nodeDied("node-B");
+    assert.equal(o.objects.memory.peek(id), undefined, "pending again: gets wait for the new value");
+    w2.onPush((p) => p.reply({ nodeId: node, size: 1 << 20 }));
+    o.gcs.actorAlive(actorId, w2, { nodeId: "node-C", maxTaskRetries: 1 });
+    await eventually(() => storedAt(o, id) === "node-C", "the result is stored again, on node C");
+    await eventually(() => storedAt(o, later.spec.returnIds[0] as string) === "node-C", "the later call's result too");
+    assert.deepEqual(w2.tasks.map((t) => t.taskId), [r.spec.taskId, later.spec.taskId], "the same calls, sent to the restarted actor in order");
+    assert.equal(w1.tasks.length, 2, "none to the worker on the dead node");
+    assert.equal(r.retriesLeft, 0);
+
+    o.objects.directory.nodeDied("node-C");
+    await settle();
+    assert.equal(w2.tasks.filter((t) => t.taskId === r.spec.taskId).length, 1, "no retries left: not called again");
+    assert.match(lostError(o, id).message, /actor method produce .*no retries left.*maxTaskRetries/);
+  });
+
+  test("without maxTaskRetries a lost result of an actor call rejects with ObjectLostError saying why", async () => {
+    const o = await fakeOwner();
+    owners.push(o);
+    const w = new FakeWorker(o.net);
+    const actorId = actorOn(o, w, () => "node-B", 0);
+    const r = o.call(actorId, "produce");
     const id = hold(o, r);
     await eventually(() => storedAt(o, id) === "node-B", "the result is stored on node B");
     o.objects.directory.nodeDied("node-B");
-    assert.match(lostError(o, id).message, /actor calls are not re-run/);
-    assert.equal(actor.tasks.length, 1);
+    await settle();
+    assert.equal(w.tasks.length, 1);
+    assert.match(lostError(o, id).message, /actor method produce, whose actor has no maxTaskRetries/);
   });
 });
