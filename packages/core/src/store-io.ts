@@ -11,7 +11,7 @@ export interface StoreIODeps {
   raylet: RpcConnection<RayletService>;
   arena: ArenaClient;
   creator: SyncObjectCreator;
-  config: Pick<ConfigValues, "objectStoreFullTimeoutMs" | "rpcTimeoutMs">;
+  config: Pick<ConfigValues, "rpcTimeoutMs">;
 }
 
 /**
@@ -26,15 +26,12 @@ export class StoreIO {
   private readonly raylet: RpcConnection<RayletService>;
   private readonly arena: ArenaClient;
   private readonly creator: SyncObjectCreator;
-  /** Deadline of creating an object that waits for room: the store gives up after objectStoreFullTimeoutMs. */
-  private readonly createWaitTimeoutMs: number;
   private readonly rpcTimeoutMs: number;
 
   constructor(deps: StoreIODeps) {
     this.raylet = deps.raylet;
     this.arena = deps.arena;
     this.creator = deps.creator;
-    this.createWaitTimeoutMs = deps.config.objectStoreFullTimeoutMs + deps.config.rpcTimeoutMs;
     this.rpcTimeoutMs = deps.config.rpcTimeoutMs;
   }
 
@@ -57,7 +54,7 @@ export class StoreIO {
     }
     if (offset >= 0) {
       writeLayout(layout, parts.structure, parts.buffers, (at, data) => this.arena.write(offset + at, data));
-      this.raylet.notify("sealObject", { objectId });
+      this.creator.seal(objectId);
       // Never report an object stored that its raylet may not have sealed.
       if (this.raylet.state === "closed") throw this.rayletLost(undefined);
       return { size: layout.size, done: undefined };
@@ -69,7 +66,8 @@ export class StoreIO {
     );
     const done = (async () => {
       try {
-        const { offset: at } = await this.raylet.call("createObject", { objectId, size: layout.size, ownerAddress, wait: true }, this.createWaitTimeoutMs);
+        // The raylet answers once there is room, or fails the create when the store stalls (objectStoreFullTimeoutMs).
+        const { offset: at } = await this.raylet.call("createObject", { objectId, size: layout.size, ownerAddress, wait: true }, UNTIL_PEER_LOST);
         this.arena.write(at, staged);
         await this.raylet.call("sealObject", { objectId });
       } catch (e) {

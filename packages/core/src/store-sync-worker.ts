@@ -20,7 +20,14 @@ function answer(code: number, value: number, message = ""): void {
   Atomics.notify(ints, 0);
 }
 
-parentPort?.on("message", (req: { objectId: string; size: number; ownerAddress: string }) => {
+type Message = { objectId: string; size: number; ownerAddress: string } | { seal: string };
+
+parentPort?.on("message", (req: Message) => {
+  if ("seal" in req) {
+    // The raylet is this node's: when it is gone the owner hears it on its own connection.
+    raylet.then((r) => r.notify("sealObject", { objectId: req.seal })).catch(() => undefined);
+    return;
+  }
   raylet
     .then((r) => r.call("createObject", { ...req, wait: false }))
     .then(

@@ -39,6 +39,15 @@ export class SyncObjectCreator {
     return this.offset[0] as number;
   }
 
+  /**
+   * Tells the raylet the object is written, through the helper thread: a program putting in
+   * a loop does not yield to its event loop, and a seal queued on its own connection would
+   * wait for it, leaving the store full of objects it may not spill.
+   */
+  seal(objectId: string): void {
+    this.ensureWorker().postMessage({ seal: objectId });
+  }
+
   close(): void {
     void this.worker?.terminate();
     this.worker = undefined;

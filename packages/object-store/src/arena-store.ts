@@ -1,11 +1,10 @@
 import * as fs from "node:fs";
 import { systemClock, type Clock } from "@lux/protocol";
-import { LuxError, ObjectStoreFullError, createLogger } from "@lux/common";
+import { LuxError, ObjectStoreFullError } from "@lux/common";
 import { Allocator } from "./allocator.js";
+import { RoomMaker } from "./room-maker.js";
 import { SpaceWaiters } from "./space-waiters.js";
 import { Spiller } from "./spiller.js";
-
-const log = createLogger("object-store");
 
 /** Where an object's bytes are in the arena. */
 export interface StoreLocation {
@@ -43,8 +42,10 @@ export interface ArenaStoreOptions {
   path: string;
   capacity: number;
   spillDir: string;
-  /** How long a create may wait for space before ObjectStoreFullError. */
+  /** How long creates may wait while the store makes no room (no create served, no spill ended) before ObjectStoreFullError. */
   fullTimeoutMs: number;
+  /** How long createSoon may wait for spilling to make room (config objectStoreSpillWaitMs). */
+  spillWaitMs: number;
   /** Size of each read and write that moves an object to or from its spill file (config spillChunkBytes). */
   spillChunkBytes: number;
   /** While creates wait for space, how often processes are asked to collect garbage (config objectStorePressureIntervalMs). */
@@ -69,7 +70,7 @@ export class ArenaStore {
   private readonly space: SpaceWaiters;
   private fd: fs.promises.FileHandle | undefined;
   private readonly spiller: Spiller;
-  private making = false;
+  private readonly room: RoomMaker;
 
   private constructor(private readonly options: ArenaStoreOptions) {
     this.allocator = new Allocator(options.capacity);
@@ -79,7 +80,7 @@ export class ArenaStore {
       fullTimeoutMs: options.fullTimeoutMs,
       pressureIntervalMs: options.pressureIntervalMs,
       onPressure: options.onPressure,
-      makeRoom: () => this.makeRoom(),
+      makeRoom: () => this.room.make(),
       fullError: (objectId, size, why) => this.fullError(objectId, size, why),
     });
     this.spiller = new Spiller({
@@ -91,6 +92,15 @@ export class ArenaStore {
         const offset = this.space.count === 0 ? this.allocator.allocate(size) : -1;
         return offset >= 0 ? offset : this.space.reserve(objectId, size, undefined);
       },
+    });
+    this.room = new RoomMaker({
+      entries: this.entries,
+      allocator: this.allocator,
+      space: this.space,
+      spiller: this.spiller,
+      spillDir: options.spillDir,
+      capacity: options.capacity,
+      drop: (e) => this.drop(e),
     });
   }
 
@@ -111,27 +121,34 @@ export class ArenaStore {
     return store;
   }
 
-  /** Creates now if there is room; otherwise starts making room and returns undefined. */
-  tryCreate(objectId: string, size: number, owner: string, client: unknown): StoreLocation | undefined {
+  /**
+   * For a caller that blocks a thread on the answer (a synchronous put): creates now if
+   * there is room, or once spilling makes it if no other create waits and enough can be
+   * spilled, for at most spillWaitMs. Otherwise undefined at once: the caller then stages
+   * its value and creates with `create`. Room that needs frees (garbage collection in the
+   * caller's own process, perhaps) is never waited for here.
+   */
+  async createSoon(objectId: string, size: number, owner: string, client: unknown): Promise<StoreLocation | undefined> {
     this.checkNew(objectId, size);
-    const offset = this.space.count === 0 ? this.allocator.allocate(size) : -1;
-    if (offset < 0) {
-      this.makeRoom();
+    if (this.space.count > 0) {
+      this.room.make();
       return undefined;
     }
-    return this.add(objectId, size, owner, client, offset);
+    const now = this.allocator.allocate(size);
+    if (now >= 0) return this.add(objectId, size, owner, client, now);
+    if (!this.room.canSpillFor(size)) return undefined;
+    const offset = await this.space.reserveBriefly(objectId, size, client, this.options.spillWaitMs);
+    return offset < 0 ? undefined : this.addReserved(objectId, size, owner, client, offset);
   }
 
   /** Creates, waiting (without blocking other requests) for space to be freed or spilled. */
   async create(objectId: string, size: number, owner: string, client: unknown): Promise<StoreLocation> {
-    const now = this.tryCreate(objectId, size, owner, client);
-    if (now !== undefined) return now;
+    this.checkNew(objectId, size);
+    // Creates that wait go first: a new one may not jump ahead of them.
+    const now = this.space.count === 0 ? this.allocator.allocate(size) : -1;
+    if (now >= 0) return this.add(objectId, size, owner, client, now);
     const offset = await this.space.reserve(objectId, size, client);
-    if (this.entries.has(objectId)) {
-      this.allocator.release(offset, size);
-      throw new LuxError(`object ${objectId} already exists in the object store`);
-    }
-    return this.add(objectId, size, owner, client, offset);
+    return this.addReserved(objectId, size, owner, client, offset);
   }
 
   seal(objectId: string): void {
@@ -139,6 +156,7 @@ export class ArenaStore {
     if (e === undefined || e.state !== "created") throw new LuxError(`object ${objectId} is not being created`);
     e.state = "sealed";
     for (const w of e.sealWaiters.splice(0)) w();
+    if (this.space.count > 0) this.room.make(); // it may be spilled now
   }
 
   /** Pins the object for `client` and returns where it is (restoring it from disk if spilled). */
@@ -207,7 +225,7 @@ export class ArenaStore {
     else e.pins.set(client, n - 1);
     e.pinCount--;
     if (e.pinCount === 0 && e.freed) this.drop(e);
-    else this.space.serve();
+    else if (e.pinCount === 0 && this.space.count > 0) this.room.make(); // it may be spilled now
   }
 
   /** The owner no longer needs the object. */
@@ -279,13 +297,27 @@ export class ArenaStore {
   }
 
   private fullError(objectId: string, size: number, why: string): ObjectStoreFullError {
-    const pinned = [...this.entries.values()].filter((e) => e.pinCount > 0).reduce((s, e) => s + e.size, 0);
+    let pinned = 0;
+    let writing = 0;
+    for (const e of this.entries.values()) {
+      if (e.pinCount > 0) pinned += e.size;
+      else if (e.state === "created") writing += e.size;
+    }
     return new ObjectStoreFullError({
       objectId,
       size,
       capacity: this.capacity,
-      cause: new Error(`${why}; ${pinned} bytes are held by readers' views and cannot be spilled`),
+      cause: new Error(`${why}; ${pinned} bytes are held by readers' views and ${writing} bytes by objects still being written, which cannot be spilled`),
     });
+  }
+
+  /** Adds an object whose region was reserved while it waited (the same id may have been created meanwhile). */
+  private addReserved(objectId: string, size: number, owner: string, client: unknown, offset: number): StoreLocation {
+    if (this.entries.has(objectId)) {
+      this.allocator.release(offset, size);
+      throw new LuxError(`object ${objectId} already exists in the object store`);
+    }
+    return this.add(objectId, size, owner, client, offset);
   }
 
   private add(objectId: string, size: number, owner: string, client: unknown, offset: number): StoreLocation {
@@ -314,80 +346,6 @@ export class ArenaStore {
     if (e.offset >= 0) this.allocator.release(e.offset, e.size);
     this.spiller.discard(e);
     this.space.serve();
-  }
-
-  /** Starts making room for the creates that wait, unless it is under way. Never throws. */
-  private makeRoom(): void {
-    if (this.making) return;
-    this.making = true;
-    this.spillForWaiters()
-      .catch((e: unknown) => log.error(`making room in the object store failed: ${(e as Error).message}`))
-      .finally(() => {
-        this.making = false;
-        this.space.serve();
-      });
-  }
-
-  /**
-   * Spills least recently used unpinned objects until the first waiter fits. An object that
-   * cannot be spilled (a full disk) stays in the arena; once nothing more can be spilled
-   * after such a failure, the creates that do not fit fail with ObjectStoreFullError naming
-   * the spill folder, instead of waiting for space that will not come.
-   */
-  private async spillForWaiters(): Promise<void> {
-    const unspillable = new Set<Entry>();
-    let spillError: unknown;
-    for (;;) {
-      const need = this.space.needed;
-      if (need === 0 || this.allocator.largestFree >= need) return;
-      const victim = this.pickVictim(unspillable);
-      if (victim === undefined) {
-        if (spillError === undefined) return; // wait for releases and frees (the pressure timer retries)
-        this.space.failFirst(await this.spillFailedError(spillError));
-        continue;
-      }
-      if (victim.secondary) {
-        log.debug(`evicted the copy of ${victim.objectId} (${victim.size} bytes)`);
-        this.drop(victim);
-        continue;
-      }
-      try {
-        await this.spiller.spill(victim);
-      } catch (e) {
-        log.warn(`spilling ${victim.objectId} (${victim.size} bytes) to ${this.options.spillDir} failed, it stays in memory: ${(e as Error).message}`);
-        unspillable.add(victim);
-        spillError = e;
-      }
-      if (victim.freed && victim.pinCount === 0) this.drop(victim);
-    }
-  }
-
-  /** The object to move out next: copies pulled from other nodes first (dropped: their primary is elsewhere), then the least recently used. */
-  private pickVictim(skip: ReadonlySet<Entry>): Entry | undefined {
-    let best: Entry | undefined;
-    for (const e of this.entries.values()) {
-      if (e.state !== "sealed" || e.pinCount > 0 || e.moving !== undefined || e.freed || skip.has(e)) continue;
-      if (best === undefined || (e.secondary && !best.secondary) || (e.secondary === best.secondary && e.lastUsed < best.lastUsed)) best = e;
-    }
-    return best;
-  }
-
-  /** What a create that cannot fit fails with once spilling failed: names the spill folder and its free space. */
-  private async spillFailedError(cause: unknown): Promise<(objectId: string, size: number) => ObjectStoreFullError> {
-    const { spillDir } = this.options;
-    const free = await fs.promises.statfs(spillDir).then(
-      (st) => st.bavail * st.bsize,
-      () => undefined,
-    );
-    return (objectId, size) =>
-      new ObjectStoreFullError({
-        objectId,
-        size,
-        capacity: this.capacity,
-        spillDir,
-        ...(free !== undefined ? { spillDirFreeBytes: free } : {}),
-        cause,
-      });
   }
 
   private handle(): fs.promises.FileHandle {

@@ -44,7 +44,7 @@ describe("spilling onto a full disk", () => {
   before(async () => {
     disk = mountTmpfs(1.5 * MiB);
     const arena = path.join(work, "arena");
-    store = await ArenaStore.open({ path: arena, capacity: 4 * MiB, spillDir: spillDir(), fullTimeoutMs: 5_000, spillChunkBytes: 64 * 1024, pressureIntervalMs: 50 });
+    store = await ArenaStore.open({ path: arena, capacity: 4 * MiB, spillDir: spillDir(), fullTimeoutMs: 5_000, spillWaitMs: 1_000, spillChunkBytes: 64 * 1024, pressureIntervalMs: 50 });
     arenaFd = fs.openSync(arena, "r+");
   });
   after(async () => {

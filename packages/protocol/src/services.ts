@@ -117,7 +117,8 @@ export const RayletService = defineService({
   registerClient: rpc(obj({ address: str }), returns<{ nodeId: string }>()),
   /**
    * Allocates an object in the arena; the caller writes it, then seals it. With `wait`
-   * false the reply is at once (offset -1 when there is no room now).
+   * false (a caller blocking a thread on the reply) the reply comes at once, or after
+   * spilling makes room (at most objectStoreSpillWaitMs); offset -1 when there is no room.
    */
   createObject: rpc(obj({ objectId: str, size: int(), ownerAddress: str, wait: bool }), returns<{ offset: number }>()),
   sealObject: rpc(obj({ objectId: str }), ok),

@@ -65,6 +65,7 @@ const store = await ArenaStore.open({
   capacity: storeBytes,
   spillDir: path.join(spillRoot ?? sessionDir, `spill-${process.pid}`),
   fullTimeoutMs: config.objectStoreFullTimeoutMs,
+  spillWaitMs: config.objectStoreSpillWaitMs,
   spillChunkBytes: config.spillChunkBytes,
   pressureIntervalMs: config.objectStorePressureIntervalMs,
   onPressure: () => raylet.collectGarbage(),

@@ -105,11 +105,13 @@ function objectHandlers(parts: RayletParts): RayletHandlers {
     createObject: async (req, conn) => {
       const loc = req.wait
         ? await store.create(req.objectId, req.size, req.ownerAddress, conn)
-        : store.tryCreate(req.objectId, req.size, req.ownerAddress, conn);
+        : await store.createSoon(req.objectId, req.size, req.ownerAddress, conn);
       return { offset: loc?.offset ?? -1 };
     },
     sealObject: (req) => {
-      store.seal(req.objectId);
+      // Synchronous puts seal through their helper thread's connection: the owner's free, on
+      // its own connection, may have come first and dropped the object (nothing left to seal).
+      if (store.has(req.objectId)) store.seal(req.objectId);
       return { ok: true };
     },
     getObject: async (req, conn) => {

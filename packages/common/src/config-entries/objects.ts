@@ -24,7 +24,15 @@ export const OBJECT_ENTRIES = [
     default: 10_000,
     integer: true,
     min: 0,
-    doc: "How long creating an object may wait for the object store to free or spill space before ObjectStoreFullError.",
+    doc: "How long the creates waiting for room in a full object store may go without the store making any (no waiting create given space, no object spilled) before they fail with ObjectStoreFullError. A queue of creates that keeps moving never fails, however long it is.",
+  }),
+  defineConfig({
+    name: "objectStoreSpillWaitMs",
+    type: "number",
+    default: 2_000,
+    integer: true,
+    min: 0,
+    doc: "How long a put (or a large task return) may block its thread while the full object store spills other objects to make room for it. Past it, or when spilling cannot make the room, the value is copied aside in the process's memory and written once room is made. Keep it well below rpcTimeoutMs, the deadline of that blocking call.",
   }),
   defineConfig({
     name: "spillChunkBytes",
