@@ -4,7 +4,8 @@ import type { TaskOptionsCompiled } from "./task-record.js";
 
 /**
  * Where a task or actor may run. `"DEFAULT"`: the submitting node until it is about half
- * used, then the least-loaded node that fits. `"SPREAD"`: across the nodes that fit.
+ * used, then the least-loaded node that fits. `"SPREAD"`: the nodes with room in turn,
+ * whatever their load (round robin over the job's SPREAD tasks).
  * `{ nodeId, soft: false }`: only that node (fails with NodeAffinityError if it is dead or
  * unknown); `{ nodeId, soft: true }`: that node if it is alive and can run it, else DEFAULT.
  */

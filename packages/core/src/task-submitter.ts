@@ -189,13 +189,23 @@ export class TaskSubmitter {
   }
 
   private dispatch(kq: KeyQueue): void {
+    // SPREAD: a task with a lease request of its own waits for that lease (the raylet
+    // places SPREAD requests on the nodes in turn) instead of taking the worker of
+    // whichever node frees one first; only tasks beyond the requests reuse leases.
+    const spread = kq.strategy === "SPREAD";
+    let reusable = spread ? kq.queue.length - kq.pendingRequests.size : kq.queue.length;
     // First one task per worker (spread the work), then fill each worker's pipeline.
     for (const lease of kq.leases) {
-      if (kq.queue.length === 0) break;
-      if (lease.tasks.length === 0) this.run(kq, lease, kq.queue.shift() as TaskRecord);
+      if (kq.queue.length === 0 || reusable <= 0) break;
+      if (lease.tasks.length === 0) {
+        this.run(kq, lease, kq.queue.shift() as TaskRecord);
+        reusable--;
+      }
     }
     const wanted = Math.min(kq.queue.length, this.config.maxPendingLeaseRequests) - kq.pendingRequests.size;
     for (let i = 0; i < wanted; i++) void this.requester.request(kq);
+    // SPREAD tasks are not pipelined: each runs on the node its lease was placed on.
+    if (spread) return;
     // Pipeline only the tasks beyond those a requested lease will take: a task must not
     // wait behind another when a worker of its own may be granted.
     // Each to the least loaded worker, so a burst of submissions spreads evenly; never behind
@@ -217,8 +227,11 @@ export class TaskSubmitter {
     const worker = { workerId: grant.workerId, address: grant.workerAddress };
     const lease: Lease = { grant, raylet, connection, worker, tasks: [], holding: 0, requeued: false, idleTimer: undefined };
     kq.leases.add(lease);
-    if (kq.queue.length > 0) this.dispatch(kq);
-    else if (withdrawn) this.release(kq, lease);
+    if (kq.queue.length > 0) {
+      // The new worker takes the first task (it was requested for it), not an idle one of another node.
+      this.run(kq, lease, kq.queue.shift() as TaskRecord);
+      this.dispatch(kq);
+    } else if (withdrawn) this.release(kq, lease);
     else this.idle(kq, lease);
   }
 
@@ -329,10 +342,9 @@ export class TaskSubmitter {
 
   private afterTask(kq: KeyQueue, lease: Lease): void {
     if (kq.queue.length > 0) this.dispatch(kq);
-    else {
-      this.cancelSurplusRequests(kq);
-      if (lease.tasks.length === 0) this.idle(kq, lease);
-    }
+    else this.cancelSurplusRequests(kq);
+    // Idle with tasks still queued only under SPREAD, while they wait for leases of their own.
+    if (lease.tasks.length === 0) this.idle(kq, lease);
   }
 
   /**

@@ -406,3 +406,58 @@ describe("cancel", () => {
     assert.equal(r.retriesLeft, 3);
   });
 });
+
+describe("TaskSubmitter: SPREAD", () => {
+  /** Grants the first `n` requests with `workers` in turn; holds the others (returned) for the test to grant. */
+  function grantFirst(o: FakeOwner, workers: FakeWorker[]): LeaseRequestHandle[] {
+    const held: LeaseRequestHandle[] = [];
+    const pool = [...workers];
+    o.raylet.onLease((l) => {
+      const w = pool.shift();
+      if (w !== undefined) l.grant(w);
+      else held.push(l);
+    });
+    return held;
+  }
+
+  test("a SPREAD task waits for the lease requested for it, not the worker that frees up first; the idle one goes back", async () => {
+    const o = await owner();
+    const [local, b, c] = [new FakeWorker(o.net), new FakeWorker(o.net), new FakeWorker(o.net)];
+    for (const w of [local, b, c]) w.onPush((push) => push.reply());
+    const held = grantFirst(o, [local]);
+    const tasks = ["t0", "t1", "t2"].map((name) => o.submit({ name, strategy: "SPREAD" }));
+    await eventually(() => finished(o, tasks[0] as TaskRecord) && held.length === 2, "t0 ran, two requests wait");
+    await settle();
+    assert.deepEqual(names(local), ["t0"], "t1 and t2 wait for their own leases");
+    held[0]?.grant(b);
+    held[1]?.grant(c);
+    await eventually(() => tasks.every((r) => finished(o, r)), "every task finished");
+    assert.deepEqual([names(b), names(c)], [["t1"], ["t2"]]);
+    o.clock.advance(o.config.workerLeaseIdleMs);
+    await settle();
+    assert.equal(o.raylet.received("returnLease").length, 3, "every lease went back once idle, the first one too");
+  });
+
+  test("SPREAD tasks are not pipelined; those beyond the lease requests reuse workers as they free up", async () => {
+    const o = await owner();
+    const first = Array.from({ length: 6 }, () => new FakeWorker(o.net));
+    for (const w of first) w.hold();
+    const held = grantFirst(o, first);
+    const tasks = Array.from({ length: 12 }, (_, i) => o.submit({ name: `t${i}`, strategy: "SPREAD" }));
+    await eventually(() => first.every((w) => w.pushes.length === 1), "one task on each of the 6 workers");
+    await eventually(() => held.length === o.config.maxPendingLeaseRequests, "requests for the 6 others wait");
+    await settle();
+    assert.deepEqual(first.map((w) => w.pushes.length), first.map(() => 1), "nothing pipelined");
+    // 6 queued, 4 of them with a request: 2 may take a worker that frees up.
+    for (const w of first) w.onPush((push) => push.reply());
+    for (const w of first) w.held[0]?.reply();
+    await eventually(() => tasks.slice(0, 8).every((r) => finished(o, r)), "t0..t7 finished");
+    await settle();
+    assert.equal(first.reduce((n, w) => n + w.pushes.length, 0), 8, "the last 4 wait for their own leases");
+    const later = held.map(() => new FakeWorker(o.net));
+    for (const w of later) w.onPush((push) => push.reply());
+    held.forEach((l, i) => l.grant(later[i] as FakeWorker));
+    await eventually(() => tasks.every((r) => finished(o, r)), "every task finished");
+    assert.deepEqual(later.map(names), [["t8"], ["t9"], ["t10"], ["t11"]]);
+  });
+});

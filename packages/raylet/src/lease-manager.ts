@@ -76,6 +76,8 @@ export class LeaseManager {
   private scheduling = false;
   private laterTimer: TimerHandle | undefined;
   private turn = 0;
+  /** The node each job's last SPREAD request was placed on: its next one goes to the next node in turn. */
+  private readonly spreadCursor = new Map<string, string>();
   private readonly nodeId: string;
   private readonly resources: ResourcePool;
   private readonly pool: Pick<WorkerPool, "acquire" | "release">;
@@ -119,14 +121,19 @@ export class LeaseManager {
   private place(req: LeaseRequest, followedMayMove = false): Placement {
     const strategy = req.strategy ?? "DEFAULT";
     if (req.noSpillback === true && !followedMayMove && this.resources.feasible(req.resources)) return { kind: "local" };
-    return place({
+    const placement = place({
       resources: req.resources,
       strategy,
       localId: this.nodeId,
       nodes: this.view.nodes(),
       turn: this.turn++,
       localBusyThreshold: this.deps.config.localBusyThreshold,
+      spreadAfter: strategy === "SPREAD" ? this.spreadCursor.get(req.jobId) : undefined,
     });
+    if (strategy === "SPREAD" && (placement.kind === "local" || placement.kind === "spill")) {
+      this.spreadCursor.set(req.jobId, placement.kind === "local" ? this.nodeId : placement.node.nodeId);
+    }
+    return placement;
   }
 
   private spill(req: LeaseRequest, node: NodeResources): LeaseReply {
@@ -185,9 +192,10 @@ export class LeaseManager {
 
   /**
    * The job ended: its queued requests are withdrawn (answered `cancelled`), so none is
-   * granted later; its leases end as its workers are killed.
+   * granted later; its leases end as its workers are killed; its SPREAD turn is forgotten.
    */
   jobFinished(jobId: string): void {
+    this.spreadCursor.delete(jobId);
     for (let i = this.queue.length - 1; i >= 0; i--) {
       const p = this.queue[i] as PendingLease;
       if (p.req.jobId !== jobId || p.req.detachedActor === true) continue;

@@ -19,6 +19,8 @@ export interface PlacementInput {
   nodes: readonly NodeResources[];
   /** Rotates ties between equally loaded nodes (a counter the caller advances). */
   turn: number;
+  /** SPREAD: the node the job's previous SPREAD request was placed on (this one goes to the next in turn). */
+  spreadAfter?: string | undefined;
   /** Below this share of a requested resource in use, the local node is preferred (config localBusyThreshold). */
   localBusyThreshold: number;
 }
@@ -41,7 +43,8 @@ export function utilization(req: ResourceSet, node: NodeResources): number {
 
 /**
  * Ray's hybrid policy and the SPREAD and node-affinity strategies, as a pure function of
- * the cluster resource view.
+ * the cluster resource view. SPREAD takes the nodes with room now in turn (round robin per
+ * job, by node id), not by load: tasks that would all fit on one node still land on each.
  */
 export function place(input: PlacementInput): Placement {
   const { resources: req, strategy, localId, nodes } = input;
@@ -61,8 +64,9 @@ export function place(input: PlacementInput): Placement {
   const now = feasible.filter((n) => fitsIn(req, n.available));
   const to = (n: NodeResources): Placement => (n.nodeId === localId ? { kind: "local" } : { kind: "spill", node: n });
   if (strategy === "SPREAD") {
-    if (now.length > 0) return to(leastLoaded(req, now, input.turn, undefined));
-    return local !== undefined ? { kind: "local" } : to(leastLoaded(req, feasible, input.turn, undefined));
+    if (now.length > 0) return to(nextInTurn(now, input.spreadAfter));
+    // Nowhere has room now: queue here if it can run here (it spills as soon as a node has room), else on the next node that can.
+    return local !== undefined ? { kind: "local" } : to(nextInTurn(feasible, input.spreadAfter));
   }
   if (local !== undefined && fitsIn(req, local.available) && utilization(req, local) < input.localBusyThreshold) {
     return { kind: "local" };
@@ -70,6 +74,21 @@ export function place(input: PlacementInput): Placement {
   if (now.length > 0) return to(leastLoaded(req, now, input.turn, localId));
   if (local !== undefined) return { kind: "local" };
   return to(leastLoaded(req, feasible, input.turn, undefined));
+}
+
+/**
+ * SPREAD's round robin, whatever the nodes' load: the first node by id after `after` (the
+ * node the job's previous SPREAD request went to), wrapping around. Nodes that joined or
+ * left since take or lose their turn naturally.
+ */
+function nextInTurn(nodes: readonly NodeResources[], after: string | undefined): NodeResources {
+  let first: NodeResources | undefined;
+  let next: NodeResources | undefined;
+  for (const n of nodes) {
+    if (first === undefined || n.nodeId < first.nodeId) first = n;
+    if (after !== undefined && n.nodeId > after && (next === undefined || n.nodeId < next.nodeId)) next = n;
+  }
+  return (next ?? first) as NodeResources;
 }
 
 /** The least-loaded node; ties go to `prefer`, else rotate with `turn`. */

@@ -338,3 +338,30 @@ describe("LeaseManager: spillback", () => {
     assert.deepEqual(await settledSoon(second), { spillback: { nodeId: "B", address: "B:1" } });
   });
 });
+
+describe("LeaseManager: SPREAD", () => {
+  const whereTo = (reply: LeaseReply | undefined): string =>
+    reply !== undefined && "spillback" in reply ? reply.spillback.nodeId : reply !== undefined && "leaseId" in reply ? reply.nodeId : String(reply);
+
+  test("successive SPREAD requests of a job go round-robin over the nodes, whatever their load; each job has its own turn", async () => {
+    const a = await nodeA(8);
+    a.join("B", 8);
+    a.join("C", 8);
+    const spread = (jobId = "job"): Promise<LeaseReply> => a.request({ CPU: 0.1 }, { strategy: "SPREAD", jobId });
+    const got: string[] = [];
+    for (let i = 0; i < 9; i++) got.push(whereTo(await settledSoon(spread())));
+    // The spills count as load on B and C, and A grants its own: the turn goes on regardless.
+    assert.deepEqual(got, ["A", "B", "C", "A", "B", "C", "A", "B", "C"]);
+    assert.equal(whereTo(await settledSoon(spread("other"))), "A", "another job starts its own turn");
+    assert.equal(whereTo(await settledSoon(spread())), "A", "the first job's turn went on from C");
+  });
+
+  test("a job's turn is forgotten when it finishes", async () => {
+    const a = await nodeA(8);
+    a.join("B", 8);
+    const spread = (): Promise<LeaseReply> => a.request({ CPU: 0.1 }, { strategy: "SPREAD" });
+    assert.equal(whereTo(await settledSoon(spread())), "A");
+    a.manager.jobFinished("job");
+    assert.equal(whereTo(await settledSoon(spread())), "A");
+  });
+});

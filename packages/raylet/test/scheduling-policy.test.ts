@@ -122,23 +122,41 @@ describe("place, DEFAULT (hybrid)", () => {
 });
 
 describe("place, SPREAD", () => {
-  test("rotates over equally loaded nodes with the turn counter", () => {
+  const spread = (nodes: NodeResources[], after: string | undefined, resources: ResourceSet = { CPU: 1 }): string =>
+    where(place({ resources, strategy: "SPREAD", localId: "local", nodes, turn: 0, localBusyThreshold: LOCAL_BUSY_THRESHOLD, spreadAfter: after }));
+
+  test("takes the nodes in turn by id, after the node of the job's previous SPREAD request", () => {
     const nodes = [node("c", { CPU: 4 }), node("local", { CPU: 4 }), node("a", { CPU: 4 })];
-    const got = [0, 1, 2, 3, 4, 5].map((turn) => where(run(nodes, { CPU: 1 }, "SPREAD", turn)));
+    const got: string[] = [];
+    let after: string | undefined;
+    for (let i = 0; i < 6; i++) {
+      const w = spread(nodes, after);
+      got.push(w);
+      after = w === "local" ? "local" : w.slice("spill:".length);
+    }
     assert.deepEqual(got, ["spill:a", "spill:c", "local", "spill:a", "spill:c", "local"]);
   });
 
-  test("prefers the least loaded node over the rotation, even when local is idle-ish", () => {
-    const nodes = [node("local", { CPU: 4 }, { CPU: 3 }), node("a", { CPU: 4 }), node("b", { CPU: 4 }, { CPU: 1 })];
-    for (let turn = 0; turn < 3; turn++) assert.equal(where(run(nodes, { CPU: 1 }, "SPREAD", turn)), "spill:a");
+  test("whatever their load: a busier node with room still gets its turn", () => {
+    const nodes = [node("local", { CPU: 4 }, { CPU: 1 }), node("a", { CPU: 4 }), node("b", { CPU: 4 }, { CPU: 1 })];
+    assert.equal(spread(nodes, "a"), "spill:b", "b is 75% busy, a idle: b's turn all the same");
+    assert.equal(spread(nodes, "b"), "local");
   });
 
-  test("when nothing fits now: local if it can ever run it, else a feasible node", () => {
+  test("skips nodes with no room now; a node that left is skipped, one that joined takes its turn", () => {
+    const nodes = [node("local", { CPU: 4 }), node("a", { CPU: 4 }, { CPU: 0 }), node("b", { CPU: 4 })];
+    assert.equal(spread(nodes, "local"), "spill:b", "a is full");
+    assert.equal(spread(nodes, "gone"), "local", "after a node that left: the next id, wrapping around");
+    assert.equal(spread([...nodes, node("ab", { CPU: 4 })], "a"), "spill:ab");
+  });
+
+  test("when nothing has room now: local if it can ever run it, else the next feasible node", () => {
     const full = [node("local", { CPU: 4 }, { CPU: 0 }), node("a", { CPU: 4 }, { CPU: 0 })];
-    assert.equal(where(run(full, { CPU: 1 }, "SPREAD", 1)), "local");
-    const noGpu = [node("local", { CPU: 4 }), node("a", { GPU: 1 }, { GPU: 0 })];
-    assert.equal(where(run(noGpu, { GPU: 1 }, "SPREAD")), "spill:a");
-    assert.equal(where(run(noGpu, { GPU: 2 }, "SPREAD")), "infeasible");
+    assert.equal(spread(full, "local"), "local");
+    const noGpu = [node("local", { CPU: 4 }), node("a", { GPU: 1 }, { GPU: 0 }), node("b", { GPU: 1 }, { GPU: 0 })];
+    assert.equal(spread(noGpu, "a", { GPU: 1 }), "spill:b");
+    assert.equal(spread(noGpu, "b", { GPU: 1 }), "spill:a");
+    assert.equal(spread(noGpu, undefined, { GPU: 2 }), "infeasible");
   });
 });
 
