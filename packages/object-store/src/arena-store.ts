@@ -28,6 +28,7 @@ export interface Entry {
   freed: boolean;
   creator: unknown;
   lastUsed: number;
+  /** Its spill file: while spilled, and after a restore (kept until it is dropped or the disk is needed). */
   spillPath: string | undefined;
   /** Settles when a spill or restore under way ends. */
   moving: Promise<void> | undefined;

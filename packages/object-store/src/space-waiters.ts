@@ -141,7 +141,9 @@ export class SpaceWaiters {
   private add(waiter: Waiter): void {
     this.waiters.push(waiter);
     if (this.stallTimer === undefined) this.armStall();
-    this.startPressure();
+    // A brief waiter waits for spilling only: no process need collect garbage for it (a
+    // full collection in every process per put of a loop would cost more than the spill).
+    if (waiter.brief === undefined) this.startPressure();
     this.deps.makeRoom();
   }
 

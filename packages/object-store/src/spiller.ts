@@ -19,37 +19,38 @@ export interface SpillerDeps {
 
 /**
  * Moves sealed objects between the arena and files in the spill folder: out when the
- * arena is full, back in when read. The store drops a freed object once its move ends.
+ * arena is full, back in when read. Objects never change, so a restored object keeps its
+ * file: moving it out again costs no write, only its arena region. Those kept files go
+ * when the object is dropped, or when the disk is needed for a spill. The store drops a
+ * freed object once its move ends.
  */
 export class Spiller {
-  /** Bytes of the objects that are on disk now. */
+  /** Bytes of the spill files on disk now (objects spilled, and restored ones that kept theirs). */
   bytes = 0;
+  /** Objects back in the arena whose spill file is kept. */
+  private readonly kept = new Set<Entry>();
 
   constructor(private readonly deps: SpillerDeps) {}
 
   /**
-   * Moves the object to its file. If that fails (a full disk), the partial file is deleted
-   * and the object stays in the arena, sealed and readable; the error is thrown.
+   * Moves the object to its file (no write if it kept its file from an earlier spill). If
+   * writing fails (a full disk), the kept files of objects in the arena are deleted and
+   * the write tried once more; if it still fails, the partial file is deleted and the
+   * object stays in the arena, sealed and readable; the error is thrown.
    */
   async spill(e: Entry): Promise<void> {
-    const { allocator } = this.deps;
     const file = path.join(this.deps.spillDir, e.objectId);
+    const written = e.spillPath !== undefined;
     e.state = "spilling";
     e.moving = (async () => {
-      try {
-        await copyRange(this.deps.arena(), e.offset, e.size, file, "out", this.deps.chunkBytes);
-      } catch (err) {
-        await fs.promises.rm(file, { force: true }).catch((rmErr: unknown) => {
-          log.warn(`could not delete the partial spill file ${file}: ${(rmErr as Error).message}`);
-        });
-        throw err;
-      }
-      allocator.release(e.offset, e.size);
+      if (!written) await this.write(e, file);
+      this.kept.delete(e);
+      this.deps.allocator.release(e.offset, e.size);
       e.offset = -1;
       e.spillPath = file;
       e.state = "spilled";
-      this.bytes += e.size;
-      log.debug(`spilled ${e.objectId} (${e.size} bytes)`);
+      if (!written) this.bytes += e.size;
+      log.debug(`spilled ${e.objectId} (${e.size} bytes${written ? ", its file kept from before" : ""})`);
     })();
     try {
       await e.moving;
@@ -72,11 +73,9 @@ export class Spiller {
         allocator.release(offset, e.size);
         throw err;
       }
-      await fs.promises.rm(e.spillPath as string, { force: true });
-      this.bytes -= e.size;
-      e.spillPath = undefined;
       e.offset = offset;
       e.state = "sealed";
+      this.kept.add(e);
     })();
     try {
       await e.moving;
@@ -90,10 +89,42 @@ export class Spiller {
 
   /** The object is dropped: its spill file, if any, goes. */
   discard(e: Entry): void {
+    this.kept.delete(e);
+    this.remove(e).catch(() => undefined); // remove() logs its failures
+  }
+
+  private async write(e: Entry, file: string): Promise<void> {
+    try {
+      await this.copyOut(e, file);
+    } catch (err) {
+      if (this.kept.size === 0) throw err;
+      log.info(`spilling ${e.objectId} failed (${(err as Error).message}): deleting the spill files kept for ${this.kept.size} restored objects and trying again`);
+      const removed = [...this.kept].map((k) => this.remove(k));
+      this.kept.clear();
+      await Promise.all(removed);
+      await this.copyOut(e, file);
+    }
+  }
+
+  /** Writes the object's bytes to `file`; a partial file is deleted. */
+  private async copyOut(e: Entry, file: string): Promise<void> {
+    try {
+      await copyRange(this.deps.arena(), e.offset, e.size, file, "out", this.deps.chunkBytes);
+    } catch (err) {
+      await fs.promises.rm(file, { force: true }).catch((rmErr: unknown) => {
+        log.warn(`could not delete the partial spill file ${file}: ${(rmErr as Error).message}`);
+      });
+      throw err;
+    }
+  }
+
+  /** Deletes the object's spill file, if it has one. Never rejects. */
+  private async remove(e: Entry): Promise<void> {
     if (e.spillPath === undefined) return;
     this.bytes -= e.size;
     const file = e.spillPath;
-    fs.promises.rm(file, { force: true }).catch((err: unknown) => {
+    e.spillPath = undefined;
+    await fs.promises.rm(file, { force: true }).catch((err: unknown) => {
       log.warn(`could not delete the spill file ${file}: ${(err as Error).message}`);
     });
   }

@@ -63,6 +63,10 @@ describe("ArenaStore making room", () => {
     assert.ok(bytes.every((b) => b === bytes[0]), `${id} reads back whole`);
     return bytes[0] as number;
   }
+  const waitForGone = async (file: string): Promise<void> => {
+    for (let i = 0; i < 1000 && fs.existsSync(file); i++) await new Promise((r) => setImmediate(r));
+    assert.equal(fs.existsSync(file), false, `${file} is deleted`);
+  };
   const spilled = (): string[] => fs.readdirSync(path.join(dir, "spill")).sort();
 
   test("twelve creates queued at once in a store of four are all served in one round of spilling", GUARD, async () => {
@@ -91,6 +95,20 @@ describe("ArenaStore making room", () => {
     await waiting;
     assert.deepEqual(spilled(), ["o1"]);
     for (const i of [0, 2, 3]) store.release(`o${i}`, reader);
+  });
+
+  test("a restored object keeps its spill file: moved out again, it is not written again; freed, the file goes", GUARD, async () => {
+    for (let i = 0; i < 5; i++) await put(`o${i}`, i); // o0 spilled
+    const file = path.join(dir, "spill", "o0");
+    const past = new Date(2000, 0, 1);
+    fs.utimesSync(file, past, past);
+    assert.equal(await readBack("o0"), 0); // restored (o1 spilled for it), its file kept
+    assert.deepEqual(spilled(), ["o0", "o1"]);
+    for (let i = 5; i < 9; i++) await put(`o${i}`, i); // the store holds these four only: o0 was moved out again
+    assert.equal(fs.statSync(file).mtime.getTime(), past.getTime(), "o0's file was not written again");
+    assert.equal(await readBack("o0"), 0);
+    store.free("o0");
+    await waitForGone(file);
   });
 
   test("createSoon waits for a spill when spilling can make the room", GUARD, async () => {

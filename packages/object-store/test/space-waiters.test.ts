@@ -112,6 +112,14 @@ describe("SpaceWaiters", () => {
     assert.deepEqual([a.state, b.state], [-1, -1]);
   });
 
+  test("a brief waiter does not ask processes to collect garbage (it waits for spilling only)", async () => {
+    const { clock, allocator, space, pressure } = setup(1);
+    allocator.allocate(PAGE);
+    const w = track(space.reserveBriefly("a", PAGE, "c", 1_000));
+    await clock.advanceAsync(1_000);
+    assert.deepEqual([w.state, pressure()], [-1, 0]);
+  });
+
   test("processes are asked to collect garbage while creates wait, and no longer once none waits", async () => {
     const { clock, allocator, space, pressure } = setup(1);
     const held = allocator.allocate(PAGE);

@@ -91,11 +91,20 @@ describe("spilling onto a full disk", () => {
     }
     store.free("e");
     assert.ok((await readBack("a")).equals(Buffer.alloc(MiB, 1)), "the spilled object is restored intact");
-    assert.deepEqual(fs.readdirSync(spillDir()), [], "its spill file is gone once restored");
+    assert.deepEqual(fs.readdirSync(spillDir()), ["a"], "it keeps its file: moving it out again costs no write");
+  });
+
+  test("the spill files kept for restored objects are deleted when the disk is needed", async () => {
+    // The store holds b, c, d and a (restored, its file kept): the disk has room for no other file.
+    await put("f", 6); // spills b: the write fails, a's kept file goes, the write is tried again
+    assert.deepEqual(fs.readdirSync(spillDir()), ["b"]);
+    assert.ok((await readBack("f")).equals(Buffer.alloc(MiB, 6)));
+    store.free("f");
+    assert.ok((await readBack("b")).equals(Buffer.alloc(MiB, 2)), "b is restored intact, into f's room");
   });
 
   test("once space is freed, creates succeed again", async () => {
-    store.free("b");
+    store.free("c");
     await put("g", 7);
     assert.ok((await readBack("g")).equals(Buffer.alloc(MiB, 7)));
   });
