@@ -95,7 +95,7 @@ describe("actor placement reservations in the control service's view", () => {
       await gate.waitArrived(1);
       assert.deepEqual(gate.arrived, [s.x.nodeId]);
       // availableResources() makes X send its batched report first: the control service knows `x` is taken.
-      await waitFor(async () => (await lux.availableResources()).x === 0, "X's `x` to be taken");
+      await waitFor(async () => (await lux.availableResources()).x === undefined, "X's `x` to be taken");
 
       // Only X can ever host it: the control service places it there (counting X's CPU as taken), and it queues.
       const moved = WhereActor.options({ numCpus: 1, resources: { x: 1 } }).remote();

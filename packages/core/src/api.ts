@@ -26,7 +26,7 @@ import { entryUrl, workerExecArgv } from "./driver-process.js";
 import { FunctionRegistry } from "./function-registry.js";
 import { clusterLauncher, workerMainPath, type PrivateClusterHandle } from "./launcher.js";
 import { ObjectRef } from "./object-ref.js";
-import { customResources } from "./options.js";
+import { customResources, quantity } from "./options.js";
 import { checkRuntimeEnv, packWorkingDir, type RuntimeEnv } from "./runtime-env.js";
 import { RpcTimeoutError, parseAddress, type RuntimeEnvSpec } from "@lux/protocol";
 import type { ActorHandle } from "./types.js";
@@ -256,8 +256,8 @@ function checkInitOptions(options: InitOptions): { numCpus: number; numGpus: num
   for (const key of Object.keys(options)) {
     if (!INIT_KEYS.has(key)) throw new InvalidOptionError({ option: key, expected: `one of the init options: ${[...INIT_KEYS].join(", ")}` });
   }
-  const numCpus = checkAmount("numCpus", options.numCpus) ?? os.availableParallelism();
-  const numGpus = checkAmount("numGpus", options.numGpus) ?? 0;
+  const numCpus = quantity("numCpus", options.numCpus) ?? os.availableParallelism();
+  const numGpus = quantity("numGpus", options.numGpus) ?? 0;
   checkStoreMemory(options.objectStoreMemory);
   customResources(options.resources, NODE_RESERVED);
   if (options.namespace !== undefined && (typeof options.namespace !== "string" || options.namespace.trim() === "")) {
@@ -466,14 +466,6 @@ export function exitActor(): void {
 export async function cancel(ref: ObjectRef, options: { force?: boolean; recursive?: boolean } = {}): Promise<void> {
   if (!(ref instanceof ObjectRef)) throw new TypeError(`lux.cancel() takes an ObjectRef, got ${describe(ref)}`);
   await requireCore("lux.cancel").cancel(ref, options.force ?? false, options.recursive ?? true);
-}
-
-function checkAmount(option: string, v: number | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
-    throw new InvalidOptionError({ option, expected: "a finite number >= 0", received: v });
-  }
-  return v;
 }
 
 /** @internal what a wrong argument is, for error messages */

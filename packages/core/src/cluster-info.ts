@@ -29,10 +29,16 @@ export async function clusterResources(): Promise<Record<string, number>> {
   return (await c.gcs.call("getClusterResources", {}).catch(clusterLost(c))).total;
 }
 
-/** Resources not held by running tasks and actors right now. */
+/**
+ * Resources not held by running tasks and actors right now. A resource none of which is
+ * free is left out (no zero entries), as in Ray: `available.GPU ?? 0`.
+ */
 export async function availableResources(): Promise<Record<string, number>> {
   const c = requireCore("lux.availableResources");
-  return (await c.gcs.call("getClusterResources", {}).catch(clusterLost(c))).available;
+  const { available } = await c.gcs.call("getClusterResources", {}).catch(clusterLost(c));
+  const free: Record<string, number> = {};
+  for (const [name, amount] of Object.entries(available)) if (amount > 0) free[name] = amount;
+  return free;
 }
 
 /** Where the calling code runs. */

@@ -44,14 +44,19 @@ export interface WaitOptions {
   fetchLocal?: boolean;
 }
 
-/** Waits until `numReturns` refs are ready (or the timeout); returns `[ready, notReady]` in input order. */
+/**
+ * Waits until `numReturns` refs are ready (or the timeout); returns `[ready, notReady]` in
+ * input order. `wait([])` returns `[[], []]` at once.
+ */
 export async function wait<T>(refs: readonly ObjectRef<T>[], options: WaitOptions = {}): Promise<[ObjectRef<T>[], ObjectRef<T>[]]> {
   const c = requireConnected("lux.wait");
   if (!Array.isArray(refs)) throw new TypeError(`lux.wait() takes an array of ObjectRefs, got ${describe(refs)}`);
   const numReturns = options.numReturns ?? 1;
-  if (!Number.isInteger(numReturns) || numReturns <= 0 || numReturns > refs.length) {
+  if (!Number.isInteger(numReturns) || numReturns <= 0 || (numReturns > refs.length && refs.length > 0)) {
     throw new InvalidOptionError({ option: "numReturns", expected: `an integer from 1 to refs.length (${refs.length})`, received: numReturns });
   }
+  // Nothing to wait for: nothing is ready and nothing is not (as Ray's wait([])).
+  if (refs.length === 0) return [[], []];
   // Answered at once (most calls of a drain loop), the answer resolves this call's promise without another.
   type Answer = [ObjectRef<T>[], ObjectRef<T>[]];
   return c.objects.waiter.wait(refs, { numReturns, timeoutMs: checkTimeout(options.timeoutMs), notARef: notARefInWait }) as Answer | Promise<Answer>;

@@ -141,6 +141,18 @@ function nonNegative(name: string, v: unknown): number | undefined {
   return v;
 }
 
+/**
+ * A resource amount: finite, >= 0, and whole above 1 (a fraction of one unit may be
+ * shared, as in Ray; 1.5 CPUs cannot be granted).
+ */
+export function quantity(name: string, v: unknown): number | undefined {
+  const amount = nonNegative(name, v);
+  if (amount !== undefined && amount > 1 && !Number.isInteger(amount)) {
+    throw new InvalidOptionError({ option: name, expected: "a whole number, or a fraction of 1 or less", received: amount });
+  }
+  return amount;
+}
+
 function intAtLeast(name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
@@ -160,14 +172,9 @@ function name(option: string, v: unknown): string | undefined {
 
 function resources(opts: { numCpus?: unknown; numGpus?: unknown; memory?: unknown; resources?: unknown }, defaultCpus: number): Record<string, number> {
   const r: Record<string, number> = {};
-  r["CPU"] = nonNegative("numCpus", opts.numCpus) ?? defaultCpus;
-  const gpus = nonNegative("numGpus", opts.numGpus);
-  if (gpus !== undefined && gpus > 0) {
-    if (gpus > 1 && !Number.isInteger(gpus)) {
-      throw new InvalidOptionError({ option: "numGpus", expected: "a whole number, or a fraction below 1", received: gpus });
-    }
-    r["GPU"] = gpus;
-  }
+  r["CPU"] = quantity("numCpus", opts.numCpus) ?? defaultCpus;
+  const gpus = quantity("numGpus", opts.numGpus);
+  if (gpus !== undefined && gpus > 0) r["GPU"] = gpus;
   const memory = nonNegative("memory", opts.memory);
   if (memory !== undefined && memory > 0) r["memory"] = memory;
   Object.assign(r, customResources(opts.resources, RESERVED));
@@ -177,7 +184,7 @@ function resources(opts: { numCpus?: unknown; numGpus?: unknown; memory?: unknow
 
 /**
  * The `resources` option (of a task, an actor or `lux.init`): an object of resource name to
- * a finite amount >= 0, none of the names in `reserved` (they have options of their own).
+ * an amount (see `quantity`), none of the names in `reserved` (they have options of their own).
  * Returns the positive amounts.
  */
 export function customResources(v: unknown, reserved: ReadonlySet<string>): Record<string, number> {
@@ -191,7 +198,7 @@ export function customResources(v: unknown, reserved: ReadonlySet<string>): Reco
       const instead = { CPU: "numCpus", GPU: "numGpus", memory: "memory" }[k] ?? k;
       throw new InvalidOptionError({ option: `resources.${k}`, expected: `${instead} instead of resources.${k}` });
     }
-    const amount = nonNegative(`resources.${k}`, q);
+    const amount = quantity(`resources.${k}`, q);
     if (amount !== undefined && amount > 0) r[k] = amount;
   }
   return r;
