@@ -209,7 +209,7 @@ describe("with a cluster", () => {
     const named = PlainActor.options({ name: "probe" }).remote();
     await probe("a live actor", () => lux.get(named.ping.remote()), "ok");
     await probe("a name taken", () => lux.get(PlainActor.options({ name: "probe" }).remote().ping.remote()), { error: lux.ActorDiedError, message: /already exists/ });
-    await probe("method options", () => named.ping.options({ numReturns: 0 }), invalid("numReturns"));
+    await probe("method options", () => named.ping.options({ numReturns: -1 }), invalid("numReturns"));
     await lux.kill(named);
     await probe("a killed actor", () => lux.get(named.ping.remote()), { error: lux.ActorDiedError, message: /killed with lux\.kill\(\)/ });
     const ref = identity.remote(1);

@@ -233,7 +233,8 @@ describe("errors from a cluster", () => {
       assert.doesNotThrow(() => PlainActor.options({ maxRestarts: -1, numCpus: 0 }));
       const handle = PlainActor.remote();
       try {
-        refuses(() => handle.ping.options({ numReturns: 0 }), "numReturns");
+        // 0 is accepted for a method (no ref, as in Ray); counts below it or fractions are not.
+        for (const numReturns of [-1, 1.5]) refuses(() => handle.ping.options({ numReturns }), "numReturns");
         refuses(() => handle.ping.options({ bogus: 1 } as never), "bogus");
       } finally {
         await lux.kill(handle);

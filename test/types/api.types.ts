@@ -115,6 +115,11 @@ assertEqual<typeof pairTwo, [lux.ObjectRef<number>, lux.ObjectRef<string>]>(true
 // @ts-expect-error numReturns: 1 on a method gives one ref
 const [, notSecondOfPair] = c.pair.options({ numReturns: 1 }).remote();
 void notSecondOfPair;
+// numReturns: 0 on a method: no refs.
+const none = c.incr.options({ numReturns: 0 }).remote(1);
+assertEqual<typeof none, []>(true);
+// @ts-expect-error numReturns: 0 gives no ref to get
+void lux.get(c.incr.options({ numReturns: 0 }).remote()[0]);
 // @ts-expect-error unknown method
 c.decr.remote();
 // @ts-expect-error fields are not methods
@@ -123,6 +128,22 @@ c.n.remote();
 c.incr.remote("2");
 // @ts-expect-error wrong constructor argument type
 CounterActor.remote("5");
+
+// free takes a ref or refs and settles once they are freed; wait([]) is allowed.
+assertEqual<ReturnType<typeof lux.free>, Promise<void>>(true);
+void lux.free(r1);
+void lux.free([r1, lux.put(2)]);
+// @ts-expect-error free takes refs, not values
+void lux.free(1);
+void lux.wait([]);
+// Freed objects reject with ObjectFreedError, an ObjectLostError.
+function onFreed(e: unknown): void {
+  if (e instanceof lux.ObjectFreedError) {
+    const lost: lux.ObjectLostError = e;
+    expectType<string>(lost.objectId);
+  }
+}
+void onFreed;
 
 async function actors(): Promise<void> {
   const h = await lux.getActor<Counter>("c");

@@ -159,6 +159,17 @@ export const OwnerDiedError = defineError(
 );
 export type OwnerDiedError = InstanceType<typeof OwnerDiedError>;
 
+/** The object was freed with `lux.free` while refs to it were still held. */
+export const ObjectFreedError = defineError(
+  "LUX_OBJECT_FREED",
+  "ObjectFreedError",
+  (f: { readonly objectId: string; readonly reason?: string }) =>
+    `object ${f.objectId} was freed with lux.free(), so its value is gone. Free objects only once nothing reads ` +
+    "them any more, or let Lux free them when their last ObjectRef is dropped.",
+  { extends: ObjectLostError },
+);
+export type ObjectFreedError = InstanceType<typeof ObjectFreedError>;
+
 /** The node's shared-memory object store has no room for the object, even after spilling. */
 export const ObjectStoreFullError = defineError(
   "LUX_OBJECT_STORE_FULL",

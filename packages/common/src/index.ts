@@ -18,6 +18,7 @@ export {
   OutOfMemoryError,
   ObjectLostError,
   OwnerDiedError,
+  ObjectFreedError,
   ObjectStoreFullError,
   ActorNameTakenError,
   ActorNotFoundError,

@@ -32,6 +32,7 @@ import {
   ObjectStoreFullError,
   OutOfMemoryError,
   OwnerDiedError,
+  ObjectFreedError,
   ProtocolError,
   InvalidRequestError,
   SerializationError,
@@ -111,6 +112,7 @@ const SAMPLES: readonly LuxError[] = [
   new NodeStartError({ component: "raylet", reason: "exited during start (code 1): boom" }),
   new NotInActorError({ operation: "lux.exitActor" }),
   new ActorUnavailableError({ actorId: "a2", actorName: "stopped" }),
+  new ObjectFreedError({ objectId: "obj4" }),
 ];
 
 /** The package that declares each class: @lux/protocol for the connection errors, else @lux/common. */

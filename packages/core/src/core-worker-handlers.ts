@@ -34,6 +34,10 @@ export function coreWorkerHandlers(the: () => CoreWorker): CoreWorkerHandlers {
       the().nodeDied(req.nodeId);
       return { ok: true };
     },
+    freeOwnedObjects: (req) => {
+      for (const id of req.objectIds) the().objects.freeNow(id);
+      return { ok: true };
+    },
     addBorrow: (req) => {
       for (const id of req.objectIds) the().objects.refs.addBorrower(id);
       return { ok: true };

@@ -31,7 +31,7 @@ export {
   type InitResult,
 } from "./api.js";
 export { remote } from "./remote.js";
-export { get, put, wait, type GetOptions, type WaitOptions } from "./object-api.js";
+export { get, put, wait, free, type GetOptions, type WaitOptions } from "./object-api.js";
 export {
   nodes,
   clusterResources,
@@ -62,6 +62,7 @@ export {
   WorkerCrashedError,
   ObjectLostError,
   OwnerDiedError,
+  ObjectFreedError,
   ObjectStoreFullError,
   OutOfMemoryError,
   ActorNameTakenError,

@@ -1,4 +1,4 @@
-import type { WireError } from "@lux/common";
+import { ObjectFreedError, toWireError, type WireError } from "@lux/common";
 import type { ObjectRef } from "./object-ref.js";
 import type { RefCounts } from "./reference-counter.js";
 
@@ -24,6 +24,16 @@ export interface Slot extends RefCounts {
   readonly watchMark: number;
   /** The unfinished task that returns this object (owner side), for cancel. */
   readonly task: unknown;
+}
+
+/** The value of an object freed with `lux.free` while refs to it live on: reads fail with ObjectFreedError. */
+export function freedValue(objectId: string): ObjectValue {
+  return { kind: "error", error: toWireError(new ObjectFreedError({ objectId })) };
+}
+
+/** Whether a value is freedValue's: it is final (a task result arriving later is dropped). */
+export function isFreed(v: ObjectValue | undefined): boolean {
+  return v !== undefined && v.kind === "error" && v.error.code === "LUX_OBJECT_FREED";
 }
 
 /** A Slot as MemoryStore sees it (a cast, not a copy). */
@@ -68,20 +78,22 @@ export class MemoryStore {
     return slot;
   }
 
-  set(objectId: string, value: ObjectValue): void {
+  /** Sets the object's value; false if nobody wants it (its entry is gone, or it was freed with lux.free). */
+  set(objectId: string, value: ObjectValue): boolean {
     const slot = this.slots.get(objectId);
-    if (slot !== undefined) this.setSlot(slot, value); // else freed while pending: nobody wants it
+    return slot !== undefined && this.setSlot(slot, value); // else freed while pending: nobody wants it
   }
 
   /** `set` for a slot the caller holds (no lookup by id). */
-  setSlot(slot: Slot, value: ObjectValue): void {
-    if (slot.deleted) return;
+  setSlot(slot: Slot, value: ObjectValue): boolean {
+    if (slot.deleted || isFreed(slot.value)) return false;
     const s = slot as MutableSlot;
     s.value = value;
     const waiters = s.waiters;
     s.waiters = undefined;
     if (waiters !== undefined) for (const w of waiters) w(value);
     if (this.watchers.size > 0) for (const w of this.watchers) w(slot);
+    return true;
   }
 
   /** Calls `waiter` once with the slot's value, when it is set (the slot must be pending). */

@@ -34,6 +34,22 @@ export function put<T>(value: T): ObjectRef<T> {
   return requireConnected("lux.put").objects.putter.put(value) as ObjectRef<T>;
 }
 
+/**
+ * Frees objects now, wherever their owner is: their values and every copy in the object
+ * stores go at once, even while refs to them are held. Later gets of them (and tasks taking
+ * them) fail with ObjectFreedError; a task result still pending fails the same way. Lux frees
+ * an object by itself when its last ref is dropped: `free` is for memory you need back sooner.
+ */
+export async function free(refs: ObjectRef | readonly ObjectRef[]): Promise<void> {
+  const c = requireConnected("lux.free");
+  const list = refs instanceof ObjectRef ? [refs] : refs;
+  if (!Array.isArray(list)) throw new TypeError(`lux.free() takes an ObjectRef or an array of ObjectRefs, got ${describe(refs)}`);
+  list.forEach((r, i) => {
+    if (!(r instanceof ObjectRef)) throw new TypeError(`lux.free(): element ${i} is ${describe(r)}, not an ObjectRef`);
+  });
+  await c.objects.freeRefs(list);
+}
+
 /** Options of `lux.wait`. */
 export interface WaitOptions {
   /** How many ready refs to wait for. Default 1. */

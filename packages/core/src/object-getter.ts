@@ -270,7 +270,8 @@ function pendingOnTimeout(e: unknown): ObjectPending {
 }
 
 /** The peer at the owner's address is gone (closed, or nothing listens there any more). */
-function isOwnerGone(e: unknown): boolean {
+/** A call to an object's owner failed because the owner is gone (its objects went with it). */
+export function isOwnerGone(e: unknown): boolean {
   return e instanceof ConnectionClosedError || e instanceof ConnectFailedError;
 }
 

@@ -3,9 +3,10 @@ import type { ConfigValues } from "@lux/common";
 import type { PeerPool } from "./connections.js";
 import { FreeBatcher } from "./free-batcher.js";
 import { KeepAlive } from "./keep-alive.js";
-import { MemoryStore } from "./memory-store.js";
+import { MemoryStore, freedValue, isFreed, type ObjectValue } from "./memory-store.js";
 import { ObjectDirectory } from "./object-directory.js";
-import { ObjectGetter, type Blocking, type ObjectGetterConfig } from "./object-getter.js";
+import { ObjectGetter, isOwnerGone, type Blocking, type ObjectGetterConfig } from "./object-getter.js";
+import type { ObjectRef } from "./object-ref.js";
 import { ObjectPutter } from "./object-putter.js";
 import { ObjectWaiter } from "./object-waiter.js";
 import { ReferenceCounter, type BorrowChannel } from "./reference-counter.js";
@@ -75,9 +76,51 @@ export class ObjectManager {
     this.freeListeners.push(listener);
   }
 
+  /**
+   * `lux.free(refs)`: objects this process owns are freed here, others by their owners (an
+   * owner that is gone took its objects with it). Settles once every owner has freed them.
+   */
+  async freeRefs(refs: readonly ObjectRef[]): Promise<void> {
+    const byOwner = new Map<string, string[]>();
+    for (const ref of refs) {
+      if (ref.ownerAddress === this.deps.selfAddress) this.freeNow(ref.objectId);
+      else byOwner.set(ref.ownerAddress, [...(byOwner.get(ref.ownerAddress) ?? []), ref.objectId]);
+    }
+    await Promise.all(
+      [...byOwner].map(async ([owner, objectIds]) => {
+        try {
+          await (await this.deps.peers.get(owner)).call("freeOwnedObjects", { objectIds });
+        } catch (e) {
+          if (!isOwnerGone(e)) throw e;
+        }
+      }),
+    );
+  }
+
+  /**
+   * `lux.free`: an owned object's value, the refs inside it and every copy go now, while refs
+   * to it may live on: its entry keeps ObjectFreedError as its value, so reads fail with it.
+   * A task result still pending fails now, and its value is dropped when it arrives.
+   */
+  freeNow(objectId: string): void {
+    const slot = this.memory.slot(objectId);
+    if (slot === undefined || isFreed(slot.value)) return;
+    const v = slot.value;
+    this.memory.setSlot(slot, freedValue(objectId));
+    this.release(objectId, v);
+  }
+
+  /** A value nobody wants arrived (its object was freed meanwhile): a copy in a node's store goes too. */
+  discard(objectId: string, nodeId: string | undefined): void {
+    if (nodeId !== undefined) this.frees.add(objectId, nodeId, undefined);
+  }
+
   /** An owned object has no references left: its entry, the refs inside it and every copy go. */
   private free(objectId: string): void {
-    const v = this.memory.delete(objectId);
+    this.release(objectId, this.memory.delete(objectId));
+  }
+
+  private release(objectId: string, v: ObjectValue | undefined): void {
     for (const l of this.freeListeners) l(objectId);
     this.putter.unpinContained(objectId);
     const copies = this.directory.takeCopies(objectId);

@@ -77,6 +77,11 @@ export interface ActorOptions {
 
 /** Options of one actor method call (`handle.method.options({...})`). */
 export interface MethodOptions {
+  /**
+   * Number of return refs, as for a remote function; 0: the call returns no ref (`[]`),
+   * its result and any error it throws are dropped (the error is logged by the actor's
+   * worker). Default 1.
+   */
   numReturns?: number;
 }
 
@@ -282,5 +287,5 @@ export function compileActorOptions(opts: ActorOptions, defaultNamespace: string
 
 export function compileMethodOptions(opts: MethodOptions): { numReturns: number } {
   checkKeys(opts, METHOD_KEYS, "actor method");
-  return { numReturns: intAtLeast("numReturns", opts.numReturns, 1, 10_000) ?? 1 };
+  return { numReturns: intAtLeast("numReturns", opts.numReturns, 0, 10_000) ?? 1 };
 }

@@ -12,7 +12,7 @@ import type {
   TimerHandle,
 } from "@lux/protocol";
 import { sleep } from "@lux/protocol";
-import { ActorDiedError, LuxError, TaskError, fromWireError, toWireError, type ConfigValues } from "@lux/common";
+import { ActorDiedError, LuxError, TaskError, createLogger, fromWireError, toWireError, type ConfigValues } from "@lux/common";
 import { defaultMaxConcurrency } from "./actor-class.js";
 import { explain } from "./by-value-advice.js";
 import type { ByValue, FunctionRegistry, Loaded } from "./function-registry.js";
@@ -21,6 +21,8 @@ import { type ObjectRef, containedRefs } from "./object-ref.js";
 import { isInline } from "./object-value.js";
 import { SerializationError, deserializeLoading, serializeParts } from "./serialization/index.js";
 import { taskContext } from "./task-context.js";
+
+const log = createLogger("core");
 
 interface HostedActor {
   actorId: string;
@@ -303,7 +305,9 @@ export class TaskExecutor {
   private reply(spec: TaskSpec, result: unknown): TaskReply | Promise<TaskReply> {
     let returns: (ReturnValue | Promise<ReturnValue>)[];
     try {
-      const values = spec.returnIds.length === 1 ? [result] : splitReturns(result, spec.returnIds.length, spec.name);
+      const n = spec.returnIds.length;
+      // numReturns 0 (an actor method's option): the result goes nowhere.
+      const values = n === 1 ? [result] : n === 0 ? [] : splitReturns(result, n, spec.name);
       returns = values.map((v, i) => this.returnValue(spec, spec.returnIds[i] as string, v));
     } catch (e) {
       // A result that cannot travel: the caller's get rejects with the SerializationError
@@ -348,6 +352,8 @@ export class TaskExecutor {
 
   private failure(spec: TaskSpec, e: unknown, userCode: boolean): TaskReply {
     const error = userCode && !(e instanceof TaskError) ? new TaskError({ taskId: spec.taskId, functionName: spec.name, cause: e }) : e;
+    // No ref will ever hold the error: say it here, or nobody hears of it.
+    if (spec.returnIds.length === 0) log.warn(`${spec.name} (numReturns: 0) failed: ${String(error)}`);
     const wire = toWireError(error);
     return { returns: spec.returnIds.map((objectId) => ({ objectId, error: wire })) };
   }

@@ -102,8 +102,11 @@ export class TaskResults {
     for (let i = 0; i < reply.returns.length; i++) {
       const r = reply.returns[i] as ReturnValue;
       const slot = slots[i];
-      if (slot !== undefined && slot.id === r.objectId) store.setSlot(slot, fromReturnValue(r));
-      else store.set(r.objectId, fromReturnValue(r));
+      const value = fromReturnValue(r);
+      if (!(slot !== undefined && slot.id === r.objectId ? store.setSlot(slot, value) : store.set(r.objectId, value))) {
+        this.objects.discard(r.objectId, r.nodeId); // freed while the task ran
+        continue;
+      }
       if (r.nodeId !== undefined) stored = true;
       if (r.contained !== undefined && r.contained.length > 0 && store.has(r.objectId)) {
         this.objects.putter.pinContained(r.objectId, r.contained);

@@ -7,17 +7,20 @@ export type RemoteArgs<A extends readonly unknown[]> = { [K in keyof A]: A[K] | 
 /**
  * The refs `.remote()` returns for a result of type R with `numReturns: N` (undefined: the
  * option was never given, so one ref). With `numReturns`, an array: `1` keeps the whole
- * result in one ref; a count equal to the length of the returned tuple gives one ref per
- * element, each typed as that element; any other count makes the task fail, so its refs
- * hold nothing (`never`). A count known only at run time gives refs of unknown values.
+ * result in one ref; `0` (actor methods) gives none; a count equal to the length of the
+ * returned tuple gives one ref per element, each typed as that element; any other count
+ * makes the task fail, so its refs hold nothing (`never`). A count known only at run time
+ * gives refs of unknown values.
  */
 export type ReturnRefs<R, N extends number | undefined = R extends readonly unknown[] ? R["length"] : number> = N extends undefined
   ? ObjectRef<R>
   : N extends 1
     ? [ObjectRef<R>]
-    : number extends N
-      ? ObjectRef<unknown>[]
-      : SplitRefs<R, N>;
+    : N extends 0
+      ? []
+      : number extends N
+        ? ObjectRef<unknown>[]
+        : SplitRefs<R, N>;
 
 /** One ref per element of R, for a literal `numReturns: N` other than 1. */
 type SplitRefs<R, N> = unknown extends R

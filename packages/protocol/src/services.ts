@@ -180,6 +180,8 @@ export const CoreWorkerService = defineService({
   reportObjectLost: rpc(obj({ objectId: str, nodeIds: arr(str) }), ok),
   /** From the control service (after subscribeNodeDeaths): a node was declared dead. */
   nodeDied: rpc(obj({ nodeId: str, reason: str }), ok),
+  /** To the owner (`lux.free` in another process): free these objects now, as freeNow does. */
+  freeOwnedObjects: rpc(objectIds, ok),
   addBorrow: rpc(objectIds, ok),
   removeBorrow: rpc(objectIds, ok),
   releaseContained: rpc(objectIds, ok),
