@@ -1,15 +1,22 @@
 /**
  * lux.cancel (issue 2, point 10): queued and waiting tasks, force, no retries after a
- * cancel, recursive and non-recursive cancellation of the tasks a task submitted.
+ * cancel, recursive and non-recursive cancellation of the tasks a task submitted. Issue 13,
+ * point 6 (Ray's test_cancel): a ref returned from inside a task is cancelled by its owner;
+ * force is refused for actor calls; a running task or async actor method sees its
+ * cancellation through `getRuntimeContext().signal`; a synchronous task that ignores it
+ * keeps its resources until it returns.
  *
  * The node has one `slot` resource; tasks that need it run one at a time, in
  * submission order, so "queued" and "would have run by now" are deterministic.
  */
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { after, before, test } from "node:test";
 import * as lux from "lux";
 import { GateActor, RecorderActor, afterGate } from "./fixtures/actors-defs.js";
-import { echo, holdSlot, parent } from "./fixtures/cancel-defs.js";
+import { WaiterActor, echo, holdSlot, parent, spinUntilFile, submitsUntilCancelled, untilCancelled } from "./fixtures/cancel-defs.js";
 import { descendants, pidAlive, waitFor } from "./helpers.js";
 
 before(async () => {
@@ -105,4 +112,64 @@ test("cancel with recursive: false leaves the submitted tasks running", async ()
   await lux.get(gate.open.remote());
   const log = await waitForLog(recorder, "the parent to see its child end", (l) => l.length === 2);
   assert.deepEqual(log, ["child started", "child returned: child done"]);
+});
+
+test("test_cancel: a running task sees its cancellation through getRuntimeContext().signal, then ends", async () => {
+  const recorder = RecorderActor.remote();
+  const ref = untilCancelled.remote(recorder, "task");
+  await waitForLog(recorder, "the task to start", (log) => log.includes("task started"));
+  await lux.cancel(ref);
+  await assert.rejects(lux.get(ref), lux.TaskCancelledError);
+  await waitForLog(recorder, "the task to see its signal abort", (log) => log.includes("task aborted: TaskCancelledError"));
+});
+
+test("test_cancel: a ref returned from inside another task is cancelled by the task's owner", async () => {
+  const recorder = RecorderActor.remote();
+  // The inner task is owned by the outer task's worker; this driver only borrows its ref.
+  const [inner] = await lux.get(submitsUntilCancelled.remote(recorder, "inner"));
+  assert.ok(inner instanceof lux.ObjectRef);
+  await waitForLog(recorder, "the inner task to start", (log) => log.includes("inner started"));
+  await lux.cancel(inner);
+  await assert.rejects(lux.get(inner), lux.TaskCancelledError);
+  await waitForLog(recorder, "the inner task to see its signal abort", (log) => log.includes("inner aborted: TaskCancelledError"));
+});
+
+test("test_cancel: an async actor method sees its cancellation through the signal; force is refused for actor calls", async () => {
+  const waiter = WaiterActor.remote();
+  const recorder = RecorderActor.remote();
+  const call = waiter.untilCancelled.remote(recorder, "method");
+  await waitForLog(recorder, "the method to start", (log) => log.includes("method started"));
+  const refusesForce = (e: unknown): boolean => {
+    assert.ok(e instanceof lux.InvalidOptionError, `expected InvalidOptionError, got ${String(e)}`);
+    assert.equal(e.option, "force");
+    return true;
+  };
+  await assert.rejects(lux.cancel(call, { force: true }), refusesForce);
+  const log = await logOf(recorder);
+  assert.ok(!log.includes("method aborted: TaskCancelledError"), "a refused cancel cancels nothing");
+  await lux.cancel(call);
+  await assert.rejects(lux.get(call), lux.TaskCancelledError);
+  await waitForLog(recorder, "the method to see its signal abort", (l) => l.includes("method aborted: TaskCancelledError"));
+  // The actor lives on; force is refused for a finished call too.
+  const ping = waiter.ping.remote();
+  assert.equal(await lux.get(ping), "pong");
+  await assert.rejects(lux.cancel(ping, { force: true }), refusesForce);
+});
+
+test("test_cancel: a synchronous task that ignores its signal keeps its resources until it returns", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lux-cancel-"));
+  try {
+    const started = path.join(dir, "started");
+    const go = path.join(dir, "go");
+    const ref = spinUntilFile.remote(started, go);
+    await waitFor(() => fs.existsSync(started), "the synchronous task to start");
+    await lux.cancel(ref);
+    await assert.rejects(lux.get(ref), lux.TaskCancelledError, "its result fails at once");
+    // It cannot stop: the node's only `slot` stays held (none free is left out of availableResources).
+    assert.equal((await lux.availableResources())["slot"], undefined);
+    fs.writeFileSync(go, "");
+    await waitFor(async () => (await lux.availableResources())["slot"] === 1, "the slot to be free once the task returned");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

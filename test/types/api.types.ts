@@ -129,6 +129,17 @@ c.incr.remote("2");
 // @ts-expect-error wrong constructor argument type
 CounterActor.remote("5");
 
+// The runtime context: names, resources and the cancellation signal.
+const ctx = lux.getRuntimeContext();
+expectType<string | undefined>(ctx.actorName);
+expectType<string | undefined>(ctx.taskName);
+expectType<string | undefined>(ctx.taskFunctionName);
+expectType<boolean>(ctx.wasCurrentActorReconstructed);
+expectType<Record<string, number>>(ctx.assignedResources);
+assertEqual<typeof ctx.signal, AbortSignal>(true);
+// @ts-expect-error the task name may be undefined (outside a task)
+expectType<string>(ctx.taskName);
+
 // free takes a ref or refs and settles once they are freed; wait([]) is allowed.
 assertEqual<ReturnType<typeof lux.free>, Promise<void>>(true);
 void lux.free(r1);

@@ -46,17 +46,39 @@ function randomHex(bytes: number): string {
   return hex;
 }
 
-let prefix = "";
-let counter = 0x1_0000_0000; // forces a fresh prefix on first use
+/** A series of 24-hex unique bases: random prefix (16 hex) + counter (8 hex). */
+class IdSeries {
+  private prefix = "";
+  private counter = 0x1_0000_0000; // forces a fresh prefix on first use
+  /** Every prefix this series used, when asked to remember them (see `made`). */
+  private readonly prefixes: Set<string> | undefined;
 
-/** A 24-hex unique base: random prefix (16 hex) + counter (8 hex). */
-function nextBase(): string {
-  if (counter > 0xffffffff) {
-    prefix = randomHex(8);
-    counter = 0;
+  constructor(remember: boolean) {
+    this.prefixes = remember ? new Set() : undefined;
   }
-  const n = counter++;
-  return prefix + hex8(n);
+
+  next(): string {
+    if (this.counter > 0xffffffff) {
+      this.prefix = randomHex(8);
+      this.counter = 0;
+      this.prefixes?.add(this.prefix);
+    }
+    const n = this.counter++;
+    return this.prefix + hex8(n);
+  }
+
+  /** Whether this series (one that remembers its prefixes) made `base`. */
+  made(base: string): boolean {
+    return this.prefixes?.has(base.slice(0, 16)) === true;
+  }
+}
+
+const bases = new IdSeries(false);
+/** Actor calls' task ids: a series of their own, so their owner tells them apart (force cancel). */
+const actorCalls = new IdSeries(true);
+
+function nextBase(): string {
+  return bases.next();
 }
 
 function hex8(n: number): string {
@@ -82,6 +104,19 @@ export function newActorId(): ActorId {
 
 export function newTaskId(): TaskId {
   return nextBase();
+}
+
+/** A task id for an actor method call (unique like newTaskId's). */
+export function newActorCallTaskId(): TaskId {
+  return actorCalls.next();
+}
+
+/**
+ * Whether this process made `taskId` with newActorCallTaskId: the owner of a ref to an actor
+ * call's result knows it is one, even after the call finished.
+ */
+export function isOwnActorCallTaskId(taskId: TaskId): boolean {
+  return actorCalls.made(taskId);
 }
 
 /** The id of return value `index` (0-based) of task `taskId`; the same inputs give the same id. */

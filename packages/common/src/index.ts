@@ -95,6 +95,8 @@ export {
   newWorkerId,
   newActorId,
   newTaskId,
+  newActorCallTaskId,
+  isOwnActorCallTaskId,
   objectIdFor,
   newPutObjectId,
   isPutObjectId,

@@ -5,7 +5,9 @@ import {
   ID_HEX_LENGTH,
   MAX_RETURN_INDEX,
   isId,
+  isOwnActorCallTaskId,
   isPutObjectId,
+  newActorCallTaskId,
   newActorId,
   newJobId,
   newNodeId,
@@ -35,6 +37,17 @@ describe("ids", () => {
       assert.equal(id.length, ID_HEX_LENGTH[kind], kind);
       assert.ok(isId(kind, id));
     }
+  });
+
+  test("actor calls' task ids are task ids their process tells apart from other tasks'", () => {
+    const call = newActorCallTaskId();
+    const task = newTaskId();
+    assert.ok(isId("task", call));
+    assert.notEqual(call, task);
+    assert.equal(isOwnActorCallTaskId(call), true);
+    assert.equal(isOwnActorCallTaskId(newActorCallTaskId()), true);
+    assert.equal(isOwnActorCallTaskId(task), false);
+    assert.equal(isOwnActorCallTaskId(taskIdOfObject(objectIdFor(call, 0)) as string), true);
   });
 
   test("ids are unique within a process", () => {

@@ -3,7 +3,7 @@ import { UNTIL_PEER_LOST, encodeTaskSpec } from "@lux/protocol";
 import { ActorDiedError, ActorUnavailableError, fromWireError, type ConfigValues } from "@lux/common";
 import { waitActorSettled } from "./actor-info.js";
 import type { PeerConnection, PeerPool } from "./connections.js";
-import type { TaskRecord } from "./task-record.js";
+import type { RunningOn, TaskRecord } from "./task-record.js";
 import type { TaskResults } from "./task-results.js";
 
 interface ActorCall {
@@ -37,6 +37,8 @@ interface ActorChannel {
   address: string | undefined;
   /** The node of the actor's worker behind `connection`. */
   nodeId: string | undefined;
+  /** The actor's worker behind `connection`, as a record running there names it (cancel reaches it so). */
+  worker: RunningOn | undefined;
   /** An address the actor was found dead at: the next lookup waits for a restart or its death. */
   staleAddress: string | undefined;
   /** The actor's maxTaskRetries, from the control service (0 until known). */
@@ -241,6 +243,7 @@ export class ActorSubmitter {
         connection: undefined,
         address: undefined,
         nodeId: undefined,
+        worker: undefined,
         staleAddress: undefined,
         maxTaskRetries: 0,
         connecting: false,
@@ -280,6 +283,7 @@ export class ActorSubmitter {
       const { record } = call;
       if (record.cancelled) continue;
       record.state = "running";
+      record.worker = ch.worker;
       record.spec.actorId = ch.targetId;
       if (call.attempts++ === 0) record.retriesLeft = ch.maxTaskRetries;
       connection.call("pushTask", encodeTaskSpec(connection, record.spec), UNTIL_PEER_LOST).then(
@@ -377,6 +381,7 @@ export class ActorSubmitter {
         ch.connection = connection;
         ch.address = address;
         ch.nodeId = info.nodeId;
+        ch.worker = { workerId: info.workerId ?? "", address, connection };
         ch.staleAddress = undefined;
         break;
       }

@@ -462,7 +462,15 @@ export function exitActor(): void {
   requireCore("lux.exitActor").exitActor();
 }
 
-/** Cancels a task: a queued one is dropped; `force` kills the worker running it. Never retried. */
+/**
+ * Cancels the task or actor call that returns `ref` (any ref: the process that submitted the
+ * task does it). Its `get` rejects with TaskCancelledError at once and it is never retried. Not
+ * started yet: it never runs. Running: it is not interrupted, but `getRuntimeContext().signal`
+ * aborts in it; a task that ignores the signal (synchronous code) keeps its worker and
+ * resources until it returns. `force` kills the worker running a task instead (an actor call
+ * with `force` throws InvalidOptionError: use `kill`). `recursive` (default true) also cancels
+ * the tasks it submitted. A finished task: nothing happens.
+ */
 export async function cancel(ref: ObjectRef, options: { force?: boolean; recursive?: boolean } = {}): Promise<void> {
   if (!(ref instanceof ObjectRef)) throw new TypeError(`lux.cancel() takes an ObjectRef, got ${describe(ref)}`);
   await requireCore("lux.cancel").cancel(ref, options.force ?? false, options.recursive ?? true);

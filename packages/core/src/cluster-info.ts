@@ -40,32 +40,3 @@ export async function availableResources(): Promise<Record<string, number>> {
   for (const [name, amount] of Object.entries(available)) if (amount > 0) free[name] = amount;
   return free;
 }
-
-/** Where the calling code runs. */
-export interface RuntimeContext {
-  jobId: string;
-  nodeId: string;
-  workerId: string;
-  /** The running task, inside a task or actor method. */
-  taskId: string | undefined;
-  /** The actor, inside an actor. */
-  actorId: string | undefined;
-  namespace: string;
-  /** GPU device ids assigned to the running task or actor. */
-  gpuIds: number[];
-}
-
-export function getRuntimeContext(): RuntimeContext {
-  const c = requireCore("lux.getRuntimeContext");
-  const { taskId, actorId } = c.currentTask();
-  const visible = c.options.mode === "worker" ? process.env["CUDA_VISIBLE_DEVICES"] ?? "" : "";
-  return {
-    jobId: c.options.jobId,
-    nodeId: c.nodeId,
-    workerId: c.options.workerId,
-    taskId,
-    actorId,
-    namespace: c.options.namespace,
-    gpuIds: visible === "" ? [] : visible.split(",").map(Number),
-  };
-}

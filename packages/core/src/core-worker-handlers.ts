@@ -1,17 +1,31 @@
-import { collectGarbage, CoreWorkerService, decodeTaskSpec, serve, type ServiceHandlers } from "@lux/protocol";
+import {
+  collectGarbage,
+  CoreWorkerService,
+  decodeTaskSpec,
+  serve,
+  type Handlers,
+  type ServerConnection,
+  type ServiceHandlers,
+} from "@lux/protocol";
 import { createLogger } from "@lux/common";
 import type { CoreWorker } from "./core-worker.js";
 
 const log = createLogger("core");
 
 export type CoreWorkerHandlers = ServiceHandlers<CoreWorkerService>;
+type Some = Handlers<CoreWorkerService, ServerConnection<CoreWorkerService>>;
 
 /**
  * What a core worker answers to its peers (owners, borrowers, the raylet). `the` returns
  * the core worker, which is made after its servers listen (it throws until then).
  */
 export function coreWorkerHandlers(the: () => CoreWorker): CoreWorkerHandlers {
-  return serve(CoreWorkerService, {
+  return serve(CoreWorkerService, { ...taskHandlers(the), ...objectHandlers(the), ...processHandlers(the) });
+}
+
+/** Running tasks and actors (as their worker), and cancelling them (as their owner). */
+function taskHandlers(the: () => CoreWorker): Some {
+  return {
     pushTask: (wire, connection) => the().executor.execute(decodeTaskSpec(connection, wire)),
     createActor: async (spec) => {
       await the().executor.createActor(spec);
@@ -21,6 +35,20 @@ export function coreWorkerHandlers(the: () => CoreWorker): CoreWorkerHandlers {
       the().executor.cancel(req.taskId, req.recursive);
       return { ok: true };
     },
+    cancelOwnedTask: async (req) => {
+      await the().cancelOwned(req.objectId, req.force, req.recursive);
+      return { ok: true };
+    },
+    releaseContained: (req) => {
+      the().executor.releaseContained(req.objectIds);
+      return { ok: true };
+    },
+  };
+}
+
+/** Objects this process owns or borrows. */
+function objectHandlers(the: () => CoreWorker): Some {
+  return {
     getObjectStatus: (req) => the().objects.directory.status(req.objectId, req.waitMs),
     addObjectLocation: (req) => {
       the().objects.directory.addCopy(req.objectId, req.nodeId);
@@ -28,10 +56,6 @@ export function coreWorkerHandlers(the: () => CoreWorker): CoreWorkerHandlers {
     },
     reportObjectLost: async (req) => {
       await the().objects.directory.reportedLost(req.objectId, req.nodeIds);
-      return { ok: true };
-    },
-    nodeDied: (req) => {
-      the().nodeDied(req.nodeId);
       return { ok: true };
     },
     freeOwnedObjects: (req) => {
@@ -46,8 +70,14 @@ export function coreWorkerHandlers(the: () => CoreWorker): CoreWorkerHandlers {
       for (const id of req.objectIds) the().objects.refs.removeBorrower(id);
       return { ok: true };
     },
-    releaseContained: (req) => {
-      the().executor.releaseContained(req.objectIds);
+  };
+}
+
+/** The process itself, and news of the cluster (from the raylet and the control service). */
+function processHandlers(the: () => CoreWorker): Some {
+  return {
+    nodeDied: (req) => {
+      the().nodeDied(req.nodeId);
       return { ok: true };
     },
     canExit: () => ({ ok: the().idle() }),
@@ -69,5 +99,5 @@ export function coreWorkerHandlers(the: () => CoreWorker): CoreWorkerHandlers {
       the().actorAvailability(req.actorId, req.available);
       return { ok: true };
     },
-  });
+  };
 }

@@ -16,6 +16,7 @@ import {
   NotInActorError,
   configSnapshot,
   createLogger,
+  newActorCallTaskId,
   newTaskId,
 } from "@lux/common";
 import { ActorCreator, type ActorOptionsCompiled } from "./actor-creator.js";
@@ -236,6 +237,7 @@ export class CoreWorker {
       returnIds: returnIdsOf(taskId, options.numReturns),
       ownerAddress: this.address,
       gpuIds: [],
+      resources: options.resources,
     };
     const record = this.record(spec, args, encoded.held, this.optionsWithEnv(options), def.pace);
     const refs = refsOf(record.returnSlots, this.address);
@@ -283,7 +285,7 @@ export class CoreWorker {
 
   /** `handle`: held by the call until it is done, so the actor outlives its calls (see ActorHandleState). */
   submitActorCall(actorId: string, method: string, callArgs: unknown[], numReturns: number, handle?: object): ObjectRef[] {
-    const taskId = newTaskId();
+    const taskId = newActorCallTaskId();
     let args = callArgs;
     let encoded = encodeArgs(args, method);
     if (encoded.bytes.length > this.inlineArgsMaxBytes) ({ args, encoded } = this.largeArgs(args, method));
@@ -352,6 +354,11 @@ export class CoreWorker {
     return this.canceller.cancel(ref, force, recursive);
   }
 
+  /** Another process called `lux.cancel` on a ref to the result of a task this process submitted. */
+  cancelOwned(objectId: string, force: boolean, recursive: boolean): Promise<void> {
+    return this.canceller.cancelOwned(objectId, force, recursive);
+  }
+
   /** @internal counts of what this process tracks, for leak tests (`@lux/core/internal`). */
   debugStats(): { references: number; memoryStoreEntries: number; tasksInFlight: number } {
     return {
@@ -359,12 +366,6 @@ export class CoreWorker {
       memoryStoreEntries: this.objects.memory.size(),
       tasksInFlight: this.results.size(),
     };
-  }
-
-  /** Current task context (workers) for the runtime context. */
-  currentTask(): { taskId: string | undefined; actorId: string | undefined } {
-    const ctx = taskContext.getStore();
-    return { taskId: ctx?.taskId, actorId: ctx?.actorId ?? this.executor.actorId };
   }
 
   /** Nothing depends on this process: it owns no referenced objects and waits on no tasks. */

@@ -51,6 +51,8 @@ export interface ByValue {
 export interface Loaded {
   readonly target: Definable;
   readonly byValue: ByValue | undefined;
+  /** Its name where it was defined (the runtime context's taskFunctionName). */
+  readonly name: string;
 }
 
 /**
@@ -246,7 +248,7 @@ export class FunctionRegistry {
       try {
         await import(moduleUrl);
         const target = this.byKey.get(`${moduleUrl}|${position}`);
-        if (target !== undefined) return { target, byValue: undefined };
+        if (target !== undefined) return { target, byValue: undefined, name: d.name };
         log.debug(`${d.name} is not defined at ${moduleUrl}:${position} on import; using its source`);
       } catch (e) {
         log.warn(`could not import ${moduleUrl} for ${d.name}: ${(e as Error).message}; using its source`);
@@ -262,13 +264,15 @@ export class FunctionRegistry {
       const url = this.mapUrl(d.scopeUrl);
       try {
         const evaluate = await moduleEvaluator(url);
-        if (evaluate !== undefined) return { target: evaluate(inScope(d.source, byValue.locals)) as Definable, byValue: { ...byValue, scopeUrl: url } };
+        if (evaluate !== undefined) {
+          return { target: evaluate(inScope(d.source, byValue.locals)) as Definable, byValue: { ...byValue, scopeUrl: url }, name: d.name };
+        }
         log.debug(`${url} has no module scope here (not an ES module?); evaluating ${d.name} without it`);
       } catch (e) {
         log.warn(`could not import ${url} for ${d.name}: ${(e as Error).message}; evaluating its source without its module's scope`);
       }
     }
-    return { target: this.evaluateAlone(d), byValue };
+    return { target: this.evaluateAlone(d), byValue, name: d.name };
   }
 
   private evaluateAlone(d: FunctionDescriptor): Definable {

@@ -32,14 +32,8 @@ export {
 } from "./api.js";
 export { remote } from "./remote.js";
 export { get, put, wait, free, type GetOptions, type WaitOptions } from "./object-api.js";
-export {
-  nodes,
-  clusterResources,
-  availableResources,
-  getRuntimeContext,
-  type NodeView,
-  type RuntimeContext,
-} from "./cluster-info.js";
+export { nodes, clusterResources, availableResources, type NodeView } from "./cluster-info.js";
+export { getRuntimeContext, type RuntimeContext } from "./runtime-context.js";
 export { ObjectRef } from "./object-ref.js";
 export type { TaskOptions, ActorOptions, MethodOptions, SchedulingStrategy } from "./options.js";
 export type { RuntimeEnv } from "./runtime-env.js";

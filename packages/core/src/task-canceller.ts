@@ -1,42 +1,62 @@
 import type { RayletService, RpcConnection } from "@lux/protocol";
-import { TaskCancelledError } from "@lux/common";
+import { InvalidOptionError, TaskCancelledError, isOwnActorCallTaskId, taskIdOfObject } from "@lux/common";
 import type { ActorSubmitter } from "./actor-submitter.js";
 import type { PeerPool } from "./connections.js";
+import { isOwnerGone } from "./object-getter.js";
 import type { ObjectRef } from "./object-ref.js";
 import type { TaskRecord } from "./task-record.js";
 import type { TaskResults } from "./task-results.js";
 import type { TaskSubmitter } from "./task-submitter.js";
 
 export interface TaskCancellerDeps {
-  /** This process's address: only the owner of a task's results can cancel it. */
+  /** This process's address: it cancels the tasks it owns, and asks the owners of others. */
   selfAddress: string;
   results: Pick<TaskResults, "byObject" | "fail">;
   submitter: Pick<TaskSubmitter, "dequeue">;
   actors: Pick<ActorSubmitter, "remove">;
   /** This node's raylet: kills the worker of a task cancelled with force. */
   raylet: Pick<RpcConnection<RayletService>, "call">;
-  /** Reaches the worker of a running task to ask it to cancel. */
+  /** Reaches the owner of a ref. */
   peers: PeerPool;
 }
 
 /**
- * `lux.cancel`: a queued task leaves its queue; a running one is asked to stop (or, with
- * force, its worker is killed). Either way its results fail with TaskCancelledError at once.
+ * `lux.cancel`: the owner of a task's results (the process that submitted it) cancels it,
+ * wherever the ref was passed: a queued task leaves its queue; a running one is asked to stop
+ * (its signal aborts) or, with force, its worker is killed. Either way its results fail with
+ * TaskCancelledError at once.
  */
 export class TaskCanceller {
   constructor(private readonly deps: TaskCancellerDeps) {}
 
   async cancel(ref: ObjectRef, force: boolean, recursive: boolean): Promise<void> {
-    if (ref.ownerAddress !== this.deps.selfAddress) {
-      throw new TypeError(`only the process that submitted a task can cancel it; ${ref.toString()} is owned by ${ref.ownerAddress}`);
+    if (ref.ownerAddress === this.deps.selfAddress) return this.cancelOwned(ref.objectId, force, recursive);
+    try {
+      const owner = await this.deps.peers.get(ref.ownerAddress);
+      await owner.call("cancelOwnedTask", { objectId: ref.objectId, force, recursive });
+    } catch (e) {
+      // An owner that is gone took its tasks' results with it: nothing is left to cancel.
+      if (!isOwnerGone(e)) throw e;
     }
-    const record = this.deps.results.byObject(ref.objectId);
+  }
+
+  /** Cancels the task this process submitted that returns `objectId` (nothing if it finished, or for a put). */
+  async cancelOwned(objectId: string, force: boolean, recursive: boolean): Promise<void> {
+    const taskId = taskIdOfObject(objectId);
+    if (force && taskId !== undefined && isOwnActorCallTaskId(taskId)) {
+      throw new InvalidOptionError({
+        option: "force",
+        expected: "no force for an actor call: force kills a task's worker, and an actor's process hosts the actor (end it with lux.kill())",
+        received: force,
+      });
+    }
+    const record = this.deps.results.byObject(objectId);
     if (record === undefined) return; // finished already
     await this.cancelRecord(record, force, recursive);
   }
 
   async cancelRecord(record: TaskRecord, force: boolean, recursive: boolean): Promise<void> {
-    const { results, submitter, actors, raylet, peers } = this.deps;
+    const { results, submitter, actors, raylet } = this.deps;
     record.cancelled = true;
     const worker = record.worker;
     const wasRunning = record.state === "running";
@@ -48,9 +68,10 @@ export class TaskCanceller {
     if (!wasRunning || worker === undefined) return;
     if (force) {
       await raylet.call("killWorker", { workerId: worker.workerId, reason: `task ${record.spec.name} was cancelled with force` });
-    } else {
-      const peer = await peers.get(worker.address).catch(() => undefined);
-      peer?.notify("cancelTask", { taskId: record.spec.taskId, recursive });
+    } else if (worker.connection.state !== "closed") {
+      // Over the connection it was pushed on: in order behind the push, and no handshake with a
+      // worker whose event loop may be busy in the task (it reads the notice when it can).
+      worker.connection.notify("cancelTask", { taskId: record.spec.taskId, recursive });
     }
   }
 }

@@ -12,15 +12,16 @@ import type {
   TimerHandle,
 } from "@lux/protocol";
 import { sleep } from "@lux/protocol";
-import { ActorDiedError, LuxError, TaskError, createLogger, fromWireError, toWireError, type ConfigValues } from "@lux/common";
+import { ActorDiedError, LuxError, TaskCancelledError, TaskError, createLogger, fromWireError, toWireError, type ConfigValues } from "@lux/common";
 import { defaultMaxConcurrency } from "./actor-class.js";
 import { explain } from "./by-value-advice.js";
 import type { ByValue, FunctionRegistry, Loaded } from "./function-registry.js";
 import type { ObjectManager } from "./object-manager.js";
 import { type ObjectRef, containedRefs } from "./object-ref.js";
 import { isInline } from "./object-value.js";
+import { RunningTasks } from "./running-tasks.js";
 import { SerializationError, deserializeLoading, serializeParts } from "./serialization/index.js";
-import { taskContext } from "./task-context.js";
+import { newTaskContext, taskContext } from "./task-context.js";
 
 const log = createLogger("core");
 
@@ -34,6 +35,18 @@ interface HostedActor {
   waiting: (() => void)[];
   /** Set by lux.exitActor(): reported before the current call replies, then the process exits. */
   exiting: { report(): Promise<void>; exit(): void } | undefined;
+}
+
+/** What the runtime context says of the actor a worker hosts (from its constructor on). */
+export interface HostedActorFacts {
+  actorId: string;
+  className: string;
+  /** Its `name` option. */
+  name: string | undefined;
+  /** Created again after its process died or it was killed to restart (false on its first creation). */
+  reconstructed: boolean;
+  /** What it holds, as created. */
+  resources: Record<string, number>;
 }
 
 /** Pause between asks for a definition the control service does not have (yet). */
@@ -64,6 +77,10 @@ export class TaskExecutor {
   private readonly waiting: { spec: TaskSpec; resolve(reply: TaskReply | Promise<TaskReply>): void }[] = [];
   private requeueTimer: TimerHandle | undefined;
   private actor: HostedActor | undefined;
+  /** Set from the start of the hosted actor's constructor. */
+  hosted: HostedActorFacts | undefined;
+  /** What runs now, so a cancel reaches it. */
+  readonly running = new RunningTasks();
   /** Refs inside returned values, held until the caller has registered as their borrower. */
   private readonly returnPins = new Map<string, ObjectRef[]>();
 
@@ -89,11 +106,14 @@ export class TaskExecutor {
   async createActor(spec: ActorCreationSpec): Promise<void> {
     const { target, byValue } = await this.load(spec.functionId);
     this.useGpus(spec.gpuIds);
+    const { actorId, className } = spec;
+    this.hosted = { actorId, className, name: spec.name, reconstructed: spec.reconstructed === true, resources: spec.resources };
     const args = await this.arguments(spec.args, spec.resolved);
     const cls = target as new (...a: unknown[]) => Record<string, unknown>;
     let instance: Record<string, unknown>;
     try {
-      instance = await taskContext.run({ taskId: `${spec.actorId}:init`, actorId: spec.actorId }, () => new cls(...args));
+      const ctx = newTaskContext(`${actorId}:init`, actorId, undefined, `${className}.constructor`);
+      instance = await taskContext.run(ctx, () => new cls(...args));
     } catch (e) {
       throw new TaskError({ taskId: spec.actorId, functionName: `${spec.className}.constructor`, cause: explain(e, byValue, spec.className) });
     }
@@ -152,6 +172,7 @@ export class TaskExecutor {
   private runWaiting(): void {
     for (;;) {
       this.runningTask = false;
+      this.running.endTask();
       this.requeueTimer?.cancel();
       this.requeueTimer = undefined;
       const next = this.waiting.shift();
@@ -177,9 +198,9 @@ export class TaskExecutor {
   private executeTask(spec: TaskSpec): TaskReply | Promise<TaskReply> {
     this.useGpus(spec.gpuIds);
     const loaded = this.functions.loadedNow(spec.functionId);
-    if (loaded !== undefined) return this.run(spec, loaded.target as (...a: unknown[]) => unknown, undefined, loaded.byValue);
+    if (loaded !== undefined) return this.run(spec, loaded.target as (...a: unknown[]) => unknown, undefined, loaded.byValue, loaded.name);
     return this.load(spec.functionId).then(
-      ({ target, byValue }) => this.run(spec, target as (...a: unknown[]) => unknown, undefined, byValue),
+      ({ target, byValue, name }) => this.run(spec, target as (...a: unknown[]) => unknown, undefined, byValue, name),
       // Lux's own failures pass as they are; anything else came from evaluating the user's code.
       (e: unknown) => this.failure(spec, e, !(e instanceof LuxError)),
     );
@@ -199,11 +220,16 @@ export class TaskExecutor {
     if (this.actor !== undefined) this.actor.exiting ??= { report, exit };
   }
 
-  /** A running task cannot be interrupted; `recursive` cancels the tasks it submitted. */
+  /**
+   * The owner cancelled a task. Pipelined here and not started: it never runs. Running: it is
+   * not interrupted, but its signal aborts (code that checks it can stop early). Not here yet
+   * (an actor call waiting for its turn, or a push still on its way): it will not run.
+   * `recursive` cancels the tasks it submitted.
+   */
   cancel(taskId: string, recursive: boolean): void {
-    // Pipelined here but not started: it never runs.
     const i = this.waiting.findIndex((w) => w.spec.taskId === taskId);
     if (i >= 0) this.waiting.splice(i, 1)[0]?.resolve({ returns: [], requeue: true });
+    else this.running.cancel(taskId);
     if (recursive) this.deps.onCancelChildren(taskId);
   }
 
@@ -229,11 +255,12 @@ export class TaskExecutor {
       if (typeof fn !== "function") {
         return this.failure(spec, new TypeError(`${actor.className} has no method "${method}"`), false);
       }
-      const reply = await this.run(spec, fn as (...a: unknown[]) => unknown, actor.instance, actor.byValue);
+      const reply = await this.run(spec, fn as (...a: unknown[]) => unknown, actor.instance, actor.byValue, undefined);
       exiting = exitingOf(actor); // lux.exitActor() may have been called by this very call
       if (exiting !== undefined && actor.running === 1) await exiting.report();
       return reply;
     } finally {
+      this.running.endCall(spec.taskId);
       actor.running--;
       actor.waiting.shift()?.();
       // The last call running when the actor exits replies first (the reply is queued now).
@@ -250,7 +277,13 @@ export class TaskExecutor {
   }
 
   /** Calls the task's function; the reply comes synchronously when nothing along the way is asynchronous. */
-  private run(spec: TaskSpec, fn: (...a: unknown[]) => unknown, self: unknown, byValue: ByValue | undefined): TaskReply | Promise<TaskReply> {
+  private run(
+    spec: TaskSpec,
+    fn: (...a: unknown[]) => unknown,
+    self: unknown,
+    byValue: ByValue | undefined,
+    functionName: string | undefined,
+  ): TaskReply | Promise<TaskReply> {
     let args: unknown[] | Promise<unknown[]>;
     try {
       args = this.arguments(spec.args, spec.resolved);
@@ -259,11 +292,11 @@ export class TaskExecutor {
     }
     if (args instanceof Promise) {
       return args.then(
-        (a) => this.call(spec, fn, self, byValue, a),
+        (a) => this.call(spec, fn, self, byValue, a, functionName),
         (e: unknown) => this.failure(spec, explain(e, byValue, spec.name), true),
       );
     }
-    return this.call(spec, fn, self, byValue, args);
+    return this.call(spec, fn, self, byValue, args, functionName);
   }
 
   private call(
@@ -272,11 +305,14 @@ export class TaskExecutor {
     self: unknown,
     byValue: ByValue | undefined,
     args: unknown[],
+    functionName: string | undefined,
   ): TaskReply | Promise<TaskReply> {
+    const ctx = this.running.begin(spec, functionName);
+    if (ctx === undefined) return this.failure(spec, new TaskCancelledError({ taskId: spec.taskId }), false);
     let result: unknown;
     const startedAt = this.clock.now();
     try {
-      result = taskContext.run({ taskId: spec.taskId, actorId: spec.actorId }, Reflect.apply, fn, self, args);
+      result = taskContext.run(ctx, Reflect.apply, fn, self, args);
     } catch (e) {
       return this.paced(startedAt, this.failure(spec, explain(e, byValue, spec.name), true));
     }

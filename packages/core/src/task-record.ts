@@ -1,5 +1,6 @@
 import type { ResolvedArg, RuntimeEnvSpec, SchedulingStrategy, TaskSpec } from "@lux/protocol";
 import { objectIdFor } from "@lux/common";
+import type { PeerConnection } from "./connections.js";
 import type { Dependency } from "./dependency-resolver.js";
 import type { TaskPace } from "./function-registry.js";
 import type { RuntimeEnvInput } from "./runtime-env.js";
@@ -24,6 +25,13 @@ export interface TaskOptionsCompiled {
 
 export type TaskState = "resolving" | "queued" | "running" | "finished";
 
+/** The worker a task runs on. */
+export interface RunningOn {
+  workerId: string;
+  address: string;
+  connection: PeerConnection;
+}
+
 /** Owner-side bookkeeping for one submitted task (normal or actor call). */
 export interface TaskRecord {
   /** Submission order, kept when a pipelined task is handed back and queued again. */
@@ -39,8 +47,8 @@ export interface TaskRecord {
   cancelled: boolean;
   /** The task that submitted this one, when submitted from inside a task. */
   parentTaskId: string | undefined;
-  /** Where it runs, while running. */
-  worker: { workerId: string; address: string } | undefined;
+  /** Where it runs, while running (and the connection it was pushed over: a cancel follows it there). */
+  worker: RunningOn | undefined;
   /** Its function's pace, learned from earlier calls (TaskSubmitter pipelines by it). */
   pace: TaskPace;
   /** Pushed while its function was not known to hand back: nothing is pipelined behind it. */

@@ -3,7 +3,7 @@ import { ConnectionClosedError, encodeTaskSpec } from "@lux/protocol";
 import { TaskCancelledError, WorkerCrashedError, createLogger, runtimeEnvKey, type ConfigValues } from "@lux/common";
 import type { PeerConnection, PeerPool, RayletConnection, RayletPool } from "./connections.js";
 import { LeaseRequester, type LeaseShape } from "./lease-requester.js";
-import type { TaskRecord } from "./task-record.js";
+import type { RunningOn, TaskRecord } from "./task-record.js";
 import type { TaskResults } from "./task-results.js";
 
 const log = createLogger("core");
@@ -14,7 +14,7 @@ interface Lease {
   raylet: RayletConnection;
   connection: PeerConnection;
   /** Where its tasks run (shared by their records). */
-  worker: { workerId: string; address: string };
+  worker: RunningOn;
   /**
    * Tasks pushed and not yet answered, in push order (several when pipelined). The worker
    * runs them one at a time in that order, so only the first can have started: when the
@@ -224,7 +224,7 @@ export class TaskSubmitter {
 
   /** The requester connected a worker leased for `kq`: it runs queued tasks, or idles, or goes back. */
   private leased(kq: KeyQueue, grant: LeaseGrant, raylet: RayletConnection, connection: PeerConnection, withdrawn: boolean): void {
-    const worker = { workerId: grant.workerId, address: grant.workerAddress };
+    const worker = { workerId: grant.workerId, address: grant.workerAddress, connection };
     const lease: Lease = { grant, raylet, connection, worker, tasks: [], holding: 0, requeued: false, idleTimer: undefined };
     kq.leases.add(lease);
     if (kq.queue.length > 0) {

@@ -175,7 +175,8 @@ export class ActorScheduler {
     try {
       worker = await connectRpc<CoreWorkerService>(lease.workerAddress, this.deps.peerOptions);
       entry.constructing = worker;
-      await worker.call("createActor", { ...entry.spec, gpuIds: lease.gpuIds }, UNTIL_PEER_LOST);
+      const reconstructed = entry.info.state === "RESTARTING";
+      await worker.call("createActor", { ...entry.spec, gpuIds: lease.gpuIds, reconstructed }, UNTIL_PEER_LOST);
     } catch (e) {
       // Not an answer of the worker: the process ended (a crash in the constructor, OOM, a kill).
       const workerGone = worker === undefined || worker.state === "closed";

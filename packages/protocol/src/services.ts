@@ -164,7 +164,10 @@ export const CoreWorkerService = defineService({
   /** The spec in its wire form (see task-wire.ts: encodeTaskSpec / decodeTaskSpec). */
   pushTask: rpc(TaskSpecWire, returns<TaskReply>()),
   createActor: rpc(ActorCreationSpec, ok),
+  /** Owner to worker: the task was cancelled (it is not interrupted: its signal aborts). */
   cancelTask: rpc(obj({ taskId: str, recursive: bool }), ok),
+  /** To the owner of a task's results (`lux.cancel` on a ref in another process): cancel that task. */
+  cancelOwnedTask: rpc(obj({ objectId: str, force: bool, recursive: bool }), ok),
   /**
    * Owner side: replies once the object is ready (or failed). A long-poll: after `waitMs`
    * it replies `pending` instead and the caller asks again.

@@ -7,10 +7,13 @@
  */
 import { ProtocolError } from "./errors.js";
 import { arr, bytes, lit, nullable, num, str, tuple, union, type Infer } from "./schema.js";
-import { ObjectRefWire, ResolvedArg, type TaskSpec } from "./wire-types.js";
+import { ObjectRefWire, ResolvedArg, ResourceSet, type TaskSpec } from "./wire-types.js";
 
-/** [jobId, functionId, name, ownerAddress]: what the tasks of one function and owner share. */
-const Head = tuple([str, str, str, str]);
+/**
+ * [jobId, functionId, name, ownerAddress, resources?]: what the tasks of one function, owner
+ * and options share (resources: normal tasks only).
+ */
+const Head = tuple([str, str, str, str], [ResourceSet]);
 type Head = Infer<typeof Head>;
 
 /**
@@ -36,9 +39,10 @@ export function encodeTaskSpec(connection: object, spec: TaskSpec): TaskSpecWire
     last.jobId !== spec.jobId ||
     last.functionId !== spec.functionId ||
     last.name !== spec.name ||
-    last.ownerAddress !== spec.ownerAddress
+    last.ownerAddress !== spec.ownerAddress ||
+    last.resources !== spec.resources // one object per function and options: compared by reference
   ) {
-    head = [spec.jobId, spec.functionId, spec.name, spec.ownerAddress];
+    head = spec.resources === undefined ? [spec.jobId, spec.functionId, spec.name, spec.ownerAddress] : [spec.jobId, spec.functionId, spec.name, spec.ownerAddress, spec.resources];
     sentHeads.set(connection, spec);
   }
   const wire: TaskSpecWire = [
@@ -80,6 +84,7 @@ export function decodeTaskSpec(connection: object, w: TaskSpecWire): TaskSpec {
     ownerAddress: head[3],
     gpuIds: w[6] === 0 ? [] : w[6],
   };
+  if (head[4] !== undefined) spec.resources = head[4];
   const actor = w[7];
   if (actor !== undefined) {
     spec.actorId = actor[0];

@@ -111,6 +111,8 @@ export interface TaskSpec {
   /** Refs nested inside `args` (not owned by the executor): it registers as a borrower. */
   borrowed: ObjectRefWire[];
   gpuIds: number[];
+  /** A normal task's resources (what its lease holds), for its runtime context; unset for actor calls. */
+  resources?: Record<string, number>;
   /** Actor method calls. */
   actorId?: string;
   method?: string;
@@ -199,6 +201,8 @@ export const ActorCreationSpec = obj({
   gpuIds: arr(num),
   /** The actor's worker runs in this runtime env. */
   runtimeEnv: opt(RuntimeEnvSpec),
+  /** Set by the control service when it creates the actor again (a restart), for the runtime context. */
+  reconstructed: opt(bool),
 });
 export type ActorCreationSpec = Infer<typeof ActorCreationSpec>;
 

@@ -35,6 +35,15 @@ test("a spec round-trips; the shared head is sent once per connection until it c
   assert.deepEqual(decodeTaskSpec(b, received(wire)), second);
   const other = spec({ name: "cube", functionId: "00000000000000000000000000000001" });
   assert.deepEqual(send(a, b, other), other);
+  // A normal task's resources travel in the head: sent again when they are another object.
+  const resources = { CPU: 0.5, slot: 1 };
+  const withResources = spec({ resources });
+  assert.deepEqual(send(a, b, withResources), withResources);
+  const sameResources = spec({ taskId: "a1b2c3d4e5f6071800000005", resources });
+  assert.equal(encodeTaskSpec(a, sameResources)[1], 0, "the same resources object: head left off");
+  assert.deepEqual(decodeTaskSpec(b, received(encodeTaskSpec({ last: true }, sameResources))).resources, resources);
+  const otherResources = spec({ taskId: "a1b2c3d4e5f6071800000006", resources: { CPU: 1 } });
+  assert.deepEqual(send(a, b, otherResources), otherResources);
   const full = spec({
     resolved: [{ index: 0, objectId: "a1b2c3d4e5f607180000000300000000", value: Uint8Array.of(1) }],
     borrowed: [{ objectId: "a1b2c3d4e5f607180000000400000000", ownerAddress: "/tmp/x.sock" }],
@@ -56,7 +65,8 @@ test("a spec referring to a head that never came is refused with ProtocolError",
 test("the wire schema refuses malformed specs, naming where", () => {
   const bad: [unknown, RegExp][] = [
     [{ taskId: "x" }, /^the body: expected an array of 7 to 8, got an object$/],
-    [["x", ["a", "b"], Uint8Array.of(), [], 0, 0, 0], /^\[1\]: expected an array of 4, got 2 items$/],
+    [["x", ["a", "b"], Uint8Array.of(), [], 0, 0, 0], /^\[1\]: expected an array of 4 to 5, got 2 items$/],
+    [["x", ["a", "b", "c", "d", { CPU: "1" }], Uint8Array.of(), [], 0, 0, 0], /^\[1\]\[4\]\["CPU"\]: expected a number, got a string$/],
     [["x", ["a", "b", "c", "d"], Uint8Array.of(), [], 5, 0, 0], /^\[4\]: expected 0 or an array, got number 5$/],
     [["x", 0, "not bytes", [], 0, 0, 0], /^\[2\]: expected bytes, got a string$/],
     [["x", 0, Uint8Array.of(), [7], 0, 0, 0], /^\[3\]\[0\]: expected a string, got number 7$/],
