@@ -208,7 +208,7 @@ describe("with a cluster", () => {
     await probe("an actor whose worker cannot start", () => lux.get(PlainActor.options(workerFails).remote().ping.remote()), { error: lux.ActorDiedError, message: /could not get a worker for the actor/ });
     const named = PlainActor.options({ name: "probe" }).remote();
     await probe("a live actor", () => lux.get(named.ping.remote()), "ok");
-    await probe("a name taken", () => lux.get(PlainActor.options({ name: "probe" }).remote().ping.remote()), { error: lux.ActorDiedError, message: /already exists/ });
+    await probe("a name taken", () => PlainActor.options({ name: "probe" }).remote(), { error: lux.ActorNameTakenError, message: /already exists/ });
     await probe("method options", () => named.ping.options({ numReturns: -1 }), invalid("numReturns"));
     await lux.kill(named);
     await probe("a killed actor", () => lux.get(named.ping.remote()), { error: lux.ActorDiedError, message: /killed with lux\.kill\(\)/ });

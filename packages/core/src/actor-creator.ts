@@ -1,10 +1,13 @@
 import type { ActorCreationSpec, GcsService, RpcCaller, SchedulingStrategy } from "@lux/protocol";
 import { ActorDiedError, createLogger, fromWireError, newActorId } from "@lux/common";
 import { waitActorSettled, type ActorWaitConfig } from "./actor-info.js";
+import { methodNames } from "./actor-methods.js";
+import type { ActorNames } from "./actor-names.js";
 import type { ActorSubmitter } from "./actor-submitter.js";
 import type { DefinitionExporter } from "./definition-exporter.js";
 import type { DependencyResolver } from "./dependency-resolver.js";
 import type { Definition } from "./function-registry.js";
+import type { AnyClass } from "./types.js";
 import type { RuntimeEnvInput, RuntimeEnvResolver } from "./runtime-env.js";
 import type { EncodedCall } from "./large-args.js";
 import { encodeArgs, topLevelRefs } from "./task-args.js";
@@ -39,6 +42,8 @@ export interface ActorCreatorDeps {
   ownerWorkerId: string;
   ownerNodeId: string;
   gcs: RpcCaller<GcsService>;
+  /** The names this process knows are taken: a taken one is refused at the call. */
+  names: Pick<ActorNames, "claim" | "settled">;
   actors: ActorSubmitter;
   definitions: DefinitionExporter;
   runtimeEnvs: RuntimeEnvResolver;
@@ -62,15 +67,21 @@ export class ActorCreator {
 
   constructor(private readonly deps: ActorCreatorDeps) {}
 
-  /** Registers an actor with the control service; returns its id at once. */
+  /**
+   * Registers an actor with the control service; returns its id at once. A name this process
+   * knows is taken throws ActorNameTakenError here (see ActorNames).
+   */
   create(def: Definition, callArgs: unknown[], options: ActorOptionsCompiled): string {
-    const exported = this.deps.definitions.export(def);
     const actorId = newActorId();
+    const exported = this.deps.definitions.export(def);
     let args = callArgs;
     let encoded = encodeArgs(args, `${def.name} constructor`);
     if (encoded.bytes.length > this.deps.largeArgs.limit) ({ args, encoded } = this.deps.largeArgs.through(args, `${def.name} constructor`));
     const spec = this.spec(actorId, def, encoded.bytes, options);
     const deps = topLevelRefs(args);
+    // Claimed once nothing else here can throw, so a refused call leaves no claim behind.
+    const claimed = options.name !== undefined && !options.getIfExists ? options.name : undefined;
+    if (claimed !== undefined) this.deps.names.claim(options.namespace, claimed, actorId);
     const lost = this.deps.actors.lostError;
     const registration = (async () => {
       // This process lost its cluster: the actor is not created (its calls fail with the same error).
@@ -92,6 +103,10 @@ export class ActorCreator {
     })();
     this.deps.actors.registering(actorId, registration, options.name, options.namespace);
     if (!options.detached) this.owned.set(actorId, registration);
+    if (claimed !== undefined) {
+      const settled = (): void => this.deps.names.settled(options.namespace, claimed, actorId);
+      registration.then(settled, settled);
+    }
     if (options.detached) {
       this.detachedRegistrations.add(registration);
       const done = (): void => void this.detachedRegistrations.delete(registration);
@@ -140,6 +155,7 @@ export class ActorCreator {
       maxTaskRetries: options.maxTaskRetries,
       ...(options.strategy !== undefined ? { strategy: options.strategy } : {}),
       gpuIds: [],
+      methods: [...methodNames(def.target as AnyClass)],
     };
   }
 

@@ -16,6 +16,7 @@ export function setCoreAccessor(get: (operation: string) => CoreWorker): void {
 const ACTOR_ID = Symbol("lux.actorId");
 const CLASS_NAME = Symbol("lux.className");
 const OWNER = Symbol("lux.actorOwner");
+const METHODS = Symbol("lux.methods");
 
 /**
  * The object behind every actor handle; users see it through a Proxy typed as ActorHandle<T>.
@@ -32,10 +33,13 @@ export class ActorHandleState {
   /** The address of the actor's creator (the owner of the handle's object); undefined: not counted. */
   readonly [OWNER]: string | undefined;
   readonly [HELD_REF]: ObjectRef | undefined;
-  constructor(actorId: string, className: string, owner: string | undefined) {
+  /** The class's methods (see actor-methods.ts); undefined when not known (any name is sent). */
+  readonly [METHODS]: readonly string[] | undefined;
+  constructor(actorId: string, className: string, owner: string | undefined, methods: readonly string[] | undefined) {
     this[ACTOR_ID] = actorId;
     this[CLASS_NAME] = className;
     this[OWNER] = owner;
+    this[METHODS] = methods;
     this[HELD_REF] = owner === undefined ? undefined : new ObjectRef(actorId, owner);
   }
 }
@@ -61,22 +65,32 @@ function method(state: ActorHandleState, name: string, numReturns: number | unde
   };
 }
 
+/** A name the actor's class has no method of: calling it throws here, at the call. */
+function noSuchMethod(className: string, name: string, methods: readonly string[]): object {
+  const refuse = (): never => {
+    throw new TypeError(`${className} has no method "${name}"; its methods: ${methods.join(", ") || "none"}`);
+  };
+  return { remote: refuse, options: refuse };
+}
+
 /**
- * Makes the handle for an actor: any property is a method stub; it is not a thenable.
- * `owner`: the address of the actor's creator, for a handle that keeps the actor alive.
+ * Makes the handle for an actor: a property is a method stub; with `methods` known, a name
+ * that is not one of them throws when called. It is not a thenable. `owner`: the address of
+ * the actor's creator, for a handle that keeps the actor alive.
  */
-export function makeActorHandle(actorId: string, className: string, owner?: string): object {
-  const state = new ActorHandleState(actorId, className, owner);
-  const methods = new Map<string, object>();
+export function makeActorHandle(actorId: string, className: string, owner?: string, methods?: readonly string[]): object {
+  const state = new ActorHandleState(actorId, className, owner, methods);
+  const known = methods === undefined ? undefined : new Set(methods);
+  const stubs = new Map<string, object>();
   return new Proxy(state, {
     get(target, prop, receiver) {
       if (typeof prop === "symbol" || prop === "constructor") return Reflect.get(target, prop, receiver) as unknown;
       if (prop === "then" || prop === "toJSON") return undefined;
       if (prop === "toString") return () => `ActorHandle(${className}, ${actorId})`;
-      let m = methods.get(prop);
+      let m = stubs.get(prop);
       if (m === undefined) {
-        m = method(target, prop, undefined);
-        methods.set(prop, m);
+        m = known === undefined || known.has(prop) ? method(target, prop, undefined) : noSuchMethod(className, prop, methods ?? []);
+        stubs.set(prop, m);
       }
       return m;
     },
@@ -86,10 +100,13 @@ export function makeActorHandle(actorId: string, className: string, owner?: stri
 registerWireExtension<ActorHandleState>({
   type: 2,
   Class: ActorHandleState,
-  // The owner travels only with handles that keep the actor alive.
-  encode: (h) => (h[OWNER] === undefined ? [h[ACTOR_ID], h[CLASS_NAME]] : [h[ACTOR_ID], h[CLASS_NAME], h[OWNER]]),
+  // The owner travels only with handles that keep the actor alive; the methods when known.
+  encode: (h) => {
+    if (h[METHODS] !== undefined) return [h[ACTOR_ID], h[CLASS_NAME], h[OWNER] ?? null, h[METHODS]];
+    return h[OWNER] === undefined ? [h[ACTOR_ID], h[CLASS_NAME]] : [h[ACTOR_ID], h[CLASS_NAME], h[OWNER]];
+  },
   decode: (data) => {
-    const [actorId, className, owner] = data as [string, string, string | undefined];
-    return makeActorHandle(actorId, className, owner) as ActorHandleState;
+    const [actorId, className, owner, methods] = data as [string, string, string | null | undefined, string[] | undefined];
+    return makeActorHandle(actorId, className, owner ?? undefined, methods) as ActorHandleState;
   },
 });

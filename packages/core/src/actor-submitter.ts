@@ -1,6 +1,6 @@
 import type { ActorInfo, GcsService, RpcCaller, RpcConnection, TaskReply } from "@lux/protocol";
 import { UNTIL_PEER_LOST, encodeTaskSpec } from "@lux/protocol";
-import { ActorDiedError, ActorUnavailableError, fromWireError, type ConfigValues } from "@lux/common";
+import { ActorDiedError, ActorNameTakenError, ActorUnavailableError, fromWireError, type ConfigValues } from "@lux/common";
 import { waitActorSettled } from "./actor-info.js";
 import type { PeerConnection, PeerPool } from "./connections.js";
 import type { RunningOn, TaskRecord } from "./task-record.js";
@@ -386,7 +386,8 @@ export class ActorSubmitter {
         break;
       }
     } catch (e) {
-      ch.dead = e instanceof ActorDiedError ? e : this.diedError(ch, e as Error);
+      // A name taken elsewhere first surfaces here: calls reject with ActorNameTakenError itself.
+      ch.dead = e instanceof ActorDiedError || e instanceof ActorNameTakenError ? e : this.diedError(ch, e as Error);
     } finally {
       ch.connecting = false;
     }

@@ -429,7 +429,7 @@ export async function getActor<T = unknown>(name: string, options: { namespace?:
   await c.namedActorRegistered(name, ns);
   const info = await c.gcs.call("getNamedActor", { name, namespace: ns }).catch(clusterLost(c));
   if (info.state === "DEAD") throw new ActorNotFoundError({ name, namespace: ns });
-  return makeActorHandle(info.actorId, info.className) as ActorHandle<T>;
+  return makeActorHandle(info.actorId, info.className, undefined, info.methods) as ActorHandle<T>;
 }
 
 /**

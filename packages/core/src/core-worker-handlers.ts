@@ -99,5 +99,9 @@ function processHandlers(the: () => CoreWorker): Some {
       the().actorAvailability(req.actorId, req.available);
       return { ok: true };
     },
+    actorNameChanged: (req) => {
+      the().actorNames.changed(req);
+      return { ok: true };
+    },
   };
 }

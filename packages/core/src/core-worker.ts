@@ -20,6 +20,7 @@ import {
   newTaskId,
 } from "@lux/common";
 import { ActorCreator, type ActorOptionsCompiled } from "./actor-creator.js";
+import { ActorNames } from "./actor-names.js";
 import { ActorSubmitter } from "./actor-submitter.js";
 import { ClusterWatcher } from "./cluster-watcher.js";
 import { remoteRayletOptions, type PeerPool, type RayletPool } from "./connections.js";
@@ -93,6 +94,8 @@ export class CoreWorker {
   private readonly started: Started;
   private readonly actors: ActorSubmitter;
   private readonly actorCreator: ActorCreator;
+  /** Named actors' names this process knows are taken (refused at `.remote()`). */
+  readonly actorNames: ActorNames;
   private readonly canceller: TaskCanceller;
   private readonly dependencies: DependencyResolver;
   private readonly definitions: DefinitionExporter;
@@ -140,12 +143,14 @@ export class CoreWorker {
     this.objects.directory.onLost((ids, failed) => recovery.recover(ids, failed));
     this.actors = new ActorSubmitter({ callerId: options.workerId, gcs, peers, results: this.results, nodeId, config });
     this.runtimeEnvs = new RuntimeEnvResolver(gcs, options.runtimeEnv, config);
+    this.actorNames = new ActorNames(gcs, config.rpcRegisterTimeoutMs);
     this.actorCreator = new ActorCreator({
       jobId: options.jobId,
       ownerAddress: this.address,
       ownerWorkerId: options.workerId,
       ownerNodeId: nodeId,
       gcs,
+      names: this.actorNames,
       actors: this.actors,
       definitions: this.definitions,
       runtimeEnvs: this.runtimeEnvs,
@@ -216,6 +221,8 @@ export class CoreWorker {
     const raylets = new ConnectionPool<RayletService, CoreWorkerService>(remoteRayletOptions(connect, log));
     self = new CoreWorker(options, { server, socketServer, gcs, raylet, peers, raylets, nodeId, storeIO, config, jobInfo, incarnation });
     self.cluster.watch();
+    // A driver knows the cluster's actor names from the start (a worker from its first named actor).
+    if (options.mode === "driver") await self.actorNames.subscribe();
     return self;
   }
 

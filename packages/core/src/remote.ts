@@ -1,5 +1,6 @@
 import { currentNamespace, functions, requireConnected } from "./api.js";
 import { makeActorHandle } from "./actor-handle.js";
+import { methodNames } from "./actor-methods.js";
 import type { Definition } from "./function-registry.js";
 import { compileActorOptions, compileTaskOptions, type ActorOptions, type TaskOptions } from "./options.js";
 import type { ActorClass, AnyClass, RemoteFunction } from "./types.js";
@@ -39,7 +40,7 @@ function actorClass(def: Definition, opts: ActorOptions): unknown {
       const compiled = compileActorOptions(opts, currentNamespace());
       const actorId = c.createActor(def, args, compiled);
       // This process owns the actor: its handles keep it alive, unless it is detached.
-      return makeActorHandle(actorId, def.name, compiled.detached ? undefined : c.address);
+      return makeActorHandle(actorId, def.name, compiled.detached ? undefined : c.address, methodNames(def.target as AnyClass));
     },
     options: (more: ActorOptions) => actorClass(def, { ...opts, ...more }),
   };

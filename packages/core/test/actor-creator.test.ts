@@ -49,6 +49,7 @@ async function creatorOf(o: FakeOwner): Promise<ActorCreator> {
     ownerWorkerId: "caller-1",
     ownerNodeId: o.raylet.nodeId,
     gcs,
+    names: { claim: () => undefined, settled: () => undefined },
     actors: o.actors,
     definitions: { export: () => undefined } as unknown as DefinitionExporter,
     runtimeEnvs: { resolve: () => Promise.resolve(undefined) } as unknown as RuntimeEnvResolver,

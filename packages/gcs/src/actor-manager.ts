@@ -23,6 +23,8 @@ export interface ActorManagerDeps {
   /** Times how long a lookup of an unknown actor waits for its registration, and long-polls. */
   clock: Clock;
   config: ActorManagerConfig;
+  /** A name was taken by an actor, or freed (`actorId` undefined): subscribers hear it. */
+  nameChanged?: (namespace: string, name: string, actorId: string | undefined) => void;
 }
 
 /** The actor directory: registration, names, lookups, death and restarts (creation is ActorScheduler's). */
@@ -83,6 +85,7 @@ export class ActorManager {
         throw error;
       }
       this.names.set(key, spec.actorId);
+      this.deps.nameChanged?.(spec.namespace, spec.name, spec.actorId);
     }
     const entry: ActorEntry = {
       spec,
@@ -97,6 +100,7 @@ export class ActorManager {
         nodeId: undefined,
         deathCause: undefined,
         maxTaskRetries: spec.maxTaskRetries ?? 0,
+        ...(spec.methods !== undefined ? { methods: spec.methods } : {}),
       },
       lease: undefined,
       restartsLeft: spec.maxRestarts,
@@ -154,6 +158,14 @@ export class ActorManager {
       if (entry.info.workerId === workerId && entry.info.state === "ALIVE") return entry.info.actorId;
     }
     return undefined;
+  }
+
+  /** Every name held by an actor that is not dead: [namespace, name, actorId]. */
+  namesInUse(): [string, string, string][] {
+    return [...this.names].map(([key, actorId]) => {
+      const at = key.indexOf("\u0000");
+      return [key.slice(0, at), key.slice(at + 1), actorId];
+    });
   }
 
   named(name: string, namespace: string): ActorInfo {
@@ -260,7 +272,10 @@ export class ActorManager {
     };
     if (entry.spec.name !== undefined) {
       const key = nameKey(entry.spec.namespace, entry.spec.name);
-      if (this.names.get(key) === entry.spec.actorId) this.names.delete(key);
+      if (this.names.get(key) === entry.spec.actorId) {
+        this.names.delete(key);
+        this.deps.nameChanged?.(entry.spec.namespace, entry.spec.name, undefined);
+      }
     }
     this.save(entry);
     this.wake(entry);

@@ -14,6 +14,7 @@ import type {
 import { GcsService, RpcServer, serve, systemClock } from "@lux/protocol";
 import { LuxError, createLogger, rpcPeerOptions, type ConfigValues } from "@lux/common";
 import { ActorManager } from "./actor-manager.js";
+import { ActorNamePublisher } from "./actor-name-publisher.js";
 import { JobManager } from "./job-manager.js";
 import { KvManager } from "./kv-manager.js";
 import { HealthChecker } from "./health-checker.js";
@@ -28,6 +29,7 @@ type ActorMethod =
   | "createActor"
   | "getActorInfo"
   | "getNamedActor"
+  | "subscribeActorNames"
   | "killActor"
   | "reportActorExit"
   | "reportActorOutOfScope"
@@ -53,6 +55,7 @@ export class GcsServer {
   readonly nodes: NodeManager;
   private readonly health: HealthChecker;
   private readonly nodeDeaths: NodeDeathPublisher;
+  private readonly actorNames = new ActorNamePublisher();
   readonly view: ResourceViewManager;
   readonly jobs: JobManager;
   readonly kv: KvManager;
@@ -78,7 +81,15 @@ export class GcsServer {
     this.kv = new KvManager(options.storage);
     this.nodes.persistTo(options.storage);
     this.jobs.persistTo(options.storage);
-    this.actors = new ActorManager({ nodes: this.nodes, view: this.view, storage: options.storage, peerOptions: this.peerOptions, clock, config });
+    this.actors = new ActorManager({
+      nodes: this.nodes,
+      view: this.view,
+      storage: options.storage,
+      peerOptions: this.peerOptions,
+      clock,
+      config,
+      nameChanged: (namespace, name, actorId) => this.actorNames.changed(namespace, name, actorId),
+    });
     this.jobs.onJobEnd((jobId) => {
       this.actors.onJobEnd(jobId);
       for (const n of this.nodes.alive()) n.connection.call("jobFinished", { jobId }).catch(() => undefined);
@@ -163,6 +174,9 @@ export class GcsServer {
       createActor: (req) => this.actors.create(req),
       getActorInfo: (req) => this.actors.info(req.actorId, req.waitAlive, req.staleAddress, req.waitMs),
       getNamedActor: (req) => this.actors.named(req.name, req.namespace),
+      subscribeActorNames: (_req, conn) => ({
+        names: this.actorNames.subscribe(conn as unknown as RpcConnection<CoreWorkerService>, () => this.actors.namesInUse()),
+      }),
       killActor: (req) => {
         this.actors.kill(req.actorId, req.noRestart);
         return { ok: true };

@@ -44,6 +44,12 @@ export const GcsService = defineService({
    * connection `nodeDied` for every node it declares dead. Replies with the nodes dead so far.
    */
   subscribeNodeDeaths: rpc(empty, returns<{ deadNodeIds: string[] }>()),
+  /**
+   * From core workers: from now on the control service sends this connection
+   * `actorNameChanged` whenever an actor takes a name or its name is freed. Replies with the
+   * names in use now, [namespace, name, actorId] each.
+   */
+  subscribeActorNames: rpc(empty, returns<{ names: [string, string, string][] }>()),
   getClusterResources: rpc(empty, returns<ResourceView>()),
   /** From raylets (debounced): the node's resources changed. */
   reportResources: rpc(obj({ nodeId: str, total: ResourceSet, available: ResourceSet }), ok),
@@ -202,5 +208,7 @@ export const CoreWorkerService = defineService({
    * progress (`available: false`) or makes progress again.
    */
   actorAvailability: rpc(obj({ actorId: str, available: bool }), ok),
+  /** From the control service (after subscribeActorNames): `name` is now held by `actorId`, or free (no actorId). */
+  actorNameChanged: rpc(obj({ namespace: str, name: str, actorId: opt(str) }), ok),
 });
 export type CoreWorkerService = ServiceOf<typeof CoreWorkerService>;

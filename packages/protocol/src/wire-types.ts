@@ -203,6 +203,11 @@ export const ActorCreationSpec = obj({
   runtimeEnv: opt(RuntimeEnvSpec),
   /** Set by the control service when it creates the actor again (a restart), for the runtime context. */
   reconstructed: opt(bool),
+  /**
+   * The class's method names, when its creator knew them: handles (also from getActor) refuse
+   * any other method at the call.
+   */
+  methods: opt(arr(str)),
 });
 export type ActorCreationSpec = Infer<typeof ActorCreationSpec>;
 
@@ -224,6 +229,8 @@ export interface ActorInfo {
   maxTaskRetries?: number;
   /** Its worker stopped making progress (its raylet's liveness probe): calls fail with ActorUnavailableError. */
   unavailable?: boolean;
+  /** The class's method names, if its creator sent them (see ActorCreationSpec.methods). */
+  methods?: string[];
 }
 
 export const LeaseRequest = obj({

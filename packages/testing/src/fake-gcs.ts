@@ -47,6 +47,7 @@ export class FakeGcs extends FakePeer<GcsService> {
     this.handle("reportActorExit", () => OK);
     this.handle("reportActorOutOfScope", () => OK);
     this.handle("subscribeNodeDeaths", () => ({ deadNodeIds: [] }));
+    this.handle("subscribeActorNames", () => ({ names: [] }));
   }
 
   /** The actor (created PENDING if unknown) is ALIVE on `worker`. */
