@@ -160,7 +160,7 @@ export class CoreWorker {
     });
     // The last handle of an actor this process created is gone: the actor ends.
     this.objects.onFree((id) => this.actorCreator.freed(id));
-    this.canceller = new TaskCanceller({ selfAddress: this.address, results: this.results, submitter: this.submitter, actors: this.actors, raylet, peers });
+    this.canceller = new TaskCanceller({ selfAddress: this.address, results: this.results, submitter: this.submitter, actors: this.actors, peers });
     this.executor = this.newExecutor(clock, config);
     this.cluster = this.newClusterWatcher(started);
     setRefTracker(this.objects.refs);

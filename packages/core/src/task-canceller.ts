@@ -1,4 +1,3 @@
-import type { RayletService, RpcConnection } from "@lux/protocol";
 import { InvalidOptionError, TaskCancelledError, isOwnActorCallTaskId, taskIdOfObject } from "@lux/common";
 import type { ActorSubmitter } from "./actor-submitter.js";
 import type { PeerPool } from "./connections.js";
@@ -14,8 +13,6 @@ export interface TaskCancellerDeps {
   results: Pick<TaskResults, "byObject" | "fail">;
   submitter: Pick<TaskSubmitter, "dequeue">;
   actors: Pick<ActorSubmitter, "remove">;
-  /** This node's raylet: kills the worker of a task cancelled with force. */
-  raylet: Pick<RpcConnection<RayletService>, "call">;
   /** Reaches the owner of a ref. */
   peers: PeerPool;
 }
@@ -56,7 +53,7 @@ export class TaskCanceller {
   }
 
   async cancelRecord(record: TaskRecord, force: boolean, recursive: boolean): Promise<void> {
-    const { results, submitter, actors, raylet } = this.deps;
+    const { results, submitter, actors } = this.deps;
     record.cancelled = true;
     const worker = record.worker;
     const wasRunning = record.state === "running";
@@ -66,8 +63,11 @@ export class TaskCanceller {
     }
     results.fail(record, new TaskCancelledError({ taskId: record.spec.taskId }));
     if (!wasRunning || worker === undefined) return;
-    if (force) {
-      await raylet.call("killWorker", { workerId: worker.workerId, reason: `task ${record.spec.name} was cancelled with force` });
+    // Force kills the worker through the raylet that leased it, wherever it is, and only when
+    // this task is the one it may be running: one pipelined behind another has not started.
+    const killing = force ? worker.forceCancel?.(record, `task ${record.spec.name} was cancelled with force`) : undefined;
+    if (killing !== undefined) {
+      await killing;
     } else if (worker.connection.state !== "closed") {
       // Over the connection it was pushed on: in order behind the push, and no handshake with a
       // worker whose event loop may be busy in the task (it reads the notice when it can).

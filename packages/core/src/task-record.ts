@@ -30,6 +30,12 @@ export interface RunningOn {
   workerId: string;
   address: string;
   connection: PeerConnection;
+  /**
+   * A normal task's worker: kills it through the raylet that leased it (on whatever node)
+   * if `record` is the task it may be running; undefined when `record` is still pipelined
+   * behind another task there (it has not started: the worker skips it on a plain cancel).
+   */
+  forceCancel?: (record: TaskRecord, reason: string) => Promise<unknown> | undefined;
 }
 
 /** Owner-side bookkeeping for one submitted task (normal or actor call). */

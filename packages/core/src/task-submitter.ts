@@ -224,8 +224,10 @@ export class TaskSubmitter {
 
   /** The requester connected a worker leased for `kq`: it runs queued tasks, or idles, or goes back. */
   private leased(kq: KeyQueue, grant: LeaseGrant, raylet: RayletConnection, connection: PeerConnection, withdrawn: boolean): void {
-    const worker = { workerId: grant.workerId, address: grant.workerAddress, connection };
+    const worker: RunningOn = { workerId: grant.workerId, address: grant.workerAddress, connection };
     const lease: Lease = { grant, raylet, connection, worker, tasks: [], holding: 0, requeued: false, idleTimer: undefined };
+    worker.forceCancel = (record, reason) =>
+      lease.tasks[0] === record ? raylet.call("killWorker", { workerId: grant.workerId, reason }) : undefined;
     kq.leases.add(lease);
     if (kq.queue.length > 0) {
       // The new worker takes the first task (it was requested for it), not an idle one of another node.

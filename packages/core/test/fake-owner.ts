@@ -124,7 +124,7 @@ export async function fakeOwner(options: FakeOwnerOptions = {}): Promise<FakeOwn
   };
   const recovery = new ObjectRecovery(address, objects.memory, objects.directory, lineage, resubmit);
   objects.directory.onLost((ids, failed) => recovery.recover(ids, failed));
-  const canceller = new TaskCanceller({ selfAddress: address, results, submitter, actors, raylet: rayletConnection, peers });
+  const canceller = new TaskCanceller({ selfAddress: address, results, submitter, actors, peers });
 
   const record = (spec: TaskSpec, args: unknown[], held: readonly ObjectRef[], opts: TaskOptionsCompiled, pace?: TaskPace): TaskRecord => {
     const r = newTaskRecord(spec, topLevelRefs(args), held, opts, pace);
