@@ -3,11 +3,14 @@ import { createLogger, exitWithParent } from "@lux/common";
 import { setLuxApi, startWorker } from "./api.js";
 import * as lux from "./index.js";
 import { installModuleScopesIfLoader } from "./module-scopes.js";
+import { runPreloads } from "./worker-preloads.js";
 
 const log = createLogger("worker");
 setLuxApi(lux);
+// The job's preloads (its loader, e.g. tsx), now that Lux's own modules are loaded.
+const preloads = await runPreloads(process.env);
 // Before any user module is imported, so that each gets its scope (see module-scopes.ts).
-installModuleScopesIfLoader(process.execArgv);
+installModuleScopesIfLoader([...process.execArgv, ...preloads.map(([kind]) => `--${kind}`)]);
 process.on("unhandledRejection", (reason) => {
   log.error(`unhandled promise rejection in user code: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`);
 });

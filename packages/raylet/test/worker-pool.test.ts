@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, test } from "node:test";
 import { systemClock } from "@lux/protocol";
-import { WorkerPool, startEarlyWorker, type PrestartJob, type WorkerPoolOptions } from "../src/worker-pool.js";
+import { WorkerPool, splitPreloads, startEarlyWorker, type PrestartJob, type WorkerPoolOptions } from "../src/worker-pool.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lux-worker-pool-test-"));
 const logDir = path.join(dir, "logs");
@@ -130,4 +130,15 @@ test("the worker entry started early exits quietly when its raylet goes away bef
   } finally {
     child.kill("SIGKILL");
   }
+});
+
+test("splitPreloads: --require/--import go to the worker to run itself, other Node flags stay flags", () => {
+  assert.deepEqual(splitPreloads(["--enable-source-maps", "--require", "a.cjs", "--import=tsx", "-r", "b", "--conditions", "dev"]), {
+    flags: ["--enable-source-maps", "--conditions", "dev"],
+    preloads: [
+      ["require", "a.cjs"],
+      ["import", "tsx"],
+      ["require", "b"],
+    ],
+  });
 });
