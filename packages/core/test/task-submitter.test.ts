@@ -405,6 +405,24 @@ describe("cancel", () => {
     assert.equal(o.raylet.leases.length, 1);
     assert.equal(r.retriesLeft, 3);
   });
+  test("a task cancelled with force while pipelined behind another is not started and kills no worker", async () => {
+    const o = await owner();
+    const w = new FakeWorker(o.net);
+    w.hold();
+    o.raylet.onLease(grantInTurn(w)); // one worker; every other request waits
+    // More tasks than the lease requests that may wait: the rest are pipelined to the one worker.
+    const tasks = Array.from({ length: 12 }, (_, i) => o.submit({ name: `t${i}` }));
+    await eventually(() => w.pushes.length >= 2, "tasks were pipelined to the one worker");
+    await o.canceller.cancel(o.refs(tasks[1] as TaskRecord)[0]!, true, false);
+    assert.ok(o.errorOf(tasks[1] as TaskRecord) instanceof TaskCancelledError);
+    assert.deepEqual(o.raylet.received("killWorker"), [], "the worker runs another task: it is not killed");
+    assert.ok(w.alive);
+    await eventually(() => w.received("cancelTask").length === 1, "the worker was told to skip it");
+    assert.deepEqual(w.received("cancelTask"), [{ taskId: tasks[1]?.spec.taskId, recursive: false }]);
+    // The first, running, is the one force may kill.
+    await o.canceller.cancel(o.refs(tasks[0] as TaskRecord)[0]!, true, false);
+    assert.deepEqual(o.raylet.received("killWorker").map((k) => k.workerId), [w.workerId]);
+  });
 });
 
 describe("TaskSubmitter: SPREAD", () => {
