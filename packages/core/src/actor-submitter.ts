@@ -2,6 +2,7 @@ import type { ActorInfo, GcsService, RpcCaller, RpcConnection, TaskReply } from 
 import { UNTIL_PEER_LOST, encodeTaskSpec } from "@lux/protocol";
 import { ActorDiedError, ActorNameTakenError, ActorUnavailableError, fromWireError, type ConfigValues } from "@lux/common";
 import { waitActorSettled } from "./actor-info.js";
+import { Fifo } from "./fifo.js";
 import type { PeerConnection, PeerPool } from "./connections.js";
 import type { RunningOn, TaskRecord } from "./task-record.js";
 import type { TaskResults } from "./task-results.js";
@@ -31,7 +32,7 @@ interface ActorChannel {
   targetId: string;
   /** Set by the creator while the control service registers the actor. */
   registration: Promise<unknown> | undefined;
-  queue: ActorCall[];
+  queue: Fifo<ActorCall>;
   connection: PeerConnection | undefined;
   /** The actor's address behind `connection`. */
   address: string | undefined;
@@ -150,7 +151,7 @@ export class ActorSubmitter {
     if (ch === undefined) return false;
     const i = ch.queue.findIndex((c) => c.record === record);
     if (i < 0) return false;
-    ch.queue.splice(i, 1);
+    ch.queue.removeAt(i);
     this.flush(ch);
     return true;
   }
@@ -239,7 +240,7 @@ export class ActorSubmitter {
         actorId,
         targetId: actorId,
         registration: undefined,
-        queue: [],
+        queue: new Fifo<ActorCall>(),
         connection: undefined,
         address: undefined,
         nodeId: undefined,
@@ -266,7 +267,7 @@ export class ActorSubmitter {
     }
     const refusal = ch.dead ?? ch.unavailable;
     if (refusal !== undefined) {
-      for (const call of ch.queue.splice(0)) this.results.fail(call.record, refusal);
+      for (const call of ch.queue.drain()) this.results.fail(call.record, refusal);
       return;
     }
     if (ch.connection !== undefined && ch.connection.state === "closed") {
@@ -274,11 +275,11 @@ export class ActorSubmitter {
       ch.connection = undefined;
     }
     if (ch.connection === undefined) {
-      if (ch.queue.length > 0 && ch.queue[0]?.ready === true) void this.connect(ch);
+      if (ch.queue.length > 0 && ch.queue.peek()?.ready === true) void this.connect(ch);
       return;
     }
     const connection = ch.connection;
-    while (ch.queue.length > 0 && ch.queue[0]?.ready === true) {
+    while (ch.queue.length > 0 && ch.queue.peek()?.ready === true) {
       const call = ch.queue.shift() as ActorCall;
       const { record } = call;
       if (record.cancelled) continue;
@@ -325,8 +326,7 @@ export class ActorSubmitter {
   private requeue(ch: ActorChannel, call: ActorCall): void {
     const seq = call.record.spec.seq ?? 0;
     const at = ch.queue.findIndex((c) => (c.record.spec.seq ?? 0) > seq);
-    if (at < 0) ch.queue.push(call);
-    else ch.queue.splice(at, 0, call);
+    ch.queue.insert(at < 0 ? ch.queue.length : at, call);
   }
 
   /**

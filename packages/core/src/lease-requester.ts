@@ -9,6 +9,7 @@ import {
   type ConfigValues,
 } from "@lux/common";
 import type { PeerConnection, PeerPool, RayletConnection, RayletPool } from "./connections.js";
+import type { Fifo } from "./fifo.js";
 import type { TaskRecord } from "./task-record.js";
 import type { TaskResults } from "./task-results.js";
 
@@ -22,7 +23,7 @@ export interface LeaseShape {
   runtimeEnv: RuntimeEnvSpec | undefined;
   description: string;
   /** Queued tasks: a request that fails fails them, or counts against the first one's retries. */
-  queue: TaskRecord[];
+  queue: Fifo<TaskRecord>;
   /** Lease requests in flight, by request id, with the raylet each is waiting at. */
   pendingRequests: Map<string, RayletConnection>;
   /** Lease requests that failed in a row (workers that could not start). */
@@ -159,13 +160,13 @@ export class LeaseRequester<S extends LeaseShape> {
     }
     if (e instanceof NodeAffinityError || e instanceof RuntimeEnvSetupError) {
       // Every task of this shape is pinned to the same missing node, or needs the same runtime env.
-      for (const record of shape.queue.splice(0)) this.deps.results.fail(record, e);
+      for (const record of shape.queue.drain()) this.deps.results.fail(record, e);
       return;
     }
     // The worker could not start (it may have been killed while starting): that counts
     // against the next task's retries; a shape whose workers keep failing to start fails.
     shape.startFailures++;
-    const record = shape.queue[0];
+    const record = shape.queue.peek();
     if (record !== undefined && (record.retriesLeft === 0 || shape.startFailures >= this.deps.config.maxWorkerStartFailures)) {
       shape.queue.shift();
       this.deps.results.fail(record, leaseFailed(shape.description, e));

@@ -2,6 +2,7 @@ import type { Clock, LeaseGrant, TaskReply, TimerHandle } from "@lux/protocol";
 import { ConnectionClosedError, encodeTaskSpec } from "@lux/protocol";
 import { TaskCancelledError, WorkerCrashedError, createLogger, runtimeEnvKey, type ConfigValues } from "@lux/common";
 import type { PeerConnection, PeerPool, RayletConnection, RayletPool } from "./connections.js";
+import { Fifo } from "./fifo.js";
 import { LeaseRequester, type LeaseShape } from "./lease-requester.js";
 import type { RunningOn, TaskRecord } from "./task-record.js";
 import type { TaskResults } from "./task-results.js";
@@ -123,7 +124,7 @@ export class TaskSubmitter {
       const key = JSON.stringify([resources, strategy ?? "DEFAULT", runtimeEnvKey(runtimeEnv)]);
       kq = this.keys.get(key);
       if (kq === undefined) {
-        kq = { key, resources, strategy, runtimeEnv, description: `task ${record.spec.name}`, queue: [], leases: new Set(), pendingRequests: new Map(), startFailures: 0 };
+        kq = { key, resources, strategy, runtimeEnv, description: `task ${record.spec.name}`, queue: new Fifo<TaskRecord>(), leases: new Set(), pendingRequests: new Map(), startFailures: 0 };
         this.keys.set(key, kq);
       }
       this.queueOf.set(record.options, kq);
@@ -137,9 +138,9 @@ export class TaskSubmitter {
   /** Removes a queued task; returns false if it is not queued here. */
   dequeue(record: TaskRecord): boolean {
     for (const kq of this.keys.values()) {
-      const i = kq.queue.indexOf(record);
+      const i = kq.queue.findIndex((r) => r === record);
       if (i >= 0) {
-        kq.queue.splice(i, 1);
+        kq.queue.removeAt(i);
         return true;
       }
     }
@@ -166,7 +167,7 @@ export class TaskSubmitter {
     this.requester.close();
     for (const kq of this.keys.values()) {
       for (const lease of kq.leases) lease.idleTimer?.cancel();
-      for (const record of kq.queue.splice(0)) this.results.fail(record, error);
+      for (const record of kq.queue.drain()) this.results.fail(record, error);
     }
   }
 
@@ -278,7 +279,7 @@ export class TaskSubmitter {
     record.state = "queued";
     const seq = record.queueSeq ?? 0;
     const at = kq.queue.findIndex((r) => (r.queueSeq ?? 0) > seq);
-    kq.queue.splice(at < 0 ? kq.queue.length : at, 0, record);
+    kq.queue.insert(at < 0 ? kq.queue.length : at, record);
   }
 
   /**
