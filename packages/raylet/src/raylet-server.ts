@@ -1,3 +1,4 @@
+import * as os from "node:os";
 import type {
   Clock,
   CoreWorkerService,
@@ -249,6 +250,7 @@ export class Raylet {
       logDir: logDir(this.options.sessionDir),
       maxIdlePerJob: this.options.maxIdleWorkersPerJob,
       idleKeepMs: this.options.config.idleWorkerKeepMs,
+      startConcurrency: this.options.config.maxConcurrentWorkerStarts || os.availableParallelism(),
       startTimeoutMs: this.options.config.workerStartTimeoutMs,
       reapIntervalMs: this.options.config.workerReapIntervalMs,
       prepareEnv: (spec) => this.runtimeEnvs.prepare(spec),

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import type { Clock, JobInfo, RuntimeEnvSpec, TimerHandle } from "@lux/protocol";
 import { LeaseFailedError, LuxError, createLogger, newWorkerId, runtimeEnvKey } from "@lux/common";
 import type { PreparedEnv } from "./runtime-env-manager.js";
+import { StartGate } from "./start-gate.js";
 
 const log = createLogger("raylet");
 
@@ -43,6 +44,8 @@ export interface WorkerPoolOptions {
   maxIdlePerJob: number;
   /** How long an idle worker stays before it is stopped (config idleWorkerKeepMs). */
   idleKeepMs: number;
+  /** Worker processes booting at once at most; further starts wait (config maxConcurrentWorkerStarts, resolved). */
+  startConcurrency: number;
   /** How long a started worker may take to register before it is killed (config workerStartTimeoutMs). */
   startTimeoutMs: number;
   /** How often idle workers are looked at for retirement (config workerReapIntervalMs). */
@@ -68,12 +71,15 @@ export class WorkerPool {
   /** Workers started ahead of their job's first lease, not claimed by a lease yet. */
   private readonly prestarting = new Set<{ jobId: string; started: Promise<WorkerHandle> }>();
   private readonly starting = new Map<string, { resolve(w: WorkerHandle): void; reject(e: Error): void }>();
+  /** Starts beyond startConcurrency wait here, by job (a job that ends drops its own). */
+  private readonly gate: StartGate<string>;
   private idleTimer: TimerHandle | undefined;
   private closed = false;
   /** How recently ended workers ended, for owners that ask why (bounded, oldest dropped first). */
   private readonly exits = new Map<string, { exitCode?: number; signal?: string }>();
 
   constructor(private readonly options: WorkerPoolOptions) {
+    this.gate = new StartGate(options.startConcurrency);
     this.scheduleReap();
   }
 
@@ -205,12 +211,14 @@ export class WorkerPool {
 
   /** Kills the workers of a job, except those of detached actors (which outlive it until lux.kill). */
   killJob(jobId: string): void {
+    this.gate.drop((id) => id === jobId, new LuxError(`job ${jobId} ended before its worker started`));
     for (const w of this.workers.values()) if (w.jobId === jobId && !w.outlivesJob) this.kill(w, `job ${jobId} ended`);
   }
 
   async close(): Promise<void> {
     this.closed = true;
     this.idleTimer?.cancel();
+    this.gate.drop(() => true, new LuxError("the raylet is shutting down"));
     const exits = [...this.workers.values()]
       .filter((w) => w.state !== "dead")
       .map((w) => new Promise<void>((resolve) => {
@@ -220,7 +228,12 @@ export class WorkerPool {
     await Promise.all(exits);
   }
 
+  /** Spawns a worker when the gate lets it (at most startConcurrency booting at once). */
   private start(job: PrestartJob, outlivesJob: boolean, envKey: string, runtimeEnv: PreparedEnv | undefined): Promise<WorkerHandle> {
+    return this.gate.run(job.jobId, () => this.spawn(job, outlivesJob, envKey, runtimeEnv));
+  }
+
+  private spawn(job: PrestartJob, outlivesJob: boolean, envKey: string, runtimeEnv: PreparedEnv | undefined): Promise<WorkerHandle> {
     const workerId = newWorkerId();
     let child: ChildProcess;
     try {

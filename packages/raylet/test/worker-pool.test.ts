@@ -13,7 +13,16 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, test } from "node:test";
 import { systemClock } from "@lux/protocol";
-import { WorkerPool, splitPreloads, startEarlyWorker, type PrestartJob, type WorkerPoolOptions } from "../src/worker-pool.js";
+import { WorkerPool, splitPreloads, startEarlyWorker, type PrestartJob, type WorkerHandle, type WorkerPoolOptions } from "../src/worker-pool.js";
+
+/** Polls `condition` every 10 ms for up to 10 s (real processes: no fake clock here). */
+async function eventually(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lux-worker-pool-test-"));
 const logDir = path.join(dir, "logs");
@@ -50,6 +59,7 @@ const options: WorkerPoolOptions = {
   socketDir: undefined,
   maxIdlePerJob: 2,
   idleKeepMs: 60_000,
+  startConcurrency: 8,
   startTimeoutMs: 30_000,
   reapIntervalMs: 1000,
   onWorkerExit: () => undefined,
@@ -111,6 +121,26 @@ test("an early worker that exited before the pool took it in is replaced by a ne
     const report = await reportOf(w.process.pid as number);
     assert.equal(report["how"], "env", "a worker started by an up raylet finds the addresses in its environment");
     assert.equal(report["LUX_RAYLET_ADDRESS"], "127.0.0.1:7001");
+  } finally {
+    await pool.close();
+  }
+});
+
+test("past startConcurrency, starts wait for a booting worker to register; a job that ends drops its waiting starts", async () => {
+  const pool = new WorkerPool({ ...options, startConcurrency: 2 });
+  try {
+    const acquired = pool.acquire({ ...job, driverAddress: "d", entryUrl: undefined });
+    pool.prestart(job, 4);
+    const booting = pool.all();
+    assert.equal(booting.length, 2, "two processes spawned, three starts wait");
+    assert.ok(pool.registered((booting[0] as WorkerHandle).workerId, "127.0.0.1:7100"));
+    const first = await acquired;
+    assert.equal(first.workerId, booting[0]?.workerId, "the lease asked first got the first worker up");
+    await eventually(() => pool.all().length === 3, "a waiting start spawned once a slot freed");
+    assert.equal(pool.all().filter((w) => w.state === "starting").length, 2, "still two booting at once");
+    pool.killJob(job.jobId);
+    await eventually(() => pool.all().length === 0, "the job's workers ended");
+    assert.equal(pool.all().length, 0, "the two starts still waiting never spawned");
   } finally {
     await pool.close();
   }

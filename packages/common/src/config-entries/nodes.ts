@@ -67,6 +67,14 @@ export const NODE_ENTRIES = [
     doc: "How long an idle worker process stays in the pool before the raylet stops it.",
   }),
   defineConfig({
+    name: "maxConcurrentWorkerStarts",
+    type: "number",
+    default: 0,
+    integer: true,
+    min: 0,
+    doc: "Worker processes a raylet boots at once; further starts (a burst of actors, a job's prestarted workers) wait their turn, and their workerStartTimeoutMs runs from their own spawn. A start is mostly CPU: too many at once on few cores miss their deadline. 0: one per core of the machine (os.availableParallelism()), whatever CPU count the node declares.",
+  }),
+  defineConfig({
     name: "workerPrestartLimit",
     type: "number",
     default: 64,
