@@ -96,6 +96,20 @@ export function cluster(tasks: number) {
   };
 }
 
+/** bench/scale.ts --json: one line, each workload's figures positive numbers, no actor lost. */
+export function scale(out: string): void {
+  const lines = out.trim().split("\n");
+  assert.equal(lines.length, 1, `one line of JSON, got: ${out}`);
+  const result = JSON.parse(lines[0] as string) as Record<string, Record<string, unknown>>;
+  assert.deepEqual(Object.keys(result).sort(), ["many_actors", "queued_tasks"]);
+  for (const [workload, figures] of Object.entries(result)) {
+    for (const [name, value] of Object.entries(figures)) {
+      if (name === "actors_lost") assert.equal(value, 0, `${workload}: actors lost`);
+      else assert.ok(typeof value === "number" && value > 0 && Number.isFinite(value), `${workload}.${name}: ${String(value)}`);
+    }
+  }
+}
+
 /** bench/rpc-messages.ts: the last line is the runs' medians as JSON. */
 export function rpcMessages(out: string): void {
   const medians = JSON.parse(out.trim().split("\n").at(-1) ?? "") as Record<string, unknown>;

@@ -72,6 +72,11 @@ const BENCHMARKS: Benchmark[] = [
     ],
   },
   {
+    name: "scale",
+    full: [{ argv: ts("bench/scale.ts") }],
+    quick: [{ argv: ts("bench/scale.ts", "--tasks", "20000", "--actors", "4", "--json"), check: check.scale }],
+  },
+  {
     name: "worker-start",
     full: [{ argv: ts("bench/worker-start/run.ts") }],
     quick: [{ argv: ts("bench/worker-start/run.ts", "--tasks", "2", "--runs", "1", "--json"), check: check.workerStart }],

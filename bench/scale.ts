@@ -8,7 +8,13 @@
  *                    slows as it grows shows here), and the driver's RSS per queued task
  *                    (RSS right after submitting, less RSS before, over N)
  *
- * Options: --tasks N (default 1,000,000), --json (one line of JSON instead of the table).
+ *   actors           N actors of 0.1 CPU created at once (Ray's `many_actors`) on a node
+ *                    declaring enough CPUs for all (N / 10, at least 16), each until it
+ *                    answered one call: actors/s, actors lost (none may be), and the mean
+ *                    RSS of an idle actor's process
+ *
+ * Options: --tasks N (default 1,000,000), --actors N (default 200), --only queued|actors,
+ * --json (one line of JSON instead of the table).
  */
 import * as lux from "lux";
 import { flag } from "./flags.js";
@@ -16,6 +22,13 @@ import { flag } from "./flags.js";
 const noop = lux.remote(function noop(): number {
   return 0;
 });
+
+class Idle {
+  rss(): number {
+    return process.memoryUsage.rss();
+  }
+}
+const IdleActor = lux.remote(Idle).options({ numCpus: 0.1 });
 
 const BATCH = 10_000;
 
@@ -64,23 +77,68 @@ async function queuedTasks(tasks: number): Promise<QueuedTasks> {
   };
 }
 
-lux.main(async () => {
-  const tasks = flag("tasks", 1_000_000);
-  const json = process.argv.includes("--json");
-  await lux.init();
+interface ManyActors {
+  actors: number;
+  seconds: number;
+  actors_per_second: number;
+  actors_lost: number;
+  idle_actor_rss_bytes: number;
+}
+
+async function manyActors(actors: number): Promise<ManyActors> {
+  const start = process.hrtime.bigint();
+  const handles = Array.from({ length: actors }, () => IdleActor.remote());
+  const answers = await Promise.allSettled(handles.map((h) => lux.get(h.rss.remote())));
+  const time = seconds(start);
+  const rss = answers.flatMap((a) => (a.status === "fulfilled" ? [a.value] : []));
+  return {
+    actors,
+    seconds: time,
+    actors_per_second: rss.length / time,
+    actors_lost: actors - rss.length,
+    idle_actor_rss_bytes: rss.reduce((a, b) => a + b, 0) / Math.max(1, rss.length),
+  };
+}
+
+const line = (label: string, value: string, unit: string): void => console.log(`${label.padEnd(34)} ${value.padStart(12)} ${unit}`);
+
+function printQueued(q: QueuedTasks): void {
+  console.log(`queued tasks: ${q.tasks.toLocaleString("en-US")} no-op tasks submitted at once from one driver`);
+  line("total", q.total_seconds.toFixed(1), "s");
+  line("batch of 10,000", q.batch_tasks_per_second.toFixed(0), "tasks/s");
+  line("last 10%", q.last_tenth_tasks_per_second.toFixed(0), `tasks/s (${(100 * q.last_tenth_share_of_batch_rate).toFixed(0)}% of the batch's)`);
+  line("driver RSS per queued task", q.driver_rss_bytes_per_queued_task.toFixed(0), "bytes");
+}
+
+function printActors(a: ManyActors): void {
+  console.log(`many actors: ${a.actors} actors of 0.1 CPU created at once, each until it answered a call`);
+  line("total", a.seconds.toFixed(1), "s");
+  line("rate", a.actors_per_second.toFixed(1), "actors/s");
+  line("lost", String(a.actors_lost), "actors");
+  line("RSS per idle actor process", (a.idle_actor_rss_bytes / 2 ** 20).toFixed(1), "MiB");
+}
+
+/** Runs `body` on a private cluster of its own, shut down after. */
+async function onCluster<T>(numCpus: number | undefined, body: () => Promise<T>): Promise<T> {
+  await lux.init(numCpus === undefined ? {} : { numCpus });
   try {
-    const q = await queuedTasks(tasks);
-    if (json) {
-      console.log(JSON.stringify({ queued_tasks: q }));
-      return;
-    }
-    const line = (label: string, value: string, unit: string): void => console.log(`${label.padEnd(34)} ${value.padStart(12)} ${unit}`);
-    console.log(`queued tasks: ${tasks.toLocaleString("en-US")} no-op tasks submitted at once from one driver`);
-    line("total", q.total_seconds.toFixed(1), "s");
-    line("batch of 10,000", q.batch_tasks_per_second.toFixed(0), "tasks/s");
-    line("last 10%", q.last_tenth_tasks_per_second.toFixed(0), `tasks/s (${(100 * q.last_tenth_share_of_batch_rate).toFixed(0)}% of the batch's)`);
-    line("driver RSS per queued task", q.driver_rss_bytes_per_queued_task.toFixed(0), "bytes");
+    return await body();
   } finally {
     await lux.shutdown();
+  }
+}
+
+lux.main(async () => {
+  const tasks = flag("tasks", 1_000_000);
+  const actors = flag("actors", 200);
+  const i = process.argv.indexOf("--only");
+  const only = i >= 0 ? process.argv[i + 1] : undefined;
+  const results: { queued_tasks?: QueuedTasks; many_actors?: ManyActors } = {};
+  if (only === undefined || only === "queued") results.queued_tasks = await onCluster(undefined, () => queuedTasks(tasks));
+  if (only === undefined || only === "actors") results.many_actors = await onCluster(Math.max(16, Math.ceil(actors / 10)), () => manyActors(actors));
+  if (process.argv.includes("--json")) console.log(JSON.stringify(results));
+  else {
+    if (results.queued_tasks !== undefined) printQueued(results.queued_tasks);
+    if (results.many_actors !== undefined) printActors(results.many_actors);
   }
 });
