@@ -49,9 +49,9 @@ export class Fifo<T> {
     this.items.splice(this.head + index, 0, item);
   }
 
-  /** Removes the element at `index` from the front. */
-  removeAt(index: number): void {
-    this.items.splice(this.head + index, 1);
+  /** Removes the element at `index` from the front and returns it. */
+  removeAt(index: number): T | undefined {
+    return this.items.splice(this.head + index, 1)[0];
   }
 
   /** Removes and returns every element, front first. */

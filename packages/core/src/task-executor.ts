@@ -19,6 +19,7 @@ import type { ByValue, FunctionRegistry, Loaded } from "./function-registry.js";
 import type { ObjectManager } from "./object-manager.js";
 import { type ObjectRef, containedRefs } from "./object-ref.js";
 import { isInline } from "./object-value.js";
+import { Fifo } from "./fifo.js";
 import { RunningTasks } from "./running-tasks.js";
 import { SerializationError, deserializeLoading, serializeParts } from "./serialization/index.js";
 import { newTaskContext, taskContext } from "./task-context.js";
@@ -32,7 +33,7 @@ interface HostedActor {
   byValue: ByValue | undefined;
   maxConcurrency: number;
   running: number;
-  waiting: (() => void)[];
+  waiting: Fifo<() => void>;
   /** Set by lux.exitActor(): reported before the current call replies, then the process exits. */
   exiting: { report(): Promise<void>; exit(): void } | undefined;
 }
@@ -74,7 +75,7 @@ export interface TaskExecutorDeps {
 export class TaskExecutor {
   private runningTask = false;
   private runStartedAt = 0;
-  private readonly waiting: { spec: TaskSpec; resolve(reply: TaskReply | Promise<TaskReply>): void }[] = [];
+  private readonly waiting = new Fifo<{ spec: TaskSpec; resolve(reply: TaskReply | Promise<TaskReply>): void }>();
   private requeueTimer: TimerHandle | undefined;
   private actor: HostedActor | undefined;
   /** Set from the start of the hosted actor's constructor. */
@@ -125,7 +126,7 @@ export class TaskExecutor {
       byValue,
       maxConcurrency: spec.maxConcurrency ?? defaultMaxConcurrency(cls),
       running: 0,
-      waiting: [],
+      waiting: new Fifo<() => void>(),
       exiting: undefined,
     };
   }
@@ -154,7 +155,7 @@ export class TaskExecutor {
   requeueWaiting(): void {
     this.requeueTimer?.cancel();
     this.requeueTimer = undefined;
-    for (const w of this.waiting.splice(0)) w.resolve({ returns: [], requeue: true });
+    for (const w of this.waiting.drain()) w.resolve({ returns: [], requeue: true });
   }
 
   /**
@@ -228,7 +229,7 @@ export class TaskExecutor {
    */
   cancel(taskId: string, recursive: boolean): void {
     const i = this.waiting.findIndex((w) => w.spec.taskId === taskId);
-    if (i >= 0) this.waiting.splice(i, 1)[0]?.resolve({ returns: [], requeue: true });
+    if (i >= 0) this.waiting.removeAt(i)?.resolve({ returns: [], requeue: true });
     else this.running.cancel(taskId);
     if (recursive) this.deps.onCancelChildren(taskId);
   }
