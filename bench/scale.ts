@@ -16,8 +16,13 @@
  * Options: --tasks N (default 1,000,000), --actors N (default 200), --only queued|actors,
  * --json (one line of JSON instead of the table).
  */
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import * as lux from "lux";
 import { flag } from "./flags.js";
+
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
 
 const noop = lux.remote(function noop(): number {
   return 0;
@@ -43,6 +48,8 @@ interface QueuedTasks {
   last_tenth_tasks_per_second: number;
   last_tenth_share_of_batch_rate: number;
   driver_rss_bytes_per_queued_task: number;
+  /** Of that, the JS heap (after a full GC): what the queued tasks' objects take. */
+  driver_heap_bytes_per_queued_task: number;
 }
 
 async function queuedTasks(tasks: number): Promise<QueuedTasks> {
@@ -51,10 +58,15 @@ async function queuedTasks(tasks: number): Promise<QueuedTasks> {
   await lux.get(Array.from({ length: BATCH }, () => noop.remote()));
   const batchRate = BATCH / seconds(start);
 
-  const rssBefore = process.memoryUsage.rss();
+  gc();
+  const before = process.memoryUsage();
   start = process.hrtime.bigint();
   const refs = Array.from({ length: tasks }, () => noop.remote());
-  const perTask = (process.memoryUsage.rss() - rssBefore) / tasks;
+  const rssPerTask = (process.memoryUsage.rss() - before.rss) / tasks;
+  const gcStart = process.hrtime.bigint();
+  gc(); // not timed: only to see what the queued tasks hold
+  const heapPerTask = (process.memoryUsage().heapUsed - before.heapUsed) / tasks;
+  start += process.hrtime.bigint() - gcStart;
   // Tasks of one shape run in submission order: got a tenth at a time, each tenth's get
   // ends about when its last task does (and costs the same), so the last tenth's rate shows
   // whether the queue slowed down as it was drained.
@@ -73,7 +85,8 @@ async function queuedTasks(tasks: number): Promise<QueuedTasks> {
     batch_tasks_per_second: batchRate,
     last_tenth_tasks_per_second: lastRate,
     last_tenth_share_of_batch_rate: lastRate / batchRate,
-    driver_rss_bytes_per_queued_task: perTask,
+    driver_rss_bytes_per_queued_task: rssPerTask,
+    driver_heap_bytes_per_queued_task: heapPerTask,
   };
 }
 
@@ -108,6 +121,7 @@ function printQueued(q: QueuedTasks): void {
   line("batch of 10,000", q.batch_tasks_per_second.toFixed(0), "tasks/s");
   line("last 10%", q.last_tenth_tasks_per_second.toFixed(0), `tasks/s (${(100 * q.last_tenth_share_of_batch_rate).toFixed(0)}% of the batch's)`);
   line("driver RSS per queued task", q.driver_rss_bytes_per_queued_task.toFixed(0), "bytes");
+  line("  of which JS heap", q.driver_heap_bytes_per_queued_task.toFixed(0), "bytes");
 }
 
 function printActors(a: ManyActors): void {
