@@ -224,6 +224,36 @@ export const ActorNotFoundError = defineError(
 );
 export type ActorNotFoundError = InstanceType<typeof ActorNotFoundError>;
 
+/** Which placement group: by name in a namespace, or by id. */
+type PlacementGroupRef = { readonly name?: string | undefined; readonly namespace: string; readonly placementGroupId?: string | undefined };
+const describeGroup = (f: PlacementGroupRef): string =>
+  f.name !== undefined ? `named "${f.name}" in namespace "${f.namespace}"` : `with id ${f.placementGroupId ?? "?"}`;
+const groupFields = {
+  fields: (f: PlacementGroupRef) => ({ groupName: f.name, namespace: f.namespace, placementGroupId: f.placementGroupId }),
+};
+
+/** Creating a named placement group failed: a live group already has the name in that namespace. */
+export const PlacementGroupNameTakenError = defineError(
+  "LUX_PLACEMENT_GROUP_NAME_TAKEN",
+  "PlacementGroupNameTakenError",
+  (f: PlacementGroupRef) =>
+    `a placement group ${describeGroup(f)} already exists. Pick another name, or remove that group first ` +
+    "(lux.removePlacementGroup); a removed group's name can be reused.",
+  groupFields,
+);
+export type PlacementGroupNameTakenError = InstanceType<typeof PlacementGroupNameTakenError>;
+
+/** No live placement group has this name (or id). */
+export const PlacementGroupNotFoundError = defineError(
+  "LUX_PLACEMENT_GROUP_NOT_FOUND",
+  "PlacementGroupNotFoundError",
+  (f: PlacementGroupRef) =>
+    `no placement group ${describeGroup(f)}. Check the name and the namespace, and that the group was not removed ` +
+    '(a group ends with its job unless lifetime is "detached").',
+  groupFields,
+);
+export type PlacementGroupNotFoundError = InstanceType<typeof PlacementGroupNotFoundError>;
+
 /** An option passed to a Lux API is invalid. */
 export const InvalidOptionError = defineError(
   "LUX_INVALID_OPTION",

@@ -21,6 +21,8 @@ export {
   ObjectFreedError,
   ObjectStoreFullError,
   ActorNameTakenError,
+  PlacementGroupNameTakenError,
+  PlacementGroupNotFoundError,
   ActorNotFoundError,
   InvalidOptionError,
   InvalidConfigError,

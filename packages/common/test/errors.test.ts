@@ -11,6 +11,8 @@ import {
   ActorUnavailableError,
   ActorNameTakenError,
   ActorNotFoundError,
+  PlacementGroupNameTakenError,
+  PlacementGroupNotFoundError,
   ERROR_CODES,
   GetTimeoutError,
   InvalidConfigError,
@@ -113,6 +115,8 @@ const SAMPLES: readonly LuxError[] = [
   new NotInActorError({ operation: "lux.exitActor" }),
   new ActorUnavailableError({ actorId: "a2", actorName: "stopped" }),
   new ObjectFreedError({ objectId: "obj4" }),
+  new PlacementGroupNameTakenError({ name: "g", namespace: "ns" }),
+  new PlacementGroupNotFoundError({ placementGroupId: "pg1", namespace: "ns" }),
 ];
 
 /** The package that declares each class: @lux/protocol for the connection errors, else @lux/common. */

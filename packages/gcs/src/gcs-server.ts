@@ -20,6 +20,7 @@ import { KvManager } from "./kv-manager.js";
 import { HealthChecker } from "./health-checker.js";
 import { NodeManager } from "./node-manager.js";
 import { NodeDeathPublisher } from "./node-death-publisher.js";
+import { PlacementGroupManager } from "./placement-group-manager.js";
 import { ResourceViewManager } from "./resource-view.js";
 import type { GcsStorage } from "./storage.js";
 import { isPersistent } from "./redis-storage.js";
@@ -35,6 +36,8 @@ type ActorMethod =
   | "reportActorOutOfScope"
   | "reportWorkerDeath"
   | "reportWorkerLiveness";
+
+type PlacementGroupMethod = "createPlacementGroup" | "removePlacementGroup" | "getPlacementGroup" | "placementGroupTable" | "waitPlacementGroup";
 
 const log = createLogger("gcs");
 
@@ -60,6 +63,7 @@ export class GcsServer {
   readonly jobs: JobManager;
   readonly kv: KvManager;
   readonly actors: ActorManager;
+  readonly placementGroups: PlacementGroupManager;
   private server: RpcServer<GcsService> | undefined;
 
   /** Changes with every start: clients tell a restart from a dropped connection by it. */
@@ -90,8 +94,10 @@ export class GcsServer {
       config,
       nameChanged: (namespace, name, actorId) => this.actorNames.changed(namespace, name, actorId),
     });
+    this.placementGroups = new PlacementGroupManager({ nodes: this.nodes, view: this.view, clock, config });
     this.jobs.onJobEnd((jobId) => {
       this.actors.onJobEnd(jobId);
+      this.placementGroups.onJobEnd(jobId);
       for (const n of this.nodes.alive()) n.connection.call("jobFinished", { jobId }).catch(() => undefined);
     });
   }
@@ -158,6 +164,7 @@ export class GcsServer {
     },
     reportResources: (req) => {
       this.view.report(req.nodeId, req.total, req.available);
+      if (this.placementGroups.hasPending) this.placementGroups.retryPending();
       return { ok: true };
     },
     getClusterView: () => this.view.list(),
@@ -165,6 +172,7 @@ export class GcsServer {
     kvGet: (req) => this.kv.get(req.key),
     kvExists: async (req) => ({ exists: (await this.kv.get(req.key)).value !== undefined }),
     ...this.actorHandlers(),
+    ...this.placementGroupHandlers(),
     });
   }
 
@@ -194,6 +202,21 @@ export class GcsServer {
         return { ok: true };
       },
       reportWorkerLiveness: (req) => this.workerLiveness(req.workerId, req.responsive),
+    };
+  }
+
+  /** Placement groups' part of the service: each call goes to the PlacementGroupManager. */
+  private placementGroupHandlers(): Pick<GcsHandlers, PlacementGroupMethod> {
+    const groups = this.placementGroups;
+    return {
+      createPlacementGroup: (req) => groups.create(req),
+      removePlacementGroup: async (req) => {
+        await groups.remove(req.placementGroupId);
+        return { ok: true };
+      },
+      getPlacementGroup: (req) => groups.get(req),
+      placementGroupTable: () => groups.table(),
+      waitPlacementGroup: (req) => groups.wait(req.placementGroupId, req.waitMs),
     };
   }
 

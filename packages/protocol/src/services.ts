@@ -9,7 +9,9 @@ import { returns, rpc, defineService, type ServiceOf } from "./service.js";
 import { TaskSpecWire } from "./task-wire.js";
 import {
   ActorCreationSpec,
+  BundleRequest,
   JobInfo,
+  PlacementGroupSpec,
   LeaseRequest,
   NodeResources,
   ResourceSet,
@@ -18,6 +20,7 @@ import {
   type LeaseReply,
   type NodeInfo,
   type ObjectPending,
+  type PlacementGroupInfo,
   type ResourceView,
   type ReturnValue,
   type TaskReply,
@@ -89,6 +92,15 @@ export const GcsService = defineService({
    * workerLivenessTimeoutMs) or makes progress again. Subscribers hear of its actor's availability.
    */
   reportWorkerLiveness: rpc(obj({ workerId: str, nodeId: str, responsive: bool }), ok),
+  /** Registers a placement group (PENDING); the control service reserves it once it fits. */
+  createPlacementGroup: rpc(PlacementGroupSpec, returns<{ placementGroupId: string }>()),
+  /** Frees the group's bundles on their nodes; idempotent (a removed or unknown group: ok). */
+  removePlacementGroup: rpc(obj({ placementGroupId: str }), ok),
+  /** By id, or by name in a namespace; rejects with PlacementGroupNotFoundError. */
+  getPlacementGroup: rpc(obj({ placementGroupId: opt(str), name: opt(str), namespace: str }), returns<PlacementGroupInfo>()),
+  placementGroupTable: rpc(empty, returns<PlacementGroupInfo[]>()),
+  /** A long-poll: replies once the group is CREATED or REMOVED, or after `waitMs` with its state then. */
+  waitPlacementGroup: rpc(obj({ placementGroupId: str, waitMs: num }), returns<PlacementGroupInfo>()),
 });
 export type GcsService = ServiceOf<typeof GcsService>;
 
@@ -150,6 +162,16 @@ export const RayletService = defineService({
    * node (config workerPrestartLimit), so its first tasks find them booted. Once per job.
    */
   prestartWorkers: rpc(obj({ jobId: str }), ok),
+  /**
+   * From the control service, phase one of reserving a placement group: takes the bundles'
+   * resources here if they all fit now (`prepared`), else takes nothing. Held until
+   * commitBundles or returnBundles.
+   */
+  prepareBundles: rpc(obj({ placementGroupId: str, bundles: arr(BundleRequest) }), returns<{ prepared: boolean }>()),
+  /** Phase two: every node prepared its part; the reservation holds until returnBundles. */
+  commitBundles: rpc(obj({ placementGroupId: str }), ok),
+  /** Frees what the group holds here, prepared or committed (idempotent). */
+  returnBundles: rpc(obj({ placementGroupId: str }), ok),
   getNodeInfo: rpc(
     empty,
     returns<{

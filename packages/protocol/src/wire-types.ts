@@ -3,7 +3,7 @@
  * type inferred from it, see schema.ts), so a request is checked against the same
  * declaration its sender was type-checked against; what travels only in replies is a type.
  */
-import { anything, arr, bool, bytes, lit, maybe, num, obj, opt, record, str, union, type Infer } from "./schema.js";
+import { anything, arr, bool, bytes, int, lit, maybe, num, obj, opt, record, str, union, type Infer } from "./schema.js";
 
 /** Resource quantities by name: CPU, GPU, memory (bytes) and custom resources. */
 export const ResourceSet = record(num);
@@ -293,3 +293,36 @@ export interface ResourceView {
   available: ResourceSet;
 }
 
+
+/** How a placement group's bundles are spread over nodes. */
+export const PlacementStrategy = lit("PACK", "SPREAD", "STRICT_PACK", "STRICT_SPREAD");
+export type PlacementStrategy = "PACK" | "SPREAD" | "STRICT_PACK" | "STRICT_SPREAD";
+
+export type PlacementGroupState = "PENDING" | "CREATED" | "RESCHEDULING" | "REMOVED";
+
+/** A placement group as its creator asks for it. */
+export const PlacementGroupSpec = obj({
+  placementGroupId: str,
+  name: opt(str),
+  namespace: str,
+  strategy: PlacementStrategy,
+  bundles: arr(ResourceSet),
+  jobId: str,
+  /** `lifetime: "detached"`: the group outlives its job. */
+  detached: bool,
+});
+export type PlacementGroupSpec = Infer<typeof PlacementGroupSpec>;
+
+/** A row of `lux.placementGroupTable()`: `bundleNodeIds[i]` is null while bundle i holds nothing. */
+export interface PlacementGroupInfo {
+  placementGroupId: string;
+  name: string | null;
+  namespace: string;
+  strategy: PlacementStrategy;
+  state: PlacementGroupState;
+  bundles: ResourceSet[];
+  bundleNodeIds: (string | null)[];
+}
+
+/** One bundle a raylet is asked to reserve: its index in its group and what it holds. */
+export const BundleRequest = obj({ index: int(), resources: ResourceSet });

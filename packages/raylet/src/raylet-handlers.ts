@@ -1,6 +1,7 @@
 import { RayletService, serve, type ConnectionPool, type CoreWorkerService, type Handlers, type ResourceView, type RpcConnection, type ServiceDef, type ServiceHandlers } from "@lux/protocol";
 import { LuxError, ObjectLostError } from "@lux/common";
 import type { ArenaStore } from "@lux/object-store";
+import type { BundleReservations } from "./bundle-reservations.js";
 import type { ClusterView } from "./cluster-view.js";
 import type { LeaseManager, Requester } from "./lease-manager.js";
 import type { PullManager } from "./pull-manager.js";
@@ -15,6 +16,8 @@ export interface RayletParts {
   /** "shared-memory" or "file": how this node's processes reach the store. */
   storeKind: string;
   view: ClusterView;
+  /** This node's part of placement groups. */
+  bundles: BundleReservations;
   /** Other nodes' raylets, by node id. */
   nodePeers: ConnectionPool<RayletService>;
   /** Drops the connection to a node and its address (declared dead). */
@@ -36,7 +39,7 @@ export interface RayletParts {
 
 /** What a raylet answers to its node's processes, other raylets and the control service. */
 export function rayletHandlers(parts: RayletParts): ServiceHandlers<RayletService> {
-  return serve(RayletService, { ...leaseHandlers(parts), ...workerHandlers(parts), ...objectHandlers(parts), ...nodeHandlers(parts) });
+  return serve(RayletService, { ...leaseHandlers(parts), ...workerHandlers(parts), ...objectHandlers(parts), ...nodeHandlers(parts), ...bundleHandlers(parts) });
 }
 
 /** Leases of workers, asked for by owners. */
@@ -167,6 +170,21 @@ function nodeHandlers(parts: RayletParts): RayletHandlers {
         objectStore: { objects, bytes },
         transfers: parts.pulls().stats(),
       };
+    },
+  };
+}
+
+/** Placement groups' bundles, reserved in two phases by the control service. */
+function bundleHandlers(parts: RayletParts): RayletHandlers {
+  return {
+    prepareBundles: (req) => ({ prepared: parts.bundles.prepare(req.placementGroupId, req.bundles) }),
+    commitBundles: (req) => {
+      if (!parts.bundles.commit(req.placementGroupId)) throw new LuxError(`placement group ${req.placementGroupId} has no prepared bundles on node ${parts.nodeId}`);
+      return { ok: true };
+    },
+    returnBundles: (req) => {
+      parts.bundles.release(req.placementGroupId);
+      return { ok: true };
     },
   };
 }

@@ -22,6 +22,7 @@ import { ClusterView } from "./cluster-view.js";
 import { LeaseManager, type Requester } from "./lease-manager.js";
 import { NodeAddresses } from "./node-addresses.js";
 import { PullManager } from "./pull-manager.js";
+import { BundleReservations } from "./bundle-reservations.js";
 import { rayletHandlers, type RayletParts } from "./raylet-handlers.js";
 import { ResourcePool } from "./resources.js";
 import { RuntimeEnvManager } from "./runtime-env-manager.js";
@@ -194,6 +195,7 @@ export class Raylet {
       store: this.options.store,
       storeKind: this.options.storeKind,
       view: this.view,
+      bundles: new BundleReservations(this.resources),
       nodePeers: this.nodePeers,
       forgetNode: (nodeId) => this.forgetNode(nodeId),
       leases: () => this.leaseManager,

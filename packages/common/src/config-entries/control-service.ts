@@ -42,4 +42,12 @@ export const CONTROL_SERVICE_ENTRIES = [
     min: 1000,
     doc: "How long a cluster's records stay in Redis once its control service is gone: while it runs, it renews them every third of this. A control service restarted later than this starts empty; records of a cluster that is gone for good do not stay forever.",
   }),
+  defineConfig({
+    name: "bundleReservationTimeoutMs",
+    type: "number",
+    default: 10_000,
+    integer: true,
+    min: 1,
+    doc: "Deadline of each call the control service makes to reserve or free a placement group's bundles on a raylet (prepare, commit, return). A node that does not answer in time counts as refusing: the group takes nothing and stays pending.",
+  }),
 ] as const;

@@ -1,0 +1,68 @@
+import type { NodeResources, PlacementStrategy, ResourceSet } from "@lux/protocol";
+
+/** How many tries a search for a placement makes before it calls the group unplaceable for now. */
+const SEARCH_BUDGET = 10_000;
+
+/**
+ * Where each bundle of a placement group goes, judged on what nodes have free now: node ids
+ * by bundle index, or undefined when the group does not fit as a whole. STRICT_PACK puts
+ * every bundle on one node; STRICT_SPREAD each on a different node; PACK prefers nodes the
+ * group already uses (one node if it can), SPREAD prefers nodes it does not use yet.
+ */
+export function placeBundles(strategy: PlacementStrategy, bundles: readonly ResourceSet[], nodes: readonly NodeResources[]): string[] | undefined {
+  const sorted = [...nodes].sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1));
+  const free = new Map(sorted.map((n) => [n.nodeId, { ...n.available }]));
+  const onOneNode = sorted.find((n) => fits(sum(bundles), n.available));
+  if (strategy === "STRICT_PACK" || (strategy === "PACK" && onOneNode !== undefined)) {
+    return onOneNode === undefined ? undefined : bundles.map(() => onOneNode.nodeId);
+  }
+  // Largest first: the bundles hardest to place choose before the easy ones fill nodes up.
+  const order = bundles.map((_, i) => i).sort((a, b) => size(bundles[b] ?? {}) - size(bundles[a] ?? {}));
+  const placed: (string | undefined)[] = bundles.map(() => undefined);
+  let budget = SEARCH_BUDGET;
+  const search = (k: number): boolean => {
+    const index = order[k];
+    if (index === undefined) return true;
+    const bundle = bundles[index] ?? {};
+    for (const nodeId of candidates(strategy, free, placed)) {
+      if (--budget < 0) return false;
+      const avail = free.get(nodeId) ?? {};
+      if (!fits(bundle, avail)) continue;
+      take(avail, bundle, -1);
+      placed[index] = nodeId;
+      if (search(k + 1)) return true;
+      placed[index] = undefined;
+      take(avail, bundle, 1);
+    }
+    return false;
+  };
+  return search(0) ? (placed as string[]) : undefined;
+}
+
+/** The nodes a bundle may go to under the strategy, most preferred first. */
+function candidates(strategy: PlacementStrategy, free: Map<string, ResourceSet>, placed: readonly (string | undefined)[]): string[] {
+  const used = new Set(placed.filter((p): p is string => p !== undefined));
+  const all = [...free.keys()];
+  const fresh = all.filter((id) => !used.has(id));
+  if (strategy === "STRICT_SPREAD") return fresh;
+  if (strategy === "SPREAD") return [...fresh, ...used];
+  return [...used, ...fresh];
+}
+
+export function fits(req: ResourceSet, set: ResourceSet): boolean {
+  return Object.entries(req).every(([k, q]) => q <= 0 || (set[k] ?? 0) + 1e-9 >= q);
+}
+
+function take(set: ResourceSet, req: ResourceSet, sign: 1 | -1): void {
+  for (const [k, q] of Object.entries(req)) if (q > 0) set[k] = (set[k] ?? 0) + sign * q;
+}
+
+function sum(bundles: readonly ResourceSet[]): ResourceSet {
+  const total: ResourceSet = {};
+  for (const b of bundles) take(total, b, 1);
+  return total;
+}
+
+function size(bundle: ResourceSet): number {
+  return Object.values(bundle).reduce((s, q) => s + Math.max(0, q), 0);
+}
