@@ -89,6 +89,8 @@ export class CoreWorker {
   private readonly results: TaskResults;
   private readonly submitter: TaskSubmitter;
   readonly gcs: ReconnectingConnection<GcsService, CoreWorkerService>;
+  /** The tunables its parts were built with. */
+  readonly config: ConfigValues;
   readonly raylet: RpcConnection<RayletService, CoreWorkerService>;
   /** Its servers, connections and store, closed with it. */
   private readonly started: Started;
@@ -114,6 +116,7 @@ export class CoreWorker {
     started: Started,
   ) {
     const { server, gcs, raylet, peers, nodeId, storeIO, config } = started;
+    this.config = config;
     this.started = started;
     this.gcs = gcs;
     this.raylet = raylet;

@@ -37,6 +37,16 @@ export { getRuntimeContext, type RuntimeContext } from "./runtime-context.js";
 export { ObjectRef } from "./object-ref.js";
 export type { TaskOptions, ActorOptions, MethodOptions, SchedulingStrategy } from "./options.js";
 export type { RuntimeEnv } from "./runtime-env.js";
+export {
+  PlacementGroup,
+  placementGroup,
+  removePlacementGroup,
+  getPlacementGroup,
+  placementGroupTable,
+  type PlacementGroupOptions,
+  type PlacementGroupTableEntry,
+} from "./placement-group.js";
+export type { PlacementStrategy } from "@lux/protocol";
 export type {
   RemoteFunction,
   MultiReturnFunction,
@@ -61,6 +71,8 @@ export {
   OutOfMemoryError,
   ActorNameTakenError,
   ActorNotFoundError,
+  PlacementGroupNameTakenError,
+  PlacementGroupNotFoundError,
   InvalidOptionError,
   InvalidConfigError,
   NotInitializedError,

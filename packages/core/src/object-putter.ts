@@ -1,5 +1,5 @@
 import type { ObjectRefWire } from "@lux/protocol";
-import { newPutObjectId } from "@lux/common";
+import { newPutObjectId, toWireError } from "@lux/common";
 import type { MemoryStore, ObjectValue } from "./memory-store.js";
 import { isInline } from "./object-value.js";
 import { ObjectRef, containedRefs } from "./object-ref.js";
@@ -47,6 +47,24 @@ export class ObjectPutter {
       if (done !== undefined) this.deps.uploads.track(objectId, done);
     }
     return new ObjectRef(objectId, selfAddress, memory.put(objectId, value_));
+  }
+
+  /**
+   * A ref owned here whose value is what `value` resolves to (an error value if it
+   * rejects): for objects this process produces itself, like a placement group's `ready()`.
+   */
+  putWhenReady(value: Promise<unknown>): ObjectRef {
+    const { selfAddress, memory } = this.deps;
+    const objectId = newPutObjectId();
+    const slot = memory.createNew(objectId);
+    value.then(
+      (v) => {
+        const parts = serializeParts(v, "the value of a ready ref", this.deps.inlineMaxBytes);
+        memory.setSlot(slot, { kind: "inline", bytes: parts.structure });
+      },
+      (e: unknown) => memory.setSlot(slot, { kind: "error", error: toWireError(e) }),
+    ).catch((e: unknown) => memory.setSlot(slot, { kind: "error", error: toWireError(e) }));
+    return new ObjectRef(objectId, selfAddress, slot);
   }
 
   /** Executor side: stores a task's return value for its owner; resolves once it is readable. */
