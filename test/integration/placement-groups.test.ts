@@ -12,6 +12,9 @@ import { waitFor } from "./helpers.js";
 
 const GET_MS = 60_000;
 
+/** What a task sees of a group passed to it. */
+const describeGroup = lux.remote((g: lux.PlacementGroup) => ({ id: g.id, bundles: g.bundleSpecs, isGroup: g instanceof lux.PlacementGroup }));
+
 describe("placement groups", () => {
   let cluster: LocalCluster | undefined;
   before(async () => {
@@ -43,6 +46,8 @@ describe("placement groups", () => {
     await lux.removePlacementGroup(pg);
     await lux.removePlacementGroup(pg);
     assert.equal((await lux.placementGroupTable(pg)).state, "REMOVED");
+    const seen = await lux.get(describeGroup.remote(pg), { timeoutMs: GET_MS });
+    assert.deepEqual(seen, { id: pg.id, bundles: pg.bundleSpecs, isGroup: true }, "a group can be passed to a task");
     await waitFor(async () => (await lux.availableResources())["CPU"] === 2, "the CPUs free again");
     await assert.rejects(lux.getPlacementGroup("fits"), lux.PlacementGroupNotFoundError);
     const again = lux.placementGroup([{ CPU: 1 }], { name: "fits" });
