@@ -38,15 +38,15 @@ export class ObjectPutter {
     // Actor handles in the value pin the ref that keeps their actor alive.
     const refs = containedRefs(parts.contained);
     this.pinContained(objectId, refs.map((r) => r.toWire()));
-    let value_: ObjectValue;
-    if (isInline(parts, this.deps.inlineMaxBytes)) {
-      value_ = { kind: "inline", bytes: parts.structure };
-    } else {
-      const { size, done } = this.deps.store.write(objectId, parts, selfAddress);
-      value_ = { kind: "stored", nodeId: this.deps.nodeId, size };
-      if (done !== undefined) this.deps.uploads.track(objectId, done);
-    }
-    return new ObjectRef(objectId, selfAddress, memory.put(objectId, value_));
+    return new ObjectRef(objectId, selfAddress, memory.put(objectId, this.place(objectId, parts)));
+  }
+
+  /** Small values stay in this process; large ones go to the node's store. */
+  private place(objectId: string, parts: SerializedParts): ObjectValue {
+    if (isInline(parts, this.deps.inlineMaxBytes)) return { kind: "inline", bytes: parts.structure };
+    const { size, done } = this.deps.store.write(objectId, parts, this.deps.selfAddress);
+    if (done !== undefined) this.deps.uploads.track(objectId, done);
+    return { kind: "stored", nodeId: this.deps.nodeId, size };
   }
 
   /**
@@ -59,8 +59,7 @@ export class ObjectPutter {
     const slot = memory.createNew(objectId);
     value.then(
       (v) => {
-        const parts = serializeParts(v, "the value of a ready ref", this.deps.inlineMaxBytes);
-        memory.setSlot(slot, { kind: "inline", bytes: parts.structure });
+        memory.setSlot(slot, this.place(objectId, serializeParts(v, "the value of a ready ref", this.deps.inlineMaxBytes)));
       },
       (e: unknown) => memory.setSlot(slot, { kind: "error", error: toWireError(e) }),
     ).catch((e: unknown) => memory.setSlot(slot, { kind: "error", error: toWireError(e) }));
