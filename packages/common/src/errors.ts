@@ -254,6 +254,17 @@ export const PlacementGroupNotFoundError = defineError(
 );
 export type PlacementGroupNotFoundError = InstanceType<typeof PlacementGroupNotFoundError>;
 
+/** A task scheduled into a placement group that was removed before or while it ran. */
+export const PlacementGroupRemovedError = defineError(
+  "LUX_PLACEMENT_GROUP_REMOVED",
+  "PlacementGroupRemovedError",
+  (f: { readonly placementGroupId: string; readonly what: string }) =>
+    `${f.what} cannot run: its placement group ${f.placementGroupId} was removed (lux.removePlacementGroup, or the end ` +
+    "of the job that created it). Work in a group ends with it; create a new group to run it again.",
+  { fields: (f: { readonly placementGroupId: string; readonly what: string }) => ({ placementGroupId: f.placementGroupId, what: f.what }) },
+);
+export type PlacementGroupRemovedError = InstanceType<typeof PlacementGroupRemovedError>;
+
 /** An option passed to a Lux API is invalid. */
 export const InvalidOptionError = defineError(
   "LUX_INVALID_OPTION",

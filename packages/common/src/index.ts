@@ -23,6 +23,7 @@ export {
   ActorNameTakenError,
   PlacementGroupNameTakenError,
   PlacementGroupNotFoundError,
+  PlacementGroupRemovedError,
   ActorNotFoundError,
   InvalidOptionError,
   InvalidConfigError,
@@ -124,3 +125,4 @@ export { tokenFilePath, writeTokenFile, removeTokenFile, readTokenFile, tokenFil
 export { runtimeEnvKey } from "./runtime-env-key.js";
 export { controlServiceStateLost } from "./control-service.js";
 export { lessReserved } from "./resource-sets.js";
+export { bundleResources, resourcesInBundle, isBundleResource, plainResources, placementGroupRemoved } from "./bundle-resources.js";

@@ -13,6 +13,7 @@ import {
   ActorNotFoundError,
   PlacementGroupNameTakenError,
   PlacementGroupNotFoundError,
+  PlacementGroupRemovedError,
   ERROR_CODES,
   GetTimeoutError,
   InvalidConfigError,
@@ -117,6 +118,7 @@ const SAMPLES: readonly LuxError[] = [
   new ObjectFreedError({ objectId: "obj4" }),
   new PlacementGroupNameTakenError({ name: "g", namespace: "ns" }),
   new PlacementGroupNotFoundError({ placementGroupId: "pg1", namespace: "ns" }),
+  new PlacementGroupRemovedError({ placementGroupId: "pg1", what: "task f" }),
 ];
 
 /** The package that declares each class: @lux/protocol for the connection errors, else @lux/common. */

@@ -1,5 +1,5 @@
-import type { ActorCreationSpec, GcsService, RpcCaller, SchedulingStrategy } from "@lux/protocol";
-import { ActorDiedError, createLogger, fromWireError, newActorId } from "@lux/common";
+import type { ActorCreationSpec, GcsService, PlacementGroupPlacement, RpcCaller, SchedulingStrategy } from "@lux/protocol";
+import { ActorDiedError, createLogger, fromWireError, newActorId, resourcesInBundle } from "@lux/common";
 import { waitActorSettled, type ActorWaitConfig } from "./actor-info.js";
 import { methodNames } from "./actor-methods.js";
 import type { ActorNames } from "./actor-names.js";
@@ -30,6 +30,10 @@ export interface ActorOptionsCompiled {
   maxTaskRetries: number;
   /** Where the actor may be placed; undefined is "DEFAULT". */
   strategy?: SchedulingStrategy | undefined;
+  /** The placement group it lives in. */
+  placementGroup?: PlacementGroupPlacement | undefined;
+  /** A schedulingStrategy was given: the actor does not inherit a capturing group. */
+  strategyGiven?: boolean;
   /** The runtimeEnv option, validated (merged over the job's at creation). */
   runtimeEnv?: RuntimeEnvInput | undefined;
 }
@@ -144,8 +148,7 @@ export class ActorCreator {
       ownerAddress: this.deps.ownerAddress,
       ownerWorkerId: this.deps.ownerWorkerId,
       ownerNodeId: this.deps.ownerNodeId,
-      resources: options.resources,
-      ...(options.placementResources !== undefined ? { placementResources: options.placementResources } : {}),
+      ...placedResources(options),
       name: options.name,
       namespace: options.namespace,
       getIfExists: options.getIfExists,
@@ -154,6 +157,7 @@ export class ActorCreator {
       maxRestarts: options.maxRestarts,
       maxTaskRetries: options.maxTaskRetries,
       ...(options.strategy !== undefined ? { strategy: options.strategy } : {}),
+      ...(options.placementGroup !== undefined ? { placementGroup: options.placementGroup } : {}),
       gpuIds: [],
       methods: [...methodNames(def.target as AnyClass)],
     };
@@ -205,4 +209,14 @@ export class ActorCreator {
   async detachedRegistered(): Promise<void> {
     await Promise.allSettled([...this.detachedRegistrations]);
   }
+}
+
+/** What the actor asks of the schedulers: in a placement group, the resources named after its bundle. */
+function placedResources(options: ActorOptionsCompiled): Pick<ActorCreationSpec, "resources" | "placementResources"> {
+  const pg = options.placementGroup;
+  if (pg !== undefined) return { resources: resourcesInBundle(options.resources, pg.placementGroupId, pg.bundleIndex) };
+  return {
+    resources: options.resources,
+    ...(options.placementResources !== undefined ? { placementResources: options.placementResources } : {}),
+  };
 }

@@ -1,3 +1,4 @@
+import { isBundleResource } from "@lux/common";
 import { clusterLost, requireCore } from "./api.js";
 
 /** A node of the cluster. */
@@ -23,20 +24,27 @@ export async function nodes(): Promise<NodeView[]> {
   }));
 }
 
-/** Total resources of the alive nodes: `{ CPU, GPU, memory, ...custom }`. */
+/**
+ * Total resources of the alive nodes: `{ CPU, GPU, memory, ...custom }`. What placement
+ * groups reserved is part of these (the names the groups' bundles add are left out).
+ */
 export async function clusterResources(): Promise<Record<string, number>> {
   const c = requireCore("lux.clusterResources");
-  return (await c.gcs.call("getClusterResources", {}).catch(clusterLost(c))).total;
+  const { total } = await c.gcs.call("getClusterResources", {}).catch(clusterLost(c));
+  const plain: Record<string, number> = {};
+  for (const [name, amount] of Object.entries(total)) if (!isBundleResource(name)) plain[name] = amount;
+  return plain;
 }
 
 /**
- * Resources not held by running tasks and actors right now. A resource none of which is
- * free is left out (no zero entries), as in Ray: `available.GPU ?? 0`.
+ * Resources not held by running tasks and actors right now, nor reserved by placement
+ * groups. A resource none of which is free is left out (no zero entries), as in Ray:
+ * `available.GPU ?? 0`.
  */
 export async function availableResources(): Promise<Record<string, number>> {
   const c = requireCore("lux.availableResources");
   const { available } = await c.gcs.call("getClusterResources", {}).catch(clusterLost(c));
   const free: Record<string, number> = {};
-  for (const [name, amount] of Object.entries(available)) if (amount > 0) free[name] = amount;
+  for (const [name, amount] of Object.entries(available)) if (amount > 0 && !isBundleResource(name)) free[name] = amount;
   return free;
 }

@@ -4,6 +4,7 @@ import type {
   GcsService,
   JobInfo,
   RayletService,
+  PlacementGroupPlacement,
   RpcConnection,
   TaskSpec,
 } from "@lux/protocol";
@@ -14,6 +15,7 @@ import {
   LuxError,
   type ConfigValues,
   NotInActorError,
+  placementGroupRemoved,
   configSnapshot,
   createLogger,
   newActorCallTaskId,
@@ -48,6 +50,7 @@ import type { StoreIO } from "./store-io.js";
 import { encodeArgs, topLevelRefs } from "./task-args.js";
 import { TaskCanceller } from "./task-canceller.js";
 import { taskContext } from "./task-context.js";
+import { checkFitsGroup } from "./placement-group-fit.js";
 import { TaskExecutor } from "./task-executor.js";
 import { newTaskRecord, refsOf, returnIdsOf, type TaskOptionsCompiled, type TaskRecord } from "./task-record.js";
 import { TaskResults } from "./task-results.js";
@@ -106,6 +109,8 @@ export class CoreWorker {
   /** Runtime envs of submitted work: the job's (or this worker's) merged with the options'. */
   readonly runtimeEnvs: RuntimeEnvResolver;
   private readonly sharedOptions = new WeakMap<TaskOptionsCompiled, TaskOptionsCompiled>();
+  /** Options of tasks created inside a capturing placement group, by the options and the group. */
+  private readonly capturedOptions = new WeakMap<TaskOptionsCompiled, Map<string, TaskOptionsCompiled>>();
   /** Arguments of a call up to this many bytes travel in its spec; larger ones through the store. */
   private readonly inlineArgsMaxBytes: number;
   /** Set once this process lost its raylet or control service for good (terminal). */
@@ -138,6 +143,7 @@ export class CoreWorker {
       raylets: started.raylets,
       workers: peers,
       results: this.results,
+      placementGroupRemoved: (placementGroupId) => placementGroupRemoved(gcs, placementGroupId),
       clock,
       config,
     });
@@ -230,7 +236,8 @@ export class CoreWorker {
   }
 
   /** Submits a normal task; returns its return refs at once. */
-  submitTask(def: Definition, callArgs: unknown[], options: TaskOptionsCompiled): ObjectRef[] {
+  submitTask(def: Definition, callArgs: unknown[], given: TaskOptionsCompiled): ObjectRef[] {
+    const options = given.strategyGiven === true || this.options.mode === "driver" ? given : this.capturedTask(given);
     const exported = this.definitions.export(def);
     let args = callArgs;
     let encoded = encodeArgs(args, def.name);
@@ -249,6 +256,7 @@ export class CoreWorker {
       gpuIds: [],
       resources: options.resources,
     };
+    if (options.placementGroup !== undefined) spec.placementGroup = options.placementGroup;
     const record = this.record(spec, args, encoded.held, this.optionsWithEnv(options), def.pace);
     const refs = refsOf(record.returnSlots, this.address);
     if (exported === undefined && options.runtimeEnv === undefined && record.deps.length === 0) {
@@ -290,7 +298,36 @@ export class CoreWorker {
 
   /** Registers an actor with the control service; calls made meanwhile wait for it. */
   createActor(def: Definition, args: unknown[], options: ActorOptionsCompiled): string {
-    return this.actorCreator.create(def, args, options);
+    const group = options.strategyGiven === true ? undefined : this.capturingGroup();
+    if (group === undefined) return this.actorCreator.create(def, args, options);
+    checkFitsGroup(options.resources, group);
+    return this.actorCreator.create(def, args, { ...options, placementGroup: group, placementResources: undefined });
+  }
+
+  /** The placement group the running task or actor is in, if any. */
+  currentPlacementGroup(): PlacementGroupPlacement | undefined {
+    return taskContext.getStore()?.spec?.placementGroup ?? this.executor.hosted?.placementGroup;
+  }
+
+  /** The group work created here inherits (any bundle): the current one, if it captures child tasks. */
+  private capturingGroup(): PlacementGroupPlacement | undefined {
+    const current = this.currentPlacementGroup();
+    return current?.captureChildTasks === true ? { ...current, bundleIndex: -1 } : undefined;
+  }
+
+  /** A task's options inside a capturing group: in that group (one object per options and group). */
+  private capturedTask(options: TaskOptionsCompiled): TaskOptionsCompiled {
+    const group = this.capturingGroup();
+    if (group === undefined) return options;
+    let byGroup = this.capturedOptions.get(options);
+    if (byGroup === undefined) this.capturedOptions.set(options, (byGroup = new Map()));
+    let captured = byGroup.get(group.placementGroupId);
+    if (captured === undefined) {
+      checkFitsGroup(options.resources, group);
+      captured = { ...options, placementGroup: group };
+      byGroup.set(group.placementGroupId, captured);
+    }
+    return captured;
   }
 
   /** `handle`: held by the call until it is done, so the actor outlives its calls (see ActorHandleState). */

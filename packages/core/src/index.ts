@@ -35,7 +35,7 @@ export { get, put, wait, free, type GetOptions, type WaitOptions } from "./objec
 export { nodes, clusterResources, availableResources, type NodeView } from "./cluster-info.js";
 export { getRuntimeContext, type RuntimeContext } from "./runtime-context.js";
 export { ObjectRef } from "./object-ref.js";
-export type { TaskOptions, ActorOptions, MethodOptions, SchedulingStrategy } from "./options.js";
+export type { TaskOptions, ActorOptions, MethodOptions, SchedulingStrategy, PlacementGroupSchedulingStrategy } from "./options.js";
 export type { RuntimeEnv } from "./runtime-env.js";
 export {
   PlacementGroup,
@@ -43,6 +43,7 @@ export {
   removePlacementGroup,
   getPlacementGroup,
   placementGroupTable,
+  getCurrentPlacementGroup,
   type PlacementGroupOptions,
   type PlacementGroupTableEntry,
 } from "./placement-group.js";
@@ -73,6 +74,7 @@ export {
   ActorNotFoundError,
   PlacementGroupNameTakenError,
   PlacementGroupNotFoundError,
+  PlacementGroupRemovedError,
   InvalidOptionError,
   InvalidConfigError,
   NotInitializedError,

@@ -3,6 +3,7 @@ import { ConnectionClosedError, UNTIL_PEER_LOST, sleep } from "@lux/protocol";
 import {
   LeaseFailedError,
   NodeAffinityError,
+  PlacementGroupRemovedError,
   RuntimeEnvSetupError,
   createLogger,
   newTaskId,
@@ -19,6 +20,8 @@ const log = createLogger("core");
 export interface LeaseShape {
   resources: Record<string, number>;
   strategy: SchedulingStrategy | undefined;
+  /** The placement group and bundle the tasks run in (then `resources` are the bundle's names). */
+  placementGroup: { placementGroupId: string; bundleIndex: number } | undefined;
   /** Workers of another runtime env are never shared. */
   runtimeEnv: RuntimeEnvSpec | undefined;
   description: string;
@@ -105,6 +108,7 @@ export class LeaseRequester<S extends LeaseShape> {
             description: shape.description,
             ...(shape.strategy !== undefined ? { strategy: shape.strategy } : {}),
             ...(shape.runtimeEnv !== undefined ? { runtimeEnv: shape.runtimeEnv } : {}),
+            ...(shape.placementGroup !== undefined ? shape.placementGroup : {}),
             ...(noSpillback ? { noSpillback } : {}),
           },
           UNTIL_PEER_LOST,
@@ -158,8 +162,8 @@ export class LeaseRequester<S extends LeaseShape> {
       this.deps.dispatch(shape); // the node it was spilled to went away: place it again
       return;
     }
-    if (e instanceof NodeAffinityError || e instanceof RuntimeEnvSetupError) {
-      // Every task of this shape is pinned to the same missing node, or needs the same runtime env.
+    if (e instanceof NodeAffinityError || e instanceof RuntimeEnvSetupError || e instanceof PlacementGroupRemovedError) {
+      // Every task of this shape is pinned to the same missing node, needs the same runtime env, or runs in the same removed group.
       for (const record of shape.queue.drain()) this.deps.results.fail(record, e);
       return;
     }

@@ -1,4 +1,7 @@
+import type { PlacementGroupPlacement, SchedulingStrategy as WireStrategy } from "@lux/protocol";
 import { InvalidOptionError } from "@lux/common";
+import type { PlacementGroup } from "./placement-group.js";
+import { checkFitsGroup } from "./placement-group-fit.js";
 import { checkRuntimeEnv, type RuntimeEnv } from "./runtime-env.js";
 import type { TaskOptionsCompiled } from "./task-record.js";
 
@@ -8,8 +11,32 @@ import type { TaskOptionsCompiled } from "./task-record.js";
  * whatever their load (round robin over the job's SPREAD tasks).
  * `{ nodeId, soft: false }`: only that node (fails with NodeAffinityError if it is dead or
  * unknown); `{ nodeId, soft: true }`: that node if it is alive and can run it, else DEFAULT.
+ * `{ placementGroup }`: inside a placement group's reservation (see
+ * PlacementGroupSchedulingStrategy).
  */
-export type SchedulingStrategy = "DEFAULT" | "SPREAD" | { nodeId: string; soft: boolean };
+export type SchedulingStrategy = "DEFAULT" | "SPREAD" | { nodeId: string; soft: boolean } | PlacementGroupSchedulingStrategy;
+
+/**
+ * Work inside a placement group: it uses only what the group reserved (in bundle
+ * `bundleIndex`, or -1 for any bundle with room), and waits while the group is pending. With
+ * `captureChildTasks`, tasks and actors it creates run in the group too, unless they set a
+ * strategy of their own.
+ */
+export interface PlacementGroupSchedulingStrategy {
+  placementGroup: PlacementGroup;
+  /** Default -1: any bundle. */
+  bundleIndex?: number;
+  /** Default false. */
+  captureChildTasks?: boolean;
+}
+
+/** A scheduling strategy, validated: where on the wire, or in a placement group. */
+export interface CompiledStrategy {
+  strategy: WireStrategy | undefined;
+  placementGroup: PlacementGroupPlacement | undefined;
+  /** The option was given (even "DEFAULT"): work created inside a capturing group keeps it. */
+  given: boolean;
+}
 
 /** Options of a remote function (`lux.remote(fn).options({...})`). */
 export interface TaskOptions {
@@ -115,7 +142,6 @@ const ACTOR_KEYS = new Set([
 const METHOD_KEYS = new Set(["numReturns"]);
 /** Ray options Lux will support but does not yet: refused rather than silently ignored. */
 const NOT_YET = new Set([
-  "placementGroup",
   "concurrencyGroups",
   "maxPendingCalls",
   "maxCalls",
@@ -209,14 +235,20 @@ export function customResources(v: unknown, reserved: ReadonlySet<string>): Reco
   return r;
 }
 
-function strategy(v: unknown): SchedulingStrategy | undefined {
-  if (v === undefined || v === "DEFAULT") return undefined;
-  if (v === "SPREAD") return v;
-  const expected = '"DEFAULT", "SPREAD" or { nodeId: string, soft: boolean } (node ids from lux.nodes())';
+function strategy(v: unknown, request: Record<string, number>): CompiledStrategy {
+  const none = { strategy: undefined, placementGroup: undefined, given: v !== undefined };
+  if (v === undefined || v === "DEFAULT") return none;
+  if (v === "SPREAD") return { ...none, strategy: v };
+  const expected =
+    '"DEFAULT", "SPREAD", { nodeId: string, soft: boolean } (node ids from lux.nodes()) or { placementGroup, bundleIndex?, captureChildTasks? }';
   if (v === null || typeof v !== "object" || Array.isArray(v)) {
     throw new InvalidOptionError({ option: "schedulingStrategy", expected, received: v });
   }
-  const { nodeId, soft, ...rest } = v as Record<string, unknown>;
+  const fields = v as Record<string, unknown>;
+  if ("placementGroup" in fields || "bundleIndex" in fields || "captureChildTasks" in fields) {
+    return { ...none, placementGroup: groupPlacement(fields, request) };
+  }
+  const { nodeId, soft, ...rest } = fields;
   const extra = Object.keys(rest)[0];
   if (extra !== undefined) {
     throw new InvalidOptionError({ option: `schedulingStrategy.${extra}`, expected: `only nodeId and soft in ${expected}` });
@@ -227,7 +259,37 @@ function strategy(v: unknown): SchedulingStrategy | undefined {
   if (typeof soft !== "boolean") {
     throw new InvalidOptionError({ option: "schedulingStrategy.soft", expected: "a boolean: false to fail when the node is gone, true to fall back", received: soft });
   }
-  return { nodeId, soft };
+  return { ...none, strategy: { nodeId, soft } };
+}
+
+function groupPlacement(fields: Record<string, unknown>, request: Record<string, number>): PlacementGroupPlacement {
+  const { placementGroup, bundleIndex = -1, captureChildTasks = false, ...rest } = fields;
+  const extra = Object.keys(rest)[0];
+  if (extra !== undefined) {
+    throw new InvalidOptionError({ option: `schedulingStrategy.${extra}`, expected: "only placementGroup, bundleIndex and captureChildTasks in a placement-group strategy" });
+  }
+  if (!isPlacementGroup(placementGroup)) {
+    const option = placementGroup === undefined ? "schedulingStrategy.bundleIndex" : "schedulingStrategy.placementGroup";
+    throw new InvalidOptionError({
+      option,
+      expected: placementGroup === undefined ? "a placementGroup beside bundleIndex or captureChildTasks (a bundle index means nothing without its group)" : "a PlacementGroup (from lux.placementGroup)",
+      received: placementGroup,
+    });
+  }
+  const count = placementGroup.bundleSpecs.length;
+  if (typeof bundleIndex !== "number" || !Number.isInteger(bundleIndex) || bundleIndex < -1 || bundleIndex >= count) {
+    throw new InvalidOptionError({
+      option: "schedulingStrategy.bundleIndex",
+      expected: `-1 (any bundle) or a bundle index from 0 to ${count - 1} (the group has ${count} bundle${count === 1 ? "" : "s"})`,
+      received: bundleIndex,
+    });
+  }
+  if (typeof captureChildTasks !== "boolean") {
+    throw new InvalidOptionError({ option: "schedulingStrategy.captureChildTasks", expected: "a boolean", received: captureChildTasks });
+  }
+  const placement = { placementGroupId: placementGroup.id, bundleIndex, captureChildTasks, bundles: placementGroup.bundleSpecs };
+  checkFitsGroup(request, placement);
+  return placement;
 }
 
 export function compileTaskOptions(opts: TaskOptions): TaskOptionsCompiled & { name: string | undefined } {
@@ -236,13 +298,17 @@ export function compileTaskOptions(opts: TaskOptions): TaskOptionsCompiled & { n
   if (retry !== undefined && typeof retry !== "boolean" && !(Array.isArray(retry) && retry.every((x) => typeof x === "string"))) {
     throw new InvalidOptionError({ option: "retryExceptions", expected: "a boolean or an array of error names", received: retry });
   }
+  const held = resources(opts, 1);
+  const where = strategy(opts.schedulingStrategy, held);
   return {
-    resources: resources(opts, 1),
+    resources: held,
     maxRetries: intAtLeast("maxRetries", opts.maxRetries, -1) ?? 3,
     retryExceptions: retry ?? false,
     numReturns: intAtLeast("numReturns", opts.numReturns, 1, 10_000) ?? 1,
     name: name("name", opts.name),
-    strategy: strategy(opts.schedulingStrategy),
+    strategy: where.strategy,
+    placementGroup: where.placementGroup,
+    strategyGiven: where.given,
     runtimeEnv: checkRuntimeEnv(opts.runtimeEnv),
   };
 }
@@ -268,10 +334,12 @@ export function compileActorOptions(opts: ActorOptions, defaultNamespace: string
     throw new InvalidOptionError({ option: "lifetime", expected: 'a name with lifetime "detached" (so the actor can be found and killed later)' });
   }
   const held = resources(opts, 0);
+  const where = strategy(opts.schedulingStrategy, held);
   return {
     resources: held,
-    // As in Ray: without numCpus an actor needs a CPU to be placed but holds none while it runs.
-    placementResources: opts.numCpus === undefined ? { CPU: 1, ...held } : undefined,
+    // As in Ray: without numCpus an actor needs a CPU to be placed but holds none while it
+    // runs. Not in a placement group: the group's reservation already made room.
+    placementResources: opts.numCpus === undefined && where.placementGroup === undefined ? { CPU: 1, ...held } : undefined,
     name: actorName,
     namespace: name("namespace", opts.namespace) ?? defaultNamespace,
     getIfExists: opts.getIfExists ?? false,
@@ -280,7 +348,9 @@ export function compileActorOptions(opts: ActorOptions, defaultNamespace: string
     maxConcurrency: intAtLeast("maxConcurrency", opts.maxConcurrency, 1),
     maxRestarts: intAtLeast("maxRestarts", opts.maxRestarts, -1) ?? 0,
     maxTaskRetries: intAtLeast("maxTaskRetries", opts.maxTaskRetries, -1) ?? 0,
-    strategy: strategy(opts.schedulingStrategy),
+    strategy: where.strategy,
+    placementGroup: where.placementGroup,
+    strategyGiven: where.given,
     runtimeEnv: checkRuntimeEnv(opts.runtimeEnv),
   };
 }
@@ -288,4 +358,11 @@ export function compileActorOptions(opts: ActorOptions, defaultNamespace: string
 export function compileMethodOptions(opts: MethodOptions): { numReturns: number } {
   checkKeys(opts, METHOD_KEYS, "actor method");
   return { numReturns: intAtLeast("numReturns", opts.numReturns, 0, 10_000) ?? 1 };
+}
+
+/** A PlacementGroup (by shape: a copy of lux loaded twice makes groups of another class). */
+function isPlacementGroup(v: unknown): v is PlacementGroup {
+  if (v === null || typeof v !== "object") return false;
+  const { id, bundleSpecs } = v as { id?: unknown; bundleSpecs?: unknown };
+  return typeof id === "string" && id.startsWith("pg-") && Array.isArray(bundleSpecs);
 }

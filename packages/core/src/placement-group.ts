@@ -1,6 +1,6 @@
-import type { PlacementGroupInfo, PlacementStrategy } from "@lux/protocol";
+import type { PlacementGroupInfo, PlacementGroupPlacement, PlacementStrategy } from "@lux/protocol";
 import { InvalidOptionError, PlacementGroupNotFoundError, newPutObjectId } from "@lux/common";
-import { clusterLost, currentNamespace, describe, requireConnected, requireCore } from "./api.js";
+import { clusterLost, currentCoreWorker, currentNamespace, describe, requireConnected, requireCore } from "./api.js";
 import type { ObjectRef } from "./object-ref.js";
 
 const STRATEGIES: readonly string[] = ["PACK", "SPREAD", "STRICT_PACK", "STRICT_SPREAD"] satisfies PlacementStrategy[];
@@ -132,4 +132,10 @@ export async function placementGroupTable(group?: PlacementGroup): Promise<Place
     return row(await c.gcs.call("getPlacementGroup", { placementGroupId: group.id, namespace: currentNamespace() }).catch(clusterLost(c)));
   }
   return (await c.gcs.call("placementGroupTable", {}).catch(clusterLost(c))).map(row);
+}
+
+/** The group the running task or actor is in, or null (in the driver, or outside any group). */
+export function getCurrentPlacementGroup(): PlacementGroup | null {
+  const placement = currentCoreWorker()?.currentPlacementGroup();
+  return placement === undefined ? null : new PlacementGroup(placement.placementGroupId, placement.bundles);
 }

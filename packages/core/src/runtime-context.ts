@@ -1,3 +1,4 @@
+import { plainResources } from "@lux/common";
 import { requireCore } from "./api.js";
 import type { CoreWorker } from "./core-worker.js";
 import { signalOf, taskContext, type TaskContext } from "./task-context.js";
@@ -61,7 +62,7 @@ export function getRuntimeContext(): RuntimeContext {
     taskName,
     taskFunctionName,
     wasCurrentActorReconstructed: hosted?.reconstructed ?? false,
-    assignedResources: { ...(hosted?.resources ?? ctx?.spec?.resources ?? {}) },
+    assignedResources: plainResources(hosted?.resources ?? ctx?.spec?.resources ?? {}),
     gpuIds: visible === "" ? [] : visible.split(",").map(Number),
     signal: ctx === undefined ? NEVER_ABORTED : signalOf(ctx),
   };

@@ -3,6 +3,7 @@ import type {
   Clock,
   GcsService,
   ObjectRefWire,
+  PlacementGroupPlacement,
   ResolvedArg,
   ReturnValue,
   RpcCaller,
@@ -48,6 +49,8 @@ export interface HostedActorFacts {
   reconstructed: boolean;
   /** What it holds, as created. */
   resources: Record<string, number>;
+  /** The placement group it lives in. */
+  placementGroup: PlacementGroupPlacement | undefined;
 }
 
 /** Pause between asks for a definition the control service does not have (yet). */
@@ -108,7 +111,7 @@ export class TaskExecutor {
     const { target, byValue } = await this.load(spec.functionId);
     this.useGpus(spec.gpuIds);
     const { actorId, className } = spec;
-    this.hosted = { actorId, className, name: spec.name, reconstructed: spec.reconstructed === true, resources: spec.resources };
+    this.hosted = { actorId, className, name: spec.name, reconstructed: spec.reconstructed === true, resources: spec.resources, placementGroup: spec.placementGroup };
     const args = await this.arguments(spec.args, spec.resolved);
     const cls = target as new (...a: unknown[]) => Record<string, unknown>;
     let instance: Record<string, unknown>;

@@ -1,4 +1,4 @@
-import type { ResolvedArg, RuntimeEnvSpec, SchedulingStrategy, TaskSpec } from "@lux/protocol";
+import type { PlacementGroupPlacement, ResolvedArg, RuntimeEnvSpec, SchedulingStrategy, TaskSpec } from "@lux/protocol";
 import { objectIdFor } from "@lux/common";
 import type { PeerConnection } from "./connections.js";
 import type { Dependency } from "./dependency-resolver.js";
@@ -17,6 +17,10 @@ export interface TaskOptionsCompiled {
   name?: string | undefined;
   /** Where the task may run; undefined is "DEFAULT". */
   strategy?: SchedulingStrategy | undefined;
+  /** The placement group it runs in (its lease asks for the group's bundle resources). */
+  placementGroup?: PlacementGroupPlacement | undefined;
+  /** A schedulingStrategy was given: the task does not inherit a capturing group. */
+  strategyGiven?: boolean;
   /** The runtimeEnv option, validated (merged over the job's at submission). */
   runtimeEnv?: RuntimeEnvInput | undefined;
   /** The runtime env the task's worker runs in, set once resolved; undefined: none. */

@@ -1,6 +1,6 @@
 import type { Clock, LeaseGrant, TaskReply, TimerHandle } from "@lux/protocol";
 import { ConnectionClosedError, encodeTaskSpec } from "@lux/protocol";
-import { TaskCancelledError, WorkerCrashedError, createLogger, runtimeEnvKey, type ConfigValues } from "@lux/common";
+import { PlacementGroupRemovedError, TaskCancelledError, WorkerCrashedError, createLogger, resourcesInBundle, runtimeEnvKey, type ConfigValues } from "@lux/common";
 import type { PeerConnection, PeerPool, RayletConnection, RayletPool } from "./connections.js";
 import { Fifo } from "./fifo.js";
 import { LeaseRequester, type LeaseShape } from "./lease-requester.js";
@@ -59,6 +59,8 @@ export interface TaskSubmitterDeps {
   workers: PeerPool;
   /** Where tasks end: their results, or their errors. */
   results: Pick<TaskResults, "complete" | "fail">;
+  /** Whether a placement group was removed (a task in it whose worker died then fails, not retries). */
+  placementGroupRemoved(placementGroupId: string): Promise<boolean>;
   /** Times idle leases and pauses before retries. */
   clock: Clock;
   config: TaskSubmitterConfig;
@@ -118,13 +120,15 @@ export class TaskSubmitter {
     }
     let kq = this.queueOf.get(record.options);
     if (kq === undefined) {
-      const resources = record.options.resources;
+      const pg = record.options.placementGroup;
+      const resources = pg === undefined ? record.options.resources : resourcesInBundle(record.options.resources, pg.placementGroupId, pg.bundleIndex);
       const strategy = record.options.strategy;
       const runtimeEnv = record.options.runtimeEnvSpec;
       const key = JSON.stringify([resources, strategy ?? "DEFAULT", runtimeEnvKey(runtimeEnv)]);
       kq = this.keys.get(key);
       if (kq === undefined) {
-        kq = { key, resources, strategy, runtimeEnv, description: `task ${record.spec.name}`, queue: new Fifo<TaskRecord>(), leases: new Set(), pendingRequests: new Map(), startFailures: 0 };
+        const placementGroup = pg === undefined ? undefined : { placementGroupId: pg.placementGroupId, bundleIndex: pg.bundleIndex };
+        kq = { key, resources, strategy, placementGroup, runtimeEnv, description: `task ${record.spec.name}`, queue: new Fifo<TaskRecord>(), leases: new Set(), pendingRequests: new Map(), startFailures: 0 };
         this.keys.set(key, kq);
       }
       this.queueOf.set(record.options, kq);
@@ -298,6 +302,22 @@ export class TaskSubmitter {
   }
 
   private workerDied(record: TaskRecord, error: Error, lease: Lease): void {
+    const pg = record.options.placementGroup;
+    if (pg === undefined || record.cancelled) {
+      this.workerLost(record, error, lease);
+      return;
+    }
+    // Its group's removal kills its worker: then the task ends with the group.
+    this.deps.placementGroupRemoved(pg.placementGroupId).then(
+      (removed) => {
+        if (!removed || record.cancelled) this.workerLost(record, error, lease);
+        else this.results.fail(record, new PlacementGroupRemovedError({ placementGroupId: pg.placementGroupId, what: `task ${record.spec.name}` }));
+      },
+      () => this.workerLost(record, error, lease),
+    );
+  }
+
+  private workerLost(record: TaskRecord, error: Error, lease: Lease): void {
     if (record.cancelled) {
       this.results.fail(record, new TaskCancelledError({ taskId: record.spec.taskId }));
       return;

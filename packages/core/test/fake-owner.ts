@@ -110,6 +110,7 @@ export async function fakeOwner(options: FakeOwnerOptions = {}): Promise<FakeOwn
     raylets: net.pool<RayletService, CoreWorkerService>(),
     workers: peers,
     results,
+    placementGroupRemoved: async () => false,
     clock,
     config,
   });

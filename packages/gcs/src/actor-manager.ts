@@ -231,6 +231,20 @@ export class ActorManager {
     this.markDead(entry, `${cause}; only detached actors outlive their owner`);
   }
 
+  /** Its placement group was removed: the actors in it die, whatever their restarts left. */
+  placementGroupRemoved(placementGroupId: string): void {
+    for (const entry of this.actors.values()) {
+      if (entry.spec.placementGroup?.placementGroupId !== placementGroupId || entry.info.state === "DEAD") continue;
+      entry.restartsLeft = 0;
+      this.markDead(entry, `its placement group ${placementGroupId} was removed; actors in a group end with it`);
+    }
+  }
+
+  /** Nodes reported resources: actors waiting for a placement group's bundles may be placed now. */
+  resourcesChanged(): void {
+    this.scheduler.resourcesChanged();
+  }
+
   onJobEnd(jobId: string): void {
     for (const entry of this.actors.values()) {
       if (entry.spec.jobId === jobId && !entry.spec.detached && entry.info.state !== "DEAD") {

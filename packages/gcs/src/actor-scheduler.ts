@@ -1,6 +1,6 @@
 import type { ActorCreationSpec, CoreWorkerService, DemandEntry, LeaseGrant, NodeResources, PeerOptions, ResourceSet, RpcConnection } from "@lux/protocol";
 import { UNTIL_PEER_LOST, connectRpc } from "@lux/protocol";
-import { NodeAffinityError, createLogger, newTaskId, type ConfigValues } from "@lux/common";
+import { NodeAffinityError, PlacementGroupRemovedError, createLogger, newTaskId, type ConfigValues } from "@lux/common";
 import type { ActorEntry } from "./actor-entry.js";
 import { ActorPlacement } from "./actor-placement.js";
 import type { NodeManager } from "./node-manager.js";
@@ -30,6 +30,8 @@ export interface ActorSchedulerDeps {
 export class ActorScheduler {
   /** Actors no alive node can ever host: placed when a node that can joins. */
   private readonly infeasible = new Set<ActorEntry>();
+  /** Actors in a placement group no node holds room of yet (pending or rescheduling): placed as nodes report. */
+  private readonly waitingForGroup = new Set<ActorEntry>();
   private readonly placement: ActorPlacement;
 
   constructor(private readonly deps: ActorSchedulerDeps) {
@@ -40,6 +42,14 @@ export class ActorScheduler {
   nodeAdded(): void {
     const waiting = [...this.infeasible];
     this.infeasible.clear();
+    for (const entry of waiting) if (entry.info.state !== "DEAD") this.schedule(entry);
+  }
+
+  /** Nodes reported their resources (a placement group's bundles may have appeared): place the actors waiting for them. */
+  resourcesChanged(): void {
+    if (this.waitingForGroup.size === 0) return;
+    const waiting = [...this.waitingForGroup];
+    this.waitingForGroup.clear();
     for (const entry of waiting) if (entry.info.state !== "DEAD") this.schedule(entry);
   }
 
@@ -101,6 +111,10 @@ export class ActorScheduler {
       return;
     }
     if ("infeasible" in picked) {
+      if (spec.placementGroup !== undefined) {
+        this.waitingForGroup.add(entry); // no warning: the group is being created, or rescheduled
+        return;
+      }
       this.infeasible.add(entry);
       const message =
         `actor ${spec.className} is pending: no alive node can ever provide ${JSON.stringify(needed(spec))}; ` +
@@ -143,6 +157,7 @@ export class ActorScheduler {
         noSpillback: true,
         ...(spec.strategy !== undefined ? { strategy: spec.strategy } : {}),
         ...(spec.runtimeEnv !== undefined ? { runtimeEnv: spec.runtimeEnv } : {}),
+        ...(spec.placementGroup !== undefined ? { placementGroupId: spec.placementGroup.placementGroupId, bundleIndex: spec.placementGroup.bundleIndex } : {}),
       }, UNTIL_PEER_LOST);
       if (entry.leaseRequest?.requestId === requestId) entry.leaseRequest = undefined;
       if ("spillback" in reply || "cancelled" in reply) {
@@ -160,7 +175,8 @@ export class ActorScheduler {
         this.schedule(entry); // its node died before granting: place it elsewhere
         return undefined;
       }
-      this.deps.dead(entry, e instanceof NodeAffinityError ? e : `could not get a worker for the actor: ${(e as Error).message}`);
+      const final = e instanceof NodeAffinityError || e instanceof PlacementGroupRemovedError;
+      this.deps.dead(entry, final ? e : `could not get a worker for the actor: ${(e as Error).message}`);
       return undefined;
     }
   }

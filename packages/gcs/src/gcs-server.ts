@@ -94,7 +94,13 @@ export class GcsServer {
       config,
       nameChanged: (namespace, name, actorId) => this.actorNames.changed(namespace, name, actorId),
     });
-    this.placementGroups = new PlacementGroupManager({ nodes: this.nodes, view: this.view, clock, config });
+    this.placementGroups = new PlacementGroupManager({
+      nodes: this.nodes,
+      view: this.view,
+      clock,
+      config,
+      removed: (placementGroupId) => this.actors.placementGroupRemoved(placementGroupId),
+    });
     this.jobs.onJobEnd((jobId) => {
       this.actors.onJobEnd(jobId);
       this.placementGroups.onJobEnd(jobId);
@@ -165,6 +171,7 @@ export class GcsServer {
     reportResources: (req) => {
       this.view.report(req.nodeId, req.total, req.available);
       if (this.placementGroups.hasPending) this.placementGroups.retryPending();
+      this.actors.resourcesChanged();
       return { ok: true };
     },
     getClusterView: () => this.view.list(),

@@ -32,6 +32,8 @@ export interface PlacementGroupManagerDeps {
   /** Times waits for a group to be created. */
   clock: Clock;
   config: Pick<ConfigValues, "bundleReservationTimeoutMs">;
+  /** A group was removed: the actors in it end (ActorManager). */
+  removed(placementGroupId: string): void;
 }
 
 interface GroupEntry {
@@ -68,14 +70,19 @@ export class PlacementGroupManager {
     return { placementGroupId: spec.placementGroupId };
   }
 
-  /** Ends the group and frees what it holds; a removed or unknown group is left as it is. */
+  /**
+   * Ends the group and frees what it holds; a removed or unknown group is left as it is. The
+   * actors in it die; every node is told, so it frees the group's bundles, fails the
+   * group's queued lease requests and kills the workers of its leases.
+   */
   async remove(placementGroupId: string): Promise<void> {
     const g = this.groups.get(placementGroupId);
     if (g === undefined || g.state === "REMOVED") return;
-    const held = g.state === "CREATED" ? distinct(g.bundleNodeIds) : [];
     this.setState(g, "REMOVED");
     if (g.spec.name !== undefined) this.names.delete(nameKey(g.spec.namespace, g.spec.name));
-    await this.returnBundles(placementGroupId, held);
+    this.deps.removed(placementGroupId);
+    const everyNode = this.deps.nodes.alive().map((n) => n.info.nodeId);
+    await Promise.all(everyNode.map((nodeId) => this.call(nodeId, (c) => c.call("returnBundles", { placementGroupId, removed: true }, this.timeoutMs))));
     this.retryPending();
   }
 

@@ -37,12 +37,15 @@ function cluster() {
   networks.push(net);
   const nodes = new NodeManager(clock);
   const view = new ResourceViewManager(nodes);
-  const groups = new PlacementGroupManager({ nodes, view, clock, config: defaultConfig({}) });
+  const removed: string[] = [];
+  const groups = new PlacementGroupManager({ nodes, view, clock, config: defaultConfig({}), removed: (id) => removed.push(id) });
   let n = 0;
   return {
     clock,
     view,
     groups,
+    /** Groups whose removal the manager announced (the actors in them end). */
+    removed,
     async addNode(nodeId: string, cpus: number): Promise<Node> {
       const node: Node = { raylet: new FakeRaylet(net, { nodeId, resources: { CPU: cpus } }), free: cpus, held: new Map(), refuse: false };
       serveBundles(node);
@@ -132,6 +135,7 @@ describe("PlacementGroupManager", () => {
     await c.groups.remove(first);
     assert.equal(c.groups.get({ placementGroupId: first, namespace: "ns" }).state, "REMOVED");
     assert.equal(calls(a, "returnBundles"), 1, "returned once");
+    assert.deepEqual(c.removed, [first], "the removal announced once (its actors end)");
     // The raylet reports what it freed; the server then retries the pending groups.
     c.view.report("a", { CPU: 2 }, { CPU: 2 });
     c.groups.retryPending();
@@ -150,7 +154,8 @@ describe("PlacementGroupManager", () => {
     await eventually(() => answer !== undefined, "prepare sent");
     await c.groups.remove(placementGroupId);
     answer?.();
-    await eventually(() => calls(a, "returnBundles") === 1, "the prepared bundles returned");
+    // Every node hears of the removal at once, then the reservation in flight returns what it prepared.
+    await eventually(() => calls(a, "returnBundles") === 2, "the prepared bundles returned");
     assert.equal(calls(a, "commitBundles"), 0);
     assert.equal(c.groups.get({ placementGroupId, namespace: "ns" }).state, "REMOVED");
   });

@@ -7,13 +7,13 @@
  */
 import { ProtocolError } from "./errors.js";
 import { arr, bytes, lit, nullable, num, str, tuple, union, type Infer } from "./schema.js";
-import { ObjectRefWire, ResolvedArg, ResourceSet, type TaskSpec } from "./wire-types.js";
+import { ObjectRefWire, PlacementGroupPlacement, ResolvedArg, ResourceSet, type TaskSpec } from "./wire-types.js";
 
 /**
- * [jobId, functionId, name, ownerAddress, resources?]: what the tasks of one function, owner
- * and options share (resources: normal tasks only).
+ * [jobId, functionId, name, ownerAddress, resources?, placementGroup?]: what the tasks of one
+ * function, owner and options share (resources and placement group: normal tasks only).
  */
-const Head = tuple([str, str, str, str], [ResourceSet]);
+const Head = tuple([str, str, str, str], [ResourceSet, PlacementGroupPlacement]);
 type Head = Infer<typeof Head>;
 
 /**
@@ -40,9 +40,10 @@ export function encodeTaskSpec(connection: object, spec: TaskSpec): TaskSpecWire
     last.functionId !== spec.functionId ||
     last.name !== spec.name ||
     last.ownerAddress !== spec.ownerAddress ||
-    last.resources !== spec.resources // one object per function and options: compared by reference
+    last.resources !== spec.resources || // one object per function and options: compared by reference
+    last.placementGroup !== spec.placementGroup
   ) {
-    head = spec.resources === undefined ? [spec.jobId, spec.functionId, spec.name, spec.ownerAddress] : [spec.jobId, spec.functionId, spec.name, spec.ownerAddress, spec.resources];
+    head = headOf(spec);
     sentHeads.set(connection, spec);
   }
   const wire: TaskSpecWire = [
@@ -85,6 +86,7 @@ export function decodeTaskSpec(connection: object, w: TaskSpecWire): TaskSpec {
     gpuIds: w[6] === 0 ? [] : w[6],
   };
   if (head[4] !== undefined) spec.resources = head[4];
+  if (head[5] !== undefined) spec.placementGroup = head[5];
   const actor = w[7];
   if (actor !== undefined) {
     spec.actorId = actor[0];
@@ -93,4 +95,10 @@ export function decodeTaskSpec(connection: object, w: TaskSpecWire): TaskSpec {
     if (actor[3] !== null) spec.seq = actor[3];
   }
   return spec;
+}
+
+function headOf(spec: TaskSpec): Head {
+  const { jobId, functionId, name, ownerAddress, resources, placementGroup } = spec;
+  if (resources === undefined) return [jobId, functionId, name, ownerAddress];
+  return placementGroup === undefined ? [jobId, functionId, name, ownerAddress, resources] : [jobId, functionId, name, ownerAddress, resources, placementGroup];
 }

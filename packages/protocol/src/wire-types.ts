@@ -113,6 +113,8 @@ export interface TaskSpec {
   gpuIds: number[];
   /** A normal task's resources (what its lease holds), for its runtime context; unset for actor calls. */
   resources?: Record<string, number>;
+  /** A normal task in a placement group. */
+  placementGroup?: PlacementGroupPlacement;
   /** Actor method calls. */
   actorId?: string;
   method?: string;
@@ -160,6 +162,19 @@ export interface TaskReply {
 export const SchedulingStrategy = union(lit("DEFAULT", "SPREAD"), obj({ nodeId: str, soft: bool }));
 export type SchedulingStrategy = Infer<typeof SchedulingStrategy>;
 
+/**
+ * Work scheduled into a placement group (`schedulingStrategy: { placementGroup }`): the
+ * group, the bundle (-1: any), whether work it creates inherits the group, and the group's
+ * bundles (for `lux.getCurrentPlacementGroup()` and for checking child requests).
+ */
+export const PlacementGroupPlacement = obj({
+  placementGroupId: str,
+  bundleIndex: num,
+  captureChildTasks: bool,
+  bundles: arr(ResourceSet),
+});
+export type PlacementGroupPlacement = Infer<typeof PlacementGroupPlacement>;
+
 export const ActorCreationSpec = obj({
   actorId: str,
   jobId: str,
@@ -197,6 +212,8 @@ export const ActorCreationSpec = obj({
   maxTaskRetries: opt(num),
   /** Where the control service may place the actor. Default "DEFAULT". */
   strategy: opt(SchedulingStrategy),
+  /** The actor lives in a placement group's bundle (its resources are named after the bundle). */
+  placementGroup: opt(PlacementGroupPlacement),
   /** GPU device ids of the actor's lease, filled in by the control service. */
   gpuIds: arr(num),
   /** The actor's worker runs in this runtime env. */
@@ -250,6 +267,9 @@ export const LeaseRequest = obj({
   detachedActor: opt(bool),
   /** The worker must run in this runtime env (unpacked workingDir, envVars). */
   runtimeEnv: opt(RuntimeEnvSpec),
+  /** Work in a placement group (its resources are named after the group's bundles). */
+  placementGroupId: opt(str),
+  bundleIndex: opt(num),
 });
 export type LeaseRequest = Infer<typeof LeaseRequest>;
 

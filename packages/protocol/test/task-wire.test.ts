@@ -65,7 +65,7 @@ test("a spec referring to a head that never came is refused with ProtocolError",
 test("the wire schema refuses malformed specs, naming where", () => {
   const bad: [unknown, RegExp][] = [
     [{ taskId: "x" }, /^the body: expected an array of 7 to 8, got an object$/],
-    [["x", ["a", "b"], Uint8Array.of(), [], 0, 0, 0], /^\[1\]: expected an array of 4 to 5, got 2 items$/],
+    [["x", ["a", "b"], Uint8Array.of(), [], 0, 0, 0], /^\[1\]: expected an array of 4 to 6, got 2 items$/],
     [["x", ["a", "b", "c", "d", { CPU: "1" }], Uint8Array.of(), [], 0, 0, 0], /^\[1\]\[4\]\["CPU"\]: expected a number, got a string$/],
     [["x", ["a", "b", "c", "d"], Uint8Array.of(), [], 5, 0, 0], /^\[4\]: expected 0 or an array, got number 5$/],
     [["x", 0, "not bytes", [], 0, 0, 0], /^\[2\]: expected bytes, got a string$/],

@@ -10,7 +10,8 @@ import type {
   RpcConnection,
   TimerHandle,
 } from "@lux/protocol";
-import { NodeAffinityError, createLogger, newTaskId, type ConfigValues } from "@lux/common";
+import { NodeAffinityError, PlacementGroupRemovedError, createLogger, newTaskId, type ConfigValues } from "@lux/common";
+import type { BundleReservations } from "./bundle-reservations.js";
 import type { ClusterView } from "./cluster-view.js";
 import type { Allocation, ResourcePool } from "./resources.js";
 import { place, type Placement } from "./scheduling-policy.js";
@@ -43,6 +44,8 @@ export interface Lease {
   allocation: Allocation;
   blocked: boolean;
   requester: Requester;
+  /** The placement group the lease's work runs in. */
+  placementGroupId: string | undefined;
 }
 
 export interface LeaseManagerDeps {
@@ -57,6 +60,10 @@ export interface LeaseManagerDeps {
   view: ClusterView;
   /** Asks the control service about a node missing from the view (alive or dead), if it knows it. */
   lookupNode(nodeId: string): Promise<NodeResources | undefined>;
+  /** This node's placement-group bundles (GPU devices of work in a group). */
+  bundles: Pick<BundleReservations, "gpuIds">;
+  /** Asks the control service whether a placement group was removed (or never existed). */
+  placementGroupRemoved(placementGroupId: string): Promise<boolean>;
   /** Times how long a request that followed a spillback stays before it may move on. */
   clock: Clock;
   config: LeaseManagerConfig;
@@ -73,6 +80,8 @@ export class LeaseManager {
   private readonly leases = new Map<string, Lease>();
   private readonly leaseByWorker = new Map<string, Lease>();
   private readonly warned = new Set<string>();
+  /** Placement groups known removed: requests for them fail (bounded: oldest forgotten). */
+  private readonly removedGroups = new Set<string>();
   private scheduling = false;
   private laterTimer: TimerHandle | undefined;
   private turn = 0;
@@ -111,7 +120,13 @@ export class LeaseManager {
       }
     }
     if (placement.kind === "spill") return this.spill(req, placement.node);
-    if (placement.kind === "infeasible" || !this.resources.feasible(req.resources)) this.warnInfeasible(req, requester);
+    const nowhere = placement.kind === "infeasible" || !this.resources.feasible(req.resources);
+    if (req.placementGroupId !== undefined) {
+      // No node holds the group's bundles: it is pending or rescheduling (wait), or removed (fail).
+      if (this.removedGroups.has(req.placementGroupId) || (nowhere && (await this.deps.placementGroupRemoved(req.placementGroupId)))) {
+        throw new PlacementGroupRemovedError({ placementGroupId: req.placementGroupId, what: req.description });
+      }
+    } else if (nowhere) this.warnInfeasible(req, requester);
     return new Promise((resolve, reject) => {
       this.queue.push({ req, requester, resolve, reject, queuedAt: this.clock.now() });
       this.schedule();
@@ -161,6 +176,30 @@ export class LeaseManager {
     if (followedMayMove && !fitsAvailable(placement.node, p.req.resources)) return false;
     p.resolve(this.spill(p.req, placement.node));
     return true;
+  }
+
+  /**
+   * The placement group was removed: its queued requests fail with
+   * PlacementGroupRemovedError, and the workers of its leases are killed (their owners learn
+   * why from the control service). Requests for it that come later fail at once.
+   */
+  placementGroupRemoved(placementGroupId: string): void {
+    this.removedGroups.add(placementGroupId);
+    if (this.removedGroups.size > 10_000) this.removedGroups.delete(this.removedGroups.values().next().value as string);
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      const p = this.queue[i] as PendingLease;
+      if (p.req.placementGroupId !== placementGroupId) continue;
+      this.queue.splice(i, 1);
+      p.reject(new PlacementGroupRemovedError({ placementGroupId, what: p.req.description }));
+    }
+    for (const lease of [...this.leases.values()]) {
+      if (lease.placementGroupId === placementGroupId) this.return(lease.leaseId, true);
+    }
+  }
+
+  /** Resources were added here (a placement group's bundles committed): queued requests may fit now. */
+  resourcesAdded(): void {
+    this.schedule();
   }
 
   /** Queued requests by resource shape (what `lux status` shows as pending demand). */
@@ -310,7 +349,8 @@ export class LeaseManager {
       this.schedule();
       return;
     }
-    const lease: Lease = { leaseId: newTaskId(), worker, allocation, blocked: false, requester: p.requester };
+    const placementGroupId = p.req.placementGroupId;
+    const lease: Lease = { leaseId: newTaskId(), worker, allocation, blocked: false, requester: p.requester, placementGroupId };
     this.leases.set(lease.leaseId, lease);
     this.leaseByWorker.set(worker.workerId, lease);
     p.resolve({
@@ -319,7 +359,7 @@ export class LeaseManager {
       workerAddress: worker.address as string,
       ...(worker.socketPath !== undefined ? { workerSocket: worker.socketPath } : {}),
       nodeId: this.nodeId,
-      gpuIds: allocation.gpuIds,
+      gpuIds: placementGroupId === undefined ? allocation.gpuIds : this.deps.bundles.gpuIds(placementGroupId, p.req.bundleIndex ?? -1),
     });
   }
 }

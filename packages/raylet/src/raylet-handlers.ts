@@ -180,10 +180,12 @@ function bundleHandlers(parts: RayletParts): RayletHandlers {
     prepareBundles: (req) => ({ prepared: parts.bundles.prepare(req.placementGroupId, req.bundles) }),
     commitBundles: (req) => {
       if (!parts.bundles.commit(req.placementGroupId)) throw new LuxError(`placement group ${req.placementGroupId} has no prepared bundles on node ${parts.nodeId}`);
+      parts.leases().resourcesAdded();
       return { ok: true };
     },
     returnBundles: (req) => {
       parts.bundles.release(req.placementGroupId);
+      if (req.removed === true) parts.leases().placementGroupRemoved(req.placementGroupId);
       return { ok: true };
     },
   };

@@ -15,7 +15,7 @@ import type {
   TimerHandle,
 } from "@lux/protocol";
 import { ConnectionPool, ReconnectingConnection, RpcServer, connectRpc, systemClock } from "@lux/protocol";
-import { LuxError, controlServiceStateLost, createLogger, newNodeId, rpcPeerOptions, type ConfigValues } from "@lux/common";
+import { LuxError, controlServiceStateLost, placementGroupRemoved, createLogger, newNodeId, rpcPeerOptions, type ConfigValues } from "@lux/common";
 import type { ArenaStore } from "@lux/object-store";
 import { openArena } from "@lux/object-store";
 import { ClusterView } from "./cluster-view.js";
@@ -65,6 +65,8 @@ export class Raylet {
   private leases: LeaseManager | undefined;
   private liveness: WorkerLiveness | undefined;
   private readonly resources: ResourcePool;
+  /** This node's part of placement groups. */
+  private readonly bundles: BundleReservations;
   private readonly jobs = new Map<string, Promise<JobInfo>>();
   /** Jobs whose workers were started ahead (at most once each). */
   private readonly prestartedJobs = new Set<string>();
@@ -88,6 +90,7 @@ export class Raylet {
     this.clock = options.clock ?? systemClock;
     this.peerOptions = { ...rpcPeerOptions(options.token, log), ...(options.dial !== undefined ? { dial: options.dial } : {}), clock: this.clock };
     this.resources = new ResourcePool(options.resources);
+    this.bundles = new BundleReservations(this.resources, this.clock, options.config.bundlePrepareTimeoutMs);
     this.view = new ClusterView({
       localId: this.nodeId,
       local: () => this.localResources(),
@@ -178,6 +181,8 @@ export class Raylet {
         const nodes = await this.gcs?.call("getClusterView", {});
         return nodes?.find((n) => n.nodeId === nodeId);
       },
+      bundles: this.bundles,
+      placementGroupRemoved: async (placementGroupId) => this.gcs !== undefined && placementGroupRemoved(this.gcs, placementGroupId),
       clock: this.clock,
       config: this.options.config,
     });
@@ -195,7 +200,7 @@ export class Raylet {
       store: this.options.store,
       storeKind: this.options.storeKind,
       view: this.view,
-      bundles: new BundleReservations(this.resources),
+      bundles: this.bundles,
       nodePeers: this.nodePeers,
       forgetNode: (nodeId) => this.forgetNode(nodeId),
       leases: () => this.leaseManager,

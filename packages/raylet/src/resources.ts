@@ -58,11 +58,36 @@ export class ResourcePool {
 
   release(allocation: Allocation): void {
     for (const [k, q] of Object.entries(allocation.resources)) {
-      if (q > 0) this.free.set(k, (this.free.get(k) ?? 0) + toUnits(q));
+      // A resource removed meanwhile (a placement group's bundle) is not brought back.
+      if (q > 0 && this.total.has(k)) this.free.set(k, (this.free.get(k) ?? 0) + toUnits(q));
     }
     const gpus = allocation.resources["GPU"] ?? 0;
     const share = gpus >= 1 ? SCALE : toUnits(gpus);
     for (const id of allocation.gpuIds) this.gpuUse[id] = Math.max(0, (this.gpuUse[id] ?? 0) - share);
+    this.onChange?.();
+  }
+
+  /** Adds resources to the node, all free (a committed placement-group bundle's named resources). */
+  add(totals: ResourceSet): void {
+    for (const [k, q] of Object.entries(totals)) {
+      this.total.set(k, (this.total.get(k) ?? 0) + toUnits(q));
+      this.free.set(k, (this.free.get(k) ?? 0) + toUnits(q));
+    }
+    this.onChange?.();
+  }
+
+  /** Takes resources added by `add` off the node again, in use or not. */
+  remove(totals: ResourceSet): void {
+    for (const [k, q] of Object.entries(totals)) {
+      const left = (this.total.get(k) ?? 0) - toUnits(q);
+      if (left > 0) {
+        this.total.set(k, left);
+        this.free.set(k, (this.free.get(k) ?? 0) - toUnits(q));
+      } else {
+        this.total.delete(k);
+        this.free.delete(k);
+      }
+    }
     this.onChange?.();
   }
 

@@ -8,11 +8,12 @@ import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
 import { afterEach, describe, test } from "node:test";
 import { FakeClock, type CoreWorkerService, type JobInfo, type LeaseGrant, type LeaseReply, type LeaseRequest, type NodeResources, type ResourceSet } from "@lux/protocol";
-import { LuxError, NodeAffinityError, defaultConfig } from "@lux/common";
+import { LuxError, NodeAffinityError, PlacementGroupRemovedError, defaultConfig } from "@lux/common";
 import { FakeNetwork, FakeWorker, settle } from "@lux/testing";
 import { ClusterView } from "../src/cluster-view.js";
 import { LeaseManager, type Requester } from "../src/lease-manager.js";
 import { ResourcePool } from "../src/resources.js";
+import { BundleReservations } from "../src/bundle-reservations.js";
 import type { WorkerHandle, WorkerPool } from "../src/worker-pool.js";
 
 /** Hands out worker handles (no process) and records what comes back; `acquire` can be made to fail or wait. */
@@ -84,6 +85,10 @@ interface Node {
   ownerWorker: FakeWorker;
   /** Nodes the control service knows but the view does not have yet. */
   known: Map<string, NodeResources>;
+  /** This node's placement-group bundles. */
+  bundles: BundleReservations;
+  /** Placement groups the control service says are removed. */
+  removedGroups: Set<string>;
 }
 
 let networks: FakeNetwork[] = [];
@@ -107,6 +112,8 @@ async function nodeA(cpus = 1, busy = 0): Promise<Node> {
   });
   const pool = new FakePool();
   const known = new Map<string, NodeResources>();
+  const bundles = new BundleReservations(resources, clock, 60_000);
+  const removedGroups = new Set<string>();
   const manager = new LeaseManager({
     nodeId: "A",
     resources,
@@ -114,6 +121,8 @@ async function nodeA(cpus = 1, busy = 0): Promise<Node> {
     jobInfo: () => Promise.resolve(JOB),
     view,
     lookupNode: (nodeId) => Promise.resolve(known.get(nodeId)),
+    bundles,
+    placementGroupRemoved: (id) => Promise.resolve(removedGroups.has(id)),
     clock,
     config,
   });
@@ -132,6 +141,8 @@ async function nodeA(cpus = 1, busy = 0): Promise<Node> {
     requester: first.requester,
     ownerWorker: first.worker,
     known,
+    bundles,
+    removedGroups,
     join: (nodeId, n, extra = {}) =>
       view.update([{ nodeId, address: `${nodeId}:1`, alive: true, total: { CPU: n, ...extra }, available: { CPU: n, ...extra } }], false),
     request: (res = { CPU: 1 }, extra = {}) =>
@@ -336,6 +347,44 @@ describe("LeaseManager: spillback", () => {
     // The first was never granted there (B sends no report): its reservation lapses and B looks free.
     a.clock.advance(1);
     assert.deepEqual(await settledSoon(second), { spillback: { nodeId: "B", address: "B:1" } });
+  });
+});
+
+describe("LeaseManager: placement groups", () => {
+  const inBundle = (index: number) => ({ [`CPU_group_${index}_pg-1`]: 1, "CPU_group_pg-1": 1, [`bundle_group_${index}_pg-1`]: 0.001, "bundle_group_pg-1": 0.001 });
+  const group = { placementGroupId: "pg-1", bundleIndex: 0 };
+
+  test("work in a pending group waits without the infeasible warning, and is granted once the bundle is committed", async () => {
+    const a = await nodeA(2);
+    const r = a.request(inBundle(0), group);
+    assert.equal(await settledSoon(r), undefined);
+    assert.equal(a.ownerWorker.received("logWarning").length, 0, "a pending group is not infeasible");
+    a.bundles.prepare("pg-1", [{ index: 0, resources: { CPU: 1 } }]);
+    a.bundles.commit("pg-1");
+    a.manager.resourcesAdded();
+    granted(await settledSoon(r));
+  });
+
+  test("removal fails the group's queued requests and kills its leases' workers; later requests fail at once", async () => {
+    const a = await nodeA(2);
+    a.bundles.prepare("pg-1", [{ index: 0, resources: { CPU: 1 } }]);
+    a.bundles.commit("pg-1");
+    const lease = granted(await settledSoon(a.request(inBundle(0), group)));
+    const queued = a.request(inBundle(0), group);
+    const outside = granted(await settledSoon(a.request()));
+    assert.equal(await settledSoon(queued), undefined, "bundle 0 is full");
+    a.bundles.release("pg-1");
+    a.manager.placementGroupRemoved("pg-1");
+    await assert.rejects(queued, PlacementGroupRemovedError);
+    assert.deepEqual(a.pool.released, [{ workerId: lease.workerId, kill: true }], "only the group's worker is killed");
+    assert.notEqual(outside.workerId, lease.workerId);
+    await assert.rejects(a.request(inBundle(0), group), PlacementGroupRemovedError);
+  });
+
+  test("a request for a group no node holds fails when the control service says it was removed", async () => {
+    const a = await nodeA(1);
+    a.removedGroups.add("pg-1");
+    await assert.rejects(a.request(inBundle(0), group), (e: unknown) => e instanceof PlacementGroupRemovedError && /task f/.test(e.message));
   });
 });
 

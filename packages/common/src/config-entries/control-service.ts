@@ -50,4 +50,12 @@ export const CONTROL_SERVICE_ENTRIES = [
     min: 1,
     doc: "Deadline of each call the control service makes to reserve or free a placement group's bundles on a raylet (prepare, commit, return). A node that does not answer in time counts as refusing: the group takes nothing and stays pending.",
   }),
+  defineConfig({
+    name: "bundlePrepareTimeoutMs",
+    type: "number",
+    default: 60_000,
+    integer: true,
+    min: 1,
+    doc: "How long a raylet holds a placement group's bundles prepared (phase one) without the commit (phase two) before it returns them itself: the control service that prepared them died or gave up, and nothing else would free them.",
+  }),
 ] as const;
