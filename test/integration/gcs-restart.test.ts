@@ -98,6 +98,8 @@ describe("control service restart", () => {
     assert.equal(await lux.get(counter.incr.remote()), 1);
     assert.equal(await lux.get(triple.remote(1)), 3); // exports the definition to the KV
     const long = await startLongTask("redis", 42);
+    const group = lux.placementGroup([{ CPU: 1 }], { name: "kept-group", lifetime: "detached" });
+    assert.equal(await group.wait({ timeoutMs: 60_000 }), true);
 
     await cluster.restartGcs();
 
@@ -109,6 +111,11 @@ describe("control service restart", () => {
     // A fresh worker (another runtime env) loads the definition exported before the restart.
     assert.equal(await lux.get(triple.options({ runtimeEnv: { envVars: { GCS_RESTART: "after" } } }).remote(5)), 15);
     assert.equal(await lux.get(lux.put("still a driver")), "still a driver");
+    const groupAfter = await lux.getPlacementGroup("kept-group");
+    assert.equal(groupAfter.id, group.id, "the placement group survived");
+    assert.equal((await lux.placementGroupTable(groupAfter)).state, "CREATED");
+    assert.equal(await lux.get(triple.options({ schedulingStrategy: { placementGroup: groupAfter } }).remote(3)), 9, "work runs in the restored group");
+    await lux.removePlacementGroup(groupAfter);
     await waitFor(async () => {
       const nodes = await lux.nodes();
       return nodeIds.every((id) => nodes.some((n) => n.nodeId === id && n.alive));

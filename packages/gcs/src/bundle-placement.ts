@@ -8,17 +8,29 @@ const SEARCH_BUDGET = 10_000;
  * by bundle index, or undefined when the group does not fit as a whole. STRICT_PACK puts
  * every bundle on one node; STRICT_SPREAD each on a different node; PACK prefers nodes the
  * group already uses (one node if it can), SPREAD prefers nodes it does not use yet.
+ * `fixed`: bundles already placed (a group rescheduled after a node died keeps its bundles
+ * on live nodes): only the others (null there) are placed, around them.
  */
-export function placeBundles(strategy: PlacementStrategy, bundles: readonly ResourceSet[], nodes: readonly NodeResources[]): string[] | undefined {
+export function placeBundles(
+  strategy: PlacementStrategy,
+  bundles: readonly ResourceSet[],
+  nodes: readonly NodeResources[],
+  fixed: readonly (string | null)[] = bundles.map(() => null),
+): string[] | undefined {
   const sorted = [...nodes].sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1));
   const free = new Map(sorted.map((n) => [n.nodeId, { ...n.available }]));
-  const onOneNode = sorted.find((n) => fits(sum(bundles), n.available));
-  if (strategy === "STRICT_PACK" || (strategy === "PACK" && onOneNode !== undefined)) {
-    return onOneNode === undefined ? undefined : bundles.map(() => onOneNode.nodeId);
+  const missing = bundles.flatMap((b, i) => (fixed[i] === null || fixed[i] === undefined ? [b] : []));
+  const kept = [...new Set(fixed.filter((id): id is string => id !== null && id !== undefined))];
+  const onOneNode = sorted.find((n) => (kept.length === 0 || (kept.length === 1 && kept[0] === n.nodeId)) && fits(sum(missing), n.available));
+  if (strategy === "STRICT_PACK" || (strategy === "PACK" && kept.length === 0 && onOneNode !== undefined)) {
+    return onOneNode === undefined ? undefined : bundles.map((_, i) => fixed[i] ?? onOneNode.nodeId);
   }
   // Largest first: the bundles hardest to place choose before the easy ones fill nodes up.
-  const order = bundles.map((_, i) => i).sort((a, b) => size(bundles[b] ?? {}) - size(bundles[a] ?? {}));
-  const placed: (string | undefined)[] = bundles.map(() => undefined);
+  const order = bundles
+    .map((_, i) => i)
+    .filter((i) => fixed[i] === null || fixed[i] === undefined)
+    .sort((a, b) => size(bundles[b] ?? {}) - size(bundles[a] ?? {}));
+  const placed: (string | undefined)[] = bundles.map((_, i) => fixed[i] ?? undefined);
   let budget = SEARCH_BUDGET;
   const search = (k: number): boolean => {
     const index = order[k];

@@ -100,6 +100,7 @@ export class GcsServer {
       clock,
       config,
       removed: (placementGroupId) => this.actors.placementGroupRemoved(placementGroupId),
+      storage: options.storage,
     });
     this.jobs.onJobEnd((jobId) => {
       this.actors.onJobEnd(jobId);
@@ -130,8 +131,11 @@ export class GcsServer {
     const jobs = await this.jobs.restore(windowMs);
     const nodes = await this.nodes.restore(windowMs);
     const actors = await this.actors.restore();
-    if (jobs + nodes + actors > 0) {
-      log.info(`restored from ${this.options.storage.kind}: ${jobs} jobs, ${nodes} nodes, ${actors} actors; waiting for raylets and drivers to reconnect`);
+    const groups = await this.placementGroups.restore();
+    if (jobs + nodes + actors + groups > 0) {
+      log.info(
+        `restored from ${this.options.storage.kind}: ${jobs} jobs, ${nodes} nodes, ${actors} actors, ${groups} placement groups; waiting for raylets and drivers to reconnect`,
+      );
     }
   }
 

@@ -16,13 +16,20 @@
  * its bundles; a reservation in flight sees the removal and returns what it prepared.
  * Non-detached groups are removed when their job ends.
  *
- * Not yet: rescheduling bundles of a dead node (RESCHEDULING), storage across restarts.
+ * When a node dies, each created group with bundles there turns RESCHEDULING: those bundles
+ * are placed again on live nodes under the group's strategy, around the bundles it keeps
+ * (a STRICT_SPREAD group waits for a node it does not use yet), by the same two phases, and
+ * the group is CREATED again. Actors in it restart per their maxRestarts (the ActorManager)
+ * and wait for the bundles. With storage (Redis), groups are written through and restored
+ * when the control service restarts; raylets keep holding committed bundles meanwhile.
  */
-import type { Clock, PlacementGroupInfo, PlacementGroupSpec, PlacementGroupState, RayletService, RpcConnection } from "@lux/protocol";
+import type { Clock, PlacementGroupInfo, PlacementGroupSpec, PlacementGroupState, RayletService, ResourceSet, RpcConnection } from "@lux/protocol";
 import { PlacementGroupNameTakenError, PlacementGroupNotFoundError, createLogger, type ConfigValues } from "@lux/common";
 import { placeBundles } from "./bundle-placement.js";
 import type { NodeManager } from "./node-manager.js";
 import type { ResourceViewManager } from "./resource-view.js";
+import type { GcsStorage } from "./storage.js";
+import { StoredTable } from "./table.js";
 
 const log = createLogger("gcs");
 
@@ -34,6 +41,15 @@ export interface PlacementGroupManagerDeps {
   config: Pick<ConfigValues, "bundleReservationTimeoutMs">;
   /** A group was removed: the actors in it end (ActorManager). */
   removed(placementGroupId: string): void;
+  /** Where groups are written through, to survive a restart (Redis); none: memory only. */
+  storage?: GcsStorage | undefined;
+}
+
+/** A group as stored. */
+interface StoredGroup {
+  spec: PlacementGroupSpec;
+  state: PlacementGroupState;
+  bundleNodeIds: (string | null)[];
 }
 
 interface GroupEntry {
@@ -51,9 +67,34 @@ export class PlacementGroupManager {
   private reserving = false;
   /** Something changed while a pass over the pending groups ran: make another pass. */
   private again = false;
+  private readonly stored: StoredTable<StoredGroup> | undefined;
 
   constructor(private readonly deps: PlacementGroupManagerDeps) {
+    this.stored = deps.storage === undefined ? undefined : new StoredTable(deps.storage, "placement_groups");
     deps.nodes.onNodeAdded(() => this.retryPending());
+    deps.nodes.onNodeDeath((nodeId) => this.nodeDied(nodeId));
+  }
+
+  /** Loads the groups of a previous run (storage): returns how many. */
+  async restore(): Promise<number> {
+    if (this.stored === undefined) return 0;
+    const stored = await this.stored.loadAll();
+    for (const [id, s] of stored) {
+      this.groups.set(id, { spec: s.spec, state: s.state, bundleNodeIds: s.bundleNodeIds, waiters: new Set() });
+      if (s.spec.name !== undefined) this.names.set(nameKey(s.spec.namespace, s.spec.name), id);
+    }
+    return stored.size;
+  }
+
+  /** Bundles on a dead node are placed again elsewhere: their groups turn RESCHEDULING. */
+  private nodeDied(nodeId: string): void {
+    for (const g of this.groups.values()) {
+      if (g.state === "REMOVED" || !g.bundleNodeIds.includes(nodeId)) continue;
+      g.bundleNodeIds = g.bundleNodeIds.map((n) => (n === nodeId ? null : n));
+      log.warn(`placement group ${g.spec.placementGroupId.slice(0, 11)} lost its bundles on dead node ${nodeId.slice(0, 8)}: rescheduling them`);
+      this.setState(g, "RESCHEDULING");
+    }
+    this.retryPending();
   }
 
   create(spec: PlacementGroupSpec): { placementGroupId: string } {
@@ -66,6 +107,7 @@ export class PlacementGroupManager {
     }
     const entry: GroupEntry = { spec, state: "PENDING", bundleNodeIds: spec.bundles.map(() => null), waiters: new Set() };
     this.groups.set(spec.placementGroupId, entry);
+    this.save(entry);
     this.retryPending();
     return { placementGroupId: spec.placementGroupId };
   }
@@ -125,7 +167,7 @@ export class PlacementGroupManager {
 
   /** Whether some group waits for room (the server then retries on resource reports). */
   get hasPending(): boolean {
-    for (const g of this.groups.values()) if (g.state === "PENDING") return true;
+    for (const g of this.groups.values()) if (waitsForRoom(g)) return true;
     return false;
   }
 
@@ -149,32 +191,57 @@ export class PlacementGroupManager {
   }
 
   private async reservePending(): Promise<void> {
-    for (const g of [...this.groups.values()]) if (g.state === "PENDING") await this.reserve(g);
+    for (const g of [...this.groups.values()]) if (waitsForRoom(g)) await this.reserve(g);
   }
 
-  /** Places the group on the current view and reserves it on its nodes in two phases. */
+  /**
+   * Places the group's unplaced bundles (all of a PENDING group's, a RESCHEDULING group's
+   * lost ones) on the current view and reserves them on their nodes in two phases.
+   */
   private async reserve(g: GroupEntry): Promise<void> {
     const { placementGroupId, strategy, bundles } = g.spec;
-    const plan = placeBundles(strategy, bundles, this.deps.view.alive());
+    const kept = [...g.bundleNodeIds];
+    const plan = placeBundles(strategy, bundles, this.deps.view.alive(), kept);
     if (plan === undefined) return;
+    // What each node is asked for now: the bundles not kept from before.
+    const parts = new Map<string, { index: number; resources: ResourceSet }[]>();
+    plan.forEach((nodeId, index) => {
+      if (kept[index] !== null) return;
+      const part = parts.get(nodeId) ?? [];
+      part.push({ index, resources: bundles[index] ?? {} });
+      parts.set(nodeId, part);
+    });
     // Counted as taken in the view until the nodes report, so the next group is placed around it.
-    const undo = plan.map((nodeId, i) => this.deps.view.reserve(nodeId, bundles[i] ?? {}));
-    const nodeIds = distinct(plan);
+    const undo = [...parts].flatMap(([nodeId, part]) => part.map((b) => this.deps.view.reserve(nodeId, b.resources)));
+    const nodeIds = [...parts.keys()];
     const prepared = await Promise.all(
-      nodeIds.map((nodeId) => {
-        const part = plan.flatMap((n, index) => (n === nodeId ? [{ index, resources: bundles[index] ?? {} }] : []));
-        return this.call(nodeId, (c) => c.call("prepareBundles", { placementGroupId, bundles: part }, this.timeoutMs)).then((r) => r?.prepared === true);
-      }),
+      nodeIds.map((nodeId) => this.call(nodeId, (c) => c.call("prepareBundles", { placementGroupId, bundles: parts.get(nodeId) ?? [] }, this.timeoutMs)).then((r) => r?.prepared === true)),
     );
-    const committed = prepared.every(Boolean) && g.state === "PENDING" && (await this.commit(placementGroupId, nodeIds)) && g.state === "PENDING";
+    const committed = prepared.every(Boolean) && !removed(g) && (await this.commit(placementGroupId, nodeIds)) && !removed(g);
     if (!committed) {
       for (const u of undo) u();
-      await this.returnBundles(placementGroupId, nodeIds);
+      await Promise.all(
+        nodeIds.map((nodeId) => {
+          const bundleIndexes = (parts.get(nodeId) ?? []).map((b) => b.index);
+          return this.call(nodeId, (c) => c.call("returnBundles", { placementGroupId, bundleIndexes }, this.timeoutMs));
+        }),
+      );
       return;
     }
-    g.bundleNodeIds = plan;
+    // A node that died meanwhile lost its new bundles again: they wait for the next pass.
+    const alive = new Set(this.deps.view.alive().map((n) => n.nodeId));
+    g.bundleNodeIds = g.bundleNodeIds.map((n, i) => {
+      const placed = plan[i] ?? null;
+      // Kept bundles stay as they are now (nulled if their node died meanwhile).
+      return kept[i] !== null ? n : placed !== null && alive.has(placed) ? placed : null;
+    });
+    if (g.bundleNodeIds.includes(null)) {
+      this.setState(g, g.state === "PENDING" ? "PENDING" : "RESCHEDULING");
+      this.again = true;
+      return;
+    }
     this.setState(g, "CREATED");
-    log.info(`placement group ${placementGroupId.slice(0, 8)} created on ${nodeIds.map((n) => n.slice(0, 8)).join(", ")}`);
+    log.info(`placement group ${placementGroupId.slice(0, 11)} created on ${distinct(plan).map((n) => n.slice(0, 8)).join(", ")}`);
   }
 
   private async commit(placementGroupId: string, nodeIds: string[]): Promise<boolean> {
@@ -202,8 +269,26 @@ export class PlacementGroupManager {
 
   private setState(g: GroupEntry, state: PlacementGroupState): void {
     g.state = state;
+    this.save(g);
     for (const w of [...g.waiters]) w();
   }
+
+  /** Writes the group through to storage; a removed group is deleted (its name is free). */
+  private save(g: GroupEntry): void {
+    const id = g.spec.placementGroupId;
+    if (g.state === "REMOVED") this.stored?.delete(id).catch(() => undefined);
+    else this.stored?.write(id, { spec: g.spec, state: g.state, bundleNodeIds: g.bundleNodeIds });
+  }
+}
+
+/** Read after an await: the group may have been removed meanwhile. */
+function removed(g: GroupEntry): boolean {
+  return g.state === "REMOVED";
+}
+
+/** PENDING or RESCHEDULING: some bundle holds nothing yet. */
+function waitsForRoom(g: GroupEntry): boolean {
+  return g.state === "PENDING" || g.state === "RESCHEDULING";
 }
 
 function info(g: GroupEntry): PlacementGroupInfo {

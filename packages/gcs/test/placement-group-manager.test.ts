@@ -14,6 +14,7 @@ const OK = { ok: true } as const;
 import { NodeManager } from "../src/node-manager.js";
 import { PlacementGroupManager } from "../src/placement-group-manager.js";
 import { ResourceViewManager } from "../src/resource-view.js";
+import { MemoryStorage, type GcsStorage } from "../src/storage.js";
 
 /** A node whose raylet reserves bundles against `free` CPUs, as a real one does against its pool. */
 interface Node {
@@ -31,18 +32,19 @@ afterEach(() => {
   networks = [];
 });
 
-function cluster() {
+function cluster(storage?: GcsStorage) {
   const clock = new FakeClock(1_000_000);
   const net = new FakeNetwork({ clock });
   networks.push(net);
   const nodes = new NodeManager(clock);
   const view = new ResourceViewManager(nodes);
   const removed: string[] = [];
-  const groups = new PlacementGroupManager({ nodes, view, clock, config: defaultConfig({}), removed: (id) => removed.push(id) });
+  const groups = new PlacementGroupManager({ nodes, view, clock, config: defaultConfig({}), removed: (id) => removed.push(id), storage });
   let n = 0;
   return {
     clock,
     view,
+    nodes,
     groups,
     /** Groups whose removal the manager announced (the actors in them end). */
     removed,
@@ -191,5 +193,65 @@ describe("PlacementGroupManager", () => {
     await settle(5);
     assert.equal(c.groups.get({ placementGroupId: attached, namespace: "ns" }).state, "REMOVED");
     assert.equal(c.groups.get({ placementGroupId: detached, namespace: "ns" }).state, "CREATED");
+  });
+
+  test("a node's death turns its groups RESCHEDULING; the lost bundles go to live nodes, the kept ones stay", async () => {
+    const c = cluster();
+    await c.addNode("a", 1);
+    await c.addNode("b", 1);
+    const { placementGroupId } = c.groups.create(c.spec([{ CPU: 1 }, { CPU: 1 }], { strategy: "SPREAD" }));
+    const state = () => c.groups.get({ placementGroupId, namespace: "ns" });
+    await eventually(() => state().state === "CREATED", "created on a and b");
+    const before = state().bundleNodeIds;
+    const lostIndex = before.indexOf("b");
+    c.nodes.markDead("b", "test");
+    assert.equal(state().state, "RESCHEDULING");
+    assert.equal(state().bundleNodeIds[lostIndex], null);
+    await settle(10);
+    assert.equal(state().state, "RESCHEDULING", "no live node has room yet");
+    const cNode = await c.addNode("c", 1);
+    await eventually(() => state().state === "CREATED", "created again");
+    const after = state().bundleNodeIds;
+    assert.equal(after[lostIndex], "c");
+    assert.equal(after[1 - lostIndex], before[1 - lostIndex], "the kept bundle did not move");
+    assert.equal(calls(cNode, "prepareBundles"), 1);
+    assert.deepEqual(cNode.raylet.calls.find((x) => x.method === "prepareBundles")?.request, { placementGroupId, bundles: [{ index: lostIndex, resources: { CPU: 1 } }] }, "only the lost bundle is asked for");
+  });
+
+  test("a STRICT_SPREAD group waits for a new node rather than put two bundles on one", async () => {
+    const c = cluster();
+    await c.addNode("a", 4);
+    await c.addNode("b", 1);
+    const { placementGroupId } = c.groups.create(c.spec([{ CPU: 1 }, { CPU: 1 }], { strategy: "STRICT_SPREAD" }));
+    const state = () => c.groups.get({ placementGroupId, namespace: "ns" });
+    await eventually(() => state().state === "CREATED", "created");
+    c.nodes.markDead("b", "test");
+    c.view.report("a", { CPU: 4 }, { CPU: 3 });
+    c.groups.retryPending();
+    await settle(10);
+    assert.equal(state().state, "RESCHEDULING", "a has room for both, but STRICT_SPREAD keeps them apart");
+    await c.addNode("d", 1);
+    await eventually(() => state().state === "CREATED", "created again on the new node");
+    assert.deepEqual([...state().bundleNodeIds].sort(), ["a", "d"]);
+  });
+
+  test("groups are written through to storage and restored by a new control service", async () => {
+    const storage = new MemoryStorage();
+    const c = cluster(storage);
+    await c.addNode("a", 2);
+    const created = c.groups.create(c.spec([{ CPU: 1 }], { name: "kept" })).placementGroupId;
+    const pending = c.groups.create(c.spec([{ CPU: 8 }])).placementGroupId;
+    const gone = c.groups.create(c.spec([{ CPU: 1 }], { name: "gone" })).placementGroupId;
+    await eventually(() => c.groups.get({ placementGroupId: gone, namespace: "ns" }).state === "CREATED", "created");
+    await c.groups.remove(gone);
+    await settle(5);
+    const restarted = cluster(storage);
+    assert.equal(await restarted.groups.restore(), 2, "the removed group is not kept");
+    const kept = restarted.groups.get({ name: "kept", namespace: "ns" });
+    assert.equal(kept.placementGroupId, created);
+    assert.equal(kept.state, "CREATED");
+    assert.deepEqual(kept.bundleNodeIds, ["a"]);
+    assert.equal(restarted.groups.get({ placementGroupId: pending, namespace: "ns" }).state, "PENDING");
+    assert.throws(() => restarted.groups.get({ placementGroupId: gone, namespace: "ns" }), PlacementGroupNotFoundError);
   });
 });

@@ -171,10 +171,11 @@ export const RayletService = defineService({
   /** Phase two: every node prepared its part; the reservation holds until returnBundles. */
   commitBundles: rpc(obj({ placementGroupId: str }), ok),
   /**
-   * Frees what the group holds here, prepared or committed (idempotent). `removed`: the group
+   * Frees what the group holds here (only `bundleIndexes` if given), prepared or committed
+   * (idempotent). `removed`: the group
    * was removed (sent to every node): its queued lease requests fail and its workers are killed.
    */
-  returnBundles: rpc(obj({ placementGroupId: str, removed: opt(bool) }), ok),
+  returnBundles: rpc(obj({ placementGroupId: str, bundleIndexes: opt(arr(int())), removed: opt(bool) }), ok),
   getNodeInfo: rpc(
     empty,
     returns<{

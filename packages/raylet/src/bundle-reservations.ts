@@ -6,24 +6,27 @@ const log = createLogger("raylet");
 
 type ReservationState = "prepared" | "committed";
 
+interface HeldBundle {
+  allocation: Allocation;
+  /** The bundle-named resources added to the pool on commit; undefined while prepared. */
+  added: ResourceSet | undefined;
+}
+
 interface Reservation {
-  state: ReservationState;
   /** By bundle index. */
-  allocations: Map<number, Allocation>;
-  /** The bundle-named resources added to the pool on commit. */
-  added: ResourceSet[];
-  /** Returns a prepared reservation whose commit never came (the control service died meanwhile). */
+  bundles: Map<number, HeldBundle>;
+  /** Returns the bundles still prepared when it fires (their commit never came: the control service died or gave up). */
   expiry: TimerHandle | undefined;
 }
 
 /**
  * This node's part of placement groups: bundles reserved out of the node's ResourcePool in
- * two phases driven by the control service. `prepare` takes all of a group's bundles for
- * this node or none; `commit` makes the reservation hold and adds the bundles' named
- * resources (see bundle-resources.ts in @lux/common), which work in the group leases;
- * `release` frees it, prepared or committed. While held, the bundles count as used in what
- * the node reports. A prepared reservation not committed within `prepareTimeoutMs` is
- * returned on its own: the control service that prepared it is gone or gave up.
+ * two phases driven by the control service. `prepare` takes all of the bundles asked for or
+ * none (a bundle already held is kept: a retried call, or a group rescheduled around a dead
+ * node adding bundles here); `commit` makes them hold and adds their named resources (see
+ * bundle-resources.ts in @lux/common), which work in the group leases; `release` frees them,
+ * prepared or committed. While held, bundles count as used in what the node reports. Bundles
+ * prepared but not committed within `prepareTimeoutMs` are returned on their own.
  */
 export class BundleReservations {
   private readonly groups = new Map<string, Reservation>();
@@ -34,55 +37,60 @@ export class BundleReservations {
     private readonly prepareTimeoutMs: number,
   ) {}
 
-  /** Takes every bundle if all fit together now; otherwise takes nothing and says so. */
+  /** Takes every bundle not held yet if all fit together now; otherwise takes nothing and says so. */
   prepare(placementGroupId: string, bundles: readonly { index: number; resources: ResourceSet }[]): boolean {
-    // Asked again (the control service retried after losing the reply): what is held stands.
-    if (this.groups.has(placementGroupId)) return true;
-    const allocations = new Map<number, Allocation>();
+    const held = this.groups.get(placementGroupId)?.bundles;
+    const taken = new Map<number, HeldBundle>();
     for (const b of bundles) {
+      if (held?.has(b.index) === true || taken.has(b.index)) continue;
       if (!this.pool.fits(b.resources)) {
-        for (const a of allocations.values()) this.pool.release(a);
+        for (const t of taken.values()) this.pool.release(t.allocation);
         return false;
       }
-      allocations.set(b.index, this.pool.acquire(b.resources));
+      taken.set(b.index, { allocation: this.pool.acquire(b.resources), added: undefined });
     }
-    const expiry = this.clock.setTimeout(() => {
-      if (this.groups.get(placementGroupId)?.state !== "prepared") return;
-      log.warn(`placement group ${placementGroupId}: bundles prepared here were not committed within ${this.prepareTimeoutMs} ms; returning them`);
-      this.release(placementGroupId);
-    }, this.prepareTimeoutMs);
-    expiry.unref();
-    this.groups.set(placementGroupId, { state: "prepared", allocations, added: [], expiry });
+    const r = this.groups.get(placementGroupId) ?? { bundles: new Map<number, HeldBundle>(), expiry: undefined };
+    this.groups.set(placementGroupId, r);
+    for (const [index, t] of taken) r.bundles.set(index, t);
+    if (taken.size > 0) this.expireLater(placementGroupId, r);
     return true;
   }
 
-  /** Returns whether the group had prepared bundles here to commit. */
+  /** Commits the group's prepared bundles; returns whether it has any bundle here. */
   commit(placementGroupId: string): boolean {
     const r = this.groups.get(placementGroupId);
     if (r === undefined) return false;
-    if (r.state === "committed") return true;
-    r.state = "committed";
     r.expiry?.cancel();
     r.expiry = undefined;
-    for (const [index, a] of r.allocations) {
-      const added = bundleResources(a.resources, placementGroupId, index);
-      r.added.push(added);
-      this.pool.add(added);
+    for (const [index, b] of r.bundles) {
+      if (b.added !== undefined) continue;
+      b.added = bundleResources(b.allocation.resources, placementGroupId, index);
+      this.pool.add(b.added);
     }
     return true;
   }
 
-  release(placementGroupId: string): void {
+  /** Frees the group's bundles here (only those of `indexes` if given), prepared or committed. */
+  release(placementGroupId: string, indexes?: readonly number[]): void {
     const r = this.groups.get(placementGroupId);
     if (r === undefined) return;
-    this.groups.delete(placementGroupId);
+    for (const [index, b] of [...r.bundles]) {
+      if (indexes !== undefined && !indexes.includes(index)) continue;
+      r.bundles.delete(index);
+      if (b.added !== undefined) this.pool.remove(b.added);
+      this.pool.release(b.allocation);
+    }
+    if (r.bundles.size > 0) return;
     r.expiry?.cancel();
-    for (const added of r.added) this.pool.remove(added);
-    for (const a of r.allocations.values()) this.pool.release(a);
+    this.groups.delete(placementGroupId);
   }
 
+  /** "committed" once every bundle of the group here is; "prepared" while one is not. */
   state(placementGroupId: string): ReservationState | undefined {
-    return this.groups.get(placementGroupId)?.state;
+    const r = this.groups.get(placementGroupId);
+    if (r === undefined) return undefined;
+    for (const b of r.bundles.values()) if (b.added === undefined) return "prepared";
+    return "committed";
   }
 
   /**
@@ -92,8 +100,20 @@ export class BundleReservations {
   gpuIds(placementGroupId: string, index: number): number[] {
     const r = this.groups.get(placementGroupId);
     if (r === undefined) return [];
-    if (index >= 0) return r.allocations.get(index)?.gpuIds ?? [];
-    for (const a of r.allocations.values()) if (a.gpuIds.length > 0) return a.gpuIds;
+    if (index >= 0) return r.bundles.get(index)?.allocation.gpuIds ?? [];
+    for (const b of r.bundles.values()) if (b.allocation.gpuIds.length > 0) return b.allocation.gpuIds;
     return [];
+  }
+
+  private expireLater(placementGroupId: string, r: Reservation): void {
+    r.expiry?.cancel();
+    r.expiry = this.clock.setTimeout(() => {
+      r.expiry = undefined;
+      const stale = [...r.bundles].flatMap(([index, b]) => (b.added === undefined ? [index] : []));
+      if (stale.length === 0) return;
+      log.warn(`placement group ${placementGroupId}: bundles ${stale.join(", ")} prepared here were not committed within ${this.prepareTimeoutMs} ms; returning them`);
+      this.release(placementGroupId, stale);
+    }, this.prepareTimeoutMs);
+    r.expiry.unref();
   }
 }

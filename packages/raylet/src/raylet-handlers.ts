@@ -184,7 +184,7 @@ function bundleHandlers(parts: RayletParts): RayletHandlers {
       return { ok: true };
     },
     returnBundles: (req) => {
-      parts.bundles.release(req.placementGroupId);
+      parts.bundles.release(req.placementGroupId, req.bundleIndexes);
       if (req.removed === true) parts.leases().placementGroupRemoved(req.placementGroupId);
       return { ok: true };
     },

@@ -82,4 +82,18 @@ describe("BundleReservations", () => {
     assert.equal(r.state("pg-b"), "committed", "a committed group stays");
     assert.equal(pool.view().available["CPU"], 1);
   });
+
+  test("bundles added to a group already here (rescheduled) are prepared on their own; release by index frees just those", () => {
+    const pool = new ResourcePool({ CPU: 3 });
+    const r = new BundleReservations(pool, new FakeClock(), 60_000);
+    r.prepare("pg-1", bundles({ CPU: 1 }));
+    r.commit("pg-1");
+    assert.equal(r.prepare("pg-1", [{ index: 1, resources: { CPU: 1 } }]), true);
+    assert.equal(r.state("pg-1"), "prepared", "bundle 1 waits for its commit");
+    assert.equal(pool.view().available["CPU"], 1);
+    r.release("pg-1", [1]); // the reservation of bundle 1 failed elsewhere
+    assert.equal(r.state("pg-1"), "committed", "bundle 0 stays");
+    assert.equal(pool.view().available["CPU"], 2);
+    assert.equal(pool.view().total["CPU_group_0_pg-1"], 1);
+  });
 });
