@@ -112,6 +112,28 @@ export function scale(out: string): void {
   }
 }
 
+/** bench/placement-groups.ts --json: one line, every figure a positive number. */
+export function placementGroups(out: string): void {
+  const lines = out.trim().split("\n");
+  assert.equal(lines.length, 1, `one line of JSON, got: ${out}`);
+  const result = JSON.parse(lines[0] as string) as Record<string, unknown>;
+  const names = [
+    "groups",
+    "groups_created_and_removed_per_second",
+    "gcs_round_trips_per_second",
+    "gcs_round_trips_100_in_flight_per_second",
+    "tasks",
+    "tasks_in_bundle_per_second",
+    "tasks_outside_per_second",
+    "in_bundle_share_of_outside",
+  ];
+  assert.deepEqual(Object.keys(result).sort(), [...names].sort());
+  for (const name of names) {
+    const value = result[name];
+    assert.ok(typeof value === "number" && value > 0 && Number.isFinite(value), `${name}: ${String(value)}`);
+  }
+}
+
 /** bench/rpc-messages.ts: the last line is the runs' medians as JSON. */
 export function rpcMessages(out: string): void {
   const medians = JSON.parse(out.trim().split("\n").at(-1) ?? "") as Record<string, unknown>;

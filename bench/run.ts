@@ -77,6 +77,11 @@ const BENCHMARKS: Benchmark[] = [
     quick: [{ argv: ts("bench/scale.ts", "--tasks", "20000", "--actors", "4", "--json"), check: check.scale }],
   },
   {
+    name: "placement-groups",
+    full: [{ argv: ts("bench/placement-groups.ts") }],
+    quick: [{ argv: ts("bench/placement-groups.ts", "--groups", "20", "--tasks", "200", "--json"), check: check.placementGroups }],
+  },
+  {
     name: "worker-start",
     full: [{ argv: ts("bench/worker-start/run.ts") }],
     quick: [{ argv: ts("bench/worker-start/run.ts", "--tasks", "2", "--runs", "1", "--json"), check: check.workerStart }],

@@ -3,9 +3,9 @@
  *
  * Design. The control service owns every group (one PlacementGroupManager, composed in
  * gcs-server.ts like the ActorManager). A group is registered PENDING and holds nothing.
- * One reservation runs at a time, over the pending groups in creation order: the group's
- * bundles are placed on the resource view (bundle-placement.ts, per its strategy), then
- * reserved in two phases. Phase one asks each chosen raylet to `prepareBundles` (the
+ * A pass over the pending groups (one pass at a time) places each group's bundles on the
+ * resource view in creation order (bundle-placement.ts, per its strategy), each counted
+ * there before the next is placed, and reserves them all side by side, in two phases. Phase one asks each chosen raylet to `prepareBundles` (the
  * raylet takes all of its part from its ResourcePool or nothing, see the raylet's
  * BundleReservations); if any node refuses or fails, every node is told `returnBundles`
  * and the group stays PENDING. Phase two (`commitBundles` everywhere) makes it CREATED.
@@ -32,6 +32,9 @@ import type { GcsStorage } from "./storage.js";
 import { StoredTable } from "./table.js";
 
 const log = createLogger("gcs");
+
+/** Removed groups kept for lookups by id (their table rows); the control service forgets older ones. */
+const MAX_REMOVED_KEPT = 10_000;
 
 export interface PlacementGroupManagerDeps {
   nodes: NodeManager;
@@ -62,6 +65,10 @@ interface GroupEntry {
 
 export class PlacementGroupManager {
   private readonly groups = new Map<string, GroupEntry>();
+  /** Groups waiting for room (PENDING or RESCHEDULING). */
+  private readonly waiting = new Set<GroupEntry>();
+  /** Removed groups still answered by id, oldest first (at most MAX_REMOVED_KEPT). */
+  private readonly removedIds = new Set<string>();
   /** Live groups' ids by namespace and name. */
   private readonly names = new Map<string, string>();
   private reserving = false;
@@ -80,7 +87,9 @@ export class PlacementGroupManager {
     if (this.stored === undefined) return 0;
     const stored = await this.stored.loadAll();
     for (const [id, s] of stored) {
-      this.groups.set(id, { spec: s.spec, state: s.state, bundleNodeIds: s.bundleNodeIds, waiters: new Set() });
+      const entry: GroupEntry = { spec: s.spec, state: s.state, bundleNodeIds: s.bundleNodeIds, waiters: new Set() };
+      this.groups.set(id, entry);
+      if (waitsForRoom(entry)) this.waiting.add(entry);
       if (s.spec.name !== undefined) this.names.set(nameKey(s.spec.namespace, s.spec.name), id);
     }
     return stored.size;
@@ -107,6 +116,7 @@ export class PlacementGroupManager {
     }
     const entry: GroupEntry = { spec, state: "PENDING", bundleNodeIds: spec.bundles.map(() => null), waiters: new Set() };
     this.groups.set(spec.placementGroupId, entry);
+    this.waiting.add(entry);
     this.save(entry);
     this.retryPending();
     return { placementGroupId: spec.placementGroupId };
@@ -167,8 +177,7 @@ export class PlacementGroupManager {
 
   /** Whether some group waits for room (the server then retries on resource reports). */
   get hasPending(): boolean {
-    for (const g of this.groups.values()) if (waitsForRoom(g)) return true;
-    return false;
+    return this.waiting.size > 0;
   }
 
   /** The cluster may have room now: try the pending groups again (one pass at a time). */
@@ -191,7 +200,10 @@ export class PlacementGroupManager {
   }
 
   private async reservePending(): Promise<void> {
-    for (const g of [...this.groups.values()]) if (waitsForRoom(g)) await this.reserve(g);
+    // Each group is placed on the view (and counted there) before its first await, in
+    // creation order: the reservations then run side by side, each around the ones before it.
+    const pending = [...this.waiting];
+    await Promise.all(pending.map((g) => this.reserve(g)));
   }
 
   /**
@@ -269,8 +281,20 @@ export class PlacementGroupManager {
 
   private setState(g: GroupEntry, state: PlacementGroupState): void {
     g.state = state;
+    if (waitsForRoom(g)) this.waiting.add(g);
+    else this.waiting.delete(g);
+    if (state === "REMOVED") this.forgetOldRemoved(g.spec.placementGroupId);
     this.save(g);
     for (const w of [...g.waiters]) w();
+  }
+
+  /** Keeps the last MAX_REMOVED_KEPT removed groups answerable by id; older ones are forgotten (then unknown, as removed). */
+  private forgetOldRemoved(placementGroupId: string): void {
+    this.removedIds.add(placementGroupId);
+    if (this.removedIds.size <= MAX_REMOVED_KEPT) return;
+    const oldest = this.removedIds.values().next().value as string;
+    this.removedIds.delete(oldest);
+    this.groups.delete(oldest);
   }
 
   /** Writes the group through to storage; a removed group is deleted (its name is free). */
