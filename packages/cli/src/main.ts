@@ -1,6 +1,6 @@
 /** The `lux` command: `lux start`, `lux stop`, `lux status`, `lux microbenchmark`. */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { InvalidConfigError, checkConfig, type SystemConfig } from "@lux/common";
+import { InvalidConfigError, InvalidOptionError, checkConfig, checkNodeLabels, type SystemConfig } from "@lux/common";
 import { CliError } from "./errors.js";
 import { microbenchmark, type MicrobenchmarkOptions } from "./microbenchmark/index.js";
 import { start, type StartOptions } from "./start.js";
@@ -43,6 +43,22 @@ function resources(value: string): Record<string, number> {
   return parsed as Record<string, number>;
 }
 
+/** `--labels`: a JSON object of node labels, each key and value in Kubernetes label syntax. */
+function labels(value: string): Record<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new InvalidArgumentError(`takes a JSON object such as '{"zone": "a"}', got ${value}`);
+  }
+  try {
+    return checkNodeLabels(parsed, "--labels");
+  } catch (e) {
+    if (e instanceof InvalidOptionError) throw new InvalidArgumentError(e.message);
+    throw e;
+  }
+}
+
 /** `--system-config`: a JSON object of config entries, each checked against the registry. */
 function systemConfig(value: string): SystemConfig {
   let parsed: unknown;
@@ -68,8 +84,9 @@ function program(): Command {
     .option("--address <host:port>", "the cluster's control service, for a node joining it")
     .addOption(new Option("--port <port>", "port of the control service (--head; 0 picks a free one)").argParser(port).default(6379))
     .option("--num-cpus <n>", "CPUs of this node (default: the number of cores)", amount("--num-cpus"))
-    .option("--num-gpus <n>", "GPUs of this node", amount("--num-gpus"))
+    .option("--num-gpus <n>", "GPUs of this node (default: those nvidia-smi finds)", amount("--num-gpus"))
     .option("--resources <json>", "custom resources of this node, as JSON", resources)
+    .option("--labels <json>", "labels of this node, as JSON, for labelSelector (e.g. '{\"zone\": \"a\"}')", labels)
     .option("--object-store-memory <bytes>", "size of this node's object store", bytes)
     .option("--node-ip-address <ip>", "this node's IP address; the daemons bind there", "127.0.0.1")
     .option("--storage <kind>", "where the control service keeps its tables: memory, or redis://HOST:PORT to survive its restarts", "memory")

@@ -21,6 +21,8 @@ export interface StartOptions {
   numCpus?: number;
   numGpus?: number;
   resources?: Record<string, number>;
+  /** The node's labels (`--labels '{"zone":"a"}'`). */
+  labels?: Record<string, string>;
   objectStoreMemory?: number;
   nodeIpAddress: string;
   storage: string;
@@ -41,6 +43,7 @@ export async function start(opts: StartOptions): Promise<void> {
       gcsAddress,
       workerMain: workerMainPath,
       resources: nodeResources(opts),
+      ...(opts.labels !== undefined ? { labels: opts.labels } : {}),
       ...(opts.objectStoreMemory !== undefined ? { objectStoreMemory: opts.objectStoreMemory } : {}),
       nodeIpAddress: opts.nodeIpAddress,
       detached: true,

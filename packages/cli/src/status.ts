@@ -16,8 +16,11 @@ export async function status(opts: { address?: string }): Promise<void> {
         .filter(([k]) => k !== "memory")
         .map(([k, v]) => `${k} ${formatAmount(v)}`)
         .join(", ");
+      // The built-in node-id label repeats the id at the start of the line.
+      const labels = Object.entries(n.labels ?? {}).filter(([k]) => k !== "lux.io/node-id");
       lines.push(
-        `  ${n.nodeId}  ${n.address}  ${n.alive ? "alive" : "dead"}  object store: ${n.storeKind} ${formatBytes(n.storeCapacity)}  ${res}`,
+        `  ${n.nodeId}  ${n.address}  ${n.alive ? "alive" : "dead"}  object store: ${n.storeKind} ${formatBytes(n.storeCapacity)}  ${res}` +
+          (labels.length === 0 ? "" : `  labels: ${labels.map(([k, v]) => `${k}=${v}`).join(", ")}`),
       );
     }
     lines.push("Resources (used / total):");
@@ -29,7 +32,8 @@ export async function status(opts: { address?: string }): Promise<void> {
     lines.push(demand.length === 0 ? "Pending demand: none" : "Pending demand:");
     for (const d of demand) {
       const plural = d.count === 1 ? "" : "s";
-      lines.push(`  ${JSON.stringify(d.resources)}: ${d.count} ${d.kind}${plural}${d.infeasible ? " (no node can ever provide this)" : ""}`);
+      const selector = d.labelSelector === undefined ? "" : ` on nodes matching ${JSON.stringify(d.labelSelector)}`;
+      lines.push(`  ${JSON.stringify(d.resources)}${selector}: ${d.count} ${d.kind}${plural}${d.infeasible ? " (no node can ever provide this)" : ""}`);
     }
     process.stdout.write(`${lines.join("\n")}\n`);
   } catch (e) {

@@ -126,3 +126,16 @@ export { runtimeEnvKey } from "./runtime-env-key.js";
 export { controlServiceStateLost } from "./control-service.js";
 export { lessReserved } from "./resource-sets.js";
 export { bundleResources, resourcesInBundle, isBundleResource, plainResources, placementGroupRemoved } from "./bundle-resources.js";
+export {
+  type NodeLabels,
+  type LabelSelector,
+  BUILTIN_LABEL_PREFIX,
+  NODE_ID_LABEL,
+  ACCELERATOR_TYPE_LABEL,
+  labelKeyProblem,
+  labelValueProblem,
+  labelMatcher,
+  labelsMatch,
+  checkLabelSelector,
+  checkNodeLabels,
+} from "./label-selector.js";

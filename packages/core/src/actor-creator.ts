@@ -34,6 +34,8 @@ export interface ActorOptionsCompiled {
   placementGroup?: PlacementGroupPlacement | undefined;
   /** A schedulingStrategy was given: the actor does not inherit a capturing group. */
   strategyGiven?: boolean;
+  /** Only nodes whose labels match may host it. */
+  labelSelector?: Record<string, string> | undefined;
   /** The runtimeEnv option, validated (merged over the job's at creation). */
   runtimeEnv?: RuntimeEnvInput | undefined;
 }
@@ -158,6 +160,7 @@ export class ActorCreator {
       maxTaskRetries: options.maxTaskRetries,
       ...(options.strategy !== undefined ? { strategy: options.strategy } : {}),
       ...(options.placementGroup !== undefined ? { placementGroup: options.placementGroup } : {}),
+      ...(options.labelSelector !== undefined ? { labelSelector: options.labelSelector } : {}),
       gpuIds: [],
       methods: [...methodNames(def.target as AnyClass)],
     };

@@ -13,6 +13,7 @@ import {
   NotInitializedError,
   applyConfig,
   checkConfig,
+  checkNodeLabels,
   config,
   createLogger,
   type SystemConfig,
@@ -126,10 +127,15 @@ export interface InitOptions {
   address?: string;
   /** CPUs of the private cluster's node. Default: the number of cores. */
   numCpus?: number;
-  /** GPUs of the private cluster's node (may be fake: only ids are assigned). Default 0. */
+  /**
+   * GPUs of the private cluster's node (may be fake: only ids are assigned). Default: the
+   * GPUs `nvidia-smi` finds (0 without it; see docs/labels-and-gpus.md).
+   */
   numGpus?: number;
   /** Custom resources of the private cluster's node. */
   resources?: Record<string, number>;
+  /** Labels of the private cluster's node, for `labelSelector` (e.g. `{ zone: "a" }`). */
+  labels?: Record<string, string>;
   /** Bytes of the node's object store. Default: 30% of RAM. */
   objectStoreMemory?: number;
   /** Namespace for named actors. Default: a namespace of this job's own. */
@@ -154,7 +160,7 @@ export interface InitResult {
   address: string;
 }
 
-const INIT_KEYS = new Set(["address", "numCpus", "numGpus", "resources", "objectStoreMemory", "namespace", "runtimeEnv", "systemConfig"]);
+const INIT_KEYS = new Set(["address", "numCpus", "numGpus", "resources", "labels", "objectStoreMemory", "namespace", "runtimeEnv", "systemConfig"]);
 
 /**
  * Connects this process to a cluster: the one at `address` (or `LUX_ADDRESS`), or a
@@ -196,7 +202,7 @@ async function doInit(options: InitOptions): Promise<InitResult> {
 async function connectDriver(
   options: InitOptions,
   address: string | undefined,
-  node: { numCpus: number; numGpus: number; systemConfig: SystemConfig | undefined },
+  node: { numCpus: number; numGpus: number | undefined; systemConfig: SystemConfig | undefined },
 ): Promise<InitResult> {
   const { numCpus, numGpus, systemConfig } = node;
   // Packed before any cluster starts: a workingDir over the size cap fails init at once.
@@ -214,6 +220,7 @@ async function connectDriver(
       numCpus,
       numGpus,
       resources: options.resources ?? {},
+      labels: checkNodeLabels(options.labels, "labels"),
       objectStoreMemory: options.objectStoreMemory,
       // The first worker boots while the cluster and this driver connect (not with a job-wide
       // runtime env: those workers are keyed by the env, known once it is uploaded).
@@ -249,7 +256,7 @@ async function connectDriver(
 }
 
 /** Refuses unknown keys and bad values before anything starts; the node's CPUs and GPUs for a private cluster. */
-function checkInitOptions(options: InitOptions): { numCpus: number; numGpus: number } {
+function checkInitOptions(options: InitOptions): { numCpus: number; numGpus: number | undefined } {
   if (options === null || typeof options !== "object" || Array.isArray(options)) {
     throw new TypeError(`lux.init() takes an options object, got ${describe(options)}`);
   }
@@ -257,8 +264,9 @@ function checkInitOptions(options: InitOptions): { numCpus: number; numGpus: num
     if (!INIT_KEYS.has(key)) throw new InvalidOptionError({ option: key, expected: `one of the init options: ${[...INIT_KEYS].join(", ")}` });
   }
   const numCpus = quantity("numCpus", options.numCpus) ?? os.availableParallelism();
-  const numGpus = quantity("numGpus", options.numGpus) ?? 0;
+  const numGpus = quantity("numGpus", options.numGpus);
   checkStoreMemory(options.objectStoreMemory);
+  checkNodeLabels(options.labels, "labels");
   customResources(options.resources, NODE_RESERVED);
   if (options.namespace !== undefined && (typeof options.namespace !== "string" || options.namespace.trim() === "")) {
     throw new InvalidOptionError({ option: "namespace", expected: "a non-empty string", received: options.namespace });
@@ -326,7 +334,7 @@ function clusterAddress(options: InitOptions): string | undefined {
 
 /** An existing cluster: its token (LUX_TOKEN, else the token file `lux start` wrote); node resources are refused. */
 function existingCluster(address: string, options: InitOptions): { gcsAddress: string; token: string } {
-  for (const k of ["numCpus", "numGpus", "resources", "objectStoreMemory"] as const) {
+  for (const k of ["numCpus", "numGpus", "resources", "labels", "objectStoreMemory"] as const) {
     if (options[k] !== undefined) {
       throw new InvalidOptionError({ option: k, expected: "no node resources when connecting to an existing cluster (set them with `lux start`)" });
     }

@@ -7,6 +7,8 @@ export interface NodeView {
   alive: boolean;
   address: string;
   resources: Record<string, number>;
+  /** The node's labels: its own and the built-in `lux.io/node-id`, `lux.io/accelerator-type`. */
+  labels: Record<string, string>;
   /** The node's object store: "shared-memory" (zero-copy reads) or "file" (the fallback, which copies). */
   objectStore: { kind: string; capacity: number };
 }
@@ -20,6 +22,7 @@ export async function nodes(): Promise<NodeView[]> {
     alive: n.alive,
     address: n.address,
     resources: n.resources,
+    labels: { ...n.labels },
     objectStore: { kind: n.storeKind, capacity: n.storeCapacity },
   }));
 }

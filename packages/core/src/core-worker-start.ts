@@ -140,23 +140,23 @@ export async function register(
   gcs: RpcCaller<GcsService>,
   address: string,
   socketServer: RpcServer<CoreWorkerService> | undefined,
-): Promise<{ nodeId: string; jobInfo: JobInfo | undefined }> {
+): Promise<{ nodeId: string; nodeLabels: Record<string, string>; jobInfo: JobInfo | undefined }> {
   if (options.mode === "worker") {
-    const { nodeId } = await raylet.call("registerWorker", {
+    const { nodeId, labels } = await raylet.call("registerWorker", {
       workerId: options.workerId,
       address,
       ...(socketServer !== undefined ? { socketPath: socketServer.address } : {}),
       pid: process.pid,
     });
-    return { nodeId, jobInfo: undefined };
+    return { nodeId, nodeLabels: labels, jobInfo: undefined };
   }
-  const { nodeId } = await raylet.call("registerClient", { address });
+  const { nodeId, labels } = await raylet.call("registerClient", { address });
   const job = options.job ?? { execArgv: [], cwd: process.cwd(), env: {}, entryUrl: undefined };
   const jobInfo: JobInfo = { jobId: options.jobId, namespace: options.namespace, driverAddress: address, ...job };
   await gcs.call("registerJob", jobInfo);
   // Workers keyed by a job-wide runtime env cannot be started before the env is uploaded.
   if (options.prestartWorkers === true) raylet.notify("prestartWorkers", { jobId: options.jobId });
-  return { nodeId, jobInfo };
+  return { nodeId, nodeLabels: labels, jobInfo };
 }
 
 async function localRayletAddress(gcs: RpcCaller<GcsService>): Promise<string> {

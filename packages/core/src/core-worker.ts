@@ -72,6 +72,8 @@ interface Started {
   /** Connections to other nodes' raylets (leases spilled back there). */
   raylets: RayletPool;
   nodeId: string;
+  /** The labels of this process's node. */
+  nodeLabels: Record<string, string>;
   storeIO: StoreIO;
   /** The tunables its parts are built with, read once by start(). */
   config: ConfigValues;
@@ -88,6 +90,8 @@ interface Started {
 export class CoreWorker {
   readonly address: string;
   nodeId = "";
+  /** The labels of this process's node (for its runtime context). */
+  readonly nodeLabels: Readonly<Record<string, string>>;
   readonly objects: ObjectManager;
   private readonly results: TaskResults;
   private readonly submitter: TaskSubmitter;
@@ -127,6 +131,7 @@ export class CoreWorker {
     this.raylet = raylet;
     this.address = server.address;
     this.nodeId = nodeId;
+    this.nodeLabels = started.nodeLabels;
     this.inlineArgsMaxBytes = config.inlineObjectMaxBytes;
     const clock = clockOf(options);
     const blocking = new WorkerBlocking({ mode: options.mode, workerId: options.workerId, raylet, requeueWaiting: () => this.executor.requeueWaiting() });
@@ -224,11 +229,11 @@ export class CoreWorker {
     // registered, the raylet may lease it and an owner may push a task at once.
     const storeIO = await openStore(raylet, rayletAddress, options.token, config);
     const { incarnation } = await gcs.call("getControlServiceInfo", {});
-    const { nodeId, jobInfo } = await register(options, raylet, gcs, server.address, socketServer);
+    const { nodeId, nodeLabels, jobInfo } = await register(options, raylet, gcs, server.address, socketServer);
     // Nothing else is awaited between a worker's registration and this: once registered it may be pushed a task.
     const peers = new ConnectionPool<CoreWorkerService, CoreWorkerService>(connect);
     const raylets = new ConnectionPool<RayletService, CoreWorkerService>(remoteRayletOptions(connect, log));
-    self = new CoreWorker(options, { server, socketServer, gcs, raylet, peers, raylets, nodeId, storeIO, config, jobInfo, incarnation });
+    self = new CoreWorker(options, { server, socketServer, gcs, raylet, peers, raylets, nodeId, nodeLabels, storeIO, config, jobInfo, incarnation });
     self.cluster.watch();
     // A driver knows the cluster's actor names from the start (a worker from its first named actor).
     if (options.mode === "driver") await self.actorNames.subscribe();

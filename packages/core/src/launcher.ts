@@ -16,8 +16,11 @@ export interface PrivateClusterOptions {
   /** The script the node's workers run (`workerMainPath`). */
   workerMain: string;
   numCpus: number;
-  numGpus: number;
+  /** Undefined: the GPUs nvidia-smi finds on this machine. */
+  numGpus: number | undefined;
   resources: Record<string, number>;
+  /** The node's labels (`lux.init({ labels })`). */
+  labels?: Record<string, string> | undefined;
   objectStoreMemory: number | undefined;
   /** The driver's job: its first worker starts while the cluster does. */
   prestartJob?: Pick<JobInfo, "jobId" | "namespace" | "execArgv" | "cwd" | "env">;

@@ -24,6 +24,8 @@ export interface LeaseShape {
   placementGroup: { placementGroupId: string; bundleIndex: number } | undefined;
   /** Workers of another runtime env are never shared. */
   runtimeEnv: RuntimeEnvSpec | undefined;
+  /** Only nodes whose labels match may run these tasks. */
+  labelSelector: Record<string, string> | undefined;
   description: string;
   /** Queued tasks: a request that fails fails them, or counts against the first one's retries. */
   queue: Fifo<TaskRecord>;
@@ -109,6 +111,7 @@ export class LeaseRequester<S extends LeaseShape> {
             ...(shape.strategy !== undefined ? { strategy: shape.strategy } : {}),
             ...(shape.runtimeEnv !== undefined ? { runtimeEnv: shape.runtimeEnv } : {}),
             ...(shape.placementGroup !== undefined ? shape.placementGroup : {}),
+            ...(shape.labelSelector !== undefined ? { labelSelector: shape.labelSelector } : {}),
             ...(noSpillback ? { noSpillback } : {}),
           },
           UNTIL_PEER_LOST,

@@ -1,5 +1,5 @@
 import type { PlacementGroupPlacement, SchedulingStrategy as WireStrategy } from "@lux/protocol";
-import { InvalidOptionError } from "@lux/common";
+import { InvalidOptionError, checkLabelSelector } from "@lux/common";
 import type { PlacementGroup } from "./placement-group.js";
 import { checkFitsGroup } from "./placement-group-fit.js";
 import { checkRuntimeEnv, type RuntimeEnv } from "./runtime-env.js";
@@ -58,6 +58,13 @@ export interface TaskOptions {
   name?: string;
   /** Where the task may run. Default "DEFAULT". */
   schedulingStrategy?: SchedulingStrategy;
+  /**
+   * Only nodes whose labels match may run it: label key to `"v"` (equals), `"!v"` (not
+   * equals), `"in(a,b)"` or `"!in(a,b)"`, e.g. `{ zone: "a", "lux.io/accelerator-type":
+   * "H100" }`. A node lacking a label fails `v` and `in(...)`. With no matching node it stays
+   * pending (with one warning) until one joins. See docs/labels-and-gpus.md.
+   */
+  labelSelector?: Record<string, string>;
   /** Working directory and environment variables of the task's worker, merged over the job's. */
   runtimeEnv?: RuntimeEnv;
 }
@@ -98,6 +105,13 @@ export interface ActorOptions {
   getIfExists?: boolean;
   /** Where the actor may be placed. Default "DEFAULT". */
   schedulingStrategy?: SchedulingStrategy;
+  /**
+   * Only nodes whose labels match may host it: label key to `"v"` (equals), `"!v"` (not
+   * equals), `"in(a,b)"` or `"!in(a,b)"`, e.g. `{ zone: "a", "lux.io/accelerator-type":
+   * "H100" }`. A node lacking a label fails `v` and `in(...)`. With no matching node it stays
+   * pending (with one warning) until one joins. See docs/labels-and-gpus.md.
+   */
+  labelSelector?: Record<string, string>;
   /** Working directory and environment variables of the actor's worker, merged over the job's. */
   runtimeEnv?: RuntimeEnv;
 }
@@ -122,6 +136,7 @@ const TASK_KEYS = new Set([
   "numReturns",
   "name",
   "schedulingStrategy",
+  "labelSelector",
   "runtimeEnv",
 ]);
 const ACTOR_KEYS = new Set([
@@ -137,6 +152,7 @@ const ACTOR_KEYS = new Set([
   "lifetime",
   "getIfExists",
   "schedulingStrategy",
+  "labelSelector",
   "runtimeEnv",
 ]);
 const METHOD_KEYS = new Set(["numReturns"]);
@@ -309,6 +325,7 @@ export function compileTaskOptions(opts: TaskOptions): TaskOptionsCompiled & { n
     strategy: where.strategy,
     placementGroup: where.placementGroup,
     strategyGiven: where.given,
+    labelSelector: checkLabelSelector(opts.labelSelector, "labelSelector"),
     runtimeEnv: checkRuntimeEnv(opts.runtimeEnv),
   };
 }
@@ -351,6 +368,7 @@ export function compileActorOptions(opts: ActorOptions, defaultNamespace: string
     strategy: where.strategy,
     placementGroup: where.placementGroup,
     strategyGiven: where.given,
+    labelSelector: checkLabelSelector(opts.labelSelector, "labelSelector"),
     runtimeEnv: checkRuntimeEnv(opts.runtimeEnv),
   };
 }

@@ -1,5 +1,5 @@
 import type { PlacementGroupInfo, PlacementGroupPlacement, PlacementStrategy } from "@lux/protocol";
-import { InvalidOptionError, PlacementGroupNotFoundError, newPutObjectId } from "@lux/common";
+import { InvalidOptionError, PlacementGroupNotFoundError, checkLabelSelector, newPutObjectId } from "@lux/common";
 import { clusterLost, currentCoreWorker, currentNamespace, describe, requireConnected, requireCore } from "./api.js";
 import type { ObjectRef } from "./object-ref.js";
 
@@ -15,6 +15,11 @@ export interface PlacementGroupOptions {
   namespace?: string;
   /** `"detached"`: the group outlives the job; otherwise it ends with it. */
   lifetime?: "detached";
+  /**
+   * One label selector per bundle (same syntax as a task's `labelSelector`): bundle i is only
+   * reserved on a node whose labels match `bundleLabelSelector[i]` (`{}`: any node).
+   */
+  bundleLabelSelector?: Record<string, string>[];
 }
 
 /** A row of `lux.placementGroupTable()`. */
@@ -75,6 +80,7 @@ export function placementGroup(bundles: Record<string, number>[], options: Place
   if (options.lifetime !== undefined && options.lifetime !== "detached") {
     throw new InvalidOptionError({ option: "lifetime", expected: '"detached" or no lifetime', received: options.lifetime });
   }
+  const bundleLabelSelector = checkBundleLabelSelector(options.bundleLabelSelector, bundles.length);
   const group = new PlacementGroup(`pg-${newPutObjectId()}`, bundles.map((b) => ({ ...b })));
   const creation = c.gcs
     .call("createPlacementGroup", {
@@ -85,6 +91,7 @@ export function placementGroup(bundles: Record<string, number>[], options: Place
       bundles: group.bundleSpecs,
       jobId: c.options.jobId,
       detached: options.lifetime === "detached",
+      ...(bundleLabelSelector !== undefined ? { bundleLabelSelector } : {}),
     })
     .catch(clusterLost(c));
   creation.catch(() => undefined); // seen by ready() and wait()
@@ -105,6 +112,16 @@ function validateBundles(bundles: unknown): asserts bundles is Record<string, nu
       throw new InvalidOptionError({ option: `bundles[${i}]`, expected: "a bundle with at least one resource above 0", received: b });
     }
   });
+}
+
+/** One selector per bundle, each checked; undefined when none selects anything. */
+function checkBundleLabelSelector(v: unknown, bundles: number): Record<string, string>[] | undefined {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || v.length !== bundles) {
+    throw new InvalidOptionError({ option: "bundleLabelSelector", expected: `an array of ${bundles} label selector(s), one per bundle`, received: v });
+  }
+  const selectors = v.map((s: unknown, i) => checkLabelSelector(s, `bundleLabelSelector[${i}]`) ?? {});
+  return selectors.some((s) => Object.keys(s).length > 0) ? selectors : undefined;
 }
 
 /** Frees the group's resources; idempotent, also for a group still pending. */

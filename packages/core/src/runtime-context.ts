@@ -7,6 +7,12 @@ import { signalOf, taskContext, type TaskContext } from "./task-context.js";
 export interface RuntimeContext {
   jobId: string;
   nodeId: string;
+  /**
+   * The labels of the node this code runs on: its own (`lux start --labels`,
+   * `addNode({ labels })`) and the built-in `lux.io/node-id` and, on a node with GPUs found,
+   * `lux.io/accelerator-type`.
+   */
+  nodeLabels: Record<string, string>;
   workerId: string;
   /** The running task, inside a task or actor method. */
   taskId: string | undefined;
@@ -54,6 +60,7 @@ export function getRuntimeContext(): RuntimeContext {
   return {
     jobId: c.options.jobId,
     nodeId: c.nodeId,
+    nodeLabels: { ...c.nodeLabels },
     workerId: c.options.workerId,
     taskId: ctx?.taskId,
     actorId: ctx?.actorId ?? hosted?.actorId,

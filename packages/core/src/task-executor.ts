@@ -108,8 +108,9 @@ export class TaskExecutor {
   }
 
   async createActor(spec: ActorCreationSpec): Promise<void> {
-    const { target, byValue } = await this.load(spec.functionId);
+    // Before the class's module loads: CUDA libraries read the variable when they load.
     this.useGpus(spec.gpuIds);
+    const { target, byValue } = await this.load(spec.functionId);
     const { actorId, className } = spec;
     this.hosted = { actorId, className, name: spec.name, reconstructed: spec.reconstructed === true, resources: spec.resources, placementGroup: spec.placementGroup };
     const args = await this.arguments(spec.args, spec.resolved);

@@ -21,6 +21,8 @@ export interface TaskOptionsCompiled {
   placementGroup?: PlacementGroupPlacement | undefined;
   /** A schedulingStrategy was given: the task does not inherit a capturing group. */
   strategyGiven?: boolean;
+  /** Only nodes whose labels match may run it. */
+  labelSelector?: Record<string, string> | undefined;
   /** The runtimeEnv option, validated (merged over the job's at submission). */
   runtimeEnv?: RuntimeEnvInput | undefined;
   /** The runtime env the task's worker runs in, set once resolved; undefined: none. */

@@ -29,7 +29,7 @@ interface Lease {
   idleTimer: TimerHandle | undefined;
 }
 
-/** Tasks of one shape (resources + scheduling strategy + runtime env) share leased workers. */
+/** Tasks of one shape (resources + scheduling strategy + runtime env + label selector) share leased workers. */
 interface KeyQueue extends LeaseShape {
   key: string;
   leases: Set<Lease>;
@@ -124,11 +124,12 @@ export class TaskSubmitter {
       const resources = pg === undefined ? record.options.resources : resourcesInBundle(record.options.resources, pg.placementGroupId, pg.bundleIndex);
       const strategy = record.options.strategy;
       const runtimeEnv = record.options.runtimeEnvSpec;
-      const key = JSON.stringify([resources, strategy ?? "DEFAULT", runtimeEnvKey(runtimeEnv)]);
+      const labelSelector = record.options.labelSelector;
+      const key = JSON.stringify([resources, strategy ?? "DEFAULT", runtimeEnvKey(runtimeEnv), labelSelector ?? null]);
       kq = this.keys.get(key);
       if (kq === undefined) {
         const placementGroup = pg === undefined ? undefined : { placementGroupId: pg.placementGroupId, bundleIndex: pg.bundleIndex };
-        kq = { key, resources, strategy, placementGroup, runtimeEnv, description: `task ${record.spec.name}`, queue: new Fifo<TaskRecord>(), leases: new Set(), pendingRequests: new Map(), startFailures: 0 };
+        kq = { key, resources, strategy, placementGroup, runtimeEnv, labelSelector, description: `task ${record.spec.name}`, queue: new Fifo<TaskRecord>(), leases: new Set(), pendingRequests: new Map(), startFailures: 0 };
         this.keys.set(key, kq);
       }
       this.queueOf.set(record.options, kq);

@@ -1,5 +1,5 @@
 import type { ActorCreationSpec, NodeResources, ResourceSet } from "@lux/protocol";
-import { NodeAffinityError } from "@lux/common";
+import { NodeAffinityError, labelMatcher } from "@lux/common";
 import type { ResourceViewManager } from "./resource-view.js";
 
 /** Where actors go: the nodes of the control service's resource view, taken in turns among equals. */
@@ -10,16 +10,20 @@ export class ActorPlacement {
 
   /**
    * Where the actor goes: the least-loaded node that fits now (else that can ever host
-   * it), honouring its scheduling strategy. Fitting is judged on its placement resources.
+   * it), honouring its scheduling strategy, among the nodes its label selector matches.
+   * Fitting is judged on its placement resources.
    */
   pick(spec: ActorCreationSpec): { node: NodeResources } | { infeasible: true } | { error: Error } {
     const req = spec.placementResources ?? spec.resources;
     const strategy = spec.strategy ?? "DEFAULT";
-    const alive = this.view.alive();
+    const matches = labelMatcher(spec.labelSelector);
+    const alive = this.view.alive().filter((n) => matches(n.labels));
     if (typeof strategy === "object") {
       const target = alive.find((n) => n.nodeId === strategy.nodeId);
       if (!strategy.soft) {
         if (target !== undefined) return { node: target };
+        // Alive, but its labels do not match: the actor waits (as for resources no node has).
+        if (this.view.get(strategy.nodeId)?.alive === true) return { infeasible: true };
         const known = this.view.get(strategy.nodeId) !== undefined;
         return {
           error: new NodeAffinityError({

@@ -7,6 +7,8 @@ import type { NodeManager } from "./node-manager.js";
 import type { ResourceViewManager } from "./resource-view.js";
 
 const log = createLogger("gcs");
+/** Owner-and-shape pairs of infeasible-actor warnings remembered at most. */
+const MAX_WARNED = 10_000;
 
 export interface ActorSchedulerDeps {
   nodes: NodeManager;
@@ -32,6 +34,8 @@ export class ActorScheduler {
   private readonly infeasible = new Set<ActorEntry>();
   /** Actors in a placement group no node holds room of yet (pending or rescheduling): placed as nodes report. */
   private readonly waitingForGroup = new Set<ActorEntry>();
+  /** Owner and shape of each infeasible-actor warning sent: each owner hears once per shape. */
+  private readonly warned = new Set<string>();
   private readonly placement: ActorPlacement;
 
   constructor(private readonly deps: ActorSchedulerDeps) {
@@ -63,10 +67,13 @@ export class ActorScheduler {
     const byShape = new Map<string, DemandEntry>();
     for (const entry of this.infeasible) {
       const resources = needed(entry.spec);
-      const key = JSON.stringify(resources);
+      const key = shapeOf(entry.spec);
       const d = byShape.get(key);
       if (d !== undefined) d.count++;
-      else byShape.set(key, { resources, count: 1, infeasible: true, kind: "actor" });
+      else {
+        const selector = entry.spec.labelSelector;
+        byShape.set(key, { resources, count: 1, infeasible: true, kind: "actor", ...(selector !== undefined ? { labelSelector: selector } : {}) });
+      }
     }
     return [...byShape.values()];
   }
@@ -116,11 +123,7 @@ export class ActorScheduler {
         return;
       }
       this.infeasible.add(entry);
-      const message =
-        `actor ${spec.className} is pending: no alive node can ever provide ${JSON.stringify(needed(spec))}; ` +
-        "it is created when such a node joins";
-      log.warn(message);
-      this.warnOwner(spec.ownerAddress, message);
+      this.warnInfeasible(spec);
       return;
     }
     const lease = await this.leaseWorker(entry, picked.node);
@@ -158,6 +161,7 @@ export class ActorScheduler {
         ...(spec.strategy !== undefined ? { strategy: spec.strategy } : {}),
         ...(spec.runtimeEnv !== undefined ? { runtimeEnv: spec.runtimeEnv } : {}),
         ...(spec.placementGroup !== undefined ? { placementGroupId: spec.placementGroup.placementGroupId, bundleIndex: spec.placementGroup.bundleIndex } : {}),
+        ...(spec.labelSelector !== undefined ? { labelSelector: spec.labelSelector } : {}),
       }, UNTIL_PEER_LOST);
       if (entry.leaseRequest?.requestId === requestId) entry.leaseRequest = undefined;
       if ("spillback" in reply || "cancelled" in reply) {
@@ -218,6 +222,19 @@ export class ActorScheduler {
     this.deps.alive(entry, lease);
   }
 
+  /** Once per owner and shape (resources and label selector): the actor waits for a node that can host it. */
+  private warnInfeasible(spec: ActorCreationSpec): void {
+    const key = `${spec.ownerAddress} ${shapeOf(spec)}`;
+    if (this.warned.has(key)) return;
+    // Owners come and go over a cluster's life: past this many, start over (some hear twice).
+    if (this.warned.size >= MAX_WARNED) this.warned.clear();
+    this.warned.add(key);
+    const selector = spec.labelSelector === undefined ? "" : ` on a node whose labels match ${JSON.stringify(spec.labelSelector)}`;
+    const message = `actor ${spec.className} is pending: no alive node can ever provide ${JSON.stringify(needed(spec))}${selector}; it is created when such a node joins`;
+    log.warn(message);
+    this.warnOwner(spec.ownerAddress, message);
+  }
+
   /** Tells the actor's owner (best effort), since the control service's log is not the user's. */
   private warnOwner(ownerAddress: string, message: string): void {
     connectRpc<CoreWorkerService>(ownerAddress, this.deps.peerOptions).then(
@@ -225,6 +242,12 @@ export class ActorScheduler {
       () => undefined,
     );
   }
+}
+
+/** Actors of one shape: the same placement resources and label selector. */
+function shapeOf(spec: ActorCreationSpec): string {
+  const resources = JSON.stringify(needed(spec));
+  return spec.labelSelector === undefined ? resources : `${resources} ${JSON.stringify(spec.labelSelector)}`;
 }
 
 /** What a node must have to be given the actor (placing it, or adding a node for it). */

@@ -1,4 +1,5 @@
 import type { NodeResources, PlacementStrategy, ResourceSet } from "@lux/protocol";
+import { labelMatcher } from "@lux/common";
 
 /** How many tries a search for a placement makes before it calls the group unplaceable for now. */
 const SEARCH_BUDGET = 10_000;
@@ -10,18 +11,22 @@ const SEARCH_BUDGET = 10_000;
  * group already uses (one node if it can), SPREAD prefers nodes it does not use yet.
  * `fixed`: bundles already placed (a group rescheduled after a node died keeps its bundles
  * on live nodes): only the others (null there) are placed, around them.
+ * `labelSelectors[i]` (bundleLabelSelector): bundle i only goes to a node whose labels match.
  */
 export function placeBundles(
   strategy: PlacementStrategy,
   bundles: readonly ResourceSet[],
   nodes: readonly NodeResources[],
   fixed: readonly (string | null)[] = bundles.map(() => null),
+  labelSelectors?: readonly (Readonly<Record<string, string>> | undefined)[],
 ): string[] | undefined {
   const sorted = [...nodes].sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1));
   const free = new Map(sorted.map((n) => [n.nodeId, { ...n.available }]));
+  const allowed = allowedNodes(bundles, sorted, labelSelectors);
   const missing = bundles.flatMap((b, i) => (fixed[i] === null || fixed[i] === undefined ? [b] : []));
   const kept = [...new Set(fixed.filter((id): id is string => id !== null && id !== undefined))];
-  const onOneNode = sorted.find((n) => (kept.length === 0 || (kept.length === 1 && kept[0] === n.nodeId)) && fits(sum(missing), n.available));
+  const matchesMissing = (nodeId: string): boolean => allowed.every((ids, i) => (fixed[i] ?? null) !== null || ids.has(nodeId));
+  const onOneNode = sorted.find((n) => (kept.length === 0 || (kept.length === 1 && kept[0] === n.nodeId)) && fits(sum(missing), n.available) && matchesMissing(n.nodeId));
   if (strategy === "STRICT_PACK" || (strategy === "PACK" && kept.length === 0 && onOneNode !== undefined)) {
     return onOneNode === undefined ? undefined : bundles.map((_, i) => fixed[i] ?? onOneNode.nodeId);
   }
@@ -39,7 +44,7 @@ export function placeBundles(
     for (const nodeId of candidates(strategy, free, placed)) {
       if (--budget < 0) return false;
       const avail = free.get(nodeId) ?? {};
-      if (!fits(bundle, avail)) continue;
+      if (!fits(bundle, avail) || allowed[index]?.has(nodeId) !== true) continue;
       take(avail, bundle, -1);
       placed[index] = nodeId;
       if (search(k + 1)) return true;
@@ -49,6 +54,18 @@ export function placeBundles(
     return false;
   };
   return search(0) ? (placed as string[]) : undefined;
+}
+
+/** By bundle index: the ids of the nodes whose labels match the bundle's selector. */
+function allowedNodes(
+  bundles: readonly ResourceSet[],
+  nodes: readonly NodeResources[],
+  labelSelectors: readonly (Readonly<Record<string, string>> | undefined)[] | undefined,
+): Set<string>[] {
+  return bundles.map((_, i) => {
+    const matches = labelMatcher(labelSelectors?.[i]);
+    return new Set(nodes.filter((n) => matches(n.labels)).map((n) => n.nodeId));
+  });
 }
 
 /** The nodes a bundle may go to under the strategy, most preferred first. */

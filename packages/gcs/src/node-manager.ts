@@ -35,7 +35,8 @@ export class NodeManager {
    * A raylet registers its node, or registers it again with the same id after it lost the
    * control service. A node declared dead cannot come back (its work was moved elsewhere).
    */
-  register(info: Omit<NodeInfo, "alive" | "startedAtMs">, connection: RayletConnection): Promise<void> {
+  register(registration: Omit<NodeInfo, "alive" | "startedAtMs" | "labels"> & { labels?: NodeInfo["labels"] | undefined }, connection: RayletConnection): Promise<void> {
+    const info = { ...registration, labels: registration.labels ?? {} };
     const known = this.nodes.get(info.nodeId);
     if (known !== undefined && !known.info.alive) {
       throw new LuxError(`node ${info.nodeId} was declared dead and cannot rejoin the cluster; start a new raylet`);

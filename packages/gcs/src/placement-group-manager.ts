@@ -213,7 +213,7 @@ export class PlacementGroupManager {
   private async reserve(g: GroupEntry): Promise<void> {
     const { placementGroupId, strategy, bundles } = g.spec;
     const kept = [...g.bundleNodeIds];
-    const plan = placeBundles(strategy, bundles, this.deps.view.alive(), kept);
+    const plan = placeBundles(strategy, bundles, this.deps.view.alive(), kept, g.spec.bundleLabelSelector);
     if (plan === undefined) return;
     // What each node is asked for now: the bundles not kept from before.
     const parts = new Map<string, { index: number; resources: ResourceSet }[]>();

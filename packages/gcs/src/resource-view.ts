@@ -74,6 +74,8 @@ export class ResourceViewManager {
       total: { ...info.resources },
       available: { ...info.resources },
       alive: true,
+      // Restored from the storage of an older version: no labels.
+      labels: { ...(info.labels ?? {}) },
     };
     this.entries.set(info.nodeId, e);
     this.reserved.delete(info.nodeId);

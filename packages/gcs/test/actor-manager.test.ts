@@ -21,7 +21,7 @@ interface Cluster {
   /** The actors' owner (a driver): it records the warnings it is sent. */
   owner: FakeWorker;
   /** Registers a node whose raylet grants every lease a new FakeWorker. */
-  addNode(nodeId: string, resources?: ResourceSet): Promise<FakeRaylet>;
+  addNode(nodeId: string, resources?: ResourceSet, labels?: Record<string, string>): Promise<FakeRaylet>;
   spec(fields?: Partial<ActorCreationSpec>): ActorCreationSpec;
 }
 
@@ -48,11 +48,11 @@ function cluster(): Cluster {
     nodes,
     actors,
     owner,
-    async addNode(nodeId, resources = { CPU: 1 }) {
+    async addNode(nodeId, resources = { CPU: 1 }, labels = {}) {
       const raylet = new FakeRaylet(net, { nodeId, resources });
       raylet.grantNewWorkers();
       const connection = await net.connect<RayletService>(raylet.address);
-      await nodes.register({ nodeId, address: raylet.address, resources, storeKind: "file", storeCapacity: 1 }, connection);
+      await nodes.register({ nodeId, address: raylet.address, resources, storeKind: "file", storeCapacity: 1, labels }, connection);
       return raylet;
     },
     spec: (fields = {}) => ({
@@ -134,6 +134,33 @@ describe("ActorManager: placement", () => {
     await c.addNode("G", { CPU: 1, GPU: 1 });
     assert.equal((await lookup).nodeId, "G");
     assert.deepEqual(c.actors.pendingDemand(), []);
+  });
+
+  test("an actor's label selector: placed only on a matching node; none matching, it waits (owner warned once per shape) until one joins", async () => {
+    const c = cluster();
+    await c.addNode("A", { CPU: 4 }, { zone: "a" });
+    const b = await c.addNode("B", { CPU: 1 }, { zone: "b" });
+    const inB = c.spec({ labelSelector: { zone: "!a" } });
+    c.actors.create(inB);
+    assert.equal((await alive(c, inB.actorId)).nodeId, "B", "A is less loaded but does not match");
+    assert.deepEqual(b.leases[0]?.request.labelSelector, { zone: "!a" }, "the raylet hears the selector too");
+    const [first, second] = [c.spec({ labelSelector: { zone: "c" } }), c.spec({ labelSelector: { zone: "c" } })];
+    c.actors.create(first);
+    c.actors.create(second);
+    const lookups = [alive(c, first.actorId), alive(c, second.actorId)];
+    await eventually(() => c.owner.received("logWarning").length >= 1, "the owner was warned");
+    await settle();
+    const warnings = c.owner.received("logWarning");
+    assert.equal(warnings.length, 1, "one warning for two actors of one shape");
+    assert.match(warnings[0]?.message ?? "", /on a node whose labels match \{"zone":"c"\}/);
+    assert.deepEqual(c.actors.pendingDemand(), [{ resources: { CPU: 1 }, count: 2, infeasible: true, kind: "actor", labelSelector: { zone: "c" } }]);
+    const pinned = c.spec({ labelSelector: { zone: "c" }, strategy: { nodeId: "A", soft: false } });
+    c.actors.create(pinned);
+    await settle();
+    assert.equal((await c.actors.info(pinned.actorId, false)).state, "PENDING", "pinned to a node whose labels do not match: it waits, not dies");
+    await c.addNode("C", { CPU: 2 }, { zone: "c" });
+    assert.deepEqual((await Promise.all(lookups)).map((i) => i.nodeId), ["C", "C"]);
+    assert.equal(c.owner.received("logWarning").length, 1, "placing again after a node joined did not warn again");
   });
 
   test("a lookup of an actor not registered yet waits for its registration, up to actorRegistrationWaitMs on the clock", async () => {

@@ -32,3 +32,35 @@ describe("placeBundles", () => {
     assert.equal(placeBundles("PACK", [{ GPU: 1 }], nodes), undefined);
   });
 });
+
+describe("placeBundles with bundleLabelSelector", () => {
+  const labelled = [
+    { ...node("a", { CPU: 4 }), labels: { zone: "a" } },
+    { ...node("b", { CPU: 4 }), labels: { zone: "b" } },
+    { ...node("c", { CPU: 4 }), labels: { zone: "b", gpu: "k80" } },
+  ];
+
+  test("each bundle goes only to a node matching its selector", () => {
+    assert.deepEqual(placeBundles("SPREAD", [{ CPU: 1 }, { CPU: 1 }], labelled, undefined, [{ zone: "a" }, { gpu: "k80" }]), ["a", "c"]);
+    assert.deepEqual(placeBundles("STRICT_SPREAD", [{ CPU: 1 }, { CPU: 1 }], labelled, undefined, [{ zone: "b" }, { zone: "b" }])?.sort(), ["b", "c"]);
+    assert.deepEqual(placeBundles("PACK", [{ CPU: 1 }, { CPU: 1 }], labelled, undefined, [{}, { zone: "b", gpu: "!in(k80)" }]), ["b", "b"], "PACK: one node matching both");
+  });
+
+  test("PACK and STRICT_PACK keep to nodes every selector matches", () => {
+    assert.deepEqual(placeBundles("STRICT_PACK", [{ CPU: 1 }, { CPU: 1 }], labelled, undefined, [{ zone: "b" }, { gpu: "k80" }]), ["c", "c"]);
+    assert.equal(placeBundles("STRICT_PACK", [{ CPU: 1 }, { CPU: 1 }], labelled, undefined, [{ zone: "a" }, { zone: "b" }]), undefined);
+    assert.deepEqual(placeBundles("PACK", [{ CPU: 1 }, { CPU: 1 }], labelled, undefined, [{ zone: "a" }, { zone: "b" }])?.[0], "a", "PACK falls back to several nodes");
+  });
+
+  test("rescheduled bundles keep to their selectors; kept bundles stay where they are", () => {
+    assert.deepEqual(placeBundles("SPREAD", [{ CPU: 1 }, { CPU: 1 }], labelled, ["a", null], [{}, { gpu: "k80" }]), ["a", "c"]);
+    assert.deepEqual(placeBundles("STRICT_PACK", [{ CPU: 1 }, { CPU: 1 }], labelled, ["b", null], [{}, { zone: "b" }]), ["b", "b"]);
+    assert.equal(placeBundles("STRICT_PACK", [{ CPU: 1 }, { CPU: 1 }], labelled, ["b", null], [{}, { gpu: "k80" }]), undefined, "the kept node does not match the missing bundle");
+  });
+
+  test("a bundle no node matches leaves the group unplaced", () => {
+    assert.equal(placeBundles("PACK", [{ CPU: 1 }, { CPU: 1 }], labelled, undefined, [{}, { zone: "z" }]), undefined);
+    assert.equal(placeBundles("SPREAD", [{ CPU: 8 }], labelled, undefined, [{ zone: "a" }]), undefined, "matching, but too small");
+    assert.deepEqual(placeBundles("SPREAD", [{ CPU: 1 }], labelled, undefined, [{ zone: "a" }]), ["a"]);
+  });
+});

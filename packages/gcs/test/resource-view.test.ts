@@ -21,7 +21,7 @@ const cpusOf = (view: ResourceViewManager, nodeId: string): number | undefined =
 test("a placement counts as taken on the node until it reports, or until the placement is undone", () => {
   const { nodes, add } = fakeNodes();
   const view = new ResourceViewManager(nodes);
-  add({ nodeId: "X", address: "X:1", alive: true, resources: { CPU: 2 }, startedAtMs: 0, storeKind: "shm", storeCapacity: 1 });
+  add({ nodeId: "X", address: "X:1", alive: true, resources: { CPU: 2 }, startedAtMs: 0, storeKind: "shm", storeCapacity: 1, labels: {} });
   const undoGranted = view.reserve("X", { CPU: 1 });
   assert.equal(cpusOf(view, "X"), 1);
   view.report("X", { CPU: 2 }, { CPU: 1 }); // X granted it and reported: the report is the truth

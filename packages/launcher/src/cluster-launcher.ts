@@ -8,8 +8,11 @@ export interface PrivateClusterOptions {
   /** The script the raylet's workers run. */
   workerMain: string;
   numCpus: number;
-  numGpus: number;
+  /** Undefined: the GPUs nvidia-smi finds. */
+  numGpus?: number | undefined;
   resources: Record<string, number>;
+  /** The node's labels. */
+  labels?: Record<string, string> | undefined;
   objectStoreMemory: number | undefined;
   /** The driver's job: its first worker starts while the cluster does. */
   prestartJob?: RayletOptions["prestartJob"];
@@ -68,6 +71,7 @@ export class PrivateCluster {
       gcsAddress: { file: gcsAddressFile },
       workerMain: opts.workerMain,
       resources: nodeResources(opts),
+      ...(opts.labels !== undefined ? { labels: opts.labels } : {}),
       ...(opts.objectStoreMemory !== undefined ? { objectStoreMemory: opts.objectStoreMemory } : {}),
       exitWithParent: true,
       logFile: path.join(sessionDir, "logs", "raylet.log"),

@@ -94,8 +94,10 @@ export interface RayletOptions extends CommonDaemonOptions {
   gcsAddress: string | { file: string };
   /** The script the raylet's workers run (`workerMainPath` of `@lux/core/internal`). */
   workerMain: string;
-  /** CPU, GPU, memory and custom resources of the node. */
+  /** CPU, GPU, memory and custom resources of the node; without GPU, the raylet looks for GPUs with nvidia-smi. */
   resources: Record<string, number>;
+  /** The node's labels (keys outside `lux.io/`). */
+  labels?: Record<string, string>;
   /** Bytes of the node's object store (default: the raylet's own). */
   objectStoreMemory?: number;
   /** Folder in which the raylet makes its spill folder `spill-<pid>` (default: the session folder). */
@@ -138,14 +140,18 @@ export function startRaylet(opts: RayletOptions): Promise<DaemonHandle> {
   if (opts.spillDir !== undefined) args.push("--spill-dir", opts.spillDir);
   if (opts.nodeIpAddress !== undefined) args.push("--node-ip-address", opts.nodeIpAddress);
   if (opts.prestartJob !== undefined) args.push("--prestart-job", JSON.stringify(opts.prestartJob));
+  if (opts.labels !== undefined && Object.keys(opts.labels).length > 0) args.push("--labels", JSON.stringify(opts.labels));
   return startDaemon("raylet", rayletMain(), [...args, ...commonArgs(opts)], opts);
 }
 
-/** Resources of a node from the usual options. */
+/**
+ * Resources of a node from the usual options. `numGpus` undefined leaves GPU out: the raylet
+ * then finds the node's GPUs with nvidia-smi (0 is passed on: no GPUs, none looked for).
+ */
 export function nodeResources(opts: { numCpus?: number | undefined; numGpus?: number | undefined; resources?: Record<string, number> | undefined }): Record<string, number> {
   const resources: Record<string, number> = { ...opts.resources };
   if (opts.numCpus !== undefined) resources["CPU"] = opts.numCpus;
-  if (opts.numGpus !== undefined && opts.numGpus > 0) resources["GPU"] = opts.numGpus;
+  if (opts.numGpus !== undefined) resources["GPU"] = opts.numGpus;
   return resources;
 }
 

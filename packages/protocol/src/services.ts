@@ -11,6 +11,7 @@ import {
   ActorCreationSpec,
   BundleRequest,
   JobInfo,
+  Labels,
   PlacementGroupSpec,
   LeaseRequest,
   NodeResources,
@@ -32,7 +33,7 @@ const objectIds = obj({ objectIds: arr(str) });
 
 /** Control service: cluster metadata and coordination; no task passes through it. */
 export const GcsService = defineService({
-  registerNode: rpc(obj({ nodeId: str, address: str, resources: ResourceSet, storeKind: str, storeCapacity: num }), ok),
+  registerNode: rpc(obj({ nodeId: str, address: str, resources: ResourceSet, storeKind: str, storeCapacity: num, labels: opt(Labels) }), ok),
   registerJob: rpc(JobInfo, ok),
   /**
    * Who is serving: `incarnation` changes with every start, so a client that reconnected
@@ -110,7 +111,7 @@ export const RayletService = defineService({
   cancelLeaseRequest: rpc(obj({ requestId: str }), returns<{ cancelled: boolean }>()),
   returnLease: rpc(obj({ leaseId: str, disconnect: bool }), ok),
   /** `socketPath`: the worker's Unix socket, for processes of the same node (faster than TCP). */
-  registerWorker: rpc(obj({ workerId: str, address: str, socketPath: opt(str), pid: int() }), returns<{ nodeId: string }>()),
+  registerWorker: rpc(obj({ workerId: str, address: str, socketPath: opt(str), pid: int() }), returns<{ nodeId: string; labels: Record<string, string> }>()),
   workerBlocked: rpc(obj({ workerId: str }), ok),
   workerUnblocked: rpc(obj({ workerId: str }), ok),
   killWorker: rpc(obj({ workerId: str, reason: str }), returns<{ killed: boolean }>()),
@@ -132,7 +133,7 @@ export const RayletService = defineService({
   /** Where this node's object store arena is, for processes of the node to map. */
   getStoreInfo: rpc(empty, returns<{ path: string; capacity: number; kind: string }>()),
   /** A driver tells the raylet its own address (objects it owns die with it). */
-  registerClient: rpc(obj({ address: str }), returns<{ nodeId: string }>()),
+  registerClient: rpc(obj({ address: str }), returns<{ nodeId: string; labels: Record<string, string> }>()),
   /**
    * Allocates an object in the arena; the caller writes it, then seals it. With `wait`
    * false (a caller blocking a thread on the reply) the reply comes at once, or after

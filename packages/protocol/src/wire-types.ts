@@ -9,6 +9,12 @@ import { anything, arr, bool, bytes, int, lit, maybe, num, obj, opt, record, str
 export const ResourceSet = record(num);
 export type ResourceSet = Record<string, number>;
 
+/**
+ * Node labels (key to value), or a label selector (key to condition: `"v"`, `"!v"`,
+ * `"in(a,b)"`, `"!in(a,b)"`; see @lux/common's label-selector.ts).
+ */
+export const Labels = record(str);
+
 /** A serialized error, as produced by `toWireError` in @lux/common. */
 export const WireErrorData = anything;
 export type WireErrorData = unknown;
@@ -22,6 +28,8 @@ export interface NodeInfo {
   startedAtMs: number;
   storeKind: string;
   storeCapacity: number;
+  /** The node's labels: its own (`lux start --labels`) and the built-in `lux.io/` ones. */
+  labels: Record<string, string>;
 }
 
 export const JobInfo = obj({
@@ -214,6 +222,8 @@ export const ActorCreationSpec = obj({
   strategy: opt(SchedulingStrategy),
   /** The actor lives in a placement group's bundle (its resources are named after the bundle). */
   placementGroup: opt(PlacementGroupPlacement),
+  /** Only nodes whose labels match may host it. */
+  labelSelector: opt(Labels),
   /** GPU device ids of the actor's lease, filled in by the control service. */
   gpuIds: arr(num),
   /** The actor's worker runs in this runtime env. */
@@ -270,6 +280,8 @@ export const LeaseRequest = obj({
   /** Work in a placement group (its resources are named after the group's bundles). */
   placementGroupId: opt(str),
   bundleIndex: opt(num),
+  /** Only nodes whose labels match may run it. */
+  labelSelector: opt(Labels),
 });
 export type LeaseRequest = Infer<typeof LeaseRequest>;
 
@@ -296,7 +308,7 @@ export interface LeaseCancelled {
 export type LeaseReply = LeaseGrant | LeaseSpillback | LeaseCancelled;
 
 /** One node in the cluster resource view the control service keeps on every raylet. */
-export const NodeResources = obj({ nodeId: str, address: str, total: ResourceSet, available: ResourceSet, alive: bool });
+export const NodeResources = obj({ nodeId: str, address: str, total: ResourceSet, available: ResourceSet, alive: bool, labels: opt(Labels) });
 export type NodeResources = Infer<typeof NodeResources>;
 
 /** Work waiting for resources: one entry per resource shape. */
@@ -306,6 +318,8 @@ export interface DemandEntry {
   /** No alive node can ever provide this shape (an autoscaler would add one). */
   infeasible: boolean;
   kind: "task" | "actor";
+  /** The shape's label selector, if it has one. */
+  labelSelector?: Record<string, string>;
 }
 
 export interface ResourceView {
@@ -330,6 +344,8 @@ export const PlacementGroupSpec = obj({
   jobId: str,
   /** `lifetime: "detached"`: the group outlives its job. */
   detached: bool,
+  /** Per bundle index: a label selector its node must match. */
+  bundleLabelSelector: opt(arr(Labels)),
 });
 export type PlacementGroupSpec = Infer<typeof PlacementGroupSpec>;
 

@@ -10,7 +10,7 @@ import type {
   RpcConnection,
   TimerHandle,
 } from "@lux/protocol";
-import { NodeAffinityError, PlacementGroupRemovedError, createLogger, newTaskId, type ConfigValues } from "@lux/common";
+import { NodeAffinityError, PlacementGroupRemovedError, createLogger, labelsMatch, newTaskId, type ConfigValues } from "@lux/common";
 import type { BundleReservations } from "./bundle-reservations.js";
 import type { ClusterView } from "./cluster-view.js";
 import type { Allocation, ResourcePool } from "./resources.js";
@@ -28,6 +28,8 @@ interface PendingLease {
   reject(error: Error): void;
   /** When it was queued here (clock.now()). */
   queuedAt: number;
+  /** This node's labels match the request's selector (it may be granted here). */
+  here: boolean;
 }
 
 /**
@@ -50,6 +52,8 @@ export interface Lease {
 
 export interface LeaseManagerDeps {
   nodeId: string;
+  /** This node's labels: a request with a label selector they do not match is never granted here. */
+  labels: Readonly<Record<string, string>>;
   /** This node's resources: what leases granted here take. */
   resources: ResourcePool;
   /** Where leased workers come from (and go back to). */
@@ -127,15 +131,20 @@ export class LeaseManager {
         throw new PlacementGroupRemovedError({ placementGroupId: req.placementGroupId, what: req.description });
       }
     } else if (nowhere) this.warnInfeasible(req, requester);
+    const here = this.matchesHere(req);
     return new Promise((resolve, reject) => {
-      this.queue.push({ req, requester, resolve, reject, queuedAt: this.clock.now() });
+      this.queue.push({ req, requester, resolve, reject, queuedAt: this.clock.now(), here });
       this.schedule();
     });
   }
 
+  private matchesHere(req: LeaseRequest): boolean {
+    return req.labelSelector === undefined || labelsMatch(req.labelSelector, this.deps.labels);
+  }
+
   private place(req: LeaseRequest, followedMayMove = false): Placement {
     const strategy = req.strategy ?? "DEFAULT";
-    if (req.noSpillback === true && !followedMayMove && this.resources.feasible(req.resources)) return { kind: "local" };
+    if (req.noSpillback === true && !followedMayMove && this.resources.feasible(req.resources) && this.matchesHere(req)) return { kind: "local" };
     const placement = place({
       resources: req.resources,
       strategy,
@@ -144,6 +153,7 @@ export class LeaseManager {
       turn: this.turn++,
       localBusyThreshold: this.deps.config.localBusyThreshold,
       spreadAfter: strategy === "SPREAD" ? this.spreadCursor.get(req.jobId) : undefined,
+      labelSelector: req.labelSelector,
     });
     if (strategy === "SPREAD" && (placement.kind === "local" || placement.kind === "spill")) {
       this.spreadCursor.set(req.jobId, placement.kind === "local" ? this.nodeId : placement.node.nodeId);
@@ -161,7 +171,7 @@ export class LeaseManager {
     const strategy = p.req.strategy;
     if (typeof strategy === "object" && !strategy.soft) return false;
     let followedMayMove = false;
-    if (p.req.noSpillback === true && this.resources.feasible(p.req.resources)) {
+    if (p.req.noSpillback === true && p.here && this.resources.feasible(p.req.resources)) {
       const waited = this.clock.now() - p.queuedAt;
       const respillMs = this.deps.config.followedSpillbackRespillMs;
       if (waited < respillMs) {
@@ -206,7 +216,7 @@ export class LeaseManager {
   demand(): DemandEntry[] {
     const byShape = new Map<string, DemandEntry>();
     for (const p of this.queue) {
-      const key = JSON.stringify(p.req.resources);
+      const key = shapeKey(p.req);
       const entry = byShape.get(key);
       if (entry !== undefined) entry.count++;
       else {
@@ -215,6 +225,7 @@ export class LeaseManager {
           count: 1,
           infeasible: this.warned.has(key),
           kind: p.req.actorId !== undefined ? "actor" : "task",
+          ...(p.req.labelSelector !== undefined ? { labelSelector: p.req.labelSelector } : {}),
         });
       }
     }
@@ -286,14 +297,17 @@ export class LeaseManager {
     this.resources.release(lease.allocation);
   }
 
+  /** Once per shape (resources and label selector): the request is pending until a node that can run it joins. */
   private warnInfeasible(req: LeaseRequest, requester: Requester): void {
-    const shape = JSON.stringify(req.resources);
+    const shape = shapeKey(req);
     if (this.warned.has(shape)) return;
     this.warned.add(shape);
     const nodes = this.view.nodes().length;
+    const selector = req.labelSelector === undefined ? "" : ` on a node whose labels match ${JSON.stringify(req.labelSelector)}`;
+    const labels = req.labelSelector === undefined ? "" : ` and labels ${JSON.stringify(this.deps.labels)}`;
     const message =
-      `${req.description} requests ${shape}, which no node in the cluster can provide ` +
-      `(${nodes} alive node${nodes === 1 ? "" : "s"}; this one has ${JSON.stringify(this.resources.view().total)}); ` +
+      `${req.description} requests ${JSON.stringify(req.resources)}${selector}, which no node in the cluster can provide ` +
+      `(${nodes} alive node${nodes === 1 ? "" : "s"}; this one has ${JSON.stringify(this.resources.view().total)}${labels}); ` +
       "it stays pending until such a node joins";
     log.warn(message);
     requester.notify("logWarning", { message });
@@ -316,7 +330,7 @@ export class LeaseManager {
     try {
       for (let i = 0; i < this.queue.length; ) {
         const p = this.queue[i] as PendingLease;
-        if (!this.resources.fits(p.req.resources)) {
+        if (!p.here || !this.resources.fits(p.req.resources)) {
           if (this.respill(p)) this.queue.splice(i, 1);
           else i++;
           continue;
@@ -362,6 +376,12 @@ export class LeaseManager {
       gpuIds: placementGroupId === undefined ? allocation.gpuIds : this.deps.bundles.gpuIds(placementGroupId, p.req.bundleIndex ?? -1),
     });
   }
+}
+
+/** Requests of one shape: the same resources and label selector. */
+function shapeKey(req: LeaseRequest): string {
+  const resources = JSON.stringify(req.resources);
+  return req.labelSelector === undefined ? resources : `${resources} ${JSON.stringify(req.labelSelector)}`;
 }
 
 function fitsAvailable(node: NodeResources, want: ResourceSet): boolean {

@@ -1,8 +1,10 @@
-/** Process entry of a raylet: `node main.js --gcs-address H:P --worker-main PATH --resources JSON`. */
+/** Process entry of a raylet: `node main.js --gcs-address H:P --worker-main PATH --resources JSON [--labels JSON]`. */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
+  ACCELERATOR_TYPE_LABEL,
+  checkNodeLabels,
   configSnapshot,
   createLogger,
   durationMs,
@@ -15,6 +17,7 @@ import {
   readPublishedAddress,
   useLogFile,
 } from "@lux/common";
+import { detectGpus } from "./gpu-detection.js";
 import { logDir, socketDir } from "./session-dirs.js";
 import { cleanUpSessions } from "./session-housekeeping.js";
 import { startEarlyWorker, type PrestartJob } from "./worker-pool.js";
@@ -31,11 +34,15 @@ const gcsAddressFlag = flags.get("gcs-address");
 const gcsAddressFile = flags.get("gcs-address-file");
 const workerMain = flags.get("worker-main");
 if (!token || (!gcsAddressFlag && !gcsAddressFile) || !workerMain) {
-  log.error("usage: raylet (--gcs-address HOST:PORT | --gcs-address-file PATH) --worker-main PATH [--resources JSON] (LUX_TOKEN must be set)");
+  log.error("usage: raylet (--gcs-address HOST:PORT | --gcs-address-file PATH) --worker-main PATH [--resources JSON] [--labels JSON] (LUX_TOKEN must be set)");
   process.exit(2);
 }
 const resources = JSON.parse(flags.get("resources") ?? "{}") as Record<string, number>;
 resources["CPU"] ??= os.availableParallelism();
+// Without a GPU count the node's GPUs are what nvidia-smi finds, asked while the raylet starts.
+const gpuDetection = resources["GPU"] === undefined ? detectGpus(process.env, config.gpuDetectionTimeoutMs) : undefined;
+// --labels JSON: the node's own labels (lux.io/ ones are Lux's).
+const labels = nodeLabels(flags.get("labels"));
 const MAX_DEFAULT_STORE = 200 * 1024 ** 3;
 const storeBytes = Number(flags.get("object-store-memory") ?? Math.min(Math.floor(os.totalmem() * 0.3), MAX_DEFAULT_STORE));
 if (!Number.isSafeInteger(storeBytes) || storeBytes <= 0) {
@@ -83,12 +90,22 @@ if (gcsAddress === undefined) {
   log.error(`the control service this raylet was started with failed to start (no address in ${gcsAddressFile})`);
   process.exit(2);
 }
+const gpus = await gpuDetection;
+if (gpus !== undefined) {
+  if (gpus.warning !== undefined) log.warn(gpus.warning);
+  else log.info(`GPU detection: ${gpus.gpuIds.length} GPU(s) found${gpus.acceleratorType === undefined ? "" : ` (${gpus.acceleratorType})`}, ids ${JSON.stringify(gpus.gpuIds)}`);
+  resources["GPU"] = gpus.gpuIds.length;
+  if (gpus.acceleratorType !== undefined) labels[ACCELERATOR_TYPE_LABEL] = gpus.acceleratorType;
+}
+if (resources["GPU"] === 0) delete resources["GPU"];
 const raylet = new Raylet({
   // --node-ip-address: the node's address on the cluster network; the raylet binds there.
   address: flags.get("address") ?? `${flags.get("node-ip-address") ?? "127.0.0.1"}:0`,
   gcsAddress,
   token,
   resources,
+  ...(gpus !== undefined ? { gpuIds: gpus.gpuIds } : {}),
+  labels,
   store,
   storeKind: kind,
   workerMain,
@@ -119,3 +136,12 @@ cleanUpSessions({
   },
   (e: unknown) => log.warn(`housekeeping of old sessions failed: ${(e as Error).message}`),
 );
+
+function nodeLabels(flag: string | undefined): Record<string, string> {
+  try {
+    return checkNodeLabels(JSON.parse(flag ?? "{}"), "--labels");
+  } catch (e) {
+    log.error(`--labels must be a JSON object of node labels: ${(e as Error).message}`);
+    process.exit(2);
+  }
+}

@@ -12,6 +12,8 @@ export type RayletHandlers = Handlers<RayletService, RpcConnection<ServiceDef, R
 /** What the raylet's handlers work on. The lease manager, pool and pulls exist once the raylet listens. */
 export interface RayletParts {
   nodeId: string;
+  /** The node's labels (told to the processes that register here, for their runtime context). */
+  labels: Readonly<Record<string, string>>;
   store: ArenaStore;
   /** "shared-memory" or "file": how this node's processes reach the store. */
   storeKind: string;
@@ -65,11 +67,11 @@ function workerHandlers(parts: RayletParts): RayletHandlers {
       if (!parts.workers().registered(req.workerId, req.address, req.socketPath)) {
         throw new LuxError(`unknown worker ${req.workerId}`);
       }
-      return { nodeId: parts.nodeId };
+      return { nodeId: parts.nodeId, labels: parts.labels };
     },
     registerClient: (req, conn) => {
       conn.peerInfo = { address: req.address };
-      return { nodeId: parts.nodeId };
+      return { nodeId: parts.nodeId, labels: parts.labels };
     },
     workerBlocked: (req) => {
       parts.leases().setBlocked(req.workerId, true);

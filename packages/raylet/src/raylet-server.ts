@@ -15,7 +15,7 @@ import type {
   TimerHandle,
 } from "@lux/protocol";
 import { ConnectionPool, ReconnectingConnection, RpcServer, connectRpc, systemClock } from "@lux/protocol";
-import { LuxError, controlServiceStateLost, placementGroupRemoved, createLogger, newNodeId, rpcPeerOptions, type ConfigValues } from "@lux/common";
+import { LuxError, NODE_ID_LABEL, controlServiceStateLost, placementGroupRemoved, createLogger, newNodeId, rpcPeerOptions, type ConfigValues } from "@lux/common";
 import type { ArenaStore } from "@lux/object-store";
 import { openArena } from "@lux/object-store";
 import { ClusterView } from "./cluster-view.js";
@@ -39,6 +39,10 @@ export interface RayletOptions {
   gcsAddress: string;
   token: string;
   resources: ResourceSet;
+  /** The GPU device ids behind `resources.GPU` (default 0 .. GPU-1). */
+  gpuIds?: readonly number[];
+  /** The node's labels, besides `lux.io/node-id` (the raylet adds it). */
+  labels?: Readonly<Record<string, string>>;
   store: ArenaStore;
   /** "shared-memory" or "file": how this node's processes reach the store. */
   storeKind: string;
@@ -57,6 +61,8 @@ export interface RayletOptions {
 /** The node daemon: worker pool, lease scheduling, resources and the node's object store. */
 export class Raylet {
   readonly nodeId = newNodeId();
+  /** The node's labels, the built-in ones included. */
+  readonly labels: Readonly<Record<string, string>>;
   private server: RpcServer<RayletService> | undefined;
   private gcs: ReconnectingConnection<GcsService, RayletService> | undefined;
   /** Which start of the control service we registered with. */
@@ -89,7 +95,8 @@ export class Raylet {
   constructor(private readonly options: RayletOptions) {
     this.clock = options.clock ?? systemClock;
     this.peerOptions = { ...rpcPeerOptions(options.token, log), ...(options.dial !== undefined ? { dial: options.dial } : {}), clock: this.clock };
-    this.resources = new ResourcePool(options.resources);
+    this.resources = new ResourcePool(options.resources, options.gpuIds);
+    this.labels = { ...options.labels, [NODE_ID_LABEL]: this.nodeId };
     this.bundles = new BundleReservations(this.resources, this.clock, options.config.bundlePrepareTimeoutMs);
     this.view = new ClusterView({
       localId: this.nodeId,
@@ -120,7 +127,7 @@ export class Raylet {
   }
 
   private localResources(): NodeResources {
-    return { nodeId: this.nodeId, address: this.server?.address ?? "", alive: true, ...this.resources.view() };
+    return { nodeId: this.nodeId, address: this.server?.address ?? "", alive: true, labels: this.labels, ...this.resources.view() };
   }
 
   /**
@@ -173,6 +180,7 @@ export class Raylet {
     this.pool = this.createWorkerPool(this.server.address);
     this.leases = new LeaseManager({
       nodeId: this.nodeId,
+      labels: this.labels,
       resources: this.resources,
       pool: this.pool,
       jobInfo: (jobId) => this.jobInfo(jobId),
@@ -190,6 +198,7 @@ export class Raylet {
     this.liveness = this.watchLiveness(this.pool);
     log.info(`raylet ${this.nodeId.slice(0, 8)} serving on ${this.server.address}`, {
       resources: JSON.stringify(this.options.resources),
+      labels: JSON.stringify(this.labels),
     });
   }
 
@@ -197,6 +206,7 @@ export class Raylet {
   private parts(): RayletParts {
     return {
       nodeId: this.nodeId,
+      labels: this.labels,
       store: this.options.store,
       storeKind: this.options.storeKind,
       view: this.view,
@@ -302,6 +312,7 @@ export class Raylet {
       resources: this.options.resources,
       storeKind: this.options.storeKind,
       storeCapacity: this.options.store.capacity,
+      labels: this.labels,
     };
     const windowMs = this.options.config.gcsReconnectWindowMs;
     const gcs = await ReconnectingConnection.open<GcsService, RayletService>({

@@ -18,17 +18,22 @@ export interface Allocation {
 export class ResourcePool {
   private readonly total = new Map<string, number>();
   private readonly free = new Map<string, number>();
-  /** Units in use per GPU device id. */
-  private readonly gpuUse: number[];
+  /** Units in use per GPU device id, in the order devices are handed out. */
+  private readonly gpuUse = new Map<number, number>();
   /** Called after every change of what is free (the raylet reports it to the control service). */
   onChange: (() => void) | undefined;
 
-  constructor(totals: ResourceSet) {
+  /**
+   * `gpuIds`: the node's GPU device ids (those nvidia-smi found and CUDA_VISIBLE_DEVICES
+   * allows); default 0 .. GPU-1.
+   */
+  constructor(totals: ResourceSet, gpuIds?: readonly number[]) {
     for (const [k, q] of Object.entries(totals)) {
       this.total.set(k, toUnits(q));
       this.free.set(k, toUnits(q));
     }
-    this.gpuUse = Array.from({ length: Math.floor(totals["GPU"] ?? 0) }, () => 0);
+    const ids = gpuIds ?? Array.from({ length: Math.floor(totals["GPU"] ?? 0) }, (_, i) => i);
+    for (const id of ids) this.gpuUse.set(id, 0);
   }
 
   /** Could this node ever run the request, if it were idle? */
@@ -38,7 +43,7 @@ export class ResourcePool {
 
   fits(req: ResourceSet): boolean {
     const gpus = req["GPU"] ?? 0;
-    if (gpus > 0 && this.gpuUse.length > 0 && this.pickGpus(gpus) === undefined) return false;
+    if (gpus > 0 && this.gpuUse.size > 0 && this.pickGpus(gpus) === undefined) return false;
     return Object.entries(req).every(([k, q]) => q <= 0 || (this.free.get(k) ?? 0) >= toUnits(q));
   }
 
@@ -51,7 +56,7 @@ export class ResourcePool {
     // An overcommit (forced) that finds no device gets none rather than someone else's.
     const gpuIds = gpus > 0 ? (this.pickGpus(gpus) ?? []) : [];
     const share = gpus >= 1 ? SCALE : toUnits(gpus);
-    for (const id of gpuIds) this.gpuUse[id] = (this.gpuUse[id] ?? 0) + share;
+    for (const id of gpuIds) this.gpuUse.set(id, (this.gpuUse.get(id) ?? 0) + share);
     this.onChange?.();
     return { resources: req, gpuIds };
   }
@@ -63,7 +68,7 @@ export class ResourcePool {
     }
     const gpus = allocation.resources["GPU"] ?? 0;
     const share = gpus >= 1 ? SCALE : toUnits(gpus);
-    for (const id of allocation.gpuIds) this.gpuUse[id] = Math.max(0, (this.gpuUse[id] ?? 0) - share);
+    for (const id of allocation.gpuIds) if (this.gpuUse.has(id)) this.gpuUse.set(id, Math.max(0, (this.gpuUse.get(id) ?? 0) - share));
     this.onChange?.();
   }
 
@@ -115,15 +120,19 @@ export class ResourcePool {
    */
   private pickGpus(gpus: number): number[] | undefined {
     if (gpus >= 1) {
-      const free = this.gpuUse.flatMap((use, id) => (use === 0 ? [id] : []));
+      const free = [...this.gpuUse].flatMap(([id, use]) => (use === 0 ? [id] : []));
       const n = Math.floor(gpus);
       return free.length >= n ? free.slice(0, n) : undefined;
     }
     const need = toUnits(gpus);
     let best: number | undefined;
-    this.gpuUse.forEach((use, id) => {
-      if (use + need <= SCALE && (best === undefined || use > (this.gpuUse[best] ?? 0))) best = id;
-    });
+    let bestUse = -1;
+    for (const [id, use] of this.gpuUse) {
+      if (use + need <= SCALE && use > bestUse) {
+        best = id;
+        bestUse = use;
+      }
+    }
     return best === undefined ? undefined : [best];
   }
 }

@@ -1,4 +1,5 @@
 import type { NodeResources, ResourceSet, SchedulingStrategy } from "@lux/protocol";
+import { labelMatcher } from "@lux/common";
 
 /** Where a lease request should go. */
 export type Placement =
@@ -23,6 +24,8 @@ export interface PlacementInput {
   spreadAfter?: string | undefined;
   /** Below this share of a requested resource in use, the local node is preferred (config localBusyThreshold). */
   localBusyThreshold: number;
+  /** Only nodes whose labels match may run it: the others do not count, as if absent. */
+  labelSelector?: Readonly<Record<string, string>> | undefined;
 }
 
 /** Could a node with these resources run the request (now, or ever when `set` is its total)? */
@@ -43,18 +46,23 @@ export function utilization(req: ResourceSet, node: NodeResources): number {
 
 /**
  * Ray's hybrid policy and the SPREAD and node-affinity strategies, as a pure function of
- * the cluster resource view. SPREAD takes the nodes with room now in turn (round robin per
- * job, by node id), not by load: tasks that would all fit on one node still land on each.
+ * the cluster resource view, over the nodes whose labels match the request's selector.
+ * SPREAD takes the nodes with room now in turn (round robin per job, by node id), not by
+ * load: tasks that would all fit on one node still land on each.
  */
 export function place(input: PlacementInput): Placement {
-  const { resources: req, strategy, localId, nodes } = input;
+  const { resources: req, strategy, localId } = input;
+  const matches = labelMatcher(input.labelSelector);
+  const nodes = input.labelSelector === undefined ? input.nodes : input.nodes.filter((n) => matches(n.labels));
   if (typeof strategy === "object") {
-    const target = nodes.find((n) => n.nodeId === strategy.nodeId);
+    const target = input.nodes.find((n) => n.nodeId === strategy.nodeId);
     if (!strategy.soft) {
       if (target === undefined) return { kind: "unavailable", nodeId: strategy.nodeId };
+      // The node is there but its labels do not match: the request can never run.
+      if (!matches(target.labels)) return { kind: "infeasible" };
       return target.nodeId === localId ? { kind: "local" } : { kind: "spill", node: target };
     }
-    if (target !== undefined && fitsIn(req, target.total)) {
+    if (target !== undefined && matches(target.labels) && fitsIn(req, target.total)) {
       return target.nodeId === localId ? { kind: "local" } : { kind: "spill", node: target };
     }
   }

@@ -397,6 +397,8 @@ function spawnWorker(
       ...process.env,
       ...job.env,
       ...runtimeEnv?.env,
+      // No GPUs until a task or actor holding some runs here (the executor then names them).
+      CUDA_VISIBLE_DEVICES: "",
       LUX_WORKER_ID: workerId,
       ...(preloads.length > 0 ? { LUX_WORKER_PRELOADS: JSON.stringify(preloads) } : {}),
       LUX_JOB_ID: job.jobId,

@@ -78,7 +78,7 @@ interface Node {
   resources: ResourcePool;
   /** An owner: a FakeWorker (it records the warnings the raylet sends it) and the raylet's connection from it. */
   owner(): Promise<{ worker: FakeWorker; requester: Requester }>;
-  join(nodeId: string, cpus: number, extra?: ResourceSet): void;
+  join(nodeId: string, cpus: number, extra?: ResourceSet, labels?: Record<string, string>): void;
   request(resources?: ResourceSet, extra?: Partial<LeaseRequest>): Promise<LeaseReply>;
   /** The default requester. */
   requester: Requester;
@@ -98,7 +98,7 @@ afterEach(() => {
 });
 
 /** Node A with `cpus` CPUs (all free, or `busy` taken) and a lease manager on a fake clock; other nodes join its view with `join`. */
-async function nodeA(cpus = 1, busy = 0): Promise<Node> {
+async function nodeA(cpus = 1, busy = 0, labels: Record<string, string> = {}): Promise<Node> {
   const clock = new FakeClock();
   const net = new FakeNetwork({ clock });
   networks.push(net);
@@ -106,7 +106,7 @@ async function nodeA(cpus = 1, busy = 0): Promise<Node> {
   if (busy > 0) resources.acquire({ CPU: busy });
   const view = new ClusterView({
     localId: "A",
-    local: () => ({ nodeId: "A", address: "a:1", alive: true, ...resources.view() }),
+    local: () => ({ nodeId: "A", address: "a:1", alive: true, labels, ...resources.view() }),
     clock,
     reservationLapseMs: RESERVATION_TTL_MS,
   });
@@ -116,6 +116,7 @@ async function nodeA(cpus = 1, busy = 0): Promise<Node> {
   const removedGroups = new Set<string>();
   const manager = new LeaseManager({
     nodeId: "A",
+    labels,
     resources,
     pool,
     jobInfo: () => Promise.resolve(JOB),
@@ -143,8 +144,8 @@ async function nodeA(cpus = 1, busy = 0): Promise<Node> {
     known,
     bundles,
     removedGroups,
-    join: (nodeId, n, extra = {}) =>
-      view.update([{ nodeId, address: `${nodeId}:1`, alive: true, total: { CPU: n, ...extra }, available: { CPU: n, ...extra } }], false),
+    join: (nodeId, n, extra = {}, nodeLabels = {}) =>
+      view.update([{ nodeId, address: `${nodeId}:1`, alive: true, total: { CPU: n, ...extra }, available: { CPU: n, ...extra }, labels: nodeLabels }], false),
     request: (res = { CPU: 1 }, extra = {}) =>
       manager.request({ requestId: `r-${nextRequest++}`, jobId: "job", resources: res, description: "task f", ...extra }, first.requester),
   };
@@ -294,6 +295,33 @@ describe("LeaseManager: spillback", () => {
     assert.deepEqual(a.manager.demand(), [{ resources: { GPU: 1 }, count: 2, infeasible: true, kind: "task" }]);
     a.join("G", 1, { GPU: 1 });
     assert.deepEqual(await settledSoon(first), { spillback: { nodeId: "G", address: "G:1" } });
+  });
+
+  test("a label selector no node matches: queued here (never granted here), warned once per shape, spilled to a matching node that joins", async () => {
+    const a = await nodeA(4, 0, { zone: "a" });
+    a.join("B", 4, {}, { zone: "b" });
+    const selector = { labelSelector: { zone: "c" } };
+    const first = a.request({ CPU: 1 }, selector);
+    const second = a.request({ CPU: 1 }, selector);
+    const other = a.request({ CPU: 1 }, { labelSelector: { zone: "!a" } });
+    assert.equal(await settledSoon(first), undefined, "A has room but its labels do not match");
+    assert.equal(await settledSoon(second), undefined);
+    assert.deepEqual(await settledSoon(other), { spillback: { nodeId: "B", address: "B:1" } }, "!a: only B matches");
+    const warnings = a.ownerWorker.received("logWarning");
+    assert.equal(warnings.length, 1, "warned once per shape (resources and selector)");
+    assert.match(warnings[0]?.message ?? "", /task f requests \{"CPU":1\} on a node whose labels match \{"zone":"c"\}, which no node in the cluster can provide/);
+    assert.deepEqual(a.manager.demand(), [{ resources: { CPU: 1 }, count: 2, infeasible: true, kind: "task", labelSelector: { zone: "c" } }]);
+    assert.equal(granted(await settledSoon(a.request({ CPU: 1 }))).nodeId, "A", "work without a selector still runs here");
+    a.join("C", 1, {}, { zone: "c" });
+    assert.deepEqual(await settledSoon(first), { spillback: { nodeId: "C", address: "C:1" } });
+  });
+
+  test("a followed spillback (noSpillback) whose selector does not match here is not granted here", async () => {
+    const a = await nodeA(2, 0, { zone: "a" });
+    a.join("B", 2, {}, { zone: "b" });
+    const reply = await settledSoon(a.request({ CPU: 1 }, { labelSelector: { zone: "b" }, noSpillback: true }));
+    assert.deepEqual(reply, { spillback: { nodeId: "B", address: "B:1" } });
+    assert.equal(granted(await settledSoon(a.request({ CPU: 1 }, { labelSelector: { zone: "in(a,b)" }, noSpillback: true }))).nodeId, "A");
   });
 
   test("a request pinned to a node the view lacks asks the control service; one it does not know fails with NodeAffinityError", async () => {

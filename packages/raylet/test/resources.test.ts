@@ -155,4 +155,20 @@ describe("GPU devices are never shared beyond their capacity", () => {
     assert.deepEqual(pool.acquire({ GPU: 0.5 }).gpuIds, [1]);
     assert.deepEqual(pool.acquire({ GPU: 0.4 }).gpuIds, [0]);
   });
+
+  test("the node's device ids (found by nvidia-smi, kept to CUDA_VISIBLE_DEVICES) are the ids handed out", () => {
+    const pool = new ResourcePool({ GPU: 2 }, [3, 1]);
+    const a = pool.acquire({ GPU: 1 });
+    const b = pool.acquire({ GPU: 1 });
+    assert.deepEqual([a.gpuIds, b.gpuIds], [[3], [1]], "two whole GPUs get different devices, in the node's order");
+    assert.equal(pool.fits({ GPU: 0.5 }), false);
+    pool.release(a);
+    const half = pool.acquire({ GPU: 0.5 });
+    const otherHalf = pool.acquire({ GPU: 0.5 });
+    assert.deepEqual([half.gpuIds, otherHalf.gpuIds], [[3], [3]], "fractions share one device");
+    pool.release(half);
+    pool.release(otherHalf);
+    pool.release(b);
+    assert.deepEqual(pool.acquire({ GPU: 2 }).gpuIds, [3, 1]);
+  });
 });

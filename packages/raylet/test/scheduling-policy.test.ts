@@ -185,3 +185,46 @@ describe("place, node affinity", () => {
     assert.equal(where(run(big, { CPU: 16 }, { nodeId: "small", soft: true })), "infeasible");
   });
 });
+
+describe("place, label selectors", () => {
+  const labelled = (nodeId: string, labels: Record<string, string>, total: ResourceSet = { CPU: 4 }, available: ResourceSet = total): NodeResources => ({
+    ...node(nodeId, total, available),
+    labels,
+  });
+  const nodes = [
+    labelled("local", { zone: "a", market: "spot" }),
+    labelled("b", { zone: "b", market: "ondemand", region: "us" }),
+    labelled("c", { zone: "c", region: "eu" }, { CPU: 4 }, { CPU: 0 }),
+  ];
+  const select = (labelSelector: Record<string, string>, strategy: SchedulingStrategy = "DEFAULT", resources: ResourceSet = { CPU: 1 }): string =>
+    where(place({ resources, strategy, localId: "local", nodes, turn: 0, localBusyThreshold: LOCAL_BUSY_THRESHOLD, labelSelector }));
+
+  test("only matching nodes count: a non-matching local node is skipped even when idle", () => {
+    assert.equal(select({ zone: "a" }), "local");
+    assert.equal(select({ zone: "b" }), "spill:b");
+    assert.equal(select({ market: "!spot" }), "spill:b", "c lacks market (satisfies !spot) but is full; b has room");
+    assert.equal(select({ region: "in(us,eu)" }), "spill:b");
+    assert.equal(select({ region: "in(eu)" }), "spill:c", "c can ever run it: queue there");
+    assert.equal(select({ zone: "!in(a,b)" }), "spill:c");
+  });
+
+  test("no matching node is infeasible, whatever the resources", () => {
+    assert.equal(select({ zone: "d" }), "infeasible");
+    assert.equal(select({ rack: "r1" }), "infeasible", "a missing label fails equals");
+    assert.equal(select({ zone: "b" }, "DEFAULT", { CPU: 8 }), "infeasible", "matching but too small");
+  });
+
+  test("SPREAD goes round the matching nodes only", () => {
+    const idle = [labelled("local", { zone: "a" }), labelled("b", { zone: "b" }), labelled("c", { zone: "c" })];
+    const spread = (after: string | undefined): string =>
+      where(place({ resources: { CPU: 1 }, strategy: "SPREAD", localId: "local", nodes: idle, turn: 0, localBusyThreshold: 0.5, labelSelector: { zone: "!b" }, spreadAfter: after }));
+    assert.deepEqual([spread(undefined), spread("c"), spread("local")], ["spill:c", "local", "spill:c"], "b never has a turn");
+  });
+
+  test("hard affinity to a node whose labels do not match is infeasible; soft affinity falls back to the matching nodes", () => {
+    assert.equal(select({ zone: "b" }, { nodeId: "local", soft: false }), "infeasible");
+    assert.equal(select({ zone: "b" }, { nodeId: "b", soft: false }), "spill:b");
+    assert.equal(select({ zone: "b" }, { nodeId: "local", soft: true }), "spill:b");
+    assert.equal(select({ zone: "a" }, { nodeId: "gone", soft: false }), "unavailable:gone");
+  });
+});

@@ -194,8 +194,8 @@ export class FakeRaylet extends FakePeer<RayletService> {
       const exit = this.workers.get(workerId)?.exit;
       return exit === undefined ? { known: false } : { known: true, ...exit };
     });
-    this.handle("registerWorker", () => ({ nodeId: this.nodeId }));
-    this.handle("registerClient", () => ({ nodeId: this.nodeId }));
+    this.handle("registerWorker", () => ({ nodeId: this.nodeId, labels: {} }));
+    this.handle("registerClient", () => ({ nodeId: this.nodeId, labels: {} }));
     this.handle("workerBlocked", () => OK);
     this.handle("workerUnblocked", () => OK);
     this.handle("jobFinished", () => OK);

@@ -16,7 +16,7 @@
  */
 import { randomBytes } from "node:crypto";
 import * as path from "node:path";
-import { checkConfig, removeTokenFile, type SystemConfig } from "@lux/common";
+import { checkConfig, checkNodeLabels, removeTokenFile, type SystemConfig } from "@lux/common";
 import { workerMainPath } from "@lux/core/internal";
 import {
   connectControlService,
@@ -30,8 +30,16 @@ import {
 /** Resources of a node of a LocalCluster. */
 export interface LocalNodeOptions {
   numCpus?: number;
+  /** GPUs of the node; default: what nvidia-smi finds (found on the raylet's PATH, see `env`). */
   numGpus?: number;
   resources?: Record<string, number>;
+  /** The node's labels (keys outside `lux.io/`), for `labelSelector`. */
+  labels?: Record<string, string>;
+  /**
+   * Extra environment of the node's raylet process (and so of its workers), e.g. a PATH
+   * that finds a fake `nvidia-smi` first, or CUDA_VISIBLE_DEVICES.
+   */
+  env?: Record<string, string>;
   /** Bytes of the node's object store. */
   objectStoreMemory?: number;
   /** Folder in which the node's raylet spills objects (its own `spill-<pid>` in it); default the session folder. */
@@ -149,6 +157,8 @@ export class LocalCluster {
       gcsAddress: this.address,
       workerMain: workerMainPath,
       resources: nodeResources({ numCpus: options.numCpus ?? 1, numGpus: options.numGpus, resources: options.resources }),
+      ...(options.labels !== undefined ? { labels: checkNodeLabels(options.labels, "labels") } : {}),
+      ...(options.env !== undefined ? { env: options.env } : {}),
       ...(options.objectStoreMemory !== undefined ? { objectStoreMemory: options.objectStoreMemory } : {}),
       ...(options.spillDir !== undefined ? { spillDir: options.spillDir } : {}),
       ...(options.nodeIp !== undefined ? { nodeIpAddress: options.nodeIp } : {}),

@@ -59,6 +59,14 @@ export const NODE_ENTRIES = [
     doc: "How long the raylet waits for a new worker process to register before giving up on it.",
   }),
   defineConfig({
+    name: "gpuDetectionTimeoutMs",
+    type: "number",
+    default: 5000,
+    integer: true,
+    min: 1,
+    doc: "A raylet started without a GPU count runs nvidia-smi to find its GPUs; one that does not answer within this long is stopped, and the node has 0 GPUs (with a warning in the raylet's log).",
+  }),
+  defineConfig({
     name: "idleWorkerKeepMs",
     type: "number",
     default: 60_000,
