@@ -64,7 +64,10 @@ describe("lux CLI", () => {
     assert.equal(driver.code, 0, driver.stderr);
     assert.deepEqual(JSON.parse(/result (.*)/.exec(driver.stdout)?.[1] ?? "null"), { value: 42, aliveNodes: 1, address });
 
-    const added = await lux("start", "--address", address, "--num-cpus", "1", "--resources", '{"side": 1}', "--object-store-memory", String(32 * 1024 ** 2));
+    const badLabels = await lux("start", "--address", address, "--labels", '{"lux.io/node-id": "x"}');
+    assert.notEqual(badLabels.code, 0);
+    assert.match(badLabels.stderr, /invalid option --labels\.lux\.io\/node-id/);
+    const added = await lux("start", "--address", address, "--num-cpus", "1", "--resources", '{"side": 1}', "--labels", '{"zone": "a"}', "--object-store-memory", String(32 * 1024 ** 2));
     assert.equal(added.code, 0, added.stderr);
     for (const pid of recordedPids()) seen.add(pid);
     assert.equal(seen.size, 3);
@@ -72,6 +75,7 @@ describe("lux CLI", () => {
     assert.equal(status2.code, 0, status2.stderr);
     assert.match(status2.stdout, /2 alive/);
     assert.match(status2.stdout, /side: 0 \/ 1/);
+    assert.match(status2.stdout, /side 1.*  labels: zone=a\n/, "the node's labels, given with --labels");
 
     // Work no node can run shows up as pending demand while its driver waits.
     const waiting = startScript(path.join(fixtures, "cluster-cli-demand.ts"), { env: { ...env, LUX_ADDRESS: address } });
