@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as lux from "lux";
 import { LocalCluster, type LocalNode } from "lux/testing";
-import { fixtures, startScript, waitFor } from "./helpers.js";
+import { fixtures, runScript, startScript, waitFor } from "./helpers.js";
 import { WhereActor, myNodeLabels, whereAmI } from "./fixtures/labels-remote.js";
 
 const GET_MS = 60_000;
@@ -120,5 +120,13 @@ describe("node labels and label selectors", () => {
       driver.kill();
       await lux.removePlacementGroup(pg);
     }
+  });
+
+  it("lux.init({ labels }) labels the private cluster's node", async () => {
+    const run = await runScript(path.join(fixtures, "labels-init.ts"), { env: { LUX_ADDRESS: "" } });
+    assert.equal(run.code, 0, run.stderr);
+    const seen = JSON.parse(/^RESULT (.*)$/m.exec(run.stdout)?.[1] ?? "null") as { nodeId: string; driver: unknown; task: unknown; nodes: unknown[] };
+    const labels = { zone: "x", [NODE_ID]: seen.nodeId };
+    assert.deepEqual(seen, { nodeId: seen.nodeId, driver: labels, task: labels, nodes: [labels] });
   });
 });
