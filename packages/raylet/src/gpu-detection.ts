@@ -5,6 +5,8 @@
  * non-zero exit, no answer in time, output it cannot read) means no GPUs, with one warning.
  */
 import { execFile } from "node:child_process";
+import { accessSync, constants } from "node:fs";
+import * as path from "node:path";
 import { systemClock, type Clock } from "@lux/protocol";
 
 /** What `nvidia-smi --query-gpu=index,uuid,name,memory.total --format=csv,noheader` says of one device. */
@@ -95,8 +97,27 @@ export function acceleratorType(name: string): string | undefined {
 /** The outcome of running nvidia-smi: its output, or why there is none. */
 export type SmiResult = { stdout: string } | { failure: string };
 
+/**
+ * Whether an executable `name` is in one of the folders of `PATH`. Looked up first so that a
+ * machine without GPUs (no nvidia-smi) does not pay for starting a process at every raylet
+ * start.
+ */
+export function onPath(name: string, pathVar: string | undefined): boolean {
+  for (const dir of (pathVar ?? "").split(path.delimiter)) {
+    if (dir === "") continue;
+    try {
+      accessSync(path.join(dir, name), constants.X_OK);
+      return true;
+    } catch {
+      // not in this folder
+    }
+  }
+  return false;
+}
+
 /** Runs nvidia-smi with the raylet's environment (its PATH); gives up after `timeoutMs`. */
 export function runNvidiaSmi(env: NodeJS.ProcessEnv, timeoutMs: number, clock: Clock = systemClock): Promise<SmiResult> {
+  if (!onPath(NVIDIA_SMI, env["PATH"])) return Promise.resolve({ failure: `${NVIDIA_SMI} is not on PATH` });
   return new Promise((resolve) => {
     let settled = false;
     const settle = (r: SmiResult): void => {

@@ -39,8 +39,6 @@ if (!token || (!gcsAddressFlag && !gcsAddressFile) || !workerMain) {
 }
 const resources = JSON.parse(flags.get("resources") ?? "{}") as Record<string, number>;
 resources["CPU"] ??= os.availableParallelism();
-// Without a GPU count the node's GPUs are what nvidia-smi finds, asked while the raylet starts.
-const gpuDetection = resources["GPU"] === undefined ? detectGpus(process.env, config.gpuDetectionTimeoutMs) : undefined;
 // --labels JSON: the node's own labels (lux.io/ ones are Lux's).
 const labels = nodeLabels(flags.get("labels"));
 const MAX_DEFAULT_STORE = 200 * 1024 ** 3;
@@ -55,6 +53,9 @@ const sessionDir = flags.get("session-dir") ?? fs.mkdtempSync(path.join(os.tmpdi
 const prestartFlag = flags.get("prestart-job");
 const prestart = prestartFlag === undefined ? undefined : (JSON.parse(prestartFlag) as PrestartJob);
 const early = prestart === undefined ? undefined : startEarlyWorker({ workerMain, token, socketDir: socketDir(sessionDir), logDir: logDir(sessionDir) }, prestart);
+// Without a GPU count the node's GPUs are what nvidia-smi finds, asked while the raylet starts
+// (after that worker: starting a process holds this thread a moment).
+const gpuDetection = resources["GPU"] === undefined ? detectGpus(process.env, config.gpuDetectionTimeoutMs) : undefined;
 // Loaded once that worker is on its way: most of its start, like this raylet's, is loading modules.
 const { ArenaStore, arenaPath, loadShmAddon, removeOrphanArenas, storeKind } = await import("@lux/object-store");
 const { Raylet } = await import("./raylet-server.js");

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { describe, test } from "node:test";
-import { acceleratorType, gpusFrom, parseNvidiaSmi, visibleGpus, type DetectedGpu } from "../src/gpu-detection.js";
+import { acceleratorType, gpusFrom, onPath, parseNvidiaSmi, visibleGpus, type DetectedGpu } from "../src/gpu-detection.js";
 
 const SMI = [
   "0, GPU-5f2e1c3a-1111-2222-3333-444455556666, NVIDIA H100 80GB HBM3, 81559 MiB",
@@ -84,5 +87,22 @@ describe("detection outcome", () => {
     const garbage = gpusFrom({ stdout: "garbage\n" }, undefined);
     assert.deepEqual([garbage.gpuIds, garbage.acceleratorType], [[], undefined]);
     assert.match(garbage.warning ?? "", /could not read the output of nvidia-smi: unexpected line "garbage"/);
+  });
+});
+
+describe("finding nvidia-smi", () => {
+  test("an executable file of that name in a folder of PATH", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lux-onpath-"));
+    try {
+      fs.writeFileSync(path.join(dir, "plain"), "", { mode: 0o644 });
+      fs.writeFileSync(path.join(dir, "tool"), "#!/bin/sh\n", { mode: 0o755 });
+      assert.equal(onPath("tool", `/nonexistent-lux${path.delimiter}${dir}`), true);
+      assert.equal(onPath("plain", dir), false, "not executable");
+      assert.equal(onPath("absent", dir), false);
+      assert.equal(onPath("tool", undefined), false);
+      assert.equal(onPath("tool", ""), false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
