@@ -44,8 +44,9 @@ test("init() asks the registered launcher for a private cluster whose workers ru
   assert.equal(options.workerMain, workerMainPath);
   assert.match(workerMainPath, /[/\\]worker-main\.js$/);
   assert.equal(options.numCpus, 2);
-  assert.equal(options.numGpus, 0);
+  assert.equal(options.numGpus, undefined, "no numGpus: the raylet finds the GPUs with nvidia-smi");
   assert.deepEqual(options.resources, { special: 1 });
+  assert.deepEqual(options.labels, {});
   // The driver's first worker starts with the cluster (the early first worker).
   assert.equal(options.prestartJob?.cwd, process.cwd());
   assert.ok((options.prestartJob?.jobId ?? "") !== "");
