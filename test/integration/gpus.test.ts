@@ -114,6 +114,19 @@ describe("GPU detection with nvidia-smi", () => {
       assert.ok(ids.every((id) => id === "0" || id === "1"));
       for (const h of halves) await lux.kill(h);
     });
+    it("two { GPU: 1 } placement-group bundles get different devices, and work in each sees its bundle's", async () => {
+      const here = on(node).labelSelector;
+      const pg = lux.placementGroup([{ GPU: 1 }, { GPU: 1 }], { strategy: "STRICT_PACK", bundleLabelSelector: [here, here] });
+      try {
+        assert.equal(await pg.wait({ timeoutMs: GET_MS }), true);
+        const inBundles = [0, 1].map((bundleIndex) => GpuHolderActor.options({ numGpus: 1, schedulingStrategy: { placementGroup: pg, bundleIndex } }).remote());
+        const seen = await lux.get(inBundles.map((h) => h.devices.remote()), { timeoutMs: GET_MS });
+        assert.deepEqual(seen.map((d) => d.cuda).sort(), ["0", "1"]);
+        for (const h of inBundles) await lux.kill(h);
+      } finally {
+        await lux.removePlacementGroup(pg);
+      }
+    });
   });
 
   it("keeps to the raylet's CUDA_VISIBLE_DEVICES, by index or by uuid", async () => {
