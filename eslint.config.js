@@ -48,7 +48,10 @@ const ALLOWED = {
   core: ["@lux/common", "@lux/protocol", "@lux/object-store"],
   cli: ["@lux/common", "@lux/core", "@lux/launcher"],
   // @lux/testing only for the `lux/testing` entry (src/testing.ts).
-  lux: ["@lux/core", "@lux/cli", "@lux/launcher", "@lux/testing"],
+  lux: ["@lux/core", "@lux/cli", "@lux/launcher", "@lux/testing", "@lux/util"],
+  // lux.util: built on core's public API as a user's code would be; @lux/core/internal for
+  // the control service's KV and for shipping Pool's functions to its actors.
+  util: ["@lux/core", "@lux/protocol"],
   testing: ["@lux/protocol", "@lux/common", "@lux/core/internal", "@lux/launcher"],
 };
 const PACKAGE_DIRS = Object.keys(ALLOWED);
@@ -118,7 +121,7 @@ const productionFiles = (dir) => [`packages/${dir}/src/**/*.ts`, `packages/${dir
  * Packages whose errors reach users' code (CONVENTIONS.md, habit 3): every error they make
  * is coded. The daemons' errors reach users too, as replies to the core worker's calls.
  */
-const USER_FACING = new Set(["core", "cli", "lux", "launcher", "gcs", "raylet", "object-store"]);
+const USER_FACING = new Set(["core", "cli", "lux", "launcher", "gcs", "raylet", "object-store", "util"]);
 const PLAIN_ERROR_MESSAGE =
   "Users get coded errors: throw a LuxError class (declared with defineError, listed in ERROR_CODES and docs/errors.md; `new LuxError(message)` for a bug), or a TypeError/RangeError for an invalid argument. A plain Error may only be the `cause` of a coded error.";
 const NO_PLAIN_ERRORS = [

@@ -33,7 +33,8 @@ const ENTRIES = {
   core: ["index", "internal", "worker-main", "store-sync-worker", "module-scope-hooks"],
   launcher: ["index"],
   cli: ["index", "microbenchmark/startup-child"],
-  lux: ["index", "testing"],
+  lux: ["index", "testing", "util"],
+  util: ["index"],
   testing: ["index"],
 };
 

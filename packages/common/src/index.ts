@@ -43,6 +43,7 @@ export {
   ConnectFailedError,
   RpcTimeoutError,
 } from "./errors.js";
+export { QueueFullError, QueueEmptyError } from "./queue-errors.js";
 export { type WireError, toWireError, fromWireError, ensureError } from "./wire-error.js";
 export {
   type ConfigType,

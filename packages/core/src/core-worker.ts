@@ -107,7 +107,8 @@ export class CoreWorker {
   readonly actorNames: ActorNames;
   private readonly canceller: TaskCanceller;
   private readonly dependencies: DependencyResolver;
-  private readonly definitions: DefinitionExporter;
+  /** Puts definitions into the control service for workers to load (also lux.util.Pool's functions). */
+  readonly definitions: DefinitionExporter;
   private readonly cluster: ClusterWatcher;
   readonly executor: TaskExecutor;
   /** Runtime envs of submitted work: the job's (or this worker's) merged with the options'. */

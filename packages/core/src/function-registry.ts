@@ -146,10 +146,15 @@ export class FunctionRegistry {
     return this.mainCalled;
   }
 
-  define(target: Definable, kind: "function" | "class"): Definition {
+  /**
+   * Registers a definition where `lux.remote` is called. `atRunTime`: as if made at run time
+   * even while a module is evaluated (a function given to lux.util.Pool: a worker importing
+   * the module would not make it again), so it ships by value, in its module's scope.
+   */
+  define(target: Definable, kind: "function" | "class", atRunTime = false): Definition {
     const site = callSite();
     const name = target.name || anonymousName(site);
-    const moduleUrl = site === undefined || this.inMainBody > 0 ? undefined : evaluatingModule();
+    const moduleUrl = site === undefined || this.inMainBody > 0 || atRunTime ? undefined : evaluatingModule();
     if (site === undefined || moduleUrl === undefined) {
       // Made at run time (in a function called after the modules were evaluated, e.g. in a
       // task): importing a module would not make it again, and the same call site may have

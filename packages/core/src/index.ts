@@ -91,6 +91,8 @@ export {
   ConnectionClosedError,
   ConnectFailedError,
   RpcTimeoutError,
+  QueueFullError,
+  QueueEmptyError,
   type ErrorCode,
   /** Explicit config entries (`lux.init({ systemConfig })`); every entry is in docs/config.md. */
   type SystemConfig,

@@ -39,3 +39,17 @@ export async function nodeStats(): Promise<{
 // For the `lux` package (registers @lux/launcher for lux.init()), and for the `lux` command
 // and LocalCluster (their raylets run core's worker entry).
 export { setClusterLauncher, workerMainPath, type ClusterLauncher } from "./launcher.js";
+
+// For lux.util (@lux/util): the control service's KV for users, and functions shipped to
+// lux.util.Pool's actors the way lux.remote ships them.
+export {
+  put as kvPut,
+  get as kvGet,
+  del as kvDel,
+  exists as kvExists,
+  keys as kvKeys,
+  type KvOptions,
+  type KvPutOptions,
+} from "./user-kv.js";
+export { shipFunction, loadShippedFunction, type ShippedFunction } from "./shipped-functions.js";
+export { Fifo } from "./fifo.js";

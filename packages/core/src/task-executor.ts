@@ -424,7 +424,8 @@ export class TaskExecutor {
     return stored === undefined ? args : Promise.all(stored).then(() => args);
   }
 
-  private load(functionId: string): Promise<Loaded> {
+  /** The definition of a task or actor by its id: loaded once (see FunctionRegistry.load), then from its cache. */
+  load(functionId: string): Promise<Loaded> {
     return this.functions.load(functionId, () => this.fetchDefinition(functionId));
   }
 

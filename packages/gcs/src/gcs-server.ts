@@ -180,8 +180,10 @@ export class GcsServer {
     },
     getClusterView: () => this.view.list(),
     kvPut: (req) => this.kv.put(req),
-    kvGet: (req) => this.kv.get(req.key),
-    kvExists: async (req) => ({ exists: (await this.kv.get(req.key)).value !== undefined }),
+    kvGet: (req) => this.kv.get(req),
+    kvExists: (req) => this.kv.exists(req),
+    kvDel: (req) => this.kv.del(req),
+    kvKeys: (req) => this.kv.keys(req),
     ...this.actorHandlers(),
     ...this.placementGroupHandlers(),
     });

@@ -98,6 +98,24 @@ export class RedisStorage implements GcsStorage {
     return new Map(Object.entries(await this.redis.hgetallBuffer(this.key(table))));
   }
 
+  async upsert(table: string, key: string, value: Uint8Array): Promise<boolean> {
+    const k = this.key(table);
+    const [added] = await written(this.redis.multi().hset(k, key, toBuffer(value)).pexpire(k, this.options.ttlMs).exec());
+    return added === 1;
+  }
+
+  async remove(table: string, key: string): Promise<boolean> {
+    return (await this.redis.hdel(this.key(table), key)) === 1;
+  }
+
+  async has(table: string, key: string): Promise<boolean> {
+    return (await this.redis.hexists(this.key(table), key)) === 1;
+  }
+
+  keys(table: string): Promise<string[]> {
+    return this.redis.hkeys(this.key(table));
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.renewTimer?.cancel();

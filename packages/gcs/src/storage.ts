@@ -7,6 +7,14 @@ export interface GcsStorage {
   putIfAbsent(table: string, key: string, value: Uint8Array): Promise<boolean>;
   delete(table: string, key: string): Promise<void>;
   getAll(table: string): Promise<Map<string, Uint8Array>>;
+  /** Stores, replacing any value; returns whether the key was new. */
+  upsert(table: string, key: string, value: Uint8Array): Promise<boolean>;
+  /** Deletes; returns whether the key was set. */
+  remove(table: string, key: string): Promise<boolean>;
+  /** Whether the key is set, without reading its value. */
+  has(table: string, key: string): Promise<boolean>;
+  /** The table's keys, without their values. */
+  keys(table: string): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -46,6 +54,25 @@ export class MemoryStorage implements GcsStorage {
 
   getAll(table: string): Promise<Map<string, Uint8Array>> {
     return Promise.resolve(new Map(this.table(table)));
+  }
+
+  upsert(table: string, key: string, value: Uint8Array): Promise<boolean> {
+    const t = this.table(table);
+    const added = !t.has(key);
+    t.set(key, value);
+    return Promise.resolve(added);
+  }
+
+  remove(table: string, key: string): Promise<boolean> {
+    return Promise.resolve(this.tables.get(table)?.delete(key) ?? false);
+  }
+
+  has(table: string, key: string): Promise<boolean> {
+    return Promise.resolve(this.tables.get(table)?.has(key) ?? false);
+  }
+
+  keys(table: string): Promise<string[]> {
+    return Promise.resolve([...(this.tables.get(table)?.keys() ?? [])]);
   }
 
   close(): Promise<void> {

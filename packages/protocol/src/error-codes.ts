@@ -38,6 +38,8 @@ export const ERROR_CODES = [
   "LUX_NODE_START_FAILED",
   "LUX_NOT_IN_ACTOR",
   "LUX_ACTOR_UNAVAILABLE",
+  "LUX_QUEUE_FULL",
+  "LUX_QUEUE_EMPTY",
 ] as const;
 
 /** A Lux error code, e.g. "LUX_GET_TIMEOUT"; see docs/errors.md. */

@@ -86,5 +86,5 @@ export {
   type Infer,
   type InferShape,
 } from "./schema.js";
-export { GcsService, RayletService, CoreWorkerService } from "./services.js";
+export { GcsService, RayletService, CoreWorkerService, KV_MAX_KEY_BYTES, KV_MAX_VALUE_BYTES } from "./services.js";
 export * from "./wire-types.js";

@@ -27,6 +27,11 @@ import {
   type TaskReply,
 } from "./wire-types.js";
 
+/** Largest key of a namespaced KV entry (`lux.util.kv`), in UTF-8 bytes. */
+export const KV_MAX_KEY_BYTES = 1024;
+/** Largest value of a namespaced KV entry (`lux.util.kv`), in bytes. */
+export const KV_MAX_VALUE_BYTES = 16 * 1024 * 1024;
+
 type Ok = { ok: true };
 const ok = returns<Ok>();
 const objectIds = obj({ objectIds: arr(str) });
@@ -61,10 +66,19 @@ export const GcsService = defineService({
   getPendingDemand: rpc(empty, returns<DemandEntry[]>()),
   /** The cluster resource view: every node the control service knows, alive or not. */
   getClusterView: rpc(empty, returns<NodeResources[]>()),
-  kvPut: rpc(obj({ key: str, value: bytes, overwrite: bool }), returns<{ added: boolean }>()),
-  kvGet: rpc(obj({ key: str }), returns<{ value: Uint8Array | undefined }>()),
+  /**
+   * The KV store. Without `namespace`: Lux's own entries (definitions, runtime-env packages);
+   * with one: `lux.util.kv`'s entries of that namespace, whose keys and values the control
+   * service bounds (KV_MAX_KEY_BYTES, KV_MAX_VALUE_BYTES). `added`: the key was not set before.
+   */
+  kvPut: rpc(obj({ key: str, value: bytes, overwrite: bool, namespace: opt(str) }), returns<{ added: boolean }>()),
+  kvGet: rpc(obj({ key: str, namespace: opt(str) }), returns<{ value: Uint8Array | undefined }>()),
   /** Whether a key is set, without its value (e.g. a runtime-env package already uploaded). */
-  kvExists: rpc(obj({ key: str }), returns<{ exists: boolean }>()),
+  kvExists: rpc(obj({ key: str, namespace: opt(str) }), returns<{ exists: boolean }>()),
+  /** Removes a key; `deleted`: it was set. */
+  kvDel: rpc(obj({ key: str, namespace: opt(str) }), returns<{ deleted: boolean }>()),
+  /** The keys (whole) that start with `prefix`, in no particular order. */
+  kvKeys: rpc(obj({ prefix: str, namespace: opt(str) }), returns<{ keys: string[] }>()),
   createActor: rpc(ActorCreationSpec, returns<{ actorId: string }>()),
   /**
    * With `waitAlive`, replies once the actor is ALIVE or DEAD; with `staleAddress` too (an
