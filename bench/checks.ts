@@ -134,6 +134,26 @@ export function placementGroups(out: string): void {
   }
 }
 
+/** bench/util-pool.ts --json: one line, every figure a positive number. */
+export function utilPool(out: string): void {
+  const lines = out.trim().split("\n");
+  assert.equal(lines.length, 1, `one line of JSON, got: ${out}`);
+  const result = JSON.parse(lines[0] as string) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(result).sort(), [
+    "chunksize",
+    "items",
+    "lux_pool_map_items_per_second",
+    "lux_pool_map_seconds",
+    "lux_share_of_piscina_per_item",
+    "piscina_chunked_items_per_second",
+    "piscina_per_item_items_per_second",
+    "processes",
+  ]);
+  for (const [name, value] of Object.entries(result)) {
+    assert.ok(typeof value === "number" && value > 0 && Number.isFinite(value), `util-pool ${name}: ${String(value)}`);
+  }
+}
+
 /** bench/rpc-messages.ts: the last line is the runs' medians as JSON. */
 export function rpcMessages(out: string): void {
   const medians = JSON.parse(out.trim().split("\n").at(-1) ?? "") as Record<string, unknown>;

@@ -92,6 +92,11 @@ const BENCHMARKS: Benchmark[] = [
     quick: [{ argv: ts("bench/peers/run.ts", "--quick", "--runs", "1", "--startup-runs", "1", "--markdown"), check: check.peers }],
   },
   {
+    name: "util-pool",
+    full: [{ argv: ts("bench/util-pool.ts") }],
+    quick: [{ argv: ts("bench/util-pool.ts", "--quick", "--json"), check: check.utilPool }],
+  },
+  {
     name: "rpc-messages",
     quick: [{ argv: ts("bench/rpc-messages.ts", "--n", "2000", "--window", "100", "--runs", "1"), check: check.rpcMessages }],
   },

@@ -97,6 +97,8 @@ describe("control service restart", () => {
     const counter = CounterActor.options({ name: "survivor", lifetime: "detached" }).remote();
     assert.equal(await lux.get(counter.incr.remote()), 1);
     assert.equal(await lux.get(triple.remote(1)), 3); // exports the definition to the KV
+    assert.equal(await lux.util.kv.put("survives", "in the job's namespace"), true);
+    assert.equal(await lux.util.kv.put("survives", new Uint8Array([1, 2, 3]), { namespace: "lib" }), true);
     const long = await startLongTask("redis", 42);
     const group = lux.placementGroup([{ CPU: 1 }], { name: "kept-group", lifetime: "detached" });
     assert.equal(await group.wait({ timeoutMs: 60_000 }), true);
@@ -116,6 +118,11 @@ describe("control service restart", () => {
     assert.equal((await lux.placementGroupTable(groupAfter)).state, "CREATED");
     assert.equal(await lux.get(triple.options({ schedulingStrategy: { placementGroup: groupAfter } }).remote(3)), 9, "work runs in the restored group");
     await lux.removePlacementGroup(groupAfter);
+    // lux.util.kv's entries (issue 15 point 10), in both namespaces.
+    assert.equal(new TextDecoder().decode(await lux.util.kv.get("survives")), "in the job's namespace");
+    assert.deepEqual([...((await lux.util.kv.get("survives", { namespace: "lib" })) ?? [])], [1, 2, 3]);
+    assert.deepEqual(await lux.util.kv.keys("surv", { namespace: "lib" }), ["survives"]);
+    assert.equal(await lux.util.kv.put("survives", "again"), false, "still set after the restart");
     await waitFor(async () => {
       const nodes = await lux.nodes();
       return nodeIds.every((id) => nodes.some((n) => n.nodeId === id && n.alive));

@@ -42,6 +42,8 @@ import {
   TaskCancelledError,
   TaskError,
   WorkerCrashedError,
+  QueueFullError,
+  QueueEmptyError,
   type WireError,
   ensureError,
   errorClassForCode,
@@ -119,6 +121,8 @@ const SAMPLES: readonly LuxError[] = [
   new PlacementGroupNameTakenError({ name: "g", namespace: "ns" }),
   new PlacementGroupNotFoundError({ placementGroupId: "pg1", namespace: "ns" }),
   new PlacementGroupRemovedError({ placementGroupId: "pg1", what: "task f" }),
+  new QueueFullError({ maxsize: 10, timeoutMs: 500 }),
+  new QueueEmptyError({ items: 3 }),
 ];
 
 /** The package that declares each class: @lux/protocol for the connection errors, else @lux/common. */
@@ -195,6 +199,17 @@ describe("messages", () => {
     const e = new WorkerCrashedError({ taskId: "t" });
     assert.deepEqual(Object.keys(e), ["code", "taskId"]);
     assert.match(e.message, /exited unexpectedly and/);
+  });
+
+  test("queue errors say what missed: the wait, or the batch (all or nothing)", () => {
+    assert.equal(
+      new QueueFullError({ maxsize: 10, timeoutMs: 500 }).message.split(". ")[0],
+      "the queue is full (maxsize 10) after waiting 500 ms; the item was not put",
+    );
+    assert.match(new QueueFullError({ maxsize: 2, items: 3 }).message, /^the queue \(maxsize 2\) has no room for a batch of 3 items; nothing was put/);
+    assert.match(new QueueEmptyError().message, /^the queue is empty\. Put items in first/);
+    assert.match(new QueueEmptyError({ items: 3 }).message, /^the queue holds fewer than the 3 items asked for; nothing was taken/);
+    assert.deepEqual(Object.keys(new QueueEmptyError({ timeoutMs: 5 })), ["code", "timeoutMs"]);
   });
 
   test("OwnerDiedError is an ObjectLostError", () => {

@@ -3,8 +3,8 @@ import { shipFunction, type ShippedFunction } from "@lux/core/internal";
 import { ChunkResults, chunksOf } from "./pool-results.js";
 import { PoolScheduler } from "./pool-scheduler.js";
 
-/** Options of `new Pool()`. */
-export interface PoolOptions<I extends unknown[] = unknown[]> {
+/** Options of `new Pool()`; `I`: the initializer's parameters (any when not given, so any initializer fits). */
+export interface PoolOptions<I extends unknown[] = any[]> {
   /** How many actors (processes) run items. Default: the cluster's CPUs. */
   processes?: number;
   /** Runs once in each actor before its first item (e.g. to open a connection the function then uses). */
@@ -42,7 +42,7 @@ type Args<A extends unknown[]> = [] extends A ? [args?: A] : [args: A];
  * await pool.join();
  * ```
  */
-export class Pool {
+export class Pool<I extends unknown[] = unknown[]> {
   private readonly scheduler: PoolScheduler;
   /** Settles once every actor was created (the cluster's CPUs counted when processes is not given). */
   private readonly started: Promise<void>;
@@ -51,15 +51,16 @@ export class Pool {
   /** Map calls still shipping their function (join waits for them: their chunks are not given yet). */
   private readonly submitting = new Set<Promise<unknown>>();
 
-  constructor(options: PoolOptions = {}) {
-    const { processes, initializer, initargs = [], maxTasksPerChild, actorOptions = {} } = options;
+  /** `I`: the initializer's parameters (inferred: `initargs` must match them). */
+  constructor(options: PoolOptions<I> = {}) {
+    const { processes, initializer, initargs = [] as unknown[], maxTasksPerChild, actorOptions = {} } = options;
     if (processes !== undefined) positiveInteger("processes", processes);
     if (maxTasksPerChild !== undefined) positiveInteger("maxTasksPerChild", maxTasksPerChild);
     if (initializer !== undefined && typeof initializer !== "function") {
       throw new InvalidOptionError({ option: "initializer", expected: "a function", received: initializer });
     }
     if (!Array.isArray(initargs)) throw new InvalidOptionError({ option: "initargs", expected: "an array", received: initargs });
-    const shipped = initializer === undefined ? undefined : ship(initializer, "Pool");
+    const shipped = initializer === undefined ? undefined : ship(initializer as (...a: unknown[]) => unknown, "Pool");
     this.scheduler = new PoolScheduler({ actorOptions: { numCpus: 1, ...actorOptions, maxConcurrency: 1 }, initializer: shipped, initargs, maxTasksPerChild });
     this.initializerName = shipped?.name;
     // One actor at once (applyAsync can use it); the rest once the cluster's CPUs are known.
