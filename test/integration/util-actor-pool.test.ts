@@ -118,6 +118,14 @@ test("popIdle takes an idle actor out; push adds one (and runs a queued value on
   assert.throws(() => pool.push(taken), TypeError);
   pool.push(other);
   assert.equal(pool.hasFree(), true);
+  // With every actor taken out, a queued value has nothing to run it: getNext says so.
+  pool.popIdle();
+  pool.popIdle();
+  pool.submit(double, 1);
+  assert.equal(pool.hasNext(), true);
+  await assert.rejects(pool.getNext(), (e: unknown) => e instanceof TypeError && /no actor to run them; push\(\) one/.test(e.message));
+  pool.push(taken);
+  assert.equal(await pool.getNext(DEADLINE), 2);
 });
 
 test("leaving map early drops its other results; the actors come back once their calls finish", async () => {

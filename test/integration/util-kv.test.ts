@@ -49,6 +49,7 @@ describe("lux.util.kv", () => {
     const got = await lux.util.kv.get("raw");
     assert.ok(got instanceof Uint8Array);
     assert.deepEqual([...got], [0, 1, 2, 255]);
+    assert.equal(got.buffer.byteLength, 4, "a buffer of its own, not a view of a larger one");
     assert.equal(await lux.util.kv.get("missing"), undefined);
   });
 

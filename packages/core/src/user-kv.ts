@@ -48,7 +48,9 @@ export async function get(key: string, options: KvOptions = {}): Promise<Uint8Ar
   checkKey(op, key);
   const namespace = namespaceOf(options);
   const c = requireConnected(op);
-  return (await gcsCall(c, c.gcs.call("kvGet", { key, namespace }))).value;
+  const { value } = await gcsCall(c, c.gcs.call("kvGet", { key, namespace }));
+  // A copy with a buffer of its own: the decoded bytes are a view of the reply's frame.
+  return value === undefined ? undefined : new Uint8Array(value);
 }
 
 /** Removes `key`; returns whether it was set. */

@@ -39,7 +39,7 @@ export class ActorPool<A extends object, R = unknown> {
   private readonly queued: { call: PoolCall<A, unknown, R>; value: unknown }[] = [];
   private nextIndex = 0;
   /** Actors busy with calls whose results were dropped: they come back when those finish. */
-  private returning = 0;
+  private readonly returning = new Set<A>();
   /** Callers waiting for a queued value to start (see `whenStarted`). */
   private releaseWaiters: (() => void)[] = [];
 
@@ -146,7 +146,7 @@ export class ActorPool<A extends object, R = unknown> {
 
   /** Adds an actor (it runs a queued value at once if one waits). Throws TypeError if it is in the pool already. */
   push(actor: A): void {
-    const busy = [...this.running.values()].some((r) => r.actor === actor);
+    const busy = this.returning.has(actor) || [...this.running.values()].some((r) => r.actor === actor);
     if (busy || this.idle.includes(actor)) throw new TypeError("ActorPool.push(): this actor is in the pool already");
     this.release(actor);
   }
@@ -199,7 +199,7 @@ export class ActorPool<A extends object, R = unknown> {
    */
   private whenStarted(method: string): Promise<void> {
     if (this.queued.length === 0) throw nothingPending(method);
-    if (this.returning === 0) {
+    if (this.returning.size === 0) {
       throw new TypeError(`ActorPool.${method}(): values are queued but the pool has no actor to run them; push() one`);
     }
     return new Promise((resolve) => this.releaseWaiters.push(resolve));
@@ -229,9 +229,9 @@ export class ActorPool<A extends object, R = unknown> {
     this.queued.length = 0;
     for (const [ref, { actor }] of this.running) {
       this.running.delete(ref);
-      this.returning++;
+      this.returning.add(actor);
       const back = (): void => {
-        this.returning--;
+        this.returning.delete(actor);
         this.release(actor);
       };
       wait([ref]).then(back, back); // rejected: Lux shut down meanwhile, the actor is of no more use anyway
