@@ -1,4 +1,5 @@
 import { NotInitializedError } from "@lux/common";
+import { GENERATOR_MARK } from "./actor-methods.js";
 import type { CoreWorker } from "./core-worker.js";
 import { HELD_REF, ObjectRef } from "./object-ref.js";
 import { compileMethodOptions, type MethodOptions } from "./options.js";
@@ -65,6 +66,21 @@ function method(state: ActorHandleState, name: string, numReturns: number | unde
   };
 }
 
+/** The stub of a generator method: `.remote()` returns an ObjectRefGenerator of what the call yields. */
+function generatorMethod(state: ActorHandleState, name: string, backpressure: number): object {
+  const actorId = state[ACTOR_ID];
+  return {
+    remote: (...args: unknown[]) => {
+      const core = currentCore(`${name}.remote`);
+      return core.generators.open(core.submitActorCall(actorId, name, args, 1, state, backpressure)[0] as ObjectRef);
+    },
+    options: (opts: MethodOptions) => {
+      const compiled = compileMethodOptions(opts, true);
+      return generatorMethod(state, name, opts.generatorBackpressureNumObjects === undefined ? backpressure : compiled.generatorBackpressure);
+    },
+  };
+}
+
 /** A name the actor's class has no method of: calling it throws here, at the call. */
 function noSuchMethod(className: string, name: string, methods: readonly string[]): object {
   const refuse = (): never => {
@@ -89,7 +105,9 @@ export function makeActorHandle(actorId: string, className: string, owner?: stri
       if (prop === "toString") return () => `ActorHandle(${className}, ${actorId})`;
       let m = stubs.get(prop);
       if (m === undefined) {
-        m = known === undefined || known.has(prop) ? method(target, prop, undefined) : noSuchMethod(className, prop, methods ?? []);
+        if (known === undefined || known.has(prop)) m = method(target, prop, undefined);
+        else if (known.has(GENERATOR_MARK + prop)) m = generatorMethod(target, prop, 0);
+        else m = noSuchMethod(className, prop, methods ?? []);
         stubs.set(prop, m);
       }
       return m;

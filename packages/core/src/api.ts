@@ -27,6 +27,7 @@ import { entryUrl, workerExecArgv } from "./driver-process.js";
 import { FunctionRegistry } from "./function-registry.js";
 import { clusterLauncher, workerMainPath, type PrivateClusterHandle } from "./launcher.js";
 import { ObjectRef } from "./object-ref.js";
+import { ObjectRefGenerator } from "./object-ref-generator.js";
 import { customResources, quantity } from "./options.js";
 import { checkRuntimeEnv, packWorkingDir, type RuntimeEnv } from "./runtime-env.js";
 import { RpcTimeoutError, parseAddress, type RuntimeEnvSpec } from "@lux/protocol";
@@ -472,16 +473,17 @@ export function exitActor(): void {
 
 /**
  * Cancels the task or actor call that returns `ref` (any ref: the process that submitted the
- * task does it). Its `get` rejects with TaskCancelledError at once and it is never retried. Not
+ * task does it), or the task of a generator (the next ref it gives rejects with TaskCancelledError). Its `get` rejects with TaskCancelledError at once and it is never retried. Not
  * started yet: it never runs. Running: it is not interrupted, but `getRuntimeContext().signal`
  * aborts in it; a task that ignores the signal (synchronous code) keeps its worker and
  * resources until it returns. `force` kills the worker running a task instead (an actor call
  * with `force` throws InvalidOptionError: use `kill`). `recursive` (default true) also cancels
  * the tasks it submitted. A finished task: nothing happens.
  */
-export async function cancel(ref: ObjectRef, options: { force?: boolean; recursive?: boolean } = {}): Promise<void> {
-  if (!(ref instanceof ObjectRef)) throw new TypeError(`lux.cancel() takes an ObjectRef, got ${describe(ref)}`);
-  await requireCore("lux.cancel").cancel(ref, options.force ?? false, options.recursive ?? true);
+export async function cancel(ref: ObjectRef | ObjectRefGenerator<unknown>, options: { force?: boolean; recursive?: boolean } = {}): Promise<void> {
+  const target = ref instanceof ObjectRefGenerator ? ref.completed() : ref;
+  if (!(target instanceof ObjectRef)) throw new TypeError(`lux.cancel() takes an ObjectRef or an ObjectRefGenerator, got ${describe(ref)}`);
+  await requireCore("lux.cancel").cancel(target, options.force ?? false, options.recursive ?? true);
 }
 
 /** @internal what a wrong argument is, for error messages */

@@ -8,6 +8,7 @@ import {
   type ServiceHandlers,
 } from "@lux/protocol";
 import { createLogger } from "@lux/common";
+import type { PeerConnection } from "./connections.js";
 import type { CoreWorker } from "./core-worker.js";
 
 const log = createLogger("core");
@@ -26,7 +27,7 @@ export function coreWorkerHandlers(the: () => CoreWorker): CoreWorkerHandlers {
 /** Running tasks and actors (as their worker), and cancelling them (as their owner). */
 function taskHandlers(the: () => CoreWorker): Some {
   return {
-    pushTask: (wire, connection) => the().executor.execute(decodeTaskSpec(connection, wire)),
+    pushTask: (wire, connection) => the().executor.execute(decodeTaskSpec(connection, wire), connection as PeerConnection),
     createActor: async (spec) => {
       await the().executor.createActor(spec);
       return { ok: true };
@@ -43,6 +44,8 @@ function taskHandlers(the: () => CoreWorker): Some {
       the().executor.releaseContained(req.objectIds);
       return { ok: true };
     },
+    // As the owner of a generator task: an item its worker yielded.
+    reportGeneratorItem: (item, connection) => the().generators.report(item, connection as PeerConnection),
   };
 }
 

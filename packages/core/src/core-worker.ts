@@ -39,6 +39,7 @@ import {
 } from "./core-worker-start.js";
 import { DefinitionExporter } from "./definition-exporter.js";
 import { DependencyResolver } from "./dependency-resolver.js";
+import { GeneratorStreams } from "./generator-streams.js";
 import type { Definition, TaskPace } from "./function-registry.js";
 import { largeArgsThroughStore, type EncodedCall } from "./large-args.js";
 import { Lineage } from "./lineage.js";
@@ -111,6 +112,8 @@ export class CoreWorker {
   readonly definitions: DefinitionExporter;
   private readonly cluster: ClusterWatcher;
   readonly executor: TaskExecutor;
+  /** The streaming generator tasks this process submitted that still run (their items arrive here). */
+  readonly generators: GeneratorStreams;
   /** Runtime envs of submitted work: the job's (or this worker's) merged with the options'. */
   readonly runtimeEnvs: RuntimeEnvResolver;
   private readonly sharedOptions = new WeakMap<TaskOptionsCompiled, TaskOptionsCompiled>();
@@ -140,6 +143,7 @@ export class CoreWorker {
     const lineage = new Lineage(config.maxLineageBytes);
     this.objects.onFree((id) => lineage.freed(id));
     this.results = new TaskResults(this.objects, lineage);
+    this.generators = new GeneratorStreams(this.objects);
     this.dependencies = new DependencyResolver(this.objects.getter, this.results);
     this.definitions = new DefinitionExporter(gcs, options.functions);
     this.submitter = new TaskSubmitter({
@@ -263,6 +267,7 @@ export class CoreWorker {
       resources: options.resources,
     };
     if (options.placementGroup !== undefined) spec.placementGroup = options.placementGroup;
+    if (options.generatorBackpressure !== undefined) spec.generator = { backpressure: options.generatorBackpressure, skip: 0 };
     const record = this.record(spec, args, encoded.held, this.optionsWithEnv(options), def.pace);
     const refs = refsOf(record.returnSlots, this.address);
     if (exported === undefined && options.runtimeEnv === undefined && record.deps.length === 0) {
@@ -336,8 +341,11 @@ export class CoreWorker {
     return captured;
   }
 
-  /** `handle`: held by the call until it is done, so the actor outlives its calls (see ActorHandleState). */
-  submitActorCall(actorId: string, method: string, callArgs: unknown[], numReturns: number, handle?: object): ObjectRef[] {
+  /**
+   * `handle`: held by the call until it is done, so the actor outlives its calls (see
+   * ActorHandleState). `generatorBackpressure`: set for a generator method (0: no limit).
+   */
+  submitActorCall(actorId: string, method: string, callArgs: unknown[], numReturns: number, handle?: object, generatorBackpressure?: number): ObjectRef[] {
     const taskId = newActorCallTaskId();
     let args = callArgs;
     let encoded = encodeArgs(args, method);
@@ -356,6 +364,7 @@ export class CoreWorker {
       actorId,
       method,
     };
+    if (generatorBackpressure !== undefined) spec.generator = { backpressure: generatorBackpressure, skip: 0 };
     const record = this.record(spec, args, encoded.held, { resources: {}, maxRetries: 0, retryExceptions: false, numReturns });
     const refs = refsOf(record.returnSlots, this.address);
     const call = this.actors.submit(actorId, record, handle);

@@ -35,6 +35,7 @@ export { get, put, wait, free, type GetOptions, type WaitOptions } from "./objec
 export { nodes, clusterResources, availableResources, type NodeView } from "./cluster-info.js";
 export { getRuntimeContext, type RuntimeContext } from "./runtime-context.js";
 export { ObjectRef } from "./object-ref.js";
+export { ObjectRefGenerator } from "./object-ref-generator.js";
 export type { TaskOptions, ActorOptions, MethodOptions, SchedulingStrategy, PlacementGroupSchedulingStrategy } from "./options.js";
 export type { RuntimeEnv } from "./runtime-env.js";
 export {
@@ -56,6 +57,7 @@ export type {
   ActorMethod,
   RemoteArgs,
   ReturnRefs,
+  RemoteResult,
 } from "./types.js";
 export {
   LuxError,

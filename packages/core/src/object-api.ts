@@ -1,6 +1,8 @@
 import { InvalidOptionError } from "@lux/common";
 import { describe, requireConnected } from "./api.js";
 import { ObjectRef } from "./object-ref.js";
+import { ObjectRefGenerator, generatorStream } from "./object-ref-generator.js";
+import type { ObjectWaiter, WaitOptions as WaiterOptions } from "./object-waiter.js";
 
 /** Options of `lux.get`. */
 export interface GetOptions {
@@ -62,8 +64,11 @@ export interface WaitOptions {
 
 /**
  * Waits until `numReturns` refs are ready (or the timeout); returns `[ready, notReady]` in
- * input order. `wait([])` returns `[[], []]` at once.
+ * input order. `wait([])` returns `[[], []]` at once. An ObjectRefGenerator in the list is
+ * ready when its next ref is available or it ended (its task ended and every ref was taken).
  */
+export function wait<T>(refs: readonly ObjectRef<T>[], options?: WaitOptions): Promise<[ObjectRef<T>[], ObjectRef<T>[]]>;
+export function wait<E extends ObjectRef<unknown> | ObjectRefGenerator<unknown>>(refs: readonly E[], options?: WaitOptions): Promise<[E[], E[]]>;
 export async function wait<T>(refs: readonly ObjectRef<T>[], options: WaitOptions = {}): Promise<[ObjectRef<T>[], ObjectRef<T>[]]> {
   const c = requireConnected("lux.wait");
   if (!Array.isArray(refs)) throw new TypeError(`lux.wait() takes an array of ObjectRefs, got ${describe(refs)}`);
@@ -75,11 +80,38 @@ export async function wait<T>(refs: readonly ObjectRef<T>[], options: WaitOption
   if (refs.length === 0) return [[], []];
   // Answered at once (most calls of a drain loop), the answer resolves this call's promise without another.
   type Answer = [ObjectRef<T>[], ObjectRef<T>[]];
-  return c.objects.waiter.wait(refs, { numReturns, timeoutMs: checkTimeout(options.timeoutMs), notARef: notARefInWait }) as Answer | Promise<Answer>;
+  const opts = { numReturns, timeoutMs: checkTimeout(options.timeoutMs), notARef: notARefInWait };
+  let answer: Answer | Promise<Answer>;
+  try {
+    answer = c.objects.waiter.wait(refs, opts) as Answer | Promise<Answer>;
+  } catch (e) {
+    // Generators take another path, found only when the list holds one (no extra pass over every list).
+    if (e !== GENERATOR_IN_WAIT) throw e;
+    answer = waitWithGenerators(c.objects.waiter, refs, opts) as Promise<Answer>;
+  }
+  return answer;
 }
 
+/** Thrown by the waiter's check of each element at the first generator in the list. */
+const GENERATOR_IN_WAIT = new TypeError("lux.wait(): a generator in the list");
+
 function notARefInWait(index: number, value: unknown): TypeError {
-  return new TypeError(`lux.wait(): element ${index} is ${describe(value)}, not an ObjectRef`);
+  if (value instanceof ObjectRefGenerator) return GENERATOR_IN_WAIT;
+  return new TypeError(`lux.wait(): element ${index} is ${describe(value)}, not an ObjectRef or an ObjectRefGenerator`);
+}
+
+/** `wait` over refs and generators: each generator is watched through a ref to its next item (see GeneratorStream.waitRef). */
+async function waitWithGenerators(waiter: ObjectWaiter, items: readonly unknown[], opts: WaiterOptions): Promise<[unknown[], unknown[]]> {
+  const refs: ObjectRef[] = [];
+  const itemOf = new Map<ObjectRef, unknown>();
+  items.forEach((item, i) => {
+    const ref = item instanceof ObjectRefGenerator ? generatorStream(item).waitRef() : item;
+    if (!(ref instanceof ObjectRef)) throw notARefInWait(i, item);
+    refs.push(ref);
+    itemOf.set(ref, item);
+  });
+  const [ready, notReady] = await waiter.wait(refs, opts);
+  return [ready.map((r) => itemOf.get(r)), notReady.map((r) => itemOf.get(r))];
 }
 
 function checkTimeout(v: number | undefined): number | undefined {

@@ -42,12 +42,15 @@ export class ObjectManager {
   readonly directory: ObjectDirectory;
   readonly getter: ObjectGetter;
   readonly waiter: ObjectWaiter;
+  /** Around waits that may block (get, wait, a generator's next): a worker gives its CPU back, a driver stays alive. */
+  readonly blocking: Blocking;
   private readonly frees: FreeBatcher;
   private readonly freeListeners: ((objectId: string) => void)[] = [];
 
   constructor(private readonly deps: ObjectManagerDeps) {
     const { selfAddress, nodeId, raylet, peers, store, clock, config } = deps;
     const blocking = holdingProcess(deps.blocking);
+    this.blocking = blocking;
     const memory = this.memory;
     this.refs = new ReferenceCounter(selfAddress, memory, peerBorrowChannel(peers), (id) => this.free(id));
     const uploads = new Uploads(memory);

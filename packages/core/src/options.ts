@@ -67,6 +67,12 @@ export interface TaskOptions {
   labelSelector?: Record<string, string>;
   /** Working directory and environment variables of the task's worker, merged over the job's. */
   runtimeEnv?: RuntimeEnv;
+  /**
+   * A generator function: the most items its task runs ahead of what the consumer has taken
+   * from its ObjectRefGenerator (the worker pauses the generator until it takes more). A
+   * positive integer. Default: no limit. Ignored for other functions.
+   */
+  generatorBackpressureNumObjects?: number;
 }
 
 /** Options of an actor class (`lux.remote(Class).options({...})`). */
@@ -121,9 +127,11 @@ export interface MethodOptions {
   /**
    * Number of return refs, as for a remote function; 0: the call returns no ref (`[]`),
    * its result and any error it throws are dropped (the error is logged by the actor's
-   * worker). Default 1.
+   * worker). Default 1. Not for a generator method (each yield is its own ref).
    */
   numReturns?: number;
+  /** A generator method: as the task option, the most items the call runs ahead of the consumer. */
+  generatorBackpressureNumObjects?: number;
 }
 
 const TASK_KEYS = new Set([
@@ -138,6 +146,7 @@ const TASK_KEYS = new Set([
   "schedulingStrategy",
   "labelSelector",
   "runtimeEnv",
+  "generatorBackpressureNumObjects",
 ]);
 const ACTOR_KEYS = new Set([
   "numCpus",
@@ -155,7 +164,7 @@ const ACTOR_KEYS = new Set([
   "labelSelector",
   "runtimeEnv",
 ]);
-const METHOD_KEYS = new Set(["numReturns"]);
+const METHOD_KEYS = new Set(["numReturns", "generatorBackpressureNumObjects"]);
 /** Ray options Lux will support but does not yet: refused rather than silently ignored. */
 const NOT_YET = new Set([
   "concurrencyGroups",
@@ -308,8 +317,14 @@ function groupPlacement(fields: Record<string, unknown>, request: Record<string,
   return placement;
 }
 
-export function compileTaskOptions(opts: TaskOptions): TaskOptionsCompiled & { name: string | undefined } {
+/**
+ * `generator`: the function is a generator (its task streams its yields), which takes
+ * `generatorBackpressureNumObjects` and refuses `numReturns`.
+ */
+export function compileTaskOptions(opts: TaskOptions, generator = false): TaskOptionsCompiled & { name: string | undefined } {
   checkKeys(opts, TASK_KEYS, "task");
+  const backpressure = generatorBackpressure(opts.generatorBackpressureNumObjects);
+  if (generator) refuseNumReturns(opts.numReturns, "function");
   const retry = opts.retryExceptions;
   if (retry !== undefined && typeof retry !== "boolean" && !(Array.isArray(retry) && retry.every((x) => typeof x === "string"))) {
     throw new InvalidOptionError({ option: "retryExceptions", expected: "a boolean or an array of error names", received: retry });
@@ -327,7 +342,22 @@ export function compileTaskOptions(opts: TaskOptions): TaskOptionsCompiled & { n
     strategyGiven: where.given,
     labelSelector: checkLabelSelector(opts.labelSelector, "labelSelector"),
     runtimeEnv: checkRuntimeEnv(opts.runtimeEnv),
+    ...(generator ? { generatorBackpressure: backpressure } : {}),
   };
+}
+
+/** generatorBackpressureNumObjects, checked: 0 when not given (no limit). */
+function generatorBackpressure(v: unknown): number {
+  return intAtLeast("generatorBackpressureNumObjects", v, 1) ?? 0;
+}
+
+function refuseNumReturns(v: unknown, what: "function" | "method"): void {
+  if (v === undefined) return;
+  throw new InvalidOptionError({
+    option: "numReturns",
+    expected: `no numReturns for a generator ${what}: each value it yields is its own ref (iterate the ObjectRefGenerator .remote() returns)`,
+    received: v,
+  });
 }
 
 export interface ActorOptionsInput extends ActorOptions {
@@ -373,9 +403,14 @@ export function compileActorOptions(opts: ActorOptions, defaultNamespace: string
   };
 }
 
-export function compileMethodOptions(opts: MethodOptions): { numReturns: number } {
+/** `generator`: the method is a generator (see compileTaskOptions). */
+export function compileMethodOptions(opts: MethodOptions, generator = false): { numReturns: number; generatorBackpressure: number } {
   checkKeys(opts, METHOD_KEYS, "actor method");
-  return { numReturns: intAtLeast("numReturns", opts.numReturns, 0, 10_000) ?? 1 };
+  if (generator) refuseNumReturns(opts.numReturns, "method");
+  return {
+    numReturns: intAtLeast("numReturns", opts.numReturns, 0, 10_000) ?? 1,
+    generatorBackpressure: generatorBackpressure(opts.generatorBackpressureNumObjects),
+  };
 }
 
 /** A PlacementGroup (by shape: a copy of lux loaded twice makes groups of another class). */

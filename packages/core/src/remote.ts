@@ -1,7 +1,9 @@
 import { currentNamespace, functions, requireConnected } from "./api.js";
 import { makeActorHandle } from "./actor-handle.js";
 import { methodNames } from "./actor-methods.js";
+import { isGeneratorFunction } from "./function-kind.js";
 import type { Definition } from "./function-registry.js";
+import type { ObjectRef } from "./object-ref.js";
 import { compileActorOptions, compileTaskOptions, type ActorOptions, type TaskOptions } from "./options.js";
 import type { ActorClass, AnyClass, RemoteFunction } from "./types.js";
 
@@ -21,6 +23,7 @@ export function remote(target: unknown): unknown {
 }
 
 function remoteFunction(def: Definition, opts: TaskOptions): unknown {
+  if (isGeneratorFunction(def.target)) return remoteGenerator(def, opts);
   const compiled = compileTaskOptions(opts);
   const multi = opts.numReturns !== undefined;
   return {
@@ -29,6 +32,18 @@ function remoteFunction(def: Definition, opts: TaskOptions): unknown {
       return multi ? refs : refs[0];
     },
     options: (more: TaskOptions) => remoteFunction(def, { ...opts, ...more }),
+  };
+}
+
+/** A generator function made remote: `.remote()` returns an ObjectRefGenerator of its yields. */
+function remoteGenerator(def: Definition, opts: TaskOptions): unknown {
+  const compiled = compileTaskOptions(opts, true);
+  return {
+    remote: (...args: unknown[]) => {
+      const c = requireConnected(`${def.name}.remote`);
+      return c.generators.open(c.submitTask(def, args, compiled)[0] as ObjectRef);
+    },
+    options: (more: TaskOptions) => remoteGenerator(def, { ...opts, ...more }),
   };
 }
 

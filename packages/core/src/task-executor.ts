@@ -1,6 +1,7 @@
 import type {
   ActorCreationSpec,
   Clock,
+  CoreWorkerService,
   GcsService,
   ObjectRefWire,
   PlacementGroupPlacement,
@@ -23,7 +24,8 @@ import { isInline } from "./object-value.js";
 import { Fifo } from "./fifo.js";
 import { RunningTasks } from "./running-tasks.js";
 import { SerializationError, deserializeLoading, serializeParts } from "./serialization/index.js";
-import { newTaskContext, taskContext } from "./task-context.js";
+import { GeneratorRun, iteratorOf, sinkOver } from "./generator-runner.js";
+import { newTaskContext, taskContext, type TaskContext } from "./task-context.js";
 
 const log = createLogger("core");
 
@@ -57,7 +59,7 @@ export interface HostedActorFacts {
 const DEFINITION_POLL_MS = 100;
 
 /** The config entries a TaskExecutor uses. */
-export type TaskExecutorConfig = Pick<ConfigValues, "pipelineRequeueAfterMs" | "inlineObjectMaxBytes" | "rpcRegisterTimeoutMs">;
+export type TaskExecutorConfig = Pick<ConfigValues, "pipelineRequeueAfterMs" | "inlineObjectMaxBytes" | "rpcRegisterTimeoutMs" | "generatorItemsInFlight">;
 
 export interface TaskExecutorDeps {
   /** Where the code of functions and classes is fetched from. */
@@ -87,6 +89,8 @@ export class TaskExecutor {
   readonly running = new RunningTasks();
   /** Refs inside returned values, held until the caller has registered as their borrower. */
   private readonly returnPins = new Map<string, ObjectRef[]>();
+  /** The connection each generator task came on: its items go back over it, ahead of its reply. */
+  private readonly generatorConnections = new WeakMap<TaskSpec, RpcConnection<CoreWorkerService>>();
 
   private readonly objects: ObjectManager;
   private readonly functions: FunctionRegistry;
@@ -138,8 +142,10 @@ export class TaskExecutor {
   /**
    * Normal tasks run one at a time; an owner may push several ahead (pipelining), which
    * wait here. They are handed back unstarted if the running task blocks or runs long.
+   * `connection`: the one the task came on (a generator task's items go back over it).
    */
-  execute(spec: TaskSpec): TaskReply | Promise<TaskReply> {
+  execute(spec: TaskSpec, connection?: RpcConnection<CoreWorkerService>): TaskReply | Promise<TaskReply> {
+    if (spec.generator !== undefined && connection !== undefined) this.generatorConnections.set(spec, connection);
     if (spec.actorId !== undefined) return this.executeActorCall(spec);
     if (!this.runningTask) {
       const reply = this.start(spec);
@@ -321,6 +327,7 @@ export class TaskExecutor {
     } catch (e) {
       return this.paced(startedAt, this.failure(spec, explain(e, byValue, spec.name), true));
     }
+    if (spec.generator !== undefined) return this.paced(startedAt, this.streamed(spec, ctx, result, byValue));
     if (!isThenable(result)) return this.paced(startedAt, this.reply(spec, result));
     return this.paced(
       startedAt,
@@ -340,6 +347,32 @@ export class TaskExecutor {
     if (this.clock.now() - startedAt < this.requeueAfterMs) return reply;
     if (!(reply instanceof Promise)) return { ...reply, heldThread: true };
     return reply.then((r) => ({ ...r, heldThread: true }));
+  }
+
+  /**
+   * A generator task: its items go to the owner as the generator yields them (GeneratorRun);
+   * the reply, once it is done, carries its completion (return 0, undefined).
+   */
+  private streamed(spec: TaskSpec, ctx: TaskContext, result: unknown, byValue: ByValue | undefined): Promise<TaskReply> {
+    const connection = this.generatorConnections.get(spec);
+    let run: GeneratorRun;
+    try {
+      if (connection === undefined || spec.generator === undefined) throw new LuxError(`generator task ${spec.name} came without the connection of its owner`);
+      run = new GeneratorRun({ ...spec, generator: spec.generator }, iteratorOf(result, spec.name), sinkOver(connection), {
+        item: (objectId, value) => this.returnValue(spec, objectId, value),
+        borrowsPending: () => this.objects.refs.borrowsPending(),
+        flushBorrows: () => this.objects.refs.flushBorrows(),
+        userError: (e) => new TaskError({ taskId: spec.taskId, functionName: spec.name, cause: explain(e, byValue, spec.name) }),
+        cancelled: () => ctx.controller?.signal.aborted === true,
+        inFlight: this.deps.config.generatorItemsInFlight,
+      });
+    } catch (e) {
+      return Promise.resolve(this.failure(spec, e, !(e instanceof LuxError)));
+    }
+    return taskContext.run(ctx, () => run.run()).then(
+      () => this.reply(spec, undefined),
+      (e: unknown) => this.failure(spec, e, !(e instanceof SerializationError)),
+    );
   }
 
   /** The reply for a result: its values serialized (large ones written to the node's store). */

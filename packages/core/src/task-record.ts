@@ -27,6 +27,8 @@ export interface TaskOptionsCompiled {
   runtimeEnv?: RuntimeEnvInput | undefined;
   /** The runtime env the task's worker runs in, set once resolved; undefined: none. */
   runtimeEnvSpec?: RuntimeEnvSpec | undefined;
+  /** Set for a generator function (its task streams its yields): generatorBackpressureNumObjects, 0 for none. */
+  generatorBackpressure?: number | undefined;
 }
 
 export type TaskState = "resolving" | "queued" | "running" | "finished";

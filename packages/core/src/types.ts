@@ -1,4 +1,5 @@
 import type { ObjectRef } from "./object-ref.js";
+import type { ObjectRefGenerator } from "./object-ref-generator.js";
 import type { ActorOptions, MethodOptions, TaskOptions } from "./options.js";
 
 /** Each parameter may also be given as an ObjectRef to a value of its type. */
@@ -22,6 +23,19 @@ export type ReturnRefs<R, N extends number | undefined = R extends readonly unkn
         ? ObjectRef<unknown>[]
         : SplitRefs<R, N>;
 
+/**
+ * What `.remote()` returns for a function or method whose return type is R: for a generator
+ * (`function*`, `async function*`, a `*method()`), an ObjectRefGenerator of what it yields;
+ * otherwise `ReturnRefs<Awaited<R>, N>`.
+ */
+export type RemoteResult<R, N extends number | undefined = undefined> = 0 extends 1 & R
+  ? ReturnRefs<Awaited<R>, N>
+  : [R] extends [never]
+    ? ReturnRefs<Awaited<R>, N>
+    : [R] extends [Generator<infer Y, unknown, never> | AsyncGenerator<infer Y, unknown, never>]
+      ? ObjectRefGenerator<Y>
+      : ReturnRefs<Awaited<R>, N>;
+
 /** One ref per element of R, for a literal `numReturns: N` other than 1. */
 type SplitRefs<R, N> = unknown extends R
   ? ObjectRef<unknown>[]
@@ -38,8 +52,11 @@ type SplitRefs<R, N> = unknown extends R
  * until given): `.remote()` returns `ReturnRefs<R, N>`.
  */
 export interface RemoteFunction<A extends readonly unknown[], R, N extends number | undefined = undefined> {
-  /** Submits a task and returns a ref to its result at once (with `numReturns`, an array of refs). */
-  remote(...args: RemoteArgs<A>): ReturnRefs<Awaited<R>, N>;
+  /**
+   * Submits a task and returns a ref to its result at once (with `numReturns`, an array of
+   * refs; for a generator function, an ObjectRefGenerator of what it yields).
+   */
+  remote(...args: RemoteArgs<A>): RemoteResult<R, N>;
   /**
    * The same function with other options, merged over the current ones. With `numReturns`,
    * `.remote()` returns an array of refs (see ReturnRefs). Options whose type does not
@@ -61,7 +78,7 @@ export type MethodNames<T> = { [K in keyof T]: T[K] extends AnyFunction ? K : ne
 
 /** A method of an actor, called with `.remote(...)`; N is its `numReturns` as for RemoteFunction. */
 export interface ActorMethod<A extends readonly unknown[], R, N extends number | undefined = undefined> {
-  remote(...args: RemoteArgs<A>): ReturnRefs<Awaited<R>, N>;
+  remote(...args: RemoteArgs<A>): RemoteResult<R, N>;
   options<const M extends number>(options: MethodOptions & { numReturns: M }): ActorMethod<A, R, M>;
   options(options: MethodOptions): ActorMethod<A, R, N>;
 }

@@ -10,6 +10,7 @@ import { TaskSpecWire } from "./task-wire.js";
 import {
   ActorCreationSpec,
   BundleRequest,
+  GeneratorItem,
   JobInfo,
   Labels,
   PlacementGroupSpec,
@@ -235,6 +236,13 @@ export const CoreWorkerService = defineService({
   addBorrow: rpc(objectIds, ok),
   removeBorrow: rpc(objectIds, ok),
   releaseContained: rpc(objectIds, ok),
+  /**
+   * Worker to owner, over the connection the generator task was pushed on: one item it
+   * yielded, in order. The reply comes once the worker may run the generator on (at once,
+   * or with generatorBackpressureNumObjects once the consumer has taken enough); `stop`: the
+   * owner wants no more (the consumer ended or dropped the generator, or the task ended).
+   */
+  reportGeneratorItem: rpc(GeneratorItem, returns<{ stop: boolean }>()),
   exit: rpc(obj({ reason: str }), ok),
   /** Asked before an idle worker is stopped: false while it owns objects others still use. */
   canExit: rpc(empty, returns<{ ok: boolean }>()),

@@ -6,7 +6,7 @@
  * head per connection; every pushTask on a connection must go through these two functions.
  */
 import { ProtocolError } from "./errors.js";
-import { arr, bytes, lit, nullable, num, str, tuple, union, type Infer } from "./schema.js";
+import { arr, bytes, int, lit, nullable, num, str, tuple, union, type Infer } from "./schema.js";
 import { ObjectRefWire, PlacementGroupPlacement, ResolvedArg, ResourceSet, type TaskSpec } from "./wire-types.js";
 
 /**
@@ -18,12 +18,13 @@ type Head = Infer<typeof Head>;
 
 /**
  * [taskId, head (0: the same as the previous spec on this connection), args, returnIds,
- * resolved | 0, borrowed | 0, gpuIds | 0, and for actor method calls only
- * [actorId, method, callerId, seq] (null for each one not set)].
+ * resolved | 0, borrowed | 0, gpuIds | 0, and for actor method calls
+ * [actorId, method, callerId, seq] (null for each one not set), then for generator tasks
+ * only [backpressure, skip] (the actor part null for a generator function)].
  */
 export const TaskSpecWire = tuple(
   [str, union(lit(0), Head), bytes, arr(str), union(lit(0), arr(ResolvedArg)), union(lit(0), arr(ObjectRefWire)), union(lit(0), arr(num))],
-  [tuple([str, nullable(str), nullable(str), nullable(num)])],
+  [nullable(tuple([str, nullable(str), nullable(str), nullable(num)])), tuple([int(), int()])],
 );
 export type TaskSpecWire = Infer<typeof TaskSpecWire>;
 
@@ -56,6 +57,10 @@ export function encodeTaskSpec(connection: object, spec: TaskSpec): TaskSpecWire
     spec.gpuIds.length === 0 ? 0 : spec.gpuIds,
   ];
   if (spec.actorId !== undefined) wire.push([spec.actorId, spec.method ?? null, spec.callerId ?? null, spec.seq ?? null]);
+  if (spec.generator !== undefined) {
+    if (spec.actorId === undefined) wire.push(null);
+    wire.push([spec.generator.backpressure, spec.generator.skip]);
+  }
   return wire;
 }
 
@@ -88,12 +93,14 @@ export function decodeTaskSpec(connection: object, w: TaskSpecWire): TaskSpec {
   if (head[4] !== undefined) spec.resources = head[4];
   if (head[5] !== undefined) spec.placementGroup = head[5];
   const actor = w[7];
-  if (actor !== undefined) {
+  if (actor !== undefined && actor !== null) {
     spec.actorId = actor[0];
     if (actor[1] !== null) spec.method = actor[1];
     if (actor[2] !== null) spec.callerId = actor[2];
     if (actor[3] !== null) spec.seq = actor[3];
   }
+  const generator = w[8];
+  if (generator !== undefined) spec.generator = { backpressure: generator[0], skip: generator[1] };
   return spec;
 }
 

@@ -106,6 +106,21 @@ export type ResolvedArg = Infer<typeof ResolvedArg>;
 export const ObjectRefWire = obj({ objectId: str, ownerAddress: str });
 export type ObjectRefWire = Infer<typeof ObjectRefWire>;
 
+/**
+ * Worker to owner: item `index` (0-based) of a streaming generator task, stored as its
+ * object (the task's return index `index + 1`): inline `value`, or in `nodeId`'s store.
+ */
+export const GeneratorItem = obj({
+  taskId: str,
+  index: int(),
+  value: opt(bytes),
+  nodeId: opt(str),
+  size: opt(int()),
+  /** Refs inside the value; the owner registers as their borrower, then sends releaseContained. */
+  contained: opt(arr(ObjectRefWire)),
+});
+export type GeneratorItem = Infer<typeof GeneratorItem>;
+
 export interface TaskSpec {
   taskId: string;
   jobId: string;
@@ -128,6 +143,19 @@ export interface TaskSpec {
   method?: string;
   callerId?: string;
   seq?: number;
+  /** A generator function or method: its yields stream to the owner one by one (reportGeneratorItem). */
+  generator?: GeneratorSpec;
+}
+
+/** What the worker of a streaming generator task needs to know beyond a plain task. */
+export interface GeneratorSpec {
+  /** generatorBackpressureNumObjects: most items the worker runs ahead of what the consumer took; 0: no limit. */
+  backpressure: number;
+  /**
+   * Items the owner already has (from an earlier attempt): a retry runs the generator through
+   * them again but neither stores nor reports them.
+   */
+  skip: number;
 }
 
 export interface ReturnValue {

@@ -68,4 +68,14 @@ export const TASK_ENTRIES = [
     min: 1,
     doc: "Most bytes of files a runtimeEnv.workingDir may hold (after excludes); a bigger one fails with RuntimeEnvSetupError.",
   }),
+  defineConfig({
+    name: "generatorItemsInFlight",
+    type: "number",
+    // Enough to keep a fast generator's items flowing over one connection while the owner's
+    // acknowledgements travel back; few enough to bound what a worker sends ahead.
+    default: 128,
+    integer: true,
+    min: 1,
+    doc: "Items a generator task's worker sends its owner ahead of the owner's acknowledgements (without generatorBackpressureNumObjects, which bounds it by what the consumer took). More keeps a fast generator's items flowing; fewer bounds what is in flight.",
+  }),
 ] as const;

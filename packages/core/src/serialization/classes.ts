@@ -18,6 +18,19 @@ export type ClassRef = readonly [url: string, name: string, hash: string];
 export interface Refusal {
   readonly is: string;
   readonly advice: string;
+  /** Thrown as a TypeError: sending it is a mistake in the program, not a value that fails to encode. */
+  readonly typeError?: boolean;
+}
+
+/** Classes of Lux whose instances never travel (see refuseClass). */
+const refusedClasses: [Function, Refusal][] = [];
+
+/**
+ * Instances of `Class` (and its subclasses) are refused wherever they are in a value sent,
+ * with a TypeError saying what it `is` and the `advice`.
+ */
+export function refuseClass(Class: Function, refusal: Omit<Refusal, "typeError">): void {
+  refusedClasses.push([Class, { ...refusal, typeError: true }]);
 }
 
 export type ClassInfo = { readonly ref: ClassRef; readonly refusal?: undefined } | { readonly ref?: undefined; readonly refusal: Refusal };
@@ -103,6 +116,7 @@ async function findClass([wireUrl, name, hash]: ClassRef): Promise<Function | st
 }
 
 function describeClass(instance: object, prototype: object): ClassInfo {
+  for (const [Class, refusal] of refusedClasses) if (instance instanceof Class) return { refusal };
   const builtIn = refusedBuiltIn(instance);
   if (builtIn !== undefined) return { refusal: builtIn };
   const ctor = (prototype as { constructor?: unknown }).constructor;

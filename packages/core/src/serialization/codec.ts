@@ -30,7 +30,7 @@
  * SharedArrayBuffer) anywhere in the value.
  */
 import "./error-extension.js";
-import { loadClasses } from "./classes.js";
+import { loadClasses, type Refusal } from "./classes.js";
 import { ClassesNotLoaded, enterPacking, finishDecoding, leavePacking, startDecoding } from "./instance-extension.js";
 import { swapOutOfBandReader, swapOutOfBandWriter, type OutOfBandWriter } from "./out-of-band.js";
 import { FunctionInValue, packr, startCollecting, stopCollecting } from "./packr.js";
@@ -69,6 +69,7 @@ let depth = 0;
  *   function, symbol, Promise, generator, iterator, weak collection, or an instance of
  *   a class that cannot travel; see the top of this file), or cannot be encoded for
  *   another reason (the original error is the `cause`).
+ * @throws TypeError for an object of Lux that stays in its process (an ObjectRefGenerator).
  */
 export function serialize(value: unknown, what?: string, root = "value"): Serialized {
   return serializeWith(value, what, null, root);
@@ -174,7 +175,7 @@ export function deserializeLoading(bytes: Uint8Array, buffers: readonly Uint8Arr
   }
 }
 
-const WHY: Record<Exclude<ProblemKind, "refused">, { readonly is: string; readonly advice: string }> = {
+const WHY: Record<Exclude<ProblemKind, "refused">, Refusal> = {
   function: {
     is: "a function",
     advice: "pass data, not functions (define the function with lux.remote and pass its result or an ObjectRef)",
@@ -190,16 +191,17 @@ function lead(what: string | undefined): string {
   return what === undefined ? "cannot serialize value" : `cannot send ${what}`;
 }
 
-function problemError(problem: Problem, what: string | undefined, root: string): SerializationError {
+function problemError(problem: Problem, what: string | undefined, root: string): SerializationError | TypeError {
   const path = problem.path;
   // The whole value, or a path into it as the code would write it: result.items[3].gen
   const subject = path === "" ? "value" : `${root}${path}`;
-  const { is, advice } = problem.refusal ?? WHY[problem.kind as Exclude<ProblemKind, "refused">];
-  return new SerializationError(`${lead(what)}: ${subject} is ${is}; ${advice}`, path);
+  const { is, advice, typeError } = problem.refusal ?? WHY[problem.kind as Exclude<ProblemKind, "refused">];
+  const message = `${lead(what)}: ${subject} is ${is}; ${advice}`;
+  return typeError === true ? new TypeError(message) : new SerializationError(message, path);
 }
 
 /** Packing failed: find where (following toJSON() and wire encodings this time). */
-function packError(value: unknown, what: string | undefined, root: string, error: unknown): SerializationError {
+function packError(value: unknown, what: string | undefined, root: string, error: unknown): SerializationError | TypeError {
   if (error instanceof SerializationError) return error;
   let problem: Problem | undefined;
   try {

@@ -8,4 +8,4 @@ export {
   type WireExtension,
 } from "./codec.js";
 export { serializeParts, deserializeParts, deserializePartsLoading, type SerializedParts } from "./parts.js";
-export { setClassLookup, type ClassLookup } from "./classes.js";
+export { refuseClass, setClassLookup, type ClassLookup } from "./classes.js";
