@@ -6,11 +6,13 @@
  */
 import { afterEach } from "node:test";
 import type { CoreWorkerService, GcsService, RayletService, RpcConnection, TaskSpec } from "@lux/protocol";
-import { FakeClock } from "@lux/protocol";
+import { CoreWorkerService as CoreWorkerServiceDef, FakeClock, serve } from "@lux/protocol";
 import { defaultConfig, fromWireError, newTaskId, type ConfigValues, type SystemConfig } from "@lux/common";
 import { FakeGcs, FakeNetwork, FakeRaylet } from "@lux/testing";
 import { ActorSubmitter } from "../src/actor-submitter.js";
 import { DependencyResolver } from "../src/dependency-resolver.js";
+import { GeneratorStreams } from "../src/generator-streams.js";
+import type { ObjectRefGenerator } from "../src/object-ref-generator.js";
 import { Lineage } from "../src/lineage.js";
 import type { ObjectValue } from "../src/memory-store.js";
 import { ObjectManager } from "../src/object-manager.js";
@@ -53,10 +55,17 @@ export interface FakeOwner {
   readonly submitter: TaskSubmitter;
   readonly actors: ActorSubmitter;
   readonly canceller: TaskCanceller;
+  /** Where the items of generator tasks go (served to workers as reportGeneratorItem). */
+  readonly generators: GeneratorStreams;
   /** The pace of the function `submit` calls unless told another: known to hand back (pipelined behind). */
   readonly pace: TaskPace;
   /** Submits a task with `args` (refs among them are resolved first), as CoreWorker.submitTask does. */
   submit(options?: Partial<TaskOptionsCompiled>, args?: unknown[], pace?: TaskPace): TaskRecord;
+  /**
+   * Submits a generator task (`backpressure`: generatorBackpressureNumObjects, 0 for none), as
+   * CoreWorker.submitGeneratorTask does: its record and its generator.
+   */
+  submitGenerator(backpressure?: number, options?: Partial<TaskOptionsCompiled>): { record: TaskRecord; gen: ObjectRefGenerator<unknown> };
   /** Submits a call of `method` on the actor, as CoreWorker.submitActorCall does (through `handle`, if given). */
   call(actorId: string, method: string, args?: unknown[], handle?: object): TaskRecord;
   /** The owner's refs to a task's results. */
@@ -88,7 +97,12 @@ export async function fakeOwner(options: FakeOwnerOptions = {}): Promise<FakeOwn
   const address = net.address("owner");
   const rayletConnection = await net.connect<RayletService, CoreWorkerService>(raylet.address);
   const gcsConnection: RpcConnection<GcsService, CoreWorkerService> = await net.connect(gcs.address);
-  const peers = net.pool<CoreWorkerService, CoreWorkerService>();
+  // The owner serves its workers' reports of generator items (set below, once the objects exist).
+  let generators: GeneratorStreams | undefined;
+  const handlers = serve(CoreWorkerServiceDef, {
+    reportGeneratorItem: (item, connection) => (generators as GeneratorStreams).report(item, connection as RpcConnection<CoreWorkerService>),
+  });
+  const peers = net.pool<CoreWorkerService, CoreWorkerService>(handlers);
   const objects = new ObjectManager({
     selfAddress: address,
     nodeId,
@@ -99,6 +113,7 @@ export async function fakeOwner(options: FakeOwnerOptions = {}): Promise<FakeOwn
     clock,
     config,
   });
+  generators = new GeneratorStreams(objects);
   const lineage = new Lineage(config.maxLineageBytes);
   objects.onFree((id) => lineage.freed(id));
   const results = new TaskResults(objects, lineage);
@@ -155,6 +170,7 @@ export async function fakeOwner(options: FakeOwnerOptions = {}): Promise<FakeOwn
     submitter,
     actors,
     canceller,
+    generators,
     pace: defaultPace,
     submit(options = {}, args = [], pace = defaultPace) {
       const opts = { ...TASK, ...options };
@@ -163,6 +179,16 @@ export async function fakeOwner(options: FakeOwnerOptions = {}): Promise<FakeOwn
       if (r.deps.length === 0) submitter.enqueue(r);
       else enqueueWhenResolved(dependencies, r, submitter);
       return r;
+    },
+    submitGenerator(backpressure = 0, options = {}) {
+      const opts = { ...TASK, ...options, generatorBackpressure: backpressure };
+      const s = spec(opts.name ?? "gen", encodeArgs([], "gen").bytes, 1);
+      s.generator = { backpressure, skip: 0 };
+      const r = record(s, [], [], opts, defaultPace);
+      const [completion] = refsOf(r.returnSlots, address);
+      const gen = (generators as GeneratorStreams).open(completion as ObjectRef<void>, r);
+      submitter.enqueue(r);
+      return { record: r, gen };
     },
     call(actorId, method, args = [], handle = undefined) {
       const encoded = encodeArgs(args, method);

@@ -1,4 +1,4 @@
-import { CoreWorkerService, decodeTaskSpec, type ReturnValue, type TaskReply, type TaskSpec } from "@lux/protocol";
+import { CoreWorkerService, UNTIL_PEER_LOST, decodeTaskSpec, type RpcConnection, type ReturnValue, type TaskReply, type TaskSpec } from "@lux/protocol";
 import { TaskError, toWireError } from "@lux/common";
 import type { FakeNetwork } from "./fake-network.js";
 import { FakePeer, OK } from "./fake-peer.js";
@@ -23,7 +23,31 @@ export class PushedTask {
     readonly spec: TaskSpec,
     private readonly resolve: (reply: TaskReply) => void,
     private readonly reject: (error: unknown) => void,
+    /** The connection it came on: a generator task's items go back over it. */
+    private readonly connection?: RpcConnection<CoreWorkerService>,
   ) {}
+
+  /**
+   * A generator task yielded item `index` (default value: an inline FAKE_VALUE): reported to
+   * its owner as a real worker does, ahead of the task's reply. Resolves with the owner's
+   * answer (which, with backpressure, comes once the consumer took enough).
+   */
+  yieldItem(index: number, item: FakeReturn = { value: FAKE_VALUE }): Promise<{ stop: boolean }> {
+    if (this.connection === undefined) throw new TypeError("this task came on no connection");
+    const { value, nodeId, size, contained } = item;
+    return this.connection.call(
+      "reportGeneratorItem",
+      {
+        taskId: this.spec.taskId,
+        index,
+        ...(value !== undefined ? { value } : {}),
+        ...(nodeId !== undefined ? { nodeId } : {}),
+        ...(size !== undefined ? { size } : {}),
+        ...(contained !== undefined ? { contained } : {}),
+      },
+      UNTIL_PEER_LOST,
+    );
+  }
 
   /** Whether it was answered (or its worker died). */
   get settled(): boolean {
@@ -110,7 +134,7 @@ export class FakeWorker extends FakePeer<CoreWorkerService> {
     this.workerId = options.workerId ?? `w-${address}`;
     this.handle("pushTask", (wire, connection) => {
       const spec = decodeTaskSpec(connection, wire);
-      return new Promise<TaskReply>((resolve, reject) => this.pushed(new PushedTask(spec, resolve, reject)));
+      return new Promise<TaskReply>((resolve, reject) => this.pushed(new PushedTask(spec, resolve, reject, connection as RpcConnection<CoreWorkerService>)));
     });
     this.handle("createActor", () => OK);
     for (const method of OK_METHODS) this.handle(method, () => OK);
