@@ -54,6 +54,13 @@ test("a spec round-trips; the shared head is sent once per connection until it c
     seq: 7,
   });
   assert.deepEqual(send(a, b, full), full);
+  // Generator tasks carry [backpressure, skip] last: after the actor part, or after a null for a function.
+  const generator = spec({ taskId: "a1b2c3d4e5f6071800000007", generator: { backpressure: 2, skip: 5 } });
+  assert.deepEqual(encodeTaskSpec(a, generator).slice(7), [null, [2, 5]]);
+  assert.deepEqual(send(a, b, generator), generator);
+  const generatorMethod = { ...full, taskId: "a1b2c3d4e5f6071800000008", generator: { backpressure: 0, skip: 0 } };
+  assert.deepEqual(send(a, b, generatorMethod), generatorMethod);
+  assert.equal(encodeTaskSpec(a, spec({ taskId: "a1b2c3d4e5f6071800000009" })).length, 7, "a plain task carries neither part");
 });
 
 test("a spec referring to a head that never came is refused with ProtocolError", () => {
@@ -64,7 +71,7 @@ test("a spec referring to a head that never came is refused with ProtocolError",
 
 test("the wire schema refuses malformed specs, naming where", () => {
   const bad: [unknown, RegExp][] = [
-    [{ taskId: "x" }, /^the body: expected an array of 7 to 8, got an object$/],
+    [{ taskId: "x" }, /^the body: expected an array of 7 to 9, got an object$/],
     [["x", ["a", "b"], Uint8Array.of(), [], 0, 0, 0], /^\[1\]: expected an array of 4 to 6, got 2 items$/],
     [["x", ["a", "b", "c", "d", { CPU: "1" }], Uint8Array.of(), [], 0, 0, 0], /^\[1\]\[4\]\["CPU"\]: expected a number, got a string$/],
     [["x", ["a", "b", "c", "d"], Uint8Array.of(), [], 5, 0, 0], /^\[4\]: expected 0 or an array, got number 5$/],
@@ -72,6 +79,7 @@ test("the wire schema refuses malformed specs, naming where", () => {
     [["x", 0, Uint8Array.of(), [7], 0, 0, 0], /^\[3\]\[0\]: expected a string, got number 7$/],
     [["x", 0, Uint8Array.of(), [], [{ index: 0 }], 0, 0], /^\[4\]\[0\]\.objectId: expected a string, got nothing$/],
     [["x", 0, Uint8Array.of(), [], 0, 0, 0, [1, null, null, null]], /^\[7\]\[0\]: expected a string, got number 1$/],
+    [["x", 0, Uint8Array.of(), [], 0, 0, 0, null, [1.5, 0]], /^\[8\]\[0\]: expected an integer >= 0, got number 1.5$/],
   ];
   for (const [wire, problem] of bad) {
     assert.equal(TaskSpecWire.test(wire), false);
