@@ -13,7 +13,7 @@ import * as lux from "lux";
 import { nodeStats } from "@lux/core/internal";
 import { GateActor, RecorderActor, type Recorder } from "./fixtures/actors-defs.js";
 import { collectGarbage } from "./fixtures/actor-lifetime-defs.js";
-import { StreamerActor, type Streamer, asyncRange, bigItems, echo, endless, failsAfter, gated, range, retried, sumOfRange } from "./fixtures/generators-defs.js";
+import { StreamerActor, type Streamer, asyncRange, bigItems, boxes, echo, endless, failsAfter, gated, range, retried, sumOfRange } from "./fixtures/generators-defs.js";
 import { waitFor } from "./helpers.js";
 
 /** Far above normal: a hang fails the test with GetTimeoutError instead of stalling it. */
@@ -159,11 +159,14 @@ test("a generator cannot be put or passed to a task or an actor: TypeError namin
   assert.deepEqual(await values(gen), [0], "the generator itself still works");
 });
 
-test("a generator consumed inside a task, and items too large to travel inline", async () => {
+test("a generator consumed inside a task; items too large to travel inline; items holding refs", async () => {
   assert.equal(await lux.get(sumOfRange.remote(10), DEADLINE), 45);
   const gen = bigItems.remote(3, 200_000);
   const arrays = await values(gen);
   assert.deepEqual(arrays.map((a) => [a.length, a[0], a[199_999]]), [[200_000, 0, 0], [200_000, 1, 1], [200_000, 2, 2]]);
+  // Refs inside items: the caller borrows the worker's objects, readable after the task ended.
+  const held = await values(boxes.remote(3));
+  assert.deepEqual(await lux.get(held.map((b) => b.inner), DEADLINE), [0, 10, 20]);
 });
 
 test("generatorBackpressureNumObjects must be a positive integer, checked at the call site", () => {
