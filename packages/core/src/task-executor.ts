@@ -355,10 +355,11 @@ export class TaskExecutor {
    */
   private streamed(spec: TaskSpec, ctx: TaskContext, result: unknown, byValue: ByValue | undefined): Promise<TaskReply> {
     const connection = this.generatorConnections.get(spec);
+    const generator = spec.generator;
     let run: GeneratorRun;
     try {
-      if (connection === undefined || spec.generator === undefined) throw new LuxError(`generator task ${spec.name} came without the connection of its owner`);
-      run = new GeneratorRun({ ...spec, generator: spec.generator }, iteratorOf(result, spec.name), sinkOver(connection), {
+      if (connection === undefined || generator === undefined) throw new LuxError(`generator task ${spec.name} came without its owner's connection`);
+      run = new GeneratorRun({ ...spec, generator }, iteratorOf(result, spec.name), sinkOver(connection), {
         item: (objectId, value) => this.returnValue(spec, objectId, value),
         borrowsPending: () => this.objects.refs.borrowsPending(),
         flushBorrows: () => this.objects.refs.flushBorrows(),
@@ -369,8 +370,10 @@ export class TaskExecutor {
     } catch (e) {
       return Promise.resolve(this.failure(spec, e, !(e instanceof LuxError)));
     }
+    // In the task's context: the generator's body runs inside next(), in this loop.
     return taskContext.run(ctx, () => run.run()).then(
       () => this.reply(spec, undefined),
+      // An item that cannot travel fails the task with the SerializationError itself, as a result does.
       (e: unknown) => this.failure(spec, e, !(e instanceof SerializationError)),
     );
   }
