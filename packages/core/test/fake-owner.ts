@@ -63,7 +63,7 @@ export interface FakeOwner {
   submit(options?: Partial<TaskOptionsCompiled>, args?: unknown[], pace?: TaskPace): TaskRecord;
   /**
    * Submits a generator task (`backpressure`: generatorBackpressureNumObjects, 0 for none), as
-   * CoreWorker.submitGeneratorTask does: its record and its generator.
+   * a remote generator function's `.remote()` does: its record and its generator.
    */
   submitGenerator(backpressure?: number, options?: Partial<TaskOptionsCompiled>): { record: TaskRecord; gen: ObjectRefGenerator<unknown> };
   /** Submits a call of `method` on the actor, as CoreWorker.submitActorCall does (through `handle`, if given). */
@@ -186,7 +186,7 @@ export async function fakeOwner(options: FakeOwnerOptions = {}): Promise<FakeOwn
       s.generator = { backpressure, skip: 0 };
       const r = record(s, [], [], opts, defaultPace);
       const [completion] = refsOf(r.returnSlots, address);
-      const gen = (generators as GeneratorStreams).open(completion as ObjectRef<void>, r);
+      const gen = (generators as GeneratorStreams).open(completion as ObjectRef);
       submitter.enqueue(r);
       return { record: r, gen };
     },
