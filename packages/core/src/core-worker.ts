@@ -51,7 +51,7 @@ import type { StoreIO } from "./store-io.js";
 import { encodeArgs, topLevelRefs } from "./task-args.js";
 import { TaskCanceller } from "./task-canceller.js";
 import { taskContext } from "./task-context.js";
-import { checkFitsGroup } from "./placement-group-fit.js";
+import { GroupCapture } from "./group-capture.js";
 import { TaskExecutor } from "./task-executor.js";
 import { newTaskRecord, refsOf, returnIdsOf, type TaskOptionsCompiled, type TaskRecord } from "./task-record.js";
 import { TaskResults } from "./task-results.js";
@@ -117,8 +117,7 @@ export class CoreWorker {
   /** Runtime envs of submitted work: the job's (or this worker's) merged with the options'. */
   readonly runtimeEnvs: RuntimeEnvResolver;
   private readonly sharedOptions = new WeakMap<TaskOptionsCompiled, TaskOptionsCompiled>();
-  /** Options of tasks created inside a capturing placement group, by the options and the group. */
-  private readonly capturedOptions = new WeakMap<TaskOptionsCompiled, Map<string, TaskOptionsCompiled>>();
+  private readonly capture = new GroupCapture(() => this.currentPlacementGroup());
   /** Arguments of a call up to this many bytes travel in its spec; larger ones through the store. */
   private readonly inlineArgsMaxBytes: number;
   /** Set once this process lost its raylet or control service for good (terminal). */
@@ -247,7 +246,7 @@ export class CoreWorker {
 
   /** Submits a normal task; returns its return refs at once. */
   submitTask(def: Definition, callArgs: unknown[], given: TaskOptionsCompiled): ObjectRef[] {
-    const options = given.strategyGiven === true || this.options.mode === "driver" ? given : this.capturedTask(given);
+    const options = given.strategyGiven === true || this.options.mode === "driver" ? given : this.capture.task(given);
     const exported = this.definitions.export(def);
     let args = callArgs;
     let encoded = encodeArgs(args, def.name);
@@ -309,36 +308,12 @@ export class CoreWorker {
 
   /** Registers an actor with the control service; calls made meanwhile wait for it. */
   createActor(def: Definition, args: unknown[], options: ActorOptionsCompiled): string {
-    const group = options.strategyGiven === true ? undefined : this.capturingGroup();
-    if (group === undefined) return this.actorCreator.create(def, args, options);
-    checkFitsGroup(options.resources, group);
-    return this.actorCreator.create(def, args, { ...options, placementGroup: group, placementResources: undefined });
+    return this.actorCreator.create(def, args, options.strategyGiven === true ? options : this.capture.actor(options));
   }
 
   /** The placement group the running task or actor is in, if any. */
   currentPlacementGroup(): PlacementGroupPlacement | undefined {
     return taskContext.getStore()?.spec?.placementGroup ?? this.executor.hosted?.placementGroup;
-  }
-
-  /** The group work created here inherits (any bundle): the current one, if it captures child tasks. */
-  private capturingGroup(): PlacementGroupPlacement | undefined {
-    const current = this.currentPlacementGroup();
-    return current?.captureChildTasks === true ? { ...current, bundleIndex: -1 } : undefined;
-  }
-
-  /** A task's options inside a capturing group: in that group (one object per options and group). */
-  private capturedTask(options: TaskOptionsCompiled): TaskOptionsCompiled {
-    const group = this.capturingGroup();
-    if (group === undefined) return options;
-    let byGroup = this.capturedOptions.get(options);
-    if (byGroup === undefined) this.capturedOptions.set(options, (byGroup = new Map()));
-    let captured = byGroup.get(group.placementGroupId);
-    if (captured === undefined) {
-      checkFitsGroup(options.resources, group);
-      captured = { ...options, placementGroup: group };
-      byGroup.set(group.placementGroupId, captured);
-    }
-    return captured;
   }
 
   /**
