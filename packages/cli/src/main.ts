@@ -21,6 +21,26 @@ function bytes(value: string): number {
   return n;
 }
 
+function wholeBytes(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`takes a whole number of bytes >= 0, got "${value}"`);
+  return n;
+}
+
+/** A flag that sets the number config entry `name`, checked as the registry checks it. */
+function configNumber(name: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    try {
+      checkConfig({ [name]: value.trim() === "" ? value : n });
+    } catch (e) {
+      if (e instanceof InvalidConfigError) throw new InvalidArgumentError(e.message);
+      throw e;
+    }
+    return n;
+  };
+}
+
 function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`takes a port number (0 picks a free one), got "${value}"`);
@@ -88,6 +108,10 @@ function program(): Command {
     .option("--resources <json>", "custom resources of this node, as JSON", resources)
     .option("--labels <json>", "labels of this node, as JSON, for labelSelector (e.g. '{\"zone\": \"a\"}')", labels)
     .option("--object-store-memory <bytes>", "size of this node's object store", bytes)
+    .option("--memory <bytes>", "this node's memory resource (default: its RAM minus its object store)", wholeBytes)
+    .option("--memory-usage-threshold <fraction>", "above this fraction of its memory the node kills a worker and takes no new leases (config memoryUsageThreshold, default 0.95)", configNumber("memoryUsageThreshold"))
+    .option("--memory-monitor-interval-ms <ms>", "how often the node measures its memory; 0 turns the monitor off (config memoryMonitorIntervalMs, default 250)", configNumber("memoryMonitorIntervalMs"))
+    .option("--memory-capacity <bytes>", "count only this node's own processes against this many bytes instead of the machine's memory (for tests)", bytes)
     .option("--node-ip-address <ip>", "this node's IP address; the daemons bind there", "127.0.0.1")
     .option("--storage <kind>", "where the control service keeps its tables: memory, or redis://HOST:PORT to survive its restarts", "memory")
     .option("--system-config <json>", "config entries for this node's daemons and their workers, as JSON (see docs/config.md)", systemConfig)

@@ -24,6 +24,13 @@ export interface StartOptions {
   /** The node's labels (`--labels '{"zone":"a"}'`). */
   labels?: Record<string, string>;
   objectStoreMemory?: number;
+  /** Bytes of the node's memory resource. */
+  memory?: number;
+  /** The memory monitor's config entries memoryUsageThreshold and memoryMonitorIntervalMs, for this node. */
+  memoryUsageThreshold?: number;
+  memoryMonitorIntervalMs?: number;
+  /** The memory monitor counts the node's own processes against this many bytes. */
+  memoryCapacity?: number;
   nodeIpAddress: string;
   storage: string;
   /** Config entries for the daemons started here (and the raylet's workers). */
@@ -45,11 +52,12 @@ export async function start(opts: StartOptions): Promise<void> {
       resources: nodeResources(opts),
       ...(opts.labels !== undefined ? { labels: opts.labels } : {}),
       ...(opts.objectStoreMemory !== undefined ? { objectStoreMemory: opts.objectStoreMemory } : {}),
+      ...(opts.memoryCapacity !== undefined ? { memoryCapacity: opts.memoryCapacity } : {}),
       nodeIpAddress: opts.nodeIpAddress,
       detached: true,
       logFile: rayletLog,
       sessionDir,
-      ...(opts.systemConfig !== undefined ? { config: opts.systemConfig } : {}),
+      config: rayletConfig(opts),
     });
   } catch (e) {
     if (gcs !== undefined) {
@@ -60,6 +68,15 @@ export async function start(opts: StartOptions): Promise<void> {
   }
   recordDaemon({ kind: "raylet", pid: raylet.pid, address: raylet.address, gcsAddress, nodeId: raylet.nodeId, main: raylet.main, sessionDir, logFile: rayletLog });
   process.stdout.write(`${summary(opts, raylet, gcsAddress, token, logs).join("\n")}\n`);
+}
+
+/** The raylet's config entries: --system-config, with the memory monitor's own flags over it. */
+function rayletConfig(opts: StartOptions): SystemConfig {
+  return {
+    ...opts.systemConfig,
+    ...(opts.memoryUsageThreshold !== undefined ? { memoryUsageThreshold: opts.memoryUsageThreshold } : {}),
+    ...(opts.memoryMonitorIntervalMs !== undefined ? { memoryMonitorIntervalMs: opts.memoryMonitorIntervalMs } : {}),
+  };
 }
 
 function checkOptions(opts: StartOptions): void {

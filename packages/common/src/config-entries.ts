@@ -9,8 +9,9 @@ import { OBJECT_ENTRIES } from "./config-entries/objects.js";
 import { NODE_ENTRIES } from "./config-entries/nodes.js";
 import { CONTROL_SERVICE_ENTRIES } from "./config-entries/control-service.js";
 import { PROCESS_ENTRIES } from "./config-entries/processes.js";
+import { MEMORY_ENTRIES } from "./config-entries/memory.js";
 
-export { RPC_ENTRIES, TASK_ENTRIES, OBJECT_ENTRIES, NODE_ENTRIES, CONTROL_SERVICE_ENTRIES, PROCESS_ENTRIES };
+export { RPC_ENTRIES, TASK_ENTRIES, OBJECT_ENTRIES, NODE_ENTRIES, CONTROL_SERVICE_ENTRIES, PROCESS_ENTRIES, MEMORY_ENTRIES };
 
 /** The areas of the registry, in the order docs/config.md lists them. */
 export const CONFIG_GROUPS = [
@@ -18,6 +19,7 @@ export const CONFIG_GROUPS = [
   { title: "Tasks", entries: TASK_ENTRIES },
   { title: "Objects", entries: OBJECT_ENTRIES },
   { title: "Nodes (raylet)", entries: NODE_ENTRIES },
+  { title: "Memory monitor", entries: MEMORY_ENTRIES },
   { title: "Control service", entries: CONTROL_SERVICE_ENTRIES },
   { title: "Processes", entries: PROCESS_ENTRIES },
 ] as const;

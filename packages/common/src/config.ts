@@ -13,7 +13,7 @@
  * const idleMs = config("workerLeaseIdleMs"); // number
  * ```
  */
-import { CONFIG_GROUPS, CONTROL_SERVICE_ENTRIES, NODE_ENTRIES, OBJECT_ENTRIES, PROCESS_ENTRIES, RPC_ENTRIES, TASK_ENTRIES } from "./config-entries.js";
+import { CONFIG_GROUPS, CONTROL_SERVICE_ENTRIES, MEMORY_ENTRIES, NODE_ENTRIES, OBJECT_ENTRIES, PROCESS_ENTRIES, RPC_ENTRIES, TASK_ENTRIES } from "./config-entries.js";
 import type { ConfigEntry } from "./config-define.js";
 import { InvalidConfigError } from "./errors.js";
 
@@ -25,6 +25,7 @@ export const CONFIG_ENTRIES = [
   ...TASK_ENTRIES,
   ...OBJECT_ENTRIES,
   ...NODE_ENTRIES,
+  ...MEMORY_ENTRIES,
   ...CONTROL_SERVICE_ENTRIES,
   ...PROCESS_ENTRIES,
 ] as const;

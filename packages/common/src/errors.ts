@@ -113,16 +113,69 @@ export const WorkerCrashedError = defineError(
 );
 export type WorkerCrashedError = InstanceType<typeof WorkerCrashedError>;
 
-/** The node ran low on memory and Lux killed the worker running the task. */
-export const OutOfMemoryError = defineError(
-  "LUX_OUT_OF_MEMORY",
-  "OutOfMemoryError",
-  (f: { readonly taskId: string; readonly nodeId?: string; readonly usedBytes?: number; readonly limitBytes?: number }) =>
-    `the worker running task ${f.taskId}${f.nodeId !== undefined ? ` on node ${f.nodeId}` : ""} was killed because the ` +
-    "node ran out of memory" +
-    `${f.usedBytes !== undefined && f.limitBytes !== undefined ? ` (${formatBytes(f.usedBytes)} used of ${formatBytes(f.limitBytes)})` : ""}. ` +
-    "Declare the task's memory with the memory option so fewer run at once, reduce its memory use, or add nodes.",
-);
+/** A process of a node and its private memory, as an OutOfMemoryError lists the node's largest. */
+export interface ProcessMemoryUse {
+  readonly pid: number;
+  readonly rssBytes: number;
+  /** What it runs: "task f", "actor C", "idle worker", "raylet". */
+  readonly name: string;
+}
+
+/** What an out-of-memory kill was: the task or actor, and the node's memory then. */
+export interface OutOfMemoryFields {
+  /** The function's name; for an actor, `Class.method` (the call in flight) or the class. */
+  readonly task: string;
+  readonly taskId?: string;
+  /** Set when the worker hosted an actor of this class. */
+  readonly actorClass?: string;
+  readonly nodeId: string;
+  /** The node's raylet address. */
+  readonly nodeAddress: string;
+  /** What the node's memory monitor measured when it killed the worker. */
+  readonly usedBytes: number;
+  readonly capacityBytes: number;
+  /** The node's memoryUsageThreshold: kills start above this fraction of capacityBytes. */
+  readonly threshold: number;
+  /** The node's largest processes then, largest first. */
+  readonly topUsers: readonly ProcessMemoryUse[];
+}
+
+function percent(fraction: number): string {
+  return `${(fraction * 100).toFixed(1)}%`;
+}
+
+function outOfMemoryMessage(f: OutOfMemoryFields): string {
+  const what = f.actorClass === undefined ? `task ${f.task}` : f.task === f.actorClass ? `actor ${f.actorClass}` : `actor method ${f.task}`;
+  const users = f.topUsers.map((u) => `pid ${u.pid} (${u.name}) ${formatBytes(u.rssBytes)}`).join("; ");
+  return (
+    `the worker running ${what}${f.taskId !== undefined ? ` (id ${f.taskId})` : ""} was killed by the memory monitor of node ` +
+    `${f.nodeId} (${f.nodeAddress}): the node used ${formatBytes(f.usedBytes)} of ${formatBytes(f.capacityBytes)} ` +
+    `(${percent(f.usedBytes / f.capacityBytes)}), above its memory usage threshold of ${percent(f.threshold)}` +
+    `${users !== "" ? `. Largest processes: ${users}` : ""}. To avoid it: run fewer such tasks at once per node (ask ` +
+    "for more numCpus, or declare what each needs with the memory option so the scheduler places fewer together), " +
+    "use less memory in the task, raise the node's threshold (memoryUsageThreshold, `lux start --memory-usage-threshold`), " +
+    "or add memory or nodes."
+  );
+}
+
+/**
+ * The node ran low on memory and its memory monitor killed the worker running the task
+ * (after its retries, if it had any; an actor's calls reject with ActorDiedError caused by it).
+ */
+export const OutOfMemoryError = defineError("LUX_OUT_OF_MEMORY", "OutOfMemoryError", outOfMemoryMessage, {
+  // Only the declared fields (a copy made by spreading another instance brings its `code` along).
+  fields: (f: OutOfMemoryFields) => ({
+    task: f.task,
+    taskId: f.taskId,
+    actorClass: f.actorClass,
+    nodeId: f.nodeId,
+    nodeAddress: f.nodeAddress,
+    usedBytes: f.usedBytes,
+    capacityBytes: f.capacityBytes,
+    threshold: f.threshold,
+    topUsers: f.topUsers.map((u) => ({ pid: u.pid, rssBytes: u.rssBytes, name: u.name })),
+  }),
+});
 export type OutOfMemoryError = InstanceType<typeof OutOfMemoryError>;
 
 /** Every copy of the object is gone and it cannot be re-created from its lineage. */

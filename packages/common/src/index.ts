@@ -16,6 +16,8 @@ export {
   TaskCancelledError,
   WorkerCrashedError,
   OutOfMemoryError,
+  type OutOfMemoryFields,
+  type ProcessMemoryUse,
   ObjectLostError,
   OwnerDiedError,
   ObjectFreedError,

@@ -1,6 +1,6 @@
 import type { ActorInfo, GcsService, RpcCaller, RpcConnection, TaskReply } from "@lux/protocol";
 import { UNTIL_PEER_LOST, encodeTaskSpec } from "@lux/protocol";
-import { ActorDiedError, ActorNameTakenError, ActorUnavailableError, fromWireError, type ConfigValues } from "@lux/common";
+import { ActorDiedError, ActorNameTakenError, ActorUnavailableError, OutOfMemoryError, fromWireError, type ConfigValues } from "@lux/common";
 import { waitActorSettled } from "./actor-info.js";
 import { Fifo } from "./fifo.js";
 import type { PeerConnection, PeerPool } from "./connections.js";
@@ -226,10 +226,16 @@ export class ActorSubmitter {
     else ch.onDead = listener;
   }
 
-  /** The error calls to a DEAD actor reject with. */
-  deathError(actorId: string, info: ActorInfo): ActorDiedError {
+  /**
+   * The error calls to a DEAD actor reject with. For a call that was running when the actor's
+   * node ran out of memory (`running`), the OutOfMemoryError it died of names that method.
+   */
+  deathError(actorId: string, info: ActorInfo, running?: TaskRecord): ActorDiedError {
     const name = this.channels.get(actorId)?.name ?? info.name;
-    const cause = info.deathCause !== undefined ? fromWireError(info.deathCause) : undefined;
+    let cause = info.deathCause !== undefined ? fromWireError(info.deathCause) : undefined;
+    if (running !== undefined && cause instanceof OutOfMemoryError && cause.actorClass !== undefined) {
+      cause = new OutOfMemoryError({ ...cause, task: `${cause.actorClass}.${running.spec.name}` });
+    }
     return new ActorDiedError({ actorId, ...(name ? { actorName: name } : {}), ...(cause ? { cause } : {}) });
   }
 
@@ -317,7 +323,7 @@ export class ActorSubmitter {
       return;
     }
     void this.gcs.call("getActorInfo", { actorId: ch.actorId, waitAlive: false }, this.config.rpcBestEffortTimeoutMs).then(
-      (info) => this.results.fail(record, info.state === "DEAD" ? this.deathError(ch.actorId, info) : this.diedError(ch, cause)),
+      (info) => this.results.fail(record, info.state === "DEAD" ? this.deathError(ch.actorId, info, record) : this.diedError(ch, cause)),
       () => this.results.fail(record, this.diedError(ch, cause)),
     );
   }

@@ -26,6 +26,8 @@ export interface LeaseShape {
   runtimeEnv: RuntimeEnvSpec | undefined;
   /** Only nodes whose labels match may run these tasks. */
   labelSelector: Record<string, string> | undefined;
+  /** Its tasks run again if their worker dies (maxRetries): a node short of memory kills such workers first. */
+  retriable: boolean;
   description: string;
   /** Queued tasks: a request that fails fails them, or counts against the first one's retries. */
   queue: Fifo<TaskRecord>;
@@ -113,6 +115,7 @@ export class LeaseRequester<S extends LeaseShape> {
             ...(shape.placementGroup !== undefined ? shape.placementGroup : {}),
             ...(shape.labelSelector !== undefined ? { labelSelector: shape.labelSelector } : {}),
             ...(noSpillback ? { noSpillback } : {}),
+            ...(shape.retriable ? { retriable: true } : {}),
           },
           UNTIL_PEER_LOST,
         );

@@ -44,7 +44,12 @@ export interface TaskOptions {
   numCpus?: number;
   /** GPUs the task holds; the worker sees their ids in CUDA_VISIBLE_DEVICES. Default 0. */
   numGpus?: number;
-  /** Bytes of memory the task reserves for scheduling. Default 0. */
+  /**
+   * Bytes of memory the task reserves while it runs, a logical resource like numCpus: a node
+   * runs only as many such tasks at once as its `memory` resource holds. Nothing limits what
+   * the task really uses; a node that runs out of memory kills a worker (see OutOfMemoryError).
+   * Default 0.
+   */
   memory?: number;
   /** Custom resources, e.g. `{ accelerator: 1 }`. */
   resources?: Record<string, number>;
@@ -84,6 +89,7 @@ export interface ActorOptions {
    */
   numCpus?: number;
   numGpus?: number;
+  /** Bytes of memory the actor reserves while it lives (a logical resource, see TaskOptions.memory). */
   memory?: number;
   resources?: Record<string, number>;
   /** Times the actor is re-created after its process dies; -1 = forever. Default 0. */
@@ -209,6 +215,15 @@ export function quantity(name: string, v: unknown): number | undefined {
   return amount;
 }
 
+/** A whole number of bytes >= 0. */
+function bytes(name: string, v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) {
+    throw new InvalidOptionError({ option: name, expected: "a whole number of bytes >= 0", received: v });
+  }
+  return v;
+}
+
 function intAtLeast(name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
@@ -231,7 +246,7 @@ function resources(opts: { numCpus?: unknown; numGpus?: unknown; memory?: unknow
   r["CPU"] = quantity("numCpus", opts.numCpus) ?? defaultCpus;
   const gpus = quantity("numGpus", opts.numGpus);
   if (gpus !== undefined && gpus > 0) r["GPU"] = gpus;
-  const memory = nonNegative("memory", opts.memory);
+  const memory = bytes("memory", opts.memory);
   if (memory !== undefined && memory > 0) r["memory"] = memory;
   Object.assign(r, customResources(opts.resources, RESERVED));
   if (r["CPU"] === 0) delete r["CPU"];

@@ -1,13 +1,12 @@
 import type { Clock, LeaseGrant, TaskReply, TimerHandle } from "@lux/protocol";
 import { ConnectionClosedError, encodeTaskSpec } from "@lux/protocol";
-import { PlacementGroupRemovedError, TaskCancelledError, WorkerCrashedError, createLogger, resourcesInBundle, runtimeEnvKey, type ConfigValues } from "@lux/common";
+import { PlacementGroupRemovedError, resourcesInBundle, runtimeEnvKey, type ConfigValues } from "@lux/common";
 import type { PeerConnection, PeerPool, RayletConnection, RayletPool } from "./connections.js";
 import { Fifo } from "./fifo.js";
 import { LeaseRequester, type LeaseShape } from "./lease-requester.js";
 import type { RunningOn, TaskRecord } from "./task-record.js";
 import type { TaskResults } from "./task-results.js";
-
-const log = createLogger("core");
+import { WorkerDeaths } from "./worker-deaths.js";
 
 interface Lease {
   grant: LeaseGrant;
@@ -45,6 +44,8 @@ export type TaskSubmitterConfig = Pick<
   | "spillbackRetryMs"
   | "workerLeaseIdleMs"
   | "rpcBestEffortTimeoutMs"
+  | "oomRetryDelayMs"
+  | "oomRetryMaxDelayMs"
 >;
 
 export interface TaskSubmitterDeps {
@@ -82,6 +83,8 @@ export class TaskSubmitter {
   private lostError: Error | undefined;
   /** Acquires the leased workers (per lease, never per task). */
   private readonly requester: LeaseRequester<KeyQueue>;
+  /** Retries or fails the tasks whose workers died. */
+  private readonly deaths: WorkerDeaths;
 
   private readonly results: Pick<TaskResults, "complete" | "fail">;
   private readonly config: TaskSubmitterConfig;
@@ -109,6 +112,7 @@ export class TaskSubmitter {
       leased: (kq, grant, raylet, connection, withdrawn) => this.leased(kq, grant, raylet, connection, withdrawn),
       dispatch: (kq) => this.dispatch(kq),
     });
+    this.deaths = new WorkerDeaths({ results: deps.results, retry: (record) => this.enqueue(record), clock: deps.clock, config: deps.config });
   }
 
   /** Queues a task whose dependencies are resolved. */
@@ -125,11 +129,13 @@ export class TaskSubmitter {
       const strategy = record.options.strategy;
       const runtimeEnv = record.options.runtimeEnvSpec;
       const labelSelector = record.options.labelSelector;
-      const key = JSON.stringify([resources, strategy ?? "DEFAULT", runtimeEnvKey(runtimeEnv), labelSelector ?? null]);
+      // Retriable tasks get leases of their own: a node short of memory kills their workers first.
+      const retriable = record.options.maxRetries !== 0;
+      const key = JSON.stringify([resources, strategy ?? "DEFAULT", runtimeEnvKey(runtimeEnv), labelSelector ?? null, retriable]);
       kq = this.keys.get(key);
       if (kq === undefined) {
         const placementGroup = pg === undefined ? undefined : { placementGroupId: pg.placementGroupId, bundleIndex: pg.bundleIndex };
-        kq = { key, resources, strategy, placementGroup, runtimeEnv, labelSelector, description: `task ${record.spec.name}`, queue: new Fifo<TaskRecord>(), leases: new Set(), pendingRequests: new Map(), startFailures: 0 };
+        kq = { key, resources, strategy, placementGroup, runtimeEnv, labelSelector, retriable, description: `task ${record.spec.name}`, queue: new Fifo<TaskRecord>(), leases: new Set(), pendingRequests: new Map(), startFailures: 0 };
         this.keys.set(key, kq);
       }
       this.queueOf.set(record.options, kq);
@@ -155,6 +161,7 @@ export class TaskSubmitter {
   close(): void {
     this.closed = true;
     this.requester.close();
+    this.deaths.close();
     for (const kq of this.keys.values()) {
       for (const lease of kq.leases) lease.idleTimer?.cancel();
       for (const [requestId, raylet] of kq.pendingRequests) raylet.notify("cancelLeaseRequest", { requestId });
@@ -170,6 +177,7 @@ export class TaskSubmitter {
     this.lostError = error;
     this.closed = true;
     this.requester.close();
+    this.deaths.close();
     for (const kq of this.keys.values()) {
       for (const lease of kq.leases) lease.idleTimer?.cancel();
       for (const record of kq.queue.drain()) this.results.fail(record, error);
@@ -303,53 +311,20 @@ export class TaskSubmitter {
   }
 
   private workerDied(record: TaskRecord, error: Error, lease: Lease): void {
+    const lost = (): void => this.deaths.died(record, error, lease.raylet, lease.grant.workerId);
     const pg = record.options.placementGroup;
     if (pg === undefined || record.cancelled) {
-      this.workerLost(record, error, lease);
+      lost();
       return;
     }
     // Its group's removal kills its worker: then the task ends with the group.
     this.deps.placementGroupRemoved(pg.placementGroupId).then(
       (removed) => {
-        if (!removed || record.cancelled) this.workerLost(record, error, lease);
+        if (!removed || record.cancelled) lost();
         else this.results.fail(record, new PlacementGroupRemovedError({ placementGroupId: pg.placementGroupId, what: `task ${record.spec.name}` }));
       },
-      () => this.workerLost(record, error, lease),
+      lost,
     );
-  }
-
-  private workerLost(record: TaskRecord, error: Error, lease: Lease): void {
-    if (record.cancelled) {
-      this.results.fail(record, new TaskCancelledError({ taskId: record.spec.taskId }));
-      return;
-    }
-    if (record.retriesLeft !== 0) {
-      if (record.retriesLeft > 0) record.retriesLeft--;
-      log.warn(`task ${record.spec.name} lost its worker (${error.message}); retrying`);
-      this.enqueue(record);
-      return;
-    }
-    // Say how the worker ended when its raylet knows (not when the whole node is gone).
-    const raylet = lease.raylet;
-    const exit =
-      raylet.state === "closed"
-        ? Promise.resolve(undefined)
-        : raylet.call("getWorkerExit", { workerId: lease.grant.workerId }, this.config.rpcBestEffortTimeoutMs).catch(() => undefined);
-    void exit.then((how) => {
-      if (record.cancelled) {
-        this.results.fail(record, new TaskCancelledError({ taskId: record.spec.taskId }));
-        return;
-      }
-      this.results.fail(
-        record,
-        new WorkerCrashedError({
-          taskId: record.spec.taskId,
-          cause: error,
-          ...(how?.exitCode !== undefined ? { exitCode: how.exitCode } : {}),
-          ...(how?.signal !== undefined ? { signal: how.signal } : {}),
-        }),
-      );
-    });
   }
 
   private settled(lease: Lease, record: TaskRecord): void {

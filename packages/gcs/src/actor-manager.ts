@@ -1,5 +1,5 @@
-import type { ActorCreationSpec, ActorInfo, Clock, DemandEntry, LeaseGrant, PeerOptions } from "@lux/protocol";
-import { ActorDiedError, ActorNameTakenError, ActorNotFoundError, createLogger, toWireError, type ConfigValues } from "@lux/common";
+import type { ActorCreationSpec, ActorInfo, Clock, DemandEntry, LeaseGrant, OutOfMemoryInfo, PeerOptions } from "@lux/protocol";
+import { ActorDiedError, ActorNameTakenError, ActorNotFoundError, OutOfMemoryError, createLogger, toWireError, type ConfigValues } from "@lux/common";
 import type { ActorEntry, StoredActor } from "./actor-entry.js";
 import { ActorRegistrations, nextChange, unregisteredInfo } from "./actor-lookups.js";
 import { ActorScheduler } from "./actor-scheduler.js";
@@ -210,13 +210,19 @@ export class ActorManager {
 
   /**
    * A worker process ended; if it hosted an actor, restart it or declare it dead. The
-   * non-detached actors it created (it owned) die with it.
+   * non-detached actors it created (it owned) die with it. `outOfMemory`: its node's memory
+   * monitor killed it (reported before the kill, also while the actor's constructor runs):
+   * an actor that does not restart dies of an OutOfMemoryError.
    */
-  onWorkerDeath(workerId: string, reason: string): void {
+  onWorkerDeath(workerId: string, reason: string, outOfMemory?: OutOfMemoryInfo): void {
     this.unresponsive.delete(workerId);
     for (const entry of this.actors.values()) {
       if (entry.spec.ownerWorkerId === workerId && this.sharesFate(entry)) this.ownerDied(entry, `its owner (worker ${workerId.slice(0, 8)}) died: ${reason}`);
-      else if (entry.info.workerId === workerId && entry.info.state !== "DEAD") this.workerDied(entry, reason);
+      else if (entry.info.state === "DEAD") continue;
+      else if (entry.info.workerId === workerId || (outOfMemory !== undefined && entry.lease?.workerId === workerId)) {
+        const className = entry.spec.className;
+        this.workerDied(entry, reason, outOfMemory === undefined ? undefined : new OutOfMemoryError({ task: className, actorClass: className, ...outOfMemory }));
+      }
     }
   }
 
@@ -254,7 +260,8 @@ export class ActorManager {
     }
   }
 
-  private workerDied(entry: ActorEntry, reason: string): void {
+  /** `cause`: what the actor dies of if it does not restart (default: its worker died, for `reason`). */
+  private workerDied(entry: ActorEntry, reason: string, cause?: Error): void {
     const lease = entry.lease;
     entry.lease = undefined;
     if (lease !== undefined) this.scheduler.releaseLease(lease);
@@ -266,7 +273,7 @@ export class ActorManager {
       this.scheduler.schedule(entry);
       return;
     }
-    this.markDead(entry, `the actor's worker died: ${reason}`);
+    this.markDead(entry, cause ?? `the actor's worker died: ${reason}`);
   }
 
   /** `cause` says why: an error, or a sentence (sent as an Error with that message). */

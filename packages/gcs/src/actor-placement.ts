@@ -37,7 +37,8 @@ export class ActorPlacement {
     }
     const feasible = alive.filter((n) => fits(req, n.total));
     if (feasible.length === 0) return { infeasible: true };
-    const now = feasible.filter((n) => fits(req, n.available));
+    // A node whose memory is above its threshold takes no leases: it has no room now.
+    const now = feasible.filter((n) => n.memoryPressure !== true && fits(req, n.available));
     const pool = (now.length > 0 ? now : feasible).sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1));
     const offset = this.turn++ % pool.length;
     const rotated = [...pool.slice(offset), ...pool.slice(0, offset)];

@@ -158,6 +158,8 @@ export class ActorScheduler {
         actorId: spec.actorId,
         detachedActor: spec.detached,
         noSpillback: true,
+        // With restarts left, a node short of memory kills it before actors that have none.
+        retriable: entry.restartsLeft !== 0,
         ...(spec.strategy !== undefined ? { strategy: spec.strategy } : {}),
         ...(spec.runtimeEnv !== undefined ? { runtimeEnv: spec.runtimeEnv } : {}),
         ...(spec.placementGroup !== undefined ? { placementGroupId: spec.placementGroup.placementGroupId, bundleIndex: spec.placementGroup.bundleIndex } : {}),

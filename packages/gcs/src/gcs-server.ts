@@ -173,7 +173,7 @@ export class GcsServer {
       return [...perNode.flat(), ...this.actors.pendingDemand()];
     },
     reportResources: (req) => {
-      this.view.report(req.nodeId, req.total, req.available);
+      this.view.report(req.nodeId, req.total, req.available, req.memoryPressure);
       if (this.placementGroups.hasPending) this.placementGroups.retryPending();
       this.actors.resourcesChanged();
       return { ok: true };
@@ -211,7 +211,7 @@ export class GcsServer {
         return { ok: true };
       },
       reportWorkerDeath: (req) => {
-        this.actors.onWorkerDeath(req.workerId, req.reason);
+        this.actors.onWorkerDeath(req.workerId, req.reason, req.outOfMemory);
         return { ok: true };
       },
       reportWorkerLiveness: (req) => this.workerLiveness(req.workerId, req.responsive),

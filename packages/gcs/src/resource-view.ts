@@ -23,12 +23,14 @@ export class ResourceViewManager {
     });
   }
 
-  /** A raylet's report of its resources. */
-  report(nodeId: string, total: ResourceSet, available: ResourceSet): void {
+  /** A raylet's report of its resources (and whether its memory is above its threshold). */
+  report(nodeId: string, total: ResourceSet, available: ResourceSet, memoryPressure = false): void {
     const e = this.entries.get(nodeId);
     if (e === undefined || !e.alive) return;
     e.total = total;
     e.available = available;
+    if (memoryPressure) e.memoryPressure = true;
+    else delete e.memoryPressure;
     this.reserved.delete(nodeId);
     this.broadcast([e], nodeId);
   }

@@ -100,6 +100,11 @@ export interface RayletOptions extends CommonDaemonOptions {
   labels?: Record<string, string>;
   /** Bytes of the node's object store (default: the raylet's own). */
   objectStoreMemory?: number;
+  /**
+   * The node's memory monitor counts the node's own processes (the raylet and its workers)
+   * against this many bytes instead of the machine's memory (for tests).
+   */
+  memoryCapacity?: number;
   /** Folder in which the raylet makes its spill folder `spill-<pid>` (default: the session folder). */
   spillDir?: string;
   /** The node's IP address: the raylet binds there. */
@@ -137,6 +142,7 @@ export function startRaylet(opts: RayletOptions): Promise<DaemonHandle> {
     JSON.stringify(opts.resources),
   ];
   if (opts.objectStoreMemory !== undefined) args.push("--object-store-memory", String(opts.objectStoreMemory));
+  if (opts.memoryCapacity !== undefined) args.push("--memory-capacity", String(opts.memoryCapacity));
   if (opts.spillDir !== undefined) args.push("--spill-dir", opts.spillDir);
   if (opts.nodeIpAddress !== undefined) args.push("--node-ip-address", opts.nodeIpAddress);
   if (opts.prestartJob !== undefined) args.push("--prestart-job", JSON.stringify(opts.prestartJob));
@@ -148,10 +154,17 @@ export function startRaylet(opts: RayletOptions): Promise<DaemonHandle> {
  * Resources of a node from the usual options. `numGpus` undefined leaves GPU out: the raylet
  * then finds the node's GPUs with nvidia-smi (0 is passed on: no GPUs, none looked for).
  */
-export function nodeResources(opts: { numCpus?: number | undefined; numGpus?: number | undefined; resources?: Record<string, number> | undefined }): Record<string, number> {
+export function nodeResources(opts: {
+  numCpus?: number | undefined;
+  numGpus?: number | undefined;
+  /** Bytes of the `memory` resource (default: the raylet's, its RAM minus its object store). */
+  memory?: number | undefined;
+  resources?: Record<string, number> | undefined;
+}): Record<string, number> {
   const resources: Record<string, number> = { ...opts.resources };
   if (opts.numCpus !== undefined) resources["CPU"] = opts.numCpus;
   if (opts.numGpus !== undefined) resources["GPU"] = opts.numGpus;
+  if (opts.memory !== undefined) resources["memory"] = opts.memory;
   return resources;
 }
 

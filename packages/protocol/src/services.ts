@@ -16,6 +16,7 @@ import {
   PlacementGroupSpec,
   LeaseRequest,
   NodeResources,
+  OutOfMemoryInfo,
   ResourceSet,
   type ActorInfo,
   type DemandEntry,
@@ -26,6 +27,7 @@ import {
   type ResourceView,
   type ReturnValue,
   type TaskReply,
+  type WorkerExit,
 } from "./wire-types.js";
 
 /** Largest key of a namespaced KV entry (`lux.util.kv`), in UTF-8 bytes. */
@@ -61,8 +63,8 @@ export const GcsService = defineService({
    */
   subscribeActorNames: rpc(empty, returns<{ names: [string, string, string][] }>()),
   getClusterResources: rpc(empty, returns<ResourceView>()),
-  /** From raylets (debounced): the node's resources changed. */
-  reportResources: rpc(obj({ nodeId: str, total: ResourceSet, available: ResourceSet }), ok),
+  /** From raylets (debounced): the node's resources changed, or its memory went above or below its threshold. */
+  reportResources: rpc(obj({ nodeId: str, total: ResourceSet, available: ResourceSet, memoryPressure: opt(bool) }), ok),
   /** Work waiting for resources across the cluster (queued leases and pending actors). */
   getPendingDemand: rpc(empty, returns<DemandEntry[]>()),
   /** The cluster resource view: every node the control service knows, alive or not. */
@@ -101,8 +103,12 @@ export const GcsService = defineService({
    * free again. Ignored for detached actors and for ids that only alias an actor.
    */
   reportActorOutOfScope: rpc(obj({ actorId: str }), ok),
-  /** From raylets: a worker process ended. */
-  reportWorkerDeath: rpc(obj({ workerId: str, nodeId: str, reason: str }), ok),
+  /**
+   * From raylets: a worker process ended. `outOfMemory`: the node's memory monitor killed it
+   * (reported before the kill, so the actor it hosts is known dead or restarting by the time
+   * its callers ask).
+   */
+  reportWorkerDeath: rpc(obj({ workerId: str, nodeId: str, reason: str, outOfMemory: opt(OutOfMemoryInfo) }), ok),
   /**
    * From raylets: a worker stopped making progress (`responsive: false`, see the config entry
    * workerLivenessTimeoutMs) or makes progress again. Subscribers hear of its actor's availability.
@@ -134,7 +140,7 @@ export const RayletService = defineService({
    * How a worker of this node ended (waits a moment for a worker whose connection closed but
    * whose exit is not seen yet). `known: false` when the raylet has no record of it.
    */
-  getWorkerExit: rpc(obj({ workerId: str }), returns<{ known: boolean; exitCode?: number; signal?: string }>()),
+  getWorkerExit: rpc(obj({ workerId: str }), returns<WorkerExit>()),
   getResources: rpc(empty, returns<ResourceView>()),
   /** Lease requests queued here, by resource shape. */
   getPendingDemand: rpc(empty, returns<DemandEntry[]>()),

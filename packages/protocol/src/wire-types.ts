@@ -310,8 +310,41 @@ export const LeaseRequest = obj({
   bundleIndex: opt(num),
   /** Only nodes whose labels match may run it. */
   labelSelector: opt(Labels),
+  /**
+   * Its work runs again if the worker is killed (tasks with maxRetries, actors with restarts
+   * left): the node's memory monitor kills such workers first.
+   */
+  retriable: opt(bool),
 });
 export type LeaseRequest = Infer<typeof LeaseRequest>;
+
+/** A process of a node and its private memory (RSS not shared with others), for out-of-memory reports. */
+export const ProcessMemory = obj({ pid: int(), rssBytes: num, name: str });
+export type ProcessMemory = Infer<typeof ProcessMemory>;
+
+/**
+ * Why a node's memory monitor killed a worker: the node, its memory use against its
+ * capacity and threshold when it did, and its largest processes then.
+ */
+export const OutOfMemoryInfo = obj({
+  nodeId: str,
+  nodeAddress: str,
+  usedBytes: num,
+  capacityBytes: num,
+  /** The node's memoryUsageThreshold (a fraction of capacityBytes). */
+  threshold: num,
+  topUsers: arr(ProcessMemory),
+});
+export type OutOfMemoryInfo = Infer<typeof OutOfMemoryInfo>;
+
+/** How a worker process ended, as its raylet knows it (`known: false`: it has no record of it). */
+export interface WorkerExit {
+  known: boolean;
+  exitCode?: number;
+  signal?: string;
+  /** The node's memory monitor killed it. */
+  outOfMemory?: OutOfMemoryInfo;
+}
 
 export interface LeaseGrant {
   leaseId: string;
@@ -335,8 +368,12 @@ export interface LeaseCancelled {
 
 export type LeaseReply = LeaseGrant | LeaseSpillback | LeaseCancelled;
 
-/** One node in the cluster resource view the control service keeps on every raylet. */
-export const NodeResources = obj({ nodeId: str, address: str, total: ResourceSet, available: ResourceSet, alive: bool, labels: opt(Labels) });
+/**
+ * One node in the cluster resource view the control service keeps on every raylet.
+ * `memoryPressure`: its memory is above its threshold, so it takes no new leases (it has no
+ * room now, whatever `available` says).
+ */
+export const NodeResources = obj({ nodeId: str, address: str, total: ResourceSet, available: ResourceSet, alive: bool, labels: opt(Labels), memoryPressure: opt(bool) });
 export type NodeResources = Infer<typeof NodeResources>;
 
 /** Work waiting for resources: one entry per resource shape. */

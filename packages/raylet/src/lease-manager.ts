@@ -48,6 +48,10 @@ export interface Lease {
   requester: Requester;
   /** The placement group the lease's work runs in. */
   placementGroupId: string | undefined;
+  /** What it was granted for (the memory monitor picks its victim by it). */
+  request: LeaseRequest;
+  /** Grant order on this node: higher is newer. */
+  grantSeq: number;
 }
 
 export interface LeaseManagerDeps {
@@ -87,6 +91,9 @@ export class LeaseManager {
   /** Placement groups known removed: requests for them fail (bounded: oldest forgotten). */
   private readonly removedGroups = new Set<string>();
   private scheduling = false;
+  /** The node's memory is above its threshold: nothing is granted here (see setMemoryPressure). */
+  private memoryPressure = false;
+  private grants = 0;
   private laterTimer: TimerHandle | undefined;
   private turn = 0;
   /** The node each job's last SPREAD request was placed on: its next one goes to the next node in turn. */
@@ -290,6 +297,22 @@ export class LeaseManager {
     return this.leaseByWorker.get(workerId);
   }
 
+  /** The leases granted here and not returned. */
+  granted(): IterableIterator<Lease> {
+    return this.leases.values();
+  }
+
+  /**
+   * The node's memory went above its threshold (true) or back below. Above it nothing is
+   * granted here: queued requests go to nodes with room now (the view shows this node with
+   * none, see scheduling-policy.ts) or wait until the node is below again.
+   */
+  setMemoryPressure(above: boolean): void {
+    if (this.memoryPressure === above) return;
+    this.memoryPressure = above;
+    this.schedule();
+  }
+
   private drop(lease: Lease): void {
     this.leases.delete(lease.leaseId);
     this.leaseByWorker.delete(lease.worker.workerId);
@@ -330,7 +353,7 @@ export class LeaseManager {
     try {
       for (let i = 0; i < this.queue.length; ) {
         const p = this.queue[i] as PendingLease;
-        if (!p.here || !this.resources.fits(p.req.resources)) {
+        if (!p.here || this.memoryPressure || !this.resources.fits(p.req.resources)) {
           if (this.respill(p)) this.queue.splice(i, 1);
           else i++;
           continue;
@@ -364,7 +387,16 @@ export class LeaseManager {
       return;
     }
     const placementGroupId = p.req.placementGroupId;
-    const lease: Lease = { leaseId: newTaskId(), worker, allocation, blocked: false, requester: p.requester, placementGroupId };
+    const lease: Lease = {
+      leaseId: newTaskId(),
+      worker,
+      allocation,
+      blocked: false,
+      requester: p.requester,
+      placementGroupId,
+      request: p.req,
+      grantSeq: ++this.grants,
+    };
     this.leases.set(lease.leaseId, lease);
     this.leaseByWorker.set(worker.workerId, lease);
     p.resolve({

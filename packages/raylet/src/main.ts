@@ -18,6 +18,7 @@ import {
   useLogFile,
 } from "@lux/common";
 import { detectGpus } from "./gpu-detection.js";
+import { defaultMemoryResource } from "./memory-usage.js";
 import { logDir, socketDir } from "./session-dirs.js";
 import { cleanUpSessions } from "./session-housekeeping.js";
 import { startEarlyWorker, type PrestartJob } from "./worker-pool.js";
@@ -45,6 +46,13 @@ const MAX_DEFAULT_STORE = 200 * 1024 ** 3;
 const storeBytes = Number(flags.get("object-store-memory") ?? Math.min(Math.floor(os.totalmem() * 0.3), MAX_DEFAULT_STORE));
 if (!Number.isSafeInteger(storeBytes) || storeBytes <= 0) {
   log.error(`--object-store-memory must be a positive number of bytes, got ${flags.get("object-store-memory")}`);
+  process.exit(2);
+}
+// --memory-capacity BYTES: the memory monitor counts this node's own processes against it (for tests).
+const capacityFlag = flags.get("memory-capacity");
+const memoryCapacity = capacityFlag === undefined ? undefined : Number(capacityFlag);
+if (memoryCapacity !== undefined && (!Number.isSafeInteger(memoryCapacity) || memoryCapacity <= 0)) {
+  log.error(`--memory-capacity must be a positive number of bytes, got ${capacityFlag}`);
   process.exit(2);
 }
 const sessionDir = flags.get("session-dir") ?? fs.mkdtempSync(path.join(os.tmpdir(), "lux-raylet-"));
@@ -81,9 +89,9 @@ const store = await ArenaStore.open({
 // A fatal error must not leave the arena holding RAM in /dev/shm, nor the spill folder.
 onFatalExit(() => store.removeFilesSync());
 log.info(`object store: ${kind}, ${storeBytes} bytes at ${store.path}`);
-// The `memory` resource is what tasks may reserve for their heaps: like Ray, 70% of RAM
-// minus what the object store takes, unless --resources sets it.
-resources["memory"] ??= Math.max(0, Math.floor(os.totalmem() * 0.7) - storeBytes);
+// The `memory` resource is what tasks may reserve for their heaps: the node's RAM minus what
+// the object store takes (or --memory-capacity), unless --resources sets it.
+resources["memory"] ??= defaultMemoryResource(memoryCapacity, storeBytes);
 
 const gcsAddress = gcsAddressFlag ?? (await readPublishedAddress(gcsAddressFile as string, config.gcsAddressWaitMs));
 if (gcsAddress === undefined) {
@@ -113,6 +121,7 @@ const raylet = new Raylet({
   maxIdleWorkersPerJob: config.maxIdleWorkers > 0 ? config.maxIdleWorkers : Math.max(1, Math.ceil(resources["CPU"] ?? 1)),
   sessionDir,
   config,
+  memoryCapacity,
 });
 // Every way out (SIGTERM, the parent gone, the control service gone) closes once: the
 // workers, then the store's files (the fatal cleanup removes them if closing fails).

@@ -1,4 +1,4 @@
-import { RayletService, serve, type ConnectionPool, type CoreWorkerService, type Handlers, type ResourceView, type RpcConnection, type ServiceDef, type ServiceHandlers } from "@lux/protocol";
+import { RayletService, serve, type ConnectionPool, type CoreWorkerService, type Handlers, type OutOfMemoryInfo, type ResourceView, type RpcConnection, type ServiceDef, type ServiceHandlers } from "@lux/protocol";
 import { LuxError, ObjectLostError } from "@lux/common";
 import type { ArenaStore } from "@lux/object-store";
 import type { BundleReservations } from "./bundle-reservations.js";
@@ -31,6 +31,8 @@ export interface RayletParts {
   workerConnections: Map<string, RpcConnection<CoreWorkerService>>;
   /** What is free now (a batched report still waiting goes first). */
   currentResources(): ResourceView;
+  /** Why the memory monitor killed this worker, if it did. */
+  outOfMemoryOf(workerId: string): OutOfMemoryInfo | undefined;
   /** Forgets a finished job and ends its workers. */
   jobFinished(jobId: string): void;
   /** Starts a registered job's workers ahead of its leases (once per job). */
@@ -89,7 +91,8 @@ function workerHandlers(parts: RayletParts): RayletHandlers {
     },
     getWorkerExit: async (req) => {
       const exit = await parts.workers().exitOf(req.workerId, parts.workerExitWaitMs);
-      return exit === undefined ? { known: false } : { known: true, ...exit };
+      const outOfMemory = parts.outOfMemoryOf(req.workerId);
+      return { known: exit !== undefined, ...exit, ...(outOfMemory !== undefined ? { outOfMemory } : {}) };
     },
     jobFinished: (req) => {
       parts.jobFinished(req.jobId);

@@ -21,6 +21,7 @@ import { openArena } from "@lux/object-store";
 import { ClusterView } from "./cluster-view.js";
 import { LeaseManager, type Requester } from "./lease-manager.js";
 import { NodeAddresses } from "./node-addresses.js";
+import { NodeMemory } from "./node-memory.js";
 import { PullManager } from "./pull-manager.js";
 import { BundleReservations } from "./bundle-reservations.js";
 import { rayletHandlers, type RayletParts } from "./raylet-handlers.js";
@@ -56,6 +57,8 @@ export interface RayletOptions {
   clock?: Clock;
   /** The tunables of the raylet and its parts (the raylet's main reads them once). */
   config: ConfigValues;
+  /** `--memory-capacity`: the memory monitor counts the node's own processes against this many bytes (default: the machine's memory). */
+  memoryCapacity?: number | undefined;
 }
 
 /** The node daemon: worker pool, lease scheduling, resources and the node's object store. */
@@ -70,6 +73,10 @@ export class Raylet {
   private pool: WorkerPool | undefined;
   private leases: LeaseManager | undefined;
   private liveness: WorkerLiveness | undefined;
+  /** The memory monitor: kills a worker when the node runs out of memory. */
+  private memory: NodeMemory | undefined;
+  /** The node's memory is above its threshold: it takes no new leases. */
+  private memoryPressure = false;
   private readonly resources: ResourcePool;
   /** This node's part of placement groups. */
   private readonly bundles: BundleReservations;
@@ -127,7 +134,11 @@ export class Raylet {
   }
 
   private localResources(): NodeResources {
-    return { nodeId: this.nodeId, address: this.server?.address ?? "", alive: true, labels: this.labels, ...this.resources.view() };
+    return { nodeId: this.nodeId, address: this.server?.address ?? "", alive: true, labels: this.labels, ...this.resources.view(), ...this.pressureField() };
+  }
+
+  private pressureField(): { memoryPressure?: true } {
+    return this.memoryPressure ? { memoryPressure: true } : {};
   }
 
   /**
@@ -149,7 +160,7 @@ export class Raylet {
     this.reportTimer = undefined;
     if (this.gcs === undefined || this.gcs.state === "closed") return;
     this.lastReportMs = this.clock.now();
-    this.gcs.notify("reportResources", { nodeId: this.nodeId, ...this.resources.view() });
+    this.gcs.notify("reportResources", { nodeId: this.nodeId, ...this.resources.view(), ...this.pressureField() });
   }
 
   /**
@@ -196,6 +207,7 @@ export class Raylet {
     });
     await this.connectControlService(handlers, this.server.address);
     this.liveness = this.watchLiveness(this.pool);
+    this.memory = this.watchMemory(this.pool, this.leases);
     log.info(`raylet ${this.nodeId.slice(0, 8)} serving on ${this.server.address}`, {
       resources: JSON.stringify(this.options.resources),
       labels: JSON.stringify(this.labels),
@@ -218,6 +230,7 @@ export class Raylet {
       pulls: () => this.pullManager,
       workerConnections: this.workerConnections,
       currentResources: () => this.currentResources(),
+      outOfMemoryOf: (workerId) => this.memory?.killOf(workerId),
       jobFinished: (jobId) => {
         this.leases?.jobFinished(jobId);
         this.jobs.delete(jobId);
@@ -279,7 +292,8 @@ export class Raylet {
       },
       onWorkerExit: (worker, reason) => {
         this.leases?.workerExited(worker);
-        this.gcs?.call("reportWorkerDeath", { workerId: worker.workerId, nodeId: this.nodeId, reason }).catch(() => undefined);
+        const death = this.memory?.deathReport(worker.workerId, reason) ?? { reason };
+        this.gcs?.call("reportWorkerDeath", { workerId: worker.workerId, nodeId: this.nodeId, ...death }).catch(() => undefined);
       },
     });
   }
@@ -298,6 +312,30 @@ export class Raylet {
     });
     liveness.start();
     return liveness;
+  }
+
+  /** Starts the memory monitor: above its threshold the node refuses leases and kills one worker at a time. */
+  private watchMemory(pool: WorkerPool, leases: LeaseManager): NodeMemory {
+    const memory = new NodeMemory({
+      nodeId: this.nodeId,
+      address: () => this.address,
+      capacity: this.options.memoryCapacity,
+      pool,
+      leases: () => leases.granted(),
+      reportActorKill: async (workerId, reason, outOfMemory) => {
+        const death = { workerId, nodeId: this.nodeId, reason, outOfMemory };
+        await this.gcs?.call("reportWorkerDeath", death, this.options.config.rpcBestEffortTimeoutMs).catch(() => undefined);
+      },
+      pressure: (above) => {
+        this.memoryPressure = above;
+        leases.setMemoryPressure(above);
+        this.scheduleReport();
+      },
+      clock: this.clock,
+      config: this.options.config,
+    });
+    memory.start();
+    return memory;
   }
 
   /**
@@ -326,7 +364,7 @@ export class Raylet {
     this.gcs = gcs;
     gcs.onReconnect(async (conn) => {
       await conn.call("registerNode", registration, this.options.config.rpcRegisterTimeoutMs);
-      conn.notify("reportResources", { nodeId: this.nodeId, ...this.resources.view() });
+      conn.notify("reportResources", { nodeId: this.nodeId, ...this.resources.view(), ...this.pressureField() });
       const info = await conn.call("getControlServiceInfo", {});
       if (info.incarnation === this.gcsIncarnation) log.info("reconnected to the control service");
       else if (info.persistent) log.info(`reconnected to the restarted control service; it restored its state from ${info.storage}`);
@@ -413,6 +451,7 @@ export class Raylet {
     this.closing = true;
     this.reportTimer?.cancel();
     this.liveness?.stop();
+    this.memory?.stop();
     this.view.close();
     this.nodePeers.close();
     try {

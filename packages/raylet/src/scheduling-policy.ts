@@ -33,6 +33,11 @@ export function fitsIn(req: ResourceSet, set: ResourceSet): boolean {
   return Object.entries(req).every(([k, q]) => q <= 0 || (set[k] ?? 0) + 1e-9 >= q);
 }
 
+/** Could the node run the request now? Not while its memory is above its threshold. */
+export function hasRoom(req: ResourceSet, node: NodeResources): boolean {
+  return node.memoryPressure !== true && fitsIn(req, node.available);
+}
+
 /** The node's busiest share among the requested resources, 0..1. */
 export function utilization(req: ResourceSet, node: NodeResources): number {
   let u = 0;
@@ -69,14 +74,14 @@ export function place(input: PlacementInput): Placement {
   const feasible = nodes.filter((n) => fitsIn(req, n.total));
   if (feasible.length === 0) return { kind: "infeasible" };
   const local = feasible.find((n) => n.nodeId === localId);
-  const now = feasible.filter((n) => fitsIn(req, n.available));
+  const now = feasible.filter((n) => hasRoom(req, n));
   const to = (n: NodeResources): Placement => (n.nodeId === localId ? { kind: "local" } : { kind: "spill", node: n });
   if (strategy === "SPREAD") {
     if (now.length > 0) return to(nextInTurn(now, input.spreadAfter));
     // Nowhere has room now: queue here if it can run here (it spills as soon as a node has room), else on the next node that can.
     return local !== undefined ? { kind: "local" } : to(nextInTurn(feasible, input.spreadAfter));
   }
-  if (local !== undefined && fitsIn(req, local.available) && utilization(req, local) < input.localBusyThreshold) {
+  if (local !== undefined && hasRoom(req, local) && utilization(req, local) < input.localBusyThreshold) {
     return { kind: "local" };
   }
   if (now.length > 0) return to(leastLoaded(req, now, input.turn, localId));

@@ -1,4 +1,4 @@
-import { CoreWorkerService, UNTIL_PEER_LOST, decodeTaskSpec, type RpcConnection, type ReturnValue, type TaskReply, type TaskSpec } from "@lux/protocol";
+import { CoreWorkerService, UNTIL_PEER_LOST, decodeTaskSpec, type OutOfMemoryInfo, type RpcConnection, type ReturnValue, type TaskReply, type TaskSpec } from "@lux/protocol";
 import { TaskError, toWireError } from "@lux/common";
 import type { FakeNetwork } from "./fake-network.js";
 import { FakePeer, OK } from "./fake-peer.js";
@@ -13,6 +13,8 @@ export type FakeReturn = Omit<ReturnValue, "objectId">;
 export interface FakeExit {
   exitCode?: number;
   signal?: string;
+  /** Its node's memory monitor killed it. */
+  outOfMemory?: OutOfMemoryInfo;
 }
 
 /** A task pushed to a FakeWorker; the script or the test answers it once (later answers are ignored). */

@@ -42,6 +42,18 @@ export interface LocalNodeOptions {
   env?: Record<string, string>;
   /** Bytes of the node's object store. */
   objectStoreMemory?: number;
+  /** Bytes of the node's `memory` resource (default: its RAM minus its object store, or memoryCapacity). */
+  memory?: number;
+  /**
+   * The node's memory monitor counts only the node's own processes (the raylet and its
+   * workers, their private memory) against this many bytes, instead of the machine's
+   * memory: a test can run a node out of memory with a task that allocates a few hundred MiB.
+   */
+  memoryCapacity?: number;
+  /** The node's memoryUsageThreshold (config entry; default 0.95). */
+  memoryUsageThreshold?: number;
+  /** The node's memoryMonitorIntervalMs (config entry; default 250). */
+  memoryMonitorIntervalMs?: number;
   /** Folder in which the node's raylet spills objects (its own `spill-<pid>` in it); default the session folder. */
   spillDir?: string;
   /** A loopback address (127.0.0.2, ...) for the node to bind to; default 127.0.0.1. */
@@ -156,14 +168,15 @@ export class LocalCluster {
       token: this.token,
       gcsAddress: this.address,
       workerMain: workerMainPath,
-      resources: nodeResources({ numCpus: options.numCpus ?? 1, numGpus: options.numGpus, resources: options.resources }),
+      resources: nodeResources({ numCpus: options.numCpus ?? 1, numGpus: options.numGpus, memory: options.memory, resources: options.resources }),
       ...(options.labels !== undefined ? { labels: checkNodeLabels(options.labels, "labels") } : {}),
       ...(options.env !== undefined ? { env: options.env } : {}),
       ...(options.objectStoreMemory !== undefined ? { objectStoreMemory: options.objectStoreMemory } : {}),
+      ...(options.memoryCapacity !== undefined ? { memoryCapacity: options.memoryCapacity } : {}),
       ...(options.spillDir !== undefined ? { spillDir: options.spillDir } : {}),
       ...(options.nodeIp !== undefined ? { nodeIpAddress: options.nodeIp } : {}),
       ...(options.netns !== undefined ? { wrapper: ["ip", "netns", "exec", options.netns] } : {}),
-      config: { ...this.config, ...options.config },
+      config: { ...this.config, ...memoryConfig(options), ...options.config },
       exitWithParent: true,
       logFile: path.join(this.sessionDir, "logs", `raylet-${index}.log`),
       sessionDir: this.sessionDir,
@@ -257,4 +270,12 @@ export class LocalCluster {
       client.close();
     }
   }
+}
+
+/** The memory monitor's options of a node, as the config entries its raylet reads. */
+function memoryConfig(options: LocalNodeOptions): SystemConfig {
+  return checkConfig({
+    ...(options.memoryUsageThreshold !== undefined ? { memoryUsageThreshold: options.memoryUsageThreshold } : {}),
+    ...(options.memoryMonitorIntervalMs !== undefined ? { memoryMonitorIntervalMs: options.memoryMonitorIntervalMs } : {}),
+  });
 }
