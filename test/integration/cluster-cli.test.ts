@@ -141,6 +141,36 @@ describe("lux CLI", () => {
     assert.equal(stopped.code, 0, stopped.stderr);
     assert.deepEqual(recordedPids(), []);
   });
+
+  test("start: --memory sets the node's memory resource; the memory monitor's flags reach its raylet; bad values are refused", async () => {
+    for (const [flag, value, message] of [
+      ["--memory-usage-threshold", "1.5", /memoryUsageThreshold/],
+      ["--memory-monitor-interval-ms", "-1", /memoryMonitorIntervalMs/],
+      ["--memory", "1.5", /whole number of bytes/],
+      ["--memory-capacity", "0", /positive number of bytes/],
+    ] as const) {
+      const refused = await lux("start", "--head", "--port", "0", flag, value);
+      assert.notEqual(refused.code, 0, `${flag} ${value}`);
+      assert.match(refused.stderr, message);
+    }
+    assert.deepEqual(recordedPids(), [], "nothing was started");
+
+    const MiB = 1024 ** 2;
+    const memoryFlags = ["--memory", String(1024 * MiB), "--memory-capacity", String(600 * MiB), "--memory-usage-threshold", "0.8", "--memory-monitor-interval-ms", "100"];
+    const started = await lux("start", "--head", "--port", "0", "--num-cpus", "1", "--object-store-memory", String(32 * MiB), ...memoryFlags);
+    assert.equal(started.code, 0, started.stderr);
+    for (const pid of recordedPids()) seen.add(pid);
+    const status = await lux("status");
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /memory: 0 B \/ 1\.0 GiB/);
+    const logs = /Logs: (\S+)/.exec(started.stdout)?.[1] ?? "";
+    const log = (): string => fs.readFileSync(path.join(logs, "raylet.log"), "utf8");
+    await waitFor(() => log().includes("memory monitor:"), "the raylet to start its memory monitor");
+    assert.match(log(), new RegExp(`memory monitor: measures its processes against --memory-capacity ${600 * MiB} every 100 ms, threshold 0\\.8`));
+    const stopped = await lux("stop");
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.deepEqual(recordedPids(), []);
+  });
 });
 
 describe("lux status without an address", () => {

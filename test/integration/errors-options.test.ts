@@ -210,7 +210,9 @@ describe("errors from a cluster", () => {
       refuses(() => f.options({ numCpus: -1 }), "numCpus");
       refuses(() => f.options({ numCpus: Number.NaN }), "numCpus");
       refuses(() => f.options({ numGpus: -0.5 }), "numGpus");
-      refuses(() => f.options({ memory: -1 }), "memory");
+      // memory is a whole number of bytes.
+      for (const memory of [-1, 1.5, 0.5, Number.POSITIVE_INFINITY]) refuses(() => f.options({ memory }), "memory");
+      refuses(() => f.options({ resources: { memory: 1024 } }), "resources.memory");
       refuses(() => f.options({ resources: { custom: -1 } }), "resources.custom");
       refuses(() => f.options({ maxRetries: -2 }), "maxRetries");
       refuses(() => f.options({ maxRetries: 1.5 }), "maxRetries");
@@ -218,12 +220,14 @@ describe("errors from a cluster", () => {
       refuses(() => f.options({ name: "" }), "name");
       // Later .options() calls are checked too, and the accepted edge values pass.
       refuses(() => f.options({ numCpus: 1 }).options({ numCpus: -1 }), "numCpus");
-      assert.doesNotThrow(() => f.options({ numCpus: 0, maxRetries: -1, numReturns: 1, name: "ok" }));
+      assert.doesNotThrow(() => f.options({ numCpus: 0, maxRetries: -1, numReturns: 1, name: "ok", memory: 500 * 1024 ** 2 }));
+      assert.doesNotThrow(() => f.options({ memory: 0 }));
     });
 
     test("actor options and method options", async () => {
       refuses(() => PlainActor.options({ bogus: true } as never), "bogus");
       refuses(() => PlainActor.options({ numCpus: -1 }), "numCpus");
+      refuses(() => PlainActor.options({ memory: 1.5 }), "memory");
       refuses(() => PlainActor.options({ maxRestarts: -2 }), "maxRestarts");
       refuses(() => PlainActor.options({ maxRestarts: 0.5 }), "maxRestarts");
       refuses(() => PlainActor.options({ maxConcurrency: 0 }), "maxConcurrency");

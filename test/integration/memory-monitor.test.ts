@@ -9,6 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 import * as lux from "lux";
@@ -20,6 +21,8 @@ const MiB = 1024 ** 2;
 /** The memory node: its raylet and workers (about 150 MiB idle) against 600 MiB, killing above 70%. */
 const CAPACITY = 600 * MiB;
 const THRESHOLD = 0.7;
+/** The spare node's memory resource, given. */
+const SPARE_MEMORY = 2048 * MiB;
 
 let cluster: LocalCluster;
 let mem: LocalNode;
@@ -35,7 +38,7 @@ before(async () => {
   mem = await cluster.addNode({ numCpus: 2, memoryCapacity: CAPACITY, memoryUsageThreshold: THRESHOLD, resources: { mem: 8 } });
   full = await cluster.addNode({ numCpus: 1, memoryCapacity: CAPACITY, memoryUsageThreshold: 0.01, resources: { shared: 8, fullOnly: 1 } });
   // Its own processes against 64 GiB: whatever the machine's memory, it has room.
-  spare = await cluster.addNode({ numCpus: 1, memoryCapacity: 64 * 1024 * MiB, resources: { shared: 8 } });
+  spare = await cluster.addNode({ numCpus: 1, memoryCapacity: 64 * 1024 * MiB, memory: SPARE_MEMORY, resources: { shared: 8 } });
   await lux.init({ address: cluster.address });
   gate = GateActor.options({ resources: { control: 1 } }).remote();
 });
@@ -149,4 +152,40 @@ test("a node above its memory threshold takes no leases: work goes to a node wit
   const [ready] = await lux.wait([stuck], { timeoutMs: 1000 });
   assert.equal(ready.length, 0);
   await lux.cancel(stuck);
+});
+
+/** The machine's memory as a raylet sees it: its cgroup v2 limit, if lower. */
+function machineMemory(): number {
+  try {
+    const dir = /^0::(.*)$/m.exec(readFileSync("/proc/self/cgroup", "utf8"))?.[1];
+    const max = Number(readFileSync(path.posix.join("/sys/fs/cgroup", dir ?? "/", "memory.max"), "utf8"));
+    if (max > 0) return Math.min(os.totalmem(), max);
+  } catch {
+    // no cgroup v2 limit
+  }
+  return os.totalmem();
+}
+
+test("memory is a logical resource: nodes advertise their RAM minus their store, or what they are given; tasks hold what they ask for", async () => {
+  const byId = new Map((await lux.nodes()).map((n) => [n.nodeId, n]));
+  const head = byId.get(cluster.nodes[0]?.nodeId ?? "");
+  assert.ok(head !== undefined);
+  assert.equal(head.resources["memory"], machineMemory() - head.objectStore.capacity);
+  assert.equal(byId.get(mem.nodeId)?.resources["memory"], CAPACITY, "a node with a memoryCapacity advertises it");
+  assert.equal(byId.get(spare.nodeId)?.resources["memory"], SPARE_MEMORY);
+  const total = (await lux.clusterResources())["memory"] ?? 0;
+  assert.equal(total, [...byId.values()].reduce((sum, n) => sum + (n.resources["memory"] ?? 0), 0));
+
+  // Only the spare node has room for 1.5 GiB of memory (the full one takes no leases): one at a time.
+  const big = { resources: { shared: 1 }, memory: 1536 * MiB, maxRetries: 0 };
+  const [a, b] = [key(), key()];
+  const first = hog.options(big).remote(gate, a, [1]);
+  await waitFor(async () => (await runs(`${a}/holding`)).length === 1, "the first task to run");
+  assert.equal(total - ((await lux.availableResources())["memory"] ?? 0), 1536 * MiB);
+  const second = hog.options(big).remote(gate, b, [1]);
+  const [ready] = await lux.wait([second], { timeoutMs: 500 });
+  assert.deepEqual([ready.length, (await runs(b)).length], [0, 0], "the second waits for the first's memory");
+  gate.release.remote(a);
+  gate.release.remote(b);
+  assert.deepEqual(await lux.get([first, second]), [1, 1]);
 });

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { ActorDiedError, newActorId, newPutObjectId } from "@lux/common";
+import { ActorDiedError, OutOfMemoryError, newActorId, newPutObjectId } from "@lux/common";
 import { FakeWorker, eventually, settle } from "@lux/testing";
 import { ObjectRef } from "../src/object-ref.js";
 import type { TaskRecord } from "../src/task-record.js";
@@ -155,6 +155,31 @@ describe("ActorSubmitter: restarts", () => {
     const error = o.errorOf(r);
     assert.ok(error instanceof ActorDiedError, String(error));
     assert.match(error.message, /ran out of memory/);
+  });
+
+  test("a call running when its actor's node killed it for memory: its OutOfMemoryError names the method; later calls the actor", async () => {
+    const o = await owner();
+    const w = new FakeWorker(o.net);
+    w.hold();
+    const actorId = newActorId();
+    o.gcs.actorAlive(actorId, w);
+    const running = o.call(actorId, "grow");
+    await w.nextPush();
+    const info = { nodeId: "A", nodeAddress: "a:1", usedBytes: 990, capacityBytes: 1000, threshold: 0.95, topUsers: [] };
+    // As the raylet has it: the control service hears of the kill before the process ends.
+    o.gcs.actorDead(actorId, new OutOfMemoryError({ task: "Hog", actorClass: "Hog", ...info }));
+    w.die({ signal: "SIGKILL" });
+    await eventually(() => finished(o, running), "the running call failed");
+    const error = o.errorOf(running);
+    assert.ok(error instanceof ActorDiedError, String(error));
+    assert.ok(error.cause instanceof OutOfMemoryError, String(error.cause));
+    assert.equal(error.cause.task, "Hog.grow");
+    assert.match(error.message, /actor method Hog\.grow was killed by the memory monitor of node A/);
+    const later = o.call(actorId, "size");
+    await eventually(() => finished(o, later), "the later call failed");
+    const cause = (o.errorOf(later) as ActorDiedError).cause;
+    assert.ok(cause instanceof OutOfMemoryError);
+    assert.equal(cause.task, "Hog");
   });
 });
 

@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { LeaseFailedError, LuxError, TaskCancelledError, WorkerCrashedError } from "@lux/common";
+import type { OutOfMemoryInfo } from "@lux/protocol";
+import { LeaseFailedError, LuxError, OutOfMemoryError, TaskCancelledError, WorkerCrashedError } from "@lux/common";
 import { FakeRaylet, FakeWorker, eventually, settle, type LeaseRequestHandle } from "@lux/testing";
 import type { TaskPace } from "../src/function-registry.js";
 import type { TaskRecord } from "../src/task-record.js";
@@ -477,5 +478,91 @@ describe("TaskSubmitter: SPREAD", () => {
     held.forEach((l, i) => l.grant(later[i] as FakeWorker));
     await eventually(() => tasks.every((r) => finished(o, r)), "every task finished");
     assert.deepEqual(later.map(names), [["t8"], ["t9"], ["t10"], ["t11"]]);
+  });
+});
+
+describe("TaskSubmitter: workers killed for lack of memory", () => {
+  const OOM: OutOfMemoryInfo = {
+    nodeId: "node-A",
+    nodeAddress: "127.0.0.1:7000",
+    usedBytes: 980,
+    capacityBytes: 1000,
+    threshold: 0.95,
+    topUsers: [{ pid: 77, rssBytes: 900, name: "task f" }],
+  };
+  const killed = { signal: "SIGKILL", outOfMemory: OOM };
+
+  test("a task killed for memory runs again after oomRetryDelayMs, doubled at each such kill; a crash is retried at once", async () => {
+    const o = await owner();
+    const [w1, w2, w3, w4] = [new FakeWorker(o.net), new FakeWorker(o.net), new FakeWorker(o.net), new FakeWorker(o.net)];
+    for (const w of [w1, w2, w3]) w.hold();
+    o.raylet.onLease(grantInTurn(w1, w2, w3, w4));
+    const delay = o.config.oomRetryDelayMs;
+    const r = o.submit({ maxRetries: 3 });
+    await eventually(() => w1.pushes.length === 1, "the first run");
+    w1.die(killed);
+    await settle();
+    o.clock.advance(delay - 1);
+    await settle();
+    assert.equal(o.raylet.leases.length, 1, "not run again before the pause");
+    o.clock.advance(1);
+    await eventually(() => w2.pushes.length === 1, "the second run, after the pause");
+    w2.die(killed);
+    await settle();
+    o.clock.advance(2 * delay - 1);
+    await settle();
+    assert.equal(o.raylet.leases.length, 2, "the second pause is twice as long");
+    o.clock.advance(1);
+    await eventually(() => w3.pushes.length === 1, "the third run");
+    w3.die({ exitCode: 1 }); // a plain crash: at once
+    await eventually(() => finished(o, r), "the fourth run finished");
+    assert.equal(o.errorOf(r), undefined);
+    assert.equal(w4.tasks.length, 1);
+    assert.equal(r.retriesLeft, 0, "every kill and crash counted against maxRetries");
+  });
+
+  test("out of retries, it fails with OutOfMemoryError naming the task and the node's memory", async () => {
+    const o = await owner();
+    const w = new FakeWorker(o.net);
+    w.hold();
+    o.raylet.onLease(grantInTurn(w));
+    const r = o.submit({ maxRetries: 0, name: "grow" });
+    await eventually(() => w.pushes.length === 1, "the run");
+    w.die(killed);
+    await eventually(() => finished(o, r), "the task failed");
+    const error = o.errorOf(r);
+    assert.ok(error instanceof OutOfMemoryError, String(error));
+    assert.equal(error.task, "grow");
+    assert.equal(error.taskId, r.spec.taskId);
+    assert.deepEqual({ ...error }, { code: "LUX_OUT_OF_MEMORY", task: "grow", taskId: r.spec.taskId, ...OOM });
+    assert.match(error.message, /task grow .* node-A \(127\.0\.0\.1:7000\): the node used 980 bytes of 1000 bytes \(98\.0%\), above its memory usage threshold of 95\.0%/);
+    assert.match(error.message, /pid 77 \(task f\) 900 bytes/);
+  });
+
+  test("a task cancelled during its pause after a kill is not run again", async () => {
+    const o = await owner();
+    const w = new FakeWorker(o.net);
+    w.hold();
+    o.raylet.onLease(grantInTurn(w));
+    const r = o.submit({ maxRetries: 1 });
+    await eventually(() => w.pushes.length === 1, "the run");
+    w.die(killed);
+    await eventually(() => r.state === "queued", "the pause");
+    await o.canceller.cancelRecord(r, false, false);
+    o.clock.advance(o.config.oomRetryDelayMs);
+    await settle();
+    assert.ok(o.errorOf(r) instanceof TaskCancelledError);
+    assert.equal(o.raylet.leases.length, 1);
+  });
+
+  test("lease requests say whether their tasks can be retried; retriable tasks and others do not share leases", async () => {
+    const o = await owner();
+    const w = new FakeWorker(o.net);
+    const once = new FakeWorker(o.net);
+    o.raylet.onLease((l) => l.grant(l.request.retriable === true ? w : once));
+    const tasks = [o.submit({ maxRetries: 3 }), o.submit({ maxRetries: 0 }), o.submit({ maxRetries: -1 })];
+    await eventually(() => tasks.every((r) => finished(o, r)), "every task finished");
+    assert.deepEqual(o.raylet.leases.map((l) => l.request.retriable).sort(), [true, true, undefined].sort());
+    assert.equal(once.tasks.length, 1, "only the task without retries ran on its lease");
   });
 });

@@ -6,8 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { afterEach, describe, test } from "node:test";
-import { FakeClock, type ActorCreationSpec, type ActorInfo, type RayletService, type ResourceSet } from "@lux/protocol";
-import { ActorDiedError, ActorNotFoundError, LuxError, NodeAffinityError, TaskError, defaultConfig, fromWireError, newActorId } from "@lux/common";
+import { FakeClock, type ActorCreationSpec, type ActorInfo, type OutOfMemoryInfo, type RayletService, type ResourceSet } from "@lux/protocol";
+import { ActorDiedError, ActorNotFoundError, LuxError, NodeAffinityError, OutOfMemoryError, TaskError, defaultConfig, fromWireError, newActorId } from "@lux/common";
 import { FakeNetwork, FakeRaylet, FakeWorker, eventually, settle } from "@lux/testing";
 import { ActorManager } from "../src/actor-manager.js";
 import { NodeManager } from "../src/node-manager.js";
@@ -424,5 +424,62 @@ describe("ActorManager: lifetime by reference counting", () => {
     const dead = await c.actors.info(spec.actorId, false);
     assert.equal(dead.state, "DEAD");
     assert.match(fromWireError(dead.deathCause).message, /every handle to the actor was dropped/);
+  });
+});
+
+describe("ActorManager: workers killed for lack of memory", () => {
+  const OOM: OutOfMemoryInfo = { nodeId: "A", nodeAddress: "a:1", usedBytes: 990, capacityBytes: 1000, threshold: 0.95, topUsers: [{ pid: 9, rssBytes: 900, name: "actor Counter" }] };
+
+  test("lease requests say whether the actor restarts if killed; out of restarts it dies of an OutOfMemoryError naming its class", async () => {
+    const c = cluster();
+    const a = await c.addNode("A");
+    const spec = c.spec({ maxRestarts: 1 });
+    c.actors.create(spec);
+    const first = await alive(c, spec.actorId);
+    assert.equal(a.leases[0]?.request.retriable, true, "restarts left");
+    c.actors.onWorkerDeath(leasedWorker(a, 1).workerId, "killed by the memory monitor", OOM);
+    const second = await c.actors.info(spec.actorId, true, first.address);
+    assert.equal(second.state, "ALIVE", "restarted");
+    assert.equal(a.leases[1]?.request.retriable, false, "its last life");
+    c.actors.onWorkerDeath(leasedWorker(a, 2).workerId, "killed by the memory monitor", OOM);
+    const dead = await c.actors.info(spec.actorId, false);
+    assert.equal(dead.state, "DEAD");
+    const cause = fromWireError(dead.deathCause);
+    assert.ok(cause instanceof OutOfMemoryError, String(cause));
+    assert.deepEqual([cause.task, cause.actorClass, cause.nodeId, cause.usedBytes], ["Counter", "Counter", "A", 990]);
+    assert.match(cause.message, /actor Counter was killed by the memory monitor of node A/);
+    // The raylet reports the process's exit later too: nothing changes.
+    c.actors.onWorkerDeath(leasedWorker(a, 2).workerId, "killed by signal SIGKILL", OOM);
+    assert.equal((await c.actors.info(spec.actorId, false)).state, "DEAD");
+  });
+
+  test("a worker killed for memory while the actor's constructor runs: the actor restarts, or dies of it", async () => {
+    const c = cluster();
+    const a = await c.addNode("A");
+    const hanging = (): FakeWorker => {
+      const w = new FakeWorker(c.net);
+      w.handle("createActor", () => new Promise<never>(() => undefined));
+      return w;
+    };
+    const [slow, healthy] = [hanging(), new FakeWorker(c.net)];
+    const workers = [slow, healthy];
+    a.onLease((l) => l.grant(workers.shift() ?? hanging()));
+    const spec = c.spec({ maxRestarts: 1 });
+    c.actors.create(spec);
+    await eventually(() => slow.received("createActor").length === 1, "the constructor runs");
+    c.actors.onWorkerDeath(slow.workerId, "killed by the memory monitor", OOM);
+    const info = await alive(c, spec.actorId);
+    assert.equal(info.state, "ALIVE");
+    assert.equal(info.address, healthy.address, "restarted on a new worker");
+
+    const once = c.spec({ maxRestarts: 0 });
+    const doomed = hanging();
+    a.onLease((l) => l.grant(doomed));
+    c.actors.create(once);
+    await eventually(() => doomed.received("createActor").length === 1, "the constructor runs");
+    c.actors.onWorkerDeath(doomed.workerId, "killed by the memory monitor", OOM);
+    const dead = await alive(c, once.actorId);
+    assert.equal(dead.state, "DEAD");
+    assert.ok(fromWireError(dead.deathCause) instanceof OutOfMemoryError);
   });
 });

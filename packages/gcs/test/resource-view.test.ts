@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { NodeInfo } from "@lux/protocol";
+import type { ActorCreationSpec, NodeInfo } from "@lux/protocol";
+import { ActorPlacement } from "../src/actor-placement.js";
 import type { NodeManager } from "../src/node-manager.js";
 import { ResourceViewManager } from "../src/resource-view.js";
 
@@ -34,4 +35,22 @@ test("a placement counts as taken on the node until it reports, or until the pla
   assert.equal(view.alive()[0]?.available.CPU, 0);
   undo();
   assert.equal(cpusOf(view, "X"), 1);
+});
+
+test("a node whose memory is above its threshold is marked in the view until it reports otherwise; actors go elsewhere while others have room", () => {
+  const { nodes, add } = fakeNodes();
+  const view = new ResourceViewManager(nodes);
+  for (const nodeId of ["X", "Y"]) add({ nodeId, address: `${nodeId}:1`, alive: true, resources: { CPU: 4 }, startedAtMs: 0, storeKind: "shm", storeCapacity: 1 });
+  view.report("X", { CPU: 4 }, { CPU: 4 }, true);
+  view.report("Y", { CPU: 4 }, { CPU: 1 });
+  assert.equal(view.get("X")?.memoryPressure, true);
+  assert.equal(view.get("Y")?.memoryPressure, undefined);
+  const placement = new ActorPlacement(view);
+  const spec = { resources: { CPU: 1 }, className: "C" } as unknown as ActorCreationSpec;
+  for (let i = 0; i < 4; i++) assert.equal((placement.pick(spec) as { node: { nodeId: string } }).node.nodeId, "Y", "X is idle but takes no leases");
+  view.report("Y", { CPU: 4 }, { CPU: 0 });
+  assert.ok("node" in placement.pick(spec), "no node has room: it is placed (and waits) all the same");
+  view.report("X", { CPU: 4 }, { CPU: 4 });
+  assert.equal(view.get("X")?.memoryPressure, undefined, "below its threshold again");
+  assert.equal((placement.pick(spec) as { node: { nodeId: string } }).node.nodeId, "X");
 });

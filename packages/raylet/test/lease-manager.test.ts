@@ -78,7 +78,7 @@ interface Node {
   resources: ResourcePool;
   /** An owner: a FakeWorker (it records the warnings the raylet sends it) and the raylet's connection from it. */
   owner(): Promise<{ worker: FakeWorker; requester: Requester }>;
-  join(nodeId: string, cpus: number, extra?: ResourceSet, labels?: Record<string, string>): void;
+  join(nodeId: string, cpus: number, extra?: ResourceSet, labels?: Record<string, string>, memoryPressure?: boolean): void;
   request(resources?: ResourceSet, extra?: Partial<LeaseRequest>): Promise<LeaseReply>;
   /** The default requester. */
   requester: Requester;
@@ -97,8 +97,11 @@ afterEach(() => {
   networks = [];
 });
 
-/** Node A with `cpus` CPUs (all free, or `busy` taken) and a lease manager on a fake clock; other nodes join its view with `join`. */
-async function nodeA(cpus = 1, busy = 0, labels: Record<string, string> = {}): Promise<Node> {
+/**
+ * Node A with `cpus` CPUs (all free, or `busy` taken) and a lease manager on a fake clock; other
+ * nodes join its view with `join`. `memory.pressure`: what A's raylet says of its memory.
+ */
+async function nodeA(cpus = 1, busy = 0, labels: Record<string, string> = {}, memory = { pressure: false }): Promise<Node> {
   const clock = new FakeClock();
   const net = new FakeNetwork({ clock });
   networks.push(net);
@@ -106,7 +109,7 @@ async function nodeA(cpus = 1, busy = 0, labels: Record<string, string> = {}): P
   if (busy > 0) resources.acquire({ CPU: busy });
   const view = new ClusterView({
     localId: "A",
-    local: () => ({ nodeId: "A", address: "a:1", alive: true, labels, ...resources.view() }),
+    local: () => ({ nodeId: "A", address: "a:1", alive: true, labels, ...resources.view(), ...(memory.pressure ? { memoryPressure: true } : {}) }),
     clock,
     reservationLapseMs: RESERVATION_TTL_MS,
   });
@@ -144,8 +147,11 @@ async function nodeA(cpus = 1, busy = 0, labels: Record<string, string> = {}): P
     known,
     bundles,
     removedGroups,
-    join: (nodeId, n, extra = {}, nodeLabels = {}) =>
-      view.update([{ nodeId, address: `${nodeId}:1`, alive: true, total: { CPU: n, ...extra }, available: { CPU: n, ...extra }, labels: nodeLabels }], false),
+    join: (nodeId, n, extra = {}, nodeLabels = {}, memoryPressure = false) =>
+      view.update(
+        [{ nodeId, address: `${nodeId}:1`, alive: true, total: { CPU: n, ...extra }, available: { CPU: n, ...extra }, labels: nodeLabels, ...(memoryPressure ? { memoryPressure } : {}) }],
+        false,
+      ),
     request: (res = { CPU: 1 }, extra = {}) =>
       manager.request({ requestId: `r-${nextRequest++}`, jobId: "job", resources: res, description: "task f", ...extra }, first.requester),
   };
@@ -440,5 +446,72 @@ describe("LeaseManager: SPREAD", () => {
     assert.equal(whereTo(await settledSoon(spread())), "A");
     a.manager.jobFinished("job");
     assert.equal(whereTo(await settledSoon(spread())), "A");
+  });
+});
+
+describe("LeaseManager: memory pressure", () => {
+  /** Node A with its memory above its threshold (as its monitor says, and its view shows). */
+  async function pressed(cpus = 2): Promise<Node & { memory: { pressure: boolean } }> {
+    const memory = { pressure: true };
+    const a = await nodeA(cpus, 0, {}, memory);
+    a.manager.setMemoryPressure(true);
+    return Object.assign(a, { memory });
+  }
+
+  test("above its threshold a node grants nothing: requests go to a node with room, or wait until it is below again", async () => {
+    const a = await pressed();
+    const first = a.request();
+    assert.equal(await settledSoon(first), undefined, "no node has room: it waits, though A has free CPUs");
+    a.join("B", 1);
+    assert.deepEqual(await settledSoon(first), { spillback: { nodeId: "B", address: "B:1" } }, "a node with room joined");
+    const second = a.request();
+    assert.equal(await settledSoon(second), undefined, "B's CPU is taken by the first");
+    a.memory.pressure = false;
+    a.manager.setMemoryPressure(false);
+    assert.equal(granted(await settledSoon(second)).nodeId, "A", "below its threshold again, A grants");
+  });
+
+  test("a new request goes straight to a node with room; one that followed a spillback here moves after a moment", async () => {
+    const a = await pressed();
+    a.join("B", 4);
+    assert.deepEqual(await a.request(), { spillback: { nodeId: "B", address: "B:1" } });
+    const followed = a.request({ CPU: 1 }, { noSpillback: true });
+    assert.equal(await settledSoon(followed), undefined, "not moved at once");
+    a.clock.advance(RESPILL_FOLLOWED_AFTER_MS);
+    assert.deepEqual(await settledSoon(followed), { spillback: { nodeId: "B", address: "B:1" } });
+  });
+
+  test("a request pinned to the node waits there", async () => {
+    const a = await pressed();
+    a.join("B", 4);
+    const pinned = a.request({ CPU: 1 }, { strategy: { nodeId: "A", soft: false } });
+    assert.equal(await settledSoon(pinned), undefined);
+    a.memory.pressure = false;
+    a.manager.setMemoryPressure(false);
+    assert.equal(granted(await settledSoon(pinned)).nodeId, "A");
+  });
+
+  test("another node above its threshold is no place to spill to", async () => {
+    const a = await nodeA(1, 1);
+    a.join("B", 4, {}, {}, true);
+    const pending = a.request();
+    assert.equal(await settledSoon(pending), undefined, "B has CPUs but no room for new leases");
+    a.join("B", 4);
+    assert.deepEqual(await settledSoon(pending), { spillback: { nodeId: "B", address: "B:1" } }, "B is below its threshold again");
+  });
+
+  test("granted() lists the leases with what they were requested for, newest with the highest grantSeq", async () => {
+    const a = await nodeA(2);
+    granted(await a.request({ CPU: 1 }, { retriable: true, description: "task f" }));
+    granted(await a.request({ CPU: 1 }, { actorId: "actor1", description: "actor C" }));
+    const leases = [...a.manager.granted()].sort((x, y) => x.grantSeq - y.grantSeq);
+    assert.deepEqual(
+      leases.map((l) => [l.request.description, l.request.retriable === true, l.request.actorId]),
+      [
+        ["task f", true, undefined],
+        ["actor C", false, "actor1"],
+      ],
+    );
+    assert.ok((leases[0]?.grantSeq ?? 0) < (leases[1]?.grantSeq ?? 0));
   });
 });

@@ -228,3 +228,20 @@ describe("place, label selectors", () => {
     assert.equal(select({ zone: "a" }, { nodeId: "gone", soft: false }), "unavailable:gone");
   });
 });
+
+describe("memory pressure", () => {
+  const pressed = (n: NodeResources): NodeResources => ({ ...n, memoryPressure: true });
+
+  test("a node above its memory threshold has no room now: DEFAULT and SPREAD go to nodes with room, or queue locally", () => {
+    const idle = { CPU: 4 };
+    assert.equal(where(run([pressed(node("local", idle)), node("b", idle)], { CPU: 1 })), "spill:b", "the local node has CPUs but takes no leases");
+    assert.equal(where(run([node("local", idle), pressed(node("b", idle)), node("c", idle, { CPU: 3 })], { CPU: 1 }, "SPREAD", 0, "local")), "spill:c");
+    assert.equal(where(run([pressed(node("local", idle)), pressed(node("b", idle))], { CPU: 1 })), "local", "nowhere has room: it waits here");
+    assert.equal(where(run([node("local", { CPU: 1 }, {}), pressed(node("b", idle))], { CPU: 1 })), "local");
+  });
+
+  test("hard node affinity still goes to its node (it waits there)", () => {
+    const idle = { CPU: 4 };
+    assert.equal(where(run([node("local", idle), pressed(node("b", idle))], { CPU: 1 }, { nodeId: "b", soft: false })), "spill:b");
+  });
+});
