@@ -134,7 +134,9 @@ export class Raylet {
   }
 
   private localResources(): NodeResources {
-    return { nodeId: this.nodeId, address: this.server?.address ?? "", alive: true, labels: this.labels, ...this.resources.view(), ...this.pressureField() };
+    const local: NodeResources = { nodeId: this.nodeId, address: this.server?.address ?? "", alive: true, labels: this.labels, ...this.resources.view() };
+    if (this.memoryPressure) local.memoryPressure = true;
+    return local;
   }
 
   private pressureField(): { memoryPressure?: true } {
