@@ -39,6 +39,7 @@ function lease(w: WorkerHandle, grantSeq: number, request: Partial<LeaseRequest>
     allocation: { resources: {}, gpuIds: [] },
     blocked: false,
     requester: undefined as unknown as Requester,
+    placementGroupId: undefined,
     request: { requestId: `r${grantSeq}`, jobId: "job", resources: {}, description: "task f", ...request },
     grantSeq,
   };
