@@ -40,7 +40,7 @@ test("a placement counts as taken on the node until it reports, or until the pla
 test("a node whose memory is above its threshold is marked in the view until it reports otherwise; actors go elsewhere while others have room", () => {
   const { nodes, add } = fakeNodes();
   const view = new ResourceViewManager(nodes);
-  for (const nodeId of ["X", "Y"]) add({ nodeId, address: `${nodeId}:1`, alive: true, resources: { CPU: 4 }, startedAtMs: 0, storeKind: "shm", storeCapacity: 1 });
+  for (const nodeId of ["X", "Y"]) add({ nodeId, address: `${nodeId}:1`, alive: true, resources: { CPU: 4 }, startedAtMs: 0, storeKind: "shm", storeCapacity: 1, labels: {} });
   view.report("X", { CPU: 4 }, { CPU: 4 }, true);
   view.report("Y", { CPU: 4 }, { CPU: 1 });
   assert.equal(view.get("X")?.memoryPressure, true);
