@@ -98,11 +98,18 @@ export function cluster(tasks: number) {
 
 /** bench/scale.ts --json: one line, each workload's figures positive numbers, no actor lost. */
 export function scale(out: string): void {
+  const single = (JSON.parse(out.trim()) as { single_node?: Record<string, Record<string, unknown>> }).single_node ?? {};
+  for (const [workload, figures] of Object.entries(single)) {
+    for (const [name, value] of Object.entries(figures)) {
+      assert.ok(typeof value === "number" && value > 0 && Number.isFinite(value), `single_node.${workload}.${name}: ${String(value)}`);
+    }
+  }
   const lines = out.trim().split("\n");
   assert.equal(lines.length, 1, `one line of JSON, got: ${out}`);
   const result = JSON.parse(lines[0] as string) as Record<string, Record<string, unknown>>;
-  assert.deepEqual(Object.keys(result).sort(), ["many_actors", "queued_tasks"]);
+  assert.deepEqual(Object.keys(result).sort(), ["many_actors", "queued_tasks", "single_node"]);
   for (const [workload, figures] of Object.entries(result)) {
+    if (workload === "single_node") continue; // checked above, one level deeper
     for (const [name, value] of Object.entries(figures)) {
       if (name === "actors_lost") assert.equal(value, 0, `${workload}: actors lost`);
       // Memory grown per task: in a smoke run's few tasks, RSS may as well shrink (a GC).

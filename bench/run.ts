@@ -74,7 +74,12 @@ const BENCHMARKS: Benchmark[] = [
   {
     name: "scale",
     full: [{ argv: ts("bench/scale.ts") }],
-    quick: [{ argv: ts("bench/scale.ts", "--tasks", "20000", "--actors", "4", "--json"), check: check.scale }],
+    quick: [
+      {
+        argv: ts("bench/scale.ts", "--tasks", "20000", "--actors", "4", "--args", "200", "--returns", "100", "--objects", "200", "--put-gib", "0.25", "--store-gib", "0.125", "--object-mib", "32", "--json"),
+        check: check.scale,
+      },
+    ],
   },
   {
     name: "placement-groups",

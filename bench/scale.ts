@@ -13,13 +13,20 @@
  *                    answered one call: actors/s, actors lost (none may be), and the mean
  *                    RSS of an idle actor's process
  *
- * Options: --tasks N (default 1,000,000), --actors N (default 200), --only queued|actors,
- * --json (one line of JSON instead of the table).
+ *   single node      the rest of Ray's `single_node` test (bench/single-node.ts): a task with
+ *                    --args N ref arguments (10,000), a task with --returns N returns (3,000),
+ *                    a get of --objects N put objects (10,000), and --put-gib G of objects of
+ *                    --object-mib M put and gotten back through a store of --store-gib S
+ *                    (16 through 8, objects of 256 MiB: they spill to disk)
+ *
+ * Options: --tasks N (default 1,000,000), --actors N (default 200), --only
+ * queued|actors|single, --json (one line of JSON instead of the table).
  */
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import * as lux from "lux";
 import { flag } from "./flags.js";
+import { getMany, largePutGet, manyArgs, manyReturns } from "./single-node.js";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
@@ -132,9 +139,38 @@ function printActors(a: ManyActors): void {
   line("RSS per idle actor process", (a.idle_actor_rss_bytes / 2 ** 20).toFixed(1), "MiB");
 }
 
+interface SingleNode {
+  many_args: Awaited<ReturnType<typeof manyArgs>>;
+  many_returns: Awaited<ReturnType<typeof manyReturns>>;
+  get_many: Awaited<ReturnType<typeof getMany>>;
+  large_put_get: Awaited<ReturnType<typeof largePutGet>>;
+}
+
+const GIB = 2 ** 30;
+
+async function singleNode(): Promise<SingleNode> {
+  const storeBytes = flag("store-gib", 8) * GIB;
+  const rest = await onCluster(undefined, async () => ({
+    many_args: await manyArgs(flag("args", 10_000)),
+    many_returns: await manyReturns(flag("returns", 3000)),
+    get_many: await getMany(flag("objects", 10_000)),
+  }));
+  const large = await onCluster(undefined, () => largePutGet(flag("put-gib", 16) * GIB, flag("object-mib", 256) * 2 ** 20), { objectStoreMemory: storeBytes });
+  return { ...rest, large_put_get: large };
+}
+
+function printSingle(s: SingleNode): void {
+  console.log("single node (Ray's single_node test; Ray's figures on 64 vCPUs)");
+  line(`task with ${s.many_args.args.toLocaleString("en-US")} ref args`, s.many_args.seconds.toFixed(2), "s (Ray: 17.2 s)");
+  line(`task with ${s.many_returns.returns.toLocaleString("en-US")} returns`, s.many_returns.seconds.toFixed(2), "s (Ray: 5.7 s)");
+  line(`get of ${s.get_many.objects.toLocaleString("en-US")} objects`, s.get_many.seconds.toFixed(2), "s (Ray: 23.5 s)");
+  const gib = (s.large_put_get.bytes / GIB).toFixed(1);
+  line(`${gib} GiB put and gotten, spilling`, s.large_put_get.seconds.toFixed(1), `s, ${s.large_put_get.gigabytes_per_second.toFixed(2)} GB/s (Ray: 100 GiB in 29.7 s)`);
+}
+
 /** Runs `body` on a private cluster of its own, shut down after. */
-async function onCluster<T>(numCpus: number | undefined, body: () => Promise<T>): Promise<T> {
-  await lux.init(numCpus === undefined ? {} : { numCpus });
+async function onCluster<T>(numCpus: number | undefined, body: () => Promise<T>, more: { objectStoreMemory?: number } = {}): Promise<T> {
+  await lux.init({ ...(numCpus === undefined ? {} : { numCpus }), ...more });
   try {
     return await body();
   } finally {
@@ -147,12 +183,14 @@ lux.main(async () => {
   const actors = flag("actors", 200);
   const i = process.argv.indexOf("--only");
   const only = i >= 0 ? process.argv[i + 1] : undefined;
-  const results: { queued_tasks?: QueuedTasks; many_actors?: ManyActors } = {};
+  const results: { queued_tasks?: QueuedTasks; many_actors?: ManyActors; single_node?: SingleNode } = {};
   if (only === undefined || only === "queued") results.queued_tasks = await onCluster(undefined, () => queuedTasks(tasks));
   if (only === undefined || only === "actors") results.many_actors = await onCluster(Math.max(16, Math.ceil(actors / 10)), () => manyActors(actors));
+  if (only === undefined || only === "single") results.single_node = await singleNode();
   if (process.argv.includes("--json")) console.log(JSON.stringify(results));
   else {
     if (results.queued_tasks !== undefined) printQueued(results.queued_tasks);
     if (results.many_actors !== undefined) printActors(results.many_actors);
+    if (results.single_node !== undefined) printSingle(results.single_node);
   }
 });
