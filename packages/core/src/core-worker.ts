@@ -53,7 +53,7 @@ import { TaskCanceller } from "./task-canceller.js";
 import { taskContext } from "./task-context.js";
 import { GroupCapture } from "./group-capture.js";
 import { TaskExecutor } from "./task-executor.js";
-import { newTaskRecord, refsOf, returnIdsOf, type TaskOptionsCompiled, type TaskRecord } from "./task-record.js";
+import { NONE, newTaskRecord, refsOf, returnIdsOf, type TaskOptionsCompiled, type TaskRecord } from "./task-record.js";
 import { TaskResults } from "./task-results.js";
 import { TaskSubmitter } from "./task-submitter.js";
 import { WorkerBlocking } from "./worker-blocking.js";
@@ -258,11 +258,11 @@ export class CoreWorker {
       functionId: def.descriptor?.functionId ?? "",
       name: options.name ?? def.name,
       args: encoded.bytes,
-      resolved: [],
-      borrowed: [],
+      resolved: NONE,
+      borrowed: NONE,
       returnIds: returnIdsOf(taskId, options.numReturns),
       ownerAddress: this.address,
-      gpuIds: [],
+      gpuIds: NONE,
       resources: options.resources,
     };
     if (options.placementGroup !== undefined) spec.placementGroup = options.placementGroup;
@@ -331,11 +331,11 @@ export class CoreWorker {
       functionId: "",
       name: method,
       args: encoded.bytes,
-      resolved: [],
-      borrowed: [],
+      resolved: NONE,
+      borrowed: NONE,
       returnIds: returnIdsOf(taskId, numReturns),
       ownerAddress: this.address,
-      gpuIds: [],
+      gpuIds: NONE,
       actorId,
       method,
     };

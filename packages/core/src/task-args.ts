@@ -10,6 +10,8 @@ const NO_DEPS: readonly Dependency[] = Object.freeze([]);
  * actor handle, is returned to be held.
  */
 export function encodeArgs(args: unknown[], name: string): { bytes: Uint8Array; held: readonly ObjectRef[] } {
+  // Calls without arguments share one encoding (read only): a queued task holds no bytes of its own.
+  if (args.length === 0) return (noArgs ??= { bytes: serialize([], "no arguments", "args").bytes, held: NO_REFS });
   let encoded: ReturnType<typeof serialize>;
   try {
     encoded = serialize(args, `the arguments of ${name}`, "args");
@@ -23,6 +25,8 @@ export function encodeArgs(args: unknown[], name: string): { bytes: Uint8Array; 
   const { bytes, contained } = encoded;
   return { bytes, held: contained.length === 0 ? NO_REFS : containedRefs(contained) };
 }
+
+let noArgs: { bytes: Uint8Array; held: readonly ObjectRef[] } | undefined;
 
 /** The refs passed as arguments themselves (not nested): their values are resolved before the call. */
 export function topLevelRefs(args: readonly unknown[]): readonly Dependency[] {

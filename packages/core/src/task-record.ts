@@ -80,6 +80,12 @@ export function resolvedOf(record: TaskRecord): ResolvedArg[] {
 
 const NO_SLOTS: readonly Slot[] = Object.freeze([]);
 
+/**
+ * The empty lists of a new TaskSpec (resolved args, borrowed refs, GPU ids), one frozen array
+ * for every spec: they are replaced, never pushed to, so a queued task holds none of its own.
+ */
+export const NONE = Object.freeze([]) as never[];
+
 /** The pace of calls that are never pipelined (actor calls): never read. */
 export const UNPIPELINED: TaskPace = { handsBack: false };
 
