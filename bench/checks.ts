@@ -119,6 +119,19 @@ export function scale(out: string): void {
   }
 }
 
+/** bench/generators.ts --json: one line, every figure a positive number. */
+export function generators(out: string): void {
+  const lines = out.trim().split("\n");
+  assert.equal(lines.length, 1, `one line of JSON, got: ${out}`);
+  const result = JSON.parse(lines[0] as string) as Record<string, unknown>;
+  const names = ["items", "tasks_async_per_second", "generator_items_per_second", "actor_generator_items_per_second", "generator_share_of_tasks_async"];
+  assert.deepEqual(Object.keys(result).sort(), [...names].sort());
+  for (const name of names) {
+    const value = result[name];
+    assert.ok(typeof value === "number" && value > 0 && Number.isFinite(value), `${name}: ${String(value)}`);
+  }
+}
+
 /** bench/placement-groups.ts --json: one line, every figure a positive number. */
 export function placementGroups(out: string): void {
   const lines = out.trim().split("\n");

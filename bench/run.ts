@@ -82,6 +82,11 @@ const BENCHMARKS: Benchmark[] = [
     ],
   },
   {
+    name: "generators",
+    full: [{ argv: ts("bench/generators.ts") }],
+    quick: [{ argv: ts("bench/generators.ts", "--items", "500", "--tasks", "200", "--runs", "1", "--json"), check: check.generators }],
+  },
+  {
     name: "placement-groups",
     full: [{ argv: ts("bench/placement-groups.ts") }],
     quick: [{ argv: ts("bench/placement-groups.ts", "--groups", "20", "--tasks", "200", "--json"), check: check.placementGroups }],
