@@ -9,9 +9,8 @@
  * Each actor is created inside a helper function, so no frame of a test keeps its handle.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import * as lux from "lux";
-import { LocalCluster } from "lux/testing";
 import {
   FactoryActor,
   HolderActor,
@@ -23,24 +22,9 @@ import {
   type Latch,
   type Tally,
 } from "./fixtures/actor-lifetime-defs.js";
-import { pidAlive, waitFor } from "./helpers.js";
+import { pidAlive, waitFor, withCluster } from "./helpers.js";
 
-let cluster: LocalCluster;
-
-before(async () => {
-  cluster = await LocalCluster.start({ head: { numCpus: 2 } });
-  try {
-    await lux.init({ address: cluster.address, namespace: "actor-lifetime" });
-  } catch (e) {
-    await cluster.shutdown();
-    throw e;
-  }
-});
-
-after(async () => {
-  await lux.shutdown();
-  await cluster.shutdown();
-});
+withCluster({ head: { numCpus: 2 } }, (c) => lux.init({ address: c.address, namespace: "actor-lifetime" }).then(() => undefined));
 
 /** Collects garbage in this process until `condition` holds. */
 function collectedUntil(condition: () => boolean, what: string): Promise<void> {

@@ -4,34 +4,22 @@
  * without CPUs, and a one-CPU node hosts many of them; with numCpus it holds what it asks.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import * as lux from "lux";
-import { LocalCluster, type LocalNode } from "lux/testing";
+import type { LocalNode } from "lux/testing";
 import { TallyActor } from "./fixtures/actor-lifetime-defs.js";
-import { waitFor } from "./helpers.js";
+import { waitFor, withCluster } from "./helpers.js";
 
 const DEADLINE = { timeoutMs: 60_000 };
 
-let cluster: LocalCluster;
 let noCpus: LocalNode;
 let oneCpu: LocalNode;
 
-before(async () => {
-  cluster = await LocalCluster.start({ head: { numCpus: 0 } });
-  try {
-    noCpus = cluster.nodes[0] as LocalNode;
-    oneCpu = await cluster.addNode({ numCpus: 1 });
-    await cluster.waitForNodes(2);
-    await lux.init({ address: cluster.address });
-  } catch (e) {
-    await cluster.shutdown();
-    throw e;
-  }
-});
-
-after(async () => {
-  await lux.shutdown();
-  await cluster.shutdown();
+withCluster({ head: { numCpus: 0 } }, async (cluster) => {
+  noCpus = cluster.nodes[0] as LocalNode;
+  oneCpu = await cluster.addNode({ numCpus: 1 });
+  await cluster.waitForNodes(2);
+  await lux.init({ address: cluster.address });
 });
 
 /** The cluster's free CPUs (the one-CPU node's), once the control service's view says `n`. */

@@ -4,31 +4,15 @@
  * `signal.wait()` while the driver calls `signal.send()`); other actors run one call at a time.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import * as lux from "lux";
-import { LocalCluster } from "lux/testing";
 import { CrowdActor, SerialActor, SignalActor, waitForSignal } from "./fixtures/async-actors-defs.js";
-import { waitFor } from "./helpers.js";
+import { waitFor, withCluster } from "./helpers.js";
 
 /** Far above normal: a deadlock fails the test with GetTimeoutError instead of stalling it. */
 const DEADLINE = { timeoutMs: 30_000 };
 
-let cluster: LocalCluster;
-
-before(async () => {
-  cluster = await LocalCluster.start({ head: { numCpus: 2 } });
-  try {
-    await lux.init({ address: cluster.address });
-  } catch (e) {
-    await cluster.shutdown();
-    throw e;
-  }
-});
-
-after(async () => {
-  await lux.shutdown();
-  await cluster.shutdown();
-});
+withCluster({ head: { numCpus: 2 } });
 
 test("Ray's SignalActor pattern: tasks await signal.wait() while the driver calls signal.send()", async () => {
   const signal = SignalActor.remote();

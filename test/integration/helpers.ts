@@ -4,6 +4,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { after, before } from "node:test";
+import * as lux from "lux";
+import { LocalCluster, type LocalClusterOptions } from "lux/testing";
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const fixtures = path.join(root, "test/integration/fixtures");
@@ -134,6 +137,39 @@ export function mountTmpfs(bytes: number): { dir: string; unmount(): void } {
     unmount: () => {
       spawnSync("umount", [dir]);
       fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * For the enclosing describe (or the file): before its tests, starts a LocalCluster and runs
+ * `setUp` on it (add nodes, connect this process's driver; by default `lux.init` with its
+ * address); after them, shuts the driver and the cluster down. A failing `setUp` shuts them
+ * down too, so no process outlives the test. Read `.cluster` inside tests and hooks.
+ */
+export function withCluster(
+  options: LocalClusterOptions,
+  setUp: (cluster: LocalCluster) => Promise<void> = (c) => lux.init({ address: c.address }).then(() => undefined),
+): { readonly cluster: LocalCluster } {
+  let started: LocalCluster | undefined;
+  const stop = async (): Promise<void> => {
+    await lux.shutdown();
+    await started?.shutdown();
+  };
+  before(async () => {
+    started = await LocalCluster.start(options);
+    try {
+      await setUp(started);
+    } catch (e) {
+      await stop();
+      throw e;
+    }
+  });
+  after(stop);
+  return {
+    get cluster(): LocalCluster {
+      if (started === undefined) throw new Error("withCluster: the cluster is only there inside tests and hooks");
+      return started;
     },
   };
 }

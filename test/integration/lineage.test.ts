@@ -10,15 +10,15 @@
  * `schedulingStrategy: { nodeId, soft: true }`, so re-runs go elsewhere once the node is gone.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import * as lux from "lux";
-import { LocalCluster, type LocalNode } from "lux/testing";
+import type { LocalNode } from "lux/testing";
 import { N, ProducerActor, RunsActor, double, produce, putFromTask, sum, type Runs } from "./fixtures/lineage-defs.js";
+import { withCluster } from "./helpers.js";
 
 const DEADLINE = { timeoutMs: 90_000 };
 
 describe("lineage reconstruction after node loss", { timeout: 240_000 }, () => {
-  let cluster: LocalCluster;
   let runs: lux.ActorHandle<Runs>;
   const spare: LocalNode[] = [];
 
@@ -26,30 +26,18 @@ describe("lineage reconstruction after node loss", { timeout: 240_000 }, () => {
 
   /** A node to lose: one of the two non-head nodes, replaced by a fresh one once removed. */
   async function loseNode(node: LocalNode): Promise<void> {
-    await cluster.removeNode(node);
+    await suite.cluster.removeNode(node);
     spare.splice(spare.indexOf(node), 1);
-    spare.push(await cluster.addNode({ numCpus: 1 }));
+    spare.push(await suite.cluster.addNode({ numCpus: 1 }));
   }
 
-  before(async () => {
-    cluster = await LocalCluster.start({ head: { numCpus: 1 } });
-    try {
-      spare.push(await cluster.addNode({ numCpus: 1 }), await cluster.addNode({ numCpus: 1 }));
-      await cluster.waitForNodes(3);
-      await lux.init({ address: cluster.address });
-      const head = cluster.nodes[0] as LocalNode;
-      runs = RunsActor.options({ name: "runs", numCpus: 0, schedulingStrategy: { nodeId: head.nodeId, soft: false } }).remote();
-      await lux.get(runs.get.remote("warm-up"), DEADLINE);
-    } catch (e) {
-      await lux.shutdown();
-      await cluster.shutdown();
-      throw e;
-    }
-  });
-
-  after(async () => {
-    await lux.shutdown();
-    await cluster.shutdown();
+  const suite = withCluster({ head: { numCpus: 1 } }, async (cluster) => {
+    spare.push(await cluster.addNode({ numCpus: 1 }), await cluster.addNode({ numCpus: 1 }));
+    await cluster.waitForNodes(3);
+    await lux.init({ address: cluster.address });
+    const head = cluster.nodes[0] as LocalNode;
+    runs = RunsActor.options({ name: "runs", numCpus: 0, schedulingStrategy: { nodeId: head.nodeId, soft: false } }).remote();
+    await lux.get(runs.get.remote("warm-up"), DEADLINE);
   });
 
   test("a large task result lost with its node is rebuilt on get by re-running the task", async () => {

@@ -8,10 +8,10 @@
  * resource only that node has.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import * as lux from "lux";
-import { LocalCluster, type LocalNode } from "lux/testing";
-import { waitFor } from "./helpers.js";
+import type { LocalNode } from "lux/testing";
+import { waitFor, withCluster } from "./helpers.js";
 import { collectGarbage, digest, expectedDigest, inspect, make, stats } from "./fixtures/transfer-defs.js";
 
 const MiB = 1024 * 1024;
@@ -22,26 +22,13 @@ const on = (resource: string): { resources: Record<string, number>; maxRetries: 
 });
 
 describe("object transfer between nodes", { timeout: 180_000 }, () => {
-  let cluster: LocalCluster;
   let n1: LocalNode;
   let n3: LocalNode;
-
-  before(async () => {
-    cluster = await LocalCluster.start({ head: { numCpus: 1, objectStoreMemory: 768 * MiB } });
-    try {
-      n1 = await cluster.addNode({ numCpus: 1, resources: { n1: 1 }, objectStoreMemory: 768 * MiB });
-      n3 = await cluster.addNode({ numCpus: 1, resources: { n3: 1 }, objectStoreMemory: 768 * MiB });
-      await cluster.waitForNodes(3);
-      await lux.init({ address: cluster.address });
-    } catch (e) {
-      await cluster.shutdown();
-      throw e;
-    }
-  });
-
-  after(async () => {
-    await lux.shutdown();
-    await cluster.shutdown();
+  const suite = withCluster({ head: { numCpus: 1, objectStoreMemory: 768 * MiB } }, async (cluster) => {
+    n1 = await cluster.addNode({ numCpus: 1, resources: { n1: 1 }, objectStoreMemory: 768 * MiB });
+    n3 = await cluster.addNode({ numCpus: 1, resources: { n3: 1 }, objectStoreMemory: 768 * MiB });
+    await cluster.waitForNodes(3);
+    await lux.init({ address: cluster.address });
   });
 
   test("an object made on node 1 is consumed by a task on node 3 and by the driver", async () => {
@@ -95,14 +82,14 @@ describe("object transfer between nodes", { timeout: 180_000 }, () => {
   test("when the node of the primary copy dies, a reader pulls from another copy", async () => {
     const ref = make.options(on("n1")).remote(MiB);
     await lux.get(inspect.options(on("n3")).remote(ref)); // node 3 now has a copy the owner knows of
-    await cluster.removeNode(n1);
+    await suite.cluster.removeNode(n1);
     assert.deepEqual(digest(await lux.get(ref)), expectedDigest(MiB));
   });
 
   test("after the node holding the only copy of a task's result is removed, get rejects with ObjectLostError", async () => {
     const ref = make.options(on("n3")).remote(MiB);
     await lux.wait([ref], { numReturns: 1 });
-    await cluster.removeNode(n3);
+    await suite.cluster.removeNode(n3);
     await assert.rejects(lux.get(ref, { timeoutMs: 60_000 }), lux.ObjectLostError);
   });
 });

@@ -6,15 +6,12 @@
  */
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import * as lux from "lux";
-import { LocalCluster } from "lux/testing";
 import { kvInTask } from "./fixtures/util-defs.js";
-import { fixtures, runScript } from "./helpers.js";
+import { fixtures, runScript, withCluster } from "./helpers.js";
 
 const text = (bytes: Uint8Array | undefined): string | undefined => (bytes === undefined ? undefined : new TextDecoder().decode(bytes));
-
-let cluster: LocalCluster;
 
 test("before init, kv calls throw NotInitializedError naming the call", async () => {
   await assert.rejects(lux.util.kv.get("x"), (e: unknown) => e instanceof lux.NotInitializedError && /^lux\.util\.kv\.get\(\) was called/.test(e.message));
@@ -22,20 +19,7 @@ test("before init, kv calls throw NotInitializedError naming the call", async ()
 });
 
 describe("lux.util.kv", () => {
-  before(async () => {
-    cluster = await LocalCluster.start({ head: { numCpus: 1 } });
-    try {
-      await lux.init({ address: cluster.address, namespace: "kv-test" });
-    } catch (e) {
-      await cluster.shutdown();
-      throw e;
-    }
-  });
-
-  after(async () => {
-    await lux.shutdown();
-    await cluster.shutdown();
-  });
+  const suite = withCluster({ head: { numCpus: 1 } }, (c) => lux.init({ address: c.address, namespace: "kv-test" }).then(() => undefined));
 
   test("put says whether the key was new; get returns the bytes stored, undefined for a missing key", async () => {
     assert.equal(await lux.util.kv.put("greeting", "hello"), true);
@@ -83,7 +67,7 @@ describe("lux.util.kv", () => {
   test("another job sees its own namespace, and this job's keys only by naming its namespace", async () => {
     await lux.util.kv.put("mine", "from the first job");
     const otherJob = path.join(fixtures, "util-kv-other-job.mjs");
-    const { code, stdout, stderr } = await runScript(otherJob, { args: [cluster.address, "mine", "kv-test"], loader: false, timeoutMs: 60_000 });
+    const { code, stdout, stderr } = await runScript(otherJob, { args: [suite.cluster.address, "mine", "kv-test"], loader: false, timeoutMs: 60_000 });
     assert.equal(code, 0, stderr);
     assert.match(stdout, /default: none/);
     assert.match(stdout, /named: from the first job/);
