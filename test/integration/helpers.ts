@@ -173,3 +173,10 @@ export function withCluster(
     },
   };
 }
+
+/** Every value of an async iterable, in order. */
+export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const v of it) out.push(v);
+  return out;
+}

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import * as lux from "lux";
 import { DoublerActor, type Doubler } from "./fixtures/util-defs.js";
-import { waitFor } from "./helpers.js";
+import { collect, waitFor } from "./helpers.js";
 
 type Handle = lux.ActorHandle<Doubler>;
 const DEADLINE = { timeoutMs: 60_000 };
@@ -23,12 +23,6 @@ before(async () => {
 after(async () => {
   await lux.shutdown();
 });
-
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const v of it) out.push(v);
-  return out;
-}
 
 const double = (a: Handle, x: number) => a.double.remote(x);
 

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { after, afterEach, before, test } from "node:test";
 import * as lux from "lux";
 import { add, failOn13, failingInit, greet, pid, setGreeting, slowSquare, square } from "./fixtures/util-defs.js";
+import { collect } from "./helpers.js";
 
 const CPUS = 3;
 let pools: lux.util.Pool[] = [];
@@ -32,12 +33,6 @@ afterEach(async () => {
 after(async () => {
   await lux.shutdown();
 });
-
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const v of it) out.push(v);
-  return out;
-}
 
 test("map runs a module's function over the items, in input order, whatever the chunksize", async () => {
   const p = pool({ processes: 2 });
