@@ -30,7 +30,7 @@ const ENTRIES = {
   "object-store": ["index"],
   gcs: ["index", "main"],
   raylet: ["index", "main"],
-  core: ["index", "internal", "worker-main", "store-sync-worker", "module-scope-hooks"],
+  core: ["index", "internal", "worker-main", "store-sync-worker", "module-scope-hooks", "npm-env-hooks"],
   launcher: ["index"],
   cli: ["index", "microbenchmark/startup-child"],
   lux: ["index", "testing", "util"],

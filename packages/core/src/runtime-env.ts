@@ -6,6 +6,7 @@ import { createRequire } from "node:module";
 import type { Zippable } from "fflate";
 import type { CoreWorkerService, GcsService, RpcConnection, RuntimeEnvSpec } from "@lux/protocol";
 import { InvalidOptionError, RuntimeEnvSetupError, type ConfigValues } from "@lux/common";
+import { checkNpmFields, type NpmFields } from "./npm-specs.js";
 
 
 /**
@@ -26,23 +27,38 @@ export interface RuntimeEnv {
   excludes?: string[];
   /** Ship `workingDir/node_modules` too, instead of using the npm packages installed on each node. Default false. */
   includeNodeModules?: boolean;
+  /**
+   * npm packages the workers import, installed once per node into a cache shared by jobs:
+   * `"name"`, `"name@version"` (or a range or tag), `"file:/path/to/pkg.tgz"` (a tarball made by
+   * `npm pack`, at that path on every node). Bare `import`s and `require`s of the job's code
+   * resolve from them first. Given in `.options(...)` it replaces the job's list (`[]`: none).
+   */
+  npm?: string[];
+  /** Run the npm packages' install scripts (`preinstall`, `install`, `postinstall`). Default false: `npm install --ignore-scripts`. */
+  npmAllowScripts?: boolean;
+  /**
+   * How long a node may take to install the npm packages (or wait for another job's install
+   * of the same ones) before npm is stopped and the task or actor fails with
+   * RuntimeEnvSetupError. Default 10 minutes (config runtimeEnvSetupTimeoutMs).
+   */
+  setupTimeoutMs?: number;
 }
 
-/** A validated runtimeEnv option; `workingDir` is an absolute real path. */
-export interface RuntimeEnvInput {
+/** A validated runtimeEnv option; `workingDir` is an absolute real path, `file:` npm specs absolute. */
+export interface RuntimeEnvInput extends NpmFields {
   workingDir: string | undefined;
   envVars: Record<string, string>;
   excludes: string[];
   includeNodeModules: boolean;
 }
 
-const KEYS = ["workingDir", "envVars", "excludes", "includeNodeModules"];
+const KEYS = ["workingDir", "envVars", "excludes", "includeNodeModules", "npm", "npmAllowScripts", "setupTimeoutMs"];
 
 /** Validates a runtimeEnv option at the call site; InvalidOptionError names the field. */
 export function checkRuntimeEnv(v: unknown, option = "runtimeEnv"): RuntimeEnvInput | undefined {
   if (v === undefined) return undefined;
   if (v === null || typeof v !== "object" || Array.isArray(v)) {
-    throw new InvalidOptionError({ option, expected: "an object { workingDir?, envVars?, excludes?, includeNodeModules? }", received: v });
+    throw new InvalidOptionError({ option, expected: `an object { ${KEYS.map((k) => `${k}?`).join(", ")} }`, received: v });
   }
   const o = v as Record<string, unknown>;
   for (const key of Object.keys(o)) {
@@ -93,7 +109,7 @@ export function checkRuntimeEnv(v: unknown, option = "runtimeEnv"): RuntimeEnvIn
   if (inm !== undefined && typeof inm !== "boolean") {
     throw new InvalidOptionError({ option: `${option}.includeNodeModules`, expected: "a boolean", received: inm });
   }
-  return { workingDir, envVars, excludes: (ex as string[] | undefined) ?? [], includeNodeModules: inm ?? false };
+  return { workingDir, envVars, excludes: (ex as string[] | undefined) ?? [], includeNodeModules: inm ?? false, ...checkNpmFields(o, option) };
 }
 
 /** A zipped workingDir: its bytes and their sha256. */
@@ -237,8 +253,9 @@ export class RuntimeEnvResolver {
     } else if (this.base?.packageHash !== undefined && this.base.workingDirUrl !== undefined) {
       pkg = { packageHash: this.base.packageHash, workingDirUrl: this.base.workingDirUrl };
     }
-    if (pkg.packageHash === undefined && Object.keys(envVars).length === 0) return undefined;
-    return { ...pkg, envVars };
+    const npm = mergeNpm(this.base, input);
+    if (pkg.packageHash === undefined && Object.keys(envVars).length === 0 && npm.npm === undefined && npm.setupTimeoutMs === undefined) return undefined;
+    return { ...pkg, envVars, ...npm };
   }
 
   private upload(input: RuntimeEnvInput & { workingDir: string }, packed: PackedDir | undefined): Promise<{ packageHash: string; workingDirUrl: string }> {
@@ -258,4 +275,23 @@ export class RuntimeEnvResolver {
     }
     return p;
   }
+}
+
+/**
+ * The npm part of a merged env: a given `npm` list replaces the base's, with its own
+ * `npmAllowScripts` (default off); `npmAllowScripts` alone applies to the base's list;
+ * `setupTimeoutMs` given wins over the base's.
+ */
+export function mergeNpm(
+  base: RuntimeEnvSpec | undefined,
+  input: NpmFields,
+): Pick<RuntimeEnvSpec, "npm" | "npmAllowScripts" | "setupTimeoutMs"> {
+  const list = input.npm ?? base?.npm ?? [];
+  const allow = input.npmAllowScripts ?? (input.npm !== undefined ? false : (base?.npmAllowScripts ?? false));
+  const timeout = input.setupTimeoutMs ?? base?.setupTimeoutMs;
+  return {
+    ...(list.length > 0 ? { npm: list } : {}),
+    ...(list.length > 0 && allow ? { npmAllowScripts: true } : {}),
+    ...(timeout !== undefined ? { setupTimeoutMs: timeout } : {}),
+  };
 }

@@ -3,12 +3,15 @@ import { createLogger, exitWithParent } from "@lux/common";
 import { setLuxApi, startWorker } from "./api.js";
 import * as lux from "./index.js";
 import { installModuleScopesIfLoader } from "./module-scopes.js";
+import { installNpmEnvResolution } from "./npm-env-resolution.js";
 import { runPreloads } from "./worker-preloads.js";
 
 const log = createLogger("worker");
 setLuxApi(lux);
 // The job's preloads (its loader, e.g. tsx), now that Lux's own modules are loaded.
 const preloads = await runPreloads(process.env);
+// A runtime env with npm packages: bare imports of the job's code resolve from them first.
+installNpmEnvResolution(process.env);
 // Before any user module is imported, so that each gets its scope (see module-scopes.ts).
 installModuleScopesIfLoader([...process.execArgv, ...preloads.map(([kind]) => `--${kind}`)]);
 process.on("unhandledRejection", (reason) => {

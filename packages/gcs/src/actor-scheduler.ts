@@ -1,6 +1,6 @@
 import type { ActorCreationSpec, CoreWorkerService, DemandEntry, LeaseGrant, NodeResources, PeerOptions, ResourceSet, RpcConnection } from "@lux/protocol";
 import { UNTIL_PEER_LOST, connectRpc } from "@lux/protocol";
-import { NodeAffinityError, PlacementGroupRemovedError, createLogger, newTaskId, type ConfigValues } from "@lux/common";
+import { NodeAffinityError, PlacementGroupRemovedError, RuntimeEnvSetupError, createLogger, newTaskId, type ConfigValues } from "@lux/common";
 import type { ActorEntry } from "./actor-entry.js";
 import { ActorPlacement } from "./actor-placement.js";
 import type { NodeManager } from "./node-manager.js";
@@ -181,7 +181,8 @@ export class ActorScheduler {
         this.schedule(entry); // its node died before granting: place it elsewhere
         return undefined;
       }
-      const final = e instanceof NodeAffinityError || e instanceof PlacementGroupRemovedError;
+      // Errors that say what the actor needed: its callers get them as the cause of its death.
+      const final = e instanceof NodeAffinityError || e instanceof PlacementGroupRemovedError || e instanceof RuntimeEnvSetupError;
       this.deps.dead(entry, final ? e : `could not get a worker for the actor: ${(e as Error).message}`);
       return undefined;
     }

@@ -56,6 +56,12 @@ export const RuntimeEnvSpec = obj({
   workingDirUrl: opt(str),
   /** Environment variables set in the worker over the node's. */
   envVars: record(str),
+  /** npm package specs (`name@version`, `file:/abs/pkg.tgz`) installed once per node; workers resolve bare imports from them first. */
+  npm: opt(arr(str)),
+  /** Run the install scripts of the npm packages (off by default: `npm install --ignore-scripts`). */
+  npmAllowScripts: opt(bool),
+  /** How long a raylet may take to install the npm packages before the work that needs them fails with RuntimeEnvSetupError. */
+  setupTimeoutMs: opt(num),
 });
 export type RuntimeEnvSpec = Infer<typeof RuntimeEnvSpec>;
 

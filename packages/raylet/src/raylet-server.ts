@@ -26,6 +26,7 @@ import { PullManager } from "./pull-manager.js";
 import { BundleReservations } from "./bundle-reservations.js";
 import { rayletHandlers, type RayletParts } from "./raylet-handlers.js";
 import { ResourcePool } from "./resources.js";
+import { nodeNpmEnvs, type NpmEnvs } from "./npm-envs.js";
 import { RuntimeEnvManager } from "./runtime-env-manager.js";
 import { logDir, socketDir } from "./session-dirs.js";
 import { WorkerLiveness } from "./worker-liveness.js";
@@ -123,9 +124,12 @@ export class Raylet {
       upFrontFrameBytes: chunkFrameBytes,
       address: (nodeId) => this.nodeAddresses.of(nodeId),
     });
+    this.npmEnvs = nodeNpmEnvs(this.nodeId, options.config, this.clock);
     this.runtimeEnvs = new RuntimeEnvManager({
       nodeId: this.nodeId,
       sessionDir: options.sessionDir,
+      npm: this.npmEnvs,
+      setupTimeoutMs: options.config.runtimeEnvSetupTimeoutMs,
       fetch: async (key) => {
         if (this.gcs === undefined) throw new LuxError("not connected to the control service");
         return (await this.gcs.call("kvGet", { key }, options.config.runtimeEnvPackageTimeoutMs)).value;
@@ -383,6 +387,7 @@ export class Raylet {
 
   /** Unpacks runtime env packages fetched from the control service, once per node. */
   private readonly runtimeEnvs: RuntimeEnvManager;
+  private readonly npmEnvs: NpmEnvs;
 
   /**
    * Starts workers for a job before its driver's first lease (see WorkerPool.prestart); the
@@ -456,6 +461,7 @@ export class Raylet {
     this.memory?.stop();
     this.view.close();
     this.nodePeers.close();
+    this.npmEnvs.close();
     try {
       await this.pool?.close();
     } finally {

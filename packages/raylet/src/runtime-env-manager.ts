@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { RuntimeEnvSpec } from "@lux/protocol";
 import { RuntimeEnvSetupError, createLogger } from "@lux/common";
+import type { NpmEnvs } from "./npm-envs.js";
 
 const log = createLogger("raylet");
 
@@ -14,6 +15,10 @@ export interface RuntimeEnvManagerOptions {
   fetch(key: string): Promise<Uint8Array | undefined>;
   /** The node's npm installation (the node_modules that holds `lux`); found from this file by default. */
   nodeModules?: string | undefined;
+  /** Installs `runtimeEnv.npm` packages. */
+  npm: Pick<NpmEnvs, "prepare">;
+  /** How long an npm install may take when the env does not say (config runtimeEnvSetupTimeoutMs). */
+  setupTimeoutMs: number;
 }
 
 /** What a worker of a runtime env is started with. */
@@ -22,12 +27,17 @@ export interface PreparedEnv {
   dir: string | undefined;
   /** Environment variables over the node's. */
   env: Record<string, string>;
+  /** Called with the pid of each worker started in the env: its npm packages are kept while it runs. */
+  pin?(pid: number): void;
+  /** Called once its worker has started (or failed to): the preparation no longer keeps the npm packages. */
+  release?(): void;
 }
 
 /**
  * Makes runtime envs ready on this node: fetches each workingDir package from the control
  * service and unpacks it once (concurrent requests share one unpack), with a `node_modules`
- * link to the node's own installation unless the package brings its own.
+ * link to the node's own installation unless the package brings its own; installs npm
+ * packages through NpmEnvs.
  */
 export class RuntimeEnvManager {
   private readonly unpacked = new Map<string, Promise<string>>();
@@ -39,10 +49,21 @@ export class RuntimeEnvManager {
 
   async prepare(spec: RuntimeEnvSpec): Promise<PreparedEnv> {
     const env: Record<string, string> = { ...spec.envVars, LUX_RUNTIME_ENV: JSON.stringify(spec) };
-    if (spec.packageHash === undefined) return { dir: undefined, env };
-    const dir = await this.unpack(spec.packageHash);
-    env["LUX_RUNTIME_ENV_DIR"] = dir;
-    return { dir, env };
+    const npm = spec.npm !== undefined && spec.npm.length > 0 ? spec.npm : undefined;
+    const [unpacked, installed] = await Promise.allSettled([
+      spec.packageHash === undefined ? undefined : this.unpack(spec.packageHash),
+      npm === undefined ? undefined : this.options.npm.prepare({ specs: npm, allowScripts: spec.npmAllowScripts === true, timeoutMs: spec.setupTimeoutMs ?? this.options.setupTimeoutMs }),
+    ]);
+    if (unpacked.status === "rejected" || installed.status === "rejected") {
+      if (installed.status === "fulfilled") installed.value?.release();
+      throw unpacked.status === "rejected" ? unpacked.reason : (installed as PromiseRejectedResult).reason;
+    }
+    const dir = unpacked.value;
+    if (dir !== undefined) env["LUX_RUNTIME_ENV_DIR"] = dir;
+    const hold = installed.value;
+    if (hold === undefined) return { dir, env };
+    env["LUX_RUNTIME_ENV_NPM_DIR"] = hold.nodeModules;
+    return { dir, env, pin: hold.pin, release: hold.release };
   }
 
   private unpack(hash: string): Promise<string> {

@@ -134,7 +134,11 @@ export class WorkerPool {
       }
     }
     const prepared = runtimeEnv !== undefined ? await this.options.prepareEnv(runtimeEnv) : undefined;
-    return leased(await this.start(job, outlivesJob, envKey, prepared), outlivesJob);
+    try {
+      return leased(await this.start(job, outlivesJob, envKey, prepared), outlivesJob);
+    } finally {
+      prepared?.release?.(); // its worker pinned the env when it was spawned
+    }
   }
 
   release(worker: WorkerHandle, kill: boolean): void {
@@ -241,6 +245,7 @@ export class WorkerPool {
     } catch (e) {
       return Promise.reject(spawnFailed(job.jobId, e as Error));
     }
+    if (child.pid !== undefined) runtimeEnv?.pin?.(child.pid);
     forwardOutput(child, child.pid ?? 0, this.options.logDir);
     return this.track(child, workerId, job.jobId, outlivesJob, envKey);
   }
