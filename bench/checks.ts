@@ -174,6 +174,17 @@ export function utilPool(out: string): void {
   }
 }
 
+/** bench/runtime-env-npm.ts --json: one line, every figure a positive number. */
+export function runtimeEnvNpm(out: string): void {
+  const lines = out.trim().split("\n");
+  assert.equal(lines.length, 1, `one line of JSON, got: ${out}`);
+  const result = JSON.parse(lines[0] as string) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(result).sort(), ["cached_ms", "first_install_ms", "install_over_cached", "new_worker_ms", "runs"]);
+  for (const [name, value] of Object.entries(result)) {
+    assert.ok(typeof value === "number" && value > 0 && Number.isFinite(value), `runtime-env-npm ${name}: ${String(value)}`);
+  }
+}
+
 /** bench/rpc-messages.ts: the last line is the runs' medians as JSON. */
 export function rpcMessages(out: string): void {
   const medians = JSON.parse(out.trim().split("\n").at(-1) ?? "") as Record<string, unknown>;

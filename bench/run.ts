@@ -107,6 +107,11 @@ const BENCHMARKS: Benchmark[] = [
     quick: [{ argv: ts("bench/util-pool.ts", "--quick", "--json"), check: check.utilPool }],
   },
   {
+    name: "runtime-env-npm",
+    full: [{ argv: ts("bench/runtime-env-npm.ts") }],
+    quick: [{ argv: ts("bench/runtime-env-npm.ts", "--quick", "--json"), check: check.runtimeEnvNpm }],
+  },
+  {
     name: "rpc-messages",
     quick: [{ argv: ts("bench/rpc-messages.ts", "--n", "2000", "--window", "100", "--runs", "1"), check: check.rpcMessages }],
   },
