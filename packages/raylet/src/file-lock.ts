@@ -35,7 +35,7 @@ export class FileLock {
   /** Takes the lock if it is free or stale; undefined if another holder has it. `holdMs`: how long it may be held. */
   static tryAcquire(file: string, clock: Clock, holdMs: number): FileLock | undefined {
     const me: LockHolder = { pid: process.pid, host: os.hostname(), token: randomUUID(), expiresAt: clock.now() + holdMs };
-    const draft = `${file}.${me.token}`;
+    const draft = `${file}.draft-${process.pid}-${me.token}`;
     fs.writeFileSync(draft, JSON.stringify(me));
     try {
       // Twice at most: a stale lock broken on the first pass is free on the second.

@@ -136,11 +136,11 @@ export async function dirBytes(dir: string): Promise<number> {
   return total;
 }
 
-/** Removes what ended processes left: installs whose raylet is gone, envs half deleted. */
+/** Removes what ended processes left: installs and lock drafts whose raylet is gone, envs and broken locks half deleted. */
 export async function removeLeftovers(root: string): Promise<void> {
   for (const name of await list(root)) {
-    const pid = /^\.tmp-[0-9a-f]+-(\d+)-/.exec(name)?.[1];
-    const stale = name.startsWith(".trash-") || (pid !== undefined && !processRuns(Number(pid)));
+    const pid = (/^\.tmp-[0-9a-f]+-(\d+)-/.exec(name) ?? /\.lock\.draft-(\d+)-/.exec(name))?.[1];
+    const stale = name.startsWith(".trash-") || name.includes(".lock.stale-") || (pid !== undefined && !processRuns(Number(pid)));
     if (stale) await fs.promises.rm(path.join(root, name), { recursive: true, force: true });
   }
 }

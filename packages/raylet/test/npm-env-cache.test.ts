@@ -68,11 +68,12 @@ test("an env is in use while a running process pins it; pins of ended processes 
   assert.equal(await inUse(e), true);
 });
 
-test("leftovers: installs of ended raylets and half-deleted envs go; a running raylet's install stays", async () => {
+test("leftovers: installs and lock drafts of ended raylets, half-deleted envs go; a running raylet's stay", async () => {
   const root = path.join(dir, "leftovers");
   fs.mkdirSync(root);
   const dead = endedPid();
   for (const name of [`.tmp-abc-${dead}-1234`, `.tmp-abc-${process.pid}-5678`, ".trash-abc", "env_abc"]) fs.mkdirSync(path.join(root, name));
+  for (const name of [`env_abc.lock.draft-${dead}-x`, `env_abc.lock.draft-${process.pid}-y`, "env_abc.lock", "env_abc.lock.stale-z"]) fs.writeFileSync(path.join(root, name), "");
   await removeLeftovers(root);
-  assert.deepEqual(fs.readdirSync(root).sort(), [`.tmp-abc-${process.pid}-5678`, "env_abc"]);
+  assert.deepEqual(fs.readdirSync(root).sort(), [`.tmp-abc-${process.pid}-5678`, "env_abc", "env_abc.lock", `env_abc.lock.draft-${process.pid}-y`]);
 });
