@@ -16,8 +16,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { pathToFileURL } from "node:url";
 import * as lux from "lux";
-import { LocalCluster } from "lux/testing";
-import { fixtures, pidAlive, root, waitFor } from "./helpers.js";
+import { fixtures, pidAlive, root, waitFor, withCluster } from "./helpers.js";
 
 const GET_MS = 60_000;
 const work = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "lux-npm-env-test-")));
@@ -187,26 +186,22 @@ describe("runtimeEnv.npm on a private cluster", () => {
 
 describe("runtimeEnv.npm on a LocalCluster: one cache per machine, its size cap", () => {
   const cache = path.join(work, "cache-cluster");
-  let cluster: LocalCluster;
   let far: string;
   /** Workers that ran with greet 1 (idle once their task is done, stopped after idleWorkerKeepMs). */
   const greet1Pids: number[] = [];
 
-  before(async () => {
-    cluster = await LocalCluster.start({
+  withCluster(
+    {
       head: { numCpus: 1 },
       // Every new env is over this cap: each install deletes what no running worker uses.
       config: { runtimeEnvNpmCacheDir: cache, runtimeEnvNpmCacheBytes: 1, idleWorkerKeepMs: 300, workerReapIntervalMs: 100 },
-    });
-    far = (await cluster.addNode({ numCpus: 1, resources: { far: 1 } })).nodeId;
-    await cluster.waitForNodes(2);
-    await lux.init({ address: cluster.address });
-  });
-
-  after(async () => {
-    await lux.shutdown();
-    await cluster.shutdown();
-  });
+    },
+    async (cluster) => {
+      far = (await cluster.addNode({ numCpus: 1, resources: { far: 1 } })).nodeId;
+      await cluster.waitForNodes(2);
+      await lux.init({ address: cluster.address });
+    },
+  );
 
   it("the raylets of two nodes on one machine share one install", async () => {
     const env = { runtimeEnv: { npm: [GREET_1] } };
