@@ -102,8 +102,11 @@ test("two raylets sharing the cache: the second waits on the lock and uses the f
   await clock.advanceAsync(500);
   assert.equal(bDone, false, "waiting on the lock");
   installer.release();
+  // The first raylet's install ends (in real time: files written, the lock released); only
+  // then is the second one's fake time moved on, to its next look at the lock.
+  const ha = await a;
   await until(() => bDone, "the second raylet to get the env", clock);
-  const [ha, hb] = await Promise.all([a, b]);
+  const hb = await b;
   assert.equal(installer.calls.length, 1);
   assert.equal(ha.nodeModules, hb.nodeModules);
   assert.equal(envDirs(root).length, 1);
