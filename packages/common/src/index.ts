@@ -46,6 +46,7 @@ export {
   RpcTimeoutError,
 } from "./errors.js";
 export { QueueFullError, QueueEmptyError } from "./queue-errors.js";
+export { PendingCallsLimitExceededError } from "./actor-call-errors.js";
 export { type WireError, toWireError, fromWireError, ensureError } from "./wire-error.js";
 export {
   type ConfigType,

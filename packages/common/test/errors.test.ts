@@ -44,6 +44,7 @@ import {
   WorkerCrashedError,
   QueueFullError,
   QueueEmptyError,
+  PendingCallsLimitExceededError,
   type WireError,
   ensureError,
   errorClassForCode,
@@ -132,6 +133,7 @@ const SAMPLES: readonly LuxError[] = [
   new PlacementGroupRemovedError({ placementGroupId: "pg1", what: "task f" }),
   new QueueFullError({ maxsize: 10, timeoutMs: 500 }),
   new QueueEmptyError({ items: 3 }),
+  new PendingCallsLimitExceededError({ actorId: "a3", actorName: "busy", maxPendingCalls: 2 }),
 ];
 
 /** The package that declares each class: @lux/protocol for the connection errors, else @lux/common. */
@@ -219,6 +221,13 @@ describe("messages", () => {
     assert.match(new QueueEmptyError().message, /^the queue is empty\. Put items in first/);
     assert.match(new QueueEmptyError({ items: 3 }).message, /^the queue holds fewer than the 3 items asked for; nothing was taken/);
     assert.deepEqual(Object.keys(new QueueEmptyError({ timeoutMs: 5 })), ["code", "timeoutMs"]);
+  });
+
+  test("PendingCallsLimitExceededError names the actor and its limit, and says what to do", () => {
+    const e = new PendingCallsLimitExceededError({ actorId: "a3", actorName: "busy", maxPendingCalls: 2 });
+    assert.match(e.message, /^actor "busy" \(id a3\) already has 2 calls from this process unfinished \(its maxPendingCalls\), so this call was not made\. Wait for earlier calls/);
+    assert.match(new PendingCallsLimitExceededError({ actorId: "a4", maxPendingCalls: 1 }).message, /^actor a4 already has 1 call from/);
+    assert.deepEqual(Object.keys(e), ["code", "actorId", "actorName", "maxPendingCalls"]);
   });
 
   test("OwnerDiedError is an ObjectLostError", () => {

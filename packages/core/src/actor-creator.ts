@@ -1,5 +1,6 @@
 import type { ActorCreationSpec, GcsService, PlacementGroupPlacement, RpcCaller, SchedulingStrategy } from "@lux/protocol";
 import { ActorDiedError, createLogger, fromWireError, newActorId, resourcesInBundle } from "@lux/common";
+import type { ActorCallOptions } from "./actor-call-options.js";
 import { waitActorSettled, type ActorWaitConfig } from "./actor-info.js";
 import { methodNames } from "./actor-methods.js";
 import type { ActorNames } from "./actor-names.js";
@@ -14,7 +15,7 @@ import { encodeArgs, topLevelRefs } from "./task-args.js";
 
 const log = createLogger("core");
 
-export interface ActorOptionsCompiled {
+export interface ActorOptionsCompiled extends ActorCallOptions {
   /** What the actor holds while it runs. */
   resources: Record<string, number>;
   /** What a node must have free to be given the actor, if not `resources` (see ActorCreationSpec). */
@@ -156,6 +157,9 @@ export class ActorCreator {
       getIfExists: options.getIfExists,
       detached: options.detached,
       ...(options.maxConcurrency !== undefined ? { maxConcurrency: options.maxConcurrency } : {}),
+      ...(options.concurrencyGroups !== undefined ? { concurrencyGroups: options.concurrencyGroups } : {}),
+      ...(options.methodConcurrencyGroups !== undefined ? { methodConcurrencyGroups: options.methodConcurrencyGroups } : {}),
+      ...(options.maxPendingCalls !== undefined ? { maxPendingCalls: options.maxPendingCalls } : {}),
       maxRestarts: options.maxRestarts,
       maxTaskRetries: options.maxTaskRetries,
       ...(options.strategy !== undefined ? { strategy: options.strategy } : {}),

@@ -18,6 +18,25 @@ const ACTOR_ID = Symbol("lux.actorId");
 const CLASS_NAME = Symbol("lux.className");
 const OWNER = Symbol("lux.actorOwner");
 const METHODS = Symbol("lux.methods");
+const GROUPS = Symbol("lux.concurrencyGroups");
+const MAX_PENDING = Symbol("lux.maxPendingCalls");
+
+/** What a handle knows of its actor's call options (from its creation options; travels with the handle). */
+export interface HandleLimits {
+  /** The actor's concurrency groups besides the default one: a call naming another throws. */
+  concurrencyGroups?: readonly string[] | undefined;
+  /** The actor's maxPendingCalls (undefined: no limit). */
+  maxPendingCalls?: number | undefined;
+}
+
+/**
+ * What the calls through one stub add to their spec (one object per stub, made once; none for
+ * a stub with neither): a concurrency group, and the limit of calls pending.
+ */
+export interface CallExtras {
+  concurrencyGroup?: string | undefined;
+  maxPendingCalls?: number | undefined;
+}
 
 /**
  * The object behind every actor handle; users see it through a Proxy typed as ActorHandle<T>.
@@ -36,11 +55,15 @@ export class ActorHandleState {
   readonly [HELD_REF]: ObjectRef | undefined;
   /** The class's methods (see actor-methods.ts); undefined when not known (any name is sent). */
   readonly [METHODS]: readonly string[] | undefined;
-  constructor(actorId: string, className: string, owner: string | undefined, methods: readonly string[] | undefined) {
+  readonly [GROUPS]: readonly string[] | undefined;
+  readonly [MAX_PENDING]: number | undefined;
+  constructor(actorId: string, className: string, owner: string | undefined, methods: readonly string[] | undefined, limits: HandleLimits = {}) {
     this[ACTOR_ID] = actorId;
     this[CLASS_NAME] = className;
     this[OWNER] = owner;
     this[METHODS] = methods;
+    this[GROUPS] = limits.concurrencyGroups;
+    this[MAX_PENDING] = limits.maxPendingCalls;
     this[HELD_REF] = owner === undefined ? undefined : new ObjectRef(actorId, owner);
   }
 }
@@ -50,33 +73,45 @@ export function actorIdOf(value: unknown): string | undefined {
   return value instanceof ActorHandleState ? value[ACTOR_ID] : undefined;
 }
 
-/** A method stub; it holds the handle (`state`), and so does every call made through it until it is done. */
-function method(state: ActorHandleState, name: string, numReturns: number | undefined): object {
+/** The extras of a stub's calls (see CallExtras): undefined for the plain calls of most actors. */
+function extrasOf(state: ActorHandleState, group: string | undefined): CallExtras | undefined {
+  const maxPendingCalls = state[MAX_PENDING];
+  return group === undefined && maxPendingCalls === undefined ? undefined : { concurrencyGroup: group, maxPendingCalls };
+}
+
+/**
+ * A method stub; it holds the handle (`state`), and so does every call made through it until
+ * it is done. `group`: the concurrency group its calls name (`.options({ concurrencyGroup })`).
+ */
+function method(state: ActorHandleState, name: string, numReturns: number | undefined, group?: string): object {
   const actorId = state[ACTOR_ID];
+  const extras = extrasOf(state, group);
   return {
     remote: (...args: unknown[]) => {
-      const refs = currentCore(`${name}.remote`).submitActorCall(actorId, name, args, numReturns ?? 1, state);
+      const refs = currentCore(`${name}.remote`).submitActorCall(actorId, name, args, numReturns ?? 1, state, undefined, extras);
       return numReturns === undefined ? refs[0] : refs;
     },
     options: (opts: MethodOptions) => {
       // Checked even without numReturns, so an unknown option fails here, at the call site.
-      const compiled = compileMethodOptions(opts);
-      return method(state, name, opts.numReturns === undefined ? numReturns : compiled.numReturns);
+      const compiled = compileMethodOptions(opts, false, state[GROUPS]);
+      return method(state, name, opts.numReturns === undefined ? numReturns : compiled.numReturns, compiled.concurrencyGroup ?? group);
     },
   };
 }
 
 /** The stub of a generator method: `.remote()` returns an ObjectRefGenerator of what the call yields. */
-function generatorMethod(state: ActorHandleState, name: string, backpressure: number): object {
+function generatorMethod(state: ActorHandleState, name: string, backpressure: number, group?: string): object {
   const actorId = state[ACTOR_ID];
+  const extras = extrasOf(state, group);
   return {
     remote: (...args: unknown[]) => {
       const core = currentCore(`${name}.remote`);
-      return core.generators.open(core.submitActorCall(actorId, name, args, 1, state, backpressure)[0] as ObjectRef);
+      return core.generators.open(core.submitActorCall(actorId, name, args, 1, state, backpressure, extras)[0] as ObjectRef);
     },
     options: (opts: MethodOptions) => {
-      const compiled = compileMethodOptions(opts, true);
-      return generatorMethod(state, name, opts.generatorBackpressureNumObjects === undefined ? backpressure : compiled.generatorBackpressure);
+      const compiled = compileMethodOptions(opts, true, state[GROUPS]);
+      const paced = opts.generatorBackpressureNumObjects === undefined ? backpressure : compiled.generatorBackpressure;
+      return generatorMethod(state, name, paced, compiled.concurrencyGroup ?? group);
     },
   };
 }
@@ -94,8 +129,8 @@ function noSuchMethod(className: string, name: string, methods: readonly string[
  * that is not one of them throws when called. It is not a thenable. `owner`: the address of
  * the actor's creator, for a handle that keeps the actor alive.
  */
-export function makeActorHandle(actorId: string, className: string, owner?: string, methods?: readonly string[]): object {
-  const state = new ActorHandleState(actorId, className, owner, methods);
+export function makeActorHandle(actorId: string, className: string, owner?: string, methods?: readonly string[], limits?: HandleLimits): object {
+  const state = new ActorHandleState(actorId, className, owner, methods, limits);
   const known = methods === undefined ? undefined : new Set(methods);
   const stubs = new Map<string, object>();
   return new Proxy(state, {
@@ -118,13 +153,19 @@ export function makeActorHandle(actorId: string, className: string, owner?: stri
 registerWireExtension<ActorHandleState>({
   type: 2,
   Class: ActorHandleState,
-  // The owner travels only with handles that keep the actor alive; the methods when known.
+  // The owner travels only with handles that keep the actor alive; the methods when known; the
+  // concurrency groups and maxPendingCalls when the actor has them.
   encode: (h) => {
+    if (h[GROUPS] !== undefined || h[MAX_PENDING] !== undefined) {
+      return [h[ACTOR_ID], h[CLASS_NAME], h[OWNER] ?? null, h[METHODS] ?? null, h[GROUPS] ?? null, h[MAX_PENDING] ?? null];
+    }
     if (h[METHODS] !== undefined) return [h[ACTOR_ID], h[CLASS_NAME], h[OWNER] ?? null, h[METHODS]];
     return h[OWNER] === undefined ? [h[ACTOR_ID], h[CLASS_NAME]] : [h[ACTOR_ID], h[CLASS_NAME], h[OWNER]];
   },
   decode: (data) => {
-    const [actorId, className, owner, methods] = data as [string, string, string | null | undefined, string[] | undefined];
-    return makeActorHandle(actorId, className, owner ?? undefined, methods) as ActorHandleState;
+    type Fields = [string, string, string | null | undefined, string[] | null | undefined, string[] | null | undefined, number | null | undefined];
+    const [actorId, className, owner, methods, groups, maxPendingCalls] = data as Fields;
+    const limits = { concurrencyGroups: groups ?? undefined, maxPendingCalls: maxPendingCalls ?? undefined };
+    return makeActorHandle(actorId, className, owner ?? undefined, methods ?? undefined, limits) as ActorHandleState;
   },
 });

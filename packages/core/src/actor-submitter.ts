@@ -1,6 +1,14 @@
 import type { ActorInfo, GcsService, RpcCaller, RpcConnection, TaskReply } from "@lux/protocol";
 import { UNTIL_PEER_LOST, encodeTaskSpec } from "@lux/protocol";
-import { ActorDiedError, ActorNameTakenError, ActorUnavailableError, OutOfMemoryError, fromWireError, type ConfigValues } from "@lux/common";
+import {
+  ActorDiedError,
+  ActorNameTakenError,
+  ActorUnavailableError,
+  OutOfMemoryError,
+  PendingCallsLimitExceededError,
+  fromWireError,
+  type ConfigValues,
+} from "@lux/common";
 import { waitActorSettled } from "./actor-info.js";
 import { Fifo } from "./fifo.js";
 import type { PeerConnection, PeerPool } from "./connections.js";
@@ -52,6 +60,11 @@ interface ActorChannel {
   nextSeq: number;
   /** Called once when the actor is known dead (see whenDead). */
   onDead: (() => void) | undefined;
+  /**
+   * Calls made through handles with maxPendingCalls, some perhaps finished since (they are
+   * dropped when the list is full; see admit). Undefined for actors without the limit.
+   */
+  pending: TaskRecord[] | undefined;
 }
 
 /** The config entries an ActorSubmitter uses. */
@@ -138,6 +151,24 @@ export class ActorSubmitter {
     ch.queue.push(call);
     if (ch.dead !== undefined || ch.unavailable !== undefined) this.flush(ch);
     return call;
+  }
+
+  /**
+   * maxPendingCalls: throws PendingCallsLimitExceededError if this process has `limit` calls to
+   * the actor unfinished, so the call is not made. Finished calls are found only here, when the
+   * list is full: a call costs nothing more when it finishes.
+   */
+  admit(actorId: string, limit: number): void {
+    const ch = this.channel(actorId);
+    if (ch.pending === undefined || ch.pending.length < limit) return;
+    ch.pending = ch.pending.filter((r) => r.state !== "finished");
+    if (ch.pending.length < limit) return;
+    throw new PendingCallsLimitExceededError({ actorId, ...(ch.name !== undefined ? { actorName: ch.name } : {}), maxPendingCalls: limit });
+  }
+
+  /** A call admitted under maxPendingCalls was made: it counts until it finishes. */
+  pending(actorId: string, record: TaskRecord): void {
+    (this.channel(actorId).pending ??= []).push(record);
   }
 
   markReady(actorId: string, call: ActorCall): void {
@@ -259,6 +290,7 @@ export class ActorSubmitter {
         name: undefined,
         nextSeq: 0,
         onDead: undefined,
+        pending: undefined,
       };
       this.channels.set(actorId, ch);
     }

@@ -438,7 +438,8 @@ export async function getActor<T = unknown>(name: string, options: { namespace?:
   await c.namedActorRegistered(name, ns);
   const info = await c.gcs.call("getNamedActor", { name, namespace: ns }).catch(clusterLost(c));
   if (info.state === "DEAD") throw new ActorNotFoundError({ name, namespace: ns });
-  return makeActorHandle(info.actorId, info.className, undefined, info.methods) as ActorHandle<T>;
+  const limits = { concurrencyGroups: info.concurrencyGroups, maxPendingCalls: info.maxPendingCalls };
+  return makeActorHandle(info.actorId, info.className, undefined, info.methods, limits) as ActorHandle<T>;
 }
 
 /**

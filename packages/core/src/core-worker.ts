@@ -22,6 +22,7 @@ import {
   newTaskId,
 } from "@lux/common";
 import { ActorCreator, type ActorOptionsCompiled } from "./actor-creator.js";
+import type { CallExtras } from "./actor-handle.js";
 import { ActorNames } from "./actor-names.js";
 import { ActorSubmitter } from "./actor-submitter.js";
 import { ClusterWatcher } from "./cluster-watcher.js";
@@ -319,8 +320,19 @@ export class CoreWorker {
   /**
    * `handle`: held by the call until it is done, so the actor outlives its calls (see
    * ActorHandleState). `generatorBackpressure`: set for a generator method (0: no limit).
+   * `extras`: the call's concurrency group and the actor's maxPendingCalls, if any (past that
+   * many calls unfinished, PendingCallsLimitExceededError is thrown here).
    */
-  submitActorCall(actorId: string, method: string, callArgs: unknown[], numReturns: number, handle?: object, generatorBackpressure?: number): ObjectRef[] {
+  submitActorCall(
+    actorId: string,
+    method: string,
+    callArgs: unknown[],
+    numReturns: number,
+    handle?: object,
+    generatorBackpressure?: number,
+    extras?: CallExtras,
+  ): ObjectRef[] {
+    if (extras?.maxPendingCalls !== undefined) this.actors.admit(actorId, extras.maxPendingCalls);
     const taskId = newActorCallTaskId();
     let args = callArgs;
     let encoded = encodeArgs(args, method);
@@ -340,9 +352,11 @@ export class CoreWorker {
       method,
     };
     if (generatorBackpressure !== undefined) spec.generator = { backpressure: generatorBackpressure, skip: 0 };
+    if (extras?.concurrencyGroup !== undefined) spec.concurrencyGroup = extras.concurrencyGroup;
     const record = this.record(spec, args, encoded.held, { resources: {}, maxRetries: 0, retryExceptions: false, numReturns });
     const refs = refsOf(record.returnSlots, this.address);
     const call = this.actors.submit(actorId, record, handle);
+    if (extras?.maxPendingCalls !== undefined) this.actors.pending(actorId, record);
     if (record.deps.length === 0) {
       this.actors.markReady(actorId, call);
     } else {

@@ -36,7 +36,7 @@ export { nodes, clusterResources, availableResources, type NodeView } from "./cl
 export { getRuntimeContext, type RuntimeContext } from "./runtime-context.js";
 export { ObjectRef } from "./object-ref.js";
 export { ObjectRefGenerator } from "./object-ref-generator.js";
-export type { TaskOptions, ActorOptions, MethodOptions, SchedulingStrategy, PlacementGroupSchedulingStrategy } from "./options.js";
+export type { TaskOptions, ActorOptions, ActorMethodDefaults, MethodOptions, SchedulingStrategy, PlacementGroupSchedulingStrategy } from "./options.js";
 export type { RuntimeEnv } from "./runtime-env.js";
 export {
   PlacementGroup,
@@ -95,6 +95,7 @@ export {
   RpcTimeoutError,
   QueueFullError,
   QueueEmptyError,
+  PendingCallsLimitExceededError,
   type ErrorCode,
   /** Explicit config entries (`lux.init({ systemConfig })`); every entry is in docs/config.md. */
   type SystemConfig,

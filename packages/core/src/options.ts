@@ -2,8 +2,10 @@ import type { PlacementGroupPlacement, SchedulingStrategy as WireStrategy } from
 import { InvalidOptionError, checkLabelSelector } from "@lux/common";
 import type { PlacementGroup } from "./placement-group.js";
 import { checkFitsGroup } from "./placement-group-fit.js";
+import { callGroup, callOptions } from "./actor-call-options.js";
 import { checkRuntimeEnv, type RuntimeEnv } from "./runtime-env.js";
 import type { TaskOptionsCompiled } from "./task-record.js";
+import type { MethodNames } from "./types.js";
 
 /**
  * Where a task or actor may run. `"DEFAULT"`: the submitting node until it is about half
@@ -78,10 +80,28 @@ export interface TaskOptions {
    * positive integer. Default: no limit. Ignored for other functions.
    */
   generatorBackpressureNumObjects?: number;
+  /**
+   * A worker that started this many calls of the function runs nothing after the last one: it
+   * exits, freeing its resources, and later tasks get a fresh worker (Ray's max_calls; e.g. to
+   * free memory a library never gives back). An integer >= 0. Default 0: no limit.
+   */
+  maxCalls?: number;
 }
 
-/** Options of an actor class (`lux.remote(Class).options({...})`). */
-export interface ActorOptions {
+/** The keys of `methods` in ActorOptions<T>: T's methods, or any name when T is not known. */
+type MethodKey<T> = unknown extends T ? string : MethodNames<T>;
+
+/** What the `methods` actor option sets for one method. */
+export interface ActorMethodDefaults<G extends string = string> {
+  /** The concurrency group its calls run in: one of the actor's concurrencyGroups, or "default". */
+  concurrencyGroup?: NoInfer<G> | "default";
+}
+
+/**
+ * Options of an actor class (`lux.remote(Class).options({...})`). T: the class's instances (the
+ * keys of `methods` are its methods); G: the names of its concurrency groups.
+ */
+export interface ActorOptions<T = unknown, G extends string = string> {
   /**
    * CPUs the actor holds while it lives. Default, as in Ray: it is placed on a node with a
    * free CPU but holds none (so it never lands on a node without CPUs, and one CPU hosts
@@ -107,6 +127,25 @@ export interface ActorOptions {
    * otherwise. Calls start in submission order per caller.
    */
   maxConcurrency?: number;
+  /**
+   * Concurrency groups besides the default one: group name to the calls of that group run at
+   * once, e.g. `{ io: 2, compute: 1 }`. A group whose calls are all busy never holds back
+   * another group's calls. Put methods in a group with `methods`, or one call with
+   * `handle.m.options({ concurrencyGroup })`; the others run in the default group, whose limit
+   * is maxConcurrency. See docs/actors.md.
+   */
+  concurrencyGroups?: Record<G, number>;
+  /**
+   * Defaults per method: `{ fetch: { concurrencyGroup: "io" } }` runs `fetch`'s calls in the
+   * group "io" (one of concurrencyGroups, or "default").
+   */
+  methods?: { [K in MethodKey<T>]?: ActorMethodDefaults<G> };
+  /**
+   * Calls from one process to the actor that may be unfinished at once: a call made beyond them
+   * throws PendingCallsLimitExceededError at `.remote()` (Ray's max_pending_calls). An integer
+   * >= 1, or -1 for no limit. Default: no limit.
+   */
+  maxPendingCalls?: number;
   /** A name others can find the actor by with `lux.getActor(name)`. */
   name?: string;
   /** Namespace of the name. Default: the job's namespace. */
@@ -138,6 +177,11 @@ export interface MethodOptions {
   numReturns?: number;
   /** A generator method: as the task option, the most items the call runs ahead of the consumer. */
   generatorBackpressureNumObjects?: number;
+  /**
+   * The concurrency group the call runs in, instead of its method's: one of the actor's
+   * concurrencyGroups, or "default". Another name throws InvalidOptionError here.
+   */
+  concurrencyGroup?: string;
 }
 
 const TASK_KEYS = new Set([
@@ -153,6 +197,7 @@ const TASK_KEYS = new Set([
   "labelSelector",
   "runtimeEnv",
   "generatorBackpressureNumObjects",
+  "maxCalls",
 ]);
 const ACTOR_KEYS = new Set([
   "numCpus",
@@ -162,6 +207,9 @@ const ACTOR_KEYS = new Set([
   "maxRestarts",
   "maxTaskRetries",
   "maxConcurrency",
+  "concurrencyGroups",
+  "methods",
+  "maxPendingCalls",
   "name",
   "namespace",
   "lifetime",
@@ -170,13 +218,7 @@ const ACTOR_KEYS = new Set([
   "labelSelector",
   "runtimeEnv",
 ]);
-const METHOD_KEYS = new Set(["numReturns", "generatorBackpressureNumObjects"]);
-/** Ray options Lux will support but does not yet: refused rather than silently ignored. */
-const NOT_YET = new Set([
-  "concurrencyGroups",
-  "maxPendingCalls",
-  "maxCalls",
-]);
+const METHOD_KEYS = new Set(["numReturns", "generatorBackpressureNumObjects", "concurrencyGroup"]);
 const RESERVED = new Set(["CPU", "GPU", "memory"]);
 
 function checkKeys(opts: object, allowed: Set<string>, what: string): void {
@@ -185,9 +227,6 @@ function checkKeys(opts: object, allowed: Set<string>, what: string): void {
   }
   for (const key of Object.keys(opts)) {
     if (allowed.has(key)) continue;
-    if (NOT_YET.has(key)) {
-      throw new InvalidOptionError({ option: key, expected: `an option this Lux version supports for ${what} (${key} is not supported yet)` });
-    }
     throw new InvalidOptionError({
       option: key,
       expected: `one of the ${what} options: ${[...allowed].join(", ")}`,
@@ -346,6 +385,7 @@ export function compileTaskOptions(opts: TaskOptions, generator = false): TaskOp
   }
   const held = resources(opts, 1);
   const where = strategy(opts.schedulingStrategy, held);
+  const maxCalls = intAtLeast("maxCalls", opts.maxCalls, 0) ?? 0;
   return {
     resources: held,
     maxRetries: intAtLeast("maxRetries", opts.maxRetries, -1) ?? 3,
@@ -358,6 +398,7 @@ export function compileTaskOptions(opts: TaskOptions, generator = false): TaskOp
     labelSelector: checkLabelSelector(opts.labelSelector, "labelSelector"),
     runtimeEnv: checkRuntimeEnv(opts.runtimeEnv),
     ...(generator ? { generatorBackpressure: backpressure } : {}),
+    ...(maxCalls > 0 ? { maxCalls } : {}),
   };
 }
 
@@ -379,7 +420,8 @@ export interface ActorOptionsInput extends ActorOptions {
   [key: string]: unknown;
 }
 
-export function compileActorOptions(opts: ActorOptions, defaultNamespace: string) {
+/** `methods`: the class's method names (as methodNames lists them), to check the `methods` option by. */
+export function compileActorOptions(opts: ActorOptions, defaultNamespace: string, methods?: readonly string[]) {
   checkKeys(opts, ACTOR_KEYS, "actor");
   const lifetime = opts.lifetime;
   if (lifetime !== undefined && lifetime !== "detached" && lifetime !== "nonDetached") {
@@ -408,6 +450,7 @@ export function compileActorOptions(opts: ActorOptions, defaultNamespace: string
     detached: lifetime === "detached",
     // Undefined: decided by the worker from the class (see actor-class.ts).
     maxConcurrency: intAtLeast("maxConcurrency", opts.maxConcurrency, 1),
+    ...callOptions(opts, methods),
     maxRestarts: intAtLeast("maxRestarts", opts.maxRestarts, -1) ?? 0,
     maxTaskRetries: intAtLeast("maxTaskRetries", opts.maxTaskRetries, -1) ?? 0,
     strategy: where.strategy,
@@ -418,13 +461,21 @@ export function compileActorOptions(opts: ActorOptions, defaultNamespace: string
   };
 }
 
-/** `generator`: the method is a generator (see compileTaskOptions). */
-export function compileMethodOptions(opts: MethodOptions, generator = false): { numReturns: number; generatorBackpressure: number } {
+/**
+ * `generator`: the method is a generator (see compileTaskOptions). `groups`: the actor's
+ * concurrency groups (besides the default one), to check `concurrencyGroup` by.
+ */
+export function compileMethodOptions(
+  opts: MethodOptions,
+  generator = false,
+  groups: readonly string[] = [],
+): { numReturns: number; generatorBackpressure: number; concurrencyGroup: string | undefined } {
   checkKeys(opts, METHOD_KEYS, "actor method");
   if (generator) refuseNumReturns(opts.numReturns, "method");
   return {
     numReturns: intAtLeast("numReturns", opts.numReturns, 0, 10_000) ?? 1,
     generatorBackpressure: generatorBackpressure(opts.generatorBackpressureNumObjects),
+    concurrencyGroup: callGroup(opts.concurrencyGroup, groups),
   };
 }
 

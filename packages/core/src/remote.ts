@@ -48,14 +48,17 @@ function remoteGenerator(def: Definition, opts: TaskOptions): unknown {
 }
 
 function actorClass(def: Definition, opts: ActorOptions): unknown {
-  compileActorOptions(opts, ""); // fail at the call site on bad options
+  const methods = methodNames(def.target as AnyClass);
+  compileActorOptions(opts, "", methods); // fail at the call site on bad options
   return {
     remote: (...args: unknown[]) => {
       const c = requireConnected(`${def.name}.remote`);
-      const compiled = compileActorOptions(opts, currentNamespace());
+      const compiled = compileActorOptions(opts, currentNamespace(), methods);
       const actorId = c.createActor(def, args, compiled);
+      const groups = compiled.concurrencyGroups === undefined ? undefined : Object.keys(compiled.concurrencyGroups);
       // This process owns the actor: its handles keep it alive, unless it is detached.
-      return makeActorHandle(actorId, def.name, compiled.detached ? undefined : c.address, methodNames(def.target as AnyClass));
+      const owner = compiled.detached ? undefined : c.address;
+      return makeActorHandle(actorId, def.name, owner, methods, { concurrencyGroups: groups, maxPendingCalls: compiled.maxPendingCalls });
     },
     options: (more: ActorOptions) => actorClass(def, { ...opts, ...more }),
   };

@@ -22,6 +22,8 @@ import type { ObjectManager } from "./object-manager.js";
 import { type ObjectRef, containedRefs } from "./object-ref.js";
 import { isInline } from "./object-value.js";
 import { Fifo } from "./fifo.js";
+import { ConcurrencyGroups } from "./concurrency-groups.js";
+import { MaxCalls, exitingAfter } from "./max-calls.js";
 import { RunningTasks } from "./running-tasks.js";
 import { SerializationError, deserializeLoading, serializeParts } from "./serialization/index.js";
 import { GeneratorRun, iteratorOf, sinkOver } from "./generator-runner.js";
@@ -34,9 +36,10 @@ interface HostedActor {
   instance: Record<string, unknown>;
   className: string;
   byValue: ByValue | undefined;
-  maxConcurrency: number;
+  /** Where its calls wait for their turn (the default group, and any others it declared). */
+  groups: ConcurrencyGroups;
+  /** Calls running, in every group. */
   running: number;
-  waiting: Fifo<() => void>;
   /** Set by lux.exitActor(): reported before the current call replies, then the process exits. */
   exiting: { report(): Promise<void>; exit(): void } | undefined;
 }
@@ -81,6 +84,10 @@ export class TaskExecutor {
   private runningTask = false;
   private runStartedAt = 0;
   private readonly waiting = new Fifo<{ spec: TaskSpec; resolve(reply: TaskReply | Promise<TaskReply>): void }>();
+  /** Calls started per function with maxCalls (see max-calls.ts). */
+  private readonly maxCalls = new MaxCalls();
+  /** A function's maxCalls was reached: this worker starts no task again (see lastCall). */
+  private spent = false;
   private requeueTimer: TimerHandle | undefined;
   private actor: HostedActor | undefined;
   /** Set from the start of the hosted actor's constructor. */
@@ -132,9 +139,8 @@ export class TaskExecutor {
       instance,
       className: spec.className,
       byValue,
-      maxConcurrency: spec.maxConcurrency ?? defaultMaxConcurrency(cls),
+      groups: new ConcurrencyGroups(spec.maxConcurrency ?? defaultMaxConcurrency(cls), spec.concurrencyGroups, spec.methodConcurrencyGroups),
       running: 0,
-      waiting: new Fifo<() => void>(),
       exiting: undefined,
     };
   }
@@ -155,6 +161,7 @@ export class TaskExecutor {
       }
       return reply.finally(() => this.runWaiting());
     }
+    if (this.spent) return { returns: [], requeue: true };
     return new Promise((resolve) => {
       this.waiting.push({ spec, resolve });
       this.armRequeue();
@@ -176,13 +183,24 @@ export class TaskExecutor {
   private start(spec: TaskSpec): TaskReply | Promise<TaskReply> {
     this.runningTask = true;
     this.runStartedAt = this.clock.now();
+    if (spec.maxCalls !== undefined && this.maxCalls.last(spec.functionId, spec.maxCalls)) return this.lastCall(spec);
     return this.executeTask(spec);
+  }
+
+  /**
+   * The last call this worker starts (its function's maxCalls): the tasks pipelined behind it
+   * and any pushed later go back to their owners, and its reply says the worker is exiting.
+   */
+  private lastCall(spec: TaskSpec): TaskReply | Promise<TaskReply> {
+    this.spent = true;
+    this.requeueWaiting();
+    return exitingAfter(this.executeTask(spec));
   }
 
   /** The running task is done: the tasks waiting behind it run in order (synchronous ones in this loop, not by recursion). */
   private runWaiting(): void {
     for (;;) {
-      this.runningTask = false;
+      this.runningTask = this.spent; // a spent worker starts nothing more (see lastCall)
       this.running.endTask();
       this.requeueTimer?.cancel();
       this.requeueTimer = undefined;
@@ -253,11 +271,12 @@ export class TaskExecutor {
     if (actor === undefined || actor.actorId !== spec.actorId) {
       return this.failure(spec, new LuxError(`a call for actor ${spec.actorId} reached a worker that does not host it`), false);
     }
-    // Calls start in arrival order; at most maxConcurrency run at once.
-    if (actor.running >= actor.maxConcurrency) {
-      await new Promise<void>((resolve) => actor.waiting.push(resolve));
-    }
+    // Calls of a group start in arrival order; at most the group's limit run at once.
+    const group = actor.groups.of(spec);
+    if (group === undefined) return this.failure(spec, actor.groups.unknown(spec.concurrencyGroup ?? ""), false);
+    if (group.running >= group.limit) await new Promise<void>((resolve) => group.waiting.push(resolve));
     if (actor.exiting !== undefined) return this.exitedFailure(spec, actor);
+    group.running++;
     actor.running++;
     let exiting: HostedActor["exiting"];
     try {
@@ -272,19 +291,16 @@ export class TaskExecutor {
       return reply;
     } finally {
       this.running.endCall(spec.taskId);
+      group.running--;
       actor.running--;
-      actor.waiting.shift()?.();
+      group.waiting.shift()?.();
       // The last call running when the actor exits replies first (the reply is queued now).
       if (actor.running === 0) exitingOf(actor)?.exit();
     }
   }
 
   private exitedFailure(spec: TaskSpec, actor: HostedActor): TaskReply {
-    return this.failure(
-      spec,
-      new ActorDiedError({ actorId: actor.actorId, cause: new Error("the actor exited with lux.exitActor()") }),
-      false,
-    );
+    return this.failure(spec, new ActorDiedError({ actorId: actor.actorId, cause: new Error("the actor exited with lux.exitActor()") }), false);
   }
 
   /** Calls the task's function; the reply comes synchronously when nothing along the way is asynchronous. */

@@ -26,6 +26,13 @@ interface Lease {
   /** The worker sent pipelined tasks back (its task ran long or blocked): one at a time until it drains. */
   requeued: boolean;
   idleTimer: TimerHandle | undefined;
+  /**
+   * Its worker ran its last call (a function's maxCalls): out of its key's leases, no task
+   * goes to it; those still in flight come back unstarted, then the lease is returned.
+   */
+  spent: boolean;
+  /** A spent lease was returned. */
+  returned: boolean;
 }
 
 /** Tasks of one shape (resources + scheduling strategy + runtime env + label selector) share leased workers. */
@@ -239,7 +246,7 @@ export class TaskSubmitter {
   /** The requester connected a worker leased for `kq`: it runs queued tasks, or idles, or goes back. */
   private leased(kq: KeyQueue, grant: LeaseGrant, raylet: RayletConnection, connection: PeerConnection, withdrawn: boolean): void {
     const worker: RunningOn = { workerId: grant.workerId, address: grant.workerAddress, connection };
-    const lease: Lease = { grant, raylet, connection, worker, tasks: [], holding: 0, requeued: false, idleTimer: undefined };
+    const lease: Lease = { grant, raylet, connection, worker, tasks: [], holding: 0, requeued: false, idleTimer: undefined, spent: false, returned: false };
     worker.forceCancel = (record, reason) =>
       lease.tasks[0] === record ? raylet.call("killWorker", { workerId: grant.workerId, reason }) : undefined;
     kq.leases.add(lease);
@@ -269,6 +276,7 @@ export class TaskSubmitter {
         } else {
           record.pace.handsBack = (reply as TaskReply).heldThread !== true;
           this.results.complete(record, reply as TaskReply, lease.connection);
+          if ((reply as TaskReply).workerExiting === true) this.spend(kq, lease);
         }
         this.afterTask(kq, lease);
         return;
@@ -276,6 +284,7 @@ export class TaskSubmitter {
       if (error instanceof ConnectionClosedError || lease.connection.state === "closed") {
         // Every task in flight on the lease fails at once: the first callback settles them all.
         if (kq.leases.delete(lease)) this.leaseDied(kq, lease, error);
+        else if (lease.spent) this.spentWorkerGone(kq, lease);
       } else {
         this.settled(lease, record);
         this.results.fail(record, error);
@@ -343,7 +352,41 @@ export class TaskSubmitter {
     if (kq.queue.length > 0) this.dispatch(kq);
     else this.cancelSurplusRequests(kq);
     // Idle with tasks still queued only under SPREAD, while they wait for leases of their own.
-    if (lease.tasks.length === 0) this.idle(kq, lease);
+    if (lease.tasks.length === 0) {
+      if (lease.spent) this.returnSpent(lease);
+      else this.idle(kq, lease);
+    }
+  }
+
+  /**
+   * The lease's worker ran its last call (maxCalls): it leaves the key's leases, so nothing
+   * more is pushed to it (the queue's tasks get leases of their own); the tasks in flight on
+   * it come back unstarted, and then the lease goes back to its raylet (see returnSpent).
+   */
+  private spend(kq: KeyQueue, lease: Lease): void {
+    lease.spent = true;
+    lease.idleTimer?.cancel();
+    kq.leases.delete(lease);
+  }
+
+  /** Returns a spent lease: its raylet frees its resources now and stops the worker once it may. */
+  private returnSpent(lease: Lease): void {
+    if (lease.returned) return;
+    lease.returned = true;
+    if (lease.raylet.state !== "closed") lease.raylet.notify("returnLease", { leaseId: lease.grant.leaseId, disconnect: false, workerExiting: true });
+  }
+
+  /**
+   * A spent lease's worker ended (its raylet stopped it, or it died) with tasks in flight: it
+   * started none of them after its last call, so they go back to the queue uncharged.
+   */
+  private spentWorkerGone(kq: KeyQueue, lease: Lease): void {
+    const unstarted = lease.tasks;
+    if (unstarted.length === 0) return;
+    lease.tasks = [];
+    lease.holding = 0;
+    for (const record of unstarted) this.requeue(kq, record);
+    this.returnSpent(lease);
   }
 
   /**

@@ -92,5 +92,9 @@ export type ActorHandle<T> = {
 export interface ActorClass<C extends AnyClass> {
   /** Creates the actor and returns its handle at once. */
   remote(...args: RemoteArgs<ConstructorParameters<C>>): ActorHandle<InstanceType<C>>;
-  options(options: ActorOptions): ActorClass<C>;
+  /**
+   * The same class with other options, merged over the current ones. The keys of `methods`
+   * are the class's methods, and a method's `concurrencyGroup` one of `concurrencyGroups`.
+   */
+  options<const G extends string = string>(options: ActorOptions<InstanceType<C>, G>): ActorClass<C>;
 }

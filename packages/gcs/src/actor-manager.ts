@@ -101,6 +101,8 @@ export class ActorManager {
         deathCause: undefined,
         maxTaskRetries: spec.maxTaskRetries ?? 0,
         ...(spec.methods !== undefined ? { methods: spec.methods } : {}),
+        ...(spec.concurrencyGroups !== undefined ? { concurrencyGroups: Object.keys(spec.concurrencyGroups) } : {}),
+        ...(spec.maxPendingCalls !== undefined ? { maxPendingCalls: spec.maxPendingCalls } : {}),
       },
       lease: undefined,
       restartsLeft: spec.maxRestarts,

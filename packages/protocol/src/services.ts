@@ -130,7 +130,12 @@ export type GcsService = ServiceOf<typeof GcsService>;
 export const RayletService = defineService({
   requestLease: rpc(LeaseRequest, returns<LeaseReply>()),
   cancelLeaseRequest: rpc(obj({ requestId: str }), returns<{ cancelled: boolean }>()),
-  returnLease: rpc(obj({ leaseId: str, disconnect: bool }), ok),
+  /**
+   * `disconnect`: the worker is killed. `workerExiting`: it ran its last call (a function's
+   * maxCalls): its resources are freed now, it is never leased again, and it is stopped once
+   * it owns no objects in use.
+   */
+  returnLease: rpc(obj({ leaseId: str, disconnect: bool, workerExiting: opt(bool) }), ok),
   /** `socketPath`: the worker's Unix socket, for processes of the same node (faster than TCP). */
   registerWorker: rpc(obj({ workerId: str, address: str, socketPath: opt(str), pid: int() }), returns<{ nodeId: string; labels: Record<string, string> }>()),
   workerBlocked: rpc(obj({ workerId: str }), ok),

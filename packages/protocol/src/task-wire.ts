@@ -19,12 +19,14 @@ type Head = Infer<typeof Head>;
 /**
  * [taskId, head (0: the same as the previous spec on this connection), args, returnIds,
  * resolved | 0, borrowed | 0, gpuIds | 0, and for actor method calls
- * [actorId, method, callerId, seq] (null for each one not set), then for generator tasks
- * only [backpressure, skip] (the actor part null for a generator function)].
+ * [actorId, method, callerId, seq, concurrencyGroup?] (null for each one not set; the group
+ * only when the call names one), then for generator tasks [backpressure, skip], then for
+ * tasks with maxCalls that count (each part before it null when absent)]. A plain task is
+ * the first 7 elements only.
  */
 export const TaskSpecWire = tuple(
   [str, union(lit(0), Head), bytes, arr(str), union(lit(0), arr(ResolvedArg)), union(lit(0), arr(ObjectRefWire)), union(lit(0), arr(num))],
-  [nullable(tuple([str, nullable(str), nullable(str), nullable(num)])), tuple([int(), int()])],
+  [nullable(tuple([str, nullable(str), nullable(str), nullable(num)], [str])), nullable(tuple([int(), int()])), int(1)],
 );
 export type TaskSpecWire = Infer<typeof TaskSpecWire>;
 
@@ -56,11 +58,17 @@ export function encodeTaskSpec(connection: object, spec: TaskSpec): TaskSpecWire
     spec.borrowed.length === 0 ? 0 : spec.borrowed,
     spec.gpuIds.length === 0 ? 0 : spec.gpuIds,
   ];
-  if (spec.actorId !== undefined) wire.push([spec.actorId, spec.method ?? null, spec.callerId ?? null, spec.seq ?? null]);
+  if (spec.actorId !== undefined) {
+    const actor: NonNullable<TaskSpecWire[7]> = [spec.actorId, spec.method ?? null, spec.callerId ?? null, spec.seq ?? null];
+    // The group only when the call names one: calls without add nothing.
+    if (spec.concurrencyGroup !== undefined) actor.push(spec.concurrencyGroup);
+    wire.push(actor);
+  }
   if (spec.generator !== undefined) {
     if (spec.actorId === undefined) wire.push(null);
     wire.push([spec.generator.backpressure, spec.generator.skip]);
   }
+  if (spec.maxCalls !== undefined) withMaxCalls(wire, spec.maxCalls);
   return wire;
 }
 
@@ -98,10 +106,19 @@ export function decodeTaskSpec(connection: object, w: TaskSpecWire): TaskSpec {
     if (actor[1] !== null) spec.method = actor[1];
     if (actor[2] !== null) spec.callerId = actor[2];
     if (actor[3] !== null) spec.seq = actor[3];
+    if (actor[4] !== undefined) spec.concurrencyGroup = actor[4];
   }
   const generator = w[8];
-  if (generator !== undefined) spec.generator = { backpressure: generator[0], skip: generator[1] };
+  if (generator !== undefined && generator !== null) spec.generator = { backpressure: generator[0], skip: generator[1] };
+  const maxCalls = w[9];
+  if (maxCalls !== undefined) spec.maxCalls = maxCalls;
   return spec;
+}
+
+/** maxCalls goes last: the parts before it are padded with null. */
+function withMaxCalls(wire: TaskSpecWire, maxCalls: number): void {
+  while (wire.length < 9) wire.push(null);
+  wire.push(maxCalls);
 }
 
 function headOf(spec: TaskSpec): Head {

@@ -149,8 +149,18 @@ export interface TaskSpec {
   method?: string;
   callerId?: string;
   seq?: number;
+  /**
+   * An actor call's concurrency group, when the call names one (`.options({ concurrencyGroup })`);
+   * unset: the method's group from the actor's `methods` option, else the default group.
+   */
+  concurrencyGroup?: string;
   /** A generator function or method: its yields stream to the owner one by one (reportGeneratorItem). */
   generator?: GeneratorSpec;
+  /**
+   * A normal task's maxCalls (unset: no limit): its worker runs no more tasks once it has
+   * started this many calls of the function, and is ended (Ray's max_calls).
+   */
+  maxCalls?: number;
 }
 
 /** What the worker of a streaming generator task needs to know beyond a plain task. */
@@ -194,6 +204,11 @@ export interface TaskReply {
    * off otherwise.
    */
   heldThread?: boolean;
+  /**
+   * The worker ran its last call (a function's maxCalls): it runs nothing more, and tasks
+   * pushed to it are handed back. Its owner returns the lease with `workerExiting`.
+   */
+  workerExiting?: boolean;
 }
 
 /**
@@ -244,8 +259,17 @@ export const ActorCreationSpec = obj({
   namespace: str,
   getIfExists: bool,
   detached: bool,
-  /** Calls run at once; absent: 1,000 for an async actor (a class with an async method), else 1. */
+  /**
+   * Calls of the default concurrency group run at once; absent: 1,000 for an async actor (a
+   * class with an async method), else 1.
+   */
   maxConcurrency: opt(num),
+  /** Other concurrency groups: name to the calls of that group run at once. */
+  concurrencyGroups: opt(record(int(1))),
+  /** The group each method's calls run in when the call names none (methods not listed: the default group). */
+  methodConcurrencyGroups: opt(record(str)),
+  /** Calls of one caller process not finished yet beyond which its next call throws (absent: no limit). */
+  maxPendingCalls: opt(int(1)),
   maxRestarts: num,
   /**
    * Times a call in flight when the actor's worker died is re-sent after a restart; -1 =
@@ -292,6 +316,10 @@ export interface ActorInfo {
   unavailable?: boolean;
   /** The class's method names, if its creator sent them (see ActorCreationSpec.methods). */
   methods?: string[];
+  /** The names of its concurrency groups (besides the default one), if it has any. */
+  concurrencyGroups?: string[];
+  /** Its maxPendingCalls, if set: each caller's handles enforce it. */
+  maxPendingCalls?: number;
 }
 
 export const LeaseRequest = obj({

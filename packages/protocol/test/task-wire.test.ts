@@ -63,6 +63,27 @@ test("a spec round-trips; the shared head is sent once per connection until it c
   assert.equal(encodeTaskSpec(a, spec({ taskId: "a1b2c3d4e5f6071800000009" })).length, 7, "a plain task carries neither part");
 });
 
+test("an actor call's concurrency group and a task's maxCalls travel only when set", () => {
+  const [a, b] = [{}, {}];
+  const call = spec({ actorId: "ab".repeat(16), method: "fetch", callerId: "cd".repeat(16), seq: 1 });
+  const plainWire = encodeTaskSpec(a, call);
+  assert.equal((plainWire[7] as unknown[]).length, 4, "a call naming no group: the actor part as before");
+  assert.deepEqual(decodeTaskSpec(b, received(plainWire)), call);
+  const grouped = { ...call, taskId: "a1b2c3d4e5f6071800000010", concurrencyGroup: "io" };
+  assert.deepEqual(encodeTaskSpec({}, grouped)[7], ["ab".repeat(16), "fetch", "cd".repeat(16), 1, "io"]);
+  assert.deepEqual(send(a, b, grouped), grouped);
+  const generatorGrouped = { ...grouped, taskId: "a1b2c3d4e5f6071800000011", generator: { backpressure: 1, skip: 0 } };
+  assert.deepEqual(send(a, b, generatorGrouped), generatorGrouped);
+  // maxCalls goes last, after nulls for the parts a normal task does not have.
+  const limited = spec({ taskId: "a1b2c3d4e5f6071800000012", maxCalls: 2 });
+  assert.deepEqual(encodeTaskSpec(a, limited).slice(7), [null, null, 2]);
+  assert.deepEqual(send(a, b, limited), limited);
+  const limitedGenerator = spec({ taskId: "a1b2c3d4e5f6071800000013", maxCalls: 1, generator: { backpressure: 0, skip: 3 } });
+  assert.deepEqual(encodeTaskSpec(a, limitedGenerator).slice(7), [null, [0, 3], 1]);
+  assert.deepEqual(send(a, b, limitedGenerator), limitedGenerator);
+  assert.equal(send(a, b, spec({ taskId: "a1b2c3d4e5f6071800000014" })).maxCalls, undefined);
+});
+
 test("a spec referring to a head that never came is refused with ProtocolError", () => {
   const wire = encodeTaskSpec({}, spec());
   wire[1] = 0;
@@ -71,7 +92,7 @@ test("a spec referring to a head that never came is refused with ProtocolError",
 
 test("the wire schema refuses malformed specs, naming where", () => {
   const bad: [unknown, RegExp][] = [
-    [{ taskId: "x" }, /^the body: expected an array of 7 to 9, got an object$/],
+    [{ taskId: "x" }, /^the body: expected an array of 7 to 10, got an object$/],
     [["x", ["a", "b"], Uint8Array.of(), [], 0, 0, 0], /^\[1\]: expected an array of 4 to 6, got 2 items$/],
     [["x", ["a", "b", "c", "d", { CPU: "1" }], Uint8Array.of(), [], 0, 0, 0], /^\[1\]\[4\]\["CPU"\]: expected a number, got a string$/],
     [["x", ["a", "b", "c", "d"], Uint8Array.of(), [], 5, 0, 0], /^\[4\]: expected 0 or an array, got number 5$/],
@@ -80,6 +101,8 @@ test("the wire schema refuses malformed specs, naming where", () => {
     [["x", 0, Uint8Array.of(), [], [{ index: 0 }], 0, 0], /^\[4\]\[0\]\.objectId: expected a string, got nothing$/],
     [["x", 0, Uint8Array.of(), [], 0, 0, 0, [1, null, null, null]], /^\[7\]\[0\]: expected a string, got number 1$/],
     [["x", 0, Uint8Array.of(), [], 0, 0, 0, null, [1.5, 0]], /^\[8\]\[0\]: expected an integer >= 0, got number 1.5$/],
+    [["x", 0, Uint8Array.of(), [], 0, 0, 0, ["a", null, null, null, 7]], /^\[7\]\[4\]: expected a string, got number 7$/],
+    [["x", 0, Uint8Array.of(), [], 0, 0, 0, null, null, 0], /^\[9\]: expected an integer >= 1, got number 0$/],
   ];
   for (const [wire, problem] of bad) {
     assert.equal(TaskSpecWire.test(wire), false);

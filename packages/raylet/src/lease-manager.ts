@@ -271,11 +271,12 @@ export class LeaseManager {
     }
   }
 
-  return(leaseId: string, disconnect: boolean): void {
+  /** `disconnect`: the worker is killed; `workerExiting`: it ran its maxCalls (see WorkerPool.release). */
+  return(leaseId: string, disconnect: boolean, workerExiting = false): void {
     const lease = this.leases.get(leaseId);
     if (lease === undefined) return;
     this.drop(lease);
-    this.pool.release(lease.worker, disconnect);
+    this.pool.release(lease.worker, disconnect, workerExiting);
     this.schedule();
   }
 

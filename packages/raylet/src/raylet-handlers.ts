@@ -52,7 +52,7 @@ function leaseHandlers(parts: RayletParts): RayletHandlers {
     requestLease: (req, conn) => parts.leases().request(req, conn as unknown as Requester),
     cancelLeaseRequest: (req) => ({ cancelled: parts.leases().cancel(req.requestId) }),
     returnLease: (req) => {
-      parts.leases().return(req.leaseId, req.disconnect);
+      parts.leases().return(req.leaseId, req.disconnect, req.workerExiting === true);
       return { ok: true };
     },
     getPendingDemand: () => parts.leases().demand(),

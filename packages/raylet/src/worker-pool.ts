@@ -8,8 +8,11 @@ import { StartGate } from "./start-gate.js";
 
 const log = createLogger("raylet");
 
-/** "stopping": killed but not exited yet; it must not be leased again. */
-export type WorkerState = "starting" | "idle" | "leased" | "stopping" | "dead";
+/**
+ * "stopping": killed but not exited yet; it must not be leased again. "spent": it ran its
+ * last call (a function's maxCalls): never leased again, stopped once it may be (canRetire).
+ */
+export type WorkerState = "starting" | "idle" | "leased" | "spent" | "stopping" | "dead";
 
 export interface WorkerHandle {
   readonly workerId: string;
@@ -141,10 +144,20 @@ export class WorkerPool {
     }
   }
 
-  release(worker: WorkerHandle, kill: boolean): void {
+  /**
+   * A lease ended: its worker goes back to the idle workers of its job, or is killed (`kill`),
+   * or (`spent`: it ran a function's maxCalls) is never leased again and stops as soon as it
+   * owns no objects in use (asked now, then at each reap).
+   */
+  release(worker: WorkerHandle, kill: boolean, spent = false): void {
     if (worker.state === "dead" || worker.state === "stopping") return;
     if (kill) {
       this.kill(worker, "its lease ended with disconnect");
+      return;
+    }
+    if (spent) {
+      worker.state = "spent";
+      this.retireLater(worker, "it ran its maxCalls");
       return;
     }
     worker.state = "idle";
@@ -157,9 +170,10 @@ export class WorkerPool {
     this.retire(worker, reason).catch((e: unknown) => log.error(`retiring worker ${worker.workerId.slice(0, 8)} failed: ${(e as Error).message}`));
   }
 
-  /** Stops an idle worker unless it still owns objects in use. */
+  /** Stops an idle (or spent) worker unless it still owns objects in use. */
   private async retire(worker: WorkerHandle, reason: string): Promise<void> {
-    if (worker.state !== "idle" || worker.retiring) return;
+    const state = worker.state;
+    if ((state !== "idle" && state !== "spent") || worker.retiring) return;
     worker.retiring = true;
     let ok: boolean;
     try {
@@ -168,7 +182,7 @@ export class WorkerPool {
       ok = true; // it does not answer: nothing to keep it for
     }
     worker.retiring = false;
-    if (worker.state !== "idle") return;
+    if (worker.state !== state) return;
     if (ok) this.kill(worker, reason);
     else worker.idleSince = this.options.clock.now();
   }
@@ -335,6 +349,7 @@ export class WorkerPool {
     const keep = this.options.idleKeepMs;
     for (const w of this.workers.values()) {
       if (w.state === "idle" && now - w.idleSince > keep) this.retireLater(w, "idle");
+      else if (w.state === "spent") this.retireLater(w, "it ran its maxCalls");
     }
   }
 }
