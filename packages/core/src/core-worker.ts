@@ -268,6 +268,7 @@ export class CoreWorker {
     };
     if (options.placementGroup !== undefined) spec.placementGroup = options.placementGroup;
     if (options.generatorBackpressure !== undefined) spec.generator = { backpressure: options.generatorBackpressure, skip: 0 };
+    if (options.maxCalls !== undefined) spec.maxCalls = options.maxCalls;
     const record = this.record(spec, args, encoded.held, this.optionsWithEnv(options), def.pace);
     const refs = refsOf(record.returnSlots, this.address);
     if (exported === undefined && options.runtimeEnv === undefined && record.deps.length === 0) {

@@ -29,6 +29,8 @@ export interface TaskOptionsCompiled {
   runtimeEnvSpec?: RuntimeEnvSpec | undefined;
   /** Set for a generator function (its task streams its yields): generatorBackpressureNumObjects, 0 for none. */
   generatorBackpressure?: number | undefined;
+  /** Its worker exits after this many calls of the function (set only when > 0). */
+  maxCalls?: number | undefined;
 }
 
 export type TaskState = "resolving" | "queued" | "running" | "finished";

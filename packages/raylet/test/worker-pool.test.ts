@@ -12,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, test } from "node:test";
-import { systemClock } from "@lux/protocol";
+import { FakeClock, systemClock } from "@lux/protocol";
 import { WorkerPool, splitPreloads, startEarlyWorker, type PrestartJob, type WorkerHandle, type WorkerPoolOptions } from "../src/worker-pool.js";
 
 /** Polls `condition` every 10 ms for up to 10 s (real processes: no fake clock here). */
@@ -141,6 +141,35 @@ test("past startConcurrency, starts wait for a booting worker to register; a job
     pool.killJob(job.jobId);
     await eventually(() => pool.all().length === 0, "the job's workers ended");
     assert.equal(pool.all().length, 0, "the two starts still waiting never spawned");
+  } finally {
+    await pool.close();
+  }
+});
+
+test("a spent worker (it ran a function's maxCalls) is never leased again, and is stopped once it owns nothing in use", async () => {
+  const clock = new FakeClock(0);
+  let mayStop = false;
+  let asked = 0;
+  const pool = new WorkerPool({ ...options, clock, canRetire: () => Promise.resolve((asked++, mayStop)) });
+  const jobInfo = { ...job, driverAddress: "d", entryUrl: undefined };
+  try {
+    const acquired = pool.acquire(jobInfo);
+    const [spent] = pool.all();
+    assert.ok(spent !== undefined && pool.registered(spent.workerId, "127.0.0.1:7100"));
+    assert.equal(await acquired, spent);
+    pool.release(spent, false, true);
+    assert.equal(spent.state, "spent");
+    await eventually(() => asked === 1 && !spent.retiring, "the pool asked at once whether it may stop it");
+    assert.equal(spent.state, "spent", "it owns objects in use: it lives on");
+    const next = pool.acquire(jobInfo);
+    const fresh = pool.all().find((w) => w !== spent);
+    assert.ok(fresh !== undefined && pool.registered(fresh.workerId, "127.0.0.1:7101"), "the next lease starts a new worker");
+    assert.equal(await next, fresh);
+    mayStop = true;
+    clock.advance(options.reapIntervalMs);
+    await exited(spent.process);
+    assert.equal(spent.state, "dead");
+    assert.equal(fresh.state, "leased");
   } finally {
     await pool.close();
   }

@@ -77,7 +77,7 @@ export interface FakeRayletOptions {
  * the test, see `nextLease` and `leases`): grant a FakeWorker, spill back to another
  * raylet, fail, or hold. Like a real raylet it answers a withdrawn request
  * `{ cancelled: true }`, kills a worker on killWorker or on a lease returned with
- * `disconnect`, and says how a dead worker ended (getWorkerExit). Every call is recorded.
+ * `disconnect` or `workerExiting`, and says how a dead worker ended (getWorkerExit). Every call is recorded.
  */
 export class FakeRaylet extends FakePeer<RayletService> {
   readonly nodeId: string;
@@ -174,10 +174,11 @@ export class FakeRaylet extends FakePeer<RayletService> {
       lease?.cancel();
       return { cancelled: lease !== undefined };
     });
-    this.handle("returnLease", ({ leaseId, disconnect }) => {
+    this.handle("returnLease", ({ leaseId, disconnect, workerExiting }) => {
       const lease = this.granted.get(leaseId);
       this.granted.delete(leaseId);
-      if (disconnect) lease?.worker.die({ signal: "SIGKILL" });
+      // A spent worker (maxCalls) owns nothing here: the raylet stops it at once.
+      if (disconnect || workerExiting === true) lease?.worker.die({ signal: "SIGKILL" });
       return OK;
     });
     this.handle("getPendingDemand", () => []);

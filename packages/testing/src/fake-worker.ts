@@ -69,6 +69,11 @@ export class PushedTask {
     this.answer({ ...this.replyOf(returns), heldThread: true });
   }
 
+  /** As `reply`, from the worker's last call (its function's maxCalls): the reply says the worker is exiting. */
+  replyExiting(...returns: FakeReturn[]): void {
+    this.answer({ ...this.replyOf(returns), workerExiting: true });
+  }
+
   private replyOf(returns: FakeReturn[]): TaskReply {
     const values = this.spec.returnIds.map((objectId, i): ReturnValue => ({ ...(returns[i] ?? { value: FAKE_VALUE }), objectId }));
     const contained = values.some((r) => r.contained !== undefined && r.contained.length > 0);
