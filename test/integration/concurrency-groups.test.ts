@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as lux from "lux";
 import { LocalCluster } from "lux/testing";
-import { type Gated, Gated as GatedClass, GatedActor, SignalActor, SyncGatedActor } from "./fixtures/call-limits-defs.js";
+import { type Gated, Gated as GatedClass, GatedActor, SignalActor, SyncGatedActor, computeInGroup } from "./fixtures/call-limits-defs.js";
 import { fixtures, runScript, waitFor } from "./helpers.js";
 
 /** Far above normal: a call held back by a full group fails the test with GetTimeoutError instead of stalling it. */
@@ -119,6 +119,9 @@ describe("concurrency groups of an async actor", () => {
     const refs = [found.fetch.remote("io", signal), found.fetch.remote("io", signal)];
     await insideIs(actor, { io: 2 });
     assert.equal(await lux.get(found.compute.options({ concurrencyGroup: "compute" }).remote(2), DEADLINE), 4);
+    // A copy of the handle in a task: io is full, compute is not; an unknown group throws there too.
+    assert.equal(await lux.get(computeInGroup.remote(actor, "compute", 5), DEADLINE), 10);
+    assert.equal(await lux.get(computeInGroup.remote(actor, "gpu", 5), DEADLINE), "InvalidOptionError");
     await lux.get(signal.send.remote(), DEADLINE);
     await lux.get(refs, DEADLINE);
   });

@@ -275,8 +275,9 @@ export class TaskSubmitter {
           this.requeue(kq, record);
         } else {
           record.pace.handsBack = (reply as TaskReply).heldThread !== true;
-          this.results.complete(record, reply as TaskReply, lease.connection);
+          // Before completing: a retry the completion queues must not go to the spent worker.
           if ((reply as TaskReply).workerExiting === true) this.spend(kq, lease);
+          this.results.complete(record, reply as TaskReply, lease.connection);
         }
         this.afterTask(kq, lease);
         return;
