@@ -7,31 +7,15 @@
  *   again once some finish. The limit travels with the handle (each process counts its own).
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import * as lux from "lux";
-import { LocalCluster } from "lux/testing";
 import { type Gated, GatedActor, SignalActor, callFromTask, otherPid, workerPid } from "./fixtures/call-limits-defs.js";
-import { pidAlive, waitFor } from "./helpers.js";
+import { pidAlive, waitFor, withCluster } from "./helpers.js";
 
 /** Far above normal: a worker that kept its CPU fails the test with GetTimeoutError instead of stalling it. */
 const DEADLINE = { timeoutMs: 30_000 };
 
-let cluster: LocalCluster;
-
-before(async () => {
-  cluster = await LocalCluster.start({ head: { numCpus: 1 } });
-  try {
-    await lux.init({ address: cluster.address });
-  } catch (e) {
-    await cluster.shutdown();
-    throw e;
-  }
-});
-
-after(async () => {
-  await lux.shutdown();
-  await cluster.shutdown();
-});
+withCluster({ head: { numCpus: 1 } });
 
 const counts = (pids: number[]): number[] => [...pids.reduce((m, p) => m.set(p, (m.get(p) ?? 0) + 1), new Map<number, number>()).values()];
 

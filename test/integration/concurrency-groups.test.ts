@@ -7,31 +7,15 @@
  */
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import * as lux from "lux";
-import { LocalCluster } from "lux/testing";
 import { type Gated, Gated as GatedClass, GatedActor, SignalActor, SyncGatedActor, computeInGroup } from "./fixtures/call-limits-defs.js";
-import { fixtures, runScript, waitFor } from "./helpers.js";
+import { fixtures, runScript, waitFor, withCluster } from "./helpers.js";
 
 /** Far above normal: a call held back by a full group fails the test with GetTimeoutError instead of stalling it. */
 const DEADLINE = { timeoutMs: 30_000 };
 
-let cluster: LocalCluster;
-
-before(async () => {
-  cluster = await LocalCluster.start({ head: { numCpus: 2 } });
-  try {
-    await lux.init({ address: cluster.address });
-  } catch (e) {
-    await cluster.shutdown();
-    throw e;
-  }
-});
-
-after(async () => {
-  await lux.shutdown();
-  await cluster.shutdown();
-});
+withCluster({ head: { numCpus: 2 } });
 
 const GROUPED = { concurrencyGroups: { io: 2, compute: 1 }, methods: { fetch: { concurrencyGroup: "io" }, compute: { concurrencyGroup: "compute" } } } as const;
 
