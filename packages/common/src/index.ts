@@ -47,6 +47,7 @@ export {
 } from "./errors.js";
 export { QueueFullError, QueueEmptyError } from "./queue-errors.js";
 export { PendingCallsLimitExceededError } from "./actor-call-errors.js";
+export { CollectiveError } from "./collective-errors.js";
 export { type WireError, toWireError, fromWireError, ensureError } from "./wire-error.js";
 export {
   type ConfigType,

@@ -123,6 +123,8 @@ export class CoreWorker {
   private readonly inlineArgsMaxBytes: number;
   /** Set once this process lost its raylet or control service for good (terminal). */
   lostError: ClusterLostError | undefined;
+  /** What close() ends first: resources other parts of Lux opened on this core worker (lux.util.collective's peers). */
+  private readonly closeHooks: (() => Promise<void> | void)[] = [];
 
   private constructor(
     readonly options: CoreWorkerOptions,
@@ -460,7 +462,13 @@ export class CoreWorker {
     });
   }
 
+  /** Runs `hook` when this core worker closes (lux.shutdown()), before its connections go. */
+  onClose(hook: () => Promise<void> | void): void {
+    this.closeHooks.push(hook);
+  }
+
   async close(): Promise<void> {
+    for (const hook of this.closeHooks.splice(0)) await hook();
     this.cluster.close();
     // A driver may create a detached actor and exit at once: the actor must still exist.
     await this.actorCreator.detachedRegistered();

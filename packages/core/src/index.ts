@@ -96,6 +96,7 @@ export {
   QueueFullError,
   QueueEmptyError,
   PendingCallsLimitExceededError,
+  CollectiveError,
   type ErrorCode,
   /** Explicit config entries (`lux.init({ systemConfig })`); every entry is in docs/config.md. */
   type SystemConfig,

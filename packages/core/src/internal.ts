@@ -53,3 +53,8 @@ export {
 } from "./user-kv.js";
 export { shipFunction, loadShippedFunction, type ShippedFunction } from "./shipped-functions.js";
 export { Fifo } from "./fifo.js";
+
+// For lux.util.collective: direct links between processes (authenticated with the cluster's
+// token), and the id of an actor from its handle (createCollectiveGroup's ranks).
+export { clusterPeer, type ClusterPeer } from "./cluster-peer.js";
+export { actorIdOf } from "./actor-handle.js";

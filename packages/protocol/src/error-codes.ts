@@ -41,6 +41,7 @@ export const ERROR_CODES = [
   "LUX_QUEUE_FULL",
   "LUX_QUEUE_EMPTY",
   "LUX_PENDING_CALLS_LIMIT_EXCEEDED",
+  "LUX_COLLECTIVE_FAILED",
 ] as const;
 
 /** A Lux error code, e.g. "LUX_GET_TIMEOUT"; see docs/errors.md. */

@@ -1,0 +1,84 @@
+/**
+ * What the algorithms see of one running operation: this rank, where the others run, and
+ * messages to and from each peer by step name. Ranges of arrays move in chunks (at most
+ * `chunkBytes` a message), so a receiver reduces or copies one chunk while the next arrives.
+ */
+import { bytesOf, asElements, reduceInto, type CollectiveArray, type ReduceOp } from "./typed-arrays.js";
+import type { Topology } from "./topology.js";
+
+export interface Comm {
+  readonly rank: number;
+  /** Most bytes of one message. */
+  readonly chunkBytes: number;
+  /** Sends `bytes` to rank `to` as step `step`; resolves once `bytes` may change again. */
+  send(to: number, step: string, bytes: Uint8Array): Promise<void>;
+  /** The bytes rank `from` sent as step `step` (a view or a copy of their own). */
+  recv(from: number, step: string): Promise<Uint8Array>;
+  /** Like recv, into `into`, which must be as long as what was sent. */
+  recvInto(from: number, step: string, into: Uint8Array): Promise<void>;
+}
+
+/** A Comm of an operation of the whole group: it also knows where every rank runs. */
+export interface GroupComm extends Comm {
+  readonly topology: Topology;
+}
+
+/** How many chunks elements [from, to) of `arr` move in, and the elements of one. */
+function chunking(comm: Comm, arr: CollectiveArray, from: number, to: number): { count: number; per: number } {
+  const per = Math.max(1, Math.floor(comm.chunkBytes / arr.BYTES_PER_ELEMENT));
+  return { count: Math.max(1, Math.ceil((to - from) / per)), per };
+}
+
+/** Sends elements [from, to) of `arr` to `to`, as steps `${step}.0`, `${step}.1`, … */
+export async function sendRange(comm: Comm, to: number, step: string, arr: CollectiveArray, from: number, end: number): Promise<void> {
+  const { count, per } = chunking(comm, arr, from, end);
+  const sends: Promise<void>[] = [];
+  for (let c = 0; c < count; c++) {
+    const start = from + c * per;
+    sends.push(comm.send(to, `${step}.${c}`, bytesOf(arr, start, Math.min(end, start + per))));
+  }
+  await Promise.all(sends);
+}
+
+/** Receives what `sendRange` sent into elements [from, end) of `arr`. */
+export async function recvRangeInto(comm: Comm, sender: number, step: string, arr: CollectiveArray, from: number, end: number): Promise<void> {
+  const { count, per } = chunking(comm, arr, from, end);
+  const receives: Promise<void>[] = [];
+  for (let c = 0; c < count; c++) {
+    const start = from + c * per;
+    receives.push(comm.recvInto(sender, `${step}.${c}`, bytesOf(arr, start, Math.min(end, start + per))));
+  }
+  await Promise.all(receives);
+}
+
+/**
+ * Receives what each of `senders` sent with `sendRange` and reduces it into elements
+ * [from, end) of `arr`, chunk by chunk in the order of `senders` (the same order on every
+ * run, so the same floating-point result). The next chunk is fetched while one is reduced.
+ */
+export async function recvRangeReduce(
+  comm: Comm,
+  senders: readonly number[],
+  step: string,
+  arr: CollectiveArray,
+  op: ReduceOp,
+  from: number,
+  end: number,
+): Promise<void> {
+  if (senders.length === 0) return;
+  const { count, per } = chunking(comm, arr, from, end);
+  const fetch = (c: number): Promise<Uint8Array[]> => {
+    const chunks = Promise.all(senders.map((r) => comm.recv(r, `${step}.${c}`)));
+    chunks.catch(() => undefined); // awaited below, maybe after it rejects
+    return chunks;
+  };
+  let next = fetch(0);
+  for (let c = 0; c < count; c++) {
+    const current = next;
+    if (c + 1 < count) next = fetch(c + 1);
+    const chunks = await current;
+    const start = from + c * per;
+    const target = arr.subarray(start, Math.min(end, start + per)) as CollectiveArray;
+    for (const bytes of chunks) reduceInto(target, asElements(target, bytes), op);
+  }
+}
