@@ -185,6 +185,28 @@ export function runtimeEnvNpm(out: string): void {
   }
 }
 
+/** bench/collective.ts --json: one line, every figure a positive number. */
+export function collective(out: string): void {
+  const lines = out.trim().split("\n");
+  assert.equal(lines.length, 1, `one line of JSON, got: ${out}`);
+  const result = JSON.parse(lines[0] as string) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(result).sort(), [
+    "collective_allreduce_gb_per_second",
+    "collective_allreduce_seconds",
+    "collective_over_putget",
+    "memcpy_gb_per_second",
+    "mib",
+    "nodes",
+    "putget_allreduce_gb_per_second",
+    "putget_allreduce_seconds",
+    "ranks",
+    "runs",
+  ]);
+  for (const [name, value] of Object.entries(result)) {
+    assert.ok(typeof value === "number" && value > 0 && Number.isFinite(value), `collective ${name}: ${String(value)}`);
+  }
+}
+
 /** bench/rpc-messages.ts: the last line is the runs' medians as JSON. */
 export function rpcMessages(out: string): void {
   const medians = JSON.parse(out.trim().split("\n").at(-1) ?? "") as Record<string, unknown>;

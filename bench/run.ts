@@ -112,6 +112,11 @@ const BENCHMARKS: Benchmark[] = [
     quick: [{ argv: ts("bench/runtime-env-npm.ts", "--quick", "--json"), check: check.runtimeEnvNpm }],
   },
   {
+    name: "collective",
+    full: [{ argv: ts("bench/collective.ts") }],
+    quick: [{ argv: ts("bench/collective.ts", "--quick", "--json"), check: check.collective }],
+  },
+  {
     name: "rpc-messages",
     quick: [{ argv: ts("bench/rpc-messages.ts", "--n", "2000", "--window", "100", "--runs", "1"), check: check.rpcMessages }],
   },

@@ -16,6 +16,8 @@ export interface ClusterPeer {
   readonly workerId: string;
   /** The address of this process's node: what its own RPC server listens on. */
   readonly host: string;
+  /** The cluster's deadline for opening a connection (config rpcConnectTimeoutMs). */
+  readonly connectTimeoutMs: number;
   /**
    * Listens on this node's address (a port of the system's choosing) for connections that
    * present the cluster's token; the listener does not keep the process alive.
@@ -38,6 +40,7 @@ export function clusterPeer(operation: string): ClusterPeer {
     nodeId: core.nodeId,
     workerId: core.options.workerId,
     host,
+    connectTimeoutMs: peerOptions.connectTimeoutMs,
     async listen<L extends ServiceDef>(handlers: ServedHandlers<L>): Promise<RpcServer<L>> {
       const server = await RpcServer.listen<L>({ ...peerOptions, address: `${host}:0`, handlers });
       server.setWeak();

@@ -1,8 +1,9 @@
 /**
  * `lux.util`: patterns built on tasks and actors, after Ray's `ray.util`: ActorPool (values
  * over a set of actors), Queue (a queue held by an actor, shared by processes), Pool (a
- * process pool like Python's multiprocessing.Pool) and kv (the control service's key-value
- * store). Also importable alone: `import { Queue } from "lux/util"`.
+ * process pool like Python's multiprocessing.Pool), kv (the control service's key-value
+ * store) and collective (allreduce and the like among actors). Also importable alone:
+ * `import { Queue } from "lux/util"`.
  *
  * @example
  * ```ts
@@ -18,3 +19,4 @@ export { ActorPool, type PoolCall, type GetNextOptions } from "./actor-pool.js";
 export { Queue, type QueueOptions, type PutOptions, type GetItemOptions } from "./queue.js";
 export { Pool, type PoolOptions, type MapOptions } from "./pool.js";
 export * as kv from "./kv.js";
+export * as collective from "./collective/index.js";

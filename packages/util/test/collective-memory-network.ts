@@ -58,6 +58,7 @@ export function memoryGroups(nodeIds: readonly string[], options: { chunkBytes?:
   groups.forEach((group, rank) => {
     const network: Network = {
       nodeIds: async () => nodeIds,
+      describeWaits: () => [],
       send: async (to: number, op: OpName, step: string, bytes: Uint8Array) => {
         if (dead.has(to) || dead.has(rank)) return;
         state.sentBytes += bytes.byteLength;

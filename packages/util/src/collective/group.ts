@@ -140,14 +140,14 @@ export class CollectiveGroup implements Inbox {
     const call: Call = { operation, ...(arr !== undefined ? { dtype: dtypeOf(arr) as string, length: arr.length } : {}), ...extra };
     const op = { channel: "c", seq: this.seq++ };
     return this.run(operation, op, this.others, timeoutMs, async (run) => {
-      run.topology = await run.guard(this.topologyBy(run.deadline));
+      run.topology = await run.guard(this.topologyOf(() => run.failedWith !== undefined));
       await agree(run, this.worldSize, call, (reason) => run.verdict(this.error(operation, reason)));
       await body(run);
     });
   }
 
-  private async topologyBy(deadline: number): Promise<Topology> {
-    this.topology ??= topologyOf(await this.requireNetwork().nodeIds(deadline));
+  private async topologyOf(cancelled: () => boolean): Promise<Topology> {
+    this.topology ??= topologyOf(await this.requireNetwork().nodeIds(cancelled));
     return this.topology;
   }
 
@@ -181,15 +181,19 @@ export class CollectiveGroup implements Inbox {
 
   private timedOut(operation: string, op: OpName, timeoutMs: number): Failure {
     const waiting = this.mailbox.waitingOn(op);
-    const on = waiting.length > 0 ? ` (waiting for rank ${waiting.join(", ")})` : "";
+    const waits = [...(waiting.length > 0 ? [`waiting for rank ${waiting.join(", ")}`] : []), ...(this.network?.describeWaits() ?? [])];
+    const on = waits.length > 0 ? ` (${waits.join("; ")})` : "";
     return this.error(
       operation,
       `it did not complete within timeoutMs ${timeoutMs} ms${on}. Every rank must make the same calls in the same order; a rank that never calls, is stuck or is dead keeps the others waiting`,
     );
   }
 
+  /** `error` as this operation's CollectiveError (one from a link, e.g. a refused hello, is restated for it). */
   private asFailure(operation: string, error: unknown): Failure {
-    return error instanceof CollectiveError ? error : this.error(operation, describeError(error), error);
+    if (error instanceof CollectiveError && error.operation === operation && error.groupName === this.name) return error;
+    const reason = error instanceof CollectiveError ? String(error.reason) : describeError(error);
+    return this.error(operation, reason, error);
   }
 
   private requireNetwork(): Network {

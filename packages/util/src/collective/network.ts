@@ -2,8 +2,10 @@
 import type { OpName, Payload } from "./mailbox.js";
 
 export interface Network {
-  /** The node each rank runs on (`[r]`: rank r's node id), once every rank has joined; rejects past `deadline`. */
-  nodeIds(deadline: number): Promise<readonly string[]>;
+  /** The node each rank runs on (`[r]`: rank r's node id), once every rank has joined (rejects once `cancelled()`). */
+  nodeIds(cancelled: () => boolean): Promise<readonly string[]>;
+  /** What keeps this rank from reaching its peers, for a timeout's message: "rank 3 has not joined", … */
+  describeWaits(): string[];
   /**
    * Sends step `step` of `op` to rank `to`, connecting first if needed (until `deadline`);
    * resolves once `bytes` may change again. `cancelled()` turns true when the operation has

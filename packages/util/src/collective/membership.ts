@@ -1,0 +1,182 @@
+/**
+ * This process's memberships in collective groups, by group name, and the server its peers
+ * connect to (one per process, opened with the first membership, on the node's address).
+ * Everything here belongs to the process's core worker: lux.shutdown() ends it, and after a
+ * new lux.init() a new one starts.
+ */
+import { CollectiveError, getRuntimeContext, type ActorHandle } from "@lux/core";
+import { actorIdOf, clusterPeer, kvDel, kvGet, kvKeys, kvPut, type ClusterPeer } from "@lux/core/internal";
+import { serve, systemClock, type RpcServer } from "@lux/protocol";
+import { randomUUID } from "node:crypto";
+import { CollectiveGroup } from "./group.js";
+import { PeerNetwork, type Inbound, type InboundConnection } from "./peer-network.js";
+import { CollectivePeerService } from "./peer-service.js";
+import { Rendezvous, declare, readDeclaration, removeGroup, type KvStore } from "./rendezvous.js";
+import { sharedMemoryAvailable } from "./slot-file.js";
+
+/** Most bytes of one message between ranks (just under 1 MiB: a frame's buffer is then allocated whole). */
+const CHUNK_BYTES = 1020 * 1024;
+/** Shared-memory slots of each rank that sends to ranks of its node. */
+const SHM_SLOTS = 16;
+
+const kv: KvStore = {
+  put: (key, value) => kvPut(key, value),
+  get: (key) => kvGet(key),
+  del: (key) => kvDel(key),
+  keys: (prefix) => kvKeys(prefix),
+};
+
+export interface Member {
+  group: CollectiveGroup;
+  network: PeerNetwork;
+}
+
+export class Memberships {
+  /** Joins under way or done, by group name. */
+  private readonly joining = new Map<string, Promise<Member>>();
+  /** Joined, by group name: what inbound connections are routed to. */
+  private readonly members = new Map<string, Member>();
+  private server: Promise<RpcServer<CollectivePeerService>> | undefined;
+  private closed = false;
+
+  constructor(readonly peer: ClusterPeer) {
+    peer.onClose(() => this.close());
+  }
+
+  /** This process's membership of `name`: joined already, or joined now from the group's declaration (createCollectiveGroup). */
+  member(name: string, operation: string): Promise<Member> {
+    let member = this.joining.get(name);
+    if (member === undefined) {
+      member = this.joinDeclared(name, operation);
+      this.joining.set(name, member);
+      member.catch(() => this.joining.delete(name));
+    }
+    return member;
+  }
+
+  /** Joins `name` as `rank` of `worldSize` (initCollectiveGroup). */
+  init(name: string, rank: number, worldSize: number): Promise<Member> {
+    if (this.joining.has(name)) {
+      const reason = "this process is in a group of that name already: destroyCollectiveGroup() it first";
+      return Promise.reject(new CollectiveError({ groupName: name, operation: "initCollectiveGroup", reason }));
+    }
+    const member = this.join(name, rank, worldSize, undefined);
+    this.joining.set(name, member);
+    member.catch(() => this.joining.delete(name));
+    return member;
+  }
+
+  /** Declares a group of `actors` (rank = index) for them to join at their first operation. */
+  async declare(name: string, actors: readonly ActorHandle<unknown>[]): Promise<void> {
+    const actorIds = actors.map((a) => actorIdOf(a) as string);
+    if (!(await declare(kv, name, { id: randomUUID(), actorIds }))) {
+      const reason = "a group of that name is declared already: destroyCollectiveGroup() it first, or choose another groupName";
+      throw new CollectiveError({ groupName: name, operation: "createCollectiveGroup", reason });
+    }
+  }
+
+  /** Leaves `name` here; a process that is not a member removes the group's records (its declaration). */
+  async destroy(name: string): Promise<void> {
+    const member = await this.joining.get(name)?.catch(() => undefined);
+    this.joining.delete(name);
+    if (member === undefined) {
+      await removeGroup(kv, name);
+      return;
+    }
+    this.members.delete(name);
+    await member.group.destroy();
+    await member.network.unpublish();
+  }
+
+  /** The membership `name` with a rank for this process, if it is joined (no lazy join). */
+  joined(name: string): Member | undefined {
+    return this.members.get(name);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const members = [...this.members.values()];
+    this.members.clear();
+    this.joining.clear();
+    await Promise.all(members.map((m) => m.group.destroy()));
+    await (await this.server?.catch(() => undefined))?.close();
+  }
+
+  private async joinDeclared(name: string, operation: string): Promise<Member> {
+    const declaration = await readDeclaration(kv, name);
+    const fail = (reason: string): never => {
+      throw new CollectiveError({ groupName: name, operation, reason });
+    };
+    if (declaration === undefined) {
+      return fail("this process is in no group of that name: call initCollectiveGroup({ worldSize, rank, groupName }) in each member, or createCollectiveGroup(actors, { groupName }) from the driver first");
+    }
+    const actorId = getRuntimeContext().actorId;
+    const rank = actorId === undefined ? -1 : declaration.actorIds.indexOf(actorId);
+    if (rank < 0) return fail(`this process is not one of the ${declaration.actorIds.length} actors the group was created with`);
+    return this.join(name, rank, declaration.actorIds.length, declaration.id);
+  }
+
+  private async join(name: string, rank: number, worldSize: number, declaration: string | undefined): Promise<Member> {
+    const address = (await this.listen()).address;
+    const group = new CollectiveGroup({ name, rank, worldSize, clock: systemClock, chunkBytes: CHUNK_BYTES });
+    const rendezvous = new Rendezvous(kv, name, worldSize, systemClock, declaration);
+    const network = new PeerNetwork({
+      group,
+      peer: this.peer,
+      rendezvous,
+      declaration,
+      clock: systemClock,
+      shm: sharedMemoryAvailable() ? { slots: SHM_SLOTS, slotBytes: CHUNK_BYTES } : undefined,
+      address,
+    });
+    group.connect(network);
+    // Routed to before it is published: a peer that reads the address may connect at once.
+    this.members.set(name, { group, network });
+    await network.publish();
+    return { group, network };
+  }
+
+  private listen(): Promise<RpcServer<CollectivePeerService>> {
+    this.server ??= this.peer.listen(peerHandlers(this));
+    return this.server;
+  }
+}
+
+/** What the server answers: hellos routed to the group they name, then each connection's messages to its group. */
+function peerHandlers(memberships: Memberships): ReturnType<typeof serve<typeof CollectivePeerService>> {
+  const inboundOf = (conn: InboundConnection): Inbound | undefined => conn.peerInfo as Inbound | undefined;
+  return serve(CollectivePeerService, {
+    hello: (req, conn) => {
+      const member = memberships.joined(req.group);
+      const fail = (reason: string): never => {
+        throw new CollectiveError({ groupName: req.group, operation: "connect", rank: req.to, reason });
+      };
+      if (member === undefined || member.group.rank !== req.to) return fail(`no rank ${req.to} of the group in the process listening there`);
+      if (member.group.worldSize !== req.worldSize) return fail(`rank ${req.to} is in a group of ${member.group.worldSize} ranks, not ${req.worldSize}`);
+      return member.network.accept(conn, req);
+    },
+    data: (req, conn) => {
+      const inbound = inboundOf(conn);
+      inbound?.network.deliverData(inbound.rank, { channel: req.ch, seq: req.seq }, req.step, req.d);
+    },
+    shm: (req, conn) => {
+      const inbound = inboundOf(conn);
+      if (inbound === undefined) return Promise.reject(new RangeError("shm before hello"));
+      return inbound.network.deliverSlot(inbound, { channel: req.ch, seq: req.seq }, req.step, req.slot, req.n);
+    },
+    abort: (req, conn) => {
+      const inbound = inboundOf(conn);
+      inbound?.network.deliverAbort(inbound.rank, { channel: req.ch, seq: req.seq }, req.reason);
+    },
+  });
+}
+
+let current: Memberships | undefined;
+
+/** This process's memberships; NotInitializedError (naming `operation`) before lux.init(). */
+export function memberships(operation: string): Memberships {
+  const peer = clusterPeer(operation);
+  if (current?.peer.identity !== peer.identity) current = new Memberships(peer);
+  return current;
+}

@@ -1,0 +1,188 @@
+/**
+ * Issue 15 point 8: `lux.util.collective` among 4 actors on 2 nodes (127.0.0.2 and .3, two
+ * actors each): allreduce with each op on random Float32Array/Float64Array/Int32Array against a
+ * result computed here, broadcast, allgather, reduce, barrier, send/recv; ranks that disagree on
+ * lengths or types all reject with CollectiveError; a killed member makes the others reject
+ * within their timeoutMs; groups made with createCollectiveGroup and with initCollectiveGroup.
+ * Every wait is bounded (each call's timeoutMs, and the test runner's).
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import * as lux from "lux";
+import { LocalCluster } from "lux/testing";
+import { MemberActor, type Member, type Outcome } from "./fixtures/collective-defs.js";
+
+type Arr = lux.util.collective.CollectiveArray;
+type Op = lux.util.collective.ReduceOp;
+
+let cluster: LocalCluster;
+let members: lux.ActorHandle<Member>[];
+const OPTIONS = { timeoutMs: 20_000 };
+
+before(async () => {
+  cluster = await LocalCluster.start({ head: { numCpus: 1, nodeIp: "127.0.0.2", resources: { a: 4 } } });
+  try {
+    await cluster.addNode({ numCpus: 1, nodeIp: "127.0.0.3", resources: { b: 4 } });
+    await lux.init({ address: cluster.address, namespace: "collective-test" });
+    members = ["a", "a", "b", "b"].map((r) => MemberActor.options({ resources: { [r]: 1 } }).remote());
+    await lux.util.collective.createCollectiveGroup(members);
+  } catch (e) {
+    await lux.shutdown();
+    await cluster.shutdown();
+    throw e;
+  }
+});
+
+after(async () => {
+  await lux.shutdown();
+  await cluster.shutdown();
+});
+
+/** The values of `refs`; a test never waits for them longer than a minute. */
+function all<T>(refs: readonly lux.ObjectRef<T>[]): Promise<T[]> {
+  return lux.get([...refs], { timeoutMs: 60_000 });
+}
+
+/** Deterministic pseudo-random numbers in [lo, hi). */
+function random(seed: number, n: number, lo: number, hi: number): number[] {
+  let x = seed >>> 0 || 1;
+  return Array.from({ length: n }, () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return lo + ((x >>> 0) / 4294967296) * (hi - lo);
+  });
+}
+
+function value<T>(o: Outcome<T>, what: string): T {
+  if (!o.ok) assert.fail(`${what}: ${o.name}: ${o.message}`);
+  return o.value;
+}
+
+function combine(op: Op): (a: number, b: number) => number {
+  return { SUM: (a: number, b: number) => a + b, PRODUCT: (a: number, b: number) => a * b, MIN: Math.min, MAX: Math.max }[op];
+}
+
+// Tolerances are relative to the sum of the terms' magnitudes (a float sum's error follows them).
+const DTYPES = [
+  { ctor: Float32Array, tolerance: 1e-6, values: (seed: number, n: number, op: Op) => random(seed, n, op === "PRODUCT" ? 0.5 : -100, op === "PRODUCT" ? 1.5 : 100) },
+  { ctor: Float64Array, tolerance: 1e-12, values: (seed: number, n: number, op: Op) => random(seed, n, op === "PRODUCT" ? 0.5 : -100, op === "PRODUCT" ? 1.5 : 100) },
+  { ctor: Int32Array, tolerance: 0, values: (seed: number, n: number, op: Op) => random(seed, n, op === "PRODUCT" ? -40 : -1e6, op === "PRODUCT" ? 40 : 1e6).map(Math.trunc) },
+] as const;
+
+describe("a group of 4 actors on 2 nodes (createCollectiveGroup)", () => {
+  test("the actors run two on each node, each its own process; ranks and size", async () => {
+    const where = await all(members.map((m) => m.where.remote()));
+    assert.equal(new Set(where.map((w) => w.pid)).size, 4);
+    assert.equal(where[0]?.nodeId, where[1]?.nodeId);
+    assert.equal(where[2]?.nodeId, where[3]?.nodeId);
+    assert.notEqual(where[0]?.nodeId, where[2]?.nodeId);
+    assert.deepEqual(await all(members.map((m) => m.rank.remote())), [0, 1, 2, 3].map((rank) => ({ rank, size: 4 })));
+    assert.deepEqual(await lux.util.collective.getRank(), -1, "the driver is not a member");
+  });
+
+  for (const { ctor, tolerance, values } of DTYPES) {
+    test(`allreduce ${ctor.name}: SUM, PRODUCT, MIN and MAX against a local computation, the same on every rank`, async () => {
+      for (const [i, op] of (["SUM", "PRODUCT", "MIN", "MAX"] as const).entries()) {
+        // Large enough to go in several chunks over each link, and not a multiple of anything.
+        const n = i === 0 ? 700_001 : 20_011;
+        // As the actors see them: in the array's type.
+        const inputs = members.map((_, r) => [...ctor.from(values(1000 * i + r + 1, n, op))]);
+        const outs = (await all(members.map((m, r) => m.allreduce.remote(ctor.from(inputs[r] as number[]) as Arr, { op, ...OPTIONS })))).map((o, r) =>
+          value(o, `${op} on rank ${r}`),
+        );
+        const f = combine(op);
+        const expected = (inputs[0] as number[]).map((_, k) => inputs.map((v) => v[k] as number).reduce((a, b) => f(a, b)));
+        const got = outs[0] as Arr;
+        assert.equal(got.constructor, ctor);
+        assert.equal(got.length, n);
+        for (let k = 0; k < n; k++) {
+          const want = expected[k] as number;
+          const g = got[k] as number;
+          const scale = op === "SUM" ? inputs.reduce((s, v) => s + Math.abs(v[k] as number), 0) : Math.abs(want);
+          if (Math.abs(g - want) > tolerance * Math.max(1, scale)) assert.fail(`${op} element ${k}: ${g}, expected ${want}`);
+        }
+        for (const out of outs) assert.deepEqual(out, got, `${op}: every rank has the same bits`);
+      }
+    });
+  }
+
+  test("broadcast from rank 2, reduce to rank 1, allgather", async () => {
+    const n = 300_007;
+    const src = Float64Array.from(random(7, n, -1, 1));
+    const b = await all(members.map((m, r) => m.broadcast.remote(r === 2 ? src : new Float64Array(n), { srcRank: 2, ...OPTIONS })));
+    b.forEach((o, r) => assert.deepEqual(value(o, `broadcast on rank ${r}`), src));
+
+    const inputs = members.map((_, r) => Int32Array.from(random(r + 20, n, -1e5, 1e5).map(Math.trunc)));
+    const red = await all(members.map((m, r) => m.reduce.remote(inputs[r] as Int32Array, { dstRank: 1, op: "MAX", ...OPTIONS })));
+    const max = Int32Array.from({ length: n }, (_, k) => Math.max(...inputs.map((v) => v[k] as number)));
+    red.forEach((o, r) => assert.deepEqual(value(o, `reduce on rank ${r}`), r === 1 ? max : inputs[r], `rank ${r}`));
+
+    const pieces = members.map((_, r) => Float32Array.from(random(r + 40, 1000, 0, 1)));
+    const g = await all(members.map((m, r) => m.allgather.remote(pieces[r] as Float32Array, OPTIONS)));
+    g.forEach((o, r) => assert.deepEqual(value(o, `allgather on rank ${r}`), pieces, `rank ${r}`));
+  });
+
+  test("barrier: nobody passes before the last rank arrives", async () => {
+    const early = members.slice(0, 3).map((m) => m.barrier.remote(OPTIONS));
+    const [ready] = await lux.wait(early, { numReturns: 1, timeoutMs: 500 });
+    assert.equal(ready.length, 0, "three of four ranks wait at the barrier");
+    const arrived = Date.now();
+    const passed = await all([...early, (members[3] as lux.ActorHandle<Member>).barrier.remote(OPTIONS)]);
+    for (const o of passed) assert.ok(value(o, "barrier") >= arrived - 50, "passed after the last rank arrived");
+  });
+
+  test("send and recv within a node and across nodes, both ways", async () => {
+    const [m0, m1, , m3] = members as [lux.ActorHandle<Member>, lux.ActorHandle<Member>, lux.ActorHandle<Member>, lux.ActorHandle<Member>];
+    const data = Float32Array.from(random(99, 500_000, -5, 5));
+    const [sent, got] = await all([m0.send.remote(data, { dstRank: 3, ...OPTIONS }), m3.recv.remote(new Float32Array(data.length), { srcRank: 0, ...OPTIONS })]);
+    value(sent as Outcome<null>, "send 0 → 3");
+    assert.deepEqual(value(got as Outcome<Arr>, "recv 3 ← 0"), data);
+    const back = Int32Array.from([1, 2, 3]);
+    const [sent2, got2] = await all([m1.send.remote(back, { dstRank: 0, ...OPTIONS }), m0.recv.remote(new Int32Array(3), { srcRank: 1, ...OPTIONS })]);
+    value(sent2 as Outcome<null>, "send 1 → 0");
+    assert.deepEqual(value(got2 as Outcome<Arr>, "recv 0 ← 1"), back);
+  });
+
+  test("ranks whose lengths or types disagree all reject with CollectiveError; the group works after", async () => {
+    const lengths = await all(members.map((m, r) => m.allreduce.remote(new Float32Array(r === 2 ? 999 : 1000), OPTIONS)));
+    for (const o of lengths) {
+      assert.ok(!o.ok && o.collective && o.name === "CollectiveError", JSON.stringify(o));
+      assert.match(o.message, /the ranks disagree: ranks 0, 1, 3 called allreduce\(Float32Array\[1000\], op SUM\); rank 2 called allreduce\(Float32Array\[999\], op SUM\)/);
+    }
+    const types = await all(members.map((m, r) => m.allreduce.remote(r === 0 ? new Float64Array(10) : new Float32Array(10), OPTIONS)));
+    for (const o of types) assert.ok(!o.ok && o.collective && /rank 0 called allreduce\(Float64Array\[10\]/.test(o.message), JSON.stringify(o));
+    const p2p = await all([(members[0] as lux.ActorHandle<Member>).send.remote(new Int32Array(5), { dstRank: 2, ...OPTIONS }), (members[2] as lux.ActorHandle<Member>).recv.remote(new Int32Array(6), { srcRank: 0, ...OPTIONS })]);
+    for (const o of p2p) assert.ok(!o.ok && o.collective && /the sender called send\(Int32Array\[5\]\), the receiver recv\(Int32Array\[6\]\)/.test(o.message), JSON.stringify(o));
+    const ok = await all(members.map((m) => m.allreduce.remote(Int32Array.from([1, 2]), OPTIONS)));
+    for (const o of ok) assert.deepEqual(value(o, "allreduce after the disagreements"), Int32Array.from([4, 8]));
+  });
+});
+
+describe("initCollectiveGroup in each actor, and a member killed", () => {
+  test("a group joined from inside the actors; a killed member makes the others reject within timeoutMs", async () => {
+    const group = ["a", "a", "b", "b"].map((r) => MemberActor.options({ resources: { [r]: 1 } }).remote());
+    const groupName = "joined";
+    await all(group.map((m, rank) => m.init.remote({ worldSize: 4, rank, groupName })));
+    assert.deepEqual(await all(group.map((m) => m.rank.remote(groupName))), [0, 1, 2, 3].map((rank) => ({ rank, size: 4 })));
+    const sums = await all(group.map((m, r) => m.allreduce.remote(Float64Array.from([r, 1]), { groupName, ...OPTIONS })));
+    for (const o of sums) assert.deepEqual(value(o, "allreduce"), Float64Array.from([6, 4]));
+
+    const timeoutMs = 8000;
+    const waiting = group.slice(0, 3).map((m) => m.allreduce.remote(new Float32Array(100_000), { groupName, timeoutMs }));
+    const [ready] = await lux.wait(waiting, { numReturns: 1, timeoutMs: 300 });
+    assert.equal(ready.length, 0, "the three wait for the fourth");
+    await lux.kill(group[3] as lux.ActorHandle<Member>);
+    const outcomes = await lux.get(waiting, { timeoutMs: timeoutMs + 10_000 });
+    for (const o of outcomes) {
+      assert.ok(!o.ok && o.collective, JSON.stringify(o));
+      assert.ok(o.ms <= timeoutMs + 2000, `rejected within timeoutMs (${o.ms} ms)`);
+      assert.match(o.message, /rank 3 left the group|rank \d gave up|did not complete within timeoutMs/);
+    }
+    // Later calls fail at once: the member is gone.
+    const again = await all(group.slice(0, 3).map((m) => m.barrier.remote({ groupName, timeoutMs })));
+    for (const o of again) assert.ok(!o.ok && o.collective && o.ms < timeoutMs, JSON.stringify(o));
+    await all(group.slice(0, 3).map((m) => m.destroy.remote(groupName)));
+    for (const m of group.slice(0, 3)) await lux.kill(m);
+  });
+});
