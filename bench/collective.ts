@@ -102,7 +102,7 @@ async function putGetAllreduce(ranks: lux.ActorHandle<BenchRank>[]): Promise<voi
   const refs = (await lux.get(ranks.map((r) => r.putArray.remote()))).map(([ref]) => ref);
   const sums = await lux.get(ranks.map((r, i) => r.sumOthers.remote(refs.filter((_, j) => j !== i))));
   if (sums.some((s) => s !== sums[0])) throw new RangeError(`put/get allreduce: ranks disagree: ${sums.join(", ")}`);
-  lux.free(refs);
+  await lux.free(refs);
 }
 
 const line = (label: string, value: string, unit: string): void => console.log(`${label.padEnd(44)} ${value.padStart(10)} ${unit}`);

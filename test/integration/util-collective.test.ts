@@ -18,6 +18,8 @@ type Op = lux.util.collective.ReduceOp;
 let cluster: LocalCluster;
 let members: lux.ActorHandle<Member>[];
 const OPTIONS = { timeoutMs: 20_000 };
+/** No test waits for a result longer than this. */
+const DEADLINE = { timeoutMs: 60_000 };
 
 before(async () => {
   cluster = await LocalCluster.start({ head: { numCpus: 1, nodeIp: "127.0.0.2", resources: { a: 4 } } });
@@ -40,7 +42,7 @@ after(async () => {
 
 /** The values of `refs`; a test never waits for them longer than a minute. */
 function all<T>(refs: readonly lux.ObjectRef<T>[]): Promise<T[]> {
-  return lux.get([...refs], { timeoutMs: 60_000 });
+  return lux.get([...refs], DEADLINE);
 }
 
 /** Deterministic pseudo-random numbers in [lo, hi). */
@@ -135,11 +137,11 @@ describe("a group of 4 actors on 2 nodes (createCollectiveGroup)", () => {
   test("send and recv within a node and across nodes, both ways", async () => {
     const [m0, m1, , m3] = members as [lux.ActorHandle<Member>, lux.ActorHandle<Member>, lux.ActorHandle<Member>, lux.ActorHandle<Member>];
     const data = Float32Array.from(random(99, 500_000, -5, 5));
-    const [sent, got] = await all([m0.send.remote(data, { dstRank: 3, ...OPTIONS }), m3.recv.remote(new Float32Array(data.length), { srcRank: 0, ...OPTIONS })]);
+    const [sent, got] = await lux.get([m0.send.remote(data, { dstRank: 3, ...OPTIONS }), m3.recv.remote(new Float32Array(data.length), { srcRank: 0, ...OPTIONS })], DEADLINE);
     value(sent as Outcome<null>, "send 0 → 3");
     assert.deepEqual(value(got as Outcome<Arr>, "recv 3 ← 0"), data);
     const back = Int32Array.from([1, 2, 3]);
-    const [sent2, got2] = await all([m1.send.remote(back, { dstRank: 0, ...OPTIONS }), m0.recv.remote(new Int32Array(3), { srcRank: 1, ...OPTIONS })]);
+    const [sent2, got2] = await lux.get([m1.send.remote(back, { dstRank: 0, ...OPTIONS }), m0.recv.remote(new Int32Array(3), { srcRank: 1, ...OPTIONS })], DEADLINE);
     value(sent2 as Outcome<null>, "send 1 → 0");
     assert.deepEqual(value(got2 as Outcome<Arr>, "recv 0 ← 1"), back);
   });
@@ -152,7 +154,7 @@ describe("a group of 4 actors on 2 nodes (createCollectiveGroup)", () => {
     }
     const types = await all(members.map((m, r) => m.allreduce.remote(r === 0 ? new Float64Array(10) : new Float32Array(10), OPTIONS)));
     for (const o of types) assert.ok(!o.ok && o.collective && /rank 0 called allreduce\(Float64Array\[10\]/.test(o.message), JSON.stringify(o));
-    const p2p = await all([(members[0] as lux.ActorHandle<Member>).send.remote(new Int32Array(5), { dstRank: 2, ...OPTIONS }), (members[2] as lux.ActorHandle<Member>).recv.remote(new Int32Array(6), { srcRank: 0, ...OPTIONS })]);
+    const p2p = await lux.get([(members[0] as lux.ActorHandle<Member>).send.remote(new Int32Array(5), { dstRank: 2, ...OPTIONS }), (members[2] as lux.ActorHandle<Member>).recv.remote(new Int32Array(6), { srcRank: 0, ...OPTIONS })], DEADLINE);
     for (const o of p2p) assert.ok(!o.ok && o.collective && /the sender called send\(Int32Array\[5\]\), the receiver recv\(Int32Array\[6\]\)/.test(o.message), JSON.stringify(o));
     const ok = await all(members.map((m) => m.allreduce.remote(Int32Array.from([1, 2]), OPTIONS)));
     for (const o of ok) assert.deepEqual(value(o, "allreduce after the disagreements"), Int32Array.from([4, 8]));

@@ -45,6 +45,7 @@ import {
   QueueFullError,
   QueueEmptyError,
   PendingCallsLimitExceededError,
+  CollectiveError,
   type WireError,
   ensureError,
   errorClassForCode,
@@ -134,6 +135,7 @@ const SAMPLES: readonly LuxError[] = [
   new QueueFullError({ maxsize: 10, timeoutMs: 500 }),
   new QueueEmptyError({ items: 3 }),
   new PendingCallsLimitExceededError({ actorId: "a3", actorName: "busy", maxPendingCalls: 2 }),
+  new CollectiveError({ groupName: "default", operation: "allreduce", rank: 2, reason: "rank 3 left the group" }),
 ];
 
 /** The package that declares each class: @lux/protocol for the connection errors, else @lux/common. */

@@ -17,5 +17,5 @@ import { initLauncher } from "@lux/launcher";
 setClusterLauncher(initLauncher);
 
 export * from "@lux/core";
-/** ActorPool, Queue, Pool and kv: patterns built on tasks and actors (see docs/util.md). */
+/** ActorPool, Queue, Pool, kv and collective: patterns built on tasks and actors (see docs/util.md). */
 export * as util from "@lux/util";

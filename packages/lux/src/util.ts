@@ -1,5 +1,5 @@
 /**
- * `lux/util`: the same as `lux.util` (ActorPool, Queue, Pool, kv), for importing alone.
+ * `lux/util`: the same as `lux.util` (ActorPool, Queue, Pool, kv, collective), for importing alone.
  *
  * @example
  * ```ts

@@ -19,7 +19,7 @@
  */
 import { recvRangeInto, recvRangeReduce, sendRange, type GroupComm } from "./comm.js";
 import { mod, partOf } from "./topology.js";
-import type { CollectiveArray, ReduceOp } from "./typed-arrays.js";
+import { copyOf, type CollectiveArray, type ReduceOp } from "./typed-arrays.js";
 
 /** Where this rank stands in the hierarchy. */
 interface Place {
@@ -59,7 +59,7 @@ export async function allreduce(comm: GroupComm, arr: CollectiveArray, op: Reduc
 export async function reduce(comm: GroupComm, arr: CollectiveArray, op: ReduceOp, dst: number): Promise<void> {
   const place = placeOf(comm);
   const t = comm.topology;
-  const work = comm.rank === dst ? arr : (arr.slice() as CollectiveArray);
+  const work = comm.rank === dst ? arr : copyOf(arr);
   await nodeReduceScatter(comm, place, work, op);
   const sends: Promise<void>[] = [];
   if (place.part !== undefined) {

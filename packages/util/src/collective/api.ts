@@ -24,7 +24,7 @@ import {
   type ReduceOptions,
   type SendOptions,
 } from "./options.js";
-import type { CollectiveArray } from "./typed-arrays.js";
+import { dtypeOf, type CollectiveArray } from "./typed-arrays.js";
 
 const api = (call: string): string => `lux.util.collective.${call}`;
 
@@ -183,8 +183,8 @@ function checkOutArrays(outs: unknown, arr: CollectiveArray, worldSize: number):
   }
   outs.forEach((out, r) => {
     const a = arrayOf(out, "allgather", `outArrays[${r}]`);
-    if (a.constructor !== arr.constructor || a.length !== arr.length) {
-      throw new TypeError(`${api("allgather")}(): outArrays[${r}] is a ${a.constructor.name} of ${a.length} elements, not a ${arr.constructor.name} of ${arr.length} like the array`);
+    if (dtypeOf(a) !== dtypeOf(arr) || a.length !== arr.length) {
+      throw new TypeError(`${api("allgather")}(): outArrays[${r}] is a ${dtypeOf(a)} of ${a.length} elements, not a ${dtypeOf(arr)} of ${arr.length} like the array`);
     }
   });
 }

@@ -6,11 +6,12 @@
  */
 import { CollectiveError, getRuntimeContext, type ActorHandle } from "@lux/core";
 import { actorIdOf, clusterPeer, kvDel, kvGet, kvKeys, kvPut, type ClusterPeer } from "@lux/core/internal";
-import { serve, systemClock, type RpcServer } from "@lux/protocol";
+import { systemClock, type RpcServer } from "@lux/protocol";
 import { randomUUID } from "node:crypto";
 import { CollectiveGroup } from "./group.js";
-import { PeerNetwork, type Inbound, type InboundConnection } from "./peer-network.js";
-import { CollectivePeerService } from "./peer-service.js";
+import { peerHandlers, type Member } from "./peer-handlers.js";
+import { PeerNetwork } from "./peer-network.js";
+import type { CollectivePeerService } from "./peer-service.js";
 import { Rendezvous, declare, readDeclaration, removeGroup, type KvStore } from "./rendezvous.js";
 import { sharedMemoryAvailable } from "./slot-file.js";
 
@@ -25,11 +26,6 @@ const kv: KvStore = {
   del: (key) => kvDel(key),
   keys: (prefix) => kvKeys(prefix),
 };
-
-export interface Member {
-  group: CollectiveGroup;
-  network: PeerNetwork;
-}
 
 export class Memberships {
   /** Joins under way or done, by group name. */
@@ -138,38 +134,9 @@ export class Memberships {
   }
 
   private listen(): Promise<RpcServer<CollectivePeerService>> {
-    this.server ??= this.peer.listen(peerHandlers(this));
+    this.server ??= this.peer.listen(peerHandlers((name) => this.joined(name)));
     return this.server;
   }
-}
-
-/** What the server answers: hellos routed to the group they name, then each connection's messages to its group. */
-function peerHandlers(memberships: Memberships): ReturnType<typeof serve<typeof CollectivePeerService>> {
-  const inboundOf = (conn: InboundConnection): Inbound | undefined => conn.peerInfo as Inbound | undefined;
-  return serve(CollectivePeerService, {
-    hello: (req, conn) => {
-      const member = memberships.joined(req.group);
-      const fail = (reason: string): never => {
-        throw new CollectiveError({ groupName: req.group, operation: "connect", rank: req.to, reason });
-      };
-      if (member === undefined || member.group.rank !== req.to) return fail(`no rank ${req.to} of the group in the process listening there`);
-      if (member.group.worldSize !== req.worldSize) return fail(`rank ${req.to} is in a group of ${member.group.worldSize} ranks, not ${req.worldSize}`);
-      return member.network.accept(conn, req);
-    },
-    data: (req, conn) => {
-      const inbound = inboundOf(conn);
-      inbound?.network.deliverData(inbound.rank, { channel: req.ch, seq: req.seq }, req.step, req.d);
-    },
-    shm: (req, conn) => {
-      const inbound = inboundOf(conn);
-      if (inbound === undefined) return Promise.reject(new RangeError("shm before hello"));
-      return inbound.network.deliverSlot(inbound, { channel: req.ch, seq: req.seq }, req.step, req.slot, req.n);
-    },
-    abort: (req, conn) => {
-      const inbound = inboundOf(conn);
-      inbound?.network.deliverAbort(inbound.rank, { channel: req.ch, seq: req.seq }, req.reason);
-    },
-  });
 }
 
 let current: Memberships | undefined;

@@ -56,8 +56,14 @@ export class PeerNetwork implements Network {
   /** Why each rank could not be reached, the last time it was tried. */
   private readonly problems = new Map<number, string>();
   private closed = false;
+  /** Messages sent, by the way they went (tests check which way data takes). */
+  readonly sent = { shm: 0, socket: 0 };
 
   constructor(private readonly options: PeerNetworkOptions) {}
+
+  get declaration(): string | undefined {
+    return this.options.declaration;
+  }
 
   /** Tells the other ranks where this one listens. */
   async publish(): Promise<void> {
@@ -96,11 +102,13 @@ export class PeerNetwork implements Network {
     const link = await this.link(to, deadline, cancelled);
     if (link.conn.state === "closed") throw this.error(`rank ${to} left the group: its connection closed`);
     if (link.slots === undefined) {
+      this.sent.socket++;
       // The bytes first: in the frame they then start at an offset aligned for 8-byte elements.
       link.conn.notify("data", { d: bytes, ch: op.channel, seq: op.seq, step });
       return;
     }
     const slots = link.slots;
+    this.sent.shm++;
     const slot = await slots.acquire();
     if (cancelled()) {
       slots.release(slot);

@@ -39,11 +39,20 @@ const DTYPES = [
 
 type Ctor = (typeof DTYPES)[number];
 
-/** The element type's name ("Float32Array", …), or undefined when `value` is not a typed array collectives take. */
+/** The typed array class `value` is (a Buffer is a Uint8Array), or undefined. */
+function ctorOf(value: unknown): Ctor | undefined {
+  return ArrayBuffer.isView(value) ? DTYPES.find((c) => value instanceof c) : undefined;
+}
+
+/** The element type's name ("Float32Array", …; a Buffer's is "Uint8Array"), or undefined when `value` is not a typed array collectives take. */
 export function dtypeOf(value: unknown): string | undefined {
-  if (!ArrayBuffer.isView(value)) return undefined;
-  const ctor = DTYPES.find((c) => Object.getPrototypeOf(value) === c.prototype);
-  return ctor?.name;
+  return ctorOf(value)?.name;
+}
+
+/** A copy of `arr`, of its typed array class (not `slice()`: a Buffer's is a view). */
+export function copyOf<A extends CollectiveArray>(arr: A): A {
+  const ctor = ctorOf(arr) as Ctor;
+  return new ctor(arr as never) as A;
 }
 
 /** The bytes of elements [from, to) of `arr`, as a view. */
@@ -62,7 +71,7 @@ export function elementsOf<A extends CollectiveArray>(arr: A, from: number, to: 
  * frame may place them at any offset).
  */
 export function asElements<A extends CollectiveArray>(like: A, bytes: Uint8Array): A {
-  const ctor = like.constructor as Ctor;
+  const ctor = ctorOf(like) as Ctor;
   const size = ctor.BYTES_PER_ELEMENT;
   if (bytes.byteLength % size !== 0) throw new RangeError(`${bytes.byteLength} bytes are not a whole number of ${ctor.name} elements`);
   const aligned = bytes.byteOffset % size === 0 ? bytes : bytes.slice();
