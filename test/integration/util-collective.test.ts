@@ -7,6 +7,7 @@
  * Every wait is bounded (each call's timeoutMs, and the test runner's).
  */
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
 import { after, before, describe, test } from "node:test";
 import * as lux from "lux";
 import { LocalCluster } from "lux/testing";
@@ -108,6 +109,18 @@ describe("a group of 4 actors on 2 nodes (createCollectiveGroup)", () => {
       }
     });
   }
+
+  test("the data goes from actor to actor: neither the control service nor a raylet reads it", async () => {
+    const daemons = [cluster.gcsPid, ...cluster.nodes.map((n) => n.pid)];
+    const readBytes = (): number[] => daemons.map((pid) => Number(/rchar: (\d+)/.exec(fs.readFileSync(`/proc/${pid}/io`, "utf8"))?.[1]));
+    const mib = 16;
+    const before = readBytes();
+    const outs = await all(members.map((m) => m.allreduceOnes.remote((mib * 1024 * 1024) / 4, OPTIONS)));
+    const read = readBytes().map((n, i) => n - (before[i] as number));
+    for (const o of outs) assert.deepEqual(value(o, "allreduce"), [4, 4]);
+    // The arrays' bytes (4 × 16 MiB) would show; the calls and the rendezvous are small.
+    for (const [i, bytes] of read.entries()) assert.ok(bytes < 2 * 1024 * 1024, `${i === 0 ? "the control service" : `raylet ${i}`} read ${bytes} bytes`);
+  });
 
   test("broadcast from rank 2, reduce to rank 1, allgather", async () => {
     const n = 300_007;
