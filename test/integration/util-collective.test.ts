@@ -8,37 +8,24 @@
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import * as lux from "lux";
-import { LocalCluster } from "lux/testing";
 import { MemberActor, type Member, type Outcome } from "./fixtures/collective-defs.js";
+import { withCluster } from "./helpers.js";
 
 type Arr = lux.util.collective.CollectiveArray;
 type Op = lux.util.collective.ReduceOp;
 
-let cluster: LocalCluster;
 let members: lux.ActorHandle<Member>[];
 const OPTIONS = { timeoutMs: 20_000 };
 /** No test waits for a result longer than this. */
 const DEADLINE = { timeoutMs: 60_000 };
 
-before(async () => {
-  cluster = await LocalCluster.start({ head: { numCpus: 1, nodeIp: "127.0.0.2", resources: { a: 4 } } });
-  try {
-    await cluster.addNode({ numCpus: 1, nodeIp: "127.0.0.3", resources: { b: 4 } });
-    await lux.init({ address: cluster.address, namespace: "collective-test" });
-    members = ["a", "a", "b", "b"].map((r) => MemberActor.options({ resources: { [r]: 1 } }).remote());
-    await lux.util.collective.createCollectiveGroup(members);
-  } catch (e) {
-    await lux.shutdown();
-    await cluster.shutdown();
-    throw e;
-  }
-});
-
-after(async () => {
-  await lux.shutdown();
-  await cluster.shutdown();
+const ctx = withCluster({ head: { numCpus: 1, nodeIp: "127.0.0.2", resources: { a: 4 } } }, async (cluster) => {
+  await cluster.addNode({ numCpus: 1, nodeIp: "127.0.0.3", resources: { b: 4 } });
+  await lux.init({ address: cluster.address, namespace: "collective-test" });
+  members = ["a", "a", "b", "b"].map((r) => MemberActor.options({ resources: { [r]: 1 } }).remote());
+  await lux.util.collective.createCollectiveGroup(members);
 });
 
 /** The values of `refs`; a test never waits for them longer than a minute. */
@@ -111,7 +98,7 @@ describe("a group of 4 actors on 2 nodes (createCollectiveGroup)", () => {
   }
 
   test("the data goes from actor to actor: neither the control service nor a raylet reads it", async () => {
-    const daemons = [cluster.gcsPid, ...cluster.nodes.map((n) => n.pid)];
+    const daemons = [ctx.cluster.gcsPid, ...ctx.cluster.nodes.map((n) => n.pid)];
     const readBytes = (): number[] => daemons.map((pid) => Number(/rchar: (\d+)/.exec(fs.readFileSync(`/proc/${pid}/io`, "utf8"))?.[1]));
     const mib = 16;
     const before = readBytes();
