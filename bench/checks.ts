@@ -119,6 +119,19 @@ export function scale(out: string): void {
   }
 }
 
+/** bench/advanced-api.ts --json: one line, the four benchmarks' figures, each a positive number. */
+export function advancedApi(out: string): void {
+  const lines = out.trim().split("\n");
+  assert.equal(lines.length, 1, `one line of JSON, got: ${out}`);
+  const result = JSON.parse(lines[0] as string) as Record<string, Record<string, unknown>>;
+  assert.deepEqual(Object.keys(result).sort(), ["collective", "generators", "pool", "runtime_env_npm"]);
+  for (const [bench, figures] of Object.entries(result)) {
+    for (const [name, value] of Object.entries(figures)) {
+      assert.ok(typeof value === "number" && value > 0 && Number.isFinite(value), `${bench}.${name}: ${String(value)}`);
+    }
+  }
+}
+
 /** bench/generators.ts --json: one line, every figure a positive number. */
 export function generators(out: string): void {
   const lines = out.trim().split("\n");

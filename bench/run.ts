@@ -82,6 +82,12 @@ const BENCHMARKS: Benchmark[] = [
     ],
   },
   {
+    // Issue 15's four figures in one table: a smoke check of the aggregator only (each of
+    // the four runs in full on its own below).
+    name: "advanced-api",
+    quick: [{ argv: ts("bench/advanced-api.ts", "--quick", "--json"), check: check.advancedApi }],
+  },
+  {
     name: "generators",
     full: [{ argv: ts("bench/generators.ts") }],
     quick: [{ argv: ts("bench/generators.ts", "--items", "500", "--tasks", "200", "--runs", "1", "--json"), check: check.generators }],
