@@ -58,3 +58,4 @@ export { Fifo } from "./fifo.js";
 // token), and the id of an actor from its handle (createCollectiveGroup's ranks).
 export { clusterPeer, type ClusterPeer } from "./cluster-peer.js";
 export { actorIdOf } from "./actor-handle.js";
+export { TYPED_ARRAY_CLASSES } from "./serialization/typed-arrays.js";

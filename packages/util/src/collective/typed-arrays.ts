@@ -3,6 +3,7 @@
  * element-wise reductions. Reductions run on whole ranges in tight loops, one per operation
  * and number kind (numbers or bigints), so no per-element branch on the operation.
  */
+import { TYPED_ARRAY_CLASSES } from "@lux/core/internal";
 
 /** A typed array a collective operation reads and writes in place. */
 export type CollectiveArray =
@@ -23,19 +24,7 @@ export type ReduceOp = "SUM" | "PRODUCT" | "MIN" | "MAX";
 
 export const REDUCE_OPS: readonly ReduceOp[] = ["SUM", "PRODUCT", "MIN", "MAX"];
 
-const DTYPES = [
-  Int8Array,
-  Uint8Array,
-  Uint8ClampedArray,
-  Int16Array,
-  Uint16Array,
-  Int32Array,
-  Uint32Array,
-  Float32Array,
-  Float64Array,
-  BigInt64Array,
-  BigUint64Array,
-] as const;
+const DTYPES = TYPED_ARRAY_CLASSES;
 
 type Ctor = (typeof DTYPES)[number];
 
