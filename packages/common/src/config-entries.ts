@@ -10,8 +10,9 @@ import { NODE_ENTRIES } from "./config-entries/nodes.js";
 import { CONTROL_SERVICE_ENTRIES } from "./config-entries/control-service.js";
 import { PROCESS_ENTRIES } from "./config-entries/processes.js";
 import { MEMORY_ENTRIES } from "./config-entries/memory.js";
+import { OBSERVABILITY_ENTRIES } from "./config-entries/observability.js";
 
-export { RPC_ENTRIES, TASK_ENTRIES, OBJECT_ENTRIES, NODE_ENTRIES, CONTROL_SERVICE_ENTRIES, PROCESS_ENTRIES, MEMORY_ENTRIES };
+export { RPC_ENTRIES, TASK_ENTRIES, OBJECT_ENTRIES, NODE_ENTRIES, CONTROL_SERVICE_ENTRIES, PROCESS_ENTRIES, MEMORY_ENTRIES, OBSERVABILITY_ENTRIES };
 
 /** The areas of the registry, in the order docs/config.md lists them. */
 export const CONFIG_GROUPS = [
@@ -22,4 +23,5 @@ export const CONFIG_GROUPS = [
   { title: "Memory monitor", entries: MEMORY_ENTRIES },
   { title: "Control service", entries: CONTROL_SERVICE_ENTRIES },
   { title: "Processes", entries: PROCESS_ENTRIES },
+  { title: "Observability", entries: OBSERVABILITY_ENTRIES },
 ] as const;

@@ -13,7 +13,17 @@
  * const idleMs = config("workerLeaseIdleMs"); // number
  * ```
  */
-import { CONFIG_GROUPS, CONTROL_SERVICE_ENTRIES, MEMORY_ENTRIES, NODE_ENTRIES, OBJECT_ENTRIES, PROCESS_ENTRIES, RPC_ENTRIES, TASK_ENTRIES } from "./config-entries.js";
+import {
+  CONFIG_GROUPS,
+  CONTROL_SERVICE_ENTRIES,
+  MEMORY_ENTRIES,
+  NODE_ENTRIES,
+  OBJECT_ENTRIES,
+  OBSERVABILITY_ENTRIES,
+  PROCESS_ENTRIES,
+  RPC_ENTRIES,
+  TASK_ENTRIES,
+} from "./config-entries.js";
 import type { ConfigEntry } from "./config-define.js";
 import { InvalidConfigError } from "./errors.js";
 
@@ -28,6 +38,7 @@ export const CONFIG_ENTRIES = [
   ...MEMORY_ENTRIES,
   ...CONTROL_SERVICE_ENTRIES,
   ...PROCESS_ENTRIES,
+  ...OBSERVABILITY_ENTRIES,
 ] as const;
 
 type AnyEntry = (typeof CONFIG_ENTRIES)[number];

@@ -48,6 +48,14 @@ export {
 export { QueueFullError, QueueEmptyError } from "./queue-errors.js";
 export { PendingCallsLimitExceededError } from "./actor-call-errors.js";
 export { CollectiveError } from "./collective-errors.js";
+export {
+  InvalidStateQueryError,
+  type StateQueryPart,
+  checkStateKind,
+  checkSummaryKind,
+  checkStateFilters,
+  parseStateFilter,
+} from "./state-query.js";
 export { type WireError, toWireError, fromWireError, ensureError } from "./wire-error.js";
 export {
   type ConfigType,

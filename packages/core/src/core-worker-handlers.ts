@@ -73,6 +73,7 @@ function objectHandlers(the: () => CoreWorker): Some {
       for (const id of req.objectIds) the().objects.refs.removeBorrower(id);
       return { ok: true };
     },
+    listObjectRefs: () => the().objectRefs(),
   };
 }
 

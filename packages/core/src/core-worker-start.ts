@@ -150,7 +150,7 @@ export async function register(
     });
     return { nodeId, nodeLabels: labels, jobInfo: undefined };
   }
-  const { nodeId, labels } = await raylet.call("registerClient", { address });
+  const { nodeId, labels } = await raylet.call("registerClient", { address, workerId: options.workerId, pid: process.pid, jobId: options.jobId });
   const job = options.job ?? { execArgv: [], cwd: process.cwd(), env: {}, entryUrl: undefined };
   const jobInfo: JobInfo = { jobId: options.jobId, namespace: options.namespace, driverAddress: address, ...job };
   await gcs.call("registerJob", jobInfo);

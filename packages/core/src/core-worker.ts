@@ -8,6 +8,7 @@ import type {
   RpcConnection,
   TaskSpec,
 } from "@lux/protocol";
+import { TASK_EVENT } from "@lux/protocol";
 import type { ReconnectingConnection, RpcServer } from "@lux/protocol";
 import { ConnectionPool } from "@lux/protocol";
 import {
@@ -51,6 +52,9 @@ import { RuntimeEnvResolver } from "./runtime-env.js";
 import type { StoreIO } from "./store-io.js";
 import { encodeArgs, topLevelRefs } from "./task-args.js";
 import { TaskCanceller } from "./task-canceller.js";
+import { TaskEvents } from "./task-events.js";
+import { CallSites } from "./call-sites.js";
+import { objectRefsReport } from "./object-refs-report.js";
 import { taskContext } from "./task-context.js";
 import { GroupCapture } from "./group-capture.js";
 import { TaskExecutor } from "./task-executor.js";
@@ -125,6 +129,10 @@ export class CoreWorker {
   lostError: ClusterLostError | undefined;
   /** What close() ends first: resources other parts of Lux opened on this core worker (lux.util.collective's peers). */
   private readonly closeHooks: (() => Promise<void> | void)[] = [];
+  /** Reports its tasks' state changes to the control service (undefined: taskEventsReportIntervalMs is 0). */
+  private readonly taskEvents: TaskEvents | undefined;
+  /** Where this process's objects were created (undefined: config recordRefCreationSites is off). */
+  readonly callSites: CallSites | undefined;
 
   private constructor(
     readonly options: CoreWorkerOptions,
@@ -140,11 +148,18 @@ export class CoreWorker {
     this.nodeLabels = started.nodeLabels;
     this.inlineArgsMaxBytes = config.inlineObjectMaxBytes;
     const clock = clockOf(options);
+    this.taskEvents =
+      config.taskEventsReportIntervalMs > 0 ? new TaskEvents({ gcs, nodeId, workerId: options.workerId, pid: process.pid, clock, config }) : undefined;
     const blocking = new WorkerBlocking({ mode: options.mode, workerId: options.workerId, raylet, requeueWaiting: () => this.executor.requeueWaiting() });
     this.objects = new ObjectManager({ selfAddress: this.address, nodeId, raylet, peers, store: storeIO, blocking, clock, config });
     const lineage = new Lineage(config.maxLineageBytes);
     this.objects.onFree((id) => lineage.freed(id));
-    this.results = new TaskResults(this.objects, lineage);
+    this.callSites = config.recordRefCreationSites ? new CallSites() : undefined;
+    if (this.callSites !== undefined) {
+      const sites = this.callSites;
+      this.objects.onFree((id) => sites.forget(id));
+    }
+    this.results = new TaskResults(this.objects, lineage, this.taskEvents);
     this.generators = new GeneratorStreams(this.objects);
     this.dependencies = new DependencyResolver(this.objects.getter, this.results);
     this.definitions = new DefinitionExporter(gcs, options.functions);
@@ -158,6 +173,7 @@ export class CoreWorker {
       placementGroupRemoved: (placementGroupId) => placementGroupRemoved(gcs, placementGroupId),
       clock,
       config,
+      events: this.taskEvents,
     });
     this.results.onRetry((r) => this.submitter.enqueue(r));
     const recovery = new ObjectRecovery(this.address, this.objects.memory, this.objects.directory, lineage, (r) => this.resubmit(r));
@@ -198,6 +214,7 @@ export class CoreWorker {
       },
       clock,
       config,
+      events: this.taskEvents,
     });
   }
 
@@ -273,11 +290,15 @@ export class CoreWorker {
     if (options.maxCalls !== undefined) spec.maxCalls = options.maxCalls;
     const record = this.record(spec, args, encoded.held, this.optionsWithEnv(options), def.pace);
     const refs = refsOf(record.returnSlots, this.address);
+    this.callSites?.record(spec.returnIds);
+    const events = this.taskEvents;
     if (exported === undefined && options.runtimeEnv === undefined && record.deps.length === 0) {
+      events?.record(spec, TASK_EVENT.SUBMITTED, record.parentTaskId);
       // Nothing to wait for: queued now, without a promise hop per task.
       this.submitter.enqueue(record);
       return refs;
     }
+    events?.record(spec, TASK_EVENT.SUBMITTED_WAITING, record.parentTaskId);
     const ready =
       options.runtimeEnv === undefined
         ? exported
@@ -285,7 +306,9 @@ export class CoreWorker {
             record.options.runtimeEnvSpec = env;
           });
     void this.dependencies.resolve(record, ready).then((ok) => {
-      if (ok) this.submitter.enqueue(record);
+      if (!ok) return;
+      events?.record(spec, TASK_EVENT.QUEUED);
+      this.submitter.enqueue(record);
     });
     return refs;
   }
@@ -358,14 +381,20 @@ export class CoreWorker {
     if (extras?.concurrencyGroup !== undefined) spec.concurrencyGroup = extras.concurrencyGroup;
     const record = this.record(spec, args, encoded.held, { resources: {}, maxRetries: 0, retryExceptions: false, numReturns });
     const refs = refsOf(record.returnSlots, this.address);
+    this.callSites?.record(spec.returnIds);
     const call = this.actors.submit(actorId, record, handle);
     if (extras?.maxPendingCalls !== undefined) this.actors.pending(actorId, record);
+    const events = this.taskEvents;
     if (record.deps.length === 0) {
+      events?.record(spec, TASK_EVENT.SUBMITTED, record.parentTaskId);
       this.actors.markReady(actorId, call);
     } else {
+      events?.record(spec, TASK_EVENT.SUBMITTED_WAITING, record.parentTaskId);
       void this.dependencies.resolve(record, undefined).then((ok) => {
-        if (ok) this.actors.markReady(actorId, call);
-        else this.actors.remove(actorId, record);
+        if (ok) {
+          events?.record(spec, TASK_EVENT.QUEUED);
+          this.actors.markReady(actorId, call);
+        } else this.actors.remove(actorId, record);
       });
     }
     return refs;
@@ -422,6 +451,18 @@ export class CoreWorker {
     };
   }
 
+  /** The objects this process references and why (the state API's objects, asked by its raylet). */
+  objectRefs(): ReturnType<typeof objectRefsReport> {
+    return objectRefsReport({
+      address: this.address,
+      workerId: this.options.workerId,
+      memory: this.objects.memory,
+      refs: this.objects.refs,
+      pendingArgs: this.results.pendingArgIds(),
+      callSites: this.callSites,
+    });
+  }
+
   /** Nothing depends on this process: it owns no referenced objects and waits on no tasks. */
   idle(): boolean {
     return this.objects.refs.ownedCount() === 0 && this.results.size() === 0 && this.executor.actorId === undefined;
@@ -450,6 +491,7 @@ export class CoreWorker {
 
   /** Runs a finished task (or actor call) again to re-create its lost results (lineage reconstruction). */
   private resubmit(record: TaskRecord): void {
+    this.taskEvents?.record(record.spec, TASK_EVENT.QUEUED);
     record.state = "resolving";
     this.results.track(record);
     const resolved = this.dependencies.resolve(record, undefined);
@@ -477,6 +519,8 @@ export class CoreWorker {
     // Not destroyed: the submitter's withdrawals of lease requests must go out first.
     raylets.close(false);
     this.results.cancelAll("lux.shutdown() was called before the task finished");
+    // The last events (those cancellations among them) go out before the connection closes.
+    await this.taskEvents?.close();
     setRefTracker(undefined);
     peers.close();
     storeIO.close();

@@ -35,6 +35,8 @@ export { get, put, wait, free, type GetOptions, type WaitOptions } from "./objec
 export { nodes, clusterResources, availableResources, type NodeView } from "./cluster-info.js";
 export { getRuntimeContext, type RuntimeContext } from "./runtime-context.js";
 export { ObjectRef } from "./object-ref.js";
+/** The state API: list, get and count tasks, actors, objects, nodes, jobs, placement groups and workers (docs/observability.md). */
+export * as state from "./state.js";
 export { ObjectRefGenerator } from "./object-ref-generator.js";
 export type { TaskOptions, ActorOptions, ActorMethodDefaults, MethodOptions, SchedulingStrategy, PlacementGroupSchedulingStrategy } from "./options.js";
 export type { RuntimeEnv } from "./runtime-env.js";
@@ -97,6 +99,7 @@ export {
   QueueEmptyError,
   PendingCallsLimitExceededError,
   CollectiveError,
+  InvalidStateQueryError,
   type ErrorCode,
   /** Explicit config entries (`lux.init({ systemConfig })`); every entry is in docs/config.md. */
   type SystemConfig,

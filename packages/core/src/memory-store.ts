@@ -191,6 +191,11 @@ export class MemoryStore {
     if (slot !== undefined) (slot as MutableSlot).value = undefined;
   }
 
+  /** Every entry, pending ones included (the state API's objects). */
+  all(): IterableIterator<Slot> {
+    return this.slots.values();
+  }
+
   /** Every object with a known value. */
   *known(): IterableIterator<[string, ObjectValue]> {
     for (const [id, slot] of this.slots) if (slot.value !== undefined) yield [id, slot.value];

@@ -33,7 +33,10 @@ export function put<T>(value: T): ObjectRef<T> {
   if (value instanceof ObjectRef) {
     throw new TypeError("lux.put() was given an ObjectRef; to store a reference, wrap it: lux.put([ref]) or lux.put({ ref })");
   }
-  return requireConnected("lux.put").objects.putter.put(value) as ObjectRef<T>;
+  const core = requireConnected("lux.put");
+  const ref = core.objects.putter.put(value) as ObjectRef<T>;
+  core.callSites?.record([ref.objectId]);
+  return ref;
 }
 
 /**

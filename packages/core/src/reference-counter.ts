@@ -115,6 +115,11 @@ export class ReferenceCounter implements RefTracker {
     await Promise.allSettled([...this.pendingBorrows]);
   }
 
+  /** Objects held here that another process owns, with their counts and owner (the state API's objects). */
+  *borrowed(): IterableIterator<[string, RefCounts & { owner: string }]> {
+    for (const [id, e] of this.entries) if (!e.owned) yield [id, e];
+  }
+
   /** Borrowed objects of a given owner (used when that owner dies). */
   borrowedFrom(owner: string): string[] {
     const ids: string[] = [];

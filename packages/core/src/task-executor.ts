@@ -13,7 +13,7 @@ import type {
   TaskSpec,
   TimerHandle,
 } from "@lux/protocol";
-import { sleep } from "@lux/protocol";
+import { TASK_EVENT, sleep } from "@lux/protocol";
 import { ActorDiedError, LuxError, TaskCancelledError, TaskError, createLogger, fromWireError, toWireError, type ConfigValues } from "@lux/common";
 import { defaultMaxConcurrency } from "./actor-class.js";
 import { explain } from "./by-value-advice.js";
@@ -28,6 +28,7 @@ import { RunningTasks } from "./running-tasks.js";
 import { SerializationError, deserializeLoading, serializeParts } from "./serialization/index.js";
 import { GeneratorRun, iteratorOf, sinkOver } from "./generator-runner.js";
 import { newTaskContext, taskContext, type TaskContext } from "./task-context.js";
+import type { TaskEvents } from "./task-events.js";
 
 const log = createLogger("core");
 
@@ -74,6 +75,8 @@ export interface TaskExecutorDeps {
   /** Times how long pipelined tasks wait behind a running one. */
   clock: Clock;
   config: TaskExecutorConfig;
+  /** Where each run's start and end are reported, if task events are on. */
+  events?: TaskEvents | undefined;
 }
 
 /**
@@ -105,8 +108,10 @@ export class TaskExecutor {
   /** A pipelined task waits at most this long behind a running one before going back to its owner. */
   private readonly requeueAfterMs: number;
   private readonly inlineMaxBytes: number;
+  private readonly events: TaskEvents | undefined;
 
   constructor(private readonly deps: TaskExecutorDeps) {
+    this.events = deps.events;
     this.objects = deps.objects;
     this.functions = deps.functions;
     this.clock = deps.clock;
@@ -338,6 +343,7 @@ export class TaskExecutor {
     if (ctx === undefined) return this.failure(spec, new TaskCancelledError({ taskId: spec.taskId }), false);
     let result: unknown;
     const startedAt = this.clock.now();
+    this.events?.recordAt(spec, TASK_EVENT.RUNNING, startedAt);
     try {
       result = taskContext.run(ctx, Reflect.apply, fn, self, args);
     } catch (e) {
@@ -407,7 +413,10 @@ export class TaskExecutor {
       // itself, as `put` and the call site throw it (the function did not fail).
       return this.failure(spec, e, !(e instanceof SerializationError));
     }
-    if (!this.objects.refs.borrowsPending() && !returns.some((r) => r instanceof Promise)) return replyOf(returns as ReturnValue[]);
+    if (!this.objects.refs.borrowsPending() && !returns.some((r) => r instanceof Promise)) {
+      this.events?.record(spec, TASK_EVENT.RAN);
+      return replyOf(returns as ReturnValue[]);
+    }
     return this.replyLater(spec, returns);
   }
 
@@ -416,6 +425,7 @@ export class TaskExecutor {
       const returns = await Promise.all(pending);
       // The caller must find our borrows registered before it may drop refs inside the values.
       await this.objects.refs.flushBorrows();
+      this.events?.record(spec, TASK_EVENT.RAN);
       return replyOf(returns);
     } catch (e) {
       return this.failure(spec, e, true);
@@ -445,6 +455,7 @@ export class TaskExecutor {
 
   private failure(spec: TaskSpec, e: unknown, userCode: boolean): TaskReply {
     const error = userCode && !(e instanceof TaskError) ? new TaskError({ taskId: spec.taskId, functionName: spec.name, cause: e }) : e;
+    this.events?.record(spec, TASK_EVENT.RAN_FAILED);
     // No ref will ever hold the error: say it here, or nobody hears of it.
     if (spec.returnIds.length === 0) log.warn(`${spec.name} (numReturns: 0) failed: ${String(error)}`);
     const wire = toWireError(error);

@@ -1,9 +1,10 @@
-import type { ReturnValue, TaskReply } from "@lux/protocol";
+import { TASK_EVENT, type ReturnValue, type TaskReply } from "@lux/protocol";
 import { TaskCancelledError, createLogger, fromWireError, toWireError, type WireError } from "@lux/common";
 import type { ObjectManager } from "./object-manager.js";
 import { fromReturnValue } from "./object-value.js";
 import type { Lineage } from "./lineage.js";
 import type { PeerConnection } from "./connections.js";
+import type { TaskEvents } from "./task-events.js";
 import type { TaskRecord } from "./task-record.js";
 
 const log = createLogger("core");
@@ -22,6 +23,8 @@ export class TaskResults {
     private readonly objects: ObjectManager,
     /** Keeps finished tasks whose results are stored on a node, to re-create them if it dies. */
     private readonly lineage?: Lineage,
+    /** Where tasks' ends are reported (task events), if on. */
+    private readonly events?: TaskEvents,
   ) {}
 
   onRetry(retry: (record: TaskRecord) => void): void {
@@ -74,6 +77,13 @@ export class TaskResults {
     return this.objects.memory.slot(objectId)?.task as TaskRecord | undefined;
   }
 
+  /** Objects that unfinished tasks take as arguments (the state API's PENDING_TASK_ARG). */
+  pendingArgIds(): Set<string> {
+    const ids = new Set<string>();
+    for (let r = this.first; r !== undefined; r = r.next) for (const ref of r.heldRefs) ids.add(ref.objectId);
+    return ids;
+  }
+
   /** Tasks submitted while executing `parentTaskId` (for recursive cancel). */
   children(parentTaskId: string): TaskRecord[] {
     return this.unfinished().filter((r) => r.parentTaskId === parentTaskId);
@@ -90,6 +100,11 @@ export class TaskResults {
       return;
     }
     this.finish(record);
+    if (this.events !== undefined) {
+      if (record.cancelled) this.events.record(record.spec, TASK_EVENT.FAILED, new TaskCancelledError({ taskId: record.spec.taskId }));
+      else if (appError !== undefined) this.events.record(record.spec, TASK_EVENT.FAILED, appError);
+      else this.events.record(record.spec, TASK_EVENT.FINISHED);
+    }
     if (record.cancelled) {
       this.setAll(record, toWireError(new TaskCancelledError({ taskId: record.spec.taskId })));
       if (reply.hasContained === true) this.releaseContained(record, executor);
@@ -126,6 +141,7 @@ export class TaskResults {
   fail(record: TaskRecord, error: unknown): void {
     if (record.state === "finished") return;
     this.finish(record);
+    this.events?.record(record.spec, TASK_EVENT.FAILED, error);
     this.setAll(record, toWireError(error));
   }
 
@@ -133,6 +149,7 @@ export class TaskResults {
   failWith(record: TaskRecord, error: WireError): void {
     if (record.state === "finished") return;
     this.finish(record);
+    this.events?.record(record.spec, TASK_EVENT.FAILED, error);
     this.setAll(record, error);
   }
 

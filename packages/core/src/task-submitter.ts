@@ -1,9 +1,10 @@
 import type { Clock, LeaseGrant, TaskReply, TimerHandle } from "@lux/protocol";
-import { ConnectionClosedError, encodeTaskSpec } from "@lux/protocol";
+import { ConnectionClosedError, TASK_EVENT, encodeTaskSpec } from "@lux/protocol";
 import { PlacementGroupRemovedError, resourcesInBundle, runtimeEnvKey, type ConfigValues } from "@lux/common";
 import type { PeerConnection, PeerPool, RayletConnection, RayletPool } from "./connections.js";
 import { Fifo } from "./fifo.js";
 import { LeaseRequester, type LeaseShape } from "./lease-requester.js";
+import type { TaskEvents } from "./task-events.js";
 import type { RunningOn, TaskRecord } from "./task-record.js";
 import type { TaskResults } from "./task-results.js";
 import { WorkerDeaths } from "./worker-deaths.js";
@@ -72,6 +73,8 @@ export interface TaskSubmitterDeps {
   /** Times idle leases and pauses before retries. */
   clock: Clock;
   config: TaskSubmitterConfig;
+  /** Where a task going back to the queue (a retry) is reported, if task events are on. */
+  events?: TaskEvents | undefined;
 }
 
 /**
@@ -95,6 +98,7 @@ export class TaskSubmitter {
 
   private readonly results: Pick<TaskResults, "complete" | "fail">;
   private readonly config: TaskSubmitterConfig;
+  private readonly events: TaskEvents | undefined;
   /**
    * Tasks pushed ahead to one leased worker, so it runs them back to back instead of waiting
    * a round trip between tasks. The worker hands them back when the task before them runs
@@ -106,6 +110,7 @@ export class TaskSubmitter {
   constructor(private readonly deps: TaskSubmitterDeps) {
     this.results = deps.results;
     this.config = deps.config;
+    this.events = deps.events;
     this.maxInFlightPerWorker = deps.config.maxTasksInFlightPerWorker;
     this.requester = new LeaseRequester<KeyQueue>({
       jobId: deps.jobId,
@@ -147,6 +152,8 @@ export class TaskSubmitter {
       }
       this.queueOf.set(record.options, kq);
     }
+    // A new task was reported when submitted: only a retry is reported here.
+    if (record.state !== "resolving") this.events?.record(record.spec, TASK_EVENT.QUEUED);
     record.state = "queued";
     record.queueSeq ??= this.nextSeq++;
     kq.queue.push(record);

@@ -162,6 +162,16 @@ export class ActorManager {
     return undefined;
   }
 
+  /** Every actor registered, dead ones included, in the order they were registered (the state API). */
+  entries(): IterableIterator<ActorEntry> {
+    return this.actors.values();
+  }
+
+  /** The class of a registered actor (the state API names its calls Class.method). */
+  classOf(actorId: string): string | undefined {
+    return this.actors.get(actorId)?.info.className;
+  }
+
   /** Every name held by an actor that is not dead: [namespace, name, actorId]. */
   namesInUse(): [string, string, string][] {
     return [...this.names].map(([key, actorId]) => {

@@ -22,6 +22,7 @@ import { NodeManager } from "./node-manager.js";
 import { NodeDeathPublisher } from "./node-death-publisher.js";
 import { PlacementGroupManager } from "./placement-group-manager.js";
 import { ResourceViewManager } from "./resource-view.js";
+import { StateManager } from "./state-manager.js";
 import type { GcsStorage } from "./storage.js";
 import { isPersistent } from "./redis-storage.js";
 
@@ -37,6 +38,7 @@ type ActorMethod =
   | "reportWorkerDeath"
   | "reportWorkerLiveness";
 
+type StateMethod = "reportTaskEvents" | "listState" | "getState" | "summarizeState" | "taskTimeline";
 type PlacementGroupMethod = "createPlacementGroup" | "removePlacementGroup" | "getPlacementGroup" | "placementGroupTable" | "waitPlacementGroup";
 
 const log = createLogger("gcs");
@@ -64,6 +66,8 @@ export class GcsServer {
   readonly kv: KvManager;
   readonly actors: ActorManager;
   readonly placementGroups: PlacementGroupManager;
+  /** The state API and the task events it lists. */
+  readonly state: StateManager;
   private server: RpcServer<GcsService> | undefined;
 
   /** Changes with every start: clients tell a restart from a dropped connection by it. */
@@ -101,6 +105,14 @@ export class GcsServer {
       config,
       removed: (placementGroupId) => this.actors.placementGroupRemoved(placementGroupId),
       storage: options.storage,
+    });
+    this.state = new StateManager({
+      actors: this.actors,
+      nodes: this.nodes,
+      jobs: this.jobs,
+      placementGroups: this.placementGroups,
+      taskEventsMax: config.taskEventsMax,
+      nodeTimeoutMs: config.rpcBestEffortTimeoutMs,
     });
     this.jobs.onJobEnd((jobId) => {
       this.actors.onJobEnd(jobId);
@@ -186,7 +198,23 @@ export class GcsServer {
     kvKeys: (req) => this.kv.keys(req),
     ...this.actorHandlers(),
     ...this.placementGroupHandlers(),
+    ...this.stateHandlers(),
     });
+  }
+
+  /** The state API's part of the service: each call goes to the StateManager. */
+  private stateHandlers(): Pick<GcsHandlers, StateMethod> {
+    const state = this.state;
+    return {
+      reportTaskEvents: (req) => {
+        state.reportTaskEvents(req);
+        return { ok: true };
+      },
+      listState: (req) => state.list(req),
+      getState: async (req) => ({ item: await state.get(req.kind, req.id) }),
+      summarizeState: (req) => state.summary(req.kind, req.filters),
+      taskTimeline: (req) => ({ events: state.timeline(req.jobId) }),
+    };
   }
 
   /** The actor directory's part of the service: each call goes to the ActorManager. */

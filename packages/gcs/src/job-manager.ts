@@ -50,6 +50,11 @@ export class JobManager {
     return this.jobs.get(jobId);
   }
 
+  /** Every job, ended ones included, in the order they registered (the state API). */
+  list(): (JobInfo & { alive: boolean })[] {
+    return [...this.jobs.values()];
+  }
+
   onJobEnd(listener: (jobId: string) => void): void {
     this.endListeners.push(listener);
   }

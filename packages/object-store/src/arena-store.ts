@@ -267,6 +267,13 @@ export class ArenaStore {
     return n;
   }
 
+  /** Each object of the table, with the clients whose views pin it (the state API's objects). */
+  *objects(): IterableIterator<{ objectId: string; owner: string; size: number; state: string; pinnedBy: unknown[] }> {
+    for (const e of this.entries.values()) {
+      yield { objectId: e.objectId, owner: e.owner, size: e.size, state: e.state.toUpperCase(), pinnedBy: [...e.pins.keys()] };
+    }
+  }
+
   stats(): { objects: number; usedBytes: number; spilledBytes: number; capacity: number } {
     return { objects: this.entries.size, usedBytes: this.allocator.usedBytes, spilledBytes: this.spiller.bytes, capacity: this.capacity };
   }

@@ -42,6 +42,7 @@ export const ERROR_CODES = [
   "LUX_QUEUE_EMPTY",
   "LUX_PENDING_CALLS_LIMIT_EXCEEDED",
   "LUX_COLLECTIVE_FAILED",
+  "LUX_INVALID_STATE_QUERY",
 ] as const;
 
 /** A Lux error code, e.g. "LUX_GET_TIMEOUT"; see docs/errors.md. */

@@ -88,3 +88,5 @@ export {
 } from "./schema.js";
 export { GcsService, RayletService, CoreWorkerService, KV_MAX_KEY_BYTES, KV_MAX_VALUE_BYTES } from "./services.js";
 export * from "./wire-types.js";
+export * from "./state-wire.js";
+export * from "./task-events-wire.js";

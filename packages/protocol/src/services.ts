@@ -4,9 +4,20 @@
  * type of the same name (`GcsService`, …) maps each method to `(request) => reply`, so
  * `RpcConnection<GcsService>` type-checks calls; `serve(GcsService, handlers)` serves it.
  */
-import { arr, bool, bytes, empty, int, lit, num, obj, opt, str } from "./schema.js";
+import { arr, bool, bytes, empty, int, lit, num, obj, opt, str, tuple } from "./schema.js";
 import { returns, rpc, defineService, type ServiceOf } from "./service.js";
 import { TaskSpecWire } from "./task-wire.js";
+import { TaskEventBatch } from "./task-events-wire.js";
+import {
+  StateQuery,
+  type NodeObjectsReport,
+  type ProcessRefsReport,
+  type StatePage,
+  type StateSummaries,
+  type SummaryKind,
+  type TraceEvent,
+  type WorkerStateItem,
+} from "./state-wire.js";
 import {
   ActorCreationSpec,
   BundleRequest,
@@ -123,6 +134,17 @@ export const GcsService = defineService({
   placementGroupTable: rpc(empty, returns<PlacementGroupInfo[]>()),
   /** A long-poll: replies once the group is CREATED or REMOVED, or after `waitMs` with its state then. */
   waitPlacementGroup: rpc(obj({ placementGroupId: str, waitMs: num }), returns<PlacementGroupInfo>()),
+  // The state API (issue 16; docs/observability.md).
+  /** From every core worker, every taskEventsReportIntervalMs: state changes of tasks, in one columnar batch. */
+  reportTaskEvents: rpc(TaskEventBatch, ok),
+  /** One page of a kind's items, filtered before the limit; InvalidStateQueryError for an unknown kind, field or operator. */
+  listState: rpc(StateQuery, returns<StatePage>()),
+  /** One item by id, with detail; `item` undefined when there is none. */
+  getState: rpc(obj({ kind: str, id: str }), returns<{ item: Record<string, unknown> | undefined }>()),
+  /** Counts of tasks or actors by name and state, or the objects' totals by ref type, call site and node. */
+  summarizeState: rpc(obj({ kind: str, filters: arr(tuple([str, str, str])) }), returns<StateSummaries[SummaryKind]>()),
+  /** Chrome trace events, one per task execution (of one job, if given). */
+  taskTimeline: rpc(obj({ jobId: opt(str) }), returns<{ events: TraceEvent[] }>()),
 });
 export type GcsService = ServiceOf<typeof GcsService>;
 
@@ -159,7 +181,7 @@ export const RayletService = defineService({
   /** Where this node's object store arena is, for processes of the node to map. */
   getStoreInfo: rpc(empty, returns<{ path: string; capacity: number; kind: string }>()),
   /** A driver tells the raylet its own address (objects it owns die with it). */
-  registerClient: rpc(obj({ address: str }), returns<{ nodeId: string; labels: Record<string, string> }>()),
+  registerClient: rpc(obj({ address: str, workerId: opt(str), pid: opt(int()), jobId: opt(str) }), returns<{ nodeId: string; labels: Record<string, string> }>()),
   /**
    * Allocates an object in the arena; the caller writes it, then seals it. With `wait`
    * false (a caller blocking a thread on the reply) the reply comes at once, or after
@@ -215,6 +237,10 @@ export const RayletService = defineService({
       transfers: { pulls: number; bytes: number };
     }>(),
   ),
+  /** From the control service (the state API): this node's workers and drivers. */
+  listWorkers: rpc(empty, returns<WorkerStateItem[]>()),
+  /** From the control service (the state API): this node's store, and the references its processes hold (asked of each). */
+  listObjects: rpc(empty, returns<NodeObjectsReport>()),
 });
 export type RayletService = ServiceOf<typeof RayletService>;
 
@@ -270,5 +296,7 @@ export const CoreWorkerService = defineService({
   actorAvailability: rpc(obj({ actorId: str, available: bool }), ok),
   /** From the control service (after subscribeActorNames): `name` is now held by `actorId`, or free (no actorId). */
   actorNameChanged: rpc(obj({ namespace: str, name: str, actorId: opt(str) }), ok),
+  /** From the raylet (the state API's objects): the references this process holds, with why. */
+  listObjectRefs: rpc(empty, returns<ProcessRefsReport>()),
 });
 export type CoreWorkerService = ServiceOf<typeof CoreWorkerService>;

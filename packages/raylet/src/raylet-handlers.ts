@@ -4,6 +4,7 @@ import type { ArenaStore } from "@lux/object-store";
 import type { BundleReservations } from "./bundle-reservations.js";
 import type { ClusterView } from "./cluster-view.js";
 import type { LeaseManager, Requester } from "./lease-manager.js";
+import { listObjects, listWorkers, type ProcessInfo } from "./node-state.js";
 import type { PullManager } from "./pull-manager.js";
 import type { WorkerPool } from "./worker-pool.js";
 
@@ -39,6 +40,10 @@ export interface RayletParts {
   prestartJob(jobId: string): void;
   /** config workerExitWaitMs: how long getWorkerExit waits for a worker's exit to be seen. */
   workerExitWaitMs: number;
+  /** The node's registered core workers, for the state API (see node-state.ts). */
+  processes(): { connection: RpcConnection<CoreWorkerService>; info: ProcessInfo }[];
+  /** Deadline of each process's answer to the state API's listObjectRefs. */
+  stateTimeoutMs: number;
 }
 
 /** What a raylet answers to its node's processes, other raylets and the control service. */
@@ -65,14 +70,14 @@ function workerHandlers(parts: RayletParts): RayletHandlers {
     registerWorker: (req, conn) => {
       parts.workerConnections.set(req.workerId, conn as unknown as RpcConnection<CoreWorkerService>);
       conn.onClose(() => parts.workerConnections.delete(req.workerId));
-      conn.peerInfo = { address: req.address };
+      conn.peerInfo = { address: req.address, workerId: req.workerId, pid: req.pid } satisfies ProcessInfo;
       if (!parts.workers().registered(req.workerId, req.address, req.socketPath)) {
         throw new LuxError(`unknown worker ${req.workerId}`);
       }
       return { nodeId: parts.nodeId, labels: parts.labels };
     },
     registerClient: (req, conn) => {
-      conn.peerInfo = { address: req.address };
+      conn.peerInfo = { address: req.address, workerId: req.workerId, pid: req.pid, jobId: req.jobId, driver: true } satisfies ProcessInfo;
       return { nodeId: parts.nodeId, labels: parts.labels };
     },
     workerBlocked: (req) => {
@@ -176,6 +181,8 @@ function nodeHandlers(parts: RayletParts): RayletHandlers {
         transfers: parts.pulls().stats(),
       };
     },
+    listWorkers: () => listWorkers(parts),
+    listObjects: () => listObjects(parts, parts.stateTimeoutMs),
   };
 }
 

@@ -1,0 +1,213 @@
+/**
+ * The control service's tasks, from the task events every process reports (issue 16,
+ * point 3). At most `max` tasks are kept (config taskEventsMax): past it, the task that
+ * finished longest ago is dropped first, then the oldest still pending or running, and
+ * failed tasks last, so a filter on FAILED finds every failure as long as they fit. Each
+ * drop is counted for its job, with the events processes could not send (`dropped`).
+ */
+import { TASK_EVENT, TASK_INFO_STRIDE, carriesInfo, type TaskEventBatch } from "@lux/protocol";
+import { DONE, Execution, FAILED_LIST, LIVE, STATE, TaskEntry, type ListIndex } from "./task-entry.js";
+
+/** Distinct strings kept shared (job ids, names, node and worker ids); past it, copies are kept. */
+const INTERN_MAX = 10_000;
+
+/** A doubly linked list of entries, oldest first (an entry is on one list at a time). */
+class EntryList {
+  head: TaskEntry | undefined = undefined;
+  tail: TaskEntry | undefined = undefined;
+
+  push(e: TaskEntry): void {
+    e.prev = this.tail;
+    e.next = undefined;
+    if (this.tail !== undefined) this.tail.next = e;
+    else this.head = e;
+    this.tail = e;
+  }
+
+  remove(e: TaskEntry): void {
+    if (e.prev !== undefined) e.prev.next = e.next;
+    else this.head = e.next;
+    if (e.next !== undefined) e.next.prev = e.prev;
+    else this.tail = e.prev;
+    e.prev = e.next = undefined;
+  }
+}
+
+export class TaskEventStore {
+  private readonly entries = new Map<string, TaskEntry>();
+  private readonly lists: [EntryList, EntryList, EntryList] = [new EntryList(), new EntryList(), new EntryList()];
+  private readonly droppedByJob = new Map<string, number>();
+  private readonly interned = new Map<string, string>();
+  private nextSeq = 0;
+
+  constructor(
+    /** Tasks kept at most (config taskEventsMax). */
+    private readonly max: number,
+  ) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(taskId: string): TaskEntry | undefined {
+    return this.entries.get(taskId);
+  }
+
+  /** Every kept task, in the order the control service first heard of them. */
+  values(): IterableIterator<TaskEntry> {
+    return this.entries.values();
+  }
+
+  /** Tasks dropped (evicted, or their events lost on the way) for `jobId`, or for all jobs. */
+  dropped(jobId?: string): number {
+    if (jobId !== undefined) return this.droppedByJob.get(jobId) ?? 0;
+    let n = 0;
+    for (const count of this.droppedByJob.values()) n += count;
+    return n;
+  }
+
+  /** Merges one process's batch of events, then evicts down to `max`. */
+  ingest(batch: TaskEventBatch): void {
+    const { taskIds, infos, errors } = batch;
+    const codes = batch.codes;
+    const times = float64s(batch.times, taskIds.length);
+    const nodeId = this.intern(batch.nodeId);
+    const workerId = this.intern(batch.workerId);
+    let info = 0;
+    let error = 0;
+    let e: TaskEntry | undefined;
+    for (let i = 0; i < taskIds.length; i++) {
+      const taskId = taskIds[i] as string;
+      // Events of one task often come together (submitted then queued; running then ran).
+      if (e === undefined || e.taskId !== taskId) e = this.entry(taskId);
+      const code = codes[i] as number;
+      const at = times[i] as number;
+      if (carriesInfo(code)) {
+        this.fillInfo(e, infos, info);
+        info += TASK_INFO_STRIDE;
+      }
+      if (code === TASK_EVENT.FAILED) {
+        const err = errors[error];
+        if (err !== undefined && err.at === i) {
+          e.errorType = this.intern(err.type);
+          e.errorMessage = err.message;
+          error++;
+        }
+      }
+      this.apply(e, code, at, nodeId, workerId, batch.pid);
+    }
+    for (const [jobId, n] of Object.entries(batch.dropped)) this.countDropped(jobId, n);
+    this.evict();
+  }
+
+  private entry(taskId: string): TaskEntry {
+    let e = this.entries.get(taskId);
+    if (e === undefined) {
+      e = new TaskEntry(this.nextSeq++, taskId);
+      this.entries.set(taskId, e);
+      this.lists[LIVE].push(e);
+    }
+    return e;
+  }
+
+  private fillInfo(e: TaskEntry, infos: readonly string[], at: number): void {
+    if (e.jobId === "") e.jobId = this.intern(infos[at] ?? "");
+    if (e.name === "") e.name = this.intern(infos[at + 1] ?? "");
+    if (e.actorId === "") e.actorId = this.intern(infos[at + 2] ?? "");
+    if (e.parentTaskId === "") e.parentTaskId = infos[at + 3] ?? "";
+  }
+
+  private apply(e: TaskEntry, code: number, at: number, nodeId: string, workerId: string, pid: number): void {
+    switch (code) {
+      case TASK_EVENT.SUBMITTED:
+      case TASK_EVENT.SUBMITTED_WAITING:
+        if (Number.isNaN(e.createdAt) || at < e.createdAt) e.createdAt = at;
+        if (code === TASK_EVENT.SUBMITTED_WAITING) {
+          if (Number.isNaN(e.pendingArgsAt)) e.pendingArgsAt = at;
+          e.setState(STATE.PENDING_ARGS_AVAIL, at);
+        } else {
+          if (Number.isNaN(e.pendingNodeAt)) e.pendingNodeAt = at;
+          e.setState(STATE.PENDING_NODE_ASSIGNMENT, at);
+        }
+        return;
+      case TASK_EVENT.QUEUED:
+        if (Number.isNaN(e.pendingNodeAt)) e.pendingNodeAt = at;
+        e.setState(STATE.PENDING_NODE_ASSIGNMENT, at);
+        return;
+      case TASK_EVENT.RUNNING:
+        this.started(e, at, nodeId, workerId, pid);
+        return;
+      case TASK_EVENT.RAN:
+      case TASK_EVENT.RAN_FAILED:
+        this.ran(e, at, code === TASK_EVENT.RAN_FAILED, nodeId, workerId, pid);
+        return;
+      case TASK_EVENT.FINISHED:
+      case TASK_EVENT.FAILED:
+        this.ended(e, at, code === TASK_EVENT.FAILED);
+        return;
+      default:
+        return; // a code from a newer process: ignored
+    }
+  }
+
+  private started(e: TaskEntry, at: number, nodeId: string, workerId: string, pid: number): void {
+    if (Number.isNaN(e.runningAt)) e.runningAt = at;
+    e.setState(STATE.RUNNING, at);
+    (e.executions ??= []).push(new Execution(nodeId, workerId, pid, at, NaN, false));
+  }
+
+  private ran(e: TaskEntry, at: number, failed: boolean, nodeId: string, workerId: string, pid: number): void {
+    const last = e.lastExecution();
+    if (last !== undefined && Number.isNaN(last.end) && last.workerId === workerId) {
+      last.end = at;
+      last.failed = failed;
+    } else if (last !== undefined && last.workerId === workerId && last.end === at) {
+      last.failed ||= failed;
+    } else {
+      // Ended without starting (its code or actor could not be loaded): a run of no length.
+      (e.executions ??= []).push(new Execution(nodeId, workerId, pid, at, at, failed));
+    }
+  }
+
+  private ended(e: TaskEntry, at: number, failed: boolean): void {
+    if (e.terminal) return;
+    e.setState(failed ? STATE.FAILED : STATE.FINISHED, at);
+    e.endedAt = at;
+    this.move(e, failed ? FAILED_LIST : DONE);
+  }
+
+  private move(e: TaskEntry, list: ListIndex): void {
+    this.lists[e.list].remove(e);
+    e.list = list;
+    this.lists[list].push(e);
+  }
+
+  /** Drops tasks past `max`: finished longest ago first, then pending or running, failed last. */
+  private evict(): void {
+    while (this.entries.size > this.max) {
+      const victim = this.lists[DONE].head ?? this.lists[LIVE].head ?? this.lists[FAILED_LIST].head;
+      if (victim === undefined) return;
+      this.lists[victim.list].remove(victim);
+      this.entries.delete(victim.taskId);
+      this.countDropped(victim.jobId, 1);
+    }
+  }
+
+  private countDropped(jobId: string, n: number): void {
+    if (n > 0) this.droppedByJob.set(jobId, (this.droppedByJob.get(jobId) ?? 0) + n);
+  }
+
+  private intern(s: string): string {
+    const known = this.interned.get(s);
+    if (known !== undefined) return known;
+    if (this.interned.size < INTERN_MAX) this.interned.set(s, s);
+    return s;
+  }
+}
+
+/** The batch's times as numbers (copied when the bytes are not 8-byte aligned in their buffer). */
+function float64s(bytes: Uint8Array, count: number): Float64Array {
+  if (bytes.byteLength < count * 8) return new Float64Array(count).fill(NaN);
+  if (bytes.byteOffset % 8 === 0) return new Float64Array(bytes.buffer, bytes.byteOffset, count);
+  return new Float64Array(bytes.slice(0, count * 8).buffer);
+}
