@@ -1,9 +1,13 @@
-/** The `lux` command: `lux start`, `lux stop`, `lux status`, `lux microbenchmark`. */
+/**
+ * The `lux` command: `lux start`, `lux stop`, `lux status`, `lux microbenchmark`, and the
+ * state API's `lux list|get|summary|memory|timeline` (state-commands.ts).
+ */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { InvalidConfigError, InvalidOptionError, checkConfig, checkNodeLabels, type SystemConfig } from "@lux/common";
 import { CliError } from "./errors.js";
 import { microbenchmark, type MicrobenchmarkOptions } from "./microbenchmark/index.js";
 import { start, type StartOptions } from "./start.js";
+import { addStateCommands } from "./state-commands.js";
 import { status } from "./status.js";
 import { stop } from "./stop.js";
 
@@ -115,6 +119,7 @@ function program(): Command {
     .option("--node-ip-address <ip>", "this node's IP address; the daemons bind there", "127.0.0.1")
     .option("--storage <kind>", "where the control service keeps its tables: memory, or redis://HOST:PORT to survive its restarts", "memory")
     .option("--system-config <json>", "config entries for this node's daemons and their workers, as JSON (see docs/config.md)", systemConfig)
+    .option("--task-events-max <n>", "tasks the control service keeps for the state API (--head; config taskEventsMax, default 100000)", configNumber("taskEventsMax"))
     .action(async (opts: StartOptions) => {
       await start(opts);
     });
@@ -140,6 +145,7 @@ function program(): Command {
     .action(async (opts: MicrobenchmarkOptions) => {
       await microbenchmark(opts);
     });
+  addStateCommands(cmd);
   return cmd;
 }
 

@@ -35,6 +35,8 @@ export interface StartOptions {
   storage: string;
   /** Config entries for the daemons started here (and the raylet's workers). */
   systemConfig?: SystemConfig;
+  /** Tasks the control service keeps (config taskEventsMax; --head only). */
+  taskEventsMax?: number;
 }
 
 export async function start(opts: StartOptions): Promise<void> {
@@ -86,6 +88,7 @@ function checkOptions(opts: StartOptions): void {
     throw new CliError(`--storage ${opts.storage}: say "memory" (the default; lost when the control service restarts) or redis://HOST:PORT`, 2);
   }
   if (opts.head !== true && opts.storage !== "memory") throw new CliError("--storage is for the head node (--head), which runs the control service", 2);
+  if (opts.head !== true && opts.taskEventsMax !== undefined) throw new CliError("--task-events-max is for the head node (--head), which runs the control service", 2);
 }
 
 /** A new cluster: its control service, with a new token (or LUX_TOKEN) written to the token file. */
@@ -99,7 +102,9 @@ async function startHead(opts: StartOptions, sessionDir: string, logs: string): 
     detached: true,
     logFile: path.join(logs, "gcs.log"),
     sessionDir,
-    ...(opts.systemConfig !== undefined ? { config: opts.systemConfig } : {}),
+    ...(opts.systemConfig !== undefined || opts.taskEventsMax !== undefined
+      ? { config: { ...opts.systemConfig, ...(opts.taskEventsMax !== undefined ? { taskEventsMax: opts.taskEventsMax } : {}) } }
+      : {}),
   });
   const gcsAddress = gcs.address;
   recordDaemon({ kind: "gcs", pid: gcs.pid, address: gcs.address, gcsAddress, nodeId: undefined, main: gcs.main, sessionDir, logFile: path.join(logs, "gcs.log") });

@@ -7,8 +7,11 @@
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** This package's own folder (src/ under tsx, dist/ when built): its frames are not call sites. */
-const OWN_DIR = path.dirname(fileURLToPath(import.meta.url));
+/**
+ * This package's folder: its frames (in dist/, or in src/ through source maps) are not call
+ * sites. Installed, Lux's packages are under node_modules/@lux/.
+ */
+const OWN_DIR = `${path.dirname(path.dirname(fileURLToPath(import.meta.url)))}${path.sep}`;
 
 export class CallSites {
   private readonly sites = new Map<string, string>();
