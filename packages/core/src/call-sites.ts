@@ -8,10 +8,11 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 
 /**
- * This package's folder: its frames (in dist/, or in src/ through source maps) are not call
- * sites. Installed, Lux's packages are under node_modules/@lux/.
+ * This package's code (dist/, or src/ through source maps): its frames are not call sites.
+ * Installed, Lux's packages are under node_modules/@lux/.
  */
-const OWN_DIR = `${path.dirname(path.dirname(fileURLToPath(import.meta.url)))}${path.sep}`;
+const PACKAGE_DIR = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const OWN_DIRS = [path.join(PACKAGE_DIR, "dist") + path.sep, path.join(PACKAGE_DIR, "src") + path.sep];
 
 export class CallSites {
   private readonly sites = new Map<string, string>();
@@ -32,10 +33,10 @@ export class CallSites {
 }
 
 /** The first frame of `stack` outside Lux and Node's internals, as "function (file:line:column)" or "file:line:column". */
-export function callerSite(stack: string, ownDir: string = OWN_DIR): string {
+export function callerSite(stack: string, ownDirs: readonly string[] = OWN_DIRS): string {
   for (const line of stack.split("\n").slice(1)) {
     const frame = line.trim().replace(/^at /, "");
-    if (frame.includes(ownDir) || frame.includes("node:") || frame.includes("/@lux/") || frame.includes("/packages/lux/dist/")) continue;
+    if (ownDirs.some((d) => frame.includes(d)) || frame.includes("node:") || /\(?(<anonymous>|native)\)?$/.test(frame) || frame.includes("/@lux/")) continue;
     return frame.replace(/file:\/\//g, "");
   }
   return "(unknown)";

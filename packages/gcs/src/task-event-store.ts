@@ -87,12 +87,9 @@ export class TaskEventStore {
         info += TASK_INFO_STRIDE;
       }
       if (code === TASK_EVENT.FAILED) {
-        const err = errors[error];
-        if (err !== undefined && err.at === i) {
-          e.errorType = this.intern(err.type);
-          e.errorMessage = err.message;
-          error++;
-        }
+        const err = errors[error]?.at === i ? errors[error++] : undefined;
+        this.failed(e, at, err?.type ?? "Error", err?.message ?? "");
+        continue;
       }
       this.apply(e, code, at, nodeId, workerId, batch.pid);
     }
@@ -142,8 +139,7 @@ export class TaskEventStore {
         this.ran(e, at, code === TASK_EVENT.RAN_FAILED, nodeId, workerId, pid);
         return;
       case TASK_EVENT.FINISHED:
-      case TASK_EVENT.FAILED:
-        this.ended(e, at, code === TASK_EVENT.FAILED);
+        this.ended(e, at, false);
         return;
       default:
         return; // a code from a newer process: ignored
@@ -167,6 +163,13 @@ export class TaskEventStore {
       // Ended without starting (its code or actor could not be loaded): a run of no length.
       (e.executions ??= []).push(new Execution(nodeId, workerId, pid, at, at, failed));
     }
+  }
+
+  private failed(e: TaskEntry, at: number, type: string, message: string): void {
+    if (e.terminal) return;
+    e.errorType = this.intern(type);
+    e.errorMessage = message;
+    this.ended(e, at, true);
   }
 
   private ended(e: TaskEntry, at: number, failed: boolean): void {

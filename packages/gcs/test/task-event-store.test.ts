@@ -1,0 +1,132 @@
+/**
+ * The control service's task store (issue 16, point 3): events of owners and executors
+ * merge into one record per task whatever order their batches arrive in; at most `max`
+ * tasks are kept, the oldest finished dropped first and failed ones last; drops are counted
+ * per job, with the events processes could not send.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { TASK_EVENT, type TaskEventBatch } from "@lux/protocol";
+import { TaskEventStore } from "../src/task-event-store.js";
+import { taskItem } from "../src/task-entry.js";
+
+type Ev = [taskId: string, code: number, at: number, info?: [jobId: string, name: string, actorId?: string, parent?: string], error?: [type: string, message: string]];
+
+/** A batch as one process sends it. */
+function batch(events: Ev[], from: { nodeId?: string; workerId?: string; pid?: number; dropped?: Record<string, number> } = {}): TaskEventBatch {
+  const times = new Float64Array(events.map((e) => e[2]));
+  const infos: string[] = [];
+  const errors: TaskEventBatch["errors"] = [];
+  events.forEach(([, , , info, error], i) => {
+    if (info !== undefined) infos.push(info[0], info[1], info[2] ?? "", info[3] ?? "");
+    if (error !== undefined) errors.push({ at: i, type: error[0], message: error[1] });
+  });
+  return {
+    nodeId: from.nodeId ?? "n1",
+    workerId: from.workerId ?? "w1",
+    pid: from.pid ?? 100,
+    taskIds: events.map((e) => e[0]),
+    codes: new Uint8Array(events.map((e) => e[1])),
+    times: new Uint8Array(times.buffer),
+    infos,
+    errors,
+    dropped: from.dropped ?? {},
+  };
+}
+
+const { SUBMITTED, SUBMITTED_WAITING, QUEUED, RUNNING, RAN, RAN_FAILED, FINISHED, FAILED } = TASK_EVENT;
+const noActors = (): undefined => undefined;
+
+/** A task submitted, run and finished (or failed), at times from `t`. */
+function lifecycle(taskId: string, t: number, job = "j1", failed = false): Ev[] {
+  return [
+    [taskId, SUBMITTED, t, [job, "f"]],
+    [taskId, RUNNING, t + 1, [job, "f"]],
+    [taskId, failed ? RAN_FAILED : RAN, t + 2],
+    failed ? [taskId, FAILED, t + 3, undefined, ["TaskError", "boom"]] : [taskId, FINISHED, t + 3],
+  ];
+}
+
+describe("TaskEventStore", () => {
+  it("merges the owner's and the executor's events, in either order of arrival", () => {
+    const store = new TaskEventStore(10);
+    // The executor's batch comes first: the task exists, running, before its owner reports it.
+    store.ingest(batch([["t1", RUNNING, 20, ["j1", "incr", "a1"]], ["t1", RAN, 25]], { nodeId: "n2", workerId: "w9", pid: 9 }));
+    const running = store.get("t1");
+    assert.ok(running !== undefined);
+    assert.equal(running.stateName(), "RUNNING");
+    store.ingest(batch([["t1", SUBMITTED_WAITING, 10, ["j1", "incr", "a1", "parent"]], ["t1", QUEUED, 12], ["t1", FINISHED, 30]]));
+    const item = taskItem(running, true, (id) => (id === "a1" ? "Counter" : undefined));
+    assert.equal(item.state, "FINISHED");
+    assert.equal(item.functionName, "Counter.incr");
+    assert.equal(item.type, "ACTOR_TASK");
+    assert.equal(item.parentTaskId, "parent");
+    assert.deepEqual([item.nodeId, item.workerId, item.workerPid], ["n2", "w9", 9]);
+    assert.deepEqual([item.creationTimeMs, item.startTimeMs, item.endTimeMs], [10, 20, 30]);
+    assert.deepEqual(item.events?.map((e) => e.state), ["PENDING_ARGS_AVAIL", "PENDING_NODE_ASSIGNMENT", "RUNNING", "FINISHED"]);
+    assert.deepEqual(item.executions, [{ nodeId: "n2", workerId: "w9", pid: 9, startTimeMs: 20, endTimeMs: 25, status: "FINISHED" }]);
+  });
+
+  it("a later state wins by its time; FINISHED and FAILED are final; a retry runs twice", () => {
+    const store = new TaskEventStore(10);
+    store.ingest(batch([["t", SUBMITTED, 1, ["j", "f"]], ["t", RUNNING, 2, ["j", "f"]], ["t", RAN_FAILED, 3]]));
+    // The owner retries it: waiting for a worker again, then it runs on another one.
+    store.ingest(batch([["t", QUEUED, 4]]));
+    assert.equal(store.get("t")?.stateName(), "PENDING_NODE_ASSIGNMENT");
+    store.ingest(batch([["t", RUNNING, 5, ["j", "f"]], ["t", RAN, 6]], { workerId: "w2" }));
+    // An old event arriving late changes nothing.
+    store.ingest(batch([["t", QUEUED, 3.5]]));
+    assert.equal(store.get("t")?.stateName(), "RUNNING");
+    store.ingest(batch([["t", FINISHED, 7]]));
+    store.ingest(batch([["t", QUEUED, 8], ["t", FAILED, 9, undefined, ["X", "y"]]]));
+    const item = taskItem(store.get("t") as NonNullable<ReturnType<TaskEventStore["get"]>>, true, noActors);
+    assert.equal(item.state, "FINISHED");
+    assert.equal(item.errorType, null);
+    assert.deepEqual(item.executions?.map((x) => [x.workerId, x.status]), [["w1", "FAILED"], ["w2", "FINISHED"]]);
+  });
+
+  it("keeps at most max tasks: the oldest finished go first, then pending or running, failed last", () => {
+    const store = new TaskEventStore(4);
+    store.ingest(batch([...lifecycle("fail1", 1, "j1", true), ...lifecycle("ok1", 2), ...lifecycle("ok2", 3), ...lifecycle("fail2", 4, "j2", true)]));
+    store.ingest(batch([["live1", SUBMITTED, 5, ["j1", "f"]]]));
+    assert.deepEqual([...store.values()].map((e) => e.taskId), ["fail1", "ok2", "fail2", "live1"], "the first task to finish went first");
+    store.ingest(batch([...lifecycle("ok3", 6), ["live2", SUBMITTED, 7, ["j2", "f"]]]));
+    // ok2 then ok3 (finished) go; next the oldest still pending, before any failure.
+    assert.deepEqual([...store.values()].map((e) => e.taskId), ["fail1", "fail2", "live1", "live2"]);
+    store.ingest(batch([["live3", SUBMITTED, 8, ["j1", "f"]]]));
+    assert.deepEqual([...store.values()].map((e) => e.taskId), ["fail1", "fail2", "live2", "live3"]);
+    store.ingest(batch([...lifecycle("fail3", 9, "j1", true), ...lifecycle("fail4", 10, "j1", true), ...lifecycle("fail5", 11, "j1", true)]));
+    assert.deepEqual([...store.values()].map((e) => e.taskId).sort(), ["fail2", "fail3", "fail4", "fail5"], "only failures are left; the oldest went");
+    assert.equal(store.size, 4);
+    // Dropped: ok1 ok2 ok3 live1 fail1 (j1, j1, j1, j1, j1), live2 live3 (j2, j1).
+    assert.equal(store.dropped("j1"), 6);
+    assert.equal(store.dropped("j2"), 1);
+    assert.equal(store.dropped(), 7);
+  });
+
+  it("counts the events processes could not send with the job's drops", () => {
+    const store = new TaskEventStore(10);
+    store.ingest(batch([], { dropped: { j1: 5, j2: 1 } }));
+    store.ingest(batch([], { dropped: { j1: 2 } }));
+    assert.equal(store.dropped("j1"), 7);
+    assert.equal(store.dropped("j2"), 1);
+    assert.equal(store.dropped("none"), 0);
+  });
+
+  it("a run that ends without starting (its code could not load) is one of no length", () => {
+    const store = new TaskEventStore(10);
+    store.ingest(batch([["t", SUBMITTED, 1, ["j", "f"]], ["t", RAN_FAILED, 2], ["t", FAILED, 3, undefined, ["TaskError", "no such module"]]]));
+    const item = taskItem(store.get("t") as NonNullable<ReturnType<TaskEventStore["get"]>>, true, noActors);
+    assert.deepEqual(item.executions?.map((x) => [x.startTimeMs, x.endTimeMs, x.status]), [[2, 2, "FAILED"]]);
+    assert.deepEqual([item.errorType, item.errorMessage], ["TaskError", "no such module"]);
+  });
+
+  it("reads times from bytes that are not 8-byte aligned in their buffer", () => {
+    const store = new TaskEventStore(10);
+    const b = batch([["t", SUBMITTED, 42.5, ["j", "f"]]]);
+    const shifted = new Uint8Array(b.times.byteLength + 1).subarray(1);
+    shifted.set(b.times);
+    store.ingest({ ...b, times: shifted });
+    assert.equal(store.get("t")?.createdAt, 42.5);
+  });
+});
