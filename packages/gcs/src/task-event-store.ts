@@ -2,8 +2,12 @@
  * The control service's tasks, from the task events every process reports (issue 16,
  * point 3). At most `max` tasks are kept (config taskEventsMax): past it, the task that
  * finished longest ago is dropped first, then the oldest still pending or running, and
- * failed tasks last, so a filter on FAILED finds every failure as long as they fit. Each
+ * failed tasks (and tasks whose last run failed) last, so a filter on FAILED finds every
+ * failure as long as they fit. (A task can still be dropped before it fails when more than
+ * `max` tasks are pending at once.) Each
  * drop is counted for its job, with the events processes could not send (`dropped`).
+ * Events that come later for a dropped task (its executor's, after its owner's) are ignored,
+ * so a dropped task does not come back as a record without its name and job.
  */
 import { TASK_EVENT, TASK_INFO_STRIDE, carriesInfo, type TaskEventBatch } from "@lux/protocol";
 import { DONE, Execution, FAILED_LIST, LIVE, STATE, TaskEntry, type ListIndex } from "./task-entry.js";
@@ -33,8 +37,32 @@ class EntryList {
   }
 }
 
+/** The ids of the last `capacity` tasks dropped: later events of theirs are ignored. */
+class DroppedIds {
+  private readonly ids = new Set<string>();
+  private readonly ring: (string | undefined)[];
+  private next = 0;
+
+  constructor(capacity: number) {
+    this.ring = new Array<string | undefined>(capacity);
+  }
+
+  add(taskId: string): void {
+    const old = this.ring[this.next];
+    if (old !== undefined) this.ids.delete(old);
+    this.ring[this.next] = taskId;
+    this.ids.add(taskId);
+    this.next = (this.next + 1) % this.ring.length;
+  }
+
+  has(taskId: string): boolean {
+    return this.ids.has(taskId);
+  }
+}
+
 export class TaskEventStore {
   private readonly entries = new Map<string, TaskEntry>();
+  private readonly droppedIds: DroppedIds;
   private readonly lists: [EntryList, EntryList, EntryList] = [new EntryList(), new EntryList(), new EntryList()];
   private readonly droppedByJob = new Map<string, number>();
   private readonly interned = new Map<string, string>();
@@ -43,7 +71,9 @@ export class TaskEventStore {
   constructor(
     /** Tasks kept at most (config taskEventsMax). */
     private readonly max: number,
-  ) {}
+  ) {
+    this.droppedIds = new DroppedIds(max);
+  }
 
   get size(): number {
     return this.entries.size;
@@ -78,28 +108,26 @@ export class TaskEventStore {
     let e: TaskEntry | undefined;
     for (let i = 0; i < taskIds.length; i++) {
       const taskId = taskIds[i] as string;
+      const code = codes[i] as number;
+      const infoAt = info;
+      if (carriesInfo(code)) info += TASK_INFO_STRIDE;
+      const err = code === TASK_EVENT.FAILED && errors[error]?.at === i ? errors[error++] : undefined;
       // Events of one task often come together (submitted then queued; running then ran).
       if (e === undefined || e.taskId !== taskId) e = this.entry(taskId);
-      const code = codes[i] as number;
+      if (e === undefined) continue; // dropped already
+      if (infoAt !== info) this.fillInfo(e, infos, infoAt);
       const at = times[i] as number;
-      if (carriesInfo(code)) {
-        this.fillInfo(e, infos, info);
-        info += TASK_INFO_STRIDE;
-      }
-      if (code === TASK_EVENT.FAILED) {
-        const err = errors[error]?.at === i ? errors[error++] : undefined;
-        this.failed(e, at, err?.type ?? "Error", err?.message ?? "");
-        continue;
-      }
-      this.apply(e, code, at, nodeId, workerId, batch.pid);
+      if (code === TASK_EVENT.FAILED) this.failed(e, at, err?.type ?? "Error", err?.message ?? "");
+      else this.apply(e, code, at, nodeId, workerId, batch.pid);
     }
     for (const [jobId, n] of Object.entries(batch.dropped)) this.countDropped(jobId, n);
     this.evict();
   }
 
-  private entry(taskId: string): TaskEntry {
+  private entry(taskId: string): TaskEntry | undefined {
     let e = this.entries.get(taskId);
     if (e === undefined) {
+      if (this.droppedIds.has(taskId)) return undefined;
       e = new TaskEntry(this.nextSeq++, taskId);
       this.entries.set(taskId, e);
       this.lists[LIVE].push(e);
@@ -153,6 +181,8 @@ export class TaskEventStore {
   }
 
   private ran(e: TaskEntry, at: number, failed: boolean, nodeId: string, workerId: string, pid: number): void {
+    // A failed run is kept like a failure until its owner says whether it retries it.
+    if (failed && e.list === LIVE) this.move(e, FAILED_LIST);
     const last = e.lastExecution();
     if (last !== undefined && Number.isNaN(last.end) && last.workerId === workerId) {
       last.end = at;
@@ -192,6 +222,7 @@ export class TaskEventStore {
       if (victim === undefined) return;
       this.lists[victim.list].remove(victim);
       this.entries.delete(victim.taskId);
+      this.droppedIds.add(victim.taskId);
       this.countDropped(victim.jobId, 1);
     }
   }

@@ -104,6 +104,27 @@ describe("TaskEventStore", () => {
     assert.equal(store.dropped(), 7);
   });
 
+  it("a dropped task's later events (its executor's, after its owner's) do not bring it back", () => {
+    const store = new TaskEventStore(2);
+    // The owner's batch: three tasks submitted and finished; the first to finish is dropped.
+    store.ingest(batch(["a", "b", "c"].flatMap((id, i): Ev[] => [[id, SUBMITTED, i, ["j", "f"]], [id, FINISHED, 10 + i]])));
+    assert.deepEqual([...store.values()].map((e) => e.taskId), ["b", "c"]);
+    // The executor's batch comes after: "a" stays dropped, counted once; the others get their runs.
+    store.ingest(batch(["a", "b", "c"].flatMap((id, i): Ev[] => [[id, RUNNING, 5 + i, ["j", "f"]], [id, RAN, 6 + i]])));
+    assert.deepEqual([...store.values()].map((e) => [e.taskId, e.stateName(), e.executions?.length]), [["b", "FINISHED", 1], ["c", "FINISHED", 1]]);
+    assert.equal(store.dropped("j"), 1);
+  });
+
+  it("a task whose run failed is kept like a failure until its owner decides", () => {
+    const store = new TaskEventStore(2);
+    store.ingest(batch([["x", RUNNING, 1, ["j", "f"]], ["x", RAN_FAILED, 2]]));
+    store.ingest(batch([["p", SUBMITTED, 3, ["j", "f"]], ["q", SUBMITTED, 4, ["j", "f"]]]));
+    assert.deepEqual([...store.values()].map((e) => e.taskId), ["x", "q"], "the pending p went before x");
+    store.ingest(batch([["x", FINISHED, 5]])); // retried and done: an ordinary finished task again
+    store.ingest(batch([["r", SUBMITTED, 6, ["j", "f"]]]));
+    assert.deepEqual([...store.values()].map((e) => e.taskId), ["q", "r"]);
+  });
+
   it("counts the events processes could not send with the job's drops", () => {
     const store = new TaskEventStore(10);
     store.ingest(batch([], { dropped: { j1: 5, j2: 1 } }));
