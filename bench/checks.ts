@@ -145,6 +145,27 @@ export function generators(out: string): void {
   }
 }
 
+/**
+ * bench/state.ts --json: one line; every failure found by state=FAILED, the store full at
+ * `kept`, the drops counted, the control service under its stated memory bound, latencies.
+ */
+export function state(tasks: number, kept: number): (out: string) => void {
+  return (out) => {
+    const lines = out.trim().split("\n");
+    assert.equal(lines.length, 1, `one line of JSON, got: ${out}`);
+    const r = JSON.parse(lines[0] as string) as Record<string, number | boolean>;
+    assert.equal(r["tasks"], tasks);
+    assert.equal(r["events_on"], true);
+    assert.equal(r["failures_found"], r["failures_expected"], "every failure is found");
+    assert.equal(r["tasks_kept"], kept);
+    assert.ok(Number(r["tasks_dropped"]) >= tasks - kept, `dropped ${String(r["tasks_dropped"])}`);
+    assert.ok(Number(r["gcs_rss_mib"]) < Number(r["gcs_rss_bound_mib"]), `control service RSS ${String(r["gcs_rss_mib"])} MiB`);
+    for (const name of ["tasks_per_second", "gcs_peak_rss_mib", "list_failed_api_ms", "list_failed_cli_ms"]) {
+      assert.ok(typeof r[name] === "number" && r[name] > 0 && Number.isFinite(r[name]), `${name}: ${String(r[name])}`);
+    }
+  };
+}
+
 /** bench/placement-groups.ts --json: one line, every figure a positive number. */
 export function placementGroups(out: string): void {
   const lines = out.trim().split("\n");

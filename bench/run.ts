@@ -123,6 +123,11 @@ const BENCHMARKS: Benchmark[] = [
     quick: [{ argv: ts("bench/collective.ts", "--quick", "--json"), check: check.collective }],
   },
   {
+    name: "state",
+    full: [{ argv: ts("bench/state.ts") }, { argv: ts("bench/state.ts", "--events-off", "--tasks", "200000") }],
+    quick: [{ argv: ts("bench/state.ts", "--tasks", "20000", "--wave", "5000", "--kept", "5000", "--cli-runs", "1", "--json"), check: check.state(20_000, 5_000) }],
+  },
+  {
     name: "rpc-messages",
     quick: [{ argv: ts("bench/rpc-messages.ts", "--n", "2000", "--window", "100", "--runs", "1"), check: check.rpcMessages }],
   },

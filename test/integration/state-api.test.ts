@@ -168,7 +168,7 @@ describe("lux.state", () => {
     assert.ok(store !== undefined && store.usedBytes >= 1_600_000 && store.capacityBytes > store.usedBytes);
     await lux.cancel(pending);
     await lux.cancel(gate, { force: true });
-    lux.kill(holder);
+    await lux.kill(holder);
   });
 
   it("summaries count tasks by function and actors by class, by state", async () => {

@@ -2,7 +2,7 @@
  * `lux memory`: every live object, one line per process holding it and why (ref type),
  * grouped by the node of that process or by owner; then each node's object store.
  */
-import type { NodeStoreSummary, ObjectStateItem } from "@lux/protocol";
+import type { state } from "@lux/core";
 import { table } from "./state-format.js";
 import { formatBytes } from "./units.js";
 
@@ -13,8 +13,8 @@ export interface MemoryOptions {
 
 const COLUMNS = ["objectId", "size", "refType", "pid", "holderAddress", "ownerAddress", "callSite"];
 
-export function memoryReport(objects: readonly ObjectStateItem[], stores: readonly NodeStoreSummary[], options: MemoryOptions): string {
-  const groups = new Map<string, ObjectStateItem[]>();
+export function memoryReport(objects: readonly state.ObjectStateItem[], stores: readonly state.NodeStoreSummary[], options: MemoryOptions): string {
+  const groups = new Map<string, state.ObjectStateItem[]>();
   for (const o of objects) {
     const key = options.groupBy === "owner" ? o.ownerAddress : o.nodeId;
     const group = groups.get(key);
@@ -44,7 +44,7 @@ export function memoryReport(objects: readonly ObjectStateItem[], stores: readon
   return `${lines.join("\n")}\n`;
 }
 
-function sortRows(rows: ObjectStateItem[], by: string | undefined): ObjectStateItem[] {
+function sortRows(rows: state.ObjectStateItem[], by: string | undefined): state.ObjectStateItem[] {
   if (by === "size") return [...rows].sort((a, b) => (b.size ?? 0) - (a.size ?? 0));
   if (by === "pid") return [...rows].sort((a, b) => (a.pid ?? 0) - (b.pid ?? 0));
   if (by === "refType") return [...rows].sort((a, b) => a.refType.localeCompare(b.refType));

@@ -8,7 +8,6 @@ import * as path from "node:path";
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { InvalidStateQueryError, checkStateKind, checkSummaryKind, parseStateFilter } from "@lux/common";
 import { state } from "@lux/core";
-import type { StateFilter, StateKind } from "@lux/protocol";
 import { CliError } from "./errors.js";
 import { findCluster } from "./find-cluster.js";
 import { memoryReport, type MemoryOptions } from "./memory-report.js";
@@ -44,7 +43,7 @@ function usage<T>(check: () => T): T {
   }
 }
 
-function filtersOf(kind: StateKind, texts: readonly string[]): StateFilter[] {
+function filtersOf(kind: state.StateKind, texts: readonly string[]): state.Filter[] {
   return usage(() => texts.map((t) => parseStateFilter(kind, t)));
 }
 

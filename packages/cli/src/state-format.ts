@@ -1,6 +1,6 @@
 /** How `lux list|get|summary|memory` print: aligned tables for people, JSON or YAML for programs. */
 import { stringify } from "yaml";
-import { STATE_FIELDS, type StateKind, type StatePage } from "@lux/protocol";
+import { state } from "@lux/core";
 import { CliError } from "./errors.js";
 
 export const FORMATS = ["table", "json", "yaml"] as const;
@@ -41,10 +41,10 @@ function header(name: string): string {
  * A page as `--format` says: JSON or YAML of `{ items, nextPageToken, total, dropped }`, or a
  * table of the kind's fields (every field the items have, with --detail) and a footer.
  */
-export function formatPage(kind: StateKind, page: StatePage<object>, format: Format, detail: boolean): string {
+export function formatPage(kind: state.StateKind, page: state.StatePage<object>, format: Format, detail: boolean): string {
   if (format !== "table") return structured(page, format);
   const rows = page.items as Record<string, unknown>[];
-  const columns: string[] = detail ? [...new Set(rows.flatMap((r) => Object.keys(r)))] : [...STATE_FIELDS[kind]];
+  const columns: string[] = detail ? [...new Set(rows.flatMap((r) => Object.keys(r)))] : [...state.STATE_FIELDS[kind]];
   const lines = rows.length === 0 ? [`No ${kind} match.`] : [table(rows, columns)];
   lines.push("", `Showing ${rows.length} of ${page.total} ${kind}.`);
   if (page.nextPageToken !== null) lines.push(`Next page: --page-token ${page.nextPageToken}`);

@@ -1,14 +1,14 @@
 /** `lux summary`'s table: per function (tasks) or class (actors) a count per state; objects by ref type and call site. */
-import { TASK_STATES, type CountSummary, type ObjectSummary, type StateSummaries, type SummaryKind } from "@lux/protocol";
+import { state } from "@lux/core";
 import { table } from "./state-format.js";
 import { formatBytes } from "./units.js";
 
-export function summaryReport(kind: SummaryKind, summary: StateSummaries[SummaryKind]): string {
-  return kind === "objects" ? objectsReport(summary as ObjectSummary) : countsReport(kind, summary as CountSummary);
+export function summaryReport(kind: state.SummaryKind, summary: state.StateSummaries[state.SummaryKind]): string {
+  return kind === "objects" ? objectsReport(summary as state.ObjectSummary) : countsReport(kind, summary as state.CountSummary);
 }
 
-function countsReport(kind: "tasks" | "actors", s: CountSummary): string {
-  const known: readonly string[] = kind === "tasks" ? TASK_STATES : [];
+function countsReport(kind: "tasks" | "actors", s: state.CountSummary): string {
+  const known: readonly string[] = kind === "tasks" ? state.TASK_STATES : [];
   const states = [...known.filter((st) => st in s.byState), ...Object.keys(s.byState).filter((st) => !known.includes(st)).sort()];
   const nameColumn = kind === "tasks" ? "functionName" : "className";
   const rows = Object.entries(s.byName)
@@ -20,7 +20,7 @@ function countsReport(kind: "tasks" | "actors", s: CountSummary): string {
   return `${lines.join("\n")}\n`;
 }
 
-function objectsReport(s: ObjectSummary): string {
+function objectsReport(s: state.ObjectSummary): string {
   const byType = Object.entries(s.byRefType).map(([refType, v]) => ({ refType, count: v.count, size: formatBytes(v.bytes) }));
   const bySite = Object.entries(s.byCallSite).map(([callSite, v]) => ({ callSite, count: v.count, size: formatBytes(v.bytes) }));
   const lines = [`${s.objects} objects referenced, ${formatBytes(s.bytes)}`];

@@ -52,9 +52,9 @@ import { RuntimeEnvResolver } from "./runtime-env.js";
 import type { StoreIO } from "./store-io.js";
 import { encodeArgs, topLevelRefs } from "./task-args.js";
 import { TaskCanceller } from "./task-canceller.js";
-import { TaskEvents } from "./task-events.js";
-import { CallSites } from "./call-sites.js";
-import { objectRefsReport } from "./object-refs-report.js";
+import type { TaskEvents } from "./task-events.js";
+import type { CallSites } from "./call-sites.js";
+import { objectRefsReport, observability } from "./observability.js";
 import { taskContext } from "./task-context.js";
 import { GroupCapture } from "./group-capture.js";
 import { TaskExecutor } from "./task-executor.js";
@@ -148,17 +148,11 @@ export class CoreWorker {
     this.nodeLabels = started.nodeLabels;
     this.inlineArgsMaxBytes = config.inlineObjectMaxBytes;
     const clock = clockOf(options);
-    this.taskEvents =
-      config.taskEventsReportIntervalMs > 0 ? new TaskEvents({ gcs, nodeId, workerId: options.workerId, pid: process.pid, clock, config }) : undefined;
     const blocking = new WorkerBlocking({ mode: options.mode, workerId: options.workerId, raylet, requeueWaiting: () => this.executor.requeueWaiting() });
     this.objects = new ObjectManager({ selfAddress: this.address, nodeId, raylet, peers, store: storeIO, blocking, clock, config });
     const lineage = new Lineage(config.maxLineageBytes);
     this.objects.onFree((id) => lineage.freed(id));
-    this.callSites = config.recordRefCreationSites ? new CallSites() : undefined;
-    if (this.callSites !== undefined) {
-      const sites = this.callSites;
-      this.objects.onFree((id) => sites.forget(id));
-    }
+    ({ taskEvents: this.taskEvents, callSites: this.callSites } = observability({ gcs, nodeId, workerId: options.workerId, clock, config, objects: this.objects }));
     this.results = new TaskResults(this.objects, lineage, this.taskEvents);
     this.generators = new GeneratorStreams(this.objects);
     this.dependencies = new DependencyResolver(this.objects.getter, this.results);
@@ -173,7 +167,6 @@ export class CoreWorker {
       placementGroupRemoved: (placementGroupId) => placementGroupRemoved(gcs, placementGroupId),
       clock,
       config,
-      events: this.taskEvents,
     });
     this.results.onRetry((r) => this.submitter.enqueue(r));
     const recovery = new ObjectRecovery(this.address, this.objects.memory, this.objects.directory, lineage, (r) => this.resubmit(r));
@@ -288,17 +281,13 @@ export class CoreWorker {
     if (options.placementGroup !== undefined) spec.placementGroup = options.placementGroup;
     if (options.generatorBackpressure !== undefined) spec.generator = { backpressure: options.generatorBackpressure, skip: 0 };
     if (options.maxCalls !== undefined) spec.maxCalls = options.maxCalls;
-    const record = this.record(spec, args, encoded.held, this.optionsWithEnv(options), def.pace);
+    const record = this.record(spec, args, encoded.held, this.optionsWithEnv(options), def.pace, exported !== undefined || options.runtimeEnv !== undefined);
     const refs = refsOf(record.returnSlots, this.address);
-    this.callSites?.record(spec.returnIds);
-    const events = this.taskEvents;
     if (exported === undefined && options.runtimeEnv === undefined && record.deps.length === 0) {
-      events?.record(spec, TASK_EVENT.SUBMITTED, record.parentTaskId);
       // Nothing to wait for: queued now, without a promise hop per task.
       this.submitter.enqueue(record);
       return refs;
     }
-    events?.record(spec, TASK_EVENT.SUBMITTED_WAITING, record.parentTaskId);
     const ready =
       options.runtimeEnv === undefined
         ? exported
@@ -306,9 +295,7 @@ export class CoreWorker {
             record.options.runtimeEnvSpec = env;
           });
     void this.dependencies.resolve(record, ready).then((ok) => {
-      if (!ok) return;
-      events?.record(spec, TASK_EVENT.QUEUED);
-      this.submitter.enqueue(record);
+      if (ok) this.submitter.enqueue(record);
     });
     return refs;
   }
@@ -381,18 +368,14 @@ export class CoreWorker {
     if (extras?.concurrencyGroup !== undefined) spec.concurrencyGroup = extras.concurrencyGroup;
     const record = this.record(spec, args, encoded.held, { resources: {}, maxRetries: 0, retryExceptions: false, numReturns });
     const refs = refsOf(record.returnSlots, this.address);
-    this.callSites?.record(spec.returnIds);
     const call = this.actors.submit(actorId, record, handle);
     if (extras?.maxPendingCalls !== undefined) this.actors.pending(actorId, record);
-    const events = this.taskEvents;
     if (record.deps.length === 0) {
-      events?.record(spec, TASK_EVENT.SUBMITTED, record.parentTaskId);
       this.actors.markReady(actorId, call);
     } else {
-      events?.record(spec, TASK_EVENT.SUBMITTED_WAITING, record.parentTaskId);
       void this.dependencies.resolve(record, undefined).then((ok) => {
         if (ok) {
-          events?.record(spec, TASK_EVENT.QUEUED);
+          this.taskEvents?.record(spec, TASK_EVENT.QUEUED);
           this.actors.markReady(actorId, call);
         } else this.actors.remove(actorId, record);
       });
@@ -453,14 +436,7 @@ export class CoreWorker {
 
   /** The objects this process references and why (the state API's objects, asked by its raylet). */
   objectRefs(): ReturnType<typeof objectRefsReport> {
-    return objectRefsReport({
-      address: this.address,
-      workerId: this.options.workerId,
-      memory: this.objects.memory,
-      refs: this.objects.refs,
-      pendingArgs: this.results.pendingArgIds(),
-      callSites: this.callSites,
-    });
+    return objectRefsReport(this.address, this.options.workerId, this.objects, this.results.pendingArgIds(), this.callSites);
   }
 
   /** Nothing depends on this process: it owns no referenced objects and waits on no tasks. */
@@ -491,7 +467,6 @@ export class CoreWorker {
 
   /** Runs a finished task (or actor call) again to re-create its lost results (lineage reconstruction). */
   private resubmit(record: TaskRecord): void {
-    this.taskEvents?.record(record.spec, TASK_EVENT.QUEUED);
     record.state = "resolving";
     this.results.track(record);
     const resolved = this.dependencies.resolve(record, undefined);
@@ -530,9 +505,12 @@ export class CoreWorker {
     await socketServer?.close();
   }
 
-  private record(spec: TaskSpec, args: unknown[], held: readonly ObjectRef[], options: TaskOptionsCompiled, pace?: TaskPace): TaskRecord {
+  /** A new task's record, tracked; reported as submitted (`waits`: for more than its arguments). */
+  private record(spec: TaskSpec, args: unknown[], held: readonly ObjectRef[], options: TaskOptionsCompiled, pace?: TaskPace, waits = false): TaskRecord {
     const record = newTaskRecord(spec, topLevelRefs(args), held, options, pace);
     this.results.track(record);
+    this.taskEvents?.record(spec, waits || record.deps.length > 0 ? TASK_EVENT.SUBMITTED_WAITING : TASK_EVENT.SUBMITTED, record.parentTaskId);
+    this.callSites?.record(spec.returnIds);
     return record;
   }
 }

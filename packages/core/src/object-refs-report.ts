@@ -11,18 +11,14 @@ import type { CallSites } from "./call-sites.js";
 import type { MemoryStore, ObjectValue } from "./memory-store.js";
 import type { RefCounts, ReferenceCounter } from "./reference-counter.js";
 
-export interface ObjectRefsDeps {
-  address: string;
-  workerId: string;
-  memory: MemoryStore;
-  refs: ReferenceCounter;
-  /** Objects unfinished tasks take as arguments. */
-  pendingArgs: Set<string>;
-  callSites: CallSites | undefined;
-}
-
-export function objectRefsReport(deps: ObjectRefsDeps): ProcessRefsReport {
-  const { address, memory, refs, pendingArgs, callSites } = deps;
+/** `pendingArgs`: objects that unfinished tasks take as arguments. */
+export function objectRefsReport(
+  address: string,
+  workerId: string,
+  { memory, refs }: { memory: MemoryStore; refs: ReferenceCounter },
+  pendingArgs: Set<string>,
+  callSites: CallSites | undefined,
+): ProcessRefsReport {
   const out: ObjectRefReport[] = [];
   for (const slot of memory.all()) {
     const refType = refTypeOf(slot, pendingArgs.has(slot.id), true);
@@ -34,7 +30,7 @@ export function objectRefsReport(deps: ObjectRefsDeps): ProcessRefsReport {
     if (refType === undefined) continue;
     out.push({ objectId, ownerAddress: counts.owner, refType, callSite: null, size: null, status: "BORROWED", storedOn: [] });
   }
-  return { address, workerId: deps.workerId, pid: process.pid, refs: out };
+  return { address, workerId, pid: process.pid, refs: out };
 }
 
 function refTypeOf(c: RefCounts, pendingArg: boolean, owned: boolean): RefType | undefined {

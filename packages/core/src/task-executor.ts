@@ -108,10 +108,8 @@ export class TaskExecutor {
   /** A pipelined task waits at most this long behind a running one before going back to its owner. */
   private readonly requeueAfterMs: number;
   private readonly inlineMaxBytes: number;
-  private readonly events: TaskEvents | undefined;
 
   constructor(private readonly deps: TaskExecutorDeps) {
-    this.events = deps.events;
     this.objects = deps.objects;
     this.functions = deps.functions;
     this.clock = deps.clock;
@@ -343,7 +341,7 @@ export class TaskExecutor {
     if (ctx === undefined) return this.failure(spec, new TaskCancelledError({ taskId: spec.taskId }), false);
     let result: unknown;
     const startedAt = this.clock.now();
-    this.events?.recordAt(spec, TASK_EVENT.RUNNING, startedAt);
+    this.deps.events?.recordAt(spec, TASK_EVENT.RUNNING, startedAt);
     try {
       result = taskContext.run(ctx, Reflect.apply, fn, self, args);
     } catch (e) {
@@ -414,7 +412,7 @@ export class TaskExecutor {
       return this.failure(spec, e, !(e instanceof SerializationError));
     }
     if (!this.objects.refs.borrowsPending() && !returns.some((r) => r instanceof Promise)) {
-      this.events?.record(spec, TASK_EVENT.RAN);
+      this.deps.events?.record(spec, TASK_EVENT.RAN);
       return replyOf(returns as ReturnValue[]);
     }
     return this.replyLater(spec, returns);
@@ -425,7 +423,7 @@ export class TaskExecutor {
       const returns = await Promise.all(pending);
       // The caller must find our borrows registered before it may drop refs inside the values.
       await this.objects.refs.flushBorrows();
-      this.events?.record(spec, TASK_EVENT.RAN);
+      this.deps.events?.record(spec, TASK_EVENT.RAN);
       return replyOf(returns);
     } catch (e) {
       return this.failure(spec, e, true);
@@ -455,7 +453,7 @@ export class TaskExecutor {
 
   private failure(spec: TaskSpec, e: unknown, userCode: boolean): TaskReply {
     const error = userCode && !(e instanceof TaskError) ? new TaskError({ taskId: spec.taskId, functionName: spec.name, cause: e }) : e;
-    this.events?.record(spec, TASK_EVENT.RAN_FAILED);
+    this.deps.events?.record(spec, TASK_EVENT.RAN_FAILED);
     // No ref will ever hold the error: say it here, or nobody hears of it.
     if (spec.returnIds.length === 0) log.warn(`${spec.name} (numReturns: 0) failed: ${String(error)}`);
     const wire = toWireError(error);

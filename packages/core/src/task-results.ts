@@ -23,8 +23,8 @@ export class TaskResults {
     private readonly objects: ObjectManager,
     /** Keeps finished tasks whose results are stored on a node, to re-create them if it dies. */
     private readonly lineage?: Lineage,
-    /** Where tasks' ends are reported (task events), if on. */
-    private readonly events?: TaskEvents,
+    /** Where tasks' state changes are reported (task events), if on: their ends here, requeues by the TaskSubmitter. */
+    readonly events?: TaskEvents,
   ) {}
 
   onRetry(retry: (record: TaskRecord) => void): void {

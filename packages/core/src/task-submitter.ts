@@ -66,15 +66,13 @@ export interface TaskSubmitterDeps {
   raylets: RayletPool;
   /** Leased workers, by address (one connection per worker, taken once per lease). */
   workers: PeerPool;
-  /** Where tasks end: their results, or their errors. */
-  results: Pick<TaskResults, "complete" | "fail">;
+  /** Where tasks end: their results, or their errors; and where a task going back to the queue is reported (task events, if on). */
+  results: Pick<TaskResults, "complete" | "fail" | "events">;
   /** Whether a placement group was removed (a task in it whose worker died then fails, not retries). */
   placementGroupRemoved(placementGroupId: string): Promise<boolean>;
   /** Times idle leases and pauses before retries. */
   clock: Clock;
   config: TaskSubmitterConfig;
-  /** Where a task going back to the queue (a retry) is reported, if task events are on. */
-  events?: TaskEvents | undefined;
 }
 
 /**
@@ -110,7 +108,7 @@ export class TaskSubmitter {
   constructor(private readonly deps: TaskSubmitterDeps) {
     this.results = deps.results;
     this.config = deps.config;
-    this.events = deps.events;
+    this.events = deps.results.events;
     this.maxInFlightPerWorker = deps.config.maxTasksInFlightPerWorker;
     this.requester = new LeaseRequester<KeyQueue>({
       jobId: deps.jobId,
@@ -152,8 +150,8 @@ export class TaskSubmitter {
       }
       this.queueOf.set(record.options, kq);
     }
-    // A new task was reported when submitted: only a retry is reported here.
-    if (record.state !== "resolving") this.events?.record(record.spec, TASK_EVENT.QUEUED);
+    // Waiting for a worker (again, for a retry); right after its submission this says nothing new and is not sent.
+    this.events?.record(record.spec, TASK_EVENT.QUEUED);
     record.state = "queued";
     record.queueSeq ??= this.nextSeq++;
     kq.queue.push(record);

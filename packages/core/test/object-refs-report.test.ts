@@ -31,7 +31,7 @@ describe("objectRefsReport", () => {
     refs.addLocal("borrowed-arg", OTHER);
     const sites = new CallSites();
     sites.record(["local"]);
-    const report = objectRefsReport({ address: SELF, workerId: "w", memory, refs, pendingArgs: new Set(["arg", "borrowed-arg"]), callSites: sites });
+    const report = objectRefsReport(SELF, "w", { memory, refs }, new Set(["arg", "borrowed-arg"]), sites);
     assert.equal(report.address, SELF);
     assert.equal(report.pid, process.pid);
     const byId = new Map(report.refs.map((r) => [r.objectId, r]));

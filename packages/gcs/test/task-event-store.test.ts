@@ -10,7 +10,7 @@ import { TASK_EVENT, type TaskEventBatch } from "@lux/protocol";
 import { TaskEventStore } from "../src/task-event-store.js";
 import { taskItem } from "../src/task-entry.js";
 
-type Ev = [taskId: string, code: number, at: number, info?: [jobId: string, name: string, actorId?: string, parent?: string], error?: [type: string, message: string]];
+type Ev = [taskId: string, code: number, at: number, info?: [jobId: string, name: string, actorId?: string, parent?: string] | undefined, error?: [type: string, message: string]];
 
 /** A batch as one process sends it. */
 function batch(events: Ev[], from: { nodeId?: string; workerId?: string; pid?: number; dropped?: Record<string, number> } = {}): TaskEventBatch {
