@@ -46,6 +46,7 @@ import {
   QueueEmptyError,
   PendingCallsLimitExceededError,
   CollectiveError,
+  InvalidStateQueryError,
   type WireError,
   ensureError,
   errorClassForCode,
@@ -136,6 +137,7 @@ const SAMPLES: readonly LuxError[] = [
   new QueueEmptyError({ items: 3 }),
   new PendingCallsLimitExceededError({ actorId: "a3", actorName: "busy", maxPendingCalls: 2 }),
   new CollectiveError({ groupName: "default", operation: "allreduce", rank: 2, reason: "rank 3 left the group" }),
+  new InvalidStateQueryError({ part: "field", given: "status", valid: ["taskId", "state"], kind: "tasks" }),
 ];
 
 /** The package that declares each class: @lux/protocol for the connection errors, else @lux/common. */
@@ -221,6 +223,14 @@ describe("messages", () => {
     );
     assert.match(new QueueFullError({ maxsize: 2, items: 3 }).message, /^the queue \(maxsize 2\) has no room for a batch of 3 items; nothing was put/);
     assert.match(new QueueEmptyError().message, /^the queue is empty\. Put items in first/);
+    assert.equal(
+      new InvalidStateQueryError({ part: "field", given: "status", valid: ["taskId", "state"], kind: "tasks" }).message,
+      'invalid state query: unknown field of tasks "status"; valid: taskId, state',
+    );
+    assert.equal(
+      new InvalidStateQueryError({ part: "pageToken", given: "x", valid: [], reason: "not a page token" }).message,
+      'invalid state query: unknown pageToken "x": not a page token',
+    );
     assert.match(new QueueEmptyError({ items: 3 }).message, /^the queue holds fewer than the 3 items asked for; nothing was taken/);
     assert.deepEqual(Object.keys(new QueueEmptyError({ timeoutMs: 5 })), ["code", "timeoutMs"]);
   });
