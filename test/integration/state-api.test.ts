@@ -6,11 +6,10 @@
  * held (asked of every node and process), summaries, the timeline, and invalid queries.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import * as lux from "lux";
 import { resetConfig, setConfig } from "@lux/common";
-import { LocalCluster } from "lux/testing";
-import { waitFor } from "./helpers.js";
+import { waitFor, withCluster } from "./helpers.js";
 import { HolderActor, double, pause, sizeOf } from "./fixtures/state-defs.js";
 
 const GET_MS = 60_000;
@@ -28,10 +27,7 @@ async function allTasks(options: lux.state.ListOptions): Promise<lux.state.TaskS
 }
 
 describe("lux.state", () => {
-  let cluster: LocalCluster;
-
-  before(async () => {
-    cluster = await LocalCluster.start({ head: { numCpus: 2 }, config: { taskEventsReportIntervalMs: 100 } });
+  const setup = withCluster({ head: { numCpus: 2 }, config: { taskEventsReportIntervalMs: 100 } }, async (cluster) => {
     await cluster.addNode({ numCpus: 1, resources: { side: 1 } });
     await cluster.waitForNodes(2);
     // The driver's own config: its events every 100 ms, and where its objects were made.
@@ -39,12 +35,7 @@ describe("lux.state", () => {
     setConfig("recordRefCreationSites", true);
     await lux.init({ address: cluster.address });
   });
-
-  after(async () => {
-    await lux.shutdown();
-    resetConfig();
-    await cluster?.shutdown();
-  });
+  after(() => resetConfig());
 
   it("lists every task once its events arrive: state, where it ran, its error; filters before the limit; every page once", async () => {
     const failOn = [3, 11, 17];
@@ -70,7 +61,7 @@ describe("lux.state", () => {
       assert.equal(t.functionName, "double");
     }
     const side = tasks.find((t) => t.taskId === sideRef.id.slice(0, 24));
-    assert.equal(side?.nodeId, cluster.nodes[1]?.nodeId, "it ran on the node with the side resource");
+    assert.equal(side?.nodeId, setup.cluster.nodes[1]?.nodeId, "it ran on the node with the side resource");
     const job = lux.getRuntimeContext().jobId;
     assert.ok(tasks.every((t) => t.jobId === job && t.type === "NORMAL_TASK" && t.creationTimeMs !== null && t.startTimeMs !== null));
     const notFinished = await lux.state.listTasks({ filters: [["state", "!=", "FINISHED"], ["functionName", "=", "double"]] });
@@ -103,7 +94,7 @@ describe("lux.state", () => {
     assert.deepEqual([call?.type, call?.actorId, call?.workerId], ["ACTOR_TASK", actors.items[0]?.actorId, actors.items[0]?.workerId]);
 
     const nodes = await lux.state.listNodes();
-    assert.deepEqual(new Set(nodes.items.map((n) => n.nodeId)), new Set(cluster.nodes.map((n) => n.nodeId)));
+    assert.deepEqual(new Set(nodes.items.map((n) => n.nodeId)), new Set(setup.cluster.nodes.map((n) => n.nodeId)));
     assert.ok(nodes.items.every((n) => n.state === "ALIVE"));
     assert.equal((await lux.state.listNodes({ filters: [["state", "=", "DEAD"]] })).total, 0);
 
@@ -121,8 +112,8 @@ describe("lux.state", () => {
     assert.ok(driver !== undefined, "this driver is listed");
     assert.equal(driver.jobId, lux.getRuntimeContext().jobId);
     assert.ok(workers.items.some((w) => w.workerId === actors.items[0]?.workerId && w.state === "LEASED"), "the actor's worker");
-    const perNode = await lux.state.listWorkers({ filters: [["nodeId", "=", cluster.nodes[1]?.nodeId ?? ""], ["type", "=", "WORKER"]] });
-    assert.ok(perNode.total >= 1 && perNode.items.every((w) => w.nodeId === cluster.nodes[1]?.nodeId));
+    const perNode = await lux.state.listWorkers({ filters: [["nodeId", "=", setup.cluster.nodes[1]?.nodeId ?? ""], ["type", "=", "WORKER"]] });
+    assert.ok(perNode.total >= 1 && perNode.items.every((w) => w.nodeId === setup.cluster.nodes[1]?.nodeId));
   });
 
   it("objects: each held object with its size, owner, node and why it is held, from every process", async () => {
@@ -213,7 +204,7 @@ describe("lux.state", () => {
   });
 
   it("lux.state.connect: a client of its own, without a job", async () => {
-    const client = await lux.state.connect({ address: cluster.address, token: cluster.token });
+    const client = await lux.state.connect({ address: setup.cluster.address, token: setup.cluster.token });
     try {
       const jobsBefore = (await client.listJobs()).total;
       assert.equal((await client.listNodes()).total, 2);

@@ -5,10 +5,9 @@
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import * as lux from "lux";
-import { LocalCluster } from "lux/testing";
-import { waitFor } from "./helpers.js";
+import { waitFor, withCluster } from "./helpers.js";
 import { failEvery } from "./fixtures/state-defs.js";
 
 const TASKS = 50_000;
@@ -24,17 +23,7 @@ function rssMiB(pid: number): number {
 }
 
 describe("task events at scale", () => {
-  let cluster: LocalCluster;
-
-  before(async () => {
-    cluster = await LocalCluster.start({ head: { numCpus: 2 }, config: { taskEventsMax: KEPT } });
-    await lux.init({ address: cluster.address });
-  });
-
-  after(async () => {
-    await lux.shutdown();
-    await cluster?.shutdown();
-  });
+  const setup = withCluster({ head: { numCpus: 2 }, config: { taskEventsMax: KEPT } });
 
   it(`${TASKS} tasks: the control service keeps ${KEPT}, under ${GCS_RSS_BOUND_MIB} MiB, and every failure`, async () => {
     let failures = 0;
@@ -56,7 +45,7 @@ describe("task events at scale", () => {
     const started = performance.now();
     await lux.state.listTasks({ filters: [["state", "=", "FAILED"]] });
     const latencyMs = performance.now() - started;
-    const rss = rssMiB(cluster.gcsPid);
+    const rss = rssMiB(setup.cluster.gcsPid);
     console.log(`control service RSS ${rss.toFixed(1)} MiB with ${all.total} tasks kept (${all.dropped} dropped); state=FAILED listed in ${latencyMs.toFixed(1)} ms`);
     assert.ok(rss < GCS_RSS_BOUND_MIB, `control service RSS ${rss.toFixed(1)} MiB`);
   });
