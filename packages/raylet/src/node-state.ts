@@ -4,7 +4,7 @@
  * holds, asked of every registered core worker at once (one that does not answer within
  * the deadline is left out).
  */
-import type { CoreWorkerService, NodeObjectsReport, ProcessRefsReport, RpcConnection, WorkerStateItem } from "@lux/protocol";
+import type { CoreWorkerService, NodeObjectsReport, ProcessRefsReport, RayletService, RpcConnection, WorkerStateItem } from "@lux/protocol";
 import type { ArenaStore } from "@lux/object-store";
 import type { WorkerPool } from "./worker-pool.js";
 
@@ -24,6 +24,16 @@ export interface NodeStateParts {
   workers(): WorkerPool;
   /** The node's registered core workers (workers and drivers), with what they told at registration. */
   processes(): { connection: RpcConnection<CoreWorkerService>; info: ProcessInfo }[];
+}
+
+/** The connections of `clients` whose core worker registered (workers and drivers), with what it told. */
+export function registeredProcesses(clients: Iterable<RpcConnection<CoreWorkerService, RayletService>>): { connection: RpcConnection<CoreWorkerService>; info: ProcessInfo }[] {
+  const out: { connection: RpcConnection<CoreWorkerService>; info: ProcessInfo }[] = [];
+  for (const c of clients) {
+    const info = c.peerInfo as ProcessInfo | undefined;
+    if (info?.address !== undefined && c.state === "open") out.push({ connection: c as unknown as RpcConnection<CoreWorkerService>, info });
+  }
+  return out;
 }
 
 export function listWorkers(parts: NodeStateParts): WorkerStateItem[] {

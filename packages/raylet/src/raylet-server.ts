@@ -22,7 +22,7 @@ import { ClusterView } from "./cluster-view.js";
 import { LeaseManager, type Requester } from "./lease-manager.js";
 import { NodeAddresses } from "./node-addresses.js";
 import { NodeMemory } from "./node-memory.js";
-import type { ProcessInfo } from "./node-state.js";
+import { registeredProcesses } from "./node-state.js";
 import { PullManager } from "./pull-manager.js";
 import { BundleReservations } from "./bundle-reservations.js";
 import { rayletHandlers, type RayletParts } from "./raylet-handlers.js";
@@ -253,20 +253,10 @@ export class Raylet {
         );
       },
       workerExitWaitMs: this.options.config.workerExitWaitMs,
-      processes: () => this.registeredProcesses(),
+      processes: () => registeredProcesses(this.clients),
       // Within the control service's deadline for this node's answer.
       stateTimeoutMs: Math.max(1, Math.floor(this.options.config.rpcBestEffortTimeoutMs / 2)),
     };
-  }
-
-  /** Connections of the node's core workers that registered (workers and drivers), with what they told. */
-  private registeredProcesses(): { connection: RpcConnection<CoreWorkerService>; info: ProcessInfo }[] {
-    const out: { connection: RpcConnection<CoreWorkerService>; info: ProcessInfo }[] = [];
-    for (const c of this.clients) {
-      const info = c.peerInfo as ProcessInfo | undefined;
-      if (info?.address !== undefined && c.state === "open") out.push({ connection: c as unknown as RpcConnection<CoreWorkerService>, info });
-    }
-    return out;
   }
 
   /** The node's RPC server; a process that goes away loses its lease requests, pins and owned objects. */
