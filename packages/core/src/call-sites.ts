@@ -17,8 +17,9 @@ const OWN_DIRS = [path.join(PACKAGE_DIR, "dist") + path.sep, path.join(PACKAGE_D
 export class CallSites {
   private readonly sites = new Map<string, string>();
 
-  /** Records the caller's site for each object. */
+  /** Records the caller's site for each object (not again for a task run again to rebuild its results). */
   record(objectIds: readonly string[]): void {
+    if (objectIds.length === 0 || this.sites.has(objectIds[0] as string)) return;
     const site = callerSite(new Error().stack ?? "");
     for (const id of objectIds) this.sites.set(id, site);
   }

@@ -10,6 +10,7 @@ import {
 import { createLogger } from "@lux/common";
 import type { PeerConnection } from "./connections.js";
 import type { CoreWorker } from "./core-worker.js";
+import { objectRefsReport } from "./object-refs-report.js";
 
 const log = createLogger("core");
 
@@ -73,7 +74,10 @@ function objectHandlers(the: () => CoreWorker): Some {
       for (const id of req.objectIds) the().objects.refs.removeBorrower(id);
       return { ok: true };
     },
-    listObjectRefs: () => the().objectRefs(),
+    listObjectRefs: () => {
+      const c = the();
+      return objectRefsReport(c.address, c.options.workerId, c.objects, c.results.pendingArgIds(), c.results.observed?.callSites);
+    },
   };
 }
 

@@ -8,7 +8,6 @@ import type {
   RpcConnection,
   TaskSpec,
 } from "@lux/protocol";
-import { TASK_EVENT } from "@lux/protocol";
 import type { ReconnectingConnection, RpcServer } from "@lux/protocol";
 import { ConnectionPool } from "@lux/protocol";
 import {
@@ -52,9 +51,7 @@ import { RuntimeEnvResolver } from "./runtime-env.js";
 import type { StoreIO } from "./store-io.js";
 import { encodeArgs, topLevelRefs } from "./task-args.js";
 import { TaskCanceller } from "./task-canceller.js";
-import type { TaskEvents } from "./task-events.js";
-import type { CallSites } from "./call-sites.js";
-import { objectRefsReport, observability } from "./observability.js";
+import { observability } from "./observability.js";
 import { taskContext } from "./task-context.js";
 import { GroupCapture } from "./group-capture.js";
 import { TaskExecutor } from "./task-executor.js";
@@ -99,7 +96,8 @@ export class CoreWorker {
   /** The labels of this process's node (for its runtime context). */
   readonly nodeLabels: Readonly<Record<string, string>>;
   readonly objects: ObjectManager;
-  private readonly results: TaskResults;
+  /** Tasks in flight, and what the state API is told of them (`observed`). */
+  readonly results: TaskResults;
   private readonly submitter: TaskSubmitter;
   readonly gcs: ReconnectingConnection<GcsService, CoreWorkerService>;
   /** The tunables its parts were built with. */
@@ -129,10 +127,6 @@ export class CoreWorker {
   lostError: ClusterLostError | undefined;
   /** What close() ends first: resources other parts of Lux opened on this core worker (lux.util.collective's peers). */
   private readonly closeHooks: (() => Promise<void> | void)[] = [];
-  /** Reports its tasks' state changes to the control service (undefined: taskEventsReportIntervalMs is 0). */
-  private readonly taskEvents: TaskEvents | undefined;
-  /** Where this process's objects were created (undefined: config recordRefCreationSites is off). */
-  readonly callSites: CallSites | undefined;
 
   private constructor(
     readonly options: CoreWorkerOptions,
@@ -152,8 +146,7 @@ export class CoreWorker {
     this.objects = new ObjectManager({ selfAddress: this.address, nodeId, raylet, peers, store: storeIO, blocking, clock, config });
     const lineage = new Lineage(config.maxLineageBytes);
     this.objects.onFree((id) => lineage.freed(id));
-    ({ taskEvents: this.taskEvents, callSites: this.callSites } = observability({ gcs, nodeId, workerId: options.workerId, clock, config, objects: this.objects }));
-    this.results = new TaskResults(this.objects, lineage, this.taskEvents);
+    this.results = new TaskResults(this.objects, lineage, observability({ gcs, nodeId, workerId: options.workerId, clock, config, objects: this.objects }));
     this.generators = new GeneratorStreams(this.objects);
     this.dependencies = new DependencyResolver(this.objects.getter, this.results);
     this.definitions = new DefinitionExporter(gcs, options.functions);
@@ -207,7 +200,7 @@ export class CoreWorker {
       },
       clock,
       config,
-      events: this.taskEvents,
+      events: this.results.events,
     });
   }
 
@@ -281,7 +274,7 @@ export class CoreWorker {
     if (options.placementGroup !== undefined) spec.placementGroup = options.placementGroup;
     if (options.generatorBackpressure !== undefined) spec.generator = { backpressure: options.generatorBackpressure, skip: 0 };
     if (options.maxCalls !== undefined) spec.maxCalls = options.maxCalls;
-    const record = this.record(spec, args, encoded.held, this.optionsWithEnv(options), def.pace, exported !== undefined || options.runtimeEnv !== undefined);
+    const record = this.record(spec, args, encoded.held, this.optionsWithEnv(options), def.pace);
     const refs = refsOf(record.returnSlots, this.address);
     if (exported === undefined && options.runtimeEnv === undefined && record.deps.length === 0) {
       // Nothing to wait for: queued now, without a promise hop per task.
@@ -374,10 +367,8 @@ export class CoreWorker {
       this.actors.markReady(actorId, call);
     } else {
       void this.dependencies.resolve(record, undefined).then((ok) => {
-        if (ok) {
-          this.taskEvents?.record(spec, TASK_EVENT.QUEUED);
-          this.actors.markReady(actorId, call);
-        } else this.actors.remove(actorId, record);
+        if (ok) this.actors.markReady(actorId, call);
+        else this.actors.remove(actorId, record);
       });
     }
     return refs;
@@ -423,20 +414,6 @@ export class CoreWorker {
   /** Another process called `lux.cancel` on a ref to the result of a task this process submitted. */
   cancelOwned(objectId: string, force: boolean, recursive: boolean): Promise<void> {
     return this.canceller.cancelOwned(objectId, force, recursive);
-  }
-
-  /** @internal counts of what this process tracks, for leak tests (`@lux/core/internal`). */
-  debugStats(): { references: number; memoryStoreEntries: number; tasksInFlight: number } {
-    return {
-      references: this.objects.refs.size(),
-      memoryStoreEntries: this.objects.memory.size(),
-      tasksInFlight: this.results.size(),
-    };
-  }
-
-  /** The objects this process references and why (the state API's objects, asked by its raylet). */
-  objectRefs(): ReturnType<typeof objectRefsReport> {
-    return objectRefsReport(this.address, this.options.workerId, this.objects, this.results.pendingArgIds(), this.callSites);
   }
 
   /** Nothing depends on this process: it owns no referenced objects and waits on no tasks. */
@@ -494,8 +471,8 @@ export class CoreWorker {
     // Not destroyed: the submitter's withdrawals of lease requests must go out first.
     raylets.close(false);
     this.results.cancelAll("lux.shutdown() was called before the task finished");
-    // The last events (those cancellations among them) go out before the connection closes.
-    await this.taskEvents?.close();
+    // The last task events (those cancellations among them) go out before the connection closes.
+    await this.results.observed?.close();
     setRefTracker(undefined);
     peers.close();
     storeIO.close();
@@ -505,12 +482,9 @@ export class CoreWorker {
     await socketServer?.close();
   }
 
-  /** A new task's record, tracked; reported as submitted (`waits`: for more than its arguments). */
-  private record(spec: TaskSpec, args: unknown[], held: readonly ObjectRef[], options: TaskOptionsCompiled, pace?: TaskPace, waits = false): TaskRecord {
+  private record(spec: TaskSpec, args: unknown[], held: readonly ObjectRef[], options: TaskOptionsCompiled, pace?: TaskPace): TaskRecord {
     const record = newTaskRecord(spec, topLevelRefs(args), held, options, pace);
     this.results.track(record);
-    this.taskEvents?.record(spec, waits || record.deps.length > 0 ? TASK_EVENT.SUBMITTED_WAITING : TASK_EVENT.SUBMITTED, record.parentTaskId);
-    this.callSites?.record(spec.returnIds);
     return record;
   }
 }

@@ -35,7 +35,7 @@ export function put<T>(value: T): ObjectRef<T> {
   }
   const core = requireConnected("lux.put");
   const ref = core.objects.putter.put(value) as ObjectRef<T>;
-  core.callSites?.record([ref.objectId]);
+  core.results.observed?.callSites?.record([ref.objectId]);
   return ref;
 }
 

@@ -28,6 +28,7 @@ import { RunningTasks } from "./running-tasks.js";
 import { SerializationError, deserializeLoading, serializeParts } from "./serialization/index.js";
 import { GeneratorRun, iteratorOf, sinkOver } from "./generator-runner.js";
 import { newTaskContext, taskContext, type TaskContext } from "./task-context.js";
+import { isThenable, replyOf, splitReturns } from "./task-replies.js";
 import type { TaskEvents } from "./task-events.js";
 
 const log = createLogger("core");
@@ -506,28 +507,8 @@ export class TaskExecutor {
   }
 }
 
-function replyOf(returns: ReturnValue[]): TaskReply {
-  // Left off when false: one field less to encode and decode per task.
-  return returns.some((r) => r.contained !== undefined) ? { returns, hasContained: true } : { returns };
-}
-
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && (typeof v === "object" || typeof v === "function") && typeof (v as { then?: unknown }).then === "function";
-}
-
 function exitingOf(actor: HostedActor): HostedActor["exiting"] {
   return actor.exiting;
-}
-
-function splitReturns(result: unknown, n: number, name: string): unknown[] {
-  if (!Array.isArray(result) || result.length !== n) {
-    throw new TypeError(`${name} was declared with numReturns: ${n} but returned ${describe(result)}; return an array of exactly ${n} values`);
-  }
-  return result;
-}
-
-function describe(v: unknown): string {
-  return Array.isArray(v) ? `an array of ${v.length}` : typeof v;
 }
 
 export type { ObjectRefWire };

@@ -4,6 +4,7 @@ import type { ObjectManager } from "./object-manager.js";
 import { fromReturnValue } from "./object-value.js";
 import type { Lineage } from "./lineage.js";
 import type { PeerConnection } from "./connections.js";
+import type { Observability } from "./observability.js";
 import type { TaskEvents } from "./task-events.js";
 import type { TaskRecord } from "./task-record.js";
 
@@ -23,9 +24,14 @@ export class TaskResults {
     private readonly objects: ObjectManager,
     /** Keeps finished tasks whose results are stored on a node, to re-create them if it dies. */
     private readonly lineage?: Lineage,
-    /** Where tasks' state changes are reported (task events), if on: their ends here, requeues by the TaskSubmitter. */
-    readonly events?: TaskEvents,
-  ) {}
+    /** What the state API is told: tasks' submissions and ends here, requeues by the submitters, runs by the executor. */
+    readonly observed?: Observability,
+  ) {
+    this.events = observed?.taskEvents;
+  }
+
+  /** Where tasks' state changes are reported (undefined: task events are off). */
+  readonly events: TaskEvents | undefined;
 
   onRetry(retry: (record: TaskRecord) => void): void {
     this.retry = retry;
@@ -38,6 +44,7 @@ export class TaskResults {
     if (record.returnSlots.length === 0 && ids.length === 1) record.returnSlots = [store.createNew(ids[0] as string)];
     else record.returnSlots = ids.map((id) => store.createPending(id));
     store.attachTask(record.returnSlots, record);
+    this.observed?.submitted(record);
     record.prev = undefined;
     record.next = this.first;
     if (this.first !== undefined) this.first.prev = record;

@@ -1,0 +1,25 @@
+/** Small pure helpers of TaskExecutor: a task's reply from its return values, and checks of what a call returned. */
+import type { ReturnValue, TaskReply } from "@lux/protocol";
+
+/** The reply carrying `returns`. */
+export function replyOf(returns: ReturnValue[]): TaskReply {
+  // Left off when false: one field less to encode and decode per task.
+  return returns.some((r) => r.contained !== undefined) ? { returns, hasContained: true } : { returns };
+}
+
+/** Whether a function returned a promise (or another thenable). */
+export function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && (typeof v === "object" || typeof v === "function") && typeof (v as { then?: unknown }).then === "function";
+}
+
+/** A result of `numReturns: n` as its n values; a TypeError saying what it returned otherwise. */
+export function splitReturns(result: unknown, n: number, name: string): unknown[] {
+  if (!Array.isArray(result) || result.length !== n) {
+    throw new TypeError(`${name} was declared with numReturns: ${n} but returned ${describe(result)}; return an array of exactly ${n} values`);
+  }
+  return result;
+}
+
+function describe(v: unknown): string {
+  return Array.isArray(v) ? `an array of ${v.length}` : typeof v;
+}
