@@ -53,6 +53,9 @@ const ALLOWED = {
   // the control service's KV and for shipping Pool's functions to its actors.
   util: ["@lux/core", "@lux/protocol"],
   testing: ["@lux/protocol", "@lux/common", "@lux/core/internal", "@lux/launcher"],
+  // The head's HTTP server reads the cluster only through `lux` (lux.state); @lux/common for
+  // the daemon plumbing its main shares with the other daemons (flags, log file, ready line).
+  dashboard: ["lux", "@lux/common"],
 };
 const PACKAGE_DIRS = Object.keys(ALLOWED);
 

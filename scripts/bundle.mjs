@@ -35,6 +35,7 @@ const ENTRIES = {
   cli: ["index", "microbenchmark/startup-child"],
   lux: ["index", "testing", "util"],
   util: ["index"],
+  dashboard: ["index", "main"],
   testing: ["index"],
 };
 

@@ -39,7 +39,7 @@ describe("lux CLI", () => {
   });
 
   test("start --head, status, a driver, start --address, stop", async () => {
-    const started = await lux("start", "--head", "--port", "0", "--num-cpus", "1", "--object-store-memory", String(32 * 1024 ** 2));
+    const started = await lux("start", "--head", "--port", "0", "--dashboard-port", "0", "--num-cpus", "1", "--object-store-memory", String(32 * 1024 ** 2));
     assert.equal(started.code, 0, started.stderr);
     const address = /Control service: (127\.0\.0\.1:\d+)/.exec(started.stdout)?.[1];
     assert.ok(address !== undefined, started.stdout);
@@ -48,12 +48,16 @@ describe("lux CLI", () => {
     assert.ok(started.stdout.includes(`lux.init({ address: "${address}" })`));
     const logs = /Logs: (\S+)/.exec(started.stdout)?.[1];
     assert.ok(logs !== undefined && fs.readdirSync(logs).length >= 2, "one log file per process");
+    const dashboard = /Dashboard and jobs API: (http:\/\/127\.0\.0\.1:\d+)/.exec(started.stdout)?.[1];
+    assert.ok(dashboard !== undefined, started.stdout);
+    assert.equal((await fetch(`${dashboard}/healthz`)).status, 200);
     for (const pid of recordedPids()) seen.add(pid);
-    assert.equal(seen.size, 2);
+    assert.equal(seen.size, 3, "the control service, the raylet and the dashboard");
 
     const status = await lux("status");
     assert.equal(status.code, 0, status.stderr);
     assert.ok(status.stdout.includes(address));
+    assert.ok(status.stdout.includes(`Dashboard: ${dashboard}`), status.stdout);
     assert.match(status.stdout, /1 alive/);
     assert.match(status.stdout, /shared-memory/);
     assert.match(status.stdout, /CPU: 0 \/ 1/);
@@ -70,7 +74,7 @@ describe("lux CLI", () => {
     const added = await lux("start", "--address", address, "--num-cpus", "1", "--resources", '{"side": 1}', "--labels", '{"zone": "a"}', "--object-store-memory", String(32 * 1024 ** 2));
     assert.equal(added.code, 0, added.stderr);
     for (const pid of recordedPids()) seen.add(pid);
-    assert.equal(seen.size, 3);
+    assert.equal(seen.size, 4);
     const status2 = await lux("status", "--address", address);
     assert.equal(status2.code, 0, status2.stderr);
     assert.match(status2.stdout, /2 alive/);
@@ -99,7 +103,7 @@ describe("lux CLI", () => {
     const all = [...seen].flatMap((pid) => [pid, ...descendants(pid)]);
     const stopped = await lux("stop");
     assert.equal(stopped.code, 0, stopped.stderr);
-    assert.match(stopped.stdout, /Stopped 3/);
+    assert.match(stopped.stdout, /Stopped 4/);
     await waitFor(() => all.every((pid) => !pidAlive(pid)), "every process `lux start` started to exit");
     assert.deepEqual(recordedPids(), []);
 
@@ -118,15 +122,15 @@ describe("lux CLI", () => {
   });
 
   test("start --system-config: an unknown entry is refused naming the nearest; a real one reaches the daemons", async () => {
-    const refused = await lux("start", "--head", "--port", "0", "--system-config", '{"idleWorkerKeepMS": 300}');
+    const refused = await lux("start", "--head", "--port", "0", "--dashboard-port", "0", "--system-config", '{"idleWorkerKeepMS": 300}');
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /unknown config entry "idleWorkerKeepMS": did you mean idleWorkerKeepMs\?/);
-    const badJson = await lux("start", "--head", "--port", "0", "--system-config", "{idleWorkerKeepMs: 300}");
+    const badJson = await lux("start", "--head", "--port", "0", "--dashboard-port", "0", "--system-config", "{idleWorkerKeepMs: 300}");
     assert.notEqual(badJson.code, 0);
     assert.match(badJson.stderr, /takes a JSON object of config entries/);
     assert.deepEqual(recordedPids(), [], "nothing was started");
 
-    const started = await lux("start", "--head", "--port", "0", "--num-cpus", "1", "--object-store-memory", String(32 * 1024 ** 2), "--system-config", '{"idleWorkerKeepMs": 300}');
+    const started = await lux("start", "--head", "--port", "0", "--dashboard-port", "0", "--num-cpus", "1", "--object-store-memory", String(32 * 1024 ** 2), "--system-config", '{"idleWorkerKeepMs": 300}');
     assert.equal(started.code, 0, started.stderr);
     for (const pid of recordedPids()) seen.add(pid);
     const address = /Control service: (127\.0\.0\.1:\d+)/.exec(started.stdout)?.[1];
@@ -149,7 +153,7 @@ describe("lux CLI", () => {
       ["--memory", "1.5", /whole number of bytes/],
       ["--memory-capacity", "0", /positive number of bytes/],
     ] as const) {
-      const refused = await lux("start", "--head", "--port", "0", flag, value);
+      const refused = await lux("start", "--head", "--port", "0", "--dashboard-port", "0", flag, value);
       assert.notEqual(refused.code, 0, `${flag} ${value}`);
       assert.match(refused.stderr, message);
     }
@@ -157,7 +161,7 @@ describe("lux CLI", () => {
 
     const MiB = 1024 ** 2;
     const memoryFlags = ["--memory", String(1024 * MiB), "--memory-capacity", String(600 * MiB), "--memory-usage-threshold", "0.8", "--memory-monitor-interval-ms", "100"];
-    const started = await lux("start", "--head", "--port", "0", "--num-cpus", "1", "--object-store-memory", String(32 * MiB), ...memoryFlags);
+    const started = await lux("start", "--head", "--port", "0", "--dashboard-port", "0", "--num-cpus", "1", "--object-store-memory", String(32 * MiB), ...memoryFlags);
     assert.equal(started.code, 0, started.stderr);
     for (const pid of recordedPids()) seen.add(pid);
     const status = await lux("status");

@@ -189,16 +189,16 @@ describe("control service restart", () => {
     };
     const seen: number[] = [];
     try {
-      const started = await run("start", "--head", "--port", "0", "--num-cpus", "1", "--object-store-memory", String(32 * 1024 ** 2), "--storage", storage);
+      const started = await run("start", "--head", "--port", "0", "--dashboard-port", "0", "--num-cpus", "1", "--object-store-memory", String(32 * 1024 ** 2), "--storage", storage);
       assert.equal(started.code, 0, started.stderr);
       assert.match(started.stdout, /Control service: 127\.0\.0\.1:\d+/);
       seen.push(...pids());
-      assert.equal(seen.length, 2);
+      assert.equal(seen.length, 3, "the control service, the raylet and the dashboard");
       // The node's registration is in Redis.
       const [nodesKey] = redisKeys(storage, "lux:*:nodes");
       assert.ok(nodesKey !== undefined, "the cluster's nodes table is in Redis");
       assert.match(redisCli(storage, "hkeys", nodesKey), /[0-9a-f]{8}/);
-      const bad = await run("start", "--head", "--port", "0", "--storage", "sqlite://x");
+      const bad = await run("start", "--head", "--port", "0", "--dashboard-port", "0", "--storage", "sqlite://x");
       assert.equal(bad.code, 2);
       assert.match(bad.stderr, /redis:\/\/HOST:PORT/);
       const stopped = await run("stop");

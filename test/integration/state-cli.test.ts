@@ -42,7 +42,7 @@ describe("lux list, get, summary, memory, timeline", () => {
   const pids: number[] = [];
 
   before(async () => {
-    const started = await lux("start", "--head", "--port", "0", "--num-cpus", "2", "--task-events-max", "30", "--system-config", '{"taskEventsReportIntervalMs": 100}');
+    const started = await lux("start", "--head", "--port", "0", "--dashboard-port", "0", "--num-cpus", "2", "--task-events-max", "30", "--system-config", '{"taskEventsReportIntervalMs": 100}');
     assert.equal(started.code, 0, started.stderr);
     const address = /Control service: (\S+)/.exec(started.stdout)?.[1] ?? "";
     for (const f of fs.readdirSync(path.join(sessionRoot, "cli"))) pids.push((JSON.parse(fs.readFileSync(path.join(sessionRoot, "cli", f), "utf8")) as { pid: number }).pid);

@@ -119,6 +119,8 @@ function program(): Command {
     .option("--node-ip-address <ip>", "this node's IP address; the daemons bind there", "127.0.0.1")
     .option("--storage <kind>", "where the control service keeps its tables: memory, or redis://HOST:PORT to survive its restarts", "memory")
     .option("--system-config <json>", "config entries for this node's daemons and their workers, as JSON (see docs/config.md)", systemConfig)
+    .addOption(new Option("--dashboard-port <port>", "port of the head's HTTP server: dashboard, state routes and jobs API (--head; 0 picks a free one)").argParser(port).default(8265))
+    .option("--dashboard-host <ip>", "address the head's HTTP server binds (--head)", "127.0.0.1")
     .option("--task-events-max <n>", "tasks the control service keeps for the state API (--head; config taskEventsMax, default 100000)", configNumber("taskEventsMax"))
     .action(async (opts: StartOptions) => {
       await start(opts);

@@ -4,11 +4,13 @@ import * as path from "node:path";
 import { readTokenFile, type SystemConfig } from "@lux/common";
 import { workerMainPath } from "@lux/core/internal";
 import {
+  connectControlService,
   forgetDaemon,
   makeSessionDir,
   nodeResources,
   recordDaemon,
   startControlService,
+  startDashboard,
   startRaylet,
   type DaemonHandle,
 } from "@lux/launcher";
@@ -35,6 +37,10 @@ export interface StartOptions {
   storage: string;
   /** Config entries for the daemons started here (and the raylet's workers). */
   systemConfig?: SystemConfig;
+  /** Port of the head's HTTP server (dashboard, jobs API); 0: a free one. */
+  dashboardPort: number;
+  /** Address the head's HTTP server binds. */
+  dashboardHost: string;
   /** Tasks the control service keeps (config taskEventsMax; --head only). */
   taskEventsMax?: number;
 }
@@ -69,7 +75,8 @@ export async function start(opts: StartOptions): Promise<void> {
     throw new CliError(`the node did not start: ${(e as Error).message}`);
   }
   recordDaemon({ kind: "raylet", pid: raylet.pid, address: raylet.address, gcsAddress, nodeId: raylet.nodeId, main: raylet.main, sessionDir, logFile: rayletLog });
-  process.stdout.write(`${summary(opts, raylet, gcsAddress, token, logs).join("\n")}\n`);
+  const dashboard = opts.head === true ? await startHeadDashboard(opts, token, gcsAddress, sessionDir) : undefined;
+  process.stdout.write(`${summary(opts, raylet, gcsAddress, token, logs, dashboard).join("\n")}\n`);
 }
 
 /** The raylet's config entries: --system-config, with the memory monitor's own flags over it. */
@@ -111,6 +118,30 @@ async function startHead(opts: StartOptions, sessionDir: string, logs: string): 
   return { token, gcsAddress, gcs };
 }
 
+/**
+ * The head's HTTP server, recorded for `lux stop` and in the control service for `lux status`
+ * and `lux job`. A port already taken does not stop the cluster: the reason is printed instead.
+ */
+async function startHeadDashboard(opts: StartOptions, token: string, gcsAddress: string, sessionDir: string): Promise<string | undefined> {
+  const logFile = path.join(sessionDir, "logs", "dashboard.log");
+  let dashboard: DaemonHandle;
+  try {
+    dashboard = await startDashboard({ token, gcsAddress, address: `${opts.dashboardHost}:${opts.dashboardPort}`, detached: true, logFile, sessionDir });
+  } catch (e) {
+    process.stderr.write(`lux: the dashboard did not start (${(e as Error).message}); the cluster runs without it. See ${logFile}\n`);
+    return undefined;
+  }
+  recordDaemon({ kind: "dashboard", pid: dashboard.pid, address: dashboard.address, gcsAddress, nodeId: undefined, main: dashboard.main, sessionDir, logFile });
+  const url = `http://${dashboard.address}`;
+  const client = await connectControlService(gcsAddress, token);
+  try {
+    await client.setDashboardUrl(url);
+  } finally {
+    client.close();
+  }
+  return url;
+}
+
 /** An existing cluster: its token is LUX_TOKEN, else the token file its head wrote. */
 function joinCluster(gcsAddress: string): { token: string; gcsAddress: string; gcs: undefined } {
   const token = process.env["LUX_TOKEN"] || readTokenFile(gcsAddress);
@@ -119,12 +150,13 @@ function joinCluster(gcsAddress: string): { token: string; gcsAddress: string; g
 }
 
 /** What `lux start` prints: where the cluster is, and how to use it. */
-function summary(opts: StartOptions, raylet: DaemonHandle, gcsAddress: string, token: string, logs: string): string[] {
+function summary(opts: StartOptions, raylet: DaemonHandle, gcsAddress: string, token: string, logs: string, dashboard: string | undefined): string[] {
   if (opts.head !== true) return [`Node ${raylet.nodeId ?? "?"} at ${raylet.address} joined the cluster at ${gcsAddress}`, `Logs: ${logs}`];
   return [
     `Lux cluster started. Control service: ${gcsAddress}`,
     `Node ${raylet.nodeId ?? "?"} at ${raylet.address}`,
     `Logs: ${logs}`,
+    ...(dashboard !== undefined ? [`Dashboard and jobs API: ${dashboard}   (log in with the cluster token)`] : []),
     "",
     "Connect a driver on this machine:",
     `  lux.init({ address: "${gcsAddress}" })   or   LUX_ADDRESS=${gcsAddress}   (or address "auto")`,

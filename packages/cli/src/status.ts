@@ -7,9 +7,9 @@ import { formatBytes } from "./units.js";
 export async function status(opts: { address?: string }): Promise<void> {
   const { address, client } = await findCluster(opts.address, connectControlService);
   try {
-    const [nodes, view, demand] = await Promise.all([client.nodes(), client.resources(), client.demand()]);
+    const [nodes, view, demand, dashboard] = await Promise.all([client.nodes(), client.resources(), client.demand(), client.dashboardUrl()]);
     const alive = nodes.filter((n) => n.alive);
-    const lines = [`Cluster at ${address}`, `Nodes: ${alive.length} alive, ${nodes.length - alive.length} dead`];
+    const lines = [`Cluster at ${address}`, `Dashboard: ${dashboard ?? "none"}`, `Nodes: ${alive.length} alive, ${nodes.length - alive.length} dead`];
     for (const n of nodes) {
       const res = Object.entries(n.resources)
         .filter(([k]) => k !== "memory")

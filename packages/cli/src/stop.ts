@@ -1,4 +1,4 @@
-/** `lux stop`: every daemon `lux start` started on this machine, raylets first. */
+/** `lux stop`: every daemon `lux start` started on this machine: the dashboard, then raylets, then the control service. */
 import { config } from "@lux/common";
 import { forgetDaemon, isRecordedDaemon, liveDaemons, type DaemonRecord } from "@lux/launcher";
 
@@ -6,6 +6,7 @@ export async function stop(): Promise<void> {
   const daemons = liveDaemons();
   const raylets = daemons.filter((d) => d.kind === "raylet");
   const gcs = daemons.filter((d) => d.kind === "gcs");
+  await stopAll(daemons.filter((d) => d.kind === "dashboard"));
   await stopAll(raylets);
   await stopAll(gcs);
   process.stdout.write(daemons.length === 0 ? "No Lux processes were running.\n" : `Stopped ${daemons.length} Lux process(es).\n`);

@@ -20,6 +20,7 @@
  * ```
  */
 import type { StateItems, StateKind, StatePage, StateSummaries, SummaryKind, TraceEvent } from "@lux/protocol";
+import { checkStateKind, checkSummaryKind, parseStateFilter } from "@lux/common";
 import { clusterLost, requireCore } from "./api.js";
 import { StateClient, connectState, type ConnectOptions, type Filter, type ListOptions } from "./state-client.js";
 
@@ -46,6 +47,22 @@ export type {
   NodeStoreSummary,
 } from "@lux/protocol";
 export { STATE_KINDS, STATE_FIELDS, STATE_OPERATORS, TASK_STATES, REF_TYPES } from "@lux/protocol";
+
+/** `text` as a StateKind (`"tasks"`, …); InvalidStateQueryError listing the kinds otherwise. */
+export function checkKind(text: string): StateKind {
+  return checkStateKind(text);
+}
+
+/** `text` as a kind `summary` takes; InvalidStateQueryError listing them otherwise. */
+export { checkSummaryKind };
+
+/**
+ * A filter written as text, `key=value` or `key!=value` (as `lux list --filter` takes it),
+ * checked against `kind`'s fields: InvalidStateQueryError naming the valid ones otherwise.
+ */
+export function parseFilter(kind: StateKind, text: string): Filter {
+  return parseStateFilter(kind, text);
+}
 
 /** A client over this process's connection (after `lux.init()`). */
 function own(operation: string): StateClient {

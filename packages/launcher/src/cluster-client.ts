@@ -2,11 +2,18 @@
 import { rpcPeerOptions } from "@lux/common";
 import { connectRpc, type DemandEntry, type GcsService, type NodeInfo, type ResourceView, type RpcConnection } from "@lux/protocol";
 
+/** Internal KV key (no namespace: users' `lux.util.kv` cannot reach it) of the head's HTTP server. */
+const DASHBOARD_URL_KEY = "lux:dashboard-url";
+
 export interface ControlServiceClient {
   nodes(): Promise<NodeInfo[]>;
   resources(): Promise<ResourceView>;
   /** Work waiting for resources (queued leases, pending actors), by shape. */
   demand(): Promise<DemandEntry[]>;
+  /** The head's HTTP server (dashboard, jobs API), `http://HOST:PORT`, if it runs one. */
+  dashboardUrl(): Promise<string | undefined>;
+  /** Records the head's HTTP server for `lux status` and `lux job` (in the control service's internal KV). */
+  setDashboardUrl(url: string): Promise<void>;
   close(): void;
 }
 
@@ -20,6 +27,13 @@ export async function connectControlService(address: string, token: string): Pro
     nodes: () => gcs.call("getNodes", {}),
     resources: () => gcs.call("getClusterResources", {}),
     demand: () => gcs.call("getPendingDemand", {}),
+    dashboardUrl: async () => {
+      const { value } = await gcs.call("kvGet", { key: DASHBOARD_URL_KEY });
+      return value === undefined ? undefined : Buffer.from(value).toString("utf8");
+    },
+    setDashboardUrl: async (url) => {
+      await gcs.call("kvPut", { key: DASHBOARD_URL_KEY, value: Buffer.from(url), overwrite: true });
+    },
     close: () => gcs.close(),
   };
 }

@@ -15,6 +15,7 @@ export {
   type ControlServiceOptions,
   type RayletOptions,
 } from "./node-launcher.js";
+export { startDashboard, type DashboardOptions } from "./dashboard-launcher.js";
 export { PrivateCluster, initLauncher, type PrivateClusterOptions } from "./cluster-launcher.js";
 export { connectControlService, type ControlServiceClient } from "./cluster-client.js";
 export {

@@ -14,7 +14,7 @@ import { LuxError, NodeStartError, READY_PREFIX, config, configEnv, configToEnv,
 import { removeArenasOf } from "@lux/object-store";
 import type { JobInfo } from "@lux/protocol";
 
-export type DaemonKind = "gcs" | "raylet";
+export type DaemonKind = "gcs" | "raylet" | "dashboard";
 
 /** Where raylets keep their object store files (see packages/raylet/src/main.ts). */
 const SHM_DIR = "/dev/shm";
@@ -45,7 +45,7 @@ export interface DaemonHandle {
   stop(deadlineMs?: number): Promise<void>;
 }
 
-interface CommonDaemonOptions {
+export interface CommonDaemonOptions {
   /** The cluster token (LUX_TOKEN of the daemon). */
   token: string;
   /** Where to listen, "HOST:PORT" (default 127.0.0.1:0, or NODE_IP:0 for a raylet with nodeIpAddress). */
@@ -197,7 +197,8 @@ function spawnDaemon(opts: CommonDaemonOptions, args: string[], spawnOptions: Sp
   return spawn(command as string, [...prefix, ...args], spawnOptions);
 }
 
-async function startDaemon(kind: DaemonKind, main: string, args: string[], opts: CommonDaemonOptions): Promise<DaemonHandle> {
+/** Starts `main` as a daemon of `kind`; resolves once it printed its ready line. */
+export async function startDaemon(kind: DaemonKind, main: string, args: string[], opts: CommonDaemonOptions): Promise<DaemonHandle> {
   const env = daemonEnv(opts);
   const timeoutMs = opts.readyTimeoutMs ?? config("daemonStartTimeoutMs");
   let child: ChildProcess;

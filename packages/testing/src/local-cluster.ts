@@ -23,6 +23,7 @@ import {
   makeSessionDir,
   nodeResources,
   startControlService,
+  startDashboard,
   startRaylet,
   type DaemonHandle,
 } from "@lux/launcher";
@@ -82,6 +83,11 @@ export interface LocalClusterOptions {
    * config (and process.env) is left alone.
    */
   config?: SystemConfig;
+  /**
+   * Start the head's HTTP server too (dashboard, state routes, jobs API), on 127.0.0.1 at
+   * `port` (default 0: a free port); its URL is `dashboardUrl`.
+   */
+  dashboard?: boolean | { port?: number };
 }
 
 /** A node of a LocalCluster: one raylet process. */
@@ -107,6 +113,7 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 export class LocalCluster {
   private state: LocalClusterState = "running";
   private readonly entries: NodeEntry[] = [];
+  private dashboard: DaemonHandle | undefined;
 
   private constructor(
     /** The cluster token (also in the token file, so `lux.init({ address })` finds it). */
@@ -138,6 +145,9 @@ export class LocalCluster {
     const cluster = new LocalCluster(token, sessionDir, gcs, options.gcsStorage, config);
     try {
       await cluster.addNode(options.head ?? { numCpus: 1 });
+      if (options.dashboard !== undefined && options.dashboard !== false) {
+        await cluster.startDashboard(options.dashboard === true ? 0 : (options.dashboard.port ?? 0));
+      }
     } catch (e) {
       await cluster.shutdown();
       throw e;
@@ -148,6 +158,11 @@ export class LocalCluster {
   /** The control service's address, for `lux.init({ address })` and `LUX_ADDRESS`. */
   get address(): string {
     return this.gcs.address;
+  }
+
+  /** The head's HTTP server, `http://127.0.0.1:PORT` (with the `dashboard` option), else undefined. */
+  get dashboardUrl(): string | undefined {
+    return this.dashboard === undefined ? undefined : `http://${this.dashboard.address}`;
   }
 
   /** The control service's pid. */
@@ -239,6 +254,7 @@ export class LocalCluster {
   async shutdown(): Promise<void> {
     if (this.state !== "running") return;
     this.state = "stopping";
+    await this.dashboard?.stop();
     await Promise.all(this.entries.map((e) => e.handle.stop()));
     removeTokenFile(this.gcs.address);
     await this.gcs.stop();
@@ -247,6 +263,22 @@ export class LocalCluster {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.shutdown();
+  }
+
+  private async startDashboard(port: number): Promise<void> {
+    this.dashboard = await startDashboard({
+      token: this.token,
+      gcsAddress: this.address,
+      address: `127.0.0.1:${port}`,
+      exitWithParent: true,
+      logFile: path.join(this.sessionDir, "logs", "dashboard.log"),
+    });
+    const client = await connectControlService(this.address, this.token);
+    try {
+      await client.setDashboardUrl(`http://${this.dashboard.address}`);
+    } finally {
+      client.close();
+    }
   }
 
   private checkRunning(what: string): void {

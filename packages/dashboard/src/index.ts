@@ -1,0 +1,4 @@
+/** The head's HTTP server: dashboard, state routes and jobs API on one port, behind the cluster token. */
+export { createDashboardServer, type DashboardServerOptions } from "./server.js";
+export { DashboardAuth, SESSION_COOKIE, cookieValue } from "./auth.js";
+export { registerStateRoutes, type StateSource } from "./state-routes.js";
