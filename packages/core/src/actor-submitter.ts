@@ -1,5 +1,5 @@
 import type { ActorInfo, GcsService, RpcCaller, RpcConnection, TaskReply } from "@lux/protocol";
-import { TASK_EVENT, UNTIL_PEER_LOST, encodeTaskSpec } from "@lux/protocol";
+import { UNTIL_PEER_LOST, encodeTaskSpec } from "@lux/protocol";
 import {
   ActorDiedError,
   ActorNameTakenError,
@@ -173,7 +173,7 @@ export class ActorSubmitter {
 
   markReady(actorId: string, call: ActorCall): void {
     // Right after its submission this says nothing new and is not sent.
-    this.results.events?.record(call.record.spec, TASK_EVENT.QUEUED);
+    this.results.events?.queued(call.record);
     call.ready = true;
     this.flush(this.channel(actorId));
   }

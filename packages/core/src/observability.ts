@@ -3,7 +3,7 @@
  * taskEventsReportIntervalMs is 0) and, when recordRefCreationSites is on, where its objects
  * were created. Built once, with the core worker; TaskResults holds it (`observed`).
  */
-import { TASK_EVENT, type Clock, type GcsService, type RpcCaller } from "@lux/protocol";
+import { type Clock, type GcsService, type RpcCaller } from "@lux/protocol";
 import type { ConfigValues } from "@lux/common";
 import { CallSites } from "./call-sites.js";
 import type { ObjectManager } from "./object-manager.js";
@@ -35,7 +35,7 @@ export class Observability {
 
   /** A task (or actor call) was submitted: it waits for its arguments, or for a worker. */
   submitted(record: TaskRecord): void {
-    this.taskEvents?.record(record.spec, record.deps.length > 0 ? TASK_EVENT.SUBMITTED_WAITING : TASK_EVENT.SUBMITTED, record.parentTaskId);
+    this.taskEvents?.submitted(record, record.deps.length > 0, record.parentTaskId);
     this.callSites?.record(record.spec.returnIds);
   }
 

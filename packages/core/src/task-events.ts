@@ -2,25 +2,33 @@
  * Task events (issue 16, point 3): the state changes of the tasks this process submits (as
  * their owner) and runs (as their executor), sent to the control service in batches.
  *
- * On the task path, recording is one push of a few values into an array (the task's id,
- * job, name and actor, a code, a time and an extra value): no object, promise or string
- * per event, and no reference to the task's spec (its arguments are not kept alive). Batches are built and
- * sent every taskEventsReportIntervalMs, or at once when taskEventsBatchMax events wait,
- * one batch in flight at a time. Past taskEventsBufferMax waiting events, new ones are
- * dropped and counted per job; so are the events of a batch the control service did not take.
+ * On the task path, recording is one push of a few values into an array (no object, promise
+ * or string per event, and no reference to the task's spec: its arguments are not kept
+ * alive), and events of one task in one batch become one: the owner's record remembers
+ * where its submission is in the batch, and a finish in the same batch rewrites that event
+ * (SUBMITTED_FINISHED); a run is sent once it ends, as one event (RUN), unless a batch goes
+ * out while it runs (RUNNING, then RAN). So the control service merges two events per short
+ * task. Past taskEventsRateMax such quick tasks (and runs) a second, they are left out and
+ * counted as dropped: failures and tasks that outlive a batch are always sent. Batches are built and sent every taskEventsReportIntervalMs, or at once when
+ * taskEventsBatchMax events wait, one batch in flight at a time. Past taskEventsBufferMax
+ * waiting events, new ones are dropped and counted per job; so are the events of a batch the
+ * control service did not take.
  */
-import { TASK_EVENT, carriesInfo, type Clock, type GcsService, type RpcCaller, type TaskEventBatch, type TaskSpec, type TimerHandle } from "@lux/protocol";
+import { TASK_EVENT, type Clock, type GcsService, type RpcCaller, type TaskSpec, type TimerHandle } from "@lux/protocol";
 import { createLogger, type ConfigValues } from "@lux/common";
+import { encodeBatch, STRIDE } from "./task-events-batch.js";
+
+export { encodeBatch };
 
 const log = createLogger("core");
 
-/**
- * Values per event in the buffer: task id, job id, code, time, extra (a SUBMITTED's parent
- * task id, a FAILED's error), name, actor id.
- */
-const STRIDE = 7;
+/** Events a batch can hold and still be pointed into by a record's `eventRow` (see rowRef). */
+const ROW_SPAN = 2 ** 22;
 
-export type TaskEventsConfig = Pick<ConfigValues, "taskEventsReportIntervalMs" | "taskEventsBatchMax" | "taskEventsBufferMax" | "rpcBestEffortTimeoutMs">;
+export type TaskEventsConfig = Pick<ConfigValues, "taskEventsReportIntervalMs" | "taskEventsBatchMax" | "taskEventsBufferMax" | "taskEventsRateMax" | "rpcBestEffortTimeoutMs">;
+
+/** The code of a buffered event left out of its batch (its task is counted as dropped). */
+const LEFT_OUT = 255;
 
 export interface TaskEventsDeps {
   gcs: RpcCaller<GcsService>;
@@ -31,9 +39,21 @@ export interface TaskEventsDeps {
   config: TaskEventsConfig;
 }
 
+/**
+ * What the owner's side keeps of a task: where its submission is in the batch being filled
+ * (generation * ROW_SPAN + index), negated minus 2 once it was queued; -1: none.
+ */
+export interface EventRow {
+  eventRow: number;
+}
+
 export class TaskEvents {
   private buffer: unknown[] = [];
   private count = 0;
+  /** Counts the batches taken: a record's eventRow points into the current one only. */
+  private generation = 0;
+  /** Runs started here and not ended: their start time, negated once sent as RUNNING. */
+  private readonly running = new Map<TaskSpec, number>();
   private readonly dropped = new Map<string, number>();
   private sending: Promise<void> | undefined;
   private timer: TimerHandle | undefined;
@@ -42,26 +62,101 @@ export class TaskEvents {
   private readonly clock: Clock;
   private readonly batchMax: number;
   private readonly bufferMax: number;
+  /** Quick tasks (finished within their batch) and whole runs reported per interval at most (taskEventsRateMax). */
+  private readonly quickMax: number;
+  private quickTasks = 0;
+  private quickRuns = 0;
 
   constructor(private readonly deps: TaskEventsDeps) {
     this.clock = deps.clock;
     this.batchMax = deps.config.taskEventsBatchMax;
-    this.bufferMax = deps.config.taskEventsBufferMax;
+    this.bufferMax = Math.min(deps.config.taskEventsBufferMax, ROW_SPAN - 1);
+    const rate = deps.config.taskEventsRateMax;
+    this.quickMax = rate === 0 ? Infinity : Math.max(1, Math.round((rate * deps.config.taskEventsReportIntervalMs) / 1000));
     this.arm();
   }
 
-  /** Records that `spec`'s task reached `code` now. `extra`: a SUBMITTED's parent task id, a FAILED's error. */
-  record(spec: TaskSpec, code: number, extra?: unknown): void {
-    this.recordAt(spec, code, this.clock.now(), extra);
+  /** The owner submitted the task of `record` (waiting for arguments, or for a worker). */
+  submitted(record: EventRow & { spec: TaskSpec }, waiting: boolean, parentTaskId: string | undefined): void {
+    const row = this.push(record.spec, waiting ? TASK_EVENT.SUBMITTED_WAITING : TASK_EVENT.SUBMITTED, this.clock.now(), parentTaskId, NaN);
+    record.eventRow = row < 0 ? -1 : this.generation * ROW_SPAN + row;
   }
 
-  recordAt(spec: TaskSpec, code: number, at: number, extra?: unknown): void {
-    if (this.count >= this.bufferMax) {
-      this.drop(spec.jobId, 1);
+  /**
+   * The task waits for a worker (its arguments are ready, or it is retried). The first time,
+   * right after a plain submission, this says nothing new and is not sent.
+   */
+  queued(record: EventRow & { spec: TaskSpec }): void {
+    if (record.eventRow >= 0 && this.buffer[this.rowOf(record) * STRIDE + 2] === TASK_EVENT.SUBMITTED) {
+      record.eventRow = -record.eventRow - 2;
       return;
     }
-    this.buffer.push(spec.taskId, spec.jobId, code, at, extra, spec.name, spec.actorId);
+    this.push(record.spec, TASK_EVENT.QUEUED, this.clock.now(), undefined, NaN);
+  }
+
+  /** The owner has the task's results: one event with its submission when that is still in this batch. */
+  finished(record: EventRow & { spec: TaskSpec }): void {
+    const row = this.rowOf(record);
+    const now = this.clock.now();
+    record.eventRow = -1;
+    if (row >= 0 && this.buffer[row * STRIDE + 2] === TASK_EVENT.SUBMITTED) {
+      if (this.quickTasks >= this.quickMax) {
+        this.buffer[row * STRIDE + 2] = LEFT_OUT;
+        this.drop(record.spec.jobId, 1);
+        return;
+      }
+      this.quickTasks++;
+      this.buffer[row * STRIDE + 2] = TASK_EVENT.SUBMITTED_FINISHED;
+      this.buffer[row * STRIDE + 7] = now;
+      return;
+    }
+    this.push(record.spec, TASK_EVENT.FINISHED, now, undefined, NaN);
+  }
+
+  /** The owner failed the task for good, with `error`. */
+  failed(record: EventRow & { spec: TaskSpec }, error: unknown): void {
+    record.eventRow = -1;
+    this.push(record.spec, TASK_EVENT.FAILED, this.clock.now(), error, NaN);
+  }
+
+  /** This process started running `spec` at `at` (reported when it ends, or as RUNNING if a batch goes first). */
+  started(spec: TaskSpec, at: number): void {
+    this.running.set(spec, at);
+  }
+
+  /** This process's run of `spec` ended. */
+  ran(spec: TaskSpec, failed: boolean): void {
+    const now = this.clock.now();
+    const start = this.running.get(spec);
+    if (start === undefined || start < 0) {
+      // Sent as RUNNING already, or ended without starting (its code could not be loaded).
+      if (start !== undefined) this.running.delete(spec);
+      this.push(spec, failed ? TASK_EVENT.RAN_FAILED : TASK_EVENT.RAN, now, undefined, NaN);
+      return;
+    }
+    this.running.delete(spec);
+    // Past the rate, a quick run's task is known from its owner (or dropped by it).
+    if (!failed && this.quickRuns++ >= this.quickMax) return;
+    this.push(spec, failed ? TASK_EVENT.RUN_FAILED : TASK_EVENT.RUN, start, undefined, now);
+  }
+
+  /** Index of the record's submission in the batch being filled, or -1. */
+  private rowOf(record: EventRow): number {
+    const ref = record.eventRow >= 0 ? record.eventRow : -record.eventRow - 2;
+    if (ref < 0) return -1;
+    const row = ref % ROW_SPAN;
+    return (ref - row) / ROW_SPAN === this.generation && row < this.count ? row : -1;
+  }
+
+  /** Appends an event; its index in the batch, or -1 if dropped. */
+  private push(spec: TaskSpec, code: number, at: number, extra: unknown, end: number): number {
+    if (this.count >= this.bufferMax) {
+      this.drop(spec.jobId, 1);
+      return -1;
+    }
+    this.buffer.push(spec.taskId, spec.jobId, code, at, extra, spec.name, spec.actorId, end);
     if (++this.count >= this.batchMax && !this.flushQueued) this.flushSoon();
+    return this.count - 1;
   }
 
   /** A full batch goes out after the caller's turn (not inside a `.remote()` call). */
@@ -74,15 +169,22 @@ export class TaskEvents {
   }
 
   /**
-   * Sends what waits now (unless a batch is on its way: it goes after that one). Not while
-   * the control service is away: a call would wait for it to come back and hold the process.
+   * Sends what waits now (unless a batch is on its way: it goes after that one), with the
+   * runs still going as RUNNING. Not while the control service is away: a call would wait
+   * for it to come back and hold the process.
    */
   flush(): void {
-    if (this.sending !== undefined || (this.count === 0 && this.dropped.size === 0) || this.deps.gcs.state !== "open") return;
+    if (this.sending !== undefined || this.deps.gcs.state !== "open") return;
+    for (const [spec, start] of this.running) {
+      if (start < 0 || this.push(spec, TASK_EVENT.RUNNING, start, undefined, NaN) < 0) continue;
+      this.running.set(spec, -start);
+    }
+    if (this.count === 0 && this.dropped.size === 0) return;
     const events = this.buffer;
     const count = this.count;
     this.buffer = [];
     this.count = 0;
+    this.generation++;
     const batch = encodeBatch(events, count, this.deps, this.takeDropped());
     const sent = this.deps.gcs.call("reportTaskEvents", batch, this.deps.config.rpcBestEffortTimeoutMs).then(
       () => undefined,
@@ -111,6 +213,7 @@ export class TaskEvents {
     this.timer = this.clock
       .setTimeout(() => {
         if (this.closed) return;
+        this.quickTasks = this.quickRuns = 0;
         this.flush();
         this.arm();
       }, this.deps.config.taskEventsReportIntervalMs)
@@ -127,53 +230,4 @@ export class TaskEvents {
     this.dropped.clear();
     return out;
   }
-}
-
-/** The columnar batch of `count` buffered events. A QUEUED right after its own SUBMITTED says nothing new: left out. */
-export function encodeBatch(events: readonly unknown[], count: number, from: Pick<TaskEventsDeps, "nodeId" | "workerId" | "pid">, dropped: Record<string, number>): TaskEventBatch {
-  const taskIds: string[] = [];
-  const codes = new Uint8Array(count);
-  const times = new Float64Array(count);
-  const infos: string[] = [];
-  const errors: TaskEventBatch["errors"] = [];
-  let n = 0;
-  let previous: string | undefined;
-  let previousCode = -1;
-  for (let i = 0; i < count * STRIDE; i += STRIDE) {
-    const taskId = events[i] as string;
-    const code = events[i + 2] as number;
-    const extra = events[i + 4];
-    if (code === TASK_EVENT.QUEUED && taskId === previous && previousCode === TASK_EVENT.SUBMITTED) continue;
-    previous = taskId;
-    previousCode = code;
-    taskIds.push(taskId);
-    codes[n] = code;
-    times[n] = events[i + 3] as number;
-    if (carriesInfo(code)) {
-      const parent = code === TASK_EVENT.RUNNING ? undefined : (extra as string | undefined);
-      infos.push(events[i + 1] as string, events[i + 5] as string, (events[i + 6] as string | undefined) ?? "", parent ?? "");
-    }
-    if (code === TASK_EVENT.FAILED) errors.push({ at: n, ...errorOf(extra) });
-    n++;
-  }
-  return {
-    nodeId: from.nodeId,
-    workerId: from.workerId,
-    pid: from.pid,
-    taskIds,
-    codes: codes.subarray(0, n),
-    times: new Uint8Array(times.buffer, 0, n * 8),
-    infos,
-    errors,
-    dropped,
-  };
-}
-
-/** A failure's class name and message (an Error, or an error as it came over the wire). */
-function errorOf(error: unknown): { type: string; message: string } {
-  if (typeof error === "object" && error !== null) {
-    const e = error as { name?: unknown; message?: unknown };
-    return { type: typeof e.name === "string" ? e.name : "Error", message: typeof e.message === "string" ? e.message : "" };
-  }
-  return { type: "Error", message: String(error) };
 }

@@ -13,7 +13,7 @@ import type {
   TaskSpec,
   TimerHandle,
 } from "@lux/protocol";
-import { TASK_EVENT, sleep } from "@lux/protocol";
+import { sleep } from "@lux/protocol";
 import { ActorDiedError, LuxError, TaskCancelledError, TaskError, createLogger, fromWireError, toWireError, type ConfigValues } from "@lux/common";
 import { defaultMaxConcurrency } from "./actor-class.js";
 import { explain } from "./by-value-advice.js";
@@ -342,7 +342,7 @@ export class TaskExecutor {
     if (ctx === undefined) return this.failure(spec, new TaskCancelledError({ taskId: spec.taskId }), false);
     let result: unknown;
     const startedAt = this.clock.now();
-    this.deps.events?.recordAt(spec, TASK_EVENT.RUNNING, startedAt);
+    this.deps.events?.started(spec, startedAt);
     try {
       result = taskContext.run(ctx, Reflect.apply, fn, self, args);
     } catch (e) {
@@ -413,7 +413,7 @@ export class TaskExecutor {
       return this.failure(spec, e, !(e instanceof SerializationError));
     }
     if (!this.objects.refs.borrowsPending() && !returns.some((r) => r instanceof Promise)) {
-      this.deps.events?.record(spec, TASK_EVENT.RAN);
+      this.deps.events?.ran(spec, false);
       return replyOf(returns as ReturnValue[]);
     }
     return this.replyLater(spec, returns);
@@ -424,7 +424,7 @@ export class TaskExecutor {
       const returns = await Promise.all(pending);
       // The caller must find our borrows registered before it may drop refs inside the values.
       await this.objects.refs.flushBorrows();
-      this.deps.events?.record(spec, TASK_EVENT.RAN);
+      this.deps.events?.ran(spec, false);
       return replyOf(returns);
     } catch (e) {
       return this.failure(spec, e, true);
@@ -454,7 +454,7 @@ export class TaskExecutor {
 
   private failure(spec: TaskSpec, e: unknown, userCode: boolean): TaskReply {
     const error = userCode && !(e instanceof TaskError) ? new TaskError({ taskId: spec.taskId, functionName: spec.name, cause: e }) : e;
-    this.deps.events?.record(spec, TASK_EVENT.RAN_FAILED);
+    this.deps.events?.ran(spec, true);
     // No ref will ever hold the error: say it here, or nobody hears of it.
     if (spec.returnIds.length === 0) log.warn(`${spec.name} (numReturns: 0) failed: ${String(error)}`);
     const wire = toWireError(error);

@@ -71,6 +71,8 @@ export interface TaskRecord {
   mayHoldWorker: boolean;
   /** The memory-store entries of its return objects (owner side), in return order. */
   returnSlots: readonly Slot[];
+  /** Where its task events are in the batch being filled (see TaskEvents' EventRow). */
+  eventRow: number;
   /** Neighbours in the owner's list of unfinished tasks (TaskResults). */
   prev: TaskRecord | undefined;
   next: TaskRecord | undefined;
@@ -113,6 +115,7 @@ export function newTaskRecord(
     pace,
     mayHoldWorker: false,
     returnSlots: NO_SLOTS,
+    eventRow: -1,
     prev: undefined,
     next: undefined,
   };

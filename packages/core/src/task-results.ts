@@ -1,4 +1,4 @@
-import { TASK_EVENT, type ReturnValue, type TaskReply } from "@lux/protocol";
+import { type ReturnValue, type TaskReply } from "@lux/protocol";
 import { TaskCancelledError, createLogger, fromWireError, toWireError, type WireError } from "@lux/common";
 import type { ObjectManager } from "./object-manager.js";
 import { fromReturnValue } from "./object-value.js";
@@ -108,9 +108,9 @@ export class TaskResults {
     }
     this.finish(record);
     if (this.events !== undefined) {
-      if (record.cancelled) this.events.record(record.spec, TASK_EVENT.FAILED, new TaskCancelledError({ taskId: record.spec.taskId }));
-      else if (appError !== undefined) this.events.record(record.spec, TASK_EVENT.FAILED, appError);
-      else this.events.record(record.spec, TASK_EVENT.FINISHED);
+      if (record.cancelled) this.events.failed(record, new TaskCancelledError({ taskId: record.spec.taskId }));
+      else if (appError !== undefined) this.events.failed(record, appError);
+      else this.events.finished(record);
     }
     if (record.cancelled) {
       this.setAll(record, toWireError(new TaskCancelledError({ taskId: record.spec.taskId })));
@@ -148,7 +148,7 @@ export class TaskResults {
   fail(record: TaskRecord, error: unknown): void {
     if (record.state === "finished") return;
     this.finish(record);
-    this.events?.record(record.spec, TASK_EVENT.FAILED, error);
+    this.events?.failed(record, error);
     this.setAll(record, toWireError(error));
   }
 
@@ -156,7 +156,7 @@ export class TaskResults {
   failWith(record: TaskRecord, error: WireError): void {
     if (record.state === "finished") return;
     this.finish(record);
-    this.events?.record(record.spec, TASK_EVENT.FAILED, error);
+    this.events?.failed(record, error);
     this.setAll(record, error);
   }
 

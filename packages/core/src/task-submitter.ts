@@ -1,5 +1,5 @@
 import type { Clock, LeaseGrant, TaskReply, TimerHandle } from "@lux/protocol";
-import { ConnectionClosedError, TASK_EVENT, encodeTaskSpec } from "@lux/protocol";
+import { ConnectionClosedError, encodeTaskSpec } from "@lux/protocol";
 import { PlacementGroupRemovedError, resourcesInBundle, runtimeEnvKey, type ConfigValues } from "@lux/common";
 import type { PeerConnection, PeerPool, RayletConnection, RayletPool } from "./connections.js";
 import { Fifo } from "./fifo.js";
@@ -151,7 +151,7 @@ export class TaskSubmitter {
       this.queueOf.set(record.options, kq);
     }
     // Waiting for a worker (again, for a retry); right after its submission this says nothing new and is not sent.
-    this.events?.record(record.spec, TASK_EVENT.QUEUED);
+    this.events?.queued(record);
     record.state = "queued";
     record.queueSeq ??= this.nextSeq++;
     kq.queue.push(record);

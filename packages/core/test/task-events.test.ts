@@ -1,15 +1,17 @@
 /**
  * A process's task events (issue 16, point 3) on a FakeClock and a scripted control
  * service: sent every taskEventsReportIntervalMs in one columnar batch, at once past
- * taskEventsBatchMax, one batch in flight; past taskEventsBufferMax new events are dropped
- * and counted per job, and so are those of a batch the control service did not take;
- * nothing is sent while the control service is away.
+ * taskEventsBatchMax, one batch in flight; a task's events in one batch become one (submitted
+ * and finished; a run's start and end), a run going on when a batch leaves is sent as
+ * RUNNING; past taskEventsRateMax quick tasks are left out and counted as dropped; past
+ * taskEventsBufferMax new events are dropped and counted per job, and so are those of a
+ * batch the control service did not take; nothing is sent while the control service is away.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { FakeClock, TASK_EVENT, type GcsService, type RpcCaller, type TaskEventBatch, type TaskSpec } from "@lux/protocol";
 import { defaultConfig } from "@lux/common";
-import { TaskEvents, encodeBatch } from "../src/task-events.js";
+import { TaskEvents } from "../src/task-events.js";
 
 interface Call {
   batch: TaskEventBatch;
@@ -44,6 +46,13 @@ function times(batch: TaskEventBatch): number[] {
   return [...new Float64Array(batch.times.slice().buffer)];
 }
 
+function ends(batch: TaskEventBatch): number[] {
+  return [...new Float64Array(batch.ends.slice().buffer)];
+}
+
+/** An owner's record of a task. */
+const task = (taskId: string, jobId = "j1", actorId?: string): { spec: TaskSpec; eventRow: number } => ({ spec: spec(taskId, jobId, actorId), eventRow: -1 });
+
 /** Lets the promise callbacks and setImmediate of one round run. */
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
@@ -57,46 +66,118 @@ function recorder(config: Partial<Parameters<typeof defaultConfig>[0]> = {}): { 
 describe("TaskEvents", () => {
   it("sends one columnar batch per interval: ids, codes, times, infos, errors", async () => {
     const { events, clock, fake } = recorder();
-    const a = spec("a");
-    events.record(a, TASK_EVENT.SUBMITTED_WAITING, "parent");
+    const a = task("a");
+    events.submitted(a, true, "parent");
     clock.advance(5);
-    events.record(a, TASK_EVENT.QUEUED);
-    events.recordAt(spec("b", "j2", "actor"), TASK_EVENT.RUNNING, 1001);
-    events.record(a, TASK_EVENT.FAILED, new RangeError("bad"));
+    events.queued(a);
+    events.started(spec("b", "j2", "actor"), 1001);
+    events.failed(a, new RangeError("bad"));
     assert.equal(fake.calls.length, 0, "nothing before the interval");
     clock.advance(995);
     assert.equal(fake.calls.length, 1);
     const batch = (fake.calls[0] as Call).batch;
     assert.deepEqual([batch.nodeId, batch.workerId, batch.pid], ["n1", "w1", 42]);
-    assert.deepEqual(batch.taskIds, ["a", "a", "b", "a"]);
-    assert.deepEqual([...batch.codes], [TASK_EVENT.SUBMITTED_WAITING, TASK_EVENT.QUEUED, TASK_EVENT.RUNNING, TASK_EVENT.FAILED]);
-    assert.deepEqual(times(batch), [1000, 1005, 1001, 1005]);
+    assert.deepEqual(batch.taskIds, ["a", "a", "a", "b"], "the run going on goes last, as RUNNING");
+    assert.deepEqual([...batch.codes], [TASK_EVENT.SUBMITTED_WAITING, TASK_EVENT.QUEUED, TASK_EVENT.FAILED, TASK_EVENT.RUNNING]);
+    assert.deepEqual(times(batch), [1000, 1005, 1005, 1001]);
     assert.deepEqual(batch.infos, ["j1", "fn-a", "", "parent", "j2", "fn-b", "actor", ""]);
-    assert.deepEqual(batch.errors, [{ at: 3, type: "RangeError", message: "bad" }]);
+    assert.deepEqual(batch.errors, [{ at: 2, type: "RangeError", message: "bad" }]);
     (fake.calls[0] as Call).reply();
     await tick();
     clock.advance(1000);
-    assert.equal(fake.calls.length, 1, "an empty interval sends nothing");
+    assert.equal(fake.calls.length, 1, "an empty interval sends nothing (the run was sent as RUNNING once)");
     await events.close();
   });
 
-  it("a QUEUED right after its own SUBMITTED is left out (it says nothing new)", () => {
-    const a = spec("a");
-    const b = spec("b");
-    const buffer = [a.taskId, "j1", TASK_EVENT.SUBMITTED, 1, undefined, "f", undefined, a.taskId, "j1", TASK_EVENT.QUEUED, 2, undefined, "f", undefined, b.taskId, "j1", TASK_EVENT.QUEUED, 3, undefined, "f", undefined];
-    const batch = encodeBatch(buffer, 3, { nodeId: "n", workerId: "w", pid: 1 }, {});
-    assert.deepEqual(batch.taskIds, ["a", "b"]);
-    assert.deepEqual([...batch.codes], [TASK_EVENT.SUBMITTED, TASK_EVENT.QUEUED]);
-    assert.deepEqual(times(batch), [1, 3]);
+  it("makes one event of a task's events in one batch: submitted+finished, a run's start+end", async () => {
+    const { events, clock, fake } = recorder();
+    const a = task("a");
+    const b = task("b");
+    events.submitted(a, false, undefined);
+    events.submitted(b, false, undefined);
+    events.queued(a); // right after its submission: nothing new
+    clock.advance(3);
+    events.started(b.spec, clock.now());
+    clock.advance(4);
+    events.ran(b.spec, false);
+    events.finished(a);
+    events.finished(b);
+    clock.advance(993);
+    const batch = (fake.calls[0] as Call).batch;
+    assert.deepEqual(batch.taskIds, ["a", "b", "b"]);
+    assert.deepEqual([...batch.codes], [TASK_EVENT.SUBMITTED_FINISHED, TASK_EVENT.SUBMITTED_FINISHED, TASK_EVENT.RUN]);
+    assert.deepEqual(times(batch), [1000, 1000, 1003]);
+    assert.deepEqual(ends(batch), [1007, 1007, 1007]);
+    (fake.calls[0] as Call).reply();
+    await tick();
+    // A retry is queued again (sent), and a finish in a later batch is its own event.
+    events.queued(a);
+    clock.advance(1000);
+    (fake.calls[1] as Call).reply();
+    await tick();
+    events.finished(a);
+    clock.advance(1000);
+    assert.deepEqual([...(fake.calls[1] as Call).batch.codes], [TASK_EVENT.QUEUED]);
+    assert.deepEqual([...(fake.calls[2] as Call).batch.codes], [TASK_EVENT.FINISHED]);
+    (fake.calls[2] as Call).reply();
+    await events.close();
+  });
+
+  it("a run sent as RUNNING ends with RAN (or RAN_FAILED); a run that never started ends alone", async () => {
+    const { events, clock, fake } = recorder();
+    const s = spec("s");
+    events.started(s, 1000);
+    clock.advance(1000);
+    (fake.calls[0] as Call).reply();
+    await tick();
+    events.ran(s, true);
+    events.ran(spec("never"), false);
+    clock.advance(1000);
+    const batch = (fake.calls[1] as Call).batch;
+    assert.deepEqual(batch.taskIds, ["s", "never"]);
+    assert.deepEqual([...batch.codes], [TASK_EVENT.RAN_FAILED, TASK_EVENT.RAN]);
+    assert.deepEqual(batch.infos, [], "their info went with RUNNING, or comes from the owner");
+    (fake.calls[1] as Call).reply();
+    await events.close();
+  });
+
+  it("past taskEventsRateMax a second, quick tasks and runs are left out and counted as dropped; failures are not", async () => {
+    const { events, clock, fake } = recorder({ taskEventsRateMax: 2 });
+    const tasks = ["a", "b", "c", "d"].map((id) => task(id));
+    for (const t of tasks) events.submitted(t, false, undefined);
+    for (const t of tasks) {
+      events.started(t.spec, clock.now());
+      events.ran(t.spec, t.spec.taskId === "d");
+    }
+    for (const t of tasks.slice(0, 3)) events.finished(t);
+    events.failed(tasks[3] as ReturnType<typeof task>, new Error("x"));
+    clock.advance(1000);
+    const batch = (fake.calls[0] as Call).batch;
+    assert.deepEqual(batch.taskIds, ["a", "b", "d", "a", "b", "d", "d"]);
+    assert.deepEqual([...batch.codes], [
+      TASK_EVENT.SUBMITTED_FINISHED, TASK_EVENT.SUBMITTED_FINISHED, TASK_EVENT.SUBMITTED,
+      TASK_EVENT.RUN, TASK_EVENT.RUN, TASK_EVENT.RUN_FAILED, TASK_EVENT.FAILED,
+    ]);
+    assert.deepEqual(batch.dropped, { j1: 1 }, "c, left out");
+    (fake.calls[0] as Call).reply();
+    await tick();
+    // The next second has a budget of its own.
+    const e = task("e");
+    events.submitted(e, false, undefined);
+    events.finished(e);
+    clock.advance(1000);
+    assert.deepEqual([...(fake.calls[1] as Call).batch.codes], [TASK_EVENT.SUBMITTED_FINISHED]);
+    (fake.calls[1] as Call).reply();
+    await events.close();
   });
 
   it("sends at once past taskEventsBatchMax, one batch in flight; the rest follows its reply", async () => {
     const { events, fake } = recorder({ taskEventsBatchMax: 3 });
-    for (let i = 0; i < 5; i++) events.record(spec(`t${i}`), TASK_EVENT.SUBMITTED);
+    for (let i = 0; i < 5; i++) events.submitted(task(`t${i}`), false, undefined);
     await tick();
     assert.equal(fake.calls.length, 1);
     assert.equal((fake.calls[0] as Call).batch.taskIds.length, 5, "everything waiting goes");
-    for (let i = 5; i < 9; i++) events.record(spec(`t${i}`), TASK_EVENT.SUBMITTED);
+    for (let i = 5; i < 9; i++) events.submitted(task(`t${i}`), false, undefined);
     await tick();
     assert.equal(fake.calls.length, 1, "not while the first is on its way");
     (fake.calls[0] as Call).reply();
@@ -110,10 +191,7 @@ describe("TaskEvents", () => {
 
   it("past taskEventsBufferMax, events are dropped and counted per job in the next batch", async () => {
     const { events, clock, fake } = recorder({ taskEventsBufferMax: 2, taskEventsBatchMax: 100 });
-    events.record(spec("a", "j1"), TASK_EVENT.SUBMITTED);
-    events.record(spec("b", "j1"), TASK_EVENT.SUBMITTED);
-    events.record(spec("c", "j1"), TASK_EVENT.SUBMITTED);
-    events.record(spec("d", "j2"), TASK_EVENT.SUBMITTED);
+    for (const [id, job] of [["a", "j1"], ["b", "j1"], ["c", "j1"], ["d", "j2"]] as const) events.submitted(task(id, job), false, undefined);
     clock.advance(1000);
     const batch = (fake.calls[0] as Call).batch;
     assert.deepEqual(batch.taskIds, ["a", "b"]);
@@ -124,8 +202,8 @@ describe("TaskEvents", () => {
 
   it("a batch the control service did not take counts as dropped", async () => {
     const { events, clock, fake } = recorder();
-    events.record(spec("a", "j1"), TASK_EVENT.SUBMITTED);
-    events.record(spec("b", "j2"), TASK_EVENT.SUBMITTED);
+    events.submitted(task("a", "j1"), false, undefined);
+    events.submitted(task("b", "j2"), false, undefined);
     clock.advance(1000);
     (fake.calls[0] as Call).fail(new Error("timed out"));
     await tick();
@@ -139,11 +217,11 @@ describe("TaskEvents", () => {
   it("sends nothing while the control service is away; close sends what is left", async () => {
     const { events, clock, fake } = recorder();
     fake.setState("reconnecting");
-    events.record(spec("a"), TASK_EVENT.SUBMITTED);
+    events.submitted(task("a"), false, undefined);
     clock.advance(3000);
     assert.equal(fake.calls.length, 0, "a call now would wait for the control service and hold the process");
     fake.setState("open");
-    events.record(spec("b"), TASK_EVENT.SUBMITTED);
+    events.submitted(task("b"), false, undefined);
     const closed = events.close();
     await tick();
     assert.deepEqual((fake.calls[0] as Call).batch.taskIds, ["a", "b"]);

@@ -6,10 +6,11 @@
  * failure as long as they fit. (A task can still be dropped before it fails when more than
  * `max` tasks are pending at once.) Each
  * drop is counted for its job, with the events processes could not send (`dropped`).
- * Events that come later for a dropped task (its executor's, after its owner's) are ignored,
- * so a dropped task does not come back as a record without its name and job.
+ * Events that come later for a dropped task do not bring it back: events without the task's
+ * info (its finish, a run's end) are ignored for a task not kept, and so is a run that ended
+ * before the last finished task dropped (its owner's events came first and were dropped with it).
  */
-import { TASK_EVENT, TASK_INFO_STRIDE, carriesInfo, type TaskEventBatch } from "@lux/protocol";
+import { TASK_EVENT, TASK_INFO_STRIDE, carriesInfo, hasEnd, type TaskEventBatch } from "@lux/protocol";
 import { DONE, Execution, FAILED_LIST, LIVE, STATE, TaskEntry, type ListIndex } from "./task-entry.js";
 
 /** Distinct strings kept shared (job ids, names, node and worker ids); past it, copies are kept. */
@@ -37,32 +38,10 @@ class EntryList {
   }
 }
 
-/** The ids of the last `capacity` tasks dropped: later events of theirs are ignored. */
-class DroppedIds {
-  private readonly ids = new Set<string>();
-  private readonly ring: (string | undefined)[];
-  private next = 0;
-
-  constructor(capacity: number) {
-    this.ring = new Array<string | undefined>(capacity);
-  }
-
-  add(taskId: string): void {
-    const old = this.ring[this.next];
-    if (old !== undefined) this.ids.delete(old);
-    this.ring[this.next] = taskId;
-    this.ids.add(taskId);
-    this.next = (this.next + 1) % this.ring.length;
-  }
-
-  has(taskId: string): boolean {
-    return this.ids.has(taskId);
-  }
-}
-
 export class TaskEventStore {
   private readonly entries = new Map<string, TaskEntry>();
-  private readonly droppedIds: DroppedIds;
+  /** When the finished task dropped last ended: runs that ended before it belong to dropped tasks. */
+  private droppedUntil = -Infinity;
   private readonly lists: [EntryList, EntryList, EntryList] = [new EntryList(), new EntryList(), new EntryList()];
   private readonly droppedByJob = new Map<string, number>();
   private readonly interned = new Map<string, string>();
@@ -71,9 +50,7 @@ export class TaskEventStore {
   constructor(
     /** Tasks kept at most (config taskEventsMax). */
     private readonly max: number,
-  ) {
-    this.droppedIds = new DroppedIds(max);
-  }
+  ) {}
 
   get size(): number {
     return this.entries.size;
@@ -101,33 +78,37 @@ export class TaskEventStore {
     const { taskIds, infos, errors } = batch;
     const codes = batch.codes;
     const times = float64s(batch.times, taskIds.length);
+    const ends = float64s(batch.ends, batch.ends.byteLength >> 3);
     const nodeId = this.intern(batch.nodeId);
     const workerId = this.intern(batch.workerId);
     let info = 0;
     let error = 0;
-    let e: TaskEntry | undefined;
+    let end = 0;
     for (let i = 0; i < taskIds.length; i++) {
       const taskId = taskIds[i] as string;
       const code = codes[i] as number;
       const infoAt = info;
       if (carriesInfo(code)) info += TASK_INFO_STRIDE;
+      const endAt = hasEnd(code) ? (ends[end++] as number) : NaN;
       const err = code === TASK_EVENT.FAILED && errors[error]?.at === i ? errors[error++] : undefined;
-      // Events of one task often come together (submitted then queued; running then ran).
-      if (e === undefined || e.taskId !== taskId) e = this.entry(taskId);
-      if (e === undefined) continue; // dropped already
-      if (infoAt !== info) this.fillInfo(e, infos, infoAt);
       const at = times[i] as number;
+      const e = this.entry(taskId, code, infoAt !== info, at);
+      if (e === undefined) continue; // not kept
+      if (infoAt !== info) this.fillInfo(e, infos, infoAt);
       if (code === TASK_EVENT.FAILED) this.failed(e, at, err?.type ?? "Error", err?.message ?? "");
-      else this.apply(e, code, at, nodeId, workerId, batch.pid);
+      else this.apply(e, code, at, endAt, nodeId, workerId, batch.pid);
     }
     for (const [jobId, n] of Object.entries(batch.dropped)) this.countDropped(jobId, n);
     this.evict();
   }
 
-  private entry(taskId: string): TaskEntry | undefined {
+  /** The task's entry; a new one for an event with the task's info, unless it belongs to a dropped task. */
+  private entry(taskId: string, code: number, withInfo: boolean, at: number): TaskEntry | undefined {
     let e = this.entries.get(taskId);
     if (e === undefined) {
-      if (this.droppedIds.has(taskId)) return undefined;
+      if (!withInfo) return undefined;
+      const executor = code === TASK_EVENT.RUNNING || code === TASK_EVENT.RUN || code === TASK_EVENT.RUN_FAILED;
+      if (executor && at < this.droppedUntil) return undefined;
       e = new TaskEntry(this.nextSeq++, taskId);
       this.entries.set(taskId, e);
       this.lists[LIVE].push(e);
@@ -142,8 +123,20 @@ export class TaskEventStore {
     if (e.parentTaskId === "") e.parentTaskId = infos[at + 3] ?? "";
   }
 
-  private apply(e: TaskEntry, code: number, at: number, nodeId: string, workerId: string, pid: number): void {
+  private apply(e: TaskEntry, code: number, at: number, end: number, nodeId: string, workerId: string, pid: number): void {
     switch (code) {
+      case TASK_EVENT.SUBMITTED_FINISHED:
+        this.apply(e, TASK_EVENT.SUBMITTED, at, NaN, nodeId, workerId, pid);
+        this.ended(e, end, false);
+        return;
+      case TASK_EVENT.RUN:
+      case TASK_EVENT.RUN_FAILED:
+        this.started(e, at, nodeId, workerId, pid);
+        this.ran(e, end, code === TASK_EVENT.RUN_FAILED, nodeId, workerId, pid);
+        // Nothing from its owner yet (late, or left out past its taskEventsRateMax): a run that
+        // ended without error finishes the task.
+        if (code === TASK_EVENT.RUN && Number.isNaN(e.createdAt)) this.ended(e, end, false);
+        return;
       case TASK_EVENT.SUBMITTED:
       case TASK_EVENT.SUBMITTED_WAITING:
         if (Number.isNaN(e.createdAt) || at < e.createdAt) e.createdAt = at;
@@ -222,7 +215,7 @@ export class TaskEventStore {
       if (victim === undefined) return;
       this.lists[victim.list].remove(victim);
       this.entries.delete(victim.taskId);
-      this.droppedIds.add(victim.taskId);
+      if (victim.list === DONE && victim.endedAt > this.droppedUntil) this.droppedUntil = victim.endedAt;
       this.countDropped(victim.jobId, 1);
     }
   }

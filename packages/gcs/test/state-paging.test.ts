@@ -140,6 +140,7 @@ describe("StateManager queries", () => {
       taskIds: ["a", "b", "c", "b"],
       codes: new Uint8Array([TASK_EVENT.SUBMITTED, TASK_EVENT.SUBMITTED, TASK_EVENT.SUBMITTED, TASK_EVENT.FAILED]),
       times: new Uint8Array(times.buffer),
+      ends: new Uint8Array(),
       infos: ["j1", "f", "", "", "j2", "g", "", "", "j1", "f", "", ""],
       errors: [{ at: 3, type: "TaskError", message: "boom" }],
       dropped: { j2: 4 },

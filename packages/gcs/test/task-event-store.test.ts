@@ -10,16 +10,25 @@ import { TASK_EVENT, type TaskEventBatch } from "@lux/protocol";
 import { TaskEventStore } from "../src/task-event-store.js";
 import { taskItem } from "../src/task-entry.js";
 
-type Ev = [taskId: string, code: number, at: number, info?: [jobId: string, name: string, actorId?: string, parent?: string] | undefined, error?: [type: string, message: string]];
+type Ev = [
+  taskId: string,
+  code: number,
+  at: number,
+  info?: [jobId: string, name: string, actorId?: string, parent?: string] | undefined,
+  error?: [type: string, message: string] | undefined,
+  end?: number,
+];
 
 /** A batch as one process sends it. */
 function batch(events: Ev[], from: { nodeId?: string; workerId?: string; pid?: number; dropped?: Record<string, number> } = {}): TaskEventBatch {
   const times = new Float64Array(events.map((e) => e[2]));
   const infos: string[] = [];
   const errors: TaskEventBatch["errors"] = [];
-  events.forEach(([, , , info, error], i) => {
+  const ends: number[] = [];
+  events.forEach(([, , , info, error, end], i) => {
     if (info !== undefined) infos.push(info[0], info[1], info[2] ?? "", info[3] ?? "");
     if (error !== undefined) errors.push({ at: i, type: error[0], message: error[1] });
+    if (end !== undefined) ends.push(end);
   });
   return {
     nodeId: from.nodeId ?? "n1",
@@ -28,13 +37,14 @@ function batch(events: Ev[], from: { nodeId?: string; workerId?: string; pid?: n
     taskIds: events.map((e) => e[0]),
     codes: new Uint8Array(events.map((e) => e[1])),
     times: new Uint8Array(times.buffer),
+    ends: new Uint8Array(new Float64Array(ends).buffer),
     infos,
     errors,
     dropped: from.dropped ?? {},
   };
 }
 
-const { SUBMITTED, SUBMITTED_WAITING, QUEUED, RUNNING, RAN, RAN_FAILED, FINISHED, FAILED } = TASK_EVENT;
+const { SUBMITTED, SUBMITTED_WAITING, QUEUED, RUNNING, RAN, RAN_FAILED, FINISHED, FAILED, SUBMITTED_FINISHED, RUN, RUN_FAILED } = TASK_EVENT;
 const noActors = (): undefined => undefined;
 
 /** A task submitted, run and finished (or failed), at times from `t`. */
@@ -65,6 +75,29 @@ describe("TaskEventStore", () => {
     assert.deepEqual([item.creationTimeMs, item.startTimeMs, item.endTimeMs], [10, 20, 30]);
     assert.deepEqual(item.events?.map((e) => e.state), ["PENDING_ARGS_AVAIL", "PENDING_NODE_ASSIGNMENT", "RUNNING", "FINISHED"]);
     assert.deepEqual(item.executions, [{ nodeId: "n2", workerId: "w9", pid: 9, startTimeMs: 20, endTimeMs: 25, status: "FINISHED" }]);
+  });
+
+  it("takes a task's events merged into one: submitted+finished from its owner, a whole run from its executor", () => {
+    const store = new TaskEventStore(10);
+    store.ingest(batch([["t", RUN, 20, ["j", "f"], undefined, 25], ["u", RUN_FAILED, 21, ["j", "g"], undefined, 22]], { nodeId: "n2", workerId: "w2", pid: 2 }));
+    // No word from t's owner yet: a run that ended without error finishes it; u's failed run waits for its owner.
+    assert.deepEqual([store.get("t")?.stateName(), store.get("u")?.stateName()], ["FINISHED", "RUNNING"]);
+    store.ingest(batch([["t", SUBMITTED_FINISHED, 10, ["j", "f", "", "parent"], undefined, 30], ["u", FAILED, 31, ["j", "g"], ["TaskError", "boom"]]]));
+    const t = taskItem(store.get("t") as NonNullable<ReturnType<TaskEventStore["get"]>>, true, noActors);
+    assert.deepEqual([t.state, t.parentTaskId, t.creationTimeMs, t.startTimeMs, t.endTimeMs], ["FINISHED", "parent", 10, 20, 25]);
+    assert.deepEqual(t.executions, [{ nodeId: "n2", workerId: "w2", pid: 2, startTimeMs: 20, endTimeMs: 25, status: "FINISHED" }]);
+    const u = taskItem(store.get("u") as NonNullable<ReturnType<TaskEventStore["get"]>>, true, noActors);
+    assert.deepEqual([u.state, u.errorType, u.executions?.[0]?.status], ["FAILED", "TaskError", "FAILED"]);
+    // The owner's events alone (its executor left its quick run out): submitted at 40, finished at 45.
+    store.ingest(batch([["v", SUBMITTED_FINISHED, 40, ["j", "f"], undefined, 45]]));
+    const v = taskItem(store.get("v") as NonNullable<ReturnType<TaskEventStore["get"]>>, true, noActors);
+    assert.deepEqual([v.state, v.creationTimeMs, v.endTimeMs, v.nodeId], ["FINISHED", 40, 45, null]);
+  });
+
+  it("events without the task's info make no task (it was dropped, or never reported)", () => {
+    const store = new TaskEventStore(10);
+    store.ingest(batch([["x", FINISHED, 1], ["y", RAN, 2], ["z", QUEUED, 3]]));
+    assert.equal(store.size, 0);
   });
 
   it("a later state wins by its time; FINISHED and FAILED are final; a retry runs twice", () => {

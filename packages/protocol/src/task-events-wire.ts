@@ -1,6 +1,9 @@
 /**
  * Task events: what owners and executors report to the control service about each task's
  * state (issue 16, point 3), in batches, one per process every taskEventsReportIntervalMs.
+ * Events of one task that fall in one batch are sent as one where they can be (a task
+ * submitted and finished, a run started and ended), so a short task costs two events (its
+ * owner's and its executor's) whatever its number of state changes.
  *
  * A batch is columnar: one task id, code and time per event (codes and times as packed
  * bytes), so a process sends tens of thousands of events without an object per event, and
@@ -29,12 +32,26 @@ export const TASK_EVENT = {
   FINISHED: 6,
   /** The owner failed it for good (state FAILED); its error is in the batch's `errors`. */
   FAILED: 7,
+  /**
+   * SUBMITTED and FINISHED of one task in one batch, sent as one event: its time is the
+   * submission's, its end (in `ends`) the finish. Carries the task's info.
+   */
+  SUBMITTED_FINISHED: 8,
+  /** RUNNING and RAN of one run in one batch, as one event: its time is the start, its end (in `ends`) the end. Carries the task's info. */
+  RUN: 9,
+  /** RUNNING and RAN_FAILED of one run in one batch, as one event (see RUN). */
+  RUN_FAILED: 10,
 } as const;
 export type TaskEventCode = (typeof TASK_EVENT)[keyof typeof TASK_EVENT];
 
 /** Whether events of this code carry the task's info (TASK_INFO_STRIDE strings in `infos`). */
 export function carriesInfo(code: number): boolean {
-  return code === TASK_EVENT.SUBMITTED || code === TASK_EVENT.SUBMITTED_WAITING || code === TASK_EVENT.RUNNING;
+  return code <= TASK_EVENT.SUBMITTED_WAITING || code === TASK_EVENT.RUNNING || code >= TASK_EVENT.SUBMITTED_FINISHED;
+}
+
+/** Whether events of this code also have an end time (in the batch's `ends`). */
+export function hasEnd(code: number): boolean {
+  return code >= TASK_EVENT.SUBMITTED_FINISHED;
 }
 
 /** Strings per info in a batch's `infos`: jobId, name, actorId ("" for a normal task), parentTaskId ("" for none). */
@@ -51,6 +68,8 @@ export const TaskEventBatch = obj({
   codes: bytes,
   /** One time per event: epoch milliseconds as little-endian float64, 8 bytes each. */
   times: bytes,
+  /** For each event that hasEnd, in event order: its end time, as `times`. */
+  ends: bytes,
   /** For each event that carriesInfo, in event order: TASK_INFO_STRIDE strings. */
   infos: arr(str),
   /** The errors of FAILED events: `at` is the event's index. */

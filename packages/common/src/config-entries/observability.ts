@@ -27,6 +27,14 @@ export const OBSERVABILITY_ENTRIES = [
     doc: "Task events a process keeps while its batch is on its way (the control service is slow or away); events past it are dropped and counted per job (the state API's `dropped`). Bounds the memory of a process that submits tasks faster than the control service takes their events.",
   }),
   defineConfig({
+    name: "taskEventsRateMax",
+    type: "number",
+    default: 10_000,
+    integer: true,
+    min: 0,
+    doc: "Tasks per second a process reports that finished without error right away (within one report interval of their submission), and as many runs that ended without error; past it, in that second, such tasks are counted as dropped instead of sent (the state API's `dropped`). Failures, retries, and tasks pending or running across a report are always reported. Keeps the cost of task events small when a process runs tens of thousands of tasks a second (the control service keeps only the last taskEventsMax anyway). 0: no limit.",
+  }),
+  defineConfig({
     name: "taskEventsMax",
     type: "number",
     default: 100_000,
