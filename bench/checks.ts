@@ -119,6 +119,19 @@ export function scale(out: string): void {
   }
 }
 
+/** bench/gcs-scale.ts --json: one line; every change seen by every node, the death heard by every subscriber. */
+export function gcsScale(nodes: number): (out: string) => void {
+  return (out) => {
+    const lines = out.trim().split("\n");
+    assert.equal(lines.length, 1, `one line of JSON, got: ${out}`);
+    const r = JSON.parse(lines[0] as string) as Record<string, number>;
+    assert.equal(r["nodes"], nodes);
+    for (const [name, value] of Object.entries(r)) assert.ok(typeof value === "number" && Number.isFinite(value) && value >= 0, `${name}: ${String(value)}`);
+    assert.equal(r["view_changes_seen_by_all"], r["view_changes"], "every resource change reached every other node");
+    assert.equal(r["death_heard_by"], nodes, "the hung node's death reached every subscriber");
+  };
+}
+
 /** bench/advanced-api.ts --json: one line, the four benchmarks' figures, each a positive number. */
 export function advancedApi(out: string): void {
   const lines = out.trim().split("\n");

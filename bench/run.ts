@@ -128,6 +128,11 @@ const BENCHMARKS: Benchmark[] = [
     quick: [{ argv: ts("bench/state.ts", "--tasks", "20000", "--wave", "5000", "--kept", "5000", "--cli-runs", "1", "--json"), check: check.state(20_000, 5_000) }],
   },
   {
+    name: "gcs-scale",
+    full: [{ argv: ts("bench/gcs-scale.ts") }],
+    quick: [{ argv: ts("bench/gcs-scale.ts", "--nodes", "40", "--procs", "2", "--probes", "3", "--death-timeout-ms", "2000", "--json"), check: check.gcsScale(40) }],
+  },
+  {
     name: "rpc-messages",
     quick: [{ argv: ts("bench/rpc-messages.ts", "--n", "2000", "--window", "100", "--runs", "1"), check: check.rpcMessages }],
   },

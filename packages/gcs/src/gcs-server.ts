@@ -84,7 +84,7 @@ export class GcsServer {
     const { config } = options;
     this.health = new HealthChecker(this.nodes, clock, config.gcsHealthCheckPeriodMs, config.nodeDeathTimeoutMs);
     this.nodeDeaths = new NodeDeathPublisher(this.nodes);
-    this.view = new ResourceViewManager(this.nodes);
+    this.view = new ResourceViewManager(this.nodes, config.resourceViewBatchMs, clock);
     this.jobs = new JobManager(clock);
     this.kv = new KvManager(options.storage);
     this.nodes.persistTo(options.storage);
@@ -270,6 +270,7 @@ export class GcsServer {
 
   async close(): Promise<void> {
     this.health.stop();
+    this.view.close();
     // Connections closing from here on are our doing: nodes and jobs stay alive in storage.
     this.nodes.stop();
     this.jobs.stop();

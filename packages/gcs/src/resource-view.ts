@@ -1,25 +1,35 @@
-import type { NodeInfo, NodeResources, ResourceSet } from "@lux/protocol";
+import { systemClock, type Clock, type NodeInfo, type NodeResources, type ResourceSet, type TimerHandle } from "@lux/protocol";
 import { lessReserved } from "@lux/common";
 import type { NodeManager } from "./node-manager.js";
 
 /**
  * The cluster resource view: what each node has in total and free, as its raylet last
- * reported (minus what the control service placed there since). Every report is pushed to
- * every alive raylet; a new raylet gets the whole view.
+ * reported (minus what the control service placed there since). Changes are pushed to every
+ * alive raylet in batches (at most one per `batchMs`, each with every node that changed
+ * meanwhile); a new raylet gets the whole view with the next batch.
  */
 export class ResourceViewManager {
   /** As each node last reported. */
   private readonly entries = new Map<string, NodeResources>();
   /** Placed on each node since its last report (a report replaces them all). */
   private readonly reserved = new Map<string, Set<{ resources: ResourceSet }>>();
+  /** Entries changed since the last push, and the nodes that joined since (they get the whole view). */
+  private changed = new Map<string, NodeResources>();
+  private joined = new Set<string>();
+  private timer: TimerHandle | undefined;
 
-  constructor(private readonly nodes: NodeManager) {
+  constructor(
+    private readonly nodes: NodeManager,
+    /** config resourceViewBatchMs (0: each change is pushed at once). */
+    private readonly batchMs = 0,
+    private readonly clock: Clock = systemClock,
+  ) {
     nodes.onNodeAdded((info) => this.added(info));
     nodes.onNodeDeath((nodeId) => {
       const e = this.entries.get(nodeId);
       if (e === undefined) return;
       e.alive = false;
-      this.broadcast([e], undefined);
+      this.push(e);
     });
   }
 
@@ -32,7 +42,7 @@ export class ResourceViewManager {
     if (memoryPressure) e.memoryPressure = true;
     else delete e.memoryPressure;
     this.reserved.delete(nodeId);
-    this.broadcast([e], nodeId);
+    this.push(e);
   }
 
   /** Every node known, alive or dead. */
@@ -81,14 +91,36 @@ export class ResourceViewManager {
     };
     this.entries.set(info.nodeId, e);
     this.reserved.delete(info.nodeId);
-    this.nodes.connection(info.nodeId)?.notify("updateClusterView", { nodes: this.alive(), full: true });
-    this.broadcast([e], info.nodeId);
+    this.joined.add(info.nodeId);
+    this.push(e);
   }
 
-  private broadcast(nodes: NodeResources[], except: string | undefined): void {
+  /** Stops pushing (the control service closes). */
+  close(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+  }
+
+  private push(e: NodeResources): void {
+    this.changed.set(e.nodeId, e);
+    if (this.batchMs === 0) this.flush();
+    else this.timer ??= this.clock.setTimeout(() => this.flush(), this.batchMs).unref();
+  }
+
+  /** One push to every alive raylet: the whole view to those that joined, the changes to the others. */
+  private flush(): void {
+    this.timer = undefined;
+    // Entries as they are now (a later report replaced the values in place).
+    const nodes = [...this.changed.values()];
+    const joined = this.joined;
+    this.changed = new Map();
+    this.joined = new Set();
+    const whole = joined.size > 0 ? this.alive() : undefined;
     for (const n of this.nodes.alive()) {
-      if (n.info.nodeId === except || n.connection.state === "closed") continue;
-      n.connection.notify("updateClusterView", { nodes, full: false });
+      if (n.connection.state === "closed") continue;
+      // A raylet skips its own entry in a push: its live view of itself wins.
+      if (whole !== undefined && joined.has(n.info.nodeId)) n.connection.notify("updateClusterView", { nodes: whole, full: true });
+      else n.connection.notify("updateClusterView", { nodes, full: false });
     }
   }
 }

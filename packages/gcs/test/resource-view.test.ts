@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { ActorCreationSpec, NodeInfo } from "@lux/protocol";
+import { FakeClock, type ActorCreationSpec, type NodeInfo } from "@lux/protocol";
 import { ActorPlacement } from "../src/actor-placement.js";
 import type { NodeManager } from "../src/node-manager.js";
 import { ResourceViewManager } from "../src/resource-view.js";
@@ -53,4 +53,42 @@ test("a node whose memory is above its threshold is marked in the view until it 
   view.report("X", { CPU: 4 }, { CPU: 4 });
   assert.equal(view.get("X")?.memoryPressure, undefined, "below its threshold again");
   assert.equal((placement.pick(spec) as { node: { nodeId: string } }).node.nodeId, "X");
+});
+
+test("changes are pushed to every raylet in batches: one push per batchMs with every node changed, the whole view to those that joined", () => {
+  const added: ((info: NodeInfo) => void)[] = [];
+  const alive: { info: NodeInfo; connection: { state: string; notify(method: string, msg: unknown): void } }[] = [];
+  const pushes = new Map<string, { nodes: { nodeId: string }[]; full: boolean }[]>();
+  const nodes = {
+    onNodeAdded: (l: (info: NodeInfo) => void) => added.push(l),
+    onNodeDeath: () => undefined,
+    connection: () => undefined,
+    alive: () => alive,
+  } as unknown as NodeManager;
+  const clock = new FakeClock(0);
+  const view = new ResourceViewManager(nodes, 10, clock);
+  const join = (nodeId: string): void => {
+    const info: NodeInfo = { nodeId, address: `${nodeId}:1`, alive: true, resources: { CPU: 1 }, startedAtMs: 0, storeKind: "shm", storeCapacity: 1, labels: {} };
+    pushes.set(nodeId, []);
+    alive.push({ info, connection: { state: "open", notify: (_m, msg) => pushes.get(nodeId)?.push(msg as { nodes: { nodeId: string }[]; full: boolean }) } });
+    added.forEach((l) => l(info));
+  };
+  const seen = (nodeId: string): [string[], boolean][] => (pushes.get(nodeId) ?? []).map((p) => [p.nodes.map((n) => n.nodeId).sort(), p.full]);
+  join("A");
+  join("B");
+  assert.deepEqual(seen("A"), [], "nothing before the batch ends");
+  clock.advance(10);
+  assert.deepEqual(seen("A"), [[["A", "B"], true]]);
+  assert.deepEqual(seen("B"), [[["A", "B"], true]]);
+  view.report("A", { CPU: 1 }, { CPU: 0 });
+  view.report("B", { CPU: 1 }, { CPU: 0 });
+  view.report("A", { CPU: 1 }, { CPU: 1 });
+  join("C");
+  clock.advance(10);
+  assert.deepEqual(seen("A").slice(1), [[["A", "B", "C"], false]], "one push with every change");
+  assert.deepEqual(seen("C"), [[["A", "B", "C"], true]], "the newcomer gets the whole view");
+  assert.equal((pushes.get("A")?.[1]?.nodes.find((n) => n.nodeId === "A") as unknown as { available: { CPU: number } }).available.CPU, 1, "the latest report");
+  clock.advance(100);
+  assert.equal(pushes.get("A")?.length, 2, "no change, no push");
+  view.close();
 });

@@ -19,6 +19,14 @@ export const CONTROL_SERVICE_ENTRIES = [
     doc: "A node whose raylet has not answered a health check for this long is declared dead (its connection may still look open: a hung or partitioned machine). Work running there then fails over: calls waiting on its workers end.",
   }),
   defineConfig({
+    name: "resourceViewBatchMs",
+    type: "number",
+    default: 10,
+    integer: true,
+    min: 0,
+    doc: "The control service pushes changes of the cluster resource view (reports, joins, deaths) to every raylet at most once per this many milliseconds, each push carrying every node that changed meanwhile, and a joining node's whole view once per batch: with 1,000 nodes joining at once that is a few thousand messages instead of a million. 0 pushes each change at once.",
+  }),
+  defineConfig({
     name: "actorRegistrationWaitMs",
     type: "number",
     default: 60_000,
