@@ -119,6 +119,18 @@ export function scale(out: string): void {
   }
 }
 
+/** bench/many-nodes.ts --json: one line of positive figures; no node ran nothing. */
+export function manyNodes(nodes: number): (out: string) => void {
+  return (out) => {
+    const lines = out.trim().split("\n");
+    assert.equal(lines.length, 1, `one line of JSON, got: ${out}`);
+    const r = JSON.parse(lines[0] as string) as Record<string, number>;
+    assert.equal(r["nodes"], nodes);
+    for (const name of ["tasks_per_second", "gcs_rss_mib", "min_tasks_per_node"]) assert.ok((r[name] ?? 0) > 0, `${name}: ${String(r[name])}`);
+    assert.equal(r["starved_nodes"], 0, "every node ran tasks");
+  };
+}
+
 /** bench/gcs-scale.ts --json: one line; every change seen by every node, the death heard by every subscriber. */
 export function gcsScale(nodes: number): (out: string) => void {
   return (out) => {

@@ -128,6 +128,11 @@ const BENCHMARKS: Benchmark[] = [
     quick: [{ argv: ts("bench/state.ts", "--tasks", "20000", "--wave", "5000", "--kept", "5000", "--cli-runs", "1", "--json"), check: check.state(20_000, 5_000) }],
   },
   {
+    name: "many-nodes",
+    full: [{ argv: ts("bench/many-nodes.ts") }],
+    quick: [{ argv: ts("bench/many-nodes.ts", "--nodes", "3", "--tasks", "300", "--json"), check: check.manyNodes(3) }],
+  },
+  {
     name: "gcs-scale",
     full: [{ argv: ts("bench/gcs-scale.ts") }],
     quick: [{ argv: ts("bench/gcs-scale.ts", "--nodes", "40", "--procs", "2", "--probes", "3", "--death-timeout-ms", "2000", "--json"), check: check.gcsScale(40) }],
