@@ -119,6 +119,21 @@ export function scale(out: string): void {
   }
 }
 
+/**
+ * bench/soak.ts --json: the object store back to its baseline, no spill file or orphan arena
+ * left (RSS flatness is judged on the full run: a minute is too short for V8's heaps to settle).
+ */
+export function soak(out: string): void {
+  const lines = out.trim().split("\n");
+  assert.equal(lines.length, 1, `one line of JSON, got: ${out}`);
+  const r = JSON.parse(lines[0] as string) as Record<string, number>;
+  assert.ok((r["rounds"] ?? 0) > 0 && (r["processes"] ?? 0) >= 4, out);
+  assert.ok((r["store_objects_end"] as number) <= (r["store_objects_baseline"] as number), "objects left in the store");
+  assert.ok((r["store_bytes_end"] as number) <= (r["store_bytes_baseline"] as number), "bytes left in the store");
+  assert.equal(r["spill_files_left"], 0, "spill files left");
+  assert.equal(r["orphan_arenas"], 0, "/dev/shm arenas of dead processes");
+}
+
 /** bench/many-nodes.ts --json: one line of positive figures; no node ran nothing. */
 export function manyNodes(nodes: number): (out: string) => void {
   return (out) => {

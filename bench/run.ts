@@ -128,6 +128,12 @@ const BENCHMARKS: Benchmark[] = [
     quick: [{ argv: ts("bench/state.ts", "--tasks", "20000", "--wave", "5000", "--kept", "5000", "--cli-runs", "1", "--json"), check: check.state(20_000, 5_000) }],
   },
   {
+    // Issue 25: "CI runs 1 minute" of the soak.
+    name: "soak",
+    full: [{ argv: ["--expose-gc", ...ts("bench/soak.ts")] }],
+    quick: [{ argv: ["--expose-gc", ...ts("bench/soak.ts", "--minutes", "1", "--json")], check: check.soak }],
+  },
+  {
     name: "many-nodes",
     full: [{ argv: ts("bench/many-nodes.ts") }],
     quick: [{ argv: ts("bench/many-nodes.ts", "--nodes", "3", "--tasks", "300", "--json"), check: check.manyNodes(3) }],
