@@ -122,6 +122,7 @@ function program(): Command {
     .addOption(new Option("--dashboard-port <port>", "port of the head's HTTP server: dashboard, state routes and jobs API (--head; 0 picks a free one)").argParser(port).default(8265))
     .option("--dashboard-host <ip>", "address the head's HTTP server binds (--head)", "127.0.0.1")
     .option("--task-events-max <n>", "tasks the control service keeps for the state API (--head; config taskEventsMax, default 100000)", configNumber("taskEventsMax"))
+    .option("--metrics-port <port>", "port of this node's Prometheus metrics, on its IP address (config metricsPort, default 0: a free port, shown by `lux status`)", configNumber("metricsPort"))
     .action(async (opts: StartOptions) => {
       await start(opts);
     });

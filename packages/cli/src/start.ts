@@ -1,7 +1,7 @@
 /** `lux start`: the control service and/or a raylet, detached, recorded for `lux stop`. */
 import { randomBytes } from "node:crypto";
 import * as path from "node:path";
-import { readTokenFile, type SystemConfig } from "@lux/common";
+import { metricsTargetsFile, readTokenFile, type SystemConfig } from "@lux/common";
 import { workerMainPath } from "@lux/core/internal";
 import {
   connectControlService,
@@ -43,6 +43,8 @@ export interface StartOptions {
   dashboardHost: string;
   /** Tasks the control service keeps (config taskEventsMax; --head only). */
   taskEventsMax?: number;
+  /** Port of the node's Prometheus metrics (config metricsPort). */
+  metricsPort?: number;
 }
 
 export async function start(opts: StartOptions): Promise<void> {
@@ -85,6 +87,7 @@ function rayletConfig(opts: StartOptions): SystemConfig {
     ...opts.systemConfig,
     ...(opts.memoryUsageThreshold !== undefined ? { memoryUsageThreshold: opts.memoryUsageThreshold } : {}),
     ...(opts.memoryMonitorIntervalMs !== undefined ? { memoryMonitorIntervalMs: opts.memoryMonitorIntervalMs } : {}),
+    ...(opts.metricsPort !== undefined ? { metricsPort: opts.metricsPort } : {}),
   };
 }
 
@@ -151,12 +154,14 @@ function joinCluster(gcsAddress: string): { token: string; gcsAddress: string; g
 
 /** What `lux start` prints: where the cluster is, and how to use it. */
 function summary(opts: StartOptions, raylet: DaemonHandle, gcsAddress: string, token: string, logs: string, dashboard: string | undefined): string[] {
-  if (opts.head !== true) return [`Node ${raylet.nodeId ?? "?"} at ${raylet.address} joined the cluster at ${gcsAddress}`, `Logs: ${logs}`];
+  const metrics = `Metrics: ${metricsTargetsFile(path.dirname(logs))} (Prometheus file_sd; each node's address in \`lux status\`)`;
+  if (opts.head !== true) return [`Node ${raylet.nodeId ?? "?"} at ${raylet.address} joined the cluster at ${gcsAddress}`, `Logs: ${logs}`, metrics];
   return [
     `Lux cluster started. Control service: ${gcsAddress}`,
     `Node ${raylet.nodeId ?? "?"} at ${raylet.address}`,
     `Logs: ${logs}`,
     ...(dashboard !== undefined ? [`Dashboard and jobs API: ${dashboard}   (log in with the cluster token)`] : []),
+    metrics,
     "",
     "Connect a driver on this machine:",
     `  lux.init({ address: "${gcsAddress}" })   or   LUX_ADDRESS=${gcsAddress}   (or address "auto")`,

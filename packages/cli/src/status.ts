@@ -19,6 +19,7 @@ export async function status(opts: { address?: string }): Promise<void> {
       const labels = Object.entries(n.labels ?? {}).filter(([k]) => k !== "lux.io/node-id");
       lines.push(
         `  ${n.nodeId}  ${n.address}  ${n.alive ? "alive" : "dead"}  object store: ${n.storeKind} ${formatBytes(n.storeCapacity)}  ${res}` +
+          (n.metricsAddress === undefined ? "" : `  metrics: ${n.metricsAddress}`) +
           (labels.length === 0 ? "" : `  labels: ${labels.map(([k, v]) => `${k}=${v}`).join(", ")}`),
       );
     }

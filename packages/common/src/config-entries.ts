@@ -11,8 +11,9 @@ import { CONTROL_SERVICE_ENTRIES } from "./config-entries/control-service.js";
 import { PROCESS_ENTRIES } from "./config-entries/processes.js";
 import { MEMORY_ENTRIES } from "./config-entries/memory.js";
 import { OBSERVABILITY_ENTRIES } from "./config-entries/observability.js";
+import { METRICS_ENTRIES } from "./config-entries/metrics.js";
 
-export { RPC_ENTRIES, TASK_ENTRIES, OBJECT_ENTRIES, NODE_ENTRIES, CONTROL_SERVICE_ENTRIES, PROCESS_ENTRIES, MEMORY_ENTRIES, OBSERVABILITY_ENTRIES };
+export { RPC_ENTRIES, TASK_ENTRIES, OBJECT_ENTRIES, NODE_ENTRIES, CONTROL_SERVICE_ENTRIES, PROCESS_ENTRIES, MEMORY_ENTRIES, OBSERVABILITY_ENTRIES, METRICS_ENTRIES };
 
 /** The areas of the registry, in the order docs/config.md lists them. */
 export const CONFIG_GROUPS = [
@@ -24,4 +25,5 @@ export const CONFIG_GROUPS = [
   { title: "Control service", entries: CONTROL_SERVICE_ENTRIES },
   { title: "Processes", entries: PROCESS_ENTRIES },
   { title: "Observability", entries: OBSERVABILITY_ENTRIES },
+  { title: "Metrics", entries: METRICS_ENTRIES },
 ] as const;

@@ -48,6 +48,8 @@ export {
 export { QueueFullError, QueueEmptyError } from "./queue-errors.js";
 export { PendingCallsLimitExceededError } from "./actor-call-errors.js";
 export { CollectiveError } from "./collective-errors.js";
+export { InvalidMetricError } from "./metric-errors.js";
+export { metricsTargetsFile } from "./metrics-targets-file.js";
 export {
   InvalidStateQueryError,
   type StateQueryPart,

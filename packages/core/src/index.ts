@@ -100,6 +100,7 @@ export {
   PendingCallsLimitExceededError,
   CollectiveError,
   InvalidStateQueryError,
+  InvalidMetricError,
   type ErrorCode,
   /** Explicit config entries (`lux.init({ systemConfig })`); every entry is in docs/config.md. */
   type SystemConfig,

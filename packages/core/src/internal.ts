@@ -59,3 +59,6 @@ export { Fifo } from "./fifo.js";
 export { clusterPeer, type ClusterPeer } from "./cluster-peer.js";
 export { actorIdOf } from "./actor-handle.js";
 export { TYPED_ARRAY_CLASSES } from "./serialization/typed-arrays.js";
+
+// For lux.util.metrics: what it recorded goes to the node's raylet with each of this process's metrics reports.
+export { addMetricsSource, type MetricsSource } from "./metrics-reporter.js";

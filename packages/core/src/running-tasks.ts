@@ -31,6 +31,11 @@ export class RunningTasks {
     return ctx;
   }
 
+  /** Tasks and actor calls running now. */
+  count(): number {
+    return (this.task !== undefined ? 1 : 0) + this.calls.size;
+  }
+
   endTask(): void {
     this.task = undefined;
   }

@@ -18,6 +18,9 @@ export class TaskResults {
   /** Unfinished tasks, linked through their records (no table insert per task). */
   private first: TaskRecord | undefined;
   private count = 0;
+  /** Tasks this owner finished, and failed for good, so far (the node's metrics). */
+  finishedCount = 0;
+  failedCount = 0;
   private retry: ((record: TaskRecord) => void) | undefined;
 
   constructor(
@@ -55,6 +58,13 @@ export class TaskResults {
   /** Tasks submitted and not finished yet. */
   size(): number {
     return this.count;
+  }
+
+  /** Unfinished tasks by state: waiting for arguments, for a worker, running (the node's metrics; one walk over them). */
+  countByState(): { resolving: number; queued: number; running: number } {
+    const counts = { resolving: 0, queued: 0, running: 0 };
+    for (let r = this.first; r !== undefined; r = r.next) if (r.state !== "finished") counts[r.state]++;
+    return counts;
   }
 
   private unfinished(): TaskRecord[] {
@@ -107,6 +117,8 @@ export class TaskResults {
       return;
     }
     this.finish(record);
+    if (record.cancelled || appError !== undefined) this.failedCount++;
+    else this.finishedCount++;
     if (this.events !== undefined) {
       if (record.cancelled) this.events.failed(record, new TaskCancelledError({ taskId: record.spec.taskId }));
       else if (appError !== undefined) this.events.failed(record, appError);
@@ -148,6 +160,7 @@ export class TaskResults {
   fail(record: TaskRecord, error: unknown): void {
     if (record.state === "finished") return;
     this.finish(record);
+    this.failedCount++;
     this.events?.failed(record, error);
     this.setAll(record, toWireError(error));
   }
@@ -156,6 +169,7 @@ export class TaskResults {
   failWith(record: TaskRecord, error: WireError): void {
     if (record.state === "finished") return;
     this.finish(record);
+    this.failedCount++;
     this.events?.failed(record, error);
     this.setAll(record, error);
   }

@@ -3,6 +3,7 @@ import { decodeFrame, writeMessage } from "./codec.js";
 import { ConnectionClosedError, InvalidRequestError, ProtocolError, RpcTimeoutError } from "./errors.js";
 import { defaultErrorCodec, type ErrorCodec } from "./error-codec.js";
 import { FrameDecoder } from "./frame.js";
+import type { LatencyHistogram } from "./latency-histogram.js";
 import { collectGarbageSoon } from "./gc.js";
 import { settle, type Done, type Pending } from "./pending-call.js";
 import type { DispatchEntry, MethodName, ReplyOf, RequestOf, ServedHandlers, ServiceDef } from "./service.js";
@@ -320,6 +321,10 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
       this.refuse(id, method as string, entry, body);
       return;
     }
+    if (entry.latency !== undefined) {
+      this.dispatchTimed(id, entry, entry.latency, body);
+      return;
+    }
     let result: unknown;
     try {
       result = (entry.handler as (b: unknown, c: unknown) => unknown)(body, this);
@@ -334,6 +339,34 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
       );
     } else {
       this.reply(id, result, false);
+    }
+  }
+
+  /** `dispatch` for a server that measures its handling times: each request's, arrival to reply. */
+  private dispatchTimed(id: number | undefined, entry: DispatchEntry, latency: LatencyHistogram, body: unknown): void {
+    const start = this.clock.now();
+    let result: unknown;
+    try {
+      result = (entry.handler as (b: unknown, c: unknown) => unknown)(body, this);
+    } catch (e) {
+      this.reply(id, e, true);
+      latency.observe(this.clock.now() - start);
+      return;
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (v) => {
+          this.reply(id, v, false);
+          latency.observe(this.clock.now() - start);
+        },
+        (e) => {
+          this.reply(id, e, true);
+          latency.observe(this.clock.now() - start);
+        },
+      );
+    } else {
+      this.reply(id, result, false);
+      latency.observe(this.clock.now() - start);
     }
   }
 

@@ -43,6 +43,7 @@ export const ERROR_CODES = [
   "LUX_PENDING_CALLS_LIMIT_EXCEEDED",
   "LUX_COLLECTIVE_FAILED",
   "LUX_INVALID_STATE_QUERY",
+  "LUX_INVALID_METRIC",
 ] as const;
 
 /** A Lux error code, e.g. "LUX_GET_TIMEOUT"; see docs/errors.md. */

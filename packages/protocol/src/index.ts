@@ -90,3 +90,5 @@ export { GcsService, RayletService, CoreWorkerService, KV_MAX_KEY_BYTES, KV_MAX_
 export * from "./wire-types.js";
 export * from "./state-wire.js";
 export * from "./task-events-wire.js";
+export * from "./metrics-wire.js";
+export { LatencyHistogram, RPC_LATENCY_BOUNDARIES_MS } from "./latency-histogram.js";

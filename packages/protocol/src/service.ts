@@ -5,6 +5,7 @@
  * function type `(request) => reply`), and the request schemas check every request at
  * dispatch, before its handler runs.
  */
+import type { LatencyHistogram } from "./latency-histogram.js";
 import type { Schema } from "./schema.js";
 
 export type ServiceDef = object;
@@ -61,6 +62,8 @@ export type ServiceOf<D extends ServiceSpec> = {
 export interface DispatchEntry {
   readonly request: Schema<unknown>;
   readonly handler: (request: unknown, connection: never) => unknown;
+  /** Where the handling time of each request is observed, when the server measures it (ServiceHandlers.measure). */
+  readonly latency?: LatencyHistogram | undefined;
 }
 
 /**

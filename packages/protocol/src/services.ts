@@ -8,6 +8,7 @@ import { arr, bool, bytes, empty, int, lit, num, obj, opt, str, tuple } from "./
 import { returns, rpc, defineService, type ServiceOf } from "./service.js";
 import { TaskSpecWire } from "./task-wire.js";
 import { TaskEventBatch } from "./task-events-wire.js";
+import { MetricsReport } from "./metrics-wire.js";
 import {
   StateQuery,
   type NodeObjectsReport,
@@ -52,7 +53,8 @@ const objectIds = obj({ objectIds: arr(str) });
 
 /** Control service: cluster metadata and coordination; no task passes through it. */
 export const GcsService = defineService({
-  registerNode: rpc(obj({ nodeId: str, address: str, resources: ResourceSet, storeKind: str, storeCapacity: num, labels: opt(Labels) }), ok),
+  /** `metricsAddress`: where the node serves Prometheus metrics (HOST:PORT), if it does. */
+  registerNode: rpc(obj({ nodeId: str, address: str, resources: ResourceSet, storeKind: str, storeCapacity: num, labels: opt(Labels), metricsAddress: opt(str) }), ok),
   registerJob: rpc(JobInfo, ok),
   /**
    * Who is serving: `incarnation` changes with every start, so a client that reconnected
@@ -237,6 +239,11 @@ export const RayletService = defineService({
       transfers: { pulls: number; bytes: number };
     }>(),
   ),
+  /**
+   * From each process of the node (sent as a notification every metricsReportIntervalMs, and
+   * when it shuts down): the metrics it recorded since its previous report (see metrics-wire.ts).
+   */
+  reportMetrics: rpc(MetricsReport, ok),
   /** From the control service (the state API): this node's workers and drivers. */
   listWorkers: rpc(empty, returns<WorkerStateItem[]>()),
   /** From the control service (the state API): this node's store, and the references its processes hold (asked of each). */

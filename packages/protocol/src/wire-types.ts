@@ -30,6 +30,8 @@ export interface NodeInfo {
   storeCapacity: number;
   /** The node's labels: its own (`lux start --labels`) and the built-in `lux.io/` ones. */
   labels: Record<string, string>;
+  /** Where the node serves Prometheus metrics (`/metrics`), HOST:PORT. */
+  metricsAddress?: string | undefined;
 }
 
 export const JobInfo = obj({

@@ -1,4 +1,4 @@
-import { RayletService, serve, type ConnectionPool, type CoreWorkerService, type Handlers, type OutOfMemoryInfo, type ResourceView, type RpcConnection, type ServiceDef, type ServiceHandlers } from "@lux/protocol";
+import { RayletService, serve, type ConnectionPool, type MetricsReport, type CoreWorkerService, type Handlers, type OutOfMemoryInfo, type ResourceView, type RpcConnection, type ServiceDef, type ServiceHandlers } from "@lux/protocol";
 import { LuxError, ObjectLostError } from "@lux/common";
 import type { ArenaStore } from "@lux/object-store";
 import type { BundleReservations } from "./bundle-reservations.js";
@@ -44,6 +44,8 @@ export interface RayletParts {
   processes(): { connection: RpcConnection<CoreWorkerService>; info: ProcessInfo }[];
   /** Deadline of each process's answer to the state API's listObjectRefs. */
   stateTimeoutMs: number;
+  /** Adds what a process of the node reported for the node's metrics. */
+  reportMetrics(process: unknown, metrics: MetricsReport["metrics"]): void;
 }
 
 /** What a raylet answers to its node's processes, other raylets and the control service. */
@@ -183,6 +185,10 @@ function nodeHandlers(parts: RayletParts): RayletHandlers {
     },
     listWorkers: () => listWorkers(parts),
     listObjects: () => listObjects(parts, parts.stateTimeoutMs),
+    reportMetrics: (req, conn) => {
+      parts.reportMetrics(conn, req.metrics);
+      return { ok: true };
+    },
   };
 }
 

@@ -14,7 +14,7 @@ import type {
   ServiceHandlers,
   TimerHandle,
 } from "@lux/protocol";
-import { ConnectionPool, ReconnectingConnection, RpcServer, connectRpc, systemClock } from "@lux/protocol";
+import { ConnectionPool, ReconnectingConnection, RpcServer, connectRpc, parseAddress, systemClock } from "@lux/protocol";
 import { LuxError, NODE_ID_LABEL, controlServiceStateLost, placementGroupRemoved, createLogger, newNodeId, rpcPeerOptions, type ConfigValues } from "@lux/common";
 import type { ArenaStore } from "@lux/object-store";
 import { openArena } from "@lux/object-store";
@@ -30,6 +30,7 @@ import { ResourcePool } from "./resources.js";
 import { nodeNpmEnvs, type NpmEnvs } from "./npm-envs.js";
 import { RuntimeEnvManager } from "./runtime-env-manager.js";
 import { logDir, socketDir } from "./session-dirs.js";
+import { MetricsEndpoint } from "./metrics-endpoint.js";
 import { WorkerLiveness } from "./worker-liveness.js";
 import { WorkerPool, type EarlyWorker, type PrestartJob } from "./worker-pool.js";
 
@@ -100,6 +101,8 @@ export class Raylet {
   private readonly clock: Clock;
   /** Options of every connection the raylet opens or accepts. */
   private readonly peerOptions: PeerOptions;
+  /** The node's Prometheus metrics (`/metrics`) and what its processes report for them. */
+  private readonly metrics: MetricsEndpoint;
 
   constructor(private readonly options: RayletOptions) {
     this.clock = options.clock ?? systemClock;
@@ -114,6 +117,7 @@ export class Raylet {
       reservationLapseMs: options.config.spillbackReservationLapseMs,
     });
     this.resources.onChange = () => this.scheduleReport();
+    this.metrics = new MetricsEndpoint({ port: options.config.metricsPort, token: options.token, sessionDir: options.sessionDir, clock: this.clock });
     this.nodeAddresses = new NodeAddresses(() => this.gcs);
     // Other raylets answer this pool with object chunks (and small replies): its frames have
     // the chunks' own limit, not the control messages', and each gets its buffer at once
@@ -194,8 +198,17 @@ export class Raylet {
   /** Listens, makes the worker pool and the lease manager, then registers with the control service. */
   async start(): Promise<void> {
     const handlers = rayletHandlers(this.parts());
+    const latencies = handlers.measure();
     this.server = await this.listen(handlers);
     this.pool = this.createWorkerPool(this.server.address);
+    const pool = this.pool;
+    const metricsAddress = await this.metrics.start(hostOf(this.server.address), {
+      nodeId: this.nodeId,
+      resources: () => this.resources.view(),
+      store: () => this.options.store.stats(),
+      workers: () => ({ states: pool.all().map((w) => w.state), drivers: registeredProcesses(this.clients).filter((p) => p.info.driver === true).length }),
+      latencies,
+    });
     this.leases = new LeaseManager({
       nodeId: this.nodeId,
       labels: this.labels,
@@ -212,7 +225,7 @@ export class Raylet {
       clock: this.clock,
       config: this.options.config,
     });
-    await this.connectControlService(handlers, this.server.address);
+    await this.connectControlService(handlers, this.server.address, metricsAddress);
     this.liveness = this.watchLiveness(this.pool);
     this.memory = this.watchMemory(this.pool, this.leases);
     log.info(`raylet ${this.nodeId.slice(0, 8)} serving on ${this.server.address}`, {
@@ -254,6 +267,7 @@ export class Raylet {
       },
       workerExitWaitMs: this.options.config.workerExitWaitMs,
       processes: () => registeredProcesses(this.clients),
+      reportMetrics: (conn, metrics) => this.metrics.reported.add(conn, metrics),
       // Within the control service's deadline for this node's answer.
       stateTimeoutMs: Math.max(1, Math.floor(this.options.config.rpcBestEffortTimeoutMs / 2)),
     };
@@ -272,6 +286,7 @@ export class Raylet {
           this.clients.delete(conn);
           this.leases?.requesterGone(conn as unknown as Requester);
           store.clientGone(conn);
+          this.metrics.reported.processGone(conn);
           const address = (conn.peerInfo as { address?: string } | undefined)?.address;
           if (address !== undefined) store.freeOwnedBy(address);
         });
@@ -353,8 +368,9 @@ export class Raylet {
    * to (running work goes on meanwhile); the node registers again with the same id and
    * reports what is free, as before.
    */
-  private async connectControlService(handlers: ServiceHandlers<RayletService>, address: string): Promise<void> {
+  private async connectControlService(handlers: ServiceHandlers<RayletService>, address: string, metricsAddress: string): Promise<void> {
     const registration = {
+      metricsAddress,
       nodeId: this.nodeId,
       address,
       resources: this.options.resources,
@@ -467,6 +483,7 @@ export class Raylet {
     this.nodePeers.close();
     this.npmEnvs.close();
     try {
+      await this.metrics.close();
       await this.pool?.close();
     } finally {
       await this.options.store.close();
@@ -477,3 +494,9 @@ export class Raylet {
 }
 
 export type { CoreWorkerService };
+
+/** The host part of a TCP address HOST:PORT (where the node's other servers bind). */
+function hostOf(address: string): string {
+  const parsed = parseAddress(address);
+  return "host" in parsed ? parsed.host : "127.0.0.1";
+}

@@ -2,7 +2,8 @@
  * `lux.util`: patterns built on tasks and actors, after Ray's `ray.util`: ActorPool (values
  * over a set of actors), Queue (a queue held by an actor, shared by processes), Pool (a
  * process pool like Python's multiprocessing.Pool), kv (the control service's key-value
- * store) and collective (allreduce and the like among actors). Also importable alone:
+ * store), collective (allreduce and the like among actors) and metrics (counters, gauges and
+ * histograms that every node serves to Prometheus). Also importable alone:
  * `import { Queue } from "lux/util"`.
  *
  * @example
@@ -20,3 +21,4 @@ export { Queue, type QueueOptions, type PutOptions, type GetItemOptions } from "
 export { Pool, type PoolOptions, type MapOptions } from "./pool.js";
 export * as kv from "./kv.js";
 export * as collective from "./collective/index.js";
+export * as metrics from "./metrics/index.js";

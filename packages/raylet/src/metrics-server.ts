@@ -1,0 +1,96 @@
+/**
+ * The node's Prometheus endpoint: `GET /metrics` with the cluster token
+ * (`Authorization: Bearer <token>`, compared in constant time), and `GET /healthz` without it.
+ * Anything else is 401 without the token, else 404 (405 for a method other than GET or HEAD).
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface MetricsServerOptions {
+  /** The node's IP address: the server binds there. */
+  host: string;
+  /** 0: a free port. */
+  port: number;
+  token: string;
+  /** The `/metrics` text now. */
+  text(): string;
+}
+
+export class MetricsServer {
+  private constructor(
+    private readonly server: http.Server,
+    /** HOST:PORT it serves on. */
+    readonly address: string,
+  ) {}
+
+  static async listen(options: MetricsServerOptions): Promise<MetricsServer> {
+    const expected = digest(options.token);
+    const server = http.createServer((req, res) => answer(req, res, expected, options.text));
+    // Slow or idle clients must not hold sockets for long: a scrape is one small request.
+    server.headersTimeout = 10_000;
+    server.requestTimeout = 30_000;
+    server.keepAliveTimeout = 60_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(options.port, options.host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    server.unref();
+    const { address, port } = server.address() as AddressInfo;
+    return new MetricsServer(server, `${address.includes(":") ? `[${address}]` : address}:${port}`);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+}
+
+function answer(req: http.IncomingMessage, res: http.ServerResponse, expected: Buffer, text: () => string): void {
+  const url = (req.url ?? "/").split("?")[0];
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    reply(res, 405, "method not allowed\n", { Allow: "GET, HEAD" });
+    return;
+  }
+  if (url === "/healthz") {
+    reply(res, 200, "ok\n");
+    return;
+  }
+  if (!authorized(req.headers.authorization, expected)) {
+    reply(res, 401, "unauthorized: send the cluster token as Authorization: Bearer <token>\n", { "WWW-Authenticate": 'Bearer realm="lux"' });
+    return;
+  }
+  if (url !== "/metrics") {
+    reply(res, 404, "not found: this port serves /metrics\n");
+    return;
+  }
+  let body: string;
+  try {
+    body = text();
+  } catch (e) {
+    reply(res, 500, `metrics failed: ${(e as Error).message}\n`);
+    return;
+  }
+  reply(res, 200, body, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" });
+}
+
+function reply(res: http.ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { "Content-Type": "text/plain; charset=utf-8", "Content-Length": Buffer.byteLength(body), ...headers });
+  res.end(res.req.method === "HEAD" ? undefined : body);
+}
+
+/** Whether the header carries the token: both sides hashed, so the comparison takes the same time whatever was sent. */
+function authorized(header: string | undefined, expected: Buffer): boolean {
+  const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
+  const given = digest(match?.[1] ?? "");
+  return timingSafeEqual(given, expected) && match !== null;
+}
+
+function digest(token: string): Buffer {
+  return createHash("sha256").update(token).digest();
+}
