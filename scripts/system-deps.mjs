@@ -1,11 +1,17 @@
 #!/usr/bin/env node
 // The system programs the test suite needs beyond Node (today: redis-server, for the
-// control service's persistent storage). `npm test` runs this first: a missing one is
-// installed from Debian's apt when we run as root, and otherwise named with the command
-// that installs it, and the run stops before any test (exit 1).
+// control service's persistent storage; prometheus and promtool, which scrape a cluster's
+// metrics and check their text in test/integration/prometheus.test.ts). `npm test` runs
+// this first: a missing one is installed from Debian's apt when we run as root, and
+// otherwise named with the command that installs it, and the run stops before any test
+// (exit 1).
 import { spawnSync } from "node:child_process";
 
-const NEEDED = [{ program: "redis-server", apt: "redis-server", brew: "redis" }];
+const NEEDED = [
+  { program: "redis-server", apt: "redis-server", brew: "redis" },
+  { program: "prometheus", apt: "prometheus", brew: "prometheus" },
+  { program: "promtool", apt: "prometheus", brew: "prometheus" },
+];
 
 const onPath = (program) => spawnSync("sh", ["-c", `command -v ${program}`], { stdio: "ignore" }).status === 0;
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
@@ -13,7 +19,7 @@ const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
 const missing = NEEDED.filter((n) => !onPath(n.program));
 if (missing.length === 0) process.exit(0);
 
-const packages = missing.map((n) => n.apt);
+const packages = [...new Set(missing.map((n) => n.apt))];
 if (isRoot && onPath("apt-get")) {
   console.log(`system-deps: installing ${packages.join(" ")} (apt-get)`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
@@ -27,9 +33,9 @@ if (still.length === 0) process.exit(0);
 const names = still.map((n) => n.program).join(", ");
 console.error(
   [
-    `system-deps: the tests need ${names}, which is not on the PATH. Install it, then run npm test again:`,
-    `  Debian/Ubuntu:  sudo apt-get install -y ${still.map((n) => n.apt).join(" ")}`,
-    `  macOS:          brew install ${still.map((n) => n.brew).join(" ")}`,
+    `system-deps: the tests need ${names}, which ${still.length === 1 ? "is" : "are"} not on the PATH. Install ${still.length === 1 ? "it" : "them"}, then run npm test again:`,
+    `  Debian/Ubuntu:  sudo apt-get install -y ${[...new Set(still.map((n) => n.apt))].join(" ")}`,
+    `  macOS:          brew install ${[...new Set(still.map((n) => n.brew))].join(" ")}`,
   ].join("\n"),
 );
 process.exit(1);

@@ -41,9 +41,9 @@ describe("metrics", () => {
 
   it("serves the node's series on /metrics, only with the cluster token", async () => {
     const { cluster } = env;
-    const [[nodeId, address]] = [...(await metricsAddresses(cluster.address, cluster.token))] as [string, string][];
-    assert.match(address ?? "", /^127\.0\.0\.1:\d+$/);
-    const { status, text } = await scrape(address as string, cluster.token);
+    const [nodeId, address] = [...(await metricsAddresses(cluster.address, cluster.token))][0] as [string, string];
+    assert.match(address, /^127\.0\.0\.1:\d+$/);
+    const { status, text } = await scrape(address, cluster.token);
     assert.equal(status, 200);
     assert.equal(sample(text, `lux_resources{node_id="${nodeId}",Name="CPU",State="USED"}`)! + sample(text, `lux_resources{node_id="${nodeId}",Name="CPU",State="AVAILABLE"}`)!, 2);
     for (const family of ["lux_object_store_used_bytes", "lux_object_store_spilled_bytes", "lux_workers", "lux_node_cpu_seconds_total", "lux_node_memory_used_bytes", "lux_rpc_server_latency_seconds"]) {
@@ -51,7 +51,7 @@ describe("metrics", () => {
     }
     assert.match(text, /^lux_rpc_server_latency_seconds_count\{node_id="[0-9a-f]+",Method="registerClient"\} [1-9]/m);
     for (const token of [undefined, "wrong", `${cluster.token}x`]) {
-      const denied = await scrape(address as string, token);
+      const denied = await scrape(address, token);
       assert.equal(denied.status, 401);
       assert.doesNotMatch(denied.text, /lux_/);
     }

@@ -1,6 +1,6 @@
 /**
- * `npm test` starts with scripts/system-deps.mjs: on a machine without redis-server it
- * installs Debian's package when it can (root with apt-get) and otherwise names exactly what
+ * `npm test` starts with scripts/system-deps.mjs: on a machine without redis-server (or
+ * prometheus and promtool, from Debian's prometheus package) it installs Debian's packages when it can (root with apt-get) and otherwise names exactly what
  * to install and stops. Both cases run here on a PATH we build, so nothing is installed.
  */
 import assert from "node:assert/strict";
@@ -28,16 +28,24 @@ function run(bin: string): { status: number | null; stdout: string; stderr: stri
   return spawnSync(process.execPath, [script], { encoding: "utf8", env: { PATH: bin } });
 }
 
-test("with redis-server on the PATH the test command goes on", () => {
-  const r = run(binDir("with-redis", ["redis-server"]));
+test("with redis-server, prometheus and promtool on the PATH the test command goes on", () => {
+  const r = run(binDir("with-all", ["redis-server", "prometheus", "promtool"]));
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr, "");
 });
 
 test("without redis-server and without apt-get it names what to install and stops", () => {
-  const r = run(binDir("bare", []));
+  const r = run(binDir("bare", ["prometheus", "promtool"]));
   assert.equal(r.status, 1);
   assert.match(r.stderr, /the tests need redis-server, which is not on the PATH/);
-  assert.match(r.stderr, /apt-get install -y redis-server/);
-  assert.match(r.stderr, /brew install redis/);
+  assert.match(r.stderr, /apt-get install -y redis-server\n/);
+  assert.match(r.stderr, /brew install redis\n/);
+});
+
+test("without prometheus and promtool it names Debian's prometheus package once", () => {
+  const r = run(binDir("no-prometheus", ["redis-server"]));
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /the tests need prometheus, promtool, which are not on the PATH/);
+  assert.match(r.stderr, /apt-get install -y prometheus\n/);
+  assert.match(r.stderr, /brew install prometheus\n/);
 });

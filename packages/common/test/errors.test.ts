@@ -47,6 +47,7 @@ import {
   PendingCallsLimitExceededError,
   CollectiveError,
   InvalidStateQueryError,
+  InvalidMetricError,
   type WireError,
   ensureError,
   errorClassForCode,
@@ -138,6 +139,7 @@ const SAMPLES: readonly LuxError[] = [
   new PendingCallsLimitExceededError({ actorId: "a3", actorName: "busy", maxPendingCalls: 2 }),
   new CollectiveError({ groupName: "default", operation: "allreduce", rank: 2, reason: "rank 3 left the group" }),
   new InvalidStateQueryError({ part: "field", given: "status", valid: ["taskId", "state"], kind: "tasks" }),
+  new InvalidMetricError({ metric: "requests", problem: "a counter only goes up: inc(-1) is negative (use a Gauge for values that go down)" }),
 ];
 
 /** The package that declares each class: @lux/protocol for the connection errors, else @lux/common. */

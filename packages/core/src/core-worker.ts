@@ -52,7 +52,7 @@ import type { StoreIO } from "./store-io.js";
 import { encodeArgs, topLevelRefs } from "./task-args.js";
 import { TaskCanceller } from "./task-canceller.js";
 import { observability } from "./observability.js";
-import { MetricsReporter, metricsParts } from "./metrics-reporter.js";
+import { metricsParts, startMetricsReports } from "./metrics-reporter.js";
 import { taskContext } from "./task-context.js";
 import { GroupCapture } from "./group-capture.js";
 import { TaskExecutor } from "./task-executor.js";
@@ -187,8 +187,7 @@ export class CoreWorker {
     this.canceller = new TaskCanceller({ selfAddress: this.address, results: this.results, submitter: this.submitter, actors: this.actors, peers });
     this.executor = this.newExecutor(clock, config);
     this.cluster = this.newClusterWatcher(started);
-    const metrics = new MetricsReporter({ raylet, clock, intervalMs: config.metricsReportIntervalMs, parts: metricsParts(this.results, this.executor) });
-    this.closeHooks.push(() => metrics.close());
+    this.closeHooks.push(startMetricsReports({ raylet, clock, intervalMs: config.metricsReportIntervalMs, parts: metricsParts(this.results, this.executor) }));
     setRefTracker(this.objects.refs);
   }
 

@@ -44,6 +44,12 @@ export interface MetricsReporterDeps {
   parts: ProcessMetricsParts;
 }
 
+/** Starts a core worker's reports; returns what sends the last one and stops them (at close). */
+export function startMetricsReports(deps: MetricsReporterDeps): () => void {
+  const reporter = new MetricsReporter(deps);
+  return () => reporter.close();
+}
+
 export class MetricsReporter {
   private timer: TimerHandle | undefined;
   private closed = false;

@@ -4,7 +4,11 @@
  * entry in `<session dir>/metrics/targets.json`.
  */
 import { createLogger, metricsTargetsFile } from "@lux/common";
-import type { Clock } from "@lux/protocol";
+import { parseAddress, type Clock, type CoreWorkerService, type LatencyHistogram, type RayletService, type RpcConnection } from "@lux/protocol";
+import type { ArenaStore } from "@lux/object-store";
+import { registeredProcesses } from "./node-state.js";
+import type { ResourcePool } from "./resources.js";
+import type { WorkerPool } from "./worker-pool.js";
 import { MetricsServer } from "./metrics-server.js";
 import { MetricsTargets } from "./metrics-targets.js";
 import { nodeMetricsText, type NodeMetricsParts } from "./node-metrics.js";
@@ -20,6 +24,18 @@ export interface MetricsEndpointOptions {
   clock: Clock;
 }
 
+/** The raylet's parts its metrics are read from, when Prometheus scrapes. */
+export interface MetricsSources {
+  nodeId: string;
+  resources: ResourcePool;
+  store: ArenaStore;
+  pool: WorkerPool;
+  /** The node's connected processes (workers, drivers). */
+  clients: Iterable<RpcConnection<CoreWorkerService, RayletService>>;
+  /** The raylet's RPC handling times, per method. */
+  latencies: ReadonlyMap<string, LatencyHistogram>;
+}
+
 export class MetricsEndpoint {
   /** What the node's processes reported (reportMetrics). */
   readonly reported = new ReportedMetrics((message) => log.warn(message));
@@ -33,13 +49,16 @@ export class MetricsEndpoint {
     return this.server?.address;
   }
 
-  /** Serves `/metrics` on `host` (the node's IP address) and lists the node in targets.json. */
-  async start(host: string, parts: Omit<NodeMetricsParts, "reported">): Promise<string> {
+  /** Serves `/metrics` on the host of the raylet's `rpcAddress` (the node's IP address) and lists the node in targets.json. */
+  async start(rpcAddress: string, sources: MetricsSources): Promise<string> {
     const { port, token, sessionDir, clock } = this.options;
-    const server = await MetricsServer.listen({ host, port, token, text: () => nodeMetricsText({ ...parts, reported: this.reported }) });
+    const parsed = parseAddress(rpcAddress);
+    const host = "host" in parsed ? parsed.host : "127.0.0.1";
+    const parts = nodeMetricsParts(sources, this.reported);
+    const server = await MetricsServer.listen({ host, port, token, text: () => nodeMetricsText(parts) });
     this.server = server;
     try {
-      this.targets = await MetricsTargets.publish({ sessionDir, nodeId: parts.nodeId, address: server.address, clock });
+      this.targets = await MetricsTargets.publish({ sessionDir, nodeId: sources.nodeId, address: server.address, clock });
     } catch (e) {
       log.warn(`could not list the node in ${metricsTargetsFile(sessionDir)}: ${(e as Error).message}`);
     }
@@ -52,4 +71,15 @@ export class MetricsEndpoint {
     await this.targets?.remove().catch((e: unknown) => log.warn(`could not remove the node from the metrics targets: ${(e as Error).message}`));
     await this.server?.close();
   }
+}
+
+function nodeMetricsParts(s: MetricsSources, reported: ReportedMetrics): NodeMetricsParts {
+  return {
+    nodeId: s.nodeId,
+    resources: () => s.resources.view(),
+    store: () => s.store.stats(),
+    workers: () => ({ states: s.pool.all().map((w) => w.state), drivers: registeredProcesses(s.clients).filter((p) => p.info.driver === true).length }),
+    latencies: s.latencies,
+    reported,
+  };
 }

@@ -67,7 +67,7 @@ function machineFamilies(text: PrometheusText, node: Labels): void {
   const cpus = os.cpus();
   const modes = { user: 0, nice: 0, sys: 0, idle: 0, irq: 0 };
   for (const c of cpus) for (const m of Object.keys(modes) as (keyof typeof modes)[]) modes[m] += c.times[m];
-  text.family("lux_node_cpu_count", "gauge", "CPUs of the node's machine.", [{ labels: node, value: cpus.length }]);
+  text.family("lux_node_cpus", "gauge", "CPUs of the node's machine.", [{ labels: node, value: cpus.length }]);
   text.family(
     "lux_node_cpu_seconds_total",
     "counter",

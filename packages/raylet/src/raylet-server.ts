@@ -14,7 +14,7 @@ import type {
   ServiceHandlers,
   TimerHandle,
 } from "@lux/protocol";
-import { ConnectionPool, ReconnectingConnection, RpcServer, connectRpc, parseAddress, systemClock } from "@lux/protocol";
+import { ConnectionPool, ReconnectingConnection, RpcServer, connectRpc, systemClock } from "@lux/protocol";
 import { LuxError, NODE_ID_LABEL, controlServiceStateLost, placementGroupRemoved, createLogger, newNodeId, rpcPeerOptions, type ConfigValues } from "@lux/common";
 import type { ArenaStore } from "@lux/object-store";
 import { openArena } from "@lux/object-store";
@@ -201,14 +201,7 @@ export class Raylet {
     const latencies = handlers.measure();
     this.server = await this.listen(handlers);
     this.pool = this.createWorkerPool(this.server.address);
-    const pool = this.pool;
-    const metricsAddress = await this.metrics.start(hostOf(this.server.address), {
-      nodeId: this.nodeId,
-      resources: () => this.resources.view(),
-      store: () => this.options.store.stats(),
-      workers: () => ({ states: pool.all().map((w) => w.state), drivers: registeredProcesses(this.clients).filter((p) => p.info.driver === true).length }),
-      latencies,
-    });
+    const metricsAddress = await this.metrics.start(this.server.address, { nodeId: this.nodeId, resources: this.resources, store: this.options.store, pool: this.pool, clients: this.clients, latencies });
     this.leases = new LeaseManager({
       nodeId: this.nodeId,
       labels: this.labels,
@@ -369,15 +362,8 @@ export class Raylet {
    * reports what is free, as before.
    */
   private async connectControlService(handlers: ServiceHandlers<RayletService>, address: string, metricsAddress: string): Promise<void> {
-    const registration = {
-      metricsAddress,
-      nodeId: this.nodeId,
-      address,
-      resources: this.options.resources,
-      storeKind: this.options.storeKind,
-      storeCapacity: this.options.store.capacity,
-      labels: this.labels,
-    };
+    const { resources, storeKind, store } = this.options;
+    const registration = { nodeId: this.nodeId, address, metricsAddress, resources, storeKind, storeCapacity: store.capacity, labels: this.labels };
     const windowMs = this.options.config.gcsReconnectWindowMs;
     const gcs = await ReconnectingConnection.open<GcsService, RayletService>({
       connect: () => connectRpc<GcsService, RayletService>(this.options.gcsAddress, { ...this.peerOptions, handlers }),
@@ -495,8 +481,3 @@ export class Raylet {
 
 export type { CoreWorkerService };
 
-/** The host part of a TCP address HOST:PORT (where the node's other servers bind). */
-function hostOf(address: string): string {
-  const parsed = parseAddress(address);
-  return "host" in parsed ? parsed.host : "127.0.0.1";
-}
