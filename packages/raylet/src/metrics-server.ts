@@ -6,6 +6,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
+import { NodeStartError } from "@lux/common";
 
 export interface MetricsServerOptions {
   /** The node's IP address: the server binds there. */
@@ -32,9 +33,13 @@ export class MetricsServer {
     server.requestTimeout = 30_000;
     server.keepAliveTimeout = 60_000;
     await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
+      const failed = (e: Error): void => {
+        const hint = options.port === 0 ? "" : "; choose another port with --metrics-port (config metricsPort), or 0 for a free one";
+        reject(new NodeStartError({ component: "raylet", reason: `cannot serve metrics on ${options.host}:${options.port}: ${e.message}${hint}`, cause: e }));
+      };
+      server.once("error", failed);
       server.listen(options.port, options.host, () => {
-        server.off("error", reject);
+        server.off("error", failed);
         resolve();
       });
     });

@@ -41,3 +41,15 @@ describe("MetricsServer", () => {
     assert.equal((await get("/metrics", { method: "POST", headers: { authorization: "Bearer s3cret" } })).status, 405);
   });
 });
+
+describe("MetricsServer on a port in use", () => {
+  it("fails naming the port and how to choose another", async () => {
+    const first = await MetricsServer.listen({ host: "127.0.0.1", port: 0, token: "t", text: () => "" });
+    try {
+      const port = Number(first.address.split(":")[1]);
+      await assert.rejects(MetricsServer.listen({ host: "127.0.0.1", port, token: "t", text: () => "" }), new RegExp(`cannot serve metrics on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE.*--metrics-port`));
+    } finally {
+      await first.close();
+    }
+  });
+});
