@@ -60,10 +60,21 @@ async function removeOrphanSpillDirs(dir: string, processes: RunningProcesses): 
   for (const name of await list(dir)) {
     const pid = SPILL_DIR.exec(name)?.[1];
     if (pid === undefined || processes.isRaylet(Number(pid))) continue;
+    // A raylet started since the process table was read (its folder is new): not an orphan.
+    if (isRunning(Number(pid))) continue;
     await fs.promises.rm(path.join(dir, name), { recursive: true, force: true });
     removed++;
   }
   return removed;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /** Whether anything in `dir` (itself included) changed after `cutoff`; stops at the first that did. */
