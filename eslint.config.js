@@ -46,9 +46,12 @@ const ALLOWED = {
   launcher: ["@lux/common", "@lux/protocol", "@lux/object-store"],
   // lux.init()'s private cluster comes from @lux/launcher, registered by the `lux` package.
   core: ["@lux/common", "@lux/protocol", "@lux/object-store"],
-  cli: ["@lux/common", "@lux/core", "@lux/launcher"],
+  // The jobs API's client (lux/job, lux job): HTTP to the head, and the control service only to
+  // find the head's URL (@lux/launcher's client) and the token (@lux/common's token files).
+  "job-client": ["@lux/common", "@lux/launcher"],
+  cli: ["@lux/common", "@lux/core", "@lux/launcher", "@lux/job-client"],
   // @lux/testing only for the `lux/testing` entry (src/testing.ts).
-  lux: ["@lux/core", "@lux/cli", "@lux/launcher", "@lux/testing", "@lux/util"],
+  lux: ["@lux/core", "@lux/cli", "@lux/launcher", "@lux/testing", "@lux/util", "@lux/job-client"],
   // lux.util: built on core's public API as a user's code would be; @lux/core/internal for
   // the control service's KV and for shipping Pool's functions to its actors.
   util: ["@lux/core", "@lux/protocol"],
@@ -124,7 +127,7 @@ const productionFiles = (dir) => [`packages/${dir}/src/**/*.ts`, `packages/${dir
  * Packages whose errors reach users' code (CONVENTIONS.md, habit 3): every error they make
  * is coded. The daemons' errors reach users too, as replies to the core worker's calls.
  */
-const USER_FACING = new Set(["core", "cli", "lux", "launcher", "gcs", "raylet", "object-store", "util"]);
+const USER_FACING = new Set(["core", "cli", "lux", "launcher", "gcs", "raylet", "object-store", "util", "job-client", "dashboard"]);
 const PLAIN_ERROR_MESSAGE =
   "Users get coded errors: throw a LuxError class (declared with defineError, listed in ERROR_CODES and docs/errors.md; `new LuxError(message)` for a bug), or a TypeError/RangeError for an invalid argument. A plain Error may only be the `cause` of a coded error.";
 const NO_PLAIN_ERRORS = [

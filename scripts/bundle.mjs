@@ -33,9 +33,12 @@ const ENTRIES = {
   core: ["index", "internal", "worker-main", "store-sync-worker", "module-scope-hooks", "npm-env-hooks"],
   launcher: ["index"],
   cli: ["index", "microbenchmark/startup-child"],
-  lux: ["index", "testing", "util"],
+  "job-client": ["index"],
+  lux: ["index", "testing", "util", "job"],
   util: ["index"],
-  dashboard: ["index", "main"],
+  // The job supervisor actor's module is an entry of its own so that its `lux.remote` call
+  // never lands in main.js: workers import that module to find the class.
+  dashboard: ["index", "main", "jobs/job-supervisor"],
   testing: ["index"],
 };
 

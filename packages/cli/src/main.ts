@@ -1,10 +1,12 @@
 /**
- * The `lux` command: `lux start`, `lux stop`, `lux status`, `lux microbenchmark`, and the
- * state API's `lux list|get|summary|memory|timeline` (state-commands.ts).
+ * The `lux` command: `lux start`, `lux stop`, `lux status`, `lux microbenchmark`, the
+ * state API's `lux list|get|summary|memory|timeline` (state-commands.ts), and `lux job …`
+ * (job-commands.ts).
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { InvalidConfigError, InvalidOptionError, checkConfig, checkNodeLabels, type SystemConfig } from "@lux/common";
 import { CliError } from "./errors.js";
+import { addJobCommands } from "./job-commands.js";
 import { microbenchmark, type MicrobenchmarkOptions } from "./microbenchmark/index.js";
 import { start, type StartOptions } from "./start.js";
 import { addStateCommands } from "./state-commands.js";
@@ -149,6 +151,7 @@ function program(): Command {
       await microbenchmark(opts);
     });
   addStateCommands(cmd);
+  addJobCommands(cmd);
   return cmd;
 }
 

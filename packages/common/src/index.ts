@@ -50,6 +50,9 @@ export { PendingCallsLimitExceededError } from "./actor-call-errors.js";
 export { CollectiveError } from "./collective-errors.js";
 export { InvalidMetricError } from "./metric-errors.js";
 export { metricsTargetsFile } from "./metrics-targets-file.js";
+/** Injectable time (from @lux/protocol), for packages that may import only this one (the dashboard). */
+export { type Clock, type TimerHandle, SystemClock, systemClock, FakeClock, sleep } from "@lux/protocol";
+export { JobNotFoundError, JobExistsError, InvalidJobRequestError, JobNotFinishedError, JobApiError } from "./job-errors.js";
 export {
   InvalidStateQueryError,
   type StateQueryPart,

@@ -48,6 +48,11 @@ import {
   CollectiveError,
   InvalidStateQueryError,
   InvalidMetricError,
+  JobNotFoundError,
+  JobExistsError,
+  InvalidJobRequestError,
+  JobNotFinishedError,
+  JobApiError,
   type WireError,
   ensureError,
   errorClassForCode,
@@ -140,6 +145,11 @@ const SAMPLES: readonly LuxError[] = [
   new CollectiveError({ groupName: "default", operation: "allreduce", rank: 2, reason: "rank 3 left the group" }),
   new InvalidStateQueryError({ part: "field", given: "status", valid: ["taskId", "state"], kind: "tasks" }),
   new InvalidMetricError({ metric: "requests", problem: "a counter only goes up: inc(-1) is negative (use a Gauge for values that go down)" }),
+  new JobNotFoundError({ submissionId: "job-1" }),
+  new JobExistsError({ submissionId: "job-1" }),
+  new InvalidJobRequestError({ field: "entrypoint", reason: "a non-empty string" }),
+  new JobNotFinishedError({ submissionId: "job-1", status: "RUNNING" }),
+  new JobApiError({ url: "http://127.0.0.1:8265/api/jobs", status: 401, reason: "the token is not this cluster's" }),
 ];
 
 /** The package that declares each class: @lux/protocol for the connection errors, else @lux/common. */

@@ -2,3 +2,6 @@
 export { createDashboardServer, type DashboardServerOptions } from "./server.js";
 export { DashboardAuth, SESSION_COOKIE, cookieValue } from "./auth.js";
 export { registerStateRoutes, type StateSource } from "./state-routes.js";
+export { registerJobRoutes, type JobsSource } from "./jobs/job-routes.js";
+export { JobManager, type JobManagerOptions } from "./jobs/job-manager.js";
+export { JOBS_NAMESPACE } from "./jobs/job-keys.js";

@@ -2,10 +2,14 @@
  * Process entry of the head's HTTP server (the dashboard, state routes, jobs API):
  * `node main.js --gcs-address HOST:PORT --address HOST:PORT [--log-file F] [--exit-with-parent]`,
  * with the cluster token in LUX_TOKEN. Started by `lux start --head` and by LocalCluster
- * with a dashboard. It reads the cluster only through `lux.state`.
+ * with a dashboard. It reads the cluster only through `lux`'s public API: `lux.state`, and for
+ * the jobs API `lux.init` (a driver of its own namespace), actors and `lux.util.kv`.
  */
-import { createLogger, daemonStop, exitWithParent, guardDaemonProcess, parseFlags, printReady, useLogFile } from "@lux/common";
-import { state } from "lux";
+import { config, createLogger, daemonStop, exitWithParent, guardDaemonProcess, parseFlags, printReady, systemClock, useLogFile } from "@lux/common";
+import { init, shutdown, state } from "lux";
+import { JOBS_NAMESPACE } from "./jobs/job-keys.js";
+import { JobManager } from "./jobs/job-manager.js";
+import { jobsKv } from "./jobs/jobs-kv.js";
 import { createDashboardServer } from "./server.js";
 
 const log = createLogger("dashboard");
@@ -22,7 +26,20 @@ if (token === undefined || token === "" || gcsAddress === undefined) {
 const [host, port] = splitAddress(flags.get("address") ?? "127.0.0.1:8265");
 
 const client = await state.connect({ address: gcsAddress, token });
-const app = createDashboardServer({ token, state: client });
+// The jobs API makes this process a driver (its supervisors are actors) at its first call.
+const jobs = new JobManager({
+  gcsAddress,
+  kv: jobsKv,
+  clock: systemClock,
+  stopGraceMs: config("jobStopGraceMs"),
+  logFlushMs: config("jobLogFlushMs"),
+  logMaxBytes: config("jobLogMaxBytes"),
+  connect: async () => {
+    await init({ address: gcsAddress, namespace: JOBS_NAMESPACE });
+  },
+  log,
+});
+const app = createDashboardServer({ token, state: client, jobs });
 try {
   await app.listen({ host, port });
 } catch (e) {
@@ -32,8 +49,10 @@ try {
 const bound = app.server.address();
 const address = typeof bound === "object" && bound !== null ? `${host}:${bound.port}` : `${host}:${port}`;
 const stop = daemonStop(log, async () => {
+  jobs.close();
   await app.close();
   client.close();
+  await shutdown();
 });
 if (flags.has("exit-with-parent")) exitWithParent(stop);
 log.info(`serving on http://${address}`);

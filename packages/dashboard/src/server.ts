@@ -6,6 +6,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { DashboardAuth } from "./auth.js";
 import { loginPage } from "./login-page.js";
+import { registerJobRoutes, type JobsSource } from "./jobs/job-routes.js";
 import { registerStateRoutes, type StateSource } from "./state-routes.js";
 
 export interface DashboardServerOptions {
@@ -13,6 +14,8 @@ export interface DashboardServerOptions {
   token: string;
   /** Where the state routes read the cluster (a `lux.state` client). */
   state: StateSource;
+  /** The jobs API's logic (a JobManager); without it the server has no jobs routes. */
+  jobs?: JobsSource;
   /** How long a browser session lasts (default 24 h). */
   sessionTtlMs?: number;
   /** Sessions kept at most (default 1,000). */
@@ -53,6 +56,7 @@ export function createDashboardServer(options: DashboardServerOptions): FastifyI
     return isForm(req) ? reply.redirect("/login", 303) : reply.send({ ok: true });
   });
   registerStateRoutes(app, options.state);
+  if (options.jobs !== undefined) registerJobRoutes(app, options.jobs);
   return app;
 }
 

@@ -44,6 +44,11 @@ export const ERROR_CODES = [
   "LUX_COLLECTIVE_FAILED",
   "LUX_INVALID_STATE_QUERY",
   "LUX_INVALID_METRIC",
+  "LUX_JOB_NOT_FOUND",
+  "LUX_JOB_EXISTS",
+  "LUX_INVALID_JOB_REQUEST",
+  "LUX_JOB_NOT_FINISHED",
+  "LUX_JOB_API",
 ] as const;
 
 /** A Lux error code, e.g. "LUX_GET_TIMEOUT"; see docs/errors.md. */
