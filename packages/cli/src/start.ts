@@ -129,7 +129,16 @@ async function startHeadDashboard(opts: StartOptions, token: string, gcsAddress:
   const logFile = path.join(sessionDir, "logs", "dashboard.log");
   let dashboard: DaemonHandle;
   try {
-    dashboard = await startDashboard({ token, gcsAddress, address: `${opts.dashboardHost}:${opts.dashboardPort}`, detached: true, logFile, sessionDir });
+    dashboard = await startDashboard({
+      token,
+      gcsAddress,
+      address: `${opts.dashboardHost}:${opts.dashboardPort}`,
+      detached: true,
+      logFile,
+      sessionDir,
+      // The jobs API's entries (jobStopGraceMs, …) are read there.
+      ...(opts.systemConfig !== undefined ? { config: opts.systemConfig } : {}),
+    });
   } catch (e) {
     process.stderr.write(`lux: the dashboard did not start (${(e as Error).message}); the cluster runs without it. See ${logFile}\n`);
     return undefined;

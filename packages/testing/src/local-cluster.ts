@@ -272,6 +272,8 @@ export class LocalCluster {
       address: `127.0.0.1:${port}`,
       exitWithParent: true,
       logFile: path.join(this.sessionDir, "logs", "dashboard.log"),
+      // The jobs API's entries (jobStopGraceMs, …) are read there.
+      config: this.config,
     });
     const client = await connectControlService(this.address, this.token);
     try {
