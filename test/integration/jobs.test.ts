@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
+import { startDashboard } from "@lux/launcher";
 import * as lux from "lux";
 import { InvalidJobRequestError, JobExistsError, JobNotFinishedError, JobNotFoundError, JobSubmissionClient, isTerminalStatus, type JobDetails } from "lux/job";
 import { fixtures, pidAlive, waitFor, withCluster } from "./helpers.js";
@@ -229,5 +230,30 @@ describe("jobs API", () => {
     await assert.rejects(jobs.getJobLogs(id), JobNotFoundError);
     assert.ok(!(await jobs.listJobs()).some((j) => j.submissionId === id));
     assert.deepEqual(await lux.util.kv.keys(`log:${id}:`, { namespace: "_lux_jobs" }), [], "its output is gone from the KV");
+  });
+
+  it("keeps the jobs across a restart of the HTTP server: the new one lists them and follows a job still running", async () => {
+    const { token, address } = setup.cluster;
+    const first = await startDashboard({ token, gcsAddress: address, address: "127.0.0.1:0", exitWithParent: true, config: { jobStopGraceMs: GRACE_MS } });
+    let second: Awaited<ReturnType<typeof startDashboard>> | undefined;
+    try {
+      const other = await client().submitJob({ entrypoint: "true" });
+      const gate = path.join(fs.mkdtempSync(path.join(scratch, "restart-")), "go");
+      const before = new JobSubmissionClient(`http://${first.address}`, { token });
+      const id = await before.submitJob({ entrypoint: `echo waiting; while [ ! -e ${gate} ]; do sleep 0.05; done; echo released` });
+      await waitFor(async () => (await before.getJobLogs(id)).includes("waiting"), "the job to run");
+      first.kill("SIGKILL");
+      await first.waitExit();
+      second = await startDashboard({ token, gcsAddress: address, address: "127.0.0.1:0", exitWithParent: true, config: { jobStopGraceMs: GRACE_MS } });
+      const after = new JobSubmissionClient(`http://${second.address}`, { token });
+      assert.equal(await after.getJobStatus(id), "RUNNING");
+      assert.ok((await after.listJobs()).some((j) => j.submissionId === other), "jobs of the other server are listed too");
+      fs.writeFileSync(gate, "");
+      await waitFor(async () => (await after.getJobStatus(id)) === "SUCCEEDED", "the new server to record the job's end", 30_000);
+      assert.equal(await after.getJobLogs(id), "waiting\nreleased\n");
+    } finally {
+      first.kill("SIGKILL");
+      await second?.stop();
+    }
   });
 });
