@@ -14,6 +14,7 @@ export interface JobSubmissionClientOptions {
   timeoutMs?: number;
 }
 
+/** A client of one cluster's jobs API; it finds the API at its first call. */
 export class JobSubmissionClient {
   private target: Promise<JobTarget> | undefined;
   private readonly timeoutMs: number;
@@ -44,10 +45,12 @@ export class JobSubmissionClient {
     return res.submissionId;
   }
 
+  /** The job: its state, message, exit code, times, entrypoint, metadata (JobNotFoundError if there is none). */
   async getJobInfo(submissionId: string): Promise<JobDetails> {
     return callJson<JobDetails>(await this.resolved(), jobRoute(submissionId), { timeoutMs: this.timeoutMs });
   }
 
+  /** The job's state: PENDING, RUNNING, SUCCEEDED, FAILED or STOPPED. */
   async getJobStatus(submissionId: string): Promise<JobStatus> {
     return (await this.getJobInfo(submissionId)).status;
   }

@@ -2,6 +2,7 @@
 
 /** A job's states, in order: PENDING until its entrypoint starts, then RUNNING, then one of the three ends. */
 export const JOB_STATUSES = ["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "STOPPED"] as const;
+/** A job's state (see JOB_STATUSES). */
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 /** Whether a job in `status` has ended (it will not change again). */
