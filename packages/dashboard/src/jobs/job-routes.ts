@@ -12,7 +12,7 @@
  *   DELETE /api/jobs/:id             → { deleted: true }
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { InvalidJobRequestError, JobExistsError, JobNotFinishedError, JobNotFoundError } from "@lux/common";
+import { InvalidJobRequestError, JobExistsError, JobNotFinishedError, JobNotFoundError, LuxError } from "@lux/common";
 import type { JobDetails } from "lux/job";
 
 /** What the routes need of the job manager (JobManager; a fake in unit tests). */
@@ -77,5 +77,7 @@ function answerError(error: FastifyError | Error, _req: FastifyRequest, reply: F
     const reason = error.message;
     return reply.code(status).send({ error: "LUX_INVALID_JOB_REQUEST", message: `invalid job request: body: ${reason}`, field: "body", reason });
   }
-  return reply.code(500).send({ error: "LUX_INTERNAL", message: error.message });
+  // E.g. the cluster could not be reached: its coded error says so.
+  const code = error instanceof LuxError ? error.code : "LUX_INTERNAL";
+  return reply.code(500).send({ error: code, message: error.message });
 }
