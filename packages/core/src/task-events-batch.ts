@@ -1,5 +1,6 @@
 /** The wire form of a process's buffered task events: one columnar TaskEventBatch. */
-import { TASK_EVENT, carriesInfo, hasEnd, type TaskEventBatch } from "@lux/protocol";
+import { TASK_ERROR_STACK_MAX, TASK_EVENT, carriesInfo, hasEnd, type TaskEventBatch } from "@lux/protocol";
+import { TaskError } from "@lux/common";
 
 /**
  * Values per buffered event: task id, job id, code, time, extra (a SUBMITTED's parent task
@@ -51,11 +52,19 @@ export function encodeBatch(events: readonly unknown[], count: number, from: Bat
   };
 }
 
-/** A failure's class name and message (an Error, or an error as it came over the wire). */
-function errorOf(error: unknown): { type: string; message: string } {
+/**
+ * A failure's class name and message (an Error, or an error as it came over the wire), and
+ * for an error the task threw (a TaskError, whose cause is the error re-created from the
+ * worker's report) that error's stack: where the task's code threw, not where the owner
+ * noticed.
+ */
+function errorOf(error: unknown): { type: string; message: string; stack?: string } {
   if (typeof error === "object" && error !== null) {
-    const e = error as { name?: unknown; message?: unknown };
-    return { type: typeof e.name === "string" ? e.name : "Error", message: typeof e.message === "string" ? e.message : "" };
+    const e = error as { name?: unknown; message?: unknown; code?: unknown; cause?: { stack?: unknown } };
+    const out: { type: string; message: string; stack?: string } = { type: typeof e.name === "string" ? e.name : "Error", message: typeof e.message === "string" ? e.message : "" };
+    const stack = e.code === TaskError.code ? e.cause?.stack : undefined;
+    if (typeof stack === "string" && stack !== "") out.stack = stack.slice(0, TASK_ERROR_STACK_MAX);
+    return out;
   }
   return { type: "Error", message: String(error) };
 }

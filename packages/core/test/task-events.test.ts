@@ -9,8 +9,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { FakeClock, TASK_EVENT, type GcsService, type RpcCaller, type TaskEventBatch, type TaskSpec } from "@lux/protocol";
-import { defaultConfig } from "@lux/common";
+import { FakeClock, TASK_ERROR_STACK_MAX, TASK_EVENT, type GcsService, type RpcCaller, type TaskEventBatch, type TaskSpec } from "@lux/protocol";
+import { TaskError, defaultConfig } from "@lux/common";
 import { TaskEvents } from "../src/task-events.js";
 
 interface Call {
@@ -86,6 +86,26 @@ describe("TaskEvents", () => {
     await tick();
     clock.advance(1000);
     assert.equal(fake.calls.length, 1, "an empty interval sends nothing (the run was sent as RUNNING once)");
+    await events.close();
+  });
+
+  it("a FAILED of an error the task threw carries that error's stack (from the worker), cut to its bound", async () => {
+    const { events, clock, fake } = recorder();
+    const thrown = { name: "RangeError", message: "boom", stack: `RangeError: boom\n    at work (file:///job.js:7:11)\n${"x".repeat(TASK_ERROR_STACK_MAX)}` };
+    const wire = { code: "LUX_TASK_FAILED", name: "TaskError", message: "task work failed: RangeError: boom", stack: "TaskError: at the owner", props: {}, cause: thrown };
+    const local = new TaskError({ taskId: "b", functionName: "work", cause: Object.assign(new RangeError("boom"), { stack: "RangeError: boom\n    at work (file:///job.js:9:1)" }) });
+    const [a, b, c] = [task("a"), task("b"), task("c")];
+    for (const t of [a, b, c]) events.submitted(t, false, undefined);
+    events.failed(a, wire);
+    events.failed(b, local);
+    events.failed(c, new RangeError("owner-side"));
+    clock.advance(1000);
+    const [first, second, third] = (fake.calls[0] as Call).batch.errors;
+    assert.equal(first?.type, "TaskError");
+    assert.equal(first?.stack, thrown.stack.slice(0, TASK_ERROR_STACK_MAX));
+    assert.equal(second?.stack, "RangeError: boom\n    at work (file:///job.js:9:1)");
+    assert.equal(third?.stack, undefined, "an error of the owner's own (not thrown by the task) has no remote stack");
+    (fake.calls[0] as Call).reply();
     await events.close();
   });
 

@@ -111,6 +111,7 @@ export class GcsServer {
       nodes: this.nodes,
       jobs: this.jobs,
       placementGroups: this.placementGroups,
+      view: this.view,
       taskEventsMax: config.taskEventsMax,
       nodeTimeoutMs: config.rpcBestEffortTimeoutMs,
     });

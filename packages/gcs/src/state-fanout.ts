@@ -31,6 +31,12 @@ export function nodeObjects(nodes: Raylet[], timeoutMs: number): Promise<NodeObj
   return askNodes(nodes, "listObjects", (r) => r.call("listObjects", {}, timeoutMs));
 }
 
+/** Bytes each alive node's object store holds now (a node that does not answer is left out). */
+export async function nodeStoreUse(nodes: Raylet[], timeoutMs: number): Promise<Map<string, number>> {
+  const infos = await askNodes(nodes, "getNodeInfo", (r) => r.call("getNodeInfo", {}, timeoutMs));
+  return new Map(infos.map((i) => [i.nodeId, i.objectStore.bytes]));
+}
+
 /** Every alive node's workers and drivers. */
 export async function nodeWorkers(nodes: Raylet[], timeoutMs: number): Promise<WorkerStateItem[]> {
   return (await askNodes(nodes, "listWorkers", (r) => r.call("listWorkers", {}, timeoutMs))).flat();

@@ -21,7 +21,8 @@ import type { ActorManager } from "./actor-manager.js";
 import type { JobManager } from "./job-manager.js";
 import type { NodeManager } from "./node-manager.js";
 import type { PlacementGroupManager } from "./placement-group-manager.js";
-import { nodeObjects, nodeWorkers, objectRows, objectSource, objectSummary, workerSource } from "./state-fanout.js";
+import type { ResourceViewManager } from "./resource-view.js";
+import { nodeObjects, nodeStoreUse, nodeWorkers, objectRows, objectSource, objectSummary, workerSource } from "./state-fanout.js";
 import { matches, page, Sequencer, type RowSource } from "./state-paging.js";
 import { actorSource, jobSource, nodeSource, placementGroupSource, taskSource } from "./state-sources.js";
 import { functionNameOf } from "./task-entry.js";
@@ -33,6 +34,8 @@ export interface StateManagerDeps {
   nodes: NodeManager;
   jobs: JobManager;
   placementGroups: PlacementGroupManager;
+  /** Each node's free resources (nodes' rows). */
+  view: ResourceViewManager;
   /** Tasks kept at most (config taskEventsMax). */
   taskEventsMax: number;
   /** Deadline of each node's answer for objects and workers (config rpcBestEffortTimeoutMs). */
@@ -55,7 +58,7 @@ export class StateManager {
   async list(query: StateQuery): Promise<StatePage> {
     const kind = checkStateKind(query.kind);
     const filters = checkStateFilters(kind, query.filters);
-    const source = await this.source(kind);
+    const source = await this.source(kind, query.detail);
     const dropped = kind === "tasks" ? this.droppedFor(filters) : 0;
     return page(source, { filters, limit: query.limit, pageToken: query.pageToken, detail: query.detail }, dropped) as StatePage;
   }
@@ -64,7 +67,7 @@ export class StateManager {
   async get(kindName: string, id: string): Promise<Record<string, unknown> | undefined> {
     const kind = checkStateKind(kindName);
     if (kind === "objects") return this.getObject(id);
-    const source = await this.source(kind);
+    const source = await this.source(kind, true);
     const filters: StateFilter[] = [[STATE_ID_FIELDS[kind], "=", id]];
     const found = page(source, { filters, limit: 1, detail: true }, 0).items[0];
     return found as Record<string, unknown> | undefined;
@@ -122,16 +125,20 @@ export class StateManager {
     return s;
   }
 
-  private async source(kind: StateKind): Promise<RowSource<unknown>> {
+  /** The rows of `kind`; `detail` asks what only the nodes know of themselves too (their stores' use). */
+  private async source(kind: StateKind, detail: boolean): Promise<RowSource<unknown>> {
     const seq = this.sequencer(kind);
-    const { actors, nodes, jobs, placementGroups, nodeTimeoutMs } = this.deps;
+    const { actors, nodes, jobs, placementGroups, nodeTimeoutMs, view } = this.deps;
     switch (kind) {
       case "tasks":
         return taskSource(this.tasks, this.actorClass) as RowSource<unknown>;
       case "actors":
         return actorSource(actors.entries(), seq) as RowSource<unknown>;
       case "nodes":
-        return nodeSource(nodes.list(), seq) as RowSource<unknown>;
+        return nodeSource(nodes.list(), seq, {
+          available: (nodeId) => view.get(nodeId)?.available,
+          ...(detail ? { storeUsed: await nodeStoreUse(nodes.alive(), nodeTimeoutMs) } : {}),
+        }) as RowSource<unknown>;
       case "jobs":
         return jobSource(jobs.list(), seq, (jobId) => this.tasks.dropped(jobId)) as RowSource<unknown>;
       case "placement-groups":

@@ -12,6 +12,7 @@ import type {
   PlacementGroupStateItem,
   StateKind,
 } from "@lux/protocol";
+import { isBundleResource } from "@lux/common";
 import type { ActorEntry } from "./actor-entry.js";
 import type { RowKey, RowSource, Sequencer } from "./state-paging.js";
 import { taskField, taskItem, type TaskEntry } from "./task-entry.js";
@@ -71,22 +72,41 @@ export function actorSource(entries: Iterable<ActorEntry>, seq: Sequencer): RowS
   return itemSource("actors", rows, (e) => e.info.actorId, actorItem);
 }
 
-export function nodeItem(n: NodeInfo, detail: boolean): NodeStateItem {
+/** What a node's row adds to its NodeInfo: free resources, and (with detail) its store's use. */
+export interface NodeUsage {
+  /** The node's free resources as the control service's view has them (undefined: unknown). */
+  available(nodeId: string): Record<string, number> | undefined;
+  /** Bytes each node's store holds (detail only; a node missing did not answer). */
+  storeUsed?: ReadonlyMap<string, number>;
+}
+
+export function nodeItem(n: NodeInfo, detail: boolean, usage: NodeUsage): NodeStateItem {
+  const available = n.alive ? usage.available(n.nodeId) : undefined;
   const item: NodeStateItem = {
     nodeId: n.nodeId,
     address: n.address,
     state: n.alive ? "ALIVE" : "DEAD",
     storeKind: n.storeKind,
     resources: n.resources,
+    availableResources: available === undefined ? {} : withoutBundles(available),
     labels: n.labels,
     startedAtMs: n.startedAtMs,
   };
-  if (detail) item.storeCapacity = n.storeCapacity;
+  if (!detail) return item;
+  item.storeCapacity = n.storeCapacity;
+  item.storeUsedBytes = usage.storeUsed?.get(n.nodeId) ?? null;
   return item;
 }
 
-export function nodeSource(nodes: NodeInfo[], seq: Sequencer): RowSource<{ row: NodeInfo; seq: number }> {
-  return itemSource("nodes", seq.order(nodes, (n) => n.nodeId), (n) => n.nodeId, nodeItem);
+/** Resources without those placement groups' bundles add (what they reserve counts as used). */
+function withoutBundles(resources: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(resources)) if (!isBundleResource(k)) out[k] = v;
+  return out;
+}
+
+export function nodeSource(nodes: NodeInfo[], seq: Sequencer, usage: NodeUsage): RowSource<{ row: NodeInfo; seq: number }> {
+  return itemSource("nodes", seq.order(nodes, (n) => n.nodeId), (n) => n.nodeId, (n, detail) => nodeItem(n, detail, usage));
 }
 
 export function jobItem(job: JobInfo & { alive: boolean }, detail: boolean, dropped: (jobId: string) => number): JobStateItem {

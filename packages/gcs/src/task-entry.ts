@@ -43,6 +43,7 @@ export class TaskEntry {
   endedAt = NaN;
   errorType = "";
   errorMessage = "";
+  errorStack = "";
   executions: Execution[] | undefined = undefined;
   /** Its eviction list, and its neighbours there. */
   list: ListIndex = LIVE;
@@ -111,6 +112,7 @@ export function taskItem(e: TaskEntry, detail: boolean, actorClass: (actorId: st
   };
   if (!detail) return item;
   item.errorMessage = nullIfEmpty(e.errorMessage);
+  item.errorStack = nullIfEmpty(e.errorStack);
   item.events = stateTimes(e);
   item.executions = (e.executions ?? []).map(executionItem);
   return item;

@@ -10,7 +10,7 @@
  * info (its finish, a run's end) are ignored for a task not kept, and so is a run that ended
  * before the last finished task dropped (its owner's events came first and were dropped with it).
  */
-import { TASK_EVENT, TASK_INFO_STRIDE, carriesInfo, hasEnd, type TaskEventBatch } from "@lux/protocol";
+import { TASK_ERROR_STACK_MAX, TASK_EVENT, TASK_INFO_STRIDE, carriesInfo, hasEnd, type TaskEventBatch } from "@lux/protocol";
 import { DONE, Execution, FAILED_LIST, LIVE, STATE, TaskEntry, type ListIndex } from "./task-entry.js";
 
 /** Distinct strings kept shared (job ids, names, node and worker ids); past it, copies are kept. */
@@ -95,7 +95,7 @@ export class TaskEventStore {
       const e = this.entry(taskId, code, infoAt !== info, at);
       if (e === undefined) continue; // not kept
       if (infoAt !== info) this.fillInfo(e, infos, infoAt);
-      if (code === TASK_EVENT.FAILED) this.failed(e, at, err?.type ?? "Error", err?.message ?? "");
+      if (code === TASK_EVENT.FAILED) this.failed(e, at, err?.type ?? "Error", err?.message ?? "", err?.stack);
       else this.apply(e, code, at, endAt, nodeId, workerId, batch.pid);
     }
     for (const [jobId, n] of Object.entries(batch.dropped)) this.countDropped(jobId, n);
@@ -188,10 +188,12 @@ export class TaskEventStore {
     }
   }
 
-  private failed(e: TaskEntry, at: number, type: string, message: string): void {
+  private failed(e: TaskEntry, at: number, type: string, message: string, stack: string | undefined): void {
     if (e.terminal) return;
     e.errorType = this.intern(type);
     e.errorMessage = message;
+    // Bounded by the reporter; cut again here, as a peer of another version may not.
+    if (stack !== undefined) e.errorStack = stack.slice(0, TASK_ERROR_STACK_MAX);
     this.ended(e, at, true);
   }
 

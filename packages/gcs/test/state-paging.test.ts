@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { InvalidStateQueryError } from "@lux/common";
-import { STATE_FIELDS, TASK_EVENT, type StateFilter } from "@lux/protocol";
+import { STATE_FIELDS, TASK_ERROR_STACK_MAX, TASK_EVENT, type NodeInfo, type StateFilter } from "@lux/protocol";
 import { Sequencer, encodePageToken, page, type RowSource } from "../src/state-paging.js";
 import { StateManager, type StateManagerDeps } from "../src/state-manager.js";
 
@@ -112,6 +112,7 @@ describe("StateManager queries", () => {
     nodes: { list: () => [], alive: () => [] },
     jobs: { list: () => [] },
     placementGroups: { table: () => [] },
+    view: { get: () => undefined },
     taskEventsMax: 100,
     nodeTimeoutMs: 1000,
   } as unknown as StateManagerDeps;
@@ -142,7 +143,7 @@ describe("StateManager queries", () => {
       times: new Uint8Array(times.buffer),
       ends: new Uint8Array(),
       infos: ["j1", "f", "", "", "j2", "g", "", "", "j1", "f", "", ""],
-      errors: [{ at: 3, type: "TaskError", message: "boom" }],
+      errors: [{ at: 3, type: "TaskError", message: "boom", stack: `RangeError: boom\n    at g (file:///app.js:3:9)${" ".repeat(TASK_ERROR_STACK_MAX)}` }],
       dropped: { j2: 4 },
     });
     const all = await state.list({ kind: "tasks", filters: [], limit: 10, detail: false });
@@ -152,7 +153,28 @@ describe("StateManager queries", () => {
     assert.deepEqual([j2.total, j2.dropped], [1, 4]);
     const summary = await state.summary("tasks", []);
     assert.deepEqual(summary, { byName: { g: { FAILED: 1 }, f: { PENDING_NODE_ASSIGNMENT: 1 } }, byState: { FAILED: 1, PENDING_NODE_ASSIGNMENT: 1 }, total: 2, dropped: 5 });
-    assert.equal(((await state.get("tasks", "b")) as { errorMessage: string }).errorMessage, "boom");
+    const failed = (await state.get("tasks", "b")) as { errorMessage: string; errorStack: string };
+    assert.equal(failed.errorMessage, "boom");
+    assert.match(failed.errorStack, /^RangeError: boom\n {4}at g \(file:\/\/\/app\.js:3:9\)/);
+    assert.equal(failed.errorStack.length, TASK_ERROR_STACK_MAX, "the stack is cut to its bound");
+    assert.equal((await state.list({ kind: "tasks", filters: [], limit: 10, detail: false })).items[0]?.["errorStack"], undefined, "detail only");
     assert.equal(await state.get("tasks", "a"), undefined);
+  });
+
+  it("lists nodes with their free resources (bundles' own left out) and, with detail, their store's use", async () => {
+    const info = (nodeId: string, alive: boolean): NodeInfo => ({ nodeId, address: `127.0.0.1:${nodeId === "n1" ? 1 : 2}`, alive, resources: { CPU: 4 }, startedAtMs: 0, storeKind: "shm", storeCapacity: 1000, labels: {} });
+    const asked: string[] = [];
+    const raylet = { call: async (method: string) => (asked.push(method), { nodeId: "n1", objectStore: { objects: 2, bytes: 300 } }) };
+    const state = new StateManager({
+      ...deps,
+      nodes: { list: () => [info("n1", true), info("n2", false)], alive: () => [{ info: info("n1", true), connection: raylet }] },
+      view: { get: (nodeId: string) => (nodeId === "n1" ? { available: { CPU: 1.5, "CPU_group_pg-abc": 1 } } : undefined) },
+    } as unknown as StateManagerDeps);
+    const basic = await state.list({ kind: "nodes", filters: [], limit: 10, detail: false });
+    assert.deepEqual(basic.items.map((n) => [n["nodeId"], n["availableResources"], n["storeUsedBytes"]]), [["n1", { CPU: 1.5 }, undefined], ["n2", {}, undefined]]);
+    assert.deepEqual(asked, [], "no node is asked without detail");
+    const detailed = await state.list({ kind: "nodes", filters: [], limit: 10, detail: true });
+    assert.deepEqual(detailed.items.map((n) => [n["storeUsedBytes"], n["storeCapacity"]]), [[300, 1000], [null, 1000]]);
+    assert.deepEqual(asked, ["getNodeInfo"]);
   });
 });

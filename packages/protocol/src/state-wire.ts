@@ -95,6 +95,8 @@ export interface TaskStateItem {
   endTimeMs: number | null;
   /** With detail: */
   errorMessage?: string | null;
+  /** With detail: the stack of the error the task threw, as its worker reported it (the first TASK_ERROR_STACK_MAX characters). */
+  errorStack?: string | null;
   /** With detail: each state it went through, with when. */
   events?: { state: TaskStateName; timeMs: number }[];
   /** With detail: each time it ran (a retried task runs more than once). */
@@ -155,11 +157,16 @@ export interface NodeStateItem {
   address: string;
   state: "ALIVE" | "DEAD";
   storeKind: string;
+  /** What the node has in all (CPU, GPU, memory in bytes, custom resources). */
   resources: Record<string, number>;
+  /** What of it is free, as the node last reported ({} for a dead node); placement groups' bundles count as used. */
+  availableResources: Record<string, number>;
   labels: Record<string, string>;
   startedAtMs: number;
   /** With detail: */
   storeCapacity?: number;
+  /** With detail: bytes its object store holds now (null when the node did not answer in time, or is dead). */
+  storeUsedBytes?: number | null;
 }
 
 export interface JobStateItem {

@@ -9,7 +9,7 @@
  * bytes), so a process sends tens of thousands of events without an object per event, and
  * the control service walks them in one loop.
  */
-import { arr, bytes, int, num, obj, record, str, type Infer } from "./schema.js";
+import { arr, bytes, int, num, obj, opt, record, str, type Infer } from "./schema.js";
 
 /**
  * What happened to a task. Owners report SUBMITTED…FAILED of the tasks they submit;
@@ -54,6 +54,12 @@ export function hasEnd(code: number): boolean {
   return code >= TASK_EVENT.SUBMITTED_FINISHED;
 }
 
+/**
+ * Characters of a failed task's stack kept in its FAILED event (the top frames, which say
+ * where it threw): the control service keeps up to taskEventsMax tasks, failed ones last.
+ */
+export const TASK_ERROR_STACK_MAX = 4096;
+
 /** Strings per info in a batch's `infos`: jobId, name, actorId ("" for a normal task), parentTaskId ("" for none). */
 export const TASK_INFO_STRIDE = 4;
 
@@ -72,8 +78,11 @@ export const TaskEventBatch = obj({
   ends: bytes,
   /** For each event that carriesInfo, in event order: TASK_INFO_STRIDE strings. */
   infos: arr(str),
-  /** The errors of FAILED events: `at` is the event's index. */
-  errors: arr(obj({ at: int(), type: str, message: str })),
+  /**
+   * The errors of FAILED events: `at` is the event's index; `stack`, for an error the task
+   * threw, is that error's stack as its worker reported it (cut to TASK_ERROR_STACK_MAX characters).
+   */
+  errors: arr(obj({ at: int(), type: str, message: str, stack: opt(str) })),
   /** Events this process could not report (its buffer was full, or a batch was lost), by job id. */
   dropped: record(num),
 });
