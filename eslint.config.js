@@ -57,8 +57,9 @@ const ALLOWED = {
   util: ["@lux/core", "@lux/protocol"],
   testing: ["@lux/protocol", "@lux/common", "@lux/core/internal", "@lux/launcher"],
   // The head's HTTP server reads the cluster only through `lux` (lux.state); @lux/common for
-  // the daemon plumbing its main shares with the other daemons (flags, log file, ready line).
-  dashboard: ["lux", "@lux/common"],
+  // the daemon plumbing its main shares with the other daemons (flags, log file, ready line);
+  // @lux/protocol for the Clock its timers take.
+  dashboard: ["lux", "@lux/common", "@lux/protocol"],
 };
 const PACKAGE_DIRS = Object.keys(ALLOWED);
 
@@ -193,6 +194,7 @@ const DAEMON_PACKAGES = ["common", "gcs", "raylet", "object-store", "launcher"];
 
 const TS_FILES = [
   "packages/*/src/**/*.ts",
+  "packages/dashboard/ui/src/**/*.{ts,tsx}",
   "packages/*/test/**/*.ts",
   "test/**/*.ts",
   "bench/**/*.ts",
@@ -215,13 +217,13 @@ export default defineConfig(
     },
     settings: {
       // import-x parses dependencies itself (without type information) for no-cycle.
-      "import-x/extensions": [".ts", ".mts", ".js", ".mjs"],
-      "import-x/parsers": { "@typescript-eslint/parser": [".ts", ".mts"] },
+      "import-x/extensions": [".ts", ".tsx", ".mts", ".js", ".mjs"],
+      "import-x/parsers": { "@typescript-eslint/parser": [".ts", ".tsx", ".mts"] },
       "import-x/resolver-next": [
         createNodeResolver({
-          extensions: [".ts", ".mts", ".js", ".mjs", ".json", ".node"],
-          // Relative imports are written "./x.js" and point at "./x.ts".
-          extensionAlias: { ".js": [".ts", ".js"], ".mjs": [".mts", ".mjs"] },
+          extensions: [".ts", ".tsx", ".mts", ".js", ".mjs", ".json", ".node"],
+          // Relative imports are written "./x.js" and point at "./x.ts" (or the UI's "./x.tsx").
+          extensionAlias: { ".js": [".ts", ".tsx", ".js"], ".mjs": [".mts", ".mjs"] },
           conditionNames: ["types", "import", "default"],
           // Keep workspace packages under node_modules/ so no-cycle treats them as
           // external (cross-package cycles are ruled out by the direction rules).
@@ -315,6 +317,12 @@ export default defineConfig(
         { checksVoidReturn: { arguments: false } },
       ],
     },
+  },
+  {
+    // The dashboard's web UI runs in a browser (bundled by vite in scripts/bundle.mjs).
+    name: "lux/dashboard-ui",
+    files: ["packages/dashboard/ui/**/*.{ts,tsx}"],
+    languageOptions: { globals: { ...globals.browser } },
   },
   {
     // Examples are what users copy: they use only the public `lux` package.

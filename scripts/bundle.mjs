@@ -108,6 +108,35 @@ function refuseGetterNamespaces(pkg, metafile) {
   }
 }
 
+/**
+ * The dashboard's web UI (packages/dashboard/ui, preact) → packages/dashboard/dist/ui: static
+ * files the head's HTTP server serves. After the package's bundle, whose clean-up of old
+ * .js in dist/ would remove the UI's.
+ */
+async function buildDashboardUi() {
+  const { build: viteBuild } = await import("vite");
+  const ui = path.join(root, "packages", "dashboard", "ui");
+  await viteBuild({
+    root: ui,
+    configFile: false,
+    base: "/",
+    logLevel: "warn",
+    publicDir: path.join(ui, "public"),
+    esbuild: { jsx: "automatic", jsxImportSource: "preact" },
+    build: {
+      outDir: path.join(root, "packages", "dashboard", "dist", "ui"),
+      emptyOutDir: true,
+      target: "es2022",
+      // The polyfill would be an inline script, which the server's Content-Security-Policy refuses.
+      modulePreload: { polyfill: false },
+      reportCompressedSize: false,
+    },
+  });
+}
+
+/** Packages with more to build after their bundle. */
+const AFTER = { dashboard: buildDashboardUi };
+
 const selected = process.argv.slice(2);
 const packages = selected.length > 0 ? selected : readdirSync(path.join(root, "packages"));
 for (const pkg of packages) {
@@ -115,4 +144,4 @@ for (const pkg of packages) {
     throw new Error(`scripts/bundle.mjs: packages/${pkg} has no ENTRIES; add its entry points`);
   }
 }
-await Promise.all(packages.map(bundle));
+await Promise.all(packages.map((pkg) => bundle(pkg).then(() => AFTER[pkg]?.())));

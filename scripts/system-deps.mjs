@@ -1,16 +1,18 @@
 #!/usr/bin/env node
-// The system programs the test suite needs beyond Node (today: redis-server, for the
-// control service's persistent storage; prometheus and promtool, which scrape a cluster's
-// metrics and check their text in test/integration/prometheus.test.ts). `npm test` runs
-// this first: a missing one is installed from Debian's apt when we run as root, and
-// otherwise named with the command that installs it, and the run stops before any test
-// (exit 1).
+// The system programs the test suite needs beyond Node: redis-server (the control
+// service's persistent storage); prometheus and promtool, which scrape a cluster's metrics
+// and check their text in test/integration/prometheus.test.ts; chromium (the dashboard's
+// browser tests and benchmark, driven by playwright-core; Debian's build, never a browser
+// download). `npm test` runs this first: a missing one is installed from Debian's apt when
+// we run as root, and otherwise named with the command that installs it, and the run stops
+// before any test (exit 1).
 import { spawnSync } from "node:child_process";
 
 const NEEDED = [
   { program: "redis-server", apt: "redis-server", brew: "redis" },
   { program: "prometheus", apt: "prometheus", brew: "prometheus" },
   { program: "promtool", apt: "prometheus", brew: "prometheus" },
+  { program: "chromium", apt: "chromium", brew: "--cask chromium" },
 ];
 
 const onPath = (program) => spawnSync("sh", ["-c", `command -v ${program}`], { stdio: "ignore" }).status === 0;

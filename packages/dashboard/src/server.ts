@@ -8,6 +8,7 @@ import { DashboardAuth } from "./auth.js";
 import { loginPage } from "./login-page.js";
 import { registerJobRoutes, type JobsSource } from "./jobs/job-routes.js";
 import { registerStateRoutes, type StateSource } from "./state-routes.js";
+import { registerUiRoutes, type UiRoutesOptions } from "./ui-routes.js";
 
 export interface DashboardServerOptions {
   /** The cluster token. */
@@ -20,6 +21,8 @@ export interface DashboardServerOptions {
   sessionTtlMs?: number;
   /** Sessions kept at most (default 1,000). */
   maxSessions?: number;
+  /** The web UI's files, its live figures' sampling (ui-routes.ts). */
+  ui?: Omit<UiRoutesOptions, "state">;
 }
 
 /** Routes anyone may call: they hold no cluster data. */
@@ -27,7 +30,8 @@ const OPEN_ROUTES = new Set(["GET /healthz", "GET /login", "POST /login"]);
 
 /** The head's HTTP server (not listening yet: call `listen`). */
 export function createDashboardServer(options: DashboardServerOptions): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  // forceCloseConnections: browsers keep connections open (live streams, keep-alive) that would hold `close()` up.
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, forceCloseConnections: true });
   const auth = new DashboardAuth(options.token, { sessionTtlMs: options.sessionTtlMs ?? 24 * 3600_000, maxSessions: options.maxSessions ?? 1000 });
   app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
@@ -57,6 +61,7 @@ export function createDashboardServer(options: DashboardServerOptions): FastifyI
   });
   registerStateRoutes(app, options.state);
   if (options.jobs !== undefined) registerJobRoutes(app, options.jobs);
+  registerUiRoutes(app, { ...options.ui, state: options.state });
   return app;
 }
 
