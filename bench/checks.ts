@@ -340,3 +340,17 @@ export function workerStart(out: string): void {
   }
   figure(String(parsed["tsxOverNode"]), "worker-start tsxOverNode");
 }
+
+/** bench/dashboard.ts --json: one line; every task kept; each time to first rows a positive figure. */
+export function dashboard(events: number): (out: string) => void {
+  return (out) => {
+    const lines = out.trim().split("\n");
+    assert.equal(lines.length, 1, `one line of JSON, got: ${out}`);
+    const r = JSON.parse(lines[0] as string) as Record<string, number>;
+    assert.equal(r["events"], events);
+    assert.ok(Number(r["tasks_kept"]) >= events, `tasks kept: ${String(r["tasks_kept"])}`);
+    for (const name of ["fill_seconds", "first_rows_ms", "first_rows_max_ms", "failed_first_rows_ms", "failed_first_rows_max_ms", "target_ms"]) {
+      assert.ok(typeof r[name] === "number" && r[name] > 0 && Number.isFinite(r[name]), `${name}: ${String(r[name])}`);
+    }
+  };
+}

@@ -25,6 +25,7 @@ const luxBin = path.join(root, "packages/lux/bin/lux.js");
 /** A smoke run that takes longer than this is stuck. */
 const QUICK_TIMEOUT_MS = 5 * 60_000;
 const CLUSTER_TASKS_QUICK = 200;
+const DASHBOARD_EVENTS_QUICK = 2000;
 
 interface Run {
   /** Node flags and script, then its arguments. */
@@ -142,6 +143,11 @@ const BENCHMARKS: Benchmark[] = [
     name: "gcs-scale",
     full: [{ argv: ts("bench/gcs-scale.ts") }],
     quick: [{ argv: ts("bench/gcs-scale.ts", "--nodes", "40", "--procs", "2", "--probes", "3", "--death-timeout-ms", "2000", "--json"), check: check.gcsScale(40) }],
+  },
+  {
+    name: "dashboard",
+    full: [{ argv: ts("bench/dashboard.ts") }],
+    quick: [{ argv: ts("bench/dashboard.ts", "--events", String(DASHBOARD_EVENTS_QUICK), "--wave", "1000", "--every", "100", "--runs", "1", "--json"), check: check.dashboard(DASHBOARD_EVENTS_QUICK) }],
   },
   {
     name: "rpc-messages",
