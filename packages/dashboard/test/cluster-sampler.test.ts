@@ -5,9 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { FakeClock } from "@lux/protocol";
+import Fastify from "fastify";
+import { FakeClock, systemClock } from "@lux/protocol";
 import type { state } from "lux";
 import { ClusterSampler, sampleOf, type ClusterSample, type NodeSource } from "../src/cluster-sampler.js";
+import { registerClusterStream } from "../src/cluster-stream.js";
 import { createDashboardServer } from "../src/server.js";
 import type { StateSource } from "../src/state-routes.js";
 
@@ -126,6 +128,26 @@ describe("GET /api/stream/cluster", () => {
     assert.match(text, /^retry: 2000\nevent: history\ndata: \[/);
     const sample = JSON.parse(/event: sample\ndata: (.*)\n\n/.exec(text)?.[1] ?? "") as ClusterSample;
     assert.deepEqual([sample.nodes, sample.CPU, sample.store], [1, { used: 1, total: 4 }, { used: 100, total: 500 }]);
+  });
+
+  it("stops watching when the page goes away", async () => {
+    const own = Fastify();
+    const sampler = new ClusterSampler({ source: source(() => [node("a")]), clock: systemClock, intervalMs: 50 });
+    registerClusterStream(own, sampler);
+    try {
+      const address = await own.listen({ host: "127.0.0.1", port: 0 });
+      const controller = new AbortController();
+      const res = await fetch(`${address}/api/stream/cluster`, { signal: controller.signal });
+      await (res.body as ReadableStream<Uint8Array>).getReader().read();
+      assert.equal(sampler.watchers, 1);
+      controller.abort();
+      for (const deadline = Date.now() + 5000; sampler.watchers > 0; ) {
+        assert.ok(Date.now() < deadline, "the watcher of a closed stream is dropped");
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    } finally {
+      await own.close();
+    }
   });
 
   it("closes with a stream open", async () => {

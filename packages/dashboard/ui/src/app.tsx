@@ -28,12 +28,21 @@ const VIEWS: View[] = [
   { label: "Logs", path: "/logs", list: Logs },
 ];
 
+/** A path segment decoded (as it was, when it is not valid percent-encoding). */
+function decoded(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 /** The view of `path` ("/" is the overview), and the id of the item it shows, if any. */
 function match(path: string): { view: View; id: string | undefined } | undefined {
   if (path === "/" || path === "") return { view: VIEWS[0] as View, id: undefined };
   for (const view of VIEWS) {
     if (path === view.path || path === `${view.path}/`) return { view, id: undefined };
-    if (view.detail !== undefined && path.startsWith(`${view.path}/`)) return { view, id: decodeURIComponent(path.slice(view.path.length + 1)) };
+    if (view.detail !== undefined && path.startsWith(`${view.path}/`)) return { view, id: decoded(path.slice(view.path.length + 1)) };
   }
   return undefined;
 }
