@@ -1,7 +1,8 @@
 /**
  * The dashboard's tasks page with many task events (issue 16, point 9):
  * `npx tsx bench/dashboard.ts` (after a build). One LocalCluster (the machine's CPUs) with
- * its dashboard, whose control service keeps every task (taskEventsMax ≥ --events).
+ * its dashboard, whose control service keeps every task (taskEventsMax ≥ --events; no
+ * taskEventsRateMax, so every task is reported).
  *
  *   fill             --events cheap tasks in waves of --wave (one in --every throwing), then
  *                    until the control service lists them all
@@ -17,6 +18,7 @@
 import * as os from "node:os";
 import * as lux from "lux";
 import { LocalCluster } from "lux/testing";
+import { setConfig } from "@lux/common";
 import { chromium, type Browser } from "playwright-core";
 import { flag } from "./flags.js";
 
@@ -84,7 +86,9 @@ async function main(): Promise<void> {
   const wave = flag("wave", 20_000);
   const every = flag("every", 1_000);
   const runs = flag("runs", 5);
-  const cluster = await LocalCluster.start({ head: { numCpus: os.availableParallelism() }, dashboard: true, config: { taskEventsMax: Math.max(100_000, events) } });
+  // Every task is reported (no rate limit in this driver, which owns them, nor in the workers).
+  setConfig("taskEventsRateMax", 0);
+  const cluster = await LocalCluster.start({ head: { numCpus: os.availableParallelism() }, dashboard: true, config: { taskEventsMax: Math.max(100_000, events), taskEventsRateMax: 0 } });
   let browser: Browser | undefined;
   try {
     await lux.init({ address: cluster.address });
