@@ -20,6 +20,7 @@ import { HolderActor, double } from "./fixtures/state-defs.js";
 const CHROMIUM = { executablePath: "/usr/bin/chromium", args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] };
 const SCREENSHOTS = path.join(root, "artifacts", "dashboard");
 const FAIL_ON = [1, 4];
+const TASKS = 60;
 
 describe("the dashboard's web UI", () => {
   const setup = withCluster({ head: { numCpus: 2 }, dashboard: true, config: { taskEventsReportIntervalMs: 100 } });
@@ -37,7 +38,8 @@ describe("the dashboard's web UI", () => {
 
   before(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    const refs = Array.from({ length: 6 }, (_, i) => double.remote(i, FAIL_ON));
+    // More tasks than a page holds (50), two of them failing.
+    const refs = Array.from({ length: TASKS }, (_, i) => double.remote(i, FAIL_ON));
     await Promise.allSettled(refs.map((r) => lux.get(r, { timeoutMs: 60_000 })));
     const pg = lux.placementGroup([{ CPU: 0.5 }], { name: "dashboard-pg" });
     assert.equal(await pg.wait({ timeoutMs: 60_000 }), true);
@@ -108,7 +110,17 @@ describe("the dashboard's web UI", () => {
 
   it("Tasks: the State control filters on the server; a failed task's page shows the remote stack", async () => {
     await nav("Tasks");
-    await page.getByText(/of \d+ tasks/).waitFor();
+    // Paged on the server: 50 a page, Next and Previous. (The actor's call is a task too.)
+    const total = (await lux.state.listTasks({ limit: 1 })).total;
+    assert.equal(total, TASKS + 1);
+    await page.getByText(`1–50 of ${total} tasks`).waitFor();
+    assert.equal(await page.locator("tbody tr").count(), 50);
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByText(`51–${total} of ${total} tasks`).waitFor();
+    assert.equal(await page.locator("tbody tr").count(), total - 50);
+    assert.equal(await page.getByRole("button", { name: "Next" }).isDisabled(), true);
+    await page.getByRole("button", { name: "Previous" }).click();
+    await page.getByText(`1–50 of ${total} tasks`).waitFor();
     await page.getByLabel("State").selectOption("FAILED");
     await page.getByText(`1–${FAIL_ON.length} of ${FAIL_ON.length} tasks`).waitFor();
     assert.match(page.url(), /\/tasks\?state=FAILED$/);
