@@ -1,45 +1,24 @@
 /**
- * Jobs: those submitted through the jobs API (`/api/jobs`, each by its submissionId, with
- * its entrypoint and state; a job's page streams its logs), and every driver connected to
- * the cluster (the state API's jobs).
+ * Jobs: those submitted through the jobs API (`GET /api/jobs`, each by its submissionId, with
+ * its entrypoint and state; a job's page streams its output from `/api/jobs/:id/logs/tail`),
+ * and every driver connected to the cluster (the state API's jobs).
  */
+import type { JobDetails, JobStatus } from "@lux/job-client";
 import type { JobStateItem } from "@lux/protocol";
 import type { JSX } from "preact";
 import { useState } from "preact/hooks";
 import { getJson } from "../api.js";
 import { LogTail } from "../components/log-tail.js";
-import { Empty, Fields, Problem, StateBadge } from "../components/parts.js";
+import { Empty, Fields, Id, Problem, StateBadge } from "../components/parts.js";
 import { StateTable, type Column } from "../components/state-table.js";
 import { time } from "../format.js";
 import { Link } from "../router.js";
 import { useLoad } from "../use-load.js";
 
-/** A submitted job as the jobs API describes it (fields it may lack are optional). */
-interface SubmittedJob {
-  submissionId: string;
-  entrypoint?: string;
-  state?: string;
-  status?: string;
-  message?: string | null;
-  exitCode?: number | null;
-  jobId?: string | null;
-  startTimeMs?: number | null;
-  endTimeMs?: number | null;
-  startTime?: number | null;
-  endTime?: number | null;
-  metadata?: Record<string, string>;
-}
+type SubmittedJob = Pick<JobDetails, "submissionId" | "entrypoint" | "status" | "message" | "exitCode" | "startTime" | "endTime" | "metadata" | "driverNodeId">;
 
-const JOB_STATES = ["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "STOPPED"] as const;
-const stateOf = (j: SubmittedJob): string => j.state ?? j.status ?? "UNKNOWN";
-const terminal = (state: string): boolean => state === "SUCCEEDED" || state === "FAILED" || state === "STOPPED";
-
-/** `GET /api/jobs` answers with a list (or an object holding one). */
-function jobsOf(body: unknown): SubmittedJob[] {
-  if (Array.isArray(body)) return body as SubmittedJob[];
-  const o = body as { items?: unknown; jobs?: unknown };
-  return (Array.isArray(o.items) ? o.items : Array.isArray(o.jobs) ? o.jobs : []) as SubmittedJob[];
-}
+const JOB_STATES: readonly JobStatus[] = ["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "STOPPED"];
+const terminal = (status: JobStatus): boolean => status === "SUCCEEDED" || status === "FAILED" || status === "STOPPED";
 
 const DRIVER_COLUMNS: Column<JobStateItem>[] = [
   { label: "Job", cell: (j) => <Link href={`/tasks?jobId=${j.jobId}`}>{j.jobId}</Link> },
@@ -62,10 +41,10 @@ export function Jobs(): JSX.Element {
 }
 
 function SubmittedJobs(): JSX.Element {
-  const { data, error } = useLoad("/api/jobs", (signal) => getJson<unknown>("/api/jobs", signal).then(jobsOf), 5000);
+  const { data, error } = useLoad("/api/jobs", (signal) => getJson<{ jobs: SubmittedJob[] }>("/api/jobs", signal).then((body) => body.jobs), 5000);
   const [state, setState] = useState("");
   if (error?.status === 404) return <Empty>This server has no jobs API: jobs submitted with `lux job submit` will show here.</Empty>;
-  const shown = (data ?? []).filter((j) => state === "" || stateOf(j) === state);
+  const shown = (data ?? []).filter((j) => state === "" || j.status === state);
   return (
     <section aria-label="Submitted jobs">
       <form class="filters" onSubmit={(e) => e.preventDefault()}>
@@ -99,14 +78,14 @@ function SubmittedJobs(): JSX.Element {
                   <Link href={`/jobs/${encodeURIComponent(j.submissionId)}`}>{j.submissionId}</Link>
                 </td>
                 <td>
-                  <code>{j.entrypoint ?? ""}</code>
+                  <code>{j.entrypoint}</code>
                 </td>
                 <td>
-                  <StateBadge state={stateOf(j)} />
+                  <StateBadge state={j.status} />
                 </td>
-                <td>{j.message ?? ""}</td>
-                <td>{time(j.startTimeMs ?? j.startTime)}</td>
-                <td>{time(j.endTimeMs ?? j.endTime)}</td>
+                <td>{j.message}</td>
+                <td>{time(j.startTime)}</td>
+                <td>{time(j.endTime)}</td>
               </tr>
             ))}
           </tbody>
@@ -129,18 +108,18 @@ export function JobDetail(props: { id: string }): JSX.Element {
         <Fields
           rows={[
             ["Submission id", j.submissionId],
-            ["Entrypoint", <code>{j.entrypoint ?? ""}</code>],
-            ["State", <StateBadge state={stateOf(j)} />],
+            ["Entrypoint", <code>{j.entrypoint}</code>],
+            ["State", <StateBadge state={j.status} />],
             ["Message", j.message],
             ["Exit code", j.exitCode],
-            ["Driver job", j.jobId === null || j.jobId === undefined ? null : <Link href={`/tasks?jobId=${j.jobId}`}>{j.jobId}</Link>],
-            ["Started", time(j.startTimeMs ?? j.startTime)],
-            ["Ended", time(j.endTimeMs ?? j.endTime)],
-            ["Metadata", j.metadata === undefined ? null : Object.entries(j.metadata).map(([k, v]) => `${k}=${v}`).join(", ")],
+            ["Node", j.driverNodeId === null ? null : <Id id={j.driverNodeId} href={`/nodes/${j.driverNodeId}`} />],
+            ["Started", time(j.startTime)],
+            ["Ended", time(j.endTime)],
+            ["Metadata", Object.entries(j.metadata).map(([k, v]) => `${k}=${v}`).join(", ")],
           ]}
         />
       ) : null}
-      <h2>Logs {j !== undefined && terminal(stateOf(j)) ? "" : <span class="muted">(live)</span>}</h2>
+      <h2>Logs {j !== undefined && terminal(j.status) ? "" : <span class="muted">(live)</span>}</h2>
       <LogTail url={`${url}/logs/tail`} label="Job logs" missing="This server has no logs for this job." />
     </>
   );
