@@ -63,7 +63,7 @@ describe("lux.state", () => {
     const side = tasks.find((t) => t.taskId === sideRef.id.slice(0, 24));
     assert.equal(side?.nodeId, setup.cluster.nodes[1]?.nodeId, "it ran on the node with the side resource");
     const job = lux.getRuntimeContext().jobId;
-    assert.ok(tasks.every((t) => t.jobId === job && t.type === "NORMAL_TASK" && t.creationTimeMs !== null && t.startTimeMs !== null));
+    assert.ok(tasks.every((t) => t.jobId === job && t.type === "NORMAL_TASK" && t.creationTimeMs !== null && t.startTimeMs !== null), "every task of this job, normal, with its times");
     const notFinished = await lux.state.listTasks({ filters: [["state", "!=", "FINISHED"], ["functionName", "=", "double"]] });
     assert.equal(notFinished.total, 3);
     assert.equal(failed.dropped, 0);
@@ -75,7 +75,7 @@ describe("lux.state", () => {
     const taskId = ref.id.slice(0, 24);
     let task: lux.state.TaskStateItem | undefined;
     await waitFor(async () => (task = await lux.state.get("tasks", taskId))?.executions?.[0]?.endTimeMs != null && task?.state === "FAILED", "the task's events");
-    assert.ok(task !== undefined);
+    assert.ok(task !== undefined, "the task by id");
     assert.match(task.errorMessage ?? "", /RangeError: no double for 5/);
     assert.deepEqual(task.events?.map((e) => e.state).slice(-2), ["RUNNING", "FAILED"]);
     assert.equal(task.executions?.length, 1);
@@ -95,11 +95,11 @@ describe("lux.state", () => {
 
     const nodes = await lux.state.listNodes();
     assert.deepEqual(new Set(nodes.items.map((n) => n.nodeId)), new Set(setup.cluster.nodes.map((n) => n.nodeId)));
-    assert.ok(nodes.items.every((n) => n.state === "ALIVE"));
+    assert.ok(nodes.items.every((n) => n.state === "ALIVE"), "every node alive");
     assert.equal((await lux.state.listNodes({ filters: [["state", "=", "DEAD"]] })).total, 0);
 
     const jobs = await lux.state.listJobs({ filters: [["state", "=", "RUNNING"]] });
-    assert.ok(jobs.items.some((j) => j.jobId === lux.getRuntimeContext().jobId));
+    assert.ok(jobs.items.some((j) => j.jobId === lux.getRuntimeContext().jobId), "this driver's job listed");
 
     const pg = lux.placementGroup([{ CPU: 1 }], { name: "state-pg" });
     await lux.get(pg.ready(), { timeoutMs: GET_MS });
@@ -113,7 +113,7 @@ describe("lux.state", () => {
     assert.equal(driver.jobId, lux.getRuntimeContext().jobId);
     assert.ok(workers.items.some((w) => w.workerId === actors.items[0]?.workerId && w.state === "LEASED"), "the actor's worker");
     const perNode = await lux.state.listWorkers({ filters: [["nodeId", "=", setup.cluster.nodes[1]?.nodeId ?? ""], ["type", "=", "WORKER"]] });
-    assert.ok(perNode.total >= 1 && perNode.items.every((w) => w.nodeId === setup.cluster.nodes[1]?.nodeId));
+    assert.ok(perNode.total >= 1 && perNode.items.every((w) => w.nodeId === setup.cluster.nodes[1]?.nodeId), JSON.stringify(perNode));
   });
 
   it("objects: each held object with its size, owner, node and why it is held, from every process", async () => {
@@ -149,14 +149,14 @@ describe("lux.state", () => {
     assert.equal(pinned?.status, "SEALED");
 
     const filtered = await lux.state.listObjects({ filters: [["objectId", "=", big.id]] });
-    assert.ok(filtered.total >= 2 && filtered.items.every((r) => r.objectId === big.id));
+    assert.ok(filtered.total >= 2 && filtered.items.every((r) => r.objectId === big.id), JSON.stringify(filtered));
     const one = (await lux.state.get("objects", big.id)) as unknown as { references: { refType: string }[]; size: number };
     assert.deepEqual(new Set(one.references.map((r) => r.refType)), new Set(["PENDING_TASK_ARG", "PINNED"]));
 
     const summary = await lux.state.summary("objects");
-    assert.ok((summary.byRefType["BORROWED"]?.count ?? 0) >= 1);
+    assert.ok((summary.byRefType["BORROWED"]?.count ?? 0) >= 1, JSON.stringify(summary.byRefType));
     const store = summary.nodes.find((n) => n.nodeId === self.nodeId);
-    assert.ok(store !== undefined && store.usedBytes >= 1_600_000 && store.capacityBytes > store.usedBytes);
+    assert.ok(store !== undefined && store.usedBytes >= 1_600_000 && store.capacityBytes > store.usedBytes, JSON.stringify(store));
     await lux.cancel(pending);
     await lux.cancel(gate, { force: true });
     await lux.kill(holder);
@@ -164,13 +164,13 @@ describe("lux.state", () => {
 
   it("summaries count tasks by function and actors by class, by state", async () => {
     const tasks = await lux.state.summary("tasks");
-    assert.ok((tasks.byName["double"]?.["FAILED"] ?? 0) >= 4);
-    assert.ok((tasks.byName["double"]?.["FINISHED"] ?? 0) >= 18);
+    assert.ok((tasks.byName["double"]?.["FAILED"] ?? 0) >= 4, JSON.stringify(tasks.byName));
+    assert.ok((tasks.byName["double"]?.["FINISHED"] ?? 0) >= 18, JSON.stringify(tasks.byName));
     assert.equal(tasks.total, Object.values(tasks.byState).reduce((a, b) => a + b, 0));
     const failedOnly = await lux.state.summary("tasks", { filters: [["state", "=", "FAILED"]] });
     assert.deepEqual(Object.keys(failedOnly.byState), ["FAILED"]);
     const actors = await lux.state.summary("actors");
-    assert.ok((actors.byName["Holder"]?.["ALIVE"] ?? 0) >= 1);
+    assert.ok((actors.byName["Holder"]?.["ALIVE"] ?? 0) >= 1, JSON.stringify(actors.byName));
   });
 
   it("timeline: one Chrome trace event per task run, on its node (pid) and worker (tid)", async () => {
@@ -183,7 +183,7 @@ describe("lux.state", () => {
     for (const e of events) {
       const task = tasks.find((t) => t?.taskId === e.args.taskId);
       assert.deepEqual([e.ph, e.name, e.pid, e.tid, e.args.status], ["X", "double", task?.nodeId, task?.workerId, "FINISHED"]);
-      assert.ok(e.dur >= 0 && Math.abs(e.ts - (task?.startTimeMs ?? 0) * 1000) < 1);
+      assert.ok(e.dur >= 0 && Math.abs(e.ts - (task?.startTimeMs ?? 0) * 1000) < 1, JSON.stringify(e));
     }
     const all = await lux.state.timeline();
     const runs = (await allTasks({ limit: 1000, detail: true })).reduce((n, t) => n + (t.executions?.length ?? 0), 0);
@@ -194,7 +194,7 @@ describe("lux.state", () => {
   it("an unknown kind, field or operator is refused with InvalidStateQueryError listing the valid ones", async () => {
     await assert.rejects(lux.state.list("task" as "tasks"), (e: unknown) => e instanceof lux.InvalidStateQueryError && e.valid.includes("placement-groups"));
     await assert.rejects(lux.state.listTasks({ filters: [["status", "=", "FAILED"]] }), (e: unknown) => {
-      assert.ok(e instanceof lux.InvalidStateQueryError);
+      assert.ok(e instanceof lux.InvalidStateQueryError, String(e));
       assert.deepEqual(e.valid, lux.state.STATE_FIELDS.tasks);
       return true;
     });
