@@ -1,12 +1,13 @@
 /**
  * The `lux` command: `lux start`, `lux stop`, `lux status`, `lux microbenchmark`, the
- * state API's `lux list|get|summary|memory|timeline` (state-commands.ts), and `lux job …`
- * (job-commands.ts).
+ * state API's `lux list|get|summary|memory|timeline` (state-commands.ts), `lux logs`
+ * (log-commands.ts) and `lux job …` (job-commands.ts).
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { InvalidConfigError, InvalidOptionError, checkConfig, checkNodeLabels, type SystemConfig } from "@lux/common";
 import { CliError } from "./errors.js";
 import { addJobCommands } from "./job-commands.js";
+import { addLogCommands } from "./log-commands.js";
 import { microbenchmark, type MicrobenchmarkOptions } from "./microbenchmark/index.js";
 import { start, type StartOptions } from "./start.js";
 import { addStateCommands } from "./state-commands.js";
@@ -102,7 +103,8 @@ function systemConfig(value: string): SystemConfig {
 }
 
 function program(): Command {
-  const cmd = new Command("lux").description("Start, inspect and stop Lux clusters on this machine.").exitOverride();
+  // Positional options: `lux logs worker --tail 5` gives --tail to `worker`, not to `logs`.
+  const cmd = new Command("lux").description("Start, inspect and stop Lux clusters on this machine.").exitOverride().enablePositionalOptions();
   cmd
     .command("start")
     .description("Start a head node (--head) or a node joining the cluster at --address, in the background.")
@@ -152,6 +154,7 @@ function program(): Command {
     });
   addStateCommands(cmd);
   addJobCommands(cmd);
+  addLogCommands(cmd);
   return cmd;
 }
 

@@ -12,8 +12,9 @@ import { PROCESS_ENTRIES } from "./config-entries/processes.js";
 import { MEMORY_ENTRIES } from "./config-entries/memory.js";
 import { OBSERVABILITY_ENTRIES } from "./config-entries/observability.js";
 import { METRICS_ENTRIES } from "./config-entries/metrics.js";
+import { LOG_ENTRIES } from "./config-entries/logs.js";
 
-export { RPC_ENTRIES, TASK_ENTRIES, OBJECT_ENTRIES, NODE_ENTRIES, CONTROL_SERVICE_ENTRIES, PROCESS_ENTRIES, MEMORY_ENTRIES, OBSERVABILITY_ENTRIES, METRICS_ENTRIES };
+export { RPC_ENTRIES, TASK_ENTRIES, OBJECT_ENTRIES, NODE_ENTRIES, CONTROL_SERVICE_ENTRIES, PROCESS_ENTRIES, MEMORY_ENTRIES, OBSERVABILITY_ENTRIES, METRICS_ENTRIES, LOG_ENTRIES };
 
 /** The areas of the registry, in the order docs/config.md lists them. */
 export const CONFIG_GROUPS = [
@@ -26,4 +27,5 @@ export const CONFIG_GROUPS = [
   { title: "Processes", entries: PROCESS_ENTRIES },
   { title: "Observability", entries: OBSERVABILITY_ENTRIES },
   { title: "Metrics", entries: METRICS_ENTRIES },
+  { title: "Logs", entries: LOG_ENTRIES },
 ] as const;

@@ -61,6 +61,16 @@ export {
   checkStateFilters,
   parseStateFilter,
 } from "./state-query.js";
+export { LogNotFoundError } from "./log-errors.js";
+export { RotatingFile, type RotatingFileOptions, rotatedName } from "./rotating-file.js";
+export {
+  type OutputContext,
+  OUTPUT_MARKER_PREFIX,
+  NO_OUTPUT_CONTEXT_MARKER,
+  outputMarker,
+  isOutputMarker,
+  parseOutputMarker,
+} from "./output-markers.js";
 export { type WireError, toWireError, fromWireError, ensureError } from "./wire-error.js";
 export {
   type ConfigType,

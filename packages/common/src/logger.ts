@@ -4,9 +4,8 @@
  * The level comes from config `logLevel` (env LUX_LOG_LEVEL); lines below it cost
  * one comparison.
  */
-import { mkdirSync, openSync, writeSync } from "node:fs";
-import { dirname } from "node:path";
 import { config, configGeneration } from "./config.js";
+import { RotatingFile } from "./rotating-file.js";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 /** Structured context appended to a line as key=value pairs. */
@@ -46,14 +45,13 @@ export function setLogSink(next: LogSink | undefined): void {
 
 /**
  * Sends every logger's output to the end of file `path` (created with its directory),
- * instead of stderr. Lines are written synchronously, so none are lost if the process dies.
+ * instead of stderr, rotated by size (config logRotationBytes and logRotationBackups, read
+ * by the daemon's main; no rotation by default). Lines are written synchronously, so none
+ * are lost if the process dies.
  */
-export function useLogFile(path: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const fd = openSync(path, "a");
-  sink = (line) => {
-    writeSync(fd, `${line}\n`);
-  };
+export function useLogFile(path: string, rotation: { maxBytes: number; backups: number } = { maxBytes: 0, backups: 0 }): void {
+  const file = new RotatingFile({ path, ...rotation });
+  sink = (line) => file.write(`${line}\n`);
 }
 
 /** Overrides the level from config; pass undefined to go back to config `logLevel`. */

@@ -30,9 +30,10 @@ import { ObjectRef } from "./object-ref.js";
 import { ObjectRefGenerator } from "./object-ref-generator.js";
 import { customResources, quantity } from "./options.js";
 import { checkRuntimeEnv, packWorkingDir, type RuntimeEnv } from "./runtime-env.js";
-import { RpcTimeoutError, parseAddress, type RuntimeEnvSpec } from "@lux/protocol";
+import { RpcTimeoutError, parseAddress, systemClock, type RuntimeEnvSpec } from "@lux/protocol";
 import type { ActorHandle } from "./types.js";
 import { setClassLookup } from "./serialization/index.js";
+import { startPrinting } from "./worker-output-printer.js";
 import "./wire-types.js";
 
 const log = createLogger("lux");
@@ -154,6 +155,12 @@ export interface InitOptions {
    * the config it was started with: `lux start --system-config`).
    */
   systemConfig?: SystemConfig;
+  /**
+   * Print what this job's workers write (console.log, stderr) here, each line prefixed
+   * `(fn pid=… node=…)` or `(ClassName pid=…)`, stderr to stderr (default true). false: it
+   * only goes to the workers' log files (`lux logs`).
+   */
+  logToDriver?: boolean;
 }
 
 export interface InitResult {
@@ -161,7 +168,7 @@ export interface InitResult {
   address: string;
 }
 
-const INIT_KEYS = new Set(["address", "numCpus", "numGpus", "resources", "labels", "objectStoreMemory", "namespace", "runtimeEnv", "systemConfig"]);
+const INIT_KEYS = new Set(["address", "numCpus", "numGpus", "resources", "labels", "objectStoreMemory", "namespace", "runtimeEnv", "systemConfig", "logToDriver"]);
 
 /**
  * Connects this process to a cluster: the one at `address` (or `LUX_ADDRESS`), or a
@@ -211,7 +218,8 @@ async function connectDriver(
   const packed = runtimeEnv?.workingDir !== undefined ? packWorkingDir({ ...runtimeEnv, workingDir: runtimeEnv.workingDir }, config("runtimeEnvMaxBytes")) : undefined;
   const jobId = newJobId();
   namespace = options.namespace ?? `anonymous-${jobId}`;
-  const job = { execArgv: workerExecArgv(), cwd: process.cwd(), env: {}, entryUrl: functions.entryOptedIn ? entryUrl() : undefined };
+  const logToDriver = options.logToDriver !== false;
+  const job = { execArgv: workerExecArgv(), cwd: process.cwd(), env: {}, entryUrl: functions.entryOptedIn ? entryUrl() : undefined, ...(logToDriver ? {} : { logToDriver: false as const }) };
   let target: { gcsAddress: string; rayletAddress?: string; token: string };
   if (address !== undefined && address !== "") {
     target = existingCluster(address, options);
@@ -231,6 +239,8 @@ async function connectDriver(
     target = { gcsAddress: cluster.gcsAddress, rayletAddress: cluster.rayletAddress, token: cluster.token };
   }
   const { gcsAddress, rayletAddress, token } = target;
+  // Before the job registers: its workers' output may come at once.
+  const printing = logToDriver ? startPrinting({ dedup: config("dedupLogs"), windowMs: config("logDedupWindowMs"), clock: systemClock }) : undefined;
   try {
     core = await CoreWorker.start({
       mode: "driver",
@@ -246,7 +256,9 @@ async function connectDriver(
       prestartWorkers: runtimeEnv === undefined,
     });
     if (runtimeEnv !== undefined) await core.runtimeEnvs.setJobEnv(runtimeEnv, packed);
+    if (printing !== undefined) core.onClose(drainOutput(core, jobId, printing));
   } catch (e) {
+    printing?.stop();
     await core?.close();
     core = undefined;
     await cluster?.stop();
@@ -254,6 +266,14 @@ async function connectDriver(
     throw connectFailed(e);
   }
   return { address: gcsAddress };
+}
+
+/** At shutdown: the job's last output, from the raylets that hold it, before the connections close. */
+function drainOutput(c: CoreWorker, jobId: string, printing: ReturnType<typeof startPrinting>): () => Promise<void> {
+  return async () => {
+    await printing.printer.drain(jobId, c.raylet, c.config.rpcBestEffortTimeoutMs);
+    printing.stop();
+  };
 }
 
 /** Refuses unknown keys and bad values before anything starts; the node's CPUs and GPUs for a private cluster. */
@@ -271,6 +291,9 @@ function checkInitOptions(options: InitOptions): { numCpus: number; numGpus: num
   customResources(options.resources, NODE_RESERVED);
   if (options.namespace !== undefined && (typeof options.namespace !== "string" || options.namespace.trim() === "")) {
     throw new InvalidOptionError({ option: "namespace", expected: "a non-empty string", received: options.namespace });
+  }
+  if (options.logToDriver !== undefined && typeof options.logToDriver !== "boolean") {
+    throw new InvalidOptionError({ option: "logToDriver", expected: "true or false", received: options.logToDriver });
   }
   if (options.address !== undefined && typeof options.address !== "string") {
     throw new InvalidOptionError({ option: "address", expected: ADDRESS_FORMS, received: options.address });

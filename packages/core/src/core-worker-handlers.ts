@@ -11,6 +11,7 @@ import { createLogger } from "@lux/common";
 import type { PeerConnection } from "./connections.js";
 import type { CoreWorker } from "./core-worker.js";
 import { objectRefsReport } from "./object-refs-report.js";
+import { printWorkerOutput } from "./worker-output-printer.js";
 
 const log = createLogger("core");
 
@@ -99,6 +100,11 @@ function processHandlers(the: () => CoreWorker): Some {
     },
     logWarning: (req) => {
       log.warn(req.message);
+      return { ok: true };
+    },
+    // A driver: lines its job's workers wrote, from their raylet.
+    workerOutput: (batch, connection) => {
+      printWorkerOutput(batch, connection);
       return { ok: true };
     },
     // The raylet's liveness probe: answering at all is the answer.

@@ -42,7 +42,7 @@ export interface CoreWorkerOptions {
   /** Driver: connections do not keep the process alive unless calls are pending. */
   weak: boolean;
   /** Driver only: Node flags, cwd and env for the job's workers. */
-  job?: { execArgv: string[]; cwd: string; env: Record<string, string>; entryUrl: string | undefined };
+  job?: { execArgv: string[]; cwd: string; env: Record<string, string>; entryUrl: string | undefined; logToDriver?: false };
   /** A driver: have its raylet start the job's workers once the job is registered (config workerPrestartLimit). */
   prestartWorkers?: boolean;
   /** Worker: the runtime env it runs in, inherited by the tasks and actors it submits. */

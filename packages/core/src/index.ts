@@ -101,6 +101,7 @@ export {
   CollectiveError,
   InvalidStateQueryError,
   InvalidMetricError,
+  LogNotFoundError,
   type ErrorCode,
   /** Explicit config entries (`lux.init({ systemConfig })`); every entry is in docs/config.md. */
   type SystemConfig,

@@ -8,6 +8,8 @@
 import {
   connectRpc,
   type GcsService,
+  type NodeLogFiles,
+  type PeerOptions,
   type RpcCaller,
   type StateFilter,
   type StateItems,
@@ -18,8 +20,9 @@ import {
   type SummaryKind,
   type TraceEvent,
 } from "@lux/protocol";
-import { InitError, InvalidStateQueryError, checkStateFilters, checkStateKind, checkSummaryKind, readTokenFile, rpcPeerOptions } from "@lux/common";
+import { InitError, InvalidStateQueryError, checkStateFilters, checkStateKind, checkSummaryKind, config, readTokenFile, rpcPeerOptions } from "@lux/common";
 import { clusterLauncher } from "./launcher.js";
+import { getLog, listLogs, type GetLogOptions, type LogAccess } from "./log-client.js";
 
 /** A filter: [field, operator, value], e.g. `["state", "=", "FAILED"]`; values compare as text. */
 export type Filter = readonly [field: string, operator: StateOperator, value: string | number | boolean];
@@ -54,6 +57,8 @@ export class StateClient {
     private readonly failed: (error: unknown) => never = (e) => {
       throw e;
     },
+    /** How to reach the nodes' raylets for their logs: the cluster's peer options, and config logFollowIntervalMs. */
+    private readonly nodes: { peerOptions: PeerOptions; followMs: number } | undefined = undefined,
   ) {}
 
   /** One page of `kind`: `{ items, nextPageToken, total, dropped }`. Throws InvalidStateQueryError for an unknown kind, field or operator. */
@@ -116,6 +121,25 @@ export class StateClient {
     return (await this.gcs.call("taskTimeline", request).catch(this.failed)).events;
   }
 
+  /** Each alive node's log files `{ nodeId, files: { name, size, modifiedAt }[] }` (of one node with `nodeId`). */
+  listLogs(options: { nodeId?: string } = {}): Promise<NodeLogFiles[]> {
+    return listLogs(this.logAccess(), options);
+  }
+
+  /**
+   * Lines of a node's log file (`file`), a worker's output (`pid`), an actor's (`actorId`) or
+   * a task's (`taskId`), oldest first; `tail`: the last N; `follow`: then the lines written
+   * later, until the loop over them ends. LogNotFoundError when there is no such log.
+   */
+  getLog(options: GetLogOptions): AsyncIterable<string> {
+    return getLog(this.logAccess(), options);
+  }
+
+  private logAccess(): LogAccess {
+    if (this.nodes === undefined) throw new InitError({ reason: "this state client cannot reach the nodes' logs" });
+    return { gcs: this.gcs, ...this.nodes, get: (kind, id) => this.get(kind, id), failed: this.failed };
+  }
+
   /** Closes a client made by `lux.state.connect()` (this process's own connection stays open). */
   close(): void {
     if (this.owned) this.gcs.close();
@@ -139,6 +163,7 @@ export async function connectState(options: ConnectOptions = {}): Promise<StateC
   }
   const token = options.token ?? (process.env["LUX_TOKEN"] || readTokenFile(address));
   if (token === undefined) throw new InitError({ reason: `lux.state.connect(): no token for the cluster at ${address}: pass token, or set LUX_TOKEN` });
-  const gcs = await connectRpc<GcsService>(address, rpcPeerOptions(token));
-  return new StateClient(gcs, true);
+  const peerOptions = rpcPeerOptions(token);
+  const gcs = await connectRpc<GcsService>(address, peerOptions);
+  return new StateClient(gcs, true, undefined, { peerOptions, followMs: config("logFollowIntervalMs") });
 }

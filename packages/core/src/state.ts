@@ -19,15 +19,19 @@
  * client.close();
  * ```
  */
-import type { StateItems, StateKind, StatePage, StateSummaries, SummaryKind, TraceEvent } from "@lux/protocol";
+import type { NodeLogFiles, StateItems, StateKind, StatePage, StateSummaries, SummaryKind, TraceEvent } from "@lux/protocol";
 import { checkStateKind, checkSummaryKind, parseStateFilter } from "@lux/common";
 import { clusterLost, requireCore } from "./api.js";
+import { peerOptionsOf } from "./core-worker-start.js";
+import type { GetLogOptions } from "./log-client.js";
 import { StateClient, connectState, type ConnectOptions, type Filter, type ListOptions } from "./state-client.js";
 
-export { StateClient, type ConnectOptions, type Filter, type ListOptions };
+export { StateClient, type ConnectOptions, type Filter, type ListOptions, type GetLogOptions };
 export type {
   StateKind,
   StatePage,
+  LogFileInfo,
+  NodeLogFiles,
   StateItems,
   StateSummaries,
   SummaryKind,
@@ -67,7 +71,7 @@ export function parseFilter(kind: StateKind, text: string): Filter {
 /** A client over this process's connection (after `lux.init()`). */
 function own(operation: string): StateClient {
   const c = requireCore(`lux.state.${operation}`);
-  return new StateClient(c.gcs, false, clusterLost(c));
+  return new StateClient(c.gcs, false, clusterLost(c), { peerOptions: peerOptionsOf(c.options), followMs: c.config.logFollowIntervalMs });
 }
 
 /** A client of its own, with no job: for tools that only read the cluster's state. Close it when done. */
@@ -124,4 +128,19 @@ export function summary<K extends SummaryKind>(kind: K, options?: { filters?: re
 /** Chrome trace events, one per task run (Perfetto opens them as a JSON array). */
 export function timeline(options?: { jobId?: string }): Promise<TraceEvent[]> {
   return own("timeline").timeline(options);
+}
+
+/** Each alive node's log files, `{ nodeId, files: { name, size, modifiedAt }[] }[]` (one node's with `nodeId`). */
+export function listLogs(options?: { nodeId?: string }): Promise<NodeLogFiles[]> {
+  return own("listLogs").listLogs(options);
+}
+
+/**
+ * Lines of a log, oldest first: a node's file (`file`, with `nodeId` when several nodes
+ * have one of that name), a worker's output (`pid`), an actor's (`actorId`) or a task's
+ * (`taskId`: only its lines). `tail`: the last N; `follow`: then lines as they are
+ * written, until the loop ends (`break`).
+ */
+export function getLog(options: GetLogOptions): AsyncIterable<string> {
+  return own("getLog").getLog(options);
 }

@@ -4,10 +4,14 @@ import { setLuxApi, startWorker } from "./api.js";
 import * as lux from "./index.js";
 import { installModuleScopesIfLoader } from "./module-scopes.js";
 import { installNpmEnvResolution } from "./npm-env-resolution.js";
+import { attributeOutput } from "./output-attribution.js";
 import { runPreloads } from "./worker-preloads.js";
 
 const log = createLogger("worker");
 setLuxApi(lux);
+// First: every line the worker writes from now on is marked with the task or actor it is for.
+let hosted: () => { actorId: string; className: string } | undefined = () => undefined;
+attributeOutput(() => hosted());
 // The job's preloads (its loader, e.g. tsx), now that Lux's own modules are loaded.
 const preloads = await runPreloads(process.env);
 // A runtime env with npm packages: bare imports of the job's code resolve from them first.
@@ -20,6 +24,7 @@ process.on("unhandledRejection", (reason) => {
 // A worker started with its raylet, before the raylet was up, learns where it is on stdin.
 if (process.env["LUX_ADDRESSES_ON_STDIN"] === "1") Object.assign(process.env, await addressesFromStdin());
 const core = await startWorker(process.env);
+hosted = () => core.executor.hosted;
 // A worker lives as long as its raylet: it exits when the raylet (its parent) goes away.
 core.raylet.onClose(() => process.exit(0));
 exitWithParent(() => process.exit(0));

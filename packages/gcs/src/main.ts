@@ -24,7 +24,7 @@ const log = createLogger("gcs");
 const config = configSnapshot();
 const flags = parseFlags(process.argv.slice(2));
 const logFile = flags.get("log-file");
-if (logFile !== undefined) useLogFile(logFile);
+if (logFile !== undefined) useLogFile(logFile, { maxBytes: config.logRotationBytes, backups: config.logRotationBackups });
 guardDaemonProcess(log);
 const token = process.env["LUX_TOKEN"];
 if (token === undefined || token === "") {

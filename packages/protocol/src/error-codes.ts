@@ -49,6 +49,7 @@ export const ERROR_CODES = [
   "LUX_INVALID_JOB_REQUEST",
   "LUX_JOB_NOT_FINISHED",
   "LUX_JOB_API",
+  "LUX_LOG_NOT_FOUND",
 ] as const;
 
 /** A Lux error code, e.g. "LUX_GET_TIMEOUT"; see docs/errors.md. */

@@ -92,3 +92,4 @@ export * from "./state-wire.js";
 export * from "./task-events-wire.js";
 export * from "./metrics-wire.js";
 export { LatencyHistogram, RPC_LATENCY_BOUNDARIES_MS } from "./latency-histogram.js";
+export * from "./log-wire.js";

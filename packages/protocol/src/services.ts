@@ -9,6 +9,7 @@ import { returns, rpc, defineService, type ServiceOf } from "./service.js";
 import { TaskSpecWire } from "./task-wire.js";
 import { TaskEventBatch } from "./task-events-wire.js";
 import { MetricsReport } from "./metrics-wire.js";
+import { LogReadRequest, WorkerOutputBatch, type LogChunk, type NodeLogFiles } from "./log-wire.js";
 import {
   StateQuery,
   type NodeObjectsReport,
@@ -248,6 +249,15 @@ export const RayletService = defineService({
   listWorkers: rpc(empty, returns<WorkerStateItem[]>()),
   /** From the control service (the state API): this node's store, and the references its processes hold (asked of each). */
   listObjects: rpc(empty, returns<NodeObjectsReport>()),
+  /** The node's log files (the session's logs folder: this node's own, and those of the session's other daemons). */
+  listLogs: rpc(empty, returns<NodeLogFiles>()),
+  /** Lines of one of the node's log files or of one worker's output (see LogReadRequest); LogNotFoundError if there is none. */
+  readLog: rpc(LogReadRequest, returns<LogChunk>()),
+  /**
+   * From a driver that is shutting down, or over the connection this raylet sends it output
+   * on: send the job's worker output read so far, and reply once the driver has it.
+   */
+  drainWorkerOutput: rpc(obj({ jobId: str }), ok),
 });
 export type RayletService = ServiceOf<typeof RayletService>;
 
@@ -305,5 +315,7 @@ export const CoreWorkerService = defineService({
   actorNameChanged: rpc(obj({ namespace: str, name: str, actorId: opt(str) }), ok),
   /** From the raylet (the state API's objects): the references this process holds, with why. */
   listObjectRefs: rpc(empty, returns<ProcessRefsReport>()),
+  /** From a raylet, to the driver of a job: lines its workers there wrote, to print (see log-wire.ts). */
+  workerOutput: rpc(WorkerOutputBatch, ok),
 });
 export type CoreWorkerService = ServiceOf<typeof CoreWorkerService>;

@@ -44,6 +44,8 @@ export const JobInfo = obj({
   env: record(str),
   /** URL of the entry script, when it opted into being imported by workers with `lux.main`. */
   entryUrl: maybe(str),
+  /** false: the job's worker output is not sent to its driver (`lux.init({ logToDriver: false })`); only written to log files. */
+  logToDriver: opt(bool),
 });
 export type JobInfo = Infer<typeof JobInfo>;
 

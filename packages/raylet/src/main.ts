@@ -22,13 +22,14 @@ import { defaultMemoryResource } from "./memory-usage.js";
 import { logDir, socketDir } from "./session-dirs.js";
 import { cleanUpSessions } from "./session-housekeeping.js";
 import { startEarlyWorker, type PrestartJob } from "./worker-pool.js";
+import { WorkerOutputs } from "./worker-output.js";
 
 const log = createLogger("raylet");
 // Every tunable, read once (explicit entries reach this process as LUX_* variables).
 const config = configSnapshot();
 const flags = parseFlags(process.argv.slice(2));
 const logFile = flags.get("log-file");
-if (logFile !== undefined) useLogFile(logFile);
+if (logFile !== undefined) useLogFile(logFile, { maxBytes: config.logRotationBytes, backups: config.logRotationBackups });
 guardDaemonProcess(log);
 const token = process.env["LUX_TOKEN"];
 const gcsAddressFlag = flags.get("gcs-address");
@@ -60,7 +61,9 @@ const sessionDir = flags.get("session-dir") ?? fs.mkdtempSync(path.join(os.tmpdi
 // The first one starts here, while this raylet opens its store and connects.
 const prestartFlag = flags.get("prestart-job");
 const prestart = prestartFlag === undefined ? undefined : (JSON.parse(prestartFlag) as PrestartJob);
-const early = prestart === undefined ? undefined : startEarlyWorker({ workerMain, token, socketDir: socketDir(sessionDir), logDir: logDir(sessionDir) }, prestart);
+// Every worker's output: its log file in the session's logs folder, and its job's driver.
+const outputs = new WorkerOutputs({ logDir: logDir(sessionDir), rotation: { maxBytes: config.logRotationBytes, backups: config.logRotationBackups } });
+const early = prestart === undefined ? undefined : startEarlyWorker({ workerMain, token, socketDir: socketDir(sessionDir), outputs }, prestart);
 // Without a GPU count the node's GPUs are what nvidia-smi finds, asked while the raylet starts
 // (after that worker: starting a process holds this thread a moment).
 const gpuDetection = resources["GPU"] === undefined ? detectGpus(process.env, config.gpuDetectionTimeoutMs) : undefined;
@@ -122,6 +125,8 @@ const raylet = new Raylet({
   sessionDir,
   config,
   memoryCapacity,
+  outputs,
+  logFile: logFile === undefined ? undefined : path.basename(logFile),
 });
 // Every way out (SIGTERM, the parent gone, the control service gone) closes once: the
 // workers, then the store's files (the fatal cleanup removes them if closing fails).

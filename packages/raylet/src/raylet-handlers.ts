@@ -46,11 +46,13 @@ export interface RayletParts {
   stateTimeoutMs: number;
   /** Adds what a process of the node reported for the node's metrics. */
   reportMetrics(process: unknown, metrics: MetricsReport["metrics"]): void;
+  /** The node's logs: listLogs, readLog, drainWorkerOutput (node-logs.ts). */
+  logHandlers: RayletHandlers;
 }
 
 /** What a raylet answers to its node's processes, other raylets and the control service. */
 export function rayletHandlers(parts: RayletParts): ServiceHandlers<RayletService> {
-  return serve(RayletService, { ...leaseHandlers(parts), ...workerHandlers(parts), ...objectHandlers(parts), ...nodeHandlers(parts), ...bundleHandlers(parts) });
+  return serve(RayletService, { ...leaseHandlers(parts), ...workerHandlers(parts), ...objectHandlers(parts), ...nodeHandlers(parts), ...bundleHandlers(parts), ...parts.logHandlers });
 }
 
 /** Leases of workers, asked for by owners. */

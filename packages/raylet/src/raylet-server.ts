@@ -4,7 +4,6 @@ import type {
   CoreWorkerService,
   Dial,
   GcsService,
-  JobInfo,
   NodeResources,
   PeerOptions,
   RayletService,
@@ -22,6 +21,8 @@ import { ClusterView } from "./cluster-view.js";
 import { LeaseManager, type Requester } from "./lease-manager.js";
 import { NodeAddresses } from "./node-addresses.js";
 import { NodeMemory } from "./node-memory.js";
+import { JobInfos } from "./job-infos.js";
+import { NodeLogs, type NodeLogsOptions } from "./node-logs.js";
 import { registeredProcesses } from "./node-state.js";
 import { PullManager } from "./pull-manager.js";
 import { BundleReservations } from "./bundle-reservations.js";
@@ -62,6 +63,10 @@ export interface RayletOptions {
   config: ConfigValues;
   /** `--memory-capacity`: the memory monitor counts the node's own processes against this many bytes (default: the machine's memory). */
   memoryCapacity?: number | undefined;
+  /** The workers' output (made before the raylet, so a worker started with it is read from its first line). */
+  outputs: NodeLogsOptions["outputs"];
+  /** The name of the raylet's own log file in the session's logs folder. */
+  logFile?: string | undefined;
 }
 
 /** The node daemon: worker pool, lease scheduling, resources and the node's object store. */
@@ -83,7 +88,7 @@ export class Raylet {
   private readonly resources: ResourcePool;
   /** This node's part of placement groups. */
   private readonly bundles: BundleReservations;
-  private readonly jobs = new Map<string, Promise<JobInfo>>();
+  private readonly jobs = new JobInfos(() => this.gcs);
   /** Jobs whose workers were started ahead (at most once each). */
   private readonly prestartedJobs = new Set<string>();
   private readonly closeListeners: (() => void)[] = [];
@@ -103,6 +108,8 @@ export class Raylet {
   private readonly peerOptions: PeerOptions;
   /** The node's Prometheus metrics (`/metrics`) and what its processes report for them. */
   private readonly metrics: MetricsEndpoint;
+  /** The node's log files, and its workers' output on its way to their drivers. */
+  private readonly logs: NodeLogs;
 
   constructor(private readonly options: RayletOptions) {
     this.clock = options.clock ?? systemClock;
@@ -130,6 +137,8 @@ export class Raylet {
       address: (nodeId) => this.nodeAddresses.of(nodeId),
     });
     this.npmEnvs = nodeNpmEnvs(this.nodeId, options.config, this.clock);
+    const logs = { logDir: logDir(options.sessionDir), ownLog: options.logFile, outputs: options.outputs, job: (jobId: string) => this.jobs.get(jobId) };
+    this.logs = new NodeLogs({ nodeId: this.nodeId, ...logs, peerOptions: this.peerOptions, clock: this.clock, config: options.config });
     this.runtimeEnvs = new RuntimeEnvManager({
       nodeId: this.nodeId,
       sessionDir: options.sessionDir,
@@ -207,7 +216,7 @@ export class Raylet {
       labels: this.labels,
       resources: this.resources,
       pool: this.pool,
-      jobInfo: (jobId) => this.jobInfo(jobId),
+      jobInfo: (jobId) => this.jobs.get(jobId),
       view: this.view,
       lookupNode: async (nodeId) => {
         const nodes = await this.gcs?.call("getClusterView", {});
@@ -245,15 +254,16 @@ export class Raylet {
       currentResources: () => this.currentResources(),
       outOfMemoryOf: (workerId) => this.memory?.killOf(workerId),
       jobFinished: (jobId) => {
+        this.logs.jobEnded(jobId);
         this.leases?.jobFinished(jobId);
-        this.jobs.delete(jobId);
+        this.jobs.forget(jobId);
         this.prestartedJobs.delete(jobId);
         this.workerPool.killJob(jobId);
       },
       prestartJob: (jobId) => {
         if (this.prestartedJobs.has(jobId)) return;
         this.prestartedJobs.add(jobId);
-        this.jobInfo(jobId).then(
+        this.jobs.get(jobId).then(
           (job) => this.workerPool.prestart(job, this.prestartCount()),
           (e: unknown) => log.warn(`cannot start workers ahead for job ${jobId}: ${(e as Error).message}`),
         );
@@ -263,6 +273,7 @@ export class Raylet {
       reportMetrics: (conn, metrics) => this.metrics.reported.add(conn, metrics),
       // Within the control service's deadline for this node's answer.
       stateTimeoutMs: Math.max(1, Math.floor(this.options.config.rpcBestEffortTimeoutMs / 2)),
+      logHandlers: this.logs.handlers(this.nodeId),
     };
   }
 
@@ -295,7 +306,7 @@ export class Raylet {
       gcsAddress: this.options.gcsAddress,
       token: this.options.token,
       socketDir: socketDir(this.options.sessionDir),
-      logDir: logDir(this.options.sessionDir),
+      outputs: this.options.outputs,
       maxIdlePerJob: this.options.maxIdleWorkersPerJob,
       idleKeepMs: this.options.config.idleWorkerKeepMs,
       startConcurrency: this.options.config.maxConcurrentWorkerStarts || os.availableParallelism(),
@@ -440,17 +451,6 @@ export class Raylet {
     return this.leases;
   }
 
-  private jobInfo(jobId: string): Promise<JobInfo> {
-    let info = this.jobs.get(jobId);
-    if (info === undefined) {
-      if (this.gcs === undefined) return Promise.reject(new LuxError("not connected to the control service"));
-      info = this.gcs.call("getJob", { jobId });
-      info.catch(() => this.jobs.delete(jobId));
-      this.jobs.set(jobId, info);
-    }
-    return info;
-  }
-
   /** Asks every process of the node to collect garbage, so refs they dropped free their objects. */
   collectGarbage(): void {
     for (const c of this.clients) c.notify("collectGarbage", {});
@@ -468,6 +468,7 @@ export class Raylet {
     this.view.close();
     this.nodePeers.close();
     this.npmEnvs.close();
+    this.logs.close();
     try {
       await this.metrics.close();
       await this.pool?.close();

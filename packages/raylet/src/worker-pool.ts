@@ -1,10 +1,9 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { spawn, type ChildProcess } from "node:child_process";
 import type { Clock, JobInfo, RuntimeEnvSpec, TimerHandle } from "@lux/protocol";
 import { LeaseFailedError, LuxError, createLogger, newWorkerId, runtimeEnvKey } from "@lux/common";
 import type { PreparedEnv } from "./runtime-env-manager.js";
 import { StartGate } from "./start-gate.js";
+import type { WorkerOutputs } from "./worker-output.js";
 
 const log = createLogger("raylet");
 
@@ -39,8 +38,8 @@ export interface WorkerPoolOptions {
   rayletAddress: string;
   gcsAddress: string;
   token: string;
-  /** The session's logs folder: each worker's output also goes to worker-<pid>.log there. */
-  logDir: string | undefined;
+  /** Where each worker's output goes: its log file and its job's driver. */
+  outputs: WorkerOutputs;
   /** Where workers put their Unix sockets (short: a socket path is limited to ~100 bytes). */
   socketDir: string | undefined;
   /** Idle workers kept per job. */
@@ -260,7 +259,7 @@ export class WorkerPool {
       return Promise.reject(spawnFailed(job.jobId, e as Error));
     }
     if (child.pid !== undefined) runtimeEnv?.pin?.(child.pid);
-    forwardOutput(child, child.pid ?? 0, this.options.logDir);
+    this.options.outputs.watch(child, { workerId, jobId: job.jobId });
     return this.track(child, workerId, job.jobId, outlivesJob, envKey);
   }
 
@@ -383,14 +382,14 @@ export interface EarlyWorker {
  * modules, which then overlaps the raylet's own start. WorkerPool.prestart takes it in.
  */
 export function startEarlyWorker(
-  options: Pick<WorkerPoolOptions, "workerMain" | "token" | "socketDir" | "logDir">,
+  options: Pick<WorkerPoolOptions, "workerMain" | "token" | "socketDir" | "outputs">,
   job: PrestartJob,
 ): EarlyWorker {
   const workerId = newWorkerId();
   const child = spawnWorker(options, job, workerId, undefined, { LUX_ADDRESSES_ON_STDIN: "1" });
   // Until the pool adopts it (which replaces one that failed to spawn).
   child.on("error", (err) => log.warn(`the worker started with this raylet failed: ${err.message}`));
-  forwardOutput(child, child.pid ?? 0, options.logDir);
+  options.outputs.watch(child, { workerId, jobId: job.jobId });
   return { workerId, job, process: child };
 }
 
@@ -432,37 +431,6 @@ function spawnWorker(
   // A pipe to a worker that is gone fails (EPIPE, ECONNRESET): its exit is what counts.
   for (const pipe of [child.stdin, child.stdout, child.stderr]) pipe?.on("error", () => undefined);
   return child;
-}
-
-/** Worker output reaches the driver through the raylet's own stdout/stderr, line by line. */
-function forwardOutput(child: ChildProcess, pid: number, logDir: string | undefined): void {
-  const prefix = `(pid=${pid}) `;
-  // Each worker also gets its own log file in the session's logs folder.
-  const file = logDir === undefined ? undefined : fs.createWriteStream(path.join(logDir, `worker-${pid}.log`), { flags: "a" });
-  file?.on("error", () => undefined);
-  let open = 2;
-  for (const [from, to] of [
-    [child.stdout, process.stdout],
-    [child.stderr, process.stderr],
-  ] as const) {
-    let rest = "";
-    from?.setEncoding("utf8");
-    from?.on("data", (text: string) => {
-      const lines = (rest + text).split("\n");
-      rest = lines.pop() ?? "";
-      if (lines.length > 0) {
-        to.write(lines.map((l) => prefix + l).join("\n") + "\n");
-        file?.write(lines.join("\n") + "\n");
-      }
-    });
-    from?.on("end", () => {
-      if (rest !== "") {
-        to.write(prefix + rest + "\n");
-        file?.write(rest + "\n");
-      }
-      if (--open === 0) file?.end();
-    });
-  }
 }
 
 /**

@@ -13,6 +13,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, test } from "node:test";
 import { FakeClock, systemClock } from "@lux/protocol";
+import { WorkerOutputs } from "../src/worker-output.js";
 import { WorkerPool, splitPreloads, startEarlyWorker, type PrestartJob, type WorkerHandle, type WorkerPoolOptions } from "../src/worker-pool.js";
 
 /** Polls `condition` every 10 ms for up to 10 s (real processes: no fake clock here). */
@@ -55,7 +56,7 @@ const options: WorkerPoolOptions = {
   rayletAddress: "127.0.0.1:7001",
   gcsAddress: "127.0.0.1:7002",
   token: "t",
-  logDir,
+  outputs: new WorkerOutputs({ logDir, rotation: { maxBytes: 0, backups: 0 } }),
   socketDir: undefined,
   maxIdlePerJob: 2,
   idleKeepMs: 60_000,

@@ -1,0 +1,110 @@
+/**
+ * A log file that rotates by size: once a write would take NAME past `maxBytes`, NAME is
+ * renamed NAME.1 (NAME.1 becomes NAME.2, and so on; the oldest past `backups` is deleted)
+ * and a new NAME is started. So one writer never takes more than about
+ * maxBytes × (backups + 1) of disk. Every process's log file is one of these: the control
+ * service's and a raylet's (through `useLogFile`), each worker's output (written by its
+ * raylet), and any other daemon of the session.
+ *
+ * Writes are synchronous: nothing written is lost when the process dies right after, and a
+ * line is never split between two files. A failing disk (full, removed) drops what cannot
+ * be written instead of throwing into the process that logs.
+ */
+import { closeSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
+
+export interface RotatingFileOptions {
+  /** The file written (created with its folder). */
+  path: string;
+  /** Size past which the file rotates (config logRotationBytes); 0 never rotates. */
+  maxBytes: number;
+  /** Rotated files kept, NAME.1 … NAME.N (config logRotationBackups); 0 starts the file over empty. */
+  backups: number;
+  /**
+   * What a new file starts with after a rotation, before the write that caused it (e.g. the
+   * context the lines that follow belong to, so each file reads on its own); undefined for nothing.
+   */
+  header?: () => string | undefined;
+}
+
+/** The rotated files of `path`, in the order they are named: `path.1` is the newest backup. */
+export function rotatedName(path: string, index: number): string {
+  return index === 0 ? path : `${path}.${index}`;
+}
+
+export class RotatingFile {
+  private fd: number | undefined;
+  private bytes: number;
+  /** Files rotated so far (for tests and reports). */
+  rotations = 0;
+
+  constructor(private readonly options: RotatingFileOptions) {
+    mkdirSync(dirname(options.path), { recursive: true });
+    this.fd = openSync(options.path, "a");
+    this.bytes = fstatSync(this.fd).size;
+  }
+
+  get path(): string {
+    return this.options.path;
+  }
+
+  /** Bytes in the current file. */
+  get size(): number {
+    return this.bytes;
+  }
+
+  /** Appends `text` (whole lines, as the caller splits them), rotating first if it would not fit. */
+  write(text: string): void {
+    if (this.fd === undefined || text === "") return;
+    const data = Buffer.from(text, "utf8");
+    const { maxBytes } = this.options;
+    if (maxBytes > 0 && this.bytes > 0 && this.bytes + data.length > maxBytes) this.rotate();
+    this.append(data);
+  }
+
+  close(): void {
+    if (this.fd === undefined) return;
+    closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  private append(data: Buffer): void {
+    if (this.fd === undefined) return;
+    try {
+      writeSync(this.fd, data);
+      this.bytes += data.length;
+    } catch {
+      // A full or vanished disk: the line is lost, the process logging it goes on.
+    }
+  }
+
+  private rotate(): void {
+    const { path, backups } = this.options;
+    this.close();
+    try {
+      if (backups === 0) {
+        this.fd = openSync(path, "w");
+      } else {
+        rmSync(rotatedName(path, backups), { force: true });
+        for (let i = backups - 1; i >= 1; i--) renameIfThere(rotatedName(path, i), rotatedName(path, i + 1));
+        renameIfThere(path, rotatedName(path, 1));
+        this.fd = openSync(path, "a");
+      }
+    } catch {
+      // Renaming failed (the folder is gone or read-only): go on in whatever NAME is now.
+      this.fd = openSync(path, "a");
+    }
+    this.bytes = fstatSync(this.fd).size;
+    this.rotations++;
+    const header = this.options.header?.();
+    if (header !== undefined && header !== "") this.append(Buffer.from(header, "utf8"));
+  }
+}
+
+function renameIfThere(from: string, to: string): void {
+  try {
+    renameSync(from, to);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+  }
+}
