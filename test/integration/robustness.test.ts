@@ -164,7 +164,7 @@ describe("robustness of listening sockets", () => {
   let actor: lux.ActorHandle<Echo>;
   let logs: { gcs: string; raylet: string };
   let stderr: ReturnType<typeof captureStderr>;
-  /** `linePrefix`: what starts the log line (a worker's lines reach the driver as "(pid=N) ..."). */
+  /** `linePrefix`: what starts the log line (an actor's worker's lines reach the driver as "(Echo pid=N) ..."). */
   const targets: { name: string; listener: Listener; log: () => string; linePrefix?: string }[] = [];
 
   before(async () => {
@@ -191,7 +191,7 @@ describe("robustness of listening sockets", () => {
         name: "worker",
         listener: find(`the actor's worker (pid ${workerPid})`, (l) => l.pid === workerPid),
         log: () => stderr.text(),
-        linePrefix: `(pid=${workerPid}) `,
+        linePrefix: `(Echo pid=${workerPid}) `,
       },
       { name: "driver", listener: find("the driver", (l) => l.pid === process.pid), log: () => stderr.text() },
     );

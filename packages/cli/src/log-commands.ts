@@ -5,7 +5,7 @@
  * an actor's or one task's output. Each takes `--tail N` and `--follow`. A log that is not
  * there exits 1 naming what is missing; a bad combination of flags exits 2.
  */
-import { InvalidArgumentError, Option, type Command } from "commander";
+import { Option, type Command } from "commander";
 import { InvalidOptionError, LogNotFoundError } from "@lux/common";
 import { state } from "@lux/core";
 import { CliError } from "./errors.js";
@@ -16,7 +16,7 @@ import { formatBytes } from "./units.js";
 interface ReadFlags {
   nodeId?: string;
   follow?: boolean;
-  tail?: number;
+  tail?: string;
   address?: string;
 }
 
@@ -40,32 +40,34 @@ async function print(lines: AsyncIterable<string>): Promise<void> {
 }
 
 function readOptions(flags: ReadFlags): Pick<state.GetLogOptions, "tail" | "follow"> {
-  return { ...(flags.tail !== undefined ? { tail: flags.tail } : {}), ...(flags.follow === true ? { follow: true } : {}) };
+  return { ...(flags.tail !== undefined ? { tail: wholeNumber("--tail", flags.tail) } : {}), ...(flags.follow === true ? { follow: true } : {}) };
+}
+
+/** A flag's whole number >= 1; a bad one exits 2 before any cluster is asked. */
+function wholeNumber(flag: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isInteger(n) || n < 1) throw new CliError(`${flag} takes a whole number >= 1, got "${value}"`, 2);
+  return n;
 }
 
 async function files(file: string | undefined, flags: ReadFlags): Promise<void> {
+  if (file !== undefined) {
+    const options = { file, ...(flags.nodeId !== undefined ? { nodeId: flags.nodeId } : {}), ...readOptions(flags) };
+    await withClient(flags.address, (client) => print(client.getLog(options)));
+    return;
+  }
+  if (flags.follow === true || flags.tail !== undefined) {
+    throw new CliError("--follow and --tail read a file: name one (lux logs FILE), or use lux logs worker|actor|task", 2);
+  }
   await withClient(flags.address, async (client) => {
-    if (file !== undefined) {
-      await print(client.getLog({ file, ...(flags.nodeId !== undefined ? { nodeId: flags.nodeId } : {}), ...readOptions(flags) }));
-      return;
-    }
-    if (flags.follow === true || flags.tail !== undefined) throw new CliError("--follow and --tail read a file: name one (lux logs FILE), or use lux logs worker|actor|task", 2);
     const nodes = await client.listLogs(flags.nodeId !== undefined ? { nodeId: flags.nodeId } : {});
     const rows = nodes.flatMap((n) => n.files.map((f) => ({ nodeId: n.nodeId, file: f.name, size: formatBytes(f.size), modified: new Date(f.modifiedAt).toISOString() })));
     process.stdout.write(rows.length === 0 ? "No log files.\n" : `${table(rows, ["nodeId", "file", "size", "modified"])}\n`);
   });
 }
 
-function positiveInt(what: string): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${what} takes a whole number >= 1, got "${value}"`);
-    return n;
-  };
-}
-
 const readFlagOptions = (): Option[] => [
-  new Option("--tail <n>", "only the last N lines (then, with --follow, what comes after)").argParser(positiveInt("--tail")),
+  new Option("--tail <n>", "only the last N lines (then, with --follow, what comes after)"),
   new Option("--follow", "go on printing lines as they are written, until stopped (Ctrl-C)"),
   new Option("--address <host:port>", "the cluster's control service (default: LUX_ADDRESS, else the cluster on this machine)"),
 ];
@@ -88,15 +90,22 @@ export function addLogCommands(cmd: Command): void {
     logs
       .command("worker")
       .description("Print a worker's output (its file and the rotated ones before it).")
-      .requiredOption("--pid <pid>", "the worker's process id", positiveInt("--pid"))
+      .requiredOption("--pid <pid>", "the worker's process id")
       .option("--node-id <id>", "the worker's node (default: the node that started a worker with this pid)"),
-  ).action(async (flags: ReadFlags & { pid: number }) =>
-    withClient(flags.address, (client) => print(client.getLog({ pid: flags.pid, ...(flags.nodeId !== undefined ? { nodeId: flags.nodeId } : {}), ...readOptions(flags) }))),
-  );
+  ).action(async (flags: ReadFlags & { pid: string }) => {
+    const options = { pid: wholeNumber("--pid", flags.pid), ...(flags.nodeId !== undefined ? { nodeId: flags.nodeId } : {}), ...readOptions(flags) };
+    await withClient(flags.address, (client) => print(client.getLog(options)));
+  });
   withReadFlags(logs.command("actor").description("Print what an actor wrote (on its current worker).").requiredOption("--id <actorId>", "the actor's id")).action(
-    async (flags: ReadFlags & { id: string }) => withClient(flags.address, (client) => print(client.getLog({ actorId: flags.id, ...readOptions(flags) }))),
+    async (flags: ReadFlags & { id: string }) => {
+      const options = { actorId: flags.id, ...readOptions(flags) };
+      await withClient(flags.address, (client) => print(client.getLog(options)));
+    },
   );
   withReadFlags(logs.command("task").description("Print only what one task wrote (each of its runs).").requiredOption("--id <taskId>", "the task's id")).action(
-    async (flags: ReadFlags & { id: string }) => withClient(flags.address, (client) => print(client.getLog({ taskId: flags.id, ...readOptions(flags) }))),
+    async (flags: ReadFlags & { id: string }) => {
+      const options = { taskId: flags.id, ...readOptions(flags) };
+      await withClient(flags.address, (client) => print(client.getLog(options)));
+    },
   );
 }

@@ -13,6 +13,8 @@
 import { closeSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 
+const NEWLINE = 10;
+
 export interface RotatingFileOptions {
   /** The file written (created with its folder). */
   path: string;
@@ -53,12 +55,31 @@ export class RotatingFile {
     return this.bytes;
   }
 
-  /** Appends `text` (whole lines, as the caller splits them), rotating first if it would not fit. */
+  /**
+   * Appends `text` (whole lines). What does not fit goes to new files, cut between lines: a
+   * file exceeds maxBytes only by holding a single line longer than it, alone.
+   */
   write(text: string): void {
     if (this.fd === undefined || text === "") return;
-    const data = Buffer.from(text, "utf8");
+    let data = Buffer.from(text, "utf8");
     const { maxBytes } = this.options;
-    if (maxBytes > 0 && this.bytes > 0 && this.bytes + data.length > maxBytes) this.rotate();
+    // Nothing but its header in the current file: a line too long for any file goes here whole.
+    let fresh = this.bytes === 0;
+    while (maxBytes > 0 && this.bytes + data.length > maxBytes) {
+      const room = maxBytes - this.bytes;
+      let cut = room > 0 ? data.lastIndexOf(NEWLINE, room - 1) + 1 : 0;
+      if (cut === 0 && fresh) {
+        const end = data.indexOf(NEWLINE);
+        cut = end < 0 ? data.length : end + 1;
+      }
+      if (cut > 0) {
+        this.append(data.subarray(0, cut));
+        data = data.subarray(cut);
+      }
+      if (data.length === 0) return;
+      this.rotate();
+      fresh = true;
+    }
     this.append(data);
   }
 

@@ -53,6 +53,7 @@ import {
   InvalidJobRequestError,
   JobNotFinishedError,
   JobApiError,
+  LogNotFoundError,
   type WireError,
   ensureError,
   errorClassForCode,
@@ -150,6 +151,7 @@ const SAMPLES: readonly LuxError[] = [
   new InvalidJobRequestError({ field: "entrypoint", reason: "a non-empty string" }),
   new JobNotFinishedError({ submissionId: "job-1", status: "RUNNING" }),
   new JobApiError({ url: "http://127.0.0.1:8265/api/jobs", status: 401, reason: "the token is not this cluster's" }),
+  new LogNotFoundError({ what: 'file "nothing.log" on node 3f2a9c01', reason: "no such file there; it has gcs.log, raylet.log" }),
 ];
 
 /** The package that declares each class: @lux/protocol for the connection errors, else @lux/common. */

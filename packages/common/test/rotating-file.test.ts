@@ -37,6 +37,17 @@ describe("RotatingFile", () => {
     assert.equal(file.rotations, 9);
   });
 
+  test("a write too large for one file is cut between lines into several; a line longer than a file gets one of its own", () => {
+    const path = join(dir, "big.log");
+    const file = new RotatingFile({ path, maxBytes: 1000, backups: 5 });
+    file.write(Array.from({ length: 25 }, (_, i) => line(i)).join(""));
+    file.write(line(25, 2500) + line(26));
+    file.close();
+    const sizes = [4, 3, 2, 1, 0].map((i) => statSync(rotatedName(path, i)).size);
+    assert.deepEqual(sizes, [1000, 1000, 500, 2500, 100]);
+    assert.equal(readFileSync(`${path}.2`, "utf8"), [20, 21, 22, 23, 24].map((i) => line(i)).join(""));
+  });
+
   test("a new file starts with the header of the moment (what the lines after it belong to)", () => {
     const path = join(dir, "a.log");
     let context = "";

@@ -13,6 +13,7 @@
  *   if (p.nextPageToken === null) break;
  * }
  * const task = await lux.state.get("tasks", failed.items[0]!.taskId); // with detail
+ * for await (const line of lux.state.getLog({ taskId: task!.taskId, tail: 20 })) console.log(line);
  * // Without a driver of its own (tools, a dashboard):
  * const client = await lux.state.connect({ address: "127.0.0.1:6379" });
  * console.log((await client.listNodes()).items);

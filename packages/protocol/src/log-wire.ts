@@ -29,9 +29,9 @@ export const LogCursor = obj({ ino: num, offset: int(), context: str });
 export type LogCursor = Infer<typeof LogCursor>;
 
 /**
- * What to read: a file by name (that file only), or a worker's output by `pid` or
- * `workerId` (its file and the rotated ones before it, oldest first), whose lines
- * `taskId` or `actorId` narrow to that task's or actor's. Then: the last `tail` lines,
+ * What to read: a file by name, or a worker's output by `pid` or `workerId`, each with the
+ * rotated files before it (NAME.N … NAME.1, then NAME); `taskId` or `actorId` narrow a
+ * worker's lines to that task's or actor's. Then: the last `tail` lines,
  * or everything after `cursor`, or everything from the start; at most about `maxBytes`
  * per reply (`more`: ask again with the cursor).
  */

@@ -3,6 +3,10 @@
  * job's lines go only to the address its driver registered (JobInfo.driverAddress), over
  * a connection this raylet opens to it, unless the job asked not to (`logToDriver: false`).
  *
+ * A job's first worker on this node opens the way at once (an empty batch): the driver then
+ * knows this node has its workers, and asks it for the rest of their output when it shuts
+ * down (drainWorkerOutput), even if they wrote nothing yet.
+ *
  * Lines read in one turn of the event loop go out together; while a batch is on its way
  * (one per job at a time) the next one gathers, so a busy job sends a few large messages,
  * never one per line, and a quiet one is not delayed. A driver that does not keep up loses
@@ -49,6 +53,8 @@ interface JobQueue {
   sending: Promise<void> | undefined;
   /** A failed delivery: no try before this time. */
   retryAt: number;
+  /** The driver has had a batch from this node (it knows to drain it). */
+  greeted: boolean;
 }
 
 export class DriverOutput implements OutputSink {
@@ -58,6 +64,10 @@ export class DriverOutput implements OutputSink {
 
   constructor(private readonly options: DriverOutputOptions) {
     this.nodeTag = options.nodeId.slice(0, 8);
+  }
+
+  workerStarted(jobId: string): void {
+    this.queue(jobId);
   }
 
   lines(jobId: string, pid: number, stream: OutputStream, context: OutputContext | undefined, lines: string[]): void {
@@ -100,7 +110,7 @@ export class DriverOutput implements OutputSink {
     let q = this.queues.get(jobId);
     if (q !== undefined) return q;
     if (this.ended.has(jobId)) return undefined;
-    q = { address: undefined, off: false, runs: [], bytes: 0, dropped: 0, scheduled: false, sending: undefined, retryAt: 0 };
+    q = { address: undefined, off: false, runs: [], bytes: 0, dropped: 0, scheduled: false, sending: undefined, retryAt: 0, greeted: false };
     this.queues.set(jobId, q);
     this.lookUp(jobId, q, JOB_LOOKUPS);
     return q;
@@ -136,7 +146,7 @@ export class DriverOutput implements OutputSink {
   }
 
   private schedule(jobId: string, q: JobQueue): void {
-    if (q.scheduled || q.sending !== undefined || q.address === undefined || q.runs.length + q.dropped === 0) return;
+    if (q.scheduled || q.sending !== undefined || q.address === undefined || q.off || (q.greeted && q.runs.length + q.dropped === 0)) return;
     q.scheduled = true;
     const wait = q.retryAt - this.options.clock.now();
     const go = (): void => {
@@ -162,6 +172,7 @@ export class DriverOutput implements OutputSink {
       .then(
         () => {
           q.retryAt = 0;
+          q.greeted = true;
         },
         () => {
           // Lost with its batch; the next lines try again after a pause (the driver may be gone: its job ends soon).

@@ -16,10 +16,9 @@ const RAYLET_LOG = /^raylet.*\.log$/;
 const WORKER_LOG = /^worker-\d+\.log$/;
 const ROTATION_SUFFIX = /\.\d+$/;
 
-/** What a read resolved to: a file, and whether its rotated files come before it (a worker's whole output). */
+/** What a read resolved to: a file, read with the rotated files before it (NAME.1 … NAME.N) first. */
 export interface LogTarget {
   name: string;
-  withRotated: boolean;
 }
 
 export class LogFiles {
@@ -52,11 +51,11 @@ export class LogFiles {
     const node = `node ${this.nodeId.slice(0, 8)}`;
     if (req.file !== undefined) {
       const name = req.file;
-      if (!this.isOwn(name) || name.includes("/") || !this.exists(name)) {
+      if (!this.isOwn(name) || !this.exists(name)) {
         const names = this.list().map((f) => f.name);
         throw new LogNotFoundError({ what: `file ${JSON.stringify(name)} on ${node}`, reason: `no such file there; it has ${names.length === 0 ? "none" : names.join(", ")}` });
       }
-      return { name, withRotated: false };
+      return { name };
     }
     let pid = req.pid;
     if (pid === undefined && req.workerId !== undefined) {
@@ -68,7 +67,7 @@ export class LogFiles {
     if (!this.workers.fileNames.has(name) || !this.exists(name)) {
       throw new LogNotFoundError({ what: `worker pid ${pid} on ${node}`, reason: "this node started no worker with that pid (or it wrote no output file)" });
     }
-    return { name, withRotated: true };
+    return { name };
   }
 
   private isOwn(name: string): boolean {
@@ -78,8 +77,14 @@ export class LogFiles {
     return !RAYLET_LOG.test(base);
   }
 
+  /** A file (not a folder: "..") of the logs folder. */
   private exists(name: string): boolean {
-    return this.dir !== undefined && fs.existsSync(path.join(this.dir, name));
+    if (this.dir === undefined || name.includes("/")) return false;
+    try {
+      return fs.statSync(path.join(this.dir, name)).isFile();
+    } catch {
+      return false;
+    }
   }
 }
 

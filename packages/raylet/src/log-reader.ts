@@ -44,12 +44,11 @@ export async function readLog(dir: string, target: LogTarget, options: LogReadOp
   const chain = await chainOf(dir, target.name);
   const last = chain[chain.length - 1];
   if (last === undefined) return { file: target.name, lines: [], cursor: { ino: 0, offset: 0, context: "" }, more: false };
-  const first = target.withRotated ? 0 : chain.length - 1;
   const matches = matcher(options.filter);
   if (options.cursor === undefined && options.tail !== undefined) {
-    return { file: target.name, ...(await tail(chain, first, options.tail, matches)), more: false };
+    return { file: target.name, ...(await tail(chain, options.tail, matches)), more: false };
   }
-  return { file: target.name, ...(await forward(chain, startOf(chain, first, options.cursor), options.maxBytes, matches)) };
+  return { file: target.name, ...(await forward(chain, startOf(chain, options.cursor), options.maxBytes, matches)) };
 }
 
 /** NAME and the rotated files before it that exist, oldest first. */
@@ -92,10 +91,10 @@ interface Position {
  * Where a read after `cursor` starts: in the file the cursor was in, found by inode (it may
  * have been rotated to NAME.1 since), or, if that file is gone, at the oldest file kept.
  */
-function startOf(chain: ChainFile[], first: number, cursor: LogCursor | undefined): Position {
-  if (cursor === undefined) return { index: first, offset: 0, context: "" };
+function startOf(chain: ChainFile[], cursor: LogCursor | undefined): Position {
+  if (cursor === undefined) return { index: 0, offset: 0, context: "" };
   const index = chain.findIndex((f) => f.ino === cursor.ino);
-  if (index < 0) return { index: first, offset: 0, context: "" };
+  if (index < 0) return { index: 0, offset: 0, context: "" };
   // Smaller than the cursor: started over in place (no rotated files kept).
   if (cursor.offset > (chain[index] as ChainFile).size) return { index, offset: 0, context: "" };
   return { index, offset: cursor.offset, context: cursor.context };
@@ -150,12 +149,12 @@ function scan(buf: Buffer, context: string, matches: Matcher, out: string[]): st
 }
 
 /** The last `n` lines kept by `matches`, from the newest file back; the cursor is at the end of the newest. */
-async function tail(chain: ChainFile[], first: number, n: number, matches: Matcher): Promise<{ lines: string[]; cursor: LogCursor }> {
+async function tail(chain: ChainFile[], n: number, matches: Matcher): Promise<{ lines: string[]; cursor: LogCursor }> {
   const newest = chain.length - 1;
   const newestFile = chain[newest] as ChainFile;
   const found: string[] = [];
   let cursor: LogCursor = { ino: newestFile.ino, offset: 0, context: "" };
-  for (let i = newest; i >= first && found.length < n; i--) {
+  for (let i = newest; i >= 0 && found.length < n; i--) {
     const file = chain[i] as ChainFile;
     const { end, endContext } = await backward(file, n, matches, found);
     if (i === newest) cursor = { ino: file.ino, offset: end, context: endContext ?? "" };

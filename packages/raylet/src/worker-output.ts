@@ -14,6 +14,8 @@ import { NO_OUTPUT_CONTEXT_MARKER, RotatingFile, isOutputMarker, parseOutputMark
 
 /** Where a worker's output lines go besides its file: the driver of its job. */
 export interface OutputSink {
+  /** A worker of the job started here: its output may follow. */
+  workerStarted(jobId: string): void;
   lines(jobId: string, pid: number, stream: OutputStream, context: OutputContext | undefined, lines: string[]): void;
 }
 
@@ -42,12 +44,15 @@ export class WorkerOutputs {
   private readonly pids = new Map<string, number>();
   private sink: OutputSink | undefined;
   private early: Parameters<OutputSink["lines"]>[] = [];
+  private readonly earlyJobs = new Set<string>();
 
   constructor(private readonly options: WorkerOutputsOptions) {}
 
   /** Reads a worker process's output from now until its pipes end. */
   watch(child: ChildProcess, worker: { workerId: string; jobId: string }): void {
     const pid = child.pid ?? 0;
+    if (this.sink !== undefined) this.sink.workerStarted(worker.jobId);
+    else this.earlyJobs.add(worker.jobId);
     this.pids.set(worker.workerId, pid);
     if (this.pids.size > MAX_WORKERS_REMEMBERED) this.pids.delete(this.pids.keys().next().value as string);
     const log = new WorkerLog(this.filePath(pid), this.options.rotation, (stream, context, lines) => this.deliver([worker.jobId, pid, stream, context, lines]));
@@ -74,6 +79,8 @@ export class WorkerOutputs {
   /** From now on lines go to `sink`; those read before go first. */
   setSink(sink: OutputSink): void {
     this.sink = sink;
+    for (const jobId of this.earlyJobs) sink.workerStarted(jobId);
+    this.earlyJobs.clear();
     for (const batch of this.early.splice(0)) sink.lines(...batch);
   }
 
@@ -137,7 +144,7 @@ type Deliver = (stream: OutputStream, context: OutputContext | undefined, lines:
 class WorkerLog {
   private readonly file: RotatingFile | undefined;
   private fileMarker = NO_OUTPUT_CONTEXT_MARKER;
-  /** What a new file starts with after a rotation: the context in force before the write that rotated. */
+  /** What a new file starts with after a rotation: the context of the lines being written. */
   private header = "";
   private readonly contexts = new Map<string, OutputContext | undefined>();
 
@@ -165,18 +172,25 @@ class WorkerLog {
     }
   }
 
+  /** One write per context: a rotation inside one starts the new file in that context. */
   private write(lines: MarkedLine[]): void {
     if (this.file === undefined) return;
-    this.header = this.fileMarker === NO_OUTPUT_CONTEXT_MARKER ? "" : `${this.fileMarker}\n`;
     let text = "";
     for (const { marker, text: line } of lines) {
       if (marker !== this.fileMarker) {
-        text += `${marker}\n`;
+        this.flush(text);
+        text = `${marker}\n`;
         this.fileMarker = marker;
       }
       text += `${line}\n`;
     }
-    this.file.write(text);
+    this.flush(text);
+  }
+
+  private flush(text: string): void {
+    if (text === "") return;
+    this.header = this.fileMarker === NO_OUTPUT_CONTEXT_MARKER ? "" : `${this.fileMarker}\n`;
+    this.file?.write(text);
   }
 
   private contextOf(marker: string): OutputContext | undefined {

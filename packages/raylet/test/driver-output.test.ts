@@ -1,6 +1,6 @@
 /**
  * A raylet's worker output on its way to drivers (issue 16, point 4), over a scripted driver
- * connection: each job's lines go only to its own driver's address, gathered into one batch
+ * connection: a job's first worker greets its driver; each job's lines go only to its own driver's address, gathered into one batch
  * per turn of the event loop (never a message per line), one batch in flight per job; lines
  * past the buffer are dropped and counted; a job with logToDriver false gets nothing; drain
  * resolves once the driver has the lines.
@@ -57,6 +57,21 @@ describe("DriverOutput", () => {
         ["driver-2", { nodeId: "abcdef0123456789", runs: [[20, 1, "(Counter pid=20)", ["b1"]]] }],
       ],
     );
+  });
+
+  test("a job's first worker here greets its driver with an empty batch (so it drains this node at shutdown), once", async () => {
+    const { out, sent } = setUp();
+    out.workerStarted("j1");
+    out.workerStarted("j1");
+    await turn();
+    await turn();
+    assert.deepEqual(sent.map((s) => [s.address, s.batch]), [["driver-1", { nodeId: "abcdef0123456789", runs: [] }]]);
+    sent[0]?.ack();
+    await turn();
+    out.workerStarted("j1");
+    await turn();
+    await turn();
+    assert.equal(sent.length, 1);
   });
 
   test("one batch in flight per job: lines written meanwhile go in the next; drain waits for the driver to take them", async () => {

@@ -34,11 +34,12 @@ function fakeWorker(pid: number): { child: ChildProcess; out: PassThrough; err: 
 
 type Run = [jobId: string, pid: number, stream: OutputStream, context: OutputContext | undefined, lines: string[]];
 
-function outputs(dir: string, rotation = { maxBytes: 0, backups: 0 }): { outputs: WorkerOutputs; runs: Run[] } {
+function outputs(dir: string, rotation = { maxBytes: 0, backups: 0 }): { outputs: WorkerOutputs; runs: Run[]; started: string[] } {
   const runs: Run[] = [];
+  const started: string[] = [];
   const o = new WorkerOutputs({ logDir: dir, rotation });
-  o.setSink({ lines: (...run) => void runs.push(run) });
-  return { outputs: o, runs };
+  o.setSink({ workerStarted: (jobId) => void started.push(jobId), lines: (...run) => void runs.push(run) });
+  return { outputs: o, runs, started };
 }
 
 const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -46,9 +47,10 @@ const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
 describe("worker output", () => {
   test("lines go to the sink with their context, markers go to the file only; a split line waits for its end", async () => {
     const dir = path.join(root, "a");
-    const { outputs: o, runs } = outputs(dir);
+    const { outputs: o, runs, started } = outputs(dir);
     const w = fakeWorker(11);
     o.watch(w.child, { workerId: "w11", jobId: "job1" });
+    assert.deepEqual(started, ["job1"], "the sink hears of the worker at once");
     w.out.write(`before\n${mark(taskA)}one\ntw`);
     w.err.write(`${mark(taskA)}bad\n`);
     w.out.write(`o\n${mark(undefined)}after\n`);
@@ -77,7 +79,9 @@ describe("worker output", () => {
     w.out.write("early\n");
     await settle();
     const runs: Run[] = [];
-    o.setSink({ lines: (...run) => void runs.push(run) });
+    const started: string[] = [];
+    o.setSink({ workerStarted: (jobId) => void started.push(jobId), lines: (...run) => void runs.push(run) });
+    assert.deepEqual(started, ["job1"]);
     assert.deepEqual(runs, [["job1", 12, 1, undefined, ["early"]]]);
   });
 
@@ -88,7 +92,7 @@ describe("worker output", () => {
     o.watch(w.child, { workerId: "w13", jobId: "job1" });
     w.out.write(`idle\n${mark(taskA)}a1\na2\n${mark(taskB)}b1\n${mark(taskA)}a3\n${mark(actor)}c1\n${mark(undefined)}idle2\n`);
     await settle();
-    const target = { name: "worker-13.log", withRotated: true };
+    const target = { name: "worker-13.log" };
     const read = async (opts: { tail?: number; taskId?: string; actorId?: string }): Promise<string[]> =>
       (await readLog(dir, target, { tail: opts.tail, maxBytes: 1 << 20, filter: { taskId: opts.taskId, actorId: opts.actorId } })).lines;
     assert.deepEqual(await read({}), ["idle", "a1", "a2", "b1", "a3", "c1", "idle2"]);
@@ -105,7 +109,7 @@ describe("worker output", () => {
     const { outputs: o } = outputs(dir, { maxBytes: 200, backups: 3 });
     const w = fakeWorker(14);
     o.watch(w.child, { workerId: "w14", jobId: "job1" });
-    const target = { name: "worker-14.log", withRotated: true };
+    const target = { name: "worker-14.log" };
     w.out.write(mark(taskA));
     for (let i = 0; i < 8; i++) w.out.write(`task a line ${i} ${"x".repeat(40)}\n`);
     await settle();
