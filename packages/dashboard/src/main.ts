@@ -15,7 +15,7 @@ import { createDashboardServer } from "./server.js";
 const log = createLogger("dashboard");
 const flags = parseFlags(process.argv.slice(2));
 const logFile = flags.get("log-file");
-if (logFile !== undefined) useLogFile(logFile);
+if (logFile !== undefined) useLogFile(logFile, { maxBytes: config("logRotationBytes"), backups: config("logRotationBackups") });
 guardDaemonProcess(log);
 const token = process.env["LUX_TOKEN"];
 const gcsAddress = flags.get("gcs-address");
