@@ -51,6 +51,9 @@ export function setLogSink(next: LogSink | undefined): void {
  */
 export function useLogFile(path: string, rotation: { maxBytes: number; backups: number } = { maxBytes: 0, backups: 0 }): void {
   const file = new RotatingFile({ path, ...rotation });
+  // A daemon that cannot write its log says so at its start rather than log nothing.
+  const error = file.openError;
+  if (error !== undefined) throw error;
   sink = (line) => file.write(`${line}\n`);
 }
 

@@ -37,17 +37,28 @@ export function rotatedName(path: string, index: number): string {
 export class RotatingFile {
   private fd: number | undefined;
   private bytes: number;
+  private closed = false;
+  private lastError: Error | undefined;
   /** Files rotated so far (for tests and reports). */
   rotations = 0;
 
   constructor(private readonly options: RotatingFileOptions) {
-    mkdirSync(dirname(options.path), { recursive: true });
-    this.fd = openSync(options.path, "a");
-    this.bytes = fstatSync(this.fd).size;
+    try {
+      mkdirSync(dirname(options.path), { recursive: true });
+    } catch {
+      // the open below fails too, and is tried again at the next write
+    }
+    this.bytes = 0;
+    this.open("a");
   }
 
   get path(): string {
     return this.options.path;
+  }
+
+  /** Why the file is not open now (e.g. no file descriptor was left: each write tries again); undefined when it is. */
+  get openError(): Error | undefined {
+    return this.fd === undefined ? this.lastError : undefined;
   }
 
   /** Bytes in the current file. */
@@ -60,7 +71,9 @@ export class RotatingFile {
    * file exceeds maxBytes only by holding a single line longer than it, alone.
    */
   write(text: string): void {
-    if (this.fd === undefined || text === "") return;
+    if (this.closed || text === "") return;
+    // Not open (the process was out of file descriptors): tried again now.
+    if (this.fd === undefined && !this.open("a")) return;
     let data = Buffer.from(text, "utf8");
     const { maxBytes } = this.options;
     // Nothing but its header in the current file: a line too long for any file goes here whole.
@@ -78,15 +91,34 @@ export class RotatingFile {
       }
       if (data.length === 0) return;
       this.rotate();
+      if (this.fd === undefined) return; // no new file: the rest is lost
       fresh = true;
     }
     this.append(data);
   }
 
   close(): void {
+    this.closed = true;
+    this.closeFd();
+  }
+
+  private closeFd(): void {
     if (this.fd === undefined) return;
     closeSync(this.fd);
     this.fd = undefined;
+  }
+
+  /** Opens the file (to append, or `w`: emptied); false when it cannot be (no descriptors left, …). */
+  private open(flags: "a" | "w"): boolean {
+    try {
+      this.fd = openSync(this.options.path, flags);
+      this.bytes = fstatSync(this.fd).size;
+      return true;
+    } catch (e) {
+      this.fd = undefined;
+      this.lastError = e as Error;
+      return false;
+    }
   }
 
   private append(data: Buffer): void {
@@ -101,21 +133,20 @@ export class RotatingFile {
 
   private rotate(): void {
     const { path, backups } = this.options;
-    this.close();
+    this.closeFd();
+    let emptied = false;
     try {
-      if (backups === 0) {
-        this.fd = openSync(path, "w");
-      } else {
+      if (backups > 0) {
         rmSync(rotatedName(path, backups), { force: true });
         for (let i = backups - 1; i >= 1; i--) renameIfThere(rotatedName(path, i), rotatedName(path, i + 1));
         renameIfThere(path, rotatedName(path, 1));
-        this.fd = openSync(path, "a");
+      } else {
+        emptied = this.open("w");
       }
     } catch {
       // Renaming failed (the folder is gone or read-only): go on in whatever NAME is now.
-      this.fd = openSync(path, "a");
     }
-    this.bytes = fstatSync(this.fd).size;
+    if (!emptied && !this.open("a")) return;
     this.rotations++;
     const header = this.options.header?.();
     if (header !== undefined && header !== "") this.append(Buffer.from(header, "utf8"));

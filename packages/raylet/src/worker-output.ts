@@ -50,7 +50,9 @@ export class WorkerOutputs {
 
   /** Reads a worker process's output from now until its pipes end. */
   watch(child: ChildProcess, worker: { workerId: string; jobId: string }): void {
-    const pid = child.pid ?? 0;
+    // No pid: it could not be spawned (its error is the pool's to handle); nothing will come.
+    if (child.pid === undefined) return;
+    const pid = child.pid;
     if (this.sink !== undefined) this.sink.workerStarted(worker.jobId);
     else this.earlyJobs.add(worker.jobId);
     this.pids.set(worker.workerId, pid);
