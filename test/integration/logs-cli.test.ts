@@ -4,7 +4,8 @@
  * node's files; `lux logs FILE`, `lux logs worker --pid`, `lux logs actor --id` and
  * `lux logs task --id` (only that task's lines) print them, with --tail N and --follow
  * (followed until new lines come, then the command is killed). Rotation bounds every file
- * and the number of them. A log that is not there exits 1 naming it; bad flags exit 2.
+ * and the number of them. A log that is not there exits 1 naming it; bad flags exit 2. The
+ * head's HTTP server serves the same (`/api/logs`, `/api/logs/tail`) for the dashboard.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -14,7 +15,10 @@ import * as lux from "lux";
 import { fixtures, root, runScript, startScript, waitFor, withCluster, type ScriptProcess } from "./helpers.js";
 
 const ROTATION_BYTES = 512;
-const ctx = withCluster({ head: { numCpus: 2 }, config: { logRotationBytes: ROTATION_BYTES, logRotationBackups: 2, taskEventsReportIntervalMs: 100 } }, async () => undefined);
+const ctx = withCluster(
+  { head: { numCpus: 2 }, dashboard: true, config: { logRotationBytes: ROTATION_BYTES, logRotationBackups: 2, taskEventsReportIntervalMs: 100 } },
+  async () => undefined,
+);
 const luxBin = path.join(root, "packages/lux/bin/lux.js");
 
 interface Ready {
@@ -168,6 +172,47 @@ describe("lux logs", () => {
       await assert.rejects(collectAll(client.getLog({ pid: 1, taskId: "x" })), (e: unknown) => e instanceof lux.InvalidOptionError);
     } finally {
       client.close();
+    }
+  });
+});
+
+describe("the head's HTTP server", () => {
+  it("GET /api/logs lists each node's files; /api/logs/tail streams the last lines and then new ones; a missing file is a 404", async () => {
+    const base = ctx.cluster.dashboardUrl as string;
+    const headers = { authorization: `Bearer ${ctx.cluster.token}` };
+    const listed = (await (await fetch(`${base}/api/logs`, { headers })).json()) as { nodeId: string; files: { name: string }[] }[];
+    assert.deepEqual(listed.map((n) => n.nodeId), [ctx.cluster.nodes[0]?.nodeId]);
+    for (const name of ["gcs.log", "raylet-0.log"]) assert.ok(listed[0]?.files.some((f) => f.name === name), `${name}: ${JSON.stringify(listed)}`);
+    const missing = await fetch(`${base}/api/logs/tail?file=nothing.log`, { headers });
+    assert.equal(missing.status, 404);
+    assert.match(((await missing.json()) as { message: string }).message, /no log of file "nothing\.log"/);
+    assert.equal((await fetch(`${base}/api/logs/tail?file=gcs.log&tail=0`, { headers })).status, 400);
+    // The raylet's own log: its last 5 lines at once, then those it writes later (a job's workers stopped).
+    const abort = new AbortController();
+    const res = await fetch(`${base}/api/logs/tail?nodeId=${ctx.cluster.nodes[0]?.nodeId ?? ""}&file=raylet-0.log&tail=5`, { headers, signal: abort.signal });
+    assert.equal(res.status, 200);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    const pump = (async () => {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        text += decoder.decode(value, { stream: true });
+      }
+    })().catch(() => undefined);
+    const count = (): number => lines(text).length;
+    try {
+      await waitFor(() => count() >= 5, "the last 5 lines");
+      const before = count();
+      await lux.init({ address: ctx.cluster.address });
+      await lux.get(lux.remote(() => 1).remote());
+      await lux.shutdown(); // the raylet logs that it stops the job's workers
+      await waitFor(() => count() > before, `a line the raylet wrote since: ${text}`);
+    } finally {
+      abort.abort();
+      await pump;
+      await lux.shutdown();
     }
   });
 });

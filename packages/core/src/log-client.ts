@@ -82,28 +82,52 @@ export async function listLogs(access: LogAccess, options: { nodeId?: string } =
   }
 }
 
-/** The lines `options` names, oldest first; with `follow`, then those written later, as they come. */
-export async function* getLog(access: LogAccess, options: GetLogOptions): AsyncGenerator<string, void, undefined> {
-  const checked = checkGetLog(options);
+/**
+ * The lines `options` names, oldest first; with `follow`, then those written later, as they
+ * come. Its iterator's `return()` (a `break` out of `for await`, or a call while a `next()`
+ * waits for lines) ends the reading at once: no request is made after it.
+ */
+export function getLog(access: LogAccess, options: GetLogOptions): AsyncIterable<string> {
+  return {
+    [Symbol.asyncIterator]: (): AsyncIterator<string> => {
+      const stop = new AbortController();
+      const lines = readLines(access, options, stop.signal);
+      return {
+        next: () => lines.next(),
+        return: () => {
+          stop.abort();
+          // It ends at its next step (a wait in between ends now); nobody waits for that.
+          lines.return(undefined).catch(() => undefined);
+          return Promise.resolve({ done: true, value: undefined });
+        },
+      };
+    },
+  };
+}
+
+/** Bad options reject the first `next()`, as the other state calls reject. */
+async function* readLines(access: LogAccess, given: GetLogOptions, signal: AbortSignal): AsyncGenerator<string, void, undefined> {
+  const options = checkGetLog(given);
   const pool = new ConnectionPool<RayletService>(access.peerOptions);
   try {
-    const targets = await targetsOf(access, checked, pool);
+    const targets = await targetsOf(access, options, pool);
     const read = async (t: Target, extra: Partial<LogReadRequest>): Promise<string[]> => {
       const chunk = await (await pool.get(t.node.address)).call("readLog", { ...t.request, ...extra });
       t.cursor = chunk.cursor;
-      return chunk.more ? [...chunk.lines, ...(await read(t, { cursor: chunk.cursor }))] : chunk.lines;
+      return chunk.more && !signal.aborted ? [...chunk.lines, ...(await read(t, { cursor: chunk.cursor }))] : chunk.lines;
     };
-    if (checked.tail !== undefined) {
+    if (options.tail !== undefined) {
       const lines: string[] = [];
-      for (const t of targets) lines.push(...(await read(t, { tail: checked.tail })));
-      yield* lines.slice(-checked.tail);
+      for (const t of targets) lines.push(...(await read(t, { tail: options.tail })));
+      yield* lines.slice(-options.tail);
     } else {
-      for (const t of targets) yield* await read(t, {});
+      for (const t of targets) if (!signal.aborted) yield* await read(t, {});
     }
     const last = targets[targets.length - 1];
-    if (checked.follow !== true || last === undefined) return;
+    if (options.follow !== true || last === undefined) return;
     for (;;) {
-      await sleep(systemClock, access.followMs);
+      await sleep(systemClock, access.followMs, signal).catch(() => undefined);
+      if (signal.aborted) return;
       yield* await read(last, last.cursor !== undefined ? { cursor: last.cursor } : {});
     }
   } finally {

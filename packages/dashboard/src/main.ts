@@ -39,7 +39,7 @@ const jobs = new JobManager({
   },
   log,
 });
-const app = createDashboardServer({ token, state: client, jobs });
+const app = createDashboardServer({ token, state: client, jobs, logs: client });
 try {
   await app.listen({ host, port });
 } catch (e) {

@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { DashboardAuth } from "./auth.js";
 import { loginPage } from "./login-page.js";
 import { registerJobRoutes, type JobsSource } from "./jobs/job-routes.js";
+import { registerLogRoutes, type LogsSource } from "./log-routes.js";
 import { registerStateRoutes, type StateSource } from "./state-routes.js";
 import { registerUiRoutes, type UiRoutesOptions } from "./ui-routes.js";
 
@@ -17,6 +18,8 @@ export interface DashboardServerOptions {
   state: StateSource;
   /** The jobs API's logic (a JobManager); without it the server has no jobs routes. */
   jobs?: JobsSource;
+  /** Where the log routes read the nodes' logs (a `lux.state` client); without it the server has no log routes. */
+  logs?: LogsSource;
   /** How long a browser session lasts (default 24 h). */
   sessionTtlMs?: number;
   /** Sessions kept at most (default 1,000). */
@@ -61,6 +64,7 @@ export function createDashboardServer(options: DashboardServerOptions): FastifyI
   });
   registerStateRoutes(app, options.state);
   if (options.jobs !== undefined) registerJobRoutes(app, options.jobs);
+  if (options.logs !== undefined) registerLogRoutes(app, options.logs);
   registerUiRoutes(app, { ...options.ui, state: options.state });
   return app;
 }
