@@ -119,6 +119,17 @@ export function scale(out: string): void {
   }
 }
 
+/** bench/observability.ts --json: one line, every figure a positive number (the cost may be any finite number). */
+export function observability(out: string): void {
+  const lines = out.trim().split("\n");
+  assert.equal(lines.length, 1, `one line of JSON, got: ${out}`);
+  const r = JSON.parse(lines[0] as string) as Record<string, number>;
+  for (const [name, value] of Object.entries(r)) {
+    if (name === "cost") assert.ok(Number.isFinite(value), `cost: ${String(value)}`);
+    else assert.ok(typeof value === "number" && value > 0 && Number.isFinite(value), `${name}: ${String(value)}`);
+  }
+}
+
 /**
  * bench/soak.ts --json: the object store back to its baseline, no spill file or orphan arena
  * left (RSS flatness is judged on the full run: a minute is too short for V8's heaps to settle).

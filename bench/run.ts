@@ -129,6 +129,12 @@ const BENCHMARKS: Benchmark[] = [
     quick: [{ argv: ts("bench/state.ts", "--tasks", "20000", "--wave", "5000", "--kept", "5000", "--cli-runs", "1", "--json"), check: check.state(20_000, 5_000) }],
   },
   {
+    // Issue 16's figures in one table: a smoke check of the aggregator (state and dashboard run on their own below too).
+    name: "observability",
+    full: [{ argv: ts("bench/observability.ts") }],
+    quick: [{ argv: ts("bench/observability.ts", "--quick", "--json"), check: check.observability }],
+  },
+  {
     // Issue 25: "CI runs 1 minute" of the soak.
     name: "soak",
     full: [{ argv: ["--expose-gc", ...ts("bench/soak.ts")] }],

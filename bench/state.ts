@@ -1,7 +1,7 @@
 /**
  * Task events and the state API at scale (issue 16, points 3 and 9): `npx tsx bench/state.ts`
  * (after a build). One LocalCluster (the machine's CPUs) whose control service keeps
- * `--kept` tasks (taskEventsMax).
+ * `--kept` tasks (taskEventsMax), every task reported (taskEventsRateMax 0: the worst case).
  *
  *   tasks            N tasks in waves of `--wave` (each wave gotten before the next), one in
  *                    `--every` throwing: tasks/s, then the control service's resident memory
@@ -95,8 +95,10 @@ async function main(): Promise<void> {
   const kept = flag("kept", 100_000);
   const cliRuns = flag("cli-runs", 5);
   const eventsOff = process.argv.includes("--events-off");
-  const config = eventsOff ? { taskEventsReportIntervalMs: 0 } : { taskEventsMax: kept };
+  // Every task reported (no taskEventsRateMax): the store at its fullest, the worst case.
+  const config = eventsOff ? { taskEventsReportIntervalMs: 0 } : { taskEventsMax: kept, taskEventsRateMax: 0 };
   if (eventsOff) setConfig("taskEventsReportIntervalMs", 0);
+  else setConfig("taskEventsRateMax", 0);
   const cluster = await LocalCluster.start({ head: { numCpus: os.availableParallelism() }, config });
   try {
     await lux.init({ address: cluster.address });
