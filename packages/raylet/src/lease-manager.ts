@@ -114,6 +114,12 @@ export class LeaseManager {
   }
 
   async request(req: LeaseRequest, requester: Requester): Promise<LeaseReply> {
+    const strategy = req.strategy;
+    if (typeof strategy === "object" && strategy.soft && !this.view.nodes().some((n) => n.nodeId === strategy.nodeId)) {
+      // A node that joined a moment ago may not be in the view yet (pushes come in batches): ask before falling back.
+      const node = await this.deps.lookupNode(strategy.nodeId);
+      if (node?.alive === true) this.view.update([node], false);
+    }
     let placement = this.place(req);
     if (placement.kind === "unavailable") {
       // The view may lag behind a node that joined a moment ago: ask the control service.
