@@ -53,7 +53,7 @@ function lifecycle(taskId: string, t: number, job = "j1", failed = false): Ev[] 
     [taskId, SUBMITTED, t, [job, "f"]],
     [taskId, RUNNING, t + 1, [job, "f"]],
     [taskId, failed ? RAN_FAILED : RAN, t + 2],
-    failed ? [taskId, FAILED, t + 3, undefined, ["TaskError", "boom"]] : [taskId, FINISHED, t + 3],
+    failed ? [taskId, FAILED, t + 3, [job, "f"], ["TaskError", "boom"]] : [taskId, FINISHED, t + 3],
   ];
 }
 
@@ -94,6 +94,14 @@ describe("TaskEventStore", () => {
     assert.deepEqual([v.state, v.creationTimeMs, v.endTimeMs, v.nodeId], ["FINISHED", 40, 45, null]);
   });
 
+  it("a failure is kept even when its task was dropped while pending (FAILED carries the task's info)", () => {
+    const store = new TaskEventStore(1);
+    store.ingest(batch([["p", SUBMITTED, 1, ["j", "f"]], ["q", SUBMITTED, 2, ["j", "f"]]]));
+    assert.deepEqual([...store.values()].map((e) => e.taskId), ["q"], "p dropped while pending");
+    store.ingest(batch([["p", FAILED, 3, ["j", "f"], ["TaskError", "boom"]]]));
+    assert.deepEqual([...store.values()].map((e) => [e.taskId, e.stateName()]), [["p", "FAILED"]], "the failure is kept, the pending q goes");
+  });
+
   it("events without the task's info make no task (it was dropped, or never reported)", () => {
     const store = new TaskEventStore(10);
     store.ingest(batch([["x", FINISHED, 1], ["y", RAN, 2], ["z", QUEUED, 3]]));
@@ -111,7 +119,7 @@ describe("TaskEventStore", () => {
     store.ingest(batch([["t", QUEUED, 3.5]]));
     assert.equal(store.get("t")?.stateName(), "RUNNING");
     store.ingest(batch([["t", FINISHED, 7]]));
-    store.ingest(batch([["t", QUEUED, 8], ["t", FAILED, 9, undefined, ["X", "y"]]]));
+    store.ingest(batch([["t", QUEUED, 8], ["t", FAILED, 9, ["j", "f"], ["X", "y"]]]));
     const item = taskItem(store.get("t") as NonNullable<ReturnType<TaskEventStore["get"]>>, true, noActors);
     assert.equal(item.state, "FINISHED");
     assert.equal(item.errorType, null);
@@ -169,7 +177,7 @@ describe("TaskEventStore", () => {
 
   it("a run that ends without starting (its code could not load) is one of no length", () => {
     const store = new TaskEventStore(10);
-    store.ingest(batch([["t", SUBMITTED, 1, ["j", "f"]], ["t", RAN_FAILED, 2], ["t", FAILED, 3, undefined, ["TaskError", "no such module"]]]));
+    store.ingest(batch([["t", SUBMITTED, 1, ["j", "f"]], ["t", RAN_FAILED, 2], ["t", FAILED, 3, ["j", "f"], ["TaskError", "no such module"]]]));
     const item = taskItem(store.get("t") as NonNullable<ReturnType<TaskEventStore["get"]>>, true, noActors);
     assert.deepEqual(item.executions?.map((x) => [x.startTimeMs, x.endTimeMs, x.status]), [[2, 2, "FAILED"]]);
     assert.deepEqual([item.errorType, item.errorMessage], ["TaskError", "no such module"]);

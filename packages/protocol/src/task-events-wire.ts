@@ -30,7 +30,10 @@ export const TASK_EVENT = {
   RAN_FAILED: 5,
   /** The owner has its results (state FINISHED). */
   FINISHED: 6,
-  /** The owner failed it for good (state FAILED); its error is in the batch's `errors`. */
+  /**
+   * The owner failed it for good (state FAILED); its error is in the batch's `errors`. Carries
+   * the task's info: a failure is kept even if the task was dropped while it was pending.
+   */
   FAILED: 7,
   /**
    * SUBMITTED and FINISHED of one task in one batch, sent as one event: its time is the
@@ -46,7 +49,7 @@ export type TaskEventCode = (typeof TASK_EVENT)[keyof typeof TASK_EVENT];
 
 /** Whether events of this code carry the task's info (TASK_INFO_STRIDE strings in `infos`). */
 export function carriesInfo(code: number): boolean {
-  return code <= TASK_EVENT.SUBMITTED_WAITING || code === TASK_EVENT.RUNNING || code >= TASK_EVENT.SUBMITTED_FINISHED;
+  return code <= TASK_EVENT.SUBMITTED_WAITING || code === TASK_EVENT.RUNNING || code === TASK_EVENT.FAILED || code >= TASK_EVENT.SUBMITTED_FINISHED;
 }
 
 /** Whether events of this code also have an end time (in the batch's `ends`). */
