@@ -464,6 +464,8 @@ export class CoreWorker {
   }
 
   async close(): Promise<void> {
+    // What is pending fails now: no result may arrive while the close hooks run (the driver's drain of its workers' output).
+    this.results.cancelAll("lux.shutdown() was called before the task finished");
     for (const hook of this.closeHooks.splice(0)) await hook();
     this.cluster.close();
     // A driver may create a detached actor and exit at once: the actor must still exist.
