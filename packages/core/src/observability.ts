@@ -35,7 +35,7 @@ export class Observability {
 
   /** A task (or actor call) was submitted: it waits for its arguments, or for a worker. */
   submitted(record: TaskRecord): void {
-    this.taskEvents?.submitted(record, record.deps.length > 0, record.parentTaskId);
+    this.taskEvents?.submitted(record);
     this.callSites?.record(record.spec.returnIds);
   }
 

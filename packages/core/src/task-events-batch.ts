@@ -25,7 +25,6 @@ export function encodeBatch(events: readonly unknown[], count: number, from: Bat
   let n = 0;
   for (let i = 0; i < count * STRIDE; i += STRIDE) {
     const code = events[i + 2] as number;
-    if (code > TASK_EVENT.RUN_FAILED) continue; // left out (counted as dropped)
     const extra = events[i + 4];
     taskIds.push(events[i] as string);
     codes[n] = code;

@@ -8,8 +8,15 @@
  * where its submission is in the batch, and a finish in the same batch rewrites that event
  * (SUBMITTED_FINISHED); a run is sent once it ends, as one event (RUN), unless a batch goes
  * out while it runs (RUNNING, then RAN). So the control service merges two events per short
- * task. Past taskEventsRateMax such quick tasks (and runs) a second, they are left out and
- * counted as dropped: failures and tasks that outlive a batch are always sent. Batches are built and sent every taskEventsReportIntervalMs, or at once when
+ * task.
+ *
+ * The owner decides at submission whether a task is reported: past taskEventsRateMax tasks
+ * a second it is not (its spec says so, `reported` unset, and its executor follows), and
+ * when it finishes it is counted as dropped. Such a task is still reported when it fails,
+ * when it is retried, and when it is pending or running a whole interval: the owner walks
+ * its unfinished tasks (`watchUnfinished`) and the executor its runs at each interval. So
+ * past the rate a short task costs a counter and a clock read, and nothing at the control
+ * service. Batches are built and sent every taskEventsReportIntervalMs, or at once when
  * taskEventsBatchMax events wait, one batch in flight at a time. Past taskEventsBufferMax
  * waiting events, new ones are dropped and counted per job; so are the events of a batch the
  * control service did not take.
@@ -27,8 +34,6 @@ const ROW_SPAN = 2 ** 22;
 
 export type TaskEventsConfig = Pick<ConfigValues, "taskEventsReportIntervalMs" | "taskEventsBatchMax" | "taskEventsBufferMax" | "taskEventsRateMax" | "rpcBestEffortTimeoutMs">;
 
-/** The code of a buffered event left out of its batch (its task is counted as dropped). */
-const LEFT_OUT = 255;
 
 export interface TaskEventsDeps {
   gcs: RpcCaller<GcsService>;
@@ -39,12 +44,20 @@ export interface TaskEventsDeps {
   config: TaskEventsConfig;
 }
 
-/**
- * What the owner's side keeps of a task: where its submission is in the batch being filled
- * (generation * ROW_SPAN + index), negated minus 2 once it was queued; -1: none.
- */
+/** What the owner's side keeps of a task (fields of its TaskRecord). */
 export interface EventRow {
+  spec: TaskSpec;
+  /**
+   * Where its submission is in the batch being filled (generation * ROW_SPAN + index),
+   * negated minus 2 once it was queued; -1: none.
+   */
   eventRow: number;
+  /** When it was submitted, if it is not reported (past taskEventsRateMax); -1 once it is. */
+  unreportedSince: number;
+  /** "resolving" until it is first queued: a later queueing is a retry. */
+  state: string;
+  parentTaskId: string | undefined;
+  deps: readonly unknown[];
 }
 
 export class TaskEvents {
@@ -62,50 +75,74 @@ export class TaskEvents {
   private readonly clock: Clock;
   private readonly batchMax: number;
   private readonly bufferMax: number;
-  /** Quick tasks (finished within their batch) and whole runs reported per interval at most (taskEventsRateMax). */
-  private readonly quickMax: number;
-  private quickTasks = 0;
-  private quickRuns = 0;
+  /** Tasks submitted here that are reported, per interval at most (taskEventsRateMax). */
+  private readonly reportedMax: number;
+  private reportedTasks = 0;
+  /** Unreported tasks finished, not yet in `dropped`: counted per job without a Map update per task. */
+  private unreportedJob = "";
+  private unreportedCount = 0;
+  /** This owner's unfinished tasks, to report those pending a whole interval (set by TaskResults). */
+  private unfinished: (() => Iterable<EventRow>) | undefined;
 
   constructor(private readonly deps: TaskEventsDeps) {
     this.clock = deps.clock;
     this.batchMax = deps.config.taskEventsBatchMax;
     this.bufferMax = Math.min(deps.config.taskEventsBufferMax, ROW_SPAN - 1);
     const rate = deps.config.taskEventsRateMax;
-    this.quickMax = rate === 0 ? Infinity : Math.max(1, Math.round((rate * deps.config.taskEventsReportIntervalMs) / 1000));
+    this.reportedMax = rate === 0 ? Infinity : Math.max(1, Math.round((rate * deps.config.taskEventsReportIntervalMs) / 1000));
     this.arm();
   }
 
-  /** The owner submitted the task of `record` (waiting for arguments, or for a worker). */
-  submitted(record: EventRow & { spec: TaskSpec }, waiting: boolean, parentTaskId: string | undefined): void {
-    const row = this.push(record.spec, waiting ? TASK_EVENT.SUBMITTED_WAITING : TASK_EVENT.SUBMITTED, this.clock.now(), parentTaskId, NaN);
-    record.eventRow = row < 0 ? -1 : this.generation * ROW_SPAN + row;
+  /** Where the owner's unfinished tasks are (walked once per interval). */
+  watchUnfinished(unfinished: () => Iterable<EventRow>): void {
+    this.unfinished = unfinished;
+  }
+
+  /** The owner submitted the task of `record` (waiting for arguments, or for a worker); reported while under the rate. */
+  submitted(record: EventRow): void {
+    if (this.reportedTasks >= this.reportedMax) {
+      record.eventRow = -1;
+      record.unreportedSince = this.clock.now();
+      return;
+    }
+    this.reportedTasks++;
+    this.report(record, this.clock.now());
   }
 
   /**
    * The task waits for a worker (its arguments are ready, or it is retried). The first time,
-   * right after a plain submission, this says nothing new and is not sent.
+   * right after a plain submission, this says nothing new and is not sent. A retried task is
+   * reported from then on.
    */
-  queued(record: EventRow & { spec: TaskSpec }): void {
-    if (record.eventRow >= 0 && this.buffer[this.rowOf(record) * STRIDE + 2] === TASK_EVENT.SUBMITTED) {
+  queued(record: EventRow): void {
+    if (record.unreportedSince >= 0) {
+      if (record.state === "resolving") return;
+      this.report(record, record.unreportedSince);
+    } else if (record.eventRow >= 0 && this.buffer[this.rowOf(record) * STRIDE + 2] === TASK_EVENT.SUBMITTED) {
       record.eventRow = -record.eventRow - 2;
       return;
     }
     this.push(record.spec, TASK_EVENT.QUEUED, this.clock.now(), undefined, NaN);
   }
 
+  /** The task's submission at `at`, with its info; its executors report its runs from now on. */
+  private report(record: EventRow, at: number): void {
+    record.unreportedSince = -1;
+    record.spec.reported = true;
+    const row = this.push(record.spec, record.deps.length > 0 ? TASK_EVENT.SUBMITTED_WAITING : TASK_EVENT.SUBMITTED, at, record.parentTaskId, NaN);
+    record.eventRow = row < 0 ? -1 : this.generation * ROW_SPAN + row;
+  }
+
   /** The owner has the task's results: one event with its submission when that is still in this batch. */
-  finished(record: EventRow & { spec: TaskSpec }): void {
+  finished(record: EventRow): void {
+    if (record.unreportedSince >= 0) {
+      this.countUnreported(record.spec.jobId);
+      return;
+    }
     const row = this.rowOf(record);
     const now = this.clock.now();
     record.eventRow = -1;
     if (row >= 0 && this.buffer[row * STRIDE + 2] === TASK_EVENT.SUBMITTED) {
-      if (this.quickTasks >= this.quickMax) {
-        this.buffer[row * STRIDE + 2] = LEFT_OUT;
-        this.drop(record.spec.jobId, 1);
-        return;
-      }
-      this.quickTasks++;
       this.buffer[row * STRIDE + 2] = TASK_EVENT.SUBMITTED_FINISHED;
       this.buffer[row * STRIDE + 7] = now;
       return;
@@ -114,8 +151,9 @@ export class TaskEvents {
   }
 
   /** The owner failed the task for good, with `error`. */
-  failed(record: EventRow & { spec: TaskSpec }, error: unknown): void {
+  failed(record: EventRow, error: unknown): void {
     record.eventRow = -1;
+    record.unreportedSince = -1;
     this.push(record.spec, TASK_EVENT.FAILED, this.clock.now(), error, NaN);
   }
 
@@ -124,7 +162,7 @@ export class TaskEvents {
     this.running.set(spec, at);
   }
 
-  /** This process's run of `spec` ended. */
+  /** This process's run of `spec` ended. A quick run of an unreported task ending well is not reported. */
   ran(spec: TaskSpec, failed: boolean): void {
     const now = this.clock.now();
     const start = this.running.get(spec);
@@ -135,9 +173,8 @@ export class TaskEvents {
       return;
     }
     this.running.delete(spec);
-    // Past the rate, a quick run's task is known from its owner (or dropped by it).
-    if (!failed && this.quickRuns++ >= this.quickMax) return;
-    this.push(spec, failed ? TASK_EVENT.RUN_FAILED : TASK_EVENT.RUN, start, undefined, now);
+    if (failed) this.push(spec, TASK_EVENT.RUN_FAILED, start, undefined, now);
+    else if (spec.reported === true) this.push(spec, TASK_EVENT.RUN, start, undefined, now);
   }
 
   /** Index of the record's submission in the batch being filled, or -1. */
@@ -175,10 +212,14 @@ export class TaskEvents {
    */
   flush(): void {
     if (this.sending !== undefined || this.deps.gcs.state !== "open") return;
+    const longAgo = this.clock.now() - this.deps.config.taskEventsReportIntervalMs;
     for (const [spec, start] of this.running) {
-      if (start < 0 || this.push(spec, TASK_EVENT.RUNNING, start, undefined, NaN) < 0) continue;
+      if (start < 0 || (spec.reported !== true && start > longAgo)) continue;
+      if (this.push(spec, TASK_EVENT.RUNNING, start, undefined, NaN) < 0) break;
       this.running.set(spec, -start);
     }
+    this.reportLongPending(longAgo);
+    this.takeUnreported();
     if (this.count === 0 && this.dropped.size === 0) return;
     const events = this.buffer;
     const count = this.count;
@@ -199,6 +240,16 @@ export class TaskEvents {
     });
   }
 
+  /** Reports the unreported tasks submitted before `longAgo` and still unfinished. */
+  private reportLongPending(longAgo: number): void {
+    if (this.unfinished === undefined) return;
+    for (const record of this.unfinished()) {
+      if (record.unreportedSince < 0 || record.unreportedSince > longAgo) continue;
+      if (this.count >= this.bufferMax) return;
+      this.report(record, record.unreportedSince);
+    }
+  }
+
   /** Sends what is left (waiting for the batch on its way first), then stops. */
   async close(): Promise<void> {
     this.closed = true;
@@ -213,11 +264,26 @@ export class TaskEvents {
     this.timer = this.clock
       .setTimeout(() => {
         if (this.closed) return;
-        this.quickTasks = this.quickRuns = 0;
+        this.reportedTasks = 0;
         this.flush();
         this.arm();
       }, this.deps.config.taskEventsReportIntervalMs)
       .unref();
+  }
+
+  /** Counts an unreported task of `jobId` as dropped. */
+  private countUnreported(jobId: string): void {
+    if (jobId !== this.unreportedJob) {
+      this.takeUnreported();
+      this.unreportedJob = jobId;
+    }
+    this.unreportedCount++;
+  }
+
+  /** Moves the unreported tasks counted so far into `dropped`. */
+  private takeUnreported(): void {
+    if (this.unreportedCount > 0) this.drop(this.unreportedJob, this.unreportedCount);
+    this.unreportedCount = 0;
   }
 
   private drop(jobId: string, n: number): void {

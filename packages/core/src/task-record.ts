@@ -73,6 +73,8 @@ export interface TaskRecord {
   returnSlots: readonly Slot[];
   /** Where its task events are in the batch being filled (see TaskEvents' EventRow). */
   eventRow: number;
+  /** When it was submitted if its task events are not reported (see TaskEvents); -1 once they are. */
+  unreportedSince: number;
   /** Neighbours in the owner's list of unfinished tasks (TaskResults). */
   prev: TaskRecord | undefined;
   next: TaskRecord | undefined;
@@ -116,6 +118,7 @@ export function newTaskRecord(
     mayHoldWorker: false,
     returnSlots: NO_SLOTS,
     eventRow: -1,
+    unreportedSince: -1,
     prev: undefined,
     next: undefined,
   };

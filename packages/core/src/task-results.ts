@@ -31,6 +31,7 @@ export class TaskResults {
     readonly observed?: Observability,
   ) {
     this.events = observed?.taskEvents;
+    this.events?.watchUnfinished(() => this.unfinishedRecords());
   }
 
   /** Where tasks' state changes are reported (undefined: task events are off). */
@@ -67,10 +68,12 @@ export class TaskResults {
     return counts;
   }
 
+  private *unfinishedRecords(): Generator<TaskRecord> {
+    for (let r = this.first; r !== undefined; r = r.next) yield r;
+  }
+
   private unfinished(): TaskRecord[] {
-    const all: TaskRecord[] = [];
-    for (let r = this.first; r !== undefined; r = r.next) all.push(r);
-    return all;
+    return [...this.unfinishedRecords()];
   }
 
   /**

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { FakeClock, TASK_ERROR_STACK_MAX, TASK_EVENT, type GcsService, type RpcCaller, type TaskEventBatch, type TaskSpec } from "@lux/protocol";
 import { TaskError, defaultConfig } from "@lux/common";
-import { TaskEvents } from "../src/task-events.js";
+import { TaskEvents, type EventRow } from "../src/task-events.js";
 
 interface Call {
   batch: TaskEventBatch;
@@ -39,8 +39,9 @@ function fakeGcs(): { gcs: RpcCaller<GcsService>; calls: Call[]; setState(s: str
   return { gcs, calls, setState: (s) => (state = s) };
 }
 
-const spec = (taskId: string, jobId = "j1", actorId?: string): TaskSpec =>
-  ({ taskId, jobId, name: `fn-${taskId}`, functionId: "", args: new Uint8Array(), resolved: [], borrowed: [], returnIds: [], ownerAddress: "", gpuIds: [], resources: {}, ...(actorId !== undefined ? { actorId } : {}) }) as TaskSpec;
+/** A task's spec; `reported`: its owner reports its events (the executor's side of a test). */
+const spec = (taskId: string, jobId = "j1", actorId?: string, reported = true): TaskSpec =>
+  ({ taskId, jobId, name: `fn-${taskId}`, functionId: "", args: new Uint8Array(), resolved: [], borrowed: [], returnIds: [], ownerAddress: "", gpuIds: [], resources: {}, ...(reported ? { reported } : {}), ...(actorId !== undefined ? { actorId } : {}) }) as TaskSpec;
 
 function times(batch: TaskEventBatch): number[] {
   return [...new Float64Array(batch.times.slice().buffer)];
@@ -50,8 +51,15 @@ function ends(batch: TaskEventBatch): number[] {
   return [...new Float64Array(batch.ends.slice().buffer)];
 }
 
-/** An owner's record of a task. */
-const task = (taskId: string, jobId = "j1", actorId?: string): { spec: TaskSpec; eventRow: number } => ({ spec: spec(taskId, jobId, actorId), eventRow: -1 });
+/** An owner's record of a task (`waiting`: it has an argument to wait for). */
+const task = (taskId: string, jobId = "j1", actorId?: string, waiting = false, parentTaskId?: string): EventRow => ({
+  spec: spec(taskId, jobId, actorId, false),
+  eventRow: -1,
+  unreportedSince: -1,
+  state: "resolving",
+  parentTaskId,
+  deps: waiting ? ["arg"] : [],
+});
 
 /** Lets the promise callbacks and setImmediate of one round run. */
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -66,8 +74,8 @@ function recorder(config: Partial<Parameters<typeof defaultConfig>[0]> = {}): { 
 describe("TaskEvents", () => {
   it("sends one columnar batch per interval: ids, codes, times, infos, errors", async () => {
     const { events, clock, fake } = recorder();
-    const a = task("a");
-    events.submitted(a, true, "parent");
+    const a = task("a", "j1", undefined, true, "parent");
+    events.submitted(a);
     clock.advance(5);
     events.queued(a);
     events.started(spec("b", "j2", "actor"), 1001);
@@ -95,7 +103,7 @@ describe("TaskEvents", () => {
     const wire = { code: "LUX_TASK_FAILED", name: "TaskError", message: "task work failed: RangeError: boom", stack: "TaskError: at the owner", props: {}, cause: thrown };
     const local = new TaskError({ taskId: "b", functionName: "work", cause: Object.assign(new RangeError("boom"), { stack: "RangeError: boom\n    at work (file:///job.js:9:1)" }) });
     const [a, b, c] = [task("a"), task("b"), task("c")];
-    for (const t of [a, b, c]) events.submitted(t, false, undefined);
+    for (const t of [a, b, c]) events.submitted(t);
     events.failed(a, wire);
     events.failed(b, local);
     events.failed(c, new RangeError("owner-side"));
@@ -113,8 +121,8 @@ describe("TaskEvents", () => {
     const { events, clock, fake } = recorder();
     const a = task("a");
     const b = task("b");
-    events.submitted(a, false, undefined);
-    events.submitted(b, false, undefined);
+    events.submitted(a);
+    events.submitted(b);
     events.queued(a); // right after its submission: nothing new
     clock.advance(3);
     events.started(b.spec, clock.now());
@@ -161,29 +169,30 @@ describe("TaskEvents", () => {
     await events.close();
   });
 
-  it("past taskEventsRateMax a second, quick tasks and runs are left out and counted as dropped; failures are not", async () => {
+  it("past taskEventsRateMax a second, tasks are not reported: their specs say so, their executors report only failed runs, the owner counts them as dropped", async () => {
     const { events, clock, fake } = recorder({ taskEventsRateMax: 2 });
     const tasks = ["a", "b", "c", "d"].map((id) => task(id));
-    for (const t of tasks) events.submitted(t, false, undefined);
+    for (const t of tasks) events.submitted(t);
+    assert.deepEqual(tasks.map((t) => t.spec.reported === true), [true, true, false, false], "the owner decides, and tells the executor in the spec");
     for (const t of tasks) {
       events.started(t.spec, clock.now());
       events.ran(t.spec, t.spec.taskId === "d");
     }
     for (const t of tasks.slice(0, 3)) events.finished(t);
-    events.failed(tasks[3] as ReturnType<typeof task>, new Error("x"));
+    events.failed(tasks[3] as EventRow, new Error("x"));
     clock.advance(1000);
     const batch = (fake.calls[0] as Call).batch;
-    assert.deepEqual(batch.taskIds, ["a", "b", "d", "a", "b", "d", "d"]);
+    assert.deepEqual(batch.taskIds, ["a", "b", "a", "b", "d", "d"]);
     assert.deepEqual([...batch.codes], [
-      TASK_EVENT.SUBMITTED_FINISHED, TASK_EVENT.SUBMITTED_FINISHED, TASK_EVENT.SUBMITTED,
+      TASK_EVENT.SUBMITTED_FINISHED, TASK_EVENT.SUBMITTED_FINISHED,
       TASK_EVENT.RUN, TASK_EVENT.RUN, TASK_EVENT.RUN_FAILED, TASK_EVENT.FAILED,
     ]);
-    assert.deepEqual(batch.dropped, { j1: 1 }, "c, left out");
+    assert.deepEqual(batch.dropped, { j1: 1 }, "c, not reported");
     (fake.calls[0] as Call).reply();
     await tick();
     // The next second has a budget of its own.
     const e = task("e");
-    events.submitted(e, false, undefined);
+    events.submitted(e);
     events.finished(e);
     clock.advance(1000);
     assert.deepEqual([...(fake.calls[1] as Call).batch.codes], [TASK_EVENT.SUBMITTED_FINISHED]);
@@ -191,13 +200,51 @@ describe("TaskEvents", () => {
     await events.close();
   });
 
+  it("an unreported task is reported once pending or running a whole interval, or when retried", async () => {
+    const { events, clock, fake } = recorder({ taskEventsRateMax: 1 });
+    const [first, slow, retried, late] = ["first", "slow", "retried", "late"].map((id) => task(id, "j1", undefined, id === "slow")) as [EventRow, EventRow, EventRow, EventRow];
+    const unfinished = [slow, retried, late];
+    events.watchUnfinished(() => unfinished);
+    events.submitted(first);
+    events.finished(first);
+    events.submitted(slow);
+    events.submitted(retried);
+    events.started(retried.spec, 1000);
+    const runningLong = spec("running-long", "j1", undefined, false);
+    events.started(runningLong, 1000);
+    clock.advance(500);
+    events.submitted(late);
+    events.started(spec("running-short", "j1", undefined, false), 1500);
+    // The run of `retried` fails, and its owner runs it again: reported from then on.
+    events.ran(retried.spec, true);
+    retried.state = "running";
+    events.queued(retried);
+    assert.equal(retried.spec.reported, true);
+    clock.advance(500);
+    const batch = (fake.calls[0] as Call).batch;
+    assert.deepEqual(batch.taskIds, ["first", "retried", "retried", "retried", "running-long", "slow"]);
+    assert.deepEqual([...batch.codes], [
+      TASK_EVENT.SUBMITTED_FINISHED, TASK_EVENT.RUN_FAILED, TASK_EVENT.SUBMITTED, TASK_EVENT.QUEUED,
+      TASK_EVENT.RUNNING, TASK_EVENT.SUBMITTED_WAITING,
+    ]);
+    assert.deepEqual(times(batch), [1000, 1000, 1000, 1500, 1000, 1000], "each at its submission (or start)");
+    assert.equal(slow.spec.reported, true, "its executor reports its runs from now on");
+    assert.equal(late.spec.reported, undefined, "half an interval old: not yet");
+    (fake.calls[0] as Call).reply();
+    await tick();
+    clock.advance(1000);
+    assert.deepEqual((fake.calls[1] as Call).batch.taskIds, ["running-short", "late"]);
+    (fake.calls[1] as Call).reply();
+    await events.close();
+  });
+
   it("sends at once past taskEventsBatchMax, one batch in flight; the rest follows its reply", async () => {
     const { events, fake } = recorder({ taskEventsBatchMax: 3 });
-    for (let i = 0; i < 5; i++) events.submitted(task(`t${i}`), false, undefined);
+    for (let i = 0; i < 5; i++) events.submitted(task(`t${i}`));
     await tick();
     assert.equal(fake.calls.length, 1);
     assert.equal((fake.calls[0] as Call).batch.taskIds.length, 5, "everything waiting goes");
-    for (let i = 5; i < 9; i++) events.submitted(task(`t${i}`), false, undefined);
+    for (let i = 5; i < 9; i++) events.submitted(task(`t${i}`));
     await tick();
     assert.equal(fake.calls.length, 1, "not while the first is on its way");
     (fake.calls[0] as Call).reply();
@@ -211,7 +258,7 @@ describe("TaskEvents", () => {
 
   it("past taskEventsBufferMax, events are dropped and counted per job in the next batch", async () => {
     const { events, clock, fake } = recorder({ taskEventsBufferMax: 2, taskEventsBatchMax: 100 });
-    for (const [id, job] of [["a", "j1"], ["b", "j1"], ["c", "j1"], ["d", "j2"]] as const) events.submitted(task(id, job), false, undefined);
+    for (const [id, job] of [["a", "j1"], ["b", "j1"], ["c", "j1"], ["d", "j2"]] as const) events.submitted(task(id, job));
     clock.advance(1000);
     const batch = (fake.calls[0] as Call).batch;
     assert.deepEqual(batch.taskIds, ["a", "b"]);
@@ -222,8 +269,8 @@ describe("TaskEvents", () => {
 
   it("a batch the control service did not take counts as dropped", async () => {
     const { events, clock, fake } = recorder();
-    events.submitted(task("a", "j1"), false, undefined);
-    events.submitted(task("b", "j2"), false, undefined);
+    events.submitted(task("a", "j1"));
+    events.submitted(task("b", "j2"));
     clock.advance(1000);
     (fake.calls[0] as Call).fail(new Error("timed out"));
     await tick();
@@ -237,11 +284,11 @@ describe("TaskEvents", () => {
   it("sends nothing while the control service is away; close sends what is left", async () => {
     const { events, clock, fake } = recorder();
     fake.setState("reconnecting");
-    events.submitted(task("a"), false, undefined);
+    events.submitted(task("a"));
     clock.advance(3000);
     assert.equal(fake.calls.length, 0, "a call now would wait for the control service and hold the process");
     fake.setState("open");
-    events.submitted(task("b"), false, undefined);
+    events.submitted(task("b"));
     const closed = events.close();
     await tick();
     assert.deepEqual((fake.calls[0] as Call).batch.taskIds, ["a", "b"]);

@@ -21,12 +21,12 @@ type Head = Infer<typeof Head>;
  * resolved | 0, borrowed | 0, gpuIds | 0, and for actor method calls
  * [actorId, method, callerId, seq, concurrencyGroup?] (null for each one not set; the group
  * only when the call names one), then for generator tasks [backpressure, skip], then for
- * tasks with maxCalls that count (each part before it null when absent)]. A plain task is
- * the first 7 elements only.
+ * tasks with maxCalls that count, then 1 for a task whose events its owner reports (each
+ * part before the last one null when absent)]. A plain task is the first 7 elements only.
  */
 export const TaskSpecWire = tuple(
   [str, union(lit(0), Head), bytes, arr(str), union(lit(0), arr(ResolvedArg)), union(lit(0), arr(ObjectRefWire)), union(lit(0), arr(num))],
-  [nullable(tuple([str, nullable(str), nullable(str), nullable(num)], [str])), nullable(tuple([int(), int()])), int(1)],
+  [nullable(tuple([str, nullable(str), nullable(str), nullable(num)], [str])), nullable(tuple([int(), int()])), nullable(int(1)), lit(1)],
 );
 export type TaskSpecWire = Infer<typeof TaskSpecWire>;
 
@@ -68,7 +68,8 @@ export function encodeTaskSpec(connection: object, spec: TaskSpec): TaskSpecWire
     if (spec.actorId === undefined) wire.push(null);
     wire.push([spec.generator.backpressure, spec.generator.skip]);
   }
-  if (spec.maxCalls !== undefined) withMaxCalls(wire, spec.maxCalls);
+  if (spec.maxCalls !== undefined) withTail(wire, 9, spec.maxCalls);
+  if (spec.reported === true) withTail(wire, 10, 1);
   return wire;
 }
 
@@ -111,14 +112,15 @@ export function decodeTaskSpec(connection: object, w: TaskSpecWire): TaskSpec {
   const generator = w[8];
   if (generator !== undefined && generator !== null) spec.generator = { backpressure: generator[0], skip: generator[1] };
   const maxCalls = w[9];
-  if (maxCalls !== undefined) spec.maxCalls = maxCalls;
+  if (maxCalls !== undefined && maxCalls !== null) spec.maxCalls = maxCalls;
+  if (w[10] === 1) spec.reported = true;
   return spec;
 }
 
-/** maxCalls goes last: the parts before it are padded with null. */
-function withMaxCalls(wire: TaskSpecWire, maxCalls: number): void {
-  while (wire.length < 9) wire.push(null);
-  wire.push(maxCalls);
+/** Puts `value` at `index`, the optional parts before it padded with null. */
+function withTail(wire: TaskSpecWire, index: number, value: number): void {
+  while (wire.length < index) wire.push(null);
+  wire.push(value);
 }
 
 function headOf(spec: TaskSpec): Head {

@@ -165,6 +165,11 @@ export interface TaskSpec {
    * started this many calls of the function, and is ended (Ray's max_calls).
    */
   maxCalls?: number;
+  /**
+   * Its owner reports its task events (issue 16), so its executor reports its runs; unset
+   * past taskEventsRateMax: the executor reports only runs that fail or outlast an interval.
+   */
+  reported?: boolean;
 }
 
 /** What the worker of a streaming generator task needs to know beyond a plain task. */

@@ -134,7 +134,7 @@ test("a notification with a bad body is dropped and reported; nothing is replied
 test("pushTask's positional wire form is checked too", async () => {
   const { client, called } = await serving(CoreWorkerService);
   await assert.rejects(rawCall(client, "pushTask", ["t", 0, "args", [], 0, 0, 0]), isInvalid("pushTask", /\[2\]: expected bytes, got a string/));
-  await assert.rejects(rawCall(client, "pushTask", { taskId: "t" }), isInvalid("pushTask", /the body: expected an array of 7 to 10, got an object/));
+  await assert.rejects(rawCall(client, "pushTask", { taskId: "t" }), isInvalid("pushTask", /the body: expected an array of 7 to 11, got an object/));
   assert.deepEqual(await rawCall(client, "pushTask", ["t", ["j", "f", "n", "o"], Uint8Array.of(0x90), ["r"], 0, 0, 0]), { ok: true });
   assert.deepEqual(called, ["pushTask"]);
   client.close(true);
@@ -149,8 +149,8 @@ for (const [name, service] of [
     const { client, called } = await serving(service);
     const methods = Object.keys(service);
     for (const method of methods) {
-      await assert.rejects(rawCall(client, method, "not a request"), isInvalid(method, /the body: expected (an object|an array of 7 to 10), got a string/));
-      await assert.rejects(rawCall(client, method, { constructor: 1 }), isInvalid(method, /the body: (the key "constructor" is not allowed|expected an array of 7 to 10, got a non-plain object)/));
+      await assert.rejects(rawCall(client, method, "not a request"), isInvalid(method, /the body: expected (an object|an array of 7 to 11), got a string/));
+      await assert.rejects(rawCall(client, method, { constructor: 1 }), isInvalid(method, /the body: (the key "constructor" is not allowed|expected an array of 7 to 11, got a non-plain object)/));
     }
     assert.deepEqual(called, [], "no handler saw a refused body");
     assert.equal(client.state, "open");

@@ -84,6 +84,19 @@ test("an actor call's concurrency group and a task's maxCalls travel only when s
   assert.equal(send(a, b, spec({ taskId: "a1b2c3d4e5f6071800000014" })).maxCalls, undefined);
 });
 
+test("a task whose events its owner reports says so last; one that it does not adds nothing", () => {
+  const [a, b] = [{}, {}];
+  const reported = spec({ taskId: "a1b2c3d4e5f6071800000015", reported: true });
+  assert.deepEqual(encodeTaskSpec({}, reported).slice(7), [null, null, null, 1]);
+  assert.deepEqual(send(a, b, reported), reported);
+  const both = spec({ taskId: "a1b2c3d4e5f6071800000016", maxCalls: 3, reported: true });
+  assert.deepEqual(encodeTaskSpec({}, both).slice(7), [null, null, 3, 1]);
+  assert.deepEqual(send(a, b, both), both);
+  const unreported = spec({ taskId: "a1b2c3d4e5f6071800000017" });
+  assert.equal(encodeTaskSpec({}, unreported).length, 7);
+  assert.equal(send(a, b, unreported).reported, undefined);
+});
+
 test("a spec referring to a head that never came is refused with ProtocolError", () => {
   const wire = encodeTaskSpec({}, spec());
   wire[1] = 0;
@@ -92,7 +105,7 @@ test("a spec referring to a head that never came is refused with ProtocolError",
 
 test("the wire schema refuses malformed specs, naming where", () => {
   const bad: [unknown, RegExp][] = [
-    [{ taskId: "x" }, /^the body: expected an array of 7 to 10, got an object$/],
+    [{ taskId: "x" }, /^the body: expected an array of 7 to 11, got an object$/],
     [["x", ["a", "b"], Uint8Array.of(), [], 0, 0, 0], /^\[1\]: expected an array of 4 to 6, got 2 items$/],
     [["x", ["a", "b", "c", "d", { CPU: "1" }], Uint8Array.of(), [], 0, 0, 0], /^\[1\]\[4\]\["CPU"\]: expected a number, got a string$/],
     [["x", ["a", "b", "c", "d"], Uint8Array.of(), [], 5, 0, 0], /^\[4\]: expected 0 or an array, got number 5$/],
