@@ -29,8 +29,14 @@ export { encodeBatch };
 
 const log = createLogger("core");
 
-/** Events a batch can hold and still be pointed into by a record's `eventRow` (see rowRef). */
+/** Events a batch can hold and still be pointed into by a record's `eventRow` (see rowOf). */
 const ROW_SPAN = 2 ** 22;
+/**
+ * Batches told apart by a record's `eventRow` (which also checks its task id): with ROW_SPAN,
+ * eventRow stays a small integer, so records hold it unboxed (a double would cost each record
+ * a heap number, as would a time since the epoch in `unreportedSince`).
+ */
+const GENERATIONS = 2 ** 8;
 
 export type TaskEventsConfig = Pick<ConfigValues, "taskEventsReportIntervalMs" | "taskEventsBatchMax" | "taskEventsBufferMax" | "taskEventsRateMax" | "rpcBestEffortTimeoutMs">;
 
@@ -48,11 +54,14 @@ export interface TaskEventsDeps {
 export interface EventRow {
   spec: TaskSpec;
   /**
-   * Where its submission is in the batch being filled (generation * ROW_SPAN + index),
-   * negated minus 2 once it was queued; -1: none.
+   * Where its submission is in the batch being filled ((generation % GENERATIONS) * ROW_SPAN
+   * + index), negated minus 2 once it was queued; -1: none.
    */
   eventRow: number;
-  /** When it was submitted, if it is not reported (past taskEventsRateMax); -1 once it is. */
+  /**
+   * When it was submitted (whole milliseconds since the TaskEvents' `epoch`), if it is not
+   * reported (past taskEventsRateMax); -1 once it is.
+   */
   unreportedSince: number;
   /** "resolving" until it is first queued: a later queueing is a retry. */
   state: string;
@@ -65,6 +74,8 @@ export class TaskEvents {
   private count = 0;
   /** Counts the batches taken: a record's eventRow points into the current one only. */
   private generation = 0;
+  /** Times of unreported submissions count from here (see EventRow.unreportedSince). */
+  private readonly epoch: number;
   /** Runs started here and not ended: their start time, negated once sent as RUNNING. */
   private readonly running = new Map<TaskSpec, number>();
   private readonly dropped = new Map<string, number>();
@@ -86,6 +97,7 @@ export class TaskEvents {
 
   constructor(private readonly deps: TaskEventsDeps) {
     this.clock = deps.clock;
+    this.epoch = deps.clock.now();
     this.batchMax = deps.config.taskEventsBatchMax;
     this.bufferMax = Math.min(deps.config.taskEventsBufferMax, ROW_SPAN - 1);
     const rate = deps.config.taskEventsRateMax;
@@ -102,7 +114,7 @@ export class TaskEvents {
   submitted(record: EventRow): void {
     if (this.reportedTasks >= this.reportedMax) {
       record.eventRow = -1;
-      record.unreportedSince = this.clock.now();
+      record.unreportedSince = Math.floor(this.clock.now() - this.epoch);
       return;
     }
     this.reportedTasks++;
@@ -117,7 +129,7 @@ export class TaskEvents {
   queued(record: EventRow): void {
     if (record.unreportedSince >= 0) {
       if (record.state === "resolving") return;
-      this.report(record, record.unreportedSince);
+      this.report(record, this.epoch + record.unreportedSince);
     } else if (record.eventRow >= 0 && this.buffer[this.rowOf(record) * STRIDE + 2] === TASK_EVENT.SUBMITTED) {
       record.eventRow = -record.eventRow - 2;
       return;
@@ -130,7 +142,7 @@ export class TaskEvents {
     record.unreportedSince = -1;
     record.spec.reported = true;
     const row = this.push(record.spec, record.deps.length > 0 ? TASK_EVENT.SUBMITTED_WAITING : TASK_EVENT.SUBMITTED, at, record.parentTaskId, NaN);
-    record.eventRow = row < 0 ? -1 : this.generation * ROW_SPAN + row;
+    record.eventRow = row < 0 ? -1 : (this.generation % GENERATIONS) * ROW_SPAN + row;
   }
 
   /** The owner has the task's results: one event with its submission when that is still in this batch. */
@@ -182,7 +194,9 @@ export class TaskEvents {
     const ref = record.eventRow >= 0 ? record.eventRow : -record.eventRow - 2;
     if (ref < 0) return -1;
     const row = ref % ROW_SPAN;
-    return (ref - row) / ROW_SPAN === this.generation && row < this.count ? row : -1;
+    const current = (ref - row) / ROW_SPAN === this.generation % GENERATIONS && row < this.count;
+    // A record of a batch GENERATIONS ago points at another task's event.
+    return current && this.buffer[row * STRIDE] === record.spec.taskId ? row : -1;
   }
 
   /** Appends an event; its index in the batch, or -1 if dropped. */
@@ -244,9 +258,9 @@ export class TaskEvents {
   private reportLongPending(longAgo: number): void {
     if (this.unfinished === undefined) return;
     for (const record of this.unfinished()) {
-      if (record.unreportedSince < 0 || record.unreportedSince > longAgo) continue;
+      if (record.unreportedSince < 0 || this.epoch + record.unreportedSince > longAgo) continue;
       if (this.count >= this.bufferMax) return;
-      this.report(record, record.unreportedSince);
+      this.report(record, this.epoch + record.unreportedSince);
     }
   }
 

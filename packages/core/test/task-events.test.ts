@@ -238,6 +238,27 @@ describe("TaskEvents", () => {
     await events.close();
   });
 
+  it("a task finishing 256 batches after its submission does not touch the event now at its old place", async () => {
+    const { events, clock, fake } = recorder();
+    const old = task("old");
+    events.submitted(old);
+    for (let i = 0; i < 256; i++) {
+      if (i > 0) events.submitted(task(`filler${i}`));
+      clock.advance(1000);
+      (fake.calls[i] as Call).reply();
+      await tick();
+    }
+    const now = task("now");
+    events.submitted(now);
+    events.finished(old);
+    clock.advance(1000);
+    const batch = (fake.calls[256] as Call).batch;
+    assert.deepEqual(batch.taskIds, ["now", "old"]);
+    assert.deepEqual([...batch.codes], [TASK_EVENT.SUBMITTED, TASK_EVENT.FINISHED]);
+    (fake.calls[256] as Call).reply();
+    await events.close();
+  });
+
   it("sends at once past taskEventsBatchMax, one batch in flight; the rest follows its reply", async () => {
     const { events, fake } = recorder({ taskEventsBatchMax: 3 });
     for (let i = 0; i < 5; i++) events.submitted(task(`t${i}`));
