@@ -2,24 +2,24 @@
  * Issue 16, point 3 (the cost of task events, point 9): past taskEventsRateMax tasks a
  * second an owner does not report its tasks (nor do their executors), and counts them as
  * dropped; it still reports such a task when it fails and when it is still running an
- * interval after its submission. Through the state API of a real cluster.
+ * interval after its submission. Through the state API of a real cluster, whose config the
+ * driver takes when it connects.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import * as lux from "lux";
-import { waitFor } from "./helpers.js";
+import { waitFor, withCluster } from "./helpers.js";
 import { double, waitForFile } from "./fixtures/state-defs.js";
 
 const QUICK = 200;
 
 describe("task events past taskEventsRateMax", () => {
-  // One task reported per second (per interval of 1 s) by each owner: a private cluster, so
-  // the driver (the owner here) takes the config too.
-  before(() => lux.init({ numCpus: 2, systemConfig: { taskEventsRateMax: 1, taskEventsReportIntervalMs: 1000 } }));
-  after(() => lux.shutdown());
+  // One task reported per second (per interval of 1 s) by each owner: the cluster's config,
+  // which the driver (the owner here) takes when it connects.
+  withCluster({ head: { numCpus: 2 }, config: { taskEventsRateMax: 1, taskEventsReportIntervalMs: 1000 } });
 
   it("reports the tasks under the rate, counts the rest as dropped, and still shows a failure and a long run", async (t) => {
     const gate = path.join(os.tmpdir(), `lux-rate-gate-${process.pid}-${Date.now()}`);

@@ -150,6 +150,28 @@ export function configSnapshot(): ConfigValues {
   return out as ConfigValues;
 }
 
+/** The entries of `values` that differ from their defaults (what a cluster's daemons were started with). */
+export function nonDefaultConfig(values: ConfigValues): SystemConfig {
+  const out: Record<string, unknown> = {};
+  for (const entry of CONFIG_ENTRIES) if (values[entry.name] !== entry.default) out[entry.name] = values[entry.name];
+  return out as SystemConfig;
+}
+
+/**
+ * Applies a cluster's config (`nonDefaultConfig` of its control service) to this process,
+ * except the entries this process's environment sets (they stay its own); returns the undo.
+ */
+export function adoptClusterConfig(cluster: Readonly<Record<string, unknown>>): () => void {
+  const adopted: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(cluster)) {
+    const entry = CONFIG_ENTRIES.find((e) => e.name === name);
+    // An entry of another Lux version, or one set here: not ours to take.
+    if (entry === undefined || process.env[entry.envVar] !== undefined) continue;
+    adopted[name] = value;
+  }
+  return applyConfig(checkConfig(adopted));
+}
+
 /** Every entry at its default, with `values` over them: for tests that build a class with small values. */
 export function defaultConfig(values: SystemConfig = {}): ConfigValues {
   const out: Record<string, unknown> = {};

@@ -92,6 +92,8 @@ export {
   CONFIG_GROUPS,
   config,
   setConfig,
+  nonDefaultConfig,
+  adoptClusterConfig,
   applyConfig,
   resetConfig,
   configGeneration,

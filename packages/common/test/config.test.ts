@@ -4,6 +4,7 @@ import {
   CONFIG_ENTRIES,
   CONFIG_GROUPS,
   InvalidConfigError,
+  adoptClusterConfig,
   applyConfig,
   checkConfig,
   compileConfig,
@@ -16,6 +17,7 @@ import {
   configSnapshot,
   defineConfig,
   durationMs,
+  nonDefaultConfig,
   resetConfig,
   setConfig,
 } from "../src/index.js";
@@ -241,6 +243,17 @@ describe("explicit config (systemConfig, --system-config, LocalCluster config)",
     assert.deepEqual([config("spillbackRetryMs"), config("maxLeaseSpillbacks"), config("logLevel")], [70, 3, "info"]);
     assert.throws(() => applyConfig({ spillbackRetryMs: -1 }), InvalidConfigError);
     assert.equal(config("spillbackRetryMs"), 70, "a rejected config changes nothing");
+  });
+
+  test("a driver takes its cluster's non-default entries, except those its own environment sets; entries it does not know are left", () => {
+    const cluster = nonDefaultConfig(defaultConfig({ spillbackRetryMs: 5, taskEventsRateMax: 7 }));
+    assert.deepEqual(cluster, { spillbackRetryMs: 5, taskEventsRateMax: 7 });
+    setEnv("LUX_SPILLBACK_RETRY_MS", "70");
+    const undo = adoptClusterConfig({ ...cluster, fromANewerVersion: 1 });
+    assert.deepEqual([config("spillbackRetryMs"), config("taskEventsRateMax")], [70, 7]);
+    undo();
+    assert.equal(config("taskEventsRateMax"), 10_000);
+    assert.throws(() => adoptClusterConfig({ taskEventsRateMax: -1 }), InvalidConfigError);
   });
 
   test("child processes get explicit entries as their LUX_* variables", () => {

@@ -11,6 +11,7 @@ import {
   LuxError,
   NotInActorError,
   NotInitializedError,
+  adoptClusterConfig,
   applyConfig,
   checkConfig,
   checkNodeLabels,
@@ -20,6 +21,7 @@ import {
   newJobId,
   newWorkerId,
   readTokenFile,
+  rpcPeerOptions,
 } from "@lux/common";
 import { actorIdOf, makeActorHandle, setCoreAccessor } from "./actor-handle.js";
 import { CoreWorker } from "./core-worker.js";
@@ -30,7 +32,7 @@ import { ObjectRef } from "./object-ref.js";
 import { ObjectRefGenerator } from "./object-ref-generator.js";
 import { customResources, quantity } from "./options.js";
 import { checkRuntimeEnv, packWorkingDir, type RuntimeEnv } from "./runtime-env.js";
-import { RpcTimeoutError, parseAddress, systemClock, type RuntimeEnvSpec } from "@lux/protocol";
+import { RpcTimeoutError, connectRpc, parseAddress, systemClock, type GcsService, type RuntimeEnvSpec } from "@lux/protocol";
 import type { ActorHandle } from "./types.js";
 import { setClassLookup } from "./serialization/index.js";
 import { startPrinting } from "./worker-output-printer.js";
@@ -194,7 +196,7 @@ async function doInit(options: InitOptions): Promise<InitResult> {
   if (systemConfig !== undefined && address !== undefined && address !== "") {
     throw new InvalidOptionError({
       option: "systemConfig",
-      expected: "no systemConfig when connecting to a running cluster (its daemons keep the config they were started with: `lux start --system-config`)",
+      expected: "no systemConfig when connecting to a running cluster (it has the config it was started with, `lux start --system-config`, and this driver takes it)",
     });
   }
   undoSystemConfig = systemConfig === undefined ? undefined : applyConfig(systemConfig);
@@ -223,6 +225,9 @@ async function connectDriver(
   let target: { gcsAddress: string; rayletAddress?: string; token: string };
   if (address !== undefined && address !== "") {
     target = existingCluster(address, options);
+    // The cluster's config is this driver's too (its own environment's entries aside), as it
+    // is its workers': one cluster, one set of tunables (task events, timeouts, limits).
+    undoSystemConfig = adoptClusterConfig(await clusterConfig(target.gcsAddress, target.token).catch((e: unknown) => Promise.reject(connectFailed(e))));
   } else {
     cluster = await clusterLauncher("start a private cluster").startPrivateCluster({
       workerMain: workerMainPath,
@@ -357,6 +362,16 @@ function clusterAddress(options: InitOptions): string | undefined {
 }
 
 /** An existing cluster: its token (LUX_TOKEN, else the token file `lux start` wrote); node resources are refused. */
+/** The config entries the cluster at `gcsAddress` was started with (those not at their defaults). */
+async function clusterConfig(gcsAddress: string, token: string): Promise<Record<string, unknown>> {
+  const gcs = await connectRpc<GcsService>(gcsAddress, rpcPeerOptions(token));
+  try {
+    return (await gcs.call("getControlServiceInfo", {})).config;
+  } finally {
+    gcs.close();
+  }
+}
+
 function existingCluster(address: string, options: InitOptions): { gcsAddress: string; token: string } {
   for (const k of ["numCpus", "numGpus", "resources", "labels", "objectStoreMemory"] as const) {
     if (options[k] !== undefined) {

@@ -12,7 +12,7 @@ import type {
   ServiceHandlers,
 } from "@lux/protocol";
 import { GcsService, RpcServer, serve, systemClock } from "@lux/protocol";
-import { LuxError, createLogger, rpcPeerOptions, type ConfigValues } from "@lux/common";
+import { LuxError, createLogger, nonDefaultConfig, rpcPeerOptions, type ConfigValues } from "@lux/common";
 import { ActorManager } from "./actor-manager.js";
 import { ActorNamePublisher } from "./actor-name-publisher.js";
 import { JobManager } from "./job-manager.js";
@@ -168,6 +168,7 @@ export class GcsServer {
       startedAtMs: this.startedAtMs,
       storage: this.options.storage.kind,
       persistent: isPersistent(this.options.storage),
+      config: nonDefaultConfig(this.options.config) as Record<string, number | string | boolean>,
     }),
     getJob: (req) => {
       const job = this.jobs.get(req.jobId);

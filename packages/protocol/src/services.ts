@@ -62,7 +62,11 @@ export const GcsService = defineService({
    * can tell a restart; `persistent` says whether its tables (actors, names, jobs, KV)
    * survived it (Redis storage) or were lost (memory).
    */
-  getControlServiceInfo: rpc(empty, returns<{ incarnation: string; startedAtMs: number; storage: string; persistent: boolean }>()),
+  getControlServiceInfo: rpc(
+    empty,
+    /** `config`: the entries the cluster was started with that differ from their defaults (a driver that connects takes them). */
+    returns<{ incarnation: string; startedAtMs: number; storage: string; persistent: boolean; config: Record<string, number | string | boolean> }>(),
+  ),
   getJob: rpc(obj({ jobId: str }), returns<JobInfo>()),
   getNodes: rpc(empty, returns<NodeInfo[]>()),
   /**
