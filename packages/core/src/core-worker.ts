@@ -272,6 +272,8 @@ export class CoreWorker {
       ownerAddress: this.address,
       gpuIds: NONE,
       resources: options.resources,
+      // Set by task events at submission; in the literal, so every spec has one shape.
+      reported: false,
     };
     if (options.placementGroup !== undefined) spec.placementGroup = options.placementGroup;
     if (options.generatorBackpressure !== undefined) spec.generator = { backpressure: options.generatorBackpressure, skip: 0 };
@@ -358,6 +360,7 @@ export class CoreWorker {
       gpuIds: NONE,
       actorId,
       method,
+      reported: false,
     };
     if (generatorBackpressure !== undefined) spec.generator = { backpressure: generatorBackpressure, skip: 0 };
     if (extras?.concurrencyGroup !== undefined) spec.concurrencyGroup = extras.concurrencyGroup;

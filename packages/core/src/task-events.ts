@@ -76,7 +76,13 @@ export class TaskEvents {
   private generation = 0;
   /** Times of unreported submissions count from here (see EventRow.unreportedSince). */
   private readonly epoch: number;
-  /** Runs started here and not ended: their start time, negated once sent as RUNNING. */
+  /**
+   * Runs started here and not ended: their start time, negated once sent as RUNNING. The
+   * first in `solo` (a worker runs one normal task at a time: no table insert per run), the
+   * others (concurrent actor calls) in `running`.
+   */
+  private solo: TaskSpec | undefined;
+  private soloStart = 0;
   private readonly running = new Map<TaskSpec, number>();
   private readonly dropped = new Map<string, number>();
   private sending: Promise<void> | undefined;
@@ -171,22 +177,30 @@ export class TaskEvents {
 
   /** This process started running `spec` at `at` (reported when it ends, or as RUNNING if a batch goes first). */
   started(spec: TaskSpec, at: number): void {
-    this.running.set(spec, at);
+    if (this.solo === undefined) {
+      this.solo = spec;
+      this.soloStart = at;
+    } else {
+      this.running.set(spec, at);
+    }
   }
 
   /** This process's run of `spec` ended. A quick run of an unreported task ending well is not reported. */
   ran(spec: TaskSpec, failed: boolean): void {
-    const now = this.clock.now();
-    const start = this.running.get(spec);
+    let start: number | undefined;
+    if (spec === this.solo) {
+      start = this.soloStart;
+      this.solo = undefined;
+    } else {
+      start = this.running.get(spec);
+      if (start !== undefined) this.running.delete(spec);
+    }
     if (start === undefined || start < 0) {
       // Sent as RUNNING already, or ended without starting (its code could not be loaded).
-      if (start !== undefined) this.running.delete(spec);
-      this.push(spec, failed ? TASK_EVENT.RAN_FAILED : TASK_EVENT.RAN, now, undefined, NaN);
-      return;
+      this.push(spec, failed ? TASK_EVENT.RAN_FAILED : TASK_EVENT.RAN, this.clock.now(), undefined, NaN);
+    } else if (failed || spec.reported === true) {
+      this.push(spec, failed ? TASK_EVENT.RUN_FAILED : TASK_EVENT.RUN, start, undefined, this.clock.now());
     }
-    this.running.delete(spec);
-    if (failed) this.push(spec, TASK_EVENT.RUN_FAILED, start, undefined, now);
-    else if (spec.reported === true) this.push(spec, TASK_EVENT.RUN, start, undefined, now);
   }
 
   /** Index of the record's submission in the batch being filled, or -1. */
@@ -227,11 +241,8 @@ export class TaskEvents {
   flush(): void {
     if (this.sending !== undefined || this.deps.gcs.state !== "open") return;
     const longAgo = this.clock.now() - this.deps.config.taskEventsReportIntervalMs;
-    for (const [spec, start] of this.running) {
-      if (start < 0 || (spec.reported !== true && start > longAgo)) continue;
-      if (this.push(spec, TASK_EVENT.RUNNING, start, undefined, NaN) < 0) break;
-      this.running.set(spec, -start);
-    }
+    if (this.solo !== undefined && this.sentRunning(this.solo, this.soloStart, longAgo)) this.soloStart = -this.soloStart;
+    for (const [spec, start] of this.running) if (this.sentRunning(spec, start, longAgo)) this.running.set(spec, -start);
     this.reportLongPending(longAgo);
     this.takeUnreported();
     if (this.count === 0 && this.dropped.size === 0) return;
@@ -252,6 +263,12 @@ export class TaskEvents {
       this.sending = undefined;
       if (!this.closed && this.count >= this.batchMax) this.flushSoon();
     });
+  }
+
+  /** Sends a run going on as RUNNING unless it was, or is an unreported task's that started after `longAgo`; whether it did. */
+  private sentRunning(spec: TaskSpec, start: number, longAgo: number): boolean {
+    if (start < 0 || (spec.reported !== true && start > longAgo)) return false;
+    return this.push(spec, TASK_EVENT.RUNNING, start, undefined, NaN) >= 0;
   }
 
   /** Reports the unreported tasks submitted before `longAgo` and still unfinished. */

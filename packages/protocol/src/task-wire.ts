@@ -98,6 +98,8 @@ export function decodeTaskSpec(connection: object, w: TaskSpecWire): TaskSpec {
     returnIds: w[3],
     ownerAddress: head[3],
     gpuIds: w[6] === 0 ? [] : w[6],
+    // In the literal (not set after), so every decoded spec has one shape.
+    reported: w[10] === 1,
   };
   if (head[4] !== undefined) spec.resources = head[4];
   if (head[5] !== undefined) spec.placementGroup = head[5];
@@ -113,7 +115,6 @@ export function decodeTaskSpec(connection: object, w: TaskSpecWire): TaskSpec {
   if (generator !== undefined && generator !== null) spec.generator = { backpressure: generator[0], skip: generator[1] };
   const maxCalls = w[9];
   if (maxCalls !== undefined && maxCalls !== null) spec.maxCalls = maxCalls;
-  if (w[10] === 1) spec.reported = true;
   return spec;
 }
 

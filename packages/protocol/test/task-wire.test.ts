@@ -13,6 +13,7 @@ const spec = (over: Partial<TaskSpec> = {}): TaskSpec => ({
   returnIds: ["a1b2c3d4e5f607180000000100000000"],
   ownerAddress: "/tmp/lux/owner.sock",
   gpuIds: [],
+  reported: false,
   ...over,
 });
 
@@ -94,7 +95,7 @@ test("a task whose events its owner reports says so last; one that it does not a
   assert.deepEqual(send(a, b, both), both);
   const unreported = spec({ taskId: "a1b2c3d4e5f6071800000017" });
   assert.equal(encodeTaskSpec({}, unreported).length, 7);
-  assert.equal(send(a, b, unreported).reported, undefined);
+  assert.equal(send(a, b, unreported).reported, false);
 });
 
 test("a spec referring to a head that never came is refused with ProtocolError", () => {
