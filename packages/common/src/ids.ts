@@ -86,6 +86,9 @@ function hex8(n: number): string {
   return h.length === 8 ? h : "00000000".slice(h.length) + h;
 }
 
+/** hex8 of the first return indices, made once: a task's return ids share them (no string per id). */
+const RETURN_SUFFIXES = Array.from({ length: 16 }, (_, i) => hex8(i));
+
 export function newJobId(): JobId {
   return randomHex(8);
 }
@@ -127,7 +130,7 @@ export function objectIdFor(taskId: TaskId, index: number): ObjectId {
   if (!Number.isInteger(index) || index < 0 || index > MAX_RETURN_INDEX) {
     throw new RangeError(`objectIdFor: return index must be an integer from 0 to ${MAX_RETURN_INDEX}, got ${index}`);
   }
-  return taskId + hex8(index);
+  return taskId + (index < RETURN_SUFFIXES.length ? (RETURN_SUFFIXES[index] as string) : hex8(index));
 }
 
 /** A fresh id for an object created by put(); never equal to a task's return object id. */
