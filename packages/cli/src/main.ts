@@ -127,6 +127,7 @@ function program(): Command {
     .option("--dashboard-host <ip>", "address the head's HTTP server binds (--head)", "127.0.0.1")
     .option("--task-events-max <n>", "tasks the control service keeps for the state API (--head; config taskEventsMax, default 100000)", configNumber("taskEventsMax"))
     .option("--metrics-port <port>", "port of this node's Prometheus metrics, on its IP address (config metricsPort, default 0: a free port, shown by `lux status`)", configNumber("metricsPort"))
+    .option("--metrics-public", "serve this node's /metrics without the cluster token, read-only (config metricsPublic; the only route that can be opened)")
     .action(async (opts: StartOptions) => {
       await start(opts);
     });

@@ -1,7 +1,6 @@
 /** `lux start`: the control service and/or a raylet, detached, recorded for `lux stop`. */
-import { randomBytes } from "node:crypto";
 import * as path from "node:path";
-import { metricsTargetsFile, readTokenFile, type SystemConfig } from "@lux/common";
+import { metricsTargetsFile, newClusterToken, readTokenFile, type SystemConfig } from "@lux/common";
 import { workerMainPath } from "@lux/core/internal";
 import {
   connectControlService,
@@ -45,6 +44,8 @@ export interface StartOptions {
   taskEventsMax?: number;
   /** Port of the node's Prometheus metrics (config metricsPort). */
   metricsPort?: number;
+  /** Serve the node's `/metrics` without the token (config metricsPublic). */
+  metricsPublic?: boolean;
 }
 
 export async function start(opts: StartOptions): Promise<void> {
@@ -88,6 +89,7 @@ function rayletConfig(opts: StartOptions): SystemConfig {
     ...(opts.memoryUsageThreshold !== undefined ? { memoryUsageThreshold: opts.memoryUsageThreshold } : {}),
     ...(opts.memoryMonitorIntervalMs !== undefined ? { memoryMonitorIntervalMs: opts.memoryMonitorIntervalMs } : {}),
     ...(opts.metricsPort !== undefined ? { metricsPort: opts.metricsPort } : {}),
+    ...(opts.metricsPublic === true ? { metricsPublic: true } : {}),
   };
 }
 
@@ -103,7 +105,7 @@ function checkOptions(opts: StartOptions): void {
 
 /** A new cluster: its control service, with a new token (or LUX_TOKEN) written to the token file. */
 async function startHead(opts: StartOptions, sessionDir: string, logs: string): Promise<{ token: string; gcsAddress: string; gcs: DaemonHandle }> {
-  const token = process.env["LUX_TOKEN"] || randomBytes(24).toString("hex");
+  const token = process.env["LUX_TOKEN"] || newClusterToken();
   const gcs = await startControlService({
     token,
     address: `${opts.nodeIpAddress}:${opts.port}`,

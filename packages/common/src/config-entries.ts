@@ -13,8 +13,9 @@ import { MEMORY_ENTRIES } from "./config-entries/memory.js";
 import { OBSERVABILITY_ENTRIES } from "./config-entries/observability.js";
 import { METRICS_ENTRIES } from "./config-entries/metrics.js";
 import { LOG_ENTRIES } from "./config-entries/logs.js";
+import { HTTP_ENTRIES } from "./config-entries/http.js";
 
-export { RPC_ENTRIES, TASK_ENTRIES, OBJECT_ENTRIES, NODE_ENTRIES, CONTROL_SERVICE_ENTRIES, PROCESS_ENTRIES, MEMORY_ENTRIES, OBSERVABILITY_ENTRIES, METRICS_ENTRIES, LOG_ENTRIES };
+export { RPC_ENTRIES, TASK_ENTRIES, OBJECT_ENTRIES, NODE_ENTRIES, CONTROL_SERVICE_ENTRIES, PROCESS_ENTRIES, MEMORY_ENTRIES, OBSERVABILITY_ENTRIES, METRICS_ENTRIES, LOG_ENTRIES, HTTP_ENTRIES };
 
 /** The areas of the registry, in the order docs/config.md lists them. */
 export const CONFIG_GROUPS = [
@@ -28,4 +29,5 @@ export const CONFIG_GROUPS = [
   { title: "Observability", entries: OBSERVABILITY_ENTRIES },
   { title: "Metrics", entries: METRICS_ENTRIES },
   { title: "Logs", entries: LOG_ENTRIES },
+  { title: "HTTP (dashboard, jobs API)", entries: HTTP_ENTRIES },
 ] as const;

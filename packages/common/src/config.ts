@@ -16,6 +16,7 @@
 import {
   CONFIG_GROUPS,
   CONTROL_SERVICE_ENTRIES,
+  HTTP_ENTRIES,
   LOG_ENTRIES,
   MEMORY_ENTRIES,
   METRICS_ENTRIES,
@@ -43,6 +44,7 @@ export const CONFIG_ENTRIES = [
   ...OBSERVABILITY_ENTRIES,
   ...METRICS_ENTRIES,
   ...LOG_ENTRIES,
+  ...HTTP_ENTRIES,
 ] as const;
 
 type AnyEntry = (typeof CONFIG_ENTRIES)[number];

@@ -151,7 +151,7 @@ export {
   daemonStop,
   FATAL_EXIT_CODE,
 } from "./process.js";
-export { tokenFilePath, writeTokenFile, removeTokenFile, readTokenFile, tokenFileAddresses } from "./token-file.js";
+export { CLUSTER_TOKEN_BYTES, newClusterToken, tokenFilePath, writeTokenFile, removeTokenFile, readTokenFile, tokenFileAddresses } from "./token-file.js";
 export { runtimeEnvKey } from "./runtime-env-key.js";
 export { controlServiceStateLost } from "./control-service.js";
 export { lessReserved } from "./resource-sets.js";

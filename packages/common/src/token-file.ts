@@ -4,9 +4,18 @@
  * The control service writes it when it starts serving and removes it when it exits, so
  * `lux.init({ address })` on this machine needs no LUX_TOKEN.
  */
+import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { config } from "./config.js";
+
+/** Random bytes in a new cluster token: 256 bits, beyond guessing at any rate a network allows. */
+export const CLUSTER_TOKEN_BYTES = 32;
+
+/** A new cluster's token (`lux start --head`, `lux.init()`'s private cluster, LocalCluster): 64 hex digits. */
+export function newClusterToken(): string {
+  return randomBytes(CLUSTER_TOKEN_BYTES).toString("hex");
+}
 
 export function tokenFilePath(address: string): string {
   return path.join(config("sessionDirRoot"), "tokens", address.replace(/[^\w.-]/g, "_"));

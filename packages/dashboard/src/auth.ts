@@ -3,8 +3,10 @@
  * (`Authorization: Bearer <token>`), or a browser holding a session it got by logging in
  * with the token. Tokens are compared in constant time (as digests, so their lengths do
  * not leak either); sessions are random ids kept in memory, so a restart logs browsers out.
+ * The cookie carries the session's id, never the token.
  */
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes } from "node:crypto";
+import { tokenDigest, tokenMatches } from "@lux/protocol";
 
 /** The cookie that carries a dashboard session. */
 export const SESSION_COOKIE = "lux_session";
@@ -14,6 +16,8 @@ export interface AuthOptions {
   sessionTtlMs: number;
   /** Sessions kept at most: past it, the oldest is ended. */
   maxSessions: number;
+  /** The server is on TLS: the cookie is sent over HTTPS only (`Secure`). */
+  secure?: boolean;
   now?: () => number;
 }
 
@@ -27,13 +31,13 @@ export class DashboardAuth {
     token: string,
     private readonly options: AuthOptions,
   ) {
-    this.tokenDigest = digest(token);
+    this.tokenDigest = tokenDigest(token);
     this.now = options.now ?? Date.now;
   }
 
   /** Whether `candidate` is the cluster token (constant time). */
-  tokenMatches(candidate: string): boolean {
-    return timingSafeEqual(digest(candidate), this.tokenDigest);
+  tokenMatches(candidate: unknown): boolean {
+    return tokenMatches(this.tokenDigest, candidate);
   }
 
   /** Whether a request with these headers may pass: a bearer token or a live session cookie. */
@@ -69,14 +73,19 @@ export class DashboardAuth {
     if (id !== undefined) this.sessions.delete(id);
   }
 
-  /** The Set-Cookie value of a new session: not readable by scripts, not sent by other sites. */
+  /** The Set-Cookie value of a new session: not readable by scripts, not sent by other sites, ending with the session. */
   sessionCookie(id: string): string {
-    return `${SESSION_COOKIE}=${id}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${Math.floor(this.options.sessionTtlMs / 1000)}`;
+    return this.cookie(id, Math.floor(this.options.sessionTtlMs / 1000));
   }
-}
 
-function digest(text: string): Buffer {
-  return createHash("sha256").update(text).digest();
+  /** The Set-Cookie value that makes a browser forget its session (logging out). */
+  clearedCookie(): string {
+    return this.cookie("", 0);
+  }
+
+  private cookie(value: string, maxAgeSeconds: number): string {
+    return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${this.options.secure === true ? "; Secure" : ""}`;
+  }
 }
 
 /** The value of cookie `name` in a Cookie header. */

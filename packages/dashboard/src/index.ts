@@ -1,5 +1,7 @@
 /** The head's HTTP server: dashboard, state routes and jobs API on one port, behind the cluster token. */
-export { createDashboardServer, type DashboardServerOptions } from "./server.js";
+export { createDashboardServer, serverRoutes, OPEN_ROUTES, type DashboardServerOptions, type ServerRoute } from "./server.js";
+export { createHeadServer, type HeadServer, type HeadServerOptions } from "./head-server.js";
+export { allowedHostNames } from "./host-guard.js";
 export { DashboardAuth, SESSION_COOKIE, cookieValue } from "./auth.js";
 export { registerStateRoutes, type StateSource } from "./state-routes.js";
 export { registerJobRoutes, type JobsSource } from "./jobs/job-routes.js";

@@ -2,17 +2,26 @@
  * The nodes' logs over HTTP, read through `lux.state` (the dashboard's Logs view):
  *
  *   GET /api/logs?nodeId=N          → [{ nodeId, files: [{ name, size, modifiedAt }] }]
+ *   GET /api/logs?nodeId=N&file=F&tail=1000
+ *       → text/plain: the file's last `tail` lines (default 1000)
  *   GET /api/logs/tail?nodeId=N&file=F&tail=1000
  *       → text/plain, chunked: the last `tail` lines, then every line written after, until
- *         the client goes away. Instead of `file`: `pid`, `actorId` or `taskId`.
+ *         the client goes away.
+ *   Instead of `file`: `pid`, `actorId` or `taskId`.
  *
- * A log that is not there is a 404, a bad query a 400, each naming the problem.
+ * A log that is not there is a 404, a bad query a 400, each naming the problem. What can be
+ * read is what each node's raylet serves: files of its session's logs folder (a name, never
+ * a path), on nodes the control service lists, found by their id; no address or URL is
+ * taken from the request.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { InvalidOptionError, LogNotFoundError, state } from "lux";
 
 /** Lines a tail starts with when the query names no number. */
 const DEFAULT_TAIL = 1000;
+
+/** What names one log: with any of these, `/api/logs` reads it instead of listing. */
+const SELECTORS = ["file", "pid", "actorId", "taskId"] as const;
 
 /** What the routes need of a `lux.state` client. */
 export type LogsSource = Pick<state.StateClient, "listLogs" | "getLog">;
@@ -27,9 +36,11 @@ interface TailQuery {
 }
 
 export function registerLogRoutes(app: FastifyInstance, source: LogsSource): void {
-  app.get<{ Querystring: { nodeId?: string } }>("/api/logs", async (req, reply) =>
-    answer(reply, () => source.listLogs(req.query.nodeId !== undefined && req.query.nodeId !== "" ? { nodeId: req.query.nodeId } : {})),
-  );
+  app.get<{ Querystring: TailQuery }>("/api/logs", async (req, reply) => {
+    const q = req.query;
+    if (SELECTORS.some((k) => q[k] !== undefined && q[k] !== "")) return read(source, q, reply);
+    return answer(reply, () => source.listLogs(q.nodeId !== undefined && q.nodeId !== "" ? { nodeId: q.nodeId } : {}));
+  });
   app.get<{ Querystring: TailQuery }>("/api/logs/tail", async (req, reply) => {
     let options: state.GetLogOptions;
     try {
@@ -41,6 +52,17 @@ export function registerLogRoutes(app: FastifyInstance, source: LogsSource): voi
     }
     await stream(source, { ...options, follow: true }, req, reply);
   });
+}
+
+/** The last `tail` lines (default 1000) at once, as text/plain. */
+async function read(source: LogsSource, q: TailQuery, reply: FastifyReply): Promise<unknown> {
+  try {
+    const lines: string[] = [];
+    for await (const line of source.getLog(optionsOf(q))) lines.push(line);
+    return reply.type("text/plain; charset=utf-8").header("cache-control", "no-store").send(lines.length === 0 ? "" : `${lines.join("\n")}\n`);
+  } catch (e) {
+    return problem(reply, e);
+  }
 }
 
 function optionsOf(q: TailQuery): state.GetLogOptions {

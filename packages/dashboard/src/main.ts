@@ -5,12 +5,9 @@
  * with a dashboard. It reads the cluster only through `lux`'s public API: `lux.state`, and for
  * the jobs API `lux.init` (a driver of its own namespace), actors and `lux.util.kv`.
  */
-import { config, createLogger, daemonStop, exitWithParent, guardDaemonProcess, parseFlags, printReady, systemClock, useLogFile } from "@lux/common";
-import { init, shutdown, state } from "lux";
-import { JOBS_NAMESPACE } from "./jobs/job-keys.js";
-import { JobManager } from "./jobs/job-manager.js";
-import { jobsKv } from "./jobs/jobs-kv.js";
-import { createDashboardServer } from "./server.js";
+import { config, createLogger, daemonStop, exitWithParent, guardDaemonProcess, parseFlags, printReady, useLogFile } from "@lux/common";
+import { shutdown } from "lux";
+import { createHeadServer } from "./head-server.js";
 
 const log = createLogger("dashboard");
 const flags = parseFlags(process.argv.slice(2));
@@ -25,21 +22,7 @@ if (token === undefined || token === "" || gcsAddress === undefined) {
 }
 const [host, port] = splitAddress(flags.get("address") ?? "127.0.0.1:8265");
 
-const client = await state.connect({ address: gcsAddress, token });
-// The jobs API makes this process a driver (its supervisors are actors) at its first call.
-const jobs = new JobManager({
-  gcsAddress,
-  kv: jobsKv,
-  clock: systemClock,
-  stopGraceMs: config("jobStopGraceMs"),
-  logFlushMs: config("jobLogFlushMs"),
-  logMaxBytes: config("jobLogMaxBytes"),
-  connect: async () => {
-    await init({ address: gcsAddress, namespace: JOBS_NAMESPACE });
-  },
-  log,
-});
-const app = createDashboardServer({ token, state: client, jobs, logs: client });
+const { app, close } = await createHeadServer({ token, gcsAddress, bindHost: host, log });
 try {
   await app.listen({ host, port });
 } catch (e) {
@@ -49,9 +32,7 @@ try {
 const bound = app.server.address();
 const address = typeof bound === "object" && bound !== null ? `${host}:${bound.port}` : `${host}:${port}`;
 const stop = daemonStop(log, async () => {
-  jobs.close();
-  await app.close();
-  client.close();
+  await close();
   await shutdown();
 });
 if (flags.has("exit-with-parent")) exitWithParent(stop);

@@ -74,7 +74,7 @@ export function readUiFiles(dir: string): Map<string, UiFile> {
   return files;
 }
 
-/** Serves the UI in `dir` (default: dist/ui) on `/`, the views' paths, `/assets/*` and the other top-level files. */
+/** Serves the UI in `dir` (default: dist/ui) on `/`, the views' paths, `/assets/*` and the other top-level files (`/:file`). */
 export function registerUi(app: FastifyInstance, dir = defaultUiDir()): void {
   const files = readUiFiles(dir);
   const index = files.get("/index.html");
@@ -104,7 +104,7 @@ export function registerUi(app: FastifyInstance, dir = defaultUiDir()): void {
     return reply.type(file.type).send(file.body);
   };
   app.get<{ Params: { "*": string } }>("/assets/*", async (req, reply) => sendFile(`/assets/${req.params["*"]}`, reply));
-  for (const urlPath of files.keys()) {
-    if (urlPath.indexOf("/", 1) < 0 && urlPath !== "/index.html") app.get(urlPath, async (_req, reply) => sendFile(urlPath, reply));
-  }
+  // The build's top-level files (favicon.svg): one route whatever the build holds, so the
+  // server's routes (docs/security.md) do not depend on it.
+  app.get<{ Params: { file: string } }>("/:file", async (req, reply) => sendFile(`/${req.params.file}`, reply));
 }

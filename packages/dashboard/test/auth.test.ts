@@ -35,6 +35,22 @@ describe("DashboardAuth", () => {
     assert.match(auth.sessionCookie(c), /^lux_session=[\w-]+; Path=\/; HttpOnly; SameSite=Strict; Max-Age=1$/);
   });
 
+  it("marks the cookie Secure under TLS, and clears it with the same attributes", () => {
+    const plain = new DashboardAuth(token, { sessionTtlMs: 3600_000, maxSessions: 10 });
+    const tls = new DashboardAuth(token, { sessionTtlMs: 3600_000, maxSessions: 10, secure: true });
+    const id = tls.createSession();
+    assert.match(tls.sessionCookie(id), /^lux_session=[\w-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=3600; Secure$/);
+    assert.doesNotMatch(plain.sessionCookie(id), /Secure/);
+    assert.ok(!tls.sessionCookie(id).includes(token), "the cookie carries a session id, never the token");
+    assert.equal(tls.clearedCookie(), "lux_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0; Secure");
+  });
+
+  it("takes only a string token at login", () => {
+    const auth = new DashboardAuth(token, { sessionTtlMs: 1000, maxSessions: 10 });
+    assert.equal(auth.tokenMatches(token), true);
+    for (const v of [undefined, null, 1, [token], { toString: () => token }, `${token} `, token.toUpperCase()]) assert.equal(auth.tokenMatches(v), false, String(v));
+  });
+
   it("reads one cookie of a Cookie header", () => {
     assert.equal(cookieValue("a=1; lux_session=xyz; b=2", "lux_session"), "xyz");
     assert.equal(cookieValue("lux_sessionx=1", "lux_session"), undefined);

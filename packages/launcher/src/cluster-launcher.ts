@@ -1,6 +1,5 @@
-import { randomBytes } from "node:crypto";
 import * as path from "node:path";
-import { publishAddress, removeTokenFile, type SystemConfig } from "@lux/common";
+import { newClusterToken, publishAddress, removeTokenFile, type SystemConfig } from "@lux/common";
 import { autoAddress } from "./daemon-registry.js";
 import { makeSessionDir, nodeResources, startControlService, startRaylet, type DaemonHandle, type RayletOptions } from "./node-launcher.js";
 
@@ -45,7 +44,7 @@ export class PrivateCluster {
   }
 
   static async start(opts: PrivateClusterOptions): Promise<PrivateCluster> {
-    const token = randomBytes(24).toString("hex");
+    const token = newClusterToken();
     const sessionDir = makeSessionDir();
     // Both start at once: the raylet boots while the control service does, and learns its
     // address from a file (startup is most of lux.init()).

@@ -8,6 +8,7 @@ import { collectGarbageSoon } from "./gc.js";
 import { settle, type Done, type Pending } from "./pending-call.js";
 import type { DispatchEntry, MethodName, ReplyOf, RequestOf, ServedHandlers, ServiceDef } from "./service.js";
 import type { Transport } from "./transport.js";
+import { tokenDigest, tokenMatches } from "./token-compare.js";
 
 export const PROTOCOL_VERSION = 1;
 const MAGIC = "lux";
@@ -170,7 +171,7 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
         if (h === null || typeof h !== "object" || h.magic !== MAGIC) problem = "not a Lux peer";
         else if (h.version !== PROTOCOL_VERSION)
           problem = `protocol version ${String(h.version)} is not ${PROTOCOL_VERSION}`;
-        else if (h.token !== token) problem = "wrong or missing cluster token";
+        else if (!tokenMatches(tokenDigest(token), h.token)) problem = "wrong or missing cluster token";
         if (problem !== undefined) {
           this.sendRaw({ ok: false, error: problem });
           const error = new ProtocolError({ peer: this.peer, reason: `handshake refused: ${problem}` });

@@ -14,6 +14,7 @@ export {
 export { ConnectionClosedError, ConnectFailedError, RpcTimeoutError, ProtocolError, InvalidRequestError } from "./errors.js";
 export { type TimerHandle, type Clock, SystemClock, systemClock, FakeClock, sleep } from "./clock.js";
 export { collectGarbage, collectGarbageSoon } from "./gc.js";
+export { tokenDigest, tokenMatches } from "./token-compare.js";
 export { FrameDecoder, FrameTooLargeError, FRAME_HEADER_BYTES, FRAME_UP_FRONT_BYTES } from "./frame.js";
 export { encodeMessage, decodeMessage } from "./codec.js";
 export { encodeTaskSpec, decodeTaskSpec, TaskSpecWire } from "./task-wire.js";

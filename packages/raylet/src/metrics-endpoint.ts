@@ -19,6 +19,8 @@ const log = createLogger("raylet");
 export interface MetricsEndpointOptions {
   /** 0: a free port. */
   port: number;
+  /** `/metrics` without the token (config metricsPublic). */
+  public: boolean;
   token: string;
   sessionDir: string;
   clock: Clock;
@@ -55,14 +57,14 @@ export class MetricsEndpoint {
     const parsed = parseAddress(rpcAddress);
     const host = "host" in parsed ? parsed.host : "127.0.0.1";
     const parts = nodeMetricsParts(sources, this.reported);
-    const server = await MetricsServer.listen({ host, port, token, text: () => nodeMetricsText(parts) });
+    const server = await MetricsServer.listen({ host, port, token, public: this.options.public, text: () => nodeMetricsText(parts) });
     this.server = server;
     try {
       this.targets = await MetricsTargets.publish({ sessionDir, nodeId: sources.nodeId, address: server.address, clock });
     } catch (e) {
       log.warn(`could not list the node in ${metricsTargetsFile(sessionDir)}: ${(e as Error).message}`);
     }
-    log.info(`metrics: http://${server.address}/metrics (listed in ${metricsTargetsFile(sessionDir)})`);
+    log.info(`metrics: http://${server.address}/metrics (listed in ${metricsTargetsFile(sessionDir)})${this.options.public ? "; open without the token (metricsPublic)" : ""}`);
     return server.address;
   }
 

@@ -2,11 +2,13 @@
  * The node's Prometheus endpoint: `GET /metrics` with the cluster token
  * (`Authorization: Bearer <token>`, compared in constant time), and `GET /healthz` without it.
  * Anything else is 401 without the token, else 404 (405 for a method other than GET or HEAD).
+ * With `public` (`lux start --metrics-public`, config metricsPublic) `/metrics` needs no
+ * token: still read-only (GET and HEAD), still nothing else on the port.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { NodeStartError } from "@lux/common";
+import { tokenDigest, tokenMatches } from "@lux/protocol";
 
 export interface MetricsServerOptions {
   /** The node's IP address: the server binds there. */
@@ -14,6 +16,8 @@ export interface MetricsServerOptions {
   /** 0: a free port. */
   port: number;
   token: string;
+  /** Serve `/metrics` without the token (config metricsPublic). */
+  public?: boolean;
   /** The `/metrics` text now. */
   text(): string;
 }
@@ -26,8 +30,9 @@ export class MetricsServer {
   ) {}
 
   static async listen(options: MetricsServerOptions): Promise<MetricsServer> {
-    const expected = digest(options.token);
-    const server = http.createServer((req, res) => answer(req, res, expected, options.text));
+    const expected = tokenDigest(options.token);
+    const open = options.public === true ? OPEN_WITH_PUBLIC_METRICS : OPEN;
+    const server = http.createServer((req, res) => answer(req, res, { expected, open, text: options.text }));
     // Slow or idle clients must not hold sockets for long: a scrape is one small request.
     server.headersTimeout = 10_000;
     server.requestTimeout = 30_000;
@@ -56,8 +61,18 @@ export class MetricsServer {
   }
 }
 
-function answer(req: http.IncomingMessage, res: http.ServerResponse, expected: Buffer, text: () => string): void {
-  const url = (req.url ?? "/").split("?")[0];
+/** Paths answered without the token. */
+const OPEN: ReadonlySet<string> = new Set(["/healthz"]);
+const OPEN_WITH_PUBLIC_METRICS: ReadonlySet<string> = new Set(["/healthz", "/metrics"]);
+
+interface Answering {
+  expected: Buffer;
+  open: ReadonlySet<string>;
+  text: () => string;
+}
+
+function answer(req: http.IncomingMessage, res: http.ServerResponse, { expected, open, text }: Answering): void {
+  const url = (req.url ?? "/").split("?")[0] as string;
   if (req.method !== "GET" && req.method !== "HEAD") {
     reply(res, 405, "method not allowed\n", { Allow: "GET, HEAD" });
     return;
@@ -66,7 +81,7 @@ function answer(req: http.IncomingMessage, res: http.ServerResponse, expected: B
     reply(res, 200, "ok\n");
     return;
   }
-  if (!authorized(req.headers.authorization, expected)) {
+  if (!open.has(url) && !authorized(req.headers.authorization, expected)) {
     reply(res, 401, "unauthorized: send the cluster token as Authorization: Bearer <token>\n", { "WWW-Authenticate": 'Bearer realm="lux"' });
     return;
   }
@@ -89,13 +104,8 @@ function reply(res: http.ServerResponse, status: number, body: string, headers: 
   res.end(res.req.method === "HEAD" ? undefined : body);
 }
 
-/** Whether the header carries the token: both sides hashed, so the comparison takes the same time whatever was sent. */
+/** Whether the header carries the token (compared in constant time, whatever was sent). */
 function authorized(header: string | undefined, expected: Buffer): boolean {
   const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
-  const given = digest(match?.[1] ?? "");
-  return timingSafeEqual(given, expected) && match !== null;
-}
-
-function digest(token: string): Buffer {
-  return createHash("sha256").update(token).digest();
+  return tokenMatches(expected, match?.[1]);
 }

@@ -124,7 +124,7 @@ export class Raylet {
       reservationLapseMs: options.config.spillbackReservationLapseMs,
     });
     this.resources.onChange = () => this.scheduleReport();
-    this.metrics = new MetricsEndpoint({ port: options.config.metricsPort, token: options.token, sessionDir: options.sessionDir, clock: this.clock });
+    this.metrics = new MetricsEndpoint({ port: options.config.metricsPort, public: options.config.metricsPublic, token: options.token, sessionDir: options.sessionDir, clock: this.clock });
     this.nodeAddresses = new NodeAddresses(() => this.gcs);
     // Other raylets answer this pool with object chunks (and small replies): its frames have
     // the chunks' own limit, not the control messages', and each gets its buffer at once

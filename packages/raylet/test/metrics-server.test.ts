@@ -42,6 +42,23 @@ describe("MetricsServer", () => {
   });
 });
 
+describe("MetricsServer with public metrics (--metrics-public)", () => {
+  it("serves /metrics without the token, read-only, and opens nothing else", async () => {
+    const server = await MetricsServer.listen({ host: "127.0.0.1", port: 0, token: "s3cret", public: true, text: () => "lux_up 1\n" });
+    try {
+      const get = (route: string, init: RequestInit = {}): Promise<Response> => fetch(`http://${server.address}${route}`, init);
+      const open = await get("/metrics");
+      assert.equal(open.status, 200);
+      assert.equal(await open.text(), "lux_up 1\n");
+      assert.equal((await get("/metrics", { method: "HEAD" })).status, 200);
+      for (const method of ["POST", "PUT", "DELETE", "PATCH"]) assert.equal((await get("/metrics", { method })).status, 405, method);
+      for (const route of ["/other", "/metrics/x", "/", "/metrics/../healthz/../other"]) assert.equal((await get(route)).status, 401, route);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe("MetricsServer on a port in use", () => {
   it("fails naming the port and how to choose another", async () => {
     const first = await MetricsServer.listen({ host: "127.0.0.1", port: 0, token: "t", text: () => "" });

@@ -14,9 +14,8 @@
  * await lux.init({ address: cluster.address });
  * ```
  */
-import { randomBytes } from "node:crypto";
 import * as path from "node:path";
-import { checkConfig, checkNodeLabels, removeTokenFile, type SystemConfig } from "@lux/common";
+import { checkConfig, checkNodeLabels, newClusterToken, removeTokenFile, type SystemConfig } from "@lux/common";
 import { workerMainPath } from "@lux/core/internal";
 import {
   connectControlService,
@@ -88,6 +87,8 @@ export interface LocalClusterOptions {
    * `port` (default 0: a free port); its URL is `dashboardUrl`.
    */
   dashboard?: boolean | { port?: number };
+  /** Every raylet serves `/metrics` without the token, read-only (config metricsPublic, as `lux start --metrics-public`). */
+  metricsPublic?: boolean;
 }
 
 /** A node of a LocalCluster: one raylet process. */
@@ -128,9 +129,9 @@ export class LocalCluster {
 
   /** Starts the control service and the head node. */
   static async start(options: LocalClusterOptions = {}): Promise<LocalCluster> {
-    const config = checkConfig(options.config ?? {});
+    const config = checkConfig({ ...options.config, ...(options.metricsPublic === true ? { metricsPublic: true } : {}) });
     checkConfig(options.head?.config ?? {});
-    const token = randomBytes(24).toString("hex");
+    const token = newClusterToken();
     const sessionDir = makeSessionDir();
     const gcs = await startControlService({
       config,

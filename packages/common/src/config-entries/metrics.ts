@@ -12,6 +12,12 @@ export const METRICS_ENTRIES = [
     doc: "Port on which each raylet serves Prometheus metrics (`/metrics`, with the cluster token), on the node's IP address (`lux start --metrics-port`). 0: a free port, shown by `lux status` and listed in `<session dir>/metrics/targets.json`. Set it only for one raylet per machine: two raylets cannot share a port.",
   }),
   defineConfig({
+    name: "metricsPublic",
+    type: "boolean",
+    default: false,
+    doc: "Serve each raylet's `/metrics` without the cluster token (`lux start --metrics-public`, `LocalCluster.start({ metricsPublic: true })`), for a Prometheus that cannot send a bearer token. Read-only (GET and HEAD); nothing else on that port opens. Anyone who reaches the port then reads the node's figures (resources, tasks and actors by state, user metrics).",
+  }),
+  defineConfig({
     name: "metricsReportIntervalMs",
     type: "number",
     default: 2000,

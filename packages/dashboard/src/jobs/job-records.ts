@@ -6,6 +6,7 @@
 import { JobNotFoundError } from "@lux/common";
 import { isTerminalStatus, type JobDetails } from "lux/job";
 import { JOB_PREFIX, jobKey, logChunkPrefix, logMetaKey, parseJson, type JobsKv } from "./job-keys.js";
+import { redactJob } from "./redact.js";
 
 export class JobRecords {
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -18,7 +19,8 @@ export class JobRecords {
   }
 
   async find(id: string): Promise<JobDetails | undefined> {
-    return parseJson<JobDetails>(await this.kv.get(jobKey(id)));
+    const job = parseJson<JobDetails>(await this.kv.get(jobKey(id)));
+    return job === undefined ? undefined : redactJob(job);
   }
 
   async get(id: string): Promise<JobDetails> {
@@ -30,7 +32,7 @@ export class JobRecords {
   /** Every job, oldest first. */
   async list(): Promise<JobDetails[]> {
     const keys = await this.kv.keys(JOB_PREFIX);
-    const jobs = await Promise.all(keys.map(async (k) => parseJson<JobDetails>(await this.kv.get(k))));
+    const jobs = await Promise.all(keys.map((k) => this.find(k.slice(JOB_PREFIX.length))));
     return jobs.filter((j): j is JobDetails => j !== undefined).sort((a, b) => a.startTime - b.startTime || (a.submissionId < b.submissionId ? -1 : 1));
   }
 

@@ -2,6 +2,7 @@
 import type { JobDetails, JobErrorType } from "lux/job";
 import type { CheckedSubmission } from "./job-request.js";
 import type { ExitReport, StartReport } from "./job-supervisor.js";
+import { redactRuntimeEnv } from "./redact.js";
 
 /** Lines of the entrypoint's last output put in a failed job's message. */
 const MESSAGE_LINES = 20;
@@ -18,7 +19,8 @@ export function pendingJob(id: string, s: CheckedSubmission, now: number): JobDe
     startTime: now,
     endTime: null,
     metadata: s.metadata,
-    runtimeEnv: s.runtimeEnv,
+    // The values go to the supervisor actor's options only (job-manager.ts), never to the record.
+    runtimeEnv: redactRuntimeEnv(s.runtimeEnv),
     entrypointNumCpus: s.entrypointNumCpus,
     entrypointNumGpus: s.entrypointNumGpus,
     entrypointResources: s.entrypointResources,
