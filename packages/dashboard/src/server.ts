@@ -91,7 +91,8 @@ export function createDashboardServer(options: DashboardServerOptions): FastifyI
   app.addHook("onRequest", async (req, reply) => {
     if (!hostAllowed(hosts, req.headers.host)) return misdirected(reply);
     if (!originAllowed(req.method, req.headers.origin, req.headers.host, secure)) return foreignOrigin(reply);
-    if (OPEN_ROUTES.has(`${req.method} ${req.routeOptions.url ?? ""}`)) return undefined;
+    // HEAD is answered as GET is, so it is as open as the GET.
+    if (OPEN_ROUTES.has(`${req.method === "HEAD" ? "GET" : req.method} ${req.routeOptions.url ?? ""}`)) return undefined;
     const locked = await failures.lockedFor(req);
     if (locked !== undefined) return tooMany(reply, locked);
     if (auth.authorized(req.headers.authorization, req.headers.cookie)) return undefined;
