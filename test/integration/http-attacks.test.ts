@@ -67,6 +67,9 @@ describe("the head's HTTP server under attack", () => {
     assert.match(setCookie, /^lux_session=[\w-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=86400$/, "no Secure on plain HTTP");
     assert.ok(!setCookie.includes(setup.cluster.token));
     const cookie = setCookie.split(";")[0] as string;
+    // What a browser sends when the page hides its origin: Origin null, but same-origin by its own word.
+    const hidden = await send("POST", "/login", { ...form, origin: "null", "sec-fetch-site": "same-origin" }, `token=${setup.cluster.token}`);
+    assert.equal(hidden.status, 303);
     assert.equal((await send("GET", "/api/state/nodes", { cookie })).status, 200);
     assert.equal((await send("GET", "/", { cookie, accept: "text/html" })).status, 200);
     // Logging out (POST /logout, the UI's form) ends the session; the stale cookie is cleared.
@@ -76,6 +79,9 @@ describe("the head's HTTP server under attack", () => {
     const after = await send("GET", "/api/state/nodes", { cookie });
     assert.equal(after.status, 401);
     assert.match(after.headers["set-cookie"]?.[0] ?? "", /Max-Age=0/);
+    // Logging out again from a page left open: the browser goes to the login page.
+    const again = await send("POST", "/logout", { cookie, origin: own, accept: "text/html", "content-type": "application/x-www-form-urlencoded" }, "");
+    assert.deepEqual([again.status, again.headers.location], [303, "/login"]);
   });
 
   it("refuses a Host it is not configured for (DNS rebinding) with 421, even with the token", async () => {
@@ -108,6 +114,9 @@ describe("the head's HTTP server under attack", () => {
       assert.equal(read.status, 200);
       assert.equal(read.headers["access-control-allow-origin"], undefined);
     }
+    // A null Origin passes only when the browser vouches that the page is this server's.
+    const sandboxed = await send("POST", "/api/jobs", { ...json(), origin: "null", "sec-fetch-site": "cross-site" }, JSON.stringify({ entrypoint: "true", submissionId: "cross-site" }));
+    assert.equal(sandboxed.status, 403);
     assert.deepEqual((await jobIds()).sort(), ["same-origin"], "nothing was created or deleted");
     assert.equal((await send("DELETE", "/api/jobs/same-origin", { ...bearer(), origin: own })).status, 200);
   });

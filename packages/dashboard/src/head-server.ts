@@ -19,6 +19,8 @@ export interface HeadServerOptions {
   gcsAddress: string;
   /** The address the server binds: with config dashboardAllowedHosts, the names its `Host` may carry. */
   bindHost: string;
+  /** The server listens on TLS: the session cookie is `Secure` and pages' Origin is https. */
+  secure?: boolean;
   log: { warn(message: string): void };
 }
 
@@ -54,6 +56,7 @@ export async function createHeadServer(options: HeadServerOptions): Promise<Head
     authFailures: { max: config("httpAuthFailuresMax"), windowMs: config("httpAuthFailuresWindowMs") },
     sessionTtlMs: config("dashboardSessionTtlMs"),
     maxSessions: config("dashboardMaxSessions"),
+    secure: options.secure === true,
   });
   return {
     app,

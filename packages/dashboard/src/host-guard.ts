@@ -61,9 +61,13 @@ export function hostAllowed(allowed: ReadonlySet<string>, header: string | undef
 /**
  * Whether a request of `method` with this `Origin` may go on: any request without an Origin
  * (not a browser's, or a same-origin GET); a changing one only from `scheme://<its Host>`.
+ * `Origin: null` (a browser hiding the origin under a strict referrer policy) passes only when
+ * the browser says the request came from this same origin (`Sec-Fetch-Site`, which pages
+ * cannot set); a sandboxed frame's or a file's null origin is cross-site there.
  */
-export function originAllowed(method: string, origin: string | undefined, host: string | undefined, secure: boolean): boolean {
+export function originAllowed(method: string, origin: string | undefined, host: string | undefined, secure: boolean, fetchSite?: string): boolean {
   if (origin === undefined || !CHANGING.has(method)) return true;
+  if (origin === "null") return fetchSite === "same-origin";
   if (host === undefined) return false;
   let own: string;
   let given: URL;
@@ -71,7 +75,7 @@ export function originAllowed(method: string, origin: string | undefined, host: 
     own = new URL(`${secure ? "https" : "http"}://${host}`).origin;
     given = new URL(origin);
   } catch {
-    return false; // "null" (a sandboxed frame, a file: page) or not a URL
+    return false; // not a URL
   }
   return given.origin === own;
 }

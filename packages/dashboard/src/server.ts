@@ -5,9 +5,8 @@
  * 1. the Host check (421 for a name this server is not configured for: DNS rebinding);
  * 2. the Origin check on POST/PUT/PATCH/DELETE (403 for another site's page);
  * 3. the token: a bearer token or a session made by logging in with it, except on
- *    `GET /healthz`, the login page (`GET`/`POST /login`) and `POST /logout` (which only
- *    ends the session its cookie names). A request whose credentials are wrong counts as a
- *    failed authentication of its address (429 past the limit).
+ *    `GET /healthz` and the login page (`GET`/`POST /login`). A request whose credentials
+ *    are wrong counts as a failed authentication of its address (429 past the limit).
  *
  * Bodies are read only after these, and only up to bodyMaxBytes. docs/security.md lists
  * every route with its auth (a test checks the list against this server's routes).
@@ -51,7 +50,7 @@ export interface DashboardServerOptions {
 }
 
 /** Routes anyone may call: they hold no cluster data. */
-export const OPEN_ROUTES: ReadonlySet<string> = new Set(["GET /healthz", "GET /login", "POST /login", "POST /logout"]);
+export const OPEN_ROUTES: ReadonlySet<string> = new Set(["GET /healthz", "GET /login", "POST /login"]);
 
 const LOOPBACK_HOSTS = allowedHostNames("127.0.0.1", ["::1"]);
 
@@ -90,7 +89,8 @@ export function createDashboardServer(options: DashboardServerOptions): FastifyI
   });
   app.addHook("onRequest", async (req, reply) => {
     if (!hostAllowed(hosts, req.headers.host)) return misdirected(reply);
-    if (!originAllowed(req.method, req.headers.origin, req.headers.host, secure)) return foreignOrigin(reply);
+    const fetchSite = req.headers["sec-fetch-site"];
+    if (!originAllowed(req.method, req.headers.origin, req.headers.host, secure, typeof fetchSite === "string" ? fetchSite : undefined)) return foreignOrigin(reply);
     // HEAD is answered as GET is, so it is as open as the GET.
     if (OPEN_ROUTES.has(`${req.method === "HEAD" ? "GET" : req.method} ${req.routeOptions.url ?? ""}`)) return undefined;
     const locked = await failures.lockedFor(req);
@@ -127,10 +127,14 @@ export function createDashboardServer(options: DashboardServerOptions): FastifyI
   return app;
 }
 
-/** 401 for API callers; a browser asking for a page goes to the login page instead. A stale session cookie is cleared. */
+/**
+ * 401 for API callers; a browser asking for a page, or posting a form (logging out after its
+ * session ended), goes to the login page instead. A stale session cookie is cleared.
+ */
 async function refuse(req: FastifyRequest, reply: FastifyReply, auth: DashboardAuth): Promise<void> {
   if (cookieValue(req.headers.cookie, SESSION_COOKIE) !== undefined) reply.header("set-cookie", auth.clearedCookie());
-  const browserPage = req.method === "GET" && !req.url.startsWith("/api/") && (req.headers.accept ?? "").includes("text/html");
+  const navigation = req.method === "GET" || (req.method === "POST" && isForm(req));
+  const browserPage = navigation && !req.url.startsWith("/api/") && (req.headers.accept ?? "").includes("text/html");
   if (browserPage) {
     await reply.redirect("/login", 303);
     return;

@@ -88,7 +88,9 @@ export function registerUi(app: FastifyInstance, dir = defaultUiDir()): void {
     const type = String(reply.getHeader("content-type") ?? "");
     if (type.startsWith("text/html")) reply.header("content-security-policy", CONTENT_SECURITY_POLICY);
     reply.header("x-content-type-options", "nosniff");
-    reply.header("referrer-policy", "no-referrer");
+    // Not no-referrer: under it browsers send `Origin: null` with the login form, which the
+    // Origin check (host-guard.ts) would refuse; same-origin tells other sites nothing.
+    reply.header("referrer-policy", "same-origin");
     return payload;
   });
   app.get("/", sendIndex);

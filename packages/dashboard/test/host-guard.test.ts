@@ -56,4 +56,10 @@ describe("originAllowed", () => {
     assert.equal(originAllowed("POST", "http://127.0.0.1:8265", host, true), false);
     assert.equal(originAllowed("POST", "http://127.0.0.1:8265", undefined, false), false);
   });
+
+  it("takes a null Origin only when the browser says the request is same-origin", () => {
+    assert.equal(originAllowed("POST", "null", host, false, "same-origin"), true);
+    for (const site of [undefined, "cross-site", "same-site", "none"]) assert.equal(originAllowed("POST", "null", host, false, site), false, String(site));
+    assert.equal(originAllowed("POST", "http://evil.example", host, false, "same-origin"), false, "a real Origin decides");
+  });
 });
