@@ -20,7 +20,8 @@ export function encodeBatch(events: readonly unknown[], count: number, from: Bat
   const codes = new Uint8Array(count);
   const times = new Float64Array(count);
   const ends: number[] = [];
-  const infos: string[] = [];
+  const infos: number[] = [];
+  const strings = new StringTable();
   const errors: TaskEventBatch["errors"] = [];
   let n = 0;
   for (let i = 0; i < count * STRIDE; i += STRIDE) {
@@ -31,7 +32,7 @@ export function encodeBatch(events: readonly unknown[], count: number, from: Bat
     times[n] = events[i + 3] as number;
     if (carriesInfo(code)) {
       const parent = code === TASK_EVENT.SUBMITTED || code === TASK_EVENT.SUBMITTED_WAITING || code === TASK_EVENT.SUBMITTED_FINISHED ? (extra as string | undefined) : undefined;
-      infos.push(events[i + 1] as string, events[i + 5] as string, (events[i + 6] as string | undefined) ?? "", parent ?? "");
+      infos.push(strings.index(events[i + 1] as string), strings.index(events[i + 5] as string), strings.index((events[i + 6] as string | undefined) ?? ""), strings.index(parent ?? ""));
     }
     if (hasEnd(code)) ends.push(events[i + 7] as number);
     if (code === TASK_EVENT.FAILED) errors.push({ at: n, ...errorOf(extra) });
@@ -46,9 +47,25 @@ export function encodeBatch(events: readonly unknown[], count: number, from: Bat
     times: new Uint8Array(times.buffer, 0, n * 8),
     ends: new Uint8Array(Float64Array.from(ends).buffer),
     infos,
+    strings: strings.values,
     errors,
     dropped,
   };
+}
+
+/** The distinct strings of a batch, each with its index. */
+class StringTable {
+  readonly values: string[] = [];
+  private readonly indices = new Map<string, number>();
+
+  index(s: string): number {
+    let i = this.indices.get(s);
+    if (i === undefined) {
+      i = this.values.push(s) - 1;
+      this.indices.set(s, i);
+    }
+    return i;
+  }
 }
 
 /**

@@ -88,7 +88,8 @@ describe("TaskEvents", () => {
     assert.deepEqual(batch.taskIds, ["a", "a", "a", "b"], "the run going on goes last, as RUNNING");
     assert.deepEqual([...batch.codes], [TASK_EVENT.SUBMITTED_WAITING, TASK_EVENT.QUEUED, TASK_EVENT.FAILED, TASK_EVENT.RUNNING]);
     assert.deepEqual(times(batch), [1000, 1005, 1005, 1001]);
-    assert.deepEqual(batch.infos, ["j1", "fn-a", "", "parent", "j1", "fn-a", "", "", "j2", "fn-b", "actor", ""], "a failure carries its task's info");
+    assert.deepEqual(batch.infos.map((i) => batch.strings[i]), ["j1", "fn-a", "", "parent", "j1", "fn-a", "", "", "j2", "fn-b", "actor", ""], "a failure carries its task's info");
+    assert.deepEqual(batch.strings, ["j1", "fn-a", "", "parent", "j2", "fn-b", "actor"], "each string once");
     assert.deepEqual(batch.errors, [{ at: 2, type: "RangeError", message: "bad" }]);
     (fake.calls[0] as Call).reply();
     await tick();

@@ -76,6 +76,7 @@ export class TaskEventStore {
   /** Merges one process's batch of events, then evicts down to `max`. */
   ingest(batch: TaskEventBatch): void {
     const { taskIds, infos, errors } = batch;
+    const strings = batch.strings.map((s) => this.intern(s));
     const codes = batch.codes;
     const times = float64s(batch.times, taskIds.length);
     const ends = float64s(batch.ends, batch.ends.byteLength >> 3);
@@ -94,7 +95,7 @@ export class TaskEventStore {
       const at = times[i] as number;
       const e = this.entry(taskId, code, infoAt !== info, at);
       if (e === undefined) continue; // not kept
-      if (infoAt !== info) this.fillInfo(e, infos, infoAt);
+      if (infoAt !== info) this.fillInfo(e, infos, strings, infoAt);
       if (code === TASK_EVENT.FAILED) this.failed(e, at, err?.type ?? "Error", err?.message ?? "", err?.stack);
       else this.apply(e, code, at, endAt, nodeId, workerId, batch.pid);
     }
@@ -116,11 +117,12 @@ export class TaskEventStore {
     return e;
   }
 
-  private fillInfo(e: TaskEntry, infos: readonly string[], at: number): void {
-    if (e.jobId === "") e.jobId = this.intern(infos[at] ?? "");
-    if (e.name === "") e.name = this.intern(infos[at + 1] ?? "");
-    if (e.actorId === "") e.actorId = this.intern(infos[at + 2] ?? "");
-    if (e.parentTaskId === "") e.parentTaskId = infos[at + 3] ?? "";
+  /** Fills what `e` lacks from the info at `at` (indices into `strings`, already interned). */
+  private fillInfo(e: TaskEntry, infos: readonly number[], strings: readonly string[], at: number): void {
+    if (e.jobId === "") e.jobId = strings[infos[at] as number] ?? "";
+    if (e.name === "") e.name = strings[infos[at + 1] as number] ?? "";
+    if (e.actorId === "") e.actorId = strings[infos[at + 2] as number] ?? "";
+    if (e.parentTaskId === "") e.parentTaskId = strings[infos[at + 3] as number] ?? "";
   }
 
   private apply(e: TaskEntry, code: number, at: number, end: number, nodeId: string, workerId: string, pid: number): void {

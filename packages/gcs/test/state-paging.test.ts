@@ -142,7 +142,8 @@ describe("StateManager queries", () => {
       codes: new Uint8Array([TASK_EVENT.SUBMITTED, TASK_EVENT.SUBMITTED, TASK_EVENT.SUBMITTED, TASK_EVENT.FAILED]),
       times: new Uint8Array(times.buffer),
       ends: new Uint8Array(),
-      infos: ["j1", "f", "", "", "j2", "g", "", "", "j1", "f", "", "", "j2", "g", "", ""],
+      infos: [0, 1, 2, 2, 3, 4, 2, 2, 0, 1, 2, 2, 3, 4, 2, 2],
+      strings: ["j1", "f", "", "j2", "g"],
       errors: [{ at: 3, type: "TaskError", message: "boom", stack: `RangeError: boom\n    at g (file:///app.js:3:9)${" ".repeat(TASK_ERROR_STACK_MAX)}` }],
       dropped: { j2: 4 },
     });

@@ -22,11 +22,13 @@ type Ev = [
 /** A batch as one process sends it. */
 function batch(events: Ev[], from: { nodeId?: string; workerId?: string; pid?: number; dropped?: Record<string, number> } = {}): TaskEventBatch {
   const times = new Float64Array(events.map((e) => e[2]));
-  const infos: string[] = [];
+  const strings: string[] = [];
+  const infos: number[] = [];
+  const indexOf = (s: string): number => (strings.includes(s) ? strings.indexOf(s) : strings.push(s) - 1);
   const errors: TaskEventBatch["errors"] = [];
   const ends: number[] = [];
   events.forEach(([, , , info, error, end], i) => {
-    if (info !== undefined) infos.push(info[0], info[1], info[2] ?? "", info[3] ?? "");
+    if (info !== undefined) infos.push(indexOf(info[0]), indexOf(info[1]), indexOf(info[2] ?? ""), indexOf(info[3] ?? ""));
     if (error !== undefined) errors.push({ at: i, type: error[0], message: error[1] });
     if (end !== undefined) ends.push(end);
   });
@@ -39,6 +41,7 @@ function batch(events: Ev[], from: { nodeId?: string; workerId?: string; pid?: n
     times: new Uint8Array(times.buffer),
     ends: new Uint8Array(new Float64Array(ends).buffer),
     infos,
+    strings,
     errors,
     dropped: from.dropped ?? {},
   };

@@ -63,7 +63,7 @@ export function hasEnd(code: number): boolean {
  */
 export const TASK_ERROR_STACK_MAX = 4096;
 
-/** Strings per info in a batch's `infos`: jobId, name, actorId ("" for a normal task), parentTaskId ("" for none). */
+/** Strings per info in a batch's `infos`: jobId, name, actorId ("" for a normal task), parentTaskId ("" for none), each as an index into `strings`. */
 export const TASK_INFO_STRIDE = 4;
 
 export const TaskEventBatch = obj({
@@ -79,8 +79,13 @@ export const TaskEventBatch = obj({
   times: bytes,
   /** For each event that hasEnd, in event order: its end time, as `times`. */
   ends: bytes,
-  /** For each event that carriesInfo, in event order: TASK_INFO_STRIDE strings. */
-  infos: arr(str),
+  /**
+   * For each event that carriesInfo, in event order: TASK_INFO_STRIDE indices into `strings`
+   * (a batch's tasks mostly share their job, function and parent: each string goes once).
+   */
+  infos: arr(int()),
+  /** The distinct strings of `infos`. */
+  strings: arr(str),
   /**
    * The errors of FAILED events: `at` is the event's index; `stack`, for an error the task
    * threw, is that error's stack as its worker reported it (cut to TASK_ERROR_STACK_MAX characters).
