@@ -36,6 +36,7 @@ const ENTRIES = {
   "job-client": ["index"],
   lux: ["index", "testing", "util", "job"],
   util: ["index"],
+  data: ["index"],
   // The job supervisor actor's module is an entry of its own so that its `lux.remote` call
   // never lands in main.js: workers import that module to find the class.
   dashboard: ["index", "main", "jobs/job-supervisor"],

@@ -46,6 +46,7 @@ export {
   RpcTimeoutError,
 } from "./errors.js";
 export { QueueFullError, QueueEmptyError } from "./queue-errors.js";
+export { DataPathNotFoundError, SchemaMismatchError, InvalidRowError, InvalidBatchError, UnknownColumnError, DataIteratorError } from "./data-errors.js";
 export { PendingCallsLimitExceededError } from "./actor-call-errors.js";
 export { CollectiveError } from "./collective-errors.js";
 export { InvalidMetricError } from "./metric-errors.js";

@@ -38,6 +38,7 @@ export { ObjectRef } from "./object-ref.js";
 /** The state API: list, get and count tasks, actors, objects, nodes, jobs, placement groups and workers (docs/observability.md). */
 export * as state from "./state.js";
 export { ObjectRefGenerator } from "./object-ref-generator.js";
+export { ship, loadShipped, type Shipped } from "./shipped-functions.js";
 export type { TaskOptions, ActorOptions, ActorMethodDefaults, MethodOptions, SchedulingStrategy, PlacementGroupSchedulingStrategy } from "./options.js";
 export type { RuntimeEnv } from "./runtime-env.js";
 export {
@@ -102,6 +103,12 @@ export {
   InvalidStateQueryError,
   InvalidMetricError,
   LogNotFoundError,
+  DataPathNotFoundError,
+  SchemaMismatchError,
+  InvalidRowError,
+  InvalidBatchError,
+  UnknownColumnError,
+  DataIteratorError,
   type ErrorCode,
   /** Explicit config entries (`lux.init({ systemConfig })`); every entry is in docs/config.md. */
   type SystemConfig,

@@ -14,6 +14,16 @@ export interface ShippedFunction {
   readonly name: string;
 }
 
+/**
+ * A function (or class) shipped with `lux.ship`: a small plain value that travels in task
+ * and actor arguments like any other; `lux.loadShipped` turns it back into the function in
+ * the process that runs it. `F` is the function's type.
+ */
+export interface Shipped<F> extends ShippedFunction {
+  /** Never set: carries `F` for the type checker only. */
+  readonly __shippedType?: F;
+}
+
 const definitions = new WeakMap<Function, Definition>();
 
 /**
@@ -32,6 +42,47 @@ export function shipFunction(fn: Function, operation: string): { shipped: Shippe
   const exported = c.definitions.export(def);
   const descriptor = functions.describe(def);
   return { shipped: { functionId: descriptor.functionId, name: def.name }, exported };
+}
+
+/**
+ * Ships `fn` (a function or a class) as `lux.remote` ships a definition made at run time: by
+ * value, in the scope of its module (its imports and top-level declarations work, the local
+ * variables around it do not). The value returned travels in arguments; `lux.loadShipped`
+ * in a task or actor gives the function back. For libraries that run users' code inside
+ * their own tasks and actors (as `@lux/data` runs a dataset's functions).
+ *
+ * @example
+ * ```ts
+ * const double = lux.ship((x: number) => x * 2);
+ * const apply = lux.remote(async (f: lux.Shipped<(x: number) => number>, x: number) => (await lux.loadShipped(f))(x));
+ * await lux.get(apply.remote(double, 21)); // 42
+ * ```
+ */
+export function ship<F extends Function>(fn: F): Shipped<F> {
+  if (typeof fn !== "function") throw new TypeError(`lux.ship() takes a function or a class, got ${typeof fn}`);
+  const isClass = /^class\b/.test(Function.prototype.toString.call(fn));
+  const c = requireConnected("lux.ship");
+  let def = definitions.get(fn);
+  if (def === undefined) {
+    def = functions.define(fn, isClass ? "class" : "function", true);
+    definitions.set(fn, def);
+  }
+  // Not awaited: a worker that loads it first waits for it; a failure shows there.
+  c.definitions.export(def)?.catch(() => undefined);
+  return { functionId: functions.describe(def).functionId, name: def.name };
+}
+
+/**
+ * The function (or class) that `lux.ship` shipped, loaded in this process once and cached.
+ * A call that fails on a variable its shipping left behind says which one and what to do.
+ */
+export async function loadShipped<F>(shipped: Shipped<F>): Promise<F> {
+  const c = currentCoreWorker();
+  if (c === undefined) throw new NotInitializedError({ operation: "lux.loadShipped" });
+  const { target } = await c.executor.load(shipped.functionId);
+  // A class is given as it is (`new` must reach it); a function gets the advice wrapper.
+  if (/^class\b/.test(Function.prototype.toString.call(target))) return target as F;
+  return (await loadShippedFunction(shipped)) as F;
 }
 
 /**

@@ -50,6 +50,12 @@ export const ERROR_CODES = [
   "LUX_JOB_NOT_FINISHED",
   "LUX_JOB_API",
   "LUX_LOG_NOT_FOUND",
+  "LUX_DATA_PATH_NOT_FOUND",
+  "LUX_DATA_SCHEMA_MISMATCH",
+  "LUX_DATA_INVALID_ROW",
+  "LUX_DATA_INVALID_BATCH",
+  "LUX_DATA_UNKNOWN_COLUMN",
+  "LUX_DATA_ITERATOR",
 ] as const;
 
 /** A Lux error code, e.g. "LUX_GET_TIMEOUT"; see docs/errors.md. */
