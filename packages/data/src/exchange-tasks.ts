@@ -1,0 +1,154 @@
+/**
+ * The tasks of all-to-all operators (made remote while this module is evaluated): a map task
+ * cuts one block into one part per reduce task (by key range, key hash, or at random), and
+ * a reduce task makes one output block from its part of every block. Plain tasks with
+ * `numReturns`, so core re-creates a lost part from lineage.
+ */
+import type { Table } from "apache-arrow";
+import * as lux from "lux";
+import { accumulate, finish, merge, newState, type AggState, type AggregateSpec } from "./aggregate.js";
+import { batchToTable, toFormat, type BatchFormat } from "./batch.js";
+import { concatTables, decodeBlock, encodeBlock, metaOf, type BlockBytes, type BlockMeta } from "./block.js";
+import { columnValues, type Column } from "./columns.js";
+import { columnsToTable } from "./batch.js";
+import { groupIndices, hashPartition, keysOf, rangePartition, sortIndices, seededRandom } from "./table-ops.js";
+import { takeRows } from "./take.js";
+import type { ShippedFn } from "./plan.js";
+
+type Fn = (...args: unknown[]) => unknown;
+
+/** How a map task cuts its block. */
+export type SplitHow =
+  | { readonly kind: "range"; readonly key: string; readonly boundaries: readonly unknown[]; readonly descending: boolean }
+  | { readonly kind: "random"; readonly parts: number; readonly seed: number }
+  | { readonly kind: "hash"; readonly keys: readonly string[]; readonly parts: number }
+  | { readonly kind: "aggregate"; readonly keys: readonly string[]; readonly parts: number; readonly aggs: readonly AggregateSpec[] };
+
+/** How a reduce task makes its block. */
+export type ReduceHow =
+  | { readonly kind: "concat" }
+  | { readonly kind: "sort"; readonly key: string; readonly descending: boolean }
+  | { readonly kind: "shuffle"; readonly seed: number }
+  | { readonly kind: "aggregate"; readonly keys: readonly string[]; readonly aggs: readonly AggregateSpec[] }
+  | { readonly kind: "mapGroups"; readonly keys: readonly string[]; readonly fn: ShippedFn; readonly batchFormat: BatchFormat; readonly name: string };
+
+/** Partial aggregation states of one part: per key, its key values and one state per aggregation. */
+interface PartialGroups {
+  readonly keys: unknown[][];
+  readonly states: AggState[][];
+}
+
+/** Up to `count` key values of the block, spread over it, for the sort's boundaries. */
+export const sampleTask = lux.remote((block: BlockBytes, key: string, count: number): unknown[] => {
+  const values = columnValues(decodeBlock(block).getChild(key) as never);
+  const step = Math.max(1, Math.floor(values.length / count));
+  const out: unknown[] = [];
+  for (let i = 0; i < values.length; i += step) out.push(values[i]);
+  return out;
+});
+
+export const splitTask = lux.remote((block: BlockBytes, how: SplitHow): unknown[] => {
+  const table = decodeBlock(block);
+  if (how.kind === "aggregate") return partialAggregate(table, how);
+  let assignment: Uint32Array;
+  let parts: number;
+  if (how.kind === "range") ((assignment = rangePartition(table, how.key, how.boundaries, how.descending)), (parts = how.boundaries.length + 1));
+  else if (how.kind === "hash") ((assignment = hashPartition(table, how.keys, how.parts)), (parts = how.parts));
+  else {
+    const random = seededRandom(how.seed);
+    assignment = Uint32Array.from({ length: table.numRows }, () => Math.floor(random() * how.parts));
+    parts = how.parts;
+  }
+  const byPart: number[][] = Array.from({ length: parts }, () => []);
+  for (let i = 0; i < assignment.length; i++) (byPart[assignment[i] as number] as number[]).push(i);
+  return byPart.map((rows) => encodeBlock(takeRows(table, rows)));
+});
+
+function partialAggregate(table: Table, how: Extract<SplitHow, { kind: "aggregate" }>): PartialGroups[] {
+  const columns = how.aggs.map((a) => (a.column === undefined ? undefined : columnValues(table.getChild(a.column) as never)));
+  const groups = groupIndices(table, how.keys);
+  const out: PartialGroups[] = Array.from({ length: how.parts }, () => ({ keys: [], states: [] }));
+  for (const group of groups.values()) {
+    const states = how.aggs.map((spec, j) => {
+      const state = newState(spec);
+      const col = columns[j] as Column | undefined;
+      for (const i of group.rows) accumulate(state, spec, col === undefined ? null : col[i]);
+      return { ...state, values: state.values === undefined ? undefined : ([...state.values] as never) };
+    });
+    const part = out[group.hash % how.parts] as PartialGroups;
+    part.keys.push(group.key);
+    part.states.push(states);
+  }
+  return out;
+}
+
+export const reduceTask = lux.remote(async (how: ReduceHow, wrapped: boolean, ...parts: unknown[]): Promise<[BlockBytes, BlockMeta]> => {
+  const given = wrapped ? parts.map((p) => (p as unknown[])[0]) : parts;
+  const table = how.kind === "aggregate" ? finishAggregate(given as PartialGroups[], how) : await reduceTables(concatTables((given as BlockBytes[]).map(decodeBlock)), how);
+  const bytes = encodeBlock(table);
+  return [bytes, metaOf(table, bytes)];
+});
+
+async function reduceTables(table: Table, how: Exclude<ReduceHow, { kind: "aggregate" }>): Promise<Table> {
+  switch (how.kind) {
+    case "concat":
+      return table;
+    case "sort":
+      return takeRows(table, sortIndices(table, how.key, how.descending));
+    case "shuffle": {
+      const random = seededRandom(how.seed);
+      const order = Array.from({ length: table.numRows }, (_, i) => i);
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [order[i], order[j]] = [order[j] as number, order[i] as number];
+      }
+      return takeRows(table, order);
+    }
+    case "mapGroups":
+      return mapGroups(table, how);
+  }
+}
+
+async function mapGroups(table: Table, how: Extract<ReduceHow, { kind: "mapGroups" }>): Promise<Table> {
+  const fn = (await lux.loadShipped(how.fn)) as unknown as Fn;
+  const outputs: Table[] = [];
+  const groups = [...groupIndices(table, how.keys).values()].sort((a, b) => compareKeys(a.key, b.key));
+  for (const group of groups) {
+    let r = fn(toFormat(takeRows(table, group.rows), how.batchFormat));
+    if (r instanceof Promise) r = await r;
+    outputs.push(batchToTable(r, how.name));
+  }
+  return concatTables(outputs);
+}
+
+function finishAggregate(parts: readonly PartialGroups[], how: Extract<ReduceHow, { kind: "aggregate" }>): Table {
+  const merged = new Map<string, { key: unknown[]; states: AggState[] }>();
+  for (const part of parts) {
+    part.keys.forEach((key, i) => {
+      const id = JSON.stringify(key, (_k, v: unknown) => (typeof v === "bigint" ? `${v}n` : v));
+      const states = (part.states[i] as AggState[]).map((s) => ({ ...s, values: s.values === undefined ? undefined : new Set(s.values as unknown as unknown[]) }));
+      const known = merged.get(id);
+      if (known === undefined) merged.set(id, { key, states });
+      else known.states.forEach((s, j) => merge(s, states[j] as AggState));
+    });
+  }
+  const groups = [...merged.values()].sort((a, b) => compareKeys(a.key, b.key));
+  const columns: Record<string, unknown[]> = {};
+  how.keys.forEach((k, j) => (columns[k] = groups.map((g) => g.key[j])));
+  how.aggs.forEach((spec, j) => (columns[spec.name] = groups.map((g) => finish(g.states[j] as AggState, spec))));
+  return columnsToTable(columns, "Aggregate");
+}
+
+export function compareKeys(a: readonly unknown[], b: readonly unknown[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as number;
+    const y = b[i] as number;
+    if (x === y) continue;
+    if (x === null || x === undefined) return -1;
+    if (y === null || y === undefined) return 1;
+    return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+export { keysOf };

@@ -1,0 +1,106 @@
+/**
+ * A class UDF's operator: a pool of MapWorker actors, `min` at first, one more (up to `max`)
+ * while blocks queue for it; each actor runs up to two blocks at once (one running, one
+ * waiting) so it never idles between blocks. The actors end with the operator.
+ */
+import * as lux from "lux";
+import type { ActorHandle, ObjectRefGenerator } from "lux";
+import { MapWorkerActor, type MapWorker } from "../map-worker.js";
+import type { ActorCompute, MapOp } from "../plan.js";
+import type { BlockItem } from "../tasks.js";
+import type { Bundle, ExecutionHooks } from "./bundle.js";
+import { readGenerator, stopGenerator, taskFailure } from "./generator-reader.js";
+import { Operator } from "./operator.js";
+
+const CALLS_PER_ACTOR = 2;
+
+interface PoolActor {
+  readonly handle: ActorHandle<MapWorker>;
+  busy: number;
+}
+
+export class ActorPoolOp extends Operator {
+  private readonly actors: PoolActor[] = [];
+  private readonly running = new Set<ObjectRefGenerator<BlockItem>>();
+  private launched = 0;
+
+  constructor(
+    name: string,
+    exec: ExecutionHooks,
+    upstream: readonly Operator[],
+    readonly compute: ActorCompute,
+    readonly chain: readonly MapOp[],
+  ) {
+    super(name, exec, upstream);
+  }
+
+  get active(): number {
+    return this.running.size;
+  }
+
+  override get maxConcurrency(): number {
+    return this.compute.max * CALLS_PER_ACTOR;
+  }
+
+  /** CPUs the pool holds now (its actors'), and would hold with one actor more. */
+  get cpusHeld(): number {
+    return this.actors.length * this.compute.numCpus;
+  }
+
+  /** Starts the pool's first `min` actors (at the execution's start). */
+  start(): void {
+    while (this.actors.length < this.compute.min) this.addActor();
+  }
+
+  private addActor(): void {
+    const c = this.compute;
+    const handle = MapWorkerActor.options({ numCpus: c.numCpus, maxRestarts: c.maxRestarts, maxTaskRetries: c.maxTaskRetries, maxConcurrency: CALLS_PER_ACTOR }).remote(
+      c.cls as never,
+      c.ctorArgs,
+      this.chain,
+    );
+    this.actors.push({ handle, busy: 0 });
+  }
+
+  /** Grows the pool while blocks wait for it and it is below `max`; `cpusFree` says whether the cluster has room. */
+  scaleUp(cpusFree: number): void {
+    const waiting = this.inputs.length;
+    const free = this.actors.reduce((n, a) => n + (CALLS_PER_ACTOR - a.busy), 0);
+    if (waiting > free && this.actors.length < this.compute.max && cpusFree >= this.compute.numCpus) this.addActor();
+  }
+
+  canLaunch(): boolean {
+    return this.inputs.length > 0 && !this.stopped && this.actors.some((a) => a.busy < CALLS_PER_ACTOR);
+  }
+
+  launch(): void {
+    const actor = this.actors.reduce((best, a) => (a.busy < best.busy ? a : best));
+    const input = this.inputs.shift() as Bundle;
+    const key = String(this.launched++);
+    actor.busy++;
+    const gen = actor.handle.process.remote(this.exec.settings.targetMaxBlockSize, key, input.ref) as ObjectRefGenerator<BlockItem>;
+    const work = this.startWork();
+    this.stats.tasks++;
+    this.running.add(gen);
+    readGenerator(gen, this.exec, false, (b) => this.addOutput(work, b), () => this.stopped)
+      .catch((e: unknown) => {
+        if (!this.stopped) this.exec.fail(taskFailure(e, this.name, key));
+      })
+      .finally(() => {
+        actor.busy--;
+        this.running.delete(gen);
+        this.exec.release([input]);
+        this.finishWork(work);
+      });
+  }
+
+  /** Ends the actors once the operator has no more work (and on shutdown). */
+  async endActors(): Promise<void> {
+    await Promise.all(this.actors.splice(0).map((a) => lux.kill(a.handle).catch(() => undefined)));
+  }
+
+  override async shutdown(): Promise<void> {
+    await Promise.all([...this.running].map(stopGenerator));
+    await this.endActors();
+  }
+}

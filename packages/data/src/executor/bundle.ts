@@ -1,0 +1,29 @@
+/** A block as an execution moves it between operators: its ref, its metadata, who may free it. */
+import type { ObjectRef } from "lux";
+import type { BlockBytes, BlockMeta } from "../block.js";
+
+export interface Bundle {
+  readonly ref: ObjectRef<BlockBytes>;
+  readonly meta: BlockMeta;
+  /** Whether the execution may free the block once used (false for a materialized dataset's blocks). */
+  readonly owned: boolean;
+}
+
+/** What operators ask of the execution that runs them. */
+export interface ExecutionHooks {
+  /** Something changed: outputs came, a task ended. */
+  notify(): void;
+  /** The execution fails with `error` (the first one counts). */
+  fail(error: unknown): void;
+  /** Resolves when a source may take one more block from its running tasks (the object-store budget). */
+  roomForSourceOutput(): Promise<void>;
+  /** Frees the blocks (those the execution owns) and stops counting them. */
+  release(bundles: readonly Bundle[]): void;
+  /** Counts new blocks against the budget. */
+  hold(bundles: readonly Bundle[]): void;
+  readonly settings: {
+    readonly preserveOrder: boolean;
+    readonly targetMaxBlockSize: number;
+  };
+  readonly failed: boolean;
+}

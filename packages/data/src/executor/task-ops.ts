@@ -1,0 +1,138 @@
+/**
+ * Operators that run streaming generator tasks: a read (one task per read task spec, with the
+ * map steps fused into it) and a map step (one task per input block, or per bundle of blocks
+ * that reaches the step's batch size).
+ */
+import type { ObjectRefGenerator } from "lux";
+import type { MapOp, TaskCompute } from "../plan.js";
+import type { ReadTaskSpec } from "../sources/source-spec.js";
+import { mapTask, readTask, type BlockItem } from "../tasks.js";
+import type { Bundle, ExecutionHooks } from "./bundle.js";
+import { readGenerator, stopGenerator, taskFailure } from "./generator-reader.js";
+import { Operator, type WorkOutputs } from "./operator.js";
+
+/** Items a task may yield ahead of the executor: one block and its metadata, twice. */
+const BACKPRESSURE_ITEMS = 4;
+
+abstract class GeneratorTaskOp extends Operator {
+  private readonly running = new Set<ObjectRefGenerator<BlockItem>>();
+  chain: MapOp[] = [];
+
+  constructor(
+    name: string,
+    exec: ExecutionHooks,
+    upstream: readonly Operator[],
+    readonly compute: TaskCompute,
+  ) {
+    super(name, exec, upstream);
+  }
+
+  get active(): number {
+    return this.running.size;
+  }
+
+  override get cpusPerLaunch(): number {
+    return this.compute.numCpus;
+  }
+
+  override get maxConcurrency(): number {
+    return this.compute.concurrency ?? Infinity;
+  }
+
+  /** Fuses a map step into this operator's tasks. */
+  fuse(step: MapOp): void {
+    this.chain.push(step);
+    this.stats.name = `${this.stats.name}->${step.name}`;
+  }
+
+  protected options(): { numCpus: number; maxRetries: number; generatorBackpressureNumObjects: number } {
+    return { numCpus: this.compute.numCpus, maxRetries: this.compute.maxRetries, generatorBackpressureNumObjects: BACKPRESSURE_ITEMS };
+  }
+
+  /** Follows a started task until it ended; `inputs` are freed then. */
+  protected follow(gen: ObjectRefGenerator<BlockItem>, blockKey: string, inputs: readonly Bundle[]): void {
+    const work: WorkOutputs = this.startWork();
+    this.stats.tasks++;
+    this.running.add(gen);
+    readGenerator(gen, this.exec, this.isSource, (b) => this.addOutput(work, b), () => this.stopped)
+      .catch((e: unknown) => {
+        // A stopped operator's tasks were cancelled on purpose.
+        if (!this.stopped) this.exec.fail(taskFailure(e, this.name, blockKey));
+      })
+      .finally(() => {
+        this.running.delete(gen);
+        this.exec.release(inputs);
+        this.finishWork(work);
+      });
+  }
+
+  override async shutdown(): Promise<void> {
+    await Promise.all([...this.running].map(stopGenerator));
+  }
+}
+
+export class ReadOp extends GeneratorTaskOp {
+  private readonly queue: ReadTaskSpec[];
+  private launched = 0;
+
+  constructor(name: string, exec: ExecutionHooks, tasks: readonly ReadTaskSpec[], compute: TaskCompute) {
+    super(name, exec, [], compute);
+    this.queue = [...tasks];
+    this.upstreamDone = true;
+  }
+
+  override get isSource(): boolean {
+    return true;
+  }
+
+  canLaunch(): boolean {
+    return this.queue.length > 0 && !this.stopped;
+  }
+
+  /** Read tasks not started yet. */
+  get remainingTasks(): number {
+    return this.queue.length;
+  }
+
+  launch(): void {
+    const spec = this.queue.shift() as ReadTaskSpec;
+    const key = String(this.launched++);
+    const gen = readTask.options(this.options()).remote(spec, this.chain, this.exec.settings.targetMaxBlockSize, key);
+    this.follow(gen, `${key} (${spec.kind === "range" ? `ids ${spec.start}..${spec.end - 1}` : spec.path})`, []);
+  }
+
+  protected override hasNoMoreWork(): boolean {
+    return this.queue.length === 0;
+  }
+}
+
+export class TaskMapOp extends GeneratorTaskOp {
+  private launched = 0;
+
+  /** Rows a task's input should reach: the first step's batch size, when it asks for one. */
+  private get minRows(): number {
+    const first = this.chain[0];
+    return first?.kind === "mapBatches" && first.batchSize !== undefined ? first.batchSize : 1;
+  }
+
+  canLaunch(): boolean {
+    if (this.inputs.length === 0 || this.stopped) return false;
+    if (this.upstreamDone) return true;
+    let rows = 0;
+    for (const b of this.inputs) if ((rows += b.meta.numRows) >= this.minRows) return true;
+    return false;
+  }
+
+  launch(): void {
+    const take: Bundle[] = [];
+    let rows = 0;
+    while (this.inputs.length > 0 && (take.length === 0 || rows < this.minRows)) {
+      const b = this.inputs.shift() as Bundle;
+      take.push(b);
+      rows += b.meta.numRows;
+    }
+    const key = String(this.launched++);
+    const gen = mapTask.options(this.options()).remote(this.chain, this.exec.settings.targetMaxBlockSize, key, ...take.map((b) => b.ref));
+    this.follow(gen, key, take);
+  }
+}
