@@ -10,6 +10,7 @@ import { batchToTable, isPlainObject, rowsToTable, tableToColumns, tableToRows, 
 import { concatTables, sliceRows } from "./block.js";
 import { columnVector, type Column } from "./columns.js";
 import type { MapOp } from "./plan.js";
+import { checkColumns, schemaOf } from "./schema.js";
 import { takeRows } from "./take.js";
 import { writeTable } from "./write-files.js";
 
@@ -41,8 +42,10 @@ export async function applyChain(table: Table, steps: readonly Loaded[], callCla
 async function applyStep(table: Table, { op, fn }: Loaded, callClass: Fn | undefined, blockId: string): Promise<Table> {
   switch (op.kind) {
     case "select":
+      if (table.numRows > 0) checkColumns(schemaOf(table.schema), op.columns, "selectColumns");
       return table.select([...op.columns]);
     case "drop":
+      if (table.numRows > 0) checkColumns(schemaOf(table.schema), op.columns, "dropColumns");
       return table.select(table.schema.names.filter((n) => !op.columns.includes(String(n))) as string[]);
     case "write":
       return writeTable(table, op.spec, blockId);

@@ -5,7 +5,9 @@
  */
 import {
   Bool,
+  Field,
   Float64,
+  List,
   Int64,
   TimestampMillisecond,
   Type,
@@ -92,6 +94,28 @@ export function columnVector(name: string, values: Column): Vector {
     case "date":
       return vectorFromArray(values.map((d) => (d instanceof Date ? d.getTime() : null)), new TimestampMillisecond());
     case "nested":
-      return vectorFromArray(values.map(nulls));
+      return nestedVector(name, values.map(nulls));
+  }
+}
+
+const LEAF_TYPES: Partial<Record<Kind, () => DataType>> = {
+  number: () => new Float64(),
+  null: () => new Float64(),
+  string: () => new Utf8(),
+  boolean: () => new Bool(),
+  bigint: () => new Int64(),
+};
+
+/** Arrays of scalars as an Arrow List of their type; objects as Arrow infers them (structs). */
+function nestedVector(name: string, values: unknown[]): Vector {
+  if (values.every((v) => v === null || Array.isArray(v))) {
+    const found = kindOf((values as (unknown[] | null)[]).flatMap((v) => v ?? []));
+    const leaf = "kind" in found ? LEAF_TYPES[found.kind] : undefined;
+    if (leaf !== undefined) return vectorFromArray(values, new List(new Field("item", leaf(), true)));
+  }
+  try {
+    return vectorFromArray(values);
+  } catch (e) {
+    throw new TypeError(`column "${name}" holds values Arrow cannot type (${(e as Error).message})`);
   }
 }

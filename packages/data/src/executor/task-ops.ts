@@ -6,6 +6,7 @@
 import type { ObjectRefGenerator } from "lux";
 import type { MapOp, TaskCompute } from "../plan.js";
 import type { ReadTaskSpec } from "../sources/source-spec.js";
+import { checkSameSchema, type SchemaFields } from "../schema.js";
 import { mapTask, readTask, type BlockItem } from "../tasks.js";
 import type { Bundle, ExecutionHooks } from "./bundle.js";
 import { readGenerator, stopGenerator, taskFailure } from "./generator-reader.js";
@@ -49,12 +50,15 @@ abstract class GeneratorTaskOp extends Operator {
     return { numCpus: this.compute.numCpus, maxRetries: this.compute.maxRetries, generatorBackpressureNumObjects: BACKPRESSURE_ITEMS };
   }
 
+  /** Checks a block before it goes on (throws to fail the execution). */
+  protected check(_bundle: Bundle): void {}
+
   /** Follows a started task until it ended; `inputs` are freed then. */
   protected follow(gen: ObjectRefGenerator<BlockItem>, blockKey: string, inputs: readonly Bundle[]): void {
     const work: WorkOutputs = this.startWork();
     this.stats.tasks++;
     this.running.add(gen);
-    readGenerator(gen, this.exec, this.isSource, (b) => this.addOutput(work, b), () => this.stopped)
+    readGenerator(gen, this.exec, this.isSource, (b) => (this.check(b), this.addOutput(work, b)), () => this.stopped)
       .catch((e: unknown) => {
         // A stopped operator's tasks were cancelled on purpose.
         if (!this.stopped) this.exec.fail(taskFailure(e, this.name, blockKey));
@@ -74,11 +78,29 @@ abstract class GeneratorTaskOp extends Operator {
 export class ReadOp extends GeneratorTaskOp {
   private readonly queue: ReadTaskSpec[];
   private launched = 0;
+  /** The schema of the first file (in the read's order) seen so far, which the others must have. */
+  private reference: { index: number; file: string; schema: SchemaFields } | undefined;
+  private readonly fileIndex = new Map<string, number>();
 
   constructor(name: string, exec: ExecutionHooks, tasks: readonly ReadTaskSpec[], compute: TaskCompute) {
     super(name, exec, [], compute);
     this.queue = [...tasks];
     this.upstreamDone = true;
+    tasks.forEach((t, i) => t.kind !== "range" && this.fileIndex.set(t.path, i));
+  }
+
+  /** A CSV or JSON file's own schema must be the first file's: else SchemaMismatchError naming it. */
+  protected override check(bundle: Bundle): void {
+    const origin = bundle.meta.origin;
+    if (origin === undefined || bundle.meta.numRows === 0) return;
+    const index = this.fileIndex.get(origin.file) ?? 0;
+    const ref = this.reference;
+    if (ref === undefined || index < ref.index) {
+      if (ref !== undefined) checkSameSchema(ref.schema, origin.schema, `file "${ref.file}"`, `file "${origin.file}" (the first)`);
+      this.reference = { index, file: origin.file, schema: origin.schema };
+      return;
+    }
+    if (index !== ref.index) checkSameSchema(origin.schema, ref.schema, `file "${origin.file}"`, `file "${ref.file}" (the first)`);
   }
 
   override get isSource(): boolean {
