@@ -17,6 +17,8 @@ export interface DataSettings {
   targetMaxBlockSize: number;
   /** Blocks an operator may hold waiting for the next one, per task it can run at once. */
   maxQueuedBlocksPerTask: number;
+  /** How long a streamingSplit reader waits for the other splits to start an epoch before it fails. */
+  splitBarrierTimeoutMs: number;
 }
 
 export class DataContext implements DataSettings {
@@ -26,6 +28,7 @@ export class DataContext implements DataSettings {
   objectStoreMemoryLimit: number | undefined = undefined;
   targetMaxBlockSize = 128 * 1024 * 1024;
   maxQueuedBlocksPerTask = 2;
+  splitBarrierTimeoutMs = 600_000;
 
   private static current: DataContext | undefined;
 
@@ -43,6 +46,7 @@ export class DataContext implements DataSettings {
       objectStoreMemoryLimit: this.objectStoreMemoryLimit,
       targetMaxBlockSize: this.targetMaxBlockSize,
       maxQueuedBlocksPerTask: this.maxQueuedBlocksPerTask,
+      splitBarrierTimeoutMs: this.splitBarrierTimeoutMs,
     };
   }
 }

@@ -10,6 +10,9 @@ import { knownSchema, type ActorCompute, type MapOp, type PlanNode, type StoredB
 import { checkColumns, checkSameSchema } from "./schema.js";
 import type { BatchFormat, BatchIn, BatchOf, ColumnsBatch, Row, RowOfBatch, Simplify } from "./types.js";
 import { DatasetConsumer, collectBlocks } from "./consume.js";
+import { DataContext } from "./context.js";
+import { DataIterator } from "./data-iterator.js";
+import { SplitCoordinatorActor } from "./split-coordinator.js";
 
 type AnyFn = (...args: never[]) => unknown;
 
@@ -128,6 +131,25 @@ export class Dataset<R extends Row = Record<string, unknown>> extends DatasetCon
 
   protected override make<T extends Row>(plan: PlanNode): Dataset<T> {
     return new Dataset<T>(plan);
+  }
+
+  /**
+   * `n` iterators over disjoint parts of the rows, for `n` consumers at once (e.g. the workers
+   * of a training run): a coordinator actor runs the execution and hands out blocks; each
+   * epoch (every split's `iterBatches`) is a new execution, started once all splits asked for
+   * it. `equal`: the same number of rows each (the remainder dropped); else whole blocks.
+   * `localityHints` (node ids, one per split) is accepted for compatibility; blocks are not
+   * placed by it.
+   */
+  streamingSplit(n: number, options: { equal?: boolean; localityHints?: readonly string[] } = {}): DataIterator<R>[] {
+    if (!Number.isInteger(n) || n < 1) throw new InvalidOptionError({ option: "n", expected: "an integer >= 1", received: n });
+    const hints = options.localityHints;
+    if (hints !== undefined && (!Array.isArray(hints) || hints.length !== n)) {
+      throw new InvalidOptionError({ option: "localityHints", expected: `an array of ${n} node ids, one per split`, received: hints });
+    }
+    const settings = DataContext.getCurrent().snapshot();
+    const coordinator = SplitCoordinatorActor.options({ numCpus: 0, maxConcurrency: 1000 }).remote(this.plan, n, options.equal === true, settings);
+    return Array.from({ length: n }, (_, i) => new DataIterator<R>(coordinator, i));
   }
 
   /** Runs the plan and keeps its blocks in the object store: a dataset that reads them instead of running again. */

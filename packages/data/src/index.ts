@@ -17,6 +17,7 @@
  * ```
  */
 export { Dataset, MaterializedDataset, GroupedData } from "./dataset.js";
+export { DataIterator } from "./data-iterator.js";
 export { range, fromItems, fromArrow, readParquet, readCsv, readJson, type ReadCsvOptions } from "./read-api.js";
 export { count, sum, min, max, mean, std, unique, type AggregateSpec, type AggregateKind } from "./aggregate.js";
 export { DataContext, type DataSettings } from "./context.js";

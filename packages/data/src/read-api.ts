@@ -13,7 +13,7 @@ import type { StoredBlock } from "./plan.js";
 import { RANGE_TYPE } from "./read-tables.js";
 import { expandPaths } from "./sources/paths.js";
 import type { ReadTaskSpec, SourceSpec } from "./sources/source-spec.js";
-import type { ItemRow, Row } from "./types.js";
+import type { ItemRow, Row, Simplify } from "./types.js";
 
 /** Default number of read tasks of `range`. */
 const DEFAULT_PARALLELISM = 16;
@@ -51,7 +51,7 @@ function putBlock(table: Table): StoredBlock {
 }
 
 /** The items as rows (objects as they are, other values as `{ item }`), in `parallelism` blocks (16 by default). */
-export function fromItems<T>(items: readonly T[], options: { parallelism?: number } = {}): Dataset<ItemRow<T> & Row> {
+export function fromItems<T>(items: readonly T[], options: { parallelism?: number } = {}): Dataset<Simplify<ItemRow<T>>> {
   if (!Array.isArray(items)) throw new TypeError(`data.fromItems() takes an array of items, got ${typeof items}`);
   const rows = items.map((x) => (isPlainObject(x) ? x : { item: x }));
   const parallelism = Math.max(1, Math.min(rows.length, checkParallelism(options.parallelism) ?? DEFAULT_PARALLELISM));
