@@ -10,6 +10,7 @@ import { concatTables, decodeBlock, type BlockBytes } from "./block.js";
 import { DataContext } from "./context.js";
 import type { Bundle } from "./executor/bundle.js";
 import { Execution } from "./executor/executor.js";
+import { getBlock } from "./executor/lineage.js";
 import { ExecutionStats } from "./executor/execution-stats.js";
 import { explainPlan } from "./explain.js";
 import { checkBatchFormat, checkBatchSize } from "./options.js";
@@ -35,20 +36,23 @@ export interface IterBatchesOptions<F extends BatchFormat = "columns"> {
 /** The blocks of a run of `plan`, in its output order; each fetched ahead by `prefetch`. */
 export async function* runBlocks(plan: PlanNode, onStats: (s: ExecutionStats) => void, prefetch = 1): AsyncGenerator<Table> {
   const exec = await Execution.start(plan, DataContext.getCurrent().snapshot());
-  const ahead: { bundle: Bundle; bytes: Promise<BlockBytes> }[] = [];
+  const ahead: { bundle: Bundle; got: Promise<{ bytes: BlockBytes; bundle: Bundle }> }[] = [];
   try {
     for (;;) {
       while (ahead.length <= prefetch) {
         const bundle = await exec.next();
         if (bundle === undefined) break;
-        const bytes = lux.get(bundle.ref);
-        bytes.catch(() => undefined);
-        ahead.push({ bundle, bytes });
+        const got = getBlock(bundle);
+        got.catch(() => undefined);
+        ahead.push({ bundle, got });
       }
       const first = ahead.shift();
       if (first === undefined) return;
-      const table = decodeBlock(await first.bytes);
+      const { bytes, bundle } = await first.got;
+      const table = decodeBlock(bytes);
       exec.release([first.bundle]);
+      // A block made again after a loss: freed now too (the table's views keep what they read).
+      if (bundle !== first.bundle) await lux.free([bundle.ref]);
       yield table;
     }
   } finally {

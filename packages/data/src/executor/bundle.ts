@@ -7,6 +7,8 @@ export interface Bundle {
   readonly meta: BlockMeta;
   /** Whether the execution may free the block once used (false for a materialized dataset's blocks). */
   readonly owned: boolean;
+  /** Makes the block again (by running the task that made it again) after its only copy was lost. */
+  readonly recompute?: () => Promise<Bundle>;
 }
 
 /** What operators ask of the execution that runs them. */

@@ -24,9 +24,10 @@ export async function readGenerator(
   gen: lux.ObjectRefGenerator<BlockItem>,
   exec: ExecutionHooks,
   isSource: boolean,
-  onBlock: (bundle: Bundle) => void,
+  onBlock: (bundle: Bundle, index: number) => void,
   isStopped: () => boolean,
 ): Promise<void> {
+  let index = 0;
   for (;;) {
     if (isSource) await exec.roomForSourceOutput();
     if (isStopped() || exec.failed) return;
@@ -39,7 +40,7 @@ export async function readGenerator(
       break;
     }
     const m = (await lux.get(meta.value)) as BlockMeta;
-    onBlock({ ref: block.value as lux.ObjectRef<BlockBytes>, meta: m, owned: true });
+    onBlock({ ref: block.value as lux.ObjectRef<BlockBytes>, meta: m, owned: true }, index++);
   }
   await lux.get(gen.completed());
 }

@@ -10,10 +10,14 @@ import { checkSameSchema, type SchemaFields } from "../schema.js";
 import { mapTask, readTask, type BlockItem } from "../tasks.js";
 import type { Bundle, ExecutionHooks } from "./bundle.js";
 import { readGenerator, stopGenerator, taskFailure } from "./generator-reader.js";
+import { MAX_RECOMPUTES, blockOfRun, isLost, remakeInputs } from "./lineage.js";
 import { Operator, type WorkOutputs } from "./operator.js";
 
 /** Items a task may yield ahead of the executor: one block and its metadata, twice. */
 const BACKPRESSURE_ITEMS = 4;
+
+/** Starts a task on its input blocks. */
+type Submit = (inputs: readonly Bundle[]) => ObjectRefGenerator<BlockItem>;
 
 abstract class GeneratorTaskOp extends Operator {
   private readonly running = new Set<ObjectRefGenerator<BlockItem>>();
@@ -53,21 +57,60 @@ abstract class GeneratorTaskOp extends Operator {
   /** Checks a block before it goes on (throws to fail the execution). */
   protected check(_bundle: Bundle): void {}
 
-  /** Follows a started task until it ended; `inputs` are freed then. */
-  protected follow(gen: ObjectRefGenerator<BlockItem>, blockKey: string, inputs: readonly Bundle[]): void {
+  /** Runs a task (`submit` starts it on its inputs) until it ended; `inputs` are freed then. */
+  protected follow(submit: Submit, blockKey: string, inputs: readonly Bundle[]): void {
     const work: WorkOutputs = this.startWork();
     this.stats.tasks++;
-    this.running.add(gen);
-    readGenerator(gen, this.exec, this.isSource, (b) => (this.check(b), this.addOutput(work, b)), () => this.stopped)
+    this.run(submit, inputs, work)
       .catch((e: unknown) => {
         // A stopped operator's tasks were cancelled on purpose.
         if (!this.stopped) this.exec.fail(taskFailure(e, this.name, blockKey));
       })
       .finally(() => {
-        this.running.delete(gen);
         this.exec.release(inputs);
         this.finishWork(work);
       });
+  }
+
+  /** One task; if its inputs were lost with their node before it started, they are made again and it runs again. */
+  private async run(submit: Submit, inputs: readonly Bundle[], work: WorkOutputs): Promise<void> {
+    let current = inputs;
+    try {
+      await this.attempts(submit, work, (remade) => (current = remade), () => current);
+    } finally {
+      // Inputs made again after a loss are freed once the task ended (the originals by `follow`).
+      if (current !== inputs) this.exec.release(current);
+    }
+  }
+
+  private async attempts(submit: Submit, work: WorkOutputs, setInputs: (b: readonly Bundle[]) => void, inputs: () => readonly Bundle[]): Promise<void> {
+    const original = inputs();
+    for (let attempt = 0; ; attempt++) {
+      const current = inputs();
+      const gen = submit(current);
+      const made = current;
+      const recipe = (index: number): (() => Promise<Bundle>) => async () => blockOfRun(submit(await remakeInputs(made)), index, recipe(index));
+      let outputs = 0;
+      this.running.add(gen);
+      try {
+        const onBlock = (b: Bundle, index: number): void => {
+          const withRecipe: Bundle = { ...b, recompute: recipe(index) };
+          this.check(withRecipe);
+          outputs++;
+          this.addOutput(work, withRecipe);
+        };
+        await readGenerator(gen, this.exec, this.isSource, onBlock, () => this.stopped);
+        return;
+      } catch (e) {
+        if (!isLost(e) || outputs > 0 || current.length === 0 || attempt >= MAX_RECOMPUTES) throw e;
+        if (current !== original) this.exec.release(current);
+        const remade = await remakeInputs(current);
+        this.exec.hold(remade);
+        setInputs(remade);
+      } finally {
+        this.running.delete(gen);
+      }
+    }
   }
 
   override async shutdown(): Promise<void> {
@@ -119,8 +162,9 @@ export class ReadOp extends GeneratorTaskOp {
   launch(): void {
     const spec = this.queue.shift() as ReadTaskSpec;
     const key = String(this.launched++);
-    const gen = readTask.options(this.options()).remote(spec, this.chain, this.exec.settings.targetMaxBlockSize, key);
-    this.follow(gen, `${key} (${spec.kind === "range" ? `ids ${spec.start}..${spec.end - 1}` : spec.path})`, []);
+    const chain = this.chain;
+    const submit: Submit = () => readTask.options(this.options()).remote(spec, chain, this.exec.settings.targetMaxBlockSize, key);
+    this.follow(submit, `${key} (${spec.kind === "range" ? `ids ${spec.start}..${spec.end - 1}` : spec.path})`, []);
   }
 
   protected override hasNoMoreWork(): boolean {
@@ -154,7 +198,8 @@ export class TaskMapOp extends GeneratorTaskOp {
       rows += b.meta.numRows;
     }
     const key = String(this.launched++);
-    const gen = mapTask.options(this.options()).remote(this.chain, this.exec.settings.targetMaxBlockSize, key, ...take.map((b) => b.ref));
-    this.follow(gen, key, take);
+    const chain = this.chain;
+    const submit: Submit = (inputs) => mapTask.options(this.options()).remote(chain, this.exec.settings.targetMaxBlockSize, key, ...inputs.map((b) => b.ref));
+    this.follow(submit, key, take);
   }
 }
