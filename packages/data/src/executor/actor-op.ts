@@ -82,7 +82,7 @@ export class ActorPoolOp extends Operator {
     const work = this.startWork();
     this.stats.tasks++;
     this.running.add(gen);
-    readGenerator(gen, this.exec, false, (b) => this.addOutput(work, b), () => this.stopped)
+    readGenerator(gen, this.exec, undefined, (b) => this.addOutput(work, b), () => this.stopped)
       .catch((e: unknown) => {
         if (!this.stopped) this.exec.fail(taskFailure(e, this.name, key));
       })

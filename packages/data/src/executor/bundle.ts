@@ -17,8 +17,12 @@ export interface ExecutionHooks {
   notify(): void;
   /** The execution fails with `error` (the first one counts). */
   fail(error: unknown): void;
-  /** Resolves when a source may take one more block from its running tasks (the object-store budget). */
-  roomForSourceOutput(): Promise<void>;
+  /**
+   * Resolves when a source may take one more block of about `bytes` from its running tasks
+   * (the object-store budget): that room is reserved until `unreserve` (once the block is held).
+   */
+  roomForSourceOutput(bytes: number): Promise<void>;
+  unreserve(bytes: number): void;
   /** Frees the blocks (those the execution owns) and stops counting them. */
   release(bundles: readonly Bundle[]): void;
   /** Counts new blocks against the budget. */

@@ -23,12 +23,15 @@ export class Execution implements ExecutionHooks {
   private readonly downstream = new Map<Operator, Operator>();
   private readonly sink: Bundle[] = [];
   private readonly held = new Set<Bundle>();
+  /** Bytes of blocks held, plus room reserved for blocks on their way from sources. */
   private usage = 0;
+  /** Bytes of blocks held (what `peakStoreBytes` reports). */
+  private heldBytes = 0;
   peakUsage = 0;
   private error: unknown;
   private stopping: Promise<void> | undefined;
   private wakeConsumer: (() => void) | undefined;
-  private roomWaiters: (() => void)[] = [];
+  private roomWaiters: { bytes: number; resolve: () => void }[] = [];
   private pumpQueued = false;
   private scheduler!: Scheduler;
   private progress: Progress | undefined;
@@ -80,8 +83,9 @@ export class Execution implements ExecutionHooks {
       if (this.held.has(b)) continue;
       this.held.add(b);
       this.usage += b.meta.sizeBytes;
+      this.heldBytes += b.meta.sizeBytes;
     }
-    if (this.usage > this.peakUsage) this.peakUsage = this.usage;
+    if (this.heldBytes > this.peakUsage) this.peakUsage = this.heldBytes;
   }
 
   release(bundles: readonly Bundle[]): void {
@@ -89,6 +93,7 @@ export class Execution implements ExecutionHooks {
     for (const b of bundles) {
       if (!this.held.delete(b)) continue;
       this.usage -= b.meta.sizeBytes;
+      this.heldBytes -= b.meta.sizeBytes;
       if (b.owned) freed.push(b.ref);
     }
     // Freeing is best effort: a block already gone (its node died) needs nothing more.
@@ -98,19 +103,50 @@ export class Execution implements ExecutionHooks {
 
   /** Stops counting a block the caller keeps (a materialized dataset's): it is not freed. */
   keep(bundle: Bundle): void {
-    if (this.held.delete(bundle)) this.usage -= bundle.meta.sizeBytes;
+    if (this.held.delete(bundle)) {
+      this.usage -= bundle.meta.sizeBytes;
+      this.heldBytes -= bundle.meta.sizeBytes;
+    }
     this.notify();
   }
 
-  roomForSourceOutput(): Promise<void> {
-    if (this.hasRoom()) return Promise.resolve();
-    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  unreserve(bytes: number): void {
+    this.usage -= bytes;
+    this.notify();
   }
 
-  /** Below the budget, or nothing else held but what sources are making (so an execution always moves). */
-  private hasRoom(): boolean {
-    if (this.usage < this.budget) return true;
-    return this.sink.length === 0 && this.ops.every((op) => op.inputs.length === 0 && op.queuedOutputs === 0);
+  roomForSourceOutput(bytes: number): Promise<void> {
+    if (this.hasRoom(bytes) && this.roomWaiters.length === 0) {
+      this.usage += bytes;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.roomWaiters.push({ bytes, resolve }));
+  }
+
+  /** Room for `bytes` more in the budget, or nothing held at all (so an execution always moves). */
+  private hasRoom(bytes: number): boolean {
+    return this.usage + bytes <= this.budget || this.usage === 0;
+  }
+
+  /** Blocks sources' running tasks may have made and not handed over yet: one each, of their average size. */
+  private inFlightBytes(): number {
+    let n = 0;
+    for (const op of this.ops) if (op.isSource) n += op.active * op.blockBytesEstimate;
+    return n;
+  }
+
+  private wakeRoomWaiters(): void {
+    for (let i = 0; i < this.roomWaiters.length; ) {
+      const w = this.roomWaiters[i] as { bytes: number; resolve: () => void };
+      if (!this.hasRoom(w.bytes)) {
+        i++;
+        continue;
+      }
+      this.roomWaiters.splice(i, 1);
+      // Counted now, so the next waiter sees the room this one takes.
+      this.usage += w.bytes;
+      w.resolve();
+    }
   }
 
   /** The next output block (the caller releases it when done with it), or undefined at the end. */
@@ -157,17 +193,18 @@ export class Execution implements ExecutionHooks {
   private async stopAll(): Promise<void> {
     this.progress?.stop();
     await Promise.all(this.ops.map((op) => op.stop()));
-    for (const w of this.roomWaiters.splice(0)) w();
+    for (const w of this.roomWaiters.splice(0)) w.resolve();
   }
 
   private pump(): void {
     if (this.error !== undefined || this.closed) return;
     this.route();
     this.stopSatisfiedLimits();
-    this.scheduler.launch(this.sink.length, this.usage < this.budget, (op) => this.limitAllows(op));
+    const room = (op: Operator): boolean => this.usage + this.inFlightBytes() + op.blockBytesEstimate <= this.budget || this.usage === 0;
+    this.scheduler.launch(this.sink.length, room, (op) => this.limitAllows(op));
     this.route();
     this.progress?.update();
-    if (this.hasRoom()) for (const w of this.roomWaiters.splice(0)) w();
+    this.wakeRoomWaiters();
     if (this.sink.length > 0 || this.ops.every((op) => op.done)) this.wakeConsumer?.();
   }
 

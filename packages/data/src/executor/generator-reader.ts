@@ -23,24 +23,30 @@ export function taskFailure(error: unknown, operator: string, block: string): un
 export async function readGenerator(
   gen: lux.ObjectRefGenerator<BlockItem>,
   exec: ExecutionHooks,
-  isSource: boolean,
+  /** For a source: the size its next block is expected to have (undefined: not a source). */
+  sourceBlockBytes: (() => number) | undefined,
   onBlock: (bundle: Bundle, index: number) => void,
   isStopped: () => boolean,
 ): Promise<void> {
   let index = 0;
   for (;;) {
-    if (isSource) await exec.roomForSourceOutput();
-    if (isStopped() || exec.failed) return;
-    const block = await gen.next();
-    if (block.done === true) break;
-    const meta = await gen.next();
-    if (meta.done === true) {
-      // The generator ended on an error item: its get rejects with the task's error.
-      await lux.get(block.value);
-      break;
+    const reserved = sourceBlockBytes?.() ?? 0;
+    if (sourceBlockBytes !== undefined) await exec.roomForSourceOutput(reserved);
+    try {
+      if (isStopped() || exec.failed) return;
+      const block = await gen.next();
+      if (block.done === true) break;
+      const meta = await gen.next();
+      if (meta.done === true) {
+        // The generator ended on an error item: its get rejects with the task's error.
+        await lux.get(block.value);
+        break;
+      }
+      const m = (await lux.get(meta.value)) as BlockMeta;
+      onBlock({ ref: block.value as lux.ObjectRef<BlockBytes>, meta: m, owned: true }, index++);
+    } finally {
+      if (sourceBlockBytes !== undefined) exec.unreserve(reserved);
     }
-    const m = (await lux.get(meta.value)) as BlockMeta;
-    onBlock({ ref: block.value as lux.ObjectRef<BlockBytes>, meta: m, owned: true }, index++);
   }
   await lux.get(gen.completed());
 }

@@ -45,6 +45,13 @@ export abstract class Operator {
     return this.stats.name;
   }
 
+  /** The average size of its blocks so far (0 before the first). */
+  get blockBytesEstimate(): number {
+    return this.stats.blocks === 0 ? 0 : this.outputBytes / this.stats.blocks;
+  }
+
+  private outputBytes = 0;
+
   /** Whether it reads data into the execution (its outputs wait for the object-store budget). */
   get isSource(): boolean {
     return false;
@@ -96,6 +103,7 @@ export abstract class Operator {
       return;
     }
     work.bundles.push(bundle);
+    this.outputBytes += bundle.meta.sizeBytes;
     this.stats.rows += bundle.meta.numRows;
     this.stats.blocks++;
     this.exec.hold([bundle]);

@@ -26,12 +26,12 @@ export class Scheduler {
     return n;
   }
 
-  launch(sinkQueued: number, belowBudget: boolean, limitAllows: (op: Operator) => boolean): void {
+  launch(sinkQueued: number, budgetAllows: (op: Operator) => boolean, limitAllows: (op: Operator) => boolean): void {
     for (let i = this.ops.length - 1; i >= 0; i--) {
       const op = this.ops[i] as Operator;
       if (op instanceof ActorPoolOp) op.scaleUp(this.cpus - this.cpusInUse());
       while (op.canLaunch() && op.active < op.maxConcurrency && this.cpuFor(op) && this.roomBelow(op, sinkQueued)) {
-        if (op.isSource && (!belowBudget || !limitAllows(op))) break;
+        if (op.isSource && (!budgetAllows(op) || !limitAllows(op))) break;
         op.launch();
       }
     }

@@ -13,8 +13,8 @@ import { readGenerator, stopGenerator, taskFailure } from "./generator-reader.js
 import { MAX_RECOMPUTES, blockOfRun, isLost, remakeInputs } from "./lineage.js";
 import { Operator, type WorkOutputs } from "./operator.js";
 
-/** Items a task may yield ahead of the executor: one block and its metadata, twice. */
-const BACKPRESSURE_ITEMS = 4;
+/** Items a task may yield ahead of the executor: one block and its metadata. */
+const BACKPRESSURE_ITEMS = 2;
 
 /** Starts a task on its input blocks. */
 type Submit = (inputs: readonly Bundle[]) => ObjectRefGenerator<BlockItem>;
@@ -99,7 +99,7 @@ abstract class GeneratorTaskOp extends Operator {
           outputs++;
           this.addOutput(work, withRecipe);
         };
-        await readGenerator(gen, this.exec, this.isSource, onBlock, () => this.stopped);
+        await readGenerator(gen, this.exec, this.isSource ? () => this.blockBytesEstimate : undefined, onBlock, () => this.stopped);
         return;
       } catch (e) {
         if (!isLost(e) || outputs > 0 || current.length === 0 || attempt >= MAX_RECOMPUTES) throw e;
