@@ -183,6 +183,24 @@ export function advancedApi(out: string): void {
   }
 }
 
+/** bench/data.ts --json: one line, every figure a number (positive, but the trivial function's overhead may be 0). */
+export function data(out: string): void {
+  const lines = out.trim().split("\n");
+  assert.equal(lines.length, 1, `one line of JSON, got: ${out}`);
+  const result = JSON.parse(lines[0] as string) as Record<string, unknown>;
+  const names = [
+    "map_rows", "map_rows_per_second", "plain_loop_rows_per_second", "map_speedup_over_plain_loop", "trivial_overhead_ms_per_1m_block",
+    "group_rows", "group_lux_seconds", "group_plain_loop_seconds", "group_duckdb_seconds", "group_speedup_over_plain_loop", "group_lux_over_duckdb",
+    "read_file_mb", "read_lux_mb_per_second", "read_hyparquet_mb_per_second",
+  ];
+  assert.deepEqual(Object.keys(result).sort(), [...names].sort());
+  for (const name of names) {
+    const value = result[name];
+    const ok = typeof value === "number" && Number.isFinite(value) && (value > 0 || (name === "trivial_overhead_ms_per_1m_block" && value >= 0));
+    assert.ok(ok, `${name}: ${String(value)}`);
+  }
+}
+
 /** bench/generators.ts --json: one line, every figure a positive number. */
 export function generators(out: string): void {
   const lines = out.trim().split("\n");

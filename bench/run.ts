@@ -89,6 +89,11 @@ const BENCHMARKS: Benchmark[] = [
     quick: [{ argv: ts("bench/advanced-api.ts", "--quick", "--json"), check: check.advancedApi }],
   },
   {
+    name: "data",
+    full: [{ argv: ts("bench/data.ts") }],
+    quick: [{ argv: ts("bench/data.ts", "--quick", "--json"), check: check.data }],
+  },
+  {
     name: "generators",
     full: [{ argv: ts("bench/generators.ts") }],
     quick: [{ argv: ts("bench/generators.ts", "--items", "500", "--tasks", "200", "--runs", "1", "--json"), check: check.generators }],
