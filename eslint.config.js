@@ -327,14 +327,14 @@ export default defineConfig(
     languageOptions: { globals: { ...globals.browser } },
   },
   {
-    // Examples are what users copy: they use only the public `lux` package.
+    // Examples are what users copy: they use only what users install, `lux` and the libraries (@lux/data).
     name: "lux/examples",
     files: ["examples/**/*.ts"],
     rules: {
       "no-restricted-imports": restrictedImports([
         {
-          regex: forbiddenOwnPackages(["lux"]),
-          message: 'Examples use only the public API: import * as lux from "lux".',
+          regex: forbiddenOwnPackages(["lux", "@lux/data"]),
+          message: 'Examples use only the public API: import * as lux from "lux" (and the libraries, e.g. "@lux/data").',
         },
         DEEP_PACKAGE_PATH,
         RELATIVE_INTO_PACKAGES,
