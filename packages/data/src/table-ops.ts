@@ -75,9 +75,10 @@ export interface Group {
 }
 
 /** The rows of each distinct key (in first-seen order), with the key's hash. */
-export function groupIndices(table: Table, keys: readonly string[]): Map<string, Group> {
+export function groupIndices(table: Table, keys: readonly string[]): Map<unknown, Group> {
+  if (keys.length === 1) return groupByOne(values(table, keys[0] as string));
   const cols = keys.map((k) => values(table, k));
-  const groups = new Map<string, Group>();
+  const groups = new Map<unknown, Group>();
   for (let i = 0; i < table.numRows; i++) {
     const key = cols.map((c) => c[i]);
     const id = keyId(key);
@@ -85,6 +86,22 @@ export function groupIndices(table: Table, keys: readonly string[]): Map<string,
     if (g === undefined) {
       g = { key, hash: hashString(id), rows: [] };
       groups.set(id, g);
+    }
+    g.rows.push(i);
+  }
+  return groups;
+}
+
+/** One key column: its values are the map's keys (no key array or string per row). */
+function groupByOne(col: Column): Map<unknown, Group> {
+  const groups = new Map<unknown, Group>();
+  for (let i = 0; i < col.length; i++) {
+    const raw = col[i];
+    const v = raw instanceof Date ? raw.getTime() : raw;
+    let g = groups.get(v);
+    if (g === undefined) {
+      g = { key: [raw], hash: hashString(keyId([raw])), rows: [] };
+      groups.set(v, g);
     }
     g.rows.push(i);
   }
