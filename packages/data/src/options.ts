@@ -29,9 +29,9 @@ export interface MapBatchesOptions<F extends BatchFormat = "columns"> extends Co
   concurrency?: number | readonly [number, number];
   /** Arguments of a class UDF's constructor (run once per actor). */
   fnConstructorArgs?: readonly unknown[];
-  /** Restarts of a class UDF's actor that died (-1: always). Default 0... */
+  /** Restarts of a class UDF's actor that died (-1: always). Default 0. */
   maxRestarts?: number;
-  /** Retries of a call whose actor died (-1: always). */
+  /** Retries of a call whose actor died (-1: always). Default 0. */
   maxTaskRetries?: number;
 }
 
