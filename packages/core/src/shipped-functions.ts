@@ -60,13 +60,29 @@ export function shipFunction(fn: Function, operation: string): { shipped: Shippe
  */
 export function ship<F extends Function>(fn: F): Shipped<F> {
   if (typeof fn !== "function") throw new TypeError(`lux.ship() takes a function or a class, got ${typeof fn}`);
-  const isClass = /^class\b/.test(Function.prototype.toString.call(fn));
-  const c = requireConnected("lux.ship");
+  // Defined now: its call site (where its module scope is found) is this call's.
+  const def = definitionOf(fn);
+  if (currentCoreWorker() !== undefined) return exported<F>(def);
+  // Before lux.init() (a library building a lazy plan at import time): exported when the value
+  // is first used, in a task's arguments, by then connected (else NotInitializedError then).
+  let shipped: Shipped<F> | undefined;
+  const later = { name: def.name };
+  Object.defineProperty(later, "functionId", { enumerable: true, get: () => (shipped ??= exported<F>(def)).functionId });
+  return later as Shipped<F>;
+}
+
+function definitionOf(fn: Function): Definition {
   let def = definitions.get(fn);
   if (def === undefined) {
+    const isClass = /^class\b/.test(Function.prototype.toString.call(fn));
     def = functions.define(fn, isClass ? "class" : "function", true);
     definitions.set(fn, def);
   }
+  return def;
+}
+
+function exported<F>(def: Definition): Shipped<F> {
+  const c = requireConnected("lux.ship");
   // Not awaited: a worker that loads it first waits for it; a failure shows there.
   c.definitions.export(def)?.catch(() => undefined);
   return { functionId: functions.describe(def).functionId, name: def.name };
