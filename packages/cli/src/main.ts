@@ -1,10 +1,11 @@
 /**
  * The `lux` command: `lux start`, `lux stop`, `lux status`, `lux microbenchmark`, the
  * state API's `lux list|get|summary|memory|timeline` (state-commands.ts), `lux logs`
- * (log-commands.ts) and `lux job …` (job-commands.ts).
+ * (log-commands.ts), `lux job …` (job-commands.ts) and `lux cert …` (cert.ts).
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { InvalidConfigError, InvalidOptionError, checkConfig, checkNodeLabels, type SystemConfig } from "@lux/common";
+import { addCertCommands } from "./cert.js";
 import { CliError } from "./errors.js";
 import { addJobCommands } from "./job-commands.js";
 import { addLogCommands } from "./log-commands.js";
@@ -120,14 +121,17 @@ function program(): Command {
     .option("--memory-usage-threshold <fraction>", "above this fraction of its memory the node kills a worker and takes no new leases (config memoryUsageThreshold, default 0.95)", configNumber("memoryUsageThreshold"))
     .option("--memory-monitor-interval-ms <ms>", "how often the node measures its memory; 0 turns the monitor off (config memoryMonitorIntervalMs, default 250)", configNumber("memoryMonitorIntervalMs"))
     .option("--memory-capacity <bytes>", "count only this node's own processes against this many bytes instead of the machine's memory (for tests)", bytes)
-    .option("--node-ip-address <ip>", "this node's IP address; the daemons bind there", "127.0.0.1")
+    .option("--node-ip-address <ip>", "this node's IP address; the daemons bind there (another than 127.0.0.1 reaches the network: use TLS)", "127.0.0.1")
     .option("--storage <kind>", "where the control service keeps its tables: memory, or redis://HOST:PORT to survive its restarts", "memory")
     .option("--system-config <json>", "config entries for this node's daemons and their workers, as JSON (see docs/config.md)", systemConfig)
     .addOption(new Option("--dashboard-port <port>", "port of the head's HTTP server: dashboard, state routes and jobs API (--head; 0 picks a free one)").argParser(port).default(8265))
-    .option("--dashboard-host <ip>", "address the head's HTTP server binds (--head)", "127.0.0.1")
+    .option("--dashboard-host <ip>", "address the head's HTTP server binds (--head; another than 127.0.0.1 reaches the network: use TLS)", "127.0.0.1")
     .option("--task-events-max <n>", "tasks the control service keeps for the state API (--head; config taskEventsMax, default 100000)", configNumber("taskEventsMax"))
     .option("--metrics-port <port>", "port of this node's Prometheus metrics, on its IP address (config metricsPort, default 0: a free port, shown by `lux status`)", configNumber("metricsPort"))
     .option("--metrics-public", "serve this node's /metrics without the cluster token, read-only (config metricsPublic; the only route that can be opened)")
+    .option("--tls-cert <file>", "this node's certificate (PEM, `lux cert issue`): with --tls-key and --tls-ca, TLS 1.3 on every connection and HTTP server (default LUX_TLS_CERT; docs/tls.md)")
+    .option("--tls-key <file>", "the private key of --tls-cert (default LUX_TLS_KEY)")
+    .option("--tls-ca <file>", "the cluster's CA certificate, `lux cert create-ca` (default LUX_TLS_CA)")
     .action(async (opts: StartOptions) => {
       await start(opts);
     });
@@ -141,7 +145,8 @@ function program(): Command {
     .command("status")
     .description("Show the nodes and resources of a cluster (default: the one started on this machine).")
     .option("--address <host:port>", "the cluster's control service (default: LUX_ADDRESS, else the local cluster)")
-    .action(async (opts: { address?: string }) => {
+    .option("--listeners", "list every address and port the cluster's processes listen on, per node")
+    .action(async (opts: { address?: string; listeners?: boolean }) => {
       await status(opts);
     });
   cmd
@@ -155,6 +160,7 @@ function program(): Command {
     });
   addStateCommands(cmd);
   addJobCommands(cmd);
+  addCertCommands(cmd);
   addLogCommands(cmd);
   return cmd;
 }

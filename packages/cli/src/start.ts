@@ -1,6 +1,17 @@
 /** `lux start`: the control service and/or a raylet, detached, recorded for `lux stop`. */
 import * as path from "node:path";
-import { metricsTargetsFile, newClusterToken, readTokenFile, type SystemConfig } from "@lux/common";
+import {
+  checkTlsFiles,
+  config,
+  isLoopbackHost,
+  loadTlsMaterial,
+  metricsTargetsFile,
+  newClusterToken,
+  readTokenFile,
+  tlsConfigEntries,
+  type SystemConfig,
+  type TlsFiles,
+} from "@lux/common";
 import { workerMainPath } from "@lux/core/internal";
 import {
   connectControlService,
@@ -46,13 +57,21 @@ export interface StartOptions {
   metricsPort?: number;
   /** Serve the node's `/metrics` without the token (config metricsPublic). */
   metricsPublic?: boolean;
+  /** This node's certificate, its key and the cluster's CA (PEM files): TLS on every connection and HTTP server (docs/tls.md). */
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
 }
 
 export async function start(opts: StartOptions): Promise<void> {
   checkOptions(opts);
+  const tls = tlsOf(opts);
+  warnExposed(opts, tls);
+  // Every daemon gets the node's TLS files (and passes them on to its workers).
+  const withTls: StartOptions = { ...opts, systemConfig: { ...opts.systemConfig, ...tlsConfigEntries(tls) } };
   const sessionDir = makeSessionDir();
   const logs = path.join(sessionDir, "logs");
-  const { token, gcsAddress, gcs } = opts.head === true ? await startHead(opts, sessionDir, logs) : joinCluster(opts.address as string);
+  const { token, gcsAddress, gcs } = opts.head === true ? await startHead(withTls, sessionDir, logs) : joinCluster(opts.address as string);
   const rayletLog = path.join(logs, "raylet.log");
   let raylet: DaemonHandle;
   try {
@@ -68,7 +87,7 @@ export async function start(opts: StartOptions): Promise<void> {
       detached: true,
       logFile: rayletLog,
       sessionDir,
-      config: rayletConfig(opts),
+      config: rayletConfig(withTls),
     });
   } catch (e) {
     if (gcs !== undefined) {
@@ -78,8 +97,29 @@ export async function start(opts: StartOptions): Promise<void> {
     throw new CliError(`the node did not start: ${(e as Error).message}`);
   }
   recordDaemon({ kind: "raylet", pid: raylet.pid, address: raylet.address, gcsAddress, nodeId: raylet.nodeId, main: raylet.main, sessionDir, logFile: rayletLog });
-  const dashboard = opts.head === true ? await startHeadDashboard(opts, token, gcsAddress, sessionDir) : undefined;
-  process.stdout.write(`${summary(opts, raylet, gcsAddress, token, logs, dashboard).join("\n")}\n`);
+  const dashboard = opts.head === true ? await startHeadDashboard(withTls, token, gcsAddress, sessionDir, tls) : undefined;
+  process.stdout.write(`${summary(opts, raylet, gcsAddress, token, logs, dashboard, tls).join("\n")}\n`);
+}
+
+/**
+ * The node's TLS files: the flags, else LUX_TLS_* (config tlsCert, tlsKey, tlsCa); all three
+ * or none. Read and checked now, so a bad file fails here rather than in a daemon's log.
+ */
+function tlsOf(opts: StartOptions): TlsFiles | undefined {
+  const tls = checkTlsFiles({ cert: opts.tlsCert ?? config("tlsCert"), key: opts.tlsKey ?? config("tlsKey"), ca: opts.tlsCa ?? config("tlsCa") });
+  if (tls !== undefined) loadTlsMaterial(tls);
+  return tls;
+}
+
+/** A node reachable from the network in plaintext: said here too, not only in the daemons' logs. */
+function warnExposed(opts: StartOptions, tls: TlsFiles | undefined): void {
+  if (tls !== undefined) return;
+  const exposed = [opts.nodeIpAddress, ...(opts.head === true ? [opts.dashboardHost] : [])].filter((h) => !isLoopbackHost(h));
+  if (exposed.length === 0) return;
+  process.stderr.write(
+    `lux: warning: serving ${[...new Set(exposed)].join(" and ")} without TLS: anyone who can reach ${exposed.length > 1 ? "these addresses" : "that address"} can read and ` +
+      "change the cluster's traffic and take its token. Give --tls-cert, --tls-key and --tls-ca (see docs/tls.md), or keep to 127.0.0.1.\n",
+  );
 }
 
 /** The raylet's config entries: --system-config, with the memory monitor's own flags over it. */
@@ -101,6 +141,14 @@ function checkOptions(opts: StartOptions): void {
   }
   if (opts.head !== true && opts.storage !== "memory") throw new CliError("--storage is for the head node (--head), which runs the control service", 2);
   if (opts.head !== true && opts.taskEventsMax !== undefined) throw new CliError("--task-events-max is for the head node (--head), which runs the control service", 2);
+  if (isWildcard(opts.nodeIpAddress)) {
+    throw new CliError(`--node-ip-address ${opts.nodeIpAddress}: give this node's own address, the one other nodes reach it at (it is also the address the node announces), not a wildcard`, 2);
+  }
+}
+
+/** 0.0.0.0 and :: listen on every interface; they are no address a peer can dial. */
+function isWildcard(host: string): boolean {
+  return host === "0.0.0.0" || host === "::" || host === "[::]";
 }
 
 /** A new cluster: its control service, with a new token (or LUX_TOKEN) written to the token file. */
@@ -127,7 +175,7 @@ async function startHead(opts: StartOptions, sessionDir: string, logs: string): 
  * The head's HTTP server, recorded for `lux stop` and in the control service for `lux status`
  * and `lux job`. A port already taken does not stop the cluster: the reason is printed instead.
  */
-async function startHeadDashboard(opts: StartOptions, token: string, gcsAddress: string, sessionDir: string): Promise<string | undefined> {
+async function startHeadDashboard(opts: StartOptions, token: string, gcsAddress: string, sessionDir: string, tls: TlsFiles | undefined): Promise<string | undefined> {
   const logFile = path.join(sessionDir, "logs", "dashboard.log");
   let dashboard: DaemonHandle;
   try {
@@ -146,8 +194,8 @@ async function startHeadDashboard(opts: StartOptions, token: string, gcsAddress:
     return undefined;
   }
   recordDaemon({ kind: "dashboard", pid: dashboard.pid, address: dashboard.address, gcsAddress, nodeId: undefined, main: dashboard.main, sessionDir, logFile });
-  const url = `http://${dashboard.address}`;
-  const client = await connectControlService(gcsAddress, token);
+  const url = `${tls === undefined ? "http" : "https"}://${dashboard.address}`;
+  const client = await connectControlService(gcsAddress, token, tls);
   try {
     await client.setDashboardUrl(url);
   } finally {
@@ -164,11 +212,12 @@ function joinCluster(gcsAddress: string): { token: string; gcsAddress: string; g
 }
 
 /** What `lux start` prints: where the cluster is, and how to use it. */
-function summary(opts: StartOptions, raylet: DaemonHandle, gcsAddress: string, token: string, logs: string, dashboard: string | undefined): string[] {
-  const metrics = `Metrics: ${metricsTargetsFile(path.dirname(logs))} (Prometheus file_sd; each node's address in \`lux status\`)`;
+function summary(opts: StartOptions, raylet: DaemonHandle, gcsAddress: string, token: string, logs: string, dashboard: string | undefined, tls: TlsFiles | undefined): string[] {
+  const metrics = `Metrics: ${metricsTargetsFile(path.dirname(logs))} (Prometheus file_sd${tls === undefined ? "" : ", over HTTPS with a client certificate"}; each node's address in \`lux status\`)`;
   if (opts.head !== true) return [`Node ${raylet.nodeId ?? "?"} at ${raylet.address} joined the cluster at ${gcsAddress}`, `Logs: ${logs}`, metrics];
   return [
     `Lux cluster started. Control service: ${gcsAddress}`,
+    tls === undefined ? "Transport: plaintext (TLS: --tls-cert, --tls-key, --tls-ca; see docs/tls.md)" : "Transport: TLS 1.3, certificates checked both ways against the cluster's CA",
     `Node ${raylet.nodeId ?? "?"} at ${raylet.address}`,
     `Logs: ${logs}`,
     ...(dashboard !== undefined ? [`Dashboard and jobs API: ${dashboard}   (log in with the cluster token)`] : []),
@@ -180,6 +229,7 @@ function summary(opts: StartOptions, raylet: DaemonHandle, gcsAddress: string, t
     `  lux start --address ${gcsAddress}`,
     "From another machine, also pass the cluster token:",
     `  LUX_TOKEN=${token}`,
+    ...(tls === undefined ? [] : ["and that machine's certificate files (every driver and node needs its own):", "  LUX_TLS_CERT=... LUX_TLS_KEY=... LUX_TLS_CA=... (lux cert issue)"]),
     "",
     "Inspect with `lux status`; stop with `lux stop`.",
   ];

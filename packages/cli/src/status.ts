@@ -1,12 +1,19 @@
 /** `lux status`: the nodes of a cluster and its resources; fails when no cluster answers. */
+import { tlsFilesFromConfig } from "@lux/common";
 import { connectControlService } from "@lux/launcher";
 import { CliError } from "./errors.js";
 import { findCluster } from "./find-cluster.js";
+import { clusterListeners, listenersReport } from "./listeners.js";
 import { formatBytes } from "./units.js";
 
-export async function status(opts: { address?: string }): Promise<void> {
+export async function status(opts: { address?: string; listeners?: boolean }): Promise<void> {
   const { address, client } = await findCluster(opts.address, connectControlService);
   try {
+    if (opts.listeners === true) {
+      // This process reached the cluster over TLS exactly when it has TLS files: the cluster refuses the other kind.
+      process.stdout.write(listenersReport(address, await clusterListeners(address, client), tlsFilesFromConfig() !== undefined));
+      return;
+    }
     const [nodes, view, demand, dashboard] = await Promise.all([client.nodes(), client.resources(), client.demand(), client.dashboardUrl()]);
     const alive = nodes.filter((n) => n.alive);
     const lines = [`Cluster at ${address}`, `Dashboard: ${dashboard ?? "none"}`, `Nodes: ${alive.length} alive, ${nodes.length - alive.length} dead`];

@@ -14,8 +14,9 @@ import { OBSERVABILITY_ENTRIES } from "./config-entries/observability.js";
 import { METRICS_ENTRIES } from "./config-entries/metrics.js";
 import { LOG_ENTRIES } from "./config-entries/logs.js";
 import { HTTP_ENTRIES } from "./config-entries/http.js";
+import { TLS_ENTRIES } from "./config-entries/tls.js";
 
-export { RPC_ENTRIES, TASK_ENTRIES, OBJECT_ENTRIES, NODE_ENTRIES, CONTROL_SERVICE_ENTRIES, PROCESS_ENTRIES, MEMORY_ENTRIES, OBSERVABILITY_ENTRIES, METRICS_ENTRIES, LOG_ENTRIES, HTTP_ENTRIES };
+export { RPC_ENTRIES, TASK_ENTRIES, OBJECT_ENTRIES, NODE_ENTRIES, CONTROL_SERVICE_ENTRIES, PROCESS_ENTRIES, MEMORY_ENTRIES, OBSERVABILITY_ENTRIES, METRICS_ENTRIES, LOG_ENTRIES, HTTP_ENTRIES, TLS_ENTRIES };
 
 /** The areas of the registry, in the order docs/config.md lists them. */
 export const CONFIG_GROUPS = [
@@ -30,4 +31,5 @@ export const CONFIG_GROUPS = [
   { title: "Metrics", entries: METRICS_ENTRIES },
   { title: "Logs", entries: LOG_ENTRIES },
   { title: "HTTP (dashboard, jobs API)", entries: HTTP_ENTRIES },
+  { title: "TLS", entries: TLS_ENTRIES },
 ] as const;

@@ -26,6 +26,7 @@ import {
   PROCESS_ENTRIES,
   RPC_ENTRIES,
   TASK_ENTRIES,
+  TLS_ENTRIES,
 } from "./config-entries.js";
 import type { ConfigEntry } from "./config-define.js";
 import { InvalidConfigError } from "./errors.js";
@@ -45,6 +46,7 @@ export const CONFIG_ENTRIES = [
   ...METRICS_ENTRIES,
   ...LOG_ENTRIES,
   ...HTTP_ENTRIES,
+  ...TLS_ENTRIES,
 ] as const;
 
 type AnyEntry = (typeof CONFIG_ENTRIES)[number];

@@ -140,6 +140,8 @@ export {
 } from "./ids.js";
 export { type Disposable, isDisposable, closeAll } from "./disposable.js";
 export { wireErrorCodec, rpcPeerOptions } from "./peer.js";
+export { type TlsFiles, tlsFilesFromConfig, tlsFilesOf, checkTlsFiles, tlsConfigEntries, loadTlsMaterial, isLoopbackHost, warnIfExposed, tlsClientOptions, type TlsMaterial } from "./tls.js";
+export { TlsConfigError } from "./tls-errors.js";
 export {
   parseFlags,
   READY_PREFIX,

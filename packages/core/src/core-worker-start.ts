@@ -13,7 +13,7 @@ import type {
   RuntimeEnvSpec,
 } from "@lux/protocol";
 import { ReconnectingConnection, RpcServer, connectRpc, systemClock } from "@lux/protocol";
-import { InitError, createLogger, rpcPeerOptions, type ConfigValues } from "@lux/common";
+import { InitError, createLogger, rpcPeerOptions, tlsFilesFromConfig, type ConfigValues } from "@lux/common";
 import { openArena } from "@lux/object-store";
 import type { CoreWorkerHandlers } from "./core-worker-handlers.js";
 import type { FunctionRegistry } from "./function-registry.js";
@@ -127,7 +127,7 @@ export async function openStore(
   cfg: ConfigValues,
 ): Promise<StoreIO> {
   const info = await raylet.call("getStoreInfo", {});
-  return new StoreIO({ raylet, arena: openArena(info.path, info.capacity), creator: new SyncObjectCreator(rayletAddress, token), config: cfg });
+  return new StoreIO({ raylet, arena: openArena(info.path, info.capacity), creator: new SyncObjectCreator(rayletAddress, token, tlsFilesFromConfig()), config: cfg });
 }
 
 /**

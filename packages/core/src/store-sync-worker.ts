@@ -2,13 +2,13 @@
 import { parentPort, workerData } from "node:worker_threads";
 import type { RayletService } from "@lux/protocol";
 import { connectRpc } from "@lux/protocol";
-import { rpcPeerOptions, toWireError } from "@lux/common";
+import { rpcPeerOptions, toWireError, type TlsFiles } from "@lux/common";
 
-const { shared, rayletAddress, token } = workerData as { shared: SharedArrayBuffer; rayletAddress: string; token: string };
+const { shared, rayletAddress, token, tls } = workerData as { shared: SharedArrayBuffer; rayletAddress: string; token: string; tls: TlsFiles | undefined };
 const ints = new Int32Array(shared, 0, 2);
 const offset = new Float64Array(shared, 8, 1);
 const text = new Uint8Array(shared, 16);
-const raylet = connectRpc<RayletService>(rayletAddress, rpcPeerOptions(token));
+const raylet = connectRpc<RayletService>(rayletAddress, rpcPeerOptions(token, undefined, tls));
 
 function answer(code: number, value: number, message = ""): void {
   offset[0] = value;

@@ -1,5 +1,5 @@
 import { Worker } from "node:worker_threads";
-import { RpcTimeoutError, fromWireError } from "@lux/common";
+import { RpcTimeoutError, fromWireError, type TlsFiles } from "@lux/common";
 
 /** Result slots shared with the helper thread: [state, code] ints, then the offset as a float. */
 const STATE = 0;
@@ -22,6 +22,8 @@ export class SyncObjectCreator {
   constructor(
     private readonly rayletAddress: string,
     private readonly token: string,
+    /** The process's TLS files: the helper thread does not see config set in this thread. */
+    private readonly tls: TlsFiles | undefined,
   ) {}
 
   /** The offset of the new object, or -1 if the store has no room right now. */
@@ -56,7 +58,7 @@ export class SyncObjectCreator {
   private ensureWorker(): Worker {
     if (this.worker === undefined) {
       this.worker = new Worker(new URL("./store-sync-worker.js", import.meta.url), {
-        workerData: { shared: this.shared, rayletAddress: this.rayletAddress, token: this.token },
+        workerData: { shared: this.shared, rayletAddress: this.rayletAddress, token: this.token, tls: this.tls },
         // The user's loader flags are not needed in this helper thread.
         execArgv: [],
       });

@@ -11,6 +11,7 @@ import { allowedHostNames, parseHostList } from "./host-guard.js";
 import { JOBS_NAMESPACE } from "./jobs/job-keys.js";
 import { JobManager } from "./jobs/job-manager.js";
 import { jobsKv } from "./jobs/jobs-kv.js";
+import type { DashboardTls } from "./https-server.js";
 import { createDashboardServer } from "./server.js";
 
 export interface HeadServerOptions {
@@ -21,6 +22,8 @@ export interface HeadServerOptions {
   bindHost: string;
   /** The server listens on TLS: the session cookie is `Secure` and pages' Origin is https. */
   secure?: boolean;
+  /** Serve HTTPS with the cluster's TLS (client certificates required); implies `secure`. */
+  tls?: DashboardTls | undefined;
   log: { warn(message: string): void };
 }
 
@@ -57,6 +60,7 @@ export async function createHeadServer(options: HeadServerOptions): Promise<Head
     sessionTtlMs: config("dashboardSessionTtlMs"),
     maxSessions: config("dashboardMaxSessions"),
     secure: options.secure === true,
+    tls: options.tls,
   });
   return {
     app,

@@ -5,7 +5,7 @@
  * with a dashboard. It reads the cluster only through `lux`'s public API: `lux.state`, and for
  * the jobs API `lux.init` (a driver of its own namespace), actors and `lux.util.kv`.
  */
-import { config, createLogger, daemonStop, exitWithParent, guardDaemonProcess, parseFlags, printReady, useLogFile } from "@lux/common";
+import { config, createLogger, daemonStop, exitWithParent, guardDaemonProcess, loadTlsMaterial, parseFlags, printReady, tlsFilesFromConfig, useLogFile, warnIfExposed } from "@lux/common";
 import { shutdown } from "lux";
 import { createHeadServer } from "./head-server.js";
 
@@ -22,7 +22,17 @@ if (token === undefined || token === "" || gcsAddress === undefined) {
 }
 const [host, port] = splitAddress(flags.get("address") ?? "127.0.0.1:8265");
 
-const { app, close } = await createHeadServer({ token, gcsAddress, bindHost: host, log });
+// With the cluster's TLS files (config tlsCert, tlsKey, tlsCa), HTTPS with client certificates.
+const tlsFiles = tlsFilesFromConfig();
+const tls =
+  tlsFiles === undefined
+    ? undefined
+    : {
+        material: loadTlsMaterial(tlsFiles),
+        handshakeTimeoutMs: config("rpcHandshakeTimeoutMs"),
+        onRefused: (peer: string, reason: string) => log.warn(`refused a TLS connection with ${peer}: ${reason}`),
+      };
+const { app, close } = await createHeadServer({ token, gcsAddress, bindHost: host, log, tls });
 try {
   await app.listen({ host, port });
 } catch (e) {
@@ -36,7 +46,8 @@ const stop = daemonStop(log, async () => {
   await shutdown();
 });
 if (flags.has("exit-with-parent")) exitWithParent(stop);
-log.info(`serving on http://${address}`);
+warnIfExposed(log, "the dashboard and jobs API", address, tls !== undefined);
+log.info(`serving on ${tls === undefined ? "http" : "https"}://${address}`);
 printReady({ address, pid: process.pid });
 
 function splitAddress(text: string): [string, number] {

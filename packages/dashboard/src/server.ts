@@ -15,6 +15,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { AuthFailures, type AuthFailuresOptions } from "./auth-failures.js";
 import { DashboardAuth, SESSION_COOKIE, cookieValue } from "./auth.js";
 import { allowedHostNames, hostAllowed, originAllowed } from "./host-guard.js";
+import { httpsServerFactory, type DashboardTls } from "./https-server.js";
 import { loginPage } from "./login-page.js";
 import { registerJobRoutes, type JobsSource } from "./jobs/job-routes.js";
 import { registerLogRoutes, type LogsSource } from "./log-routes.js";
@@ -37,6 +38,8 @@ export interface DashboardServerOptions {
   allowedHosts?: ReadonlySet<string>;
   /** The server is on TLS: the session cookie is `Secure`, and a page's Origin is https. */
   secure?: boolean;
+  /** Serve HTTPS with the cluster's TLS (client certificates required); implies `secure`. Default plain HTTP. */
+  tls?: DashboardTls | undefined;
   /** Largest request body read (config httpBodyMaxBytes; default 1 MiB). */
   bodyMaxBytes?: number;
   /** Failed authentications an address may have per window (config httpAuthFailuresMax and httpAuthFailuresWindowMs; default 10 a minute). */
@@ -70,8 +73,13 @@ export function serverRoutes(app: FastifyInstance): readonly ServerRoute[] {
 /** The head's HTTP server (not listening yet: call `listen`). */
 export function createDashboardServer(options: DashboardServerOptions): FastifyInstance {
   // forceCloseConnections: browsers keep connections open (live streams, keep-alive) that would hold `close()` up.
-  const app = Fastify({ logger: false, bodyLimit: options.bodyMaxBytes ?? 1024 * 1024, forceCloseConnections: true });
-  const secure = options.secure === true;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: options.bodyMaxBytes ?? 1024 * 1024,
+    forceCloseConnections: true,
+    ...(options.tls !== undefined ? { serverFactory: httpsServerFactory(options.tls) } : {}),
+  });
+  const secure = options.secure === true || options.tls !== undefined;
   const auth = new DashboardAuth(options.token, {
     sessionTtlMs: options.sessionTtlMs ?? 24 * 3600_000,
     maxSessions: options.maxSessions ?? 1000,

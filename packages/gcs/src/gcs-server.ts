@@ -12,7 +12,7 @@ import type {
   ServiceHandlers,
 } from "@lux/protocol";
 import { GcsService, RpcServer, serve, systemClock } from "@lux/protocol";
-import { LuxError, createLogger, nonDefaultConfig, rpcPeerOptions, type ConfigValues } from "@lux/common";
+import { LuxError, createLogger, nonDefaultConfig, rpcPeerOptions, tlsFilesOf, warnIfExposed, type ConfigValues } from "@lux/common";
 import { ActorManager } from "./actor-manager.js";
 import { ActorNamePublisher } from "./actor-name-publisher.js";
 import { JobManager } from "./job-manager.js";
@@ -79,7 +79,7 @@ export class GcsServer {
 
   constructor(private readonly options: GcsServerOptions) {
     const clock = options.clock ?? systemClock;
-    this.peerOptions = { ...rpcPeerOptions(options.token, log), ...(options.dial !== undefined ? { dial: options.dial } : {}), clock };
+    this.peerOptions = { ...rpcPeerOptions(options.token, log, tlsFilesOf(options.config)), ...(options.dial !== undefined ? { dial: options.dial } : {}), clock };
     this.nodes = new NodeManager(clock);
     const { config } = options;
     this.health = new HealthChecker(this.nodes, clock, config.gcsHealthCheckPeriodMs, config.nodeDeathTimeoutMs);
@@ -135,7 +135,9 @@ export class GcsServer {
       handlers: this.handlers(),
     });
     this.health.start();
-    log.info(`control service listening on ${this.server.address} (storage: ${this.options.storage.kind})`);
+    const tlsOn = tlsFilesOf(this.options.config) !== undefined;
+    log.info(`control service listening on ${this.server.address} (storage: ${this.options.storage.kind}; ${tlsOn ? "TLS 1.3, certificates checked both ways" : "plaintext"})`);
+    warnIfExposed(log, "the control service", this.server.address, tlsOn);
   }
 
   /** Tables of a previous run (Redis): restored before anyone can connect. */

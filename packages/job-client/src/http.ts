@@ -1,5 +1,6 @@
 /** One call of the jobs API: the request with the token, and its error answers turned into their classes. */
 import { InvalidJobRequestError, JobApiError, JobExistsError, JobNotFinishedError, JobNotFoundError, type LuxError } from "@lux/common";
+import { fetchWithClusterTls } from "./https-fetch.js";
 import type { JobTarget } from "./target.js";
 
 export interface CallOptions {
@@ -18,7 +19,7 @@ export async function call(target: JobTarget, route: string, options: CallOption
   const signal = options.signal ?? (options.timeoutMs !== undefined ? AbortSignal.timeout(options.timeoutMs) : undefined);
   let res: Response;
   try {
-    res = await fetch(url, {
+    res = await fetchWithClusterTls(url, {
       method: options.method ?? "GET",
       headers,
       ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),

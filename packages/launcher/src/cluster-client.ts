@@ -1,6 +1,6 @@
 /** A small client of the control service for tools (`lux status`, LocalCluster): no driver, no job. */
-import { rpcPeerOptions } from "@lux/common";
-import { connectRpc, type DemandEntry, type GcsService, type NodeInfo, type ResourceView, type RpcConnection } from "@lux/protocol";
+import { rpcPeerOptions, tlsFilesFromConfig, type TlsFiles } from "@lux/common";
+import { connectRpc, type DemandEntry, type GcsService, type NodeInfo, type ResourceView, type RpcConnection, type WorkerStateItem } from "@lux/protocol";
 
 /** Internal KV key (no namespace: users' `lux.util.kv` cannot reach it) of the head's HTTP server. */
 const DASHBOARD_URL_KEY = "lux:dashboard-url";
@@ -14,15 +14,21 @@ export interface ControlServiceClient {
   dashboardUrl(): Promise<string | undefined>;
   /** Records the head's HTTP server for `lux status` and `lux job` (in the control service's internal KV). */
   setDashboardUrl(url: string): Promise<void>;
+  /** The workers and drivers of every alive node (with the address each one's RPC server listens on). */
+  workers(): Promise<WorkerStateItem[]>;
   close(): void;
 }
 
+/** Most workers and drivers `workers()` lists. */
+const WORKERS_LIMIT = 10_000;
+
 /**
  * Connects to the control service at `address`: rejects if it does not answer within
- * `rpcConnectTimeoutMs`; each call has the deadline `rpcTimeoutMs`.
+ * `rpcConnectTimeoutMs`; each call has the deadline `rpcTimeoutMs`. Over TLS with `tls`
+ * (default: this process's config, LUX_TLS_*).
  */
-export async function connectControlService(address: string, token: string): Promise<ControlServiceClient> {
-  const gcs: RpcConnection<GcsService> = await connectRpc<GcsService>(address, rpcPeerOptions(token));
+export async function connectControlService(address: string, token: string, tls: TlsFiles | undefined = tlsFilesFromConfig()): Promise<ControlServiceClient> {
+  const gcs: RpcConnection<GcsService> = await connectRpc<GcsService>(address, rpcPeerOptions(token, undefined, tls));
   return {
     nodes: () => gcs.call("getNodes", {}),
     resources: () => gcs.call("getClusterResources", {}),
@@ -33,6 +39,10 @@ export async function connectControlService(address: string, token: string): Pro
     },
     setDashboardUrl: async (url) => {
       await gcs.call("kvPut", { key: DASHBOARD_URL_KEY, value: Buffer.from(url), overwrite: true });
+    },
+    workers: async () => {
+      const page = await gcs.call("listState", { kind: "workers", filters: [], limit: WORKERS_LIMIT, detail: false });
+      return page.items as unknown as WorkerStateItem[];
     },
     close: () => gcs.close(),
   };

@@ -56,6 +56,7 @@ export const ERROR_CODES = [
   "LUX_DATA_INVALID_BATCH",
   "LUX_DATA_UNKNOWN_COLUMN",
   "LUX_DATA_ITERATOR",
+  "LUX_TLS_CONFIG",
 ] as const;
 
 /** A Lux error code, e.g. "LUX_GET_TIMEOUT"; see docs/errors.md. */

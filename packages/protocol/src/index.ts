@@ -22,6 +22,16 @@ export type { Transport, TransportListener } from "./transport.js";
 export { memoryTransportPair } from "./transport.js";
 export { connectTransport, listenTransport, parseAddress } from "./transport-net.js";
 export {
+  TLS_MIN_VERSION,
+  guardTlsServer,
+  tlsClientOptions,
+  tlsServerOptions,
+  tlsTransports,
+  type TlsMaterial,
+  type TlsRefused,
+  type TlsTransportOptions,
+} from "./transport-tls.js";
+export {
   RpcConnection,
   PROTOCOL_VERSION,
   UNTIL_PEER_LOST,

@@ -33,16 +33,16 @@ export interface PeerOptions {
   onProtocolError?: (error: Error, peer: string) => void;
   /** Called for each request refused for its body (the connection stays). */
   onInvalidRequest?: (error: Error, peer: string) => void;
-  /** How outbound connections reach their peer (default: TCP or a Unix socket, `connectTransport`). Tests dial in memory. */
+  /** How outbound connections reach their peer (default: TCP or a Unix socket, `connectTransport`; TLS: `tlsTransports`). Tests dial in memory. */
   dial?: Dial;
+  /** Server side: how inbound connections arrive (default: TCP or a Unix socket, `listenTransport`; TLS: `tlsTransports`). Tests listen in memory. */
+  listen?: Listen;
   /** Times handshakes and call deadlines (default: the system clock). */
   clock?: Clock;
 }
 
 export interface ServerOptions<Local extends ServiceDef> extends PeerOptions {
   address: string;
-  /** How inbound connections arrive (default: TCP or a Unix socket, `listenTransport`). Tests listen in memory. */
-  listen?: Listen;
   handlers: ServedHandlers<Local>;
   onConnection?: (connection: RpcConnection<ServiceDef, Local>) => void;
 }

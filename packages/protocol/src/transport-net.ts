@@ -1,4 +1,7 @@
-/** The only module that touches node:net. Addresses are "host:port" or a Unix socket path. */
+/**
+ * The only module that touches node:net (transport-tls.ts wraps the same sockets in node:tls).
+ * Addresses are "host:port" or a Unix socket path.
+ */
 import * as net from "node:net";
 import { ConnectFailedError } from "./errors.js";
 import type { Transport, TransportListener } from "./transport.js";
@@ -34,7 +37,8 @@ const STAGING_BYTES = 64 * 1024;
  */
 const OWN_BUFFER_FRAME_BYTES = 64 * 1024;
 
-class SocketTransport implements Transport {
+/** A connected socket (TCP, Unix, or TLS over TCP) as a Transport. */
+export class SocketTransport implements Transport {
   readonly remoteLabel: string;
   readonly localHost: string | undefined;
   private staging: Buffer | undefined;
@@ -178,8 +182,15 @@ export function listenTransport(
   address: string,
   onTransport: (t: Transport) => void,
 ): Promise<TransportListener> {
+  return serveOn(
+    net.createServer((socket) => onTransport(new SocketTransport(socket))),
+    address,
+  );
+}
+
+/** Starts `server` listening at `address`; resolves once it listens, with the address it bound. */
+export function serveOn(server: net.Server, address: string): Promise<TransportListener> {
   return new Promise((resolve, reject) => {
-    const server = net.createServer((socket) => onTransport(new SocketTransport(socket)));
     server.once("error", reject);
     server.listen(parseAddress(address) as net.ListenOptions, () => {
       server.removeListener("error", reject);

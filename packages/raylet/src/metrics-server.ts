@@ -1,14 +1,15 @@
 /**
- * The node's Prometheus endpoint: `GET /metrics` with the cluster token
+ * The node's Prometheus endpoint (HTTPS when the cluster uses TLS): `GET /metrics` with the cluster token
  * (`Authorization: Bearer <token>`, compared in constant time), and `GET /healthz` without it.
  * Anything else is 401 without the token, else 404 (405 for a method other than GET or HEAD).
  * With `public` (`lux start --metrics-public`, config metricsPublic) `/metrics` needs no
  * token: still read-only (GET and HEAD), still nothing else on the port.
  */
 import * as http from "node:http";
+import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import { NodeStartError } from "@lux/common";
-import { tokenDigest, tokenMatches } from "@lux/protocol";
+import { guardTlsServer, tlsServerOptions, tokenDigest, tokenMatches, type TlsMaterial, type TlsRefused } from "@lux/protocol";
 
 export interface MetricsServerOptions {
   /** The node's IP address: the server binds there. */
@@ -20,11 +21,13 @@ export interface MetricsServerOptions {
   public?: boolean;
   /** The `/metrics` text now. */
   text(): string;
+  /** Serve HTTPS with the cluster's TLS policy (client certificates required), refusals reported to `onRefused`. */
+  tls?: { material: TlsMaterial; handshakeTimeoutMs: number; onRefused: TlsRefused } | undefined;
 }
 
 export class MetricsServer {
   private constructor(
-    private readonly server: http.Server,
+    private readonly server: http.Server | https.Server,
     /** HOST:PORT it serves on. */
     readonly address: string,
   ) {}
@@ -32,7 +35,10 @@ export class MetricsServer {
   static async listen(options: MetricsServerOptions): Promise<MetricsServer> {
     const expected = tokenDigest(options.token);
     const open = options.public === true ? OPEN_WITH_PUBLIC_METRICS : OPEN;
-    const server = http.createServer((req, res) => answer(req, res, { expected, open, text: options.text }));
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => answer(req, res, { expected, open, text: options.text });
+    const tls = options.tls;
+    const server = tls === undefined ? http.createServer(handler) : https.createServer(tlsServerOptions(tls.material, tls.handshakeTimeoutMs), handler);
+    if (tls !== undefined) guardTlsServer(server as https.Server, tls.onRefused);
     // Slow or idle clients must not hold sockets for long: a scrape is one small request.
     server.headersTimeout = 10_000;
     server.requestTimeout = 30_000;

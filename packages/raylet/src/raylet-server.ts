@@ -14,7 +14,8 @@ import type {
   TimerHandle,
 } from "@lux/protocol";
 import { ConnectionPool, ReconnectingConnection, RpcServer, connectRpc, systemClock } from "@lux/protocol";
-import { LuxError, NODE_ID_LABEL, controlServiceStateLost, placementGroupRemoved, createLogger, newNodeId, rpcPeerOptions, type ConfigValues } from "@lux/common";
+import { LuxError, NODE_ID_LABEL, controlServiceStateLost, placementGroupRemoved, createLogger, newNodeId, rpcPeerOptions, tlsFilesOf, warnIfExposed } from "@lux/common";
+import type { ConfigValues, TlsFiles } from "@lux/common";
 import type { ArenaStore } from "@lux/object-store";
 import { openArena } from "@lux/object-store";
 import { ClusterView } from "./cluster-view.js";
@@ -106,6 +107,8 @@ export class Raylet {
   private readonly clock: Clock;
   /** Options of every connection the raylet opens or accepts. */
   private readonly peerOptions: PeerOptions;
+  /** The node's TLS files (config tlsCert, tlsKey, tlsCa); undefined: plaintext. */
+  private readonly tls: TlsFiles | undefined;
   /** The node's Prometheus metrics (`/metrics`) and what its processes report for them. */
   private readonly metrics: MetricsEndpoint;
   /** The node's log files, and its workers' output on its way to their drivers. */
@@ -113,7 +116,8 @@ export class Raylet {
 
   constructor(private readonly options: RayletOptions) {
     this.clock = options.clock ?? systemClock;
-    this.peerOptions = { ...rpcPeerOptions(options.token, log), ...(options.dial !== undefined ? { dial: options.dial } : {}), clock: this.clock };
+    this.tls = tlsFilesOf(options.config);
+    this.peerOptions = { ...rpcPeerOptions(options.token, log, this.tls), ...(options.dial !== undefined ? { dial: options.dial } : {}), clock: this.clock };
     this.resources = new ResourcePool(options.resources, options.gpuIds);
     this.labels = { ...options.labels, [NODE_ID_LABEL]: this.nodeId };
     this.bundles = new BundleReservations(this.resources, this.clock, options.config.bundlePrepareTimeoutMs);
@@ -124,7 +128,8 @@ export class Raylet {
       reservationLapseMs: options.config.spillbackReservationLapseMs,
     });
     this.resources.onChange = () => this.scheduleReport();
-    this.metrics = new MetricsEndpoint({ port: options.config.metricsPort, public: options.config.metricsPublic, token: options.token, sessionDir: options.sessionDir, clock: this.clock });
+    const { metricsPort: port, metricsPublic, rpcHandshakeTimeoutMs: handshakeTimeoutMs } = options.config;
+    this.metrics = new MetricsEndpoint({ port, public: metricsPublic, token: options.token, sessionDir: options.sessionDir, clock: this.clock, tls: this.tls, handshakeTimeoutMs });
     this.nodeAddresses = new NodeAddresses(() => this.gcs);
     // Other raylets answer this pool with object chunks (and small replies): its frames have
     // the chunks' own limit, not the control messages', and each gets its buffer at once
@@ -209,6 +214,7 @@ export class Raylet {
     const handlers = rayletHandlers(this.parts());
     const latencies = handlers.measure();
     this.server = await this.listen(handlers);
+    warnIfExposed(log, "the raylet (RPC and object transfer)", this.server.address, this.tls !== undefined);
     this.pool = this.createWorkerPool(this.server.address);
     const metricsAddress = await this.metrics.start(this.server.address, { nodeId: this.nodeId, resources: this.resources, store: this.options.store, pool: this.pool, clients: this.clients, latencies });
     this.leases = new LeaseManager({

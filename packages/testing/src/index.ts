@@ -3,7 +3,7 @@
  * processes, and fakes of its processes for unit tests (FakeNetwork, FakeRaylet, FakeWorker,
  * FakeGcs), which serve the real RPC services in memory and do what the test says.
  */
-export { LocalCluster, type LocalClusterOptions, type LocalClusterState, type LocalNode, type LocalNodeOptions } from "./local-cluster.js";
+export { LocalCluster, type LocalClusterOptions, type LocalClusterState, type LocalClusterTls, type LocalNode, type LocalNodeOptions } from "./local-cluster.js";
 export { FakeNetwork, type FakeListener, type FakeNetworkOptions } from "./fake-network.js";
 export { FakePeer, type FakeCall, type FakeHandler } from "./fake-peer.js";
 export { FakeWorker, PushedTask, FAKE_VALUE, type FakeExit, type FakeReturn, type FakeWorkerOptions } from "./fake-worker.js";

@@ -15,7 +15,7 @@
  * ```
  */
 import * as path from "node:path";
-import { checkConfig, checkNodeLabels, newClusterToken, removeTokenFile, type SystemConfig } from "@lux/common";
+import { checkConfig, checkNodeLabels, checkTlsFiles, newClusterToken, removeTokenFile, tlsConfigEntries, type SystemConfig, type TlsFiles } from "@lux/common";
 import { workerMainPath } from "@lux/core/internal";
 import {
   connectControlService,
@@ -68,6 +68,15 @@ export interface LocalNodeOptions {
    * cluster's `config`. An unknown entry fails with InvalidConfigError naming the nearest.
    */
   config?: SystemConfig;
+  /** The node's own TLS files (a certificate naming `nodeIp`), over the cluster's `tls`. */
+  tls?: LocalClusterTls;
+}
+
+/** PEM files of a TLS identity: a certificate, its key, and the CA that signs the cluster's certificates (`lux cert`). */
+export interface LocalClusterTls {
+  cert: string;
+  key: string;
+  ca: string;
 }
 
 export interface LocalClusterOptions {
@@ -89,6 +98,13 @@ export interface LocalClusterOptions {
   dashboard?: boolean | { port?: number };
   /** Every raylet serves `/metrics` without the token, read-only (config metricsPublic, as `lux start --metrics-public`). */
   metricsPublic?: boolean;
+  /**
+   * TLS for the whole cluster (docs/tls.md): every daemon, its workers, and this object's
+   * own connections to the control service use these files (a node's `tls` replaces them
+   * for that node). A driver in the test process needs TLS files of its own: the config
+   * entries tlsCert, tlsKey, tlsCa (LUX_TLS_* for a driver process).
+   */
+  tls?: LocalClusterTls;
 }
 
 /** A node of a LocalCluster: one raylet process. */
@@ -123,13 +139,16 @@ export class LocalCluster {
     readonly sessionDir: string,
     private gcs: DaemonHandle,
     private readonly gcsStorage: string | undefined,
-    /** Entries for every daemon of the cluster. */
+    /** Entries for every daemon of the cluster (the cluster's TLS files included). */
     private readonly config: SystemConfig,
+    /** The cluster's TLS files: its own connections use them. */
+    private readonly tls: TlsFiles | undefined,
   ) {}
 
   /** Starts the control service and the head node. */
   static async start(options: LocalClusterOptions = {}): Promise<LocalCluster> {
-    const config = checkConfig({ ...options.config, ...(options.metricsPublic === true ? { metricsPublic: true } : {}) });
+    const tls = checkTlsFiles(options.tls ?? {});
+    const config = { ...checkConfig({ ...options.config, ...(options.metricsPublic === true ? { metricsPublic: true } : {}) }), ...tlsConfigEntries(tls) };
     checkConfig(options.head?.config ?? {});
     const token = newClusterToken();
     const sessionDir = makeSessionDir();
@@ -143,7 +162,7 @@ export class LocalCluster {
       logFile: path.join(sessionDir, "logs", "gcs.log"),
       ...(options.gcsStorage !== undefined ? { storage: options.gcsStorage } : {}),
     });
-    const cluster = new LocalCluster(token, sessionDir, gcs, options.gcsStorage, config);
+    const cluster = new LocalCluster(token, sessionDir, gcs, options.gcsStorage, config, tls);
     try {
       await cluster.addNode(options.head ?? { numCpus: 1 });
       if (options.dashboard !== undefined && options.dashboard !== false) {
@@ -161,9 +180,9 @@ export class LocalCluster {
     return this.gcs.address;
   }
 
-  /** The head's HTTP server, `http://127.0.0.1:PORT` (with the `dashboard` option), else undefined. */
+  /** The head's HTTP server, `http://127.0.0.1:PORT` (`https://` with `tls`; with the `dashboard` option), else undefined. */
   get dashboardUrl(): string | undefined {
-    return this.dashboard === undefined ? undefined : `http://${this.dashboard.address}`;
+    return this.dashboard === undefined ? undefined : `${this.tls === undefined ? "http" : "https"}://${this.dashboard.address}`;
   }
 
   /** The control service's pid. */
@@ -192,7 +211,7 @@ export class LocalCluster {
       ...(options.spillDir !== undefined ? { spillDir: options.spillDir } : {}),
       ...(options.nodeIp !== undefined ? { nodeIpAddress: options.nodeIp } : {}),
       ...(options.netns !== undefined ? { wrapper: ["ip", "netns", "exec", options.netns] } : {}),
-      config: { ...this.config, ...memoryConfig(options), ...options.config },
+      config: { ...this.config, ...memoryConfig(options), ...options.config, ...tlsConfigEntries(checkTlsFiles(options.tls ?? {})) },
       exitWithParent: true,
       logFile: path.join(this.sessionDir, "logs", `raylet-${index}.log`),
       sessionDir: this.sessionDir,
@@ -276,9 +295,9 @@ export class LocalCluster {
       // The jobs API's entries (jobStopGraceMs, …) are read there.
       config: this.config,
     });
-    const client = await connectControlService(this.address, this.token);
+    const client = await connectControlService(this.address, this.token, this.tls);
     try {
-      await client.setDashboardUrl(`http://${this.dashboard.address}`);
+      await client.setDashboardUrl(this.dashboardUrl as string);
     } finally {
       client.close();
     }
@@ -294,7 +313,7 @@ export class LocalCluster {
     timeoutMs = DEFAULT_TIMEOUT_MS,
   ): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    const client = await connectControlService(this.address, this.token);
+    const client = await connectControlService(this.address, this.token, this.tls);
     try {
       for (;;) {
         if (await condition(await client.nodes())) return;

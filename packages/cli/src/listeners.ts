@@ -1,0 +1,54 @@
+/**
+ * `lux status --listeners`: every address and port the cluster's processes listen on, per
+ * node: the control service, the head's HTTP server, each raylet's RPC server (which also
+ * serves its objects to other nodes) and `/metrics`, and each worker's and driver's RPC
+ * server. Workers' same-node Unix sockets are not network listeners and are not listed.
+ */
+import type { ControlServiceClient } from "@lux/launcher";
+
+export interface Listener {
+  /** The node it runs on (undefined: the head's HTTP server, whose node the cluster does not record). */
+  nodeId: string | undefined;
+  what: string;
+  /** HOST:PORT (a URL for the HTTP server). */
+  address: string;
+  pid?: number | undefined;
+}
+
+/** The cluster's listeners, the control service first, then per alive node. */
+export async function clusterListeners(gcsAddress: string, client: ControlServiceClient): Promise<Listener[]> {
+  const [nodes, dashboard, workers] = await Promise.all([client.nodes(), client.dashboardUrl(), client.workers()]);
+  const alive = nodes.filter((n) => n.alive);
+  const head = alive.find((n) => hostOf(n.address) === hostOf(gcsAddress));
+  const out: Listener[] = [{ nodeId: head?.nodeId, what: "control service", address: gcsAddress }];
+  if (dashboard !== undefined) out.push({ nodeId: undefined, what: "dashboard, jobs API, state and log routes (HTTP)", address: dashboard });
+  for (const n of alive) {
+    out.push({ nodeId: n.nodeId, what: "raylet: RPC and object transfer", address: n.address });
+    if (n.metricsAddress !== undefined) out.push({ nodeId: n.nodeId, what: "raylet: Prometheus /metrics (HTTP)", address: n.metricsAddress });
+    for (const w of workers) {
+      if (w.nodeId !== n.nodeId || w.address === null) continue;
+      const role = w.type === "DRIVER" ? "driver" : "worker";
+      out.push({ nodeId: n.nodeId, what: `${role} ${w.workerId.slice(0, 8)}: RPC`, address: w.address, pid: w.pid ?? undefined });
+    }
+  }
+  return out;
+}
+
+/** The listeners as `lux status --listeners` prints them. */
+export function listenersReport(gcsAddress: string, listeners: readonly Listener[], tls: boolean): string {
+  const lines = [`Listeners of the cluster at ${gcsAddress} (${tls ? "TLS 1.3, certificates checked both ways" : "plaintext"}):`];
+  const width = Math.max(...listeners.map((l) => l.address.length));
+  let node: string | undefined | null = null;
+  for (const l of listeners) {
+    if (l.nodeId !== node) {
+      node = l.nodeId;
+      lines.push(node === undefined ? "  head" : `  node ${node}`);
+    }
+    lines.push(`    ${l.address.padEnd(width)}  ${l.what}${l.pid === undefined ? "" : ` (pid ${l.pid})`}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+function hostOf(address: string): string {
+  return address.slice(0, address.lastIndexOf(":"));
+}

@@ -1,0 +1,185 @@
+/**
+ * TLS between Lux processes, and the one policy every TLS server and client of a cluster
+ * uses (RPC listeners here; the head's HTTP server and the raylets' `/metrics` through
+ * `tlsServerOptions`/`guardTlsServer`; HTTP clients through `tlsClientOptions`):
+ *
+ * - TLS 1.3 only;
+ * - both sides present a certificate, and each checks the other's against the cluster's CA;
+ * - a client checks that the server's certificate names the host it dialled (DNS name or IP);
+ * - every refusal (another CA, an expired certificate, a wrong name, no certificate,
+ *   plaintext, an older TLS version, a handshake that does not finish in time) is reported
+ *   through `onRefused` with the peer's address, so the process logs it.
+ *
+ * Unix-socket addresses stay plain: they link processes of one node, and their sockets sit
+ * in a folder only the cluster's user can open (0700). The RPC framing above is unchanged:
+ * a TLS socket is wrapped in the same SocketTransport as a plain one.
+ */
+import * as net from "node:net";
+import * as tls from "node:tls";
+import { ConnectFailedError } from "./errors.js";
+import type { Dial, Listen } from "./server.js";
+import { SocketTransport, connectTransport, listenTransport, parseAddress, serveOn } from "./transport-net.js";
+
+/** The PEM files of a node, read: its certificate, its private key, and the cluster's CA certificate. */
+export interface TlsMaterial {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  readonly ca: Buffer;
+}
+
+/** The only TLS version Lux speaks or accepts. */
+export const TLS_MIN_VERSION = "TLSv1.3";
+
+/** Reports a peer refused during or right after the TLS handshake: its address (or a label) and why. */
+export type TlsRefused = (peer: string, reason: string) => void;
+
+export interface TlsTransportOptions {
+  material: TlsMaterial;
+  /** A server drops a peer whose TLS handshake has not completed this long after it connected. */
+  handshakeTimeoutMs: number;
+  onRefused?: TlsRefused;
+}
+
+/**
+ * Options of a TLS server (node:tls, node:https) of the cluster. The peer's certificate is
+ * required and checked against the CA; `guardTlsServer` must be installed on the server,
+ * because it is the one that refuses (and names) a peer whose certificate failed the check.
+ */
+export function tlsServerOptions(material: TlsMaterial, handshakeTimeoutMs: number): tls.TlsOptions {
+  return {
+    cert: material.cert,
+    key: material.key,
+    ca: material.ca,
+    minVersion: TLS_MIN_VERSION,
+    requestCert: true,
+    // Node's own refusal (true) destroys the socket after the handshake exactly as
+    // guardTlsServer does, but loses the peer's address and reason before any event names
+    // them. guardTlsServer checks `authorized` first thing after the handshake, before any
+    // application byte is read, and logs who was refused and why.
+    rejectUnauthorized: false,
+    handshakeTimeout: handshakeTimeoutMs,
+  };
+}
+
+/**
+ * Refuses, on a server made with `tlsServerOptions`, every peer whose certificate the CA did
+ * not vouch for (before any other listener sees the connection), and reports each refusal,
+ * handshake failures included (plaintext, TLS 1.2, no certificate, timeout).
+ */
+export function guardTlsServer(server: tls.Server, onRefused: TlsRefused = () => undefined): void {
+  server.prependListener("secureConnection", (socket: tls.TLSSocket) => {
+    if (socket.authorized) return;
+    const presented = Object.keys(socket.getPeerCertificate()).length > 0;
+    onRefused(peerOf(socket), presented ? refusedCertificate(socket.authorizationError?.toString()) : "it presented no certificate");
+    socket.destroy();
+  });
+  server.on("tlsClientError", (error: Error & { code?: string }, socket: tls.TLSSocket) => {
+    onRefused(peerOf(socket), handshakeFailure(error));
+    // Node leaves the socket open after some of these (a handshake timeout): it must not linger.
+    socket.destroy();
+  });
+}
+
+/**
+ * Options of a TLS client (node:tls, node:https) of the cluster: its own certificate, the
+ * CA, TLS 1.3 only, and the server's certificate checked, name included (`rejectUnauthorized`).
+ */
+export function tlsClientOptions(material: TlsMaterial): tls.ConnectionOptions {
+  return { cert: material.cert, key: material.key, ca: material.ca, minVersion: TLS_MIN_VERSION, rejectUnauthorized: true };
+}
+
+/** Dial and listen over TLS for TCP addresses, plain for Unix sockets: the RPC layer's `dial` and `listen` options. */
+export function tlsTransports(options: TlsTransportOptions): { dial: Dial; listen: Listen } {
+  // One context for every outbound connection: building it parses the certificates.
+  const context = tls.createSecureContext(tlsClientOptions(options.material));
+  const onRefused = options.onRefused ?? (() => undefined);
+  return {
+    dial: (address, timeoutMs) => (address.startsWith("/") ? connectTransport(address, timeoutMs) : dialTls(address, timeoutMs, context, onRefused)),
+    listen: (address, onTransport) => {
+      if (address.startsWith("/")) return listenTransport(address, onTransport);
+      const server = tls.createServer(tlsServerOptions(options.material, options.handshakeTimeoutMs));
+      guardTlsServer(server, onRefused);
+      server.on("secureConnection", (socket: tls.TLSSocket) => {
+        if (!socket.destroyed) onTransport(new SocketTransport(socket));
+      });
+      return serveOn(server, address);
+    },
+  };
+}
+
+function dialTls(address: string, timeoutMs: number, secureContext: tls.SecureContext, onRefused: TlsRefused): Promise<SocketTransport> {
+  const { host, port } = parseAddress(address) as { host: string; port: number };
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({
+      host,
+      port,
+      secureContext,
+      // The name checked against the server's certificate is the host dialled; SNI carries names only.
+      ...(net.isIP(host) === 0 ? { servername: host } : {}),
+      rejectUnauthorized: true,
+    });
+    let connected = false;
+    socket.once("connect", () => {
+      connected = true;
+    });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new ConnectFailedError({ address, reason: `no TLS connection within ${timeoutMs} ms` }));
+    }, timeoutMs);
+    socket.once("secureConnect", () => {
+      clearTimeout(timer);
+      socket.removeAllListeners("error");
+      resolve(new SocketTransport(socket, address));
+    });
+    socket.once("error", (e: Error & { code?: string }) => {
+      clearTimeout(timer);
+      // Past the TCP connect, a failure is the TLS handshake's: this side or the server refused.
+      if (connected) onRefused(address, handshakeFailure(e));
+      reject(new ConnectFailedError({ address, reason: connected ? `TLS: ${handshakeFailure(e)}` : e.message, cause: e }));
+    });
+  });
+}
+
+function peerOf(socket: net.Socket): string {
+  return socket.remoteAddress === undefined ? "a peer that already left" : `${socket.remoteAddress}:${socket.remotePort}`;
+}
+
+/** Why a server refused a peer's certificate (Node's `authorizationError`, an OpenSSL verify code). */
+function refusedCertificate(code: string | undefined): string {
+  const problem = code === undefined ? undefined : CERTIFICATE_PROBLEMS[code];
+  return `its certificate ${problem ?? "was refused"} (${code ?? "no reason given"})`;
+}
+
+/** A handshake failure in words: what it usually means, or OpenSSL's reason without its file and line. */
+function handshakeFailure(error: Error & { code?: string }): string {
+  const code = error.code ?? "";
+  const problem = CERTIFICATE_PROBLEMS[code];
+  if (problem !== undefined) return `the server's certificate ${problem} (${code})`;
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID") return `the server's certificate does not name the address dialled: ${error.message}`;
+  const hint = HANDSHAKE_HINTS[code];
+  if (hint !== undefined) return `${hint} (${code})`;
+  const reason = /:SSL routines:[^:]*:([^:]+)/.exec(error.message)?.[1] ?? error.message.trim();
+  return `${reason}${code !== "" ? ` (${code})` : ""}`;
+}
+
+/** OpenSSL's verify codes Lux's certificates meet, as what they say of the certificate. */
+const CERTIFICATE_PROBLEMS: Readonly<Record<string, string>> = {
+  CERT_HAS_EXPIRED: "has expired",
+  CERT_NOT_YET_VALID: "is not valid yet",
+  SELF_SIGNED_CERT_IN_CHAIN: "is not signed by this cluster's CA",
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "is not signed by this cluster's CA",
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "is not signed by this cluster's CA",
+  DEPTH_ZERO_SELF_SIGNED_CERT: "is self-signed, not signed by this cluster's CA",
+  CERT_SIGNATURE_FAILURE: "has a signature that does not verify",
+};
+
+const HANDSHAKE_HINTS: Readonly<Record<string, string>> = {
+  ERR_SSL_WRONG_VERSION_NUMBER: "plaintext or another protocol on a TLS port",
+  ERR_SSL_HTTP_REQUEST: "plain HTTP on a TLS port",
+  ERR_SSL_UNSUPPORTED_PROTOCOL: "the peer offered an older TLS version; only TLS 1.3 is accepted",
+  ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION: "the server accepts only TLS 1.3",
+  ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE: "the peer presented no certificate",
+  ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED: "the server requires a certificate and this process presented none",
+  ERR_TLS_HANDSHAKE_TIMEOUT: "the TLS handshake did not complete in time",
+  ECONNRESET: "the peer closed the connection during the TLS handshake (it may have refused this side's certificate)",
+};
