@@ -3,7 +3,8 @@
 // service's persistent storage); prometheus and promtool, which scrape a cluster's metrics
 // and check their text in test/integration/prometheus.test.ts; chromium (the dashboard's
 // browser tests and benchmark, driven by playwright-core; Debian's build, never a browser
-// download). `npm test` runs this first: a missing one is installed from Debian's apt when
+// download); openssl (`lux cert`, which the TLS tests and bench/security.ts use to make
+// certificates, and `openssl speed` in that benchmark). `npm test` runs this first: a missing one is installed from Debian's apt when
 // we run as root, and otherwise named with the command that installs it, and the run stops
 // before any test (exit 1).
 import { spawnSync } from "node:child_process";
@@ -13,6 +14,7 @@ const NEEDED = [
   { program: "prometheus", apt: "prometheus", brew: "prometheus" },
   { program: "promtool", apt: "prometheus", brew: "prometheus" },
   { program: "chromium", apt: "chromium", brew: "--cask chromium" },
+  { program: "openssl", apt: "openssl", brew: "openssl" },
 ];
 
 const onPath = (program) => spawnSync("sh", ["-c", `command -v ${program}`], { stdio: "ignore" }).status === 0;

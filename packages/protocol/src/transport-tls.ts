@@ -67,6 +67,7 @@ export function tlsServerOptions(material: TlsMaterial, handshakeTimeoutMs: numb
  * handshake failures included (plaintext, TLS 1.2, no certificate, timeout).
  */
 export function guardTlsServer(server: tls.Server, onRefused: TlsRefused = () => undefined): void {
+  server.prependListener("connection", (raw: net.Socket) => peers.set(raw, `${raw.remoteAddress}:${raw.remotePort}`));
   server.prependListener("secureConnection", (socket: tls.TLSSocket) => {
     if (socket.authorized) return;
     const presented = Object.keys(socket.getPeerCertificate()).length > 0;
@@ -140,8 +141,17 @@ function dialTls(address: string, timeoutMs: number, secureContext: tls.SecureCo
   });
 }
 
-function peerOf(socket: net.Socket): string {
-  return socket.remoteAddress === undefined ? "a peer that already left" : `${socket.remoteAddress}:${socket.remotePort}`;
+/** The address of each TCP connection a guarded server accepted, remembered while it is open. */
+const peers = new WeakMap<net.Socket, string>();
+
+/**
+ * The peer of a server-side TLS socket. One destroyed during its handshake (its peer left)
+ * has no address any more; the TCP socket under it (Node's `_parent`) is the one remembered.
+ */
+function peerOf(socket: tls.TLSSocket): string {
+  if (socket.remoteAddress !== undefined) return `${socket.remoteAddress}:${socket.remotePort}`;
+  const parent = (socket as unknown as { _parent?: unknown })._parent;
+  return (parent instanceof net.Socket ? peers.get(parent) : undefined) ?? "a peer that left during the handshake";
 }
 
 /** Why a server refused a peer's certificate (Node's `authorizationError`, an OpenSSL verify code). */

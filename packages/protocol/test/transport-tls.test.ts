@@ -219,8 +219,9 @@ describe("TLS transports", () => {
       try {
         await assert.rejects(connectRpc<Echo>(server.address, dialWith(ids.foreignTrust, refused)), /not signed by this cluster's CA/);
         assert.equal(refused.length, 1);
-        // The server sees the client leave during the handshake, and says so.
-        await refusal(/closed the connection during the TLS handshake/);
+        // The server sees the client leave during the handshake, and says who and so.
+        const r = await refusal(/closed the connection during the TLS handshake/);
+        assert.match(r.peer, /^127\.0\.0\.1:\d+$/);
       } finally {
         await server.close();
       }
