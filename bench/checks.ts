@@ -130,6 +130,17 @@ export function observability(out: string): void {
   }
 }
 
+/** bench/security.ts --json: one line of JSON, every figure a positive number. */
+export function security(out: string): void {
+  const lines = out.trim().split("\n");
+  assert.equal(lines.length, 1, `one line of JSON, got: ${out}`);
+  const r = JSON.parse(lines[0] as string) as Record<string, number>;
+  for (const name of ["aes_128_gcm_gb_per_second", "transfer_plain_gb_per_second", "transfer_tls_gb_per_second", "tasks_sync_plain", "tasks_sync_tls", "tasks_sync_without_idle", "tasks_sync_with_idle", "idle_connections"]) {
+    const value = r[name];
+    assert.ok(typeof value === "number" && value > 0 && Number.isFinite(value), `${name}: ${String(value)}`);
+  }
+}
+
 /**
  * bench/soak.ts --json: the object store back to its baseline, no spill file or orphan arena
  * left (RSS flatness is judged on the full run: a minute is too short for V8's heaps to settle).

@@ -140,6 +140,12 @@ const BENCHMARKS: Benchmark[] = [
     quick: [{ argv: ts("bench/observability.ts", "--quick", "--json"), check: check.observability }],
   },
   {
+    // Issue 17's figures: TLS against plaintext (transfer beside openssl's AES-GCM, tasks sync), and tasks sync under idle connections.
+    name: "security",
+    full: [{ argv: ts("bench/security.ts") }],
+    quick: [{ argv: ts("bench/security.ts", "--quick", "--json"), check: check.security }],
+  },
+  {
     // Issue 25: "CI runs 1 minute" of the soak.
     name: "soak",
     full: [{ argv: ["--expose-gc", ...ts("bench/soak.ts")] }],
