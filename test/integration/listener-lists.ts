@@ -8,7 +8,7 @@ const luxBin = path.join(root, "packages/lux/bin/lux.js");
 
 /** One line of `lux status --listeners`. */
 export interface Listed {
-  /** Its node's id (undefined: the head's HTTP server). */
+  /** Its node's id (undefined: the control service and the head's HTTP server). */
   nodeId: string | undefined;
   what: string;
   /** HOST:PORT, or a URL for the HTTP server. */
@@ -23,7 +23,7 @@ export async function statusListeners(address: string, token: string, env: Recor
   const listed: Listed[] = [];
   let nodeId: string | undefined;
   for (const line of status.stdout.split("\n")) {
-    const header = /^ {2}(?:node (\w+)|head)$/.exec(line);
+    const header = /^ {2}(?:node (\w+)|cluster)$/.exec(line);
     if (header !== null) {
       nodeId = header[1];
       continue;

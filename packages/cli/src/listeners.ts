@@ -7,7 +7,7 @@
 import type { ControlServiceClient } from "@lux/launcher";
 
 export interface Listener {
-  /** The node it runs on (undefined: the head's HTTP server, whose node the cluster does not record). */
+  /** The node it runs on (undefined: the control service and the head's HTTP server, the cluster's own). */
   nodeId: string | undefined;
   what: string;
   /** HOST:PORT (a URL for the HTTP server). */
@@ -19,8 +19,7 @@ export interface Listener {
 export async function clusterListeners(gcsAddress: string, client: ControlServiceClient): Promise<Listener[]> {
   const [nodes, dashboard, workers] = await Promise.all([client.nodes(), client.dashboardUrl(), client.workers()]);
   const alive = nodes.filter((n) => n.alive);
-  const head = alive.find((n) => hostOf(n.address) === hostOf(gcsAddress));
-  const out: Listener[] = [{ nodeId: head?.nodeId, what: "control service", address: gcsAddress }];
+  const out: Listener[] = [{ nodeId: undefined, what: "control service", address: gcsAddress }];
   if (dashboard !== undefined) out.push({ nodeId: undefined, what: "dashboard, jobs API, state and log routes (HTTP)", address: dashboard });
   for (const n of alive) {
     out.push({ nodeId: n.nodeId, what: "raylet: RPC and object transfer", address: n.address });
@@ -42,13 +41,9 @@ export function listenersReport(gcsAddress: string, listeners: readonly Listener
   for (const l of listeners) {
     if (l.nodeId !== node) {
       node = l.nodeId;
-      lines.push(node === undefined ? "  head" : `  node ${node}`);
+      lines.push(node === undefined ? "  cluster" : `  node ${node}`);
     }
     lines.push(`    ${l.address.padEnd(width)}  ${l.what}${l.pid === undefined ? "" : ` (pid ${l.pid})`}`);
   }
   return `${lines.join("\n")}\n`;
-}
-
-function hostOf(address: string): string {
-  return address.slice(0, address.lastIndexOf(":"));
 }
