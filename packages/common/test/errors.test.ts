@@ -60,6 +60,7 @@ import {
   JobNotFinishedError,
   JobApiError,
   LogNotFoundError,
+  TlsConfigError,
   type WireError,
   ensureError,
   errorClassForCode,
@@ -164,6 +165,7 @@ const SAMPLES: readonly LuxError[] = [
   new UnknownColumnError({ column: "prise", operation: "sort", columns: ["id", "price"] }),
   new DataIteratorError({ split: 1, reason: "another reader is iterating it" }),
   new LogNotFoundError({ what: 'file "nothing.log" on node 3f2a9c01', reason: "no such file there; it has gcs.log, raylet.log" }),
+  new TlsConfigError({ reason: "--tls-ca is missing" }),
 ];
 
 /** The package that declares each class: @lux/protocol for the connection errors, else @lux/common. */
