@@ -20,7 +20,7 @@ import { applyConfig, setLogSink, tlsConfigEntries, type TlsFiles } from "@lux/c
 import { connectControlService } from "@lux/launcher";
 import * as lux from "lux";
 import { JobSubmissionClient, isTerminalStatus } from "lux/job";
-import { fixtures, runScript, waitFor, withCluster } from "./helpers.js";
+import { fixtures, root, runScript, waitFor, withCluster } from "./helpers.js";
 import { assertListsEverything, hostPort, statusListeners, type Listed } from "./listener-lists.js";
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "lux-tls-"));
 
@@ -175,6 +175,40 @@ describe("a cluster with TLS", () => {
   test("TLS 1.2 is refused, and logged", async () => {
     const local = await rawTls(setup.cluster.address, n1, { minVersion: "TLSv1.2", maxVersion: "TLSv1.2" });
     await untilLogged("gcs.log", new RegExp(`refused a TLS connection with 127\\.0\\.0\\.1:${local}: the peer offered an older TLS version`));
+  });
+});
+
+describe("lux start with TLS", () => {
+  const sessionRoot = fs.mkdtempSync(path.join(os.tmpdir(), "lux-tls-cli-"));
+  const env = { LUX_SESSION_DIR_ROOT: sessionRoot, LUX_ADDRESS: "", LUX_TOKEN: "" };
+  const luxCli = (args: string[], extra: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> =>
+    runScript(path.join(root, "packages/lux/bin/lux.js"), { args, env: { ...env, ...extra }, loader: false, timeoutMs: 60_000 });
+  after(async () => {
+    await luxCli(["stop"]);
+    fs.rmSync(sessionRoot, { recursive: true, force: true });
+  });
+
+  test("--tls-cert, --tls-key and --tls-ca put the node on TLS; drivers and commands use LUX_TLS_*", async () => {
+    const partial = await luxCli(["start", "--head", "--port", "0", "--tls-cert", n1.cert]);
+    assert.equal(partial.code, 1);
+    assert.match(partial.stderr, /TLS is not usable: --tls-key and --tls-ca are missing/);
+
+    const tlsFlags = ["--tls-cert", n1.cert, "--tls-key", n1.key, "--tls-ca", n1.ca];
+    const started = await luxCli(["start", "--head", "--port", "0", "--dashboard-port", "0", "--num-cpus", "1", "--object-store-memory", String(32 * 1024 ** 2), ...tlsFlags]);
+    assert.equal(started.code, 0, started.stderr);
+    assert.match(started.stdout, /Transport: TLS 1\.3/);
+    assert.match(started.stdout, /Dashboard and jobs API: https:\/\/127\.0\.0\.1:\d+/);
+    const address = /Control service: (127\.0\.0\.1:\d+)/.exec(started.stdout)?.[1] as string;
+
+    const driver = await runScript(path.join(fixtures, "cluster-cli-driver.ts"), { env: { ...env, LUX_ADDRESS: address, ...tlsEnv(n1) } });
+    assert.equal(driver.code, 0, driver.stderr);
+    assert.match(driver.stdout, /result \{"value":42/);
+    const { header, listed } = await statusListeners(address, "", { ...env, ...tlsEnv(n1) });
+    assert.match(header, /TLS 1\.3/);
+    assert.ok(listed.some((l) => l.address.startsWith("https://")));
+    // Without the cluster's certificates a command does not get in.
+    const plain = await luxCli(["status", "--address", address]);
+    assert.notEqual(plain.code, 0);
   });
 });
 
