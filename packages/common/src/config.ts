@@ -154,10 +154,16 @@ export function configSnapshot(): ConfigValues {
   return out as ConfigValues;
 }
 
-/** The entries of `values` that differ from their defaults (what a cluster's daemons were started with). */
+/**
+ * Entries that name a process's own files (its TLS certificate and key): an identity, not a
+ * tunable of the cluster, so never sent to drivers nor taken from the control service.
+ */
+const OWN_ENTRIES: ReadonlySet<string> = new Set(TLS_ENTRIES.map((e) => e.name));
+
+/** The entries of `values` that differ from their defaults (what a cluster's daemons were started with), but a process's own (its TLS files). */
 export function nonDefaultConfig(values: ConfigValues): SystemConfig {
   const out: Record<string, unknown> = {};
-  for (const entry of CONFIG_ENTRIES) if (values[entry.name] !== entry.default) out[entry.name] = values[entry.name];
+  for (const entry of CONFIG_ENTRIES) if (values[entry.name] !== entry.default && !OWN_ENTRIES.has(entry.name)) out[entry.name] = values[entry.name];
   return out as SystemConfig;
 }
 
@@ -169,8 +175,8 @@ export function adoptClusterConfig(cluster: Readonly<Record<string, unknown>>): 
   const adopted: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(cluster)) {
     const entry = CONFIG_ENTRIES.find((e) => e.name === name);
-    // An entry of another Lux version, or one set here: not ours to take.
-    if (entry === undefined || process.env[entry.envVar] !== undefined) continue;
+    // An entry of another Lux version, one set here, or another process's own files: not ours to take.
+    if (entry === undefined || process.env[entry.envVar] !== undefined || OWN_ENTRIES.has(name)) continue;
     adopted[name] = value;
   }
   return applyConfig(checkConfig(adopted));

@@ -6,6 +6,9 @@ import * as path from "node:path";
 import { after, afterEach, describe, test } from "node:test";
 import {
   TlsConfigError,
+  adoptClusterConfig,
+  defaultConfig,
+  nonDefaultConfig,
   checkTlsFiles,
   createLogger,
   isLoopbackHost,
@@ -57,6 +60,18 @@ describe("TLS files", () => {
     assert.throws(() => loadTlsMaterial(missing), (e: Error) => e instanceof TlsConfigError && e.message.includes("none.crt") && /ENOENT/.test(e.message));
     assert.throws(() => loadTlsMaterial({ cert: junk, key: junk, ca: junk }), /junk\.crt is not a PEM certificate/);
     assert.throws(() => rpcPeerOptions("t", undefined, { cert: junk, key: junk, ca: junk }), TlsConfigError);
+  });
+
+  test("a process's TLS files are its own: not among the cluster's config sent to drivers, nor taken from it", () => {
+    const started = defaultConfig({ tlsCert: "/n/head.crt", tlsKey: "/n/head.key", tlsCa: "/n/ca.crt", rpcTimeoutMs: 1234 });
+    assert.deepEqual(nonDefaultConfig(started), { rpcTimeoutMs: 1234 });
+    const undo = adoptClusterConfig({ tlsCert: "/n/head.crt", tlsKey: "/n/head.key", tlsCa: "/n/ca.crt", rpcTimeoutMs: 1234 });
+    try {
+      assert.equal(tlsFilesFromConfig(), undefined);
+      assert.equal(rpcPeerOptions("t").callTimeoutMs, 1234);
+    } finally {
+      undo();
+    }
   });
 
   test("without TLS files, the RPC layer's own transports (plain TCP and Unix sockets)", () => {
