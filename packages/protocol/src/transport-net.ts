@@ -1,6 +1,6 @@
 /**
- * The only module that touches node:net (transport-tls.ts wraps the same sockets in node:tls).
- * Addresses are "host:port" or a Unix socket path.
+ * Sockets as transports: with transport-tls.ts (the same sockets under node:tls), the only
+ * modules of the RPC layer that touch node:net. Addresses are "host:port" or a Unix socket path.
  */
 import * as net from "node:net";
 import { ConnectFailedError } from "./errors.js";
