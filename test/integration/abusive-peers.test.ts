@@ -23,7 +23,9 @@ const square = lux.remote((x: number) => x * x);
 const MIB = 1024 * 1024;
 const HANDSHAKE_TIMEOUT_MS = 5000;
 const ACCEPT_LAG_SLACK_MS = 10_000;
-/** Half-open connections held open at once per daemon (its cap is 256, the listen backlog 511). */
+/** The daemons' cap on connections in their handshake (config rpcMaxHandshakingConnections; default 1024). */
+const HANDSHAKING_CAP = 256;
+/** Half-open connections held open at once per daemon (above its cap, below the listen backlog 511). */
 const WINDOW = 400;
 /** Half-open connections per daemon. */
 const HALF_OPEN = 3000;
@@ -122,7 +124,7 @@ describe("abusive peers", () => {
   let targets: Target[];
 
   before(async () => {
-    cluster = await LocalCluster.start({ head: { numCpus: 2, objectStoreMemory: 64 * MIB } });
+    cluster = await LocalCluster.start({ head: { numCpus: 2, objectStoreMemory: 64 * MIB }, config: { rpcMaxHandshakingConnections: HANDSHAKING_CAP } });
     const head = cluster.nodes[0];
     assert.ok(head !== undefined);
     targets = [

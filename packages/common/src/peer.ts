@@ -27,6 +27,8 @@ export function rpcPeerOptions(token: string, log: Logger = defaultLog, tls: Tls
     connectTimeoutMs: config("rpcConnectTimeoutMs"),
     handshakeTimeoutMs,
     maxHandshakingConnections: config("rpcMaxHandshakingConnections"),
+    maxConnections: config("rpcMaxConnections"),
+    maxMessageDepth: config("rpcMaxMessageDepth"),
     callTimeoutMs: config("rpcTimeoutMs"),
     onProtocolError: (error, peer) => log.warn(`dropped connection from ${peer}: ${error.message}`),
     onInvalidRequest: (error, peer) => log.warn(`refused a request from ${peer}: ${error.message}`),

@@ -3,7 +3,12 @@ import { Packr, RESERVE_START_SPACE, RESET_BUFFER_MODE, REUSE_BUFFER_MODE } from
 import { FRAME_HEADER_BYTES } from "./frame.js";
 import type { Transport } from "./transport.js";
 
-const packr = new Packr({ useRecords: false, moreTypes: true, int64AsType: "bigint" });
+/**
+ * `structuredClone: false` refuses msgpackr's reference extensions on decode (Lux never
+ * writes them): with them a peer could send a small frame whose objects are shared many
+ * times over or form cycles, and a walk of it (a request's check) would take forever.
+ */
+const packr = new Packr({ useRecords: false, moreTypes: true, int64AsType: "bigint", structuredClone: false });
 
 /**
  * msgpackr leaves room for the length prefix in front of the message, returns its output

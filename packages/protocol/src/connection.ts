@@ -3,6 +3,7 @@ import { decodeFrame, writeMessage } from "./codec.js";
 import { ConnectionClosedError, InvalidRequestError, ProtocolError, RpcTimeoutError } from "./errors.js";
 import { defaultErrorCodec, type ErrorCodec } from "./error-codec.js";
 import { FrameDecoder } from "./frame.js";
+import { DEFAULT_MESSAGE_DEPTH } from "./schema.js";
 import type { LatencyHistogram } from "./latency-histogram.js";
 import { collectGarbageSoon } from "./gc.js";
 import { settle, type Done, type Pending } from "./pending-call.js";
@@ -13,11 +14,12 @@ import { tokenDigest, tokenMatches } from "./token-compare.js";
 export const PROTOCOL_VERSION = 1;
 const MAGIC = "lux";
 /**
- * Largest frame accepted before the peer has authenticated. A hello is tiny; without this
- * cap, four bytes of garbage (say "GET ") would make us allocate a buffer of up to
- * maxFrameBytes for a peer that never proved it belongs to the cluster.
+ * Largest frame accepted before the peer has authenticated. A hello is tiny (about 100
+ * bytes); without this cap, four bytes of garbage (say "GET ") would make us allocate a
+ * buffer of up to maxFrameBytes for a peer that never proved it belongs to the cluster, and
+ * with it each unauthenticated peer costs a listener at most this much.
  */
-const HANDSHAKE_MAX_FRAME_BYTES = 64 * 1024;
+export const HANDSHAKE_MAX_FRAME_BYTES = 4 * 1024;
 /** A partial frame at least this large is given back to the system as soon as its peer goes. */
 const RELEASE_NOW_BYTES = 16 * 1024 * 1024;
 
@@ -43,6 +45,11 @@ export interface ConnectionOptions<Local extends ServiceDef> {
   callTimeoutMs: number;
   /** The calls this side answers (`serve(Service, handlers)`): each request is checked against its schema first. */
   handlers?: ServedHandlers<Local>;
+  /**
+   * Most levels of objects and arrays a request may nest (config `rpcMaxMessageDepth`;
+   * default DEFAULT_MESSAGE_DEPTH): deeper ones are refused like any other bad body.
+   */
+  maxMessageDepth?: number;
   errorCodec?: ErrorCodec;
   /**
    * Keep the process alive only while calls are pending (a driver must be able to exit
@@ -80,6 +87,7 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
   private readonly methods: Readonly<Record<string, DispatchEntry | undefined>>;
   private readonly errorCodec: ErrorCodec;
   private readonly clock: Clock;
+  private readonly maxMessageDepth: number;
   private onHandshake: ((hello: unknown) => void) | undefined;
 
   constructor(
@@ -89,6 +97,7 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
     this.methods = options.handlers?.methods ?? NO_METHODS;
     this.errorCodec = options.errorCodec ?? defaultErrorCodec;
     this.clock = options.clock ?? systemClock;
+    this.maxMessageDepth = options.maxMessageDepth ?? DEFAULT_MESSAGE_DEPTH;
     this.decoder = new FrameDecoder(
       Math.min(options.maxFrameBytes, HANDSHAKE_MAX_FRAME_BYTES),
       (buffer, start, end) => this.onFrame(buffer, start, end),
@@ -318,7 +327,7 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
       }
       return;
     }
-    if (!entry.request.test(body)) {
+    if (!entry.request.test(body, this.maxMessageDepth)) {
       this.refuse(id, method as string, entry, body);
       return;
     }
@@ -373,7 +382,7 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
 
   /** A request whose body does not fit its schema: refused with InvalidRequestError (a sender's bug, not an attack: the connection stays). */
   private refuse(id: number | undefined, method: string, entry: DispatchEntry, body: unknown): void {
-    const error = new InvalidRequestError({ method, problem: entry.request.explain(body, "") ?? "it does not have the declared shape" });
+    const error = new InvalidRequestError({ method, problem: entry.request.explain(body, "", this.maxMessageDepth) ?? "it does not have the declared shape" });
     this.options.onInvalidRequest?.(error, this.peer);
     this.reply(id, error, true);
   }

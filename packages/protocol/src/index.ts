@@ -34,6 +34,7 @@ export {
 export {
   RpcConnection,
   PROTOCOL_VERSION,
+  HANDSHAKE_MAX_FRAME_BYTES,
   UNTIL_PEER_LOST,
   type ConnectionOptions,
   type ConnectionState,
@@ -92,6 +93,7 @@ export {
   str,
   tuple,
   union,
+  DEFAULT_MESSAGE_DEPTH,
   type Schema,
   type OptionalSchema,
   type Infer,

@@ -5,9 +5,11 @@
  *
  * A check is built once per schema (closures over the shape) and allocates nothing when the
  * value is good; only a bad value pays for a second pass (`explain`) that names where it is
- * bad. Objects must be plain (their `constructor` is `Object`) and never carry the keys
- * `constructor`, `prototype`, `__proto__`, or `__proto_` (what msgpackr makes of a
- * `__proto__` key), at any depth; keys a schema does not name are ignored.
+ * bad. Objects must be plain (their `constructor` is `Object`), carry only the keys their
+ * schema names, and never the keys `constructor`, `prototype`, `__proto__`, or `__proto_`
+ * (what msgpackr makes of a `__proto__` key), at any depth. Every check takes a depth: how
+ * many levels of objects and arrays the value may nest (config `rpcMaxMessageDepth` at
+ * dispatch); a typed shape is shallow, so the bound matters for `anything` values.
  */
 
 /** A value's expected shape at run time; `T` is the type it stands for. */
@@ -16,10 +18,10 @@ export interface Schema<T> {
   readonly __type?: T;
   /** What is expected, for messages: "a string", "an object", … */
   readonly expected: string;
-  /** Whether `value` has this shape. Allocates nothing. */
-  readonly test: (value: unknown) => boolean;
+  /** Whether `value` has this shape, nesting at most `depth` levels of objects and arrays. Allocates nothing. */
+  readonly test: (value: unknown, depth: number) => boolean;
   /** Why `value` does not have this shape ("PATH: expected …, got …"), or undefined if it has. */
-  readonly explain: (value: unknown, path: string) => string | undefined;
+  readonly explain: (value: unknown, path: string, depth: number) => string | undefined;
 }
 
 /** A property that may be absent (or undefined): `key?: T`. Made by `opt`. */
@@ -41,8 +43,12 @@ type InferItems<S extends readonly Schema<unknown>[]> = { -readonly [I in keyof 
 
 /** Keys refused in any object of a message; `__proto_` is what msgpackr decodes `__proto__` to. */
 const FORBIDDEN_KEYS: readonly string[] = ["constructor", "prototype", "__proto__", "__proto_"];
-/** How deep an `anything` value may nest (a bound on the walk, far above real error payloads). */
-const MAX_DEPTH = 64;
+/**
+ * How many levels of objects and arrays a message may nest by default (config
+ * `rpcMaxMessageDepth`): far above Lux's own messages (a serialized error with its causes is
+ * the deepest), and a bound on the walk of an `anything` value.
+ */
+export const DEFAULT_MESSAGE_DEPTH = 64;
 
 function describe(value: unknown): string {
   if (value === null) return "null";
@@ -53,8 +59,14 @@ function describe(value: unknown): string {
   return typeof value === "undefined" ? "nothing" : `${typeof value} ${String(value)}`;
 }
 
+const where = (path: string): string => (path === "" ? "the body" : path);
+
 function mismatch(path: string, expected: string, value: unknown): string {
-  return `${path === "" ? "the body" : path}: expected ${expected}, got ${describe(value)}`;
+  return `${where(path)}: expected ${expected}, got ${describe(value)}`;
+}
+
+function tooDeep(path: string): string {
+  return `${where(path)}: nested too deep (config rpcMaxMessageDepth)`;
 }
 
 /** A plain object without a forbidden key of its own (a `constructor` key makes it non-plain). */
@@ -73,11 +85,19 @@ function forbiddenKeyOf(value: object): string | undefined {
   return FORBIDDEN_KEYS.find((k) => Object.hasOwn(value, k));
 }
 
-function explainObject(value: unknown, path: string): string | undefined {
+function explainObject(value: unknown, path: string, depth: number): string | undefined {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return mismatch(path, "an object", value);
   const key = forbiddenKeyOf(value);
-  if (key !== undefined) return `${path === "" ? "the body" : path}: the key "${key}" is not allowed`;
-  return (value as object).constructor === Object ? undefined : mismatch(path, "an object", value);
+  if (key !== undefined) return `${where(path)}: the key "${key}" is not allowed`;
+  if ((value as object).constructor !== Object) return mismatch(path, "an object", value);
+  return depth < 1 ? tooDeep(path) : undefined;
+}
+
+/** How many enumerable keys `value` has, without making an array of them. */
+function keyCount(value: object): number {
+  let n = 0;
+  for (const _ in value) n++;
+  return n;
 }
 
 function leaf<T>(expected: string, test: (value: unknown) => boolean): Schema<T> {
@@ -104,8 +124,8 @@ export function opt<T>(schema: Schema<T>): OptionalSchema<T> {
   return {
     optional: true,
     expected: schema.expected,
-    test: (v) => v === undefined || schema.test(v),
-    explain: (v, path) => (v === undefined ? undefined : schema.explain(v, path)),
+    test: (v, depth) => v === undefined || schema.test(v, depth),
+    explain: (v, path, depth) => (v === undefined ? undefined : schema.explain(v, path, depth)),
   };
 }
 
@@ -113,8 +133,8 @@ export function opt<T>(schema: Schema<T>): OptionalSchema<T> {
 export function maybe<T>(schema: Schema<T>): Schema<T | undefined> {
   return {
     expected: `${schema.expected} or nothing`,
-    test: (v) => v === undefined || schema.test(v),
-    explain: (v, path) => (v === undefined ? undefined : schema.explain(v, path)),
+    test: (v, depth) => v === undefined || schema.test(v, depth),
+    explain: (v, path, depth) => (v === undefined ? undefined : schema.explain(v, path, depth)),
   };
 }
 
@@ -122,46 +142,56 @@ export function maybe<T>(schema: Schema<T>): Schema<T | undefined> {
 export function nullable<T>(schema: Schema<T>): Schema<T | null> {
   return {
     expected: `${schema.expected} or null`,
-    test: (v) => v === null || schema.test(v),
-    explain: (v, path) => (v === null ? undefined : schema.explain(v, path)),
+    test: (v, depth) => v === null || schema.test(v, depth),
+    explain: (v, path, depth) => (v === null ? undefined : schema.explain(v, path, depth)),
   };
 }
 
 /** Any one of `schemas` (tried in order). */
 export function union<const S extends readonly Schema<unknown>[]>(...schemas: S): Schema<Infer<S[number]>> {
   const expected = schemas.map((s) => s.expected).join(" or ");
-  const test = (v: unknown): boolean => {
-    for (let i = 0; i < schemas.length; i++) if ((schemas[i] as Schema<unknown>).test(v)) return true;
+  const test = (v: unknown, depth: number): boolean => {
+    for (let i = 0; i < schemas.length; i++) if ((schemas[i] as Schema<unknown>).test(v, depth)) return true;
     return false;
   };
   return {
     expected,
     test,
-    explain: (v, path) => {
-      if (test(v)) return undefined;
+    explain: (v, path, depth) => {
+      if (test(v, depth)) return undefined;
       // The alternative of the same kind says best what is wrong inside it.
       const near = schemas.find((s) => s.expected.startsWith(describe(v)));
-      return near !== undefined ? near.explain(v, path) : mismatch(path, expected, v);
+      return near !== undefined ? near.explain(v, path, depth) : mismatch(path, expected, v);
     },
   };
 }
 
-/** A plain object with (at least) the properties of `shape`. */
+/** A plain object with the properties of `shape` and no others (an `opt` one may be left out). */
 export function obj<const S extends Shape>(shape: S): Schema<InferShape<S>> {
   const keys = Object.keys(shape);
   const schemas = keys.map((k) => shape[k] as Schema<unknown>);
   const n = keys.length;
-  const test = (v: unknown): boolean => {
-    if (!isPlainObject(v)) return false;
-    for (let i = 0; i < n; i++) if (!(schemas[i] as Schema<unknown>).test(v[keys[i] as string])) return false;
-    return true;
-  };
-  const explain = (v: unknown, path: string): string | undefined => {
-    const bad = explainObject(v, path);
-    if (bad !== undefined) return bad;
+  const test = (v: unknown, depth: number): boolean => {
+    if (depth < 1 || !isPlainObject(v)) return false;
+    let present = 0;
     for (let i = 0; i < n; i++) {
       const key = keys[i] as string;
-      const inner = (schemas[i] as Schema<unknown>).explain((v as Record<string, unknown>)[key], path === "" ? key : `${path}.${key}`);
+      const value = v[key];
+      if (!(schemas[i] as Schema<unknown>).test(value, depth - 1)) return false;
+      if (value !== undefined || Object.hasOwn(v, key)) present++;
+    }
+    // Every key it has is one of the shape's: as many as the shape's it has.
+    return keyCount(v) === present;
+  };
+  const explain = (v: unknown, path: string, depth: number): string | undefined => {
+    const bad = explainObject(v, path, depth);
+    if (bad !== undefined) return bad;
+    for (const key in v as object) {
+      if (!Object.hasOwn(shape, key)) return `${where(path)}: the key "${key}" is not one of this message's`;
+    }
+    for (let i = 0; i < n; i++) {
+      const key = keys[i] as string;
+      const inner = (schemas[i] as Schema<unknown>).explain((v as Record<string, unknown>)[key], path === "" ? key : `${path}.${key}`, depth - 1);
       if (inner !== undefined) return inner;
     }
     return undefined;
@@ -174,16 +204,16 @@ export const empty: Schema<Record<string, never>> = obj({}) as Schema<never>;
 
 /** `Record<string, T>`: a plain object whose every value is a `T`. */
 export function record<T>(values: Schema<T>): Schema<Record<string, T>> {
-  const test = (v: unknown): boolean => {
-    if (!isPlainObject(v)) return false;
-    for (const key in v) if (!values.test(v[key])) return false;
+  const test = (v: unknown, depth: number): boolean => {
+    if (depth < 1 || !isPlainObject(v)) return false;
+    for (const key in v) if (!values.test(v[key], depth - 1)) return false;
     return true;
   };
-  const explain = (v: unknown, path: string): string | undefined => {
-    const bad = explainObject(v, path);
+  const explain = (v: unknown, path: string, depth: number): string | undefined => {
+    const bad = explainObject(v, path, depth);
     if (bad !== undefined) return bad;
     for (const key in v as object) {
-      const inner = values.explain((v as Record<string, unknown>)[key], `${path}[${JSON.stringify(key)}]`);
+      const inner = values.explain((v as Record<string, unknown>)[key], `${path}[${JSON.stringify(key)}]`, depth - 1);
       if (inner !== undefined) return inner;
     }
     return undefined;
@@ -193,15 +223,16 @@ export function record<T>(values: Schema<T>): Schema<Record<string, T>> {
 
 /** `T[]`. */
 export function arr<T>(items: Schema<T>): Schema<T[]> {
-  const test = (v: unknown): boolean => {
-    if (!Array.isArray(v)) return false;
-    for (let i = 0; i < v.length; i++) if (!items.test(v[i])) return false;
+  const test = (v: unknown, depth: number): boolean => {
+    if (depth < 1 || !Array.isArray(v)) return false;
+    for (let i = 0; i < v.length; i++) if (!items.test(v[i], depth - 1)) return false;
     return true;
   };
-  const explain = (v: unknown, path: string): string | undefined => {
+  const explain = (v: unknown, path: string, depth: number): string | undefined => {
     if (!Array.isArray(v)) return mismatch(path, "an array", v);
+    if (depth < 1) return tooDeep(path);
     for (let i = 0; i < v.length; i++) {
-      const inner = items.explain(v[i], `${path}[${i}]`);
+      const inner = items.explain(v[i], `${path}[${i}]`, depth - 1);
       if (inner !== undefined) return inner;
     }
     return undefined;
@@ -218,16 +249,17 @@ export function tuple<const S extends readonly Schema<unknown>[], const O extend
   const min = items.length;
   const max = all.length;
   const expected = min === max ? `an array of ${min}` : `an array of ${min} to ${max}`;
-  const test = (v: unknown): boolean => {
-    if (!Array.isArray(v) || v.length < min || v.length > max) return false;
-    for (let i = 0; i < v.length; i++) if (!(all[i] as Schema<unknown>).test(v[i])) return false;
+  const test = (v: unknown, depth: number): boolean => {
+    if (depth < 1 || !Array.isArray(v) || v.length < min || v.length > max) return false;
+    for (let i = 0; i < v.length; i++) if (!(all[i] as Schema<unknown>).test(v[i], depth - 1)) return false;
     return true;
   };
-  const explain = (v: unknown, path: string): string | undefined => {
+  const explain = (v: unknown, path: string, depth: number): string | undefined => {
     if (!Array.isArray(v)) return mismatch(path, expected, v);
-    if (v.length < min || v.length > max) return `${path === "" ? "the body" : path}: expected ${expected}, got ${v.length} items`;
+    if (v.length < min || v.length > max) return `${where(path)}: expected ${expected}, got ${v.length} items`;
+    if (depth < 1) return tooDeep(path);
     for (let i = 0; i < v.length; i++) {
-      const inner = (all[i] as Schema<unknown>).explain(v[i], `${path}[${i}]`);
+      const inner = (all[i] as Schema<unknown>).explain(v[i], `${path}[${i}]`, depth - 1);
       if (inner !== undefined) return inner;
     }
     return undefined;
@@ -238,21 +270,22 @@ export function tuple<const S extends readonly Schema<unknown>[], const O extend
 /** The problem of a value of any shape: only the keys and depth rules apply. */
 function explainAnything(v: unknown, path: string, depth: number): string | undefined {
   if (typeof v !== "object" || v === null || v instanceof Uint8Array) return undefined;
-  if (depth > MAX_DEPTH) return `${path === "" ? "the body" : path}: nested more than ${MAX_DEPTH} levels deep`;
+  if (depth < 1) return tooDeep(path);
   if (v instanceof Map || v instanceof Set) {
     let i = 0;
     for (const item of v.values()) {
-      const inner = explainAnything(item, `${path}[${i++}]`, depth + 1);
+      const inner = explainAnything(item, `${path}[${i++}]`, depth - 1);
       if (inner !== undefined) return inner;
     }
+    if (v instanceof Map) for (const key of v.keys()) if (!anythingOk(key, depth - 1)) return `${where(path)}: a key nested too deep (config rpcMaxMessageDepth)`;
     return undefined;
   }
   if (!Array.isArray(v)) {
     const key = forbiddenKeyOf(v);
-    if (key !== undefined) return `${path === "" ? "the body" : path}: the key "${key}" is not allowed`;
+    if (key !== undefined) return `${where(path)}: the key "${key}" is not allowed`;
   }
   for (const key in v) {
-    const inner = explainAnything((v as Record<string, unknown>)[key], Array.isArray(v) ? `${path}[${key}]` : `${path}.${key}`, depth + 1);
+    const inner = explainAnything((v as Record<string, unknown>)[key], Array.isArray(v) ? `${path}[${key}]` : `${path}.${key}`, depth - 1);
     if (inner !== undefined) return inner;
   }
   return undefined;
@@ -261,19 +294,20 @@ function explainAnything(v: unknown, path: string, depth: number): string | unde
 /** `explainAnything` without the paths: whether `v` keeps the key and depth rules. */
 function anythingOk(v: unknown, depth: number): boolean {
   if (typeof v !== "object" || v === null || v instanceof Uint8Array) return true;
-  if (depth > MAX_DEPTH) return false;
+  if (depth < 1) return false;
   if (v instanceof Map || v instanceof Set) {
-    for (const item of v.values()) if (!anythingOk(item, depth + 1)) return false;
+    for (const item of v.values()) if (!anythingOk(item, depth - 1)) return false;
+    if (v instanceof Map) for (const key of v.keys()) if (!anythingOk(key, depth - 1)) return false;
     return true;
   }
   if (!Array.isArray(v) && forbiddenKeyOf(v) !== undefined) return false;
-  for (const key in v) if (!anythingOk((v as Record<string, unknown>)[key], depth + 1)) return false;
+  for (const key in v) if (!anythingOk((v as Record<string, unknown>)[key], depth - 1)) return false;
   return true;
 }
 
 /** Any value (e.g. a serialized error), walked only for forbidden keys and excessive depth. */
 export const anything: Schema<unknown> = {
   expected: "any value",
-  test: (v) => anythingOk(v, 0),
-  explain: (v, path) => explainAnything(v, path, 0),
+  test: anythingOk,
+  explain: explainAnything,
 };

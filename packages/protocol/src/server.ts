@@ -28,6 +28,14 @@ export interface PeerOptions {
    * the oldest of them (config `rpcMaxHandshakingConnections`; default: no cap).
    */
   maxHandshakingConnections?: number;
+  /**
+   * Server side: most connections of one listener, authenticated or not; one more drops the
+   * oldest still in its handshake, or is refused when every one is authenticated (config
+   * `rpcMaxConnections`; default: no cap).
+   */
+  maxConnections?: number;
+  /** Most levels of objects and arrays a request may nest (config `rpcMaxMessageDepth`). */
+  maxMessageDepth?: number;
   /** Deadline of a call that names none (config `rpcTimeoutMs`). */
   callTimeoutMs: number;
   onProtocolError?: (error: Error, peer: string) => void;
@@ -73,6 +81,7 @@ export class RpcServer<Local extends ServiceDef> {
   static async listen<L extends ServiceDef>(options: ServerOptions<L>): Promise<RpcServer<L>> {
     const server = new RpcServer<L>(undefined);
     const cap = options.maxHandshakingConnections ?? Infinity;
+    const max = options.maxConnections ?? Infinity;
     /** Connections still in their handshake, oldest first. */
     const handshaking = new Set<RpcConnection<ServiceDef, L>>();
     const accept: AcceptOptions<L> = {
@@ -83,7 +92,8 @@ export class RpcServer<Local extends ServiceDef> {
       },
     };
     server.listener = await (options.listen ?? listenTransport)(options.address, (transport) => {
-      if (handshaking.size >= cap) dropOldest(handshaking, cap, options);
+      if (server.connections.size >= max && !makeRoom(handshaking, transport, max, options)) return;
+      if (handshaking.size >= cap) dropOldest(handshaking, `more than ${cap} connections are still in their handshake`, options);
       const connection = acceptRpc(transport, accept);
       server.connections.add(connection);
       handshaking.add(connection);
@@ -109,12 +119,28 @@ export class RpcServer<Local extends ServiceDef> {
  * longest goes (a real client completes its handshake in one round trip, so it is rarely
  * the oldest, and a flood cannot lock the listener's door the way refusing new ones would).
  */
-function dropOldest<L extends ServiceDef>(handshaking: Set<RpcConnection<ServiceDef, L>>, cap: number, options: PeerOptions): void {
+function dropOldest<L extends ServiceDef>(handshaking: Set<RpcConnection<ServiceDef, L>>, why: string, options: PeerOptions): void {
   const oldest = handshaking.values().next().value as RpcConnection<ServiceDef, L>;
   handshaking.delete(oldest);
-  const reason = `more than ${cap} connections are still in their handshake: dropped the one waiting longest`;
+  const reason = `${why}: dropped the one waiting longest in its handshake`;
   options.onProtocolError?.(new ProtocolError({ peer: oldest.peer, reason }), oldest.peer);
   oldest.close(true);
+}
+
+/**
+ * A listener at its cap of connections takes a new one only in place of an unauthenticated
+ * one (the oldest); with every connection authenticated, the new one is refused. Whether it
+ * took it.
+ */
+function makeRoom<L extends ServiceDef>(handshaking: Set<RpcConnection<ServiceDef, L>>, transport: Transport, max: number, options: PeerOptions): boolean {
+  const why = `the listener holds its most connections (${max})`;
+  if (handshaking.size > 0) {
+    dropOldest(handshaking, why, options);
+    return true;
+  }
+  options.onProtocolError?.(new ProtocolError({ peer: transport.remoteLabel, reason: `${why}, all authenticated: refused a new one` }), transport.remoteLabel);
+  transport.close(true);
+  return false;
 }
 
 /**
@@ -127,6 +153,7 @@ export function acceptRpc<L extends ServiceDef>(transport: Transport, options: A
     maxFrameBytes: options.maxFrameBytes,
     callTimeoutMs: options.callTimeoutMs,
     handlers: options.handlers,
+    ...(options.maxMessageDepth !== undefined ? { maxMessageDepth: options.maxMessageDepth } : {}),
     ...(options.errorCodec ? { errorCodec: options.errorCodec } : {}),
     ...(options.onProtocolError ? { onProtocolError: options.onProtocolError } : {}),
     ...(options.onInvalidRequest ? { onInvalidRequest: options.onInvalidRequest } : {}),
@@ -160,6 +187,7 @@ export async function connectRpc<Remote extends ServiceDef, Local extends Servic
     maxFrameBytes: options.maxFrameBytes,
     callTimeoutMs: options.callTimeoutMs,
     ...(options.handlers ? { handlers: options.handlers } : {}),
+    ...(options.maxMessageDepth !== undefined ? { maxMessageDepth: options.maxMessageDepth } : {}),
     ...(options.errorCodec ? { errorCodec: options.errorCodec } : {}),
     ...(options.onProtocolError ? { onProtocolError: options.onProtocolError } : {}),
     ...(options.onInvalidRequest ? { onInvalidRequest: options.onInvalidRequest } : {}),

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
   FRAME_HEADER_BYTES,
+  HANDSHAKE_MAX_FRAME_BYTES,
   FRAME_UP_FRONT_BYTES,
   FakeClock,
   FrameDecoder,
@@ -58,7 +59,7 @@ function closedFlag(t: Transport): { closed: boolean } {
   return flag;
 }
 
-async function server(clock: FakeClock, maxHandshakingConnections?: number) {
+async function server(clock: FakeClock, maxHandshakingConnections?: number, maxConnections?: number) {
   const net = memoryListener();
   const dropped: string[] = [];
   const rpcServer = await RpcServer.listen<Echo>({
@@ -69,6 +70,7 @@ async function server(clock: FakeClock, maxHandshakingConnections?: number) {
     connectTimeoutMs: 10_000,
     handshakeTimeoutMs: 5000,
     ...(maxHandshakingConnections !== undefined ? { maxHandshakingConnections } : {}),
+    ...(maxConnections !== undefined ? { maxConnections } : {}),
     callTimeoutMs: 10_000,
     clock,
     handlers: serve(Echo, { echo: (req) => ({ size: req.data.length }) }),
@@ -118,6 +120,46 @@ test("past the cap of connections still handshaking, the one waiting longest is 
   assert.equal(client.state, "open");
   assert.deepEqual(await client.call("echo", { data: Buffer.alloc(1) }), { size: 1 });
   client.close(true);
+  await rpcServer.close();
+});
+
+test("past the cap of all connections, a new one takes the place of the oldest unauthenticated one, or is refused when all are authenticated", async () => {
+  const clock = new FakeClock();
+  const { net, dropped, rpcServer } = await server(clock, 10, 3);
+  const connect = (): Promise<RpcConnection<Echo>> =>
+    connectRpc<Echo>("memory", { token: "t", maxFrameBytes: MIB, connectTimeoutMs: 1000, callTimeoutMs: 1000, clock, dial: () => Promise.resolve(net.connect()) });
+  const clients = [await connect(), await connect()];
+  const silent = closedFlag(net.connect());
+  await flush();
+  assert.equal(silent.closed, false, "three connections: at the cap, not past it");
+  // A fourth: the unauthenticated one goes, the newcomer authenticates and is served.
+  clients.push(await connect());
+  assert.equal(silent.closed, true);
+  assert.match(dropped[0] ?? "", /the listener holds its most connections \(3\): dropped the one waiting longest in its handshake/);
+  // All three authenticated: a fifth is refused at once, and the three are still served.
+  const refused = closedFlag(net.connect());
+  await flush();
+  assert.equal(refused.closed, true);
+  assert.match(dropped[1] ?? "", /the listener holds its most connections \(3\), all authenticated: refused a new one/);
+  for (const c of clients) assert.deepEqual(await c.call("echo", { data: Buffer.alloc(2) }), { size: 2 });
+  // One leaves: there is room again.
+  (clients.pop() as RpcConnection<Echo>).close(true);
+  await flush();
+  const again = await connect();
+  assert.deepEqual(await again.call("echo", { data: Buffer.alloc(1) }), { size: 1 });
+  for (const c of [...clients, again]) c.close(true);
+  await rpcServer.close();
+});
+
+test("before its handshake, a peer's frame may be at most HANDSHAKE_MAX_FRAME_BYTES: a longer one drops it before anything is buffered", async () => {
+  const clock = new FakeClock();
+  const { net, dropped, rpcServer } = await server(clock);
+  const raw = net.connect();
+  const flag = closedFlag(raw);
+  announce(raw, HANDSHAKE_MAX_FRAME_BYTES + 1, Buffer.alloc(10));
+  await flush();
+  assert.equal(flag.closed, true);
+  assert.match(dropped[0] ?? "", new RegExp(`frame of ${HANDSHAKE_MAX_FRAME_BYTES + 1} bytes exceeds the limit of ${HANDSHAKE_MAX_FRAME_BYTES} bytes`));
   await rpcServer.close();
 });
 

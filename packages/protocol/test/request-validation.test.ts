@@ -33,7 +33,7 @@ interface Served {
 }
 
 /** A connection whose server side serves every method of `service`, recording which handler ran. */
-async function serving(service: ServiceSpec): Promise<Served> {
+async function serving(service: ServiceSpec, maxMessageDepth?: number): Promise<Served> {
   const called: string[] = [];
   const refused: Error[] = [];
   const handlers: Record<string, () => unknown> = {};
@@ -48,6 +48,7 @@ async function serving(service: ServiceSpec): Promise<Served> {
     maxFrameBytes: 1 << 20,
     callTimeoutMs: 10_000,
     handlers: serve(service, handlers as never),
+    ...(maxMessageDepth !== undefined ? { maxMessageDepth } : {}),
     errorCodec: codec,
     onInvalidRequest: (e) => refused.push(e),
   });
@@ -118,6 +119,18 @@ test("a __proto__, constructor or prototype key anywhere is refused and pollutes
   assert.equal(({} as Record<string, unknown>)["polluted"], undefined);
   assert.deepEqual(called, []);
   assert.deepEqual(await rawCall(client, "requestLease", lease), { ok: true });
+  client.close(true);
+});
+
+test("a field the method does not declare, or an error payload nested past rpcMaxMessageDepth, is refused", async () => {
+  const { client, called } = await serving(CoreWorkerService, 8);
+  await assert.rejects(rawCall(client, "cancelTask", { taskId: "t", recursive: false, force: true }), isInvalid("cancelTask", /the body: the key "force" is not one of this message's/));
+  let deep: unknown = { name: "E" };
+  for (let i = 0; i < 10; i++) deep = { cause: deep };
+  const item = { taskId: "t", index: 0, value: Uint8Array.of(0xc0) };
+  await assert.rejects(rawCall(client, "pushTask", ["t", ["j", "f", "n", "o"], Uint8Array.of(0x90), ["r"], [{ index: 0, objectId: "o", error: deep }], 0, 0]), isInvalid("pushTask", /nested too deep \(config rpcMaxMessageDepth\)/));
+  assert.deepEqual(await rawCall(client, "reportGeneratorItem", item), { ok: true });
+  assert.deepEqual(called, ["reportGeneratorItem"]);
   client.close(true);
 });
 

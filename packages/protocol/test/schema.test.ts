@@ -5,7 +5,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { inspect } from "node:util";
+import { Packr } from "msgpackr";
 import {
+  DEFAULT_MESSAGE_DEPTH,
   anything,
   arr,
   bool,
@@ -28,16 +30,18 @@ import {
   type Schema,
 } from "../src/index.js";
 
+const DEPTH = DEFAULT_MESSAGE_DEPTH;
+
 function accepts<T>(schema: Schema<T>, ...values: unknown[]): void {
   for (const v of values) {
-    assert.equal(schema.test(v), true, `should accept ${inspect(v)}: ${schema.explain(v, "")}`);
-    assert.equal(schema.explain(v, ""), undefined);
+    assert.equal(schema.test(v, DEPTH), true, `should accept ${inspect(v)}: ${schema.explain(v, "", DEPTH)}`);
+    assert.equal(schema.explain(v, "", DEPTH), undefined);
   }
 }
 
-function refuses<T>(schema: Schema<T>, value: unknown, problem: RegExp): void {
-  assert.equal(schema.test(value), false, `should refuse ${inspect(value)}`);
-  assert.match(schema.explain(value, "") ?? "(accepted)", problem);
+function refuses<T>(schema: Schema<T>, value: unknown, problem: RegExp, depth = DEPTH): void {
+  assert.equal(schema.test(value, depth), false, `should refuse ${inspect(value)}`);
+  assert.match(schema.explain(value, "", depth) ?? "(accepted)", problem);
 }
 
 test("leaves: strings, numbers, integers, booleans, bytes, literals", () => {
@@ -57,10 +61,14 @@ test("leaves: strings, numbers, integers, booleans, bytes, literals", () => {
   refuses(lit("get", "arg"), "put", /expected "get" or "arg", got a string/);
 });
 
-test("objects: every named field checked, unnamed ones ignored, optional and maybe fields", () => {
+test("objects: every named field checked, no other field allowed, optional and maybe fields", () => {
   const Spec = obj({ id: str, size: int(), name: maybe(str), tag: opt(str), list: arr(num) });
   const good: Infer<typeof Spec> = { id: "a", size: 1, name: undefined, list: [1, 2] };
-  accepts(Spec, good, { ...good, tag: "t", extra: { anything: 1 } }, { ...good, tag: undefined }, { id: "a", size: 1, list: [] });
+  // A `maybe` field may be left out too: to a reader, absent and undefined are the same.
+  accepts(Spec, good, { ...good, tag: "t" }, { ...good, tag: undefined }, { id: "a", size: 1, name: "n", list: [] }, { id: "a", size: 1, list: [] });
+  refuses(Spec, { ...good, extra: { anything: 1 } }, /^the body: the key "extra" is not one of this message's$/);
+  refuses(Spec, { ...good, tag: "t", extra: undefined }, /the key "extra" is not one of this message's/);
+  refuses(Spec, { id: "a", list: [] }, /^size: expected an integer >= 0, got nothing$/);
   refuses(Spec, { ...good, id: undefined }, /^id: expected a string, got nothing$/);
   refuses(Spec, { ...good, tag: 3 }, /^tag: expected a string, got number 3$/);
   refuses(Spec, { ...good, list: [1, "2"] }, /^list\[1\]: expected a number, got a string$/);
@@ -68,8 +76,12 @@ test("objects: every named field checked, unnamed ones ignored, optional and may
   refuses(Spec, [good], /expected an object, got an array/);
   refuses(Spec, new Map(), /expected an object, got a non-plain object/);
   refuses(Spec, Object.assign(Object.create(null) as object, good), /expected an object, got a non-plain object/);
-  accepts(empty, {}, { ignored: 1 });
+  accepts(empty, {});
+  refuses(empty, { extra: 1 }, /the key "extra" is not one of this message's/);
   refuses(empty, undefined, /expected an object, got nothing/);
+  // Decoded from the wire, as a peer would send it.
+  refuses(Spec, decodeMessage(encodeMessage({ ...good, more: 1 })), /the key "more" is not one of this message's/);
+  accepts(Spec, decodeMessage(encodeMessage(good)));
 });
 
 test("nested paths name the field: objects in arrays in records", () => {
@@ -106,8 +118,8 @@ test("the keys constructor, prototype, __proto__ (and __proto_) are refused in a
     ["__proto__ own key deep in an error payload", { ...good, error: { cause: JSON.parse('{"__proto__": {"polluted": true}}') as object } }],
   ];
   for (const [what, value] of bad) {
-    assert.equal(Spec.test(value), false, what);
-    assert.match(Spec.explain(value, "") ?? "(accepted)", /the key "(constructor|prototype|__proto__|__proto_)" is not allowed|expected an object, got a non-plain object/, what);
+    assert.equal(Spec.test(value, DEPTH), false, what);
+    assert.match(Spec.explain(value, "", DEPTH) ?? "(accepted)", /the key "(constructor|prototype|__proto__|__proto_)" is not allowed|expected an object, got a non-plain object/, what);
   }
 });
 
@@ -118,15 +130,38 @@ test("msgpackr never builds an object with a __proto__ key: it decodes it as __p
   assert.equal(({} as Record<string, unknown>)["polluted"], undefined);
   assert.equal(Object.hasOwn(decoded, "__proto__"), false);
   assert.deepEqual(Object.keys(decoded), ["a", "__proto_"]);
-  assert.match(obj({ a: num }).explain(decoded, "") ?? "", /the key "__proto_" is not allowed/);
+  assert.match(obj({ a: num }).explain(decoded, "", DEPTH) ?? "", /the key "__proto_" is not allowed/);
 });
 
-test("anything: refuses values nested deeper than 64 levels", () => {
+test("depth: a value nesting more levels of objects and arrays than allowed is refused, typed or not", () => {
   let deep: unknown = 1;
   for (let i = 0; i < 70; i++) deep = [deep];
-  assert.equal(anything.test(deep), false);
-  assert.match(anything.explain(deep, "error") ?? "", /nested more than 64 levels deep/);
+  assert.equal(anything.test(deep, DEPTH), false);
+  assert.match(anything.explain(deep, "error", DEPTH) ?? "", /nested too deep \(config rpcMaxMessageDepth\)/);
+  assert.equal(anything.test(deep, 71), true, "the bound is the caller's");
   let shallow: unknown = 1;
   for (let i = 0; i < 30; i++) shallow = { next: shallow };
   accepts(anything, shallow, new Map([["k", { v: 1 }]]), 1, "s", null);
+  refuses(anything, new Map([[[[["k"]]], 1]]), /a key nested too deep/, 3);
+  // Typed shapes count their own levels: the body is one, each object or array inside one more.
+  const Spec = obj({ nodes: arr(obj({ total: record(num) })), error: opt(anything) });
+  const value = { nodes: [{ total: { CPU: 1 } }] };
+  assert.equal(Spec.test(value, 4), true);
+  refuses(Spec, value, /^nodes\[0\]\.total: nested too deep/, 3);
+  refuses(Spec, { ...value, error: { cause: { cause: { cause: {} } } } }, /^error\.cause\.cause\.cause: nested too deep/, 4);
+  refuses(tuple([arr(num)]), [[1]], /^\[0\]: nested too deep/, 1);
+});
+
+test("msgpackr's reference extensions (shared and cyclic objects) are refused when decoding: a small frame cannot make a check walk forever", () => {
+  const withReferences = new Packr({ structuredClone: true });
+  const shared = { a: 1 };
+  let dag: unknown = shared;
+  for (let i = 0; i < 40; i++) dag = [dag, dag];
+  const cyclic: unknown[] = [];
+  cyclic.push(cyclic);
+  for (const value of [dag, cyclic]) {
+    const encoded = withReferences.pack(value);
+    assert.ok(encoded.length < 1024, "a few bytes stand for 2^40 objects, or for an endless one");
+    assert.throws(() => decodeMessage(encoded), /Structured clone extension is disabled/);
+  }
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ProtocolError, TaskSpecWire, decodeMessage, decodeTaskSpec, encodeMessage, encodeTaskSpec, type TaskSpec } from "../src/index.js";
+import { DEFAULT_MESSAGE_DEPTH, ProtocolError, TaskSpecWire, decodeMessage, decodeTaskSpec, encodeMessage, encodeTaskSpec, type TaskSpec } from "../src/index.js";
 
 const spec = (over: Partial<TaskSpec> = {}): TaskSpec => ({
   taskId: "a1b2c3d4e5f6071800000001",
@@ -20,7 +20,7 @@ const spec = (over: Partial<TaskSpec> = {}): TaskSpec => ({
 /** Through msgpack and the schema check at dispatch, as on a real connection. */
 const received = (wire: TaskSpecWire): TaskSpecWire => {
   const decoded = decodeMessage(encodeMessage(wire));
-  assert.equal(TaskSpecWire.test(decoded), true, TaskSpecWire.explain(decoded, ""));
+  assert.equal(TaskSpecWire.test(decoded, DEFAULT_MESSAGE_DEPTH), true, TaskSpecWire.explain(decoded, "", DEFAULT_MESSAGE_DEPTH));
   return decoded as TaskSpecWire;
 };
 const send = (sender: object, receiver: object, s: TaskSpec): TaskSpec => decodeTaskSpec(receiver, received(encodeTaskSpec(sender, s)));
@@ -119,7 +119,7 @@ test("the wire schema refuses malformed specs, naming where", () => {
     [["x", 0, Uint8Array.of(), [], 0, 0, 0, null, null, 0], /^\[9\]: expected an integer >= 1, got number 0$/],
   ];
   for (const [wire, problem] of bad) {
-    assert.equal(TaskSpecWire.test(wire), false);
-    assert.match(TaskSpecWire.explain(wire, "") ?? "", problem);
+    assert.equal(TaskSpecWire.test(wire, DEFAULT_MESSAGE_DEPTH), false);
+    assert.match(TaskSpecWire.explain(wire, "", DEFAULT_MESSAGE_DEPTH) ?? "", problem);
   }
 });
