@@ -73,6 +73,16 @@ export interface ConnectionOptions<Local extends ServiceDef> {
 export type ConnectionState = "handshaking" | "open" | "closed";
 
 /**
+ * Why msgpack could not decode a frame, without the part of the frame msgpackr quotes (a
+ * hello followed by stray bytes would put the cluster token in the log).
+ */
+function decodeProblem(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const quoted = message.indexOf("end of buffer not reached");
+  return quoted < 0 ? message.slice(0, 200) : message.slice(0, quoted + "end of buffer not reached".length);
+}
+
+/**
  * A bidirectional RPC connection over one transport. Either side may call methods the
  * other side handles. Requests carry ids; replies may arrive in any order.
  */
@@ -279,11 +289,14 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
   }
 
   private onFrame(buffer: Buffer, start: number, end: number): void {
+    // Frames behind the one that closed the connection, in the same chunk: a refused hello
+    // must not let the requests written right behind it through.
+    if (this.state === "closed") return;
     let message: unknown;
     try {
       message = decodeFrame(buffer, start, end);
     } catch (e) {
-      this.fail(new ProtocolError({ peer: this.peer, reason: `undecodable frame: ${(e as Error).message}`, cause: e }));
+      this.fail(new ProtocolError({ peer: this.peer, reason: `undecodable frame: ${decodeProblem(e)}` }));
       return;
     }
     if (this.state === "handshaking") {

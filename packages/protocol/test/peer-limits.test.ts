@@ -16,6 +16,7 @@ import {
   RpcServer,
   bytes,
   connectRpc,
+  encodeMessage,
   defineService,
   memoryTransportPair,
   obj,
@@ -235,4 +236,68 @@ test("a peer that goes in the middle of a frame leaves no buffer behind", async 
   await flush();
   assert.equal(server.state, "closed");
   assert.equal(server.partialFrameBytes, 0);
+});
+
+/** A raw peer of a server connection serving Echo, which records every call it handles. */
+function rawPeer(token = "t"): { raw: Transport; server: RpcConnection<never, Echo>; handled: string[]; handshake: Promise<void>; dropped: Error[] } {
+  const [a, b] = memoryTransportPair();
+  const handled: string[] = [];
+  const dropped: Error[] = [];
+  const server = new RpcConnection<never, Echo>(b, {
+    maxFrameBytes: MIB,
+    callTimeoutMs: 10_000,
+    handlers: serve(Echo, { echo: () => (handled.push("echo"), { size: 0 }) }),
+    onProtocolError: (e) => dropped.push(e),
+  });
+  const handshake = server.serverHandshake(token, 1000).catch(() => undefined);
+  return { raw: a, server, handled, handshake, dropped };
+}
+
+function frameOf(message: unknown): Buffer {
+  const body = encodeMessage(message);
+  const f = Buffer.alloc(FRAME_HEADER_BYTES + body.length);
+  f.writeUInt32BE(body.length);
+  body.copy(f, FRAME_HEADER_BYTES);
+  return f;
+}
+
+test("frames behind a refused hello or an undecodable frame, in the same chunk, are never dispatched (found by npm run fuzz)", async () => {
+  const request = frameOf([0, 1, "echo", { data: Buffer.alloc(1) }]);
+  const firsts: [string, Buffer][] = [
+    ["a hello with the wrong token", frameOf({ magic: "lux", version: 1, token: "wrong" })],
+    ["a hello that does not decode", Buffer.concat([frameOf({ magic: "lux", version: 1, token: "t" }).subarray(0, 10), Buffer.of(0xc1)])],
+    ["something that is no hello", frameOf([0, 1, "echo", { data: Buffer.alloc(1) }])],
+  ];
+  for (const [what, first] of firsts) {
+    const { raw, server, handled, handshake } = rawPeer();
+    const chunk = Buffer.concat([first, request, request]);
+    raw.writeFrame(chunk, 0, chunk.length);
+    await handshake;
+    await flush();
+    assert.equal(server.state, "closed", what);
+    assert.deepEqual(handled, [], `${what}: a request behind it was handled`);
+  }
+  // After an accepted hello, an undecodable frame ends the connection: what follows it goes unhandled too.
+  const { raw, server, handled } = rawPeer();
+  const garbage = Buffer.concat([Buffer.from([0, 0, 0, 1]), Buffer.of(0xc1)]);
+  const chunk = Buffer.concat([frameOf({ magic: "lux", version: 1, token: "t" }), request, garbage, request]);
+  raw.writeFrame(chunk, 0, chunk.length);
+  await flush();
+  assert.equal(server.state, "closed");
+  assert.deepEqual(handled, ["echo"], "only the request before the bad frame");
+});
+
+test("a hello with stray bytes behind it in its frame is dropped without quoting the frame (the token stays out of the log)", async () => {
+  const token = "c0ffee".repeat(8);
+  const { raw, server, dropped, handshake } = rawPeer(token);
+  const hello = encodeMessage({ magic: "lux", version: 1, token });
+  const f = Buffer.concat([Buffer.alloc(FRAME_HEADER_BYTES), hello, Buffer.of(0x01, 0x02)]);
+  f.writeUInt32BE(hello.length + 2);
+  raw.writeFrame(f, 0, f.length);
+  await handshake;
+  await flush();
+  assert.equal(server.state, "closed");
+  assert.match(dropped[0]?.message ?? "", /undecodable frame: Data read, but end of buffer not reached/);
+  assert.ok(!(dropped[0]?.message ?? "").includes(token), dropped[0]?.message);
+  assert.equal(dropped[0]?.cause, undefined);
 });
