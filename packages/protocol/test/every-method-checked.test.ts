@@ -1,7 +1,7 @@
 /**
  * Every method of every service this package declares has a request schema that checks
  * something: the services are found by enumerating the package's exports, so a new service
- * or method without a schema, or without a sample in fixtures/valid-requests.ts, fails here.
+ * or method without a schema, or without a sample in @lux/testing's valid-requests.ts, fails here.
  * Each sample passes its schema (after a trip through msgpack, as from a peer); the same
  * sample with one field too many, one required field missing, a `__proto__` or
  * `constructor` key, or nested past the depth bound is refused.
@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as protocol from "../src/index.js";
 import { DEFAULT_MESSAGE_DEPTH, anything, decodeMessage, encodeMessage, type Schema, type ServiceSpec } from "../src/index.js";
-import { coreWorkerRequests, gcsRequests, rayletRequests } from "./fixtures/valid-requests.js";
+import { coreWorkerRequests, gcsRequests, rayletRequests } from "@lux/testing";
 
 const SAMPLES: Record<string, Record<string, unknown>> = {
   GcsService: gcsRequests(),
@@ -68,13 +68,13 @@ test("the package's services are found by enumerating its exports", () => {
 for (const [name, service] of declaredServices()) {
   test(`${name}: every method has a request schema, a valid sample passes it, broken samples do not`, () => {
     const samples = SAMPLES[name];
-    assert.ok(samples !== undefined, `${name} has no samples in fixtures/valid-requests.ts`);
+    assert.ok(samples !== undefined, `${name} has no samples in @lux/testing's valid-requests.ts`);
     for (const [method, spec] of Object.entries(service)) {
       const schema = spec.request as Schema<unknown> | undefined;
       assert.equal(typeof schema?.test, "function", `${name}.${method} has no request schema`);
       assert.equal(typeof schema?.explain, "function", `${name}.${method} has no request schema`);
       assert.notEqual(schema, anything, `${name}.${method}'s request is not checked (anything)`);
-      assert.ok(Object.hasOwn(samples, method), `${name}.${method} has no sample in fixtures/valid-requests.ts`);
+      assert.ok(Object.hasOwn(samples, method), `${name}.${method} has no sample in @lux/testing's valid-requests.ts`);
       const sample: unknown = samples[method];
       assert.ok(ok(schema as Schema<unknown>, sample), `${name}.${method}'s sample: ${schema?.explain(roundTrip(sample), "", DEFAULT_MESSAGE_DEPTH)}`);
       for (const [what, broken] of breakages(schema as Schema<unknown>, sample)) {

@@ -10,3 +10,4 @@ export { FakeWorker, PushedTask, FAKE_VALUE, type FakeExit, type FakeReturn, typ
 export { FakeRaylet, LeaseRequestHandle, type FakeLease, type FakeRayletOptions, type SpillbackTarget } from "./fake-raylet.js";
 export { FakeGcs, type FakeGcsOptions } from "./fake-gcs.js";
 export { settle, eventually } from "./settle.js";
+export { MADE_UP_IDS, coreWorkerRequests, gcsRequests, rayletRequests, type RequestIds, type ValidRequests } from "./valid-requests.js";
