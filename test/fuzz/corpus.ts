@@ -17,7 +17,7 @@ export interface CorpusEntry {
   /** The run's --seed. */
   seed: number;
   /** The sessions played last before it went wrong, oldest first. */
-  sessions: { auth: string; inputs: number; writes: string[]; replySeed?: number }[];
+  sessions: { auth: string; inputs: number; writes: string[]; replySeed?: number; from?: string }[];
 }
 
 /** Saves `sessions` as one entry; returns its file. */
@@ -31,6 +31,7 @@ export function saveEntry(dir: string, target: TargetName, problem: string, seed
       inputs: s.inputs,
       writes: s.writes.map((w) => w.toString("base64")),
       ...("replySeed" in s && s.replySeed !== undefined ? { replySeed: s.replySeed } : {}),
+      ...("from" in s && s.from !== undefined ? { from: s.from } : {}),
     })),
   };
   const text = `${JSON.stringify(entry, null, 1)}\n`;

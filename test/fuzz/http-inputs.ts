@@ -1,8 +1,9 @@
 /**
  * Inputs for the head's HTTP server: valid requests of its routes (unauthenticated, with
  * the token, with a broken cookie), mutated in their bytes, headers, paths, query strings
- * and JSON bodies. `{{TOKEN}}` stands for the cluster's token: recorded inputs do not hold
- * it, and a mutation that breaks the placeholder sends a wrong token.
+ * and JSON bodies. `{{TOKEN}}` stands for the cluster's token (recorded inputs do not hold
+ * it, and a mutation that breaks the placeholder sends a wrong token), `{{HOST}}` for the
+ * server's address.
  *
  * A job submission with a command runs that command: the fuzzer never sends a body with a
  * string `entrypoint` (its seeds have none, and each mutated request is checked).
@@ -11,6 +12,8 @@ import { mutateBytes, mutateValue } from "./mutate.js";
 import type { Random } from "./random.js";
 
 export const TOKEN_PLACEHOLDER = "{{TOKEN}}";
+/** Stands for the server's HOST:PORT, which its Host check wants. */
+export const HOST_PLACEHOLDER = "{{HOST}}";
 
 interface HttpSeed {
   method: string;
@@ -23,6 +26,8 @@ export interface HttpSession {
   auth: "bearer" | "none" | "cookie";
   writes: Buffer[];
   inputs: number;
+  /** The loopback address it is sent from (see sourceAddress in http-target.ts). */
+  from?: string;
 }
 
 function seeds(nodeId: string): HttpSeed[] {
@@ -71,7 +76,7 @@ const ODD_PATHS = [
 ];
 
 function render(seed: HttpSeed, auth: HttpSession["auth"], extraHeaders: string[]): string {
-  const headers = [`Host: 127.0.0.1`, ...extraHeaders];
+  const headers = [`Host: ${HOST_PLACEHOLDER}`, ...extraHeaders];
   if (auth === "bearer") headers.push(`Authorization: Bearer ${TOKEN_PLACEHOLDER}`);
   if (auth === "cookie") headers.push("Cookie: lux_session=00000000000000000000000000000000");
   if (seed.body !== undefined) {
@@ -89,6 +94,7 @@ function oddHeaders(r: Random): string[] {
   const choices: (() => string[])[] = [
     () => [],
     () => ["Host: evil.example"],
+    () => ["Host: 127.0.0.1"],
     () => ["Origin: http://evil.example"],
     () => [`X-Big: ${"x".repeat(1 + r.int(100_000))}`],
     () => Array.from({ length: 200 + r.int(2000) }, (_, i) => `X-H${i}: ${i}`),

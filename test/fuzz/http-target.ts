@@ -2,8 +2,9 @@
  * Plays HTTP sessions against the head's HTTP server over a raw socket (so malformed
  * requests reach it as sent), and the valid requests that show it still serves.
  */
-import { TOKEN_PLACEHOLDER, type HttpSession } from "./http-inputs.js";
-import { RawPeer } from "./wire.js";
+import { HOST_PLACEHOLDER, TOKEN_PLACEHOLDER, type HttpSession } from "./http-inputs.js";
+import type { Random } from "./random.js";
+import { RawPeer, hostPort } from "./wire.js";
 
 export interface HttpOutcome {
   closedByServer: boolean;
@@ -16,9 +17,21 @@ export interface HttpOutcome {
 /** How long a session waits for its answers (streams, e.g. a log tail, never end by themselves). */
 const RESPONSE_WAIT_MS = 400;
 
-export function withToken(bytes: Buffer, token: string): Buffer {
+/** The request with the placeholders filled in: the cluster's token, the server's HOST:PORT. */
+export function filledIn(bytes: Buffer, token: string, address: string): Buffer {
   const text = bytes.toString("latin1");
-  return text.includes(TOKEN_PLACEHOLDER) ? Buffer.from(text.split(TOKEN_PLACEHOLDER).join(token), "latin1") : bytes;
+  if (!text.includes(TOKEN_PLACEHOLDER) && !text.includes(HOST_PLACEHOLDER)) return bytes;
+  return Buffer.from(text.split(TOKEN_PLACEHOLDER).join(token).split(HOST_PLACEHOLDER).join(address), "latin1");
+}
+
+/**
+ * A loopback address to send a session from, other than 127.0.0.1 (the probe's): the server
+ * limits failed authentications per address (and then refuses even the right token from it
+ * for a while), so the sessions spread over many and the probe is never among them.
+ */
+export function sourceAddress(r: Random, serverAddress: string): string | undefined {
+  if (!hostPort(serverAddress).host.startsWith("127.")) return undefined;
+  return `127.${1 + r.int(254)}.${r.int(256)}.${1 + r.int(254)}`;
 }
 
 function statusesIn(received: Buffer): number[] {
@@ -26,9 +39,9 @@ function statusesIn(received: Buffer): number[] {
 }
 
 export async function playHttpSession(address: string, token: string, session: HttpSession): Promise<HttpOutcome> {
-  const peer = await RawPeer.connect(address, 5000);
+  const peer = await RawPeer.connect(address, 5000, session.from);
   try {
-    for (const w of session.writes) await peer.write(withToken(w, token));
+    for (const w of session.writes) await peer.write(filledIn(w, token, address));
     await peer.until(() => statusesIn(peer.received).length >= session.inputs, RESPONSE_WAIT_MS);
     const statuses = statusesIn(peer.received);
     const failed = statuses.filter((s) => s >= 500);

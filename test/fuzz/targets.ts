@@ -7,7 +7,7 @@ import { CoreWorkerService, GcsService, RayletService, connectRpc, type RpcConne
 import { MADE_UP_IDS, coreWorkerRequests, gcsRequests, rayletRequests, type RequestIds } from "@lux/testing";
 import type { FuzzEnv } from "./cluster.js";
 import { httpSession, type HttpSession } from "./http-inputs.js";
-import { playHttpSession, probeHttp } from "./http-target.js";
+import { playHttpSession, probeHttp, sourceAddress } from "./http-target.js";
 import { listeningPid } from "./processes.js";
 import type { Random } from "./random.js";
 import { rpcSession, type RpcInputSpec, type RpcSession, type Seed } from "./rpc-inputs.js";
@@ -169,7 +169,10 @@ function httpTarget(env: FuzzEnv): Target {
     name: "http",
     address,
     pid: listeningPid(address),
-    session: (r) => httpSession(r, env.nodeId),
+    session: (r) => {
+      const from = sourceAddress(r, address);
+      return { ...httpSession(r, env.nodeId), ...(from !== undefined ? { from } : {}) };
+    },
     play: async (s) => {
       const outcome = await playHttpSession(address, env.token, s as HttpSession);
       return { closedByServer: outcome.closedByServer, answers: outcome.statuses.map((code) => `HTTP ${code}`), samples: outcome.samples };

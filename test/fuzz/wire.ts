@@ -49,9 +49,10 @@ export class RawPeer {
     );
   }
 
-  static connect(address: string, timeoutMs: number): Promise<RawPeer> {
+  /** Connects to `address`, from `localAddress` if given (another loopback address of this machine). */
+  static connect(address: string, timeoutMs: number, localAddress?: string): Promise<RawPeer> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect(hostPort(address));
+      const socket = net.connect({ ...hostPort(address), ...(localAddress !== undefined ? { localAddress } : {}) });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new Error(`no connection to ${address} within ${timeoutMs} ms`));
