@@ -111,10 +111,10 @@ const NUMBERS = [0, -0, 1, -1, 0.5, 7, 255, 256, 65_535, 2 ** 31 - 1, 2 ** 31, 2
  * number, …): what gets past a request's schema into its handler.
  */
 export function sameTypeValue(r: Random, v: unknown): unknown {
-  if (typeof v === "string") return r.chance(0.2) ? "x".repeat(r.int(200_000)) : r.chance(0.3) ? v + r.bytes(1 + r.int(8)).toString("hex") : r.pick(STRINGS);
+  if (typeof v === "string") return r.chance(0.05) ? "x".repeat(r.int(100_000)) : r.chance(0.3) ? v + r.bytes(1 + r.int(8)).toString("hex") : r.pick(STRINGS);
   if (typeof v === "number") return r.pick(NUMBERS);
   if (typeof v === "boolean") return !v;
-  if (v instanceof Uint8Array) return r.chance(0.5) ? new Uint8Array(0) : r.bytes(r.int(70_000));
+  if (v instanceof Uint8Array) return r.chance(0.8) ? r.bytes(r.int(64)) : Buffer.alloc(r.int(70_000), r.int(256));
   if (Array.isArray(v)) {
     if (v.length === 0 || r.chance(0.3)) return [];
     return r.chance(0.5) ? [...v, ...v] : Array.from({ length: 1 + r.int(5000) }, () => v[0]);
