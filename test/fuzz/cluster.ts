@@ -32,6 +32,9 @@ const OBJECT_BYTES = 1024 * 1024;
 
 async function clusterToAttack(log: (line: string) => void): Promise<{ address: string; token: string; local: LocalCluster | undefined }> {
   const address = process.env["LUX_ADDRESS"];
+  if (process.env["LUX_TLS_CERT"] !== undefined) {
+    throw new Error("the fuzzer's sessions speak plaintext TCP: run it against a cluster without TLS (unset LUX_TLS_*), where its inputs reach the RPC layer");
+  }
   if (address !== undefined && address !== "") {
     const token = process.env["LUX_TOKEN"] || readTokenFile(address);
     if (token === undefined) throw new Error(`no token for the cluster at ${address}: set LUX_TOKEN`);

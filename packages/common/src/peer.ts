@@ -37,6 +37,7 @@ export function rpcPeerOptions(token: string, log: Logger = defaultLog, tls: Tls
       : tlsTransports({
           material: loadTlsMaterial(tls),
           handshakeTimeoutMs,
+          maxHandshaking: config("rpcMaxHandshakingConnections"),
           onRefused: (peer, reason) => log.warn(`refused a TLS connection with ${peer}: ${reason}`),
         })),
   };

@@ -37,6 +37,12 @@ export interface TlsTransportOptions {
   material: TlsMaterial;
   /** A server drops a peer whose TLS handshake has not completed this long after it connected. */
   handshakeTimeoutMs: number;
+  /**
+   * Most connections of one listener still in their TLS handshake; one more drops the one
+   * waiting longest, as RpcServer does for the Lux handshake after it (config
+   * `rpcMaxHandshakingConnections`; default: no cap).
+   */
+  maxHandshaking?: number;
   onRefused?: TlsRefused;
 }
 
@@ -100,12 +106,37 @@ export function tlsTransports(options: TlsTransportOptions): { dial: Dial; liste
       if (address.startsWith("/")) return listenTransport(address, onTransport);
       const server = tls.createServer(tlsServerOptions(options.material, options.handshakeTimeoutMs));
       guardTlsServer(server, onRefused);
+      capHandshakes(server, options.maxHandshaking ?? Infinity, onRefused);
       server.on("secureConnection", (socket: tls.TLSSocket) => {
         if (!socket.destroyed) onTransport(new SocketTransport(socket));
       });
       return serveOn(server, address);
     },
   };
+}
+
+/**
+ * Bounds the peers of `server` still in their TLS handshake: past `max`, the one that has
+ * waited longest goes (the RPC server counts connections only once TLS let them through).
+ */
+function capHandshakes(server: tls.Server, max: number, onRefused: TlsRefused): void {
+  if (max === Infinity) return;
+  /** Raw sockets in their TLS handshake, oldest first, by their peer's address (what a secure socket has too). */
+  const waiting = new Map<string, net.Socket>();
+  server.on("connection", (raw: net.Socket) => {
+    const key = `${raw.remoteAddress}:${raw.remotePort}`;
+    if (waiting.size >= max) {
+      const [oldestKey, oldest] = waiting.entries().next().value as [string, net.Socket];
+      waiting.delete(oldestKey);
+      onRefused(oldestKey, `more than ${max} connections are in their TLS handshake: dropped the one waiting longest`);
+      oldest.destroy();
+    }
+    waiting.set(key, raw);
+    raw.once("close", () => {
+      if (waiting.get(key) === raw) waiting.delete(key);
+    });
+  });
+  server.on("secureConnection", (socket: tls.TLSSocket) => waiting.delete(`${socket.remoteAddress}:${socket.remotePort}`));
 }
 
 function dialTls(address: string, timeoutMs: number, secureContext: tls.SecureContext, onRefused: TlsRefused): Promise<SocketTransport> {

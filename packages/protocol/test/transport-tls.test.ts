@@ -72,12 +72,13 @@ interface Served {
   refusal(pattern: RegExp): Promise<{ peer: string; reason: string }>;
 }
 
-async function serveEcho(material: TlsMaterial, address = "127.0.0.1:0", handshakeTimeoutMs = 2000): Promise<Served> {
+async function serveEcho(material: TlsMaterial, address = "127.0.0.1:0", handshakeTimeoutMs = 2000, maxHandshaking?: number): Promise<Served> {
   const refused: { peer: string; reason: string }[] = [];
   const waiters: (() => void)[] = [];
   const options: TlsTransportOptions = {
     material,
     handshakeTimeoutMs,
+    ...(maxHandshaking !== undefined ? { maxHandshaking } : {}),
     onRefused: (peer, reason) => {
       refused.push({ peer, reason });
       for (const w of waiters.splice(0)) w();
@@ -237,5 +238,23 @@ describe("TLS transports", () => {
         await server.close();
       }
     });
+  });
+
+  test("past the cap of connections in their TLS handshake, the one waiting longest is dropped; a real client still gets in", async () => {
+    const { server, refusal } = await serveEcho(ids.node, "127.0.0.1:0", 10_000, 2);
+    const [host, port] = [server.address.slice(0, server.address.lastIndexOf(":")), Number(server.address.slice(server.address.lastIndexOf(":") + 1))];
+    const silent = [0, 1, 2].map(() => net.connect({ host, port }).on("error", () => undefined));
+    const closed = silent.map((s) => new Promise<number>((resolve) => s.once("close", () => resolve(silent.indexOf(s)))));
+    try {
+      const first = await Promise.race(closed);
+      assert.equal(first, 0, "the oldest went");
+      assert.match((await refusal(/in their TLS handshake/)).reason, /more than 2 connections are in their TLS handshake: dropped the one waiting longest/);
+      const conn = await connectRpc<Echo>(server.address, peerOptions(tlsTransports({ material: ids.node, handshakeTimeoutMs: 2000 })));
+      assert.deepEqual(await conn.call("double", { n: 2 }), { n: 4 });
+      conn.close();
+    } finally {
+      for (const s of silent) s.destroy();
+      await server.close();
+    }
   });
 });
