@@ -2,7 +2,7 @@
  * Issue 17 point 5: the jobs API of a LocalCluster's head. A submission without the token or
  * with a wrong one gets 401, creates nothing (no record, no supervisor, the entrypoint never
  * runs) and its entrypoint is written to no log; the 11th failed authentication from one
- * address within the window gets 429 (and locks that address out, not others);
+ * address within the window gets 429 (and locks that address out for wrong guesses, not others);
  * `runtimeEnv.envVars` reach the entrypoint but their values show nowhere: job info, the
  * jobs' KV records, the state API, the CLI.
  */
@@ -81,9 +81,12 @@ describe("jobs API security", () => {
     assert.equal(eleventh.status, 429);
     assert.ok(Number(eleventh.headers["retry-after"]) >= 1 && Number(eleventh.headers["retry-after"]) <= 60, String(eleventh.headers["retry-after"]));
     assert.equal(JSON.parse(eleventh.body).error, "too_many_failed_authentications");
-    // Locked out: not even the right token is looked at now, nor a login.
-    assert.equal((await send("GET", "/api/jobs", bearer(), undefined, from)).status, 429);
-    assert.equal((await send("POST", "/login", { "content-type": "application/x-www-form-urlencoded" }, `token=${setup.cluster.token}`, from)).status, 429);
+    // Locked out: wrong guesses get 429 (and are not looked at further); the right token and a login with it still pass.
+    assert.equal((await send("GET", "/api/jobs", wrong, undefined, from)).status, 429);
+    assert.equal((await send("POST", "/login", { "content-type": "application/x-www-form-urlencoded" }, "token=wrong", from)).status, 429);
+    assert.equal((await send("GET", "/api/jobs", bearer(), undefined, from)).status, 200);
+    const login = await send("POST", "/login", { "content-type": "application/x-www-form-urlencoded" }, `token=${setup.cluster.token}`, from);
+    assert.equal(login.status, 303);
     // Routes open without the token stay open; other addresses are not locked.
     assert.equal((await send("GET", "/healthz", {}, undefined, from)).status, 200);
     assert.equal((await send("GET", "/api/jobs", bearer(), undefined, "127.0.0.4")).status, 200);

@@ -1,9 +1,9 @@
 /**
  * Failed authentications per client IP address, counted with @fastify/rate-limit's store:
  * a request without a valid token or session, a login with a wrong token. An address that
- * has failed `max` times within `windowMs` is locked out until its window ends: its
- * requests that need the token get 429 without their credentials being looked at, so
- * guessing stops there, whatever the guess. Routes open without the token stay open.
+ * has failed `max` times within `windowMs` is locked out until its window ends: its wrong
+ * guesses get 429 without being counted, and the right token still passes (the server asks
+ * `lockedFor` only after the credentials failed). Routes open without the token stay open.
  */
 import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance, FastifyRequest } from "fastify";

@@ -101,9 +101,11 @@ export function createDashboardServer(options: DashboardServerOptions): FastifyI
     if (!originAllowed(req.method, req.headers.origin, req.headers.host, secure, typeof fetchSite === "string" ? fetchSite : undefined)) return foreignOrigin(reply);
     // HEAD is answered as GET is, so it is as open as the GET.
     if (OPEN_ROUTES.has(`${req.method === "HEAD" ? "GET" : req.method} ${req.routeOptions.url ?? ""}`)) return undefined;
+    // The right token (or a session) always passes: a lock-out stops guesses, and a process
+    // guessing from the head machine must not lock its own users out.
+    if (auth.authorized(req.headers.authorization, req.headers.cookie)) return undefined;
     const locked = await failures.lockedFor(req);
     if (locked !== undefined) return tooMany(reply, locked);
-    if (auth.authorized(req.headers.authorization, req.headers.cookie)) return undefined;
     // Only wrong credentials count: a request with none cannot be a guess.
     if (req.headers.authorization !== undefined || cookieValue(req.headers.cookie, SESSION_COOKIE) !== undefined) await failures.failed(req);
     return refuse(req, reply, auth);
@@ -111,11 +113,11 @@ export function createDashboardServer(options: DashboardServerOptions): FastifyI
   app.get("/healthz", async (_req, reply) => reply.type("text/plain").send("ok"));
   app.get("/login", async (_req, reply) => reply.type("text/html").send(loginPage()));
   app.post("/login", async (req, reply) => {
-    const locked = await failures.lockedFor(req);
-    if (locked !== undefined) return tooMany(reply, locked);
     const body = (req.body ?? {}) as { token?: unknown };
     const wantsJson = !isForm(req);
     if (!auth.tokenMatches(body.token)) {
+      const locked = await failures.lockedFor(req);
+      if (locked !== undefined) return tooMany(reply, locked);
       await failures.failed(req);
       if (wantsJson) return reply.code(401).send({ error: "unauthorized", message: "the token is not this cluster's token" });
       return reply.code(401).type("text/html").send(loginPage("That is not this cluster's token."));
