@@ -139,6 +139,8 @@ export function security(out: string): void {
     const value = r[name];
     assert.ok(typeof value === "number" && value > 0 && Number.isFinite(value), `${name}: ${String(value)}`);
   }
+  assert.equal(r["fuzz_ok"], 1, "every fuzzed server alive and answering");
+  for (const target of ["gcs", "raylet", "worker", "transfer", "http"]) assert.ok((r[`fuzz_${target}_inputs_per_second`] ?? 0) > 0, `fuzz ${target}: ${out}`);
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
- * Issue 17's TLS figures in one run (point 8):
+ * Issue 17's figures in one run (point 8):
  *
- *   npx tsx bench/security.ts [--runs 3] [--mib 256] [--tasks 2000] [--idle 1000] [--quick] [--json]
+ *   npx tsx bench/security.ts [--runs 3] [--mib 256] [--tasks 2000] [--idle 1000] [--fuzz-seconds 20] [--quick] [--json]
  *
  *   aes-128-gcm     `openssl speed -evp aes-128-gcm` on one core (16 KiB blocks), the bound of
  *                   one TLS stream on this machine, measured in this run
@@ -16,6 +16,9 @@
  *                   driver; spread so none passes its rpcMaxHandshakingConnections, each reopened
  *                   when the server drops it at its handshake deadline), against without them,
  *                   alternating, median of --runs each: must keep ≥ 90%
+ *   fuzz            inputs/s of `npm run fuzz` per target (gcs, raylet, worker, transfer, http),
+ *                   --fuzz-seconds each (20) on a cluster of its own, and that every target
+ *                   survived (test/fuzz/main.ts)
  *
  * Two nodes on loopback (127.0.0.1 and 127.0.0.2), each with a certificate of its own from
  * `lux cert`'s functions; every cluster runs in a child process (TLS is a process setting).
@@ -179,6 +182,18 @@ function runChild(args: string[]): Record<string, number> {
   return JSON.parse(run.stdout.trim().split("\n").pop() ?? "") as Record<string, number>;
 }
 
+/** Inputs/s of the fuzzer per target (`fuzz_<target>_inputs_per_second`), and 1 in `fuzz_ok` if every target survived. */
+function fuzzRates(seconds: number): Record<string, number> {
+  const main = path.join(path.dirname(fileURLToPath(import.meta.url)), "../test/fuzz/main.ts");
+  const run = spawnSync(process.execPath, ["--import", "tsx", main, "--target", "all", "--seconds", String(seconds), "--json"], { encoding: "utf8", maxBuffer: 16 * MiB });
+  const last = run.stdout.trim().split("\n").pop() ?? "";
+  if (!last.startsWith("{")) throw new Error(`the fuzzer exited ${run.status}: ${run.stderr.slice(-2000)}`);
+  const fuzz = JSON.parse(last) as { ok: boolean; targets: { target: string; inputsPerSec: number }[] };
+  const out: Record<string, number> = { fuzz_ok: fuzz.ok ? 1 : 0 };
+  for (const t of fuzz.targets) out[`fuzz_${t.target}_inputs_per_second`] = t.inputsPerSec;
+  return out;
+}
+
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lux-bench-tls-"));
   try {
@@ -189,7 +204,9 @@ async function main(): Promise<void> {
     const plain = runChild(["--child", "transfer", ...common]);
     const tls = runChild(["--child", "transfer", "--certs", dir, ...common]);
     const idle = runChild(["--child", "idle", ...common]);
+    const fuzz = fuzzRates(quick ? 2 : flag("fuzz-seconds", 20));
     report({
+      ...fuzz,
       aes_128_gcm_gb_per_second: aes / 1e9,
       transfer_plain_gb_per_second: plain["gb_per_second"] as number,
       transfer_tls_gb_per_second: tls["gb_per_second"] as number,
@@ -223,6 +240,11 @@ function report(r: Record<string, number>): void {
   line("tasks sync on the other node, TLS 1.3", r["tasks_sync_tls"] as number, "/s");
   line("tasks sync, plaintext, no idle connections", r["tasks_sync_without_idle"] as number, "/s");
   line(`tasks sync, plaintext, ${r["idle_connections"]} idle unauthenticated connections`, r["tasks_sync_with_idle"] as number, `/s  ${share(r["idle_share"] as number, IDLE_TARGET)}`);
+  for (const [key, value] of Object.entries(r)) {
+    const target = /^fuzz_(\w+)_inputs_per_second$/.exec(key)?.[1];
+    if (target !== undefined) line(`fuzz inputs, target ${target}`, value, "/s");
+  }
+  console.log(`fuzzed servers all alive and answering: ${r["fuzz_ok"] === 1 ? "yes" : "NO"}`);
 }
 
 const childAt = process.argv.indexOf("--child");
