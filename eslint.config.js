@@ -44,6 +44,9 @@ const ALLOWED = {
   // The launcher import.meta.resolve()s "@lux/gcs/main" and "@lux/raylet/main" to spawn them
   // (declared in its package.json); that is not an import.
   launcher: ["@lux/common", "@lux/protocol", "@lux/object-store"],
+  // The autoscaler process and its providers talk to the control service through the
+  // launcher's client and start nodes as `lux start` processes (found at run time).
+  autoscaler: ["@lux/common", "@lux/protocol", "@lux/launcher"],
   // lux.init()'s private cluster comes from @lux/launcher, registered by the `lux` package.
   core: ["@lux/common", "@lux/protocol", "@lux/object-store"],
   // The jobs API's client (lux/job, lux job): HTTP to the head, and the control service only to
@@ -130,7 +133,7 @@ const productionFiles = (dir) => [`packages/${dir}/src/**/*.ts`, `packages/${dir
  * Packages whose errors reach users' code (CONVENTIONS.md, habit 3): every error they make
  * is coded. The daemons' errors reach users too, as replies to the core worker's calls.
  */
-const USER_FACING = new Set(["core", "cli", "lux", "launcher", "gcs", "raylet", "object-store", "util", "job-client", "dashboard", "data"]);
+const USER_FACING = new Set(["autoscaler", "core", "cli", "lux", "launcher", "gcs", "raylet", "object-store", "util", "job-client", "dashboard", "data"]);
 const PLAIN_ERROR_MESSAGE =
   "Users get coded errors: throw a LuxError class (declared with defineError, listed in ERROR_CODES and docs/errors.md; `new LuxError(message)` for a bug), or a TypeError/RangeError for an invalid argument. A plain Error may only be the `cause` of a coded error.";
 const NO_PLAIN_ERRORS = [

@@ -63,6 +63,12 @@ export {
   parseStateFilter,
 } from "./state-query.js";
 export { LogNotFoundError } from "./log-errors.js";
+export {
+  InvalidClusterConfigError,
+  NodeProviderError,
+  describeClusterConfigProblem,
+  type ClusterConfigProblem,
+} from "./autoscaler-errors.js";
 export { RotatingFile, type RotatingFileOptions, rotatedName } from "./rotating-file.js";
 export {
   type OutputContext,

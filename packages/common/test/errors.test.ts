@@ -61,6 +61,8 @@ import {
   JobApiError,
   LogNotFoundError,
   TlsConfigError,
+  InvalidClusterConfigError,
+  NodeProviderError,
   type WireError,
   ensureError,
   errorClassForCode,
@@ -166,6 +168,8 @@ const SAMPLES: readonly LuxError[] = [
   new DataIteratorError({ split: 1, reason: "another reader is iterating it" }),
   new LogNotFoundError({ what: 'file "nothing.log" on node 3f2a9c01', reason: "no such file there; it has gcs.log, raylet.log" }),
   new TlsConfigError({ reason: "--tls-ca is missing" }),
+  new InvalidClusterConfigError({ file: "cluster.yaml", problems: [{ path: "availableNodeTypes.gpu.maxWorkers", line: 14, message: "must be ≥ minWorkers" }] }),
+  new NodeProviderError({ provider: "kubernetes", operation: "create pod lux-cpu-1", status: 403, reason: "exceeded quota" }),
 ];
 
 /** The package that declares each class: @lux/protocol for the connection errors, else @lux/common. */

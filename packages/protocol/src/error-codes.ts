@@ -57,6 +57,8 @@ export const ERROR_CODES = [
   "LUX_DATA_UNKNOWN_COLUMN",
   "LUX_DATA_ITERATOR",
   "LUX_TLS_CONFIG",
+  "LUX_INVALID_CLUSTER_CONFIG",
+  "LUX_NODE_PROVIDER_FAILED",
 ] as const;
 
 /** A Lux error code, e.g. "LUX_GET_TIMEOUT"; see docs/errors.md. */
