@@ -54,7 +54,7 @@ const ALLOWED = {
   "job-client": ["@lux/common", "@lux/launcher"],
   cli: ["@lux/common", "@lux/core", "@lux/launcher", "@lux/job-client"],
   // @lux/testing only for the `lux/testing` entry (src/testing.ts).
-  lux: ["@lux/core", "@lux/cli", "@lux/launcher", "@lux/testing", "@lux/util", "@lux/job-client"],
+  lux: ["@lux/core", "@lux/cli", "@lux/launcher", "@lux/testing", "@lux/util", "@lux/job-client", "@lux/autoscaler"],
   // lux.util: built on core's public API as a user's code would be; @lux/core/internal for
   // the control service's KV and for shipping Pool's functions to its actors.
   util: ["@lux/core", "@lux/protocol"],

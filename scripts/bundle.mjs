@@ -35,7 +35,7 @@ const ENTRIES = {
   autoscaler: ["index"],
   cli: ["index", "microbenchmark/startup-child"],
   "job-client": ["index"],
-  lux: ["index", "testing", "util", "job"],
+  lux: ["index", "testing", "util", "job", "autoscaler"],
   util: ["index"],
   data: ["index"],
   // The job supervisor actor's module is an entry of its own so that its `lux.remote` call

@@ -19,3 +19,15 @@ export {
   type ProviderConfig,
 } from "./cluster-config.js";
 export { parseQuantity, podResources } from "./pod-resources.js";
+export {
+  TAG_CLUSTER,
+  TAG_NODE_TYPE,
+  TAG_NODE_KIND,
+  TAG_INSTANCE,
+  tagsMatch,
+  type NodeProvider,
+  type NodeTags,
+  type NodeKind,
+} from "./node-provider.js";
+export { LocalNodeProvider, localNodesDir, type LocalProviderOptions } from "./local-provider.js";
+export { workerStartArgs } from "./node-command.js";

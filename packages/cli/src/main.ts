@@ -132,6 +132,7 @@ function program(): Command {
     .option("--tls-cert <file>", "this node's certificate (PEM, `lux cert issue`): with --tls-key and --tls-ca, TLS 1.3 on every connection and HTTP server (default LUX_TLS_CERT; docs/tls.md)")
     .option("--tls-key <file>", "the private key of --tls-cert (default LUX_TLS_KEY)")
     .option("--tls-ca <file>", "the cluster's CA certificate, `lux cert create-ca` (default LUX_TLS_CA)")
+    .option("--block", "stay in the foreground: stop the daemons on SIGTERM or SIGINT, and fail if one of them exits (a container's command)")
     .action(async (opts: StartOptions) => {
       await start(opts);
     });

@@ -61,6 +61,27 @@ export interface StartOptions {
   tlsCert?: string;
   tlsKey?: string;
   tlsCa?: string;
+  /**
+   * Stay in the foreground until SIGTERM or SIGINT (then stop the daemons started here), or
+   * until one of them exits (then stop the others and fail): a container's command, or a node
+   * the autoscaler's local provider runs.
+   */
+  block?: boolean;
+}
+
+/** How the daemons run: in the background (detached), or as children of a blocking `lux start`. */
+function daemonMode(opts: StartOptions): { detached: true } | { exitWithParent: true } {
+  return opts.block === true ? { exitWithParent: true } : { detached: true };
+}
+
+/**
+ * A node started by the autoscaler's provider says which instance it is: LUX_INSTANCE_ID and
+ * LUX_NODE_TYPE in its environment become the raylet's lux.io/instance-id and lux.io/node-type labels.
+ */
+function instanceOf(): { instanceId?: string; nodeType?: string } {
+  const id = process.env["LUX_INSTANCE_ID"];
+  const type = process.env["LUX_NODE_TYPE"];
+  return { ...(id ? { instanceId: id } : {}), ...(type ? { nodeType: type } : {}) };
 }
 
 export async function start(opts: StartOptions): Promise<void> {
@@ -84,7 +105,8 @@ export async function start(opts: StartOptions): Promise<void> {
       ...(opts.objectStoreMemory !== undefined ? { objectStoreMemory: opts.objectStoreMemory } : {}),
       ...(opts.memoryCapacity !== undefined ? { memoryCapacity: opts.memoryCapacity } : {}),
       nodeIpAddress: opts.nodeIpAddress,
-      detached: true,
+      ...daemonMode(opts),
+      ...instanceOf(),
       logFile: rayletLog,
       sessionDir,
       config: rayletConfig(withTls),
@@ -98,7 +120,33 @@ export async function start(opts: StartOptions): Promise<void> {
   }
   recordDaemon({ kind: "raylet", pid: raylet.pid, address: raylet.address, gcsAddress, nodeId: raylet.nodeId, main: raylet.main, sessionDir, logFile: rayletLog });
   const dashboard = opts.head === true ? await startHeadDashboard(withTls, token, gcsAddress, sessionDir, tls) : undefined;
-  process.stdout.write(`${summary(opts, raylet, gcsAddress, token, logs, dashboard, tls).join("\n")}\n`);
+  process.stdout.write(`${summary(opts, raylet, gcsAddress, token, logs, dashboard?.url, tls).join("\n")}\n`);
+  if (opts.block === true) await blockUntilStopped([gcs, raylet, dashboard?.handle].filter((d) => d !== undefined));
+}
+
+/**
+ * `--block`: waits for SIGTERM or SIGINT, then stops the daemons (newest first); if one of
+ * them exits first, stops the others and fails with its exit.
+ */
+async function blockUntilStopped(daemons: DaemonHandle[]): Promise<void> {
+  let signalled = false;
+  let wake: () => void = () => undefined;
+  const signal = new Promise<void>((resolve) => (wake = resolve));
+  const onSignal = (): void => {
+    signalled = true;
+    wake();
+  };
+  process.once("SIGTERM", onSignal).once("SIGINT", onSignal);
+  const exited = Promise.race(daemons.map((d) => d.waitExit().then((exit) => ({ d, exit }))));
+  const first = await Promise.race([signal.then(() => undefined), exited]);
+  process.off("SIGTERM", onSignal).off("SIGINT", onSignal);
+  for (const d of [...daemons].reverse()) {
+    await d.stop();
+    forgetDaemon(d);
+  }
+  if (!signalled && first !== undefined) {
+    throw new CliError(`the ${first.d.kind} (pid ${first.d.pid}) exited (${first.exit.signal ?? `code ${first.exit.code}`}); stopped the others`);
+  }
 }
 
 /**
@@ -159,7 +207,7 @@ async function startHead(opts: StartOptions, sessionDir: string, logs: string): 
     address: `${opts.nodeIpAddress}:${opts.port}`,
     writeTokenFile: true,
     storage: opts.storage,
-    detached: true,
+    ...daemonMode(opts),
     logFile: path.join(logs, "gcs.log"),
     sessionDir,
     ...(opts.systemConfig !== undefined || opts.taskEventsMax !== undefined
@@ -175,7 +223,7 @@ async function startHead(opts: StartOptions, sessionDir: string, logs: string): 
  * The head's HTTP server, recorded for `lux stop` and in the control service for `lux status`
  * and `lux job`. A port already taken does not stop the cluster: the reason is printed instead.
  */
-async function startHeadDashboard(opts: StartOptions, token: string, gcsAddress: string, sessionDir: string, tls: TlsFiles | undefined): Promise<string | undefined> {
+async function startHeadDashboard(opts: StartOptions, token: string, gcsAddress: string, sessionDir: string, tls: TlsFiles | undefined): Promise<{ url: string; handle: DaemonHandle } | undefined> {
   const logFile = path.join(sessionDir, "logs", "dashboard.log");
   let dashboard: DaemonHandle;
   try {
@@ -183,7 +231,7 @@ async function startHeadDashboard(opts: StartOptions, token: string, gcsAddress:
       token,
       gcsAddress,
       address: `${opts.dashboardHost}:${opts.dashboardPort}`,
-      detached: true,
+      ...daemonMode(opts),
       logFile,
       sessionDir,
       // The jobs API's entries (jobStopGraceMs, …) are read there.
@@ -201,7 +249,7 @@ async function startHeadDashboard(opts: StartOptions, token: string, gcsAddress:
   } finally {
     client.close();
   }
-  return url;
+  return { url, handle: dashboard };
 }
 
 /** An existing cluster: its token is LUX_TOKEN, else the token file its head wrote. */

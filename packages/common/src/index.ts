@@ -171,6 +171,8 @@ export {
   BUILTIN_LABEL_PREFIX,
   NODE_ID_LABEL,
   ACCELERATOR_TYPE_LABEL,
+  NODE_TYPE_LABEL,
+  INSTANCE_ID_LABEL,
   labelKeyProblem,
   labelValueProblem,
   labelMatcher,

@@ -19,6 +19,10 @@ export const BUILTIN_LABEL_PREFIX = "lux.io/";
 export const NODE_ID_LABEL = "lux.io/node-id";
 /** Built-in label: the model of the node's GPUs (e.g. `H100`), absent on a node without GPUs found. */
 export const ACCELERATOR_TYPE_LABEL = "lux.io/accelerator-type";
+/** Built-in label of a node the autoscaler started: its node type in the cluster YAML. */
+export const NODE_TYPE_LABEL = "lux.io/node-type";
+/** Built-in label of a node the autoscaler started: the provider's id of it (how the autoscaler finds its raylet). */
+export const INSTANCE_ID_LABEL = "lux.io/instance-id";
 
 const NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;

@@ -94,7 +94,8 @@ function commandLine(pid: number): string | undefined {
   return ps.status === 0 && ps.stdout.trim() !== "" ? ps.stdout.trim() : undefined;
 }
 
-function procStartTime(pid: number): string | undefined {
+/** The process's start time as the kernel reports it (/proc/PID/stat field 22): with the pid, it names one process. */
+export function procStartTime(pid: number): string | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
     // The command name (field 2) may hold spaces and parentheses: count from the last ")".

@@ -24,5 +24,6 @@ export {
   liveDaemons,
   isRecordedDaemon,
   autoAddress,
+  procStartTime,
   type DaemonRecord,
 } from "./daemon-registry.js";

@@ -109,6 +109,10 @@ export interface RayletOptions extends CommonDaemonOptions {
   spillDir?: string;
   /** The node's IP address: the raylet binds there. */
   nodeIpAddress?: string;
+  /** The autoscaler's id of this node (its provider's), shown as the label lux.io/instance-id. */
+  instanceId?: string;
+  /** The node type (cluster YAML) of a node the autoscaler started: the label lux.io/node-type. */
+  nodeType?: string;
   /** A job whose first worker the raylet starts at once (a private cluster's driver, before it registers). */
   prestartJob?: Pick<JobInfo, "jobId" | "namespace" | "execArgv" | "cwd" | "env">;
 }
@@ -147,6 +151,8 @@ export function startRaylet(opts: RayletOptions): Promise<DaemonHandle> {
   if (opts.nodeIpAddress !== undefined) args.push("--node-ip-address", opts.nodeIpAddress);
   if (opts.prestartJob !== undefined) args.push("--prestart-job", JSON.stringify(opts.prestartJob));
   if (opts.labels !== undefined && Object.keys(opts.labels).length > 0) args.push("--labels", JSON.stringify(opts.labels));
+  if (opts.instanceId !== undefined) args.push("--instance-id", opts.instanceId);
+  if (opts.nodeType !== undefined) args.push("--node-type", opts.nodeType);
   return startDaemon("raylet", rayletMain(), [...args, ...commonArgs(opts)], opts);
 }
 

@@ -4,6 +4,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import {
   ACCELERATOR_TYPE_LABEL,
+  INSTANCE_ID_LABEL,
+  NODE_TYPE_LABEL,
   checkNodeLabels,
   configSnapshot,
   createLogger,
@@ -43,6 +45,11 @@ const resources = JSON.parse(flags.get("resources") ?? "{}") as Record<string, n
 resources["CPU"] ??= os.availableParallelism();
 // --labels JSON: the node's own labels (lux.io/ ones are Lux's).
 const labels = nodeLabels(flags.get("labels"));
+// A node the autoscaler started says which of its instances it is (--instance-id, --node-type).
+for (const [flag, label] of [["instance-id", INSTANCE_ID_LABEL], ["node-type", NODE_TYPE_LABEL]] as const) {
+  const value = flags.get(flag);
+  if (value !== undefined && value !== "") labels[label] = value;
+}
 const MAX_DEFAULT_STORE = 200 * 1024 ** 3;
 const storeBytes = Number(flags.get("object-store-memory") ?? Math.min(Math.floor(os.totalmem() * 0.3), MAX_DEFAULT_STORE));
 if (!Number.isSafeInteger(storeBytes) || storeBytes <= 0) {
