@@ -52,7 +52,7 @@ const ALLOWED = {
   // The jobs API's client (lux/job, lux job): HTTP to the head, and the control service only to
   // find the head's URL (@lux/launcher's client) and the token (@lux/common's token files).
   "job-client": ["@lux/common", "@lux/launcher"],
-  cli: ["@lux/common", "@lux/core", "@lux/launcher", "@lux/job-client"],
+  cli: ["@lux/common", "@lux/core", "@lux/launcher", "@lux/job-client", "@lux/autoscaler"],
   // @lux/testing only for the `lux/testing` entry (src/testing.ts).
   lux: ["@lux/core", "@lux/cli", "@lux/launcher", "@lux/testing", "@lux/util", "@lux/job-client", "@lux/autoscaler"],
   // lux.util: built on core's public API as a user's code would be; @lux/core/internal for

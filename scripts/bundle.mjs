@@ -32,7 +32,7 @@ const ENTRIES = {
   raylet: ["index", "main"],
   core: ["index", "internal", "worker-main", "store-sync-worker", "module-scope-hooks", "npm-env-hooks"],
   launcher: ["index"],
-  autoscaler: ["index"],
+  autoscaler: ["index", "main"],
   cli: ["index", "microbenchmark/startup-child"],
   "job-client": ["index"],
   lux: ["index", "testing", "util", "job", "autoscaler"],

@@ -23,7 +23,6 @@ export {
   TAG_CLUSTER,
   TAG_NODE_TYPE,
   TAG_NODE_KIND,
-  TAG_INSTANCE,
   tagsMatch,
   type NodeProvider,
   type NodeTags,
@@ -31,3 +30,10 @@ export {
 } from "./node-provider.js";
 export { LocalNodeProvider, localNodesDir, type LocalProviderOptions } from "./local-provider.js";
 export { workerStartArgs } from "./node-command.js";
+export { expandDemand, type Demand, type DemandItem, type SpreadGang } from "./demand.js";
+export { plan, fits, typeLabels, type Bin, type Plan, type PlanInput } from "./planner.js";
+export { Reconciler, type ReconcilerOptions } from "./reconciler.js";
+export { GcsControl, type ControlService } from "./control-client.js";
+export { InstanceTable, type Instance, type InstanceState, type Failure } from "./instances.js";
+export type { AutoscalerStatus, NodeTypeCounts, DemandSummary } from "./status.js";
+export { createProvider } from "./providers.js";

@@ -13,8 +13,6 @@ export const TAG_CLUSTER = "lux.io/cluster";
 export const TAG_NODE_TYPE = "lux.io/node-type";
 /** "head" or "worker". */
 export const TAG_NODE_KIND = "lux.io/node-kind";
-/** The autoscaler's instance id of the node (its launch), to match a launch with its node after a restart. */
-export const TAG_INSTANCE = "lux.io/instance";
 
 export type NodeKind = "head" | "worker";
 

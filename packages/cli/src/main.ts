@@ -7,6 +7,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { InvalidConfigError, InvalidOptionError, checkConfig, checkNodeLabels, type SystemConfig } from "@lux/common";
 import { addCertCommands } from "./cert.js";
 import { CliError } from "./errors.js";
+import { readClusterConfig, withHeadType } from "./autoscaler-head.js";
+import { down, up, type UpOptions } from "./cluster-commands.js";
 import { addJobCommands } from "./job-commands.js";
 import { addLogCommands } from "./log-commands.js";
 import { microbenchmark, type MicrobenchmarkOptions } from "./microbenchmark/index.js";
@@ -103,9 +105,8 @@ function systemConfig(value: string): SystemConfig {
   }
 }
 
-function program(): Command {
-  // Positional options: `lux logs worker --tail 5` gives --tail to `worker`, not to `logs`.
-  const cmd = new Command("lux").description("Start, inspect and stop Lux clusters on this machine.").exitOverride().enablePositionalOptions();
+/** `lux start` (start.ts). */
+function addStartCommand(cmd: Command): void {
   cmd
     .command("start")
     .description("Start a head node (--head) or a node joining the cluster at --address, in the background.")
@@ -133,9 +134,44 @@ function program(): Command {
     .option("--tls-key <file>", "the private key of --tls-cert (default LUX_TLS_KEY)")
     .option("--tls-ca <file>", "the cluster's CA certificate, `lux cert create-ca` (default LUX_TLS_CA)")
     .option("--block", "stay in the foreground: stop the daemons on SIGTERM or SIGINT, and fail if one of them exits (a container's command)")
+    .option("--autoscaling-config <file>", "a cluster YAML (--head): the head also runs the autoscaler, and takes its node type's resources (see docs/autoscaler.md)")
     .action(async (opts: StartOptions) => {
+      if (opts.autoscalingConfig !== undefined) {
+        if (opts.head !== true) throw new CliError("--autoscaling-config is for the head node (--head), which runs the autoscaler", 2);
+        await start(withHeadType(opts, readClusterConfig(opts.autoscalingConfig).config));
+        return;
+      }
       await start(opts);
     });
+}
+
+/** `lux up` and `lux down`: a cluster from its YAML (cluster-commands.ts). */
+function addClusterCommands(cmd: Command): void {
+  cmd
+    .command("up <cluster.yaml>")
+    .description("Start the cluster of a YAML file here (its head and autoscaler), or update its autoscaler; running it again changes nothing.")
+    .option("--yes", "do not ask for confirmation")
+    .addOption(new Option("--port <port>", "port of the control service (0 picks a free one)").argParser(port).default(6379))
+    .addOption(new Option("--dashboard-port <port>", "port of the head's HTTP server (0 picks a free one)").argParser(port).default(8265))
+    .option("--dashboard-host <ip>", "address the head's HTTP server binds", "127.0.0.1")
+    .option("--node-ip-address <ip>", "the head's IP address; the daemons bind there", "127.0.0.1")
+    .option("--object-store-memory <bytes>", "size of the head's object store", bytes)
+    .action(async (file: string, opts: UpOptions) => {
+      await up(file, opts);
+    });
+  cmd
+    .command("down <cluster.yaml>")
+    .description("End every node of the cluster of a YAML file (those its provider tagged with the cluster), then its head.")
+    .action(async (file: string) => {
+      await down(file);
+    });
+}
+
+function program(): Command {
+  // Positional options: `lux logs worker --tail 5` gives --tail to `worker`, not to `logs`.
+  const cmd = new Command("lux").description("Start, inspect and stop Lux clusters on this machine.").exitOverride().enablePositionalOptions();
+  addStartCommand(cmd);
+  addClusterCommands(cmd);
   cmd
     .command("stop")
     .description("Stop every Lux process started by `lux start` on this machine.")

@@ -24,6 +24,8 @@ import {
   startRaylet,
   type DaemonHandle,
 } from "@lux/launcher";
+import { startHeadAutoscaler } from "./autoscaler-head.js";
+import { blockUntilStopped } from "./block.js";
 import { CliError } from "./errors.js";
 
 export interface StartOptions {
@@ -67,10 +69,12 @@ export interface StartOptions {
    * the autoscaler's local provider runs.
    */
   block?: boolean;
+  /** A cluster YAML (--head): the head also runs the autoscaler, which scales its node types to demand. */
+  autoscalingConfig?: string;
 }
 
 /** How the daemons run: in the background (detached), or as children of a blocking `lux start`. */
-function daemonMode(opts: StartOptions): { detached: true } | { exitWithParent: true } {
+export function daemonMode(opts: StartOptions): { detached: true } | { exitWithParent: true } {
   return opts.block === true ? { exitWithParent: true } : { detached: true };
 }
 
@@ -84,7 +88,8 @@ function instanceOf(): { instanceId?: string; nodeType?: string } {
   return { ...(id ? { instanceId: id } : {}), ...(type ? { nodeType: type } : {}) };
 }
 
-export async function start(opts: StartOptions): Promise<void> {
+/** Starts what the options say and prints where it is; resolves with the control service's address. */
+export async function start(opts: StartOptions): Promise<{ gcsAddress: string }> {
   checkOptions(opts);
   const tls = tlsOf(opts);
   warnExposed(opts, tls);
@@ -120,33 +125,15 @@ export async function start(opts: StartOptions): Promise<void> {
   }
   recordDaemon({ kind: "raylet", pid: raylet.pid, address: raylet.address, gcsAddress, nodeId: raylet.nodeId, main: raylet.main, sessionDir, logFile: rayletLog });
   const dashboard = opts.head === true ? await startHeadDashboard(withTls, token, gcsAddress, sessionDir, tls) : undefined;
-  process.stdout.write(`${summary(opts, raylet, gcsAddress, token, logs, dashboard?.url, tls).join("\n")}\n`);
-  if (opts.block === true) await blockUntilStopped([gcs, raylet, dashboard?.handle].filter((d) => d !== undefined));
-}
-
-/**
- * `--block`: waits for SIGTERM or SIGINT, then stops the daemons (newest first); if one of
- * them exits first, stops the others and fails with its exit.
- */
-async function blockUntilStopped(daemons: DaemonHandle[]): Promise<void> {
-  let signalled = false;
-  let wake: () => void = () => undefined;
-  const signal = new Promise<void>((resolve) => (wake = resolve));
-  const onSignal = (): void => {
-    signalled = true;
-    wake();
-  };
-  process.once("SIGTERM", onSignal).once("SIGINT", onSignal);
-  const exited = Promise.race(daemons.map((d) => d.waitExit().then((exit) => ({ d, exit }))));
-  const first = await Promise.race([signal.then(() => undefined), exited]);
-  process.off("SIGTERM", onSignal).off("SIGINT", onSignal);
-  for (const d of [...daemons].reverse()) {
-    await d.stop();
-    forgetDaemon(d);
-  }
-  if (!signalled && first !== undefined) {
-    throw new CliError(`the ${first.d.kind} (pid ${first.d.pid}) exited (${first.exit.signal ?? `code ${first.exit.code}`}); stopped the others`);
-  }
+  const autoscaler =
+    opts.head === true && opts.autoscalingConfig !== undefined
+      ? await startHeadAutoscaler({ configFile: opts.autoscalingConfig, token, gcsAddress, sessionDir, mode: daemonMode(opts), config: withTls.systemConfig })
+      : undefined;
+  const lines = summary(opts, raylet, gcsAddress, token, logs, dashboard?.url, tls);
+  if (autoscaler !== undefined) lines.splice(3, 0, `Autoscaler: cluster ${autoscaler.clusterName} (${autoscaler.provider} provider), log ${autoscaler.logFile}`);
+  process.stdout.write(`${lines.join("\n")}\n`);
+  if (opts.block === true) await blockUntilStopped([gcs, raylet, dashboard?.handle, autoscaler?.handle].filter((d) => d !== undefined));
+  return { gcsAddress };
 }
 
 /**

@@ -1,6 +1,8 @@
 /** `lux status`: the nodes of a cluster and its resources; fails when no cluster answers. */
+import type { AutoscalerStatus } from "@lux/autoscaler";
 import { tlsFilesFromConfig } from "@lux/common";
 import { connectControlService } from "@lux/launcher";
+import { autoscalerLines } from "./autoscaler-status.js";
 import { CliError } from "./errors.js";
 import { findCluster } from "./find-cluster.js";
 import { clusterListeners, listenersReport } from "./listeners.js";
@@ -14,7 +16,7 @@ export async function status(opts: { address?: string; listeners?: boolean }): P
       process.stdout.write(listenersReport(address, await clusterListeners(address, client), tlsFilesFromConfig() !== undefined));
       return;
     }
-    const [nodes, view, demand, dashboard] = await Promise.all([client.nodes(), client.resources(), client.demand(), client.dashboardUrl()]);
+    const [nodes, view, demand, dashboard, autoscaler] = await Promise.all([client.nodes(), client.resources(), client.demand(), client.dashboardUrl(), client.autoscalerStatus()]);
     const alive = nodes.filter((n) => n.alive);
     const lines = [`Cluster at ${address}`, `Dashboard: ${dashboard ?? "none"}`, `Nodes: ${alive.length} alive, ${nodes.length - alive.length} dead`];
     for (const n of nodes) {
@@ -40,8 +42,10 @@ export async function status(opts: { address?: string; listeners?: boolean }): P
     for (const d of demand) {
       const plural = d.count === 1 ? "" : "s";
       const selector = d.labelSelector === undefined ? "" : ` on nodes matching ${JSON.stringify(d.labelSelector)}`;
-      lines.push(`  ${JSON.stringify(d.resources)}${selector}: ${d.count} ${d.kind}${plural}${d.infeasible ? " (no node can ever provide this)" : ""}`);
+      const kind = d.kind === "placementGroup" ? `placement group${plural} ${d.strategy ?? ""} ${JSON.stringify(d.bundles ?? [])}` : `${d.kind}${plural}`;
+      lines.push(`  ${JSON.stringify(d.resources)}${selector}: ${d.count} ${kind}${d.infeasible ? " (no node can ever provide this)" : ""}`);
     }
+    if (autoscaler !== undefined) lines.push(...autoscalerLines(autoscaler as AutoscalerStatus));
     process.stdout.write(`${lines.join("\n")}\n`);
   } catch (e) {
     throw new CliError(`the cluster at ${address} did not answer: ${(e as Error).message}`);

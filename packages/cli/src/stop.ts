@@ -1,4 +1,7 @@
-/** `lux stop`: every daemon `lux start` started on this machine: the dashboard, then raylets, then the control service. */
+/**
+ * `lux stop`: every daemon `lux start` started on this machine: the autoscaler first (it
+ * would start nodes again) and the dashboard, then raylets, then the control service.
+ */
 import { config } from "@lux/common";
 import { forgetDaemon, isRecordedDaemon, liveDaemons, type DaemonRecord } from "@lux/launcher";
 
@@ -6,13 +9,14 @@ export async function stop(): Promise<void> {
   const daemons = liveDaemons();
   const raylets = daemons.filter((d) => d.kind === "raylet");
   const gcs = daemons.filter((d) => d.kind === "gcs");
-  await stopAll(daemons.filter((d) => d.kind === "dashboard"));
+  await stopAll(daemons.filter((d) => d.kind === "autoscaler" || d.kind === "dashboard"));
   await stopAll(raylets);
   await stopAll(gcs);
   process.stdout.write(daemons.length === 0 ? "No Lux processes were running.\n" : `Stopped ${daemons.length} Lux process(es).\n`);
 }
 
-async function stopAll(daemons: DaemonRecord[]): Promise<void> {
+/** SIGTERM to each, SIGKILL to those still running after daemonStopGraceMs; forgets them. */
+export async function stopAll(daemons: DaemonRecord[]): Promise<void> {
   for (const d of daemons) signal(d, "SIGTERM");
   const graceMs = config("daemonStopGraceMs");
   const deadline = Date.now() + graceMs;

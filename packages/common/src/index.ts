@@ -69,6 +69,7 @@ export {
   describeClusterConfigProblem,
   type ClusterConfigProblem,
 } from "./autoscaler-errors.js";
+export { AUTOSCALER_REQUEST_KEY, AUTOSCALER_STATUS_KEY, type AutoscalerRequest } from "./autoscaler-keys.js";
 export { RotatingFile, type RotatingFileOptions, rotatedName } from "./rotating-file.js";
 export {
   type OutputContext,

@@ -33,6 +33,7 @@ export {
 export { remote } from "./remote.js";
 export { get, put, wait, free, type GetOptions, type WaitOptions } from "./object-api.js";
 export { nodes, clusterResources, availableResources, type NodeView } from "./cluster-info.js";
+export { requestResources, type ResourceRequest } from "./request-resources.js";
 export { getRuntimeContext, type RuntimeContext } from "./runtime-context.js";
 export { ObjectRef } from "./object-ref.js";
 /** The state API: list, get and count tasks, actors, objects, nodes, jobs, placement groups and workers (docs/observability.md). */

@@ -17,7 +17,7 @@ export class ActorPlacement {
     const req = spec.placementResources ?? spec.resources;
     const strategy = spec.strategy ?? "DEFAULT";
     const matches = labelMatcher(spec.labelSelector);
-    const alive = this.view.alive().filter((n) => matches(n.labels));
+    const alive = this.view.schedulable().filter((n) => matches(n.labels));
     if (typeof strategy === "object") {
       const target = alive.find((n) => n.nodeId === strategy.nodeId);
       if (!strategy.soft) {

@@ -3,6 +3,7 @@ import type {
   Clock,
   CoreWorkerService,
   Dial,
+  DrainReply,
   Handlers,
   PeerOptions,
   RayletService,
@@ -186,8 +187,14 @@ export class GcsServer {
       const perNode = await Promise.all(
         this.nodes.alive().map((n) => n.connection.call("getPendingDemand", {}, this.options.config.rpcBestEffortTimeoutMs).catch(() => [])),
       );
-      return [...perNode.flat(), ...this.actors.pendingDemand()];
+      return [...perNode.flat(), ...this.actors.pendingDemand(), ...this.placementGroups.pendingDemand()];
     },
+    getNodeActivity: async () => {
+      const timeoutMs = this.options.config.rpcBestEffortTimeoutMs;
+      const perNode = await Promise.all(this.nodes.alive().map((n) => n.connection.call("getNodeActivity", {}, timeoutMs).catch(() => undefined)));
+      return perNode.filter((a) => a !== undefined);
+    },
+    drainNode: (req) => this.drainNode(req.nodeId, req.reason),
     reportResources: (req) => {
       this.view.report(req.nodeId, req.total, req.available, req.memoryPressure);
       if (this.placementGroups.hasPending) this.placementGroups.retryPending();
@@ -204,6 +211,26 @@ export class GcsServer {
     ...this.placementGroupHandlers(),
     ...this.stateHandlers(),
     });
+  }
+
+  /**
+   * The autoscaler drains an idle node before ending it: it leaves the view (no new actor,
+   * bundle or spilled lease goes there) while its raylet moves its objects off; a busy node
+   * refuses and comes back.
+   */
+  private async drainNode(nodeId: string, reason: string): Promise<DrainReply> {
+    const node = this.nodes.alive().find((n) => n.info.nodeId === nodeId);
+    if (node === undefined) return { accepted: false, rejection: "no alive node has this id", movedObjects: 0, failedObjects: 0 };
+    log.info(`draining node ${nodeId.slice(0, 8)}: ${reason}`);
+    this.view.setDraining(nodeId, true);
+    let reply: DrainReply;
+    try {
+      reply = await node.connection.call("drainNode", { reason }, this.options.config.rpcTimeoutMs * 4);
+    } catch (e) {
+      reply = { accepted: false, rejection: `its raylet did not answer: ${(e as Error).message}`, movedObjects: 0, failedObjects: 0 };
+    }
+    if (!reply.accepted) this.view.setDraining(nodeId, false);
+    return reply;
   }
 
   /** The state API's part of the service: each call goes to the StateManager. */

@@ -23,7 +23,7 @@
  * and wait for the bundles. With storage (Redis), groups are written through and restored
  * when the control service restarts; raylets keep holding committed bundles meanwhile.
  */
-import type { Clock, PlacementGroupInfo, PlacementGroupSpec, PlacementGroupState, RayletService, ResourceSet, RpcConnection } from "@lux/protocol";
+import type { Clock, DemandEntry, PlacementGroupInfo, PlacementGroupSpec, PlacementGroupState, RayletService, ResourceSet, RpcConnection } from "@lux/protocol";
 import { PlacementGroupNameTakenError, PlacementGroupNotFoundError, createLogger, type ConfigValues } from "@lux/common";
 import { placeBundles } from "./bundle-placement.js";
 import type { NodeManager } from "./node-manager.js";
@@ -104,6 +104,33 @@ export class PlacementGroupManager {
       this.setState(g, "RESCHEDULING");
     }
     this.retryPending();
+  }
+
+  /**
+   * Groups waiting for room, as the autoscaler's demand: per group, the bundles it still needs
+   * (with their label selectors), its strategy, and the nodes its other bundles hold.
+   */
+  pendingDemand(): DemandEntry[] {
+    const out: DemandEntry[] = [];
+    for (const g of this.waiting) {
+      const missing = g.spec.bundles.flatMap((b, i) => (g.bundleNodeIds[i] === null ? [i] : []));
+      if (missing.length === 0) continue;
+      const bundles = missing.map((i) => g.spec.bundles[i] as ResourceSet);
+      const resources: ResourceSet = {};
+      for (const b of bundles) for (const [k, v] of Object.entries(b)) resources[k] = (resources[k] ?? 0) + v;
+      const nodesInUse = [...new Set(g.bundleNodeIds.filter((n) => n !== null))];
+      out.push({
+        resources,
+        count: 1,
+        infeasible: false,
+        kind: "placementGroup",
+        bundles,
+        strategy: g.spec.strategy,
+        ...(g.spec.bundleLabelSelector !== undefined ? { bundleLabelSelectors: missing.map((i) => g.spec.bundleLabelSelector?.[i] ?? {}) } : {}),
+        ...(nodesInUse.length > 0 ? { nodesInUse } : {}),
+      });
+    }
+    return out;
   }
 
   create(spec: PlacementGroupSpec): { placementGroupId: string } {
@@ -213,7 +240,7 @@ export class PlacementGroupManager {
   private async reserve(g: GroupEntry): Promise<void> {
     const { placementGroupId, strategy, bundles } = g.spec;
     const kept = [...g.bundleNodeIds];
-    const plan = placeBundles(strategy, bundles, this.deps.view.alive(), kept, g.spec.bundleLabelSelector);
+    const plan = placeBundles(strategy, bundles, this.deps.view.schedulable(), kept, g.spec.bundleLabelSelector);
     if (plan === undefined) return;
     // What each node is asked for now: the bundles not kept from before.
     const parts = new Map<string, { index: number; resources: ResourceSet }[]>();

@@ -54,6 +54,20 @@ export class ResourceViewManager {
     return this.list().filter((e) => e.alive);
   }
 
+  /** Alive nodes that take new work: not being drained by the autoscaler. */
+  schedulable(): NodeResources[] {
+    return this.list().filter((e) => e.alive && e.draining !== true);
+  }
+
+  /** The autoscaler drains the node (or gave up): no new actor or bundle goes there, and raylets spill nothing to it. */
+  setDraining(nodeId: string, on: boolean): void {
+    const e = this.entries.get(nodeId);
+    if (e === undefined || !e.alive || (e.draining === true) === on) return;
+    if (on) e.draining = true;
+    else delete e.draining;
+    this.push(e);
+  }
+
   get(nodeId: string): NodeResources | undefined {
     const e = this.entries.get(nodeId);
     return e === undefined ? undefined : this.current(e);

@@ -1,5 +1,5 @@
 /** A small client of the control service for tools (`lux status`, LocalCluster): no driver, no job. */
-import { rpcPeerOptions, tlsFilesFromConfig, type TlsFiles } from "@lux/common";
+import { AUTOSCALER_STATUS_KEY, rpcPeerOptions, tlsFilesFromConfig, type TlsFiles } from "@lux/common";
 import { connectRpc, type DemandEntry, type GcsService, type NodeInfo, type ResourceView, type RpcConnection, type WorkerStateItem } from "@lux/protocol";
 
 /** Internal KV key (no namespace: users' `lux.util.kv` cannot reach it) of the head's HTTP server. */
@@ -12,6 +12,8 @@ export interface ControlServiceClient {
   demand(): Promise<DemandEntry[]>;
   /** The head's HTTP server (dashboard, jobs API), `http://HOST:PORT`, if it runs one. */
   dashboardUrl(): Promise<string | undefined>;
+  /** The autoscaler's last report (JSON, see @lux/autoscaler's AutoscalerStatus), if the cluster has one. */
+  autoscalerStatus(): Promise<unknown>;
   /** Records the head's HTTP server for `lux status` and `lux job` (in the control service's internal KV). */
   setDashboardUrl(url: string): Promise<void>;
   /** The workers and drivers of every alive node (with the address each one's RPC server listens on). */
@@ -36,6 +38,10 @@ export async function connectControlService(address: string, token: string, tls:
     dashboardUrl: async () => {
       const { value } = await gcs.call("kvGet", { key: DASHBOARD_URL_KEY });
       return value === undefined ? undefined : Buffer.from(value).toString("utf8");
+    },
+    autoscalerStatus: async () => {
+      const { value } = await gcs.call("kvGet", { key: AUTOSCALER_STATUS_KEY });
+      return value === undefined ? undefined : (JSON.parse(Buffer.from(value).toString("utf8")) as unknown);
     },
     setDashboardUrl: async (url) => {
       await gcs.call("kvPut", { key: DASHBOARD_URL_KEY, value: Buffer.from(url), overwrite: true });

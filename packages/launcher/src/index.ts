@@ -16,6 +16,7 @@ export {
   type RayletOptions,
 } from "./node-launcher.js";
 export { startDashboard, type DashboardOptions } from "./dashboard-launcher.js";
+export { startAutoscaler, type AutoscalerOptions } from "./autoscaler-launcher.js";
 export { PrivateCluster, initLauncher, type PrivateClusterOptions } from "./cluster-launcher.js";
 export { connectControlService, type ControlServiceClient } from "./cluster-client.js";
 export {

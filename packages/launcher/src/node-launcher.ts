@@ -14,7 +14,7 @@ import { LuxError, NodeStartError, READY_PREFIX, config, configEnv, configToEnv,
 import { removeArenasOf } from "@lux/object-store";
 import type { JobInfo } from "@lux/protocol";
 
-export type DaemonKind = "gcs" | "raylet" | "dashboard";
+export type DaemonKind = "gcs" | "raylet" | "dashboard" | "autoscaler";
 
 /** Where raylets keep their object store files (see packages/raylet/src/main.ts). */
 const SHM_DIR = "/dev/shm";

@@ -203,6 +203,22 @@ export class ArenaStore {
     if (e !== undefined) e.secondary = true;
   }
 
+  /**
+   * Marks the copy here as the object's primary (moved from a node being drained): under
+   * pressure it is spilled, never dropped.
+   */
+  markPrimary(objectId: string): void {
+    const e = this.entries.get(objectId);
+    if (e !== undefined) e.secondary = false;
+  }
+
+  /** The primary copies this store holds, written (sealed or spilled) and not freed, with their owners. */
+  primaries(): { objectId: string; owner: string }[] {
+    const out: { objectId: string; owner: string }[] = [];
+    for (const e of this.entries.values()) if (!e.secondary && !e.freed && e.state !== "created") out.push({ objectId: e.objectId, owner: e.owner });
+    return out;
+  }
+
   /** Bytes `[offset, offset + length)` of a sealed object the caller has pinned (with get). */
   async read(objectId: string, offset: number, length: number): Promise<Buffer> {
     const e = this.entries.get(objectId);

@@ -33,7 +33,9 @@ import {
   ResourceSet,
   type ActorInfo,
   type DemandEntry,
+  type DrainReply,
   type LeaseReply,
+  type NodeActivity,
   type NodeInfo,
   type ObjectPending,
   type PlacementGroupInfo,
@@ -83,8 +85,16 @@ export const GcsService = defineService({
   getClusterResources: rpc(empty, returns<ResourceView>()),
   /** From raylets (debounced): the node's resources changed, or its memory went above or below its threshold. */
   reportResources: rpc(obj({ nodeId: str, total: ResourceSet, available: ResourceSet, memoryPressure: opt(bool) }), ok),
-  /** Work waiting for resources across the cluster (queued leases and pending actors). */
+  /** Work waiting for resources across the cluster (queued leases, pending actors and placement groups). */
   getPendingDemand: rpc(empty, returns<DemandEntry[]>()),
+  /** Every alive node's activity (asked of each raylet; a node that does not answer is left out). */
+  getNodeActivity: rpc(empty, returns<NodeActivity[]>()),
+  /**
+   * From the autoscaler: drain an idle node before it is terminated (see RayletService
+   * drainNode). While it drains, no actor or bundle is placed there; `accepted: false` (busy)
+   * leaves it as it was.
+   */
+  drainNode: rpc(obj({ nodeId: str, reason: str }), returns<DrainReply>()),
   /** The cluster resource view: every node the control service knows, alive or not. */
   getClusterView: rpc(empty, returns<NodeResources[]>()),
   /**
@@ -178,6 +188,14 @@ export const RayletService = defineService({
   getResources: rpc(empty, returns<ResourceView>()),
   /** Lease requests queued here, by resource shape. */
   getPendingDemand: rpc(empty, returns<DemandEntry[]>()),
+  /** What holds the node (leases, bundles) and for how long it has held nothing (the autoscaler's idle time). */
+  getNodeActivity: rpc(empty, returns<NodeActivity>()),
+  /**
+   * From the control service (for the autoscaler): if the node is idle, it takes no more work
+   * and moves the primary copies of its objects to other nodes; `accepted` once done. A busy
+   * node answers `accepted: false` with why.
+   */
+  drainNode: rpc(obj({ reason: str }), returns<DrainReply>()),
   /** Health check from the control service. */
   ping: rpc(empty, ok),
   /**
@@ -207,7 +225,8 @@ export const RayletService = defineService({
    * Rejects with ObjectLostError when no source has it. `priority` "get" goes before "arg".
    */
   pullObject: rpc(
-    obj({ objectId: str, sources: arr(str), ownerAddress: str, priority: lit("get", "arg") }),
+    /** `primary`: the copy becomes this node's primary (moved from a node being drained): spilled under pressure, never dropped. */
+    obj({ objectId: str, sources: arr(str), ownerAddress: str, priority: lit("get", "arg"), primary: opt(bool) }),
     returns<{ offset: number; size: number }>(),
   ),
   /** Raylet to raylet: bytes of an object the caller pinned with getObject. */

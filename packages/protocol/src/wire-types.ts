@@ -416,18 +416,50 @@ export type LeaseReply = LeaseGrant | LeaseSpillback | LeaseCancelled;
  * `memoryPressure`: its memory is above its threshold, so it takes no new leases (it has no
  * room now, whatever `available` says).
  */
-export const NodeResources = obj({ nodeId: str, address: str, total: ResourceSet, available: ResourceSet, alive: bool, labels: opt(Labels), memoryPressure: opt(bool) });
+/** `draining`: the autoscaler is draining the node before it ends it: no new work goes there. */
+export const NodeResources = obj({ nodeId: str, address: str, total: ResourceSet, available: ResourceSet, alive: bool, labels: opt(Labels), memoryPressure: opt(bool), draining: opt(bool) });
 export type NodeResources = Infer<typeof NodeResources>;
 
-/** Work waiting for resources: one entry per resource shape. */
+/**
+ * Work waiting for resources: one entry per resource shape, or per pending placement group
+ * (`resources`: its bundles added up; `bundles` and `strategy` say how they must be placed).
+ */
 export interface DemandEntry {
   resources: ResourceSet;
   count: number;
   /** No alive node can ever provide this shape (an autoscaler would add one). */
   infeasible: boolean;
-  kind: "task" | "actor";
+  kind: "task" | "actor" | "placementGroup";
   /** The shape's label selector, if it has one. */
   labelSelector?: Record<string, string>;
+  /** A placement group: the bundles it still needs (all of them while PENDING). */
+  bundles?: ResourceSet[];
+  strategy?: PlacementStrategy;
+  /** A placement group: per bundle of `bundles`, the label selector its node must match ({} for none). */
+  bundleLabelSelectors?: Record<string, string>[];
+  /** A placement group rescheduling: nodes that hold its other bundles (STRICT_SPREAD must avoid them). */
+  nodesInUse?: string[];
+}
+
+/** What holds a node, for the autoscaler's idle time. */
+export interface NodeActivity {
+  nodeId: string;
+  leases: number;
+  /** Placement groups with bundles on the node. */
+  bundles: number;
+  /** How long the node has held no lease and no bundle (0 while it holds some). */
+  idleForMs: number;
+  draining: boolean;
+}
+
+/** A node's answer to drainNode. */
+export interface DrainReply {
+  accepted: boolean;
+  /** Why not now (the node is busy). */
+  rejection?: string;
+  /** Primary copies of objects moved to other nodes. */
+  movedObjects: number;
+  failedObjects: number;
 }
 
 export interface ResourceView {

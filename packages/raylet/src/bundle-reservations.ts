@@ -30,12 +30,21 @@ interface Reservation {
  */
 export class BundleReservations {
   private readonly groups = new Map<string, Reservation>();
+  /** When the node last held a bundle (or when it started): how long it has held none. */
+  private emptySince: number;
 
   constructor(
     private readonly pool: ResourcePool,
     private readonly clock: Clock,
     private readonly prepareTimeoutMs: number,
-  ) {}
+  ) {
+    this.emptySince = clock.now();
+  }
+
+  /** Groups with bundles here, and since when there were none (undefined while there are some). */
+  activity(): { groups: number; emptySince: number | undefined } {
+    return { groups: this.groups.size, emptySince: this.groups.size === 0 ? this.emptySince : undefined };
+  }
 
   /** Takes every bundle not held yet if all fit together now; otherwise takes nothing and says so. */
   prepare(placementGroupId: string, bundles: readonly { index: number; resources: ResourceSet }[]): boolean {
@@ -83,6 +92,7 @@ export class BundleReservations {
     if (r.bundles.size > 0) return;
     r.expiry?.cancel();
     this.groups.delete(placementGroupId);
+    if (this.groups.size === 0) this.emptySince = this.clock.now();
   }
 
   /** "committed" once every bundle of the group here is; "prepared" while one is not. */

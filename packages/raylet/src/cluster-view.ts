@@ -51,7 +51,8 @@ export class ClusterView {
     if (full) this.remote.clear();
     for (const n of nodes) {
       if (n.nodeId === this.localId) continue;
-      if (n.alive) this.remote.set(n.nodeId, { reported: { ...n, total: { ...n.total }, available: { ...n.available } }, reservations: [] });
+      // A node being drained takes no new work: out of the view, as if it were gone.
+      if (n.alive && n.draining !== true) this.remote.set(n.nodeId, { reported: { ...n, total: { ...n.total }, available: { ...n.available } }, reservations: [] });
       else this.remote.delete(n.nodeId);
     }
     this.changed();
@@ -64,7 +65,8 @@ export class ClusterView {
   /** Alive nodes, the local one first. */
   nodes(): NodeResources[] {
     const now = this.clock.now();
-    const out = [this.local()];
+    const local = this.local();
+    const out = local.draining === true ? [] : [local];
     for (const r of this.remote.values()) {
       if (r.reservations.length > 0) r.reservations = r.reservations.filter((x) => x.until > now);
       if (r.reservations.length === 0) {

@@ -96,6 +96,10 @@ export class LeaseManager {
   private grants = 0;
   private laterTimer: TimerHandle | undefined;
   private turn = 0;
+  /** When the last lease ended (or the manager started): how long the node has had none. */
+  private idleSince: number;
+  /** The node is being drained: nothing is granted or queued here any more (see drain()). */
+  private draining = false;
   /** The node each job's last SPREAD request was placed on: its next one goes to the next node in turn. */
   private readonly spreadCursor = new Map<string, string>();
   private readonly nodeId: string;
@@ -110,7 +114,26 @@ export class LeaseManager {
     this.pool = deps.pool;
     this.view = deps.view;
     this.clock = deps.clock;
+    this.idleSince = deps.clock.now();
     this.view.onChange(() => this.schedule());
+  }
+
+  /**
+   * The node is being drained (or no longer): it grants nothing new, not even a request placed
+   * here on purpose; the view already leaves it out, so requests spill to the other nodes.
+   */
+  setDraining(on: boolean): void {
+    this.draining = on;
+    this.schedule();
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /** Leases held now, and since when there were none (undefined while there are some). */
+  activity(): { leases: number; idleSince: number | undefined } {
+    return { leases: this.leases.size, idleSince: this.leases.size === 0 ? this.idleSince : undefined };
   }
 
   async request(req: LeaseRequest, requester: Requester): Promise<LeaseReply> {
@@ -157,7 +180,7 @@ export class LeaseManager {
 
   private place(req: LeaseRequest, followedMayMove = false): Placement {
     const strategy = req.strategy ?? "DEFAULT";
-    if (req.noSpillback === true && !followedMayMove && this.resources.feasible(req.resources) && this.matchesHere(req)) return { kind: "local" };
+    if (req.noSpillback === true && !followedMayMove && !this.draining && this.resources.feasible(req.resources) && this.matchesHere(req)) return { kind: "local" };
     const placement = place({
       resources: req.resources,
       strategy,
@@ -323,6 +346,7 @@ export class LeaseManager {
   private drop(lease: Lease): void {
     this.leases.delete(lease.leaseId);
     this.leaseByWorker.delete(lease.worker.workerId);
+    if (this.leases.size === 0) this.idleSince = this.clock.now();
     if (lease.blocked) this.resources.adjustCpu(lease.allocation, false);
     this.resources.release(lease.allocation);
   }
@@ -360,7 +384,7 @@ export class LeaseManager {
     try {
       for (let i = 0; i < this.queue.length; ) {
         const p = this.queue[i] as PendingLease;
-        if (!p.here || this.memoryPressure || !this.resources.fits(p.req.resources)) {
+        if (!p.here || this.memoryPressure || this.draining || !this.resources.fits(p.req.resources)) {
           if (this.respill(p)) this.queue.splice(i, 1);
           else i++;
           continue;

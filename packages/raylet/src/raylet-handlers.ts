@@ -4,6 +4,7 @@ import type { ArenaStore } from "@lux/object-store";
 import type { BundleReservations } from "./bundle-reservations.js";
 import type { ClusterView } from "./cluster-view.js";
 import type { LeaseManager, Requester } from "./lease-manager.js";
+import { createNodeDrain, nodeActivity, type DrainOptions, type NodeDrain } from "./node-drain.js";
 import { listObjects, listWorkers, type ProcessInfo } from "./node-state.js";
 import type { PullManager } from "./pull-manager.js";
 import type { WorkerPool } from "./worker-pool.js";
@@ -48,6 +49,8 @@ export interface RayletParts {
   reportMetrics(process: unknown, metrics: MetricsReport["metrics"]): void;
   /** The node's logs: listLogs, readLog, drainWorkerOutput (node-logs.ts). */
   logHandlers: RayletHandlers;
+  /** What draining the node for the autoscaler takes besides the parts above (node-drain.ts). */
+  drainOptions: DrainOptions;
 }
 
 /** What a raylet answers to its node's processes, other raylets and the control service. */
@@ -156,6 +159,7 @@ function objectHandlers(parts: RayletParts): RayletHandlers {
       for (let attempt = 0; attempt < 3; attempt++) {
         await parts.pulls().pull(req.objectId, req.sources, req.ownerAddress, req.priority);
         const loc = await store.get(req.objectId, conn);
+        if (req.primary === true && loc !== undefined) store.markPrimary(req.objectId);
         if (loc !== undefined) return loc;
       }
       throw new ObjectLostError({ objectId: req.objectId, cause: new Error("the pulled copy was freed before it could be read") });
@@ -166,6 +170,7 @@ function objectHandlers(parts: RayletParts): RayletHandlers {
 
 /** The node itself: liveness, resources, the cluster view and what runs here. */
 function nodeHandlers(parts: RayletParts): RayletHandlers {
+  let drain: NodeDrain | undefined;
   return {
     ping: () => ({ ok: true }),
     getResources: () => parts.currentResources(),
@@ -185,6 +190,8 @@ function nodeHandlers(parts: RayletParts): RayletHandlers {
         transfers: parts.pulls().stats(),
       };
     },
+    getNodeActivity: () => nodeActivity(parts),
+    drainNode: () => (drain ??= createNodeDrain(parts)).drain(),
     listWorkers: () => listWorkers(parts),
     listObjects: () => listObjects(parts, parts.stateTimeoutMs),
     reportMetrics: (req, conn) => {

@@ -159,6 +159,7 @@ export class Raylet {
   private localResources(): NodeResources {
     const local: NodeResources = { nodeId: this.nodeId, address: this.server?.address ?? "", alive: true, labels: this.labels, ...this.resources.view() };
     if (this.memoryPressure) local.memoryPressure = true;
+    if (this.leases?.isDraining === true) local.draining = true;
     return local;
   }
 
@@ -280,6 +281,7 @@ export class Raylet {
       // Within the control service's deadline for this node's answer.
       stateTimeoutMs: Math.max(1, Math.floor(this.options.config.rpcBestEffortTimeoutMs / 2)),
       logHandlers: this.logs.handlers(this.nodeId),
+      drainOptions: { peerOptions: this.peerOptions, clock: this.clock, moveTimeoutMs: this.options.config.rpcTimeoutMs, callTimeoutMs: this.options.config.rpcBestEffortTimeoutMs },
     };
   }
 
