@@ -34,6 +34,7 @@ export class Reconciler {
   private pass: Promise<void> | undefined;
   private closed = false;
   private queued = 0;
+  private passes = 0;
   private status: AutoscalerStatus | undefined;
 
   constructor(private readonly options: ReconcilerOptions) {
@@ -78,7 +79,8 @@ export class Reconciler {
       error = (e as Error).message;
       log.warn(`reconcile failed (tried again in ${config.reconcileIntervalMs} ms): ${error}`);
     }
-    this.status = buildStatus({ config, table: this.instances, demand, up, request, startedAtMs: this.startedAtMs, error });
+    this.passes++;
+    this.status = buildStatus({ config, table: this.instances, demand, up, request, startedAtMs: this.startedAtMs, passes: this.passes, error });
     await control.publish(this.status).catch((e: unknown) => log.warn(`could not publish the autoscaler's status: ${(e as Error).message}`));
   }
 

@@ -13,6 +13,7 @@ export interface StatusInput {
   up: ScaleUp;
   request: readonly Record<string, number>[];
   startedAtMs: number;
+  passes: number;
   error: string | undefined;
 }
 
@@ -53,6 +54,7 @@ export function buildStatus(input: StatusInput): AutoscalerStatus {
     clusterName: config.clusterName,
     pid: process.pid,
     startedAtMs: input.startedAtMs,
+    passes: input.passes,
     lastReconcileAtMs: Date.now(),
     reconcileIntervalMs: config.reconcileIntervalMs,
     idleTimeoutS: config.idleTimeoutS,

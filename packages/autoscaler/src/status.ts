@@ -27,6 +27,8 @@ export interface AutoscalerStatus {
   clusterName: string;
   pid: number;
   startedAtMs: number;
+  /** Reconcile passes this process made. */
+  passes: number;
   /** When the last reconcile ended (epoch ms). */
   lastReconcileAtMs: number;
   reconcileIntervalMs: number;

@@ -14,7 +14,9 @@ function ago(ms: number, now: number): string {
 }
 
 export function autoscalerLines(status: AutoscalerStatus, now = Date.now()): string[] {
-  const lines = [`Autoscaler (cluster ${status.clusterName}): last reconcile ${ago(status.lastReconcileAtMs, now)}, every ${status.reconcileIntervalMs} ms; idle nodes end after ${status.idleTimeoutS} s`];
+  const lines = [
+    `Autoscaler (cluster ${status.clusterName}, pid ${status.pid}): pass ${status.passes}, last reconcile ${ago(status.lastReconcileAtMs, now)}, every ${status.reconcileIntervalMs} ms; idle nodes end after ${status.idleTimeoutS} s`,
+  ];
   if (status.lastError !== undefined) lines.push(`  last reconcile failed: ${status.lastError}`);
   lines.push("  Node types (running / pending / failed):");
   for (const [name, c] of Object.entries(status.nodeTypes)) {
