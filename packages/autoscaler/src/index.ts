@@ -19,6 +19,7 @@ export {
   type ProviderConfig,
 } from "./cluster-config.js";
 export { parseQuantity, podResources } from "./pod-resources.js";
+export { InvalidClusterConfigError, NodeProviderError, type ClusterConfigProblem } from "@lux/common";
 export {
   TAG_CLUSTER,
   TAG_NODE_TYPE,
@@ -37,3 +38,5 @@ export { GcsControl, type ControlService } from "./control-client.js";
 export { InstanceTable, type Instance, type InstanceState, type Failure } from "./instances.js";
 export type { AutoscalerStatus, NodeTypeCounts, DemandSummary } from "./status.js";
 export { createProvider } from "./providers.js";
+export { createKubernetesProvider } from "./providers.js";
+export type { KubernetesNodeProvider, KubernetesProviderOptions } from "./kubernetes-provider.js";

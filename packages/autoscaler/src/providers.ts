@@ -1,7 +1,7 @@
-/** The provider a cluster YAML names. */
-import { NodeProviderError } from "@lux/common";
+/** The provider a cluster YAML names, for the control service at `gcsAddress`. */
 import type { ClusterConfig } from "./cluster-config.js";
 import { LocalNodeProvider } from "./local-provider.js";
+import type { KubernetesNodeProvider, KubernetesProviderOptions } from "./kubernetes-provider.js";
 import type { NodeProvider } from "./node-provider.js";
 
 export function createProvider(config: ClusterConfig, gcsAddress: string, token: string): Promise<NodeProvider> {
@@ -10,6 +10,22 @@ export function createProvider(config: ClusterConfig, gcsAddress: string, token:
     case "local":
       return Promise.resolve(new LocalNodeProvider({ clusterName: config.clusterName, gcsAddress, token, nodeTypes: config.availableNodeTypes }));
     case "kubernetes":
-      return Promise.reject(new NodeProviderError({ provider: "kubernetes", operation: "start", reason: "the kubernetes provider is not built yet" }));
+      return createKubernetesProvider({
+        clusterName: config.clusterName,
+        gcsAddress: p.headAddress ?? gcsAddress,
+        token,
+        nodeTypes: config.availableNodeTypes,
+        ...(p.namespace !== undefined ? { namespace: p.namespace } : {}),
+      });
   }
+}
+
+/**
+ * The kubernetes provider, connected (kubeconfig, or the pod's service account), its token
+ * Secret made if missing, the cluster's pods listed and watched. Loaded only when called:
+ * @kubernetes/client-node is large.
+ */
+export async function createKubernetesProvider(options: KubernetesProviderOptions): Promise<KubernetesNodeProvider> {
+  const { KubernetesNodeProvider } = await import("./kubernetes-provider.js");
+  return KubernetesNodeProvider.create(options);
 }

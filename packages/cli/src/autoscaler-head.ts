@@ -1,7 +1,7 @@
 /** The head's autoscaler (`lux start --head --autoscaling-config`, `lux up`): started, recorded, and the head's resources from its node type. */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseClusterConfig, type ClusterConfig } from "@lux/autoscaler";
+import type { ClusterConfig } from "@lux/autoscaler";
 import type { SystemConfig } from "@lux/common";
 import { recordDaemon, startAutoscaler, type DaemonHandle } from "@lux/launcher";
 import { hashConfig, keepConfig, writeClusterRecord } from "./cluster-record.js";
@@ -14,8 +14,13 @@ export interface HeadAutoscaler {
   handle: DaemonHandle;
 }
 
-/** Reads and checks a cluster YAML (InvalidClusterConfigError names each problem's path and line). */
-export function readClusterConfig(file: string): { config: ClusterConfig; text: string } {
+/**
+ * Reads and checks a cluster YAML (InvalidClusterConfigError names each problem's path and
+ * line). @lux/autoscaler is loaded here, not at the command's start: `lux start` (each node)
+ * does without it.
+ */
+export async function readClusterConfig(file: string): Promise<{ config: ClusterConfig; text: string }> {
+  const { parseClusterConfig } = await import("@lux/autoscaler");
   const text = fs.readFileSync(file, "utf8");
   return { config: parseClusterConfig(text, file), text };
 }
@@ -44,7 +49,7 @@ export async function startHeadAutoscaler(o: {
   /** Config entries for the autoscaler (and the nodes it starts here): the head's, TLS files included. */
   config?: SystemConfig | undefined;
 }): Promise<HeadAutoscaler> {
-  const { config, text } = readClusterConfig(o.configFile);
+  const { config, text } = await readClusterConfig(o.configFile);
   const kept = keepConfig(config.clusterName, text);
   const logFile = path.join(o.sessionDir, "logs", "autoscaler.log");
   const handle = await startAutoscaler({ token: o.token, gcsAddress: o.gcsAddress, configFile: kept, logFile, sessionDir: o.sessionDir, ...o.mode, ...(o.config !== undefined ? { config: o.config } : {}) });

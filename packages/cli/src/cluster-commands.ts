@@ -6,7 +6,6 @@
  * tagged with the cluster, then the head.
  */
 import { createInterface } from "node:readline/promises";
-import { TAG_CLUSTER, createProvider } from "@lux/autoscaler";
 import { readTokenFile } from "@lux/common";
 import { liveDaemons, type DaemonRecord } from "@lux/launcher";
 import { readClusterConfig, startHeadAutoscaler, withHeadType } from "./autoscaler-head.js";
@@ -41,7 +40,7 @@ async function confirm(question: string, yes: boolean | undefined): Promise<void
 }
 
 export async function up(file: string, opts: UpOptions): Promise<void> {
-  const { config, text } = readClusterConfig(file);
+  const { config, text } = await readClusterConfig(file);
   const record = readClusterRecord(config.clusterName);
   const daemons = daemonsOf(record?.gcsAddress);
   if (record !== undefined && daemons.some((d) => d.kind === "gcs")) {
@@ -77,7 +76,8 @@ function connectLines(gcsAddress: string): string[] {
 }
 
 export async function down(file: string): Promise<void> {
-  const { config } = readClusterConfig(file);
+  const { config } = await readClusterConfig(file);
+  const { TAG_CLUSTER, createProvider } = await import("@lux/autoscaler");
   const record = readClusterRecord(config.clusterName);
   const daemons = daemonsOf(record?.gcsAddress);
   // The autoscaler first: it would start nodes again.

@@ -138,7 +138,7 @@ function addStartCommand(cmd: Command): void {
     .action(async (opts: StartOptions) => {
       if (opts.autoscalingConfig !== undefined) {
         if (opts.head !== true) throw new CliError("--autoscaling-config is for the head node (--head), which runs the autoscaler", 2);
-        await start(withHeadType(opts, readClusterConfig(opts.autoscalingConfig).config));
+        await start(withHeadType(opts, (await readClusterConfig(opts.autoscalingConfig)).config));
         return;
       }
       await start(opts);

@@ -110,6 +110,8 @@ export {
   InvalidBatchError,
   UnknownColumnError,
   DataIteratorError,
+  InvalidClusterConfigError,
+  NodeProviderError,
   type ErrorCode,
   /** Explicit config entries (`lux.init({ systemConfig })`); every entry is in docs/config.md. */
   type SystemConfig,

@@ -11,3 +11,12 @@ export { FakeRaylet, LeaseRequestHandle, type FakeLease, type FakeRayletOptions,
 export { FakeGcs, type FakeGcsOptions } from "./fake-gcs.js";
 export { settle, eventually } from "./settle.js";
 export { MADE_UP_IDS, coreWorkerRequests, gcsRequests, rayletRequests, type RequestIds, type ValidRequests } from "./valid-requests.js";
+export {
+  FakeKubeApiServer,
+  type FakeKubeApiServerOptions,
+  type InjectedError,
+  type KubeRequest,
+  type KubeResource,
+  type KubeVerb,
+} from "./fake-kube-api-server.js";
+export type { FakePod, FakeContainer } from "./fake-kubelet.js";
