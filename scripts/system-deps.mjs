@@ -4,9 +4,11 @@
 // and check their text in test/integration/prometheus.test.ts; chromium (the dashboard's
 // browser tests and benchmark, driven by playwright-core; Debian's build, never a browser
 // download); openssl (`lux cert`, which the TLS tests and bench/security.ts use to make
-// certificates, and `openssl speed` in that benchmark). `npm test` runs this first: a missing one is installed from Debian's apt when
-// we run as root, and otherwise named with the command that installs it, and the run stops
-// before any test (exit 1).
+// certificates, and `openssl speed` in that benchmark); kubectl (Debian's kubernetes-client),
+// whose kustomize renders deploy/kubernetes offline for packages/autoscaler/test/manifests.test.ts.
+// `npm test` runs this first: a missing one is installed from Debian's apt when we run as
+// root, and otherwise named with the command that installs it, and the run stops before any
+// test (exit 1).
 import { spawnSync } from "node:child_process";
 
 const NEEDED = [
@@ -15,6 +17,7 @@ const NEEDED = [
   { program: "promtool", apt: "prometheus", brew: "prometheus" },
   { program: "chromium", apt: "chromium", brew: "--cask chromium" },
   { program: "openssl", apt: "openssl", brew: "openssl" },
+  { program: "kubectl", apt: "kubernetes-client", brew: "kubectl" },
 ];
 
 const onPath = (program) => spawnSync("sh", ["-c", `command -v ${program}`], { stdio: "ignore" }).status === 0;
