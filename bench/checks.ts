@@ -270,6 +270,20 @@ export function placementGroups(out: string): void {
   }
 }
 
+/** bench/autoscaler.ts --json: one line; the latencies positive, the node counts whole, the shares 0..1. */
+export function autoscaler(out: string): void {
+  const lines = out.trim().split("\n");
+  assert.equal(lines.length, 1, `one line of JSON, got: ${out}`);
+  const r = JSON.parse(lines[0] as string) as Record<string, unknown>;
+  const positive = ["scale_up_autoscaled_ms", "scale_up_direct_join_ms", "scale_up_overhead_limit_ms", "nodes_launched_10_cpu1_on_cpu4", "mixed_shapes_instances", "scale_down_s", "scale_down_limit_s"];
+  const any = ["scale_up_overhead_ms", "mixed_shapes_worst_excess_over_optimal", "mixed_shapes_share_within_one"];
+  assert.deepEqual(Object.keys(r).sort(), [...positive, ...any].sort());
+  for (const name of positive) assert.ok(typeof r[name] === "number" && (r[name] as number) > 0 && Number.isFinite(r[name]), `${name}: ${String(r[name])}`);
+  for (const name of any) assert.ok(typeof r[name] === "number" && Number.isFinite(r[name]), `${name}: ${String(r[name])}`);
+  const share = r["mixed_shapes_share_within_one"] as number;
+  assert.ok(share >= 0 && share <= 1, `mixed_shapes_share_within_one: ${share}`);
+}
+
 /** bench/util-pool.ts --json: one line, every figure a positive number. */
 export function utilPool(out: string): void {
   const lines = out.trim().split("\n");

@@ -104,6 +104,11 @@ const BENCHMARKS: Benchmark[] = [
     quick: [{ argv: ts("bench/placement-groups.ts", "--groups", "20", "--tasks", "200", "--json"), check: check.placementGroups }],
   },
   {
+    name: "autoscaler",
+    full: [{ argv: ts("bench/autoscaler.ts") }],
+    quick: [{ argv: ts("bench/autoscaler.ts", "--runs", "1", "--interval-ms", "1000", "--idle-s", "2", "--instances", "50", "--json"), check: check.autoscaler }],
+  },
+  {
     name: "worker-start",
     full: [{ argv: ts("bench/worker-start/run.ts") }],
     quick: [{ argv: ts("bench/worker-start/run.ts", "--tasks", "2", "--runs", "1", "--json"), check: check.workerStart }],
