@@ -1,6 +1,6 @@
 /**
  * `npm test` starts with scripts/system-deps.mjs: on a machine without redis-server (or
- * prometheus and promtool, from Debian's prometheus package, or chromium, or openssl) it installs Debian's packages when it can (root with apt-get) and otherwise names exactly what
+ * prometheus and promtool, from Debian's prometheus package, or chromium, or openssl, or kubectl) it installs Debian's packages when it can (root with apt-get) and otherwise names exactly what
  * to install and stops. Both cases run here on a PATH we build, so nothing is installed.
  */
 import assert from "node:assert/strict";
@@ -28,14 +28,14 @@ function run(bin: string): { status: number | null; stdout: string; stderr: stri
   return spawnSync(process.execPath, [script], { encoding: "utf8", env: { PATH: bin } });
 }
 
-test("with redis-server, prometheus, promtool, chromium and openssl on the PATH the test command goes on", () => {
-  const r = run(binDir("with-all", ["redis-server", "prometheus", "promtool", "chromium", "openssl"]));
+test("with redis-server, prometheus, promtool, chromium, openssl and kubectl on the PATH the test command goes on", () => {
+  const r = run(binDir("with-all", ["redis-server", "prometheus", "promtool", "chromium", "openssl", "kubectl"]));
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr, "");
 });
 
 test("without redis-server and without apt-get it names what to install and stops", () => {
-  const r = run(binDir("bare", ["prometheus", "promtool", "chromium", "openssl"]));
+  const r = run(binDir("bare", ["prometheus", "promtool", "chromium", "openssl", "kubectl"]));
   assert.equal(r.status, 1);
   assert.match(r.stderr, /the tests need redis-server, which is not on the PATH/);
   assert.match(r.stderr, /apt-get install -y redis-server\n/);
@@ -43,7 +43,7 @@ test("without redis-server and without apt-get it names what to install and stop
 });
 
 test("without prometheus and promtool it names Debian's prometheus package once", () => {
-  const r = run(binDir("no-prometheus", ["redis-server", "chromium", "openssl"]));
+  const r = run(binDir("no-prometheus", ["redis-server", "chromium", "openssl", "kubectl"]));
   assert.equal(r.status, 1);
   assert.match(r.stderr, /the tests need prometheus, promtool, which are not on the PATH/);
   assert.match(r.stderr, /apt-get install -y prometheus\n/);
@@ -51,15 +51,22 @@ test("without prometheus and promtool it names Debian's prometheus package once"
 });
 
 test("without chromium (the dashboard's browser tests) it names it", () => {
-  const r = run(binDir("no-browser", ["redis-server", "prometheus", "promtool", "openssl"]));
+  const r = run(binDir("no-browser", ["redis-server", "prometheus", "promtool", "openssl", "kubectl"]));
   assert.equal(r.status, 1);
   assert.match(r.stderr, /the tests need chromium, which is not on the PATH/);
   assert.match(r.stderr, /apt-get install -y chromium\n/);
 });
 
 test("without openssl (lux cert, in the TLS tests and bench/security.ts) it names it", () => {
-  const r = run(binDir("no-openssl", ["redis-server", "prometheus", "promtool", "chromium"]));
+  const r = run(binDir("no-openssl", ["redis-server", "prometheus", "promtool", "chromium", "kubectl"]));
   assert.equal(r.status, 1);
   assert.match(r.stderr, /the tests need openssl, which is not on the PATH/);
   assert.match(r.stderr, /apt-get install -y openssl\n/);
+});
+
+test("without kubectl (deploy/kubernetes rendered offline) it names Debian's kubernetes-client", () => {
+  const r = run(binDir("no-kubectl", ["redis-server", "prometheus", "promtool", "chromium", "openssl"]));
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /the tests need kubectl, which is not on the PATH/);
+  assert.match(r.stderr, /apt-get install -y kubernetes-client\n/);
 });
