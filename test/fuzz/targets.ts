@@ -82,8 +82,9 @@ function rpcPlan(name: Exclude<TargetName, "http">, env: FuzzEnv): RpcPlan {
         service: GcsService,
         address: env.gcsAddress,
         seeds: seedsOf(gcsRequests()),
-        // Actors and placement groups start workers and take resources; a node joins the view.
-        unsafe: ["createActor", "createPlacementGroup", "registerNode"],
+        // Actors and placement groups start workers and take resources; a node joins the view;
+        // a drained node takes no more work.
+        unsafe: ["createActor", "createPlacementGroup", "registerNode", "drainNode"],
         probeMethod: "getControlServiceInfo",
         probe: async (c) => expect((await call(c, "getNodes", {})) as unknown[], (nodes) => nodes.length > 0, "getNodes listed no node"),
       };
@@ -92,8 +93,9 @@ function rpcPlan(name: Exclude<TargetName, "http">, env: FuzzEnv): RpcPlan {
         service: RayletService,
         address: env.rayletAddress,
         seeds: seedsOf(rayletRequests()),
-        // Leases and prestarts start workers, bundles take resources, a view adds nodes to schedule on.
-        unsafe: ["requestLease", "prestartWorkers", "prepareBundles", "updateClusterView", "killWorker"],
+        // Leases and prestarts start workers, bundles take resources, a view adds nodes to schedule on,
+        // a drain takes the node out of scheduling.
+        unsafe: ["requestLease", "prestartWorkers", "prepareBundles", "updateClusterView", "killWorker", "drainNode"],
         // As a driver of the node, the session is asked for its references (listObjects) and sent output.
         preludes: [["registerClient", { address: MADE_UP_IDS.address, jobId: MADE_UP_IDS.jobId, pid: 1 }]],
         probeMethod: "ping",
@@ -105,7 +107,7 @@ function rpcPlan(name: Exclude<TargetName, "http">, env: FuzzEnv): RpcPlan {
         address: env.rayletAddress,
         seeds: transferSeeds(env),
         // Freeing the real object (another seed's body under this method) would fail the probe, not the raylet.
-        unsafe: ["freeObjects", "requestLease", "prestartWorkers", "prepareBundles", "updateClusterView", "killWorker"],
+        unsafe: ["freeObjects", "requestLease", "prestartWorkers", "prepareBundles", "updateClusterView", "killWorker", "drainNode"],
         probeMethod: "ping",
         probe: async (c) => {
           const { size } = (await call(c, "getObject", { objectId: env.object.id })) as { size: number };

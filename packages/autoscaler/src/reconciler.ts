@@ -17,6 +17,9 @@ import type { AutoscalerStatus } from "./status.js";
 
 const log = createLogger("autoscaler");
 
+/** A node still listed this long after it was ended is ended again. */
+const TERMINATE_AGAIN_MS = 30_000;
+
 export interface ReconcilerOptions {
   config: ClusterConfig;
   provider: NodeProvider;
@@ -137,6 +140,8 @@ export class Reconciler {
         return false;
       case "TERMINATING":
         if (!listed) table.set(i, "TERMINATED");
+        // Still there long after it was ended (the provider failed to end it): end it again.
+        else if (this.clock.now() - i.since > TERMINATE_AGAIN_MS) return true;
         return false;
       default:
         return false;
@@ -144,7 +149,10 @@ export class Reconciler {
   }
 
   private async terminate(instances: readonly Instance[], why: string): Promise<void> {
-    for (const i of instances) this.instances.set(i, "TERMINATING");
+    for (const i of instances) {
+      this.instances.set(i, "TERMINATING");
+      i.since = this.clock.now();
+    }
     log.info(`terminating ${instances.map((i) => i.id).join(", ")}: ${why}`);
     await this.options.provider.terminateNodes(instances.map((i) => i.id)).catch((e: unknown) => {
       log.warn(`terminating ${instances.length} node(s) failed (tried again next pass): ${(e as Error).message}`);

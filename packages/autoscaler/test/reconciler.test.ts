@@ -22,6 +22,8 @@ class FakeProvider implements NodeProvider {
   readonly failures = new Map<string, string>();
   creates: { nodeType: string; count: number }[] = [];
   failNext: NodeProviderError | undefined;
+  failTerminate = false;
+  terminations = 0;
   private readonly n = new Map<string, number>();
   createNodes(nodeType: string, count: number, tags: NodeTags): Promise<string[]> {
     this.creates.push({ nodeType, count });
@@ -39,6 +41,8 @@ class FakeProvider implements NodeProvider {
     return Promise.resolve(ids);
   }
   terminateNodes(ids: readonly string[]): Promise<void> {
+    this.terminations++;
+    if (this.failTerminate) return Promise.reject(new NodeProviderError({ provider: "kubernetes", operation: "delete pods", status: 503, reason: "unavailable" }));
     for (const id of ids) this.nodes.delete(id);
     return Promise.resolve();
   }
@@ -200,5 +204,26 @@ describe("reconciler", () => {
     control.requestBundles = [];
     await reconciler.reconcile();
     assert.deepEqual(control.drains, ["node-cpu4-0"]);
+  });
+
+  test("a node the provider failed to end is ended again later", async () => {
+    const { clock, provider, control, reconciler } = setup();
+    control.demandEntries = [tasks(4, 1)];
+    await reconciler.reconcile();
+    control.join("cpu4-0", { CPU: 4 });
+    control.demandEntries = [];
+    await reconciler.reconcile();
+    control.idle.set("node-cpu4-0", 61_000);
+    provider.failTerminate = true;
+    await reconciler.reconcile();
+    assert.ok(provider.nodes.has("cpu4-0"));
+    assert.ok(states(reconciler).includes("cpu4:TERMINATING"));
+    const tries = provider.terminations;
+    provider.failTerminate = false;
+    await reconciler.reconcile();
+    assert.equal(provider.terminations, tries, "not at once");
+    clock.advance(30_001);
+    await reconciler.reconcile();
+    assert.equal(provider.nodes.has("cpu4-0"), false);
   });
 });

@@ -28,6 +28,11 @@ export class ConnectionPool<Remote extends ServiceDef, Local extends ServiceDef 
     this.address = address;
   }
 
+  /** How its connections are opened (for another pool of the same peers' options). */
+  get connectOptions(): ConnectOptions<Local> {
+    return this.connect;
+  }
+
   /** The connection to the peer `key` names: the shared one, or a new one if there is none. */
   get(key: string): Promise<RpcConnection<Remote, Local>> {
     return this.entries.get(key) ?? this.open(key);

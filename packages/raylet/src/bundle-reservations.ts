@@ -41,9 +41,9 @@ export class BundleReservations {
     this.emptySince = clock.now();
   }
 
-  /** Groups with bundles here, and since when there were none (undefined while there are some). */
-  activity(): { groups: number; emptySince: number | undefined } {
-    return { groups: this.groups.size, emptySince: this.groups.size === 0 ? this.emptySince : undefined };
+  /** Groups with bundles here, and for how long there have been none (0 while there are some). */
+  activity(): { groups: number; emptyForMs: number } {
+    return { groups: this.groups.size, emptyForMs: this.groups.size === 0 ? Math.max(0, this.clock.now() - this.emptySince) : 0 };
   }
 
   /** Takes every bundle not held yet if all fit together now; otherwise takes nothing and says so. */

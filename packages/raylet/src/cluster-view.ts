@@ -38,6 +38,8 @@ export class ClusterView {
   private readonly local: () => NodeResources;
   private readonly clock: Clock;
   private readonly reservationLapseMs: number;
+  /** This node is being drained: it is left out of the nodes work may go to. */
+  private localDraining = false;
 
   constructor(deps: ClusterViewDeps) {
     this.localId = deps.localId;
@@ -65,8 +67,7 @@ export class ClusterView {
   /** Alive nodes, the local one first. */
   nodes(): NodeResources[] {
     const now = this.clock.now();
-    const local = this.local();
-    const out = local.draining === true ? [] : [local];
+    const out = this.localDraining ? [] : [this.local()];
     for (const r of this.remote.values()) {
       if (r.reservations.length > 0) r.reservations = r.reservations.filter((x) => x.until > now);
       if (r.reservations.length === 0) {
@@ -82,6 +83,11 @@ export class ClusterView {
    * A lease was spilled to the node: count its resources as taken until the node reports
    * again, or for reservationLapseMs if it does not (the request may never be granted there).
    */
+  setLocalDraining(on: boolean): void {
+    this.localDraining = on;
+    this.changed();
+  }
+
   reserve(nodeId: string, req: ResourceSet): void {
     const r = this.remote.get(nodeId);
     if (r === undefined) return;

@@ -124,6 +124,7 @@ export class LeaseManager {
    */
   setDraining(on: boolean): void {
     this.draining = on;
+    this.view.setLocalDraining(on);
     this.schedule();
   }
 
@@ -131,9 +132,9 @@ export class LeaseManager {
     return this.draining;
   }
 
-  /** Leases held now, and since when there were none (undefined while there are some). */
-  activity(): { leases: number; idleSince: number | undefined } {
-    return { leases: this.leases.size, idleSince: this.leases.size === 0 ? this.idleSince : undefined };
+  /** Leases held now, and for how long there have been none (0 while there are some). */
+  activity(): { leases: number; idleForMs: number } {
+    return { leases: this.leases.size, idleForMs: this.leases.size === 0 ? Math.max(0, this.clock.now() - this.idleSince) : 0 };
   }
 
   async request(req: LeaseRequest, requester: Requester): Promise<LeaseReply> {

@@ -7,7 +7,7 @@
  * the owner records the new copy, so when this node dies the owner reads the object from there
  * and no `get` fails.
  */
-import { ConnectionPool, type Clock, type CoreWorkerService, type NodeActivity, type PeerOptions, type RayletService, type RpcConnection } from "@lux/protocol";
+import { ConnectionPool, type ConnectOptions, type CoreWorkerService, type NodeActivity, type RayletService, type RpcConnection, type ServiceDef } from "@lux/protocol";
 import { createLogger } from "@lux/common";
 import type { ArenaStore } from "@lux/object-store";
 import type { RayletParts } from "./raylet-handlers.js";
@@ -29,7 +29,7 @@ export interface NodeDrainDeps {
   otherNodes(): string[];
   nodePeers: ConnectionPool<RayletService>;
   /** Options of the connections to the objects' owners (opened for a drain, closed after it). */
-  peerOptions: PeerOptions;
+  peerOptions: ConnectOptions<ServiceDef>;
   /** Turns the node's draining state on or off (the view, the report to the control service). */
   setDraining(on: boolean): void;
   /** Deadline of one object's move (a pull of its bytes). */
@@ -135,28 +135,17 @@ export class NodeDrain {
   }
 }
 
-/** What a drain needs that the raylet's other parts do not have. */
-export interface DrainOptions {
-  peerOptions: PeerOptions;
-  clock: Clock;
-  /** Deadline of one object's move (config rpcTimeoutMs). */
-  moveTimeoutMs: number;
-  /** Deadline of a call to an owner or a worker (config rpcBestEffortTimeoutMs). */
-  callTimeoutMs: number;
-}
-
-/** The node's activity from its leases and bundles: idle since the later of their last ends. */
+/** The node's activity from its leases and bundles: idle for as long as the shorter of their idle times. */
 export function nodeActivity(parts: RayletParts): NodeActivity {
   const leases = parts.leases().activity();
   const bundles = parts.bundles.activity();
-  const since = leases.idleSince === undefined || bundles.emptySince === undefined ? undefined : Math.max(leases.idleSince, bundles.emptySince);
-  const idleForMs = since === undefined ? 0 : Math.max(0, parts.drainOptions.clock.now() - since);
+  const idleForMs = leases.leases > 0 || bundles.groups > 0 ? 0 : Math.min(leases.idleForMs, bundles.emptyForMs);
   return { nodeId: parts.nodeId, leases: leases.leases, bundles: bundles.groups, idleForMs, draining: parts.leases().isDraining };
 }
 
 /** A NodeDrain over the raylet's parts. */
 export function createNodeDrain(parts: RayletParts): NodeDrain {
-  const { callTimeoutMs } = parts.drainOptions;
+  const callTimeoutMs = parts.config.rpcBestEffortTimeoutMs;
   return new NodeDrain({
     nodeId: parts.nodeId,
     store: parts.store,
@@ -169,9 +158,9 @@ export function createNodeDrain(parts: RayletParts): NodeDrain {
     },
     otherNodes: () => parts.view.nodes().filter((n) => n.nodeId !== parts.nodeId).map((n) => n.nodeId),
     nodePeers: parts.nodePeers,
-    peerOptions: parts.drainOptions.peerOptions,
+    peerOptions: parts.nodePeers.connectOptions,
     setDraining: (on) => parts.leases().setDraining(on),
-    moveTimeoutMs: parts.drainOptions.moveTimeoutMs,
+    moveTimeoutMs: parts.config.rpcTimeoutMs,
     callTimeoutMs,
   });
 }

@@ -1,10 +1,10 @@
 import { RayletService, serve, type ConnectionPool, type MetricsReport, type CoreWorkerService, type Handlers, type OutOfMemoryInfo, type ResourceView, type RpcConnection, type ServiceDef, type ServiceHandlers } from "@lux/protocol";
-import { LuxError, ObjectLostError } from "@lux/common";
+import { LuxError, ObjectLostError, type ConfigValues } from "@lux/common";
 import type { ArenaStore } from "@lux/object-store";
 import type { BundleReservations } from "./bundle-reservations.js";
 import type { ClusterView } from "./cluster-view.js";
 import type { LeaseManager, Requester } from "./lease-manager.js";
-import { createNodeDrain, nodeActivity, type DrainOptions, type NodeDrain } from "./node-drain.js";
+import { createNodeDrain, nodeActivity, type NodeDrain } from "./node-drain.js";
 import { listObjects, listWorkers, type ProcessInfo } from "./node-state.js";
 import type { PullManager } from "./pull-manager.js";
 import type { WorkerPool } from "./worker-pool.js";
@@ -39,8 +39,8 @@ export interface RayletParts {
   jobFinished(jobId: string): void;
   /** Starts a registered job's workers ahead of its leases (once per job). */
   prestartJob(jobId: string): void;
-  /** config workerExitWaitMs: how long getWorkerExit waits for a worker's exit to be seen. */
-  workerExitWaitMs: number;
+  /** workerExitWaitMs: how long getWorkerExit waits for a worker's exit to be seen; the deadlines of a drain's calls. */
+  config: Pick<ConfigValues, "workerExitWaitMs" | "rpcTimeoutMs" | "rpcBestEffortTimeoutMs">;
   /** The node's registered core workers, for the state API (see node-state.ts). */
   processes(): { connection: RpcConnection<CoreWorkerService>; info: ProcessInfo }[];
   /** Deadline of each process's answer to the state API's listObjectRefs. */
@@ -49,8 +49,6 @@ export interface RayletParts {
   reportMetrics(process: unknown, metrics: MetricsReport["metrics"]): void;
   /** The node's logs: listLogs, readLog, drainWorkerOutput (node-logs.ts). */
   logHandlers: RayletHandlers;
-  /** What draining the node for the autoscaler takes besides the parts above (node-drain.ts). */
-  drainOptions: DrainOptions;
 }
 
 /** What a raylet answers to its node's processes, other raylets and the control service. */
@@ -102,7 +100,7 @@ function workerHandlers(parts: RayletParts): RayletHandlers {
       return { killed: true };
     },
     getWorkerExit: async (req) => {
-      const exit = await parts.workers().exitOf(req.workerId, parts.workerExitWaitMs);
+      const exit = await parts.workers().exitOf(req.workerId, parts.config.workerExitWaitMs);
       const outOfMemory = parts.outOfMemoryOf(req.workerId);
       return { known: exit !== undefined, ...exit, ...(outOfMemory !== undefined ? { outOfMemory } : {}) };
     },

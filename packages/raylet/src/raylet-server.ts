@@ -159,7 +159,6 @@ export class Raylet {
   private localResources(): NodeResources {
     const local: NodeResources = { nodeId: this.nodeId, address: this.server?.address ?? "", alive: true, labels: this.labels, ...this.resources.view() };
     if (this.memoryPressure) local.memoryPressure = true;
-    if (this.leases?.isDraining === true) local.draining = true;
     return local;
   }
 
@@ -275,13 +274,12 @@ export class Raylet {
           (e: unknown) => log.warn(`cannot start workers ahead for job ${jobId}: ${(e as Error).message}`),
         );
       },
-      workerExitWaitMs: this.options.config.workerExitWaitMs,
+      config: this.options.config,
       processes: () => registeredProcesses(this.clients),
       reportMetrics: (conn, metrics) => this.metrics.reported.add(conn, metrics),
       // Within the control service's deadline for this node's answer.
       stateTimeoutMs: Math.max(1, Math.floor(this.options.config.rpcBestEffortTimeoutMs / 2)),
       logHandlers: this.logs.handlers(this.nodeId),
-      drainOptions: { peerOptions: this.peerOptions, clock: this.clock, moveTimeoutMs: this.options.config.rpcTimeoutMs, callTimeoutMs: this.options.config.rpcBestEffortTimeoutMs },
     };
   }
 
