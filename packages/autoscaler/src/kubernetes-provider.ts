@@ -24,6 +24,8 @@ export interface KubernetesProviderOptions extends KubeApiOptions {
   /** The cluster token, for the Secret when it is missing. */
   token: string;
   nodeTypes: Readonly<Record<string, NodeTypeConfig>>;
+  /** Make the token Secret when it is missing (default true; false to only list and end pods). */
+  tokenSecret?: boolean;
 }
 
 const isGone = (pod: V1Pod): boolean => pod.metadata?.deletionTimestamp !== undefined || pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed";
@@ -47,7 +49,7 @@ export class KubernetesNodeProvider implements NodeProvider {
   /** Connects (kubeconfig, or the pod's service account), makes sure of the token Secret, lists and watches the cluster's pods. */
   static async create(options: KubernetesProviderOptions): Promise<KubernetesNodeProvider> {
     const provider = new KubernetesNodeProvider(new KubeApi(options), options);
-    await provider.ensureTokenSecret();
+    if (options.tokenSecret !== false) await provider.ensureTokenSecret();
     await provider.relist();
     return provider;
   }

@@ -1,10 +1,10 @@
-/** The provider a cluster YAML names, for the control service at `gcsAddress`. */
+/** The provider a cluster YAML names, for the control service at `gcsAddress` (`toEndNodes`: only to end them). */
 import type { ClusterConfig } from "./cluster-config.js";
 import { LocalNodeProvider } from "./local-provider.js";
 import type { KubernetesNodeProvider, KubernetesProviderOptions } from "./kubernetes-provider.js";
 import type { NodeProvider } from "./node-provider.js";
 
-export function createProvider(config: ClusterConfig, gcsAddress: string, token: string): Promise<NodeProvider> {
+export function createProvider(config: ClusterConfig, gcsAddress: string, token: string, options: { toEndNodes?: boolean } = {}): Promise<NodeProvider> {
   const p = config.provider;
   switch (p.type) {
     case "local":
@@ -16,6 +16,8 @@ export function createProvider(config: ClusterConfig, gcsAddress: string, token:
         token,
         nodeTypes: config.availableNodeTypes,
         ...(p.namespace !== undefined ? { namespace: p.namespace } : {}),
+        // `lux down` only ends nodes: no token Secret to make.
+        ...(options.toEndNodes === true ? { tokenSecret: false } : {}),
       });
   }
 }

@@ -84,7 +84,7 @@ export async function down(file: string): Promise<void> {
   await stopAll(daemons.filter((d) => d.kind === "autoscaler"));
   const gcsAddress = record?.gcsAddress ?? "";
   const token = process.env["LUX_TOKEN"] || (record !== undefined ? readTokenFile(record.gcsAddress) : undefined) || "";
-  const provider = await createProvider(config, gcsAddress, token);
+  const provider = await createProvider(config, gcsAddress, token, { toEndNodes: true });
   let workers: string[];
   try {
     workers = await provider.nonTerminatedNodes({ [TAG_CLUSTER]: config.clusterName });
