@@ -5,7 +5,7 @@
  * (scale-down.ts); launches what the plan says (scale-up.ts); and publishes its status.
  */
 import { INSTANCE_ID_LABEL, NodeProviderError, createLogger } from "@lux/common";
-import { systemClock, type Clock, type DemandEntry, type NodeResources, type TimerHandle } from "@lux/protocol";
+import { systemClock, type Clock, type DemandEntry, type NodeActivity, type NodeResources, type TimerHandle } from "@lux/protocol";
 import type { ClusterConfig } from "./cluster-config.js";
 import type { ControlService } from "./control-client.js";
 import { InstanceTable, type Instance } from "./instances.js";
@@ -72,7 +72,7 @@ export class Reconciler {
     try {
       const filter = { [TAG_CLUSTER]: config.clusterName, [TAG_NODE_KIND]: "worker" };
       let view: NodeResources[];
-      let activity;
+      let activity: NodeActivity[];
       [view, activity, demand, request] = await Promise.all([control.view(), control.activity(), control.demand(), control.request()]);
       await this.sync(await provider.nonTerminatedNodes(filter), view);
       await this.scaleDown(view, activity, request);
@@ -160,7 +160,7 @@ export class Reconciler {
   }
 
   /** Drains the idle nodes to end, then ends those whose drain was accepted. */
-  private async scaleDown(view: readonly NodeResources[], activity: Parameters<typeof idleNodesToEnd>[3], request: readonly Record<string, number>[]): Promise<void> {
+  private async scaleDown(view: readonly NodeResources[], activity: readonly NodeActivity[], request: readonly Record<string, number>[]): Promise<void> {
     const candidates = idleNodesToEnd(this.options.config, this.instances.all(), view, activity, request);
     await Promise.all(
       candidates.map(async (c) => {
