@@ -81,6 +81,11 @@ describe("local node provider", () => {
         const nodes = (await client.nodes()).filter((n) => n.alive && ids.includes(n.labels?.["lux.io/instance-id"] ?? ""));
         return nodes.length === 2 ? nodes : undefined;
       });
+    } catch (e) {
+      // What the nodes said, so a failure shows why they did not join.
+      const dir = path.join(sessionRoot, "nodes");
+      const logs = fs.readdirSync(dir).filter((f) => f.endsWith(".log")).map((f) => `--- ${f}\n${fs.readFileSync(path.join(dir, f), "utf8").slice(-3000)}`);
+      throw new Error(`${(e as Error).message}\n${logs.join("\n")}`);
     } finally {
       client.close();
     }
