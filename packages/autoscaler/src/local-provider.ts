@@ -91,8 +91,9 @@ export class LocalNodeProvider implements NodeProvider {
     }
     child.on("error", () => undefined);
     child.once("exit", (code, signal) => {
-      // Code 0: it was stopped (by this provider or another, e.g. `lux down`), it did not fail.
-      if (!this.terminating.has(id) && code !== 0) this.failures.set(id, `its lux start process exited (${signal ?? `code ${code}`}); see ${logFile}`);
+      // Code 0, or SIGTERM before its handler was installed: it was stopped (by this provider
+      // or another, e.g. `lux down`), it did not fail.
+      if (!this.terminating.has(id) && code !== 0 && signal !== "SIGTERM") this.failures.set(id, `its lux start process exited (${signal ?? `code ${code}`}); see ${logFile}`);
       fs.rmSync(this.recordFile(id), { force: true });
     });
     child.unref();

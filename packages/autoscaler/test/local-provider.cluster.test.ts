@@ -63,6 +63,20 @@ describe("local node provider", () => {
     const ids = await provider.nonTerminatedNodes({});
     await provider.terminateNodes(ids);
     for (const pid of pids) if (pidAlive(pid)) process.kill(pid, "SIGKILL");
+    // Their daemons follow their `lux start --block` parent out (they poll for it): wait for
+    // every process of this cluster's nodes, and end any still there.
+    const ours = (): number[] =>
+      fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
+        try {
+          // A provider's node has LUX_INSTANCE_ID in its environment; the head's raylet does not.
+          return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(`--gcs-address\0${cluster.address}`) && /(^|\0)LUX_INSTANCE_ID=/.test(fs.readFileSync(`/proc/${pid}/environ`, "utf8"));
+        } catch {
+          return false;
+        }
+      });
+    await waitFor("the nodes' daemons to exit", async () => (ours().length === 0 ? true : undefined), 10_000).catch(() => {
+      for (const pid of ours()) if (pidAlive(pid)) process.kill(pid, "SIGKILL");
+    });
     await cluster.shutdown();
     fs.rmSync(sessionRoot, { recursive: true, force: true });
   });
@@ -80,7 +94,7 @@ describe("local node provider", () => {
       joined = await waitFor("both nodes to join", async () => {
         const nodes = (await client.nodes()).filter((n) => n.alive && ids.includes(n.labels?.["lux.io/instance-id"] ?? ""));
         return nodes.length === 2 ? nodes : undefined;
-      });
+      }, 90_000); // a node joins in ~1.5 s alone; CI starts it beside five other test files on 2 cores
     } catch (e) {
       // What the nodes said, so a failure shows why they did not join.
       const dir = path.join(sessionRoot, "nodes");
