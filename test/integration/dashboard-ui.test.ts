@@ -28,6 +28,9 @@ describe("the dashboard's web UI", () => {
   let page: Page;
   const requested: string[] = [];
   const pageErrors: string[] = [];
+  // The actor the Overview test makes, held for the whole suite: the Nodes and Actors tests
+  // look for it, and an actor whose last handle is collected ends.
+  let holder: unknown;
   const url = (route: string): string => `${setup.cluster.dashboardUrl as string}${route}`;
   const shot = async (view: string): Promise<void> => {
     await page.screenshot({ path: path.join(SCREENSHOTS, `${view}.png`), fullPage: true });
@@ -75,6 +78,7 @@ describe("the dashboard's web UI", () => {
     await waitFor(async () => (await points()) > before, "a new point within 2 s", 2000);
     // An actor that holds a CPU: once the control service counts it, the page shows it within 2 s.
     const actor = HolderActor.options({ numCpus: 1 }).remote();
+    holder = actor;
     await lux.get(actor.hold.remote([]));
     await waitFor(async () => (await lux.availableResources())["CPU"] === 0.5, "the actor's CPU counted as used");
     await waitFor(async () => ((await cpu.textContent()) ?? "").startsWith("1.5 / 2 CPUs"), "the overview showing the actor's CPU within 2 s", 2000);
