@@ -49,10 +49,14 @@ describe("lux list, get, summary, memory, timeline", () => {
     driver = startScript(path.join(fixtures, "state-cli-driver.ts"), { env: { ...env, LUX_ADDRESS: address } });
     ready = JSON.parse((await driver.line(/ready (.*)/, 60_000))[1] as string) as typeof ready;
     // The 41 tasks' events (of which 30 are kept), the workers' included.
+    let last: Page | undefined;
     await waitFor(async () => {
-      const p = await json<Page>("list", "tasks", "--limit", "100");
+      const p = (last = await json<Page>("list", "tasks", "--limit", "100"));
       return p.total === 30 && p.items.every((t) => t["workerId"] !== null && t["state"] !== "RUNNING");
-    }, "30 tasks with their runs", 30_000, 200);
+    }, "30 tasks with their runs", 30_000, 200).catch((e: unknown) => {
+      const lacking = (last?.items ?? []).filter((t) => t["workerId"] === null || t["state"] === "RUNNING").map((t) => `${String(t["taskId"])}:${String(t["functionName"])}:${String(t["state"])}`);
+      throw new Error(`${(e as Error).message}: total ${last?.total}, dropped ${last?.dropped}, without a finished run: ${lacking.join(" ") || "none"}`);
+    });
   });
 
   after(async () => {
