@@ -13,6 +13,12 @@
 import { TASK_ERROR_STACK_MAX, TASK_EVENT, TASK_INFO_STRIDE, carriesInfo, hasEnd, type TaskEventBatch } from "@lux/protocol";
 import { DONE, Execution, FAILED_LIST, LIVE, STATE, TaskEntry, type ListIndex } from "./task-entry.js";
 
+/**
+ * Dropped tasks remembered by id (the newest), so their owner's events arriving after their
+ * executor's (processes report independently) do not bring them back without their runs.
+ */
+const RECENT_DROPS_MAX = 10_000;
+
 /** Distinct strings kept shared (job ids, names, node and worker ids); past it, copies are kept. */
 const INTERN_MAX = 10_000;
 
@@ -42,6 +48,8 @@ export class TaskEventStore {
   private readonly entries = new Map<string, TaskEntry>();
   /** When the finished task dropped last ended: runs that ended before it belong to dropped tasks. */
   private droppedUntil = -Infinity;
+  /** Ids of the tasks dropped last (at most RECENT_DROPS_MAX), oldest first. */
+  private readonly recentlyDropped = new Set<string>();
   private readonly lists: [EntryList, EntryList, EntryList] = [new EntryList(), new EntryList(), new EntryList()];
   private readonly droppedByJob = new Map<string, number>();
   private readonly interned = new Map<string, string>();
@@ -110,6 +118,8 @@ export class TaskEventStore {
       if (!withInfo) return undefined;
       const executor = code === TASK_EVENT.RUNNING || code === TASK_EVENT.RUN || code === TASK_EVENT.RUN_FAILED;
       if (executor && at < this.droppedUntil) return undefined;
+      // A failure is kept even so: FAILED lists are what users look for.
+      if (code !== TASK_EVENT.FAILED && this.recentlyDropped.has(taskId)) return undefined;
       e = new TaskEntry(this.nextSeq++, taskId);
       this.entries.set(taskId, e);
       this.lists[LIVE].push(e);
@@ -220,6 +230,8 @@ export class TaskEventStore {
       this.lists[victim.list].remove(victim);
       this.entries.delete(victim.taskId);
       if (victim.list === DONE && victim.endedAt > this.droppedUntil) this.droppedUntil = victim.endedAt;
+      this.recentlyDropped.add(victim.taskId);
+      if (this.recentlyDropped.size > RECENT_DROPS_MAX) this.recentlyDropped.delete(this.recentlyDropped.values().next().value as string);
       this.countDropped(victim.jobId, 1);
     }
   }

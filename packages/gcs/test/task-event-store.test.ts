@@ -159,6 +159,17 @@ describe("TaskEventStore", () => {
     assert.equal(store.dropped("j"), 1);
   });
 
+  it("a dropped task's owner events arriving after its executor's do not bring it back without its run", () => {
+    const store = new TaskEventStore(2);
+    // The executor's batch first: whole runs of three tasks; the first is dropped.
+    store.ingest(batch(["a", "b", "c"].map((id, i): Ev => [id, RUN, 5 + i, ["j", "f"], undefined, 6 + i])));
+    assert.deepEqual([...store.values()].map((e) => e.taskId), ["b", "c"]);
+    // Then its owner's: "a" stays dropped (counted once), and is not listed as a task with no run.
+    store.ingest(batch(["a", "b", "c"].map((id, i): Ev => [id, SUBMITTED_FINISHED, i, ["j", "f"], undefined, 10 + i])));
+    assert.deepEqual([...store.values()].map((e) => [e.taskId, e.stateName(), e.executions?.length]), [["b", "FINISHED", 1], ["c", "FINISHED", 1]]);
+    assert.equal(store.dropped("j"), 1);
+  });
+
   it("a task whose run failed is kept like a failure until its owner decides", () => {
     const store = new TaskEventStore(2);
     store.ingest(batch([["x", RUNNING, 1, ["j", "f"]], ["x", RAN_FAILED, 2]]));
