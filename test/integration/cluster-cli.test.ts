@@ -88,8 +88,8 @@ describe("lux CLI", () => {
       let shown = "";
       await waitFor(async () => {
         shown = (await lux("status", "--address", address)).stdout;
-        return shown.includes('{"CPU":1,"nothing":1}: 1 task (no node can ever provide this)');
-      }, "lux status to show the pending task");
+        return shown.includes('{"CPU":1,"nothing":1}: 40 tasks (no node can ever provide this)');
+      }, "lux status to show the 40 pending tasks");
     } finally {
       waiting.kill();
       await waiting.exited();

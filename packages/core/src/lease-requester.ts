@@ -1,4 +1,4 @@
-import type { Clock, LeaseGrant, LeaseReply, RuntimeEnvSpec, SchedulingStrategy } from "@lux/protocol";
+import type { Clock, LeaseGrant, LeaseReply, RuntimeEnvSpec, SchedulingStrategy, TimerHandle } from "@lux/protocol";
 import { ConnectionClosedError, UNTIL_PEER_LOST, sleep } from "@lux/protocol";
 import {
   LeaseFailedError,
@@ -35,10 +35,14 @@ export interface LeaseShape {
   pendingRequests: Map<string, RayletConnection>;
   /** Lease requests that failed in a row (workers that could not start). */
   startFailures: number;
+  /** The backlog (queued tasks beyond the requests in flight) the raylets were last told. */
+  reportedBacklog: number;
+  /** Set while a backlog report is scheduled. */
+  backlogTimer: TimerHandle | undefined;
 }
 
 /** The config entries a LeaseRequester uses (see docs/config.md for what each trades). */
-export type LeaseRequesterConfig = Pick<ConfigValues, "maxWorkerStartFailures" | "maxLeaseSpillbacks" | "spillbackRetryMs">;
+export type LeaseRequesterConfig = Pick<ConfigValues, "maxWorkerStartFailures" | "maxLeaseSpillbacks" | "spillbackRetryMs" | "backlogReportIntervalMs">;
 
 export interface LeaseRequesterDeps<S extends LeaseShape> {
   jobId: string;
@@ -89,6 +93,32 @@ export class LeaseRequester<S extends LeaseShape> {
   }
 
   /**
+   * The tasks of `shape` queued beyond its requests in flight may have changed: the raylet
+   * holding its newest request is told, at most every backlogReportIntervalMs (a request sent
+   * carries the backlog of its moment; this covers a queue that grows or shrinks without one).
+   */
+  backlogChanged(shape: S): void {
+    if (shape.backlogTimer !== undefined || this.closed) return;
+    shape.backlogTimer = this.deps.clock
+      .setTimeout(() => {
+        shape.backlogTimer = undefined;
+        this.reportBacklog(shape);
+      }, this.deps.config.backlogReportIntervalMs)
+      .unref();
+  }
+
+  private reportBacklog(shape: S): void {
+    const backlog = Math.max(0, shape.queue.length - shape.pendingRequests.size);
+    if (this.closed || backlog === shape.reportedBacklog) return;
+    let newest: [string, RayletConnection] | undefined;
+    for (const entry of shape.pendingRequests) newest = entry;
+    // No request waits: leased workers run the queue, and no raylet counts it as demand.
+    if (newest === undefined) return;
+    shape.reportedBacklog = backlog;
+    newest[1].notify("reportBacklog", { requestId: newest[0], backlog });
+  }
+
+  /**
    * Asks the local raylet for a worker, following spillbacks to other nodes' raylets. The
    * request may wait behind busy resources for as long as they stay busy: its deadline is
    * the raylet's liveness (the local raylet's connection closes with its process; another
@@ -99,6 +129,8 @@ export class LeaseRequester<S extends LeaseShape> {
     const local = this.deps.raylet;
     let raylet: RayletConnection = local;
     shape.pendingRequests.set(requestId, raylet);
+    const backlog = shape.queue.length - shape.pendingRequests.size;
+    shape.reportedBacklog = Math.max(0, backlog);
     let grant: LeaseGrant | undefined;
     try {
       let noSpillback = false;
@@ -116,6 +148,7 @@ export class LeaseRequester<S extends LeaseShape> {
             ...(shape.labelSelector !== undefined ? { labelSelector: shape.labelSelector } : {}),
             ...(noSpillback ? { noSpillback } : {}),
             ...(shape.retriable ? { retriable: true } : {}),
+            ...(backlog > 0 ? { backlog } : {}),
           },
           UNTIL_PEER_LOST,
         );

@@ -49,6 +49,7 @@ export type TaskSubmitterConfig = Pick<
   | "maxWorkerStartFailures"
   | "maxTasksInFlightPerWorker"
   | "maxLeaseSpillbacks"
+  | "backlogReportIntervalMs"
   | "spillbackRetryMs"
   | "workerLeaseIdleMs"
   | "rpcBestEffortTimeoutMs"
@@ -145,7 +146,7 @@ export class TaskSubmitter {
       kq = this.keys.get(key);
       if (kq === undefined) {
         const placementGroup = pg === undefined ? undefined : { placementGroupId: pg.placementGroupId, bundleIndex: pg.bundleIndex };
-        kq = { key, resources, strategy, placementGroup, runtimeEnv, labelSelector, retriable, description: `task ${record.spec.name}`, queue: new Fifo<TaskRecord>(), leases: new Set(), pendingRequests: new Map(), startFailures: 0 };
+        kq = { key, resources, strategy, placementGroup, runtimeEnv, labelSelector, retriable, description: `task ${record.spec.name}`, queue: new Fifo<TaskRecord>(), leases: new Set(), pendingRequests: new Map(), startFailures: 0, reportedBacklog: 0, backlogTimer: undefined };
         this.keys.set(key, kq);
       }
       this.queueOf.set(record.options, kq);
@@ -230,6 +231,7 @@ export class TaskSubmitter {
     }
     const wanted = Math.min(kq.queue.length, this.config.maxPendingLeaseRequests) - kq.pendingRequests.size;
     for (let i = 0; i < wanted; i++) void this.requester.request(kq);
+    if (Math.max(0, kq.queue.length - kq.pendingRequests.size) !== kq.reportedBacklog) this.requester.backlogChanged(kq);
     // SPREAD tasks are not pipelined: each runs on the node its lease was placed on.
     if (spread) return;
     // Pipeline only the tasks beyond those a requested lease will take: a task must not

@@ -169,6 +169,8 @@ export type GcsService = ServiceOf<typeof GcsService>;
 export const RayletService = defineService({
   requestLease: rpc(LeaseRequest, returns<LeaseReply>()),
   cancelLeaseRequest: rpc(obj({ requestId: str }), returns<{ cancelled: boolean }>()),
+  /** The owner's backlog for the shape of its request `requestId` changed (see LeaseRequest.backlog). */
+  reportBacklog: rpc(obj({ requestId: str, backlog: int() }), ok),
   /**
    * `disconnect`: the worker is killed. `workerExiting`: it ran its last call (a function's
    * maxCalls): its resources are freed now, it is never leased again, and it is stopped once

@@ -358,6 +358,12 @@ export const LeaseRequest = obj({
    * left): the node's memory monitor kills such workers first.
    */
   retriable: opt(bool),
+  /**
+   * Tasks of this shape queued at the owner beyond its requests in flight (an owner sends at
+   * most maxPendingLeaseRequests per shape): pending demand counts them, so the autoscaler
+   * sees a backlog of 1,000 tasks as 1,000, not as the 16 requests asking for workers.
+   */
+  backlog: opt(int()),
 });
 export type LeaseRequest = Infer<typeof LeaseRequest>;
 

@@ -16,14 +16,13 @@ import type { ClusterView } from "./cluster-view.js";
 import type { Allocation, ResourcePool } from "./resources.js";
 import { place, type Placement } from "./scheduling-policy.js";
 import type { WorkerHandle, WorkerPool } from "./worker-pool.js";
+import { demandOf, setBacklog, shapeKey, type QueuedLease } from "./pending-demand.js";
 
 const log = createLogger("raylet");
 
 export type Requester = RpcConnection<CoreWorkerService>;
 
-interface PendingLease {
-  req: LeaseRequest;
-  requester: Requester;
+interface PendingLease extends QueuedLease {
   resolve(reply: LeaseReply): void;
   reject(error: Error): void;
   /** When it was queued here (clock.now()). */
@@ -170,7 +169,9 @@ export class LeaseManager {
     } else if (nowhere) this.warnInfeasible(req, requester);
     const here = this.matchesHere(req);
     return new Promise((resolve, reject) => {
-      this.queue.push({ req, requester, resolve, reject, queuedAt: this.clock.now(), here });
+      const p: PendingLease = { req, requester, backlog: 0, resolve, reject, queuedAt: this.clock.now(), here };
+      this.queue.push(p);
+      if (req.backlog !== undefined && req.backlog > 0) setBacklog(this.queue, p, req.backlog);
       this.schedule();
     });
   }
@@ -249,24 +250,15 @@ export class LeaseManager {
     this.schedule();
   }
 
-  /** Queued requests by resource shape (what `lux status` shows as pending demand). */
+  /** Queued requests by resource shape, with their owners' backlogs (see pending-demand.ts). */
   demand(): DemandEntry[] {
-    const byShape = new Map<string, DemandEntry>();
-    for (const p of this.queue) {
-      const key = shapeKey(p.req);
-      const entry = byShape.get(key);
-      if (entry !== undefined) entry.count++;
-      else {
-        byShape.set(key, {
-          resources: p.req.resources,
-          count: 1,
-          infeasible: this.warned.has(key),
-          kind: p.req.actorId !== undefined ? "actor" : "task",
-          ...(p.req.labelSelector !== undefined ? { labelSelector: p.req.labelSelector } : {}),
-        });
-      }
-    }
-    return [...byShape.values()];
+    return demandOf(this.queue, (key) => this.warned.has(key));
+  }
+
+  /** An owner's backlog for the shape of its request `requestId` (queued here) changed. */
+  reportBacklog(requestId: string, backlog: number, requester: Requester): void {
+    const p = this.queue.find((q) => q.req.requestId === requestId && q.requester === requester);
+    if (p !== undefined) setBacklog(this.queue, p, backlog);
   }
 
   cancel(requestId: string): boolean {
@@ -440,12 +432,6 @@ export class LeaseManager {
       gpuIds: placementGroupId === undefined ? allocation.gpuIds : this.deps.bundles.gpuIds(placementGroupId, p.req.bundleIndex ?? -1),
     });
   }
-}
-
-/** Requests of one shape: the same resources and label selector. */
-function shapeKey(req: LeaseRequest): string {
-  const resources = JSON.stringify(req.resources);
-  return req.labelSelector === undefined ? resources : `${resources} ${JSON.stringify(req.labelSelector)}`;
 }
 
 function fitsAvailable(node: NodeResources, want: ResourceSet): boolean {

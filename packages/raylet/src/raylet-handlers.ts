@@ -60,6 +60,10 @@ export function rayletHandlers(parts: RayletParts): ServiceHandlers<RayletServic
 function leaseHandlers(parts: RayletParts): RayletHandlers {
   return {
     requestLease: (req, conn) => parts.leases().request(req, conn as unknown as Requester),
+    reportBacklog: (req, conn) => {
+      parts.leases().reportBacklog(req.requestId, req.backlog, conn as unknown as Requester);
+      return { ok: true };
+    },
     cancelLeaseRequest: (req) => ({ cancelled: parts.leases().cancel(req.requestId) }),
     returnLease: (req) => {
       parts.leases().return(req.leaseId, req.disconnect, req.workerExiting === true);

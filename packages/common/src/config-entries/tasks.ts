@@ -37,6 +37,14 @@ export const TASK_ENTRIES = [
     doc: "Lease requests an owner keeps in flight per task shape (resources, strategy, runtime env). More leases workers faster for a burst of tasks; fewer sends fewer requests that end up cancelled.",
   }),
   defineConfig({
+    name: "backlogReportIntervalMs",
+    type: "number",
+    default: 100,
+    integer: true,
+    min: 1,
+    doc: "How often at most an owner tells the raylet holding its newest lease request how many tasks of that shape it queues beyond its requests (pending demand, which `lux status` shows and the autoscaler scales to). Shorter shows a growing backlog sooner; longer sends fewer reports during a burst.",
+  }),
+  defineConfig({
     name: "maxLeaseSpillbacks",
     type: "number",
     default: 20,
