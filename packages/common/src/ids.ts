@@ -122,6 +122,13 @@ export function isOwnActorCallTaskId(taskId: TaskId): boolean {
   return actorCalls.made(taskId);
 }
 
+/** The ids of a task's return objects (made when asked: a task spec holds only their count). */
+export function returnIdsOf(taskId: TaskId, numReturns: number): ObjectId[] {
+  const ids = new Array<ObjectId>(numReturns);
+  for (let i = 0; i < numReturns; i++) ids[i] = objectIdFor(taskId, i);
+  return ids;
+}
+
 /** The id of return value `index` (0-based) of task `taskId`; the same inputs give the same id. */
 export function objectIdFor(taskId: TaskId, index: number): ObjectId {
   if (taskId.length !== ID_HEX_LENGTH.task) {

@@ -139,6 +139,7 @@ export {
   newActorCallTaskId,
   isOwnActorCallTaskId,
   objectIdFor,
+  returnIdsOf,
   newPutObjectId,
   isPutObjectId,
   taskIdOfObject,

@@ -56,7 +56,7 @@ import { metricsParts, startMetricsReports } from "./metrics-reporter.js";
 import { taskContext } from "./task-context.js";
 import { GroupCapture } from "./group-capture.js";
 import { TaskExecutor } from "./task-executor.js";
-import { NONE, newTaskRecord, refsOf, returnIdsOf, type TaskOptionsCompiled, type TaskRecord } from "./task-record.js";
+import { NONE, newTaskRecord, refsOf, type TaskOptionsCompiled, type TaskRecord } from "./task-record.js";
 import { TaskResults } from "./task-results.js";
 import { TaskSubmitter } from "./task-submitter.js";
 import { WorkerBlocking } from "./worker-blocking.js";
@@ -268,7 +268,7 @@ export class CoreWorker {
       args: encoded.bytes,
       resolved: NONE,
       borrowed: NONE,
-      returnIds: returnIdsOf(taskId, options.numReturns),
+      numReturns: options.numReturns,
       ownerAddress: this.address,
       gpuIds: NONE,
       resources: options.resources,
@@ -355,7 +355,7 @@ export class CoreWorker {
       args: encoded.bytes,
       resolved: NONE,
       borrowed: NONE,
-      returnIds: returnIdsOf(taskId, numReturns),
+      numReturns,
       ownerAddress: this.address,
       gpuIds: NONE,
       actorId,

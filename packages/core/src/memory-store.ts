@@ -26,6 +26,16 @@ export interface Slot extends RefCounts {
   readonly task: unknown;
 }
 
+/** Whether `slots` is a list (no return, or several), not a single return's slot. */
+export function isSlotList(slots: Slot | readonly Slot[]): slots is readonly Slot[] {
+  return Array.isArray(slots);
+}
+
+/** A task's return slots as a list. */
+export function slotList(slots: Slot | readonly Slot[]): readonly Slot[] {
+  return isSlotList(slots) ? slots : [slots];
+}
+
 /** The value of an object freed with `lux.free` while refs to it live on: reads fail with ObjectFreedError. */
 export function freedValue(objectId: string): ObjectValue {
   return { kind: "error", error: toWireError(new ObjectFreedError({ objectId })) };
@@ -138,13 +148,16 @@ export class MemoryStore {
   }
 
   /** Records the unfinished task that returns these objects (for cancel). */
-  attachTask(slots: readonly Slot[], task: unknown): void {
-    for (const slot of slots) (slot as MutableSlot).task = task;
+  attachTask(slots: Slot | readonly Slot[], task: unknown): void {
+    if (!isSlotList(slots)) (slots as MutableSlot).task = task;
+    else for (const slot of slots) (slot as MutableSlot).task = task;
   }
 
   /** The task finished: its objects no longer point at it (unless re-run by another record). */
-  detachTask(slots: readonly Slot[], task: unknown): void {
-    for (const slot of slots) if (slot.task === task) (slot as MutableSlot).task = undefined;
+  detachTask(slots: Slot | readonly Slot[], task: unknown): void {
+    if (!isSlotList(slots)) {
+      if (slots.task === task) (slots as MutableSlot).task = undefined;
+    } else for (const slot of slots) if (slot.task === task) (slot as MutableSlot).task = undefined;
   }
 
   /** Calls `watcher` with each slot whose value becomes known until the returned function is called. */

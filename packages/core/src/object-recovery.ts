@@ -1,4 +1,4 @@
-import { createLogger, isPutObjectId } from "@lux/common";
+import { createLogger, isPutObjectId, returnIdsOf } from "@lux/common";
 import type { Lineage } from "./lineage.js";
 import type { MemoryStore } from "./memory-store.js";
 import type { ObjectDirectory } from "./object-directory.js";
@@ -56,7 +56,7 @@ export class ObjectRecovery {
         toRun.add(record);
       }
       // Every stored return lost with it waits for the re-run; then its lost arguments are re-created first.
-      for (const id of record.spec.returnIds) {
+      for (const id of returnIdsOf(record.spec.taskId, record.spec.numReturns)) {
         const r = this.memory.peek(id);
         if (r?.kind === "stored" && this.directory.liveLocations(id, failedNodes).length === 0) this.directory.resetPending(id);
       }

@@ -4,7 +4,7 @@
  * were created. Built once, with the core worker; TaskResults holds it (`observed`).
  */
 import { type Clock, type GcsService, type RpcCaller } from "@lux/protocol";
-import type { ConfigValues } from "@lux/common";
+import { returnIdsOf, type ConfigValues } from "@lux/common";
 import { CallSites } from "./call-sites.js";
 import type { ObjectManager } from "./object-manager.js";
 import { TaskEvents } from "./task-events.js";
@@ -36,7 +36,7 @@ export class Observability {
   /** A task (or actor call) was submitted: it waits for its arguments, or for a worker. */
   submitted(record: TaskRecord): void {
     this.taskEvents?.submitted(record);
-    this.callSites?.record(record.spec.returnIds);
+    this.callSites?.record(returnIdsOf(record.spec.taskId, record.spec.numReturns));
   }
 
   /** Sends the task events left (see TaskEvents.close). */

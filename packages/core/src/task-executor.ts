@@ -14,7 +14,7 @@ import type {
   TimerHandle,
 } from "@lux/protocol";
 import { sleep } from "@lux/protocol";
-import { ActorDiedError, LuxError, TaskCancelledError, TaskError, createLogger, fromWireError, toWireError, type ConfigValues } from "@lux/common";
+import { ActorDiedError, LuxError, TaskCancelledError, TaskError, createLogger, fromWireError, objectIdFor, returnIdsOf, toWireError, type ConfigValues } from "@lux/common";
 import { defaultMaxConcurrency } from "./actor-class.js";
 import { explain } from "./by-value-advice.js";
 import type { ByValue, FunctionRegistry, Loaded } from "./function-registry.js";
@@ -403,10 +403,10 @@ export class TaskExecutor {
   private reply(spec: TaskSpec, result: unknown): TaskReply | Promise<TaskReply> {
     let returns: (ReturnValue | Promise<ReturnValue>)[];
     try {
-      const n = spec.returnIds.length;
+      const n = spec.numReturns;
       // numReturns 0 (an actor method's option): the result goes nowhere.
       const values = n === 1 ? [result] : n === 0 ? [] : splitReturns(result, n, spec.name);
-      returns = values.map((v, i) => this.returnValue(spec, spec.returnIds[i] as string, v));
+      returns = values.map((v, i) => this.returnValue(spec, objectIdFor(spec.taskId, i), v));
     } catch (e) {
       // A result that cannot travel: the caller's get rejects with the SerializationError
       // itself, as `put` and the call site throw it (the function did not fail).
@@ -456,9 +456,9 @@ export class TaskExecutor {
     const error = userCode && !(e instanceof TaskError) ? new TaskError({ taskId: spec.taskId, functionName: spec.name, cause: e }) : e;
     this.deps.events?.ran(spec, true);
     // No ref will ever hold the error: say it here, or nobody hears of it.
-    if (spec.returnIds.length === 0) log.warn(`${spec.name} (numReturns: 0) failed: ${String(error)}`);
+    if (spec.numReturns === 0) log.warn(`${spec.name} (numReturns: 0) failed: ${String(error)}`);
     const wire = toWireError(error);
-    return { returns: spec.returnIds.map((objectId) => ({ objectId, error: wire })) };
+    return { returns: returnIdsOf(spec.taskId, spec.numReturns).map((objectId) => ({ objectId, error: wire })) };
   }
 
   /** The call's arguments; synchronous unless one must be read from an object store. */

@@ -1,10 +1,9 @@
 import type { PlacementGroupPlacement, ResolvedArg, RuntimeEnvSpec, SchedulingStrategy, TaskSpec } from "@lux/protocol";
-import { objectIdFor } from "@lux/common";
 import type { PeerConnection } from "./connections.js";
 import type { Dependency } from "./dependency-resolver.js";
 import type { TaskPace } from "./function-registry.js";
 import type { RuntimeEnvInput } from "./runtime-env.js";
-import type { Slot } from "./memory-store.js";
+import { isSlotList, type Slot } from "./memory-store.js";
 import { ObjectRef } from "./object-ref.js";
 import { taskContext } from "./task-context.js";
 
@@ -69,8 +68,11 @@ export interface TaskRecord {
   pace: TaskPace;
   /** Pushed while its function was not known to hand back: nothing is pipelined behind it. */
   mayHoldWorker: boolean;
-  /** The memory-store entries of its return objects (owner side), in return order. */
-  returnSlots: readonly Slot[];
+  /**
+   * The memory-store entries of its return objects (owner side), in return order: for a
+   * single return the slot itself (no array per queued task; see slotList).
+   */
+  returnSlots: Slot | readonly Slot[];
   /** Where its task events are in the batch being filled (see TaskEvents' EventRow). */
   eventRow: number;
   /** When it was submitted if its task events are not reported (see TaskEvents); -1 once they are. */
@@ -84,7 +86,8 @@ export function resolvedOf(record: TaskRecord): ResolvedArg[] {
   return record.spec.resolved;
 }
 
-const NO_SLOTS: readonly Slot[] = Object.freeze([]);
+/** A record's return slots before it is tracked (none made yet). */
+export const NO_SLOTS: readonly Slot[] = Object.freeze([]);
 
 /**
  * The empty lists of a new TaskSpec (resolved args, borrowed refs, GPU ids), one frozen array
@@ -124,17 +127,8 @@ export function newTaskRecord(
   };
 }
 
-/** The ids of a task's return objects. */
-export function returnIdsOf(taskId: string, numReturns: number): string[] {
-  if (numReturns === 1) return [objectIdFor(taskId, 0)];
-  return Array.from({ length: numReturns }, (_, i) => objectIdFor(taskId, i));
-}
-
 /** The owner's refs to a task's return objects, made on their slots. */
-export function refsOf(slots: readonly Slot[], owner: string): ObjectRef[] {
-  if (slots.length === 1) {
-    const slot = slots[0] as Slot;
-    return [new ObjectRef(slot.id, owner, slot)];
-  }
+export function refsOf(slots: Slot | readonly Slot[], owner: string): ObjectRef[] {
+  if (!isSlotList(slots)) return [new ObjectRef(slots.id, owner, slots)];
   return slots.map((slot) => new ObjectRef(slot.id, owner, slot));
 }

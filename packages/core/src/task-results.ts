@@ -1,12 +1,13 @@
 import { type ReturnValue, type TaskReply } from "@lux/protocol";
-import { TaskCancelledError, createLogger, fromWireError, toWireError, type WireError } from "@lux/common";
+import { TaskCancelledError, createLogger, fromWireError, objectIdFor, returnIdsOf, toWireError, type WireError } from "@lux/common";
 import type { ObjectManager } from "./object-manager.js";
 import { fromReturnValue } from "./object-value.js";
 import type { Lineage } from "./lineage.js";
 import type { PeerConnection } from "./connections.js";
 import type { Observability } from "./observability.js";
 import type { TaskEvents } from "./task-events.js";
-import type { TaskRecord } from "./task-record.js";
+import { isSlotList, slotList } from "./memory-store.js";
+import { NO_SLOTS, type TaskRecord } from "./task-record.js";
 
 const log = createLogger("core");
 
@@ -42,11 +43,11 @@ export class TaskResults {
   }
 
   track(record: TaskRecord): void {
-    const ids = record.spec.returnIds;
     const store = this.objects.memory;
     // A task tracked again (lineage reconstruction) finds its objects' entries still there.
-    if (record.returnSlots.length === 0 && ids.length === 1) record.returnSlots = [store.createNew(ids[0] as string)];
-    else record.returnSlots = ids.map((id) => store.createPending(id));
+    if (record.returnSlots === NO_SLOTS && record.spec.numReturns === 1) record.returnSlots = store.createNew(objectIdFor(record.spec.taskId, 0));
+    else if (record.spec.numReturns === 1) record.returnSlots = store.createPending(objectIdFor(record.spec.taskId, 0));
+    else record.returnSlots = returnIdsOf(record.spec.taskId, record.spec.numReturns).map((id) => store.createPending(id));
     store.attachTask(record.returnSlots, record);
     this.observed?.submitted(record);
     record.prev = undefined;
@@ -138,7 +139,7 @@ export class TaskResults {
     const slots = record.returnSlots;
     for (let i = 0; i < reply.returns.length; i++) {
       const r = reply.returns[i] as ReturnValue;
-      const slot = slots[i];
+      const slot = isSlotList(slots) ? slots[i] : i === 0 ? slots : undefined;
       const value = fromReturnValue(r);
       if (!(slot !== undefined && slot.id === r.objectId ? store.setSlot(slot, value) : store.set(r.objectId, value))) {
         this.objects.discard(r.objectId, r.nodeId); // freed while the task ran
@@ -156,7 +157,7 @@ export class TaskResults {
     // Only results kept in a node's store can be lost with it (inline ones live here).
     if (stored) {
       this.lineage?.finished(record, reply.returns.filter((r) => store.has(r.objectId)));
-      this.objects.directory.checkStored(record.spec.returnIds);
+      this.objects.directory.checkStored(returnIdsOf(record.spec.taskId, record.spec.numReturns));
     }
   }
 
@@ -191,11 +192,11 @@ export class TaskResults {
 
   private setAll(record: TaskRecord, error: WireError): void {
     const store = this.objects.memory;
-    for (const slot of record.returnSlots) store.setSlot(slot, { kind: "error", error });
+    for (const slot of slotList(record.returnSlots)) store.setSlot(slot, { kind: "error", error });
   }
 
   private releaseContained(record: TaskRecord, executor: PeerConnection): void {
-    executor.notify("releaseContained", { objectIds: record.spec.returnIds });
+    executor.notify("releaseContained", { objectIds: returnIdsOf(record.spec.taskId, record.spec.numReturns) });
   }
 
   private shouldRetry(record: TaskRecord, error: WireError): boolean {

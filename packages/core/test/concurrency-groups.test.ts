@@ -16,7 +16,7 @@ const call = (method: string, concurrencyGroup?: string): TaskSpec => ({
   args: Uint8Array.of(),
   resolved: [],
   borrowed: [],
-  returnIds: [],
+  numReturns: 0,
   ownerAddress: "o",
   gpuIds: [],
   actorId: "a",

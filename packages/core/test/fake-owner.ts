@@ -7,7 +7,7 @@
 import { afterEach } from "node:test";
 import type { CoreWorkerService, GcsService, RayletService, RpcConnection, TaskSpec } from "@lux/protocol";
 import { CoreWorkerService as CoreWorkerServiceDef, FakeClock, serve } from "@lux/protocol";
-import { defaultConfig, fromWireError, newTaskId, type ConfigValues, type SystemConfig } from "@lux/common";
+import { defaultConfig, fromWireError, newTaskId, objectIdFor, type ConfigValues, type SystemConfig } from "@lux/common";
 import { FakeGcs, FakeNetwork, FakeRaylet } from "@lux/testing";
 import { ActorSubmitter } from "../src/actor-submitter.js";
 import { DependencyResolver } from "../src/dependency-resolver.js";
@@ -21,7 +21,7 @@ import type { ObjectRef } from "../src/object-ref.js";
 import type { StoreIO } from "../src/store-io.js";
 import { encodeArgs, topLevelRefs } from "../src/task-args.js";
 import { TaskCanceller } from "../src/task-canceller.js";
-import { newTaskRecord, refsOf, returnIdsOf, type TaskOptionsCompiled, type TaskRecord } from "../src/task-record.js";
+import { newTaskRecord, refsOf, type TaskOptionsCompiled, type TaskRecord } from "../src/task-record.js";
 import type { TaskPace } from "../src/function-registry.js";
 import { TaskResults } from "../src/task-results.js";
 import { TaskSubmitter } from "../src/task-submitter.js";
@@ -150,10 +150,10 @@ export async function fakeOwner(options: FakeOwnerOptions = {}): Promise<FakeOwn
   const defaultPace: TaskPace = { handsBack: true };
   const spec = (name: string, args: Uint8Array, numReturns: number): TaskSpec => {
     const taskId = newTaskId();
-    return { taskId, jobId: JOB, functionId: "f", name, args, resolved: [], borrowed: [], returnIds: returnIdsOf(taskId, numReturns), ownerAddress: address, gpuIds: [] };
+    return { taskId, jobId: JOB, functionId: "f", name, args, resolved: [], borrowed: [], numReturns, ownerAddress: address, gpuIds: [] };
   };
   const errorOf = (r: TaskRecord): Error | undefined => {
-    const v = objects.memory.peek(r.spec.returnIds[0] as string);
+    const v = objects.memory.peek(objectIdFor(r.spec.taskId, 0));
     return v?.kind === "error" ? fromWireError(v.error) : undefined;
   };
 
@@ -205,7 +205,7 @@ export async function fakeOwner(options: FakeOwnerOptions = {}): Promise<FakeOwn
       return r;
     },
     refs: (r) => refsOf(r.returnSlots, address),
-    valueOf: (r) => objects.memory.peek(r.spec.returnIds[0] as string),
+    valueOf: (r) => objects.memory.peek(objectIdFor(r.spec.taskId, 0)),
     errorOf,
     close() {
       submitter.close();

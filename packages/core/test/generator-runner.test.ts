@@ -32,7 +32,7 @@ function sink(auto = false): { sent: Sent[]; send: (item: GeneratorItem) => Prom
 }
 
 function spec(generator: GeneratorSpec): TaskSpec & { generator: GeneratorSpec } {
-  return { taskId: newTaskId(), jobId: "j", functionId: "f", name: "gen", args: new Uint8Array(), resolved: [], borrowed: [], returnIds: [], ownerAddress: "o", gpuIds: [], generator };
+  return { taskId: newTaskId(), jobId: "j", functionId: "f", name: "gen", args: new Uint8Array(), resolved: [], borrowed: [], numReturns: 0, ownerAddress: "o", gpuIds: [], generator };
 }
 
 function deps(over: Partial<GeneratorRunDeps> = {}): GeneratorRunDeps {

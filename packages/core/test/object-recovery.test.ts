@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { afterEach, describe, test } from "node:test";
-import { ObjectLostError, fromWireError, isPutObjectId, newActorId } from "@lux/common";
+import { ObjectLostError, fromWireError, isPutObjectId, newActorId, objectIdFor } from "@lux/common";
 import { FakeWorker, eventually, settle, type PushedTask } from "@lux/testing";
 import type { Slot } from "../src/memory-store.js";
 import type { TaskRecord } from "../src/task-record.js";
@@ -31,8 +31,8 @@ async function owner(storedOn: () => string): Promise<{ o: FakeOwner; worker: Fa
 
 /** The user holds a ref to the task's first result (so it is not freed). */
 function hold(o: FakeOwner, r: TaskRecord): string {
-  o.objects.refs.addLocalOwned(r.returnSlots[0] as Slot);
-  return r.spec.returnIds[0] as string;
+  o.objects.refs.addLocalOwned(r.returnSlots as Slot);
+  return objectIdFor(r.spec.taskId, 0);
 }
 
 const storedAt = (o: FakeOwner, id: string): string | undefined => {
@@ -141,7 +141,7 @@ describe("lineage reconstruction of actor calls", () => {
     w2.onPush((p) => p.reply({ nodeId: node, size: 1 << 20 }));
     o.gcs.actorAlive(actorId, w2, { nodeId: "node-C", maxTaskRetries: 1 });
     await eventually(() => storedAt(o, id) === "node-C", "the result is stored again, on node C");
-    await eventually(() => storedAt(o, later.spec.returnIds[0] as string) === "node-C", "the later call's result too");
+    await eventually(() => storedAt(o, objectIdFor(later.spec.taskId, 0)) === "node-C", "the later call's result too");
     assert.deepEqual(w2.tasks.map((t) => t.taskId), [r.spec.taskId, later.spec.taskId], "the same calls, sent to the restarted actor in order");
     assert.equal(w1.tasks.length, 2, "none to the worker on the dead node");
     assert.equal(r.retriesLeft, 0);

@@ -41,7 +41,7 @@ function fakeGcs(): { gcs: RpcCaller<GcsService>; calls: Call[]; setState(s: str
 
 /** A task's spec; `reported`: its owner reports its events (the executor's side of a test). */
 const spec = (taskId: string, jobId = "j1", actorId?: string, reported = true): TaskSpec =>
-  ({ taskId, jobId, name: `fn-${taskId}`, functionId: "", args: new Uint8Array(), resolved: [], borrowed: [], returnIds: [], ownerAddress: "", gpuIds: [], resources: {}, ...(reported ? { reported } : {}), ...(actorId !== undefined ? { actorId } : {}) }) as TaskSpec;
+  ({ taskId, jobId, name: `fn-${taskId}`, functionId: "", args: new Uint8Array(), resolved: [], borrowed: [], numReturns: 0, ownerAddress: "", gpuIds: [], resources: {}, ...(reported ? { reported } : {}), ...(actorId !== undefined ? { actorId } : {}) }) as TaskSpec;
 
 function times(batch: TaskEventBatch): number[] {
   return [...new Float64Array(batch.times.slice().buffer)];

@@ -11,7 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { TaskError, newPutObjectId } from "@lux/common";
+import { TaskError, newPutObjectId, objectIdFor } from "@lux/common";
 import { FakeWorker, eventually, settle } from "@lux/testing";
 import type { Slot } from "../src/memory-store.js";
 import { ObjectRef } from "../src/object-ref.js";
@@ -65,8 +65,8 @@ describe("ReferenceCounter: borrowers", () => {
     w.onPush((p) => p.reply({ nodeId: o.raylet.nodeId, size: 4096 }));
     const r = o.submit();
     await eventually(() => o.valueOf(r) !== undefined, "the task finished");
-    const id = r.spec.returnIds[0] as string;
-    const slot = r.returnSlots[0] as Slot;
+    const id = objectIdFor(r.spec.taskId, 0);
+    const slot = r.returnSlots as Slot;
     o.objects.refs.addLocalOwned(slot); // the user's ref
     assert.equal(o.objects.refs.addBorrower(id), true, "another process borrows it (its addBorrow)");
     o.objects.refs.removeLocalOwned(slot); // the user's ref is collected
@@ -125,14 +125,14 @@ describe("ReferenceCounter: nested refs", () => {
     assert.deepEqual(executor.received("releaseContained"), [], "not before the registration is acknowledged");
     ack();
     await eventually(() => executor.received("releaseContained").length === 1, "the executor was told");
-    assert.deepEqual(executor.received("releaseContained"), [{ objectIds: r.spec.returnIds }]);
+    assert.deepEqual(executor.received("releaseContained"), [{ objectIds: [objectIdFor(r.spec.taskId, 0)] }]);
 
     o.objects.refs.removeLocalOwned(ours.slot); // the user drops their ref to our own nested object
     assert.equal(o.objects.memory.has(ours.ref.objectId), true, "the returned value still holds it");
-    const container = r.returnSlots[0] as Slot;
+    const container = r.returnSlots as Slot;
     o.objects.refs.addLocalOwned(container);
     o.objects.refs.removeLocalOwned(container); // the returned object is released
-    assert.equal(o.objects.memory.has(r.spec.returnIds[0] as string), false);
+    assert.equal(o.objects.memory.has(objectIdFor(r.spec.taskId, 0)), false);
     assert.equal(o.objects.memory.has(ours.ref.objectId), false, "our nested object goes with it");
     await eventually(() => other.received("removeBorrow").length === 1, "the other owner was told");
     assert.deepEqual(other.received("removeBorrow"), [{ objectIds: [theirs] }]);

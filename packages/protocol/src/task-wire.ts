@@ -17,7 +17,7 @@ const Head = tuple([str, str, str, str], [ResourceSet, PlacementGroupPlacement])
 type Head = Infer<typeof Head>;
 
 /**
- * [taskId, head (0: the same as the previous spec on this connection), args, returnIds,
+ * [taskId, head (0: the same as the previous spec on this connection), args, numReturns,
  * resolved | 0, borrowed | 0, gpuIds | 0, and for actor method calls
  * [actorId, method, callerId, seq, concurrencyGroup?] (null for each one not set; the group
  * only when the call names one), then for generator tasks [backpressure, skip], then for
@@ -25,7 +25,7 @@ type Head = Infer<typeof Head>;
  * part before the last one null when absent)]. A plain task is the first 7 elements only.
  */
 export const TaskSpecWire = tuple(
-  [str, union(lit(0), Head), bytes, arr(str), union(lit(0), arr(ResolvedArg)), union(lit(0), arr(ObjectRefWire)), union(lit(0), arr(num))],
+  [str, union(lit(0), Head), bytes, int(), union(lit(0), arr(ResolvedArg)), union(lit(0), arr(ObjectRefWire)), union(lit(0), arr(num))],
   [nullable(tuple([str, nullable(str), nullable(str), nullable(num)], [str])), nullable(tuple([int(), int()])), nullable(int(1)), lit(1)],
 );
 export type TaskSpecWire = Infer<typeof TaskSpecWire>;
@@ -53,7 +53,7 @@ export function encodeTaskSpec(connection: object, spec: TaskSpec): TaskSpecWire
     spec.taskId,
     head,
     spec.args,
-    spec.returnIds,
+    spec.numReturns,
     spec.resolved.length === 0 ? 0 : spec.resolved,
     spec.borrowed.length === 0 ? 0 : spec.borrowed,
     spec.gpuIds.length === 0 ? 0 : spec.gpuIds,
@@ -95,7 +95,7 @@ export function decodeTaskSpec(connection: object, w: TaskSpecWire): TaskSpec {
     args: w[2],
     resolved: w[4] === 0 ? [] : w[4],
     borrowed: w[5] === 0 ? [] : w[5],
-    returnIds: w[3],
+    numReturns: w[3],
     ownerAddress: head[3],
     gpuIds: w[6] === 0 ? [] : w[6],
     // In the literal (not set after), so every decoded spec has one shape.

@@ -139,7 +139,8 @@ export interface TaskSpec {
   /** Serialized argument array; top-level refs are replaced by `resolved` on the executor. */
   args: Uint8Array;
   resolved: ResolvedArg[];
-  returnIds: string[];
+  /** How many objects it returns: their ids are objectIdFor(taskId, 0 … numReturns − 1). */
+  numReturns: number;
   ownerAddress: string;
   /** Refs nested inside `args` (not owned by the executor): it registers as a borrower. */
   borrowed: ObjectRefWire[];

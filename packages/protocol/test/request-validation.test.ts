@@ -128,7 +128,7 @@ test("a field the method does not declare, or an error payload nested past rpcMa
   let deep: unknown = { name: "E" };
   for (let i = 0; i < 10; i++) deep = { cause: deep };
   const item = { taskId: "t", index: 0, value: Uint8Array.of(0xc0) };
-  await assert.rejects(rawCall(client, "pushTask", ["t", ["j", "f", "n", "o"], Uint8Array.of(0x90), ["r"], [{ index: 0, objectId: "o", error: deep }], 0, 0]), isInvalid("pushTask", /nested too deep \(config rpcMaxMessageDepth\)/));
+  await assert.rejects(rawCall(client, "pushTask", ["t", ["j", "f", "n", "o"], Uint8Array.of(0x90), 1, [{ index: 0, objectId: "o", error: deep }], 0, 0]), isInvalid("pushTask", /nested too deep \(config rpcMaxMessageDepth\)/));
   assert.deepEqual(await rawCall(client, "reportGeneratorItem", item), { ok: true });
   assert.deepEqual(called, ["reportGeneratorItem"]);
   client.close(true);
@@ -146,9 +146,9 @@ test("a notification with a bad body is dropped and reported; nothing is replied
 
 test("pushTask's positional wire form is checked too", async () => {
   const { client, called } = await serving(CoreWorkerService);
-  await assert.rejects(rawCall(client, "pushTask", ["t", 0, "args", [], 0, 0, 0]), isInvalid("pushTask", /\[2\]: expected bytes, got a string/));
+  await assert.rejects(rawCall(client, "pushTask", ["t", 0, "args", 1, 0, 0, 0]), isInvalid("pushTask", /\[2\]: expected bytes, got a string/));
   await assert.rejects(rawCall(client, "pushTask", { taskId: "t" }), isInvalid("pushTask", /the body: expected an array of 7 to 11, got an object/));
-  assert.deepEqual(await rawCall(client, "pushTask", ["t", ["j", "f", "n", "o"], Uint8Array.of(0x90), ["r"], 0, 0, 0]), { ok: true });
+  assert.deepEqual(await rawCall(client, "pushTask", ["t", ["j", "f", "n", "o"], Uint8Array.of(0x90), 1, 0, 0, 0]), { ok: true });
   assert.deepEqual(called, ["pushTask"]);
   client.close(true);
 });

@@ -10,7 +10,7 @@ const spec = (over: Partial<TaskSpec> = {}): TaskSpec => ({
   args: Uint8Array.of(0x91, 0x02),
   resolved: [],
   borrowed: [],
-  returnIds: ["a1b2c3d4e5f607180000000100000000"],
+  numReturns: 1,
   ownerAddress: "/tmp/lux/owner.sock",
   gpuIds: [],
   reported: false,
@@ -29,7 +29,7 @@ test("a spec round-trips; the shared head is sent once per connection until it c
   const [a, b] = [{}, {}];
   const first = spec();
   assert.deepEqual(send(a, b, first), first);
-  const second = spec({ taskId: "a1b2c3d4e5f6071800000002", returnIds: ["a1b2c3d4e5f607180000000200000000"] });
+  const second = spec({ taskId: "a1b2c3d4e5f6071800000002", numReturns: 2 });
   assert.equal(encodeTaskSpec({}, second)[1] !== 0, true, "a new connection gets the head");
   const wire = encodeTaskSpec(a, second);
   assert.equal(wire[1], 0, "same head as the previous spec: left off");
@@ -107,16 +107,16 @@ test("a spec referring to a head that never came is refused with ProtocolError",
 test("the wire schema refuses malformed specs, naming where", () => {
   const bad: [unknown, RegExp][] = [
     [{ taskId: "x" }, /^the body: expected an array of 7 to 11, got an object$/],
-    [["x", ["a", "b"], Uint8Array.of(), [], 0, 0, 0], /^\[1\]: expected an array of 4 to 6, got 2 items$/],
-    [["x", ["a", "b", "c", "d", { CPU: "1" }], Uint8Array.of(), [], 0, 0, 0], /^\[1\]\[4\]\["CPU"\]: expected a number, got a string$/],
-    [["x", ["a", "b", "c", "d"], Uint8Array.of(), [], 5, 0, 0], /^\[4\]: expected 0 or an array, got number 5$/],
-    [["x", 0, "not bytes", [], 0, 0, 0], /^\[2\]: expected bytes, got a string$/],
-    [["x", 0, Uint8Array.of(), [7], 0, 0, 0], /^\[3\]\[0\]: expected a string, got number 7$/],
-    [["x", 0, Uint8Array.of(), [], [{ index: 0 }], 0, 0], /^\[4\]\[0\]\.objectId: expected a string, got nothing$/],
-    [["x", 0, Uint8Array.of(), [], 0, 0, 0, [1, null, null, null]], /^\[7\]\[0\]: expected a string, got number 1$/],
-    [["x", 0, Uint8Array.of(), [], 0, 0, 0, null, [1.5, 0]], /^\[8\]\[0\]: expected an integer >= 0, got number 1.5$/],
-    [["x", 0, Uint8Array.of(), [], 0, 0, 0, ["a", null, null, null, 7]], /^\[7\]\[4\]: expected a string, got number 7$/],
-    [["x", 0, Uint8Array.of(), [], 0, 0, 0, null, null, 0], /^\[9\]: expected an integer >= 1, got number 0$/],
+    [["x", ["a", "b"], Uint8Array.of(), 1, 0, 0, 0], /^\[1\]: expected an array of 4 to 6, got 2 items$/],
+    [["x", ["a", "b", "c", "d", { CPU: "1" }], Uint8Array.of(), 1, 0, 0, 0], /^\[1\]\[4\]\["CPU"\]: expected a number, got a string$/],
+    [["x", ["a", "b", "c", "d"], Uint8Array.of(), 1, 5, 0, 0], /^\[4\]: expected 0 or an array, got number 5$/],
+    [["x", 0, "not bytes", 1, 0, 0, 0], /^\[2\]: expected bytes, got a string$/],
+    [["x", 0, Uint8Array.of(), ["r"], 0, 0, 0], /^\[3\]: expected an integer >= 0, got an array$/],
+    [["x", 0, Uint8Array.of(), 1, [{ index: 0 }], 0, 0], /^\[4\]\[0\]\.objectId: expected a string, got nothing$/],
+    [["x", 0, Uint8Array.of(), 1, 0, 0, 0, [1, null, null, null]], /^\[7\]\[0\]: expected a string, got number 1$/],
+    [["x", 0, Uint8Array.of(), 1, 0, 0, 0, null, [1.5, 0]], /^\[8\]\[0\]: expected an integer >= 0, got number 1.5$/],
+    [["x", 0, Uint8Array.of(), 1, 0, 0, 0, ["a", null, null, null, 7]], /^\[7\]\[4\]: expected a string, got number 7$/],
+    [["x", 0, Uint8Array.of(), 1, 0, 0, 0, null, null, 0], /^\[9\]: expected an integer >= 1, got number 0$/],
   ];
   for (const [wire, problem] of bad) {
     assert.equal(TaskSpecWire.test(wire, DEFAULT_MESSAGE_DEPTH), false);

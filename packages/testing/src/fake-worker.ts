@@ -1,5 +1,5 @@
 import { CoreWorkerService, UNTIL_PEER_LOST, decodeTaskSpec, type OutOfMemoryInfo, type RpcConnection, type ReturnValue, type TaskReply, type TaskSpec } from "@lux/protocol";
-import { TaskError, toWireError } from "@lux/common";
+import { TaskError, returnIdsOf, toWireError } from "@lux/common";
 import type { FakeNetwork } from "./fake-network.js";
 import { FakePeer, OK } from "./fake-peer.js";
 
@@ -75,7 +75,7 @@ export class PushedTask {
   }
 
   private replyOf(returns: FakeReturn[]): TaskReply {
-    const values = this.spec.returnIds.map((objectId, i): ReturnValue => ({ ...(returns[i] ?? { value: FAKE_VALUE }), objectId }));
+    const values = returnIdsOf(this.spec.taskId, this.spec.numReturns).map((objectId, i): ReturnValue => ({ ...(returns[i] ?? { value: FAKE_VALUE }), objectId }));
     const contained = values.some((r) => r.contained !== undefined && r.contained.length > 0);
     return { returns: values, ...(contained ? { hasContained: true } : {}) };
   }
@@ -83,7 +83,7 @@ export class PushedTask {
   /** The task threw `error`: every return carries it as a TaskError, as a real executor replies. */
   throw(error: unknown): void {
     const wire = toWireError(new TaskError({ taskId: this.spec.taskId, functionName: this.spec.name, cause: error }));
-    this.answer({ returns: this.spec.returnIds.map((objectId) => ({ objectId, error: wire })) });
+    this.answer({ returns: returnIdsOf(this.spec.taskId, this.spec.numReturns).map((objectId) => ({ objectId, error: wire })) });
   }
 
   /** Handed back unstarted (the task before it on this worker ran long or blocked). */
