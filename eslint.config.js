@@ -65,6 +65,8 @@ const ALLOWED = {
   dashboard: ["lux", "@lux/common", "@lux/protocol"],
   // Ray Data for Lux: a library on the public API only, as a user's code would be.
   data: ["lux"],
+  // RLlib for Lux: the same. (Tune's Trainable type only, once @lux/tune exists.)
+  rl: ["lux"],
 };
 const PACKAGE_DIRS = Object.keys(ALLOWED);
 
