@@ -50,7 +50,9 @@ export async function dqnStep(learner: Learner, batch: DqnBatch, weights: Float3
     const qSel = tf.sum(tf.mul(q, tf.oneHot(tf.tensor1d(batch.actions, "int32"), n)), 1);
     const td = tf.sub(qSel, targets);
     const abs = tf.abs(td);
-    const huber = tf.where(tf.lessEqual(abs, 1), tf.mul(0.5, tf.square(td)), tf.sub(abs, 0.5));
+    // Huber with δ = 1, as 0.5·q² + (|td| − q) with q = min(|td|, 1): differentiable op by op.
+    const q1 = tf.minimum(abs, 1);
+    const huber = tf.add(tf.mul(0.5, tf.square(q1)), tf.sub(abs, q1));
     const loss = tf.mean(tf.mul(huber, tf.tensor1d(weights)));
     qfMean = tf.mean(qSel).dataSync()[0] as number;
     qfLoss = loss.dataSync()[0] as number;
