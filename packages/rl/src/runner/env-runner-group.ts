@@ -6,7 +6,7 @@
  * round fails with `EnvRunnerError`.
  */
 import * as lux from "lux";
-import { ActorDiedError, EnvRunnerError } from "lux";
+import { ActorDiedError, EnvRunnerError, LuxError, TaskError } from "lux";
 import { EnvRunnerActor } from "../actors.js";
 import { errorText } from "../describe-value.js";
 import type { Weights } from "../model/weights.js";
@@ -90,7 +90,7 @@ export class EnvRunnerGroup {
   async foreachEnvRunner<R>(fn: (runner: EnvRunner) => R | Promise<R>): Promise<Array<Awaited<R>>> {
     if (this.localRunner !== undefined) return [await fn(this.localRunner)];
     const shipped = lux.ship(fn as (runner: EnvRunner) => unknown);
-    return (await lux.get(this.remote.map((r) => r.handle.apply.remote(shipped)))) as Array<Awaited<R>>;
+    return (await lux.get(this.remote.map((r) => r.handle.apply.remote(shipped))).catch((e: unknown) => Promise.reject(unwrap(e)))) as Array<Awaited<R>>;
   }
 
   async stop(): Promise<void> {
@@ -127,11 +127,19 @@ export class EnvRunnerGroup {
     settled.forEach((s, i) => {
       const r = healthy[i] as RemoteRunner;
       if (s.status === "fulfilled") return void out.push(s.value);
-      if (!(s.reason instanceof ActorDiedError)) throw s.reason;
+      if (!(s.reason instanceof ActorDiedError)) throw unwrap(s.reason);
       if (!this.o.restartFailedEnvRunners) throw new EnvRunnerError({ runner: r.index, reason: errorText(s.reason), cause: s.reason });
       r.healthy = false;
       out.push(undefined);
     });
     return out;
   }
+}
+
+/**
+ * A runner's own errors (EnvError, EnvCheckError, …) reach the caller as themselves, not
+ * wrapped in the TaskError of the actor call that met them.
+ */
+export function unwrap(e: unknown): unknown {
+  return e instanceof TaskError && e.cause instanceof LuxError ? e.cause : e;
 }

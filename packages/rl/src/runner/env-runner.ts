@@ -54,6 +54,7 @@ export class EnvRunner {
   private readonly rng: Rng;
   private weights: Weights = {};
   private version = -1;
+  private fetches = 0;
   private started = false;
   private dqn: DqnCollector | undefined;
   private pendingEpisodes: Episodes = { returns: [], lengths: [] };
@@ -74,6 +75,11 @@ export class EnvRunner {
     return copyWeights(this.weights);
   }
 
+  /** How many weight versions this runner has taken (each fetched once from the object store). */
+  numWeightFetches(): number {
+    return this.fetches;
+  }
+
   /** The process this runner lives in. */
   pid(): number {
     return process.pid;
@@ -83,6 +89,7 @@ export class EnvRunner {
     if (source.version === this.version) return;
     this.weights = source.value ?? (source.ref !== undefined ? await lux.get(source.ref) : this.weights);
     this.version = source.version;
+    this.fetches++;
   }
 
   /** Makes and resets the envs (once; `sample` does it when needed). */
