@@ -332,13 +332,13 @@ export default defineConfig(
     languageOptions: { globals: { ...globals.browser } },
   },
   {
-    // Examples are what users copy: they use only what users install, `lux` and the libraries (@lux/data).
+    // Examples are what users copy: they use only what users install, `lux` and the libraries (@lux/data, @lux/rl).
     name: "lux/examples",
     files: ["examples/**/*.ts"],
     rules: {
       "no-restricted-imports": restrictedImports([
         {
-          regex: forbiddenOwnPackages(["lux", "@lux/data"]),
+          regex: forbiddenOwnPackages(["lux", "@lux/data", "@lux/rl"]),
           message: 'Examples use only the public API: import * as lux from "lux" (and the libraries, e.g. "@lux/data").',
         },
         DEEP_PACKAGE_PATH,

@@ -35,7 +35,7 @@ function marker(name: string): string {
 
 const faulty = (envConfig: FaultConfig, runners = 2): rl.PPOConfig =>
   new rl.PPOConfig()
-    .environment("FaultyCartPole", { envConfig: envConfig as unknown as Record<string, unknown> })
+    .environment("FaultyCartPole", { envConfig })
     .envRunners({ numEnvRunners: runners, numEnvsPerEnvRunner: 2, rolloutFragmentLength: 32, numCpusPerEnvRunner: 0.5 })
     .training({ trainBatchSizePerLearner: 64, minibatchSize: 32, numEpochs: 1 })
     .debugging({ seed: 5 });

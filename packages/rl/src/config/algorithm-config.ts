@@ -15,7 +15,7 @@ import { ConfigChecker } from "./checks.js";
 /** The settings every algorithm has, besides its training settings. */
 export interface CommonSettings {
   env: string | undefined;
-  envConfig: Record<string, unknown>;
+  envConfig: object;
   numEnvRunners: number;
   numEnvsPerEnvRunner: number;
   rolloutFragmentLength: number | "auto";
@@ -86,7 +86,7 @@ export abstract class AlgorithmConfig<T extends CommonTraining, A> {
   }
 
   /** The env to learn on: a built-in or registered id, and the config its creator is given. */
-  environment(env: string, options: { envConfig?: Record<string, unknown> } = {}): this {
+  environment(env: string, options: { envConfig?: object } = {}): this {
     this.check.knownKeys("environment", options, ["envConfig"]);
     if (typeof env !== "string") this.check.fail("env", env, "must be an env id (a string)");
     this.settings.env = env;
