@@ -223,10 +223,11 @@ export function rl(out: string): void {
     "env_steps_per_second_2_runners", "env_steps_per_second_single_process", "runners_speedup",
     "learner_updates_per_second", "plain_tfjs_updates_per_second", "learner_share_of_plain_tfjs",
     "ppo_example_median_seconds", "ppo_example_median_env_steps", "ppo_example_seeds_reached", "ppo_target_return",
+    "dqn_median_seconds", "dqn_median_env_steps", "dqn_seeds_reached",
   ];
   for (const name of names) {
     const value = result[name];
-    const ok = typeof value === "number" && Number.isFinite(value) && (value > 0 || (name === "ppo_example_seeds_reached" && value >= 0));
+    const ok = typeof value === "number" && Number.isFinite(value) && (value > 0 || (name.endsWith("_seeds_reached") && value >= 0));
     assert.ok(ok, `${name}: ${String(value)}`);
   }
 }

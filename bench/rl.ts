@@ -10,6 +10,8 @@
  * (c) PPO's wall time and env steps until the mean return of the last 100 episodes reaches 475
  *     on CartPole-v1, median of 3 seeds, with examples/rl-cartpole-ppo.ts's settings and with
  *     Stable-Baselines3's PPO defaults (target: within 10 minutes and 500k steps, 2 of 3 seeds).
+ * (d) DQN's wall time and env steps until greedy evaluation (5 episodes, every 5 iterations)
+ *     reaches 195 on CartPole-v1, median of 3 seeds (target: within 10 minutes).
  *
  * --quick: tiny sizes and a target of 30, for CI's smoke run (checks it runs, never a speed).
  * --json: one line. --settings example|sb3|both (default both), --seeds n (default 3).
@@ -139,6 +141,34 @@ async function timeToTarget(which: string, seeds: number, target: number, maxSte
   };
 }
 
+/** (d) DQN: wall seconds and env steps until greedy evaluation reaches `target`, per seed; the medians. */
+async function dqnTimeToTarget(seeds: number, target: number, maxSteps: number): Promise<Record<string, number>> {
+  const runs: Array<{ seconds: number; steps: number; reached: boolean }> = [];
+  for (let seed = 1; seed <= seeds; seed++) {
+    const algo = new rl.DQNConfig()
+      .environment("CartPole-v1")
+      .envRunners({ numEnvRunners: 2, numEnvsPerEnvRunner: 2, rolloutFragmentLength: 64 })
+      .training({ lr: 1e-3, trainBatchSizePerLearner: 64, replayBuffer: { capacity: 50_000 }, numStepsSampledBeforeLearningStarts: 1000, targetNetworkUpdateFreq: 500, trainingIntensity: 16, epsilon: [[0, 1], [10_000, 0.04]], nStep: 3, gradClip: 10 })
+      .rlModule({ fcnetHiddens: [64, 64], fcnetActivation: "relu" })
+      .evaluation({ evaluationNumEpisodes: 5 })
+      .debugging({ seed })
+      .build();
+    const start = performance.now();
+    let reached = false;
+    try {
+      for (let i = 1; !reached && algo.numEnvStepsSampledLifetime < maxSteps && performance.now() - start < 600_000; i++) {
+        await algo.train();
+        if (i % 5 === 0) reached = (await algo.evaluate()).episodeReturnMean >= target;
+      }
+    } finally {
+      await algo.stop();
+    }
+    runs.push({ seconds: (performance.now() - start) / 1000, steps: algo.numEnvStepsSampledLifetime, reached });
+  }
+  const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] as number;
+  return { dqn_median_seconds: median(runs.map((r) => r.seconds)), dqn_median_env_steps: median(runs.map((r) => r.steps)), dqn_seeds_reached: runs.filter((r) => r.reached).length };
+}
+
 lux.main(async () => {
   await lux.init({ numCpus: 2 });
   const target = flag("target", quick ? 30 : 475);
@@ -146,6 +176,7 @@ lux.main(async () => {
   const result: Record<string, number> = { ...(await samplingBench()), ...(await learnerBench()) };
   for (const which of settings) Object.assign(result, await timeToTarget(which, seeds, target, quick ? 20_000 : 500_000));
   result["ppo_target_return"] = target;
+  Object.assign(result, await dqnTimeToTarget(seeds, quick ? 30 : 195, quick ? 20_000 : 500_000));
   if (process.argv.includes("--json")) console.log(JSON.stringify(result));
   else for (const [k, v] of Object.entries(result)) console.log(`${k.padEnd(40)} ${Number.isInteger(v) ? v : v.toFixed(2)}`);
 });

@@ -66,9 +66,12 @@ export interface EnvSource {
   readonly creator?: lux.Shipped<EnvCreator>;
 }
 
-/** Makes an env from its source in this process (an env runner). */
+/**
+ * Makes an env from its source in this process (an env runner): runner 0 is the driver's,
+ * where the id is registered; actors load the shipped creator.
+ */
 export async function makeEnvFrom(source: EnvSource, envConfig: object, context: EnvContext): Promise<Env> {
-  if (source.creator === undefined) return makeEnv(source.id, envConfig, context);
+  if (source.creator === undefined || context.workerIndex === 0) return makeEnv(source.id, envConfig, context);
   const creator = await lux.loadShipped(source.creator);
   return creator(envConfig, context);
 }

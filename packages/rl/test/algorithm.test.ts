@@ -135,3 +135,35 @@ describe("Tune's class-trainable shape", () => {
     await u.cleanup();
   });
 });
+
+/** A one-step bandit with a continuous action: the reward peaks at a = 0.5. */
+class Target implements rl.Env<Float32Array, Float32Array> {
+  observationSpace = new rl.Box({ low: -1, high: 1, shape: [1] });
+  actionSpace = new rl.Box({ low: -1, high: 1, shape: [1] });
+  reset(): rl.ResetResult<Float32Array> {
+    return { obs: Float32Array.of(0), info: {} };
+  }
+  step(a: Float32Array): rl.StepResult<Float32Array> {
+    assert.ok(this.actionSpace.contains(a), "actions are clipped to the Box");
+    return { obs: Float32Array.of(0), reward: 1 - 4 * (a[0]! - 0.5) ** 2, terminated: true, truncated: false, info: {} };
+  }
+}
+
+describe("PPO on a Box action space (diagonal Gaussian)", () => {
+  test("learns the best continuous action; greedy actions are the mean", async () => {
+    rl.registerEnv("Target-test", () => new Target());
+    const algo = new rl.PPOConfig()
+      .environment("Target-test")
+      .envRunners({ numEnvRunners: 0, numEnvsPerEnvRunner: 8 })
+      .training({ lr: 1e-2, trainBatchSizePerLearner: 256, minibatchSize: 64, numEpochs: 4 })
+      .rlModule({ fcnetHiddens: [8] })
+      .debugging({ seed: 1 })
+      .build();
+    const before = algo.computeSingleAction(Float32Array.of(0), { explore: false }) as Float32Array;
+    assert.ok(before instanceof Float32Array && Math.abs(before[0]!) < 0.1, `starts near 0: ${before[0]}`);
+    for (let i = 0; i < 25; i++) await algo.train();
+    const after = algo.computeSingleAction(Float32Array.of(0), { explore: false }) as Float32Array;
+    assert.ok(Math.abs(after[0]! - 0.5) < 0.1, `greedy action ${after[0]} should be near 0.5`);
+    await algo.stop();
+  });
+});
