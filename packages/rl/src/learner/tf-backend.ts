@@ -15,6 +15,7 @@ export async function loadTf(backend: TfjsBackend): Promise<Tf> {
     // not install here) on the cpu backend's first use.
     tf.enableProdMode();
     if (backend === "wasm") {
+      const restore = keepProcessHandlers();
       try {
         await import("@tensorflow/tfjs-backend-wasm");
         if (await tf.setBackend("wasm")) {
@@ -23,6 +24,8 @@ export async function loadTf(backend: TfjsBackend): Promise<Tf> {
         }
       } catch {
         // No WebAssembly here (or the .wasm file is missing): the cpu backend computes the same.
+      } finally {
+        restore();
       }
     }
     await tf.setBackend("cpu");
@@ -30,4 +33,19 @@ export async function loadTf(backend: TfjsBackend): Promise<Tf> {
     return tf;
   })();
   return loading;
+}
+
+/**
+ * The wasm backend's Emscripten glue adds process handlers that rethrow every uncaught
+ * exception and unhandled rejection; a Lux worker logs those of user code and goes on. The
+ * returned function removes whatever handlers were added since.
+ */
+function keepProcessHandlers(): () => void {
+  const events = ["uncaughtException", "unhandledRejection"] as const;
+  const before = new Map(events.map((e) => [e, new Set(process.listeners(e))]));
+  return () => {
+    for (const e of events) {
+      for (const l of process.listeners(e)) if (!before.get(e)?.has(l)) process.off(e, l as (...args: unknown[]) => void);
+    }
+  };
 }

@@ -78,8 +78,8 @@ export function forwardNet(spec: NetSpec, w: Weights, x: Float32Array, batch: nu
     const bias = w[biasName(spec, l)] as Float32Array;
     const out = new Float32Array(batch * nOut);
     const act = l === layers.length - 1 ? "linear" : spec.activation;
+    const acc = new Float64Array(nOut);
     for (let b = 0; b < batch; b++) {
-      const acc = new Float64Array(nOut);
       for (let o = 0; o < nOut; o++) acc[o] = bias[o] as number;
       for (let i = 0; i < nIn; i++) {
         const xi = input[b * nIn + i] as number;
