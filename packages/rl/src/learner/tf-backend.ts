@@ -41,11 +41,10 @@ export async function loadTf(backend: TfjsBackend): Promise<Tf> {
  * returned function removes whatever handlers were added since.
  */
 function keepProcessHandlers(): () => void {
-  const events = ["uncaughtException", "unhandledRejection"] as const;
-  const before = new Map(events.map((e) => [e, new Set(process.listeners(e))]));
+  const exceptions = new Set(process.listeners("uncaughtException"));
+  const rejections = new Set(process.listeners("unhandledRejection"));
   return () => {
-    for (const e of events) {
-      for (const l of process.listeners(e)) if (!before.get(e)?.has(l)) process.off(e, l as (...args: unknown[]) => void);
-    }
+    for (const l of process.listeners("uncaughtException")) if (!exceptions.has(l)) process.off("uncaughtException", l);
+    for (const l of process.listeners("unhandledRejection")) if (!rejections.has(l)) process.off("unhandledRejection", l);
   };
 }
