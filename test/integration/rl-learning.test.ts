@@ -1,9 +1,9 @@
 /**
  * @lux/rl learns, on a cluster (2 env-runner actors): PPO and DQN find the shortest path of a
  * 5×5 GridWorld with walls and a pit (greedy evaluation takes exactly the shortest path) within
- * 2 minutes each, and DQN's greedy evaluation on CartPole-v1 reaches 195. Seeded, so a run is
- * the same each time; the bound is on iterations, with time only as the test's deadline. (PPO
- * on CartPole runs in examples.test.ts.)
+ * 2 minutes each. Seeded, so a run is the same each time; the bound is on iterations, with time
+ * only as the test's deadline. (DQN on CartPole: rl-learning-dqn.test.ts; PPO on CartPole:
+ * examples-rl.test.ts.)
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -55,7 +55,7 @@ test("PPO with 2 env runners finds the shortest path on a 5×5 GridWorld within 
     .evaluation({ evaluationNumEpisodes: 1 })
     .debugging({ seed: 1 })
     .build();
-  const iterations = await untilShortestPath(algo, 30, 120_000);
+  const iterations = await untilShortestPath(algo, 30, 100_000);
   console.log(`PPO: shortest path after ${iterations} iterations`);
 });
 
@@ -76,42 +76,6 @@ test("DQN with 2 env runners finds the shortest path on a 5×5 GridWorld within 
     .evaluation({ evaluationNumEpisodes: 1 })
     .debugging({ seed: 1 })
     .build();
-  const iterations = await untilShortestPath(algo, 150, 120_000);
+  const iterations = await untilShortestPath(algo, 150, 100_000);
   console.log(`DQN: shortest path after ${iterations} iterations`);
-});
-
-test("DQN's greedy evaluation on CartPole-v1 reaches 195 (n-step 3, double Q, uniform replay)", { timeout: 200_000 }, async () => {
-  const algo = new rl.DQNConfig()
-    .environment("CartPole-v1")
-    .envRunners({ numEnvRunners: 2, numEnvsPerEnvRunner: 2, rolloutFragmentLength: 64, numCpusPerEnvRunner: 0.5 })
-    .training({
-      lr: 1e-3,
-      trainBatchSizePerLearner: 64,
-      replayBuffer: { capacity: 50_000 },
-      numStepsSampledBeforeLearningStarts: 1000,
-      targetNetworkUpdateFreq: 500,
-      trainingIntensity: 16,
-      epsilon: [[0, 1], [10_000, 0.04]],
-      nStep: 3,
-      gradClip: 10,
-    })
-    .rlModule({ fcnetHiddens: [64, 64], fcnetActivation: "relu" })
-    .evaluation({ evaluationNumEpisodes: 5 })
-    .debugging({ seed: 1 })
-    .build();
-  const deadline = Date.now() + 180_000;
-  try {
-    for (let i = 1; ; i++) {
-      const r = await algo.train();
-      if (i % 5 !== 0) continue;
-      const e = await algo.evaluate();
-      if (e.episodeReturnMean >= 195) {
-        console.log(`DQN: greedy return ${e.episodeReturnMean} after ${i} iterations, ${r.numEnvStepsSampledLifetime} env steps`);
-        break;
-      }
-      assert.ok(i < 60 && Date.now() < deadline, `greedy return ${e.episodeReturnMean} after ${i} iterations (${r.numEnvStepsSampledLifetime} env steps)`);
-    }
-  } finally {
-    await algo.stop();
-  }
 });
