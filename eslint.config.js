@@ -67,6 +67,8 @@ const ALLOWED = {
   data: ["lux"],
   // RLlib for Lux: the same. (Tune's Trainable type only, once @lux/tune exists.)
   rl: ["lux"],
+  // Ray Train for Lux: on the public API of lux and @lux/data only.
+  train: ["lux", "@lux/data"],
 };
 const PACKAGE_DIRS = Object.keys(ALLOWED);
 
@@ -135,7 +137,7 @@ const productionFiles = (dir) => [`packages/${dir}/src/**/*.ts`, `packages/${dir
  * Packages whose errors reach users' code (CONVENTIONS.md, habit 3): every error they make
  * is coded. The daemons' errors reach users too, as replies to the core worker's calls.
  */
-const USER_FACING = new Set(["autoscaler", "core", "cli", "lux", "launcher", "gcs", "raylet", "object-store", "util", "job-client", "dashboard", "data"]);
+const USER_FACING = new Set(["autoscaler", "core", "cli", "lux", "launcher", "gcs", "raylet", "object-store", "util", "job-client", "dashboard", "data", "train"]);
 const PLAIN_ERROR_MESSAGE =
   "Users get coded errors: throw a LuxError class (declared with defineError, listed in ERROR_CODES and docs/errors.md; `new LuxError(message)` for a bug), or a TypeError/RangeError for an invalid argument. A plain Error may only be the `cause` of a coded error.";
 const NO_PLAIN_ERRORS = [
@@ -332,13 +334,13 @@ export default defineConfig(
     languageOptions: { globals: { ...globals.browser } },
   },
   {
-    // Examples are what users copy: they use only what users install, `lux` and the libraries (@lux/data, @lux/rl).
+    // Examples are what users copy: they use only what users install, `lux` and the libraries (@lux/data, @lux/rl, @lux/train).
     name: "lux/examples",
     files: ["examples/**/*.ts"],
     rules: {
       "no-restricted-imports": restrictedImports([
         {
-          regex: forbiddenOwnPackages(["lux", "@lux/data", "@lux/rl"]),
+          regex: forbiddenOwnPackages(["lux", "@lux/data", "@lux/rl", "@lux/train"]),
           message: 'Examples use only the public API: import * as lux from "lux" (and the libraries, e.g. "@lux/data").',
         },
         DEEP_PACKAGE_PATH,

@@ -56,6 +56,7 @@ export {
   AlgorithmConfigError,
   RlCheckpointError,
 } from "./rl-errors.js";
+export { TrainingFailedError, WorkerGroupError, TrainSessionError, InsufficientResourcesError, CheckpointNotFoundError } from "./train-errors.js";
 export { PendingCallsLimitExceededError } from "./actor-call-errors.js";
 export { CollectiveError } from "./collective-errors.js";
 export { InvalidMetricError } from "./metric-errors.js";
