@@ -87,8 +87,10 @@ export class RunAttempt {
     };
     const gen = worker.actor.run.remote({ ...state, loop: spec.loop, config: spec.config, setup: spec.setup });
     for await (const ref of gen) {
+      // Read before looking at other ranks' failures: this one's may be this ref (its error item).
+      const item = await lux.get(ref);
       if (this.failures.size > 0) return;
-      await this.received(rank, await lux.get(ref));
+      await this.received(rank, item);
     }
   }
 
