@@ -197,6 +197,22 @@ describe("datasets", () => {
     }
   });
 
+  test("workers that take every CPU beside datasets: a warning says the datasets' tasks may never run", async () => {
+    const storagePath = tempDir();
+    const warnings: Error[] = [];
+    const listener = (w: Error): void => void warnings.push(w);
+    process.on("warning", listener);
+    try {
+      await new train.DataParallelTrainer(reportOnce, { scalingConfig: { numWorkers: 4 }, runConfig: { name: "cpus", storagePath }, datasets: { train: data.range(10) } }).fit();
+      await new train.DataParallelTrainer(reportOnce, { scalingConfig: { numWorkers: 3 }, runConfig: { name: "cpus", storagePath }, datasets: { train: data.range(10) } }).fit();
+    } finally {
+      process.off("warning", listener);
+    }
+    const ours = warnings.filter((w) => (w as Error & { code?: string }).code === "LUX_TRAIN_NO_CPU_FOR_DATA");
+    assert.equal(ours.length, 1, "only when no CPU is left");
+    assert.match(ours[0]?.message ?? "", /4 workers take 4 of the cluster's 4 CPUs, leaving 0/);
+  });
+
   test("getDatasetShard of a name the trainer was not given lists its datasets", async () => {
     const storagePath = tempDir();
     const errors = await failureOf(

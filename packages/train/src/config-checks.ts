@@ -1,8 +1,8 @@
 /** The checks of a trainer's option fields, each throwing InvalidOptionError naming its field. */
-import type { Dataset } from "@lux/data";
 import { InvalidOptionError } from "lux";
 import { Checkpoint } from "./checkpoint.js";
 import type { TrainBackend } from "./backend.js";
+import type { AnyDataset } from "./config.js";
 
 export function fail(option: string, expected: string, received: unknown): never {
   throw new InvalidOptionError({ option, expected, received });
@@ -45,15 +45,15 @@ export function checkName(value: unknown): string {
   return value;
 }
 
-export function checkDatasets(value: unknown): Record<string, Dataset<never>> {
+export function checkDatasets(value: unknown): Record<string, AnyDataset> {
   if (value === undefined) return {};
   if (!isPlainObject(value)) fail("datasets", "an object of datasets by name, e.g. { train: ds }", value);
   // Known by its shape, not `instanceof`: importing @lux/data here would load it (Arrow, Parquet)
   // in every training worker, which costs a worker half a second at start.
   for (const [name, ds] of Object.entries(value)) {
-    if (typeof (ds as Partial<Dataset<never>> | null)?.streamingSplit !== "function") fail(`datasets.${name}`, "a Dataset of @lux/data", ds);
+    if (typeof (ds as Partial<AnyDataset> | null)?.streamingSplit !== "function") fail(`datasets.${name}`, "a Dataset of @lux/data", ds);
   }
-  return value as Record<string, Dataset<never>>;
+  return value as Record<string, AnyDataset>;
 }
 
 export function checkCheckpoint(value: unknown, field: string): Checkpoint | undefined {

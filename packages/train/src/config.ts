@@ -23,6 +23,9 @@ export interface ScalingConfig {
   placementStrategy?: PlacementStrategy;
 }
 
+/** A dataset of any row type (`Dataset<R>` is invariant in R: its map takes a function of R). */
+export type AnyDataset = Dataset<any>;
+
 /** Which checkpoints stay on disk. */
 export interface CheckpointConfig {
   /** Keep this many (the best by score, else the latest); the others are deleted. Default: all. */
@@ -56,7 +59,7 @@ export interface DataParallelTrainerOptions<C = Record<string, unknown>> {
   scalingConfig?: ScalingConfig;
   runConfig?: RunConfig;
   /** Datasets split among the workers: `train.getDatasetShard(name)` in a worker. */
-  datasets?: Record<string, Dataset<never>>;
+  datasets?: Record<string, AnyDataset>;
   /** A checkpoint `train.getCheckpoint()` returns from the start (until the run reports one). */
   resumeFromCheckpoint?: Checkpoint;
   backend?: TrainBackend;
@@ -77,7 +80,7 @@ export interface CompiledOptions {
   readonly numToKeep: number | undefined;
   readonly scoreAttribute: string | undefined;
   readonly scoreOrder: "min" | "max";
-  readonly datasets: Record<string, Dataset<never>>;
+  readonly datasets: Record<string, AnyDataset>;
   readonly resumeFromCheckpoint: Checkpoint | undefined;
   readonly backend: TrainBackend;
   readonly collectiveTimeoutMs: number;

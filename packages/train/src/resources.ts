@@ -1,8 +1,9 @@
 /**
  * Whether the cluster could ever hold a trainer's workers: how many bundles each node can hold
- * (all of its resources free), whether they add up to the workers, and whether the strategy is possible (STRICT_PACK: all
- * on one node; STRICT_SPREAD: one per node). Checked against the nodes alive when `fit()` starts,
- * so a demand no cluster change short of new nodes could meet fails at once instead of waiting.
+ * (all of its resources free), whether they add up to the workers, and whether the strategy is
+ * possible (STRICT_PACK: all on one node; STRICT_SPREAD: one per node). Checked against the
+ * nodes alive when `fit()` starts, so a demand no cluster change short of new nodes could meet
+ * fails at once instead of waiting.
  */
 import * as lux from "lux";
 import { InsufficientResourcesError, type PlacementStrategy } from "lux";
@@ -52,4 +53,21 @@ export async function checkFeasible(what: string, numWorkers: number, bundle: Re
             ? `STRICT_SPREAD puts each worker on its own node, and only ${holding} node${holding === 1 ? "" : "s"} can hold one`
             : undefined;
   if (problem !== undefined) throw new InsufficientResourcesError({ what, demand: `${demand} (${problem})`, totals: have });
+}
+
+/**
+ * A dataset's read and map tasks need CPUs beside the workers' (1 each by default). When the
+ * workers take the cluster's CPUs, the shards never fill and the loops wait: say so once.
+ */
+export async function warnIfNoCpuForData(numWorkers: number, bundle: Resources, datasets: number): Promise<void> {
+  if (datasets === 0) return;
+  const cpus = (await lux.clusterResources())["CPU"] ?? 0;
+  const left = cpus - numWorkers * (bundle["CPU"] ?? 0);
+  if (left >= 1) return;
+  process.emitWarning(
+    `the trainer's ${numWorkers} workers take ${cpus - Math.max(0, left)} of the cluster's ${cpus} CPUs, leaving ${Math.max(0, left)}: ` +
+      "its datasets' tasks (1 CPU each by default) may never run, and the workers would wait for their shards. " +
+      "Give the cluster more CPUs, or the workers fewer (scalingConfig.resourcesPerWorker).",
+    { code: "LUX_TRAIN_NO_CPU_FOR_DATA" },
+  );
 }

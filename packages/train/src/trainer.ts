@@ -10,7 +10,7 @@ import { TrainingFailedError, WorkerGroupError } from "lux";
 import type { DataIterator } from "@lux/data";
 import type { BackendContext } from "./backend.js";
 import { compileOptions, type CompiledOptions, type DataParallelTrainerOptions } from "./config.js";
-import { checkFeasible } from "./resources.js";
+import { checkFeasible, warnIfNoCpuForData } from "./resources.js";
 import type { Result } from "./result.js";
 import { RunAttempt, type AttemptSpec } from "./run-attempt.js";
 import { RunRecord } from "./run-record.js";
@@ -52,6 +52,7 @@ export class DataParallelTrainer<C = Record<string, unknown>> {
     if (!lux.isInitialized()) await lux.init();
     const o = this.options;
     await checkFeasible(`${this.constructor.name} "${o.name}"`, o.numWorkers, o.bundle, o.placementStrategy);
+    await warnIfNoCpuForData(o.numWorkers, o.bundle, Object.keys(o.datasets).length);
     const policy = { numToKeep: o.numToKeep, scoreAttribute: o.scoreAttribute, scoreOrder: o.scoreOrder };
     const record = await RunRecord.open(path.join(o.storagePath, o.name), policy, o.resumeFromCheckpoint);
     const context: BackendContext = { experimentName: o.name, path: record.path, worldSize: o.numWorkers };
