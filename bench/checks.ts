@@ -232,6 +232,29 @@ export function rl(out: string): void {
   }
 }
 
+/** bench/train.ts --json: one line; memcpy, TCP, allreduce algbw/busbw per size on one node and across nodes, tfjs samples/s; every figure positive. */
+export function train(out: string): void {
+  const lines = out.trim().split("\n");
+  assert.equal(lines.length, 1, `one line of JSON, got: ${out}`);
+  const r = JSON.parse(lines[0] as string) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(r).sort(), ["crossNode", "memcpyGBps", "sameNode", "tcpGBps", "tfjs"]);
+  const positive = (name: string, value: unknown): void => assert.ok(typeof value === "number" && value > 0 && Number.isFinite(value), `${name}: ${String(value)}`);
+  positive("memcpyGBps", r["memcpyGBps"]);
+  positive("tcpGBps", r["tcpGBps"]);
+  for (const where of ["sameNode", "crossNode"]) {
+    const sizes = r[where] as Record<string, Record<string, unknown>>;
+    assert.deepEqual(Object.keys(sizes).sort(), ["1", "16", "64"], where);
+    for (const [mib, bw] of Object.entries(sizes)) {
+      assert.deepEqual(Object.keys(bw).sort(), ["algbw", "busbw"], `${where}.${mib}`);
+      positive(`${where}.${mib}.algbw`, bw["algbw"]);
+      positive(`${where}.${mib}.busbw`, bw["busbw"]);
+    }
+  }
+  const tfjs = r["tfjs"] as Record<string, unknown>;
+  assert.deepEqual(Object.keys(tfjs).sort(), ["plain", "workers1", "workers2"]);
+  for (const [name, value] of Object.entries(tfjs)) positive(`tfjs.${name}`, value);
+}
+
 /** bench/generators.ts --json: one line, every figure a positive number. */
 export function generators(out: string): void {
   const lines = out.trim().split("\n");

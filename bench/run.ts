@@ -99,6 +99,11 @@ const BENCHMARKS: Benchmark[] = [
     quick: [{ argv: ts("bench/rl.ts", "--quick", "--json"), check: check.rl }],
   },
   {
+    name: "train",
+    full: [{ argv: ts("bench/train.ts") }],
+    quick: [{ argv: ts("bench/train.ts", "--quick", "--json"), check: check.train }],
+  },
+  {
     name: "generators",
     full: [{ argv: ts("bench/generators.ts") }],
     quick: [{ argv: ts("bench/generators.ts", "--items", "500", "--tasks", "200", "--runs", "1", "--json"), check: check.generators }],
