@@ -75,6 +75,8 @@ describe("past maxFailures", () => {
     );
     assert.ok(e instanceof train.TrainingFailedError, String(e));
     assert.equal(e.code, "LUX_TRAIN_FAILED");
+    assert.equal(e.name, "TrainingFailedError");
+    assert.equal(e.runName, "budget");
     assert.equal(e.failures, 1);
     assert.equal(e.maxFailures, 0);
     assert.match(e.message, /training run "budget" failed: its worker group failed 1 time and maxFailures is 0/);

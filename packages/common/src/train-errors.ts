@@ -10,13 +10,13 @@ export const TrainingFailedError = defineError(
   "TrainingFailedError",
   (f: {
     /** The run's name (`runConfig.name`). */
-    readonly name: string;
+    readonly runName: string;
     /** How many times its worker group failed. */
     readonly failures: number;
     /** The budget it had (`failureConfig.maxFailures`). */
     readonly maxFailures: number;
   }) =>
-    `training run "${f.name}" failed: its worker group failed ${f.failures} time${f.failures === 1 ? "" : "s"} and maxFailures is ${f.maxFailures}. ` +
+    `training run "${f.runName}" failed: its worker group failed ${f.failures} time${f.failures === 1 ? "" : "s"} and maxFailures is ${f.maxFailures}. ` +
     "`cause` (a WorkerGroupError) has each failed rank's error; fix it, or raise runConfig.failureConfig.maxFailures to restart from the latest checkpoint more often.",
 );
 export type TrainingFailedError = InstanceType<typeof TrainingFailedError>;

@@ -24,6 +24,8 @@ export interface WireError {
 const RESERVED = new Set(["name", "message", "stack", "cause"]);
 const MAX_CAUSE_DEPTH = 16;
 const MAX_VALUE_DEPTH = 8;
+/** The key of a Map's entries in a property (decodeValue makes it a Map again). */
+const MAP_TAG = "lux:map";
 
 const BUILTIN_ERRORS: Readonly<Record<string, ErrorConstructor>> = {
   Error,
@@ -134,9 +136,9 @@ function encodeValue(value: unknown, depth: number, seen: Set<unknown>): unknown
   try {
     if (Array.isArray(value)) return value.map((v: unknown) => encodeValue(v, depth + 1, seen));
     if (value instanceof Map) {
-      const out = new Map<unknown, unknown>();
-      for (const [k, v] of value) out.set(encodeValue(k, depth + 1, seen), encodeValue(v, depth + 1, seen));
-      return out;
+      // Tagged entries: the RPC codec would make a Map a plain object (and its keys strings).
+      const entries = [...value].map(([k, v]) => [encodeValue(k, depth + 1, seen), encodeValue(v, depth + 1, seen)]);
+      return { [MAP_TAG]: entries };
     }
     if (value instanceof Set) {
       const out = new Set<unknown>();
@@ -179,9 +181,38 @@ function decodeError(w: WireError, depth: number): Error {
   for (const key of Object.keys(props)) {
     if (RESERVED.has(key) || (key === "code" && typeof w.code === "string")) continue;
     if (key === "errors" && err instanceof AggregateError) continue;
-    setOwn(err, key, props[key]);
+    setOwn(err, key, decodeValue(props[key], depth + 1));
   }
   return err;
+}
+
+/**
+ * A property as it was: a Map (tagged, since the RPC codec turns maps into plain objects) comes
+ * back as a Map, with the errors in it as errors (WorkerGroupError's rank → error); arrays and
+ * plain objects are gone through for maps in them.
+ */
+function decodeValue(value: unknown, depth: number): unknown {
+  if (typeof value !== "object" || value === null || depth > MAX_VALUE_DEPTH + 1) return value;
+  if (Array.isArray(value)) return value.map((v: unknown) => decodeValue(v, depth + 1));
+  if (Object.getPrototypeOf(value) !== Object.prototype) return value;
+  const entries = (value as Record<string, unknown>)[MAP_TAG];
+  if (Array.isArray(entries) && Object.keys(value).length === 1) {
+    return new Map(
+      entries.map((e: unknown) => {
+        const [k, v] = Array.isArray(e) ? (e as unknown[]) : [undefined, undefined];
+        return [decodeValue(k, depth + 1), isEncodedError(v) ? decodeError(v, depth + 1) : decodeValue(v, depth + 1)];
+      }),
+    );
+  }
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) setOwn(out, key, decodeValue((value as Record<string, unknown>)[key], depth + 1));
+  return out;
+}
+
+function isEncodedError(v: unknown): v is WireError {
+  if (!isWireError(v)) return false;
+  const w = v as unknown as Record<string, unknown>;
+  return typeof w["name"] === "string" && typeof w["props"] === "object" && w["props"] !== null;
 }
 
 function isWireError(v: unknown): v is WireError {

@@ -185,7 +185,7 @@ const SAMPLES: readonly LuxError[] = [
   new EnvRunnerError({ runner: 1, reason: "ActorDiedError: the actor died", cause: new Error("the actor died") }),
   new AlgorithmConfigError({ algorithm: "PPO", field: "lr", value: "0", problem: "must be a number > 0" }),
   new RlCheckpointError({ path: "/tmp/ckpt", problem: "it has no algorithm_state.json" }),
-  new TrainingFailedError({ name: "mnist", failures: 2, maxFailures: 1, cause: new WorkerGroupError({ errors: new Map([[1, new RangeError("bad batch")]]) }) }),
+  new TrainingFailedError({ runName: "mnist", failures: 2, maxFailures: 1, cause: new WorkerGroupError({ errors: new Map([[1, new RangeError("bad batch")]]) }) }),
   new WorkerGroupError({ errors: new Map<number, Error>([[1, new RangeError("bad batch")], [0, new Error("peer left")]]) }),
   new TrainSessionError({ operation: "train.report()", reason: "called outside a training worker" }),
   new InsufficientResourcesError({ what: 'trainer "mnist"', demand: "4 workers of { CPU: 2 }: { CPU: 8 } in all", totals: "{ CPU: 4 } in all" }),
@@ -332,6 +332,20 @@ describe("wire round trip", () => {
       }
     });
   }
+
+  test("WorkerGroupError's errors come back as a Map from rank to errors of their classes (the RPC codec makes maps objects)", () => {
+    const original = new WorkerGroupError({ errors: new Map<number, Error>([[1, new RangeError("bad batch")], [0, new ActorDiedError({ actorId: "a9" })]]) });
+    assert.match(original.message, /^2 training workers failed: rank 0: ActorDiedError: .*; rank 1: RangeError: bad batch$/);
+    const back = roundTrip(original) as WorkerGroupError;
+    assert.ok(back instanceof WorkerGroupError && back.errors instanceof Map);
+    assert.deepEqual([...back.errors.keys()], [1, 0]);
+    assert.ok(back.errors.get(1) instanceof RangeError);
+    assert.equal(back.errors.get(1)?.message, "bad batch");
+    assert.ok(back.errors.get(0) instanceof ActorDiedError);
+    assert.equal((back.errors.get(0) as ActorDiedError).actorId, "a9");
+    const plain = roundTrip(Object.assign(new Error("x"), { byKey: new Map([["a", 1]]) })) as Error & { byKey: unknown };
+    assert.deepEqual(plain.byKey, new Map([["a", 1]]), "any error's Map property");
+  });
 
   test("TaskError's cause keeps the remote name, message, stack and own properties", () => {
     const back = roundTrip(SAMPLES[1]) as TaskError;

@@ -77,7 +77,7 @@ export class DataParallelTrainer<C = Record<string, unknown>> {
       if (errors === undefined) return;
       failures++;
       if (o.maxFailures !== -1 && failures > o.maxFailures) {
-        throw new TrainingFailedError({ name: o.name, failures, maxFailures: o.maxFailures, cause: new WorkerGroupError({ errors }) });
+        throw new TrainingFailedError({ runName: o.name, failures, maxFailures: o.maxFailures, cause: new WorkerGroupError({ errors }) });
       }
       await record.restart();
     }
