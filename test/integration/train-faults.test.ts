@@ -11,6 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, describe, test } from "node:test";
+import * as lux from "lux";
 import * as train from "@lux/train";
 import { epochLoop, recorded, type EpochConfig } from "./fixtures/train-defs.js";
 import { fixtures, pidAlive, startScript, waitFor, withCluster } from "./helpers.js";
@@ -74,6 +75,7 @@ describe("past maxFailures", () => {
       (err: unknown) => err,
     );
     assert.ok(e instanceof train.TrainingFailedError, String(e));
+    assert.ok(e instanceof lux.LuxError && e.cause instanceof lux.LuxError, "LuxErrors");
     assert.equal(e.code, "LUX_TRAIN_FAILED");
     assert.equal(e.name, "TrainingFailedError");
     assert.equal(e.runName, "budget");
