@@ -47,7 +47,8 @@ for (const backend of ["wasm", "cpu"] as const) {
     assert.deepEqual(init.map((i) => i?.backend), [backend, backend]);
     assert.notEqual(init[0]?.before, init[1]?.before, "each rank made its own random weights");
     assert.equal(init[1]?.after, init[0]?.before, "rank 1 got rank 0's");
-    const epochs = [0, 1].map((r) => recorded<{ epoch: number; losses: number[]; weights: string }>(storagePath, "epoch", r));
+    const epochs = [0, 1].map((r) => recorded<{ epoch: number; losses: number[]; weights: string; tensors: number }>(storagePath, "epoch", r));
+    assert.equal(epochs[0]?.[2]?.tensors, epochs[0]?.[1]?.tensors, "distributedStep leaves no tensor behind");
     for (let e = 0; e < 3; e++) {
       assert.equal(epochs[0]?.[e]?.weights, epochs[1]?.[e]?.weights, `epoch ${e}: the same weights on both ranks`);
       assert.deepEqual(epochs[0]?.[e]?.losses, epochs[1]?.[e]?.losses, "the loss averaged over the ranks");
