@@ -58,8 +58,15 @@ export class DataParallelTrainer<C = Record<string, unknown>> {
     const context: BackendContext = { experimentName: o.name, path: record.path, worldSize: o.numWorkers };
     const spec = { loop: lux.ship(this.loop) as lux.Shipped<(config: unknown) => unknown>, config: o.trainLoopConfig, setup: this.workerSetup() };
     await o.backend.onStart?.(context);
+    let trainingStarted = false;
+    // Once: when the first group that starts is up (a group whose workers died starting is not).
+    const started = async (): Promise<void> => {
+      if (trainingStarted) return;
+      trainingStarted = true;
+      await o.backend.onTrainingStart?.(context);
+    };
     try {
-      await this.train(record, spec, () => o.backend.onTrainingStart?.(context));
+      await this.train(record, spec, started);
       return record.result();
     } finally {
       await o.backend.onShutdown?.(context);
@@ -67,13 +74,11 @@ export class DataParallelTrainer<C = Record<string, unknown>> {
   }
 
   /** Runs worker groups until one finishes, or the failures are past the budget. */
-  private async train(record: RunRecord, spec: Pick<AttemptSpec, "loop" | "config" | "setup">, started: () => unknown): Promise<void> {
+  private async train(record: RunRecord, spec: Pick<AttemptSpec, "loop" | "config" | "setup">, started: () => Promise<void>): Promise<void> {
     const o = this.options;
     let failures = 0;
-    let first = true;
     for (;;) {
-      const errors = await this.attempt(record, spec, first ? started : undefined);
-      first = false;
+      const errors = await this.attempt(record, spec, started);
       if (errors === undefined) return;
       failures++;
       if (o.maxFailures !== -1 && failures > o.maxFailures) {
@@ -84,7 +89,7 @@ export class DataParallelTrainer<C = Record<string, unknown>> {
   }
 
   /** One worker group, from start to shutdown: the failed ranks' errors, or undefined when it finished. */
-  private async attempt(record: RunRecord, spec: Pick<AttemptSpec, "loop" | "config" | "setup">, started: (() => unknown) | undefined): Promise<Map<number, Error> | undefined> {
+  private async attempt(record: RunRecord, spec: Pick<AttemptSpec, "loop" | "config" | "setup">, started: () => Promise<void>): Promise<Map<number, Error> | undefined> {
     const o = this.options;
     // Fresh splits for each group: a split a dead worker was reading cannot be read again.
     const shards = Object.fromEntries(Object.entries(o.datasets).map(([name, ds]) => [name, ds.streamingSplit(o.numWorkers, { equal: true }) as DataIterator<never>[]]));
@@ -93,7 +98,7 @@ export class DataParallelTrainer<C = Record<string, unknown>> {
       const made = await WorkerGroup.start({ numWorkers: o.numWorkers, bundle: o.bundle, placementStrategy: o.placementStrategy, experimentName: o.name });
       if (made instanceof Map) return made;
       group = made;
-      await started?.();
+      await started();
       const full: AttemptSpec = { ...spec, collectiveTimeoutMs: o.collectiveTimeoutMs, shards, scoreAttribute: o.scoreAttribute };
       return await new RunAttempt(group, record).run(full);
     } finally {
