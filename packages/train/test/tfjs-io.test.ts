@@ -7,8 +7,11 @@ import * as tf from "@tensorflow/tfjs";
 import { loadModel, saveModel, setTfjsBackend } from "../src/tfjs.js";
 
 let dir = "";
+/** The process's handlers before tfjs's wasm backend was first loaded. */
+let handlers: number[] = [];
 
 before(async () => {
+  handlers = [process.listenerCount("uncaughtException"), process.listenerCount("unhandledRejection")];
   await setTfjsBackend("wasm");
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "lux-tfjs-io-"));
 });
@@ -35,4 +38,10 @@ test("saveModel writes model.json (topology, manifest naming weights.bin) and we
   const loaded = await loadModel(path.join(dir, "m"));
   const x = tf.tensor2d([[0.1, -0.2, 0.3], [1, 2, 3]]);
   assert.deepEqual(Array.from((loaded.predict(x) as tf.Tensor).dataSync()), Array.from((model.predict(x) as tf.Tensor).dataSync()));
+});
+
+test("setTfjsBackend leaves no process handler of the wasm glue behind (they would rethrow a worker's uncaught errors)", async () => {
+  await setTfjsBackend("cpu");
+  await setTfjsBackend("wasm");
+  assert.deepEqual([process.listenerCount("uncaughtException"), process.listenerCount("unhandledRejection")], handlers);
 });
