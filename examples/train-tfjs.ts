@@ -4,7 +4,7 @@
  * epoch (the best two by loss kept). The data is generated (nothing is downloaded): the target
  * is a smooth function of 4 features made from each row's id. Run with
  * `npx tsx examples/train-tfjs.ts` (`--quick` for a short run; CI runs that,
- * test/integration/examples.test.ts).
+ * test/integration/examples-train.test.ts).
  *
  * The training loop runs in the workers: it is a top-level declaration of this module, and the
  * program's body is in `lux.main`, so workers can import the module to find it.
