@@ -65,6 +65,8 @@ const ALLOWED = {
   dashboard: ["lux", "@lux/common", "@lux/protocol"],
   // Ray Data for Lux: a library on the public API only, as a user's code would be.
   data: ["lux"],
+  // Ray Serve for Lux: a library on the public API only, as a user's code would be.
+  serve: ["lux"],
 };
 const PACKAGE_DIRS = Object.keys(ALLOWED);
 
@@ -133,7 +135,7 @@ const productionFiles = (dir) => [`packages/${dir}/src/**/*.ts`, `packages/${dir
  * Packages whose errors reach users' code (CONVENTIONS.md, habit 3): every error they make
  * is coded. The daemons' errors reach users too, as replies to the core worker's calls.
  */
-const USER_FACING = new Set(["autoscaler", "core", "cli", "lux", "launcher", "gcs", "raylet", "object-store", "util", "job-client", "dashboard", "data"]);
+const USER_FACING = new Set(["autoscaler", "core", "cli", "lux", "launcher", "gcs", "raylet", "object-store", "util", "job-client", "dashboard", "data", "serve"]);
 const PLAIN_ERROR_MESSAGE =
   "Users get coded errors: throw a LuxError class (declared with defineError, listed in ERROR_CODES and docs/errors.md; `new LuxError(message)` for a bug), or a TypeError/RangeError for an invalid argument. A plain Error may only be the `cause` of a coded error.";
 const NO_PLAIN_ERRORS = [

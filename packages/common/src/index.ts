@@ -48,6 +48,7 @@ export {
 export { QueueFullError, QueueEmptyError } from "./queue-errors.js";
 export { DataPathNotFoundError, SchemaMismatchError, InvalidRowError, InvalidBatchError, UnknownColumnError, DataIteratorError } from "./data-errors.js";
 export { PendingCallsLimitExceededError } from "./actor-call-errors.js";
+export { BackPressureError, DeploymentFailedError, InvalidServeConfigError, BatchSizeMismatchError, ApplicationNotFoundError } from "./serve-errors.js";
 export { CollectiveError } from "./collective-errors.js";
 export { InvalidMetricError } from "./metric-errors.js";
 export { metricsTargetsFile } from "./metrics-targets-file.js";

@@ -112,6 +112,11 @@ export {
   DataIteratorError,
   InvalidClusterConfigError,
   NodeProviderError,
+  BackPressureError,
+  DeploymentFailedError,
+  InvalidServeConfigError,
+  BatchSizeMismatchError,
+  ApplicationNotFoundError,
   type ErrorCode,
   /** Explicit config entries (`lux.init({ systemConfig })`); every entry is in docs/config.md. */
   type SystemConfig,
