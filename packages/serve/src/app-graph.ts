@@ -48,8 +48,31 @@ function versionOf(app: string, target: unknown, args: readonly unknown[], given
   return h.digest("hex").slice(0, 16);
 }
 
+/** A config file's changes to an application: options per deployment name, and a runtimeEnv for all. */
+export interface AppOverrides {
+  deployments: Record<string, DeploymentOptions>;
+  runtimeEnv: Record<string, unknown> | undefined;
+}
+
+/** The deployment's options with a config file's over them (numReplicas and autoscalingConfig replace each other). */
+function withOverrides(given: DeploymentOptions, name: string, o: AppOverrides | undefined): DeploymentOptions {
+  const over = o?.deployments[name];
+  let merged: DeploymentOptions = given;
+  if (over !== undefined) {
+    const { name: _n, ...rest } = over;
+    merged = { ...given, ...rest };
+    if (rest.numReplicas !== undefined && rest.autoscalingConfig === undefined) delete merged.autoscalingConfig;
+    if (rest.autoscalingConfig !== undefined && rest.numReplicas === undefined) delete merged.numReplicas;
+  }
+  if (o?.runtimeEnv !== undefined) {
+    const actor = merged.actorOptions ?? {};
+    merged = { ...merged, actorOptions: { ...actor, runtimeEnv: { ...o.runtimeEnv, ...(actor.runtimeEnv ?? {}) } as NonNullable<typeof actor.runtimeEnv> } };
+  }
+  return merged;
+}
+
 /** The specs of every deployment of `root` (the ingress first). */
-export function appSpec(root: Application<unknown>, name: string, routePrefix: string | null): AppSpec {
+export function appSpec(root: Application<unknown>, name: string, routePrefix: string | null, overrides?: AppOverrides): AppSpec {
   if (!(root instanceof Application)) throw new TypeError("serve.run() takes an Application: a deployment with its arguments, e.g. Model.bind()");
   const specs: DeploymentSpec[] = [];
   const names = new Map<Application<unknown>, string>();
@@ -66,7 +89,7 @@ export function appSpec(root: Application<unknown>, name: string, routePrefix: s
     const args = app.args.map((a, i) => marked(a, visit, name, `${deploymentName}: argument ${i}`));
     checkStorable(args, `the arguments of deployment ${deploymentName}`);
     checkStorable(d.deploymentOptions.userConfig, `the userConfig of deployment ${deploymentName}`);
-    const given = d.deploymentOptions;
+    const given = withOverrides(d.deploymentOptions, deploymentName, overrides);
     specs.push({
       name: deploymentName,
       target: { ...d.target, name: deploymentName },
@@ -78,6 +101,9 @@ export function appSpec(root: Application<unknown>, name: string, routePrefix: s
     return deploymentName;
   };
   const ingress = visit(root);
+  for (const d of Object.keys(overrides?.deployments ?? {})) {
+    if (!taken.has(d)) throw new InvalidOptionError({ option: `deployments.${d}`, expected: `the name of one of the application's deployments (${[...taken].join(", ")})`, received: d });
+  }
   return { name, routePrefix, ingress, deployments: specs.reverse() };
 }
 

@@ -65,7 +65,8 @@ interface HandleBase<T> {
 
 /** The class behind every handle (a Proxy gives it the deployment's methods). */
 class HandleImpl {
-  readonly #methods = new Map<string, { remote(...args: unknown[]): unknown }>();
+  // Not a #private field: methods run with the Proxy as `this`.
+  private readonly stubs = new Map<string, { remote(...args: unknown[]): unknown }>();
 
   constructor(
     readonly appName: string,
@@ -101,11 +102,11 @@ class HandleImpl {
   }
 
   private method(name: string): { remote(...args: unknown[]): unknown } {
-    let m = this.#methods.get(name);
+    let m = this.stubs.get(name);
     if (m === undefined) {
       const stream = this.handleOptions.stream === true;
       m = { remote: (...args: unknown[]) => callDeployment(this.appName, this.deploymentName, name, args, stream) };
-      this.#methods.set(name, m);
+      this.stubs.set(name, m);
     }
     return m;
   }

@@ -9,9 +9,11 @@ import { randomUUID } from "node:crypto";
 import * as lux from "lux";
 import { delay, systemClock } from "./clock.js";
 import { Gate } from "./gate.js";
+import { recordReplicaRequest } from "./metrics.js";
 import { chunkBytes, isAsyncIterable, toRequest, toResponseData } from "./http-codec.js";
 import type { HttpRequestData, HttpResponseData, RequestMeta, TargetSpec } from "./specs.js";
-import { UserCode } from "./user-code.js";
+import { UserCode, reviveHandles } from "./user-code.js";
+import { isHandleMarker } from "./specs.js";
 
 export interface ReplicaInit {
   app: string;
@@ -33,11 +35,9 @@ export class ServeReplica {
   private readonly gate: Gate;
   private readonly streams = new Map<string, { it: AsyncIterator<unknown>; release: () => void }>();
   private lastRequestAt = 0;
-  private userConfig: unknown;
 
   constructor(private readonly init: ReplicaInit) {
     this.gate = new Gate(init.maxOngoingRequests);
-    this.userConfig = init.userConfig;
   }
 
   /** Loads and constructs the deployment's code, applies its userConfig, checks its health once. */
@@ -52,17 +52,24 @@ export class ServeReplica {
     void meta;
     const code = this.ready();
     const fn = code.method(method);
+    revive(args);
     await this.enter();
+    const started = performance.now();
+    let failed = true;
     try {
-      return await fn(...args);
+      const out = await fn(...args);
+      failed = false;
+      return out;
     } finally {
       this.gate.leave();
+      recordReplicaRequest(this.init.app, this.init.deployment, performance.now() - started, failed);
     }
   }
 
   async *handleStream(meta: RequestMeta, method: string, ...args: unknown[]): AsyncGenerator<unknown> {
     void meta;
     const fn = this.ready().method(method);
+    revive(args);
     await this.enter();
     try {
       const out = await fn(...args);
@@ -77,7 +84,9 @@ export class ServeReplica {
   async handleHttp(meta: RequestMeta, data: HttpRequestData): Promise<HttpResponseData> {
     const code = this.ready();
     await this.enter();
+    const started = performance.now();
     let streaming = false;
+    let failed = false;
     try {
       const out = await code.http(() => toRequest(data), data);
       if (code.ingress !== undefined) return out as HttpResponseData;
@@ -86,16 +95,18 @@ export class ServeReplica {
       streaming = true;
       return this.openStream(out as AsyncIterable<unknown>, data);
     } catch (e) {
-      const err = e instanceof Error ? e : new Error(String(e));
-      console.error(`[serve] ${this.init.app}/${this.init.deployment} request ${meta.requestId} failed: ${err.stack ?? String(err)}`);
+      failed = true;
+      const [name, message] = e instanceof Error ? [e.name, e.message] : ["Error", String(e)];
+      console.error(`[serve] ${this.init.app}/${this.init.deployment} request ${meta.requestId} failed: ${e instanceof Error ? (e.stack ?? message) : message}`);
       return {
         kind: "full",
         status: 500,
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ error: err.name, message: err.message, requestId: meta.requestId }),
+        body: JSON.stringify({ error: name, message, requestId: meta.requestId }),
       };
     } finally {
       if (!streaming) this.gate.leave();
+      recordReplicaRequest(this.init.app, this.init.deployment, performance.now() - started, failed);
     }
   }
 
@@ -122,7 +133,6 @@ export class ServeReplica {
 
   /** A redeploy that changed only userConfig: the same process, a new config. */
   async reconfigure(userConfig: unknown): Promise<void> {
-    this.userConfig = userConfig;
     await this.ready().reconfigure(userConfig);
   }
 
@@ -172,6 +182,11 @@ export class ServeReplica {
     const contentType = sse ? "text/event-stream" : "text/plain; charset=utf-8";
     return { kind: "stream", status: 200, headers: { "content-type": contentType, "cache-control": "no-cache" }, streamId };
   }
+}
+
+/** Handles given as arguments travel as markers: handles again here. */
+function revive(args: unknown[]): void {
+  for (let i = 0; i < args.length; i++) if (isHandleMarker(args[i])) args[i] = reviveHandles(args[i]);
 }
 
 function isSyncIterable(value: unknown): value is Iterable<unknown> {
