@@ -52,6 +52,8 @@ export class LongPollClient {
   constructor(
     private readonly clientId: string,
     private readonly inActor: boolean,
+    /** Whether requests of this process are running or waiting (a driver listens while they are). */
+    private readonly busy: () => boolean,
     private readonly clock: Clock = systemClock,
   ) {}
 
@@ -65,7 +67,8 @@ export class LongPollClient {
       return;
     }
     this.versions.set(key, -1);
-    // A listen call already waiting does not ask for this key: ask once now, beside it.
+    // A listen call already waiting does not follow this key: ask for it now, and have the
+    // waiting call return so that the next one follows it too.
     if (this.touch() === undefined) void this.fetchNow(key);
   }
 
@@ -73,6 +76,7 @@ export class LongPollClient {
     try {
       const controller = await findController();
       if (controller === undefined) return;
+      void controller.wake.remote(this.clientId);
       this.apply(await lux.get(controller.listen.remote("", { [key]: -1 }, 0)));
     } catch {
       // The loop retries.
@@ -85,15 +89,23 @@ export class LongPollClient {
    */
   touch(): Promise<void> | undefined {
     this.lastActive = this.clock.now();
-    if (this.loop !== undefined || this.closed) return undefined;
+    if (this.loop !== undefined || this.closed) return this.first;
     let answered!: () => void;
     const first = new Promise<void>((resolve) => (answered = resolve));
-    this.loop = this.run(answered).finally(() => {
-      this.loop = undefined;
+    this.first = first;
+    const done = (): void => {
+      if (this.first === first) this.first = undefined;
       answered();
+    };
+    this.loop = this.run(done).finally(() => {
+      this.loop = undefined;
+      done();
     });
     return first;
   }
+
+  /** Until the loop's first answer after a (re)start. */
+  private first: Promise<void> | undefined;
 
   close(): void {
     this.closed = true;
@@ -101,7 +113,7 @@ export class LongPollClient {
 
   private keepGoing(): boolean {
     if (this.closed || !lux.isInitialized() || this.listeners.size === 0) return false;
-    return this.inActor || this.clock.now() - this.lastActive < DRIVER_IDLE_MS;
+    return this.inActor || this.busy() || this.clock.now() - this.lastActive < DRIVER_IDLE_MS;
   }
 
   private async run(answered: () => void): Promise<void> {

@@ -57,6 +57,11 @@ export class ServeController {
     return this.poll.listen(clientId, known, Math.min(timeoutMs, 60_000));
   }
 
+  /** The client's waiting listen call returns now: it follows a new key. */
+  wake(clientId: string): void {
+    this.poll.wake(clientId);
+  }
+
   /** A router's requests (running + waiting) for one deployment, for the autoscaler. */
   recordHandleMetrics(routerId: string, key: string, load: number): void {
     this.deploymentOf(key)?.demand.record(routerId, this.clock.now(), load);

@@ -46,6 +46,8 @@ export class DeploymentState {
   private readonly scaling: ScalingState = newScalingState();
   readonly demand = new DemandSamples();
   private publishedIds = "";
+  /** The current version once reached its target: later changes of the target are UPSCALING/DOWNSCALING, not UPDATING. */
+  private reached = false;
   deleting = false;
 
   constructor(
@@ -63,6 +65,7 @@ export class DeploymentState {
     this.spec = spec;
     this.deleting = false;
     if (spec.version !== old.version) {
+      this.reached = false;
       this.failures = 0;
       this.failedMessage = undefined;
     }
@@ -142,10 +145,11 @@ export class DeploymentState {
       running.every((r) => r.userConfig === configKey(this.spec.options.userConfig) && !r.busy);
     if (settled) {
       this.unhealthyMessage = undefined;
+      this.reached = true;
       return ["HEALTHY", ""];
     }
     if (this.unhealthyMessage !== undefined) return ["UNHEALTHY", this.unhealthyMessage];
-    if (this.spec.options.autoscalingConfig !== undefined && this.replicas.size > 0 && current.length === this.replicas.size) {
+    if (this.spec.options.autoscalingConfig !== undefined && this.reached && current.length === this.replicas.size) {
       return running.length < this.target ? ["UPSCALING", `scaling up to ${this.target} replicas`] : ["DOWNSCALING", `scaling down to ${this.target} replicas`];
     }
     return ["UPDATING", `${running.length} of ${this.target} replicas of the new version running`];

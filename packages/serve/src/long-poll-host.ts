@@ -10,6 +10,7 @@ import type { Clock, TimerHandle } from "./clock.js";
 export type Updates = Record<string, { version: number; value: unknown }>;
 
 interface Waiter {
+  readonly clientId: string;
   readonly known: Record<string, number>;
   readonly resolve: (updates: Updates) => void;
   timer: TimerHandle | undefined;
@@ -58,6 +59,7 @@ export class LongPollHost {
     client.waiting = true;
     return new Promise<Updates>((resolve) => {
       const waiter: Waiter = {
+        clientId,
         known,
         timer: undefined,
         resolve: (u) => {
@@ -89,6 +91,11 @@ export class LongPollHost {
   prune(ms: number): void {
     const now = this.clock.now();
     for (const [id, c] of this.clients) if (!c.waiting && now - c.lastSeen > ms) this.clients.delete(id);
+  }
+
+  /** Answers the client's waiting call now (it follows a new key: its next call will say so). */
+  wake(clientId: string): void {
+    for (const w of [...this.waiters]) if (w.clientId === clientId) this.answer(w);
   }
 
   /** Answers every waiting client (the controller is shutting down). */

@@ -75,6 +75,12 @@ export class Router {
       return kept !== undefined && !kept.dead ? kept : { ref, inflight: 0, dead: false };
     });
     this.drain();
+    // Requests that came before the limits were known: those past maxQueuedRequests are refused now.
+    const max = routes.maxQueuedRequests;
+    if (max >= 0 && this.waiting.length > max) {
+      const error = new BackPressureError({ app: this.app, deployment: this.deployment, maxQueuedRequests: max });
+      for (const w of this.waiting.splice(max)) w.reject(error);
+    }
   }
 
   /** A replica for one request: at once when one has room, else when one frees up. */

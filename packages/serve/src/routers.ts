@@ -20,7 +20,12 @@ class Routers implements RouterEvents {
     inActor: boolean,
     private readonly clock: Clock = systemClock,
   ) {
-    this.poll = new LongPollClient(this.id, inActor, clock);
+    this.poll = new LongPollClient(this.id, inActor, () => this.busy(), clock);
+  }
+
+  private busy(): boolean {
+    for (const r of this.byKey.values()) if (r.load > 0) return true;
+    return false;
   }
 
   get(app: string, deployment: string): Router {
