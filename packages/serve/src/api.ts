@@ -47,7 +47,11 @@ function requireInit(operation: string): void {
 export async function start(options: StartOptions = {}): Promise<ServeStatus> {
   requireInit("serve.start");
   const http = compileHttp(options.http);
-  let controller = await findController();
+  const running = await withController(
+    (c) => lux.get(c.ready.remote()).then(() => c),
+    () => undefined,
+  );
+  let controller = running;
   if (controller === undefined) {
     try {
       controller = ControllerActor.options({
@@ -69,8 +73,6 @@ export async function start(options: StartOptions = {}): Promise<ServeStatus> {
 }
 
 async function controllerOrStart(): Promise<ControllerHandle> {
-  const found = await findController();
-  if (found !== undefined) return found;
   await start();
   return (await findController()) as ControllerHandle;
 }
@@ -82,6 +84,24 @@ export async function controllerCall<T>(ref: lux.ObjectRef<T>): Promise<T> {
   } catch (e) {
     if (e instanceof lux.TaskError && e.cause instanceof lux.LuxError) throw e.cause;
     throw e;
+  }
+}
+
+/**
+ * `use` with the controller's handle; `missing` when serve is not started. A handle this
+ * process kept from before is checked: if its controller was shut down (by another process),
+ * the controller is looked up again.
+ */
+async function withController<T>(use: (c: ControllerHandle) => Promise<T>, missing: () => Promise<T> | T): Promise<T> {
+  const c = await findController();
+  if (c === undefined) return missing();
+  try {
+    return await use(c);
+  } catch (e) {
+    if (!(e instanceof lux.ActorDiedError)) throw e;
+    forgetController();
+    const again = await findController();
+    return again === undefined ? missing() : use(again);
   }
 }
 
@@ -116,29 +136,37 @@ export async function run<T>(app: Application<T>, options: RunOptions = {}): Pro
 /** The applications, their deployments and replicas, and the proxies. Not started: no application, no proxy. */
 export async function status(): Promise<ServeStatus> {
   requireInit("serve.status");
-  const controller = await findController();
-  if (controller === undefined) return { proxies: {}, applications: {}, http: undefined, controller: undefined };
-  return lux.get(controller.getStatus.remote());
+  return withController(
+    (c) => lux.get(c.getStatus.remote()),
+    () => ({ proxies: {}, applications: {}, http: undefined, controller: undefined }),
+  );
 }
 
 /** Deletes an application: its replicas finish their requests and end; its route goes. */
 async function deleteApp(name: string, options: { timeoutMs?: number } = {}): Promise<void> {
   requireInit("serve.delete");
-  const controller = await findController();
-  if (controller === undefined) throw new ApplicationNotFoundError({ app: name, known: [] });
-  await controllerCall(controller.deleteApps.remote([name]));
-  await lux.get(controller.waitForApps.remote([name], options.timeoutMs ?? 60_000));
+  await withController(
+    async (c) => {
+      await controllerCall(c.deleteApps.remote([name]));
+      await lux.get(c.waitForApps.remote([name], options.timeoutMs ?? 60_000));
+    },
+    () => {
+      throw new ApplicationNotFoundError({ app: name, known: [] });
+    },
+  );
 }
 export { deleteApp as delete };
 
 /** Deletes every application, stops the proxies and ends the controller. */
 export async function shutdown(options: { timeoutMs?: number } = {}): Promise<void> {
   requireInit("serve.shutdown");
-  const controller = await findController();
-  if (controller !== undefined) {
-    await lux.get(controller.shutdown.remote(options.timeoutMs ?? 60_000));
-    await lux.kill(controller).catch(() => undefined);
-  }
+  await withController(
+    async (c) => {
+      await lux.get(c.shutdown.remote(options.timeoutMs ?? 60_000));
+      await lux.kill(c).catch(() => undefined);
+    },
+    () => undefined,
+  );
   forgetController();
   resetRouters(new ApplicationNotFoundError({ app: "(any)", known: [] }));
 }
