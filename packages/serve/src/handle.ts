@@ -38,8 +38,13 @@ export interface StreamingHandleMethod<A extends readonly unknown[], R> {
 
 type MethodNames<T> = { [K in keyof T]: T[K] extends AnyFunction ? K : never }[keyof T] & string;
 
+/** A handle whose deployment's type is not known (`any`): any method, untyped. */
+type UntypedHandle = HandleBase<any> & { readonly [method: string]: any };
+
 /** A typed handle to a deployment of T (a class's instances, or a function). */
-export type DeploymentHandle<T = any> = HandleBase<T> &
+export type DeploymentHandle<T = any> = 0 extends 1 & T
+  ? UntypedHandle
+  : HandleBase<T> &
   (T extends AnyFunction
     ? { remote(...args: HandleArgs<Parameters<T>>): DeploymentResponse<Awaited<ReturnType<T>>> }
     : { readonly [K in MethodNames<T>]: T[K] extends (...args: infer A) => infer R ? HandleMethod<A, R> : never } & CallRemote<T>);
