@@ -173,13 +173,13 @@ function directionBlock(dir) {
 }
 
 /** What may be imported at all, as the package manager sees it (type-only imports too). */
-function dependenciesRule(packageDir, { devDependencies = false, whitelist = [] } = {}) {
+function dependenciesRule(packageDir, { devDependencies = false, optionalDependencies = false, whitelist = [] } = {}) {
   return [
     "error",
     {
       packageDir,
       devDependencies,
-      optionalDependencies: false,
+      optionalDependencies,
       peerDependencies: false,
       includeTypes: true,
       ...(whitelist.length > 0 ? { whitelist } : {}),
@@ -244,8 +244,9 @@ export default defineConfig(
       "import-x/no-self-import": "error",
       "no-restricted-imports": restrictedImports([DEEP_PACKAGE_PATH, RELATIVE_INTO_PACKAGES]),
       // Tests, bench, examples and scripts: the root package.json, and any of our packages by
-      // name. Production code gets its own package's list below.
-      "import-x/no-extraneous-dependencies": dependenciesRule([root], { devDependencies: true, whitelist: WORKSPACE_PACKAGES }),
+      // name (optional dependencies too: onnxruntime-node for examples/serve-onnx). Production
+      // code gets its own package's list below.
+      "import-x/no-extraneous-dependencies": dependenciesRule([root], { devDependencies: true, optionalDependencies: true, whitelist: WORKSPACE_PACKAGES }),
     },
   },
   {
@@ -332,13 +333,13 @@ export default defineConfig(
     languageOptions: { globals: { ...globals.browser } },
   },
   {
-    // Examples are what users copy: they use only what users install, `lux` and the libraries (@lux/data).
+    // Examples are what users copy: they use only what users install, `lux` and the libraries (@lux/data, @lux/serve).
     name: "lux/examples",
     files: ["examples/**/*.ts"],
     rules: {
       "no-restricted-imports": restrictedImports([
         {
-          regex: forbiddenOwnPackages(["lux", "@lux/data"]),
+          regex: forbiddenOwnPackages(["lux", "@lux/data", "@lux/serve"]),
           message: 'Examples use only the public API: import * as lux from "lux" (and the libraries, e.g. "@lux/data").',
         },
         DEEP_PACKAGE_PATH,
