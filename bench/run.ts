@@ -94,6 +94,11 @@ const BENCHMARKS: Benchmark[] = [
     quick: [{ argv: ts("bench/data.ts", "--quick", "--json"), check: check.data }],
   },
   {
+    name: "serve",
+    full: [{ argv: ts("bench/serve.ts") }],
+    quick: [{ argv: ts("bench/serve.ts", "--quick", "--json"), check: check.serve }],
+  },
+  {
     name: "generators",
     full: [{ argv: ts("bench/generators.ts") }],
     quick: [{ argv: ts("bench/generators.ts", "--items", "500", "--tasks", "200", "--runs", "1", "--json"), check: check.generators }],
