@@ -13,12 +13,16 @@ import { CONTROLLER_NAME, SERVE_NAMESPACE } from "./specs.js";
 export type ControllerHandle = lux.ActorHandle<ServeController>;
 
 let cached: ControllerHandle | undefined;
+/** The job the handle was found in (a driver may shut down and connect to another cluster). */
+let cachedJob: string | undefined;
 
 /** The controller's handle, or undefined when serve is not started in this cluster. */
 export async function findController(): Promise<ControllerHandle | undefined> {
-  if (cached !== undefined) return cached;
+  const job = lux.getRuntimeContext().jobId;
+  if (cached !== undefined && cachedJob === job) return cached;
   try {
     cached = await lux.getActor<ServeController>(CONTROLLER_NAME, { namespace: SERVE_NAMESPACE });
+    cachedJob = job;
     return cached;
   } catch (e) {
     if (e instanceof ActorNotFoundError) return undefined;

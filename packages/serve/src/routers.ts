@@ -6,7 +6,7 @@
  */
 import * as lux from "lux";
 import { systemClock, type Clock, type TimerHandle } from "./clock.js";
-import { LongPollClient, findController } from "./controller-client.js";
+import { LongPollClient, findController, forgetController } from "./controller-client.js";
 import { Router, type RouterEvents } from "./router.js";
 import { deploymentKey, type DeploymentRoutes } from "./specs.js";
 
@@ -87,10 +87,18 @@ class Routers implements RouterEvents {
 }
 
 let current: Routers | undefined;
+/** The driver's job the routers were made in: after lux.shutdown() and init() (another cluster, maybe), new ones. */
+let madeInJob: string | undefined;
 
 /** This process's routers (made at first use, after lux.init). */
 export function routers(): Routers {
-  if (current === undefined) current = new Routers(lux.getRuntimeContext().actorId !== undefined);
+  if (current !== undefined && madeInJob === undefined) return current;
+  const ctx = lux.getRuntimeContext();
+  if (current !== undefined && ctx.jobId === madeInJob) return current;
+  if (current !== undefined) resetRouters(new lux.NotInitializedError({ operation: "a serve request made before lux.shutdown()" }));
+  const inActor = ctx.actorId !== undefined;
+  current = new Routers(inActor);
+  madeInJob = inActor ? undefined : ctx.jobId;
   return current;
 }
 
@@ -98,6 +106,7 @@ export function routers(): Routers {
 export function resetRouters(error: unknown): void {
   current?.close(error);
   current = undefined;
+  forgetController();
 }
 
 export type { Routers };
