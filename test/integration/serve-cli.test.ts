@@ -52,6 +52,14 @@ async function pidsOf(app: string): Promise<number[]> {
 }
 
 describe("lux serve", () => {
+  test("lux lists serve and hands `lux serve …` to @lux/serve's command", async () => {
+    const help = await runScript(luxBin, { args: ["--help"], loader: false });
+    assert.match(help.stdout + help.stderr, /serve\s+Run, deploy and inspect online serving\s+applications/);
+    const serveHelp = await luxServe("--help");
+    assert.equal(serveHelp.code, 0, serveHelp.stderr);
+    for (const command of ["run", "deploy", "status", "build", "shutdown"]) assert.match(serveHelp.stdout, new RegExp(`^\\s+${command}\\b`, "m"));
+  });
+
   test("run module:export stays in the foreground; SIGINT shuts serve down", async () => {
     const p = startScript(luxBin, { loader: false, args: ["serve", "run", `${appModule}:app`, "--address", cluster?.address ?? "", "--port", "0", "--route-prefix", "/greet"] });
     try {
