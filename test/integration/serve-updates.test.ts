@@ -8,14 +8,14 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import * as lux from "lux";
 import * as serve from "@lux/serve";
-import { ConfiguredDeployment, SlowDeployment, type Configured } from "./fixtures/serve-apps.js";
+import { ConfiguredDeployment, ModelDeployment, SlowDeployment, type Configured } from "./fixtures/serve-apps.js";
 import { waitFor } from "./helpers.js";
 
 let base = "";
 
 before(async () => {
   await lux.init({ numCpus: 4 });
-  const s = await serve.start({ http: { port: 0 } });
+  const s = await serve.start({ http: { port: 0, requestTimeoutMs: 8_000 } });
   base = Object.values(s.proxies)[0]?.url ?? "";
 });
 
@@ -68,7 +68,18 @@ describe("redeploys", () => {
     assert.deepEqual(new Set(seen.map((s) => s.pid)), new Set(before));
   });
 
-  test("a changed constructor argument rolls: new processes, no failed request under steady load", async () => {
+  test("a changed constructor argument rolls: new processes running the new argument", async () => {
+    const h = await serve.run(ModelDeployment.bind(2), { name: "model", routePrefix: null });
+    const before = await pids("model", "Model");
+    assert.equal(await h.predict.remote(10), 20);
+    await serve.run(ModelDeployment.bind(5), { name: "model", routePrefix: null });
+    await waitFor(async () => ((await serve.status()).applications["model"]?.deployments["Model"]?.replicas.length ?? 0) === 2, "the old replicas gone");
+    const after = await pids("model", "Model");
+    assert.equal(after.filter((p) => before.includes(p)).length, 0, "every replica is a new process");
+    assert.equal(await h.predict.remote(10), 50);
+  });
+
+  test("a changed option rolls: new processes, no failed request under steady load", async () => {
     const v1 = SlowDeployment.options({ name: "Rolling", numReplicas: 2, gracefulShutdownTimeoutMs: 10_000 });
     await serve.run(v1.bind(), { name: "roll", routePrefix: "/roll" });
     const before = await pids("roll", "Rolling");
@@ -84,6 +95,14 @@ describe("redeploys", () => {
     const after = await pids("roll", "Rolling");
     assert.equal(after.filter((p) => before.includes(p)).length, 0, "every replica is a new process");
   });
+});
+
+test("past http.requestTimeoutMs: 408 { error: RequestTimeout }, and the replica's slot is given back", async () => {
+  await serve.run(SlowDeployment.options({ name: "Late", maxOngoingRequests: 1 }).bind(), { name: "late", routePrefix: "/late" });
+  const res = await fetch(`${base}/late?ms=12000`);
+  assert.equal(res.status, 408);
+  assert.equal(((await res.json()) as { error: string }).error, "RequestTimeout");
+  assert.equal((await fetch(`${base}/late?ms=1`)).status, 200);
 });
 
 describe("health checks", () => {

@@ -24,7 +24,7 @@ interface Waiter {
 
 /** What a router tells about its requests (for the autoscaler) and about dead replicas (to the controller). */
 export interface RouterEvents {
-  /** Requests running + waiting changed from 0, or a request waits with no replica (cold start). */
+  /** The router went from idle to busy, or a request waits with no replica (cold start). */
   demand(router: Router): void;
   replicaDied(router: Router, replicaId: string): void;
 }
@@ -51,6 +51,10 @@ export class Router {
 
   get queued(): number {
     return this.waiting.length;
+  }
+
+  get replicaCount(): number {
+    return this.slots.length;
   }
 
   get metricsIntervalMs(): number | undefined {
@@ -89,7 +93,11 @@ export class Router {
     const routes = this.routes;
     if (routes?.deleted === true) throw new ApplicationNotFoundError({ app: this.app, deployment: this.deployment, known: [] });
     const slot = routes === undefined || this.waiting.length > 0 ? undefined : this.choose(routes.maxOngoingRequests);
-    if (slot !== undefined) return this.take(slot);
+    if (slot !== undefined) {
+      // From idle to busy: the autoscaler hears of it (then every metricsIntervalMs while busy).
+      if (this.running === 0) this.events.demand(this);
+      return this.take(slot);
+    }
     const max = routes?.maxQueuedRequests ?? -1;
     if (max >= 0 && this.waiting.length >= max) {
       throw new BackPressureError({ app: this.app, deployment: this.deployment, maxQueuedRequests: max });

@@ -41,7 +41,9 @@ class Routers implements RouterEvents {
   }
 
   demand(router: Router): void {
-    this.report(router);
+    const armed = this.reporters.get(router)?.timer !== undefined;
+    // Reports going out every metricsIntervalMs pick it up; a cold start is said at once.
+    if (!armed || (router.replicaCount === 0 && router.queued > 0)) this.report(router);
   }
 
   replicaDied(router: Router, replicaId: string): void {
@@ -52,28 +54,25 @@ class Routers implements RouterEvents {
 
   /** Sends the router's load now, then every metricsIntervalMs while it has (or just had) requests. */
   private report(router: Router): void {
-    const interval = router.metricsIntervalMs;
-    if (interval === undefined && router.known) return;
     let state = this.reporters.get(router);
     if (state === undefined) {
       state = { timer: undefined, lastReported: -1 };
       this.reporters.set(router, state);
     }
+    state.timer?.cancel();
+    state.timer = undefined;
+    const interval = router.metricsIntervalMs;
+    // Not autoscaled: nothing to report (until its routes are known, it may be).
+    if (interval === undefined && router.known) return;
     const load = router.load;
-    if (load === 0 && state.lastReported === 0) {
-      state.timer = undefined;
-      return;
-    }
+    if (load === 0 && state.lastReported === 0) return;
     state.lastReported = load;
     const key = deploymentKey(router.app, router.deployment);
     void findController()
       .then((c) => c?.recordHandleMetrics.remote(this.id, key, load))
       .catch(() => undefined);
-    state.timer?.cancel();
-    const s = state;
-    s.timer = this.clock.setTimeout(() => this.report(router), interval ?? 100);
-    if (!lux.isInitialized()) s.timer.cancel();
-    else s.timer.unref();
+    if (!lux.isInitialized()) return;
+    state.timer = this.clock.setTimeout(() => this.report(router), interval ?? 100).unref();
   }
 
   /** lux.shutdown(): waiting requests fail, the loop stops, timers end. */
