@@ -28,6 +28,8 @@ export class ProxyState {
   private nextCheckAt = 0;
   private busy = false;
   private stopped = false;
+  /** Settles when the first pass has placed a proxy on every node it found. */
+  private firstPass: Promise<void> | undefined;
 
   constructor(
     private readonly http: CompiledHttpOptions,
@@ -39,7 +41,8 @@ export class ProxyState {
     if (this.stopped || this.busy || this.now() < this.nextCheckAt) return;
     this.busy = true;
     this.nextCheckAt = this.now() + PROXY_CHECK_MS;
-    void this.pass().finally(() => (this.busy = false));
+    const pass = this.pass().finally(() => (this.busy = false));
+    this.firstPass ??= pass;
   }
 
   private async pass(): Promise<void> {
@@ -54,10 +57,11 @@ export class ProxyState {
       if (!alive.has(nodeId)) this.proxies.delete(nodeId);
       else if (!p.busy && p.status === "HEALTHY") void this.check(p);
     }
-    for (const nodeId of alive) {
+    const missing = [...alive].filter((nodeId) => {
       const p = this.proxies.get(nodeId);
-      if (p === undefined || (p.status === "UNHEALTHY" && !p.busy)) await this.ensure(nodeId);
-    }
+      return p === undefined || (p.status === "UNHEALTHY" && !p.busy);
+    });
+    await Promise.all(missing.map((nodeId) => this.ensure(nodeId)));
   }
 
   /** The node's proxy: found by name (a previous controller's), else created; then started. */
@@ -106,6 +110,9 @@ export class ProxyState {
   async started(timeoutMs: number): Promise<void> {
     const deadline = this.now() + timeoutMs;
     this.reconcile();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.firstPass, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
     while (this.now() < deadline) {
       const list = [...this.proxies.values()];
       if (list.length > 0 && list.every((p) => p.status !== "STARTING")) return;
