@@ -31,6 +31,8 @@ export interface RouterEvents {
 
 export class Router {
   private slots: ReplicaSlot[] = [];
+  /** Replicas seen dying, kept out until the controller's routes drop them too. */
+  private readonly dead = new Set<string>();
   private routes: DeploymentRoutes | undefined;
   private readonly waiting: Waiter[] = [];
   private running = 0;
@@ -74,10 +76,11 @@ export class Router {
       return;
     }
     const previous = new Map(this.slots.map((s) => [s.ref.id, s]));
-    this.slots = routes.replicas.map((ref) => {
-      const kept = previous.get(ref.id);
-      return kept !== undefined && !kept.dead ? kept : { ref, inflight: 0, dead: false };
-    });
+    const listed = new Set(routes.replicas.map((r) => r.id));
+    for (const id of this.dead) if (!listed.has(id)) this.dead.delete(id);
+    this.slots = routes.replicas
+      .filter((ref) => !this.dead.has(ref.id))
+      .map((ref) => previous.get(ref.id) ?? { ref, inflight: 0, dead: false });
     this.drain();
     // Requests that came before the limits were known: those past maxQueuedRequests are refused now.
     const max = routes.maxQueuedRequests;
@@ -119,6 +122,7 @@ export class Router {
   replicaDied(slot: ReplicaSlot): void {
     if (slot.dead) return;
     slot.dead = true;
+    this.dead.add(slot.ref.id);
     this.slots = this.slots.filter((s) => s !== slot);
     this.events.replicaDied(this, slot.ref.id);
   }

@@ -68,6 +68,9 @@ describe("router", () => {
     r.release(s);
     assert.deepEqual(events.died, [s.ref.id]);
     for (let i = 0; i < 5; i++) assert.notEqual((r.acquire(0) as ReplicaSlot).ref.id, s.ref.id);
+    // The controller's routes may still list it for a moment: it stays out.
+    r.update({ replicas: replicas(2), maxOngoingRequests: 20, maxQueuedRequests: -1 });
+    for (let i = 0; i < 5; i++) assert.notEqual((r.acquire(0) as ReplicaSlot).ref.id, s.ref.id);
   });
 });
 
