@@ -14,7 +14,8 @@ import {
   HelloDeployment,
   IngressDeployment,
   ModelDeployment,
-  TripleDeployment } from "./fixtures/serve-apps.js";
+  TripleDeployment,
+} from "./fixtures/serve-apps.js";
 
 let base = "";
 

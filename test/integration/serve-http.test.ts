@@ -1,5 +1,6 @@
 /**
- * @lux/serve over HTTP (issue 21, points 2 and 6): the proxy's answers and errors, longest
+ * @lux/serve over HTTP (issue 21, points 2 and 6): the proxy's answers and errors (408 past
+ * http.requestTimeoutMs), longest
  * routePrefix, /-/routes and /-/healthz, fastify ingress routes, streaming by handle and over
  * HTTP (chunked, Server-Sent Events; a client that leaves ends the generator).
  */
@@ -14,14 +15,16 @@ import {
   HelloDeployment,
   IngressDeployment,
   ModelDeployment,
-  StreamerDeployment } from "./fixtures/serve-apps.js";
+  SlowDeployment,
+  StreamerDeployment,
+} from "./fixtures/serve-apps.js";
 import { collect, waitFor } from "./helpers.js";
 
 let base = "";
 
 before(async () => {
   await lux.init({ numCpus: 4 });
-  const s = await serve.start({ http: { port: 0 } });
+  const s = await serve.start({ http: { port: 0, requestTimeoutMs: 8_000 } });
   const proxies = Object.values(s.proxies);
   assert.equal(proxies.length, 1);
   base = proxies[0]?.url ?? "";
@@ -123,4 +126,12 @@ describe("streaming", () => {
     await waitFor(async () => (await h.counts.remote()).finished === before.finished + 1, "the generator's finally after the client left");
     assert.equal((await h.counts.remote()).started, before.started + 1);
   });
+});
+
+test("past http.requestTimeoutMs: 408 { error: RequestTimeout }, and the replica's slot is given back", async () => {
+  await serve.run(SlowDeployment.options({ name: "Late", maxOngoingRequests: 1 }).bind(), { name: "late", routePrefix: "/late" });
+  const res = await fetch(`${base}/late?ms=10000`);
+  assert.equal(res.status, 408);
+  assert.equal(((await res.json()) as { error: string }).error, "RequestTimeout");
+  assert.equal((await fetch(`${base}/late?ms=1`)).status, 200);
 });

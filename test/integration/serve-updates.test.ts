@@ -1,7 +1,7 @@
 /**
  * @lux/serve's redeploys (issue 21, points 2 and 8): a redeploy that changes only userConfig
  * reconfigures the live replicas (same processes); other changes roll (new processes) with
- * zero failed requests under steady load; http.requestTimeoutMs answers 408.
+ * zero failed requests under steady load.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -14,7 +14,7 @@ let base = "";
 
 before(async () => {
   await lux.init({ numCpus: 4 });
-  const s = await serve.start({ http: { port: 0, requestTimeoutMs: 8_000 } });
+  const s = await serve.start({ http: { port: 0, } });
   base = Object.values(s.proxies)[0]?.url ?? "";
 });
 
@@ -94,12 +94,4 @@ describe("redeploys", () => {
     const after = await pids("roll", "Rolling");
     assert.equal(after.filter((p) => before.includes(p)).length, 0, "every replica is a new process");
   });
-});
-
-test("past http.requestTimeoutMs: 408 { error: RequestTimeout }, and the replica's slot is given back", async () => {
-  await serve.run(SlowDeployment.options({ name: "Late", maxOngoingRequests: 1 }).bind(), { name: "late", routePrefix: "/late" });
-  const res = await fetch(`${base}/late?ms=12000`);
-  assert.equal(res.status, 408);
-  assert.equal(((await res.json()) as { error: string }).error, "RequestTimeout");
-  assert.equal((await fetch(`${base}/late?ms=1`)).status, 200);
 });
