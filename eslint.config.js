@@ -67,6 +67,8 @@ const ALLOWED = {
   data: ["lux"],
   // Ray Serve for Lux: a library on the public API only, as a user's code would be.
   serve: ["lux"],
+  // RLlib for Lux: the same. (Tune's Trainable type only, once @lux/tune exists.)
+  rl: ["lux"],
 };
 const PACKAGE_DIRS = Object.keys(ALLOWED);
 
@@ -333,13 +335,13 @@ export default defineConfig(
     languageOptions: { globals: { ...globals.browser } },
   },
   {
-    // Examples are what users copy: they use only what users install, `lux` and the libraries (@lux/data, @lux/serve).
+    // Examples are what users copy: they use only what users install, `lux` and the libraries (@lux/data, @lux/serve, @lux/rl).
     name: "lux/examples",
     files: ["examples/**/*.ts"],
     rules: {
       "no-restricted-imports": restrictedImports([
         {
-          regex: forbiddenOwnPackages(["lux", "@lux/data", "@lux/serve"]),
+          regex: forbiddenOwnPackages(["lux", "@lux/data", "@lux/serve", "@lux/rl"]),
           message: 'Examples use only the public API: import * as lux from "lux" (and the libraries, e.g. "@lux/data").',
         },
         DEEP_PACKAGE_PATH,

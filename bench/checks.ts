@@ -234,6 +234,24 @@ export function serve(out: string): void {
   }
 }
 
+/** bench/rl.ts --json: one line, every figure a positive number (a quick run's seeds may not reach its target: 0 then). */
+export function rl(out: string): void {
+  const lines = out.trim().split("\n");
+  assert.equal(lines.length, 1, `one line of JSON, got: ${out}`);
+  const result = JSON.parse(lines[0] as string) as Record<string, unknown>;
+  const names = [
+    "env_steps_per_second_2_runners", "env_steps_per_second_single_process", "runners_speedup",
+    "learner_updates_per_second", "plain_tfjs_updates_per_second", "learner_share_of_plain_tfjs",
+    "ppo_example_median_seconds", "ppo_example_median_env_steps", "ppo_example_seeds_reached", "ppo_target_return",
+    "dqn_median_seconds", "dqn_median_env_steps", "dqn_seeds_reached",
+  ];
+  for (const name of names) {
+    const value = result[name];
+    const ok = typeof value === "number" && Number.isFinite(value) && (value > 0 || (name.endsWith("_seeds_reached") && value >= 0));
+    assert.ok(ok, `${name}: ${String(value)}`);
+  }
+}
+
 /** bench/generators.ts --json: one line, every figure a positive number. */
 export function generators(out: string): void {
   const lines = out.trim().split("\n");

@@ -47,6 +47,15 @@ export {
 } from "./errors.js";
 export { QueueFullError, QueueEmptyError } from "./queue-errors.js";
 export { DataPathNotFoundError, SchemaMismatchError, InvalidRowError, InvalidBatchError, UnknownColumnError, DataIteratorError } from "./data-errors.js";
+export {
+  UnknownEnvError,
+  InvalidEnvConfigError,
+  EnvCheckError,
+  EnvError,
+  EnvRunnerError,
+  AlgorithmConfigError,
+  RlCheckpointError,
+} from "./rl-errors.js";
 export { PendingCallsLimitExceededError } from "./actor-call-errors.js";
 export { BackPressureError, DeploymentFailedError, InvalidServeConfigError, BatchSizeMismatchError, ApplicationNotFoundError } from "./serve-errors.js";
 export { CollectiveError } from "./collective-errors.js";

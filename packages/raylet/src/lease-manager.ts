@@ -93,6 +93,8 @@ export class LeaseManager {
   /** The node's memory is above its threshold: nothing is granted here (see setMemoryPressure). */
   private memoryPressure = false;
   private grants = 0;
+  /** Requests taken off the queue whose worker is being acquired (not yet in `leases`). */
+  private granting = 0;
   private laterTimer: TimerHandle | undefined;
   private turn = 0;
   /** When the last lease ended (or the manager started): how long the node has had none. */
@@ -133,7 +135,9 @@ export class LeaseManager {
 
   /** Leases held now, and for how long there have been none (0 while there are some). */
   activity(): { leases: number; idleForMs: number } {
-    return { leases: this.leases.size, idleForMs: this.leases.size === 0 ? Math.max(0, this.clock.now() - this.idleSince) : 0 };
+    // A lease whose worker is still starting counts: under load a start can outlast idleTimeoutS.
+    const leases = this.leases.size + this.granting;
+    return { leases, idleForMs: leases === 0 ? Math.max(0, this.clock.now() - this.idleSince) : 0 };
   }
 
   async request(req: LeaseRequest, requester: Requester): Promise<LeaseReply> {
@@ -396,6 +400,7 @@ export class LeaseManager {
 
   private async grant(p: PendingLease, allocation: Allocation): Promise<void> {
     let worker: WorkerHandle;
+    this.granting++;
     try {
       worker = await this.pool.acquire(await this.deps.jobInfo(p.req.jobId), p.req.detachedActor === true, p.req.runtimeEnv);
     } catch (e) {
@@ -403,6 +408,9 @@ export class LeaseManager {
       p.reject(e as Error);
       this.schedule();
       return;
+    } finally {
+      this.granting--;
+      if (this.granting === 0 && this.leases.size === 0) this.idleSince = this.clock.now();
     }
     if (p.requester.state === "closed") {
       this.resources.release(allocation);

@@ -214,6 +214,23 @@ describe("LeaseManager: granting", () => {
     granted(await settledSoon(second));
   });
 
+  test("a lease whose worker is still starting keeps the node busy (the autoscaler must not end it)", async () => {
+    const a = await nodeA(1);
+    a.clock.advance(60_000);
+    assert.deepEqual(a.manager.activity(), { leases: 0, idleForMs: 60_000 });
+    a.pool.holdStarts();
+    const pending = a.request();
+    await settle();
+    a.clock.advance(30_000); // a slow start
+    assert.deepEqual(a.manager.activity(), { leases: 1, idleForMs: 0 });
+    a.pool.let();
+    const lease = granted(await settledSoon(pending));
+    assert.deepEqual(a.manager.activity(), { leases: 1, idleForMs: 0 });
+    a.manager.return(lease.leaseId, false);
+    a.clock.advance(5_000);
+    assert.deepEqual(a.manager.activity(), { leases: 0, idleForMs: 5_000 }, "idle from the lease's end, not from before it");
+  });
+
   test("a blocked worker's CPU goes to the next request while it waits", async () => {
     const a = await nodeA(1);
     const first = granted(await settledSoon(a.request()));
