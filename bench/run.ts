@@ -97,6 +97,8 @@ const BENCHMARKS: Benchmark[] = [
     name: "serve",
     full: [{ argv: ts("bench/serve.ts") }],
     quick: [{ argv: ts("bench/serve.ts", "--quick", "--json"), check: check.serve }],
+  },
+  {
     name: "rl",
     full: [{ argv: ts("bench/rl.ts") }],
     quick: [{ argv: ts("bench/rl.ts", "--quick", "--json"), check: check.rl }],
