@@ -4,6 +4,7 @@
  * and keeps the same replicas, and it reconciles again.
  */
 import assert from "node:assert/strict";
+import { deserialize, serialize } from "node:v8";
 import { after, before, describe, test } from "node:test";
 import * as lux from "lux";
 import * as serve from "@lux/serve";
@@ -61,6 +62,15 @@ const httpStatus = (url: string) => (): Promise<number> =>
     () => -1,
   );
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 describe("the controller killed", () => {
   test("proxies serve on while it is down; restarted, it reloads its state and keeps the replicas", async () => {
     await serve.run(SlowDeployment.options({ numReplicas: 2 }).bind(), { name: "slow", routePrefix: "/slow" });
@@ -95,5 +105,33 @@ describe("the controller killed", () => {
     const h = await serve.run(SlowDeployment.options({ numReplicas: 3 }).bind(), { name: "slow", routePrefix: "/slow" });
     assert.equal((await running("slow", "Slow")).length, 3);
     assert.ok((await h.pid.remote()) > 0);
+  });
+
+  test("a replica its checkpoint missed (the controller died before saving it) is ended by the next controller, not leaked", async () => {
+    await serve.run(SlowDeployment.options({ numReplicas: 2 }).bind(), { name: "orphan", routePrefix: "/orphan" });
+    const [kept, dropped] = await running("orphan", "Slow");
+    assert.ok(kept !== undefined && dropped !== undefined);
+    // The state as a controller that died before saving `dropped` would have left it.
+    const key = "serve:controller-state";
+    const saved = deserialize((await lux.util.kv.get(key, { namespace: "serve" })) as Uint8Array) as {
+      apps: { spec: { name: string }; deployments: { replicas: { id: string }[] }[] }[];
+    };
+    for (const app of saved.apps) for (const d of app.deployments) d.replicas = d.replicas.filter((r) => r.id !== dropped.id);
+    await lux.util.kv.put(key, serialize(saved), { namespace: "serve" });
+    const controllerPid = (await serve.status()).controller?.pid as number;
+    process.kill(controllerPid, "SIGKILL");
+    await waitFor(() => !alive(dropped.pid), "the replica no controller knows of ended", 60_000, 200);
+    await waitFor(
+      async () => {
+        const s = await serve.status().catch(() => undefined);
+        return s?.controller !== undefined && s.controller.pid !== controllerPid && s.applications["orphan"]?.status === "RUNNING" && (await running("orphan", "Slow")).length === 2;
+      },
+      "the controller back, with two replicas again",
+      60_000,
+      200,
+    );
+    const pids = (await running("orphan", "Slow")).map((r) => r.pid);
+    assert.ok(pids.includes(kept.pid), `the replica in the checkpoint is kept: ${JSON.stringify(pids)}`);
+    assert.ok(!pids.includes(dropped.pid));
   });
 });

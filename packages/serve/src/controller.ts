@@ -14,7 +14,7 @@ import { delay, systemClock, type Clock } from "./clock.js";
 import type { DeploymentHost } from "./deployment-state.js";
 import { LongPollHost, type Updates } from "./long-poll-host.js";
 import { ProxyState } from "./proxy-state.js";
-import { findReplica, saveReplica } from "./replica-record.js";
+import { endOrphanReplicas, findReplica, saveReplica } from "./replica-record.js";
 import { LONG_POLL_ROUTES_KEY, type AppSpec, type ApplicationStatusInfo, type CompiledHttpOptions, type DeploymentRoutes, type RouteTable, type ServeStatus } from "./specs.js";
 
 const CONTROL_LOOP_MS = 100;
@@ -208,13 +208,17 @@ export class ServeController {
       deployments: [...app.deployments.values()].map((d) => ({
         name: d.spec.name,
         target: d.target,
-        replicas: [...d.replicas.values()].filter((r) => r.state === "RUNNING").map(saveReplica),
+        // Starting ones too: a controller restarted before they answer adopts them (or ends them).
+        replicas: [...d.replicas.values()].filter((r) => r.state !== "STOPPING").map(saveReplica),
       })),
     }));
     return { http: this.http, apps };
   }
 
-  /** After a restart: the applications of the checkpoint, with the replicas still alive. */
+  /**
+   * After a restart: the applications of the checkpoint, with the replicas still alive. A
+   * replica the checkpoint missed (the controller died before saving it) is ended, not leaked.
+   */
   private async restore(): Promise<void> {
     const saved = await loadCheckpoint().catch(() => undefined);
     if (saved === undefined) {
@@ -235,6 +239,9 @@ export class ServeController {
       if (a.deleting) app.delete();
       this.apps.set(a.spec.name, app);
     }
+    const adopted = new Set<string>();
+    for (const app of this.apps.values()) for (const d of app.deployments.values()) for (const r of d.replicas.values()) adopted.add(r.name);
+    await endOrphanReplicas(adopted);
     this.publishRoutes();
     for (const app of this.apps.values()) app.reconcile();
   }

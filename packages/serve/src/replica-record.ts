@@ -27,12 +27,14 @@ export interface ReplicaRecord {
 /** Stable JSON of a userConfig, to compare two. */
 export const configKey = (userConfig: unknown): string => JSON.stringify(userConfig ?? null);
 
+const REPLICA_PREFIX = "SERVE_REPLICA::";
+
 const CONTROL_METHODS = ["checkHealth", "reconfigure", "getMetrics", "prepareForShutdown"] as const;
 
 /** Creates the replica's actor (not waiting for it); its options come from the deployment's. */
 export function createReplica(app: string, spec: DeploymentSpec): ReplicaRecord {
   const id = Math.random().toString(36).slice(2, 10);
-  const name = `SERVE_REPLICA::${app}#${spec.name}#${id}`;
+  const name = `${REPLICA_PREFIX}${app}#${spec.name}#${id}`;
   const init: ReplicaInit = {
     app,
     deployment: spec.name,
@@ -115,6 +117,23 @@ export async function stopReplica(r: ReplicaRecord, graceMs: number): Promise<vo
     await lux.get(r.actor.prepareForShutdown.remote(graceMs), { timeoutMs: graceMs + 5_000 }).catch(() => undefined);
   }
   await killReplica(r);
+}
+
+/** Ends the live replica actors whose names are not in `adopted`: ones no controller knows of. */
+export async function endOrphanReplicas(adopted: ReadonlySet<string>): Promise<void> {
+  const page = await lux.state
+    .listActors({ filters: [["namespace", "=", SERVE_NAMESPACE], ["state", "!=", "DEAD"]], limit: 10_000 })
+    .catch((e: unknown) => {
+      console.error(`[serve] could not list the replicas left by the previous controller: ${describeCause(e)}`);
+      return undefined;
+    });
+  const orphans = (page?.items ?? []).filter((a) => a.name !== null && a.name.startsWith(REPLICA_PREFIX) && !adopted.has(a.name));
+  await Promise.all(
+    orphans.map(async (a) => {
+      const actor = await lux.getActor<ServeReplica>(a.name as string, { namespace: SERVE_NAMESPACE }).catch(() => undefined);
+      if (actor !== undefined) await lux.kill(actor).catch(() => undefined);
+    }),
+  );
 }
 
 export async function killReplica(r: ReplicaRecord): Promise<void> {
