@@ -65,6 +65,8 @@ const ALLOWED = {
   dashboard: ["lux", "@lux/common", "@lux/protocol"],
   // Ray Data for Lux: a library on the public API only, as a user's code would be.
   data: ["lux"],
+  // Ray Serve for Lux: a library on the public API only, as a user's code would be.
+  serve: ["lux"],
   // RLlib for Lux: the same. (Tune's Trainable type only, once @lux/tune exists.)
   rl: ["lux"],
   // Ray Train for Lux: on the public API of lux and @lux/data only.
@@ -137,7 +139,7 @@ const productionFiles = (dir) => [`packages/${dir}/src/**/*.ts`, `packages/${dir
  * Packages whose errors reach users' code (CONVENTIONS.md, habit 3): every error they make
  * is coded. The daemons' errors reach users too, as replies to the core worker's calls.
  */
-const USER_FACING = new Set(["autoscaler", "core", "cli", "lux", "launcher", "gcs", "raylet", "object-store", "util", "job-client", "dashboard", "data", "train"]);
+const USER_FACING = new Set(["autoscaler", "core", "cli", "lux", "launcher", "gcs", "raylet", "object-store", "util", "job-client", "dashboard", "data", "serve", "train"]);
 const PLAIN_ERROR_MESSAGE =
   "Users get coded errors: throw a LuxError class (declared with defineError, listed in ERROR_CODES and docs/errors.md; `new LuxError(message)` for a bug), or a TypeError/RangeError for an invalid argument. A plain Error may only be the `cause` of a coded error.";
 const NO_PLAIN_ERRORS = [
@@ -175,13 +177,13 @@ function directionBlock(dir) {
 }
 
 /** What may be imported at all, as the package manager sees it (type-only imports too). */
-function dependenciesRule(packageDir, { devDependencies = false, whitelist = [] } = {}) {
+function dependenciesRule(packageDir, { devDependencies = false, optionalDependencies = false, whitelist = [] } = {}) {
   return [
     "error",
     {
       packageDir,
       devDependencies,
-      optionalDependencies: false,
+      optionalDependencies,
       peerDependencies: false,
       includeTypes: true,
       ...(whitelist.length > 0 ? { whitelist } : {}),
@@ -246,8 +248,9 @@ export default defineConfig(
       "import-x/no-self-import": "error",
       "no-restricted-imports": restrictedImports([DEEP_PACKAGE_PATH, RELATIVE_INTO_PACKAGES]),
       // Tests, bench, examples and scripts: the root package.json, and any of our packages by
-      // name. Production code gets its own package's list below.
-      "import-x/no-extraneous-dependencies": dependenciesRule([root], { devDependencies: true, whitelist: WORKSPACE_PACKAGES }),
+      // name (optional dependencies too: onnxruntime-node for examples/serve-onnx). Production
+      // code gets its own package's list below.
+      "import-x/no-extraneous-dependencies": dependenciesRule([root], { devDependencies: true, optionalDependencies: true, whitelist: WORKSPACE_PACKAGES }),
     },
   },
   {
@@ -334,13 +337,13 @@ export default defineConfig(
     languageOptions: { globals: { ...globals.browser } },
   },
   {
-    // Examples are what users copy: they use only what users install, `lux` and the libraries (@lux/data, @lux/rl, @lux/train).
+    // Examples are what users copy: they use only what users install, `lux` and the libraries (@lux/data, @lux/serve, @lux/rl, @lux/train).
     name: "lux/examples",
     files: ["examples/**/*.ts"],
     rules: {
       "no-restricted-imports": restrictedImports([
         {
-          regex: forbiddenOwnPackages(["lux", "@lux/data", "@lux/rl", "@lux/train"]),
+          regex: forbiddenOwnPackages(["lux", "@lux/data", "@lux/serve", "@lux/rl", "@lux/train"]),
           message: 'Examples use only the public API: import * as lux from "lux" (and the libraries, e.g. "@lux/data").',
         },
         DEEP_PACKAGE_PATH,

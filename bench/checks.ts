@@ -214,6 +214,26 @@ export function data(out: string): void {
   }
 }
 
+/** bench/serve.ts --json: one line; rates and latencies positive (the ONNX figures null without onnxruntime-node); the added latency any number. */
+export function serve(out: string): void {
+  const lines = out.trim().split("\n");
+  assert.equal(lines.length, 1, `one line of JSON, got: ${out}`);
+  const result = JSON.parse(lines[0] as string) as Record<string, unknown>;
+  const names = [
+    "fastify_rps", "fastify_p50_ms", "fastify_p99_ms", "serve1_rps", "serve1_p50_ms", "serve1_p99_ms", "serve2_rps", "serve2_p50_ms", "serve2_p99_ms",
+    "serve_share_of_fastify", "fastify_p50_1conn_ms", "serve_p50_1conn_ms", "added_p50_1conn_ms", "handle_calls_per_second", "actor_calls_per_second",
+    "onnx_batched_rps", "onnx_unbatched_rps",
+  ];
+  assert.deepEqual(Object.keys(result).sort(), [...names].sort());
+  for (const name of names) {
+    const value = result[name];
+    if (name.startsWith("onnx_") && value === null) continue;
+    const latency = name.endsWith("_ms");
+    const ok = typeof value === "number" && Number.isFinite(value) && (name === "added_p50_1conn_ms" || (latency ? value >= 0 : value > 0));
+    assert.ok(ok, `${name}: ${String(value)}`);
+  }
+}
+
 /** bench/rl.ts --json: one line, every figure a positive number (a quick run's seeds may not reach its target: 0 then). */
 export function rl(out: string): void {
   const lines = out.trim().split("\n");

@@ -94,6 +94,11 @@ const BENCHMARKS: Benchmark[] = [
     quick: [{ argv: ts("bench/data.ts", "--quick", "--json"), check: check.data }],
   },
   {
+    name: "serve",
+    full: [{ argv: ts("bench/serve.ts") }],
+    quick: [{ argv: ts("bench/serve.ts", "--quick", "--json"), check: check.serve }],
+  },
+  {
     name: "rl",
     full: [{ argv: ts("bench/rl.ts") }],
     quick: [{ argv: ts("bench/rl.ts", "--quick", "--json"), check: check.rl }],

@@ -38,6 +38,7 @@ const ENTRIES = {
   lux: ["index", "testing", "util", "job", "autoscaler"],
   util: ["index"],
   data: ["index"],
+  serve: ["index", "cli"],
   rl: ["index"],
   train: ["index", "tfjs"],
   // The job supervisor actor's module is an entry of its own so that its `lux.remote` call

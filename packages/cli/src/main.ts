@@ -1,7 +1,8 @@
 /**
  * The `lux` command: `lux start`, `lux stop`, `lux status`, `lux microbenchmark`, the
  * state API's `lux list|get|summary|memory|timeline` (state-commands.ts), `lux logs`
- * (log-commands.ts), `lux job …` (job-commands.ts) and `lux cert …` (cert.ts).
+ * (log-commands.ts), `lux job …` (job-commands.ts) and `lux cert …` (cert.ts). `lux serve …`
+ * runs @lux/serve's own command (external-command.ts).
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { InvalidConfigError, InvalidOptionError, checkConfig, checkNodeLabels, type SystemConfig } from "@lux/common";
@@ -9,6 +10,7 @@ import { addCertCommands } from "./cert.js";
 import { CliError } from "./errors.js";
 import { readClusterConfig, withHeadType } from "./autoscaler-head.js";
 import { down, up, type UpOptions } from "./cluster-commands.js";
+import { EXTERNAL_COMMANDS, runExternal } from "./external-command.js";
 import { addJobCommands } from "./job-commands.js";
 import { addLogCommands } from "./log-commands.js";
 import { microbenchmark, type MicrobenchmarkOptions } from "./microbenchmark/index.js";
@@ -199,12 +201,16 @@ function program(): Command {
   addJobCommands(cmd);
   addCertCommands(cmd);
   addLogCommands(cmd);
+  // Listed for `lux --help`; main() hands `lux serve …` to @lux/serve's lux-serve before parsing.
+  cmd.command("serve").description("Run, deploy and inspect online serving applications (@lux/serve: lux serve --help)");
   return cmd;
 }
 
 /** Runs the command line `argv` (without "node lux"); resolves with the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   try {
+    const [first, ...rest] = argv;
+    if (first !== undefined && first in EXTERNAL_COMMANDS) return await runExternal(first, rest);
     await program().parseAsync([...argv], { from: "user" });
     return 0;
   } catch (e) {

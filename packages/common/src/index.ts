@@ -58,6 +58,7 @@ export {
 } from "./rl-errors.js";
 export { TrainingFailedError, WorkerGroupError, TrainSessionError, InsufficientResourcesError, CheckpointNotFoundError } from "./train-errors.js";
 export { PendingCallsLimitExceededError } from "./actor-call-errors.js";
+export { BackPressureError, DeploymentFailedError, InvalidServeConfigError, BatchSizeMismatchError, ApplicationNotFoundError } from "./serve-errors.js";
 export { CollectiveError } from "./collective-errors.js";
 export { InvalidMetricError } from "./metric-errors.js";
 export { metricsTargetsFile } from "./metrics-targets-file.js";

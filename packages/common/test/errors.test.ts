@@ -75,6 +75,11 @@ import {
   TlsConfigError,
   InvalidClusterConfigError,
   NodeProviderError,
+  BackPressureError,
+  DeploymentFailedError,
+  InvalidServeConfigError,
+  BatchSizeMismatchError,
+  ApplicationNotFoundError,
   type WireError,
   ensureError,
   errorClassForCode,
@@ -194,6 +199,11 @@ const SAMPLES: readonly LuxError[] = [
   new TlsConfigError({ reason: "--tls-ca is missing" }),
   new InvalidClusterConfigError({ file: "cluster.yaml", problems: [{ path: "availableNodeTypes.gpu.maxWorkers", line: 14, message: "must be ≥ minWorkers" }] }),
   new NodeProviderError({ provider: "kubernetes", operation: "create pod lux-cpu-1", status: 403, reason: "exceeded quota" }),
+  new BackPressureError({ app: "default", deployment: "Model", maxQueuedRequests: 10 }),
+  new DeploymentFailedError({ app: "default", deployment: "Model", reason: "its constructor threw TypeError: no weights" }),
+  new InvalidServeConfigError({ file: "serve.yaml", path: "applications[0].deployments[0].numReplica", line: 7, problem: 'unknown key; did you mean "numReplicas"?' }),
+  new BatchSizeMismatchError({ functionName: "predict", inputs: 4, outputs: 3 }),
+  new ApplicationNotFoundError({ app: "shop", known: ["default"] }),
 ];
 
 /** The package that declares each class: @lux/protocol for the connection errors, else @lux/common. */

@@ -124,6 +124,11 @@ export {
   CheckpointNotFoundError,
   InvalidClusterConfigError,
   NodeProviderError,
+  BackPressureError,
+  DeploymentFailedError,
+  InvalidServeConfigError,
+  BatchSizeMismatchError,
+  ApplicationNotFoundError,
   type ErrorCode,
   /** Explicit config entries (`lux.init({ systemConfig })`); every entry is in docs/config.md. */
   type SystemConfig,

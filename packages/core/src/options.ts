@@ -1,4 +1,4 @@
-import type { PlacementGroupPlacement, SchedulingStrategy as WireStrategy } from "@lux/protocol";
+import { MAX_NUM_RETURNS, type PlacementGroupPlacement, type SchedulingStrategy as WireStrategy } from "@lux/protocol";
 import { InvalidOptionError, checkLabelSelector } from "@lux/common";
 import type { PlacementGroup } from "./placement-group.js";
 import { checkFitsGroup } from "./placement-group-fit.js";
@@ -390,7 +390,7 @@ export function compileTaskOptions(opts: TaskOptions, generator = false): TaskOp
     resources: held,
     maxRetries: intAtLeast("maxRetries", opts.maxRetries, -1) ?? 3,
     retryExceptions: retry ?? false,
-    numReturns: intAtLeast("numReturns", opts.numReturns, 1, 10_000) ?? 1,
+    numReturns: intAtLeast("numReturns", opts.numReturns, 1, MAX_NUM_RETURNS) ?? 1,
     name: name("name", opts.name),
     strategy: where.strategy,
     placementGroup: where.placementGroup,
@@ -473,7 +473,7 @@ export function compileMethodOptions(
   checkKeys(opts, METHOD_KEYS, "actor method");
   if (generator) refuseNumReturns(opts.numReturns, "method");
   return {
-    numReturns: intAtLeast("numReturns", opts.numReturns, 0, 10_000) ?? 1,
+    numReturns: intAtLeast("numReturns", opts.numReturns, 0, MAX_NUM_RETURNS) ?? 1,
     generatorBackpressure: generatorBackpressure(opts.generatorBackpressureNumObjects),
     concurrencyGroup: callGroup(opts.concurrencyGroup, groups),
   };

@@ -108,9 +108,10 @@ export const str: Schema<string> = leaf("a string", (v) => typeof v === "string"
 export const num: Schema<number> = leaf("a number", (v) => typeof v === "number");
 export const bool: Schema<boolean> = leaf("a boolean", (v) => typeof v === "boolean");
 export const bytes: Schema<Uint8Array> = leaf("bytes", (v) => v instanceof Uint8Array);
-/** A safe integer at least `min` (default 0): sizes, offsets, counts. */
-export function int(min = 0): Schema<number> {
-  return leaf(`an integer >= ${min}`, (v) => Number.isSafeInteger(v) && (v as number) >= min);
+/** A safe integer at least `min` (default 0) and at most `max` when given: sizes, offsets, counts. */
+export function int(min = 0, max?: number): Schema<number> {
+  if (max === undefined) return leaf(`an integer >= ${min}`, (v) => Number.isSafeInteger(v) && (v as number) >= min);
+  return leaf(`an integer from ${min} to ${max}`, (v) => Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max);
 }
 
 /** Exactly one of `values`. */

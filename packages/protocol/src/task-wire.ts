@@ -7,7 +7,7 @@
  */
 import { ProtocolError } from "./errors.js";
 import { arr, bytes, int, lit, nullable, num, str, tuple, union, type Infer } from "./schema.js";
-import { ObjectRefWire, PlacementGroupPlacement, ResolvedArg, ResourceSet, type TaskSpec } from "./wire-types.js";
+import { MAX_NUM_RETURNS, ObjectRefWire, PlacementGroupPlacement, ResolvedArg, ResourceSet, type TaskSpec } from "./wire-types.js";
 
 /**
  * [jobId, functionId, name, ownerAddress, resources?, placementGroup?]: what the tasks of one
@@ -25,7 +25,7 @@ type Head = Infer<typeof Head>;
  * part before the last one null when absent)]. A plain task is the first 7 elements only.
  */
 export const TaskSpecWire = tuple(
-  [str, union(lit(0), Head), bytes, int(), union(lit(0), arr(ResolvedArg)), union(lit(0), arr(ObjectRefWire)), union(lit(0), arr(num))],
+  [str, union(lit(0), Head), bytes, int(0, MAX_NUM_RETURNS), union(lit(0), arr(ResolvedArg)), union(lit(0), arr(ObjectRefWire)), union(lit(0), arr(num))],
   [nullable(tuple([str, nullable(str), nullable(str), nullable(num)], [str])), nullable(tuple([int(), int()])), nullable(int(1)), lit(1)],
 );
 export type TaskSpecWire = Infer<typeof TaskSpecWire>;

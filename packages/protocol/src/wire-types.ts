@@ -131,6 +131,9 @@ export const GeneratorItem = obj({
 });
 export type GeneratorItem = Infer<typeof GeneratorItem>;
 
+/** The most return values a task may declare (`numReturns`), checked by the option and on the wire. */
+export const MAX_NUM_RETURNS = 10_000;
+
 export interface TaskSpec {
   taskId: string;
   jobId: string;
@@ -139,7 +142,7 @@ export interface TaskSpec {
   /** Serialized argument array; top-level refs are replaced by `resolved` on the executor. */
   args: Uint8Array;
   resolved: ResolvedArg[];
-  /** How many objects it returns: their ids are objectIdFor(taskId, 0 … numReturns − 1). */
+  /** How many objects it returns (at most MAX_NUM_RETURNS): their ids are objectIdFor(taskId, 0 … numReturns − 1). */
   numReturns: number;
   ownerAddress: string;
   /** Refs nested inside `args` (not owned by the executor): it registers as a borrower. */
