@@ -170,6 +170,18 @@ describe("TaskEventStore", () => {
     assert.equal(store.dropped("j"), 1);
   });
 
+  it("remembers the last 5,000 to 10,000 dropped tasks, so their late events do not bring them back", () => {
+    const store = new TaskEventStore(1);
+    const ids = Array.from({ length: 12_000 }, (_, i) => `t${i}`);
+    // Runs first (executors' batches), so nothing else keeps a late owner event out.
+    store.ingest(batch(ids.map((id, i): Ev => [id, RUN, i, ["j", "f"], undefined, i + 0.5])));
+    assert.deepEqual([...store.values()].map((e) => e.taskId), ["t11999"]);
+    // The owners' events of the last 5,000 dropped come late: none comes back.
+    store.ingest(batch(ids.slice(6_999, 11_999).map((id, i): Ev => [id, SUBMITTED_FINISHED, i, ["j", "f"], undefined, i + 1])));
+    assert.deepEqual([...store.values()].map((e) => e.taskId), ["t11999"]);
+    assert.equal(store.dropped("j"), 11_999);
+  });
+
   it("a task whose run failed is kept like a failure until its owner decides", () => {
     const store = new TaskEventStore(2);
     store.ingest(batch([["x", RUNNING, 1, ["j", "f"]], ["x", RAN_FAILED, 2]]));
