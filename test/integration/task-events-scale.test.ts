@@ -23,7 +23,8 @@ function rssMiB(pid: number): number {
 }
 
 describe("task events at scale", () => {
-  const setup = withCluster({ head: { numCpus: 2 }, config: { taskEventsMax: KEPT } });
+  // Every task reported (no taskEventsRateMax), so the store fills past KEPT however fast they run.
+  const setup = withCluster({ head: { numCpus: 2 }, config: { taskEventsMax: KEPT, taskEventsRateMax: 0 } });
 
   it(`${TASKS} tasks: the control service keeps ${KEPT}, under ${GCS_RSS_BOUND_MIB} MiB, and every failure`, async () => {
     let failures = 0;

@@ -252,7 +252,7 @@ describe("explicit config (systemConfig, --system-config, LocalCluster config)",
     const undo = adoptClusterConfig({ ...cluster, fromANewerVersion: 1 });
     assert.deepEqual([config("spillbackRetryMs"), config("taskEventsRateMax")], [70, 7]);
     undo();
-    assert.equal(config("taskEventsRateMax"), 10_000);
+    assert.equal(config("taskEventsRateMax"), 2_000);
     assert.throws(() => adoptClusterConfig({ taskEventsRateMax: -1 }), InvalidConfigError);
   });
 

@@ -29,7 +29,7 @@ export const OBSERVABILITY_ENTRIES = [
   defineConfig({
     name: "taskEventsRateMax",
     type: "number",
-    default: 10_000,
+    default: 2_000,
     integer: true,
     min: 0,
     doc: "Tasks per second an owner reports of those it submits (their state changes and runs); past it, in that second, a task is not reported (its executor is told so in its spec) and is counted as dropped when it finishes (the state API's `dropped`). Such a task is still reported when it fails, is retried, or is still pending or running one report interval after its submission. Keeps the cost of task events small when a process runs tens of thousands of tasks a second (the control service keeps only the last taskEventsMax anyway). 0: no limit.",
