@@ -49,6 +49,7 @@ function transferSeeds(env: FuzzEnv): Seed[] {
   const size = env.object.bytes.length;
   return [
     ["getObject", { objectId }],
+    ["openTransfer", { objectId, puller: MADE_UP_IDS.nodeId }],
     ["readObjectChunk", { objectId, offset: 0, length: 4096 }],
     ["readObjectChunk", { objectId, offset: size - 16, length: 16 }],
     ["readObjectChunk", { objectId, offset: size, length: 1 }],

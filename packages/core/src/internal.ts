@@ -2,6 +2,7 @@
  * Introspection for Lux's own tests and tools, not part of the public API (`lux` does not
  * re-export it): `import { debugStats } from "@lux/core/internal"`.
  */
+import type { TransferStats } from "@lux/protocol";
 import { NotInitializedError } from "@lux/common";
 import { currentCoreWorker } from "./api.js";
 
@@ -27,8 +28,8 @@ export async function nodeStats(): Promise<{
   pid: number;
   workerPids: number[];
   objectStore: { objects: number; bytes: number };
-  /** Objects this node pulled from other nodes, and their bytes. */
-  transfers: { pulls: number; bytes: number };
+  /** Objects this node pulled from other nodes and their bytes, pulls that read from a relay, bytes it sent to others. */
+  transfers: TransferStats;
 }> {
   const core = currentCoreWorker();
   if (core === undefined) throw new NotInitializedError({ operation: "nodeStats" });

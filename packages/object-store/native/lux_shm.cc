@@ -106,6 +106,22 @@ Napi::Value Write(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// sharedView(mapping, offset, length): an ArrayBuffer over bytes of the shared mapping itself
+// (no copy, no mapping of its own), e.g. for a socket to send an object's bytes from where
+// they lie. Valid while the mapping is: the raylet never unmaps its shared mapping before it
+// exits, so the buffer frees nothing when collected.
+Napi::Value SharedView(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto m = Unwrap(info, 0);
+  auto offset = static_cast<size_t>(info[1].As<Napi::Number>().Int64Value());
+  auto length = static_cast<size_t>(info[2].As<Napi::Number>().Int64Value());
+  CheckRange(env, m, offset, length);
+  // V8 refuses larger ArrayBuffers (and the refusal crashes the process in node-addon-api).
+  if (length > (size_t{1} << 31)) throw Napi::RangeError::New(env, "a shared view is at most 2 GiB");
+  if (length == 0) return Napi::ArrayBuffer::New(env, 0);
+  return Napi::ArrayBuffer::New(env, m->base + offset, length, [](Napi::Env, void*) {});
+}
+
 Napi::Value Unmap(const Napi::CallbackInfo& info) {
   auto m = info[0].As<Napi::External<Mapping>>().Data();
   if (m->base != nullptr) {
@@ -121,6 +137,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openReadOnly", Napi::Function::New(env, OpenReadOnly));
   exports.Set("mapRange", Napi::Function::New(env, MapRange));
   exports.Set("write", Napi::Function::New(env, Write));
+  exports.Set("sharedView", Napi::Function::New(env, SharedView));
   exports.Set("unmap", Napi::Function::New(env, Unmap));
   return exports;
 }

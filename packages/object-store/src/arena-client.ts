@@ -15,6 +15,12 @@ export interface ArenaClient {
    * garbage collected) or a copy (file).
    */
   view(offset: number, size: number): ArrayBuffer;
+  /**
+   * The bytes at offset as they lie in the arena (shared-memory: no copy; valid while the
+   * process lives, and reading them is safe only while their object is pinned), or a copy
+   * (file). Never written through.
+   */
+  sharedBytes(offset: number, size: number): Uint8Array;
   close(): void;
 }
 
@@ -25,16 +31,27 @@ export function openArena(path: string, capacity: number): ArenaClient {
 
 /** Bytes copied at a time when writing a view of a SharedArrayBuffer. */
 const SHARED_CHUNK_BYTES = 1024 * 1024;
+/**
+ * sharedBytes views the arena through ArrayBuffers of this size, one starting every half of
+ * it (made once each), so that any range of up to half this size lies in one of them. An
+ * ArrayBuffer per range instead would count as new external memory each time, and V8 runs
+ * full collections to keep that in check (a raylet sending 8 MiB chunks spent much of its
+ * time in them). V8 takes ArrayBuffers of up to 4 GiB.
+ */
+const WINDOW_BYTES = 2 ** 31;
+const WINDOW_STEP = WINDOW_BYTES / 2;
 
 class MappedArena implements ArenaClient {
   readonly kind = "shared-memory";
   private readonly shared: object;
   private readonly fd: number;
+  /** Views of the shared mapping for sharedBytes, by index (see WINDOW_BYTES). */
+  private readonly windows = new Map<number, ArrayBuffer>();
 
   constructor(
     private readonly addon: ShmAddon,
     path: string,
-    capacity: number,
+    private readonly capacity: number,
   ) {
     this.shared = addon.map(path, capacity, true);
     this.fd = addon.openReadOnly(path);
@@ -63,6 +80,18 @@ class MappedArena implements ArenaClient {
     return this.addon.mapRange(this.fd, offset, size);
   }
 
+  sharedBytes(offset: number, size: number): Uint8Array {
+    if (size > WINDOW_STEP) return new Uint8Array(this.addon.sharedView(this.shared, offset, size));
+    const index = Math.floor(offset / WINDOW_STEP);
+    let window = this.windows.get(index);
+    if (window === undefined) {
+      const start = index * WINDOW_STEP;
+      window = this.addon.sharedView(this.shared, start, Math.min(WINDOW_BYTES, this.capacity - start));
+      this.windows.set(index, window);
+    }
+    return new Uint8Array(window, offset - index * WINDOW_STEP, size);
+  }
+
   close(): void {
     // Views may still be reachable; the mappings are released with them or with the process.
   }
@@ -84,6 +113,10 @@ class FileArena implements ArenaClient {
     const buf = new ArrayBuffer(size);
     fs.readSync(this.fd, new Uint8Array(buf), 0, size, offset);
     return buf;
+  }
+
+  sharedBytes(offset: number, size: number): Uint8Array {
+    return new Uint8Array(this.view(offset, size));
   }
 
   close(): void {

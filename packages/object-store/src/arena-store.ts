@@ -221,17 +221,44 @@ export class ArenaStore {
 
   /** Bytes `[offset, offset + length)` of a sealed object the caller has pinned (with get). */
   async read(objectId: string, offset: number, length: number): Promise<Buffer> {
+    const e = this.pinnedEntry(objectId, offset, length, undefined);
+    const buf = Buffer.allocUnsafe(length);
+    const { bytesRead } = await this.handle().read(buf, 0, length, e.offset + offset);
+    if (bytesRead !== length) throw new LuxError(`short read of object ${objectId}: ${bytesRead} of ${length} bytes`);
+    return buf;
+  }
+
+  /**
+   * Where bytes `[offset, offset + length)` of a sealed object pinned by `client` lie in the
+   * arena (they stay there until the client releases it).
+   */
+  pinnedRange(objectId: string, offset: number, length: number, client: unknown): number {
+    return this.pinnedEntry(objectId, offset, length, client).offset + offset;
+  }
+
+  /** A sealed object pinned by `client` (by anyone: undefined) that has `[offset, offset + length)`. */
+  private pinnedEntry(objectId: string, offset: number, length: number, client: unknown): Entry {
     const e = this.entries.get(objectId);
-    if (e === undefined || e.state !== "sealed" || e.offset < 0 || e.pinCount === 0) {
+    if (e === undefined || e.state !== "sealed" || e.offset < 0 || (client === undefined ? e.pinCount === 0 : !e.pins.has(client))) {
       throw new LuxError(`object ${objectId} is not pinned in this node's store`);
     }
     if (offset < 0 || length < 0 || offset + length > e.size) {
       throw new RangeError(`range ${offset}+${length} is outside object ${objectId} of ${e.size} bytes`);
     }
-    const buf = Buffer.allocUnsafe(length);
-    const { bytesRead } = await this.handle().read(buf, 0, length, e.offset + offset);
-    if (bytesRead !== length) throw new LuxError(`short read of object ${objectId}: ${bytesRead} of ${length} bytes`);
-    return buf;
+    return e;
+  }
+
+  /**
+   * Pins an object `creator` is still writing, for `client` (bytes it already wrote are being
+   * sent to another node): freed or abandoned meanwhile, its region stays until the client
+   * releases it. Whether it could.
+   */
+  pinCreating(objectId: string, creator: unknown, client: unknown): boolean {
+    const e = this.entries.get(objectId);
+    if (e === undefined || e.state !== "created" || e.creator !== creator || e.freed) return false;
+    e.pins.set(client, (e.pins.get(client) ?? 0) + 1);
+    e.pinCount++;
+    return true;
   }
 
   release(objectId: string, client: unknown): void {
@@ -265,7 +292,7 @@ export class ArenaStore {
         e.pinCount -= n;
         if (e.pinCount === 0 && e.freed) this.drop(e);
       }
-      if (e.state === "created" && e.creator === client) this.drop(e);
+      if (e.state === "created" && e.creator === client) this.abandon(e);
     }
     this.space.clientGone(client);
     this.space.serve();
@@ -362,6 +389,16 @@ export class ArenaStore {
       secondary: false,
     });
     return { offset, size };
+  }
+
+  /** Its creator gave up on the object: dropped, or once its pins (see pinCreating) are released. */
+  private abandon(e: Entry): void {
+    if (e.pinCount === 0) {
+      this.drop(e);
+      return;
+    }
+    e.freed = true;
+    e.creator = undefined;
   }
 
   private drop(e: Entry): void {

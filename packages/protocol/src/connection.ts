@@ -2,12 +2,13 @@ import { systemClock, type Clock, type TimerHandle } from "./clock.js";
 import { decodeFrame, writeMessage } from "./codec.js";
 import { ConnectionClosedError, InvalidRequestError, ProtocolError, RpcTimeoutError } from "./errors.js";
 import { defaultErrorCodec, type ErrorCodec } from "./error-codec.js";
-import { FrameDecoder } from "./frame.js";
+import { FrameDecoder, type RawSink } from "./frame.js";
 import { DEFAULT_MESSAGE_DEPTH } from "./schema.js";
 import type { LatencyHistogram } from "./latency-histogram.js";
 import { collectGarbageSoon } from "./gc.js";
 import { settle, type Done, type Pending } from "./pending-call.js";
 import type { DispatchEntry, MethodName, ReplyOf, RequestOf, ServedHandlers, ServiceDef } from "./service.js";
+import { bytesReceiver, isBytesReply, pendingInto, type BytesMethod } from "./bytes-reply.js";
 import type { Transport } from "./transport.js";
 import { tokenDigest, tokenMatches } from "./token-compare.js";
 
@@ -23,7 +24,8 @@ export const HANDSHAKE_MAX_FRAME_BYTES = 4 * 1024;
 /** A partial frame at least this large is given back to the system as soon as its peer goes. */
 const RELEASE_NOW_BYTES = 16 * 1024 * 1024;
 
-const Kind = { request: 0, ok: 1, error: 2, notify: 3 } as const;
+/** Message kinds. `bytes`: [4, id, length, 0], a reply whose `length` bytes follow the frame raw (see BytesReply). */
+const Kind = { request: 0, ok: 1, error: 2, notify: 3, bytes: 4 } as const;
 
 const NO_METHODS: Readonly<Record<string, DispatchEntry | undefined>> = Object.freeze(Object.create(null) as Record<string, DispatchEntry | undefined>);
 
@@ -112,6 +114,7 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
       Math.min(options.maxFrameBytes, HANDSHAKE_MAX_FRAME_BYTES),
       (buffer, start, end) => this.onFrame(buffer, start, end),
       options.upFrontFrameBytes,
+      transport.transientChunks === true,
     );
     transport.onData((chunk) => {
       if (this.state === "closed") return;
@@ -256,6 +259,30 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
     this.sendRaw([Kind.request, id, method, request]);
   }
 
+  /**
+   * `call` for a method that replies raw bytes (declared with `rpcBytes`): the bytes go to
+   * `sink`, a slice at a time, as they arrive (each slice valid only during the call), instead
+   * of being gathered. Resolves once the last one was handed on; a sink that throws fails the
+   * call (the rest of the bytes are skipped), not the connection.
+   */
+  callInto<M extends BytesMethod<Remote>>(method: M, request: RequestOf<Remote, M>, sink: RawSink, timeoutMs: number = this.options.callTimeoutMs): Promise<void> {
+    if (this.state === "closed") return Promise.reject(new ConnectionClosedError({ peer: this.peer, method }));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer =
+        timeoutMs === UNTIL_PEER_LOST
+          ? undefined
+          : this.clock.setTimeout(() => {
+              this.pending.delete(id);
+              if (this.weak && this.pending.size === 0) this.transport.setRef(false);
+              reject(new RpcTimeoutError({ method, peer: this.peer, timeoutMs }));
+            }, timeoutMs);
+      this.pending.set(id, pendingInto(sink, resolve, reject, timer));
+      if (this.weak && this.pending.size === 1) this.transport.setRef(true);
+      this.sendRaw([Kind.request, id, method, request]);
+    });
+  }
+
   /** Fire-and-forget message; delivered in order with calls on this connection. */
   notify<M extends MethodName<Remote>>(method: M, request: RequestOf<Remote, M>): void {
     if (this.state !== "closed") this.sendRaw([Kind.notify, 0, method, request]);
@@ -316,6 +343,9 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
       case Kind.notify:
         this.dispatch(kind === Kind.request ? id : undefined, method, body);
         return;
+      case Kind.bytes:
+        this.receiveBytes(id, method);
+        return;
       case Kind.ok:
       case Kind.error: {
         const p = this.pending.get(id);
@@ -342,6 +372,10 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
     }
     if (!entry.request.test(body, this.maxMessageDepth)) {
       this.refuse(id, method as string, entry, body);
+      return;
+    }
+    if (entry.bytes === true) {
+      this.dispatchBytes(id, entry, body);
       return;
     }
     if (entry.latency !== undefined) {
@@ -391,6 +425,47 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
       this.reply(id, result, false);
       latency.observe(this.clock.now() - start);
     }
+  }
+
+  /** `dispatch` for a method that replies raw bytes: the reply's frame, then its bytes as they lie (see BytesReply). */
+  private dispatchBytes(id: number | undefined, entry: DispatchEntry, body: unknown): void {
+    const start = entry.latency === undefined ? 0 : this.clock.now();
+    void new Promise((resolve) => resolve((entry.handler as (b: unknown, c: unknown) => unknown)(body, this)))
+      .then(
+        (v) => this.replyBytes(id, v),
+        (e) => this.reply(id, e, true),
+      )
+      .finally(() => entry.latency?.observe(this.clock.now() - start));
+  }
+
+  private replyBytes(id: number | undefined, value: unknown): void {
+    if (!isBytesReply(value)) {
+      this.reply(id, new ProtocolError({ peer: this.peer, reason: "a bytes method replied without data" }), true);
+      return;
+    }
+    if (id === undefined || this.state === "closed") {
+      value.sent?.(new ConnectionClosedError({ peer: this.peer, reason: "before the reply was sent" }));
+      return;
+    }
+    this.sendRaw([Kind.bytes, id, value.data.byteLength, 0]);
+    this.transport.writeRaw(value.data, value.sent);
+  }
+
+  /** A bytes reply's frame: its bytes follow, for the call waiting on it (or skipped, if it is no longer waiting). */
+  private receiveBytes(id: number, length: unknown): void {
+    if (typeof length !== "number" || !Number.isInteger(length) || length < 0 || length > this.options.maxFrameBytes) {
+      this.fail(new ProtocolError({ peer: this.peer, reason: `a reply announced ${String(length)} raw bytes (at most ${this.options.maxFrameBytes})` }));
+      return;
+    }
+    const p = this.pending.get(id);
+    const receiver = bytesReceiver(p, length, () => this.pending.get(id) === p);
+    this.decoder.expectRaw(length, receiver.sink, () => {
+      if (p === undefined || this.pending.get(id) !== p) return; // timed out meanwhile
+      this.pending.delete(id);
+      if (this.weak && this.pending.size === 0) this.transport.setRef(false);
+      if (typeof p !== "function") p.timer?.cancel();
+      receiver.settle(p);
+    });
   }
 
   /** A request whose body does not fit its schema: refused with InvalidRequestError (a sender's bug, not an attack: the connection stays). */

@@ -22,9 +22,17 @@ export const FRAME_UP_FRONT_BYTES = 1024 * 1024;
 const GROWTH = 4;
 
 /**
+ * Gets the bytes of a raw payload as they arrive: bytes [start, end) of `buffer`, valid only
+ * during the call (the transport may read its next bytes into the same buffer).
+ */
+export type RawSink = (buffer: Buffer, start: number, end: number) => void;
+
+/**
  * Reassembles frames from arbitrary chunks. A frame that lies whole in one chunk is
- * handed on in place, as its bounds in that chunk; a frame split across chunks is
- * copied into a buffer of its own (see FRAME_UP_FRONT_BYTES).
+ * handed on in place, as its bounds in that chunk (or as a copy, with `copyFrames`: the
+ * transport reads into one reused buffer); a frame split across chunks is copied into a
+ * buffer of its own (see FRAME_UP_FRONT_BYTES). A frame may announce a raw payload behind
+ * it (`expectRaw`): those bytes are no frame, and go to their sink as they arrive.
  */
 export class FrameDecoder {
   private header = Buffer.alloc(FRAME_HEADER_BYTES);
@@ -33,6 +41,10 @@ export class FrameDecoder {
   private body: Buffer | undefined;
   private length = 0;
   private fill = 0;
+  /** Bytes of a raw payload still to come, where they go, and what runs after its last. */
+  private rawLeft = 0;
+  private rawSink: RawSink | undefined;
+  private rawDone: (() => void) | undefined;
 
   constructor(
     private maxFrameBytes: number,
@@ -43,7 +55,23 @@ export class FrameDecoder {
      */
     private readonly onFrame: (buffer: Buffer, start: number, end: number) => void,
     private readonly upFrontBytes = FRAME_UP_FRONT_BYTES,
+    /** Chunks are views of a buffer the transport reads into again: a frame is copied out of its chunk before it is handed on. */
+    private readonly copyFrames = false,
   ) {}
+
+  /**
+   * The next `length` bytes of the stream (behind the frame being handed on: call this from
+   * `onFrame`) are a raw payload: they go to `sink`, a slice at a time, then `done` runs.
+   */
+  expectRaw(length: number, sink: RawSink, done: () => void): void {
+    if (length === 0) {
+      done();
+      return;
+    }
+    this.rawLeft = length;
+    this.rawSink = sink;
+    this.rawDone = done;
+  }
 
   /** Changes the largest accepted frame (e.g. raised once the peer has authenticated). */
   setLimit(maxFrameBytes: number): void {
@@ -60,6 +88,8 @@ export class FrameDecoder {
     const dropped = this.bufferedBytes;
     this.body = undefined;
     this.headerFill = 0;
+    this.rawLeft = 0;
+    this.rawSink = this.rawDone = undefined;
     return dropped;
   }
 
@@ -67,6 +97,10 @@ export class FrameDecoder {
   push(chunk: Buffer): void {
     let offset = 0;
     while (offset < chunk.length) {
+      if (this.rawLeft > 0) {
+        offset = this.pushRaw(chunk, offset);
+        continue;
+      }
       if (this.body === undefined) {
         // Fast path: a whole frame inside this chunk needs no copy.
         if (this.headerFill === 0 && chunk.length - offset >= FRAME_HEADER_BYTES) {
@@ -75,7 +109,8 @@ export class FrameDecoder {
           if (chunk.length - offset - FRAME_HEADER_BYTES >= length) {
             const start = offset + FRAME_HEADER_BYTES;
             offset = start + length;
-            this.onFrame(chunk, start, offset);
+            if (this.copyFrames) this.onFrame(Buffer.from(chunk.subarray(start, offset)), 0, length);
+            else this.onFrame(chunk, start, offset);
             continue;
           }
         }
@@ -102,6 +137,19 @@ export class FrameDecoder {
         this.onFrame(body, 0, body.length);
       }
     }
+  }
+
+  /** Hands the raw payload's bytes in `chunk` from `offset` on to its sink; returns where they end. */
+  private pushRaw(chunk: Buffer, offset: number): number {
+    const end = Math.min(chunk.length, offset + this.rawLeft);
+    this.rawLeft -= end - offset;
+    (this.rawSink as RawSink)(chunk, offset, end);
+    if (this.rawLeft === 0) {
+      const done = this.rawDone as () => void;
+      this.rawSink = this.rawDone = undefined;
+      done();
+    }
+    return end;
   }
 
   private grow(body: Buffer): void {

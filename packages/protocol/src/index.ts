@@ -15,12 +15,12 @@ export { ConnectionClosedError, ConnectFailedError, RpcTimeoutError, ProtocolErr
 export { type TimerHandle, type Clock, SystemClock, systemClock, FakeClock, sleep } from "./clock.js";
 export { collectGarbage, collectGarbageSoon } from "./gc.js";
 export { tokenDigest, tokenMatches } from "./token-compare.js";
-export { FrameDecoder, FrameTooLargeError, FRAME_HEADER_BYTES, FRAME_UP_FRONT_BYTES } from "./frame.js";
+export { FrameDecoder, FrameTooLargeError, FRAME_HEADER_BYTES, FRAME_UP_FRONT_BYTES, type RawSink } from "./frame.js";
 export { encodeMessage, decodeMessage } from "./codec.js";
 export { encodeTaskSpec, decodeTaskSpec, TaskSpecWire } from "./task-wire.js";
 export type { Transport, TransportListener } from "./transport.js";
 export { memoryTransportPair } from "./transport.js";
-export { connectTransport, listenTransport, parseAddress } from "./transport-net.js";
+export { connectTransport, listenTransport, parseAddress, type DialOptions } from "./transport-net.js";
 export {
   TLS_MIN_VERSION,
   guardTlsServer,
@@ -62,7 +62,9 @@ export {
 export {
   defineService,
   rpc,
+  rpcBytes,
   returns,
+  type BytesReply,
   type ServiceDef,
   type ServiceSpec,
   type ServiceOf,
@@ -76,6 +78,7 @@ export {
   type ReplyOf,
 } from "./service.js";
 export { ServiceHandlers, serve, type ServerConnection } from "./serve.js";
+export type { BytesMethod } from "./bytes-reply.js";
 export {
   anything,
   arr,
@@ -99,7 +102,7 @@ export {
   type Infer,
   type InferShape,
 } from "./schema.js";
-export { GcsService, RayletService, CoreWorkerService, KV_MAX_KEY_BYTES, KV_MAX_VALUE_BYTES } from "./services.js";
+export { GcsService, RayletService, CoreWorkerService, KV_MAX_KEY_BYTES, KV_MAX_VALUE_BYTES, type TransferStats } from "./services.js";
 export * from "./wire-types.js";
 export * from "./state-wire.js";
 export * from "./task-events-wire.js";

@@ -30,7 +30,7 @@ export class ServiceHandlers<S extends ServiceDef> implements ServedHandlers<S> 
     const spec = Object.hasOwn(this.service, method) ? this.service[method] : undefined;
     if (spec === undefined) throw new TypeError(`${method} is not a method of this service`);
     const latency = this.latencies === undefined ? undefined : this.latencyOf(this.latencies, method);
-    this.methods[method] = { request: spec.request, handler: handler as DispatchEntry["handler"], latency };
+    this.methods[method] = { request: spec.request, handler: handler as DispatchEntry["handler"], latency, bytes: spec.bytesReply === true };
   }
 
   /**

@@ -3,11 +3,11 @@ import { RpcConnection } from "./connection.js";
 import type { ErrorCodec } from "./error-codec.js";
 import { ProtocolError } from "./errors.js";
 import type { ServedHandlers, ServiceDef } from "./service.js";
-import { connectTransport, listenTransport } from "./transport-net.js";
+import { connectTransport, listenTransport, type DialOptions } from "./transport-net.js";
 import type { Transport, TransportListener } from "./transport.js";
 
 /** Opens a transport to the peer at `address`, failing after `timeoutMs` (ConnectFailedError). */
-export type Dial = (address: string, timeoutMs: number) => Promise<Transport>;
+export type Dial = (address: string, timeoutMs: number, options?: DialOptions) => Promise<Transport>;
 
 /** Listens at `address`, handing each inbound transport to `onTransport`. */
 export type Listen = (address: string, onTransport: (transport: Transport) => void) => Promise<TransportListener>;
@@ -171,6 +171,11 @@ export type ConnectOptions<Local extends ServiceDef> = PeerOptions & {
   handlers?: ServedHandlers<Local>;
   /** See ConnectionOptions.upFrontFrameBytes. */
   upFrontFrameBytes?: number;
+  /**
+   * The connection receives large raw payloads (object chunks): its socket reads into one
+   * reused buffer of the process, copied out at once (see transport-net.ts, BulkReads).
+   */
+  bulkReads?: boolean;
   weak?: boolean;
 };
 
@@ -182,7 +187,7 @@ export async function connectRpc<Remote extends ServiceDef, Local extends Servic
   const clock = options.clock ?? systemClock;
   const budget = options.connectTimeoutMs;
   const started = clock.now();
-  const transport = await (options.dial ?? connectTransport)(address, budget);
+  const transport = await (options.dial ?? connectTransport)(address, budget, options.bulkReads === true ? { bulkReads: true } : undefined);
   const connection = new RpcConnection<Remote, Local>(transport, {
     maxFrameBytes: options.maxFrameBytes,
     callTimeoutMs: options.callTimeoutMs,

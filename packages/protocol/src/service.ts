@@ -30,6 +30,20 @@ export interface Returns<R> {
 /** One method of a service: the schema of its request and the type of its reply. */
 export interface MethodSpec<Q, R> extends Returns<R> {
   readonly request: Schema<Q>;
+  /** Declared with `rpcBytes`: its reply's bytes travel raw. */
+  readonly bytesReply?: true;
+}
+
+/**
+ * The reply of a method declared with `rpcBytes`. Its bytes travel as they are, behind a
+ * small frame, never encoded or copied on the way out: the server's transport writes `data`
+ * where it lies, so the handler leaves those bytes unchanged until `sent` runs (called once
+ * they were written, or could not be; never sent to the peer). A caller gets them gathered
+ * into `data`, or hands them to a sink as they arrive (`RpcConnection.callInto`).
+ */
+export interface BytesReply {
+  data: Uint8Array;
+  sent?: (error?: Error) => void;
 }
 
 /** The methods of a service, by name. */
@@ -48,6 +62,11 @@ export function rpc<Q, R>(request: Schema<Q>, reply: Returns<R>): MethodSpec<Q, 
   return Object.freeze({ request });
 }
 
+/** A method taking requests of `request`'s shape and replying bytes that travel raw (see BytesReply). */
+export function rpcBytes<Q>(request: Schema<Q>): MethodSpec<Q, BytesReply> {
+  return Object.freeze({ request, bytesReply: true });
+}
+
 /** Declares a service: its methods, each with its request schema and reply type. */
 export function defineService<const D extends ServiceSpec>(methods: D): D {
   return Object.freeze(methods);
@@ -64,6 +83,8 @@ export interface DispatchEntry {
   readonly handler: (request: unknown, connection: never) => unknown;
   /** Where the handling time of each request is observed, when the server measures it (ServiceHandlers.measure). */
   readonly latency?: LatencyHistogram | undefined;
+  /** The method replies raw bytes (declared with `rpcBytes`). */
+  readonly bytes?: boolean;
 }
 
 /**

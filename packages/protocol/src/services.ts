@@ -5,7 +5,7 @@
  * `RpcConnection<GcsService>` type-checks calls; `serve(GcsService, handlers)` serves it.
  */
 import { arr, bool, bytes, empty, int, lit, num, obj, opt, str, tuple } from "./schema.js";
-import { returns, rpc, defineService, type ServiceOf } from "./service.js";
+import { returns, rpc, rpcBytes, defineService, type ServiceOf } from "./service.js";
 import { TaskSpecWire } from "./task-wire.js";
 import { TaskEventBatch } from "./task-events-wire.js";
 import { MetricsReport } from "./metrics-wire.js";
@@ -44,6 +44,14 @@ import {
   type TaskReply,
   type WorkerExit,
 } from "./wire-types.js";
+
+/** A raylet's object transfers so far (getNodeInfo). */
+export interface TransferStats {
+  pulls: number;
+  bytes: number;
+  fromRelays: number;
+  bytesSent: number;
+}
 
 /** Largest key of a namespaced KV entry (`lux.util.kv`), in UTF-8 bytes. */
 export const KV_MAX_KEY_BYTES = 1024;
@@ -231,8 +239,19 @@ export const RayletService = defineService({
     obj({ objectId: str, sources: arr(str), ownerAddress: str, priority: lit("get", "arg"), primary: opt(bool) }),
     returns<{ offset: number; size: number }>(),
   ),
-  /** Raylet to raylet: bytes of an object the caller pinned with getObject. */
-  readObjectChunk: rpc(obj({ objectId: str, offset: int(), length: int() }), returns<{ data: Uint8Array }>()),
+  /**
+   * Raylet to raylet, to pull an object: pins it here for the caller until releaseObjects (a
+   * sealed copy, restored first if spilled; or a copy this node is pulling itself, whose
+   * chunks are then served as they arrive) and says its size (-1: not here). `relay`: another
+   * node pulling the object from here right now, which the caller may read it from instead
+   * (so concurrent pulls of one object form a chain rather than all reading this node).
+   */
+  openTransfer: rpc(obj({ objectId: str, puller: str }), returns<{ size: number; relay?: string }>()),
+  /**
+   * Raylet to raylet: bytes of an object the caller pinned (getObject or openTransfer), raw
+   * after the reply's frame (see BytesReply); from a copy still being pulled, once they arrived.
+   */
+  readObjectChunk: rpcBytes(obj({ objectId: str, offset: int(), length: int() })),
   jobFinished: rpc(obj({ jobId: str }), ok),
   /**
    * From a driver whose job just registered: start the job's workers now, one per CPU of the
@@ -261,8 +280,12 @@ export const RayletService = defineService({
       workerPids: number[];
       /** What the node's object store holds now (for leak checks and status). */
       objectStore: { objects: number; bytes: number };
-      /** Objects pulled from other nodes so far, and their bytes (for tests). */
-      transfers: { pulls: number; bytes: number };
+      /**
+       * Objects pulled from other nodes so far and their bytes, how many of those pulls read
+       * from a relay (a node pulling the same object at the time), and the bytes of objects
+       * this node sent to others (for tests and benchmarks).
+       */
+      transfers: TransferStats;
     }>(),
   ),
   /**

@@ -3,8 +3,13 @@
  * modules of the RPC layer that touch node:net. Addresses are "host:port" or a Unix socket path.
  */
 import * as net from "node:net";
-import { ConnectFailedError } from "./errors.js";
+import { ConnectFailedError, ConnectionClosedError } from "./errors.js";
 import type { Transport, TransportListener } from "./transport.js";
+
+/** How a connection is dialled: `bulkReads` for one that receives large raw payloads (see BulkReads). */
+export interface DialOptions {
+  bulkReads?: boolean;
+}
 
 export function parseAddress(address: string): { host: string; port: number } | { path: string } {
   if (address.startsWith("/")) return { path: address };
@@ -37,16 +42,61 @@ const STAGING_BYTES = 64 * 1024;
  */
 const OWN_BUFFER_FRAME_BYTES = 64 * 1024;
 
+/** A payload queued by writeRaw: written as it is, its `written` called once the socket took it. */
+interface RawWrite {
+  readonly data: Uint8Array;
+  readonly written: ((error?: Error) => void) | undefined;
+}
+
+/**
+ * Size of the one buffer every socket dialled with `bulkReads` reads into. A read of a
+ * plain socket fills up to this much (fewer reads than Node's 64 KiB); the bytes are copied
+ * out at once (frames, and raw payloads straight to where they go), so the buffer stays in
+ * the CPU's cache. Measured on 2 cores, 1 GiB over loopback into a shared-memory arena: read
+ * into a reused buffer then copied, ~2.2 GB/s; read straight into the arena, ~1.4 GB/s.
+ */
+const BULK_READ_BYTES = 4 * 1024 * 1024;
+let bulkReadBuffer: Buffer | undefined;
+
+/**
+ * The reads of a socket dialled with `bulkReads` (node:net's `onread`): into one buffer of
+ * the process, shared by every such socket (each read's chunk is handled before the next
+ * read starts), instead of a new buffer per read.
+ */
+export class BulkReads {
+  private listeners: ((chunk: Buffer) => void)[] = [];
+  /** Chunks read before a listener was there (copied). */
+  private early: Buffer[] = [];
+
+  /** What node:net's connect takes as `onread`. */
+  get onread(): { buffer: Buffer; callback: (bytes: number, buffer: Buffer) => boolean } {
+    bulkReadBuffer ??= Buffer.allocUnsafeSlow(BULK_READ_BYTES);
+    return { buffer: bulkReadBuffer, callback: (bytes, buffer) => this.deliver(buffer.subarray(0, bytes)) };
+  }
+
+  listen(listener: (chunk: Buffer) => void): void {
+    this.listeners.push(listener);
+    for (const chunk of this.early.splice(0)) listener(chunk);
+  }
+
+  private deliver(chunk: Buffer): boolean {
+    if (this.listeners.length === 0) this.early.push(Buffer.from(chunk));
+    for (const l of this.listeners) l(chunk);
+    return true;
+  }
+}
+
 /** A connected socket (TCP, Unix, or TLS over TCP) as a Transport. */
 export class SocketTransport implements Transport {
   readonly remoteLabel: string;
   readonly localHost: string | undefined;
+  readonly transientChunks: boolean;
   private staging: Buffer | undefined;
   /** Staged bytes not yet handed to the socket are staging[stagedFrom, stagedTo). */
   private stagedFrom = 0;
   private stagedTo = 0;
-  /** Buffers to write before the staged bytes: large frames and full staging buffers, in order. */
-  private queued: Buffer[] = [];
+  /** What to write before the staged bytes: large frames, full staging buffers and raw payloads, in order. */
+  private queued: (Buffer | RawWrite)[] = [];
   private queuedBytes = 0;
   private flushScheduled = false;
 
@@ -54,8 +104,11 @@ export class SocketTransport implements Transport {
     private readonly socket: net.Socket,
     /** Names the peer in logs when the socket has no remote address (Unix sockets). */
     peerName?: string,
+    /** The socket was dialled with `bulkReads.onread`: its chunks come from there. */
+    private readonly bulkReads?: BulkReads,
   ) {
     socket.setNoDelay(true);
+    this.transientChunks = bulkReads !== undefined;
     this.localHost = socket.localAddress;
     this.remoteLabel =
       socket.remoteAddress !== undefined ? `${socket.remoteAddress}:${socket.remotePort}` : (peerName ?? "unix-peer");
@@ -91,6 +144,20 @@ export class SocketTransport implements Transport {
     }
   }
 
+  writeRaw(data: Uint8Array, written?: (error?: Error) => void): void {
+    this.queueStaged();
+    this.queued.push({ data, written });
+    this.queuedBytes += data.byteLength;
+    if (this.queuedBytes >= EARLY_FLUSH_BYTES) {
+      this.flush();
+      return;
+    }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(this.flush);
+    }
+  }
+
   /** Moves the staged bytes to the end of `queued`, so what is queued next goes after them. */
   private queueStaged(): void {
     if (this.stagedTo === this.stagedFrom || this.staging === undefined) return;
@@ -103,7 +170,7 @@ export class SocketTransport implements Transport {
     if (this.queuedBytes === 0) return;
     this.queuedBytes = 0;
     if (this.socket.destroyed) {
-      this.queued = [];
+      this.dropQueued();
       this.stagedFrom = this.stagedTo;
       return;
     }
@@ -116,10 +183,10 @@ export class SocketTransport implements Transport {
       const queued = this.queued;
       this.queued = [];
       if (queued.length === 1) {
-        this.socket.write(queued[0] as Buffer);
+        this.writeOne(queued[0] as Buffer | RawWrite);
       } else {
         this.socket.cork();
-        for (const c of queued) this.socket.write(c);
+        for (const c of queued) this.writeOne(c);
         this.socket.uncork();
       }
     }
@@ -129,6 +196,23 @@ export class SocketTransport implements Transport {
     if (this.socket.writableLength === 0) this.stagedTo = 0;
     this.stagedFrom = this.stagedTo;
   };
+
+  private writeOne(c: Buffer | RawWrite): void {
+    if (c instanceof Uint8Array) this.socket.write(c);
+    else {
+      const written = c.written;
+      this.socket.write(c.data, written === undefined ? undefined : (e) => written(e ?? undefined));
+    }
+  }
+
+  /** The socket is gone: what was queued is not written (raw payloads' writers are told). */
+  private dropQueued(): void {
+    const queued = this.queued;
+    this.queued = [];
+    for (const c of queued) {
+      if (!(c instanceof Uint8Array)) c.written?.(new ConnectionClosedError({ peer: this.remoteLabel, reason: "before the bytes were written" }));
+    }
+  }
 
   close(destroy = false): void {
     if (destroy) {
@@ -142,7 +226,8 @@ export class SocketTransport implements Transport {
   }
 
   onData(listener: (chunk: Buffer) => void): void {
-    this.socket.on("data", listener);
+    if (this.bulkReads !== undefined) this.bulkReads.listen(listener);
+    else this.socket.on("data", listener);
   }
 
   setRef(ref: boolean): void {
@@ -159,9 +244,10 @@ export class SocketTransport implements Transport {
   }
 }
 
-export function connectTransport(address: string, timeoutMs: number): Promise<Transport> {
+export function connectTransport(address: string, timeoutMs: number, options: DialOptions = {}): Promise<Transport> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect(parseAddress(address) as net.NetConnectOpts);
+    const bulkReads = options.bulkReads === true ? new BulkReads() : undefined;
+    const socket = net.connect({ ...(parseAddress(address) as net.NetConnectOpts), ...(bulkReads !== undefined ? { onread: bulkReads.onread } : {}) });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new ConnectFailedError({ address, reason: `no answer within ${timeoutMs} ms` }));
@@ -169,7 +255,7 @@ export function connectTransport(address: string, timeoutMs: number): Promise<Tr
     socket.once("connect", () => {
       clearTimeout(timer);
       socket.removeAllListeners("error");
-      resolve(new SocketTransport(socket, address));
+      resolve(new SocketTransport(socket, address, bulkReads));
     });
     socket.once("error", (e) => {
       clearTimeout(timer);

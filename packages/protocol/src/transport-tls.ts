@@ -18,7 +18,7 @@ import * as net from "node:net";
 import * as tls from "node:tls";
 import { ConnectFailedError } from "./errors.js";
 import type { Dial, Listen } from "./server.js";
-import { SocketTransport, connectTransport, listenTransport, parseAddress, serveOn } from "./transport-net.js";
+import { BulkReads, SocketTransport, connectTransport, listenTransport, parseAddress, serveOn, type DialOptions } from "./transport-net.js";
 
 /** The PEM files of a node, read: its certificate, its private key, and the cluster's CA certificate. */
 export interface TlsMaterial {
@@ -101,14 +101,15 @@ export function tlsTransports(options: TlsTransportOptions): { dial: Dial; liste
   const context = tls.createSecureContext(tlsClientOptions(options.material));
   const onRefused = options.onRefused ?? (() => undefined);
   return {
-    dial: (address, timeoutMs) => (address.startsWith("/") ? connectTransport(address, timeoutMs) : dialTls(address, timeoutMs, context, onRefused)),
+    dial: (address, timeoutMs, dialOptions) =>
+      address.startsWith("/") ? connectTransport(address, timeoutMs, dialOptions) : dialTls(address, timeoutMs, context, onRefused, dialOptions),
     listen: (address, onTransport) => {
       if (address.startsWith("/")) return listenTransport(address, onTransport);
       const server = tls.createServer(tlsServerOptions(options.material, options.handshakeTimeoutMs));
       guardTlsServer(server, onRefused);
       capHandshakes(server, options.maxHandshaking ?? Infinity, onRefused);
       server.on("secureConnection", (socket: tls.TLSSocket) => {
-        if (!socket.destroyed) onTransport(new SocketTransport(socket));
+        if (!socket.destroyed) onTransport(tlsTransport(socket));
       });
       return serveOn(server, address);
     },
@@ -139,13 +140,26 @@ function capHandshakes(server: tls.Server, max: number, onRefused: TlsRefused): 
   server.on("secureConnection", (socket: tls.TLSSocket) => waiting.delete(`${socket.remoteAddress}:${socket.remotePort}`));
 }
 
-function dialTls(address: string, timeoutMs: number, secureContext: tls.SecureContext, onRefused: TlsRefused): Promise<SocketTransport> {
+/**
+ * A TLS socket as a transport. node:tls copies the buffers of a writev into one before
+ * encrypting them, so a raw payload (megabytes, see Transport.writeRaw) queued behind a
+ * frame would be copied whole: this socket's buffered writes go one at a time instead,
+ * each encrypted where it lies (frames are staged into few buffers anyway).
+ */
+function tlsTransport(socket: tls.TLSSocket, peerName?: string, bulkReads?: BulkReads): SocketTransport {
+  (socket as unknown as { _writev: unknown })._writev = null;
+  return new SocketTransport(socket, peerName, bulkReads);
+}
+
+function dialTls(address: string, timeoutMs: number, secureContext: tls.SecureContext, onRefused: TlsRefused, options: DialOptions = {}): Promise<SocketTransport> {
   const { host, port } = parseAddress(address) as { host: string; port: number };
   return new Promise((resolve, reject) => {
+    const bulkReads = options.bulkReads === true ? new BulkReads() : undefined;
     const socket = tls.connect({
       host,
       port,
       secureContext,
+      ...(bulkReads !== undefined ? { onread: bulkReads.onread } : {}),
       // The name checked against the server's certificate is the host dialled; SNI carries names only.
       ...(net.isIP(host) === 0 ? { servername: host } : {}),
       rejectUnauthorized: true,
@@ -161,7 +175,7 @@ function dialTls(address: string, timeoutMs: number, secureContext: tls.SecureCo
     socket.once("secureConnect", () => {
       clearTimeout(timer);
       socket.removeAllListeners("error");
-      resolve(new SocketTransport(socket, address));
+      resolve(tlsTransport(socket, address, bulkReads));
     });
     socket.once("error", (e: Error & { code?: string }) => {
       clearTimeout(timer);

@@ -1,3 +1,5 @@
+import { ConnectionClosedError } from "./errors.js";
+
 /** A byte stream between two peers. The RPC layer sees only this interface. */
 export interface Transport {
   /**
@@ -6,9 +8,20 @@ export interface Transport {
    * writes its next frame over those bytes.
    */
   writeFrame(buffer: Buffer, start: number, end: number): void;
+  /**
+   * Queues `data` to go right after what was queued before it, as it is (no frame, no copy):
+   * the caller leaves those bytes unchanged until `written` runs (with an error if they
+   * could not be written: the transport closed first).
+   */
+  writeRaw(data: Uint8Array, written?: (error?: Error) => void): void;
   /** Closes the stream; pending writes are flushed first unless `destroy` is set. */
   close(destroy?: boolean): void;
+  /**
+   * Gets each chunk read. With `transientChunks`, a chunk is a view of a buffer the transport
+   * reads into again once the listener returns: what must outlive the call is copied.
+   */
   onData(listener: (chunk: Buffer) => void): void;
+  readonly transientChunks?: boolean;
   onClose(listener: (error?: Error) => void): void;
   /** Whether this transport keeps the Node process alive. */
   setRef(ref: boolean): void;
@@ -49,6 +62,17 @@ export function memoryTransportPair(): [Transport, Transport] {
         const copy = Buffer.allocUnsafe(end - start);
         buffer.copy(copy, 0, start, end);
         queueMicrotask(() => peer?.deliver(copy));
+      },
+      writeRaw(data, written) {
+        const copy = Buffer.from(data);
+        queueMicrotask(() => {
+          if (isClosed) {
+            written?.(new ConnectionClosedError({ peer: label, reason: "before the bytes were written" }));
+            return;
+          }
+          peer?.deliver(copy);
+          written?.();
+        });
       },
       close() {
         queueMicrotask(() => {

@@ -66,8 +66,9 @@ test("FrameDecoder: a frame spanning chunks is reassembled into a buffer of its 
   d.push(stream.subarray(600));
   assert.equal(frames.length, 2);
   const [whole, next] = frames as [Frame, Frame];
-  assert.notEqual(whole.buffer.buffer, first.buffer);
   assert.deepEqual([whole.start, whole.end], [0, payload.length]);
+  // Its own buffer, not a view of the chunks (which may share Node's pool with it).
+  first.fill(0);
   assert.deepEqual(bytesOf(whole), payload);
   assert.deepEqual(bytesOf(next), Buffer.from("next"));
 });
@@ -94,6 +95,7 @@ function capturingTransport(): { transport: Transport; frames: Buffer[]; places:
       places.push({ buffer, start });
       frames.push(Buffer.from(buffer.subarray(start, end)));
     },
+    writeRaw() {},
     close() {},
     onData() {},
     onClose() {},
@@ -194,4 +196,50 @@ test("decodeFrame: binary values are views of the received bytes, not copies", (
   const message = decodeFrame(f.buffer, f.start, f.end) as [number, number, number, { value: Buffer }];
   assert.deepEqual([...message[3].value], [1, 2, 3]);
   assert.equal(message[3].value.buffer, chunk.buffer);
+});
+
+test("FrameDecoder: raw payloads announced by frames skip framing, split at every possible point", () => {
+  // Frame "raw:N" announces N raw bytes behind it.
+  const raw = (n: number, seed: number): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => (seed + i) & 0xff));
+  const payloads = [raw(7, 1), raw(0, 0), raw(300, 2)];
+  const stream = Buffer.concat([framed(Buffer.from("raw:7")), payloads[0] as Buffer, framed(Buffer.from("raw:0"), Buffer.from("x")), framed(Buffer.from("raw:300")), payloads[2] as Buffer, framed(Buffer.from("end"))]);
+  const run = (cuts: number[]): { frames: string[]; raws: Buffer[] } => {
+    const frames: string[] = [];
+    const raws: Buffer[] = [];
+    let parts: Buffer[] = [];
+    const d: FrameDecoder = new FrameDecoder(1 << 20, (buffer, start, end) => {
+      const text = buffer.subarray(start, end).toString();
+      frames.push(text);
+      if (text.startsWith("raw:")) {
+        parts = [];
+        d.expectRaw(
+          Number(text.slice(4)),
+          (b, s, e) => void parts.push(Buffer.from(b.subarray(s, e))),
+          () => void raws.push(Buffer.concat(parts)),
+        );
+      }
+    });
+    let at = 0;
+    for (const cut of [...cuts, stream.length]) {
+      d.push(stream.subarray(at, cut));
+      at = cut;
+    }
+    return { frames, raws };
+  };
+  for (let a = 0; a <= stream.length; a += 5) {
+    for (let b = a; b <= stream.length; b += 13) {
+      const { frames, raws } = run([a, b]);
+      assert.deepEqual(frames, ["raw:7", "raw:0", "x", "raw:300", "end"], `split at ${a} and ${b}`);
+      assert.deepEqual(raws, payloads, `split at ${a} and ${b}`);
+    }
+  }
+});
+
+test("FrameDecoder: with copyFrames, a frame whole in its chunk is handed on as a copy (the chunk is read into again)", () => {
+  const chunk = framed(Buffer.from("one"), Buffer.from("two"));
+  const frames: Frame[] = [];
+  const d = new FrameDecoder(1 << 20, (buffer, start, end) => frames.push({ buffer, start, end }), undefined, true);
+  d.push(chunk);
+  chunk.fill(0);
+  assert.deepEqual(frames.map((f) => bytesOf(f).toString()), ["one", "two"]);
 });

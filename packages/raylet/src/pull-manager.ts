@@ -1,11 +1,7 @@
-import type { RayletService, RpcConnection } from "@lux/protocol";
-import { LuxError, ObjectLostError, createLogger } from "@lux/common";
 import type { ArenaClient, ArenaStore } from "@lux/object-store";
+import { ObjectPull, type PullContext, type PullPriority, type RayletPeer } from "./object-pull.js";
 
-const log = createLogger("raylet");
-
-export type PullPriority = "get" | "arg";
-export type RayletPeer = RpcConnection<RayletService>;
+export type { PullPriority, RayletPeer } from "./object-pull.js";
 
 export interface PullManagerOptions {
   nodeId: string;
@@ -23,36 +19,52 @@ export interface PullManagerOptions {
   chunkTimeoutMs: number;
 }
 
-interface Pull {
-  objectId: string;
-  priority: PullPriority;
-  done: Promise<void>;
-}
-
 interface SlotWaiter {
-  pull: Pull;
+  pull: ObjectPull;
   bytes: number;
   grant(): void;
 }
 
 /**
- * Makes objects of other nodes local. A pull asks the source raylet to pin the object
- * (getObject), creates it in this node's arena, fills it with chunks read from the source
- * (a few chunks in flight per pull, a bounded number of bytes over all pulls, gets before
- * task arguments), seals it and lets the source unpin it. Concurrent pulls of one object
- * share the transfer; a source that fails is replaced by the next one that has a copy.
+ * Makes objects of other nodes local (see ObjectPull): concurrent pulls of one object share
+ * the transfer, and all pulls share a bounded number of bytes in flight, gets before task
+ * arguments. A pull under way is also a source for other nodes (TransferServer).
  */
 export class PullManager {
-  private readonly pulls = new Map<string, Pull>();
+  private readonly pulls = new Map<string, ObjectPull>();
   private readonly waiters: SlotWaiter[] = [];
   private inFlight = 0;
   private pullsDone = 0;
   private bytesPulled = 0;
+  private relayedPulls = 0;
+  private readonly context: PullContext;
 
-  constructor(private readonly options: PullManagerOptions) {}
+  constructor(private readonly options: PullManagerOptions) {
+    this.context = {
+      ...options,
+      acquire: (pull, bytes) => this.acquire(pull, bytes),
+      releaseSlot: (bytes) => this.releaseSlot(bytes),
+      pulled: (bytes, fromRelay) => {
+        this.pullsDone++;
+        this.bytesPulled += bytes;
+        if (fromRelay) this.relayedPulls++;
+      },
+    };
+  }
 
-  stats(): { pulls: number; bytes: number } {
-    return { pulls: this.pullsDone, bytes: this.bytesPulled };
+  /** Objects pulled so far, their bytes, and how many of those pulls read from a relay. */
+  stats(): { pulls: number; bytes: number; fromRelays: number } {
+    return { pulls: this.pullsDone, bytes: this.bytesPulled, fromRelays: this.relayedPulls };
+  }
+
+  /** The pull of `objectId` under way here, if any. */
+  running(objectId: string): ObjectPull | undefined {
+    return this.pulls.get(objectId);
+  }
+
+  /** A connection of another node closed: it reads no copy being pulled here any more. */
+  readerGone(connection: unknown): void {
+    for (const pull of this.pulls.values()) pull.dropReader(connection);
   }
 
   /** Resolves once the object is in this node's store (at once if it is already). */
@@ -63,104 +75,17 @@ export class PullManager {
       return running.done;
     }
     if (this.options.store.has(objectId)) return Promise.resolve();
-    const pull: Pull = { objectId, priority, done: Promise.resolve() };
-    pull.done = this.transfer(pull, sources, ownerAddress).finally(() => this.pulls.delete(objectId));
+    const pull = new ObjectPull(objectId, priority, sources, ownerAddress, this.context);
     this.pulls.set(objectId, pull);
+    const forget = (): void => {
+      if (this.pulls.get(objectId) === pull) this.pulls.delete(objectId);
+    };
+    pull.done.then(forget, forget);
     return pull.done;
   }
 
-  private async transfer(pull: Pull, sources: readonly string[], ownerAddress: string): Promise<void> {
-    const tried: string[] = [];
-    let lastError: unknown;
-    for (const nodeId of new Set(sources)) {
-      if (nodeId === this.options.nodeId || nodeId === "") continue;
-      tried.push(nodeId.slice(0, 8));
-      try {
-        await this.transferFrom(pull, nodeId, ownerAddress);
-        return;
-      } catch (e) {
-        lastError = e;
-        log.warn(`pulling ${pull.objectId} from node ${nodeId.slice(0, 8)} failed: ${(e as Error).message}`);
-      }
-    }
-    const why = tried.length === 0 ? "no other node holds a copy" : `no copy could be read (tried nodes ${tried.join(", ")})`;
-    throw new ObjectLostError({
-      objectId: pull.objectId,
-      cause: new Error(why, lastError === undefined ? undefined : { cause: lastError }),
-    });
-  }
-
-  private async transferFrom(pull: Pull, nodeId: string, ownerAddress: string): Promise<void> {
-    const { store, arena } = this.options;
-    let source: RayletPeer;
-    try {
-      source = await this.options.peer(nodeId);
-    } catch (e) {
-      this.options.forget(nodeId);
-      throw e;
-    }
-    // Pins the object on the source until we release it (or our connection drops).
-    const { offset: remoteOffset, size } = await source.call("getObject", { objectId: pull.objectId });
-    if (remoteOffset < 0) throw new LuxError(`node ${nodeId.slice(0, 8)} does not hold the object`);
-    const creator = {}; // this pull, as the creating client of the local copy
-    try {
-      const local = await store.create(pull.objectId, size, ownerAddress, creator);
-      store.markSecondary(pull.objectId);
-      await this.copyChunks(pull, source, size, (at, data) => {
-        // The owner may free the object mid-pull: its region is then no longer ours to write.
-        if (!store.isCreating(pull.objectId, creator)) throw new LuxError("the object was freed while it was being pulled");
-        arena.write(local.offset + at, data);
-      });
-      if (!store.isCreating(pull.objectId, creator)) throw new LuxError("the object was freed while it was being pulled");
-      store.seal(pull.objectId);
-      this.pullsDone++;
-      this.bytesPulled += size;
-    } catch (e) {
-      if (source.state === "closed") this.options.forget(nodeId);
-      store.clientGone(creator); // drops the partial copy
-      throw e;
-    } finally {
-      source.notify("releaseObjects", { objectIds: [pull.objectId] });
-    }
-  }
-
-  /** Reads the object's chunks from `source`, a few at a time, writing each as it arrives. */
-  private async copyChunks(
-    pull: Pull,
-    source: RayletPeer,
-    size: number,
-    write: (at: number, data: Uint8Array) => void,
-  ): Promise<void> {
-    const { chunkBytes, chunksPerPull, chunkTimeoutMs } = this.options;
-    let next = 0;
-    let failed = false;
-    const lane = async (): Promise<void> => {
-      while (!failed && next < size) {
-        const at = next;
-        const length = Math.min(chunkBytes, size - at);
-        next += length;
-        await this.acquire(pull, length);
-        try {
-          if (failed) return;
-          const { data } = await source.call("readObjectChunk", { objectId: pull.objectId, offset: at, length }, chunkTimeoutMs);
-          if (data.byteLength !== length) throw new LuxError(`chunk at ${at} has ${data.byteLength} bytes, expected ${length}`);
-          write(at, data);
-        } catch (e) {
-          failed = true;
-          throw e;
-        } finally {
-          this.releaseSlot(length);
-        }
-      }
-    };
-    const lanes = Math.max(1, Math.min(chunksPerPull, Math.ceil(size / chunkBytes)));
-    const results = await Promise.allSettled(Array.from({ length: lanes }, lane));
-    const rejected = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-    if (rejected !== undefined) throw rejected.reason;
-  }
-
   /** Waits until `bytes` more may be in flight; waiting gets are served before task arguments. */
-  private acquire(pull: Pull, bytes: number): Promise<void> {
+  private acquire(pull: ObjectPull, bytes: number): Promise<void> {
     if (this.waiters.length === 0 && this.fits(bytes)) {
       this.inFlight += bytes;
       return Promise.resolve();

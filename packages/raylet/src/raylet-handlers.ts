@@ -7,6 +7,7 @@ import type { LeaseManager, Requester } from "./lease-manager.js";
 import { createNodeDrain, nodeActivity, type NodeDrain } from "./node-drain.js";
 import { listObjects, listWorkers, type ProcessInfo } from "./node-state.js";
 import type { PullManager } from "./pull-manager.js";
+import type { TransferServer } from "./transfer-server.js";
 import type { WorkerPool } from "./worker-pool.js";
 
 export type RayletHandlers = Handlers<RayletService, RpcConnection<ServiceDef, RayletService>>;
@@ -29,6 +30,8 @@ export interface RayletParts {
   leases(): LeaseManager;
   workers(): WorkerPool;
   pulls(): PullManager;
+  /** What other nodes pull from this one. */
+  transfers(): TransferServer;
   /** Registered workers' connections to this raylet, by worker id. */
   workerConnections: Map<string, RpcConnection<CoreWorkerService>>;
   /** What is free now (a batched report still waiting goes first). */
@@ -141,7 +144,7 @@ function objectHandlers(parts: RayletParts): RayletHandlers {
       return loc ?? { offset: -1, size: 0 };
     },
     releaseObjects: (req, conn) => {
-      for (const id of req.objectIds) store.release(id, conn);
+      parts.transfers().release(req.objectIds, conn);
       return { ok: true };
     },
     freeObjects: (req) => {
@@ -166,7 +169,8 @@ function objectHandlers(parts: RayletParts): RayletHandlers {
       }
       throw new ObjectLostError({ objectId: req.objectId, cause: new Error("the pulled copy was freed before it could be read") });
     },
-    readObjectChunk: async (req) => ({ data: await store.read(req.objectId, req.offset, req.length) }),
+    openTransfer: (req, conn) => parts.transfers().open(req.objectId, req.puller, conn),
+    readObjectChunk: (req, conn) => parts.transfers().read(req.objectId, req.offset, req.length, conn),
   };
 }
 
@@ -189,7 +193,7 @@ function nodeHandlers(parts: RayletParts): RayletHandlers {
         pid: process.pid,
         workerPids: parts.workers().all().map((w) => w.process.pid ?? 0),
         objectStore: { objects, bytes },
-        transfers: parts.pulls().stats(),
+        transfers: { ...parts.pulls().stats(), bytesSent: parts.transfers().sent },
       };
     },
     getNodeActivity: () => nodeActivity(parts),

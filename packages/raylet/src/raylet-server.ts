@@ -17,7 +17,6 @@ import { ConnectionPool, ReconnectingConnection, RpcServer, connectRpc, systemCl
 import { LuxError, NODE_ID_LABEL, controlServiceStateLost, placementGroupRemoved, createLogger, newNodeId, rpcPeerOptions, tlsFilesOf, warnIfExposed } from "@lux/common";
 import type { ConfigValues, TlsFiles } from "@lux/common";
 import type { ArenaStore } from "@lux/object-store";
-import { openArena } from "@lux/object-store";
 import { ClusterView } from "./cluster-view.js";
 import { LeaseManager, type Requester } from "./lease-manager.js";
 import { NodeAddresses } from "./node-addresses.js";
@@ -25,7 +24,7 @@ import { NodeMemory } from "./node-memory.js";
 import { JobInfos } from "./job-infos.js";
 import { NodeLogs, type NodeLogsOptions } from "./node-logs.js";
 import { registeredProcesses } from "./node-state.js";
-import { PullManager } from "./pull-manager.js";
+import { nodeTransfers, type NodeTransfers } from "./node-transfers.js";
 import { BundleReservations } from "./bundle-reservations.js";
 import { rayletHandlers, type RayletParts } from "./raylet-handlers.js";
 import { ResourcePool } from "./resources.js";
@@ -37,7 +36,7 @@ import { WorkerLiveness } from "./worker-liveness.js";
 import { WorkerPool, type EarlyWorker, type PrestartJob } from "./worker-pool.js";
 
 const log = createLogger("raylet");
-/** Room in an object chunk's frame for the message around its bytes (ids, field names, lengths). */
+/** What other raylets may send on their connections to this one beyond a chunk's raw bytes (their small replies). */
 const CHUNK_FRAME_SLACK_BYTES = 64 * 1024;
 
 export interface RayletOptions {
@@ -99,7 +98,7 @@ export class Raylet {
   /** Other nodes' raylets (by node id, at the address the control service gives), and the pulls of their objects into this node's store. */
   private readonly nodePeers: ConnectionPool<RayletService>;
   private readonly nodeAddresses: NodeAddresses;
-  private pulls: PullManager | undefined;
+  private nodeTransfers: NodeTransfers | undefined;
   /** The cluster resource view, kept current by the control service. */
   readonly view: ClusterView;
   private reportTimer: TimerHandle | undefined;
@@ -131,14 +130,13 @@ export class Raylet {
     const { metricsPort: port, metricsPublic, rpcHandshakeTimeoutMs: handshakeTimeoutMs } = options.config;
     this.metrics = new MetricsEndpoint({ port, public: metricsPublic, token: options.token, sessionDir: options.sessionDir, clock: this.clock, tls: this.tls, handshakeTimeoutMs });
     this.nodeAddresses = new NodeAddresses(() => this.gcs);
-    // Other raylets answer this pool with object chunks (and small replies): its frames have
-    // the chunks' own limit, not the control messages', and each gets its buffer at once
-    // (a chunk this raylet asked for is on its way).
-    const chunkFrameBytes = options.config.objectTransferChunkBytes + CHUNK_FRAME_SLACK_BYTES;
+    // Other raylets answer this pool with object chunks (raw, behind small frames) and small
+    // replies: a chunk has the chunks' own limit, not the control messages', and is read
+    // through one reused buffer straight into the arena (bulkReads).
     this.nodePeers = new ConnectionPool<RayletService>({
       ...this.peerOptions,
-      maxFrameBytes: chunkFrameBytes,
-      upFrontFrameBytes: chunkFrameBytes,
+      maxFrameBytes: options.config.objectTransferChunkBytes + CHUNK_FRAME_SLACK_BYTES,
+      bulkReads: true,
       address: (nodeId) => this.nodeAddresses.of(nodeId),
     });
     this.npmEnvs = nodeNpmEnvs(this.nodeId, options.config, this.clock);
@@ -255,7 +253,8 @@ export class Raylet {
       forgetNode: (nodeId) => this.forgetNode(nodeId),
       leases: () => this.leaseManager,
       workers: () => this.workerPool,
-      pulls: () => this.pullManager,
+      pulls: () => this.transfers.pulls,
+      transfers: () => this.transfers.server,
       workerConnections: this.workerConnections,
       currentResources: () => this.currentResources(),
       outOfMemoryOf: (workerId) => this.memory?.killOf(workerId),
@@ -296,6 +295,7 @@ export class Raylet {
           this.clients.delete(conn);
           this.leases?.requesterGone(conn as unknown as Requester);
           store.clientGone(conn);
+          this.nodeTransfers?.server.connectionGone(conn);
           this.metrics.reported.processGone(conn);
           const address = (conn.peerInfo as { address?: string } | undefined)?.address;
           if (address !== undefined) store.freeOwnedBy(address);
@@ -431,19 +431,15 @@ export class Raylet {
     return this.pool;
   }
 
-  private get pullManager(): PullManager {
-    this.pulls ??= new PullManager({
+  /** The node's object transfers, made on first use. */
+  private get transfers(): NodeTransfers {
+    return (this.nodeTransfers ??= nodeTransfers({
       nodeId: this.nodeId,
       store: this.options.store,
-      arena: openArena(this.options.store.path, this.options.store.capacity),
+      config: this.options.config,
       peer: (nodeId) => this.nodePeers.get(nodeId),
       forget: (nodeId) => this.forgetNode(nodeId),
-      chunkBytes: this.options.config.objectTransferChunkBytes,
-      maxBytesInFlight: this.options.config.objectTransferMaxBytesInFlight,
-      chunksPerPull: this.options.config.objectTransferChunksInFlightPerPull,
-      chunkTimeoutMs: this.options.config.objectTransferChunkTimeoutMs,
-    });
-    return this.pulls;
+    }));
   }
 
   /** Drops the connection to a node and its address (it failed, or was declared dead): the next use asks again. */

@@ -9,7 +9,7 @@ export const RPC_ENTRIES = [
     integer: true,
     min: 1024,
     max: 2 ** 32 - 1,
-    doc: "Largest wire frame of a control message accepted from a peer (every message but the object chunks raylets pull from each other, whose frames are bounded by objectTransferChunkBytes plus 64 KiB); a bigger frame is a protocol error and drops the connection. A frame's buffer grows as its bytes arrive, so announcing a large frame costs a peer as much as sending it.",
+    doc: "Largest wire frame of a control message accepted from a peer (every message but the object chunks raylets pull from each other, which travel raw behind small frames and are bounded by objectTransferChunkBytes plus 64 KiB); a bigger frame is a protocol error and drops the connection. A frame's buffer grows as its bytes arrive, so announcing a large frame costs a peer as much as sending it.",
   }),
   defineConfig({
     name: "rpcConnectTimeoutMs",
