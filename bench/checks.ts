@@ -76,12 +76,18 @@ export function objectStore(out: string): void {
   }
 }
 
-/** bench/transfer.ts: raw TCP and both pulls, each a rate. */
+/** bench/transfer.ts: the raw TCP streams and the pulls (rates), the reads on every node (seconds, and the relayed pulls). */
 export function transfer(out: string): void {
-  for (const label of ["raw TCP (2 plain Node processes)", "pull to B (task argument)", "pull to head (driver get)"]) {
-    const m = /\s([\d.]+) GB\/s$/.exec(row(out, label));
-    assert.ok(m !== null, `${label}: a rate in: ${row(out, label)}`);
-    figure(m[1], label);
+  const rates = ["raw TCP, 2 Node processes, default reads", "raw TCP, 2 Node processes, reused buffer", "pull to another node, first (cold store)", "pull to another node"];
+  for (const label of rates) figure(/\s([\d.]+) GB\/s/.exec(row(out, label))?.[1], label);
+  for (const label of ["read by an actor on every node, first (cold)", "read by an actor on every node"]) figure(/\s([\d.]+) s/.exec(row(out, label))?.[1], label);
+  assert.match(row(out, "pulls that read from a relay"), /\s\d+ of [1-9]\d*$/);
+}
+
+/** The transfer figures of bench/transfer.ts --json and bench/scale.ts --json: positive numbers (no relayed pull is 0). */
+export function transferJson(figures: Record<string, unknown>): void {
+  for (const [name, value] of Object.entries(figures)) {
+    assert.ok(typeof value === "number" && Number.isFinite(value) && (value > 0 || (name === "relayed_pulls" && value === 0)), `transfer.${name}: ${String(value)}`);
   }
 }
 
@@ -107,9 +113,10 @@ export function scale(out: string): void {
   const lines = out.trim().split("\n");
   assert.equal(lines.length, 1, `one line of JSON, got: ${out}`);
   const result = JSON.parse(lines[0] as string) as Record<string, Record<string, unknown>>;
-  assert.deepEqual(Object.keys(result).sort(), ["many_actors", "queued_tasks", "single_node"]);
+  assert.deepEqual(Object.keys(result).sort(), ["many_actors", "queued_tasks", "single_node", "transfer"]);
+  transferJson(result["transfer"] ?? {});
   for (const [workload, figures] of Object.entries(result)) {
-    if (workload === "single_node") continue; // checked above, one level deeper
+    if (workload === "single_node" || workload === "transfer") continue; // checked above
     for (const [name, value] of Object.entries(figures)) {
       if (name === "actors_lost") assert.equal(value, 0, `${workload}: actors lost`);
       // Memory grown per task: in a smoke run's few tasks, RSS may as well shrink (a GC).
@@ -135,7 +142,7 @@ export function security(out: string): void {
   const lines = out.trim().split("\n");
   assert.equal(lines.length, 1, `one line of JSON, got: ${out}`);
   const r = JSON.parse(lines[0] as string) as Record<string, number>;
-  for (const name of ["aes_128_gcm_gb_per_second", "transfer_plain_gb_per_second", "transfer_tls_gb_per_second", "tasks_sync_plain", "tasks_sync_tls", "tasks_sync_without_idle", "tasks_sync_with_idle", "idle_connections"]) {
+  for (const name of ["aes_128_gcm_gb_per_second", "raw_tcp_gb_per_second", "raw_tls_gb_per_second", "transfer_plain_gb_per_second", "transfer_tls_gb_per_second", "tasks_sync_plain", "tasks_sync_tls", "tasks_sync_without_idle", "tasks_sync_with_idle", "idle_connections"]) {
     const value = r[name];
     assert.ok(typeof value === "number" && value > 0 && Number.isFinite(value), `${name}: ${String(value)}`);
   }

@@ -13,6 +13,11 @@
  *                    answered one call: actors/s, actors lost (none may be), and the mean
  *                    RSS of an idle actor's process
  *
+ *   transfer         point 3 (bench/transfer-figures.ts): a --transfer-mib MiB object (1024)
+ *                    pulled to another node beside a raw TCP stream between two Node
+ *                    processes in the same run, and read by an actor on each of
+ *                    --transfer-nodes nodes (8) against the single pull
+ *
  *   single node      the rest of Ray's `single_node` test (bench/single-node.ts): a task with
  *                    --args N ref arguments (10,000), a task with --returns N returns (3,000),
  *                    a get of --objects N put objects (10,000), and --put-gib G of objects of
@@ -20,13 +25,14 @@
  *                    (16 through 8, objects of 256 MiB: they spill to disk)
  *
  * Options: --tasks N (default 1,000,000), --actors N (default 200), --only
- * queued|actors|single, --json (one line of JSON instead of the table).
+ * queued|actors|single|transfer, --json (one line of JSON instead of the table).
  */
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import * as lux from "lux";
 import { flag } from "./flags.js";
 import { getMany, largePutGet, manyArgs, manyReturns } from "./single-node.js";
+import { printTransfer, transferFigures, type TransferFigures } from "./transfer-figures.js";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
@@ -185,14 +191,18 @@ lux.main(async () => {
   const actors = flag("actors", 200);
   const i = process.argv.indexOf("--only");
   const only = i >= 0 ? process.argv[i + 1] : undefined;
-  const results: { queued_tasks?: QueuedTasks; many_actors?: ManyActors; single_node?: SingleNode } = {};
+  const results: { queued_tasks?: QueuedTasks; many_actors?: ManyActors; single_node?: SingleNode; transfer?: TransferFigures } = {};
   if (only === undefined || only === "queued") results.queued_tasks = await onCluster(undefined, () => queuedTasks(tasks));
   if (only === undefined || only === "actors") results.many_actors = await onCluster(Math.max(16, Math.ceil(actors / 10)), () => manyActors(actors));
   if (only === undefined || only === "single") results.single_node = await singleNode();
+  if (only === undefined || only === "transfer") {
+    results.transfer = await transferFigures({ bytes: flag("transfer-mib", 1024) * 2 ** 20, nodes: flag("transfer-nodes", 8), runs: flag("transfer-runs", 3) });
+  }
   if (process.argv.includes("--json")) console.log(JSON.stringify(results));
   else {
     if (results.queued_tasks !== undefined) printQueued(results.queued_tasks);
     if (results.many_actors !== undefined) printActors(results.many_actors);
     if (results.single_node !== undefined) printSingle(results.single_node);
+    if (results.transfer !== undefined) printTransfer(results.transfer);
   }
 });

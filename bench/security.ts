@@ -5,10 +5,16 @@
  *
  *   aes-128-gcm     `openssl speed -evp aes-128-gcm` on one core (16 KiB blocks), the bound of
  *                   one TLS stream on this machine, measured in this run
- *   transfer        GB/s of an object of --mib MiB pulled from the head to the other node (a task
- *                   there reads what the driver put, as bench/transfer.ts's "pull to B"),
- *                   plaintext and TLS 1.3, median of --runs each; TLS must reach ≥ 50% of
- *                   aes-128-gcm
+ *   transfer        GB/s of an object of --mib MiB pulled from the head to the other node (an
+ *                   actor there reads what the driver put, as bench/transfer.ts's pull),
+ *                   plaintext and TLS 1.3, median of --runs each after one not timed (each
+ *                   object freed before the next, so pulls land on store pages already
+ *                   touched: a first touch costs more than the copy on a VM); TLS must reach
+ *                   ≥ 50% of aes-128-gcm
+ *   raw streams     GB/s of --mib MiB sent by one plain Node process to another over loopback
+ *                   into a reused buffer (as raylets read chunks), TCP and TLS 1.3 (Lux's
+ *                   certificates and cipher order): what Node itself reaches here, the
+ *                   ceiling of each transfer
  *   tasks sync      no-op tasks submitted one at a time and awaited, run on the other node so
  *                   each push and reply crosses a TCP link, plaintext and TLS
  *   idle conns      tasks sync (plaintext) while --idle unauthenticated TCP connections are held
@@ -30,18 +36,19 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createCa, issueCert } from "@lux/cli";
+import { TLS_CIPHERSUITES } from "@lux/protocol";
 import { applyConfig, config, tlsConfigEntries, type TlsFiles } from "@lux/common";
 import { connectControlService } from "@lux/launcher";
 import * as lux from "lux";
 import { LocalCluster } from "lux/testing";
 import { flag } from "./flags.js";
+import { rawStreamSeconds, readFresh, readersOn } from "./transfer-figures.js";
 
 const MiB = 1024 * 1024;
 const quick = process.argv.includes("--quick");
 const TRANSFER_TARGET = 0.5;
 const IDLE_TARGET = 0.9;
 
-const touch = lux.remote((a: Float64Array) => a.length);
 const noop = lux.remote(function noop(): number {
   return 0;
 });
@@ -87,15 +94,15 @@ async function withCluster<T>(certs: { head: TlsFiles; b: TlsFiles } | undefined
   }
 }
 
-/** Seconds to pull a fresh object of `bytes` to node B, per run (run 0 warms up). */
+/** Seconds to pull a fresh object of `bytes` to node B, per run (run 0 warms up the store's pages). */
 async function transferSeconds(runs: number, bytes: number): Promise<number[]> {
+  const { actors, storeObjects } = readersOn(["B"]);
   const out: number[] = [];
   for (let i = 0; i <= runs; i++) {
-    const put = lux.put(new Float64Array(bytes / 8).fill(2));
-    const start = performance.now();
-    await lux.get(touch.options({ resources: { B: 1 } }).remote(put));
-    if (i > 0) out.push((performance.now() - start) / 1000);
+    const seconds = await readFresh(actors, bytes, storeObjects);
+    if (i > 0) out.push(seconds);
   }
+  await Promise.all(actors.map((a) => lux.kill(a))); // its share of B goes back to the tasks
   return out;
 }
 
@@ -176,6 +183,17 @@ async function child(kind: string, certsDir: string | undefined): Promise<void> 
   console.log(JSON.stringify(result));
 }
 
+/** GB/s of raw streams between two Node processes reading into a reused buffer, TCP and TLS (the head's files), median of 3 each. */
+async function rawStreams(dir: string, bytes: number): Promise<{ raw_tcp_gb_per_second: number; raw_tls_gb_per_second: number }> {
+  const { head } = JSON.parse(fs.readFileSync(path.join(dir, "certs.json"), "utf8")) as { head: TlsFiles };
+  const rate = async (tls: boolean): Promise<number> => {
+    const seconds: number[] = [];
+    for (let i = 0; i < 3; i++) seconds.push(await rawStreamSeconds(bytes, true, tls ? { ...head, ciphers: TLS_CIPHERSUITES } : undefined));
+    return bytes / median(seconds) / 1e9;
+  };
+  return { raw_tcp_gb_per_second: await rate(false), raw_tls_gb_per_second: await rate(true) };
+}
+
 function runChild(args: string[]): Record<string, number> {
   const run = spawnSync(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), ...args], { encoding: "utf8", maxBuffer: 16 * MiB });
   if (run.status !== 0) throw new Error(`security.ts ${args.join(" ")} exited ${run.status}: ${run.stderr.slice(-2000)}`);
@@ -201,6 +219,7 @@ async function main(): Promise<void> {
     const passOn = ["--runs", "--mib", "--tasks", "--idle"].flatMap((f) => (process.argv.includes(f) ? [f, String(flag(f.slice(2), 1))] : []));
     const common = [...passOn, ...(quick ? ["--quick"] : [])];
     const aes = aesGcmBytesPerSecond();
+    const raw = await rawStreams(dir, (quick ? 32 : flag("mib", 256)) * MiB);
     const plain = runChild(["--child", "transfer", ...common]);
     const tls = runChild(["--child", "transfer", "--certs", dir, ...common]);
     const idle = runChild(["--child", "idle", ...common]);
@@ -211,6 +230,9 @@ async function main(): Promise<void> {
       transfer_plain_gb_per_second: plain["gb_per_second"] as number,
       transfer_tls_gb_per_second: tls["gb_per_second"] as number,
       transfer_tls_share_of_aes: (tls["gb_per_second"] as number) / (aes / 1e9),
+      ...raw,
+      transfer_plain_share_of_raw_tcp: (plain["gb_per_second"] as number) / raw.raw_tcp_gb_per_second,
+      transfer_tls_share_of_raw_tls: (tls["gb_per_second"] as number) / raw.raw_tls_gb_per_second,
       tasks_sync_plain: plain["tasks_per_second"] as number,
       tasks_sync_tls: tls["tasks_per_second"] as number,
       tasks_sync_without_idle: idle["tasks_per_second"] as number,
@@ -231,11 +253,14 @@ function report(r: Record<string, number>): void {
   const mib = quick ? 32 : flag("mib", 256);
   const line = (label: string, value: number, unit: string): void =>
     console.log(`${label.padEnd(60)} ${value.toLocaleString("en-US", { maximumFractionDigits: 2 }).padStart(10)} ${unit}`);
+  const pct = (v: number): string => `${(v * 100).toFixed(0)}%`;
   const share = (v: number, target: number): string => `${(v * 100).toFixed(0)}% (target ≥ ${target * 100}%)${v >= target ? "" : "  BELOW"}`;
   console.log(`TLS and idle connections, 2 nodes on loopback, ${os.availableParallelism()} cores${quick ? " (quick: not a measurement)" : ""}`);
   line("openssl speed -evp aes-128-gcm, 1 core, 16 KiB blocks", r["aes_128_gcm_gb_per_second"] as number, "GB/s");
-  line(`object transfer ${mib} MiB to the other node, plaintext`, r["transfer_plain_gb_per_second"] as number, "GB/s");
-  line(`object transfer ${mib} MiB to the other node, TLS 1.3`, r["transfer_tls_gb_per_second"] as number, `GB/s  ${share(r["transfer_tls_share_of_aes"] as number, TRANSFER_TARGET)} of AES-GCM`);
+  line(`raw TCP stream ${mib} MiB, 2 Node processes`, r["raw_tcp_gb_per_second"] as number, "GB/s");
+  line(`raw TLS 1.3 stream ${mib} MiB, 2 Node processes`, r["raw_tls_gb_per_second"] as number, "GB/s");
+  line(`object transfer ${mib} MiB to the other node, plaintext`, r["transfer_plain_gb_per_second"] as number, `GB/s  ${pct(r["transfer_plain_share_of_raw_tcp"] as number)} of raw TCP`);
+  line(`object transfer ${mib} MiB to the other node, TLS 1.3`, r["transfer_tls_gb_per_second"] as number, `GB/s  ${share(r["transfer_tls_share_of_aes"] as number, TRANSFER_TARGET)} of AES-GCM, ${pct(r["transfer_tls_share_of_raw_tls"] as number)} of raw TLS`);
   line("tasks sync on the other node, plaintext", r["tasks_sync_plain"] as number, "/s");
   line("tasks sync on the other node, TLS 1.3", r["tasks_sync_tls"] as number, "/s");
   line("tasks sync, plaintext, no idle connections", r["tasks_sync_without_idle"] as number, "/s");

@@ -23,6 +23,7 @@ export { memoryTransportPair } from "./transport.js";
 export { connectTransport, listenTransport, parseAddress, type DialOptions } from "./transport-net.js";
 export {
   TLS_MIN_VERSION,
+  TLS_CIPHERSUITES,
   guardTlsServer,
   tlsClientOptions,
   tlsServerOptions,

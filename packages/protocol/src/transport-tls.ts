@@ -30,6 +30,14 @@ export interface TlsMaterial {
 /** The only TLS version Lux speaks or accepts. */
 export const TLS_MIN_VERSION = "TLSv1.3";
 
+/**
+ * TLS 1.3's suites, AES-128-GCM first (Node's default puts AES-256-GCM first): both sides
+ * of a Lux link list this order, so they agree on AES-128-GCM, TLS 1.3's mandatory suite,
+ * whose encryption takes about 7% less time here (openssl speed: 4.3 against 4.0 GB/s on
+ * one core). Bulk transfers between nodes spend about half their CPU in it.
+ */
+export const TLS_CIPHERSUITES = "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
+
 /** Reports a peer refused during or right after the TLS handshake: its address (or a label) and why. */
 export type TlsRefused = (peer: string, reason: string) => void;
 
@@ -57,6 +65,7 @@ export function tlsServerOptions(material: TlsMaterial, handshakeTimeoutMs: numb
     key: material.key,
     ca: material.ca,
     minVersion: TLS_MIN_VERSION,
+    ciphers: TLS_CIPHERSUITES,
     requestCert: true,
     // Node's own refusal (true) destroys the socket after the handshake exactly as
     // guardTlsServer does, but loses the peer's address and reason before any event names
@@ -92,7 +101,7 @@ export function guardTlsServer(server: tls.Server, onRefused: TlsRefused = () =>
  * CA, TLS 1.3 only, and the server's certificate checked, name included (`rejectUnauthorized`).
  */
 export function tlsClientOptions(material: TlsMaterial): tls.ConnectionOptions {
-  return { cert: material.cert, key: material.key, ca: material.ca, minVersion: TLS_MIN_VERSION, rejectUnauthorized: true };
+  return { cert: material.cert, key: material.key, ca: material.ca, minVersion: TLS_MIN_VERSION, ciphers: TLS_CIPHERSUITES, rejectUnauthorized: true };
 }
 
 /** Dial and listen over TLS for TCP addresses, plain for Unix sockets: the RPC layer's `dial` and `listen` options. */

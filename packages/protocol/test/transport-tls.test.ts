@@ -23,6 +23,8 @@ import {
   returns,
   rpc,
   serve,
+  tlsClientOptions,
+  tlsServerOptions,
   tlsTransports,
   type PeerOptions,
   type ServiceOf,
@@ -255,6 +257,24 @@ describe("TLS transports", () => {
     } finally {
       for (const s of silent) s.destroy();
       await server.close();
+    }
+  });
+
+  test("both sides agree on AES-128-GCM, TLS 1.3's mandatory suite (what bench/security.ts measures against)", async () => {
+    const server = tls.createServer(tlsServerOptions(ids.node, 2000), (socket) => socket.end());
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as net.AddressInfo;
+      const cipher = await new Promise<string | undefined>((resolve, reject) => {
+        const socket = tls.connect({ host: "127.0.0.1", port, ...tlsClientOptions(ids.node) }, () => {
+          resolve(socket.getCipher().standardName);
+          socket.destroy();
+        });
+        socket.on("error", reject);
+      });
+      assert.equal(cipher, "TLS_AES_128_GCM_SHA256");
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });
