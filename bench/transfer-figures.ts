@@ -23,6 +23,8 @@
  * reused buffer (`onread`, as raylets read chunks). The median of three of each.
  */
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import * as lux from "lux";
@@ -63,6 +65,11 @@ export interface TransferFigures {
   /** Of the pulls in the timed reads on all nodes, how many read from a relay. */
   relayed_pulls: number;
   all_node_pulls: number;
+  /** CPU seconds of every raylet per timed read: one pull, and the read on all nodes. */
+  single_pull_raylet_cpu_seconds: number;
+  read_on_all_nodes_raylet_cpu_seconds: number;
+  /** The read on all nodes with every core busy with the raylets' CPU, over the single pull: the ratio's floor on this machine. */
+  read_on_all_nodes_cpu_floor_over_single_pull: number;
 }
 
 function median(xs: number[]): number {
@@ -173,6 +180,17 @@ export async function rawStreamSeconds(bytes: number, reusedBuffer: boolean, tls
   }
 }
 
+/** CPU seconds (user + system) the processes `pids` used so far. */
+function cpuSeconds(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks / 100;
+}
+
 async function timed(f: () => Promise<unknown>): Promise<number> {
   const start = process.hrtime.bigint();
   await f();
@@ -191,13 +209,15 @@ export function readersOn(resources: readonly string[]): { actors: lux.ActorHand
  * checking its length; then the object is dropped and every copy freed (`storeObjects` of
  * the nodes back to 0), so the next one lands on the same store pages.
  */
-export async function readFresh(readers: lux.ActorHandle<Reader>[], bytes: number, storeObjects: () => Promise<number>): Promise<number> {
+export async function readFresh(readers: lux.ActorHandle<Reader>[], bytes: number, storeObjects: () => Promise<number>, cpu?: { pids: readonly number[]; seconds: number }): Promise<number> {
   const n = bytes / 8;
   let ref: lux.ObjectRef<Float64Array> | undefined = lux.put(new Float64Array(n).fill(1));
+  const cpuBefore = cpu === undefined ? 0 : cpuSeconds(cpu.pids);
   const seconds = await timed(async () => {
     const lengths = await lux.get(readers.map((r) => r.read.remote(ref as lux.ObjectRef<Float64Array>)));
     if (lengths.some((l) => l !== n)) throw new Error("an actor read an object of the wrong length");
   });
+  if (cpu !== undefined) cpu.seconds += cpuSeconds(cpu.pids) - cpuBefore;
   ref = undefined;
   // Every copy freed before the next read (its store pages warm, free for it).
   for (let i = 0; (await storeObjects()) > 0; i++) {
@@ -225,14 +245,17 @@ export async function transferFigures(options: { bytes: number; nodes: number; r
     await lux.init({ address: cluster.address });
     const { actors: readers, stats, storeObjects } = readersOn(Array.from({ length: nodes }, (_, i) => `n${i}`));
     await stats(); // every actor up
+    const raylets = cluster.nodes.map((n) => n.pid);
     const one = readers.slice(1, 2);
     const pullFirst = await readFresh(one, bytes, storeObjects);
     const pulls: number[] = [];
-    for (let i = 0; i < runs; i++) pulls.push(await readFresh(one, bytes, storeObjects));
+    const singleCpu = { pids: raylets, seconds: 0 };
+    for (let i = 0; i < runs; i++) pulls.push(await readFresh(one, bytes, storeObjects, singleCpu));
     const allFirst = await readFresh(readers, bytes, storeObjects);
     const before = await stats();
     const all: number[] = [];
-    for (let i = 0; i < runs; i++) all.push(await readFresh(readers, bytes, storeObjects));
+    const allCpu = { pids: raylets, seconds: 0 };
+    for (let i = 0; i < runs; i++) all.push(await readFresh(readers, bytes, storeObjects, allCpu));
     const after = await stats();
     const delta = (k: "pulls" | "fromRelays"): number => after.reduce((sum, s, i) => sum + s.transfers[k] - (before[i]?.transfers[k] ?? 0), 0);
     const raw = Math.max(bytes / median(rawDefault), bytes / median(rawReused)) / 1e9;
@@ -251,6 +274,9 @@ export async function transferFigures(options: { bytes: number; nodes: number; r
       read_on_all_nodes_over_single_pull: median(all) / median(pulls),
       relayed_pulls: delta("fromRelays"),
       all_node_pulls: delta("pulls"),
+      single_pull_raylet_cpu_seconds: singleCpu.seconds / runs,
+      read_on_all_nodes_raylet_cpu_seconds: allCpu.seconds / runs,
+      read_on_all_nodes_cpu_floor_over_single_pull: allCpu.seconds / runs / availableParallelism() / median(pulls),
     };
   } finally {
     await lux.shutdown();
@@ -272,4 +298,7 @@ export function printTransfer(t: TransferFigures): void {
   const ratio = t.read_on_all_nodes_over_single_pull;
   line("read by an actor on every node", t.read_on_all_nodes_seconds.toFixed(2), `s (${ratio.toFixed(2)}× the single pull's ${t.single_pull_seconds.toFixed(2)} s; target ≤ 2.5×)${ratio <= 2.5 ? "" : "  ABOVE"}`);
   line("  pulls that read from a relay", `${t.relayed_pulls}`, `of ${t.all_node_pulls}`);
+  line("  raylets' CPU per read: one pull", t.single_pull_raylet_cpu_seconds.toFixed(2), "s");
+  const floor = `${t.read_on_all_nodes_cpu_floor_over_single_pull.toFixed(2)}× the single pull with all ${availableParallelism()} cores on it`;
+  line(`  raylets' CPU per read: on every node`, t.read_on_all_nodes_raylet_cpu_seconds.toFixed(2), `s (${floor})`);
 }

@@ -66,9 +66,6 @@ export class ObjectPull {
   priority: PullPriority;
   /** Settles once the object is sealed here; rejects (ObjectLostError, or the store's error) otherwise. */
   readonly done: Promise<void>;
-  /** Whether the local copy was created (false: the pull failed first). */
-  readonly started: Promise<boolean>;
-  private markStarted: (created: boolean) => void = () => undefined;
   private size = -1;
   private localOffset = -1;
   /** This pull, as the creating client of the local copy. */
@@ -94,13 +91,16 @@ export class ObjectPull {
     private readonly ctx: PullContext,
   ) {
     this.priority = priority;
-    this.started = new Promise((resolve) => (this.markStarted = resolve));
     this.done = this.run();
   }
 
-  /** The object's size (known once `started` resolved true). */
+  /** The object's size, once the local copy exists (-1 before). */
   get byteSize(): number {
     return this.size;
+  }
+
+  get sealed(): boolean {
+    return this.state === "sealed";
   }
 
   /** Lets `connection` (another node's raylet) read this copy while it is pulled; false once it is not. */
@@ -145,7 +145,6 @@ export class ObjectPull {
       throw e;
     } finally {
       for (const link of links.values()) this.unlink(link);
-      this.markStarted(false); // no effect once created
     }
   }
 
@@ -230,7 +229,6 @@ export class ObjectPull {
     this.size = size;
     this.chunks = new Uint8Array(Math.ceil(size / chunkBytes));
     this.chunksLeft = this.chunks.length;
-    this.markStarted(true);
   }
 
   /** Reads the missing chunks from `link`, a few at a time, writing each as it arrives. */

@@ -81,10 +81,14 @@ export class TransferServer {
     }
   }
 
-  /** A copy being pulled here (once it exists), else the sealed one; its size, or -1. */
+  /**
+   * A copy being pulled here, else the sealed one; its size, or -1. A pull that has no copy
+   * yet (its store makes room, say) is no source: the caller reads from another node rather
+   * than wait on it.
+   */
   private async pin(objectId: string, connection: unknown): Promise<number> {
     const pull = this.parts.pulls().running(objectId);
-    if (pull !== undefined && (await pull.started) && pull.addReader(connection)) return pull.byteSize;
+    if (pull !== undefined && !pull.sealed) return pull.addReader(connection) ? pull.byteSize : -1;
     const loc = await this.parts.store.get(objectId, connection);
     return loc?.size ?? -1;
   }

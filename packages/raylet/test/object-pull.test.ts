@@ -172,11 +172,7 @@ async function relayPulling(nodes: Map<string, Node>, data: Buffer): Promise<{ r
   const held = new Promise<void>((resolve) => (release = resolve));
   node(nodes, "s").beforeChunk = (from) => (from === "r" ? held : undefined);
   const done = node(nodes, "r").pulls.pull("x", ["s"], "owner", "arg");
-  for (;;) {
-    const pull = node(nodes, "r").pulls.running("x");
-    if (pull !== undefined && (await pull.started)) break;
-    await new Promise((r) => setImmediate(r));
-  }
+  while ((node(nodes, "r").pulls.running("x")?.byteSize ?? -1) < 0) await new Promise((r) => setImmediate(r));
   return { release, done };
 }
 
