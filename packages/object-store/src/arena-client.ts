@@ -11,6 +11,12 @@ export interface ArenaClient {
   readonly kind: "shared-memory" | "file";
   write(offset: number, data: ArrayBufferView): void;
   /**
+   * `write` for bytes this process will not read again (chunks of an object received from
+   * another node, copied from a buffer the socket reads into): with the addon, stored past
+   * the CPU cache, which costs less than half of what a plain copy does for large writes.
+   */
+  writeReceived(offset: number, data: Uint8Array): void;
+  /**
    * The bytes at offset: a private mapping of the arena (shared-memory; unmapped when
    * garbage collected) or a copy (file).
    */
@@ -62,6 +68,11 @@ class MappedArena implements ArenaClient {
     else this.addon.write(this.shared, offset, data);
   }
 
+  writeReceived(offset: number, data: Uint8Array): void {
+    if (data.buffer instanceof SharedArrayBuffer) this.writeShared(offset, data);
+    else this.addon.writeStreaming(this.shared, offset, data);
+  }
+
   /**
    * The addon reads only views of plain ArrayBuffers: a view of a SharedArrayBuffer is
    * copied through a bounded scratch buffer, a chunk at a time.
@@ -107,6 +118,10 @@ class FileArena implements ArenaClient {
 
   write(offset: number, data: ArrayBufferView): void {
     fs.writeSync(this.fd, new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 0, data.byteLength, offset);
+  }
+
+  writeReceived(offset: number, data: Uint8Array): void {
+    this.write(offset, data);
   }
 
   view(offset: number, size: number): ArrayBuffer {

@@ -8,6 +8,8 @@ export interface ShmAddon {
   openReadOnly(path: string): number;
   mapRange(fd: number, offset: number, length: number): ArrayBuffer;
   write(mapping: object, offset: number, source: ArrayBufferView): void;
+  /** `write` past the CPU cache, for bytes this process will not read again. */
+  writeStreaming(mapping: object, offset: number, source: ArrayBufferView): void;
   /** Bytes of a shared mapping in place, as an ArrayBuffer (no copy; never unmapped before the process ends). */
   sharedView(mapping: object, offset: number, length: number): ArrayBuffer;
   unmap(mapping: object): void;

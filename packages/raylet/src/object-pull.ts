@@ -278,7 +278,7 @@ export class ObjectPull {
       // The owner may free the object mid-pull: its region is then no longer ours to write.
       if (!store.isCreating(this.objectId, this.creator)) throw new LuxError("the object was freed while it was being pulled");
       if (written + end - start > length) throw new LuxError(`chunk at ${at} has more than ${length} bytes`);
-      arena.write(this.localOffset + at + written, buffer.subarray(start, end));
+      arena.writeReceived(this.localOffset + at + written, buffer.subarray(start, end));
       written += end - start;
     };
     return { sink, written: () => written };

@@ -1,0 +1,55 @@
+/**
+ * The process side of the arena as a raylet uses it for transfers: bytes received from
+ * another node written past the CPU cache (`writeReceived`) read back exactly, whatever their
+ * alignment and size; `sharedBytes` views the arena in place (no copy) anywhere in it,
+ * across the 1 GiB steps of its windows too (the file is sparse: no memory is used).
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, test } from "node:test";
+import { openArena } from "../src/arena-client.js";
+import { storeKind } from "../src/native.js";
+
+const GiB = 2 ** 30;
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lux-arena-client-"));
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function arena(capacity: number): ReturnType<typeof openArena> {
+  const file = path.join(dir, `arena-${capacity}`);
+  fs.writeFileSync(file, "");
+  fs.truncateSync(file, capacity);
+  return openArena(file, capacity);
+}
+
+const pattern = (length: number, seed: number): Buffer => {
+  const b = Buffer.allocUnsafe(length);
+  for (let i = 0; i < length; i++) b[i] = (seed * 17 + i * 5) & 0xff;
+  return b;
+};
+
+test("writeReceived: bytes of any alignment and size read back exactly", () => {
+  const a = arena(8 << 20);
+  for (const [offset, length] of [[0, 1], [3, 100], [5, 4095], [4096, 4096], [17, 65_537], [1, (2 << 20) + 13]] as const) {
+    const data = pattern(length, offset);
+    // Around the bytes: untouched.
+    a.write(offset + length, Buffer.from([0xaa]));
+    a.writeReceived(offset, data);
+    assert.ok(Buffer.from(a.sharedBytes(offset, length)).equals(data), `${length} bytes at ${offset}`);
+    assert.equal(a.sharedBytes(offset + length, 1)[0], 0xaa, `the byte after ${length} bytes at ${offset}`);
+    assert.ok(Buffer.from(a.view(offset - (offset % 4096), length + (offset % 4096))).subarray(offset % 4096).equals(data));
+  }
+});
+
+test("sharedBytes views the arena in place, anywhere in it", () => {
+  assert.equal(storeKind(), "shared-memory", "the shared-memory addon is built (npm install)");
+  const a = arena(3 * GiB);
+  for (const offset of [0, GiB - 10, GiB, 2 * GiB - 10, 3 * GiB - 100]) {
+    a.writeReceived(offset, pattern(100, offset % 251));
+    const view = a.sharedBytes(offset, 100);
+    assert.ok(Buffer.from(view).equals(pattern(100, offset % 251)), `at ${offset}`);
+    a.write(offset, Buffer.from([1, 2, 3]));
+    assert.deepEqual([...view.subarray(0, 3)], [1, 2, 3], `a view, not a copy, at ${offset}`);
+  }
+});
