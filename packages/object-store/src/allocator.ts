@@ -18,6 +18,7 @@ export class Allocator {
   /** Free blocks sorted by offset, never adjacent (merged on free). */
   private readonly free: Block[];
   private used = 0;
+  private highest = 0;
 
   constructor(readonly capacity: number) {
     this.free = capacity > 0 ? [{ offset: 0, size: capacity }] : [];
@@ -25,6 +26,14 @@ export class Allocator {
 
   get usedBytes(): number {
     return this.used;
+  }
+
+  /**
+   * The end of the highest block ever allocated. Blocks go as low as they fit, so the arena
+   * below it has been written (its pages are in memory) and above it, never.
+   */
+  get touchedEnd(): number {
+    return this.highest;
   }
 
   get largestFree(): number {
@@ -46,6 +55,7 @@ export class Allocator {
         b.size -= need;
       }
       this.used += need;
+      this.highest = Math.max(this.highest, offset + need);
       return offset;
     }
     return -1;

@@ -14,8 +14,11 @@ export interface ArenaClient {
    * `write` for bytes this process will not read again (chunks of an object received from
    * another node, copied from a buffer the socket reads into): with the addon, stored past
    * the CPU cache, which costs less than half of what a plain copy does for large writes.
+   * `fresh`: the arena there was never written (see ArenaStore.touchedEnd); the bytes are
+   * written through the file instead, which puts pages in without faulting each into this
+   * process (measured on a VM: ~0.8 against ~1.2 s of CPU per GiB into fresh pages).
    */
-  writeReceived(offset: number, data: Uint8Array): void;
+  writeReceived(offset: number, data: Uint8Array, fresh?: boolean): void;
   /**
    * The bytes at offset: a private mapping of the arena (shared-memory; unmapped when
    * garbage collected) or a copy (file).
@@ -53,10 +56,12 @@ class MappedArena implements ArenaClient {
   private readonly fd: number;
   /** Views of the shared mapping for sharedBytes, by index (see WINDOW_BYTES). */
   private readonly windows = new Map<number, ArrayBuffer>();
+  /** The arena file opened for writing, for writeReceived's fresh pages (kept for the process's life). */
+  private writeFd: number | undefined;
 
   constructor(
     private readonly addon: ShmAddon,
-    path: string,
+    private readonly path: string,
     private readonly capacity: number,
   ) {
     this.shared = addon.map(path, capacity, true);
@@ -68,8 +73,9 @@ class MappedArena implements ArenaClient {
     else this.addon.write(this.shared, offset, data);
   }
 
-  writeReceived(offset: number, data: Uint8Array): void {
-    if (data.buffer instanceof SharedArrayBuffer) this.writeShared(offset, data);
+  writeReceived(offset: number, data: Uint8Array, fresh = false): void {
+    if (fresh) fs.writeSync((this.writeFd ??= fs.openSync(this.path, "r+")), data, 0, data.byteLength, offset);
+    else if (data.buffer instanceof SharedArrayBuffer) this.writeShared(offset, data);
     else this.addon.writeStreaming(this.shared, offset, data);
   }
 

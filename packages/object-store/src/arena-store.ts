@@ -113,6 +113,11 @@ export class ArenaStore {
     return this.options.capacity;
   }
 
+  /** Where the arena's never-written part begins (see Allocator.touchedEnd). */
+  get touchedEnd(): number {
+    return this.allocator.touchedEnd;
+  }
+
   static async open(options: ArenaStoreOptions): Promise<ArenaStore> {
     const store = new ArenaStore(options);
     const fh = await fs.promises.open(options.path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);

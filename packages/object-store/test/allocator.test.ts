@@ -26,6 +26,21 @@ describe("Allocator", () => {
     assert.equal(a.largestFree, 11 * PAGE);
   });
 
+  test("touchedEnd: the end of the highest block ever allocated, kept when blocks are released", () => {
+    const a = new Allocator(16 * PAGE);
+    assert.equal(a.touchedEnd, 0);
+    const x = a.allocate(2 * PAGE);
+    const y = a.allocate(PAGE);
+    assert.equal(a.touchedEnd, 3 * PAGE);
+    a.release(y, PAGE);
+    a.release(x, 2 * PAGE);
+    assert.equal(a.touchedEnd, 3 * PAGE, "released pages stay written");
+    a.allocate(PAGE);
+    assert.equal(a.touchedEnd, 3 * PAGE, "a block below it reuses written pages");
+    a.allocate(4 * PAGE);
+    assert.equal(a.touchedEnd, 5 * PAGE);
+  });
+
   test("a zero-byte object still takes a page, so offsets stay distinct", () => {
     const a = new Allocator(4 * PAGE);
     assert.equal(a.allocate(0), 0);

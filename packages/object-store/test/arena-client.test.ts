@@ -29,18 +29,20 @@ const pattern = (length: number, seed: number): Buffer => {
   return b;
 };
 
-test("writeReceived: bytes of any alignment and size read back exactly", () => {
+for (const fresh of [false, true]) {
+test(`writeReceived${fresh ? " through the file (never-written pages)" : ""}: bytes of any alignment and size read back exactly`, () => {
   const a = arena(8 << 20);
   for (const [offset, length] of [[0, 1], [3, 100], [5, 4095], [4096, 4096], [17, 65_537], [1, (2 << 20) + 13]] as const) {
     const data = pattern(length, offset);
     // Around the bytes: untouched.
     a.write(offset + length, Buffer.from([0xaa]));
-    a.writeReceived(offset, data);
+    a.writeReceived(offset, data, fresh);
     assert.ok(Buffer.from(a.sharedBytes(offset, length)).equals(data), `${length} bytes at ${offset}`);
     assert.equal(a.sharedBytes(offset + length, 1)[0], 0xaa, `the byte after ${length} bytes at ${offset}`);
     assert.ok(Buffer.from(a.view(offset - (offset % 4096), length + (offset % 4096))).subarray(offset % 4096).equals(data));
   }
 });
+}
 
 test("sharedBytes views the arena in place, anywhere in it", () => {
   assert.equal(storeKind(), "shared-memory", "the shared-memory addon is built (npm install)");

@@ -68,6 +68,8 @@ export class ObjectPull {
   readonly done: Promise<void>;
   private size = -1;
   private localOffset = -1;
+  /** Where the local copy's never-written store pages begin (see ArenaStore.touchedEnd). */
+  private freshFrom = Infinity;
   /** This pull, as the creating client of the local copy. */
   private readonly creator = {};
   /** Per chunk: MISSING, CLAIMED (being read) or WRITTEN. */
@@ -223,9 +225,11 @@ export class ObjectPull {
 
   private async createLocal(size: number): Promise<void> {
     const { store, chunkBytes } = this.ctx;
+    const touched = store.touchedEnd;
     const local = await store.create(this.objectId, size, this.ownerAddress, this.creator);
     store.markSecondary(this.objectId);
     this.localOffset = local.offset;
+    this.freshFrom = Math.max(local.offset, touched);
     this.size = size;
     this.chunks = new Uint8Array(Math.ceil(size / chunkBytes));
     this.chunksLeft = this.chunks.length;
@@ -278,7 +282,11 @@ export class ObjectPull {
       // The owner may free the object mid-pull: its region is then no longer ours to write.
       if (!store.isCreating(this.objectId, this.creator)) throw new LuxError("the object was freed while it was being pulled");
       if (written + end - start > length) throw new LuxError(`chunk at ${at} has more than ${length} bytes`);
-      arena.writeReceived(this.localOffset + at + written, buffer.subarray(start, end));
+      const to = this.localOffset + at + written;
+      // Split where the store's never-written pages begin (a chunk straddles it at most once).
+      const warm = Math.max(0, Math.min(end - start, this.freshFrom - to));
+      if (warm > 0) arena.writeReceived(to, buffer.subarray(start, start + warm));
+      if (warm < end - start) arena.writeReceived(to + warm, buffer.subarray(start + warm, end), true);
       written += end - start;
     };
     return { sink, written: () => written };
