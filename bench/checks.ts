@@ -76,16 +76,44 @@ export function objectStore(out: string): void {
   }
 }
 
-/** bench/transfer.ts: the raw TCP streams and the pulls (rates), the reads on every node (seconds, and the relayed pulls). */
+/**
+ * bench/transfer.ts: the raw streams, AES-GCM and the pulls (rates; the pulls' shares of their
+ * baselines), the reads on every node (seconds, the ratio to the single pull, the relayed pulls).
+ */
 export function transfer(out: string): void {
-  const rates = ["raw TCP, 2 Node processes, default reads", "raw TCP, 2 Node processes, reused buffer", "pull to another node, first (cold store)", "pull to another node"];
+  const rates = [
+    "raw TCP, 2 Node processes, default reads",
+    "raw TCP, 2 Node processes, reused buffer",
+    "pull to another node, first (cold store)",
+    "openssl speed -evp aes-128-gcm, 1 core",
+    "raw TLS 1.3, 2 Node processes, reused buffer",
+  ];
   for (const label of rates) figure(/\s([\d.]+) GB\/s/.exec(row(out, label))?.[1], label);
-  for (const label of ["read by an actor on every node, first (cold)", "read by an actor on every node"]) figure(/\s([\d.]+) s/.exec(row(out, label))?.[1], label);
+  const pull = /\s([\d.]+) GB\/s \((\d+)% of raw TCP, target ≥ 80%(?:  BELOW)?; (\d+)% of the reused buffer's\)$/.exec(row(out, "pull to another node"));
+  assert.ok(pull !== null, `pull: a rate and its shares of raw TCP in: ${row(out, "pull to another node")}`);
+  for (const v of pull.slice(1)) figure(v, "pull to another node");
+  const tls = /\s([\d.]+) GB\/s \((\d+)% of AES-GCM, target ≥ 50%(?:  BELOW)?; (\d+)% of raw TLS\)$/.exec(row(out, "pull to another node, TLS 1.3"));
+  assert.ok(tls !== null, `TLS pull: a rate and its shares of AES-GCM and raw TLS in: ${row(out, "pull to another node, TLS 1.3")}`);
+  for (const v of tls.slice(1)) figure(v, "pull to another node, TLS 1.3");
+  figure(/\s([\d.]+) s/.exec(row(out, "read by an actor on every node, first (cold)"))?.[1], "read on every node, first");
+  const all = /\s([\d.]+) s \(([\d.]+)× the single pull's ([\d.]+) s; target ≤ 2\.5×\)(?:  ABOVE)?$/.exec(row(out, "read by an actor on every node"));
+  assert.ok(all !== null, `read on every node: seconds and the ratio to the single pull in: ${row(out, "read by an actor on every node")}`);
+  for (const v of all.slice(1)) figure(v, "read by an actor on every node");
   assert.match(row(out, "pulls that read from a relay"), /\s\d+ of [1-9]\d*$/);
 }
 
-/** The transfer figures of bench/scale.ts --json: positive numbers (relayed pulls and CPU seconds, which a smoke run's small reads may not register, at least 0). */
+/** bench/transfer.ts --json: one line of the transfer figures. */
+export function transferJsonLine(out: string): void {
+  const lines = out.trim().split("\n");
+  assert.equal(lines.length, 1, `one line of JSON, got: ${out}`);
+  transferJson(JSON.parse(lines[0] as string) as Record<string, unknown>);
+}
+
+/** Transfer figures in JSON: every one named, positive numbers (relayed pulls and CPU seconds, which a smoke run's small reads may not register, at least 0). */
 export function transferJson(figures: Record<string, unknown>): void {
+  for (const name of ["pull_share_of_raw_tcp", "read_on_all_nodes_over_single_pull", "tls_pull_share_of_aes_128_gcm", "tls_pull_share_of_raw_tls", "raw_tls_gb_per_second"]) {
+    assert.ok(name in figures, `transfer: ${name} missing`);
+  }
   for (const [name, value] of Object.entries(figures)) {
     const zeroOk = name === "relayed_pulls" || name.includes("cpu");
     assert.ok(typeof value === "number" && Number.isFinite(value) && (value > 0 || (zeroOk && value === 0)), `transfer.${name}: ${String(value)}`);

@@ -63,7 +63,10 @@ const BENCHMARKS: Benchmark[] = [
   {
     name: "transfer",
     full: [{ argv: ts("bench/transfer.ts") }],
-    quick: [{ argv: ts("bench/transfer.ts", "--runs", "1", "--mib", "32", "--nodes", "3"), check: check.transfer }],
+    quick: [
+      { argv: ts("bench/transfer.ts", "--quick"), check: check.transfer },
+      { argv: ts("bench/transfer.ts", "--quick", "--json"), check: check.transferJsonLine },
+    ],
   },
   {
     name: "cluster",
@@ -77,7 +80,7 @@ const BENCHMARKS: Benchmark[] = [
     full: [{ argv: ts("bench/scale.ts") }],
     quick: [
       {
-        argv: ts("bench/scale.ts", "--tasks", "20000", "--actors", "4", "--args", "200", "--returns", "100", "--objects", "200", "--put-gib", "0.25", "--store-gib", "0.125", "--object-mib", "32", "--transfer-mib", "32", "--transfer-nodes", "3", "--transfer-runs", "1", "--json"),
+        argv: ts("bench/scale.ts", "--quick", "--json"),
         check: check.scale,
       },
     ],

@@ -15,8 +15,10 @@
  *
  *   transfer         point 3 (bench/transfer-figures.ts): a --transfer-mib MiB object (1024)
  *                    pulled to another node beside a raw TCP stream between two Node
- *                    processes in the same run, and read by an actor on each of
- *                    --transfer-nodes nodes (8) against the single pull
+ *                    processes in the same run, read by an actor on each of
+ *                    --transfer-nodes nodes (8) against the single pull (--transfer-runs
+ *                    timed reads of each, 3), and pulled over TLS against AES-128-GCM and a
+ *                    raw TLS stream (issue 17 point 8)
  *
  *   single node      the rest of Ray's `single_node` test (bench/single-node.ts): a task with
  *                    --args N ref arguments (10,000), a task with --returns N returns (3,000),
@@ -25,14 +27,17 @@
  *                    (16 through 8, objects of 256 MiB: they spill to disk)
  *
  * Options: --tasks N (default 1,000,000), --actors N (default 200), --only
- * queued|actors|single|transfer, --json (one line of JSON instead of the table).
+ * queued|actors|single|transfer, --json (one line of JSON instead of the table), --quick
+ * (smoke settings for CI, seconds each, figures not meaningful: 20,000 tasks, 4 actors,
+ * single node's 200 args, 100 returns, 200 objects, 0.25 GiB of 32 MiB objects through
+ * 0.125 GiB, the transfer's as bench/transfer.ts --quick); a flag given still wins.
  */
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import * as lux from "lux";
 import { flag } from "./flags.js";
 import { getMany, largePutGet, manyArgs, manyReturns } from "./single-node.js";
-import { printTransfer, transferFigures, type TransferFigures } from "./transfer-figures.js";
+import { printTransfer, transferFigures, transferOptions, type TransferFigures } from "./transfer-figures.js";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
@@ -49,6 +54,7 @@ class Idle {
 const IdleActor = lux.remote(Idle).options({ numCpus: 0.1 });
 
 const BATCH = 10_000;
+const quick = process.argv.includes("--quick");
 
 function seconds(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e9;
@@ -155,14 +161,14 @@ interface SingleNode {
 const GIB = 2 ** 30;
 
 async function singleNode(): Promise<SingleNode> {
-  const storeBytes = flag("store-gib", 8) * GIB;
+  const storeBytes = flag("store-gib", quick ? 0.125 : 8) * GIB;
   const rest = await onCluster(undefined, async () => ({
     warm: await manyArgs(10), // workers started, code loaded: the figures below are not a cold start
-    many_args: await manyArgs(flag("args", 10_000)),
-    many_returns: await manyReturns(flag("returns", 3000)),
-    get_many: await getMany(flag("objects", 10_000)),
+    many_args: await manyArgs(flag("args", quick ? 200 : 10_000)),
+    many_returns: await manyReturns(flag("returns", quick ? 100 : 3000)),
+    get_many: await getMany(flag("objects", quick ? 200 : 10_000)),
   }));
-  const large = await onCluster(undefined, () => largePutGet(flag("put-gib", 16) * GIB, flag("object-mib", 256) * 2 ** 20), { objectStoreMemory: storeBytes });
+  const large = await onCluster(undefined, () => largePutGet(flag("put-gib", quick ? 0.25 : 16) * GIB, flag("object-mib", quick ? 32 : 256) * 2 ** 20), { objectStoreMemory: storeBytes });
   const { warm: _warm, ...figures } = rest;
   return { ...figures, large_put_get: large };
 }
@@ -187,8 +193,8 @@ async function onCluster<T>(numCpus: number | undefined, body: () => Promise<T>,
 }
 
 lux.main(async () => {
-  const tasks = flag("tasks", 1_000_000);
-  const actors = flag("actors", 200);
+  const tasks = flag("tasks", quick ? 20_000 : 1_000_000);
+  const actors = flag("actors", quick ? 4 : 200);
   const i = process.argv.indexOf("--only");
   const only = i >= 0 ? process.argv[i + 1] : undefined;
   const results: { queued_tasks?: QueuedTasks; many_actors?: ManyActors; single_node?: SingleNode; transfer?: TransferFigures } = {};
@@ -196,7 +202,7 @@ lux.main(async () => {
   if (only === undefined || only === "actors") results.many_actors = await onCluster(Math.max(16, Math.ceil(actors / 10)), () => manyActors(actors));
   if (only === undefined || only === "single") results.single_node = await singleNode();
   if (only === undefined || only === "transfer") {
-    results.transfer = await transferFigures({ bytes: flag("transfer-mib", 1024) * 2 ** 20, nodes: flag("transfer-nodes", 8), runs: flag("transfer-runs", 3) });
+    results.transfer = await transferFigures(transferOptions(flag, "transfer-"));
   }
   if (process.argv.includes("--json")) console.log(JSON.stringify(results));
   else {

@@ -35,14 +35,14 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { createCa, issueCert } from "@lux/cli";
-import { TLS_CIPHERSUITES } from "@lux/protocol";
 import { applyConfig, config, tlsConfigEntries, type TlsFiles } from "@lux/common";
 import { connectControlService } from "@lux/launcher";
 import * as lux from "lux";
 import { LocalCluster } from "lux/testing";
 import { flag } from "./flags.js";
-import { rawStreamSeconds, readFresh, readersOn } from "./transfer-figures.js";
+import { rawStreamSeconds } from "./raw-streams.js";
+import { readFresh, readersOn } from "./transfer-reads.js";
+import { aesGcmBytesPerSecond, makeCertificates, rawTlsSeconds } from "./transfer-tls.js";
 
 const MiB = 1024 * 1024;
 const quick = process.argv.includes("--quick");
@@ -56,26 +56,6 @@ const noop = lux.remote(function noop(): number {
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] as number;
-}
-
-/** Bytes per second of AES-128-GCM on one core, from `openssl speed` (machine-readable output). */
-function aesGcmBytesPerSecond(): number {
-  const run = spawnSync("openssl", ["speed", "-evp", "aes-128-gcm", "-seconds", quick ? "1" : "3", "-bytes", "16384", "-mr"], { encoding: "utf8" });
-  const line = run.stdout.split("\n").find((l) => l.startsWith("+F:"));
-  const value = Number(line?.split(":").pop());
-  if (run.status !== 0 || !(value > 0)) throw new Error(`openssl speed failed: ${run.stderr || run.stdout}`);
-  return value;
-}
-
-/** The certificates of the two nodes (the driver uses the head's), made in `dir`. */
-function makeCertificates(dir: string): { head: TlsFiles; b: TlsFiles } {
-  createCa(path.join(dir, "ca"));
-  const ca = path.join(dir, "ca", "ca.crt");
-  const issue = (name: string, ip: string): TlsFiles => {
-    issueCert({ ca: path.join(dir, "ca"), name, ip: [ip], dns: [], out: dir, days: 1 });
-    return { cert: path.join(dir, `${name}.crt`), key: path.join(dir, `${name}.key`), ca };
-  };
-  return { head: issue("head", "127.0.0.1"), b: issue("b", "127.0.0.2") };
 }
 
 /** In a child: a two-node cluster (with TLS when `certs` is given) and this process as its driver. */
@@ -188,7 +168,7 @@ async function rawStreams(dir: string, bytes: number): Promise<{ raw_tcp_gb_per_
   const { head } = JSON.parse(fs.readFileSync(path.join(dir, "certs.json"), "utf8")) as { head: TlsFiles };
   const rate = async (tls: boolean): Promise<number> => {
     const seconds: number[] = [];
-    for (let i = 0; i < 3; i++) seconds.push(await rawStreamSeconds(bytes, true, tls ? { ...head, ciphers: TLS_CIPHERSUITES } : undefined));
+    for (let i = 0; i < 3; i++) seconds.push(tls ? await rawTlsSeconds(bytes, head) : await rawStreamSeconds(bytes, true));
     return bytes / median(seconds) / 1e9;
   };
   return { raw_tcp_gb_per_second: await rate(false), raw_tls_gb_per_second: await rate(true) };
@@ -218,7 +198,7 @@ async function main(): Promise<void> {
     fs.writeFileSync(path.join(dir, "certs.json"), JSON.stringify(makeCertificates(dir)));
     const passOn = ["--runs", "--mib", "--tasks", "--idle"].flatMap((f) => (process.argv.includes(f) ? [f, String(flag(f.slice(2), 1))] : []));
     const common = [...passOn, ...(quick ? ["--quick"] : [])];
-    const aes = aesGcmBytesPerSecond();
+    const aes = aesGcmBytesPerSecond(quick ? 1 : 3);
     const raw = await rawStreams(dir, (quick ? 32 : flag("mib", 256)) * MiB);
     const plain = runChild(["--child", "transfer", ...common]);
     const tls = runChild(["--child", "transfer", "--certs", dir, ...common]);

@@ -3,8 +3,8 @@
 // service's persistent storage); prometheus and promtool, which scrape a cluster's metrics
 // and check their text in test/integration/prometheus.test.ts; chromium (the dashboard's
 // browser tests and benchmark, driven by playwright-core; Debian's build, never a browser
-// download); openssl (`lux cert`, which the TLS tests and bench/security.ts use to make
-// certificates, and `openssl speed` in that benchmark); kubectl (Debian's kubernetes-client),
+// download); openssl (`lux cert`, which the TLS tests, bench/security.ts and bench/transfer.ts use
+// to make certificates, and `openssl speed` in those benchmarks); kubectl (Debian's kubernetes-client),
 // whose kustomize renders deploy/kubernetes offline for packages/autoscaler/test/manifests.test.ts.
 // `npm test` runs this first: a missing one is installed from Debian's apt when we run as
 // root, and otherwise named with the command that installs it, and the run stops before any
