@@ -38,7 +38,15 @@ export function slotList(slots: Slot | readonly Slot[]): readonly Slot[] {
 
 /** The value of an object freed with `lux.free` while refs to it live on: reads fail with ObjectFreedError. */
 export function freedValue(objectId: string): ObjectValue {
-  return { kind: "error", error: toWireError(new ObjectFreedError({ objectId })) };
+  // Without stack frames: where lux.free ran tells a later reader nothing, and formatting them
+  // (through source maps, under tsx) cost more than the rest of freeing the object.
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return { kind: "error", error: toWireError(new ObjectFreedError({ objectId })) };
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 /** Whether a value is freedValue's: it is final (a task result arriving later is dropped). */

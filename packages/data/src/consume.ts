@@ -6,7 +6,7 @@ import type { Table } from "apache-arrow";
 import * as lux from "lux";
 import { Batcher } from "./batcher.js";
 import { toFormat } from "./batch.js";
-import { concatTables, decodeBlock, type BlockBytes } from "./block.js";
+import { concatTables, decodeBlock, type EncodedBlock } from "./block.js";
 import { DataContext } from "./context.js";
 import type { Bundle } from "./executor/bundle.js";
 import { Execution } from "./executor/executor.js";
@@ -36,7 +36,7 @@ export interface IterBatchesOptions<F extends BatchFormat = "columns"> {
 /** The blocks of a run of `plan`, in its output order; each fetched ahead by `prefetch`. */
 export async function* runBlocks(plan: PlanNode, onStats: (s: ExecutionStats) => void, prefetch = 1): AsyncGenerator<Table> {
   const exec = await Execution.start(plan, DataContext.getCurrent().snapshot());
-  const ahead: { bundle: Bundle; got: Promise<{ bytes: BlockBytes; bundle: Bundle }> }[] = [];
+  const ahead: { bundle: Bundle; got: Promise<{ block: EncodedBlock; bundle: Bundle }> }[] = [];
   try {
     for (;;) {
       while (ahead.length <= prefetch) {
@@ -48,8 +48,8 @@ export async function* runBlocks(plan: PlanNode, onStats: (s: ExecutionStats) =>
       }
       const first = ahead.shift();
       if (first === undefined) return;
-      const { bytes, bundle } = await first.got;
-      const table = decodeBlock(bytes);
+      const { block, bundle } = await first.got;
+      const table = decodeBlock(block);
       exec.release([first.bundle]);
       // A block made again after a loss: freed now too (the table's views keep what they read).
       if (bundle !== first.bundle) await lux.free([bundle.ref]);

@@ -6,7 +6,7 @@
 import * as lux from "lux";
 import { Batcher } from "./batcher.js";
 import { toFormat } from "./batch.js";
-import { decodeBlock, type BlockBytes } from "./block.js";
+import { decodeBlock, type EncodedBlock } from "./block.js";
 import type { IterBatchesOptions } from "./consume.js";
 import { checkBatchFormat, checkBatchSize } from "./options.js";
 import type { StoredBlock } from "./plan.js";
@@ -52,7 +52,7 @@ export class DataIterator<R extends Row = Record<string, unknown>> {
     const batchSize = options.batchSize === null ? undefined : (checkBatchSize(options.batchSize) ?? 256);
     const batcher = new Batcher({ batchSize, dropLast: options.dropLast === true, shuffleBufferSize: options.localShuffleBufferSize, shuffleSeed: options.localShuffleSeed });
     for await (const block of this.blocks()) {
-      batcher.add(decodeBlock(await lux.get(block.ref as lux.ObjectRef<BlockBytes>)));
+      batcher.add(decodeBlock(await lux.get(block.ref as lux.ObjectRef<EncodedBlock>)));
       for (const batch of batcher.take(false)) yield toFormat(batch, format) as BatchOf<R, F>;
     }
     for (const batch of batcher.take(true)) yield toFormat(batch, format) as BatchOf<R, F>;

@@ -8,7 +8,7 @@ import type { Table } from "apache-arrow";
 import * as lux from "lux";
 import { accumulate, finish, merge, newState, type AggState, type AggregateSpec } from "./aggregate.js";
 import { batchToTable, toFormat, type BatchFormat } from "./batch.js";
-import { concatTables, decodeBlock, encodeBlock, metaOf, type BlockBytes, type BlockMeta } from "./block.js";
+import { concatTables, decodeBlock, encodeBlock, metaOf, type EncodedBlock, type BlockMeta } from "./block.js";
 import { columnValues, type Column } from "./columns.js";
 import { columnsToTable } from "./batch.js";
 import { groupIndices, hashPartition, keysOf, rangePartition, sortIndices, seededRandom } from "./table-ops.js";
@@ -39,7 +39,7 @@ interface PartialGroups {
 }
 
 /** Up to `count` key values of the block, spread over it, for the sort's boundaries. */
-export const sampleTask = lux.remote((block: BlockBytes, key: string, count: number): unknown[] => {
+export const sampleTask = lux.remote((block: EncodedBlock, key: string, count: number): unknown[] => {
   const values = columnValues(decodeBlock(block).getChild(key) as never);
   const step = Math.max(1, Math.floor(values.length / count));
   const out: unknown[] = [];
@@ -47,7 +47,7 @@ export const sampleTask = lux.remote((block: BlockBytes, key: string, count: num
   return out;
 });
 
-export const splitTask = lux.remote((block: BlockBytes, how: SplitHow): unknown[] => {
+export const splitTask = lux.remote((block: EncodedBlock, how: SplitHow): unknown[] => {
   const table = decodeBlock(block);
   if (how.kind === "aggregate") return partialAggregate(table, how);
   let assignment: Uint32Array;
@@ -82,11 +82,11 @@ function partialAggregate(table: Table, how: Extract<SplitHow, { kind: "aggregat
   return out;
 }
 
-export const reduceTask = lux.remote(async (how: ReduceHow, wrapped: boolean, ...parts: unknown[]): Promise<[BlockBytes, BlockMeta]> => {
+export const reduceTask = lux.remote(async (how: ReduceHow, wrapped: boolean, ...parts: unknown[]): Promise<[EncodedBlock, BlockMeta]> => {
   const given = wrapped ? parts.map((p) => (p as unknown[])[0]) : parts;
-  const table = how.kind === "aggregate" ? finishAggregate(given as PartialGroups[], how) : await reduceTables(concatTables((given as BlockBytes[]).map(decodeBlock)), how);
-  const bytes = encodeBlock(table);
-  return [bytes, metaOf(table, bytes)];
+  const table = how.kind === "aggregate" ? finishAggregate(given as PartialGroups[], how) : await reduceTables(concatTables((given as EncodedBlock[]).map(decodeBlock)), how);
+  const block = encodeBlock(table);
+  return [block, metaOf(table, block)];
 });
 
 async function reduceTables(table: Table, how: Exclude<ReduceHow, { kind: "aggregate" }>): Promise<Table> {

@@ -4,7 +4,7 @@
  * calling the instance's `call(batch)` for the class's step.
  */
 import * as lux from "lux";
-import { concatTables, decodeBlock, type BlockBytes } from "./block.js";
+import { concatTables, decodeBlock, type EncodedBlock } from "./block.js";
 import { applyChain, loadChain } from "./chain.js";
 import type { MapOp } from "./plan.js";
 import { blockItems } from "./tasks.js";
@@ -34,7 +34,7 @@ export class MapWorker {
     return true;
   }
 
-  async *process(targetBytes: number, taskKey: string, ...blocks: BlockBytes[]) {
+  async *process(targetBytes: number, taskKey: string, ...blocks: EncodedBlock[]) {
     const { steps, call } = await this.ready;
     const input = concatTables(blocks.map(decodeBlock));
     yield* blockItems(await applyChain(input, steps, call, taskKey), targetBytes);

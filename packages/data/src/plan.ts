@@ -5,7 +5,7 @@
 import type { ObjectRef, Shipped } from "lux";
 import type { AggregateSpec } from "./aggregate.js";
 import type { BatchFormat } from "./batch.js";
-import type { BlockBytes, BlockMeta } from "./block.js";
+import type { EncodedBlock, BlockMeta } from "./block.js";
 import type { SchemaFields } from "./schema.js";
 import type { SourceSpec } from "./sources/source-spec.js";
 import type { WriteSpec } from "./write-spec.js";
@@ -53,7 +53,7 @@ export interface ActorCompute {
 
 /** A block already in the object store, with its metadata. */
 export interface StoredBlock {
-  readonly ref: ObjectRef<BlockBytes>;
+  readonly ref: ObjectRef<EncodedBlock>;
   readonly meta: BlockMeta;
 }
 

@@ -7,7 +7,7 @@ import { RecordBatch, Table } from "apache-arrow";
 import * as lux from "lux";
 import { InvalidOptionError } from "lux";
 import { isPlainObject, rowsToTable } from "./batch.js";
-import { encodeBlock, metaOf, type BlockBytes } from "./block.js";
+import { encodeBlock, metaOf, type EncodedBlock } from "./block.js";
 import { Dataset } from "./dataset.js";
 import type { StoredBlock } from "./plan.js";
 import { RANGE_TYPE } from "./read-tables.js";
@@ -46,8 +46,8 @@ export function range(n: number, options: { parallelism?: number } = {}): Datase
 }
 
 function putBlock(table: Table): StoredBlock {
-  const bytes = encodeBlock(table);
-  return { ref: lux.put(bytes) as lux.ObjectRef<BlockBytes>, meta: metaOf(table, bytes) };
+  const block = encodeBlock(table);
+  return { ref: lux.put(block) as lux.ObjectRef<EncodedBlock>, meta: metaOf(table, block) };
 }
 
 /** The items as rows (objects as they are, other values as `{ item }`), in `parallelism` blocks (16 by default). */

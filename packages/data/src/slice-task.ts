@@ -1,9 +1,9 @@
 /** Cuts row ranges of blocks into one block (repartition without a shuffle). */
 import * as lux from "lux";
-import { concatTables, decodeBlock, encodeBlock, metaOf, type BlockBytes, type BlockMeta } from "./block.js";
+import { concatTables, decodeBlock, encodeBlock, metaOf, type EncodedBlock, type BlockMeta } from "./block.js";
 
-export const sliceTask = lux.remote((ranges: readonly [number, number][], ...blocks: BlockBytes[]): [BlockBytes, BlockMeta] => {
+export const sliceTask = lux.remote((ranges: readonly [number, number][], ...blocks: EncodedBlock[]): [EncodedBlock, BlockMeta] => {
   const table = concatTables(blocks.map((b, i) => decodeBlock(b).slice(...(ranges[i] as [number, number]))));
-  const bytes = encodeBlock(table);
-  return [bytes, metaOf(table, bytes)];
+  const block = encodeBlock(table);
+  return [block, metaOf(table, block)];
 });

@@ -7,7 +7,7 @@
  */
 import * as lux from "lux";
 import { DataIteratorError } from "lux";
-import { decodeBlock, encodeBlock, metaOf, type BlockBytes } from "./block.js";
+import { decodeBlock, encodeBlock, metaOf, type EncodedBlock } from "./block.js";
 import type { DataSettings } from "./context.js";
 import type { Bundle } from "./executor/bundle.js";
 import { Execution } from "./executor/executor.js";
@@ -185,8 +185,8 @@ export class SplitCoordinator {
 
 async function slice(b: Bundle, offset: number, rows: number): Promise<Bundle> {
   const table = decodeBlock(await lux.get(b.ref)).slice(offset, offset + rows);
-  const bytes = encodeBlock(table);
-  return { ref: lux.put(bytes) as lux.ObjectRef<BlockBytes>, meta: metaOf(table, bytes), owned: true };
+  const block = encodeBlock(table);
+  return { ref: lux.put(block) as lux.ObjectRef<EncodedBlock>, meta: metaOf(table, block), owned: true };
 }
 
 async function countRows(plan: PlanNode, settings: DataSettings): Promise<number> {

@@ -1,9 +1,9 @@
 /** A block as an execution moves it between operators: its ref, its metadata, who may free it. */
 import type { ObjectRef } from "lux";
-import type { BlockBytes, BlockMeta } from "../block.js";
+import type { EncodedBlock, BlockMeta } from "../block.js";
 
 export interface Bundle {
-  readonly ref: ObjectRef<BlockBytes>;
+  readonly ref: ObjectRef<EncodedBlock>;
   readonly meta: BlockMeta;
   /** Whether the execution may free the block once used (false for a materialized dataset's blocks). */
   readonly owned: boolean;

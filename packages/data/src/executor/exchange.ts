@@ -6,7 +6,7 @@
  */
 import * as lux from "lux";
 import type { ObjectRef } from "lux";
-import type { BlockBytes, BlockMeta } from "../block.js";
+import type { EncodedBlock, BlockMeta } from "../block.js";
 import { compareKeys, reduceTask, sampleTask, splitTask, type ReduceHow, type SplitHow } from "../exchange-tasks.js";
 import type { AllToAllSpec } from "../plan.js";
 import { sliceTask } from "../slice-task.js";
@@ -66,7 +66,7 @@ async function mapReduce(inputs: readonly Bundle[], parts: number, split: SplitH
   return { bundles: bundles.filter((b) => b.meta.numRows > 0 || reduce.kind === "aggregate"), tasks: inputs.length + parts + extraTasks };
 }
 
-async function collect(outputs: readonly [ObjectRef<BlockBytes>, ObjectRef<BlockMeta>][]): Promise<Bundle[]> {
+async function collect(outputs: readonly [ObjectRef<EncodedBlock>, ObjectRef<BlockMeta>][]): Promise<Bundle[]> {
   const metas = await lux.get(outputs.map(([, m]) => m));
   return outputs.map(([ref], i) => ({ ref, meta: metas[i] as BlockMeta, owned: true }));
 }

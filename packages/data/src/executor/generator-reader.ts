@@ -5,7 +5,7 @@
  */
 import * as lux from "lux";
 import { TaskError } from "lux";
-import type { BlockBytes, BlockMeta } from "../block.js";
+import type { EncodedBlock, BlockMeta } from "../block.js";
 import type { BlockItem } from "../tasks.js";
 import type { Bundle, ExecutionHooks } from "./bundle.js";
 
@@ -43,7 +43,7 @@ export async function readGenerator(
         break;
       }
       const m = (await lux.get(meta.value)) as BlockMeta;
-      onBlock({ ref: block.value as lux.ObjectRef<BlockBytes>, meta: m, owned: true }, index++);
+      onBlock({ ref: block.value as lux.ObjectRef<EncodedBlock>, meta: m, owned: true }, index++);
     } finally {
       if (sourceBlockBytes !== undefined) exec.unreserve(reserved);
     }

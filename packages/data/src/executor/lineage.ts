@@ -5,7 +5,7 @@
  * (the task again, on its inputs made again first, and the block's index among its outputs).
  */
 import * as lux from "lux";
-import type { BlockBytes, BlockMeta } from "../block.js";
+import type { EncodedBlock, BlockMeta } from "../block.js";
 import type { BlockItem } from "../tasks.js";
 import type { Bundle } from "./bundle.js";
 
@@ -28,7 +28,7 @@ export async function blockOfRun(gen: lux.ObjectRefGenerator<BlockItem>, index: 
       await lux.get(block.value);
       break;
     }
-    if (k++ === index) found = { ref: block.value as lux.ObjectRef<BlockBytes>, meta: (await lux.get(meta.value)) as BlockMeta, owned: true, recompute };
+    if (k++ === index) found = { ref: block.value as lux.ObjectRef<EncodedBlock>, meta: (await lux.get(meta.value)) as BlockMeta, owned: true, recompute };
     else await lux.free([block.value, meta.value]);
   }
   await lux.get(gen.completed());
@@ -41,12 +41,12 @@ export async function remakeInputs(inputs: readonly Bundle[]): Promise<Bundle[]>
   return Promise.all(inputs.map((b) => (b.recompute === undefined ? b : b.recompute())));
 }
 
-/** `get` of a block's bytes that makes the block again (up to a few times) when it was lost. */
-export async function getBlock(bundle: Bundle): Promise<{ bytes: BlockBytes; bundle: Bundle }> {
+/** `get` of a block that makes the block again (up to a few times) when it was lost. */
+export async function getBlock(bundle: Bundle): Promise<{ block: EncodedBlock; bundle: Bundle }> {
   let current = bundle;
   for (let attempt = 0; ; attempt++) {
     try {
-      return { bytes: await lux.get(current.ref), bundle: current };
+      return { block: await lux.get(current.ref), bundle: current };
     } catch (e) {
       if (!isLost(e) || current.recompute === undefined || attempt >= MAX_RECOMPUTES) throw e;
       current = await current.recompute();

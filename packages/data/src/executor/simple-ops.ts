@@ -1,6 +1,6 @@
 /** Operators without tasks: blocks already stored, a limit, a union. */
 import * as lux from "lux";
-import { decodeBlock, encodeBlock, metaOf, type BlockBytes } from "../block.js";
+import { decodeBlock, encodeBlock, metaOf, type EncodedBlock } from "../block.js";
 import type { StoredBlock } from "../plan.js";
 import type { Bundle, ExecutionHooks } from "./bundle.js";
 import { Operator } from "./operator.js";
@@ -90,8 +90,8 @@ export class LimitOp extends Operator {
 
 async function cut(b: Bundle, rows: number): Promise<Bundle> {
   const table = decodeBlock(await lux.get(b.ref)).slice(0, rows);
-  const bytes = encodeBlock(table);
-  return { ref: lux.put(bytes) as lux.ObjectRef<BlockBytes>, meta: metaOf(table, bytes), owned: true };
+  const block = encodeBlock(table);
+  return { ref: lux.put(block) as lux.ObjectRef<EncodedBlock>, meta: metaOf(table, block), owned: true };
 }
 
 /** The blocks of several datasets, one after the other when order is preserved. */
