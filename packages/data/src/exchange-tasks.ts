@@ -6,12 +6,13 @@
  */
 import type { Table } from "apache-arrow";
 import * as lux from "lux";
-import { accumulate, finish, merge, newState, type AggState, type AggregateSpec } from "./aggregate.js";
+import type { AggregateSpec } from "./aggregate.js";
 import { batchToTable, toFormat, type BatchFormat } from "./batch.js";
 import { concatTables, decodeBlock, encodeBlock, metaOf, type EncodedBlock, type BlockMeta } from "./block.js";
-import { columnValues, type Column } from "./columns.js";
+import { columnValues } from "./columns.js";
+import { finishAggregate, partialAggregate, type PartialPart } from "./group-aggregate.js";
 import { columnsToTable } from "./batch.js";
-import { groupIndices, hashPartition, keysOf, rangePartition, sortIndices, seededRandom } from "./table-ops.js";
+import { groupIndices, hashPartition, rangePartition, sortIndices, seededRandom } from "./table-ops.js";
 import { takeRows } from "./take.js";
 import type { ShippedFn } from "./plan.js";
 
@@ -32,12 +33,6 @@ export type ReduceHow =
   | { readonly kind: "aggregate"; readonly keys: readonly string[]; readonly aggs: readonly AggregateSpec[] }
   | { readonly kind: "mapGroups"; readonly keys: readonly string[]; readonly fn: ShippedFn; readonly batchFormat: BatchFormat; readonly name: string };
 
-/** Partial aggregation states of one part: per key, its key values and one state per aggregation. */
-interface PartialGroups {
-  readonly keys: unknown[][];
-  readonly states: AggState[][];
-}
-
 /** Up to `count` key values of the block, spread over it, for the sort's boundaries. */
 export const sampleTask = lux.remote((block: EncodedBlock, key: string, count: number): unknown[] => {
   const values = columnValues(decodeBlock(block).getChild(key) as never);
@@ -49,7 +44,7 @@ export const sampleTask = lux.remote((block: EncodedBlock, key: string, count: n
 
 export const splitTask = lux.remote((block: EncodedBlock, how: SplitHow): unknown[] => {
   const table = decodeBlock(block);
-  if (how.kind === "aggregate") return partialAggregate(table, how);
+  if (how.kind === "aggregate") return partialAggregate(table, how.keys, how.aggs, how.parts);
   let assignment: Uint32Array;
   let parts: number;
   if (how.kind === "range") ((assignment = rangePartition(table, how.key, how.boundaries, how.descending)), (parts = how.boundaries.length + 1));
@@ -64,27 +59,9 @@ export const splitTask = lux.remote((block: EncodedBlock, how: SplitHow): unknow
   return byPart.map((rows) => encodeBlock(takeRows(table, rows)));
 });
 
-function partialAggregate(table: Table, how: Extract<SplitHow, { kind: "aggregate" }>): PartialGroups[] {
-  const columns = how.aggs.map((a) => (a.column === undefined ? undefined : columnValues(table.getChild(a.column) as never)));
-  const groups = groupIndices(table, how.keys);
-  const out: PartialGroups[] = Array.from({ length: how.parts }, () => ({ keys: [], states: [] }));
-  for (const group of groups.values()) {
-    const states = how.aggs.map((spec, j) => {
-      const state = newState(spec);
-      const col = columns[j] as Column | undefined;
-      for (const i of group.rows) accumulate(state, spec, col === undefined ? null : col[i]);
-      return { ...state, values: state.values === undefined ? undefined : ([...state.values] as never) };
-    });
-    const part = out[group.hash % how.parts] as PartialGroups;
-    part.keys.push(group.key);
-    part.states.push(states);
-  }
-  return out;
-}
-
 export const reduceTask = lux.remote(async (how: ReduceHow, wrapped: boolean, ...parts: unknown[]): Promise<[EncodedBlock, BlockMeta]> => {
   const given = wrapped ? parts.map((p) => (p as unknown[])[0]) : parts;
-  const table = how.kind === "aggregate" ? finishAggregate(given as PartialGroups[], how) : await reduceTables(concatTables((given as EncodedBlock[]).map(decodeBlock)), how);
+  const table = how.kind === "aggregate" ? finishAggregate(given as PartialPart[], how.keys, how.aggs, compareKeys) : await reduceTables(concatTables((given as EncodedBlock[]).map(decodeBlock)), how);
   const block = encodeBlock(table);
   return [block, metaOf(table, block)];
 });
@@ -112,31 +89,13 @@ async function reduceTables(table: Table, how: Exclude<ReduceHow, { kind: "aggre
 async function mapGroups(table: Table, how: Extract<ReduceHow, { kind: "mapGroups" }>): Promise<Table> {
   const fn = (await lux.loadShipped(how.fn)) as unknown as Fn;
   const outputs: Table[] = [];
-  const groups = [...groupIndices(table, how.keys).values()].sort((a, b) => compareKeys(a.key, b.key));
+  const groups = groupIndices(table, how.keys).sort((a, b) => compareKeys(a.key, b.key));
   for (const group of groups) {
     let r = fn(toFormat(takeRows(table, group.rows), how.batchFormat));
     if (r instanceof Promise) r = await r;
     outputs.push(batchToTable(r, how.name));
   }
   return concatTables(outputs);
-}
-
-function finishAggregate(parts: readonly PartialGroups[], how: Extract<ReduceHow, { kind: "aggregate" }>): Table {
-  const merged = new Map<string, { key: unknown[]; states: AggState[] }>();
-  for (const part of parts) {
-    part.keys.forEach((key, i) => {
-      const id = JSON.stringify(key, (_k, v: unknown) => (typeof v === "bigint" ? `${v}n` : v));
-      const states = (part.states[i] as AggState[]).map((s) => ({ ...s, values: s.values === undefined ? undefined : new Set(s.values as unknown as unknown[]) }));
-      const known = merged.get(id);
-      if (known === undefined) merged.set(id, { key, states });
-      else known.states.forEach((s, j) => merge(s, states[j] as AggState));
-    });
-  }
-  const groups = [...merged.values()].sort((a, b) => compareKeys(a.key, b.key));
-  const columns: Record<string, unknown[]> = {};
-  how.keys.forEach((k, j) => (columns[k] = groups.map((g) => g.key[j])));
-  how.aggs.forEach((spec, j) => (columns[spec.name] = groups.map((g) => finish(g.states[j] as AggState, spec))));
-  return columnsToTable(columns, "Aggregate");
 }
 
 export function compareKeys(a: readonly unknown[], b: readonly unknown[]): number {
@@ -151,4 +110,3 @@ export function compareKeys(a: readonly unknown[], b: readonly unknown[]): numbe
   return 0;
 }
 
-export { keysOf };

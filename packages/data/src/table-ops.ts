@@ -1,6 +1,7 @@
 /** Row operations on tables for all-to-all operators: sort order, partitions by key, groups. */
 import type { Table, Vector } from "apache-arrow";
 import { columnValues, type Column } from "./columns.js";
+import { groupRows, hashString, keyId } from "./grouping.js";
 
 /** A deterministic random number generator (mulberry32) for seeded shuffles. */
 export function seededRandom(seed: number): () => number {
@@ -52,22 +53,6 @@ export function rangePartition(table: Table, key: string, boundaries: readonly u
   return out;
 }
 
-/** The key values of every row, one array per row. */
-export function keysOf(table: Table, keys: readonly string[]): unknown[][] {
-  const cols = keys.map((k) => values(table, k));
-  return Array.from({ length: table.numRows }, (_, i) => cols.map((c) => c[i]));
-}
-
-function hashString(s: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
-  return h >>> 0;
-}
-
-function keyId(values: readonly unknown[]): string {
-  return values.length === 1 ? String(values[0] instanceof Date ? values[0].getTime() : values[0]) + typeof values[0] : JSON.stringify(values, (_k, v: unknown) => (typeof v === "bigint" ? `${v}n` : v));
-}
-
 export interface Group {
   readonly key: unknown[];
   readonly hash: number;
@@ -75,41 +60,22 @@ export interface Group {
 }
 
 /** The rows of each distinct key (in first-seen order), with the key's hash. */
-export function groupIndices(table: Table, keys: readonly string[]): Map<unknown, Group> {
-  if (keys.length === 1) return groupByOne(values(table, keys[0] as string));
+export function groupIndices(table: Table, keys: readonly string[]): Group[] {
   const cols = keys.map((k) => values(table, k));
-  const groups = new Map<unknown, Group>();
-  for (let i = 0; i < table.numRows; i++) {
-    const key = cols.map((c) => c[i]);
-    const id = keyId(key);
-    let g = groups.get(id);
-    if (g === undefined) {
-      g = { key, hash: hashString(id), rows: [] };
-      groups.set(id, g);
-    }
-    g.rows.push(i);
-  }
-  return groups;
-}
-
-/** One key column: its values are the map's keys (no key array or string per row). */
-function groupByOne(col: Column): Map<unknown, Group> {
-  const groups = new Map<unknown, Group>();
-  for (let i = 0; i < col.length; i++) {
-    const raw = col[i];
-    const v = raw instanceof Date ? raw.getTime() : raw;
-    let g = groups.get(v);
-    if (g === undefined) {
-      g = { key: [raw], hash: hashString(keyId([raw])), rows: [] };
-      groups.set(v, g);
-    }
-    g.rows.push(i);
-  }
+  const { ids, firstRows } = groupRows(cols, table.numRows);
+  const groups = firstRows.map((row): Group => {
+    const key = cols.map((c) => c[row]);
+    return { key, hash: hashString(keyId(key)), rows: [] };
+  });
+  for (let i = 0; i < ids.length; i++) (groups[ids[i] as number] as Group).rows.push(i);
   return groups;
 }
 
 export function hashPartition(table: Table, keys: readonly string[], parts: number): Uint32Array {
+  const cols = keys.map((k) => values(table, k));
+  const { ids, firstRows } = groupRows(cols, table.numRows);
+  const partOf = firstRows.map((row) => hashString(keyId(cols.map((c) => c[row]))) % parts);
   const out = new Uint32Array(table.numRows);
-  for (const g of groupIndices(table, keys).values()) for (const i of g.rows) out[i] = g.hash % parts;
+  for (let i = 0; i < ids.length; i++) out[i] = partOf[ids[i] as number] as number;
   return out;
 }

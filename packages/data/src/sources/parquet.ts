@@ -23,6 +23,7 @@ import {
 } from "apache-arrow";
 import { columnVector } from "../columns.js";
 import { checkColumns, checkSameSchema, type SchemaFields } from "../schema.js";
+import { readFlatColumn, rowGroupAt } from "./parquet-flat.js";
 import type { ReadTaskSpec } from "./source-spec.js";
 
 /** The Arrow type a Parquet leaf column is read as (undefined: inferred from its values). */
@@ -36,9 +37,9 @@ function arrowType(e: SchemaElement): DataType | undefined {
     case "BOOLEAN":
       return new Bool();
     case "INT32":
-      return e.converted_type === undefined && logical === undefined ? new Int32() : undefined;
+      return plainInteger(e, 32) ? new Int32() : undefined;
     case "INT64":
-      return e.converted_type === undefined && logical === undefined ? new Int64() : undefined;
+      return plainInteger(e, 64) ? new Int64() : undefined;
     case "FLOAT":
       return new Float32();
     case "DOUBLE":
@@ -46,6 +47,14 @@ function arrowType(e: SchemaElement): DataType | undefined {
     default:
       return undefined;
   }
+}
+
+/** A signed integer of the physical type's own width: no annotation, or one that says just that (DuckDB writes INT_32). */
+function plainInteger(e: SchemaElement, bits: 32 | 64): boolean {
+  const logical = e.logical_type;
+  const convertedOk = e.converted_type === undefined || e.converted_type === `INT_${bits}`;
+  const logicalOk = logical === undefined || (logical.type === "INTEGER" && logical.bitWidth === bits && logical.isSigned);
+  return convertedOk && logicalOk;
 }
 
 interface FileInfo {
@@ -94,27 +103,35 @@ export async function readParquetRows(spec: Extract<ReadTaskSpec, { kind: "parqu
   const metadata = await parquetMetadataAsync(file);
   const leaves = parquetSchema(metadata).children;
   const wanted = spec.columns ?? leaves.map((c) => c.element.name);
-  const chunks = new Map<string, { rowStart: number; data: ArrayLike<unknown> }[]>();
-  await parquetRead({
-    file,
-    metadata,
-    compressors,
-    columns: [...wanted],
-    rowStart: spec.rowStart,
-    rowEnd: spec.rowEnd,
-    onChunk: (c) => {
-      const list = chunks.get(c.columnName) ?? [];
-      list.push({ rowStart: c.rowStart, data: c.columnData as ArrayLike<unknown> });
-      chunks.set(c.columnName, list);
-    },
-  });
-  const vectors: Record<string, Vector> = {};
-  for (const name of wanted) {
+  const typeOf = (name: string): DataType | undefined => {
     const element = leaves.find((c) => c.element.name === name)?.element;
-    const values = rowsOf(chunks.get(name) ?? [], spec.rowStart, spec.rowEnd);
-    vectors[name] = vectorOf(name, values, element === undefined ? undefined : arrowType(element));
+    return element === undefined ? undefined : arrowType(element);
+  };
+  const group = rowGroupAt(metadata, spec.rowStart, spec.rowEnd);
+  const vectors = new Map<string, Vector>();
+  for (const name of wanted) {
+    const flat = group < 0 ? undefined : await readFlatColumn(file, metadata, group, name, typeOf(name));
+    if (flat !== undefined) vectors.set(name, flat);
   }
-  return new Table(vectors);
+  const rest = wanted.filter((name) => !vectors.has(name));
+  if (rest.length > 0) {
+    const chunks = new Map<string, { rowStart: number; data: ArrayLike<unknown> }[]>();
+    await parquetRead({
+      file,
+      metadata,
+      compressors,
+      columns: rest,
+      rowStart: spec.rowStart,
+      rowEnd: spec.rowEnd,
+      onChunk: (c) => {
+        const list = chunks.get(c.columnName) ?? [];
+        list.push({ rowStart: c.rowStart, data: c.columnData as ArrayLike<unknown> });
+        chunks.set(c.columnName, list);
+      },
+    });
+    for (const name of rest) vectors.set(name, vectorOf(name, rowsOf(chunks.get(name) ?? [], spec.rowStart, spec.rowEnd), typeOf(name)));
+  }
+  return new Table(Object.fromEntries(wanted.map((name) => [name, vectors.get(name) as Vector])));
 }
 
 /** The column's values for rows [start, end) from its decoded chunks (which may reach outside it). */
