@@ -2,7 +2,7 @@
  * streamingSplit and DataIterator (issue 18, point 7): a coordinator actor hands out blocks to
  * n readers; equal splits drop the remainder, else whole blocks; iterators travel to actors;
  * each epoch is a new execution; two readers of one split, or more readers than splits, is an
- * error and not a hang.
+ * error at once and not a hang; a split nobody reads fails its readers at the barrier's timeout.
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -47,15 +47,34 @@ test("every row once across the splits; iterators travel to actors; a second epo
   assert.equal(counts.reduce((s, x) => s + x, 0), 500, "epoch 2, read by actors");
 });
 
-test("two readers of one split at once is an error; so is waiting for splits nobody reads (more readers than splits)", async () => {
+test("two readers of one split at once is an error, at once", async () => {
   const [only] = data.range(100, { parallelism: 4 }).streamingSplit(1);
   const it = only as data.DataIterator<{ id: number }>;
   const first = it.iterBatches({ batchSize: 10 });
   await first.next();
   await assert.rejects(countOf(it), (e: unknown) => e instanceof data.DataIteratorError && e.split === 0 && /another reader/.test(e.message));
   await first.return(undefined);
-  // Two readers for two splits, but both given split 0 one after the other: the second waits
-  // for split 1's epoch, which nobody starts; past the barrier's timeout it fails, naming it.
+  assert.equal(await countOf(it), 100, "the split reads again once its reader is done");
+});
+
+test("more readers than splits (two given split 0, none split 1) fails every reader at once, naming the split nobody reads", async () => {
+  // The barrier's timeout stays at its default (10 minutes): the errors must not wait for it.
+  const started = Date.now();
+  const [a] = data.range(100, { parallelism: 4 }).streamingSplit(2);
+  const it = a as data.DataIterator<{ id: number }>;
+  const first = countOf(it);
+  first.catch(() => undefined);
+  await assert.rejects(countOf(it), (e: unknown) => e instanceof data.DataIteratorError && e.split === 0 && /another reader/.test(e.message));
+  await assert.rejects(first, (e: unknown) => {
+    assert.ok(e instanceof data.DataIteratorError, String(e));
+    assert.equal(e.split, 0);
+    assert.match(e.message, /a second reader asked for split 0 while split 1 had no reader for epoch 0/);
+    return true;
+  });
+  assert.ok(Date.now() - started < 60_000, `failed after ${Date.now() - started} ms`);
+});
+
+test("a split nobody reads: its barrier fails after splitBarrierTimeoutMs, naming it", async () => {
   const ctx = data.DataContext.getCurrent();
   ctx.splitBarrierTimeoutMs = 1_000;
   try {

@@ -13,6 +13,20 @@ import type { Bundle } from "./executor/bundle.js";
 import { Execution } from "./executor/executor.js";
 import { knownCount, type PlanNode, type StoredBlock } from "./plan.js";
 
+/** What to do about a split read by two readers. */
+const ONE_READER_EACH = (n: number): string => `streamingSplit(${n}) makes ${n} splits: give each to one consumer, and no more consumers than splits`;
+
+/** An epoch's barrier: readers wait on `opened` until every split started the epoch. */
+interface Gate {
+  count: number;
+  readonly open: () => void;
+  /** Fails every reader waiting (the splits were given out wrongly), each with an error naming its split. */
+  readonly fail: (reason: string) => void;
+  readonly opened: Promise<void>;
+  /** Resolves with the reason when the barrier failed. */
+  readonly failed: Promise<string>;
+}
+
 interface SplitState {
   readonly queue: Bundle[];
   /** Whether a reader is iterating it now. */
@@ -38,7 +52,7 @@ interface Epoch {
 export class SplitCoordinator {
   private readonly splits: SplitState[];
   private epoch: Epoch | undefined;
-  private readonly barrier = new Map<number, { count: number; open: () => void; opened: Promise<void> }>();
+  private readonly barrier = new Map<number, Gate>();
   private pulling: Promise<void> | undefined;
 
   constructor(
@@ -53,7 +67,10 @@ export class SplitCoordinator {
   /** A reader starts iterating `split`: its next epoch, once every split started it. */
   async start(split: number): Promise<number> {
     const s = this.splitOf(split);
-    if (s.reading) throw new DataIteratorError({ split, reason: "another reader is iterating it now; give each split to one consumer" });
+    if (s.reading) {
+      this.failBarrier(s.epoch, split);
+      throw new DataIteratorError({ split, reason: `another reader is iterating it now; ${ONE_READER_EACH(this.n)}` });
+    }
     s.reading = true;
     s.epoch++;
     try {
@@ -107,8 +124,10 @@ export class SplitCoordinator {
     let gate = this.barrier.get(epoch);
     if (gate === undefined) {
       let open!: () => void;
-      const opened = new Promise<void>((r) => (open = r));
-      gate = { count: 0, open, opened };
+      let fail!: (reason: string) => void;
+      const opened = new Promise<void>((resolve) => (open = resolve));
+      const failed = new Promise<string>((resolve) => (fail = resolve));
+      gate = { count: 0, open, fail, opened, failed };
       this.barrier.set(epoch, gate);
     }
     gate.count++;
@@ -128,11 +147,28 @@ export class SplitCoordinator {
       }, this.settings.splitBarrierTimeoutMs);
     });
     try {
-      await Promise.race([gate.opened, timeout]);
+      const failure = await Promise.race([gate.opened.then(() => undefined), gate.failed, timeout]);
+      if (failure !== undefined) throw new DataIteratorError({ split, reason: failure });
     } finally {
       clearTimeout(timer);
     }
     if (this.barrier.get(epoch) === gate) gate.count--;
+  }
+
+  /**
+   * A second reader asked for `split` while its reader waits for `epoch`'s barrier: if some
+   * split has not started that epoch, nobody may be left to read it (the splits went to the
+   * wrong consumers), so the readers waiting fail now instead of at the barrier's timeout.
+   */
+  private failBarrier(epoch: number, split: number): void {
+    const gate = this.barrier.get(epoch);
+    if (gate === undefined) return;
+    const missing = this.splits.flatMap((other, i) => (other.epoch < epoch ? [i] : []));
+    this.barrier.delete(epoch);
+    gate.fail(
+      `a second reader asked for split ${split} while split${missing.length === 1 ? "" : "s"} ${missing.join(", ")} had no reader for epoch ${epoch}; ` +
+        ONE_READER_EACH(this.n),
+    );
   }
 
   private startEpoch(number: number): void {
