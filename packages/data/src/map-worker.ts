@@ -42,3 +42,19 @@ export class MapWorker {
 }
 
 export const MapWorkerActor = lux.remote(MapWorker);
+
+/**
+ * A pool's block made again after its only copy was lost with its node: the pool may be gone
+ * by then, so a task builds the class once more (its constructor runs again) and runs the
+ * step's chain on the block's input, made again first.
+ */
+export const remakePoolBlockTask = lux.remote(async function* remakePoolBlock(
+  cls: lux.Shipped<UdfClass>,
+  ctorArgs: readonly unknown[],
+  chain: readonly MapOp[],
+  targetBytes: number,
+  taskKey: string,
+  ...blocks: EncodedBlock[]
+) {
+  yield* new MapWorker(cls, ctorArgs, chain).process(targetBytes, taskKey, ...blocks);
+});

@@ -5,12 +5,13 @@
  */
 import * as lux from "lux";
 import type { ActorHandle, ObjectRefGenerator } from "lux";
-import { MapWorkerActor, type MapWorker } from "../map-worker.js";
+import { MapWorkerActor, remakePoolBlockTask, type MapWorker } from "../map-worker.js";
 import type { ActorCompute, MapOp } from "../plan.js";
 import type { BlockItem } from "../tasks.js";
 import type { Bundle, ExecutionHooks } from "./bundle.js";
 import { readGenerator, stopGenerator, taskFailure } from "./generator-reader.js";
-import { Operator } from "./operator.js";
+import { MAX_RECOMPUTES, blockOfRun, isLost, remakeInputs } from "./lineage.js";
+import { Operator, type WorkOutputs } from "./operator.js";
 
 const CALLS_PER_ACTOR = 2;
 
@@ -78,20 +79,60 @@ export class ActorPoolOp extends Operator {
     const input = this.inputs.shift() as Bundle;
     const key = String(this.launched++);
     actor.busy++;
-    const gen = actor.handle.process.remote(this.exec.settings.targetMaxBlockSize, key, input.ref) as ObjectRefGenerator<BlockItem>;
     const work = this.startWork();
     this.stats.tasks++;
-    this.running.add(gen);
-    readGenerator(gen, this.exec, undefined, (b) => this.addOutput(work, b), () => this.stopped)
+    const remade: Bundle[] = [];
+    this.call(actor, key, input, work, remade)
       .catch((e: unknown) => {
         if (!this.stopped) this.exec.fail(taskFailure(e, this.name, key));
       })
       .finally(() => {
         actor.busy--;
-        this.running.delete(gen);
-        this.exec.release([input]);
+        this.exec.release([input, ...remade]);
         this.finishWork(work);
       });
+  }
+
+  /** One call on `input`; if the input was lost with its node before the call read it, it is made again and the call runs again. */
+  private async call(actor: PoolActor, key: string, input: Bundle, work: WorkOutputs, remade: Bundle[]): Promise<void> {
+    const recipe = this.recipe(key, input);
+    let current = input;
+    for (let attempt = 0; ; attempt++) {
+      const gen = actor.handle.process.remote(this.exec.settings.targetMaxBlockSize, key, current.ref) as ObjectRefGenerator<BlockItem>;
+      this.running.add(gen);
+      let outputs = 0;
+      try {
+        const onBlock = (b: Bundle, index: number): void => {
+          outputs++;
+          this.addOutput(work, { ...b, recompute: recipe(index) });
+        };
+        await readGenerator(gen, this.exec, undefined, onBlock, () => this.stopped);
+        return;
+      } catch (e) {
+        if (!isLost(e) || outputs > 0 || attempt >= MAX_RECOMPUTES) throw e;
+        [current] = (await remakeInputs([current])) as [Bundle];
+        this.exec.hold([current]);
+        remade.push(current);
+      } finally {
+        this.running.delete(gen);
+      }
+    }
+  }
+
+  /** How to make output block `index` of call `key` again (its lineage): remakePoolBlockTask on the input made again. */
+  private recipe(key: string, input: Bundle): (index: number) => () => Promise<Bundle> {
+    const c = this.compute;
+    const chain = this.chain;
+    const target = this.exec.settings.targetMaxBlockSize;
+    const options = { numCpus: c.numCpus, maxRetries: MAX_RECOMPUTES, generatorBackpressureNumObjects: 2 };
+    const recipe =
+      (index: number) =>
+      async (): Promise<Bundle> => {
+        const [remade] = await remakeInputs([input]);
+        const gen = remakePoolBlockTask.options(options).remote(c.cls as never, c.ctorArgs, chain, target, key, (remade as Bundle).ref);
+        return blockOfRun(gen as ObjectRefGenerator<BlockItem>, index, recipe(index));
+      };
+    return recipe;
   }
 
   /** Ends the actors once the operator has no more work (and on shutdown). */
