@@ -33,6 +33,13 @@ test("range(1000), 10 blocks, into 3: equal gives [333, 333, 333], whole blocks 
   assert.deepEqual([...whole].sort(), [300, 300, 400]);
 });
 
+test("localityHints: the split on the node that made the blocks gets them first (one block ahead at most)", async () => {
+  const node = lux.getRuntimeContext().nodeId;
+  const ds = data.range(1000, { parallelism: 10 });
+  const counts = await Promise.all(ds.streamingSplit(3, { localityHints: ["elsewhere", node, "nowhere"] }).map(countOf));
+  assert.deepEqual(counts, [300, 400, 300]);
+});
+
 test("every row once across the splits; iterators travel to actors; a second epoch is a new execution", async () => {
   const splits = data.range(500, { parallelism: 5 }).streamingSplit(2);
   const seen: number[] = [];

@@ -9,6 +9,7 @@
 import { DataType, Message, RecordBatch, Schema, Struct, Table, makeData, tableFromIPC, tableToIPC, type Field } from "apache-arrow";
 import { VectorAssembler } from "apache-arrow/visitor/vectorassembler";
 import { VectorLoader } from "apache-arrow/visitor/vectorloader";
+import * as lux from "lux";
 import { schemaOf, type SchemaFields } from "./schema.js";
 
 /** One record batch: its rows, its field nodes (length, null count; flattened) and its body buffers in IPC order. */
@@ -31,6 +32,8 @@ export interface BlockMeta {
   readonly schema: SchemaFields;
   /** For a block read from a CSV or JSON file: the file and its own schema (checked against the first file's). */
   readonly origin?: { readonly file: string; readonly schema: SchemaFields };
+  /** The node that made it (whose store holds it, when it is not small enough to travel inline). */
+  readonly node?: string;
 }
 
 /** Schemas encoded, by schema (tables made alike share theirs). */
@@ -112,7 +115,17 @@ export function blockSize(block: EncodedBlock): number {
 }
 
 export function metaOf(table: Table, block: EncodedBlock): BlockMeta {
-  return { numRows: table.numRows, sizeBytes: blockSize(block), schema: schemaOf(table.schema) };
+  const meta = { numRows: table.numRows, sizeBytes: blockSize(block), schema: schemaOf(table.schema) };
+  const node = thisNode();
+  return node === undefined ? meta : { ...meta, node };
+}
+
+let nodeId: string | undefined;
+
+/** This process's node (undefined before lux.init). */
+function thisNode(): string | undefined {
+  if (nodeId === undefined && lux.isInitialized()) nodeId = lux.getRuntimeContext().nodeId;
+  return nodeId;
 }
 
 /** The tables as one (their schemas must match; the caller checked). */

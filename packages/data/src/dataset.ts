@@ -138,8 +138,8 @@ export class Dataset<R extends Row = Record<string, unknown>> extends DatasetCon
    * of a training run): a coordinator actor runs the execution and hands out blocks; each
    * epoch (every split's `iterBatches`) is a new execution, started once all splits asked for
    * it. `equal`: the same number of rows each (the remainder dropped); else whole blocks.
-   * `localityHints` (node ids, one per split) is accepted for compatibility; blocks are not
-   * placed by it.
+   * `localityHints` (node ids, one per split): without `equal`, a block goes to the split whose
+   * node made it, while that split is at most one block ahead of the others.
    */
   streamingSplit(n: number, options: { equal?: boolean; localityHints?: readonly string[] } = {}): DataIterator<R>[] {
     if (!Number.isInteger(n) || n < 1) throw new InvalidOptionError({ option: "n", expected: "an integer >= 1", received: n });
@@ -148,7 +148,7 @@ export class Dataset<R extends Row = Record<string, unknown>> extends DatasetCon
       throw new InvalidOptionError({ option: "localityHints", expected: `an array of ${n} node ids, one per split`, received: hints });
     }
     const settings = DataContext.getCurrent().snapshot();
-    const coordinator = SplitCoordinatorActor.options({ numCpus: 0, maxConcurrency: 1000 }).remote(this.plan, n, options.equal === true, settings);
+    const coordinator = SplitCoordinatorActor.options({ numCpus: 0, maxConcurrency: 1000 }).remote(this.plan, n, options.equal === true, settings, hints);
     return Array.from({ length: n }, (_, i) => new DataIterator<R>(coordinator, i));
   }
 

@@ -3,12 +3,13 @@
  * out to `n` readers. Each epoch (each `iterBatches` of every split) is a new execution, which
  * starts once all `n` splits asked for it (a barrier). With `equal`, every split gets the same
  * number of rows (blocks are cut at the boundaries, the remainder is dropped); else whole blocks
- * go round robin (block k to split k mod n).
+ * go round robin (block k to split k mod n), or by locality hints (split-assign.ts).
  */
 import * as lux from "lux";
 import { DataIteratorError } from "lux";
 import { decodeBlock, encodeBlock, metaOf, type EncodedBlock } from "./block.js";
 import type { DataSettings } from "./context.js";
+import { BlockAssigner } from "./split-assign.js";
 import type { Bundle } from "./executor/bundle.js";
 import { Execution } from "./executor/executor.js";
 import { knownCount, type PlanNode, type StoredBlock } from "./plan.js";
@@ -43,7 +44,7 @@ interface Epoch {
   readonly number: number;
   started: Promise<Execution>;
   rowsAssigned: number;
-  blocksAssigned: number;
+  readonly blocks: BlockAssigner;
   /** Rows per split with `equal` (the remainder dropped), else undefined. */
   target: number | undefined;
   done: boolean;
@@ -60,6 +61,8 @@ export class SplitCoordinator {
     private readonly n: number,
     private readonly equal: boolean,
     private readonly settings: DataSettings,
+    /** Node ids, one per split: whole blocks go to the split whose node holds them (as balance allows). */
+    private readonly localityHints?: readonly string[],
   ) {
     this.splits = Array.from({ length: n }, () => ({ queue: [], reading: false, epoch: -1, handedOut: [] }));
   }
@@ -173,7 +176,7 @@ export class SplitCoordinator {
 
   private startEpoch(number: number): void {
     const previous = this.epoch;
-    const epoch: Epoch = { number, started: Promise.resolve(undefined as never), rowsAssigned: 0, blocksAssigned: 0, target: undefined, done: false };
+    const epoch: Epoch = { number, started: Promise.resolve(undefined as never), rowsAssigned: 0, blocks: new BlockAssigner(this.n, this.localityHints), target: undefined, done: false };
     this.epoch = epoch;
     epoch.started = this.run(previous, epoch);
     epoch.started.catch(() => undefined);
@@ -199,7 +202,7 @@ export class SplitCoordinator {
   private async assign(exec: Execution, epoch: Epoch, b: Bundle): Promise<void> {
     const target = epoch.target;
     if (target === undefined) {
-      (this.splits[epoch.blocksAssigned++ % this.n] as SplitState).queue.push(b);
+      (this.splits[epoch.blocks.assign(b.meta.node)] as SplitState).queue.push(b);
       return;
     }
     let offset = 0;
