@@ -46,8 +46,13 @@ export const readTask = lux.remote(async function* readBlocks(spec: ReadTaskSpec
   }
 });
 
-export const mapTask = lux.remote(async function* mapBlocks(chain: readonly MapOp[], targetBytes: number, taskKey: string, ...blocks: EncodedBlock[]) {
+/**
+ * A map step's task: a plain task whose two returns are the block and its metadata (no item
+ * round trips with the executor, as a generator's). Its output is one block, whatever its size.
+ */
+export const mapBlockTask = lux.remote(async function mapBlock(chain: readonly MapOp[], taskKey: string, ...blocks: EncodedBlock[]): Promise<[EncodedBlock, BlockMeta]> {
   const steps = await loadChain(chain);
-  const input = concatTables(blocks.map(decodeBlock));
-  yield* blockItems(await applyChain(input, steps, undefined, taskKey), targetBytes);
+  const table = await applyChain(concatTables(blocks.map(decodeBlock)), steps, undefined, taskKey);
+  const block = encodeBlock(table);
+  return [block, metaOf(table, block)];
 });

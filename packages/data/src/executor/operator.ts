@@ -65,6 +65,10 @@ export abstract class Operator {
   get cpusPerLaunch(): number {
     return 0;
   }
+  /** Units of work that may share one unit's CPUs (the later ones queued behind the first in its worker). */
+  get launchesPerSlot(): number {
+    return 1;
+  }
   /** Starts one unit of work. */
   abstract launch(): void;
   /** At most this many units of work at once. */

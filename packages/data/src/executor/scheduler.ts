@@ -22,7 +22,7 @@ export class Scheduler {
 
   private cpusInUse(): number {
     let n = 0;
-    for (const op of this.ops) n += op instanceof ActorPoolOp ? op.cpusHeld : op.active * op.cpusPerLaunch;
+    for (const op of this.ops) n += op instanceof ActorPoolOp ? op.cpusHeld : Math.ceil(op.active / op.launchesPerSlot) * op.cpusPerLaunch;
     return n;
   }
 
@@ -40,7 +40,10 @@ export class Scheduler {
   private cpuFor(op: Operator): boolean {
     if (op.cpusPerLaunch === 0) return true;
     // One task of an operator with none running always may start: a pool holding every CPU must not starve the reads.
-    return op.active === 0 || this.cpusInUse() + op.cpusPerLaunch <= this.cpus;
+    if (op.active === 0) return true;
+    // A slot the operator holds with room for one more task behind the first takes no more CPUs.
+    const more = op.active % op.launchesPerSlot === 0 ? op.cpusPerLaunch : 0;
+    return this.cpusInUse() + more <= this.cpus;
   }
 
   /** Whether what `op` makes has somewhere to wait. */

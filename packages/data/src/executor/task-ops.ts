@@ -1,26 +1,26 @@
 /**
- * Operators that run streaming generator tasks: a read (one task per read task spec, with the
- * map steps fused into it) and a map step (one task per input block, or per bundle of blocks
- * that reaches the step's batch size).
+ * Operators that run tasks: a read (a streaming generator task per read task spec, with the
+ * map steps fused into it) and a map step (a plain task per input block, or per bundle of
+ * blocks that reaches the step's batch size, giving one block).
  */
-import type { ObjectRefGenerator } from "lux";
 import type { MapOp, TaskCompute } from "../plan.js";
 import type { ReadTaskSpec } from "../sources/source-spec.js";
 import { checkSameSchema, type SchemaFields } from "../schema.js";
-import { mapTask, readTask, type BlockItem } from "../tasks.js";
+import { mapBlockTask, readTask } from "../tasks.js";
 import type { Bundle, ExecutionHooks } from "./bundle.js";
-import { readGenerator, stopGenerator, taskFailure } from "./generator-reader.js";
-import { MAX_RECOMPUTES, blockOfRun, isLost, remakeInputs } from "./lineage.js";
+import { taskFailure } from "./generator-reader.js";
+import { MAX_RECOMPUTES, isLost, remakeInputs } from "./lineage.js";
 import { Operator, type WorkOutputs } from "./operator.js";
+import { blockOfTaskRun, readRun, stopRun, type TaskRun } from "./task-run.js";
 
-/** Items a task may yield ahead of the executor: one block and its metadata. */
+/** Items a read task may yield ahead of the executor: one block and its metadata. */
 const BACKPRESSURE_ITEMS = 2;
 
 /** Starts a task on its input blocks. */
-type Submit = (inputs: readonly Bundle[]) => ObjectRefGenerator<BlockItem>;
+type Submit = (inputs: readonly Bundle[]) => TaskRun;
 
-abstract class GeneratorTaskOp extends Operator {
-  private readonly running = new Set<ObjectRefGenerator<BlockItem>>();
+abstract class TaskOp extends Operator {
+  private readonly running = new Set<TaskRun>();
   chain: MapOp[] = [];
 
   constructor(
@@ -48,10 +48,6 @@ abstract class GeneratorTaskOp extends Operator {
   fuse(step: MapOp): void {
     this.chain.push(step);
     this.stats.name = `${this.stats.name}->${step.name}`;
-  }
-
-  protected options(): { numCpus: number; maxRetries: number; generatorBackpressureNumObjects: number } {
-    return { numCpus: this.compute.numCpus, maxRetries: this.compute.maxRetries, generatorBackpressureNumObjects: BACKPRESSURE_ITEMS };
   }
 
   /** Checks a block before it goes on (throws to fail the execution). */
@@ -87,11 +83,11 @@ abstract class GeneratorTaskOp extends Operator {
     const original = inputs();
     for (let attempt = 0; ; attempt++) {
       const current = inputs();
-      const gen = submit(current);
+      const run = submit(current);
       const made = current;
-      const recipe = (index: number): (() => Promise<Bundle>) => async () => blockOfRun(submit(await remakeInputs(made)), index, recipe(index));
+      const recipe = (index: number): (() => Promise<Bundle>) => async () => blockOfTaskRun(submit(await remakeInputs(made)), index, recipe(index));
       let outputs = 0;
-      this.running.add(gen);
+      this.running.add(run);
       try {
         const onBlock = (b: Bundle, index: number): void => {
           const withRecipe: Bundle = { ...b, recompute: recipe(index) };
@@ -99,7 +95,7 @@ abstract class GeneratorTaskOp extends Operator {
           outputs++;
           this.addOutput(work, withRecipe);
         };
-        await readGenerator(gen, this.exec, this.isSource ? () => this.blockBytesEstimate : undefined, onBlock, () => this.stopped);
+        await readRun(run, this.exec, this.isSource ? () => this.blockBytesEstimate : undefined, onBlock, () => this.stopped);
         return;
       } catch (e) {
         if (!isLost(e) || outputs > 0 || current.length === 0 || attempt >= MAX_RECOMPUTES) throw e;
@@ -108,17 +104,17 @@ abstract class GeneratorTaskOp extends Operator {
         this.exec.hold(remade);
         setInputs(remade);
       } finally {
-        this.running.delete(gen);
+        this.running.delete(run);
       }
     }
   }
 
   override async shutdown(): Promise<void> {
-    await Promise.all([...this.running].map(stopGenerator));
+    await Promise.all([...this.running].map(stopRun));
   }
 }
 
-export class ReadOp extends GeneratorTaskOp {
+export class ReadOp extends TaskOp {
   private readonly queue: ReadTaskSpec[];
   private launched = 0;
   /** The schema of the first file (in the read's order) seen so far, which the others must have. */
@@ -163,7 +159,8 @@ export class ReadOp extends GeneratorTaskOp {
     const spec = this.queue.shift() as ReadTaskSpec;
     const key = String(this.launched++);
     const chain = this.chain;
-    const submit: Submit = () => readTask.options(this.options()).remote(spec, chain, this.exec.settings.targetMaxBlockSize, key);
+    const options = { numCpus: this.compute.numCpus, maxRetries: this.compute.maxRetries, generatorBackpressureNumObjects: BACKPRESSURE_ITEMS };
+    const submit: Submit = () => readTask.options(options).remote(spec, chain, this.exec.settings.targetMaxBlockSize, key);
     this.follow(submit, `${key} (${spec.kind === "range" ? `ids ${spec.start}..${spec.end - 1}` : spec.path})`, []);
   }
 
@@ -172,8 +169,18 @@ export class ReadOp extends GeneratorTaskOp {
   }
 }
 
-export class TaskMapOp extends GeneratorTaskOp {
+export class TaskMapOp extends TaskOp {
   private launched = 0;
+
+  /**
+   * Two tasks per CPU: the second waits in the leased worker (core pipelines it) and starts the
+   * moment the first ends, instead of after its reply reached the executor and a new task came
+   * back (that round trip left workers idle between small blocks). Reads stay one per CPU: a
+   * read in flight is data the budget has not counted yet.
+   */
+  override get launchesPerSlot(): number {
+    return 2;
+  }
 
   /** Rows a task's input should reach: the first step's batch size, when it asks for one. */
   private get minRows(): number {
@@ -199,7 +206,8 @@ export class TaskMapOp extends GeneratorTaskOp {
     }
     const key = String(this.launched++);
     const chain = this.chain;
-    const submit: Submit = (inputs) => mapTask.options(this.options()).remote(chain, this.exec.settings.targetMaxBlockSize, key, ...inputs.map((b) => b.ref));
+    const options = { numCpus: this.compute.numCpus, maxRetries: this.compute.maxRetries, numReturns: 2 as const };
+    const submit: Submit = (inputs) => mapBlockTask.options(options).remote(chain, key, ...inputs.map((b) => b.ref));
     this.follow(submit, key, take);
   }
 }
