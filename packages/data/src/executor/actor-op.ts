@@ -10,7 +10,7 @@ import type { ActorCompute, MapOp } from "../plan.js";
 import type { BlockItem } from "../tasks.js";
 import type { Bundle, ExecutionHooks } from "./bundle.js";
 import { readGenerator, stopGenerator, taskFailure } from "./generator-reader.js";
-import { MAX_RECOMPUTES, blockOfRun, isLost, remakeInputs } from "./lineage.js";
+import { MAX_RECOMPUTES, blockOfRun, isLost, isNodeLost, remakeInputs } from "./lineage.js";
 import { Operator, type WorkOutputs } from "./operator.js";
 
 const CALLS_PER_ACTOR = 2;
@@ -93,7 +93,10 @@ export class ActorPoolOp extends Operator {
       });
   }
 
-  /** One call on `input`; if the input was lost with its node before the call read it, it is made again and the call runs again. */
+  /**
+   * One call on `input`; if the input was lost with its node before the call read it, it is
+   * made again and the call runs again; so it does if the actor's node died under the call.
+   */
   private async call(actor: PoolActor, key: string, input: Bundle, work: WorkOutputs, remade: Bundle[]): Promise<void> {
     const recipe = this.recipe(key, input);
     let current = input;
@@ -109,7 +112,9 @@ export class ActorPoolOp extends Operator {
         await readGenerator(gen, this.exec, undefined, onBlock, () => this.stopped);
         return;
       } catch (e) {
-        if (!isLost(e) || outputs > 0 || attempt >= MAX_RECOMPUTES) throw e;
+        if (!(isLost(e) || isNodeLost(e)) || outputs > 0 || attempt >= MAX_RECOMPUTES) throw e;
+        // The actor's node lost under the call: the same input again (if it went with it, the next call says so).
+        if (!isLost(e)) continue;
         [current] = (await remakeInputs([current])) as [Bundle];
         this.exec.hold([current]);
         remade.push(current);

@@ -16,6 +16,15 @@ export function isLost(e: unknown): boolean {
   return e instanceof lux.ObjectLostError || (e instanceof lux.TaskError && e.cause instanceof lux.ObjectLostError);
 }
 
+/**
+ * The task's node died under it: its worker lost its raylet while it ran (storing a result
+ * there, say) and reported that as the task's error before the worker itself ended. Running
+ * it again elsewhere is the remedy, as for a worker that died.
+ */
+export function isNodeLost(e: unknown): boolean {
+  return e instanceof lux.TaskError && e.cause instanceof lux.ClusterLostError;
+}
+
 /** The `index`-th block a fresh run of a task yields (the others are freed). */
 export async function blockOfRun(gen: lux.ObjectRefGenerator<BlockItem>, index: number, recompute: () => Promise<Bundle>): Promise<Bundle> {
   let k = 0;

@@ -9,7 +9,7 @@ import { checkSameSchema, type SchemaFields } from "../schema.js";
 import { mapBlockTask, readTask } from "../tasks.js";
 import type { Bundle, ExecutionHooks } from "./bundle.js";
 import { taskFailure } from "./generator-reader.js";
-import { MAX_RECOMPUTES, isLost, remakeInputs } from "./lineage.js";
+import { MAX_RECOMPUTES, isLost, isNodeLost, remakeInputs } from "./lineage.js";
 import { Operator, type WorkOutputs } from "./operator.js";
 import { blockOfTaskRun, readRun, stopRun, type TaskRun } from "./task-run.js";
 
@@ -68,7 +68,10 @@ abstract class TaskOp extends Operator {
       });
   }
 
-  /** One task; if its inputs were lost with their node before it started, they are made again and it runs again. */
+  /**
+   * One task; if its inputs were lost with their node before it started, they are made again
+   * and it runs again; so it does if its own node died under it before it gave a block.
+   */
   private async run(submit: Submit, inputs: readonly Bundle[], work: WorkOutputs): Promise<void> {
     let current = inputs;
     try {
@@ -98,7 +101,10 @@ abstract class TaskOp extends Operator {
         await readRun(run, this.exec, this.isSource ? () => this.blockBytesEstimate : undefined, onBlock, () => this.stopped);
         return;
       } catch (e) {
-        if (!isLost(e) || outputs > 0 || current.length === 0 || attempt >= MAX_RECOMPUTES) throw e;
+        const again = isNodeLost(e) || (isLost(e) && current.length > 0);
+        if (!again || outputs > 0 || attempt >= MAX_RECOMPUTES) throw e;
+        // A node lost under the task: the same inputs again (if they went with it, the next run says so).
+        if (!isLost(e)) continue;
         if (current !== original) this.exec.release(current);
         const remade = await remakeInputs(current);
         this.exec.hold(remade);
