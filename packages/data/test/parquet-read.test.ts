@@ -56,14 +56,20 @@ describe("Parquet row groups to Arrow", () => {
     const file = path.join(dir, "duck.parquet");
     const select =
       "SELECT (range % 100)::INTEGER AS k, CASE WHEN range % 7 = 0 THEN NULL ELSE range::BIGINT * 3 END AS big, " +
-      "(range / 4)::FLOAT AS f, CASE WHEN range % 5 = 0 THEN NULL ELSE range / 3 END::DOUBLE AS d, 'r' || (range % 3) AS s FROM range(50000)";
+      "(range / 4)::FLOAT AS f, CASE WHEN range % 5 = 0 THEN NULL ELSE range / 3 END::DOUBLE AS d, 'r' || (range % 3) AS s, " +
+      // Few distinct values, some null: dictionary pages with definition levels.
+      "CASE WHEN range % 11 = 0 THEN NULL ELSE (range % 13)::BIGINT END AS dk, CASE WHEN range % 6 = 0 THEN NULL ELSE (range % 9) / 2 END::DOUBLE AS dd FROM range(50000)";
     await duckdb(file, select, "ROW_GROUP_SIZE 12000");
     const rows = await assertSameAsHyparquet(file);
     assert.equal(rows[7]?.["big"], null);
     assert.equal(rows[8]?.["big"], 24n);
     const { tasks } = await planParquet([file], undefined);
     const table = await readParquetRows(tasks[0] as Extract<(typeof tasks)[number], { kind: "parquet" }>);
-    assert.deepEqual(table.schema.fields.map((f) => String(f.type)), ["Int32", "Int64", "Float32", "Float64", "Utf8"]);
+    assert.deepEqual(table.schema.fields.map((f) => String(f.type)), ["Int32", "Int64", "Float32", "Float64", "Utf8", "Int64", "Float64"]);
+    assert.equal(rows[11]?.["dk"], null);
+    assert.equal(rows[12]?.["dk"], 12n);
+    assert.equal(rows[6]?.["dd"], null);
+    assert.equal(rows[7]?.["dd"], 3.5);
     assert.ok(table.getChild("k")?.toArray() instanceof Int32Array);
   });
 

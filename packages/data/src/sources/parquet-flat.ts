@@ -10,6 +10,8 @@ import { compressors } from "hyparquet-compressors";
 import { parquetHeader, readPage } from "hyparquet/src/column.js";
 import { DEFAULT_PARSERS, convert, convertWithDictionary } from "hyparquet/src/convert.js";
 import { decompressPage, readDataPage, readDataPageV2 } from "hyparquet/src/datapage.js";
+import { readRleBitPackedHybrid } from "hyparquet/src/encoding.js";
+import { readPlain } from "hyparquet/src/plain.js";
 import { getMaxDefinitionLevel, getTreePath, isFlatColumn } from "hyparquet/src/schema.js";
 import { parquetSchema } from "hyparquet";
 import { Float32, Float64, Int32, Int64, makeData, makeVector, type DataType, type Vector } from "apache-arrow";
@@ -70,6 +72,7 @@ function readPages(view: DataView, decoder: ColumnDecoder, rows: number, out: Co
     if (header.type === "DATA_PAGE" && header.data_page_header !== undefined) {
       const daph = header.data_page_header;
       const page = decompressPage(compressed, Number(header.uncompressed_page_size), decoder.codec, decoder.compressors);
+      if (readTypedPage(page, daph, decoder, dictionary, out)) continue;
       const { definitionLevels, dataPage } = readDataPage(page, daph, decoder);
       out.add(daph.num_values, definitionLevels, convertWithDictionary(dataPage, dictionary as never, daph.encoding, decoder));
     } else if (header.type === "DATA_PAGE_V2" && header.data_page_header_v2 !== undefined) {
@@ -80,6 +83,39 @@ function readPages(view: DataView, decoder: ColumnDecoder, rows: number, out: Co
   }
 }
 
+type DataPageHeader = Parameters<typeof readDataPage>[1];
+
+/**
+ * A version-1 data page whose levels and values are the usual ones (definition levels RLE,
+ * values PLAIN or dictionary indices), decoded into typed arrays with hyparquet's own
+ * decoders and scattered straight into `out`: no array of boxed levels or values per page.
+ * False (nothing read) for any other page, which hyparquet's readDataPage then decodes.
+ */
+function readTypedPage(page: Uint8Array, daph: DataPageHeader, decoder: ColumnDecoder, dictionary: Values | undefined, out: ColumnOut): boolean {
+  const dictionaryEncoded = daph.encoding === "PLAIN_DICTIONARY" || daph.encoding === "RLE_DICTIONARY";
+  if (!(daph.encoding === "PLAIN" || (dictionaryEncoded && dictionary !== undefined)) || out.maxDefinition > 1) return false;
+  if (out.maxDefinition === 1 && daph.definition_level_encoding !== "RLE") return false;
+  const reader = { view: new DataView(page.buffer, page.byteOffset, page.byteLength), offset: 0 };
+  const count = Math.min(daph.num_values, out.values.length - out.rows);
+  let defs: Uint8Array | undefined;
+  let present = daph.num_values;
+  if (out.maxDefinition === 1) {
+    defs = new Uint8Array(daph.num_values);
+    readRleBitPackedHybrid(reader, 1, defs);
+    for (const d of defs) if (d === 0) present--;
+    if (present === daph.num_values) defs = undefined;
+  }
+  if (daph.encoding === "PLAIN") {
+    out.add(count, defs?.subarray(0, count), present === 0 ? [] : readPlain(reader, decoder.type, present, decoder.element.type_length));
+    return true;
+  }
+  const bitWidth = reader.view.getUint8(reader.offset++);
+  const indices = new Int32Array(present);
+  if (bitWidth > 0) readRleBitPackedHybrid(reader, bitWidth, indices, reader.view.byteLength - reader.offset);
+  out.addIndexed(count, defs, indices, dictionary as Values);
+  return true;
+}
+
 /** A column's values as pages add them, nulls marked in a validity bitmap made at the first one. */
 class ColumnOut {
   rows = 0;
@@ -88,11 +124,11 @@ class ColumnOut {
 
   constructor(
     readonly values: Output,
-    private readonly maxDefinition: number,
+    readonly maxDefinition: number,
   ) {}
 
   /** A page of `count` rows: `defs` empty when none is null, `values` the non-null ones in order. */
-  add(count: number, defs: readonly number[] | undefined, values: Values): void {
+  add(count: number, defs: ArrayLike<number> | undefined, values: Values): void {
     const n = Math.min(count, this.values.length - this.rows);
     const out = this.values;
     const at = this.rows;
@@ -112,6 +148,29 @@ class ColumnOut {
       let v = 0;
       for (let j = 0; j < n; j++) {
         if (defs[j] === this.maxDefinition) out[at + j] = values[v++] as number;
+        else this.markNull(at + j);
+      }
+    }
+    this.rows += n;
+  }
+
+  /** A page whose non-null values are `dictionary[indices[k]]`, in order. */
+  addIndexed(count: number, defs: Uint8Array | undefined, indices: Int32Array, dictionary: Values): void {
+    const out = this.values;
+    if (out instanceof BigInt64Array) {
+      const values = Array.from(indices, (k) => dictionary[k]);
+      this.add(count, defs, values);
+      return;
+    }
+    const at = this.rows;
+    const n = Math.min(count, out.length - at);
+    const dict = dictionary as ArrayLike<number>;
+    if (defs === undefined) {
+      for (let j = 0; j < n; j++) out[at + j] = dict[indices[j] as number] as number;
+    } else {
+      let v = 0;
+      for (let j = 0; j < n; j++) {
+        if (defs[j] === 1) out[at + j] = dict[indices[v++] as number] as number;
         else this.markNull(at + j);
       }
     }
