@@ -40,7 +40,7 @@ const ENTRIES = {
   data: ["index"],
   serve: ["index", "cli"],
   rl: ["index"],
-  train: ["index", "tfjs"],
+  train: ["index", "tfjs", "internal"],
   // The job supervisor actor's module is an entry of its own so that its `lux.remote` call
   // never lands in main.js: workers import that module to find the class.
   dashboard: ["index", "main", "jobs/job-supervisor"],

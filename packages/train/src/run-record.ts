@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { type Checkpoint, checkpointAt } from "./checkpoint.js";
 import { CheckpointManager, type RetentionPolicy } from "./checkpoint-manager.js";
 import type { Metrics } from "./metrics.js";
+import type { ReportHost } from "./report-host.js";
 import type { Result } from "./result.js";
 import { checkpointDirName, nextCheckpointIndex, removeCheckpointsFrom } from "./run-folder.js";
 import type { ReportAck, ReportItem } from "./session.js";
@@ -19,6 +20,8 @@ export class RunRecord {
   /** The index of the next report (of the next attempt, after a restart). */
   nextReportIndex = 0;
   private nextCheckpoint: number;
+  /** What the host refused a report with: the run ends with it (see report-host.ts). */
+  hostError: unknown;
 
   private constructor(
     /** `storagePath/name`. */
@@ -26,15 +29,17 @@ export class RunRecord {
     policy: RetentionPolicy,
     /** `resumeFromCheckpoint`: the latest checkpoint until the run reports one. */
     private readonly resumedFrom: Checkpoint | undefined,
+    /** Where each registered report goes too, when fit() runs inside a ReportHost. */
+    private readonly host: ReportHost | undefined,
   ) {
     this.checkpoints = new CheckpointManager(policy);
     this.nextCheckpoint = nextCheckpointIndex(path);
   }
 
   /** Makes the run's folder. */
-  static async open(runPath: string, policy: RetentionPolicy, resumedFrom: Checkpoint | undefined): Promise<RunRecord> {
+  static async open(runPath: string, policy: RetentionPolicy, resumedFrom: Checkpoint | undefined, host?: ReportHost): Promise<RunRecord> {
     await fs.promises.mkdir(runPath, { recursive: true });
-    return new RunRecord(runPath, policy, resumedFrom);
+    return new RunRecord(runPath, policy, resumedFrom, host);
   }
 
   /** What a worker starts from, and what every rank gets after a report. */
@@ -51,13 +56,25 @@ export class RunRecord {
     const metrics = items[0]?.metrics ?? {};
     this.history.push({ reportIndex: index, metrics });
     this.nextReportIndex = index + 1;
+    let checkpoint: Checkpoint | undefined;
     if (items.some((i) => i.checkpointed)) {
       const folder = this.nextCheckpoint++;
-      const checkpoint = checkpointAt(path.join(this.path, checkpointDirName(folder)));
+      checkpoint = checkpointAt(path.join(this.path, checkpointDirName(folder)));
       const dropped = this.checkpoints.register({ checkpoint, metrics, index: folder, reportIndex: index });
       await Promise.all(dropped.map((c) => fs.promises.rm(c.checkpoint.path, { recursive: true, force: true })));
     }
+    await this.forward(metrics, checkpoint);
     return this.ack();
+  }
+
+  /** Gives the report to the host (waiting for it); its refusal is kept and ends the run. */
+  private async forward(metrics: Metrics, checkpoint: Checkpoint | undefined): Promise<void> {
+    try {
+      await this.host?.report(metrics, checkpoint);
+    } catch (e) {
+      this.hostError ??= e ?? new TypeError("the report host refused a report with undefined");
+      throw e;
+    }
   }
 
   /** Before the group starts again: back to the latest checkpoint (or to the start). */

@@ -1,12 +1,14 @@
 /**
  * The functions a training loop calls (in its workers): its context, `report`, the latest
  * checkpoint, the checkpoints the run keeps, and its shard of each dataset. Outside a training
- * loop each throws TrainSessionError.
+ * loop each throws TrainSessionError, except `report` and `getCheckpoint` in code another library
+ * runs with a ReportHost (a Tune trial's trainable: they then go to the trial).
  */
 import type { DataIterator, Row } from "@lux/data";
 import { TrainSessionError } from "lux";
-import type { Checkpoint, ReportedCheckpoint } from "./checkpoint.js";
-import type { Metrics } from "./metrics.js";
+import { Checkpoint, type ReportedCheckpoint } from "./checkpoint.js";
+import { checkMetrics, type Metrics } from "./metrics.js";
+import { currentReportHost } from "./report-host.js";
 import { currentSession, type TrainContext } from "./session.js";
 
 /** Options of `train.report`. */
@@ -27,6 +29,14 @@ export function getContext(): TrainContext {
  * one merge into one checkpoint folder.
  */
 export async function report(metrics: Metrics, options: ReportOptions = {}): Promise<void> {
+  const host = currentReportHost();
+  if (host !== undefined) {
+    const checkpoint = (options as ReportOptions | undefined)?.checkpoint;
+    if (checkpoint !== undefined && !(checkpoint instanceof Checkpoint)) {
+      throw new TrainSessionError({ operation: "train.report()", reason: "its checkpoint option takes a Checkpoint (train.Checkpoint.fromDirectory(dir))" });
+    }
+    return host.report(checkMetrics(metrics), checkpoint);
+  }
   const session = currentSession("train.report()");
   await session.report(metrics, (options as ReportOptions | undefined)?.checkpoint);
 }
@@ -36,6 +46,8 @@ export async function report(metrics: Metrics, options: ReportOptions = {}): Pro
  * restarted from, or `resumeFromCheckpoint`; `undefined` when there is none.
  */
 export function getCheckpoint(): Checkpoint | undefined {
+  const host = currentReportHost();
+  if (host !== undefined) return host.latestCheckpoint;
   return currentSession("train.getCheckpoint()").latestCheckpoint;
 }
 

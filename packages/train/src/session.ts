@@ -75,7 +75,7 @@ export function currentSession(operation: string): TrainSession {
   if (s === undefined) {
     throw new TrainSessionError({
       operation,
-      reason: "called outside a training worker: it works only inside the training loop that a DataParallelTrainer (or TfjsTrainer) runs in its workers, and in what that loop calls",
+      reason: "called outside a training worker: it works only inside the training loop that a DataParallelTrainer (or TfjsTrainer) runs in its workers, and in what that loop calls (report and getCheckpoint also in a Tune trial's trainable)",
     });
   }
   return s;

@@ -13,6 +13,7 @@ import { compileOptions, type CompiledOptions, type DataParallelTrainerOptions }
 import { checkFeasible, warnIfNoCpuForData } from "./resources.js";
 import type { Result } from "./result.js";
 import { RunAttempt, type AttemptSpec } from "./run-attempt.js";
+import { currentReportHost } from "./report-host.js";
 import { RunRecord } from "./run-record.js";
 import type { WorkerSetup } from "./train-worker.js";
 import { WorkerGroup } from "./worker-group.js";
@@ -54,7 +55,7 @@ export class DataParallelTrainer<C = Record<string, unknown>> {
     await checkFeasible(`${this.constructor.name} "${o.name}"`, o.numWorkers, o.bundle, o.placementStrategy);
     await warnIfNoCpuForData(o.numWorkers, o.bundle, Object.keys(o.datasets).length);
     const policy = { numToKeep: o.numToKeep, scoreAttribute: o.scoreAttribute, scoreOrder: o.scoreOrder };
-    const record = await RunRecord.open(path.join(o.storagePath, o.name), policy, o.resumeFromCheckpoint);
+    const record = await RunRecord.open(path.join(o.storagePath, o.name), policy, o.resumeFromCheckpoint, currentReportHost());
     const context: BackendContext = { experimentName: o.name, path: record.path, worldSize: o.numWorkers };
     const spec = { loop: lux.ship(this.loop) as lux.Shipped<(config: unknown) => unknown>, config: o.trainLoopConfig, setup: this.workerSetup() };
     await o.backend.onStart?.(context);
@@ -80,6 +81,7 @@ export class DataParallelTrainer<C = Record<string, unknown>> {
     for (;;) {
       const errors = await this.attempt(record, spec, started);
       if (errors === undefined) return;
+      if (record.hostError !== undefined) throw record.hostError;
       failures++;
       if (o.maxFailures !== -1 && failures > o.maxFailures) {
         throw new TrainingFailedError({ runName: o.name, failures, maxFailures: o.maxFailures, cause: new WorkerGroupError({ errors }) });
