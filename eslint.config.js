@@ -71,6 +71,9 @@ const ALLOWED = {
   rl: ["lux"],
   // Ray Train for Lux: on the public API of lux and @lux/data only.
   train: ["lux", "@lux/data"],
+  // Ray Tune for Lux: on the public API of lux and @lux/train (and @lux/train/internal, its
+  // hooks for libraries: the report host, a trainer's demand and variants).
+  tune: ["lux", "@lux/train"],
 };
 const PACKAGE_DIRS = Object.keys(ALLOWED);
 
@@ -139,7 +142,7 @@ const productionFiles = (dir) => [`packages/${dir}/src/**/*.ts`, `packages/${dir
  * Packages whose errors reach users' code (CONVENTIONS.md, habit 3): every error they make
  * is coded. The daemons' errors reach users too, as replies to the core worker's calls.
  */
-const USER_FACING = new Set(["autoscaler", "core", "cli", "lux", "launcher", "gcs", "raylet", "object-store", "util", "job-client", "dashboard", "data", "serve", "train"]);
+const USER_FACING = new Set(["autoscaler", "core", "cli", "lux", "launcher", "gcs", "raylet", "object-store", "util", "job-client", "dashboard", "data", "serve", "train", "tune"]);
 const PLAIN_ERROR_MESSAGE =
   "Users get coded errors: throw a LuxError class (declared with defineError, listed in ERROR_CODES and docs/errors.md; `new LuxError(message)` for a bug), or a TypeError/RangeError for an invalid argument. A plain Error may only be the `cause` of a coded error.";
 const NO_PLAIN_ERRORS = [
@@ -343,7 +346,7 @@ export default defineConfig(
     rules: {
       "no-restricted-imports": restrictedImports([
         {
-          regex: forbiddenOwnPackages(["lux", "@lux/data", "@lux/serve", "@lux/rl", "@lux/train"]),
+          regex: forbiddenOwnPackages(["lux", "@lux/data", "@lux/serve", "@lux/rl", "@lux/train", "@lux/tune"]),
           message: 'Examples use only the public API: import * as lux from "lux" (and the libraries, e.g. "@lux/data").',
         },
         DEEP_PACKAGE_PATH,

@@ -41,6 +41,7 @@ const ENTRIES = {
   serve: ["index", "cli"],
   rl: ["index"],
   train: ["index", "tfjs", "internal"],
+  tune: ["index"],
   // The job supervisor actor's module is an entry of its own so that its `lux.remote` call
   // never lands in main.js: workers import that module to find the class.
   dashboard: ["index", "main", "jobs/job-supervisor"],

@@ -57,6 +57,7 @@ export {
   RlCheckpointError,
 } from "./rl-errors.js";
 export { TrainingFailedError, WorkerGroupError, TrainSessionError, InsufficientResourcesError, CheckpointNotFoundError } from "./train-errors.js";
+export { TrialFailedError, TuneSessionError, ExperimentNotFoundError } from "./tune-errors.js";
 export { PendingCallsLimitExceededError } from "./actor-call-errors.js";
 export { BackPressureError, DeploymentFailedError, InvalidServeConfigError, BatchSizeMismatchError, ApplicationNotFoundError } from "./serve-errors.js";
 export { CollectiveError } from "./collective-errors.js";
