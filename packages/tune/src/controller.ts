@@ -134,7 +134,9 @@ export class TuneController implements RunHost {
   }
 
   private nextTrial(): Trial | undefined {
-    const chosen = (this.x.scheduler.chooseTrialToRun?.(this.ctx) ?? firstWaiting(this.ctx)) as Trial | undefined;
+    // A scheduler that chooses decides alone (HyperBand keeps paused trials waiting for their bracket).
+    const scheduler = this.x.scheduler;
+    const chosen = (scheduler.chooseTrialToRun !== undefined ? scheduler.chooseTrialToRun(this.ctx) : firstWaiting(this.ctx)) as Trial | undefined;
     if (chosen !== undefined && (chosen.status === "PENDING" || chosen.status === "PAUSED")) return chosen;
     return this.suggest();
   }
@@ -228,7 +230,7 @@ export class TuneController implements RunHost {
   private ended(trial: Trial, outcome: Outcome): void {
     this.runs.delete(trial.trialId);
     if (outcome.kind === "failed") this.failed(trial, outcome.error);
-    else if (outcome.kind === "decided" && outcome.decision === "PAUSE" && !this.stopping && this.fatal === undefined) this.setStatus(trial, "PAUSED");
+    else if (outcome.kind === "decided" && outcome.decision === "PAUSE" && !trial.stopRequested && !this.stopping && this.fatal === undefined) this.setStatus(trial, "PAUSED");
     else this.complete(trial);
     this.wake?.();
   }
@@ -264,7 +266,9 @@ export class TuneController implements RunHost {
     this.wake?.();
   }
 
+  /** A scheduler ends a waiting trial; one still running (its run ending after a PAUSE) ends when its run does. */
   private stopWaiting(trial: Trial): void {
+    if (trial.status === "RUNNING") trial.stopRequested = true;
     if (trial.status !== "PAUSED" && trial.status !== "PENDING") return;
     this.complete(trial);
   }

@@ -74,6 +74,8 @@ export class Trial implements TrialInfo {
   error: Error | undefined;
   /** Set by a scheduler for this result: save a checkpoint (class trainables). */
   checkpointRequested = false;
+  /** A scheduler ended it while its run was ending: it is TERMINATED rather than PAUSED. */
+  stopRequested = false;
   /** PBT gave it another trial's checkpoint (and config) at this result: it must not save its own over it. */
   exploited = false;
 
@@ -105,6 +107,7 @@ export class Trial implements TrialInfo {
   /** Before a run: continue from the latest checkpoint, else from the start. */
   prepareRun(): void {
     this.exploited = false;
+    this.stopRequested = false;
     this.restoreFrom = this.latestCheckpoint;
     this.iteration = this.restoreFrom?.iteration ?? 0;
     this.timeTotalMs = this.restoreFrom?.timeTotalMs ?? 0;

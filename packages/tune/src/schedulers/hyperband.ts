@@ -60,6 +60,8 @@ export class HyperBandScheduler extends MetricScheduler {
   onTrialResult(ctx: SchedulerContext, trial: TrialInfo, result: TrialResult): Decision {
     if (!this.bracketOf.has(trial.trialId)) this.onTrialAdd(ctx, trial);
     const bracket = this.bracketOf.get(trial.trialId) as HyperBandBracket;
+    // A trial its bracket let go (halved out) does not come back.
+    if (!bracket.live.has(trial.trialId)) return "STOP";
     bracket.live.set(trial.trialId, result);
     if (bracket.continues(trial.trialId)) return "CONTINUE";
     return this.process(ctx, bracket, trial.trialId);
