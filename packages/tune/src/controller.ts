@@ -219,7 +219,8 @@ export class TuneController implements RunHost {
     for (const old of trial.addCheckpoint(c, this.x.run)) files.removeCheckpoint(old);
     const n = Number(/(\d+)$/.exec(dir)?.[1] ?? -1);
     trial.nextCheckpointIndex = Math.max(trial.nextCheckpointIndex, n + 1);
-    this.stateChanged(trial);
+    // Now, before the trial goes on: a driver killed after this resumes the trial from here.
+    this.files.writeStateNow();
   }
 
   release(actor: lux.ActorHandle<unknown>): void {
