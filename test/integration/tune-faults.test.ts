@@ -32,7 +32,7 @@ function tempDir(): string {
 function tuner(storagePath: string, name: string, failure: Partial<CurveConfig>, failureConfig: tune.FailureConfig): tune.Tuner<Record<string, unknown>> {
   return new tune.Tuner(curve, {
     // Trial 0 (rate 1) fails as told; trial 1 (rate 2) does not.
-    paramSpace: { dir: storagePath, iterations: 3, checkpoint: true, rate: tune.gridSearch([1, 2]), failAt: tune.sampleFrom((s) => (s.config["rate"] === 1 ? failure.failAt : undefined)), failHow: failure.failHow ?? "throw", failTimes: failure.failTimes ?? 1 },
+    paramSpace: { dir: storagePath, iterations: 3, checkpoint: true, rate: tune.gridSearch([1, 2]), failAt: tune.sampleFrom((s) => (s.config["rate"] === 1 ? (failure.failAt ?? 0) : 0)), failHow: failure.failHow ?? "throw", failTimes: failure.failTimes ?? 1 },
     tuneConfig: { metric: "score", mode: "max" },
     runConfig: { storagePath, name, verbose: 0, failureConfig },
   }) as tune.Tuner<Record<string, unknown>>;

@@ -36,10 +36,10 @@ function nameOf(x: object): string {
   return x.constructor?.name ?? "searcher";
 }
 
-/** A searcher or scheduler that cannot work without a metric and a mode. */
-function needsMetric(x: Searcher | TrialScheduler): boolean {
-  if (x instanceof ConcurrencyLimiter) return needsMetric(x.searcher);
-  return x instanceof MetricScheduler || x instanceof TPESearch;
+/** The searcher or scheduler (maybe inside a ConcurrencyLimiter) that cannot work without a metric and a mode. */
+function needingMetric(x: Searcher | TrialScheduler): object | undefined {
+  if (x instanceof ConcurrencyLimiter) return needingMetric(x.searcher);
+  return x instanceof MetricScheduler || x instanceof TPESearch ? x : undefined;
 }
 
 /** The metric and mode of tuneConfig, the scheduler and the searcher, which must agree. */
@@ -59,9 +59,10 @@ function settleMetric(tune: CompiledTune, parts: readonly [string, Searcher | Tr
     mode ??= o;
   }
   for (const [, part] of parts) {
-    if (!needsMetric(part)) continue;
-    if (metric === undefined) fail("tuneConfig.metric", `a metric's name: ${nameOf(part)} decides by one (set tuneConfig.metric and tuneConfig.mode, or its own)`, undefined);
-    if (mode === undefined) fail("tuneConfig.mode", `"min" or "max": ${nameOf(part)} needs to know which is better`, undefined);
+    const needs = needingMetric(part);
+    if (needs === undefined) continue;
+    if (metric === undefined) fail("tuneConfig.metric", `a metric's name: ${nameOf(needs)} decides by one (set tuneConfig.metric and tuneConfig.mode, or its own)`, undefined);
+    if (mode === undefined) fail("tuneConfig.mode", `"min" or "max": ${nameOf(needs)} needs to know which is better`, undefined);
   }
   return { metric, mode };
 }

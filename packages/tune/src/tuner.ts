@@ -36,7 +36,7 @@ export class Tuner<S extends ParamSpace = ParamSpace> {
    * `lux.main` in the entry script), as it is shipped with `lux.ship`. Bad options throw
    * InvalidOptionError here, naming the field.
    */
-  constructor(trainable: TunerTrainable<Resolve<S>>, options: TunerOptions<S> = {}) {
+  constructor(trainable: TunerTrainable<NoInfer<Resolve<S>>>, options: TunerOptions<S> = {}) {
     this.experiment = buildExperiment(trainable, options);
   }
 

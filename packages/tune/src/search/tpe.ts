@@ -84,7 +84,7 @@ export class TPESearch implements Searcher {
     this.dims = domainsOf(p.paramSpace).filter((d) => !(d.domain instanceof SampleFrom));
     const grid = this.dims.find((d) => d.domain instanceof GridSearch);
     if (grid !== undefined) {
-      throw new InvalidOptionError({ option: pathName(grid.path, "paramSpace."), expected: "a domain TPESearch can model (uniform, loguniform, randint, choice, …): gridSearch runs every value, which a searcher does not", received: "tune.gridSearch(…)" });
+      throw new InvalidOptionError({ option: pathName(grid.path, "paramSpace"), expected: "a domain TPESearch can model (uniform, loguniform, randint, choice, …): gridSearch runs every value, which a searcher does not", received: "tune.gridSearch(…)" });
     }
   }
 
