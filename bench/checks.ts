@@ -311,6 +311,26 @@ export function train(out: string): void {
   for (const [name, value] of Object.entries(tfjs)) positive(`tfjs.${name}`, value);
 }
 
+/** bench/tune.ts --json: one line, every figure a positive number (regrets may be 0). */
+export function tune(out: string): void {
+  const lines = out.trim().split("\n");
+  assert.equal(lines.length, 1, `one line of JSON, got: ${out}`);
+  const result = JSON.parse(lines[0] as string) as Record<string, unknown>;
+  const names = [
+    "many_trials", "many_trials_ideal_seconds", "many_trials_wall_seconds", "many_trials_wall_over_ideal",
+    "noop_trials", "noop_trials_per_second", "actor_cycles_per_second", "noop_trials_share_of_actor_cycles",
+    "report_trials", "results", "results_per_second",
+    "branin_trials", "branin_seeds", "tpe_median_regret", "random_median_regret",
+  ];
+  assert.deepEqual(Object.keys(result).sort(), [...names].sort());
+  for (const name of names) {
+    const value = result[name];
+    const ok = typeof value === "number" && Number.isFinite(value) && (value > 0 || (name.endsWith("_regret") && value >= 0));
+    assert.ok(ok, `${name}: ${String(value)}`);
+  }
+  assert.equal(result["results"], (result["report_trials"] as number) * 100, "every report of the 8 trials recorded (--quick: 100 each)");
+}
+
 /** bench/generators.ts --json: one line, every figure a positive number. */
 export function generators(out: string): void {
   const lines = out.trim().split("\n");

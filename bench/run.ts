@@ -112,6 +112,11 @@ const BENCHMARKS: Benchmark[] = [
     quick: [{ argv: ts("bench/train.ts", "--quick", "--json"), check: check.train }],
   },
   {
+    name: "tune",
+    full: [{ argv: ts("bench/tune.ts") }],
+    quick: [{ argv: ts("bench/tune.ts", "--quick", "--json"), check: check.tune }],
+  },
+  {
     name: "generators",
     full: [{ argv: ts("bench/generators.ts") }],
     quick: [{ argv: ts("bench/generators.ts", "--items", "500", "--tasks", "200", "--runs", "1", "--json"), check: check.generators }],
