@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
 import * as lux from "lux";
 import * as tune from "@lux/tune";
-import { Counter, curve, recorded, iterationOf, wherePlaced, type CurveConfig, type StartRecord } from "./fixtures/tune-defs.js";
+import { Counter, ResettableCounter, curve, recorded, iterationOf, wherePlaced, type CurveConfig, type StartRecord } from "./fixtures/tune-defs.js";
 import { waitFor } from "./helpers.js";
 
 let dir = "";
@@ -175,6 +175,21 @@ describe("a Trainable class", () => {
       assert.equal(setup[0]?.context.trialDir, r.path);
     }
     assert.equal(grid.getBestResult().config.step, 10);
+  });
+
+  test("the next trial takes the actor and, with resetConfig returning true, the instance (no second setup)", async () => {
+    const storagePath = tempDir();
+    const grid = await new tune.Tuner(ResettableCounter, {
+      paramSpace: { dir: storagePath, iterations: 2, step: tune.gridSearch([1, 2, 3]) },
+      tuneConfig: { maxConcurrentTrials: 1 },
+      runConfig: { storagePath, name: "reset", verbose: 0 },
+    }).fit();
+    assert.deepEqual([...grid].map((r) => r.metrics["count"]), [2, 4, 6], "each trial counted from 0 with its own step");
+    const ids = [...grid].map((r) => r.metrics["trialId"] as string);
+    assert.deepEqual(ids.map((id) => recorded(storagePath, "setup", id).length), [1, 0, 0]);
+    const resets = ids.slice(1).map((id) => recorded<{ pid: number; count: number }>(storagePath, "reset", id)[0]);
+    const setupPid = recorded<{ pid: number }>(storagePath, "setup", ids[0] as string)[0]?.pid;
+    assert.deepEqual(resets.map((r) => [r?.pid, r?.count]), [[setupPid, 2], [setupPid, 4]], "the same process, the instance as the last trial left it");
   });
 });
 

@@ -36,6 +36,8 @@ export class TuneController implements RunHost {
   private readonly prefix: string;
   private shipped: lux.Shipped<never> | undefined;
   private wake: (() => void) | undefined;
+  /** Something happened since the loop last looked (a run ended, a result came). */
+  private dirty = false;
   private fatal: TrialFailedError | undefined;
   private stopping = false;
   private searcherFinished: boolean;
@@ -90,14 +92,15 @@ export class TuneController implements RunHost {
     const timers = this.startTimers();
     try {
       for (;;) {
+        this.dirty = false;
         if (!this.stopping && this.fatal === undefined) await this.launch();
         if (this.runs.size === 0) break;
-        await new Promise<void>((resolve) => (this.wake = resolve));
+        if (!this.dirty) await new Promise<void>((resolve) => (this.wake = resolve));
       }
       if (this.fatal !== undefined) throw this.fatal;
     } finally {
       for (const t of timers) clearInterval(t);
-      for (const a of this.idle.splice(0)) await lux.kill(a).catch(() => undefined);
+      await Promise.all(this.idle.splice(0).map(endActor));
       this.files.writeStateNow();
       this.progress.print(true);
     }
@@ -116,12 +119,16 @@ export class TuneController implements RunHost {
     if (this.x.run.stop?.stopAll() === true) this.stopExperiment();
   }
 
-  /** Starts waiting trials while they fit. */
+  /** Starts waiting trials while they fit (on actors that came free first). */
   private async launch(): Promise<void> {
     const max = this.x.tune.maxConcurrentTrials;
     while (!this.stopping && this.fatal === undefined && (max === undefined || this.runs.size < max)) {
-      const actor = this.x.trainable.kind === "function" ? this.idle.pop() : undefined;
-      if (actor === undefined && !(await this.capacity.fits(this.x.trainable.demand, this.used))) break;
+      const actor = this.x.trainable.kind !== "trainer" ? this.idle.pop() : undefined;
+      if (actor === undefined && !(await this.capacity.fits(this.x.trainable.demand, this.used))) {
+        // An actor may have come free while the cluster's totals were read: take it.
+        if (this.idle.length > 0) continue;
+        break;
+      }
       const trial = this.nextTrial();
       if (trial === undefined) {
         if (actor !== undefined) this.idle.push(actor);
@@ -129,8 +136,8 @@ export class TuneController implements RunHost {
       }
       this.start(trial, actor);
     }
-    // Actors nobody took now give their resources back.
-    for (const a of this.idle.splice(0)) void lux.kill(a).catch(() => undefined);
+    // Actors no trial can take now (none waits, or maxConcurrentTrials run) give their resources back.
+    for (const a of this.idle.splice(0)) void endActor(a);
   }
 
   private nextTrial(): Trial | undefined {
@@ -209,7 +216,7 @@ export class TuneController implements RunHost {
       decision = "STOP";
     }
     // A scheduler's decision may let a waiting trial run (HyperBand's halving): look again.
-    this.wake?.();
+    this.signal();
     return decision;
   }
 
@@ -225,7 +232,7 @@ export class TuneController implements RunHost {
 
   release(actor: lux.ActorHandle<unknown>): void {
     if (this.x.tune.reuseActors && !this.stopping && this.fatal === undefined) this.idle.push(actor as lux.ActorHandle<TrialActor>);
-    else void lux.kill(actor).catch(() => undefined);
+    else void endActor(actor as lux.ActorHandle<TrialActor>);
   }
 
   private ended(trial: Trial, outcome: Outcome): void {
@@ -233,7 +240,13 @@ export class TuneController implements RunHost {
     if (outcome.kind === "failed") this.failed(trial, outcome.error);
     else if (outcome.kind === "decided" && outcome.decision === "PAUSE" && !trial.stopRequested && !this.stopping && this.fatal === undefined) this.setStatus(trial, "PAUSED");
     else this.complete(trial);
+    this.signal();
+  }
+
+  private signal(): void {
+    this.dirty = true;
     this.wake?.();
+    this.wake = undefined;
   }
 
   private complete(trial: Trial): void {
@@ -264,7 +277,7 @@ export class TuneController implements RunHost {
     if (this.stopping) return;
     this.stopping = true;
     for (const r of this.runs.values()) r.abort();
-    this.wake?.();
+    this.signal();
   }
 
   /** A scheduler ends a waiting trial; one still running (its run ending after a PAUSE) ends when its run does. */
@@ -297,4 +310,10 @@ export class TuneController implements RunHost {
   private stateChanged(_trial: Trial): void {
     this.files.writeStateSoon();
   }
+}
+
+/** Ends an actor kept for reuse: its Trainable's cleanup (if it holds one), then the actor. */
+async function endActor(actor: lux.ActorHandle<TrialActor>): Promise<void> {
+  await lux.get(actor.cleanup.remote()).catch(() => undefined);
+  await lux.kill(actor).catch(() => undefined);
 }

@@ -64,15 +64,20 @@ export class TrialActor {
     this.host?.decide(index, proceed);
   }
 
+  /** Sets up the trial's instance: the previous trial's, if it takes the new config (`resetConfig`), else a new one. */
   async setupClass(spec: ClassSetupSpec): Promise<void> {
     const Cls = await lux.loadShipped(spec.cls);
-    const instance = new Cls();
-    instance.config = structuredClone(spec.config);
+    const config = structuredClone(spec.config);
+    const previous = this.instance;
+    const reset = previous instanceof Cls && (await runInTrial(spec.context, async () => previous.resetConfig(config))) === true;
+    if (!reset) await this.cleanup();
+    const instance = reset ? previous : new Cls();
+    instance.config = config;
     this.instance = instance;
     this.context = spec.context;
     this.elapsedMs = spec.timeOffsetMs;
     await runInTrial(spec.context, async () => {
-      await instance.setup(instance.config);
+      if (!reset) await instance.setup(instance.config);
       if (spec.checkpoint !== undefined) await instance.loadCheckpoint(spec.checkpoint);
     });
   }

@@ -3,7 +3,8 @@
  * trial has one), then stepped once per result; the controller decides on each result before
  * the next step. Checkpoints are saved after a result every `checkpointFrequency` results, when
  * a scheduler asks, when the trial pauses (unless PBT gave it another trial's), and at its end
- * with `checkpointAtEnd`. The actor ends with the run.
+ * with `checkpointAtEnd`. A run that ended between two steps leaves its actor to the next trial
+ * (whose config its instance takes with `resetConfig`, or a new instance is made).
  */
 import * as path from "node:path";
 import * as lux from "lux";
@@ -34,14 +35,20 @@ export class ClassRun implements TrialRun {
   ) {}
 
   async run(): Promise<Outcome> {
+    let outcome: Outcome;
     try {
-      return await this.steps();
+      outcome = await this.steps();
     } catch (e) {
-      return this.aborted ? { kind: "aborted" } : { kind: "failed", error: unwrap(e) };
-    } finally {
+      outcome = this.aborted ? { kind: "aborted" } : { kind: "failed", error: unwrap(e) };
+    }
+    // Ended between two steps: the actor (and its instance, for resetConfig) may take the next trial.
+    if ((outcome.kind === "completed" || outcome.kind === "decided") && this.slot.reusable) {
+      this.host.release(this.actor as lux.ActorHandle<unknown>, this.demand);
+    } else {
       await lux.get(this.actor.cleanup.remote()).catch(() => undefined);
       await this.slot.end();
     }
+    return outcome;
   }
 
   private get actor(): lux.ActorHandle<TrialActor> {
