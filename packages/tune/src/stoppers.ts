@@ -90,17 +90,17 @@ export class TrialPlateauStopper implements Stopper {
 
 export interface ExperimentPlateauOptions {
   metric: string;
-  /** The spread of the top `topK` values below which the experiment has plateaued. Default 0.001. */
+  /** The spread of the `top` best values below which the experiment has plateaued. Default 0.001. */
   std?: number;
   /** Best values the spread is taken over. Default 10. */
-  topK?: number;
+  top?: number;
   /** Default "min". */
   mode?: Mode;
   /** Results in a row on the plateau before stopping. Default 0. */
   patience?: number;
 }
 
-/** Stops the experiment when its best `topK` results stopped improving (they spread less than `std`). */
+/** Stops the experiment when its `top` best results stopped improving (they spread less than `std`). */
 export class ExperimentPlateauStopper implements Stopper {
   private readonly best: number[] = [];
   private readonly options: Required<ExperimentPlateauOptions>;
@@ -108,9 +108,9 @@ export class ExperimentPlateauStopper implements Stopper {
 
   constructor(options: ExperimentPlateauOptions) {
     if (typeof options?.metric !== "string" || options.metric === "") fail("ExperimentPlateauStopper metric", "a metric's name", options?.metric);
-    this.options = { std: 0.001, topK: 10, mode: "min", patience: 0, ...options };
+    this.options = { std: 0.001, top: 10, mode: "min", patience: 0, ...options };
     if (this.options.mode !== "min" && this.options.mode !== "max") fail("ExperimentPlateauStopper mode", '"min" or "max"', this.options.mode);
-    positiveInt(this.options.topK, "ExperimentPlateauStopper topK");
+    positiveInt(this.options.top, "ExperimentPlateauStopper top");
   }
 
   shouldStop(_trialId: string, result: TrialResult): boolean {
@@ -118,14 +118,14 @@ export class ExperimentPlateauStopper implements Stopper {
     if (v === undefined) return false;
     this.best.push(v);
     this.best.sort((a, b) => (this.options.mode === "min" ? a - b : b - a));
-    this.best.splice(this.options.topK);
-    const flat = this.best.length >= this.options.topK && std(this.best) <= this.options.std;
+    this.best.splice(this.options.top);
+    const flat = this.best.length >= this.options.top && std(this.best) <= this.options.std;
     this.onPlateau = flat ? this.onPlateau + 1 : 0;
     return false;
   }
 
   stopAll(): boolean {
-    return this.best.length >= this.options.topK && this.onPlateau > this.options.patience;
+    return this.best.length >= this.options.top && this.onPlateau > this.options.patience;
   }
 }
 

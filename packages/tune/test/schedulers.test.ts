@@ -158,6 +158,16 @@ describe("PopulationBasedTraining", () => {
     assert.equal(explore({ lr: 0.1 }, { lr: () => 0.5 }, { resampleProbability: 1, perturbationFactors: [2] }, new Rng(1))["lr"], 0.5);
   });
 
+  test("burnInPeriod: no step before it", () => {
+    const pbt = new tune.PopulationBasedTraining({ metric: "score", mode: "max", perturbationInterval: 1, burnInPeriod: 3, hyperparamMutations: { lr: [0.1, 0.2] } });
+    const ctx = fakeContext(2);
+    const [t0, t1] = ctx.trials as [FakeTrial, FakeTrial];
+    for (let t = 1; t <= 2; t++) for (const [i, trial] of [t1, t0].entries()) assert.equal(pbt.onTrialResult(ctx, trial, result(trial, t, { score: 1 - i })), "CONTINUE");
+    assert.deepEqual([ctx.saves, ctx.exploits], [[], []]);
+    pbt.onTrialResult(ctx, t1, result(t1, 3, { score: 1 }));
+    assert.equal(pbt.onTrialResult(ctx, t0, result(t0, 3, { score: 0 })), "PAUSE");
+  });
+
   test("bad options name the field", () => {
     assert.throws(() => new tune.PopulationBasedTraining({}), /PopulationBasedTraining hyperparamMutations/);
     assert.throws(() => new tune.PopulationBasedTraining({ hyperparamMutations: { lr: [1] }, quantileFraction: 0.7 }), /quantileFraction/);

@@ -30,7 +30,7 @@ describe("stoppers", () => {
     assert.deepEqual([max.shouldStop("a"), max.shouldStop("a"), max.shouldStop("b")], [false, true, false]);
     const plateau = new tune.TrialPlateauStopper({ metric: "loss", std: 0.01, numResults: 3, gracePeriod: 3 });
     assert.deepEqual([1, 0.5, 0.5, 0.5, 0.5].map((v) => plateau.shouldStop("a", r({ loss: v }))), [false, false, false, true, true]);
-    const exp = new tune.ExperimentPlateauStopper({ metric: "loss", topK: 3, std: 0.001 });
+    const exp = new tune.ExperimentPlateauStopper({ metric: "loss", top: 3, std: 0.001 });
     for (const v of [0.3, 0.3, 0.3]) exp.shouldStop("a", r({ loss: v }));
     assert.equal(exp.stopAll(), true);
     const timeout = new tune.TimeoutStopper(60_000);

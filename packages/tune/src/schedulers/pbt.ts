@@ -13,6 +13,8 @@ import { MetricScheduler, invalid, positive, type Decision, type MetricOptions, 
 export interface PBTOptions extends MetricOptions {
   /** Units of timeAttr between two exploit/explore steps of a trial. Default 10. */
   perturbationInterval?: number;
+  /** No exploit/explore step before a trial's timeAttr reaches this. Default 0. */
+  burnInPeriod?: number;
   /** What each hyperparameter may become (domains, lists, functions), nested as the config. */
   hyperparamMutations?: HyperparamMutations;
   /** The top and bottom shares. Default 0.25 (at most 0.5). */
@@ -32,6 +34,7 @@ interface PbtState {
 
 export class PopulationBasedTraining extends MetricScheduler {
   readonly perturbationInterval: number;
+  readonly burnInPeriod: number;
   readonly hyperparamMutations: HyperparamMutations;
   readonly quantileFraction: number;
   readonly resampleProbability: number;
@@ -43,6 +46,8 @@ export class PopulationBasedTraining extends MetricScheduler {
     super(options, "PopulationBasedTraining");
     const name = "PopulationBasedTraining";
     this.perturbationInterval = positive(options.perturbationInterval ?? 10, name, "perturbationInterval");
+    this.burnInPeriod = options.burnInPeriod ?? 0;
+    if (typeof this.burnInPeriod !== "number" || !(this.burnInPeriod >= 0)) invalid(name, "burnInPeriod", "a number >= 0", this.burnInPeriod);
     this.hyperparamMutations = options.hyperparamMutations ?? {};
     if (typeof this.hyperparamMutations !== "object" || this.hyperparamMutations === null) invalid(name, "hyperparamMutations", "an object of mutations by key", this.hyperparamMutations);
     this.customExploreFn = options.customExploreFn;
@@ -73,7 +78,7 @@ export class PopulationBasedTraining extends MetricScheduler {
     const score = this.score(result);
     const t = this.time(result);
     const state = this.state(trial.trialId);
-    if (score === undefined || t - state.lastPerturbationTime < this.perturbationInterval) return "CONTINUE";
+    if (score === undefined || t < this.burnInPeriod || t - state.lastPerturbationTime < this.perturbationInterval) return "CONTINUE";
     state.lastScore = score;
     state.lastPerturbationTime = t;
     const { lower, upper } = this.quantiles(ctx);
@@ -109,10 +114,10 @@ export class PopulationBasedTraining extends MetricScheduler {
 
   [PERSIST](): { type: string; options: unknown; state: unknown } | undefined {
     if (this.customExploreFn !== undefined || mutationPaths(this.hyperparamMutations).some((m) => typeof m.mutation === "function")) return undefined;
-    const { metric, mode, timeAttr, perturbationInterval, quantileFraction, resampleProbability, perturbationFactors } = this;
+    const { metric, mode, timeAttr, perturbationInterval, burnInPeriod, quantileFraction, resampleProbability, perturbationFactors } = this;
     return {
       type: "PopulationBasedTraining",
-      options: { metric, mode, timeAttr, perturbationInterval, quantileFraction, resampleProbability, perturbationFactors, hyperparamMutations: this.hyperparamMutations },
+      options: { metric, mode, timeAttr, perturbationInterval, burnInPeriod, quantileFraction, resampleProbability, perturbationFactors, hyperparamMutations: this.hyperparamMutations },
       state: [...this.states],
     };
   }
