@@ -4,7 +4,7 @@
  * failFast rejects at the first error; maxFailures restarts a trial from its last checkpoint
  * after a throw or its actor's death, the other trials unaffected; a killed driver's experiment
  * goes on with Tuner.restore (finished trials are not run again, unfinished ones continue from
- * their last checkpoint).
+ * their last checkpoint), for a function trainable and for a DataParallelTrainer.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -12,7 +12,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, describe, test } from "node:test";
 import * as lux from "lux";
+import * as train from "@lux/train";
 import * as tune from "@lux/tune";
+import { loopStarts, tunedLoop, type LoopConfig } from "./fixtures/tune-train-defs.js";
 import { curve, recorded, type CurveConfig, type StartRecord } from "./fixtures/tune-defs.js";
 import { fixtures, startScript, waitFor, withCluster } from "./helpers.js";
 
@@ -120,6 +122,39 @@ describe("a killed driver", () => {
       assert.deepEqual(r.metricsHistory.map((m) => m["trainingIteration"]), [1, 2, 3, 4], "the history from both drivers");
     }
     assert.equal(grid.getBestResult().config["rate"], 4);
+  });
+
+  test("Tuner.restore of a DataParallelTrainer's experiment: the finished trial is not run again, the held ones' trainers resume from their latest checkpoints", async () => {
+    const storagePath = tempDir();
+    const driver = startScript(path.join(fixtures, "tune-trainer-driver.ts"), { env: { LUX_ADDRESS: env.cluster.address }, args: [storagePath] });
+    const expPath = path.join(storagePath, "driven-trainer");
+    const trialDirs = (): string[] => (fs.existsSync(expPath) ? fs.readdirSync(expPath).filter((f) => f.startsWith("DataParallelTrainer_")).sort() : []);
+    const reports = (trial: string): number => {
+      const file = path.join(expPath, trial, "result.json");
+      return fs.existsSync(file) ? fs.readFileSync(file, "utf8").trim().split("\n").length : 0;
+    };
+    try {
+      await waitFor(() => trialDirs().length === 3 && reports(trialDirs()[0] as string) === 4 && trialDirs().slice(1).every((t) => reports(t) === 2), "trial 0 done, trials 1 and 2 held after two reports", 90_000);
+      driver.kill("SIGKILL");
+      await driver.exited();
+    } finally {
+      driver.kill("SIGKILL");
+      await driver.exited();
+    }
+    fs.writeFileSync(path.join(storagePath, "release"), "");
+    const trainer = new train.DataParallelTrainer<LoopConfig>(tunedLoop, { trainLoopConfig: { lr: 1, epochs: 4, dir: storagePath }, scalingConfig: { numWorkers: 2, resourcesPerWorker: { CPU: 0.5 } } });
+    const grid = await tune.Tuner.restore(expPath, trainer).fit();
+    assert.equal(grid.numTerminated, 3);
+    const trials = [...grid];
+    assert.deepEqual(trials.map((r) => r.metrics["epoch"]), [3, 3, 3]);
+    assert.equal(loopStarts(storagePath, path.basename(trials[0]?.path ?? "")).length, 1, "a finished trial is not run again");
+    for (const r of trials.slice(1)) {
+      const starts = loopStarts(storagePath, path.basename(r.path));
+      assert.deepEqual(starts.map((s) => [s.start, s.restored]), [[0, null], [2, path.join(r.path, "checkpoint_000001")]]);
+      assert.deepEqual(r.metricsHistory.map((m) => [m["trainingIteration"], m["epoch"]]), [[1, 0], [2, 1], [3, 2], [4, 3]], "the history from both drivers");
+      assert.equal(r.checkpoint?.path, path.join(r.path, "checkpoint_000003"));
+    }
+    assert.equal((grid.getBestResult().config["trainLoopConfig"] as { lr: number }).lr, 4);
   });
 
   test("Tuner.restore of a folder without an experiment: ExperimentNotFoundError", () => {

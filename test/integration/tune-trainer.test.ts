@@ -3,7 +3,8 @@
  * `trainLoopConfig`, each trial a run of the trainer with the trial's config (its workers the
  * trial's actors), rank 0's reports the trial's results and the trainer's checkpoints the
  * trial's; ASHA stops a trial's run (its workers and placement group go) at the report it
- * decided on.
+ * decided on; a worker's failure ends the trial in ERROR, or with maxFailures starts its next
+ * run from the trial's latest checkpoint.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -13,7 +14,7 @@ import { after, before, test } from "node:test";
 import * as lux from "lux";
 import * as train from "@lux/train";
 import * as tune from "@lux/tune";
-import { tunedLoop, type LoopConfig } from "./fixtures/tune-train-defs.js";
+import { loopStarts, tunedLoop, type LoopConfig } from "./fixtures/tune-train-defs.js";
 import { waitFor } from "./helpers.js";
 
 let dir = "";
@@ -50,5 +51,45 @@ test("trials of a trainer: the trial's trainLoopConfig merged over the trainer's
     assert.equal(r.checkpoint?.path, path.join(r.path, checkpoints.at(-1) as string));
     assert.equal(fs.readFileSync(path.join(r.checkpoint.path, "epoch"), "utf8"), String(r.metricsHistory.length - 1));
   }
+  await waitFor(async () => (await lux.placementGroupTable()).every((g) => g.state === "REMOVED"), "every trial's worker group gone");
+});
+
+test("a worker that throws: the trial is ERROR (TrainingFailedError, the worker's error its cause's) and the other finishes; with maxFailures 1 its next run resumes from its latest checkpoint", async () => {
+  const run = async (name: string, maxFailures: number): Promise<tune.ResultGrid<{ trainLoopConfig: { lr: number } }>> => {
+    const storagePath = path.join(dir, name);
+    fs.mkdirSync(storagePath);
+    const trainer = new train.DataParallelTrainer<LoopConfig>(tunedLoop, {
+      // Rank 1 of lr 1's trial throws at epoch 2, once.
+      trainLoopConfig: { lr: 1, epochs: 4, dir: storagePath, failAt: 2, failLr: 1 },
+      scalingConfig: { numWorkers: 2, resourcesPerWorker: { CPU: 0.5 } },
+    });
+    return new tune.Tuner(trainer, {
+      paramSpace: { trainLoopConfig: { lr: tune.gridSearch([1, 2]) } },
+      tuneConfig: { metric: "loss", mode: "min" },
+      runConfig: { storagePath, name, verbose: 0, failureConfig: { maxFailures } },
+    }).fit();
+  };
+  const failed = await run("fails", 0);
+  assert.deepEqual([failed.numErrors, failed.numTerminated], [1, 1]);
+  const error = failed.get(0).error;
+  assert.ok(error instanceof lux.TrainingFailedError, String(error?.stack));
+  assert.ok(error.cause instanceof lux.WorkerGroupError);
+  const rank1 = error.cause.errors.get(1);
+  assert.equal(rank1?.name, "LoopError");
+  assert.match(rank1?.message ?? "", /^rank 1 failed at epoch 2 of DataParallelTrainer_\w+_00000$/);
+  assert.deepEqual(failed.get(0).metricsHistory.map((m) => m["epoch"]), [0, 1]);
+  assert.equal(failed.get(1).error, undefined);
+  assert.equal(failed.get(1).metrics["trainingIteration"], 4);
+
+  const storagePath = path.join(dir, "restarts");
+  const restarted = await run("restarts", 1);
+  assert.equal(restarted.numTerminated, 2);
+  const first = restarted.get(0);
+  assert.deepEqual(first.metricsHistory.map((m) => [m["trainingIteration"], m["epoch"]]), [[1, 0], [2, 1], [3, 2], [4, 3]]);
+  const starts = loopStarts(storagePath, path.basename(first.path));
+  assert.deepEqual(starts.map((s) => [s.start, s.restored]), [[0, null], [2, path.join(first.path, "checkpoint_000001")]]);
+  assert.deepEqual(fs.readdirSync(first.path).filter((f) => f.startsWith("checkpoint_")).sort(), [0, 1, 2, 3].map((i) => `checkpoint_00000${i}`));
+  assert.equal(first.checkpoint?.path, path.join(first.path, "checkpoint_000003"));
+  assert.equal(loopStarts(storagePath, path.basename(restarted.get(1).path)).length, 1, "the other trial ran once");
   await waitFor(async () => (await lux.placementGroupTable()).every((g) => g.state === "REMOVED"), "every trial's worker group gone");
 });

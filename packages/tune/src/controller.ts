@@ -171,6 +171,7 @@ export class TuneController implements RunHost {
 
   private start(trial: Trial, actor: lux.ActorHandle<TrialActor> | undefined): void {
     trial.prepareRun();
+    this.files.trial(trial).removeCheckpointsFrom(trial.nextCheckpointIndex);
     const run = this.makeRun(trial, actor);
     this.runs.set(trial.trialId, run);
     this.setStatus(trial, "RUNNING");

@@ -8,6 +8,8 @@ import * as path from "node:path";
 import { flatten } from "./search/space.js";
 import type { TrialResult } from "./types.js";
 
+const CHECKPOINT_DIR = /^checkpoint_(\d{6,})$/;
+
 function csvCell(value: unknown): string {
   if (value === undefined || value === null) return "";
   const text = typeof value === "string" ? value : typeof value === "number" || typeof value === "boolean" || typeof value === "bigint" ? String(value) : JSON.stringify(value);
@@ -59,6 +61,24 @@ export class TrialFiles {
 
   removeCheckpoint(dir: string): void {
     fs.rmSync(path.join(this.dir, dir), { recursive: true, force: true });
+  }
+
+  /**
+   * Removes the checkpoint folders numbered `from` or more: none the trial registered, so what a
+   * run that failed (or a driver killed) left behind before its report was recorded. A trainer's
+   * run numbers its checkpoints from the first free number, which would leave a gap.
+   */
+  removeCheckpointsFrom(from: number): void {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const m = CHECKPOINT_DIR.exec(name);
+      if (m !== null && Number(m[1]) >= from) this.removeCheckpoint(name);
+    }
   }
 
   /** Copies checkpoint folder `from` (absolute) to `dir` here. */
