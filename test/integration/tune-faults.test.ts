@@ -94,6 +94,44 @@ describe("a trainable that fails", () => {
   });
 });
 
+describe("Tuner.restore's options for ERROR trials", () => {
+  const errored = async (storagePath: string, name: string): Promise<string> => {
+    const grid = await tuner(storagePath, name, { failAt: 2 }, {}).fit();
+    assert.deepEqual([grid.numErrors, grid.numTerminated], [1, 1]);
+    return grid.experimentPath;
+  };
+
+  test("by default an ERROR trial stays so; resumeErrored continues it from its latest checkpoint; the finished trial is not run again", async () => {
+    const storagePath = tempDir();
+    const expPath = await errored(storagePath, "resume");
+    const kept = await tune.Tuner.restore(expPath, curve).fit();
+    assert.deepEqual([kept.numErrors, kept.numTerminated], [1, 1]);
+    assert.equal(kept.get(0).error?.name, "DivergedError", "the error as the experiment state kept it");
+    const grid = await tune.Tuner.restore(expPath, curve, { resumeErrored: true }).fit();
+    assert.deepEqual([grid.numErrors, grid.numTerminated], [0, 2]);
+    const [first, second] = [grid.get(0), grid.get(1)];
+    const starts = recorded<StartRecord>(storagePath, "start", first.metrics["trialId"] as string);
+    assert.deepEqual(starts.map((s) => [s.start, s.restored]), [[1, null], [2, path.join(first.path, "checkpoint_000000")]]);
+    assert.deepEqual(first.metricsHistory.map((m) => m["trainingIteration"]), [1, 2, 3]);
+    assert.equal(recorded(storagePath, "start", second.metrics["trialId"] as string).length, 1);
+  });
+
+  test("restartErrored runs an ERROR trial again from its start: its old results and checkpoints gone", async () => {
+    const storagePath = tempDir();
+    const expPath = await errored(storagePath, "restart");
+    const grid = await tune.Tuner.restore(expPath, curve, { restartErrored: true }).fit();
+    assert.deepEqual([grid.numErrors, grid.numTerminated], [0, 2]);
+    const first = grid.get(0);
+    const starts = recorded<StartRecord>(storagePath, "start", first.metrics["trialId"] as string);
+    assert.deepEqual(starts.map((s) => [s.start, s.restored]), [[1, null], [1, null]]);
+    assert.deepEqual(first.metricsHistory.map((m) => m["trainingIteration"]), [1, 2, 3]);
+    assert.equal(fs.readFileSync(path.join(first.path, "result.json"), "utf8").trim().split("\n").length, 3);
+    assert.deepEqual(fs.readdirSync(first.path).filter((f) => f.startsWith("checkpoint_")).sort(), ["checkpoint_000000", "checkpoint_000001", "checkpoint_000002"]);
+    assert.equal(fs.readFileSync(path.join(first.path, "checkpoint_000000", "iter"), "utf8"), "1");
+    assert.throws(() => tune.Tuner.restore(expPath, curve, { restartErrored: 1 } as never), (e: unknown) => e instanceof tune.InvalidOptionError && /restartErrored/.test(e.message));
+  });
+});
+
 describe("a killed driver", () => {
   test("Tuner.restore: finished trials are not run again, unfinished ones continue from their last checkpoint", async () => {
     const storagePath = tempDir();
@@ -110,6 +148,13 @@ describe("a killed driver", () => {
     }
     assert.ok(tune.Tuner.canRestore(expPath));
     assert.equal(tune.Tuner.canRestore(storagePath), false);
+    // A copy restored with resumeUnfinished false: its unfinished trials end as they are, none runs.
+    const copy = path.join(storagePath, "copy", "driven");
+    fs.cpSync(expPath, copy, { recursive: true });
+    const ended = await tune.Tuner.restore(copy, curve, { resumeUnfinished: false }).fit();
+    assert.equal(ended.numTerminated, 4);
+    assert.deepEqual([...ended].map((r) => r.metrics["trainingIteration"]), [4, 4, 2, 2]);
+    assert.ok([...ended].every((r) => recorded(storagePath, "start", r.metrics["trialId"] as string).length === 1), "no trial ran again");
     fs.writeFileSync(path.join(storagePath, "release"), "");
     const grid = await tune.Tuner.restore(expPath, curve).fit();
     assert.equal(grid.numTerminated, 4);

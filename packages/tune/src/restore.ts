@@ -79,16 +79,24 @@ export function restoreInto(target: unknown, p: PersistedSearcher | null): void 
   (target as Partial<{ restoreState(s: unknown): void }>).restoreState?.(p.state);
 }
 
-/** The trials of the state, with their histories (result.json) and the statuses the options give. */
+/**
+ * The trials of the state, with their histories (result.json) and the statuses the options give.
+ * An ERROR trial run again from its start loses its results and checkpoints (files included: its
+ * run removes the checkpoint folders from nextCheckpointIndex, now 0, on).
+ */
 export function restoredTrials(state: ExperimentState, dir: string, options: Required<RestoreOptions>): Trial[] {
   return state.trials.map((j) => {
     const t = Trial.fromJSON(j, dir, path.basename(dir));
-    t.results = new TrialFiles(t.dir).readResults();
+    const files = new TrialFiles(t.dir);
+    t.results = files.readResults();
     if (t.status === "ERROR" && (options.restartErrored || options.resumeErrored)) {
       if (options.restartErrored) {
         t.checkpoints = [];
+        t.restoreFrom = undefined;
+        t.nextCheckpointIndex = 0;
         t.results = [];
         t.lastResult = undefined;
+        files.removeResults();
       }
       t.status = "PENDING";
       t.error = undefined;

@@ -50,6 +50,12 @@ export class TrialFiles {
     fs.appendFileSync(csv, this.columns.map((c) => csvCell(flat[c])).join(",") + "\n");
   }
 
+  /** Removes result.json and progress.csv (a trial run again from its start). */
+  removeResults(): void {
+    for (const f of ["result.json", "progress.csv"]) fs.rmSync(path.join(this.dir, f), { force: true });
+    this.columns = undefined;
+  }
+
   /** The results of result.json (a restored trial's history). */
   readResults(): TrialResult[] {
     try {
