@@ -126,6 +126,41 @@ describe("MedianStoppingRule", () => {
   });
 });
 
+describe("timeAttr", () => {
+  /** A result whose `epoch` is ten times its trainingIteration. */
+  const byEpoch = (trial: FakeTrial, t: number, score: number): TrialResult => result(trial, t, { score, epoch: 10 * t });
+
+  test("MedianStoppingRule counts its grace period and compares running means in timeAttr", () => {
+    const rule = new tune.MedianStoppingRule({ metric: "score", mode: "max", timeAttr: "epoch", gracePeriod: 20, minSamplesRequired: 1 });
+    const ctx = fakeContext(2);
+    const [a, b] = ctx.trials as [FakeTrial, FakeTrial];
+    for (let t = 1; t <= 3; t++) rule.onTrialResult(ctx, a, byEpoch(a, t, 10));
+    assert.equal(rule.onTrialResult(ctx, b, byEpoch(b, 1, 1)), "CONTINUE", "epoch 10: within the grace period of 20 epochs (trainingIteration would be past one of 1)");
+    assert.equal(rule.onTrialResult(ctx, b, byEpoch(b, 2, 1)), "STOP", "epoch 20: best 1 below a's running mean 10");
+  });
+
+  test("PopulationBasedTraining steps every perturbationInterval units of timeAttr", () => {
+    const pbt = new tune.PopulationBasedTraining({ metric: "score", mode: "max", timeAttr: "epoch", perturbationInterval: 20, hyperparamMutations: { lr: [0.1, 0.2] } });
+    const ctx = fakeContext(2);
+    for (const t of ctx.trials) pbt.onTrialAdd(ctx, t);
+    const [t0, t1] = ctx.trials as [FakeTrial, FakeTrial];
+    assert.equal(pbt.onTrialResult(ctx, t1, byEpoch(t1, 1, 5)), "CONTINUE");
+    assert.equal(pbt.onTrialResult(ctx, t0, byEpoch(t0, 1, 1)), "CONTINUE", "epoch 10: before its interval");
+    assert.deepEqual([ctx.saves, ctx.exploits], [[], []]);
+    assert.equal(pbt.onTrialResult(ctx, t1, byEpoch(t1, 2, 5)), "CONTINUE");
+    assert.equal(pbt.onTrialResult(ctx, t0, byEpoch(t0, 2, 1)), "PAUSE", "epoch 20: the bottom trial exploits the top one");
+    assert.deepEqual(ctx.exploits.map((e) => e.slice(0, 2)), [["t0", "t1"]]);
+  });
+
+  test("a result without timeAttr is not counted", () => {
+    const rule = new tune.MedianStoppingRule({ metric: "score", mode: "max", timeAttr: "epoch", gracePeriod: 1, minSamplesRequired: 1 });
+    const ctx = fakeContext(2);
+    const [a, b] = ctx.trials as [FakeTrial, FakeTrial];
+    rule.onTrialResult(ctx, a, byEpoch(a, 1, 10));
+    assert.equal(rule.onTrialResult(ctx, b, result(b, 5, { score: 0 })), "CONTINUE");
+  });
+});
+
 describe("PopulationBasedTraining", () => {
   test("at each perturbation interval: a top-quantile trial saves, a bottom one exploits a top one with the explored config and pauses", () => {
     const pbt = new tune.PopulationBasedTraining({ metric: "score", mode: "max", perturbationInterval: 2, hyperparamMutations: { lr: tune.uniform(0, 1) }, resampleProbability: 0 });
