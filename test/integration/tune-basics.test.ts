@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
 import * as lux from "lux";
 import * as tune from "@lux/tune";
-import { Counter, ResettableCounter, curve, recorded, iterationOf, wherePlaced, type CurveConfig, type StartRecord } from "./fixtures/tune-defs.js";
+import { Counter, ResettableCounter, ShapedCounter, curve, recorded, iterationOf, wherePlaced, type CurveConfig, type StartRecord } from "./fixtures/tune-defs.js";
 import { waitFor } from "./helpers.js";
 
 let dir = "";
@@ -190,6 +190,18 @@ describe("a Trainable class", () => {
     const resets = ids.slice(1).map((id) => recorded<{ pid: number; count: number }>(storagePath, "reset", id)[0]);
     const setupPid = recorded<{ pid: number }>(storagePath, "setup", ids[0] as string)[0]?.pid;
     assert.deepEqual(resets.map((r) => [r?.pid, r?.count]), [[setupPid, 2], [setupPid, 4]], "the same process, the instance as the last trial left it");
+  });
+
+  test("a class that implements tune.Trainable without extending it (a base of its own) runs as a class trainable", async () => {
+    const storagePath = tempDir();
+    const grid = await new tune.Tuner(ShapedCounter, {
+      paramSpace: { dir: storagePath, step: tune.gridSearch([1, 2]) },
+      runConfig: { storagePath, name: "shaped", verbose: 0, checkpointConfig: { checkpointAtEnd: true } },
+    }).fit();
+    assert.equal(grid.numTerminated, 2);
+    assert.deepEqual([...grid].map((r) => r.metricsHistory.map((m) => m["weight"])), [[1, 2, 3], [2, 4, 6]]);
+    assert.deepEqual([...grid].map((r) => recorded<{ weight: number }>(storagePath, "setup", r.metrics["trialId"] as string).map((x) => x.weight)), [[0], [0]]);
+    assert.deepEqual([...grid].map((r) => fs.readFileSync(path.join(r.checkpoint?.path ?? "", "weight"), "utf8")), ["3", "6"]);
   });
 });
 

@@ -38,7 +38,7 @@ export function trainableSpec(given: unknown): TrainableSpec {
   if (isTrainableClass(t)) return { kind: "class", cls: t, name: nameOf(t, "Trainable"), bundles, demand };
   if (typeof t === "function") {
     if (/^class\b/.test(Function.prototype.toString.call(t))) {
-      throw new InvalidOptionError({ option: "trainable", expected: "a function, a class extending tune.Trainable, or a DataParallelTrainer", received: `class ${t.name}` });
+      throw new InvalidOptionError({ option: "trainable", expected: "a function, a class extending tune.Trainable (or implementing all its methods: setup, step, saveCheckpoint, loadCheckpoint, resetConfig, cleanup), or a DataParallelTrainer", received: `class ${t.name}` });
     }
     return { kind: "function", fn: t as (config: unknown) => unknown, name: nameOf(t, "trainable"), bundles, demand };
   }

@@ -40,14 +40,23 @@ export abstract class Trainable<C = Record<string, unknown>> {
   cleanup(): void | Promise<void> {}
 }
 
-/** A class extending tune.Trainable. */
+/** A class extending tune.Trainable (or implementing it: every method of it defined). */
 export type TrainableClass<C> = new () => Trainable<C>;
 
 /** A function trainable: runs the whole trial, reporting with `tune.report`. */
 export type TrainableFunction<C> = (config: C) => void | Promise<void>;
 
+/** The methods a class trainable has (those of tune.Trainable): one that does not extend it has them all. */
+const TRAINABLE_METHODS = ["setup", "step", "saveCheckpoint", "loadCheckpoint", "resetConfig", "cleanup"] as const;
+
+/**
+ * A class extending tune.Trainable, or one of its shape (`implements tune.Trainable<C>`: a
+ * library's class with a base of its own, e.g. an RL algorithm).
+ */
 export function isTrainableClass(value: unknown): value is TrainableClass<unknown> {
-  return typeof value === "function" && typeof value.prototype === "object" && value.prototype instanceof Trainable;
+  if (typeof value !== "function" || typeof value.prototype !== "object" || value.prototype === null) return false;
+  const proto = value.prototype as Record<string, unknown>;
+  return proto instanceof Trainable || TRAINABLE_METHODS.every((m) => typeof proto[m] === "function");
 }
 
 /** What a trial reserves: one set of resources for its actor, or bundles (a placement group, the actor in the first). */
