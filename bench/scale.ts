@@ -32,6 +32,7 @@
  * single node's 200 args, 100 returns, 200 objects, 0.25 GiB of 32 MiB objects through
  * 0.125 GiB, the transfer's as bench/transfer.ts --quick); a flag given still wins.
  */
+import * as fs from "node:fs";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import * as lux from "lux";
@@ -47,8 +48,11 @@ const noop = lux.remote(function noop(): number {
 });
 
 class Idle {
-  rss(): number {
-    return process.memoryUsage.rss();
+  /** [RSS, private bytes]: RSS counts the pages of the node binary every process shares; private ones are this actor's own. */
+  memory(): [number, number] {
+    const rollup = fs.readFileSync("/proc/self/smaps_rollup", "utf8");
+    const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(rollup)?.[1] ?? NaN);
+    return [process.memoryUsage.rss(), (kb("Private_Clean") + kb("Private_Dirty")) * 1024];
   }
 }
 const IdleActor = lux.remote(Idle).options({ numCpus: 0.1 });
@@ -115,20 +119,23 @@ interface ManyActors {
   actors_per_second: number;
   actors_lost: number;
   idle_actor_rss_bytes: number;
+  idle_actor_private_bytes: number;
 }
 
 async function manyActors(actors: number): Promise<ManyActors> {
   const start = process.hrtime.bigint();
   const handles = Array.from({ length: actors }, () => IdleActor.remote());
-  const answers = await Promise.allSettled(handles.map((h) => lux.get(h.rss.remote())));
+  const answers = await Promise.allSettled(handles.map((h) => lux.get(h.memory.remote())));
   const time = seconds(start);
-  const rss = answers.flatMap((a) => (a.status === "fulfilled" ? [a.value] : []));
+  const memory = answers.flatMap((a) => (a.status === "fulfilled" ? [a.value] : []));
+  const mean = (i: 0 | 1): number => memory.reduce((a, m) => a + m[i], 0) / Math.max(1, memory.length);
   return {
     actors,
     seconds: time,
-    actors_per_second: rss.length / time,
-    actors_lost: actors - rss.length,
-    idle_actor_rss_bytes: rss.reduce((a, b) => a + b, 0) / Math.max(1, rss.length),
+    actors_per_second: memory.length / time,
+    actors_lost: actors - memory.length,
+    idle_actor_rss_bytes: mean(0),
+    idle_actor_private_bytes: mean(1),
   };
 }
 
@@ -149,6 +156,7 @@ function printActors(a: ManyActors): void {
   line("rate", a.actors_per_second.toFixed(1), "actors/s");
   line("lost", String(a.actors_lost), "actors");
   line("RSS per idle actor process", (a.idle_actor_rss_bytes / 2 ** 20).toFixed(1), "MiB");
+  line("  of which its own (private)", (a.idle_actor_private_bytes / 2 ** 20).toFixed(1), "MiB (the rest: node's binary, shared by every process)");
 }
 
 interface SingleNode {
