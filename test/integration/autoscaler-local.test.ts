@@ -119,12 +119,14 @@ describe("autoscaler with the local provider", () => {
       await new Promise((r) => setTimeout(r, ms));
       return lux.getRuntimeContext().nodeId;
     });
-    const launched = new Set<string>();
+    /** Node id → node type, of every worker node seen while the tasks ran. */
+    const launched = new Map<string, string>();
+    const see = (ns: lux.NodeView[]): void => ns.forEach((n) => launched.set(n.nodeId, n.labels["lux.io/node-type"] ?? ""));
     const refs = Array.from({ length: 10 }, () => work.options({ numCpus: 1 }).remote(1500));
     // Two of the 4-CPU type, and for the last two tasks the 2-CPU type, which they use whole.
     const workers = async (): Promise<lux.NodeView[]> => [...(await nodesOf("cpu4")), ...(await nodesOf("zoneb")), ...(await nodesOf("gpu"))];
     const watching = setInterval(() => {
-      workers().then((ns) => ns.forEach((n) => launched.add(n.nodeId)), () => undefined);
+      workers().then(see, () => undefined);
     }, 100);
     let ran: string[];
     try {
@@ -133,12 +135,12 @@ describe("autoscaler with the local provider", () => {
       clearInterval(watching);
     }
     track();
-    for (const n of await workers()) launched.add(n.nodeId);
+    see(await workers());
     for (const nodeId of ran) assert.ok(launched.has(nodeId), "each task ran on a launched node");
-    assert.equal(launched.size, 3);
-    assert.deepEqual(await nodesOf("gpu"), []);
-    assert.match(await status(), /cpu4: 2 running, 0 pending, 0 failed/);
-    assert.match(await status(), /zoneb: 1 running, 0 pending, 0 failed/);
+    // By type, from the nodes seen (a node whose tasks ended first may already be idle past
+    // IDLE_S, and ended, by the time a status is read on a loaded machine).
+    assert.deepEqual([...launched.values()].sort(), ["cpu4", "cpu4", "zoneb"]);
+    assert.doesNotMatch(await status(), /[1-9]\d* failed/, "no launch failed");
     const idleSince = Date.now();
     await waitFor(async () => (await workers()).length === 0, "the idle nodes to be ended", 30_000);
     const tookS = (Date.now() - idleSince) / 1000;
