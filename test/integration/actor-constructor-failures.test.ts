@@ -22,7 +22,9 @@ let dir: string;
 
 before(async () => {
   dir = mkdtempSync(path.join(tmpdir(), "lux-ctor-"));
-  cluster = await LocalCluster.start({ head: { numCpus: 2 }, config: { nodeDeathTimeoutMs: 1500 } });
+  // A removed node is declared dead soon; not so soon that the head's own raylet, starved of
+  // CPU on a loaded machine, misses it (the driver then loses its cluster).
+  cluster = await LocalCluster.start({ head: { numCpus: 2 }, config: { nodeDeathTimeoutMs: 4000 } });
   await lux.init({ address: cluster.address });
 });
 
