@@ -288,6 +288,19 @@ export class RpcConnection<Remote extends ServiceDef, Local extends ServiceDef =
     if (this.state !== "closed") this.sendRaw([Kind.notify, 0, method, request]);
   }
 
+  /**
+   * Stops speaking RPC on this connection: from the end of the frame being handled (or now),
+   * the bytes the peer sends go to `onData` as they come, and the caller writes on the
+   * returned transport (writeFrame, writeRaw). Both sides must detach at an agreed point
+   * of the conversation, e.g. the server in a handler and the client once it has that reply,
+   * with the server sending nothing else behind it. Closing still goes through close() and
+   * onClose(); replies to calls made before keep being written.
+   */
+  detach(onData: (chunk: Buffer) => void): Transport {
+    this.decoder.divert(onData);
+    return this.transport;
+  }
+
   onClose(listener: (error?: Error) => void): void {
     if (this.state === "closed") listener();
     else this.closeListeners.push(listener);

@@ -45,6 +45,8 @@ export class FrameDecoder {
   private rawLeft = 0;
   private rawSink: RawSink | undefined;
   private rawDone: (() => void) | undefined;
+  /** Where the stream's bytes go once it is no longer made of frames (see divert). */
+  private diverted: ((chunk: Buffer) => void) | undefined;
 
   constructor(
     private maxFrameBytes: number,
@@ -93,8 +95,21 @@ export class FrameDecoder {
     return dropped;
   }
 
+  /**
+   * From the end of the frame being handed on (or now, between frames), the stream's bytes
+   * are no longer frames: they go to `listener` as they come, the rest of the current chunk
+   * first. For a peer that stops speaking frames at an agreed point (RpcConnection.detach).
+   */
+  divert(listener: (chunk: Buffer) => void): void {
+    this.diverted = listener;
+  }
+
   /** Feeds one chunk; throws FrameTooLargeError on an oversized length prefix. */
   push(chunk: Buffer): void {
+    if (this.diverted !== undefined) {
+      this.diverted(chunk);
+      return;
+    }
     let offset = 0;
     while (offset < chunk.length) {
       if (this.rawLeft > 0) {
@@ -111,6 +126,7 @@ export class FrameDecoder {
             offset = start + length;
             if (this.copyFrames) this.onFrame(Buffer.from(chunk.subarray(start, offset)), 0, length);
             else this.onFrame(chunk, start, offset);
+            if (this.isDiverted()) break;
             continue;
           }
         }
@@ -135,8 +151,15 @@ export class FrameDecoder {
       if (this.fill === this.length) {
         this.body = undefined;
         this.onFrame(body, 0, body.length);
+        if (this.isDiverted()) break;
       }
     }
+    if (offset < chunk.length && this.isDiverted()) this.push(chunk.subarray(offset));
+  }
+
+  /** Whether divert() was called (a method: the frame handler may call it in the middle of push). */
+  private isDiverted(): boolean {
+    return this.diverted !== undefined;
   }
 
   /** Hands the raw payload's bytes in `chunk` from `offset` on to its sink; returns where they end. */

@@ -73,6 +73,22 @@ test("FrameDecoder: a frame spanning chunks is reassembled into a buffer of its 
   assert.deepEqual(bytesOf(next), Buffer.from("next"));
 });
 
+test("FrameDecoder: divert hands on every byte after the frame it is called in, the rest of that chunk first", () => {
+  const stream = Buffer.concat([framed(Buffer.from("one"), Buffer.from("two")), Buffer.from("raw bytes")]);
+  for (let split = 0; split <= stream.length; split++) {
+    const frames: string[] = [];
+    const raw: Buffer[] = [];
+    const d: FrameDecoder = new FrameDecoder(1 << 20, (buffer, start, end) => {
+      frames.push(buffer.subarray(start, end).toString());
+      if (frames.length === 2) d.divert((chunk) => raw.push(Buffer.from(chunk)));
+    });
+    d.push(stream.subarray(0, split));
+    d.push(stream.subarray(split));
+    assert.deepEqual(frames, ["one", "two"], `split at ${split}`);
+    assert.equal(Buffer.concat(raw).toString(), "raw bytes", `split at ${split}`);
+  }
+});
+
 test("FrameDecoder: an oversized length prefix throws before anything is allocated for it", () => {
   const { frames, decoder: d } = decoder(100);
   const header = Buffer.alloc(FRAME_HEADER_BYTES);

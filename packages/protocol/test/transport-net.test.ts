@@ -236,3 +236,43 @@ test("RpcConnection over a socket: pipelined calls of every size come back intac
     await server.close();
   }
 });
+
+test("RpcConnection.detach: after an agreed reply both sides exchange raw bytes on the same socket", async () => {
+  let serverSide: Transport | undefined;
+  const serverGot: Buffer[] = [];
+  const server = await RpcServer.listen<EchoService>({
+    address: path.join(dir, "detach.sock"),
+    token: "t",
+    maxFrameBytes: 64 << 20,
+    connectTimeoutMs: 5000,
+    callTimeoutMs: 10_000,
+    handlers: serve(EchoService, {
+      echo: (req, conn) => {
+        serverSide = conn.detach((chunk) => {
+          serverGot.push(Buffer.from(chunk));
+          if (Buffer.concat(serverGot).length === 5000) serverSide?.writeRaw(Buffer.from("thanks"), () => undefined);
+        });
+        return req;
+      },
+    }),
+  });
+  const client = await connectRpc<EchoService>(server.address, { token: "t", maxFrameBytes: 64 << 20, connectTimeoutMs: 5000, callTimeoutMs: 10_000 });
+  try {
+    const reply = await client.call("echo", { i: 1, data: Buffer.from("hi") });
+    assert.equal(reply.i, 1);
+    const clientGot: Buffer[] = [];
+    const thanks = new Promise<void>((resolve) =>
+      client.detach((chunk) => {
+        clientGot.push(chunk);
+        if (Buffer.concat(clientGot).toString() === "thanks") resolve();
+      }),
+    );
+    const data = frame(5000, 9);
+    client.transport.writeRaw(data, () => undefined);
+    await thanks;
+    assert.deepEqual(Buffer.concat(serverGot), data);
+  } finally {
+    client.close(true);
+    await server.close();
+  }
+});
