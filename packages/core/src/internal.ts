@@ -59,6 +59,9 @@ export { Fifo } from "./fifo.js";
 // token), and the id of an actor from its handle (createCollectiveGroup's ranks).
 export { clusterPeer, type ClusterPeer } from "./cluster-peer.js";
 export { actorIdOf } from "./actor-handle.js";
+// ...and the object store's addon, which maps files shared between processes of a node
+// (a rank's shared-memory slots), when it built.
+export { loadShmAddon, type ShmAddon } from "@lux/object-store";
 export { TYPED_ARRAY_CLASSES } from "./serialization/typed-arrays.js";
 
 // For lux.util.metrics: what it recorded goes to the node's raylet with each of this process's metrics reports.

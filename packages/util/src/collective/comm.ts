@@ -12,8 +12,13 @@ export interface Comm {
   readonly chunkBytes: number;
   /** Sends `bytes` to rank `to` as step `step`; resolves once `bytes` may change again. */
   send(to: number, step: string, bytes: Uint8Array): Promise<void>;
-  /** The bytes rank `from` sent as step `step` (a view or a copy of their own). */
+  /** The bytes rank `from` sent as step `step`, of their own (for small messages). */
   recv(from: number, step: string): Promise<Uint8Array>;
+  /**
+   * Calls `use` with the bytes rank `from` sent as step `step`, where they lie (the sender's
+   * shared memory, a socket's buffer): valid only while `use` runs.
+   */
+  recvWith(from: number, step: string, use: (bytes: Uint8Array) => void): Promise<void>;
   /** Like recv, into `into`, which must be as long as what was sent. */
   recvInto(from: number, step: string, into: Uint8Array): Promise<void>;
 }
@@ -53,8 +58,9 @@ export async function recvRangeInto(comm: Comm, sender: number, step: string, ar
 
 /**
  * Receives what each of `senders` sent with `sendRange` and reduces it into elements
- * [from, end) of `arr`, chunk by chunk in the order of `senders` (the same order on every
- * run, so the same floating-point result). The next chunk is fetched while one is reduced.
+ * [from, end) of `arr`, straight from where the bytes lie. The chunks are reduced as they
+ * come, each one's senders in the order of `senders` (the same order on every run, so the
+ * same floating-point result).
  */
 export async function recvRangeReduce(
   comm: Comm,
@@ -67,18 +73,14 @@ export async function recvRangeReduce(
 ): Promise<void> {
   if (senders.length === 0) return;
   const { count, per } = chunking(comm, arr, from, end);
-  const fetch = (c: number): Promise<Uint8Array[]> => {
-    const chunks = Promise.all(senders.map((r) => comm.recv(r, `${step}.${c}`)));
-    chunks.catch(() => undefined); // awaited below, maybe after it rejects
-    return chunks;
-  };
-  let next = fetch(0);
+  const chunks: Promise<void>[] = [];
   for (let c = 0; c < count; c++) {
-    const current = next;
-    if (c + 1 < count) next = fetch(c + 1);
-    const chunks = await current;
     const start = from + c * per;
-    const target = arr.subarray(start, Math.min(end, start + per)) as CollectiveArray;
-    for (const bytes of chunks) reduceInto(target, asElements(target, bytes), op);
+    chunks.push(reduceChunk(comm, senders, `${step}.${c}`, arr.subarray(start, Math.min(end, start + per)) as CollectiveArray, op));
   }
+  await Promise.all(chunks);
+}
+
+async function reduceChunk(comm: Comm, senders: readonly number[], step: string, target: CollectiveArray, op: ReduceOp): Promise<void> {
+  for (const r of senders) await comm.recvWith(r, step, (bytes) => reduceInto(target, asElements(target, bytes), op));
 }

@@ -10,7 +10,7 @@
 /** One message's data: in a socket frame, or in the sender's shared-memory file. */
 export interface Payload {
   readonly byteLength: number;
-  /** The bytes: copied into `into` (exactly byteLength long) when given, else a view or a copy of their own. */
+  /** The bytes: copied into `into` (exactly byteLength long) when given, else where they lie (valid until release). */
   read(into?: Uint8Array): Promise<Uint8Array>;
   /** The receiver is done with the bytes (the sender may reuse where they lie). Called once. */
   release(): void;

@@ -86,7 +86,17 @@ export class OpRun implements GroupComm {
     if (this.failure !== undefined) throw this.failure;
     const payload = await this.mailbox.take(from, this.op, step);
     try {
-      return await payload.read();
+      return await payload.read(new Uint8Array(payload.byteLength));
+    } finally {
+      payload.release();
+    }
+  }
+
+  async recvWith(from: number, step: string, use: (bytes: Uint8Array) => void): Promise<void> {
+    if (this.failure !== undefined) throw this.failure;
+    const payload = await this.mailbox.take(from, this.op, step);
+    try {
+      use(await payload.read());
     } finally {
       payload.release();
     }

@@ -1,8 +1,8 @@
-/** What a process's peer server answers: hellos routed to the group they name, then each connection's messages to its group. */
+/** What a process's peer server answers: hellos, routed to the group they name (the connection then carries that group's link frames). */
 import { CollectiveError } from "@lux/core";
 import { serve } from "@lux/protocol";
 import type { CollectiveGroup } from "./group.js";
-import type { Inbound, InboundConnection, PeerNetwork } from "./peer-network.js";
+import type { PeerNetwork } from "./peer-network.js";
 import { CollectivePeerService } from "./peer-service.js";
 
 /** A group this process is a member of, and its links. */
@@ -13,7 +13,6 @@ export interface Member {
 
 /** The handlers of the peer server; `lookup` finds the groups this process is a member of. */
 export function peerHandlers(lookup: (group: string) => Member | undefined): ReturnType<typeof serve<typeof CollectivePeerService>> {
-  const inboundOf = (conn: InboundConnection): Inbound | undefined => conn.peerInfo as Inbound | undefined;
   return serve(CollectivePeerService, {
     hello: (req, conn) => {
       const member = lookup(req.group);
@@ -24,19 +23,6 @@ export function peerHandlers(lookup: (group: string) => Member | undefined): Ret
       if (member.group.worldSize !== req.worldSize) return fail(`rank ${req.to} is in a group of ${member.group.worldSize} ranks, not ${req.worldSize}`);
       if (member.network.declaration !== req.declaration) return fail(`rank ${req.to} is in another group of that name (an earlier or later createCollectiveGroup)`);
       return member.network.accept(conn, req);
-    },
-    data: (req, conn) => {
-      const inbound = inboundOf(conn);
-      inbound?.network.deliverData(inbound.rank, { channel: req.ch, seq: req.seq }, req.step, req.d);
-    },
-    shm: (req, conn) => {
-      const inbound = inboundOf(conn);
-      if (inbound === undefined) return Promise.reject(new RangeError("shm before hello"));
-      return inbound.network.deliverSlot(inbound, { channel: req.ch, seq: req.seq }, req.step, req.slot, req.n);
-    },
-    abort: (req, conn) => {
-      const inbound = inboundOf(conn);
-      inbound?.network.deliverAbort(inbound.rank, { channel: req.ch, seq: req.seq }, req.reason);
     },
   });
 }

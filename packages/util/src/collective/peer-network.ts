@@ -1,22 +1,23 @@
 /**
  * A group's links to its peers in other processes. To send to a rank, this rank finds its
  * address at the rendezvous, connects (the cluster's handshake: version and token) and says
- * hello; between ranks of one node the hello offers this rank's shared-memory slots, and the
- * data then goes through them (slot-file.ts), else in socket frames. A link that closes, or
- * a peer's link to us that closes, means that rank is gone: the group's operations with it fail.
+ * hello; once answered, the connection carries the link's own frames (peer-link.ts) instead
+ * of RPC. Between ranks of one node the hello offers this rank's shared-memory slots, and the
+ * data then goes through them (slot-file.ts), else in the frames. A link that closes, or a
+ * peer's link to us that closes, means that rank is gone: the group's operations with it fail.
  */
 import { CollectiveError } from "@lux/core";
 import type { ClusterPeer } from "@lux/core/internal";
-import { UNTIL_PEER_LOST, describeError, type Clock, type RpcConnection, type ServiceDef } from "@lux/protocol";
+import { describeError, type Clock, type RpcConnection, type ServiceDef } from "@lux/protocol";
 import type { CollectiveGroup } from "./group.js";
-import type { OpName, Payload } from "./mailbox.js";
+import type { OpName } from "./mailbox.js";
 import type { Network } from "./network.js";
+import { OutboundLink, inboundLink } from "./peer-link.js";
 import type { CollectivePeerService } from "./peer-service.js";
 import type { Rendezvous } from "./rendezvous.js";
 import { SlotFile, SlotReader, type SlotFileInfo } from "./slot-file.js";
 
 type Hello = Parameters<CollectivePeerService["hello"]>[0];
-type Outbound = RpcConnection<CollectivePeerService, ServiceDef>;
 /** A connection a peer opened to us, as the server sees it. */
 export type InboundConnection = RpcConnection<ServiceDef, CollectivePeerService>;
 
@@ -33,24 +34,12 @@ export interface PeerNetworkOptions {
   shm: { slots: number; slotBytes: number } | undefined;
 }
 
-interface Link {
-  conn: Outbound;
-  slots: SlotFile | undefined;
-}
-
-/** What an inbound connection carries once its peer said hello. */
-export interface Inbound {
-  network: PeerNetwork;
-  rank: number;
-  reader: SlotReader | undefined;
-}
-
 const FIRST_RETRY_MS = 10;
 const MAX_RETRY_MS = 250;
 
 export class PeerNetwork implements Network {
-  private readonly links = new Map<number, Promise<Link>>();
-  private readonly open = new Map<number, Link>();
+  private readonly links = new Map<number, Promise<OutboundLink>>();
+  private readonly open = new Map<number, OutboundLink>();
   private readonly inbound = new Set<InboundConnection>();
   private slotFile: Promise<SlotFile | undefined> | undefined;
   /** Why each rank could not be reached, the last time it was tried. */
@@ -100,18 +89,17 @@ export class PeerNetwork implements Network {
 
   async send(to: number, op: OpName, step: string, bytes: Uint8Array, deadline: number, cancelled: () => boolean): Promise<void> {
     const link = await this.link(to, deadline, cancelled);
-    if (link.conn.state === "closed") throw this.error(`rank ${to} left the group: its connection closed`);
-    if (link.slots === undefined) {
-      this.sent.socket++;
-      // The bytes first: in the frame they then start at an offset aligned for 8-byte elements.
-      link.conn.notify("data", { d: bytes, ch: op.channel, seq: op.seq, step });
-      return;
-    }
+    if (link.closed) throw this.error(`rank ${to} left the group: its connection closed`);
     const slots = link.slots;
+    if (slots === undefined) {
+      this.sent.socket++;
+      return link.data(op, step, bytes);
+    }
     this.sent.shm++;
     const slot = await slots.acquire();
-    if (cancelled()) {
+    if (cancelled() || link.closed) {
       slots.release(slot);
+      if (link.closed) throw this.error(`rank ${to} left the group: its connection closed`);
       return;
     }
     try {
@@ -120,12 +108,11 @@ export class PeerNetwork implements Network {
       slots.release(slot);
       throw e;
     }
-    const free = (): void => slots.release(slot);
-    link.conn.call("shm", { ch: op.channel, seq: op.seq, step, slot, n: bytes.byteLength }, UNTIL_PEER_LOST).then(free, free);
+    link.shm(op, step, slot, bytes.byteLength);
   }
 
   abort(to: number, op: OpName, reason: string): void {
-    this.open.get(to)?.conn.notify("abort", { ch: op.channel, seq: op.seq, reason });
+    this.open.get(to)?.abort(op, reason);
   }
 
   async close(): Promise<void> {
@@ -136,50 +123,30 @@ export class PeerNetwork implements Network {
     await (await this.slotFile?.catch(() => undefined))?.close();
   }
 
-  /** A peer said hello on `conn`: from now on its messages go to this group. */
+  /** A peer said hello on `conn`: once answered, its frames go to this group. */
   async accept(conn: InboundConnection, hello: Hello): Promise<{ shm: boolean }> {
     if (this.closed) throw this.error("the group was destroyed in that process");
     const reader = hello.shm !== undefined ? await SlotReader.open(hello.shm) : undefined;
-    const inbound: Inbound = { network: this, rank: hello.from, reader };
-    conn.peerInfo = inbound;
+    if (this.closed) {
+      void reader?.close();
+      throw this.error("the group was destroyed in that process");
+    }
+    const { group } = this.options;
     this.inbound.add(conn);
     conn.onClose(() => {
       this.inbound.delete(conn);
       void reader?.close();
-      if (!this.closed) this.options.group.peerLost(hello.from, "its connection closed (its process ended, or it destroyed the group)");
+      if (!this.closed) group.peerLost(hello.from, "its connection closed (its process ended, or it destroyed the group)");
+    });
+    // The peer writes nothing more until it has the answer, which goes out right after this.
+    inboundLink(conn, reader, {
+      deliver: (op, step, payload) => group.deliver(hello.from, op, step, payload),
+      abort: (op, reason) => group.abort(hello.from, op, reason),
     });
     return { shm: reader !== undefined };
   }
 
-  /** Peer `from` gave up `op`. */
-  deliverAbort(from: number, op: OpName, reason: string): void {
-    this.options.group.abort(from, op, reason);
-  }
-
-  /** Bytes that came in a frame. */
-  deliverData(from: number, op: OpName, step: string, bytes: Uint8Array): void {
-    this.options.group.deliver(from, op, step, {
-      byteLength: bytes.byteLength,
-      read: async (into) => {
-        if (into === undefined) return bytes;
-        into.set(bytes);
-        return into;
-      },
-      release: () => undefined,
-    });
-  }
-
-  /** Bytes in the sender's slot; resolves when this rank is done with them (the sender then reuses the slot). */
-  deliverSlot(inbound: Inbound, op: OpName, step: string, slot: number, length: number): Promise<Record<string, never>> {
-    const reader = inbound.reader;
-    if (reader === undefined) return Promise.reject(this.error(`rank ${inbound.rank} sent through shared memory it did not offer`));
-    return new Promise((resolve) => {
-      const payload: Payload = { byteLength: length, read: (into) => reader.read(slot, length, into), release: () => resolve({}) };
-      this.options.group.deliver(inbound.rank, op, step, payload);
-    });
-  }
-
-  private link(to: number, deadline: number, cancelled: () => boolean): Promise<Link> {
+  private link(to: number, deadline: number, cancelled: () => boolean): Promise<OutboundLink> {
     let link = this.links.get(to);
     if (link === undefined) {
       link = this.connect(to, deadline, cancelled);
@@ -190,7 +157,7 @@ export class PeerNetwork implements Network {
   }
 
   /** Connects to `to` and says hello, trying again (a fresh look at the rendezvous) until it works or the operation ends. */
-  private async connect(to: number, deadline: number, cancelled: () => boolean): Promise<Link> {
+  private async connect(to: number, deadline: number, cancelled: () => boolean): Promise<OutboundLink> {
     const { rendezvous, clock } = this.options;
     for (let wait = FIRST_RETRY_MS; ; wait = Math.min(MAX_RETRY_MS, wait * 2)) {
       if (this.closed) throw this.error("the group was destroyed in this process");
@@ -208,7 +175,7 @@ export class PeerNetwork implements Network {
     }
   }
 
-  private async hello(to: number, address: string, nodeId: string, deadline: number): Promise<Link> {
+  private async hello(to: number, address: string, nodeId: string, deadline: number): Promise<OutboundLink> {
     const { peer, group, clock } = this.options;
     const left = (): number => Math.max(1, Math.min(peer.connectTimeoutMs, deadline - clock.now()));
     const conn = await peer.connect<CollectivePeerService, ServiceDef>(address, left());
@@ -224,7 +191,8 @@ export class PeerNetwork implements Network {
       };
       const reply = await conn.call("hello", hello, left());
       if (this.closed) throw this.error("the group was destroyed in this process");
-      const link: Link = { conn, slots: reply.shm ? slots : undefined };
+      // The peer detached its end before answering, and writes nothing until we do.
+      const link = new OutboundLink(conn, reply.shm ? slots : undefined);
       this.open.set(to, link);
       conn.onClose(() => {
         if (!this.closed) group.peerLost(to, "its connection closed (its process ended, or it destroyed the group)");

@@ -63,7 +63,8 @@ export function asElements<A extends CollectiveArray>(like: A, bytes: Uint8Array
   const ctor = ctorOf(like) as Ctor;
   const size = ctor.BYTES_PER_ELEMENT;
   if (bytes.byteLength % size !== 0) throw new RangeError(`${bytes.byteLength} bytes are not a whole number of ${ctor.name} elements`);
-  const aligned = bytes.byteOffset % size === 0 ? bytes : bytes.slice();
+  // new Uint8Array(bytes) copies (a Buffer's slice() would be another view at the same offset).
+  const aligned = bytes.byteOffset % size === 0 ? bytes : new Uint8Array(bytes);
   return new ctor(aligned.buffer as ArrayBuffer, aligned.byteOffset, aligned.byteLength / size) as A;
 }
 
