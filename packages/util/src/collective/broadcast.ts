@@ -42,13 +42,14 @@ export async function allgather(comm: GroupComm, outs: readonly CollectiveArray[
   const order = comm.topology.ringOrder;
   const size = order.length;
   const position = order.indexOf(comm.rank);
-  const own = outs[comm.rank] as CollectiveArray;
-  if (own !== arr) own.set(arr as never);
   const next = order[mod(position + 1, size)] as number;
   const prev = order[mod(position - 1, size)] as number;
   for (let step = 0; step < size - 1; step++) {
-    const sent = outs[order[mod(position - step, size)] as number] as CollectiveArray;
+    // This rank's own array goes first, from `arr`: outs change only once the calls agreed.
+    const sent = step === 0 ? arr : (outs[order[mod(position - step, size)] as number] as CollectiveArray);
     const received = outs[order[mod(position - step - 1, size)] as number] as CollectiveArray;
     await Promise.all([sendRange(comm, next, `g${step}`, sent, 0, sent.length), recvRangeInto(comm, prev, `g${step}`, received, 0, received.length)]);
   }
+  const own = outs[comm.rank] as CollectiveArray;
+  if (own !== arr) own.set(arr as never);
 }

@@ -28,6 +28,28 @@ export interface GroupComm extends Comm {
   readonly topology: Topology;
 }
 
+/** `comm`, whose receives use nothing before `ready` resolves (and reject if it rejects); sends go at once. */
+export function receivingAfter(ready: Promise<void>, comm: GroupComm): GroupComm {
+  return {
+    rank: comm.rank,
+    chunkBytes: comm.chunkBytes,
+    topology: comm.topology,
+    send: (to, step, bytes) => comm.send(to, step, bytes),
+    recv: async (from, step) => {
+      await ready;
+      return comm.recv(from, step);
+    },
+    recvWith: async (from, step, use) => {
+      await ready;
+      return comm.recvWith(from, step, use);
+    },
+    recvInto: async (from, step, into) => {
+      await ready;
+      return comm.recvInto(from, step, into);
+    },
+  };
+}
+
 /** How many chunks elements [from, to) of `arr` move in, and the elements of one. */
 function chunking(comm: Comm, arr: CollectiveArray, from: number, to: number): { count: number; per: number } {
   const per = Math.max(1, Math.floor(comm.chunkBytes / arr.BYTES_PER_ELEMENT));

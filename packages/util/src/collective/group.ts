@@ -8,6 +8,7 @@
 import { CollectiveError } from "@lux/core";
 import { describeError, type Clock } from "@lux/protocol";
 import { agree, type Call } from "./agreement.js";
+import { receivingAfter, type GroupComm } from "./comm.js";
 import { allreduce, reduce } from "./allreduce.js";
 import { allgather, broadcast } from "./broadcast.js";
 import { Mailbox, type OpName, type Payload } from "./mailbox.js";
@@ -136,13 +137,22 @@ export class CollectiveGroup implements Inbox {
     return new CollectiveError({ groupName: this.name, operation, rank: this.rank, reason, ...(cause !== undefined ? { cause } : {}) });
   }
 
-  private collective(operation: string, extra: Partial<Call>, arr: CollectiveArray | undefined, timeoutMs: number, body: (run: OpRun) => Promise<void>): Promise<void> {
+  /**
+   * Runs a group operation: the ranks check that they all made the same call while the data
+   * already moves (a round trip less per operation); no rank uses what it receives before
+   * the check passed, and when it fails every rank rejects alike and drops what came.
+   */
+  private collective(operation: string, extra: Partial<Call>, arr: CollectiveArray | undefined, timeoutMs: number, body: (comm: GroupComm) => Promise<void>): Promise<void> {
     const call: Call = { operation, ...(arr !== undefined ? { dtype: dtypeOf(arr) as string, length: arr.length } : {}), ...extra };
     const op = { channel: "c", seq: this.seq++ };
     return this.run(operation, op, this.others, timeoutMs, async (run) => {
       run.topology = await run.guard(this.topologyOf(() => run.failedWith !== undefined));
-      await agree(run, this.worldSize, call, (reason) => run.verdict(this.error(operation, reason)));
-      await body(run);
+      const agreed = agree(run, this.worldSize, call, (reason) => run.verdict(this.error(operation, reason)));
+      agreed.catch(() => undefined); // awaited below, maybe after it rejects
+      const work = body(receivingAfter(agreed, run));
+      work.catch(() => undefined); // likewise
+      await agreed;
+      await work;
     });
   }
 
