@@ -66,10 +66,29 @@ export function writeLinkFrame(transport: Transport, kind: FrameKind, meta: Fram
 const POOLED_BUFFERS = 8;
 
 /**
- * Reassembles frames from the chunks a link's socket delivers. A payload that lies whole in
- * one chunk is handed on as a view of it (chunks are never reused); one split across chunks
- * is copied into a buffer of its own, taken from a small pool when one of its size is there
- * (given back with recycle()): fresh memory costs a page fault per page and collections.
+ * Buffers for payloads that must lie in one piece, kept for reuse once given back: fresh
+ * memory costs a page fault per page, and collections.
+ */
+export class BufferPool {
+  private readonly free: Buffer[] = [];
+
+  take(length: number): Buffer {
+    const i = this.free.findIndex((b) => b.length === length);
+    if (i < 0) return Buffer.allocUnsafeSlow(length);
+    const [buffer] = this.free.splice(i, 1);
+    return buffer as Buffer;
+  }
+
+  /** `buffer` (from take) is no longer used. */
+  give(buffer: Buffer): void {
+    if (this.free.length < POOLED_BUFFERS) this.free.push(buffer);
+  }
+}
+
+/**
+ * Reassembles frames from the chunks a link's socket delivers. A payload is handed on as the
+ * views of the chunks it lies in (one, or several when it spans chunks), not copied: chunks
+ * are never reused, and whoever receives it copies or reduces it from there.
  */
 export class LinkDecoder {
   private readonly header = Buffer.alloc(HEADER_BYTES);
@@ -78,15 +97,11 @@ export class LinkDecoder {
   private metaFill = 0;
   private kind = 0;
   private parsed: FrameMeta | undefined;
-  private payload: Buffer | undefined;
+  private pieces: Buffer[] = [];
   private payloadFill = 0;
   private payloadLength = 0;
-  private readonly pool: Buffer[] = [];
 
-  constructor(
-    /** Gets each frame; `own` tells whether the payload is a buffer of the decoder's (see recycle) or a view of a chunk. */
-    private readonly onFrame: (kind: number, meta: FrameMeta, payload: Buffer | undefined, own: boolean) => void,
-  ) {}
+  constructor(private readonly onFrame: (kind: number, meta: FrameMeta, pieces: readonly Buffer[]) => void) {}
 
   /** Feeds one chunk; throws LinkFramingError on a frame that breaks the bounds. */
   push(chunk: Buffer): void {
@@ -113,18 +128,6 @@ export class LinkDecoder {
     }
   }
 
-  /** Gives back a payload buffer handed on by this decoder (not a view of a chunk), once nothing uses it. */
-  recycle(payload: Buffer): void {
-    if (this.pool.length < POOLED_BUFFERS && payload.byteOffset === 0 && payload.buffer.byteLength === payload.length) this.pool.push(payload);
-  }
-
-  private allocate(length: number): Buffer {
-    const i = this.pool.findIndex((b) => b.length === length);
-    if (i < 0) return Buffer.allocUnsafeSlow(length);
-    const [buffer] = this.pool.splice(i, 1);
-    return buffer as Buffer;
-  }
-
   private startFrame(): void {
     const metaLength = this.header.readUInt32LE(0);
     this.payloadLength = this.header.readUInt32LE(4);
@@ -135,36 +138,23 @@ export class LinkDecoder {
     this.meta = Buffer.allocUnsafe(metaLength);
     this.metaFill = 0;
     this.parsed = undefined;
-    this.payload = undefined;
+    this.pieces = [];
     this.payloadFill = 0;
   }
 
   /** Takes what `chunk` holds of the payload from `offset`; hands the frame on when complete. Returns the new offset. */
   private takePayload(chunk: Buffer, offset: number): number {
-    const length = this.payloadLength;
-    let payload: Buffer | undefined;
-    let own = false;
-    if (length === 0) {
-      payload = undefined;
-    } else if (this.payload === undefined && chunk.length - offset >= length) {
-      payload = chunk.subarray(offset, offset + length);
-      offset += length;
-    } else {
-      this.payload ??= this.allocate(length);
-      const take = Math.min(length - this.payloadFill, chunk.length - offset);
-      chunk.copy(this.payload, this.payloadFill, offset, offset + take);
-      this.payloadFill += take;
-      offset += take;
-      if (this.payloadFill < length) return offset;
-      payload = this.payload;
-      own = true;
-    }
+    const take = Math.min(this.payloadLength - this.payloadFill, chunk.length - offset);
+    if (take > 0) this.pieces.push(chunk.subarray(offset, offset + take));
+    this.payloadFill += take;
+    if (this.payloadFill < this.payloadLength) return offset + take;
     const meta = this.parsed as FrameMeta;
+    const pieces = this.pieces;
     this.headerFill = 0;
     this.parsed = undefined;
-    this.payload = undefined;
-    this.onFrame(this.kind, meta, payload, own);
-    return offset;
+    this.pieces = [];
+    this.onFrame(this.kind, meta, pieces);
+    return offset + take;
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import type { ConnectionState, Transport } from "@lux/protocol";
 import type { OpName, Payload } from "./mailbox.js";
-import { FrameKind, LinkDecoder, LinkFramingError, writeLinkFrame, type FrameMeta } from "./link-frames.js";
+import { BufferPool, FrameKind, LinkDecoder, LinkFramingError, writeLinkFrame, type FrameMeta } from "./link-frames.js";
 import type { SlotFile, SlotReader } from "./slot-file.js";
 
 /** What a link needs of its RPC connection. */
@@ -22,7 +22,7 @@ export interface LinkInbox {
 }
 
 /** Reads a link's frames with `handle`; a frame that breaks the framing closes the link. */
-function detach(conn: Connection, handle: (kind: number, meta: FrameMeta, payload: Buffer | undefined, own: boolean) => void): { transport: Transport; decoder: LinkDecoder } {
+function detach(conn: Connection, handle: (kind: number, meta: FrameMeta, pieces: readonly Buffer[]) => void): Transport {
   const decoder = new LinkDecoder(handle);
   const transport = conn.detach((chunk) => {
     if (conn.state === "closed") return;
@@ -32,7 +32,7 @@ function detach(conn: Connection, handle: (kind: number, meta: FrameMeta, payloa
       conn.close(true);
     }
   });
-  return { transport, decoder };
+  return transport;
 }
 
 const isInt = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
@@ -58,7 +58,7 @@ export class OutboundLink {
     this.transport = detach(conn, (kind, meta) => {
       if (kind !== FrameKind.free || slots === undefined || !isInt(meta.slot) || meta.slot >= slots.info.slots) throw new LinkFramingError(`unexpected frame ${kind}`);
       slots.release(meta.slot);
-    }).transport;
+    });
   }
 
   /** Whether the link is gone (its connection closed). */
@@ -85,27 +85,38 @@ export class OutboundLink {
 
 /** The receiver's end: what comes in goes to `inbox`; slots read are freed back to the sender. */
 export function inboundLink(conn: Connection, reader: SlotReader | undefined, inbox: LinkInbox): void {
-  const { transport, decoder } = detach(conn, (kind, meta, payload, own) => {
+  const pool = new BufferPool();
+  const transport = detach(conn, (kind, meta, pieces) => {
     const op = opOf(meta);
-    if (kind === FrameKind.data) inbox.deliver(op, stepOf(meta), bytesPayload(payload, own ? decoder : undefined));
+    if (kind === FrameKind.data) inbox.deliver(op, stepOf(meta), bytesPayload(pieces, pool));
     else if (kind === FrameKind.shm) inbox.deliver(op, stepOf(meta), slotPayload(transport, conn, reader, meta));
     else if (kind === FrameKind.abort) inbox.abort(op, typeof meta.reason === "string" ? meta.reason : "");
     else throw new LinkFramingError(`unexpected frame ${kind}`);
   });
 }
 
-/** Bytes that came in a frame; `pool` gets their buffer back when released, if it is its. */
-function bytesPayload(payload: Buffer | undefined, pool: LinkDecoder | undefined): Payload {
-  const bytes = payload ?? new Uint8Array(0);
+/**
+ * Bytes that came in a frame, as the views of the chunks they arrived in: copied from there
+ * into the receiver's array, or, to be used in one piece, into a buffer of `pool`'s.
+ */
+function bytesPayload(pieces: readonly Buffer[], pool: BufferPool): Payload {
+  const byteLength = pieces.reduce((n, p) => n + p.length, 0);
+  let whole: Buffer | undefined;
   return {
-    byteLength: bytes.byteLength,
+    byteLength,
     read: async (into) => {
-      if (into === undefined) return bytes;
-      into.set(bytes);
-      return into;
+      if (into === undefined && pieces.length <= 1) return pieces[0] ?? new Uint8Array(0);
+      const target = into ?? (whole = pool.take(byteLength));
+      let at = 0;
+      for (const piece of pieces) {
+        target.set(piece, at);
+        at += piece.length;
+      }
+      return target;
     },
     release: () => {
-      if (pool !== undefined && payload !== undefined) pool.recycle(payload);
+      if (whole !== undefined) pool.give(whole);
+      whole = undefined;
     },
   };
 }
