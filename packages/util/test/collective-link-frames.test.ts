@@ -14,10 +14,10 @@ function capture(): { transport: Transport; bytes: () => Buffer; large: Uint8Arr
   const large: Uint8Array[] = [];
   const transport = {
     writeFrame: (buffer: Buffer, start: number, end: number) => void parts.push(Buffer.from(buffer.subarray(start, end))),
-    writeBytes: (bytes: Uint8Array, written: (error?: Error) => void) => {
+    writeRaw: (bytes: Uint8Array, written?: (error?: Error) => void) => {
       large.push(bytes);
       parts.push(Buffer.from(bytes));
-      written();
+      written?.();
     },
   } as unknown as Transport;
   return { transport, bytes: () => Buffer.concat(parts), large };

@@ -58,7 +58,7 @@ export function writeLinkFrame(transport: Transport, kind: FrameKind, meta: Fram
   head.write(metaText, HEADER_BYTES, "utf8");
   if (inline) head.set(payload, HEADER_BYTES + metaBytes);
   transport.writeFrame(head, 0, head.length);
-  if (payload !== undefined && !inline) transport.writeBytes(payload, written ?? (() => undefined));
+  if (payload !== undefined && !inline) transport.writeRaw(payload, written);
   else written?.();
 }
 

@@ -24,14 +24,17 @@ export interface LinkInbox {
 /** Reads a link's frames with `handle`; a frame that breaks the framing closes the link. */
 function detach(conn: Connection, handle: (kind: number, meta: FrameMeta, pieces: readonly Buffer[]) => void): Transport {
   const decoder = new LinkDecoder(handle);
+  let transient = false;
   const transport = conn.detach((chunk) => {
     if (conn.state === "closed") return;
     try {
-      decoder.push(chunk);
+      // Payloads are handed on as views of the chunks: a chunk the transport reads into again is copied.
+      decoder.push(transient ? Buffer.from(chunk) : chunk);
     } catch {
       conn.close(true);
     }
   });
+  transient = transport.transientChunks === true;
   return transport;
 }
 
