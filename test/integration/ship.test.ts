@@ -1,11 +1,13 @@
 /**
  * lux.ship / lux.loadShipped (grown for @lux/data, issue 18): a function or class shipped as
- * a value travels in task arguments and is loaded back in the worker, in its module's scope.
+ * a value travels in task arguments and is loaded back in the worker, in its module's scope (a
+ * library's, which has no scope there, as the library's own export).
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import * as lux from "lux";
-import { Scaler, addOffset, applyShipped, closureOver, constructShipped } from "./fixtures/ship-defs.js";
+import * as rl from "@lux/rl";
+import { Scaler, addOffset, applyShipped, closureOver, constructShipped, shortestPathOfShipped } from "./fixtures/ship-defs.js";
 
 before(async () => {
   await lux.init({ numCpus: 2 });
@@ -24,6 +26,11 @@ test("a shipped function runs in a task, with its module's top-level declaration
 
 test("a shipped class is loaded as the class itself: new works on it", async () => {
   assert.equal(await lux.get(constructShipped.remote(lux.ship(Scaler), 3, 7)), 21);
+});
+
+test("a library's class (here one of @lux/rl's, which uses its module's imports) is loaded as the library's own export", async () => {
+  const config: rl.GridWorldConfig = { size: 3, walls: [], pits: [], goal: [2, 2] };
+  assert.equal(await lux.get(shortestPathOfShipped.remote(lux.ship(rl.GridWorld), config)), 4);
 });
 
 test("a closure's local variables do not travel: the error names the variable", async () => {

@@ -3,7 +3,7 @@ import { pathToFileURL } from "node:url";
 import type { FunctionDescriptor } from "@lux/protocol";
 import { LuxError, createLogger } from "@lux/common";
 import { decodeMessage, encodeMessage } from "@lux/protocol";
-import { knownEvaluator, moduleEvaluator, sharedModuleUrl } from "./module-scopes.js";
+import { knownEvaluator, libraryExport, moduleEvaluator, sharedModuleUrl } from "./module-scopes.js";
 import { inspectFunction, type Scope } from "./v8-inspector.js";
 
 const log = createLogger("core");
@@ -262,12 +262,17 @@ export class FunctionRegistry {
     return this.evaluate(d);
   }
 
-  /** Rebuilds a definition from its source: in its module's scope when it has one, else alone. */
+  /**
+   * Rebuilds a definition from its source: in its module's scope when it has one, else alone.
+   * A library's module has no scope here: its definition is the module's own export of it.
+   */
   private async evaluate(d: FunctionDescriptor): Promise<Loaded> {
     const byValue: ByValue = { scopeUrl: undefined, locals: d.locals ?? [], entryWithoutMain: d.entryWithoutMain === true };
     if (d.byValue && d.scopeUrl !== undefined) {
       const url = this.mapUrl(d.scopeUrl);
       try {
+        const exported = await libraryExport(url, d.name, d.source);
+        if (exported !== undefined) return { target: exported, byValue: undefined, name: d.name };
         const evaluate = await moduleEvaluator(url);
         if (evaluate !== undefined) {
           return { target: evaluate(inScope(d.source, byValue.locals)) as Definable, byValue: { ...byValue, scopeUrl: url }, name: d.name };

@@ -68,3 +68,18 @@ export async function moduleEvaluator(url: string): Promise<ScopedEvaluator | un
   await import(again);
   return evaluators.get(again);
 }
+
+/** Lux's packages: `packages/` in this repository, `node_modules/@lux/` once installed (as in module-scope-hooks.ts). */
+const luxPackages = new URL("../../", import.meta.url).href;
+
+/**
+ * A function or class of a library's module (under node_modules, or one of Lux's packages: the
+ * modules the scope hooks leave alone, which never get an evaluator), shipped by value: the
+ * module's own export of that name when its source is the one shipped (as @lux/tune ships
+ * @lux/rl's algorithm classes). Undefined otherwise.
+ */
+export async function libraryExport(url: string, name: string, source: string): Promise<Function | undefined> {
+  if (!url.startsWith("file:") || !(url.includes("/node_modules/") || url.startsWith(luxPackages))) return undefined;
+  const value = ((await import(url)) as Record<string, unknown>)[name];
+  return typeof value === "function" && Function.prototype.toString.call(value) === source ? value : undefined;
+}

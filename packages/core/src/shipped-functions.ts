@@ -47,8 +47,9 @@ export function shipFunction(fn: Function, operation: string): { shipped: Shippe
 /**
  * Ships `fn` (a function or a class) as `lux.remote` ships a definition made at run time: by
  * value, in the scope of its module (its imports and top-level declarations work, the local
- * variables around it do not). The value returned travels in arguments; `lux.loadShipped`
- * in a task or actor gives the function back. For libraries that run users' code inside
+ * variables around it do not). A library's function or class (in node_modules, or one of
+ * Lux's packages) is loaded as its module's own export of that name. The value returned
+ * travels in arguments; `lux.loadShipped` in a task or actor gives the function back. For libraries that run users' code inside
  * their own tasks and actors (as `@lux/data` runs a dataset's functions).
  *
  * @example
