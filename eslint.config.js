@@ -67,8 +67,9 @@ const ALLOWED = {
   data: ["lux"],
   // Ray Serve for Lux: a library on the public API only, as a user's code would be.
   serve: ["lux"],
-  // RLlib for Lux: the same. (Tune's Trainable type only, once @lux/tune exists.)
-  rl: ["lux"],
+  // RLlib for Lux: the same, and @lux/tune's Trainable type (an Algorithm implements it); a
+  // value import of @lux/tune is refused below (lux/rl-tune-types-only).
+  rl: ["lux", "@lux/tune"],
   // Ray Train for Lux: on the public API of lux and @lux/data only.
   train: ["lux", "@lux/data"],
   // Ray Tune for Lux: on the public API of lux and @lux/train (and @lux/train/internal, its
@@ -300,6 +301,18 @@ export default defineConfig(
   // Production code: one direction block and one dependency block per package directory.
   ...PACKAGE_DIRS.map(directionBlock),
   ...PACKAGE_DIRS.map(dependenciesBlock),
+  {
+    // @lux/rl's algorithms implement tune.Trainable, and nothing more: a value import would
+    // load @lux/tune (and @lux/train) in every process that uses rl.
+    name: "lux/rl-tune-types-only",
+    files: productionFiles("rl"),
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        { paths: [{ name: "@lux/tune", allowTypeImports: true, message: "@lux/rl imports only types of @lux/tune (import type { Trainable } from \"@lux/tune\")." }] },
+      ],
+    },
+  },
   {
     // Daemons (and the launcher that supervises them) run unattended: a promise nobody
     // handles that rejects is an unhandled rejection, which ends the process and everything

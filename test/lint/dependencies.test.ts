@@ -86,3 +86,11 @@ test(".mjs scripts are linted, with Node's globals", async () => {
     ["'notDefined' is not defined."],
   );
 });
+
+test("@lux/rl may import types of @lux/tune, never a value", async () => {
+  const restricted = (code: string) => lint("packages/rl/src/index.ts", code).then((ms) => ms.filter((m) => m.ruleId === "@typescript-eslint/no-restricted-imports").map((m) => m.message));
+  assert.deepEqual(await restricted('import type { Trainable } from "@lux/tune";\nexport type T = Trainable;\n'), []);
+  const value = await restricted('import { Tuner } from "@lux/tune";\nexport const T = Tuner;\n');
+  assert.equal(value.length, 1);
+  assert.match(value[0] ?? "", /@lux\/rl imports only types of @lux\/tune/);
+});

@@ -1,10 +1,11 @@
 /**
  * Type tests for @lux/rl: checked by `tsc` (npm run typecheck), never run. Builders give their
  * algorithm, `train()` results carry each algorithm's learner metrics, `training()` takes only
- * the algorithm's settings, and an Algorithm has Tune's class-trainable shape.
+ * the algorithm's settings, and an Algorithm is a tune.Trainable (rl.PPO, rl.DQN run in a Tuner).
  * Each `@ts-expect-error` line must be an error.
  */
 import * as rl from "@lux/rl";
+import * as tune from "@lux/tune";
 
 type Equal<A, B> = (<X>() => X extends A ? 1 : 2) extends <X>() => X extends B ? 1 : 2 ? true : false;
 declare function assertEqual<A, B>(eq: Equal<A, B>): void;
@@ -58,6 +59,15 @@ void env;
 const broken: rl.Env<number, number> = { observationSpace: new rl.Discrete(2), actionSpace: new rl.Discrete(2), reset: () => ({ obs: 0, info: {} }) };
 void broken;
 
-// Tune's class trainable: rl.PPO is one, for config dicts.
-const Trainable: rl.TuneTrainableClass<Partial<rl.AlgorithmConfigDict<rl.PPOTraining>>> = rl.PPO;
-void Trainable;
+// Tune's class trainable: an Algorithm is a tune.Trainable, and rl.PPO and rl.DQN are trainables
+// of a Tuner whose space is a config dict with search domains in it.
+const asTrainable: tune.Trainable<Partial<rl.AlgorithmConfigDict<rl.PPOTraining>>> = ppo;
+void asTrainable;
+const ppoSpace = { ...new rl.PPOConfig().environment("GridWorld").toDict(), lr: tune.gridSearch([1e-3, 3e-3]), clipParam: tune.uniform(0.1, 0.3) };
+new tune.Tuner(rl.PPO, { paramSpace: ppoSpace, tuneConfig: { metric: "envRunners/episodeReturnMean", mode: "max" } });
+new tune.Tuner(tune.withResources(rl.DQN, { CPU: 0.5 }), { paramSpace: { ...new rl.DQNConfig().toDict(), lr: tune.loguniform(1e-4, 1e-2), doubleQ: tune.choice([true, false]) } });
+// @ts-expect-error the space makes lr a string, an Algorithm's config has a number
+new tune.Tuner(rl.PPO, { paramSpace: { ...new rl.PPOConfig().toDict(), lr: tune.choice(["fast"]) } });
+// @ts-expect-error a PPO is not a trainable of configs whose lr is a string
+const notThat: tune.Trainable<{ lr: string }> = ppo;
+void notThat;

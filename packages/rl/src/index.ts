@@ -55,7 +55,6 @@ export type { LearnerGroup } from "./learner/learner-group.js";
 export type { TfjsBackend } from "./learner/tf-backend.js";
 export type { Activation } from "./model/mlp.js";
 export type { Weights } from "./model/weights.js";
-export type { TuneTrainable, TuneTrainableClass } from "./trainable.js";
 export {
   UnknownEnvError,
   InvalidEnvConfigError,

@@ -1,12 +1,15 @@
 /**
  * The base of PPO and DQN (RLlib's Algorithm): env runners and learners made from a config,
  * `train()` one iteration at a time, greedy evaluation, single actions from the current
- * weights, checkpoints. It has Tune's class-trainable shape (trainable.ts): `setup(config)`,
- * `step()`, `saveCheckpoint(dir)`, `loadCheckpoint(dir)`, `resetConfig(config)`, `cleanup()`.
+ * weights, checkpoints. It implements Tune's class trainable (`setup(config)`, `step()`,
+ * `saveCheckpoint(dir)`, `loadCheckpoint(dir)`, `resetConfig(config)`, `cleanup()`) without
+ * extending it, so `new tune.Tuner(rl.PPO, { paramSpace })` tunes it over config dicts; only the
+ * type is imported, so @lux/rl does not load @lux/tune.
  */
 import { randomInt } from "node:crypto";
 import * as path from "node:path";
 import { RlCheckpointError } from "lux";
+import type { Trainable } from "@lux/tune";
 import type { AlgorithmConfig, AlgorithmConfigDict, CommonTraining } from "../config/algorithm-config.js";
 import { envSource } from "../env-registry.js";
 import { LearnerGroup } from "../learner/learner-group.js";
@@ -25,7 +28,7 @@ import { evaluationOf, type EvaluationResult, type TrainResult } from "./results
 type AnyConfig = AlgorithmConfig<CommonTraining, unknown>;
 const configMakers = new Map<string, () => AnyConfig>();
 
-export abstract class Algorithm<T extends CommonTraining = CommonTraining, L extends object = object> {
+export abstract class Algorithm<T extends CommonTraining = CommonTraining, L extends object = object> implements Trainable<Partial<AlgorithmConfigDict<T>>> {
   /** The config this algorithm was built from, as plain data. */
   config!: AlgorithmConfigDict<T>;
   envRunnerGroup!: EnvRunnerGroup;
