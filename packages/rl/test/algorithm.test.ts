@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
+import type * as tune from "@lux/tune";
 import * as rl from "../src/index.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lux-rl-algo-"));
@@ -121,15 +122,16 @@ describe("computeSingleAction", () => {
 
 describe("Tune's class-trainable shape", () => {
   test("new PPO() then setup(dict), step(), saveCheckpoint, loadCheckpoint, resetConfig, cleanup", async () => {
-    const Trainable: rl.TuneTrainableClass<Partial<rl.AlgorithmConfigDict<rl.PPOTraining>>> = rl.PPO;
+    // The class as the Tuner takes it: `new Cls()` makes a tune.Trainable.
+    const Trainable: tune.TrainableClass<Partial<rl.AlgorithmConfigDict<rl.PPOTraining>>> = rl.PPO;
     const t = new Trainable();
     await t.setup({ ...gridPpo(1).toDict(), lr: 5e-3 });
     const result = (await t.step()) as rl.TrainResult;
     assert.equal(result.trainingIteration, 1);
     await t.saveCheckpoint(path.join(dir, "tune"));
-    const u = new Trainable(gridPpo(1).toDict());
+    const u = new rl.PPO(gridPpo(1).toDict());
     await u.loadCheckpoint(path.join(dir, "tune"));
-    assert.deepEqual((u as rl.PPO).getWeights(), (t as rl.PPO).getWeights());
+    assert.deepEqual(u.getWeights(), (t as rl.PPO).getWeights());
     assert.equal(await t.resetConfig({}), false);
     await t.cleanup();
     await u.cleanup();
