@@ -238,7 +238,7 @@ export function data(out: string): void {
   assert.equal(lines.length, 1, `one line of JSON, got: ${out}`);
   const result = JSON.parse(lines[0] as string) as Record<string, unknown>;
   const names = [
-    "map_rows", "map_rows_per_second", "plain_loop_rows_per_second", "map_speedup_over_plain_loop", "trivial_overhead_ms_per_1m_block",
+    "map_rows", "map_rows_per_second", "plain_loop_rows_per_second", "map_speedup_over_plain_loop", "trivial_overhead_ms_per_1m_block", "trivial_first_block_ms_with_shipping",
     "group_rows", "group_lux_seconds", "group_plain_loop_seconds", "group_duckdb_seconds", "group_speedup_over_plain_loop", "group_lux_over_duckdb",
     "read_file_mb", "read_lux_mb_per_second", "read_hyparquet_mb_per_second",
   ];
