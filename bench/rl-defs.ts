@@ -5,7 +5,7 @@
 import type * as rl from "@lux/rl";
 
 /** Steps each env of a runner takes per timed sample. */
-export const SAMPLE_STEPS = 512;
+export const SAMPLE_STEPS = 1024;
 /** Minibatches of the learner bench, and their size. */
 export const LEARNER_MINIBATCHES = 40;
 export const MINIBATCH = 128;

@@ -50,11 +50,19 @@ async function samplingBench(): Promise<Record<string, number>> {
     const algo = ppoConfig("example", 1, runners).build();
     try {
       await algo.evaluate(); // the runners are up and have their weights
-      const start = performance.now();
-      const parts = await algo.envRunnerGroup.foreachEnvRunner(timedSample);
-      const wall = (performance.now() - start) / 1000;
-      const steps = parts.reduce((n, p) => n + p.steps, 0);
-      return steps / (runners === 0 ? (parts[0]?.seconds ?? wall) : wall);
+      // A first round warms both alike: it ships timedSample to the runner actors (each worker
+      // imports its module, once per function, not per sample) and compiles the sampling code.
+      await algo.envRunnerGroup.foreachEnvRunner(timedSample);
+      // Best of three rounds: the JIT keeps improving the sampling code over the first ones.
+      let best = 0;
+      for (let round = 0; round < 3; round++) {
+        const start = performance.now();
+        const parts = await algo.envRunnerGroup.foreachEnvRunner(timedSample);
+        const wall = (performance.now() - start) / 1000;
+        const steps = parts.reduce((n, p) => n + p.steps, 0);
+        best = Math.max(best, steps / (runners === 0 ? (parts[0]?.seconds ?? wall) : wall));
+      }
+      return best;
     } finally {
       await algo.stop();
     }
