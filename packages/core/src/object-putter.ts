@@ -68,7 +68,7 @@ export class ObjectPutter {
 
   /** Executor side: stores a task's return value for its owner; resolves once it is readable. */
   async storeReturn(objectId: string, parts: SerializedParts, ownerAddress: string): Promise<{ nodeId: string; size: number }> {
-    const { size, done } = this.deps.store.write(objectId, parts, ownerAddress);
+    const { size, done } = await this.deps.store.writeReturn(objectId, parts, ownerAddress);
     if (done !== undefined) await done;
     return { nodeId: this.deps.nodeId, size };
   }

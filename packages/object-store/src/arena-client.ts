@@ -21,9 +21,10 @@ export interface ArenaClient {
   writeReceived(offset: number, data: Uint8Array, fresh?: boolean): void;
   /**
    * The bytes at offset: a private mapping of the arena (shared-memory; unmapped when
-   * garbage collected) or a copy (file).
+   * garbage collected, and then `collected` is called) or a copy (file; `collected` is never
+   * called).
    */
-  view(offset: number, size: number): ArrayBuffer;
+  view(offset: number, size: number, collected?: () => void): ArrayBuffer;
   /**
    * The bytes at offset as they lie in the arena (shared-memory: no copy; valid while the
    * process lives, and reading them is safe only while their object is pinned), or a copy
@@ -50,6 +51,45 @@ const SHARED_CHUNK_BYTES = 1024 * 1024;
 const WINDOW_BYTES = 2 ** 31;
 const WINDOW_STEP = WINDOW_BYTES / 2;
 
+/**
+ * V8 runs a full collection for about every 64 MiB of external memory a process adds. A
+ * view's mapping allocates nothing (its pages are the store's), but it pins its object until
+ * it is collected; so V8 is told a share of each view's size (see mapRange in the addon),
+ * scaled so that the collections come about once per eighth of the store's capacity mapped
+ * (pins left by dropped views then stay a fraction of the store), and never less often
+ * than a plain ArrayBuffer would make them on a small store.
+ */
+const V8_EXTERNAL_STEP = 64 * 1024 * 1024;
+const PINNED_SHARE = 1 / 8;
+
+export function viewAccountingFactor(capacity: number): number {
+  return Math.min(1, V8_EXTERNAL_STEP / Math.max(1, capacity * PINNED_SHARE));
+}
+
+/** What to call when a view is collected, by the token its mapping carries (every arena of the process). */
+const viewCallbacks = new Map<number, () => void>();
+let nextToken = 0;
+let watching = false;
+
+function watchViews(addon: ShmAddon, collected: () => void): number {
+  if (!watching) {
+    addon.onViewReleased((token) => {
+      const callback = viewCallbacks.get(token);
+      if (callback === undefined) return;
+      viewCallbacks.delete(token);
+      try {
+        callback();
+      } catch {
+        // Called from the addon's finalizer: an error has nowhere to go.
+      }
+    });
+    watching = true;
+  }
+  const token = nextToken++;
+  viewCallbacks.set(token, collected);
+  return token;
+}
+
 class MappedArena implements ArenaClient {
   readonly kind = "shared-memory";
   private readonly shared: object;
@@ -58,6 +98,7 @@ class MappedArena implements ArenaClient {
   private readonly windows = new Map<number, ArrayBuffer>();
   /** The arena file opened for writing, for writeReceived's fresh pages (kept for the process's life). */
   private writeFd: number | undefined;
+  private readonly accounting: number;
 
   constructor(
     private readonly addon: ShmAddon,
@@ -66,6 +107,7 @@ class MappedArena implements ArenaClient {
   ) {
     this.shared = addon.map(path, capacity, true);
     this.fd = addon.openReadOnly(path);
+    this.accounting = viewAccountingFactor(capacity);
   }
 
   write(offset: number, data: ArrayBufferView): void {
@@ -93,8 +135,20 @@ class MappedArena implements ArenaClient {
     }
   }
 
-  view(offset: number, size: number): ArrayBuffer {
-    return this.addon.mapRange(this.fd, offset, size);
+  view(offset: number, size: number, collected?: () => void): ArrayBuffer {
+    // A zero-length view maps nothing and is never collected as a mapping: it pins nothing.
+    if (collected === undefined || size === 0) {
+      const bytes = this.addon.mapRange(this.fd, offset, size, Math.ceil(size * this.accounting));
+      if (collected !== undefined) collected();
+      return bytes;
+    }
+    const token = watchViews(this.addon, collected);
+    try {
+      return this.addon.mapRange(this.fd, offset, size, Math.ceil(size * this.accounting), token);
+    } catch (e) {
+      viewCallbacks.delete(token);
+      throw e;
+    }
   }
 
   sharedBytes(offset: number, size: number): Uint8Array {

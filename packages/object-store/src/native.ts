@@ -6,7 +6,13 @@ export interface ShmAddon {
   create(path: string, size: number): void;
   map(path: string, size: number, shared: boolean): object;
   openReadOnly(path: string): number;
-  mapRange(fd: number, offset: number, length: number): ArrayBuffer;
+  /**
+   * A private mapping of `length` bytes, of which V8 is told `accounted` as external memory
+   * (default all); when it is collected, onViewReleased's function is called with `token`.
+   */
+  mapRange(fd: number, offset: number, length: number, accounted?: number, token?: number): ArrayBuffer;
+  /** The function mapRange's collected buffers report their tokens to (one per process). */
+  onViewReleased(callback: (token: number) => void): void;
   write(mapping: object, offset: number, source: ArrayBufferView): void;
   /** `write` past the CPU cache, for bytes this process will not read again. */
   writeStreaming(mapping: object, offset: number, source: ArrayBufferView): void;

@@ -9,7 +9,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, test } from "node:test";
-import { openArena } from "../src/arena-client.js";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { openArena, viewAccountingFactor } from "../src/arena-client.js";
 import { storeKind } from "../src/native.js";
 
 const GiB = 2 ** 30;
@@ -53,5 +55,62 @@ test("sharedBytes views the arena in place, anywhere in it", () => {
     assert.ok(Buffer.from(view).equals(pattern(100, offset % 251)), `at ${offset}`);
     a.write(offset, Buffer.from([1, 2, 3]));
     assert.deepEqual([...view.subarray(0, 3)], [1, 2, 3], `a view, not a copy, at ${offset}`);
+  }
+});
+
+/** A scavenge (minor collection) or a full one, with the gc function V8 exposes on demand. */
+function collector(): (options?: { type: "minor" | "major" }) => void {
+  setFlagsFromString("--expose-gc");
+  return runInNewContext("gc") as (options?: { type: "minor" | "major" }) => void;
+}
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+test("a view's `collected` is called once it is garbage, by a scavenge already; a kept view stays readable", async () => {
+  const gc = collector();
+  const a = arena(64 << 20);
+  a.write(0, pattern(8192, 3));
+  const collected: number[] = [];
+  // Made in a function of its own: a local of this async function would stay in its suspended frame.
+  const viewAll = (): ArrayBuffer => {
+    let seventh: ArrayBuffer | undefined;
+    for (let i = 0; i < 50; i++) {
+      const view = a.view(0, 8192, () => collected.push(i));
+      if (i === 7) seventh = view;
+    }
+    return seventh as ArrayBuffer;
+  };
+  let kept: ArrayBuffer | undefined = viewAll();
+  // Views pinned nothing but their objects: they must go with young collections, not wait
+  // for a full one (a FinalizationRegistry's targets survive every scavenge).
+  for (let k = 0; k < 3 && collected.length < 49; k++) {
+    gc({ type: "minor" });
+    await turn();
+  }
+  assert.equal(collected.length, 49, "every dropped view reported after scavenges");
+  assert.ok(!collected.includes(7), "the kept view is not reported");
+  assert.ok(Buffer.from(kept as ArrayBuffer).equals(pattern(8192, 3)), "the kept view reads its bytes");
+  kept = undefined;
+  for (let k = 0; k < 3 && collected.length < 50; k++) {
+    gc();
+    await turn();
+  }
+  assert.equal(collected.length, 50, `each view reported once; missing: ${[...Array(50).keys()].filter((i) => !collected.includes(i))}`);
+  assert.equal(new Set(collected).size, 50, "each view reported once");
+});
+
+test("viewAccountingFactor: all of a view on a small store, a share on a large one (full collections about once per eighth of the store mapped)", () => {
+  assert.equal(viewAccountingFactor(256 << 20), 1);
+  assert.equal(viewAccountingFactor(512 << 20), 1);
+  assert.equal(viewAccountingFactor(8 * GiB), (64 << 20) / GiB);
+  assert.ok(viewAccountingFactor(0) > 0);
+});
+
+test("write of a large buffer (pages populated first) lands exactly, also across never-written pages", () => {
+  const a = arena(64 << 20);
+  for (const [offset, length] of [[0, 4 << 20], [4096 * 3 + 11, (1 << 20) + 5], [(32 << 20) + 1, (8 << 20) - 1]] as const) {
+    const data = pattern(length, offset % 97);
+    a.write(offset, data);
+    assert.ok(Buffer.from(a.sharedBytes(offset, length)).equals(data), `${length} bytes at ${offset}`);
   }
 });
