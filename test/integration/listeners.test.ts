@@ -11,8 +11,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import * as lux from "lux";
+import * as serve from "@lux/serve";
+import { HelloDeployment } from "./fixtures/serve-apps.js";
 import { root, runScript, withCluster } from "./helpers.js";
-import { assertListsEverything, statusListeners } from "./listener-lists.js";
+import { assertListsEverything, hostPort, statusListeners } from "./listener-lists.js";
 
 const double = lux.remote((x: number) => x * 2);
 
@@ -38,6 +40,26 @@ describe("a cluster's listeners", () => {
     assert.ok(at("worker", second?.nodeId).every((a) => a.startsWith("127.0.0.2:")) && at("worker", second?.nodeId).length > 0, text);
     assert.ok(listed.some((l) => l.what.startsWith("driver") && l.pid === process.pid), text);
     assertListsEverything(listed, [setup.cluster.gcsPid, ...setup.cluster.nodes.map((n) => n.pid)], text);
+  });
+
+  test("a library's port is listed too (@lux/serve's HTTP proxy, through lux.util.listeners), and no longer once it closed", async () => {
+    const started = await serve.start({ http: { port: 0 } });
+    try {
+      await serve.run(HelloDeployment.bind(), { name: "hello", routePrefix: "/hello" });
+      const proxy = Object.values(started.proxies)[0];
+      assert.ok(proxy !== undefined);
+      const { listed, text } = await statusListeners(setup.cluster.address, setup.cluster.token);
+      const line = listed.find((l) => l.what === "serve: HTTP proxy");
+      assert.ok(line !== undefined, `the proxy is listed:\n${text}`);
+      assert.equal(hostPort(line.address), hostPort(proxy.url ?? ""));
+      assert.equal(line.nodeId, setup.cluster.nodes[0]?.nodeId, "under the node it runs on");
+      assert.ok((await lux.util.listeners.list()).some((l) => l.address === proxy.url));
+      assertListsEverything(listed, [setup.cluster.gcsPid, ...setup.cluster.nodes.map((n) => n.pid)], text);
+    } finally {
+      await serve.shutdown();
+    }
+    const { listed, text } = await statusListeners(setup.cluster.address, setup.cluster.token);
+    assert.ok(!listed.some((l) => l.what === "serve: HTTP proxy"), `the closed proxy is not listed:\n${text}`);
   });
 });
 

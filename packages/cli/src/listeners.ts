@@ -2,7 +2,9 @@
  * `lux status --listeners`: every address and port the cluster's processes listen on, per
  * node: the control service, the head's HTTP server, each raylet's RPC server (which also
  * serves its objects to other nodes) and `/metrics`, and each worker's and driver's RPC
- * server. Workers' same-node Unix sockets are not network listeners and are not listed.
+ * server; and what libraries and applications registered with lux.util.listeners (e.g.
+ * @lux/serve's HTTP proxy) from a worker or driver that is still alive. Workers' same-node
+ * Unix sockets are not network listeners and are not listed.
  */
 import type { ControlServiceClient } from "@lux/launcher";
 
@@ -17,7 +19,7 @@ export interface Listener {
 
 /** The cluster's listeners, the control service first, then per alive node. */
 export async function clusterListeners(gcsAddress: string, client: ControlServiceClient): Promise<Listener[]> {
-  const [nodes, dashboard, workers] = await Promise.all([client.nodes(), client.dashboardUrl(), client.workers()]);
+  const [nodes, dashboard, workers, registered] = await Promise.all([client.nodes(), client.dashboardUrl(), client.workers(), client.registeredListeners()]);
   const alive = nodes.filter((n) => n.alive);
   const out: Listener[] = [{ nodeId: undefined, what: "control service", address: gcsAddress }];
   if (dashboard !== undefined) out.push({ nodeId: undefined, what: "dashboard, jobs API, state and log routes (HTTP)", address: dashboard });
@@ -28,6 +30,11 @@ export async function clusterListeners(gcsAddress: string, client: ControlServic
       if (w.nodeId !== n.nodeId || w.address === null) continue;
       const role = w.type === "DRIVER" ? "driver" : "worker";
       out.push({ nodeId: n.nodeId, what: `${role} ${w.workerId.slice(0, 8)}: RPC`, address: w.address, pid: w.pid ?? undefined });
+    }
+    // A registration outlives a process that died without removing it: listed only while its process runs.
+    const live = new Set(workers.filter((w) => w.nodeId === n.nodeId && w.pid != null).map((w) => w.pid));
+    for (const r of registered) {
+      if (r.nodeId === n.nodeId && live.has(r.pid)) out.push({ nodeId: n.nodeId, what: r.what, address: r.address, pid: r.pid });
     }
   }
   return out;

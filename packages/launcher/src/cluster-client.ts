@@ -1,6 +1,6 @@
 /** A small client of the control service for tools (`lux status`, LocalCluster): no driver, no job. */
 import { AUTOSCALER_STATUS_KEY, rpcPeerOptions, tlsFilesFromConfig, type TlsFiles } from "@lux/common";
-import { connectRpc, type DemandEntry, type GcsService, type NodeInfo, type ResourceView, type RpcConnection, type WorkerStateItem } from "@lux/protocol";
+import { LISTENERS_KV_NAMESPACE, connectRpc, type DemandEntry, type GcsService, type NodeInfo, type RegisteredListener, type ResourceView, type RpcConnection, type WorkerStateItem } from "@lux/protocol";
 
 /** Internal KV key (no namespace: users' `lux.util.kv` cannot reach it) of the head's HTTP server. */
 const DASHBOARD_URL_KEY = "lux:dashboard-url";
@@ -18,6 +18,8 @@ export interface ControlServiceClient {
   setDashboardUrl(url: string): Promise<void>;
   /** The workers and drivers of every alive node (with the address each one's RPC server listens on). */
   workers(): Promise<WorkerStateItem[]>;
+  /** Listeners libraries and applications registered (lux.util.listeners); entries that do not parse are left out. */
+  registeredListeners(): Promise<RegisteredListener[]>;
   close(): void;
 }
 
@@ -50,6 +52,26 @@ export async function connectControlService(address: string, token: string, tls:
       const page = await gcs.call("listState", { kind: "workers", filters: [], limit: WORKERS_LIMIT, detail: false });
       return page.items as unknown as WorkerStateItem[];
     },
+    registeredListeners: async () => {
+      const namespace = LISTENERS_KV_NAMESPACE;
+      const { keys } = await gcs.call("kvKeys", { prefix: "", namespace });
+      const values = await Promise.all(keys.map((key) => gcs.call("kvGet", { key, namespace })));
+      return values.flatMap(({ value }) => {
+        const entry = parseListener(value);
+        return entry === undefined ? [] : [entry];
+      });
+    },
     close: () => gcs.close(),
   };
+}
+
+function parseListener(value: Uint8Array | undefined): RegisteredListener | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const e = JSON.parse(Buffer.from(value).toString("utf8")) as Partial<RegisteredListener>;
+    const ok = typeof e.nodeId === "string" && typeof e.what === "string" && typeof e.address === "string" && typeof e.pid === "number";
+    return ok ? (e as RegisteredListener) : undefined;
+  } catch {
+    return undefined;
+  }
 }

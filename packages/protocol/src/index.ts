@@ -103,7 +103,7 @@ export {
   type Infer,
   type InferShape,
 } from "./schema.js";
-export { GcsService, RayletService, CoreWorkerService, KV_MAX_KEY_BYTES, KV_MAX_VALUE_BYTES, type TransferStats } from "./services.js";
+export { GcsService, RayletService, CoreWorkerService, KV_MAX_KEY_BYTES, KV_MAX_VALUE_BYTES, LISTENERS_KV_NAMESPACE, type RegisteredListener, type TransferStats } from "./services.js";
 export * from "./wire-types.js";
 export * from "./state-wire.js";
 export * from "./task-events-wire.js";

@@ -55,6 +55,23 @@ export interface TransferStats {
 
 /** Largest key of a namespaced KV entry (`lux.util.kv`), in UTF-8 bytes. */
 export const KV_MAX_KEY_BYTES = 1024;
+/**
+ * The KV namespace of listeners that libraries and applications opened (lux.util.listeners,
+ * e.g. @lux/serve's HTTP proxy): `lux status --listeners` lists them beside Lux's own.
+ * Each value is a RegisteredListener's JSON.
+ */
+export const LISTENERS_KV_NAMESPACE = "lux.listeners";
+
+/** A listener registered with lux.util.listeners (the JSON of its KV entry). */
+export interface RegisteredListener {
+  nodeId: string;
+  /** What listens there, e.g. "serve: HTTP proxy". */
+  what: string;
+  /** HOST:PORT, or a URL. */
+  address: string;
+  /** The process that listens. */
+  pid: number;
+}
 /** Largest value of a namespaced KV entry (`lux.util.kv`), in bytes. */
 export const KV_MAX_VALUE_BYTES = 16 * 1024 * 1024;
 

@@ -16,6 +16,7 @@ export interface ProxyInit {
 export class ServeProxy {
   private server: ProxyServer | undefined;
   private url: string | undefined;
+  private registration: lux.util.listeners.ListenerRegistration | undefined;
 
   constructor(private readonly init: ProxyInit) {}
 
@@ -31,6 +32,8 @@ export class ServeProxy {
         this.server = undefined;
         throw e;
       }
+      // Listed by `lux status --listeners` with Lux's own ports.
+      this.registration = await lux.util.listeners.register("serve: HTTP proxy", this.url);
       if (!isLoopback(this.init.http.host)) {
         console.warn(
           `[serve] the HTTP proxy listens on ${this.url}, beyond this machine: it has no authentication (it is your application's ` +
@@ -49,6 +52,8 @@ export class ServeProxy {
   async stop(): Promise<void> {
     await this.server?.app.close();
     this.server = undefined;
+    await this.registration?.remove().catch(() => undefined);
+    this.registration = undefined;
   }
 }
 
