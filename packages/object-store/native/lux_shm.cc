@@ -2,12 +2,16 @@
 // Writers use one shared mapping of the whole arena; each read maps its object privately
 // (copy-on-write), so a reader that mutates what lux.get returned changes neither the
 // stored object nor what any other read returns.
+// It also holds lux.util.collective's element-wise reductions (reduce), which need no
+// mapping but a native loop: the one native module Lux builds.
 #include <napi.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <fcntl.h>
 #include <string>
+#include <type_traits>
 #include <sys/mman.h>
 #include <unistd.h>
 #if defined(__SSE2__)
@@ -236,6 +240,117 @@ Napi::Value WriteStreaming(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// ---- Element-wise reductions for lux.util.collective (typed-arrays.ts) ----
+// reduce(dst, src, op): dst[i] = dst[i] op src[i] for each element of the typed array dst;
+// src is any typed array of dst's byte length, at any byte alignment (a socket frame may
+// place its bytes anywhere). op: 0 SUM, 1 PRODUCT, 2 MIN, 3 MAX. The results are those of the JavaScript loops they replace:
+// integers wrap, floats round once (a float32 sum or product computed in double and
+// rounded is the float32 one), MIN and MAX as Math.min and Math.max (NaN if either is, -0
+// below +0). Returns false for what it does not do (Uint8ClampedArray, 32-bit integer
+// products: JavaScript rounds those through a double), which JavaScript then does.
+enum ReduceOp { kSum = 0, kProduct = 1, kMin = 2, kMax = 3 };
+
+template <typename T>
+inline T LoadAt(const uint8_t* p) {
+  T v;
+  std::memcpy(&v, p, sizeof(T));
+  return v;
+}
+
+// The loops are plain element loops with byte loads the compiler turns into (vector) loads:
+// no branch per element on the operation or the type.
+template <typename T, typename F>
+void Combine(T* __restrict dst, const uint8_t* __restrict src, size_t n, F f) {
+  for (size_t i = 0; i < n; i++) dst[i] = f(dst[i], LoadAt<T>(src + i * sizeof(T)));
+}
+
+// Math.min / Math.max of two floats.
+template <typename T>
+inline T JsMin(T a, T b) {
+  if (a != a || b != b) return a + b;  // NaN
+  if (a == b) return std::signbit(a) ? a : b;
+  return a < b ? a : b;
+}
+
+template <typename T>
+inline T JsMax(T a, T b) {
+  if (a != a || b != b) return a + b;
+  if (a == b) return std::signbit(a) ? b : a;
+  return a > b ? a : b;
+}
+
+template <typename T>
+bool ReduceFloat(T* dst, const uint8_t* src, size_t n, int op) {
+  switch (op) {
+    case kSum: Combine<T>(dst, src, n, [](T a, T b) { return a + b; }); return true;
+    case kProduct: Combine<T>(dst, src, n, [](T a, T b) { return a * b; }); return true;
+    case kMin: Combine<T>(dst, src, n, JsMin<T>); return true;
+    case kMax: Combine<T>(dst, src, n, JsMax<T>); return true;
+  }
+  return false;
+}
+
+// Integers: sums and products wrap (computed unsigned: no signed overflow); products only
+// where the exact product fits a double (JavaScript rounds wider ones before wrapping).
+template <typename T>
+bool ReduceInt(T* dst, const uint8_t* src, size_t n, int op) {
+  // Wide enough that no promotion to int can overflow (uint16 * uint16 would).
+  using U = typename std::conditional<(sizeof(T) < sizeof(unsigned)), unsigned, typename std::make_unsigned<T>::type>::type;
+  switch (op) {
+    case kSum: Combine<T>(dst, src, n, [](T a, T b) { return static_cast<T>(static_cast<U>(a) + static_cast<U>(b)); }); return true;
+    case kProduct:
+      if (sizeof(T) == 4) return false;
+      Combine<T>(dst, src, n, [](T a, T b) { return static_cast<T>(static_cast<U>(a) * static_cast<U>(b)); });
+      return true;
+    case kMin: Combine<T>(dst, src, n, [](T a, T b) { return b < a ? b : a; }); return true;
+    case kMax: Combine<T>(dst, src, n, [](T a, T b) { return b > a ? b : a; }); return true;
+  }
+  return false;
+}
+
+struct TypedArrayBytes {
+  napi_typedarray_type type;
+  uint8_t* data;
+  size_t byteLength;
+};
+
+TypedArrayBytes BytesOf(Napi::Env env, Napi::Value value, const char* what) {
+  if (!value.IsTypedArray()) throw Napi::TypeError::New(env, std::string(what) + " must be a typed array");
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(env, value, &type, &length, &data, &buffer, &offset) != napi_ok) {
+    throw Napi::Error::New(env, std::string("cannot read ") + what);
+  }
+  size_t size = value.As<Napi::TypedArray>().ElementSize();
+  return {type, static_cast<uint8_t*>(data), length * size};
+}
+
+Napi::Value Reduce(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto dst = BytesOf(env, info[0], "dst");
+  auto src = BytesOf(env, info[1], "src");
+  int op = info[2].As<Napi::Number>().Int32Value();
+  if (src.byteLength != dst.byteLength) throw Napi::RangeError::New(env, "src is not as long as dst");
+  bool done = false;
+  switch (dst.type) {
+    case napi_float32_array: done = ReduceFloat<float>(reinterpret_cast<float*>(dst.data), src.data, dst.byteLength / 4, op); break;
+    case napi_float64_array: done = ReduceFloat<double>(reinterpret_cast<double*>(dst.data), src.data, dst.byteLength / 8, op); break;
+    case napi_int8_array: done = ReduceInt<int8_t>(reinterpret_cast<int8_t*>(dst.data), src.data, dst.byteLength, op); break;
+    case napi_uint8_array: done = ReduceInt<uint8_t>(dst.data, src.data, dst.byteLength, op); break;
+    case napi_int16_array: done = ReduceInt<int16_t>(reinterpret_cast<int16_t*>(dst.data), src.data, dst.byteLength / 2, op); break;
+    case napi_uint16_array: done = ReduceInt<uint16_t>(reinterpret_cast<uint16_t*>(dst.data), src.data, dst.byteLength / 2, op); break;
+    case napi_int32_array: done = ReduceInt<int32_t>(reinterpret_cast<int32_t*>(dst.data), src.data, dst.byteLength / 4, op); break;
+    case napi_uint32_array: done = ReduceInt<uint32_t>(reinterpret_cast<uint32_t*>(dst.data), src.data, dst.byteLength / 4, op); break;
+    case napi_bigint64_array: done = ReduceInt<int64_t>(reinterpret_cast<int64_t*>(dst.data), src.data, dst.byteLength / 8, op); break;
+    case napi_biguint64_array: done = ReduceInt<uint64_t>(reinterpret_cast<uint64_t*>(dst.data), src.data, dst.byteLength / 8, op); break;
+    default: break;
+  }
+  return Napi::Boolean::New(env, done);
+}
+
 Napi::Value Unmap(const Napi::CallbackInfo& info) {
   auto m = info[0].As<Napi::External<Mapping>>().Data();
   if (m->base != nullptr) {
@@ -255,6 +370,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("writeStreaming", Napi::Function::New(env, WriteStreaming));
   exports.Set("sharedView", Napi::Function::New(env, SharedView));
   exports.Set("unmap", Napi::Function::New(env, Unmap));
+  exports.Set("reduce", Napi::Function::New(env, Reduce));
   return exports;
 }
 

@@ -19,6 +19,12 @@ export interface ShmAddon {
   /** Bytes of a shared mapping in place, as an ArrayBuffer (no copy; never unmapped before the process ends). */
   sharedView(mapping: object, offset: number, length: number): ArrayBuffer;
   unmap(mapping: object): void;
+  /**
+   * lux.util.collective's element-wise reduction: `dst[i] = dst[i] op src[i]` (op 0 SUM,
+   * 1 PRODUCT, 2 MIN, 3 MAX; src: dst's bytes at any alignment). False where it leaves the
+   * work to JavaScript (Uint8ClampedArray, 32-bit integer products).
+   */
+  reduce(dst: ArrayBufferView, src: ArrayBufferView, op: number): boolean;
 }
 
 let loaded: { addon: ShmAddon } | { error: Error } | undefined;

@@ -108,6 +108,33 @@ describe("collective algorithms", () => {
     await settle(g);
   });
 
+  it("NaNs of different bits on each rank, signed zeros: every op gives every rank the same bits, on every layout", async () => {
+    for (const [layout, nodes] of Object.entries(LAYOUTS)) {
+      for (const op of REDUCE_OPS) {
+        for (const Ctor of [Float32Array, Float64Array] as const) {
+          const g = memoryGroups(nodes);
+          const arrays = nodes.map((_, r) => {
+            const a = new Ctor(301);
+            for (let i = 0; i < a.length; i++) a[i] = i % 7 === 0 ? -0 : i % 5 === 0 ? 0 : Math.cos(r * 31 + i) * 10 ** ((i % 9) - 4);
+            // A NaN of its own bits on each rank (a payload and a sign of the rank's), in some places.
+            const bits = new Uint32Array(a.buffer);
+            const single = a instanceof Float32Array;
+            for (let i = 3; i < a.length; i += 11) {
+              // A quiet NaN's (high) word: 0x7fc00000 in a float32, 0x7ff80000 in a float64's high half.
+              bits[single ? i : 2 * i + 1] = (single ? 0x7fc00000 : 0x7ff80000) + (r % 2 === 0 ? 0 : 0x80000000) + r + 1;
+            }
+            return a;
+          });
+          await Promise.all(g.groups.map((group, r) => group.allreduce(arrays[r] as CollectiveArray, op, 1000)));
+          const first = new Uint8Array((arrays[0] as CollectiveArray).buffer);
+          for (const [r, a] of arrays.entries()) assert.deepEqual(new Uint8Array(a.buffer), first, `${layout}, ${op} of ${Ctor.name}: rank ${r}'s bits`);
+          assert.ok(Number.isNaN((arrays[0] as CollectiveArray)[3]), `${layout}, ${op} of ${Ctor.name}: NaN stays NaN, got ${String((arrays[0] as CollectiveArray)[3])}`);
+          await settle(g);
+        }
+      }
+    }
+  });
+
   it("barrier: nobody passes until every rank has come", async () => {
     const g = memoryGroups(["a", "a", "b"]);
     let passed = 0;

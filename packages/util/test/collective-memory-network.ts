@@ -27,6 +27,7 @@ function payloadOf(bytes: Uint8Array, released: () => void): Payload {
       into.set(copy);
       return into;
     },
+    pieces: async () => [copy],
     release: () => {
       if (done) throw new RangeError("payload released twice");
       done = true;

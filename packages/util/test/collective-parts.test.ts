@@ -13,6 +13,7 @@ function payload(bytes: number[]): Payload & { released: number } {
     released: 0,
     byteLength: bytes.length,
     read: async () => Uint8Array.from(bytes),
+    pieces: async () => [Uint8Array.from(bytes)],
     release: () => {
       p.released++;
     },

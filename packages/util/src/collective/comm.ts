@@ -3,7 +3,7 @@
  * messages to and from each peer by step name. Ranges of arrays move in chunks (at most
  * `chunkBytes` a message), so a receiver reduces or copies one chunk while the next arrives.
  */
-import { bytesOf, asElements, reduceInto, type CollectiveArray, type ReduceOp } from "./typed-arrays.js";
+import { bytesOf, reducePiecesInto, type CollectiveArray, type ReduceOp } from "./typed-arrays.js";
 import type { Topology } from "./topology.js";
 
 export interface Comm {
@@ -16,9 +16,10 @@ export interface Comm {
   recv(from: number, step: string): Promise<Uint8Array>;
   /**
    * Calls `use` with the bytes rank `from` sent as step `step`, where they lie (the sender's
-   * shared memory, a socket's buffer): valid only while `use` runs.
+   * shared memory; the socket's chunks they came in, one piece or several): valid only while
+   * `use` runs.
    */
-  recvWith(from: number, step: string, use: (bytes: Uint8Array) => void): Promise<void>;
+  recvWith(from: number, step: string, use: (pieces: readonly Uint8Array[]) => void): Promise<void>;
   /** Like recv, into `into`, which must be as long as what was sent. */
   recvInto(from: number, step: string, into: Uint8Array): Promise<void>;
 }
@@ -56,53 +57,60 @@ function chunking(comm: Comm, arr: CollectiveArray, from: number, to: number): {
   return { count: Math.max(1, Math.ceil((to - from) / per)), per };
 }
 
-/** Sends elements [from, to) of `arr` to `to`, as steps `${step}.0`, `${step}.1`, … */
-export async function sendRange(comm: Comm, to: number, step: string, arr: CollectiveArray, from: number, end: number): Promise<void> {
+/** Calls `each(c, start, end)` for each chunk c, elements [start, end), of [from, end) of `arr`. */
+function chunks<T>(comm: Comm, arr: CollectiveArray, from: number, end: number, each: (c: number, start: number, end: number) => T): T[] {
   const { count, per } = chunking(comm, arr, from, end);
-  const sends: Promise<void>[] = [];
+  const out: T[] = [];
   for (let c = 0; c < count; c++) {
     const start = from + c * per;
-    sends.push(comm.send(to, `${step}.${c}`, bytesOf(arr, start, Math.min(end, start + per))));
+    out.push(each(c, start, Math.min(end, start + per)));
   }
-  await Promise.all(sends);
+  return out;
+}
+
+/**
+ * Sends elements [from, end) of `arr` to `to`, as steps `${step}.0`, `${step}.1`, …; with
+ * `after`, chunk c goes once `after[c]` resolves (and not if it rejects). One promise a chunk.
+ */
+export function sendChunks(comm: Comm, to: number, step: string, arr: CollectiveArray, from: number, end: number, after?: readonly Promise<void>[]): Promise<void>[] {
+  return chunks(comm, arr, from, end, (c, start, stop) => {
+    const send = (): Promise<void> => comm.send(to, `${step}.${c}`, bytesOf(arr, start, stop));
+    const ready = after?.[c];
+    return ready === undefined ? send() : ready.then(send);
+  });
+}
+
+/** Sends elements [from, end) of `arr` to `to`, as steps `${step}.0`, `${step}.1`, … */
+export async function sendRange(comm: Comm, to: number, step: string, arr: CollectiveArray, from: number, end: number): Promise<void> {
+  await Promise.all(sendChunks(comm, to, step, arr, from, end));
+}
+
+/** Receives what `sendChunks` sent into elements [from, end) of `arr`; one promise a chunk. */
+export function recvChunksInto(comm: Comm, sender: number, step: string, arr: CollectiveArray, from: number, end: number): Promise<void>[] {
+  return chunks(comm, arr, from, end, (c, start, stop) => comm.recvInto(sender, `${step}.${c}`, bytesOf(arr, start, stop)));
 }
 
 /** Receives what `sendRange` sent into elements [from, end) of `arr`. */
 export async function recvRangeInto(comm: Comm, sender: number, step: string, arr: CollectiveArray, from: number, end: number): Promise<void> {
-  const { count, per } = chunking(comm, arr, from, end);
-  const receives: Promise<void>[] = [];
-  for (let c = 0; c < count; c++) {
-    const start = from + c * per;
-    receives.push(comm.recvInto(sender, `${step}.${c}`, bytesOf(arr, start, Math.min(end, start + per))));
-  }
-  await Promise.all(receives);
+  await Promise.all(recvChunksInto(comm, sender, step, arr, from, end));
 }
 
 /**
- * Receives what each of `senders` sent with `sendRange` and reduces it into elements
- * [from, end) of `arr`, straight from where the bytes lie. The chunks are reduced as they
- * come, each one's senders in the order of `senders` (the same order on every run, so the
- * same floating-point result).
+ * Receives what each of `senders` sent with `sendChunks` and reduces it into elements
+ * [from, end) of `arr`, straight from where the bytes lie; one promise a chunk, resolved
+ * once it is reduced. The chunks are reduced as they come, each one's senders in the order
+ * of `senders` (the same order on every run, so the same floating-point result).
  */
-export async function recvRangeReduce(
-  comm: Comm,
-  senders: readonly number[],
-  step: string,
-  arr: CollectiveArray,
-  op: ReduceOp,
-  from: number,
-  end: number,
-): Promise<void> {
-  if (senders.length === 0) return;
-  const { count, per } = chunking(comm, arr, from, end);
-  const chunks: Promise<void>[] = [];
-  for (let c = 0; c < count; c++) {
-    const start = from + c * per;
-    chunks.push(reduceChunk(comm, senders, `${step}.${c}`, arr.subarray(start, Math.min(end, start + per)) as CollectiveArray, op));
-  }
-  await Promise.all(chunks);
+export function reduceChunks(comm: Comm, senders: readonly number[], step: string, arr: CollectiveArray, op: ReduceOp, from: number, end: number): Promise<void>[] {
+  if (senders.length === 0) return [];
+  return chunks(comm, arr, from, end, (c, start, stop) => reduceChunk(comm, senders, `${step}.${c}`, arr.subarray(start, stop) as CollectiveArray, op));
+}
+
+/** Like reduceChunks, one promise for the whole range. */
+export async function recvRangeReduce(comm: Comm, senders: readonly number[], step: string, arr: CollectiveArray, op: ReduceOp, from: number, end: number): Promise<void> {
+  await Promise.all(reduceChunks(comm, senders, step, arr, op, from, end));
 }
 
 async function reduceChunk(comm: Comm, senders: readonly number[], step: string, target: CollectiveArray, op: ReduceOp): Promise<void> {
-  for (const r of senders) await comm.recvWith(r, step, (bytes) => reduceInto(target, asElements(target, bytes), op));
+  for (const r of senders) await comm.recvWith(r, step, (pieces) => reducePiecesInto(target, pieces, op));
 }

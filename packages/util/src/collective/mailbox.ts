@@ -12,6 +12,8 @@ export interface Payload {
   readonly byteLength: number;
   /** The bytes: copied into `into` (exactly byteLength long) when given, else where they lie (valid until release). */
   read(into?: Uint8Array): Promise<Uint8Array>;
+  /** The bytes where they lie, in one piece or in the several chunks they came in (valid until release). */
+  pieces(): Promise<readonly Uint8Array[]>;
   /** The receiver is done with the bytes (the sender may reuse where they lie). Called once. */
   release(): void;
 }

@@ -92,11 +92,11 @@ export class OpRun implements GroupComm {
     }
   }
 
-  async recvWith(from: number, step: string, use: (bytes: Uint8Array) => void): Promise<void> {
+  async recvWith(from: number, step: string, use: (pieces: readonly Uint8Array[]) => void): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
     const payload = await this.mailbox.take(from, this.op, step);
     try {
-      use(await payload.read());
+      use(await payload.pieces());
     } finally {
       payload.release();
     }

@@ -100,7 +100,8 @@ export function inboundLink(conn: Connection, reader: SlotReader | undefined, in
 
 /**
  * Bytes that came in a frame, as the views of the chunks they arrived in: copied from there
- * into the receiver's array, or, to be used in one piece, into a buffer of `pool`'s.
+ * into the receiver's array, or reduced from there piece by piece, or, to be used in one
+ * piece, copied into a buffer of `pool`'s.
  */
 function bytesPayload(pieces: readonly Buffer[], pool: BufferPool): Payload {
   const byteLength = pieces.reduce((n, p) => n + p.length, 0);
@@ -117,6 +118,7 @@ function bytesPayload(pieces: readonly Buffer[], pool: BufferPool): Payload {
       }
       return target;
     },
+    pieces: async () => pieces,
     release: () => {
       if (whole !== undefined) pool.give(whole);
       whole = undefined;
@@ -131,6 +133,7 @@ function slotPayload(transport: Transport, conn: Connection, reader: SlotReader 
   return {
     byteLength: n,
     read: (into) => reader.read(slot, n, into),
+    pieces: async () => [await reader.read(slot, n)],
     release: () => {
       if (conn.state !== "closed") writeLinkFrame(transport, FrameKind.free, { slot });
     },

@@ -1,9 +1,11 @@
 /**
  * The arrays collective operations work on (every numeric typed array), their bytes, and the
- * element-wise reductions. Reductions run on whole ranges in tight loops, one per operation
- * and number kind (numbers or bigints), so no per-element branch on the operation.
+ * element-wise reductions. Reductions run on whole ranges: in the object store's addon's
+ * kernels (native loops the compiler vectorizes, several times faster than JavaScript's),
+ * else in JavaScript loops, one per operation and number kind (numbers or bigints), so no
+ * per-element branch on the operation. Both give the same bits.
  */
-import { TYPED_ARRAY_CLASSES } from "@lux/core/internal";
+import { TYPED_ARRAY_CLASSES, loadShmAddon, type ShmAddon } from "@lux/core/internal";
 
 /** A typed array a collective operation reads and writes in place. */
 export type CollectiveArray =
@@ -109,16 +111,74 @@ const BIGINT_LOOPS: Record<ReduceOp, BigLoop> = {
   },
 };
 
+/** The addon's reduction kernels, unless it did not build (or is disabled): then the loops above. */
+function kernels(): ShmAddon | undefined {
+  const loaded = loadShmAddon();
+  return "addon" in loaded && typeof loaded.addon.reduce === "function" ? loaded.addon : undefined;
+}
+
+const OP_CODES: Readonly<Record<ReduceOp, number>> = { SUM: 0, PRODUCT: 1, MIN: 2, MAX: 3 };
+
 /**
- * Combines `src` into `dst` element by element (`dst[i] = dst[i] op src[i]`); both of one
- * type and length. Integer results wrap as typed arrays do (Uint8ClampedArray clamps);
- * MIN and MAX of numbers propagate NaN.
+ * Combines `src` into `dst` element by element (`dst[i] = dst[i] op src[i]`); `src` is an
+ * array of dst's type and length, or its bytes (at any alignment). Integer results wrap as typed arrays do
+ * (Uint8ClampedArray clamps); MIN and MAX of numbers are Math.min's and Math.max's (NaN
+ * propagates). The addon's kernels do it where they can, the same element by element as the
+ * JavaScript loops.
  */
-export function reduceInto(dst: CollectiveArray, src: CollectiveArray, op: ReduceOp): void {
-  if (dst.length !== src.length) throw new RangeError(`reduceInto: ${dst.length} elements against ${src.length}`);
+export function reduceInto(dst: CollectiveArray, src: CollectiveArray | Uint8Array, op: ReduceOp): void {
+  if (src.byteLength !== dst.byteLength) throw new RangeError(`reduceInto: ${dst.byteLength} bytes against ${src.byteLength}`);
+  if (dst.length === 0) return;
+  if (kernels()?.reduce(dst, src, OP_CODES[op]) === true) return;
+  reduceWithLoops(dst, src, op);
+}
+
+/** reduceInto with the JavaScript loops alone (what the kernels must match; tests compare them). */
+export function reduceWithLoops(dst: CollectiveArray, src: CollectiveArray | Uint8Array, op: ReduceOp): void {
+  const elements = src.constructor === dst.constructor ? (src as CollectiveArray) : asElements(dst, src instanceof Uint8Array ? src : bytesOf(src));
+  if (elements.length !== dst.length) throw new RangeError(`reduceInto: ${dst.length} elements against ${elements.length}`);
   if (dst instanceof BigInt64Array || dst instanceof BigUint64Array) {
-    BIGINT_LOOPS[op](dst as BigInt64Array, src as BigInt64Array);
+    BIGINT_LOOPS[op](dst as BigInt64Array, elements as BigInt64Array);
   } else {
-    NUMBER_LOOPS[op](dst as unknown as Float64Array, src as unknown as Float64Array);
+    NUMBER_LOOPS[op](dst as unknown as Float64Array, elements as unknown as Float64Array);
   }
+}
+
+/**
+ * Reduces into `dst` the bytes of `pieces`, which together are exactly dst's bytes cut at any
+ * points (a frame's payload as the socket's chunks delivered it): each piece where it lies,
+ * an element cut between two pieces put back together first.
+ */
+export function reducePiecesInto(dst: CollectiveArray, pieces: readonly Uint8Array[], op: ReduceOp): void {
+  if (pieces.length === 1) {
+    reduceInto(dst, pieces[0] as Uint8Array, op);
+    return;
+  }
+  const size = dst.BYTES_PER_ELEMENT;
+  const split = new Uint8Array(size);
+  let filled = 0;
+  let at = 0;
+  for (const piece of pieces) {
+    let p = 0;
+    if (filled > 0) {
+      p = Math.min(size - filled, piece.length);
+      split.set(piece.subarray(0, p), filled);
+      filled += p;
+      if (filled < size) continue;
+      reduceInto(dst.subarray(at, at + 1) as CollectiveArray, split, op);
+      at++;
+      filled = 0;
+    }
+    const whole = Math.floor((piece.length - p) / size);
+    if (whole > 0) {
+      reduceInto(dst.subarray(at, at + whole) as CollectiveArray, piece.subarray(p, p + whole * size), op);
+      at += whole;
+      p += whole * size;
+    }
+    if (p < piece.length) {
+      split.set(piece.subarray(p), 0);
+      filled = piece.length - p;
+    }
+  }
+  if (at !== dst.length || filled !== 0) throw new RangeError(`reducePiecesInto: the pieces hold ${at * size + filled} bytes, not ${dst.byteLength}`);
 }
