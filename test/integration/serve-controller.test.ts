@@ -5,62 +5,14 @@
  */
 import assert from "node:assert/strict";
 import { deserialize, serialize } from "node:v8";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import * as lux from "lux";
 import * as serve from "@lux/serve";
 import { SlowDeployment } from "./fixtures/serve-apps.js";
-import { LocalCluster } from "lux/testing";
 import { waitFor } from "./helpers.js";
+import { httpStatus, load, running, twoNodeServe } from "./fixtures/serve-two-nodes.js";
 
-let urls: string[] = [];
-let cluster: LocalCluster | undefined;
-
-before(async () => {
-  cluster = await LocalCluster.start({ head: { numCpus: 2 } });
-  await cluster.addNode({ numCpus: 2 });
-  await cluster.waitForNodes(2);
-  await lux.init({ address: cluster.address });
-  const s = await serve.start({ http: { port: 0 } });
-  urls = Object.values(s.proxies).map((p) => p.url as string);
-});
-
-after(async () => {
-  if (lux.isInitialized()) await serve.shutdown().catch(() => undefined);
-  await lux.shutdown();
-  await cluster?.shutdown();
-});
-
-async function running(app: string, deployment: string): Promise<{ pid: number; id: string }[]> {
-  const d = (await serve.status()).applications[app]?.deployments[deployment];
-  return (d?.replicas ?? []).filter((r) => r.state === "RUNNING").map((r) => ({ pid: r.pid as number, id: r.replicaId }));
-}
-
-function load(send: () => Promise<number | string>, clients: number): { stop(): Promise<Map<number | string, number>> } {
-  let stopped = false;
-  const counts = new Map<number | string, number>();
-  const loops = Array.from({ length: clients }, async () => {
-    while (!stopped) {
-      const outcome = await send();
-      counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
-    }
-  });
-  return {
-    async stop() {
-      stopped = true;
-      await Promise.all(loops);
-      return counts;
-    },
-  };
-}
-
-const httpStatus = (url: string) => (): Promise<number> =>
-  fetch(url).then(
-    async (r) => {
-      await r.arrayBuffer();
-      return r.status;
-    },
-    () => -1,
-  );
+const setup = twoNodeServe();
 
 function alive(pid: number): boolean {
   try {
@@ -77,7 +29,7 @@ describe("the controller killed", () => {
     const before = await serve.status();
     const controllerPid = before.controller?.pid as number;
     const replicasBefore = (await running("slow", "Slow")).map((r) => r.pid).sort();
-    const traffic = load(httpStatus(`${urls[1]}/slow?ms=20`), 3);
+    const traffic = load(httpStatus(`${setup.urls()[1]}/slow?ms=20`), 3);
     let counts: Map<number | string, number>;
     try {
       process.kill(controllerPid, "SIGKILL");

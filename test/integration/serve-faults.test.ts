@@ -5,68 +5,20 @@
  * count comes back.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import * as lux from "lux";
 import * as serve from "@lux/serve";
 import { SlowDeployment } from "./fixtures/serve-apps.js";
-import { LocalCluster } from "lux/testing";
 import { waitFor } from "./helpers.js";
+import { httpStatus, load, running, twoNodeServe } from "./fixtures/serve-two-nodes.js";
 
-let urls: string[] = [];
-let cluster: LocalCluster | undefined;
-
-before(async () => {
-  cluster = await LocalCluster.start({ head: { numCpus: 2 } });
-  await cluster.addNode({ numCpus: 2 });
-  await cluster.waitForNodes(2);
-  await lux.init({ address: cluster.address });
-  const s = await serve.start({ http: { port: 0 } });
-  urls = Object.values(s.proxies).map((p) => p.url as string);
-});
-
-after(async () => {
-  if (lux.isInitialized()) await serve.shutdown().catch(() => undefined);
-  await lux.shutdown();
-  await cluster?.shutdown();
-});
-
-async function running(app: string, deployment: string): Promise<{ pid: number; id: string }[]> {
-  const d = (await serve.status()).applications[app]?.deployments[deployment];
-  return (d?.replicas ?? []).filter((r) => r.state === "RUNNING").map((r) => ({ pid: r.pid as number, id: r.replicaId }));
-}
-
-function load(send: () => Promise<number | string>, clients: number): { stop(): Promise<Map<number | string, number>> } {
-  let stopped = false;
-  const counts = new Map<number | string, number>();
-  const loops = Array.from({ length: clients }, async () => {
-    while (!stopped) {
-      const outcome = await send();
-      counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
-    }
-  });
-  return {
-    async stop() {
-      stopped = true;
-      await Promise.all(loops);
-      return counts;
-    },
-  };
-}
-
-const httpStatus = (url: string) => (): Promise<number> =>
-  fetch(url).then(
-    async (r) => {
-      await r.arrayBuffer();
-      return r.status;
-    },
-    () => -1,
-  );
+const setup = twoNodeServe();
 
 describe("proxies", () => {
   test("one proxy per node, each serving every application", async () => {
-    assert.equal(urls.length, 2);
+    assert.equal(setup.urls().length, 2);
     await serve.run(SlowDeployment.options({ numReplicas: 2 }).bind(), { name: "slow", routePrefix: "/slow" });
-    for (const url of urls) {
+    for (const url of setup.urls()) {
       const res = await fetch(`${url}/slow?ms=1`);
       assert.equal(res.status, 200);
     }
@@ -80,10 +32,10 @@ describe("a replica killed under load", () => {
   test("over HTTP: only what it was running fails (502), the rest goes to the other replica; the count comes back", async () => {
     await serve.run(SlowDeployment.options({ name: "Victim", numReplicas: 2, maxOngoingRequests: 1, healthCheckPeriodMs: 500 }).bind(), { name: "victim", routePrefix: "/victim" });
     const [victim] = await running("victim", "Victim");
-    const traffic = load(httpStatus(`${urls[0]}/victim?ms=150`), 6);
+    const traffic = load(httpStatus(`${setup.urls()[0]}/victim?ms=150`), 6);
     let counts: Map<number | string, number>;
     try {
-      await waitFor(async () => (await fetch(`${urls[1]}/-/healthz`)).ok, "traffic going");
+      await waitFor(async () => (await fetch(`${setup.urls()[1]}/-/healthz`)).ok, "traffic going");
       process.kill(victim?.pid as number, "SIGKILL");
       await waitFor(async () => (await running("victim", "Victim")).length === 2 && !(await running("victim", "Victim")).some((r) => r.pid === victim?.pid), "a replacement running", 60_000, 100);
     } finally {
