@@ -5,45 +5,13 @@
  * prints YAML.
  */
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { after, before, describe, test } from "node:test";
-import * as lux from "lux";
+import { describe, test } from "node:test";
 import * as serve from "@lux/serve";
-import { LocalCluster } from "lux/testing";
 import { parse } from "yaml";
-import { fixtures, root, runScript, waitFor } from "./helpers.js";
+import { waitFor } from "./helpers.js";
+import { serveCliSetup } from "./fixtures/serve-cli-setup.js";
 
-const luxBin = path.join(root, "packages/lux/bin/lux.js");
-const appModule = path.join(fixtures, "serve-cli-app.ts");
-let cluster: LocalCluster | undefined;
-let dir = "";
-
-function luxServe(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return runScript(luxBin, { args: ["serve", ...args], loader: false, timeoutMs: 120_000, env: { LUX_ADDRESS: cluster?.address ?? "" } });
-}
-
-function writeConfig(name: string, text: string): string {
-  const file = path.join(dir, name);
-  fs.writeFileSync(file, text);
-  return file;
-}
-
-const importPath = (): string => `${path.relative(dir, appModule)}`;
-
-before(async () => {
-  cluster = await LocalCluster.start({ head: { numCpus: 4 } });
-  await lux.init({ address: cluster.address });
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "lux-serve-cli-"));
-});
-
-after(async () => {
-  await serve.shutdown().catch(() => undefined);
-  await lux.shutdown();
-  await cluster?.shutdown();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const { luxServe, writeConfig, importPath } = serveCliSetup();
 
 async function pidsOf(app: string): Promise<number[]> {
   const a = (await serve.status()).applications[app];

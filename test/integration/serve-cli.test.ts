@@ -5,44 +5,12 @@
  * that exports no bound application with what it does export.
  */
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { after, before, describe, test } from "node:test";
-import * as lux from "lux";
+import { describe, test } from "node:test";
 import * as serve from "@lux/serve";
-import { LocalCluster } from "lux/testing";
-import { fixtures, root, runScript, startScript } from "./helpers.js";
+import { runScript, startScript } from "./helpers.js";
+import { appModule, luxBin, serveCliSetup } from "./fixtures/serve-cli-setup.js";
 
-const luxBin = path.join(root, "packages/lux/bin/lux.js");
-const appModule = path.join(fixtures, "serve-cli-app.ts");
-let cluster: LocalCluster | undefined;
-let dir = "";
-
-function luxServe(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return runScript(luxBin, { args: ["serve", ...args], loader: false, timeoutMs: 120_000, env: { LUX_ADDRESS: cluster?.address ?? "" } });
-}
-
-function writeConfig(name: string, text: string): string {
-  const file = path.join(dir, name);
-  fs.writeFileSync(file, text);
-  return file;
-}
-
-const importPath = (): string => `${path.relative(dir, appModule)}`;
-
-before(async () => {
-  cluster = await LocalCluster.start({ head: { numCpus: 4 } });
-  await lux.init({ address: cluster.address });
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "lux-serve-cli-"));
-});
-
-after(async () => {
-  await serve.shutdown().catch(() => undefined);
-  await lux.shutdown();
-  await cluster?.shutdown();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const { address, luxServe, writeConfig, importPath } = serveCliSetup();
 
 describe("lux serve", () => {
   test("lux lists serve and hands `lux serve …` to @lux/serve's command", async () => {
@@ -54,7 +22,7 @@ describe("lux serve", () => {
   });
 
   test("run module:export stays in the foreground; SIGINT shuts serve down", async () => {
-    const p = startScript(luxBin, { loader: false, args: ["serve", "run", `${appModule}:app`, "--address", cluster?.address ?? "", "--port", "0", "--route-prefix", "/greet"] });
+    const p = startScript(luxBin, { loader: false, args: ["serve", "run", `${appModule}:app`, "--address", address(), "--port", "0", "--route-prefix", "/greet"] });
     try {
       const [, url] = await p.line(/application "default" is RUNNING at (http:\/\/\S+)/, 90_000);
       const res = await fetch(url as string);
