@@ -6,40 +6,16 @@
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { afterEach, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import * as lux from "lux";
 import * as train from "@lux/train";
 import { epochLoop, recorded, type EpochConfig } from "./fixtures/train-defs.js";
+import { tempDirs, trainer, type Start } from "./fixtures/train-faults-setup.js";
 import { fixtures, pidAlive, startScript, waitFor, withCluster } from "./helpers.js";
 
 const env = withCluster({ head: { numCpus: 4 } });
-let dir = "";
-
-afterEach(() => {
-  if (dir !== "") fs.rmSync(dir, { recursive: true, force: true });
-  dir = "";
-});
-
-function tempDir(): string {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "lux-train-budget-"));
-  return dir;
-}
-
-interface Start {
-  start: number;
-  restored: string | null;
-  pid: number;
-}
-
-function trainer(config: EpochConfig, name: string, maxFailures: number): train.DataParallelTrainer<EpochConfig> {
-  return new train.DataParallelTrainer(epochLoop, {
-    trainLoopConfig: config,
-    scalingConfig: { numWorkers: 2 },
-    runConfig: { name, storagePath: config.dir, failureConfig: { maxFailures } },
-  });
-}
+const tempDir = tempDirs("lux-train-budget-");
 
 describe("past maxFailures", () => {
   test("maxFailures 0 (the default): TrainingFailedError, cause WorkerGroupError mapping rank 1 to its own error with name, message and remote stack", async () => {

@@ -7,39 +7,14 @@
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { afterEach, describe, test } from "node:test";
-import * as train from "@lux/train";
-import { epochLoop, recorded, type EpochConfig } from "./fixtures/train-defs.js";
+import { describe, test } from "node:test";
+import { recorded } from "./fixtures/train-defs.js";
+import { tempDirs, trainer, type Start } from "./fixtures/train-faults-setup.js";
 import { withCluster } from "./helpers.js";
 
 withCluster({ head: { numCpus: 4 } });
-let dir = "";
-
-afterEach(() => {
-  if (dir !== "") fs.rmSync(dir, { recursive: true, force: true });
-  dir = "";
-});
-
-function tempDir(): string {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "lux-train-faults-"));
-  return dir;
-}
-
-interface Start {
-  start: number;
-  restored: string | null;
-  pid: number;
-}
-
-function trainer(config: EpochConfig, name: string, maxFailures: number): train.DataParallelTrainer<EpochConfig> {
-  return new train.DataParallelTrainer(epochLoop, {
-    trainLoopConfig: config,
-    scalingConfig: { numWorkers: 2 },
-    runConfig: { name, storagePath: config.dir, failureConfig: { maxFailures } },
-  });
-}
+const tempDir = tempDirs("lux-train-faults-");
 
 describe("restarts within maxFailures", () => {
   for (const failHow of ["throw", "exit"] as const) {
