@@ -8,6 +8,9 @@ export type ObjectValue =
   | { readonly kind: "stored"; readonly nodeId: string; readonly size: number; readonly locations?: readonly string[] }
   | { readonly kind: "error"; readonly error: WireError };
 
+/** Called once with an object's value when it is set. */
+export type Waiter = (v: ObjectValue) => void;
+
 /**
  * One owned object's entry, with its reference counts (the ReferenceCounter keeps them
  * here). Stable for the object's life: `wait` keeps slots, not ids. Its own fields are
@@ -16,7 +19,11 @@ export type ObjectValue =
 export interface Slot extends RefCounts {
   readonly id: string;
   readonly value: ObjectValue | undefined;
-  readonly waiters: ((v: ObjectValue) => void)[] | undefined;
+  /**
+   * Who waits for its value: one waiter as itself (a get of a batch of results waits on each
+   * slot once: no list per slot), more in a list.
+   */
+  readonly waiters: Waiter | Waiter[] | undefined;
   /** Set when the entry is deleted, so holders of the slot know it is stale. */
   readonly deleted: boolean;
   /** Scratch marks for one `wait` call (see ObjectWaiter): seen in this call, watched by it. */
@@ -109,21 +116,36 @@ export class MemoryStore {
     s.value = value;
     const waiters = s.waiters;
     s.waiters = undefined;
-    if (waiters !== undefined) for (const w of waiters) w(value);
+    if (typeof waiters === "function") waiters(value);
+    else if (waiters !== undefined) for (const w of waiters) w(value);
     if (this.watchers.size > 0) for (const w of this.watchers) w(slot);
     return true;
   }
 
   /** Calls `waiter` once with the slot's value, when it is set (the slot must be pending). */
-  addWaiter(slot: Slot, waiter: (v: ObjectValue) => void): void {
-    ((slot as MutableSlot).waiters ??= []).push(waiter);
+  addWaiter(slot: Slot, waiter: Waiter): void {
+    const s = slot as MutableSlot;
+    const waiters = s.waiters;
+    if (waiters === undefined) s.waiters = waiter;
+    else if (typeof waiters === "function") s.waiters = [waiters, waiter];
+    else waiters.push(waiter);
   }
 
   /** Takes back a waiter added with addWaiter that has not been called (a wait that gave up). */
-  removeWaiter(slot: Slot, waiter: (v: ObjectValue) => void): void {
+  removeWaiter(slot: Slot, waiter: Waiter): void {
+    const s = slot as MutableSlot;
+    const waiters = s.waiters;
+    if (waiters === waiter) s.waiters = undefined;
+    else if (Array.isArray(waiters)) {
+      const i = waiters.indexOf(waiter);
+      if (i >= 0) waiters.splice(i, 1);
+    }
+  }
+
+  /** How many waiters the slot has (added, not yet called or taken back). */
+  waiterCount(slot: Slot): number {
     const waiters = slot.waiters;
-    const i = waiters === undefined ? -1 : waiters.indexOf(waiter);
-    if (i >= 0) waiters?.splice(i, 1);
+    return waiters === undefined ? 0 : typeof waiters === "function" ? 1 : waiters.length;
   }
 
   /** The entry of an owned object, cached on the ref (found again if it was deleted meanwhile). */
