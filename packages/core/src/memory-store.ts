@@ -64,18 +64,31 @@ export function isFreed(v: ObjectValue | undefined): boolean {
 /** A Slot as MemoryStore sees it (a cast, not a copy). */
 type MutableSlot = { -readonly [K in keyof Slot]: Slot[K] };
 
-const newSlot = (id: string, value: ObjectValue | undefined): MutableSlot => ({
-  id,
-  value,
-  waiters: undefined,
-  deleted: false,
-  seenMark: 0,
-  watchMark: 0,
-  task: undefined,
-  local: 0,
-  pins: 0,
-  borrowers: 0,
-});
+/**
+ * A slot as MemoryStore makes it. `borrowers` is on the prototype until an object gets one
+ * (another process holds a ref to it: rare for a task's result), so the entry of each of a
+ * million queued tasks' results is a field smaller.
+ */
+class SlotEntry {
+  readonly id: string;
+  value: ObjectValue | undefined;
+  waiters: Waiter | Waiter[] | undefined = undefined;
+  deleted = false;
+  seenMark = 0;
+  watchMark = 0;
+  task: unknown = undefined;
+  local = 0;
+  pins = 0;
+  declare borrowers: number;
+
+  constructor(id: string, value: ObjectValue | undefined) {
+    this.id = id;
+    this.value = value;
+  }
+}
+Object.defineProperty(SlotEntry.prototype, "borrowers", { value: 0, writable: true, enumerable: false, configurable: true });
+
+const newSlot = (id: string, value: ObjectValue | undefined): MutableSlot => new SlotEntry(id, value);
 
 /**
  * The owner's in-process store: values of small objects, locations of large ones, and

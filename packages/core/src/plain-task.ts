@@ -29,9 +29,10 @@ export function isPlain(options: TaskOptionsCompiled): boolean {
  * A plain normal task (no placement group, generator or maxCalls) as its owner keeps it: its
  * record and its spec in one object (`spec` is the object itself). What the calls of its
  * definition share is read through its TaskHead, and what a task rarely has (ref arguments,
- * a parent task, resolved arguments, GPU ids) is on the prototype until it is set. A driver
- * that queues a million tasks holds a million of these, so each field counts: this is ~140
- * bytes where a record and a spec of their own took ~280.
+ * a parent task, resolved arguments, GPU ids, a cancellation) is on the prototype until it
+ * is set. A driver that queues a million tasks holds a million of these, so each field
+ * counts: this is ~136 bytes where a record and a spec of their own took ~280. (Fields set
+ * for most tasks stay own fields: adding one later costs each task an allocation.)
  */
 export class PlainTask implements TaskRecord, TaskSpec {
   readonly head: TaskHead;
@@ -42,7 +43,6 @@ export class PlainTask implements TaskRecord, TaskSpec {
   queueSeq: number | undefined = undefined;
   retriesLeft: number;
   state: TaskState = "resolving";
-  cancelled = false;
   worker: RunningOn | undefined = undefined;
   mayHoldWorker = false;
   returnSlots: Slot | readonly Slot[] = NO_SLOTS;
@@ -54,6 +54,8 @@ export class PlainTask implements TaskRecord, TaskSpec {
   declare readonly deps: readonly Dependency[];
   declare readonly heldRefs: readonly ObjectRef[];
   declare readonly parentTaskId: string | undefined;
+  /** Set only when it is cancelled (rare; and on shutdown, for every task left). */
+  declare cancelled: boolean;
   declare resolved: ResolvedArg[];
   declare borrowed: ObjectRefWire[];
   declare gpuIds: number[];
@@ -110,6 +112,7 @@ for (const [key, value] of [
   ["deps", NONE],
   ["heldRefs", NONE],
   ["parentTaskId", undefined],
+  ["cancelled", false],
   ["resolved", NONE],
   ["borrowed", NONE],
   ["gpuIds", NONE],

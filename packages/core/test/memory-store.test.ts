@@ -46,6 +46,16 @@ describe("MemoryStore", () => {
     assert.deepEqual([one.waiters, several.waiters, gaveUp.waiters], [undefined, undefined, undefined]);
   });
 
+  it("counts each slot's references on its own: a borrower of one object is none of another's", () => {
+    const store = new MemoryStore();
+    const [a, b] = [store.createNew("a"), store.put("b", INLINE)];
+    assert.deepEqual([a.local, a.pins, a.borrowers, b.local, b.pins, b.borrowers], [0, 0, 0, 0, 0, 0]);
+    (a as { borrowers: number }).borrowers++;
+    (b as { pins: number }).pins++;
+    assert.deepEqual([a.local, a.pins, a.borrowers, b.local, b.pins, b.borrowers], [0, 0, 1, 0, 1, 0]);
+    assert.equal(store.createNew("c").borrowers, 0);
+  });
+
   it("marks slots for one wait call: a second sighting is a duplicate, a watched slot is taken once", () => {
     const store = new MemoryStore();
     const slot = store.createNew("a");

@@ -70,14 +70,16 @@ describe("PlainTask", () => {
     assert.notEqual(encodeTaskSpec(connection, { ...specOf(task), name: "g" })[1], 0);
   });
 
-  test("what one task sets of its own (resolved arguments, GPU ids, reported, state) leaves the others as they were", () => {
+  test("what one task sets of its own (resolved arguments, GPU ids, reported, state, cancelled) leaves the others as they were", () => {
     const [a, b] = [plainTask(), plainTask()];
     a.resolved = [{ index: 0, objectId: "x".repeat(32) }];
     a.gpuIds = [0];
     a.reported = true;
     a.state = "queued";
+    a.cancelled = true;
     assert.deepEqual([b.resolved, b.borrowed, b.gpuIds, b.deps, b.heldRefs], [[], [], [], [], []]);
-    assert.deepEqual([b.reported, b.state, b.parentTaskId, b.retriesLeft], [false, "resolving", undefined, TASK.maxRetries]);
+    assert.deepEqual([b.reported, b.state, b.parentTaskId, b.retriesLeft, b.cancelled], [false, "resolving", undefined, TASK.maxRetries, false]);
+    assert.deepEqual([a.reported, a.state, a.cancelled, a.gpuIds], [true, "queued", true, [0]]);
     const ref = new ObjectRef("a".repeat(32), head.ownerAddress);
     const c = new PlainTask(head, newTaskId(), ARGS, [{ index: 0, ref }], [ref], "parent-task");
     assert.deepEqual([c.deps.length, c.heldRefs[0], c.parentTaskId], [1, ref, "parent-task"]);
