@@ -59,6 +59,19 @@ describe("ids", () => {
     }
   });
 
+  test("a series' task ids count up by one, across the 256-id blocks that share their first 22 digits", () => {
+    const ids = Array.from({ length: 700 }, newTaskId);
+    const prefixes = new Set(ids.map((id) => id.slice(0, 16)));
+    // One prefix, unless its 2^32 counter ran out in between (then two).
+    assert.ok(prefixes.size <= 2);
+    for (let i = 1; i < ids.length; i++) {
+      const [a, b] = [ids[i - 1] as string, ids[i] as string];
+      assert.ok(isId("task", b), b);
+      if (a.slice(0, 16) !== b.slice(0, 16)) continue;
+      assert.equal(Number.parseInt(b.slice(16), 16), Number.parseInt(a.slice(16), 16) + 1, `${a} then ${b}`);
+    }
+  });
+
   test("task ids are unique across processes", () => {
     const script =
       'import { newTaskId } from "./packages/common/src/index.ts"; console.log(JSON.stringify(Array.from({ length: 1000 }, newTaskId)));';

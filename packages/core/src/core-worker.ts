@@ -57,6 +57,7 @@ import { taskContext } from "./task-context.js";
 import { GroupCapture } from "./group-capture.js";
 import { TaskExecutor } from "./task-executor.js";
 import { NONE, newTaskRecord, refsOf, type TaskOptionsCompiled, type TaskRecord } from "./task-record.js";
+import { PlainTask, TaskHeads, isPlain } from "./plain-task.js";
 import { TaskResults } from "./task-results.js";
 import { TaskSubmitter } from "./task-submitter.js";
 import { WorkerBlocking } from "./worker-blocking.js";
@@ -120,7 +121,8 @@ export class CoreWorker {
   readonly generators: GeneratorStreams;
   /** Runtime envs of submitted work: the job's (or this worker's) merged with the options'. */
   readonly runtimeEnvs: RuntimeEnvResolver;
-  private readonly sharedOptions = new WeakMap<TaskOptionsCompiled, TaskOptionsCompiled>();
+  /** What the calls of a definition share in their tasks' specs and options. */
+  private readonly heads = new TaskHeads(this);
   private readonly capture = new GroupCapture(() => this.currentPlacementGroup());
   /** Arguments of a call up to this many bytes travel in its spec; larger ones through the store. */
   private readonly inlineArgsMaxBytes: number;
@@ -260,25 +262,16 @@ export class CoreWorker {
     let encoded = encodeArgs(args, def.name);
     if (encoded.bytes.length > this.inlineArgsMaxBytes) ({ args, encoded } = this.largeArgs(args, def.name));
     const taskId = newTaskId();
-    const spec: TaskSpec = {
-      taskId,
-      jobId: this.options.jobId,
-      functionId: def.descriptor?.functionId ?? "",
-      name: options.name ?? def.name,
-      args: encoded.bytes,
-      resolved: NONE,
-      borrowed: NONE,
-      numReturns: options.numReturns,
-      ownerAddress: this.address,
-      gpuIds: NONE,
-      resources: options.resources,
-      // Set by task events at submission; in the literal, so every spec has one shape.
-      reported: false,
-    };
-    if (options.placementGroup !== undefined) spec.placementGroup = options.placementGroup;
-    if (options.generatorBackpressure !== undefined) spec.generator = { backpressure: options.generatorBackpressure, skip: 0 };
-    if (options.maxCalls !== undefined) spec.maxCalls = options.maxCalls;
-    const record = this.record(spec, args, encoded.held, this.optionsWithEnv(options), def.pace);
+    let record: TaskRecord;
+    if (isPlain(options)) {
+      // The common case: record and spec in one object, what the calls share in their head.
+      const head = this.heads.of(def, options);
+      record = new PlainTask(head, taskId, encoded.bytes, topLevelRefs(args), encoded.held, taskContext.getStore()?.taskId);
+      this.results.track(record);
+    } else {
+      const spec = this.heads.spec(def, options, taskId, encoded.bytes);
+      record = this.record(spec, args, encoded.held, this.heads.withEnv(options), def.pace);
+    }
     const refs = refsOf(record.returnSlots, this.address);
     if (exported === undefined && options.runtimeEnv === undefined && record.deps.length === 0) {
       // Nothing to wait for: queued now, without a promise hop per task.
@@ -300,21 +293,6 @@ export class CoreWorker {
   /** A call's arguments over the inline limit: the large ones go through the object store. */
   private largeArgs(args: unknown[], name: string): EncodedCall {
     return largeArgsThroughStore(args, name, this.inlineArgsMaxBytes, (value) => this.objects.putter.put(value));
-  }
-
-  /**
-   * The options of one call with the runtime env it runs in. Calls without a runtime env of
-   * their own share one object per definition (the submitter caches its scheduling key by
-   * it); a call with one gets a copy, completed once its env is resolved.
-   */
-  private optionsWithEnv(options: TaskOptionsCompiled): TaskOptionsCompiled {
-    const base = this.runtimeEnvs.base;
-    if (options.runtimeEnv !== undefined) return { ...options, runtimeEnvSpec: base };
-    const cached = this.sharedOptions.get(options);
-    if (cached !== undefined && cached.runtimeEnvSpec === base) return cached;
-    const shared = { ...options, runtimeEnvSpec: base };
-    this.sharedOptions.set(options, shared);
-    return shared;
   }
 
   /** Registers an actor with the control service; calls made meanwhile wait for it. */

@@ -29,7 +29,9 @@ export class DependencyResolver {
   async resolve(record: TaskRecord, ready: Promise<void> | undefined): Promise<boolean> {
     try {
       if (ready !== undefined) await ready;
-      record.spec.resolved = await this.resolveArgs(record.deps);
+      const resolved = await this.resolveArgs(record.deps);
+      // A PlainTask's empty list is on its prototype: a task without ref arguments gets no own one.
+      if (resolved.length > 0 || record.spec.resolved.length > 0) record.spec.resolved = resolved;
     } catch (e) {
       this.results.fail(record, e);
       return false;

@@ -8,6 +8,9 @@ export type ObjectValue =
   | { readonly kind: "stored"; readonly nodeId: string; readonly size: number; readonly locations?: readonly string[] }
   | { readonly kind: "error"; readonly error: WireError };
 
+/** Called once with an object's value when it is set. */
+export type Waiter = (v: ObjectValue) => void;
+
 /**
  * One owned object's entry, with its reference counts (the ReferenceCounter keeps them
  * here). Stable for the object's life: `wait` keeps slots, not ids. Its own fields are
@@ -16,7 +19,11 @@ export type ObjectValue =
 export interface Slot extends RefCounts {
   readonly id: string;
   readonly value: ObjectValue | undefined;
-  readonly waiters: ((v: ObjectValue) => void)[] | undefined;
+  /**
+   * Who waits for its value: one waiter as itself (a get of a batch of results waits on each
+   * slot once: no list per slot), more in a list.
+   */
+  readonly waiters: Waiter | Waiter[] | undefined;
   /** Set when the entry is deleted, so holders of the slot know it is stale. */
   readonly deleted: boolean;
   /** Scratch marks for one `wait` call (see ObjectWaiter): seen in this call, watched by it. */
@@ -57,18 +64,31 @@ export function isFreed(v: ObjectValue | undefined): boolean {
 /** A Slot as MemoryStore sees it (a cast, not a copy). */
 type MutableSlot = { -readonly [K in keyof Slot]: Slot[K] };
 
-const newSlot = (id: string, value: ObjectValue | undefined): MutableSlot => ({
-  id,
-  value,
-  waiters: undefined,
-  deleted: false,
-  seenMark: 0,
-  watchMark: 0,
-  task: undefined,
-  local: 0,
-  pins: 0,
-  borrowers: 0,
-});
+/**
+ * A slot as MemoryStore makes it. `borrowers` is on the prototype until an object gets one
+ * (another process holds a ref to it: rare for a task's result), so the entry of each of a
+ * million queued tasks' results is a field smaller.
+ */
+class SlotEntry {
+  readonly id: string;
+  value: ObjectValue | undefined;
+  waiters: Waiter | Waiter[] | undefined = undefined;
+  deleted = false;
+  seenMark = 0;
+  watchMark = 0;
+  task: unknown = undefined;
+  local = 0;
+  pins = 0;
+  declare borrowers: number;
+
+  constructor(id: string, value: ObjectValue | undefined) {
+    this.id = id;
+    this.value = value;
+  }
+}
+Object.defineProperty(SlotEntry.prototype, "borrowers", { value: 0, writable: true, enumerable: false, configurable: true });
+
+const newSlot = (id: string, value: ObjectValue | undefined): MutableSlot => new SlotEntry(id, value);
 
 /**
  * The owner's in-process store: values of small objects, locations of large ones, and
@@ -109,21 +129,36 @@ export class MemoryStore {
     s.value = value;
     const waiters = s.waiters;
     s.waiters = undefined;
-    if (waiters !== undefined) for (const w of waiters) w(value);
+    if (typeof waiters === "function") waiters(value);
+    else if (waiters !== undefined) for (const w of waiters) w(value);
     if (this.watchers.size > 0) for (const w of this.watchers) w(slot);
     return true;
   }
 
   /** Calls `waiter` once with the slot's value, when it is set (the slot must be pending). */
-  addWaiter(slot: Slot, waiter: (v: ObjectValue) => void): void {
-    ((slot as MutableSlot).waiters ??= []).push(waiter);
+  addWaiter(slot: Slot, waiter: Waiter): void {
+    const s = slot as MutableSlot;
+    const waiters = s.waiters;
+    if (waiters === undefined) s.waiters = waiter;
+    else if (typeof waiters === "function") s.waiters = [waiters, waiter];
+    else waiters.push(waiter);
   }
 
   /** Takes back a waiter added with addWaiter that has not been called (a wait that gave up). */
-  removeWaiter(slot: Slot, waiter: (v: ObjectValue) => void): void {
+  removeWaiter(slot: Slot, waiter: Waiter): void {
+    const s = slot as MutableSlot;
+    const waiters = s.waiters;
+    if (waiters === waiter) s.waiters = undefined;
+    else if (Array.isArray(waiters)) {
+      const i = waiters.indexOf(waiter);
+      if (i >= 0) waiters.splice(i, 1);
+    }
+  }
+
+  /** How many waiters the slot has (added, not yet called or taken back). */
+  waiterCount(slot: Slot): number {
     const waiters = slot.waiters;
-    const i = waiters === undefined ? -1 : waiters.indexOf(waiter);
-    if (i >= 0) waiters?.splice(i, 1);
+    return waiters === undefined ? 0 : typeof waiters === "function" ? 1 : waiters.length;
   }
 
   /** The entry of an owned object, cached on the ref (found again if it was deleted meanwhile). */

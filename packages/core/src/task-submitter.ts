@@ -272,7 +272,9 @@ export class TaskSubmitter {
     if (record.mayHoldWorker) lease.holding++;
     record.state = "running";
     record.worker = lease.worker;
-    record.spec.gpuIds = lease.grant.gpuIds;
+    // Set only when it changes: a PlainTask's empty list is on its prototype (no own field per push).
+    const gpuIds = lease.grant.gpuIds;
+    if (gpuIds.length > 0 || record.spec.gpuIds.length > 0) record.spec.gpuIds = gpuIds;
     lease.connection.callback("pushTask", encodeTaskSpec(lease.connection, record.spec), (error, reply) => {
       if (error === undefined) {
         this.settled(lease, record);

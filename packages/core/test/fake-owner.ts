@@ -22,6 +22,7 @@ import type { StoreIO } from "../src/store-io.js";
 import { encodeArgs, topLevelRefs } from "../src/task-args.js";
 import { TaskCanceller } from "../src/task-canceller.js";
 import { newTaskRecord, refsOf, type TaskOptionsCompiled, type TaskRecord } from "../src/task-record.js";
+import { PlainTask, isPlain } from "../src/plain-task.js";
 import type { TaskPace } from "../src/function-registry.js";
 import { TaskResults } from "../src/task-results.js";
 import { TaskSubmitter } from "../src/task-submitter.js";
@@ -175,7 +176,13 @@ export async function fakeOwner(options: FakeOwnerOptions = {}): Promise<FakeOwn
     submit(options = {}, args = [], pace = defaultPace) {
       const opts = { ...TASK, ...options };
       const encoded = encodeArgs(args, "f");
-      const r = record(spec(opts.name ?? "f", encoded.bytes, opts.numReturns), args, encoded.held, opts, pace);
+      let r: TaskRecord;
+      if (isPlain(opts)) {
+        // As CoreWorker.submitTask: record and spec in one object.
+        const head = { jobId: JOB, functionId: "f", name: opts.name ?? "f", ownerAddress: address, numReturns: opts.numReturns, options: opts, pace };
+        r = new PlainTask(head, newTaskId(), encoded.bytes, topLevelRefs(args), encoded.held, undefined);
+        results.track(r);
+      } else r = record(spec(opts.name ?? "f", encoded.bytes, opts.numReturns), args, encoded.held, opts, pace);
       if (r.deps.length === 0) submitter.enqueue(r);
       else enqueueWhenResolved(dependencies, r, submitter);
       return r;

@@ -19,6 +19,43 @@ describe("MemoryStore", () => {
     assert.equal(slot.waiters, undefined);
   });
 
+  it("calls its waiters once per addition, one or several; each take-back undoes one addition", () => {
+    const store = new MemoryStore();
+    const calls: string[] = [];
+    const waiter = (name: string) => (v: ObjectValue) => calls.push(`${name} ${v.kind}`);
+    const one = store.createNew("one");
+    const a = waiter("a");
+    store.addWaiter(one, a);
+    assert.equal(store.waiterCount(one), 1);
+    store.setSlot(one, INLINE);
+    const several = store.createNew("several");
+    const [b, c, d] = [waiter("b"), waiter("c"), waiter("d")];
+    for (const w of [b, c, b, d]) store.addWaiter(several, w);
+    store.removeWaiter(several, c);
+    store.removeWaiter(several, b);
+    assert.equal(store.waiterCount(several), 2);
+    store.setSlot(several, INLINE);
+    const gaveUp = store.createNew("gave up");
+    store.addWaiter(gaveUp, d);
+    store.removeWaiter(gaveUp, a); // not its waiter: nothing changes
+    assert.equal(store.waiterCount(gaveUp), 1);
+    store.removeWaiter(gaveUp, d);
+    assert.equal(store.waiterCount(gaveUp), 0);
+    store.setSlot(gaveUp, INLINE);
+    assert.deepEqual(calls, ["a inline", "b inline", "d inline"]);
+    assert.deepEqual([one.waiters, several.waiters, gaveUp.waiters], [undefined, undefined, undefined]);
+  });
+
+  it("counts each slot's references on its own: a borrower of one object is none of another's", () => {
+    const store = new MemoryStore();
+    const [a, b] = [store.createNew("a"), store.put("b", INLINE)];
+    assert.deepEqual([a.local, a.pins, a.borrowers, b.local, b.pins, b.borrowers], [0, 0, 0, 0, 0, 0]);
+    (a as { borrowers: number }).borrowers++;
+    (b as { pins: number }).pins++;
+    assert.deepEqual([a.local, a.pins, a.borrowers, b.local, b.pins, b.borrowers], [0, 0, 1, 0, 1, 0]);
+    assert.equal(store.createNew("c").borrowers, 0);
+  });
+
   it("marks slots for one wait call: a second sighting is a duplicate, a watched slot is taken once", () => {
     const store = new MemoryStore();
     const slot = store.createNew("a");

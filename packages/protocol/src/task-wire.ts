@@ -30,7 +30,11 @@ export const TaskSpecWire = tuple(
 );
 export type TaskSpecWire = Infer<typeof TaskSpecWire>;
 
-const sentHeads = new WeakMap<object, TaskSpec>();
+/**
+ * The head last sent on each connection, not the spec it came with: an owner's spec may be
+ * its whole task record (core's PlainTask), whose argument refs must not outlive the task.
+ */
+const sentHeads = new WeakMap<object, Head>();
 const receivedHeads = new WeakMap<object, Head>();
 
 /** The wire form of `spec` for `connection` (the sending end). */
@@ -39,15 +43,15 @@ export function encodeTaskSpec(connection: object, spec: TaskSpec): TaskSpecWire
   let head: Head | 0 = 0;
   if (
     last === undefined ||
-    last.jobId !== spec.jobId ||
-    last.functionId !== spec.functionId ||
-    last.name !== spec.name ||
-    last.ownerAddress !== spec.ownerAddress ||
-    last.resources !== spec.resources || // one object per function and options: compared by reference
-    last.placementGroup !== spec.placementGroup
+    last[0] !== spec.jobId ||
+    last[1] !== spec.functionId ||
+    last[2] !== spec.name ||
+    last[3] !== spec.ownerAddress ||
+    last[4] !== spec.resources || // one object per function and options: compared by reference
+    last[5] !== spec.placementGroup
   ) {
     head = headOf(spec);
-    sentHeads.set(connection, spec);
+    sentHeads.set(connection, head);
   }
   const wire: TaskSpecWire = [
     spec.taskId,
