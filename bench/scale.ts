@@ -8,7 +8,7 @@
  *                    slows as it grows shows here), and the driver's RSS per queued task
  *                    (RSS right after submitting, less RSS before, over N)
  *
- *   actors           N actors of 0.1 CPU created at once (Ray's `many_actors`) on a node
+ *   actors           N actors of 0.1 CPU (bench/idle-actor.ts) created at once (Ray's `many_actors`) on a node
  *                    declaring enough CPUs for all (N / 10, at least 16), each until it
  *                    answered one call: actors/s, actors lost (none may be), the mean
  *                    RSS of an idle actor's process, the machine's CPU busy share and the
@@ -41,6 +41,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import * as lux from "lux";
 import { flag } from "./flags.js";
+import { IdleActor, type IdleReport } from "./idle-actor.js";
 import { getMany, largePutGet, manyArgs, manyReturns } from "./single-node.js";
 import { printTransfer, transferFigures, transferOptions, type TransferFigures } from "./transfer-figures.js";
 
@@ -51,41 +52,6 @@ const noop = lux.remote(function noop(): number {
   return 0;
 });
 
-/** Marks a worker sets as it starts (packages/core/src/worker-main.ts, task-executor.ts), in order. */
-const START_MARKS = ["lux.worker.modules", "lux.worker.preloads", "lux.worker.registered", "lux.actor.class-loaded", "lux.actor.constructed"] as const;
-
-/** What an actor's process says of itself at its first call. */
-interface IdleReport {
-  rss: number;
-  /** Private bytes: RSS counts the pages of the node binary every process shares; private ones are this actor's own. */
-  private: number;
-  /** When the process started (epoch ms) and its CPU time up to this call, all threads (ms). */
-  origin: number;
-  cpuMs: number;
-  /** Milliseconds from the process's start: Node's bootstrap done, each start mark, this call. */
-  nodeReady: number;
-  marks: number[];
-  call: number;
-}
-
-class Idle {
-  report(): IdleReport {
-    const call = performance.now();
-    const rollup = fs.readFileSync("/proc/self/smaps_rollup", "utf8");
-    const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(rollup)?.[1] ?? NaN);
-    const cpu = process.cpuUsage();
-    return {
-      rss: process.memoryUsage.rss(),
-      private: (kb("Private_Clean") + kb("Private_Dirty")) * 1024,
-      origin: performance.timeOrigin,
-      cpuMs: (cpu.user + cpu.system) / 1000,
-      nodeReady: performance.nodeTiming.bootstrapComplete,
-      marks: START_MARKS.map((m) => performance.getEntriesByName(m, "mark")[0]?.startTime ?? NaN),
-      call,
-    };
-  }
-}
-const IdleActor = lux.remote(Idle).options({ numCpus: 0.1 });
 
 const BATCH = 10_000;
 const quick = process.argv.includes("--quick");
