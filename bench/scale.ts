@@ -121,7 +121,7 @@ interface ManyActors {
   /** The machine's busy CPU time during the burst per actor (ms; USER_HZ 100 assumed), and the driver's share of it. */
   machine_cpu_ms_per_actor: number;
   driver_cpu_ms_per_actor: number;
-  /** Medians over the actors, ms: from the burst's start until each actor's process started. */
+  /** Medians over the actors, ms: from the burst's start until each actor's process started (negative: started ahead, before it). */
   start_wait_ms: number;
   /** Medians over the actors, ms from its process's start: the steps of a worker's start, to the first call. */
   start_node_ready_ms: number;
