@@ -50,6 +50,10 @@ async function importLuxFirst(require: NodeJS.Require): Promise<void> {
   } catch {
     return; // the job does not have `lux` (it may use @lux/core itself)
   }
-  await import(pathToFileURL(entry).href);
+  try {
+    await import(pathToFileURL(entry).href);
+  } catch {
+    return; // the job's code meets the same error where it imports `lux`, as without this warm-up
+  }
   performance.mark("lux.worker.lux-first");
 }
