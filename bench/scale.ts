@@ -8,10 +8,14 @@
  *                    slows as it grows shows here), and the driver's RSS per queued task
  *                    (RSS right after submitting, less RSS before, over N)
  *
- *   actors           N actors of 0.1 CPU created at once (Ray's `many_actors`) on a node
+ *   actors           N actors of 0.1 CPU (bench/idle-actor.ts) created at once (Ray's `many_actors`) on a node
  *                    declaring enough CPUs for all (N / 10, at least 16), each until it
- *                    answered one call: actors/s, actors lost (none may be), and the mean
- *                    RSS of an idle actor's process
+ *                    answered one call: actors/s, actors lost (none may be), the mean
+ *                    RSS of an idle actor's process, the machine's CPU busy share and the
+ *                    driver's CPU per actor, and the median timeline of an actor's start
+ *                    (the performance marks its worker sets: node ready, Lux loaded, the
+ *                    job's preloads run, registered, class loaded, constructed, first call)
+ *                    with its process's CPU until then
  *
  *   transfer         point 3 (bench/transfer-figures.ts): a --transfer-mib MiB object (1024)
  *                    pulled to another node beside a raw TCP stream between two Node
@@ -37,6 +41,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import * as lux from "lux";
 import { flag } from "./flags.js";
+import { IdleActor, type IdleReport } from "./idle-actor.js";
 import { getMany, largePutGet, manyArgs, manyReturns } from "./single-node.js";
 import { printTransfer, transferFigures, transferOptions, type TransferFigures } from "./transfer-figures.js";
 
@@ -47,15 +52,6 @@ const noop = lux.remote(function noop(): number {
   return 0;
 });
 
-class Idle {
-  /** [RSS, private bytes]: RSS counts the pages of the node binary every process shares; private ones are this actor's own. */
-  memory(): [number, number] {
-    const rollup = fs.readFileSync("/proc/self/smaps_rollup", "utf8");
-    const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(rollup)?.[1] ?? NaN);
-    return [process.memoryUsage.rss(), (kb("Private_Clean") + kb("Private_Dirty")) * 1024];
-  }
-}
-const IdleActor = lux.remote(Idle).options({ numCpus: 0.1 });
 
 const BATCH = 10_000;
 const quick = process.argv.includes("--quick");
@@ -120,22 +116,70 @@ interface ManyActors {
   actors_lost: number;
   idle_actor_rss_bytes: number;
   idle_actor_private_bytes: number;
+  /** Share of the machine's CPU time busy during the burst (every process, ours or not). */
+  machine_cpu_busy_share: number;
+  /** The machine's busy CPU time during the burst per actor (ms; USER_HZ 100 assumed), and the driver's share of it. */
+  machine_cpu_ms_per_actor: number;
+  driver_cpu_ms_per_actor: number;
+  /** Medians over the actors, ms: from the burst's start until each actor's process started (negative: started ahead, before it). */
+  start_wait_ms: number;
+  /** Medians over the actors, ms from its process's start: the steps of a worker's start, to the first call. */
+  start_node_ready_ms: number;
+  start_lux_loaded_ms: number;
+  start_preloads_done_ms: number;
+  start_registered_ms: number;
+  start_class_loaded_ms: number;
+  start_constructed_ms: number;
+  start_first_call_ms: number;
+  /** Median CPU time of an actor's process up to its first call (all its threads). */
+  start_cpu_ms: number;
+}
+
+/** [busy, total] jiffies of the machine so far (/proc/stat). */
+function machineCpu(): [number, number] {
+  const fields = (/^cpu\s+(.*)$/m.exec(fs.readFileSync("/proc/stat", "utf8"))?.[1] ?? "").split(/\s+/).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+  return [total - idle, total];
+}
+
+function median(values: number[]): number {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
 }
 
 async function manyActors(actors: number): Promise<ManyActors> {
+  const [busy0, total0] = machineCpu();
+  const cpu0 = process.cpuUsage();
+  const origin = performance.timeOrigin + performance.now();
   const start = process.hrtime.bigint();
   const handles = Array.from({ length: actors }, () => IdleActor.remote());
-  const answers = await Promise.allSettled(handles.map((h) => lux.get(h.memory.remote())));
+  const answers = await Promise.allSettled(handles.map((h) => lux.get(h.report.remote())));
   const time = seconds(start);
-  const memory = answers.flatMap((a) => (a.status === "fulfilled" ? [a.value] : []));
-  const mean = (i: 0 | 1): number => memory.reduce((a, m) => a + m[i], 0) / Math.max(1, memory.length);
+  const cpu = process.cpuUsage(cpu0);
+  const [busy1, total1] = machineCpu();
+  const reports = answers.flatMap((a) => (a.status === "fulfilled" ? [a.value] : []));
+  const mean = (f: (r: IdleReport) => number): number => reports.reduce((a, r) => a + f(r), 0) / Math.max(1, reports.length);
+  const mark = (i: number): number => median(reports.map((r) => r.marks[i] ?? NaN));
   return {
     actors,
     seconds: time,
-    actors_per_second: memory.length / time,
-    actors_lost: actors - memory.length,
-    idle_actor_rss_bytes: mean(0),
-    idle_actor_private_bytes: mean(1),
+    actors_per_second: reports.length / time,
+    actors_lost: actors - reports.length,
+    idle_actor_rss_bytes: mean((r) => r.rss),
+    idle_actor_private_bytes: mean((r) => r.private),
+    machine_cpu_busy_share: (busy1 - busy0) / Math.max(1, total1 - total0),
+    machine_cpu_ms_per_actor: ((busy1 - busy0) * 10) / actors,
+    driver_cpu_ms_per_actor: (cpu.user + cpu.system) / 1000 / actors,
+    start_wait_ms: median(reports.map((r) => r.origin - origin)),
+    start_node_ready_ms: median(reports.map((r) => r.nodeReady)),
+    start_lux_loaded_ms: mark(0),
+    start_preloads_done_ms: mark(1),
+    start_registered_ms: mark(2),
+    start_class_loaded_ms: mark(3),
+    start_constructed_ms: mark(4),
+    start_first_call_ms: median(reports.map((r) => r.call)),
+    start_cpu_ms: median(reports.map((r) => r.cpuMs)),
   };
 }
 
@@ -157,6 +201,19 @@ function printActors(a: ManyActors): void {
   line("lost", String(a.actors_lost), "actors");
   line("RSS per idle actor process", (a.idle_actor_rss_bytes / 2 ** 20).toFixed(1), "MiB");
   line("  of which its own (private)", (a.idle_actor_private_bytes / 2 ** 20).toFixed(1), "MiB (the rest: node's binary, shared by every process)");
+  line("machine CPU busy during the burst", (100 * a.machine_cpu_busy_share).toFixed(0), "% (every process, ours or not)");
+  line("machine CPU per actor", a.machine_cpu_ms_per_actor.toFixed(0), "ms (all processes)");
+  line("  of which the driver's", a.driver_cpu_ms_per_actor.toFixed(1), "ms");
+  console.log("an actor's start (medians; ms from its process's start, unless said)");
+  line("  process started", a.start_wait_ms.toFixed(0), "ms after the burst began");
+  line("  node ready", a.start_node_ready_ms.toFixed(0), "ms");
+  line("  Lux loaded", a.start_lux_loaded_ms.toFixed(0), "ms");
+  line("  the job's preloads run (its loader)", a.start_preloads_done_ms.toFixed(0), "ms");
+  line("  registered with its raylet", a.start_registered_ms.toFixed(0), "ms");
+  line("  actor's class loaded", a.start_class_loaded_ms.toFixed(0), "ms");
+  line("  constructed", a.start_constructed_ms.toFixed(0), "ms");
+  line("  first call", a.start_first_call_ms.toFixed(0), "ms");
+  line("  its CPU until then (all threads)", a.start_cpu_ms.toFixed(0), "ms");
 }
 
 interface SingleNode {

@@ -126,6 +126,7 @@ export class TaskExecutor {
     // Before the class's module loads: CUDA libraries read the variable when they load.
     this.useGpus(spec.gpuIds);
     const { target, byValue } = await this.load(spec.functionId);
+    performance.mark("lux.actor.class-loaded");
     const { actorId, className } = spec;
     this.hosted = { actorId, className, name: spec.name, reconstructed: spec.reconstructed === true, resources: spec.resources, placementGroup: spec.placementGroup };
     const args = await this.arguments(spec.args, spec.resolved);
@@ -137,6 +138,7 @@ export class TaskExecutor {
     } catch (e) {
       throw new TaskError({ taskId: spec.actorId, functionName: `${spec.className}.constructor`, cause: explain(e, byValue, spec.className) });
     }
+    performance.mark("lux.actor.constructed");
     await this.objects.refs.flushBorrows();
     this.actor = {
       actorId: spec.actorId,

@@ -7,6 +7,9 @@ import { installNpmEnvResolution } from "./npm-env-resolution.js";
 import { attributeOutput } from "./output-attribution.js";
 import { runPreloads } from "./worker-preloads.js";
 
+// Each step of the start is marked (performance.mark, read by the process's own code: bench/scale.ts
+// reports them per actor); here, Lux's modules are loaded.
+performance.mark("lux.worker.modules");
 const log = createLogger("worker");
 setLuxApi(lux);
 // First: every line the worker writes from now on is marked with the task or actor it is for.
@@ -14,6 +17,7 @@ let hosted: () => { actorId: string; className: string } | undefined = () => und
 attributeOutput(() => hosted());
 // The job's preloads (its loader, e.g. tsx), now that Lux's own modules are loaded.
 const preloads = await runPreloads(process.env);
+performance.mark("lux.worker.preloads");
 // A runtime env with npm packages: bare imports of the job's code resolve from them first.
 installNpmEnvResolution(process.env);
 // Before any user module is imported, so that each gets its scope (see module-scopes.ts).
@@ -24,6 +28,7 @@ process.on("unhandledRejection", (reason) => {
 // A worker started with its raylet, before the raylet was up, learns where it is on stdin.
 if (process.env["LUX_ADDRESSES_ON_STDIN"] === "1") Object.assign(process.env, await addressesFromStdin());
 const core = await startWorker(process.env);
+performance.mark("lux.worker.registered");
 hosted = () => core.executor.hosted;
 // A worker lives as long as its raylet: it exits when the raylet (its parent) goes away.
 core.raylet.onClose(() => process.exit(0));

@@ -402,7 +402,7 @@ export class LeaseManager {
     let worker: WorkerHandle;
     this.granting++;
     try {
-      worker = await this.pool.acquire(await this.deps.jobInfo(p.req.jobId), p.req.detachedActor === true, p.req.runtimeEnv);
+      worker = await this.pool.acquire(await this.deps.jobInfo(p.req.jobId), p.req.detachedActor === true, p.req.runtimeEnv, p.req.actorId !== undefined);
     } catch (e) {
       this.resources.release(allocation);
       p.reject(e as Error);

@@ -314,6 +314,7 @@ export class Raylet {
       socketDir: socketDir(this.options.sessionDir),
       outputs: this.options.outputs,
       maxIdlePerJob: this.options.maxIdleWorkersPerJob,
+      reserveWindowMs: this.options.config.workerReserveWindowMs,
       idleKeepMs: this.options.config.idleWorkerKeepMs,
       startConcurrency: this.options.config.maxConcurrentWorkerStarts || os.availableParallelism(),
       startTimeoutMs: this.options.config.workerStartTimeoutMs,

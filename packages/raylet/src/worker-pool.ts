@@ -44,6 +44,11 @@ export interface WorkerPoolOptions {
   socketDir: string | undefined;
   /** Idle workers kept per job. */
   maxIdlePerJob: number;
+  /**
+   * A job's actors created in this window (ms) are how many started idle workers the pool
+   * keeps ready for it, at most maxIdlePerJob (config workerReserveWindowMs; 0: none).
+   */
+  reserveWindowMs: number;
   /** How long an idle worker stays before it is stopped (config idleWorkerKeepMs). */
   idleKeepMs: number;
   /** Worker processes booting at once at most; further starts wait (config maxConcurrentWorkerStarts, resolved). */
@@ -71,12 +76,17 @@ export interface WorkerPoolOptions {
 export class WorkerPool {
   private readonly workers = new Map<string, WorkerHandle>();
   /** Workers started ahead of their job's first lease, not claimed by a lease yet. */
-  private readonly prestarting = new Set<{ jobId: string; started: Promise<WorkerHandle> }>();
+  private readonly prestarting = new Set<AheadStart>();
   private readonly starting = new Map<string, { resolve(w: WorkerHandle): void; reject(e: Error): void }>();
   /** Starts beyond startConcurrency wait here, by job (a job that ends drops its own). */
   private readonly gate: StartGate<string>;
   private idleTimer: TimerHandle | undefined;
   private closed = false;
+  /**
+   * When the latest actors of each job took their worker (within reserveWindowMs, at most
+   * maxIdlePerJob of them): the job's demand, which sizes its reserve (see refillReserve).
+   */
+  private readonly actorTakes = new Map<string, number[]>();
   /** How recently ended workers ended, for owners that ask why (bounded, oldest dropped first). */
   private readonly exits = new Map<string, { exitCode?: number; signal?: string }>();
 
@@ -108,10 +118,12 @@ export class WorkerPool {
    * this while its driver connects): the first task then finds a worker booting or booted.
    */
   prestart(job: PrestartJob, count: number, early?: EarlyWorker): void {
-    const envKey = runtimeEnvKey(undefined);
+    const envKey = DEFAULT_ENV;
     for (let i = 0; i < count; i++) {
-      const started = i === 0 && early !== undefined ? this.adopt(early, envKey) : this.start(job, false, envKey, undefined);
-      const entry = { jobId: job.jobId, started };
+      const entry: AheadStart = { jobId: job.jobId, workerId: undefined, started: undefined };
+      const spawned = (workerId: string): void => void (entry.workerId = workerId);
+      const started = i === 0 && early !== undefined ? this.adopt(early, envKey, spawned) : this.start(job, false, envKey, undefined, spawned);
+      entry.started = started;
       this.prestarting.add(entry);
       const done = (): void => void this.prestarting.delete(entry);
       started.then(done, (e: unknown) => {
@@ -121,26 +133,65 @@ export class WorkerPool {
     }
   }
 
-  /** An idle worker of the job, or a newly started one. `outlivesJob`: it will host a detached actor. */
-  async acquire(job: JobInfo, outlivesJob = false, runtimeEnv?: RuntimeEnvSpec): Promise<WorkerHandle> {
+  /**
+   * An idle worker of the job, or a newly started one. `outlivesJob`: it will host a detached
+   * actor. `forActor`: it will host an actor, and so never come back to the pool: the job's
+   * reserve of started workers is topped up (refillReserve).
+   */
+  async acquire(job: JobInfo, outlivesJob = false, runtimeEnv?: RuntimeEnvSpec, forActor = false): Promise<WorkerHandle> {
     const envKey = runtimeEnvKey(runtimeEnv);
+    // Refilled once the worker taken is no longer idle nor waiting to be claimed (the reserve counts it out).
+    const reserve = forActor && envKey === DEFAULT_ENV;
     for (const w of this.workers.values()) {
-      if (w.jobId === job.jobId && w.envKey === envKey && w.state === "idle" && !w.unresponsive) return leased(w, outlivesJob);
-    }
-    if (envKey === runtimeEnvKey(undefined)) {
-      const ahead = [...this.prestarting].find((p) => p.jobId === job.jobId);
-      if (ahead !== undefined) {
-        this.prestarting.delete(ahead); // claimed: the next lease starts its own
-        const w = await ahead.started.catch(() => undefined);
-        if (w !== undefined && w.state === "idle") return leased(w, outlivesJob);
+      if (w.jobId === job.jobId && w.envKey === envKey && w.state === "idle" && !w.unresponsive) {
+        leased(w, outlivesJob);
+        if (reserve) this.refillReserve(job);
+        return w;
       }
+    }
+    const ahead = envKey === DEFAULT_ENV ? [...this.prestarting].find((p) => p.jobId === job.jobId) : undefined;
+    if (ahead !== undefined) {
+      this.prestarting.delete(ahead); // claimed: the next lease starts its own
+      if (reserve) this.refillReserve(job);
+      const w = await ahead.started?.catch(() => undefined);
+      if (w !== undefined && w.state === "idle") return leased(w, outlivesJob);
     }
     const prepared = runtimeEnv !== undefined ? await this.options.prepareEnv(runtimeEnv) : undefined;
     try {
-      return leased(await this.start(job, outlivesJob, envKey, prepared), outlivesJob);
+      const started = this.start(job, outlivesJob, envKey, prepared);
+      if (reserve && ahead === undefined) this.refillReserve(job);
+      return leased(await started, outlivesJob);
     } finally {
       prepared?.release?.(); // its worker pinned the env when it was spawned
     }
+  }
+
+  /**
+   * An actor of the job took a worker (which will not come back): keeps as many started or
+   * starting idle workers ready for the job as actors it created in the last reserveWindowMs,
+   * at most maxIdlePerJob, so the next actor takes a ready worker instead of waiting for a
+   * process to boot (Ray keeps idle workers ready the same way). Called after the taken worker
+   * left the idle and prestarting ones. Workers it starts are claimed like those started when
+   * the job registered; unclaimed, they are stopped once idle for idleKeepMs, or with their job.
+   */
+  private refillReserve(job: PrestartJob): void {
+    const windowMs = this.options.reserveWindowMs;
+    const cap = this.options.maxIdlePerJob;
+    if (windowMs <= 0 || cap <= 0 || this.closed) return;
+    const now = this.options.clock.now();
+    const takes = (this.actorTakes.get(job.jobId) ?? []).filter((t) => now - t < windowMs);
+    takes.push(now);
+    if (takes.length > cap) takes.splice(0, takes.length - cap); // only the newest `cap` can count
+    this.actorTakes.set(job.jobId, takes);
+    let ready = 0;
+    // An entry whose worker registered is counted among the idle (or was just taken).
+    for (const p of this.prestarting) {
+      if (p.jobId === job.jobId && (p.workerId === undefined || this.workers.get(p.workerId)?.state === "starting")) ready++;
+    }
+    for (const w of this.workers.values()) {
+      if (w.jobId === job.jobId && w.envKey === DEFAULT_ENV && w.state === "idle" && !w.unresponsive) ready++;
+    }
+    if (ready < takes.length) this.prestart(job, takes.length - ready);
   }
 
   /**
@@ -192,6 +243,8 @@ export class WorkerPool {
     const waiter = this.starting.get(workerId);
     if (w === undefined || waiter === undefined || w.state !== "starting") return false;
     this.starting.delete(workerId);
+    // Started ahead: from now on it is one of the idle workers, no longer a start to claim.
+    for (const p of this.prestarting) if (p.workerId === workerId) this.prestarting.delete(p);
     w.address = address;
     w.socketPath = socketPath;
     w.state = "idle";
@@ -228,6 +281,7 @@ export class WorkerPool {
 
   /** Kills the workers of a job, except those of detached actors (which outlive it until lux.kill). */
   killJob(jobId: string): void {
+    this.actorTakes.delete(jobId);
     this.gate.drop((id) => id === jobId, new LuxError(`job ${jobId} ended before its worker started`));
     for (const w of this.workers.values()) if (w.jobId === jobId && !w.outlivesJob) this.kill(w, `job ${jobId} ended`);
   }
@@ -246,12 +300,25 @@ export class WorkerPool {
   }
 
   /** Spawns a worker when the gate lets it (at most startConcurrency booting at once). */
-  private start(job: PrestartJob, outlivesJob: boolean, envKey: string, runtimeEnv: PreparedEnv | undefined): Promise<WorkerHandle> {
-    return this.gate.run(job.jobId, () => this.spawn(job, outlivesJob, envKey, runtimeEnv));
+  private start(
+    job: PrestartJob,
+    outlivesJob: boolean,
+    envKey: string,
+    runtimeEnv: PreparedEnv | undefined,
+    spawned?: (workerId: string) => void,
+  ): Promise<WorkerHandle> {
+    return this.gate.run(job.jobId, () => this.spawn(job, outlivesJob, envKey, runtimeEnv, spawned));
   }
 
-  private spawn(job: PrestartJob, outlivesJob: boolean, envKey: string, runtimeEnv: PreparedEnv | undefined): Promise<WorkerHandle> {
+  private spawn(
+    job: PrestartJob,
+    outlivesJob: boolean,
+    envKey: string,
+    runtimeEnv: PreparedEnv | undefined,
+    spawned?: (workerId: string) => void,
+  ): Promise<WorkerHandle> {
     const workerId = newWorkerId();
+    spawned?.(workerId);
     let child: ChildProcess;
     try {
       child = spawnWorker(this.options, job, workerId, runtimeEnv, this.addresses());
@@ -268,13 +335,14 @@ export class WorkerPool {
    * raylet's addresses on stdin and registers like any other. One that has already exited
    * is replaced by a new one.
    */
-  private adopt(early: EarlyWorker, envKey: string): Promise<WorkerHandle> {
+  private adopt(early: EarlyWorker, envKey: string, spawned: (workerId: string) => void): Promise<WorkerHandle> {
     const child = early.process;
     if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) {
       const how = child.pid === undefined ? "could not be spawned" : `exited before the raylet was up (${child.signalCode ?? `code ${child.exitCode}`})`;
       log.warn(`the worker started with this raylet ${how}; starting another`);
-      return this.start(early.job, false, envKey, undefined);
+      return this.start(early.job, false, envKey, undefined, spawned);
     }
+    spawned(early.workerId);
     const started = this.track(child, early.workerId, early.job.jobId, false, envKey);
     // Not ended: the worker watches its stdin to exit with this raylet (exitWithParent). If it
     // dies meanwhile, the write fails (EPIPE, ignored: see spawnWorker) and its exit is handled like any other.
@@ -352,6 +420,16 @@ export class WorkerPool {
     }
   }
 }
+
+/** A worker started ahead of the lease that will claim it; `workerId` once its process is spawned. */
+interface AheadStart {
+  readonly jobId: string;
+  workerId: string | undefined;
+  started: Promise<WorkerHandle> | undefined;
+}
+
+/** The envKey of workers without a runtime env: the only ones started ahead. */
+const DEFAULT_ENV = runtimeEnvKey(undefined);
 
 function leased(w: WorkerHandle, outlivesJob: boolean): WorkerHandle {
   w.state = "leased";

@@ -59,6 +59,7 @@ const options: WorkerPoolOptions = {
   outputs: new WorkerOutputs({ logDir, rotation: { maxBytes: 0, backups: 0 } }),
   socketDir: undefined,
   maxIdlePerJob: 2,
+  reserveWindowMs: 10_000,
   idleKeepMs: 60_000,
   startConcurrency: 8,
   startTimeoutMs: 30_000,
@@ -171,6 +172,67 @@ test("a spent worker (it ran a function's maxCalls) is never leased again, and i
     await exited(spent.process);
     assert.equal(spent.state, "dead");
     assert.equal(fresh.state, "leased");
+  } finally {
+    await pool.close();
+  }
+});
+
+test("a worker an actor takes is replaced at once, as many kept ready as the job's recent actors (at most maxIdlePerJob), none for tasks, none after the job", async () => {
+  const clock = new FakeClock(0);
+  const pool = new WorkerPool({ ...options, clock, maxIdlePerJob: 2, reserveWindowMs: 10_000 });
+  const jobInfo = { ...job, driverAddress: "d", entryUrl: undefined };
+  let port = 7100;
+  const register = (w: WorkerHandle | undefined): WorkerHandle => {
+    assert.ok(w !== undefined && pool.registered(w.workerId, `127.0.0.1:${port++}`), "a starting worker registers");
+    return w;
+  };
+  const starting = (): WorkerHandle[] => pool.all().filter((w) => w.state === "starting");
+  const forActor = (): Promise<WorkerHandle> => pool.acquire(jobInfo, false, undefined, true);
+  try {
+    pool.prestart(job, 1);
+    const first = register(pool.all()[0]);
+    assert.equal(await forActor(), first, "the first actor takes the worker started ahead");
+    assert.equal(starting().length, 1, "one actor in the window: one worker starts to replace it");
+    const second = register(starting()[0]);
+    assert.equal(await forActor(), second, "the next actor takes the ready worker, no start waited for");
+    assert.equal(starting().length, 2, "two actors in the window: two kept ready");
+    const [r1, r2] = starting();
+    const third = forActor(); // claims a starting one; three actors, but at most maxIdlePerJob ready
+    assert.equal(starting().length, 3, "the claimed one, and two ready");
+    register(r1);
+    assert.equal(await third, r1);
+    register(r2);
+    register(starting()[0]);
+    assert.equal(pool.all().filter((w) => w.state === "idle").length, 2);
+
+    const task = await pool.acquire(jobInfo); // a task's lease gives its worker back: nothing to replace
+    assert.equal(starting().length, 0, "no worker started for a task's lease");
+    pool.release(task, false);
+
+    clock.advance(10_001); // the three actors are out of the window
+    await forActor();
+    await forActor();
+    assert.equal(starting().length, 2, "demand counted anew: two actors, two ready again");
+
+    const all = pool.all();
+    pool.killJob(job.jobId);
+    await Promise.all(all.map((w) => exited(w.process)));
+    assert.equal(pool.all().length, 0, "the job's ready and starting workers ended with it");
+    clock.advance(options.reapIntervalMs);
+    assert.equal(pool.all().length, 0, "and none started after");
+  } finally {
+    await pool.close();
+  }
+});
+
+test("reserveWindowMs 0: an actor's worker is not replaced", async () => {
+  const pool = new WorkerPool({ ...options, reserveWindowMs: 0 });
+  try {
+    const acquired = pool.acquire({ ...job, driverAddress: "d", entryUrl: undefined }, false, undefined, true);
+    const [w] = pool.all();
+    assert.ok(w !== undefined && pool.registered(w.workerId, "127.0.0.1:7100"));
+    assert.equal(await acquired, w);
+    assert.equal(pool.all().length, 1, "no worker started ahead");
   } finally {
     await pool.close();
   }

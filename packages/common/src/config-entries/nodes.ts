@@ -91,6 +91,14 @@ export const NODE_ENTRIES = [
     doc: "Workers a raylet starts for a job as soon as its driver registers (with the driver's Node flags and loader), before any lease: one per CPU of the node, at most this many; 0 starts none. A job with a job-wide runtimeEnv gets none (its workers are keyed by the env).",
   }),
   defineConfig({
+    name: "workerReserveWindowMs",
+    type: "number",
+    default: 10_000,
+    integer: true,
+    min: 0,
+    doc: "A job that creates actors on a node gets started idle workers kept ready there (an actor's worker never comes back to the pool): as many as the actors it created on the node in the last this-many ms, at most maxIdleWorkers, each taken one replaced at once. The next actor then takes a ready worker instead of waiting for a process to start; unused ones stop after idleWorkerKeepMs. 0 keeps none ready beyond those started when the job registered.",
+  }),
+  defineConfig({
     name: "maxIdleWorkers",
     type: "number",
     default: 0,
