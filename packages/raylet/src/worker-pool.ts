@@ -46,7 +46,7 @@ export interface WorkerPoolOptions {
   maxIdlePerJob: number;
   /**
    * A job's actors created in this window (ms) are how many started idle workers the pool
-   * keeps ready for it, at most maxIdlePerJob (config workerReserveWindowMs; 0: none).
+   * keeps ready for it, at most maxIdlePerJob and startConcurrency (config workerReserveWindowMs; 0: none).
    */
   reserveWindowMs: number;
   /** How long an idle worker stays before it is stopped (config idleWorkerKeepMs). */
@@ -176,7 +176,9 @@ export class WorkerPool {
    */
   private refillReserve(job: PrestartJob): void {
     const windowMs = this.options.reserveWindowMs;
-    const cap = this.options.maxIdlePerJob;
+    // No more than the node boots at once (its cores, by default): a burst of actors on a
+    // node that declares more CPUs than it has would otherwise leave as many extra processes.
+    const cap = Math.min(this.options.maxIdlePerJob, this.options.startConcurrency);
     if (windowMs <= 0 || cap <= 0 || this.closed) return;
     const now = this.options.clock.now();
     const takes = (this.actorTakes.get(job.jobId) ?? []).filter((t) => now - t < windowMs);
