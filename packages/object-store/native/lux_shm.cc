@@ -152,22 +152,6 @@ Napi::Value MapRange(const Napi::CallbackInfo& info) {
   return buffer;
 }
 
-// Maps the pages of [p, p + length) writable in one call before a large copy: a page this
-// process never touched (written by another process, or never written) otherwise costs a
-// fault each, which on a VM made copying a 4 MiB object ~20× slower than memcpy's speed.
-// Best effort: a kernel without MADV_POPULATE_WRITE (before 5.14) faults as before.
-void Prefault(uint8_t* p, size_t length) {
-#ifdef MADV_POPULATE_WRITE
-  if (length < (size_t{1} << 20)) return;
-  auto start = reinterpret_cast<uintptr_t>(p) & ~uintptr_t{4095};
-  auto end = reinterpret_cast<uintptr_t>(p) + length;
-  madvise(reinterpret_cast<void*>(start), end - start, MADV_POPULATE_WRITE);
-#else
-  (void)p;
-  (void)length;
-#endif
-}
-
 // write(mapping, offset, source): copies a typed array or Buffer into the arena.
 Napi::Value Write(const Napi::CallbackInfo& info) {
   auto env = info.Env();
@@ -177,7 +161,6 @@ Napi::Value Write(const Napi::CallbackInfo& info) {
   auto bytes = static_cast<uint8_t*>(src.ArrayBuffer().Data()) + src.ByteOffset();
   size_t length = src.ByteLength();
   CheckRange(env, m, offset, length);
-  Prefault(m->base + offset, length);
   std::memcpy(m->base + offset, bytes, length);
   return env.Undefined();
 }

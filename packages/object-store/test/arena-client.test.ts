@@ -106,7 +106,7 @@ test("viewAccountingFactor: all of a view on a small store, a share on a large o
   assert.ok(viewAccountingFactor(0) > 0);
 });
 
-test("write of a large buffer (pages populated first) lands exactly, also across never-written pages", () => {
+test("write of a large buffer lands exactly, also across never-written pages", () => {
   const a = arena(64 << 20);
   for (const [offset, length] of [[0, 4 << 20], [4096 * 3 + 11, (1 << 20) + 5], [(32 << 20) + 1, (8 << 20) - 1]] as const) {
     const data = pattern(length, offset % 97);
