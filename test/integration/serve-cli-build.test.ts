@@ -5,44 +5,21 @@
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { after, before, describe, test } from "node:test";
-import * as lux from "lux";
+import { describe, test } from "node:test";
 import * as serve from "@lux/serve";
-import { LocalCluster } from "lux/testing";
 import { parse } from "yaml";
-import { fixtures, root, runScript } from "./helpers.js";
+import { appModule, serveCliSetup } from "./fixtures/serve-cli-setup.js";
 
-const luxBin = path.join(root, "packages/lux/bin/lux.js");
-const appModule = path.join(fixtures, "serve-cli-app.ts");
-let cluster: LocalCluster | undefined;
-let dir = "";
-
-function luxServe(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return runScript(luxBin, { args: ["serve", ...args], loader: false, timeoutMs: 120_000, env: { LUX_ADDRESS: cluster?.address ?? "" } });
-}
-
-before(async () => {
-  cluster = await LocalCluster.start({ head: { numCpus: 4 } });
-  await lux.init({ address: cluster.address });
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "lux-serve-cli-"));
-});
-
-after(async () => {
-  await serve.shutdown().catch(() => undefined);
-  await lux.shutdown();
-  await cluster?.shutdown();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const { dir, luxServe } = serveCliSetup();
 
 describe("lux serve build", () => {
   test("build writes a config for the code's application; shutdown ends serve", async () => {
-    const out = path.join(dir, "built.yaml");
+    const out = path.join(dir(), "built.yaml");
     const b = await luxServe("build", `${appModule}:app`, "-o", out);
     assert.equal(b.code, 0, b.stderr);
     const built = parse(fs.readFileSync(out, "utf8")) as { applications: { importPath: string; deployments: { name: string; numReplicas: number }[] }[] };
-    const rel = path.relative(dir, appModule);
+    const rel = path.relative(dir(), appModule);
     assert.equal(built.applications[0]?.importPath, `${rel.startsWith(".") ? rel : `./${rel}`}:app`);
     assert.deepEqual(built.applications[0]?.deployments, [{ numReplicas: 1, name: "Greeter" }]);
     const d = await luxServe("deploy", out);
