@@ -1,8 +1,7 @@
 /**
  * Issue 13 point 16: a worker runs its job's `--require`/`--import` preloads (the driver's
  * loader, e.g. tsx) itself, after Lux's own modules and before any task, in the driver's
- * order and resolved from the working directory as Node resolves the flags; the job's `lux`
- * package is loaded before them.
+ * order and resolved from the working directory as Node resolves the flags.
  */
 import assert from "node:assert/strict";
 import * as path from "node:path";
@@ -16,11 +15,7 @@ test("workers run the driver's --require and --import preloads, in order, before
     env: { LUX_ADDRESS: "" },
   });
   assert.equal(r.code, 0, r.stderr);
-  const out = JSON.parse(r.stdout.trim().split("\n").pop() ?? "") as { driver: string[]; worker: string[]; driverLuxFirst: boolean; workerLuxFirst: boolean };
+  const out = JSON.parse(r.stdout.trim().split("\n").pop() ?? "") as { driver: string[]; worker: string[] };
   assert.deepEqual(out.driver, ["require", "import"]);
   assert.deepEqual(out.worker, ["require", "import"]);
-  // The job's `lux` (the one its code imports, on the worker's own @lux/core) is loaded before the
-  // loader, so its modules do not go through the loader's hooks; a driver runs its flags first.
-  assert.equal(out.workerLuxFirst, true);
-  assert.equal(out.driverLuxFirst, false);
 });
