@@ -4,6 +4,8 @@
  * controller by its name, so any job of the cluster (a `lux serve` command, another driver)
  * reaches the same one.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as lux from "lux";
 import { ApplicationNotFoundError, DeploymentFailedError, InvalidOptionError } from "lux";
 import { appSpec, checkAppName, checkRoutePrefix, type RunOptions } from "./app-graph.js";
@@ -12,18 +14,16 @@ import { findController, forgetController, type ControllerHandle } from "./contr
 import type { Application } from "./deployment.js";
 import { makeHandle, type DeploymentHandle } from "./handle.js";
 import { resetRouters } from "./routers.js";
-import { CONTROLLER_NAME, SERVE_NAMESPACE, type AppSpec, type CompiledHttpOptions, type HttpOptions, type ServeStatus } from "./specs.js";
+import { CONTROLLER_NAME, SERVE_NAMESPACE, type AppSpec, type CompiledHttpOptions, type HttpOptions, type ServeStatus, HTTP_OPTION_KEYS } from "./specs.js";
 
 /** `serve.start`'s options. */
 export interface StartOptions {
   http?: HttpOptions;
 }
 
-const HTTP_KEYS = ["host", "port", "requestTimeoutMs", "bodyMaxBytes"];
-
 export function compileHttp(http: HttpOptions = {}, where = "http"): CompiledHttpOptions {
   if (typeof http !== "object" || http === null) throw new InvalidOptionError({ option: where, expected: "an object", received: http });
-  for (const k of Object.keys(http)) if (!HTTP_KEYS.includes(k)) throw new InvalidOptionError({ option: `${where}.${k}`, expected: `one of ${HTTP_KEYS.join(", ")}`, received: k });
+  for (const k of Object.keys(http)) if (!HTTP_OPTION_KEYS.includes(k)) throw new InvalidOptionError({ option: `${where}.${k}`, expected: `one of ${HTTP_OPTION_KEYS.join(", ")}`, received: k });
   const host = http.host ?? "127.0.0.1";
   const port = http.port ?? 8000;
   if (typeof host !== "string" || host === "") throw new InvalidOptionError({ option: `${where}.host`, expected: "an address such as 127.0.0.1", received: host });
@@ -32,7 +32,25 @@ export function compileHttp(http: HttpOptions = {}, where = "http"): CompiledHtt
   if (t !== undefined && (typeof t !== "number" || !(t > 0))) throw new InvalidOptionError({ option: `${where}.requestTimeoutMs`, expected: "a number of milliseconds > 0", received: t });
   const body = http.bodyMaxBytes ?? 100 * 2 ** 20;
   if (!Number.isInteger(body) || body < 1) throw new InvalidOptionError({ option: `${where}.bodyMaxBytes`, expected: "an integer >= 1", received: body });
-  return { host, port, requestTimeoutMs: t, bodyMaxBytes: body };
+  return { host, port, requestTimeoutMs: t, bodyMaxBytes: body, ssl: compileSsl(http, where) };
+}
+
+/** The certificate and key files, both or neither, each a readable file (checked where the options are given). */
+function compileSsl(http: HttpOptions, where: string): CompiledHttpOptions["ssl"] {
+  const { sslCertfile: cert, sslKeyfile: key } = http;
+  if (cert === undefined && key === undefined) return undefined;
+  const file = (name: "sslCertfile" | "sslKeyfile", value: unknown, other: "sslCertfile" | "sslKeyfile"): string => {
+    if (value === undefined) throw new InvalidOptionError({ option: `${where}.${name}`, expected: `a PEM file's path, given with ${where}.${other}`, received: value });
+    if (typeof value !== "string" || value === "") throw new InvalidOptionError({ option: `${where}.${name}`, expected: "a PEM file's path", received: value });
+    const absolute = path.resolve(value);
+    try {
+      fs.accessSync(absolute, fs.constants.R_OK);
+    } catch (e) {
+      throw new InvalidOptionError({ option: `${where}.${name}`, expected: "a readable PEM file", received: `${absolute} (${(e as NodeJS.ErrnoException).code ?? String(e)})` });
+    }
+    return absolute;
+  };
+  return { certfile: file("sslCertfile", cert, "sslKeyfile"), keyfile: file("sslKeyfile", key, "sslCertfile") };
 }
 
 function requireInit(operation: string): void {

@@ -21,7 +21,7 @@ import * as path from "node:path";
 import { InvalidOptionError, InvalidServeConfigError } from "lux";
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node as YamlNode } from "yaml";
 import { AUTOSCALING_KEYS, DEPLOYMENT_OPTION_KEYS, checkDeploymentOptions, type DeploymentOptions } from "./options.js";
-import type { HttpOptions } from "./specs.js";
+import { HTTP_OPTION_KEYS, type HttpOptions } from "./specs.js";
 
 export interface AppConfig {
   name: string;
@@ -43,7 +43,6 @@ export interface ServeConfig {
 
 const TOP_KEYS = ["http", "applications"];
 const APP_KEYS = ["name", "routePrefix", "importPath", "args", "runtimeEnv", "deployments"];
-const HTTP_KEYS = ["host", "port", "requestTimeoutMs", "bodyMaxBytes"];
 const ACTOR_KEYS = ["numCpus", "numGpus", "memory", "resources", "schedulingStrategy", "runtimeEnv", "labelSelector"];
 
 /** Edit distance, for "did you mean". */
@@ -140,7 +139,7 @@ export function parseServeConfig(text: string, file: string): ServeConfig {
   const c: Checker = new Checker(file, text);
   const top = c.mapping(c.root, "", TOP_KEYS);
   const httpNode = top.get("http");
-  if (httpNode !== undefined) c.mapping(httpNode, "http", HTTP_KEYS);
+  if (httpNode !== undefined) c.mapping(httpNode, "http", HTTP_OPTION_KEYS);
   const appsNode = top.get("applications");
   if (!isSeq(appsNode) || appsNode.items.length === 0) c.fail("applications", "must be a list of one or more applications", c.at(appsNode));
   const applications = appsNode.items.map((node, i) => application(c, node as YamlNode, `applications[${i}]`, path.dirname(path.resolve(file))));
@@ -154,7 +153,18 @@ export function parseServeConfig(text: string, file: string): ServeConfig {
     if (other !== undefined) c.fail(`applications[${i}].routePrefix`, `"${a.routePrefix}" is also application "${other}"'s; each application needs its own`, c.at(appsNode.items[i] as YamlNode));
     prefixes.set(a.routePrefix, a.name);
   });
-  return { file, http: plain(httpNode) as HttpOptions | undefined, applications };
+  return { file, http: relativeToFile(plain(httpNode) as HttpOptions | undefined, path.dirname(path.resolve(file))), applications };
+}
+
+/** The certificate and key paths of the YAML's `http`, relative to the file's folder. */
+function relativeToFile(http: HttpOptions | undefined, dir: string): HttpOptions | undefined {
+  if (http === undefined || typeof http !== "object" || http === null) return http;
+  const out = { ...http };
+  for (const k of ["sslCertfile", "sslKeyfile"] as const) {
+    const v = out[k];
+    if (typeof v === "string" && v !== "") out[k] = path.resolve(dir, v);
+  }
+  return out;
 }
 
 function application(c: Checker, node: YamlNode, where: string, dir: string): AppConfig {

@@ -6,6 +6,7 @@
  * throw 500 `{ error, message, requestId }` (made by the replica).
  */
 import { randomUUID } from "node:crypto";
+import * as fs from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import * as lux from "lux";
 import { ActorDiedError, ApplicationNotFoundError, BackPressureError } from "lux";
@@ -48,7 +49,12 @@ export class ProxyServer {
   private routes: Route[] = [];
 
   constructor(private readonly http: CompiledHttpOptions) {
-    this.app = fastify({ logger: false, bodyLimit: http.bodyMaxBytes, requestIdHeader: false });
+    const common = { logger: false, bodyLimit: http.bodyMaxBytes, requestIdHeader: false } as const;
+    // An HTTPS instance is typed over https.Server; nothing here depends on the server's type.
+    this.app =
+      http.ssl === undefined
+        ? fastify(common)
+        : (fastify({ ...common, https: { cert: fs.readFileSync(http.ssl.certfile), key: fs.readFileSync(http.ssl.keyfile), minVersion: "TLSv1.2" } }) as unknown as FastifyInstance);
     this.app.removeAllContentTypeParsers();
     this.app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
     this.app.get("/-/healthz", async () => "success");

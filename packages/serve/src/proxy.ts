@@ -35,9 +35,10 @@ export class ServeProxy {
       // Listed by `lux status --listeners` with Lux's own ports.
       this.registration = await lux.util.listeners.register("serve: HTTP proxy", this.url);
       if (!isLoopback(this.init.http.host)) {
+        const tls = this.init.http.ssl === undefined ? ", and no TLS (give http.sslCertfile and http.sslKeyfile)" : "";
         console.warn(
           `[serve] the HTTP proxy listens on ${this.url}, beyond this machine: it has no authentication (it is your application's ` +
-            "front door, as any web server's), and no TLS. Put it behind a gateway that does both if the network is not trusted.",
+            `front door, as any web server's)${tls}. Put it behind a gateway that authenticates if the network is not trusted.`,
         );
       }
     }

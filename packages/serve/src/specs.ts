@@ -114,9 +114,22 @@ export interface HttpOptions {
   requestTimeoutMs?: number;
   /** Bodies larger than this are refused with 413. Default 100 MiB. */
   bodyMaxBytes?: number;
+  /**
+   * A PEM certificate (chain) file: with `sslKeyfile`, every proxy serves HTTPS (TLS 1.2 or
+   * 1.3) instead of HTTP. Both paths must be readable on every node that runs a proxy.
+   */
+  sslCertfile?: string;
+  /** The PEM private key of `sslCertfile`. */
+  sslKeyfile?: string;
 }
 
-export type CompiledHttpOptions = Required<Omit<HttpOptions, "requestTimeoutMs">> & { requestTimeoutMs: number | undefined };
+export const HTTP_OPTION_KEYS: readonly string[] = ["host", "port", "requestTimeoutMs", "bodyMaxBytes", "sslCertfile", "sslKeyfile"];
+
+export type CompiledHttpOptions = Required<Omit<HttpOptions, "requestTimeoutMs" | "sslCertfile" | "sslKeyfile">> & {
+  requestTimeoutMs: number | undefined;
+  /** Absolute paths, both or neither. */
+  ssl: { certfile: string; keyfile: string } | undefined;
+};
 
 export interface ProxyStatus {
   nodeId: string;

@@ -218,6 +218,10 @@ describe("checks", () => {
     assert.equal(ok.applications[0]?.module, "/srv/cfg/sub/app.ts");
     assert.equal(ok.applications[0]?.exportName, "built");
     assert.equal(ok.applications[0]?.name, "default");
+    // The certificate files of `http` are relative to the file's folder, as importPath is.
+    const tls = parseServeConfig("http: { sslCertfile: tls/p.crt, sslKeyfile: /etc/p.key }\napplications:\n  - importPath: a.ts\n", "/srv/cfg/serve.yaml");
+    assert.deepEqual(tls.http, { sslCertfile: "/srv/cfg/tls/p.crt", sslKeyfile: "/etc/p.key" });
+    assert.equal(problem("http: { sslCert: x }\napplications:\n  - importPath: a.ts\n").path, "http.sslCert");
   });
 
   test("routes: the longest prefix at a path-segment boundary", () => {
