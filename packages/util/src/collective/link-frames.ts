@@ -64,8 +64,8 @@ export function writeLinkFrame(transport: Transport, kind: FrameKind, meta: Fram
   else written?.();
 }
 
-/** Payload buffers kept for reuse by a pool (a few steps' chunks in flight). */
-const POOLED_BUFFERS = 32;
+/** Bytes of payload buffers a pool keeps for reuse (a few chunks in flight). */
+const POOLED_BYTES = 16 * 1024 * 1024;
 /** A pool's buffers are allocated in multiples of this (so a buffer serves chunks of nearby sizes). */
 const POOL_GRAIN_BYTES = 64 * 1024;
 
@@ -75,18 +75,22 @@ const POOL_GRAIN_BYTES = 64 * 1024;
  */
 export class BufferPool {
   private readonly free: Buffer[] = [];
+  private freeBytes = 0;
 
   /** A buffer of at least `length` bytes (its own length may be more). */
   take(length: number): Buffer {
     const i = this.free.findIndex((b) => b.length >= length);
     if (i < 0) return Buffer.allocUnsafeSlow(Math.ceil(Math.max(1, length) / POOL_GRAIN_BYTES) * POOL_GRAIN_BYTES);
-    const [buffer] = this.free.splice(i, 1);
-    return buffer as Buffer;
+    const [buffer] = this.free.splice(i, 1) as [Buffer];
+    this.freeBytes -= buffer.length;
+    return buffer;
   }
 
   /** `buffer` (from take) is no longer used. */
   give(buffer: Buffer): void {
-    if (this.free.length < POOLED_BUFFERS) this.free.push(buffer);
+    if (this.freeBytes + buffer.length > POOLED_BYTES) return;
+    this.free.push(buffer);
+    this.freeBytes += buffer.length;
   }
 }
 
