@@ -74,7 +74,8 @@ describe("a group of 4 actors on 2 nodes (createCollectiveGroup)", () => {
   for (const { ctor, tolerance, values } of DTYPES) {
     test(`allreduce ${ctor.name}: SUM, PRODUCT, MIN and MAX against a local computation, the same on every rank`, async () => {
       for (const [i, op] of (["SUM", "PRODUCT", "MIN", "MAX"] as const).entries()) {
-        // Large enough to go in several chunks over each link, and not a multiple of anything.
+        // Megabytes (many socket reads), and not a multiple of anything. Messages of several
+        // chunks are covered with small chunks in packages/util/test/collective-peer-network.test.ts.
         const n = i === 0 ? 700_001 : 20_011;
         // As the actors see them: in the array's type.
         const inputs = members.map((_, r) => [...ctor.from(values(1000 * i + r + 1, n, op))]);

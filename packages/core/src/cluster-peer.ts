@@ -23,8 +23,12 @@ export interface ClusterPeer {
    * present the cluster's token; the listener does not keep the process alive.
    */
   listen<L extends ServiceDef>(handlers: ServedHandlers<L>): Promise<RpcServer<L>>;
-  /** Connects to a server opened by `listen` in another process (the cluster's token, connect deadline `timeoutMs`). */
-  connect<R extends ServiceDef, L extends ServiceDef>(address: string, timeoutMs: number, handlers?: ServedHandlers<L>): Promise<RpcConnection<R, L>>;
+  /**
+   * Connects to a server opened by `listen` in another process (the cluster's token, connect
+   * deadline `timeoutMs`). With `bulkReads`, the connection is read through one reused buffer
+   * of the process (for one that receives large payloads: no fresh buffer per read).
+   */
+  connect<R extends ServiceDef, L extends ServiceDef>(address: string, timeoutMs: number, handlers?: ServedHandlers<L>, options?: { bulkReads?: boolean }): Promise<RpcConnection<R, L>>;
   /** Runs `hook` when this process's core worker closes (lux.shutdown()). */
   onClose(hook: () => Promise<void> | void): void;
 }
@@ -46,8 +50,14 @@ export function clusterPeer(operation: string): ClusterPeer {
       server.setWeak();
       return server;
     },
-    connect<R extends ServiceDef, L extends ServiceDef>(address: string, timeoutMs: number, handlers?: ServedHandlers<L>): Promise<RpcConnection<R, L>> {
-      return connectRpc<R, L>(address, { ...peerOptions, connectTimeoutMs: timeoutMs, weak: true, ...(handlers !== undefined ? { handlers } : {}) });
+    connect<R extends ServiceDef, L extends ServiceDef>(address: string, timeoutMs: number, handlers?: ServedHandlers<L>, options?: { bulkReads?: boolean }): Promise<RpcConnection<R, L>> {
+      return connectRpc<R, L>(address, {
+        ...peerOptions,
+        connectTimeoutMs: timeoutMs,
+        weak: true,
+        ...(handlers !== undefined ? { handlers } : {}),
+        ...(options?.bulkReads === true ? { bulkReads: true } : {}),
+      });
     },
     onClose: (hook) => core.onClose(hook),
   };

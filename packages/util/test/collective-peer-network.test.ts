@@ -41,7 +41,8 @@ function peerOf(nodeId: string, token: string): ClusterPeer {
     host: "127.0.0.1",
     connectTimeoutMs: 2000,
     listen: async (handlers) => RpcServer.listen({ ...options, address: "127.0.0.1:0", handlers }),
-    connect: (address, timeoutMs, handlers) => connectRpc(address, { ...options, connectTimeoutMs: timeoutMs, ...(handlers !== undefined ? { handlers } : {}) }),
+    connect: (address, timeoutMs, handlers, dial) =>
+      connectRpc(address, { ...options, connectTimeoutMs: timeoutMs, ...(handlers !== undefined ? { handlers } : {}), ...(dial?.bulkReads === true ? { bulkReads: true } : {}) }),
     onClose: () => undefined,
   };
 }

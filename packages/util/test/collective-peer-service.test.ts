@@ -10,7 +10,7 @@ import { DEFAULT_MESSAGE_DEPTH, decodeMessage, encodeMessage, type Schema } from
 import { CollectivePeerService } from "../src/collective/peer-service.js";
 
 const SAMPLES: Record<keyof typeof CollectivePeerService, Record<string, unknown>> = {
-  hello: { group: "g", from: 0, to: 1, worldSize: 2, shm: { path: "/dev/shm/x", nonce: "n", slots: 2, slotBytes: 1024 } },
+  hello: { group: "g", from: 0, to: 1, worldSize: 2, declaration: "d", shm: true },
 };
 
 const ok = (schema: Schema<unknown>, v: unknown): boolean => schema.test(decodeMessage(encodeMessage(v)), DEFAULT_MESSAGE_DEPTH);

@@ -17,6 +17,8 @@ export const FrameKind = {
   free: 3,
   /** Operation (`ch`, `seq`) failed at the sender, for `reason`. */
   abort: 4,
+  /** The receiver detached its end of the link: the sender may write (the receiver's first frame). */
+  ready: 5,
 } as const;
 
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
@@ -62,33 +64,42 @@ export function writeLinkFrame(transport: Transport, kind: FrameKind, meta: Fram
   else written?.();
 }
 
-/** Payload buffers kept for reuse (a few chunks' worth: the chunks of one step in flight). */
-const POOLED_BUFFERS = 8;
+/** Bytes of payload buffers a pool keeps for reuse (a few chunks in flight). */
+const POOLED_BYTES = 16 * 1024 * 1024;
+/** A pool's buffers are allocated in multiples of this (so a buffer serves chunks of nearby sizes). */
+const POOL_GRAIN_BYTES = 64 * 1024;
 
 /**
  * Buffers for payloads that must lie in one piece, kept for reuse once given back: fresh
- * memory costs a page fault per page, and collections.
+ * memory costs a page fault per page (on a VM, more than copying into it), and collections.
  */
 export class BufferPool {
   private readonly free: Buffer[] = [];
+  private freeBytes = 0;
 
+  /** A buffer of at least `length` bytes (its own length may be more). */
   take(length: number): Buffer {
-    const i = this.free.findIndex((b) => b.length === length);
-    if (i < 0) return Buffer.allocUnsafeSlow(length);
-    const [buffer] = this.free.splice(i, 1);
-    return buffer as Buffer;
+    const i = this.free.findIndex((b) => b.length >= length);
+    if (i < 0) return Buffer.allocUnsafeSlow(Math.ceil(Math.max(1, length) / POOL_GRAIN_BYTES) * POOL_GRAIN_BYTES);
+    const [buffer] = this.free.splice(i, 1) as [Buffer];
+    this.freeBytes -= buffer.length;
+    return buffer;
   }
 
   /** `buffer` (from take) is no longer used. */
   give(buffer: Buffer): void {
-    if (this.free.length < POOLED_BUFFERS) this.free.push(buffer);
+    if (this.freeBytes + buffer.length > POOLED_BYTES) return;
+    this.free.push(buffer);
+    this.freeBytes += buffer.length;
   }
 }
 
 /**
  * Reassembles frames from the chunks a link's socket delivers. A payload is handed on as the
  * views of the chunks it lies in (one, or several when it spans chunks), not copied: chunks
- * are never reused, and whoever receives it copies or reduces it from there.
+ * are never reused, and whoever receives it copies or reduces it from there. With `copyInto`
+ * (a socket that reads into one reused buffer), a payload is copied as it comes into one
+ * buffer of that pool instead, handed on with it (`owned`, for its receiver to give back).
  */
 export class LinkDecoder {
   private readonly header = Buffer.alloc(HEADER_BYTES);
@@ -100,8 +111,13 @@ export class LinkDecoder {
   private pieces: Buffer[] = [];
   private payloadFill = 0;
   private payloadLength = 0;
+  /** With copyInto: the pool's buffer the payload is copied into. */
+  private owned: Buffer | undefined;
 
-  constructor(private readonly onFrame: (kind: number, meta: FrameMeta, pieces: readonly Buffer[]) => void) {}
+  constructor(
+    private readonly onFrame: (kind: number, meta: FrameMeta, pieces: readonly Buffer[], owned: Buffer | undefined) => void,
+    private readonly copyInto?: BufferPool,
+  ) {}
 
   /** Feeds one chunk; throws LinkFramingError on a frame that breaks the bounds. */
   push(chunk: Buffer): void {
@@ -140,20 +156,26 @@ export class LinkDecoder {
     this.parsed = undefined;
     this.pieces = [];
     this.payloadFill = 0;
+    this.owned = this.copyInto !== undefined && this.payloadLength > 0 ? this.copyInto.take(this.payloadLength) : undefined;
   }
 
   /** Takes what `chunk` holds of the payload from `offset`; hands the frame on when complete. Returns the new offset. */
   private takePayload(chunk: Buffer, offset: number): number {
     const take = Math.min(this.payloadLength - this.payloadFill, chunk.length - offset);
-    if (take > 0) this.pieces.push(chunk.subarray(offset, offset + take));
+    const owned = this.owned;
+    if (take > 0) {
+      if (owned !== undefined) chunk.copy(owned, this.payloadFill, offset, offset + take);
+      else this.pieces.push(chunk.subarray(offset, offset + take));
+    }
     this.payloadFill += take;
     if (this.payloadFill < this.payloadLength) return offset + take;
     const meta = this.parsed as FrameMeta;
-    const pieces = this.pieces;
+    const pieces = owned !== undefined ? [owned.subarray(0, this.payloadLength)] : this.pieces;
     this.headerFill = 0;
     this.parsed = undefined;
     this.pieces = [];
-    this.onFrame(this.kind, meta, pieces);
+    this.owned = undefined;
+    this.onFrame(this.kind, meta, pieces, owned);
     return offset + take;
   }
 }

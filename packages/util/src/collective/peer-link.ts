@@ -1,7 +1,9 @@
 /**
- * The two ends of a link between ranks once its hello is answered (link-frames.ts): the
- * sender's end writes data, shared-memory notices and aborts, and reads back which of its
- * slots are free again; the receiver's end reads the former and writes the latter.
+ * The two ends of a link between ranks once its hello is answered (link-frames.ts). The
+ * receiver dialled the link and reads it through one reused buffer (no fresh memory per read);
+ * it writes `ready` once detached, then which of the sender's slots are free again. The
+ * sender's end (the one that accepted) writes data, shared-memory notices and aborts, once
+ * the receiver is ready.
  */
 import type { ConnectionState, Transport } from "@lux/protocol";
 import type { OpName, Payload } from "./mailbox.js";
@@ -12,6 +14,7 @@ import type { SlotFile, SlotReader } from "./slot-file.js";
 interface Connection {
   readonly state: ConnectionState;
   detach(onData: (chunk: Buffer) => void): Transport;
+  onClose(listener: (error?: Error) => void): void;
   close(destroy?: boolean): void;
 }
 
@@ -22,21 +25,24 @@ export interface LinkInbox {
 }
 
 /** Reads a link's frames with `handle`; a frame that breaks the framing closes the link. */
-function detach(conn: Connection, handle: (kind: number, meta: FrameMeta, pieces: readonly Buffer[]) => void): Transport {
-  const decoder = new LinkDecoder(handle);
-  let transient = false;
+function detach(conn: Connection, handle: (kind: number, meta: FrameMeta, pieces: readonly Buffer[], owned: Buffer | undefined) => void): Transport {
+  let decoder: LinkDecoder | undefined;
   const transport = conn.detach((chunk) => {
     if (conn.state === "closed") return;
     try {
-      // Payloads are handed on as views of the chunks: a chunk the transport reads into again is copied.
-      decoder.push(transient ? Buffer.from(chunk) : chunk);
+      (decoder as LinkDecoder).push(chunk);
     } catch {
       conn.close(true);
     }
   });
-  transient = transport.transientChunks === true;
+  // Payloads are handed on as views of the chunks, unless the transport reads into them
+  // again: then each is copied into a pooled buffer as it comes.
+  decoder = new LinkDecoder(handle, transport.transientChunks === true ? payloadPool : undefined);
   return transport;
 }
+
+/** The buffers payloads read through a reused buffer are copied into (the process's links share them). */
+const payloadPool = new BufferPool();
 
 const isInt = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 
@@ -50,17 +56,26 @@ function stepOf(meta: FrameMeta): string {
   return meta.step;
 }
 
-/** The sender's end: frees slots as the receiver says. */
+/** The sender's end: writes once the receiver is ready; frees slots as the receiver says. */
 export class OutboundLink {
   readonly transport: Transport;
+  /** Resolves once the receiver said it is ready (rejects if the link closes first). */
+  readonly ready: Promise<void>;
 
   constructor(
     readonly conn: Connection,
     readonly slots: SlotFile | undefined,
   ) {
+    let isReady: () => void = () => undefined;
+    this.ready = new Promise<void>((resolve, reject) => {
+      isReady = resolve;
+      conn.onClose(() => reject(new LinkFramingError("the link closed before its receiver was ready")));
+    });
+    this.ready.catch(() => undefined); // awaited by senders, if any
     this.transport = detach(conn, (kind, meta) => {
-      if (kind !== FrameKind.free || slots === undefined || !isInt(meta.slot) || meta.slot >= slots.info.slots) throw new LinkFramingError(`unexpected frame ${kind}`);
-      slots.release(meta.slot);
+      if (kind === FrameKind.ready) isReady();
+      else if (kind === FrameKind.free && slots !== undefined && isInt(meta.slot) && meta.slot < slots.info.slots) slots.release(meta.slot);
+      else throw new LinkFramingError(`unexpected frame ${kind}`);
     });
   }
 
@@ -86,31 +101,36 @@ export class OutboundLink {
   }
 }
 
-/** The receiver's end: what comes in goes to `inbox`; slots read are freed back to the sender. */
+/**
+ * The receiver's end, once its hello is answered: what comes in goes to `inbox`; slots read
+ * are freed back to the sender. Tells the sender it may write.
+ */
 export function inboundLink(conn: Connection, reader: SlotReader | undefined, inbox: LinkInbox): void {
   const pool = new BufferPool();
-  const transport = detach(conn, (kind, meta, pieces) => {
+  const transport = detach(conn, (kind, meta, pieces, owned) => {
     const op = opOf(meta);
-    if (kind === FrameKind.data) inbox.deliver(op, stepOf(meta), bytesPayload(pieces, pool));
+    if (kind === FrameKind.data) inbox.deliver(op, stepOf(meta), bytesPayload(pieces, pool, owned));
     else if (kind === FrameKind.shm) inbox.deliver(op, stepOf(meta), slotPayload(transport, conn, reader, meta));
     else if (kind === FrameKind.abort) inbox.abort(op, typeof meta.reason === "string" ? meta.reason : "");
     else throw new LinkFramingError(`unexpected frame ${kind}`);
   });
+  writeLinkFrame(transport, FrameKind.ready, {});
 }
 
 /**
- * Bytes that came in a frame, as the views of the chunks they arrived in: copied from there
- * into the receiver's array, or reduced from there piece by piece, or, to be used in one
- * piece, copied into a buffer of `pool`'s.
+ * Bytes that came in a frame, as the views of the chunks they arrived in (or in one buffer of
+ * the payload pool's, `owned`): copied from there into the receiver's array, or reduced from
+ * there piece by piece, or, to be used in one piece, copied into a buffer of `pool`'s.
  */
-function bytesPayload(pieces: readonly Buffer[], pool: BufferPool): Payload {
+function bytesPayload(pieces: readonly Buffer[], pool: BufferPool, owned: Buffer | undefined): Payload {
   const byteLength = pieces.reduce((n, p) => n + p.length, 0);
   let whole: Buffer | undefined;
+  let held = owned;
   return {
     byteLength,
     read: async (into) => {
       if (into === undefined && pieces.length <= 1) return pieces[0] ?? new Uint8Array(0);
-      const target = into ?? (whole = pool.take(byteLength));
+      const target = into ?? (whole = pool.take(byteLength)).subarray(0, byteLength);
       let at = 0;
       for (const piece of pieces) {
         target.set(piece, at);
@@ -121,7 +141,8 @@ function bytesPayload(pieces: readonly Buffer[], pool: BufferPool): Payload {
     pieces: async () => pieces,
     release: () => {
       if (whole !== undefined) pool.give(whole);
-      whole = undefined;
+      if (held !== undefined) payloadPool.give(held);
+      whole = held = undefined;
     },
   };
 }

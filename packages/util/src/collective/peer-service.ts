@@ -1,13 +1,18 @@
 /**
  * How a rank of a collective group opens a link to another, over a connection that opens
  * with the cluster's handshake (protocol version and token): it introduces itself (`hello`).
- * Once the hello is answered, both ends detach the connection from RPC and it carries the
- * link's own frames (link-frames.ts): data, shared-memory notices, freed slots, aborts.
+ * The rank that dials is the one that receives on the link (it reads its socket through one
+ * reused buffer, see peer-network.ts). Once the hello is answered, both ends detach the
+ * connection from RPC and it carries the link's own frames (link-frames.ts): data,
+ * shared-memory notices, freed slots, aborts.
  */
-import { defineService, int, obj, opt, returns, rpc, str, type ServiceOf } from "@lux/protocol";
+import { bool, defineService, int, obj, opt, returns, rpc, str, type ServiceOf } from "@lux/protocol";
 
 export const CollectivePeerService = defineService({
-  /** The sender, rank `from` of `group`, opens a link to rank `to`; with `shm`, it offers its slot file. */
+  /**
+   * Rank `from` of `group` opens a link to receive from rank `to`; with `shm`, it has mapped
+   * `to`'s shared-memory slots (published at the rendezvous), so data of `to`'s may go there.
+   */
   hello: rpc(
     obj({
       group: str,
@@ -15,9 +20,9 @@ export const CollectivePeerService = defineService({
       to: int(),
       worldSize: int(1),
       declaration: opt(str),
-      shm: opt(obj({ path: str, nonce: str, slots: int(1), slotBytes: int(1) })),
+      shm: opt(bool),
     }),
-    returns<{ shm: boolean }>(),
+    returns<{ ok: true }>(),
   ),
 });
 

@@ -6,6 +6,7 @@
  * Only these few bytes go through the control service, never an array.
  */
 import type { Clock } from "@lux/protocol";
+import type { SlotFileInfo } from "./slot-file.js";
 
 /** The store (lux.util.kv in production, a map in tests). */
 export interface KvStore {
@@ -24,6 +25,8 @@ export interface RankEntry {
   pid: number;
   /** For a declared group: the declaration it joined (a stale entry of an earlier group of that name has another). */
   declaration?: string;
+  /** Its shared-memory slots, which ranks of its node map to receive from it (slot-file.ts). */
+  shm?: SlotFileInfo;
 }
 
 /** A group made from the driver: its members, rank by rank, and an id of this declaration. */
