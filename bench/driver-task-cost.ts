@@ -11,6 +11,8 @@
  *              (NODE_OPTIONS="--min-semi-space-size=16 --max-semi-space-size=16": daemons do
  *              not take NODE_OPTIONS) count what a task allocates, unlike times on a
  *              loaded machine
+ *   --actor    the cpu rounds are 1,000 calls of one actor's method instead of tasks (as the
+ *              microbenchmark's 1_1_actor_calls_async), figures per call
  *
  * --json prints one line of JSON. Figures from a loaded machine move by ±10%: compare runs
  * taken back to back.
@@ -28,11 +30,22 @@ const noop = lux.remote(function noop(): number {
   return 0;
 });
 
+class Counter {
+  n = 0;
+  inc(): number {
+    return ++this.n;
+  }
+}
+const CounterActor = lux.remote(Counter);
+
 const BATCH = 1000;
+
+/** What one unit of a round submits: a no-op task, or (`--actor`) a call of one actor's method. */
+let submit: () => lux.ObjectRef<number> = () => noop.remote();
 
 async function round(): Promise<void> {
   const refs = new Array<lux.ObjectRef<number>>(BATCH);
-  for (let i = 0; i < BATCH; i++) refs[i] = noop.remote();
+  for (let i = 0; i < BATCH; i++) refs[i] = submit();
   await lux.get(refs);
 }
 
@@ -86,18 +99,23 @@ async function cpuPerTask(rounds: number): Promise<CpuFigures> {
 lux.main(async () => {
   const queued = flag("queued", 100_000);
   const rounds = flag("rounds", 200);
+  const actor = process.argv.includes("--actor");
   await lux.init();
   try {
     for (let i = 0; i < 20; i++) await round(); // workers up, code warm
     const heap = await heapPerQueuedTask(queued);
+    if (actor) {
+      const counter = CounterActor.remote();
+      submit = () => counter.inc.remote();
+    }
     for (let i = 0; i < 20; i++) await round();
     const cpu = await cpuPerTask(rounds);
-    const result = { queued, heap_bytes_per_queued_task: heap, rounds, ...cpu };
+    const result = { queued, heap_bytes_per_queued_task: heap, rounds, unit: actor ? "actor call" : "task", ...cpu };
     if (process.argv.includes("--json")) console.log(JSON.stringify(result));
     else {
       console.log(`driver JS heap per queued task (${queued.toLocaleString("en-US")} queued): ${heap.toFixed(0)} bytes`);
-      console.log(`driver CPU per no-op task (${rounds} rounds of ${BATCH}): ${cpu.cpu_us_per_task.toFixed(2)} µs, of which GC pauses ${cpu.gc_us_per_task.toFixed(2)} µs; ${cpu.tasks_per_second.toFixed(0)} tasks/s`);
-      console.log(`young-generation GCs per 1,000 tasks: ${cpu.minor_gcs_per_1000_tasks.toFixed(2)}; other GC events (full, incremental marking, weak callbacks): ${cpu.other_gcs}`);
+      console.log(`driver CPU per no-op ${result.unit} (${rounds} rounds of ${BATCH}): ${cpu.cpu_us_per_task.toFixed(2)} µs, of which GC pauses ${cpu.gc_us_per_task.toFixed(2)} µs; ${cpu.tasks_per_second.toFixed(0)} tasks/s`);
+      console.log(`young-generation GCs per 1,000 ${result.unit}s: ${cpu.minor_gcs_per_1000_tasks.toFixed(2)}; other GC events (full, incremental marking, weak callbacks): ${cpu.other_gcs}`);
     }
   } finally {
     await lux.shutdown();

@@ -1,4 +1,4 @@
-import type { ActorInfo, GcsService, RpcCaller, RpcConnection, TaskReply } from "@lux/protocol";
+import type { ActorInfo, GcsService, RpcCaller, RpcConnection, TaskReplyWire } from "@lux/protocol";
 import { UNTIL_PEER_LOST, encodeTaskSpec } from "@lux/protocol";
 import {
   ActorDiedError,
@@ -328,7 +328,7 @@ export class ActorSubmitter {
       record.spec.actorId = ch.targetId;
       if (call.attempts++ === 0) record.retriesLeft = ch.maxTaskRetries;
       connection.call("pushTask", encodeTaskSpec(connection, record.spec), UNTIL_PEER_LOST).then(
-        (reply: TaskReply) => this.results.complete(record, reply, connection),
+        (reply: TaskReplyWire) => this.results.complete(record, reply, connection),
         (e: unknown) => {
           if (ch.connection === connection) {
             ch.staleAddress = ch.address;

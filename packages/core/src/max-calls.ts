@@ -4,7 +4,8 @@
  * with `workerExiting`, which frees the lease's resources at once, and the raylet ends the
  * process once it owns no objects in use, so later tasks get a fresh worker.
  */
-import type { TaskReply } from "@lux/protocol";
+import type { TaskReply, TaskReplyWire, TaskSpec } from "@lux/protocol";
+import { fullReply } from "./task-replies.js";
 
 /** Calls started per function, of the functions with maxCalls. */
 export class MaxCalls {
@@ -18,8 +19,8 @@ export class MaxCalls {
   }
 }
 
-/** The reply of a worker's last call: it says that the worker is exiting. */
-export function exitingAfter(reply: TaskReply | Promise<TaskReply>): TaskReply | Promise<TaskReply> {
-  if (reply instanceof Promise) return reply.then((r) => ({ ...r, workerExiting: true }));
-  return { ...reply, workerExiting: true };
+/** The reply of a worker's last call (to `spec`): it says that the worker is exiting. */
+export function exitingAfter(spec: TaskSpec, reply: TaskReplyWire | Promise<TaskReplyWire>): TaskReply | Promise<TaskReply> {
+  if (reply instanceof Promise) return reply.then((r) => ({ ...fullReply(spec, r), workerExiting: true }));
+  return { ...fullReply(spec, reply), workerExiting: true };
 }

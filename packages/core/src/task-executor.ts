@@ -10,6 +10,7 @@ import type {
   RpcCaller,
   RpcConnection,
   TaskReply,
+  TaskReplyWire,
   TaskSpec,
   TimerHandle,
 } from "@lux/protocol";
@@ -28,7 +29,7 @@ import { RunningTasks } from "./running-tasks.js";
 import { SerializationError, deserializeLoading, serializeParts } from "./serialization/index.js";
 import { GeneratorRun, iteratorOf, sinkOver } from "./generator-runner.js";
 import { newTaskContext, taskContext, type TaskContext } from "./task-context.js";
-import { isThenable, replyOf, splitReturns } from "./task-replies.js";
+import { fullReply, isThenable, replyOf, splitReturns } from "./task-replies.js";
 import type { TaskEvents } from "./task-events.js";
 
 const log = createLogger("core");
@@ -87,7 +88,7 @@ export interface TaskExecutorDeps {
 export class TaskExecutor {
   private runningTask = false;
   private runStartedAt = 0;
-  private readonly waiting = new Fifo<{ spec: TaskSpec; resolve(reply: TaskReply | Promise<TaskReply>): void }>();
+  private readonly waiting = new Fifo<{ spec: TaskSpec; resolve(reply: TaskReplyWire | Promise<TaskReplyWire>): void }>();
   /** Calls started per function with maxCalls (see max-calls.ts). */
   private readonly maxCalls = new MaxCalls();
   /** A function's maxCalls was reached: this worker starts no task again (see lastCall). */
@@ -156,7 +157,7 @@ export class TaskExecutor {
    * wait here. They are handed back unstarted if the running task blocks or runs long.
    * `connection`: the one the task came on (a generator task's items go back over it).
    */
-  execute(spec: TaskSpec, connection?: RpcConnection<CoreWorkerService>): TaskReply | Promise<TaskReply> {
+  execute(spec: TaskSpec, connection?: RpcConnection<CoreWorkerService>): TaskReplyWire | Promise<TaskReplyWire> {
     if (spec.generator !== undefined && connection !== undefined) this.generatorConnections.set(spec, connection);
     if (spec.actorId !== undefined) return this.executeActorCall(spec);
     if (!this.runningTask) {
@@ -186,7 +187,7 @@ export class TaskExecutor {
    * runs and replies without a promise: most small tasks, where promises (each also seen by
    * the async-context hooks) were much of a worker's cost per task.
    */
-  private start(spec: TaskSpec): TaskReply | Promise<TaskReply> {
+  private start(spec: TaskSpec): TaskReplyWire | Promise<TaskReplyWire> {
     this.runningTask = true;
     this.runStartedAt = this.clock.now();
     if (spec.maxCalls !== undefined && this.maxCalls.last(spec.functionId, spec.maxCalls)) return this.lastCall(spec);
@@ -197,10 +198,10 @@ export class TaskExecutor {
    * The last call this worker starts (its function's maxCalls): the tasks pipelined behind it
    * and any pushed later go back to their owners, and its reply says the worker is exiting.
    */
-  private lastCall(spec: TaskSpec): TaskReply | Promise<TaskReply> {
+  private lastCall(spec: TaskSpec): TaskReplyWire | Promise<TaskReplyWire> {
     this.spent = true;
     this.requeueWaiting();
-    return exitingAfter(this.executeTask(spec));
+    return exitingAfter(spec, this.executeTask(spec));
   }
 
   /** The running task is done: the tasks waiting behind it run in order (synchronous ones in this loop, not by recursion). */
@@ -230,7 +231,7 @@ export class TaskExecutor {
     }, wait);
   }
 
-  private executeTask(spec: TaskSpec): TaskReply | Promise<TaskReply> {
+  private executeTask(spec: TaskSpec): TaskReplyWire | Promise<TaskReplyWire> {
     this.useGpus(spec.gpuIds);
     const loaded = this.functions.loadedNow(spec.functionId);
     if (loaded !== undefined) return this.run(spec, loaded.target as (...a: unknown[]) => unknown, undefined, loaded.byValue, loaded.name);
@@ -272,7 +273,7 @@ export class TaskExecutor {
     for (const id of objectIds) this.returnPins.delete(id);
   }
 
-  private async executeActorCall(spec: TaskSpec): Promise<TaskReply> {
+  private async executeActorCall(spec: TaskSpec): Promise<TaskReplyWire> {
     const actor = this.actor;
     if (actor === undefined || actor.actorId !== spec.actorId) {
       return this.failure(spec, new LuxError(`a call for actor ${spec.actorId} reached a worker that does not host it`), false);
@@ -316,7 +317,7 @@ export class TaskExecutor {
     self: unknown,
     byValue: ByValue | undefined,
     functionName: string | undefined,
-  ): TaskReply | Promise<TaskReply> {
+  ): TaskReplyWire | Promise<TaskReplyWire> {
     let args: unknown[] | Promise<unknown[]>;
     try {
       args = this.arguments(spec.args, spec.resolved);
@@ -339,7 +340,7 @@ export class TaskExecutor {
     byValue: ByValue | undefined,
     args: unknown[],
     functionName: string | undefined,
-  ): TaskReply | Promise<TaskReply> {
+  ): TaskReplyWire | Promise<TaskReplyWire> {
     const ctx = this.running.begin(spec, functionName);
     if (ctx === undefined) return this.failure(spec, new TaskCancelledError({ taskId: spec.taskId }), false);
     let result: unknown;
@@ -348,11 +349,12 @@ export class TaskExecutor {
     try {
       result = taskContext.run(ctx, Reflect.apply, fn, self, args);
     } catch (e) {
-      return this.paced(startedAt, this.failure(spec, explain(e, byValue, spec.name), true));
+      return this.paced(spec, startedAt, this.failure(spec, explain(e, byValue, spec.name), true));
     }
-    if (spec.generator !== undefined) return this.paced(startedAt, this.streamed(spec, ctx, result, byValue));
-    if (!isThenable(result)) return this.paced(startedAt, this.reply(spec, result));
+    if (spec.generator !== undefined) return this.paced(spec, startedAt, this.streamed(spec, ctx, result, byValue));
+    if (!isThenable(result)) return this.paced(spec, startedAt, this.reply(spec, result));
     return this.paced(
+      spec,
       startedAt,
       Promise.resolve(result).then(
         (value) => this.reply(spec, value),
@@ -366,17 +368,17 @@ export class TaskExecutor {
    * pipelineRequeueAfterMs or longer: no timer here could hand back the tasks behind it, so
    * its owner stops pipelining behind calls of that function (see TaskPace).
    */
-  private paced(startedAt: number, reply: TaskReply | Promise<TaskReply>): TaskReply | Promise<TaskReply> {
+  private paced(spec: TaskSpec, startedAt: number, reply: TaskReplyWire | Promise<TaskReplyWire>): TaskReplyWire | Promise<TaskReplyWire> {
     if (this.clock.now() - startedAt < this.requeueAfterMs) return reply;
-    if (!(reply instanceof Promise)) return { ...reply, heldThread: true };
-    return reply.then((r) => ({ ...r, heldThread: true }));
+    if (!(reply instanceof Promise)) return { ...fullReply(spec, reply), heldThread: true };
+    return reply.then((r) => ({ ...fullReply(spec, r), heldThread: true }));
   }
 
   /**
    * A generator task: its items go to the owner as the generator yields them (GeneratorRun);
    * the reply, once it is done, carries its completion (return 0, undefined).
    */
-  private streamed(spec: TaskSpec, ctx: TaskContext, result: unknown, byValue: ByValue | undefined): Promise<TaskReply> {
+  private streamed(spec: TaskSpec, ctx: TaskContext, result: unknown, byValue: ByValue | undefined): Promise<TaskReplyWire> {
     const connection = this.generatorConnections.get(spec);
     const generator = spec.generator;
     let run: GeneratorRun;
@@ -402,7 +404,7 @@ export class TaskExecutor {
   }
 
   /** The reply for a result: its values serialized (large ones written to the node's store). */
-  private reply(spec: TaskSpec, result: unknown): TaskReply | Promise<TaskReply> {
+  private reply(spec: TaskSpec, result: unknown): TaskReplyWire | Promise<TaskReplyWire> {
     let returns: (ReturnValue | Promise<ReturnValue>)[];
     try {
       const n = spec.numReturns;
@@ -416,18 +418,18 @@ export class TaskExecutor {
     }
     if (!this.objects.refs.borrowsPending() && !returns.some((r) => r instanceof Promise)) {
       this.deps.events?.ran(spec, false);
-      return replyOf(returns as ReturnValue[]);
+      return replyOf(returns as ReturnValue[], spec.numReturns);
     }
     return this.replyLater(spec, returns);
   }
 
-  private async replyLater(spec: TaskSpec, pending: (ReturnValue | Promise<ReturnValue>)[]): Promise<TaskReply> {
+  private async replyLater(spec: TaskSpec, pending: (ReturnValue | Promise<ReturnValue>)[]): Promise<TaskReplyWire> {
     try {
       const returns = await Promise.all(pending);
       // The caller must find our borrows registered before it may drop refs inside the values.
       await this.objects.refs.flushBorrows();
       this.deps.events?.ran(spec, false);
-      return replyOf(returns);
+      return replyOf(returns, spec.numReturns);
     } catch (e) {
       return this.failure(spec, e, true);
     }

@@ -1,10 +1,17 @@
 /** Small pure helpers of TaskExecutor: a task's reply from its return values, and checks of what a call returned. */
-import type { ReturnValue, TaskReply } from "@lux/protocol";
+import { decodeTaskReply, encodeTaskReply, type ReturnValue, type TaskReply, type TaskReplyWire, type TaskSpec } from "@lux/protocol";
+import { objectIdFor } from "@lux/common";
 
-/** The reply carrying `returns`. */
-export function replyOf(returns: ReturnValue[]): TaskReply {
+/** The reply carrying `returns`, the return values of a task of `numReturns`, in its wire form. */
+export function replyOf(returns: ReturnValue[], numReturns: number): TaskReplyWire {
   // Left off when false: one field less to encode and decode per task.
-  return returns.some((r) => r.contained !== undefined) ? { returns, hasContained: true } : { returns };
+  if (returns.some((r) => r.contained !== undefined)) return { returns, hasContained: true };
+  return encodeTaskReply({ returns }, numReturns);
+}
+
+/** The TaskReply that `reply`, a reply to `spec`, stands for (to add a flag to it). */
+export function fullReply(spec: TaskSpec, reply: TaskReplyWire): TaskReply {
+  return decodeTaskReply(reply, () => objectIdFor(spec.taskId, 0));
 }
 
 /** Whether a function returned a promise (or another thenable). */

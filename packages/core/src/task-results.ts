@@ -1,4 +1,4 @@
-import { type ReturnValue, type TaskReply } from "@lux/protocol";
+import { ProtocolError, type ReturnValue, type TaskReplyWire } from "@lux/protocol";
 import { TaskCancelledError, createLogger, fromWireError, objectIdFor, returnIdsOf, toWireError, type WireError } from "@lux/common";
 import type { ObjectManager } from "./object-manager.js";
 import { fromReturnValue } from "./object-value.js";
@@ -110,8 +110,12 @@ export class TaskResults {
     return this.unfinished().filter((r) => r.parentTaskId === parentTaskId);
   }
 
-  complete(record: TaskRecord, reply: TaskReply, executor: PeerConnection): void {
+  complete(record: TaskRecord, reply: TaskReplyWire, executor: PeerConnection): void {
     if (record.state === "finished") return;
+    if (reply instanceof Uint8Array) {
+      this.completeInline(record, reply);
+      return;
+    }
     let appError: unknown;
     for (const r of reply.returns) if (r.error !== undefined && appError === undefined) appError = r.error;
     if (appError !== undefined && !record.cancelled && this.shouldRetry(record, appError as WireError)) {
@@ -158,6 +162,38 @@ export class TaskResults {
     if (stored) {
       this.lineage?.finished(record, reply.returns.filter((r) => store.has(r.objectId)));
       this.objects.directory.checkStored(returnIdsOf(record.spec.taskId, record.spec.numReturns));
+    }
+  }
+
+  /**
+   * The reply of bytes alone: the value of the task's one return, inline, with no refs inside
+   * (see @lux/protocol's task-reply-wire.ts); what `complete` does for such a reply, without a
+   * ReturnValue to read.
+   */
+  private completeInline(record: TaskRecord, bytes: Uint8Array): void {
+    if (record.spec.numReturns !== 1) {
+      // Only a peer that is no Lux worker of this version answers so.
+      this.fail(record, new ProtocolError({ reason: `the reply to task ${record.spec.name} holds one value, but the task has ${record.spec.numReturns} returns` }));
+      return;
+    }
+    this.finish(record);
+    if (record.cancelled) {
+      this.failedCount++;
+      const error = new TaskCancelledError({ taskId: record.spec.taskId });
+      this.events?.failed(record, error);
+      this.setAll(record, toWireError(error));
+      return;
+    }
+    this.finishedCount++;
+    this.events?.finished(record);
+    const store = this.objects.memory;
+    const slot = record.returnSlots;
+    const value = { kind: "inline", bytes } as const;
+    if (isSlotList(slot)) {
+      const id = objectIdFor(record.spec.taskId, 0);
+      if (!store.set(id, value)) this.objects.discard(id, undefined); // freed while the task ran
+    } else if (!store.setSlot(slot, value)) {
+      this.objects.discard(slot.id, undefined);
     }
   }
 

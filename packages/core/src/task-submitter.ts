@@ -1,4 +1,4 @@
-import type { Clock, LeaseGrant, TaskReply, TimerHandle } from "@lux/protocol";
+import type { Clock, LeaseGrant, TaskReply, TaskReplyWire, TimerHandle } from "@lux/protocol";
 import { ConnectionClosedError, encodeTaskSpec } from "@lux/protocol";
 import { PlacementGroupRemovedError, resourcesInBundle, runtimeEnvKey, type ConfigValues } from "@lux/common";
 import type { PeerConnection, PeerPool, RayletConnection, RayletPool } from "./connections.js";
@@ -278,15 +278,17 @@ export class TaskSubmitter {
     lease.connection.callback("pushTask", encodeTaskSpec(lease.connection, record.spec), (error, reply) => {
       if (error === undefined) {
         this.settled(lease, record);
-        if ((reply as TaskReply).requeue === true) {
+        // A reply of bytes alone (one inline return) carries none of the flags.
+        const flags = reply instanceof Uint8Array ? undefined : (reply as TaskReply);
+        if (flags?.requeue === true) {
           // Handed back unstarted: run it elsewhere (or here, later), not counted as a retry.
           lease.requeued = lease.tasks.length > 0;
           this.requeue(kq, record);
         } else {
-          record.pace.handsBack = (reply as TaskReply).heldThread !== true;
+          record.pace.handsBack = flags?.heldThread !== true;
           // Before completing: a retry the completion queues must not go to the spent worker.
-          if ((reply as TaskReply).workerExiting === true) this.spend(kq, lease);
-          this.results.complete(record, reply as TaskReply, lease.connection);
+          if (flags?.workerExiting === true) this.spend(kq, lease);
+          this.results.complete(record, reply as TaskReplyWire, lease.connection);
         }
         this.afterTask(kq, lease);
         return;

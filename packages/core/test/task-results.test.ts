@@ -176,3 +176,21 @@ describe("ReferenceCounter: nested refs", () => {
     assert.equal(o.objects.memory.has(nested.ref.objectId), false);
   });
 });
+
+describe("TaskResults: the reply of a value's bytes alone", () => {
+  test("it is the value of the task's one return; a task of two returns fails with ProtocolError instead", async () => {
+    const o = await owner();
+    const w = new FakeWorker(o.net);
+    o.raylet.onLease((l) => l.grant(w));
+    // As a real worker answers: the bytes alone, whatever the task.
+    w.handle("pushTask", () => Uint8Array.of(0x2a));
+    const one = o.submit();
+    const two = o.submit({ numReturns: 2 });
+    await eventually(() => o.valueOf(one) !== undefined && o.valueOf(two) !== undefined, "both tasks ended");
+    const value = o.valueOf(one);
+    assert.equal(value?.kind, "inline");
+    assert.equal(deserialize((value as { bytes: Uint8Array }).bytes), 42);
+    assert.equal(o.errorOf(two)?.name, "ProtocolError", String(o.errorOf(two)));
+    assert.equal(o.results.size(), 0, "neither task is left in flight");
+  });
+});

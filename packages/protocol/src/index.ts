@@ -18,6 +18,7 @@ export { tokenDigest, tokenMatches } from "./token-compare.js";
 export { FrameDecoder, FrameTooLargeError, FRAME_HEADER_BYTES, FRAME_UP_FRONT_BYTES, type RawSink } from "./frame.js";
 export { encodeMessage, decodeMessage } from "./codec.js";
 export { encodeTaskSpec, decodeTaskSpec, TaskSpecWire } from "./task-wire.js";
+export { encodeTaskReply, decodeTaskReply, type TaskReplyWire } from "./task-reply-wire.js";
 export type { Transport, TransportListener } from "./transport.js";
 export { memoryTransportPair } from "./transport.js";
 export { connectTransport, listenTransport, parseAddress, type DialOptions } from "./transport-net.js";

@@ -7,6 +7,7 @@
 import { arr, bool, bytes, empty, int, lit, num, obj, opt, str, tuple } from "./schema.js";
 import { returns, rpc, rpcBytes, defineService, type ServiceOf } from "./service.js";
 import { TaskSpecWire } from "./task-wire.js";
+import type { TaskReplyWire } from "./task-reply-wire.js";
 import { TaskEventBatch } from "./task-events-wire.js";
 import { MetricsReport } from "./metrics-wire.js";
 import { LogReadRequest, WorkerOutputBatch, type LogChunk, type NodeLogFiles } from "./log-wire.js";
@@ -328,8 +329,11 @@ export type RayletService = ServiceOf<typeof RayletService>;
 
 /** Core worker (in the driver and every worker): executes tasks, owns objects. */
 export const CoreWorkerService = defineService({
-  /** The spec in its wire form (see task-wire.ts: encodeTaskSpec / decodeTaskSpec). */
-  pushTask: rpc(TaskSpecWire, returns<TaskReply>()),
+  /**
+   * The spec in its wire form (see task-wire.ts: encodeTaskSpec / decodeTaskSpec); the reply
+   * too (task-reply-wire.ts: a TaskReply, or a single inline return's bytes alone).
+   */
+  pushTask: rpc(TaskSpecWire, returns<TaskReplyWire>()),
   createActor: rpc(ActorCreationSpec, ok),
   /** Owner to worker: the task was cancelled (it is not interrupted: its signal aborts). */
   cancelTask: rpc(obj({ taskId: str, recursive: bool }), ok),

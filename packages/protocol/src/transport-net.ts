@@ -42,6 +42,22 @@ const STAGING_BYTES = 64 * 1024;
  */
 const OWN_BUFFER_FRAME_BYTES = 64 * 1024;
 
+/**
+ * Frames up to this long are staged byte by byte: Buffer#copy of part of a buffer makes a
+ * Uint8Array view of that part first (node:buffer's _copyActual), ~90 bytes of garbage per
+ * frame, and most frames (a task pushed, a task's reply) are 10 to 100 bytes long.
+ */
+const COPY_LOOP_BYTES = 256;
+
+/** Copies bytes [start, end) of `from` to `to` at `at`. */
+function copyInto(to: Buffer, at: number, from: Buffer, start: number, end: number): void {
+  if (end - start > COPY_LOOP_BYTES) {
+    from.copy(to, at, start, end);
+    return;
+  }
+  for (let i = start; i < end; i++) to[at++] = from[i] as number;
+}
+
 /** A payload queued by writeRaw: written as it is, its `written` called once the socket took it. */
 interface RawWrite {
   readonly data: Uint8Array;
@@ -128,7 +144,7 @@ export class SocketTransport implements Transport {
         staging = this.staging = Buffer.allocUnsafeSlow(STAGING_BYTES);
         this.stagedFrom = this.stagedTo = 0;
       }
-      buffer.copy(staging, this.stagedTo, start, end);
+      copyInto(staging, this.stagedTo, buffer, start, end);
       this.stagedTo += length;
     }
     this.queuedBytes += length;

@@ -1,4 +1,4 @@
-import { CoreWorkerService, UNTIL_PEER_LOST, decodeTaskSpec, type OutOfMemoryInfo, type RpcConnection, type ReturnValue, type TaskReply, type TaskSpec } from "@lux/protocol";
+import { CoreWorkerService, UNTIL_PEER_LOST, decodeTaskSpec, encodeTaskReply, type OutOfMemoryInfo, type RpcConnection, type ReturnValue, type TaskReply, type TaskReplyWire, type TaskSpec } from "@lux/protocol";
 import { TaskError, returnIdsOf, toWireError } from "@lux/common";
 import type { FakeNetwork } from "./fake-network.js";
 import { FakePeer, OK } from "./fake-peer.js";
@@ -23,7 +23,7 @@ export class PushedTask {
 
   constructor(
     readonly spec: TaskSpec,
-    private readonly resolve: (reply: TaskReply) => void,
+    private readonly resolve: (reply: TaskReplyWire) => void,
     private readonly reject: (error: unknown) => void,
     /** The connection it came on: a generator task's items go back over it. */
     private readonly connection?: RpcConnection<CoreWorkerService>,
@@ -58,10 +58,11 @@ export class PushedTask {
 
   /**
    * The task returned: one value per return id, in order (`{ nodeId, size }` for a value in
-   * a node's store; default: an inline FAKE_VALUE).
+   * a node's store; default: an inline FAKE_VALUE). In the wire form a real worker sends (one
+   * inline return: its bytes alone).
    */
   reply(...returns: FakeReturn[]): void {
-    this.answer(this.replyOf(returns));
+    this.answer(encodeTaskReply(this.replyOf(returns), this.spec.numReturns));
   }
 
   /** As `reply`, from a call that held the worker's thread past pipelineRequeueAfterMs (a CPU-bound synchronous function). */
@@ -103,7 +104,7 @@ export class PushedTask {
     this.answered = true;
   }
 
-  private answer(reply: TaskReply): void {
+  private answer(reply: TaskReplyWire): void {
     if (this.answered) return;
     this.answered = true;
     this.resolve(reply);
@@ -141,7 +142,7 @@ export class FakeWorker extends FakePeer<CoreWorkerService> {
     this.workerId = options.workerId ?? `w-${address}`;
     this.handle("pushTask", (wire, connection) => {
       const spec = decodeTaskSpec(connection, wire);
-      return new Promise<TaskReply>((resolve, reject) => this.pushed(new PushedTask(spec, resolve, reject, connection as RpcConnection<CoreWorkerService>)));
+      return new Promise<TaskReplyWire>((resolve, reject) => this.pushed(new PushedTask(spec, resolve, reject, connection as RpcConnection<CoreWorkerService>)));
     });
     this.handle("createActor", () => OK);
     for (const method of OK_METHODS) this.handle(method, () => OK);
