@@ -9,7 +9,7 @@
  * those with a body its schema accepts, so it neither kills what it attacks nor forks the
  * machine to death. It checks that here, with the same codec and schemas as the server.
  */
-import { DEFAULT_MESSAGE_DEPTH, type ServiceSpec } from "@lux/protocol";
+import { DEFAULT_MESSAGE_DEPTH, PROTOCOL_VERSION, type ServiceSpec } from "@lux/protocol";
 import { mutateBytes, mutateValue, nestedBytes, oddValue, splice } from "./mutate.js";
 import type { Random } from "./random.js";
 import { frame, header, packr } from "./wire.js";
@@ -151,7 +151,7 @@ function splitWrites(r: Random, bytes: Buffer): Buffer[] {
 
 /** A hello that is not quite right: wrong or missing fields, wrong types, poisoned keys. */
 function brokenHello(r: Random): Buffer {
-  const hello = { magic: "lux", version: 1, token: r.bytes(24).toString("hex") };
+  const hello = { magic: "lux", version: PROTOCOL_VERSION, token: r.bytes(24).toString("hex") };
   return r.chance(0.5) ? encode(mutateValue(r, hello)) : mutateBytes(r, encode(hello));
 }
 

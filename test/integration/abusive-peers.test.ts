@@ -15,7 +15,7 @@ import { Packr } from "msgpackr";
 import * as lux from "lux";
 import { LocalCluster } from "lux/testing";
 import { InvalidRequestError, rpcPeerOptions } from "@lux/common";
-import { connectRpc, type GcsService, type RayletService } from "@lux/protocol";
+import { PROTOCOL_VERSION, connectRpc, type GcsService, type RayletService } from "@lux/protocol";
 import { waitFor } from "./helpers.js";
 
 const square = lux.remote((x: number) => x * x);
@@ -72,7 +72,7 @@ async function authenticatedSocket(address: string, token: string): Promise<net.
     socket.once("connect", resolve);
     socket.once("error", reject);
   });
-  socket.write(frame(packr.pack({ magic: "lux", version: 1, token })));
+  socket.write(frame(packr.pack({ magic: "lux", version: PROTOCOL_VERSION, token })));
   await new Promise<void>((resolve, reject) => {
     let got = Buffer.alloc(0);
     const onData = (chunk: Buffer): void => {

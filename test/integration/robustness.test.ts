@@ -11,6 +11,7 @@ import * as net from "node:net";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Packr } from "msgpackr";
+import { PROTOCOL_VERSION } from "@lux/protocol";
 import * as lux from "lux";
 import { descendants, waitFor } from "./helpers.js";
 
@@ -123,12 +124,12 @@ const attacks: { name: string; bytes: () => Buffer; logged: RegExp }[] = [
   },
   {
     name: "a handshake with a wrong token",
-    bytes: () => frame(pack({ magic: "lux", version: 1, token: "wrong" })),
+    bytes: () => frame(pack({ magic: "lux", version: PROTOCOL_VERSION, token: "wrong" })),
     logged: /wrong or missing cluster token/,
   },
   {
     name: "a handshake without a token",
-    bytes: () => frame(pack({ magic: "lux", version: 1 })),
+    bytes: () => frame(pack({ magic: "lux", version: PROTOCOL_VERSION })),
     logged: /wrong or missing cluster token/,
   },
 ];
@@ -236,7 +237,7 @@ describe("robustness of listening sockets", () => {
   test("a refused handshake is answered with the reason before the connection closes", async () => {
     const gcs = targets[0];
     assert.ok(gcs !== undefined);
-    const { received } = await attack(gcs.listener, frame(pack({ magic: "lux", version: 1, token: "wrong" })));
+    const { received } = await attack(gcs.listener, frame(pack({ magic: "lux", version: PROTOCOL_VERSION, token: "wrong" })));
     assert.ok(received.length > 4, "the server closed without answering");
     assert.deepEqual(packr.unpack(received.subarray(4, 4 + received.readUInt32BE(0))), { ok: false, error: "wrong or missing cluster token" });
   });

@@ -12,7 +12,8 @@ import { bytesReceiver, isBytesReply, pendingInto, type BytesMethod } from "./by
 import type { Transport } from "./transport.js";
 import { tokenDigest, tokenMatches } from "./token-compare.js";
 
-export const PROTOCOL_VERSION = 1;
+/** Bumped when a message changes shape: 2 has the bytes-alone pushTask reply and receiver-dialled collective links. */
+export const PROTOCOL_VERSION = 2;
 const MAGIC = "lux";
 /**
  * Largest frame accepted before the peer has authenticated. A hello is tiny (about 100

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
+  PROTOCOL_VERSION,
   FRAME_HEADER_BYTES,
   HANDSHAKE_MAX_FRAME_BYTES,
   FRAME_UP_FRONT_BYTES,
@@ -264,8 +265,8 @@ function frameOf(message: unknown): Buffer {
 test("frames behind a refused hello or an undecodable frame, in the same chunk, are never dispatched (found by npm run fuzz)", async () => {
   const request = frameOf([0, 1, "echo", { data: Buffer.alloc(1) }]);
   const firsts: [string, Buffer][] = [
-    ["a hello with the wrong token", frameOf({ magic: "lux", version: 1, token: "wrong" })],
-    ["a hello that does not decode", Buffer.concat([frameOf({ magic: "lux", version: 1, token: "t" }).subarray(0, 10), Buffer.of(0xc1)])],
+    ["a hello with the wrong token", frameOf({ magic: "lux", version: PROTOCOL_VERSION, token: "wrong" })],
+    ["a hello that does not decode", Buffer.concat([frameOf({ magic: "lux", version: PROTOCOL_VERSION, token: "t" }).subarray(0, 10), Buffer.of(0xc1)])],
     ["something that is no hello", frameOf([0, 1, "echo", { data: Buffer.alloc(1) }])],
   ];
   for (const [what, first] of firsts) {
@@ -280,7 +281,7 @@ test("frames behind a refused hello or an undecodable frame, in the same chunk, 
   // After an accepted hello, an undecodable frame ends the connection: what follows it goes unhandled too.
   const { raw, server, handled } = rawPeer();
   const garbage = Buffer.concat([Buffer.from([0, 0, 0, 1]), Buffer.of(0xc1)]);
-  const chunk = Buffer.concat([frameOf({ magic: "lux", version: 1, token: "t" }), request, garbage, request]);
+  const chunk = Buffer.concat([frameOf({ magic: "lux", version: PROTOCOL_VERSION, token: "t" }), request, garbage, request]);
   raw.writeFrame(chunk, 0, chunk.length);
   await flush();
   assert.equal(server.state, "closed");
@@ -290,7 +291,7 @@ test("frames behind a refused hello or an undecodable frame, in the same chunk, 
 test("a hello with stray bytes behind it in its frame is dropped without quoting the frame (the token stays out of the log)", async () => {
   const token = "c0ffee".repeat(8);
   const { raw, server, dropped, handshake } = rawPeer(token);
-  const hello = encodeMessage({ magic: "lux", version: 1, token });
+  const hello = encodeMessage({ magic: "lux", version: PROTOCOL_VERSION, token });
   const f = Buffer.concat([Buffer.alloc(FRAME_HEADER_BYTES), hello, Buffer.of(0x01, 0x02)]);
   f.writeUInt32BE(hello.length + 2);
   raw.writeFrame(f, 0, f.length);
