@@ -131,14 +131,18 @@ void ForgetView(void* base) {
   views.erase(reinterpret_cast<uintptr_t>(base));
 }
 
-// /proc/self/pagemap, opened on first use (-2: not yet; -1: unavailable).
+// /proc/self/pagemap, opened on first use (-2: not yet; -1: unavailable, e.g. no /proc: every
+// write then copies through the view, as before).
 int pagemap_fd = -2;
 
 // Whether none of the pages of [start, end) of this process was written since it was mapped
 // privately: each is not in memory (still the file's) or is the file's page (bit 61), none a
 // private copy (an anonymous page, in memory or swapped: bit 62). See Documentation/admin-guide/mm/pagemap.rst.
 bool PagesUnwritten(uintptr_t start, uintptr_t end) {
-  if (pagemap_fd == -2) pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  {
+    std::lock_guard<std::mutex> lock(views_mutex);  // threads of one process share the fd
+    if (pagemap_fd == -2) pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  }
   if (pagemap_fd < 0) return false;
   const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
   uint64_t entries[512];
