@@ -16,7 +16,7 @@ interface Block {
  * First-fit allocator over the arena. Lowest offsets are preferred, so freed regions
  * are reused while their pages are still warm (first touch of a page costs a fault).
  * A block for a client that wrote objects before goes, when it fits, where that client
- * wrote (see WarmRanges): the lowest free space inside one of its ranges.
+ * wrote (see WarmRanges): the lowest free space inside one of its ranges (see allocateWarm).
  */
 export class Allocator {
   /** Free blocks sorted by offset, never adjacent (merged on free). */
@@ -63,7 +63,12 @@ export class Allocator {
     return -1;
   }
 
-  /** The lowest offset where `need` bytes are free and inside one range of `warm`, taken; -1 if none. */
+  /**
+   * The lowest offset inside one range of `warm` where `need` bytes are free, taken; -1 if
+   * none. Taken from the middle of a free block only where the free space left below is at
+   * least `need` too: a smaller piece would be room lost to fragments in a small store (larger
+   * objects no longer fit; more spilling).
+   */
   private allocateWarm(need: number, warm: WarmRanges): number {
     let found = -1;
     let index = -1;
@@ -82,7 +87,8 @@ export class Allocator {
         const b = this.free[i] as Block;
         if (b.offset >= end) break;
         const from = Math.max(b.offset, start);
-        if (Math.min(b.offset + b.size, end) - from >= need) {
+        const below = from - b.offset;
+        if ((below === 0 || below >= need) && Math.min(b.offset + b.size, end) - from >= need) {
           found = from;
           index = i;
           return true;

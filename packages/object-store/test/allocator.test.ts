@@ -217,40 +217,40 @@ describe("WarmRanges", () => {
 });
 
 describe("Allocator with a client's warm ranges", () => {
-  test("a block goes into the lowest free space inside the client's ranges, else first fit", () => {
+  test("a block goes into the lowest free space inside the client's ranges, before lower free space; else first fit", () => {
     const a = new Allocator(32 * PAGE);
-    const x = a.allocate(4 * PAGE); // 0: another client's
-    const y = a.allocate(4 * PAGE); // 4 pages: this client's
-    const z = a.allocate(4 * PAGE); // 8 pages: another client's
+    const x = a.allocate(4 * PAGE); // at 0: another client's
+    const y = a.allocate(4 * PAGE); // at 4 pages: this client's
+    const z = a.allocate(4 * PAGE); // at 8 pages: another client's
+    const w = a.allocate(4 * PAGE); // at 12 pages: another client's
+    assert.deepEqual([x, y, z, w], [0, 4 * PAGE, 8 * PAGE, 12 * PAGE]);
     const warm = new WarmRanges();
     warm.add(y, y + 4 * PAGE);
     a.release(x, 4 * PAGE);
     a.release(y, 4 * PAGE);
-    // Free: [0, 8) pages merged, then from 12 on. First fit would give 0; the client's range gives 4.
-    assert.equal(a.allocate(4 * PAGE), x, "without ranges: first fit");
-    a.release(x, 4 * PAGE);
+    a.release(w, 4 * PAGE);
+    // Free: [0, 8) pages, then [12, 32). First fit would give 0; its range gives 4, then 6.
     assert.equal(a.allocate(2 * PAGE, warm), y);
     assert.equal(a.allocate(2 * PAGE, warm), y + 2 * PAGE);
-    assert.equal(a.allocate(2 * PAGE, warm), 0, "the client's range is full: first fit");
-    assert.equal(a.usedBytes, 10 * PAGE);
-    a.release(z, 4 * PAGE);
-    assert.equal(a.allocate(5 * PAGE, warm), z, "larger than any of its ranges: first fit (not the 2 free pages at 2)");
+    assert.equal(a.allocate(2 * PAGE, warm), x, "its range is full: first fit");
+    assert.equal(a.allocate(2 * PAGE), 2 * PAGE);
+    assert.equal(a.allocate(2 * PAGE), w);
   });
 
-  test("carving from the middle of a free block leaves both sides free, and everything merges back", () => {
-    const a = new Allocator(16 * PAGE);
+  test("from the middle of a free block only where the free space left below would hold as much again", () => {
+    const a = new Allocator(32 * PAGE);
     const warm = new WarmRanges();
-    warm.add(6 * PAGE, 8 * PAGE);
-    assert.equal(a.allocate(2 * PAGE, warm), 6 * PAGE);
-    assert.equal(a.largestFree, 8 * PAGE);
-    assert.equal(a.allocate(6 * PAGE), 0, "the space below is free");
-    assert.equal(a.allocate(8 * PAGE), 8 * PAGE, "the space above is free");
-    assert.equal(a.allocate(PAGE), -1);
-    a.release(6 * PAGE, 2 * PAGE);
-    a.release(0, 6 * PAGE);
-    a.release(8 * PAGE, 8 * PAGE);
-    assert.equal(a.largestFree, 16 * PAGE);
-    assert.equal(a.usedBytes, 0);
+    warm.add(4 * PAGE, 8 * PAGE);
+    assert.equal(a.allocate(4 * PAGE, warm), 4 * PAGE, "4 pages left below: taken from the middle");
+    assert.equal(a.allocate(4 * PAGE), 0, "the space below is free");
+    assert.equal(a.allocate(24 * PAGE), 8 * PAGE, "the space above is free");
+    a.release(0, 4 * PAGE);
+    a.release(4 * PAGE, 4 * PAGE);
+    a.release(8 * PAGE, 24 * PAGE);
+    assert.equal(a.largestFree, 32 * PAGE, "all merged back");
+    const narrow = new WarmRanges();
+    narrow.add(2 * PAGE, 6 * PAGE);
+    assert.equal(a.allocate(4 * PAGE, narrow), 0, "2 pages left below would be a fragment: first fit");
   });
 
   test("random rounds with warm ranges never overlap blocks and end all free", () => {

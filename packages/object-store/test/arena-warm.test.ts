@@ -46,10 +46,11 @@ describe("ArenaStore placing a client's objects where it wrote before", () => {
 
   test("freed space a client wrote is its next object's, before lower space another client wrote", async () => {
     assert.equal(await put("a1", a), 0);
-    assert.equal(await put("b1", b), SIZE);
+    assert.equal(await put("a-kept", a), SIZE);
+    assert.equal(await put("b1", b), 2 * SIZE);
     store.free("a1");
     store.free("b1");
-    assert.equal(await put("b2", b), SIZE, "B's own space, not the lower space A wrote");
+    assert.equal(await put("b2", b), 2 * SIZE, "B's own space, not the lower space A wrote");
     assert.equal(await put("a2", a, true), 0, "and A's (createSoon too)");
     store.free("a2");
     assert.equal(await put("b3", b), 0, "B's space is taken: the lowest free space");
@@ -57,10 +58,11 @@ describe("ArenaStore placing a client's objects where it wrote before", () => {
 
   test("a client that is gone leaves no preference: its space is first fit again", async () => {
     assert.equal(await put("a1", a), 0);
-    assert.equal(await put("b1", b), SIZE);
+    assert.equal(await put("a-kept", a), SIZE);
+    assert.equal(await put("b1", b), 2 * SIZE);
     store.free("b1");
-    store.clientGone(b);
     store.free("a1");
+    store.clientGone(b);
     assert.equal(await put("b2", b), 0);
   });
 });
