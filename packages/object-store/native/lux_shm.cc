@@ -10,9 +10,12 @@
 #include <cmath>
 #include <cstring>
 #include <fcntl.h>
+#include <map>
+#include <mutex>
 #include <string>
 #include <type_traits>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -23,6 +26,9 @@ namespace {
 struct Mapping {
   uint8_t* base = nullptr;
   size_t size = 0;
+  // The arena file's identity, to tell whether a private view (mapRange) is of this arena.
+  dev_t dev = 0;
+  ino_t ino = 0;
 };
 
 Napi::Error SysError(Napi::Env env, const std::string& what) {
@@ -66,10 +72,12 @@ Napi::Value Map(const Napi::CallbackInfo& info) {
   bool shared = info[2].As<Napi::Boolean>();
   int fd = open(path.c_str(), shared ? O_RDWR : O_RDONLY);
   if (fd < 0) throw SysError(env, "open " + path);
+  struct stat st {};
+  bool known = fstat(fd, &st) == 0;
   void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, shared ? MAP_SHARED : MAP_PRIVATE, fd, 0);
   close(fd);
   if (p == MAP_FAILED) throw SysError(env, "mmap " + path);
-  auto mapping = new Mapping{static_cast<uint8_t*>(p), size};
+  auto mapping = new Mapping{static_cast<uint8_t*>(p), size, known ? st.st_dev : 0, known ? st.st_ino : 0};
   return Napi::External<Mapping>::New(env, mapping, [](Napi::Env, Mapping* m) {
     if (m->base != nullptr) munmap(m->base, m->size);
     delete m;
@@ -107,6 +115,78 @@ struct Mapped {
   double token;
 };
 
+// The private views this process has mapped (mapRange), by start address: where in which
+// arena file each one's bytes lie. See UnchangedArenaBytes.
+struct ViewPlace {
+  size_t length;
+  off_t offset;
+  dev_t dev;
+  ino_t ino;
+};
+std::mutex views_mutex;
+std::map<uintptr_t, ViewPlace> views;
+
+void ForgetView(void* base) {
+  std::lock_guard<std::mutex> lock(views_mutex);
+  views.erase(reinterpret_cast<uintptr_t>(base));
+}
+
+// /proc/self/pagemap, opened on first use (-2: not yet; -1: unavailable, e.g. no /proc: every
+// write then copies through the view, as before).
+int pagemap_fd = -2;
+
+// Whether none of the pages of [start, end) of this process was written since it was mapped
+// privately: each is not in memory (still the file's) or is the file's page (bit 61), none a
+// private copy (an anonymous page, in memory or swapped: bit 62). See Documentation/admin-guide/mm/pagemap.rst.
+bool PagesUnwritten(uintptr_t start, uintptr_t end) {
+  {
+    std::lock_guard<std::mutex> lock(views_mutex);  // threads of one process share the fd
+    if (pagemap_fd == -2) pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  }
+  if (pagemap_fd < 0) return false;
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  uint64_t entries[512];
+  for (uintptr_t first = start / page, last = (end + page - 1) / page; first < last;) {
+    size_t n = static_cast<size_t>(last - first < 512 ? last - first : 512);
+    ssize_t got = pread(pagemap_fd, entries, n * sizeof(uint64_t), static_cast<off_t>(first * sizeof(uint64_t)));
+    if (got != static_cast<ssize_t>(n * sizeof(uint64_t))) return false;
+    for (size_t i = 0; i < n; i++) {
+      uint64_t e = entries[i];
+      bool present = (e >> 63) & 1, swapped = (e >> 62) & 1, file = (e >> 61) & 1;
+      if (swapped || (present && !file)) return false;
+    }
+    first += n;
+  }
+  return true;
+}
+
+// The bytes [bytes, bytes + length) where they lie in the shared mapping `m`, if they are bytes
+// of a private view of m's arena that this process has not written to (so they are what the
+// arena holds): else nullptr. A task returning (part of) its input then copies from the
+// process's shared mapping, whose pages it has mostly touched before, instead of touching
+// every page of the view: a page's first touch at an address new to the process costs more
+// than copying it on a VM with shadow page tables (measured: ~2.5 ms to read 4 MiB through a
+// new mapping, ~0.2 ms through one read before; and the view is then unmapped untouched).
+const uint8_t* UnchangedArenaBytes(const Mapping* m, const uint8_t* bytes, size_t length) {
+  if (length < (size_t{64} << 10) || m->ino == 0) return nullptr;
+  auto start = reinterpret_cast<uintptr_t>(bytes);
+  ViewPlace place;
+  uintptr_t base;
+  {
+    std::lock_guard<std::mutex> lock(views_mutex);
+    auto it = views.upper_bound(start);
+    if (it == views.begin()) return nullptr;
+    --it;
+    base = it->first;
+    place = it->second;
+  }
+  if (start + length > base + place.length || place.dev != m->dev || place.ino != m->ino) return nullptr;
+  size_t at = static_cast<size_t>(place.offset) + (start - base);
+  if (at > m->size || length > m->size - at) return nullptr;
+  if (!PagesUnwritten(start, start + length)) return nullptr;
+  return m->base + at;
+}
+
 Napi::Value OnViewReleased(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto* previous = env.GetInstanceData<Napi::FunctionReference>();
@@ -117,6 +197,7 @@ Napi::Value OnViewReleased(const Napi::CallbackInfo& info) {
 }
 
 void ViewCollected(Napi::Env env, void* data, Mapped* m) {
+  ForgetView(data);
   munmap(data, m->length);
   // V8 takes the whole length off when the buffer goes; give back what was taken off here.
   if (m->unaccounted != 0) Napi::MemoryManagement::AdjustExternalMemory(env, m->unaccounted);
@@ -146,13 +227,19 @@ Napi::Value MapRange(const Napi::CallbackInfo& info) {
   if (accounted > static_cast<int64_t>(length)) accounted = static_cast<int64_t>(length);
   void* p = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, offset);
   if (p == MAP_FAILED) throw SysError(env, "mmap object");
+  struct stat st {};
+  if (fstat(fd, &st) == 0) {
+    std::lock_guard<std::mutex> lock(views_mutex);
+    views[reinterpret_cast<uintptr_t>(p)] = ViewPlace{length, offset, st.st_dev, st.st_ino};
+  }
   auto* mapped = new Mapped{length, static_cast<int64_t>(length) - accounted, token};
   auto buffer = Napi::ArrayBuffer::New(env, p, length, ViewCollected, mapped);
   if (mapped->unaccounted != 0) Napi::MemoryManagement::AdjustExternalMemory(env, -mapped->unaccounted);
   return buffer;
 }
 
-// write(mapping, offset, source): copies a typed array or Buffer into the arena.
+// write(mapping, offset, source): copies a typed array or Buffer into the arena (from where the
+// bytes lie in the arena, when they are an unwritten view of it: see UnchangedArenaBytes).
 Napi::Value Write(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto m = Unwrap(info, 0);
@@ -161,7 +248,8 @@ Napi::Value Write(const Napi::CallbackInfo& info) {
   auto bytes = static_cast<uint8_t*>(src.ArrayBuffer().Data()) + src.ByteOffset();
   size_t length = src.ByteLength();
   CheckRange(env, m, offset, length);
-  std::memcpy(m->base + offset, bytes, length);
+  const uint8_t* in_arena = UnchangedArenaBytes(m, bytes, length);
+  std::memcpy(m->base + offset, in_arena != nullptr ? in_arena : bytes, length);
   return env.Undefined();
 }
 

@@ -1,10 +1,11 @@
 import * as fs from "node:fs";
 import { systemClock, type Clock } from "@lux/protocol";
 import { LuxError, ObjectStoreFullError } from "@lux/common";
-import { Allocator } from "./allocator.js";
+import { Allocator, alignUp } from "./allocator.js";
 import { RoomMaker } from "./room-maker.js";
 import { SpaceWaiters } from "./space-waiters.js";
 import { Spiller } from "./spiller.js";
+import { WarmRanges } from "./warm-ranges.js";
 
 /** Where an object's bytes are in the arena. */
 export interface StoreLocation {
@@ -72,6 +73,11 @@ export class ArenaStore {
   private fd: fs.promises.FileHandle | undefined;
   private readonly spiller: Spiller;
   private readonly room: RoomMaker;
+  /**
+   * Where each client (a connection: an object) created objects, its writes having touched
+   * those pages: its next objects go there first. Weak: a client need not say it is gone.
+   */
+  private readonly warm = new WeakMap<object, WarmRanges>();
 
   private constructor(private readonly options: ArenaStoreOptions) {
     this.allocator = new Allocator(options.capacity);
@@ -140,7 +146,7 @@ export class ArenaStore {
       this.room.make();
       return undefined;
     }
-    const now = this.allocator.allocate(size);
+    const now = this.allocator.allocate(size, this.warmOf(client));
     if (now >= 0) return this.add(objectId, size, owner, client, now);
     if (!this.room.canSpillFor(size)) return undefined;
     const offset = await this.space.reserveBriefly(objectId, size, client, this.options.spillWaitMs);
@@ -151,7 +157,7 @@ export class ArenaStore {
   async create(objectId: string, size: number, owner: string, client: unknown): Promise<StoreLocation> {
     this.checkNew(objectId, size);
     // Creates that wait go first: a new one may not jump ahead of them.
-    const now = this.space.count === 0 ? this.allocator.allocate(size) : -1;
+    const now = this.space.count === 0 ? this.allocator.allocate(size, this.warmOf(client)) : -1;
     if (now >= 0) return this.add(objectId, size, owner, client, now);
     const offset = await this.space.reserve(objectId, size, client);
     return this.addReserved(objectId, size, owner, client, offset);
@@ -299,6 +305,7 @@ export class ArenaStore {
       }
       if (e.state === "created" && e.creator === client) this.abandon(e);
     }
+    if (typeof client === "object" && client !== null) this.warm.delete(client);
     this.space.clientGone(client);
     this.space.serve();
   }
@@ -367,6 +374,10 @@ export class ArenaStore {
     });
   }
 
+  private warmOf(client: unknown): WarmRanges | undefined {
+    return typeof client === "object" && client !== null ? this.warm.get(client) : undefined;
+  }
+
   /** Adds an object whose region was reserved while it waited (the same id may have been created meanwhile). */
   private addReserved(objectId: string, size: number, owner: string, client: unknown, offset: number): StoreLocation {
     if (this.entries.has(objectId)) {
@@ -377,6 +388,11 @@ export class ArenaStore {
   }
 
   private add(objectId: string, size: number, owner: string, client: unknown, offset: number): StoreLocation {
+    if (typeof client === "object" && client !== null) {
+      let warm = this.warm.get(client);
+      if (warm === undefined) this.warm.set(client, (warm = new WarmRanges()));
+      warm.add(offset, offset + alignUp(Math.max(size, 1)));
+    }
     this.entries.set(objectId, {
       objectId,
       owner,

@@ -114,3 +114,41 @@ test("write of a large buffer lands exactly, also across never-written pages", (
     assert.ok(Buffer.from(a.sharedBytes(offset, length)).equals(data), `${length} bytes at ${offset}`);
   }
 });
+
+test("writing a view of the arena: its bytes as the view has them, written to or not, whole or in part", () => {
+  const MiB = 1 << 20;
+  const a = arena(16 * MiB);
+  const source = pattern(MiB + 4096, 3);
+  a.write(0, source);
+  const expectAt = (offset: number, bytes: Uint8Array, what: string): void =>
+    assert.ok(Buffer.from(a.sharedBytes(offset, bytes.byteLength)).equals(bytes), what);
+
+  // A view nobody wrote to: the arena's bytes (copied from where they lie in the arena).
+  const view = new Uint8Array(a.view(0, MiB + 4096));
+  a.write(2 * MiB, view);
+  expectAt(2 * MiB, source, "an unwritten view");
+  a.write(4 * MiB, view.subarray(4096 + 3, MiB));
+  expectAt(4 * MiB, source.subarray(4096 + 3, MiB), "part of an unwritten view");
+  a.write(5 * MiB, new Float64Array(view.buffer, 8 * 4096, (64 * 1024) / 8));
+  expectAt(5 * MiB, source.subarray(8 * 4096, 8 * 4096 + 64 * 1024), "another typed array over it");
+
+  // Written to (its own private copy of a page): what the view has, not the arena.
+  view[300_000] = (view[300_000] as number) ^ 0xff;
+  const changed = Buffer.from(view);
+  assert.notEqual(changed[300_000], source[300_000]);
+  a.write(8 * MiB, view);
+  expectAt(8 * MiB, changed, "a view written to");
+  a.write(10 * MiB, view.subarray(200_000, 400_000));
+  expectAt(10 * MiB, changed.subarray(200_000, 400_000), "the written part of a view");
+  a.write(11 * MiB, view.subarray(400_000, MiB));
+  expectAt(11 * MiB, source.subarray(400_000, MiB), "an unwritten part of a view written elsewhere");
+  // The arena itself is unchanged by the view's write.
+  expectAt(0, source, "the arena under the view");
+
+  // A view of another arena file (another node's store in this process) is copied as it is.
+  const b = arena(8 * MiB + 4096);
+  b.write(0, pattern(MiB, 9));
+  const other = new Uint8Array(b.view(0, MiB));
+  a.write(12 * MiB, other);
+  expectAt(12 * MiB, pattern(MiB, 9), "a view of another arena");
+});
