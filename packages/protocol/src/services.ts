@@ -269,6 +269,13 @@ export const RayletService = defineService({
    * after the reply's frame (see BytesReply); from a copy still being pulled, once they arrived.
    */
   readObjectChunk: rpcBytes(obj({ objectId: str, offset: int(), length: int() })),
+  /**
+   * Raylet to raylet over TLS: a channel for chunk reads outside the TLS socket (see
+   * packages/raylet/src/bulk-channel.ts): a plain TCP port of this raylet to dial, and the
+   * channel's id. Keys come from this connection's TLS session, so only its peer can use
+   * the channel, and its reads act as this connection's (its pins). Refused without TLS.
+   */
+  openBulkChannel: rpc(empty, returns<{ port: number; channel: string }>()),
   jobFinished: rpc(obj({ jobId: str }), ok),
   /**
    * From a driver whose job just registered: start the job's workers now, one per CPU of the

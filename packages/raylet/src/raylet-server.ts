@@ -255,6 +255,7 @@ export class Raylet {
       workers: () => this.workerPool,
       pulls: () => this.transfers.pulls,
       transfers: () => this.transfers.server,
+      bulkChannels: () => this.transfers.bulk,
       workerConnections: this.workerConnections,
       currentResources: () => this.currentResources(),
       outOfMemoryOf: (workerId) => this.memory?.killOf(workerId),
@@ -440,6 +441,7 @@ export class Raylet {
       config: this.options.config,
       peer: (nodeId) => this.nodePeers.get(nodeId),
       forget: (nodeId) => this.forgetNode(nodeId),
+      tlsHost: this.tls === undefined || this.options.address.startsWith("/") ? undefined : this.options.address.slice(0, this.options.address.lastIndexOf(":")).replace(/^\[|\]$/g, ""),
     }));
   }
 
@@ -465,6 +467,7 @@ export class Raylet {
    */
   async close(): Promise<void> {
     this.closing = true;
+    this.nodeTransfers?.bulk?.close();
     this.reportTimer?.cancel();
     this.liveness?.stop();
     this.memory?.stop();
