@@ -81,8 +81,11 @@ const objectIds = obj({ objectIds: arr(str) });
 
 /** Control service: cluster metadata and coordination; no task passes through it. */
 export const GcsService = defineService({
-  /** `metricsAddress`: where the node serves Prometheus metrics (HOST:PORT), if it does. */
-  registerNode: rpc(obj({ nodeId: str, address: str, resources: ResourceSet, storeKind: str, storeCapacity: num, labels: opt(Labels), metricsAddress: opt(str) }), ok),
+  /**
+   * `metricsAddress`: where the node serves Prometheus metrics (HOST:PORT), if it does;
+   * `transferAddress`: where its raylet takes object transfer channels (TLS clusters only).
+   */
+  registerNode: rpc(obj({ nodeId: str, address: str, resources: ResourceSet, storeKind: str, storeCapacity: num, labels: opt(Labels), metricsAddress: opt(str), transferAddress: opt(str) }), ok),
   registerJob: rpc(JobInfo, ok),
   /**
    * Who is serving: `incarnation` changes with every start, so a client that reconnected

@@ -27,37 +27,18 @@
 import { randomBytes } from "node:crypto";
 import * as net from "node:net";
 import { createLogger, LuxError } from "@lux/common";
-import type { BytesReply, RayletService, RpcConnection, Transport } from "@lux/protocol";
+import type { BytesReply, RayletService, RpcConnection } from "@lux/protocol";
 import { aesGcm } from "@lux/object-store";
-import { FrameOpener, FrameSealer, Kind, frameBuffer, gather, giveBack, type FrameTarget } from "./bulk-frames.js";
+import { FrameOpener, FrameSealer, Kind, PULLER_LABEL, channelKeys, frameBuffer, gather, giveBack, type FrameTarget, type TlsLink } from "./bulk-frames.js";
 
 const log = createLogger("raylet");
 
 const ID_BYTES = 16;
-const KEY_BYTES = 16;
-/** Labels of the keys (RFC 8446 exporters), one per direction. */
-const PULLER_LABEL = "EXPORTER-lux-object-transfer-puller-to-source";
-const SOURCE_LABEL = "EXPORTER-lux-object-transfer-source-to-puller";
-
+/** What a channel's socket starts with, before its id: other bytes (plaintext of another protocol) are refused at once. */
+const MAGIC = Buffer.from("LUXCHAN1");
 /** Largest request body (a read: offset, length, object id) and error message a peer may send. */
 const MAX_REQUEST_BYTES = 1024;
 const MAX_ERROR_BYTES = 16 * 1024;
-
-/** What a channel needs of the TLS connection it belongs to. */
-export interface TlsLink {
-  readonly transport: Transport;
-  readonly state: string;
-  onClose(listener: () => void): void;
-}
-
-/** The two keys of channel `id` on TLS connection `conn`; undefined if it has no TLS. */
-function channelKeys(conn: TlsLink, id: Buffer): { puller: Buffer; source: Buffer } | undefined {
-  const exportKeys = conn.transport.exportKeyingMaterial?.bind(conn.transport);
-  const puller = exportKeys?.(KEY_BYTES, PULLER_LABEL, id);
-  const source = exportKeys?.(KEY_BYTES, SOURCE_LABEL, id);
-  return puller === undefined || source === undefined ? undefined : { puller, source };
-}
-
 
 /** What the source side serves: TransferServer.read, for the TLS connection the channel belongs to. */
 export type ReadChunk = (objectId: string, offset: number, length: number, connection: unknown) => Promise<BytesReply>;
@@ -93,6 +74,12 @@ export class BulkListener {
   private readonly bound = new Set<net.Socket>();
 
   constructor(private readonly options: BulkListenerOptions) {}
+
+  /** Listens (once); the listener's HOST:PORT. */
+  async start(): Promise<string> {
+    const port = await this.listen();
+    return `${this.options.host.includes(":") ? `[${this.options.host}]` : this.options.host}:${port}`;
+  }
 
   /** openBulkChannel: a channel for TLS connection `connection`. */
   async offer(connection: TlsLink): Promise<{ port: number; channel: string }> {
@@ -136,7 +123,7 @@ export class BulkListener {
   private accepted(socket: net.Socket): void {
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
     const refuse = (why: string): void => {
-      log.warn(`object transfer channel: refused ${peer}: ${why}`);
+      log.warn(`object transfer channels: refused a connection with ${peer}: ${why}`);
       socket.destroy();
     };
     if (this.handshaking.size >= this.options.maxHandshaking) {
@@ -159,8 +146,10 @@ export class BulkListener {
       try {
         if (opener === undefined) {
           head = Buffer.concat([head, chunk]);
-          if (head.length < ID_BYTES) return;
-          const key = head.subarray(0, ID_BYTES).toString("hex");
+          const magic = head.subarray(0, MAGIC.length);
+          if (!magic.equals(MAGIC.subarray(0, magic.length))) return refuse("plaintext or another protocol: not an object transfer channel");
+          if (head.length < MAGIC.length + ID_BYTES) return;
+          const key = head.subarray(MAGIC.length, MAGIC.length + ID_BYTES).toString("hex");
           const offer = this.offers.get(key);
           this.offers.delete(key); // one use, whatever follows
           if (offer === undefined || offer.connection.state === "closed") return refuse("no such channel offered");
@@ -170,7 +159,7 @@ export class BulkListener {
             this.handshaking.delete(socket);
             this.bound.add(socket);
           });
-          chunk = head.subarray(ID_BYTES);
+          chunk = head.subarray(MAGIC.length + ID_BYTES);
         }
         if (chunk.length > 0) opener.push(chunk);
       } catch (e) {
@@ -301,9 +290,10 @@ export class BulkClient {
     socket.on("error", (e) => client.close(e));
     socket.on("close", () => client.close(new LuxError(`the object transfer channel to ${host}:${port} closed`)));
     connection.onClose(() => socket.destroy());
-    const hello = Buffer.alloc(ID_BYTES + FrameSealer.size(0));
-    id.copy(hello);
-    client.sealer.seal(0, Kind.hello, new Uint8Array(0), hello.subarray(ID_BYTES));
+    const hello = Buffer.alloc(MAGIC.length + ID_BYTES + FrameSealer.size(0));
+    MAGIC.copy(hello);
+    id.copy(hello, MAGIC.length);
+    client.sealer.seal(0, Kind.hello, new Uint8Array(0), hello.subarray(MAGIC.length + ID_BYTES));
     socket.write(hello);
     log.info(`object transfer channel to ${host}:${port} open (chunks of ${label} sealed with AES-128-GCM outside its TLS socket)`);
     return client;

@@ -1,12 +1,36 @@
 /**
- * The frames of an object transfer channel (bulk-channel.ts): [header: body length, request
+ * The keys and frames of an object transfer channel (bulk-channel.ts). Keys: exported from
+ * the TLS session of the connection the channel belongs to, one label per direction. Frames: [header: body length, request
  * id, kind (u32 each, big-endian)][body][16-byte AES-128-GCM tag]. The header is
  * authenticated (AAD) and a frame's nonce is its sequence number in its direction, which
  * both ends count and never send: a frame altered, forged, replayed, reordered or dropped
  * fails its tag, or the next frame's.
  */
 import { LuxError } from "@lux/common";
+import type { Transport } from "@lux/protocol";
 import { GCM_NONCE_BYTES, GCM_TAG_BYTES, type AesGcm } from "@lux/object-store";
+
+const KEY_BYTES = 16;
+/** Labels of the keys (RFC 8446 exporters), one per direction. */
+export const PULLER_LABEL = "EXPORTER-lux-object-transfer-puller-to-source";
+const SOURCE_LABEL = "EXPORTER-lux-object-transfer-source-to-puller";
+
+/** What a channel needs of the TLS connection it belongs to. */
+export interface TlsLink {
+  readonly transport: Transport;
+  readonly state: string;
+  onClose(listener: () => void): void;
+}
+
+/** The two keys of channel `id` on TLS connection `conn`; undefined if it has no TLS. */
+export function channelKeys(conn: TlsLink, id: Buffer): { puller: Buffer; source: Buffer } | undefined {
+  const exportKeys = conn.transport.exportKeyingMaterial?.bind(conn.transport);
+  const puller = exportKeys?.(KEY_BYTES, PULLER_LABEL, id);
+  const source = exportKeys?.(KEY_BYTES, SOURCE_LABEL, id);
+  return puller === undefined || source === undefined ? undefined : { puller, source };
+}
+
+
 
 /** Bytes of a frame's header: body length, request id, kind (u32 each, big-endian). */
 export const HEADER_BYTES = 12;
