@@ -13,8 +13,10 @@
  *                   ≥ 50% of aes-128-gcm
  *   raw streams     GB/s of --mib MiB sent by one plain Node process to another over loopback
  *                   into a reused buffer (as raylets read chunks), TCP and TLS 1.3 (Lux's
- *                   certificates and cipher order): what Node itself reaches here, the
- *                   ceiling of each transfer
+ *                   certificates and cipher order): what Node itself reaches here. Raw TCP
+ *                   bounds the plaintext transfer; raw TLS no longer bounds the TLS one,
+ *                   whose chunks go outside Node's TLS socket, sealed with AES-128-GCM under
+ *                   keys exported from it (packages/raylet/src/bulk-channel.ts)
  *   tasks sync      no-op tasks submitted one at a time and awaited, run on the other node so
  *                   each push and reply crosses a TCP link, plaintext and TLS
  *   idle conns      tasks sync (plaintext) while --idle unauthenticated TCP connections are held

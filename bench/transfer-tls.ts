@@ -1,9 +1,10 @@
 /**
  * Issue 17 point 8's transfer figure, for bench/transfer.ts, bench/scale.ts and
  * bench/security.ts: an object pulled between two raylets over TLS 1.3, against
- * `openssl speed -evp aes-128-gcm` on one core (the bound of one TLS stream on this machine;
- * target ≥ 50%) and a raw TLS stream between two plain Node processes (Lux's certificates and
- * cipher order), measured in the same run.
+ * `openssl speed -evp aes-128-gcm` on one core (target ≥ 50%) and a raw TLS stream between
+ * two plain Node processes (Lux's certificates and cipher order), measured in the same run.
+ * The pull's chunks do not cross Node's TLS socket: they are sealed with AES-128-GCM under
+ * keys exported from it (packages/raylet/src/bulk-channel.ts).
  *
  * Two nodes on loopback, the head on 127.0.0.1 and "n1" on 127.0.0.2, each with a
  * certificate of its own made by `lux cert`'s functions; this driver takes the head's (TLS is

@@ -1,7 +1,8 @@
 /**
  * `lux status --listeners`: every address and port the cluster's processes listen on, per
  * node: the control service, the head's HTTP server, each raylet's RPC server (which also
- * serves its objects to other nodes) and `/metrics`, and each worker's and driver's RPC
+ * serves its objects to other nodes), `/metrics` and, under TLS, its object transfer
+ * channels' port, and each worker's and driver's RPC
  * server; and what libraries and applications registered with lux.util.listeners (e.g.
  * @lux/serve's HTTP proxy) from a worker or driver that is still alive. Workers' same-node
  * Unix sockets are not network listeners and are not listed.
@@ -26,6 +27,7 @@ export async function clusterListeners(gcsAddress: string, client: ControlServic
   for (const n of alive) {
     out.push({ nodeId: n.nodeId, what: "raylet: RPC and object transfer", address: n.address });
     if (n.metricsAddress !== undefined) out.push({ nodeId: n.nodeId, what: "raylet: Prometheus /metrics (HTTP)", address: n.metricsAddress });
+    if (n.transferAddress !== undefined) out.push({ nodeId: n.nodeId, what: "raylet: object transfer channels (AES-128-GCM, keys from each raylet's TLS connection)", address: n.transferAddress });
     for (const w of workers) {
       if (w.nodeId !== n.nodeId || w.address === null) continue;
       const role = w.type === "DRIVER" ? "driver" : "worker";

@@ -3,8 +3,12 @@
 // (copy-on-write), so a reader that mutates what lux.get returned changes neither the
 // stored object nor what any other read returns.
 // It also holds lux.util.collective's element-wise reductions (reduce), which need no
-// mapping but a native loop: the one native module Lux builds.
+// mapping but a native loop, and the AES-128-GCM of object transfers between TLS nodes
+// (gcm*: see packages/raylet/src/bulk-channel.ts), which encrypts from and decrypts into the
+// arena where the bytes lie: the one native module Lux builds.
 #include <napi.h>
+// OpenSSL's EVP API, as the node binary carries and exports it (Node's own headers).
+#include <openssl/evp.h>
 
 #include <cerrno>
 #include <cmath>
@@ -422,6 +426,128 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, done);
 }
 
+// AES-128-GCM, one direction of a stream: the key set once, each frame started with its
+// nonce and authenticated header (gcmStart), its bytes en- or decrypted in pieces as they
+// come (gcmUpdate, gcmUpdateMapped), and its tag made or checked (gcmFinish).
+struct Gcm {
+  EVP_CIPHER_CTX* ctx = nullptr;
+  bool encrypt = true;
+};
+
+constexpr size_t kGcmKeyBytes = 16;
+constexpr size_t kGcmNonceBytes = 12;
+constexpr size_t kGcmTagBytes = 16;
+
+struct Bytes {
+  uint8_t* data;
+  size_t length;
+};
+
+Bytes ViewBytes(Napi::Env env, Napi::Value value, const char* what) {
+  if (!value.IsTypedArray() && !value.IsDataView()) throw Napi::TypeError::New(env, std::string(what) + " must be a Uint8Array");
+  if (value.IsDataView()) {
+    auto v = value.As<Napi::DataView>();
+    return {static_cast<uint8_t*>(v.ArrayBuffer().Data()) + v.ByteOffset(), v.ByteLength()};
+  }
+  auto v = value.As<Napi::TypedArray>();
+  return {static_cast<uint8_t*>(v.ArrayBuffer().Data()) + v.ByteOffset(), v.ByteLength()};
+}
+
+Gcm* UnwrapGcm(const Napi::CallbackInfo& info) {
+  auto gcm = info[0].As<Napi::External<Gcm>>().Data();
+  if (gcm->ctx == nullptr) throw Napi::Error::New(info.Env(), "the cipher is closed");
+  return gcm;
+}
+
+Napi::Error CryptoError(Napi::Env env, const char* what) {
+  return Napi::Error::New(env, std::string("AES-128-GCM: ") + what + " failed");
+}
+
+// gcmCreate(key, encrypt): a cipher under the 16-byte key.
+Napi::Value GcmCreate(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto key = ViewBytes(env, info[0], "key");
+  if (key.length != kGcmKeyBytes) throw Napi::RangeError::New(env, "an AES-128 key has 16 bytes");
+  auto gcm = new Gcm();
+  gcm->encrypt = info[1].As<Napi::Boolean>().Value();
+  gcm->ctx = EVP_CIPHER_CTX_new();
+  if (gcm->ctx == nullptr || EVP_CipherInit_ex(gcm->ctx, EVP_aes_128_gcm(), nullptr, key.data, nullptr, gcm->encrypt ? 1 : 0) != 1) {
+    if (gcm->ctx != nullptr) EVP_CIPHER_CTX_free(gcm->ctx);
+    delete gcm;
+    throw CryptoError(env, "setting the key");
+  }
+  return Napi::External<Gcm>::New(env, gcm, [](Napi::Env, Gcm* g) {
+    if (g->ctx != nullptr) EVP_CIPHER_CTX_free(g->ctx);
+    delete g;
+  });
+}
+
+// gcmStart(cipher, nonce, aad): begins a frame under the 12-byte nonce, authenticating aad.
+Napi::Value GcmStart(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto gcm = UnwrapGcm(info);
+  auto nonce = ViewBytes(env, info[1], "nonce");
+  auto aad = ViewBytes(env, info[2], "aad");
+  if (nonce.length != kGcmNonceBytes) throw Napi::RangeError::New(env, "a GCM nonce has 12 bytes");
+  int out = 0;
+  if (EVP_CipherInit_ex(gcm->ctx, nullptr, nullptr, nullptr, nonce.data, -1) != 1) throw CryptoError(env, "setting the nonce");
+  if (aad.length > 0 && EVP_CipherUpdate(gcm->ctx, nullptr, &out, aad.data, static_cast<int>(aad.length)) != 1) throw CryptoError(env, "authenticating the header");
+  return env.Undefined();
+}
+
+void GcmRun(Napi::Env env, Gcm* gcm, uint8_t* dst, const uint8_t* src, size_t length) {
+  // EVP takes int lengths: pieces of at most 1 GiB.
+  while (length > 0) {
+    int piece = static_cast<int>(length > (1u << 30) ? (1u << 30) : length);
+    int out = 0;
+    if (EVP_CipherUpdate(gcm->ctx, dst, &out, src, piece) != 1 || out != piece) throw CryptoError(env, "the update");
+    dst += piece;
+    src += piece;
+    length -= piece;
+  }
+}
+
+// gcmUpdate(cipher, src, dst): en- or decrypts src into dst (the same length; may be the same bytes).
+Napi::Value GcmUpdate(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto gcm = UnwrapGcm(info);
+  auto src = ViewBytes(env, info[1], "src");
+  auto dst = ViewBytes(env, info[2], "dst");
+  if (dst.length != src.length) throw Napi::RangeError::New(env, "src and dst differ in length");
+  GcmRun(env, gcm, dst.data, src.data, src.length);
+  return env.Undefined();
+}
+
+// gcmUpdateMapped(cipher, src, mapping, offset): decrypts (or encrypts) src into the shared mapping at offset.
+Napi::Value GcmUpdateMapped(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto gcm = UnwrapGcm(info);
+  auto src = ViewBytes(env, info[1], "src");
+  auto m = Unwrap(info, 2);
+  auto offset = static_cast<size_t>(info[3].As<Napi::Number>().Int64Value());
+  CheckRange(env, m, offset, src.length);
+  GcmRun(env, gcm, m->base + offset, src.data, src.length);
+  return env.Undefined();
+}
+
+// gcmFinish(cipher, tag): ends the frame. Encrypting: writes its 16-byte tag, true.
+// Decrypting: whether the tag matches (false: the frame's bytes are not to be used).
+Napi::Value GcmFinish(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto gcm = UnwrapGcm(info);
+  auto tag = ViewBytes(env, info[1], "tag");
+  if (tag.length != kGcmTagBytes) throw Napi::RangeError::New(env, "a GCM tag has 16 bytes");
+  uint8_t rest[32];
+  int out = 0;
+  if (gcm->encrypt) {
+    if (EVP_CipherFinal_ex(gcm->ctx, rest, &out) != 1) throw CryptoError(env, "finishing the frame");
+    if (EVP_CIPHER_CTX_ctrl(gcm->ctx, EVP_CTRL_GCM_GET_TAG, kGcmTagBytes, tag.data) != 1) throw CryptoError(env, "reading the tag");
+    return Napi::Boolean::New(env, true);
+  }
+  if (EVP_CIPHER_CTX_ctrl(gcm->ctx, EVP_CTRL_GCM_SET_TAG, kGcmTagBytes, tag.data) != 1) throw CryptoError(env, "setting the tag");
+  return Napi::Boolean::New(env, EVP_CipherFinal_ex(gcm->ctx, rest, &out) == 1);
+}
+
 Napi::Value Unmap(const Napi::CallbackInfo& info) {
   auto m = info[0].As<Napi::External<Mapping>>().Data();
   if (m->base != nullptr) {
@@ -442,6 +568,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sharedView", Napi::Function::New(env, SharedView));
   exports.Set("unmap", Napi::Function::New(env, Unmap));
   exports.Set("reduce", Napi::Function::New(env, Reduce));
+  exports.Set("gcmCreate", Napi::Function::New(env, GcmCreate));
+  exports.Set("gcmStart", Napi::Function::New(env, GcmStart));
+  exports.Set("gcmUpdate", Napi::Function::New(env, GcmUpdate));
+  exports.Set("gcmUpdateMapped", Napi::Function::New(env, GcmUpdateMapped));
+  exports.Set("gcmFinish", Napi::Function::New(env, GcmFinish));
   return exports;
 }
 

@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import type { AesGcm } from "./gcm.js";
 import { loadShmAddon, type ShmAddon } from "./native.js";
 
 /**
@@ -24,6 +25,12 @@ export interface ArenaClient {
    * garbage collected, and then `collected` is called) or a copy (file; `collected` is never
    * called).
    */
+  /**
+   * `writeReceived` of bytes still encrypted: `gcm` (decrypting, its frame started) decrypts
+   * them into the arena at `offset` (in place, with the addon, unless `fresh`); `data` may
+   * be overwritten. The caller checks the frame's tag before anyone may read these bytes.
+   */
+  writeDecrypted(offset: number, data: Uint8Array, gcm: AesGcm, fresh?: boolean): void;
   view(offset: number, size: number, collected?: () => void): ArrayBuffer;
   /**
    * The bytes at offset as they lie in the arena (shared-memory: no copy; valid while the
@@ -121,6 +128,15 @@ class MappedArena implements ArenaClient {
     else this.addon.writeStreaming(this.shared, offset, data);
   }
 
+  writeDecrypted(offset: number, data: Uint8Array, gcm: AesGcm, fresh = false): void {
+    if (!fresh && gcm.native !== undefined && !(data.buffer instanceof SharedArrayBuffer)) {
+      this.addon.gcmUpdateMapped(gcm.native, data, this.shared, offset);
+      return;
+    }
+    gcm.update(data, data);
+    this.writeReceived(offset, data, fresh);
+  }
+
   /**
    * The addon reads only views of plain ArrayBuffers: a view of a SharedArrayBuffer is
    * copied through a bounded scratch buffer, a chunk at a time.
@@ -181,6 +197,11 @@ class FileArena implements ArenaClient {
   }
 
   writeReceived(offset: number, data: Uint8Array): void {
+    this.write(offset, data);
+  }
+
+  writeDecrypted(offset: number, data: Uint8Array, gcm: AesGcm): void {
+    gcm.update(data, data);
     this.write(offset, data);
   }
 

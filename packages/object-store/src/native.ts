@@ -25,6 +25,13 @@ export interface ShmAddon {
    * work to JavaScript (Uint8ClampedArray, 32-bit integer products).
    */
   reduce(dst: ArrayBufferView, src: ArrayBufferView, op: number): boolean;
+  /** AES-128-GCM (see gcm.ts): a cipher under a 16-byte key, sealing (`encrypt`) or opening frames. */
+  gcmCreate(key: Uint8Array, encrypt: boolean): object;
+  gcmStart(cipher: object, nonce: Uint8Array, aad: Uint8Array): void;
+  gcmUpdate(cipher: object, src: Uint8Array, dst: Uint8Array): void;
+  /** gcmUpdate into the shared mapping at `offset`. */
+  gcmUpdateMapped(cipher: object, src: Uint8Array, mapping: object, offset: number): void;
+  gcmFinish(cipher: object, tag: Uint8Array): boolean;
 }
 
 let loaded: { addon: ShmAddon } | { error: Error } | undefined;

@@ -82,8 +82,11 @@ const objectIds = obj({ objectIds: arr(str) });
 
 /** Control service: cluster metadata and coordination; no task passes through it. */
 export const GcsService = defineService({
-  /** `metricsAddress`: where the node serves Prometheus metrics (HOST:PORT), if it does. */
-  registerNode: rpc(obj({ nodeId: str, address: str, resources: ResourceSet, storeKind: str, storeCapacity: num, labels: opt(Labels), metricsAddress: opt(str) }), ok),
+  /**
+   * `metricsAddress`: where the node serves Prometheus metrics (HOST:PORT), if it does;
+   * `transferAddress`: where its raylet takes object transfer channels (TLS clusters only).
+   */
+  registerNode: rpc(obj({ nodeId: str, address: str, resources: ResourceSet, storeKind: str, storeCapacity: num, labels: opt(Labels), metricsAddress: opt(str), transferAddress: opt(str) }), ok),
   registerJob: rpc(JobInfo, ok),
   /**
    * Who is serving: `incarnation` changes with every start, so a client that reconnected
@@ -270,6 +273,13 @@ export const RayletService = defineService({
    * after the reply's frame (see BytesReply); from a copy still being pulled, once they arrived.
    */
   readObjectChunk: rpcBytes(obj({ objectId: str, offset: int(), length: int() })),
+  /**
+   * Raylet to raylet over TLS: a channel for chunk reads outside the TLS socket (see
+   * packages/raylet/src/bulk-channel.ts): a plain TCP port of this raylet to dial, and the
+   * channel's id. Keys come from this connection's TLS session, so only its peer can use
+   * the channel, and its reads act as this connection's (its pins). Refused without TLS.
+   */
+  openBulkChannel: rpc(empty, returns<{ port: number; channel: string }>()),
   jobFinished: rpc(obj({ jobId: str }), ok),
   /**
    * From a driver whose job just registered: start the job's workers now, one per CPU of the

@@ -241,6 +241,11 @@ export class SocketTransport implements Transport {
     setTimeout(() => this.socket.destroy(), 2000).unref();
   }
 
+  exportKeyingMaterial(length: number, label: string, context: Buffer): Buffer | undefined {
+    const socket = this.socket as net.Socket & { encrypted?: boolean; exportKeyingMaterial?(length: number, label: string, context: Buffer): Buffer };
+    return socket.encrypted === true && socket.exportKeyingMaterial !== undefined ? socket.exportKeyingMaterial(length, label, context) : undefined;
+  }
+
   onData(listener: (chunk: Buffer) => void): void {
     if (this.bulkReads !== undefined) this.bulkReads.listen(listener);
     else this.socket.on("data", listener);

@@ -25,6 +25,12 @@ export interface Transport {
   onClose(listener: (error?: Error) => void): void;
   /** Whether this transport keeps the Node process alive. */
   setRef(ref: boolean): void;
+  /**
+   * Keying material exported from the connection's TLS session (RFC 8446 section 7.5):
+   * `length` bytes both ends derive alike from `label` and `context`, known to no one else.
+   * Undefined on a connection without TLS.
+   */
+  exportKeyingMaterial?(length: number, label: string, context: Buffer): Buffer | undefined;
   readonly remoteLabel: string;
   /** This side's address of the connection (the interface that reaches the peer), if any. */
   readonly localHost: string | undefined;

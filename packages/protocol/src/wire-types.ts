@@ -32,6 +32,8 @@ export interface NodeInfo {
   labels: Record<string, string>;
   /** Where the node serves Prometheus metrics (`/metrics`), HOST:PORT. */
   metricsAddress?: string | undefined;
+  /** Where the node's raylet takes object transfer channels, HOST:PORT (TLS clusters only: chunks sealed with AES-GCM under keys from the TLS session). */
+  transferAddress?: string | undefined;
 }
 
 export const JobInfo = obj({

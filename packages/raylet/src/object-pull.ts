@@ -1,6 +1,7 @@
 import type { BytesReply, RawSink, RayletService, RpcConnection } from "@lux/protocol";
 import { LuxError, ObjectLostError, createLogger } from "@lux/common";
-import type { ArenaClient, ArenaStore } from "@lux/object-store";
+import type { AesGcm, ArenaClient, ArenaStore } from "@lux/object-store";
+import type { BulkClient } from "./bulk-channel.js";
 
 const log = createLogger("raylet");
 
@@ -17,6 +18,8 @@ export interface PullContext {
   peer(nodeId: string): Promise<RayletPeer>;
   /** The connection to `nodeId` failed: forget it (and its address). */
   forget(nodeId: string): void;
+  /** The chunk channel of a connection to another raylet (TLS clusters: bulk-channel.ts), else undefined. */
+  channel(peer: RayletPeer): Promise<BulkClient | undefined>;
   chunkBytes: number;
   chunksPerPull: number;
   /** Deadline of reading one chunk from a source (config objectTransferChunkTimeoutMs); past it the next source is tried. */
@@ -264,9 +267,15 @@ export class ObjectPull {
     const length = Math.min(chunkBytes, this.size - at);
     await this.ctx.acquire(this, length);
     try {
-      const writer = this.writer(at, length);
-      await link.peer.callInto("readObjectChunk", { objectId: this.objectId, offset: at, length }, writer.sink, chunkTimeoutMs);
-      if (writer.written() !== length) throw new LuxError(`chunk at ${at} has ${writer.written()} bytes, expected ${length}`);
+      const channel = await this.ctx.channel(link.peer);
+      if (channel !== undefined) {
+        // Decrypted into place as it arrives; written (readable) only once its tag verified.
+        await channel.read(this.objectId, at, length, this.decrypter(at), chunkTimeoutMs);
+      } else {
+        const writer = this.writer(at, length);
+        await link.peer.callInto("readObjectChunk", { objectId: this.objectId, offset: at, length }, writer.sink, chunkTimeoutMs);
+        if (writer.written() !== length) throw new LuxError(`chunk at ${at} has ${writer.written()} bytes, expected ${length}`);
+      }
       this.chunkWritten(i);
     } finally {
       if (this.chunks[i] === CLAIMED) this.chunks[i] = MISSING;
@@ -290,6 +299,19 @@ export class ObjectPull {
       written += end - start;
     };
     return { sink, written: () => written };
+  }
+
+  /** Decrypts the pieces of the chunk at `at` (bytes `at`… of the object) into the local copy as they arrive. */
+  private decrypter(at: number): (piece: Uint8Array, from: number, gcm: AesGcm) => void {
+    const { store, arena } = this.ctx;
+    return (piece, from, gcm) => {
+      // The owner may free the object mid-pull: its region is then no longer ours to write.
+      if (!store.isCreating(this.objectId, this.creator)) throw new LuxError("the object was freed while it was being pulled");
+      const to = this.localOffset + at + from;
+      const warm = Math.max(0, Math.min(piece.length, this.freshFrom - to));
+      if (warm > 0) arena.writeDecrypted(to, piece.subarray(0, warm), gcm);
+      if (warm < piece.length) arena.writeDecrypted(to + warm, piece.subarray(warm), gcm, true);
+    };
   }
 
   /** The next chunk no one is reading, claimed; -1 if none. */

@@ -1,4 +1,5 @@
 import type { ArenaClient, ArenaStore } from "@lux/object-store";
+import type { BulkClient } from "./bulk-channel.js";
 import { ObjectPull, type PullContext, type PullPriority, type RayletPeer } from "./object-pull.js";
 
 export type { PullPriority, RayletPeer } from "./object-pull.js";
@@ -12,6 +13,8 @@ export interface PullManagerOptions {
   peer(nodeId: string): Promise<RayletPeer>;
   /** The connection to `nodeId` failed: forget it (and its address). */
   forget(nodeId: string): void;
+  /** The chunk channel of a connection to another raylet (TLS clusters: bulk-channel.ts), else undefined. */
+  channel(peer: RayletPeer): Promise<BulkClient | undefined>;
   chunkBytes: number;
   maxBytesInFlight: number;
   chunksPerPull: number;

@@ -8,6 +8,7 @@ import { createNodeDrain, nodeActivity, type NodeDrain } from "./node-drain.js";
 import { listObjects, listWorkers, type ProcessInfo } from "./node-state.js";
 import type { PullManager } from "./pull-manager.js";
 import type { TransferServer } from "./transfer-server.js";
+import type { BulkListener } from "./bulk-channel.js";
 import type { WorkerPool } from "./worker-pool.js";
 
 export type RayletHandlers = Handlers<RayletService, RpcConnection<ServiceDef, RayletService>>;
@@ -32,6 +33,8 @@ export interface RayletParts {
   pulls(): PullManager;
   /** What other nodes pull from this one. */
   transfers(): TransferServer;
+  /** Chunk channels for other raylets' TLS connections (bulk-channel.ts); undefined without TLS. */
+  bulkChannels(): BulkListener | undefined;
   /** Registered workers' connections to this raylet, by worker id. */
   workerConnections: Map<string, RpcConnection<CoreWorkerService>>;
   /** What is free now (a batched report still waiting goes first). */
@@ -171,6 +174,11 @@ function objectHandlers(parts: RayletParts): RayletHandlers {
     },
     openTransfer: (req, conn) => parts.transfers().open(req.objectId, req.puller, conn),
     readObjectChunk: (req, conn) => parts.transfers().read(req.objectId, req.offset, req.length, conn),
+    openBulkChannel: (_req, conn) => {
+      const bulk = parts.bulkChannels();
+      if (bulk === undefined) throw new LuxError("this raylet offers object transfer channels only under TLS");
+      return bulk.offer(conn);
+    },
   };
 }
 

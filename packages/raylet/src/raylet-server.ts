@@ -231,7 +231,8 @@ export class Raylet {
       clock: this.clock,
       config: this.options.config,
     });
-    await this.connectControlService(handlers, this.server.address, metricsAddress);
+    // Under TLS, other raylets read chunks from the port of transfers.bulk (bulk-channel.ts).
+    await this.connectControlService(handlers, this.server.address, metricsAddress, await this.transfers.bulk?.start());
     this.liveness = this.watchLiveness(this.pool);
     this.memory = this.watchMemory(this.pool, this.leases);
     log.info(`raylet ${this.nodeId.slice(0, 8)} serving on ${this.server.address}`, {
@@ -255,6 +256,7 @@ export class Raylet {
       workers: () => this.workerPool,
       pulls: () => this.transfers.pulls,
       transfers: () => this.transfers.server,
+      bulkChannels: () => this.transfers.bulk,
       workerConnections: this.workerConnections,
       currentResources: () => this.currentResources(),
       outOfMemoryOf: (workerId) => this.memory?.killOf(workerId),
@@ -379,9 +381,10 @@ export class Raylet {
    * to (running work goes on meanwhile); the node registers again with the same id and
    * reports what is free, as before.
    */
-  private async connectControlService(handlers: ServiceHandlers<RayletService>, address: string, metricsAddress: string): Promise<void> {
+  private async connectControlService(handlers: ServiceHandlers<RayletService>, address: string, metricsAddress: string, transferAddress: string | undefined): Promise<void> {
     const { resources, storeKind, store } = this.options;
-    const registration = { nodeId: this.nodeId, address, metricsAddress, resources, storeKind, storeCapacity: store.capacity, labels: this.labels };
+    const transfer = transferAddress !== undefined ? { transferAddress } : {};
+    const registration = { nodeId: this.nodeId, address, metricsAddress, ...transfer, resources, storeKind, storeCapacity: store.capacity, labels: this.labels };
     const windowMs = this.options.config.gcsReconnectWindowMs;
     const gcs = await ReconnectingConnection.open<GcsService, RayletService>({
       connect: () => connectRpc<GcsService, RayletService>(this.options.gcsAddress, { ...this.peerOptions, handlers }),
@@ -440,6 +443,7 @@ export class Raylet {
       config: this.options.config,
       peer: (nodeId) => this.nodePeers.get(nodeId),
       forget: (nodeId) => this.forgetNode(nodeId),
+      tlsHost: this.tls === undefined || this.options.address.startsWith("/") ? undefined : this.options.address.slice(0, this.options.address.lastIndexOf(":")).replace(/^\[|\]$/g, ""),
     }));
   }
 
@@ -465,6 +469,7 @@ export class Raylet {
    */
   async close(): Promise<void> {
     this.closing = true;
+    this.nodeTransfers?.bulk?.close();
     this.reportTimer?.cancel();
     this.liveness?.stop();
     this.memory?.stop();

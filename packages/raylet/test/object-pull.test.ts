@@ -53,6 +53,7 @@ class Node {
       arena,
       peer: async (nodeId) => this.link(nodeId),
       forget: (nodeId) => this.links.delete(nodeId),
+      channel: async () => undefined,
       chunkBytes: CHUNK,
       maxBytesInFlight: 4 * CHUNK,
       chunksPerPull: lanes,
