@@ -93,10 +93,12 @@ export const NODE_ENTRIES = [
   defineConfig({
     name: "workerReserveWindowMs",
     type: "number",
-    default: 10_000,
+    // Off by default: with it on, a serve controller restarted by Lux did not end a replica its
+    // checkpoint missed (serve-controller.test.ts); not understood yet.
+    default: 0,
     integer: true,
     min: 0,
-    doc: "A job that creates actors on a node gets started idle workers kept ready there (an actor's worker never comes back to the pool): as many as the actors it created on the node in the last this-many ms, at most maxIdleWorkers and maxConcurrentWorkerStarts (the machine's cores by default), each taken one replaced at once. The next actor then takes a ready worker instead of waiting for a process to start; unused ones stop after idleWorkerKeepMs. 0 keeps none ready beyond those started when the job registered.",
+    doc: "A job that creates actors on a node gets started idle workers kept ready there (an actor's worker never comes back to the pool): as many as the actors it created on the node in the last this-many ms, at most maxIdleWorkers and maxConcurrentWorkerStarts (the machine's cores by default), each taken one replaced at once. The next actor then takes a ready worker instead of waiting for a process to start; unused ones stop after idleWorkerKeepMs. 0 (the default) keeps none ready beyond those started when the job registered; 10000 is a reasonable window.",
   }),
   defineConfig({
     name: "maxIdleWorkers",
