@@ -7,6 +7,7 @@ import { FakeClock, type Clock } from "@lux/protocol";
 import { CollectiveGroup } from "../src/collective/group.js";
 import type { OpName, Payload } from "../src/collective/mailbox.js";
 import type { Network } from "../src/collective/network.js";
+import { NO_DIRECT_ACCESS, directProbe } from "../src/collective/direct-read.js";
 
 export interface MemoryGroups {
   groups: CollectiveGroup[];
@@ -36,12 +37,20 @@ function payloadOf(bytes: Uint8Array, released: () => void): Payload {
   };
 }
 
-/** `nodeIds[r]`: the node rank r runs on. `chunkBytes`: small, so arrays move in many chunks. */
-export function memoryGroups(nodeIds: readonly string[], options: { chunkBytes?: number; clock?: FakeClock } = {}): MemoryGroups {
+/**
+ * `nodeIds[r]`: the node rank r runs on. `chunkBytes`: small, so arrays move in many chunks.
+ * `direct`: ranks of one node read each other's arrays in place (this process's own memory,
+ * through the kernel as between processes) from `directMinBytes` on (default 0).
+ */
+export function memoryGroups(
+  nodeIds: readonly string[],
+  options: { chunkBytes?: number; clock?: FakeClock; direct?: boolean; directMinBytes?: number } = {},
+): MemoryGroups {
+  const direct = options.direct === true && directProbe() !== undefined;
   const clock = options.clock ?? new FakeClock();
   const dead = new Set<number>();
   const groups = nodeIds.map(
-    (_, rank) => new CollectiveGroup({ name: "test", rank, worldSize: nodeIds.length, clock: clock as Clock, chunkBytes: options.chunkBytes ?? 64 }),
+    (_, rank) => new CollectiveGroup({ name: "test", rank, worldSize: nodeIds.length, clock: clock as Clock, chunkBytes: options.chunkBytes ?? 64, directMinBytes: options.directMinBytes ?? 0 }),
   );
   const state: MemoryGroups = {
     groups,
@@ -60,6 +69,7 @@ export function memoryGroups(nodeIds: readonly string[], options: { chunkBytes?:
     const network: Network = {
       nodeIds: async () => nodeIds,
       describeWaits: () => [],
+      directAccess: async (peer: number) => (direct && nodeIds[peer] === nodeIds[rank] ? { readsPid: process.pid, readByPeer: true } : NO_DIRECT_ACCESS),
       send: async (to: number, op: OpName, step: string, bytes: Uint8Array) => {
         if (dead.has(to) || dead.has(rank)) return;
         state.sentBytes += bytes.byteLength;
