@@ -33,7 +33,7 @@ async function settle(g: MemoryGroups): Promise<void> {
 }
 
 /** Allreduces copies of `inputs` on a fresh group of `nodes`, direct or not; the arrays after, and the bytes messages carried. */
-async function run(nodes: string[], inputs: readonly CollectiveArray[], op: ReduceOp, direct: boolean): Promise<{ arrays: CollectiveArray[]; sentBytes: number }> {
+async function run(nodes: string[], inputs: readonly CollectiveArray[], op: ReduceOp, direct: boolean | ((reader: number, owner: number) => boolean)): Promise<{ arrays: CollectiveArray[]; sentBytes: number }> {
   const g = memoryGroups(nodes, { direct, chunkBytes: 256 });
   const arrays = inputs.map((a) => a.slice() as CollectiveArray);
   await Promise.all(g.groups.map((group, r) => group.allreduce(arrays[r] as CollectiveArray, op, 1000)));
@@ -75,6 +75,24 @@ describe("allreduce with direct reads between ranks of one node", { skip: availa
           assert.deepEqual(new Uint8Array(a.buffer), new Uint8Array((plain.arrays[0] as CollectiveArray).buffer), `${Ctor.name} ${op}: rank ${r}`);
         }
         assert.ok(direct.sentBytes < plain.sentBytes, `${Ctor.name} ${op}: direct reads carried less in messages`);
+      }
+    }
+  });
+
+  it("some pairs read in place, one way or both, the others send messages: the bits of the message path", async () => {
+    const nodes = ["a", "a", "a", "a"];
+    const patterns: [string, (reader: number, owner: number) => boolean][] = [
+      ["even ranks read the others", (reader) => reader % 2 === 0],
+      ["only ranks 0 and 1 read each other", (reader, owner) => reader + owner === 1],
+      ["every rank reads the rank after it", (reader, owner) => owner === (reader + 1) % 4],
+    ];
+    for (const [what, pattern] of patterns) {
+      for (const Ctor of [Float32Array, Uint8ClampedArray] as const) {
+        const inputs = nodes.map((_, r) => Ctor.from({ length: 2049 }, (_, i) => Math.cos(i * (r + 1)) * 100));
+        const direct = await run(nodes, inputs, "SUM", pattern);
+        const plain = await run(nodes, inputs, "SUM", false);
+        for (const [r, a] of direct.arrays.entries()) assert.deepEqual(new Uint8Array(a.buffer), new Uint8Array((plain.arrays[0] as CollectiveArray).buffer), `${what}, ${Ctor.name}: rank ${r}`);
+        assert.ok(direct.sentBytes < plain.sentBytes, `${what}: less went in messages`);
       }
     }
   });
