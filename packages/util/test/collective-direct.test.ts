@@ -88,7 +88,11 @@ describe("allreduce with direct reads between ranks of one node", { skip: availa
     ];
     for (const [what, pattern] of patterns) {
       for (const Ctor of [Float32Array, Uint8ClampedArray] as const) {
-        const inputs = nodes.map((_, r) => Ctor.from({ length: 2049 }, (_, i) => Math.cos(i * (r + 1)) * 100));
+        const inputs = nodes.map((_, r) => {
+          const a = new Ctor(2049);
+          for (let i = 0; i < a.length; i++) a[i] = Math.cos(i * (r + 1)) * 100;
+          return a as CollectiveArray;
+        });
         const direct = await run(nodes, inputs, "SUM", pattern);
         const plain = await run(nodes, inputs, "SUM", false);
         for (const [r, a] of direct.arrays.entries()) assert.deepEqual(new Uint8Array(a.buffer), new Uint8Array((plain.arrays[0] as CollectiveArray).buffer), `${what}, ${Ctor.name}: rank ${r}`);
