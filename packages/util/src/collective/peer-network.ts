@@ -181,7 +181,8 @@ export class PeerNetwork implements Network {
     if (hello.shm === true && slots === undefined) throw this.error("that rank has no shared-memory slots to map");
     const { group, clock } = this.options;
     const from = hello.from;
-    if (hello.direct === true && this.offersDirect) this.readBy.add(from);
+    // It read the probe this rank published (it reads this rank's arrays whatever this rank does).
+    if (hello.direct === true) this.readBy.add(from);
     else this.readBy.delete(from);
     // Detached before the answer goes out; the peer writes nothing until it has it, and this
     // end nothing until the peer's ready frame.
