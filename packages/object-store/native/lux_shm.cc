@@ -20,7 +20,6 @@
 #include <type_traits>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <unistd.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -427,96 +426,6 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, done);
 }
 
-// ---- Reading another process's memory in place (process_vm_readv), for lux.util.collective ----
-// Ranks of one node read each other's arrays where they lie instead of copying them through
-// shared-memory slots (see packages/util/src/collective/direct-read.ts). The kernel allows it
-// only where it would allow ptrace (same user, and Yama's ptrace_scope, seccomp): where it
-// does not, the calls return the errno and the ranks use the slots.
-
-// Reduces pieces of at most this many bytes: one piece stays in the CPU's L2 cache between the
-// kernel's copy into it and the reduction's read of it.
-constexpr size_t kRemotePieceBytes = size_t{256} << 10;
-
-// Reads `length` bytes at `remote` in process `pid` into `local`; 0, or the errno.
-int ReadProcess(pid_t pid, uintptr_t remote, uint8_t* local, size_t length) {
-  while (length > 0) {
-    struct iovec here = {local, length};
-    struct iovec there = {reinterpret_cast<void*>(remote), length};
-    ssize_t got = process_vm_readv(pid, &here, 1, &there, 1, 0);
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    if (got == 0) return EFAULT;
-    local += got;
-    remote += static_cast<uintptr_t>(got);
-    length -= static_cast<size_t>(got);
-  }
-  return 0;
-}
-
-// addressOf(view): where the view's first byte lies in this process (a Number: user-space
-// addresses fit 53 bits). Reading the view's data first moves a small on-heap typed array's
-// bytes off the heap, where they stay.
-Napi::Value AddressOf(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  auto bytes = BytesOf(env, info[0], "view");
-  return Napi::Number::New(env, static_cast<double>(reinterpret_cast<uintptr_t>(bytes.data)));
-}
-
-// readProcess(pid, address, into): copies into.byteLength bytes at `address` of process `pid`
-// into `into`. Returns 0, or the errno (EPERM: not allowed; ESRCH: no such process; EFAULT: not mapped there).
-Napi::Value ReadProcessJs(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  auto pid = static_cast<pid_t>(info[0].As<Napi::Number>().Int32Value());
-  auto address = static_cast<uintptr_t>(info[1].As<Napi::Number>().Int64Value());
-  auto into = BytesOf(env, info[2], "into");
-  return Napi::Number::New(env, ReadProcess(pid, address, into.data, into.byteLength));
-}
-
-bool ReduceTyped(napi_typedarray_type type, uint8_t* dst, const uint8_t* src, size_t bytes, int op) {
-  switch (type) {
-    case napi_float32_array: return ReduceFloat<float>(reinterpret_cast<float*>(dst), src, bytes / 4, op);
-    case napi_float64_array: return ReduceFloat<double>(reinterpret_cast<double*>(dst), src, bytes / 8, op);
-    case napi_int8_array: return ReduceInt<int8_t>(reinterpret_cast<int8_t*>(dst), src, bytes, op);
-    case napi_uint8_array: return ReduceInt<uint8_t>(dst, src, bytes, op);
-    case napi_int16_array: return ReduceInt<int16_t>(reinterpret_cast<int16_t*>(dst), src, bytes / 2, op);
-    case napi_uint16_array: return ReduceInt<uint16_t>(reinterpret_cast<uint16_t*>(dst), src, bytes / 2, op);
-    case napi_int32_array: return ReduceInt<int32_t>(reinterpret_cast<int32_t*>(dst), src, bytes / 4, op);
-    case napi_uint32_array: return ReduceInt<uint32_t>(reinterpret_cast<uint32_t*>(dst), src, bytes / 4, op);
-    case napi_bigint64_array: return ReduceInt<int64_t>(reinterpret_cast<int64_t*>(dst), src, bytes / 8, op);
-    case napi_biguint64_array: return ReduceInt<uint64_t>(reinterpret_cast<uint64_t*>(dst), src, bytes / 8, op);
-    default: return false;
-  }
-}
-
-// Whether ReduceTyped does `op` on arrays of `type` (reduce's exceptions: see Reduce).
-bool ReducesNatively(napi_typedarray_type type, int op) {
-  if (op < kSum || op > kMax || type == napi_uint8_clamped_array) return false;
-  return !(op == kProduct && (type == napi_int32_array || type == napi_uint32_array));
-}
-
-// reduceProcess(dst, pid, address, op): reduce's dst[i] = dst[i] op src[i], src being
-// dst.byteLength bytes at `address` of process `pid`, read piece by piece into a buffer that
-// stays in the cache. Returns 0; -1 when reduce would leave this op and type to JavaScript
-// (nothing read); else the errno of the read (dst may then be partly reduced).
-Napi::Value ReduceProcess(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  auto dst = BytesOf(env, info[0], "dst");
-  auto pid = static_cast<pid_t>(info[1].As<Napi::Number>().Int32Value());
-  auto address = static_cast<uintptr_t>(info[2].As<Napi::Number>().Int64Value());
-  int op = info[3].As<Napi::Number>().Int32Value();
-  if (!ReducesNatively(dst.type, op)) return Napi::Number::New(env, -1);
-  alignas(64) static thread_local uint8_t piece[kRemotePieceBytes];
-  for (size_t at = 0; at < dst.byteLength; at += kRemotePieceBytes) {
-    size_t n = dst.byteLength - at < kRemotePieceBytes ? dst.byteLength - at : kRemotePieceBytes;
-    int error = ReadProcess(pid, address + at, piece, n);
-    if (error != 0) return Napi::Number::New(env, error);
-    ReduceTyped(dst.type, dst.data + at, piece, n, op);
-  }
-  return Napi::Number::New(env, 0);
-}
-
 // AES-128-GCM, one direction of a stream: the key set once, each frame started with its
 // nonce and authenticated header (gcmStart), its bytes en- or decrypted in pieces as they
 // come (gcmUpdate, gcmUpdateMapped), and its tag made or checked (gcmFinish).
@@ -659,9 +568,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sharedView", Napi::Function::New(env, SharedView));
   exports.Set("unmap", Napi::Function::New(env, Unmap));
   exports.Set("reduce", Napi::Function::New(env, Reduce));
-  exports.Set("addressOf", Napi::Function::New(env, AddressOf));
-  exports.Set("readProcess", Napi::Function::New(env, ReadProcessJs));
-  exports.Set("reduceProcess", Napi::Function::New(env, ReduceProcess));
   exports.Set("gcmCreate", Napi::Function::New(env, GcmCreate));
   exports.Set("gcmStart", Napi::Function::New(env, GcmStart));
   exports.Set("gcmUpdate", Napi::Function::New(env, GcmUpdate));

@@ -25,16 +25,6 @@ export interface ShmAddon {
    * work to JavaScript (Uint8ClampedArray, 32-bit integer products).
    */
   reduce(dst: ArrayBufferView, src: ArrayBufferView, op: number): boolean;
-  /** Where the view's first byte lies in this process (for another process to read it: readProcess). */
-  addressOf(view: ArrayBufferView): number;
-  /** Copies into `into` the bytes at `address` of process `pid` (process_vm_readv): 0, or the errno (EPERM 1, ESRCH 3, EFAULT 14). */
-  readProcess(pid: number, address: number, into: ArrayBufferView): number;
-  /**
-   * `reduce` with src the bytes at `address` of process `pid`, read piece by piece into a
-   * cache-sized buffer: 0; -1 where reduce would leave the work to JavaScript (nothing read);
-   * else the errno of a read.
-   */
-  reduceProcess(dst: ArrayBufferView, pid: number, address: number, op: number): number;
   /** AES-128-GCM (see gcm.ts): a cipher under a 16-byte key, sealing (`encrypt`) or opening frames. */
   gcmCreate(key: Uint8Array, encrypt: boolean): object;
   gcmStart(cipher: object, nonce: Uint8Array, aad: Uint8Array): void;

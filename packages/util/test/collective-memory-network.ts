@@ -7,7 +7,6 @@ import { FakeClock, type Clock } from "@lux/protocol";
 import { CollectiveGroup } from "../src/collective/group.js";
 import type { OpName, Payload } from "../src/collective/mailbox.js";
 import type { Network } from "../src/collective/network.js";
-import { directProbe } from "../src/collective/direct-read.js";
 
 export interface MemoryGroups {
   groups: CollectiveGroup[];
@@ -37,23 +36,12 @@ function payloadOf(bytes: Uint8Array, released: () => void): Payload {
   };
 }
 
-/**
- * `nodeIds[r]`: the node rank r runs on. `chunkBytes`: small, so arrays move in many chunks.
- * `direct`: ranks of one node read each other's arrays in place (this process's own memory,
- * through the kernel as between processes) from `directMinBytes` on (default 0); a function:
- * whether rank `reader` may read rank `owner`'s (one way only, e.g.).
- */
-export function memoryGroups(
-  nodeIds: readonly string[],
-  options: { chunkBytes?: number; clock?: FakeClock; direct?: boolean | ((reader: number, owner: number) => boolean); directMinBytes?: number } = {},
-): MemoryGroups {
-  const allowed = options.direct ?? false;
-  const reads = (reader: number, owner: number): boolean =>
-    directProbe() !== undefined && nodeIds[reader] === nodeIds[owner] && (typeof allowed === "function" ? allowed(reader, owner) : allowed);
+/** `nodeIds[r]`: the node rank r runs on. `chunkBytes`: small, so arrays move in many chunks. */
+export function memoryGroups(nodeIds: readonly string[], options: { chunkBytes?: number; clock?: FakeClock } = {}): MemoryGroups {
   const clock = options.clock ?? new FakeClock();
   const dead = new Set<number>();
   const groups = nodeIds.map(
-    (_, rank) => new CollectiveGroup({ name: "test", rank, worldSize: nodeIds.length, clock: clock as Clock, chunkBytes: options.chunkBytes ?? 64, directMinBytes: options.directMinBytes ?? 0 }),
+    (_, rank) => new CollectiveGroup({ name: "test", rank, worldSize: nodeIds.length, clock: clock as Clock, chunkBytes: options.chunkBytes ?? 64 }),
   );
   const state: MemoryGroups = {
     groups,
@@ -72,7 +60,6 @@ export function memoryGroups(
     const network: Network = {
       nodeIds: async () => nodeIds,
       describeWaits: () => [],
-      directAccess: async (peer: number) => ({ readsPid: reads(rank, peer) ? process.pid : undefined, readByPeer: reads(peer, rank) }),
       send: async (to: number, op: OpName, step: string, bytes: Uint8Array) => {
         if (dead.has(to) || dead.has(rank)) return;
         state.sentBytes += bytes.byteLength;

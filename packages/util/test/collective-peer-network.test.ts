@@ -15,7 +15,6 @@ import { PeerNetwork } from "../src/collective/peer-network.js";
 import type { CollectivePeerService } from "../src/collective/peer-service.js";
 import { Rendezvous, type KvStore } from "../src/collective/rendezvous.js";
 import { sharedMemoryAvailable } from "../src/collective/slot-file.js";
-import { canReadProcess, directProbe } from "../src/collective/direct-read.js";
 
 const CLUSTER_TOKEN = "cluster-token";
 
@@ -57,7 +56,7 @@ const servers: RpcServer<ServiceDef>[] = [];
 const networks: PeerNetwork[] = [];
 
 /** A "process" of rank `rank` on `nodeId`, published at the rendezvous `kv`. */
-async function join(kv: KvStore, nodeIds: string[], rank: number, options: { token?: string; shm?: boolean; direct?: boolean } = {}): Promise<Process> {
+async function join(kv: KvStore, nodeIds: string[], rank: number, options: { token?: string; shm?: boolean } = {}): Promise<Process> {
   const name = "g";
   const peer = peerOf(nodeIds[rank] as string, options.token ?? CLUSTER_TOKEN);
   let member: Member | undefined;
@@ -72,7 +71,6 @@ async function join(kv: KvStore, nodeIds: string[], rank: number, options: { tok
     clock: systemClock,
     address: server.address,
     shm: options.shm === false || !sharedMemoryAvailable() ? undefined : { slots: 4, slotBytes: 64 * 1024 },
-    ...(options.direct === false ? { direct: false } : {}),
   });
   networks.push(network);
   group.connect(network);
@@ -111,33 +109,6 @@ describe("collective links", () => {
     await Promise.all(plain.map((p, r) => p.member.group.allreduce(again[r] as Float32Array, "SUM", 20_000)));
     assert.deepEqual(again[0], arrays[0]);
     assert.ok(plain.every((p) => p.member.network.sent.shm === 0));
-  });
-
-  it("two ranks of one node read each other's large arrays in place where the kernel lets them: the bits of the slot path, little through the slots", async () => {
-    if (!sharedMemoryAvailable()) return;
-    const nodeIds = ["n1", "n1"];
-    const n = 1_000_003; // 4 MB: above DIRECT_MIN_BYTES, 61 chunks of 64 KiB a part
-    const inputs = nodeIds.map((_, r) => Float32Array.from({ length: n }, (_, i) => Math.sin(i + r * 7) / 3));
-    const runs = [];
-    for (const direct of [true, false]) {
-      const kv = mapKv();
-      const ps = await Promise.all(nodeIds.map((_, r) => join(kv, nodeIds, r, { direct })));
-      const arrays = inputs.map((a) => a.slice());
-      await Promise.all(ps.map((p, r) => p.member.group.allreduce(arrays[r] as Float32Array, "SUM", 20_000)));
-      const access = await (ps[0] as Process).member.network.directAccess(1, Date.now() + 5000, () => false);
-      runs.push({ arrays, shm: ps.map((p) => p.member.network.sent.shm), access });
-    }
-    const [direct, slots] = runs as [(typeof runs)[number], (typeof runs)[number]];
-    for (const a of [...direct.arrays, ...slots.arrays]) assert.deepEqual(new Uint8Array(a.buffer), new Uint8Array((slots.arrays[0] as Float32Array).buffer));
-    assert.ok(slots.shm.every((k) => k > 60), `the slot path sent ${slots.shm.join(", ")} messages through slots`);
-    assert.equal(slots.access.readsPid, undefined);
-    const probe = directProbe();
-    if (probe !== undefined && canReadProcess(process.pid, probe)) {
-      // The kernel lets this process read its own memory through process_vm_readv (seccomp may forbid it).
-      assert.equal(direct.access.readsPid, process.pid);
-      assert.ok(direct.access.readByPeer);
-      assert.deepEqual(direct.shm, [0, 0], "nothing went through the slots");
-    }
   });
 
   it("a rank with the wrong cluster token never reaches the others: their operation times out naming it", async () => {

@@ -22,8 +22,7 @@
  * block sends it to the destination. Every element is reduced by one rank, in a fixed order,
  * so every rank ends with the same bits.
  */
-import { noticeChunks, readChunks, recvChunksInto, recvRangeInto, recvRangeReduce, reduceChunks, sendChunks, sendRange, type GroupComm, type PeerArray } from "./comm.js";
-import { NO_DIRECT_ACCESS, addressOf } from "./direct-read.js";
+import { recvChunksInto, recvRangeInto, recvRangeReduce, reduceChunks, sendChunks, sendRange, type GroupComm } from "./comm.js";
 import { mod, partOf } from "./topology.js";
 import { copyOf, type CollectiveArray, type ReduceOp } from "./typed-arrays.js";
 
@@ -96,67 +95,27 @@ export async function reduce(comm: GroupComm, arr: CollectiveArray, op: ReduceOp
  * The whole allreduce when every rank runs on one node: each owner gets its part's chunks
  * from the others, reduces each chunk, and sends it on to them at once; meanwhile it gets
  * the other parts, chunk by chunk, from their owners.
- *
- * Between two ranks that may read each other's memory (direct-read.ts), for a large array,
- * nothing is copied into messages: each tells the other where its array lies; an owner
- * reduces its part's chunks straight from the other's array, and tells it which chunks are
- * done, which it then copies straight from the owner's array. At the end each tells the other
- * that it has read all it needed of its array: a rank returns (and its caller may change the
- * array) only once every rank reading its array is done.
  */
 async function nodeAllreduce(comm: GroupComm, place: Place, arr: CollectiveArray, op: ReduceOp): Promise<void> {
   const parts = comm.topology.parts;
   const others = place.node.filter((r) => r !== comm.rank);
-  const direct = arr.byteLength >= comm.directMinBytes ? await Promise.all(others.map((r) => comm.directAccess(r))) : [];
-  const access = new Map(others.map((r, i) => [r, direct[i] ?? NO_DIRECT_ACCESS]));
   const moves: Promise<void>[] = [];
-  /** The peers whose arrays this rank reads, and its reads of each (to say when they are done). */
-  const peers = new Map<number, PeerArray>();
-  const reads = new Map<number, Promise<void>[]>();
-  for (const [r, a] of access) {
-    if (a.readByPeer) moves.push(comm.send(r, "v", encodeAddress(addressOf(arr))));
-    if (a.readsPid === undefined) continue;
-    const address = comm.recv(r, "v").then(decodeAddress);
-    address.catch(() => undefined); // awaited by the reads, which the operation awaits
-    peers.set(r, { pid: a.readsPid, address });
-    reads.set(r, []);
-  }
   for (let part = 0; part < parts; part++) {
     const owner = place.node[part] as number;
     if (owner === comm.rank) continue;
     const [from, to] = partOf(0, arr.length, parts, part);
-    if (access.get(owner)?.readByPeer !== true) moves.push(sendRange(comm, owner, "a", arr, from, to));
+    moves.push(sendRange(comm, owner, "a", arr, from, to));
     // Chunk c of this part comes back reduced only once the owner had this rank's chunk c:
-    // what it overwrites was sent (or read) already.
-    const peer = peers.get(owner);
-    if (peer === undefined) moves.push(recvRangeInto(comm, owner, "g", arr, from, to));
-    else reads.get(owner)?.push(...readChunks(comm, owner, "g", arr, from, to, peer));
+    // what it overwrites was sent already.
+    moves.push(recvRangeInto(comm, owner, "g", arr, from, to));
   }
   if (place.part !== undefined) {
     const [from, to] = partOf(0, arr.length, parts, place.part);
-    const reduced = reduceChunks(comm, others, "a", arr, op, from, to, (r) => peers.get(r));
+    const reduced = reduceChunks(comm, others, "a", arr, op, from, to);
     moves.push(...reduced);
-    for (const r of others) {
-      if (access.get(r)?.readByPeer === true) moves.push(...noticeChunks(comm, r, "g", arr, from, to, reduced));
-      else moves.push(...sendChunks(comm, r, "g", arr, from, to, reduced));
-      reads.get(r)?.push(...reduced);
-    }
+    for (const r of others) moves.push(...sendChunks(comm, r, "g", arr, from, to, reduced));
   }
-  for (const [r, done] of reads) moves.push(Promise.all(done).then(() => comm.send(r, "d", new Uint8Array(0))));
-  for (const [r, a] of access) if (a.readByPeer) moves.push(comm.recv(r, "d").then(() => undefined));
   await Promise.all(moves);
-}
-
-/** An array's address in a message (a float64: addresses fit 53 bits). */
-function encodeAddress(address: number): Uint8Array {
-  const bytes = new Uint8Array(8);
-  new DataView(bytes.buffer).setFloat64(0, address, true);
-  return bytes;
-}
-
-function decodeAddress(bytes: Uint8Array): number {
-  if (bytes.byteLength !== 8) throw new RangeError(`an array's address takes 8 bytes, not ${bytes.byteLength}`);
-  return new DataView(bytes.buffer, bytes.byteOffset, 8).getFloat64(0, true);
 }
 
 /** Step 1: each owner of the node gets its part from every other rank there, reduced into its own. */

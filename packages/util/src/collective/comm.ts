@@ -3,8 +3,7 @@
  * messages to and from each peer by step name. Ranges of arrays move in chunks (at most
  * `chunkBytes` a message), so a receiver reduces or copies one chunk while the next arrives.
  */
-import { reduceFrom, readFrom, type DirectAccess } from "./direct-read.js";
-import { OP_CODES, bytesOf, reduceInto, reducePiecesInto, type CollectiveArray, type ReduceOp } from "./typed-arrays.js";
+import { bytesOf, reducePiecesInto, type CollectiveArray, type ReduceOp } from "./typed-arrays.js";
 import type { Topology } from "./topology.js";
 
 export interface Comm {
@@ -23,10 +22,6 @@ export interface Comm {
   recvWith(from: number, step: string, use: (pieces: readonly Uint8Array[]) => void): Promise<void>;
   /** Like recv, into `into`, which must be as long as what was sent. */
   recvInto(from: number, step: string, into: Uint8Array): Promise<void>;
-  /** Whether this rank and `peer` read each other's arrays in place (see Network.directAccess). */
-  directAccess(peer: number): Promise<DirectAccess>;
-  /** Arrays of fewer bytes move in messages even where direct reads are allowed (a round trip less). */
-  readonly directMinBytes: number;
 }
 
 /** A Comm of an operation of the whole group: it also knows where every rank runs. */
@@ -39,9 +34,7 @@ export function receivingAfter(ready: Promise<void>, comm: GroupComm): GroupComm
   return {
     rank: comm.rank,
     chunkBytes: comm.chunkBytes,
-    directMinBytes: comm.directMinBytes,
     topology: comm.topology,
-    directAccess: (peer) => comm.directAccess(peer),
     send: (to, step, bytes) => comm.send(to, step, bytes),
     recv: async (from, step) => {
       await ready;
@@ -102,31 +95,15 @@ export async function recvRangeInto(comm: Comm, sender: number, step: string, ar
   await Promise.all(recvChunksInto(comm, sender, step, arr, from, end));
 }
 
-/** A peer's array this rank reads in place: its process, and where its element 0 lies there (once the peer said). */
-export interface PeerArray {
-  readonly pid: number;
-  readonly address: Promise<number>;
-}
-
 /**
  * Receives what each of `senders` sent with `sendChunks` and reduces it into elements
- * [from, end) of `arr`, straight from where the bytes lie (for a sender `direct` names, from
- * its array, read in place: it sent nothing); one promise a chunk, resolved once it is
- * reduced. The chunks are reduced as they come, each one's senders in the order of
- * `senders` (the same order on every run, so the same floating-point result).
+ * [from, end) of `arr`, straight from where the bytes lie; one promise a chunk, resolved
+ * once it is reduced. The chunks are reduced as they come, each one's senders in the order
+ * of `senders` (the same order on every run, so the same floating-point result).
  */
-export function reduceChunks(
-  comm: Comm,
-  senders: readonly number[],
-  step: string,
-  arr: CollectiveArray,
-  op: ReduceOp,
-  from: number,
-  end: number,
-  direct?: (rank: number) => PeerArray | undefined,
-): Promise<void>[] {
+export function reduceChunks(comm: Comm, senders: readonly number[], step: string, arr: CollectiveArray, op: ReduceOp, from: number, end: number): Promise<void>[] {
   if (senders.length === 0) return [];
-  return chunks(comm, arr, from, end, (c, start, stop) => reduceChunk(comm, senders, `${step}.${c}`, arr, start, stop, op, direct));
+  return chunks(comm, arr, from, end, (c, start, stop) => reduceChunk(comm, senders, `${step}.${c}`, arr.subarray(start, stop) as CollectiveArray, op));
 }
 
 /** Like reduceChunks, one promise for the whole range. */
@@ -134,42 +111,6 @@ export async function recvRangeReduce(comm: Comm, senders: readonly number[], st
   await Promise.all(reduceChunks(comm, senders, step, arr, op, from, end));
 }
 
-async function reduceChunk(
-  comm: Comm,
-  senders: readonly number[],
-  step: string,
-  arr: CollectiveArray,
-  start: number,
-  stop: number,
-  op: ReduceOp,
-  direct: ((rank: number) => PeerArray | undefined) | undefined,
-): Promise<void> {
-  const target = arr.subarray(start, stop) as CollectiveArray;
-  for (const r of senders) {
-    const peer = direct?.(r);
-    if (peer === undefined) {
-      await comm.recvWith(r, step, (pieces) => reducePiecesInto(target, pieces, op));
-      continue;
-    }
-    const address = (await peer.address) + start * arr.BYTES_PER_ELEMENT;
-    reduceFrom(target, peer.pid, address, OP_CODES[op], (src) => reduceInto(target, src, op));
-  }
-}
-
-/**
- * Tells `to` that elements [from, end) of `arr` are ready to be read in place, chunk by chunk
- * (empty messages `${step}.0`, …): chunk c once `after[c]` resolves.
- */
-export function noticeChunks(comm: Comm, to: number, step: string, arr: CollectiveArray, from: number, end: number, after: readonly Promise<void>[]): Promise<void>[] {
-  const empty = new Uint8Array(0);
-  return chunks(comm, arr, from, end, (c) => (after[c] as Promise<void>).then(() => comm.send(to, `${step}.${c}`, empty)));
-}
-
-/** Copies elements [from, end) of `peer`'s array into `arr`'s, each chunk once `sender` says it is ready (noticeChunks). */
-export function readChunks(comm: Comm, sender: number, step: string, arr: CollectiveArray, from: number, end: number, peer: PeerArray): Promise<void>[] {
-  return chunks(comm, arr, from, end, async (c, start, stop) => {
-    await comm.recv(sender, `${step}.${c}`);
-    const address = (await peer.address) + start * arr.BYTES_PER_ELEMENT;
-    readFrom(peer.pid, address, bytesOf(arr, start, stop));
-  });
+async function reduceChunk(comm: Comm, senders: readonly number[], step: string, target: CollectiveArray, op: ReduceOp): Promise<void> {
+  for (const r of senders) await comm.recvWith(r, step, (pieces) => reducePiecesInto(target, pieces, op));
 }

@@ -11,7 +11,6 @@ import { agree, type Call } from "./agreement.js";
 import { receivingAfter, type GroupComm } from "./comm.js";
 import { allreduce, reduce } from "./allreduce.js";
 import { allgather, broadcast } from "./broadcast.js";
-import { DIRECT_MIN_BYTES } from "./direct-read.js";
 import { Mailbox, type OpName, type Payload } from "./mailbox.js";
 import type { Inbox, Network } from "./network.js";
 import { OpRun } from "./op-run.js";
@@ -28,8 +27,6 @@ export interface GroupSettings {
   clock: Clock;
   /** Most bytes of one message. */
   chunkBytes: number;
-  /** Arrays of fewer bytes move in messages even between ranks that may read each other's (default DIRECT_MIN_BYTES). */
-  directMinBytes?: number;
 }
 
 export class CollectiveGroup implements Inbox {
@@ -167,7 +164,7 @@ export class CollectiveGroup implements Inbox {
   private async run(operation: string, op: OpName, peers: readonly number[], timeoutMs: number, body: (run: OpRun) => Promise<void>): Promise<void> {
     const network = this.requireNetwork();
     const clock = this.settings.clock;
-    const run = new OpRun(operation, this.rank, this.settings.chunkBytes, this.settings.directMinBytes ?? DIRECT_MIN_BYTES, op, clock.now() + timeoutMs, network, this.mailbox);
+    const run = new OpRun(operation, this.rank, this.settings.chunkBytes, op, clock.now() + timeoutMs, network, this.mailbox);
     this.running.set(run, peers);
     const timer = clock.setTimeout(() => run.fail(this.timedOut(operation, op, timeoutMs)), timeoutMs);
     const early = this.mailbox.start(op, (reason, from) => run.fail(this.error(operation, `rank ${from} gave up: ${reason}`), true));

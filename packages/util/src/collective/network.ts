@@ -1,5 +1,4 @@
 /** How a group reaches its peers: sockets and shared memory between processes (peer-network.ts), memory in unit tests. */
-import type { DirectAccess } from "./direct-read.js";
 import type { OpName, Payload } from "./mailbox.js";
 
 export interface Network {
@@ -13,11 +12,6 @@ export interface Network {
    * failed meanwhile: what was not sent yet need not be.
    */
   send(to: number, op: OpName, step: string, bytes: Uint8Array, deadline: number, cancelled: () => boolean): Promise<void>;
-  /**
-   * Whether this rank and rank `peer` read each other's arrays in place (ranks of one node
-   * whose kernel allows it), once the links between them are up (until `deadline`).
-   */
-  directAccess(peer: number, deadline: number, cancelled: () => boolean): Promise<DirectAccess>;
   /** Tells rank `to`, if it is connected, that `op` failed here (best effort). */
   abort(to: number, op: OpName, reason: string): void;
   /** Closes every link (the group is destroyed here). */

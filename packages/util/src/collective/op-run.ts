@@ -6,7 +6,6 @@
  */
 import type { CollectiveError } from "@lux/core";
 import type { GroupComm } from "./comm.js";
-import type { DirectAccess } from "./direct-read.js";
 import type { Mailbox, OpName } from "./mailbox.js";
 import type { Network } from "./network.js";
 import type { Topology } from "./topology.js";
@@ -30,7 +29,6 @@ export class OpRun implements GroupComm {
     readonly operation: string,
     readonly rank: number,
     readonly chunkBytes: number,
-    readonly directMinBytes: number,
     readonly op: OpName,
     readonly deadline: number,
     private readonly network: Network,
@@ -82,11 +80,6 @@ export class OpRun implements GroupComm {
   send(to: number, step: string, bytes: Uint8Array): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     return this.guard(this.network.send(to, this.op, step, bytes, this.deadline, () => this.failure !== undefined));
-  }
-
-  directAccess(peer: number): Promise<DirectAccess> {
-    if (this.failure !== undefined) return Promise.reject(this.failure);
-    return this.guard(this.network.directAccess(peer, this.deadline, () => this.failure !== undefined));
   }
 
   async recv(from: number, step: string): Promise<Uint8Array> {

@@ -9,9 +9,7 @@
  * says hello; once answered, the connection carries the link's own frames (peer-link.ts)
  * instead of RPC. A rank of the same node maps the sender's shared-memory slots (published
  * at the rendezvous) before its hello, and the data then goes through them (slot-file.ts),
- * else in the frames. It also tries to read the sender's probe (direct-read.ts): where the
- * kernel lets it, it says so in its hello, and the two read each other's large arrays in
- * place instead. A link that closes means that rank is gone: the group's operations
+ * else in the frames. A link that closes means that rank is gone: the group's operations
  * with it fail.
  */
 import { CollectiveError } from "@lux/core";
@@ -24,7 +22,6 @@ import { OutboundLink, inboundLink } from "./peer-link.js";
 import type { CollectivePeerService } from "./peer-service.js";
 import type { Rendezvous, RankEntry } from "./rendezvous.js";
 import { SlotFile, SlotReader } from "./slot-file.js";
-import { canReadProcess, directProbe, type DirectAccess } from "./direct-read.js";
 
 type Hello = Parameters<CollectivePeerService["hello"]>[0];
 /** A connection a peer opened to us, as the server sees it. */
@@ -41,12 +38,7 @@ export interface PeerNetworkOptions {
   address: string;
   /** Shared-memory slots for peers of this node (undefined: sockets only). */
   shm: { slots: number; slotBytes: number } | undefined;
-  /** Whether ranks of this node may read this rank's arrays in place, and it theirs, where the kernel allows it (default: with shm). */
-  direct?: boolean;
 }
-
-/** Messages shorter than this go in a link frame even where shared memory is used (a slot costs a frame back to free it). */
-const SLOT_MIN_BYTES = 4096;
 
 const FIRST_RETRY_MS = 10;
 const MAX_RETRY_MS = 250;
@@ -69,10 +61,6 @@ export class PeerNetwork implements Network {
   /** Every link's connection (closed with the group). */
   private readonly connections = new Set<RpcConnection<ServiceDef, ServiceDef>>();
   private slotFile: SlotFile | undefined;
-  /** The process of each rank whose arrays this rank reads in place (its probe read back). */
-  private readonly reads = new Map<number, number>();
-  /** The ranks that read this rank's arrays in place (they said so in their hello). */
-  private readonly readBy = new Set<number>();
   /** Why each rank could not be reached, the last time it was tried. */
   private readonly problems = new Map<number, string>();
   private closed = false;
@@ -88,7 +76,6 @@ export class PeerNetwork implements Network {
   /** Makes this rank's shared-memory slots (if it uses them) and tells the other ranks where it listens. */
   async publish(): Promise<void> {
     const { group, peer, address, declaration, shm } = this.options;
-    const probe = this.offersDirect ? directProbe() : undefined;
     if (shm !== undefined && this.slotFile === undefined) this.slotFile = await SlotFile.create(shm.slots, shm.slotBytes).catch(() => undefined);
     await this.options.rendezvous.publish(group.rank, {
       address,
@@ -97,23 +84,12 @@ export class PeerNetwork implements Network {
       pid: process.pid,
       ...(declaration !== undefined ? { declaration } : {}),
       ...(this.slotFile !== undefined ? { shm: this.slotFile.info } : {}),
-      ...(probe !== undefined ? { direct: probe } : {}),
     });
   }
 
   /** Withdraws what publish() published (the group is destroyed here). */
   unpublish(): Promise<void> {
     return this.options.rendezvous.unpublish(this.options.group.rank, this.options.address);
-  }
-
-  /** Whether this rank reads, and lets read, arrays in place (with shared memory, unless told not to, and the addon). */
-  private get offersDirect(): boolean {
-    return this.options.shm !== undefined && this.options.direct !== false && directProbe() !== undefined;
-  }
-
-  async directAccess(peer: number, deadline: number, cancelled: () => boolean): Promise<DirectAccess> {
-    await Promise.all([this.open.get(peer) ?? this.outbound(peer, deadline, cancelled), this.dial(peer, deadline, cancelled)]);
-    return { readsPid: this.reads.get(peer), readByPeer: this.readBy.has(peer) };
   }
 
   async nodeIds(cancelled: () => boolean): Promise<readonly string[]> {
@@ -137,7 +113,7 @@ export class PeerNetwork implements Network {
     const link = this.open.get(to) ?? (await this.outbound(to, deadline, cancelled));
     if (link.closed) throw this.error(`rank ${to} left the group: its connection closed`);
     const slots = link.slots;
-    if (slots === undefined || bytes.byteLength < SLOT_MIN_BYTES) {
+    if (slots === undefined) {
       this.sent.socket++;
       return link.data(op, step, bytes);
     }
@@ -181,9 +157,6 @@ export class PeerNetwork implements Network {
     if (hello.shm === true && slots === undefined) throw this.error("that rank has no shared-memory slots to map");
     const { group, clock } = this.options;
     const from = hello.from;
-    // It read the probe this rank published (it reads this rank's arrays whatever this rank does).
-    if (hello.direct === true) this.readBy.add(from);
-    else this.readBy.delete(from);
     // Detached before the answer goes out; the peer writes nothing until it has it, and this
     // end nothing until the peer's ready frame.
     const link = new OutboundLink(conn, slots);
@@ -256,7 +229,6 @@ export class PeerNetwork implements Network {
     const left = (): number => Math.max(1, Math.min(peer.connectTimeoutMs, deadline - clock.now()));
     const shm = this.options.shm !== undefined && entry.nodeId === peer.nodeId && entry.shm !== undefined;
     const reader = shm ? await SlotReader.open(entry.shm as NonNullable<RankEntry["shm"]>) : undefined;
-    const direct = shm && this.offersDirect && entry.direct !== undefined && canReadProcess(entry.pid, entry.direct);
     let conn: RpcConnection<CollectivePeerService, ServiceDef> | undefined;
     try {
       conn = await peer.connect<CollectivePeerService, ServiceDef>(entry.address, left(), undefined, { bulkReads: true });
@@ -267,14 +239,11 @@ export class PeerNetwork implements Network {
         worldSize: group.worldSize,
         ...(this.options.declaration !== undefined ? { declaration: this.options.declaration } : {}),
         ...(reader !== undefined ? { shm: true } : {}),
-        ...(direct ? { direct: true } : {}),
       };
       await conn.call("hello", hello, left());
       if (this.closed) throw this.error("the group was destroyed in this process");
       // The peer detached its end before answering, and writes nothing until our ready frame.
       this.track(conn, to, reader);
-      if (direct) this.reads.set(to, entry.pid);
-      else this.reads.delete(to);
       inboundLink(conn, reader, {
         deliver: (op, step, payload) => group.deliver(to, op, step, payload),
         abort: (op, reason) => group.abort(to, op, reason),

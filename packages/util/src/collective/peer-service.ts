@@ -11,8 +11,7 @@ import { bool, defineService, int, obj, opt, returns, rpc, str, type ServiceOf }
 export const CollectivePeerService = defineService({
   /**
    * Rank `from` of `group` opens a link to receive from rank `to`; with `shm`, it has mapped
-   * `to`'s shared-memory slots (published at the rendezvous), so data of `to`'s may go there;
-   * with `direct`, it read `to`'s probe, so it reads `to`'s arrays in place (direct-read.ts).
+   * `to`'s shared-memory slots (published at the rendezvous), so data of `to`'s may go there.
    */
   hello: rpc(
     obj({
@@ -22,7 +21,6 @@ export const CollectivePeerService = defineService({
       worldSize: int(1),
       declaration: opt(str),
       shm: opt(bool),
-      direct: opt(bool),
     }),
     returns<{ ok: true }>(),
   ),

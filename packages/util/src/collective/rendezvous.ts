@@ -6,7 +6,6 @@
  * Only these few bytes go through the control service, never an array.
  */
 import type { Clock } from "@lux/protocol";
-import type { DirectProbe } from "./direct-read.js";
 import type { SlotFileInfo } from "./slot-file.js";
 
 /** The store (lux.util.kv in production, a map in tests). */
@@ -28,8 +27,6 @@ export interface RankEntry {
   declaration?: string;
   /** Its shared-memory slots, which ranks of its node map to receive from it (slot-file.ts). */
   shm?: SlotFileInfo;
-  /** Its probe, which ranks of its node try to read to tell whether they may read its arrays in place (direct-read.ts). */
-  direct?: DirectProbe;
 }
 
 /** A group made from the driver: its members, rank by rank, and an id of this declaration. */

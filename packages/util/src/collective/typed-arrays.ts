@@ -117,7 +117,7 @@ function kernels(): ShmAddon | undefined {
   return "addon" in loaded && typeof loaded.addon.reduce === "function" ? loaded.addon : undefined;
 }
 
-export const OP_CODES: Readonly<Record<ReduceOp, number>> = { SUM: 0, PRODUCT: 1, MIN: 2, MAX: 3 };
+const OP_CODES: Readonly<Record<ReduceOp, number>> = { SUM: 0, PRODUCT: 1, MIN: 2, MAX: 3 };
 
 /**
  * Combines `src` into `dst` element by element (`dst[i] = dst[i] op src[i]`); `src` is an
