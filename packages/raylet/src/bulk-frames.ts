@@ -170,8 +170,12 @@ export function gather(length: number, done: (body: Buffer | undefined) => void)
 export const PIECE_BYTES = 256 * 1024;
 /** Bytes handed to the socket and not yet taken by the kernel past which sealing waits for it ('drain'). */
 const WRITE_AHEAD_BYTES = 1024 * 1024;
-/** Piece buffers kept for reuse. */
-const SPARE_PIECES = 8;
+/**
+ * Piece buffers of a socket: a piece's buffer is reused once the socket wrote it (its
+ * callback runs on a later tick even when the kernel took it at once), and sealing waits
+ * for one when all are out. Fresh memory per piece instead costs more than the encryption.
+ */
+const PIECE_BUFFERS = 8;
 
 /** A frame waiting to be sealed and written. */
 interface Outgoing {
@@ -192,7 +196,9 @@ interface Outgoing {
 export class FrameWriter {
   private readonly queue: Outgoing[] = [];
   private readonly spare: Buffer[] = [];
-  private waiting = false;
+  /** Piece buffers made so far (at most PIECE_BUFFERS). */
+  private made = 0;
+  private waitingDrain = false;
 
   constructor(
     private readonly socket: Socket,
@@ -208,23 +214,25 @@ export class FrameWriter {
       return;
     }
     this.queue.push({ id, kind, body, at: -1, done });
-    if (!this.waiting) this.pump();
+    this.pump();
   }
 
   private pump(): void {
     const { socket, sealer, queue } = this;
     while (queue.length > 0) {
       if (socket.destroyed) return this.drop();
+      if (this.waitingDrain) return;
       if (socket.writableLength >= WRITE_AHEAD_BYTES) {
-        this.waiting = true;
+        this.waitingDrain = true;
         socket.once("drain", () => {
-          this.waiting = false;
+          this.waitingDrain = false;
           this.pump();
         });
         return;
       }
+      const out = this.piece();
+      if (out === undefined) return; // the next written piece's callback pumps again
       const f = queue[0] as Outgoing;
-      const out = this.spare.pop() ?? Buffer.allocUnsafeSlow(HEADER_BYTES + PIECE_BYTES + GCM_TAG_BYTES);
       let n = 0;
       if (f.at < 0) {
         sealer.start(f.id, f.kind, f.body.byteLength, out);
@@ -242,9 +250,18 @@ export class FrameWriter {
         f.done?.();
       }
       socket.write(out.subarray(0, n), () => {
-        if (this.spare.length < SPARE_PIECES) this.spare.push(out);
+        this.spare.push(out);
+        this.pump();
       });
     }
+  }
+
+  /** A piece buffer free to seal into, if one is. */
+  private piece(): Buffer | undefined {
+    const free = this.spare.pop();
+    if (free !== undefined || this.made === PIECE_BUFFERS) return free;
+    this.made++;
+    return Buffer.allocUnsafeSlow(HEADER_BYTES + PIECE_BYTES + GCM_TAG_BYTES);
   }
 
   /** The socket is gone: what was waiting will not be sent. */
