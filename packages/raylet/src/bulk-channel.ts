@@ -29,7 +29,7 @@ import * as net from "node:net";
 import { createLogger, LuxError } from "@lux/common";
 import type { BytesReply, RayletService, RpcConnection } from "@lux/protocol";
 import { aesGcm } from "@lux/object-store";
-import { FrameOpener, FrameSealer, FrameWriter, Kind, PULLER_LABEL, channelKeys, gather, type FrameTarget, type TlsLink } from "./bulk-frames.js";
+import { FrameOpener, FrameSealer, Kind, PULLER_LABEL, channelKeys, frameBuffer, gather, giveBack, type FrameTarget, type TlsLink } from "./bulk-frames.js";
 
 const log = createLogger("raylet");
 
@@ -171,20 +171,30 @@ export class BulkListener {
   /** The frames of a socket that named `offer`: first the hello sealed under the puller's key, then reads. */
   private serve(socket: net.Socket, offer: Offer, proven: () => void): FrameOpener {
     const { connection } = offer;
-    const writer = new FrameWriter(socket, new FrameSealer(aesGcm(offer.keys.source, true)));
+    const sealer = new FrameSealer(aesGcm(offer.keys.source, true));
     let hello = false;
     const gone = (): void => {
       socket.destroy();
     };
     connection.onClose(gone);
-    const send = (id: number, kind: number, body: Uint8Array, done?: () => void): void => writer.send(id, kind, body, done);
+    const send = (id: number, kind: number, body: Uint8Array): void => {
+      if (socket.destroyed) return;
+      const out = frameBuffer(FrameSealer.size(body.byteLength));
+      const n = sealer.seal(id, kind, body, out);
+      socket.write(out.subarray(0, n), () => giveBack(out));
+    };
     const read = (id: number, body: Buffer): void => {
       const offset = body.readDoubleBE(0);
       const length = body.readUInt32BE(8);
       const objectId = body.toString("utf8", 12);
       this.options.read(objectId, offset, length, connection).then(
-        // The chunk stays pinned until its last byte is sealed (sent from where it lies).
-        (reply) => send(id, Kind.data, reply.data, () => reply.sent?.()),
+        (reply) => {
+          try {
+            send(id, Kind.data, reply.data);
+          } finally {
+            reply.sent?.();
+          }
+        },
         (e: Error) => send(id, Kind.error, Buffer.from(e.message.slice(0, MAX_ERROR_BYTES / 4))),
       );
     };

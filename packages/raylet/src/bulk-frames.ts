@@ -7,7 +7,6 @@
  * fails its tag, or the next frame's.
  */
 import { LuxError } from "@lux/common";
-import type { Socket } from "node:net";
 import type { Transport } from "@lux/protocol";
 import { GCM_NONCE_BYTES, GCM_TAG_BYTES, type AesGcm } from "@lux/object-store";
 
@@ -37,10 +36,7 @@ export function channelKeys(conn: TlsLink, id: Buffer): { puller: Buffer; source
 export const HEADER_BYTES = 12;
 /** Frame kinds. */
 export const Kind = { hello: 0, read: 1, data: 2, error: 3 } as const;
-/**
- * Seals frames in order under one key: the nonce is the frame's sequence number. A frame is
- * sealed at once (seal) or in pieces (start, update…, finish), one frame at a time.
- */
+/** Seals frames in order under one key: the nonce is the frame's sequence number. */
 export class FrameSealer {
   private seq = 0n;
   private readonly nonce = Buffer.alloc(GCM_NONCE_BYTES);
@@ -54,30 +50,15 @@ export class FrameSealer {
 
   /** Seals a frame of `body` into `out` (at least size(body) bytes); returns its length. */
   seal(id: number, kind: number, body: Uint8Array, out: Buffer): number {
-    this.start(id, kind, body.byteLength, out);
-    const end = HEADER_BYTES + body.byteLength;
-    if (body.byteLength > 0) this.update(body, out.subarray(HEADER_BYTES, end));
-    this.finish(out.subarray(end, end + GCM_TAG_BYTES));
-    return end + GCM_TAG_BYTES;
-  }
-
-  /** Begins a frame of `bodyBytes`: its header goes into `out`'s first HEADER_BYTES. */
-  start(id: number, kind: number, bodyBytes: number, out: Buffer): void {
-    out.writeUInt32BE(bodyBytes, 0);
+    out.writeUInt32BE(body.byteLength, 0);
     out.writeUInt32BE(id, 4);
     out.writeUInt32BE(kind, 8);
     this.nonce.writeBigUInt64BE(this.seq++, 4);
     this.gcm.start(this.nonce, out.subarray(0, HEADER_BYTES));
-  }
-
-  /** Encrypts the frame's next body bytes `src` into `dst` (the same length). */
-  update(src: Uint8Array, dst: Uint8Array): void {
-    this.gcm.update(src, dst);
-  }
-
-  /** Ends the frame: its tag into `tag` (GCM_TAG_BYTES). */
-  finish(tag: Uint8Array): void {
-    this.gcm.finish(tag);
+    const end = HEADER_BYTES + body.byteLength;
+    if (body.byteLength > 0) this.gcm.update(body, out.subarray(HEADER_BYTES, end));
+    this.gcm.finish(out.subarray(end, end + GCM_TAG_BYTES));
+    return end + GCM_TAG_BYTES;
   }
 }
 
@@ -161,111 +142,17 @@ export function gather(length: number, done: (body: Buffer | undefined) => void)
 }
 
 
-/**
- * A data frame is sealed and written in pieces of this size: each piece is encrypted into a
- * buffer the socket then copies from while it is still in the CPU's cache, and the buffers
- * are reused. Sealing a whole chunk into a buffer of its own first instead costs about half
- * again the encryption's CPU (the buffer is written to and read back from memory).
- */
-export const PIECE_BYTES = 256 * 1024;
-/** Bytes handed to the socket and not yet taken by the kernel past which sealing waits for it ('drain'). */
-const WRITE_AHEAD_BYTES = 1024 * 1024;
-/**
- * Piece buffers of a socket: a piece's buffer is reused once the socket wrote it (its
- * callback runs on a later tick even when the kernel took it at once), and sealing waits
- * for one when all are out. Fresh memory per piece instead costs more than the encryption.
- */
-const PIECE_BUFFERS = 8;
+/** Frame buffers of the sending side, reused once the socket wrote them (fresh memory costs more than the encryption). */
+const spareBuffers: Buffer[] = [];
+const SPARE_BUFFERS = 8;
 
-/** A frame waiting to be sealed and written. */
-interface Outgoing {
-  id: number;
-  kind: number;
-  body: Uint8Array;
-  /** Body bytes sealed so far; -1 before its header. */
-  at: number;
-  /** Called once its body was read (sealed) or it will not be (the socket closed). */
-  done: (() => void) | undefined;
+export function frameBuffer(bytes: number): Buffer {
+  const i = spareBuffers.findIndex((b) => b.length >= bytes);
+  if (i >= 0) return spareBuffers.splice(i, 1)[0] as Buffer;
+  return Buffer.allocUnsafeSlow(Math.ceil(bytes / (64 * 1024)) * 64 * 1024);
 }
 
-/**
- * The sending side's frames on one socket, in order: each sealed a piece at a time, only as
- * fast as the kernel takes them, so that a piece goes out from the CPU's cache and a
- * frame's source bytes are read once, right before they are sent.
- */
-export class FrameWriter {
-  private readonly queue: Outgoing[] = [];
-  private readonly spare: Buffer[] = [];
-  /** Piece buffers made so far (at most PIECE_BUFFERS). */
-  private made = 0;
-  private waitingDrain = false;
-
-  constructor(
-    private readonly socket: Socket,
-    private readonly sealer: FrameSealer,
-  ) {
-    socket.once("close", () => this.drop());
-  }
-
-  /** Queues a frame of `body` (read until `done` is called: kept unchanged until then). */
-  send(id: number, kind: number, body: Uint8Array, done?: () => void): void {
-    if (this.socket.destroyed) {
-      done?.();
-      return;
-    }
-    this.queue.push({ id, kind, body, at: -1, done });
-    this.pump();
-  }
-
-  private pump(): void {
-    const { socket, sealer, queue } = this;
-    while (queue.length > 0) {
-      if (socket.destroyed) return this.drop();
-      if (this.waitingDrain) return;
-      if (socket.writableLength >= WRITE_AHEAD_BYTES) {
-        this.waitingDrain = true;
-        socket.once("drain", () => {
-          this.waitingDrain = false;
-          this.pump();
-        });
-        return;
-      }
-      const out = this.piece();
-      if (out === undefined) return; // the next written piece's callback pumps again
-      const f = queue[0] as Outgoing;
-      let n = 0;
-      if (f.at < 0) {
-        sealer.start(f.id, f.kind, f.body.byteLength, out);
-        n = HEADER_BYTES;
-        f.at = 0;
-      }
-      const take = Math.min(PIECE_BYTES, f.body.byteLength - f.at);
-      if (take > 0) sealer.update(f.body.subarray(f.at, f.at + take), out.subarray(n, n + take));
-      n += take;
-      f.at += take;
-      if (f.at === f.body.byteLength) {
-        sealer.finish(out.subarray(n, n + GCM_TAG_BYTES));
-        n += GCM_TAG_BYTES;
-        queue.shift();
-        f.done?.();
-      }
-      socket.write(out.subarray(0, n), () => {
-        this.spare.push(out);
-        this.pump();
-      });
-    }
-  }
-
-  /** A piece buffer free to seal into, if one is. */
-  private piece(): Buffer | undefined {
-    const free = this.spare.pop();
-    if (free !== undefined || this.made === PIECE_BUFFERS) return free;
-    this.made++;
-    return Buffer.allocUnsafeSlow(HEADER_BYTES + PIECE_BYTES + GCM_TAG_BYTES);
-  }
-
-  /** The socket is gone: what was waiting will not be sent. */
-  private drop(): void {
-    for (const f of this.queue.splice(0)) f.done?.();
-  }
+export function giveBack(buffer: Buffer): void {
+  if (spareBuffers.length < SPARE_BUFFERS) spareBuffers.push(buffer);
 }
+
