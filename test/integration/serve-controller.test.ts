@@ -63,14 +63,17 @@ describe("the controller killed", () => {
     await serve.run(SlowDeployment.options({ numReplicas: 2 }).bind(), { name: "orphan", routePrefix: "/orphan" });
     const [kept, dropped] = await running("orphan", "Slow");
     assert.ok(kept !== undefined && dropped !== undefined);
-    // The state as a controller that died before saving `dropped` would have left it.
+    // The state as a controller that died before saving `dropped` would have left it. The
+    // controller is stopped first: a save of its own (a replica's state changing) after the edit
+    // would put `dropped` back. A save already sent lands before the get's round trip below.
+    const controllerPid = (await serve.status()).controller?.pid as number;
+    process.kill(controllerPid, "SIGSTOP");
     const key = "serve:controller-state";
     const saved = deserialize((await lux.util.kv.get(key, { namespace: "serve" })) as Uint8Array) as {
       apps: { spec: { name: string }; deployments: { replicas: { id: string }[] }[] }[];
     };
     for (const app of saved.apps) for (const d of app.deployments) d.replicas = d.replicas.filter((r) => r.id !== dropped.id);
     await lux.util.kv.put(key, serialize(saved), { namespace: "serve" });
-    const controllerPid = (await serve.status()).controller?.pid as number;
     process.kill(controllerPid, "SIGKILL");
     await waitFor(() => !alive(dropped.pid), "the replica no controller knows of ended", 60_000, 200);
     await waitFor(
