@@ -119,19 +119,28 @@ export async function stopReplica(r: ReplicaRecord, graceMs: number): Promise<vo
   await killReplica(r);
 }
 
+/** Listing the replicas a dead controller left is tried this often (a loaded control service may time out). */
+const ORPHAN_LIST_ATTEMPTS = 5;
+
 /** Ends the live replica actors whose names are not in `adopted`: ones no controller knows of. */
 export async function endOrphanReplicas(adopted: ReadonlySet<string>): Promise<void> {
-  const page = await lux.state
-    .listActors({ filters: [["namespace", "=", SERVE_NAMESPACE], ["state", "!=", "DEAD"]], limit: 10_000 })
-    .catch((e: unknown) => {
-      console.error(`[serve] could not list the replicas left by the previous controller: ${describeCause(e)}`);
-      return undefined;
-    });
-  const orphans = (page?.items ?? []).filter((a) => a.name !== null && a.name.startsWith(REPLICA_PREFIX) && !adopted.has(a.name));
+  let page: Awaited<ReturnType<typeof lux.state.listActors>> | undefined;
+  for (let attempt = 1; page === undefined; attempt++) {
+    try {
+      page = await lux.state.listActors({ filters: [["namespace", "=", SERVE_NAMESPACE], ["state", "!=", "DEAD"]], limit: 10_000 });
+    } catch (e) {
+      const last = attempt === ORPHAN_LIST_ATTEMPTS;
+      console.error(`[serve] could not list the replicas left by the previous controller (attempt ${attempt} of ${ORPHAN_LIST_ATTEMPTS}${last ? ", giving up: replicas it missed may be left running" : ""}): ${describeCause(e)}`);
+      if (last) return;
+      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+    }
+  }
+  const orphans = page.items.filter((a) => a.name !== null && a.name.startsWith(REPLICA_PREFIX) && !adopted.has(a.name));
   await Promise.all(
     orphans.map(async (a) => {
       const actor = await lux.getActor<ServeReplica>(a.name as string, { namespace: SERVE_NAMESPACE }).catch(() => undefined);
-      if (actor !== undefined) await lux.kill(actor).catch(() => undefined);
+      if (actor === undefined) return;
+      await lux.kill(actor).catch((e: unknown) => console.error(`[serve] could not end replica ${a.name as string}, which no controller knows of: ${describeCause(e)}`));
     }),
   );
 }
