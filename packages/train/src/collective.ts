@@ -40,6 +40,20 @@ function groupOptions(s: TrainSession, options: Timeout): { groupName: string; t
   return { groupName: s.state.groupName, timeoutMs: options.timeoutMs ?? s.state.collectiveTimeoutMs };
 }
 
+/** The class of a CollectiveArray (Float32Array, Int32Array, …), as `sharedArray` takes it. */
+export type CollectiveArrayType<A extends CollectiveArray> = lux.util.collective.CollectiveArrayType<A>;
+
+/**
+ * A new array of `length` zeros of type `ArrayType` in shared memory, for this trainer's
+ * workers: when all of them run on one node and pass such arrays to `allreduce`, they reduce
+ * the arrays in place, with no copy through messages (`lux.util.collective.sharedArray`, for
+ * the trainer's group). Elsewhere it works as an ordinary array. Call it in the train loop.
+ */
+export function sharedArray<A extends CollectiveArray>(ArrayType: CollectiveArrayType<A>, length: number): A {
+  const s = session("sharedArray");
+  return lux.util.collective.sharedArray(ArrayType, length, { groupName: s.state.groupName });
+}
+
 /** Combines `arr` element-wise over every rank, in place; resolves to `arr`. */
 export async function allreduce<A extends CollectiveArray>(arr: A, options: AllreduceOptions = {}): Promise<A> {
   const s = session("allreduce");

@@ -6,6 +6,7 @@
  */
 import { CollectiveError } from "@lux/core";
 import type { Comm } from "./comm.js";
+import type { SharedRef } from "./shared-arrays.js";
 
 /** What one rank called. */
 export interface Call {
@@ -14,6 +15,14 @@ export interface Call {
   length?: number;
   op?: string;
   root?: number;
+  /**
+   * Allreduce: where the others find this rank's array, when it is a shared array of the
+   * group's (all ranks on one node passing one: they reduce in place, see shared-allreduce.ts).
+   * Not compared: ranks may differ in it (then every rank takes the message path).
+   */
+  shm?: SharedRef;
+  /** Allreduce: this rank's shared arrays collected since its last allreduce (the others unmap them). */
+  freed?: string[];
 }
 
 const utf8 = new TextEncoder();
@@ -50,8 +59,11 @@ export function disagreement(calls: readonly Call[]): string | undefined {
   return `the ranks disagree: ${each.join("; ")}. Call the same operations in the same order on every rank, with arrays of one type and length`;
 }
 
-/** Exchanges `call` with every other rank; rejects (CollectiveError naming each rank's call) when they differ. */
-export async function agree(comm: Comm, worldSize: number, call: Call, error: (reason: string) => InstanceType<typeof CollectiveError>): Promise<void> {
+/**
+ * Exchanges `call` with every other rank; resolves to every rank's (`[r]`: rank r's), or
+ * rejects (CollectiveError naming each rank's call) when they differ.
+ */
+export async function agree(comm: Comm, worldSize: number, call: Call, error: (reason: string) => InstanceType<typeof CollectiveError>): Promise<readonly Call[]> {
   const mine = encodeCall(call);
   const calls: Call[] = new Array<Call>(worldSize);
   calls[comm.rank] = call;
@@ -64,4 +76,5 @@ export async function agree(comm: Comm, worldSize: number, call: Call, error: (r
   await Promise.all(moves);
   const reason = disagreement(calls);
   if (reason !== undefined) throw error(reason);
+  return calls;
 }

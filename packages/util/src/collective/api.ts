@@ -23,8 +23,10 @@ import {
   type RecvOptions,
   type ReduceOptions,
   type SendOptions,
+  type SharedArrayOptions,
 } from "./options.js";
-import { dtypeOf, type CollectiveArray } from "./typed-arrays.js";
+import { MAX_SHARED_BYTES, makeSharedArray } from "./shared-arrays.js";
+import { dtypeOf, isCollectiveArrayType, type CollectiveArray, type CollectiveArrayType } from "./typed-arrays.js";
 
 const api = (call: string): string => `lux.util.collective.${call}`;
 
@@ -70,6 +72,43 @@ export async function getRank(options: GroupOptions = {}): Promise<number> {
 /** How many ranks the group has, or -1 if this process is not a member. */
 export async function getCollectiveGroupSize(options: GroupOptions = {}): Promise<number> {
   return (await groupIfMember(options, "getCollectiveGroupSize"))?.worldSize ?? -1;
+}
+
+/**
+ * A new array of `length` zeros of type `ArrayType` (Float32Array, Int32Array, …) whose memory
+ * the other ranks of group `groupName` (default "default") on this node can map, as NCCL's
+ * registered buffers: when every rank of the group runs on one node and passes such an array
+ * to `allreduce`, the ranks reduce the arrays in place, each rank a part of all of them, with
+ * no copy through messages. In any other case (a rank on another node, a rank passing an
+ * ordinary array, another group) the array works as an ordinary one. Where shared memory is
+ * not available (not Linux, or the native addon did not build) it is an ordinary array.
+ * Its memory is freed once the array is garbage collected. TypeError when `ArrayType` is not
+ * a typed array class collectives take, RangeError when `length` is not an integer from 0
+ * to 2 GiB of elements.
+ *
+ * @example
+ * ```ts
+ * const grads = lux.util.collective.sharedArray(Float32Array, 1 << 20);
+ * // … fill grads …
+ * await lux.util.collective.allreduce(grads);   // in place, among the ranks of one node
+ * ```
+ */
+export function sharedArray<A extends CollectiveArray>(ArrayType: CollectiveArrayType<A>, length: number, options: SharedArrayOptions = {}): A {
+  const call = "sharedArray";
+  const name = groupNameOf(options, call);
+  if (!isCollectiveArrayType(ArrayType)) {
+    throw new TypeError(`${api(call)}() takes a typed array class (Float32Array, Float64Array, Int32Array, … BigInt64Array), got ${describeType(ArrayType)}`);
+  }
+  const size = ArrayType.BYTES_PER_ELEMENT;
+  if (typeof length !== "number" || !Number.isSafeInteger(length) || length < 0 || length * size > MAX_SHARED_BYTES) {
+    throw new RangeError(`${api(call)}() takes a length from 0 to ${MAX_SHARED_BYTES / size} elements (2 GiB) of ${ArrayType.name}, got ${String(length)}`);
+  }
+  return (length > 0 ? makeSharedArray(ArrayType, length, name) : undefined) ?? new ArrayType(length);
+}
+
+function describeType(value: unknown): string {
+  if (typeof value === "function") return `the function ${value.name || "(anonymous)"}`;
+  return value === null ? "null" : typeof value;
 }
 
 /** Combines `arr` element-wise over every rank (`op`, default SUM): each rank's array ends with the result. */

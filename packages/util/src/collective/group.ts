@@ -15,6 +15,8 @@ import { Mailbox, type OpName, type Payload } from "./mailbox.js";
 import type { Inbox, Network } from "./network.js";
 import { OpRun } from "./op-run.js";
 import { recvArray, sendArray } from "./p2p.js";
+import { sharedAllreduce } from "./shared-allreduce.js";
+import { PeerRegions, requeueFreed, sharedRefOf, takeFreed } from "./shared-arrays.js";
 import { topologyOf, type Topology } from "./topology.js";
 import { dtypeOf, type CollectiveArray, type ReduceOp } from "./typed-arrays.js";
 
@@ -44,6 +46,8 @@ export class CollectiveGroup implements Inbox {
   private readonly lost = new Map<number, string>();
   private destroyed = false;
   private readonly others: readonly number[];
+  /** The other ranks' shared arrays mapped here (allreduce in place on one node). */
+  private readonly peerRegions = new PeerRegions();
 
   constructor(private readonly settings: GroupSettings) {
     this.name = settings.name;
@@ -57,8 +61,45 @@ export class CollectiveGroup implements Inbox {
     this.network = network;
   }
 
-  allreduce(arr: CollectiveArray, op: ReduceOp, timeoutMs: number): Promise<void> {
-    return this.collective("allreduce", { op }, arr, timeoutMs, (run) => allreduce(run, arr, op));
+  /**
+   * Allreduce: in place in the arrays themselves when every rank runs on this node and passed
+   * a shared array of this group's (shared-allreduce.ts), else through messages. A rank whose
+   * array is not shared knows at once that it is the message path; one whose array is, waits
+   * for the others' calls to know.
+   */
+  async allreduce(arr: CollectiveArray, op: ReduceOp, timeoutMs: number): Promise<void> {
+    const shm = sharedRefOf(arr, this.name);
+    const freed = takeFreed(this.name);
+    const extra: Partial<Call> = { op, ...(shm !== undefined ? { shm } : {}), ...(freed.length > 0 ? { freed } : {}) };
+    try {
+      await this.collective("allreduce", extra, arr, timeoutMs, async (comm, agreed, run) => {
+        agreed.then((calls) => this.forgetFreed(calls)).catch(() => undefined);
+        if (shm === undefined || this.worldSize === 1 || comm.topology.nodes.length !== 1) return allreduce(comm, arr, op);
+        const calls = await agreed;
+        if (!calls.every((c) => c.shm !== undefined)) return allreduce(comm, arr, op);
+        const held: (() => void)[] = [];
+        try {
+          const arrays = calls.map((c, r) => {
+            if (r === this.rank) return arr;
+            const mapped = this.peerRegions.acquire(r, c.shm as NonNullable<Call["shm"]>, arr);
+            held.push(mapped.release);
+            return mapped.array;
+          });
+          await sharedAllreduce(comm, arrays, op, () => run.failedWith !== undefined);
+        } finally {
+          for (const release of held) release();
+        }
+      });
+    } catch (e) {
+      // The others may not have heard: told again at the next allreduce (forgetting twice is harmless).
+      requeueFreed(this.name, freed);
+      throw e;
+    }
+  }
+
+  /** How many of the other ranks' shared arrays are mapped here (tests: mapped once, let go when collected). */
+  get mappedPeerArrays(): number {
+    return this.peerRegions.size;
   }
 
   reduce(arr: CollectiveArray, op: ReduceOp, dstRank: number, timeoutMs: number): Promise<void> {
@@ -115,6 +156,7 @@ export class CollectiveGroup implements Inbox {
   peerLost(rank: number, reason: string): void {
     if (this.lost.has(rank) || this.destroyed) return;
     this.lost.set(rank, reason);
+    this.peerRegions.forget(rank);
     for (const [run, peers] of this.running) {
       if (peers.includes(rank)) run.fail(this.error(run.operation, `rank ${rank} left the group: ${reason}`));
     }
@@ -126,6 +168,7 @@ export class CollectiveGroup implements Inbox {
     this.destroyed = true;
     for (const run of this.running.keys()) run.fail(this.error(run.operation, "the group was destroyed in this process"));
     this.mailbox.clear(this.error("destroy", "the group was destroyed in this process"));
+    this.peerRegions.close();
     await this.network?.close();
   }
 
@@ -142,18 +185,35 @@ export class CollectiveGroup implements Inbox {
    * already moves (a round trip less per operation); no rank uses what it receives before
    * the check passed, and when it fails every rank rejects alike and drops what came.
    */
-  private collective(operation: string, extra: Partial<Call>, arr: CollectiveArray | undefined, timeoutMs: number, body: (comm: GroupComm) => Promise<void>): Promise<void> {
+  private collective(
+    operation: string,
+    extra: Partial<Call>,
+    arr: CollectiveArray | undefined,
+    timeoutMs: number,
+    body: (comm: GroupComm, agreed: Promise<readonly Call[]>, run: OpRun) => Promise<void>,
+  ): Promise<void> {
     const call: Call = { operation, ...(arr !== undefined ? { dtype: dtypeOf(arr) as string, length: arr.length } : {}), ...extra };
     const op = { channel: "c", seq: this.seq++ };
     return this.run(operation, op, this.others, timeoutMs, async (run) => {
       run.topology = await run.guard(this.topologyOf(() => run.failedWith !== undefined));
       const agreed = agree(run, this.worldSize, call, (reason) => run.verdict(this.error(operation, reason)));
       agreed.catch(() => undefined); // awaited below, maybe after it rejects
-      const work = body(receivingAfter(agreed, run));
+      const checked = agreed.then(() => undefined);
+      checked.catch(() => undefined); // awaited by receives, maybe after it rejects
+      const work = body(receivingAfter(checked, run), agreed, run);
       work.catch(() => undefined); // likewise
       await agreed;
       await work;
     });
+  }
+
+  /**
+   * Shared arrays collected in their processes: unmapped here. Looked up under every rank
+   * (nonces are unique), as a process may hold several ranks' arrays (ranks of a test).
+   */
+  private forgetFreed(calls: readonly Call[]): void {
+    const freed = calls.flatMap((call) => call.freed ?? []);
+    if (freed.length > 0) this.peerRegions.forgetEverywhere(freed);
   }
 
   private async topologyOf(cancelled: () => boolean): Promise<Topology> {

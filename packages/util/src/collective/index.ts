@@ -32,6 +32,7 @@ export {
   barrier,
   send,
   recv,
+  sharedArray,
 } from "./api.js";
 export type {
   GroupOptions,
@@ -43,5 +44,6 @@ export type {
   RecvOptions,
   CreateCollectiveGroupOptions,
   InitCollectiveGroupOptions,
+  SharedArrayOptions,
 } from "./options.js";
-export type { CollectiveArray, ReduceOp } from "./typed-arrays.js";
+export type { CollectiveArray, CollectiveArrayType, ReduceOp } from "./typed-arrays.js";

@@ -44,6 +44,9 @@ export interface RecvOptions extends OperationOptions {
   srcRank: number;
 }
 
+/** Options of `sharedArray`. */
+export interface SharedArrayOptions extends GroupOptions {}
+
 /** Options of `createCollectiveGroup`. */
 export interface CreateCollectiveGroupOptions extends GroupOptions {}
 

@@ -21,6 +21,18 @@ export type CollectiveArray =
   | BigInt64Array
   | BigUint64Array;
 
+/** The class of a CollectiveArray (Float32Array, Int32Array, …), as `sharedArray` takes it. */
+export interface CollectiveArrayType<A extends CollectiveArray> {
+  new (length: number): A;
+  new (buffer: ArrayBuffer, byteOffset: number, length: number): A;
+  readonly BYTES_PER_ELEMENT: number;
+}
+
+/** Whether `value` is one of the CollectiveArray classes itself (not a subclass such as Buffer). */
+export function isCollectiveArrayType(value: unknown): boolean {
+  return DTYPES.some((c) => c === value);
+}
+
 /** How `allreduce` and `reduce` combine the ranks' elements. */
 export type ReduceOp = "SUM" | "PRODUCT" | "MIN" | "MAX";
 
