@@ -4,7 +4,9 @@
  *   - train.collective.allreduce (sum) of a 1, 16 and 64 MiB Float32Array between 2 workers of
  *     a DataParallelTrainer on one node (STRICT_PACK), then on two nodes (STRICT_SPREAD): the
  *     median time on rank 0 after a barrier, as algbw (bytes / time) and busbw (algbw ×
- *     2(n-1)/n, nccl-tests' definitions; n = 2, so busbw = algbw), in GB/s;
+ *     2(n-1)/n, nccl-tests' definitions; n = 2, so busbw = algbw), in GB/s; on one node both
+ *     with ordinary (heap) arrays and with train.collective.sharedArray's arrays (reduced in
+ *     place, no copy through messages), one after the other in the same run;
  *   - beside them: memcpy in one process (TypedArray.set of 64 MiB), and a raw TCP stream on
  *     loopback between this process and a child Node process (bytes sent until the receiver
  *     says it has them all);
@@ -16,7 +18,7 @@
  *
  * Options: --runs N (default 5), --steps N (tfjs steps, default 30), --quick (1 run, 3 steps,
  * a smaller TCP stream: a smoke test of the harness, not a measurement), --json (one line:
- * { memcpyGBps, tcpGBps, sameNode: { "1": { algbw, busbw }, "16": …, "64": … }, crossNode: …,
+ * { memcpyGBps, tcpGBps, sameNode: { "1": { algbw, busbw }, "16": …, "64": … }, sameNodeShared: …, crossNode: …,
  * tfjs: { plain, workers1, workers2 } }, samples/s for tfjs).
  */
 import * as fs from "node:fs";
@@ -44,10 +46,11 @@ function now(): number {
 }
 
 /** In each worker: per size, one untimed allreduce, then `runs` timed ones after a barrier; rank 0's medians are reported. */
-export async function allreduceLoop(config: { runs: number }): Promise<void> {
+export async function allreduceLoop(config: { runs: number; shared: boolean }): Promise<void> {
   const seconds: Record<string, number> = {};
   for (const mib of SIZES_MIB) {
-    const arr = new Float32Array((mib * MIB) / 4).fill(1);
+    const length = (mib * MIB) / 4;
+    const arr = (config.shared ? train.collective.sharedArray(Float32Array, length) : new Float32Array(length)).fill(1);
     const times: number[] = [];
     for (let i = 0; i <= config.runs; i++) {
       arr.fill(1);
@@ -118,9 +121,9 @@ function memcpyGBps(bytes: number, runs: number): number {
 
 type Bandwidths = Record<string, { algbw: number; busbw: number }>;
 
-async function allreduceBandwidths(storagePath: string, name: string, placementStrategy: "STRICT_PACK" | "STRICT_SPREAD", runs: number): Promise<Bandwidths> {
+async function allreduceBandwidths(storagePath: string, name: string, placementStrategy: "STRICT_PACK" | "STRICT_SPREAD", runs: number, shared = false): Promise<Bandwidths> {
   const result = await new train.DataParallelTrainer(allreduceLoop, {
-    trainLoopConfig: { runs },
+    trainLoopConfig: { runs, shared },
     scalingConfig: { numWorkers: 2, placementStrategy },
     runConfig: { name, storagePath },
     collectiveTimeoutMs: 600_000,
@@ -148,19 +151,22 @@ interface TrainBench {
   memcpyGBps: number;
   tcpGBps: number;
   sameNode: Bandwidths;
+  /** One node, the arrays made with train.collective.sharedArray (allreduce in place). */
+  sameNodeShared: Bandwidths;
   crossNode: Bandwidths;
   tfjs: { plain: number; workers1: number; workers2: number };
 }
 
 function print(r: TrainBench, runs: number): void {
-  const row = (label: string, value: number, unit: string): void => console.log(`${label.padEnd(52)} ${value.toFixed(2).padStart(10)} ${unit}`);
+  const row = (label: string, value: number, unit: string): void => console.log(`${label.padEnd(60)} ${value.toFixed(2).padStart(10)} ${unit}`);
   console.log(`@lux/train: allreduce (sum) of a Float32Array between 2 workers, median of ${runs} runs; node ${process.version}`);
-  for (const [where, bw] of [["one node", r.sameNode], ["two nodes (loopback)", r.crossNode]] as const) {
+  for (const [where, bw] of [["one node", r.sameNode], ["one node, shared arrays", r.sameNodeShared], ["two nodes (loopback)", r.crossNode]] as const) {
     for (const mib of SIZES_MIB) row(`allreduce ${mib} MiB, ${where}: algbw / busbw`, bw[String(mib)]?.busbw ?? 0, `GB/s (algbw ${(bw[String(mib)]?.algbw ?? 0).toFixed(2)})`);
   }
   row("memcpy 64 MiB in one process", r.memcpyGBps, "GB/s");
   row("raw TCP stream between two Node processes", r.tcpGBps, "GB/s");
   row("busbw 64 MiB one node / memcpy", (r.sameNode["64"]?.busbw ?? 0) / r.memcpyGBps, "x (issue 19 asks >= 0.25)");
+  row("busbw 64 MiB one node, shared arrays / memcpy", (r.sameNodeShared["64"]?.busbw ?? 0) / r.memcpyGBps, "x (issue 19 asks >= 0.25)");
   row("busbw 64 MiB two nodes / TCP stream", (r.crossNode["64"]?.busbw ?? 0) / r.tcpGBps, "x (issue 19 asks >= 0.5)");
   row("tfjs plain loop (wasm), one process", r.tfjs.plain, "samples/s");
   row("TfjsTrainer, 1 worker", r.tfjs.workers1, "samples/s");
@@ -178,6 +184,7 @@ lux.main(async () => {
     await cluster.addNode({ numCpus: 2, nodeIp: "127.0.0.3" });
     await lux.init({ address: cluster.address });
     const sameNode = await allreduceBandwidths(storagePath, "same-node", "STRICT_PACK", runs);
+    const sameNodeShared = await allreduceBandwidths(storagePath, "same-node-shared", "STRICT_PACK", runs, true);
     const crossNode = await allreduceBandwidths(storagePath, "cross-node", "STRICT_SPREAD", runs);
     const workers1 = await tfjsSamplesPerSecond(storagePath, 1, globalBatch, steps);
     const workers2 = await tfjsSamplesPerSecond(storagePath, 2, globalBatch, steps);
@@ -185,6 +192,7 @@ lux.main(async () => {
       memcpyGBps: memcpyGBps(64 * MIB, runs),
       tcpGBps: await tcpStreamGBps((QUICK ? 64 : 512) * MIB),
       sameNode,
+      sameNodeShared,
       crossNode,
       tfjs: { plain: await plainTfjs(globalBatch, steps), workers1, workers2 },
     };

@@ -1,7 +1,7 @@
 /**
  * train.collective among a trainer's workers (issue 19, point 4), on a real cluster: allreduce
  * (sum, mean, min, max) of Float32Array, Float64Array and Int32Array with bitwise-identical
- * results on every rank, broadcast, allgather and barrier; calls that disagree fail every rank
+ * results on every rank (and in shared arrays, train.collective.sharedArray), broadcast, allgather and barrier; calls that disagree fail every rank
  * with CollectiveError naming the ranks and sizes (and the group goes on); a dead peer or a
  * silent one fails the operation instead of hanging.
  */
@@ -59,7 +59,7 @@ function expected(dtype: DtypeName, op: (typeof OPS)[number], ranks: number): nu
   });
 }
 
-test("3 ranks: allreduce sum/mean/min/max of Float32/Float64/Int32 arrays, bitwise identical on every rank; broadcast, allgather, barrier", async () => {
+test("3 ranks: allreduce sum/mean/min/max of Float32/Float64/Int32 arrays, bitwise identical on every rank and with shared arrays; broadcast, allgather, barrier", async () => {
   const storagePath = tempDir();
   await new train.DataParallelTrainer(collectiveOps, { trainLoopConfig: { dir: storagePath }, scalingConfig: { numWorkers: 3 }, runConfig: { name: "ops", storagePath } }).fit();
   const ranks = [0, 1, 2].map((r) => recorded<Ops>(storagePath, "ops", r)[0] as Ops);
@@ -68,6 +68,7 @@ test("3 ranks: allreduce sum/mean/min/max of Float32/Float64/Int32 arrays, bitwi
       const key = `${dtype}/${op}`;
       const results = ranks.map((r) => r[key]);
       assert.equal(new Set(results.map((x) => x?.digest)).size, 1, `${key}: the same bits on every rank`);
+      ranks.forEach((r, i) => assert.equal(r[`${key}/shared`]?.digest, r[key]?.digest, `${key}: rank ${i}'s shared array (sharedArray, reduced in place) has the same bits`));
       const want = expected(dtype, op, 3);
       const got = results[0]?.values ?? [];
       // Float32 sums round at each step: allow a few ulps of the largest input, not of the (maybe cancelled) result.

@@ -3,7 +3,8 @@
  * actors each): allreduce with each op on random Float32Array/Float64Array/Int32Array against a
  * result computed here, broadcast, allgather, reduce, barrier, send/recv; ranks that disagree on
  * lengths or types all reject with CollectiveError; a killed member makes the others reject
- * within their timeoutMs; groups made with createCollectiveGroup and with initCollectiveGroup.
+ * within their timeoutMs; groups made with createCollectiveGroup and with initCollectiveGroup;
+ * shared arrays (sharedArray) reduced in place on one node, with the bits of ordinary arrays.
  * Every wait is bounded (each call's timeoutMs, and the test runner's).
  */
 import assert from "node:assert/strict";
@@ -159,6 +160,55 @@ describe("a group of 4 actors on 2 nodes (createCollectiveGroup)", () => {
     for (const o of p2p) assert.ok(!o.ok && o.collective && /the sender called send\(Int32Array\[5\]\), the receiver recv\(Int32Array\[6\]\)/.test(o.message), JSON.stringify(o));
     const ok = await all(members.map((m) => m.allreduce.remote(Int32Array.from([1, 2]), OPTIONS)));
     for (const o of ok) assert.deepEqual(value(o, "allreduce after the disagreements"), Int32Array.from([4, 8]));
+  });
+});
+
+describe("shared arrays (sharedArray): allreduce in place among the ranks of one node", () => {
+  test("2 and 3 ranks of one node: the same bits as ordinary arrays, every op; the ranks map each other's arrays", async () => {
+    const third = MemberActor.options({ resources: { a: 1 } }).remote();
+    const [m0, m1] = members as [lux.ActorHandle<Member>, lux.ActorHandle<Member>];
+    const pids = (await all([m0, m1, third].map((m) => m.where.remote()))).map((w) => w.pid);
+    for (const [groupName, group] of [["shared2", [m0, m1]], ["shared3", [m0, m1, third]]] as const) {
+      await lux.util.collective.createCollectiveGroup(group, { groupName });
+      for (const [i, { ctor, values }] of DTYPES.entries()) {
+        for (const op of ["SUM", "PRODUCT", "MIN", "MAX"] as const) {
+          const n = op === "SUM" ? 500_003 : 10_007;
+          const inputs = group.map((_, r) => ctor.from(values(100 * i + r + 1, n, op)) as Arr);
+          const call = (shared: boolean): Promise<Arr[]> =>
+            all(group.map((m, r) => m.allreduceCopy.remote(inputs[r] as Arr, shared, { groupName, op, ...OPTIONS }))).then((os) =>
+              os.map((o, r) => value(o, `${groupName} ${ctor.name} ${op}, ${shared ? "shared" : "ordinary"}, rank ${r}`)),
+            );
+          const ordinary = await call(false);
+          const shared = await call(true);
+          shared.forEach((a, r) => assert.deepEqual(a, ordinary[r], `${groupName} ${ctor.name} ${op}: rank ${r}`));
+        }
+      }
+      const owners = await all(group.map((m) => m.sharedArrayOwners.remote()));
+      owners.forEach((o, r) => {
+        // The others' last arrays stay mapped until a later allreduce says they were collected.
+        for (const [q, pid] of pids.slice(0, group.length).entries()) {
+          if (q !== r) assert.ok(o.includes(pid), `${groupName}: rank ${r} mapped rank ${q}'s arrays (process ${pid}; it has those of ${o.join(", ")})`);
+        }
+      });
+      await lux.util.collective.destroyCollectiveGroup(groupName);
+    }
+    await lux.kill(third);
+  });
+
+  test("one rank shared, the other not; every rank shared across two nodes: the result of ordinary arrays", async () => {
+    const [m0, m1] = members as [lux.ActorHandle<Member>, lux.ActorHandle<Member>];
+    await lux.util.collective.createCollectiveGroup([m0, m1], { groupName: "mixed" });
+    const n = 300_001;
+    const inputs = [0, 1].map((r) => Float32Array.from(random(r + 500, n, -100, 100)));
+    const mixed = await all([m0.allreduceCopy.remote(inputs[0] as Arr, true, { groupName: "mixed", ...OPTIONS }), m1.allreduceCopy.remote(inputs[1] as Arr, false, { groupName: "mixed", ...OPTIONS })]);
+    const sum = Float32Array.from({ length: n }, (_, k) => (inputs[0]?.[k] as number) + (inputs[1]?.[k] as number));
+    mixed.forEach((o, r) => assert.deepEqual(value(o, `mixed, rank ${r}`), sum));
+    await lux.util.collective.destroyCollectiveGroup("mixed");
+
+    const four = members.map((_, r) => Int32Array.from(random(r + 600, n, -1e6, 1e6).map(Math.trunc)));
+    const across = await all(members.map((m, r) => m.allreduceCopy.remote(four[r] as Arr, true, OPTIONS)));
+    const total = Int32Array.from({ length: n }, (_, k) => four.reduce((s, a) => s + (a[k] as number), 0));
+    across.forEach((o, r) => assert.deepEqual(value(o, `across nodes, rank ${r}`), total));
   });
 });
 

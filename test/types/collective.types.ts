@@ -63,3 +63,16 @@ void lux.util.collective.recv(f32, { dstRank: 1 });
 void lux.util.collective.broadcast(f32, { dstRank: 1 });
 // @ts-expect-error allgather's out arrays are of the array's type
 void lux.util.collective.allgather([new Int32Array(8)], f32);
+
+// sharedArray gives an array of the class it is given.
+const shared = lux.util.collective.sharedArray(Float32Array, 1024, { groupName: "g" });
+assertEqual<typeof shared, Float32Array<ArrayBuffer>>(true);
+const sharedBig = lux.util.collective.sharedArray(BigUint64Array, 4);
+assertEqual<typeof sharedBig, BigUint64Array<ArrayBuffer>>(true);
+void lux.util.collective.allreduce(shared, { op: "SUM" });
+// @ts-expect-error Array is not a typed array class
+void lux.util.collective.sharedArray(Array, 4);
+// @ts-expect-error DataView is not a typed array class
+void lux.util.collective.sharedArray(DataView, 4);
+// @ts-expect-error the length is a number
+void lux.util.collective.sharedArray(Float32Array, "4");

@@ -64,6 +64,10 @@ function inLoop(): void {
   void train.collective.allreduce(new Float32Array(4), { op: "avg" });
   void train.collective.broadcast(new Int32Array(4), { srcRank: 1 });
   const gathered: Promise<Float64Array[]> = train.collective.allgather(new Float64Array(2));
+  const shared: Int32Array = train.collective.sharedArray(Int32Array, 8);
+  void train.collective.allreduce(shared, { op: "sum" });
+  // @ts-expect-error sharedArray takes no group (it is the trainer's)
+  void train.collective.sharedArray(Int32Array, 8, { groupName: "g" });
   void gathered;
 }
 void inLoop;
