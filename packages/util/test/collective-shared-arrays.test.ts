@@ -4,16 +4,18 @@
  * would): on one node, the same bits as the message path for every op and type, with nothing
  * but small messages sent; a group where one rank passes an ordinary array, a group across
  * nodes and an array of another group take the message path, right all the same; peers map
- * an array once and let it go once it is collected; bad arguments throw.
+ * an array once and let it go once it is collected; a peer's array that cannot be mapped fails
+ * every rank's call; bad arguments throw.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as v8 from "node:v8";
 import { runInNewContext } from "node:vm";
-import { InvalidOptionError } from "@lux/core";
+import * as fs from "node:fs";
+import { CollectiveError, InvalidOptionError } from "@lux/core";
 import { memoryGroups, unreleasedOf, type MemoryGroups } from "./collective-memory-network.js";
 import { sharedArray } from "../src/collective/api.js";
-import { sharedArraysAvailable } from "../src/collective/shared-arrays.js";
+import { sharedArraysAvailable, sharedRefOf } from "../src/collective/shared-arrays.js";
 import { REDUCE_OPS, type CollectiveArray, type CollectiveArrayType, type ReduceOp } from "../src/collective/typed-arrays.js";
 
 const GROUP = { groupName: "test" }; // memoryGroups' groups are named "test"
@@ -96,7 +98,11 @@ async function allreduceThrice(g: MemoryGroups): Promise<void> {
   }
 }
 
-describe("sharedArray and allreduce in place", { skip: !sharedArraysAvailable() && "shared memory is not available here (needs Linux and the object store's addon)" }, () => {
+describe("sharedArray and allreduce in place", () => {
+  it("this system has what shared arrays need (Linux's /dev/shm and /proc, the object store's addon: npm install builds it)", () => {
+    assert.ok(sharedArraysAvailable());
+  });
+
   for (const ranks of [2, 3]) {
     it(`${ranks} ranks on one node: every op and type, the message path's bits, no data in messages`, async () => {
       const nodes = Array.from({ length: ranks }, () => "a");
@@ -166,6 +172,29 @@ describe("sharedArray and allreduce in place", { skip: !sharedArraysAvailable() 
       await new Promise((r) => setTimeout(r, 10));
       await Promise.all(g.groups.map((group, r) => group.allreduce(next[r] as Float32Array, "SUM", 10_000)));
     }
+    await settle(g);
+  });
+
+  it("a peer's array that cannot be mapped fails the allreduce on every rank with CollectiveError (no hang)", { timeout: 20_000 }, async () => {
+    const g = memoryGroups(["a", "a", "a"], CHUNK);
+    const arrays = [0, 1, 2].map(() => sharedArray(Float32Array, 100, GROUP));
+    // Rank 2's region no longer carries the nonce its calls give.
+    const ref = sharedRefOf(arrays[2] as Float32Array, "test");
+    assert.ok(ref !== undefined);
+    const fd = fs.openSync(ref.path, "r+");
+    fs.writeSync(fd, Buffer.from("x"), 0, 1, 0);
+    fs.closeSync(fd);
+    const outcomes = await Promise.allSettled(g.groups.map((group, r) => group.allreduce(arrays[r] as Float32Array, "SUM", 10_000)));
+    outcomes.forEach((o, r) => {
+      assert.equal(o.status, "rejected", `rank ${r}`);
+      const e = (o as PromiseRejectedResult).reason as Error;
+      assert.ok(e instanceof CollectiveError, `rank ${r}: ${String(e)}`);
+      if (r !== 2) assert.match(e.message, /not the peer's shared array any more/);
+    });
+    // The group goes on with ordinary arrays.
+    const plain = [1, 2, 3].map((v) => new Int32Array(4).fill(v));
+    await Promise.all(g.groups.map((group, r) => group.allreduce(plain[r] as Int32Array, "SUM", 10_000)));
+    for (const a of plain) assert.deepEqual([...a], [6, 6, 6, 6]);
     await settle(g);
   });
 
