@@ -290,16 +290,16 @@ export function rl(out: string): void {
   }
 }
 
-/** bench/train.ts --json: one line; memcpy, TCP, allreduce algbw/busbw per size on one node (heap and shared arrays) and across nodes, tfjs samples/s; every figure positive. */
+/** bench/train.ts --json: one line; memcpy, TCP, allreduce algbw/busbw per size on one node (shared arrays, then heap arrays) and across nodes, tfjs samples/s; every figure positive. */
 export function train(out: string): void {
   const lines = out.trim().split("\n");
   assert.equal(lines.length, 1, `one line of JSON, got: ${out}`);
   const r = JSON.parse(lines[0] as string) as Record<string, unknown>;
-  assert.deepEqual(Object.keys(r).sort(), ["crossNode", "memcpyGBps", "sameNode", "sameNodeShared", "tcpGBps", "tfjs"]);
+  assert.deepEqual(Object.keys(r).sort(), ["crossNode", "memcpyGBps", "sameNode", "sameNodeHeap", "tcpGBps", "tfjs"]);
   const positive = (name: string, value: unknown): void => assert.ok(typeof value === "number" && value > 0 && Number.isFinite(value), `${name}: ${String(value)}`);
   positive("memcpyGBps", r["memcpyGBps"]);
   positive("tcpGBps", r["tcpGBps"]);
-  for (const where of ["sameNode", "sameNodeShared", "crossNode"]) {
+  for (const where of ["sameNode", "sameNodeHeap", "crossNode"]) {
     const sizes = r[where] as Record<string, Record<string, unknown>>;
     assert.deepEqual(Object.keys(sizes).sort(), ["1", "16", "64"], where);
     for (const [mib, bw] of Object.entries(sizes)) {
