@@ -6,7 +6,7 @@ import type { Lineage } from "./lineage.js";
 import type { PeerConnection } from "./connections.js";
 import type { Observability } from "./observability.js";
 import type { TaskEvents } from "./task-events.js";
-import { isSlotList, slotList } from "./memory-store.js";
+import { isSlotList, slotList, type ObjectValue } from "./memory-store.js";
 import { NO_SLOTS, type TaskRecord } from "./task-record.js";
 
 const log = createLogger("core");
@@ -188,7 +188,7 @@ export class TaskResults {
     this.events?.finished(record);
     const store = this.objects.memory;
     const slot = record.returnSlots;
-    const value = { kind: "inline", bytes } as const;
+    const value = inlineValue(bytes);
     if (isSlotList(slot)) {
       const id = objectIdFor(record.spec.taskId, 0);
       if (!store.set(id, value)) this.objects.discard(id, undefined); // freed while the task ran
@@ -250,3 +250,21 @@ export class TaskResults {
 }
 
 export type { ReturnValue };
+
+/**
+ * One shared value per one-byte inline return (msgpack's small integers, nil, booleans: what
+ * most small tasks return). Such a reply's bytes are a view into the frame's read buffer: the
+ * slot holding them kept that buffer alive until a full GC (its ObjectRef lives into old space,
+ * see object-ref.ts), and each task allocated a value object and a view. Values are never
+ * changed after they are set, so sharing them is safe.
+ */
+const ONE_BYTE_VALUES: (ObjectValue | undefined)[] = new Array(256).fill(undefined);
+
+/** The inline value of a reply's bytes (see ONE_BYTE_VALUES). */
+function inlineValue(bytes: Uint8Array): ObjectValue {
+  if (bytes.byteLength !== 1) return { kind: "inline", bytes };
+  const b = bytes[0] as number;
+  let v = ONE_BYTE_VALUES[b];
+  if (v === undefined) ONE_BYTE_VALUES[b] = v = Object.freeze({ kind: "inline", bytes: Uint8Array.of(b) } as const);
+  return v;
+}
