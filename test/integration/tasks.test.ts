@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as lux from "lux";
 import { fixtures, runScript } from "./helpers.js";
-import { add, answerHow, describeArgs, nestedRefs, putInside, square, subTaskRef, sumOfSquares, throwing, triple } from "./fixtures/tasks-fns.js";
+import { add, answerHow, describeArgs, echo, nestedRefs, putInside, square, subTaskRef, sumOfSquares, throwing, triple } from "./fixtures/tasks-fns.js";
 
 describe("tasks", () => {
   before(async () => {
@@ -123,6 +123,16 @@ describe("tasks", () => {
         return true;
       });
     }
+  });
+
+  test("small returns (one-byte replies) each come back as their own value", async () => {
+    const values: unknown[] = [0, 1, 5, 127, -1, -32, true, false, null, 0, 5, true, null, 128, -33, "", "a"];
+    const refs = values.map((v) => echo.remote(v));
+    assert.deepEqual(await lux.get(refs), values);
+    // A value got twice, and got again after others like it, is the same.
+    assert.deepEqual(await lux.get(refs), values);
+    assert.equal(await lux.get(echo.remote(7)), 7);
+    assert.equal(await lux.get(refs[2] as lux.ObjectRef<unknown>), 5);
   });
 
   test("tasks can submit tasks and await them", async () => {
